@@ -1,0 +1,29 @@
+//! The rules of petition work under the 2022 《信访工作条例》, as pure code.
+//!
+//! Nothing here touches a database, a clock or the network: callers pass in
+//! the time, the holiday calendar and the unit tree, and get back the new
+//! state plus the events to append. Every statutory rule is therefore a
+//! plain unit test (see `procedure::tests`).
+
+pub mod calendar;
+pub mod deadline;
+pub mod error;
+pub mod number;
+pub mod petition;
+pub mod procedure;
+pub mod role;
+pub mod similarity;
+pub mod unit;
+
+pub use error::{DomainError, Rule};
+
+/// All petition dates are counted in China Standard Time (UTC+8): a letter
+/// received at 23:30 UTC on the 30th was received on the 1st in Beijing.
+pub fn china_offset() -> chrono::FixedOffset {
+    chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
+}
+
+/// The local (Beijing) calendar date of an instant.
+pub fn local_date(at: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+    at.with_timezone(&china_offset()).date_naive()
+}

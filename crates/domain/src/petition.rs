@@ -1,0 +1,397 @@
+//! The petition (信访事项) as registered: channels, categories, petitioners
+//! and the validation every intake path shares.
+
+use crate::error::{DomainError, Rule};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+macro_rules! str_enum {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $var:ident = $s:literal / $label:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($(#[$vm])* $var),+ }
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$var),+];
+            pub fn as_str(self) -> &'static str { match self { $($name::$var => $s),+ } }
+            /// The Chinese term shown in the UI.
+            pub fn label(self) -> &'static str { match self { $($name::$var => $label),+ } }
+            pub fn parse(s: &str) -> Option<Self> { match s { $($s => Some($name::$var),)+ _ => None } }
+        }
+    };
+}
+
+str_enum!(
+    /// 渠道 (Art. 17).
+    Channel {
+        Online = "online" / "网上信访",
+        Letter = "letter" / "来信",
+        Visit = "visit" / "来访",
+        Phone = "phone" / "来电",
+        Fax = "fax" / "传真",
+        Email = "email" / "电子邮件",
+        Hotline = "hotline" / "12345热线转办",
+        Mailbox = "mailbox" / "领导信箱",
+    }
+);
+
+str_enum!(
+    /// 分类 by purpose (Art. 29–31).
+    Category {
+        Suggestion = "suggestion" / "建议意见类",
+        Accusation = "accusation" / "检举控告类",
+        Claim = "claim" / "申诉求决类",
+    }
+);
+
+str_enum!(
+    /// Where a petition stands in the procedure (regulation.md §2.2).
+    State {
+        /// Registered at a bureau (awaiting routing) or directly at a unit.
+        Registered = "registered" / "已登记",
+        /// Art. 24: the units involved negotiate who accepts.
+        Negotiating = "negotiating" / "协商受理中",
+        /// Art. 24: the common superior or the joint conference decides.
+        AwaitingCompetenceDecision = "awaiting_competence_decision" / "待确定受理机关",
+        /// Forwarded, assigned or referred; the receiving unit must answer.
+        Forwarded = "forwarded" / "已转交办",
+        /// The receiving unit objected (Art. 23); the router decides.
+        Objected = "objected" / "异议审核中",
+        /// Accepted and being handled.
+        Handling = "handling" / "办理中",
+        /// Decision letter or reply issued, not yet delivered.
+        Concluded = "concluded" / "已出具意见",
+        /// Decision letter delivered; the 复查 window is open.
+        Replied = "replied" / "已答复",
+        UnderReview = "under_review" / "复查中",
+        ReviewDecided = "review_decided" / "已出具复查意见",
+        /// Review opinion delivered; the 复核 window is open.
+        Reviewed = "reviewed" / "已复查",
+        UnderFinalReview = "under_final_review" / "复核中",
+        FinalReviewDecided = "final_review_decided" / "已出具复核意见",
+        /// Concluded for good (after delivery, a lapsed window, or 复核).
+        Closed = "closed" / "已办结",
+        /// 不予受理.
+        Declined = "declined" / "不予受理",
+        /// Routes (1)–(4) of Art. 31: sent into the statutory procedure.
+        Redirected = "redirected" / "已导入法定程序",
+    }
+);
+
+impl State {
+    /// No further procedural step except evaluation.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, State::Closed | State::Declined | State::Redirected)
+    }
+}
+
+str_enum!(
+    /// Outcome of a decision letter (Art. 32).
+    Outcome {
+        Upheld = "upheld" / "予以支持",
+        Explained = "explained" / "作出解释说明",
+        Rejected = "rejected" / "不予支持",
+    }
+);
+
+str_enum!(
+    /// Outcome of a 复查 or 复核 opinion (regulation.md §4).
+    ReviewOutcome {
+        Uphold = "uphold" / "维持",
+        RevokeOrChange = "revoke_or_change" / "撤销或变更",
+        OrderRedo = "order_redo" / "责令重新办理",
+    }
+);
+
+str_enum!(
+    /// 评价.
+    Rating {
+        Satisfied = "satisfied" / "满意",
+        BasicallySatisfied = "basically_satisfied" / "基本满意",
+        Dissatisfied = "dissatisfied" / "不满意",
+    }
+);
+
+str_enum!(
+    /// How a suggestion was taken up (Art. 29).
+    Adoption {
+        Adopted = "adopted" / "采纳",
+        PartlyAdopted = "partly_adopted" / "部分采纳",
+        NotAdopted = "not_adopted" / "未采纳",
+    }
+);
+
+str_enum!(
+    /// 送达方式.
+    DeliveryMethod {
+        InPerson = "in_person" / "直接送达",
+        Post = "post" / "邮寄送达",
+        Online = "online" / "网上送达",
+        Other = "other" / "其他方式",
+    }
+);
+
+str_enum!(
+    PetitionerKind {
+        Person = "person" / "个人",
+        Organisation = "organisation" / "法人或其他组织",
+    }
+);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Petitioner {
+    pub kind: PetitionerKind,
+    pub name: String,
+    pub id_number: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    /// Chosen representative of a collective visit (Art. 20).
+    pub representative: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Accused {
+    pub name: Option<String>,
+    pub unit: Option<String>,
+    pub position: Option<String>,
+}
+
+/// A petition as received, before it has a number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Registration {
+    pub channel: Channel,
+    pub petitioners: Vec<Petitioner>,
+    pub collective: bool,
+    pub headcount: u32,
+    pub jurisdiction: String,
+    pub title: String,
+    pub content: String,
+    pub request: String,
+    pub facts_and_reasons: String,
+    pub category: Category,
+    pub litigation_related: bool,
+    pub topic: Option<String>,
+    pub accused: Option<Accused>,
+    pub anonymous: bool,
+    pub confidential: bool,
+    /// The day the letter, call or visit reached the unit (defaults to today).
+    pub received_on: NaiveDate,
+}
+
+/// Field limits, in characters.
+pub mod limits {
+    pub const TITLE: usize = 100;
+    pub const CONTENT: usize = 20_000;
+    pub const REQUEST: usize = 4_000;
+    pub const FACTS: usize = 20_000;
+    pub const NAME: usize = 100;
+    pub const ADDRESS: usize = 300;
+    pub const PETITIONERS: usize = 200;
+    pub const HEADCOUNT: u32 = 100_000;
+    pub const REPRESENTATIVES: usize = 5;
+    pub const NOTE: usize = 4_000;
+}
+
+fn too_long(field: &str, label: &str, max: usize, value: &str) -> Result<(), DomainError> {
+    if value.chars().count() > max {
+        return Err(DomainError::invalid(
+            Rule::Input,
+            "field_too_long",
+            format!("{label}（{field}）不能超过{max}个字"),
+        ));
+    }
+    Ok(())
+}
+
+fn required(field: &str, label: &str, max: usize, value: &str) -> Result<(), DomainError> {
+    if value.trim().is_empty() {
+        return Err(DomainError::invalid(Rule::Input, "field_required", format!("请填写{label}（{field}）")));
+    }
+    too_long(field, label, max, value)
+}
+
+/// Check a free-text field shared by procedural actions.
+pub fn check_text(field: &str, label: &str, value: &str, is_required: bool) -> Result<(), DomainError> {
+    if is_required {
+        required(field, label, limits::NOTE, value)
+    } else {
+        too_long(field, label, limits::NOTE, value)
+    }
+}
+
+/// GB 11643-1999 citizen identity number: 17 digits and a check character.
+pub fn valid_id_number(id: &str) -> bool {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    const CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
+    let chars: Vec<char> = id.chars().collect();
+    if chars.len() != 18 {
+        return false;
+    }
+    let mut sum = 0;
+    for (c, w) in chars.iter().take(17).zip(WEIGHTS) {
+        match c.to_digit(10) {
+            Some(v) => sum += v * w,
+            None => return false,
+        }
+    }
+    let expected = CHECK.get((sum % 11) as usize).copied();
+    let last = chars.get(17).map(|c| c.to_ascii_uppercase());
+    // The birth date inside must be a real date.
+    let birth: String = chars.get(6..14).map(|s| s.iter().collect()).unwrap_or_default();
+    expected == last && NaiveDate::parse_from_str(&birth, "%Y%m%d").is_ok()
+}
+
+/// Phone: digits with optional +, - and spaces, 5 to 20 digits.
+pub fn valid_phone(phone: &str) -> bool {
+    let digits = phone.chars().filter(char::is_ascii_digit).count();
+    phone.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' '))
+        && (5..=20).contains(&digits)
+}
+
+/// 行政区划 code as used here: 2, 4, 6, 9 or 12 digits.
+pub fn valid_division_code(code: &str) -> bool {
+    matches!(code.len(), 2 | 4 | 6 | 9 | 12) && code.chars().all(|c| c.is_ascii_digit())
+}
+
+impl Registration {
+    /// Every rule a registration must meet before it gets a number.
+    pub fn validate(&self) -> Result<(), DomainError> {
+        required("title", "标题", limits::TITLE, &self.title)?;
+        too_long("content", "信访内容", limits::CONTENT, &self.content)?;
+        // Art. 19: request, facts and reasons are what the petition is.
+        required("request", "诉求", limits::REQUEST, &self.request)?;
+        required("facts_and_reasons", "事实和理由", limits::FACTS, &self.facts_and_reasons)?;
+        if !valid_division_code(&self.jurisdiction) {
+            return Err(DomainError::invalid(Rule::Input, "invalid_jurisdiction", "问题属地（jurisdiction）须为有效的行政区划代码"));
+        }
+        if self.petitioners.len() > limits::PETITIONERS {
+            return Err(DomainError::invalid(Rule::Input, "too_many_petitioners", "信访人数量过多"));
+        }
+        if self.petitioners.is_empty() && !self.anonymous {
+            // Art. 19: name (名称) and address are required unless anonymous.
+            return Err(DomainError::invalid(Rule::Input, "petitioner_required", "请至少填写一名信访人，或选择匿名"));
+        }
+        for p in &self.petitioners {
+            required("petitioners.name", "信访人姓名（名称）", limits::NAME, &p.name)?;
+            if let Some(id) = &p.id_number
+                && !valid_id_number(id)
+            {
+                return Err(DomainError::invalid(Rule::Input, "invalid_id_number", "公民身份号码格式或校验位不正确"));
+            }
+            if let Some(phone) = &p.phone
+                && !valid_phone(phone)
+            {
+                return Err(DomainError::invalid(Rule::Input, "invalid_phone", "联系电话格式不正确"));
+            }
+            if let Some(addr) = &p.address {
+                too_long("petitioners.address", "住址", limits::ADDRESS, addr)?;
+            }
+        }
+        let reps = self.petitioners.iter().filter(|p| p.representative).count();
+        if reps > limits::REPRESENTATIVES {
+            return Err(DomainError::invalid(
+                Rule::Art20,
+                "too_many_representatives",
+                format!("集体访推选的代表不得超过5人，当前为{reps}人"),
+            ));
+        }
+        if reps > 0 && !self.collective {
+            return Err(DomainError::invalid(Rule::Input, "representatives_need_collective", "只有集体信访才推选代表，请勾选集体信访"));
+        }
+        if self.collective {
+            if self.headcount < 2 || self.headcount > limits::HEADCOUNT {
+                return Err(DomainError::invalid(Rule::Input, "invalid_headcount", "集体信访的人数须在2至100000之间"));
+            }
+            if self.channel == Channel::Visit && reps == 0 {
+                return Err(DomainError::invalid(Rule::Art20, "representatives_required", "多人走访应当推选代表（不超过5人）"));
+            }
+        }
+        if self.category == Category::Accusation {
+            let named = self.accused.as_ref().is_some_and(|a| {
+                a.name.as_deref().is_some_and(|s| !s.trim().is_empty()) || a.unit.as_deref().is_some_and(|s| !s.trim().is_empty())
+            });
+            if !named {
+                return Err(DomainError::invalid(Rule::Art31, "accused_required", "检举控告类事项须写明被检举人或被检举单位"));
+            }
+        }
+        if let Some(a) = &self.accused {
+            for v in [&a.name, &a.unit, &a.position].into_iter().flatten() {
+                too_long("accused", "被检举人信息", limits::NAME, v)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn sample() -> Registration {
+        Registration {
+            channel: Channel::Online,
+            petitioners: vec![Petitioner {
+                kind: PetitionerKind::Person,
+                name: "张三".into(),
+                id_number: Some("11010519491231002X".into()),
+                phone: Some("13800138000".into()),
+                address: Some("深圳市福田区".into()),
+                representative: false,
+            }],
+            collective: false,
+            headcount: 1,
+            jurisdiction: "440304".into(),
+            title: "拖欠工资".into(),
+            content: String::new(),
+            request: "要求支付工资".into(),
+            facts_and_reasons: "公司拖欠三个月工资".into(),
+            category: Category::Claim,
+            litigation_related: false,
+            topic: None,
+            accused: None,
+            anonymous: false,
+            confidential: false,
+            received_on: NaiveDate::from_ymd_opt(2026, 11, 2).expect("date"),
+        }
+    }
+
+    #[test]
+    fn gb11643_checksum() {
+        assert!(valid_id_number("11010519491231002X"));
+        assert!(valid_id_number("11010519491231002x"));
+        assert!(!valid_id_number("110105194912310021"));
+        assert!(!valid_id_number("11010519491331002X"));
+    }
+
+    #[test]
+    fn art19_request_and_facts_are_required() {
+        let mut r = sample();
+        r.request = " ".into();
+        assert_eq!(r.validate().map_err(|e| e.code), Err("field_required"));
+    }
+
+    #[test]
+    fn art20_at_most_five_representatives() {
+        let mut r = sample();
+        r.channel = Channel::Visit;
+        r.collective = true;
+        r.headcount = 30;
+        r.petitioners = (0..6)
+            .map(|i| Petitioner { name: format!("代表{i}"), representative: true, ..r.petitioners[0].clone() })
+            .collect();
+        let err = r.validate().expect_err("six representatives");
+        assert_eq!(err.rule, Rule::Art20);
+        assert!(err.message.contains("第二十条"));
+        r.petitioners.pop();
+        assert!(r.validate().is_ok());
+    }
+
+    #[test]
+    fn accusation_names_the_accused() {
+        let mut r = sample();
+        r.category = Category::Accusation;
+        assert!(r.validate().is_err());
+        r.accused = Some(Accused { name: Some("李四".into()), unit: None, position: None });
+        assert!(r.validate().is_ok());
+    }
+}

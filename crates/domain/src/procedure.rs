@@ -1,0 +1,1091 @@
+//! The procedure of the 2022 Regulations as a pure state machine
+//! (regulation.md §2.2): `transition(case, command, actor, ctx)` returns the
+//! new case and the event to append, or an error naming the rule it broke.
+
+use crate::calendar::HolidayCalendar;
+use crate::deadline::{CountingPolicy, DayUnit, Deadline, Pause, PauseReason, TimerKind};
+use crate::error::{DomainError, Rule};
+use crate::petition::{
+    Adoption, Category, DeliveryMethod, Outcome, Rating, Registration, ReviewOutcome, State, check_text,
+};
+use crate::role::Role;
+use crate::unit::{Unit, UnitId, UnitKind, UnitTree};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// How the item reached the unit that must answer it (Art. 22).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Routing {
+    /// 转送: no result report owed.
+    Forward,
+    /// 交办: a due date and a completion report (办结报告).
+    Assign { due_on: NaiveDate },
+    /// 涉法涉诉: to the 政法 department (Art. 22, 28).
+    ReferLegal,
+    /// 检举控告: to the discipline body (Art. 22, 30).
+    ReferDiscipline,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentKind {
+    /// 信访处理意见书 (Art. 31(6), 32).
+    DecisionLetter,
+    /// A written reply: to a suggestion (Art. 29), an accusation's result
+    /// feedback, or an Art. 31(5) answer.
+    Reply,
+    /// 复查意见书 (Art. 35).
+    ReviewOpinion,
+    /// 复核意见书 (Art. 36).
+    FinalReviewOpinion,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Document {
+    pub kind: DocumentKind,
+    pub outcome: Option<String>,
+    pub issued_on: NaiveDate,
+    pub delivered_on: Option<NaiveDate>,
+    pub evaluated: bool,
+}
+
+/// Everything the procedure needs to know about one petition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Case {
+    pub state: State,
+    pub category: Category,
+    pub litigation_related: bool,
+    pub jurisdiction: String,
+    /// Where the petition was first registered.
+    pub registered_unit: UnitId,
+    /// The unit that must act next.
+    pub current_unit: UnitId,
+    /// The unit that forwarded or assigned it (decides objections).
+    pub routed_by: Option<UnitId>,
+    pub routing: Option<Routing>,
+    /// The unit competent to handle it, once known.
+    pub handling_unit: Option<UnitId>,
+    /// Art. 31 route (1)–(6) for claims.
+    pub claim_route: Option<u8>,
+    pub extended: bool,
+    pub review_unit: Option<UnitId>,
+    pub final_review_unit: Option<UnitId>,
+    pub negotiation_units: Vec<UnitId>,
+    pub document: Option<Document>,
+    pub supervised: bool,
+    pub urgent_reported: bool,
+    /// Closed after 复核: the same facts and reasons are never accepted again.
+    pub terminated: bool,
+    pub received_on: NaiveDate,
+    pub deadlines: Vec<Deadline>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StaffActor {
+    pub user_id: i64,
+    pub unit_id: UnitId,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    Staff(StaffActor),
+    /// The petitioner, authenticated by number and query code.
+    Petitioner,
+}
+
+/// A person who approved something (the unit head for an extension).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approver {
+    pub user_id: i64,
+    pub unit_id: UnitId,
+    pub role: Role,
+    pub username: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Command {
+    Forward { unit: String, #[serde(default)] note: String },
+    Assign { unit: String, due_on: NaiveDate, #[serde(default)] instructions: String },
+    ReferLegal { unit: String, #[serde(default)] note: String },
+    ReferDiscipline { unit: String, #[serde(default)] note: String },
+    StartNegotiation { units: Vec<String>, #[serde(default)] note: String },
+    SettleNegotiation { unit: String, #[serde(default)] note: String },
+    EscalateDispute { #[serde(default)] note: String },
+    DecideCompetence { unit: String, reason: String },
+    ReportUrgent { summary: String },
+    Classify { category: Category, litigation_related: bool, reason: String },
+    Accept { route: Option<u8>, #[serde(default)] note: String },
+    Decline { reason: String, proper_channel: String },
+    Object { reasons: String },
+    ApproveObjection { #[serde(default)] note: String },
+    RejectObjection { reason: String },
+    Investigate { note: String },
+    HoldHearing { held_from: NaiveDate, held_to: NaiveDate, summary: String },
+    Mediate { agreement: AgreementKind, summary: String, parties_consented: bool },
+    Extend {
+        days: u32,
+        reason: String,
+        approved_by: String,
+        #[serde(skip)]
+        approver: Option<Approver>,
+    },
+    Conclude { outcome: Outcome, request: String, facts_and_reasons: String, decision: String, legal_basis: String },
+    Reply { text: String, adoption: Option<Adoption> },
+    Redirect { procedure: String, guidance: String },
+    Deliver { method: DeliveryMethod, delivered_on: NaiveDate, #[serde(default = "yes")] signed: bool },
+    RequestReview { #[serde(default)] reason: String, good_reason: Option<String> },
+    DecideReview { outcome: ReviewOutcome, opinion: String, facts_and_reasons: String, legal_basis: String },
+    RequestFinalReview { #[serde(default)] reason: String, good_reason: Option<String> },
+    DecideFinalReview { outcome: ReviewOutcome, opinion: String, facts_and_reasons: String, legal_basis: String },
+    Close { #[serde(default)] note: String },
+    Supervise { reason: String, #[serde(default)] suggestions: String },
+    Evaluate { rating: Rating, #[serde(default)] reason: String },
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgreementKind {
+    /// 调解协议书.
+    Mediation,
+    /// 和解协议书.
+    Settlement,
+}
+
+impl Command {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Forward { .. } => "forward",
+            Command::Assign { .. } => "assign",
+            Command::ReferLegal { .. } => "refer_legal",
+            Command::ReferDiscipline { .. } => "refer_discipline",
+            Command::StartNegotiation { .. } => "start_negotiation",
+            Command::SettleNegotiation { .. } => "settle_negotiation",
+            Command::EscalateDispute { .. } => "escalate_dispute",
+            Command::DecideCompetence { .. } => "decide_competence",
+            Command::ReportUrgent { .. } => "report_urgent",
+            Command::Classify { .. } => "classify",
+            Command::Accept { .. } => "accept",
+            Command::Decline { .. } => "decline",
+            Command::Object { .. } => "object",
+            Command::ApproveObjection { .. } => "approve_objection",
+            Command::RejectObjection { .. } => "reject_objection",
+            Command::Investigate { .. } => "investigate",
+            Command::HoldHearing { .. } => "hold_hearing",
+            Command::Mediate { .. } => "mediate",
+            Command::Extend { .. } => "extend",
+            Command::Conclude { .. } => "conclude",
+            Command::Reply { .. } => "reply",
+            Command::Redirect { .. } => "redirect",
+            Command::Deliver { .. } => "deliver",
+            Command::RequestReview { .. } => "request_review",
+            Command::DecideReview { .. } => "decide_review",
+            Command::RequestFinalReview { .. } => "request_final_review",
+            Command::DecideFinalReview { .. } => "decide_final_review",
+            Command::Close { .. } => "close",
+            Command::Supervise { .. } => "supervise",
+            Command::Evaluate { .. } => "evaluate",
+        }
+    }
+
+    /// Every action name, for the API's enumeration and documentation.
+    pub const NAMES: [&'static str; 30] = [
+        "forward",
+        "assign",
+        "refer_legal",
+        "refer_discipline",
+        "start_negotiation",
+        "settle_negotiation",
+        "escalate_dispute",
+        "decide_competence",
+        "report_urgent",
+        "classify",
+        "accept",
+        "decline",
+        "object",
+        "approve_objection",
+        "reject_objection",
+        "investigate",
+        "hold_hearing",
+        "mediate",
+        "extend",
+        "conclude",
+        "reply",
+        "redirect",
+        "deliver",
+        "request_review",
+        "decide_review",
+        "request_final_review",
+        "decide_final_review",
+        "close",
+        "supervise",
+        "evaluate",
+    ];
+
+    /// Parse an action from its name and JSON body.
+    pub fn from_json(action: &str, body: Value) -> Result<Command, DomainError> {
+        let action = action.replace('-', "_");
+        if !Command::NAMES.contains(&action.as_str()) {
+            return Err(DomainError::not_found("unknown_action", format!("没有名为“{action}”的办理操作")));
+        }
+        let mut obj = match body {
+            Value::Object(m) => m,
+            Value::Null => serde_json::Map::new(),
+            _ => return Err(DomainError::invalid(Rule::Input, "invalid_body", "请求体须为JSON对象")),
+        };
+        obj.insert("action".into(), Value::String(action));
+        serde_json::from_value(Value::Object(obj))
+            .map_err(|e| DomainError::invalid(Rule::Input, "invalid_body", format!("请求内容不符合该操作的要求：{e}")))
+    }
+}
+
+/// What the procedure reads besides the case: the day the act took effect,
+/// the real time, the calendar, the unit tree and the counting policy.
+pub struct Ctx<'a> {
+    /// The local date the act took effect (may be back-dated for paper acts).
+    pub on: NaiveDate,
+    pub now: DateTime<Utc>,
+    pub calendar: &'a HolidayCalendar,
+    pub tree: &'a UnitTree,
+    pub policy: CountingPolicy,
+}
+
+/// The result of a permitted action.
+#[derive(Debug, Clone)]
+pub struct Transition {
+    pub case: Case,
+    pub action: &'static str,
+    /// What the event records (the command's fields plus derived facts).
+    pub payload: Value,
+    /// A notice to the petitioner, in Chinese, if the act owes one.
+    pub notice: Option<String>,
+}
+
+// ---------------------------------------------------------------------------
+// Registration
+// ---------------------------------------------------------------------------
+
+/// The case for a freshly registered petition at `unit`: a petition bureau
+/// owes routing within 15 days (T1, Art. 22); any other unit owes a written
+/// notice within 15 days (T2, Art. 23).
+pub fn register(reg: &Registration, unit: &Unit, ctx: &Ctx) -> Case {
+    let timer = if unit.kind == UnitKind::PetitionBureau { TimerKind::T1 } else { TimerKind::T2 };
+    let received = reg.received_on;
+    Case {
+        state: State::Registered,
+        category: reg.category,
+        litigation_related: reg.litigation_related,
+        jurisdiction: reg.jurisdiction.clone(),
+        registered_unit: unit.id,
+        current_unit: unit.id,
+        routed_by: None,
+        routing: None,
+        handling_unit: (unit.kind != UnitKind::PetitionBureau).then_some(unit.id),
+        claim_route: None,
+        extended: false,
+        review_unit: None,
+        final_review_unit: None,
+        negotiation_units: Vec::new(),
+        document: None,
+        supervised: false,
+        urgent_reported: false,
+        terminated: false,
+        received_on: received,
+        deadlines: vec![Deadline::start(timer, received, 15, DayUnit::Calendar, ctx.policy, ctx.calendar)],
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------
+
+const ROUTERS: &[Role] = &[Role::Clerk, Role::UnitHead];
+const RECEIVERS: &[Role] = &[Role::Clerk, Role::HandlingOfficer, Role::UnitHead];
+const HANDLERS: &[Role] = &[Role::HandlingOfficer, Role::UnitHead];
+const DELIVERERS: &[Role] = &[Role::Clerk, Role::HandlingOfficer, Role::UnitHead, Role::Reviewer];
+const REVIEWERS: &[Role] = &[Role::Reviewer, Role::UnitHead];
+const DECIDERS: &[Role] = &[Role::UnitHead, Role::Leader, Role::Clerk];
+const SUPERVISORS: &[Role] = &[Role::Supervisor, Role::Leader, Role::UnitHead];
+const REPORTERS: &[Role] = &[Role::Clerk, Role::UnitHead, Role::Supervisor, Role::Leader];
+
+impl Case {
+    fn open_timer(&mut self, kind: TimerKind) -> Option<&mut Deadline> {
+        self.deadlines.iter_mut().rev().find(|d| d.kind == kind && d.is_open())
+    }
+
+    /// The latest timer of a kind, open or not.
+    pub fn timer(&self, kind: TimerKind) -> Option<&Deadline> {
+        self.deadlines.iter().rev().find(|d| d.kind == kind)
+    }
+
+    fn meet(&mut self, kind: TimerKind, at: DateTime<Utc>) {
+        for d in self.deadlines.iter_mut().filter(|d| d.kind == kind && d.is_open()) {
+            d.met_at = Some(at);
+        }
+    }
+
+    fn start(&mut self, d: Deadline) {
+        self.deadlines.push(d);
+    }
+}
+
+fn unit_name(tree: &UnitTree, id: UnitId) -> String {
+    tree.get(id).map(|u| u.name.clone()).unwrap_or_else(|| format!("单位{id}"))
+}
+
+fn role_names(roles: &[Role]) -> String {
+    roles.iter().map(|r| r.label()).collect::<Vec<_>>().join("、")
+}
+
+fn staff(actor: &Actor) -> Result<StaffActor, DomainError> {
+    match actor {
+        Actor::Staff(s) => Ok(*s),
+        Actor::Petitioner => Err(DomainError::forbidden(Rule::Access, "staff_only", "该操作只能由工作人员办理")),
+    }
+}
+
+/// The actor must act for `unit` with one of `roles`.
+fn require(actor: &Actor, unit: UnitId, roles: &[Role], what: &str, tree: &UnitTree) -> Result<StaffActor, DomainError> {
+    let s = staff(actor)?;
+    if s.unit_id != unit || !roles.contains(&s.role) {
+        return Err(DomainError::forbidden(
+            Rule::Access,
+            "not_permitted",
+            format!("只有{}的{}可以{}", unit_name(tree, unit), role_names(roles), what),
+        ));
+    }
+    Ok(s)
+}
+
+fn in_state(case: &Case, allowed: &[State], what: &str) -> Result<(), DomainError> {
+    if allowed.contains(&case.state) {
+        Ok(())
+    } else {
+        Err(DomainError::conflict(
+            Rule::Procedure,
+            "invalid_state",
+            format!("信访事项当前状态为“{}”，不能{}", case.state.label(), what),
+        ))
+    }
+}
+
+fn unit_by_code<'a>(tree: &'a UnitTree, code: &str) -> Result<&'a Unit, DomainError> {
+    tree.by_code(code)
+        .ok_or_else(|| DomainError::invalid(Rule::Input, "unknown_unit", format!("单位代码“{code}”不存在")))
+}
+
+fn text(field: &str, label: &str, value: &str) -> Result<(), DomainError> {
+    check_text(field, label, value, true)
+}
+
+fn opt_text(field: &str, label: &str, value: &str) -> Result<(), DomainError> {
+    check_text(field, label, value, false)
+}
+
+/// Hand the case to `target` (a forward, an assignment or a referral).
+/// A petition bureau receiving it owes routing again (T1); any other unit
+/// owes notice within 15 days (T3) and may object within 5 working days (T4).
+fn route_to(case: &mut Case, from: UnitId, target: &Unit, routing: Routing, ctx: &Ctx) {
+    case.routed_by = Some(from);
+    case.routing = Some(routing);
+    case.current_unit = target.id;
+    case.negotiation_units.clear();
+    if target.kind == UnitKind::PetitionBureau {
+        case.state = State::Registered;
+        case.handling_unit = None;
+        case.start(Deadline::start(TimerKind::T1, ctx.on, 15, DayUnit::Calendar, ctx.policy, ctx.calendar));
+    } else {
+        case.state = State::Forwarded;
+        case.handling_unit = Some(target.id);
+        if matches!(routing, Routing::Forward | Routing::Assign { .. }) {
+            // Notices for 政法 and discipline matters follow those systems'
+            // own rules (Art. 23, last sentence), so no T3/T4 for referrals.
+            case.start(Deadline::start(TimerKind::T3, ctx.on, 15, DayUnit::Calendar, ctx.policy, ctx.calendar));
+            case.start(Deadline::start(TimerKind::T4, ctx.on, 5, DayUnit::Working, ctx.policy, ctx.calendar));
+        }
+        if let Routing::Assign { due_on } = routing {
+            case.start(Deadline::fixed(TimerKind::T5, ctx.on, due_on, ctx.calendar));
+        }
+    }
+}
+
+/// Art. 22 and 23 limits on where a unit may send an item.
+fn check_route_target(case: &Case, from: &Unit, target: &Unit, routing: Routing, tree: &UnitTree) -> Result<(), DomainError> {
+    if target.id == from.id {
+        return Err(DomainError::invalid(Rule::Art22, "route_to_self", "不能转送或交办给本单位"));
+    }
+    if matches!(target.kind, UnitKind::JointConference | UnitKind::PartyGovernment) {
+        return Err(DomainError::invalid(
+            Rule::Art22,
+            "route_to_coordinator",
+            "联席会议和本级党委政府不直接承办信访事项；争议请走协商或报告程序",
+        ));
+    }
+    match routing {
+        Routing::ReferLegal if !target.kind.is_legal() => {
+            return Err(DomainError::invalid(Rule::Art22, "not_a_legal_unit", "涉法涉诉事项只能转交政法部门（法院、检察院、公安机关）"));
+        }
+        Routing::ReferDiscipline if target.kind != UnitKind::DisciplineBody => {
+            return Err(DomainError::invalid(Rule::Art22, "not_a_discipline_body", "检举控告事项只能转交纪检监察机关"));
+        }
+        Routing::Forward | Routing::Assign { .. } if case.litigation_related && !target.kind.is_legal() => {
+            return Err(DomainError::conflict(
+                Rule::Art22,
+                "litigation_related_to_legal",
+                "涉法涉诉事项应当转交同级政法部门依法处理，不能转送普通承办单位",
+            ));
+        }
+        _ => {}
+    }
+    if from.kind != UnitKind::PetitionBureau && !tree.is_self_or_ancestor(from.id, target.id) {
+        // Art. 23 para 1: a unit other than a bureau forwards only down its
+        // own system; for anything else it tells the petitioner where to go.
+        return Err(DomainError::invalid(
+            Rule::Art23,
+            "forward_outside_system",
+            "非信访部门只能转送本系统下级单位；不属于本系统的事项应告知信访人向有权处理的机关提出",
+        ));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// The transition function
+// ---------------------------------------------------------------------------
+
+pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result<Transition, DomainError> {
+    let tree = ctx.tree;
+    let mut next = case.clone();
+    let action = cmd.name();
+    let mut notice: Option<String> = None;
+    let mut extra = serde_json::Map::new();
+    let cur = case.current_unit;
+
+    match &cmd {
+        // ----- Routing by a petition bureau (Art. 22) or a unit (Art. 23) --
+        Command::Forward { unit, note } | Command::ReferLegal { unit, note } | Command::ReferDiscipline { unit, note } => {
+            in_state(case, &[State::Registered], "转送")?;
+            require(actor, cur, ROUTERS, "转送信访事项", tree)?;
+            opt_text("note", "备注", note)?;
+            let from = tree.get(cur).ok_or_else(|| DomainError::not_found("unknown_unit", "单位不存在"))?;
+            let target = unit_by_code(tree, unit)?;
+            let routing = match cmd {
+                Command::ReferLegal { .. } => Routing::ReferLegal,
+                Command::ReferDiscipline { .. } => Routing::ReferDiscipline,
+                _ => Routing::Forward,
+            };
+            check_route_target(case, from, target, routing, tree)?;
+            next.meet(TimerKind::T1, ctx.now);
+            next.meet(TimerKind::T2, ctx.now);
+            route_to(&mut next, cur, target, routing, ctx);
+            extra.insert("to_unit".into(), json!(target.code));
+            extra.insert("to_unit_name".into(), json!(target.name));
+            notice = Some(match routing {
+                Routing::ReferLegal => format!("您的信访事项属于涉法涉诉事项，已转交{}依法处理。", target.name),
+                Routing::ReferDiscipline => format!("您反映的检举控告事项已转交{}依规依纪依法处理。", target.name),
+                _ => format!("您的信访事项已转送{}办理。", target.name),
+            });
+        }
+        Command::Assign { unit, due_on, instructions } => {
+            in_state(case, &[State::Registered], "交办")?;
+            require(actor, cur, ROUTERS, "交办信访事项", tree)?;
+            let from = tree.get(cur).ok_or_else(|| DomainError::not_found("unknown_unit", "单位不存在"))?;
+            if from.kind != UnitKind::PetitionBureau {
+                return Err(DomainError::forbidden(Rule::Art22, "assign_by_bureau_only", "交办由党委和政府信访部门作出"));
+            }
+            opt_text("instructions", "交办要求", instructions)?;
+            if *due_on <= ctx.on {
+                return Err(DomainError::invalid(Rule::Art22, "assign_due_in_past", "交办须明确晚于交办之日的办结期限"));
+            }
+            let target = unit_by_code(tree, unit)?;
+            let routing = Routing::Assign { due_on: *due_on };
+            check_route_target(case, from, target, routing, tree)?;
+            next.meet(TimerKind::T1, ctx.now);
+            route_to(&mut next, cur, target, routing, ctx);
+            extra.insert("to_unit".into(), json!(target.code));
+            extra.insert("to_unit_name".into(), json!(target.name));
+            notice = Some(format!("您的信访事项已交办{}办理，并要求其按期报送办结报告。", target.name));
+        }
+
+        // ----- Several units involved (Art. 24) ---------------------------
+        Command::StartNegotiation { units, note } => {
+            in_state(case, &[State::Registered], "启动协商受理")?;
+            require(actor, cur, ROUTERS, "启动协商受理", tree)?;
+            opt_text("note", "备注", note)?;
+            let mut ids = Vec::new();
+            for code in units {
+                let u = unit_by_code(tree, code)?;
+                if u.id == cur || ids.contains(&u.id) {
+                    return Err(DomainError::invalid(Rule::Art24, "bad_negotiation_units", "协商单位须为本单位以外的不同单位"));
+                }
+                ids.push(u.id);
+            }
+            if ids.len() < 2 {
+                return Err(DomainError::invalid(Rule::Art24, "negotiation_needs_two", "涉及两个以上单位的事项才需协商受理"));
+            }
+            next.state = State::Negotiating;
+            next.negotiation_units = ids;
+            next.routed_by = Some(cur);
+        }
+        Command::SettleNegotiation { unit, note } => {
+            in_state(case, &[State::Negotiating], "确定协商结果")?;
+            require(actor, cur, ROUTERS, "确定协商结果", tree)?;
+            opt_text("note", "备注", note)?;
+            let target = unit_by_code(tree, unit)?;
+            if !case.negotiation_units.contains(&target.id) {
+                return Err(DomainError::invalid(Rule::Art24, "not_a_party", "受理单位须为参与协商的单位之一"));
+            }
+            next.meet(TimerKind::T1, ctx.now);
+            route_to(&mut next, cur, target, Routing::Forward, ctx);
+            extra.insert("to_unit".into(), json!(target.code));
+            notice = Some(format!("经协商，您的信访事项由{}受理。", target.name));
+        }
+        Command::EscalateDispute { note } => {
+            in_state(case, &[State::Negotiating], "提请决定受理机关")?;
+            require(actor, cur, ROUTERS, "提请决定受理机关", tree)?;
+            opt_text("note", "备注", note)?;
+            // The common superior decides; without one, the joint conference.
+            let decider = match tree.common_superior(&case.negotiation_units) {
+                Some(u) => u,
+                None => {
+                    let bureau = tree.get(cur).map(|u| u.jurisdiction.clone()).unwrap_or_default();
+                    tree.joint_conference_for(&bureau).ok_or_else(|| {
+                        DomainError::conflict(Rule::Art24, "no_decider", "协商单位没有共同的上一级机关，本级也未设立信访工作联席会议")
+                    })?
+                }
+            };
+            next.state = State::AwaitingCompetenceDecision;
+            next.current_unit = decider.id;
+            extra.insert("decider".into(), json!(decider.code));
+            extra.insert("decider_kind".into(), json!(decider.kind.as_str()));
+        }
+        Command::DecideCompetence { unit, reason } => {
+            in_state(case, &[State::AwaitingCompetenceDecision], "决定受理机关")?;
+            require(actor, cur, DECIDERS, "决定受理机关", tree)?;
+            text("reason", "理由", reason)?;
+            let target = unit_by_code(tree, unit)?;
+            if !case.negotiation_units.contains(&target.id) {
+                return Err(DomainError::invalid(Rule::Art24, "not_a_party", "受理单位须为涉及的单位之一"));
+            }
+            next.meet(TimerKind::T1, ctx.now);
+            let router = case.routed_by.unwrap_or(cur);
+            route_to(&mut next, router, target, Routing::Forward, ctx);
+            extra.insert("to_unit".into(), json!(target.code));
+            notice = Some(format!("您的信访事项已确定由{}受理。", target.name));
+        }
+
+        // ----- Overlays ----------------------------------------------------
+        Command::ReportUrgent { summary } => {
+            if case.state.is_terminal() {
+                return Err(DomainError::conflict(Rule::Art25, "terminal", "已办结的事项无需报告"));
+            }
+            let s = staff(actor)?;
+            let involved = s.unit_id == cur || s.unit_id == case.registered_unit || Some(s.unit_id) == case.routed_by;
+            if !involved || !REPORTERS.contains(&s.role) {
+                return Err(DomainError::forbidden(Rule::Art25, "not_permitted", "只有办理该事项的单位可以报告重大紧急信访信息"));
+            }
+            text("summary", "报告内容", summary)?;
+            next.urgent_reported = true;
+        }
+        Command::Supervise { reason, suggestions } => {
+            if case.state.is_terminal() {
+                return Err(DomainError::conflict(Rule::Art40, "terminal", "已办结的事项不能督办"));
+            }
+            let s = staff(actor)?;
+            let unit = tree.get(s.unit_id);
+            let above = s.unit_id != cur && tree.is_self_or_ancestor(s.unit_id, cur);
+            let bureau_over_area = unit.is_some_and(|u| {
+                u.kind == UnitKind::PetitionBureau && u.id != cur && case.jurisdiction.starts_with(&u.jurisdiction)
+            });
+            if !SUPERVISORS.contains(&s.role) || !(above || bureau_over_area) {
+                return Err(DomainError::forbidden(Rule::Art40, "not_permitted", "只有上级机关或信访部门的督办人员可以督办"));
+            }
+            text("reason", "督办事由", reason)?;
+            opt_text("suggestions", "改进建议", suggestions)?;
+            next.supervised = true;
+            extra.insert("supervised_unit".into(), json!(unit_name(tree, cur)));
+        }
+        Command::Classify { category, litigation_related, reason } => {
+            in_state(case, &[State::Registered, State::Forwarded, State::Negotiating], "调整分类")?;
+            require(actor, cur, RECEIVERS, "调整分类", tree)?;
+            text("reason", "理由", reason)?;
+            extra.insert("from_category".into(), json!(case.category.as_str()));
+            extra.insert("from_litigation_related".into(), json!(case.litigation_related));
+            next.category = *category;
+            next.litigation_related = *litigation_related;
+        }
+
+        // ----- The receiving unit answers (Art. 23) -------------------------
+        Command::Accept { route, note } => {
+            in_state(case, &[State::Registered, State::Forwarded], "受理")?;
+            let from = tree.get(cur).ok_or_else(|| DomainError::not_found("unknown_unit", "单位不存在"))?;
+            if from.kind == UnitKind::PetitionBureau {
+                return Err(DomainError::conflict(
+                    Rule::Art22,
+                    "bureau_routes",
+                    "信访部门对收到的事项应当转送、交办或告知，不作为有权处理机关受理",
+                ));
+            }
+            require(actor, cur, RECEIVERS, "受理信访事项", tree)?;
+            opt_text("note", "备注", note)?;
+            match (case.category, route) {
+                (Category::Claim, Some(r)) if (1..=6).contains(r) => {
+                    if case.litigation_related && *r != 1 {
+                        return Err(DomainError::invalid(Rule::Art31, "litigation_route", "涉法涉诉事项应按第三十一条第一项导入诉讼等法定程序"));
+                    }
+                }
+                (Category::Claim, _) => {
+                    return Err(DomainError::invalid(Rule::Art31, "route_required", "申诉求决类事项受理时须确定第三十一条规定的办理途径（1至6）"));
+                }
+                (_, Some(_)) => {
+                    return Err(DomainError::invalid(Rule::Art31, "route_only_for_claims", "只有申诉求决类事项才区分第三十一条的办理途径"));
+                }
+                (_, None) => {}
+            }
+            next.meet(TimerKind::T2, ctx.now);
+            next.meet(TimerKind::T3, ctx.now);
+            next.meet(TimerKind::T4, ctx.now);
+            next.state = State::Handling;
+            next.handling_unit = Some(cur);
+            next.claim_route = *route;
+            if *route == Some(6) {
+                // Art. 34: 60 days from acceptance.
+                next.start(Deadline::start(TimerKind::T6, ctx.on, 60, DayUnit::Calendar, ctx.policy, ctx.calendar));
+            }
+            notice = Some(format!("{}已受理您的信访事项，将依照规定的途径和程序办理。", from.name));
+        }
+        Command::Decline { reason, proper_channel } => {
+            in_state(case, &[State::Registered, State::Forwarded], "不予受理")?;
+            require(actor, cur, RECEIVERS, "作出不予受理决定", tree)?;
+            text("reason", "不予受理理由", reason)?;
+            text("proper_channel", "应当提出的途径", proper_channel)?;
+            for t in [TimerKind::T1, TimerKind::T2, TimerKind::T3, TimerKind::T4, TimerKind::T5] {
+                next.meet(t, ctx.now);
+            }
+            next.state = State::Declined;
+            notice = Some(format!("您的信访事项不予受理。理由：{reason}。您可以{proper_channel}。"));
+        }
+        Command::Object { reasons } => {
+            in_state(case, &[State::Forwarded], "提出异议")?;
+            require(actor, cur, RECEIVERS, "提出异议", tree)?;
+            text("reasons", "异议理由", reasons)?;
+            let t4 = case.timer(TimerKind::T4).ok_or_else(|| {
+                DomainError::conflict(Rule::Art23, "no_objection_window", "该事项不是转送或交办的事项，不能提出异议")
+            })?;
+            if ctx.on > t4.due_on {
+                return Err(DomainError::conflict(
+                    Rule::Art23,
+                    "objection_window_expired",
+                    format!("异议须自收到之日起5个工作日内提出，期限已于{}届满", t4.due_on),
+                ));
+            }
+            next.meet(TimerKind::T4, ctx.now);
+            next.state = State::Objected;
+            next.current_unit = case.routed_by.unwrap_or(case.registered_unit);
+        }
+        Command::ApproveObjection { note } => {
+            in_state(case, &[State::Objected], "同意异议")?;
+            require(actor, cur, ROUTERS, "审核异议", tree)?;
+            opt_text("note", "备注", note)?;
+            // Materials come back for re-routing: the bureau owes routing anew.
+            next.meet(TimerKind::T3, ctx.now);
+            next.meet(TimerKind::T5, ctx.now);
+            next.state = State::Registered;
+            next.handling_unit = None;
+            next.routing = None;
+            next.start(Deadline::start(TimerKind::T1, ctx.on, 15, DayUnit::Calendar, ctx.policy, ctx.calendar));
+        }
+        Command::RejectObjection { reason } => {
+            in_state(case, &[State::Objected], "不同意异议")?;
+            require(actor, cur, ROUTERS, "审核异议", tree)?;
+            text("reason", "理由", reason)?;
+            next.state = State::Forwarded;
+            next.current_unit = case.handling_unit.unwrap_or(cur);
+        }
+
+        // ----- Handling (Art. 29–34) ---------------------------------------
+        Command::Investigate { note } => {
+            in_state(case, &[State::Handling], "记录调查核实")?;
+            require(actor, cur, HANDLERS, "记录调查核实", tree)?;
+            text("note", "调查核实情况", note)?;
+        }
+        Command::HoldHearing { held_from, held_to, summary } => {
+            in_state(case, &[State::Handling, State::UnderReview, State::UnderFinalReview], "记录听证")?;
+            let roles = if case.state == State::Handling { HANDLERS } else { REVIEWERS };
+            require(actor, cur, roles, "组织听证", tree)?;
+            text("summary", "听证情况", summary)?;
+            // A hearing may be recorded when it is scheduled (with notice to
+            // the parties), so future dates are allowed, within reason.
+            let span = (*held_to - *held_from).num_days();
+            if held_from > held_to || span > 30 || *held_from < case.received_on {
+                return Err(DomainError::invalid(Rule::Input, "bad_hearing_dates", "听证起止日期不正确（结束日期不能早于开始日期，听证不超过30日）"));
+            }
+            if case.state == State::UnderFinalReview {
+                // Art. 36: hearing time does not count toward the 复核 limit.
+                let t10 = next
+                    .open_timer(TimerKind::T10)
+                    .ok_or_else(|| DomainError::conflict(Rule::Art36, "no_timer", "复核期限不存在"))?;
+                if *held_from < t10.started_on {
+                    return Err(DomainError::invalid(Rule::Art36, "hearing_before_request", "复核听证不能早于收到复核请求之日"));
+                }
+                let pause = Pause { from: *held_from, to: *held_to, reason: PauseReason::Hearing };
+                if t10.pauses.iter().any(|p| p.from <= pause.to && pause.from <= p.to) {
+                    return Err(DomainError::invalid(Rule::Art36, "overlapping_hearing", "听证期间与已记录的听证重叠"));
+                }
+                t10.pauses.push(pause);
+                t10.recompute(ctx.calendar);
+                extra.insert("paused_days".into(), json!(pause.days()));
+                extra.insert("new_due_on".into(), json!(t10.due_on));
+            }
+        }
+        Command::Mediate { agreement, summary, parties_consented } => {
+            in_state(case, &[State::Handling], "记录调解或和解")?;
+            require(actor, cur, HANDLERS, "组织调解", tree)?;
+            if case.category != Category::Claim {
+                return Err(DomainError::invalid(Rule::Art33, "mediation_for_claims", "调解、和解适用于申诉求决类事项"));
+            }
+            if !parties_consented {
+                return Err(DomainError::invalid(Rule::Art33, "consent_required", "调解须经争议双方当事人同意"));
+            }
+            text("summary", "协议内容", summary)?;
+            let _ = agreement;
+        }
+        Command::Extend { days, reason, approver, .. } => {
+            in_state(case, &[State::Handling], "延期")?;
+            require(actor, cur, HANDLERS, "申请延期", tree)?;
+            if case.claim_route != Some(6) {
+                return Err(DomainError::invalid(Rule::Art34, "extension_only_route6", "只有适用第三十一条第六项的事项才有60日办理期限和延期"));
+            }
+            if case.extended {
+                return Err(DomainError::conflict(Rule::Art34, "extension_already_granted", "办理期限只能延长一次，本事项已经延期"));
+            }
+            if !(1..=30).contains(days) {
+                return Err(DomainError::invalid(Rule::Art34, "extension_too_long", "延长期限不得超过30日"));
+            }
+            text("reason", "延期理由", reason)?;
+            let approver = approver.as_ref().ok_or_else(|| {
+                DomainError::invalid(Rule::Art34, "approver_required", "延期须经本单位负责人批准，请填写批准人")
+            })?;
+            if approver.role != Role::UnitHead || approver.unit_id != cur {
+                return Err(DomainError::forbidden(Rule::Art34, "approver_not_head", "批准延期的须为本单位负责人"));
+            }
+            let t6 = next
+                .open_timer(TimerKind::T6)
+                .ok_or_else(|| DomainError::conflict(Rule::Art34, "no_timer", "办理期限不存在"))?;
+            if ctx.on > t6.due_on {
+                return Err(DomainError::conflict(Rule::Art34, "extension_after_expiry", "办理期限届满后不能再批准延期"));
+            }
+            t6.extension_days = *days;
+            t6.recompute(ctx.calendar);
+            let new_due = t6.due_on;
+            next.extended = true;
+            extra.insert("approver".into(), json!(approver.username));
+            extra.insert("new_due_on".into(), json!(new_due));
+            notice = Some(format!("因{reason}，经单位负责人批准，办理期限延长{days}日，至{new_due}。"));
+        }
+        Command::Conclude { outcome, request, facts_and_reasons, decision, legal_basis } => {
+            in_state(case, &[State::Handling], "出具信访处理意见书")?;
+            require(actor, cur, HANDLERS, "出具信访处理意见书", tree)?;
+            if case.claim_route != Some(6) {
+                return Err(DomainError::invalid(Rule::Art31, "decision_letter_route6", "信访处理意见书适用于第三十一条第六项的事项；其他事项请答复或导入法定程序"));
+            }
+            // Art. 32: request, facts and reasons, decision, legal basis.
+            for (f, l, v) in [
+                ("request", "信访人的投诉请求", request),
+                ("facts_and_reasons", "事实和理由", facts_and_reasons),
+                ("decision", "处理意见", decision),
+                ("legal_basis", "法律法规依据", legal_basis),
+            ] {
+                if v.trim().is_empty() {
+                    return Err(DomainError::invalid(Rule::Art32, "decision_letter_incomplete", format!("信访处理意见书应当载明{l}（{f}）")));
+                }
+                text(f, l, v)?;
+            }
+            next.meet(TimerKind::T6, ctx.now);
+            next.meet(TimerKind::T5, ctx.now);
+            next.state = State::Concluded;
+            next.document = Some(Document {
+                kind: DocumentKind::DecisionLetter,
+                outcome: Some(outcome.as_str().into()),
+                issued_on: ctx.on,
+                delivered_on: None,
+                evaluated: false,
+            });
+            if matches!(case.routing, Some(Routing::Assign { .. })) {
+                extra.insert("completion_report_to".into(), json!(case.routed_by.map(|u| unit_name(tree, u))));
+            }
+        }
+        Command::Reply { text: body, adoption } => {
+            in_state(case, &[State::Handling], "答复")?;
+            require(actor, cur, HANDLERS, "答复", tree)?;
+            text("text", "答复内容", body)?;
+            match case.category {
+                Category::Suggestion if adoption.is_none() => {
+                    return Err(DomainError::invalid(Rule::Art31, "adoption_required", "建议意见类事项答复时须说明是否采纳"));
+                }
+                Category::Claim if case.claim_route != Some(5) => {
+                    return Err(DomainError::invalid(Rule::Art31, "reply_route", "申诉求决类事项适用第六项的应出具信访处理意见书，适用第一至四项的应导入法定程序"));
+                }
+                _ => {}
+            }
+            next.meet(TimerKind::T5, ctx.now);
+            next.state = State::Concluded;
+            next.document = Some(Document {
+                kind: DocumentKind::Reply,
+                outcome: adoption.map(|a| a.as_str().into()),
+                issued_on: ctx.on,
+                delivered_on: None,
+                evaluated: false,
+            });
+        }
+        Command::Redirect { procedure, guidance } => {
+            in_state(case, &[State::Handling], "导入法定程序")?;
+            require(actor, cur, HANDLERS, "导入法定程序", tree)?;
+            if !matches!(case.claim_route, Some(1..=4)) {
+                return Err(DomainError::invalid(Rule::Art31, "redirect_route", "只有适用第三十一条第一至四项的事项才导入相应法定程序"));
+            }
+            text("procedure", "法定程序", procedure)?;
+            text("guidance", "告知内容", guidance)?;
+            next.meet(TimerKind::T5, ctx.now);
+            next.state = State::Redirected;
+            notice = Some(format!("您的诉求依法应通过{procedure}解决。{guidance}"));
+        }
+        Command::Deliver { method, delivered_on, signed } => {
+            in_state(case, &[State::Concluded, State::ReviewDecided, State::FinalReviewDecided], "送达")?;
+            require(actor, cur, DELIVERERS, "送达文书", tree)?;
+            let doc = next
+                .document
+                .as_mut()
+                .ok_or_else(|| DomainError::conflict(Rule::Procedure, "no_document", "没有待送达的文书"))?;
+            if *delivered_on < doc.issued_on || *delivered_on > ctx.on {
+                return Err(DomainError::invalid(Rule::Input, "bad_delivery_date", "送达日期不能早于出具日期，也不能晚于今天"));
+            }
+            doc.delivered_on = Some(*delivered_on);
+            let kind = doc.kind;
+            let _ = (method, signed);
+            match (case.state, kind) {
+                (State::Concluded, DocumentKind::DecisionLetter) => {
+                    // Art. 35: 30 days from receipt of the written reply.
+                    next.state = State::Replied;
+                    next.start(Deadline::start(TimerKind::T7, *delivered_on, 30, DayUnit::Calendar, ctx.policy, ctx.calendar));
+                    notice = Some("信访处理意见书已送达。如不服，可自收到之日起30日内请求原办理机关的上一级机关复查。".into());
+                }
+                (State::ReviewDecided, _) => {
+                    next.state = State::Reviewed;
+                    next.start(Deadline::start(TimerKind::T9, *delivered_on, 30, DayUnit::Calendar, ctx.policy, ctx.calendar));
+                    notice = Some("复查意见书已送达。如不服，可自收到之日起30日内向复查机关的上一级机关请求复核。".into());
+                }
+                (State::FinalReviewDecided, _) => {
+                    next.state = State::Closed;
+                    next.terminated = true;
+                    notice = Some("复核意见书已送达。信访人仍以同一事实和理由提出投诉请求的，各级机关不再受理。".into());
+                }
+                _ => {
+                    next.state = State::Closed;
+                    notice = Some("答复意见已送达，信访事项办结。".into());
+                }
+            }
+        }
+
+        // ----- 复查 and 复核 (Art. 35–36) -------------------------------------
+        Command::RequestReview { reason, good_reason } => {
+            in_state(case, &[State::Replied], "申请复查")?;
+            opt_text("reason", "复查请求理由", reason)?;
+            let handling = case.handling_unit.unwrap_or(cur);
+            let superior = tree.parent(handling).ok_or_else(|| {
+                DomainError::conflict(Rule::Art35, "no_superior", format!("{}没有上一级机关，无法复查", unit_name(tree, handling)))
+            })?;
+            window_check(case, TimerKind::T7, Rule::Art35, "复查", good_reason.as_deref(), actor, superior.id, ctx)?;
+            next.meet(TimerKind::T7, ctx.now);
+            next.state = State::UnderReview;
+            next.review_unit = Some(superior.id);
+            next.current_unit = superior.id;
+            next.start(Deadline::start(TimerKind::T8, ctx.on, 30, DayUnit::Calendar, ctx.policy, ctx.calendar));
+            extra.insert("review_unit".into(), json!(superior.code));
+            extra.insert("late_override".into(), json!(good_reason.is_some()));
+            notice = Some(format!("您的复查请求已由{}收到，将自收到之日起30日内提出复查意见并书面答复。", superior.name));
+        }
+        Command::DecideReview { outcome, opinion, facts_and_reasons, legal_basis }
+        | Command::DecideFinalReview { outcome, opinion, facts_and_reasons, legal_basis } => {
+            let final_review = matches!(cmd, Command::DecideFinalReview { .. });
+            let (state, label, timer) = if final_review {
+                (State::UnderFinalReview, "复核", TimerKind::T10)
+            } else {
+                (State::UnderReview, "复查", TimerKind::T8)
+            };
+            in_state(case, &[state], &format!("作出{label}意见"))?;
+            require(actor, cur, REVIEWERS, &format!("作出{label}意见"), tree)?;
+            text("opinion", &format!("{label}意见"), opinion)?;
+            text("facts_and_reasons", "事实和理由", facts_and_reasons)?;
+            text("legal_basis", "依据", legal_basis)?;
+            next.meet(timer, ctx.now);
+            if *outcome == ReviewOutcome::OrderRedo {
+                // The original unit handles it again, with a fresh 60 days.
+                let handling = case.handling_unit.unwrap_or(cur);
+                next.state = State::Handling;
+                next.current_unit = handling;
+                next.extended = false;
+                next.document = None;
+                if case.claim_route == Some(6) {
+                    next.start(Deadline::start(TimerKind::T6, ctx.on, 60, DayUnit::Calendar, ctx.policy, ctx.calendar));
+                }
+                notice = Some(format!("{label}意见：责令原办理机关重新办理。"));
+            } else {
+                next.state = if final_review { State::FinalReviewDecided } else { State::ReviewDecided };
+                next.document = Some(Document {
+                    kind: if final_review { DocumentKind::FinalReviewOpinion } else { DocumentKind::ReviewOpinion },
+                    outcome: Some(outcome.as_str().into()),
+                    issued_on: ctx.on,
+                    delivered_on: None,
+                    evaluated: false,
+                });
+            }
+        }
+        Command::RequestFinalReview { reason, good_reason } => {
+            in_state(case, &[State::Reviewed], "申请复核")?;
+            opt_text("reason", "复核请求理由", reason)?;
+            let reviewer = case.review_unit.unwrap_or(cur);
+            let superior = tree.parent(reviewer).ok_or_else(|| {
+                DomainError::conflict(Rule::Art36, "no_superior", format!("{}没有上一级机关，无法复核", unit_name(tree, reviewer)))
+            })?;
+            window_check(case, TimerKind::T9, Rule::Art36, "复核", good_reason.as_deref(), actor, superior.id, ctx)?;
+            next.meet(TimerKind::T9, ctx.now);
+            next.state = State::UnderFinalReview;
+            next.final_review_unit = Some(superior.id);
+            next.current_unit = superior.id;
+            next.start(Deadline::start(TimerKind::T10, ctx.on, 30, DayUnit::Calendar, ctx.policy, ctx.calendar));
+            extra.insert("final_review_unit".into(), json!(superior.code));
+            extra.insert("late_override".into(), json!(good_reason.is_some()));
+            notice = Some(format!("您的复核请求已由{}收到，将自收到之日起30日内提出复核意见。", superior.name));
+        }
+        Command::Close { note } => {
+            in_state(case, &[State::Replied, State::Reviewed], "办结归档")?;
+            require(actor, cur, DELIVERERS, "办结归档", tree)?;
+            opt_text("note", "备注", note)?;
+            let window = if case.state == State::Replied { TimerKind::T7 } else { TimerKind::T9 };
+            let t = case.timer(window).ok_or_else(|| DomainError::conflict(Rule::Procedure, "no_timer", "期限不存在"))?;
+            if ctx.on <= t.due_on {
+                return Err(DomainError::conflict(
+                    Rule::Procedure,
+                    "window_still_open",
+                    format!("信访人申请{}的期限至{}届满，届满前不能办结归档", if window == TimerKind::T7 { "复查" } else { "复核" }, t.due_on),
+                ));
+            }
+            next.meet(window, ctx.now);
+            next.state = State::Closed;
+        }
+        Command::Evaluate { rating, reason } => {
+            if !matches!(actor, Actor::Petitioner) {
+                return Err(DomainError::forbidden(Rule::Access, "petitioner_only", "评价只能由信访人作出"));
+            }
+            opt_text("reason", "评价理由", reason)?;
+            if *rating == Rating::Dissatisfied && reason.trim().is_empty() {
+                return Err(DomainError::invalid(Rule::Input, "reason_required", "选择“不满意”时请说明理由"));
+            }
+            let doc = next.document.as_mut().filter(|d| d.delivered_on.is_some()).ok_or_else(|| {
+                DomainError::conflict(Rule::Procedure, "nothing_to_evaluate", "办理意见送达后才能评价")
+            })?;
+            if doc.evaluated {
+                return Err(DomainError::conflict(Rule::Procedure, "already_evaluated", "您已对本次办理意见作出评价"));
+            }
+            doc.evaluated = true;
+            extra.insert("document".into(), json!(doc.kind));
+        }
+    }
+
+    let mut payload = serde_json::to_value(&cmd).unwrap_or(Value::Null);
+    if let Value::Object(m) = &mut payload {
+        m.remove("action");
+        m.extend(extra);
+    }
+    Ok(Transition { case: next, action, payload, notice })
+}
+
+/// The 30-day windows of Art. 35 and 36. A late request goes through only
+/// with a good reason (正当理由) approved by the reviewing unit (regulation.md
+/// §2.5 item 2): a reviewer or the head of that unit records it.
+#[allow(clippy::too_many_arguments)]
+fn window_check(
+    case: &Case,
+    kind: TimerKind,
+    rule: Rule,
+    label: &str,
+    good_reason: Option<&str>,
+    actor: &Actor,
+    reviewing_unit: UnitId,
+    ctx: &Ctx,
+) -> Result<(), DomainError> {
+    if let Actor::Staff(s) = actor
+        && (s.unit_id != reviewing_unit || ![Role::Clerk, Role::Reviewer, Role::UnitHead].contains(&s.role))
+    {
+        return Err(DomainError::forbidden(
+            Rule::Access,
+            "not_permitted",
+            format!("{label}请求只能由信访人提出，或由{}登记", unit_name(ctx.tree, reviewing_unit)),
+        ));
+    }
+    let t = case
+        .timer(kind)
+        .ok_or_else(|| DomainError::conflict(rule, "no_window", format!("没有可以申请{label}的书面答复")))?;
+    if ctx.on <= t.due_on {
+        return Ok(());
+    }
+    let late = format!("申请{label}的期限（自收到书面答复之日起30日）已于{}届满", t.due_on);
+    match (actor, good_reason.map(str::trim).filter(|r| !r.is_empty())) {
+        (Actor::Staff(s), Some(reason)) if matches!(s.role, Role::Reviewer | Role::UnitHead) => {
+            check_text("good_reason", "正当理由", reason, true)
+        }
+        (Actor::Staff(_), Some(_)) => Err(DomainError::forbidden(
+            rule,
+            "override_needs_approval",
+            format!("{late}；逾期请求须经{label}机关负责人或复查复核人员认定正当理由"),
+        )),
+        _ => Err(DomainError::conflict(
+            rule,
+            "window_expired",
+            format!("{late}；确有正当理由的，请向{}说明，经认定后方可受理", unit_name(ctx.tree, reviewing_unit)),
+        )),
+    }
+}
+
+/// Whether a new petition on `text` must be refused because an earlier one
+/// with the same facts and reasons is closed after 复核 (Art. 36) or is still
+/// being handled below the receiving unit (Art. 19 para 3).
+pub fn intake_conflict(
+    earlier: &Case,
+    earlier_number: &str,
+    receiving_unit: UnitId,
+    tree: &UnitTree,
+) -> Option<DomainError> {
+    if earlier.terminated {
+        return Some(DomainError::conflict(
+            Rule::Art36,
+            "not_reaccepted",
+            format!("该事项（{earlier_number}）已经复核终结，信访人仍以同一事实和理由提出投诉请求的，不再受理"),
+        ));
+    }
+    if !earlier.state.is_terminal() {
+        let below = [Some(earlier.current_unit), earlier.handling_unit]
+            .into_iter()
+            .flatten()
+            .any(|u| u != receiving_unit && tree.is_self_or_ancestor(receiving_unit, u));
+        if below {
+            return Some(DomainError::conflict(
+                Rule::Art19Para3,
+                "in_process_below",
+                format!("该事项（{earlier_number}）已由下级机关受理或正在办理，在规定期限内向上级机关再次提出的，不予受理"),
+            ));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,382 @@
+//! One test per statutory rule, named after its article.
+
+use super::*;
+use crate::calendar::{DayKind, SpecialDay};
+use crate::petition::{Channel, Petitioner, PetitionerKind};
+use crate::unit::tests::sample_tree;
+
+fn d(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("test date")
+}
+
+fn cal() -> HolidayCalendar {
+    let mut days: Vec<SpecialDay> = (1..=7)
+        .map(|n| SpecialDay { date: d(&format!("2026-10-0{n}")), kind: DayKind::Holiday, name: "国庆节".into() })
+        .collect();
+    days.push(SpecialDay { date: d("2026-10-10"), kind: DayKind::Workday, name: "国庆节".into() });
+    HolidayCalendar::new([2026], days)
+}
+
+struct World {
+    tree: UnitTree,
+    cal: HolidayCalendar,
+}
+
+impl World {
+    fn new() -> Self {
+        World { tree: sample_tree(), cal: cal() }
+    }
+    fn ctx(&self, on: &str) -> Ctx<'_> {
+        Ctx {
+            on: d(on),
+            now: Utc::now(),
+            calendar: &self.cal,
+            tree: &self.tree,
+            policy: CountingPolicy::default(),
+        }
+    }
+}
+
+fn staff(unit: UnitId, role: Role) -> Actor {
+    Actor::Staff(StaffActor { user_id: unit * 100, unit_id: unit, role })
+}
+
+const COUNTY_BUREAU: UnitId = 3;
+const CITY_BUREAU: UnitId = 2;
+const COUNTY_DEPT: UnitId = 12;
+const OTHER_COUNTY_DEPT: UnitId = 13;
+const CITY_DEPT: UnitId = 11;
+const PROVINCE_DEPT: UnitId = 10;
+
+fn registration(on: &str) -> Registration {
+    Registration {
+        channel: Channel::Online,
+        petitioners: vec![Petitioner {
+            kind: PetitionerKind::Person,
+            name: "张三".into(),
+            id_number: None,
+            phone: None,
+            address: Some("福田区".into()),
+            representative: false,
+        }],
+        collective: false,
+        headcount: 1,
+        jurisdiction: "440304".into(),
+        title: "欠薪".into(),
+        content: String::new(),
+        request: "支付工资".into(),
+        facts_and_reasons: "公司欠薪".into(),
+        category: Category::Claim,
+        litigation_related: false,
+        topic: None,
+        accused: None,
+        anonymous: false,
+        confidential: false,
+        received_on: d(on),
+    }
+}
+
+fn run(w: &World, case: &Case, on: &str, actor: Actor, json: Value) -> Result<Case, DomainError> {
+    let action = json.get("action").and_then(Value::as_str).unwrap_or_default().to_string();
+    let mut cmd = Command::from_json(&action, json)?;
+    if let Command::Extend { approved_by, approver, .. } = &mut cmd {
+        // The edge resolves the approver's account; here "head" is the head.
+        *approver = (approved_by == "head").then(|| Approver {
+            user_id: 1,
+            unit_id: COUNTY_DEPT,
+            role: Role::UnitHead,
+            username: "head".into(),
+        });
+    }
+    transition(case, cmd, &actor, &w.ctx(on)).map(|t| t.case)
+}
+
+fn registered(w: &World, on: &str) -> Case {
+    let unit = w.tree.get(COUNTY_BUREAU).expect("bureau");
+    register(&registration(on), unit, &w.ctx(on))
+}
+
+fn forwarded(w: &World, on: &str) -> Case {
+    let c = registered(w, on);
+    run(w, &c, on, staff(COUNTY_BUREAU, Role::Clerk), json!({"action":"forward","unit":"U12"})).expect("forward")
+}
+
+fn handling(w: &World, on: &str) -> Case {
+    let c = forwarded(w, on);
+    run(w, &c, on, staff(COUNTY_DEPT, Role::HandlingOfficer), json!({"action":"accept","route":6})).expect("accept")
+}
+
+fn decision(outcome: &str) -> Value {
+    json!({"action":"conclude","outcome":outcome,"request":"支付工资","facts_and_reasons":"经查","decision":"不予支持","legal_basis":"劳动合同法"})
+}
+
+fn replied(w: &World, on: &str) -> Case {
+    let c = handling(w, on);
+    let c = run(w, &c, on, staff(COUNTY_DEPT, Role::HandlingOfficer), decision("rejected")).expect("conclude");
+    run(w, &c, on, staff(COUNTY_DEPT, Role::HandlingOfficer), json!({"action":"deliver","method":"post","delivered_on":on})).expect("deliver")
+}
+
+#[test]
+fn art22_bureau_routes_within_15_days_t1_met_on_forward() {
+    let w = World::new();
+    let c = registered(&w, "2026-11-02");
+    let t1 = c.timer(TimerKind::T1).expect("T1");
+    assert_eq!(t1.due_on, d("2026-11-17"));
+    let c = forwarded(&w, "2026-11-02");
+    assert!(c.timer(TimerKind::T1).expect("T1").met_at.is_some());
+    assert_eq!(c.state, State::Forwarded);
+    assert_eq!(c.current_unit, COUNTY_DEPT);
+    assert!(c.timer(TimerKind::T3).is_some());
+}
+
+#[test]
+fn art22_litigation_related_goes_to_legal_unit_only() {
+    let w = World::new();
+    let mut c = registered(&w, "2026-11-02");
+    c.litigation_related = true;
+    let err = run(&w, &c, "2026-11-02", staff(COUNTY_BUREAU, Role::Clerk), json!({"action":"forward","unit":"U12"})).expect_err("refused");
+    assert_eq!(err.rule, Rule::Art22);
+    let ok = run(&w, &c, "2026-11-02", staff(COUNTY_BUREAU, Role::Clerk), json!({"action":"refer_legal","unit":"U21"})).expect("referral");
+    assert_eq!(ok.current_unit, 21);
+    assert_eq!(ok.routing, Some(Routing::ReferLegal));
+}
+
+#[test]
+fn art22_assign_sets_due_date_t5() {
+    let w = World::new();
+    let c = registered(&w, "2026-11-02");
+    let c = run(&w, &c, "2026-11-02", staff(COUNTY_BUREAU, Role::Clerk), json!({"action":"assign","unit":"U12","due_on":"2026-12-01"})).expect("assign");
+    assert_eq!(c.timer(TimerKind::T5).expect("T5").due_on, d("2026-12-01"));
+    let c = run(&w, &c, "2026-11-03", staff(COUNTY_DEPT, Role::HandlingOfficer), json!({"action":"accept","route":6})).expect("accept");
+    let c = run(&w, &c, "2026-11-20", staff(COUNTY_DEPT, Role::HandlingOfficer), decision("upheld")).expect("conclude");
+    assert!(c.timer(TimerKind::T5).expect("T5").met_at.is_some());
+}
+
+#[test]
+fn art23_objection_within_five_working_days_then_returned_for_rerouting() {
+    let w = World::new();
+    let c = forwarded(&w, "2026-09-30");
+    assert_eq!(c.timer(TimerKind::T4).expect("T4").due_on, d("2026-10-13"));
+    let late = run(&w, &c, "2026-10-14", staff(COUNTY_DEPT, Role::HandlingOfficer), json!({"action":"object","reasons":"不属于本单位职责"}));
+    assert_eq!(late.expect_err("late").rule, Rule::Art23);
+    let c = run(&w, &c, "2026-10-13", staff(COUNTY_DEPT, Role::HandlingOfficer), json!({"action":"object","reasons":"不属于本单位职责"})).expect("object");
+    assert_eq!(c.state, State::Objected);
+    assert_eq!(c.current_unit, COUNTY_BUREAU);
+    let rejected = run(&w, &c, "2026-10-14", staff(COUNTY_BUREAU, Role::Clerk), json!({"action":"reject_objection","reason":"属于该单位职责"})).expect("reject");
+    assert_eq!(rejected.state, State::Forwarded);
+    assert_eq!(rejected.current_unit, COUNTY_DEPT);
+    let returned = run(&w, &c, "2026-10-14", staff(COUNTY_BUREAU, Role::Clerk), json!({"action":"approve_objection"})).expect("approve");
+    assert_eq!(returned.state, State::Registered);
+    assert_eq!(returned.current_unit, COUNTY_BUREAU);
+    assert!(returned.timer(TimerKind::T1).expect("new T1").is_open());
+}
+
+#[test]
+fn art23_non_bureau_forwards_only_down_its_own_system() {
+    let w = World::new();
+    let unit = w.tree.get(CITY_DEPT).expect("city dept");
+    let c = register(&registration("2026-11-02"), unit, &w.ctx("2026-11-02"));
+    assert!(c.timer(TimerKind::T2).is_some());
+    let err = run(&w, &c, "2026-11-02", staff(CITY_DEPT, Role::Clerk), json!({"action":"forward","unit":"U14"})).expect_err("outside");
+    assert_eq!(err.rule, Rule::Art23);
+    let ok = run(&w, &c, "2026-11-02", staff(CITY_DEPT, Role::Clerk), json!({"action":"forward","unit":"U12"})).expect("down");
+    assert_eq!(ok.current_unit, COUNTY_DEPT);
+}
+
+#[test]
+fn art24_common_superior_decides_or_joint_conference() {
+    let w = World::new();
+    let c = registered(&w, "2026-11-02");
+    let c1 = run(&w, &c, "2026-11-02", staff(COUNTY_BUREAU, Role::Clerk), json!({"action":"start_negotiation","units":["U12","U13"]})).expect("negotiate");
+    let c1 = run(&w, &c1, "2026-11-03", staff(COUNTY_BUREAU, Role::Clerk), json!({"action":"escalate_dispute"})).expect("escalate");
+    assert_eq!(c1.current_unit, CITY_DEPT);
+    let c1 = run(&w, &c1, "2026-11-04", staff(CITY_DEPT, Role::UnitHead), json!({"action":"decide_competence","unit":"U13","reason":"属地"})).expect("decide");
+    assert_eq!(c1.current_unit, OTHER_COUNTY_DEPT);
+    assert_eq!(c1.state, State::Forwarded);
+    let c2 = run(&w, &c, "2026-11-02", staff(COUNTY_BUREAU, Role::Clerk), json!({"action":"start_negotiation","units":["U12","U14"]})).expect("negotiate");
+    let c2 = run(&w, &c2, "2026-11-03", staff(COUNTY_BUREAU, Role::Clerk), json!({"action":"escalate_dispute"})).expect("escalate");
+    assert_eq!(c2.current_unit, 30, "joint conference of the county");
+}
+
+#[test]
+fn art31_claim_needs_a_route_and_litigation_goes_route_1() {
+    let w = World::new();
+    let c = forwarded(&w, "2026-11-02");
+    let err = run(&w, &c, "2026-11-02", staff(COUNTY_DEPT, Role::HandlingOfficer), json!({"action":"accept"})).expect_err("no route");
+    assert_eq!(err.rule, Rule::Art31);
+    let c = run(&w, &c, "2026-11-02", staff(COUNTY_DEPT, Role::HandlingOfficer), json!({"action":"accept","route":2})).expect("route 2");
+    assert!(c.timer(TimerKind::T6).is_none(), "no 60-day clock outside route 6");
+    let err = run(&w, &c, "2026-11-03", staff(COUNTY_DEPT, Role::HandlingOfficer), decision("upheld")).expect_err("no letter");
+    assert_eq!(err.rule, Rule::Art31);
+    let c = run(&w, &c, "2026-11-03", staff(COUNTY_DEPT, Role::HandlingOfficer), json!({"action":"redirect","procedure":"劳动仲裁","guidance":"请向劳动人事争议仲裁委员会申请仲裁"})).expect("redirect");
+    assert_eq!(c.state, State::Redirected);
+}
+
+#[test]
+fn art29_suggestion_reply_states_adoption_and_closes_on_delivery() {
+    let w = World::new();
+    let mut c = forwarded(&w, "2026-11-02");
+    c.category = Category::Suggestion;
+    let c = run(&w, &c, "2026-11-02", staff(COUNTY_DEPT, Role::HandlingOfficer), json!({"action":"accept"})).expect("accept");
+    assert!(run(&w, &c, "2026-11-05", staff(COUNTY_DEPT, Role::HandlingOfficer), json!({"action":"reply","text":"感谢建议"})).is_err());
+    let c = run(&w, &c, "2026-11-05", staff(COUNTY_DEPT, Role::HandlingOfficer), json!({"action":"reply","text":"感谢建议","adoption":"partly_adopted"})).expect("reply");
+    let c = run(&w, &c, "2026-11-05", staff(COUNTY_DEPT, Role::Clerk), json!({"action":"deliver","method":"online","delivered_on":"2026-11-05"})).expect("deliver");
+    assert_eq!(c.state, State::Closed);
+    assert!(c.timer(TimerKind::T7).is_none(), "no 复查 of a suggestion reply");
+}
+
+#[test]
+fn art32_decision_letter_must_state_request_facts_decision_and_basis() {
+    let w = World::new();
+    let c = handling(&w, "2026-11-02");
+    let mut v = decision("rejected");
+    v["legal_basis"] = json!("");
+    let err = run(&w, &c, "2026-11-03", staff(COUNTY_DEPT, Role::HandlingOfficer), v).expect_err("incomplete");
+    assert_eq!(err.rule, Rule::Art32);
+    assert!(err.message.contains("法律法规依据"));
+}
+
+#[test]
+fn art33_mediation_needs_consent() {
+    let w = World::new();
+    let c = handling(&w, "2026-11-02");
+    let err = run(&w, &c, "2026-11-03", staff(COUNTY_DEPT, Role::HandlingOfficer), json!({"action":"mediate","agreement":"mediation","summary":"分期支付","parties_consented":false})).expect_err("consent");
+    assert_eq!(err.rule, Rule::Art33);
+}
+
+#[test]
+fn art34_sixty_days_from_acceptance_one_extension_of_at_most_30_days_by_the_head() {
+    let w = World::new();
+    let c = handling(&w, "2026-11-02");
+    let t6 = c.timer(TimerKind::T6).expect("T6");
+    // 2026-11-02 + 60 days = 2027-01-01, outside the calendar: provisional,
+    // rolled past the weekend rule only (Friday 01-01 is a weekday there).
+    assert_eq!(t6.due_on, d("2027-01-01"));
+    assert!(t6.provisional);
+    let officer = staff(COUNTY_DEPT, Role::HandlingOfficer);
+    let too_long = run(&w, &c, "2026-11-10", officer, json!({"action":"extend","days":31,"reason":"案情复杂","approved_by":"head"}));
+    assert_eq!(too_long.expect_err("31").code, "extension_too_long");
+    let no_head = run(&w, &c, "2026-11-10", officer, json!({"action":"extend","days":30,"reason":"案情复杂","approved_by":"someone"}));
+    assert_eq!(no_head.expect_err("approver").rule, Rule::Art34);
+    let c = run(&w, &c, "2026-11-10", officer, json!({"action":"extend","days":30,"reason":"案情复杂","approved_by":"head"})).expect("extend");
+    assert_eq!(c.timer(TimerKind::T6).expect("T6").extension_days, 30);
+    let again = run(&w, &c, "2026-11-11", officer, json!({"action":"extend","days":5,"reason":"仍需调查","approved_by":"head"}));
+    let err = again.expect_err("second extension");
+    assert_eq!(err.code, "extension_already_granted");
+    assert!(err.message.contains("第三十四条"));
+}
+
+#[test]
+fn art35_review_within_30_days_by_the_superior_late_needs_approved_good_reason() {
+    let w = World::new();
+    let c = replied(&w, "2026-11-02");
+    assert_eq!(c.timer(TimerKind::T7).expect("T7").due_on, d("2026-12-02"));
+    let late = run(&w, &c, "2026-12-03", Actor::Petitioner, json!({"action":"request_review","reason":"不服"}));
+    let err = late.expect_err("day 31");
+    assert_eq!(err.rule, Rule::Art35);
+    assert_eq!(err.code, "window_expired");
+    let clerk_override = run(&w, &c, "2026-12-03", staff(CITY_DEPT, Role::Clerk), json!({"action":"request_review","good_reason":"住院"}));
+    assert_eq!(clerk_override.expect_err("clerk cannot approve").code, "override_needs_approval");
+    let ok = run(&w, &c, "2026-12-03", staff(CITY_DEPT, Role::Reviewer), json!({"action":"request_review","good_reason":"信访人住院治疗，有医院证明"})).expect("override");
+    assert_eq!(ok.state, State::UnderReview);
+    assert_eq!(ok.review_unit, Some(CITY_DEPT));
+    let in_time = run(&w, &c, "2026-12-02", Actor::Petitioner, json!({"action":"request_review"})).expect("day 30");
+    assert_eq!(in_time.timer(TimerKind::T8).expect("T8").due_on, d("2027-01-01"));
+}
+
+#[test]
+fn art35_only_the_superior_decides_the_review() {
+    let w = World::new();
+    let c = replied(&w, "2026-11-02");
+    let c = run(&w, &c, "2026-11-05", Actor::Petitioner, json!({"action":"request_review"})).expect("request");
+    let body = json!({"action":"decide_review","outcome":"uphold","opinion":"维持","facts_and_reasons":"经复查","legal_basis":"条例"});
+    let err = run(&w, &c, "2026-11-06", staff(COUNTY_BUREAU, Role::Clerk), body.clone()).expect_err("county clerk");
+    assert_eq!(err.kind, crate::error::ErrorKind::Forbidden);
+    let c = run(&w, &c, "2026-11-06", staff(CITY_DEPT, Role::Reviewer), body).expect("city reviewer");
+    assert_eq!(c.state, State::ReviewDecided);
+}
+
+#[test]
+fn art35_order_redo_sends_it_back_with_a_fresh_60_days() {
+    let w = World::new();
+    let c = replied(&w, "2026-11-02");
+    let c = run(&w, &c, "2026-11-05", Actor::Petitioner, json!({"action":"request_review"})).expect("request");
+    let c = run(&w, &c, "2026-11-06", staff(CITY_DEPT, Role::Reviewer), json!({"action":"decide_review","outcome":"order_redo","opinion":"重新办理","facts_and_reasons":"事实不清","legal_basis":"条例"})).expect("redo");
+    assert_eq!(c.state, State::Handling);
+    assert_eq!(c.current_unit, COUNTY_DEPT);
+    assert!(c.timer(TimerKind::T6).expect("T6").is_open());
+}
+
+#[test]
+fn art36_final_review_hearing_time_excluded_and_closure_is_final() {
+    let w = World::new();
+    let c = replied(&w, "2026-11-02");
+    let c = run(&w, &c, "2026-11-03", Actor::Petitioner, json!({"action":"request_review"})).expect("review");
+    let c = run(&w, &c, "2026-11-04", staff(CITY_DEPT, Role::Reviewer), json!({"action":"decide_review","outcome":"uphold","opinion":"维持","facts_and_reasons":"经复查","legal_basis":"条例"})).expect("decide");
+    let c = run(&w, &c, "2026-11-04", staff(CITY_DEPT, Role::Reviewer), json!({"action":"deliver","method":"post","delivered_on":"2026-11-04"})).expect("deliver");
+    assert_eq!(c.state, State::Reviewed);
+    // Requested on Saturday 11-07: 30 days end on Monday 12-07 and the
+    // hearing moves it to Thursday 12-10, so no weekend roll interferes.
+    let c = run(&w, &c, "2026-11-07", Actor::Petitioner, json!({"action":"request_final_review"})).expect("final review");
+    assert_eq!(c.final_review_unit, Some(PROVINCE_DEPT));
+    let before = c.timer(TimerKind::T10).expect("T10").due_on;
+    let c = run(&w, &c, "2026-11-12", staff(PROVINCE_DEPT, Role::Reviewer), json!({"action":"hold_hearing","held_from":"2026-11-10","held_to":"2026-11-12","summary":"公开听证"})).expect("hearing");
+    let after = c.timer(TimerKind::T10).expect("T10").due_on;
+    assert_eq!((after - before).num_days(), 3);
+    let c = run(&w, &c, "2026-11-20", staff(PROVINCE_DEPT, Role::Reviewer), json!({"action":"decide_final_review","outcome":"uphold","opinion":"维持","facts_and_reasons":"经复核","legal_basis":"条例"})).expect("decide");
+    let c = run(&w, &c, "2026-11-20", staff(PROVINCE_DEPT, Role::Reviewer), json!({"action":"deliver","method":"in_person","delivered_on":"2026-11-20"})).expect("deliver");
+    assert_eq!(c.state, State::Closed);
+    assert!(c.terminated);
+    let err = intake_conflict(&c, "XF-1", CITY_BUREAU, &w.tree).expect("refused");
+    assert_eq!(err.rule, Rule::Art36);
+    assert!(err.message.contains("第三十六条"));
+}
+
+#[test]
+fn art19_para3_same_item_brought_upward_while_in_process_is_not_accepted() {
+    let w = World::new();
+    let c = handling(&w, "2026-11-02");
+    let err = intake_conflict(&c, "XF-1", CITY_DEPT, &w.tree).expect("refused upward");
+    assert_eq!(err.rule, Rule::Art19Para3);
+    assert!(intake_conflict(&c, "XF-1", OTHER_COUNTY_DEPT, &w.tree).is_none(), "a sibling is not a superior");
+}
+
+#[test]
+fn art40_only_units_above_or_the_bureau_supervise() {
+    let w = World::new();
+    let c = handling(&w, "2026-11-02");
+    let body = json!({"action":"supervise","reason":"逾期未办结"});
+    assert!(run(&w, &c, "2026-11-20", staff(OTHER_COUNTY_DEPT, Role::UnitHead), body.clone()).is_err());
+    let c = run(&w, &c, "2026-11-20", staff(CITY_BUREAU, Role::Supervisor), body).expect("bureau supervises");
+    assert!(c.supervised);
+}
+
+#[test]
+fn close_after_window_lapse_only() {
+    let w = World::new();
+    let c = replied(&w, "2026-11-02");
+    let officer = staff(COUNTY_DEPT, Role::HandlingOfficer);
+    assert!(run(&w, &c, "2026-12-02", officer, json!({"action":"close"})).is_err());
+    let c = run(&w, &c, "2026-12-03", officer, json!({"action":"close"})).expect("close");
+    assert_eq!(c.state, State::Closed);
+    assert!(!c.terminated, "a lapsed window is not 复核 termination");
+}
+
+#[test]
+fn petitioner_evaluates_once_after_delivery() {
+    let w = World::new();
+    let c = handling(&w, "2026-11-02");
+    assert!(run(&w, &c, "2026-11-03", Actor::Petitioner, json!({"action":"evaluate","rating":"satisfied"})).is_err());
+    let c = replied(&w, "2026-11-02");
+    let c = run(&w, &c, "2026-11-03", Actor::Petitioner, json!({"action":"evaluate","rating":"dissatisfied","reason":"未解决"})).expect("evaluate");
+    assert!(run(&w, &c, "2026-11-03", Actor::Petitioner, json!({"action":"evaluate","rating":"satisfied"})).is_err());
+    assert!(run(&w, &c, "2026-11-03", staff(COUNTY_DEPT, Role::UnitHead), json!({"action":"evaluate","rating":"satisfied"})).is_err());
+}
+
+#[test]
+fn unknown_action_and_bad_body_are_clear_errors() {
+    assert_eq!(Command::from_json("explode", json!({})).expect_err("unknown").code, "unknown_action");
+    assert_eq!(Command::from_json("forward", json!([1])).expect_err("array").code, "invalid_body");
+    assert_eq!(Command::from_json("forward", json!({})).expect_err("missing").code, "invalid_body");
+    assert!(Command::from_json("request-review", json!({})).is_ok());
+}
