@@ -1,1 +1,20 @@
+//! Persistence for xinfang on SQLite (embedded default) and PostgreSQL.
+//!
+//! One schema, written once with a handful of dialect substitutions
+//! (`schema.rs`), and one set of queries using only what both engines share
+//! (through sqlx's `Any` driver). Integers are BIGINT, booleans 0/1,
+//! instants RFC 3339 UTC text, dates `YYYY-MM-DD` text: every value sorts
+//! and compares the same way on both engines.
 
+mod db;
+mod petitions;
+mod reference;
+mod schema;
+mod units;
+mod users;
+
+pub use db::{Dialect, Store, StoreError, WriteTx, fmt_instant, parse_instant};
+pub use petitions::*;
+pub use reference::*;
+pub use units::*;
+pub use users::*;

@@ -1,0 +1,709 @@
+//! Petitions, their history (events), timers (deadlines), notices and
+//! attachments. A petition and everything an action changes are written in
+//! one transaction: a failure leaves nothing half-written.
+
+use sqlx::AssertSqlSafe;
+use crate::db::{Arg, Result, RowExt, Sql, Store, StoreError, WriteTx, fmt_date, fmt_instant, parse_date, parse_instant};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use xinfang_domain::deadline::{CountingPolicy, DayUnit, Deadline, TimerKind};
+use xinfang_domain::petition::{Accused, Category, Channel, Petitioner, PetitionerKind, Registration, State};
+use xinfang_domain::procedure::Case;
+use xinfang_domain::unit::UnitId;
+
+/// Who did something, as recorded in an event.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActorRef {
+    /// `staff`, `petitioner`, `api_key` or `system`.
+    pub kind: &'static str,
+    pub user_id: Option<i64>,
+    pub unit_id: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EventDraft {
+    pub action: String,
+    pub actor: ActorRef,
+    pub occurred_at: DateTime<Utc>,
+    pub from_state: Option<State>,
+    pub to_state: State,
+    pub payload: Value,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAttachment {
+    pub filename: String,
+    pub content_type: String,
+    pub sha256: String,
+    pub content: Vec<u8>,
+}
+
+pub struct NewPetition<'a> {
+    pub reg: &'a Registration,
+    pub number_prefix: String,
+    pub query_code_hash: String,
+    pub identity_key: Option<String>,
+    pub repeat_of: Option<String>,
+    pub case: &'a Case,
+    pub event: EventDraft,
+    pub notice: Option<String>,
+    pub attachments: Vec<NewAttachment>,
+    /// Units to index for visibility: (id, tree path).
+    pub involved: Vec<(UnitId, String)>,
+    pub registered_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PetitionRecord {
+    pub id: i64,
+    pub number: String,
+    pub query_code_hash: String,
+    pub channel: Channel,
+    pub category: Category,
+    pub litigation_related: bool,
+    pub topic: Option<String>,
+    pub jurisdiction: String,
+    pub title: String,
+    pub content: String,
+    pub request: String,
+    pub facts_and_reasons: String,
+    pub collective: bool,
+    pub headcount: i64,
+    pub anonymous: bool,
+    pub confidential: bool,
+    pub accused: Option<Accused>,
+    pub state: State,
+    pub registered_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub repeat_of: Option<String>,
+    pub version: i64,
+    pub case: Case,
+    pub petitioners: Vec<Petitioner>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EventRecord {
+    pub seq: i64,
+    pub action: String,
+    pub actor_kind: String,
+    pub actor_user_id: Option<i64>,
+    pub actor_unit_id: Option<i64>,
+    pub occurred_at: String,
+    pub recorded_at: String,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub payload: Value,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NoticeRecord {
+    pub event_seq: i64,
+    pub created_at: String,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AttachmentMeta {
+    pub id: i64,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PetitionFilter {
+    pub states: Vec<String>,
+    pub current_unit: Option<i64>,
+    pub category: Option<String>,
+    pub channel: Option<String>,
+    pub topic: Vec<String>,
+    pub numbers: Vec<String>,
+    /// Registration date range, local dates, inclusive.
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub overdue: Option<bool>,
+    pub today: Option<NaiveDate>,
+    pub sort_by_due: bool,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// Which petitions a viewer may see: those touching a unit in its subtree,
+/// and, for a petition bureau, those arising in its area (Art. 14, 40).
+#[derive(Debug, Clone)]
+pub struct Visibility {
+    pub unit_path: String,
+    pub bureau_jurisdiction: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PetitionSummary {
+    pub number: String,
+    pub title: String,
+    pub state: String,
+    pub category: String,
+    pub channel: String,
+    pub topic: Option<String>,
+    pub jurisdiction: String,
+    pub current_unit_id: i64,
+    pub registered_at: String,
+    pub updated_at: String,
+    pub received_on: String,
+    pub next_due_on: Option<String>,
+    pub next_due_kind: Option<String>,
+}
+
+/// A petition found by identity key, for repeat and Art. 19/36 checks.
+#[derive(Debug, Clone)]
+pub struct MatterCandidate {
+    pub id: i64,
+    pub number: String,
+    pub case: Case,
+    pub request: String,
+    pub facts_and_reasons: String,
+}
+
+/// Timers the petitioner (not a unit) must act on: never "overdue".
+const WINDOW_KINDS: &str = "('T4','T7','T9')";
+
+fn bool_i(b: bool) -> i64 {
+    i64::from(b)
+}
+
+fn case_json_without_deadlines(case: &Case) -> Result<String> {
+    let mut c = case.clone();
+    c.deadlines.clear();
+    serde_json::to_string(&c).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+impl Store {
+    /// Next number in a prefix's sequence (atomic on both engines).
+    async fn next_seq(&self, w: &mut WriteTx<'_>, prefix: &str) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO number_sequences (prefix, last) VALUES ($1, 1) ON CONFLICT (prefix) DO UPDATE SET last = number_sequences.last + 1 RETURNING last",
+        )
+        .bind(prefix.to_string())
+        .fetch_one(&mut *w.tx)
+        .await?)
+    }
+
+    /// Store a new petition with its petitioners, first event, timers,
+    /// notice and attachments; returns (id, number). Durable on return.
+    pub async fn insert_petition(&self, p: NewPetition<'_>) -> Result<(i64, String)> {
+        let mut w = self.begin_write().await?;
+        let seq = self.next_seq(&mut w, &p.number_prefix).await?;
+        let number = xinfang_domain::number::petition_number(&p.number_prefix, seq);
+        let reg = p.reg;
+        let accused = reg.accused.clone().unwrap_or_default();
+        let now = fmt_instant(p.registered_at);
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO petitions (number, query_code_hash, channel, category, litigation_related, topic, jurisdiction, title, content, request, facts_and_reasons, collective, headcount, anonymous, confidential, accused_name, accused_unit, accused_position, state, registered_unit_id, current_unit_id, handling_unit_id, received_on, registered_at, updated_at, identity_key, repeat_of, case_json, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, 1) RETURNING id",
+        )
+        .bind(number.clone())
+        .bind(p.query_code_hash.clone())
+        .bind(reg.channel.as_str())
+        .bind(reg.category.as_str())
+        .bind(bool_i(reg.litigation_related))
+        .bind(reg.topic.clone())
+        .bind(reg.jurisdiction.clone())
+        .bind(reg.title.clone())
+        .bind(reg.content.clone())
+        .bind(reg.request.clone())
+        .bind(reg.facts_and_reasons.clone())
+        .bind(bool_i(reg.collective))
+        .bind(i64::from(reg.headcount))
+        .bind(bool_i(reg.anonymous))
+        .bind(bool_i(reg.confidential))
+        .bind(accused.name.clone())
+        .bind(accused.unit.clone())
+        .bind(accused.position.clone())
+        .bind(p.case.state.as_str())
+        .bind(p.case.registered_unit)
+        .bind(p.case.current_unit)
+        .bind(p.case.handling_unit)
+        .bind(fmt_date(reg.received_on))
+        .bind(now.clone())
+        .bind(now)
+        .bind(p.identity_key.clone())
+        .bind(p.repeat_of.clone())
+        .bind(case_json_without_deadlines(p.case)?)
+        .fetch_one(&mut *w.tx)
+        .await?;
+        for (i, pt) in reg.petitioners.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO petitioners (petition_id, position, kind, name, id_number, phone, address, representative) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(id)
+            .bind(i as i64)
+            .bind(pt.kind.as_str())
+            .bind(pt.name.clone())
+            .bind(pt.id_number.clone())
+            .bind(pt.phone.clone())
+            .bind(pt.address.clone())
+            .bind(bool_i(pt.representative))
+            .execute(&mut *w.tx)
+            .await?;
+        }
+        for a in &p.attachments {
+            sqlx::query(
+                "INSERT INTO attachments (petition_id, filename, content_type, size, sha256, content, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(id)
+            .bind(a.filename.clone())
+            .bind(a.content_type.clone())
+            .bind(a.content.len() as i64)
+            .bind(a.sha256.clone())
+            .bind(a.content.clone())
+            .bind(fmt_instant(p.registered_at))
+            .execute(&mut *w.tx)
+            .await?;
+        }
+        let mut event = p.event;
+        event.from_state = None;
+        self.write_effects(&mut w, id, p.case, &event, p.notice.as_deref(), &p.involved).await?;
+        w.commit().await?;
+        Ok((id, number))
+    }
+
+    /// Apply a transition: new case, one event, timers, notice, visibility.
+    /// Fails with `Conflict` if someone else changed the petition first.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn apply_transition(
+        &self,
+        petition_id: i64,
+        expected_version: i64,
+        case: &Case,
+        event: &EventDraft,
+        notice: Option<&str>,
+        involved: &[(UnitId, String)],
+        evaluation: Option<(&str, &str, &str)>,
+    ) -> Result<i64> {
+        let mut w = self.begin_write().await?;
+        let n = sqlx::query(
+            "UPDATE petitions SET state = $1, category = $2, litigation_related = $3, current_unit_id = $4, handling_unit_id = $5, case_json = $6, updated_at = $7, version = version + 1 WHERE id = $8 AND version = $9",
+        )
+        .bind(case.state.as_str())
+        .bind(case.category.as_str())
+        .bind(bool_i(case.litigation_related))
+        .bind(case.current_unit)
+        .bind(case.handling_unit)
+        .bind(case_json_without_deadlines(case)?)
+        .bind(fmt_instant(Utc::now()))
+        .bind(petition_id)
+        .bind(expected_version)
+        .execute(&mut *w.tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(StoreError::Conflict);
+        }
+        let seq = self.write_effects(&mut w, petition_id, case, event, notice, involved).await?;
+        if let Some((document, rating, reason)) = evaluation {
+            sqlx::query("INSERT INTO evaluations (petition_id, document, rating, reason, created_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(petition_id)
+                .bind(document.to_string())
+                .bind(rating.to_string())
+                .bind(reason.to_string())
+                .bind(fmt_instant(Utc::now()))
+                .execute(&mut *w.tx)
+                .await?;
+        }
+        w.commit().await?;
+        Ok(seq)
+    }
+
+    /// Record an event that changes no state (e.g. a refused repeat).
+    pub async fn append_event(&self, petition_id: i64, event: &EventDraft) -> Result<i64> {
+        let mut w = self.begin_write().await?;
+        let seq = self.insert_event(&mut w, petition_id, event).await?;
+        w.commit().await?;
+        Ok(seq)
+    }
+
+    async fn insert_event(&self, w: &mut WriteTx<'_>, petition_id: i64, e: &EventDraft) -> Result<i64> {
+        let seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE petition_id = $1")
+            .bind(petition_id)
+            .fetch_one(&mut *w.tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO events (petition_id, seq, action, actor_kind, actor_user_id, actor_unit_id, occurred_at, recorded_at, from_state, to_state, payload, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(petition_id)
+        .bind(seq)
+        .bind(e.action.clone())
+        .bind(e.actor.kind)
+        .bind(e.actor.user_id)
+        .bind(e.actor.unit_id)
+        .bind(fmt_instant(e.occurred_at))
+        .bind(fmt_instant(Utc::now()))
+        .bind(e.from_state.map(|s| s.as_str()))
+        .bind(e.to_state.as_str())
+        .bind(e.payload.to_string())
+        .bind(e.reason.clone())
+        .execute(&mut *w.tx)
+        .await?;
+        Ok(seq)
+    }
+
+    async fn write_effects(
+        &self,
+        w: &mut WriteTx<'_>,
+        petition_id: i64,
+        case: &Case,
+        event: &EventDraft,
+        notice: Option<&str>,
+        involved: &[(UnitId, String)],
+    ) -> Result<i64> {
+        let seq = self.insert_event(w, petition_id, event).await?;
+        // Timers are rewritten as a set; a timer keeps the event that started it.
+        sqlx::query("DELETE FROM deadlines WHERE petition_id = $1").bind(petition_id).execute(&mut *w.tx).await?;
+        for (i, d) in case.deadlines.iter().enumerate() {
+            let start_seq = d.start_event.parse::<i64>().unwrap_or(seq);
+            sqlx::query(
+                "INSERT INTO deadlines (petition_id, seq, kind, start_event_seq, started_on, length, day_unit, pauses, extension_days, policy, due_on, provisional, met_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            )
+            .bind(petition_id)
+            .bind(i as i64)
+            .bind(d.kind.as_str())
+            .bind(start_seq)
+            .bind(fmt_date(d.started_on))
+            .bind(i64::from(d.length))
+            .bind(d.day_unit.as_str())
+            .bind(serde_json::to_string(&d.pauses).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+            .bind(i64::from(d.extension_days))
+            .bind(d.policy.as_str())
+            .bind(fmt_date(d.due_on))
+            .bind(bool_i(d.provisional))
+            .bind(d.met_at.map(fmt_instant))
+            .execute(&mut *w.tx)
+            .await?;
+        }
+        if let Some(body) = notice {
+            sqlx::query("INSERT INTO notices (petition_id, event_seq, created_at, body) VALUES ($1, $2, $3, $4)")
+                .bind(petition_id)
+                .bind(seq)
+                .bind(fmt_instant(Utc::now()))
+                .bind(body.to_string())
+                .execute(&mut *w.tx)
+                .await?;
+        }
+        for (unit_id, path) in involved {
+            sqlx::query("INSERT INTO petition_units (petition_id, unit_id, unit_path) VALUES ($1, $2, $3) ON CONFLICT (petition_id, unit_id) DO NOTHING")
+                .bind(petition_id)
+                .bind(*unit_id)
+                .bind(path.clone())
+                .execute(&mut *w.tx)
+                .await?;
+        }
+        Ok(seq)
+    }
+
+    pub async fn petition_by_number(&self, number: &str) -> Result<Option<PetitionRecord>> {
+        let row = sqlx::query("SELECT * FROM petitions WHERE number = $1")
+            .bind(number.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(r) = row else { return Ok(None) };
+        let id = r.i("id")?;
+        let mut case: Case = serde_json::from_str(&r.s("case_json")?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        case.deadlines = self.deadlines(id).await?;
+        let petitioners = self.petitioners(id).await?;
+        let parse = |col: &str, v: String| StoreError::Corrupt(format!("{col} {v}"));
+        let channel = r.s("channel")?;
+        let category = r.s("category")?;
+        let state = r.s("state")?;
+        let accused = Accused { name: r.os("accused_name")?, unit: r.os("accused_unit")?, position: r.os("accused_position")? };
+        let has_accused = accused != Accused::default();
+        Ok(Some(PetitionRecord {
+            id,
+            number: r.s("number")?,
+            query_code_hash: r.s("query_code_hash")?,
+            channel: Channel::parse(&channel).ok_or_else(|| parse("channel", channel.clone()))?,
+            category: Category::parse(&category).ok_or_else(|| parse("category", category.clone()))?,
+            litigation_related: r.b("litigation_related")?,
+            topic: r.os("topic")?,
+            jurisdiction: r.s("jurisdiction")?,
+            title: r.s("title")?,
+            content: r.s("content")?,
+            request: r.s("request")?,
+            facts_and_reasons: r.s("facts_and_reasons")?,
+            collective: r.b("collective")?,
+            headcount: r.i("headcount")?,
+            anonymous: r.b("anonymous")?,
+            confidential: r.b("confidential")?,
+            accused: has_accused.then_some(accused),
+            state: State::parse(&state).ok_or_else(|| parse("state", state.clone()))?,
+            registered_at: parse_instant(&r.s("registered_at")?)?,
+            updated_at: parse_instant(&r.s("updated_at")?)?,
+            repeat_of: r.os("repeat_of")?,
+            version: r.i("version")?,
+            case,
+            petitioners,
+        }))
+    }
+
+    async fn petitioners(&self, petition_id: i64) -> Result<Vec<Petitioner>> {
+        let rows = sqlx::query("SELECT kind, name, id_number, phone, address, representative FROM petitioners WHERE petition_id = $1 ORDER BY position")
+            .bind(petition_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let kind = r.s("kind")?;
+                Ok(Petitioner {
+                    kind: PetitionerKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("petitioner kind {kind}")))?,
+                    name: r.s("name")?,
+                    id_number: r.os("id_number")?,
+                    phone: r.os("phone")?,
+                    address: r.os("address")?,
+                    representative: r.b("representative")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn deadlines(&self, petition_id: i64) -> Result<Vec<Deadline>> {
+        let rows = sqlx::query("SELECT * FROM deadlines WHERE petition_id = $1 ORDER BY seq")
+            .bind(petition_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let kind = r.s("kind")?;
+                let unit = r.s("day_unit")?;
+                let policy = r.s("policy")?;
+                let bad = |what: &str, v: &str| StoreError::Corrupt(format!("deadline {what} {v}"));
+                Ok(Deadline {
+                    kind: TimerKind::parse(&kind).ok_or_else(|| bad("kind", &kind))?,
+                    start_event: r.i("start_event_seq")?.to_string(),
+                    started_on: parse_date(&r.s("started_on")?)?,
+                    length: u32::try_from(r.i("length")?).map_err(|_| bad("length", ""))?,
+                    day_unit: DayUnit::parse(&unit).ok_or_else(|| bad("unit", &unit))?,
+                    pauses: serde_json::from_str(&r.s("pauses")?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    extension_days: u32::try_from(r.i("extension_days")?).map_err(|_| bad("extension", ""))?,
+                    policy: CountingPolicy::parse(&policy).ok_or_else(|| bad("policy", &policy))?,
+                    due_on: parse_date(&r.s("due_on")?)?,
+                    provisional: r.b("provisional")?,
+                    met_at: r.os("met_at")?.map(|s| parse_instant(&s)).transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn history(&self, petition_id: i64) -> Result<Vec<EventRecord>> {
+        let rows = sqlx::query("SELECT * FROM events WHERE petition_id = $1 ORDER BY seq")
+            .bind(petition_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(EventRecord {
+                    seq: r.i("seq")?,
+                    action: r.s("action")?,
+                    actor_kind: r.s("actor_kind")?,
+                    actor_user_id: r.oi("actor_user_id")?,
+                    actor_unit_id: r.oi("actor_unit_id")?,
+                    occurred_at: r.s("occurred_at")?,
+                    recorded_at: r.s("recorded_at")?,
+                    from_state: r.os("from_state")?,
+                    to_state: r.s("to_state")?,
+                    payload: serde_json::from_str(&r.s("payload")?).unwrap_or(Value::Null),
+                    reason: r.os("reason")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn notices(&self, petition_id: i64) -> Result<Vec<NoticeRecord>> {
+        let rows = sqlx::query("SELECT event_seq, created_at, body FROM notices WHERE petition_id = $1 ORDER BY id")
+            .bind(petition_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok(NoticeRecord { event_seq: r.i("event_seq")?, created_at: r.s("created_at")?, body: r.s("body")? }))
+            .collect()
+    }
+
+    pub async fn attachments(&self, petition_id: i64) -> Result<Vec<AttachmentMeta>> {
+        let rows = sqlx::query("SELECT id, filename, content_type, size, sha256 FROM attachments WHERE petition_id = $1 ORDER BY id")
+            .bind(petition_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AttachmentMeta {
+                    id: r.i("id")?,
+                    filename: r.s("filename")?,
+                    content_type: r.s("content_type")?,
+                    size: r.i("size")?,
+                    sha256: r.s("sha256")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn attachment_content(&self, petition_id: i64, id: i64) -> Result<Option<(AttachmentMeta, Vec<u8>)>> {
+        let row = sqlx::query("SELECT id, filename, content_type, size, sha256, content FROM attachments WHERE petition_id = $1 AND id = $2")
+            .bind(petition_id)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            let content: Vec<u8> = sqlx::Row::try_get(&r, "content")?;
+            Ok((
+                AttachmentMeta {
+                    id: r.i("id")?,
+                    filename: r.s("filename")?,
+                    content_type: r.s("content_type")?,
+                    size: r.i("size")?,
+                    sha256: r.s("sha256")?,
+                },
+                content,
+            ))
+        })
+        .transpose()
+    }
+
+    /// Earlier petitions of the same petitioner (by identity key).
+    pub async fn same_petitioner(&self, identity_key: &str) -> Result<Vec<MatterCandidate>> {
+        let rows = sqlx::query("SELECT id, number, case_json, request, facts_and_reasons FROM petitions WHERE identity_key = $1 ORDER BY id")
+            .bind(identity_key.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(MatterCandidate {
+                    id: r.i("id")?,
+                    number: r.s("number")?,
+                    case: serde_json::from_str(&r.s("case_json")?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    request: r.s("request")?,
+                    facts_and_reasons: r.s("facts_and_reasons")?,
+                })
+            })
+            .collect()
+    }
+
+    /// A unit may see a petition (the same rule as the listing).
+    pub async fn petition_visible(&self, petition_id: i64, vis: &Visibility) -> Result<bool> {
+        let mut sql = Sql::new("SELECT COUNT(*) FROM petitions p WHERE p.id = ");
+        sql.bind(Arg::I(petition_id)).push(" AND ");
+        visibility_clause(&mut sql, vis);
+        let n: i64 = sqlx::query_scalar_with(AssertSqlSafe(sql.text.as_str()), args(&sql)).fetch_one(&self.pool).await?;
+        Ok(n > 0)
+    }
+
+    /// One page of visible petitions and the total count.
+    pub async fn list_petitions(&self, f: &PetitionFilter, vis: Option<&Visibility>) -> Result<(Vec<PetitionSummary>, i64)> {
+        let mut wh = Sql::new(" WHERE 1 = 1");
+        if let Some(v) = vis {
+            wh.push(" AND ");
+            visibility_clause(&mut wh, v);
+        }
+        in_list(&mut wh, "p.state", &f.states);
+        in_list(&mut wh, "p.topic", &f.topic);
+        in_list(&mut wh, "p.number", &f.numbers);
+        if let Some(u) = f.current_unit {
+            wh.push(" AND p.current_unit_id = ").bind(Arg::I(u));
+        }
+        if let Some(c) = &f.category {
+            wh.push(" AND p.category = ").bind(Arg::S(c.clone()));
+        }
+        if let Some(c) = &f.channel {
+            wh.push(" AND p.channel = ").bind(Arg::S(c.clone()));
+        }
+        // Registration instants are UTC; the filter's dates are Beijing days.
+        if let Some(d) = f.from {
+            wh.push(" AND p.registered_at >= ").bind(Arg::S(beijing_day_start(d)));
+        }
+        if let Some(d) = f.to.and_then(|d| d.succ_opt()) {
+            wh.push(" AND p.registered_at < ").bind(Arg::S(beijing_day_start(d)));
+        }
+        if let (Some(overdue), Some(today)) = (f.overdue, f.today) {
+            wh.push(if overdue { " AND EXISTS" } else { " AND NOT EXISTS" });
+            wh.push(&format!(" (SELECT 1 FROM deadlines d WHERE d.petition_id = p.id AND d.met_at IS NULL AND d.kind NOT IN {WINDOW_KINDS} AND d.due_on < "));
+            wh.bind(Arg::S(fmt_date(today))).push(")");
+        }
+        let count_sql = format!("SELECT COUNT(*) FROM petitions p{}", wh.text);
+        let total: i64 = sqlx::query_scalar_with(AssertSqlSafe(count_sql.as_str()), args(&wh)).fetch_one(&self.pool).await?;
+        let next_due = format!(
+            "(SELECT MIN(d.due_on) FROM deadlines d WHERE d.petition_id = p.id AND d.met_at IS NULL AND d.kind NOT IN {WINDOW_KINDS})"
+        );
+        let order = if f.sort_by_due {
+            "CASE WHEN next_due_on IS NULL THEN 1 ELSE 0 END, next_due_on, p.id"
+        } else {
+            "p.registered_at DESC, p.id DESC"
+        };
+        let mut sql = Sql { text: String::new(), args: wh.args.clone() };
+        sql.push(&format!(
+            "SELECT p.number, p.title, p.state, p.category, p.channel, p.topic, p.jurisdiction, p.current_unit_id, p.registered_at, p.updated_at, p.received_on, {next_due} AS next_due_on FROM petitions p{} ORDER BY {order} LIMIT ",
+            wh.text
+        ));
+        sql.bind(Arg::I(f.limit)).push(" OFFSET ").bind(Arg::I(f.offset));
+        let rows = sql.query().fetch_all(&self.pool).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            out.push(PetitionSummary {
+                number: r.s("number")?,
+                title: r.s("title")?,
+                state: r.s("state")?,
+                category: r.s("category")?,
+                channel: r.s("channel")?,
+                topic: r.os("topic")?,
+                jurisdiction: r.s("jurisdiction")?,
+                current_unit_id: r.i("current_unit_id")?,
+                registered_at: r.s("registered_at")?,
+                updated_at: r.s("updated_at")?,
+                received_on: r.s("received_on")?,
+                next_due_on: r.os("next_due_on")?,
+                next_due_kind: None,
+            })
+        }
+        Ok((out, total))
+    }
+}
+
+fn beijing_day_start(d: NaiveDate) -> String {
+    let start = d.and_hms_opt(0, 0, 0).unwrap_or_default() - chrono::Duration::hours(8);
+    fmt_instant(DateTime::from_naive_utc_and_offset(start, Utc))
+}
+
+fn in_list(sql: &mut Sql, col: &str, values: &[String]) {
+    if values.is_empty() {
+        return;
+    }
+    sql.push(&format!(" AND {col} IN ("));
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(Arg::S(v.clone()));
+    }
+    sql.push(")");
+}
+
+fn visibility_clause(sql: &mut Sql, v: &Visibility) {
+    sql.push("(EXISTS (SELECT 1 FROM petition_units pu WHERE pu.petition_id = p.id AND pu.unit_path LIKE ")
+        .bind(Arg::S(format!("{}%", v.unit_path)))
+        .push(")");
+    if let Some(j) = &v.bureau_jurisdiction {
+        sql.push(" OR p.jurisdiction LIKE ").bind(Arg::S(format!("{j}%")));
+    }
+    sql.push(")");
+}
+
+fn args(sql: &Sql) -> sqlx::any::AnyArguments {
+    use sqlx::Arguments;
+    let mut a = sqlx::any::AnyArguments::default();
+    for v in &sql.args {
+        // Adding a plain i64 or String cannot fail.
+        let _ = match v {
+            Arg::I(i) => a.add(*i),
+            Arg::S(s) => a.add(s.clone()),
+        };
+    }
+    a
+}

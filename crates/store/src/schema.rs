@@ -1,0 +1,258 @@
+//! The schema, written once. `{id}` and `{blob}` are the only words that
+//! differ between SQLite and PostgreSQL; everything else is common SQL.
+//! Migrations are append-only: add a new entry, never edit an applied one.
+
+use sqlx::AssertSqlSafe;
+use crate::db::{Dialect, Result, Store, fmt_instant};
+
+const MIGRATIONS: &[(i64, &str)] = &[(
+    1,
+    r#"
+CREATE TABLE divisions (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    parent_code TEXT,
+    level BIGINT NOT NULL
+);
+CREATE INDEX divisions_parent ON divisions (parent_code);
+
+CREATE TABLE units (
+    id {id},
+    code TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    level TEXT NOT NULL,
+    parent_id BIGINT REFERENCES units (id),
+    jurisdiction TEXT NOT NULL,
+    path TEXT NOT NULL
+);
+CREATE INDEX units_parent ON units (parent_id);
+
+CREATE TABLE users (
+    id {id},
+    username TEXT NOT NULL UNIQUE,
+    display_name TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL,
+    unit_id BIGINT NOT NULL REFERENCES units (id),
+    active BIGINT NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX users_unit ON users (unit_id);
+
+CREATE TABLE auth_tokens (
+    token_hash TEXT PRIMARY KEY,
+    user_id BIGINT NOT NULL REFERENCES users (id),
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+CREATE INDEX auth_tokens_user ON auth_tokens (user_id);
+
+CREATE TABLE api_keys (
+    id {id},
+    key_hash TEXT NOT NULL UNIQUE,
+    label TEXT NOT NULL,
+    unit_id BIGINT NOT NULL REFERENCES units (id),
+    channel TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+
+CREATE TABLE topics (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    parent_code TEXT,
+    sort BIGINT NOT NULL,
+    active BIGINT NOT NULL DEFAULT 1
+);
+
+CREATE TABLE calendar_years (
+    year BIGINT PRIMARY KEY,
+    source TEXT NOT NULL,
+    imported_at TEXT NOT NULL
+);
+CREATE TABLE calendar_days (
+    day TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL
+);
+
+CREATE TABLE number_sequences (
+    prefix TEXT PRIMARY KEY,
+    last BIGINT NOT NULL
+);
+
+CREATE TABLE petitions (
+    id {id},
+    number TEXT NOT NULL UNIQUE,
+    query_code_hash TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    category TEXT NOT NULL,
+    litigation_related BIGINT NOT NULL,
+    topic TEXT,
+    jurisdiction TEXT NOT NULL,
+    title TEXT NOT NULL,
+    content TEXT NOT NULL,
+    request TEXT NOT NULL,
+    facts_and_reasons TEXT NOT NULL,
+    collective BIGINT NOT NULL,
+    headcount BIGINT NOT NULL,
+    anonymous BIGINT NOT NULL,
+    confidential BIGINT NOT NULL,
+    accused_name TEXT,
+    accused_unit TEXT,
+    accused_position TEXT,
+    state TEXT NOT NULL,
+    registered_unit_id BIGINT NOT NULL REFERENCES units (id),
+    current_unit_id BIGINT NOT NULL REFERENCES units (id),
+    handling_unit_id BIGINT REFERENCES units (id),
+    received_on TEXT NOT NULL,
+    registered_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    identity_key TEXT,
+    repeat_of TEXT,
+    case_json TEXT NOT NULL,
+    version BIGINT NOT NULL
+);
+CREATE INDEX petitions_state ON petitions (state);
+CREATE INDEX petitions_current_unit ON petitions (current_unit_id);
+CREATE INDEX petitions_registered_at ON petitions (registered_at);
+CREATE INDEX petitions_identity ON petitions (identity_key);
+CREATE INDEX petitions_jurisdiction ON petitions (jurisdiction);
+
+CREATE TABLE petitioners (
+    id {id},
+    petition_id BIGINT NOT NULL REFERENCES petitions (id),
+    position BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    id_number TEXT,
+    phone TEXT,
+    address TEXT,
+    representative BIGINT NOT NULL
+);
+CREATE INDEX petitioners_petition ON petitioners (petition_id);
+
+-- Every unit that has touched a petition, with its tree path: the index
+-- behind "a unit sees its own petitions and those of units below it".
+CREATE TABLE petition_units (
+    petition_id BIGINT NOT NULL REFERENCES petitions (id),
+    unit_id BIGINT NOT NULL REFERENCES units (id),
+    unit_path TEXT NOT NULL,
+    PRIMARY KEY (petition_id, unit_id)
+);
+CREATE INDEX petition_units_path ON petition_units (unit_path);
+
+CREATE TABLE deadlines (
+    petition_id BIGINT NOT NULL REFERENCES petitions (id),
+    seq BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    start_event_seq BIGINT NOT NULL,
+    started_on TEXT NOT NULL,
+    length BIGINT NOT NULL,
+    day_unit TEXT NOT NULL,
+    pauses TEXT NOT NULL,
+    extension_days BIGINT NOT NULL,
+    policy TEXT NOT NULL,
+    due_on TEXT NOT NULL,
+    provisional BIGINT NOT NULL,
+    met_at TEXT,
+    PRIMARY KEY (petition_id, seq)
+);
+CREATE INDEX deadlines_open_due ON deadlines (due_on) WHERE met_at IS NULL;
+
+-- The record. Rows are only ever inserted.
+CREATE TABLE events (
+    id {id},
+    petition_id BIGINT NOT NULL REFERENCES petitions (id),
+    seq BIGINT NOT NULL,
+    action TEXT NOT NULL,
+    actor_kind TEXT NOT NULL,
+    actor_user_id BIGINT REFERENCES users (id),
+    actor_unit_id BIGINT REFERENCES units (id),
+    occurred_at TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    from_state TEXT,
+    to_state TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    reason TEXT,
+    UNIQUE (petition_id, seq)
+);
+
+CREATE TABLE notices (
+    id {id},
+    petition_id BIGINT NOT NULL REFERENCES petitions (id),
+    event_seq BIGINT NOT NULL,
+    created_at TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX notices_petition ON notices (petition_id);
+
+CREATE TABLE attachments (
+    id {id},
+    petition_id BIGINT NOT NULL REFERENCES petitions (id),
+    filename TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    sha256 TEXT NOT NULL,
+    content {blob} NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX attachments_petition ON attachments (petition_id);
+
+CREATE TABLE evaluations (
+    id {id},
+    petition_id BIGINT NOT NULL REFERENCES petitions (id),
+    document TEXT NOT NULL,
+    rating TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX evaluations_petition ON evaluations (petition_id);
+"#,
+)];
+
+fn render(sql: &str, dialect: Dialect) -> String {
+    let (id, blob) = match dialect {
+        Dialect::Sqlite => ("INTEGER PRIMARY KEY AUTOINCREMENT", "BLOB"),
+        Dialect::Postgres => ("BIGSERIAL PRIMARY KEY", "BYTEA"),
+    };
+    sql.replace("{id}", id).replace("{blob}", blob)
+}
+
+impl Store {
+    /// Apply every migration not yet applied, each in its own transaction.
+    pub async fn migrate(&self) -> Result<Vec<i64>> {
+        let mut w = self.begin_write().await?;
+        sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)")
+            .execute(&mut *w.tx)
+            .await?;
+        w.commit().await?;
+        let mut applied = Vec::new();
+        for (version, sql) in MIGRATIONS {
+            let mut w = self.begin_write().await?;
+            let done: Option<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
+                .bind(*version)
+                .fetch_optional(&mut *w.tx)
+                .await?;
+            if done.is_some() {
+                continue;
+            }
+            for stmt in render(sql, self.dialect).split(';').map(str::trim).filter(|s| !s.is_empty()) {
+                let stmt: String = stmt.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join("\n");
+                if stmt.trim().is_empty() {
+                    continue;
+                }
+                sqlx::query(AssertSqlSafe(stmt.as_str())).execute(&mut *w.tx).await?;
+            }
+            sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
+                .bind(*version)
+                .bind(fmt_instant(chrono::Utc::now()))
+                .execute(&mut *w.tx)
+                .await?;
+            w.commit().await?;
+            applied.push(*version);
+        }
+        Ok(applied)
+    }
+}
