@@ -1,1 +1,172 @@
-fn main() {}
+//! `xinfang`: the one binary. `xinfang serve --demo` runs the system.
+
+mod config;
+mod demo;
+mod seed;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+use xinfang_domain::deadline::CountingPolicy;
+use xinfang_store::Store;
+use xinfang_web::{AppState, Settings};
+
+#[derive(Parser)]
+#[command(name = "xinfang", version, about = "信访信息系统 — petition case management under the 2022 Regulations on Petition Work")]
+struct Cli {
+    /// Configuration file (TOML); default ./xinfang.toml if present.
+    #[arg(long, global = true, env = "XINFANG_CONFIG")]
+    config: Option<String>,
+    /// Database URL: sqlite://FILE or postgres://…
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server.
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8080).
+        #[arg(long)]
+        listen: Option<String>,
+        /// Load the demo data (idempotent).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Create or upgrade the database schema and load reference data.
+    Migrate,
+    /// Print the demo accounts.
+    DemoAccounts {
+        /// As JSON: [{"username","password","role","unit_code","unit_name"}].
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import 行政区划 divisions from a CSV file (code,name,parent_code).
+    ImportDivisions { file: String },
+    /// Import holiday calendar years from a CSV file (date,kind,name).
+    ImportCalendar {
+        file: String,
+        /// Where the data comes from (recorded with each year).
+        #[arg(long, default_value = "imported CSV")]
+        source: String,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("XINFANG_LOG").unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type AnyError = Box<dyn std::error::Error + Send + Sync>;
+
+async fn open(cfg: &config::Config) -> Result<Store, AnyError> {
+    let store = Store::connect(&cfg.database_url).await?;
+    store.migrate().await?;
+    seed::reference_data(&store).await?;
+    Ok(store)
+}
+
+async fn run(cli: Cli) -> Result<(), AnyError> {
+    let (listen, demo_flag) = match &cli.command {
+        Command::Serve { listen, demo } => (listen.clone(), *demo),
+        _ => (None, false),
+    };
+    let cfg = config::load(cli.config.as_deref(), config::Overrides { listen, database_url: cli.database_url.clone(), demo: demo_flag })?;
+    match cli.command {
+        Command::DemoAccounts { json } => {
+            let accounts = demo::accounts();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&accounts)?);
+            } else {
+                for a in accounts {
+                    println!("{:<18} {:<18} {:<16} {} {}", a.username, a.password, a.role, a.unit_code, a.unit_name);
+                }
+            }
+            Ok(())
+        }
+        Command::Migrate => {
+            let store = open(&cfg).await?;
+            eprintln!("database ready: {}", redact(&cfg.database_url));
+            store.close().await;
+            Ok(())
+        }
+        Command::ImportDivisions { file } => {
+            let text = std::fs::read_to_string(&file)?;
+            let rows = seed::parse_divisions(&text, |_| true)?;
+            let store = open(&cfg).await?;
+            let n = store.import_divisions(&rows).await?;
+            println!("imported {n} divisions from {file}");
+            store.close().await;
+            Ok(())
+        }
+        Command::ImportCalendar { file, source } => {
+            let text = std::fs::read_to_string(&file)?;
+            let (years, days) = seed::parse_calendar(&text)?;
+            let store = open(&cfg).await?;
+            store.import_calendar(&years, &days, &source).await?;
+            println!("imported {} days for years {:?} from {file}", days.len(), years);
+            store.close().await;
+            Ok(())
+        }
+        Command::Serve { .. } => serve(cfg).await,
+    }
+}
+
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}***{}", &url[..s + 3], &url[at..]),
+        _ => url.to_string(),
+    }
+}
+
+async fn serve(cfg: config::Config) -> Result<(), AnyError> {
+    let store = open(&cfg).await?;
+    if cfg.demo {
+        demo::load(&store, |pw| xinfang_web::auth::hash_password(pw).unwrap_or_default()).await?;
+    }
+    let policy = CountingPolicy::parse(&cfg.counting_policy).ok_or("counting_policy must be start_excluded_roll_forward or start_excluded_no_roll")?;
+    let settings = Settings { policy, token_ttl_hours: cfg.token_ttl_hours, ..Settings::default() };
+    let state = AppState::new(store.clone(), settings).await?;
+    let listener = tokio::net::TcpListener::bind(&cfg.listen).await?;
+    tracing::info!(listen = %listener.local_addr()?, database = %redact(&cfg.database_url), demo = cfg.demo, "xinfang serving");
+    axum::serve(listener, xinfang_web::router(state)).with_graceful_shutdown(shutdown()).await?;
+    store.close().await;
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

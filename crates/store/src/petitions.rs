@@ -46,6 +46,8 @@ pub struct NewPetition<'a> {
     pub query_code_hash: String,
     pub identity_key: Option<String>,
     pub repeat_of: Option<String>,
+    /// The API key it came in with (Open311), if any.
+    pub source_key_id: Option<i64>,
     pub case: &'a Case,
     pub event: EventDraft,
     pub notice: Option<String>,
@@ -89,6 +91,7 @@ pub struct EventRecord {
     pub action: String,
     pub actor_kind: String,
     pub actor_user_id: Option<i64>,
+    pub actor_username: Option<String>,
     pub actor_unit_id: Option<i64>,
     pub occurred_at: String,
     pub recorded_at: String,
@@ -122,6 +125,7 @@ pub struct PetitionFilter {
     pub channel: Option<String>,
     pub topic: Vec<String>,
     pub numbers: Vec<String>,
+    pub source_key_id: Option<i64>,
     /// Registration date range, local dates, inclusive.
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
@@ -201,7 +205,7 @@ impl Store {
         let accused = reg.accused.clone().unwrap_or_default();
         let now = fmt_instant(p.registered_at);
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO petitions (number, query_code_hash, channel, category, litigation_related, topic, jurisdiction, title, content, request, facts_and_reasons, collective, headcount, anonymous, confidential, accused_name, accused_unit, accused_position, state, registered_unit_id, current_unit_id, handling_unit_id, received_on, registered_at, updated_at, identity_key, repeat_of, case_json, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, 1) RETURNING id",
+            "INSERT INTO petitions (number, query_code_hash, channel, category, litigation_related, topic, jurisdiction, title, content, request, facts_and_reasons, collective, headcount, anonymous, confidential, accused_name, accused_unit, accused_position, state, registered_unit_id, current_unit_id, handling_unit_id, received_on, registered_at, updated_at, identity_key, repeat_of, source_key_id, case_json, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, 1) RETURNING id",
         )
         .bind(number.clone())
         .bind(p.query_code_hash.clone())
@@ -230,6 +234,7 @@ impl Store {
         .bind(now)
         .bind(p.identity_key.clone())
         .bind(p.repeat_of.clone())
+        .bind(p.source_key_id)
         .bind(case_json_without_deadlines(p.case)?)
         .fetch_one(&mut *w.tx)
         .await?;
@@ -494,8 +499,19 @@ impl Store {
             .collect()
     }
 
+    /// When the latest event took effect (for back-dated entries).
+    pub async fn last_event_at(&self, petition_id: i64) -> Result<Option<DateTime<Utc>>> {
+        let s: Option<String> = sqlx::query_scalar("SELECT MAX(occurred_at) FROM events WHERE petition_id = $1")
+            .bind(petition_id)
+            .fetch_one(&self.pool)
+            .await?;
+        s.map(|s| parse_instant(&s)).transpose()
+    }
+
     pub async fn history(&self, petition_id: i64) -> Result<Vec<EventRecord>> {
-        let rows = sqlx::query("SELECT * FROM events WHERE petition_id = $1 ORDER BY seq")
+        let rows = sqlx::query(
+            "SELECT e.*, u.username AS actor_username FROM events e LEFT JOIN users u ON u.id = e.actor_user_id WHERE e.petition_id = $1 ORDER BY e.seq",
+        )
             .bind(petition_id)
             .fetch_all(&self.pool)
             .await?;
@@ -506,6 +522,7 @@ impl Store {
                     action: r.s("action")?,
                     actor_kind: r.s("actor_kind")?,
                     actor_user_id: r.oi("actor_user_id")?,
+                    actor_username: r.os("actor_username")?,
                     actor_unit_id: r.oi("actor_unit_id")?,
                     occurred_at: r.s("occurred_at")?,
                     recorded_at: r.s("recorded_at")?,
@@ -608,6 +625,9 @@ impl Store {
         in_list(&mut wh, "p.number", &f.numbers);
         if let Some(u) = f.current_unit {
             wh.push(" AND p.current_unit_id = ").bind(Arg::I(u));
+        }
+        if let Some(k) = f.source_key_id {
+            wh.push(" AND p.source_key_id = ").bind(Arg::I(k));
         }
         if let Some(c) = &f.category {
             wh.push(" AND p.category = ").bind(Arg::S(c.clone()));

@@ -111,6 +111,7 @@ CREATE TABLE petitions (
     updated_at TEXT NOT NULL,
     identity_key TEXT,
     repeat_of TEXT,
+    source_key_id BIGINT REFERENCES api_keys (id),
     case_json TEXT NOT NULL,
     version BIGINT NOT NULL
 );

@@ -1,1 +1,54 @@
+//! The HTTP front of xinfang: JSON API, OpenAPI document and Open311.
 
+pub mod api;
+pub mod attachments;
+pub mod auth;
+pub mod dto;
+pub mod error;
+pub mod extract;
+pub mod intake;
+pub mod open311;
+pub mod openapi;
+pub mod state;
+pub mod views;
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+pub use state::{AppState, Settings};
+use utoipa::OpenApi;
+
+/// Largest request body: ten 10 MiB attachments would not fit anyway once
+/// base64-encoded, so the JSON API takes at most 24 MiB.
+pub const MAX_BODY_BYTES: usize = 24 * 1024 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/api/openapi.json", get(openapi_json))
+        .merge(api::routes())
+        .merge(open311::routes())
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ok").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(openapi::ApiDoc::openapi())
+}
+
+async fn not_found() -> error::ApiError {
+    error::ApiError::new(StatusCode::NOT_FOUND, "not_found", "请求的地址不存在")
+}

@@ -1,0 +1,54 @@
+//! Configuration: defaults, then `xinfang.toml` (or `--config FILE`), then
+//! `XINFANG_*` environment variables, then command-line flags.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: String,
+    /// `sqlite://path` or `postgres://…`; default: SQLite under ./xinfang-data/.
+    pub database_url: String,
+    /// Load the demo units, users and topics (idempotent).
+    pub demo: bool,
+    /// How periods are counted: `start_excluded_roll_forward` (default) or
+    /// `start_excluded_no_roll`.
+    pub counting_policy: String,
+    pub token_ttl_hours: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            database_url: "sqlite://xinfang-data/xinfang.db".into(),
+            demo: false,
+            counting_policy: "start_excluded_roll_forward".into(),
+            token_ttl_hours: 12,
+        }
+    }
+}
+
+/// Values given on the command line (only those present override).
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub demo: bool,
+}
+
+pub fn load(config_file: Option<&str>, overrides: Overrides) -> Result<Config, Box<figment::Error>> {
+    let file = config_file.unwrap_or("xinfang.toml");
+    Figment::from(Serialized::defaults(Config::default()))
+        .merge(Toml::file(file))
+        .merge(Env::prefixed("XINFANG_").ignore(&["config"]))
+        .merge(Serialized::defaults(overrides))
+        .extract()
+        .map_err(Box::new)
+}

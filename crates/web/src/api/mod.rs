@@ -1,0 +1,30 @@
+//! The JSON API under `/api/v1`.
+
+pub mod account;
+pub mod petitions;
+pub mod reference;
+pub mod track;
+
+use crate::state::AppState;
+use axum::Router;
+use axum::routing::{get, post, put};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/auth/login", post(account::login))
+        .route("/api/v1/auth/logout", post(account::logout))
+        .route("/api/v1/me", get(account::me))
+        .route("/api/v1/petitions", post(petitions::create).get(petitions::list))
+        .route("/api/v1/petitions/{number}", get(petitions::detail))
+        .route("/api/v1/petitions/{number}/actions/{action}", post(petitions::act))
+        .route("/api/v1/petitions/{number}/attachments/{id}", get(petitions::attachment))
+        .route("/api/v1/track/{number}", get(track::view))
+        .route("/api/v1/track/{number}/evaluation", post(track::evaluate))
+        .route("/api/v1/track/{number}/review-request", post(track::review_request))
+        .route("/api/v1/units", get(reference::units))
+        .route("/api/v1/topics", get(reference::topics))
+        .route("/api/v1/divisions", get(reference::divisions))
+        .route("/api/v1/calendar/{year}", get(reference::calendar))
+        .route("/api/v1/calendar/days/{date}", put(reference::set_calendar_day).delete(reference::delete_calendar_day))
+        .route("/api/v1/api-keys", post(reference::create_api_key))
+}

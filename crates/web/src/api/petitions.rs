@@ -1,0 +1,348 @@
+//! Petitions: submit or register, list, read, act, download attachments.
+
+use crate::auth::{MaybeStaff, Staff};
+use crate::dto::*;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::intake::{Submitter, intake};
+use crate::state::AppState;
+use crate::views::{deadline_views, unit_ref, unit_ref_id};
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use utoipa::IntoParams;
+use xinfang_domain::local_date;
+use xinfang_domain::number::looks_like_number;
+use xinfang_domain::petition::State as PState;
+use xinfang_domain::procedure::{Approver, Case, Command, Ctx, transition};
+use xinfang_domain::unit::{UnitId, UnitTree};
+use xinfang_store::{EventDraft, PetitionFilter, PetitionRecord, fmt_instant};
+
+#[utoipa::path(post, path = "/api/v1/petitions", tag = "petitions", request_body = PetitionInput,
+    description = "A citizen submits online without a token (channel online or mailbox); staff register letters, visits, calls… with their token.",
+    responses((status = 201, body = SubmitResponse), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody, description = "Refused: Art. 36 or Art. 19 para 3"), (status = 422, body = ErrorBody)))]
+pub async fn create(State(state): State<AppState>, MaybeStaff(staff): MaybeStaff, ApiJson(input): ApiJson<PetitionInput>) -> ApiResult<(StatusCode, Json<SubmitResponse>)> {
+    let who = match staff {
+        Some(s) => Submitter::Staff(s),
+        None => Submitter::Citizen,
+    };
+    let out = intake(&state, who, input).await?;
+    let today = local_date(Utc::now());
+    Ok((
+        StatusCode::CREATED,
+        Json(SubmitResponse {
+            number: out.number,
+            query_code: out.query_code,
+            state: out.case.state.as_str().into(),
+            received_on: out.case.received_on.to_string(),
+            receiving_unit: unit_ref(&out.receiving_unit),
+            repeat_of: out.repeat_of,
+            deadlines: deadline_views(&out.case.deadlines, today),
+        }),
+    ))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ListQuery {
+    /// State code, e.g. `forwarded`; comma-separated for several.
+    pub state: Option<String>,
+    /// Unit code: petitions currently waiting on that unit.
+    pub unit: Option<String>,
+    pub category: Option<String>,
+    pub channel: Option<String>,
+    pub topic: Option<String>,
+    /// Registered on or after (YYYY-MM-DD).
+    pub from: Option<String>,
+    /// Registered on or before (YYYY-MM-DD).
+    pub to: Option<String>,
+    /// Only petitions with an open duty deadline already past (or none).
+    pub overdue: Option<bool>,
+    /// `registered` (newest first, default) or `due` (earliest deadline first).
+    pub sort: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+fn parse_day(field: &str, s: &Option<String>) -> ApiResult<Option<NaiveDate>> {
+    s.as_deref()
+        .filter(|s| !s.is_empty())
+        .map(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| ApiError::bad_request("invalid_query", format!("{field} 须为YYYY-MM-DD格式的日期"))))
+        .transpose()
+}
+
+fn split(s: &Option<String>) -> Vec<String> {
+    s.as_deref().map(|s| s.split(',').map(str::trim).filter(|v| !v.is_empty()).map(String::from).collect()).unwrap_or_default()
+}
+
+#[utoipa::path(get, path = "/api/v1/petitions", tag = "petitions", params(ListQuery), security(("bearer" = [])),
+    responses((status = 200, body = PetitionPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn list(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQuery<ListQuery>) -> ApiResult<Json<PetitionPage>> {
+    let tree = state.tree();
+    let states = split(&q.state);
+    if let Some(bad) = states.iter().find(|s| PState::parse(s).is_none()) {
+        return Err(ApiError::bad_request("invalid_query", format!("状态“{bad}”不存在")));
+    }
+    let current_unit = match q.unit.as_deref().filter(|s| !s.is_empty()) {
+        Some(code) => Some(tree.by_code(code).map(|u| u.id).ok_or_else(|| ApiError::bad_request("invalid_query", format!("单位代码“{code}”不存在")))?),
+        None => None,
+    };
+    let page = q.page.unwrap_or(1).max(1);
+    let per_page = q.per_page.unwrap_or(20).clamp(1, 100);
+    let today = local_date(Utc::now());
+    let sort_by_due = match q.sort.as_deref() {
+        None | Some("registered") => false,
+        Some("due") => true,
+        Some(other) => return Err(ApiError::bad_request("invalid_query", format!("排序方式“{other}”不支持（registered 或 due）"))),
+    };
+    let filter = PetitionFilter {
+        states,
+        current_unit,
+        category: q.category.filter(|s| !s.is_empty()),
+        channel: q.channel.filter(|s| !s.is_empty()),
+        topic: split(&q.topic),
+        numbers: Vec::new(),
+        source_key_id: None,
+        from: parse_day("from", &q.from)?,
+        to: parse_day("to", &q.to)?,
+        overdue: q.overdue,
+        today: Some(today),
+        sort_by_due,
+        limit: per_page,
+        offset: (page - 1).saturating_mul(per_page),
+    };
+    let (rows, total) = state.store.list_petitions(&filter, Some(&staff.visibility())).await?;
+    let today_s = today.to_string();
+    let items = rows
+        .into_iter()
+        .map(|r| {
+            let st = PState::parse(&r.state);
+            PetitionListItem {
+                overdue: r.next_due_on.as_deref().is_some_and(|d| d < today_s.as_str()),
+                number: r.number,
+                title: r.title,
+                state_label: st.map(|s| s.label()).unwrap_or_default().into(),
+                state: r.state,
+                category: r.category,
+                channel: r.channel,
+                topic: r.topic,
+                jurisdiction: r.jurisdiction,
+                current_unit: unit_ref_id(&tree, Some(r.current_unit_id)),
+                registered_at: r.registered_at,
+                received_on: r.received_on,
+                next_due_on: r.next_due_on,
+            }
+        })
+        .collect();
+    Ok(Json(PetitionPage { items, total, page, per_page }))
+}
+
+/// Load a petition the staff member may see; anything else is a 404, so
+/// that a unit cannot even learn that a sibling's petition exists.
+pub async fn load_visible(state: &AppState, staff: &Staff, number: &str) -> ApiResult<PetitionRecord> {
+    if !looks_like_number(number) {
+        return Err(ApiError::not_found("信访事项"));
+    }
+    let rec = state.store.petition_by_number(number).await?.ok_or_else(|| ApiError::not_found("信访事项"))?;
+    if !state.store.petition_visible(rec.id, &staff.visibility()).await? {
+        return Err(ApiError::not_found("信访事项"));
+    }
+    Ok(rec)
+}
+
+#[utoipa::path(get, path = "/api/v1/petitions/{number}", tag = "petitions", security(("bearer" = [])),
+    params(("number" = String, Path, description = "Petition number")),
+    responses((status = 200, body = PetitionDetail), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(number): ApiPath<String>) -> ApiResult<Json<PetitionDetail>> {
+    let rec = load_visible(&state, &staff, &number).await?;
+    let tree = state.tree();
+    let (history, notices, attachments) = tokio::try_join!(
+        state.store.history(rec.id),
+        state.store.notices(rec.id),
+        state.store.attachments(rec.id)
+    )?;
+    let today = local_date(Utc::now());
+    let c = &rec.case;
+    Ok(Json(PetitionDetail {
+        number: rec.number.clone(),
+        state: rec.state.as_str().into(),
+        state_label: rec.state.label().into(),
+        channel: rec.channel.as_str().into(),
+        category: rec.category.as_str().into(),
+        litigation_related: rec.litigation_related,
+        topic: rec.topic.clone(),
+        jurisdiction: rec.jurisdiction.clone(),
+        title: rec.title.clone(),
+        content: rec.content.clone(),
+        request: rec.request.clone(),
+        facts_and_reasons: rec.facts_and_reasons.clone(),
+        collective: rec.collective,
+        headcount: rec.headcount,
+        anonymous: rec.anonymous,
+        confidential: rec.confidential,
+        accused: rec.accused.as_ref().map(|a| json!({"name": a.name, "unit": a.unit, "position": a.position})),
+        petitioners: rec
+            .petitioners
+            .iter()
+            .map(|p| PetitionerView {
+                kind: p.kind.as_str().into(),
+                name: p.name.clone(),
+                id_number: p.id_number.clone(),
+                phone: p.phone.clone(),
+                address: p.address.clone(),
+                representative: p.representative,
+            })
+            .collect(),
+        received_on: c.received_on.to_string(),
+        registered_at: fmt_instant(rec.registered_at),
+        updated_at: fmt_instant(rec.updated_at),
+        registered_unit: unit_ref_id(&tree, Some(c.registered_unit)),
+        current_unit: unit_ref_id(&tree, Some(c.current_unit)),
+        handling_unit: unit_ref_id(&tree, c.handling_unit),
+        review_unit: unit_ref_id(&tree, c.review_unit),
+        final_review_unit: unit_ref_id(&tree, c.final_review_unit),
+        claim_route: c.claim_route,
+        extended: c.extended,
+        supervised: c.supervised,
+        urgent_reported: c.urgent_reported,
+        terminated: c.terminated,
+        repeat_of: rec.repeat_of.clone(),
+        deadlines: deadline_views(&c.deadlines, today),
+        history: history
+            .into_iter()
+            .map(|e| EventView {
+                seq: e.seq,
+                action: e.action,
+                actor_kind: e.actor_kind,
+                actor_username: e.actor_username,
+                actor_unit: e.actor_unit_id.and_then(|id| tree.get(id)).map(|u| u.code.clone()),
+                occurred_at: e.occurred_at,
+                recorded_at: e.recorded_at,
+                from_state: e.from_state,
+                to_state: e.to_state,
+                payload: e.payload,
+            })
+            .collect(),
+        notices: notices.into_iter().map(|n| NoticeView { created_at: n.created_at, body: n.body }).collect(),
+        attachments: attachments
+            .into_iter()
+            .map(|a| AttachmentView { id: a.id, filename: a.filename, content_type: a.content_type, size: a.size, sha256: a.sha256 })
+            .collect(),
+    }))
+}
+
+/// Every unit a case has touched, for the visibility index.
+pub fn involved_units(case: &Case, tree: &UnitTree) -> Vec<(UnitId, String)> {
+    let ids: BTreeSet<UnitId> = [
+        Some(case.registered_unit),
+        Some(case.current_unit),
+        case.routed_by,
+        case.handling_unit,
+        case.review_unit,
+        case.final_review_unit,
+    ]
+    .into_iter()
+    .flatten()
+    .chain(case.negotiation_units.iter().copied())
+    .collect();
+    ids.into_iter().filter_map(|id| tree.get(id).map(|u| (id, u.path.clone()))).collect()
+}
+
+/// The effective date of a staff act: today, or a back-dated day for acts
+/// done on paper (never in the future, never before the previous step).
+async fn effective_date(state: &AppState, rec: &PetitionRecord, body: &mut Value, now: DateTime<Utc>) -> ApiResult<(NaiveDate, DateTime<Utc>)> {
+    let today = local_date(now);
+    let given = match body.as_object_mut().and_then(|m| m.remove("occurred_on")) {
+        None | Some(Value::Null) => return Ok((today, now)),
+        Some(Value::String(s)) => NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+            .map_err(|_| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_date", "办理日期（occurred_on）格式应为YYYY-MM-DD"))?,
+        Some(_) => return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_date", "办理日期（occurred_on）须为字符串")),
+    };
+    if given > today {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "date_in_future", "办理日期不能晚于今天"));
+    }
+    let last = state.store.last_event_at(rec.id).await?.map(local_date).unwrap_or(rec.case.received_on);
+    if given < last || given < rec.case.received_on {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "date_before_previous_step", format!("办理日期不能早于上一办理环节（{last}）")));
+    }
+    if given == today {
+        return Ok((today, now));
+    }
+    let noon = given.and_time(NaiveTime::from_hms_opt(4, 0, 0).unwrap_or_default());
+    Ok((given, Utc.from_utc_datetime(&noon)))
+}
+
+#[utoipa::path(post, path = "/api/v1/petitions/{number}/actions/{action}", tag = "petitions", security(("bearer" = [])),
+    description = "One action per transition of the procedure: forward, assign, refer_legal, refer_discipline, start_negotiation, settle_negotiation, escalate_dispute, decide_competence, report_urgent, classify, accept, decline, object, approve_objection, reject_objection, investigate, hold_hearing, mediate, extend, conclude, reply, redirect, deliver, request_review, decide_review, request_final_review, decide_final_review, close, supervise. The body holds the action's fields (see docs/api.md) and may carry `occurred_on` (YYYY-MM-DD) to record an act done earlier on paper.",
+    params(("number" = String, Path, description = "Petition number"), ("action" = String, Path, description = "Action name")),
+    request_body(content = Object, description = "The action's fields"),
+    responses((status = 200, body = ActionResponse), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn act(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath((number, action)): ApiPath<(String, String)>,
+    ApiJson(mut body): ApiJson<Value>,
+) -> ApiResult<Json<ActionResponse>> {
+    let rec = load_visible(&state, &staff, &number).await?;
+    let now = Utc::now();
+    let (on, occurred_at) = effective_date(&state, &rec, &mut body, now).await?;
+    let mut cmd = Command::from_json(&action, body)?;
+    if let Command::Extend { approved_by, approver, .. } = &mut cmd {
+        *approver = match state.store.user_by_username(approved_by.trim()).await? {
+            Some(u) if u.active => Some(Approver { user_id: u.id, unit_id: u.unit_id, role: u.role, username: u.username }),
+            _ => None,
+        };
+    }
+    let tree = state.tree();
+    let calendar = state.calendar();
+    let ctx = Ctx { on, now, calendar: &calendar, tree: &tree, policy: state.settings.policy };
+    let t = transition(&rec.case, cmd, &staff.actor(), &ctx)?;
+    let event = EventDraft {
+        action: t.action.into(),
+        actor: xinfang_store::ActorRef { kind: "staff", user_id: Some(staff.user.id), unit_id: Some(staff.unit.id) },
+        occurred_at,
+        from_state: Some(rec.case.state),
+        to_state: t.case.state,
+        payload: t.payload,
+        reason: None,
+    };
+    let involved = involved_units(&t.case, &tree);
+    let seq = state.store.apply_transition(rec.id, rec.version, &t.case, &event, t.notice.as_deref(), &involved, None).await?;
+    Ok(Json(ActionResponse {
+        number: rec.number,
+        action: t.action.into(),
+        state: t.case.state.as_str().into(),
+        state_label: t.case.state.label().into(),
+        event_seq: seq,
+        notice: t.notice,
+        deadlines: deadline_views(&t.case.deadlines, local_date(now)),
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/petitions/{number}/attachments/{id}", tag = "petitions", security(("bearer" = [])),
+    params(("number" = String, Path), ("id" = i64, Path)),
+    responses((status = 200, description = "The file", content_type = "application/octet-stream"), (status = 404, body = ErrorBody)))]
+pub async fn attachment(State(state): State<AppState>, staff: Staff, ApiPath((number, id)): ApiPath<(String, i64)>) -> ApiResult<Response> {
+    let rec = load_visible(&state, &staff, &number).await?;
+    let (meta, content) = state.store.attachment_content(rec.id, id).await?.ok_or_else(|| ApiError::not_found("附件"))?;
+    let disposition = format!("attachment; filename=\"attachment-{}\"; filename*=UTF-8''{}", meta.id, percent(&meta.filename));
+    Ok((
+        [
+            (header::CONTENT_TYPE, meta.content_type),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".into()),
+        ],
+        content,
+    )
+        .into_response())
+}
+
+fn percent(s: &str) -> String {
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}

@@ -1,0 +1,166 @@
+//! Reference data: units, topics, divisions, the holiday calendar, and
+//! admin writes to the calendar and API keys.
+
+use crate::auth::{Staff, random_secret, secret_hash};
+use crate::dto::*;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::state::AppState;
+use crate::views::unit_ref;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use xinfang_domain::calendar::{DayKind, SpecialDay};
+use xinfang_domain::role::Role;
+use xinfang_store::{Division, Topic};
+
+#[derive(Serialize, ToSchema)]
+pub struct UnitView {
+    #[serde(flatten)]
+    pub unit: UnitRef,
+    pub parent: Option<String>,
+    pub jurisdiction: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/units", tag = "reference", responses((status = 200, body = Vec<UnitView>)))]
+pub async fn units(State(state): State<AppState>) -> Json<Vec<UnitView>> {
+    let tree = state.tree();
+    let mut out: Vec<UnitView> = tree
+        .all()
+        .map(|u| UnitView {
+            unit: unit_ref(u),
+            parent: u.parent_id.and_then(|p| tree.get(p)).map(|p| p.code.clone()),
+            jurisdiction: u.jurisdiction.clone(),
+        })
+        .collect();
+    out.sort_by(|a, b| a.unit.code.cmp(&b.unit.code));
+    Json(out)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TopicView {
+    pub code: String,
+    pub name: String,
+    pub parent_code: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/topics", tag = "reference", responses((status = 200, body = Vec<TopicView>)))]
+pub async fn topics(State(state): State<AppState>) -> ApiResult<Json<Vec<TopicView>>> {
+    let ts: Vec<Topic> = state.store.topics().await?;
+    Ok(Json(ts.into_iter().map(|t| TopicView { code: t.code, name: t.name, parent_code: t.parent_code }).collect()))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct DivisionQuery {
+    /// Parent code; omit for provinces.
+    pub parent: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DivisionView {
+    pub code: String,
+    pub name: String,
+    pub parent_code: Option<String>,
+    pub level: i64,
+}
+
+#[utoipa::path(get, path = "/api/v1/divisions", tag = "reference", params(DivisionQuery),
+    responses((status = 200, body = Vec<DivisionView>), (status = 400, body = ErrorBody)))]
+pub async fn divisions(State(state): State<AppState>, ApiQuery(q): ApiQuery<DivisionQuery>) -> ApiResult<Json<Vec<DivisionView>>> {
+    let parent = q.parent.as_deref().filter(|p| !p.is_empty());
+    if let Some(p) = parent
+        && (p.len() > 12 || !p.chars().all(|c| c.is_ascii_digit()))
+    {
+        return Err(ApiError::bad_request("invalid_query", "行政区划代码只能是数字"));
+    }
+    let ds: Vec<Division> = state.store.divisions(parent).await?;
+    Ok(Json(ds.into_iter().map(|d| DivisionView { code: d.code, name: d.name, parent_code: d.parent_code, level: d.level }).collect()))
+}
+
+#[utoipa::path(get, path = "/api/v1/calendar/{year}", tag = "reference", params(("year" = i32, Path)),
+    responses((status = 200, body = CalendarView), (status = 400, body = ErrorBody)))]
+pub async fn calendar(State(state): State<AppState>, ApiPath(year): ApiPath<i32>) -> ApiResult<Json<CalendarView>> {
+    if !(1949..=2200).contains(&year) {
+        return Err(ApiError::bad_request("invalid_year", "年份超出范围"));
+    }
+    let cal = state.calendar();
+    let days = cal
+        .special_days()
+        .filter(|d| d.date.year() == year)
+        .map(|d| CalendarDayView {
+            date: d.date.to_string(),
+            kind: match d.kind {
+                DayKind::Holiday => "holiday".into(),
+                DayKind::Workday => "workday".into(),
+            },
+            name: d.name.clone(),
+        })
+        .collect();
+    Ok(Json(CalendarView { year, covered: cal.covered_years().any(|y| y == year), days }))
+}
+
+fn parse_date(s: &str) -> ApiResult<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| ApiError::bad_request("invalid_date", "日期格式应为YYYY-MM-DD"))
+}
+
+#[utoipa::path(put, path = "/api/v1/calendar/days/{date}", tag = "admin", security(("bearer" = [])),
+    description = "Set a holiday or a make-up working day (admin). The year then counts as covered.",
+    params(("date" = String, Path)), request_body = CalendarDayInput,
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_calendar_day(State(state): State<AppState>, staff: Staff, ApiPath(date): ApiPath<String>, ApiJson(input): ApiJson<CalendarDayInput>) -> ApiResult<StatusCode> {
+    staff.require_role(&[Role::Admin])?;
+    let date = parse_date(&date)?;
+    let kind = match input.kind.as_str() {
+        "holiday" => DayKind::Holiday,
+        "workday" => DayKind::Workday,
+        _ => return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_kind", "kind 须为 holiday 或 workday")),
+    };
+    let name = input.name.trim();
+    if name.is_empty() || name.chars().count() > 50 {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_name", "请填写节日名称（不超过50字）"));
+    }
+    let source = format!("admin:{}", staff.user.username);
+    state.store.set_calendar_day(&SpecialDay { date, kind, name: name.into() }, &source).await?;
+    state.reload_calendar().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(delete, path = "/api/v1/calendar/days/{date}", tag = "admin", security(("bearer" = [])),
+    params(("date" = String, Path)), responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete_calendar_day(State(state): State<AppState>, staff: Staff, ApiPath(date): ApiPath<String>) -> ApiResult<StatusCode> {
+    staff.require_role(&[Role::Admin])?;
+    let date = parse_date(&date)?;
+    if !state.store.delete_calendar_day(date).await? {
+        return Err(ApiError::not_found("该日期的节假日设置"));
+    }
+    state.reload_calendar().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/api-keys", tag = "admin", security(("bearer" = [])), request_body = ApiKeyInput,
+    description = "Create an API key for Open311 clients (admin). `hotline` keys file 12345 hand-overs.",
+    responses((status = 201, body = ApiKeyResponse), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_api_key(State(state): State<AppState>, staff: Staff, ApiJson(input): ApiJson<ApiKeyInput>) -> ApiResult<(StatusCode, Json<ApiKeyResponse>)> {
+    staff.require_role(&[Role::Admin])?;
+    if !matches!(input.channel.as_str(), "hotline" | "online") {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_channel", "channel 须为 hotline 或 online"));
+    }
+    let label = input.label.trim();
+    if label.is_empty() || label.chars().count() > 100 {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_label", "请填写密钥名称（不超过100字）"));
+    }
+    let tree = state.tree();
+    let unit = tree
+        .by_code(&input.unit)
+        .ok_or_else(|| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_unit", format!("单位代码“{}”不存在", input.unit)))?;
+    // An admin hands out keys only for units in its own subtree.
+    if !tree.is_self_or_ancestor(staff.unit.id, unit.id) {
+        return Err(ApiError::forbidden("只能为本单位及下级单位创建密钥"));
+    }
+    let key = format!("xfk_{}", random_secret(24));
+    let id = state.store.create_api_key(&secret_hash(&key), label, unit.id, &input.channel).await?;
+    Ok((StatusCode::CREATED, Json(ApiKeyResponse { id, api_key: key })))
+}

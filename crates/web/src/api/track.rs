@@ -1,0 +1,145 @@
+//! The petitioner's side: tracking by number and query code, evaluation,
+//! and requests for 复查 / 复核. No internal notes are shown here.
+
+use crate::api::petitions::involved_units;
+use crate::dto::*;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::intake::query_code_hash;
+use crate::state::AppState;
+use crate::views::{action_label, deadline_views};
+use axum::Json;
+use axum::extract::State;
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::IntoParams;
+use xinfang_domain::deadline::TimerKind;
+use xinfang_domain::local_date;
+use xinfang_domain::number::{looks_like_number, looks_like_query_code};
+use xinfang_domain::petition::{Rating, State as PState};
+use xinfang_domain::procedure::{Actor, Command, Ctx, transition};
+use xinfang_store::{ActorRef, EventDraft, PetitionRecord};
+
+#[derive(Deserialize, IntoParams)]
+pub struct CodeQuery {
+    /// The query code given at submission.
+    pub code: Option<String>,
+}
+
+/// The number and code must match; any mismatch is the same 404.
+async fn load(state: &AppState, number: &str, code: Option<&str>) -> ApiResult<PetitionRecord> {
+    let nf = || ApiError::not_found("信访事项（或查询码不正确）");
+    let code = code.map(str::trim).filter(|c| looks_like_query_code(c)).ok_or_else(nf)?;
+    if !looks_like_number(number) {
+        return Err(nf());
+    }
+    let rec = state.store.petition_by_number(number).await?.ok_or_else(nf)?;
+    if rec.query_code_hash != query_code_hash(code) {
+        return Err(nf());
+    }
+    Ok(rec)
+}
+
+#[utoipa::path(get, path = "/api/v1/track/{number}", tag = "track", params(("number" = String, Path), CodeQuery),
+    responses((status = 200, body = TrackView), (status = 404, body = ErrorBody)))]
+pub async fn view(State(state): State<AppState>, ApiPath(number): ApiPath<String>, ApiQuery(q): ApiQuery<CodeQuery>) -> ApiResult<Json<TrackView>> {
+    let rec = load(&state, &number, q.code.as_deref()).await?;
+    let tree = state.tree();
+    let (history, notices) = tokio::try_join!(state.store.history(rec.id), state.store.notices(rec.id))?;
+    let today = local_date(Utc::now());
+    let c = &rec.case;
+    let review_window = [(PState::Replied, TimerKind::T7, "review"), (PState::Reviewed, TimerKind::T9, "final_review")]
+        .into_iter()
+        .find(|(s, _, _)| *s == c.state)
+        .and_then(|(_, k, kind)| c.timer(k).map(|t| (t, kind)))
+        .filter(|(t, _)| t.is_open() && today <= t.due_on)
+        .map(|(t, kind)| ReviewWindow { kind: kind.into(), due_on: t.due_on.to_string(), days_left: (t.due_on - today).num_days() });
+    Ok(Json(TrackView {
+        number: rec.number.clone(),
+        title: rec.title.clone(),
+        state: rec.state.as_str().into(),
+        state_label: rec.state.label().into(),
+        registered_at: xinfang_store::fmt_instant(rec.registered_at),
+        current_unit: tree.get(c.current_unit).map(|u| u.name.clone()),
+        handling_unit: c.handling_unit.and_then(|id| tree.get(id)).map(|u| u.name.clone()),
+        progress: history
+            .iter()
+            // Internal acts stay internal: objections, negotiations, reports, supervision.
+            .filter(|e| !matches!(e.action.as_str(), "report_urgent" | "supervise" | "investigate" | "classify" | "object" | "reject_objection" | "repeat_refused"))
+            .map(|e| ProgressStep {
+                occurred_at: e.occurred_at.clone(),
+                action: e.action.clone(),
+                label: action_label(&e.action).into(),
+                state: PState::parse(&e.to_state).map(|s| s.label()).unwrap_or_default().into(),
+            })
+            .collect(),
+        notices: notices.into_iter().map(|n| NoticeView { created_at: n.created_at, body: n.body }).collect(),
+        deadlines: deadline_views(&c.deadlines.iter().filter(|d| d.is_open()).cloned().collect::<Vec<_>>(), today),
+        can_evaluate: c.document.as_ref().is_some_and(|d| d.delivered_on.is_some() && !d.evaluated),
+        review_window,
+    }))
+}
+
+async fn petitioner_act(state: &AppState, rec: PetitionRecord, cmd: Command, evaluation: Option<(String, String)>) -> ApiResult<Json<ActionResponse>> {
+    let now = Utc::now();
+    let tree = state.tree();
+    let calendar = state.calendar();
+    let ctx = Ctx { on: local_date(now), now, calendar: &calendar, tree: &tree, policy: state.settings.policy };
+    let t = transition(&rec.case, cmd, &Actor::Petitioner, &ctx)?;
+    let event = EventDraft {
+        action: t.action.into(),
+        actor: ActorRef { kind: "petitioner", user_id: None, unit_id: None },
+        occurred_at: now,
+        from_state: Some(rec.case.state),
+        to_state: t.case.state,
+        payload: t.payload,
+        reason: None,
+    };
+    let involved = involved_units(&t.case, &tree);
+    let doc = rec.case.document.as_ref().map(|d| json!(d.kind).as_str().unwrap_or_default().to_string()).unwrap_or_default();
+    let eval = evaluation.as_ref().map(|(r, why)| (doc.as_str(), r.as_str(), why.as_str()));
+    let seq = state.store.apply_transition(rec.id, rec.version, &t.case, &event, t.notice.as_deref(), &involved, eval).await?;
+    Ok(Json(ActionResponse {
+        number: rec.number,
+        action: t.action.into(),
+        state: t.case.state.as_str().into(),
+        state_label: t.case.state.label().into(),
+        event_seq: seq,
+        notice: t.notice,
+        deadlines: deadline_views(&t.case.deadlines, local_date(now)),
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/track/{number}/evaluation", tag = "track", params(("number" = String, Path), CodeQuery), request_body = EvaluationInput,
+    responses((status = 200, body = ActionResponse), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn evaluate(
+    State(state): State<AppState>,
+    ApiPath(number): ApiPath<String>,
+    ApiQuery(q): ApiQuery<CodeQuery>,
+    ApiJson(input): ApiJson<EvaluationInput>,
+) -> ApiResult<Json<ActionResponse>> {
+    let rec = load(&state, &number, input.code.as_deref().or(q.code.as_deref())).await?;
+    let rating = Rating::parse(&input.rating).ok_or_else(|| {
+        ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "invalid_rating", "评价须为 satisfied、basically_satisfied 或 dissatisfied")
+    })?;
+    let cmd = Command::Evaluate { rating, reason: input.reason.clone() };
+    petitioner_act(&state, rec, cmd, Some((rating.as_str().into(), input.reason))).await
+}
+
+#[utoipa::path(post, path = "/api/v1/track/{number}/review-request", tag = "track", params(("number" = String, Path), CodeQuery), request_body = ReviewRequestInput,
+    description = "Requests 复查 after a decision letter, or 复核 after a review opinion, within 30 days of receipt (Art. 35, 36).",
+    responses((status = 200, body = ActionResponse), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn review_request(
+    State(state): State<AppState>,
+    ApiPath(number): ApiPath<String>,
+    ApiQuery(q): ApiQuery<CodeQuery>,
+    ApiJson(input): ApiJson<ReviewRequestInput>,
+) -> ApiResult<Json<ActionResponse>> {
+    let rec = load(&state, &number, input.code.as_deref().or(q.code.as_deref())).await?;
+    let cmd = match rec.case.state {
+        PState::Reviewed => Command::RequestFinalReview { reason: input.reason, good_reason: None },
+        _ => Command::RequestReview { reason: input.reason, good_reason: None },
+    };
+    petitioner_act(&state, rec, cmd, None).await
+}

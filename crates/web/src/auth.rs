@@ -1,0 +1,107 @@
+//! Passwords (argon2id), bearer tokens and the `Staff` extractor.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use xinfang_domain::procedure::{Actor, StaffActor};
+use xinfang_domain::role::Role;
+use xinfang_domain::unit::{Unit, UnitKind};
+use xinfang_store::{User, Visibility};
+
+pub fn hash_password(password: &str) -> Result<String, ApiError> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|_| ApiError::internal())
+}
+
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// A random secret of `bytes` bytes, hex encoded.
+pub fn random_secret(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buf);
+    hex::encode(buf)
+}
+
+/// Tokens and keys are random, so SHA-256 is enough to store them safely.
+pub fn secret_hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// A logged-in staff member, with the unit they act for.
+#[derive(Debug, Clone)]
+pub struct Staff {
+    pub user: User,
+    pub unit: Unit,
+    pub token_hash: String,
+}
+
+impl Staff {
+    pub fn actor(&self) -> Actor {
+        Actor::Staff(StaffActor { user_id: self.user.id, unit_id: self.unit.id, role: self.user.role })
+    }
+
+    /// A unit sees what touches its subtree; a petition bureau also sees
+    /// what arises in its area.
+    pub fn visibility(&self) -> Visibility {
+        Visibility {
+            unit_path: self.unit.path.clone(),
+            bureau_jurisdiction: (self.unit.kind == UnitKind::PetitionBureau).then(|| self.unit.jurisdiction.clone()),
+        }
+    }
+
+    pub fn require_role(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.contains(&self.user.role) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "该操作需要以下角色之一：{}",
+                roles.iter().map(|r| r.label()).collect::<Vec<_>>().join("、")
+            )))
+        }
+    }
+}
+
+pub fn bearer(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && t.len() <= 256)
+}
+
+async fn staff_from_parts(parts: &Parts, state: &AppState) -> Result<Option<Staff>, ApiError> {
+    let Some(token) = bearer(parts) else { return Ok(None) };
+    let token_hash = secret_hash(token);
+    let user = state.store.user_for_token(&token_hash, chrono::Utc::now()).await?.ok_or_else(ApiError::unauthorized)?;
+    let unit = state.tree().get(user.unit_id).cloned().ok_or_else(ApiError::unauthorized)?;
+    Ok(Some(Staff { user, unit, token_hash }))
+}
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        staff_from_parts(parts, state).await?.ok_or_else(ApiError::unauthorized)
+    }
+}
+
+/// Staff if a token is present (and then it must be valid), else nobody.
+pub struct MaybeStaff(pub Option<Staff>);
+
+impl FromRequestParts<AppState> for MaybeStaff {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Ok(MaybeStaff(staff_from_parts(parts, state).await?))
+    }
+}

@@ -1,0 +1,376 @@
+//! Request and response bodies of the JSON API (names from the glossary).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+#[derive(Deserialize, ToSchema)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LoginResponse {
+    /// Bearer token for `Authorization: Bearer …`.
+    pub token: String,
+    pub expires_at: String,
+    pub user: MeResponse,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MeResponse {
+    pub username: String,
+    pub display_name: String,
+    /// clerk, handling_officer, unit_head, reviewer, supervisor, leader, admin
+    pub role: String,
+    pub role_label: String,
+    pub unit: UnitRef,
+}
+
+#[derive(Serialize, Clone, ToSchema)]
+pub struct UnitRef {
+    pub code: String,
+    pub name: String,
+    /// petition_bureau, department, discipline_body, court, procuratorate, police, joint_conference, party_government
+    pub kind: String,
+    /// province, city, county, township
+    pub level: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PetitionerInput {
+    /// `person` (default) or `organisation`.
+    #[serde(default)]
+    pub kind: Option<String>,
+    pub name: String,
+    /// 18-character citizen identity number (GB 11643 checksum).
+    #[serde(default)]
+    pub id_number: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub address: Option<String>,
+    /// A chosen representative of a collective visit (at most 5, Art. 20).
+    #[serde(default)]
+    pub representative: bool,
+}
+
+#[derive(Deserialize, Default, ToSchema)]
+pub struct AccusedInput {
+    pub name: Option<String>,
+    pub unit: Option<String>,
+    pub position: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AttachmentInput {
+    pub filename: String,
+    /// File content, base64 encoded. The type is detected from the content.
+    pub content_base64: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PetitionInput {
+    /// online, letter, visit, phone, fax, email, hotline, mailbox. A citizen
+    /// without a token may use only `online` (default) or `mailbox`.
+    #[serde(default)]
+    pub channel: Option<String>,
+    #[serde(default)]
+    pub petitioners: Vec<PetitionerInput>,
+    #[serde(default)]
+    pub collective: bool,
+    /// Number of people for a collective petition.
+    #[serde(default)]
+    pub headcount: Option<u32>,
+    /// 行政区划 code of the place the matter arises (属地).
+    pub jurisdiction: String,
+    pub title: String,
+    #[serde(default)]
+    pub content: String,
+    /// 诉求.
+    pub request: String,
+    /// 事实和理由.
+    pub facts_and_reasons: String,
+    /// suggestion, accusation or claim.
+    pub category: String,
+    #[serde(default)]
+    pub litigation_related: bool,
+    /// Topic code (内容分类).
+    #[serde(default)]
+    pub topic: Option<String>,
+    #[serde(default)]
+    pub accused: Option<AccusedInput>,
+    #[serde(default)]
+    pub anonymous: bool,
+    #[serde(default)]
+    pub confidential: bool,
+    /// Staff only: the day the letter, call or visit was received (YYYY-MM-DD).
+    #[serde(default)]
+    pub received_on: Option<String>,
+    /// The unit addressed (a leader's unit for `mailbox`).
+    #[serde(default)]
+    pub target_unit: Option<String>,
+    #[serde(default)]
+    pub attachments: Vec<AttachmentInput>,
+    /// Staff only: the petitioner brings new facts and reasons, so a match
+    /// with an earlier petition is not a repeat; the reason is recorded.
+    #[serde(default)]
+    pub new_facts_reason: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SubmitResponse {
+    /// Petition number, e.g. XF-440304-20261122-000001.
+    pub number: String,
+    /// Shown once: the petitioner tracks the petition with it.
+    pub query_code: String,
+    pub state: String,
+    pub received_on: String,
+    pub receiving_unit: UnitRef,
+    /// Earlier petition of the same matter, if this is a repeat (重复信访).
+    pub repeat_of: Option<String>,
+    pub deadlines: Vec<DeadlineView>,
+}
+
+#[derive(Serialize, ToSchema, Clone)]
+pub struct DeadlineView {
+    /// T1 … T10 (regulation.md §2.3).
+    pub kind: String,
+    pub label: String,
+    pub started_on: String,
+    pub length: u32,
+    /// calendar or working
+    pub day_unit: String,
+    /// The counting policy that produced the due date.
+    pub policy: String,
+    pub extension_days: u32,
+    pub pauses: Vec<PauseView>,
+    /// Last day of the period (Beijing date).
+    pub due_on: String,
+    /// End of the last day, Beijing time.
+    pub due_at: String,
+    pub met_at: Option<String>,
+    /// True when the calendar does not cover every day the count used.
+    pub provisional: bool,
+    pub overdue: bool,
+}
+
+#[derive(Serialize, ToSchema, Clone)]
+pub struct PauseView {
+    pub from: String,
+    pub to: String,
+    pub days: u32,
+    pub reason: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PetitionerView {
+    pub kind: String,
+    pub name: String,
+    pub id_number: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    pub representative: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EventView {
+    pub seq: i64,
+    pub action: String,
+    pub actor_kind: String,
+    pub actor_username: Option<String>,
+    pub actor_unit: Option<String>,
+    pub occurred_at: String,
+    pub recorded_at: String,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    #[schema(value_type = Object)]
+    pub payload: Value,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct NoticeView {
+    pub created_at: String,
+    pub body: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AttachmentView {
+    pub id: i64,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PetitionDetail {
+    pub number: String,
+    pub state: String,
+    pub state_label: String,
+    pub channel: String,
+    pub category: String,
+    pub litigation_related: bool,
+    pub topic: Option<String>,
+    pub jurisdiction: String,
+    pub title: String,
+    pub content: String,
+    pub request: String,
+    pub facts_and_reasons: String,
+    pub collective: bool,
+    pub headcount: i64,
+    pub anonymous: bool,
+    pub confidential: bool,
+    #[schema(value_type = Object)]
+    pub accused: Option<Value>,
+    pub petitioners: Vec<PetitionerView>,
+    pub received_on: String,
+    pub registered_at: String,
+    pub updated_at: String,
+    pub registered_unit: Option<UnitRef>,
+    pub current_unit: Option<UnitRef>,
+    pub handling_unit: Option<UnitRef>,
+    pub review_unit: Option<UnitRef>,
+    pub final_review_unit: Option<UnitRef>,
+    /// Art. 31 route (1–6) for claims.
+    pub claim_route: Option<u8>,
+    pub extended: bool,
+    pub supervised: bool,
+    pub urgent_reported: bool,
+    /// Closed after 复核: the same facts and reasons are not accepted again.
+    pub terminated: bool,
+    pub repeat_of: Option<String>,
+    pub deadlines: Vec<DeadlineView>,
+    pub history: Vec<EventView>,
+    pub notices: Vec<NoticeView>,
+    pub attachments: Vec<AttachmentView>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PetitionListItem {
+    pub number: String,
+    pub title: String,
+    pub state: String,
+    pub state_label: String,
+    pub category: String,
+    pub channel: String,
+    pub topic: Option<String>,
+    pub jurisdiction: String,
+    pub current_unit: Option<UnitRef>,
+    pub registered_at: String,
+    pub received_on: String,
+    /// Earliest open duty deadline (petitioner windows excluded).
+    pub next_due_on: Option<String>,
+    pub overdue: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PetitionPage {
+    pub items: Vec<PetitionListItem>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ActionResponse {
+    pub number: String,
+    pub action: String,
+    pub state: String,
+    pub state_label: String,
+    pub event_seq: i64,
+    pub notice: Option<String>,
+    pub deadlines: Vec<DeadlineView>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TrackView {
+    pub number: String,
+    pub title: String,
+    pub state: String,
+    pub state_label: String,
+    pub registered_at: String,
+    pub current_unit: Option<String>,
+    pub handling_unit: Option<String>,
+    pub progress: Vec<ProgressStep>,
+    pub notices: Vec<NoticeView>,
+    pub deadlines: Vec<DeadlineView>,
+    /// Whether the petitioner may evaluate now.
+    pub can_evaluate: bool,
+    /// An open 复查 or 复核 window, if any.
+    pub review_window: Option<ReviewWindow>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProgressStep {
+    pub occurred_at: String,
+    pub action: String,
+    pub label: String,
+    pub state: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReviewWindow {
+    /// `review` (复查) or `final_review` (复核).
+    pub kind: String,
+    pub due_on: String,
+    pub days_left: i64,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct EvaluationInput {
+    /// The query code (may also be given as `?code=`).
+    #[serde(default)]
+    pub code: Option<String>,
+    /// satisfied, basically_satisfied, dissatisfied
+    pub rating: String,
+    #[serde(default)]
+    pub reason: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReviewRequestInput {
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub reason: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ApiKeyInput {
+    pub label: String,
+    /// Unit code the key acts for.
+    pub unit: String,
+    /// `hotline` (12345 hand-over) or `online`.
+    pub channel: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ApiKeyResponse {
+    pub id: i64,
+    /// Shown once.
+    pub api_key: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CalendarDayInput {
+    /// holiday or workday
+    pub kind: String,
+    pub name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CalendarView {
+    pub year: i32,
+    pub covered: bool,
+    pub days: Vec<CalendarDayView>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CalendarDayView {
+    pub date: String,
+    pub kind: String,
+    pub name: String,
+}

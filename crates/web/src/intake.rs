@@ -1,0 +1,263 @@
+//! Intake: every way a petition enters the system (citizen online, staff
+//! registration, Open311 / 12345 hand-over) goes through `intake`, so the
+//! rules of Art. 19, 20, 36 and the number format are applied once.
+
+use crate::attachments;
+use crate::auth::Staff;
+use crate::dto::PetitionInput;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use axum::http::StatusCode;
+use chrono::{NaiveDate, Utc};
+use rand::RngCore;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use xinfang_domain::local_date;
+use xinfang_domain::number::{QUERY_CODE_LEN, number_prefix, query_code_from};
+use xinfang_domain::petition::{Accused, Category, Channel, Petitioner, PetitionerKind, Registration};
+use xinfang_domain::procedure::{Case, Ctx, intake_conflict, register};
+use xinfang_domain::role::Role;
+use xinfang_domain::similarity::{matter_text, same_matter};
+use xinfang_domain::unit::Unit;
+use xinfang_store::{ActorRef, ApiKey, EventDraft, NewPetition};
+
+pub enum Submitter {
+    Citizen,
+    Staff(Staff),
+    ApiKey(ApiKey),
+}
+
+pub struct Intake {
+    pub number: String,
+    pub query_code: String,
+    pub case: Case,
+    pub receiving_unit: Unit,
+    pub repeat_of: Option<String>,
+}
+
+pub fn query_code_hash(code: &str) -> String {
+    hex::encode(Sha256::digest(format!("xinfang-query-code:{}", code.to_ascii_uppercase()).as_bytes()))
+}
+
+/// Who the petitioner is, for repeat matching: the identity number if
+/// given, else name and phone. (Issue 3 replaces this with a keyed hash.)
+fn identity_key(p: &[Petitioner]) -> Option<String> {
+    let first = p.first()?;
+    let basis = match (&first.id_number, &first.phone) {
+        (Some(id), _) => format!("id:{}", id.to_ascii_uppercase()),
+        (None, Some(phone)) => {
+            let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+            format!("np:{}|{digits}", first.name.trim())
+        }
+        (None, None) => return None,
+    };
+    Some(hex::encode(Sha256::digest(basis.as_bytes())))
+}
+
+fn opt_trim(v: &Option<String>) -> Option<String> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+fn invalid(code: &str, msg: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, msg)
+}
+
+pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> ApiResult<Intake> {
+    let now = Utc::now();
+    let today = local_date(now);
+    let tree = state.tree();
+
+    // Channel: citizens file online or through a leader's mailbox; staff
+    // register what reached them on paper, in person or by phone.
+    let channel = match &who {
+        Submitter::Citizen => match input.channel.as_deref().unwrap_or("online") {
+            "online" => Channel::Online,
+            "mailbox" => Channel::Mailbox,
+            _ => return Err(invalid("channel_not_allowed", "公众只能通过网上信访（online）或领导信箱（mailbox）提交")),
+        },
+        Submitter::Staff(s) => {
+            s.require_role(&[Role::Clerk, Role::HandlingOfficer, Role::UnitHead])?;
+            let c = input.channel.as_deref().ok_or_else(|| invalid("field_required", "请选择信访渠道（channel）"))?;
+            match Channel::parse(c) {
+                Some(Channel::Online) => return Err(invalid("channel_not_allowed", "网上信访由信访人自行提交，工作人员登记请选择来信、来访、来电等渠道")),
+                Some(ch) => ch,
+                None => return Err(invalid("invalid_channel", format!("信访渠道“{c}”不存在"))),
+            }
+        }
+        Submitter::ApiKey(k) => Channel::parse(&k.channel).unwrap_or(Channel::Online),
+    };
+
+    let received_on = match (&who, &input.received_on) {
+        (Submitter::Staff(_), Some(s)) => {
+            let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| invalid("invalid_date", "收到日期（received_on）格式应为YYYY-MM-DD"))?;
+            if d > today || (today - d).num_days() > 366 {
+                return Err(invalid("invalid_date", "收到日期不能晚于今天，也不能早于一年以前"));
+            }
+            d
+        }
+        (_, Some(_)) => return Err(invalid("field_not_allowed", "收到日期由系统记录，不能自行填写")),
+        (_, None) => today,
+    };
+
+    let category = Category::parse(&input.category)
+        .ok_or_else(|| invalid("invalid_category", "分类（category）须为 suggestion、accusation 或 claim"))?;
+    let mut petitioners = Vec::with_capacity(input.petitioners.len());
+    for p in &input.petitioners {
+        let kind = match p.kind.as_deref() {
+            None | Some("person") => PetitionerKind::Person,
+            Some("organisation") => PetitionerKind::Organisation,
+            Some(other) => return Err(invalid("invalid_petitioner_kind", format!("信访人类型“{other}”不正确"))),
+        };
+        petitioners.push(Petitioner {
+            kind,
+            name: p.name.trim().to_string(),
+            id_number: opt_trim(&p.id_number),
+            phone: opt_trim(&p.phone),
+            address: opt_trim(&p.address),
+            representative: p.representative,
+        });
+    }
+    let accused = input.accused.as_ref().map(|a| Accused {
+        name: opt_trim(&a.name),
+        unit: opt_trim(&a.unit),
+        position: opt_trim(&a.position),
+    });
+    let headcount = input.headcount.unwrap_or(if input.collective { 0 } else { petitioners.len().max(1) as u32 });
+    let reg = Registration {
+        channel,
+        petitioners,
+        collective: input.collective,
+        headcount,
+        jurisdiction: input.jurisdiction.trim().to_string(),
+        title: input.title.trim().to_string(),
+        content: input.content.trim().to_string(),
+        request: input.request.trim().to_string(),
+        facts_and_reasons: input.facts_and_reasons.trim().to_string(),
+        category,
+        litigation_related: input.litigation_related,
+        topic: opt_trim(&input.topic),
+        accused,
+        anonymous: input.anonymous,
+        confidential: input.confidential,
+        received_on,
+    };
+    reg.validate()?;
+
+    if state.store.division_count().await? > 0 && state.store.division(&reg.jurisdiction).await?.is_none() {
+        return Err(invalid("unknown_jurisdiction", format!("行政区划代码“{}”不存在", reg.jurisdiction)));
+    }
+    if let Some(t) = &reg.topic
+        && state.store.topic(t).await?.is_none()
+    {
+        return Err(invalid("unknown_topic", format!("内容分类“{t}”不存在")));
+    }
+
+    // The receiving unit.
+    let receiving = match (&who, opt_trim(&input.target_unit)) {
+        (Submitter::Citizen, Some(code)) => {
+            if channel != Channel::Mailbox {
+                return Err(invalid("field_not_allowed", "只有领导信箱可以指定受信单位（target_unit）"));
+            }
+            tree.by_code(&code).cloned().ok_or_else(|| invalid("unknown_unit", format!("单位代码“{code}”不存在")))?
+        }
+        (Submitter::Citizen, None) => tree.bureau_for(&reg.jurisdiction).cloned().ok_or_else(|| {
+            invalid("no_bureau_for_jurisdiction", "该属地尚未开通网上信访，请选择上一级行政区划")
+        })?,
+        (Submitter::Staff(s), None) => s.unit.clone(),
+        (Submitter::Staff(_), Some(_)) => return Err(invalid("field_not_allowed", "工作人员登记的事项由本单位收到，不能指定受信单位")),
+        (Submitter::ApiKey(k), _) => tree.get(k.unit_id).cloned().ok_or_else(ApiError::internal)?,
+    };
+
+    let attachments = attachments::decode(&input.attachments, state.settings.max_attachments, state.settings.max_attachment_bytes)?;
+
+    // Same petitioner, same facts and reasons: refuse (Art. 36, Art. 19
+    // para 3) or mark as a repeat petition.
+    let identity = identity_key(&reg.petitioners);
+    let override_reason = match (&who, opt_trim(&input.new_facts_reason)) {
+        (Submitter::Staff(_), r) => r,
+        (_, Some(_)) => return Err(invalid("field_not_allowed", "new_facts_reason 只能由工作人员填写")),
+        (_, None) => None,
+    };
+    let mut repeat_of = None;
+    if let Some(key) = &identity {
+        let text = matter_text(&reg.request, &reg.facts_and_reasons);
+        for earlier in state.store.same_petitioner(key).await? {
+            if !same_matter(&text, &matter_text(&earlier.request, &earlier.facts_and_reasons)) {
+                continue;
+            }
+            if override_reason.is_none()
+                && let Some(err) = intake_conflict(&earlier.case, &earlier.number, receiving.id, &tree)
+            {
+                let refusal = EventDraft {
+                    action: "repeat_refused".into(),
+                    actor: actor_ref(&who),
+                    occurred_at: now,
+                    from_state: Some(earlier.case.state),
+                    to_state: earlier.case.state,
+                    payload: json!({"rule": err.rule.code(), "receiving_unit": receiving.code, "channel": channel.as_str(), "title": reg.title}),
+                    reason: Some(err.message.clone()),
+                };
+                state.store.append_event(earlier.id, &refusal).await?;
+                return Err(ApiError::from(err).with_related(&earlier.number));
+            }
+            repeat_of = Some(earlier.number.clone());
+        }
+    }
+
+    let ctx = Ctx { on: received_on, now, calendar: &state.calendar(), tree: &tree, policy: state.settings.policy };
+    let case = register(&reg, &receiving, &ctx);
+    let mut random = [0u8; QUERY_CODE_LEN];
+    rand::rng().fill_bytes(&mut random);
+    let query_code = query_code_from(&random);
+    let action = if matches!(who, Submitter::Staff(_)) { "register" } else { "submit" };
+    let event = EventDraft {
+        action: action.into(),
+        actor: actor_ref(&who),
+        occurred_at: now,
+        from_state: None,
+        to_state: case.state,
+        payload: json!({
+            "channel": channel.as_str(),
+            "receiving_unit": receiving.code,
+            "received_on": received_on,
+            "repeat_of": repeat_of,
+            "new_facts_reason": override_reason,
+            "attachments": attachments.len(),
+        }),
+        reason: None,
+    };
+    let notice = format!(
+        "{}已于{}收到您的信访事项，将自收到之日起15日内依法处理并书面告知。",
+        receiving.name, received_on
+    );
+    let source_key_id = match &who {
+        Submitter::ApiKey(k) => Some(k.id),
+        _ => None,
+    };
+    let (_, number) = state
+        .store
+        .insert_petition(NewPetition {
+            reg: &reg,
+            number_prefix: number_prefix(&receiving.jurisdiction, received_on),
+            query_code_hash: query_code_hash(&query_code),
+            identity_key: identity,
+            repeat_of: repeat_of.clone(),
+            source_key_id,
+            case: &case,
+            event,
+            notice: Some(notice),
+            attachments,
+            involved: vec![(receiving.id, receiving.path.clone())],
+            registered_at: now,
+        })
+        .await?;
+    Ok(Intake { number, query_code, case, receiving_unit: receiving, repeat_of })
+}
+
+pub fn actor_ref(who: &Submitter) -> ActorRef {
+    match who {
+        Submitter::Citizen => ActorRef { kind: "petitioner", user_id: None, unit_id: None },
+        Submitter::Staff(s) => ActorRef { kind: "staff", user_id: Some(s.user.id), unit_id: Some(s.unit.id) },
+        Submitter::ApiKey(k) => ActorRef { kind: "api_key", user_id: None, unit_id: Some(k.unit_id) },
+    }
+}

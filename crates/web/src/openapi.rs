@@ -1,0 +1,35 @@
+//! The OpenAPI 3 document served at `/api/openapi.json`.
+
+use crate::api::{account, petitions, reference, track};
+use crate::dto::*;
+use crate::error::{ErrorBody, ErrorDetail};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+struct Bearer;
+
+impl Modify for Bearer {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(c) = openapi.components.as_mut() {
+            c.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "xinfang 信访信息系统 API", description = "Petition case management under the 2022 《信访工作条例》. Errors are `{\"error\":{\"code\",\"message\"}}` with a Chinese message."),
+    paths(
+        account::login, account::logout, account::me,
+        petitions::create, petitions::list, petitions::detail, petitions::act, petitions::attachment,
+        track::view, track::evaluate, track::review_request,
+        reference::units, reference::topics, reference::divisions, reference::calendar,
+        reference::set_calendar_day, reference::delete_calendar_day, reference::create_api_key,
+    ),
+    components(schemas(ErrorBody, ErrorDetail, LoginRequest, LoginResponse, MeResponse, UnitRef, PetitionInput, PetitionerInput, AccusedInput, AttachmentInput,
+        SubmitResponse, DeadlineView, PauseView, PetitionDetail, PetitionerView, EventView, NoticeView, AttachmentView, PetitionListItem, PetitionPage,
+        ActionResponse, TrackView, ProgressStep, ReviewWindow, EvaluationInput, ReviewRequestInput, ApiKeyInput, ApiKeyResponse, CalendarDayInput, CalendarView, CalendarDayView)),
+    modifiers(&Bearer),
+    tags((name = "petitions"), (name = "track", description = "The petitioner's view, by number and query code"), (name = "auth"), (name = "reference"), (name = "admin"))
+)]
+pub struct ApiDoc;

@@ -1,0 +1,74 @@
+//! Shared application state: the store plus in-memory copies of the two
+//! things every action consults, the unit tree and the holiday calendar.
+
+use std::sync::{Arc, RwLock};
+use xinfang_domain::calendar::HolidayCalendar;
+use xinfang_domain::deadline::CountingPolicy;
+use xinfang_domain::unit::UnitTree;
+use xinfang_store::Store;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How periods are counted (recorded on every timer).
+    pub policy: CountingPolicy,
+    /// Lifetime of a bearer token, in hours.
+    pub token_ttl_hours: i64,
+    pub max_attachments: usize,
+    pub max_attachment_bytes: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            policy: CountingPolicy::default(),
+            token_ttl_hours: 12,
+            max_attachments: 10,
+            max_attachment_bytes: 10 * 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub settings: Arc<Settings>,
+    tree: Arc<RwLock<Arc<UnitTree>>>,
+    calendar: Arc<RwLock<Arc<HolidayCalendar>>>,
+}
+
+impl AppState {
+    pub async fn new(store: Store, settings: Settings) -> Result<Self, xinfang_store::StoreError> {
+        let tree = UnitTree::new(store.load_units().await?);
+        let calendar = store.load_calendar().await?;
+        Ok(AppState {
+            store,
+            settings: Arc::new(settings),
+            tree: Arc::new(RwLock::new(Arc::new(tree))),
+            calendar: Arc::new(RwLock::new(Arc::new(calendar))),
+        })
+    }
+
+    pub fn tree(&self) -> Arc<UnitTree> {
+        self.tree.read().map(|t| Arc::clone(&t)).unwrap_or_default()
+    }
+
+    pub fn calendar(&self) -> Arc<HolidayCalendar> {
+        self.calendar.read().map(|c| Arc::clone(&c)).unwrap_or_default()
+    }
+
+    pub async fn reload_calendar(&self) -> Result<(), xinfang_store::StoreError> {
+        let cal = self.store.load_calendar().await?;
+        if let Ok(mut slot) = self.calendar.write() {
+            *slot = Arc::new(cal);
+        }
+        Ok(())
+    }
+
+    pub async fn reload_units(&self) -> Result<(), xinfang_store::StoreError> {
+        let tree = UnitTree::new(self.store.load_units().await?);
+        if let Ok(mut slot) = self.tree.write() {
+            *slot = Arc::new(tree);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,81 @@
+//! Turning stored records into API views.
+
+use crate::dto::{DeadlineView, PauseView, UnitRef};
+use chrono::NaiveDate;
+use xinfang_domain::deadline::Deadline;
+use xinfang_domain::unit::{Unit, UnitId, UnitTree};
+use xinfang_store::fmt_instant;
+
+pub fn unit_ref(u: &Unit) -> UnitRef {
+    UnitRef { code: u.code.clone(), name: u.name.clone(), kind: u.kind.as_str().into(), level: u.level.as_str().into() }
+}
+
+pub fn unit_ref_id(tree: &UnitTree, id: Option<UnitId>) -> Option<UnitRef> {
+    id.and_then(|id| tree.get(id)).map(unit_ref)
+}
+
+pub fn deadline_view(d: &Deadline, today: NaiveDate) -> DeadlineView {
+    DeadlineView {
+        kind: d.kind.as_str().into(),
+        label: d.kind.label().into(),
+        started_on: d.started_on.to_string(),
+        length: d.length,
+        day_unit: d.day_unit.as_str().into(),
+        policy: d.policy.as_str().into(),
+        extension_days: d.extension_days,
+        pauses: d
+            .pauses
+            .iter()
+            .map(|p| PauseView { from: p.from.to_string(), to: p.to.to_string(), days: p.days(), reason: "hearing".into() })
+            .collect(),
+        due_on: d.due_on.to_string(),
+        due_at: format!("{}T23:59:59+08:00", d.due_on),
+        met_at: d.met_at.map(fmt_instant),
+        provisional: d.provisional,
+        overdue: !d.kind.is_petitioner_window() && d.is_overdue(today),
+    }
+}
+
+pub fn deadline_views(ds: &[Deadline], today: NaiveDate) -> Vec<DeadlineView> {
+    ds.iter().map(|d| deadline_view(d, today)).collect()
+}
+
+/// Chinese label of an action, for the petitioner's progress view.
+pub fn action_label(action: &str) -> &'static str {
+    match action {
+        "submit" => "网上提交",
+        "register" => "登记",
+        "forward" => "转送",
+        "assign" => "交办",
+        "refer_legal" => "转政法部门",
+        "refer_discipline" => "转纪检监察机关",
+        "start_negotiation" => "协商受理",
+        "settle_negotiation" => "确定受理机关",
+        "escalate_dispute" => "提请决定受理机关",
+        "decide_competence" => "确定受理机关",
+        "report_urgent" => "报告",
+        "classify" => "调整分类",
+        "accept" => "受理",
+        "decline" => "不予受理",
+        "object" => "提出异议",
+        "approve_objection" => "退回重新转交",
+        "reject_objection" => "异议未获同意",
+        "investigate" => "调查核实",
+        "hold_hearing" => "听证",
+        "mediate" => "调解",
+        "extend" => "延期",
+        "conclude" => "出具处理意见",
+        "reply" => "答复",
+        "redirect" => "导入法定程序",
+        "deliver" => "送达",
+        "request_review" => "申请复查",
+        "decide_review" => "作出复查意见",
+        "request_final_review" => "申请复核",
+        "decide_final_review" => "作出复核意见",
+        "close" => "办结",
+        "supervise" => "督办",
+        "evaluate" => "评价",
+        "repeat_refused" => "重复提出不予受理",
+        _ => "办理",
+    }
+}
