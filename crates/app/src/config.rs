@@ -17,6 +17,9 @@ pub struct Config {
     /// How periods are counted: `start_excluded_roll_forward` (default) or
     /// `start_excluded_no_roll`.
     pub counting_policy: String,
+    /// How the petitioner's 30-day 复查/复核 windows are counted; default
+    /// `start_excluded_no_roll` (online filing is open every day).
+    pub window_counting_policy: String,
     pub token_ttl_hours: i64,
 }
 
@@ -27,6 +30,7 @@ impl Default for Config {
             database_url: "sqlite://xinfang-data/xinfang.db".into(),
             demo: false,
             counting_policy: "start_excluded_roll_forward".into(),
+            window_counting_policy: "start_excluded_no_roll".into(),
             token_ttl_hours: 12,
         }
     }

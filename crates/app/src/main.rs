@@ -1,14 +1,8 @@
 //! `xinfang`: the one binary. `xinfang serve --demo` runs the system.
 
-mod config;
-mod demo;
-mod seed;
-
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
-use xinfang_domain::deadline::CountingPolicy;
-use xinfang_store::Store;
-use xinfang_web::{AppState, Settings};
+use xinfang::{config, demo, seed};
 
 #[derive(Parser)]
 #[command(name = "xinfang", version, about = "信访信息系统 — petition case management under the 2022 Regulations on Petition Work")]
@@ -75,14 +69,7 @@ fn main() -> ExitCode {
     }
 }
 
-type AnyError = Box<dyn std::error::Error + Send + Sync>;
-
-async fn open(cfg: &config::Config) -> Result<Store, AnyError> {
-    let store = Store::connect(&cfg.database_url).await?;
-    store.migrate().await?;
-    seed::reference_data(&store).await?;
-    Ok(store)
-}
+use xinfang::{AnyError, open};
 
 async fn run(cli: Cli) -> Result<(), AnyError> {
     let (listen, demo_flag) = match &cli.command {
@@ -138,16 +125,10 @@ fn redact(url: &str) -> String {
 }
 
 async fn serve(cfg: config::Config) -> Result<(), AnyError> {
-    let store = open(&cfg).await?;
-    if cfg.demo {
-        demo::load(&store, |pw| xinfang_web::auth::hash_password(pw).unwrap_or_default()).await?;
-    }
-    let policy = CountingPolicy::parse(&cfg.counting_policy).ok_or("counting_policy must be start_excluded_roll_forward or start_excluded_no_roll")?;
-    let settings = Settings { policy, token_ttl_hours: cfg.token_ttl_hours, ..Settings::default() };
-    let state = AppState::new(store.clone(), settings).await?;
+    let (store, router) = xinfang::build(&cfg).await?;
     let listener = tokio::net::TcpListener::bind(&cfg.listen).await?;
     tracing::info!(listen = %listener.local_addr()?, database = %redact(&cfg.database_url), demo = cfg.demo, "xinfang serving");
-    axum::serve(listener, xinfang_web::router(state)).with_graceful_shutdown(shutdown()).await?;
+    axum::serve(listener, router).with_graceful_shutdown(shutdown()).await?;
     store.close().await;
     Ok(())
 }

@@ -254,7 +254,12 @@ pub struct Ctx<'a> {
     pub now: DateTime<Utc>,
     pub calendar: &'a HolidayCalendar,
     pub tree: &'a UnitTree,
+    /// Counting policy for the duties of units (T1–T3, T6, T8, T10).
     pub policy: CountingPolicy,
+    /// Counting policy for the petitioner's windows (T7, T9). By default
+    /// these do not roll past rest days: online filing is open every day,
+    /// and a late request with good reason has its own override.
+    pub window_policy: CountingPolicy,
 }
 
 /// The result of a permitted action.
@@ -874,12 +879,12 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
                 (State::Concluded, DocumentKind::DecisionLetter) => {
                     // Art. 35: 30 days from receipt of the written reply.
                     next.state = State::Replied;
-                    next.start(Deadline::start(TimerKind::T7, *delivered_on, 30, DayUnit::Calendar, ctx.policy, ctx.calendar));
+                    next.start(Deadline::start(TimerKind::T7, *delivered_on, 30, DayUnit::Calendar, ctx.window_policy, ctx.calendar));
                     notice = Some("信访处理意见书已送达。如不服，可自收到之日起30日内请求原办理机关的上一级机关复查。".into());
                 }
                 (State::ReviewDecided, _) => {
                     next.state = State::Reviewed;
-                    next.start(Deadline::start(TimerKind::T9, *delivered_on, 30, DayUnit::Calendar, ctx.policy, ctx.calendar));
+                    next.start(Deadline::start(TimerKind::T9, *delivered_on, 30, DayUnit::Calendar, ctx.window_policy, ctx.calendar));
                     notice = Some("复查意见书已送达。如不服，可自收到之日起30日内向复查机关的上一级机关请求复核。".into());
                 }
                 (State::FinalReviewDecided, _) => {

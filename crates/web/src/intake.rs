@@ -8,7 +8,7 @@ use crate::dto::PetitionInput;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::http::StatusCode;
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use rand::RngCore;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -33,6 +33,17 @@ pub struct Intake {
     pub case: Case,
     pub receiving_unit: Unit,
     pub repeat_of: Option<String>,
+}
+
+/// The instant recorded for an act that took effect on `day`: now if it is
+/// today, else noon Beijing time of that day (for acts done on paper and
+/// entered later; `recorded_at` keeps the real time).
+pub fn effective_instant(day: NaiveDate, now: DateTime<Utc>) -> DateTime<Utc> {
+    if day == local_date(now) {
+        return now;
+    }
+    let noon_utc = day.and_time(NaiveTime::from_hms_opt(4, 0, 0).unwrap_or_default());
+    Utc.from_utc_datetime(&noon_utc)
 }
 
 pub fn query_code_hash(code: &str) -> String {
@@ -90,8 +101,10 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
     let received_on = match (&who, &input.received_on) {
         (Submitter::Staff(_), Some(s)) => {
             let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| invalid("invalid_date", "收到日期（received_on）格式应为YYYY-MM-DD"))?;
-            if d > today || (today - d).num_days() > 366 {
-                return Err(invalid("invalid_date", "收到日期不能晚于今天，也不能早于一年以前"));
+            // Older dates are allowed for records migrated from paper or an
+            // older system, back to the start of the holiday calendar.
+            if d > today || d < NaiveDate::from_ymd_opt(2004, 1, 1).unwrap_or(d) {
+                return Err(invalid("invalid_date", "收到日期不能晚于今天，也不能早于2004年1月1日"));
             }
             d
         }
@@ -204,7 +217,7 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
         }
     }
 
-    let ctx = Ctx { on: received_on, now, calendar: &state.calendar(), tree: &tree, policy: state.settings.policy };
+    let ctx = Ctx { on: received_on, now, calendar: &state.calendar(), tree: &tree, policy: state.settings.policy, window_policy: state.settings.window_policy };
     let case = register(&reg, &receiving, &ctx);
     let mut random = [0u8; QUERY_CODE_LEN];
     rand::rng().fill_bytes(&mut random);
@@ -213,7 +226,7 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
     let event = EventDraft {
         action: action.into(),
         actor: actor_ref(&who),
-        occurred_at: now,
+        occurred_at: effective_instant(received_on, now),
         from_state: None,
         to_state: case.state,
         payload: json!({

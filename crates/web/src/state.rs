@@ -11,6 +11,8 @@ use xinfang_store::Store;
 pub struct Settings {
     /// How periods are counted (recorded on every timer).
     pub policy: CountingPolicy,
+    /// How the petitioner's 复查/复核 windows are counted.
+    pub window_policy: CountingPolicy,
     /// Lifetime of a bearer token, in hours.
     pub token_ttl_hours: i64,
     pub max_attachments: usize,
@@ -21,6 +23,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             policy: CountingPolicy::default(),
+            window_policy: CountingPolicy::StartExcludedNoRoll,
             token_ttl_hours: 12,
             max_attachments: 10,
             max_attachment_bytes: 10 * 1024 * 1024,

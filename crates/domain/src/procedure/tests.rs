@@ -33,6 +33,7 @@ impl World {
             calendar: &self.cal,
             tree: &self.tree,
             policy: CountingPolicy::default(),
+            window_policy: CountingPolicy::StartExcludedNoRoll,
         }
     }
 }
@@ -282,6 +283,16 @@ fn art35_review_within_30_days_by_the_superior_late_needs_approved_good_reason()
     assert_eq!(ok.review_unit, Some(CITY_DEPT));
     let in_time = run(&w, &c, "2026-12-02", Actor::Petitioner, json!({"action":"request_review"})).expect("day 30");
     assert_eq!(in_time.timer(TimerKind::T8).expect("T8").due_on, d("2027-01-01"));
+}
+
+#[test]
+fn art35_window_does_not_roll_past_a_weekend_by_default() {
+    let w = World::new();
+    // Delivered Thursday 10-22: day 30 is Saturday 11-21; day 31 is late.
+    let c = replied(&w, "2026-10-22");
+    assert_eq!(c.timer(TimerKind::T7).expect("T7").due_on, d("2026-11-21"));
+    let err = run(&w, &c, "2026-11-22", Actor::Petitioner, json!({"action":"request_review"})).expect_err("day 31");
+    assert_eq!(err.rule, Rule::Art35);
 }
 
 #[test]

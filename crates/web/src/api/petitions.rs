@@ -4,14 +4,14 @@ use crate::auth::{MaybeStaff, Staff};
 use crate::dto::*;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::intake::{Submitter, intake};
+use crate::intake::{Submitter, effective_instant, intake};
 use crate::state::AppState;
 use crate::views::{deadline_views, unit_ref, unit_ref_id};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -269,11 +269,7 @@ async fn effective_date(state: &AppState, rec: &PetitionRecord, body: &mut Value
     if given < last || given < rec.case.received_on {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "date_before_previous_step", format!("办理日期不能早于上一办理环节（{last}）")));
     }
-    if given == today {
-        return Ok((today, now));
-    }
-    let noon = given.and_time(NaiveTime::from_hms_opt(4, 0, 0).unwrap_or_default());
-    Ok((given, Utc.from_utc_datetime(&noon)))
+    Ok((given, effective_instant(given, now)))
 }
 
 #[utoipa::path(post, path = "/api/v1/petitions/{number}/actions/{action}", tag = "petitions", security(("bearer" = [])),
@@ -299,7 +295,7 @@ pub async fn act(
     }
     let tree = state.tree();
     let calendar = state.calendar();
-    let ctx = Ctx { on, now, calendar: &calendar, tree: &tree, policy: state.settings.policy };
+    let ctx = Ctx { on, now, calendar: &calendar, tree: &tree, policy: state.settings.policy, window_policy: state.settings.window_policy };
     let t = transition(&rec.case, cmd, &staff.actor(), &ctx)?;
     let event = EventDraft {
         action: t.action.into(),

@@ -85,7 +85,7 @@ async fn petitioner_act(state: &AppState, rec: PetitionRecord, cmd: Command, eva
     let now = Utc::now();
     let tree = state.tree();
     let calendar = state.calendar();
-    let ctx = Ctx { on: local_date(now), now, calendar: &calendar, tree: &tree, policy: state.settings.policy };
+    let ctx = Ctx { on: local_date(now), now, calendar: &calendar, tree: &tree, policy: state.settings.policy, window_policy: state.settings.window_policy };
     let t = transition(&rec.case, cmd, &Actor::Petitioner, &ctx)?;
     let event = EventDraft {
         action: t.action.into(),

@@ -1,0 +1,185 @@
+//! Test harness: a real `xinfang` server on an ephemeral port, backed by a
+//! fresh SQLite file, or by a fresh PostgreSQL database when
+//! `XINFANG_TEST_DATABASE_URL` names a server (e.g.
+//! `postgres://postgres@127.0.0.1:5432/postgres`).
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+use rand::RngCore;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sqlx::Connection;
+use std::collections::HashMap;
+use tokio::sync::Mutex;
+use xinfang::config::Config;
+
+pub const PASSWORD: &str = xinfang::demo::DEMO_PASSWORD;
+
+pub struct TestServer {
+    pub base: String,
+    pub client: reqwest::Client,
+    tokens: Mutex<HashMap<String, String>>,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>,
+    store: xinfang_store::Store,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        let (database_url, dir, pg) = match std::env::var("XINFANG_TEST_DATABASE_URL") {
+            Ok(admin) if !admin.is_empty() => {
+                let mut b = [0u8; 6];
+                rand::rng().fill_bytes(&mut b);
+                let name = format!("xf_test_{}", b.iter().map(|x| format!("{x:02x}")).collect::<String>());
+                let mut conn = sqlx::PgConnection::connect(&admin).await.expect("connect to PostgreSQL");
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.expect("create test database");
+                conn.close().await.ok();
+                let (head, _) = admin.rsplit_once('/').expect("database url has a path");
+                (format!("{head}/{name}"), None, Some((admin, name)))
+            }
+            _ => {
+                let dir = tempfile::tempdir().expect("tempdir");
+                (format!("sqlite://{}/xinfang.db", dir.path().display()), Some(dir), None)
+            }
+        };
+        let cfg = Config { database_url, demo: true, ..Config::default() };
+        let (store, router) = xinfang::build(&cfg).await.expect("build app");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            axum::serve(listener, router).await.ok();
+        });
+        TestServer {
+            base: format!("http://{addr}"),
+            client: reqwest::Client::new(),
+            tokens: Mutex::new(HashMap::new()),
+            _dir: dir,
+            pg,
+            store,
+        }
+    }
+
+    /// Drop the PostgreSQL test database (SQLite files go with the tempdir).
+    pub async fn finish(self) {
+        self.store.close().await;
+        if let Some((admin, name)) = &self.pg
+            && let Ok(mut conn) = sqlx::PgConnection::connect(admin).await
+        {
+            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&mut conn).await;
+        }
+    }
+
+    pub async fn token(&self, username: &str) -> String {
+        if let Some(t) = self.tokens.lock().await.get(username) {
+            return t.clone();
+        }
+        let (status, body) = self.post("/api/v1/auth/login", None, json!({"username": username, "password": PASSWORD})).await;
+        assert_eq!(status, StatusCode::OK, "login {username}: {body}");
+        let t = body["token"].as_str().unwrap().to_string();
+        self.tokens.lock().await.insert(username.into(), t.clone());
+        t
+    }
+
+    async fn send(&self, req: reqwest::RequestBuilder) -> (StatusCode, Value) {
+        let resp = req.send().await.expect("request");
+        let status = resp.status();
+        let text = resp.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, body)
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+        let mut req = self.client.post(format!("{}{path}", self.base)).json(&body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        self.send(req).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
+        let mut req = self.client.get(format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        self.send(req).await
+    }
+
+    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+        let mut req = self.client.put(format!("{}{path}", self.base)).json(&body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        self.send(req).await
+    }
+
+    /// POST as a named demo user.
+    pub async fn post_as(&self, user: &str, path: &str, body: Value) -> (StatusCode, Value) {
+        let t = self.token(user).await;
+        self.post(path, Some(&t), body).await
+    }
+
+    pub async fn get_as(&self, user: &str, path: &str) -> (StatusCode, Value) {
+        let t = self.token(user).await;
+        self.get(path, Some(&t)).await
+    }
+
+    /// Perform an action on a petition as a demo user, asserting success.
+    pub async fn act(&self, user: &str, number: &str, action: &str, body: Value) -> Value {
+        let (status, resp) = self.try_act(user, number, action, body).await;
+        assert_eq!(status, StatusCode::OK, "{user} {action} on {number}: {resp}");
+        resp
+    }
+
+    pub async fn try_act(&self, user: &str, number: &str, action: &str, body: Value) -> (StatusCode, Value) {
+        self.post_as(user, &format!("/api/v1/petitions/{number}/actions/{action}"), body).await
+    }
+
+    pub async fn detail(&self, user: &str, number: &str) -> Value {
+        let (status, body) = self.get_as(user, &format!("/api/v1/petitions/{number}")).await;
+        assert_eq!(status, StatusCode::OK, "detail {number}: {body}");
+        body
+    }
+}
+
+/// A citizen's online claim about unpaid wages in 福田区.
+pub fn online_claim(name: &str, id_number: &str) -> Value {
+    json!({
+        "jurisdiction": "440304",
+        "title": "公司拖欠工资",
+        "request": "要求某科技公司支付拖欠的2026年7月至9月工资共计一万五千元",
+        "facts_and_reasons": "本人在某科技公司任职，公司自2026年7月起停发工资，多次催要无果，已向公司人事部门书面反映。",
+        "category": "claim",
+        "topic": "0202",
+        "petitioners": [{"name": name, "id_number": id_number, "phone": "13800138000", "address": "深圳市福田区华强北街道"}]
+    })
+}
+
+/// A letter registered by the 福田区 clerk, received on `received_on`.
+pub fn letter(received_on: &str) -> Value {
+    let mut v = online_claim("李四", "440304199001011233");
+    v["channel"] = json!("letter");
+    v["received_on"] = json!(received_on);
+    v
+}
+
+pub fn deadline<'a>(deadlines: &'a Value, kind: &str) -> &'a Value {
+    deadlines
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|d| d["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} in {deadlines}"))
+}
+
+pub fn today() -> chrono::NaiveDate {
+    xinfang_domain::local_date(chrono::Utc::now())
+}
+
+pub fn days_ago(n: i64) -> String {
+    (today() - chrono::Duration::days(n)).to_string()
+}
+
+pub fn days_ahead(n: i64) -> String {
+    (today() + chrono::Duration::days(n)).to_string()
+}
