@@ -652,14 +652,17 @@ impl Store {
         let next_due = format!(
             "(SELECT MIN(d.due_on) FROM deadlines d WHERE d.petition_id = p.id AND d.met_at IS NULL AND d.kind NOT IN {WINDOW_KINDS})"
         );
+        // Sorting on the computed next due date needs a derived table: an
+        // output alias may not appear inside an ORDER BY expression on
+        // PostgreSQL.
         let order = if f.sort_by_due {
-            "CASE WHEN next_due_on IS NULL THEN 1 ELSE 0 END, next_due_on, p.id"
+            "CASE WHEN q.next_due_on IS NULL THEN 1 ELSE 0 END, q.next_due_on, q.id"
         } else {
-            "p.registered_at DESC, p.id DESC"
+            "q.registered_at DESC, q.id DESC"
         };
         let mut sql = Sql { text: String::new(), args: wh.args.clone() };
         sql.push(&format!(
-            "SELECT p.number, p.title, p.state, p.category, p.channel, p.topic, p.jurisdiction, p.current_unit_id, p.registered_at, p.updated_at, p.received_on, {next_due} AS next_due_on FROM petitions p{} ORDER BY {order} LIMIT ",
+            "SELECT q.* FROM (SELECT p.id, p.number, p.title, p.state, p.category, p.channel, p.topic, p.jurisdiction, p.current_unit_id, p.registered_at, p.updated_at, p.received_on, {next_due} AS next_due_on FROM petitions p{}) q ORDER BY {order} LIMIT ",
             wh.text
         ));
         sql.bind(Arg::I(f.limit)).push(" OFFSET ").bind(Arg::I(f.offset));
