@@ -195,7 +195,14 @@ mod tests {
         for area in ["44", "4403", "440304", "440305"] {
             let here: Vec<_> = us.iter().filter(|u| u.jurisdiction == area).collect();
             assert_eq!(here.iter().filter(|u| u.kind == UnitKind::Department).count(), 15);
-            for kind in [UnitKind::PetitionBureau, UnitKind::DisciplineBody, UnitKind::Court, UnitKind::Procuratorate, UnitKind::Police, UnitKind::JointConference] {
+            for kind in [
+                UnitKind::PetitionBureau,
+                UnitKind::DisciplineBody,
+                UnitKind::Court,
+                UnitKind::Procuratorate,
+                UnitKind::Police,
+                UnitKind::JointConference,
+            ] {
                 assert_eq!(here.iter().filter(|u| u.kind == kind).count(), 1, "{area} {kind:?}");
             }
         }

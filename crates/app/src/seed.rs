@@ -78,12 +78,19 @@ pub fn parse_divisions(csv_text: &str, keep: impl Fn(&str) -> bool) -> Result<Ve
     Ok(out)
 }
 
+/// A first-level topic (code, name) with its second-level children.
+type TopicBranch = (&'static str, &'static str, &'static [(&'static str, &'static str)]);
+
 /// The working two-level topic list (内容分类). The national code table is
 /// not public; these first-level classes follow the production systems
 /// described in regulation.md §5.3 and are editable in the database.
 pub fn topics() -> Vec<Topic> {
-    let tree: &[(&str, &str, &[(&str, &str)])] = &[
-        ("01", "城乡建设", &[("0101", "住房保障"), ("0102", "物业管理"), ("0103", "国有土地上房屋征收与补偿"), ("0104", "城市管理"), ("0105", "建筑市场")]),
+    let tree: &[TopicBranch] = &[
+        (
+            "01",
+            "城乡建设",
+            &[("0101", "住房保障"), ("0102", "物业管理"), ("0103", "国有土地上房屋征收与补偿"), ("0104", "城市管理"), ("0105", "建筑市场")],
+        ),
         ("02", "劳动和社会保障", &[("0201", "劳动关系"), ("0202", "工资福利"), ("0203", "社会保险"), ("0204", "就业创业")]),
         ("03", "国土资源", &[("0301", "集体土地征收"), ("0302", "土地权属"), ("0303", "矿产资源")]),
         ("04", "农村农业", &[("0401", "农村土地承包"), ("0402", "村务管理"), ("0403", "惠农政策")]),
@@ -105,7 +112,12 @@ pub fn topics() -> Vec<Topic> {
     for (i, (code, name, children)) in tree.iter().enumerate() {
         out.push(Topic { code: (*code).into(), name: (*name).into(), parent_code: None, sort: (i as i64) * 100 });
         for (j, (c, n)) in children.iter().enumerate() {
-            out.push(Topic { code: (*c).into(), name: (*n).into(), parent_code: Some((*code).into()), sort: (i as i64) * 100 + j as i64 + 1 });
+            out.push(Topic {
+                code: (*c).into(),
+                name: (*n).into(),
+                parent_code: Some((*code).into()),
+                sort: (i as i64) * 100 + j as i64 + 1,
+            });
         }
     }
     out

@@ -1,5 +1,7 @@
 //! Who sees and does what: the unit tree and the roles.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;
@@ -51,10 +53,12 @@ async fn roles_decide_who_may_act_within_a_unit() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     s.act("ft_rst_officer", &number, "accept", json!({"route": 6})).await;
     // An extension approved by someone who is not the head is refused.
-    let (status, err) = s.try_act("ft_rst_officer", &number, "extend", json!({"days": 10, "reason": "复杂", "approved_by": "ft_rst_officer"})).await;
+    let (status, err) =
+        s.try_act("ft_rst_officer", &number, "extend", json!({"days": 10, "reason": "复杂", "approved_by": "ft_rst_officer"})).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{err}");
     assert_eq!(err["error"]["rule"], "art34");
-    let (status, err) = s.try_act("ft_rst_officer", &number, "extend", json!({"days": 10, "reason": "复杂", "approved_by": "sz_rst_head"})).await;
+    let (status, err) =
+        s.try_act("ft_rst_officer", &number, "extend", json!({"days": 10, "reason": "复杂", "approved_by": "sz_rst_head"})).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "the head of another unit cannot approve: {err}");
     // The admin has no procedural powers.
     let (status, _) = s.try_act("admin", &number, "supervise", json!({"reason": "x"})).await;

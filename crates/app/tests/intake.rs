@@ -1,5 +1,7 @@
 //! Intake: validation, attachments, repeats, and nothing half-written.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use base64::Engine;
@@ -64,7 +66,14 @@ async fn bad_input_gets_a_clear_chinese_error() {
     let (status, err) = s.post("/api/v1/petitions", None, v).await;
     assert_eq!((status, err["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_id_number")));
     // Malformed JSON, wrong content type, unknown fields.
-    let resp = s.client.post(format!("{}/api/v1/petitions", s.base)).header("content-type", "application/json").body("{not json").send().await.unwrap();
+    let resp = s
+        .client
+        .post(format!("{}/api/v1/petitions", s.base))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     let body: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(body["error"]["code"], "invalid_json");
@@ -107,7 +116,8 @@ async fn attachments_are_typed_by_content_and_stored_with_the_petition() {
     assert_eq!(att["content_type"], "application/pdf");
     assert_eq!(att["size"], pdf.len());
     let t = s.token("ft_clerk").await;
-    let resp = s.client.get(format!("{}/api/v1/petitions/{number}/attachments/{}", s.base, att["id"])).bearer_auth(&t).send().await.unwrap();
+    let resp =
+        s.client.get(format!("{}/api/v1/petitions/{number}/attachments/{}", s.base, att["id"])).bearer_auth(&t).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(resp.bytes().await.unwrap().as_ref(), pdf);
     s.finish().await;

@@ -1,6 +1,8 @@
 //! The outside interfaces: health, OpenAPI, Open311, reference data, the
 //! admin's calendar, and listing filters.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;
@@ -30,7 +32,8 @@ async fn open311_services_and_requests_with_a_hotline_key() {
     let (status, services) = s.get("/open311/v2/services.json", None).await;
     assert_eq!(status, StatusCode::OK);
     assert!(services.as_array().unwrap().iter().any(|x| x["service_code"] == "0202" && x["group"] == "劳动和社会保障"));
-    let (status, key) = s.post_as("admin", "/api/v1/api-keys", json!({"label": "12345热线", "unit": "440304-XFJ", "channel": "hotline"})).await;
+    let (status, key) =
+        s.post_as("admin", "/api/v1/api-keys", json!({"label": "12345热线", "unit": "440304-XFJ", "channel": "hotline"})).await;
     assert_eq!(status, StatusCode::CREATED, "{key}");
     let key = key["api_key"].as_str().unwrap().to_string();
     let form = |k: &str| {

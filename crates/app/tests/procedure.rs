@@ -2,6 +2,8 @@
 //! real database (SQLite by default, PostgreSQL with
 //! XINFANG_TEST_DATABASE_URL). Tests are named after the article they check.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use chrono::{Datelike, NaiveDate, Weekday};
@@ -45,11 +47,14 @@ async fn art36_online_petition_through_review_and_final_review_then_not_reaccept
     assert_eq!(t6["length"], 60);
     let t6_due = date(&t6["due_on"]);
     // Extended once with the head's approval; a second extension is refused.
-    let r = s.act("ft_rst_officer", &number, "extend", json!({"days": 30, "reason": "需要调取银行流水核实", "approved_by": "ft_rst_head"})).await;
+    let r = s
+        .act("ft_rst_officer", &number, "extend", json!({"days": 30, "reason": "需要调取银行流水核实", "approved_by": "ft_rst_head"}))
+        .await;
     let t6 = deadline(&r["deadlines"], "T6");
     assert_eq!(t6["extension_days"], 30);
     assert!(date(&t6["due_on"]) >= t6_due + chrono::Duration::days(30));
-    let (status, err) = s.try_act("ft_rst_officer", &number, "extend", json!({"days": 10, "reason": "仍需核实", "approved_by": "ft_rst_head"})).await;
+    let (status, err) =
+        s.try_act("ft_rst_officer", &number, "extend", json!({"days": 10, "reason": "仍需核实", "approved_by": "ft_rst_head"})).await;
     assert_eq!(status, StatusCode::CONFLICT, "{err}");
     assert_eq!(err["error"]["code"], "extension_already_granted");
     assert!(err["error"]["message"].as_str().unwrap().contains("第三十四条"));
@@ -84,7 +89,12 @@ async fn art36_online_petition_through_review_and_final_review_then_not_reaccept
     let t10 = deadline(&r["deadlines"], "T10");
     let (start, before) = (date(&t10["started_on"]), date(&t10["due_on"]));
     let r = s
-        .act("gd_rst_reviewer", &number, "hold_hearing", json!({"held_from": days_ahead(2), "held_to": days_ahead(4), "summary": "公开听证，双方到场"}))
+        .act(
+            "gd_rst_reviewer",
+            &number,
+            "hold_hearing",
+            json!({"held_from": days_ahead(2), "held_to": days_ahead(4), "summary": "公开听证，双方到场"}),
+        )
         .await;
     let t10 = deadline(&r["deadlines"], "T10");
     let after = date(&t10["due_on"]);
@@ -109,7 +119,21 @@ async fn art36_online_petition_through_review_and_final_review_then_not_reaccept
     let actions: Vec<&str> = d["history"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(
         actions,
-        ["submit", "forward", "accept", "extend", "conclude", "deliver", "request_review", "decide_review", "deliver", "request_final_review", "hold_hearing", "decide_final_review", "deliver"]
+        [
+            "submit",
+            "forward",
+            "accept",
+            "extend",
+            "conclude",
+            "deliver",
+            "request_review",
+            "decide_review",
+            "deliver",
+            "request_final_review",
+            "hold_hearing",
+            "decide_final_review",
+            "deliver"
+        ]
     );
     let seqs: Vec<i64> = d["history"].as_array().unwrap().iter().map(|e| e["seq"].as_i64().unwrap()).collect();
     assert_eq!(seqs, (1..=13).collect::<Vec<_>>());
@@ -144,7 +168,13 @@ async fn replied_petition(s: &TestServer, delivered_days_ago: i64) -> (String, S
         json!({"occurred_on": days_ago(delivered_days_ago), "outcome": "explained", "request": "支付工资", "facts_and_reasons": "经查", "decision": "解释说明", "legal_basis": "劳动合同法"}),
     )
     .await;
-    s.act("ft_rst_officer", &number, "deliver", json!({"occurred_on": days_ago(delivered_days_ago), "method": "post", "delivered_on": days_ago(delivered_days_ago)})).await;
+    s.act(
+        "ft_rst_officer",
+        &number,
+        "deliver",
+        json!({"occurred_on": days_ago(delivered_days_ago), "method": "post", "delivered_on": days_ago(delivered_days_ago)}),
+    )
+    .await;
     (number, sub["query_code"].as_str().unwrap().to_string())
 }
 
@@ -193,7 +223,8 @@ async fn art23_objection_deadline_skips_national_day_and_counts_make_up_saturday
     assert_eq!(t4["due_on"], "2026-10-13");
     assert_eq!(t4["day_unit"], "working");
     assert_eq!(t4["provisional"], false);
-    let (status, err) = s.try_act("ft_rst_officer", &number, "object", json!({"reasons": "不属于本单位职责", "occurred_on": "2026-10-14"})).await;
+    let (status, err) =
+        s.try_act("ft_rst_officer", &number, "object", json!({"reasons": "不属于本单位职责", "occurred_on": "2026-10-14"})).await;
     assert_eq!(status, StatusCode::CONFLICT, "{err}");
     assert_eq!(err["error"]["rule"], "art23");
     let r = s.act("ft_rst_officer", &number, "object", json!({"reasons": "属于住建部门职责", "occurred_on": "2026-10-13"})).await;
@@ -246,12 +277,13 @@ async fn art22_litigation_related_matter_goes_to_the_legal_department() {
 #[tokio::test]
 async fn art24_disputed_competence_decided_by_the_common_superior() {
     let s = TestServer::start().await;
-    let (_, sub) = s.post_as("sz_clerk", "/api/v1/petitions", {
-        let mut v = letter(&days_ago(1));
-        v["jurisdiction"] = json!("4403");
-        v
-    })
-    .await;
+    let (_, sub) = s
+        .post_as("sz_clerk", "/api/v1/petitions", {
+            let mut v = letter(&days_ago(1));
+            v["jurisdiction"] = json!("4403");
+            v
+        })
+        .await;
     let number = sub["number"].as_str().unwrap().to_string();
     s.act("sz_clerk", &number, "start_negotiation", json!({"units": ["440304-RST", "440305-RST"]})).await;
     let r = s.act("sz_clerk", &number, "escalate_dispute", json!({})).await;
@@ -270,7 +302,14 @@ async fn art22_assignment_carries_a_due_date_and_art40_supervision() {
     let s = TestServer::start().await;
     let (_, sub) = s.post("/api/v1/petitions", None, online_claim("钱七", "11010519491231002X")).await;
     let number = sub["number"].as_str().unwrap().to_string();
-    let r = s.act("ft_head", &number, "assign", json!({"unit": "440304-RST", "due_on": days_ahead(20), "instructions": "请于期限内报送办结报告"})).await;
+    let r = s
+        .act(
+            "ft_head",
+            &number,
+            "assign",
+            json!({"unit": "440304-RST", "due_on": days_ahead(20), "instructions": "请于期限内报送办结报告"}),
+        )
+        .await;
     assert_eq!(deadline(&r["deadlines"], "T5")["due_on"], days_ahead(20));
     let (status, _) = s.try_act("ns_clerk", &number, "supervise", json!({"reason": "逾期"})).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "a sibling county's bureau cannot even see it");

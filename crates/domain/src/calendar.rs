@@ -42,10 +42,7 @@ pub struct DayAnswer {
 
 impl HolidayCalendar {
     pub fn new(covered_years: impl IntoIterator<Item = i32>, days: impl IntoIterator<Item = SpecialDay>) -> Self {
-        HolidayCalendar {
-            covered_years: covered_years.into_iter().collect(),
-            special: days.into_iter().map(|d| (d.date, d)).collect(),
-        }
+        HolidayCalendar { covered_years: covered_years.into_iter().collect(), special: days.into_iter().map(|d| (d.date, d)).collect() }
     }
 
     pub fn covers(&self, date: NaiveDate) -> bool {
@@ -67,10 +64,7 @@ impl HolidayCalendar {
             Some(DayKind::Workday) => true,
             None => !weekend,
         };
-        DayAnswer {
-            working,
-            known: self.covers(date),
-        }
+        DayAnswer { working, known: self.covers(date) }
     }
 }
 

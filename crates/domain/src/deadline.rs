@@ -298,22 +298,12 @@ impl Deadline {
     /// Recompute the due date after a pause or an extension changed.
     pub fn recompute(&mut self, cal: &HolidayCalendar) {
         if self.kind == TimerKind::T5 {
-            self.due_on = self
-                .started_on
-                .checked_add_days(Days::new(u64::from(self.length + self.extension_days)))
-                .unwrap_or(NaiveDate::MAX);
+            self.due_on =
+                self.started_on.checked_add_days(Days::new(u64::from(self.length + self.extension_days))).unwrap_or(NaiveDate::MAX);
             self.provisional = !cal.covers(self.due_on);
             return;
         }
-        let due = compute_due(
-            self.started_on,
-            self.length,
-            self.day_unit,
-            &self.pauses,
-            self.extension_days,
-            self.policy,
-            cal,
-        );
+        let due = compute_due(self.started_on, self.length, self.day_unit, &self.pauses, self.extension_days, self.policy, cal);
         self.due_on = due.due_on;
         self.provisional = due.provisional;
     }

@@ -117,12 +117,7 @@ impl DomainError {
             Rule::Input | Rule::Procedure | Rule::Access => detail.to_string(),
             _ => format!("{detail}（依据{}）", rule.citation()),
         };
-        DomainError {
-            kind,
-            rule,
-            code,
-            message,
-        }
+        DomainError { kind, rule, code, message }
     }
     pub fn invalid(rule: Rule, code: &'static str, detail: impl AsRef<str>) -> Self {
         Self::new(ErrorKind::Invalid, rule, code, detail)

@@ -194,11 +194,7 @@ pub mod limits {
 
 fn too_long(field: &str, label: &str, max: usize, value: &str) -> Result<(), DomainError> {
     if value.chars().count() > max {
-        return Err(DomainError::invalid(
-            Rule::Input,
-            "field_too_long",
-            format!("{label}（{field}）不能超过{max}个字"),
-        ));
+        return Err(DomainError::invalid(Rule::Input, "field_too_long", format!("{label}（{field}）不能超过{max}个字")));
     }
     Ok(())
 }
@@ -212,11 +208,7 @@ fn required(field: &str, label: &str, max: usize, value: &str) -> Result<(), Dom
 
 /// Check a free-text field shared by procedural actions.
 pub fn check_text(field: &str, label: &str, value: &str, is_required: bool) -> Result<(), DomainError> {
-    if is_required {
-        required(field, label, limits::NOTE, value)
-    } else {
-        too_long(field, label, limits::NOTE, value)
-    }
+    if is_required { required(field, label, limits::NOTE, value) } else { too_long(field, label, limits::NOTE, value) }
 }
 
 /// GB 11643-1999 citizen identity number: 17 digits and a check character.
@@ -244,8 +236,7 @@ pub fn valid_id_number(id: &str) -> bool {
 /// Phone: digits with optional +, - and spaces, 5 to 20 digits.
 pub fn valid_phone(phone: &str) -> bool {
     let digits = phone.chars().filter(char::is_ascii_digit).count();
-    phone.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' '))
-        && (5..=20).contains(&digits)
+    phone.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ')) && (5..=20).contains(&digits)
 }
 
 /// 行政区划 code as used here: 2, 4, 6, 9 or 12 digits.
@@ -376,9 +367,7 @@ mod tests {
         r.channel = Channel::Visit;
         r.collective = true;
         r.headcount = 30;
-        r.petitioners = (0..6)
-            .map(|i| Petitioner { name: format!("代表{i}"), representative: true, ..r.petitioners[0].clone() })
-            .collect();
+        r.petitioners = (0..6).map(|i| Petitioner { name: format!("代表{i}"), representative: true, ..r.petitioners[0].clone() }).collect();
         let err = r.validate().expect_err("six representatives");
         assert_eq!(err.rule, Rule::Art20);
         assert!(err.message.contains("第二十条"));

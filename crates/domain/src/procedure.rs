@@ -5,9 +5,7 @@
 use crate::calendar::HolidayCalendar;
 use crate::deadline::{CountingPolicy, DayUnit, Deadline, Pause, PauseReason, TimerKind};
 use crate::error::{DomainError, Rule};
-use crate::petition::{
-    Adoption, Category, DeliveryMethod, Outcome, Rating, Registration, ReviewOutcome, State, check_text,
-};
+use crate::petition::{Adoption, Category, DeliveryMethod, Outcome, Rating, Registration, ReviewOutcome, State, check_text};
 use crate::role::Role;
 use crate::unit::{Unit, UnitId, UnitKind, UnitTree};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -108,24 +106,85 @@ pub struct Approver {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Command {
-    Forward { unit: String, #[serde(default)] note: String },
-    Assign { unit: String, due_on: NaiveDate, #[serde(default)] instructions: String },
-    ReferLegal { unit: String, #[serde(default)] note: String },
-    ReferDiscipline { unit: String, #[serde(default)] note: String },
-    StartNegotiation { units: Vec<String>, #[serde(default)] note: String },
-    SettleNegotiation { unit: String, #[serde(default)] note: String },
-    EscalateDispute { #[serde(default)] note: String },
-    DecideCompetence { unit: String, reason: String },
-    ReportUrgent { summary: String },
-    Classify { category: Category, litigation_related: bool, reason: String },
-    Accept { route: Option<u8>, #[serde(default)] note: String },
-    Decline { reason: String, proper_channel: String },
-    Object { reasons: String },
-    ApproveObjection { #[serde(default)] note: String },
-    RejectObjection { reason: String },
-    Investigate { note: String },
-    HoldHearing { held_from: NaiveDate, held_to: NaiveDate, summary: String },
-    Mediate { agreement: AgreementKind, summary: String, parties_consented: bool },
+    Forward {
+        unit: String,
+        #[serde(default)]
+        note: String,
+    },
+    Assign {
+        unit: String,
+        due_on: NaiveDate,
+        #[serde(default)]
+        instructions: String,
+    },
+    ReferLegal {
+        unit: String,
+        #[serde(default)]
+        note: String,
+    },
+    ReferDiscipline {
+        unit: String,
+        #[serde(default)]
+        note: String,
+    },
+    StartNegotiation {
+        units: Vec<String>,
+        #[serde(default)]
+        note: String,
+    },
+    SettleNegotiation {
+        unit: String,
+        #[serde(default)]
+        note: String,
+    },
+    EscalateDispute {
+        #[serde(default)]
+        note: String,
+    },
+    DecideCompetence {
+        unit: String,
+        reason: String,
+    },
+    ReportUrgent {
+        summary: String,
+    },
+    Classify {
+        category: Category,
+        litigation_related: bool,
+        reason: String,
+    },
+    Accept {
+        route: Option<u8>,
+        #[serde(default)]
+        note: String,
+    },
+    Decline {
+        reason: String,
+        proper_channel: String,
+    },
+    Object {
+        reasons: String,
+    },
+    ApproveObjection {
+        #[serde(default)]
+        note: String,
+    },
+    RejectObjection {
+        reason: String,
+    },
+    Investigate {
+        note: String,
+    },
+    HoldHearing {
+        held_from: NaiveDate,
+        held_to: NaiveDate,
+        summary: String,
+    },
+    Mediate {
+        agreement: AgreementKind,
+        summary: String,
+        parties_consented: bool,
+    },
     Extend {
         days: u32,
         reason: String,
@@ -133,17 +192,63 @@ pub enum Command {
         #[serde(skip)]
         approver: Option<Approver>,
     },
-    Conclude { outcome: Outcome, request: String, facts_and_reasons: String, decision: String, legal_basis: String },
-    Reply { text: String, adoption: Option<Adoption> },
-    Redirect { procedure: String, guidance: String },
-    Deliver { method: DeliveryMethod, delivered_on: NaiveDate, #[serde(default = "yes")] signed: bool },
-    RequestReview { #[serde(default)] reason: String, good_reason: Option<String> },
-    DecideReview { outcome: ReviewOutcome, opinion: String, facts_and_reasons: String, legal_basis: String },
-    RequestFinalReview { #[serde(default)] reason: String, good_reason: Option<String> },
-    DecideFinalReview { outcome: ReviewOutcome, opinion: String, facts_and_reasons: String, legal_basis: String },
-    Close { #[serde(default)] note: String },
-    Supervise { reason: String, #[serde(default)] suggestions: String },
-    Evaluate { rating: Rating, #[serde(default)] reason: String },
+    Conclude {
+        outcome: Outcome,
+        request: String,
+        facts_and_reasons: String,
+        decision: String,
+        legal_basis: String,
+    },
+    Reply {
+        text: String,
+        adoption: Option<Adoption>,
+    },
+    Redirect {
+        procedure: String,
+        guidance: String,
+    },
+    Deliver {
+        method: DeliveryMethod,
+        delivered_on: NaiveDate,
+        #[serde(default = "yes")]
+        signed: bool,
+    },
+    RequestReview {
+        #[serde(default)]
+        reason: String,
+        good_reason: Option<String>,
+    },
+    DecideReview {
+        outcome: ReviewOutcome,
+        opinion: String,
+        facts_and_reasons: String,
+        legal_basis: String,
+    },
+    RequestFinalReview {
+        #[serde(default)]
+        reason: String,
+        good_reason: Option<String>,
+    },
+    DecideFinalReview {
+        outcome: ReviewOutcome,
+        opinion: String,
+        facts_and_reasons: String,
+        legal_basis: String,
+    },
+    Close {
+        #[serde(default)]
+        note: String,
+    },
+    Supervise {
+        reason: String,
+        #[serde(default)]
+        suggestions: String,
+    },
+    Evaluate {
+        rating: Rating,
+        #[serde(default)]
+        reason: String,
+    },
 }
 
 fn yes() -> bool {
@@ -373,17 +478,12 @@ fn in_state(case: &Case, allowed: &[State], what: &str) -> Result<(), DomainErro
     if allowed.contains(&case.state) {
         Ok(())
     } else {
-        Err(DomainError::conflict(
-            Rule::Procedure,
-            "invalid_state",
-            format!("信访事项当前状态为“{}”，不能{}", case.state.label(), what),
-        ))
+        Err(DomainError::conflict(Rule::Procedure, "invalid_state", format!("信访事项当前状态为“{}”，不能{}", case.state.label(), what)))
     }
 }
 
 fn unit_by_code<'a>(tree: &'a UnitTree, code: &str) -> Result<&'a Unit, DomainError> {
-    tree.by_code(code)
-        .ok_or_else(|| DomainError::invalid(Rule::Input, "unknown_unit", format!("单位代码“{code}”不存在")))
+    tree.by_code(code).ok_or_else(|| DomainError::invalid(Rule::Input, "unknown_unit", format!("单位代码“{code}”不存在")))
 }
 
 fn text(field: &str, label: &str, value: &str) -> Result<(), DomainError> {
@@ -606,9 +706,8 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
             let s = staff(actor)?;
             let unit = tree.get(s.unit_id);
             let above = s.unit_id != cur && tree.is_self_or_ancestor(s.unit_id, cur);
-            let bureau_over_area = unit.is_some_and(|u| {
-                u.kind == UnitKind::PetitionBureau && u.id != cur && case.jurisdiction.starts_with(&u.jurisdiction)
-            });
+            let bureau_over_area =
+                unit.is_some_and(|u| u.kind == UnitKind::PetitionBureau && u.id != cur && case.jurisdiction.starts_with(&u.jurisdiction));
             if !SUPERVISORS.contains(&s.role) || !(above || bureau_over_area) {
                 return Err(DomainError::forbidden(Rule::Art40, "not_permitted", "只有上级机关或信访部门的督办人员可以督办"));
             }
@@ -643,11 +742,19 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
             match (case.category, route) {
                 (Category::Claim, Some(r)) if (1..=6).contains(r) => {
                     if case.litigation_related && *r != 1 {
-                        return Err(DomainError::invalid(Rule::Art31, "litigation_route", "涉法涉诉事项应按第三十一条第一项导入诉讼等法定程序"));
+                        return Err(DomainError::invalid(
+                            Rule::Art31,
+                            "litigation_route",
+                            "涉法涉诉事项应按第三十一条第一项导入诉讼等法定程序",
+                        ));
                     }
                 }
                 (Category::Claim, _) => {
-                    return Err(DomainError::invalid(Rule::Art31, "route_required", "申诉求决类事项受理时须确定第三十一条规定的办理途径（1至6）"));
+                    return Err(DomainError::invalid(
+                        Rule::Art31,
+                        "route_required",
+                        "申诉求决类事项受理时须确定第三十一条规定的办理途径（1至6）",
+                    ));
                 }
                 (_, Some(_)) => {
                     return Err(DomainError::invalid(Rule::Art31, "route_only_for_claims", "只有申诉求决类事项才区分第三十一条的办理途径"));
@@ -681,9 +788,9 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
             in_state(case, &[State::Forwarded], "提出异议")?;
             require(actor, cur, RECEIVERS, "提出异议", tree)?;
             text("reasons", "异议理由", reasons)?;
-            let t4 = case.timer(TimerKind::T4).ok_or_else(|| {
-                DomainError::conflict(Rule::Art23, "no_objection_window", "该事项不是转送或交办的事项，不能提出异议")
-            })?;
+            let t4 = case
+                .timer(TimerKind::T4)
+                .ok_or_else(|| DomainError::conflict(Rule::Art23, "no_objection_window", "该事项不是转送或交办的事项，不能提出异议"))?;
             if ctx.on > t4.due_on {
                 return Err(DomainError::conflict(
                     Rule::Art23,
@@ -730,13 +837,16 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
             // the parties), so future dates are allowed, within reason.
             let span = (*held_to - *held_from).num_days();
             if held_from > held_to || span > 30 || *held_from < case.received_on {
-                return Err(DomainError::invalid(Rule::Input, "bad_hearing_dates", "听证起止日期不正确（结束日期不能早于开始日期，听证不超过30日）"));
+                return Err(DomainError::invalid(
+                    Rule::Input,
+                    "bad_hearing_dates",
+                    "听证起止日期不正确（结束日期不能早于开始日期，听证不超过30日）",
+                ));
             }
             if case.state == State::UnderFinalReview {
                 // Art. 36: hearing time does not count toward the 复核 limit.
-                let t10 = next
-                    .open_timer(TimerKind::T10)
-                    .ok_or_else(|| DomainError::conflict(Rule::Art36, "no_timer", "复核期限不存在"))?;
+                let t10 =
+                    next.open_timer(TimerKind::T10).ok_or_else(|| DomainError::conflict(Rule::Art36, "no_timer", "复核期限不存在"))?;
                 if *held_from < t10.started_on {
                     return Err(DomainError::invalid(Rule::Art36, "hearing_before_request", "复核听证不能早于收到复核请求之日"));
                 }
@@ -766,7 +876,11 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
             in_state(case, &[State::Handling], "延期")?;
             require(actor, cur, HANDLERS, "申请延期", tree)?;
             if case.claim_route != Some(6) {
-                return Err(DomainError::invalid(Rule::Art34, "extension_only_route6", "只有适用第三十一条第六项的事项才有60日办理期限和延期"));
+                return Err(DomainError::invalid(
+                    Rule::Art34,
+                    "extension_only_route6",
+                    "只有适用第三十一条第六项的事项才有60日办理期限和延期",
+                ));
             }
             if case.extended {
                 return Err(DomainError::conflict(Rule::Art34, "extension_already_granted", "办理期限只能延长一次，本事项已经延期"));
@@ -775,15 +889,13 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
                 return Err(DomainError::invalid(Rule::Art34, "extension_too_long", "延长期限不得超过30日"));
             }
             text("reason", "延期理由", reason)?;
-            let approver = approver.as_ref().ok_or_else(|| {
-                DomainError::invalid(Rule::Art34, "approver_required", "延期须经本单位负责人批准，请填写批准人")
-            })?;
+            let approver = approver
+                .as_ref()
+                .ok_or_else(|| DomainError::invalid(Rule::Art34, "approver_required", "延期须经本单位负责人批准，请填写批准人"))?;
             if approver.role != Role::UnitHead || approver.unit_id != cur {
                 return Err(DomainError::forbidden(Rule::Art34, "approver_not_head", "批准延期的须为本单位负责人"));
             }
-            let t6 = next
-                .open_timer(TimerKind::T6)
-                .ok_or_else(|| DomainError::conflict(Rule::Art34, "no_timer", "办理期限不存在"))?;
+            let t6 = next.open_timer(TimerKind::T6).ok_or_else(|| DomainError::conflict(Rule::Art34, "no_timer", "办理期限不存在"))?;
             if ctx.on > t6.due_on {
                 return Err(DomainError::conflict(Rule::Art34, "extension_after_expiry", "办理期限届满后不能再批准延期"));
             }
@@ -799,7 +911,11 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
             in_state(case, &[State::Handling], "出具信访处理意见书")?;
             require(actor, cur, HANDLERS, "出具信访处理意见书", tree)?;
             if case.claim_route != Some(6) {
-                return Err(DomainError::invalid(Rule::Art31, "decision_letter_route6", "信访处理意见书适用于第三十一条第六项的事项；其他事项请答复或导入法定程序"));
+                return Err(DomainError::invalid(
+                    Rule::Art31,
+                    "decision_letter_route6",
+                    "信访处理意见书适用于第三十一条第六项的事项；其他事项请答复或导入法定程序",
+                ));
             }
             // Art. 32: request, facts and reasons, decision, legal basis.
             for (f, l, v) in [
@@ -809,7 +925,11 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
                 ("legal_basis", "法律法规依据", legal_basis),
             ] {
                 if v.trim().is_empty() {
-                    return Err(DomainError::invalid(Rule::Art32, "decision_letter_incomplete", format!("信访处理意见书应当载明{l}（{f}）")));
+                    return Err(DomainError::invalid(
+                        Rule::Art32,
+                        "decision_letter_incomplete",
+                        format!("信访处理意见书应当载明{l}（{f}）"),
+                    ));
                 }
                 text(f, l, v)?;
             }
@@ -836,7 +956,11 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
                     return Err(DomainError::invalid(Rule::Art31, "adoption_required", "建议意见类事项答复时须说明是否采纳"));
                 }
                 Category::Claim if case.claim_route != Some(5) => {
-                    return Err(DomainError::invalid(Rule::Art31, "reply_route", "申诉求决类事项适用第六项的应出具信访处理意见书，适用第一至四项的应导入法定程序"));
+                    return Err(DomainError::invalid(
+                        Rule::Art31,
+                        "reply_route",
+                        "申诉求决类事项适用第六项的应出具信访处理意见书，适用第一至四项的应导入法定程序",
+                    ));
                 }
                 _ => {}
             }
@@ -865,10 +989,7 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
         Command::Deliver { method, delivered_on, signed } => {
             in_state(case, &[State::Concluded, State::ReviewDecided, State::FinalReviewDecided], "送达")?;
             require(actor, cur, DELIVERERS, "送达文书", tree)?;
-            let doc = next
-                .document
-                .as_mut()
-                .ok_or_else(|| DomainError::conflict(Rule::Procedure, "no_document", "没有待送达的文书"))?;
+            let doc = next.document.as_mut().ok_or_else(|| DomainError::conflict(Rule::Procedure, "no_document", "没有待送达的文书"))?;
             if *delivered_on < doc.issued_on || *delivered_on > ctx.on {
                 return Err(DomainError::invalid(Rule::Input, "bad_delivery_date", "送达日期不能早于出具日期，也不能晚于今天"));
             }
@@ -980,7 +1101,11 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
                 return Err(DomainError::conflict(
                     Rule::Procedure,
                     "window_still_open",
-                    format!("信访人申请{}的期限至{}届满，届满前不能办结归档", if window == TimerKind::T7 { "复查" } else { "复核" }, t.due_on),
+                    format!(
+                        "信访人申请{}的期限至{}届满，届满前不能办结归档",
+                        if window == TimerKind::T7 { "复查" } else { "复核" },
+                        t.due_on
+                    ),
                 ));
             }
             next.meet(window, ctx.now);
@@ -994,9 +1119,11 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
             if *rating == Rating::Dissatisfied && reason.trim().is_empty() {
                 return Err(DomainError::invalid(Rule::Input, "reason_required", "选择“不满意”时请说明理由"));
             }
-            let doc = next.document.as_mut().filter(|d| d.delivered_on.is_some()).ok_or_else(|| {
-                DomainError::conflict(Rule::Procedure, "nothing_to_evaluate", "办理意见送达后才能评价")
-            })?;
+            let doc = next
+                .document
+                .as_mut()
+                .filter(|d| d.delivered_on.is_some())
+                .ok_or_else(|| DomainError::conflict(Rule::Procedure, "nothing_to_evaluate", "办理意见送达后才能评价"))?;
             if doc.evaluated {
                 return Err(DomainError::conflict(Rule::Procedure, "already_evaluated", "您已对本次办理意见作出评价"));
             }
@@ -1036,9 +1163,7 @@ fn window_check(
             format!("{label}请求只能由信访人提出，或由{}登记", unit_name(ctx.tree, reviewing_unit)),
         ));
     }
-    let t = case
-        .timer(kind)
-        .ok_or_else(|| DomainError::conflict(rule, "no_window", format!("没有可以申请{label}的书面答复")))?;
+    let t = case.timer(kind).ok_or_else(|| DomainError::conflict(rule, "no_window", format!("没有可以申请{label}的书面答复")))?;
     if ctx.on <= t.due_on {
         return Ok(());
     }
@@ -1063,12 +1188,7 @@ fn window_check(
 /// Whether a new petition on `text` must be refused because an earlier one
 /// with the same facts and reasons is closed after 复核 (Art. 36) or is still
 /// being handled below the receiving unit (Art. 19 para 3).
-pub fn intake_conflict(
-    earlier: &Case,
-    earlier_number: &str,
-    receiving_unit: UnitId,
-    tree: &UnitTree,
-) -> Option<DomainError> {
+pub fn intake_conflict(earlier: &Case, earlier_number: &str, receiving_unit: UnitId, tree: &UnitTree) -> Option<DomainError> {
     if earlier.terminated {
         return Some(DomainError::conflict(
             Rule::Art36,

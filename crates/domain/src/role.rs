@@ -22,15 +22,8 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 7] = [
-        Role::Clerk,
-        Role::HandlingOfficer,
-        Role::UnitHead,
-        Role::Reviewer,
-        Role::Supervisor,
-        Role::Leader,
-        Role::Admin,
-    ];
+    pub const ALL: [Role; 7] =
+        [Role::Clerk, Role::HandlingOfficer, Role::UnitHead, Role::Reviewer, Role::Supervisor, Role::Leader, Role::Admin];
 
     pub fn as_str(self) -> &'static str {
         match self {

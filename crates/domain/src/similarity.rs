@@ -13,10 +13,7 @@ use std::collections::HashMap;
 pub const SAME_MATTER_THRESHOLD: f64 = 0.8;
 
 fn normalise(text: &str) -> Vec<char> {
-    text.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
+    text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
 }
 
 fn bigrams(chars: &[char]) -> HashMap<(char, char), u32> {

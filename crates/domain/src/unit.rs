@@ -117,9 +117,7 @@ pub struct UnitTree {
 
 impl UnitTree {
     pub fn new(units: impl IntoIterator<Item = Unit>) -> Self {
-        UnitTree {
-            units: units.into_iter().map(|u| (u.id, u)).collect(),
-        }
+        UnitTree { units: units.into_iter().map(|u| (u.id, u)).collect() }
     }
 
     pub fn get(&self, id: UnitId) -> Option<&Unit> {
@@ -172,9 +170,7 @@ impl UnitTree {
     /// The nearest unit that is an ancestor of all `ids` (Art. 24).
     pub fn common_superior(&self, ids: &[UnitId]) -> Option<&Unit> {
         let first = *ids.first()?;
-        self.ancestors(first)
-            .into_iter()
-            .find(|cand| ids.iter().all(|&id| id != cand.id && self.is_self_or_ancestor(cand.id, id)))
+        self.ancestors(first).into_iter().find(|cand| ids.iter().all(|&id| id != cand.id && self.is_self_or_ancestor(cand.id, id)))
     }
 
     /// The joint conference that serves an area at a level: the one whose
@@ -195,10 +191,7 @@ impl UnitTree {
     }
 
     fn best_by_jurisdiction(&self, kind: UnitKind, jurisdiction: &str) -> Option<&Unit> {
-        self.units
-            .values()
-            .filter(|u| u.kind == kind && jurisdiction.starts_with(&u.jurisdiction))
-            .max_by_key(|u| u.jurisdiction.len())
+        self.units.values().filter(|u| u.kind == kind && jurisdiction.starts_with(&u.jurisdiction)).max_by_key(|u| u.jurisdiction.len())
     }
 }
 

@@ -61,11 +61,7 @@ impl Store {
         } else {
             return Err(StoreError::BadUrl(url.to_string()));
         };
-        let url = if dialect == Dialect::Sqlite {
-            prepare_sqlite_url(url)?
-        } else {
-            url.to_string()
-        };
+        let url = if dialect == Dialect::Sqlite { prepare_sqlite_url(url)? } else { url.to_string() };
         let pool = AnyPoolOptions::new()
             .max_connections(if dialect == Dialect::Sqlite { 8 } else { 16 })
             .after_connect(move |conn, _meta| {
@@ -73,8 +69,7 @@ impl Store {
                     if dialect == Dialect::Sqlite {
                         // FULL: an acknowledged petition survives power loss,
                         // not only a process crash.
-                        conn.execute("PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
-                            .await?;
+                        conn.execute("PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;").await?;
                     }
                     Ok(())
                 })
@@ -84,11 +79,7 @@ impl Store {
         if dialect == Dialect::Sqlite {
             sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
         }
-        Ok(Store {
-            pool,
-            dialect,
-            write_gate: (dialect == Dialect::Sqlite).then(|| Arc::new(Mutex::new(()))),
-        })
+        Ok(Store { pool, dialect, write_gate: (dialect == Dialect::Sqlite).then(|| Arc::new(Mutex::new(()))) })
     }
 
     pub async fn begin_write(&self) -> Result<WriteTx<'_>> {
@@ -122,7 +113,13 @@ fn prepare_sqlite_url(url: &str) -> Result<String> {
     {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::BadUrl(format!("{path}: {e}")))?;
     }
-    let query = if query.contains("mode=") { query.to_string() } else if query.is_empty() { "mode=rwc".into() } else { format!("{query}&mode=rwc") };
+    let query = if query.contains("mode=") {
+        query.to_string()
+    } else if query.is_empty() {
+        "mode=rwc".into()
+    } else {
+        format!("{query}&mode=rwc")
+    };
     Ok(format!("sqlite://{path}?{query}"))
 }
 
@@ -132,9 +129,7 @@ pub fn fmt_instant(at: DateTime<Utc>) -> String {
 }
 
 pub fn parse_instant(s: &str) -> Result<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|d| d.with_timezone(&Utc))
-        .map_err(|e| StoreError::Corrupt(format!("bad instant {s}: {e}")))
+    DateTime::parse_from_rfc3339(s).map(|d| d.with_timezone(&Utc)).map_err(|e| StoreError::Corrupt(format!("bad instant {s}: {e}")))
 }
 
 pub(crate) fn fmt_date(d: NaiveDate) -> String {

@@ -2,11 +2,11 @@
 //! attachments. A petition and everything an action changes are written in
 //! one transaction: a failure leaves nothing half-written.
 
-use sqlx::AssertSqlSafe;
 use crate::db::{Arg, Result, RowExt, Sql, Store, StoreError, WriteTx, fmt_date, fmt_instant, parse_date, parse_instant};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::Value;
+use sqlx::AssertSqlSafe;
 use xinfang_domain::deadline::{CountingPolicy, DayUnit, Deadline, TimerKind};
 use xinfang_domain::petition::{Accused, Category, Channel, Petitioner, PetitionerKind, Registration, State};
 use xinfang_domain::procedure::Case;
@@ -408,10 +408,7 @@ impl Store {
     }
 
     pub async fn petition_by_number(&self, number: &str) -> Result<Option<PetitionRecord>> {
-        let row = sqlx::query("SELECT * FROM petitions WHERE number = $1")
-            .bind(number.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query("SELECT * FROM petitions WHERE number = $1").bind(number.to_string()).fetch_optional(&self.pool).await?;
         let Some(r) = row else { return Ok(None) };
         let id = r.i("id")?;
         let mut case: Case = serde_json::from_str(&r.s("case_json")?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -452,10 +449,12 @@ impl Store {
     }
 
     async fn petitioners(&self, petition_id: i64) -> Result<Vec<Petitioner>> {
-        let rows = sqlx::query("SELECT kind, name, id_number, phone, address, representative FROM petitioners WHERE petition_id = $1 ORDER BY position")
-            .bind(petition_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT kind, name, id_number, phone, address, representative FROM petitioners WHERE petition_id = $1 ORDER BY position",
+        )
+        .bind(petition_id)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|r| {
                 let kind = r.s("kind")?;
@@ -472,10 +471,8 @@ impl Store {
     }
 
     async fn deadlines(&self, petition_id: i64) -> Result<Vec<Deadline>> {
-        let rows = sqlx::query("SELECT * FROM deadlines WHERE petition_id = $1 ORDER BY seq")
-            .bind(petition_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT * FROM deadlines WHERE petition_id = $1 ORDER BY seq").bind(petition_id).fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
                 let kind = r.s("kind")?;
@@ -540,9 +537,7 @@ impl Store {
             .bind(petition_id)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|r| Ok(NoticeRecord { event_seq: r.i("event_seq")?, created_at: r.s("created_at")?, body: r.s("body")? }))
-            .collect()
+        rows.iter().map(|r| Ok(NoticeRecord { event_seq: r.i("event_seq")?, created_at: r.s("created_at")?, body: r.s("body")? })).collect()
     }
 
     pub async fn attachments(&self, petition_id: i64) -> Result<Vec<AttachmentMeta>> {
@@ -564,11 +559,12 @@ impl Store {
     }
 
     pub async fn attachment_content(&self, petition_id: i64, id: i64) -> Result<Option<(AttachmentMeta, Vec<u8>)>> {
-        let row = sqlx::query("SELECT id, filename, content_type, size, sha256, content FROM attachments WHERE petition_id = $1 AND id = $2")
-            .bind(petition_id)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT id, filename, content_type, size, sha256, content FROM attachments WHERE petition_id = $1 AND id = $2")
+                .bind(petition_id)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(|r| {
             let content: Vec<u8> = sqlx::Row::try_get(&r, "content")?;
             Ok((
@@ -587,10 +583,11 @@ impl Store {
 
     /// Earlier petitions of the same petitioner (by identity key).
     pub async fn same_petitioner(&self, identity_key: &str) -> Result<Vec<MatterCandidate>> {
-        let rows = sqlx::query("SELECT id, number, case_json, request, facts_and_reasons FROM petitions WHERE identity_key = $1 ORDER BY id")
-            .bind(identity_key.to_string())
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT id, number, case_json, request, facts_and_reasons FROM petitions WHERE identity_key = $1 ORDER BY id")
+                .bind(identity_key.to_string())
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter()
             .map(|r| {
                 Ok(MatterCandidate {

@@ -1,10 +1,10 @@
 //! Reference data: 行政区划 divisions, topics (内容分类) and the holiday
 //! calendar. All imports are idempotent upserts so they can be re-run.
 
-use sqlx::AssertSqlSafe;
 use crate::db::{Result, RowExt, Store, StoreError, fmt_date, fmt_instant, parse_date};
 use chrono::Utc;
 use serde::Serialize;
+use sqlx::AssertSqlSafe;
 use xinfang_domain::calendar::{DayKind, HolidayCalendar, SpecialDay};
 
 #[derive(Debug, Clone, Serialize)]
@@ -49,7 +49,9 @@ impl Store {
                 }
                 sql.push_str(&format!("(${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4));
             }
-            sql.push_str(" ON CONFLICT (code) DO UPDATE SET name = excluded.name, parent_code = excluded.parent_code, level = excluded.level");
+            sql.push_str(
+                " ON CONFLICT (code) DO UPDATE SET name = excluded.name, parent_code = excluded.parent_code, level = excluded.level",
+            );
             let mut q = sqlx::query(AssertSqlSafe(sql.as_str()));
             for d in chunk {
                 q = q.bind(d.code.clone()).bind(d.name.clone()).bind(d.parent_code.clone()).bind(d.level);
@@ -178,11 +180,7 @@ impl Store {
 
     pub async fn delete_calendar_day(&self, date: chrono::NaiveDate) -> Result<bool> {
         let mut w = self.begin_write().await?;
-        let n = sqlx::query("DELETE FROM calendar_days WHERE day = $1")
-            .bind(fmt_date(date))
-            .execute(&mut *w.tx)
-            .await?
-            .rows_affected();
+        let n = sqlx::query("DELETE FROM calendar_days WHERE day = $1").bind(fmt_date(date)).execute(&mut *w.tx).await?.rows_affected();
         w.commit().await?;
         Ok(n > 0)
     }

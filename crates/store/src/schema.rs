@@ -2,8 +2,8 @@
 //! differ between SQLite and PostgreSQL; everything else is common SQL.
 //! Migrations are append-only: add a new entry, never edit an applied one.
 
-use sqlx::AssertSqlSafe;
 use crate::db::{Dialect, Result, Store, fmt_instant};
+use sqlx::AssertSqlSafe;
 
 const MIGRATIONS: &[(i64, &str)] = &[(
     1,

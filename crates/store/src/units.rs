@@ -61,11 +61,7 @@ impl Store {
         .fetch_one(&mut *w.tx)
         .await?;
         let path = format!("{}{id}/", parent.as_ref().map(|p| p.1.as_str()).unwrap_or("/"));
-        sqlx::query("UPDATE units SET path = $1 WHERE id = $2")
-            .bind(path.clone())
-            .bind(id)
-            .execute(&mut *w.tx)
-            .await?;
+        sqlx::query("UPDATE units SET path = $1 WHERE id = $2").bind(path.clone()).bind(id).execute(&mut *w.tx).await?;
         Ok(Unit {
             id,
             code: u.code.clone(),

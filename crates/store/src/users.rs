@@ -2,9 +2,9 @@
 //! hashes: argon2 for passwords (hashed at the edge), SHA-256 for random
 //! tokens and keys (high-entropy, so a fast hash is enough).
 
-use sqlx::AssertSqlSafe;
 use crate::db::{Result, RowExt, Store, StoreError, fmt_instant};
 use chrono::{DateTime, Utc};
+use sqlx::AssertSqlSafe;
 use xinfang_domain::role::Role;
 
 #[derive(Debug, Clone)]
@@ -46,10 +46,8 @@ impl Store {
     /// Create a user unless the username exists; returns the user id.
     pub async fn upsert_user(&self, username: &str, display_name: &str, password_hash: &str, role: Role, unit_id: i64) -> Result<i64> {
         let mut w = self.begin_write().await?;
-        let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
-            .bind(username.to_string())
-            .fetch_optional(&mut *w.tx)
-            .await?;
+        let existing: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM users WHERE username = $1").bind(username.to_string()).fetch_optional(&mut *w.tx).await?;
         let id = match existing {
             Some(id) => id,
             None => {
@@ -110,10 +108,7 @@ impl Store {
 
     pub async fn delete_token(&self, token_hash: &str) -> Result<()> {
         let mut w = self.begin_write().await?;
-        sqlx::query("DELETE FROM auth_tokens WHERE token_hash = $1")
-            .bind(token_hash.to_string())
-            .execute(&mut *w.tx)
-            .await?;
+        sqlx::query("DELETE FROM auth_tokens WHERE token_hash = $1").bind(token_hash.to_string()).execute(&mut *w.tx).await?;
         w.commit().await
     }
 
@@ -138,10 +133,7 @@ impl Store {
             .bind(key_hash.to_string())
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| {
-            Ok(ApiKey { id: r.i("id")?, label: r.s("label")?, unit_id: r.i("unit_id")?, channel: r.s("channel")? })
-        })
-        .transpose()
+        row.map(|r| Ok(ApiKey { id: r.i("id")?, label: r.s("label")?, unit_id: r.i("unit_id")?, channel: r.s("channel")? })).transpose()
     }
 
     pub async fn revoke_api_key(&self, id: i64) -> Result<bool> {

@@ -53,10 +53,7 @@ pub fn decode(inputs: &[AttachmentInput], max_count: usize, max_bytes: usize) ->
             return Err(ApiError::bad_request("empty_attachment", format!("附件“{name}”是空文件")));
         }
         if content.len() > max_bytes {
-            return Err(ApiError::bad_request(
-                "attachment_too_large",
-                format!("附件“{name}”超过{}MB", max_bytes / (1024 * 1024)),
-            ));
+            return Err(ApiError::bad_request("attachment_too_large", format!("附件“{name}”超过{}MB", max_bytes / (1024 * 1024))));
         }
         let content_type = sniff(&content, name).ok_or_else(|| {
             ApiError::bad_request(

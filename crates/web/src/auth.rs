@@ -15,10 +15,7 @@ use xinfang_domain::unit::{Unit, UnitKind};
 use xinfang_store::{User, Visibility};
 
 pub fn hash_password(password: &str) -> Result<String, ApiError> {
-    Argon2::default()
-        .hash_password(password.as_bytes())
-        .map(|h| h.to_string())
-        .map_err(|_| ApiError::internal())
+    Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|_| ApiError::internal())
 }
 
 pub fn verify_password(password: &str, phc: &str) -> bool {
@@ -63,10 +60,7 @@ impl Staff {
         if roles.contains(&self.user.role) {
             Ok(())
         } else {
-            Err(ApiError::forbidden(format!(
-                "该操作需要以下角色之一：{}",
-                roles.iter().map(|r| r.label()).collect::<Vec<_>>().join("、")
-            )))
+            Err(ApiError::forbidden(format!("该操作需要以下角色之一：{}", roles.iter().map(|r| r.label()).collect::<Vec<_>>().join("、"))))
         }
     }
 }

@@ -89,9 +89,7 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody {
-            error: ErrorDetail { code: self.code, message: self.message, rule: self.rule, related: self.related },
-        };
+        let body = ErrorBody { error: ErrorDetail { code: self.code, message: self.message, rule: self.rule, related: self.related } };
         (self.status, Json(body)).into_response()
     }
 }

@@ -22,17 +22,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 
 fn json_rejection(rej: JsonRejection) -> ApiError {
     match rej {
-        JsonRejection::MissingJsonContentType(_) => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "请求须为JSON（Content-Type: application/json）",
-        ),
+        JsonRejection::MissingJsonContentType(_) => {
+            ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "请求须为JSON（Content-Type: application/json）")
+        }
         JsonRejection::JsonSyntaxError(_) => ApiError::bad_request("invalid_json", "请求体不是有效的JSON"),
-        JsonRejection::JsonDataError(e) => ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_body",
-            format!("请求内容格式不正确：{}", e.body_text()),
-        ),
+        JsonRejection::JsonDataError(e) => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", format!("请求内容格式不正确：{}", e.body_text()))
+        }
         JsonRejection::BytesRejection(_) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "请求体过大"),
         _ => ApiError::bad_request("invalid_body", "请求体无法读取"),
     }

@@ -90,7 +90,9 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
             s.require_role(&[Role::Clerk, Role::HandlingOfficer, Role::UnitHead])?;
             let c = input.channel.as_deref().ok_or_else(|| invalid("field_required", "请选择信访渠道（channel）"))?;
             match Channel::parse(c) {
-                Some(Channel::Online) => return Err(invalid("channel_not_allowed", "网上信访由信访人自行提交，工作人员登记请选择来信、来访、来电等渠道")),
+                Some(Channel::Online) => {
+                    return Err(invalid("channel_not_allowed", "网上信访由信访人自行提交，工作人员登记请选择来信、来访、来电等渠道"));
+                }
                 Some(ch) => ch,
                 None => return Err(invalid("invalid_channel", format!("信访渠道“{c}”不存在"))),
             }
@@ -100,7 +102,8 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
 
     let received_on = match (&who, &input.received_on) {
         (Submitter::Staff(_), Some(s)) => {
-            let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| invalid("invalid_date", "收到日期（received_on）格式应为YYYY-MM-DD"))?;
+            let d = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map_err(|_| invalid("invalid_date", "收到日期（received_on）格式应为YYYY-MM-DD"))?;
             // Older dates are allowed for records migrated from paper or an
             // older system, back to the start of the holiday calendar.
             if d > today || d < NaiveDate::from_ymd_opt(2004, 1, 1).unwrap_or(d) {
@@ -130,11 +133,8 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
             representative: p.representative,
         });
     }
-    let accused = input.accused.as_ref().map(|a| Accused {
-        name: opt_trim(&a.name),
-        unit: opt_trim(&a.unit),
-        position: opt_trim(&a.position),
-    });
+    let accused =
+        input.accused.as_ref().map(|a| Accused { name: opt_trim(&a.name), unit: opt_trim(&a.unit), position: opt_trim(&a.position) });
     let headcount = input.headcount.unwrap_or(if input.collective { 0 } else { petitioners.len().max(1) as u32 });
     let reg = Registration {
         channel,
@@ -173,9 +173,10 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
             }
             tree.by_code(&code).cloned().ok_or_else(|| invalid("unknown_unit", format!("单位代码“{code}”不存在")))?
         }
-        (Submitter::Citizen, None) => tree.bureau_for(&reg.jurisdiction).cloned().ok_or_else(|| {
-            invalid("no_bureau_for_jurisdiction", "该属地尚未开通网上信访，请选择上一级行政区划")
-        })?,
+        (Submitter::Citizen, None) => tree
+            .bureau_for(&reg.jurisdiction)
+            .cloned()
+            .ok_or_else(|| invalid("no_bureau_for_jurisdiction", "该属地尚未开通网上信访，请选择上一级行政区划"))?,
         (Submitter::Staff(s), None) => s.unit.clone(),
         (Submitter::Staff(_), Some(_)) => return Err(invalid("field_not_allowed", "工作人员登记的事项由本单位收到，不能指定受信单位")),
         (Submitter::ApiKey(k), _) => tree.get(k.unit_id).cloned().ok_or_else(ApiError::internal)?,
@@ -217,7 +218,14 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
         }
     }
 
-    let ctx = Ctx { on: received_on, now, calendar: &state.calendar(), tree: &tree, policy: state.settings.policy, window_policy: state.settings.window_policy };
+    let ctx = Ctx {
+        on: received_on,
+        now,
+        calendar: &state.calendar(),
+        tree: &tree,
+        policy: state.settings.policy,
+        window_policy: state.settings.window_policy,
+    };
     let case = register(&reg, &receiving, &ctx);
     let mut random = [0u8; QUERY_CODE_LEN];
     rand::rng().fill_bytes(&mut random);
@@ -239,10 +247,7 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
         }),
         reason: None,
     };
-    let notice = format!(
-        "{}已于{}收到您的信访事项，将自收到之日起15日内依法处理并书面告知。",
-        receiving.name, received_on
-    );
+    let notice = format!("{}已于{}收到您的信访事项，将自收到之日起15日内依法处理并书面告知。", receiving.name, received_on);
     let source_key_id = match &who {
         Submitter::ApiKey(k) => Some(k.id),
         _ => None,

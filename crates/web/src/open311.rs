@@ -121,7 +121,10 @@ async fn service_definition(State(state): State<AppState>, Path(file): Path<Stri
     Ok(Json(json!({"service_code": code, "attributes": []})))
 }
 
-async fn create_request(State(state): State<AppState>, form: Result<Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>) -> O311<Json<Value>> {
+async fn create_request(
+    State(state): State<AppState>,
+    form: Result<Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>,
+) -> O311<Json<Value>> {
     let Form(f) = form.map_err(|_| bad("请求须为 application/x-www-form-urlencoded 表单"))?;
     let key = key(&state, &f).await?;
     let get = |k: &str| f.get(k).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
@@ -144,7 +147,14 @@ async fn create_request(State(state): State<AppState>, form: Result<Form<HashMap
     let petitioners = if name.is_empty() {
         Vec::new()
     } else {
-        vec![PetitionerInput { kind: None, name, id_number: None, phone: get("phone"), address: get("address_string"), representative: false }]
+        vec![PetitionerInput {
+            kind: None,
+            name,
+            id_number: None,
+            phone: get("phone"),
+            address: get("address_string"),
+            representative: false,
+        }]
     };
     let title: String = description.chars().take(30).collect();
     let input = PetitionInput {
@@ -246,11 +256,7 @@ async fn list_requests(State(state): State<AppState>, Query(p): Query<HashMap<St
         }
         if statuses.len() == 1 {
             let want_closed = statuses.first().is_some_and(|s| s == "closed");
-            filter.states = PState::ALL
-                .iter()
-                .filter(|s| s.is_terminal() == want_closed)
-                .map(|s| s.as_str().to_string())
-                .collect();
+            filter.states = PState::ALL.iter().filter(|s| s.is_terminal() == want_closed).map(|s| s.as_str().to_string()).collect();
         }
     } else {
         filter.numbers = ids;
@@ -259,7 +265,11 @@ async fn list_requests(State(state): State<AppState>, Query(p): Query<HashMap<St
     Ok(Json(Value::Array(render(&state, rows).await?)))
 }
 
-async fn one_request(State(state): State<AppState>, Path(file): Path<String>, Query(p): Query<HashMap<String, String>>) -> O311<Json<Value>> {
+async fn one_request(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    Query(p): Query<HashMap<String, String>>,
+) -> O311<Json<Value>> {
     let id = json_file(&file)?.to_string();
     let key = key(&state, &p).await?;
     let filter = PetitionFilter { source_key_id: Some(key.id), numbers: vec![id.clone()], limit: 1, ..Default::default() };

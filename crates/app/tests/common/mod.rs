@@ -32,7 +32,10 @@ impl TestServer {
                 rand::rng().fill_bytes(&mut b);
                 let name = format!("xf_test_{}", b.iter().map(|x| format!("{x:02x}")).collect::<String>());
                 let mut conn = sqlx::PgConnection::connect(&admin).await.expect("connect to PostgreSQL");
-                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.expect("create test database");
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create test database");
                 conn.close().await.ok();
                 let (head, _) = admin.rsplit_once('/').expect("database url has a path");
                 (format!("{head}/{name}"), None, Some((admin, name)))
@@ -163,13 +166,7 @@ pub fn letter(received_on: &str) -> Value {
 }
 
 pub fn deadline<'a>(deadlines: &'a Value, kind: &str) -> &'a Value {
-    deadlines
-        .as_array()
-        .unwrap()
-        .iter()
-        .rev()
-        .find(|d| d["kind"] == kind)
-        .unwrap_or_else(|| panic!("no {kind} in {deadlines}"))
+    deadlines.as_array().unwrap().iter().rev().find(|d| d["kind"] == kind).unwrap_or_else(|| panic!("no {kind} in {deadlines}"))
 }
 
 pub fn today() -> chrono::NaiveDate {

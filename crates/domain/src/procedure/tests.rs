@@ -10,9 +10,8 @@ fn d(s: &str) -> NaiveDate {
 }
 
 fn cal() -> HolidayCalendar {
-    let mut days: Vec<SpecialDay> = (1..=7)
-        .map(|n| SpecialDay { date: d(&format!("2026-10-0{n}")), kind: DayKind::Holiday, name: "国庆节".into() })
-        .collect();
+    let mut days: Vec<SpecialDay> =
+        (1..=7).map(|n| SpecialDay { date: d(&format!("2026-10-0{n}")), kind: DayKind::Holiday, name: "国庆节".into() }).collect();
     days.push(SpecialDay { date: d("2026-10-10"), kind: DayKind::Workday, name: "国庆节".into() });
     HolidayCalendar::new([2026], days)
 }
@@ -82,12 +81,8 @@ fn run(w: &World, case: &Case, on: &str, actor: Actor, json: Value) -> Result<Ca
     let mut cmd = Command::from_json(&action, json)?;
     if let Command::Extend { approved_by, approver, .. } = &mut cmd {
         // The edge resolves the approver's account; here "head" is the head.
-        *approver = (approved_by == "head").then(|| Approver {
-            user_id: 1,
-            unit_id: COUNTY_DEPT,
-            role: Role::UnitHead,
-            username: "head".into(),
-        });
+        *approver =
+            (approved_by == "head").then(|| Approver { user_id: 1, unit_id: COUNTY_DEPT, role: Role::UnitHead, username: "head".into() });
     }
     transition(case, cmd, &actor, &w.ctx(on)).map(|t| t.case)
 }
@@ -114,7 +109,8 @@ fn decision(outcome: &str) -> Value {
 fn replied(w: &World, on: &str) -> Case {
     let c = handling(w, on);
     let c = run(w, &c, on, staff(COUNTY_DEPT, Role::HandlingOfficer), decision("rejected")).expect("conclude");
-    run(w, &c, on, staff(COUNTY_DEPT, Role::HandlingOfficer), json!({"action":"deliver","method":"post","delivered_on":on})).expect("deliver")
+    run(w, &c, on, staff(COUNTY_DEPT, Role::HandlingOfficer), json!({"action":"deliver","method":"post","delivered_on":on}))
+        .expect("deliver")
 }
 
 #[test]
@@ -146,7 +142,8 @@ fn art22_litigation_related_goes_to_legal_unit_only() {
 fn art22_assign_sets_due_date_t5() {
     let w = World::new();
     let c = registered(&w, "2026-11-02");
-    let c = run(&w, &c, "2026-11-02", staff(COUNTY_BUREAU, Role::Clerk), json!({"action":"assign","unit":"U12","due_on":"2026-12-01"})).expect("assign");
+    let c = run(&w, &c, "2026-11-02", staff(COUNTY_BUREAU, Role::Clerk), json!({"action":"assign","unit":"U12","due_on":"2026-12-01"}))
+        .expect("assign");
     assert_eq!(c.timer(TimerKind::T5).expect("T5").due_on, d("2026-12-01"));
     let c = run(&w, &c, "2026-11-03", staff(COUNTY_DEPT, Role::HandlingOfficer), json!({"action":"accept","route":6})).expect("accept");
     let c = run(&w, &c, "2026-11-20", staff(COUNTY_DEPT, Role::HandlingOfficer), decision("upheld")).expect("conclude");
@@ -158,12 +155,16 @@ fn art23_objection_within_five_working_days_then_returned_for_rerouting() {
     let w = World::new();
     let c = forwarded(&w, "2026-09-30");
     assert_eq!(c.timer(TimerKind::T4).expect("T4").due_on, d("2026-10-13"));
-    let late = run(&w, &c, "2026-10-14", staff(COUNTY_DEPT, Role::HandlingOfficer), json!({"action":"object","reasons":"不属于本单位职责"}));
+    let late =
+        run(&w, &c, "2026-10-14", staff(COUNTY_DEPT, Role::HandlingOfficer), json!({"action":"object","reasons":"不属于本单位职责"}));
     assert_eq!(late.expect_err("late").rule, Rule::Art23);
-    let c = run(&w, &c, "2026-10-13", staff(COUNTY_DEPT, Role::HandlingOfficer), json!({"action":"object","reasons":"不属于本单位职责"})).expect("object");
+    let c = run(&w, &c, "2026-10-13", staff(COUNTY_DEPT, Role::HandlingOfficer), json!({"action":"object","reasons":"不属于本单位职责"}))
+        .expect("object");
     assert_eq!(c.state, State::Objected);
     assert_eq!(c.current_unit, COUNTY_BUREAU);
-    let rejected = run(&w, &c, "2026-10-14", staff(COUNTY_BUREAU, Role::Clerk), json!({"action":"reject_objection","reason":"属于该单位职责"})).expect("reject");
+    let rejected =
+        run(&w, &c, "2026-10-14", staff(COUNTY_BUREAU, Role::Clerk), json!({"action":"reject_objection","reason":"属于该单位职责"}))
+            .expect("reject");
     assert_eq!(rejected.state, State::Forwarded);
     assert_eq!(rejected.current_unit, COUNTY_DEPT);
     let returned = run(&w, &c, "2026-10-14", staff(COUNTY_BUREAU, Role::Clerk), json!({"action":"approve_objection"})).expect("approve");
@@ -188,13 +189,17 @@ fn art23_non_bureau_forwards_only_down_its_own_system() {
 fn art24_common_superior_decides_or_joint_conference() {
     let w = World::new();
     let c = registered(&w, "2026-11-02");
-    let c1 = run(&w, &c, "2026-11-02", staff(COUNTY_BUREAU, Role::Clerk), json!({"action":"start_negotiation","units":["U12","U13"]})).expect("negotiate");
+    let c1 = run(&w, &c, "2026-11-02", staff(COUNTY_BUREAU, Role::Clerk), json!({"action":"start_negotiation","units":["U12","U13"]}))
+        .expect("negotiate");
     let c1 = run(&w, &c1, "2026-11-03", staff(COUNTY_BUREAU, Role::Clerk), json!({"action":"escalate_dispute"})).expect("escalate");
     assert_eq!(c1.current_unit, CITY_DEPT);
-    let c1 = run(&w, &c1, "2026-11-04", staff(CITY_DEPT, Role::UnitHead), json!({"action":"decide_competence","unit":"U13","reason":"属地"})).expect("decide");
+    let c1 =
+        run(&w, &c1, "2026-11-04", staff(CITY_DEPT, Role::UnitHead), json!({"action":"decide_competence","unit":"U13","reason":"属地"}))
+            .expect("decide");
     assert_eq!(c1.current_unit, OTHER_COUNTY_DEPT);
     assert_eq!(c1.state, State::Forwarded);
-    let c2 = run(&w, &c, "2026-11-02", staff(COUNTY_BUREAU, Role::Clerk), json!({"action":"start_negotiation","units":["U12","U14"]})).expect("negotiate");
+    let c2 = run(&w, &c, "2026-11-02", staff(COUNTY_BUREAU, Role::Clerk), json!({"action":"start_negotiation","units":["U12","U14"]}))
+        .expect("negotiate");
     let c2 = run(&w, &c2, "2026-11-03", staff(COUNTY_BUREAU, Role::Clerk), json!({"action":"escalate_dispute"})).expect("escalate");
     assert_eq!(c2.current_unit, 30, "joint conference of the county");
 }
@@ -209,7 +214,14 @@ fn art31_claim_needs_a_route_and_litigation_goes_route_1() {
     assert!(c.timer(TimerKind::T6).is_none(), "no 60-day clock outside route 6");
     let err = run(&w, &c, "2026-11-03", staff(COUNTY_DEPT, Role::HandlingOfficer), decision("upheld")).expect_err("no letter");
     assert_eq!(err.rule, Rule::Art31);
-    let c = run(&w, &c, "2026-11-03", staff(COUNTY_DEPT, Role::HandlingOfficer), json!({"action":"redirect","procedure":"劳动仲裁","guidance":"请向劳动人事争议仲裁委员会申请仲裁"})).expect("redirect");
+    let c = run(
+        &w,
+        &c,
+        "2026-11-03",
+        staff(COUNTY_DEPT, Role::HandlingOfficer),
+        json!({"action":"redirect","procedure":"劳动仲裁","guidance":"请向劳动人事争议仲裁委员会申请仲裁"}),
+    )
+    .expect("redirect");
     assert_eq!(c.state, State::Redirected);
 }
 
@@ -220,8 +232,22 @@ fn art29_suggestion_reply_states_adoption_and_closes_on_delivery() {
     c.category = Category::Suggestion;
     let c = run(&w, &c, "2026-11-02", staff(COUNTY_DEPT, Role::HandlingOfficer), json!({"action":"accept"})).expect("accept");
     assert!(run(&w, &c, "2026-11-05", staff(COUNTY_DEPT, Role::HandlingOfficer), json!({"action":"reply","text":"感谢建议"})).is_err());
-    let c = run(&w, &c, "2026-11-05", staff(COUNTY_DEPT, Role::HandlingOfficer), json!({"action":"reply","text":"感谢建议","adoption":"partly_adopted"})).expect("reply");
-    let c = run(&w, &c, "2026-11-05", staff(COUNTY_DEPT, Role::Clerk), json!({"action":"deliver","method":"online","delivered_on":"2026-11-05"})).expect("deliver");
+    let c = run(
+        &w,
+        &c,
+        "2026-11-05",
+        staff(COUNTY_DEPT, Role::HandlingOfficer),
+        json!({"action":"reply","text":"感谢建议","adoption":"partly_adopted"}),
+    )
+    .expect("reply");
+    let c = run(
+        &w,
+        &c,
+        "2026-11-05",
+        staff(COUNTY_DEPT, Role::Clerk),
+        json!({"action":"deliver","method":"online","delivered_on":"2026-11-05"}),
+    )
+    .expect("deliver");
     assert_eq!(c.state, State::Closed);
     assert!(c.timer(TimerKind::T7).is_none(), "no 复查 of a suggestion reply");
 }
@@ -241,7 +267,14 @@ fn art32_decision_letter_must_state_request_facts_decision_and_basis() {
 fn art33_mediation_needs_consent() {
     let w = World::new();
     let c = handling(&w, "2026-11-02");
-    let err = run(&w, &c, "2026-11-03", staff(COUNTY_DEPT, Role::HandlingOfficer), json!({"action":"mediate","agreement":"mediation","summary":"分期支付","parties_consented":false})).expect_err("consent");
+    let err = run(
+        &w,
+        &c,
+        "2026-11-03",
+        staff(COUNTY_DEPT, Role::HandlingOfficer),
+        json!({"action":"mediate","agreement":"mediation","summary":"分期支付","parties_consented":false}),
+    )
+    .expect_err("consent");
     assert_eq!(err.rule, Rule::Art33);
 }
 
@@ -259,7 +292,8 @@ fn art34_sixty_days_from_acceptance_one_extension_of_at_most_30_days_by_the_head
     assert_eq!(too_long.expect_err("31").code, "extension_too_long");
     let no_head = run(&w, &c, "2026-11-10", officer, json!({"action":"extend","days":30,"reason":"案情复杂","approved_by":"someone"}));
     assert_eq!(no_head.expect_err("approver").rule, Rule::Art34);
-    let c = run(&w, &c, "2026-11-10", officer, json!({"action":"extend","days":30,"reason":"案情复杂","approved_by":"head"})).expect("extend");
+    let c =
+        run(&w, &c, "2026-11-10", officer, json!({"action":"extend","days":30,"reason":"案情复杂","approved_by":"head"})).expect("extend");
     assert_eq!(c.timer(TimerKind::T6).expect("T6").extension_days, 30);
     let again = run(&w, &c, "2026-11-11", officer, json!({"action":"extend","days":5,"reason":"仍需调查","approved_by":"head"}));
     let err = again.expect_err("second extension");
@@ -278,7 +312,14 @@ fn art35_review_within_30_days_by_the_superior_late_needs_approved_good_reason()
     assert_eq!(err.code, "window_expired");
     let clerk_override = run(&w, &c, "2026-12-03", staff(CITY_DEPT, Role::Clerk), json!({"action":"request_review","good_reason":"住院"}));
     assert_eq!(clerk_override.expect_err("clerk cannot approve").code, "override_needs_approval");
-    let ok = run(&w, &c, "2026-12-03", staff(CITY_DEPT, Role::Reviewer), json!({"action":"request_review","good_reason":"信访人住院治疗，有医院证明"})).expect("override");
+    let ok = run(
+        &w,
+        &c,
+        "2026-12-03",
+        staff(CITY_DEPT, Role::Reviewer),
+        json!({"action":"request_review","good_reason":"信访人住院治疗，有医院证明"}),
+    )
+    .expect("override");
     assert_eq!(ok.state, State::UnderReview);
     assert_eq!(ok.review_unit, Some(CITY_DEPT));
     let in_time = run(&w, &c, "2026-12-02", Actor::Petitioner, json!({"action":"request_review"})).expect("day 30");
@@ -312,7 +353,14 @@ fn art35_order_redo_sends_it_back_with_a_fresh_60_days() {
     let w = World::new();
     let c = replied(&w, "2026-11-02");
     let c = run(&w, &c, "2026-11-05", Actor::Petitioner, json!({"action":"request_review"})).expect("request");
-    let c = run(&w, &c, "2026-11-06", staff(CITY_DEPT, Role::Reviewer), json!({"action":"decide_review","outcome":"order_redo","opinion":"重新办理","facts_and_reasons":"事实不清","legal_basis":"条例"})).expect("redo");
+    let c = run(
+        &w,
+        &c,
+        "2026-11-06",
+        staff(CITY_DEPT, Role::Reviewer),
+        json!({"action":"decide_review","outcome":"order_redo","opinion":"重新办理","facts_and_reasons":"事实不清","legal_basis":"条例"}),
+    )
+    .expect("redo");
     assert_eq!(c.state, State::Handling);
     assert_eq!(c.current_unit, COUNTY_DEPT);
     assert!(c.timer(TimerKind::T6).expect("T6").is_open());
@@ -323,19 +371,54 @@ fn art36_final_review_hearing_time_excluded_and_closure_is_final() {
     let w = World::new();
     let c = replied(&w, "2026-11-02");
     let c = run(&w, &c, "2026-11-03", Actor::Petitioner, json!({"action":"request_review"})).expect("review");
-    let c = run(&w, &c, "2026-11-04", staff(CITY_DEPT, Role::Reviewer), json!({"action":"decide_review","outcome":"uphold","opinion":"维持","facts_and_reasons":"经复查","legal_basis":"条例"})).expect("decide");
-    let c = run(&w, &c, "2026-11-04", staff(CITY_DEPT, Role::Reviewer), json!({"action":"deliver","method":"post","delivered_on":"2026-11-04"})).expect("deliver");
+    let c = run(
+        &w,
+        &c,
+        "2026-11-04",
+        staff(CITY_DEPT, Role::Reviewer),
+        json!({"action":"decide_review","outcome":"uphold","opinion":"维持","facts_and_reasons":"经复查","legal_basis":"条例"}),
+    )
+    .expect("decide");
+    let c = run(
+        &w,
+        &c,
+        "2026-11-04",
+        staff(CITY_DEPT, Role::Reviewer),
+        json!({"action":"deliver","method":"post","delivered_on":"2026-11-04"}),
+    )
+    .expect("deliver");
     assert_eq!(c.state, State::Reviewed);
     // Requested on Saturday 11-07: 30 days end on Monday 12-07 and the
     // hearing moves it to Thursday 12-10, so no weekend roll interferes.
     let c = run(&w, &c, "2026-11-07", Actor::Petitioner, json!({"action":"request_final_review"})).expect("final review");
     assert_eq!(c.final_review_unit, Some(PROVINCE_DEPT));
     let before = c.timer(TimerKind::T10).expect("T10").due_on;
-    let c = run(&w, &c, "2026-11-12", staff(PROVINCE_DEPT, Role::Reviewer), json!({"action":"hold_hearing","held_from":"2026-11-10","held_to":"2026-11-12","summary":"公开听证"})).expect("hearing");
+    let c = run(
+        &w,
+        &c,
+        "2026-11-12",
+        staff(PROVINCE_DEPT, Role::Reviewer),
+        json!({"action":"hold_hearing","held_from":"2026-11-10","held_to":"2026-11-12","summary":"公开听证"}),
+    )
+    .expect("hearing");
     let after = c.timer(TimerKind::T10).expect("T10").due_on;
     assert_eq!((after - before).num_days(), 3);
-    let c = run(&w, &c, "2026-11-20", staff(PROVINCE_DEPT, Role::Reviewer), json!({"action":"decide_final_review","outcome":"uphold","opinion":"维持","facts_and_reasons":"经复核","legal_basis":"条例"})).expect("decide");
-    let c = run(&w, &c, "2026-11-20", staff(PROVINCE_DEPT, Role::Reviewer), json!({"action":"deliver","method":"in_person","delivered_on":"2026-11-20"})).expect("deliver");
+    let c = run(
+        &w,
+        &c,
+        "2026-11-20",
+        staff(PROVINCE_DEPT, Role::Reviewer),
+        json!({"action":"decide_final_review","outcome":"uphold","opinion":"维持","facts_and_reasons":"经复核","legal_basis":"条例"}),
+    )
+    .expect("decide");
+    let c = run(
+        &w,
+        &c,
+        "2026-11-20",
+        staff(PROVINCE_DEPT, Role::Reviewer),
+        json!({"action":"deliver","method":"in_person","delivered_on":"2026-11-20"}),
+    )
+    .expect("deliver");
     assert_eq!(c.state, State::Closed);
     assert!(c.terminated);
     let err = intake_conflict(&c, "XF-1", CITY_BUREAU, &w.tree).expect("refused");
@@ -379,7 +462,8 @@ fn petitioner_evaluates_once_after_delivery() {
     let c = handling(&w, "2026-11-02");
     assert!(run(&w, &c, "2026-11-03", Actor::Petitioner, json!({"action":"evaluate","rating":"satisfied"})).is_err());
     let c = replied(&w, "2026-11-02");
-    let c = run(&w, &c, "2026-11-03", Actor::Petitioner, json!({"action":"evaluate","rating":"dissatisfied","reason":"未解决"})).expect("evaluate");
+    let c = run(&w, &c, "2026-11-03", Actor::Petitioner, json!({"action":"evaluate","rating":"dissatisfied","reason":"未解决"}))
+        .expect("evaluate");
     assert!(run(&w, &c, "2026-11-03", Actor::Petitioner, json!({"action":"evaluate","rating":"satisfied"})).is_err());
     assert!(run(&w, &c, "2026-11-03", staff(COUNTY_DEPT, Role::UnitHead), json!({"action":"evaluate","rating":"satisfied"})).is_err());
 }

@@ -26,7 +26,11 @@ use xinfang_store::{EventDraft, PetitionFilter, PetitionRecord, fmt_instant};
 #[utoipa::path(post, path = "/api/v1/petitions", tag = "petitions", request_body = PetitionInput,
     description = "A citizen submits online without a token (channel online or mailbox); staff register letters, visits, calls… with their token.",
     responses((status = 201, body = SubmitResponse), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody, description = "Refused: Art. 36 or Art. 19 para 3"), (status = 422, body = ErrorBody)))]
-pub async fn create(State(state): State<AppState>, MaybeStaff(staff): MaybeStaff, ApiJson(input): ApiJson<PetitionInput>) -> ApiResult<(StatusCode, Json<SubmitResponse>)> {
+pub async fn create(
+    State(state): State<AppState>,
+    MaybeStaff(staff): MaybeStaff,
+    ApiJson(input): ApiJson<PetitionInput>,
+) -> ApiResult<(StatusCode, Json<SubmitResponse>)> {
     let who = match staff {
         Some(s) => Submitter::Staff(s),
         None => Submitter::Citizen,
@@ -71,7 +75,10 @@ pub struct ListQuery {
 fn parse_day(field: &str, s: &Option<String>) -> ApiResult<Option<NaiveDate>> {
     s.as_deref()
         .filter(|s| !s.is_empty())
-        .map(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| ApiError::bad_request("invalid_query", format!("{field} 须为YYYY-MM-DD格式的日期"))))
+        .map(|s| {
+            NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map_err(|_| ApiError::bad_request("invalid_query", format!("{field} 须为YYYY-MM-DD格式的日期")))
+        })
         .transpose()
 }
 
@@ -88,7 +95,9 @@ pub async fn list(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQ
         return Err(ApiError::bad_request("invalid_query", format!("状态“{bad}”不存在")));
     }
     let current_unit = match q.unit.as_deref().filter(|s| !s.is_empty()) {
-        Some(code) => Some(tree.by_code(code).map(|u| u.id).ok_or_else(|| ApiError::bad_request("invalid_query", format!("单位代码“{code}”不存在")))?),
+        Some(code) => Some(
+            tree.by_code(code).map(|u| u.id).ok_or_else(|| ApiError::bad_request("invalid_query", format!("单位代码“{code}”不存在")))?,
+        ),
         None => None,
     };
     let page = q.page.unwrap_or(1).max(1);
@@ -160,11 +169,8 @@ pub async fn load_visible(state: &AppState, staff: &Staff, number: &str) -> ApiR
 pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(number): ApiPath<String>) -> ApiResult<Json<PetitionDetail>> {
     let rec = load_visible(&state, &staff, &number).await?;
     let tree = state.tree();
-    let (history, notices, attachments) = tokio::try_join!(
-        state.store.history(rec.id),
-        state.store.notices(rec.id),
-        state.store.attachments(rec.id)
-    )?;
+    let (history, notices, attachments) =
+        tokio::try_join!(state.store.history(rec.id), state.store.notices(rec.id), state.store.attachments(rec.id))?;
     let today = local_date(Utc::now());
     let c = &rec.case;
     Ok(Json(PetitionDetail {
@@ -237,24 +243,23 @@ pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(number)
 
 /// Every unit a case has touched, for the visibility index.
 pub fn involved_units(case: &Case, tree: &UnitTree) -> Vec<(UnitId, String)> {
-    let ids: BTreeSet<UnitId> = [
-        Some(case.registered_unit),
-        Some(case.current_unit),
-        case.routed_by,
-        case.handling_unit,
-        case.review_unit,
-        case.final_review_unit,
-    ]
-    .into_iter()
-    .flatten()
-    .chain(case.negotiation_units.iter().copied())
-    .collect();
+    let ids: BTreeSet<UnitId> =
+        [Some(case.registered_unit), Some(case.current_unit), case.routed_by, case.handling_unit, case.review_unit, case.final_review_unit]
+            .into_iter()
+            .flatten()
+            .chain(case.negotiation_units.iter().copied())
+            .collect();
     ids.into_iter().filter_map(|id| tree.get(id).map(|u| (id, u.path.clone()))).collect()
 }
 
 /// The effective date of a staff act: today, or a back-dated day for acts
 /// done on paper (never in the future, never before the previous step).
-async fn effective_date(state: &AppState, rec: &PetitionRecord, body: &mut Value, now: DateTime<Utc>) -> ApiResult<(NaiveDate, DateTime<Utc>)> {
+async fn effective_date(
+    state: &AppState,
+    rec: &PetitionRecord,
+    body: &mut Value,
+    now: DateTime<Utc>,
+) -> ApiResult<(NaiveDate, DateTime<Utc>)> {
     let today = local_date(now);
     let given = match body.as_object_mut().and_then(|m| m.remove("occurred_on")) {
         None | Some(Value::Null) => return Ok((today, now)),
@@ -267,7 +272,11 @@ async fn effective_date(state: &AppState, rec: &PetitionRecord, body: &mut Value
     }
     let last = state.store.last_event_at(rec.id).await?.map(local_date).unwrap_or(rec.case.received_on);
     if given < last || given < rec.case.received_on {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "date_before_previous_step", format!("办理日期不能早于上一办理环节（{last}）")));
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "date_before_previous_step",
+            format!("办理日期不能早于上一办理环节（{last}）"),
+        ));
     }
     Ok((given, effective_instant(given, now)))
 }

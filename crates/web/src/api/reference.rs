@@ -110,7 +110,12 @@ fn parse_date(s: &str) -> ApiResult<NaiveDate> {
     description = "Set a holiday or a make-up working day (admin). The year then counts as covered.",
     params(("date" = String, Path)), request_body = CalendarDayInput,
     responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn set_calendar_day(State(state): State<AppState>, staff: Staff, ApiPath(date): ApiPath<String>, ApiJson(input): ApiJson<CalendarDayInput>) -> ApiResult<StatusCode> {
+pub async fn set_calendar_day(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(date): ApiPath<String>,
+    ApiJson(input): ApiJson<CalendarDayInput>,
+) -> ApiResult<StatusCode> {
     staff.require_role(&[Role::Admin])?;
     let date = parse_date(&date)?;
     let kind = match input.kind.as_str() {
@@ -143,7 +148,11 @@ pub async fn delete_calendar_day(State(state): State<AppState>, staff: Staff, Ap
 #[utoipa::path(post, path = "/api/v1/api-keys", tag = "admin", security(("bearer" = [])), request_body = ApiKeyInput,
     description = "Create an API key for Open311 clients (admin). `hotline` keys file 12345 hand-overs.",
     responses((status = 201, body = ApiKeyResponse), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create_api_key(State(state): State<AppState>, staff: Staff, ApiJson(input): ApiJson<ApiKeyInput>) -> ApiResult<(StatusCode, Json<ApiKeyResponse>)> {
+pub async fn create_api_key(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiJson(input): ApiJson<ApiKeyInput>,
+) -> ApiResult<(StatusCode, Json<ApiKeyResponse>)> {
     staff.require_role(&[Role::Admin])?;
     if !matches!(input.channel.as_str(), "hotline" | "online") {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_channel", "channel 须为 hotline 或 online"));

@@ -43,7 +43,11 @@ async fn load(state: &AppState, number: &str, code: Option<&str>) -> ApiResult<P
 
 #[utoipa::path(get, path = "/api/v1/track/{number}", tag = "track", params(("number" = String, Path), CodeQuery),
     responses((status = 200, body = TrackView), (status = 404, body = ErrorBody)))]
-pub async fn view(State(state): State<AppState>, ApiPath(number): ApiPath<String>, ApiQuery(q): ApiQuery<CodeQuery>) -> ApiResult<Json<TrackView>> {
+pub async fn view(
+    State(state): State<AppState>,
+    ApiPath(number): ApiPath<String>,
+    ApiQuery(q): ApiQuery<CodeQuery>,
+) -> ApiResult<Json<TrackView>> {
     let rec = load(&state, &number, q.code.as_deref()).await?;
     let tree = state.tree();
     let (history, notices) = tokio::try_join!(state.store.history(rec.id), state.store.notices(rec.id))?;
@@ -66,7 +70,12 @@ pub async fn view(State(state): State<AppState>, ApiPath(number): ApiPath<String
         progress: history
             .iter()
             // Internal acts stay internal: objections, negotiations, reports, supervision.
-            .filter(|e| !matches!(e.action.as_str(), "report_urgent" | "supervise" | "investigate" | "classify" | "object" | "reject_objection" | "repeat_refused"))
+            .filter(|e| {
+                !matches!(
+                    e.action.as_str(),
+                    "report_urgent" | "supervise" | "investigate" | "classify" | "object" | "reject_objection" | "repeat_refused"
+                )
+            })
             .map(|e| ProgressStep {
                 occurred_at: e.occurred_at.clone(),
                 action: e.action.clone(),
@@ -81,11 +90,23 @@ pub async fn view(State(state): State<AppState>, ApiPath(number): ApiPath<String
     }))
 }
 
-async fn petitioner_act(state: &AppState, rec: PetitionRecord, cmd: Command, evaluation: Option<(String, String)>) -> ApiResult<Json<ActionResponse>> {
+async fn petitioner_act(
+    state: &AppState,
+    rec: PetitionRecord,
+    cmd: Command,
+    evaluation: Option<(String, String)>,
+) -> ApiResult<Json<ActionResponse>> {
     let now = Utc::now();
     let tree = state.tree();
     let calendar = state.calendar();
-    let ctx = Ctx { on: local_date(now), now, calendar: &calendar, tree: &tree, policy: state.settings.policy, window_policy: state.settings.window_policy };
+    let ctx = Ctx {
+        on: local_date(now),
+        now,
+        calendar: &calendar,
+        tree: &tree,
+        policy: state.settings.policy,
+        window_policy: state.settings.window_policy,
+    };
     let t = transition(&rec.case, cmd, &Actor::Petitioner, &ctx)?;
     let event = EventDraft {
         action: t.action.into(),
@@ -121,7 +142,11 @@ pub async fn evaluate(
 ) -> ApiResult<Json<ActionResponse>> {
     let rec = load(&state, &number, input.code.as_deref().or(q.code.as_deref())).await?;
     let rating = Rating::parse(&input.rating).ok_or_else(|| {
-        ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "invalid_rating", "评价须为 satisfied、basically_satisfied 或 dissatisfied")
+        ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_rating",
+            "评价须为 satisfied、basically_satisfied 或 dissatisfied",
+        )
     })?;
     let cmd = Command::Evaluate { rating, reason: input.reason.clone() };
     petitioner_act(&state, rec, cmd, Some((rating.as_str().into(), input.reason))).await
