@@ -435,6 +435,12 @@ impl Case {
         self.deadlines.iter().rev().find(|d| d.kind == kind)
     }
 
+    /// The earliest open deadline that is a unit's duty (not a window the
+    /// petitioner or a unit may use): what "overdue" and the inbox order use.
+    pub fn next_duty_due(&self) -> Option<NaiveDate> {
+        self.deadlines.iter().filter(|d| d.is_open() && !d.kind.is_petitioner_window()).map(|d| d.due_on).min()
+    }
+
     fn meet(&mut self, kind: TimerKind, at: DateTime<Utc>) {
         for d in self.deadlines.iter_mut().filter(|d| d.kind == kind && d.is_open()) {
             d.met_at = Some(at);

@@ -171,9 +171,6 @@ pub struct MatterCandidate {
     pub facts_and_reasons: String,
 }
 
-/// Timers the petitioner (not a unit) must act on: never "overdue".
-const WINDOW_KINDS: &str = "('T4','T7','T9')";
-
 fn bool_i(b: bool) -> i64 {
     i64::from(b)
 }
@@ -205,7 +202,7 @@ impl Store {
         let accused = reg.accused.clone().unwrap_or_default();
         let now = fmt_instant(p.registered_at);
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO petitions (number, query_code_hash, channel, category, litigation_related, topic, jurisdiction, title, content, request, facts_and_reasons, collective, headcount, anonymous, confidential, accused_name, accused_unit, accused_position, state, registered_unit_id, current_unit_id, handling_unit_id, received_on, registered_at, updated_at, identity_key, repeat_of, source_key_id, case_json, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, 1) RETURNING id",
+            "INSERT INTO petitions (number, query_code_hash, channel, category, litigation_related, topic, jurisdiction, title, content, request, facts_and_reasons, collective, headcount, anonymous, confidential, accused_name, accused_unit, accused_position, state, registered_unit_id, current_unit_id, handling_unit_id, received_on, registered_at, updated_at, identity_key, repeat_of, source_key_id, case_json, next_due_on, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, 1) RETURNING id",
         )
         .bind(number.clone())
         .bind(p.query_code_hash.clone())
@@ -236,6 +233,7 @@ impl Store {
         .bind(p.repeat_of.clone())
         .bind(p.source_key_id)
         .bind(case_json_without_deadlines(p.case)?)
+        .bind(p.case.next_duty_due().map(fmt_date))
         .fetch_one(&mut *w.tx)
         .await?;
         for (i, pt) in reg.petitioners.iter().enumerate() {
@@ -289,7 +287,7 @@ impl Store {
     ) -> Result<i64> {
         let mut w = self.begin_write().await?;
         let n = sqlx::query(
-            "UPDATE petitions SET state = $1, category = $2, litigation_related = $3, current_unit_id = $4, handling_unit_id = $5, case_json = $6, updated_at = $7, version = version + 1 WHERE id = $8 AND version = $9",
+            "UPDATE petitions SET state = $1, category = $2, litigation_related = $3, current_unit_id = $4, handling_unit_id = $5, case_json = $6, updated_at = $7, next_due_on = $8, version = version + 1 WHERE id = $9 AND version = $10",
         )
         .bind(case.state.as_str())
         .bind(case.category.as_str())
@@ -298,6 +296,7 @@ impl Store {
         .bind(case.handling_unit)
         .bind(case_json_without_deadlines(case)?)
         .bind(fmt_instant(Utc::now()))
+        .bind(case.next_duty_due().map(fmt_date))
         .bind(petition_id)
         .bind(expected_version)
         .execute(&mut *w.tx)
@@ -640,26 +639,22 @@ impl Store {
             wh.push(" AND p.registered_at < ").bind(Arg::S(beijing_day_start(d)));
         }
         if let (Some(overdue), Some(today)) = (f.overdue, f.today) {
-            wh.push(if overdue { " AND EXISTS" } else { " AND NOT EXISTS" });
-            wh.push(&format!(" (SELECT 1 FROM deadlines d WHERE d.petition_id = p.id AND d.met_at IS NULL AND d.kind NOT IN {WINDOW_KINDS} AND d.due_on < "));
-            wh.bind(Arg::S(fmt_date(today))).push(")");
+            if overdue {
+                wh.push(" AND p.next_due_on < ").bind(Arg::S(fmt_date(today)));
+            } else {
+                wh.push(" AND (p.next_due_on IS NULL OR p.next_due_on >= ").bind(Arg::S(fmt_date(today))).push(")");
+            }
         }
         let count_sql = format!("SELECT COUNT(*) FROM petitions p{}", wh.text);
         let total: i64 = sqlx::query_scalar_with(AssertSqlSafe(count_sql.as_str()), args(&wh)).fetch_one(&self.pool).await?;
-        let next_due = format!(
-            "(SELECT MIN(d.due_on) FROM deadlines d WHERE d.petition_id = p.id AND d.met_at IS NULL AND d.kind NOT IN {WINDOW_KINDS})"
-        );
-        // Sorting on the computed next due date needs a derived table: an
-        // output alias may not appear inside an ORDER BY expression on
-        // PostgreSQL.
         let order = if f.sort_by_due {
-            "CASE WHEN q.next_due_on IS NULL THEN 1 ELSE 0 END, q.next_due_on, q.id"
+            "CASE WHEN p.next_due_on IS NULL THEN 1 ELSE 0 END, p.next_due_on, p.id"
         } else {
-            "q.registered_at DESC, q.id DESC"
+            "p.registered_at DESC, p.id DESC"
         };
         let mut sql = Sql { text: String::new(), args: wh.args.clone() };
         sql.push(&format!(
-            "SELECT q.* FROM (SELECT p.id, p.number, p.title, p.state, p.category, p.channel, p.topic, p.jurisdiction, p.current_unit_id, p.registered_at, p.updated_at, p.received_on, {next_due} AS next_due_on FROM petitions p{}) q ORDER BY {order} LIMIT ",
+            "SELECT p.number, p.title, p.state, p.category, p.channel, p.topic, p.jurisdiction, p.current_unit_id, p.registered_at, p.updated_at, p.received_on, p.next_due_on FROM petitions p{} ORDER BY {order} LIMIT ",
             wh.text
         ));
         sql.bind(Arg::I(f.limit)).push(" OFFSET ").bind(Arg::I(f.offset));

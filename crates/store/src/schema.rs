@@ -110,6 +110,8 @@ CREATE TABLE petitions (
     registered_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     identity_key TEXT,
+    -- Earliest open duty deadline, kept with every write (inbox order, overdue).
+    next_due_on TEXT,
     repeat_of TEXT,
     source_key_id BIGINT REFERENCES api_keys (id),
     case_json TEXT NOT NULL,
@@ -120,6 +122,7 @@ CREATE INDEX petitions_current_unit ON petitions (current_unit_id);
 CREATE INDEX petitions_registered_at ON petitions (registered_at);
 CREATE INDEX petitions_identity ON petitions (identity_key);
 CREATE INDEX petitions_jurisdiction ON petitions (jurisdiction);
+CREATE INDEX petitions_next_due ON petitions (next_due_on);
 
 CREATE TABLE petitioners (
     id {id},
