@@ -103,13 +103,22 @@ where
 fn peak_rss_mib() -> f64 {
     let kib = std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<f64>().ok())
+        })
         .unwrap_or(0.0);
     kib / 1024.0
 }
 
 /// POST an action on the `i`-th petition and expect 200.
-fn action(c: &reqwest::Client, base: &str, token: &str, numbers: &Arc<Mutex<Vec<String>>>, action: &'static str, body: Value) -> impl Fn(usize) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send + Sync + Clone + 'static {
+fn action(
+    c: &reqwest::Client,
+    base: &str,
+    token: &str,
+    numbers: &Arc<Mutex<Vec<String>>>,
+    action: &'static str,
+    body: Value,
+) -> impl Fn(usize) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send + Sync + Clone + 'static {
     let (c, base, token, numbers) = (c.clone(), base.to_string(), token.to_string(), numbers.clone());
     move |i| {
         let num = numbers.lock().unwrap()[i].clone();
@@ -122,7 +131,12 @@ fn action(c: &reqwest::Client, base: &str, token: &str, numbers: &Arc<Mutex<Vec<
 }
 
 /// GET a path and expect 200.
-fn read(c: &reqwest::Client, base: &str, token: &str, path: impl Fn(usize) -> String + Send + Sync + Clone + 'static) -> impl Fn(usize) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send + Sync + Clone + 'static {
+fn read(
+    c: &reqwest::Client,
+    base: &str,
+    token: &str,
+    path: impl Fn(usize) -> String + Send + Sync + Clone + 'static,
+) -> impl Fn(usize) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send + Sync + Clone + 'static {
     let (c, base, token) = (c.clone(), base.to_string(), token.to_string());
     move |i| {
         let req = c.get(format!("{base}{}", path(i))).bearer_auth(&token);
@@ -178,14 +192,21 @@ async fn main() {
         rows.push((label, 200, s, t));
     }
     let nums = numbers.clone();
-    let (s, t) = run(500, 4, read(&c, &base, &officer, move |i| format!("/api/v1/petitions/{}", nums.lock().unwrap()[i % routed.max(1)]))).await;
+    let (s, t) =
+        run(500, 4, read(&c, &base, &officer, move |i| format!("/api/v1/petitions/{}", nums.lock().unwrap()[i % routed.max(1)]))).await;
     rows.push(("petition detail (history, deadlines)", 500, s, t));
 
     println!("\n{engine}, {n} petitions, optimised build: {}\n", !cfg!(debug_assertions));
     println!("| operation | requests | req/s | p50 ms | p95 ms | p99 ms |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: |");
     for (label, count, s, t) in rows {
-        println!("| {label} | {count} | {:.0} | {:.1} | {:.1} | {:.1} |", count as f64 / t.as_secs_f64(), s.pct(0.5), s.pct(0.95), s.pct(0.99));
+        println!(
+            "| {label} | {count} | {:.0} | {:.1} | {:.1} | {:.1} |",
+            count as f64 / t.as_secs_f64(),
+            s.pct(0.5),
+            s.pct(0.95),
+            s.pct(0.99)
+        );
     }
     println!("\npeak RSS of the bench process (server and client together): {:.0} MiB", peak_rss_mib());
 }

@@ -300,6 +300,51 @@ impl Command {
         }
     }
 
+    /// The provision an action carries out, cited when it is refused.
+    pub fn rule(&self) -> Rule {
+        match self {
+            Command::Forward { .. } | Command::Assign { .. } | Command::ReferLegal { .. } | Command::ReferDiscipline { .. } => Rule::Art22,
+            Command::StartNegotiation { .. }
+            | Command::SettleNegotiation { .. }
+            | Command::EscalateDispute { .. }
+            | Command::DecideCompetence { .. } => Rule::Art24,
+            Command::ReportUrgent { .. } => Rule::Art25,
+            Command::Accept { .. }
+            | Command::Decline { .. }
+            | Command::Object { .. }
+            | Command::ApproveObjection { .. }
+            | Command::RejectObjection { .. } => Rule::Art23,
+            Command::Classify { .. } | Command::Investigate { .. } | Command::Reply { .. } | Command::Redirect { .. } => Rule::Art31,
+            Command::HoldHearing { .. } => Rule::Art31,
+            Command::Mediate { .. } => Rule::Art33,
+            Command::Extend { .. } => Rule::Art34,
+            Command::Conclude { .. } | Command::Deliver { .. } => Rule::Art32,
+            Command::RequestReview { .. } | Command::DecideReview { .. } | Command::Close { .. } => Rule::Art35,
+            Command::RequestFinalReview { .. } | Command::DecideFinalReview { .. } => Rule::Art36,
+            Command::Supervise { .. } => Rule::Art40,
+            Command::Evaluate { .. } => Rule::Procedure,
+        }
+    }
+
+    /// The reason the actor gave, if the action has one (recorded on the event).
+    pub fn stated_reason(&self) -> Option<&str> {
+        let r = match self {
+            Command::DecideCompetence { reason, .. }
+            | Command::Classify { reason, .. }
+            | Command::Decline { reason, .. }
+            | Command::RejectObjection { reason }
+            | Command::Extend { reason, .. }
+            | Command::Supervise { reason, .. }
+            | Command::Evaluate { reason, .. } => reason,
+            Command::Object { reasons } => reasons,
+            Command::RequestReview { reason, good_reason } | Command::RequestFinalReview { reason, good_reason } => {
+                good_reason.as_ref().filter(|g| !g.trim().is_empty()).unwrap_or(reason)
+            }
+            _ => return None,
+        };
+        Some(r.as_str()).filter(|r| !r.trim().is_empty())
+    }
+
     /// Every action name, for the API's enumeration and documentation.
     pub const NAMES: [&'static str; 30] = [
         "forward",
@@ -480,11 +525,13 @@ fn require(actor: &Actor, unit: UnitId, roles: &[Role], what: &str, tree: &UnitT
     Ok(s)
 }
 
-fn in_state(case: &Case, allowed: &[State], what: &str) -> Result<(), DomainError> {
+/// The petition must be in one of `allowed`; otherwise the refusal cites
+/// the article of the action attempted.
+fn in_state(case: &Case, allowed: &[State], what: &str, rule: Rule) -> Result<(), DomainError> {
     if allowed.contains(&case.state) {
         Ok(())
     } else {
-        Err(DomainError::conflict(Rule::Procedure, "invalid_state", format!("信访事项当前状态为“{}”，不能{}", case.state.label(), what)))
+        Err(DomainError::conflict(rule, "invalid_state", format!("信访事项当前状态为“{}”，不能{}", case.state.label(), what)))
     }
 }
 
@@ -575,6 +622,7 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
     let tree = ctx.tree;
     let mut next = case.clone();
     let action = cmd.name();
+    let rule = cmd.rule();
     let mut notice: Option<String> = None;
     let mut extra = serde_json::Map::new();
     let cur = case.current_unit;
@@ -582,7 +630,7 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
     match &cmd {
         // ----- Routing by a petition bureau (Art. 22) or a unit (Art. 23) --
         Command::Forward { unit, note } | Command::ReferLegal { unit, note } | Command::ReferDiscipline { unit, note } => {
-            in_state(case, &[State::Registered], "转送")?;
+            in_state(case, &[State::Registered], "转送", rule)?;
             require(actor, cur, ROUTERS, "转送信访事项", tree)?;
             opt_text("note", "备注", note)?;
             let from = tree.get(cur).ok_or_else(|| DomainError::not_found("unknown_unit", "单位不存在"))?;
@@ -605,7 +653,7 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
             });
         }
         Command::Assign { unit, due_on, instructions } => {
-            in_state(case, &[State::Registered], "交办")?;
+            in_state(case, &[State::Registered], "交办", rule)?;
             require(actor, cur, ROUTERS, "交办信访事项", tree)?;
             let from = tree.get(cur).ok_or_else(|| DomainError::not_found("unknown_unit", "单位不存在"))?;
             if from.kind != UnitKind::PetitionBureau {
@@ -627,7 +675,7 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
 
         // ----- Several units involved (Art. 24) ---------------------------
         Command::StartNegotiation { units, note } => {
-            in_state(case, &[State::Registered], "启动协商受理")?;
+            in_state(case, &[State::Registered], "启动协商受理", rule)?;
             require(actor, cur, ROUTERS, "启动协商受理", tree)?;
             opt_text("note", "备注", note)?;
             let mut ids = Vec::new();
@@ -646,7 +694,7 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
             next.routed_by = Some(cur);
         }
         Command::SettleNegotiation { unit, note } => {
-            in_state(case, &[State::Negotiating], "确定协商结果")?;
+            in_state(case, &[State::Negotiating], "确定协商结果", rule)?;
             require(actor, cur, ROUTERS, "确定协商结果", tree)?;
             opt_text("note", "备注", note)?;
             let target = unit_by_code(tree, unit)?;
@@ -659,7 +707,7 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
             notice = Some(format!("经协商，您的信访事项由{}受理。", target.name));
         }
         Command::EscalateDispute { note } => {
-            in_state(case, &[State::Negotiating], "提请决定受理机关")?;
+            in_state(case, &[State::Negotiating], "提请决定受理机关", rule)?;
             require(actor, cur, ROUTERS, "提请决定受理机关", tree)?;
             opt_text("note", "备注", note)?;
             // The common superior decides; without one, the joint conference.
@@ -678,7 +726,7 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
             extra.insert("decider_kind".into(), json!(decider.kind.as_str()));
         }
         Command::DecideCompetence { unit, reason } => {
-            in_state(case, &[State::AwaitingCompetenceDecision], "决定受理机关")?;
+            in_state(case, &[State::AwaitingCompetenceDecision], "决定受理机关", rule)?;
             require(actor, cur, DECIDERS, "决定受理机关", tree)?;
             text("reason", "理由", reason)?;
             let target = unit_by_code(tree, unit)?;
@@ -723,7 +771,7 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
             extra.insert("supervised_unit".into(), json!(unit_name(tree, cur)));
         }
         Command::Classify { category, litigation_related, reason } => {
-            in_state(case, &[State::Registered, State::Forwarded, State::Negotiating], "调整分类")?;
+            in_state(case, &[State::Registered, State::Forwarded, State::Negotiating], "调整分类", rule)?;
             require(actor, cur, RECEIVERS, "调整分类", tree)?;
             text("reason", "理由", reason)?;
             extra.insert("from_category".into(), json!(case.category.as_str()));
@@ -734,7 +782,7 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
 
         // ----- The receiving unit answers (Art. 23) -------------------------
         Command::Accept { route, note } => {
-            in_state(case, &[State::Registered, State::Forwarded], "受理")?;
+            in_state(case, &[State::Registered, State::Forwarded], "受理", rule)?;
             let from = tree.get(cur).ok_or_else(|| DomainError::not_found("unknown_unit", "单位不存在"))?;
             if from.kind == UnitKind::PetitionBureau {
                 return Err(DomainError::conflict(
@@ -780,7 +828,7 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
             notice = Some(format!("{}已受理您的信访事项，将依照规定的途径和程序办理。", from.name));
         }
         Command::Decline { reason, proper_channel } => {
-            in_state(case, &[State::Registered, State::Forwarded], "不予受理")?;
+            in_state(case, &[State::Registered, State::Forwarded], "不予受理", rule)?;
             require(actor, cur, RECEIVERS, "作出不予受理决定", tree)?;
             text("reason", "不予受理理由", reason)?;
             text("proper_channel", "应当提出的途径", proper_channel)?;
@@ -791,7 +839,7 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
             notice = Some(format!("您的信访事项不予受理。理由：{reason}。您可以{proper_channel}。"));
         }
         Command::Object { reasons } => {
-            in_state(case, &[State::Forwarded], "提出异议")?;
+            in_state(case, &[State::Forwarded], "提出异议", rule)?;
             require(actor, cur, RECEIVERS, "提出异议", tree)?;
             text("reasons", "异议理由", reasons)?;
             let t4 = case
@@ -809,7 +857,7 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
             next.current_unit = case.routed_by.unwrap_or(case.registered_unit);
         }
         Command::ApproveObjection { note } => {
-            in_state(case, &[State::Objected], "同意异议")?;
+            in_state(case, &[State::Objected], "同意异议", rule)?;
             require(actor, cur, ROUTERS, "审核异议", tree)?;
             opt_text("note", "备注", note)?;
             // Materials come back for re-routing: the bureau owes routing anew.
@@ -821,7 +869,7 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
             next.start(Deadline::start(TimerKind::T1, ctx.on, 15, DayUnit::Calendar, ctx.policy, ctx.calendar));
         }
         Command::RejectObjection { reason } => {
-            in_state(case, &[State::Objected], "不同意异议")?;
+            in_state(case, &[State::Objected], "不同意异议", rule)?;
             require(actor, cur, ROUTERS, "审核异议", tree)?;
             text("reason", "理由", reason)?;
             next.state = State::Forwarded;
@@ -830,12 +878,12 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
 
         // ----- Handling (Art. 29–34) ---------------------------------------
         Command::Investigate { note } => {
-            in_state(case, &[State::Handling], "记录调查核实")?;
+            in_state(case, &[State::Handling], "记录调查核实", rule)?;
             require(actor, cur, HANDLERS, "记录调查核实", tree)?;
             text("note", "调查核实情况", note)?;
         }
         Command::HoldHearing { held_from, held_to, summary } => {
-            in_state(case, &[State::Handling, State::UnderReview, State::UnderFinalReview], "记录听证")?;
+            in_state(case, &[State::Handling, State::UnderReview, State::UnderFinalReview], "记录听证", rule)?;
             let roles = if case.state == State::Handling { HANDLERS } else { REVIEWERS };
             require(actor, cur, roles, "组织听证", tree)?;
             text("summary", "听证情况", summary)?;
@@ -867,7 +915,7 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
             }
         }
         Command::Mediate { agreement, summary, parties_consented } => {
-            in_state(case, &[State::Handling], "记录调解或和解")?;
+            in_state(case, &[State::Handling], "记录调解或和解", rule)?;
             require(actor, cur, HANDLERS, "组织调解", tree)?;
             if case.category != Category::Claim {
                 return Err(DomainError::invalid(Rule::Art33, "mediation_for_claims", "调解、和解适用于申诉求决类事项"));
@@ -879,7 +927,7 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
             let _ = agreement;
         }
         Command::Extend { days, reason, approver, .. } => {
-            in_state(case, &[State::Handling], "延期")?;
+            in_state(case, &[State::Handling], "延期", rule)?;
             require(actor, cur, HANDLERS, "申请延期", tree)?;
             if case.claim_route != Some(6) {
                 return Err(DomainError::invalid(
@@ -914,7 +962,7 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
             notice = Some(format!("因{reason}，经单位负责人批准，办理期限延长{days}日，至{new_due}。"));
         }
         Command::Conclude { outcome, request, facts_and_reasons, decision, legal_basis } => {
-            in_state(case, &[State::Handling], "出具信访处理意见书")?;
+            in_state(case, &[State::Handling], "出具信访处理意见书", rule)?;
             require(actor, cur, HANDLERS, "出具信访处理意见书", tree)?;
             if case.claim_route != Some(6) {
                 return Err(DomainError::invalid(
@@ -954,7 +1002,7 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
             }
         }
         Command::Reply { text: body, adoption } => {
-            in_state(case, &[State::Handling], "答复")?;
+            in_state(case, &[State::Handling], "答复", rule)?;
             require(actor, cur, HANDLERS, "答复", tree)?;
             text("text", "答复内容", body)?;
             match case.category {
@@ -981,7 +1029,7 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
             });
         }
         Command::Redirect { procedure, guidance } => {
-            in_state(case, &[State::Handling], "导入法定程序")?;
+            in_state(case, &[State::Handling], "导入法定程序", rule)?;
             require(actor, cur, HANDLERS, "导入法定程序", tree)?;
             if !matches!(case.claim_route, Some(1..=4)) {
                 return Err(DomainError::invalid(Rule::Art31, "redirect_route", "只有适用第三十一条第一至四项的事项才导入相应法定程序"));
@@ -993,7 +1041,7 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
             notice = Some(format!("您的诉求依法应通过{procedure}解决。{guidance}"));
         }
         Command::Deliver { method, delivered_on, signed } => {
-            in_state(case, &[State::Concluded, State::ReviewDecided, State::FinalReviewDecided], "送达")?;
+            in_state(case, &[State::Concluded, State::ReviewDecided, State::FinalReviewDecided], "送达", rule)?;
             require(actor, cur, DELIVERERS, "送达文书", tree)?;
             let doc = next.document.as_mut().ok_or_else(|| DomainError::conflict(Rule::Procedure, "no_document", "没有待送达的文书"))?;
             if *delivered_on < doc.issued_on || *delivered_on > ctx.on {
@@ -1028,7 +1076,7 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
 
         // ----- 复查 and 复核 (Art. 35–36) -------------------------------------
         Command::RequestReview { reason, good_reason } => {
-            in_state(case, &[State::Replied], "申请复查")?;
+            in_state(case, &[State::Replied], "申请复查", rule)?;
             opt_text("reason", "复查请求理由", reason)?;
             let handling = case.handling_unit.unwrap_or(cur);
             let superior = tree.parent(handling).ok_or_else(|| {
@@ -1052,7 +1100,7 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
             } else {
                 (State::UnderReview, "复查", TimerKind::T8)
             };
-            in_state(case, &[state], &format!("作出{label}意见"))?;
+            in_state(case, &[state], &format!("作出{label}意见"), rule)?;
             require(actor, cur, REVIEWERS, &format!("作出{label}意见"), tree)?;
             text("opinion", &format!("{label}意见"), opinion)?;
             text("facts_and_reasons", "事实和理由", facts_and_reasons)?;
@@ -1081,7 +1129,7 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
             }
         }
         Command::RequestFinalReview { reason, good_reason } => {
-            in_state(case, &[State::Reviewed], "申请复核")?;
+            in_state(case, &[State::Reviewed], "申请复核", rule)?;
             opt_text("reason", "复核请求理由", reason)?;
             let reviewer = case.review_unit.unwrap_or(cur);
             let superior = tree.parent(reviewer).ok_or_else(|| {
@@ -1098,7 +1146,7 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
             notice = Some(format!("您的复核请求已由{}收到，将自收到之日起30日内提出复核意见。", superior.name));
         }
         Command::Close { note } => {
-            in_state(case, &[State::Replied, State::Reviewed], "办结归档")?;
+            in_state(case, &[State::Replied, State::Reviewed], "办结归档", rule)?;
             require(actor, cur, DELIVERERS, "办结归档", tree)?;
             opt_text("note", "备注", note)?;
             let window = if case.state == State::Replied { TimerKind::T7 } else { TimerKind::T9 };

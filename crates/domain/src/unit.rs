@@ -113,11 +113,14 @@ pub struct Unit {
 #[derive(Debug, Clone, Default)]
 pub struct UnitTree {
     units: HashMap<UnitId, Unit>,
+    by_code: HashMap<String, UnitId>,
 }
 
 impl UnitTree {
     pub fn new(units: impl IntoIterator<Item = Unit>) -> Self {
-        UnitTree { units: units.into_iter().map(|u| (u.id, u)).collect() }
+        let units: HashMap<UnitId, Unit> = units.into_iter().map(|u| (u.id, u)).collect();
+        let by_code = units.values().map(|u| (u.code.clone(), u.id)).collect();
+        UnitTree { units, by_code }
     }
 
     pub fn get(&self, id: UnitId) -> Option<&Unit> {
@@ -125,7 +128,7 @@ impl UnitTree {
     }
 
     pub fn by_code(&self, code: &str) -> Option<&Unit> {
-        self.units.values().find(|u| u.code == code)
+        self.by_code.get(code).and_then(|id| self.units.get(id))
     }
 
     pub fn all(&self) -> impl Iterator<Item = &Unit> {

@@ -188,6 +188,8 @@ pub struct EventView {
     pub to_state: String,
     #[schema(value_type = Object)]
     pub payload: Value,
+    /// The reason the actor gave, where the act has one.
+    pub reason: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]

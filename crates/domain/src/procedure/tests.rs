@@ -469,6 +469,22 @@ fn petitioner_evaluates_once_after_delivery() {
 }
 
 #[test]
+fn a_forbidden_transition_names_the_article_of_the_act() {
+    let w = World::new();
+    let c = forwarded(&w, "2026-11-02");
+    let err = run(
+        &w,
+        &c,
+        "2026-11-03",
+        staff(COUNTY_DEPT, Role::HandlingOfficer),
+        json!({"action":"extend","days":5,"reason":"复杂","approved_by":"head"}),
+    )
+    .expect_err("not handling yet");
+    assert_eq!((err.rule, err.code), (Rule::Art34, "invalid_state"));
+    assert!(err.message.contains("已转交办") && err.message.contains("第三十四条"), "{}", err.message);
+}
+
+#[test]
 fn unknown_action_and_bad_body_are_clear_errors() {
     assert_eq!(Command::from_json("explode", json!({})).expect_err("unknown").code, "unknown_action");
     assert_eq!(Command::from_json("forward", json!([1])).expect_err("array").code, "invalid_body");

@@ -231,6 +231,7 @@ pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(number)
                 from_state: e.from_state,
                 to_state: e.to_state,
                 payload: e.payload,
+                reason: e.reason,
             })
             .collect(),
         notices: notices.into_iter().map(|n| NoticeView { created_at: n.created_at, body: n.body }).collect(),
@@ -305,6 +306,7 @@ pub async fn act(
     let tree = state.tree();
     let calendar = state.calendar();
     let ctx = Ctx { on, now, calendar: &calendar, tree: &tree, policy: state.settings.policy, window_policy: state.settings.window_policy };
+    let reason = cmd.stated_reason().map(String::from);
     let t = transition(&rec.case, cmd, &staff.actor(), &ctx)?;
     let event = EventDraft {
         action: t.action.into(),
@@ -313,7 +315,7 @@ pub async fn act(
         from_state: Some(rec.case.state),
         to_state: t.case.state,
         payload: t.payload,
-        reason: None,
+        reason,
     };
     let involved = involved_units(&t.case, &tree);
     let seq = state.store.apply_transition(rec.id, rec.version, &t.case, &event, t.notice.as_deref(), &involved, None).await?;

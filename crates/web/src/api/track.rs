@@ -107,6 +107,7 @@ async fn petitioner_act(
         policy: state.settings.policy,
         window_policy: state.settings.window_policy,
     };
+    let reason = cmd.stated_reason().map(String::from);
     let t = transition(&rec.case, cmd, &Actor::Petitioner, &ctx)?;
     let event = EventDraft {
         action: t.action.into(),
@@ -115,7 +116,7 @@ async fn petitioner_act(
         from_state: Some(rec.case.state),
         to_state: t.case.state,
         payload: t.payload,
-        reason: None,
+        reason,
     };
     let involved = involved_units(&t.case, &tree);
     let doc = rec.case.document.as_ref().map(|d| json!(d.kind).as_str().unwrap_or_default().to_string()).unwrap_or_default();
