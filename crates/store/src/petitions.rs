@@ -158,7 +158,6 @@ pub struct PetitionSummary {
     pub updated_at: String,
     pub received_on: String,
     pub next_due_on: Option<String>,
-    pub next_due_kind: Option<String>,
 }
 
 /// A petition found by identity key, for repeat and Art. 19/36 checks.
@@ -674,7 +673,6 @@ impl Store {
                 updated_at: r.s("updated_at")?,
                 received_on: r.s("received_on")?,
                 next_due_on: r.os("next_due_on")?,
-                next_due_kind: None,
             })
         }
         Ok((out, total))

@@ -1,5 +1,6 @@
 //! The HTTP front of xinfang: JSON API, OpenAPI document and Open311.
 
+pub mod acting;
 pub mod api;
 pub mod attachments;
 pub mod auth;

@@ -1,5 +1,6 @@
 //! Petitions: submit or register, list, read, act, download attachments.
 
+use crate::acting::{Act, perform};
 use crate::auth::{MaybeStaff, Staff};
 use crate::dto::*;
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -14,14 +15,12 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::collections::BTreeSet;
 use utoipa::IntoParams;
 use xinfang_domain::local_date;
 use xinfang_domain::number::looks_like_number;
 use xinfang_domain::petition::State as PState;
-use xinfang_domain::procedure::{Approver, Case, Command, Ctx, transition};
-use xinfang_domain::unit::{UnitId, UnitTree};
-use xinfang_store::{EventDraft, PetitionFilter, PetitionRecord, fmt_instant};
+use xinfang_domain::procedure::{Approver, Command};
+use xinfang_store::{ActorRef, PetitionFilter, PetitionRecord, fmt_instant};
 
 #[utoipa::path(post, path = "/api/v1/petitions", tag = "petitions", request_body = PetitionInput,
     description = "A citizen submits online without a token (channel online or mailbox); staff register letters, visits, calls… with their token.",
@@ -242,17 +241,6 @@ pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(number)
     }))
 }
 
-/// Every unit a case has touched, for the visibility index.
-pub fn involved_units(case: &Case, tree: &UnitTree) -> Vec<(UnitId, String)> {
-    let ids: BTreeSet<UnitId> =
-        [Some(case.registered_unit), Some(case.current_unit), case.routed_by, case.handling_unit, case.review_unit, case.final_review_unit]
-            .into_iter()
-            .flatten()
-            .chain(case.negotiation_units.iter().copied())
-            .collect();
-    ids.into_iter().filter_map(|id| tree.get(id).map(|u| (id, u.path.clone()))).collect()
-}
-
 /// The effective date of a staff act: today, or a back-dated day for acts
 /// done on paper (never in the future, never before the previous step).
 async fn effective_date(
@@ -303,31 +291,13 @@ pub async fn act(
             _ => None,
         };
     }
-    let tree = state.tree();
-    let calendar = state.calendar();
-    let ctx = Ctx { on, now, calendar: &calendar, tree: &tree, policy: state.settings.policy, window_policy: state.settings.window_policy };
-    let reason = cmd.stated_reason().map(String::from);
-    let t = transition(&rec.case, cmd, &staff.actor(), &ctx)?;
-    let event = EventDraft {
-        action: t.action.into(),
-        actor: xinfang_store::ActorRef { kind: "staff", user_id: Some(staff.user.id), unit_id: Some(staff.unit.id) },
+    let act = Act {
+        actor: staff.actor(),
+        actor_ref: ActorRef { kind: "staff", user_id: Some(staff.user.id), unit_id: Some(staff.unit.id) },
+        on,
         occurred_at,
-        from_state: Some(rec.case.state),
-        to_state: t.case.state,
-        payload: t.payload,
-        reason,
     };
-    let involved = involved_units(&t.case, &tree);
-    let seq = state.store.apply_transition(rec.id, rec.version, &t.case, &event, t.notice.as_deref(), &involved, None).await?;
-    Ok(Json(ActionResponse {
-        number: rec.number,
-        action: t.action.into(),
-        state: t.case.state.as_str().into(),
-        state_label: t.case.state.label().into(),
-        event_seq: seq,
-        notice: t.notice,
-        deadlines: deadline_views(&t.case.deadlines, local_date(now)),
-    }))
+    Ok(Json(perform(&state, rec, cmd, act).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/petitions/{number}/attachments/{id}", tag = "petitions", security(("bearer" = [])),

@@ -1,7 +1,7 @@
 //! The petitioner's side: tracking by number and query code, evaluation,
 //! and requests for 复查 / 复核. No internal notes are shown here.
 
-use crate::api::petitions::involved_units;
+use crate::acting::{Act, perform};
 use crate::dto::*;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -12,14 +12,13 @@ use axum::Json;
 use axum::extract::State;
 use chrono::Utc;
 use serde::Deserialize;
-use serde_json::json;
 use utoipa::IntoParams;
 use xinfang_domain::deadline::TimerKind;
 use xinfang_domain::local_date;
 use xinfang_domain::number::{looks_like_number, looks_like_query_code};
 use xinfang_domain::petition::{Rating, State as PState};
-use xinfang_domain::procedure::{Actor, Command, Ctx, transition};
-use xinfang_store::{ActorRef, EventDraft, PetitionRecord};
+use xinfang_domain::procedure::{Actor, Command};
+use xinfang_store::{ActorRef, PetitionRecord};
 
 #[derive(Deserialize, IntoParams)]
 pub struct CodeQuery {
@@ -90,47 +89,15 @@ pub async fn view(
     }))
 }
 
-async fn petitioner_act(
-    state: &AppState,
-    rec: PetitionRecord,
-    cmd: Command,
-    evaluation: Option<(String, String)>,
-) -> ApiResult<Json<ActionResponse>> {
+async fn petitioner_act(state: &AppState, rec: PetitionRecord, cmd: Command) -> ApiResult<Json<ActionResponse>> {
     let now = Utc::now();
-    let tree = state.tree();
-    let calendar = state.calendar();
-    let ctx = Ctx {
+    let act = Act {
+        actor: Actor::Petitioner,
+        actor_ref: ActorRef { kind: "petitioner", user_id: None, unit_id: None },
         on: local_date(now),
-        now,
-        calendar: &calendar,
-        tree: &tree,
-        policy: state.settings.policy,
-        window_policy: state.settings.window_policy,
-    };
-    let reason = cmd.stated_reason().map(String::from);
-    let t = transition(&rec.case, cmd, &Actor::Petitioner, &ctx)?;
-    let event = EventDraft {
-        action: t.action.into(),
-        actor: ActorRef { kind: "petitioner", user_id: None, unit_id: None },
         occurred_at: now,
-        from_state: Some(rec.case.state),
-        to_state: t.case.state,
-        payload: t.payload,
-        reason,
     };
-    let involved = involved_units(&t.case, &tree);
-    let doc = rec.case.document.as_ref().map(|d| json!(d.kind).as_str().unwrap_or_default().to_string()).unwrap_or_default();
-    let eval = evaluation.as_ref().map(|(r, why)| (doc.as_str(), r.as_str(), why.as_str()));
-    let seq = state.store.apply_transition(rec.id, rec.version, &t.case, &event, t.notice.as_deref(), &involved, eval).await?;
-    Ok(Json(ActionResponse {
-        number: rec.number,
-        action: t.action.into(),
-        state: t.case.state.as_str().into(),
-        state_label: t.case.state.label().into(),
-        event_seq: seq,
-        notice: t.notice,
-        deadlines: deadline_views(&t.case.deadlines, local_date(now)),
-    }))
+    Ok(Json(perform(state, rec, cmd, act).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/track/{number}/evaluation", tag = "track", params(("number" = String, Path), CodeQuery), request_body = EvaluationInput,
@@ -149,8 +116,8 @@ pub async fn evaluate(
             "评价须为 satisfied、basically_satisfied 或 dissatisfied",
         )
     })?;
-    let cmd = Command::Evaluate { rating, reason: input.reason.clone() };
-    petitioner_act(&state, rec, cmd, Some((rating.as_str().into(), input.reason))).await
+    let cmd = Command::Evaluate { rating, reason: input.reason };
+    petitioner_act(&state, rec, cmd).await
 }
 
 #[utoipa::path(post, path = "/api/v1/track/{number}/review-request", tag = "track", params(("number" = String, Path), CodeQuery), request_body = ReviewRequestInput,
@@ -167,5 +134,5 @@ pub async fn review_request(
         PState::Reviewed => Command::RequestFinalReview { reason: input.reason, good_reason: None },
         _ => Command::RequestReview { reason: input.reason, good_reason: None },
     };
-    petitioner_act(&state, rec, cmd, None).await
+    petitioner_act(&state, rec, cmd).await
 }
