@@ -152,7 +152,7 @@ async fn main() {
     let n: usize = std::env::var("BENCH_N").ok().and_then(|s| s.parse().ok()).unwrap_or(2000);
     let (url, _dir) = database_url().await;
     let engine = if url.starts_with("postgres") { "PostgreSQL" } else { "SQLite" };
-    let cfg = Config { database_url: url, demo: true, ..Config::default() };
+    let cfg = Config { database_url: url, demo: true, demo_petitions: false, ..Config::default() };
     let (_store, router) = xinfang::build(&cfg).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

@@ -14,6 +14,8 @@ pub struct Config {
     pub database_url: String,
     /// Load the demo units, users and topics (idempotent).
     pub demo: bool,
+    /// With `demo`, also create a handful of sample petitions (once).
+    pub demo_petitions: bool,
     /// How periods are counted: `start_excluded_roll_forward` (default) or
     /// `start_excluded_no_roll`.
     pub counting_policy: String,
@@ -29,6 +31,7 @@ impl Default for Config {
             listen: "127.0.0.1:8080".into(),
             database_url: "sqlite://xinfang-data/xinfang.db".into(),
             demo: false,
+            demo_petitions: true,
             counting_policy: "start_excluded_roll_forward".into(),
             window_counting_policy: "start_excluded_no_roll".into(),
             token_ttl_hours: 12,

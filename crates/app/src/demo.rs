@@ -125,6 +125,7 @@ const ACCOUNTS: &[(&str, &str, Role, &str)] = &[
     ("ft_rst_head", "福田区人社局负责人", Role::UnitHead, "440304-RST"),
     ("ft_zjt_officer", "福田区住建局承办人", Role::HandlingOfficer, "440304-ZJT"),
     ("ft_zjt_head", "福田区住建局负责人", Role::UnitHead, "440304-ZJT"),
+    ("ft_jtt_officer", "福田区交通运输局承办人", Role::HandlingOfficer, "440304-JTT"),
     ("ft_jw_officer", "福田区纪委监委承办人", Role::HandlingOfficer, "440304-JW"),
     ("ft_fy_officer", "福田区人民法院承办人", Role::HandlingOfficer, "440304-FY"),
     ("ns_clerk", "南山区信访局登记员", Role::Clerk, "440305-XFJ"),

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod demo;
+pub mod demo_petitions;
 pub mod seed;
 
 use xinfang_domain::deadline::CountingPolicy;
@@ -33,5 +34,8 @@ pub async fn build(cfg: &config::Config) -> Result<(Store, axum::Router), AnyErr
         .ok_or("window_counting_policy must be start_excluded_roll_forward or start_excluded_no_roll")?;
     let settings = Settings { policy, window_policy, token_ttl_hours: cfg.token_ttl_hours, ..Settings::default() };
     let state = AppState::new(store.clone(), settings).await?;
+    if cfg.demo && cfg.demo_petitions {
+        demo_petitions::load(&state).await?;
+    }
     Ok((store, xinfang_web::router(state)))
 }

@@ -146,3 +146,15 @@ async fn listing_filters_and_inbox_order() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     s.finish().await;
 }
+
+#[tokio::test]
+async fn demo_sample_petitions_cover_the_everyday_states() {
+    let s = TestServer::start_with(true).await;
+    let (_, page) = s.get_as("gd_leader", "/api/v1/petitions?per_page=100").await;
+    let states: std::collections::BTreeSet<&str> = page["items"].as_array().unwrap().iter().map(|i| i["state"].as_str().unwrap()).collect();
+    for st in ["registered", "forwarded", "handling", "replied", "closed"] {
+        assert!(states.contains(st), "{st} in {states:?}");
+    }
+    assert_eq!(page["total"], 7);
+    s.finish().await;
+}

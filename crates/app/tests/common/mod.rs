@@ -26,6 +26,11 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start() -> TestServer {
+        Self::start_with(false).await
+    }
+
+    /// Start with the demo's sample petitions loaded too.
+    pub async fn start_with(demo_petitions: bool) -> TestServer {
         let (database_url, dir, pg) = match std::env::var("XINFANG_TEST_DATABASE_URL") {
             Ok(admin) if !admin.is_empty() => {
                 let mut b = [0u8; 6];
@@ -45,7 +50,7 @@ impl TestServer {
                 (format!("sqlite://{}/xinfang.db", dir.path().display()), Some(dir), None)
             }
         };
-        let cfg = Config { database_url, demo: true, ..Config::default() };
+        let cfg = Config { database_url, demo: true, demo_petitions, ..Config::default() };
         let (store, router) = xinfang::build(&cfg).await.expect("build app");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
