@@ -152,7 +152,9 @@ async fn main() {
     let n: usize = std::env::var("BENCH_N").ok().and_then(|s| s.parse().ok()).unwrap_or(2000);
     let (url, _dir) = database_url().await;
     let engine = if url.starts_with("postgres") { "PostgreSQL" } else { "SQLite" };
-    let cfg = Config { database_url: url, demo: true, demo_petitions: false, ..Config::default() };
+    let key_dir = tempfile::tempdir().unwrap();
+    let key_file = key_dir.path().join("bench.key").display().to_string();
+    let cfg = Config { database_url: url, demo: true, demo_petitions: false, key_file, ..Config::default() };
     let (_store, router) = xinfang::build(&cfg).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

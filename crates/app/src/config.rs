@@ -23,6 +23,11 @@ pub struct Config {
     /// `start_excluded_no_roll` (online filing is open every day).
     pub window_counting_policy: String,
     pub token_ttl_hours: i64,
+    /// Key file for personal data at rest and keyed hashes; created with
+    /// fresh keys on first start if missing (back it up!).
+    pub key_file: String,
+    /// Algorithm for a newly generated key file: `sm4-gcm` or `aes-256-gcm`.
+    pub encryption_algorithm: String,
 }
 
 impl Default for Config {
@@ -35,6 +40,8 @@ impl Default for Config {
             counting_policy: "start_excluded_roll_forward".into(),
             window_counting_policy: "start_excluded_no_roll".into(),
             token_ttl_hours: 12,
+            key_file: "xinfang-data/xinfang.key".into(),
+            encryption_algorithm: "sm4-gcm".into(),
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod demo;
 pub mod demo_petitions;
 pub mod seed;
 
+use xinfang_crypto::{Algorithm, Keyring};
 use xinfang_domain::deadline::CountingPolicy;
 use xinfang_store::Store;
 use xinfang_web::{AppState, Settings};
@@ -21,6 +22,28 @@ pub async fn open(cfg: &config::Config) -> Result<Store, AnyError> {
     Ok(store)
 }
 
+/// Load the key file, or create it with fresh keys (readable by the owner
+/// only) when it does not exist yet.
+pub fn keyring(cfg: &config::Config) -> Result<Keyring, AnyError> {
+    let path = std::path::Path::new(&cfg.key_file);
+    if path.exists() {
+        let text = std::fs::read_to_string(path)?;
+        return Ok(Keyring::from_key_file(&text).map_err(|e| format!("{}: {e}", cfg.key_file))?);
+    }
+    let alg = Algorithm::parse(&cfg.encryption_algorithm).ok_or("encryption_algorithm must be sm4-gcm or aes-256-gcm")?;
+    let (ring, text) = Keyring::generate(alg);
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    std::io::Write::write_all(&mut opts.open(path)?, text.as_bytes())?;
+    tracing::warn!(key_file = %cfg.key_file, algorithm = alg.as_str(), "created a new key file; back it up apart from the database");
+    Ok(ring)
+}
+
 /// Everything `serve` needs: the opened store (demo loaded if asked) and
 /// the router.
 pub async fn build(cfg: &config::Config) -> Result<(Store, axum::Router), AnyError> {
@@ -33,7 +56,7 @@ pub async fn build(cfg: &config::Config) -> Result<(Store, axum::Router), AnyErr
     let window_policy = CountingPolicy::parse(&cfg.window_counting_policy)
         .ok_or("window_counting_policy must be start_excluded_roll_forward or start_excluded_no_roll")?;
     let settings = Settings { policy, window_policy, token_ttl_hours: cfg.token_ttl_hours, ..Settings::default() };
-    let state = AppState::new(store.clone(), settings).await?;
+    let state = AppState::new(store.clone(), settings, keyring(cfg)?).await?;
     if cfg.demo && cfg.demo_petitions {
         demo_petitions::load(&state).await?;
     }

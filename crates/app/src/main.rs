@@ -38,6 +38,9 @@ enum Command {
     },
     /// Import 行政区划 divisions from a CSV file (code,name,parent_code).
     ImportDivisions { file: String },
+    /// Check every hash chain (event histories, access log); exit 1 and
+    /// name the first broken link of each chain if any.
+    Verify,
     /// Import holiday calendar years from a CSV file (date,kind,name).
     ImportCalendar {
         file: String,
@@ -112,6 +115,22 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
             println!("imported {} days for years {:?} from {file}", days.len(), years);
             store.close().await;
             Ok(())
+        }
+        Command::Verify => {
+            let store = open(&cfg).await?;
+            let breaks = store.verify_chains().await?;
+            store.close().await;
+            if breaks.is_empty() {
+                println!("all hash chains intact");
+                return Ok(());
+            }
+            for b in &breaks {
+                match &b.petition {
+                    Some(p) => println!("BROKEN {} petition {p} at event {}: {}", b.chain, b.seq, b.problem),
+                    None => println!("BROKEN {} at entry {}: {}", b.chain, b.seq, b.problem),
+                }
+            }
+            Err(format!("{} broken chain(s)", breaks.len()).into())
         }
         Command::Serve { .. } => serve(cfg).await,
     }

@@ -6,6 +6,7 @@
 //! instants RFC 3339 UTC text, dates `YYYY-MM-DD` text: every value sorts
 //! and compares the same way on both engines.
 
+mod audit;
 mod db;
 mod petitions;
 mod reference;
@@ -13,6 +14,7 @@ mod schema;
 mod units;
 mod users;
 
+pub use audit::*;
 pub use db::{Dialect, Store, StoreError, WriteTx, fmt_instant, parse_instant};
 pub use petitions::*;
 pub use reference::*;

@@ -7,8 +7,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::AssertSqlSafe;
+use xinfang_crypto::{CHAIN_GENESIS, chain_hash};
 use xinfang_domain::deadline::{CountingPolicy, DayUnit, Deadline, TimerKind};
-use xinfang_domain::petition::{Accused, Category, Channel, Petitioner, PetitionerKind, Registration, State};
+use xinfang_domain::petition::{Accused, Category, Channel, PetitionerKind, Registration, State};
 use xinfang_domain::procedure::Case;
 use xinfang_domain::unit::UnitId;
 
@@ -40,8 +41,23 @@ pub struct NewAttachment {
     pub content: Vec<u8>,
 }
 
+/// A petitioner as stored: personal data already encrypted by the caller,
+/// with keyed hashes for search. The store never sees the plaintext.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPetitioner {
+    pub kind: PetitionerKind,
+    pub name: String,
+    pub id_number: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    pub id_hash: Option<String>,
+    pub phone_hash: Option<String>,
+    pub representative: bool,
+}
+
 pub struct NewPetition<'a> {
     pub reg: &'a Registration,
+    pub petitioners: Vec<StoredPetitioner>,
     pub number_prefix: String,
     pub query_code_hash: String,
     pub identity_key: Option<String>,
@@ -82,7 +98,7 @@ pub struct PetitionRecord {
     pub repeat_of: Option<String>,
     pub version: i64,
     pub case: Case,
-    pub petitioners: Vec<Petitioner>,
+    pub petitioners: Vec<StoredPetitioner>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -170,6 +186,43 @@ pub struct MatterCandidate {
     pub facts_and_reasons: String,
 }
 
+/// The fields of an event that its hash covers, exactly as stored.
+pub struct EventHashInput<'a> {
+    pub number: &'a str,
+    pub seq: i64,
+    pub action: &'a str,
+    pub actor_kind: &'a str,
+    pub actor_user_id: Option<i64>,
+    pub actor_unit_id: Option<i64>,
+    pub occurred_at: &'a str,
+    pub recorded_at: &'a str,
+    pub from_state: Option<&'a str>,
+    pub to_state: &'a str,
+    pub payload: &'a str,
+    pub reason: Option<&'a str>,
+}
+
+impl EventHashInput<'_> {
+    /// A JSON array: unambiguous, and the same on every engine.
+    pub fn canonical(&self) -> String {
+        serde_json::json!([
+            self.number,
+            self.seq,
+            self.action,
+            self.actor_kind,
+            self.actor_user_id,
+            self.actor_unit_id,
+            self.occurred_at,
+            self.recorded_at,
+            self.from_state,
+            self.to_state,
+            self.payload,
+            self.reason
+        ])
+        .to_string()
+    }
+}
+
 fn bool_i(b: bool) -> i64 {
     i64::from(b)
 }
@@ -201,7 +254,7 @@ impl Store {
         let accused = reg.accused.clone().unwrap_or_default();
         let now = fmt_instant(p.registered_at);
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO petitions (number, query_code_hash, channel, category, litigation_related, topic, jurisdiction, title, content, request, facts_and_reasons, collective, headcount, anonymous, confidential, accused_name, accused_unit, accused_position, state, registered_unit_id, current_unit_id, handling_unit_id, received_on, registered_at, updated_at, identity_key, repeat_of, source_key_id, case_json, next_due_on, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, 1) RETURNING id",
+            "INSERT INTO petitions (number, query_code_hash, channel, category, litigation_related, topic, jurisdiction, title, content, request, facts_and_reasons, collective, headcount, anonymous, confidential, accused_name, accused_unit, accused_position, state, registered_unit_id, current_unit_id, handling_unit_id, received_on, registered_at, updated_at, identity_key, repeat_of, source_key_id, case_json, next_due_on, event_head_hash, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, 1) RETURNING id",
         )
         .bind(number.clone())
         .bind(p.query_code_hash.clone())
@@ -233,11 +286,12 @@ impl Store {
         .bind(p.source_key_id)
         .bind(case_json_without_deadlines(p.case)?)
         .bind(p.case.next_duty_due().map(fmt_date))
+        .bind(CHAIN_GENESIS)
         .fetch_one(&mut *w.tx)
         .await?;
-        for (i, pt) in reg.petitioners.iter().enumerate() {
+        for (i, pt) in p.petitioners.iter().enumerate() {
             sqlx::query(
-                "INSERT INTO petitioners (petition_id, position, kind, name, id_number, phone, address, representative) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                "INSERT INTO petitioners (petition_id, position, kind, name, id_number, phone, address, id_hash, phone_hash, representative) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
             .bind(id)
             .bind(i as i64)
@@ -246,6 +300,8 @@ impl Store {
             .bind(pt.id_number.clone())
             .bind(pt.phone.clone())
             .bind(pt.address.clone())
+            .bind(pt.id_hash.clone())
+            .bind(pt.phone_hash.clone())
             .bind(bool_i(pt.representative))
             .execute(&mut *w.tx)
             .await?;
@@ -327,13 +383,34 @@ impl Store {
         Ok(seq)
     }
 
+    /// Append an event to the petition's hash chain. Bumping the chain head
+    /// on the petition row first serialises appends to one petition on both
+    /// engines (a row lock on PostgreSQL, the write gate on SQLite).
     async fn insert_event(&self, w: &mut WriteTx<'_>, petition_id: i64, e: &EventDraft) -> Result<i64> {
-        let seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE petition_id = $1")
+        let head = sqlx::query("UPDATE petitions SET event_seq = event_seq + 1 WHERE id = $1 RETURNING number, event_seq, event_head_hash")
             .bind(petition_id)
             .fetch_one(&mut *w.tx)
             .await?;
+        let (number, seq, prev) = (head.s("number")?, head.i("event_seq")?, head.s("event_head_hash")?);
+        let recorded_at = fmt_instant(Utc::now());
+        let payload = e.payload.to_string();
+        let record = EventHashInput {
+            number: &number,
+            seq,
+            action: &e.action,
+            actor_kind: e.actor.kind,
+            actor_user_id: e.actor.user_id,
+            actor_unit_id: e.actor.unit_id,
+            occurred_at: &fmt_instant(e.occurred_at),
+            recorded_at: &recorded_at,
+            from_state: e.from_state.map(|s| s.as_str()),
+            to_state: e.to_state.as_str(),
+            payload: &payload,
+            reason: e.reason.as_deref(),
+        };
+        let hash = chain_hash(&prev, record.canonical().as_bytes());
         sqlx::query(
-            "INSERT INTO events (petition_id, seq, action, actor_kind, actor_user_id, actor_unit_id, occurred_at, recorded_at, from_state, to_state, payload, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            "INSERT INTO events (petition_id, seq, action, actor_kind, actor_user_id, actor_unit_id, occurred_at, recorded_at, from_state, to_state, payload, reason, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         )
         .bind(petition_id)
         .bind(seq)
@@ -342,13 +419,16 @@ impl Store {
         .bind(e.actor.user_id)
         .bind(e.actor.unit_id)
         .bind(fmt_instant(e.occurred_at))
-        .bind(fmt_instant(Utc::now()))
+        .bind(recorded_at)
         .bind(e.from_state.map(|s| s.as_str()))
         .bind(e.to_state.as_str())
-        .bind(e.payload.to_string())
+        .bind(payload)
         .bind(e.reason.clone())
+        .bind(prev)
+        .bind(hash.clone())
         .execute(&mut *w.tx)
         .await?;
+        sqlx::query("UPDATE petitions SET event_head_hash = $1 WHERE id = $2").bind(hash).bind(petition_id).execute(&mut *w.tx).await?;
         Ok(seq)
     }
 
@@ -446,9 +526,9 @@ impl Store {
         }))
     }
 
-    async fn petitioners(&self, petition_id: i64) -> Result<Vec<Petitioner>> {
+    async fn petitioners(&self, petition_id: i64) -> Result<Vec<StoredPetitioner>> {
         let rows = sqlx::query(
-            "SELECT kind, name, id_number, phone, address, representative FROM petitioners WHERE petition_id = $1 ORDER BY position",
+            "SELECT kind, name, id_number, phone, address, id_hash, phone_hash, representative FROM petitioners WHERE petition_id = $1 ORDER BY position",
         )
         .bind(petition_id)
         .fetch_all(&self.pool)
@@ -456,12 +536,14 @@ impl Store {
         rows.iter()
             .map(|r| {
                 let kind = r.s("kind")?;
-                Ok(Petitioner {
+                Ok(StoredPetitioner {
                     kind: PetitionerKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("petitioner kind {kind}")))?,
                     name: r.s("name")?,
                     id_number: r.os("id_number")?,
                     phone: r.os("phone")?,
                     address: r.os("address")?,
+                    id_hash: r.os("id_hash")?,
+                    phone_hash: r.os("phone_hash")?,
                     representative: r.b("representative")?,
                 })
             })

@@ -110,6 +110,9 @@ CREATE TABLE petitions (
     registered_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     identity_key TEXT,
+    -- Head of this petition's event hash chain (SM3).
+    event_seq BIGINT NOT NULL DEFAULT 0,
+    event_head_hash TEXT NOT NULL,
     -- Earliest open duty deadline, kept with every write (inbox order, overdue).
     next_due_on TEXT,
     repeat_of TEXT,
@@ -124,6 +127,8 @@ CREATE INDEX petitions_identity ON petitions (identity_key);
 CREATE INDEX petitions_jurisdiction ON petitions (jurisdiction);
 CREATE INDEX petitions_next_due ON petitions (next_due_on);
 
+-- Identity numbers, phones and addresses are ciphertexts (v1:alg:key:…);
+-- the *_hash columns are keyed hashes for search and repeat matching.
 CREATE TABLE petitioners (
     id {id},
     petition_id BIGINT NOT NULL REFERENCES petitions (id),
@@ -133,9 +138,13 @@ CREATE TABLE petitioners (
     id_number TEXT,
     phone TEXT,
     address TEXT,
+    id_hash TEXT,
+    phone_hash TEXT,
     representative BIGINT NOT NULL
 );
 CREATE INDEX petitioners_petition ON petitioners (petition_id);
+CREATE INDEX petitioners_id_hash ON petitioners (id_hash);
+CREATE INDEX petitioners_phone_hash ON petitioners (phone_hash);
 
 -- Every unit that has touched a petition, with its tree path: the index
 -- behind "a unit sees its own petitions and those of units below it".
@@ -180,7 +189,32 @@ CREATE TABLE events (
     to_state TEXT NOT NULL,
     payload TEXT NOT NULL,
     reason TEXT,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL,
     UNIQUE (petition_id, seq)
+);
+
+-- Every read of unmasked personal data, hash-chained like the events.
+CREATE TABLE access_log (
+    id {id},
+    seq BIGINT NOT NULL UNIQUE,
+    user_id BIGINT NOT NULL REFERENCES users (id),
+    unit_id BIGINT NOT NULL REFERENCES units (id),
+    at TEXT NOT NULL,
+    petition_id BIGINT NOT NULL REFERENCES petitions (id),
+    fields TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE INDEX access_log_petition ON access_log (petition_id);
+CREATE INDEX access_log_user ON access_log (user_id);
+
+-- Heads of global chains; updating the row serialises appends.
+CREATE TABLE chain_heads (
+    name TEXT PRIMARY KEY,
+    seq BIGINT NOT NULL,
+    hash TEXT NOT NULL
 );
 
 CREATE TABLE notices (
@@ -242,12 +276,11 @@ impl Store {
             if done.is_some() {
                 continue;
             }
-            for stmt in render(sql, self.dialect).split(';').map(str::trim).filter(|s| !s.is_empty()) {
-                let stmt: String = stmt.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join("\n");
-                if stmt.trim().is_empty() {
-                    continue;
-                }
-                sqlx::query(AssertSqlSafe(stmt.as_str())).execute(&mut *w.tx).await?;
+            // Comments go first: they may contain semicolons.
+            let body: String =
+                render(sql, self.dialect).lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join("\n");
+            for stmt in body.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+                sqlx::query(AssertSqlSafe(stmt)).execute(&mut *w.tx).await?;
             }
             sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
                 .bind(*version)

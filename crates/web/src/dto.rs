@@ -173,6 +173,32 @@ pub struct PetitionerView {
     pub phone: Option<String>,
     pub address: Option<String>,
     pub representative: bool,
+    /// True when identity number, phone and address are masked.
+    pub masked: bool,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct UnmaskInput {
+    /// Why the unmasked data is needed (recorded in the access log).
+    pub reason: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UnmaskResponse {
+    pub petitioners: Vec<PetitionerView>,
+    /// Sequence number of the access-log entry that records this read.
+    pub access_log_seq: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AccessLogEntry {
+    pub seq: i64,
+    pub username: Option<String>,
+    pub unit: Option<String>,
+    pub at: String,
+    pub petition_number: String,
+    pub fields: String,
+    pub reason: String,
 }
 
 #[derive(Serialize, ToSchema)]

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use rand::RngCore;
 use serde_json::json;
-use sha2::{Digest, Sha256};
+use xinfang_crypto::Keyring;
 use xinfang_domain::local_date;
 use xinfang_domain::number::{QUERY_CODE_LEN, number_prefix, query_code_from};
 use xinfang_domain::petition::{Accused, Category, Channel, Petitioner, PetitionerKind, Registration};
@@ -19,7 +19,7 @@ use xinfang_domain::procedure::{Case, Ctx, intake_conflict, register};
 use xinfang_domain::role::Role;
 use xinfang_domain::similarity::{matter_text, same_matter};
 use xinfang_domain::unit::Unit;
-use xinfang_store::{ActorRef, ApiKey, EventDraft, NewPetition};
+use xinfang_store::{ActorRef, ApiKey, EventDraft, NewPetition, StoredPetitioner};
 
 pub enum Submitter {
     Citizen,
@@ -46,23 +46,39 @@ pub fn effective_instant(day: NaiveDate, now: DateTime<Utc>) -> DateTime<Utc> {
     Utc.from_utc_datetime(&noon_utc)
 }
 
-pub fn query_code_hash(code: &str) -> String {
-    hex::encode(Sha256::digest(format!("xinfang-query-code:{}", code.to_ascii_uppercase()).as_bytes()))
+/// Query codes are stored only as keyed hashes.
+pub fn query_code_hash(keys: &Keyring, code: &str) -> String {
+    keys.keyed_hash("query_code", &code.to_ascii_uppercase())
+}
+
+fn phone_digits(phone: &str) -> String {
+    phone.chars().filter(char::is_ascii_digit).collect()
 }
 
 /// Who the petitioner is, for repeat matching: the identity number if
-/// given, else name and phone. (Issue 3 replaces this with a keyed hash.)
-fn identity_key(p: &[Petitioner]) -> Option<String> {
+/// given, else name and phone; a keyed hash, never the plaintext.
+fn identity_key(keys: &Keyring, p: &[Petitioner]) -> Option<String> {
     let first = p.first()?;
     let basis = match (&first.id_number, &first.phone) {
         (Some(id), _) => format!("id:{}", id.to_ascii_uppercase()),
-        (None, Some(phone)) => {
-            let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
-            format!("np:{}|{digits}", first.name.trim())
-        }
+        (None, Some(phone)) => format!("np:{}|{}", first.name.trim(), phone_digits(phone)),
         (None, None) => return None,
     };
-    Some(hex::encode(Sha256::digest(basis.as_bytes())))
+    Some(keys.keyed_hash("identity", &basis))
+}
+
+/// Encrypt a petitioner's personal data for storage, with search hashes.
+pub fn seal_petitioner(keys: &Keyring, p: &Petitioner) -> StoredPetitioner {
+    StoredPetitioner {
+        kind: p.kind,
+        name: p.name.clone(),
+        id_number: p.id_number.as_deref().map(|v| keys.encrypt(&v.to_ascii_uppercase())),
+        phone: p.phone.as_deref().map(|v| keys.encrypt(v)),
+        address: p.address.as_deref().map(|v| keys.encrypt(v)),
+        id_hash: p.id_number.as_deref().map(|v| keys.keyed_hash("id", &v.to_ascii_uppercase())),
+        phone_hash: p.phone.as_deref().map(|v| keys.keyed_hash("phone", &phone_digits(v))),
+        representative: p.representative,
+    }
 }
 
 fn opt_trim(v: &Option<String>) -> Option<String> {
@@ -186,7 +202,8 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
 
     // Same petitioner, same facts and reasons: refuse (Art. 36, Art. 19
     // para 3) or mark as a repeat petition.
-    let identity = identity_key(&reg.petitioners);
+    let keys = &state.keyring;
+    let identity = identity_key(keys, &reg.petitioners);
     let override_reason = match (&who, opt_trim(&input.new_facts_reason)) {
         (Submitter::Staff(_), r) => r,
         (_, Some(_)) => return Err(invalid("field_not_allowed", "new_facts_reason 只能由工作人员填写")),
@@ -256,8 +273,9 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
         .store
         .insert_petition(NewPetition {
             reg: &reg,
+            petitioners: reg.petitioners.iter().map(|p| seal_petitioner(keys, p)).collect(),
             number_prefix: number_prefix(&receiving.jurisdiction, received_on),
-            query_code_hash: query_code_hash(&query_code),
+            query_code_hash: query_code_hash(keys, &query_code),
             identity_key: identity,
             repeat_of: repeat_of.clone(),
             source_key_id,

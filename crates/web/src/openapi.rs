@@ -21,14 +21,14 @@ impl Modify for Bearer {
     info(title = "xinfang 信访信息系统 API", description = "Petition case management under the 2022 《信访工作条例》. Errors are `{\"error\":{\"code\",\"message\"}}` with a Chinese message."),
     paths(
         account::login, account::logout, account::me,
-        petitions::create, petitions::list, petitions::detail, petitions::act, petitions::attachment,
+        petitions::create, petitions::list, petitions::detail, petitions::act, petitions::attachment, petitions::unmask, reference::access_log,
         track::view, track::evaluate, track::review_request,
         reference::units, reference::topics, reference::divisions, reference::calendar,
         reference::set_calendar_day, reference::delete_calendar_day, reference::create_api_key,
     ),
     components(schemas(ErrorBody, ErrorDetail, LoginRequest, LoginResponse, MeResponse, UnitRef, PetitionInput, PetitionerInput, AccusedInput, AttachmentInput,
         SubmitResponse, DeadlineView, PauseView, PetitionDetail, PetitionerView, EventView, NoticeView, AttachmentView, PetitionListItem, PetitionPage,
-        ActionResponse, TrackView, ProgressStep, ReviewWindow, EvaluationInput, ReviewRequestInput, ApiKeyInput, ApiKeyResponse, CalendarDayInput, CalendarView, CalendarDayView)),
+        ActionResponse, TrackView, ProgressStep, ReviewWindow, EvaluationInput, ReviewRequestInput, ApiKeyInput, ApiKeyResponse, CalendarDayInput, CalendarView, CalendarDayView, UnmaskInput, UnmaskResponse, AccessLogEntry)),
     modifiers(&Bearer),
     tags((name = "petitions"), (name = "track", description = "The petitioner's view, by number and query code"), (name = "auth"), (name = "reference"), (name = "admin"))
 )]

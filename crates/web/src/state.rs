@@ -2,6 +2,7 @@
 //! things every action consults, the unit tree and the holiday calendar.
 
 use std::sync::{Arc, RwLock};
+use xinfang_crypto::Keyring;
 use xinfang_domain::calendar::HolidayCalendar;
 use xinfang_domain::deadline::CountingPolicy;
 use xinfang_domain::unit::UnitTree;
@@ -35,17 +36,20 @@ impl Default for Settings {
 pub struct AppState {
     pub store: Store,
     pub settings: Arc<Settings>,
+    /// Keys for personal data at rest and for keyed hashes.
+    pub keyring: Arc<Keyring>,
     tree: Arc<RwLock<Arc<UnitTree>>>,
     calendar: Arc<RwLock<Arc<HolidayCalendar>>>,
 }
 
 impl AppState {
-    pub async fn new(store: Store, settings: Settings) -> Result<Self, xinfang_store::StoreError> {
+    pub async fn new(store: Store, settings: Settings, keyring: Keyring) -> Result<Self, xinfang_store::StoreError> {
         let tree = UnitTree::new(store.load_units().await?);
         let calendar = store.load_calendar().await?;
         Ok(AppState {
             store,
             settings: Arc::new(settings),
+            keyring: Arc::new(keyring),
             tree: Arc::new(RwLock::new(Arc::new(tree))),
             calendar: Arc::new(RwLock::new(Arc::new(calendar))),
         })

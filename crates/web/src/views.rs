@@ -1,9 +1,11 @@
 //! Turning stored records into API views.
 
-use crate::dto::{DeadlineView, PauseView, UnitRef};
+use crate::dto::{DeadlineView, PauseView, PetitionerView, UnitRef};
 use chrono::NaiveDate;
+use xinfang_crypto::{Keyring, mask};
 use xinfang_domain::deadline::Deadline;
 use xinfang_domain::unit::{Unit, UnitId, UnitTree};
+use xinfang_store::StoredPetitioner;
 use xinfang_store::fmt_instant;
 
 pub fn unit_ref(u: &Unit) -> UnitRef {
@@ -77,5 +79,27 @@ pub fn action_label(action: &str) -> &'static str {
         "evaluate" => "评价",
         "repeat_refused" => "重复提出不予受理",
         _ => "办理",
+    }
+}
+
+/// A petitioner for display: decrypted, then masked unless `unmasked`
+/// (which only the logged unmask action asks for). A field that cannot be
+/// decrypted (a lost key) shows as `[无法解密]`, never as ciphertext.
+pub fn petitioner_view(keys: &Keyring, p: &StoredPetitioner, unmasked: bool) -> PetitionerView {
+    let open = |v: &Option<String>, m: fn(&str) -> String| {
+        v.as_deref().map(|c| match keys.decrypt(c) {
+            Ok(plain) if unmasked => plain,
+            Ok(plain) => m(&plain),
+            Err(_) => "[无法解密]".to_string(),
+        })
+    };
+    PetitionerView {
+        kind: p.kind.as_str().into(),
+        name: p.name.clone(),
+        id_number: open(&p.id_number, mask::id_number),
+        phone: open(&p.phone, mask::phone),
+        address: open(&p.address, mask::address),
+        representative: p.representative,
+        masked: !unmasked,
     }
 }

@@ -19,9 +19,23 @@ pub struct TestServer {
     pub base: String,
     pub client: reqwest::Client,
     tokens: Mutex<HashMap<String, String>>,
-    _dir: Option<tempfile::TempDir>,
+    pub dir: tempfile::TempDir,
     pg: Option<(String, String)>,
-    store: xinfang_store::Store,
+    pub store: xinfang_store::Store,
+}
+
+impl TestServer {
+    /// The database URL this server uses.
+    pub fn database_url(&self) -> String {
+        match &self.pg {
+            Some((admin, name)) => format!("{}/{name}", admin.rsplit_once('/').map(|x| x.0).unwrap_or_default()),
+            None => format!("sqlite://{}/xinfang.db", self.dir.path().display()),
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.pg.is_some()
+    }
 }
 
 impl TestServer {
@@ -31,7 +45,8 @@ impl TestServer {
 
     /// Start with the demo's sample petitions loaded too.
     pub async fn start_with(demo_petitions: bool) -> TestServer {
-        let (database_url, dir, pg) = match std::env::var("XINFANG_TEST_DATABASE_URL") {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (database_url, pg) = match std::env::var("XINFANG_TEST_DATABASE_URL") {
             Ok(admin) if !admin.is_empty() => {
                 let mut b = [0u8; 6];
                 rand::rng().fill_bytes(&mut b);
@@ -43,28 +58,19 @@ impl TestServer {
                     .expect("create test database");
                 conn.close().await.ok();
                 let (head, _) = admin.rsplit_once('/').expect("database url has a path");
-                (format!("{head}/{name}"), None, Some((admin, name)))
+                (format!("{head}/{name}"), Some((admin, name)))
             }
-            _ => {
-                let dir = tempfile::tempdir().expect("tempdir");
-                (format!("sqlite://{}/xinfang.db", dir.path().display()), Some(dir), None)
-            }
+            _ => (format!("sqlite://{}/xinfang.db", dir.path().display()), None),
         };
-        let cfg = Config { database_url, demo: true, demo_petitions, ..Config::default() };
+        let key_file = dir.path().join("xinfang.key").display().to_string();
+        let cfg = Config { database_url, demo: true, demo_petitions, key_file, ..Config::default() };
         let (store, router) = xinfang::build(&cfg).await.expect("build app");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(async move {
             axum::serve(listener, router).await.ok();
         });
-        TestServer {
-            base: format!("http://{addr}"),
-            client: reqwest::Client::new(),
-            tokens: Mutex::new(HashMap::new()),
-            _dir: dir,
-            pg,
-            store,
-        }
+        TestServer { base: format!("http://{addr}"), client: reqwest::Client::new(), tokens: Mutex::new(HashMap::new()), dir, pg, store }
     }
 
     /// Drop the PostgreSQL test database (SQLite files go with the tempdir).

@@ -18,6 +18,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/petitions/{number}", get(petitions::detail))
         .route("/api/v1/petitions/{number}/actions/{action}", post(petitions::act))
         .route("/api/v1/petitions/{number}/attachments/{id}", get(petitions::attachment))
+        .route("/api/v1/petitions/{number}/unmask", post(petitions::unmask))
+        .route("/api/v1/access-log", get(reference::access_log))
         .route("/api/v1/track/{number}", get(track::view))
         .route("/api/v1/track/{number}/evaluation", post(track::evaluate))
         .route("/api/v1/track/{number}/review-request", post(track::review_request))

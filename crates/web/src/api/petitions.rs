@@ -7,7 +7,7 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::intake::{Submitter, effective_instant, intake};
 use crate::state::AppState;
-use crate::views::{deadline_views, unit_ref, unit_ref_id};
+use crate::views::{deadline_views, petitioner_view, unit_ref, unit_ref_id};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -20,6 +20,7 @@ use xinfang_domain::local_date;
 use xinfang_domain::number::looks_like_number;
 use xinfang_domain::petition::State as PState;
 use xinfang_domain::procedure::{Approver, Command};
+use xinfang_domain::role::Role;
 use xinfang_store::{ActorRef, PetitionFilter, PetitionRecord, fmt_instant};
 
 #[utoipa::path(post, path = "/api/v1/petitions", tag = "petitions", request_body = PetitionInput,
@@ -190,18 +191,7 @@ pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(number)
         anonymous: rec.anonymous,
         confidential: rec.confidential,
         accused: rec.accused.as_ref().map(|a| json!({"name": a.name, "unit": a.unit, "position": a.position})),
-        petitioners: rec
-            .petitioners
-            .iter()
-            .map(|p| PetitionerView {
-                kind: p.kind.as_str().into(),
-                name: p.name.clone(),
-                id_number: p.id_number.clone(),
-                phone: p.phone.clone(),
-                address: p.address.clone(),
-                representative: p.representative,
-            })
-            .collect(),
+        petitioners: rec.petitioners.iter().map(|p| petitioner_view(&state.keyring, p, false)).collect(),
         received_on: c.received_on.to_string(),
         registered_at: fmt_instant(rec.registered_at),
         updated_at: fmt_instant(rec.updated_at),
@@ -322,4 +312,29 @@ fn percent(s: &str) -> String {
     s.bytes()
         .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
         .collect()
+}
+
+#[utoipa::path(post, path = "/api/v1/petitions/{number}/unmask", tag = "petitions", security(("bearer" = [])),
+    description = "Show the petitioners' identity numbers, phones and addresses unmasked. Every call is recorded in the access log with the reason.",
+    params(("number" = String, Path)), request_body = UnmaskInput,
+    responses((status = 200, body = UnmaskResponse), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn unmask(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(number): ApiPath<String>,
+    ApiJson(input): ApiJson<UnmaskInput>,
+) -> ApiResult<Json<UnmaskResponse>> {
+    // Administrators manage the system; they do not read case files.
+    staff.require_role(&[Role::Clerk, Role::HandlingOfficer, Role::UnitHead, Role::Reviewer, Role::Supervisor, Role::Leader])?;
+    let reason = input.reason.trim();
+    if reason.chars().count() < 2 || reason.chars().count() > 500 {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "reason_required", "请说明查看完整个人信息的事由（2至500字）"));
+    }
+    let rec = load_visible(&state, &staff, &number).await?;
+    let seq =
+        state.store.log_access(staff.user.id, staff.unit.id, rec.id, "petitioners:id_number,phone,address", reason, Utc::now()).await?;
+    Ok(Json(UnmaskResponse {
+        petitioners: rec.petitioners.iter().map(|p| petitioner_view(&state.keyring, p, true)).collect(),
+        access_log_seq: seq,
+    }))
 }

@@ -173,3 +173,75 @@ pub async fn create_api_key(
     let id = state.store.create_api_key(&secret_hash(&key), label, unit.id, &input.channel).await?;
     Ok((StatusCode::CREATED, Json(ApiKeyResponse { id, api_key: key })))
 }
+
+#[derive(Deserialize, IntoParams)]
+pub struct AccessLogQuery {
+    /// Petition number.
+    pub petition: Option<String>,
+    /// Username.
+    pub user: Option<String>,
+    /// From this day (YYYY-MM-DD, Beijing).
+    pub from: Option<String>,
+    /// To this day inclusive.
+    pub to: Option<String>,
+    /// At most this many, newest first (default 100, at most 1000).
+    pub limit: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/access-log", tag = "admin", security(("bearer" = [])), params(AccessLogQuery),
+    description = "Who read unmasked personal data, when, of which petition and why (admin).",
+    responses((status = 200, body = Vec<AccessLogEntry>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn access_log(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiQuery(q): ApiQuery<AccessLogQuery>,
+) -> ApiResult<Json<Vec<AccessLogEntry>>> {
+    staff.require_role(&[Role::Admin])?;
+    let day = |s: &Option<String>, next: bool| -> ApiResult<Option<String>> {
+        s.as_deref()
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                let d = parse_date(s)?;
+                let d = if next { d.succ_opt().unwrap_or(d) } else { d };
+                let start = d.and_hms_opt(0, 0, 0).unwrap_or_default() - chrono::Duration::hours(8);
+                Ok(xinfang_store::fmt_instant(chrono::DateTime::from_naive_utc_and_offset(start, chrono::Utc)))
+            })
+            .transpose()
+    };
+    let petition_id = match q.petition.as_deref().filter(|s| !s.is_empty()) {
+        Some(n) => match state.store.petition_by_number(n).await? {
+            Some(p) => Some(p.id),
+            None => return Ok(Json(Vec::new())),
+        },
+        None => None,
+    };
+    let user_id = match q.user.as_deref().filter(|s| !s.is_empty()) {
+        Some(u) => match state.store.user_by_username(u).await? {
+            Some(u) => Some(u.id),
+            None => return Ok(Json(Vec::new())),
+        },
+        None => None,
+    };
+    let filter = xinfang_store::AccessFilter {
+        petition_id,
+        user_id,
+        from: day(&q.from, false)?,
+        to: day(&q.to, true)?,
+        limit: q.limit.unwrap_or(100).clamp(1, 1000),
+    };
+    let tree = state.tree();
+    let rows = state.store.access_log(&filter).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| AccessLogEntry {
+                seq: r.seq,
+                username: r.username,
+                unit: tree.get(r.unit_id).map(|u| u.code.clone()),
+                at: r.at,
+                petition_number: r.petition_number,
+                fields: r.fields,
+                reason: r.reason,
+            })
+            .collect(),
+    ))
+}

@@ -34,7 +34,7 @@ async fn load(state: &AppState, number: &str, code: Option<&str>) -> ApiResult<P
         return Err(nf());
     }
     let rec = state.store.petition_by_number(number).await?.ok_or_else(nf)?;
-    if rec.query_code_hash != query_code_hash(code) {
+    if rec.query_code_hash != query_code_hash(&state.keyring, code) {
         return Err(nf());
     }
     Ok(rec)
