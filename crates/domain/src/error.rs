@@ -18,6 +18,8 @@ pub enum Rule {
     Art24,
     /// Art. 25: report of major or urgent matters.
     Art25,
+    /// Art. 30: accusation material never reaches the accused.
+    Art30,
     /// Art. 29–31: the three category paths.
     Art31,
     /// Art. 32: contents of the decision letter.
@@ -50,6 +52,7 @@ impl Rule {
             Rule::Art23 => "《信访工作条例》第二十三条",
             Rule::Art24 => "《信访工作条例》第二十四条",
             Rule::Art25 => "《信访工作条例》第二十五条",
+            Rule::Art30 => "《信访工作条例》第三十条",
             Rule::Art31 => "《信访工作条例》第二十九条至第三十一条",
             Rule::Art32 => "《信访工作条例》第三十二条",
             Rule::Art33 => "《信访工作条例》第三十三条",
@@ -72,6 +75,7 @@ impl Rule {
             Rule::Art23 => "art23",
             Rule::Art24 => "art24",
             Rule::Art25 => "art25",
+            Rule::Art30 => "art30",
             Rule::Art31 => "art31",
             Rule::Art32 => "art32",
             Rule::Art33 => "art33",

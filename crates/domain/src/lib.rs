@@ -5,6 +5,7 @@
 //! state plus the events to append. Every statutory rule is therefore a
 //! plain unit test (see `procedure::tests`).
 
+pub mod access;
 pub mod calendar;
 pub mod deadline;
 pub mod error;

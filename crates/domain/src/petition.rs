@@ -154,6 +154,10 @@ pub struct Accused {
     pub name: Option<String>,
     pub unit: Option<String>,
     pub position: Option<String>,
+    /// The accused unit's code when it is a unit of this system: its chain
+    /// never sees the accusation (Art. 30).
+    #[serde(default)]
+    pub unit_code: Option<String>,
 }
 
 /// A petition as received, before it has a number.
@@ -380,7 +384,7 @@ mod tests {
         let mut r = sample();
         r.category = Category::Accusation;
         assert!(r.validate().is_err());
-        r.accused = Some(Accused { name: Some("李四".into()), unit: None, position: None });
+        r.accused = Some(Accused { name: Some("李四".into()), ..Default::default() });
         assert!(r.validate().is_ok());
     }
 }

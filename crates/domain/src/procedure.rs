@@ -78,6 +78,12 @@ pub struct Case {
     pub terminated: bool,
     pub received_on: NaiveDate,
     pub deadlines: Vec<Deadline>,
+    /// For an accusation: the accused unit, whose chain never sees it.
+    #[serde(default)]
+    pub accused_unit: Option<UnitId>,
+    /// Units the discipline body has named to see the sealed material.
+    #[serde(default)]
+    pub disclosed_to: Vec<UnitId>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,6 +157,14 @@ pub enum Command {
     Classify {
         category: Category,
         litigation_related: bool,
+        reason: String,
+        /// Designate the accused unit (code) of an accusation.
+        #[serde(default)]
+        accused_unit: Option<String>,
+    },
+    /// The discipline body names a unit that may see sealed material (Art. 30).
+    Disclose {
+        unit: String,
         reason: String,
     },
     Accept {
@@ -277,6 +291,7 @@ impl Command {
             Command::DecideCompetence { .. } => "decide_competence",
             Command::ReportUrgent { .. } => "report_urgent",
             Command::Classify { .. } => "classify",
+            Command::Disclose { .. } => "disclose",
             Command::Accept { .. } => "accept",
             Command::Decline { .. } => "decline",
             Command::Object { .. } => "object",
@@ -322,6 +337,7 @@ impl Command {
             Command::RequestReview { .. } | Command::DecideReview { .. } | Command::Close { .. } => Rule::Art35,
             Command::RequestFinalReview { .. } | Command::DecideFinalReview { .. } => Rule::Art36,
             Command::Supervise { .. } => Rule::Art40,
+            Command::Disclose { .. } => Rule::Art30,
             Command::Evaluate { .. } => Rule::Procedure,
         }
     }
@@ -331,6 +347,7 @@ impl Command {
         let r = match self {
             Command::DecideCompetence { reason, .. }
             | Command::Classify { reason, .. }
+            | Command::Disclose { reason, .. }
             | Command::Decline { reason, .. }
             | Command::RejectObjection { reason }
             | Command::Extend { reason, .. }
@@ -346,7 +363,7 @@ impl Command {
     }
 
     /// Every action name, for the API's enumeration and documentation.
-    pub const NAMES: [&'static str; 30] = [
+    pub const NAMES: [&'static str; 31] = [
         "forward",
         "assign",
         "refer_legal",
@@ -357,6 +374,7 @@ impl Command {
         "decide_competence",
         "report_urgent",
         "classify",
+        "disclose",
         "accept",
         "decline",
         "object",
@@ -454,6 +472,8 @@ pub fn register(reg: &Registration, unit: &Unit, ctx: &Ctx) -> Case {
         terminated: false,
         received_on: received,
         deadlines: vec![Deadline::start(timer, received, 15, DayUnit::Calendar, ctx.policy, ctx.calendar)],
+        accused_unit: reg.accused.as_ref().and_then(|a| a.unit_code.as_deref()).and_then(|c| ctx.tree.by_code(c)).map(|u| u.id),
+        disclosed_to: Vec::new(),
     }
 }
 
@@ -770,7 +790,7 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
             next.supervised = true;
             extra.insert("supervised_unit".into(), json!(unit_name(tree, cur)));
         }
-        Command::Classify { category, litigation_related, reason } => {
+        Command::Classify { category, litigation_related, reason, accused_unit } => {
             in_state(case, &[State::Registered, State::Forwarded, State::Negotiating], "调整分类", rule)?;
             require(actor, cur, RECEIVERS, "调整分类", tree)?;
             text("reason", "理由", reason)?;
@@ -778,6 +798,34 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
             extra.insert("from_litigation_related".into(), json!(case.litigation_related));
             next.category = *category;
             next.litigation_related = *litigation_related;
+            if let Some(code) = accused_unit {
+                next.accused_unit = Some(unit_by_code(tree, code)?.id);
+            }
+        }
+        Command::Disclose { unit, reason } => {
+            if case.category != Category::Accusation {
+                return Err(DomainError::invalid(Rule::Art30, "not_sealed", "只有检举控告类事项的材料需要指定知悉范围"));
+            }
+            let s = staff(actor)?;
+            let handler = case.handling_unit.or(Some(cur)).and_then(|h| tree.get(h));
+            let is_discipline = tree.get(s.unit_id).is_some_and(|u| u.kind == UnitKind::DisciplineBody)
+                && handler.is_some_and(|h| h.kind == UnitKind::DisciplineBody && tree.is_self_or_ancestor(s.unit_id, h.id));
+            if !is_discipline || !HANDLERS.contains(&s.role) {
+                return Err(DomainError::forbidden(Rule::Art30, "not_permitted", "只有办理该检举控告的纪检监察机关可以指定知悉范围"));
+            }
+            text("reason", "理由", reason)?;
+            let target = unit_by_code(tree, unit)?;
+            if case.accused_unit.is_some_and(|a| tree.is_self_or_ancestor(target.id, a)) {
+                return Err(DomainError::conflict(
+                    Rule::Art30,
+                    "disclose_to_accused",
+                    "不得将检举控告材料透露或者转给被检举人所在单位及其上级",
+                ));
+            }
+            if !next.disclosed_to.contains(&target.id) {
+                next.disclosed_to.push(target.id);
+            }
+            extra.insert("unit_name".into(), json!(target.name));
         }
 
         // ----- The receiving unit answers (Art. 23) -------------------------

@@ -70,6 +70,8 @@ pub struct NewPetition<'a> {
     pub attachments: Vec<NewAttachment>,
     /// Units to index for visibility: (id, tree path).
     pub involved: Vec<(UnitId, String)>,
+    /// Tree path of the accused unit (accusations), hidden from its chain.
+    pub accused_unit_path: Option<String>,
     pub registered_at: DateTime<Utc>,
 }
 
@@ -254,7 +256,7 @@ impl Store {
         let accused = reg.accused.clone().unwrap_or_default();
         let now = fmt_instant(p.registered_at);
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO petitions (number, query_code_hash, channel, category, litigation_related, topic, jurisdiction, title, content, request, facts_and_reasons, collective, headcount, anonymous, confidential, accused_name, accused_unit, accused_position, state, registered_unit_id, current_unit_id, handling_unit_id, received_on, registered_at, updated_at, identity_key, repeat_of, source_key_id, case_json, next_due_on, event_head_hash, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, 1) RETURNING id",
+            "INSERT INTO petitions (number, query_code_hash, channel, category, litigation_related, topic, jurisdiction, title, content, request, facts_and_reasons, collective, headcount, anonymous, confidential, accused_name, accused_unit, accused_position, state, registered_unit_id, current_unit_id, handling_unit_id, received_on, registered_at, updated_at, identity_key, repeat_of, source_key_id, case_json, next_due_on, event_head_hash, accused_unit_path, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, 1) RETURNING id",
         )
         .bind(number.clone())
         .bind(p.query_code_hash.clone())
@@ -287,6 +289,7 @@ impl Store {
         .bind(case_json_without_deadlines(p.case)?)
         .bind(p.case.next_duty_due().map(fmt_date))
         .bind(CHAIN_GENESIS)
+        .bind(p.accused_unit_path.clone())
         .fetch_one(&mut *w.tx)
         .await?;
         for (i, pt) in p.petitioners.iter().enumerate() {
@@ -339,10 +342,11 @@ impl Store {
         notice: Option<&str>,
         involved: &[(UnitId, String)],
         evaluation: Option<(&str, &str, &str)>,
+        accused_unit_path: Option<&str>,
     ) -> Result<i64> {
         let mut w = self.begin_write().await?;
         let n = sqlx::query(
-            "UPDATE petitions SET state = $1, category = $2, litigation_related = $3, current_unit_id = $4, handling_unit_id = $5, case_json = $6, updated_at = $7, next_due_on = $8, version = version + 1 WHERE id = $9 AND version = $10",
+            "UPDATE petitions SET state = $1, category = $2, litigation_related = $3, current_unit_id = $4, handling_unit_id = $5, case_json = $6, updated_at = $7, next_due_on = $8, accused_unit_path = $9, version = version + 1 WHERE id = $10 AND version = $11",
         )
         .bind(case.state.as_str())
         .bind(case.category.as_str())
@@ -352,6 +356,7 @@ impl Store {
         .bind(case_json_without_deadlines(case)?)
         .bind(fmt_instant(Utc::now()))
         .bind(case.next_duty_due().map(fmt_date))
+        .bind(accused_unit_path.map(String::from))
         .bind(petition_id)
         .bind(expected_version)
         .execute(&mut *w.tx)
@@ -496,7 +501,9 @@ impl Store {
         let channel = r.s("channel")?;
         let category = r.s("category")?;
         let state = r.s("state")?;
-        let accused = Accused { name: r.os("accused_name")?, unit: r.os("accused_unit")?, position: r.os("accused_position")? };
+        // The accused unit's code lives in the case (it may be designated later).
+        let accused =
+            Accused { name: r.os("accused_name")?, unit: r.os("accused_unit")?, position: r.os("accused_position")?, unit_code: None };
         let has_accused = accused != Accused::default();
         Ok(Some(PetitionRecord {
             id,
@@ -787,7 +794,11 @@ fn visibility_clause(sql: &mut Sql, v: &Visibility) {
     if let Some(j) = &v.bureau_jurisdiction {
         sql.push(" OR p.jurisdiction LIKE ").bind(Arg::S(format!("{j}%")));
     }
-    sql.push(")");
+    // An accusation never reaches the accused unit or its superiors (Art. 30):
+    // the viewer is in that chain when the accused unit's path starts with its own.
+    sql.push(") AND (p.category <> 'accusation' OR p.accused_unit_path IS NULL OR p.accused_unit_path NOT LIKE ")
+        .bind(Arg::S(format!("{}%", v.unit_path)))
+        .push(")");
 }
 
 fn args(sql: &Sql) -> sqlx::any::AnyArguments {

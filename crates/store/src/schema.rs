@@ -110,6 +110,8 @@ CREATE TABLE petitions (
     registered_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     identity_key TEXT,
+    -- Tree path of the accused unit of an accusation: its chain never sees it.
+    accused_unit_path TEXT,
     -- Head of this petition's event hash chain (SM3).
     event_seq BIGINT NOT NULL DEFAULT 0,
     event_head_hash TEXT NOT NULL,

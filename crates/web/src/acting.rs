@@ -29,6 +29,7 @@ pub fn involved_units(case: &Case, tree: &UnitTree) -> Vec<(UnitId, String)> {
             .into_iter()
             .flatten()
             .chain(case.negotiation_units.iter().copied())
+            .chain(case.disclosed_to.iter().copied())
             .collect();
     ids.into_iter().filter_map(|id| tree.get(id).map(|u| (id, u.path.clone()))).collect()
 }
@@ -65,7 +66,11 @@ pub async fn perform(state: &AppState, rec: PetitionRecord, cmd: Command, act: A
     };
     let involved = involved_units(&t.case, &tree);
     let eval = evaluation.as_ref().map(|(doc, rating, why)| (doc.as_str(), *rating, why.as_str()));
-    let seq = state.store.apply_transition(rec.id, rec.version, &t.case, &event, t.notice.as_deref(), &involved, eval).await?;
+    let accused_path = t.case.accused_unit.and_then(|u| tree.get(u)).map(|u| u.path.clone());
+    let seq = state
+        .store
+        .apply_transition(rec.id, rec.version, &t.case, &event, t.notice.as_deref(), &involved, eval, accused_path.as_deref())
+        .await?;
     Ok(ActionResponse {
         number: rec.number,
         action: t.action.into(),

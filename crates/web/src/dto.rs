@@ -61,6 +61,9 @@ pub struct AccusedInput {
     pub name: Option<String>,
     pub unit: Option<String>,
     pub position: Option<String>,
+    /// Code of the accused unit, if it is a unit of this system
+    /// (`GET /api/v1/units`): its chain will never see the accusation.
+    pub unit_code: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -236,6 +239,9 @@ pub struct AttachmentView {
 #[derive(Serialize, ToSchema)]
 pub struct PetitionDetail {
     pub number: String,
+    /// What the caller may see: `full`, `identity_hidden` (the petitioner
+    /// asked for confidentiality) or `sealed` (accusation material).
+    pub view: String,
     pub state: String,
     pub state_label: String,
     pub channel: String,

@@ -149,8 +149,17 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
             representative: p.representative,
         });
     }
-    let accused =
-        input.accused.as_ref().map(|a| Accused { name: opt_trim(&a.name), unit: opt_trim(&a.unit), position: opt_trim(&a.position) });
+    let accused = input.accused.as_ref().map(|a| Accused {
+        name: opt_trim(&a.name),
+        unit: opt_trim(&a.unit),
+        position: opt_trim(&a.position),
+        unit_code: opt_trim(&a.unit_code),
+    });
+    if let Some(code) = accused.as_ref().and_then(|a| a.unit_code.as_deref())
+        && tree.by_code(code).is_none()
+    {
+        return Err(invalid("unknown_unit", format!("被检举单位代码“{code}”不存在")));
+    }
     let headcount = input.headcount.unwrap_or(if input.collective { 0 } else { petitioners.len().max(1) as u32 });
     let reg = Registration {
         channel,
@@ -284,6 +293,7 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
             notice: Some(notice),
             attachments,
             involved: vec![(receiving.id, receiving.path.clone())],
+            accused_unit_path: case.accused_unit.and_then(|u| tree.get(u)).map(|u| u.path.clone()),
             registered_at: now,
         })
         .await?;

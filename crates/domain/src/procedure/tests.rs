@@ -1,5 +1,7 @@
 //! One test per statutory rule, named after its article.
 
+mod matrix;
+
 use super::*;
 use crate::calendar::{DayKind, SpecialDay};
 use crate::petition::{Channel, Petitioner, PetitionerKind};

@@ -16,6 +16,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::IntoParams;
+use xinfang_domain::access::{View, view};
 use xinfang_domain::local_date;
 use xinfang_domain::number::looks_like_number;
 use xinfang_domain::petition::State as PState;
@@ -150,30 +151,70 @@ pub async fn list(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQ
     Ok(Json(PetitionPage { items, total, page, per_page }))
 }
 
-/// Load a petition the staff member may see; anything else is a 404, so
-/// that a unit cannot even learn that a sibling's petition exists.
-pub async fn load_visible(state: &AppState, staff: &Staff, number: &str) -> ApiResult<PetitionRecord> {
+/// Load a petition the staff member may see, with the view they get.
+/// Anything not visible is a 404, so that a unit cannot even learn that a
+/// sibling's petition, or an accusation about itself, exists.
+pub async fn load_visible(state: &AppState, staff: &Staff, number: &str) -> ApiResult<(PetitionRecord, View)> {
+    let nf = || ApiError::not_found("信访事项");
     if !looks_like_number(number) {
-        return Err(ApiError::not_found("信访事项"));
+        return Err(nf());
     }
-    let rec = state.store.petition_by_number(number).await?.ok_or_else(|| ApiError::not_found("信访事项"))?;
+    let rec = state.store.petition_by_number(number).await?.ok_or_else(nf)?;
     if !state.store.petition_visible(rec.id, &staff.visibility()).await? {
-        return Err(ApiError::not_found("信访事项"));
+        return Err(nf());
     }
-    Ok(rec)
+    match view(&rec.case, rec.confidential, staff.unit.id, staff.user.role, &state.tree()) {
+        View::Hidden => Err(nf()),
+        v => Ok((rec, v)),
+    }
+}
+
+/// Personal data and case files need the full view.
+fn require_full(v: View) -> ApiResult<()> {
+    match v {
+        View::Full => Ok(()),
+        View::Sealed => {
+            Err(ApiError::forbidden("检举控告材料和检举人身份仅限办理该事项的纪检监察机关及其指定的单位知悉（《信访工作条例》第三十条）"))
+        }
+        _ => Err(ApiError::forbidden("信访人要求对其身份保密，仅登记单位和承办人员可以查看")),
+    }
 }
 
 #[utoipa::path(get, path = "/api/v1/petitions/{number}", tag = "petitions", security(("bearer" = [])),
     params(("number" = String, Path, description = "Petition number")),
     responses((status = 200, body = PetitionDetail), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(number): ApiPath<String>) -> ApiResult<Json<PetitionDetail>> {
-    let rec = load_visible(&state, &staff, &number).await?;
+    let (rec, v) = load_visible(&state, &staff, &number).await?;
     let tree = state.tree();
     let (history, notices, attachments) =
         tokio::try_join!(state.store.history(rec.id), state.store.notices(rec.id), state.store.attachments(rec.id))?;
     let today = local_date(Utc::now());
     let c = &rec.case;
+    let sealed = v == View::Sealed;
+    let withheld = || "[依规不予显示]".to_string();
+    let petitioners = match v {
+        View::Full => rec.petitioners.iter().map(|p| petitioner_view(&state.keyring, p, false)).collect(),
+        _ => rec
+            .petitioners
+            .iter()
+            .map(|p| PetitionerView {
+                kind: p.kind.as_str().into(),
+                name: "[保密]".into(),
+                id_number: None,
+                phone: None,
+                address: None,
+                representative: p.representative,
+                masked: true,
+            })
+            .collect(),
+    };
     Ok(Json(PetitionDetail {
+        view: match v {
+            View::Full => "full",
+            View::Sealed => "sealed",
+            _ => "identity_hidden",
+        }
+        .into(),
         number: rec.number.clone(),
         state: rec.state.as_str().into(),
         state_label: rec.state.label().into(),
@@ -182,16 +223,19 @@ pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(number)
         litigation_related: rec.litigation_related,
         topic: rec.topic.clone(),
         jurisdiction: rec.jurisdiction.clone(),
-        title: rec.title.clone(),
-        content: rec.content.clone(),
-        request: rec.request.clone(),
-        facts_and_reasons: rec.facts_and_reasons.clone(),
+        title: if sealed { "检举控告事项".into() } else { rec.title.clone() },
+        content: if sealed { withheld() } else { rec.content.clone() },
+        request: if sealed { withheld() } else { rec.request.clone() },
+        facts_and_reasons: if sealed { withheld() } else { rec.facts_and_reasons.clone() },
         collective: rec.collective,
         headcount: rec.headcount,
         anonymous: rec.anonymous,
         confidential: rec.confidential,
-        accused: rec.accused.as_ref().map(|a| json!({"name": a.name, "unit": a.unit, "position": a.position})),
-        petitioners: rec.petitioners.iter().map(|p| petitioner_view(&state.keyring, p, false)).collect(),
+        accused: rec.accused.as_ref().filter(|_| !sealed).map(|a| {
+            let code = c.accused_unit.and_then(|u| tree.get(u)).map(|u| u.code.clone());
+            json!({"name": a.name, "unit": a.unit, "position": a.position, "unit_code": code})
+        }),
+        petitioners,
         received_on: c.received_on.to_string(),
         registered_at: fmt_instant(rec.registered_at),
         updated_at: fmt_instant(rec.updated_at),
@@ -219,13 +263,18 @@ pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(number)
                 recorded_at: e.recorded_at,
                 from_state: e.from_state,
                 to_state: e.to_state,
-                payload: e.payload,
-                reason: e.reason,
+                payload: if sealed { json!({}) } else { e.payload },
+                reason: if sealed { None } else { e.reason },
             })
             .collect(),
-        notices: notices.into_iter().map(|n| NoticeView { created_at: n.created_at, body: n.body }).collect(),
+        notices: if sealed {
+            Vec::new()
+        } else {
+            notices.into_iter().map(|n| NoticeView { created_at: n.created_at, body: n.body }).collect()
+        },
         attachments: attachments
             .into_iter()
+            .filter(|_| v == View::Full)
             .map(|a| AttachmentView { id: a.id, filename: a.filename, content_type: a.content_type, size: a.size, sha256: a.sha256 })
             .collect(),
     }))
@@ -271,7 +320,7 @@ pub async fn act(
     ApiPath((number, action)): ApiPath<(String, String)>,
     ApiJson(mut body): ApiJson<Value>,
 ) -> ApiResult<Json<ActionResponse>> {
-    let rec = load_visible(&state, &staff, &number).await?;
+    let (rec, _) = load_visible(&state, &staff, &number).await?;
     let now = Utc::now();
     let (on, occurred_at) = effective_date(&state, &rec, &mut body, now).await?;
     let mut cmd = Command::from_json(&action, body)?;
@@ -294,7 +343,8 @@ pub async fn act(
     params(("number" = String, Path), ("id" = i64, Path)),
     responses((status = 200, description = "The file", content_type = "application/octet-stream"), (status = 404, body = ErrorBody)))]
 pub async fn attachment(State(state): State<AppState>, staff: Staff, ApiPath((number, id)): ApiPath<(String, i64)>) -> ApiResult<Response> {
-    let rec = load_visible(&state, &staff, &number).await?;
+    let (rec, v) = load_visible(&state, &staff, &number).await?;
+    require_full(v)?;
     let (meta, content) = state.store.attachment_content(rec.id, id).await?.ok_or_else(|| ApiError::not_found("附件"))?;
     let disposition = format!("attachment; filename=\"attachment-{}\"; filename*=UTF-8''{}", meta.id, percent(&meta.filename));
     Ok((
@@ -330,7 +380,8 @@ pub async fn unmask(
     if reason.chars().count() < 2 || reason.chars().count() > 500 {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "reason_required", "请说明查看完整个人信息的事由（2至500字）"));
     }
-    let rec = load_visible(&state, &staff, &number).await?;
+    let (rec, v) = load_visible(&state, &staff, &number).await?;
+    require_full(v)?;
     let seq =
         state.store.log_access(staff.user.id, staff.unit.id, rec.id, "petitioners:id_number,phone,address", reason, Utc::now()).await?;
     Ok(Json(UnmaskResponse {

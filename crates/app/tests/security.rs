@@ -1,0 +1,104 @@
+//! Sealed accusations (Art. 30, 46) and confidentiality over HTTP.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::json;
+
+/// An accusation against the 福田区 HR bureau, referred to the district
+/// discipline body.
+async fn sealed_accusation(s: &TestServer) -> String {
+    let mut v = letter(&today().to_string());
+    v["category"] = json!("accusation");
+    v["title"] = json!("反映区人社局工作人员索要好处费");
+    v["facts_and_reasons"] = json!("办理工伤认定时，经办人员暗示需要“打点”，本人拒绝后材料被一再退回。");
+    v["accused"] = json!({"name": "某经办人员", "unit": "福田区人力资源和社会保障局", "unit_code": "440304-RST"});
+    let (status, sub) = s.post_as("ft_clerk", "/api/v1/petitions", v).await;
+    assert_eq!(status, StatusCode::CREATED, "{sub}");
+    let number = sub["number"].as_str().unwrap().to_string();
+    let d = s.detail("ft_clerk", &number).await;
+    assert_eq!(d["view"], "full", "the registering bureau routes it");
+    s.act("ft_clerk", &number, "refer_discipline", json!({"unit": "440304-JW"})).await;
+    number
+}
+
+#[tokio::test]
+async fn art30_the_accused_unit_and_its_superiors_get_404_for_everything() {
+    let s = TestServer::start().await;
+    let number = sealed_accusation(&s).await;
+    for user in ["ft_rst_officer", "ft_rst_head", "sz_rst_reviewer", "sz_rst_head", "sz_rst_officer", "gd_rst_reviewer", "gd_rst_head"] {
+        let (status, body) = s.get_as(user, &format!("/api/v1/petitions/{number}")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{user}: {body}");
+        let (_, page) = s.get_as(user, "/api/v1/petitions").await;
+        assert!(!page["items"].as_array().unwrap().iter().any(|i| i["number"] == number.as_str()), "{user} lists it");
+        let (status, _) = s.post_as(user, &format!("/api/v1/petitions/{number}/unmask"), json!({"reason": "查看"})).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{user} unmask");
+    }
+    // Every action, from the accused unit's handling officer: 404, never a
+    // 403 or 409 that would reveal the petition exists.
+    for action in xinfang_domain::procedure::Command::NAMES {
+        let (status, body) = s.try_act("ft_rst_officer", &number, action, json!({})).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{action}: {body}");
+    }
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn art30_only_the_discipline_body_and_units_it_names_see_the_material() {
+    let s = TestServer::start().await;
+    let number = sealed_accusation(&s).await;
+    // The discipline body sees everything and may unmask.
+    let d = s.detail("ft_jw_officer", &number).await;
+    assert_eq!(d["view"], "full");
+    assert_eq!(d["petitioners"][0]["name"], "李四");
+    assert!(d["facts_and_reasons"].as_str().unwrap().contains("打点"));
+    let (status, _) = s.post_as("ft_jw_officer", &format!("/api/v1/petitions/{number}/unmask"), json!({"reason": "联系检举人"})).await;
+    assert_eq!(status, StatusCode::OK);
+    // The bureaus that routed or oversee it see only that it exists.
+    for user in ["ft_clerk", "sz_clerk", "gd_leader"] {
+        let d = s.detail(user, &number).await;
+        assert_eq!(d["view"], "sealed", "{user}");
+        assert_eq!(d["petitioners"][0]["name"], "[保密]");
+        assert!(!d.to_string().contains("打点"), "{user} sees the material");
+        assert!(d["accused"].is_null());
+        let (status, _) = s.post_as(user, &format!("/api/v1/petitions/{number}/unmask"), json!({"reason": "查看"})).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{user}");
+    }
+    // The discipline body names the housing bureau; the accused's chain cannot be named.
+    s.act("ft_jw_officer", &number, "accept", json!({})).await;
+    let (status, err) = s.try_act("ft_jw_officer", &number, "disclose", json!({"unit": "4403-RST", "reason": "协查"})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{err}");
+    assert_eq!(err["error"]["rule"], "art30");
+    s.act("ft_jw_officer", &number, "disclose", json!({"unit": "440304-ZJT", "reason": "协助核查相关工程"})).await;
+    let d = s.detail("ft_zjt_officer", &number).await;
+    assert_eq!(d["view"], "full");
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn confidential_petitioner_identity_only_for_registering_bureau_and_handling_officer() {
+    let s = TestServer::start().await;
+    let mut v = online_claim("保密人", "440304199001011233");
+    v["confidential"] = json!(true);
+    let (_, sub) = s.post("/api/v1/petitions", None, v).await;
+    let number = sub["number"].as_str().unwrap().to_string();
+    s.act("ft_clerk", &number, "forward", json!({"unit": "440304-RST"})).await;
+    for user in ["ft_clerk", "ft_rst_officer", "ft_rst_head"] {
+        let d = s.detail(user, &number).await;
+        assert_eq!(d["view"], "full", "{user}");
+        assert_eq!(d["petitioners"][0]["name"], "保密人");
+    }
+    for user in ["sz_clerk", "sz_rst_reviewer", "gd_leader"] {
+        let d = s.detail(user, &number).await;
+        assert_eq!(d["view"], "identity_hidden", "{user}");
+        assert_eq!(d["petitioners"][0]["name"], "[保密]");
+        assert!(d["petitioners"][0]["phone"].is_null());
+        assert!(d["facts_and_reasons"].as_str().unwrap().contains("停发工资"), "the matter itself stays visible");
+        let (status, _) = s.post_as(user, &format!("/api/v1/petitions/{number}/unmask"), json!({"reason": "查看"})).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+    s.finish().await;
+}
