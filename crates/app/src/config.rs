@@ -28,6 +28,15 @@ pub struct Config {
     pub key_file: String,
     /// Algorithm for a newly generated key file: `sm4-gcm` or `aes-256-gcm`.
     pub encryption_algorithm: String,
+    /// Minutes without a request after which a session ends.
+    pub idle_timeout_minutes: i64,
+    /// Consecutive login failures that lock an account, and for how long.
+    pub max_failed_logins: i64,
+    pub lockout_minutes: i64,
+    /// Requests per address and minute: public submissions, tracking, login.
+    pub submit_per_minute: u32,
+    pub track_per_minute: u32,
+    pub login_per_minute: u32,
 }
 
 impl Default for Config {
@@ -42,6 +51,12 @@ impl Default for Config {
             token_ttl_hours: 12,
             key_file: "xinfang-data/xinfang.key".into(),
             encryption_algorithm: "sm4-gcm".into(),
+            idle_timeout_minutes: 30,
+            max_failed_logins: 10,
+            lockout_minutes: 30,
+            submit_per_minute: 30,
+            track_per_minute: 60,
+            login_per_minute: 30,
         }
     }
 }

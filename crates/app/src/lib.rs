@@ -55,7 +55,18 @@ pub async fn build(cfg: &config::Config) -> Result<(Store, axum::Router), AnyErr
         .ok_or("counting_policy must be start_excluded_roll_forward or start_excluded_no_roll")?;
     let window_policy = CountingPolicy::parse(&cfg.window_counting_policy)
         .ok_or("window_counting_policy must be start_excluded_roll_forward or start_excluded_no_roll")?;
-    let settings = Settings { policy, window_policy, token_ttl_hours: cfg.token_ttl_hours, ..Settings::default() };
+    let settings = Settings {
+        policy,
+        window_policy,
+        token_ttl_hours: cfg.token_ttl_hours,
+        idle_timeout_minutes: cfg.idle_timeout_minutes,
+        max_failed_logins: cfg.max_failed_logins,
+        lockout_minutes: cfg.lockout_minutes,
+        submit_per_minute: cfg.submit_per_minute,
+        track_per_minute: cfg.track_per_minute,
+        login_per_minute: cfg.login_per_minute,
+        ..Settings::default()
+    };
     let state = AppState::new(store.clone(), settings, keyring(cfg)?).await?;
     if cfg.demo && cfg.demo_petitions {
         demo_petitions::load(&state).await?;

@@ -147,7 +147,7 @@ async fn serve(cfg: config::Config) -> Result<(), AnyError> {
     let (store, router) = xinfang::build(&cfg).await?;
     let listener = tokio::net::TcpListener::bind(&cfg.listen).await?;
     tracing::info!(listen = %listener.local_addr()?, database = %redact(&cfg.database_url), demo = cfg.demo, "xinfang serving");
-    axum::serve(listener, router).with_graceful_shutdown(shutdown()).await?;
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown()).await?;
     store.close().await;
     Ok(())
 }

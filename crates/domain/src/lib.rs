@@ -6,6 +6,7 @@
 //! plain unit test (see `procedure::tests`).
 
 pub mod access;
+pub mod account;
 pub mod calendar;
 pub mod deadline;
 pub mod error;

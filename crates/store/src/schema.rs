@@ -36,7 +36,12 @@ CREATE TABLE users (
     role TEXT NOT NULL,
     unit_id BIGINT NOT NULL REFERENCES units (id),
     active BIGINT NOT NULL DEFAULT 1,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    failed_logins BIGINT NOT NULL DEFAULT 0,
+    locked_until TEXT,
+    -- TOTP secret, encrypted like personal data; enabled once confirmed.
+    totp_secret TEXT,
+    totp_enabled BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX users_unit ON users (unit_id);
 
@@ -44,7 +49,8 @@ CREATE TABLE auth_tokens (
     token_hash TEXT PRIMARY KEY,
     user_id BIGINT NOT NULL REFERENCES users (id),
     created_at TEXT NOT NULL,
-    expires_at TEXT NOT NULL
+    expires_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL
 );
 CREATE INDEX auth_tokens_user ON auth_tokens (user_id);
 

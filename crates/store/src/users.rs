@@ -16,6 +16,10 @@ pub struct User {
     pub role: Role,
     pub unit_id: i64,
     pub active: bool,
+    pub failed_logins: i64,
+    pub locked_until: Option<String>,
+    pub totp_secret: Option<String>,
+    pub totp_enabled: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -37,10 +41,15 @@ fn user_from_row(r: &sqlx::any::AnyRow) -> Result<User> {
         role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("role {role}")))?,
         unit_id: r.i("unit_id")?,
         active: r.b("active")?,
+        failed_logins: r.i("failed_logins")?,
+        locked_until: r.os("locked_until")?,
+        totp_secret: r.os("totp_secret")?,
+        totp_enabled: r.b("totp_enabled")?,
     })
 }
 
-const USER_COLS: &str = "id, username, display_name, password_hash, role, unit_id, active";
+const USER_COLS: &str =
+    "id, username, display_name, password_hash, role, unit_id, active, failed_logins, locked_until, totp_secret, totp_enabled";
 
 impl Store {
     /// Create a user unless the username exists; returns the user id.
@@ -83,27 +92,118 @@ impl Store {
 
     pub async fn create_token(&self, token_hash: &str, user_id: i64, expires_at: DateTime<Utc>) -> Result<()> {
         let mut w = self.begin_write().await?;
-        sqlx::query("INSERT INTO auth_tokens (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+        let now = fmt_instant(Utc::now());
+        sqlx::query("INSERT INTO auth_tokens (token_hash, user_id, created_at, expires_at, last_seen_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(token_hash.to_string())
             .bind(user_id)
-            .bind(fmt_instant(Utc::now()))
+            .bind(now.clone())
             .bind(fmt_instant(expires_at))
+            .bind(now)
             .execute(&mut *w.tx)
             .await?;
         w.commit().await
     }
 
-    /// The active user behind an unexpired token.
-    pub async fn user_for_token(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<User>> {
+    /// The active user behind a token that has neither expired nor been
+    /// idle since `idle_since`; refreshes the token's last use (at most
+    /// once a minute, to keep reads cheap).
+    pub async fn user_for_token(&self, token_hash: &str, now: DateTime<Utc>, idle_since: DateTime<Utc>) -> Result<Option<User>> {
         let cols = USER_COLS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ");
         let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {cols} FROM auth_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.expires_at > $2 AND u.active = 1"
+            "SELECT {cols}, t.last_seen_at FROM auth_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.expires_at > $2 AND t.last_seen_at > $3 AND u.active = 1"
         )))
         .bind(token_hash.to_string())
         .bind(fmt_instant(now))
+        .bind(fmt_instant(idle_since))
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(user_from_row).transpose()
+        let Some(row) = row else { return Ok(None) };
+        let last_seen = crate::db::parse_instant(&row.s("last_seen_at")?)?;
+        if now - last_seen > chrono::Duration::seconds(60) {
+            let mut w = self.begin_write().await?;
+            sqlx::query("UPDATE auth_tokens SET last_seen_at = $1 WHERE token_hash = $2")
+                .bind(fmt_instant(now))
+                .bind(token_hash.to_string())
+                .execute(&mut *w.tx)
+                .await?;
+            w.commit().await?;
+        }
+        user_from_row(&row).map(Some)
+    }
+
+    /// End every session of a user ("log out everywhere").
+    pub async fn delete_user_tokens(&self, user_id: i64) -> Result<u64> {
+        let mut w = self.begin_write().await?;
+        let n = sqlx::query("DELETE FROM auth_tokens WHERE user_id = $1").bind(user_id).execute(&mut *w.tx).await?.rows_affected();
+        w.commit().await?;
+        Ok(n)
+    }
+
+    /// Count a failed login; lock the account until `lock_until` when the
+    /// count reaches `max`. Returns the new count.
+    pub async fn record_login_failure(&self, user_id: i64, max: i64, lock_until: DateTime<Utc>) -> Result<i64> {
+        let mut w = self.begin_write().await?;
+        let n: i64 = sqlx::query_scalar("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins")
+            .bind(user_id)
+            .fetch_one(&mut *w.tx)
+            .await?;
+        if n >= max {
+            sqlx::query("UPDATE users SET locked_until = $1, failed_logins = 0 WHERE id = $2")
+                .bind(fmt_instant(lock_until))
+                .bind(user_id)
+                .execute(&mut *w.tx)
+                .await?;
+        }
+        w.commit().await?;
+        Ok(n)
+    }
+
+    pub async fn record_login_success(&self, user_id: i64) -> Result<()> {
+        let mut w = self.begin_write().await?;
+        sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1").bind(user_id).execute(&mut *w.tx).await?;
+        w.commit().await
+    }
+
+    /// Unlock an account (admin).
+    pub async fn unlock_user(&self, user_id: i64) -> Result<()> {
+        self.record_login_success(user_id).await
+    }
+
+    pub async fn set_password(&self, user_id: i64, password_hash: &str) -> Result<()> {
+        let mut w = self.begin_write().await?;
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(password_hash.to_string())
+            .bind(user_id)
+            .execute(&mut *w.tx)
+            .await?;
+        w.commit().await
+    }
+
+    /// Store a TOTP secret (encrypted by the caller); enabled once confirmed.
+    pub async fn set_totp(&self, user_id: i64, secret: Option<&str>, enabled: bool) -> Result<()> {
+        let mut w = self.begin_write().await?;
+        sqlx::query("UPDATE users SET totp_secret = $1, totp_enabled = $2 WHERE id = $3")
+            .bind(secret.map(String::from))
+            .bind(i64::from(enabled))
+            .bind(user_id)
+            .execute(&mut *w.tx)
+            .await?;
+        w.commit().await
+    }
+
+    /// Create a user; fails if the username exists.
+    pub async fn create_user(
+        &self,
+        username: &str,
+        display_name: &str,
+        password_hash: &str,
+        role: Role,
+        unit_id: i64,
+    ) -> Result<Option<i64>> {
+        if self.user_by_username(username).await?.is_some() {
+            return Ok(None);
+        }
+        self.upsert_user(username, display_name, password_hash, role, unit_id).await.map(Some)
     }
 
     pub async fn delete_token(&self, token_hash: &str) -> Result<()> {
@@ -126,6 +226,10 @@ impl Store {
         .await?;
         w.commit().await?;
         Ok(id)
+    }
+
+    pub async fn api_key_unit(&self, id: i64) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar("SELECT unit_id FROM api_keys WHERE id = $1").bind(id).fetch_optional(&self.pool).await?)
     }
 
     pub async fn api_key(&self, key_hash: &str) -> Result<Option<ApiKey>> {

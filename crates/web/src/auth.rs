@@ -78,7 +78,9 @@ pub fn bearer(parts: &Parts) -> Option<&str> {
 async fn staff_from_parts(parts: &Parts, state: &AppState) -> Result<Option<Staff>, ApiError> {
     let Some(token) = bearer(parts) else { return Ok(None) };
     let token_hash = secret_hash(token);
-    let user = state.store.user_for_token(&token_hash, chrono::Utc::now()).await?.ok_or_else(ApiError::unauthorized)?;
+    let now = chrono::Utc::now();
+    let idle_since = now - chrono::Duration::minutes(state.settings.idle_timeout_minutes);
+    let user = state.store.user_for_token(&token_hash, now, idle_since).await?.ok_or_else(ApiError::unauthorized)?;
     let unit = state.tree().get(user.unit_id).cloned().ok_or_else(ApiError::unauthorized)?;
     Ok(Some(Staff { user, unit, token_hash }))
 }

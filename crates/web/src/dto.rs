@@ -8,6 +8,9 @@ use utoipa::ToSchema;
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
+    /// The 6-digit code, for accounts with a second factor.
+    #[serde(default)]
+    pub totp: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -26,6 +29,7 @@ pub struct MeResponse {
     pub role: String,
     pub role_label: String,
     pub unit: UnitRef,
+    pub totp_enabled: bool,
 }
 
 #[derive(Serialize, Clone, ToSchema)]

@@ -10,6 +10,7 @@ pub mod extract;
 pub mod intake;
 pub mod open311;
 pub mod openapi;
+pub mod ratelimit;
 pub mod state;
 pub mod views;
 
@@ -32,6 +33,8 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(open311::routes())
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), ratelimit::limit))
+        .layer(axum::middleware::from_fn(security_headers))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
@@ -52,4 +55,16 @@ async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
 
 async fn not_found() -> error::ApiError {
     error::ApiError::new(StatusCode::NOT_FOUND, "not_found", "请求的地址不存在")
+}
+
+/// Headers that keep browsers from sniffing or framing API responses.
+async fn security_headers(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    use axum::http::{HeaderValue, header};
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    resp
 }

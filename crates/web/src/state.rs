@@ -18,6 +18,15 @@ pub struct Settings {
     pub token_ttl_hours: i64,
     pub max_attachments: usize,
     pub max_attachment_bytes: usize,
+    /// A session ends after this many minutes without a request.
+    pub idle_timeout_minutes: i64,
+    /// Consecutive wrong passwords (or TOTP codes) that lock an account.
+    pub max_failed_logins: i64,
+    pub lockout_minutes: i64,
+    /// Per address and minute.
+    pub submit_per_minute: u32,
+    pub track_per_minute: u32,
+    pub login_per_minute: u32,
 }
 
 impl Default for Settings {
@@ -28,6 +37,12 @@ impl Default for Settings {
             token_ttl_hours: 12,
             max_attachments: 10,
             max_attachment_bytes: 10 * 1024 * 1024,
+            idle_timeout_minutes: 30,
+            max_failed_logins: 10,
+            lockout_minutes: 30,
+            submit_per_minute: 30,
+            track_per_minute: 60,
+            login_per_minute: 30,
         }
     }
 }
@@ -38,6 +53,7 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Keys for personal data at rest and for keyed hashes.
     pub keyring: Arc<Keyring>,
+    pub limiter: Arc<crate::ratelimit::RateLimiter>,
     tree: Arc<RwLock<Arc<UnitTree>>>,
     calendar: Arc<RwLock<Arc<HolidayCalendar>>>,
 }
@@ -50,6 +66,7 @@ impl AppState {
             store,
             settings: Arc::new(settings),
             keyring: Arc::new(keyring),
+            limiter: Arc::default(),
             tree: Arc::new(RwLock::new(Arc::new(tree))),
             calendar: Arc::new(RwLock::new(Arc::new(calendar))),
         })

@@ -45,6 +45,11 @@ impl TestServer {
 
     /// Start with the demo's sample petitions loaded too.
     pub async fn start_with(demo_petitions: bool) -> TestServer {
+        Self::start_configured(|c| c.demo_petitions = demo_petitions).await
+    }
+
+    /// Start with a configuration adjusted by `adjust`.
+    pub async fn start_configured(adjust: impl FnOnce(&mut Config)) -> TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
         let (database_url, pg) = match std::env::var("XINFANG_TEST_DATABASE_URL") {
             Ok(admin) if !admin.is_empty() => {
@@ -63,12 +68,13 @@ impl TestServer {
             _ => (format!("sqlite://{}/xinfang.db", dir.path().display()), None),
         };
         let key_file = dir.path().join("xinfang.key").display().to_string();
-        let cfg = Config { database_url, demo: true, demo_petitions, key_file, ..Config::default() };
+        let mut cfg = Config { database_url, demo: true, demo_petitions: false, key_file, ..Config::default() };
+        adjust(&mut cfg);
         let (store, router) = xinfang::build(&cfg).await.expect("build app");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(async move {
-            axum::serve(listener, router).await.ok();
+            axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.ok();
         });
         TestServer { base: format!("http://{addr}"), client: reqwest::Client::new(), tokens: Mutex::new(HashMap::new()), dir, pg, store }
     }

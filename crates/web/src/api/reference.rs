@@ -245,3 +245,18 @@ pub async fn access_log(
             .collect(),
     ))
 }
+
+#[utoipa::path(delete, path = "/api/v1/api-keys/{id}", tag = "admin", security(("bearer" = [])), params(("id" = i64, Path)),
+    description = "Revoke an API key (admin of the key's unit or above).",
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn revoke_api_key(State(state): State<AppState>, staff: Staff, ApiPath(id): ApiPath<i64>) -> ApiResult<StatusCode> {
+    staff.require_role(&[Role::Admin])?;
+    let unit = state.store.api_key_unit(id).await?.ok_or_else(|| ApiError::not_found("API 密钥"))?;
+    if !state.tree().is_self_or_ancestor(staff.unit.id, unit) {
+        return Err(ApiError::not_found("API 密钥"));
+    }
+    if !state.store.revoke_api_key(id).await? {
+        return Err(ApiError::not_found("API 密钥"));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
