@@ -42,7 +42,7 @@ async fn act(state: &AppState, username: &str, number: &str, action: &str, body:
 async fn submit(state: &AppState, who: Option<&str>, v: Value) -> Result<String, AnyError> {
     let input: PetitionInput = serde_json::from_value(v)?;
     let who = match who {
-        Some(u) => Submitter::Staff(staff(state, u).await?),
+        Some(u) => Submitter::Staff(Box::new(staff(state, u).await?)),
         None => Submitter::Citizen,
     };
     let out = intake(state, who, input).await.map_err(|e| format!("demo intake: {}", e.message))?;

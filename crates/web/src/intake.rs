@@ -23,7 +23,7 @@ use xinfang_store::{ActorRef, ApiKey, EventDraft, NewPetition, StoredPetitioner}
 
 pub enum Submitter {
     Citizen,
-    Staff(Staff),
+    Staff(Box<Staff>),
     ApiKey(ApiKey),
 }
 

@@ -33,7 +33,7 @@ pub async fn create(
     ApiJson(input): ApiJson<PetitionInput>,
 ) -> ApiResult<(StatusCode, Json<SubmitResponse>)> {
     let who = match staff {
-        Some(s) => Submitter::Staff(s),
+        Some(s) => Submitter::Staff(Box::new(s)),
         None => Submitter::Citizen,
     };
     let out = intake(&state, who, input).await?;
