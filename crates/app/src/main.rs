@@ -41,6 +41,12 @@ enum Command {
     /// Check every hash chain (event histories, access log); exit 1 and
     /// name the first broken link of each chain if any.
     Verify,
+    /// Write a consistent snapshot of the database to FILE (the server may
+    /// keep running). The key file is not included: back it up separately.
+    Backup { file: String },
+    /// Replace the database with a snapshot made by `backup` (stop the
+    /// server first); then run `xinfang verify`.
+    Restore { file: String },
     /// Import holiday calendar years from a CSV file (date,kind,name).
     ImportCalendar {
         file: String,
@@ -114,6 +120,18 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
             store.import_calendar(&years, &days, &source).await?;
             println!("imported {} days for years {:?} from {file}", days.len(), years);
             store.close().await;
+            Ok(())
+        }
+        Command::Backup { file } => {
+            let store = xinfang_store::Store::connect(&cfg.database_url).await?;
+            store.backup_to(&cfg.database_url, std::path::Path::new(&file)).await?;
+            store.close().await;
+            println!("backup written to {file}");
+            Ok(())
+        }
+        Command::Restore { file } => {
+            xinfang_store::restore(&cfg.database_url, std::path::Path::new(&file)).await?;
+            println!("restored {} from {file}; run `xinfang verify` next", redact(&cfg.database_url));
             Ok(())
         }
         Command::Verify => {

@@ -7,6 +7,7 @@
 //! and compares the same way on both engines.
 
 mod audit;
+mod backup;
 mod db;
 mod petitions;
 mod reference;
@@ -15,6 +16,7 @@ mod units;
 mod users;
 
 pub use audit::*;
+pub use backup::restore;
 pub use db::{Dialect, Store, StoreError, WriteTx, fmt_instant, parse_instant};
 pub use petitions::*;
 pub use reference::*;
