@@ -1,7 +1,7 @@
 //! Official reference data shipped with the binary (see data/README.md),
 //! loaded into an empty database on first start.
 
-use xinfang_domain::calendar::{DayKind, SpecialDay};
+use xinfang_domain::calendar::SpecialDay;
 use xinfang_store::{Division, Store, StoreError, Topic, division_level};
 
 pub const HOLIDAYS_CSV: &str = include_str!("../../../data/calendar/cn-holidays-2004-2026.csv");
@@ -34,48 +34,17 @@ impl From<StoreError> for SeedError {
 
 /// Parse the holiday CSV (`date,kind,name`) into years covered and days.
 pub fn parse_calendar(csv_text: &str) -> Result<(Vec<i32>, Vec<SpecialDay>), SeedError> {
-    let mut rdr = csv::Reader::from_reader(csv_text.as_bytes());
-    let mut days = Vec::new();
-    let mut years = std::collections::BTreeSet::new();
-    for (i, rec) in rdr.records().enumerate() {
-        let rec = rec.map_err(|e| SeedError::Csv(e.to_string()))?;
-        let line = i + 2;
-        let field = |n: usize| rec.get(n).map(str::trim).unwrap_or_default();
-        let date = chrono::NaiveDate::parse_from_str(field(0), "%Y-%m-%d").map_err(|_| SeedError::Csv(format!("line {line}: bad date")))?;
-        let kind = match field(1) {
-            "holiday" => DayKind::Holiday,
-            "workday" => DayKind::Workday,
-            other => return Err(SeedError::Csv(format!("line {line}: kind {other}"))),
-        };
-        years.insert(chrono::Datelike::year(&date));
-        days.push(SpecialDay { date, kind, name: field(2).to_string() });
-    }
-    Ok((years.into_iter().collect(), days))
+    xinfang_domain::import::parse_calendar(csv_text).map_err(|e| SeedError::Csv(e.to_string()))
 }
 
-/// Parse a division CSV (`code,name,parent_code`), checking every code.
+/// Parse a division CSV (`code,name,parent_code`), keeping the codes `keep` accepts.
 pub fn parse_divisions(csv_text: &str, keep: impl Fn(&str) -> bool) -> Result<Vec<Division>, SeedError> {
-    let mut rdr = csv::Reader::from_reader(csv_text.as_bytes());
-    let mut out = Vec::new();
-    for (i, rec) in rdr.records().enumerate() {
-        let rec = rec.map_err(|e| SeedError::Csv(e.to_string()))?;
-        let line = i + 2;
-        let code = rec.get(0).map(str::trim).unwrap_or_default().to_string();
-        let name = rec.get(1).map(str::trim).unwrap_or_default().to_string();
-        let parent = rec.get(2).map(str::trim).filter(|s| !s.is_empty()).map(String::from);
-        if !xinfang_domain::petition::valid_division_code(&code) || name.is_empty() || name.chars().count() > 100 {
-            return Err(SeedError::Csv(format!("line {line}: invalid code or name")));
-        }
-        if let Some(p) = &parent
-            && (!code.starts_with(p.as_str()) || p.len() >= code.len())
-        {
-            return Err(SeedError::Csv(format!("line {line}: parent {p} is not a prefix of {code}")));
-        }
-        if keep(&code) {
-            out.push(Division { level: division_level(&code), code, name, parent_code: parent });
-        }
-    }
-    Ok(out)
+    let rows = xinfang_domain::import::parse_divisions(csv_text).map_err(|e| SeedError::Csv(e.to_string()))?;
+    Ok(rows
+        .into_iter()
+        .filter(|r| keep(&r.code))
+        .map(|r| Division { level: division_level(&r.code), code: r.code, name: r.name, parent_code: r.parent_code })
+        .collect())
 }
 
 /// A first-level topic (code, name) with its second-level children.

@@ -127,50 +127,40 @@ async fn create_request(
 ) -> O311<Json<Value>> {
     let Form(f) = form.map_err(|_| bad("请求须为 application/x-www-form-urlencoded 表单"))?;
     let key = key(&state, &f).await?;
-    let get = |k: &str| f.get(k).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-    let service_code = get("service_code").ok_or_else(|| bad("缺少 service_code"))?;
-    if state.store.topic(&service_code).await.map_err(ApiError::from)?.is_none() {
-        return Err(O311Error(StatusCode::NOT_FOUND, format!("服务代码“{service_code}”不存在")));
-    }
-    let description = get("description").ok_or_else(|| bad("缺少 description（信访内容）"))?;
-    if description.chars().count() > 4000 {
-        return Err(bad("description 不能超过4000字"));
-    }
-    let has_location = get("address_string").is_some() || get("address_id").is_some() || (get("lat").is_some() && get("long").is_some());
-    if !has_location {
-        return Err(bad("须提供位置：lat 和 long、address_string 或 address_id 之一"));
+    let req = xinfang_domain::open311::parse_request(&f).map_err(|e| bad(&e.0))?;
+    if state.store.topic(&req.service_code).await.map_err(ApiError::from)?.is_none() {
+        return Err(O311Error(StatusCode::NOT_FOUND, format!("服务代码“{}”不存在", req.service_code)));
     }
     let tree = state.tree();
     let unit_juris = tree.get(key.unit_id).map(|u| u.jurisdiction.clone()).unwrap_or_default();
-    let jurisdiction = get("address_id").filter(|c| xinfang_domain::petition::valid_division_code(c)).unwrap_or(unit_juris);
-    let name = format!("{}{}", get("last_name").unwrap_or_default(), get("first_name").unwrap_or_default());
-    let petitioners = if name.is_empty() {
-        Vec::new()
-    } else {
-        vec![PetitionerInput {
-            kind: None,
-            name,
-            id_number: None,
-            phone: get("phone"),
-            address: get("address_string"),
-            representative: false,
-        }]
-    };
-    let title: String = description.chars().take(30).collect();
+    let petitioners = req
+        .name
+        .clone()
+        .map(|name| {
+            vec![PetitionerInput {
+                kind: None,
+                name,
+                id_number: None,
+                phone: req.phone.clone(),
+                address: req.address_string.clone(),
+                representative: false,
+            }]
+        })
+        .unwrap_or_default();
     let input = PetitionInput {
         channel: None,
         anonymous: petitioners.is_empty(),
         petitioners,
         collective: false,
         headcount: None,
-        jurisdiction,
-        title,
-        content: description.clone(),
-        request: get("attribute[request]").unwrap_or_else(|| description.clone()),
-        facts_and_reasons: description,
-        category: get("attribute[category]").unwrap_or_else(|| "claim".into()),
+        jurisdiction: req.division.clone().unwrap_or(unit_juris),
+        title: req.description.chars().take(30).collect(),
+        content: req.description.clone(),
+        request: req.request.clone().unwrap_or_else(|| req.description.clone()),
+        facts_and_reasons: req.description.clone(),
+        category: req.category.clone().unwrap_or_else(|| "claim".into()),
         litigation_related: false,
-        topic: Some(service_code),
+        topic: Some(req.service_code.clone()),
         accused: None,
         confidential: false,
         received_on: None,
