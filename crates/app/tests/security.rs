@@ -102,3 +102,66 @@ async fn confidential_petitioner_identity_only_for_registering_bureau_and_handli
     }
     s.finish().await;
 }
+
+#[tokio::test]
+async fn lists_and_exports_show_masked_personal_data_and_search_uses_keyed_hashes() {
+    let s = TestServer::start().await;
+    let (_, sub) = s.post("/api/v1/petitions", None, online_claim("王五", "440304197503150015")).await;
+    let number = sub["number"].as_str().unwrap().to_string();
+    let sealed = sealed_accusation(&s).await;
+    let (_, page) = s.get_as("ft_clerk", "/api/v1/petitions").await;
+    let row = page["items"].as_array().unwrap().iter().find(|i| i["number"] == number.as_str()).unwrap().clone();
+    assert_eq!(row["petitioner_name"], "王*");
+    assert_eq!(row["petitioner_id_number"], "4403**********0015");
+    assert_eq!(row["petitioner_phone"], "138****8000");
+    let srow = page["items"].as_array().unwrap().iter().find(|i| i["number"] == sealed.as_str()).unwrap().clone();
+    assert_eq!(srow["title"], "检举控告事项", "a sealed accusation's title is withheld");
+    assert_eq!(srow["petitioner_name"], "[保密]");
+    // Search by phone or identity number, matched on keyed hashes.
+    let (_, found) = s.get_as("ft_clerk", "/api/v1/petitions?phone=138-0013-8000").await;
+    assert!(found["items"].as_array().unwrap().iter().any(|i| i["number"] == number.as_str()));
+    let (_, found) = s.get_as("ft_clerk", "/api/v1/petitions?id_number=440304197503150015").await;
+    assert_eq!(found["total"], 1);
+    let (_, none) = s.get_as("ft_clerk", "/api/v1/petitions?id_number=11010519491231002X").await;
+    assert_eq!(none["total"], 0);
+    // The export streams the same rows, masked.
+    let resp = s.client.get(format!("{}/api/v1/petitions/export.csv", s.base)).bearer_auth(s.token("ft_clerk").await).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let csv = resp.text().await.unwrap();
+    assert!(csv.starts_with('\u{feff}'));
+    assert!(csv.contains("4403**********0015") && csv.contains("138****8000"), "{csv}");
+    assert!(!csv.contains("440304197503150015") && !csv.contains("13800138000"));
+    assert!(!csv.contains("好处费"), "sealed title not exported");
+    assert_eq!(csv.lines().count(), 3, "header and two rows");
+    // The accused unit's chain sees neither row nor export line of the accusation.
+    let resp =
+        s.client.get(format!("{}/api/v1/petitions/export.csv", s.base)).bearer_auth(s.token("sz_rst_reviewer").await).send().await.unwrap();
+    assert!(!resp.text().await.unwrap().contains(&sealed));
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused_and_markup_is_kept_inert() {
+    let s = TestServer::start().await;
+    let big = "x".repeat(300 * 1024);
+    let (status, body) = s.post("/api/v1/auth/login", None, json!({"username": big, "password": "x"})).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert_eq!(body["error"]["code"], "body_too_large");
+    let mut v = online_claim("<img src=x onerror=alert(1)>", "440304199001011233");
+    v["title"] = json!("<script>alert('xss')</script>拖欠工资");
+    let (status, sub) = s.post("/api/v1/petitions", None, v).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let resp = s
+        .client
+        .get(format!("{}/api/v1/petitions/{}", s.base, sub["number"].as_str().unwrap()))
+        .bearer_auth(s.token("ft_clerk").await)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["content-type"], "application/json");
+    assert_eq!(resp.headers()["x-content-type-options"], "nosniff");
+    let d: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(d["title"], "<script>alert('xss')</script>拖欠工资", "stored as data, served as JSON, never as markup");
+    s.finish().await;
+}

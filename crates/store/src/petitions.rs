@@ -144,6 +144,9 @@ pub struct PetitionFilter {
     pub topic: Vec<String>,
     pub numbers: Vec<String>,
     pub source_key_id: Option<i64>,
+    /// Keyed hashes of a petitioner's identity number or phone to search by.
+    pub petitioner_id_hash: Option<String>,
+    pub petitioner_phone_hash: Option<String>,
     /// Registration date range, local dates, inclusive.
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
@@ -162,8 +165,12 @@ pub struct Visibility {
     pub bureau_jurisdiction: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct PetitionSummary {
+    pub id: i64,
+    pub confidential: bool,
+    /// The procedure state (for the viewer's access rules).
+    pub case: Case,
     pub number: String,
     pub title: String,
     pub state: String,
@@ -533,6 +540,28 @@ impl Store {
         }))
     }
 
+    /// The petitioners of several petitions in one query (no N+1).
+    pub async fn petitioners_of(&self, ids: &[i64]) -> Result<std::collections::HashMap<i64, Vec<StoredPetitioner>>> {
+        let mut out: std::collections::HashMap<i64, Vec<StoredPetitioner>> = std::collections::HashMap::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let mut sql = Sql::new(
+            "SELECT petition_id, kind, name, id_number, phone, address, id_hash, phone_hash, representative FROM petitioners WHERE petition_id IN (",
+        );
+        for (i, id) in ids.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(Arg::I(*id));
+        }
+        sql.push(") ORDER BY petition_id, position");
+        for r in sql.query().fetch_all(&self.pool).await? {
+            out.entry(r.i("petition_id")?).or_default().push(stored_petitioner(&r)?);
+        }
+        Ok(out)
+    }
+
     async fn petitioners(&self, petition_id: i64) -> Result<Vec<StoredPetitioner>> {
         let rows = sqlx::query(
             "SELECT kind, name, id_number, phone, address, id_hash, phone_hash, representative FROM petitioners WHERE petition_id = $1 ORDER BY position",
@@ -540,21 +569,7 @@ impl Store {
         .bind(petition_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let kind = r.s("kind")?;
-                Ok(StoredPetitioner {
-                    kind: PetitionerKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("petitioner kind {kind}")))?,
-                    name: r.s("name")?,
-                    id_number: r.os("id_number")?,
-                    phone: r.os("phone")?,
-                    address: r.os("address")?,
-                    id_hash: r.os("id_hash")?,
-                    phone_hash: r.os("phone_hash")?,
-                    representative: r.b("representative")?,
-                })
-            })
-            .collect()
+        rows.iter().map(stored_petitioner).collect()
     }
 
     async fn deadlines(&self, petition_id: i64) -> Result<Vec<Deadline>> {
@@ -710,6 +725,16 @@ impl Store {
         if let Some(u) = f.current_unit {
             wh.push(" AND p.current_unit_id = ").bind(Arg::I(u));
         }
+        if let Some(h) = &f.petitioner_id_hash {
+            wh.push(" AND EXISTS (SELECT 1 FROM petitioners pt WHERE pt.petition_id = p.id AND pt.id_hash = ")
+                .bind(Arg::S(h.clone()))
+                .push(")");
+        }
+        if let Some(h) = &f.petitioner_phone_hash {
+            wh.push(" AND EXISTS (SELECT 1 FROM petitioners pt WHERE pt.petition_id = p.id AND pt.phone_hash = ")
+                .bind(Arg::S(h.clone()))
+                .push(")");
+        }
         if let Some(k) = f.source_key_id {
             wh.push(" AND p.source_key_id = ").bind(Arg::I(k));
         }
@@ -742,7 +767,7 @@ impl Store {
         };
         let mut sql = Sql { text: String::new(), args: wh.args.clone() };
         sql.push(&format!(
-            "SELECT p.number, p.title, p.state, p.category, p.channel, p.topic, p.jurisdiction, p.current_unit_id, p.registered_at, p.updated_at, p.received_on, p.next_due_on FROM petitions p{} ORDER BY {order} LIMIT ",
+            "SELECT p.id, p.confidential, p.case_json, p.number, p.title, p.state, p.category, p.channel, p.topic, p.jurisdiction, p.current_unit_id, p.registered_at, p.updated_at, p.received_on, p.next_due_on FROM petitions p{} ORDER BY {order} LIMIT ",
             wh.text
         ));
         sql.bind(Arg::I(f.limit)).push(" OFFSET ").bind(Arg::I(f.offset));
@@ -750,6 +775,9 @@ impl Store {
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             out.push(PetitionSummary {
+                id: r.i("id")?,
+                confidential: r.b("confidential")?,
+                case: serde_json::from_str(&r.s("case_json")?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
                 number: r.s("number")?,
                 title: r.s("title")?,
                 state: r.s("state")?,
@@ -766,6 +794,20 @@ impl Store {
         }
         Ok((out, total))
     }
+}
+
+fn stored_petitioner(r: &sqlx::any::AnyRow) -> Result<StoredPetitioner> {
+    let kind = r.s("kind")?;
+    Ok(StoredPetitioner {
+        kind: PetitionerKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("petitioner kind {kind}")))?,
+        name: r.s("name")?,
+        id_number: r.os("id_number")?,
+        phone: r.os("phone")?,
+        address: r.os("address")?,
+        id_hash: r.os("id_hash")?,
+        phone_hash: r.os("phone_hash")?,
+        representative: r.b("representative")?,
+    })
 }
 
 fn beijing_day_start(d: NaiveDate) -> String {

@@ -302,6 +302,12 @@ pub struct PetitionListItem {
     /// Earliest open duty deadline (petitioner windows excluded).
     pub next_due_on: Option<String>,
     pub overdue: bool,
+    /// First petitioner, masked (`王*`), or `[保密]`.
+    pub petitioner_name: Option<String>,
+    /// Masked identity number (`4403**********1234`), if any and visible.
+    pub petitioner_id_number: Option<String>,
+    /// Masked phone (`138****8000`), if any and visible.
+    pub petitioner_phone: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]

@@ -22,9 +22,10 @@ use axum::{Json, Router};
 pub use state::{AppState, Settings};
 use utoipa::OpenApi;
 
-/// Largest request body: ten 10 MiB attachments would not fit anyway once
-/// base64-encoded, so the JSON API takes at most 24 MiB.
+/// Largest request body for a petition with attachments (base64 inside JSON).
 pub const MAX_BODY_BYTES: usize = 24 * 1024 * 1024;
+/// Largest request body anywhere else.
+pub const MAX_SMALL_BODY_BYTES: usize = 256 * 1024;
 
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -35,7 +36,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), ratelimit::limit))
         .layer(axum::middleware::from_fn(security_headers))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(DefaultBodyLimit::max(MAX_SMALL_BODY_BYTES))
         .with_state(state)
 }
 

@@ -1,10 +1,14 @@
 //! Turning stored records into API views.
 
-use crate::dto::{DeadlineView, PauseView, PetitionerView, UnitRef};
+use crate::dto::{DeadlineView, PauseView, PetitionListItem, PetitionerView, UnitRef};
 use chrono::NaiveDate;
 use xinfang_crypto::{Keyring, mask};
+use xinfang_domain::access::{View, view};
 use xinfang_domain::deadline::Deadline;
+use xinfang_domain::petition::State as PState;
+use xinfang_domain::role::Role;
 use xinfang_domain::unit::{Unit, UnitId, UnitTree};
+use xinfang_store::PetitionSummary;
 use xinfang_store::StoredPetitioner;
 use xinfang_store::fmt_instant;
 
@@ -102,4 +106,48 @@ pub fn petitioner_view(keys: &Keyring, p: &StoredPetitioner, unmasked: bool) -> 
         representative: p.representative,
         masked: !unmasked,
     }
+}
+
+/// One row of a listing or export as `unit`/`role` may see it: sealed
+/// accusations get a neutral title, hidden identities `[保密]`, and every
+/// identity number and phone is masked. `None` for a row the viewer must
+/// not see at all.
+pub fn list_item(
+    keys: &Keyring,
+    tree: &xinfang_domain::unit::UnitTree,
+    unit: xinfang_domain::unit::UnitId,
+    role: Role,
+    today: &str,
+    r: PetitionSummary,
+    petitioners: Option<&Vec<StoredPetitioner>>,
+) -> Option<PetitionListItem> {
+    let v = view(&r.case, r.confidential, unit, role, tree);
+    if v == View::Hidden {
+        return None;
+    }
+    let first = petitioners.and_then(|p| p.first()).map(|p| petitioner_view(keys, p, false));
+    let (name, id_number, phone) = match (v, first) {
+        (View::Full, Some(p)) => (Some(mask::name(&p.name)), p.id_number, p.phone),
+        (_, Some(_)) => (Some("[保密]".to_string()), None, None),
+        (_, None) => (None, None, None),
+    };
+    let st = PState::parse(&r.state);
+    Some(PetitionListItem {
+        overdue: r.next_due_on.as_deref().is_some_and(|d| d < today),
+        number: r.number,
+        title: if v == View::Sealed { "检举控告事项".into() } else { r.title },
+        state_label: st.map(|s| s.label()).unwrap_or_default().into(),
+        state: r.state,
+        category: r.category,
+        channel: r.channel,
+        topic: r.topic,
+        jurisdiction: r.jurisdiction,
+        current_unit: unit_ref_id(tree, Some(r.current_unit_id)),
+        registered_at: r.registered_at,
+        received_on: r.received_on,
+        next_due_on: r.next_due_on,
+        petitioner_name: name,
+        petitioner_id_number: id_number,
+        petitioner_phone: phone,
+    })
 }

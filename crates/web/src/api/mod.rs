@@ -7,6 +7,7 @@ pub mod track;
 
 use crate::state::AppState;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, put};
 
 pub fn routes() -> Router<AppState> {
@@ -20,7 +21,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/me/totp/confirm", post(account::totp_confirm))
         .route("/api/v1/users", post(account::create_user))
         .route("/api/v1/users/{username}/unlock", post(account::unlock_user))
-        .route("/api/v1/petitions", post(petitions::create).get(petitions::list))
+        .route("/api/v1/petitions", post(petitions::create).layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES)).get(petitions::list))
+        .route("/api/v1/petitions/export.csv", get(petitions::export))
         .route("/api/v1/petitions/{number}", get(petitions::detail))
         .route("/api/v1/petitions/{number}/actions/{action}", post(petitions::act))
         .route("/api/v1/petitions/{number}/attachments/{id}", get(petitions::attachment))

@@ -7,12 +7,13 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::intake::{Submitter, effective_instant, intake};
 use crate::state::AppState;
-use crate::views::{deadline_views, petitioner_view, unit_ref, unit_ref_id};
+use crate::views::{deadline_views, list_item, petitioner_view, unit_ref, unit_ref_id};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
+use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::IntoParams;
@@ -71,6 +72,10 @@ pub struct ListQuery {
     pub sort: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
+    /// Petitioner's identity number (matched by keyed hash, never stored in plaintext).
+    pub id_number: Option<String>,
+    /// Petitioner's phone (matched by keyed hash).
+    pub phone: Option<String>,
 }
 
 fn parse_day(field: &str, s: &Option<String>) -> ApiResult<Option<NaiveDate>> {
@@ -87,9 +92,7 @@ fn split(s: &Option<String>) -> Vec<String> {
     s.as_deref().map(|s| s.split(',').map(str::trim).filter(|v| !v.is_empty()).map(String::from).collect()).unwrap_or_default()
 }
 
-#[utoipa::path(get, path = "/api/v1/petitions", tag = "petitions", params(ListQuery), security(("bearer" = [])),
-    responses((status = 200, body = PetitionPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
-pub async fn list(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQuery<ListQuery>) -> ApiResult<Json<PetitionPage>> {
+fn filter_of(state: &AppState, q: &ListQuery) -> ApiResult<PetitionFilter> {
     let tree = state.tree();
     let states = split(&q.state);
     if let Some(bad) = states.iter().find(|s| PState::parse(s).is_none()) {
@@ -101,54 +104,134 @@ pub async fn list(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQ
         ),
         None => None,
     };
-    let page = q.page.unwrap_or(1).max(1);
-    let per_page = q.per_page.unwrap_or(20).clamp(1, 100);
-    let today = local_date(Utc::now());
     let sort_by_due = match q.sort.as_deref() {
         None | Some("registered") => false,
         Some("due") => true,
         Some(other) => return Err(ApiError::bad_request("invalid_query", format!("排序方式“{other}”不支持（registered 或 due）"))),
     };
-    let filter = PetitionFilter {
+    let keys = &state.keyring;
+    let id_hash = q.id_number.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|v| keys.keyed_hash("id", &v.to_ascii_uppercase()));
+    let phone_hash = q
+        .phone
+        .as_deref()
+        .map(|v| v.chars().filter(char::is_ascii_digit).collect::<String>())
+        .filter(|s| !s.is_empty())
+        .map(|v| keys.keyed_hash("phone", &v));
+    Ok(PetitionFilter {
         states,
         current_unit,
-        category: q.category.filter(|s| !s.is_empty()),
-        channel: q.channel.filter(|s| !s.is_empty()),
+        category: q.category.clone().filter(|s| !s.is_empty()),
+        channel: q.channel.clone().filter(|s| !s.is_empty()),
         topic: split(&q.topic),
         numbers: Vec::new(),
         source_key_id: None,
+        petitioner_id_hash: id_hash,
+        petitioner_phone_hash: phone_hash,
         from: parse_day("from", &q.from)?,
         to: parse_day("to", &q.to)?,
         overdue: q.overdue,
-        today: Some(today),
+        today: Some(local_date(Utc::now())),
         sort_by_due,
-        limit: per_page,
-        offset: (page - 1).saturating_mul(per_page),
-    };
-    let (rows, total) = state.store.list_petitions(&filter, Some(&staff.visibility())).await?;
-    let today_s = today.to_string();
+        limit: 20,
+        offset: 0,
+    })
+}
+
+/// One page of rows as the staff member may see them.
+async fn visible_rows(state: &AppState, staff: &Staff, filter: &PetitionFilter) -> ApiResult<(Vec<PetitionListItem>, i64)> {
+    let (rows, total) = state.store.list_petitions(filter, Some(&staff.visibility())).await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let people = state.store.petitioners_of(&ids).await?;
+    let tree = state.tree();
+    let today = local_date(Utc::now()).to_string();
     let items = rows
         .into_iter()
-        .map(|r| {
-            let st = PState::parse(&r.state);
-            PetitionListItem {
-                overdue: r.next_due_on.as_deref().is_some_and(|d| d < today_s.as_str()),
-                number: r.number,
-                title: r.title,
-                state_label: st.map(|s| s.label()).unwrap_or_default().into(),
-                state: r.state,
-                category: r.category,
-                channel: r.channel,
-                topic: r.topic,
-                jurisdiction: r.jurisdiction,
-                current_unit: unit_ref_id(&tree, Some(r.current_unit_id)),
-                registered_at: r.registered_at,
-                received_on: r.received_on,
-                next_due_on: r.next_due_on,
-            }
+        .filter_map(|r| {
+            let p = people.get(&r.id);
+            list_item(&state.keyring, &tree, staff.unit.id, staff.user.role, &today, r, p)
         })
         .collect();
+    Ok((items, total))
+}
+
+#[utoipa::path(get, path = "/api/v1/petitions", tag = "petitions", params(ListQuery), security(("bearer" = [])),
+    responses((status = 200, body = PetitionPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn list(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQuery<ListQuery>) -> ApiResult<Json<PetitionPage>> {
+    let page = q.page.unwrap_or(1).clamp(1, 1_000_000);
+    let per_page = q.per_page.unwrap_or(20).clamp(1, 100);
+    let filter = PetitionFilter { limit: per_page, offset: (page - 1).saturating_mul(per_page), ..filter_of(&state, &q)? };
+    let (items, total) = visible_rows(&state, &staff, &filter).await?;
     Ok(Json(PetitionPage { items, total, page, per_page }))
+}
+
+/// Export rows: at most this many, streamed in pages.
+const EXPORT_MAX: i64 = 100_000;
+const EXPORT_PAGE: i64 = 500;
+
+fn csv_field(v: &str) -> String {
+    // A leading = + - @ would be a formula in a spreadsheet (CSV injection).
+    let v = if v.starts_with(['=', '+', '-', '@']) { format!("'{v}") } else { v.to_string() };
+    if v.contains([',', '"', '\n', '\r']) { format!("\"{}\"", v.replace('"', "\"\"")) } else { v }
+}
+
+#[utoipa::path(get, path = "/api/v1/petitions/export.csv", tag = "petitions", params(ListQuery), security(("bearer" = [])),
+    description = "The same filters as the listing, as CSV (UTF-8 with BOM), streamed; personal data masked.",
+    responses((status = 200, description = "CSV", content_type = "text/csv"), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn export(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQuery<ListQuery>) -> ApiResult<Response> {
+    let base = filter_of(&state, &q)?;
+    let header = "\u{feff}信访件编号,登记时间,渠道,分类,状态,标题,信访人,身份证号,联系电话,当前办理单位,最近期限,是否超期\n".to_string();
+    let stream = futures_util::stream::unfold(Some(0i64), move |offset| {
+        let (state, staff, base) = (state.clone(), staff.clone(), base.clone());
+        async move {
+            let offset = offset?;
+            if offset >= EXPORT_MAX {
+                return None;
+            }
+            let filter = PetitionFilter { limit: EXPORT_PAGE, offset, ..base };
+            let (items, _) = match visible_rows(&state, &staff, &filter).await {
+                Ok(x) => x,
+                Err(e) => {
+                    tracing::error!(code = %e.code, "export page failed");
+                    return Some((Err(std::io::Error::other("export failed")), None));
+                }
+            };
+            let fetched = i64::try_from(items.len()).unwrap_or(0);
+            let mut chunk = String::new();
+            for i in items {
+                let cols = [
+                    i.number,
+                    i.registered_at,
+                    i.channel,
+                    i.category,
+                    i.state_label,
+                    i.title,
+                    i.petitioner_name.unwrap_or_default(),
+                    i.petitioner_id_number.unwrap_or_default(),
+                    i.petitioner_phone.unwrap_or_default(),
+                    i.current_unit.map(|u| u.name).unwrap_or_default(),
+                    i.next_due_on.unwrap_or_default(),
+                    if i.overdue { "是".into() } else { "否".into() },
+                ];
+                chunk.push_str(&cols.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(","));
+                chunk.push('\n');
+            }
+            // A short page is the last one (hidden rows only shorten it by design).
+            let next = (fetched == EXPORT_PAGE).then_some(offset + EXPORT_PAGE);
+            if chunk.is_empty() && next.is_none() {
+                return None;
+            }
+            Some((Ok::<_, std::io::Error>(chunk), next))
+        }
+    });
+    let body = axum::body::Body::from_stream(futures_util::stream::once(async move { Ok::<_, std::io::Error>(header) }).chain(stream));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"petitions.csv\"".to_string()),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 /// Load a petition the staff member may see, with the view they get.
