@@ -7,9 +7,8 @@ pub mod demo_petitions;
 pub mod seed;
 
 use xinfang_crypto::{Algorithm, Keyring};
-use xinfang_domain::deadline::CountingPolicy;
 use xinfang_store::Store;
-use xinfang_web::{AppState, Settings};
+use xinfang_web::AppState;
 
 pub type AnyError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -51,22 +50,7 @@ pub async fn build(cfg: &config::Config) -> Result<(Store, axum::Router), AnyErr
     if cfg.demo {
         demo::load(&store, |pw| xinfang_web::auth::hash_password(pw).unwrap_or_default()).await?;
     }
-    let policy = CountingPolicy::parse(&cfg.counting_policy)
-        .ok_or("counting_policy must be start_excluded_roll_forward or start_excluded_no_roll")?;
-    let window_policy = CountingPolicy::parse(&cfg.window_counting_policy)
-        .ok_or("window_counting_policy must be start_excluded_roll_forward or start_excluded_no_roll")?;
-    let settings = Settings {
-        policy,
-        window_policy,
-        token_ttl_hours: cfg.token_ttl_hours,
-        idle_timeout_minutes: cfg.idle_timeout_minutes,
-        max_failed_logins: cfg.max_failed_logins,
-        lockout_minutes: cfg.lockout_minutes,
-        submit_per_minute: cfg.submit_per_minute,
-        track_per_minute: cfg.track_per_minute,
-        login_per_minute: cfg.login_per_minute,
-        ..Settings::default()
-    };
+    let settings = cfg.settings.clone();
     let state = AppState::new(store.clone(), settings, keyring(cfg)?).await?;
     if cfg.demo && cfg.demo_petitions {
         demo_petitions::load(&state).await?;

@@ -32,7 +32,7 @@ async fn ten_wrong_passwords_lock_the_account() {
 
 #[tokio::test]
 async fn public_submission_answers_429_beyond_its_rate() {
-    let s = TestServer::start_configured(|c| c.submit_per_minute = 3).await;
+    let s = TestServer::start_configured(|c| c.settings.submit_per_minute = 3).await;
     for i in 0..3 {
         let mut v = online_claim(&format!("限流{i}"), "440304199001011233");
         v["petitioners"][0]["id_number"] = serde_json::Value::Null;
@@ -55,8 +55,8 @@ async fn public_submission_answers_429_beyond_its_rate() {
 #[tokio::test]
 async fn tracking_and_login_are_rate_limited_too() {
     let s = TestServer::start_configured(|c| {
-        c.track_per_minute = 2;
-        c.login_per_minute = 2;
+        c.settings.track_per_minute = 2;
+        c.settings.login_per_minute = 2;
     })
     .await;
     for _ in 0..2 {
@@ -101,7 +101,7 @@ async fn logout_everywhere_and_password_change_end_all_sessions() {
 
 #[tokio::test]
 async fn idle_sessions_expire() {
-    let s = TestServer::start_configured(|c| c.idle_timeout_minutes = 0).await;
+    let s = TestServer::start_configured(|c| c.settings.idle_timeout_minutes = 0).await;
     let (_, b) = s.post("/api/v1/auth/login", None, json!({"username": "ft_clerk", "password": PASSWORD})).await;
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     let (status, _) = s.get("/api/v1/me", Some(b["token"].as_str().unwrap())).await;

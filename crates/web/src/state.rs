@@ -8,15 +8,24 @@ use xinfang_domain::deadline::CountingPolicy;
 use xinfang_domain::unit::UnitTree;
 use xinfang_store::Store;
 
-#[derive(Debug, Clone)]
+/// The tunables of a deployment; read from `xinfang.toml` / `XINFANG_*`
+/// (flattened into the app's configuration, same names).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Settings {
-    /// How periods are counted (recorded on every timer).
+    /// How periods are counted (recorded on every timer):
+    /// `start_excluded_roll_forward` or `start_excluded_no_roll`.
+    #[serde(rename = "counting_policy")]
     pub policy: CountingPolicy,
-    /// How the petitioner's 复查/复核 windows are counted.
+    /// How the petitioner's 30-day 复查/复核 windows are counted; default
+    /// `start_excluded_no_roll` (online filing is open every day).
+    #[serde(rename = "window_counting_policy")]
     pub window_policy: CountingPolicy,
     /// Lifetime of a bearer token, in hours.
     pub token_ttl_hours: i64,
+    #[serde(skip)]
     pub max_attachments: usize,
+    #[serde(skip)]
     pub max_attachment_bytes: usize,
     /// A session ends after this many minutes without a request.
     pub idle_timeout_minutes: i64,
