@@ -4,6 +4,7 @@
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
+use xinfang_ui::PortalInfo;
 use xinfang_web::Settings;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -25,6 +26,8 @@ pub struct Config {
     /// Counting policies, session and lockout limits, rate limits.
     #[serde(flatten)]
     pub settings: Settings,
+    /// What the public portal shows about the deployment (`[portal]`).
+    pub portal: PortalInfo,
 }
 
 impl Default for Config {
@@ -37,6 +40,7 @@ impl Default for Config {
             key_file: "xinfang-data/xinfang.key".into(),
             encryption_algorithm: "sm4-gcm".into(),
             settings: Settings::default(),
+            portal: PortalInfo::default(),
         }
     }
 }

@@ -55,5 +55,5 @@ pub async fn build(cfg: &config::Config) -> Result<(Store, axum::Router), AnyErr
     if cfg.demo && cfg.demo_petitions {
         demo_petitions::load(&state).await?;
     }
-    Ok((store, xinfang_web::router(state)))
+    Ok((store, xinfang_web::router_with(state, Some(xinfang_ui::pages(cfg.portal.clone())))))
 }

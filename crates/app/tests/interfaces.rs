@@ -20,9 +20,13 @@ async fn health_and_openapi_document() {
     for path in ["/api/v1/petitions", "/api/v1/petitions/{number}/actions/{action}", "/api/v1/track/{number}", "/api/v1/auth/login"] {
         assert!(doc["paths"].get(path).is_some(), "{path} documented");
     }
-    let (status, body) = s.get("/no/such/page", None).await;
+    let (status, body) = s.get("/api/v1/no/such/thing", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["error"]["code"], "not_found");
+    // People get a page, in Chinese.
+    let (status, body) = s.get("/no/such/page", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body.as_str().unwrap().contains("页面不存在"));
     s.finish().await;
 }
 

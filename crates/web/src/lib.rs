@@ -28,13 +28,22 @@ pub const MAX_BODY_BYTES: usize = 24 * 1024 * 1024;
 pub const MAX_SMALL_BODY_BYTES: usize = 256 * 1024;
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    router_with(state, None)
+}
+
+/// The API plus other routes on the same state (the pages), which then
+/// own the fallback; every request passes the same layers.
+pub fn router_with(state: AppState, pages: Option<Router<AppState>>) -> Router {
+    let api = Router::new()
         .route("/healthz", get(healthz))
         .route("/api/openapi.json", get(openapi_json))
         .merge(api::routes())
-        .merge(open311::routes())
-        .fallback(not_found)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), ratelimit::limit))
+        .merge(open311::routes());
+    let all = match pages {
+        Some(p) => api.merge(p),
+        None => api.fallback(not_found),
+    };
+    all.layer(axum::middleware::from_fn_with_state(state.clone(), ratelimit::limit))
         .layer(axum::middleware::from_fn(security_headers))
         .layer(DefaultBodyLimit::max(MAX_SMALL_BODY_BYTES))
         .with_state(state)
@@ -54,7 +63,8 @@ async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
     Json(openapi::ApiDoc::openapi())
 }
 
-async fn not_found() -> error::ApiError {
+/// The JSON 404 of the API.
+pub async fn not_found() -> error::ApiError {
     error::ApiError::new(StatusCode::NOT_FOUND, "not_found", "请求的地址不存在")
 }
 

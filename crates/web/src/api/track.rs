@@ -27,7 +27,7 @@ pub struct CodeQuery {
 }
 
 /// The number and code must match; any mismatch is the same 404.
-async fn load(state: &AppState, number: &str, code: Option<&str>) -> ApiResult<PetitionRecord> {
+pub async fn load(state: &AppState, number: &str, code: Option<&str>) -> ApiResult<PetitionRecord> {
     let nf = || ApiError::not_found("信访事项（或查询码不正确）");
     let code = code.map(str::trim).filter(|c| looks_like_query_code(c)).ok_or_else(nf)?;
     if !looks_like_number(number) {
@@ -89,7 +89,7 @@ pub async fn view(
     }))
 }
 
-async fn petitioner_act(state: &AppState, rec: PetitionRecord, cmd: Command) -> ApiResult<Json<ActionResponse>> {
+pub async fn petitioner_act(state: &AppState, rec: PetitionRecord, cmd: Command) -> ApiResult<Json<ActionResponse>> {
     let now = Utc::now();
     let act = Act {
         actor: Actor::Petitioner,

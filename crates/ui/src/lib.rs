@@ -1,0 +1,131 @@
+//! Server-rendered pages: the citizen portal (this crate's first part; the
+//! staff workbench follows). Templates are askama (compile-time checked,
+//! HTML-escaped by default); interactivity is htmx, vendored; forms work
+//! without JavaScript too.
+
+mod portal;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use xinfang_web::AppState;
+
+/// What a government site shows about itself (configurable per
+/// deployment, `[portal]` in xinfang.toml).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PortalInfo {
+    pub site_name: String,
+    /// 主办单位.
+    pub organiser: String,
+    pub phone: String,
+    pub address: String,
+    /// 网站标识码.
+    pub site_code: String,
+    /// ICP 备案号.
+    pub icp: String,
+    /// Art. 18: reception places and times must be published.
+    pub reception_address: String,
+    pub reception_hours: String,
+    pub letter_address: String,
+    /// The division the region picker starts from (e.g. a city).
+    pub default_division: String,
+}
+
+impl Default for PortalInfo {
+    fn default() -> Self {
+        PortalInfo {
+            site_name: "网上信访服务平台".into(),
+            organiser: "深圳市信访局（演示）".into(),
+            phone: "0755-12345（演示）".into(),
+            address: "深圳市福田区（演示地址）".into(),
+            site_code: "0000000000（演示）".into(),
+            icp: "ICP备案号：演示站点，未备案".into(),
+            reception_address: "各区信访局群众来访接待大厅（演示）".into(),
+            reception_hours: "工作日 上午9:00—12:00，下午14:00—17:30（法定节假日除外）".into(),
+            letter_address: "深圳市福田区（演示地址）信访局 收".into(),
+            default_division: "4403".into(),
+        }
+    }
+}
+
+/// What every page needs besides its own content.
+pub struct Page {
+    pub portal: Arc<PortalInfo>,
+    pub elder: bool,
+    pub nav: &'static str,
+}
+
+pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+impl Page {
+    pub fn new(portal: &Arc<PortalInfo>, headers: &HeaderMap, nav: &'static str) -> Page {
+        Page { portal: portal.clone(), elder: cookie(headers, "xf_elder").as_deref() == Some("1"), nav }
+    }
+}
+
+pub(crate) fn render(t: &impl Template) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "页面生成失败，请稍后重试").into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub(crate) struct ErrorPage {
+    pub page: Page,
+    pub heading: String,
+    pub message: String,
+}
+
+pub(crate) fn error_page(portal: &Arc<PortalInfo>, headers: &HeaderMap, status: StatusCode, heading: &str, message: &str) -> Response {
+    let mut r = render(&ErrorPage { page: Page::new(portal, headers, ""), heading: heading.into(), message: message.into() });
+    *r.status_mut() = status;
+    r
+}
+
+const APP_CSS: &str = include_str!("../static/app.css");
+const HTMX: &str = include_str!("../static/vendor/htmx-2.0.11.min.js");
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=86400")], body).into_response()
+}
+
+/// The pages, to be merged with the API (`xinfang_web::router_with`).
+pub fn pages(portal: PortalInfo) -> Router<AppState> {
+    let portal = Arc::new(portal);
+    let fallback_portal = portal.clone();
+    Router::new()
+        .route("/static/app.css", get(|| async { asset("text/css; charset=utf-8", APP_CSS) }))
+        .route("/static/vendor/htmx-2.0.11.min.js", get(|| async { asset("text/javascript; charset=utf-8", HTMX) }))
+        .merge(portal::routes(portal))
+        .fallback(move |req: Request| {
+            let portal = fallback_portal.clone();
+            async move {
+                let path = req.uri().path();
+                // The API keeps its JSON errors; people get a page.
+                if path.starts_with("/api/") || path.starts_with("/open311/") || path == "/healthz" {
+                    return xinfang_web::not_found().await.into_response();
+                }
+                error_page(&portal, req.headers(), StatusCode::NOT_FOUND, "页面不存在", "您访问的页面不存在或已被移除。")
+            }
+        })
+}
