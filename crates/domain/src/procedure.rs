@@ -503,7 +503,12 @@ impl Case {
     /// The earliest open deadline that is a unit's duty (not a window the
     /// petitioner or a unit may use): what "overdue" and the inbox order use.
     pub fn next_duty_due(&self) -> Option<NaiveDate> {
-        self.deadlines.iter().filter(|d| d.is_open() && !d.kind.is_petitioner_window()).map(|d| d.due_on).min()
+        self.next_duty_deadline().map(|d| d.due_on)
+    }
+
+    /// The timer behind `next_duty_due`.
+    pub fn next_duty_deadline(&self) -> Option<&Deadline> {
+        self.deadlines.iter().filter(|d| d.is_open() && !d.kind.is_petitioner_window()).min_by_key(|d| d.due_on)
     }
 
     fn meet(&mut self, kind: TimerKind, at: DateTime<Utc>) {
@@ -1240,6 +1245,59 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
         m.extend(extra);
     }
     Ok(Transition { case: next, action, payload, notice })
+}
+
+/// The actions `actor` may take on `case` now, found by running the real
+/// transition with plausible sample input: an action is available when it
+/// succeeds or fails only on the input itself (what the form will ask for).
+/// The rules therefore live in one place, `transition`.
+pub fn available_actions(case: &Case, actor: &Actor, ctx: &Ctx) -> Vec<&'static str> {
+    let far = "2999-12-31";
+    let unit = match actor {
+        Actor::Staff(s) => s.unit_id,
+        Actor::Petitioner => case.current_unit,
+    };
+    Command::NAMES
+        .iter()
+        .copied()
+        .filter(|name| {
+            let body = match *name {
+                "forward" | "refer_legal" | "refer_discipline" | "settle_negotiation" => json!({"unit": "?"}),
+                "assign" => json!({"unit": "?", "due_on": far}),
+                "start_negotiation" => json!({"units": ["?", "??"]}),
+                "decide_competence" | "disclose" => json!({"unit": "?", "reason": "x"}),
+                "report_urgent" => json!({"summary": "x"}),
+                "classify" => json!({"category": case.category, "litigation_related": case.litigation_related, "reason": "x"}),
+                "accept" => json!({"route": if case.category == Category::Claim { Some(6) } else { None }}),
+                "decline" => json!({"reason": "x", "proper_channel": "x"}),
+                "object" => json!({"reasons": "x"}),
+                "reject_objection" => json!({"reason": "x"}),
+                "investigate" => json!({"note": "x"}),
+                "hold_hearing" => json!({"held_from": "2000-01-01", "held_to": "2000-01-01", "summary": "x"}),
+                "mediate" => json!({"agreement": "mediation", "summary": "x", "parties_consented": true}),
+                "extend" => json!({"days": 1, "reason": "x", "approved_by": "head"}),
+                "conclude" => json!({"outcome": "upheld", "request": "x", "facts_and_reasons": "x", "decision": "x", "legal_basis": "x"}),
+                "reply" => json!({"text": "x", "adoption": "adopted"}),
+                "redirect" => json!({"procedure": "x", "guidance": "x"}),
+                "deliver" => json!({"method": "post", "delivered_on": "2000-01-01"}),
+                "request_review" | "request_final_review" => json!({"good_reason": "x"}),
+                "decide_review" | "decide_final_review" => {
+                    json!({"outcome": "uphold", "opinion": "x", "facts_and_reasons": "x", "legal_basis": "x"})
+                }
+                "supervise" => json!({"reason": "x"}),
+                "evaluate" => json!({"rating": "satisfied"}),
+                _ => json!({}),
+            };
+            let Ok(mut cmd) = Command::from_json(name, body) else { return false };
+            if let Command::Extend { approver, .. } = &mut cmd {
+                *approver = Some(Approver { user_id: 0, unit_id: unit, role: Role::UnitHead, username: "head".into() });
+            }
+            match transition(case, cmd, actor, ctx) {
+                Ok(_) => true,
+                Err(e) => e.kind == crate::error::ErrorKind::Invalid && e.rule == Rule::Input,
+            }
+        })
+        .collect()
 }
 
 /// The 30-day windows of Art. 35 and 36. A late request goes through only

@@ -183,6 +183,8 @@ pub struct PetitionSummary {
     pub updated_at: String,
     pub received_on: String,
     pub next_due_on: Option<String>,
+    /// Which timer (T1…T10) sets `next_due_on`.
+    pub next_due_kind: Option<String>,
 }
 
 /// A petition found by identity key, for repeat and Art. 19/36 checks.
@@ -263,7 +265,7 @@ impl Store {
         let accused = reg.accused.clone().unwrap_or_default();
         let now = fmt_instant(p.registered_at);
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO petitions (number, query_code_hash, channel, category, litigation_related, topic, jurisdiction, title, content, request, facts_and_reasons, collective, headcount, anonymous, confidential, accused_name, accused_unit, accused_position, state, registered_unit_id, current_unit_id, handling_unit_id, received_on, registered_at, updated_at, identity_key, repeat_of, source_key_id, case_json, next_due_on, event_head_hash, accused_unit_path, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, 1) RETURNING id",
+            "INSERT INTO petitions (number, query_code_hash, channel, category, litigation_related, topic, jurisdiction, title, content, request, facts_and_reasons, collective, headcount, anonymous, confidential, accused_name, accused_unit, accused_position, state, registered_unit_id, current_unit_id, handling_unit_id, received_on, registered_at, updated_at, identity_key, repeat_of, source_key_id, case_json, next_due_on, event_head_hash, accused_unit_path, next_due_kind, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, 1) RETURNING id",
         )
         .bind(number.clone())
         .bind(p.query_code_hash.clone())
@@ -297,6 +299,7 @@ impl Store {
         .bind(p.case.next_duty_due().map(fmt_date))
         .bind(CHAIN_GENESIS)
         .bind(p.accused_unit_path.clone())
+        .bind(p.case.next_duty_deadline().map(|d| d.kind.as_str()))
         .fetch_one(&mut *w.tx)
         .await?;
         for (i, pt) in p.petitioners.iter().enumerate() {
@@ -353,7 +356,7 @@ impl Store {
     ) -> Result<i64> {
         let mut w = self.begin_write().await?;
         let n = sqlx::query(
-            "UPDATE petitions SET state = $1, category = $2, litigation_related = $3, current_unit_id = $4, handling_unit_id = $5, case_json = $6, updated_at = $7, next_due_on = $8, accused_unit_path = $9, version = version + 1 WHERE id = $10 AND version = $11",
+            "UPDATE petitions SET state = $1, category = $2, litigation_related = $3, current_unit_id = $4, handling_unit_id = $5, case_json = $6, updated_at = $7, next_due_on = $8, accused_unit_path = $9, next_due_kind = $10, version = version + 1 WHERE id = $11 AND version = $12",
         )
         .bind(case.state.as_str())
         .bind(case.category.as_str())
@@ -364,6 +367,7 @@ impl Store {
         .bind(fmt_instant(Utc::now()))
         .bind(case.next_duty_due().map(fmt_date))
         .bind(accused_unit_path.map(String::from))
+        .bind(case.next_duty_deadline().map(|d| d.kind.as_str()))
         .bind(petition_id)
         .bind(expected_version)
         .execute(&mut *w.tx)
@@ -767,7 +771,7 @@ impl Store {
         };
         let mut sql = Sql { text: String::new(), args: wh.args.clone() };
         sql.push(&format!(
-            "SELECT p.id, p.confidential, p.case_json, p.number, p.title, p.state, p.category, p.channel, p.topic, p.jurisdiction, p.current_unit_id, p.registered_at, p.updated_at, p.received_on, p.next_due_on FROM petitions p{} ORDER BY {order} LIMIT ",
+            "SELECT p.id, p.confidential, p.case_json, p.number, p.title, p.state, p.category, p.channel, p.topic, p.jurisdiction, p.current_unit_id, p.registered_at, p.updated_at, p.received_on, p.next_due_on, p.next_due_kind FROM petitions p{} ORDER BY {order} LIMIT ",
             wh.text
         ));
         sql.bind(Arg::I(f.limit)).push(" OFFSET ").bind(Arg::I(f.offset));
@@ -790,6 +794,7 @@ impl Store {
                 updated_at: r.s("updated_at")?,
                 received_on: r.s("received_on")?,
                 next_due_on: r.os("next_due_on")?,
+                next_due_kind: r.os("next_due_kind")?,
             })
         }
         Ok((out, total))

@@ -123,6 +123,7 @@ CREATE TABLE petitions (
     event_head_hash TEXT NOT NULL,
     -- Earliest open duty deadline, kept with every write (inbox order, overdue).
     next_due_on TEXT,
+    next_due_kind TEXT,
     repeat_of TEXT,
     source_key_id BIGINT REFERENCES api_keys (id),
     case_json TEXT NOT NULL,

@@ -4,6 +4,9 @@
 //! without JavaScript too.
 
 mod portal;
+mod workbench;
+
+pub use workbench::colour;
 
 use askama::Template;
 use axum::Router;
@@ -117,6 +120,7 @@ pub fn pages(portal: PortalInfo) -> Router<AppState> {
         .route("/static/app.css", get(|| async { asset("text/css; charset=utf-8", APP_CSS) }))
         .route("/static/vendor/htmx-2.0.11.min.js", get(|| async { asset("text/javascript; charset=utf-8", HTMX) }))
         .merge(portal::routes(portal))
+        .merge(workbench::routes())
         .fallback(move |req: Request| {
             let portal = fallback_portal.clone();
             async move {

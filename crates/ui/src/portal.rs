@@ -39,7 +39,7 @@ pub fn routes(portal: Arc<PortalInfo>) -> Router<AppState> {
 const CSRF_COOKIE: &str = "xf_csrf";
 
 /// The visitor's CSRF token, and the Set-Cookie header if it is new.
-fn csrf(headers: &HeaderMap) -> (String, Option<HeaderValue>) {
+pub(crate) fn csrf(headers: &HeaderMap) -> (String, Option<HeaderValue>) {
     match cookie(headers, CSRF_COOKIE).filter(|t| t.len() == 32 && t.chars().all(|c| c.is_ascii_hexdigit())) {
         Some(t) => (t, None),
         None => {
@@ -50,11 +50,11 @@ fn csrf(headers: &HeaderMap) -> (String, Option<HeaderValue>) {
     }
 }
 
-fn csrf_ok(headers: &HeaderMap, sent: &str) -> bool {
+pub(crate) fn csrf_ok(headers: &HeaderMap, sent: &str) -> bool {
     cookie(headers, CSRF_COOKIE).is_some_and(|c| !c.is_empty() && c == sent)
 }
 
-fn with_cookie(mut r: Response, set: Option<HeaderValue>) -> Response {
+pub(crate) fn with_cookie(mut r: Response, set: Option<HeaderValue>) -> Response {
     if let Some(c) = set {
         r.headers_mut().append(header::SET_COOKIE, c);
     }
@@ -458,7 +458,7 @@ struct TrackPage {
     view: Option<TrackData>,
 }
 
-fn local_time(rfc3339: &str) -> String {
+pub(crate) fn local_time(rfc3339: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(rfc3339)
         .map(|t| t.with_timezone(&xinfang_domain::china_offset()).format("%Y-%m-%d %H:%M").to_string())
         .unwrap_or_default()

@@ -77,12 +77,21 @@ pub fn bearer(parts: &Parts) -> Option<&str> {
 
 async fn staff_from_parts(parts: &Parts, state: &AppState) -> Result<Option<Staff>, ApiError> {
     let Some(token) = bearer(parts) else { return Ok(None) };
+    staff_for_token(state, token).await.map(Some)
+}
+
+/// The staff member behind a session token (bearer header or the pages'
+/// session cookie); 401 if it is unknown, expired or idle.
+pub async fn staff_for_token(state: &AppState, token: &str) -> Result<Staff, ApiError> {
+    if token.is_empty() || token.len() > 256 {
+        return Err(ApiError::unauthorized());
+    }
     let token_hash = secret_hash(token);
     let now = chrono::Utc::now();
     let idle_since = now - chrono::Duration::minutes(state.settings.idle_timeout_minutes);
     let user = state.store.user_for_token(&token_hash, now, idle_since).await?.ok_or_else(ApiError::unauthorized)?;
     let unit = state.tree().get(user.unit_id).cloned().ok_or_else(ApiError::unauthorized)?;
-    Ok(Some(Staff { user, unit, token_hash }))
+    Ok(Staff { user, unit, token_hash })
 }
 
 impl FromRequestParts<AppState> for Staff {

@@ -301,6 +301,9 @@ pub struct PetitionListItem {
     pub received_on: String,
     /// Earliest open duty deadline (petitioner windows excluded).
     pub next_due_on: Option<String>,
+    /// The timer behind `next_due_on` (e.g. `T3`) and its Chinese label.
+    pub next_due_kind: Option<String>,
+    pub next_due_label: Option<String>,
     pub overdue: bool,
     /// First petitioner, masked (`王*`), or `[保密]`.
     pub petitioner_name: Option<String>,

@@ -146,6 +146,8 @@ pub fn list_item(
         registered_at: r.registered_at,
         received_on: r.received_on,
         next_due_on: r.next_due_on,
+        next_due_label: r.next_due_kind.as_deref().and_then(xinfang_domain::deadline::TimerKind::parse).map(|k| k.label().to_string()),
+        next_due_kind: r.next_due_kind,
         petitioner_name: name,
         petitioner_id_number: id_number,
         petitioner_phone: phone,

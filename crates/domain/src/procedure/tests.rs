@@ -493,3 +493,24 @@ fn unknown_action_and_bad_body_are_clear_errors() {
     assert_eq!(Command::from_json("forward", json!({})).expect_err("missing").code, "invalid_body");
     assert!(Command::from_json("request-review", json!({})).is_ok());
 }
+
+#[test]
+fn available_actions_follow_the_procedure_and_the_role() {
+    let w = World::new();
+    let on = "2026-11-02";
+    let reg = registered(&w, on);
+    let clerk = available_actions(&reg, &staff(COUNTY_BUREAU, Role::Clerk), &w.ctx(on));
+    for a in ["forward", "assign", "refer_legal", "refer_discipline", "start_negotiation", "decline", "classify", "report_urgent"] {
+        assert!(clerk.contains(&a), "{a} in {clerk:?}");
+    }
+    assert!(!clerk.contains(&"accept"), "a bureau routes, it does not accept");
+    assert!(available_actions(&reg, &staff(COUNTY_DEPT, Role::HandlingOfficer), &w.ctx(on)).is_empty(), "not the unit's turn");
+    let fwd = forwarded(&w, on);
+    let officer = available_actions(&fwd, &staff(COUNTY_DEPT, Role::HandlingOfficer), &w.ctx(on));
+    assert_eq!(officer, ["classify", "accept", "decline", "object"]);
+    let h = handling(&w, on);
+    let officer = available_actions(&h, &staff(COUNTY_DEPT, Role::HandlingOfficer), &w.ctx(on));
+    assert_eq!(officer, ["investigate", "hold_hearing", "mediate", "extend", "conclude"]);
+    let reviewer = available_actions(&h, &staff(CITY_DEPT, Role::Reviewer), &w.ctx(on));
+    assert!(reviewer.is_empty(), "{reviewer:?}");
+}

@@ -1,0 +1,122 @@
+//! The staff workbench over HTTP: form login with a session cookie, the
+//! inbox with deadline colours, registration (Art. 20 in the form), and
+//! acting through the forms the procedure allows.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+
+/// A browser-like client with a cookie jar, logged in as `user`.
+async fn browser(s: &TestServer, user: &str) -> (reqwest::Client, String) {
+    let c = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::limited(5)).build().unwrap();
+    let html = c.get(format!("{}/staff/login", s.base)).send().await.unwrap().text().await.unwrap();
+    let csrf = html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let r = c
+        .post(format!("{}/staff/login", s.base))
+        .form(&[("csrf", csrf.as_str()), ("username", user), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("待办事项"));
+    (c, csrf)
+}
+
+#[tokio::test]
+async fn clerk_registers_a_collective_visit_and_forwards_it_through_the_forms() {
+    let s = TestServer::start().await;
+    let (c, csrf) = browser(&s, "ft_clerk").await;
+    let reps6 = "代表一 13900000001\n代表二 13900000002\n代表三 13900000003\n代表四 13900000004\n代表五 13900000005\n代表六 13900000006";
+    let form = |reps: &str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("channel", "visit".into()),
+            ("received_on", today().to_string()),
+            ("category", "claim".into()),
+            ("jurisdiction", "440304".into()),
+            ("collective", "1".into()),
+            ("headcount", "30".into()),
+            ("representatives", reps.to_string()),
+            ("title", "回迁安置延期".into()),
+            ("request", "明确回迁时间".into()),
+            ("facts_and_reasons", "项目延期两年".into()),
+        ]
+    };
+    let r = c.post(format!("{}/staff/register", s.base)).form(&form(reps6)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("id=\"representatives-error\"") && html.contains("不得超过5人"),
+        "the 6th representative is refused next to the field"
+    );
+    let reps5: String = reps6.lines().take(5).collect::<Vec<_>>().join("\n");
+    let r = c.post(format!("{}/staff/register", s.base)).form(&form(&reps5)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let url = r.url().to_string();
+    let html = r.text().await.unwrap();
+    assert!(html.contains("已办理：登记") && html.contains("<summary>转送"), "lands on the petition page with routing forms");
+    assert!(!html.contains("<summary>受理"), "a bureau does not accept");
+    let number = url.split("/staff/p/").nth(1).unwrap().split('?').next().unwrap().to_string();
+    let r = c
+        .post(format!("{}/staff/p/{number}/act/forward", s.base))
+        .form(&[("csrf", csrf.as_str()), ("unit", "440304-RST"), ("note", "")])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.text().await.unwrap().contains("已办理：转送"));
+    assert_eq!(s.detail("ft_rst_officer", &number).await["state"], "forwarded");
+    // The handling officer sees it in the inbox with its colour, and gets the acceptance forms.
+    let (o, ocsrf) = browser(&s, "ft_rst_officer").await;
+    let inbox = o.get(format!("{}/staff", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(inbox.contains(&number) && inbox.contains("class=\"due green\">剩15天"), "{inbox}");
+    let page = o.get(format!("{}/staff/p/{number}", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("<summary>受理") && page.contains("<summary>提出异议"));
+    let r = o
+        .post(format!("{}/staff/p/{number}/act/accept", s.base))
+        .form(&[("csrf", ocsrf.as_str()), ("route", "6"), ("note", "")])
+        .send()
+        .await
+        .unwrap();
+    let page = r.text().await.unwrap();
+    assert!(page.contains("已办理：受理") && page.contains("<summary>延期"), "now the handling forms");
+    // A refused act shows its reason on the page.
+    let r = o
+        .post(format!("{}/staff/p/{number}/act/extend", s.base))
+        .form(&[("csrf", ocsrf.as_str()), ("days", "45"), ("reason", "复杂"), ("approved_by", "ft_rst_head")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("延长期限不得超过30日"));
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn staff_pages_need_a_session() {
+    let s = TestServer::start().await;
+    let c = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    for path in ["/staff", "/staff/register", "/staff/p/XF-440304-20261122-000001"] {
+        let r = c.get(format!("{}{path}", s.base)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(r.headers()["location"], "/staff/login");
+    }
+    s.finish().await;
+}
+
+#[test]
+fn inbox_colours_follow_the_time_left() {
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+    let c = |d: &str| xinfang_ui_colour(Some(d), today);
+    assert_eq!(c("2026-12-01").0, "green");
+    assert_eq!(c("2026-11-25").0, "yellow");
+    assert_eq!(c("2026-11-23").0, "red");
+    assert_eq!(c("2026-11-22").0, "red");
+    assert_eq!(c("2026-11-20"), ("overdue", "逾期2天".to_string()));
+}
+
+fn xinfang_ui_colour(d: Option<&str>, today: chrono::NaiveDate) -> (&'static str, String) {
+    xinfang_ui::colour(d, today)
+}

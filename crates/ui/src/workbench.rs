@@ -1,0 +1,685 @@
+//! The staff workbench: login, the inbox ordered by deadline with colours
+//! for the time left, the petition page with exactly the actions the
+//! procedure allows the user now, and registration of letters, visits and
+//! calls. Every page goes through the same API handlers and rules.
+
+use crate::{cookie, render};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use xinfang_domain::local_date;
+use xinfang_domain::petition::{Category, Channel, State as PState};
+use xinfang_domain::procedure::{Ctx, available_actions};
+use xinfang_domain::unit::UnitKind;
+use xinfang_web::AppState;
+use xinfang_web::api::{account, petitions};
+use xinfang_web::auth::{Staff, staff_for_token};
+use xinfang_web::dto::{LoginRequest, PetitionDetail, PetitionInput, PetitionerInput};
+use xinfang_web::extract::{ApiJson, ApiPath, ApiQuery};
+use xinfang_web::intake::{Submitter, intake};
+use xinfang_web::views::action_label;
+
+const SESSION: &str = "xf_session";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/staff/login", get(login_form).post(login))
+        .route("/staff/logout", post(logout))
+        .route("/staff", get(inbox))
+        .route("/staff/all", get(all))
+        .route("/staff/register", get(register_form).post(register))
+        .route("/staff/p/{number}", get(petition))
+        .route("/staff/p/{number}/act/{action}", post(act))
+        .route("/staff/p/{number}/attachments/{id}", get(attachment))
+}
+
+/// The logged-in staff member, or a redirect to the login page.
+async fn staff(state: &AppState, headers: &HeaderMap) -> Result<Staff, Response> {
+    match cookie(headers, SESSION) {
+        Some(t) => staff_for_token(state, &t).await.map_err(|_| Redirect::to("/staff/login").into_response()),
+        None => Err(Redirect::to("/staff/login").into_response()),
+    }
+}
+
+fn me(s: &Staff) -> Option<(String, String, String)> {
+    Some((s.unit.name.clone(), s.user.display_name.clone(), s.user.role.label().to_string()))
+}
+
+// ----- Login ---------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "staff_login.html")]
+struct LoginPage {
+    me: Option<(String, String, String)>,
+    nav: &'static str,
+    csrf: String,
+    flash: Option<String>,
+    alert: Option<String>,
+}
+
+async fn login_form(headers: HeaderMap) -> Response {
+    let (token, set) = crate::portal::csrf(&headers);
+    crate::portal::with_cookie(render(&LoginPage { me: None, nav: "", csrf: token, flash: None, alert: None }), set)
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    totp: String,
+}
+
+async fn login(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<LoginForm>) -> Response {
+    let (token, _) = crate::portal::csrf(&headers);
+    if !crate::portal::csrf_ok(&headers, &f.csrf) {
+        return render(&LoginPage { me: None, nav: "", csrf: token, flash: None, alert: Some("页面已过期，请重新登录".into()) });
+    }
+    let req = LoginRequest { username: f.username, password: f.password, totp: Some(f.totp).filter(|t| !t.trim().is_empty()) };
+    match account::login(State(state), ApiJson(req)).await {
+        Ok(Json(r)) => {
+            let mut resp = Redirect::to("/staff").into_response();
+            if let Ok(c) = HeaderValue::from_str(&format!("{SESSION}={}; Path=/; HttpOnly; SameSite=Strict", r.token)) {
+                resp.headers_mut().append(header::SET_COOKIE, c);
+            }
+            resp
+        }
+        Err(e) => {
+            let mut r = render(&LoginPage { me: None, nav: "", csrf: token, flash: None, alert: Some(e.message) });
+            *r.status_mut() = e.status;
+            r
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn logout(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<CsrfOnly>) -> Response {
+    if let (Ok(s), true) = (staff(&state, &headers).await, crate::portal::csrf_ok(&headers, &f.csrf)) {
+        let _ = account::logout(State(state), s).await;
+    }
+    let mut r = Redirect::to("/staff/login").into_response();
+    r.headers_mut().append(header::SET_COOKIE, HeaderValue::from_static("xf_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"));
+    r
+}
+
+// ----- Inbox ---------------------------------------------------------------
+
+pub struct Row {
+    pub number: String,
+    pub title: String,
+    pub petitioner: String,
+    pub category: String,
+    pub state: String,
+    pub unit: String,
+    pub registered: String,
+    pub colour: &'static str,
+    pub due_text: String,
+    pub due_label: Option<String>,
+}
+
+/// Colour of the time left: green, yellow (3 days or less), red (due
+/// tomorrow or today), overdue.
+pub fn colour(due_on: Option<&str>, today: chrono::NaiveDate) -> (&'static str, String) {
+    let Some(due) = due_on.and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()) else {
+        return ("none", "—".into());
+    };
+    let left = (due - today).num_days();
+    match left {
+        n if n < 0 => ("overdue", format!("逾期{}天", -n)),
+        0 => ("red", "今天到期".into()),
+        1 => ("red", "剩1天".into()),
+        2 | 3 => ("yellow", format!("剩{left}天")),
+        _ => ("green", format!("剩{left}天")),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "staff_inbox.html")]
+struct InboxPage {
+    me: Option<(String, String, String)>,
+    nav: &'static str,
+    csrf: String,
+    flash: Option<String>,
+    alert: Option<String>,
+    heading: String,
+    total: i64,
+    rows: Vec<Row>,
+    states: Vec<(String, String)>,
+    filter_state: String,
+    filter_category: String,
+    filter_overdue: bool,
+}
+
+#[derive(Deserialize, Default)]
+struct InboxQuery {
+    state: Option<String>,
+    category: Option<String>,
+    overdue: Option<bool>,
+}
+
+async fn listing(state: AppState, headers: HeaderMap, q: InboxQuery, mine: bool) -> Response {
+    let s = match staff(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let (csrf, set) = crate::portal::csrf(&headers);
+    let query = petitions::ListQuery {
+        state: q.state.clone().filter(|v| !v.is_empty()),
+        unit: mine.then(|| s.unit.code.clone()),
+        category: q.category.clone().filter(|v| !v.is_empty()),
+        channel: None,
+        topic: None,
+        from: None,
+        to: None,
+        overdue: q.overdue.filter(|o| *o),
+        sort: Some(if mine { "due" } else { "registered" }.into()),
+        page: Some(1),
+        per_page: Some(100),
+        id_number: None,
+        phone: None,
+    };
+    let page = match petitions::list(State(state), s.clone(), ApiQuery(query)).await {
+        Ok(Json(p)) => p,
+        Err(e) => return (e.status, e.message).into_response(),
+    };
+    let today = local_date(Utc::now());
+    let rows = page
+        .items
+        .into_iter()
+        .map(|i| {
+            let (colour, due_text) = colour(i.next_due_on.as_deref(), today);
+            Row {
+                number: i.number,
+                title: i.title,
+                petitioner: i.petitioner_name.unwrap_or_default(),
+                category: Category::parse(&i.category).map(|c| c.label()).unwrap_or_default().into(),
+                state: i.state_label,
+                unit: i.current_unit.map(|u| u.name).unwrap_or_default(),
+                registered: crate::portal::local_time(&i.registered_at),
+                colour,
+                due_text,
+                due_label: i.next_due_label,
+            }
+        })
+        .collect();
+    let r = render(&InboxPage {
+        me: me(&s),
+        nav: if mine { "inbox" } else { "all" },
+        csrf,
+        flash: None,
+        alert: None,
+        heading: if mine { format!("{}待办事项", s.unit.name) } else { "全部可见事项".into() },
+        total: page.total,
+        rows,
+        states: PState::ALL.iter().map(|s| (s.as_str().to_string(), s.label().to_string())).collect(),
+        filter_state: q.state.unwrap_or_default(),
+        filter_category: q.category.unwrap_or_default(),
+        filter_overdue: q.overdue.unwrap_or(false),
+    });
+    crate::portal::with_cookie(r, set)
+}
+
+async fn inbox(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<InboxQuery>) -> Response {
+    listing(state, headers, q, true).await
+}
+
+async fn all(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<InboxQuery>) -> Response {
+    listing(state, headers, q, false).await
+}
+
+// ----- Petition page and actions -------------------------------------------
+
+pub struct FieldSpec {
+    pub name: &'static str,
+    pub label: &'static str,
+    /// text, textarea, date, number, select, checkbox
+    pub kind: &'static str,
+    pub options: Vec<(String, String)>,
+    pub value: String,
+}
+
+pub struct ActionForm {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub fields: Vec<FieldSpec>,
+}
+
+fn opts(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs.iter().map(|(a, b)| ((*a).to_string(), (*b).to_string())).collect()
+}
+
+/// What each action asks for: exactly the fields its rule requires.
+fn action_form(name: &'static str, state: &AppState, today: &str) -> ActionForm {
+    let tree = state.tree();
+    let units = |pred: &dyn Fn(UnitKind) -> bool| -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = tree.all().filter(|u| pred(u.kind)).map(|u| (u.code.clone(), u.name.clone())).collect();
+        v.sort();
+        v
+    };
+    let f = |name: &'static str, label: &'static str, kind: &'static str| FieldSpec {
+        name,
+        label,
+        kind,
+        options: Vec::new(),
+        value: String::new(),
+    };
+    let sel = |name: &'static str, label: &'static str, options: Vec<(String, String)>| FieldSpec {
+        name,
+        label,
+        kind: "select",
+        options,
+        value: String::new(),
+    };
+    let date =
+        |name: &'static str, label: &'static str| FieldSpec { name, label, kind: "date", options: Vec::new(), value: today.to_string() };
+    let handlers = |k: UnitKind| !matches!(k, UnitKind::JointConference | UnitKind::PartyGovernment);
+    let outcome = opts(&[("uphold", "维持"), ("revoke_or_change", "撤销或变更"), ("order_redo", "责令重新办理")]);
+    let fields = match name {
+        "forward" => vec![sel("unit", "转送至", units(&handlers)), f("note", "备注", "textarea")],
+        "assign" => vec![sel("unit", "交办至", units(&handlers)), date("due_on", "办结期限"), f("instructions", "交办要求", "textarea")],
+        "refer_legal" => vec![sel("unit", "转交政法部门", units(&|k: UnitKind| k.is_legal())), f("note", "备注", "textarea")],
+        "refer_discipline" => {
+            vec![sel("unit", "转交纪检监察机关", units(&|k| k == UnitKind::DisciplineBody)), f("note", "备注", "textarea")]
+        }
+        "start_negotiation" => vec![f("units", "协商单位代码（逗号分隔）", "text"), f("note", "备注", "textarea")],
+        "settle_negotiation" => vec![sel("unit", "受理单位", units(&handlers)), f("note", "备注", "textarea")],
+        "escalate_dispute" => vec![f("note", "备注", "textarea")],
+        "decide_competence" => vec![sel("unit", "受理单位", units(&handlers)), f("reason", "理由", "textarea")],
+        "report_urgent" => vec![f("summary", "报告内容", "textarea")],
+        "classify" => vec![
+            sel("category", "分类", opts(&[("claim", "申诉求决类"), ("suggestion", "建议意见类"), ("accusation", "检举控告类")])),
+            f("litigation_related", "涉法涉诉", "checkbox"),
+            f("accused_unit", "被检举单位代码（检举控告类）", "text"),
+            f("reason", "理由", "textarea"),
+        ],
+        "disclose" => vec![sel("unit", "指定知悉单位", units(&handlers)), f("reason", "理由", "textarea")],
+        "accept" => vec![
+            sel(
+                "route",
+                "办理途径（第三十一条，申诉求决类）",
+                opts(&[
+                    ("6", "（六）调查核实并出具信访处理意见书"),
+                    ("5", "（五）履行职责或答复"),
+                    ("1", "（一）诉讼等法定程序"),
+                    ("2", "（二）仲裁"),
+                    ("3", "（三）党员申诉"),
+                    ("4", "（四）行政程序"),
+                    ("", "不适用（建议意见类、检举控告类）"),
+                ]),
+            ),
+            f("note", "告知内容", "textarea"),
+        ],
+        "decline" => vec![f("reason", "不予受理理由", "textarea"), f("proper_channel", "应当提出的途径", "text")],
+        "object" => vec![f("reasons", "异议理由（详细说明）", "textarea")],
+        "approve_objection" => vec![f("note", "备注", "textarea")],
+        "reject_objection" => vec![f("reason", "理由", "textarea")],
+        "investigate" => vec![f("note", "调查核实情况", "textarea")],
+        "hold_hearing" => vec![date("held_from", "听证开始日期"), date("held_to", "听证结束日期"), f("summary", "听证情况", "textarea")],
+        "mediate" => vec![
+            sel("agreement", "协议类型", opts(&[("mediation", "调解协议书"), ("settlement", "和解协议书")])),
+            f("parties_consented", "双方当事人同意", "checkbox"),
+            f("summary", "协议内容", "textarea"),
+        ],
+        "extend" => vec![
+            FieldSpec { name: "days", label: "延长天数（不超过30日）", kind: "number", options: Vec::new(), value: "30".into() },
+            f("reason", "延期理由（将告知信访人）", "textarea"),
+            f("approved_by", "批准的单位负责人（用户名）", "text"),
+        ],
+        "conclude" => vec![
+            sel("outcome", "处理意见", opts(&[("upheld", "予以支持"), ("explained", "作出解释说明"), ("rejected", "不予支持")])),
+            f("request", "信访人的投诉请求", "textarea"),
+            f("facts_and_reasons", "事实和理由", "textarea"),
+            f("decision", "处理意见", "textarea"),
+            f("legal_basis", "法律法规依据", "textarea"),
+        ],
+        "reply" => vec![
+            f("text", "答复内容", "textarea"),
+            sel(
+                "adoption",
+                "采纳情况（建议意见类）",
+                opts(&[("", "不适用"), ("adopted", "采纳"), ("partly_adopted", "部分采纳"), ("not_adopted", "未采纳")]),
+            ),
+        ],
+        "redirect" => vec![f("procedure", "法定程序", "text"), f("guidance", "告知内容", "textarea")],
+        "deliver" => vec![
+            sel(
+                "method",
+                "送达方式",
+                opts(&[("in_person", "直接送达"), ("post", "邮寄送达"), ("online", "网上送达"), ("other", "其他方式")]),
+            ),
+            date("delivered_on", "送达日期"),
+        ],
+        "request_review" | "request_final_review" => {
+            vec![f("reason", "请求理由", "textarea"), f("good_reason", "逾期的正当理由（仅逾期时由负责人或复查复核人员认定）", "textarea")]
+        }
+        "decide_review" | "decide_final_review" => vec![
+            sel("outcome", "意见", outcome),
+            f("opinion", "意见内容", "textarea"),
+            f("facts_and_reasons", "事实和理由", "textarea"),
+            f("legal_basis", "依据", "textarea"),
+        ],
+        "supervise" => vec![f("reason", "督办事由", "textarea"), f("suggestions", "改进建议", "textarea")],
+        _ => vec![f("note", "备注", "textarea")],
+    };
+    ActionForm { name, label: action_label(name), fields }
+}
+
+/// The JSON body of an action from its form, typed by the field specs.
+fn body_of(form: &ActionForm, submitted: &HashMap<String, String>) -> Value {
+    let mut m = Map::new();
+    for spec in &form.fields {
+        let raw = submitted.get(spec.name).map(|s| s.trim().to_string()).unwrap_or_default();
+        let v = match (spec.kind, spec.name) {
+            ("checkbox", _) => Value::Bool(!raw.is_empty()),
+            ("number", _) => raw.parse::<i64>().map(Value::from).unwrap_or(Value::String(raw)),
+            (_, "route") if raw.is_empty() => Value::Null,
+            (_, "route") => raw.parse::<i64>().map(Value::from).unwrap_or(Value::String(raw)),
+            (_, "units") => {
+                Value::Array(raw.split([',', '，']).map(str::trim).filter(|s| !s.is_empty()).map(|s| Value::String(s.into())).collect())
+            }
+            (_, "adoption" | "accused_unit" | "good_reason") if raw.is_empty() => continue,
+            _ => Value::String(raw),
+        };
+        m.insert(spec.name.to_string(), v);
+    }
+    Value::Object(m)
+}
+
+#[derive(Template)]
+#[template(path = "staff_petition.html")]
+struct PetitionPage {
+    me: Option<(String, String, String)>,
+    nav: &'static str,
+    csrf: String,
+    flash: Option<String>,
+    alert: Option<String>,
+    d: PetitionDetail,
+    current_unit: String,
+    view_label: &'static str,
+    history: Vec<(String, String)>,
+    timers: Vec<(String, String, String, &'static str)>,
+    actions: Vec<ActionForm>,
+}
+
+#[derive(Deserialize, Default)]
+struct PageQuery {
+    done: Option<String>,
+}
+
+async fn petition_page(
+    state: AppState,
+    headers: &HeaderMap,
+    s: Staff,
+    number: String,
+    flash: Option<String>,
+    alert: Option<String>,
+) -> Response {
+    let (csrf, set) = crate::portal::csrf(headers);
+    let d = match petitions::detail(State(state.clone()), s.clone(), ApiPath(number.clone())).await {
+        Ok(Json(d)) => d,
+        Err(e) => return crate::error_page(&std::sync::Arc::new(crate::PortalInfo::default()), headers, e.status, "无法查看", &e.message),
+    };
+    let today = local_date(Utc::now());
+    let actions = match petitions::load_visible(&state, &s, &number).await {
+        Ok((rec, _)) => {
+            let tree = state.tree();
+            let cal = state.calendar();
+            let ctx = Ctx {
+                on: today,
+                now: Utc::now(),
+                calendar: &cal,
+                tree: &tree,
+                policy: state.settings.policy,
+                window_policy: state.settings.window_policy,
+            };
+            available_actions(&rec.case, &s.actor(), &ctx)
+                .into_iter()
+                .filter(|a| *a != "evaluate")
+                .map(|a| action_form(a, &state, &today.to_string()))
+                .collect()
+        }
+        Err(_) => Vec::new(),
+    };
+    let timers = d
+        .deadlines
+        .iter()
+        .map(|t| {
+            let (colour, text) = if t.met_at.is_some() { ("none", "已完成".to_string()) } else { colour(Some(&t.due_on), today) };
+            (format!("{}（{}）", t.label, t.kind), format!("{}{}", t.due_on, if t.provisional { "（预计）" } else { "" }), text, colour)
+        })
+        .collect();
+    let history = d
+        .history
+        .iter()
+        .map(|e| {
+            let who = e
+                .actor_username
+                .clone()
+                .unwrap_or_else(|| if e.actor_kind == "petitioner" { "信访人".into() } else { e.actor_kind.clone() });
+            (
+                crate::portal::local_time(&e.occurred_at),
+                format!("{}（{}）{}", action_label(&e.action), who, e.reason.as_deref().map(|r| format!("：{r}")).unwrap_or_default()),
+            )
+        })
+        .collect();
+    let view_label = match d.view.as_str() {
+        "sealed" => "检举控告材料已封存，仅纪检监察机关及其指定单位可见",
+        "identity_hidden" => "信访人要求身份保密",
+        _ => "完整（个人信息已脱敏）",
+    };
+    let current_unit = d.current_unit.as_ref().map(|u| u.name.clone()).unwrap_or_default();
+    let status = if alert.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let mut r = render(&PetitionPage { me: me(&s), nav: "", csrf, flash, alert, d, current_unit, view_label, history, timers, actions });
+    *r.status_mut() = status;
+    crate::portal::with_cookie(r, set)
+}
+
+async fn petition(State(state): State<AppState>, headers: HeaderMap, Path(number): Path<String>, Query(q): Query<PageQuery>) -> Response {
+    let s = match staff(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let flash = q.done.as_deref().map(|a| format!("已办理：{}", if a == "register" { "登记" } else { action_label(a) }));
+    petition_page(state, &headers, s, number, flash, None).await
+}
+
+async fn act(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((number, action)): Path<(String, String)>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    let s = match staff(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if !crate::portal::csrf_ok(&headers, f.get("csrf").map(String::as_str).unwrap_or_default()) {
+        return petition_page(state, &headers, s, number, None, Some("页面已过期，请刷新后重试".into())).await;
+    }
+    let Some(name) = xinfang_domain::procedure::Command::NAMES.iter().copied().find(|n| *n == action) else {
+        return petition_page(state, &headers, s, number, None, Some("没有这项操作".into())).await;
+    };
+    let today = local_date(Utc::now()).to_string();
+    let body = body_of(&action_form(name, &state, &today), &f);
+    match petitions::act(State(state.clone()), s.clone(), ApiPath((number.clone(), action.clone())), ApiJson(body)).await {
+        Ok(_) => Redirect::to(&format!("/staff/p/{number}?done={action}")).into_response(),
+        Err(e) => petition_page(state, &headers, s, number, None, Some(e.message)).await,
+    }
+}
+
+async fn attachment(State(state): State<AppState>, headers: HeaderMap, Path((number, id)): Path<(String, i64)>) -> Response {
+    match staff(&state, &headers).await {
+        Ok(s) => {
+            petitions::attachment(State(state), s, ApiPath((number, id))).await.unwrap_or_else(|e| (e.status, e.message).into_response())
+        }
+        Err(r) => r,
+    }
+}
+
+// ----- Registration --------------------------------------------------------
+
+#[derive(Default)]
+pub struct RegisterValues {
+    pub channel: String,
+    pub received_on: String,
+    pub category: String,
+    pub jurisdiction: String,
+    pub name: String,
+    pub id_number: String,
+    pub phone: String,
+    pub address: String,
+    pub collective: bool,
+    pub headcount: String,
+    pub representatives: String,
+    pub title: String,
+    pub request: String,
+    pub facts_and_reasons: String,
+    pub errors: HashMap<String, String>,
+}
+
+#[derive(Template)]
+#[template(path = "staff_register.html")]
+struct RegisterPage {
+    me: Option<(String, String, String)>,
+    nav: &'static str,
+    csrf: String,
+    flash: Option<String>,
+    alert: Option<String>,
+    channels: Vec<(String, String)>,
+    v: RegisterValues,
+}
+
+fn channels() -> Vec<(String, String)> {
+    Channel::ALL.iter().filter(|c| **c != Channel::Online).map(|c| (c.as_str().to_string(), c.label().to_string())).collect()
+}
+
+async fn register_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let s = match staff(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let (csrf, set) = crate::portal::csrf(&headers);
+    let v = RegisterValues {
+        channel: "letter".into(),
+        received_on: local_date(Utc::now()).to_string(),
+        category: "claim".into(),
+        jurisdiction: s.unit.jurisdiction.clone(),
+        ..RegisterValues::default()
+    };
+    crate::portal::with_cookie(
+        render(&RegisterPage { me: me(&s), nav: "register", csrf, flash: None, alert: None, channels: channels(), v }),
+        set,
+    )
+}
+
+async fn register(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<HashMap<String, String>>) -> Response {
+    let s = match staff(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+    let mut v = RegisterValues {
+        channel: get("channel"),
+        received_on: get("received_on"),
+        category: get("category"),
+        jurisdiction: get("jurisdiction"),
+        name: get("name"),
+        id_number: get("id_number"),
+        phone: get("phone"),
+        address: get("address"),
+        collective: f.contains_key("collective"),
+        headcount: get("headcount"),
+        representatives: get("representatives"),
+        title: get("title"),
+        request: get("request"),
+        facts_and_reasons: get("facts_and_reasons"),
+        errors: HashMap::new(),
+    };
+    let (csrf, _) = crate::portal::csrf(&headers);
+    if !crate::portal::csrf_ok(&headers, &get("csrf")) {
+        return render(&RegisterPage {
+            me: me(&s),
+            nav: "register",
+            csrf,
+            flash: None,
+            alert: Some("页面已过期，请刷新后重试".into()),
+            channels: channels(),
+            v,
+        });
+    }
+    let opt = |x: &str| Some(x.to_string()).filter(|x| !x.is_empty());
+    let mut people = Vec::new();
+    if !v.name.is_empty() {
+        people.push(PetitionerInput {
+            kind: None,
+            name: v.name.clone(),
+            id_number: opt(&v.id_number),
+            phone: opt(&v.phone),
+            address: opt(&v.address),
+            representative: false,
+        });
+    }
+    for line in v.representatives.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let mut parts = line.split_whitespace();
+        let name = parts.next().unwrap_or_default().to_string();
+        people.push(PetitionerInput {
+            kind: None,
+            name,
+            id_number: None,
+            phone: parts.next().map(String::from),
+            address: None,
+            representative: true,
+        });
+    }
+    let input = PetitionInput {
+        channel: opt(&v.channel),
+        petitioners: people,
+        collective: v.collective,
+        headcount: v.headcount.parse().ok(),
+        jurisdiction: v.jurisdiction.clone(),
+        title: v.title.clone(),
+        content: String::new(),
+        request: v.request.clone(),
+        facts_and_reasons: v.facts_and_reasons.clone(),
+        category: v.category.clone(),
+        litigation_related: false,
+        topic: None,
+        accused: None,
+        anonymous: false,
+        confidential: false,
+        received_on: opt(&v.received_on),
+        target_unit: None,
+        attachments: Vec::new(),
+        new_facts_reason: None,
+    };
+    match intake(&state, Submitter::Staff(Box::new(s.clone())), input).await {
+        Ok(out) => Redirect::to(&format!("/staff/p/{}?done=register", out.number)).into_response(),
+        Err(e) => {
+            let alert = if e.code.contains("representative") {
+                v.errors.insert("representatives".into(), e.message.clone());
+                None
+            } else {
+                Some(e.message.clone())
+            };
+            let mut r = render(&RegisterPage { me: me(&s), nav: "register", csrf, flash: None, alert, channels: channels(), v });
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            r
+        }
+    }
+}
