@@ -34,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/logout", post(logout))
         .route("/staff", get(inbox))
         .route("/staff/all", get(all))
+        .route("/staff/reviews", get(reviews))
         .route("/staff/register", get(register_form).post(register))
         .route("/staff/p/{number}", get(petition))
         .route("/staff/p/{number}/act/{action}", post(act))
@@ -173,14 +174,29 @@ struct InboxQuery {
     overdue: Option<bool>,
 }
 
-async fn listing(state: AppState, headers: HeaderMap, q: InboxQuery, mine: bool) -> Response {
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Listing {
+    /// What waits on my unit, earliest deadline first.
+    Inbox,
+    /// 复查 and 复核 requests waiting on my unit.
+    Reviews,
+    /// Everything my unit may see, newest first.
+    All,
+}
+
+async fn listing(state: AppState, headers: HeaderMap, q: InboxQuery, kind: Listing) -> Response {
+    let mine = kind != Listing::All;
     let s = match staff(&state, &headers).await {
         Ok(s) => s,
         Err(r) => return r,
     };
     let (csrf, set) = crate::portal::csrf(&headers);
     let query = petitions::ListQuery {
-        state: q.state.clone().filter(|v| !v.is_empty()),
+        state: if kind == Listing::Reviews {
+            Some("under_review,under_final_review".into())
+        } else {
+            q.state.clone().filter(|v| !v.is_empty())
+        },
         unit: mine.then(|| s.unit.code.clone()),
         category: q.category.clone().filter(|v| !v.is_empty()),
         channel: None,
@@ -220,11 +236,19 @@ async fn listing(state: AppState, headers: HeaderMap, q: InboxQuery, mine: bool)
         .collect();
     let r = render(&InboxPage {
         me: me(&s),
-        nav: if mine { "inbox" } else { "all" },
+        nav: match kind {
+            Listing::Inbox => "inbox",
+            Listing::Reviews => "reviews",
+            Listing::All => "all",
+        },
         csrf,
         flash: None,
         alert: None,
-        heading: if mine { format!("{}待办事项", s.unit.name) } else { "全部可见事项".into() },
+        heading: match kind {
+            Listing::Inbox => format!("{}待办事项", s.unit.name),
+            Listing::Reviews => format!("{}复查复核事项", s.unit.name),
+            Listing::All => "全部可见事项".into(),
+        },
         total: page.total,
         rows,
         states: PState::ALL.iter().map(|s| (s.as_str().to_string(), s.label().to_string())).collect(),
@@ -236,11 +260,15 @@ async fn listing(state: AppState, headers: HeaderMap, q: InboxQuery, mine: bool)
 }
 
 async fn inbox(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<InboxQuery>) -> Response {
-    listing(state, headers, q, true).await
+    listing(state, headers, q, Listing::Inbox).await
+}
+
+async fn reviews(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<InboxQuery>) -> Response {
+    listing(state, headers, q, Listing::Reviews).await
 }
 
 async fn all(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<InboxQuery>) -> Response {
-    listing(state, headers, q, false).await
+    listing(state, headers, q, Listing::All).await
 }
 
 // ----- Petition page and actions -------------------------------------------
@@ -410,11 +438,17 @@ struct PetitionPage {
     flash: Option<String>,
     alert: Option<String>,
     d: PetitionDetail,
+    channel_label: &'static str,
+    category_label: &'static str,
     current_unit: String,
     view_label: &'static str,
     history: Vec<(String, String)>,
     timers: Vec<(String, String, String, &'static str)>,
     actions: Vec<ActionForm>,
+    /// The latest decision letter, review or final review opinion, for
+    /// the reviewer to have at hand: (title, outcome, decision, facts and
+    /// reasons, basis).
+    documents: Vec<(String, String, String, String, String)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -478,6 +512,31 @@ async fn petition_page(
             )
         })
         .collect();
+    let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    let documents = d
+        .history
+        .iter()
+        .filter_map(|e| {
+            let (title, outcome) = match e.action.as_str() {
+                "conclude" => ("信访处理意见书", xinfang_domain::petition::Outcome::parse(&text(&e.payload, "outcome")).map(|o| o.label())),
+                "decide_review" => {
+                    ("复查意见书", xinfang_domain::petition::ReviewOutcome::parse(&text(&e.payload, "outcome")).map(|o| o.label()))
+                }
+                "decide_final_review" => {
+                    ("复核意见书", xinfang_domain::petition::ReviewOutcome::parse(&text(&e.payload, "outcome")).map(|o| o.label()))
+                }
+                _ => return None,
+            };
+            let decision = if e.action == "conclude" { text(&e.payload, "decision") } else { text(&e.payload, "opinion") };
+            Some((
+                title.to_string(),
+                outcome.unwrap_or_default().to_string(),
+                decision,
+                text(&e.payload, "facts_and_reasons"),
+                text(&e.payload, "legal_basis"),
+            ))
+        })
+        .collect();
     let view_label = match d.view.as_str() {
         "sealed" => "检举控告材料已封存，仅纪检监察机关及其指定单位可见",
         "identity_hidden" => "信访人要求身份保密",
@@ -485,7 +544,22 @@ async fn petition_page(
     };
     let current_unit = d.current_unit.as_ref().map(|u| u.name.clone()).unwrap_or_default();
     let status = if alert.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    let mut r = render(&PetitionPage { me: me(&s), nav: "", csrf, flash, alert, d, current_unit, view_label, history, timers, actions });
+    let mut r = render(&PetitionPage {
+        me: me(&s),
+        nav: "",
+        csrf,
+        flash,
+        alert,
+        channel_label: Channel::parse(&d.channel).map(|c| c.label()).unwrap_or_default(),
+        category_label: Category::parse(&d.category).map(|c| c.label()).unwrap_or_default(),
+        d,
+        current_unit,
+        view_label,
+        history,
+        timers,
+        actions,
+        documents,
+    });
     *r.status_mut() = status;
     crate::portal::with_cookie(r, set)
 }

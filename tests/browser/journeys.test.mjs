@@ -1,0 +1,183 @@
+// The journeys of issue 4 in a real Chromium (Debian's, via playwright-core):
+// a citizen on a phone, a clerk and a handling officer at their desks, a
+// reviewer at the superior unit. Screenshots of each main page go to
+// artifacts/. The server is started by scripts/browser-tests.sh (XINFANG_BASE).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+
+const BASE = process.env.XINFANG_BASE ?? 'http://127.0.0.1:18100';
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const PASSWORD = 'Xinfang@2026';
+const ART = new URL('./artifacts/', import.meta.url).pathname;
+mkdirSync(ART, { recursive: true });
+
+let browser;
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+});
+after(async () => { await browser?.close(); });
+
+async function api(path, { method = 'GET', token, body } = {}) {
+  const r = await fetch(BASE + path, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await r.text();
+  let json; try { json = JSON.parse(text); } catch { json = text; }
+  assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
+  return json;
+}
+
+async function token(username) {
+  return (await api('/api/v1/auth/login', { method: 'POST', body: { username, password: PASSWORD } })).token;
+}
+
+async function staffPage(username, width = 1440) {
+  const context = await browser.newContext({ viewport: { width, height: 1000 }, locale: 'zh-CN' });
+  const page = await context.newPage();
+  await page.goto(BASE + '/staff/login');
+  await page.getByLabel('用户名').fill(username);
+  await page.getByLabel('密码', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: '登录' }).click();
+  await page.waitForURL(BASE + '/staff');
+  return { context, page };
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: `${ART}${name}.png`, fullPage: true });
+  // No page may overflow sideways.
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 1, `${name} overflows by ${overflow}px`);
+}
+
+let number, code;
+
+test('a citizen submits on a phone with the region picker, then tracks, rates and asks for 复查', async () => {
+  const context = await browser.newContext({ viewport: { width: 375, height: 812 }, locale: 'zh-CN', isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  await page.goto(BASE + '/');
+  await shot(page, 'portal-home-375');
+  await page.getByRole('link', { name: '我要信访' }).first().click();
+  await page.getByLabel('姓名（名称）').fill('浏览器测试');
+  await page.getByLabel('公民身份号码').fill('440304197503150015');
+  await page.getByLabel('联系电话').fill('13800138000');
+  // The cascade: the district loads its streets over htmx.
+  await page.getByLabel('区（县）').selectOption({ label: '福田区' });
+  await page.waitForFunction(() => document.querySelectorAll('#township option').length > 5);
+  await page.getByLabel('街道（乡镇）').selectOption({ label: '华强北街道' });
+  await page.getByRole('radio', { name: /申诉求决/ }).check();
+  await page.getByLabel('标题').fill('装修公司拖欠工资');
+  await page.getByLabel('您的诉求').fill('请求督促公司支付拖欠的工资');
+  await shot(page, 'portal-submit-375');
+  // Forgetting the facts gives a message next to the field, in Chinese.
+  await page.getByRole('button', { name: '提交' }).click();
+  await assert.doesNotReject(page.locator('#facts-error').waitFor());
+  assert.match(await page.locator('#facts-error').innerText(), /事实和理由/);
+  await page.getByLabel('事实和理由').fill('公司自今年7月起拖欠工资，多次讨要未果。');
+  await page.getByRole('button', { name: '提交' }).click();
+  await page.getByRole('heading', { name: '提交成功' }).waitFor();
+  const cells = await page.locator('td.code').allInnerTexts();
+  [number, code] = cells.map((c) => c.trim());
+  assert.match(number, /^XF-440304-\d{8}-\d{6}$/);
+  assert.equal(code.length, 8);
+  await shot(page, 'portal-receipt-375');
+
+  // Staff handle it (over the API, as their own tests do) and deliver a decision.
+  const clerk = await token('ft_clerk');
+  await api(`/api/v1/petitions/${number}/actions/forward`, { method: 'POST', token: clerk, body: { unit: '440304-RST' } });
+  const officer = await token('ft_rst_officer');
+  await api(`/api/v1/petitions/${number}/actions/accept`, { method: 'POST', token: officer, body: { route: 6 } });
+  await api(`/api/v1/petitions/${number}/actions/conclude`, { method: 'POST', token: officer, body: { outcome: 'rejected', request: '支付工资', facts_and_reasons: '经查不存在劳动关系', decision: '不予支持', legal_basis: '劳动合同法' } });
+  const today = new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10);
+  await api(`/api/v1/petitions/${number}/actions/deliver`, { method: 'POST', token: officer, body: { method: 'online', delivered_on: today } });
+
+  await page.getByRole('link', { name: '办理查询' }).first().click();
+  await page.getByLabel('信访件编号').fill(number);
+  await page.getByLabel('查询码').fill(code);
+  await page.getByRole('button', { name: '查询' }).click();
+  await page.getByRole('heading', { name: '办理进度' }).waitFor();
+  assert.match(await page.locator('ol.timeline').innerText(), /网上提交[\s\S]*转送[\s\S]*受理[\s\S]*送达/);
+  assert.match(await page.locator('main').innerText(), /还剩\s*30\s*天/);
+  await shot(page, 'portal-track-375');
+  await page.getByRole('radio', { name: '满意', exact: true }).check();
+  await page.getByRole('button', { name: '提交评价' }).click();
+  await page.getByText('感谢您的评价').waitFor();
+  await page.getByLabel('申请理由').fill('我有劳动合同，请求复查');
+  await page.getByRole('button', { name: '申请复查' }).click();
+  await page.getByRole('status').filter({ hasText: /复查请求已由.*收到/ }).waitFor();
+  await context.close();
+});
+
+test('a clerk registers a collective visit (a 6th representative is refused) and forwards it; the officer accepts, extends and concludes', async () => {
+  const { context, page } = await staffPage('ft_clerk');
+  await page.getByRole('link', { name: '登记' }).click();
+  await page.getByLabel('渠道').selectOption('visit');
+  await page.getByLabel('集体访（多人）').check();
+  await page.getByLabel('人数').fill('30');
+  const six = ['代表一 13900000001', '代表二 13900000002', '代表三 13900000003', '代表四 13900000004', '代表五 13900000005', '代表六 13900000006'];
+  await page.getByLabel(/推选代表/).fill(six.join('\n'));
+  await page.getByLabel('标题').fill('旧改回迁安置延期');
+  await page.getByLabel('诉求').fill('请求明确回迁时间');
+  await page.getByLabel('事实和理由').fill('项目已延期两年，临时安置费停发。');
+  await page.getByRole('button', { name: '登记' }).click();
+  await page.locator('#representatives-error').waitFor();
+  assert.match(await page.locator('#representatives-error').innerText(), /不得超过5人/);
+  await page.getByLabel(/推选代表/).fill(six.slice(0, 5).join('\n'));
+  await page.getByRole('button', { name: '登记' }).click();
+  await page.getByText('已办理：登记').waitFor();
+  const visit = page.url().split('/staff/p/')[1].split('?')[0];
+  await page.locator('summary', { hasText: /^转送$/ }).click();
+  await page.locator('#forward-unit').selectOption('440304-RST');
+  await page.locator('form[action$="/act/forward"] button').click();
+  await page.getByText('已办理：转送').waitFor();
+  await shot(page, 'staff-petition-1440');
+  await context.close();
+
+  const officer = await staffPage('ft_rst_officer');
+  const first = officer.page.locator('table.grid tbody tr').first();
+  assert.match(await first.innerText(), new RegExp(visit));
+  assert.equal(await first.locator('.due').getAttribute('class'), 'due green', 'a fresh 15-day notice is green');
+  await shot(officer.page, 'staff-inbox-1440');
+  await first.getByRole('link').click();
+  await officer.page.locator('summary', { hasText: /^受理$/ }).click();
+  await officer.page.locator('#accept-route').selectOption('6');
+  await officer.page.locator('form[action$="/act/accept"] button').click();
+  await officer.page.getByText('已办理：受理').waitFor();
+  await officer.page.locator('summary', { hasText: /^延期$/ }).click();
+  await officer.page.locator('#extend-reason').fill('涉及人数多，需逐户核实');
+  await officer.page.locator('#extend-approved_by').fill('ft_rst_head');
+  await officer.page.locator('form[action$="/act/extend"] button').click();
+  await officer.page.getByText('已办理：延期').waitFor();
+  await officer.page.locator('summary', { hasText: /^出具处理意见$/ }).click();
+  await officer.page.locator('#conclude-outcome').selectOption('explained');
+  await officer.page.locator('#conclude-request').fill('明确回迁时间');
+  await officer.page.locator('#conclude-facts_and_reasons').fill('项目因规划调整延期，已责成开发商恢复支付临时安置费');
+  await officer.page.locator('#conclude-decision').fill('作出解释说明');
+  await officer.page.locator('#conclude-legal_basis').fill('《国有土地上房屋征收与补偿条例》');
+  await officer.page.locator('form[action$="/act/conclude"] button').click();
+  await officer.page.getByText('已办理：出具处理意见').waitFor();
+  await officer.context.close();
+});
+
+test('the city reviewer finds the 复查 request in the review queue and decides it', async () => {
+  assert.ok(number, 'the citizen journey ran first');
+  const { context, page } = await staffPage('sz_rst_reviewer');
+  await page.getByRole('link', { name: '复查复核' }).click();
+  await page.getByRole('link', { name: number }).click();
+  assert.match(await page.locator('main').innerText(), /信访处理意见书[\s\S]*不予支持/, 'the original decision is at hand');
+  await page.locator('summary', { hasText: /^作出复查意见$/ }).click();
+  await page.locator('#decide_review-outcome').selectOption('uphold');
+  await page.locator('#decide_review-opinion').fill('维持原处理意见');
+  await page.locator('#decide_review-facts_and_reasons').fill('原处理认定事实清楚');
+  await page.locator('#decide_review-legal_basis').fill('《信访工作条例》第三十五条');
+  await page.locator('form[action$="/act/decide_review"] button').click();
+  await page.getByText('已办理：作出复查意见').waitFor();
+  await shot(page, 'staff-review-1440');
+  await context.close();
+});
