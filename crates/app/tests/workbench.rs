@@ -31,7 +31,7 @@ async fn clerk_registers_a_collective_visit_and_forwards_it_through_the_forms() 
     let (c, csrf) = browser(&s, "ft_clerk").await;
     let reps6 = "代表一 13900000001\n代表二 13900000002\n代表三 13900000003\n代表四 13900000004\n代表五 13900000005\n代表六 13900000006";
     let form = |reps: &str| {
-        vec![
+        let fields: Vec<(&str, String)> = vec![
             ("csrf", csrf.clone()),
             ("channel", "visit".into()),
             ("received_on", today().to_string()),
@@ -43,9 +43,10 @@ async fn clerk_registers_a_collective_visit_and_forwards_it_through_the_forms() 
             ("title", "回迁安置延期".into()),
             ("request", "明确回迁时间".into()),
             ("facts_and_reasons", "项目延期两年".into()),
-        ]
+        ];
+        fields.into_iter().fold(reqwest::multipart::Form::new(), |f, (k, v)| f.text(k, v))
     };
-    let r = c.post(format!("{}/staff/register", s.base)).form(&form(reps6)).send().await.unwrap();
+    let r = c.post(format!("{}/staff/register", s.base)).multipart(form(reps6)).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text().await.unwrap();
     assert!(
@@ -53,7 +54,7 @@ async fn clerk_registers_a_collective_visit_and_forwards_it_through_the_forms() 
         "the 6th representative is refused next to the field"
     );
     let reps5: String = reps6.lines().take(5).collect::<Vec<_>>().join("\n");
-    let r = c.post(format!("{}/staff/register", s.base)).form(&form(&reps5)).send().await.unwrap();
+    let r = c.post(format!("{}/staff/register", s.base)).multipart(form(&reps5)).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let url = r.url().to_string();
     let html = r.text().await.unwrap();
@@ -91,6 +92,77 @@ async fn clerk_registers_a_collective_visit_and_forwards_it_through_the_forms() 
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("延长期限不得超过30日"));
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn admin_pages_warnings_and_saved_views() {
+    let s = TestServer::start().await;
+    // Only the administrator reaches the admin pages.
+    let (c, _) = browser(&s, "ft_clerk").await;
+    let r = c.get(format!("{}/staff/admin", s.base)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let (a, acsrf) = browser(&s, "admin").await;
+    let html = a.get(format!("{}/staff/admin?year=2026", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("用户与角色") && html.contains("ft_clerk") && html.contains("2026-10-10") && html.contains("调休上班"));
+    let r = a
+        .post(format!("{}/staff/admin/users", s.base))
+        .form(&[
+            ("csrf", acsrf.as_str()),
+            ("username", "ft_new"),
+            ("display_name", "新同事"),
+            ("password", "weak"),
+            ("role", "clerk"),
+            ("unit", "440304-XFJ"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.text().await.unwrap().contains("密码长度"), "the password policy speaks on the page");
+    let r = a
+        .post(format!("{}/staff/admin/users", s.base))
+        .form(&[
+            ("csrf", acsrf.as_str()),
+            ("username", "ft_new"),
+            ("display_name", "新同事"),
+            ("password", "Good#Password1"),
+            ("role", "clerk"),
+            ("unit", "440304-XFJ"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.text().await.unwrap().contains("已保存：用户"));
+    let html = a
+        .post(format!("{}/staff/admin/keys", s.base))
+        .form(&[("csrf", acsrf.as_str()), ("label", "12345"), ("unit", "440304-XFJ"), ("channel", "hotline")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("新密钥（只显示一次）：<code>xfk_"));
+    // The clerk is warned about a petitioner with open petitions.
+    let (status, _) = s.post("/api/v1/petitions", None, online_claim("重复者", "440304199001011233")).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let warn =
+        c.get(format!("{}/staff/petitioner-check?id_number=440304199001011233&phone=", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(warn.contains("该信访人已有1件未办结"), "{warn}");
+    let none =
+        c.get(format!("{}/staff/petitioner-check?id_number=11010519491231002X&phone=", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(none.is_empty());
+    // Saved views.
+    let html = c.get(format!("{}/staff/all", s.base)).send().await.unwrap().text().await.unwrap();
+    let csrf = html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    c.post(format!("{}/staff/views", s.base))
+        .form(&[("csrf", csrf.as_str()), ("name", "逾期来信"), ("query", "channel=letter&overdue=true")])
+        .send()
+        .await
+        .unwrap();
+    let html = c.get(format!("{}/staff", s.base)).send().await.unwrap().text().await.unwrap();
+    let at = html.find("逾期来信").map(|i| i.saturating_sub(80)).unwrap_or(0);
+    assert!(html.contains("href=\"/staff?channel=letter&#38;overdue=true\">逾期来信</a>"), "{}", &html[at..(at + 200).min(html.len())]);
     s.finish().await;
 }
 

@@ -3,6 +3,7 @@
 //! HTML-escaped by default); interactivity is htmx, vendored; forms work
 //! without JavaScript too.
 
+mod admin;
 mod portal;
 mod workbench;
 
@@ -86,10 +87,13 @@ pub(crate) fn render(t: &impl Template) -> Response {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "template failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "页面生成失败，请稍后重试").into_response()
+            (StatusCode::INTERNAL_SERVER_ERROR, Html(SERVER_ERROR_PAGE)).into_response()
         }
     }
 }
+
+/// Shown when a page cannot be produced at all.
+const SERVER_ERROR_PAGE: &str = "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>系统繁忙</title><link rel=\"stylesheet\" href=\"/static/app.css\"></head><body><main><h1>系统繁忙</h1><p>页面暂时无法显示，请稍后重试。如需帮助，请拨打信访咨询电话。</p><p><a href=\"/\">返回首页</a></p></main></body></html>";
 
 #[derive(Template)]
 #[template(path = "error.html")]
@@ -121,6 +125,7 @@ pub fn pages(portal: PortalInfo) -> Router<AppState> {
         .route("/static/vendor/htmx-2.0.11.min.js", get(|| async { asset("text/javascript; charset=utf-8", HTMX) }))
         .merge(portal::routes(portal))
         .merge(workbench::routes())
+        .merge(admin::routes())
         .fallback(move |req: Request| {
             let portal = fallback_portal.clone();
             async move {

@@ -222,6 +222,40 @@ struct Receipt {
     repeat_of: Option<String>,
 }
 
+/// Read a multipart form: its text fields, its `attachments` files
+/// (base64-encoded for intake), and a Chinese message if it was cut short.
+pub(crate) async fn read_multipart(multipart: &mut Multipart) -> (HashMap<String, String>, Vec<AttachmentInput>, Option<String>) {
+    let mut f: HashMap<String, String> = HashMap::new();
+    let mut files = Vec::new();
+    let too_big = || Some("上传的内容过大或不完整，请减少附件后重试（总大小不超过15MB）".to_string());
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or_default().to_string();
+                let file_name = field.file_name().map(String::from);
+                match field.bytes().await {
+                    Ok(bytes) if name == "attachments" => {
+                        if let Some(fname) = file_name.filter(|n| !n.is_empty())
+                            && !bytes.is_empty()
+                        {
+                            files.push(AttachmentInput {
+                                filename: fname,
+                                content_base64: base64::engine::general_purpose::STANDARD.encode(&bytes),
+                            });
+                        }
+                    }
+                    Ok(bytes) => {
+                        f.insert(name, String::from_utf8_lossy(&bytes).into_owned());
+                    }
+                    Err(_) => return (f, files, too_big()),
+                }
+            }
+            Ok(None) => return (f, files, None),
+            Err(_) => return (f, files, too_big()),
+        }
+    }
+}
+
 /// Which form field an intake error belongs to, so the message can stand
 /// next to it.
 fn field_of(e: &ApiError) -> Option<&'static str> {
@@ -252,41 +286,7 @@ fn field_of(e: &ApiError) -> Option<&'static str> {
 }
 
 async fn receive(state: AppState, portal: Arc<PortalInfo>, headers: HeaderMap, mut multipart: Multipart, mailbox: bool) -> Response {
-    let mut f: HashMap<String, String> = HashMap::new();
-    let mut files = Vec::new();
-    let mut problem = None;
-    loop {
-        match multipart.next_field().await {
-            Ok(Some(field)) => {
-                let name = field.name().unwrap_or_default().to_string();
-                let file_name = field.file_name().map(String::from);
-                match field.bytes().await {
-                    Ok(bytes) if name == "attachments" => {
-                        if let Some(fname) = file_name.filter(|n| !n.is_empty())
-                            && !bytes.is_empty()
-                        {
-                            files.push(AttachmentInput {
-                                filename: fname,
-                                content_base64: base64::engine::general_purpose::STANDARD.encode(&bytes),
-                            });
-                        }
-                    }
-                    Ok(bytes) => {
-                        f.insert(name, String::from_utf8_lossy(&bytes).into_owned());
-                    }
-                    Err(_) => {
-                        problem = Some("上传的内容过大或不完整，请减少附件后重试（总大小不超过15MB）".to_string());
-                        break;
-                    }
-                }
-            }
-            Ok(None) => break,
-            Err(_) => {
-                problem = Some("上传的内容过大或不完整，请减少附件后重试（总大小不超过15MB）".to_string());
-                break;
-            }
-        }
-    }
+    let (f, files, problem) = read_multipart(&mut multipart).await;
     let get = |k: &str| f.get(k).map(|s| s.trim().to_string()).unwrap_or_default();
     if !csrf_ok(&headers, &get("csrf")) {
         return expired(&portal, &headers);
@@ -428,7 +428,7 @@ async fn division_options(State(state): State<AppState>, Query(q): Query<HashMap
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
 }
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 

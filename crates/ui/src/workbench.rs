@@ -35,22 +35,32 @@ pub fn routes() -> Router<AppState> {
         .route("/staff", get(inbox))
         .route("/staff/all", get(all))
         .route("/staff/reviews", get(reviews))
-        .route("/staff/register", get(register_form).post(register))
+        .route(
+            "/staff/register",
+            get(register_form).post(register).layer(axum::extract::DefaultBodyLimit::max(xinfang_web::MAX_BODY_BYTES)),
+        )
+        .route("/staff/petitioner-check", get(petitioner_check))
+        .route("/staff/views", post(save_view))
         .route("/staff/p/{number}", get(petition))
         .route("/staff/p/{number}/act/{action}", post(act))
         .route("/staff/p/{number}/attachments/{id}", get(attachment))
 }
 
 /// The logged-in staff member, or a redirect to the login page.
-async fn staff(state: &AppState, headers: &HeaderMap) -> Result<Staff, Response> {
+pub(crate) async fn staff(state: &AppState, headers: &HeaderMap) -> Result<Staff, Response> {
     match cookie(headers, SESSION) {
         Some(t) => staff_for_token(state, &t).await.map_err(|_| Redirect::to("/staff/login").into_response()),
         None => Err(Redirect::to("/staff/login").into_response()),
     }
 }
 
-fn me(s: &Staff) -> Option<(String, String, String)> {
-    Some((s.unit.name.clone(), s.user.display_name.clone(), s.user.role.label().to_string()))
+pub(crate) fn me(s: &Staff) -> Option<(String, String, String, bool)> {
+    Some((
+        s.unit.name.clone(),
+        s.user.display_name.clone(),
+        s.user.role.label().to_string(),
+        s.user.role == xinfang_domain::role::Role::Admin,
+    ))
 }
 
 // ----- Login ---------------------------------------------------------------
@@ -58,7 +68,7 @@ fn me(s: &Staff) -> Option<(String, String, String)> {
 #[derive(Template)]
 #[template(path = "staff_login.html")]
 struct LoginPage {
-    me: Option<(String, String, String)>,
+    me: Option<(String, String, String, bool)>,
     nav: &'static str,
     csrf: String,
     flash: Option<String>,
@@ -153,7 +163,7 @@ pub fn colour(due_on: Option<&str>, today: chrono::NaiveDate) -> (&'static str, 
 #[derive(Template)]
 #[template(path = "staff_inbox.html")]
 struct InboxPage {
-    me: Option<(String, String, String)>,
+    me: Option<(String, String, String, bool)>,
     nav: &'static str,
     csrf: String,
     flash: Option<String>,
@@ -162,8 +172,17 @@ struct InboxPage {
     total: i64,
     rows: Vec<Row>,
     states: Vec<(String, String)>,
+    channels: Vec<(String, String)>,
+    topics: Vec<(String, String)>,
+    views: Vec<(String, String)>,
+    path: &'static str,
+    query: String,
     filter_state: String,
     filter_category: String,
+    filter_channel: String,
+    filter_topic: String,
+    filter_from: String,
+    filter_to: String,
     filter_overdue: bool,
 }
 
@@ -171,7 +190,30 @@ struct InboxPage {
 struct InboxQuery {
     state: Option<String>,
     category: Option<String>,
+    channel: Option<String>,
+    topic: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
     overdue: Option<bool>,
+}
+
+impl InboxQuery {
+    fn query_string(&self) -> String {
+        let pairs = [
+            ("state", &self.state),
+            ("category", &self.category),
+            ("channel", &self.channel),
+            ("topic", &self.topic),
+            ("from", &self.from),
+            ("to", &self.to),
+        ];
+        let mut parts: Vec<String> =
+            pairs.iter().filter_map(|(k, v)| v.as_deref().filter(|v| !v.is_empty()).map(|v| format!("{k}={v}"))).collect();
+        if self.overdue == Some(true) {
+            parts.push("overdue=true".into());
+        }
+        parts.join("&")
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -199,10 +241,10 @@ async fn listing(state: AppState, headers: HeaderMap, q: InboxQuery, kind: Listi
         },
         unit: mine.then(|| s.unit.code.clone()),
         category: q.category.clone().filter(|v| !v.is_empty()),
-        channel: None,
-        topic: None,
-        from: None,
-        to: None,
+        channel: q.channel.clone().filter(|v| !v.is_empty()),
+        topic: q.topic.clone().filter(|v| !v.is_empty()),
+        from: q.from.clone().filter(|v| !v.is_empty()),
+        to: q.to.clone().filter(|v| !v.is_empty()),
         overdue: q.overdue.filter(|o| *o),
         sort: Some(if mine { "due" } else { "registered" }.into()),
         page: Some(1),
@@ -210,9 +252,11 @@ async fn listing(state: AppState, headers: HeaderMap, q: InboxQuery, kind: Listi
         id_number: None,
         phone: None,
     };
+    let topics =
+        state.store.topics().await.unwrap_or_default().into_iter().filter(|t| t.parent_code.is_some()).map(|t| (t.code, t.name)).collect();
     let page = match petitions::list(State(state), s.clone(), ApiQuery(query)).await {
         Ok(Json(p)) => p,
-        Err(e) => return (e.status, e.message).into_response(),
+        Err(e) => return crate::error_page(&std::sync::Arc::default(), &headers, e.status, "筛选条件有误", &e.message),
     };
     let today = local_date(Utc::now());
     let rows = page
@@ -252,8 +296,21 @@ async fn listing(state: AppState, headers: HeaderMap, q: InboxQuery, kind: Listi
         total: page.total,
         rows,
         states: PState::ALL.iter().map(|s| (s.as_str().to_string(), s.label().to_string())).collect(),
+        channels: Channel::ALL.iter().map(|c| (c.as_str().to_string(), c.label().to_string())).collect(),
+        topics,
+        views: saved_views(&headers),
+        path: match kind {
+            Listing::Inbox => "/staff",
+            Listing::Reviews => "/staff/reviews",
+            Listing::All => "/staff/all",
+        },
+        query: q.query_string(),
         filter_state: q.state.unwrap_or_default(),
         filter_category: q.category.unwrap_or_default(),
+        filter_channel: q.channel.unwrap_or_default(),
+        filter_topic: q.topic.unwrap_or_default(),
+        filter_from: q.from.unwrap_or_default(),
+        filter_to: q.to.unwrap_or_default(),
         filter_overdue: q.overdue.unwrap_or(false),
     });
     crate::portal::with_cookie(r, set)
@@ -432,7 +489,7 @@ fn body_of(form: &ActionForm, submitted: &HashMap<String, String>) -> Value {
 #[derive(Template)]
 #[template(path = "staff_petition.html")]
 struct PetitionPage {
-    me: Option<(String, String, String)>,
+    me: Option<(String, String, String, bool)>,
     nav: &'static str,
     csrf: String,
     flash: Option<String>,
@@ -630,7 +687,7 @@ pub struct RegisterValues {
 #[derive(Template)]
 #[template(path = "staff_register.html")]
 struct RegisterPage {
-    me: Option<(String, String, String)>,
+    me: Option<(String, String, String, bool)>,
     nav: &'static str,
     csrf: String,
     flash: Option<String>,
@@ -662,11 +719,12 @@ async fn register_form(State(state): State<AppState>, headers: HeaderMap) -> Res
     )
 }
 
-async fn register(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<HashMap<String, String>>) -> Response {
+async fn register(State(state): State<AppState>, headers: HeaderMap, mut multipart: axum::extract::Multipart) -> Response {
     let s = match staff(&state, &headers).await {
         Ok(s) => s,
         Err(r) => return r,
     };
+    let (f, files, problem) = crate::portal::read_multipart(&mut multipart).await;
     let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
     let mut v = RegisterValues {
         channel: get("channel"),
@@ -686,13 +744,13 @@ async fn register(State(state): State<AppState>, headers: HeaderMap, Form(f): Fo
         errors: HashMap::new(),
     };
     let (csrf, _) = crate::portal::csrf(&headers);
-    if !crate::portal::csrf_ok(&headers, &get("csrf")) {
+    if !crate::portal::csrf_ok(&headers, &get("csrf")) || problem.is_some() {
         return render(&RegisterPage {
             me: me(&s),
             nav: "register",
             csrf,
             flash: None,
-            alert: Some("页面已过期，请刷新后重试".into()),
+            alert: Some(problem.unwrap_or_else(|| "页面已过期，请刷新后重试".into())),
             channels: channels(),
             v,
         });
@@ -739,7 +797,7 @@ async fn register(State(state): State<AppState>, headers: HeaderMap, Form(f): Fo
         confidential: false,
         received_on: opt(&v.received_on),
         target_unit: None,
-        attachments: Vec::new(),
+        attachments: files,
         new_facts_reason: None,
     };
     match intake(&state, Submitter::Staff(Box::new(s.clone())), input).await {
@@ -756,4 +814,84 @@ async fn register(State(state): State<AppState>, headers: HeaderMap, Form(f): Fo
             r
         }
     }
+}
+
+#[derive(Deserialize)]
+struct CheckQuery {
+    #[serde(default)]
+    id_number: String,
+    #[serde(default)]
+    phone: String,
+}
+
+/// htmx: warn the clerk while registering when the same petitioner (by
+/// identity number or phone, matched on keyed hashes) has open petitions.
+async fn petitioner_check(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<CheckQuery>) -> Response {
+    let Ok(s) = staff(&state, &headers).await else { return StatusCode::UNAUTHORIZED.into_response() };
+    let open: Vec<String> = PState::ALL.iter().filter(|st| !st.is_terminal()).map(|st| st.as_str().to_string()).collect();
+    let mut found = Vec::new();
+    for (id, phone) in [(q.id_number.trim(), ""), ("", q.phone.trim())] {
+        if id.is_empty() && phone.is_empty() {
+            continue;
+        }
+        let query = petitions::ListQuery {
+            state: Some(open.join(",")),
+            unit: None,
+            category: None,
+            channel: None,
+            topic: None,
+            from: None,
+            to: None,
+            overdue: None,
+            sort: None,
+            page: Some(1),
+            per_page: Some(20),
+            id_number: Some(id.to_string()).filter(|v| !v.is_empty()),
+            phone: Some(phone.to_string()).filter(|v| !v.is_empty()),
+        };
+        if let Ok(Json(p)) = petitions::list(State(state.clone()), s.clone(), ApiQuery(query)).await {
+            found.extend(p.items.into_iter().map(|i| (i.number, i.title)));
+        }
+    }
+    found.sort();
+    found.dedup();
+    let html = if found.is_empty() {
+        String::new()
+    } else {
+        let links: Vec<String> =
+            found.iter().map(|(n, t)| format!("<a href=\"/staff/p/{n}\">{n}</a>（{}）", crate::portal::esc(t))).collect();
+        format!(
+            "<div class=\"alert\" role=\"alert\">该信访人已有{}件未办结的信访事项：{}。请核实是否为重复信访。</div>",
+            found.len(),
+            links.join("、")
+        )
+    };
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+}
+
+/// Saved views: a named filter of the inbox, kept in a cookie (at most 10).
+fn saved_views(headers: &HeaderMap) -> Vec<(String, String)> {
+    cookie(headers, "xf_views")
+        .and_then(|c| base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, c).ok())
+        .and_then(|b| serde_json::from_slice::<Vec<(String, String)>>(&b).ok())
+        .unwrap_or_default()
+}
+
+async fn save_view(headers: HeaderMap, Form(f): Form<HashMap<String, String>>) -> Response {
+    let name: String = f.get("name").map(|n| n.trim().chars().take(20).collect()).unwrap_or_default();
+    let query: String = f.get("query").map(|q| q.chars().filter(|c| c.is_ascii_graphic()).take(300).collect()).unwrap_or_default();
+    if name.is_empty() || !crate::portal::csrf_ok(&headers, f.get("csrf").map(String::as_str).unwrap_or_default()) {
+        return Redirect::to("/staff").into_response();
+    }
+    let mut views = saved_views(&headers);
+    views.retain(|(n, _)| *n != name);
+    views.push((name, query));
+    let start = views.len().saturating_sub(10);
+    let views = views.split_off(start);
+    let value = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, serde_json::to_vec(&views).unwrap_or_default());
+    let mut r = Redirect::to("/staff").into_response();
+    if let Ok(c) = HeaderValue::from_str(&format!("xf_views={value}; Path=/staff; Max-Age=31536000; HttpOnly; SameSite=Strict")) {
+        r.headers_mut().append(header::SET_COOKIE, c);
+    }
+    r
 }
