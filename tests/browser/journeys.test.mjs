@@ -181,3 +181,29 @@ test('the city reviewer finds the 复查 request in the review queue and decides
   await shot(page, 'staff-review-1440');
   await context.close();
 });
+
+test('every main page fits both a 375 px phone and a 1440 px desktop', async () => {
+  assert.ok(number, 'the earlier journeys ran first');
+  const officerToken = await token('ft_rst_officer');
+  for (const width of [375, 1440]) {
+    const context = await browser.newContext({ viewport: { width, height: 900 }, locale: 'zh-CN' });
+    const page = await context.newPage();
+    for (const [name, path] of [['portal-home', '/'], ['portal-submit', '/submit'], ['portal-track', '/track'], ['portal-mailbox', '/mailbox']]) {
+      await page.goto(BASE + path);
+      await shot(page, `${name}-${width}`);
+    }
+    await context.addCookies([{ name: 'xf_session', value: officerToken, url: BASE }]);
+    for (const [name, path] of [['staff-inbox', '/staff'], ['staff-petition', `/staff/p/${number}`], ['staff-register', '/staff/register']]) {
+      await page.goto(BASE + path);
+      await shot(page, `${name}-${width}`);
+    }
+    // 长者模式 on the phone: larger text, still no overflow.
+    if (width === 375) {
+      await page.goto(BASE + '/');
+      await page.getByRole('link', { name: '长者模式' }).click();
+      assert.equal(await page.locator('body').getAttribute('class'), 'elder');
+      await shot(page, 'portal-home-elder-375');
+    }
+    await context.close();
+  }
+});

@@ -199,6 +199,33 @@ async fn main() {
         run(500, 4, read(&c, &base, &officer, move |i| format!("/api/v1/petitions/{}", nums.lock().unwrap()[i % routed.max(1)]))).await;
     rows.push(("petition detail (history, deadlines)", 500, s, t));
 
+    // Pages, server-rendered, as a browser asks for them.
+    let pages: [(&'static str, String, bool); 5] = [
+        ("page: portal home", "/".into(), false),
+        ("page: online submission form (region picker)", "/submit".into(), false),
+        ("page: staff inbox (100 rows)", "/staff".into(), true),
+        ("page: staff petition page (available actions)", format!("/staff/p/{}", numbers.lock().unwrap()[0]), true),
+        ("page: admin", "/staff/admin".into(), true),
+    ];
+    let admin = login(&c, &base, "admin").await;
+    for (label, path, staff) in pages {
+        let session = if path.contains("admin") { admin.clone() } else { officer.clone() };
+        let (c6, b6) = (c.clone(), base.clone());
+        let (s, t) = run(200, 4, move |_| {
+            let mut req = c6.get(format!("{b6}{path}"));
+            if staff {
+                req = req.header("cookie", format!("xf_session={session}"));
+            }
+            async move {
+                let r = req.send().await.unwrap();
+                assert_eq!(r.status(), 200);
+                let _ = r.text().await;
+            }
+        })
+        .await;
+        rows.push((label, 200, s, t));
+    }
+
     println!("\n{engine}, {n} petitions, optimised build: {}\n", !cfg!(debug_assertions));
     println!("| operation | requests | req/s | p50 ms | p95 ms | p99 ms |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: |");
