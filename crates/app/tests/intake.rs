@@ -63,8 +63,14 @@ async fn bad_input_gets_a_clear_chinese_error() {
     }
     let mut v = online_claim("吴十", "440304199001011234");
     v["petitioners"][0]["id_number"] = json!("440304199001011234");
-    let (status, err) = s.post("/api/v1/petitions", None, v).await;
+    let (status, err) = s.post("/api/v1/petitions", None, v.clone()).await;
     assert_eq!((status, err["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_id_number")));
+    // Several faults are all listed, each with its field.
+    v["request"] = json!("");
+    v["petitioners"][0]["phone"] = json!("电话");
+    let (_, err) = s.post("/api/v1/petitions", None, v).await;
+    let fields: Vec<&str> = err["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["request", "petitioners.id_number", "petitioners.phone"]);
     // Malformed JSON, wrong content type, unknown fields.
     let resp = s
         .client

@@ -112,6 +112,9 @@ pub struct DomainError {
     pub code: &'static str,
     /// Readable Chinese message that names the rule.
     pub message: String,
+    /// The input field at fault, when there is one (e.g. `request`,
+    /// `petitioners.id_number`), so that forms can show it beside the field.
+    pub field: Option<&'static str>,
 }
 
 impl DomainError {
@@ -121,7 +124,12 @@ impl DomainError {
             Rule::Input | Rule::Procedure | Rule::Access => detail.to_string(),
             _ => format!("{detail}（依据{}）", rule.citation()),
         };
-        DomainError { kind, rule, code, message }
+        DomainError { kind, rule, code, message, field: None }
+    }
+    /// The same error, attributed to an input field.
+    pub fn at(mut self, field: &'static str) -> Self {
+        self.field = Some(field);
+        self
     }
     pub fn invalid(rule: Rule, code: &'static str, detail: impl AsRef<str>) -> Self {
         Self::new(ErrorKind::Invalid, rule, code, detail)

@@ -196,22 +196,22 @@ pub mod limits {
     pub const NOTE: usize = 4_000;
 }
 
-fn too_long(field: &str, label: &str, max: usize, value: &str) -> Result<(), DomainError> {
+fn too_long(field: &'static str, label: &str, max: usize, value: &str) -> Result<(), DomainError> {
     if value.chars().count() > max {
         return Err(DomainError::invalid(Rule::Input, "field_too_long", format!("{label}（{field}）不能超过{max}个字")));
     }
     Ok(())
 }
 
-fn required(field: &str, label: &str, max: usize, value: &str) -> Result<(), DomainError> {
+fn required(field: &'static str, label: &str, max: usize, value: &str) -> Result<(), DomainError> {
     if value.trim().is_empty() {
-        return Err(DomainError::invalid(Rule::Input, "field_required", format!("请填写{label}（{field}）")));
+        return Err(DomainError::invalid(Rule::Input, "field_required", format!("请填写{label}（{field}）")).at(field));
     }
     too_long(field, label, max, value)
 }
 
 /// Check a free-text field shared by procedural actions.
-pub fn check_text(field: &str, label: &str, value: &str, is_required: bool) -> Result<(), DomainError> {
+pub fn check_text(field: &'static str, label: &str, value: &str, is_required: bool) -> Result<(), DomainError> {
     if is_required { required(field, label, limits::NOTE, value) } else { too_long(field, label, limits::NOTE, value) }
 }
 
@@ -250,55 +250,66 @@ pub fn valid_division_code(code: &str) -> bool {
 
 impl Registration {
     /// Every rule a registration must meet before it gets a number.
+    /// Every rule a registration must meet before it gets a number; the
+    /// first failure.
     pub fn validate(&self) -> Result<(), DomainError> {
-        required("title", "标题", limits::TITLE, &self.title)?;
-        too_long("content", "信访内容", limits::CONTENT, &self.content)?;
+        match self.validate_all().into_iter().next() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Every failure at once, each attributed to its field where it has
+    /// one, so that a form can show them all beside their fields.
+    pub fn validate_all(&self) -> Vec<DomainError> {
+        let mut errs = Vec::new();
+        let mut check = |r: Result<(), DomainError>| {
+            if let Err(e) = r {
+                errs.push(e);
+            }
+        };
+        let fail = |rule, code, msg: &str, field| Err(DomainError::invalid(rule, code, msg).at(field));
+        check(required("title", "标题", limits::TITLE, &self.title));
+        check(too_long("content", "信访内容", limits::CONTENT, &self.content));
         // Art. 19: request, facts and reasons are what the petition is.
-        required("request", "诉求", limits::REQUEST, &self.request)?;
-        required("facts_and_reasons", "事实和理由", limits::FACTS, &self.facts_and_reasons)?;
+        check(required("request", "诉求", limits::REQUEST, &self.request));
+        check(required("facts_and_reasons", "事实和理由", limits::FACTS, &self.facts_and_reasons));
         if !valid_division_code(&self.jurisdiction) {
-            return Err(DomainError::invalid(Rule::Input, "invalid_jurisdiction", "问题属地（jurisdiction）须为有效的行政区划代码"));
+            check(fail(Rule::Input, "invalid_jurisdiction", "问题属地（jurisdiction）须为有效的行政区划代码", "jurisdiction"));
         }
         if self.petitioners.len() > limits::PETITIONERS {
-            return Err(DomainError::invalid(Rule::Input, "too_many_petitioners", "信访人数量过多"));
+            check(fail(Rule::Input, "too_many_petitioners", "信访人数量过多", "petitioners"));
         }
         if self.petitioners.is_empty() && !self.anonymous {
             // Art. 19: name (名称) and address are required unless anonymous.
-            return Err(DomainError::invalid(Rule::Input, "petitioner_required", "请至少填写一名信访人，或选择匿名"));
+            check(fail(Rule::Input, "petitioner_required", "请至少填写一名信访人，或选择匿名", "petitioners.name"));
         }
         for p in &self.petitioners {
-            required("petitioners.name", "信访人姓名（名称）", limits::NAME, &p.name)?;
-            if let Some(id) = &p.id_number
-                && !valid_id_number(id)
-            {
-                return Err(DomainError::invalid(Rule::Input, "invalid_id_number", "公民身份号码格式或校验位不正确"));
+            check(required("petitioners.name", "信访人姓名（名称）", limits::NAME, &p.name));
+            if p.id_number.as_deref().is_some_and(|id| !valid_id_number(id)) {
+                check(fail(Rule::Input, "invalid_id_number", "公民身份号码格式或校验位不正确", "petitioners.id_number"));
             }
-            if let Some(phone) = &p.phone
-                && !valid_phone(phone)
-            {
-                return Err(DomainError::invalid(Rule::Input, "invalid_phone", "联系电话格式不正确"));
+            if p.phone.as_deref().is_some_and(|phone| !valid_phone(phone)) {
+                check(fail(Rule::Input, "invalid_phone", "联系电话格式不正确", "petitioners.phone"));
             }
             if let Some(addr) = &p.address {
-                too_long("petitioners.address", "住址", limits::ADDRESS, addr)?;
+                check(too_long("petitioners.address", "住址", limits::ADDRESS, addr));
             }
         }
         let reps = self.petitioners.iter().filter(|p| p.representative).count();
         if reps > limits::REPRESENTATIVES {
-            return Err(DomainError::invalid(
-                Rule::Art20,
-                "too_many_representatives",
-                format!("集体访推选的代表不得超过5人，当前为{reps}人"),
-            ));
+            let msg = format!("集体访推选的代表不得超过5人，当前为{reps}人");
+            check(fail(Rule::Art20, "too_many_representatives", &msg, "representatives"));
         }
         if reps > 0 && !self.collective {
-            return Err(DomainError::invalid(Rule::Input, "representatives_need_collective", "只有集体信访才推选代表，请勾选集体信访"));
+            check(fail(Rule::Input, "representatives_need_collective", "只有集体信访才推选代表，请勾选集体信访", "collective"));
         }
         if self.collective {
             if self.headcount < 2 || self.headcount > limits::HEADCOUNT {
-                return Err(DomainError::invalid(Rule::Input, "invalid_headcount", "集体信访的人数须在2至100000之间"));
+                check(fail(Rule::Input, "invalid_headcount", "集体信访的人数须在2至100000之间", "headcount"));
             }
             if self.channel == Channel::Visit && reps == 0 {
-                return Err(DomainError::invalid(Rule::Art20, "representatives_required", "多人走访应当推选代表（不超过5人）"));
+                check(fail(Rule::Art20, "representatives_required", "多人走访应当推选代表（不超过5人）", "representatives"));
             }
         }
         if self.category == Category::Accusation {
@@ -306,15 +317,15 @@ impl Registration {
                 a.name.as_deref().is_some_and(|s| !s.trim().is_empty()) || a.unit.as_deref().is_some_and(|s| !s.trim().is_empty())
             });
             if !named {
-                return Err(DomainError::invalid(Rule::Art31, "accused_required", "检举控告类事项须写明被检举人或被检举单位"));
+                check(fail(Rule::Art31, "accused_required", "检举控告类事项须写明被检举人或被检举单位", "accused"));
             }
         }
         if let Some(a) = &self.accused {
             for v in [&a.name, &a.unit, &a.position].into_iter().flatten() {
-                too_long("accused", "被检举人信息", limits::NAME, v)?;
+                check(too_long("accused", "被检举人信息", limits::NAME, v));
             }
         }
-        Ok(())
+        errs
     }
 }
 
@@ -377,6 +388,16 @@ mod tests {
         assert!(err.message.contains("第二十条"));
         r.petitioners.pop();
         assert!(r.validate().is_ok());
+    }
+
+    #[test]
+    fn validate_all_reports_every_field_at_once() {
+        let mut r = sample();
+        r.request = String::new();
+        r.petitioners[0].id_number = Some("110105194912310021".into());
+        let fields: Vec<_> = r.validate_all().into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, [Some("request"), Some("petitioners.id_number")]);
+        assert_eq!(r.validate().map_err(|e| e.code), Err("field_required"), "validate gives the first");
     }
 
     #[test]

@@ -564,11 +564,11 @@ fn unit_by_code<'a>(tree: &'a UnitTree, code: &str) -> Result<&'a Unit, DomainEr
     tree.by_code(code).ok_or_else(|| DomainError::invalid(Rule::Input, "unknown_unit", format!("单位代码“{code}”不存在")))
 }
 
-fn text(field: &str, label: &str, value: &str) -> Result<(), DomainError> {
+fn text(field: &'static str, label: &str, value: &str) -> Result<(), DomainError> {
     check_text(field, label, value, true)
 }
 
-fn opt_text(field: &str, label: &str, value: &str) -> Result<(), DomainError> {
+fn opt_text(field: &'static str, label: &str, value: &str) -> Result<(), DomainError> {
     check_text(field, label, value, false)
 }
 

@@ -256,6 +256,22 @@ pub(crate) async fn read_multipart(multipart: &mut Multipart) -> (HashMap<String
     }
 }
 
+/// The portal form's field for an API field name.
+fn form_field(api_field: &str) -> Option<&'static str> {
+    Some(match api_field {
+        "title" => "title",
+        "request" => "request",
+        "facts_and_reasons" => "facts_and_reasons",
+        "petitioners.name" | "petitioners" => "name",
+        "petitioners.id_number" => "id_number",
+        "petitioners.phone" => "phone",
+        "petitioners.address" => "address",
+        "jurisdiction" => "jurisdiction",
+        "accused" => "accused",
+        _ => return None,
+    })
+}
+
 /// Which form field an intake error belongs to, so the message can stand
 /// next to it.
 fn field_of(e: &ApiError) -> Option<&'static str> {
@@ -380,11 +396,21 @@ async fn receive(state: AppState, portal: Arc<PortalInfo>, headers: HeaderMap, m
             })
         }
         Err(e) => {
-            match field_of(&e) {
-                Some(field) => {
-                    form.errors.insert(field.into(), e.message.clone());
+            // Every invalid field gets its message beside it.
+            let mut placed = false;
+            for f in &e.fields {
+                if let Some(name) = form_field(&f.field) {
+                    form.errors.entry(name.into()).or_insert_with(|| f.message.clone());
+                    placed = true;
                 }
-                None => form.general_error = Some(e.message.clone()),
+            }
+            if !placed {
+                match field_of(&e) {
+                    Some(field) => {
+                        form.errors.insert(field.into(), e.message.clone());
+                    }
+                    None => form.general_error = Some(e.message.clone()),
+                }
             }
             page(form)
         }

@@ -15,8 +15,17 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: String,
     pub message: String,
-    pub rule: Option<String>,
+    pub rule: Option<&'static str>,
     pub related: Option<String>,
+    /// Every invalid field, when the input had several faults.
+    pub fields: Vec<FieldError>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FieldError {
+    /// The input field, e.g. `request` or `petitioners.id_number`.
+    pub field: String,
+    pub message: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -36,11 +45,14 @@ pub struct ErrorDetail {
     /// A related petition number (e.g. the earlier one for Art. 36).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub related: Option<String>,
+    /// Each invalid field with its message (validation errors).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldError>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
-        ApiError { status, code: code.into(), message: message.into(), rule: None, related: None }
+        ApiError { status, code: code.into(), message: message.into(), rule: None, related: None, fields: Vec::new() }
     }
     pub fn bad_request(code: &str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
@@ -57,6 +69,17 @@ impl ApiError {
     pub fn internal() -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "系统内部错误，请稍后重试")
     }
+    /// Several domain errors as one: the first names the error, all are
+    /// listed by field.
+    pub fn from_all(errors: Vec<DomainError>) -> Option<Self> {
+        let fields: Vec<FieldError> =
+            errors.iter().filter_map(|e| e.field.map(|f| FieldError { field: f.into(), message: e.message.clone() })).collect();
+        let first = errors.into_iter().next()?;
+        let mut api = ApiError::from(first);
+        api.fields = fields;
+        Some(api)
+    }
+
     pub fn with_related(mut self, number: &str) -> Self {
         self.related = Some(number.to_string());
         self
@@ -71,7 +94,8 @@ impl From<DomainError> for ApiError {
             ErrorKind::Conflict => StatusCode::CONFLICT,
             ErrorKind::NotFound => StatusCode::NOT_FOUND,
         };
-        ApiError { status, code: e.code.into(), message: e.message, rule: Some(e.rule.code().into()), related: None }
+        let fields = e.field.map(|f| vec![FieldError { field: f.into(), message: e.message.clone() }]).unwrap_or_default();
+        ApiError { status, code: e.code.into(), message: e.message, rule: Some(e.rule.code()), related: None, fields }
     }
 }
 
@@ -89,7 +113,15 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody { error: ErrorDetail { code: self.code, message: self.message, rule: self.rule, related: self.related } };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message,
+                rule: self.rule.map(String::from),
+                related: self.related,
+                fields: self.fields,
+            },
+        };
         (self.status, Json(body)).into_response()
     }
 }

@@ -179,7 +179,9 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
         confidential: input.confidential,
         received_on,
     };
-    reg.validate()?;
+    if let Some(e) = ApiError::from_all(reg.validate_all()) {
+        return Err(e);
+    }
 
     if state.store.division_count().await? > 0 && state.store.division(&reg.jurisdiction).await?.is_none() {
         return Err(invalid("unknown_jurisdiction", format!("行政区划代码“{}”不存在", reg.jurisdiction)));

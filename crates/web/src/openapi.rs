@@ -26,7 +26,7 @@ impl Modify for Bearer {
         reference::units, reference::topics, reference::divisions, reference::calendar,
         reference::set_calendar_day, reference::delete_calendar_day, reference::create_api_key,
     ),
-    components(schemas(ErrorBody, ErrorDetail, LoginRequest, LoginResponse, MeResponse, UnitRef, PetitionInput, PetitionerInput, AccusedInput, AttachmentInput,
+    components(schemas(ErrorBody, ErrorDetail, crate::error::FieldError, LoginRequest, LoginResponse, MeResponse, UnitRef, PetitionInput, PetitionerInput, AccusedInput, AttachmentInput,
         SubmitResponse, DeadlineView, PauseView, PetitionDetail, PetitionerView, EventView, NoticeView, AttachmentView, PetitionListItem, PetitionPage,
         ActionResponse, TrackView, ProgressStep, ReviewWindow, EvaluationInput, ReviewRequestInput, ApiKeyInput, ApiKeyResponse, CalendarDayInput, CalendarView, CalendarDayView, UnmaskInput, UnmaskResponse, AccessLogEntry, account::PasswordChange, account::TotpEnrolment, account::TotpCode, account::NewUser)),
     modifiers(&Bearer),
