@@ -543,16 +543,50 @@ struct TrackForm {
     reason: String,
 }
 
+/// What a tracking form asks for.
+#[derive(Clone, Copy)]
+enum TrackOp {
+    Show,
+    Evaluate,
+    Review,
+}
+
+/// The three tracking forms share one path: check the CSRF token, do what
+/// was asked through the petitioner's API handlers, show the page again.
+async fn track_post(state: AppState, portal: Arc<PortalInfo>, headers: HeaderMap, f: TrackForm, op: TrackOp) -> Response {
+    if !csrf_ok(&headers, &f.csrf) {
+        return expired(&portal, &headers);
+    }
+    let (number, code) = (f.number.trim().to_string(), f.code.trim().to_uppercase());
+    let result = match op {
+        TrackOp::Show => Ok(None),
+        TrackOp::Evaluate => {
+            let input = EvaluationInput { code: Some(code.clone()), rating: f.rating, reason: f.reason };
+            track_api::evaluate(State(state.clone()), ApiPath(number.clone()), ApiQuery(CodeQuery { code: None }), ApiJson(input))
+                .await
+                .map(|_| Some("感谢您的评价。".to_string()))
+        }
+        TrackOp::Review => {
+            let input = ReviewRequestInput { code: Some(code.clone()), reason: f.reason };
+            track_api::review_request(State(state.clone()), ApiPath(number.clone()), ApiQuery(CodeQuery { code: None }), ApiJson(input))
+                .await
+                .map(|axum::Json(a)| a.notice.or(Some("申请已提交。".into())))
+        }
+    };
+    let (message, error) = match result {
+        Ok(m) => (m, None),
+        Err(e) => (None, Some(e.message)),
+    };
+    track_page(&state, &portal, &headers, number, code, message, error).await
+}
+
 async fn track(
     State(state): State<AppState>,
     Extension(portal): Extension<Arc<PortalInfo>>,
     headers: HeaderMap,
     Form(f): Form<TrackForm>,
 ) -> Response {
-    if !csrf_ok(&headers, &f.csrf) {
-        return expired(&portal, &headers);
-    }
-    track_page(&state, &portal, &headers, f.number.trim().to_string(), f.code.trim().to_uppercase(), None, None).await
+    track_post(state, portal, headers, f, TrackOp::Show).await
 }
 
 async fn evaluate(
@@ -561,16 +595,7 @@ async fn evaluate(
     headers: HeaderMap,
     Form(f): Form<TrackForm>,
 ) -> Response {
-    if !csrf_ok(&headers, &f.csrf) {
-        return expired(&portal, &headers);
-    }
-    let input = EvaluationInput { code: Some(f.code.clone()), rating: f.rating.clone(), reason: f.reason.clone() };
-    let r = track_api::evaluate(State(state.clone()), ApiPath(f.number.clone()), ApiQuery(CodeQuery { code: None }), ApiJson(input)).await;
-    let (message, error) = match r {
-        Ok(_) => (Some("感谢您的评价。".to_string()), None),
-        Err(e) => (None, Some(e.message)),
-    };
-    track_page(&state, &portal, &headers, f.number, f.code, message, error).await
+    track_post(state, portal, headers, f, TrackOp::Evaluate).await
 }
 
 async fn review(
@@ -579,15 +604,5 @@ async fn review(
     headers: HeaderMap,
     Form(f): Form<TrackForm>,
 ) -> Response {
-    if !csrf_ok(&headers, &f.csrf) {
-        return expired(&portal, &headers);
-    }
-    let input = ReviewRequestInput { code: Some(f.code.clone()), reason: f.reason.clone() };
-    let r = track_api::review_request(State(state.clone()), ApiPath(f.number.clone()), ApiQuery(CodeQuery { code: None }), ApiJson(input))
-        .await;
-    let (message, error) = match r {
-        Ok(axum::Json(a)) => (a.notice.or(Some("申请已提交。".into())), None),
-        Err(e) => (None, Some(e.message)),
-    };
-    track_page(&state, &portal, &headers, f.number, f.code, message, error).await
+    track_post(state, portal, headers, f, TrackOp::Review).await
 }

@@ -89,7 +89,7 @@ pub async fn view(
     }))
 }
 
-pub async fn petitioner_act(state: &AppState, rec: PetitionRecord, cmd: Command) -> ApiResult<Json<ActionResponse>> {
+async fn petitioner_act(state: &AppState, rec: PetitionRecord, cmd: Command) -> ApiResult<Json<ActionResponse>> {
     let now = Utc::now();
     let act = Act {
         actor: Actor::Petitioner,
