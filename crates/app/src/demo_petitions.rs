@@ -5,7 +5,7 @@
 use crate::AnyError;
 use serde_json::{Value, json};
 use xinfang_domain::local_date;
-use xinfang_domain::procedure::{Approver, Command};
+use xinfang_domain::procedure::Command;
 use xinfang_store::{ActorRef, PetitionFilter};
 use xinfang_web::AppState;
 use xinfang_web::acting::{Act, perform};
@@ -22,18 +22,14 @@ async fn staff(state: &AppState, username: &str) -> Result<Staff, AnyError> {
 async fn act(state: &AppState, username: &str, number: &str, action: &str, body: Value) -> Result<(), AnyError> {
     let s = staff(state, username).await?;
     let rec = state.store.petition_by_number(number).await?.ok_or("demo petition missing")?;
-    let mut cmd = Command::from_json(action, body)?;
-    if let Command::Extend { approved_by, approver, .. } = &mut cmd
-        && let Some(u) = state.store.user_by_username(approved_by).await?
-    {
-        *approver = Some(Approver { user_id: u.id, unit_id: u.unit_id, role: u.role, username: u.username });
-    }
+    let cmd = Command::from_json(action, body)?;
     let now = chrono::Utc::now();
     let act = Act {
         actor: s.actor(),
         actor_ref: ActorRef { kind: "staff", user_id: Some(s.user.id), unit_id: Some(s.unit.id) },
         on: local_date(now),
         occurred_at: now,
+        extra: serde_json::Map::new(),
     };
     perform(state, rec, cmd, act).await.map_err(|e| format!("demo {action}: {}", e.message))?;
     Ok(())

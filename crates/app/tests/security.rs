@@ -39,7 +39,7 @@ async fn art30_the_accused_unit_and_its_superiors_get_404_for_everything() {
     }
     // Every action, from the accused unit's handling officer: 404, never a
     // 403 or 409 that would reveal the petition exists.
-    for action in xinfang_domain::procedure::Command::NAMES {
+    for action in xinfang_domain::procedure::actions::ACTIONS.iter().map(|a| a.name) {
         let (status, body) = s.try_act("ft_rst_officer", &number, action, json!({})).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{action}: {body}");
     }

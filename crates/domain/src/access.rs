@@ -6,6 +6,8 @@ use crate::petition::{Category, State};
 use crate::procedure::Case;
 use crate::role::Role;
 use crate::unit::{UnitId, UnitKind, UnitTree};
+#[allow(unused_imports)]
+use crate::unit_shim::TreeExt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
@@ -23,8 +25,16 @@ pub enum View {
 /// the unit tree. `confidential` is the petitioner's request.
 pub fn view(case: &Case, confidential: bool, unit: UnitId, role: Role, tree: &UnitTree) -> View {
     if case.category == Category::Accusation {
-        // The accused unit and every unit above it in its chain: never.
-        if case.accused_unit.is_some_and(|a| tree.is_self_or_ancestor(unit, a)) {
+        // The accused unit and every unit above it, in either hierarchy: never.
+        if case.accused_unit.is_some_and(|a| tree.is_self_or_above_any(unit, a)) {
+            return View::Hidden;
+        }
+        // Sealed from the moment it is classified as an accusation: until
+        // the accused unit is designated (or found unknowable by the
+        // discipline body) nobody but the receiving unit and the discipline
+        // bodies may learn it exists, since any unit might be the accused.
+        let at_discipline = tree.get(unit).is_some_and(|u| u.kind == UnitKind::DisciplineBody);
+        if case.accused_unit.is_none() && !case.accused_unknown && unit != case.registered_unit && !at_discipline {
             return View::Hidden;
         }
         let handled_by_discipline = [case.handling_unit, Some(case.current_unit)]

@@ -31,6 +31,14 @@ pub enum TimerKind {
     T9,
     /// T10: the 复核 opinion, 30 days, hearing time excluded (Art. 36).
     T10,
+    /// S1: opinion under the simplified procedure, 10 working days from acceptance.
+    S1,
+    /// D1: a discipline body passes an accusation on or registers it, 5 working days.
+    D1,
+    /// D2: acceptance notice to a real-name accuser, 15 working days from receipt.
+    D2,
+    /// D3: result feedback to a real-name accuser, 15 working days from conclusion.
+    D3,
 }
 
 impl TimerKind {
@@ -46,6 +54,10 @@ impl TimerKind {
             TimerKind::T8 => "T8",
             TimerKind::T9 => "T9",
             TimerKind::T10 => "T10",
+            TimerKind::S1 => "S1",
+            TimerKind::D1 => "D1",
+            TimerKind::D2 => "D2",
+            TimerKind::D3 => "D3",
         }
     }
 
@@ -61,6 +73,10 @@ impl TimerKind {
             "T8" => TimerKind::T8,
             "T9" => TimerKind::T9,
             "T10" => TimerKind::T10,
+            "S1" => TimerKind::S1,
+            "D1" => TimerKind::D1,
+            "D2" => TimerKind::D2,
+            "D3" => TimerKind::D3,
             _ => return None,
         })
     }
@@ -78,6 +94,10 @@ impl TimerKind {
             TimerKind::T8 => "复查期限",
             TimerKind::T9 => "申请复核期限",
             TimerKind::T10 => "复核期限",
+            TimerKind::S1 => "简易办理期限",
+            TimerKind::D1 => "检举控告转办或登记期限",
+            TimerKind::D2 => "检举控告受理告知期限",
+            TimerKind::D3 => "检举控告处理结果反馈期限",
         }
     }
 

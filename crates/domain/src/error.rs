@@ -8,8 +8,10 @@ use serde::Serialize;
 pub enum Rule {
     /// Art. 19 para 3: same item brought to a superior while in process.
     Art19Para3,
-    /// Art. 20: at most five representatives for a collective visit.
+    /// Art. 20: at most five representatives; visits go level by level.
     Art20,
+    /// Art. 21: everything is entered into the system as it happens (late entries).
+    Art21,
     /// Art. 22: routing by the petition bureau.
     Art22,
     /// Art. 23: notice or objection by the receiving unit.
@@ -34,6 +36,10 @@ pub enum Rule {
     Art36,
     /// Art. 40: supervision by the petition bureau.
     Art40,
+    /// 《纪检监察机关处理检举控告工作规则》: the discipline body's own timers.
+    DisciplineRules,
+    /// 《信访事项简易办理办法（试行）》: the simplified procedure.
+    Simplified,
     /// Who may do what: roles and the unit tree.
     Access,
     /// The procedure's order of steps (state machine).
@@ -48,6 +54,7 @@ impl Rule {
         match self {
             Rule::Art19Para3 => "《信访工作条例》第十九条第三款",
             Rule::Art20 => "《信访工作条例》第二十条",
+            Rule::Art21 => "《信访工作条例》第二十一条",
             Rule::Art22 => "《信访工作条例》第二十二条",
             Rule::Art23 => "《信访工作条例》第二十三条",
             Rule::Art24 => "《信访工作条例》第二十四条",
@@ -60,6 +67,8 @@ impl Rule {
             Rule::Art35 => "《信访工作条例》第三十五条",
             Rule::Art36 => "《信访工作条例》第三十六条",
             Rule::Art40 => "《信访工作条例》第四十条",
+            Rule::DisciplineRules => "《纪检监察机关处理检举控告工作规则》",
+            Rule::Simplified => "《信访事项简易办理办法（试行）》",
             Rule::Access => "权限规则",
             Rule::Procedure => "办理程序",
             Rule::Input => "输入校验",
@@ -71,6 +80,7 @@ impl Rule {
         match self {
             Rule::Art19Para3 => "art19_3",
             Rule::Art20 => "art20",
+            Rule::Art21 => "art21",
             Rule::Art22 => "art22",
             Rule::Art23 => "art23",
             Rule::Art24 => "art24",
@@ -83,6 +93,8 @@ impl Rule {
             Rule::Art35 => "art35",
             Rule::Art36 => "art36",
             Rule::Art40 => "art40",
+            Rule::DisciplineRules => "discipline_rules",
+            Rule::Simplified => "simplified",
             Rule::Access => "access",
             Rule::Procedure => "procedure",
             Rule::Input => "input",
@@ -142,5 +154,15 @@ impl DomainError {
     }
     pub fn not_found(code: &'static str, detail: impl AsRef<str>) -> Self {
         Self::new(ErrorKind::NotFound, Rule::Access, code, detail)
+    }
+    /// The same refusal attributed to `rule` when it only named the generic
+    /// input or procedure rules: a refusal inside an action names the
+    /// action's article (the message gains the citation).
+    pub fn under(mut self, rule: Rule) -> Self {
+        if matches!(self.rule, Rule::Input | Rule::Procedure) && !matches!(rule, Rule::Input | Rule::Procedure | Rule::Access) {
+            self.rule = rule;
+            self.message = format!("{}（依据{}）", self.message, rule.citation());
+        }
+        self
     }
 }

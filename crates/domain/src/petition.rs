@@ -75,15 +75,36 @@ str_enum!(
         Declined = "declined" / "不予受理",
         /// Routes (1)–(4) of Art. 31: sent into the statutory procedure.
         Redirected = "redirected" / "已导入法定程序",
+        /// 不再受理: the same facts and reasons after 复核 (Art. 36).
+        NotReaccepted = "not_reaccepted" / "不再受理",
     }
 );
 
 impl State {
     /// No further procedural step except evaluation.
     pub fn is_terminal(self) -> bool {
-        matches!(self, State::Closed | State::Declined | State::Redirected)
+        matches!(self, State::Closed | State::Declined | State::Redirected | State::NotReaccepted)
     }
 }
+
+str_enum!(
+    /// The closed list of grounds for 不予受理 / 不再受理 (regulation.md §2.5
+    /// item 6). "Not our matter" is not among them: a unit that received an
+    /// item by forward or assignment objects instead (Art. 23).
+    DeclineGround {
+        /// Belongs to a court or procuratorate, or to another statutory
+        /// procedure (litigation, arbitration, reconsideration…): Art. 22, 28, 31.
+        StatutoryProcedure = "statutory_procedure" / "属于法院、检察院职权或应当通过其他法定途径解决",
+        /// A visit that skipped both the same level and the level above (Art. 20).
+        SkippedLevels = "skipped_levels" / "越过本级和上一级机关走访",
+        /// The same item is already accepted or in process (Art. 19 para 3).
+        AlreadyInProcess = "already_in_process" / "同一事项已经受理或者正在办理",
+        /// The 复查/复核 window lapsed without good reason (Art. 35, 36).
+        ReviewWindowLapsed = "review_window_lapsed" / "无正当理由超过规定期限未请求复查（复核）",
+        /// Already concluded after 复核 (Art. 36): 不再受理.
+        ConcludedAfterFinalReview = "concluded_after_final_review" / "已经复核终结，以同一事实和理由再次提出",
+    }
+);
 
 str_enum!(
     /// Outcome of a decision letter (Art. 32).
@@ -118,6 +139,17 @@ str_enum!(
         Adopted = "adopted" / "采纳",
         PartlyAdopted = "partly_adopted" / "部分采纳",
         NotAdopted = "not_adopted" / "未采纳",
+    }
+);
+
+str_enum!(
+    /// How a discipline body disposes of an accusation (《纪检监察机关处理检举控告工作规则》).
+    Disposition {
+        TalkInquiry = "talk_inquiry" / "谈话函询",
+        PreliminaryVerification = "preliminary_verification" / "初步核实",
+        HeldPending = "held_pending" / "暂存待查",
+        ClosedOut = "closed_out" / "予以了结",
+        CaseInvestigation = "case_investigation" / "立案审查调查",
     }
 );
 

@@ -5,12 +5,17 @@
 use crate::calendar::HolidayCalendar;
 use crate::deadline::{CountingPolicy, DayUnit, Deadline, Pause, PauseReason, TimerKind};
 use crate::error::{DomainError, Rule};
-use crate::petition::{Adoption, Category, DeliveryMethod, Outcome, Rating, Registration, ReviewOutcome, State, check_text};
+use crate::petition::{Adoption, Category, Channel, DeclineGround, Disposition, DeliveryMethod, Outcome, Rating, Registration, ReviewOutcome, State, check_text};
 use crate::role::Role;
 use crate::unit::{Unit, UnitId, UnitKind, UnitTree};
+#[allow(unused_imports)]
+use crate::unit_shim::TreeExt;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+
+pub mod actions;
+use actions::{DECIDERS, DELIVERERS, HANDLERS, RECEIVERS, REPORTERS, REVERSERS, REVIEWERS, ROUTERS, SUPERVISORS, WINDOW_RECORDERS};
 
 /// How the item reached the unit that must answer it (Art. 22).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,6 +89,31 @@ pub struct Case {
     /// Units the discipline body has named to see the sealed material.
     #[serde(default)]
     pub disclosed_to: Vec<UnitId>,
+    /// The discipline body (or the receiving bureau) found the accused unit
+    /// cannot be determined: the usual sealing applies from then on.
+    #[serde(default)]
+    pub accused_unknown: bool,
+    #[serde(default)]
+    pub channel: Option<Channel>,
+    /// Not the first time this petitioner raised the same matter.
+    #[serde(default)]
+    pub repeat: bool,
+    /// The accuser gave a real name (the discipline body owes notices, §3.3).
+    #[serde(default)]
+    pub real_name: bool,
+    /// 受理 date (regulation.md §2.5 item 1): T6 counts from here.
+    #[serde(default)]
+    pub accepted_on: Option<NaiveDate>,
+    /// Ground of a 不予受理 / 不再受理.
+    #[serde(default)]
+    pub decline_ground: Option<DeclineGround>,
+    /// Handled under the simplified procedure (10 working days).
+    #[serde(default)]
+    pub simplified: bool,
+    /// The handling unit was named under Art. 24 (by agreement or by the
+    /// common superior): it may not object again.
+    #[serde(default)]
+    pub competence_decided: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,15 +128,6 @@ pub enum Actor {
     Staff(StaffActor),
     /// The petitioner, authenticated by number and query code.
     Petitioner,
-}
-
-/// A person who approved something (the unit head for an extension).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Approver {
-    pub user_id: i64,
-    pub unit_id: UnitId,
-    pub role: Role,
-    pub username: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -168,13 +189,40 @@ pub enum Command {
         reason: String,
     },
     Accept {
+        #[serde(default)]
         route: Option<u8>,
+        #[serde(default)]
+        simplified: bool,
         #[serde(default)]
         note: String,
     },
     Decline {
+        ground: DeclineGround,
         reason: String,
         proper_channel: String,
+    },
+    /// The routing bureau corrects a 不予受理 (纠正, Art. 40).
+    ReverseDecline {
+        reason: String,
+    },
+    /// Name the accused unit of an accusation, or find it unknowable (Art. 30).
+    DesignateAccused {
+        #[serde(default)]
+        unit: Option<String>,
+        #[serde(default)]
+        unknown: bool,
+        reason: String,
+    },
+    /// Accept again a matter refused under Art. 36 on a stated new fact
+    /// (the unit head decides).
+    Reaccept {
+        new_facts: String,
+    },
+    /// The discipline body's disposition of an accusation; the result
+    /// feedback to a real-name accuser is then due (§3.3).
+    Dispose {
+        disposition: Disposition,
+        summary: String,
     },
     Object {
         reasons: String,
@@ -202,9 +250,6 @@ pub enum Command {
     Extend {
         days: u32,
         reason: String,
-        approved_by: String,
-        #[serde(skip)]
-        approver: Option<Approver>,
     },
     Conclude {
         outcome: Outcome,
@@ -215,6 +260,7 @@ pub enum Command {
     },
     Reply {
         text: String,
+        #[serde(default)]
         adoption: Option<Adoption>,
     },
     Redirect {
@@ -228,8 +274,13 @@ pub enum Command {
         signed: bool,
     },
     RequestReview {
+        /// The reviewing unit the petitioner chose (Art. 35: the handling
+        /// unit's government or its line superior); the default otherwise.
+        #[serde(default)]
+        unit: Option<String>,
         #[serde(default)]
         reason: String,
+        #[serde(default)]
         good_reason: Option<String>,
     },
     DecideReview {
@@ -240,7 +291,10 @@ pub enum Command {
     },
     RequestFinalReview {
         #[serde(default)]
+        unit: Option<String>,
+        #[serde(default)]
         reason: String,
+        #[serde(default)]
         good_reason: Option<String>,
     },
     DecideFinalReview {
@@ -294,6 +348,10 @@ impl Command {
             Command::Disclose { .. } => "disclose",
             Command::Accept { .. } => "accept",
             Command::Decline { .. } => "decline",
+            Command::ReverseDecline { .. } => "reverse_decline",
+            Command::DesignateAccused { .. } => "designate_accused",
+            Command::Reaccept { .. } => "reaccept",
+            Command::Dispose { .. } => "dispose",
             Command::Object { .. } => "object",
             Command::ApproveObjection { .. } => "approve_objection",
             Command::RejectObjection { .. } => "reject_objection",
@@ -317,29 +375,7 @@ impl Command {
 
     /// The provision an action carries out, cited when it is refused.
     pub fn rule(&self) -> Rule {
-        match self {
-            Command::Forward { .. } | Command::Assign { .. } | Command::ReferLegal { .. } | Command::ReferDiscipline { .. } => Rule::Art22,
-            Command::StartNegotiation { .. }
-            | Command::SettleNegotiation { .. }
-            | Command::EscalateDispute { .. }
-            | Command::DecideCompetence { .. } => Rule::Art24,
-            Command::ReportUrgent { .. } => Rule::Art25,
-            Command::Accept { .. }
-            | Command::Decline { .. }
-            | Command::Object { .. }
-            | Command::ApproveObjection { .. }
-            | Command::RejectObjection { .. } => Rule::Art23,
-            Command::Classify { .. } | Command::Investigate { .. } | Command::Reply { .. } | Command::Redirect { .. } => Rule::Art31,
-            Command::HoldHearing { .. } => Rule::Art31,
-            Command::Mediate { .. } => Rule::Art33,
-            Command::Extend { .. } => Rule::Art34,
-            Command::Conclude { .. } | Command::Deliver { .. } => Rule::Art32,
-            Command::RequestReview { .. } | Command::DecideReview { .. } | Command::Close { .. } => Rule::Art35,
-            Command::RequestFinalReview { .. } | Command::DecideFinalReview { .. } => Rule::Art36,
-            Command::Supervise { .. } => Rule::Art40,
-            Command::Disclose { .. } => Rule::Art30,
-            Command::Evaluate { .. } => Rule::Procedure,
-        }
+        actions::spec(self.name()).map(|a| a.article).unwrap_or(Rule::Procedure)
     }
 
     /// The reason the actor gave, if the action has one (recorded on the event).
@@ -352,9 +388,12 @@ impl Command {
             | Command::RejectObjection { reason }
             | Command::Extend { reason, .. }
             | Command::Supervise { reason, .. }
-            | Command::Evaluate { reason, .. } => reason,
+            | Command::Evaluate { reason, .. }
+            | Command::ReverseDecline { reason }
+            | Command::DesignateAccused { reason, .. } => reason,
             Command::Object { reasons } => reasons,
-            Command::RequestReview { reason, good_reason } | Command::RequestFinalReview { reason, good_reason } => {
+            Command::Reaccept { new_facts } => new_facts,
+            Command::RequestReview { reason, good_reason, .. } | Command::RequestFinalReview { reason, good_reason, .. } => {
                 good_reason.as_ref().filter(|g| !g.trim().is_empty()).unwrap_or(reason)
             }
             _ => return None,
@@ -362,55 +401,29 @@ impl Command {
         Some(r.as_str()).filter(|r| !r.trim().is_empty())
     }
 
-    /// Every action name, for the API's enumeration and documentation.
-    pub const NAMES: [&'static str; 31] = [
-        "forward",
-        "assign",
-        "refer_legal",
-        "refer_discipline",
-        "start_negotiation",
-        "settle_negotiation",
-        "escalate_dispute",
-        "decide_competence",
-        "report_urgent",
-        "classify",
-        "disclose",
-        "accept",
-        "decline",
-        "object",
-        "approve_objection",
-        "reject_objection",
-        "investigate",
-        "hold_hearing",
-        "mediate",
-        "extend",
-        "conclude",
-        "reply",
-        "redirect",
-        "deliver",
-        "request_review",
-        "decide_review",
-        "request_final_review",
-        "decide_final_review",
-        "close",
-        "supervise",
-        "evaluate",
-    ];
-
-    /// Parse an action from its name and JSON body.
+    /// Parse an action from its name and JSON body. The body is checked
+    /// against the action's description first, so every fault names the
+    /// field and the article.
     pub fn from_json(action: &str, body: Value) -> Result<Command, DomainError> {
+        Self::from_json_all(action, body).map_err(|mut errs| errs.remove(0))
+    }
+
+    /// Like `from_json`, with every fault of the body.
+    pub fn from_json_all(action: &str, body: Value) -> Result<Command, Vec<DomainError>> {
         let action = action.replace('-', "_");
-        if !Command::NAMES.contains(&action.as_str()) {
-            return Err(DomainError::not_found("unknown_action", format!("没有名为“{action}”的办理操作")));
-        }
+        let Some(spec) = actions::spec(&action) else {
+            return Err(vec![DomainError::not_found("unknown_action", format!("没有名为“{action}”的办理操作"))]);
+        };
         let mut obj = match body {
             Value::Object(m) => m,
             Value::Null => serde_json::Map::new(),
-            _ => return Err(DomainError::invalid(Rule::Input, "invalid_body", "请求体须为JSON对象")),
+            _ => return Err(vec![DomainError::invalid(spec.article, "invalid_body", "请求体须为JSON对象")]),
         };
+        spec.check_body(&obj)?;
         obj.insert("action".into(), Value::String(action));
-        serde_json::from_value(Value::Object(obj))
-            .map_err(|e| DomainError::invalid(Rule::Input, "invalid_body", format!("请求内容不符合该操作的要求：{e}")))
+        serde_json::from_value(Value::Object(obj)).map_err(|e| {
+            vec![DomainError::invalid(spec.article, "invalid_body", format!("“{}”的请求内容不符合要求：{e}", spec.label))]
+        })
     }
 }
 
@@ -474,21 +487,20 @@ pub fn register(reg: &Registration, unit: &Unit, ctx: &Ctx) -> Case {
         deadlines: vec![Deadline::start(timer, received, 15, DayUnit::Calendar, ctx.policy, ctx.calendar)],
         accused_unit: reg.accused.as_ref().and_then(|a| a.unit_code.as_deref()).and_then(|c| ctx.tree.by_code(c)).map(|u| u.id),
         disclosed_to: Vec::new(),
+        accused_unknown: false,
+        channel: Some(reg.channel),
+        repeat: false,
+        real_name: !reg.anonymous,
+        accepted_on: None,
+        decline_ground: None,
+        simplified: false,
+        competence_decided: false,
     }
 }
 
 // ---------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------
-
-const ROUTERS: &[Role] = &[Role::Clerk, Role::UnitHead];
-const RECEIVERS: &[Role] = &[Role::Clerk, Role::HandlingOfficer, Role::UnitHead];
-const HANDLERS: &[Role] = &[Role::HandlingOfficer, Role::UnitHead];
-const DELIVERERS: &[Role] = &[Role::Clerk, Role::HandlingOfficer, Role::UnitHead, Role::Reviewer];
-const REVIEWERS: &[Role] = &[Role::Reviewer, Role::UnitHead];
-const DECIDERS: &[Role] = &[Role::UnitHead, Role::Leader, Role::Clerk];
-const SUPERVISORS: &[Role] = &[Role::Supervisor, Role::Leader, Role::UnitHead];
-const REPORTERS: &[Role] = &[Role::Clerk, Role::UnitHead, Role::Supervisor, Role::Leader];
 
 impl Case {
     fn open_timer(&mut self, kind: TimerKind) -> Option<&mut Deadline> {
@@ -540,7 +552,7 @@ fn staff(actor: &Actor) -> Result<StaffActor, DomainError> {
 /// The actor must act for `unit` with one of `roles`.
 fn require(actor: &Actor, unit: UnitId, roles: &[Role], what: &str, tree: &UnitTree) -> Result<StaffActor, DomainError> {
     let s = staff(actor)?;
-    if s.unit_id != unit || !roles.contains(&s.role) {
+    if !tree.acts_for(s.unit_id, unit) || !roles.contains(&s.role) {
         return Err(DomainError::forbidden(
             Rule::Access,
             "not_permitted",
@@ -548,6 +560,19 @@ fn require(actor: &Actor, unit: UnitId, roles: &[Role], what: &str, tree: &UnitT
         ));
     }
     Ok(s)
+}
+
+/// A refusal that the web layer turns into a request for the unit head's
+/// approval (four eyes): the act is otherwise lawful now.
+pub const NEEDS_APPROVAL: &str = "needs_approval";
+
+fn needs_head(rule: Rule, unit: UnitId, what: &str, tree: &UnitTree) -> DomainError {
+    DomainError::forbidden(rule, NEEDS_APPROVAL, format!("{what}须经{}负责人在本人账号中批准，已可提交审批", unit_name(tree, unit)))
+}
+
+/// The unit head (or, for a government, its office's head) acting for `unit`.
+fn is_head_of(actor: &Actor, unit: UnitId, tree: &UnitTree) -> bool {
+    matches!(actor, Actor::Staff(s) if s.role == Role::UnitHead && tree.acts_for(s.unit_id, unit))
 }
 
 /// The petition must be in one of `allowed`; otherwise the refusal cites
@@ -580,6 +605,15 @@ fn route_to(case: &mut Case, from: UnitId, target: &Unit, routing: Routing, ctx:
     case.routing = Some(routing);
     case.current_unit = target.id;
     case.negotiation_units.clear();
+    case.competence_decided = false;
+    if target.kind == UnitKind::DisciplineBody && case.category == Category::Accusation {
+        // 《纪检监察机关处理检举控告工作规则》: pass on or register within 5
+        // working days; a real-name accuser hears of acceptance within 15.
+        case.start(Deadline::start(TimerKind::D1, ctx.on, 5, DayUnit::Working, ctx.policy, ctx.calendar));
+        if case.real_name {
+            case.start(Deadline::start(TimerKind::D2, ctx.on, 15, DayUnit::Working, ctx.policy, ctx.calendar));
+        }
+    }
     if target.kind == UnitKind::PetitionBureau {
         case.state = State::Registered;
         case.handling_unit = None;
@@ -611,6 +645,23 @@ fn check_route_target(case: &Case, from: &Unit, target: &Unit, routing: Routing,
             "联席会议和本级党委政府不直接承办信访事项；争议请走协商或报告程序",
         ));
     }
+    if case.category == Category::Accusation
+        && let Some(accused) = case.accused_unit
+        && (tree.is_self_or_above_any(target.id, accused) || tree.is_self_or_ancestor(accused, target.id))
+    {
+        return Err(DomainError::conflict(
+            Rule::Art30,
+            "route_to_accused",
+            format!("不得将检举控告材料转给被检举单位或其上下级（{}）", target.name),
+        ));
+    }
+    if routing == Routing::ReferLegal && target.kind.is_legal() && !same_level_area(from, target) {
+        return Err(DomainError::invalid(
+            Rule::Art22,
+            "legal_same_level",
+            format!("涉法涉诉事项转交同级政法部门；{}与{}不在同一级", target.name, from.name),
+        ));
+    }
     match routing {
         Routing::ReferLegal if !target.kind.is_legal() => {
             return Err(DomainError::invalid(Rule::Art22, "not_a_legal_unit", "涉法涉诉事项只能转交政法部门（法院、检察院、公安机关）"));
@@ -639,11 +690,68 @@ fn check_route_target(case: &Case, from: &Unit, target: &Unit, routing: Routing,
     Ok(())
 }
 
+/// The 政法 department "of the same level" (Art. 22): the same area; a
+/// township office refers to its county's.
+fn same_level_area(from: &Unit, target: &Unit) -> bool {
+    let area = if from.jurisdiction.len() > 6 { &from.jurisdiction[..6] } else { from.jurisdiction.as_str() };
+    target.jurisdiction == area
+}
+
+/// Whether `ground` can apply to this case at all (regulation.md §2.5 item 6).
+fn ground_applies(case: &Case, ground: DeclineGround, unit: &Unit) -> Result<(), String> {
+    match ground {
+        DeclineGround::StatutoryProcedure if case.category != Category::Claim && !case.litigation_related => {
+            Err("只有申诉求决类或涉法涉诉事项才可能属于其他法定途径".into())
+        }
+        DeclineGround::SkippedLevels => {
+            let rank = |l: crate::unit::Level| l as i32;
+            let matter = match case.jurisdiction.len() {
+                0..=2 => 0,
+                3..=4 => 1,
+                5..=6 => 2,
+                _ => 3,
+            };
+            if case.channel != Some(Channel::Visit) || case.category != Category::Claim {
+                Err("越级走访只适用于申诉求决类来访".into())
+            } else if matter - rank(unit.level) < 2 {
+                Err("本单位是事项发生地的本级或上一级机关，不属于越级走访".into())
+            } else {
+                Ok(())
+            }
+        }
+        DeclineGround::AlreadyInProcess | DeclineGround::ReviewWindowLapsed | DeclineGround::ConcludedAfterFinalReview
+            if !case.repeat =>
+        {
+            Err("该信访人此前未提出过同一事项".into())
+        }
+        _ => Ok(()),
+    }
+}
+
 // ---------------------------------------------------------------------------
 // The transition function
 // ---------------------------------------------------------------------------
 
+/// Carry out `cmd`. Every refusal names the action's article (input faults
+/// and order-of-steps faults inside an action included).
 pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result<Transition, DomainError> {
+    let rule = cmd.rule();
+    let t = transition_inner(case, cmd, actor, ctx).map_err(|e| e.under(rule))?;
+    Ok(guard_accused_in_notice(t, ctx.tree))
+}
+
+/// The petitioner's notices never name a unit in the accused's chain (Art. 30).
+fn guard_accused_in_notice(mut t: Transition, tree: &UnitTree) -> Transition {
+    if let (Category::Accusation, Some(accused), Some(notice)) = (t.case.category, t.case.accused_unit, t.notice.as_ref()) {
+        let leaks = tree.all().filter(|u| tree.is_self_or_above_any(u.id, accused)).any(|u| notice.contains(&u.name));
+        if leaks {
+            t.notice = Some("您反映的检举控告事项正在依规依纪依法办理。".into());
+        }
+    }
+    t
+}
+
+fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result<Transition, DomainError> {
     let tree = ctx.tree;
     let mut next = case.clone();
     let action = cmd.name();
@@ -668,6 +776,7 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
             check_route_target(case, from, target, routing, tree)?;
             next.meet(TimerKind::T1, ctx.now);
             next.meet(TimerKind::T2, ctx.now);
+            next.meet(TimerKind::D1, ctx.now);
             route_to(&mut next, cur, target, routing, ctx);
             extra.insert("to_unit".into(), json!(target.code));
             extra.insert("to_unit_name".into(), json!(target.name));
@@ -728,6 +837,7 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
             }
             next.meet(TimerKind::T1, ctx.now);
             route_to(&mut next, cur, target, Routing::Forward, ctx);
+            next.competence_decided = true;
             extra.insert("to_unit".into(), json!(target.code));
             notice = Some(format!("经协商，您的信访事项由{}受理。", target.name));
         }
@@ -761,6 +871,7 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
             next.meet(TimerKind::T1, ctx.now);
             let router = case.routed_by.unwrap_or(cur);
             route_to(&mut next, router, target, Routing::Forward, ctx);
+            next.competence_decided = true;
             extra.insert("to_unit".into(), json!(target.code));
             notice = Some(format!("您的信访事项已确定由{}受理。", target.name));
         }
@@ -820,7 +931,7 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
             }
             text("reason", "理由", reason)?;
             let target = unit_by_code(tree, unit)?;
-            if case.accused_unit.is_some_and(|a| tree.is_self_or_ancestor(target.id, a)) {
+            if case.accused_unit.is_some_and(|a| tree.is_self_or_above_any(target.id, a) || tree.is_self_or_ancestor(a, target.id)) {
                 return Err(DomainError::conflict(
                     Rule::Art30,
                     "disclose_to_accused",
@@ -834,7 +945,7 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
         }
 
         // ----- The receiving unit answers (Art. 23) -------------------------
-        Command::Accept { route, note } => {
+        Command::Accept { route, simplified, note } => {
             in_state(case, &[State::Registered, State::Forwarded], "受理", rule)?;
             let from = tree.get(cur).ok_or_else(|| DomainError::not_found("unknown_unit", "单位不存在"))?;
             if from.kind == UnitKind::PetitionBureau {
@@ -868,33 +979,163 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
                 }
                 (_, None) => {}
             }
-            next.meet(TimerKind::T2, ctx.now);
-            next.meet(TimerKind::T3, ctx.now);
-            next.meet(TimerKind::T4, ctx.now);
+            if *simplified {
+                // 简易办理: first-time, clear matters only; the opinion is due
+                // within 10 working days of acceptance, 复查 stays open.
+                if case.repeat {
+                    return Err(DomainError::invalid(Rule::Simplified, "simplified_first_only", "简易办理只适用于初次信访事项"));
+                }
+                if case.litigation_related || case.category == Category::Accusation || (case.category == Category::Claim && *route != Some(6)) {
+                    return Err(DomainError::invalid(
+                        Rule::Simplified,
+                        "simplified_scope",
+                        "简易办理适用于事实清楚、争议不大的申诉求决类事项（第六项）及咨询、建议、感谢类事项",
+                    ));
+                }
+            }
+            for t in [TimerKind::T2, TimerKind::T3, TimerKind::T4, TimerKind::D1, TimerKind::D2] {
+                next.meet(t, ctx.now);
+            }
             next.state = State::Handling;
             next.handling_unit = Some(cur);
             next.claim_route = *route;
-            if *route == Some(6) {
+            next.accepted_on = Some(ctx.on);
+            next.simplified = *simplified;
+            if *simplified {
+                next.start(Deadline::start(TimerKind::S1, ctx.on, 10, DayUnit::Working, ctx.policy, ctx.calendar));
+            } else if *route == Some(6) {
                 // Art. 34: 60 days from acceptance.
                 next.start(Deadline::start(TimerKind::T6, ctx.on, 60, DayUnit::Calendar, ctx.policy, ctx.calendar));
             }
             notice = Some(format!("{}已受理您的信访事项，将依照规定的途径和程序办理。", from.name));
         }
-        Command::Decline { reason, proper_channel } => {
+        Command::Decline { ground, reason, proper_channel } => {
             in_state(case, &[State::Registered, State::Forwarded], "不予受理", rule)?;
             require(actor, cur, RECEIVERS, "作出不予受理决定", tree)?;
+            let unit = tree.get(cur).ok_or_else(|| DomainError::not_found("unknown_unit", "单位不存在"))?;
+            if unit.kind == UnitKind::PetitionBureau && case.state == State::Registered && !case.repeat {
+                // A bureau routes what it receives (Art. 22); refusals at its
+                // door are the intake refusals of Art. 19 para 3 and Art. 36.
+                if *ground != DeclineGround::SkippedLevels && *ground != DeclineGround::StatutoryProcedure {
+                    return Err(DomainError::conflict(Rule::Art22, "bureau_routes", "信访部门对收到的事项应当转送、交办或告知"));
+                }
+            }
+            if let Err(why) = ground_applies(case, *ground, unit) {
+                return Err(DomainError::conflict(
+                    Rule::Art23,
+                    "ground_not_applicable",
+                    format!("不予受理的情形“{}”不适用：{why}。认为不属于本单位职权的，应当自收到之日起5个工作日内提出异议", ground.label()),
+                ));
+            }
             text("reason", "不予受理理由", reason)?;
             text("proper_channel", "应当提出的途径", proper_channel)?;
-            for t in [TimerKind::T1, TimerKind::T2, TimerKind::T3, TimerKind::T4, TimerKind::T5] {
+            // The refusal is the written notice (T2/T3) and ends the objection
+            // window; the bureau's routing and an assignment's result stay owed.
+            for t in [TimerKind::T2, TimerKind::T3, TimerKind::T4, TimerKind::D1, TimerKind::D2] {
                 next.meet(t, ctx.now);
             }
-            next.state = State::Declined;
-            notice = Some(format!("您的信访事项不予受理。理由：{reason}。您可以{proper_channel}。"));
+            next.state = if *ground == DeclineGround::ConcludedAfterFinalReview { State::NotReaccepted } else { State::Declined };
+            next.decline_ground = Some(*ground);
+            extra.insert("ground_label".into(), json!(ground.label()));
+            extra.insert("reported_to".into(), json!(case.routed_by.map(|u| unit_name(tree, u))));
+            let head = if next.state == State::NotReaccepted { "不再受理" } else { "不予受理" };
+            notice = Some(format!("您的信访事项{head}。情形：{}。理由：{reason}。您可以{proper_channel}。", ground.label()));
+        }
+        Command::ReverseDecline { reason } => {
+            in_state(case, &[State::Declined], "纠正不予受理", rule)?;
+            let s = staff(actor)?;
+            let router = case.routed_by.ok_or_else(|| {
+                DomainError::conflict(Rule::Art40, "not_routed", "该事项不是转送或交办的事项，由上级信访部门督办纠正")
+            })?;
+            let over = s.unit_id == router || tree.is_above(s.unit_id, router);
+            let bureau = tree.get(s.unit_id).is_some_and(|u| u.kind == UnitKind::PetitionBureau);
+            if !over || !bureau || !REVERSERS.contains(&s.role) {
+                return Err(DomainError::forbidden(Rule::Art40, "not_permitted", "只有转送、交办该事项的信访部门（或其上级信访部门）可以纠正不予受理"));
+            }
+            text("reason", "纠正理由", reason)?;
+            next.state = State::Forwarded;
+            next.decline_ground = None;
+            next.start(Deadline::start(TimerKind::T3, ctx.on, 15, DayUnit::Calendar, ctx.policy, ctx.calendar));
+            notice = Some(format!("经{}纠正，您的信访事项由{}依法受理办理。", unit_name(tree, s.unit_id), unit_name(tree, cur)));
+        }
+        Command::DesignateAccused { unit, unknown, reason } => {
+            if case.category != Category::Accusation {
+                return Err(DomainError::invalid(Rule::Art30, "not_accusation", "只有检举控告类事项需要确定被检举单位"));
+            }
+            if case.state.is_terminal() {
+                return Err(DomainError::conflict(Rule::Art30, "terminal", "已办结的事项不能再确定被检举单位"));
+            }
+            let s = staff(actor)?;
+            let at_discipline = tree.get(s.unit_id).is_some_and(|u| u.kind == UnitKind::DisciplineBody);
+            if !(s.unit_id == case.registered_unit || s.unit_id == cur || at_discipline) || !actions::spec("designate_accused").is_some_and(|a| matches!(a.taker, actions::Taker::Staff(r) if r.contains(&s.role))) {
+                return Err(DomainError::forbidden(Rule::Art30, "not_permitted", "只有受理的信访部门或纪检监察机关可以确定被检举单位"));
+            }
+            text("reason", "理由", reason)?;
+            match (unit.as_deref().map(str::trim).filter(|c| !c.is_empty()), unknown) {
+                (Some(code), false) => {
+                    let target = unit_by_code(tree, code)?;
+                    if [Some(cur), case.handling_unit, Some(case.registered_unit)].into_iter().flatten().any(|u| tree.is_self_or_above_any(target.id, u)) {
+                        return Err(DomainError::conflict(
+                            Rule::Art30,
+                            "accused_holds_case",
+                            "被检举单位正在受理或办理本事项：请先转交纪检监察机关或其他无利害关系的单位",
+                        ));
+                    }
+                    next.accused_unit = Some(target.id);
+                    next.accused_unknown = false;
+                    extra.insert("unit_name".into(), json!(target.name));
+                }
+                (None, true) if at_discipline => {
+                    next.accused_unit = None;
+                    next.accused_unknown = true;
+                }
+                (None, true) => {
+                    return Err(DomainError::forbidden(Rule::Art30, "unknown_by_discipline", "被检举单位无法确定的，由纪检监察机关认定"));
+                }
+                _ => {
+                    return Err(DomainError::invalid(Rule::Input, "unit_or_unknown", "请填写被检举单位，或由纪检监察机关认定无法确定（二者选一）").at("unit"));
+                }
+            }
+        }
+        Command::Reaccept { new_facts } => {
+            in_state(case, &[State::NotReaccepted], "重新受理", rule)?;
+            require(actor, case.registered_unit, RECEIVERS, "重新受理", tree)?;
+            text("new_facts", "新的事实和理由", new_facts)?;
+            if !is_head_of(actor, case.registered_unit, tree) {
+                return Err(needs_head(Rule::Art36, case.registered_unit, "以新的事实和理由重新受理", tree));
+            }
+            let unit = tree.get(case.registered_unit).ok_or_else(|| DomainError::not_found("unknown_unit", "单位不存在"))?;
+            next.state = State::Registered;
+            next.current_unit = unit.id;
+            next.decline_ground = None;
+            next.terminated = false;
+            let timer = if unit.kind == UnitKind::PetitionBureau { TimerKind::T1 } else { TimerKind::T2 };
+            next.start(Deadline::start(timer, ctx.on, 15, DayUnit::Calendar, ctx.policy, ctx.calendar));
+            notice = Some(format!("{}认定您提出了新的事实和理由，已重新受理，将自即日起15日内依法处理并书面告知。", unit.name));
+        }
+        Command::Dispose { disposition, summary } => {
+            in_state(case, &[State::Handling], "作出处置决定", rule)?;
+            require(actor, cur, HANDLERS, "作出处置决定", tree)?;
+            if !tree.get(cur).is_some_and(|u| u.kind == UnitKind::DisciplineBody) || case.category != Category::Accusation {
+                return Err(DomainError::conflict(Rule::DisciplineRules, "discipline_only", "处置决定由办理检举控告的纪检监察机关作出"));
+            }
+            text("summary", "处置情况", summary)?;
+            if case.real_name && case.timer(TimerKind::D3).is_none() {
+                next.start(Deadline::start(TimerKind::D3, ctx.on, 15, DayUnit::Working, ctx.policy, ctx.calendar));
+            }
+            extra.insert("disposition_label".into(), json!(disposition.label()));
         }
         Command::Object { reasons } => {
             in_state(case, &[State::Forwarded], "提出异议", rule)?;
             require(actor, cur, RECEIVERS, "提出异议", tree)?;
             text("reasons", "异议理由", reasons)?;
+            if case.competence_decided {
+                return Err(DomainError::conflict(
+                    Rule::Art24,
+                    "competence_already_decided",
+                    "本单位已依照第二十四条被确定为受理机关，不能再次提出异议",
+                ));
+            }
             let t4 = case
                 .timer(TimerKind::T4)
                 .ok_or_else(|| DomainError::conflict(Rule::Art23, "no_objection_window", "该事项不是转送或交办的事项，不能提出异议"))?;
@@ -979,7 +1220,7 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
             text("summary", "协议内容", summary)?;
             let _ = agreement;
         }
-        Command::Extend { days, reason, approver, .. } => {
+        Command::Extend { days, reason } => {
             in_state(case, &[State::Handling], "延期", rule)?;
             require(actor, cur, HANDLERS, "申请延期", tree)?;
             if case.claim_route != Some(6) {
@@ -995,22 +1236,28 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
             if !(1..=30).contains(days) {
                 return Err(DomainError::invalid(Rule::Art34, "extension_too_long", "延长期限不得超过30日"));
             }
-            text("reason", "延期理由", reason)?;
-            let approver = approver
-                .as_ref()
-                .ok_or_else(|| DomainError::invalid(Rule::Art34, "approver_required", "延期须经本单位负责人批准，请填写批准人"))?;
-            if approver.role != Role::UnitHead || approver.unit_id != cur {
-                return Err(DomainError::forbidden(Rule::Art34, "approver_not_head", "批准延期的须为本单位负责人"));
+            if case.simplified {
+                return Err(DomainError::conflict(Rule::Simplified, "simplified_no_extension", "简易办理的事项不适用延期"));
             }
+            text("reason", "延期理由", reason)?;
             let t6 = next.open_timer(TimerKind::T6).ok_or_else(|| DomainError::conflict(Rule::Art34, "no_timer", "办理期限不存在"))?;
             if ctx.on > t6.due_on {
-                return Err(DomainError::conflict(Rule::Art34, "extension_after_expiry", "办理期限届满后不能再批准延期"));
+                return Err(DomainError::conflict(
+                    Rule::Art34,
+                    "extension_after_expiry",
+                    format!("办理期限已于{}届满，届满后不能再批准延期", t6.due_on),
+                ));
             }
+            // Art. 34: the head approves, in the head's own session.
+            if !is_head_of(actor, cur, tree) {
+                return Err(needs_head(Rule::Art34, cur, "延期", tree));
+            }
+            let approver = staff(actor)?;
             t6.extension_days = *days;
             t6.recompute(ctx.calendar);
             let new_due = t6.due_on;
             next.extended = true;
-            extra.insert("approver".into(), json!(approver.username));
+            extra.insert("approved_by_user".into(), json!(approver.user_id));
             extra.insert("new_due_on".into(), json!(new_due));
             notice = Some(format!("因{reason}，经单位负责人批准，办理期限延长{days}日，至{new_due}。"));
         }
@@ -1042,6 +1289,7 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
             }
             next.meet(TimerKind::T6, ctx.now);
             next.meet(TimerKind::T5, ctx.now);
+            next.meet(TimerKind::S1, ctx.now);
             next.state = State::Concluded;
             next.document = Some(Document {
                 kind: DocumentKind::DecisionLetter,
@@ -1072,6 +1320,8 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
                 _ => {}
             }
             next.meet(TimerKind::T5, ctx.now);
+            next.meet(TimerKind::S1, ctx.now);
+            next.meet(TimerKind::D3, ctx.now);
             next.state = State::Concluded;
             next.document = Some(Document {
                 kind: DocumentKind::Reply,
@@ -1128,13 +1378,11 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
         }
 
         // ----- 复查 and 复核 (Art. 35–36) -------------------------------------
-        Command::RequestReview { reason, good_reason } => {
+        Command::RequestReview { unit, reason, good_reason } => {
             in_state(case, &[State::Replied], "申请复查", rule)?;
             opt_text("reason", "复查请求理由", reason)?;
             let handling = case.handling_unit.unwrap_or(cur);
-            let superior = tree.parent(handling).ok_or_else(|| {
-                DomainError::conflict(Rule::Art35, "no_superior", format!("{}没有上一级机关，无法复查", unit_name(tree, handling)))
-            })?;
+            let superior = choose_reviewer(tree, handling, unit.as_deref(), Rule::Art35, "复查")?;
             window_check(case, TimerKind::T7, Rule::Art35, "复查", good_reason.as_deref(), actor, superior.id, ctx)?;
             next.meet(TimerKind::T7, ctx.now);
             next.state = State::UnderReview;
@@ -1181,13 +1429,11 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
                 });
             }
         }
-        Command::RequestFinalReview { reason, good_reason } => {
+        Command::RequestFinalReview { unit, reason, good_reason } => {
             in_state(case, &[State::Reviewed], "申请复核", rule)?;
             opt_text("reason", "复核请求理由", reason)?;
             let reviewer = case.review_unit.unwrap_or(cur);
-            let superior = tree.parent(reviewer).ok_or_else(|| {
-                DomainError::conflict(Rule::Art36, "no_superior", format!("{}没有上一级机关，无法复核", unit_name(tree, reviewer)))
-            })?;
+            let superior = choose_reviewer(tree, reviewer, unit.as_deref(), Rule::Art36, "复核")?;
             window_check(case, TimerKind::T9, Rule::Art36, "复核", good_reason.as_deref(), actor, superior.id, ctx)?;
             next.meet(TimerKind::T9, ctx.now);
             next.state = State::UnderFinalReview;
@@ -1248,56 +1494,109 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
 }
 
 /// The actions `actor` may take on `case` now, found by running the real
-/// transition with plausible sample input: an action is available when it
-/// succeeds or fails only on the input itself (what the form will ask for).
-/// The rules therefore live in one place, `transition`.
+/// transition with each action's sample input (from the action table): an
+/// action is available when it succeeds, fails only on the input itself
+/// (what the form will ask for), or needs the unit head's approval (the
+/// form then files a request). The rules therefore live in one place.
 pub fn available_actions(case: &Case, actor: &Actor, ctx: &Ctx) -> Vec<&'static str> {
-    let far = "2999-12-31";
-    let unit = match actor {
-        Actor::Staff(s) => s.unit_id,
-        Actor::Petitioner => case.current_unit,
-    };
-    Command::NAMES
+    actions::ACTIONS
         .iter()
-        .copied()
-        .filter(|name| {
-            let body = match *name {
-                "forward" | "refer_legal" | "refer_discipline" | "settle_negotiation" => json!({"unit": "?"}),
-                "assign" => json!({"unit": "?", "due_on": far}),
-                "start_negotiation" => json!({"units": ["?", "??"]}),
-                "decide_competence" | "disclose" => json!({"unit": "?", "reason": "x"}),
-                "report_urgent" => json!({"summary": "x"}),
-                "classify" => json!({"category": case.category, "litigation_related": case.litigation_related, "reason": "x"}),
-                "accept" => json!({"route": if case.category == Category::Claim { Some(6) } else { None }}),
-                "decline" => json!({"reason": "x", "proper_channel": "x"}),
-                "object" => json!({"reasons": "x"}),
-                "reject_objection" => json!({"reason": "x"}),
-                "investigate" => json!({"note": "x"}),
-                "hold_hearing" => json!({"held_from": "2000-01-01", "held_to": "2000-01-01", "summary": "x"}),
-                "mediate" => json!({"agreement": "mediation", "summary": "x", "parties_consented": true}),
-                "extend" => json!({"days": 1, "reason": "x", "approved_by": "head"}),
-                "conclude" => json!({"outcome": "upheld", "request": "x", "facts_and_reasons": "x", "decision": "x", "legal_basis": "x"}),
-                "reply" => json!({"text": "x", "adoption": "adopted"}),
-                "redirect" => json!({"procedure": "x", "guidance": "x"}),
-                "deliver" => json!({"method": "post", "delivered_on": "2000-01-01"}),
-                "request_review" | "request_final_review" => json!({"good_reason": "x"}),
-                "decide_review" | "decide_final_review" => {
-                    json!({"outcome": "uphold", "opinion": "x", "facts_and_reasons": "x", "legal_basis": "x"})
+        .filter(|spec| {
+            let mut body = spec.sample_body();
+            if let Value::Object(m) = &mut body {
+                match spec.name {
+                    "classify" => {
+                        m.insert("category".into(), json!(case.category));
+                        m.insert("litigation_related".into(), json!(case.litigation_related));
+                        m.remove("accused_unit");
+                    }
+                    "accept" => {
+                        m.insert("simplified".into(), json!(false));
+                        if case.category == Category::Claim {
+                            m.insert("route".into(), json!(6));
+                        }
+                    }
+                    "request_review" | "request_final_review" => {
+                        m.remove("unit");
+                    }
+                    "designate_accused" => {
+                        m.remove("unknown");
+                    }
+                    "assign" => {
+                        m.insert("due_on".into(), json!("2999-12-31"));
+                    }
+                    "hold_hearing" => {
+                        let day = json!(ctx.on);
+                        m.insert("held_from".into(), day.clone());
+                        m.insert("held_to".into(), day);
+                    }
+                    "decline" => {
+                        // Open when some listed ground can apply.
+                        let unit = match actor {
+                            Actor::Staff(s) => s.unit_id,
+                            Actor::Petitioner => case.current_unit,
+                        };
+                        let ground = DeclineGround::ALL.iter().copied().find(|g| {
+                            tree_unit(ctx.tree, unit).is_some_and(|u| ground_applies(case, *g, u).is_ok())
+                        });
+                        match ground {
+                            Some(g) => m.insert("ground".into(), json!(g)),
+                            None => return false,
+                        };
+                    }
+                    _ => {}
                 }
-                "supervise" => json!({"reason": "x"}),
-                "evaluate" => json!({"rating": "satisfied"}),
-                _ => json!({}),
-            };
-            let Ok(mut cmd) = Command::from_json(name, body) else { return false };
-            if let Command::Extend { approver, .. } = &mut cmd {
-                *approver = Some(Approver { user_id: 0, unit_id: unit, role: Role::UnitHead, username: "head".into() });
             }
-            match transition(case, cmd, actor, ctx) {
+            let Ok(cmd) = Command::from_json(spec.name, body) else { return false };
+            match transition_inner(case, cmd, actor, ctx) {
                 Ok(_) => true,
-                Err(e) => e.kind == crate::error::ErrorKind::Invalid && e.rule == Rule::Input,
+                Err(e) => (e.kind == crate::error::ErrorKind::Invalid && e.rule == Rule::Input) || e.code == NEEDS_APPROVAL,
             }
         })
+        .map(|spec| spec.name)
         .collect()
+}
+
+/// The unit whose head must approve `cmd` when the actor cannot carry it
+/// out alone, and the day by which the approval is due: an extension
+/// before T6 runs out, anything else within 15 days (the notice period of
+/// Art. 23).
+pub fn approval_route(case: &Case, cmd: &Command, tree: &UnitTree, today: NaiveDate) -> (UnitId, NaiveDate) {
+    let fifteen = today.checked_add_days(chrono::Days::new(15)).unwrap_or(today);
+    match cmd {
+        Command::Extend { .. } => (case.current_unit, case.timer(TimerKind::T6).filter(|t| t.is_open()).map(|t| t.due_on).unwrap_or(fifteen)),
+        Command::Reaccept { .. } => (case.registered_unit, fifteen),
+        Command::RequestReview { unit, .. } => {
+            let handling = case.handling_unit.unwrap_or(case.current_unit);
+            (choose_reviewer(tree, handling, unit.as_deref(), Rule::Art35, "复查").map(|u| u.id).unwrap_or(case.current_unit), fifteen)
+        }
+        Command::RequestFinalReview { unit, .. } => {
+            let reviewer = case.review_unit.unwrap_or(case.current_unit);
+            (choose_reviewer(tree, reviewer, unit.as_deref(), Rule::Art36, "复核").map(|u| u.id).unwrap_or(case.current_unit), fifteen)
+        }
+        _ => (case.current_unit, fifteen),
+    }
+}
+
+fn tree_unit(tree: &UnitTree, id: UnitId) -> Option<&Unit> {
+    tree.get(id)
+}
+
+/// The reviewing unit for a 复查 (or the re-reviewing unit for a 复核) of
+/// a decision by `decided_by`: the petitioner's choice among its
+/// superiors in either hierarchy (Art. 35, 36), or the default.
+fn choose_reviewer<'a>(tree: &'a UnitTree, decided_by: UnitId, chosen: Option<&str>, rule: Rule, label: &str) -> Result<&'a Unit, DomainError> {
+    let options = tree.review_options(decided_by);
+    match chosen.map(str::trim).filter(|c| !c.is_empty()) {
+        None => options.first().copied().ok_or_else(|| {
+            DomainError::conflict(rule, "no_superior", format!("{}没有上一级机关，无法{label}", unit_name(tree, decided_by)))
+        }),
+        Some(code) => options.iter().copied().find(|u| u.code == code).ok_or_else(|| {
+            let names = options.iter().map(|u| format!("{}（{}）", u.name, u.code)).collect::<Vec<_>>().join("、");
+            DomainError::invalid(rule, "not_a_reviewing_unit", format!("{label}机关应为{}的本级人民政府或上一级主管部门：{names}", unit_name(tree, decided_by)))
+                .at("unit")
+        }),
+    }
 }
 
 /// The 30-day windows of Art. 35 and 36. A late request goes through only
@@ -1315,7 +1614,7 @@ fn window_check(
     ctx: &Ctx,
 ) -> Result<(), DomainError> {
     if let Actor::Staff(s) = actor
-        && (s.unit_id != reviewing_unit || ![Role::Clerk, Role::Reviewer, Role::UnitHead].contains(&s.role))
+        && (!ctx.tree.acts_for(s.unit_id, reviewing_unit) || !WINDOW_RECORDERS.contains(&s.role))
     {
         return Err(DomainError::forbidden(
             Rule::Access,
@@ -1328,46 +1627,58 @@ fn window_check(
         return Ok(());
     }
     let late = format!("申请{label}的期限（自收到书面答复之日起30日）已于{}届满", t.due_on);
-    match (actor, good_reason.map(str::trim).filter(|r| !r.is_empty())) {
-        (Actor::Staff(s), Some(reason)) if matches!(s.role, Role::Reviewer | Role::UnitHead) => {
-            check_text("good_reason", "正当理由", reason, true)
+    match good_reason.map(str::trim).filter(|r| !r.is_empty()) {
+        // Only the head of the reviewing unit finds a good reason, in the
+        // head's own session; anyone else's request waits for that approval.
+        Some(reason) if is_head_of(actor, reviewing_unit, ctx.tree) => check_text("good_reason", "正当理由", reason, true),
+        Some(reason) => {
+            check_text("good_reason", "正当理由", reason, true)?;
+            Err(DomainError::forbidden(
+                rule,
+                NEEDS_APPROVAL,
+                format!("{late}；逾期请求的正当理由须经{}负责人认定，已可提交审批", unit_name(ctx.tree, reviewing_unit)),
+            ))
         }
-        (Actor::Staff(_), Some(_)) => Err(DomainError::forbidden(
-            rule,
-            "override_needs_approval",
-            format!("{late}；逾期请求须经{label}机关负责人或复查复核人员认定正当理由"),
-        )),
-        _ => Err(DomainError::conflict(
+        None => Err(DomainError::conflict(
             rule,
             "window_expired",
-            format!("{late}；确有正当理由的，请向{}说明，经认定后方可受理", unit_name(ctx.tree, reviewing_unit)),
+            format!("{late}；确有正当理由的，请说明理由，由{}负责人认定后方可受理", unit_name(ctx.tree, reviewing_unit)),
         )),
     }
 }
 
-/// Whether a new petition on `text` must be refused because an earlier one
-/// with the same facts and reasons is closed after 复核 (Art. 36) or is still
-/// being handled below the receiving unit (Art. 19 para 3).
-pub fn intake_conflict(earlier: &Case, earlier_number: &str, receiving_unit: UnitId, tree: &UnitTree) -> Option<DomainError> {
+/// Whether a new petition on the same facts and reasons as `earlier` must
+/// be refused at `receiving_unit`: the earlier one is closed after 复核
+/// (Art. 36: 不再受理), or a unit below the receiving one (in either
+/// hierarchy, or in its area) is handling it and is still within its time
+/// limit (Art. 19 para 3: 不予受理). An overdue lower unit does not block
+/// the petitioner.
+pub fn intake_conflict(earlier: &Case, earlier_number: &str, receiving_unit: UnitId, tree: &UnitTree, today: NaiveDate) -> Option<(DeclineGround, DomainError)> {
     if earlier.terminated {
-        return Some(DomainError::conflict(
-            Rule::Art36,
-            "not_reaccepted",
-            format!("该事项（{earlier_number}）已经复核终结，信访人仍以同一事实和理由提出投诉请求的，不再受理"),
+        return Some((
+            DeclineGround::ConcludedAfterFinalReview,
+            DomainError::conflict(
+                Rule::Art36,
+                "not_reaccepted",
+                format!("该事项（{earlier_number}）已经复核终结，信访人仍以同一事实和理由提出投诉请求的，不再受理"),
+            ),
         ));
     }
-    if !earlier.state.is_terminal() {
-        let below = [Some(earlier.current_unit), earlier.handling_unit]
-            .into_iter()
-            .flatten()
-            .any(|u| u != receiving_unit && tree.is_self_or_ancestor(receiving_unit, u));
-        if below {
-            return Some(DomainError::conflict(
+    if earlier.state.is_terminal() {
+        return None;
+    }
+    let below = [Some(earlier.current_unit), earlier.handling_unit].into_iter().flatten().any(|u| tree.is_above(receiving_unit, u));
+    let within_time = earlier.next_duty_due().is_none_or(|due| today <= due);
+    if below && within_time {
+        let lower = unit_name(tree, earlier.handling_unit.unwrap_or(earlier.current_unit));
+        return Some((
+            DeclineGround::AlreadyInProcess,
+            DomainError::conflict(
                 Rule::Art19Para3,
                 "in_process_below",
-                format!("该事项（{earlier_number}）已由下级机关受理或正在办理，在规定期限内向上级机关再次提出的，不予受理"),
-            ));
-        }
+                format!("该事项（{earlier_number}）已由{lower}受理或正在办理且未超过办理期限，在规定期限内向上级机关再次提出的，不予受理"),
+            ),
+        ));
     }
     None
 }

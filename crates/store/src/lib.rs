@@ -6,6 +6,7 @@
 //! instants RFC 3339 UTC text, dates `YYYY-MM-DD` text: every value sorts
 //! and compares the same way on both engines.
 
+mod approvals;
 mod audit;
 mod backup;
 mod db;
@@ -15,6 +16,7 @@ mod schema;
 mod units;
 mod users;
 
+pub use approvals::*;
 pub use audit::*;
 pub use backup::restore;
 pub use db::{Dialect, Store, StoreError, WriteTx, fmt_instant, parse_instant};

@@ -60,7 +60,8 @@ pub struct NewPetition<'a> {
     pub petitioners: Vec<StoredPetitioner>,
     pub number_prefix: String,
     pub query_code_hash: String,
-    pub identity_key: Option<String>,
+    /// Every key the petitioner can be recognised by (ID number; name and phone).
+    pub identity_keys: Vec<String>,
     pub repeat_of: Option<String>,
     /// The API key it came in with (Open311), if any.
     pub source_key_id: Option<i64>,
@@ -163,6 +164,8 @@ pub struct PetitionFilter {
 pub struct Visibility {
     pub unit_path: String,
     pub bureau_jurisdiction: Option<String>,
+    /// A discipline body sees the accusations of its area (Art. 22, 30).
+    pub discipline_jurisdiction: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -292,7 +295,7 @@ impl Store {
         .bind(fmt_date(reg.received_on))
         .bind(now.clone())
         .bind(now)
-        .bind(p.identity_key.clone())
+        .bind(p.identity_keys.first().cloned())
         .bind(p.repeat_of.clone())
         .bind(p.source_key_id)
         .bind(case_json_without_deadlines(p.case)?)
@@ -318,6 +321,13 @@ impl Store {
             .bind(bool_i(pt.representative))
             .execute(&mut *w.tx)
             .await?;
+        }
+        for k in &p.identity_keys {
+            sqlx::query("INSERT INTO petition_identities (petition_id, identity_key) VALUES ($1, $2)")
+                .bind(id)
+                .bind(k.clone())
+                .execute(&mut *w.tx)
+                .await?;
         }
         for a in &p.attachments {
             sqlx::query(
@@ -402,7 +412,7 @@ impl Store {
     /// Append an event to the petition's hash chain. Bumping the chain head
     /// on the petition row first serialises appends to one petition on both
     /// engines (a row lock on PostgreSQL, the write gate on SQLite).
-    async fn insert_event(&self, w: &mut WriteTx<'_>, petition_id: i64, e: &EventDraft) -> Result<i64> {
+    pub(crate) async fn insert_event(&self, w: &mut WriteTx<'_>, petition_id: i64, e: &EventDraft) -> Result<i64> {
         let head = sqlx::query("UPDATE petitions SET event_seq = event_seq + 1 WHERE id = $1 RETURNING number, event_seq, event_head_hash")
             .bind(petition_id)
             .fetch_one(&mut *w.tx)
@@ -687,13 +697,22 @@ impl Store {
         .transpose()
     }
 
-    /// Earlier petitions of the same petitioner (by identity key).
-    pub async fn same_petitioner(&self, identity_key: &str) -> Result<Vec<MatterCandidate>> {
-        let rows =
-            sqlx::query("SELECT id, number, case_json, request, facts_and_reasons FROM petitions WHERE identity_key = $1 ORDER BY id")
-                .bind(identity_key.to_string())
-                .fetch_all(&self.pool)
-                .await?;
+    /// Earlier petitions of the same petitioner, recognised by any of its
+    /// identity keys (an ID number on one, name and phone on the next).
+    pub async fn same_petitioner(&self, keys: &[String]) -> Result<Vec<MatterCandidate>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
+        let list = marks.join(", ");
+        let sql = format!(
+            "SELECT id, number, case_json, request, facts_and_reasons FROM petitions WHERE identity_key IN ({list}) OR id IN (SELECT petition_id FROM petition_identities WHERE identity_key IN ({list})) ORDER BY id"
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for k in keys {
+            q = q.bind(k.clone());
+        }
+        let rows = q.fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
                 Ok(MatterCandidate {
@@ -840,6 +859,9 @@ fn visibility_clause(sql: &mut Sql, v: &Visibility) {
         .push(")");
     if let Some(j) = &v.bureau_jurisdiction {
         sql.push(" OR p.jurisdiction LIKE ").bind(Arg::S(format!("{j}%")));
+    }
+    if let Some(j) = &v.discipline_jurisdiction {
+        sql.push(" OR (p.category = 'accusation' AND p.jurisdiction LIKE ").bind(Arg::S(format!("{j}%"))).push(")");
     }
     // An accusation never reaches the accused unit or its superiors (Art. 30):
     // the viewer is in that chain when the accused unit's path starts with its own.

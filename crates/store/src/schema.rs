@@ -5,7 +5,8 @@
 use crate::db::{Dialect, Result, Store, fmt_instant};
 use sqlx::AssertSqlSafe;
 
-const MIGRATIONS: &[(i64, &str)] = &[(
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
     1,
     r#"
 CREATE TABLE divisions (
@@ -257,7 +258,44 @@ CREATE TABLE evaluations (
 );
 CREATE INDEX evaluations_petition ON evaluations (petition_id);
 "#,
-)];
+),
+    (
+        4,
+        r#"
+-- Acts that wait for the unit head's approval in the head's own session
+-- (four eyes: extensions, late 复查/复核 requests, re-acceptance under
+-- Art. 36, late entries with paper evidence).
+CREATE TABLE approvals (
+    id {id},
+    petition_id BIGINT NOT NULL REFERENCES petitions (id),
+    action TEXT NOT NULL,
+    body_json TEXT NOT NULL,
+    occurred_on TEXT,
+    evidence_attachment_id BIGINT,
+    requested_by BIGINT REFERENCES users (id),
+    requested_by_petitioner BIGINT NOT NULL DEFAULT 0,
+    requested_unit_id BIGINT REFERENCES units (id),
+    approver_unit_id BIGINT NOT NULL REFERENCES units (id),
+    requested_at TEXT NOT NULL,
+    due_on TEXT NOT NULL,
+    status TEXT NOT NULL,
+    decided_by BIGINT REFERENCES users (id),
+    decided_at TEXT,
+    decision_note TEXT
+);
+CREATE INDEX approvals_pending ON approvals (approver_unit_id, status, due_on);
+CREATE INDEX approvals_petition ON approvals (petition_id);
+
+-- Every key a petitioner can be recognised by (identity number; name and
+-- phone), so that Art. 19 para 3 and Art. 36 hold whichever a channel gives.
+CREATE TABLE petition_identities (
+    petition_id BIGINT NOT NULL REFERENCES petitions (id),
+    identity_key TEXT NOT NULL
+);
+CREATE INDEX petition_identities_key ON petition_identities (identity_key);
+"#,
+    )
+];
 
 fn render(sql: &str, dialect: Dialect) -> String {
     let (id, blob) = match dialect {

@@ -541,6 +541,11 @@ struct TrackForm {
     rating: String,
     #[serde(default)]
     reason: String,
+    /// The reviewing unit chosen on the tracking page (Art. 35).
+    #[serde(default)]
+    review_unit: String,
+    #[serde(default)]
+    good_reason: String,
 }
 
 /// What a tracking form asks for.
@@ -567,10 +572,18 @@ async fn track_post(state: AppState, portal: Arc<PortalInfo>, headers: HeaderMap
                 .map(|_| Some("感谢您的评价。".to_string()))
         }
         TrackOp::Review => {
-            let input = ReviewRequestInput { code: Some(code.clone()), reason: f.reason };
+            let opt = |s: String| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+            let input =
+                ReviewRequestInput { code: Some(code.clone()), reason: f.reason, unit: opt(f.review_unit), good_reason: opt(f.good_reason) };
             track_api::review_request(State(state.clone()), ApiPath(number.clone()), ApiQuery(CodeQuery { code: None }), ApiJson(input))
                 .await
-                .map(|axum::Json(a)| a.notice.or(Some("申请已提交。".into())))
+                .map(|r| {
+                    Some(if r.status() == axum::http::StatusCode::ACCEPTED {
+                        "已超过申请期限：您说明的正当理由已提交复查（复核）机关负责人认定，认定后即予受理。".to_string()
+                    } else {
+                        "申请已提交，复查（复核）机关将自收到之日起30日内提出意见。".to_string()
+                    })
+                })
         }
     };
     let (message, error) = match result {

@@ -17,7 +17,6 @@ use std::collections::HashMap;
 use xinfang_domain::local_date;
 use xinfang_domain::petition::{Category, Channel, State as PState};
 use xinfang_domain::procedure::{Ctx, available_actions};
-use xinfang_domain::unit::UnitKind;
 use xinfang_web::AppState;
 use xinfang_web::api::{account, petitions};
 use xinfang_web::auth::{Staff, staff_for_token};
@@ -345,124 +344,62 @@ pub struct ActionForm {
     pub fields: Vec<FieldSpec>,
 }
 
-fn opts(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs.iter().map(|(a, b)| ((*a).to_string(), (*b).to_string())).collect()
-}
-
-/// What each action asks for: exactly the fields its rule requires.
+/// The form of an action, derived from the action table: exactly the
+/// fields its rule requires, labelled as the table says.
 fn action_form(name: &'static str, state: &AppState, today: &str) -> ActionForm {
+    use xinfang_domain::procedure::actions::{self, FieldKind};
     let tree = state.tree();
-    let units = |pred: &dyn Fn(UnitKind) -> bool| -> Vec<(String, String)> {
-        let mut v: Vec<(String, String)> = tree.all().filter(|u| pred(u.kind)).map(|u| (u.code.clone(), u.name.clone())).collect();
+    let units = |pick: actions::UnitPick| -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = tree.all().filter(|u| pick.admits(u.kind)).map(|u| (u.code.clone(), u.name.clone())).collect();
         v.sort();
         v
     };
-    let f = |name: &'static str, label: &'static str, kind: &'static str| FieldSpec {
-        name,
-        label,
-        kind,
-        options: Vec::new(),
-        value: String::new(),
-    };
-    let sel = |name: &'static str, label: &'static str, options: Vec<(String, String)>| FieldSpec {
-        name,
-        label,
-        kind: "select",
-        options,
-        value: String::new(),
-    };
-    let date =
-        |name: &'static str, label: &'static str| FieldSpec { name, label, kind: "date", options: Vec::new(), value: today.to_string() };
-    let handlers = |k: UnitKind| !matches!(k, UnitKind::JointConference | UnitKind::PartyGovernment);
-    let outcome = opts(&[("uphold", "维持"), ("revoke_or_change", "撤销或变更"), ("order_redo", "责令重新办理")]);
-    let fields = match name {
-        "forward" => vec![sel("unit", "转送至", units(&handlers)), f("note", "备注", "textarea")],
-        "assign" => vec![sel("unit", "交办至", units(&handlers)), date("due_on", "办结期限"), f("instructions", "交办要求", "textarea")],
-        "refer_legal" => vec![sel("unit", "转交政法部门", units(&|k: UnitKind| k.is_legal())), f("note", "备注", "textarea")],
-        "refer_discipline" => {
-            vec![sel("unit", "转交纪检监察机关", units(&|k| k == UnitKind::DisciplineBody)), f("note", "备注", "textarea")]
-        }
-        "start_negotiation" => vec![f("units", "协商单位代码（逗号分隔）", "text"), f("note", "备注", "textarea")],
-        "settle_negotiation" => vec![sel("unit", "受理单位", units(&handlers)), f("note", "备注", "textarea")],
-        "escalate_dispute" => vec![f("note", "备注", "textarea")],
-        "decide_competence" => vec![sel("unit", "受理单位", units(&handlers)), f("reason", "理由", "textarea")],
-        "report_urgent" => vec![f("summary", "报告内容", "textarea")],
-        "classify" => vec![
-            sel("category", "分类", opts(&[("claim", "申诉求决类"), ("suggestion", "建议意见类"), ("accusation", "检举控告类")])),
-            f("litigation_related", "涉法涉诉", "checkbox"),
-            f("accused_unit", "被检举单位代码（检举控告类）", "text"),
-            f("reason", "理由", "textarea"),
-        ],
-        "disclose" => vec![sel("unit", "指定知悉单位", units(&handlers)), f("reason", "理由", "textarea")],
-        "accept" => vec![
-            sel(
-                "route",
-                "办理途径（第三十一条，申诉求决类）",
-                opts(&[
-                    ("6", "（六）调查核实并出具信访处理意见书"),
-                    ("5", "（五）履行职责或答复"),
-                    ("1", "（一）诉讼等法定程序"),
-                    ("2", "（二）仲裁"),
-                    ("3", "（三）党员申诉"),
-                    ("4", "（四）行政程序"),
-                    ("", "不适用（建议意见类、检举控告类）"),
-                ]),
-            ),
-            f("note", "告知内容", "textarea"),
-        ],
-        "decline" => vec![f("reason", "不予受理理由", "textarea"), f("proper_channel", "应当提出的途径", "text")],
-        "object" => vec![f("reasons", "异议理由（详细说明）", "textarea")],
-        "approve_objection" => vec![f("note", "备注", "textarea")],
-        "reject_objection" => vec![f("reason", "理由", "textarea")],
-        "investigate" => vec![f("note", "调查核实情况", "textarea")],
-        "hold_hearing" => vec![date("held_from", "听证开始日期"), date("held_to", "听证结束日期"), f("summary", "听证情况", "textarea")],
-        "mediate" => vec![
-            sel("agreement", "协议类型", opts(&[("mediation", "调解协议书"), ("settlement", "和解协议书")])),
-            f("parties_consented", "双方当事人同意", "checkbox"),
-            f("summary", "协议内容", "textarea"),
-        ],
-        "extend" => vec![
-            FieldSpec { name: "days", label: "延长天数（不超过30日）", kind: "number", options: Vec::new(), value: "30".into() },
-            f("reason", "延期理由（将告知信访人）", "textarea"),
-            f("approved_by", "批准的单位负责人（用户名）", "text"),
-        ],
-        "conclude" => vec![
-            sel("outcome", "处理意见", opts(&[("upheld", "予以支持"), ("explained", "作出解释说明"), ("rejected", "不予支持")])),
-            f("request", "信访人的投诉请求", "textarea"),
-            f("facts_and_reasons", "事实和理由", "textarea"),
-            f("decision", "处理意见", "textarea"),
-            f("legal_basis", "法律法规依据", "textarea"),
-        ],
-        "reply" => vec![
-            f("text", "答复内容", "textarea"),
-            sel(
-                "adoption",
-                "采纳情况（建议意见类）",
-                opts(&[("", "不适用"), ("adopted", "采纳"), ("partly_adopted", "部分采纳"), ("not_adopted", "未采纳")]),
-            ),
-        ],
-        "redirect" => vec![f("procedure", "法定程序", "text"), f("guidance", "告知内容", "textarea")],
-        "deliver" => vec![
-            sel(
-                "method",
-                "送达方式",
-                opts(&[("in_person", "直接送达"), ("post", "邮寄送达"), ("online", "网上送达"), ("other", "其他方式")]),
-            ),
-            date("delivered_on", "送达日期"),
-        ],
-        "request_review" | "request_final_review" => {
-            vec![f("reason", "请求理由", "textarea"), f("good_reason", "逾期的正当理由（仅逾期时由负责人或复查复核人员认定）", "textarea")]
-        }
-        "decide_review" | "decide_final_review" => vec![
-            sel("outcome", "意见", outcome),
-            f("opinion", "意见内容", "textarea"),
-            f("facts_and_reasons", "事实和理由", "textarea"),
-            f("legal_basis", "依据", "textarea"),
-        ],
-        "supervise" => vec![f("reason", "督办事由", "textarea"), f("suggestions", "改进建议", "textarea")],
-        _ => vec![f("note", "备注", "textarea")],
-    };
-    ActionForm { name, label: action_label(name), fields }
+    let Some(spec) = actions::spec(name) else { return ActionForm { name, label: action_label(name), fields: Vec::new() } };
+    let fields = spec
+        .fields
+        .iter()
+        .map(|fd| {
+            let (kind, options, value) = match fd.kind {
+                FieldKind::Text | FieldKind::Units => ("text", Vec::new(), String::new()),
+                FieldKind::LongText => ("textarea", Vec::new(), String::new()),
+                FieldKind::Date => ("date", Vec::new(), today.to_string()),
+                FieldKind::Days => ("number", Vec::new(), if name == "extend" { "30".into() } else { String::new() }),
+                FieldKind::Bool => ("checkbox", Vec::new(), String::new()),
+                FieldKind::Unit(pick) => {
+                    let mut o = units(pick);
+                    if !fd.required {
+                        o.insert(0, (String::new(), "（不选）".into()));
+                    }
+                    ("select", o, String::new())
+                }
+                FieldKind::Choice(c) => {
+                    let mut o: Vec<(String, String)> = c.options().into_iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+                    if !fd.required {
+                        o.insert(0, (String::new(), "不适用".into()));
+                    }
+                    ("select", o, String::new())
+                }
+                FieldKind::Route => (
+                    "select",
+                    [
+                        ("6", "（六）调查核实并出具信访处理意见书"),
+                        ("5", "（五）履行职责或答复"),
+                        ("1", "（一）诉讼等法定程序"),
+                        ("2", "（二）仲裁"),
+                        ("3", "（三）党员申诉"),
+                        ("4", "（四）行政程序"),
+                        ("", "不适用（建议意见类、检举控告类）"),
+                    ]
+                    .iter()
+                    .map(|(a, b)| ((*a).to_string(), (*b).to_string()))
+                    .collect(),
+                    String::new(),
+                ),
+            };
+            FieldSpec { name: fd.name, label: fd.label, kind, options, value }
+        })
+        .collect();
+    ActionForm { name, label: spec.label, fields }
 }
 
 /// The JSON body of an action from its form, typed by the field specs.
@@ -474,6 +411,7 @@ fn body_of(form: &ActionForm, submitted: &HashMap<String, String>) -> Value {
             ("checkbox", _) => Value::Bool(!raw.is_empty()),
             ("number", _) => raw.parse::<i64>().map(Value::from).unwrap_or(Value::String(raw)),
             (_, "route") if raw.is_empty() => Value::Null,
+            ("select", _) if raw.is_empty() => continue,
             (_, "route") => raw.parse::<i64>().map(Value::from).unwrap_or(Value::String(raw)),
             (_, "units") => {
                 Value::Array(raw.split([',', '，']).map(str::trim).filter(|s| !s.is_empty()).map(|s| Value::String(s.into())).collect())
@@ -643,7 +581,7 @@ async fn act(
     if !crate::portal::csrf_ok(&headers, f.get("csrf").map(String::as_str).unwrap_or_default()) {
         return petition_page(state, &headers, s, number, None, Some("页面已过期，请刷新后重试".into())).await;
     }
-    let Some(name) = xinfang_domain::procedure::Command::NAMES.iter().copied().find(|n| *n == action) else {
+    let Some(name) = xinfang_domain::procedure::actions::spec(&action).map(|a| a.name) else {
         return petition_page(state, &headers, s, number, None, Some("没有这项操作".into())).await;
     };
     let today = local_date(Utc::now()).to_string();

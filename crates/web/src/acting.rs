@@ -20,6 +20,9 @@ pub struct Act {
     /// The local day the act took effect (may be back-dated by staff).
     pub on: NaiveDate,
     pub occurred_at: DateTime<Utc>,
+    /// Facts about the act itself recorded on its event (a late entry, the
+    /// approval it carries out).
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Every unit a case has touched, for the visibility index.
@@ -55,13 +58,17 @@ pub async fn perform(state: &AppState, rec: PetitionRecord, cmd: Command, act: A
         _ => None,
     };
     let t = transition(&rec.case, cmd, &act.actor, &ctx)?;
+    let mut payload = t.payload;
+    if let serde_json::Value::Object(m) = &mut payload {
+        m.extend(act.extra);
+    }
     let event = EventDraft {
         action: t.action.into(),
         actor: act.actor_ref,
         occurred_at: act.occurred_at,
         from_state: Some(rec.case.state),
         to_state: t.case.state,
-        payload: t.payload,
+        payload,
         reason,
     };
     let involved = involved_units(&t.case, &tree);
@@ -80,4 +87,90 @@ pub async fn perform(state: &AppState, rec: PetitionRecord, cmd: Command, act: A
         notice: t.notice,
         deadlines: deadline_views(&t.case.deadlines, local_date(now)),
     })
+}
+
+/// What became of an act: carried out, or filed for the unit head's approval.
+pub enum Done {
+    Acted(ActionResponse),
+    Requested(crate::dto::ApprovalRequested),
+}
+
+/// Carry out an act, or — when the domain says only the unit head may, and
+/// the act is otherwise lawful now — file it as a request in that head's
+/// approval queue (four eyes), with its history event.
+pub async fn perform_or_request(
+    state: &AppState,
+    rec: PetitionRecord,
+    cmd: Command,
+    act: Act,
+    requester: Option<&crate::auth::Staff>,
+    late: Option<(NaiveDate, Option<i64>)>,
+) -> ApiResult<Done> {
+    let keep = (cmd.clone(), act.actor_ref.clone(), rec.clone());
+    match perform(state, rec, cmd, act).await {
+        Err(e) if e.code == xinfang_domain::procedure::NEEDS_APPROVAL => {
+            let (cmd, actor_ref, rec) = keep;
+            let tree = state.tree();
+            let today = local_date(Utc::now());
+            let (unit, due_on) = xinfang_domain::procedure::approval_route(&rec.case, &cmd, &tree, today);
+            let body = request_body(&cmd);
+            let file = crate::dto::ApprovalRequested {
+                number: rec.number.clone(),
+                action: cmd.name().into(),
+                approval_id: 0,
+                approver_unit: crate::views::unit_ref_id(&tree, Some(unit)),
+                due_on: due_on.to_string(),
+                message: e.message.clone(),
+            };
+            let id = file_request(state, &rec, cmd.name(), body, unit, due_on, requester, actor_ref, late, &e.message).await?;
+            Ok(Done::Requested(crate::dto::ApprovalRequested { approval_id: id, ..file }))
+        }
+        other => other.map(Done::Acted),
+    }
+}
+
+fn request_body(cmd: &Command) -> serde_json::Value {
+    let mut v = serde_json::to_value(cmd).unwrap_or(serde_json::Value::Null);
+    if let serde_json::Value::Object(m) = &mut v {
+        m.remove("action");
+    }
+    v
+}
+
+/// Write a request for the head's approval and its history event.
+#[allow(clippy::too_many_arguments)]
+pub async fn file_request(
+    state: &AppState,
+    rec: &PetitionRecord,
+    action: &str,
+    body: serde_json::Value,
+    approver_unit: UnitId,
+    due_on: NaiveDate,
+    requester: Option<&crate::auth::Staff>,
+    actor_ref: ActorRef,
+    late: Option<(NaiveDate, Option<i64>)>,
+    why: &str,
+) -> ApiResult<i64> {
+    let now = Utc::now();
+    let event = EventDraft {
+        action: "approval_requested".into(),
+        actor: actor_ref,
+        occurred_at: now,
+        from_state: Some(rec.case.state),
+        to_state: rec.case.state,
+        payload: serde_json::json!({"requested_action": action, "approver_unit": state.tree().get(approver_unit).map(|u| u.code.clone()), "due_on": due_on, "occurred_on": late.map(|l| l.0)}),
+        reason: Some(why.to_string()),
+    };
+    let req = xinfang_store::NewApproval {
+        petition_id: rec.id,
+        action: action.into(),
+        body,
+        occurred_on: late.map(|l| l.0),
+        evidence_attachment_id: late.and_then(|l| l.1),
+        requested_by: requester.map(|s| s.user.id),
+        requested_unit_id: requester.map(|s| s.unit.id),
+        approver_unit_id: approver_unit,
+        due_on,
+    };
+    Ok(state.store.request_approval(&req, &event).await?)
 }

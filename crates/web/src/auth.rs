@@ -53,6 +53,7 @@ impl Staff {
         Visibility {
             unit_path: self.unit.path.clone(),
             bureau_jurisdiction: (self.unit.kind == UnitKind::PetitionBureau).then(|| self.unit.jurisdiction.clone()),
+            discipline_jurisdiction: (self.unit.kind == UnitKind::DisciplineBody).then(|| self.unit.jurisdiction.clone()),
         }
     }
 

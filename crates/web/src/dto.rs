@@ -138,6 +138,10 @@ pub struct SubmitResponse {
     pub receiving_unit: UnitRef,
     /// Earlier petition of the same matter, if this is a repeat (重复信访).
     pub repeat_of: Option<String>,
+    /// Set when the submission was registered but refused (Art. 19 para 3:
+    /// 不予受理; Art. 36: 不再受理); `state` is then `declined` or
+    /// `not_reaccepted` and the written notice states the ground.
+    pub refused: Option<crate::intake::Refusal>,
     pub deadlines: Vec<DeadlineView>,
 }
 
@@ -280,6 +284,23 @@ pub struct PetitionDetail {
     /// Closed after 复核: the same facts and reasons are not accepted again.
     pub terminated: bool,
     pub repeat_of: Option<String>,
+    /// 受理 date: T6 and the simplified procedure count from it.
+    pub accepted_on: Option<String>,
+    /// Handled under the simplified procedure (简易办理).
+    pub simplified: bool,
+    /// Outcome of the current document (`upheld`, `uphold`…) and its label.
+    pub outcome: Option<String>,
+    pub outcome_label: Option<String>,
+    /// For a suggestion's reply: `adopted`, `partly_adopted` or `not_adopted`.
+    pub adoption: Option<String>,
+    /// Ground of a 不予受理 / 不再受理 (`already_in_process`…).
+    pub decline_ground: Option<String>,
+    /// The written documents issued so far, from the history.
+    pub documents: Vec<DocumentView>,
+    /// Requests waiting for (or decided by) the unit head.
+    pub approvals: Vec<ApprovalView>,
+    /// What the caller may do now, with each action's fields.
+    pub available_actions: Vec<ActionView>,
     pub deadlines: Vec<DeadlineView>,
     pub history: Vec<EventView>,
     pub notices: Vec<NoticeView>,
@@ -383,6 +404,13 @@ pub struct ReviewRequestInput {
     pub code: Option<String>,
     #[serde(default)]
     pub reason: String,
+    /// The reviewing unit chosen (Art. 35: the handling unit's government or
+    /// its line superior); the default shown on the tracking page otherwise.
+    #[serde(default)]
+    pub unit: Option<String>,
+    /// A late request's good reason; the reviewing unit's head decides it.
+    #[serde(default)]
+    pub good_reason: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -420,4 +448,79 @@ pub struct CalendarDayView {
     pub date: String,
     pub kind: String,
     pub name: String,
+}
+
+#[derive(Serialize, ToSchema, Clone)]
+pub struct DocumentView {
+    /// e.g. 信访处理意见书.
+    pub name: String,
+    pub action: String,
+    pub event_seq: i64,
+    pub issued_at: String,
+    pub outcome: Option<String>,
+}
+
+#[derive(Serialize, ToSchema, Clone)]
+pub struct ActionFieldView {
+    pub name: String,
+    pub label: String,
+    /// text, long_text, date, days, bool, unit, units, choice, route.
+    pub kind: String,
+    pub required: bool,
+    /// For choices: the codes and labels.
+    pub options: Vec<(String, String)>,
+}
+
+#[derive(Serialize, ToSchema, Clone)]
+pub struct ActionView {
+    pub name: String,
+    pub label: String,
+    /// The article it carries out, e.g. `art34`, and its citation.
+    pub rule: String,
+    pub citation: String,
+    /// True when the caller's act becomes a request for the unit head.
+    pub needs_approval: bool,
+    pub fields: Vec<ActionFieldView>,
+}
+
+#[derive(Serialize, ToSchema, Clone)]
+pub struct ApprovalView {
+    pub id: i64,
+    pub number: String,
+    pub title: String,
+    pub action: String,
+    pub action_label: String,
+    #[schema(value_type = Object)]
+    pub body: Value,
+    /// The earlier date a late entry (补录) asks to be recorded on.
+    pub occurred_on: Option<String>,
+    pub evidence_attachment_id: Option<i64>,
+    /// Username of the requester, or none when the petitioner asked.
+    pub requested_by: Option<String>,
+    pub requested_at: String,
+    /// The approval is due by this day (the act's own limit where it has one).
+    pub due_on: String,
+    pub overdue: bool,
+    /// pending, approved, refused, lapsed.
+    pub status: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+    pub decision_note: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ApprovalRequested {
+    pub number: String,
+    pub action: String,
+    pub approval_id: i64,
+    pub approver_unit: Option<UnitRef>,
+    pub due_on: String,
+    pub message: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ApprovalDecision {
+    /// Why (required when refusing).
+    #[serde(default)]
+    pub note: String,
 }

@@ -33,6 +33,23 @@ pub struct Intake {
     pub case: Case,
     pub receiving_unit: Unit,
     pub repeat_of: Option<String>,
+    /// Set when the submission was registered as refused (Art. 19 para 3, Art. 36).
+    pub refused: Option<Refusal>,
+}
+
+/// Why a registered submission was refused at intake.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Refusal {
+    /// Ground code, e.g. `already_in_process`.
+    pub ground: String,
+    pub ground_label: String,
+    /// The article, e.g. `art19_3` or `art36`.
+    pub rule: String,
+    pub message: String,
+    /// The earlier petition on the same facts and reasons.
+    pub earlier: String,
+    /// The written 不予受理 / 不再受理 notice.
+    pub notice: String,
 }
 
 /// The instant recorded for an act that took effect on `day`: now if it is
@@ -57,14 +74,19 @@ fn phone_digits(phone: &str) -> String {
 
 /// Who the petitioner is, for repeat matching: the identity number if
 /// given, else name and phone; a keyed hash, never the plaintext.
-fn identity_key(keys: &Keyring, p: &[Petitioner]) -> Option<String> {
-    let first = p.first()?;
-    let basis = match (&first.id_number, &first.phone) {
-        (Some(id), _) => format!("id:{}", id.to_ascii_uppercase()),
-        (None, Some(phone)) => format!("np:{}|{}", first.name.trim(), phone_digits(phone)),
-        (None, None) => return None,
-    };
-    Some(keys.keyed_hash("identity", &basis))
+/// Every key the first petitioner can be recognised by: the identity number,
+/// and name with phone. A match on either is the same person, so leaving the
+/// ID number out on a second channel does not evade Art. 19 para 3 or 36.
+fn identity_keys(keys: &Keyring, p: &[Petitioner]) -> Vec<String> {
+    let Some(first) = p.first() else { return Vec::new() };
+    let mut bases = Vec::new();
+    if let Some(id) = &first.id_number {
+        bases.push(format!("id:{}", id.to_ascii_uppercase()));
+    }
+    if let Some(phone) = &first.phone {
+        bases.push(format!("np:{}|{}", first.name.trim(), phone_digits(phone)));
+    }
+    bases.iter().map(|b| keys.keyed_hash("identity", b)).collect()
 }
 
 /// Encrypt a petitioner's personal data for storage, with search hashes.
@@ -214,23 +236,32 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
     // Same petitioner, same facts and reasons: refuse (Art. 36, Art. 19
     // para 3) or mark as a repeat petition.
     let keys = &state.keyring;
-    let identity = identity_key(keys, &reg.petitioners);
+    let identity = identity_keys(keys, &reg.petitioners);
     let override_reason = match (&who, opt_trim(&input.new_facts_reason)) {
         (Submitter::Staff(_), r) => r,
         (_, Some(_)) => return Err(invalid("field_not_allowed", "new_facts_reason 只能由工作人员填写")),
         (_, None) => None,
     };
     let mut repeat_of = None;
-    if let Some(key) = &identity {
-        let text = matter_text(&reg.request, &reg.facts_and_reasons);
-        for earlier in state.store.same_petitioner(key).await? {
-            if !same_matter(&text, &matter_text(&earlier.request, &earlier.facts_and_reasons)) {
-                continue;
-            }
-            if override_reason.is_none()
-                && let Some(err) = intake_conflict(&earlier.case, &earlier.number, receiving.id, &tree)
-            {
-                let refusal = EventDraft {
+    let mut refusal: Option<(xinfang_domain::petition::DeclineGround, xinfang_domain::DomainError, String)> = None;
+    let text = matter_text(&reg.request, &reg.facts_and_reasons);
+    for earlier in state.store.same_petitioner(&identity).await? {
+        if !same_matter(&text, &matter_text(&earlier.request, &earlier.facts_and_reasons)) {
+            continue;
+        }
+        repeat_of = Some(earlier.number.clone());
+        if refusal.is_none()
+            && let Some((ground, err)) = intake_conflict(&earlier.case, &earlier.number, receiving.id, &tree, received_on)
+        {
+            // Art. 36's override needs the unit head and a stated new fact:
+            // a head's registration with `new_facts_reason` goes through;
+            // anyone else's is registered as refused and may be reopened by
+            // the head (`reaccept`).
+            let head_override = override_reason.is_some()
+                && ground == xinfang_domain::petition::DeclineGround::ConcludedAfterFinalReview
+                && matches!(&who, Submitter::Staff(s) if s.user.role == Role::UnitHead);
+            if !head_override {
+                let record = EventDraft {
                     action: "repeat_refused".into(),
                     actor: actor_ref(&who),
                     occurred_at: now,
@@ -239,10 +270,9 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
                     payload: json!({"rule": err.rule.code(), "receiving_unit": receiving.code, "channel": channel.as_str(), "title": reg.title}),
                     reason: Some(err.message.clone()),
                 };
-                state.store.append_event(earlier.id, &refusal).await?;
-                return Err(ApiError::from(err).with_related(&earlier.number));
+                state.store.append_event(earlier.id, &record).await?;
+                refusal = Some((ground, err, earlier.number.clone()));
             }
-            repeat_of = Some(earlier.number.clone());
         }
     }
 
@@ -254,7 +284,28 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
         policy: state.settings.policy,
         window_policy: state.settings.window_policy,
     };
-    let case = register(&reg, &receiving, &ctx);
+    let mut case = register(&reg, &receiving, &ctx);
+    case.repeat = repeat_of.is_some();
+    // Nothing a petitioner submits disappears without a record: a refused
+    // submission is registered too, with its number and a written notice
+    // stating the ground (不予受理 / 不再受理).
+    let refused = refusal.as_ref().map(|(ground, err, earlier)| {
+        use xinfang_domain::petition::{DeclineGround, State};
+        case.state = if *ground == DeclineGround::ConcludedAfterFinalReview { State::NotReaccepted } else { State::Declined };
+        case.decline_ground = Some(*ground);
+        for d in case.deadlines.iter_mut() {
+            d.met_at = Some(now);
+        }
+        let head = if case.state == State::NotReaccepted { "不再受理" } else { "不予受理" };
+        Refusal {
+            ground: ground.as_str().into(),
+            ground_label: ground.label().into(),
+            rule: err.rule.code().into(),
+            message: err.message.clone(),
+            earlier: earlier.clone(),
+            notice: format!("{}于{}收到您的信访事项，经查：{}。依照{}，{head}。", receiving.name, received_on, err.message, err.rule.citation()),
+        }
+    });
     let mut random = [0u8; QUERY_CODE_LEN];
     rand::rng().fill_bytes(&mut random);
     let query_code = query_code_from(&random);
@@ -271,11 +322,15 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
             "received_on": received_on,
             "repeat_of": repeat_of,
             "new_facts_reason": override_reason,
+            "refused": refused.as_ref().map(|r| json!({"ground": r.ground, "rule": r.rule, "earlier": r.earlier})),
             "attachments": attachments.len(),
         }),
         reason: None,
     };
-    let notice = format!("{}已于{}收到您的信访事项，将自收到之日起15日内依法处理并书面告知。", receiving.name, received_on);
+    let notice = match &refused {
+        Some(r) => r.notice.clone(),
+        None => format!("{}已于{}收到您的信访事项，将自收到之日起15日内依法处理并书面告知。", receiving.name, received_on),
+    };
     let source_key_id = match &who {
         Submitter::ApiKey(k) => Some(k.id),
         _ => None,
@@ -287,7 +342,7 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
             petitioners: reg.petitioners.iter().map(|p| seal_petitioner(keys, p)).collect(),
             number_prefix: number_prefix(&receiving.jurisdiction, received_on),
             query_code_hash: query_code_hash(keys, &query_code),
-            identity_key: identity,
+            identity_keys: identity,
             repeat_of: repeat_of.clone(),
             source_key_id,
             case: &case,
@@ -299,7 +354,7 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
             registered_at: now,
         })
         .await?;
-    Ok(Intake { number, query_code, case, receiving_unit: receiving, repeat_of })
+    Ok(Intake { number, query_code, case, receiving_unit: receiving, repeat_of, refused })
 }
 
 pub fn actor_ref(who: &Submitter) -> ActorRef {

@@ -1,6 +1,6 @@
 //! The OpenAPI 3 document served at `/api/openapi.json`.
 
-use crate::api::{account, petitions, reference, track};
+use crate::api::{account, approvals, petitions, reference, track};
 use crate::dto::*;
 use crate::error::{ErrorBody, ErrorDetail};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -16,6 +16,68 @@ impl Modify for Bearer {
     }
 }
 
+/// One request schema per action, from the action table (the single
+/// description of every action), and the act operation's body as their union.
+struct ActionSchemas;
+
+impl Modify for ActionSchemas {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use serde_json::json;
+        use xinfang_domain::procedure::actions::{ACTIONS, FieldKind, Taker};
+        let mut refs = Vec::new();
+        for a in ACTIONS {
+            let mut props = serde_json::Map::new();
+            for f in a.fields {
+                let mut p = json!({"type": f.kind.json_type(), "description": f.label});
+                if let FieldKind::Choice(c) = f.kind {
+                    p["enum"] = json!(c.options().iter().map(|o| o.0).collect::<Vec<_>>());
+                }
+                if f.kind == FieldKind::Date {
+                    p["format"] = json!("date");
+                }
+                if f.kind == FieldKind::Units {
+                    p["items"] = json!({"type": "string"});
+                }
+                props.insert(f.name.into(), p);
+            }
+            props.insert("occurred_on".into(), json!({"type": "string", "format": "date", "description": "补录: the day the act was done on paper"}));
+            let who = match a.taker {
+                Taker::Staff(roles) => roles.iter().map(|r| r.label()).collect::<Vec<_>>().join("、"),
+                Taker::Petitioner => "信访人（或复查复核机关登记）".into(),
+            };
+            let description = format!(
+                "{} — {}. Who: {who}.{}{}",
+                a.label,
+                a.article.citation(),
+                if a.petitioner_sees { " Shown to the petitioner." } else { " Internal." },
+                a.approver.map(|r| format!(" Needs approval by {}.", r.iter().map(|x| x.label()).collect::<Vec<_>>().join("、"))).unwrap_or_default()
+            );
+            let schema = json!({
+                "type": "object",
+                "title": a.name,
+                "description": description,
+                "properties": props,
+                "required": a.fields.iter().filter(|f| f.required).map(|f| f.name).collect::<Vec<_>>(),
+                "additionalProperties": false,
+            });
+            let name = format!("Action_{}", a.name);
+            if let (Some(c), Ok(schema)) = (openapi.components.as_mut(), serde_json::from_value::<utoipa::openapi::schema::Schema>(schema)) {
+                c.schemas.insert(name.clone(), utoipa::openapi::RefOr::T(schema));
+            }
+            refs.push(json!({"$ref": format!("#/components/schemas/{name}")}));
+        }
+        let body = json!({"description": "The action's fields (one schema per action; the path names the action)", "required": true,
+            "content": {"application/json": {"schema": {"oneOf": refs}}}});
+        if let (Some(item), Ok(body)) = (
+            openapi.paths.paths.get_mut("/api/v1/petitions/{number}/actions/{action}"),
+            serde_json::from_value::<utoipa::openapi::request_body::RequestBody>(body),
+        ) && let Some(op) = item.post.as_mut()
+        {
+            op.request_body = Some(utoipa::openapi::RefOr::T(body));
+        }
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "xinfang 信访信息系统 API", description = "Petition case management under the 2022 《信访工作条例》. Errors are `{\"error\":{\"code\",\"message\"}}` with a Chinese message."),
@@ -25,11 +87,12 @@ impl Modify for Bearer {
         track::view, track::evaluate, track::review_request,
         reference::units, reference::topics, reference::divisions, reference::calendar,
         reference::set_calendar_day, reference::delete_calendar_day, reference::create_api_key,
+        approvals::list, approvals::approve, approvals::refuse,
     ),
     components(schemas(ErrorBody, ErrorDetail, crate::error::FieldError, LoginRequest, LoginResponse, MeResponse, UnitRef, PetitionInput, PetitionerInput, AccusedInput, AttachmentInput,
         SubmitResponse, DeadlineView, PauseView, PetitionDetail, PetitionerView, EventView, NoticeView, AttachmentView, PetitionListItem, PetitionPage,
-        ActionResponse, TrackView, ProgressStep, ReviewWindow, EvaluationInput, ReviewRequestInput, ApiKeyInput, ApiKeyResponse, CalendarDayInput, CalendarView, CalendarDayView, UnmaskInput, UnmaskResponse, AccessLogEntry, account::PasswordChange, account::TotpEnrolment, account::TotpCode, account::NewUser)),
-    modifiers(&Bearer),
-    tags((name = "petitions"), (name = "track", description = "The petitioner's view, by number and query code"), (name = "auth"), (name = "reference"), (name = "admin"))
+        ActionResponse, TrackView, ProgressStep, ReviewWindow, EvaluationInput, ReviewRequestInput, ApiKeyInput, ApiKeyResponse, CalendarDayInput, CalendarView, CalendarDayView, UnmaskInput, UnmaskResponse, AccessLogEntry, DocumentView, ActionFieldView, ActionView, ApprovalView, ApprovalRequested, ApprovalDecision, crate::intake::Refusal, account::PasswordChange, account::TotpEnrolment, account::TotpCode, account::NewUser)),
+    modifiers(&Bearer, &ActionSchemas),
+    tags((name = "petitions"), (name = "track", description = "The petitioner's view, by number and query code"), (name = "auth"), (name = "reference"), (name = "admin"), (name = "approvals", description = "The unit head's approval queue (four eyes)"))
 )]
 pub struct ApiDoc;

@@ -48,42 +48,7 @@ pub fn deadline_views(ds: &[Deadline], today: NaiveDate) -> Vec<DeadlineView> {
 
 /// Chinese label of an action, for the petitioner's progress view.
 pub fn action_label(action: &str) -> &'static str {
-    match action {
-        "submit" => "网上提交",
-        "register" => "登记",
-        "forward" => "转送",
-        "assign" => "交办",
-        "refer_legal" => "转政法部门",
-        "refer_discipline" => "转纪检监察机关",
-        "start_negotiation" => "协商受理",
-        "settle_negotiation" => "确定受理机关",
-        "escalate_dispute" => "提请决定受理机关",
-        "decide_competence" => "确定受理机关",
-        "report_urgent" => "报告",
-        "classify" => "调整分类",
-        "accept" => "受理",
-        "decline" => "不予受理",
-        "object" => "提出异议",
-        "approve_objection" => "退回重新转交",
-        "reject_objection" => "异议未获同意",
-        "investigate" => "调查核实",
-        "hold_hearing" => "听证",
-        "mediate" => "调解",
-        "extend" => "延期",
-        "conclude" => "出具处理意见",
-        "reply" => "答复",
-        "redirect" => "导入法定程序",
-        "deliver" => "送达",
-        "request_review" => "申请复查",
-        "decide_review" => "作出复查意见",
-        "request_final_review" => "申请复核",
-        "decide_final_review" => "作出复核意见",
-        "close" => "办结",
-        "supervise" => "督办",
-        "evaluate" => "评价",
-        "repeat_refused" => "重复提出不予受理",
-        _ => "办理",
-    }
+    xinfang_domain::procedure::actions::label(action)
 }
 
 /// A petitioner for display: decrypted, then masked unless `unmasked`

@@ -80,12 +80,7 @@ fn registration(on: &str) -> Registration {
 
 fn run(w: &World, case: &Case, on: &str, actor: Actor, json: Value) -> Result<Case, DomainError> {
     let action = json.get("action").and_then(Value::as_str).unwrap_or_default().to_string();
-    let mut cmd = Command::from_json(&action, json)?;
-    if let Command::Extend { approved_by, approver, .. } = &mut cmd {
-        // The edge resolves the approver's account; here "head" is the head.
-        *approver =
-            (approved_by == "head").then(|| Approver { user_id: 1, unit_id: COUNTY_DEPT, role: Role::UnitHead, username: "head".into() });
-    }
+    let cmd = Command::from_json(&action, json)?;
     transition(case, cmd, &actor, &w.ctx(on)).map(|t| t.case)
 }
 
@@ -290,14 +285,15 @@ fn art34_sixty_days_from_acceptance_one_extension_of_at_most_30_days_by_the_head
     assert_eq!(t6.due_on, d("2027-01-01"));
     assert!(t6.provisional);
     let officer = staff(COUNTY_DEPT, Role::HandlingOfficer);
-    let too_long = run(&w, &c, "2026-11-10", officer, json!({"action":"extend","days":31,"reason":"案情复杂","approved_by":"head"}));
+    let head = staff(COUNTY_DEPT, Role::UnitHead);
+    let too_long = run(&w, &c, "2026-11-10", head, json!({"action":"extend","days":31,"reason":"案情复杂"}));
     assert_eq!(too_long.expect_err("31").code, "extension_too_long");
-    let no_head = run(&w, &c, "2026-11-10", officer, json!({"action":"extend","days":30,"reason":"案情复杂","approved_by":"someone"}));
-    assert_eq!(no_head.expect_err("approver").rule, Rule::Art34);
-    let c =
-        run(&w, &c, "2026-11-10", officer, json!({"action":"extend","days":30,"reason":"案情复杂","approved_by":"head"})).expect("extend");
+    // Four eyes: the officer alone cannot extend; the request waits for the head.
+    let alone = run(&w, &c, "2026-11-10", officer, json!({"action":"extend","days":30,"reason":"案情复杂"})).expect_err("officer alone");
+    assert_eq!((alone.rule, alone.code), (Rule::Art34, crate::procedure::NEEDS_APPROVAL));
+    let c = run(&w, &c, "2026-11-10", head, json!({"action":"extend","days":30,"reason":"案情复杂"})).expect("extend");
     assert_eq!(c.timer(TimerKind::T6).expect("T6").extension_days, 30);
-    let again = run(&w, &c, "2026-11-11", officer, json!({"action":"extend","days":5,"reason":"仍需调查","approved_by":"head"}));
+    let again = run(&w, &c, "2026-11-11", head, json!({"action":"extend","days":5,"reason":"仍需调查"}));
     let err = again.expect_err("second extension");
     assert_eq!(err.code, "extension_already_granted");
     assert!(err.message.contains("第三十四条"));
@@ -312,13 +308,17 @@ fn art35_review_within_30_days_by_the_superior_late_needs_approved_good_reason()
     let err = late.expect_err("day 31");
     assert_eq!(err.rule, Rule::Art35);
     assert_eq!(err.code, "window_expired");
-    let clerk_override = run(&w, &c, "2026-12-03", staff(CITY_DEPT, Role::Clerk), json!({"action":"request_review","good_reason":"住院"}));
-    assert_eq!(clerk_override.expect_err("clerk cannot approve").code, "override_needs_approval");
+    // Four eyes: a clerk or reviewer (or the petitioner) files the good
+    // reason; only the head of the reviewing unit finds it, in the head's session.
+    for who in [staff(CITY_DEPT, Role::Clerk), staff(CITY_DEPT, Role::Reviewer), Actor::Petitioner] {
+        let r = run(&w, &c, "2026-12-03", who, json!({"action":"request_review","good_reason":"住院"}));
+        assert_eq!(r.expect_err("needs the head").code, NEEDS_APPROVAL);
+    }
     let ok = run(
         &w,
         &c,
         "2026-12-03",
-        staff(CITY_DEPT, Role::Reviewer),
+        staff(CITY_DEPT, Role::UnitHead),
         json!({"action":"request_review","good_reason":"信访人住院治疗，有医院证明"}),
     )
     .expect("override");
@@ -423,8 +423,8 @@ fn art36_final_review_hearing_time_excluded_and_closure_is_final() {
     .expect("deliver");
     assert_eq!(c.state, State::Closed);
     assert!(c.terminated);
-    let err = intake_conflict(&c, "XF-1", CITY_BUREAU, &w.tree).expect("refused");
-    assert_eq!(err.rule, Rule::Art36);
+    let (ground, err) = intake_conflict(&c, "XF-1", CITY_BUREAU, &w.tree, d("2026-11-21")).expect("refused");
+    assert_eq!((ground, err.rule), (DeclineGround::ConcludedAfterFinalReview, Rule::Art36));
     assert!(err.message.contains("第三十六条"));
 }
 
@@ -432,9 +432,14 @@ fn art36_final_review_hearing_time_excluded_and_closure_is_final() {
 fn art19_para3_same_item_brought_upward_while_in_process_is_not_accepted() {
     let w = World::new();
     let c = handling(&w, "2026-11-02");
-    let err = intake_conflict(&c, "XF-1", CITY_DEPT, &w.tree).expect("refused upward");
+    let within = d("2026-11-20");
+    let (_, err) = intake_conflict(&c, "XF-1", CITY_DEPT, &w.tree, within).expect("refused upward");
     assert_eq!(err.rule, Rule::Art19Para3);
-    assert!(intake_conflict(&c, "XF-1", OTHER_COUNTY_DEPT, &w.tree).is_none(), "a sibling is not a superior");
+    assert!(intake_conflict(&c, "XF-1", OTHER_COUNTY_DEPT, &w.tree, within).is_none(), "a sibling is not a superior");
+    assert!(intake_conflict(&c, "XF-1", CITY_BUREAU, &w.tree, within).is_some(), "the city bureau is above a county department of its city");
+    // Once the county department is overdue, the petitioner is not blocked.
+    let late = c.next_duty_due().expect("T6").succ_opt().expect("day");
+    assert!(intake_conflict(&c, "XF-1", CITY_DEPT, &w.tree, late).is_none(), "an overdue lower unit does not block");
 }
 
 #[test]
@@ -479,7 +484,7 @@ fn a_forbidden_transition_names_the_article_of_the_act() {
         &c,
         "2026-11-03",
         staff(COUNTY_DEPT, Role::HandlingOfficer),
-        json!({"action":"extend","days":5,"reason":"复杂","approved_by":"head"}),
+        json!({"action":"extend","days":5,"reason":"复杂"}),
     )
     .expect_err("not handling yet");
     assert_eq!((err.rule, err.code), (Rule::Art34, "invalid_state"));
@@ -490,7 +495,9 @@ fn a_forbidden_transition_names_the_article_of_the_act() {
 fn unknown_action_and_bad_body_are_clear_errors() {
     assert_eq!(Command::from_json("explode", json!({})).expect_err("unknown").code, "unknown_action");
     assert_eq!(Command::from_json("forward", json!([1])).expect_err("array").code, "invalid_body");
-    assert_eq!(Command::from_json("forward", json!({})).expect_err("missing").code, "invalid_body");
+    let missing = Command::from_json("forward", json!({})).expect_err("missing");
+    assert_eq!((missing.code, missing.rule, missing.field), ("invalid_field", Rule::Art22, Some("unit")));
+    assert!(missing.message.contains("转送") && missing.message.contains("第二十二条"), "{}", missing.message);
     assert!(Command::from_json("request-review", json!({})).is_ok());
 }
 

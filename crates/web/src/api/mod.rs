@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`.
 
 pub mod account;
+pub mod approvals;
 pub mod petitions;
 pub mod reference;
 pub mod track;
@@ -24,7 +25,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/petitions", post(petitions::create).layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES)).get(petitions::list))
         .route("/api/v1/petitions/export.csv", get(petitions::export))
         .route("/api/v1/petitions/{number}", get(petitions::detail))
-        .route("/api/v1/petitions/{number}/actions/{action}", post(petitions::act))
+        .route("/api/v1/petitions/{number}/actions/{action}", post(petitions::act).layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES)))
+        .route("/api/v1/approvals", get(approvals::list))
+        .route("/api/v1/approvals/{id}/approve", post(approvals::approve))
+        .route("/api/v1/approvals/{id}/refuse", post(approvals::refuse))
         .route("/api/v1/petitions/{number}/attachments/{id}", get(petitions::attachment))
         .route("/api/v1/petitions/{number}/unmask", post(petitions::unmask))
         .route("/api/v1/access-log", get(reference::access_log))

@@ -1,6 +1,6 @@
 //! Petitions: submit or register, list, read, act, download attachments.
 
-use crate::acting::{Act, perform};
+use crate::acting::Act;
 use crate::auth::{MaybeStaff, Staff};
 use crate::dto::*;
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -19,9 +19,11 @@ use serde_json::{Value, json};
 use utoipa::IntoParams;
 use xinfang_domain::access::{View, view};
 use xinfang_domain::local_date;
+#[allow(unused_imports)]
+use xinfang_domain::unit_shim::TreeExt;
 use xinfang_domain::number::looks_like_number;
 use xinfang_domain::petition::State as PState;
-use xinfang_domain::procedure::{Approver, Command};
+use xinfang_domain::procedure::{Command, actions};
 use xinfang_domain::role::Role;
 use xinfang_store::{ActorRef, PetitionFilter, PetitionRecord, fmt_instant};
 
@@ -48,6 +50,7 @@ pub async fn create(
             received_on: out.case.received_on.to_string(),
             receiving_unit: unit_ref(&out.receiving_unit),
             repeat_of: out.repeat_of,
+            refused: out.refused,
             deadlines: deadline_views(&out.case.deadlines, today),
         }),
     ))
@@ -269,10 +272,49 @@ fn require_full(v: View) -> ApiResult<()> {
 pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(number): ApiPath<String>) -> ApiResult<Json<PetitionDetail>> {
     let (rec, v) = load_visible(&state, &staff, &number).await?;
     let tree = state.tree();
-    let (history, notices, attachments) =
-        tokio::try_join!(state.store.history(rec.id), state.store.notices(rec.id), state.store.attachments(rec.id))?;
-    let today = local_date(Utc::now());
+    let (history, notices, attachments, approvals) = tokio::try_join!(
+        state.store.history(rec.id),
+        state.store.notices(rec.id),
+        state.store.attachments(rec.id),
+        state.store.approvals_of_petition(rec.id)
+    )?;
+    let now = Utc::now();
+    let today = local_date(now);
     let c = &rec.case;
+    let calendar = state.calendar();
+    let ctx = xinfang_domain::procedure::Ctx {
+        on: today,
+        now,
+        calendar: &calendar,
+        tree: &tree,
+        policy: state.settings.policy,
+        window_policy: state.settings.window_policy,
+    };
+    let available = action_views(&xinfang_domain::procedure::available_actions(c, &staff.actor(), &ctx), c, &staff);
+    let documents: Vec<DocumentView> = history
+        .iter()
+        .filter_map(|e| {
+            let name = actions::spec(&e.action)?.document?;
+            Some(DocumentView {
+                name: name.into(),
+                action: e.action.clone(),
+                event_seq: e.seq,
+                issued_at: e.occurred_at.clone(),
+                outcome: e.payload.get("outcome").or_else(|| e.payload.get("adoption")).and_then(Value::as_str).map(String::from),
+            })
+        })
+        .collect();
+    let doc_outcome = c.document.as_ref().and_then(|d| d.outcome.clone());
+    let outcome_label = doc_outcome.as_deref().and_then(|o| {
+        use xinfang_domain::petition::{Adoption, Outcome, ReviewOutcome};
+        Outcome::parse(o).map(|x| x.label()).or_else(|| ReviewOutcome::parse(o).map(|x| x.label())).or_else(|| Adoption::parse(o).map(|x| x.label()))
+    });
+    let adoption = c
+        .document
+        .as_ref()
+        .filter(|d| d.kind == xinfang_domain::procedure::DocumentKind::Reply)
+        .and_then(|d| d.outcome.clone())
+        .filter(|o| xinfang_domain::petition::Adoption::parse(o).is_some());
     let sealed = v == View::Sealed;
     let withheld = || "[依规不予显示]".to_string();
     let petitioners = match v {
@@ -333,6 +375,15 @@ pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(number)
         urgent_reported: c.urgent_reported,
         terminated: c.terminated,
         repeat_of: rec.repeat_of.clone(),
+        accepted_on: c.accepted_on.map(|d| d.to_string()),
+        simplified: c.simplified,
+        outcome: doc_outcome,
+        outcome_label: outcome_label.map(String::from),
+        adoption,
+        decline_ground: c.decline_ground.map(|g| g.as_str().to_string()),
+        documents: if sealed { Vec::new() } else { documents },
+        approvals: approvals.iter().map(|a| crate::api::approvals::approval_view(a, today)).collect(),
+        available_actions: available,
         deadlines: deadline_views(&c.deadlines, today),
         history: history
             .into_iter()
@@ -393,33 +444,151 @@ async fn effective_date(
 }
 
 #[utoipa::path(post, path = "/api/v1/petitions/{number}/actions/{action}", tag = "petitions", security(("bearer" = [])),
-    description = "One action per transition of the procedure: forward, assign, refer_legal, refer_discipline, start_negotiation, settle_negotiation, escalate_dispute, decide_competence, report_urgent, classify, accept, decline, object, approve_objection, reject_objection, investigate, hold_hearing, mediate, extend, conclude, reply, redirect, deliver, request_review, decide_review, request_final_review, decide_final_review, close, supervise. The body holds the action's fields (see docs/api.md) and may carry `occurred_on` (YYYY-MM-DD) to record an act done earlier on paper.",
+    description = "One action per transition of the procedure; the actions, their fields and articles are listed in the request body's schemas (one per action, from the action table) and, for a given petition, in `available_actions` of its detail. The body may carry `occurred_on` (YYYY-MM-DD) for an act done earlier on paper: it is judged at the date it is recorded unless the unit head approves the earlier date with the scanned 收文/发文 attached as `evidence` (`{filename, content_type, content_base64}`); such an act is marked 补录. An act that needs the unit head (an extension, a late 复查/复核 request's good reason, re-acceptance under Art. 36, a late entry) taken by anyone else answers 202 with the request filed in the head's approval queue.",
     params(("number" = String, Path, description = "Petition number"), ("action" = String, Path, description = "Action name")),
     request_body(content = Object, description = "The action's fields"),
-    responses((status = 200, body = ActionResponse), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ActionResponse), (status = 202, body = ApprovalRequested), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn act(
     State(state): State<AppState>,
     staff: Staff,
     ApiPath((number, action)): ApiPath<(String, String)>,
     ApiJson(mut body): ApiJson<Value>,
-) -> ApiResult<Json<ActionResponse>> {
+) -> ApiResult<Response> {
     let (rec, _) = load_visible(&state, &staff, &number).await?;
     let now = Utc::now();
-    let (on, occurred_at) = effective_date(&state, &rec, &mut body, now).await?;
-    let mut cmd = Command::from_json(&action, body)?;
-    if let Command::Extend { approved_by, approver, .. } = &mut cmd {
-        *approver = match state.store.user_by_username(approved_by.trim()).await? {
-            Some(u) if u.active => Some(Approver { user_id: u.id, unit_id: u.unit_id, role: u.role, username: u.username }),
-            _ => None,
+    let today = local_date(now);
+    let (claimed, _) = effective_date(&state, &rec, &mut body, now).await?;
+    let evidence = body.as_object_mut().and_then(|m| m.remove("evidence"));
+    let cmd = Command::from_json_all(&action, body).map_err(|errs| ApiError::from_all(errs).unwrap_or_else(ApiError::internal))?;
+    let tree = state.tree();
+    let head_here = staff.user.role == Role::UnitHead && tree.acts_for(staff.unit.id, rec.case.current_unit);
+    let actor_ref = ActorRef { kind: "staff", user_id: Some(staff.user.id), unit_id: Some(staff.unit.id) };
+    let mut extra = serde_json::Map::new();
+    // Art. 21: acts enter the system as they happen. A paper act entered
+    // later counts from the day it is recorded, unless the unit head
+    // approves the earlier date with the paper evidence on file (补录).
+    let (on, occurred_at, late) = if claimed < today {
+        let evidence_id = match evidence {
+            Some(v) => Some(store_evidence(&state, &rec, v).await?),
+            None => None,
         };
-    }
-    let act = Act {
-        actor: staff.actor(),
-        actor_ref: ActorRef { kind: "staff", user_id: Some(staff.user.id), unit_id: Some(staff.unit.id) },
-        on,
-        occurred_at,
+        match (head_here, evidence_id) {
+            (true, Some(id)) => {
+                extra.insert("late_entry".into(), json!({"occurred_on": claimed, "approved_by": staff.user.username, "evidence_attachment_id": id}));
+                (claimed, effective_instant(claimed, now), None)
+            }
+            (true, None) => {
+                return Err(ApiError::from(
+                    xinfang_domain::DomainError::invalid(
+                        xinfang_domain::Rule::Art21,
+                        "late_entry_needs_evidence",
+                        format!("补录{}日的办理行为须附收文或发文扫描件（evidence）", claimed),
+                    )
+                    .at("evidence"),
+                ));
+            }
+            (false, Some(id)) => {
+                let (unit, _) = (staff.unit.id, ());
+                let due = today.checked_add_days(chrono::Days::new(15)).unwrap_or(today);
+                let mut req_body = serde_json::to_value(&cmd).unwrap_or(Value::Null);
+                if let Value::Object(m) = &mut req_body {
+                    m.remove("action");
+                }
+                let msg = format!("补录须经{}负责人核准办理日期", staff.unit.name);
+                let approval_id = crate::acting::file_request(
+                    &state,
+                    &rec,
+                    cmd.name(),
+                    req_body,
+                    unit,
+                    due,
+                    Some(&staff),
+                    actor_ref,
+                    Some((claimed, Some(id))),
+                    &msg,
+                )
+                .await?;
+                let out = ApprovalRequested {
+                    number: rec.number.clone(),
+                    action: cmd.name().into(),
+                    approval_id,
+                    approver_unit: Some(unit_ref(&staff.unit)),
+                    due_on: due.to_string(),
+                    message: msg,
+                };
+                return Ok((StatusCode::ACCEPTED, Json(out)).into_response());
+            }
+            (false, None) => {
+                extra.insert("late_entry".into(), json!({"claimed_occurred_on": claimed, "approved": false}));
+                (today, now, None)
+            }
+        }
+    } else {
+        (today, now, None)
     };
-    Ok(Json(perform(&state, rec, cmd, act).await?))
+    let act = Act { actor: staff.actor(), actor_ref, on, occurred_at, extra };
+    match crate::acting::perform_or_request(&state, rec, cmd, act, Some(&staff), late).await? {
+        crate::acting::Done::Acted(r) => Ok(Json(r).into_response()),
+        crate::acting::Done::Requested(r) => Ok((StatusCode::ACCEPTED, Json(r)).into_response()),
+    }
+}
+
+/// Put the scanned paper behind a late entry on the petition's file.
+async fn store_evidence(state: &AppState, rec: &PetitionRecord, v: Value) -> ApiResult<i64> {
+    let input: crate::dto::AttachmentInput = serde_json::from_value(v).map_err(|_| {
+        ApiError::from(
+            xinfang_domain::DomainError::invalid(xinfang_domain::Rule::Art21, "invalid_evidence", "evidence 须为附件对象（filename、content_type、content_base64）")
+                .at("evidence"),
+        )
+    })?;
+    let mut files = crate::attachments::decode(std::slice::from_ref(&input), 1, state.settings.max_attachment_bytes)?;
+    let file = files.pop().ok_or_else(ApiError::internal)?;
+    Ok(state.store.add_attachment(rec.id, &file).await?)
+}
+
+/// The actions the caller may take now, with their fields (from the table).
+pub fn action_views(names: &[&'static str], case: &xinfang_domain::procedure::Case, staff: &Staff) -> Vec<ActionView> {
+    let tree_head = staff.user.role == Role::UnitHead;
+    names
+        .iter()
+        .filter_map(|n| actions::spec(n))
+        .map(|a| ActionView {
+            name: a.name.into(),
+            label: a.label.into(),
+            rule: a.article.code().into(),
+            citation: a.article.citation().into(),
+            needs_approval: a.approver.is_some_and(|r| !r.contains(&staff.user.role)) && !(tree_head && case.current_unit == staff.unit.id),
+            fields: a
+                .fields
+                .iter()
+                .map(|f| ActionFieldView {
+                    name: f.name.into(),
+                    label: f.label.into(),
+                    kind: field_kind(f.kind).into(),
+                    required: f.required,
+                    options: match f.kind {
+                        actions::FieldKind::Choice(c) => c.options().into_iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
+                        _ => Vec::new(),
+                    },
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+pub fn field_kind(k: actions::FieldKind) -> &'static str {
+    use actions::FieldKind as K;
+    match k {
+        K::Text => "text",
+        K::LongText => "long_text",
+        K::Date => "date",
+        K::Days => "days",
+        K::Bool => "bool",
+        K::Unit(_) => "unit",
+        K::Units => "units",
+        K::Choice(_) => "choice",
+        K::Route => "route",
+    }
 }
 
 #[utoipa::path(get, path = "/api/v1/petitions/{number}/attachments/{id}", tag = "petitions", security(("bearer" = [])),

@@ -68,13 +68,8 @@ pub async fn view(
         handling_unit: c.handling_unit.and_then(|id| tree.get(id)).map(|u| u.name.clone()),
         progress: history
             .iter()
-            // Internal acts stay internal: objections, negotiations, reports, supervision.
-            .filter(|e| {
-                !matches!(
-                    e.action.as_str(),
-                    "report_urgent" | "supervise" | "investigate" | "classify" | "object" | "reject_objection" | "repeat_refused"
-                )
-            })
+            // Internal acts stay internal: the action table says which.
+            .filter(|e| xinfang_domain::procedure::actions::petitioner_sees(&e.action))
             .map(|e| ProgressStep {
                 occurred_at: e.occurred_at.clone(),
                 action: e.action.clone(),
@@ -89,15 +84,19 @@ pub async fn view(
     }))
 }
 
-async fn petitioner_act(state: &AppState, rec: PetitionRecord, cmd: Command) -> ApiResult<Json<ActionResponse>> {
+fn petitioner_now() -> Act {
     let now = Utc::now();
-    let act = Act {
+    Act {
         actor: Actor::Petitioner,
         actor_ref: ActorRef { kind: "petitioner", user_id: None, unit_id: None },
         on: local_date(now),
         occurred_at: now,
-    };
-    Ok(Json(perform(state, rec, cmd, act).await?))
+        extra: serde_json::Map::new(),
+    }
+}
+
+async fn petitioner_act(state: &AppState, rec: PetitionRecord, cmd: Command) -> ApiResult<Json<ActionResponse>> {
+    Ok(Json(perform(state, rec, cmd, petitioner_now()).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/track/{number}/evaluation", tag = "track", params(("number" = String, Path), CodeQuery), request_body = EvaluationInput,
@@ -122,17 +121,22 @@ pub async fn evaluate(
 
 #[utoipa::path(post, path = "/api/v1/track/{number}/review-request", tag = "track", params(("number" = String, Path), CodeQuery), request_body = ReviewRequestInput,
     description = "Requests 复查 after a decision letter, or 复核 after a review opinion, within 30 days of receipt (Art. 35, 36).",
-    responses((status = 200, body = ActionResponse), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = ActionResponse), (status = 202, body = crate::dto::ApprovalRequested, description = "Late, with a good reason: filed for the reviewing unit's head"), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn review_request(
     State(state): State<AppState>,
     ApiPath(number): ApiPath<String>,
     ApiQuery(q): ApiQuery<CodeQuery>,
     ApiJson(input): ApiJson<ReviewRequestInput>,
-) -> ApiResult<Json<ActionResponse>> {
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
     let rec = load(&state, &number, input.code.as_deref().or(q.code.as_deref())).await?;
+    let (unit, good_reason) = (input.unit.filter(|u| !u.trim().is_empty()), input.good_reason.filter(|g| !g.trim().is_empty()));
     let cmd = match rec.case.state {
-        PState::Reviewed => Command::RequestFinalReview { reason: input.reason, good_reason: None },
-        _ => Command::RequestReview { reason: input.reason, good_reason: None },
+        PState::Reviewed => Command::RequestFinalReview { unit, reason: input.reason, good_reason },
+        _ => Command::RequestReview { unit, reason: input.reason, good_reason },
     };
-    petitioner_act(&state, rec, cmd).await
+    match crate::acting::perform_or_request(&state, rec, cmd, petitioner_now(), None, None).await? {
+        crate::acting::Done::Acted(r) => Ok(Json(r).into_response()),
+        crate::acting::Done::Requested(r) => Ok((axum::http::StatusCode::ACCEPTED, Json(r)).into_response()),
+    }
 }

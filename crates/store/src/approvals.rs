@@ -1,0 +1,158 @@
+//! Acts waiting for the unit head's approval (four eyes). A request is
+//! written with its history event in one transaction; the head's decision
+//! is recorded once (a second decision finds nothing pending).
+
+use crate::db::{Result, RowExt, Store, fmt_date, fmt_instant, parse_date};
+use crate::petitions::{EventDraft, NewAttachment};
+use chrono::{NaiveDate, Utc};
+use xinfang_domain::unit::UnitId;
+
+#[derive(Debug, Clone)]
+pub struct NewApproval {
+    pub petition_id: i64,
+    pub action: String,
+    pub body: serde_json::Value,
+    pub occurred_on: Option<NaiveDate>,
+    pub evidence_attachment_id: Option<i64>,
+    /// None when the petitioner asked (a late 复查/复核 request).
+    pub requested_by: Option<i64>,
+    pub requested_unit_id: Option<UnitId>,
+    pub approver_unit_id: UnitId,
+    pub due_on: NaiveDate,
+}
+
+#[derive(Debug, Clone)]
+pub struct Approval {
+    pub id: i64,
+    pub petition_id: i64,
+    pub number: String,
+    pub title: String,
+    pub action: String,
+    pub body: serde_json::Value,
+    pub occurred_on: Option<NaiveDate>,
+    pub evidence_attachment_id: Option<i64>,
+    pub requested_by: Option<String>,
+    pub requested_unit_id: Option<UnitId>,
+    pub approver_unit_id: UnitId,
+    pub requested_at: String,
+    pub due_on: NaiveDate,
+    pub status: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+    pub decision_note: Option<String>,
+}
+
+const SELECT: &str = "SELECT a.id, a.petition_id, p.number, p.title, a.action, a.body_json, a.occurred_on, a.evidence_attachment_id, ru.username AS requested_by, a.requested_unit_id, a.approver_unit_id, a.requested_at, a.due_on, a.status, du.username AS decided_by, a.decided_at, a.decision_note FROM approvals a JOIN petitions p ON p.id = a.petition_id LEFT JOIN users ru ON ru.id = a.requested_by LEFT JOIN users du ON du.id = a.decided_by";
+
+fn approval_from_row(r: &sqlx::any::AnyRow) -> Result<Approval> {
+    Ok(Approval {
+        id: r.i("id")?,
+        petition_id: r.i("petition_id")?,
+        number: r.s("number")?,
+        title: r.s("title")?,
+        action: r.s("action")?,
+        body: serde_json::from_str(&r.s("body_json")?).unwrap_or(serde_json::Value::Null),
+        occurred_on: r.os("occurred_on")?.map(|d| parse_date(&d)).transpose()?,
+        evidence_attachment_id: r.oi("evidence_attachment_id")?,
+        requested_by: r.os("requested_by")?,
+        requested_unit_id: r.oi("requested_unit_id")?,
+        approver_unit_id: r.i("approver_unit_id")?,
+        requested_at: r.s("requested_at")?,
+        due_on: parse_date(&r.s("due_on")?)?,
+        status: r.s("status")?,
+        decided_by: r.os("decided_by")?,
+        decided_at: r.os("decided_at")?,
+        decision_note: r.os("decision_note")?,
+    })
+}
+
+impl Store {
+    /// File a request and its history event together; returns the request id.
+    pub async fn request_approval(&self, a: &NewApproval, event: &EventDraft) -> Result<i64> {
+        let mut w = self.begin_write().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO approvals (petition_id, action, body_json, occurred_on, evidence_attachment_id, requested_by, requested_by_petitioner, requested_unit_id, approver_unit_id, requested_at, due_on, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending') RETURNING id",
+        )
+        .bind(a.petition_id)
+        .bind(a.action.clone())
+        .bind(a.body.to_string())
+        .bind(a.occurred_on.map(fmt_date))
+        .bind(a.evidence_attachment_id)
+        .bind(a.requested_by)
+        .bind(i64::from(a.requested_by.is_none()))
+        .bind(a.requested_unit_id)
+        .bind(a.approver_unit_id)
+        .bind(fmt_instant(Utc::now()))
+        .bind(fmt_date(a.due_on))
+        .fetch_one(&mut *w.tx)
+        .await?;
+        self.insert_event(&mut w, a.petition_id, event).await?;
+        w.commit().await?;
+        Ok(id)
+    }
+
+    /// Requests addressed to `unit`, pending first by due date.
+    pub async fn approvals_for_unit(&self, unit: UnitId, pending_only: bool) -> Result<Vec<Approval>> {
+        let sql = format!(
+            "{SELECT} WHERE a.approver_unit_id = $1{} ORDER BY CASE WHEN a.status = 'pending' THEN 0 ELSE 1 END, a.due_on, a.id LIMIT 200",
+            if pending_only { " AND a.status = 'pending'" } else { "" }
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(unit).fetch_all(&self.pool).await?;
+        rows.iter().map(approval_from_row).collect()
+    }
+
+    pub async fn approval(&self, id: i64) -> Result<Option<Approval>> {
+        let sql = format!("{SELECT} WHERE a.id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(approval_from_row).transpose()
+    }
+
+    /// Pending requests on one petition (shown on its page).
+    pub async fn approvals_of_petition(&self, petition_id: i64) -> Result<Vec<Approval>> {
+        let sql = format!("{SELECT} WHERE a.petition_id = $1 ORDER BY a.id");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(petition_id).fetch_all(&self.pool).await?;
+        rows.iter().map(approval_from_row).collect()
+    }
+
+    /// Record the head's decision; false when it was no longer pending.
+    pub async fn decide_approval(&self, id: i64, status: &str, decided_by: i64, note: &str, event: Option<(i64, &EventDraft)>) -> Result<bool> {
+        let mut w = self.begin_write().await?;
+        let n = sqlx::query(
+            "UPDATE approvals SET status = $1, decided_by = $2, decided_at = $3, decision_note = $4 WHERE id = $5 AND status = 'pending'",
+        )
+        .bind(status.to_string())
+        .bind(decided_by)
+        .bind(fmt_instant(Utc::now()))
+        .bind(note.to_string())
+        .bind(id)
+        .execute(&mut *w.tx)
+        .await?
+        .rows_affected();
+        if n == 1
+            && let Some((petition_id, e)) = event
+        {
+            self.insert_event(&mut w, petition_id, e).await?;
+        }
+        w.commit().await?;
+        Ok(n == 1)
+    }
+
+    /// Add a document to a petition's file (e.g. the scanned 收文 behind a late entry).
+    pub async fn add_attachment(&self, petition_id: i64, a: &NewAttachment) -> Result<i64> {
+        let mut w = self.begin_write().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO attachments (petition_id, filename, content_type, size, sha256, content, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(petition_id)
+        .bind(a.filename.clone())
+        .bind(a.content_type.clone())
+        .bind(i64::try_from(a.content.len()).unwrap_or(i64::MAX))
+        .bind(a.sha256.clone())
+        .bind(a.content.clone())
+        .bind(fmt_instant(Utc::now()))
+        .fetch_one(&mut *w.tx)
+        .await?;
+        w.commit().await?;
+        Ok(id)
+    }
+}
