@@ -52,14 +52,19 @@ async fn roles_decide_who_may_act_within_a_unit() {
     let (status, _) = s.try_act("ft_clerk", &number, "accept", json!({"route": 6})).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     s.act("ft_rst_officer", &number, "accept", json!({"route": 6})).await;
-    // An extension approved by someone who is not the head is refused.
+    // Art. 34, four eyes: the officer alone cannot extend; the request
+    // waits in the head's queue, and only that unit's head may decide it.
+    let (status, req) = s.try_act("ft_rst_officer", &number, "extend", json!({"days": 10, "reason": "复杂"})).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{req}");
+    let id = req["approval_id"].as_i64().expect("approval id");
+    let (status, _) = s.post_as("sz_rst_head", &format!("/api/v1/approvals/{id}/approve"), json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "the head of another unit cannot approve");
+    let (status, _) = s.post_as("ft_rst_officer", &format!("/api/v1/approvals/{id}/approve"), json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "the requester cannot approve");
+    // Naming an approver in the body is not a thing any more.
     let (status, err) =
-        s.try_act("ft_rst_officer", &number, "extend", json!({"days": 10, "reason": "复杂", "approved_by": "ft_rst_officer"})).await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "{err}");
-    assert_eq!(err["error"]["rule"], "art34");
-    let (status, err) =
-        s.try_act("ft_rst_officer", &number, "extend", json!({"days": 10, "reason": "复杂", "approved_by": "sz_rst_head"})).await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "the head of another unit cannot approve: {err}");
+        s.try_act("ft_rst_officer", &number, "extend", json!({"days": 10, "reason": "复杂", "approved_by": "ft_rst_head"})).await;
+    assert_eq!((status, err["error"]["rule"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("art34")), "{err}");
     // The admin has no procedural powers.
     let (status, _) = s.try_act("admin", &number, "supervise", json!({"reason": "x"})).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
