@@ -5,9 +5,10 @@
 use crate::db::{Dialect, Result, Store, fmt_instant};
 use sqlx::AssertSqlSafe;
 
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    r#"
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        r#"
 CREATE TABLE divisions (
     code TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -257,7 +258,17 @@ CREATE TABLE evaluations (
 );
 CREATE INDEX evaluations_petition ON evaluations (petition_id);
 "#,
-)];
+    ),
+    (
+        2,
+        r#"
+-- The territorial government of a unit (块块), beside its line superior
+-- parent_id (条条). The materialised path stays line-only.
+ALTER TABLE units ADD COLUMN gov_id BIGINT REFERENCES units (id);
+CREATE INDEX units_gov ON units (gov_id);
+"#,
+    ),
+];
 
 fn render(sql: &str, dialect: Dialect) -> String {
     let (id, blob) = match dialect {
