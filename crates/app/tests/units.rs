@@ -293,3 +293,39 @@ async fn admins_manage_their_area_in_either_hierarchy() {
     assert_eq!(status, StatusCode::CREATED, "{body}");
     s.finish().await;
 }
+
+#[tokio::test]
+async fn an_old_demo_database_gets_governments_linked_on_the_next_start() {
+    use sqlx::Connection;
+    let s = TestServer::start().await;
+    let count = s.store.unit_count().await.unwrap();
+    // As before governments existed: no government units, no links.
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&s.database_url()).await.unwrap();
+    for sql in [
+        "UPDATE units SET gov_id = NULL",
+        "DELETE FROM users WHERE unit_id IN (SELECT id FROM units WHERE code LIKE '%-ZF' OR code LIKE '%-ZFB')",
+        "DELETE FROM units WHERE code LIKE '%-ZFB' AND level = 'county'",
+        "DELETE FROM units WHERE code LIKE '%-ZFB' AND level = 'city'",
+        "DELETE FROM units WHERE code LIKE '%-ZFB'",
+        "DELETE FROM units WHERE code LIKE '%-ZF' AND level = 'county'",
+        "DELETE FROM units WHERE code LIKE '%-ZF' AND level = 'city'",
+        "DELETE FROM units WHERE code LIKE '%-ZF'",
+    ] {
+        sqlx::query(sql).execute(&mut conn).await.unwrap();
+    }
+    conn.close().await.unwrap();
+    assert_eq!(s.store.unit_count().await.unwrap(), count - 8);
+    xinfang::demo::load(&s.store, |_| "x".into()).await.unwrap();
+    let after: HashMap<String, xinfang_domain::unit::Unit> =
+        s.store.load_units().await.unwrap().into_iter().map(|u| (u.code.clone(), u)).collect();
+    assert_eq!(after.len() as i64, count, "the governments are back, nothing twice");
+    let gov = |c: &str| after[c].gov_id.map(|g| after.values().find(|u| u.id == g).unwrap().code.clone());
+    assert_eq!(gov("440304-RST").as_deref(), Some("440304-ZF"));
+    assert_eq!(gov("44-XFJ").as_deref(), Some("44-ZF"));
+    assert_eq!(gov("4403-ZFB").as_deref(), Some("4403-ZF"));
+    assert_eq!(gov("440304-FY"), None);
+    assert_eq!(after["440304-ZF"].parent_id, Some(after["4403-ZF"].id));
+    assert!(s.store.user_by_username("ft_zfb_head").await.unwrap().is_some(), "accounts come back too");
+    s.finish().await;
+}
