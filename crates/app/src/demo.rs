@@ -62,19 +62,31 @@ pub fn unit_code(area: &str, suffix: &str) -> String {
     format!("{area}-{suffix}")
 }
 
+/// Systems whose units answer to the people's government of their area
+/// (块块) as well as to their line: the departments, police and the petition
+/// bureau. Courts, procuratorates, discipline bodies, joint conferences and
+/// the party committee do not.
+fn under_government(suffix: &str, kind: UnitKind) -> bool {
+    kind == UnitKind::Department || matches!(suffix, "GA" | "XFJ")
+}
+
 fn units() -> Vec<NewUnit> {
     let mut out = Vec::new();
-    let mut add = |area: &Area, suffix: &str, kind: UnitKind, name: String| {
+    let mut add = |area: &Area, suffix: &str, kind: UnitKind, name: String, gov: bool| {
         out.push(NewUnit {
             code: unit_code(area.code, suffix),
             name,
             kind,
             level: area.level,
             parent_code: area.parent.map(|p| unit_code(p, suffix)),
+            gov_code: gov.then(|| unit_code(area.code, "ZF")),
             jurisdiction: area.code.into(),
         });
     };
     for area in std::iter::once(&PROVINCE).chain(std::iter::once(&CITY)).chain(COUNTIES.iter()) {
+        // The government first: everything else of the area links to it.
+        add(area, "ZF", UnitKind::Government, format!("{}人民政府", area.name), false);
+        add(area, "ZFB", UnitKind::GovernmentOffice, format!("{}人民政府办公室", area.name), true);
         let short = area.name.trim_end_matches(['省', '市', '区']);
         for (suffix, kind, p, c, k) in SYSTEMS {
             let tail = match area.level {
@@ -87,11 +99,11 @@ fn units() -> Vec<NewUnit> {
             } else {
                 format!("{}{}", area.name, tail)
             };
-            add(area, suffix, kind, name);
+            add(area, suffix, kind, name, under_government(suffix, kind));
         }
         for (suffix, p, c) in DEPARTMENTS {
             let tail = if area.level == Level::Province { p } else { c };
-            add(area, suffix, UnitKind::Department, format!("{}{}", area.name, tail));
+            add(area, suffix, UnitKind::Department, format!("{}{}", area.name, tail), true);
         }
     }
     out
@@ -131,6 +143,10 @@ const ACCOUNTS: &[(&str, &str, Role, &str)] = &[
     ("ns_clerk", "南山区信访局登记员", Role::Clerk, "440305-XFJ"),
     ("ns_rst_officer", "南山区人社局承办人", Role::HandlingOfficer, "440305-RST"),
     ("ns_rst_head", "南山区人社局负责人", Role::UnitHead, "440305-RST"),
+    ("ft_zfb_head", "福田区政府办负责人", Role::UnitHead, "440304-ZFB"),
+    ("sz_zfb_head", "深圳市政府办负责人", Role::UnitHead, "4403-ZFB"),
+    ("ft_lxh_clerk", "福田区联席会议登记员", Role::Clerk, "440304-LXH"),
+    ("sz_jw_officer", "深圳市纪委监委承办人", Role::HandlingOfficer, "4403-JW"),
 ];
 
 pub fn accounts() -> Vec<DemoAccount> {
@@ -147,15 +163,20 @@ pub fn accounts() -> Vec<DemoAccount> {
         .collect()
 }
 
-/// Load the demo data; does nothing for parts already present.
+/// Load the demo data; does nothing for parts already present. A demo
+/// database from before governments existed gets them, and its units get
+/// their government links.
 pub async fn load(store: &Store, password_hash: impl FnOnce(&str) -> String) -> Result<(), SeedError> {
-    let existing: std::collections::HashSet<String> = store.load_units().await?.into_iter().map(|u| u.code).collect();
+    let stored = store.load_units().await?;
+    let existing: std::collections::HashSet<String> = stored.iter().map(|u| u.code.clone()).collect();
+    let without_gov: std::collections::HashSet<&str> = stored.iter().filter(|u| u.gov_id.is_none()).map(|u| u.code.as_str()).collect();
     let mut w = store.begin_write().await?;
     for u in units() {
-        if existing.contains(&u.code) {
-            continue;
+        if !existing.contains(&u.code) {
+            store.insert_unit(&mut w, &u).await?;
+        } else if let Some(gov) = u.gov_code.as_deref().filter(|_| without_gov.contains(u.code.as_str())) {
+            store.set_unit_government(&mut w, &u.code, gov).await?;
         }
-        store.insert_unit(&mut w, &u).await?;
     }
     // Township petition offices (街道信访办), one per street, under the district bureau.
     let streets = parse_divisions(DIVISIONS_STREETS_CSV, |c| COUNTIES.iter().any(|k| c.starts_with(k.code)))?;
@@ -171,6 +192,7 @@ pub async fn load(store: &Store, password_hash: impl FnOnce(&str) -> String) -> 
             kind: UnitKind::PetitionBureau,
             level: Level::Township,
             parent_code: Some(unit_code(&county, "XFJ")),
+            gov_code: None,
             jurisdiction: s.code.clone(),
         };
         store.insert_unit(&mut w, &unit).await?;
@@ -209,6 +231,27 @@ mod tests {
         }
         let ft = us.iter().find(|u| u.code == "440304-DZ").expect("party government");
         assert_eq!(ft.name, "福田区委、区政府");
+        assert_eq!(ft.gov_code, None);
+        let zf = us.iter().find(|u| u.code == "440304-ZF").expect("government");
+        assert_eq!((zf.name.as_str(), zf.parent_code.as_deref(), zf.kind), ("福田区人民政府", Some("4403-ZF"), UnitKind::Government));
+        let zfb = us.iter().find(|u| u.code == "440304-ZFB").expect("office");
+        assert_eq!((zfb.parent_code.as_deref(), zfb.gov_code.as_deref()), (Some("4403-ZFB"), Some("440304-ZF")));
+        for (code, gov) in [
+            ("440304-RST", Some("440304-ZF")),
+            ("440304-GA", Some("440304-ZF")),
+            ("44-XFJ", Some("44-ZF")),
+            ("440304-FY", None),
+            ("440304-JW", None),
+            ("440304-LXH", None),
+        ] {
+            assert_eq!(us.iter().find(|u| u.code == code).and_then(|u| u.gov_code.as_deref()), gov, "{code}");
+        }
+        // Every government precedes the units that link to it.
+        for (i, u) in us.iter().enumerate() {
+            for link in [&u.parent_code, &u.gov_code].into_iter().flatten() {
+                assert!(us[..i].iter().any(|x| &x.code == link), "{} before {}", link, u.code);
+            }
+        }
         assert!(accounts().iter().all(|a| !a.unit_name.is_empty()));
     }
 }

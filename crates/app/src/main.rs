@@ -38,6 +38,10 @@ enum Command {
     },
     /// Import 行政区划 divisions from a CSV file (code,name,parent_code).
     ImportDivisions { file: String },
+    /// Import or update units from a CSV file
+    /// (code,name,kind,level,parent_code,gov_code,jurisdiction), all or
+    /// nothing; a running server picks them up on restart.
+    ImportUnits { file: String },
     /// Check every hash chain (event histories, access log); exit 1 and
     /// name the first broken link of each chain if any.
     Verify,
@@ -111,6 +115,19 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
             let n = store.import_divisions(&rows).await?;
             println!("imported {n} divisions from {file}");
             store.close().await;
+            Ok(())
+        }
+        Command::ImportUnits { file } => {
+            let text = std::fs::read_to_string(&file)?;
+            let rows = xinfang_domain::import::parse_units(&text).map_err(|e| format!("{file}: {e}"))?;
+            let store = open(&cfg).await?;
+            let result = store.import_units(&rows).await;
+            store.close().await;
+            let s = result.map_err(|e| format!("{file}: {e}"))?;
+            println!(
+                "{file}: {} rows, {} inserted, {} updated, {} unchanged, {} paths changed",
+                s.rows, s.inserted, s.updated, s.unchanged, s.paths_changed
+            );
             Ok(())
         }
         Command::ImportCalendar { file, source } => {

@@ -6,8 +6,6 @@ use crate::petition::{Category, State};
 use crate::procedure::Case;
 use crate::role::Role;
 use crate::unit::{UnitId, UnitKind, UnitTree};
-#[allow(unused_imports)]
-use crate::unit_shim::TreeExt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {

@@ -18,7 +18,6 @@ pub mod procedure;
 pub mod role;
 pub mod similarity;
 pub mod unit;
-pub mod unit_shim;
 
 pub use error::{DomainError, Rule};
 

@@ -8,8 +8,6 @@ use crate::error::{DomainError, Rule};
 use crate::petition::{Adoption, Category, Channel, DeclineGround, Disposition, DeliveryMethod, Outcome, Rating, Registration, ReviewOutcome, State, check_text};
 use crate::role::Role;
 use crate::unit::{Unit, UnitId, UnitKind, UnitTree};
-#[allow(unused_imports)]
-use crate::unit_shim::TreeExt;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};

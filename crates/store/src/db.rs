@@ -17,6 +17,9 @@ pub enum StoreError {
     Conflict,
     #[error("unsupported database url: {0}")]
     BadUrl(String),
+    /// Imported data refused as a whole (unknown link, cycle), by line.
+    #[error("import rejected: {0}")]
+    Rejected(xinfang_domain::import::ImportError),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;

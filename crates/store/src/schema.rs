@@ -7,8 +7,8 @@ use sqlx::AssertSqlSafe;
 
 const MIGRATIONS: &[(i64, &str)] = &[
     (
-    1,
-    r#"
+        1,
+        r#"
 CREATE TABLE divisions (
     code TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -258,7 +258,16 @@ CREATE TABLE evaluations (
 );
 CREATE INDEX evaluations_petition ON evaluations (petition_id);
 "#,
-),
+    ),
+    (
+        2,
+        r#"
+-- The territorial government of a unit (块块), beside its line superior
+-- parent_id (条条). The materialised path stays line-only.
+ALTER TABLE units ADD COLUMN gov_id BIGINT REFERENCES units (id);
+CREATE INDEX units_gov ON units (gov_id);
+"#,
+    ),
     (
         4,
         r#"
@@ -294,7 +303,7 @@ CREATE TABLE petition_identities (
 );
 CREATE INDEX petition_identities_key ON petition_identities (identity_key);
 "#,
-    )
+    ),
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

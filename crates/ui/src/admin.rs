@@ -1,6 +1,6 @@
 //! Administration pages: users and roles, units, the holiday calendar,
 //! topics and API keys. Every change goes through the admin API handlers,
-//! so the same checks (role, subtree, password policy) apply.
+//! so the same checks (role, the admin's area, password policy) apply.
 
 use crate::render;
 use crate::workbench::{me, staff};
@@ -42,12 +42,21 @@ struct AdminPage {
     users: Vec<(String, String, String, String, String, bool)>,
     roles: Vec<(String, String)>,
     units: Vec<(String, String)>,
-    unit_rows: Vec<(String, String, String, String)>,
+    unit_rows: Vec<UnitRow>,
     year: i32,
     covered: bool,
     days: Vec<(String, String, String)>,
     topics: Vec<(String, String)>,
     new_key: Option<String>,
+}
+
+/// A unit with both its superiors: the line one (条条) and its government (块块).
+struct UnitRow {
+    code: String,
+    name: String,
+    kind: String,
+    parent: String,
+    government: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -89,7 +98,7 @@ async fn render_page(
         .await
         .unwrap_or_default()
         .into_iter()
-        .filter(|u| tree.is_self_or_ancestor(s.unit.id, u.unit_id))
+        .filter(|u| tree.administers(s.unit.id, u.unit_id))
         .map(|u| {
             let locked = u.locked_until.as_deref().and_then(|t| xinfang_store::parse_instant(t).ok()).is_some_and(|t| t > now);
             let status = if !u.active {
@@ -102,14 +111,21 @@ async fn render_page(
             (u.username, u.display_name, u.role.label().to_string(), name_of(u.unit_id), status.to_string(), locked)
         })
         .collect();
-    let mut units: Vec<(String, String)> =
-        tree.all().filter(|u| tree.is_self_or_ancestor(s.unit.id, u.id)).map(|u| (u.code.clone(), u.name.clone())).collect();
+    // The admin's area, in either hierarchy (the same rule the API applies).
+    let mine: Vec<&xinfang_domain::unit::Unit> = tree.all().filter(|u| tree.administers(s.unit.id, u.id)).collect();
+    let mut units: Vec<(String, String)> = mine.iter().map(|u| (u.code.clone(), u.name.clone())).collect();
     units.sort();
-    let mut unit_rows: Vec<(String, String, String, String)> = tree
-        .all()
-        .map(|u| (u.code.clone(), u.name.clone(), u.kind.as_str().to_string(), u.parent_id.map(name_of).unwrap_or_default()))
+    let mut unit_rows: Vec<UnitRow> = mine
+        .iter()
+        .map(|u| UnitRow {
+            code: u.code.clone(),
+            name: u.name.clone(),
+            kind: u.kind.label().to_string(),
+            parent: u.parent_id.map(name_of).unwrap_or_default(),
+            government: u.gov_id.map(name_of).unwrap_or_default(),
+        })
         .collect();
-    unit_rows.sort();
+    unit_rows.sort_by(|a, b| a.code.cmp(&b.code));
     let cal = state.calendar();
     let days = cal
         .special_days()

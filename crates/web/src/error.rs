@@ -99,10 +99,21 @@ impl From<DomainError> for ApiError {
     }
 }
 
+/// A refused import file: 422 naming the line, which is also listed under
+/// `fields` as `line N`.
+impl From<xinfang_domain::import::ImportError> for ApiError {
+    fn from(e: xinfang_domain::import::ImportError) -> Self {
+        let mut api = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_import", format!("第{}行：{}", e.line, e.problem));
+        api.fields = vec![FieldError { field: format!("line {}", e.line), message: e.problem }];
+        api
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict => ApiError::new(StatusCode::CONFLICT, "concurrent_update", "该信访事项刚被他人更新，请刷新后重试"),
+            StoreError::Rejected(e) => ApiError::from(e),
             other => {
                 tracing::error!(error = %other, "store error");
                 ApiError::internal()

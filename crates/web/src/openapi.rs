@@ -1,6 +1,6 @@
 //! The OpenAPI 3 document served at `/api/openapi.json`.
 
-use crate::api::{account, approvals, petitions, reference, track};
+use crate::api::{account, approvals, petitions, reference, track, units};
 use crate::dto::*;
 use crate::error::{ErrorBody, ErrorDetail};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -86,12 +86,12 @@ impl Modify for ActionSchemas {
         petitions::create, petitions::list, petitions::export, petitions::detail, petitions::act, petitions::attachment, petitions::unmask, reference::access_log,
         track::view, track::evaluate, track::review_request,
         reference::units, reference::topics, reference::divisions, reference::calendar,
-        reference::set_calendar_day, reference::delete_calendar_day, reference::create_api_key,
+        reference::set_calendar_day, reference::delete_calendar_day, reference::create_api_key, units::import,
         approvals::list, approvals::approve, approvals::refuse,
     ),
     components(schemas(ErrorBody, ErrorDetail, crate::error::FieldError, LoginRequest, LoginResponse, MeResponse, UnitRef, PetitionInput, PetitionerInput, AccusedInput, AttachmentInput,
         SubmitResponse, DeadlineView, PauseView, PetitionDetail, PetitionerView, EventView, NoticeView, AttachmentView, PetitionListItem, PetitionPage,
-        ActionResponse, TrackView, ProgressStep, ReviewWindow, EvaluationInput, ReviewRequestInput, ApiKeyInput, ApiKeyResponse, CalendarDayInput, CalendarView, CalendarDayView, UnmaskInput, UnmaskResponse, AccessLogEntry, DocumentView, ActionFieldView, ActionView, ApprovalView, ApprovalRequested, ApprovalDecision, crate::intake::Refusal, account::PasswordChange, account::TotpEnrolment, account::TotpCode, account::NewUser)),
+        ActionResponse, TrackView, ProgressStep, ReviewWindow, EvaluationInput, ReviewRequestInput, ApiKeyInput, ApiKeyResponse, CalendarDayInput, CalendarView, CalendarDayView, UnmaskInput, UnmaskResponse, AccessLogEntry, DocumentView, ActionFieldView, ActionView, ApprovalView, ApprovalRequested, ApprovalDecision, crate::intake::Refusal, account::PasswordChange, account::TotpEnrolment, account::TotpCode, account::NewUser, units::UnitImportSummary)),
     modifiers(&Bearer, &ActionSchemas),
     tags((name = "petitions"), (name = "track", description = "The petitioner's view, by number and query code"), (name = "auth"), (name = "reference"), (name = "admin"), (name = "approvals", description = "The unit head's approval queue (four eyes)"))
 )]

@@ -198,7 +198,11 @@ fn art24_common_superior_decides_or_joint_conference() {
     let c2 = run(&w, &c, "2026-11-02", staff(COUNTY_BUREAU, Role::Clerk), json!({"action":"start_negotiation","units":["U12","U14"]}))
         .expect("negotiate");
     let c2 = run(&w, &c2, "2026-11-03", staff(COUNTY_BUREAU, Role::Clerk), json!({"action":"escalate_dispute"})).expect("escalate");
-    assert_eq!(c2.current_unit, 30, "joint conference of the county");
+    assert_eq!(c2.current_unit, 40, "two departments of one county: the county government");
+    let c3 = run(&w, &c, "2026-11-02", staff(COUNTY_BUREAU, Role::Clerk), json!({"action":"start_negotiation","units":["U12","U20"]}))
+        .expect("negotiate");
+    let c3 = run(&w, &c3, "2026-11-03", staff(COUNTY_BUREAU, Role::Clerk), json!({"action":"escalate_dispute"})).expect("escalate");
+    assert_eq!(c3.current_unit, 30, "no common superior: joint conference of the county");
 }
 
 #[test]

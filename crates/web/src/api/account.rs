@@ -187,7 +187,7 @@ pub struct NewUser {
 }
 
 #[utoipa::path(post, path = "/api/v1/users", tag = "admin", security(("bearer" = [])), request_body = NewUser,
-    description = "Create a staff account in the admin's unit or below (admin). The password policy applies.",
+    description = "Create a staff account for any unit of the admin's area — every unit whose jurisdiction lies within the admin unit's, in either hierarchy (admin). The password policy applies.",
     responses((status = 201), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_user(State(state): State<AppState>, staff: Staff, ApiJson(req): ApiJson<NewUser>) -> ApiResult<StatusCode> {
     staff.require_role(&[Role::Admin])?;
@@ -200,8 +200,10 @@ pub async fn create_user(State(state): State<AppState>, staff: Staff, ApiJson(re
     }
     let tree = state.tree();
     let unit = tree.by_code(&req.unit).ok_or_else(|| unprocessable("unknown_unit", format!("单位代码“{}”不存在", req.unit)))?;
-    if !tree.is_self_or_ancestor(staff.unit.id, unit.id) {
-        return Err(ApiError::forbidden("只能为本单位及下级单位创建账号"));
+    // The admin's area, in either hierarchy: a province admin also serves
+    // the joint conferences and government offices of its counties.
+    if !tree.administers(staff.unit.id, unit.id) {
+        return Err(ApiError::forbidden("只能为本辖区内的单位创建账号"));
     }
     match state.store.create_user(&req.username, name, &hash_password(&req.password)?, role, unit.id).await? {
         Some(_) => Ok(StatusCode::CREATED),
@@ -214,7 +216,7 @@ pub async fn create_user(State(state): State<AppState>, staff: Staff, ApiJson(re
 pub async fn unlock_user(State(state): State<AppState>, staff: Staff, ApiPath(username): ApiPath<String>) -> ApiResult<StatusCode> {
     staff.require_role(&[Role::Admin])?;
     let user = state.store.user_by_username(&username).await?.ok_or_else(|| ApiError::not_found("用户"))?;
-    if !state.tree().is_self_or_ancestor(staff.unit.id, user.unit_id) {
+    if !state.tree().administers(staff.unit.id, user.unit_id) {
         return Err(ApiError::not_found("用户"));
     }
     state.store.unlock_user(user.id).await?;

@@ -17,8 +17,6 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::IntoParams;
 use xinfang_domain::local_date;
-#[allow(unused_imports)]
-use xinfang_domain::unit_shim::TreeExt;
 use xinfang_domain::procedure::{Command, actions};
 use xinfang_domain::role::Role;
 use xinfang_store::{ActorRef, Approval, EventDraft};

@@ -5,6 +5,7 @@ pub mod approvals;
 pub mod petitions;
 pub mod reference;
 pub mod track;
+pub mod units;
 
 use crate::state::AppState;
 use axum::Router;
@@ -36,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/track/{number}/evaluation", post(track::evaluate))
         .route("/api/v1/track/{number}/review-request", post(track::review_request))
         .route("/api/v1/units", get(reference::units))
+        .route("/api/v1/units/import", post(units::import).layer(DefaultBodyLimit::max(units::MAX_IMPORT_BYTES)))
         .route("/api/v1/topics", get(reference::topics))
         .route("/api/v1/divisions", get(reference::divisions))
         .route("/api/v1/calendar/{year}", get(reference::calendar))

@@ -19,8 +19,6 @@ use serde_json::{Value, json};
 use utoipa::IntoParams;
 use xinfang_domain::access::{View, view};
 use xinfang_domain::local_date;
-#[allow(unused_imports)]
-use xinfang_domain::unit_shim::TreeExt;
 use xinfang_domain::number::looks_like_number;
 use xinfang_domain::petition::State as PState;
 use xinfang_domain::procedure::{Command, actions};

@@ -21,7 +21,10 @@ use xinfang_store::{Division, Topic};
 pub struct UnitView {
     #[serde(flatten)]
     pub unit: UnitRef,
+    /// Code of the line superior (条条).
     pub parent: Option<String>,
+    /// Code of the people's government at the unit's level (块块).
+    pub government: Option<String>,
     pub jurisdiction: String,
 }
 
@@ -33,6 +36,7 @@ pub async fn units(State(state): State<AppState>) -> Json<Vec<UnitView>> {
         .map(|u| UnitView {
             unit: unit_ref(u),
             parent: u.parent_id.and_then(|p| tree.get(p)).map(|p| p.code.clone()),
+            government: u.gov_id.and_then(|g| tree.get(g)).map(|g| g.code.clone()),
             jurisdiction: u.jurisdiction.clone(),
         })
         .collect();
@@ -165,9 +169,9 @@ pub async fn create_api_key(
     let unit = tree
         .by_code(&input.unit)
         .ok_or_else(|| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_unit", format!("单位代码“{}”不存在", input.unit)))?;
-    // An admin hands out keys only for units in its own subtree.
-    if !tree.is_self_or_ancestor(staff.unit.id, unit.id) {
-        return Err(ApiError::forbidden("只能为本单位及下级单位创建密钥"));
+    // An admin hands out keys only for units of its own area.
+    if !tree.administers(staff.unit.id, unit.id) {
+        return Err(ApiError::forbidden("只能为本辖区内的单位创建密钥"));
     }
     let key = format!("xfk_{}", random_secret(24));
     let id = state.store.create_api_key(&secret_hash(&key), label, unit.id, &input.channel).await?;
@@ -247,12 +251,12 @@ pub async fn access_log(
 }
 
 #[utoipa::path(delete, path = "/api/v1/api-keys/{id}", tag = "admin", security(("bearer" = [])), params(("id" = i64, Path)),
-    description = "Revoke an API key (admin of the key's unit or above).",
+    description = "Revoke an API key (admin of the key's area).",
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn revoke_api_key(State(state): State<AppState>, staff: Staff, ApiPath(id): ApiPath<i64>) -> ApiResult<StatusCode> {
     staff.require_role(&[Role::Admin])?;
     let unit = state.store.api_key_unit(id).await?.ok_or_else(|| ApiError::not_found("API 密钥"))?;
-    if !state.tree().is_self_or_ancestor(staff.unit.id, unit) {
+    if !state.tree().administers(staff.unit.id, unit) {
         return Err(ApiError::not_found("API 密钥"));
     }
     if !state.store.revoke_api_key(id).await? {
