@@ -84,6 +84,9 @@ pub struct Case {
     /// Units the discipline body has named to see the sealed material.
     #[serde(default)]
     pub disclosed_to: Vec<UnitId>,
+    /// Units an Art. 25 report reached (they may open the petition).
+    #[serde(default)]
+    pub reported_to: Vec<UnitId>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -474,6 +477,7 @@ pub fn register(reg: &Registration, unit: &Unit, ctx: &Ctx) -> Case {
         deadlines: vec![Deadline::start(timer, received, 15, DayUnit::Calendar, ctx.policy, ctx.calendar)],
         accused_unit: reg.accused.as_ref().and_then(|a| a.unit_code.as_deref()).and_then(|c| ctx.tree.by_code(c)).map(|u| u.id),
         disclosed_to: Vec::new(),
+        reported_to: Vec::new(),
     }
 }
 
@@ -776,7 +780,26 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
                 return Err(DomainError::forbidden(Rule::Art25, "not_permitted", "只有办理该事项的单位可以报告重大紧急信访信息"));
             }
             text("summary", "报告内容", summary)?;
+            // Never to the accused unit's chain (Art. 30), whatever the tree says.
+            let recipients: Vec<&Unit> = crate::report::urgent_recipients(tree, s.unit_id)
+                .into_iter()
+                .filter(|id| !case.accused_unit.is_some_and(|a| tree.is_self_or_ancestor(*id, a)))
+                .filter_map(|id| tree.get(id))
+                .collect();
+            if recipients.is_empty() {
+                return Err(DomainError::conflict(
+                    Rule::Art25,
+                    "no_recipient",
+                    "本级党委和政府及上一级信访部门均未设立，无法报送重大紧急信访信息",
+                ));
+            }
+            for u in &recipients {
+                if !next.reported_to.contains(&u.id) {
+                    next.reported_to.push(u.id);
+                }
+            }
             next.urgent_reported = true;
+            extra.insert("recipients".into(), json!(recipients.iter().map(|u| json!({"code": u.code, "name": u.name})).collect::<Vec<_>>()));
         }
         Command::Supervise { reason, suggestions } => {
             if case.state.is_terminal() {
