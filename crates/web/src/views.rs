@@ -82,6 +82,8 @@ pub fn action_label(action: &str) -> &'static str {
         "supervise" => "督办",
         "evaluate" => "评价",
         "repeat_refused" => "重复提出不予受理",
+        "recompute_deadlines" => "按节假日安排重新计算期限",
+        "acknowledge_report" => "签收报告",
         _ => "办理",
     }
 }
