@@ -799,7 +799,8 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
                 }
             }
             next.urgent_reported = true;
-            extra.insert("recipients".into(), json!(recipients.iter().map(|u| json!({"code": u.code, "name": u.name})).collect::<Vec<_>>()));
+            extra
+                .insert("recipients".into(), json!(recipients.iter().map(|u| json!({"code": u.code, "name": u.name})).collect::<Vec<_>>()));
         }
         Command::Supervise { reason, suggestions } => {
             if case.state.is_terminal() {

@@ -99,10 +99,8 @@ mod tests {
         let mut met = Deadline::start(TimerKind::T2, d("2026-11-20"), 60, DayUnit::Calendar, CountingPolicy::default(), &only_2026);
         met.met_at = Some(chrono::Utc::now());
         let mut case = case_with(vec![met.clone(), t6]);
-        let with_2027 = HolidayCalendar::new(
-            [2026, 2027],
-            [SpecialDay { date: d("2027-01-19"), kind: DayKind::Holiday, name: "测试假日".into() }],
-        );
+        let with_2027 =
+            HolidayCalendar::new([2026, 2027], [SpecialDay { date: d("2027-01-19"), kind: DayKind::Holiday, name: "测试假日".into() }]);
         let changes = recompute_open_timers(&mut case, &with_2027, &[2027]);
         assert_eq!(
             changes,

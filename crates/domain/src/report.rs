@@ -157,7 +157,10 @@ mod tests {
         let first = report(&case_at(12), 12, &t).expect("reported");
         assert_eq!(first.case.reported_to, vec![40, 2]);
         assert!(first.case.urgent_reported);
-        assert_eq!(first.payload["recipients"], serde_json::json!([{"code": "U40", "name": "党委政府40"}, {"code": "U2", "name": "单位2"}]));
+        assert_eq!(
+            first.payload["recipients"],
+            serde_json::json!([{"code": "U40", "name": "党委政府40"}, {"code": "U2", "name": "单位2"}])
+        );
         // A second report reaches the same units; the case lists each once.
         let again = report(&first.case, 12, &t).expect("reported again");
         assert_eq!(again.case.reported_to, vec![40, 2]);

@@ -80,7 +80,12 @@ pub async fn resync(
         }
     }
     if out.petitions_changed > 0 {
-        tracing::info!(?years, checked = out.petitions_checked, changed = out.petitions_changed, "deadlines recomputed after a calendar change");
+        tracing::info!(
+            ?years,
+            checked = out.petitions_checked,
+            changed = out.petitions_changed,
+            "deadlines recomputed after a calendar change"
+        );
     }
     Ok(out)
 }

@@ -100,7 +100,11 @@ fn report_view(r: UrgentReportRow, staff: &Staff, tree: &UnitTree, now: DateTime
 #[utoipa::path(get, path = "/api/v1/urgent-reports", tag = "petitions", security(("bearer" = [])), params(UrgentQuery),
     description = "Art. 25 reports addressed to the caller's unit: pending ones first (earliest acknowledgement due first), then acknowledged ones, newest first.",
     responses((status = 200, body = Vec<UrgentReportView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
-pub async fn list(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQuery<UrgentQuery>) -> ApiResult<Json<Vec<UrgentReportView>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiQuery(q): ApiQuery<UrgentQuery>,
+) -> ApiResult<Json<Vec<UrgentReportView>>> {
     let now = Utc::now();
     let filter = UrgentFilter {
         recipient_unit_id: staff.unit.id,
