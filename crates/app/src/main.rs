@@ -51,9 +51,15 @@ enum Command {
     /// Replace the database with a snapshot made by `backup` (stop the
     /// server first); then run `xinfang verify`.
     Restore { file: String },
-    /// Import holiday calendar years from a CSV file (date,kind,name).
+    /// Import whole holiday calendar years from a CSV file (date,kind,name)
+    /// and count open timers touching them again.
     ImportCalendar {
         file: String,
+        /// A year the file covers completely (repeat for several): it
+        /// becomes covered and its days are replaced by the file's. Every
+        /// day in the file must belong to a declared year.
+        #[arg(long = "year", required = true)]
+        years: Vec<i32>,
         /// Where the data comes from (recorded with each year).
         #[arg(long, default_value = "imported CSV")]
         source: String,
@@ -130,12 +136,31 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
             );
             Ok(())
         }
-        Command::ImportCalendar { file, source } => {
+        Command::ImportCalendar { file, mut years, source } => {
             let text = std::fs::read_to_string(&file)?;
-            let (years, days) = seed::parse_calendar(&text)?;
+            let (in_file, days) = seed::parse_calendar(&text)?;
+            years.sort_unstable();
+            years.dedup();
+            if let Some(y) = in_file.iter().find(|y| !years.contains(y)) {
+                return Err(format!("{file} has days of {y}, which is not declared with --year").into());
+            }
+            if let Some(y) = years.iter().find(|y| !in_file.contains(y)) {
+                return Err(format!("{file} has no day of {y}: a covered year needs its whole data").into());
+            }
             let store = open(&cfg).await?;
             store.import_calendar(&years, &days, &source).await?;
-            println!("imported {} days for years {:?} from {file}", days.len(), years);
+            println!("imported {} days, years {years:?} now covered, from {file}", days.len());
+            // The running servers notice the new calendar version on their own.
+            let tree = xinfang_domain::unit::UnitTree::new(store.load_units().await?);
+            let calendar = store.load_calendar().await?;
+            let system = xinfang_store::ActorRef { kind: "system", user_id: None, unit_id: None };
+            let outcome =
+                xinfang_web::calendar_sync::resync(&store, &tree, &calendar, &years, xinfang_web::calendar_sync::Cause::Import, system)
+                    .await?;
+            println!(
+                "{} petitions with open timers in those years, {} recomputed ({} timers)",
+                outcome.petitions_checked, outcome.petitions_changed, outcome.timers_changed
+            );
             store.close().await;
             Ok(())
         }

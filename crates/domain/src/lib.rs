@@ -15,6 +15,8 @@ pub mod number;
 pub mod open311;
 pub mod petition;
 pub mod procedure;
+pub mod recompute;
+pub mod report;
 pub mod role;
 pub mod similarity;
 pub mod unit;

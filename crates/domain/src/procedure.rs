@@ -112,6 +112,9 @@ pub struct Case {
     /// common superior): it may not object again.
     #[serde(default)]
     pub competence_decided: bool,
+    /// Units an Art. 25 report reached (they may open the petition).
+    #[serde(default)]
+    pub reported_to: Vec<UnitId>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -493,6 +496,7 @@ pub fn register(reg: &Registration, unit: &Unit, ctx: &Ctx) -> Case {
         decline_ground: None,
         simplified: false,
         competence_decided: false,
+        reported_to: Vec::new(),
     }
 }
 
@@ -885,7 +889,27 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
                 return Err(DomainError::forbidden(Rule::Art25, "not_permitted", "只有办理该事项的单位可以报告重大紧急信访信息"));
             }
             text("summary", "报告内容", summary)?;
+            // Never to the accused unit's chain (Art. 30), whatever the tree says.
+            let recipients: Vec<&Unit> = crate::report::urgent_recipients(tree, s.unit_id)
+                .into_iter()
+                .filter(|id| !case.accused_unit.is_some_and(|a| tree.is_self_or_ancestor(*id, a)))
+                .filter_map(|id| tree.get(id))
+                .collect();
+            if recipients.is_empty() {
+                return Err(DomainError::conflict(
+                    Rule::Art25,
+                    "no_recipient",
+                    "本级党委和政府及上一级信访部门均未设立，无法报送重大紧急信访信息",
+                ));
+            }
+            for u in &recipients {
+                if !next.reported_to.contains(&u.id) {
+                    next.reported_to.push(u.id);
+                }
+            }
             next.urgent_reported = true;
+            extra
+                .insert("recipients".into(), json!(recipients.iter().map(|u| json!({"code": u.code, "name": u.name})).collect::<Vec<_>>()));
         }
         Command::Supervise { reason, suggestions } => {
             if case.state.is_terminal() {

@@ -13,7 +13,9 @@ mod db;
 mod petitions;
 mod reference;
 mod schema;
+mod timers;
 mod units;
+mod urgent;
 mod users;
 
 pub use approvals::*;
@@ -23,4 +25,5 @@ pub use db::{Dialect, Store, StoreError, WriteTx, fmt_instant, parse_instant};
 pub use petitions::*;
 pub use reference::*;
 pub use units::*;
+pub use urgent::*;
 pub use users::*;

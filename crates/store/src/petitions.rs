@@ -364,6 +364,25 @@ impl Store {
         evaluation: Option<(&str, &str, &str)>,
         accused_unit_path: Option<&str>,
     ) -> Result<i64> {
+        let rows = crate::urgent::ActRows::default();
+        self.apply_transition_with(petition_id, expected_version, case, event, notice, involved, evaluation, accused_unit_path, &rows).await
+    }
+
+    /// `apply_transition` plus rows of other tables the act writes (Art. 25
+    /// report rows, which carry the event's seq), in the same transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn apply_transition_with(
+        &self,
+        petition_id: i64,
+        expected_version: i64,
+        case: &Case,
+        event: &EventDraft,
+        notice: Option<&str>,
+        involved: &[(UnitId, String)],
+        evaluation: Option<(&str, &str, &str)>,
+        accused_unit_path: Option<&str>,
+        rows: &crate::urgent::ActRows,
+    ) -> Result<i64> {
         let mut w = self.begin_write().await?;
         let n = sqlx::query(
             "UPDATE petitions SET state = $1, category = $2, litigation_related = $3, current_unit_id = $4, handling_unit_id = $5, case_json = $6, updated_at = $7, next_due_on = $8, accused_unit_path = $9, next_due_kind = $10, version = version + 1 WHERE id = $11 AND version = $12",
@@ -387,6 +406,7 @@ impl Store {
             return Err(StoreError::Conflict);
         }
         let seq = self.write_effects(&mut w, petition_id, case, event, notice, involved).await?;
+        self.insert_urgent_reports(&mut w, petition_id, seq, &rows.urgent_reports).await?;
         if let Some((document, rating, reason)) = evaluation {
             sqlx::query("INSERT INTO evaluations (petition_id, document, rating, reason, created_at) VALUES ($1, $2, $3, $4, $5)")
                 .bind(petition_id)

@@ -1,7 +1,7 @@
 //! Reference data: 行政区划 divisions, topics (内容分类) and the holiday
 //! calendar. All imports are idempotent upserts so they can be re-run.
 
-use crate::db::{Result, RowExt, Store, StoreError, fmt_date, fmt_instant, parse_date};
+use crate::db::{Result, RowExt, Store, StoreError, WriteTx, fmt_date, fmt_instant, parse_date};
 use chrono::Utc;
 use serde::Serialize;
 use sqlx::AssertSqlSafe;
@@ -157,10 +157,13 @@ impl Store {
             }
             q.execute(&mut *w.tx).await?;
         }
+        bump_calendar_version(&mut w).await?;
         w.commit().await
     }
 
-    /// Set one day (an admin correction); marks its year as covered.
+    /// Set one day (an admin correction). It does not make its year
+    /// covered: one known day says nothing about the other 364, and only an
+    /// import of the whole year (`import_calendar`) declares coverage.
     pub async fn set_calendar_day(&self, day: &SpecialDay, source: &str) -> Result<()> {
         let mut w = self.begin_write().await?;
         sqlx::query("INSERT INTO calendar_days (day, kind, name) VALUES ($1, $2, $3) ON CONFLICT (day) DO UPDATE SET kind = excluded.kind, name = excluded.name")
@@ -169,20 +172,26 @@ impl Store {
             .bind(day.name.clone())
             .execute(&mut *w.tx)
             .await?;
-        sqlx::query("INSERT INTO calendar_years (year, source, imported_at) VALUES ($1, $2, $3) ON CONFLICT (year) DO NOTHING")
-            .bind(i64::from(chrono::Datelike::year(&day.date)))
-            .bind(source.to_string())
-            .bind(fmt_instant(Utc::now()))
-            .execute(&mut *w.tx)
-            .await?;
+        tracing::info!(day = %day.date, source, "calendar day set");
+        bump_calendar_version(&mut w).await?;
         w.commit().await
     }
 
     pub async fn delete_calendar_day(&self, date: chrono::NaiveDate) -> Result<bool> {
         let mut w = self.begin_write().await?;
         let n = sqlx::query("DELETE FROM calendar_days WHERE day = $1").bind(fmt_date(date)).execute(&mut *w.tx).await?.rows_affected();
+        if n > 0 {
+            bump_calendar_version(&mut w).await?;
+        }
         w.commit().await?;
         Ok(n > 0)
+    }
+
+    /// The calendar's version: changes with every import, set or delete.
+    /// One primary-key read, cheap enough to check before every act.
+    pub async fn calendar_version(&self) -> Result<i64> {
+        let v: Option<i64> = sqlx::query_scalar("SELECT version FROM calendar_version WHERE id = 1").fetch_optional(&self.pool).await?;
+        Ok(v.unwrap_or(0))
     }
 
     pub async fn load_calendar(&self) -> Result<HolidayCalendar> {
@@ -199,6 +208,13 @@ impl Store {
         }
         Ok(HolidayCalendar::new(years.into_iter().filter_map(|y| i32::try_from(y).ok()), days))
     }
+}
+
+/// Every calendar write bumps the version in its own transaction, so a
+/// node that sees the new version also sees the new days.
+async fn bump_calendar_version(w: &mut WriteTx<'_>) -> Result<()> {
+    sqlx::query("UPDATE calendar_version SET version = version + 1 WHERE id = 1").execute(&mut *w.tx).await?;
+    Ok(())
 }
 
 fn kind_str(k: DayKind) -> &'static str {

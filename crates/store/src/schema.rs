@@ -269,6 +269,36 @@ CREATE INDEX units_gov ON units (gov_id);
 "#,
     ),
     (
+        3,
+        r#"
+-- Bumped in the same transaction as every calendar write, so that each
+-- node notices a change made by another one with one cheap read.
+CREATE TABLE calendar_version (
+    id BIGINT PRIMARY KEY,
+    version BIGINT NOT NULL
+);
+INSERT INTO calendar_version (id, version) VALUES (1, 0);
+
+-- Art. 25 reports, one row per recipient unit, written with the
+-- report_urgent event (event_seq) in one transaction.
+CREATE TABLE urgent_reports (
+    id {id},
+    petition_id BIGINT NOT NULL REFERENCES petitions (id),
+    event_seq BIGINT NOT NULL,
+    reporting_unit_id BIGINT NOT NULL REFERENCES units (id),
+    recipient_unit_id BIGINT NOT NULL REFERENCES units (id),
+    summary TEXT NOT NULL,
+    reported_at TEXT NOT NULL,
+    ack_due_at TEXT NOT NULL,
+    acknowledged_at TEXT,
+    acknowledged_by BIGINT REFERENCES users (id)
+);
+CREATE INDEX urgent_reports_recipient ON urgent_reports (recipient_unit_id, reported_at);
+CREATE INDEX urgent_reports_pending ON urgent_reports (recipient_unit_id, ack_due_at) WHERE acknowledged_at IS NULL;
+CREATE INDEX urgent_reports_petition ON urgent_reports (petition_id);
+"#,
+    ),
+    (
         4,
         r#"
 -- Acts that wait for the unit head's approval in the head's own session

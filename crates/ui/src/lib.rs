@@ -5,6 +5,7 @@
 
 mod admin;
 mod portal;
+mod reports;
 mod workbench;
 
 pub use workbench::colour;
@@ -125,6 +126,7 @@ pub fn pages(portal: PortalInfo) -> Router<AppState> {
         .route("/static/vendor/htmx-2.0.11.min.js", get(|| async { asset("text/javascript; charset=utf-8", HTMX) }))
         .merge(portal::routes(portal))
         .merge(workbench::routes())
+        .merge(reports::routes())
         .merge(admin::routes())
         .fallback(move |req: Request| {
             let portal = fallback_portal.clone();

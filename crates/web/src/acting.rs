@@ -33,6 +33,7 @@ pub fn involved_units(case: &Case, tree: &UnitTree) -> Vec<(UnitId, String)> {
             .flatten()
             .chain(case.negotiation_units.iter().copied())
             .chain(case.disclosed_to.iter().copied())
+            .chain(case.reported_to.iter().copied())
             .collect();
     ids.into_iter().filter_map(|id| tree.get(id).map(|u| (id, u.path.clone()))).collect()
 }
@@ -40,6 +41,8 @@ pub fn involved_units(case: &Case, tree: &UnitTree) -> Vec<(UnitId, String)> {
 pub async fn perform(state: &AppState, rec: PetitionRecord, cmd: Command, act: Act) -> ApiResult<ActionResponse> {
     let now = Utc::now();
     let tree = state.tree();
+    // Count with the calendar as it stands, even if another node changed it.
+    state.refresh_calendar().await?;
     let calendar = state.calendar();
     let ctx = Ctx {
         on: act.on,
@@ -58,6 +61,7 @@ pub async fn perform(state: &AppState, rec: PetitionRecord, cmd: Command, act: A
         _ => None,
     };
     let t = transition(&rec.case, cmd, &act.actor, &ctx)?;
+    let rows = crate::api::urgent::report_rows(&t, &act.actor, &tree, now, state.settings.urgent_ack_hours);
     let mut payload = t.payload;
     if let serde_json::Value::Object(m) = &mut payload {
         m.extend(act.extra);
@@ -76,7 +80,7 @@ pub async fn perform(state: &AppState, rec: PetitionRecord, cmd: Command, act: A
     let accused_path = t.case.accused_unit.and_then(|u| tree.get(u)).map(|u| u.path.clone());
     let seq = state
         .store
-        .apply_transition(rec.id, rec.version, &t.case, &event, t.notice.as_deref(), &involved, eval, accused_path.as_deref())
+        .apply_transition_with(rec.id, rec.version, &t.case, &event, t.notice.as_deref(), &involved, eval, accused_path.as_deref(), &rows)
         .await?;
     Ok(ActionResponse {
         number: rec.number,

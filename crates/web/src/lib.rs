@@ -4,6 +4,7 @@ pub mod acting;
 pub mod api;
 pub mod attachments;
 pub mod auth;
+pub mod calendar_sync;
 pub mod dto;
 pub mod error;
 pub mod extract;

@@ -1,6 +1,7 @@
 //! Shared application state: the store plus in-memory copies of the two
 //! things every action consults, the unit tree and the holiday calendar.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 use xinfang_crypto::Keyring;
 use xinfang_domain::calendar::HolidayCalendar;
@@ -36,6 +37,13 @@ pub struct Settings {
     pub submit_per_minute: u32,
     pub track_per_minute: u32,
     pub login_per_minute: u32,
+    /// Hours a recipient has to acknowledge an Art. 25 report before it is
+    /// listed as overdue.
+    pub urgent_ack_hours: i64,
+    /// How often (seconds) a node checks whether another node changed the
+    /// holiday calendar; 0 turns the background check off (acts still
+    /// check before they count).
+    pub calendar_refresh_seconds: u64,
 }
 
 impl Default for Settings {
@@ -52,6 +60,8 @@ impl Default for Settings {
             submit_per_minute: 30,
             track_per_minute: 60,
             login_per_minute: 30,
+            urgent_ack_hours: 2,
+            calendar_refresh_seconds: 5,
         }
     }
 }
@@ -64,21 +74,74 @@ pub struct AppState {
     pub keyring: Arc<Keyring>,
     pub limiter: Arc<crate::ratelimit::RateLimiter>,
     tree: Arc<RwLock<Arc<UnitTree>>>,
-    calendar: Arc<RwLock<Arc<HolidayCalendar>>>,
+    calendar: Arc<CalendarCache>,
+}
+
+/// This node's copy of the calendar and the `calendar_version` it was
+/// loaded at. Several nodes share one database, so a node compares the
+/// version (one primary-key read) before every act and every
+/// `calendar_refresh_seconds` in the background, and reloads on a change.
+#[derive(Default)]
+struct CalendarCache {
+    slot: RwLock<Arc<HolidayCalendar>>,
+    version: AtomicI64,
+}
+
+impl CalendarCache {
+    async fn refresh(&self, store: &Store, force: bool) -> Result<(), xinfang_store::StoreError> {
+        // The version is read before the days: a change in between makes
+        // the next check reload again, never keeps a stale calendar.
+        let version = store.calendar_version().await?;
+        if !force && version == self.version.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let cal = store.load_calendar().await?;
+        if let Ok(mut slot) = self.slot.write() {
+            *slot = Arc::new(cal);
+        }
+        self.version.store(version, Ordering::Release);
+        Ok(())
+    }
 }
 
 impl AppState {
     pub async fn new(store: Store, settings: Settings, keyring: Keyring) -> Result<Self, xinfang_store::StoreError> {
         let tree = UnitTree::new(store.load_units().await?);
-        let calendar = store.load_calendar().await?;
-        Ok(AppState {
+        let calendar = Arc::new(CalendarCache::default());
+        calendar.refresh(&store, true).await?;
+        let state = AppState {
             store,
             settings: Arc::new(settings),
             keyring: Arc::new(keyring),
             limiter: Arc::default(),
             tree: Arc::new(RwLock::new(Arc::new(tree))),
-            calendar: Arc::new(RwLock::new(Arc::new(calendar))),
-        })
+            calendar,
+        };
+        state.watch_calendar();
+        Ok(state)
+    }
+
+    /// Check the calendar version in the background; the task ends with
+    /// the last clone of this state.
+    fn watch_calendar(&self) {
+        let secs = self.settings.calendar_refresh_seconds;
+        if secs == 0 {
+            return;
+        }
+        let cache = Arc::downgrade(&self.calendar);
+        let store = self.store.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(secs));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let Some(cache) = cache.upgrade() else { break };
+                if let Err(e) = cache.refresh(&store, false).await {
+                    tracing::warn!(error = %e, "calendar version check failed");
+                }
+            }
+        });
     }
 
     pub fn tree(&self) -> Arc<UnitTree> {
@@ -86,15 +149,17 @@ impl AppState {
     }
 
     pub fn calendar(&self) -> Arc<HolidayCalendar> {
-        self.calendar.read().map(|c| Arc::clone(&c)).unwrap_or_default()
+        self.calendar.slot.read().map(|c| Arc::clone(&c)).unwrap_or_default()
     }
 
+    /// Reload the calendar now (after this node changed it).
     pub async fn reload_calendar(&self) -> Result<(), xinfang_store::StoreError> {
-        let cal = self.store.load_calendar().await?;
-        if let Ok(mut slot) = self.calendar.write() {
-            *slot = Arc::new(cal);
-        }
-        Ok(())
+        self.calendar.refresh(&self.store, true).await
+    }
+
+    /// Reload the calendar if any node changed it since it was loaded.
+    pub async fn refresh_calendar(&self) -> Result<(), xinfang_store::StoreError> {
+        self.calendar.refresh(&self.store, false).await
     }
 
     pub async fn reload_units(&self) -> Result<(), xinfang_store::StoreError> {

@@ -6,6 +6,7 @@ pub mod petitions;
 pub mod reference;
 pub mod track;
 pub mod units;
+pub mod urgent;
 
 use crate::state::AppState;
 use axum::Router;
@@ -42,6 +43,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/divisions", get(reference::divisions))
         .route("/api/v1/calendar/{year}", get(reference::calendar))
         .route("/api/v1/calendar/days/{date}", put(reference::set_calendar_day).delete(reference::delete_calendar_day))
+        .route("/api/v1/calendar/import", post(reference::import_calendar))
+        .route("/api/v1/urgent-reports", get(urgent::list))
+        .route("/api/v1/urgent-reports/{id}/acknowledge", post(urgent::acknowledge))
         .route("/api/v1/api-keys", post(reference::create_api_key))
         .route("/api/v1/api-keys/{id}", axum::routing::delete(reference::revoke_api_key))
 }

@@ -110,8 +110,79 @@ fn parse_date(s: &str) -> ApiResult<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| ApiError::bad_request("invalid_date", "日期格式应为YYYY-MM-DD"))
 }
 
+/// Whole years of the official calendar (国务院办公厅节假日安排通知).
+#[derive(Deserialize, ToSchema)]
+pub struct CalendarImportInput {
+    /// CSV with a header: `date,kind,name`, kind `holiday` or `workday`.
+    pub csv: String,
+    /// The years this CSV covers completely; they become covered, and every
+    /// day in the CSV must belong to one of them.
+    pub years: Vec<i32>,
+    /// Where the data comes from (recorded with each year).
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CalendarImportResponse {
+    pub years: Vec<i32>,
+    pub days: usize,
+    /// Open timers counted again with the new calendar.
+    pub recompute: crate::calendar_sync::SyncOutcome,
+}
+
+fn unprocessable(code: &str, message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+}
+
+/// Re-count the open timers touching `years` after this node changed the
+/// calendar, as the admin who changed it.
+async fn after_calendar_change(
+    state: &AppState,
+    staff: &Staff,
+    years: &[i32],
+    cause: crate::calendar_sync::Cause,
+) -> ApiResult<crate::calendar_sync::SyncOutcome> {
+    state.reload_calendar().await?;
+    let actor = xinfang_store::ActorRef { kind: "staff", user_id: Some(staff.user.id), unit_id: Some(staff.unit.id) };
+    Ok(crate::calendar_sync::resync(&state.store, &state.tree(), &state.calendar(), years, cause, actor).await?)
+}
+
+#[utoipa::path(post, path = "/api/v1/calendar/import", tag = "admin", security(("bearer" = [])), request_body = CalendarImportInput,
+    description = "Import whole calendar years (admin): the days of the declared years are replaced by the CSV's and those years become covered. Open timers touching them are counted again; each petition whose dates moved gets a `recompute_deadlines` event.",
+    responses((status = 200, body = CalendarImportResponse), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn import_calendar(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiJson(input): ApiJson<CalendarImportInput>,
+) -> ApiResult<Json<CalendarImportResponse>> {
+    staff.require_role(&[Role::Admin])?;
+    let (_, days) = xinfang_domain::import::parse_calendar(&input.csv)
+        .map_err(|e| unprocessable("invalid_csv", format!("日历CSV有误：第{}行：{}", e.line, e.problem)))?;
+    let mut years: Vec<i32> = input.years.clone();
+    years.sort_unstable();
+    years.dedup();
+    if years.is_empty() || years.len() > 50 || years.iter().any(|y| !(1949..=2200).contains(y)) {
+        return Err(unprocessable("invalid_years", "请声明本次导入完整覆盖的年份（1949—2200，至多50个）"));
+    }
+    if let Some(d) = days.iter().find(|d| !years.contains(&d.date.year())) {
+        return Err(unprocessable("day_outside_years", format!("{}不属于声明覆盖的年份", d.date)));
+    }
+    // A year is covered only by a whole year's data: an empty year is a mistake.
+    if let Some(y) = years.iter().find(|y| !days.iter().any(|d| d.date.year() == **y)) {
+        return Err(unprocessable("year_without_days", format!("声明覆盖的{y}年在CSV中没有任何节假日或调休日")));
+    }
+    let source = input.source.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or("admin import");
+    if source.chars().count() > 200 {
+        return Err(unprocessable("invalid_source", "数据来源不超过200字"));
+    }
+    state.store.import_calendar(&years, &days, &format!("{source} (admin:{})", staff.user.username)).await?;
+    let recompute = after_calendar_change(&state, &staff, &years, crate::calendar_sync::Cause::Import).await?;
+    Ok(Json(CalendarImportResponse { years, days: days.len(), recompute }))
+}
+
 #[utoipa::path(put, path = "/api/v1/calendar/days/{date}", tag = "admin", security(("bearer" = [])),
-    description = "Set a holiday or a make-up working day (admin). The year then counts as covered.",
+    description = "Set a holiday or a make-up working day (admin). This does not make the year covered (only an import of the whole year does); open timers touching the year are counted again.",
     params(("date" = String, Path)), request_body = CalendarDayInput,
     responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn set_calendar_day(
@@ -133,7 +204,7 @@ pub async fn set_calendar_day(
     }
     let source = format!("admin:{}", staff.user.username);
     state.store.set_calendar_day(&SpecialDay { date, kind, name: name.into() }, &source).await?;
-    state.reload_calendar().await?;
+    after_calendar_change(&state, &staff, &[date.year()], crate::calendar_sync::Cause::DaySet(date)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -145,7 +216,7 @@ pub async fn delete_calendar_day(State(state): State<AppState>, staff: Staff, Ap
     if !state.store.delete_calendar_day(date).await? {
         return Err(ApiError::not_found("该日期的节假日设置"));
     }
-    state.reload_calendar().await?;
+    after_calendar_change(&state, &staff, &[date.year()], crate::calendar_sync::Cause::DayDeleted(date)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
