@@ -95,7 +95,8 @@ async fn bad_input_gets_a_clear_chinese_error() {
     let (status, err) = s.try_act("ft_clerk", number, "teleport", json!({})).await;
     assert_eq!((status, err["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("unknown_action")));
     let (status, err) = s.try_act("ft_clerk", number, "forward", json!({"unit": 5})).await;
-    assert_eq!((status, err["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_body")));
+    assert_eq!((status, err["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_field")));
+    assert_eq!((err["error"]["rule"].as_str(), err["error"]["fields"][0]["field"].as_str()), (Some("art22"), Some("unit")));
     let (status, _) = s.try_act("ft_clerk", number, "forward", json!({"unit": "440304-RST", "occurred_on": "2999-01-01"})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(count(&s).await, 1);
@@ -142,14 +143,21 @@ async fn repeat_petition_is_linked_and_art19_para3_refuses_it_upward() {
     // Brought to the city bureau while the district is handling it: refused.
     let mut up = letter(&today().to_string());
     up["petitioners"] = online_claim("冯二", "440304199001011233")["petitioners"].clone();
-    let (status, err) = s.post_as("sz_clerk", "/api/v1/petitions", up.clone()).await;
-    assert_eq!(status, StatusCode::CONFLICT, "{err}");
-    assert_eq!(err["error"]["rule"], "art19_3");
-    assert!(err["error"]["message"].as_str().unwrap().contains("第十九条第三款"));
+    // Nothing disappears: it is registered with a number, as 不予受理, and
+    // the written notice cites the article.
+    let (status, refused) = s.post_as("sz_clerk", "/api/v1/petitions", up.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{refused}");
+    assert_eq!(refused["state"], "declined");
+    assert_eq!(refused["refused"]["rule"], "art19_3");
+    assert_eq!(refused["refused"]["ground"], "already_in_process");
+    assert_eq!(refused["refused"]["earlier"], first_no.as_str());
+    assert!(refused["refused"]["notice"].as_str().unwrap().contains("第十九条第三款"));
+    let d = s.detail("sz_clerk", refused["number"].as_str().unwrap()).await;
+    assert_eq!(d["decline_ground"], "already_in_process");
     // With new facts recorded by staff it is registered.
     up["new_facts_reason"] = json!("信访人提交了新的劳动仲裁裁决书");
-    let (status, _) = s.post_as("sz_clerk", "/api/v1/petitions", up).await;
-    assert_eq!(status, StatusCode::CREATED);
+    let (status, ok) = s.post_as("sz_clerk", "/api/v1/petitions", up).await;
+    assert_eq!((status, ok["state"].as_str()), (StatusCode::CREATED, Some("registered")));
     s.finish().await;
 }
 

@@ -48,13 +48,13 @@ async fn art36_online_petition_through_review_and_final_review_then_not_reaccept
     let t6_due = date(&t6["due_on"]);
     // Extended once with the head's approval; a second extension is refused.
     let r = s
-        .act("ft_rst_officer", &number, "extend", json!({"days": 30, "reason": "需要调取银行流水核实", "approved_by": "ft_rst_head"}))
+        .act("ft_rst_head", &number, "extend", json!({"days": 30, "reason": "需要调取银行流水核实"}))
         .await;
     let t6 = deadline(&r["deadlines"], "T6");
     assert_eq!(t6["extension_days"], 30);
     assert!(date(&t6["due_on"]) >= t6_due + chrono::Duration::days(30));
     let (status, err) =
-        s.try_act("ft_rst_officer", &number, "extend", json!({"days": 10, "reason": "仍需核实", "approved_by": "ft_rst_head"})).await;
+        s.try_act("ft_rst_head", &number, "extend", json!({"days": 10, "reason": "仍需核实"})).await;
     assert_eq!(status, StatusCode::CONFLICT, "{err}");
     assert_eq!(err["error"]["code"], "extension_already_granted");
     assert!(err["error"]["message"].as_str().unwrap().contains("第三十四条"));
@@ -141,11 +141,13 @@ async fn art36_online_petition_through_review_and_final_review_then_not_reaccept
     // Same petitioner, same facts and reasons (reworded punctuation): refused.
     let mut again = online_claim("王五", "440304197503150015");
     again["facts_and_reasons"] = json!("本人在某科技公司任职，公司自2026年7月起停发工资；多次催要无果，已向公司人事部门书面反映");
-    let (status, err) = s.post("/api/v1/petitions", None, again).await;
-    assert_eq!(status, StatusCode::CONFLICT, "{err}");
-    assert_eq!(err["error"]["rule"], "art36");
-    assert_eq!(err["error"]["related"], number.as_str());
-    assert!(err["error"]["message"].as_str().unwrap().contains("第三十六条"));
+    // It is registered with its own number as 不再受理, with the notice.
+    let (status, refused) = s.post("/api/v1/petitions", None, again).await;
+    assert_eq!(status, StatusCode::CREATED, "{refused}");
+    assert_eq!(refused["state"], "not_reaccepted");
+    assert_eq!(refused["refused"]["rule"], "art36");
+    assert_eq!(refused["refused"]["earlier"], number.as_str());
+    assert!(refused["refused"]["notice"].as_str().unwrap().contains("第三十六条"));
     // The refusal is on the record of the earlier petition.
     let d = s.detail("gd_leader", &number).await;
     assert_eq!(d["history"].as_array().unwrap().last().unwrap()["action"], "repeat_refused");
@@ -159,17 +161,17 @@ async fn replied_petition(s: &TestServer, delivered_days_ago: i64) -> (String, S
     let (status, sub) = s.post_as("ft_clerk", "/api/v1/petitions", letter(&days_ago(start))).await;
     assert_eq!(status, StatusCode::CREATED, "{sub}");
     let number = sub["number"].as_str().unwrap().to_string();
-    s.act("ft_clerk", &number, "forward", json!({"unit": "440304-RST", "occurred_on": days_ago(start)})).await;
-    s.act("ft_rst_officer", &number, "accept", json!({"route": 6, "occurred_on": days_ago(start - 1)})).await;
-    s.act(
-        "ft_rst_officer",
+    s.act_on_paper("ft_head", &number, "forward", json!({"unit": "440304-RST", "occurred_on": days_ago(start)})).await;
+    s.act_on_paper("ft_rst_head", &number, "accept", json!({"route": 6, "occurred_on": days_ago(start - 1)})).await;
+    s.act_on_paper(
+        "ft_rst_head",
         &number,
         "conclude",
         json!({"occurred_on": days_ago(delivered_days_ago), "outcome": "explained", "request": "支付工资", "facts_and_reasons": "经查", "decision": "解释说明", "legal_basis": "劳动合同法"}),
     )
     .await;
-    s.act(
-        "ft_rst_officer",
+    s.act_on_paper(
+        "ft_rst_head",
         &number,
         "deliver",
         json!({"occurred_on": days_ago(delivered_days_ago), "method": "post", "delivered_on": days_ago(delivered_days_ago)}),
@@ -192,8 +194,15 @@ async fn art35_review_request_on_day_31_refused_unless_good_reason_approved() {
     // A handling officer of the reviewing unit cannot approve the override.
     let (status, _) = s.try_act("sz_rst_officer", &number, "request_review", json!({"good_reason": "住院"})).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    // The reviewer at the superior unit accepts it with a good reason.
-    let r = s.act("sz_rst_reviewer", &number, "request_review", json!({"good_reason": "信访人住院治疗，有医院证明"})).await;
+    // The reviewer at the superior unit files the good reason; only the
+    // head of that unit finds it, in the head's own session (four eyes).
+    let (status, req) =
+        s.try_act("sz_rst_reviewer", &number, "request_review", json!({"good_reason": "信访人住院治疗，有医院证明"})).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{req}");
+    let (_, queue) = s.get_as("sz_rst_head", "/api/v1/approvals").await;
+    assert_eq!(queue[0]["action"], "request_review");
+    let (status, r) = s.post_as("sz_rst_head", &format!("/api/v1/approvals/{}/approve", req["approval_id"]), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
     assert_eq!(r["state"], "under_review");
     let d = s.detail("sz_rst_reviewer", &number).await;
     assert_eq!(d["review_unit"]["code"], "4403-RST");
@@ -218,21 +227,21 @@ async fn art23_objection_deadline_skips_national_day_and_counts_make_up_saturday
     let (status, sub) = s.post_as("ft_clerk", "/api/v1/petitions", letter("2026-09-30")).await;
     assert_eq!(status, StatusCode::CREATED, "{sub}");
     let number = sub["number"].as_str().unwrap().to_string();
-    let r = s.act("ft_clerk", &number, "forward", json!({"unit": "440304-RST", "occurred_on": "2026-09-30"})).await;
+    let r = s.act_on_paper("ft_head", &number, "forward", json!({"unit": "440304-RST", "occurred_on": "2026-09-30"})).await;
     let t4 = deadline(&r["deadlines"], "T4");
     assert_eq!(t4["due_on"], "2026-10-13");
     assert_eq!(t4["day_unit"], "working");
     assert_eq!(t4["provisional"], false);
     let (status, err) =
-        s.try_act("ft_rst_officer", &number, "object", json!({"reasons": "不属于本单位职责", "occurred_on": "2026-10-14"})).await;
+        s.try_act("ft_rst_head", &number, "object", with_evidence(json!({"reasons": "不属于本单位职责", "occurred_on": "2026-10-14"}))).await;
     assert_eq!(status, StatusCode::CONFLICT, "{err}");
     assert_eq!(err["error"]["rule"], "art23");
-    let r = s.act("ft_rst_officer", &number, "object", json!({"reasons": "属于住建部门职责", "occurred_on": "2026-10-13"})).await;
+    let r = s.act_on_paper("ft_rst_head", &number, "object", json!({"reasons": "属于住建部门职责", "occurred_on": "2026-10-13"})).await;
     assert_eq!(r["state"], "objected");
     // The bureau agrees: the petition comes back for re-routing.
-    let r = s.act("ft_clerk", &number, "approve_objection", json!({"occurred_on": "2026-10-14"})).await;
+    let r = s.act_on_paper("ft_head", &number, "approve_objection", json!({"occurred_on": "2026-10-14"})).await;
     assert_eq!(r["state"], "registered");
-    let r = s.act("ft_clerk", &number, "forward", json!({"unit": "440304-ZJT", "occurred_on": "2026-10-14"})).await;
+    let r = s.act_on_paper("ft_head", &number, "forward", json!({"unit": "440304-ZJT", "occurred_on": "2026-10-14"})).await;
     assert_eq!(r["state"], "forwarded");
     let d = s.detail("ft_zjt_officer", &number).await;
     assert_eq!(d["current_unit"]["code"], "440304-ZJT");
@@ -244,8 +253,8 @@ async fn art34_sixty_day_deadline_into_2027_is_provisional() {
     let s = TestServer::start().await;
     let (_, sub) = s.post_as("ft_clerk", "/api/v1/petitions", letter("2026-11-18")).await;
     let number = sub["number"].as_str().unwrap().to_string();
-    s.act("ft_clerk", &number, "forward", json!({"unit": "440304-RST", "occurred_on": "2026-11-19"})).await;
-    let r = s.act("ft_rst_officer", &number, "accept", json!({"route": 6, "occurred_on": "2026-11-20"})).await;
+    s.act_on_paper("ft_head", &number, "forward", json!({"unit": "440304-RST", "occurred_on": "2026-11-19"})).await;
+    let r = s.act_on_paper("ft_rst_head", &number, "accept", json!({"route": 6, "occurred_on": "2026-11-20"})).await;
     let t6 = deadline(&r["deadlines"], "T6");
     assert_eq!(t6["due_on"], "2027-01-19");
     assert_eq!(t6["provisional"], true);

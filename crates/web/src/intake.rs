@@ -253,13 +253,13 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
         if refusal.is_none()
             && let Some((ground, err)) = intake_conflict(&earlier.case, &earlier.number, receiving.id, &tree, received_on)
         {
-            // Art. 36's override needs the unit head and a stated new fact:
-            // a head's registration with `new_facts_reason` goes through;
-            // anyone else's is registered as refused and may be reopened by
-            // the head (`reaccept`).
+            // Staff who record genuinely new facts register a new item; for
+            // Art. 36 (after 复核) that takes the unit head: anyone else's
+            // registration is recorded as refused and the head may reopen
+            // it (`reaccept`) on the stated new fact.
             let head_override = override_reason.is_some()
-                && ground == xinfang_domain::petition::DeclineGround::ConcludedAfterFinalReview
-                && matches!(&who, Submitter::Staff(s) if s.user.role == Role::UnitHead);
+                && (ground != xinfang_domain::petition::DeclineGround::ConcludedAfterFinalReview
+                    || matches!(&who, Submitter::Staff(s) if s.user.role == Role::UnitHead));
             if !head_override {
                 let record = EventDraft {
                     action: "repeat_refused".into(),
@@ -297,13 +297,14 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
             d.met_at = Some(now);
         }
         let head = if case.state == State::NotReaccepted { "不再受理" } else { "不予受理" };
+        let _ = &head;
         Refusal {
             ground: ground.as_str().into(),
             ground_label: ground.label().into(),
             rule: err.rule.code().into(),
             message: err.message.clone(),
             earlier: earlier.clone(),
-            notice: format!("{}于{}收到您的信访事项，经查：{}。依照{}，{head}。", receiving.name, received_on, err.message, err.rule.citation()),
+            notice: format!("{}于{}收到您的信访事项。经查，{}。特此书面告知：{head}。", receiving.name, received_on, err.message),
         }
     });
     let mut random = [0u8; QUERY_CODE_LEN];

@@ -150,6 +150,14 @@ impl TestServer {
         resp
     }
 
+    /// An act done earlier on paper and entered now by the unit head with the
+    /// scanned document attached (补录, Art. 21): judged at `occurred_on`.
+    pub async fn act_on_paper(&self, head: &str, number: &str, action: &str, body: Value) -> Value {
+        let (status, resp) = self.try_act(head, number, action, with_evidence(body)).await;
+        assert_eq!(status, StatusCode::OK, "{head} {action} (on paper) on {number}: {resp}");
+        resp
+    }
+
     pub async fn try_act(&self, user: &str, number: &str, action: &str, body: Value) -> (StatusCode, Value) {
         self.post_as(user, &format!("/api/v1/petitions/{number}/actions/{action}"), body).await
     }
@@ -196,4 +204,16 @@ pub fn days_ago(n: i64) -> String {
 
 pub fn days_ahead(n: i64) -> String {
     (today() + chrono::Duration::days(n)).to_string()
+}
+
+/// The body with a scanned 收文/发文 attached as the late entry's evidence.
+pub fn with_evidence(mut body: Value) -> Value {
+    use base64::Engine;
+    let pdf = b"%PDF-1.4\n% scanned paper record\n%%EOF\n";
+    body["evidence"] = json!({
+        "filename": "收文登记簿扫描件.pdf",
+        "content_type": "application/pdf",
+        "content_base64": base64::engine::general_purpose::STANDARD.encode(pdf),
+    });
+    body
 }
