@@ -47,14 +47,11 @@ async fn art36_online_petition_through_review_and_final_review_then_not_reaccept
     assert_eq!(t6["length"], 60);
     let t6_due = date(&t6["due_on"]);
     // Extended once with the head's approval; a second extension is refused.
-    let r = s
-        .act("ft_rst_head", &number, "extend", json!({"days": 30, "reason": "需要调取银行流水核实"}))
-        .await;
+    let r = s.act("ft_rst_head", &number, "extend", json!({"days": 30, "reason": "需要调取银行流水核实"})).await;
     let t6 = deadline(&r["deadlines"], "T6");
     assert_eq!(t6["extension_days"], 30);
     assert!(date(&t6["due_on"]) >= t6_due + chrono::Duration::days(30));
-    let (status, err) =
-        s.try_act("ft_rst_head", &number, "extend", json!({"days": 10, "reason": "仍需核实"})).await;
+    let (status, err) = s.try_act("ft_rst_head", &number, "extend", json!({"days": 10, "reason": "仍需核实"})).await;
     assert_eq!(status, StatusCode::CONFLICT, "{err}");
     assert_eq!(err["error"]["code"], "extension_already_granted");
     assert!(err["error"]["message"].as_str().unwrap().contains("第三十四条"));
@@ -196,8 +193,7 @@ async fn art35_review_request_on_day_31_refused_unless_good_reason_approved() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     // The reviewer at the superior unit files the good reason; only the
     // head of that unit finds it, in the head's own session (four eyes).
-    let (status, req) =
-        s.try_act("sz_rst_reviewer", &number, "request_review", json!({"good_reason": "信访人住院治疗，有医院证明"})).await;
+    let (status, req) = s.try_act("sz_rst_reviewer", &number, "request_review", json!({"good_reason": "信访人住院治疗，有医院证明"})).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{req}");
     let (_, queue) = s.get_as("sz_rst_head", "/api/v1/approvals").await;
     assert_eq!(queue[0]["action"], "request_review");
@@ -232,8 +228,9 @@ async fn art23_objection_deadline_skips_national_day_and_counts_make_up_saturday
     assert_eq!(t4["due_on"], "2026-10-13");
     assert_eq!(t4["day_unit"], "working");
     assert_eq!(t4["provisional"], false);
-    let (status, err) =
-        s.try_act("ft_rst_head", &number, "object", with_evidence(json!({"reasons": "不属于本单位职责", "occurred_on": "2026-10-14"}))).await;
+    let (status, err) = s
+        .try_act("ft_rst_head", &number, "object", with_evidence(json!({"reasons": "不属于本单位职责", "occurred_on": "2026-10-14"})))
+        .await;
     assert_eq!(status, StatusCode::CONFLICT, "{err}");
     assert_eq!(err["error"]["rule"], "art23");
     let r = s.act_on_paper("ft_rst_head", &number, "object", json!({"reasons": "属于住建部门职责", "occurred_on": "2026-10-13"})).await;

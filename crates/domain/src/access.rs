@@ -41,7 +41,10 @@ pub fn view(case: &Case, confidential: bool, unit: UnitId, role: Role, tree: &Un
             .filter(|h| tree.get(*h).is_some_and(|u| u.kind == UnitKind::DisciplineBody))
             .any(|h| tree.is_self_or_ancestor(unit, h));
         let at_intake = unit == case.registered_unit && case.current_unit == unit && case.state == State::Registered;
-        if !(handled_by_discipline || case.disclosed_to.contains(&unit) || at_intake) {
+        // The discipline bodies of the area the matter arose in (Art. 22, 30).
+        let area_discipline =
+            tree.get(unit).is_some_and(|u| u.kind == UnitKind::DisciplineBody && case.jurisdiction.starts_with(&u.jurisdiction));
+        if !(handled_by_discipline || area_discipline || case.disclosed_to.contains(&unit) || at_intake) {
             return View::Sealed;
         }
     }

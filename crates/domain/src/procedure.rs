@@ -5,7 +5,10 @@
 use crate::calendar::HolidayCalendar;
 use crate::deadline::{CountingPolicy, DayUnit, Deadline, Pause, PauseReason, TimerKind};
 use crate::error::{DomainError, Rule};
-use crate::petition::{Adoption, Category, Channel, DeclineGround, Disposition, DeliveryMethod, Outcome, Rating, Registration, ReviewOutcome, State, check_text};
+use crate::petition::{
+    Adoption, Category, Channel, DeclineGround, DeliveryMethod, Disposition, Outcome, Rating, Registration, ReviewOutcome, State,
+    check_text,
+};
 use crate::role::Role;
 use crate::unit::{Unit, UnitId, UnitKind, UnitTree};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -422,9 +425,8 @@ impl Command {
         };
         spec.check_body(&obj)?;
         obj.insert("action".into(), Value::String(action));
-        serde_json::from_value(Value::Object(obj)).map_err(|e| {
-            vec![DomainError::invalid(spec.article, "invalid_body", format!("“{}”的请求内容不符合要求：{e}", spec.label))]
-        })
+        serde_json::from_value(Value::Object(obj))
+            .map_err(|e| vec![DomainError::invalid(spec.article, "invalid_body", format!("“{}”的请求内容不符合要求：{e}", spec.label))])
     }
 }
 
@@ -721,9 +723,7 @@ fn ground_applies(case: &Case, ground: DeclineGround, unit: &Unit) -> Result<(),
                 Ok(())
             }
         }
-        DeclineGround::AlreadyInProcess | DeclineGround::ReviewWindowLapsed | DeclineGround::ConcludedAfterFinalReview
-            if !case.repeat =>
-        {
+        DeclineGround::AlreadyInProcess | DeclineGround::ReviewWindowLapsed | DeclineGround::ConcludedAfterFinalReview if !case.repeat => {
             Err("该信访人此前未提出过同一事项".into())
         }
         _ => Ok(()),
@@ -1007,7 +1007,10 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
                 if case.repeat {
                     return Err(DomainError::invalid(Rule::Simplified, "simplified_first_only", "简易办理只适用于初次信访事项"));
                 }
-                if case.litigation_related || case.category == Category::Accusation || (case.category == Category::Claim && *route != Some(6)) {
+                if case.litigation_related
+                    || case.category == Category::Accusation
+                    || (case.category == Category::Claim && *route != Some(6))
+                {
                     return Err(DomainError::invalid(
                         Rule::Simplified,
                         "simplified_scope",
@@ -1066,13 +1069,17 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
         Command::ReverseDecline { reason } => {
             in_state(case, &[State::Declined], "纠正不予受理", rule)?;
             let s = staff(actor)?;
-            let router = case.routed_by.ok_or_else(|| {
-                DomainError::conflict(Rule::Art40, "not_routed", "该事项不是转送或交办的事项，由上级信访部门督办纠正")
-            })?;
+            let router = case
+                .routed_by
+                .ok_or_else(|| DomainError::conflict(Rule::Art40, "not_routed", "该事项不是转送或交办的事项，由上级信访部门督办纠正"))?;
             let over = s.unit_id == router || tree.is_above(s.unit_id, router);
             let bureau = tree.get(s.unit_id).is_some_and(|u| u.kind == UnitKind::PetitionBureau);
             if !over || !bureau || !REVERSERS.contains(&s.role) {
-                return Err(DomainError::forbidden(Rule::Art40, "not_permitted", "只有转送、交办该事项的信访部门（或其上级信访部门）可以纠正不予受理"));
+                return Err(DomainError::forbidden(
+                    Rule::Art40,
+                    "not_permitted",
+                    "只有转送、交办该事项的信访部门（或其上级信访部门）可以纠正不予受理",
+                ));
             }
             text("reason", "纠正理由", reason)?;
             next.state = State::Forwarded;
@@ -1089,14 +1096,20 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
             }
             let s = staff(actor)?;
             let at_discipline = tree.get(s.unit_id).is_some_and(|u| u.kind == UnitKind::DisciplineBody);
-            if !(s.unit_id == case.registered_unit || s.unit_id == cur || at_discipline) || !actions::spec("designate_accused").is_some_and(|a| matches!(a.taker, actions::Taker::Staff(r) if r.contains(&s.role))) {
+            if !(s.unit_id == case.registered_unit || s.unit_id == cur || at_discipline)
+                || !actions::spec("designate_accused").is_some_and(|a| matches!(a.taker, actions::Taker::Staff(r) if r.contains(&s.role)))
+            {
                 return Err(DomainError::forbidden(Rule::Art30, "not_permitted", "只有受理的信访部门或纪检监察机关可以确定被检举单位"));
             }
             text("reason", "理由", reason)?;
             match (unit.as_deref().map(str::trim).filter(|c| !c.is_empty()), unknown) {
                 (Some(code), false) => {
                     let target = unit_by_code(tree, code)?;
-                    if [Some(cur), case.handling_unit, Some(case.registered_unit)].into_iter().flatten().any(|u| tree.is_self_or_above_any(target.id, u)) {
+                    if [Some(cur), case.handling_unit, Some(case.registered_unit)]
+                        .into_iter()
+                        .flatten()
+                        .any(|u| tree.is_self_or_above_any(target.id, u))
+                    {
                         return Err(DomainError::conflict(
                             Rule::Art30,
                             "accused_holds_case",
@@ -1115,7 +1128,12 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
                     return Err(DomainError::forbidden(Rule::Art30, "unknown_by_discipline", "被检举单位无法确定的，由纪检监察机关认定"));
                 }
                 _ => {
-                    return Err(DomainError::invalid(Rule::Input, "unit_or_unknown", "请填写被检举单位，或由纪检监察机关认定无法确定（二者选一）").at("unit"));
+                    return Err(DomainError::invalid(
+                        Rule::Input,
+                        "unit_or_unknown",
+                        "请填写被检举单位，或由纪检监察机关认定无法确定（二者选一）",
+                    )
+                    .at("unit"));
                 }
             }
         }
@@ -1558,9 +1576,10 @@ pub fn available_actions(case: &Case, actor: &Actor, ctx: &Ctx) -> Vec<&'static 
                             Actor::Staff(s) => s.unit_id,
                             Actor::Petitioner => case.current_unit,
                         };
-                        let ground = DeclineGround::ALL.iter().copied().find(|g| {
-                            tree_unit(ctx.tree, unit).is_some_and(|u| ground_applies(case, *g, u).is_ok())
-                        });
+                        let ground = DeclineGround::ALL
+                            .iter()
+                            .copied()
+                            .find(|g| tree_unit(ctx.tree, unit).is_some_and(|u| ground_applies(case, *g, u).is_ok()));
                         match ground {
                             Some(g) => m.insert("ground".into(), json!(g)),
                             None => return false,
@@ -1586,7 +1605,9 @@ pub fn available_actions(case: &Case, actor: &Actor, ctx: &Ctx) -> Vec<&'static 
 pub fn approval_route(case: &Case, cmd: &Command, tree: &UnitTree, today: NaiveDate) -> (UnitId, NaiveDate) {
     let fifteen = today.checked_add_days(chrono::Days::new(15)).unwrap_or(today);
     match cmd {
-        Command::Extend { .. } => (case.current_unit, case.timer(TimerKind::T6).filter(|t| t.is_open()).map(|t| t.due_on).unwrap_or(fifteen)),
+        Command::Extend { .. } => {
+            (case.current_unit, case.timer(TimerKind::T6).filter(|t| t.is_open()).map(|t| t.due_on).unwrap_or(fifteen))
+        }
         Command::Reaccept { .. } => (case.registered_unit, fifteen),
         Command::RequestReview { unit, .. } => {
             let handling = case.handling_unit.unwrap_or(case.current_unit);
@@ -1607,7 +1628,13 @@ fn tree_unit(tree: &UnitTree, id: UnitId) -> Option<&Unit> {
 /// The reviewing unit for a 复查 (or the re-reviewing unit for a 复核) of
 /// a decision by `decided_by`: the petitioner's choice among its
 /// superiors in either hierarchy (Art. 35, 36), or the default.
-fn choose_reviewer<'a>(tree: &'a UnitTree, decided_by: UnitId, chosen: Option<&str>, rule: Rule, label: &str) -> Result<&'a Unit, DomainError> {
+fn choose_reviewer<'a>(
+    tree: &'a UnitTree,
+    decided_by: UnitId,
+    chosen: Option<&str>,
+    rule: Rule,
+    label: &str,
+) -> Result<&'a Unit, DomainError> {
     let options = tree.review_options(decided_by);
     match chosen.map(str::trim).filter(|c| !c.is_empty()) {
         None => options.first().copied().ok_or_else(|| {
@@ -1615,8 +1642,12 @@ fn choose_reviewer<'a>(tree: &'a UnitTree, decided_by: UnitId, chosen: Option<&s
         }),
         Some(code) => options.iter().copied().find(|u| u.code == code).ok_or_else(|| {
             let names = options.iter().map(|u| format!("{}（{}）", u.name, u.code)).collect::<Vec<_>>().join("、");
-            DomainError::invalid(rule, "not_a_reviewing_unit", format!("{label}机关应为{}的本级人民政府或上一级主管部门：{names}", unit_name(tree, decided_by)))
-                .at("unit")
+            DomainError::invalid(
+                rule,
+                "not_a_reviewing_unit",
+                format!("{label}机关应为{}的本级人民政府或上一级主管部门：{names}", unit_name(tree, decided_by)),
+            )
+            .at("unit")
         }),
     }
 }
@@ -1675,7 +1706,13 @@ fn window_check(
 /// hierarchy, or in its area) is handling it and is still within its time
 /// limit (Art. 19 para 3: 不予受理). An overdue lower unit does not block
 /// the petitioner.
-pub fn intake_conflict(earlier: &Case, earlier_number: &str, receiving_unit: UnitId, tree: &UnitTree, today: NaiveDate) -> Option<(DeclineGround, DomainError)> {
+pub fn intake_conflict(
+    earlier: &Case,
+    earlier_number: &str,
+    receiving_unit: UnitId,
+    tree: &UnitTree,
+    today: NaiveDate,
+) -> Option<(DeclineGround, DomainError)> {
     if earlier.terminated {
         return Some((
             DeclineGround::ConcludedAfterFinalReview,

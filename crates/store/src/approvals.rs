@@ -115,7 +115,14 @@ impl Store {
     }
 
     /// Record the head's decision; false when it was no longer pending.
-    pub async fn decide_approval(&self, id: i64, status: &str, decided_by: i64, note: &str, event: Option<(i64, &EventDraft)>) -> Result<bool> {
+    pub async fn decide_approval(
+        &self,
+        id: i64,
+        status: &str,
+        decided_by: i64,
+        note: &str,
+        event: Option<(i64, &EventDraft)>,
+    ) -> Result<bool> {
         let mut w = self.begin_write().await?;
         let n = sqlx::query(
             "UPDATE approvals SET status = $1, decided_by = $2, decided_at = $3, decision_note = $4 WHERE id = $5 AND status = 'pending'",

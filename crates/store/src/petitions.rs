@@ -163,6 +163,8 @@ pub struct PetitionFilter {
 #[derive(Debug, Clone)]
 pub struct Visibility {
     pub unit_path: String,
+    /// The unit acted for, if any (a government's office): its subtree too.
+    pub acting_for_path: Option<String>,
     pub bureau_jurisdiction: Option<String>,
     /// A discipline body sees the accusations of its area (Art. 22, 30).
     pub discipline_jurisdiction: Option<String>,
@@ -195,6 +197,8 @@ pub struct PetitionSummary {
 pub struct MatterCandidate {
     pub id: i64,
     pub number: String,
+    /// The case with its open deadlines (Art. 19 para 3 asks whether the
+    /// lower unit is still within its time limit).
     pub case: Case,
     pub request: String,
     pub facts_and_reasons: String,
@@ -733,7 +737,8 @@ impl Store {
             q = q.bind(k.clone());
         }
         let rows = q.fetch_all(&self.pool).await?;
-        rows.iter()
+        let mut out: Vec<MatterCandidate> = rows
+            .iter()
             .map(|r| {
                 Ok(MatterCandidate {
                     id: r.i("id")?,
@@ -743,7 +748,12 @@ impl Store {
                     facts_and_reasons: r.s("facts_and_reasons")?,
                 })
             })
-            .collect()
+            .collect::<Result<_>>()?;
+        // One person's own earlier petitions: a handful of rows.
+        for c in &mut out {
+            c.case.deadlines = self.deadlines(c.id).await?;
+        }
+        Ok(out)
     }
 
     /// A unit may see a petition (the same rule as the listing).
@@ -877,6 +887,11 @@ fn visibility_clause(sql: &mut Sql, v: &Visibility) {
     sql.push("(EXISTS (SELECT 1 FROM petition_units pu WHERE pu.petition_id = p.id AND pu.unit_path LIKE ")
         .bind(Arg::S(format!("{}%", v.unit_path)))
         .push(")");
+    if let Some(path) = &v.acting_for_path {
+        sql.push(" OR EXISTS (SELECT 1 FROM petition_units pu WHERE pu.petition_id = p.id AND pu.unit_path LIKE ")
+            .bind(Arg::S(format!("{path}%")))
+            .push(")");
+    }
     if let Some(j) = &v.bureau_jurisdiction {
         sql.push(" OR p.jurisdiction LIKE ").bind(Arg::S(format!("{j}%")));
     }

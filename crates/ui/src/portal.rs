@@ -470,6 +470,8 @@ pub struct TrackData {
     pub notices: Vec<String>,
     pub can_evaluate: bool,
     pub review_window: Option<(String, String, i64)>,
+    /// The units a request may go to (code, name), default first.
+    pub review_units: Vec<(String, String)>,
 }
 
 #[derive(Template)]
@@ -500,6 +502,11 @@ fn track_data(v: TrackView) -> TrackData {
         progress: v.progress.into_iter().map(|p| (local_time(&p.occurred_at), format!("{}（{}）", p.label, p.state))).collect(),
         notices: v.notices.into_iter().map(|n| n.body).collect(),
         can_evaluate: v.can_evaluate,
+        review_units: v
+            .review_window
+            .as_ref()
+            .map(|w| w.units.iter().map(|u| (u.code.clone(), u.name.clone())).collect())
+            .unwrap_or_default(),
         review_window: v.review_window.map(|w| (if w.kind == "review" { "复查" } else { "复核" }.to_string(), w.due_on, w.days_left)),
     }
 }
@@ -573,8 +580,12 @@ async fn track_post(state: AppState, portal: Arc<PortalInfo>, headers: HeaderMap
         }
         TrackOp::Review => {
             let opt = |s: String| Some(s.trim().to_string()).filter(|s| !s.is_empty());
-            let input =
-                ReviewRequestInput { code: Some(code.clone()), reason: f.reason, unit: opt(f.review_unit), good_reason: opt(f.good_reason) };
+            let input = ReviewRequestInput {
+                code: Some(code.clone()),
+                reason: f.reason,
+                unit: opt(f.review_unit),
+                good_reason: opt(f.good_reason),
+            };
             track_api::review_request(State(state.clone()), ApiPath(number.clone()), ApiQuery(CodeQuery { code: None }), ApiJson(input))
                 .await
                 .map(|r| {

@@ -49,9 +49,14 @@ impl Staff {
 
     /// A unit sees what touches its subtree; a petition bureau also sees
     /// what arises in its area.
-    pub fn visibility(&self) -> Visibility {
+    /// A government office sees what its government sees (it acts for it).
+    pub fn visibility(&self, tree: &xinfang_domain::unit::UnitTree) -> Visibility {
+        let acting_for = (self.unit.kind == UnitKind::GovernmentOffice)
+            .then(|| tree.territorial_government(self.unit.id).map(|g| g.path.clone()))
+            .flatten();
         Visibility {
             unit_path: self.unit.path.clone(),
+            acting_for_path: acting_for,
             bureau_jurisdiction: (self.unit.kind == UnitKind::PetitionBureau).then(|| self.unit.jurisdiction.clone()),
             discipline_jurisdiction: (self.unit.kind == UnitKind::DisciplineBody).then(|| self.unit.jurisdiction.clone()),
         }

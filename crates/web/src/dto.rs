@@ -385,6 +385,9 @@ pub struct ReviewWindow {
     pub kind: String,
     pub due_on: String,
     pub days_left: i64,
+    /// Where the request may go (Art. 35, 36: the government at the
+    /// deciding unit's level or its line superior); the first is the default.
+    pub units: Vec<UnitRef>,
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -40,7 +40,10 @@ impl Modify for ActionSchemas {
                 }
                 props.insert(f.name.into(), p);
             }
-            props.insert("occurred_on".into(), json!({"type": "string", "format": "date", "description": "补录: the day the act was done on paper"}));
+            props.insert(
+                "occurred_on".into(),
+                json!({"type": "string", "format": "date", "description": "补录: the day the act was done on paper"}),
+            );
             let who = match a.taker {
                 Taker::Staff(roles) => roles.iter().map(|r| r.label()).collect::<Vec<_>>().join("、"),
                 Taker::Petitioner => "信访人（或复查复核机关登记）".into(),
@@ -50,7 +53,9 @@ impl Modify for ActionSchemas {
                 a.label,
                 a.article.citation(),
                 if a.petitioner_sees { " Shown to the petitioner." } else { " Internal." },
-                a.approver.map(|r| format!(" Needs approval by {}.", r.iter().map(|x| x.label()).collect::<Vec<_>>().join("、"))).unwrap_or_default()
+                a.approver
+                    .map(|r| format!(" Needs approval by {}.", r.iter().map(|x| x.label()).collect::<Vec<_>>().join("、")))
+                    .unwrap_or_default()
             );
             let schema = json!({
                 "type": "object",
@@ -61,7 +66,8 @@ impl Modify for ActionSchemas {
                 "additionalProperties": false,
             });
             let name = format!("Action_{}", a.name);
-            if let (Some(c), Ok(schema)) = (openapi.components.as_mut(), serde_json::from_value::<utoipa::openapi::schema::Schema>(schema)) {
+            if let (Some(c), Ok(schema)) = (openapi.components.as_mut(), serde_json::from_value::<utoipa::openapi::schema::Schema>(schema))
+            {
                 c.schemas.insert(name.clone(), utoipa::openapi::RefOr::T(schema));
             }
             refs.push(json!({"$ref": format!("#/components/schemas/{name}")}));

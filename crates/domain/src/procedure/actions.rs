@@ -6,7 +6,7 @@
 //! and its description drift apart.
 
 use crate::error::{DomainError, Rule};
-use crate::petition::{Adoption, Category, DeclineGround, Disposition, DeliveryMethod, Outcome, Rating, ReviewOutcome};
+use crate::petition::{Adoption, Category, DeclineGround, DeliveryMethod, Disposition, Outcome, Rating, ReviewOutcome};
 use crate::role::Role;
 use crate::unit::UnitKind;
 use serde_json::{Map, Value};
@@ -410,7 +410,10 @@ pub const ACTIONS: &[ActionSpec] = &[
         name: "extend",
         label: "延期",
         article: Rule::Art34,
-        fields: &[f("days", "延长天数（不超过30日）", FieldKind::Days, true), f("reason", "延期理由（将告知信访人）", FieldKind::LongText, true)],
+        fields: &[
+            f("days", "延长天数（不超过30日）", FieldKind::Days, true),
+            f("reason", "延期理由（将告知信访人）", FieldKind::LongText, true),
+        ],
         taker: Taker::Staff(HANDLERS),
         petitioner_sees: true,
         document: Some("延期告知书"),
@@ -436,7 +439,10 @@ pub const ACTIONS: &[ActionSpec] = &[
         name: "reply",
         label: "答复",
         article: Rule::Art31,
-        fields: &[f("text", "答复内容", FieldKind::LongText, true), f("adoption", "采纳情况（建议意见类）", FieldKind::Choice(ADOPTIONS), false)],
+        fields: &[
+            f("text", "答复内容", FieldKind::LongText, true),
+            f("adoption", "采纳情况（建议意见类）", FieldKind::Choice(ADOPTIONS), false),
+        ],
         taker: Taker::Staff(HANDLERS),
         petitioner_sees: true,
         document: Some("答复意见书"),
@@ -548,7 +554,10 @@ pub const ACTIONS: &[ActionSpec] = &[
         name: "dispose",
         label: "作出处置决定（纪检监察）",
         article: Rule::DisciplineRules,
-        fields: &[f("disposition", "处置方式", FieldKind::Choice(Choices::Disposition), true), f("summary", "处置情况", FieldKind::LongText, true)],
+        fields: &[
+            f("disposition", "处置方式", FieldKind::Choice(Choices::Disposition), true),
+            f("summary", "处置情况", FieldKind::LongText, true),
+        ],
         taker: Taker::Staff(HANDLERS),
         petitioner_sees: false,
         document: None,
@@ -678,4 +687,3 @@ impl ActionSpec {
         Value::Object(m)
     }
 }
-

@@ -440,7 +440,10 @@ fn art19_para3_same_item_brought_upward_while_in_process_is_not_accepted() {
     let (_, err) = intake_conflict(&c, "XF-1", CITY_DEPT, &w.tree, within).expect("refused upward");
     assert_eq!(err.rule, Rule::Art19Para3);
     assert!(intake_conflict(&c, "XF-1", OTHER_COUNTY_DEPT, &w.tree, within).is_none(), "a sibling is not a superior");
-    assert!(intake_conflict(&c, "XF-1", CITY_BUREAU, &w.tree, within).is_some(), "the city bureau is above a county department of its city");
+    assert!(
+        intake_conflict(&c, "XF-1", CITY_BUREAU, &w.tree, within).is_some(),
+        "the city bureau is above a county department of its city"
+    );
     // Once the county department is overdue, the petitioner is not blocked.
     let late = c.next_duty_due().expect("T6").succ_opt().expect("day");
     assert!(intake_conflict(&c, "XF-1", CITY_DEPT, &w.tree, late).is_none(), "an overdue lower unit does not block");
@@ -483,14 +486,8 @@ fn petitioner_evaluates_once_after_delivery() {
 fn a_forbidden_transition_names_the_article_of_the_act() {
     let w = World::new();
     let c = forwarded(&w, "2026-11-02");
-    let err = run(
-        &w,
-        &c,
-        "2026-11-03",
-        staff(COUNTY_DEPT, Role::HandlingOfficer),
-        json!({"action":"extend","days":5,"reason":"复杂"}),
-    )
-    .expect_err("not handling yet");
+    let err = run(&w, &c, "2026-11-03", staff(COUNTY_DEPT, Role::HandlingOfficer), json!({"action":"extend","days":5,"reason":"复杂"}))
+        .expect_err("not handling yet");
     assert_eq!((err.rule, err.code), (Rule::Art34, "invalid_state"));
     assert!(err.message.contains("已转交办") && err.message.contains("第三十四条"), "{}", err.message);
 }

@@ -140,7 +140,7 @@ fn filter_of(state: &AppState, q: &ListQuery) -> ApiResult<PetitionFilter> {
 
 /// One page of rows as the staff member may see them.
 async fn visible_rows(state: &AppState, staff: &Staff, filter: &PetitionFilter) -> ApiResult<(Vec<PetitionListItem>, i64)> {
-    let (rows, total) = state.store.list_petitions(filter, Some(&staff.visibility())).await?;
+    let (rows, total) = state.store.list_petitions(filter, Some(&staff.visibility(&state.tree()))).await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let people = state.store.petitioners_of(&ids).await?;
     let tree = state.tree();
@@ -244,7 +244,7 @@ pub async fn load_visible(state: &AppState, staff: &Staff, number: &str) -> ApiR
         return Err(nf());
     }
     let rec = state.store.petition_by_number(number).await?.ok_or_else(nf)?;
-    if !state.store.petition_visible(rec.id, &staff.visibility()).await? {
+    if !state.store.petition_visible(rec.id, &staff.visibility(&state.tree())).await? {
         return Err(nf());
     }
     match view(&rec.case, rec.confidential, staff.unit.id, staff.user.role, &state.tree()) {
@@ -305,7 +305,10 @@ pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(number)
     let doc_outcome = c.document.as_ref().and_then(|d| d.outcome.clone());
     let outcome_label = doc_outcome.as_deref().and_then(|o| {
         use xinfang_domain::petition::{Adoption, Outcome, ReviewOutcome};
-        Outcome::parse(o).map(|x| x.label()).or_else(|| ReviewOutcome::parse(o).map(|x| x.label())).or_else(|| Adoption::parse(o).map(|x| x.label()))
+        Outcome::parse(o)
+            .map(|x| x.label())
+            .or_else(|| ReviewOutcome::parse(o).map(|x| x.label()))
+            .or_else(|| Adoption::parse(o).map(|x| x.label()))
     });
     let adoption = c
         .document
@@ -472,7 +475,10 @@ pub async fn act(
         };
         match (head_here, evidence_id) {
             (true, Some(id)) => {
-                extra.insert("late_entry".into(), json!({"occurred_on": claimed, "approved_by": staff.user.username, "evidence_attachment_id": id}));
+                extra.insert(
+                    "late_entry".into(),
+                    json!({"occurred_on": claimed, "approved_by": staff.user.username, "evidence_attachment_id": id}),
+                );
                 (claimed, effective_instant(claimed, now), None)
             }
             (true, None) => {
@@ -535,8 +541,12 @@ pub async fn act(
 async fn store_evidence(state: &AppState, rec: &PetitionRecord, v: Value) -> ApiResult<i64> {
     let input: crate::dto::AttachmentInput = serde_json::from_value(v).map_err(|_| {
         ApiError::from(
-            xinfang_domain::DomainError::invalid(xinfang_domain::Rule::Art21, "invalid_evidence", "evidence 须为附件对象（filename、content_type、content_base64）")
-                .at("evidence"),
+            xinfang_domain::DomainError::invalid(
+                xinfang_domain::Rule::Art21,
+                "invalid_evidence",
+                "evidence 须为附件对象（filename、content_type、content_base64）",
+            )
+            .at("evidence"),
         )
     })?;
     let mut files = crate::attachments::decode(std::slice::from_ref(&input), 1, state.settings.max_attachment_bytes)?;

@@ -57,7 +57,16 @@ pub async fn view(
         .find(|(s, _, _)| *s == c.state)
         .and_then(|(_, k, kind)| c.timer(k).map(|t| (t, kind)))
         .filter(|(t, _)| t.is_open() && today <= t.due_on)
-        .map(|(t, kind)| ReviewWindow { kind: kind.into(), due_on: t.due_on.to_string(), days_left: (t.due_on - today).num_days() });
+        .map(|(t, kind)| {
+            let decided_by =
+                if kind == "review" { c.handling_unit.unwrap_or(c.current_unit) } else { c.review_unit.unwrap_or(c.current_unit) };
+            ReviewWindow {
+                kind: kind.into(),
+                due_on: t.due_on.to_string(),
+                days_left: (t.due_on - today).num_days(),
+                units: tree.review_options(decided_by).into_iter().map(crate::views::unit_ref).collect(),
+            }
+        });
     Ok(Json(TrackView {
         number: rec.number.clone(),
         title: rec.title.clone(),
