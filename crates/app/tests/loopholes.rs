@@ -3,6 +3,8 @@
 //! accusation sent to the accused, no back-dating past a limit, both
 //! hierarchies, four eyes. Each test is named after its article.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;
