@@ -30,6 +30,9 @@ enum Command {
     },
     /// Create or upgrade the database schema and load reference data.
     Migrate,
+    /// Print the action table (every procedural action, its fields, who
+    /// takes it and its article) as Markdown, as docs/api.md shows it.
+    ActionsTable,
     /// Print the demo accounts.
     DemoAccounts {
         /// As JSON: [{"username","password","role","unit_code","unit_name"}].
@@ -97,6 +100,10 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
     };
     let cfg = config::load(cli.config.as_deref(), config::Overrides { listen, database_url: cli.database_url.clone(), demo: demo_flag })?;
     match cli.command {
+        Command::ActionsTable => {
+            print!("{}", xinfang_domain::procedure::actions::markdown_table());
+            Ok(())
+        }
         Command::DemoAccounts { json } => {
             let accounts = demo::accounts();
             if json {

@@ -197,8 +197,7 @@ pub struct PetitionSummary {
 pub struct MatterCandidate {
     pub id: i64,
     pub number: String,
-    /// The case with its open deadlines (Art. 19 para 3 asks whether the
-    /// lower unit is still within its time limit).
+    /// The case, without its deadlines (see `deadlines_of`).
     pub case: Case,
     pub request: String,
     pub facts_and_reasons: String,
@@ -610,6 +609,12 @@ impl Store {
         rows.iter().map(stored_petitioner).collect()
     }
 
+    /// The timers of one petition (Art. 19 para 3 asks whether the lower
+    /// unit is still within its time limit).
+    pub async fn deadlines_of(&self, petition_id: i64) -> Result<Vec<Deadline>> {
+        self.deadlines(petition_id).await
+    }
+
     async fn deadlines(&self, petition_id: i64) -> Result<Vec<Deadline>> {
         let rows =
             sqlx::query("SELECT * FROM deadlines WHERE petition_id = $1 ORDER BY seq").bind(petition_id).fetch_all(&self.pool).await?;
@@ -737,7 +742,7 @@ impl Store {
             q = q.bind(k.clone());
         }
         let rows = q.fetch_all(&self.pool).await?;
-        let mut out: Vec<MatterCandidate> = rows
+        let out: Vec<MatterCandidate> = rows
             .iter()
             .map(|r| {
                 Ok(MatterCandidate {
@@ -749,10 +754,6 @@ impl Store {
                 })
             })
             .collect::<Result<_>>()?;
-        // One person's own earlier petitions: a handful of rows.
-        for c in &mut out {
-            c.case.deadlines = self.deadlines(c.id).await?;
-        }
         Ok(out)
     }
 

@@ -245,10 +245,12 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
     let mut repeat_of = None;
     let mut refusal: Option<(xinfang_domain::petition::DeclineGround, xinfang_domain::DomainError, String)> = None;
     let text = matter_text(&reg.request, &reg.facts_and_reasons);
-    for earlier in state.store.same_petitioner(&identity).await? {
+    for mut earlier in state.store.same_petitioner(&identity).await? {
         if !same_matter(&text, &matter_text(&earlier.request, &earlier.facts_and_reasons)) {
             continue;
         }
+        // Only a matching matter needs its timers (is the lower unit in time?).
+        earlier.case.deadlines = state.store.deadlines_of(earlier.id).await?;
         repeat_of = Some(earlier.number.clone());
         if refusal.is_none()
             && let Some((ground, err)) = intake_conflict(&earlier.case, &earlier.number, receiving.id, &tree, received_on)

@@ -687,3 +687,90 @@ impl ActionSpec {
         Value::Object(m)
     }
 }
+
+/// The action table as Markdown, for docs/api.md (a test keeps the page
+/// equal to this, so the documentation cannot drift from the code).
+pub fn markdown_table() -> String {
+    let mut out = String::from(
+        "| action | 名称 | article | who | fields (`*` required) | petitioner sees | document |\n| --- | --- | --- | --- | --- | --- | --- |\n",
+    );
+    for a in ACTIONS {
+        let who = match a.taker {
+            Taker::Staff(roles) => roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "),
+            Taker::Petitioner => "petitioner (or the reviewing unit registering it)".into(),
+        };
+        let who = match a.approver {
+            Some(r) => format!("{who}; alone only {}", r.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", ")),
+            None => who,
+        };
+        let fields = a
+            .fields
+            .iter()
+            .map(|f| {
+                let kind = match f.kind {
+                    FieldKind::Choice(c) => c.options().iter().map(|o| o.0).collect::<Vec<_>>().join("/"),
+                    FieldKind::Route => "1–6".into(),
+                    other => other.json_type().into(),
+                };
+                format!("`{}`{} ({kind})", f.name, if f.required { "*" } else { "" })
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {who} | {} | {} | {} |\n",
+            a.name,
+            a.label,
+            a.article.citation(),
+            if fields.is_empty() { "—".into() } else { fields },
+            if a.petitioner_sees { "yes" } else { "no" },
+            a.document.unwrap_or("—"),
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_is_described() {
+        use crate::procedure::Command;
+        let mut seen = std::collections::BTreeSet::new();
+        for a in ACTIONS {
+            assert!(seen.insert(a.name), "{} described twice", a.name);
+            assert!(!a.label.is_empty() && !a.article.citation().is_empty(), "{}", a.name);
+            // The sample body parses into the command of that name, and every
+            // field the command has is in the table (nothing typed twice).
+            let cmd = Command::from_json(a.name, a.sample_body()).unwrap_or_else(|e| panic!("{}: {}", a.name, e.message));
+            assert_eq!(cmd.name(), a.name);
+            assert_eq!(cmd.rule(), a.article);
+            if let Value::Object(m) = serde_json::to_value(&cmd).unwrap_or(Value::Null) {
+                for key in m.keys().filter(|k| *k != "action") {
+                    assert!(a.field(key).is_some(), "{}: field {key} not in the table", a.name);
+                }
+            }
+            // A body without a required field is refused naming the field and the article.
+            for f in a.fields.iter().filter(|f| f.required) {
+                let mut body = a.sample_body();
+                if let Value::Object(m) = &mut body {
+                    m.remove(f.name);
+                }
+                let err = Command::from_json(a.name, body).err().unwrap_or_else(|| panic!("{} without {}", a.name, f.name));
+                assert_eq!((err.field, err.rule), (Some(f.name), a.article), "{}", a.name);
+                assert!(err.message.contains(f.label), "{}", err.message);
+            }
+        }
+        // Every history entry has a label; internal ones stay internal.
+        for name in
+            ["object", "report_urgent", "supervise", "start_negotiation", "approval_requested", "acknowledge_report", "recompute_deadlines"]
+        {
+            assert!(!petitioner_sees(name), "{name} is internal");
+        }
+        for name in ["submit", "forward", "accept", "decline", "conclude", "deliver", "extend"] {
+            assert!(petitioner_sees(name), "{name} is shown to the petitioner");
+        }
+        assert_eq!(label("disclose"), "指定知悉范围");
+        assert!(markdown_table().contains("`reverse_decline`"));
+    }
+}
