@@ -44,6 +44,10 @@ impl Modify for ActionSchemas {
                 "occurred_on".into(),
                 json!({"type": "string", "format": "date", "description": "补录: the day the act was done on paper"}),
             );
+            props.insert(
+                "evidence".into(),
+                json!({"$ref": "#/components/schemas/AttachmentInput", "description": "补录: the scanned 收文/发文 behind occurred_on"}),
+            );
             let who = match a.taker {
                 Taker::Staff(roles) => roles.iter().map(|r| r.label()).collect::<Vec<_>>().join("、"),
                 Taker::Petitioner => "信访人（或复查复核机关登记）".into(),

@@ -423,23 +423,24 @@ async fn effective_date(
     body: &mut Value,
     now: DateTime<Utc>,
 ) -> ApiResult<(NaiveDate, DateTime<Utc>)> {
+    // Art. 21: acts are entered as they happen; a paper act's date is checked here.
+    let bad = |code: &'static str, msg: String| {
+        ApiError::from(xinfang_domain::DomainError::invalid(xinfang_domain::Rule::Art21, code, msg).at("occurred_on"))
+    };
     let today = local_date(now);
     let given = match body.as_object_mut().and_then(|m| m.remove("occurred_on")) {
         None | Some(Value::Null) => return Ok((today, now)),
-        Some(Value::String(s)) => NaiveDate::parse_from_str(&s, "%Y-%m-%d")
-            .map_err(|_| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_date", "办理日期（occurred_on）格式应为YYYY-MM-DD"))?,
-        Some(_) => return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_date", "办理日期（occurred_on）须为字符串")),
+        Some(Value::String(s)) => {
+            NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|_| bad("invalid_date", "办理日期（occurred_on）格式应为YYYY-MM-DD".into()))?
+        }
+        Some(_) => return Err(bad("invalid_date", "办理日期（occurred_on）须为字符串".into())),
     };
     if given > today {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "date_in_future", "办理日期不能晚于今天"));
+        return Err(bad("date_in_future", "办理日期不能晚于今天".into()));
     }
     let last = state.store.last_event_at(rec.id).await?.map(local_date).unwrap_or(rec.case.received_on);
     if given < last || given < rec.case.received_on {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "date_before_previous_step",
-            format!("办理日期不能早于上一办理环节（{last}）"),
-        ));
+        return Err(bad("date_before_previous_step", format!("办理日期不能早于上一办理环节（{last}）")));
     }
     Ok((given, effective_instant(given, now)))
 }
