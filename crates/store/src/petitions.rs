@@ -735,7 +735,7 @@ impl Store {
         let marks: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
         let list = marks.join(", ");
         let sql = format!(
-            "SELECT id, number, case_json, request, facts_and_reasons FROM petitions WHERE identity_key IN ({list}) OR id IN (SELECT petition_id FROM petition_identities WHERE identity_key IN ({list})) ORDER BY id"
+            "SELECT id, number, case_json, request, facts_and_reasons FROM petitions WHERE id IN (SELECT petition_id FROM petition_identities WHERE identity_key IN ({list})) ORDER BY id"
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for k in keys {

@@ -332,6 +332,7 @@ CREATE TABLE petition_identities (
     identity_key TEXT NOT NULL
 );
 CREATE INDEX petition_identities_key ON petition_identities (identity_key);
+INSERT INTO petition_identities (petition_id, identity_key) SELECT id, identity_key FROM petitions WHERE identity_key IS NOT NULL;
 "#,
     ),
 ];
