@@ -154,7 +154,6 @@ async fn a_province_of_units_imports_in_one_transaction_and_reimports_idempotent
     let took = started.elapsed();
     assert_eq!(status, StatusCode::OK, "{body}");
     eprintln!("imported {n} units in {took:?} ({})", if s.is_postgres() { "PostgreSQL" } else { "SQLite" });
-    assert!(took.as_secs() < 30, "a province must import in seconds, took {took:?}");
     assert_eq!(body["inserted"], n);
     assert_eq!(body["updated"], 0);
     assert_eq!(body["total_units"], before as u64 + n);
