@@ -126,6 +126,7 @@ const ACCOUNTS: &[(&str, &str, Role, &str)] = &[
     ("gd_rst_reviewer", "省人社厅复核员", Role::Reviewer, "44-RST"),
     ("gd_rst_head", "省人社厅负责人", Role::UnitHead, "44-RST"),
     ("sz_clerk", "市信访局登记员", Role::Clerk, "4403-XFJ"),
+    ("sz_head", "市信访局负责人", Role::UnitHead, "4403-XFJ"),
     ("sz_supervisor", "市信访局督办员", Role::Supervisor, "4403-XFJ"),
     ("sz_rst_reviewer", "市人社局复查员", Role::Reviewer, "4403-RST"),
     ("sz_rst_head", "市人社局负责人", Role::UnitHead, "4403-RST"),

@@ -154,9 +154,12 @@ async fn repeat_petition_is_linked_and_art19_para3_refuses_it_upward() {
     assert!(refused["refused"]["notice"].as_str().unwrap().contains("第十九条第三款"));
     let d = s.detail("sz_clerk", refused["number"].as_str().unwrap()).await;
     assert_eq!(d["decline_ground"], "already_in_process");
-    // With new facts recorded by staff it is registered.
+    // New facts stated by a clerk alone do not open the door (four eyes)…
     up["new_facts_reason"] = json!("信访人提交了新的劳动仲裁裁决书");
-    let (status, ok) = s.post_as("sz_clerk", "/api/v1/petitions", up).await;
+    let (_, still) = s.post_as("sz_clerk", "/api/v1/petitions", up.clone()).await;
+    assert_eq!(still["state"], "declined", "{still}");
+    // …the unit head's do.
+    let (status, ok) = s.post_as("sz_head", "/api/v1/petitions", up).await;
     assert_eq!((status, ok["state"].as_str()), (StatusCode::CREATED, Some("registered")));
     s.finish().await;
 }

@@ -24,7 +24,7 @@ pub enum View {
 pub fn view(case: &Case, confidential: bool, unit: UnitId, role: Role, tree: &UnitTree) -> View {
     if case.category == Category::Accusation {
         // The accused unit and every unit above it, in either hierarchy: never.
-        if case.accused_unit.is_some_and(|a| tree.is_self_or_above_any(unit, a)) {
+        if case.accused_unit.is_some_and(|a| tree.is_accused_or_above(unit, a)) {
             return View::Hidden;
         }
         // Sealed from the moment it is classified as an accusation: until
@@ -32,7 +32,13 @@ pub fn view(case: &Case, confidential: bool, unit: UnitId, role: Role, tree: &Un
         // discipline body) nobody but the receiving unit and the discipline
         // bodies may learn it exists, since any unit might be the accused.
         let at_discipline = tree.get(unit).is_some_and(|u| u.kind == UnitKind::DisciplineBody);
-        if case.accused_unit.is_none() && !case.accused_unknown && unit != case.registered_unit && !at_discipline {
+        // (An Art. 25 report's recipients see that it exists, sealed.)
+        if case.accused_unit.is_none()
+            && !case.accused_unknown
+            && unit != case.registered_unit
+            && !at_discipline
+            && !case.reported_to.contains(&unit)
+        {
             return View::Hidden;
         }
         let handled_by_discipline = [case.handling_unit, Some(case.current_unit)]

@@ -566,6 +566,12 @@ fn require(actor: &Actor, unit: UnitId, roles: &[Role], what: &str, tree: &UnitT
     Ok(s)
 }
 
+/// The total hearing time one 复核 may exclude from its limit. Art. 36 sets
+/// none; without one, hearings could stretch the limit at will. 60 days is
+/// two hearings of the 30 days one may last (a project decision, see
+/// docs/architecture.md).
+pub const MAX_HEARING_PAUSE_DAYS: u32 = 60;
+
 /// A refusal that the web layer turns into a request for the unit head's
 /// approval (four eyes): the act is otherwise lawful now.
 pub const NEEDS_APPROVAL: &str = "needs_approval";
@@ -651,7 +657,7 @@ fn check_route_target(case: &Case, from: &Unit, target: &Unit, routing: Routing,
     }
     if case.category == Category::Accusation
         && let Some(accused) = case.accused_unit
-        && (tree.is_self_or_above_any(target.id, accused) || tree.is_self_or_ancestor(accused, target.id))
+        && tree.in_accused_chain(target.id, accused)
     {
         return Err(DomainError::conflict(
             Rule::Art30,
@@ -701,6 +707,20 @@ fn same_level_area(from: &Unit, target: &Unit) -> bool {
     target.jurisdiction == area
 }
 
+/// The accused unit must not be, be above, or be below a unit that holds
+/// the case: it would then hold an accusation against itself (Art. 30).
+fn check_accused_not_holding(case: &Case, accused: &Unit, tree: &UnitTree) -> Result<(), DomainError> {
+    let holders = [Some(case.current_unit), case.handling_unit].into_iter().flatten();
+    if holders.into_iter().any(|h| tree.in_accused_chain(h, accused.id)) {
+        return Err(DomainError::conflict(
+            Rule::Art30,
+            "accused_holds_case",
+            "被检举单位或其上下级正在受理或办理本事项：请先转交纪检监察机关或其他无利害关系的单位",
+        ));
+    }
+    Ok(())
+}
+
 /// Whether `ground` can apply to this case at all (regulation.md §2.5 item 6).
 fn ground_applies(case: &Case, ground: DeclineGround, unit: &Unit) -> Result<(), String> {
     match ground {
@@ -745,7 +765,7 @@ pub fn transition(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Result
 /// The petitioner's notices never name a unit in the accused's chain (Art. 30).
 fn guard_accused_in_notice(mut t: Transition, tree: &UnitTree) -> Transition {
     if let (Category::Accusation, Some(accused), Some(notice)) = (t.case.category, t.case.accused_unit, t.notice.as_ref()) {
-        let leaks = tree.all().filter(|u| tree.is_self_or_above_any(u.id, accused)).any(|u| notice.contains(&u.name));
+        let leaks = tree.all().filter(|u| tree.in_accused_chain(u.id, accused)).any(|u| notice.contains(&u.name));
         if leaks {
             t.notice = Some("您反映的检举控告事项正在依规依纪依法办理。".into());
         }
@@ -892,7 +912,7 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
             // Never to the accused unit's chain (Art. 30), whatever the tree says.
             let recipients: Vec<&Unit> = crate::report::urgent_recipients(tree, s.unit_id)
                 .into_iter()
-                .filter(|id| !case.accused_unit.is_some_and(|a| tree.is_self_or_ancestor(*id, a)))
+                .filter(|id| !case.accused_unit.is_some_and(|a| tree.is_accused_or_above(*id, a)))
                 .filter_map(|id| tree.get(id))
                 .collect();
             if recipients.is_empty() {
@@ -932,6 +952,21 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
             in_state(case, &[State::Registered, State::Forwarded, State::Negotiating], "调整分类", rule)?;
             require(actor, cur, RECEIVERS, "调整分类", tree)?;
             text("reason", "理由", reason)?;
+            // Once an accusation, its category and its accused unit are the
+            // discipline body's to change: otherwise reclassifying is a way
+            // to hand it to the accused (Art. 30).
+            let at_discipline = tree.get(cur).is_some_and(|u| u.kind == UnitKind::DisciplineBody);
+            if case.category == Category::Accusation && (*category != Category::Accusation || accused_unit.is_some()) && !at_discipline {
+                return Err(DomainError::forbidden(
+                    Rule::Art30,
+                    "accusation_sealed",
+                    "检举控告类事项的分类和被检举单位只能由纪检监察机关调整",
+                ));
+            }
+            if let Some(code) = accused_unit {
+                let target = unit_by_code(tree, code)?;
+                check_accused_not_holding(case, target, tree)?;
+            }
             extra.insert("from_category".into(), json!(case.category.as_str()));
             extra.insert("from_litigation_related".into(), json!(case.litigation_related));
             next.category = *category;
@@ -953,7 +988,7 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
             }
             text("reason", "理由", reason)?;
             let target = unit_by_code(tree, unit)?;
-            if case.accused_unit.is_some_and(|a| tree.is_self_or_above_any(target.id, a) || tree.is_self_or_ancestor(a, target.id)) {
+            if case.accused_unit.is_some_and(|a| tree.in_accused_chain(target.id, a)) {
                 return Err(DomainError::conflict(
                     Rule::Art30,
                     "disclose_to_accused",
@@ -1045,6 +1080,13 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
                     return Err(DomainError::conflict(Rule::Art22, "bureau_routes", "信访部门对收到的事项应当转送、交办或告知"));
                 }
             }
+            if case.competence_decided {
+                return Err(DomainError::conflict(
+                    Rule::Art24,
+                    "competence_already_decided",
+                    "本单位已依照第二十四条被确定为受理机关，不能不予受理；确有法定情形的，请报请作出决定的机关",
+                ));
+            }
             if let Err(why) = ground_applies(case, *ground, unit) {
                 return Err(DomainError::conflict(
                     Rule::Art23,
@@ -1058,6 +1100,10 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
             // window; the bureau's routing and an assignment's result stay owed.
             for t in [TimerKind::T2, TimerKind::T3, TimerKind::T4, TimerKind::D1, TimerKind::D2] {
                 next.meet(t, ctx.now);
+            }
+            if unit.kind == UnitKind::PetitionBureau {
+                // The bureau's own refusal answers its routing duty.
+                next.meet(TimerKind::T1, ctx.now);
             }
             next.state = if *ground == DeclineGround::ConcludedAfterFinalReview { State::NotReaccepted } else { State::Declined };
             next.decline_ground = Some(*ground);
@@ -1085,6 +1131,7 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
             next.state = State::Forwarded;
             next.decline_ground = None;
             next.start(Deadline::start(TimerKind::T3, ctx.on, 15, DayUnit::Calendar, ctx.policy, ctx.calendar));
+            next.start(Deadline::start(TimerKind::T4, ctx.on, 5, DayUnit::Working, ctx.policy, ctx.calendar));
             notice = Some(format!("经{}纠正，您的信访事项由{}依法受理办理。", unit_name(tree, s.unit_id), unit_name(tree, cur)));
         }
         Command::DesignateAccused { unit, unknown, reason } => {
@@ -1102,20 +1149,17 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
                 return Err(DomainError::forbidden(Rule::Art30, "not_permitted", "只有受理的信访部门或纪检监察机关可以确定被检举单位"));
             }
             text("reason", "理由", reason)?;
+            if (case.accused_unit.is_some() || case.accused_unknown) && !at_discipline {
+                return Err(DomainError::forbidden(
+                    Rule::Art30,
+                    "accused_already_designated",
+                    "被检举单位已经确定，只能由纪检监察机关变更",
+                ));
+            }
             match (unit.as_deref().map(str::trim).filter(|c| !c.is_empty()), unknown) {
                 (Some(code), false) => {
                     let target = unit_by_code(tree, code)?;
-                    if [Some(cur), case.handling_unit, Some(case.registered_unit)]
-                        .into_iter()
-                        .flatten()
-                        .any(|u| tree.is_self_or_above_any(target.id, u))
-                    {
-                        return Err(DomainError::conflict(
-                            Rule::Art30,
-                            "accused_holds_case",
-                            "被检举单位正在受理或办理本事项：请先转交纪检监察机关或其他无利害关系的单位",
-                        ));
-                    }
+                    check_accused_not_holding(case, target, tree)?;
                     next.accused_unit = Some(target.id);
                     next.accused_unknown = false;
                     extra.insert("unit_name".into(), json!(target.name));
@@ -1138,7 +1182,14 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
             }
         }
         Command::Reaccept { new_facts } => {
-            in_state(case, &[State::NotReaccepted], "重新受理", rule)?;
+            in_state(case, &[State::NotReaccepted, State::Declined], "重新受理", rule)?;
+            if case.state == State::Declined && (case.decline_ground != Some(DeclineGround::AlreadyInProcess) || case.routed_by.is_some()) {
+                return Err(DomainError::conflict(
+                    Rule::Art36,
+                    "not_an_intake_refusal",
+                    "只有在登记时因同一事项不予受理、不再受理的，才可以依新的事实和理由重新受理",
+                ));
+            }
             require(actor, case.registered_unit, RECEIVERS, "重新受理", tree)?;
             text("new_facts", "新的事实和理由", new_facts)?;
             if !is_head_of(actor, case.registered_unit, tree) {
@@ -1237,6 +1288,33 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
                     next.open_timer(TimerKind::T10).ok_or_else(|| DomainError::conflict(Rule::Art36, "no_timer", "复核期限不存在"))?;
                 if *held_from < t10.started_on {
                     return Err(DomainError::invalid(Rule::Art36, "hearing_before_request", "复核听证不能早于收到复核请求之日"));
+                }
+                // A pause is recorded before the hearing starts (or on a date
+                // the head approved with the record), while the limit still
+                // runs, and within a bounded total: otherwise hearings would
+                // stretch the 复核 limit at will.
+                if *held_from < ctx.on {
+                    return Err(DomainError::invalid(
+                        Rule::Art36,
+                        "hearing_in_past",
+                        "已经开始的听证不能再中止复核期限；请在听证开始前登记，或由负责人附听证记录补录",
+                    ));
+                }
+                if ctx.on > t10.due_on {
+                    return Err(DomainError::conflict(
+                        Rule::Art36,
+                        "final_review_overdue",
+                        format!("复核期限已于{}届满，不能再以听证中止", t10.due_on),
+                    ));
+                }
+                let paused: u32 = t10.pauses.iter().map(Pause::days).sum();
+                let this = Pause { from: *held_from, to: *held_to, reason: PauseReason::Hearing };
+                if paused + this.days() > MAX_HEARING_PAUSE_DAYS {
+                    return Err(DomainError::invalid(
+                        Rule::Art36,
+                        "hearing_pause_too_long",
+                        format!("复核期间听证中止的时间合计不超过{MAX_HEARING_PAUSE_DAYS}日"),
+                    ));
                 }
                 let pause = Pause { from: *held_from, to: *held_to, reason: PauseReason::Hearing };
                 if t10.pauses.iter().any(|p| p.from <= pause.to && pause.from <= p.to) {
@@ -1391,18 +1469,23 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
                 return Err(DomainError::invalid(Rule::Input, "bad_delivery_date", "送达日期不能早于出具日期，也不能晚于今天"));
             }
             doc.delivered_on = Some(*delivered_on);
+            // The petitioner's window counts from receipt, but never from
+            // before the day the delivery is judged at (the recording date,
+            // or an earlier date the unit head approved with the paper
+            // receipt): a back-dated 送达 must not eat the 复查/复核 window.
+            let window_start = (*delivered_on).max(ctx.on);
             let kind = doc.kind;
             let _ = (method, signed);
             match (case.state, kind) {
                 (State::Concluded, DocumentKind::DecisionLetter) => {
                     // Art. 35: 30 days from receipt of the written reply.
                     next.state = State::Replied;
-                    next.start(Deadline::start(TimerKind::T7, *delivered_on, 30, DayUnit::Calendar, ctx.window_policy, ctx.calendar));
+                    next.start(Deadline::start(TimerKind::T7, window_start, 30, DayUnit::Calendar, ctx.window_policy, ctx.calendar));
                     notice = Some("信访处理意见书已送达。如不服，可自收到之日起30日内请求原办理机关的上一级机关复查。".into());
                 }
                 (State::ReviewDecided, _) => {
                     next.state = State::Reviewed;
-                    next.start(Deadline::start(TimerKind::T9, *delivered_on, 30, DayUnit::Calendar, ctx.window_policy, ctx.calendar));
+                    next.start(Deadline::start(TimerKind::T9, window_start, 30, DayUnit::Calendar, ctx.window_policy, ctx.calendar));
                     notice = Some("复查意见书已送达。如不服，可自收到之日起30日内向复查机关的上一级机关请求复核。".into());
                 }
                 (State::FinalReviewDecided, _) => {

@@ -326,6 +326,28 @@ impl UnitTree {
         staff_unit == unit || self.get(staff_unit).is_some_and(|s| s.kind == UnitKind::GovernmentOffice && s.gov_id == Some(unit))
     }
 
+    /// The unit whose place `unit` takes: a government office stands for
+    /// its government, any other unit for itself.
+    pub fn acting_as(&self, unit: UnitId) -> UnitId {
+        self.get(unit).filter(|u| u.kind == UnitKind::GovernmentOffice).and_then(|u| u.gov_id).unwrap_or(unit)
+    }
+
+    /// Whether `unit` is in the accused unit's chain (Art. 30): the accused
+    /// itself, a unit above it in either hierarchy, or one below it in its
+    /// line (which answers to it) — a government office counting as its
+    /// government.
+    pub fn in_accused_chain(&self, unit: UnitId, accused: UnitId) -> bool {
+        let u = self.acting_as(unit);
+        self.is_self_or_above_any(u, accused) || self.is_self_or_above_any(accused, u)
+    }
+
+    /// Whether `unit` may never learn of an accusation against `accused`:
+    /// the accused and everything above it, either hierarchy, offices
+    /// counting as their government.
+    pub fn is_accused_or_above(&self, unit: UnitId, accused: UnitId) -> bool {
+        self.is_self_or_above_any(self.acting_as(unit), accused)
+    }
+
     /// The people's government of exactly this area.
     pub fn government_for(&self, jurisdiction: &str) -> Option<&Unit> {
         self.units.values().filter(|u| u.kind == UnitKind::Government && u.jurisdiction == jurisdiction).min_by_key(|u| u.id)

@@ -68,8 +68,22 @@ pub fn query_code_hash(keys: &Keyring, code: &str) -> String {
     keys.keyed_hash("query_code", &code.to_ascii_uppercase())
 }
 
+/// A phone number as matched: digits only, without the country code
+/// (+86 / 0086), so "+86 138 0013 8000" and "13800138000" are one number.
 fn phone_digits(phone: &str) -> String {
-    phone.chars().filter(char::is_ascii_digit).collect()
+    let d: String = phone.chars().filter(char::is_ascii_digit).collect();
+    if d.len() == 15 && d.starts_with("0086") {
+        d[4..].to_string()
+    } else if d.len() == 13 && d.starts_with("86") {
+        d[2..].to_string()
+    } else {
+        d
+    }
+}
+
+/// A name as matched: without any white space ("辛 八" is "辛八").
+fn name_key(name: &str) -> String {
+    name.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
 /// Who the petitioner is, for repeat matching: the identity number if
@@ -78,14 +92,18 @@ fn phone_digits(phone: &str) -> String {
 /// and name with phone. A match on either is the same person, so leaving the
 /// ID number out on a second channel does not evade Art. 19 para 3 or 36.
 fn identity_keys(keys: &Keyring, p: &[Petitioner]) -> Vec<String> {
-    let Some(first) = p.first() else { return Vec::new() };
+    // Every petitioner is keyed: the same person listed second is still the same person.
     let mut bases = Vec::new();
-    if let Some(id) = &first.id_number {
-        bases.push(format!("id:{}", id.to_ascii_uppercase()));
+    for person in p {
+        if let Some(id) = &person.id_number {
+            bases.push(format!("id:{}", id.to_ascii_uppercase()));
+        }
+        if let Some(phone) = &person.phone {
+            bases.push(format!("np:{}|{}", name_key(&person.name), phone_digits(phone)));
+        }
     }
-    if let Some(phone) = &first.phone {
-        bases.push(format!("np:{}|{}", first.name.trim(), phone_digits(phone)));
-    }
+    bases.sort();
+    bases.dedup();
     bases.iter().map(|b| keys.keyed_hash("identity", b)).collect()
 }
 
@@ -253,15 +271,17 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
         earlier.case.deadlines = state.store.deadlines_of(earlier.id).await?;
         repeat_of = Some(earlier.number.clone());
         if refusal.is_none()
-            && let Some((ground, err)) = intake_conflict(&earlier.case, &earlier.number, receiving.id, &tree, received_on)
+            // Judged today: a back-dated `received_on` must not manufacture
+            // (or dodge) a refusal.
+            && let Some((ground, err)) = intake_conflict(&earlier.case, &earlier.number, receiving.id, &tree, today)
         {
-            // Staff who record genuinely new facts register a new item; for
-            // Art. 36 (after 复核) that takes the unit head: anyone else's
-            // registration is recorded as refused and the head may reopen
-            // it (`reaccept`) on the stated new fact.
-            let head_override = override_reason.is_some()
-                && (ground != xinfang_domain::petition::DeclineGround::ConcludedAfterFinalReview
-                    || matches!(&who, Submitter::Staff(s) if s.user.role == Role::UnitHead));
+            // Genuinely new facts make a new item, but only the unit head
+            // may say so at the door (four eyes): anyone else's registration
+            // is recorded as refused and the head may reopen it
+            // (`reaccept`) on the stated new fact.
+            let head_override = override_reason.as_deref().is_some_and(|r| r.chars().count() >= 4)
+                && matches!(&who, Submitter::Staff(s) if s.user.role == Role::UnitHead);
+            let _ = ground;
             if !head_override {
                 let record = EventDraft {
                     action: "repeat_refused".into(),

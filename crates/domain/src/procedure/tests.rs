@@ -399,16 +399,43 @@ fn art36_final_review_hearing_time_excluded_and_closure_is_final() {
     let c = run(&w, &c, "2026-11-07", Actor::Petitioner, json!({"action":"request_final_review"})).expect("final review");
     assert_eq!(c.final_review_unit, Some(PROVINCE_DEPT));
     let before = c.timer(TimerKind::T10).expect("T10").due_on;
-    let c = run(
+    // A hearing already under way cannot stop the clock after the fact.
+    let late = run(
         &w,
         &c,
         "2026-11-12",
+        staff(PROVINCE_DEPT, Role::Reviewer),
+        json!({"action":"hold_hearing","held_from":"2026-11-10","held_to":"2026-11-12","summary":"公开听证"}),
+    );
+    assert_eq!(late.expect_err("in the past").code, "hearing_in_past");
+    // Scheduled ahead: the hearing time is excluded.
+    let c = run(
+        &w,
+        &c,
+        "2026-11-09",
         staff(PROVINCE_DEPT, Role::Reviewer),
         json!({"action":"hold_hearing","held_from":"2026-11-10","held_to":"2026-11-12","summary":"公开听证"}),
     )
     .expect("hearing");
     let after = c.timer(TimerKind::T10).expect("T10").due_on;
     assert_eq!((after - before).num_days(), 3);
+    // Hearings may not stretch the limit without bound (60 days in all).
+    let too_much = run(
+        &w,
+        &c,
+        "2026-11-13",
+        staff(PROVINCE_DEPT, Role::Reviewer),
+        json!({"action":"hold_hearing","held_from":"2026-11-14","held_to":"2026-12-12","summary":"再次听证"}),
+    )
+    .expect("28 more days");
+    let over = run(
+        &w,
+        &too_much,
+        "2026-11-13",
+        staff(PROVINCE_DEPT, Role::Reviewer),
+        json!({"action":"hold_hearing","held_from":"2026-12-13","held_to":"2027-01-12","summary":"第三次听证"}),
+    );
+    assert_eq!(over.expect_err("over 60").code, "hearing_pause_too_long");
     let c = run(
         &w,
         &c,

@@ -54,7 +54,17 @@ pub struct ApprovalQuery {
 pub async fn list(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQuery<ApprovalQuery>) -> ApiResult<Json<Vec<ApprovalView>>> {
     staff.require_role(&[Role::UnitHead])?;
     let today = local_date(Utc::now());
-    let rows = state.store.approvals_for_unit(staff.unit.id, q.pending.unwrap_or(true)).await?;
+    // A government office's head also decides what waits for its government.
+    let tree = state.tree();
+    let mut units = vec![staff.unit.id];
+    if let Some(gov) = tree.territorial_government(staff.unit.id).filter(|g| tree.acts_for(staff.unit.id, g.id)) {
+        units.push(gov.id);
+    }
+    let mut rows = Vec::new();
+    for u in units {
+        rows.extend(state.store.approvals_for_unit(u, q.pending.unwrap_or(true)).await?);
+    }
+    rows.sort_by(|a, b| (a.status != "pending", a.due_on, a.id).cmp(&(b.status != "pending", b.due_on, b.id)));
     Ok(Json(rows.iter().map(|a| approval_view(a, today)).collect()))
 }
 
@@ -63,6 +73,9 @@ async fn for_head(state: &AppState, staff: &Staff, id: i64) -> ApiResult<Approva
     let a = state.store.approval(id).await?.ok_or_else(|| ApiError::not_found("审批事项"))?;
     if staff.user.role != Role::UnitHead || !state.tree().acts_for(staff.unit.id, a.approver_unit_id) {
         return Err(ApiError::not_found("审批事项"));
+    }
+    if a.requested_by.as_deref() == Some(staff.user.username.as_str()) {
+        return Err(ApiError::new(StatusCode::CONFLICT, "own_request", "不能审批本人提出的申请：须由另一名负责人审批"));
     }
     if a.status != "pending" {
         return Err(ApiError::new(StatusCode::CONFLICT, "already_decided", format!("该审批事项已处理（{}）", a.status)));

@@ -383,7 +383,17 @@ pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(number)
         adoption,
         decline_ground: c.decline_ground.map(|g| g.as_str().to_string()),
         documents: if sealed { Vec::new() } else { documents },
-        approvals: approvals.iter().map(|a| crate::api::approvals::approval_view(a, today)).collect(),
+        approvals: approvals
+            .iter()
+            .map(|a| crate::api::approvals::approval_view(a, today))
+            .map(|mut a| {
+                if sealed {
+                    a.title = "检举控告事项".into();
+                    a.body = json!({});
+                }
+                a
+            })
+            .collect(),
         available_actions: available,
         deadlines: deadline_views(&c.deadlines, today),
         history: history
@@ -430,9 +440,8 @@ async fn effective_date(
     let today = local_date(now);
     let given = match body.as_object_mut().and_then(|m| m.remove("occurred_on")) {
         None | Some(Value::Null) => return Ok((today, now)),
-        Some(Value::String(s)) => {
-            NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|_| bad("invalid_date", "办理日期（occurred_on）格式应为YYYY-MM-DD".into()))?
-        }
+        Some(Value::String(s)) => NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+            .map_err(|_| bad("invalid_date", "办理日期（occurred_on）格式应为YYYY-MM-DD".into()))?,
         Some(_) => return Err(bad("invalid_date", "办理日期（occurred_on）须为字符串".into())),
     };
     if given > today {
@@ -491,6 +500,12 @@ pub async fn act(
                     )
                     .at("evidence"),
                 ));
+            }
+            // An extension counts from the head's real approval (Art. 34):
+            // an officer's paper date cannot carry it past T6.
+            (false, Some(_)) if matches!(cmd, Command::Extend { .. }) => {
+                extra.insert("late_entry".into(), json!({"claimed_occurred_on": claimed, "approved": false}));
+                (today, now, None)
             }
             (false, Some(id)) => {
                 let (unit, _) = (staff.unit.id, ());

@@ -73,8 +73,9 @@ pub async fn view(
         state: rec.state.as_str().into(),
         state_label: rec.state.label().into(),
         registered_at: xinfang_store::fmt_instant(rec.registered_at),
-        current_unit: tree.get(c.current_unit).map(|u| u.name.clone()),
-        handling_unit: c.handling_unit.and_then(|id| tree.get(id)).map(|u| u.name.clone()),
+        // An accuser is never shown a unit of the accused's chain (Art. 30).
+        current_unit: shown_unit(c, c.current_unit, &tree),
+        handling_unit: c.handling_unit.and_then(|id| shown_unit(c, id, &tree)),
         progress: history
             .iter()
             // Internal acts stay internal: the action table says which.
@@ -148,4 +149,16 @@ pub async fn review_request(
         crate::acting::Done::Acted(r) => Ok(Json(r).into_response()),
         crate::acting::Done::Requested(r) => Ok((axum::http::StatusCode::ACCEPTED, Json(r)).into_response()),
     }
+}
+
+/// The name of a unit as the petitioner may see it: withheld when the unit
+/// is in the accused's chain of an accusation.
+fn shown_unit(
+    c: &xinfang_domain::procedure::Case,
+    unit: xinfang_domain::unit::UnitId,
+    tree: &xinfang_domain::unit::UnitTree,
+) -> Option<String> {
+    let in_chain =
+        c.category == xinfang_domain::petition::Category::Accusation && c.accused_unit.is_some_and(|a| tree.in_accused_chain(unit, a));
+    if in_chain { Some("有关机关".into()) } else { tree.get(unit).map(|u| u.name.clone()) }
 }

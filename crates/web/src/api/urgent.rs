@@ -88,7 +88,8 @@ fn report_view(r: UrgentReportRow, staff: &Staff, tree: &UnitTree, now: DateTime
         number: r.number,
         title: if v == View::Sealed { "检举控告事项".into() } else { r.title },
         reporting_unit: tree.get(r.reporting_unit_id).map(unit_ref),
-        summary: r.summary,
+        // The report's text may carry the accusation itself (Art. 30).
+        summary: if v == View::Sealed { "[依规不予显示：检举控告事项，请与报告单位联系]".into() } else { r.summary },
         reported_at: r.reported_at,
         ack_due_at: r.ack_due_at,
         overdue,
