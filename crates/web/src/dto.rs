@@ -396,6 +396,7 @@ pub struct EvaluationInput {
     #[serde(default)]
     pub code: Option<String>,
     /// satisfied, basically_satisfied, dissatisfied
+    #[serde(default)]
     pub rating: String,
     #[serde(default)]
     pub reason: String,

@@ -643,7 +643,7 @@ impl ActionSpec {
             let ok = match fd.kind {
                 FieldKind::Text | FieldKind::LongText | FieldKind::Unit(_) => v.is_string(),
                 FieldKind::Date => v.as_str().is_some_and(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()),
-                FieldKind::Days => v.as_u64().is_some(),
+                FieldKind::Days => v.as_u64().is_some_and(|d| (1..=3650).contains(&d)),
                 FieldKind::Route => v.as_u64().is_some_and(|r| (1..=6).contains(&r)),
                 FieldKind::Bool => v.is_boolean(),
                 FieldKind::Units => v.as_array().is_some_and(|a| a.iter().all(Value::is_string)),
@@ -652,7 +652,7 @@ impl ActionSpec {
             if !ok {
                 let expected = match fd.kind {
                     FieldKind::Date => "YYYY-MM-DD格式的日期".to_string(),
-                    FieldKind::Days => "正整数".to_string(),
+                    FieldKind::Days => "1至3650的整数".to_string(),
                     FieldKind::Route => "1至6的整数".to_string(),
                     FieldKind::Bool => "true或false".to_string(),
                     FieldKind::Units => "单位代码数组".to_string(),

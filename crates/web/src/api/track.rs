@@ -16,7 +16,7 @@ use utoipa::IntoParams;
 use xinfang_domain::deadline::TimerKind;
 use xinfang_domain::local_date;
 use xinfang_domain::number::{looks_like_number, looks_like_query_code};
-use xinfang_domain::petition::{Rating, State as PState};
+use xinfang_domain::petition::State as PState;
 use xinfang_domain::procedure::{Actor, Command};
 use xinfang_store::{ActorRef, PetitionRecord};
 
@@ -118,14 +118,14 @@ pub async fn evaluate(
     ApiJson(input): ApiJson<EvaluationInput>,
 ) -> ApiResult<Json<ActionResponse>> {
     let rec = load(&state, &number, input.code.as_deref().or(q.code.as_deref())).await?;
-    let rating = Rating::parse(&input.rating).ok_or_else(|| {
-        ApiError::new(
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_rating",
-            "评价须为 satisfied、basically_satisfied 或 dissatisfied",
-        )
-    })?;
-    let cmd = Command::Evaluate { rating, reason: input.reason };
+    // Through the action table like every act: faults name the field and the article.
+    let mut body = serde_json::Map::new();
+    if !input.rating.trim().is_empty() {
+        body.insert("rating".into(), serde_json::Value::from(input.rating.trim()));
+    }
+    body.insert("reason".into(), serde_json::Value::from(input.reason));
+    let cmd = Command::from_json_all("evaluate", serde_json::Value::Object(body))
+        .map_err(|errs| ApiError::from_all(errs).unwrap_or_else(ApiError::internal))?;
     petitioner_act(&state, rec, cmd).await
 }
 
