@@ -64,7 +64,7 @@ pub async fn list(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQ
     for u in units {
         rows.extend(state.store.approvals_for_unit(u, q.pending.unwrap_or(true)).await?);
     }
-    rows.sort_by(|a, b| (a.status != "pending", a.due_on, a.id).cmp(&(b.status != "pending", b.due_on, b.id)));
+    rows.sort_by_key(|a| (a.status != "pending", a.due_on, a.id));
     Ok(Json(rows.iter().map(|a| approval_view(a, today)).collect()))
 }
 
