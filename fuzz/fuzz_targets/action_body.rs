@@ -7,17 +7,17 @@ use libfuzzer_sys::fuzz_target;
 use xinfang_domain::calendar::HolidayCalendar;
 use xinfang_domain::deadline::CountingPolicy;
 use xinfang_domain::petition::{Category, Channel, Registration};
-use xinfang_domain::procedure::{Actor, Command, Ctx, StaffActor, register, transition};
+use xinfang_domain::procedure::{Actor, Command, Ctx, StaffActor, actions, register, transition};
 use xinfang_domain::role::Role;
 use xinfang_domain::unit::{Level, Unit, UnitKind, UnitTree};
 
 fn unit(id: i64, kind: UnitKind, parent: Option<i64>, path: &str) -> Unit {
-    Unit { id, code: format!("U{id}"), name: format!("单位{id}"), kind, level: Level::County, parent_id: parent, jurisdiction: "440304".into(), path: path.into() }
+    Unit { id, code: format!("U{id}"), name: format!("单位{id}"), kind, level: Level::County, parent_id: parent, gov_id: None, jurisdiction: "440304".into(), path: path.into() }
 }
 
 fuzz_target!(|data: &[u8]| {
     let Some((&pick, rest)) = data.split_first() else { return };
-    let action = Command::NAMES[usize::from(pick) % Command::NAMES.len()];
+    let Some(action) = actions::ACTIONS.get(usize::from(pick) % actions::ACTIONS.len()).map(|a| a.name) else { return };
     let Ok(body) = serde_json::from_slice::<serde_json::Value>(rest) else { return };
     let Ok(cmd) = Command::from_json(action, body) else { return };
     let tree = UnitTree::new([
