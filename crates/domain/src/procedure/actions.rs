@@ -227,7 +227,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         article: Rule::Art24,
         fields: &[f("unit", "受理单位", FieldKind::Unit(UnitPick::Handlers), true), NOTE],
         taker: Taker::Staff(ROUTERS),
-        petitioner_sees: true,
+        petitioner_sees: false,
         document: None,
         approver: None,
     },
