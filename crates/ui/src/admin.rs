@@ -3,7 +3,7 @@
 //! so the same checks (role, the admin's area, password policy) apply.
 
 use crate::render;
-use crate::workbench::{me, staff};
+use crate::workbench::{Me, me, staff};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
@@ -34,7 +34,7 @@ pub fn routes() -> Router<AppState> {
 #[derive(Template)]
 #[template(path = "staff_admin.html")]
 struct AdminPage {
-    me: Option<(String, String, String, bool)>,
+    me: Me,
     nav: &'static str,
     csrf: String,
     flash: Option<String>,

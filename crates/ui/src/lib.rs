@@ -4,6 +4,7 @@
 //! without JavaScript too.
 
 mod admin;
+mod approvals;
 mod portal;
 mod reports;
 mod workbench;
@@ -127,6 +128,7 @@ pub fn pages(portal: PortalInfo) -> Router<AppState> {
         .merge(portal::routes(portal))
         .merge(workbench::routes())
         .merge(reports::routes())
+        .merge(approvals::routes())
         .merge(admin::routes())
         .fallback(move |req: Request| {
             let portal = fallback_portal.clone();

@@ -3,7 +3,7 @@
 //! the JSON API (`xinfang_web::api::urgent`).
 
 use crate::render;
-use crate::workbench::{me, staff};
+use crate::workbench::{Me, me, staff};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
@@ -36,7 +36,7 @@ pub struct ReportRow {
 #[derive(Template)]
 #[template(path = "staff_reports.html")]
 struct ReportsPage {
-    me: Option<(String, String, String, bool)>,
+    me: Me,
     nav: &'static str,
     csrf: String,
     flash: Option<String>,

@@ -53,12 +53,17 @@ pub(crate) async fn staff(state: &AppState, headers: &HeaderMap) -> Result<Staff
     }
 }
 
-pub(crate) fn me(s: &Staff) -> Option<(String, String, String, bool)> {
+/// Who is logged in, for the header: unit, name, role, whether an
+/// administrator (系统管理) and whether a unit head (待我审批).
+pub(crate) type Me = Option<(String, String, String, bool, bool)>;
+
+pub(crate) fn me(s: &Staff) -> Me {
     Some((
         s.unit.name.clone(),
         s.user.display_name.clone(),
         s.user.role.label().to_string(),
         s.user.role == xinfang_domain::role::Role::Admin,
+        s.user.role == xinfang_domain::role::Role::UnitHead,
     ))
 }
 
@@ -67,7 +72,7 @@ pub(crate) fn me(s: &Staff) -> Option<(String, String, String, bool)> {
 #[derive(Template)]
 #[template(path = "staff_login.html")]
 struct LoginPage {
-    me: Option<(String, String, String, bool)>,
+    me: Me,
     nav: &'static str,
     csrf: String,
     flash: Option<String>,
@@ -162,7 +167,7 @@ pub fn colour(due_on: Option<&str>, today: chrono::NaiveDate) -> (&'static str, 
 #[derive(Template)]
 #[template(path = "staff_inbox.html")]
 struct InboxPage {
-    me: Option<(String, String, String, bool)>,
+    me: Me,
     nav: &'static str,
     csrf: String,
     flash: Option<String>,
@@ -336,25 +341,31 @@ pub struct FieldSpec {
     pub kind: &'static str,
     pub options: Vec<(String, String)>,
     pub value: String,
+    /// The rule needs it: the browser asks for it before sending (never
+    /// on checkboxes, whose "required" means only "sent as true or false").
+    pub required: bool,
 }
 
 pub struct ActionForm {
     pub name: &'static str,
     pub label: &'static str,
     pub fields: Vec<FieldSpec>,
+    /// Taken by this user, the act becomes a request for the unit head.
+    pub needs_approval: bool,
 }
 
 /// The form of an action, derived from the action table: exactly the
 /// fields its rule requires, labelled as the table says.
-fn action_form(name: &'static str, state: &AppState, today: &str) -> ActionForm {
+fn action_form(name: &'static str, tree: &xinfang_domain::unit::UnitTree, today: &str) -> ActionForm {
     use xinfang_domain::procedure::actions::{self, FieldKind};
-    let tree = state.tree();
     let units = |pick: actions::UnitPick| -> Vec<(String, String)> {
         let mut v: Vec<(String, String)> = tree.all().filter(|u| pick.admits(u.kind)).map(|u| (u.code.clone(), u.name.clone())).collect();
         v.sort();
         v
     };
-    let Some(spec) = actions::spec(name) else { return ActionForm { name, label: action_label(name), fields: Vec::new() } };
+    let Some(spec) = actions::spec(name) else {
+        return ActionForm { name, label: action_label(name), fields: Vec::new(), needs_approval: false };
+    };
     let fields = spec
         .fields
         .iter()
@@ -367,16 +378,14 @@ fn action_form(name: &'static str, state: &AppState, today: &str) -> ActionForm 
                 FieldKind::Bool => ("checkbox", Vec::new(), String::new()),
                 FieldKind::Unit(pick) => {
                     let mut o = units(pick);
-                    if !fd.required {
-                        o.insert(0, (String::new(), "（不选）".into()));
-                    }
+                    o.insert(0, (String::new(), (if fd.required { "（请选择）" } else { "（不选）" }).into()));
                     ("select", o, String::new())
                 }
                 FieldKind::Choice(c) => {
                     let mut o: Vec<(String, String)> = c.options().into_iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
-                    if !fd.required {
-                        o.insert(0, (String::new(), "不适用".into()));
-                    }
+                    // A required choice (e.g. the ground of 不予受理) is
+                    // made on purpose, never by leaving the first option.
+                    o.insert(0, (String::new(), (if fd.required { "（请选择）" } else { "不适用" }).into()));
                     ("select", o, String::new())
                 }
                 FieldKind::Route => (
@@ -396,10 +405,10 @@ fn action_form(name: &'static str, state: &AppState, today: &str) -> ActionForm 
                     String::new(),
                 ),
             };
-            FieldSpec { name: fd.name, label: fd.label, kind, options, value }
+            FieldSpec { name: fd.name, label: fd.label, kind, options, value, required: fd.required && kind != "checkbox" }
         })
         .collect();
-    ActionForm { name, label: spec.label, fields }
+    ActionForm { name, label: spec.label, fields, needs_approval: false }
 }
 
 /// The JSON body of an action from its form, typed by the field specs.
@@ -410,7 +419,7 @@ fn body_of(form: &ActionForm, submitted: &HashMap<String, String>) -> Value {
         let v = match (spec.kind, spec.name) {
             ("checkbox", _) => Value::Bool(!raw.is_empty()),
             ("number", _) => raw.parse::<i64>().map(Value::from).unwrap_or(Value::String(raw)),
-            (_, "route") if raw.is_empty() => Value::Null,
+            // An empty select (not chosen, 不适用) is left out of the body.
             ("select", _) if raw.is_empty() => continue,
             (_, "route") => raw.parse::<i64>().map(Value::from).unwrap_or(Value::String(raw)),
             (_, "units") => {
@@ -427,7 +436,7 @@ fn body_of(form: &ActionForm, submitted: &HashMap<String, String>) -> Value {
 #[derive(Template)]
 #[template(path = "staff_petition.html")]
 struct PetitionPage {
-    me: Option<(String, String, String, bool)>,
+    me: Me,
     nav: &'static str,
     csrf: String,
     flash: Option<String>,
@@ -444,11 +453,31 @@ struct PetitionPage {
     /// the reviewer to have at hand: (title, outcome, decision, facts and
     /// reasons, basis).
     documents: Vec<(String, String, String, String, String)>,
+    /// Every document issued so far: (name, issued, outcome).
+    issued: Vec<(String, String, String)>,
+    /// Requests for the unit head on this petition, pending and decided.
+    approvals: Vec<crate::approvals::ApprovalRow>,
+    /// The caller heads a unit (links to 待我审批).
+    head: bool,
+    /// Facts of the procedure shown where set: (label, value).
+    facts: Vec<(&'static str, String)>,
 }
 
 #[derive(Deserialize, Default)]
 struct PageQuery {
     done: Option<String>,
+    /// Set after an act became a request for the unit head (202).
+    requested: Option<i64>,
+}
+
+/// The label of a document's outcome code (decision, review or reply).
+fn outcome_label(code: &str) -> &'static str {
+    use xinfang_domain::petition::{Adoption, Outcome, ReviewOutcome};
+    Outcome::parse(code)
+        .map(|o| o.label())
+        .or_else(|| ReviewOutcome::parse(code).map(|o| o.label()))
+        .or_else(|| Adoption::parse(code).map(|o| o.label()))
+        .unwrap_or("")
 }
 
 async fn petition_page(
@@ -458,11 +487,20 @@ async fn petition_page(
     number: String,
     flash: Option<String>,
     alert: Option<String>,
+    requested: Option<i64>,
 ) -> Response {
     let (csrf, set) = crate::portal::csrf(headers);
     let d = match petitions::detail(State(state.clone()), s.clone(), ApiPath(number.clone())).await {
         Ok(Json(d)) => d,
         Err(e) => return crate::error_page(&std::sync::Arc::new(crate::PortalInfo::default()), headers, e.status, "无法查看", &e.message),
+    };
+    // The act became a request for the unit head: say so, with its limit.
+    let flash = match requested {
+        Some(id) => Some(match d.approvals.iter().find(|a| a.id == id) {
+            Some(a) => format!("已提交单位负责人审批（审批期限：{}）：{}，经负责人批准后生效", a.due_on, a.action_label),
+            None => "已提交单位负责人审批，经负责人批准后生效".to_string(),
+        }),
+        None => flash,
     };
     let today = local_date(Utc::now());
     let actions = match petitions::load_visible(&state, &s, &number).await {
@@ -480,7 +518,11 @@ async fn petition_page(
             available_actions(&rec.case, &s.actor(), &ctx)
                 .into_iter()
                 .filter(|a| *a != "evaluate")
-                .map(|a| action_form(a, &state, &today.to_string()))
+                .map(|a| {
+                    let mut f = action_form(a, &state.tree(), &today.to_string());
+                    f.needs_approval = d.available_actions.iter().any(|v| v.name == a && v.needs_approval);
+                    f
+                })
                 .collect()
         }
         Err(_) => Vec::new(),
@@ -490,7 +532,13 @@ async fn petition_page(
         .iter()
         .map(|t| {
             let (colour, text) = if t.met_at.is_some() { ("none", "已完成".to_string()) } else { colour(Some(&t.due_on), today) };
-            (format!("{}（{}）", t.label, t.kind), format!("{}{}", t.due_on, if t.provisional { "（预计）" } else { "" }), text, colour)
+            let extended = if t.extension_days > 0 { format!("（已延长{}日）", t.extension_days) } else { String::new() };
+            (
+                format!("{}（{}）", t.label, t.kind),
+                format!("{}{}{extended}", t.due_on, if t.provisional { "（预计）" } else { "" }),
+                text,
+                colour,
+            )
         })
         .collect();
     let history = d
@@ -538,6 +586,35 @@ async fn petition_page(
         _ => "完整（个人信息已脱敏）",
     };
     let current_unit = d.current_unit.as_ref().map(|u| u.name.clone()).unwrap_or_default();
+    let issued = d
+        .documents
+        .iter()
+        .map(|doc| {
+            (
+                doc.name.clone(),
+                crate::portal::local_time(&doc.issued_at),
+                doc.outcome.as_deref().map(outcome_label).unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    let approvals = {
+        let tree = state.tree();
+        d.approvals.iter().cloned().map(|a| crate::approvals::approval_row(a, &tree)).collect()
+    };
+    let mut facts = Vec::new();
+    if let Some(g) = d.decline_ground.as_deref() {
+        let label = xinfang_domain::petition::DeclineGround::parse(g).map(|g| g.label()).unwrap_or(g);
+        facts.push(("不予受理情形", label.to_string()));
+    }
+    if let Some(on) = &d.accepted_on {
+        facts.push(("受理日期", on.clone()));
+    }
+    if d.simplified {
+        facts.push(("简易办理", "是".to_string()));
+    }
+    if let Some(o) = &d.outcome_label {
+        facts.push(("处理结论", o.clone()));
+    }
     let status = if alert.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let mut r = render(&PetitionPage {
         me: me(&s),
@@ -554,6 +631,10 @@ async fn petition_page(
         timers,
         actions,
         documents,
+        issued,
+        approvals,
+        head: s.user.role == xinfang_domain::role::Role::UnitHead,
+        facts,
     });
     *r.status_mut() = status;
     crate::portal::with_cookie(r, set)
@@ -565,7 +646,7 @@ async fn petition(State(state): State<AppState>, headers: HeaderMap, Path(number
         Err(r) => return r,
     };
     let flash = q.done.as_deref().map(|a| format!("已办理：{}", if a == "register" { "登记" } else { action_label(a) }));
-    petition_page(state, &headers, s, number, flash, None).await
+    petition_page(state, &headers, s, number, flash, None, q.requested).await
 }
 
 async fn act(
@@ -579,16 +660,26 @@ async fn act(
         Err(r) => return r,
     };
     if !crate::portal::csrf_ok(&headers, f.get("csrf").map(String::as_str).unwrap_or_default()) {
-        return petition_page(state, &headers, s, number, None, Some("页面已过期，请刷新后重试".into())).await;
+        return petition_page(state, &headers, s, number, None, Some("页面已过期，请刷新后重试".into()), None).await;
     }
     let Some(name) = xinfang_domain::procedure::actions::spec(&action).map(|a| a.name) else {
-        return petition_page(state, &headers, s, number, None, Some("没有这项操作".into())).await;
+        return petition_page(state, &headers, s, number, None, Some("没有这项操作".into()), None).await;
     };
     let today = local_date(Utc::now()).to_string();
-    let body = body_of(&action_form(name, &state, &today), &f);
+    let body = body_of(&action_form(name, &state.tree(), &today), &f);
     match petitions::act(State(state.clone()), s.clone(), ApiPath((number.clone(), action.clone())), ApiJson(body)).await {
+        // 202: the act waits for the unit head (four eyes), it is not done yet.
+        Ok(r) if r.status() == StatusCode::ACCEPTED => {
+            let id = axum::body::to_bytes(r.into_body(), 64 * 1024)
+                .await
+                .ok()
+                .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+                .and_then(|v| v.get("approval_id").and_then(Value::as_i64));
+            let query = id.map(|id| format!("requested={id}")).unwrap_or_else(|| "requested=0".into());
+            Redirect::to(&format!("/staff/p/{number}?{query}")).into_response()
+        }
         Ok(_) => Redirect::to(&format!("/staff/p/{number}?done={action}")).into_response(),
-        Err(e) => petition_page(state, &headers, s, number, None, Some(e.message)).await,
+        Err(e) => petition_page(state, &headers, s, number, None, Some(e.message), None).await,
     }
 }
 
@@ -625,7 +716,7 @@ pub struct RegisterValues {
 #[derive(Template)]
 #[template(path = "staff_register.html")]
 struct RegisterPage {
-    me: Option<(String, String, String, bool)>,
+    me: Me,
     nav: &'static str,
     csrf: String,
     flash: Option<String>,
@@ -832,4 +923,57 @@ async fn save_view(headers: HeaderMap, Form(f): Form<HashMap<String, String>>) -
         r.headers_mut().append(header::SET_COOKIE, c);
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{action_form, body_of};
+    use serde_json::json;
+    use std::collections::HashMap;
+    use xinfang_domain::unit::UnitTree;
+
+    fn submit(action: &'static str, pairs: &[(&str, &str)]) -> serde_json::Value {
+        let form = action_form(action, &UnitTree::default(), "2026-03-02");
+        let submitted: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect();
+        body_of(&form, &submitted)
+    }
+
+    #[test]
+    fn required_choices_start_unchosen_and_checkboxes_are_booleans() {
+        let tree = UnitTree::default();
+        let decline = action_form("decline", &tree, "2026-03-02");
+        let ground = decline.fields.iter().find(|f| f.name == "ground").map(|f| (f.kind, f.required, f.options[0].0.clone()));
+        assert_eq!(ground, Some(("select", true, String::new())), "the ground is chosen on purpose");
+        let accept = action_form("accept", &tree, "2026-03-02");
+        let simplified = accept.fields.iter().find(|f| f.name == "simplified").map(|f| (f.kind, f.required));
+        assert_eq!(simplified, Some(("checkbox", false)));
+    }
+
+    #[test]
+    fn forms_become_the_json_the_api_takes() {
+        assert_eq!(
+            submit("decline", &[("csrf", "x"), ("ground", "already_in_process"), ("reason", " 已在办理 "), ("proper_channel", "等待答复")]),
+            json!({"ground": "already_in_process", "reason": "已在办理", "proper_channel": "等待答复"})
+        );
+        // An unchosen ground is left out (the API names the missing field).
+        assert_eq!(
+            submit("decline", &[("ground", ""), ("reason", "r"), ("proper_channel", "p")]),
+            json!({"reason": "r", "proper_channel": "p"})
+        );
+        assert_eq!(
+            submit("accept", &[("route", "6"), ("simplified", "true"), ("note", "")]),
+            json!({"route": 6, "simplified": true, "note": ""})
+        );
+        assert_eq!(submit("accept", &[("route", ""), ("note", "")]), json!({"simplified": false, "note": ""}), "不适用 is left out");
+        assert_eq!(
+            submit("designate_accused", &[("unit", ""), ("unknown", "true"), ("reason", "无法确定")]),
+            json!({"unknown": true, "reason": "无法确定"})
+        );
+        assert_eq!(
+            submit("designate_accused", &[("unit", "U12"), ("reason", "查明")]),
+            json!({"unit": "U12", "unknown": false, "reason": "查明"})
+        );
+        assert_eq!(submit("reverse_decline", &[("reason", "不属于法定情形")]), json!({"reason": "不属于法定情形"}));
+        assert_eq!(submit("extend", &[("days", "30"), ("reason", "复杂")]), json!({"days": 30, "reason": "复杂"}));
+    }
 }
