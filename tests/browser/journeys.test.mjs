@@ -110,11 +110,13 @@ test('a citizen submits on a phone with the region picker, then tracks, rates an
   await page.getByText('感谢您的评价').waitFor();
   await page.getByLabel('申请理由').fill('我有劳动合同，请求复查');
   await page.getByRole('button', { name: '申请复查' }).click();
-  await page.getByRole('status').filter({ hasText: /复查请求已由.*收到/ }).waitFor();
+  await page.getByRole('status').filter({ hasText: /申请已提交，复查（复核）机关将自收到之日起30日内提出意见/ }).waitFor();
   await context.close();
 });
 
-test('a clerk registers a collective visit (a 6th representative is refused) and forwards it; the officer accepts, extends and concludes', async () => {
+let visit;
+
+test('a clerk registers a collective visit (a 6th representative is refused) and forwards it; the officer accepts, asks for an extension', async () => {
   const { context, page } = await staffPage('ft_clerk');
   await page.getByRole('link', { name: '登记' }).click();
   await page.getByLabel('渠道').selectOption('visit');
@@ -131,7 +133,7 @@ test('a clerk registers a collective visit (a 6th representative is refused) and
   await page.getByLabel(/推选代表/).fill(six.slice(0, 5).join('\n'));
   await page.getByRole('button', { name: '登记' }).click();
   await page.getByText('已办理：登记').waitFor();
-  const visit = page.url().split('/staff/p/')[1].split('?')[0];
+  visit = page.url().split('/staff/p/')[1].split('?')[0];
   await page.locator('summary', { hasText: /^转送$/ }).click();
   await page.locator('#forward-unit').selectOption('440304-RST');
   await page.locator('form[action$="/act/forward"] button').click();
@@ -149,20 +151,85 @@ test('a clerk registers a collective visit (a 6th representative is refused) and
   await officer.page.locator('#accept-route').selectOption('6');
   await officer.page.locator('form[action$="/act/accept"] button').click();
   await officer.page.getByText('已办理：受理').waitFor();
+  // The extension is the head's (Art. 34): the officer's act becomes a request.
   await officer.page.locator('summary', { hasText: /^延期$/ }).click();
+  assert.match(await officer.page.locator('form[action$="/act/extend"]').innerText(), /须经单位负责人批准/);
   await officer.page.locator('#extend-reason').fill('涉及人数多，需逐户核实');
-  await officer.page.locator('#extend-approved_by').fill('ft_rst_head');
   await officer.page.locator('form[action$="/act/extend"] button').click();
-  await officer.page.getByText('已办理：延期').waitFor();
-  await officer.page.locator('summary', { hasText: /^出具处理意见$/ }).click();
-  await officer.page.locator('#conclude-outcome').selectOption('explained');
-  await officer.page.locator('#conclude-request').fill('明确回迁时间');
-  await officer.page.locator('#conclude-facts_and_reasons').fill('项目因规划调整延期，已责成开发商恢复支付临时安置费');
-  await officer.page.locator('#conclude-decision').fill('作出解释说明');
-  await officer.page.locator('#conclude-legal_basis').fill('《国有土地上房屋征收与补偿条例》');
-  await officer.page.locator('form[action$="/act/conclude"] button').click();
-  await officer.page.getByText('已办理：出具处理意见').waitFor();
+  const flash = await officer.page.getByRole('status').innerText();
+  assert.match(flash, /已提交单位负责人审批（审批期限：\d{4}-\d{2}-\d{2}）/);
+  assert.match(await officer.page.locator('#approvals').innerText(), /延期[\s\S]*待审批[\s\S]*ft_rst_officer[\s\S]*30日/);
+  await shot(officer.page, 'staff-petition-requested-1440');
   await officer.context.close();
+});
+
+test('the unit head approves the extension in 待我审批; the petition shows the extended T6 and the officer concludes', async () => {
+  assert.ok(visit, 'the clerk journey ran first');
+  const { context, page } = await staffPage('ft_rst_head');
+  const t6 = (d) => d.deadlines.find((t) => t.kind === 'T6' && !t.met_at);
+  const officer = await token('ft_rst_officer');
+  const before = t6(await api(`/api/v1/petitions/${visit}`, { token: officer }));
+  await page.getByRole('link', { name: '待我审批' }).click();
+  await page.waitForURL(BASE + '/staff/approvals');
+  const row = page.locator('li.approval', { hasText: visit });
+  assert.match(await row.innerText(), /延期[\s\S]*待审批[\s\S]*ft_rst_officer[\s\S]*延长天数[\s\S]*30日[\s\S]*涉及人数多，需逐户核实/);
+  await shot(page, 'staff-approvals-1440');
+  // Refusing needs a reason: the browser does not send an empty one.
+  await row.getByRole('button', { name: '不予批准' }).click();
+  assert.equal(await row.locator('textarea').evaluate((t) => t.validity.valueMissing), true);
+  assert.equal(page.url(), BASE + '/staff/approvals');
+  await row.getByRole('button', { name: '批准', exact: true }).click();
+  await page.getByRole('status').filter({ hasText: `已批准：延期（${visit}）` }).waitFor();
+  assert.equal(await page.locator('li.approval', { hasText: visit }).count(), 0, 'the queue is empty of it');
+  await page.getByLabel('含已处理的事项').check();
+  await page.getByRole('button', { name: '筛选' }).click();
+  assert.match(await page.locator('li.approval', { hasText: visit }).innerText(), /已批准[\s\S]*ft_rst_head/);
+  await context.close();
+
+  const after = t6(await api(`/api/v1/petitions/${visit}`, { token: officer }));
+  assert.equal(after.extension_days, 30);
+  assert.notEqual(after.due_on, before.due_on);
+  const o = await staffPage('ft_rst_officer');
+  await o.page.goto(`${BASE}/staff/p/${visit}`);
+  assert.match(await o.page.locator('table.grid', { hasText: 'T6' }).innerText(), new RegExp(`T6[\\s\\S]*${after.due_on}(（预计）)?（已延长30日）`));
+  assert.match(await o.page.locator('#approvals').innerText(), /延期[\s\S]*已批准/);
+  assert.match(await o.page.locator('#documents').innerText(), /延期告知书/, 'the notice of extension is among the documents');
+  // Within the extended limit the officer concludes.
+  await o.page.locator('summary', { hasText: /^出具信访处理意见书$/ }).click();
+  await o.page.locator('#conclude-outcome').selectOption('explained');
+  await o.page.locator('#conclude-request').fill('明确回迁时间');
+  await o.page.locator('#conclude-facts_and_reasons').fill('项目因规划调整延期，已责成开发商恢复支付临时安置费');
+  await o.page.locator('#conclude-decision').fill('作出解释说明');
+  await o.page.locator('#conclude-legal_basis').fill('《国有土地上房屋征收与补偿条例》');
+  await o.page.locator('form[action$="/act/conclude"] button').click();
+  await o.page.getByText('已办理：出具信访处理意见书').waitFor();
+  assert.match(await o.page.locator('#documents').innerText(), /信访处理意见书[\s\S]*作出解释说明/);
+  await o.context.close();
+});
+
+test('the approvals page fits a 375 px phone', async () => {
+  const clerk = await token('ft_clerk');
+  const officer = await token('ft_rst_officer');
+  // A second extension request, so the queue is not empty on the phone.
+  const p = await api('/api/v1/petitions', { method: 'POST', token: clerk, body: {
+    channel: 'letter', category: 'claim', jurisdiction: '440304', title: '工伤认定超期',
+    request: '请求尽快作出工伤认定', facts_and_reasons: '申请工伤认定已逾三个月仍无结果。',
+    petitioners: [{ name: '手机测试', phone: '13800138001' }],
+  } });
+  await api(`/api/v1/petitions/${p.number}/actions/forward`, { method: 'POST', token: clerk, body: { unit: '440304-RST' } });
+  await api(`/api/v1/petitions/${p.number}/actions/accept`, { method: 'POST', token: officer, body: { route: 6 } });
+  await api(`/api/v1/petitions/${p.number}/actions/extend`, { method: 'POST', token: officer, body: { days: 15, reason: '需调取医疗记录并征求鉴定意见' } });
+  const head = await token('ft_rst_head');
+  const context = await browser.newContext({ viewport: { width: 375, height: 812 }, locale: 'zh-CN', isMobile: true, hasTouch: true });
+  await context.addCookies([{ name: 'xf_session', value: head, url: BASE }]);
+  const page = await context.newPage();
+  await page.goto(BASE + '/staff/approvals');
+  await page.locator('li.approval', { hasText: p.number }).waitFor();
+  await shot(page, 'staff-approvals-375');
+  await page.getByRole('link', { name: p.number }).click();
+  await page.locator('#approvals').waitFor();
+  await shot(page, 'staff-petition-requested-375');
+  await context.close();
 });
 
 test('the city reviewer finds the 复查 request in the review queue and decides it', async () => {
