@@ -139,7 +139,11 @@ async fn repeat_petition_is_linked_and_art19_para3_refuses_it_upward() {
     // The same matter again at the same bureau: registered, marked as a repeat.
     let (status, again) = s.post("/api/v1/petitions", None, online_claim("冯二", "440304199001011233")).await;
     assert_eq!(status, StatusCode::CREATED, "{again}");
-    assert_eq!(again["repeat_of"], first_no.as_str());
+    // The anonymous submitter learns nothing about other petitions; the
+    // bureau that sees both has the link.
+    assert!(again["repeat_of"].is_null(), "{again}");
+    let d = s.detail("ft_clerk", again["number"].as_str().unwrap()).await;
+    assert_eq!(d["repeat_of"], first_no.as_str());
     // Brought to the city bureau while the district is handling it: refused.
     let mut up = letter(&today().to_string());
     up["petitioners"] = online_claim("冯二", "440304199001011233")["petitioners"].clone();

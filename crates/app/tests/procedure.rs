@@ -143,8 +143,10 @@ async fn art36_online_petition_through_review_and_final_review_then_not_reaccept
     assert_eq!(status, StatusCode::CREATED, "{refused}");
     assert_eq!(refused["state"], "not_reaccepted");
     assert_eq!(refused["refused"]["rule"], "art36");
-    assert_eq!(refused["refused"]["earlier"], number.as_str());
+    // The citizen is not told the earlier number (no oracle on other people).
+    assert!(refused["refused"]["earlier"].is_null() && refused["repeat_of"].is_null(), "{refused}");
     assert!(refused["refused"]["notice"].as_str().unwrap().contains("第三十六条"));
+    assert!(!refused["refused"]["notice"].as_str().unwrap().contains(number.as_str()));
     // The refusal is on the record of the earlier petition.
     let d = s.detail("gd_leader", &number).await;
     assert_eq!(d["history"].as_array().unwrap().last().unwrap()["action"], "repeat_refused");

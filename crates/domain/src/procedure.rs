@@ -1795,14 +1795,18 @@ pub fn intake_conflict(
     receiving_unit: UnitId,
     tree: &UnitTree,
     today: NaiveDate,
+    disclose: bool,
 ) -> Option<(DeclineGround, DomainError)> {
+    // Whoever may not see the earlier petition learns neither its number nor
+    // the unit handling it: a refusal must not be an oracle on other people.
+    let which = if disclose { format!("该事项（{earlier_number}）") } else { "您以同一事实和理由提出的事项".to_string() };
     if earlier.terminated {
         return Some((
             DeclineGround::ConcludedAfterFinalReview,
             DomainError::conflict(
                 Rule::Art36,
                 "not_reaccepted",
-                format!("该事项（{earlier_number}）已经复核终结，信访人仍以同一事实和理由提出投诉请求的，不再受理"),
+                format!("{which}已经复核终结，信访人仍以同一事实和理由提出投诉请求的，不再受理"),
             ),
         ));
     }
@@ -1812,13 +1816,13 @@ pub fn intake_conflict(
     let below = [Some(earlier.current_unit), earlier.handling_unit].into_iter().flatten().any(|u| tree.is_above(receiving_unit, u));
     let within_time = earlier.next_duty_due().is_none_or(|due| today <= due);
     if below && within_time {
-        let lower = unit_name(tree, earlier.handling_unit.unwrap_or(earlier.current_unit));
+        let lower = if disclose { unit_name(tree, earlier.handling_unit.unwrap_or(earlier.current_unit)) } else { "下级机关".to_string() };
         return Some((
             DeclineGround::AlreadyInProcess,
             DomainError::conflict(
                 Rule::Art19Para3,
                 "in_process_below",
-                format!("该事项（{earlier_number}）已由{lower}受理或正在办理且未超过办理期限，在规定期限内向上级机关再次提出的，不予受理"),
+                format!("{which}已由{lower}受理或正在办理且未超过办理期限，在规定期限内向上级机关再次提出的，不予受理"),
             ),
         ));
     }

@@ -13,6 +13,7 @@ mod db;
 mod petitions;
 mod reference;
 mod schema;
+mod searches;
 mod timers;
 mod units;
 mod urgent;

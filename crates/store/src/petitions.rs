@@ -201,6 +201,9 @@ pub struct MatterCandidate {
     pub case: Case,
     pub request: String,
     pub facts_and_reasons: String,
+    /// The petitioner asked for confidentiality (the match is then not shown
+    /// to units that would see only the hidden identity).
+    pub confidential: bool,
 }
 
 /// The fields of an event that its hash covers, exactly as stored.
@@ -735,7 +738,7 @@ impl Store {
         let marks: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
         let list = marks.join(", ");
         let sql = format!(
-            "SELECT id, number, case_json, request, facts_and_reasons FROM petitions WHERE id IN (SELECT petition_id FROM petition_identities WHERE identity_key IN ({list})) ORDER BY id"
+            "SELECT id, number, case_json, request, facts_and_reasons, confidential FROM petitions WHERE id IN (SELECT petition_id FROM petition_identities WHERE identity_key IN ({list})) ORDER BY id"
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for k in keys {
@@ -751,6 +754,7 @@ impl Store {
                     case: serde_json::from_str(&r.s("case_json")?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
                     request: r.s("request")?,
                     facts_and_reasons: r.s("facts_and_reasons")?,
+                    confidential: r.i("confidential")? != 0,
                 })
             })
             .collect::<Result<_>>()?;

@@ -335,6 +335,23 @@ CREATE INDEX petition_identities_key ON petition_identities (identity_key);
 INSERT INTO petition_identities (petition_id, identity_key) SELECT id, identity_key FROM petitions WHERE identity_key IS NOT NULL;
 "#,
     ),
+    (
+        7,
+        r#"
+-- Searches by identity number or phone (keyed hashes only): each one is
+-- recorded, so that a per-user limit holds across nodes and an auditor can
+-- see who searched for people.
+CREATE TABLE identity_searches (
+    id {id},
+    user_id BIGINT NOT NULL REFERENCES users (id),
+    unit_id BIGINT NOT NULL REFERENCES units (id),
+    at TEXT NOT NULL,
+    field TEXT NOT NULL,
+    matched BIGINT NOT NULL
+);
+CREATE INDEX identity_searches_user_at ON identity_searches (user_id, at);
+"#,
+    ),
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

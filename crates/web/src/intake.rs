@@ -46,8 +46,9 @@ pub struct Refusal {
     /// The article, e.g. `art19_3` or `art36`.
     pub rule: String,
     pub message: String,
-    /// The earlier petition on the same facts and reasons.
-    pub earlier: String,
+    /// The earlier petition on the same facts and reasons — only for staff
+    /// who may see it in full.
+    pub earlier: Option<String>,
     /// The written 不予受理 / 不再受理 notice.
     pub notice: String,
 }
@@ -261,7 +262,10 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
         (_, None) => None,
     };
     let mut repeat_of = None;
-    let mut refusal: Option<(xinfang_domain::petition::DeclineGround, xinfang_domain::DomainError, String)> = None;
+    // The earlier number is told only to staff who may see that petition in
+    // full; a citizen (or an API key) learns nothing about other petitions.
+    let mut disclosed_repeat = None;
+    let mut refusal: Option<(xinfang_domain::petition::DeclineGround, xinfang_domain::DomainError, Option<String>)> = None;
     let text = matter_text(&reg.request, &reg.facts_and_reasons);
     for mut earlier in state.store.same_petitioner(&identity).await? {
         if !same_matter(&text, &matter_text(&earlier.request, &earlier.facts_and_reasons)) {
@@ -270,10 +274,14 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
         // Only a matching matter needs its timers (is the lower unit in time?).
         earlier.case.deadlines = state.store.deadlines_of(earlier.id).await?;
         repeat_of = Some(earlier.number.clone());
+        let disclose = may_see_in_full(state, &who, &earlier, &tree).await?;
+        if disclose {
+            disclosed_repeat = Some(earlier.number.clone());
+        }
         if refusal.is_none()
             // Judged today: a back-dated `received_on` must not manufacture
             // (or dodge) a refusal.
-            && let Some((ground, err)) = intake_conflict(&earlier.case, &earlier.number, receiving.id, &tree, today)
+            && let Some((ground, err)) = intake_conflict(&earlier.case, &earlier.number, receiving.id, &tree, today, disclose)
         {
             // Genuinely new facts make a new item, but only the unit head
             // may say so at the door (four eyes): anyone else's registration
@@ -293,7 +301,7 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
                     reason: Some(err.message.clone()),
                 };
                 state.store.append_event(earlier.id, &record).await?;
-                refusal = Some((ground, err, earlier.number.clone()));
+                refusal = Some((ground, err, disclose.then(|| earlier.number.clone())));
             }
         }
     }
@@ -343,7 +351,7 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
             "channel": channel.as_str(),
             "receiving_unit": receiving.code,
             "received_on": received_on,
-            "repeat_of": repeat_of,
+            "repeat_of": disclosed_repeat,
             "new_facts_reason": override_reason,
             "refused": refused.as_ref().map(|r| json!({"ground": r.ground, "rule": r.rule, "earlier": r.earlier})),
             "attachments": attachments.len(),
@@ -377,7 +385,17 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
             registered_at: now,
         })
         .await?;
-    Ok(Intake { number, query_code, case, receiving_unit: receiving, repeat_of, refused })
+    Ok(Intake { number, query_code, case, receiving_unit: receiving, repeat_of: disclosed_repeat, refused })
+}
+
+/// Whether the submitter may be told of an earlier petition: staff who can
+/// reach it and see it in full; never a citizen or an API client.
+async fn may_see_in_full(state: &AppState, who: &Submitter, earlier: &xinfang_store::MatterCandidate, tree: &xinfang_domain::unit::UnitTree) -> ApiResult<bool> {
+    let Submitter::Staff(s) = who else { return Ok(false) };
+    if !state.store.petition_visible(earlier.id, &s.visibility(tree)).await? {
+        return Ok(false);
+    }
+    Ok(xinfang_domain::access::view(&earlier.case, earlier.confidential, s.unit.id, s.user.role, tree) == xinfang_domain::access::View::Full)
 }
 
 pub fn actor_ref(who: &Submitter) -> ActorRef {

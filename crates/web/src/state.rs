@@ -44,6 +44,8 @@ pub struct Settings {
     /// holiday calendar; 0 turns the background check off (acts still
     /// check before they count).
     pub calendar_refresh_seconds: u64,
+    /// Searches by identity number or phone one user may make per hour.
+    pub identity_searches_per_hour: i64,
 }
 
 impl Default for Settings {
@@ -62,6 +64,7 @@ impl Default for Settings {
             login_per_minute: 30,
             urgent_ack_hours: 2,
             calendar_refresh_seconds: 5,
+            identity_searches_per_hour: 30,
         }
     }
 }

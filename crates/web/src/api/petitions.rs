@@ -138,8 +138,40 @@ fn filter_of(state: &AppState, q: &ListQuery) -> ApiResult<PetitionFilter> {
     })
 }
 
+/// A search for a person by identity number or phone. It is a look at
+/// personal data: the admin (who may not unmask) may not make it, each one
+/// is recorded and limited per user and hour (in the database), and it
+/// only ever matches rows the caller sees in full — a sealed accusation or a
+/// confidential petitioner is never confirmed by a match.
+async fn identity_search(state: &AppState, staff: &Staff, f: &PetitionFilter) -> ApiResult<bool> {
+    let field = match (&f.petitioner_id_hash, &f.petitioner_phone_hash) {
+        (None, None) => return Ok(false),
+        (Some(_), None) => "id_number",
+        (None, Some(_)) => "phone",
+        (Some(_), Some(_)) => "id_number,phone",
+    };
+    if staff.user.role == Role::Admin {
+        return Err(ApiError::forbidden("系统管理员不能按身份证号或电话查找信访人"));
+    }
+    let n = state.store.record_identity_search(staff.user.id, staff.unit.id, field, Utc::now()).await?;
+    if n > state.settings.identity_searches_per_hour {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_identity_searches",
+            format!("按身份证号或电话查找信访人每小时不超过{}次，请稍后再试", state.settings.identity_searches_per_hour),
+        ));
+    }
+    Ok(true)
+}
+
+/// Most rows a person search looks at: one person's own petitions.
+const IDENTITY_SEARCH_ROWS: i64 = 500;
+
 /// One page of rows as the staff member may see them.
 async fn visible_rows(state: &AppState, staff: &Staff, filter: &PetitionFilter) -> ApiResult<(Vec<PetitionListItem>, i64)> {
+    if filter.petitioner_id_hash.is_some() || filter.petitioner_phone_hash.is_some() {
+        return person_rows(state, staff, filter).await;
+    }
     let (rows, total) = state.store.list_petitions(filter, Some(&staff.visibility(&state.tree()))).await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let people = state.store.petitioners_of(&ids).await?;
@@ -155,12 +187,41 @@ async fn visible_rows(state: &AppState, staff: &Staff, filter: &PetitionFilter) 
     Ok((items, total))
 }
 
+/// Rows of a person search: only those the caller sees in full, counted
+/// after that filter (the total must not confirm a hidden match either),
+/// each match written to the access log.
+async fn person_rows(state: &AppState, staff: &Staff, filter: &PetitionFilter) -> ApiResult<(Vec<PetitionListItem>, i64)> {
+    let tree = state.tree();
+    let all = PetitionFilter { limit: IDENTITY_SEARCH_ROWS, offset: 0, ..filter.clone() };
+    let (rows, _) = state.store.list_petitions(&all, Some(&staff.visibility(&tree))).await?;
+    let full: Vec<_> = rows.into_iter().filter(|r| view(&r.case, r.confidential, staff.unit.id, staff.user.role, &tree) == View::Full).collect();
+    let total = i64::try_from(full.len()).unwrap_or(i64::MAX);
+    let now = Utc::now();
+    let field = if filter.petitioner_id_hash.is_some() { "search:id_number" } else { "search:phone" };
+    for r in &full {
+        state.store.log_access(staff.user.id, staff.unit.id, r.id, field, "按身份证号或电话查找信访人", now).await?;
+    }
+    let page: Vec<_> = full.into_iter().skip(usize::try_from(filter.offset).unwrap_or(0)).take(usize::try_from(filter.limit).unwrap_or(0)).collect();
+    let ids: Vec<i64> = page.iter().map(|r| r.id).collect();
+    let people = state.store.petitioners_of(&ids).await?;
+    let today = local_date(now).to_string();
+    let items = page
+        .into_iter()
+        .filter_map(|r| {
+            let p = people.get(&r.id);
+            list_item(&state.keyring, &tree, staff.unit.id, staff.user.role, &today, r, p)
+        })
+        .collect();
+    Ok((items, total))
+}
+
 #[utoipa::path(get, path = "/api/v1/petitions", tag = "petitions", params(ListQuery), security(("bearer" = [])),
     responses((status = 200, body = PetitionPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn list(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQuery<ListQuery>) -> ApiResult<Json<PetitionPage>> {
     let page = q.page.unwrap_or(1).clamp(1, 1_000_000);
     let per_page = q.per_page.unwrap_or(20).clamp(1, 100);
     let filter = PetitionFilter { limit: per_page, offset: (page - 1).saturating_mul(per_page), ..filter_of(&state, &q)? };
+    identity_search(&state, &staff, &filter).await?;
     let (items, total) = visible_rows(&state, &staff, &filter).await?;
     Ok(Json(PetitionPage { items, total, page, per_page }))
 }
@@ -180,6 +241,7 @@ fn csv_field(v: &str) -> String {
     responses((status = 200, description = "CSV", content_type = "text/csv"), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn export(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQuery<ListQuery>) -> ApiResult<Response> {
     let base = filter_of(&state, &q)?;
+    identity_search(&state, &staff, &base).await?;
     let header = "\u{feff}信访件编号,登记时间,渠道,分类,状态,标题,信访人,身份证号,联系电话,当前办理单位,最近期限,是否超期\n".to_string();
     let stream = futures_util::stream::unfold(Some(0i64), move |offset| {
         let (state, staff, base) = (state.clone(), staff.clone(), base.clone());
@@ -250,6 +312,16 @@ pub async fn load_visible(state: &AppState, staff: &Staff, number: &str) -> ApiR
     match view(&rec.case, rec.confidential, staff.unit.id, staff.user.role, &state.tree()) {
         View::Hidden => Err(nf()),
         v => Ok((rec, v)),
+    }
+}
+
+/// Whether the caller may see petition `number` in full: a repeat match
+/// against anything less is not disclosed (no `repeat_of`).
+async fn sees_in_full(state: &AppState, staff: &Staff, number: &str) -> ApiResult<bool> {
+    match load_visible(state, staff, number).await {
+        Ok((_, v)) => Ok(v == View::Full),
+        Err(e) if e.status == StatusCode::NOT_FOUND => Ok(false),
+        Err(e) => Err(e),
     }
 }
 
@@ -375,7 +447,10 @@ pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(number)
         supervised: c.supervised,
         urgent_reported: c.urgent_reported,
         terminated: c.terminated,
-        repeat_of: rec.repeat_of.clone(),
+        repeat_of: match &rec.repeat_of {
+            Some(n) if sees_in_full(&state, &staff, n).await? => Some(n.clone()),
+            _ => None,
+        },
         accepted_on: c.accepted_on.map(|d| d.to_string()),
         simplified: c.simplified,
         outcome: doc_outcome,
