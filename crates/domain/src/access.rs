@@ -63,3 +63,119 @@ pub fn view(case: &Case, confidential: bool, unit: UnitId, role: Role, tree: &Un
     }
     View::Full
 }
+
+/// The area one level up: a township's county, a county's city, a city's province.
+fn parent_area(area: &str) -> Option<&str> {
+    match area.len() {
+        9 => area.get(..6),
+        6 => area.get(..4),
+        4 => area.get(..2),
+        _ => None,
+    }
+}
+
+/// Where an accusation that names `accused` is received (Art. 30): the
+/// receiving unit itself, unless it is in the accused's chain — then the
+/// discipline body of its area, or failing that the nearest discipline body
+/// or petition bureau of an area above that is clear of the chain. Nobody
+/// can then hold an accusation against itself, and it is never sealed from
+/// every account.
+pub fn accusation_receiver<'a>(tree: &'a UnitTree, receiving: &'a crate::unit::Unit, accused: UnitId) -> &'a crate::unit::Unit {
+    if !tree.in_accused_chain(receiving.id, accused) {
+        return receiving;
+    }
+    let mut area = Some(receiving.jurisdiction.as_str());
+    while let Some(a) = area {
+        for kind in [UnitKind::DisciplineBody, UnitKind::PetitionBureau] {
+            let found =
+                tree.all().filter(|u| u.kind == kind && u.jurisdiction == a && !tree.in_accused_chain(u.id, accused)).min_by_key(|u| u.id);
+            if let Some(u) = found {
+                return u;
+            }
+        }
+        area = parent_area(a);
+    }
+    receiving
+}
+
+#[cfg(test)]
+mod accusation_tests {
+    use super::*;
+    use crate::calendar::HolidayCalendar;
+    use crate::deadline::CountingPolicy;
+    use crate::petition::{Accused, Channel, Registration};
+    use crate::procedure::{Actor, Ctx, StaffActor, available_actions, register};
+    use crate::unit::tests::sample_tree;
+
+    /// For every unit that may receive an accusation and every unit it may
+    /// name, the accusation lands where someone outside the accused's chain
+    /// sees it and can act on it, with a running timer on that unit.
+    #[test]
+    fn art30_no_accusation_is_sealed_from_everyone() {
+        // The sample tree plus a discipline body at every level, as every
+        // real tree has.
+        let base = sample_tree();
+        let extra =
+            [(22, crate::unit::Level::County, "440305"), (23, crate::unit::Level::City, "4403"), (24, crate::unit::Level::Province, "44")]
+                .map(|(id, level, juris)| crate::unit::Unit {
+                    id,
+                    code: format!("U{id}"),
+                    name: format!("纪委{id}"),
+                    kind: UnitKind::DisciplineBody,
+                    level,
+                    parent_id: None,
+                    gov_id: None,
+                    jurisdiction: juris.into(),
+                    path: format!("/{id}/"),
+                });
+        let tree = UnitTree::new(base.all().cloned().chain(extra));
+        let cal = HolidayCalendar::default();
+        let on = chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap_or_default();
+        let ctx = Ctx {
+            on,
+            now: chrono::Utc::now(),
+            calendar: &cal,
+            tree: &tree,
+            policy: CountingPolicy::default(),
+            window_policy: CountingPolicy::StartExcludedNoRoll,
+        };
+        let receivers: Vec<_> = tree.all().filter(|u| !matches!(u.kind, UnitKind::JointConference | UnitKind::PartyGovernment)).collect();
+        let mut checked = 0;
+        for r in &receivers {
+            for accused in tree.all() {
+                let reg = Registration {
+                    channel: Channel::Letter,
+                    petitioners: Vec::new(),
+                    collective: false,
+                    headcount: 1,
+                    jurisdiction: r.jurisdiction.clone(),
+                    title: "检举".into(),
+                    content: String::new(),
+                    request: "查处".into(),
+                    facts_and_reasons: "索贿".into(),
+                    category: Category::Accusation,
+                    litigation_related: false,
+                    topic: None,
+                    accused: Some(Accused {
+                        name: Some("某人".into()), unit: None, position: None, unit_code: Some(accused.code.clone())
+                    }),
+                    anonymous: false,
+                    confidential: false,
+                    received_on: on,
+                };
+                let at = accusation_receiver(&tree, r, accused.id);
+                let case = register(&reg, at, &ctx);
+                assert!(!tree.in_accused_chain(at.id, accused.id), "{} received an accusation against {}", at.name, accused.name);
+                let staff = |role| Actor::Staff(StaffActor { user_id: 1, unit_id: at.id, role });
+                assert_ne!(view(&case, false, at.id, Role::Clerk, &tree), View::Hidden, "{} sees it", at.name);
+                let can_act = [Role::Clerk, Role::HandlingOfficer, Role::UnitHead]
+                    .into_iter()
+                    .any(|role| !available_actions(&case, &staff(role), &ctx).is_empty());
+                assert!(can_act, "{} can act on an accusation against {}", at.name, accused.name);
+                assert!(case.next_duty_deadline().is_some(), "a timer runs on {}", at.name);
+                checked += 1;
+            }
+        }
+        assert!(checked > 100);
+    }
+}

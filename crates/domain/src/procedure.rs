@@ -1799,7 +1799,8 @@ pub fn intake_conflict(
 ) -> Option<(DeclineGround, DomainError)> {
     // Whoever may not see the earlier petition learns neither its number nor
     // the unit handling it: a refusal must not be an oracle on other people.
-    let which = if disclose { format!("该事项（{earlier_number}）") } else { "您以同一事实和理由提出的事项".to_string() };
+    let which =
+        if disclose { format!("该事项（{earlier_number}）") } else { "您以同一事实和理由提出的事项".to_string() };
     if earlier.terminated {
         return Some((
             DeclineGround::ConcludedAfterFinalReview,
@@ -1816,7 +1817,8 @@ pub fn intake_conflict(
     let below = [Some(earlier.current_unit), earlier.handling_unit].into_iter().flatten().any(|u| tree.is_above(receiving_unit, u));
     let within_time = earlier.next_duty_due().is_none_or(|due| today <= due);
     if below && within_time {
-        let lower = if disclose { unit_name(tree, earlier.handling_unit.unwrap_or(earlier.current_unit)) } else { "下级机关".to_string() };
+        let lower =
+            if disclose { unit_name(tree, earlier.handling_unit.unwrap_or(earlier.current_unit)) } else { "下级机关".to_string() };
         return Some((
             DeclineGround::AlreadyInProcess,
             DomainError::conflict(

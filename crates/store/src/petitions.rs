@@ -59,6 +59,8 @@ pub struct NewPetition<'a> {
     pub reg: &'a Registration,
     pub petitioners: Vec<StoredPetitioner>,
     pub number_prefix: String,
+    /// Secret key of the prefix's public numbering (see `number::public_number`).
+    pub number_key: Vec<u8>,
     pub query_code_hash: String,
     /// Every key the petitioner can be recognised by (ID number; name and phone).
     pub identity_keys: Vec<String>,
@@ -269,7 +271,7 @@ impl Store {
     pub async fn insert_petition(&self, p: NewPetition<'_>) -> Result<(i64, String)> {
         let mut w = self.begin_write().await?;
         let seq = self.next_seq(&mut w, &p.number_prefix).await?;
-        let number = xinfang_domain::number::petition_number(&p.number_prefix, seq);
+        let number = xinfang_domain::number::public_number(&p.number_prefix, seq, &p.number_key);
         let reg = p.reg;
         let accused = reg.accused.clone().unwrap_or_default();
         let now = fmt_instant(p.registered_at);

@@ -62,6 +62,17 @@ impl Staff {
         }
     }
 
+    /// Settings that apply to everyone (the holiday calendar) belong to the
+    /// administrator of the top of the tree (a unit with no line superior),
+    /// not to a district's.
+    pub fn require_top_level_admin(&self) -> Result<(), ApiError> {
+        self.require_role(&[Role::Admin])?;
+        if self.unit.parent_id.is_some() {
+            return Err(ApiError::forbidden("节假日安排等全局设置只能由最高一级的系统管理员修改"));
+        }
+        Ok(())
+    }
+
     pub fn require_role(&self, roles: &[Role]) -> Result<(), ApiError> {
         if roles.contains(&self.user.role) {
             Ok(())

@@ -250,6 +250,13 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
         (Submitter::ApiKey(k), _) => tree.get(k.unit_id).cloned().ok_or_else(ApiError::internal)?,
     };
 
+    // An accusation naming the unit that would receive it (or a unit of its
+    // chain) goes to the discipline body of the area, or one level up:
+    // nobody holds an accusation against itself (Art. 30).
+    let receiving = match (reg.category, reg.accused.as_ref().and_then(|a| a.unit_code.as_deref()).and_then(|c| tree.by_code(c))) {
+        (Category::Accusation, Some(accused)) => xinfang_domain::access::accusation_receiver(&tree, &receiving, accused.id).clone(),
+        _ => receiving,
+    };
     let attachments = attachments::decode(&input.attachments, state.settings.max_attachments, state.settings.max_attachment_bytes)?;
 
     // Same petitioner, same facts and reasons: refuse (Art. 36, Art. 19
@@ -372,6 +379,7 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
             reg: &reg,
             petitioners: reg.petitioners.iter().map(|p| seal_petitioner(keys, p)).collect(),
             number_prefix: number_prefix(&receiving.jurisdiction, received_on),
+            number_key: keys.keyed_hash("number", &number_prefix(&receiving.jurisdiction, received_on)).into_bytes(),
             query_code_hash: query_code_hash(keys, &query_code),
             identity_keys: identity,
             repeat_of: repeat_of.clone(),
@@ -390,12 +398,18 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
 
 /// Whether the submitter may be told of an earlier petition: staff who can
 /// reach it and see it in full; never a citizen or an API client.
-async fn may_see_in_full(state: &AppState, who: &Submitter, earlier: &xinfang_store::MatterCandidate, tree: &xinfang_domain::unit::UnitTree) -> ApiResult<bool> {
+async fn may_see_in_full(
+    state: &AppState,
+    who: &Submitter,
+    earlier: &xinfang_store::MatterCandidate,
+    tree: &xinfang_domain::unit::UnitTree,
+) -> ApiResult<bool> {
     let Submitter::Staff(s) = who else { return Ok(false) };
     if !state.store.petition_visible(earlier.id, &s.visibility(tree)).await? {
         return Ok(false);
     }
-    Ok(xinfang_domain::access::view(&earlier.case, earlier.confidential, s.unit.id, s.user.role, tree) == xinfang_domain::access::View::Full)
+    Ok(xinfang_domain::access::view(&earlier.case, earlier.confidential, s.unit.id, s.user.role, tree)
+        == xinfang_domain::access::View::Full)
 }
 
 pub fn actor_ref(who: &Submitter) -> ActorRef {

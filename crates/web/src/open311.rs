@@ -17,8 +17,10 @@ use axum::{Form, Json, Router, routing::get};
 use chrono::{Duration, NaiveDate, Utc};
 use serde_json::{Value, json};
 use std::collections::HashMap;
+use xinfang_domain::access::{View, view};
 use xinfang_domain::local_date;
 use xinfang_domain::petition::State as PState;
+use xinfang_domain::role::Role;
 use xinfang_store::{ApiKey, PetitionFilter, PetitionSummary, parse_instant};
 
 pub fn routes() -> Router<AppState> {
@@ -188,12 +190,16 @@ fn to_rfc3339_cn(s: &str) -> String {
     parse_instant(s).map(|t| t.with_timezone(&xinfang_domain::china_offset()).to_rfc3339()).unwrap_or_default()
 }
 
-async fn render(state: &AppState, rows: Vec<PetitionSummary>) -> O311<Vec<Value>> {
+/// The rows as the key's unit may see them: a petition hidden from that unit
+/// (an accusation against it or a unit above it, Art. 30) disappears, like
+/// everywhere else; a sealed one shows no agency in the accused's chain.
+async fn render(state: &AppState, key: &ApiKey, rows: Vec<PetitionSummary>) -> O311<Vec<Value>> {
     let topics = state.store.topics().await.map_err(ApiError::from)?;
     let names: HashMap<String, String> = topics.into_iter().map(|t| (t.code, t.name)).collect();
     let tree = state.tree();
     Ok(rows
         .into_iter()
+        .filter(|r| view(&r.case, r.confidential, key.unit_id, Role::Clerk, &tree) != View::Hidden)
         .map(|r| {
             json!({
                 "service_request_id": r.number,
@@ -252,7 +258,7 @@ async fn list_requests(State(state): State<AppState>, Query(p): Query<HashMap<St
         filter.numbers = ids;
     }
     let (rows, _) = state.store.list_petitions(&filter, None).await.map_err(ApiError::from)?;
-    Ok(Json(Value::Array(render(&state, rows).await?)))
+    Ok(Json(Value::Array(render(&state, &key, rows).await?)))
 }
 
 async fn one_request(
@@ -264,8 +270,9 @@ async fn one_request(
     let key = key(&state, &p).await?;
     let filter = PetitionFilter { source_key_id: Some(key.id), numbers: vec![id.clone()], limit: 1, ..Default::default() };
     let (rows, _) = state.store.list_petitions(&filter, None).await.map_err(ApiError::from)?;
-    if rows.is_empty() {
+    let shown = render(&state, &key, rows).await?;
+    if shown.is_empty() {
         return Err(O311Error(StatusCode::NOT_FOUND, format!("请求“{id}”不存在")));
     }
-    Ok(Json(Value::Array(render(&state, rows).await?)))
+    Ok(Json(Value::Array(shown)))
 }

@@ -194,14 +194,16 @@ async fn person_rows(state: &AppState, staff: &Staff, filter: &PetitionFilter) -
     let tree = state.tree();
     let all = PetitionFilter { limit: IDENTITY_SEARCH_ROWS, offset: 0, ..filter.clone() };
     let (rows, _) = state.store.list_petitions(&all, Some(&staff.visibility(&tree))).await?;
-    let full: Vec<_> = rows.into_iter().filter(|r| view(&r.case, r.confidential, staff.unit.id, staff.user.role, &tree) == View::Full).collect();
+    let full: Vec<_> =
+        rows.into_iter().filter(|r| view(&r.case, r.confidential, staff.unit.id, staff.user.role, &tree) == View::Full).collect();
     let total = i64::try_from(full.len()).unwrap_or(i64::MAX);
     let now = Utc::now();
     let field = if filter.petitioner_id_hash.is_some() { "search:id_number" } else { "search:phone" };
     for r in &full {
         state.store.log_access(staff.user.id, staff.unit.id, r.id, field, "按身份证号或电话查找信访人", now).await?;
     }
-    let page: Vec<_> = full.into_iter().skip(usize::try_from(filter.offset).unwrap_or(0)).take(usize::try_from(filter.limit).unwrap_or(0)).collect();
+    let page: Vec<_> =
+        full.into_iter().skip(usize::try_from(filter.offset).unwrap_or(0)).take(usize::try_from(filter.limit).unwrap_or(0)).collect();
     let ids: Vec<i64> = page.iter().map(|r| r.id).collect();
     let people = state.store.petitioners_of(&ids).await?;
     let today = local_date(now).to_string();

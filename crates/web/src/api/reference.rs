@@ -157,6 +157,7 @@ pub async fn import_calendar(
     ApiJson(input): ApiJson<CalendarImportInput>,
 ) -> ApiResult<Json<CalendarImportResponse>> {
     staff.require_role(&[Role::Admin])?;
+    staff.require_top_level_admin()?;
     let (_, days) = xinfang_domain::import::parse_calendar(&input.csv)
         .map_err(|e| unprocessable("invalid_csv", format!("日历CSV有误：第{}行：{}", e.line, e.problem)))?;
     let mut years: Vec<i32> = input.years.clone();
@@ -192,6 +193,7 @@ pub async fn set_calendar_day(
     ApiJson(input): ApiJson<CalendarDayInput>,
 ) -> ApiResult<StatusCode> {
     staff.require_role(&[Role::Admin])?;
+    staff.require_top_level_admin()?;
     let date = parse_date(&date)?;
     let kind = match input.kind.as_str() {
         "holiday" => DayKind::Holiday,
@@ -212,6 +214,7 @@ pub async fn set_calendar_day(
     params(("date" = String, Path)), responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn delete_calendar_day(State(state): State<AppState>, staff: Staff, ApiPath(date): ApiPath<String>) -> ApiResult<StatusCode> {
     staff.require_role(&[Role::Admin])?;
+    staff.require_top_level_admin()?;
     let date = parse_date(&date)?;
     if !state.store.delete_calendar_day(date).await? {
         return Err(ApiError::not_found("该日期的节假日设置"));
@@ -305,9 +308,11 @@ pub async fn access_log(
         limit: q.limit.unwrap_or(100).clamp(1, 1000),
     };
     let tree = state.tree();
+    // A district admin reads the access log of its own area only.
     let rows = state.store.access_log(&filter).await?;
     Ok(Json(
         rows.into_iter()
+            .filter(|r| tree.administers(staff.unit.id, r.unit_id))
             .map(|r| AccessLogEntry {
                 seq: r.seq,
                 username: r.username,

@@ -1,0 +1,215 @@
+//! Issue 8's side doors, each attack reproduced through the API and shown to
+//! fail: person searches as an oracle, repeat matches that disclose other
+//! petitions, accusations sealed from everyone, Open311 reads by the
+//! accused's key, district admins reaching beyond their area, countable
+//! petition numbers.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// An accusation by 子丑 (phone 13712345678) against the district housing
+/// bureau, registered by the 福田区 clerk and referred to the district
+/// discipline body; returns its number.
+async fn sealed_accusation(s: &TestServer) -> String {
+    let mut v = letter(&today().to_string());
+    v["category"] = json!("accusation");
+    v["title"] = json!("检举住建局工作人员索要好处费");
+    v["request"] = json!("要求查处住建局工作人员索要好处费");
+    v["facts_and_reasons"] = json!("办理房屋安全鉴定时被索要好处费五千元。");
+    v["petitioners"] = json!([{"name": "子丑", "phone": "13712345678", "address": "深圳市福田区"}]);
+    v["accused"] = json!({"name": "某科长", "unit": "住房和建设局", "unit_code": "440304-ZJT"});
+    let (status, sub) = s.post_as("ft_clerk", "/api/v1/petitions", v).await;
+    assert_eq!(status, StatusCode::CREATED, "{sub}");
+    let number = sub["number"].as_str().unwrap().to_string();
+    s.act("ft_clerk", &number, "refer_discipline", json!({"unit": "440304-JW"})).await;
+    number
+}
+
+fn total(page: &Value) -> i64 {
+    page["total"].as_i64().unwrap_or(-1)
+}
+
+#[tokio::test]
+async fn art30_person_search_is_no_oracle_on_an_accuser_and_is_logged_and_limited() {
+    let s = TestServer::start_configured(|c| c.settings.identity_searches_per_hour = 4).await;
+    let number = sealed_accusation(&s).await;
+    // The registering bureau now has only the sealed view: its phone search
+    // must not confirm the accuser.
+    assert_eq!(s.detail("ft_clerk", &number).await["view"], "sealed");
+    let (status, page) = s.get_as("ft_clerk", "/api/v1/petitions?phone=13712345678").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!((total(&page), page["items"].as_array().unwrap().len()), (0, 0), "{page}");
+    let (_, wrong) = s.get_as("ft_clerk", "/api/v1/petitions?phone=13700000000").await;
+    assert_eq!(total(&wrong), total(&page), "a hit and a miss look the same");
+    // The discipline body, which sees it in full, finds it — and the search is in the access log.
+    let (_, found) = s.get_as("ft_jw_officer", "/api/v1/petitions?phone=13712345678").await;
+    assert_eq!(found["items"][0]["number"], number.as_str(), "{found}");
+    let (_, log) = s.get_as("admin", &format!("/api/v1/access-log?petition={number}")).await;
+    assert!(log.as_array().unwrap().iter().any(|e| e["fields"] == "search:phone" && e["username"] == "ft_jw_officer"), "{log}");
+    // The admin, who may not unmask, may not search for people either.
+    let (status, _) = s.get_as("admin", "/api/v1/petitions?phone=13712345678").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // Trying candidates is limited per user and hour (4 here; ft_clerk made 2).
+    for _ in 0..2 {
+        let (status, _) = s.get_as("ft_clerk", "/api/v1/petitions?phone=13700000001").await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let (status, err) = s.get_as("ft_clerk", "/api/v1/petitions?id_number=440304199001011233").await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{err}");
+    let (status, _) = s.get_as("ft_clerk", "/api/v1/petitions/export.csv?phone=13700000002").await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn confidential_petitioner_is_not_found_by_units_that_see_the_identity_hidden() {
+    let s = TestServer::start().await;
+    let mut v = online_claim("寅卯", "440304199001011233");
+    v["confidential"] = json!(true);
+    v["petitioners"][0]["phone"] = json!("13711112222");
+    let (_, sub) = s.post("/api/v1/petitions", None, v).await;
+    let number = sub["number"].as_str().unwrap().to_string();
+    assert_eq!(s.detail("sz_clerk", &number).await["view"], "identity_hidden");
+    let (_, page) = s.get_as("sz_clerk", "/api/v1/petitions?phone=13711112222").await;
+    assert_eq!(total(&page), 0, "{page}");
+    let (_, page) = s.get_as("ft_clerk", "/api/v1/petitions?phone=13711112222").await;
+    assert_eq!(total(&page), 1, "the registering bureau sees it in full");
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn art19_repeat_match_is_not_disclosed_to_a_caller_who_cannot_see_the_earlier_petition() {
+    let s = TestServer::start().await;
+    // A petition in 南山区 by 辰巳.
+    let mut v = online_claim("辰巳", "440304199001011233");
+    v["petitioners"][0]["id_number"] = Value::Null;
+    v["petitioners"][0]["phone"] = json!("13655556666");
+    v["jurisdiction"] = json!("440305");
+    let (_, first) = s.post("/api/v1/petitions", None, v.clone()).await;
+    let first_no = first["number"].as_str().unwrap().to_string();
+    // The same person and matter registered by 福田区's clerk, who cannot see 南山区's petitions.
+    let mut letter_v = v.clone();
+    letter_v["channel"] = json!("letter");
+    let (status, sub) = s.post_as("ft_clerk", "/api/v1/petitions", letter_v).await;
+    assert_eq!(status, StatusCode::CREATED, "{sub}");
+    assert!(sub["repeat_of"].is_null(), "{sub}");
+    let n2 = sub["number"].as_str().unwrap().to_string();
+    let d = s.detail("ft_clerk", &n2).await;
+    assert!(d["repeat_of"].is_null());
+    assert!(!d.to_string().contains(&first_no), "no trace of the other petition");
+    // The city bureau, which sees both, has the link.
+    assert_eq!(s.detail("sz_clerk", &n2).await["repeat_of"], first_no.as_str());
+    // An anonymous submitter learns nothing either.
+    let (_, again) = s.post("/api/v1/petitions", None, v).await;
+    assert!(again["repeat_of"].is_null() && !again.to_string().contains(&first_no), "{again}");
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn art30_an_accusation_against_the_receiving_bureau_goes_to_the_discipline_body() {
+    let s = TestServer::start().await;
+    let mut v = online_claim("午未", "440304199001011233");
+    v["category"] = json!("accusation");
+    v["title"] = json!("检举区信访局工作人员");
+    v["request"] = json!("要求查处区信访局工作人员推诿不登记");
+    v["accused"] = json!({"name": "某工作人员", "unit": "福田区信访局", "unit_code": "440304-XFJ"});
+    let (status, sub) = s.post("/api/v1/petitions", None, v).await;
+    assert_eq!(status, StatusCode::CREATED, "{sub}");
+    assert_eq!(sub["receiving_unit"]["code"], "440304-JW", "{sub}");
+    let number = sub["number"].as_str().unwrap().to_string();
+    let (status, _) = s.get_as("ft_clerk", &format!("/api/v1/petitions/{number}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "the accused bureau never sees it");
+    let d = s.detail("ft_jw_officer", &number).await;
+    assert!(!d["available_actions"].as_array().unwrap().is_empty(), "someone can act on it");
+    assert!(d["deadlines"].as_array().unwrap().iter().any(|t| t["met_at"].is_null()), "its timer runs on someone's inbox");
+    s.act("ft_jw_officer", &number, "accept", json!({})).await;
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn art30_open311_reads_by_the_accused_units_key_do_not_show_the_accusation() {
+    let s = TestServer::start().await;
+    let (_, key) =
+        s.post_as("admin", "/api/v1/api-keys", json!({"label": "区信访局热线", "unit": "440304-XFJ", "channel": "hotline"})).await;
+    let key = key["api_key"].as_str().unwrap().to_string();
+    let form = vec![
+        ("api_key", key.clone()),
+        ("service_code", "0202".to_string()),
+        ("description", "区信访局某工作人员推诿不登记，要求查处".to_string()),
+        ("address_string", "深圳市福田区华强北街道".to_string()),
+        ("first_name", "申".to_string()),
+        ("last_name", "酉".to_string()),
+        ("phone", "13900139111".to_string()),
+    ];
+    let r = s.client.post(format!("{}/open311/v2/requests.json", s.base)).form(&form).send().await.unwrap();
+    let status = r.status();
+    assert_eq!(status, StatusCode::OK, "{}", r.text().await.unwrap_or_default());
+    let created: Value = r.json().await.unwrap();
+    let id = created[0]["service_request_id"].as_str().unwrap().to_string();
+    // It turns out to be an accusation; the bureau refers it to the discipline
+    // body, which names the bureau itself as accused.
+    s.act("ft_clerk", &id, "classify", json!({"category": "accusation", "litigation_related": false, "reason": "反映工作人员违纪"})).await;
+    s.act("ft_clerk", &id, "refer_discipline", json!({"unit": "440304-JW"})).await;
+    s.act("ft_jw_officer", &id, "designate_accused", json!({"unit": "440304-XFJ", "reason": "被检举人系区信访局工作人员"})).await;
+    let (status, _) = s.get(&format!("/open311/v2/requests/{id}.json?api_key={key}"), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, list) = s.get(&format!("/open311/v2/requests.json?api_key={key}"), None).await;
+    assert!(!list.to_string().contains(&id), "{list}");
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn district_admin_reads_only_its_areas_access_log_and_cannot_change_the_calendar() {
+    let s = TestServer::start().await;
+    // A district admin for 南山区, created by the province admin.
+    let (status, u) = s
+        .post_as(
+            "admin",
+            "/api/v1/users",
+            json!({"username": "ns_admin", "display_name": "南山区管理员", "password": "Xinfang@2026-ns", "role": "admin", "unit": "440305-XFJ"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{u}");
+    let token = {
+        let (status, login) = s.post("/api/v1/auth/login", None, json!({"username": "ns_admin", "password": "Xinfang@2026-ns"})).await;
+        assert_eq!(status, StatusCode::OK, "{login}");
+        login["token"].as_str().unwrap().to_string()
+    };
+    // Something in 福田区's access log.
+    let (_, sub) = s.post("/api/v1/petitions", None, online_claim("戌亥", "440304199001011233")).await;
+    let number = sub["number"].as_str().unwrap();
+    s.post_as("ft_clerk", &format!("/api/v1/petitions/{number}/unmask"), json!({"reason": "核实信访人身份"})).await;
+    let (_, all) = s.get_as("admin", "/api/v1/access-log").await;
+    assert!(!all.as_array().unwrap().is_empty());
+    let (_, mine) = s.get("/api/v1/access-log", Some(&token)).await;
+    assert!(mine.as_array().unwrap().is_empty(), "{mine}");
+    let (status, _) = s.put("/api/v1/calendar/days/2026-12-31", Some(&token), json!({"kind": "holiday", "name": "测试"})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn petition_numbers_do_not_count_a_districts_petitions() {
+    let s = TestServer::start().await;
+    let mut seqs = Vec::new();
+    for i in 0..5 {
+        let mut v = online_claim(&format!("计数{i}"), "440304199001011233");
+        v["petitioners"][0]["id_number"] = Value::Null;
+        v["facts_and_reasons"] = json!(format!("第{i}件独立事项：{}", "不同内容".repeat(i + 1)));
+        let (_, sub) = s.post("/api/v1/petitions", None, v).await;
+        let n = sub["number"].as_str().unwrap().to_string();
+        seqs.push(n.rsplit('-').next().unwrap().parse::<i64>().unwrap());
+    }
+    let steps: Vec<i64> = seqs.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(steps.iter().any(|d| *d != 1), "numbers of one district and day are not consecutive: {seqs:?}");
+    let mut unique = seqs.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), seqs.len());
+    s.finish().await;
+}
