@@ -502,6 +502,45 @@ pub fn register(reg: &Registration, unit: &Unit, ctx: &Ctx) -> Case {
     }
 }
 
+/// A route (6) claim registered at unit 3 and being handled at `unit`: the
+/// fixture the timer and report tests start from.
+#[cfg(test)]
+pub(crate) fn handling_case(unit: UnitId, received_on: NaiveDate, deadlines: Vec<Deadline>) -> Case {
+    Case {
+        state: State::Handling,
+        category: Category::Claim,
+        litigation_related: false,
+        jurisdiction: "440304".into(),
+        registered_unit: 3,
+        current_unit: unit,
+        routed_by: Some(3),
+        routing: None,
+        handling_unit: Some(unit),
+        claim_route: Some(6),
+        extended: false,
+        review_unit: None,
+        final_review_unit: None,
+        negotiation_units: Vec::new(),
+        document: None,
+        supervised: false,
+        urgent_reported: false,
+        terminated: false,
+        received_on,
+        deadlines,
+        accused_unit: None,
+        disclosed_to: Vec::new(),
+        reported_to: Vec::new(),
+        accused_unknown: false,
+        channel: None,
+        repeat: false,
+        real_name: true,
+        accepted_on: None,
+        decline_ground: None,
+        simplified: false,
+        competence_decided: false,
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------

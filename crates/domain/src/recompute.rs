@@ -57,46 +57,13 @@ mod tests {
     use super::*;
     use crate::calendar::{DayKind, SpecialDay};
     use crate::deadline::{CountingPolicy, DayUnit};
-    use crate::petition::{Category, State};
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("test date")
     }
 
     fn case_with(deadlines: Vec<Deadline>) -> Case {
-        Case {
-            state: State::Handling,
-            category: Category::Claim,
-            litigation_related: false,
-            jurisdiction: "440304".into(),
-            registered_unit: 3,
-            current_unit: 12,
-            routed_by: Some(3),
-            routing: None,
-            handling_unit: Some(12),
-            claim_route: Some(6),
-            extended: false,
-            review_unit: None,
-            final_review_unit: None,
-            negotiation_units: Vec::new(),
-            document: None,
-            supervised: false,
-            urgent_reported: false,
-            terminated: false,
-            received_on: d("2026-11-20"),
-            deadlines,
-            accused_unit: None,
-            disclosed_to: Vec::new(),
-            reported_to: Vec::new(),
-            accused_unknown: false,
-            channel: None,
-            repeat: false,
-            real_name: true,
-            accepted_on: None,
-            decline_ground: None,
-            simplified: false,
-            competence_decided: false,
-        }
+        crate::procedure::handling_case(12, d("2026-11-20"), deadlines)
     }
 
     #[test]

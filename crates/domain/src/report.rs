@@ -106,44 +106,12 @@ mod tests {
     use crate::calendar::HolidayCalendar;
     use crate::deadline::CountingPolicy;
     use crate::error::{ErrorKind, Rule};
-    use crate::petition::{Category, State};
+    use crate::petition::Category;
     use crate::procedure::{Actor, Case, Command, Ctx, StaffActor, transition};
     use crate::role::Role;
 
     fn case_at(unit: UnitId) -> Case {
-        Case {
-            state: State::Handling,
-            category: Category::Claim,
-            litigation_related: false,
-            jurisdiction: "440304".into(),
-            registered_unit: 3,
-            current_unit: unit,
-            routed_by: Some(3),
-            routing: None,
-            handling_unit: Some(unit),
-            claim_route: Some(6),
-            extended: false,
-            review_unit: None,
-            final_review_unit: None,
-            negotiation_units: Vec::new(),
-            document: None,
-            supervised: false,
-            urgent_reported: false,
-            terminated: false,
-            received_on: chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap_or_default(),
-            deadlines: Vec::new(),
-            accused_unit: None,
-            disclosed_to: Vec::new(),
-            reported_to: Vec::new(),
-            accused_unknown: false,
-            channel: None,
-            repeat: false,
-            real_name: true,
-            accepted_on: None,
-            decline_ground: None,
-            simplified: false,
-            competence_decided: false,
-        }
+        crate::procedure::handling_case(unit, chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap_or_default(), Vec::new())
     }
 
     fn report(case: &Case, unit: UnitId, tree: &UnitTree) -> Result<crate::procedure::Transition, crate::DomainError> {

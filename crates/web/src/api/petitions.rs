@@ -173,18 +173,22 @@ async fn visible_rows(state: &AppState, staff: &Staff, filter: &PetitionFilter) 
         return person_rows(state, staff, filter).await;
     }
     let (rows, total) = state.store.list_petitions(filter, Some(&staff.visibility(&state.tree()))).await?;
+    Ok((list_items(state, staff, rows).await?, total))
+}
+
+/// Rows as list items, with their (masked) first petitioner; hidden rows dropped.
+async fn list_items(state: &AppState, staff: &Staff, rows: Vec<xinfang_store::PetitionSummary>) -> ApiResult<Vec<PetitionListItem>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let people = state.store.petitioners_of(&ids).await?;
     let tree = state.tree();
     let today = local_date(Utc::now()).to_string();
-    let items = rows
+    Ok(rows
         .into_iter()
         .filter_map(|r| {
             let p = people.get(&r.id);
             list_item(&state.keyring, &tree, staff.unit.id, staff.user.role, &today, r, p)
         })
-        .collect();
-    Ok((items, total))
+        .collect())
 }
 
 /// Rows of a person search: only those the caller sees in full, counted
@@ -204,17 +208,7 @@ async fn person_rows(state: &AppState, staff: &Staff, filter: &PetitionFilter) -
     }
     let page: Vec<_> =
         full.into_iter().skip(usize::try_from(filter.offset).unwrap_or(0)).take(usize::try_from(filter.limit).unwrap_or(0)).collect();
-    let ids: Vec<i64> = page.iter().map(|r| r.id).collect();
-    let people = state.store.petitioners_of(&ids).await?;
-    let today = local_date(now).to_string();
-    let items = page
-        .into_iter()
-        .filter_map(|r| {
-            let p = people.get(&r.id);
-            list_item(&state.keyring, &tree, staff.unit.id, staff.user.role, &today, r, p)
-        })
-        .collect();
-    Ok((items, total))
+    Ok((list_items(state, staff, page).await?, total))
 }
 
 #[utoipa::path(get, path = "/api/v1/petitions", tag = "petitions", params(ListQuery), security(("bearer" = [])),
