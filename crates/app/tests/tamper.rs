@@ -336,3 +336,33 @@ async fn a_deleted_petition_is_seen_without_a_checkpoint_too() {
 fn hex_encode(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// Issue 8, item 10 (files): checked by content to the end, at the door.
+#[tokio::test]
+async fn attachments_are_checked_by_content_to_the_end() {
+    let s = TestServer::start().await;
+    let submit = |name: &str, bytes: &[u8]| {
+        let mut v = online_claim("孙八", "440304199001011233");
+        v["attachments"] = json!([attachment(name, bytes)]);
+        v
+    };
+    // A GIF header followed by a page: refused.
+    let (status, body) =
+        s.post("/api/v1/petitions", None, submit("证据.gif", b"GIF89a\x01\x00\x01\x00<html><script>alert(1)</script>")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["code"], "attachment_has_markup");
+    // A zip renamed .docx: not an OOXML package.
+    let zip = b"PK\x03\x04\x14\x00\x00\x00\x00\x00 not really a package";
+    let (status, body) = s.post("/api/v1/petitions", None, submit("材料.docx", zip)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["code"], "attachment_not_ooxml");
+    // A PDF named .jpg is stored as .pdf.
+    let (status, sub) = s.post("/api/v1/petitions", None, submit("现场照片.jpg", b"%PDF-1.4\n%%EOF\n")).await;
+    assert_eq!(status, StatusCode::CREATED, "{sub}");
+    let number = sub["number"].as_str().unwrap();
+    let (_, detail) = s.get_as("ft_clerk", &format!("/api/v1/petitions/{number}")).await;
+    let files = detail["attachments"].as_array().unwrap();
+    assert_eq!(files[0]["filename"], "现场照片.pdf", "{detail}");
+    assert_eq!(files[0]["content_type"], "application/pdf");
+    s.finish().await;
+}
