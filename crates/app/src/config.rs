@@ -23,6 +23,14 @@ pub struct Config {
     pub key_file: String,
     /// Algorithm for a newly generated key file: `sm4-gcm` or `aes-256-gcm`.
     pub encryption_algorithm: String,
+    /// Where signed checkpoints of the chain heads are written besides the
+    /// database table; default: beside the SQLite file
+    /// (`xinfang.db.checkpoint.json`), or beside the key file for PostgreSQL.
+    /// Keep it (or a copy) where the database's writers cannot reach.
+    pub checkpoint_file: Option<String>,
+    /// Seconds between checkpoints taken by the server (also taken on
+    /// every clean `verify` and every `backup`); 0 turns the timer off.
+    pub checkpoint_interval_seconds: u64,
     /// Counting policies, session and lockout limits, rate limits.
     #[serde(flatten)]
     pub settings: Settings,
@@ -39,9 +47,26 @@ impl Default for Config {
             demo_petitions: true,
             key_file: "xinfang-data/xinfang.key".into(),
             encryption_algorithm: "sm4-gcm".into(),
+            checkpoint_file: None,
+            checkpoint_interval_seconds: 3600,
             settings: Settings::default(),
             portal: PortalInfo::default(),
         }
+    }
+}
+
+impl Config {
+    /// The checkpoint file: configured, or beside the database.
+    pub fn checkpoint_path(&self) -> std::path::PathBuf {
+        if let Some(f) = &self.checkpoint_file {
+            return f.into();
+        }
+        if let Some(rest) = self.database_url.strip_prefix("sqlite:") {
+            let path = rest.trim_start_matches("//");
+            let path = path.split('?').next().unwrap_or(path);
+            return format!("{path}.checkpoint.json").into();
+        }
+        std::path::Path::new(&self.key_file).with_file_name("checkpoint.json")
     }
 }
 

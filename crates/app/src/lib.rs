@@ -6,6 +6,7 @@ pub mod demo;
 pub mod demo_petitions;
 pub mod seed;
 
+use std::sync::Arc;
 use xinfang_crypto::{Algorithm, Keyring};
 use xinfang_store::Store;
 use xinfang_web::AppState;
@@ -13,12 +14,69 @@ use xinfang_web::AppState;
 pub type AnyError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Connect, migrate and load the reference data (calendar, topics,
-/// divisions) if the database is new.
+/// divisions) if the database is new. The store carries the key file's
+/// anchor key (created with the key file if there is none yet), so every
+/// event and chain head it writes is authenticated.
 pub async fn open(cfg: &config::Config) -> Result<Store, AnyError> {
-    let store = Store::connect(&cfg.database_url).await?;
+    open_with(cfg, Some(Arc::new(keyring(cfg)?))).await
+}
+
+/// `open` with the given key (or none: heads written unauthenticated).
+pub async fn open_with(cfg: &config::Config, keys: Option<Arc<Keyring>>) -> Result<Store, AnyError> {
+    let mut store = Store::connect(&cfg.database_url).await?;
     store.migrate().await?;
     seed::reference_data(&store).await?;
+    if let Some(k) = keys {
+        store = store.with_anchor(k);
+        if store.adopt_unanchored().await? {
+            tracing::info!("chain heads anchored with the key file's HMAC key");
+        }
+    }
     Ok(store)
+}
+
+/// The key file's keys, if the file exists (never creates one: a new key
+/// would not verify anything).
+pub fn existing_keyring(cfg: &config::Config) -> Result<Option<Keyring>, AnyError> {
+    if std::path::Path::new(&cfg.key_file).exists() { Ok(Some(keyring(cfg)?)) } else { Ok(None) }
+}
+
+/// What `xinfang verify` does: check the whole record against its chains,
+/// MACs and the newest checkpoint (table and file), and take a new
+/// checkpoint when all is intact and the key is there.
+pub async fn verify(cfg: &config::Config) -> Result<xinfang_store::Verification, AnyError> {
+    let keys = existing_keyring(cfg)?.map(Arc::new);
+    let store = open_with(cfg, keys).await?;
+    let file = cfg.checkpoint_path();
+    let result = store.verify_record(Some(&file)).await;
+    if let Ok(v) = &result
+        && v.breaks.is_empty()
+        && store.is_anchored()
+    {
+        store.take_checkpoint(Some(&file)).await?;
+    }
+    store.close().await;
+    Ok(result?)
+}
+
+/// Take a checkpoint every `checkpoint_interval_seconds` while the server runs.
+fn checkpoint_timer(store: Store, cfg: &config::Config) {
+    if cfg.checkpoint_interval_seconds == 0 {
+        return;
+    }
+    let period = std::time::Duration::from_secs(cfg.checkpoint_interval_seconds);
+    let file = cfg.checkpoint_path();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        loop {
+            tick.tick().await;
+            match store.take_checkpoint(Some(&file)).await {
+                Ok(cp) => tracing::info!(seq = cp.seq, petitions = cp.petitions, "checkpoint taken"),
+                // A refusal means the record does not verify: run `xinfang verify`.
+                Err(e) => tracing::error!(error = %e, "checkpoint not taken"),
+            }
+        }
+    });
 }
 
 /// Load the key file, or create it with fresh keys (readable by the owner
@@ -51,6 +109,7 @@ pub async fn build(cfg: &config::Config) -> Result<(Store, axum::Router), AnyErr
         demo::load(&store, |pw| xinfang_web::auth::hash_password(pw).unwrap_or_default()).await?;
     }
     let settings = cfg.settings.clone();
+    checkpoint_timer(store.clone(), cfg);
     let state = AppState::new(store.clone(), settings, keyring(cfg)?).await?;
     if cfg.demo && cfg.demo_petitions {
         demo_petitions::load(&state).await?;

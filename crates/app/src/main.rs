@@ -45,8 +45,12 @@ enum Command {
     /// (code,name,kind,level,parent_code,gov_code,jurisdiction), all or
     /// nothing; a running server picks them up on restart.
     ImportUnits { file: String },
-    /// Check every hash chain (event histories, access log); exit 1 and
-    /// name the first broken link of each chain if any.
+    /// Check the whole record: every hash chain (event histories, access
+    /// log), the petition record each history rests on, attachment
+    /// contents, the HMAC anchors (with the key file) and the newest
+    /// checkpoint; exit 1 and name each petition and field, event,
+    /// missing petition or access-log entry that changed. Takes a new
+    /// checkpoint when all is intact.
     Verify,
     /// Write a consistent snapshot of the database to FILE (the server may
     /// keep running). The key file is not included: back it up separately.
@@ -172,6 +176,19 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
             Ok(())
         }
         Command::Backup { file } => {
+            // A checkpoint first, so that the snapshot carries it.
+            match xinfang::existing_keyring(&cfg)? {
+                Some(keys) => {
+                    let store = xinfang::open_with(&cfg, Some(std::sync::Arc::new(keys))).await?;
+                    let taken = store.take_checkpoint(Some(&cfg.checkpoint_path())).await;
+                    store.close().await;
+                    match taken {
+                        Ok(cp) => println!("checkpoint {} taken", cp.seq),
+                        Err(e) => eprintln!("warning: no checkpoint taken ({e}); run `xinfang verify`"),
+                    }
+                }
+                None => eprintln!("warning: key file {} not found: no checkpoint taken", cfg.key_file),
+            }
             let store = xinfang_store::Store::connect(&cfg.database_url).await?;
             store.backup_to(&cfg.database_url, std::path::Path::new(&file)).await?;
             store.close().await;
@@ -180,24 +197,36 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
         }
         Command::Restore { file } => {
             xinfang_store::restore(&cfg.database_url, std::path::Path::new(&file)).await?;
+            // The checkpoint file describes the record before the restore;
+            // kept aside, the restored database's own checkpoints apply.
+            let cp = cfg.checkpoint_path();
+            if cp.exists() {
+                let aside = cp.with_extension(format!("before-restore-{}.json", chrono::Utc::now().format("%Y%m%dT%H%M%S")));
+                std::fs::rename(&cp, &aside)?;
+                println!("checkpoint file moved aside to {}", aside.display());
+            }
             println!("restored {} from {file}; run `xinfang verify` next", redact(&cfg.database_url));
             Ok(())
         }
         Command::Verify => {
-            let store = open(&cfg).await?;
-            let breaks = store.verify_chains().await?;
-            store.close().await;
-            if breaks.is_empty() {
-                println!("all hash chains intact");
+            let v = xinfang::verify(&cfg).await?;
+            if !v.authenticated {
+                println!(
+                    "WARNING: key file {} not found: HMAC anchors and checkpoint signatures not checked (pass --config or XINFANG_KEY_FILE)",
+                    cfg.key_file
+                );
+            }
+            if v.breaks.is_empty() {
+                match v.checkpoint {
+                    Some(n) => println!("all hash chains intact; the record matches checkpoint {n}"),
+                    None => println!("all hash chains intact"),
+                }
                 return Ok(());
             }
-            for b in &breaks {
-                match &b.petition {
-                    Some(p) => println!("BROKEN {} petition {p} at event {}: {}", b.chain, b.seq, b.problem),
-                    None => println!("BROKEN {} at entry {}: {}", b.chain, b.seq, b.problem),
-                }
+            for b in &v.breaks {
+                println!("BROKEN {b}");
             }
-            Err(format!("{} broken chain(s)", breaks.len()).into())
+            Err(format!("{} finding(s): the record was changed outside the system", v.breaks.len()).into())
         }
         Command::Serve { .. } => serve(cfg).await,
     }

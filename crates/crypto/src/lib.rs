@@ -237,6 +237,15 @@ impl Keyring {
         mac.update(value.as_bytes());
         hex::encode(mac.finalize().into_bytes())
     }
+
+    /// HMAC-SM3 that anchors a chain head, a checkpoint or a file record
+    /// (`what` names the kind). The key lives in the key file, apart from
+    /// the database, so whoever can rewrite the database and recompute its
+    /// SM3 chains still cannot produce these. Domain-separated from the
+    /// search hashes ("anchor:" prefix; no search domain has one).
+    pub fn anchor_mac(&self, what: &str, text: &str) -> String {
+        self.keyed_hash(&format!("anchor:{what}"), text)
+    }
 }
 
 /// Never reached: `generate` makes keys of the right length.

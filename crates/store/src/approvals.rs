@@ -147,18 +147,9 @@ impl Store {
     /// Add a document to a petition's file (e.g. the scanned 收文 behind a late entry).
     pub async fn add_attachment(&self, petition_id: i64, a: &NewAttachment) -> Result<i64> {
         let mut w = self.begin_write().await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO attachments (petition_id, filename, content_type, size, sha256, content, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-        )
-        .bind(petition_id)
-        .bind(a.filename.clone())
-        .bind(a.content_type.clone())
-        .bind(i64::try_from(a.content.len()).unwrap_or(i64::MAX))
-        .bind(a.sha256.clone())
-        .bind(a.content.clone())
-        .bind(fmt_instant(Utc::now()))
-        .fetch_one(&mut *w.tx)
-        .await?;
+        let number: String =
+            sqlx::query_scalar("SELECT number FROM petitions WHERE id = $1").bind(petition_id).fetch_one(&mut *w.tx).await?;
+        let id = self.insert_attachment(&mut w, petition_id, &number, a, Utc::now()).await?;
         w.commit().await?;
         Ok(id)
     }

@@ -1,12 +1,10 @@
 //! The tamper-evident record: the access log of unmasked personal data,
 //! and verification of every hash chain (events per petition, access log).
 
-use crate::db::{Arg, Result, RowExt, Sql, Store, StoreError, fmt_instant};
-use crate::petitions::EventHashInput;
+use crate::anchor::link_text;
+use crate::db::{Arg, Result, RowExt, Sql, Store, fmt_instant};
 use chrono::{DateTime, Utc};
-use futures_util::TryStreamExt;
 use serde::Serialize;
-use sqlx::AssertSqlSafe;
 use xinfang_crypto::{CHAIN_GENESIS, chain_hash};
 
 #[derive(Debug, Clone, Serialize)]
@@ -30,22 +28,38 @@ pub struct AccessFilter {
     pub limit: i64,
 }
 
-/// The first broken link found in a chain.
+/// One finding of `verify`: the first broken link of a chain, or a part
+/// of the record that changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChainBreak {
-    /// `events` or `access_log`.
+    /// `events`, `record`, `attachments`, `petitions`, `access_log` or `checkpoints`.
     pub chain: String,
-    /// The petition whose history is broken (events), if any.
+    /// The petition concerned, if any.
     pub petition: Option<String>,
+    /// Event seq (events, record), access-log seq, attachment id or checkpoint seq.
     pub seq: i64,
+    /// What changed: `event 3`, `title`, `petitioner 1`, `attachment 7`,
+    /// `state`, `petition`, `entry 4`, `count`, `file`/`table` (checkpoints).
+    pub what: String,
     pub problem: String,
 }
 
-fn access_canonical(seq: i64, user_id: i64, unit_id: i64, at: &str, petition_id: i64, fields: &str, reason: &str) -> String {
+impl std::fmt::Display for ChainBreak {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.chain.as_str(), &self.petition) {
+            ("events", Some(p)) => write!(f, "events petition {p} at event {}: {}", self.seq, self.problem),
+            ("access_log", _) => write!(f, "access_log at {}: {}", self.what, self.problem),
+            (chain, Some(p)) => write!(f, "{chain} petition {p} {}: {}", self.what, self.problem),
+            (chain, None) => write!(f, "{chain} {}: {}", self.what, self.problem),
+        }
+    }
+}
+
+pub(crate) fn access_canonical(seq: i64, user_id: i64, unit_id: i64, at: &str, petition_id: i64, fields: &str, reason: &str) -> String {
     serde_json::json!([seq, user_id, unit_id, at, petition_id, fields, reason]).to_string()
 }
 
-const ACCESS_CHAIN: &str = "access_log";
+pub(crate) const ACCESS_CHAIN: &str = "access_log";
 
 impl Store {
     /// Record one read of unmasked personal data, chained to the last one.
@@ -72,7 +86,7 @@ impl Store {
         let at = fmt_instant(at);
         let hash = chain_hash(&prev, access_canonical(seq, user_id, unit_id, &at, petition_id, fields, reason).as_bytes());
         sqlx::query(
-            "INSERT INTO access_log (seq, user_id, unit_id, at, petition_id, fields, reason, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO access_log (seq, user_id, unit_id, at, petition_id, fields, reason, prev_hash, hash, mac) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(seq)
         .bind(user_id)
@@ -83,9 +97,15 @@ impl Store {
         .bind(reason.to_string())
         .bind(prev)
         .bind(hash.clone())
+        .bind(self.mac("access", &link_text(ACCESS_CHAIN, seq, &hash)))
         .execute(&mut *w.tx)
         .await?;
-        sqlx::query("UPDATE chain_heads SET hash = $1 WHERE name = $2").bind(hash).bind(ACCESS_CHAIN).execute(&mut *w.tx).await?;
+        sqlx::query("UPDATE chain_heads SET hash = $1, mac = $2 WHERE name = $3")
+            .bind(hash.clone())
+            .bind(self.mac("access-head", &link_text(ACCESS_CHAIN, seq, &hash)))
+            .bind(ACCESS_CHAIN)
+            .execute(&mut *w.tx)
+            .await?;
         w.commit().await?;
         Ok(seq)
     }
@@ -122,147 +142,5 @@ impl Store {
                 })
             })
             .collect()
-    }
-
-    /// Recompute every chain; return the first break of each petition's
-    /// history and of the access log (empty when all is intact). Streams
-    /// the rows, so memory stays flat however large the record.
-    pub async fn verify_chains(&self) -> Result<Vec<ChainBreak>> {
-        let mut breaks = Vec::new();
-        let heads: std::collections::HashMap<i64, (String, i64, String)> =
-            sqlx::query("SELECT id, number, event_seq, event_head_hash FROM petitions")
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(|r| Ok((r.i("id")?, (r.s("number")?, r.i("event_seq")?, r.s("event_head_hash")?))))
-                .collect::<Result<_>>()?;
-        let mut rows = sqlx::query(AssertSqlSafe(
-            "SELECT e.petition_id, e.seq, e.action, e.actor_kind, e.actor_user_id, e.actor_unit_id, e.occurred_at, e.recorded_at, e.from_state, e.to_state, e.payload, e.reason, e.prev_hash, e.hash FROM events e ORDER BY e.petition_id, e.seq",
-        ))
-        .fetch(&self.pool);
-        // (petition id, last seq, last hash, already broken)
-        let mut cur: Option<(i64, i64, String, bool)> = None;
-        let finish = |cur: &Option<(i64, i64, String, bool)>, breaks: &mut Vec<ChainBreak>| {
-            if let Some((pid, seq, hash, broken)) = cur
-                && !broken
-                && let Some((number, head_seq, head_hash)) = heads.get(pid)
-                && (head_seq != seq || head_hash != hash)
-            {
-                breaks.push(ChainBreak {
-                    chain: "events".into(),
-                    petition: Some(number.clone()),
-                    seq: *seq,
-                    problem: "chain head does not match the last event".into(),
-                });
-            }
-        };
-        let mut seen = std::collections::HashSet::new();
-        while let Some(r) = rows.try_next().await? {
-            let pid = r.i("petition_id")?;
-            seen.insert(pid);
-            if cur.as_ref().is_none_or(|c| c.0 != pid) {
-                finish(&cur, &mut breaks);
-                cur = Some((pid, 0, CHAIN_GENESIS.to_string(), false));
-            }
-            let Some(c) = cur.as_mut() else { continue };
-            if c.3 {
-                continue;
-            }
-            let number = heads.get(&pid).map(|h| h.0.clone()).unwrap_or_default();
-            let seq = r.i("seq")?;
-            let (prev, hash) = (r.s("prev_hash")?, r.s("hash")?);
-            let (action, actor_kind, occurred_at, recorded_at, to_state, payload) =
-                (r.s("action")?, r.s("actor_kind")?, r.s("occurred_at")?, r.s("recorded_at")?, r.s("to_state")?, r.s("payload")?);
-            let (from_state, reason) = (r.os("from_state")?, r.os("reason")?);
-            let input = EventHashInput {
-                number: &number,
-                seq,
-                action: &action,
-                actor_kind: &actor_kind,
-                actor_user_id: r.oi("actor_user_id")?,
-                actor_unit_id: r.oi("actor_unit_id")?,
-                occurred_at: &occurred_at,
-                recorded_at: &recorded_at,
-                from_state: from_state.as_deref(),
-                to_state: &to_state,
-                payload: &payload,
-                reason: reason.as_deref(),
-            };
-            let problem = if seq != c.1 + 1 {
-                Some(format!("event {seq} follows event {}", c.1))
-            } else if prev != c.2 {
-                Some("link to the previous event is broken".to_string())
-            } else if chain_hash(&prev, input.canonical().as_bytes()) != hash {
-                Some("event content does not match its hash".to_string())
-            } else {
-                None
-            };
-            if let Some(problem) = problem {
-                breaks.push(ChainBreak { chain: "events".into(), petition: Some(number), seq, problem });
-                c.3 = true;
-                continue;
-            }
-            c.1 = seq;
-            c.2 = hash;
-        }
-        finish(&cur, &mut breaks);
-        drop(rows);
-        // A petition whose every event was deleted.
-        for (pid, (number, seq, _)) in &heads {
-            if *seq > 0 && !seen.contains(pid) {
-                breaks.push(ChainBreak {
-                    chain: "events".into(),
-                    petition: Some(number.clone()),
-                    seq: 1,
-                    problem: "events are missing".into(),
-                });
-            }
-        }
-
-        let mut prev = CHAIN_GENESIS.to_string();
-        let mut last = 0;
-        let mut log = sqlx::query(AssertSqlSafe(
-            "SELECT seq, user_id, unit_id, at, petition_id, fields, reason, prev_hash, hash FROM access_log ORDER BY seq",
-        ))
-        .fetch(&self.pool);
-        while let Some(r) = log.try_next().await? {
-            let seq = r.i("seq")?;
-            let record =
-                access_canonical(seq, r.i("user_id")?, r.i("unit_id")?, &r.s("at")?, r.i("petition_id")?, &r.s("fields")?, &r.s("reason")?);
-            let (p, h) = (r.s("prev_hash")?, r.s("hash")?);
-            let problem = if seq != last + 1 {
-                Some(format!("entry {seq} follows entry {last}"))
-            } else if p != prev {
-                Some("link to the previous entry is broken".into())
-            } else if chain_hash(&p, record.as_bytes()) != h {
-                Some("entry content does not match its hash".into())
-            } else {
-                None
-            };
-            if let Some(problem) = problem {
-                breaks.push(ChainBreak { chain: "access_log".into(), petition: None, seq, problem });
-                return Ok(breaks);
-            }
-            last = seq;
-            prev = h;
-        }
-        drop(log);
-        let head: Option<(i64, String)> = sqlx::query("SELECT seq, hash FROM chain_heads WHERE name = $1")
-            .bind(ACCESS_CHAIN)
-            .fetch_optional(&self.pool)
-            .await?
-            .map(|r| Ok::<_, StoreError>((r.i("seq")?, r.s("hash")?)))
-            .transpose()?;
-        if let Some((seq, hash)) = head
-            && (seq != last || hash != prev)
-        {
-            breaks.push(ChainBreak {
-                chain: "access_log".into(),
-                petition: None,
-                seq: last,
-                problem: "chain head does not match the last entry".into(),
-            });
-        }
-        Ok(breaks)
     }
 }

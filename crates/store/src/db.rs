@@ -2,9 +2,10 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{AnyPool, AssertSqlSafe, Executor, Row, Transaction};
+use sqlx::{AnyPool, AssertSqlSafe, Connection, Executor, Row, Transaction};
 use std::sync::Arc;
 use tokio::sync::{Mutex, MutexGuard};
+use xinfang_crypto::Keyring;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -37,6 +38,9 @@ pub struct Store {
     /// SQLite has one writer at a time; taking this gate before BEGIN turns
     /// would-be SQLITE_BUSY upgrades into an orderly queue.
     write_gate: Option<Arc<Mutex<()>>>,
+    /// The key that MACs chain heads (HMAC-SM3, from the key file). Without
+    /// it heads are written unauthenticated and `verify` says so.
+    pub(crate) anchor: Option<Arc<Keyring>>,
 }
 
 /// A write transaction (holding the SQLite write gate while it lives).
@@ -67,6 +71,23 @@ impl Store {
         let url = if dialect == Dialect::Sqlite { prepare_sqlite_url(url)? } else { url.to_string() };
         let pool = AnyPoolOptions::new()
             .max_connections(if dialect == Dialect::Sqlite { 8 } else { 16 })
+            // A connection must come back outside any transaction. When a
+            // write fails for lack of space (SQLITE_FULL, SQLITE_IOERR) or on
+            // a read-only file, SQLite may roll the transaction back by
+            // itself; sqlx still counts it open, its queued ROLLBACK then
+            // fails, and the next BEGIN on that connection becomes a
+            // SAVEPOINT whose "rollback" (ROLLBACK TO) leaves a real write
+            // transaction open for good: every other writer then waits out
+            // busy_timeout and fails with "database is locked" until a
+            // restart. Flushing the queued rollback (ping) and closing any
+            // connection still in a transaction breaks that chain: closing
+            // releases SQLite's lock, and the pool opens a fresh connection.
+            .after_release(|conn, _meta| {
+                Box::pin(async move {
+                    conn.ping().await?;
+                    Ok(!conn.is_in_transaction())
+                })
+            })
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if dialect == Dialect::Sqlite {
@@ -82,7 +103,24 @@ impl Store {
         if dialect == Dialect::Sqlite {
             sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
         }
-        Ok(Store { pool, dialect, write_gate: (dialect == Dialect::Sqlite).then(|| Arc::new(Mutex::new(()))) })
+        Ok(Store { pool, dialect, write_gate: (dialect == Dialect::Sqlite).then(|| Arc::new(Mutex::new(()))), anchor: None })
+    }
+
+    /// The same store, with the key that authenticates chain heads and
+    /// checkpoints (every writer of the record should carry it).
+    pub fn with_anchor(mut self, keys: Arc<Keyring>) -> Store {
+        self.anchor = Some(keys);
+        self
+    }
+
+    /// Whether heads written by this store are authenticated.
+    pub fn is_anchored(&self) -> bool {
+        self.anchor.is_some()
+    }
+
+    /// HMAC of an anchored item, if this store holds the key.
+    pub(crate) fn mac(&self, what: &str, text: &str) -> Option<String> {
+        self.anchor.as_ref().map(|k| k.anchor_mac(what, text))
     }
 
     pub async fn begin_write(&self) -> Result<WriteTx<'_>> {
@@ -97,6 +135,18 @@ impl Store {
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    /// A real, small, committed write (the heartbeat row), for readiness:
+    /// a full disk or a read-only database file fails here. A write that is
+    /// rolled back would not do: SQLite only touches the file at commit.
+    pub async fn write_probe(&self) -> Result<()> {
+        let mut w = self.begin_write().await?;
+        sqlx::query("UPDATE heartbeat SET beat = beat + 1, at = $1 WHERE id = 1")
+            .bind(fmt_instant(chrono::Utc::now()))
+            .execute(&mut *w.tx)
+            .await?;
+        w.commit().await
     }
 
     pub async fn close(&self) {

@@ -6,6 +6,7 @@
 //! instants RFC 3339 UTC text, dates `YYYY-MM-DD` text: every value sorts
 //! and compares the same way on both engines.
 
+mod anchor;
 mod approvals;
 mod audit;
 mod backup;
@@ -19,6 +20,7 @@ mod units;
 mod urgent;
 mod users;
 
+pub use anchor::{Checkpoint, Verification};
 pub use approvals::*;
 pub use audit::*;
 pub use backup::restore;

@@ -222,12 +222,15 @@ pub struct EventHashInput<'a> {
     pub to_state: &'a str,
     pub payload: &'a str,
     pub reason: Option<&'a str>,
+    /// Digest of the petition record after the event (migration 6 on;
+    /// events written before carry none and hash as they always did).
+    pub record_digest: Option<&'a str>,
 }
 
 impl EventHashInput<'_> {
     /// A JSON array: unambiguous, and the same on every engine.
     pub fn canonical(&self) -> String {
-        serde_json::json!([
+        let mut fields = serde_json::json!([
             self.number,
             self.seq,
             self.action,
@@ -240,8 +243,11 @@ impl EventHashInput<'_> {
             self.to_state,
             self.payload,
             self.reason
-        ])
-        .to_string()
+        ]);
+        if let (Some(d), Some(list)) = (self.record_digest, fields.as_array_mut()) {
+            list.push(Value::String(d.to_string()));
+        }
+        fields.to_string()
     }
 }
 
@@ -338,24 +344,41 @@ impl Store {
                 .await?;
         }
         for a in &p.attachments {
-            sqlx::query(
-                "INSERT INTO attachments (petition_id, filename, content_type, size, sha256, content, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(id)
-            .bind(a.filename.clone())
-            .bind(a.content_type.clone())
-            .bind(a.content.len() as i64)
-            .bind(a.sha256.clone())
-            .bind(a.content.clone())
-            .bind(fmt_instant(p.registered_at))
-            .execute(&mut *w.tx)
-            .await?;
+            self.insert_attachment(&mut w, id, &number, a, p.registered_at).await?;
         }
         let mut event = p.event;
         event.from_state = None;
         self.write_effects(&mut w, id, p.case, &event, p.notice.as_deref(), &p.involved).await?;
+        self.count_petition(&mut w, &number).await?;
         w.commit().await?;
         Ok((id, number))
+    }
+
+    /// One attachment row with its HMAC anchor (name, type, size, SHA-256).
+    pub(crate) async fn insert_attachment(
+        &self,
+        w: &mut WriteTx<'_>,
+        petition_id: i64,
+        number: &str,
+        a: &NewAttachment,
+        at: DateTime<Utc>,
+    ) -> Result<i64> {
+        let size = i64::try_from(a.content.len()).unwrap_or(i64::MAX);
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO attachments (petition_id, filename, content_type, size, sha256, content, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(petition_id)
+        .bind(a.filename.clone())
+        .bind(a.content_type.clone())
+        .bind(size)
+        .bind(a.sha256.clone())
+        .bind(a.content.clone())
+        .bind(fmt_instant(at))
+        .fetch_one(&mut *w.tx)
+        .await?;
+        let mac = self.mac("attachment", &crate::anchor::attachment_text(number, id, &a.filename, &a.content_type, size, &a.sha256));
+        sqlx::query("UPDATE attachments SET mac = $1 WHERE id = $2").bind(mac).bind(id).execute(&mut *w.tx).await?;
+        Ok(id)
     }
 
     /// Apply a transition: new case, one event, timers, notice, visibility.
@@ -448,6 +471,9 @@ impl Store {
         let (number, seq, prev) = (head.s("number")?, head.i("event_seq")?, head.s("event_head_hash")?);
         let recorded_at = fmt_instant(Utc::now());
         let payload = e.payload.to_string();
+        // Everything the act changed is already written in this
+        // transaction: the digest is the record as it stands after it.
+        let digest = crate::anchor::record_digest(&crate::anchor::record_now(&mut w.tx, petition_id).await?.fields);
         let record = EventHashInput {
             number: &number,
             seq,
@@ -461,10 +487,12 @@ impl Store {
             to_state: e.to_state.as_str(),
             payload: &payload,
             reason: e.reason.as_deref(),
+            record_digest: Some(&digest),
         };
         let hash = chain_hash(&prev, record.canonical().as_bytes());
+        let link = crate::anchor::link_text(&number, seq, &hash);
         sqlx::query(
-            "INSERT INTO events (petition_id, seq, action, actor_kind, actor_user_id, actor_unit_id, occurred_at, recorded_at, from_state, to_state, payload, reason, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+            "INSERT INTO events (petition_id, seq, action, actor_kind, actor_user_id, actor_unit_id, occurred_at, recorded_at, from_state, to_state, payload, reason, prev_hash, hash, record_digest, mac) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .bind(petition_id)
         .bind(seq)
@@ -480,9 +508,16 @@ impl Store {
         .bind(e.reason.clone())
         .bind(prev)
         .bind(hash.clone())
+        .bind(digest)
+        .bind(self.mac("event", &link))
         .execute(&mut *w.tx)
         .await?;
-        sqlx::query("UPDATE petitions SET event_head_hash = $1 WHERE id = $2").bind(hash).bind(petition_id).execute(&mut *w.tx).await?;
+        sqlx::query("UPDATE petitions SET event_head_hash = $1, event_head_mac = $2 WHERE id = $3")
+            .bind(hash)
+            .bind(self.mac("head", &link))
+            .bind(petition_id)
+            .execute(&mut *w.tx)
+            .await?;
         Ok(seq)
     }
 

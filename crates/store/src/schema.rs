@@ -336,6 +336,39 @@ INSERT INTO petition_identities (petition_id, identity_key) SELECT id, identity_
 "#,
     ),
     (
+        6,
+        r#"
+-- The record each event rests on: a digest of the petition as it stands
+-- after the event (title, request, facts and reasons, category, state,
+-- petitioners, attachments), bound into the event's SM3 hash.
+ALTER TABLE events ADD COLUMN record_digest TEXT;
+-- HMAC-SM3 anchors, keyed from the key file (not in the database): each
+-- event, each access-log entry, each chain head and each attachment row.
+ALTER TABLE events ADD COLUMN mac TEXT;
+ALTER TABLE petitions ADD COLUMN event_head_mac TEXT;
+ALTER TABLE access_log ADD COLUMN mac TEXT;
+ALTER TABLE chain_heads ADD COLUMN mac TEXT;
+ALTER TABLE attachments ADD COLUMN mac TEXT;
+
+-- Signed checkpoints of every head (also written to a file beside the
+-- database); the newest few are kept.
+CREATE TABLE checkpoints (
+    seq BIGINT PRIMARY KEY,
+    taken_at TEXT NOT NULL,
+    body TEXT NOT NULL,
+    mac TEXT NOT NULL
+);
+
+-- One row rewritten by the readiness probe: a real write.
+CREATE TABLE heartbeat (
+    id BIGINT PRIMARY KEY,
+    beat BIGINT NOT NULL,
+    at TEXT NOT NULL
+);
+INSERT INTO heartbeat (id, beat, at) VALUES (1, 0, '');
+"#,
+    ),
+    (
         7,
         r#"
 -- Searches by identity number or phone (keyed hashes only): each one is

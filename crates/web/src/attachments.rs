@@ -1,10 +1,18 @@
-//! Attachments: decoded, size-checked and typed by their content.
+//! Attachments: decoded, size-checked and typed by their content, checked
+//! to the end (issue 8): an office file must be a real OOXML package
+//! without macros or executables, an image, PDF or recording must carry no
+//! HTML or script anywhere, and the stored name's extension is made to
+//! match the detected type (the file is renamed, not refused: citizens
+//! often have misnamed scans, and the name is only a label).
 
 use crate::dto::AttachmentInput;
 use crate::error::ApiError;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 use xinfang_store::NewAttachment;
+
+const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// Detect a file type by its first bytes; the name's extension only picks
 /// between formats that share a container (zip-based office files).
@@ -26,13 +34,133 @@ pub fn sniff(content: &[u8], filename: &str) -> Option<&'static str> {
     } else if starts(b"ID3") || starts(b"\xFF\xFB") || starts(b"\xFF\xF3") {
         Some("audio/mpeg")
     } else if starts(b"PK\x03\x04") && lower.ends_with(".docx") {
-        Some("application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+        Some(DOCX)
     } else if starts(b"PK\x03\x04") && lower.ends_with(".xlsx") {
-        Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        Some(XLSX)
     } else if lower.ends_with(".txt") && !content.contains(&0) && std::str::from_utf8(content).is_ok() {
         Some("text/plain; charset=utf-8")
     } else {
         None
+    }
+}
+
+/// Why a file was refused after its type was recognised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Named .docx/.xlsx but not an OOXML package of that kind.
+    NotOoxml,
+    /// An OOXML package with a VBA project or an executable inside.
+    ActiveContent,
+    /// HTML or script inside an image, PDF or recording.
+    Markup,
+}
+
+/// Check a file to its end and settle its type and stored name: the
+/// content type, and the name with an extension that matches it.
+pub fn inspect(content: &[u8], filename: &str) -> Result<Option<(&'static str, String)>, Refusal> {
+    let Some(mut kind) = sniff(content, filename) else { return Ok(None) };
+    if kind == DOCX || kind == XLSX {
+        kind = ooxml_kind(content)?;
+    } else if (kind.starts_with("image/") || kind.starts_with("audio/") || kind == "application/pdf") && has_markup(content) {
+        // A polyglot (GIF/PDF header, HTML body) turns into a page if any
+        // client ever sniffs it; nothing legitimate carries these.
+        return Err(Refusal::Markup);
+    }
+    Ok(Some((kind, matching_name(filename, kind))))
+}
+
+/// Tags that make a browser treat bytes as a page, searched anywhere in
+/// the file, case-insensitively.
+fn has_markup(content: &[u8]) -> bool {
+    const TAGS: [&[u8]; 4] = [b"<script", b"<html", b"<!doctype html", b"<svg"];
+    content
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'<')
+        .any(|(i, _)| TAGS.iter().any(|t| content.get(i..i + t.len()).is_some_and(|w| w.eq_ignore_ascii_case(t))))
+}
+
+fn u16_at(b: &[u8], at: usize) -> Option<usize> {
+    b.get(at..at + 2).map(|x| usize::from(u16::from_le_bytes([x[0], x[1]])))
+}
+
+fn u32_at(b: &[u8], at: usize) -> Option<usize> {
+    b.get(at..at + 4).and_then(|x| usize::try_from(u32::from_le_bytes([x[0], x[1], x[2], x[3]])).ok())
+}
+
+/// The entry names of a zip archive from its central directory, each
+/// checked against its local header (a name hidden from one of the two
+/// lists is refused). Nothing is decompressed.
+pub fn zip_names(b: &[u8]) -> Option<Vec<String>> {
+    // End of central directory: 22 bytes plus a comment of at most 64 KiB.
+    let floor = b.len().saturating_sub(22 + 65_535);
+    let eocd = (floor..=b.len().checked_sub(22)?).rev().find(|&i| b[i..].starts_with(b"PK\x05\x06"))?;
+    let (count, mut at) = (u16_at(b, eocd + 10)?, u32_at(b, eocd + 16)?);
+    let mut names = Vec::with_capacity(count);
+    for _ in 0..count {
+        if !b.get(at..)?.starts_with(b"PK\x01\x02") {
+            return None;
+        }
+        let (n, e, c, local) = (u16_at(b, at + 28)?, u16_at(b, at + 30)?, u16_at(b, at + 32)?, u32_at(b, at + 42)?);
+        let name = b.get(at + 46..at + 46 + n)?;
+        if !b.get(local..)?.starts_with(b"PK\x03\x04") || b.get(local + 30..local + 30 + u16_at(b, local + 26)?)? != name {
+            return None;
+        }
+        names.push(String::from_utf8_lossy(name).into_owned());
+        at += 46 + n + e + c;
+    }
+    Some(names)
+}
+
+/// A real Word or Excel package, without macros or executables; its kind
+/// comes from its parts, not from its name.
+fn ooxml_kind(content: &[u8]) -> Result<&'static str, Refusal> {
+    const EXECUTABLE: [&str; 16] =
+        [".exe", ".dll", ".js", ".jse", ".vbs", ".vbe", ".bat", ".cmd", ".ps1", ".scr", ".jar", ".msi", ".com", ".hta", ".wsf", ".lnk"];
+    let names = zip_names(content).ok_or(Refusal::NotOoxml)?;
+    let lower: Vec<String> = names.iter().map(|n| n.to_lowercase()).collect();
+    if lower.iter().any(|n| n.contains("vbaproject") || n.ends_with("vbadata.xml") || EXECUTABLE.iter().any(|x| n.ends_with(x))) {
+        return Err(Refusal::ActiveContent);
+    }
+    if !names.iter().any(|n| n == "[Content_Types].xml") {
+        return Err(Refusal::NotOoxml);
+    }
+    if lower.iter().any(|n| n == "word/document.xml") {
+        Ok(DOCX)
+    } else if lower.iter().any(|n| n == "xl/workbook.xml") {
+        Ok(XLSX)
+    } else {
+        Err(Refusal::NotOoxml)
+    }
+}
+
+/// Extensions that name each type; the first is the one given on rename.
+fn extensions(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "application/pdf" => &["pdf"],
+        "image/png" => &["png"],
+        "image/jpeg" => &["jpg", "jpeg", "jpe"],
+        "image/gif" => &["gif"],
+        "image/webp" => &["webp"],
+        "audio/wav" => &["wav"],
+        "audio/mpeg" => &["mp3"],
+        DOCX => &["docx"],
+        XLSX => &["xlsx"],
+        _ => &["txt"],
+    }
+}
+
+/// The name with an extension that matches `kind`: kept when it does,
+/// otherwise its extension replaced (or one added).
+pub fn matching_name(filename: &str, kind: &str) -> String {
+    let ok = extensions(kind);
+    let (stem, ext) = match filename.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => (stem, Some(ext.to_lowercase())),
+        _ => (filename, None),
+    };
+    match ext {
+        Some(e) if ok.contains(&e.as_str()) => filename.to_string(),
+        _ => format!("{stem}.{}", ok[0]),
     }
 }
 
@@ -55,14 +183,29 @@ pub fn decode(inputs: &[AttachmentInput], max_count: usize, max_bytes: usize) ->
         if content.len() > max_bytes {
             return Err(ApiError::bad_request("attachment_too_large", format!("附件“{name}”超过{}MB", max_bytes / (1024 * 1024))));
         }
-        let content_type = sniff(&content, name).ok_or_else(|| {
-            ApiError::bad_request(
-                "attachment_type_not_allowed",
-                format!("附件“{name}”的类型不受支持（支持PDF、图片、Word/Excel文档、文本、录音）"),
-            )
-        })?;
+        let (content_type, stored_name) = match inspect(&content, name) {
+            Ok(Some(found)) => found,
+            Ok(None) => {
+                return Err(ApiError::bad_request(
+                    "attachment_type_not_allowed",
+                    format!("附件“{name}”的类型不受支持（支持PDF、图片、Word/Excel文档、文本、录音）"),
+                ));
+            }
+            Err(Refusal::NotOoxml) => {
+                return Err(ApiError::bad_request("attachment_not_ooxml", format!("附件“{name}”不是有效的Word/Excel文档")));
+            }
+            Err(Refusal::ActiveContent) => {
+                return Err(ApiError::bad_request(
+                    "attachment_active_content",
+                    format!("附件“{name}”含有宏或可执行文件，请另存为不含宏的文档后再上传"),
+                ));
+            }
+            Err(Refusal::Markup) => {
+                return Err(ApiError::bad_request("attachment_has_markup", format!("附件“{name}”含有网页或脚本内容，不予接收")));
+            }
+        };
         out.push(NewAttachment {
-            filename: name.to_string(),
+            filename: stored_name,
             content_type: content_type.to_string(),
             sha256: hex::encode(Sha256::digest(&content)),
             content,
@@ -75,6 +218,47 @@ pub fn decode(inputs: &[AttachmentInput], max_count: usize, max_bytes: usize) ->
 mod tests {
     use super::*;
 
+    /// A stored (uncompressed) zip with the given entries.
+    fn zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let (mut out, mut central) = (Vec::new(), Vec::new());
+        for (name, data) in entries {
+            let offset = out.len() as u32;
+            let (n, len) = (name.len() as u16, data.len() as u32);
+            out.extend(b"PK\x03\x04");
+            out.extend([20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+            out.extend(len.to_le_bytes());
+            out.extend(len.to_le_bytes());
+            out.extend(n.to_le_bytes());
+            out.extend(0u16.to_le_bytes());
+            out.extend(name.as_bytes());
+            out.extend(*data);
+            central.extend(b"PK\x01\x02");
+            central.extend([20, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+            central.extend(len.to_le_bytes());
+            central.extend(len.to_le_bytes());
+            central.extend(n.to_le_bytes());
+            central.extend([0u8; 12]);
+            central.extend(offset.to_le_bytes());
+            central.extend(name.as_bytes());
+        }
+        let (cd_at, cd_len, count) = (out.len() as u32, central.len() as u32, entries.len() as u16);
+        out.extend(central);
+        out.extend(b"PK\x05\x06");
+        out.extend([0u8; 4]);
+        out.extend(count.to_le_bytes());
+        out.extend(count.to_le_bytes());
+        out.extend(cd_len.to_le_bytes());
+        out.extend(cd_at.to_le_bytes());
+        out.extend(0u16.to_le_bytes());
+        out
+    }
+
+    fn docx(extra: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut entries: Vec<(&str, &[u8])> = vec![("[Content_Types].xml", b"<Types/>"), ("word/document.xml", b"<w:document/>")];
+        entries.extend_from_slice(extra);
+        zip(&entries)
+    }
+
     #[test]
     fn type_is_taken_from_content_not_name() {
         assert_eq!(sniff(b"%PDF-1.7 ...", "x.jpg"), Some("application/pdf"));
@@ -82,5 +266,59 @@ mod tests {
         assert_eq!(sniff(b"PK\x03\x04....", "a.docx").map(|s| s.contains("word")), Some(true));
         assert_eq!(sniff(b"PK\x03\x04....", "a.zip"), None);
         assert_eq!(sniff(b"hello", "a.txt"), Some("text/plain; charset=utf-8"));
+    }
+
+    #[test]
+    fn an_office_name_needs_a_real_ooxml_package() {
+        assert_eq!(inspect(&docx(&[]), "信访材料.docx"), Ok(Some((DOCX, "信访材料.docx".into()))));
+        // A plain zip, or a zip without [Content_Types].xml, renamed .docx.
+        assert_eq!(inspect(&zip(&[("a.txt", b"x")]), "a.docx"), Err(Refusal::NotOoxml));
+        assert_eq!(inspect(&zip(&[("word/document.xml", b"x")]), "a.docx"), Err(Refusal::NotOoxml));
+        assert_eq!(inspect(b"PK\x03\x04 truncated", "a.docx"), Err(Refusal::NotOoxml));
+        // A spreadsheet named .docx is stored as what it is.
+        let xlsx = zip(&[("[Content_Types].xml", b"<Types/>"), ("xl/workbook.xml", b"<workbook/>")]);
+        assert_eq!(inspect(&xlsx, "表格.docx"), Ok(Some((XLSX, "表格.xlsx".into()))));
+    }
+
+    #[test]
+    fn macros_and_executables_inside_an_office_file_are_refused() {
+        for bad in ["word/vbaProject.bin", "word/vbaData.xml", "word/embeddings/payload.exe", "x/run.DLL", "scripts/a.js", "a.vbs"] {
+            assert_eq!(inspect(&docx(&[(bad, b"MZ")]), "a.docx"), Err(Refusal::ActiveContent), "{bad}");
+        }
+        // An entry hidden from the central directory (local header differs) is refused too.
+        let mut hidden = docx(&[]);
+        let at = hidden.windows(17).position(|w| w == b"word/document.xml").unwrap_or(0);
+        hidden[at..at + 4].copy_from_slice(b"evil");
+        assert_eq!(inspect(&hidden, "a.docx"), Err(Refusal::NotOoxml));
+    }
+
+    #[test]
+    fn html_or_script_after_an_image_or_pdf_header_is_refused() {
+        let cases: [&[u8]; 5] = [
+            b"GIF89a\x01\x00\x01\x00<script>alert(1)</script>",
+            b"%PDF-1.4\n<HTML><body>x</body></HTML>",
+            b"\x89PNG\r\n\x1a\n....<!DOCTYPE html>",
+            b"\xFF\xD8\xFF\xE0 ... <SvG onload=alert(1)>",
+            b"ID3....<ScRiPt src=//x>",
+        ];
+        for c in cases {
+            assert_eq!(inspect(c, "a.gif"), Err(Refusal::Markup), "{}", String::from_utf8_lossy(c));
+        }
+        // Markup deep at the end of a large file is still found.
+        let mut big = b"%PDF-1.4\n".to_vec();
+        big.extend(vec![b'a'; 2_000_000]);
+        big.extend(b"<script>");
+        assert_eq!(inspect(&big, "a.pdf"), Err(Refusal::Markup));
+        // Ordinary angle brackets are fine.
+        assert!(inspect(b"%PDF-1.4\n<< /Type /Catalog >>\n%%EOF", "a.pdf").is_ok());
+    }
+
+    #[test]
+    fn the_stored_name_is_renamed_to_match_the_detected_type() {
+        assert_eq!(inspect(b"%PDF-1.4\n%%EOF", "照片.jpg"), Ok(Some(("application/pdf", "照片.pdf".into()))));
+        assert_eq!(inspect(b"\xFF\xD8\xFF\xE0", "scan.JPEG"), Ok(Some(("image/jpeg", "scan.JPEG".into()))));
+        assert_eq!(inspect(b"\x89PNG\r\n\x1a\n", "page.html"), Ok(Some(("image/png", "page.png".into()))));
+        assert_eq!(inspect(b"GIF89a", "noext"), Ok(Some(("image/gif", "noext.gif".into()))));
+        assert_eq!(matching_name(".hidden", "image/png"), ".hidden.png");
     }
 }

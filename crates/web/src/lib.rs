@@ -37,6 +37,7 @@ pub fn router(state: AppState) -> Router {
 pub fn router_with(state: AppState, pages: Option<Router<AppState>>) -> Router {
     let api = Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/api/openapi.json", get(openapi_json))
         .merge(api::routes())
         .merge(open311::routes());
@@ -56,6 +57,18 @@ async fn healthz(State(state): State<AppState>) -> Response {
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+/// Readiness: the database takes a real write now (a full disk or a
+/// read-only file answers 503 while it lasts). `/healthz` stays liveness.
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.write_probe().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "readiness: database not writable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database not writable").into_response()
         }
     }
 }

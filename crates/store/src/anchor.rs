@@ -1,0 +1,814 @@
+//! Anchoring the record, so that `verify` sees more than a broken link.
+//!
+//! * Each event's SM3 hash binds a digest of the petition record as it
+//!   stands after the event (`record_digest`): title, content, request,
+//!   facts and reasons, category, channel, state, the case, the other
+//!   particulars, every petitioner (ciphertexts and keyed hashes) and every
+//!   attachment (name, type, size, SHA-256). Changing any of them later no
+//!   longer matches the latest event.
+//! * An HMAC-SM3 key from the key file (not in the database) MACs every
+//!   event, every access-log entry, every chain head, the count of
+//!   petitions and every attachment row. Whoever rewrites an event and
+//!   recomputes the SM3 chain, cuts the last events and fixes the head, or
+//!   deletes a petition with all its rows, cannot recompute these.
+//! * Signed checkpoints of all heads go to a table and to a file beside the
+//!   database; `verify` compares the database with the newest one, so a
+//!   rollback to an older, internally consistent state is seen as well.
+
+use crate::audit::{ACCESS_CHAIN, ChainBreak, access_canonical};
+use crate::db::{Result, RowExt, Store, StoreError, fmt_instant};
+use crate::petitions::EventHashInput;
+use futures_util::TryStreamExt;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use sqlx::AnyConnection;
+use sqlx::AssertSqlSafe;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+use xinfang_crypto::{CHAIN_GENESIS, chain_hash, sm3_hex};
+
+/// `chain_heads` row counting petitions (seq = count, hash = last number).
+pub(crate) const PETITIONS_HEAD: &str = "petitions";
+/// Checkpoints kept in the table (the file holds the newest).
+const KEEP_CHECKPOINTS: i64 = 10;
+
+/// What a MAC covers for one link of a chain (event, head, entry).
+pub(crate) fn link_text(name: &str, seq: i64, hash: &str) -> String {
+    format!("{name}\u{1f}{seq}\u{1f}{hash}")
+}
+
+pub(crate) fn attachment_text(number: &str, id: i64, filename: &str, content_type: &str, size: i64, sha256: &str) -> String {
+    format!("{number}\u{1f}{id}\u{1f}{filename}\u{1f}{content_type}\u{1f}{size}\u{1f}{sha256}")
+}
+
+/// The record of one petition as stored now, field by field.
+pub(crate) struct RecordNow {
+    /// Field name ("title", "petitioner 1", "attachment 7", …) → canonical JSON.
+    pub fields: BTreeMap<String, String>,
+    /// Attachment field name → (MAC text, stored MAC).
+    pub attachment_macs: BTreeMap<String, (String, Option<String>)>,
+}
+
+/// Read the record of a petition on `conn` (inside the writing
+/// transaction, so it is the record as it stands after the event).
+pub(crate) async fn record_now(conn: &mut AnyConnection, petition_id: i64) -> Result<RecordNow> {
+    let r = sqlx::query(
+        "SELECT number, title, content, request, facts_and_reasons, category, channel, state, case_json, query_code_hash, litigation_related, topic, jurisdiction, collective, headcount, anonymous, confidential, accused_name, accused_unit, accused_position, registered_unit_id, current_unit_id, handling_unit_id, received_on, registered_at, repeat_of, source_key_id FROM petitions WHERE id = $1",
+    )
+    .bind(petition_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let number = r.s("number")?;
+    let mut fields = BTreeMap::new();
+    for col in ["title", "content", "request", "facts_and_reasons", "category", "channel", "state"] {
+        fields.insert(col.to_string(), json!(r.s(col)?).to_string());
+    }
+    fields.insert("case".into(), json!(r.s("case_json")?).to_string());
+    fields.insert(
+        "particulars".into(),
+        json!([
+            number,
+            r.s("query_code_hash")?,
+            r.i("litigation_related")?,
+            r.os("topic")?,
+            r.s("jurisdiction")?,
+            r.i("collective")?,
+            r.i("headcount")?,
+            r.i("anonymous")?,
+            r.i("confidential")?,
+            r.os("accused_name")?,
+            r.os("accused_unit")?,
+            r.os("accused_position")?,
+            r.i("registered_unit_id")?,
+            r.i("current_unit_id")?,
+            r.oi("handling_unit_id")?,
+            r.s("received_on")?,
+            r.s("registered_at")?,
+            r.os("repeat_of")?,
+            r.oi("source_key_id")?
+        ])
+        .to_string(),
+    );
+    let people = sqlx::query(
+        "SELECT position, kind, name, id_number, phone, address, id_hash, phone_hash, representative FROM petitioners WHERE petition_id = $1 ORDER BY position",
+    )
+    .bind(petition_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for p in &people {
+        fields.insert(
+            format!("petitioner {}", p.i("position")? + 1),
+            json!([
+                p.s("kind")?,
+                p.s("name")?,
+                p.os("id_number")?,
+                p.os("phone")?,
+                p.os("address")?,
+                p.os("id_hash")?,
+                p.os("phone_hash")?,
+                p.i("representative")?
+            ])
+            .to_string(),
+        );
+    }
+    let files = sqlx::query("SELECT id, filename, content_type, size, sha256, mac FROM attachments WHERE petition_id = $1 ORDER BY id")
+        .bind(petition_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut attachment_macs = BTreeMap::new();
+    for a in &files {
+        let (id, filename, content_type, size, sha256) = (a.i("id")?, a.s("filename")?, a.s("content_type")?, a.i("size")?, a.s("sha256")?);
+        let key = format!("attachment {id}");
+        fields.insert(key.clone(), json!([filename, content_type, size, sha256]).to_string());
+        attachment_macs.insert(key, (attachment_text(&number, id, &filename, &content_type, size, &sha256), a.os("mac")?));
+    }
+    Ok(RecordNow { fields, attachment_macs })
+}
+
+/// The digest an event carries: SM3 of the whole record, and a short SM3
+/// of each field so that `verify` can name what changed (the whole-record
+/// digest is what the chain relies on).
+pub(crate) fn record_digest(fields: &BTreeMap<String, String>) -> String {
+    let short: BTreeMap<&str, String> = fields.iter().map(|(k, v)| (k.as_str(), sm3_hex(v.as_bytes())[..16].to_string())).collect();
+    json!({"all": whole_digest(fields), "fields": short}).to_string()
+}
+
+fn whole_digest(fields: &BTreeMap<String, String>) -> String {
+    sm3_hex(json!(fields).to_string().as_bytes())
+}
+
+/// Signed summary of every chain head at one moment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub seq: i64,
+    pub taken_at: String,
+    /// How many petitions existed.
+    pub petitions: i64,
+    /// Access-log head: (seq, hash).
+    pub access_log: (i64, String),
+    /// Petition number → (last event seq, its hash).
+    pub heads: BTreeMap<String, (i64, String)>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SignedCheckpoint {
+    body: String,
+    mac: String,
+}
+
+/// The outcome of `verify_record`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verification {
+    /// Every finding, each naming what changed.
+    pub breaks: Vec<ChainBreak>,
+    /// Whether MACs and checkpoint signatures were checked (key present).
+    pub authenticated: bool,
+    /// The checkpoint compared against, if any.
+    pub checkpoint: Option<i64>,
+}
+
+struct Head {
+    number: String,
+    seq: i64,
+    hash: String,
+    mac: Option<String>,
+}
+
+/// One petition's walk through its events.
+struct Walk {
+    pid: i64,
+    seq: i64,
+    hash: String,
+    broken: bool,
+    digest: Option<String>,
+}
+
+fn brk(chain: &str, petition: Option<&str>, seq: i64, what: impl Into<String>, problem: impl Into<String>) -> ChainBreak {
+    ChainBreak { chain: chain.into(), petition: petition.map(String::from), seq, what: what.into(), problem: problem.into() }
+}
+
+impl Store {
+    /// MAC the heads written before anchoring existed (a database upgraded
+    /// to migration 6), once: only while the petitions counter is missing
+    /// and no checkpoint was ever taken. Returns whether it did.
+    pub async fn adopt_unanchored(&self) -> Result<bool> {
+        if self.anchor.is_none() {
+            return Ok(false);
+        }
+        let mut w = self.begin_write().await?;
+        let counter: Option<i64> =
+            sqlx::query_scalar("SELECT seq FROM chain_heads WHERE name = $1").bind(PETITIONS_HEAD).fetch_optional(&mut *w.tx).await?;
+        let checkpoints: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM checkpoints").fetch_one(&mut *w.tx).await?;
+        if counter.is_some() || checkpoints > 0 {
+            return Ok(false);
+        }
+        let events: Vec<(i64, String)> =
+            sqlx::query("SELECT e.id, p.number, e.seq, e.hash FROM events e JOIN petitions p ON p.id = e.petition_id WHERE e.mac IS NULL")
+                .fetch_all(&mut *w.tx)
+                .await?
+                .iter()
+                .map(|r| Ok((r.i("id")?, self.mac("event", &link_text(&r.s("number")?, r.i("seq")?, &r.s("hash")?)).unwrap_or_default())))
+                .collect::<Result<_>>()?;
+        for (id, mac) in events {
+            sqlx::query("UPDATE events SET mac = $1 WHERE id = $2").bind(mac).bind(id).execute(&mut *w.tx).await?;
+        }
+        let heads: Vec<(i64, String)> =
+            sqlx::query("SELECT id, number, event_seq, event_head_hash FROM petitions WHERE event_head_mac IS NULL")
+                .fetch_all(&mut *w.tx)
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok((
+                        r.i("id")?,
+                        self.mac("head", &link_text(&r.s("number")?, r.i("event_seq")?, &r.s("event_head_hash")?)).unwrap_or_default(),
+                    ))
+                })
+                .collect::<Result<_>>()?;
+        for (id, mac) in heads {
+            sqlx::query("UPDATE petitions SET event_head_mac = $1 WHERE id = $2").bind(mac).bind(id).execute(&mut *w.tx).await?;
+        }
+        let entries: Vec<(i64, String)> = sqlx::query("SELECT seq, hash FROM access_log WHERE mac IS NULL")
+            .fetch_all(&mut *w.tx)
+            .await?
+            .iter()
+            .map(|r| {
+                let seq = r.i("seq")?;
+                Ok((seq, self.mac("access", &link_text(ACCESS_CHAIN, seq, &r.s("hash")?)).unwrap_or_default()))
+            })
+            .collect::<Result<_>>()?;
+        for (seq, mac) in entries {
+            sqlx::query("UPDATE access_log SET mac = $1 WHERE seq = $2").bind(mac).bind(seq).execute(&mut *w.tx).await?;
+        }
+        if let Some(r) =
+            sqlx::query("SELECT seq, hash FROM chain_heads WHERE name = $1").bind(ACCESS_CHAIN).fetch_optional(&mut *w.tx).await?
+        {
+            let mac = self.mac("access-head", &link_text(ACCESS_CHAIN, r.i("seq")?, &r.s("hash")?));
+            sqlx::query("UPDATE chain_heads SET mac = $1 WHERE name = $2").bind(mac).bind(ACCESS_CHAIN).execute(&mut *w.tx).await?;
+        }
+        let files: Vec<(i64, String)> = sqlx::query(
+            "SELECT a.id, p.number, a.filename, a.content_type, a.size, a.sha256 FROM attachments a JOIN petitions p ON p.id = a.petition_id WHERE a.mac IS NULL",
+        )
+        .fetch_all(&mut *w.tx)
+        .await?
+        .iter()
+        .map(|r| {
+            let id = r.i("id")?;
+            let text = attachment_text(&r.s("number")?, id, &r.s("filename")?, &r.s("content_type")?, r.i("size")?, &r.s("sha256")?);
+            Ok((id, self.mac("attachment", &text).unwrap_or_default()))
+        })
+        .collect::<Result<_>>()?;
+        for (id, mac) in files {
+            sqlx::query("UPDATE attachments SET mac = $1 WHERE id = $2").bind(mac).bind(id).execute(&mut *w.tx).await?;
+        }
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM petitions").fetch_one(&mut *w.tx).await?;
+        let last: Option<String> =
+            sqlx::query_scalar("SELECT number FROM petitions ORDER BY id DESC LIMIT 1").fetch_optional(&mut *w.tx).await?;
+        let last = last.unwrap_or_default();
+        sqlx::query("INSERT INTO chain_heads (name, seq, hash, mac) VALUES ($1, $2, $3, $4)")
+            .bind(PETITIONS_HEAD)
+            .bind(count)
+            .bind(last.clone())
+            .bind(self.mac("petitions", &link_text(PETITIONS_HEAD, count, &last)))
+            .execute(&mut *w.tx)
+            .await?;
+        w.commit().await?;
+        Ok(true)
+    }
+
+    /// Count a new petition in the MAC'd counter (same transaction as the
+    /// insert). Without the counter row (a store never anchored) nothing
+    /// is counted and `verify` reports the counter missing.
+    pub(crate) async fn count_petition(&self, w: &mut crate::db::WriteTx<'_>, number: &str) -> Result<()> {
+        let count: Option<i64> = sqlx::query_scalar("UPDATE chain_heads SET seq = seq + 1, hash = $1 WHERE name = $2 RETURNING seq")
+            .bind(number.to_string())
+            .bind(PETITIONS_HEAD)
+            .fetch_optional(&mut *w.tx)
+            .await?;
+        if let Some(count) = count {
+            sqlx::query("UPDATE chain_heads SET mac = $1 WHERE name = $2")
+                .bind(self.mac("petitions", &link_text(PETITIONS_HEAD, count, number)))
+                .bind(PETITIONS_HEAD)
+                .execute(&mut *w.tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The newest checkpoint of the table and of the file; signatures are
+    /// checked when the key is held. Disagreements become findings.
+    async fn latest_checkpoint(&self, file: Option<&Path>, breaks: &mut Vec<ChainBreak>) -> Result<Option<Checkpoint>> {
+        let check = |signed: SignedCheckpoint, whence: &str, breaks: &mut Vec<ChainBreak>| -> Option<Checkpoint> {
+            if let Some(expected) = self.mac("checkpoint", &signed.body)
+                && expected != signed.mac
+            {
+                breaks.push(brk("checkpoints", None, 0, whence, "checkpoint signature does not match (forged or altered)"));
+                return None;
+            }
+            match serde_json::from_str::<Checkpoint>(&signed.body) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    breaks.push(brk("checkpoints", None, 0, whence, format!("checkpoint unreadable: {e}")));
+                    None
+                }
+            }
+        };
+        let row = sqlx::query("SELECT body, mac FROM checkpoints ORDER BY seq DESC LIMIT 1").fetch_optional(&self.pool).await?;
+        let table = match row {
+            Some(r) => check(SignedCheckpoint { body: r.s("body")?, mac: r.s("mac")? }, "table", breaks),
+            None => None,
+        };
+        let from_file = match file {
+            Some(path) if path.exists() => match std::fs::read_to_string(path)
+                .map_err(|e| e.to_string())
+                .and_then(|t| serde_json::from_str::<SignedCheckpoint>(&t).map_err(|e| e.to_string()))
+            {
+                Ok(signed) => check(signed, "file", breaks),
+                Err(e) => {
+                    breaks.push(brk("checkpoints", None, 0, "file", format!("{}: {e}", path.display())));
+                    None
+                }
+            },
+            _ => None,
+        };
+        Ok(match (table, from_file) {
+            (Some(t), Some(f)) if f.seq > t.seq => {
+                breaks.push(brk(
+                    "checkpoints",
+                    None,
+                    f.seq,
+                    "table",
+                    format!("checkpoint {} in the file is missing from the database (newest there: {})", f.seq, t.seq),
+                ));
+                Some(f)
+            }
+            (Some(t), Some(f)) if f.seq == t.seq && f != t => {
+                breaks.push(brk("checkpoints", None, f.seq, "table", format!("checkpoint {} differs between file and database", f.seq)));
+                Some(f)
+            }
+            (Some(t), _) => Some(t),
+            (None, Some(f)) => {
+                breaks.push(brk(
+                    "checkpoints",
+                    None,
+                    f.seq,
+                    "table",
+                    format!("checkpoint {} in the file is missing from the database (no checkpoint there)", f.seq),
+                ));
+                Some(f)
+            }
+            (None, None) => None,
+        })
+    }
+
+    /// Take a signed checkpoint of every head, into the table and (if
+    /// given) the file. Refused — nothing is blessed — when a head's MAC
+    /// does not match, the petition count is off, or anything went
+    /// backwards since the previous checkpoint.
+    pub async fn take_checkpoint(&self, file: Option<&Path>) -> Result<Checkpoint> {
+        if self.anchor.is_none() {
+            return Err(StoreError::Corrupt("a checkpoint needs the key file".into()));
+        }
+        let mut problems = Vec::new();
+        let previous = self.latest_checkpoint(file, &mut problems).await?;
+        if let Some(p) = problems.first() {
+            return Err(StoreError::Corrupt(format!("checkpoint refused: {p}")));
+        }
+        let mut w = self.begin_write().await?;
+        let mut heads = BTreeMap::new();
+        let rows = sqlx::query("SELECT number, event_seq, event_head_hash, event_head_mac FROM petitions").fetch_all(&mut *w.tx).await?;
+        for r in &rows {
+            let (number, seq, hash) = (r.s("number")?, r.i("event_seq")?, r.s("event_head_hash")?);
+            if self.mac("head", &link_text(&number, seq, &hash)) != r.os("event_head_mac")? {
+                return Err(StoreError::Corrupt(format!("checkpoint refused: the head of petition {number} is not authenticated")));
+            }
+            heads.insert(number, (seq, hash));
+        }
+        let access =
+            sqlx::query("SELECT seq, hash, mac FROM chain_heads WHERE name = $1").bind(ACCESS_CHAIN).fetch_optional(&mut *w.tx).await?;
+        let access_log = match access {
+            Some(r) => {
+                let (seq, hash) = (r.i("seq")?, r.s("hash")?);
+                if self.mac("access-head", &link_text(ACCESS_CHAIN, seq, &hash)) != r.os("mac")? {
+                    return Err(StoreError::Corrupt("checkpoint refused: the access-log head is not authenticated".into()));
+                }
+                (seq, hash)
+            }
+            None => (0, CHAIN_GENESIS.to_string()),
+        };
+        let counter =
+            sqlx::query("SELECT seq, hash, mac FROM chain_heads WHERE name = $1").bind(PETITIONS_HEAD).fetch_optional(&mut *w.tx).await?;
+        let counted = match counter {
+            Some(r) if self.mac("petitions", &link_text(PETITIONS_HEAD, r.i("seq")?, &r.s("hash")?)) == r.os("mac")? => r.i("seq")?,
+            _ => return Err(StoreError::Corrupt("checkpoint refused: the petition counter is missing or not authenticated".into())),
+        };
+        let petitions = heads.len() as i64;
+        if petitions != counted {
+            return Err(StoreError::Corrupt(format!("checkpoint refused: {petitions} petitions stored, {counted} registered")));
+        }
+        if let Some(p) = &previous {
+            let went_back = p.heads.iter().find(|(n, (seq, _))| heads.get(*n).is_none_or(|(now, _)| now < seq));
+            if let Some((number, _)) = went_back {
+                return Err(StoreError::Corrupt(format!(
+                    "checkpoint refused: petition {number} lost events or disappeared since checkpoint {}",
+                    p.seq
+                )));
+            }
+            if access_log.0 < p.access_log.0 || petitions < p.petitions {
+                return Err(StoreError::Corrupt(format!("checkpoint refused: the record went back since checkpoint {}", p.seq)));
+            }
+        }
+        let table_max: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM checkpoints").fetch_one(&mut *w.tx).await?;
+        let seq = table_max.unwrap_or(0).max(previous.as_ref().map_or(0, |p| p.seq)) + 1;
+        let cp = Checkpoint { seq, taken_at: fmt_instant(chrono::Utc::now()), petitions, access_log, heads };
+        let body = serde_json::to_string(&cp).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mac = self.mac("checkpoint", &body).unwrap_or_default();
+        sqlx::query("INSERT INTO checkpoints (seq, taken_at, body, mac) VALUES ($1, $2, $3, $4)")
+            .bind(seq)
+            .bind(cp.taken_at.clone())
+            .bind(body.clone())
+            .bind(mac.clone())
+            .execute(&mut *w.tx)
+            .await?;
+        sqlx::query("DELETE FROM checkpoints WHERE seq <= $1").bind(seq - KEEP_CHECKPOINTS).execute(&mut *w.tx).await?;
+        w.commit().await?;
+        if let Some(path) = file {
+            write_private(path, &serde_json::to_string(&SignedCheckpoint { body, mac }).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+                .map_err(|e| StoreError::Corrupt(format!("checkpoint file {}: {e}", path.display())))?;
+        }
+        Ok(cp)
+    }
+
+    /// Every hash chain (backward compatible name): `verify_record`
+    /// without a checkpoint file.
+    pub async fn verify_chains(&self) -> Result<Vec<ChainBreak>> {
+        Ok(self.verify_record(None).await?.breaks)
+    }
+
+    /// Check the whole record: every event chain and the record its latest
+    /// event rests on, attachment contents against their SHA-256, the
+    /// access log, the MACs (with the key), the petition count, and the
+    /// newest checkpoint (table and `checkpoint_file`). Each finding names
+    /// the petition and the field, event or entry.
+    pub async fn verify_record(&self, checkpoint_file: Option<&Path>) -> Result<Verification> {
+        let mut breaks = Vec::new();
+        let checkpoint = self.latest_checkpoint(checkpoint_file, &mut breaks).await?;
+        let cp_heads: HashMap<&str, &(i64, String)> =
+            checkpoint.as_ref().map(|c| c.heads.iter().map(|(k, v)| (k.as_str(), v)).collect()).unwrap_or_default();
+        let heads: HashMap<i64, Head> = sqlx::query("SELECT id, number, event_seq, event_head_hash, event_head_mac FROM petitions")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.i("id")?,
+                    Head { number: r.s("number")?, seq: r.i("event_seq")?, hash: r.s("event_head_hash")?, mac: r.os("event_head_mac")? },
+                ))
+            })
+            .collect::<Result<_>>()?;
+        let number_of = |pid: i64| heads.get(&pid).map(|h| h.number.clone()).unwrap_or_else(|| format!("#{pid}"));
+
+        let mut walks: Vec<Walk> = Vec::new();
+        let mut rows = sqlx::query(AssertSqlSafe(
+            "SELECT e.petition_id, e.seq, e.action, e.actor_kind, e.actor_user_id, e.actor_unit_id, e.occurred_at, e.recorded_at, e.from_state, e.to_state, e.payload, e.reason, e.record_digest, e.mac, e.prev_hash, e.hash FROM events e ORDER BY e.petition_id, e.seq",
+        ))
+        .fetch(&self.pool);
+        while let Some(r) = rows.try_next().await? {
+            let pid = r.i("petition_id")?;
+            if walks.last().is_none_or(|w| w.pid != pid) {
+                walks.push(Walk { pid, seq: 0, hash: CHAIN_GENESIS.to_string(), broken: false, digest: None });
+            }
+            let Some(w) = walks.last_mut() else { continue };
+            if w.broken {
+                continue;
+            }
+            let number = number_of(pid);
+            let seq = r.i("seq")?;
+            let (prev, hash) = (r.s("prev_hash")?, r.s("hash")?);
+            let (action, actor_kind, occurred_at, recorded_at, to_state, payload) =
+                (r.s("action")?, r.s("actor_kind")?, r.s("occurred_at")?, r.s("recorded_at")?, r.s("to_state")?, r.s("payload")?);
+            let (from_state, reason, digest) = (r.os("from_state")?, r.os("reason")?, r.os("record_digest")?);
+            let input = EventHashInput {
+                number: &number,
+                seq,
+                action: &action,
+                actor_kind: &actor_kind,
+                actor_user_id: r.oi("actor_user_id")?,
+                actor_unit_id: r.oi("actor_unit_id")?,
+                occurred_at: &occurred_at,
+                recorded_at: &recorded_at,
+                from_state: from_state.as_deref(),
+                to_state: &to_state,
+                payload: &payload,
+                reason: reason.as_deref(),
+                record_digest: digest.as_deref(),
+            };
+            let mac = r.os("mac")?;
+            let expected_mac = self.mac("event", &link_text(&number, seq, &hash));
+            let problem = if seq != w.seq + 1 {
+                Some(format!("event {seq} follows event {}", w.seq))
+            } else if prev != w.hash {
+                Some("link to the previous event is broken".to_string())
+            } else if chain_hash(&prev, input.canonical().as_bytes()) != hash {
+                Some("event content does not match its hash".to_string())
+            } else if expected_mac.is_some() && mac.is_none() {
+                Some("event is not anchored (written without the key)".to_string())
+            } else if expected_mac.is_some() && expected_mac != mac {
+                Some("event was rewritten and the chain recomputed: its HMAC anchor does not match".to_string())
+            } else if let Some((cp_seq, cp_hash)) = cp_heads.get(number.as_str())
+                && *cp_seq == seq
+                && *cp_hash != hash
+            {
+                Some(format!("event differs from checkpoint {}", checkpoint.as_ref().map_or(0, |c| c.seq)))
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                breaks.push(brk("events", Some(&number), seq, format!("event {seq}"), problem));
+                w.broken = true;
+                continue;
+            }
+            w.seq = seq;
+            w.hash = hash;
+            w.digest = digest;
+        }
+        drop(rows);
+
+        let cp_no = checkpoint.as_ref().map_or(0, |c| c.seq);
+        let mut conn = self.pool.acquire().await?;
+        let mut walked = HashSet::new();
+        for w in &walks {
+            walked.insert(w.pid);
+            let Some(head) = heads.get(&w.pid) else { continue };
+            if w.broken {
+                continue;
+            }
+            let number = head.number.as_str();
+            if head.seq != w.seq || head.hash != w.hash {
+                breaks.push(brk("events", Some(number), w.seq, format!("event {}", w.seq), "chain head does not match the last event"));
+                continue;
+            }
+            if let Some(expected) = self.mac("head", &link_text(number, head.seq, &head.hash))
+                && Some(&expected) != head.mac.as_ref()
+            {
+                breaks.push(brk(
+                    "events",
+                    Some(number),
+                    head.seq + 1,
+                    format!("event {}", head.seq + 1),
+                    format!(
+                        "the chain ends at event {} but that is not the head last written (HMAC): event {} onwards deleted, or the head rewritten",
+                        head.seq,
+                        head.seq + 1
+                    ),
+                ));
+                continue;
+            }
+            if let Some((cp_seq, _)) = cp_heads.get(number)
+                && *cp_seq > head.seq
+            {
+                breaks.push(brk(
+                    "events",
+                    Some(number),
+                    head.seq + 1,
+                    format!("event {}", head.seq + 1),
+                    format!("events {}–{cp_seq} are missing (checkpoint {cp_no} saw them)", head.seq + 1),
+                ));
+                continue;
+            }
+            if let Some(stored) = &w.digest {
+                self.compare_record(&mut conn, w.pid, number, head.seq, stored, &mut breaks).await?;
+            }
+        }
+        drop(conn);
+        // A petition whose every event was deleted.
+        for (pid, h) in &heads {
+            if h.seq > 0 && !walked.contains(pid) {
+                breaks.push(brk("events", Some(&h.number), 1, "event 1", "events are missing"));
+            }
+        }
+        // Petitions deleted with all their rows.
+        let present: HashSet<&str> = heads.values().map(|h| h.number.as_str()).collect();
+        for number in cp_heads.keys().filter(|n| !present.contains(**n)) {
+            breaks.push(brk("petitions", Some(number), 0, "petition", format!("petition missing (checkpoint {cp_no} had it)")));
+        }
+        self.verify_counter(heads.len() as i64, checkpoint.as_ref(), &mut breaks).await?;
+        self.verify_attachment_contents(&heads, &mut breaks).await?;
+        self.verify_access_log(checkpoint.as_ref(), &mut breaks).await?;
+        Ok(Verification { breaks, authenticated: self.anchor.is_some(), checkpoint: checkpoint.map(|c| c.seq) })
+    }
+
+    /// Compare the record as stored now with the digest its latest event
+    /// carries; name each field that differs.
+    async fn compare_record(
+        &self,
+        conn: &mut AnyConnection,
+        pid: i64,
+        number: &str,
+        seq: i64,
+        stored: &str,
+        breaks: &mut Vec<ChainBreak>,
+    ) -> Result<()> {
+        let Ok(stored) = serde_json::from_str::<serde_json::Value>(stored) else {
+            breaks.push(brk("record", Some(number), seq, "record", "record digest unreadable"));
+            return Ok(());
+        };
+        let mut now = record_now(conn, pid).await?;
+        let then: BTreeMap<String, String> = stored["fields"]
+            .as_object()
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
+            .unwrap_or_default();
+        // A document filed after the latest event (evidence for a late
+        // entry) is in no digest yet; its own MAC vouches for it.
+        for (key, (text, mac)) in &now.attachment_macs {
+            if then.contains_key(key) {
+                continue;
+            }
+            match self.mac("attachment", text) {
+                Some(expected) if Some(&expected) != mac.as_ref() => {
+                    breaks.push(brk("record", Some(number), seq, key.clone(), "attachment added outside the record (no valid HMAC)"));
+                }
+                _ => {}
+            }
+            now.fields.remove(key);
+        }
+        if stored["all"].as_str() == Some(whole_digest(&now.fields).as_str()) {
+            return Ok(());
+        }
+        let mut named = false;
+        for key in then.keys().chain(now.fields.keys()).collect::<std::collections::BTreeSet<_>>() {
+            let problem = match (then.get(key), now.fields.get(key)) {
+                (Some(_), None) => "deleted",
+                (None, Some(_)) => "added",
+                (Some(a), Some(v)) if *a != sm3_hex(v.as_bytes())[..16] => "changed",
+                _ => continue,
+            };
+            named = true;
+            breaks.push(brk("record", Some(number), seq, key.clone(), format!("{problem} after event {seq}")));
+        }
+        if !named {
+            breaks.push(brk("record", Some(number), seq, "record", format!("record changed after event {seq}")));
+        }
+        Ok(())
+    }
+
+    async fn verify_counter(&self, stored: i64, checkpoint: Option<&Checkpoint>, breaks: &mut Vec<ChainBreak>) -> Result<()> {
+        let before = breaks.len();
+        let row =
+            sqlx::query("SELECT seq, hash, mac FROM chain_heads WHERE name = $1").bind(PETITIONS_HEAD).fetch_optional(&self.pool).await?;
+        match row {
+            None if self.anchor.is_some() => breaks.push(brk("petitions", None, 0, "count", "the petition counter is missing")),
+            None => {}
+            Some(r) => {
+                let (count, last) = (r.i("seq")?, r.s("hash")?);
+                if let Some(expected) = self.mac("petitions", &link_text(PETITIONS_HEAD, count, &last))
+                    && Some(expected) != r.os("mac")?
+                {
+                    breaks.push(brk("petitions", None, 0, "count", "the petition counter is not authenticated (rewritten)"));
+                } else if stored < count {
+                    breaks.push(brk(
+                        "petitions",
+                        None,
+                        0,
+                        "count",
+                        format!("{} petition(s) deleted: {count} registered, {stored} stored", count - stored),
+                    ));
+                } else if stored > count {
+                    breaks.push(brk("petitions", None, 0, "count", format!("{} petition(s) added outside the record", stored - count)));
+                }
+            }
+        }
+        if breaks.len() == before
+            && let Some(cp) = checkpoint
+            && stored < cp.petitions
+        {
+            breaks.push(brk(
+                "petitions",
+                None,
+                0,
+                "count",
+                format!("{} petition(s) missing since checkpoint {}", cp.petitions - stored, cp.seq),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Each attachment's bytes against its recorded SHA-256 (streamed).
+    async fn verify_attachment_contents(&self, heads: &HashMap<i64, Head>, breaks: &mut Vec<ChainBreak>) -> Result<()> {
+        let mut files = sqlx::query("SELECT id, petition_id, sha256, content FROM attachments ORDER BY id").fetch(&self.pool);
+        while let Some(r) = files.try_next().await? {
+            let content: Vec<u8> = sqlx::Row::try_get(&r, "content")?;
+            if hex::encode(Sha256::digest(&content)) != r.s("sha256")? {
+                let id = r.i("id")?;
+                let number = heads.get(&r.i("petition_id")?).map(|h| h.number.clone());
+                breaks.push(brk("attachments", number.as_deref(), id, format!("attachment {id}"), "content does not match its SHA-256"));
+            }
+        }
+        Ok(())
+    }
+
+    async fn verify_access_log(&self, checkpoint: Option<&Checkpoint>, breaks: &mut Vec<ChainBreak>) -> Result<()> {
+        let mut prev = CHAIN_GENESIS.to_string();
+        let mut last = 0;
+        let cp = checkpoint.map(|c| (c.seq, c.access_log.0, c.access_log.1.as_str()));
+        let mut log = sqlx::query(AssertSqlSafe(
+            "SELECT seq, user_id, unit_id, at, petition_id, fields, reason, prev_hash, hash, mac FROM access_log ORDER BY seq",
+        ))
+        .fetch(&self.pool);
+        while let Some(r) = log.try_next().await? {
+            let seq = r.i("seq")?;
+            let record =
+                access_canonical(seq, r.i("user_id")?, r.i("unit_id")?, &r.s("at")?, r.i("petition_id")?, &r.s("fields")?, &r.s("reason")?);
+            let (p, h) = (r.s("prev_hash")?, r.s("hash")?);
+            let expected_mac = self.mac("access", &link_text(ACCESS_CHAIN, seq, &h));
+            let problem = if seq != last + 1 {
+                Some(if seq == last + 2 {
+                    format!("entry {} deleted (entry {seq} follows entry {last})", last + 1)
+                } else {
+                    format!("entries {}–{} deleted (entry {seq} follows entry {last})", last + 1, seq - 1)
+                })
+            } else if p != prev {
+                Some("link to the previous entry is broken".into())
+            } else if chain_hash(&p, record.as_bytes()) != h {
+                Some("entry content does not match its hash".into())
+            } else if expected_mac.is_some() && expected_mac != r.os("mac")? {
+                Some("entry was rewritten and the chain recomputed: its HMAC anchor does not match".into())
+            } else if let Some((n, cp_seq, cp_hash)) = cp
+                && cp_seq == seq
+                && cp_hash != h
+            {
+                Some(format!("entry differs from checkpoint {n}"))
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                // A gap names the first missing entry.
+                let at = if seq > last + 1 { last + 1 } else { seq };
+                breaks.push(brk(ACCESS_CHAIN, None, at, format!("entry {at}"), problem));
+                return Ok(());
+            }
+            last = seq;
+            prev = h;
+        }
+        drop(log);
+        let head =
+            sqlx::query("SELECT seq, hash, mac FROM chain_heads WHERE name = $1").bind(ACCESS_CHAIN).fetch_optional(&self.pool).await?;
+        if let Some(r) = head {
+            let (seq, hash) = (r.i("seq")?, r.s("hash")?);
+            if seq != last || hash != prev {
+                let what = if seq > last { format!("entry {}", last + 1) } else { format!("entry {last}") };
+                breaks.push(brk(
+                    ACCESS_CHAIN,
+                    None,
+                    last,
+                    what,
+                    format!("chain head (entry {seq}) does not match the last entry ({last}): entries deleted or the head rewritten"),
+                ));
+                return Ok(());
+            }
+            if let Some(expected) = self.mac("access-head", &link_text(ACCESS_CHAIN, seq, &hash))
+                && Some(expected) != r.os("mac")?
+            {
+                breaks.push(brk(
+                    ACCESS_CHAIN,
+                    None,
+                    last + 1,
+                    format!("entry {}", last + 1),
+                    format!("the log ends at entry {last} but that is not the head last written (HMAC): entry {} onwards deleted, or the head rewritten", last + 1),
+                ));
+                return Ok(());
+            }
+        }
+        if let Some((n, cp_seq, _)) = cp
+            && cp_seq > last
+        {
+            breaks.push(brk(
+                ACCESS_CHAIN,
+                None,
+                last + 1,
+                format!("entry {}", last + 1),
+                format!("entries {}–{cp_seq} are missing (checkpoint {n} saw them)", last + 1),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Write `text` to `path` atomically (a sibling file renamed over it),
+/// readable by the owner only.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("tmp");
+    let _ = std::fs::remove_file(&tmp);
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts.open(&tmp)?;
+    std::io::Write::write_all(&mut f, text.as_bytes())?;
+    f.sync_all()?;
+    drop(f);
+    std::fs::rename(&tmp, path)
+}
