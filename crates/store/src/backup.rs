@@ -14,6 +14,8 @@ impl Store {
         }
         match self.dialect {
             Dialect::Sqlite => {
+                // VACUUM INTO accepts an empty file: create it 0600 first.
+                crate::private_file::create_private(file).map_err(|e| StoreError::BadUrl(format!("{}: {e}", file.display())))?;
                 let target = file.display().to_string().replace('\'', "''");
                 sqlx::query(AssertSqlSafe(format!("VACUUM INTO '{target}'"))).execute(&self.pool).await?;
                 Ok(())
@@ -37,6 +39,7 @@ pub async fn restore(url: &str, file: &Path) -> Result<()> {
         // then swap it in with a rename.
         let tmp = format!("{path}.restoring");
         std::fs::copy(file, &tmp).map_err(|e| StoreError::Corrupt(format!("copy: {e}")))?;
+        crate::private_file::restrict(Path::new(&tmp)).map_err(|e| StoreError::Corrupt(format!("copy: {e}")))?;
         let checked = async {
             let check = Store::connect(&format!("sqlite://{tmp}")).await?;
             let version: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations").fetch_one(&check.pool).await?;
