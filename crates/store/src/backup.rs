@@ -12,16 +12,25 @@ impl Store {
         if file.exists() {
             return Err(StoreError::BadUrl(format!("{} already exists", file.display())));
         }
-        match self.dialect {
+        // Created empty and 0600 first: VACUUM INTO accepts an empty file,
+        // and pg_dump writes into it keeping the mode.
+        crate::private_file::create_private(file).map_err(|e| StoreError::BadUrl(format!("{}: {e}", file.display())))?;
+        let written = match self.dialect {
             Dialect::Sqlite => {
-                // VACUUM INTO accepts an empty file: create it 0600 first.
-                crate::private_file::create_private(file).map_err(|e| StoreError::BadUrl(format!("{}: {e}", file.display())))?;
                 let target = file.display().to_string().replace('\'', "''");
-                sqlx::query(AssertSqlSafe(format!("VACUUM INTO '{target}'"))).execute(&self.pool).await?;
-                Ok(())
+                sqlx::query(AssertSqlSafe(format!("VACUUM INTO '{target}'")))
+                    .execute(&self.pool)
+                    .await
+                    .map(|_| ())
+                    .map_err(StoreError::from)
             }
             Dialect::Postgres => run("pg_dump", &["--format=custom", "--no-owner", "--file", &file.display().to_string(), url]),
+        };
+        if written.is_err() {
+            // No empty file left behind to block the next try.
+            let _ = std::fs::remove_file(file);
         }
+        written
     }
 }
 

@@ -73,7 +73,7 @@ pub async fn not_found() -> error::ApiError {
 /// Scripts, styles and images only from this site: no inline script or
 /// style attribute anywhere (the pages' behaviour is in /static/app.js and
 /// the vendored htmx), no plugins, no framing, forms post only here.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
 /// Headers that keep browsers from sniffing, framing or running injected
 /// script; over HTTPS also HSTS, and `Secure` on every cookie.
