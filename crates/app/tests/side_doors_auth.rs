@@ -118,7 +118,7 @@ async fn wrong_second_factor_counts_as_a_failed_login() {
 async fn forty_concurrent_wrong_passwords_lock_after_ten() {
     let s = TestServer::start_configured(|c| c.settings.login_per_minute = 1000).await;
     let user = s.store.user_by_username("ft_clerk").await.unwrap().unwrap();
-    let checks_before = xinfang_web::api::account::password_checks(user.id);
+    let checks_before = xinfang_web::api::account::password_checks(&user.password_hash);
     let attempts = (0..40).map(|i| {
         let (client, base) = (s.client.clone(), s.base.clone());
         tokio::spawn(async move {
@@ -135,7 +135,7 @@ async fn forty_concurrent_wrong_passwords_lock_after_ten() {
     let first = answers[0].clone();
     assert!(answers.iter().all(|a| *a == first), "every answer the same: {answers:?}");
     assert_eq!(first.0, StatusCode::UNAUTHORIZED);
-    assert_eq!(xinfang_web::api::account::password_checks(user.id) - checks_before, 10, "no more than ten passwords checked");
+    assert_eq!(xinfang_web::api::account::password_checks(&user.password_hash) - checks_before, 10, "no more than ten passwords checked");
     let (status, body) = login(&s, "ft_clerk", PASSWORD, None).await;
     assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_credentials")), "locked");
     s.finish().await;

@@ -68,18 +68,19 @@ async fn like_a_check() {
     }
 }
 
-/// Password checks per account since this node started (bounded by the
-/// number of accounts); the tests read it to show that a locked account
-/// costs no argon2 run.
-static CHECKS: Mutex<BTreeMap<i64, u64>> = Mutex::new(BTreeMap::new());
+/// Password checks per stored password hash since this node started
+/// (bounded by the accounts and their password changes; the hash, salted,
+/// names one account's password even across databases). The tests read it
+/// to show that a locked account costs no argon2 run.
+static CHECKS: Mutex<BTreeMap<String, u64>> = Mutex::new(BTreeMap::new());
 
-pub fn password_checks(user_id: i64) -> u64 {
-    CHECKS.lock().map(|m| m.get(&user_id).copied().unwrap_or(0)).unwrap_or(0)
+pub fn password_checks(password_hash: &str) -> u64 {
+    CHECKS.lock().map(|m| m.get(password_hash).copied().unwrap_or(0)).unwrap_or(0)
 }
 
 async fn user_password_ok(user: &User, password: &str) -> bool {
     if let Ok(mut m) = CHECKS.lock() {
-        *m.entry(user.id).or_insert(0) += 1;
+        *m.entry(user.password_hash.clone()).or_insert(0) += 1;
     }
     password_ok(password, &user.password_hash).await
 }
@@ -98,7 +99,7 @@ fn wrong_credentials() -> ApiError {
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    description = "Ten failed attempts (wrong password or wrong, reused or missing second factor after a right password does not count) lock the account for 30 minutes; a locked account answers exactly like a wrong password (401 `invalid_credentials`). Accounts with a second factor also send `totp`; each code is accepted once.",
+    description = "Ten failed attempts (a wrong password, or a wrong or reused second factor; a missing code after the right password is not counted) lock the account for 30 minutes; a locked account answers exactly like a wrong password (401 `invalid_credentials`). Accounts with a second factor also send `totp`; each code is accepted once.",
     responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn login(State(state): State<AppState>, ApiJson(req): ApiJson<LoginRequest>) -> ApiResult<Json<LoginResponse>> {
     if req.username.is_empty() || req.username.len() > 64 || req.password.is_empty() || req.password.len() > 256 {
@@ -118,10 +119,13 @@ pub async fn login(State(state): State<AppState>, ApiJson(req): ApiJson<LoginReq
         like_a_check().await;
         return Err(wrong_credentials());
     };
-    if attempt >= max {
-        tracing::warn!(username = %user.username, "account locked after repeated login failures");
-    }
+    let locks = || {
+        if attempt >= max {
+            tracing::warn!(username = %user.username, "account locked after repeated login failures");
+        }
+    };
     if !(user_password_ok(&user, &req.password).await && user.active) {
+        locks();
         return Err(wrong_credentials());
     }
     if user.totp_enabled {
@@ -132,6 +136,7 @@ pub async fn login(State(state): State<AppState>, ApiJson(req): ApiJson<LoginReq
         };
         if !use_totp(&state, &user, code).await? {
             // Wrong or already used: a failed login like a wrong password.
+            locks();
             return Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_totp", "动态验证码错误或已使用，请输入新的验证码"));
         }
     }
