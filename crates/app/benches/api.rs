@@ -155,7 +155,15 @@ async fn main() {
     let key_dir = tempfile::tempdir().unwrap();
     let key_file = key_dir.path().join("bench.key").display().to_string();
     let cfg = Config { database_url: url, demo: true, demo_petitions: false, key_file, ..Config::default() };
-    let cfg = Config { settings: xinfang_web::Settings { submit_per_minute: u32::MAX, ..cfg.settings.clone() }, ..cfg };
+    let cfg = Config {
+        settings: xinfang_web::Settings {
+            submit_per_minute: u32::MAX,
+            submit_per_day: i64::MAX,
+            submit_bytes_per_day: i64::MAX,
+            ..cfg.settings.clone()
+        },
+        ..cfg
+    };
     let (_store, router) = xinfang::build(&cfg).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

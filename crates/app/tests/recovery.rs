@@ -60,6 +60,8 @@ fn spawn(url: &str, key: &str, port: u16) -> Child {
         .env("XINFANG_KEY_FILE", key)
         .env("XINFANG_DEMO_PETITIONS", "false")
         .env("XINFANG_SUBMIT_PER_MINUTE", "1000000")
+        .env("XINFANG_SUBMIT_PER_DAY", "1000000000")
+        .env("XINFANG_SUBMIT_BYTES_PER_DAY", "1000000000000")
         .env("XINFANG_TRACK_PER_MINUTE", "1000000")
         .env("XINFANG_LOG", "error")
         .stdout(Stdio::null())

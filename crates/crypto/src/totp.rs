@@ -1,46 +1,38 @@
-//! TOTP second factor (RFC 6238: HMAC-SHA1, 30-second steps, 6 digits),
-//! compatible with common authenticator apps.
+//! TOTP second factor (RFC 6238: HMAC-SHA1, 30-second steps, 6 digits, one
+//! step of clock drift either side), computed by the `totp-rs` crate rather
+//! than by hand. Secrets stay in the format stored since the start: 160
+//! random bits, base32 (RFC 4648, no padding), as authenticator apps take
+//! them; the caller encrypts them at rest.
+//!
+//! `totp-rs` tells which time step a code matched; refusing a step that was
+//! already used (RFC 6238 §5.2) is the caller's job, in the database, so
+//! that it holds across nodes.
 
-use hmac::{Hmac, Mac};
 use rand::RngCore;
-use sha1::Sha1;
+use totp_rs::{Algorithm, Builder, Secret, Totp};
 
-const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+const DIGITS: u8 = 6;
+const STEP_SECONDS: u64 = 30;
+const SKEW_STEPS: u16 = 1;
+
+fn totp(secret: &[u8]) -> Option<Totp> {
+    Builder::new()
+        .with_algorithm(Algorithm::SHA1)
+        .with_digits(DIGITS)
+        .with_skew(SKEW_STEPS)
+        .with_step_duration(STEP_SECONDS)
+        .with_secret(secret.to_vec())
+        .build()
+        .ok()
+}
 
 pub fn base32_encode(data: &[u8]) -> String {
-    let mut out = String::new();
-    let mut buffer: u32 = 0;
-    let mut bits = 0;
-    for &b in data {
-        buffer = (buffer << 8) | u32::from(b);
-        bits += 8;
-        while bits >= 5 {
-            let i = ((buffer >> (bits - 5)) & 31) as usize;
-            out.push(char::from(ALPHABET.get(i).copied().unwrap_or(b'A')));
-            bits -= 5;
-        }
-    }
-    if bits > 0 {
-        let i = ((buffer << (5 - bits)) & 31) as usize;
-        out.push(char::from(ALPHABET.get(i).copied().unwrap_or(b'A')));
-    }
-    out
+    Secret::from(data.to_vec()).to_base32()
 }
 
 pub fn base32_decode(text: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut buffer: u32 = 0;
-    let mut bits = 0;
-    for c in text.chars().filter(|c| !c.is_whitespace() && *c != '=') {
-        let v = ALPHABET.iter().position(|&a| char::from(a) == c.to_ascii_uppercase())? as u32;
-        buffer = (buffer << 5) | v;
-        bits += 5;
-        if bits >= 8 {
-            out.push(((buffer >> (bits - 8)) & 0xff) as u8);
-            bits -= 8;
-        }
-    }
-    Some(out)
+    let cleaned: String = text.chars().filter(|c| !c.is_whitespace() && *c != '=').map(|c| c.to_ascii_uppercase()).collect();
+    Secret::try_from_base32(cleaned).ok().map(|s| s.as_bytes().to_vec())
 }
 
 /// A new 160-bit secret, base32 encoded.
@@ -50,23 +42,22 @@ pub fn new_secret() -> String {
     base32_encode(&s)
 }
 
-/// The 6-digit code for a Unix time.
+/// The 6-digit code for a Unix time (empty if the secret is unusable).
 pub fn code_at(secret: &[u8], unix: u64) -> String {
-    let counter = unix / 30;
-    let Ok(mut mac) = <Hmac<Sha1> as Mac>::new_from_slice(secret) else { return String::new() };
-    mac.update(&counter.to_be_bytes());
-    let h = mac.finalize().into_bytes();
-    let offset = usize::from(h.get(19).copied().unwrap_or(0) & 0x0f);
-    let slice = h.get(offset..offset + 4).unwrap_or(&[0, 0, 0, 0]);
-    let bin = u32::from_be_bytes([slice[0] & 0x7f, slice[1], slice[2], slice[3]]);
-    format!("{:06}", bin % 1_000_000)
+    totp(secret).map(|t| t.generate(unix).to_string()).unwrap_or_default()
 }
 
-/// Accept the current step and one step either side (clock drift).
+/// The time step (Unix time / 30) that `code` matches at `unix`, allowing
+/// one step either side; `None` for a wrong code. The caller accepts a
+/// step only if it is later than the last one it accepted.
+pub fn verify_step(secret_b32: &str, code: &str, unix: u64) -> Option<u64> {
+    let secret = base32_decode(secret_b32)?;
+    totp(&secret)?.check(code.trim(), unix)
+}
+
+/// Whether `code` is right at `unix` (±1 step), replay not considered.
 pub fn verify(secret_b32: &str, code: &str, unix: u64) -> bool {
-    let Some(secret) = base32_decode(secret_b32) else { return false };
-    let code = code.trim();
-    [unix.saturating_sub(30), unix, unix + 30].iter().any(|t| code_at(&secret, *t) == code)
+    verify_step(secret_b32, code, unix).is_some()
 }
 
 #[cfg(test)]
@@ -83,7 +74,21 @@ mod tests {
         let b32 = base32_encode(secret);
         assert_eq!(b32, "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
         assert_eq!(base32_decode(&b32).as_deref(), Some(&secret[..]));
+        assert_eq!(base32_decode("gezdgnbvgy3tqojq gezdgnbvgy3tqojq").as_deref(), Some(&secret[..]));
         assert!(verify(&b32, "287082", 59 + 30));
         assert!(!verify(&b32, "287082", 59 + 120));
+        assert!(!verify(&b32, "+87082", 59));
+    }
+
+    #[test]
+    fn the_matched_step_is_reported() {
+        let b32 = new_secret();
+        let secret = base32_decode(&b32).unwrap_or_default();
+        assert_eq!(secret.len(), 20);
+        let now = 1_800_000_015;
+        assert_eq!(verify_step(&b32, &code_at(&secret, now), now), Some(now / 30));
+        assert_eq!(verify_step(&b32, &code_at(&secret, now - 30), now), Some(now / 30 - 1), "one step of drift");
+        assert_eq!(verify_step(&b32, &code_at(&secret, now + 30), now), Some(now / 30 + 1));
+        assert_eq!(verify_step(&b32, &code_at(&secret, now - 60), now), None);
     }
 }

@@ -242,6 +242,28 @@ fn required(field: &'static str, label: &str, max: usize, value: &str) -> Result
     too_long(field, label, max, value)
 }
 
+/// Characters that change how text is shown without being seen: bidi
+/// embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) and
+/// the direction marks U+200E/U+200F. In a name or title they can make one
+/// petitioner or title look like another (or reverse a number); NUL breaks
+/// PostgreSQL text. Names and titles are one line, so every control
+/// character is refused there; in long texts only NUL.
+fn hidden_control(c: char, one_line: bool) -> bool {
+    c == '\0' || (one_line && (c.is_control() || matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')))
+}
+
+fn visible_only(field: &'static str, label: &str, value: &str, one_line: bool) -> Result<(), DomainError> {
+    if value.chars().any(|c| hidden_control(c, one_line)) {
+        return Err(DomainError::invalid(
+            Rule::Input,
+            "invisible_characters",
+            format!("{label}（{field}）含有不可见的控制字符，请删除后重新填写"),
+        )
+        .at(field));
+    }
+    Ok(())
+}
+
 /// Check a free-text field shared by procedural actions.
 pub fn check_text(field: &'static str, label: &str, value: &str, is_required: bool) -> Result<(), DomainError> {
     if is_required { required(field, label, limits::NOTE, value) } else { too_long(field, label, limits::NOTE, value) }
@@ -302,6 +324,14 @@ impl Registration {
         };
         let fail = |rule, code, msg: &str, field| Err(DomainError::invalid(rule, code, msg).at(field));
         check(required("title", "标题", limits::TITLE, &self.title));
+        check(visible_only("title", "标题", &self.title, true));
+        for (field, label, text) in [
+            ("content", "信访内容", &self.content),
+            ("request", "诉求", &self.request),
+            ("facts_and_reasons", "事实和理由", &self.facts_and_reasons),
+        ] {
+            check(visible_only(field, label, text, false));
+        }
         check(too_long("content", "信访内容", limits::CONTENT, &self.content));
         // Art. 19: request, facts and reasons are what the petition is.
         check(required("request", "诉求", limits::REQUEST, &self.request));
@@ -318,6 +348,7 @@ impl Registration {
         }
         for p in &self.petitioners {
             check(required("petitioners.name", "信访人姓名（名称）", limits::NAME, &p.name));
+            check(visible_only("petitioners.name", "信访人姓名（名称）", &p.name, true));
             if p.id_number.as_deref().is_some_and(|id| !valid_id_number(id)) {
                 check(fail(Rule::Input, "invalid_id_number", "公民身份号码格式或校验位不正确", "petitioners.id_number"));
             }
@@ -326,6 +357,7 @@ impl Registration {
             }
             if let Some(addr) = &p.address {
                 check(too_long("petitioners.address", "住址", limits::ADDRESS, addr));
+                check(visible_only("petitioners.address", "住址", addr, false));
             }
         }
         let reps = self.petitioners.iter().filter(|p| p.representative).count();
@@ -355,6 +387,7 @@ impl Registration {
         if let Some(a) = &self.accused {
             for v in [&a.name, &a.unit, &a.position].into_iter().flatten() {
                 check(too_long("accused", "被检举人信息", limits::NAME, v));
+                check(visible_only("accused", "被检举人信息", v, true));
             }
         }
         errs
@@ -399,6 +432,24 @@ mod tests {
         assert!(valid_id_number("11010519491231002x"));
         assert!(!valid_id_number("110105194912310021"));
         assert!(!valid_id_number("11010519491331002X"));
+    }
+
+    #[test]
+    fn nul_and_bidi_controls_refused_in_names_and_titles() {
+        for bad in ["张\u{202E}三", "张三\u{2066}", "\u{200F}张三", "张\0三", "张\u{7}三"] {
+            let mut r = sample();
+            r.petitioners[0].name = bad.into();
+            r.title = bad.into();
+            let errs = r.validate_all();
+            let fields: Vec<_> = errs.iter().map(|e| e.field).collect();
+            assert_eq!(fields, [Some("title"), Some("petitioners.name")], "{bad:?}");
+            assert!(errs.iter().all(|e| e.code == "invisible_characters" && e.message.contains("不可见的控制字符")));
+        }
+        let mut r = sample();
+        r.facts_and_reasons = "第一段\n第二段\u{200F}".into();
+        assert!(r.validate().is_ok(), "line breaks and marks stay allowed in long texts");
+        r.facts_and_reasons = "事实\0".into();
+        assert_eq!(r.validate().map_err(|e| e.field), Err(Some("facts_and_reasons")), "NUL nowhere");
     }
 
     #[test]

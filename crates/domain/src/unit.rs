@@ -97,6 +97,15 @@ impl UnitKind {
         matches!(self, UnitKind::Court | UnitKind::Procuratorate | UnitKind::Police)
     }
 
+    /// Kinds that publish a leader's mailbox (领导信箱) citizens may write
+    /// to: the petition bureaus and the Party committees and governments
+    /// (本级党委和政府). A mailbox submission addressed to any other unit
+    /// (a department, the discipline body, a court...) is refused: the
+    /// citizen files online, and the bureau routes it (Art. 22).
+    pub fn publishes_mailbox(self) -> bool {
+        matches!(self, UnitKind::PetitionBureau | UnitKind::PartyGovernment)
+    }
+
     /// Bodies that answer for a whole area rather than one line: a higher
     /// one of these is above every unit of its area (Art. 19 para 3).
     pub fn is_territorial(self) -> bool {
@@ -167,6 +176,16 @@ pub struct Unit {
     pub jurisdiction: String,
     /// Materialised path of ids, "/1/7/42/", for subtree queries.
     pub path: String,
+}
+
+impl Unit {
+    /// Whether citizens may address this unit through the leader mailbox:
+    /// a kind that publishes one (`UnitKind::publishes_mailbox`), above the
+    /// township level (townships have no mailbox of their own on the
+    /// portal). The portal lists exactly these; intake refuses the others.
+    pub fn publishes_mailbox(&self) -> bool {
+        self.kind.publishes_mailbox() && self.level != Level::Township
+    }
 }
 
 /// The whole unit tree, loaded once and consulted by the procedure.
@@ -386,6 +405,27 @@ impl UnitTree {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn only_bureaus_and_party_governments_publish_a_mailbox() {
+        let unit = |kind, level| Unit {
+            id: 1,
+            code: "x".into(),
+            name: "x".into(),
+            kind,
+            level,
+            parent_id: None,
+            gov_id: None,
+            jurisdiction: "4403".into(),
+            path: "/1/".into(),
+        };
+        assert!(unit(UnitKind::PetitionBureau, Level::County).publishes_mailbox());
+        assert!(unit(UnitKind::PartyGovernment, Level::City).publishes_mailbox());
+        assert!(!unit(UnitKind::PetitionBureau, Level::Township).publishes_mailbox());
+        for kind in [UnitKind::Department, UnitKind::DisciplineBody, UnitKind::Court, UnitKind::Police, UnitKind::JointConference] {
+            assert!(!unit(kind, Level::City).publishes_mailbox(), "{kind:?}");
+        }
+    }
 
     /// A small tree used across the domain tests:
     /// province bureau 1 → city bureau 2 → county bureaus 3, 4;

@@ -12,14 +12,25 @@ impl Store {
         if file.exists() {
             return Err(StoreError::BadUrl(format!("{} already exists", file.display())));
         }
-        match self.dialect {
+        // Created empty and 0600 first: VACUUM INTO accepts an empty file,
+        // and pg_dump writes into it keeping the mode.
+        crate::private_file::create_private(file).map_err(|e| StoreError::BadUrl(format!("{}: {e}", file.display())))?;
+        let written = match self.dialect {
             Dialect::Sqlite => {
                 let target = file.display().to_string().replace('\'', "''");
-                sqlx::query(AssertSqlSafe(format!("VACUUM INTO '{target}'"))).execute(&self.pool).await?;
-                Ok(())
+                sqlx::query(AssertSqlSafe(format!("VACUUM INTO '{target}'")))
+                    .execute(&self.pool)
+                    .await
+                    .map(|_| ())
+                    .map_err(StoreError::from)
             }
             Dialect::Postgres => run("pg_dump", &["--format=custom", "--no-owner", "--file", &file.display().to_string(), url]),
+        };
+        if written.is_err() {
+            // No empty file left behind to block the next try.
+            let _ = std::fs::remove_file(file);
         }
+        written
     }
 }
 
@@ -37,6 +48,7 @@ pub async fn restore(url: &str, file: &Path) -> Result<()> {
         // then swap it in with a rename.
         let tmp = format!("{path}.restoring");
         std::fs::copy(file, &tmp).map_err(|e| StoreError::Corrupt(format!("copy: {e}")))?;
+        crate::private_file::restrict(Path::new(&tmp)).map_err(|e| StoreError::Corrupt(format!("copy: {e}")))?;
         let checked = async {
             let check = Store::connect(&format!("sqlite://{tmp}")).await?;
             let version: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations").fetch_one(&check.pool).await?;

@@ -166,6 +166,10 @@ fn prepare_sqlite_url(url: &str) -> Result<String> {
     {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::BadUrl(format!("{path}: {e}")))?;
     }
+    // Created 0600 before SQLite opens it (its -wal and -shm files copy the mode).
+    if !query.contains("mode=ro") {
+        crate::private_file::create_private(std::path::Path::new(path)).map_err(|e| StoreError::BadUrl(format!("{path}: {e}")))?;
+    }
     let query = if query.contains("mode=") {
         query.to_string()
     } else if query.is_empty() {

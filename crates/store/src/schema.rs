@@ -336,6 +336,29 @@ INSERT INTO petition_identities (petition_id, identity_key) SELECT id, identity_
 "#,
     ),
     (
+        5,
+        r#"
+-- Issue 8, second factors that hold. A TOTP code is accepted once: the
+-- last accepted time step is kept per user in the database, so a replay is
+-- refused on every node. A new secret waits in totp_pending until it is
+-- confirmed, so that re-enrolling never switches the second factor off.
+ALTER TABLE users ADD COLUMN totp_last_step BIGINT;
+ALTER TABLE users ADD COLUMN totp_pending TEXT;
+UPDATE users SET totp_pending = totp_secret, totp_secret = NULL WHERE totp_enabled = 0 AND totp_secret IS NOT NULL;
+
+-- Issue 8, limits on every door: anonymous submissions per client address
+-- and day (China time), counted in the database so that every node shares
+-- the budget; rows of past days are deleted as new ones come.
+CREATE TABLE submission_budget (
+    day TEXT NOT NULL,
+    address TEXT NOT NULL,
+    submissions BIGINT NOT NULL,
+    bytes BIGINT NOT NULL,
+    PRIMARY KEY (day, address)
+);
+"#,
+    ),
+    (
         6,
         r#"
 -- The record each event rests on: a digest of the petition as it stands

@@ -18,8 +18,11 @@ pub struct User {
     pub active: bool,
     pub failed_logins: i64,
     pub locked_until: Option<String>,
+    /// The confirmed TOTP secret (encrypted); used only when enabled.
     pub totp_secret: Option<String>,
     pub totp_enabled: bool,
+    /// A new TOTP secret (encrypted) waiting for its first code.
+    pub totp_pending: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -45,11 +48,11 @@ fn user_from_row(r: &sqlx::any::AnyRow) -> Result<User> {
         locked_until: r.os("locked_until")?,
         totp_secret: r.os("totp_secret")?,
         totp_enabled: r.b("totp_enabled")?,
+        totp_pending: r.os("totp_pending")?,
     })
 }
 
-const USER_COLS: &str =
-    "id, username, display_name, password_hash, role, unit_id, active, failed_logins, locked_until, totp_secret, totp_enabled";
+const USER_COLS: &str = "id, username, display_name, password_hash, role, unit_id, active, failed_logins, locked_until, totp_secret, totp_enabled, totp_pending";
 
 impl Store {
     /// Create a user unless the username exists; returns the user id.
@@ -139,23 +142,46 @@ impl Store {
         Ok(n)
     }
 
-    /// Count a failed login; lock the account until `lock_until` when the
-    /// count reaches `max`. Returns the new count.
-    pub async fn record_login_failure(&self, user_id: i64, max: i64, lock_until: DateTime<Utc>) -> Result<i64> {
+    /// Claim one login attempt before any password is checked. The attempt
+    /// counts as a failure until `record_login_success` clears it, in one
+    /// atomic UPDATE: of any number of concurrent attempts at most `max`
+    /// get a number, and the one numbered `max` locks the account until
+    /// `lock_until` (it is still checked, and clears the lock if right).
+    /// `None`: the account is locked and no password may be checked.
+    /// An expired lock starts the count again.
+    pub async fn begin_login_attempt(&self, user_id: i64, now: DateTime<Utc>, max: i64, lock_until: DateTime<Utc>) -> Result<Option<i64>> {
         let mut w = self.begin_write().await?;
-        let n: i64 = sqlx::query_scalar("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins")
-            .bind(user_id)
-            .fetch_one(&mut *w.tx)
-            .await?;
-        if n >= max {
-            sqlx::query("UPDATE users SET locked_until = $1, failed_logins = 0 WHERE id = $2")
-                .bind(fmt_instant(lock_until))
-                .bind(user_id)
-                .execute(&mut *w.tx)
-                .await?;
-        }
+        let n: Option<i64> = sqlx::query_scalar(
+            "UPDATE users SET \
+                failed_logins = CASE WHEN locked_until IS NULL THEN failed_logins + 1 ELSE 1 END, \
+                locked_until = CASE WHEN (CASE WHEN locked_until IS NULL THEN failed_logins + 1 ELSE 1 END) >= $3 THEN $4 ELSE NULL END \
+             WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2) RETURNING failed_logins",
+        )
+        .bind(user_id)
+        .bind(fmt_instant(now))
+        .bind(max)
+        .bind(fmt_instant(lock_until))
+        .fetch_optional(&mut *w.tx)
+        .await?;
         w.commit().await?;
         Ok(n)
+    }
+
+    /// Give back an attempt that was not a failure (right password, the
+    /// second factor not yet sent); a lock this attempt set is lifted.
+    pub async fn undo_login_attempt(&self, user_id: i64, attempt: i64, max: i64) -> Result<()> {
+        let mut w = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE users SET failed_logins = failed_logins - 1, \
+                locked_until = CASE WHEN $2 >= $3 THEN NULL ELSE locked_until END \
+             WHERE id = $1 AND failed_logins > 0",
+        )
+        .bind(user_id)
+        .bind(attempt)
+        .bind(max)
+        .execute(&mut *w.tx)
+        .await?;
+        w.commit().await
     }
 
     pub async fn record_login_success(&self, user_id: i64) -> Result<()> {
@@ -179,12 +205,52 @@ impl Store {
         w.commit().await
     }
 
-    /// Store a TOTP secret (encrypted by the caller); enabled once confirmed.
-    pub async fn set_totp(&self, user_id: i64, secret: Option<&str>, enabled: bool) -> Result<()> {
+    /// Accept a TOTP time step once: true only if it is later than every
+    /// step accepted before for this user (RFC 6238 §5.2), decided by one
+    /// conditional UPDATE so that two nodes cannot both accept it.
+    pub async fn use_totp_step(&self, user_id: i64, step: i64) -> Result<bool> {
         let mut w = self.begin_write().await?;
-        sqlx::query("UPDATE users SET totp_secret = $1, totp_enabled = $2 WHERE id = $3")
-            .bind(secret.map(String::from))
-            .bind(i64::from(enabled))
+        let n = sqlx::query("UPDATE users SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)")
+            .bind(user_id)
+            .bind(step)
+            .execute(&mut *w.tx)
+            .await?
+            .rows_affected();
+        w.commit().await?;
+        Ok(n == 1)
+    }
+
+    /// Keep a new TOTP secret (encrypted by the caller) until it is
+    /// confirmed; the current second factor, if any, stays on meanwhile.
+    pub async fn set_totp_pending(&self, user_id: i64, secret: &str) -> Result<()> {
+        let mut w = self.begin_write().await?;
+        sqlx::query("UPDATE users SET totp_pending = $1 WHERE id = $2").bind(secret.to_string()).bind(user_id).execute(&mut *w.tx).await?;
+        w.commit().await
+    }
+
+    /// Make the pending secret the second factor, if it is still the one
+    /// the code was checked against; `step` (the confirming code's) is
+    /// used up. False if another request changed the pending secret.
+    pub async fn confirm_totp(&self, user_id: i64, pending: &str, step: i64) -> Result<bool> {
+        let mut w = self.begin_write().await?;
+        let n = sqlx::query(
+            "UPDATE users SET totp_secret = totp_pending, totp_pending = NULL, totp_enabled = 1, totp_last_step = $3 WHERE id = $1 AND totp_pending = $2",
+        )
+        .bind(user_id)
+        .bind(pending.to_string())
+        .bind(step)
+        .execute(&mut *w.tx)
+        .await?
+        .rows_affected();
+        w.commit().await?;
+        Ok(n == 1)
+    }
+
+    /// Turn the second factor off (the caller checked password and code).
+    /// The last used step is kept: steps only grow, whatever the secret.
+    pub async fn disable_totp(&self, user_id: i64) -> Result<()> {
+        let mut w = self.begin_write().await?;
+        sqlx::query("UPDATE users SET totp_secret = NULL, totp_pending = NULL, totp_enabled = 0 WHERE id = $1")
             .bind(user_id)
             .execute(&mut *w.tx)
             .await?;

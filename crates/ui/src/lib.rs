@@ -112,6 +112,7 @@ pub(crate) fn error_page(portal: &Arc<PortalInfo>, headers: &HeaderMap, status: 
 }
 
 const APP_CSS: &str = include_str!("../static/app.css");
+const APP_JS: &str = include_str!("../static/app.js");
 const HTMX: &str = include_str!("../static/vendor/htmx-2.0.11.min.js");
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
@@ -124,6 +125,7 @@ pub fn pages(portal: PortalInfo) -> Router<AppState> {
     let fallback_portal = portal.clone();
     Router::new()
         .route("/static/app.css", get(|| async { asset("text/css; charset=utf-8", APP_CSS) }))
+        .route("/static/app.js", get(|| async { asset("text/javascript; charset=utf-8", APP_JS) }))
         .route("/static/vendor/htmx-2.0.11.min.js", get(|| async { asset("text/javascript; charset=utf-8", HTMX) }))
         .merge(portal::routes(portal))
         .merge(workbench::routes())

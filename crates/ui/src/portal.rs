@@ -4,7 +4,9 @@
 use crate::{Page, PortalInfo, cookie, error_page, render};
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
+use axum::handler::Handler;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::from_fn;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Extension, Form, Router};
@@ -12,25 +14,27 @@ use base64::Engine;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::Arc;
-use xinfang_domain::unit::{Level as UnitLevel, UnitKind};
 use xinfang_web::AppState;
 use xinfang_web::api::track::{self as track_api, CodeQuery};
 use xinfang_web::dto::{AccusedInput, AttachmentInput, EvaluationInput, PetitionInput, PetitionerInput, ReviewRequestInput, TrackView};
 use xinfang_web::error::ApiError;
 use xinfang_web::extract::{ApiJson, ApiPath, ApiQuery};
 use xinfang_web::intake::{Submitter, intake};
+use xinfang_web::ratelimit;
 
+/// Submitting and tracking count in the same rate-limit buckets as their
+/// API twins (`xinfang_web::ratelimit`).
 pub fn routes(portal: Arc<PortalInfo>) -> Router<AppState> {
     let big = DefaultBodyLimit::max(xinfang_web::MAX_BODY_BYTES);
     Router::new()
         .route("/", get(home))
         .route("/elder", get(elder))
-        .route("/submit", get(submit_form).post(submit).layer(big))
-        .route("/mailbox", get(mailbox_form).post(mailbox).layer(big))
+        .route("/submit", get(submit_form).post(submit.layer(from_fn(ratelimit::submit))).layer(big))
+        .route("/mailbox", get(mailbox_form).post(mailbox.layer(from_fn(ratelimit::submit))).layer(big))
         .route("/ui/divisions", get(division_options))
-        .route("/track", get(track_form).post(track))
-        .route("/track/evaluate", axum::routing::post(evaluate))
-        .route("/track/review", axum::routing::post(review))
+        .route("/track", get(track_form).post(track.layer(from_fn(ratelimit::track))))
+        .route("/track/evaluate", axum::routing::post(evaluate.layer(from_fn(ratelimit::track))))
+        .route("/track/review", axum::routing::post(review.layer(from_fn(ratelimit::track))))
         .layer(Extension(portal))
 }
 
@@ -176,11 +180,8 @@ struct SubmitPage {
 /// Units a citizen may write to through the leader mailbox.
 fn leaders(state: &AppState) -> Vec<(String, String)> {
     let tree = state.tree();
-    let mut v: Vec<(String, String)> = tree
-        .all()
-        .filter(|u| matches!(u.kind, UnitKind::PartyGovernment | UnitKind::PetitionBureau) && u.level != UnitLevel::Township)
-        .map(|u| (u.code.clone(), format!("{}负责同志", u.name)))
-        .collect();
+    let mut v: Vec<(String, String)> =
+        tree.all().filter(|u| u.publishes_mailbox()).map(|u| (u.code.clone(), format!("{}负责同志", u.name))).collect();
     v.sort();
     v
 }

@@ -6,6 +6,7 @@
 use crate::{cookie, render};
 use askama::Template;
 use axum::extract::{Path, Query, State};
+use axum::handler::Handler;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -29,7 +30,8 @@ const SESSION: &str = "xf_session";
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/staff/login", get(login_form).post(login))
+        // The login page counts with the API's login (same bucket).
+        .route("/staff/login", get(login_form).post(login.layer(axum::middleware::from_fn(xinfang_web::ratelimit::login))))
         .route("/staff/logout", post(logout))
         .route("/staff", get(inbox))
         .route("/staff/all", get(all))

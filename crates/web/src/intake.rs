@@ -239,7 +239,12 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
             if channel != Channel::Mailbox {
                 return Err(invalid("field_not_allowed", "只有领导信箱可以指定受信单位（target_unit）"));
             }
-            tree.by_code(&code).cloned().ok_or_else(|| invalid("unknown_unit", format!("单位代码“{code}”不存在")))?
+            let unit = tree.by_code(&code).cloned().ok_or_else(|| invalid("unknown_unit", format!("单位代码“{code}”不存在")))?;
+            // Only units that publish a leader's mailbox can be written to through it.
+            if !unit.publishes_mailbox() {
+                return Err(invalid("no_mailbox", format!("{}未开设领导信箱", unit.name)));
+            }
+            unit
         }
         (Submitter::Citizen, None) => tree
             .bureau_for(&reg.jurisdiction)

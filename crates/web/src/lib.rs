@@ -40,13 +40,14 @@ pub fn router_with(state: AppState, pages: Option<Router<AppState>>) -> Router {
         .route("/readyz", get(readyz))
         .route("/api/openapi.json", get(openapi_json))
         .merge(api::routes())
-        .merge(open311::routes());
+        // POST requests.json submits; its GET is a keyed read.
+        .merge(open311::routes().route_layer(axum::middleware::from_fn(ratelimit::submit_on_post)));
     let all = match pages {
         Some(p) => api.merge(p),
         None => api.fallback(not_found),
     };
-    all.layer(axum::middleware::from_fn_with_state(state.clone(), ratelimit::limit))
-        .layer(axum::middleware::from_fn(security_headers))
+    all.layer(axum::middleware::from_fn_with_state(state.clone(), ratelimit::context))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), security_headers))
         .layer(DefaultBodyLimit::max(MAX_SMALL_BODY_BYTES))
         .with_state(state)
 }
@@ -82,14 +83,39 @@ pub async fn not_found() -> error::ApiError {
     error::ApiError::new(StatusCode::NOT_FOUND, "not_found", "请求的地址不存在")
 }
 
-/// Headers that keep browsers from sniffing or framing API responses.
-async fn security_headers(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+/// Scripts, styles and images only from this site: no inline script or
+/// style attribute anywhere (the pages' behaviour is in /static/app.js and
+/// the vendored htmx), no plugins, no framing, forms post only here.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+/// Headers that keep browsers from sniffing, framing or running injected
+/// script; over HTTPS also HSTS, and `Secure` on every cookie.
+async fn security_headers(State(state): State<AppState>, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     use axum::http::{HeaderValue, header};
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
     h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    if state.settings.https() {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+    }
+    if state.settings.secure_cookies() {
+        // One place for every cookie the pages set (session, CSRF, views).
+        let cookies: Vec<HeaderValue> = h.get_all(header::SET_COOKIE).iter().cloned().collect();
+        if !cookies.is_empty() {
+            h.remove(header::SET_COOKIE);
+            for c in cookies {
+                let secure = c
+                    .to_str()
+                    .ok()
+                    .filter(|v| !v.split(';').any(|p| p.trim().eq_ignore_ascii_case("secure")))
+                    .and_then(|v| HeaderValue::from_str(&format!("{v}; Secure")).ok());
+                h.append(header::SET_COOKIE, secure.unwrap_or(c));
+            }
+        }
+    }
     resp
 }

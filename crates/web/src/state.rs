@@ -33,10 +33,30 @@ pub struct Settings {
     /// Consecutive wrong passwords (or TOTP codes) that lock an account.
     pub max_failed_logins: i64,
     pub lockout_minutes: i64,
-    /// Per address and minute.
+    /// Per address and minute (counted on each node, in memory).
     pub submit_per_minute: u32,
     pub track_per_minute: u32,
     pub login_per_minute: u32,
+    /// Anonymous submissions per client address and day (China time),
+    /// counted in the database across nodes; with `submit_bytes_per_day`
+    /// (the request bodies, attachments included) they keep anonymous
+    /// uploads from filling the disk.
+    pub submit_per_day: i64,
+    pub submit_bytes_per_day: i64,
+    /// Reverse proxies (addresses or CIDR networks, e.g. `10.0.0.0/8`)
+    /// whose `X-Forwarded-For` is believed; empty (the default): the peer
+    /// address is the client, whatever the header says.
+    pub trusted_proxies: Vec<String>,
+    /// The public address of the service, e.g. `https://xf.example.gov.cn`;
+    /// an `https://` address means the service is served over HTTPS.
+    pub public_url: String,
+    /// Served over HTTPS by a TLS-terminating proxy in front (also turns
+    /// on `Secure` cookies and HSTS).
+    pub tls_proxy: bool,
+    /// `Secure` on every cookie; default: on when served over HTTPS
+    /// (`public_url` is https or `tls_proxy`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secure_cookies: Option<bool>,
     /// Hours a recipient has to acknowledge an Art. 25 report before it is
     /// listed as overdue.
     pub urgent_ack_hours: i64,
@@ -62,10 +82,28 @@ impl Default for Settings {
             submit_per_minute: 30,
             track_per_minute: 60,
             login_per_minute: 30,
+            submit_per_day: 100,
+            submit_bytes_per_day: 200 * 1024 * 1024,
+            trusted_proxies: Vec::new(),
+            public_url: String::new(),
+            tls_proxy: false,
+            secure_cookies: None,
             urgent_ack_hours: 2,
             calendar_refresh_seconds: 5,
             identity_searches_per_hour: 30,
         }
+    }
+}
+
+impl Settings {
+    /// Whether browsers reach the service over HTTPS.
+    pub fn https(&self) -> bool {
+        self.tls_proxy || self.public_url.to_ascii_lowercase().starts_with("https://")
+    }
+
+    /// Whether cookies carry `Secure`.
+    pub fn secure_cookies(&self) -> bool {
+        self.secure_cookies.unwrap_or_else(|| self.https())
     }
 }
 

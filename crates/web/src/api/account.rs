@@ -13,11 +13,14 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{Duration, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use utoipa::ToSchema;
 use xinfang_crypto::totp;
 use xinfang_domain::account::{check_password, check_username};
 use xinfang_domain::role::Role;
-use xinfang_store::{User, fmt_instant, parse_instant};
+use xinfang_store::{User, fmt_instant};
 
 fn me_of(staff: &Staff) -> MeResponse {
     MeResponse {
@@ -34,61 +37,108 @@ fn unprocessable(code: &str, msg: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, msg)
 }
 
-/// argon2 is deliberately slow: run it off the async threads.
+/// argon2 is deliberately slow: run it off the async threads. Each run is
+/// timed, so that a refusal without a check can take as long (see
+/// `like_a_check`).
 async fn password_ok(password: &str, phc: &str) -> bool {
     let (password, phc) = (password.to_string(), phc.to_string());
-    tokio::task::spawn_blocking(move || verify_password(&password, &phc)).await.unwrap_or(false)
+    let started = std::time::Instant::now();
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &phc)).await.unwrap_or(false);
+    CHECK_NANOS.store(u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX), Ordering::Relaxed);
+    ok
 }
 
-fn locked(until: &str) -> ApiError {
-    let local =
-        parse_instant(until).map(|t| t.with_timezone(&xinfang_domain::china_offset()).format("%H:%M").to_string()).unwrap_or_default();
-    ApiError::new(StatusCode::LOCKED, "account_locked", format!("连续登录失败次数过多，账号已锁定至{local}，请稍后再试或联系管理员解锁"))
+/// How long the last password check took (0: none yet on this node).
+static CHECK_NANOS: AtomicU64 = AtomicU64::new(0);
+
+/// A hash of nothing anyone knows: checked for unknown usernames, so that
+/// they cost and answer like a wrong password.
+const DUMMY_PHC: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g";
+
+/// Take as long as a password check without doing one: a locked account
+/// must not answer faster than a wrong password (no username discovery by
+/// timing), but must not cost argon2 either (40 concurrent guesses check
+/// at most `max_failed_logins` passwords).
+async fn like_a_check() {
+    match CHECK_NANOS.load(Ordering::Relaxed) {
+        0 => {
+            let _ = password_ok("", DUMMY_PHC).await;
+        }
+        n => tokio::time::sleep(std::time::Duration::from_nanos(n)).await,
+    }
 }
 
-fn totp_ok(state: &AppState, user: &User, code: &str) -> bool {
-    let secret = user.totp_secret.as_deref().and_then(|c| state.keyring.decrypt(c).ok());
+/// Password checks per stored password hash since this node started
+/// (bounded by the accounts and their password changes; the hash, salted,
+/// names one account's password even across databases). The tests read it
+/// to show that a locked account costs no argon2 run.
+static CHECKS: Mutex<BTreeMap<String, u64>> = Mutex::new(BTreeMap::new());
+
+pub fn password_checks(password_hash: &str) -> u64 {
+    CHECKS.lock().map(|m| m.get(password_hash).copied().unwrap_or(0)).unwrap_or(0)
+}
+
+async fn user_password_ok(user: &User, password: &str) -> bool {
+    if let Ok(mut m) = CHECKS.lock() {
+        *m.entry(user.password_hash.clone()).or_insert(0) += 1;
+    }
+    password_ok(password, &user.password_hash).await
+}
+
+/// The time step of a right, unused code for the user's confirmed secret;
+/// the step is used up here (once, on every node).
+async fn use_totp(state: &AppState, user: &User, code: &str) -> Result<bool, ApiError> {
+    let secret = user.totp_secret.as_deref().filter(|_| user.totp_enabled).and_then(|c| state.keyring.decrypt(c).ok());
     let now = u64::try_from(Utc::now().timestamp()).unwrap_or(0);
-    secret.is_some_and(|s| totp::verify(&s, code, now))
+    let Some(step) = secret.and_then(|s| totp::verify_step(&s, code, now)) else { return Ok(false) };
+    Ok(state.store.use_totp_step(user.id, i64::try_from(step).unwrap_or(i64::MAX)).await?)
+}
+
+fn wrong_credentials() -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "用户名或密码错误")
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    description = "Ten consecutive failures lock the account for 30 minutes (423). Accounts with a second factor also send `totp`.",
-    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody), (status = 423, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    description = "Ten failed attempts (a wrong password, or a wrong or reused second factor; a missing code after the right password is not counted) lock the account for 30 minutes; a locked account answers exactly like a wrong password (401 `invalid_credentials`). Accounts with a second factor also send `totp`; each code is accepted once.",
+    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn login(State(state): State<AppState>, ApiJson(req): ApiJson<LoginRequest>) -> ApiResult<Json<LoginResponse>> {
     if req.username.is_empty() || req.username.len() > 64 || req.password.is_empty() || req.password.len() > 256 {
         return Err(unprocessable("invalid_credentials_format", "请输入用户名和密码"));
     }
-    let bad = || ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "用户名或密码错误");
     let Some(user) = state.store.user_by_username(&req.username).await? else {
         // Same work and answer as a wrong password: no username probing.
-        let _ =
-            password_ok(&req.password, "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g").await;
-        return Err(bad());
+        let _ = password_ok(&req.password, DUMMY_PHC).await;
+        return Err(wrong_credentials());
     };
     let now = Utc::now();
-    if let Some(until) = user.locked_until.as_deref()
-        && parse_instant(until).is_ok_and(|t| t > now)
-    {
-        return Err(locked(until));
-    }
-    let password_good = password_ok(&req.password, &user.password_hash).await && user.active;
-    let second_factor = if password_good && user.totp_enabled {
-        match req.totp.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-            None => return Err(ApiError::new(StatusCode::UNAUTHORIZED, "totp_required", "请输入动态验证码")),
-            Some(code) => totp_ok(&state, &user, code),
-        }
-    } else {
-        true
+    let max = state.settings.max_failed_logins;
+    let until = now + Duration::minutes(state.settings.lockout_minutes);
+    // The attempt is counted before the password is checked, atomically in
+    // the database: concurrent guesses cannot all slip past the count.
+    let Some(attempt) = state.store.begin_login_attempt(user.id, now, max, until).await? else {
+        like_a_check().await;
+        return Err(wrong_credentials());
     };
-    if !(password_good && second_factor) {
-        let until = now + Duration::minutes(state.settings.lockout_minutes);
-        let n = state.store.record_login_failure(user.id, state.settings.max_failed_logins, until).await?;
-        if n >= state.settings.max_failed_logins {
+    let locks = || {
+        if attempt >= max {
             tracing::warn!(username = %user.username, "account locked after repeated login failures");
-            return Err(locked(&fmt_instant(until)));
         }
-        return Err(if password_good { ApiError::new(StatusCode::UNAUTHORIZED, "invalid_totp", "动态验证码错误") } else { bad() });
+    };
+    if !(user_password_ok(&user, &req.password).await && user.active) {
+        locks();
+        return Err(wrong_credentials());
+    }
+    if user.totp_enabled {
+        let Some(code) = req.totp.as_deref().map(str::trim).filter(|c| !c.is_empty()) else {
+            // Not a failure: the page asks for the code next.
+            state.store.undo_login_attempt(user.id, attempt, max).await?;
+            return Err(ApiError::new(StatusCode::UNAUTHORIZED, "totp_required", "请输入动态验证码"));
+        };
+        if !use_totp(&state, &user, code).await? {
+            // Wrong or already used: a failed login like a wrong password.
+            locks();
+            return Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_totp", "动态验证码错误或已使用，请输入新的验证码"));
+        }
     }
     state.store.record_login_success(user.id).await?;
     let unit = state.tree().get(user.unit_id).cloned().ok_or_else(ApiError::internal)?;
@@ -147,14 +197,77 @@ pub struct TotpEnrolment {
     pub otpauth_uri: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/me/totp", tag = "auth", security(("bearer" = [])),
-    description = "Start enrolling a TOTP second factor; it is enabled by confirming a code.",
-    responses((status = 200, body = TotpEnrolment), (status = 401, body = ErrorBody)))]
-pub async fn totp_enrol(State(state): State<AppState>, staff: Staff) -> ApiResult<Json<TotpEnrolment>> {
+/// Proof that the account holder is present: the password, and a current
+/// code when a second factor is on.
+#[derive(Deserialize, ToSchema, Default)]
+pub struct TotpReauth {
+    #[serde(default)]
+    pub password: String,
+    #[serde(default)]
+    pub code: Option<String>,
+}
+
+/// Check the password and, when the second factor is on, a current unused
+/// code — counted like a login (a stolen session cannot guess either
+/// without locking the account; a locked account is refused).
+async fn reauthenticate(state: &AppState, staff: &Staff, req: &TotpReauth) -> Result<(), ApiError> {
+    let refused = || ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "密码或动态验证码错误");
+    if req.password.is_empty() || req.password.len() > 256 {
+        return Err(unprocessable("password_required", "请输入当前密码"));
+    }
+    // The session's copy of the user may be older than the last change.
+    let user = state.store.user_by_username(&staff.user.username).await?.ok_or_else(ApiError::unauthorized)?;
+    let code = req.code.as_deref().map(str::trim).filter(|c| !c.is_empty());
+    if user.totp_enabled && code.is_none() {
+        return Err(unprocessable("totp_required", "请输入当前动态验证码"));
+    }
+    let now = Utc::now();
+    let max = state.settings.max_failed_logins;
+    let until = now + Duration::minutes(state.settings.lockout_minutes);
+    if state.store.begin_login_attempt(user.id, now, max, until).await?.is_none() {
+        like_a_check().await;
+        return Err(refused());
+    }
+    if !user_password_ok(&user, &req.password).await {
+        return Err(refused());
+    }
+    if user.totp_enabled && !use_totp(state, &user, code.unwrap_or_default()).await? {
+        return Err(refused());
+    }
+    state.store.record_login_success(user.id).await?;
+    Ok(())
+}
+
+fn reauth_body(body: &axum::body::Bytes) -> Result<TotpReauth, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(TotpReauth::default());
+    }
+    serde_json::from_slice(body).map_err(|_| ApiError::bad_request("invalid_json", "请求体不是有效的JSON"))
+}
+
+#[utoipa::path(post, path = "/api/v1/me/totp", tag = "auth", security(("bearer" = [])), request_body = TotpReauth,
+    description = "Start enrolling a TOTP second factor: needs the current password, and a current code when a second factor is already on (re-enrolment). The new secret is enabled by confirming a code; until then the old one stays on. Wrong tries count as failed logins.",
+    responses((status = 200, body = TotpEnrolment), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn totp_enrol(State(state): State<AppState>, staff: Staff, body: axum::body::Bytes) -> ApiResult<Json<TotpEnrolment>> {
+    reauthenticate(&state, &staff, &reauth_body(&body)?).await?;
     let secret = totp::new_secret();
-    state.store.set_totp(staff.user.id, Some(&state.keyring.encrypt(&secret)), false).await?;
+    state.store.set_totp_pending(staff.user.id, &state.keyring.encrypt(&secret)).await?;
     let uri = format!("otpauth://totp/xinfang:{}?secret={secret}&issuer=xinfang&digits=6&period=30", staff.user.username);
     Ok(Json(TotpEnrolment { secret, otpauth_uri: uri }))
+}
+
+#[utoipa::path(post, path = "/api/v1/me/totp/disable", tag = "auth", security(("bearer" = [])), request_body = TotpReauth,
+    description = "Turn the TOTP second factor off: needs the current password and a current code. Wrong tries count as failed logins.",
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn totp_disable(State(state): State<AppState>, staff: Staff, body: axum::body::Bytes) -> ApiResult<StatusCode> {
+    let req = reauth_body(&body)?;
+    if !staff.user.totp_enabled {
+        return Err(unprocessable("totp_not_enabled", "动态验证码未开通"));
+    }
+    reauthenticate(&state, &staff, &req).await?;
+    state.store.disable_totp(staff.user.id).await?;
+    tracing::info!(username = %staff.user.username, "TOTP second factor turned off");
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -163,15 +276,20 @@ pub struct TotpCode {
 }
 
 #[utoipa::path(post, path = "/api/v1/me/totp/confirm", tag = "auth", security(("bearer" = [])), request_body = TotpCode,
+    description = "Confirm the secret from `POST /api/v1/me/totp` with its current code; it becomes the second factor (replacing any earlier one) and the code is used up.",
     responses((status = 204), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn totp_confirm(State(state): State<AppState>, staff: Staff, ApiJson(req): ApiJson<TotpCode>) -> ApiResult<StatusCode> {
-    let Some(secret) = staff.user.totp_secret.clone() else {
+    let Some(pending) = staff.user.totp_pending.clone() else {
         return Err(unprocessable("totp_not_enrolled", "请先申请开通动态验证码"));
     };
-    if !totp_ok(&state, &staff.user, &req.code) {
+    let now = u64::try_from(Utc::now().timestamp()).unwrap_or(0);
+    let step = state.keyring.decrypt(&pending).ok().and_then(|s| totp::verify_step(&s, &req.code, now));
+    let Some(step) = step else {
         return Err(unprocessable("invalid_totp", "动态验证码错误"));
+    };
+    if !state.store.confirm_totp(staff.user.id, &pending, i64::try_from(step).unwrap_or(i64::MAX)).await? {
+        return Err(ApiError::new(StatusCode::CONFLICT, "totp_changed", "动态验证码已重新申请，请使用最新的密钥"));
     }
-    state.store.set_totp(staff.user.id, Some(&secret), true).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -8,23 +8,35 @@ pub mod track;
 pub mod units;
 pub mod urgent;
 
+use crate::ratelimit;
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
+use axum::middleware::from_fn;
 use axum::routing::{get, post, put};
 
+/// The operations open to anyone (submitting, tracking by query code,
+/// logging in) carry their rate-limit layer here; their page twins in the
+/// ui crate carry the same one.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/auth/login", post(account::login))
+        .route("/api/v1/auth/login", post(account::login.layer(from_fn(ratelimit::login))))
         .route("/api/v1/auth/logout", post(account::logout))
         .route("/api/v1/auth/logout-all", post(account::logout_all))
         .route("/api/v1/me", get(account::me))
         .route("/api/v1/me/password", post(account::change_password))
         .route("/api/v1/me/totp", post(account::totp_enrol))
         .route("/api/v1/me/totp/confirm", post(account::totp_confirm))
+        .route("/api/v1/me/totp/disable", post(account::totp_disable))
         .route("/api/v1/users", post(account::create_user))
         .route("/api/v1/users/{username}/unlock", post(account::unlock_user))
-        .route("/api/v1/petitions", post(petitions::create).layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES)).get(petitions::list))
+        .route(
+            "/api/v1/petitions",
+            post(petitions::create.layer(from_fn(ratelimit::submit)))
+                .layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
+                .get(petitions::list),
+        )
         .route("/api/v1/petitions/export.csv", get(petitions::export))
         .route("/api/v1/petitions/{number}", get(petitions::detail))
         .route("/api/v1/petitions/{number}/actions/{action}", post(petitions::act).layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES)))
@@ -34,9 +46,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/petitions/{number}/attachments/{id}", get(petitions::attachment))
         .route("/api/v1/petitions/{number}/unmask", post(petitions::unmask))
         .route("/api/v1/access-log", get(reference::access_log))
-        .route("/api/v1/track/{number}", get(track::view))
-        .route("/api/v1/track/{number}/evaluation", post(track::evaluate))
-        .route("/api/v1/track/{number}/review-request", post(track::review_request))
+        .route("/api/v1/track/{number}", get(track::view.layer(from_fn(ratelimit::track))))
+        .route("/api/v1/track/{number}/evaluation", post(track::evaluate.layer(from_fn(ratelimit::track))))
+        .route("/api/v1/track/{number}/review-request", post(track::review_request.layer(from_fn(ratelimit::track))))
         .route("/api/v1/units", get(reference::units))
         .route("/api/v1/units/import", post(units::import).layer(DefaultBodyLimit::max(units::MAX_IMPORT_BYTES)))
         .route("/api/v1/topics", get(reference::topics))
