@@ -142,6 +142,7 @@ async fn sigkill_under_concurrent_submissions_loses_no_acknowledged_petition() {
         }
     }
     let acked = acked.lock().unwrap().clone();
+    eprintln!("acknowledged under kill: {} petitions in {CYCLES} cycles", acked.len());
     assert!(acked.len() > CYCLES * 8, "load was applied: {}", acked.len());
     assert_eq!(kills_mid_flight, CYCLES);
     // Restart once more and read every acknowledged petition back.

@@ -213,3 +213,20 @@ async fn petition_numbers_do_not_count_a_districts_petitions() {
     assert_eq!(unique.len(), seqs.len());
     s.finish().await;
 }
+
+#[tokio::test]
+async fn leader_mailbox_reaches_only_units_that_publish_one() {
+    let s = TestServer::start().await;
+    let mut v = online_claim("亥子", "440304199001011233");
+    v["channel"] = json!("mailbox");
+    v["target_unit"] = json!("440304-RST");
+    let (status, err) = s.post("/api/v1/petitions", None, v.clone()).await;
+    assert_eq!((status, err["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("no_mailbox")), "{err}");
+    for unit in ["440304-ZF", "4403-XFJ"] {
+        v["target_unit"] = json!(unit);
+        let (status, ok) = s.post("/api/v1/petitions", None, v.clone()).await;
+        assert_eq!(status, StatusCode::CREATED, "{unit}: {ok}");
+        v["facts_and_reasons"] = json!(format!("{}（致{unit}）", ok["number"].as_str().unwrap()));
+    }
+    s.finish().await;
+}

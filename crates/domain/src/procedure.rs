@@ -1835,6 +1835,7 @@ pub fn intake_conflict(
     tree: &UnitTree,
     today: NaiveDate,
     disclose: bool,
+    earlier_due: Option<NaiveDate>,
 ) -> Option<(DeclineGround, DomainError)> {
     // Whoever may not see the earlier petition learns neither its number nor
     // the unit handling it: a refusal must not be an oracle on other people.
@@ -1854,7 +1855,8 @@ pub fn intake_conflict(
         return None;
     }
     let below = [Some(earlier.current_unit), earlier.handling_unit].into_iter().flatten().any(|u| tree.is_above(receiving_unit, u));
-    let within_time = earlier.next_duty_due().is_none_or(|due| today <= due);
+    // `earlier_due` is the earliest open duty deadline of the earlier case.
+    let within_time = earlier_due.is_none_or(|due| today <= due);
     if below && within_time {
         let lower =
             if disclose { unit_name(tree, earlier.handling_unit.unwrap_or(earlier.current_unit)) } else { "下级机关".to_string() };

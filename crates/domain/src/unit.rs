@@ -98,12 +98,12 @@ impl UnitKind {
     }
 
     /// Kinds that publish a leader's mailbox (领导信箱) citizens may write
-    /// to: the petition bureaus and the Party committees and governments
-    /// (本级党委和政府). A mailbox submission addressed to any other unit
+    /// to: the petition bureaus, the Party committees and governments
+    /// (本级党委和政府) and the people's governments (市长信箱). A mailbox submission addressed to any other unit
     /// (a department, the discipline body, a court...) is refused: the
     /// citizen files online, and the bureau routes it (Art. 22).
     pub fn publishes_mailbox(self) -> bool {
-        matches!(self, UnitKind::PetitionBureau | UnitKind::PartyGovernment)
+        matches!(self, UnitKind::PetitionBureau | UnitKind::PartyGovernment | UnitKind::Government)
     }
 
     /// Bodies that answer for a whole area rather than one line: a higher

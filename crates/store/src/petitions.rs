@@ -199,8 +199,11 @@ pub struct PetitionSummary {
 pub struct MatterCandidate {
     pub id: i64,
     pub number: String,
-    /// The case, without its deadlines (see `deadlines_of`).
+    /// The case, without its deadlines.
     pub case: Case,
+    /// Its earliest open duty deadline (kept on the row with every write):
+    /// whether the unit handling it is still within its time (Art. 19 para 3).
+    pub next_due_on: Option<chrono::NaiveDate>,
     pub request: String,
     pub facts_and_reasons: String,
     /// The petitioner asked for confidentiality (the match is then not shown
@@ -649,12 +652,6 @@ impl Store {
         rows.iter().map(stored_petitioner).collect()
     }
 
-    /// The timers of one petition (Art. 19 para 3 asks whether the lower
-    /// unit is still within its time limit).
-    pub async fn deadlines_of(&self, petition_id: i64) -> Result<Vec<Deadline>> {
-        self.deadlines(petition_id).await
-    }
-
     async fn deadlines(&self, petition_id: i64) -> Result<Vec<Deadline>> {
         let rows =
             sqlx::query("SELECT * FROM deadlines WHERE petition_id = $1 ORDER BY seq").bind(petition_id).fetch_all(&self.pool).await?;
@@ -775,7 +772,7 @@ impl Store {
         let marks: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
         let list = marks.join(", ");
         let sql = format!(
-            "SELECT id, number, case_json, request, facts_and_reasons, confidential FROM petitions WHERE id IN (SELECT petition_id FROM petition_identities WHERE identity_key IN ({list})) ORDER BY id"
+            "SELECT id, number, case_json, request, facts_and_reasons, confidential, next_due_on FROM petitions WHERE id IN (SELECT petition_id FROM petition_identities WHERE identity_key IN ({list})) ORDER BY id"
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for k in keys {
@@ -792,6 +789,7 @@ impl Store {
                     request: r.s("request")?,
                     facts_and_reasons: r.s("facts_and_reasons")?,
                     confidential: r.i("confidential")? != 0,
+                    next_due_on: r.os("next_due_on")?.map(|d| parse_date(&d)).transpose()?,
                 })
             })
             .collect::<Result<_>>()?;

@@ -273,48 +273,47 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
         (_, Some(_)) => return Err(invalid("field_not_allowed", "new_facts_reason 只能由工作人员填写")),
         (_, None) => None,
     };
-    let mut repeat_of = None;
+    let text = matter_text(&reg.request, &reg.facts_and_reasons);
+    let matches: Vec<xinfang_store::MatterCandidate> = state
+        .store
+        .same_petitioner(&identity)
+        .await?
+        .into_iter()
+        .filter(|e| same_matter(&text, &matter_text(&e.request, &e.facts_and_reasons)))
+        .collect();
+    let repeat_of = matches.last().map(|m| m.number.clone());
     // The earlier number is told only to staff who may see that petition in
     // full; a citizen (or an API key) learns nothing about other petitions.
-    let mut disclosed_repeat = None;
+    let disclosed_repeat = match matches.last() {
+        Some(m) if may_see_in_full(state, &who, m, &tree).await? => Some(m.number.clone()),
+        _ => None,
+    };
+    // The first earlier matter that refuses this one, judged today: a
+    // back-dated `received_on` must not manufacture (or dodge) a refusal.
+    let conflict = matches.iter().find(|m| intake_conflict(&m.case, &m.number, receiving.id, &tree, today, false, m.next_due_on).is_some());
     let mut refusal: Option<(xinfang_domain::petition::DeclineGround, xinfang_domain::DomainError, Option<String>)> = None;
-    let text = matter_text(&reg.request, &reg.facts_and_reasons);
-    for mut earlier in state.store.same_petitioner(&identity).await? {
-        if !same_matter(&text, &matter_text(&earlier.request, &earlier.facts_and_reasons)) {
-            continue;
-        }
-        // Only a matching matter needs its timers (is the lower unit in time?).
-        earlier.case.deadlines = state.store.deadlines_of(earlier.id).await?;
-        repeat_of = Some(earlier.number.clone());
-        let disclose = may_see_in_full(state, &who, &earlier, &tree).await?;
-        if disclose {
-            disclosed_repeat = Some(earlier.number.clone());
-        }
-        if refusal.is_none()
-            // Judged today: a back-dated `received_on` must not manufacture
-            // (or dodge) a refusal.
-            && let Some((ground, err)) = intake_conflict(&earlier.case, &earlier.number, receiving.id, &tree, today, disclose)
+    if let Some(earlier) = conflict {
+        let disclose = may_see_in_full(state, &who, earlier, &tree).await?;
+        // Genuinely new facts make a new item, but only the unit head may
+        // say so at the door (four eyes): anyone else's registration is
+        // recorded as refused and the head may reopen it (`reaccept`) on the
+        // stated new fact.
+        let head_override = override_reason.as_deref().is_some_and(|r| r.chars().count() >= 4)
+            && matches!(&who, Submitter::Staff(s) if s.user.role == Role::UnitHead);
+        if let (false, Some((ground, err))) =
+            (head_override, intake_conflict(&earlier.case, &earlier.number, receiving.id, &tree, today, disclose, earlier.next_due_on))
         {
-            // Genuinely new facts make a new item, but only the unit head
-            // may say so at the door (four eyes): anyone else's registration
-            // is recorded as refused and the head may reopen it
-            // (`reaccept`) on the stated new fact.
-            let head_override = override_reason.as_deref().is_some_and(|r| r.chars().count() >= 4)
-                && matches!(&who, Submitter::Staff(s) if s.user.role == Role::UnitHead);
-            let _ = ground;
-            if !head_override {
-                let record = EventDraft {
-                    action: "repeat_refused".into(),
-                    actor: actor_ref(&who),
-                    occurred_at: now,
-                    from_state: Some(earlier.case.state),
-                    to_state: earlier.case.state,
-                    payload: json!({"rule": err.rule.code(), "receiving_unit": receiving.code, "channel": channel.as_str(), "title": reg.title}),
-                    reason: Some(err.message.clone()),
-                };
-                state.store.append_event(earlier.id, &record).await?;
-                refusal = Some((ground, err, disclose.then(|| earlier.number.clone())));
-            }
+            let record = EventDraft {
+                action: "repeat_refused".into(),
+                actor: actor_ref(&who),
+                occurred_at: now,
+                from_state: Some(earlier.case.state),
+                to_state: earlier.case.state,
+                payload: json!({"rule": err.rule.code(), "receiving_unit": receiving.code, "channel": channel.as_str(), "title": reg.title}),
+                reason: Some(err.message.clone()),
+            };
+            state.store.append_event(earlier.id, &record).await?;
+            refusal = Some((ground, err, disclose.then(|| earlier.number.clone())));
         }
     }
 

@@ -454,7 +454,7 @@ fn art36_final_review_hearing_time_excluded_and_closure_is_final() {
     .expect("deliver");
     assert_eq!(c.state, State::Closed);
     assert!(c.terminated);
-    let (ground, err) = intake_conflict(&c, "XF-1", CITY_BUREAU, &w.tree, d("2026-11-21"), true).expect("refused");
+    let (ground, err) = intake_conflict(&c, "XF-1", CITY_BUREAU, &w.tree, d("2026-11-21"), true, c.next_duty_due()).expect("refused");
     assert_eq!((ground, err.rule), (DeclineGround::ConcludedAfterFinalReview, Rule::Art36));
     assert!(err.message.contains("第三十六条"));
 }
@@ -464,16 +464,22 @@ fn art19_para3_same_item_brought_upward_while_in_process_is_not_accepted() {
     let w = World::new();
     let c = handling(&w, "2026-11-02");
     let within = d("2026-11-20");
-    let (_, err) = intake_conflict(&c, "XF-1", CITY_DEPT, &w.tree, within, true).expect("refused upward");
+    let (_, err) = intake_conflict(&c, "XF-1", CITY_DEPT, &w.tree, within, true, c.next_duty_due()).expect("refused upward");
     assert_eq!(err.rule, Rule::Art19Para3);
-    assert!(intake_conflict(&c, "XF-1", OTHER_COUNTY_DEPT, &w.tree, within, true).is_none(), "a sibling is not a superior");
     assert!(
-        intake_conflict(&c, "XF-1", CITY_BUREAU, &w.tree, within, true).is_some(),
+        intake_conflict(&c, "XF-1", OTHER_COUNTY_DEPT, &w.tree, within, true, c.next_duty_due()).is_none(),
+        "a sibling is not a superior"
+    );
+    assert!(
+        intake_conflict(&c, "XF-1", CITY_BUREAU, &w.tree, within, true, c.next_duty_due()).is_some(),
         "the city bureau is above a county department of its city"
     );
     // Once the county department is overdue, the petitioner is not blocked.
     let late = c.next_duty_due().expect("T6").succ_opt().expect("day");
-    assert!(intake_conflict(&c, "XF-1", CITY_DEPT, &w.tree, late, true).is_none(), "an overdue lower unit does not block");
+    assert!(
+        intake_conflict(&c, "XF-1", CITY_DEPT, &w.tree, late, true, c.next_duty_due()).is_none(),
+        "an overdue lower unit does not block"
+    );
 }
 
 #[test]
