@@ -26,6 +26,11 @@ pub async fn open_with(cfg: &config::Config, keys: Option<Arc<Keyring>>) -> Resu
     let mut store = Store::connect(&cfg.database_url).await?;
     store.migrate().await?;
     seed::reference_data(&store).await?;
+    // A database from before the viewer index gets it filled once.
+    if store.viewers_missing().await? {
+        let n = store.rebuild_viewers().await?;
+        tracing::info!(petitions = n, "viewer index built");
+    }
     if let Some(k) = keys {
         store = store.with_anchor(k);
         if store.adopt_unanchored().await? {

@@ -300,6 +300,7 @@ async fn verify_names_each_tampering_with_the_record() {
         "approvals",
         "urgent_reports",
         "evaluations",
+        "petition_viewers",
     ] {
         exec(&mut conn, &format!("DELETE FROM {table} WHERE petition_id = {PID}"), &b).await;
     }
@@ -322,7 +323,9 @@ async fn a_deleted_petition_is_seen_without_a_checkpoint_too() {
     let key_file = s.dir.path().join("xinfang.key").display().to_string();
     let cfg = cfg_for(&s.database_url(), &key_file, &s.dir.path().join("none.json"));
     let mut conn = raw(&cfg).await;
-    for table in ["events", "petitioners", "petition_units", "petition_identities", "deadlines", "notices", "attachments"] {
+    for table in
+        ["events", "petitioners", "petition_units", "petition_viewers", "petition_identities", "deadlines", "notices", "attachments"]
+    {
         exec(&mut conn, &format!("DELETE FROM {table} WHERE petition_id = {PID}"), &number).await;
     }
     exec(&mut conn, "DELETE FROM petitions WHERE number = $1", &number).await;

@@ -21,6 +21,7 @@ mod timers;
 mod units;
 mod urgent;
 mod users;
+mod viewers;
 
 pub use anchor::{Checkpoint, Verification};
 pub use approvals::*;
@@ -33,3 +34,4 @@ pub use reference::*;
 pub use units::*;
 pub use urgent::*;
 pub use users::*;
+pub use viewers::NO_DUE;

@@ -158,18 +158,29 @@ pub struct PetitionFilter {
     pub sort_by_due: bool,
     pub limit: i64,
     pub offset: i64,
+    /// Keyset pagination: rows after this one in the list's order.
+    pub after: Option<Cursor>,
 }
 
-/// Which petitions a viewer may see: those touching a unit in its subtree,
-/// and, for a petition bureau, those arising in its area (Art. 14, 40).
+/// Which petitions a viewer may see: those listed for its unit (or for the
+/// unit it acts for, a government's office for its government) in
+/// `petition_viewers` — see `viewers.rs` for what puts a unit there.
 #[derive(Debug, Clone)]
 pub struct Visibility {
-    pub unit_path: String,
-    /// The unit acted for, if any (a government's office): its subtree too.
-    pub acting_for_path: Option<String>,
-    pub bureau_jurisdiction: Option<String>,
-    /// A discipline body sees the accusations of its area (Art. 22, 30).
-    pub discipline_jurisdiction: Option<String>,
+    /// The viewing unit first, then the unit it acts for, if any.
+    pub unit_ids: Vec<i64>,
+}
+
+/// Most rows a list counts exactly; beyond it the total is reported as
+/// `TOTAL_CAP + 1`, meaning "more than TOTAL_CAP" (an exact `COUNT(*)` over a
+/// province bureau's million rows would cost more than the page).
+pub const TOTAL_CAP: i64 = 10_000;
+
+/// Where a keyset page starts: after the row with this sort key and id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub key: String,
+    pub id: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -574,6 +585,7 @@ impl Store {
                 .execute(&mut *w.tx)
                 .await?;
         }
+        self.refresh_viewers(w, petition_id).await?;
         Ok(seq)
     }
 
@@ -798,19 +810,40 @@ impl Store {
 
     /// A unit may see a petition (the same rule as the listing).
     pub async fn petition_visible(&self, petition_id: i64, vis: &Visibility) -> Result<bool> {
-        let mut sql = Sql::new("SELECT COUNT(*) FROM petitions p WHERE p.id = ");
-        sql.bind(Arg::I(petition_id)).push(" AND ");
-        visibility_clause(&mut sql, vis);
+        let mut sql = Sql::new("SELECT COUNT(*) FROM petition_viewers v WHERE v.petition_id = ");
+        sql.bind(Arg::I(petition_id));
+        sql.push(" AND ");
+        viewer_in(&mut sql, "v.unit_id", &vis.unit_ids);
         let n: i64 = sqlx::query_scalar_with(AssertSqlSafe(sql.text.as_str()), args(&sql)).fetch_one(&self.pool).await?;
         Ok(n > 0)
     }
 
-    /// One page of visible petitions and the total count.
+    /// One page of visible petitions and the total count (capped: see
+    /// `TOTAL_CAP`). With a visibility, the page is read from the viewer
+    /// index of the unit, in the list's order, from `after` on.
     pub async fn list_petitions(&self, f: &PetitionFilter, vis: Option<&Visibility>) -> Result<(Vec<PetitionSummary>, i64)> {
+        // One viewing unit: drive the query from its index range. A
+        // government's office (two units) or no visibility: from petitions.
+        let single = vis.and_then(|v| match v.unit_ids.as_slice() {
+            [one] => Some(*one),
+            _ => None,
+        });
+        let (from, reg_col, due_col) = if single.is_some() {
+            ("petition_viewers v JOIN petitions p ON p.id = v.petition_id", "v.registered_at", "v.due_key")
+        } else {
+            ("petitions p", "p.registered_at", "COALESCE(p.next_due_on, '9999-12-31')")
+        };
         let mut wh = Sql::new(" WHERE 1 = 1");
-        if let Some(v) = vis {
-            wh.push(" AND ");
-            visibility_clause(&mut wh, v);
+        match (single, vis) {
+            (Some(u), _) => {
+                wh.push(" AND v.unit_id = ").bind(Arg::I(u));
+            }
+            (None, Some(v)) => {
+                wh.push(" AND p.id IN (SELECT petition_id FROM petition_viewers WHERE ");
+                viewer_in(&mut wh, "unit_id", &v.unit_ids);
+                wh.push(")");
+            }
+            (None, None) => {}
         }
         in_list(&mut wh, "p.state", &f.states);
         in_list(&mut wh, "p.topic", &f.topic);
@@ -839,31 +872,36 @@ impl Store {
         }
         // Registration instants are UTC; the filter's dates are Beijing days.
         if let Some(d) = f.from {
-            wh.push(" AND p.registered_at >= ").bind(Arg::S(beijing_day_start(d)));
+            wh.push(&format!(" AND {reg_col} >= ")).bind(Arg::S(beijing_day_start(d)));
         }
         if let Some(d) = f.to.and_then(|d| d.succ_opt()) {
-            wh.push(" AND p.registered_at < ").bind(Arg::S(beijing_day_start(d)));
+            wh.push(&format!(" AND {reg_col} < ")).bind(Arg::S(beijing_day_start(d)));
         }
         if let (Some(overdue), Some(today)) = (f.overdue, f.today) {
             if overdue {
-                wh.push(" AND p.next_due_on < ").bind(Arg::S(fmt_date(today)));
+                wh.push(&format!(" AND {due_col} < ")).bind(Arg::S(fmt_date(today)));
             } else {
-                wh.push(" AND (p.next_due_on IS NULL OR p.next_due_on >= ").bind(Arg::S(fmt_date(today))).push(")");
+                wh.push(&format!(" AND {due_col} >= ")).bind(Arg::S(fmt_date(today)));
             }
         }
-        let count_sql = format!("SELECT COUNT(*) FROM petitions p{}", wh.text);
+        let count_sql = format!("SELECT COUNT(*) FROM (SELECT 1 FROM {from}{} LIMIT {}) t", wh.text, TOTAL_CAP + 1);
         let total: i64 = sqlx::query_scalar_with(AssertSqlSafe(count_sql.as_str()), args(&wh)).fetch_one(&self.pool).await?;
-        let order = if f.sort_by_due {
-            "CASE WHEN p.next_due_on IS NULL THEN 1 ELSE 0 END, p.next_due_on, p.id"
-        } else {
-            "p.registered_at DESC, p.id DESC"
-        };
+        let (order, key_col, cmp) =
+            if f.sort_by_due { (format!("{due_col}, p.id"), due_col, ">") } else { (format!("{reg_col} DESC, p.id DESC"), reg_col, "<") };
         let mut sql = Sql { text: String::new(), args: wh.args.clone() };
         sql.push(&format!(
-            "SELECT p.id, p.confidential, p.case_json, p.number, p.title, p.state, p.category, p.channel, p.topic, p.jurisdiction, p.current_unit_id, p.registered_at, p.updated_at, p.received_on, p.next_due_on, p.next_due_kind FROM petitions p{} ORDER BY {order} LIMIT ",
+            "SELECT p.id, p.confidential, p.case_json, p.number, p.title, p.state, p.category, p.channel, p.topic, p.jurisdiction, p.current_unit_id, p.registered_at, p.updated_at, p.received_on, p.next_due_on, p.next_due_kind FROM {from}{}",
             wh.text
         ));
-        sql.bind(Arg::I(f.limit)).push(" OFFSET ").bind(Arg::I(f.offset));
+        if let Some(c) = &f.after {
+            sql.push(&format!(" AND ({key_col} {cmp} ")).bind(Arg::S(c.key.clone()));
+            sql.push(&format!(" OR ({key_col} = ")).bind(Arg::S(c.key.clone()));
+            sql.push(&format!(" AND p.id {cmp} ")).bind(Arg::I(c.id)).push("))");
+        }
+        sql.push(&format!(" ORDER BY {order} LIMIT ")).bind(Arg::I(f.limit));
+        if f.after.is_none() {
+            sql.push(" OFFSET ").bind(Arg::I(f.offset));
+        }
         let rows = sql.query().fetch_all(&self.pool).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
@@ -887,6 +925,18 @@ impl Store {
             })
         }
         Ok((out, total))
+    }
+}
+
+impl PetitionSummary {
+    /// Where the next keyset page starts after this row, in the list's order.
+    pub fn cursor(&self, sort_by_due: bool) -> Cursor {
+        let key = if sort_by_due {
+            self.next_due_on.clone().unwrap_or_else(|| crate::viewers::NO_DUE.to_string())
+        } else {
+            self.registered_at.clone()
+        };
+        Cursor { key, id: self.id }
     }
 }
 
@@ -923,26 +973,19 @@ fn in_list(sql: &mut Sql, col: &str, values: &[String]) {
     sql.push(")");
 }
 
-fn visibility_clause(sql: &mut Sql, v: &Visibility) {
-    sql.push("(EXISTS (SELECT 1 FROM petition_units pu WHERE pu.petition_id = p.id AND pu.unit_path LIKE ")
-        .bind(Arg::S(format!("{}%", v.unit_path)))
-        .push(")");
-    if let Some(path) = &v.acting_for_path {
-        sql.push(" OR EXISTS (SELECT 1 FROM petition_units pu WHERE pu.petition_id = p.id AND pu.unit_path LIKE ")
-            .bind(Arg::S(format!("{path}%")))
-            .push(")");
+/// `col IN (ids)` for the viewing units.
+fn viewer_in(sql: &mut Sql, col: &str, ids: &[i64]) {
+    sql.push(&format!("{col} IN ("));
+    if ids.is_empty() {
+        sql.push("NULL");
     }
-    if let Some(j) = &v.bureau_jurisdiction {
-        sql.push(" OR p.jurisdiction LIKE ").bind(Arg::S(format!("{j}%")));
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(Arg::I(*id));
     }
-    if let Some(j) = &v.discipline_jurisdiction {
-        sql.push(" OR (p.category = 'accusation' AND p.jurisdiction LIKE ").bind(Arg::S(format!("{j}%"))).push(")");
-    }
-    // An accusation never reaches the accused unit or its superiors (Art. 30):
-    // the viewer is in that chain when the accused unit's path starts with its own.
-    sql.push(") AND (p.category <> 'accusation' OR p.accused_unit_path IS NULL OR p.accused_unit_path NOT LIKE ")
-        .bind(Arg::S(format!("{}%", v.unit_path)))
-        .push(")");
+    sql.push(")");
 }
 
 fn args(sql: &Sql) -> sqlx::any::AnyArguments {

@@ -408,6 +408,24 @@ CREATE TABLE identity_searches (
 CREATE INDEX identity_searches_user_at ON identity_searches (user_id, at);
 "#,
     ),
+    (
+        10,
+        r#"
+-- Who may see a petition through the unit tree, one row per viewing unit,
+-- with the sort keys of the lists: an inbox page is an index range
+-- (unit_id, key, petition_id), whatever the size of the table (issue 9).
+CREATE TABLE petition_viewers (
+    unit_id BIGINT NOT NULL,
+    petition_id BIGINT NOT NULL REFERENCES petitions (id),
+    registered_at TEXT NOT NULL,
+    due_key TEXT NOT NULL,
+    PRIMARY KEY (unit_id, petition_id)
+);
+CREATE INDEX petition_viewers_registered ON petition_viewers (unit_id, registered_at, petition_id);
+CREATE INDEX petition_viewers_due ON petition_viewers (unit_id, due_key, petition_id);
+CREATE INDEX petition_viewers_petition ON petition_viewers (petition_id);
+"#,
+    ),
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

@@ -297,6 +297,10 @@ impl Store {
                 .await?;
         }
         w.commit().await?;
+        // Units that moved (or new bureaus of an area) change who sees what.
+        if !moved.is_empty() || summary.inserted > 0 {
+            self.rebuild_viewers().await?;
+        }
         Ok(summary)
     }
 

@@ -175,7 +175,9 @@ struct InboxPage {
     flash: Option<String>,
     alert: Option<String>,
     heading: String,
-    total: i64,
+    total: String,
+    /// The next page's link (keyset cursor), if there is one.
+    next_page: Option<String>,
     rows: Vec<Row>,
     states: Vec<(String, String)>,
     channels: Vec<(String, String)>,
@@ -201,6 +203,8 @@ struct InboxQuery {
     from: Option<String>,
     to: Option<String>,
     overdue: Option<bool>,
+    /// Keyset page: where the previous page ended.
+    cursor: Option<String>,
 }
 
 impl InboxQuery {
@@ -257,6 +261,7 @@ async fn listing(state: AppState, headers: HeaderMap, q: InboxQuery, kind: Listi
         per_page: Some(100),
         id_number: None,
         phone: None,
+        cursor: q.cursor.clone().filter(|c| !c.is_empty()),
     };
     let topics =
         state.store.topics().await.unwrap_or_default().into_iter().filter(|t| t.parent_code.is_some()).map(|t| (t.code, t.name)).collect();
@@ -299,7 +304,11 @@ async fn listing(state: AppState, headers: HeaderMap, q: InboxQuery, kind: Listi
             Listing::Reviews => format!("{}复查复核事项", s.unit.name),
             Listing::All => "全部可见事项".into(),
         },
-        total: page.total,
+        total: if page.total_capped { format!("{}+", page.total) } else { page.total.to_string() },
+        next_page: page.next_cursor.as_ref().map(|c| {
+            let q = q.query_string();
+            format!("?{}{}cursor={c}", q, if q.is_empty() { "" } else { "&" })
+        }),
         rows,
         states: PState::ALL.iter().map(|s| (s.as_str().to_string(), s.label().to_string())).collect(),
         channels: Channel::ALL.iter().map(|c| (c.as_str().to_string(), c.label().to_string())).collect(),
@@ -879,6 +888,7 @@ async fn petitioner_check(State(state): State<AppState>, headers: HeaderMap, Que
             per_page: Some(20),
             id_number: Some(id.to_string()).filter(|v| !v.is_empty()),
             phone: Some(phone.to_string()).filter(|v| !v.is_empty()),
+            cursor: None,
         };
         if let Ok(Json(p)) = petitions::list(State(state.clone()), s.clone(), ApiQuery(query)).await {
             found.extend(p.items.into_iter().map(|i| (i.number, i.title)));

@@ -11,7 +11,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use xinfang_domain::procedure::{Actor, StaffActor};
 use xinfang_domain::role::Role;
-use xinfang_domain::unit::{Unit, UnitKind};
+use xinfang_domain::unit::Unit;
 use xinfang_store::{User, Visibility};
 
 pub fn hash_password(password: &str) -> Result<String, ApiError> {
@@ -49,17 +49,14 @@ impl Staff {
 
     /// A unit sees what touches its subtree; a petition bureau also sees
     /// what arises in its area.
-    /// A government office sees what its government sees (it acts for it).
+    /// The units whose view this staff member has: its own, and for a
+    /// government's office, the government it acts for.
     pub fn visibility(&self, tree: &xinfang_domain::unit::UnitTree) -> Visibility {
-        let acting_for = (self.unit.kind == UnitKind::GovernmentOffice)
-            .then(|| tree.territorial_government(self.unit.id).map(|g| g.path.clone()))
-            .flatten();
-        Visibility {
-            unit_path: self.unit.path.clone(),
-            acting_for_path: acting_for,
-            bureau_jurisdiction: (self.unit.kind == UnitKind::PetitionBureau).then(|| self.unit.jurisdiction.clone()),
-            discipline_jurisdiction: (self.unit.kind == UnitKind::DisciplineBody).then(|| self.unit.jurisdiction.clone()),
+        let mut unit_ids = vec![self.unit.id];
+        if let Some(g) = tree.territorial_government(self.unit.id).filter(|g| tree.acts_for(self.unit.id, g.id)) {
+            unit_ids.push(g.id);
         }
+        Visibility { unit_ids }
     }
 
     /// Settings that apply to everyone (the holiday calendar) belong to the

@@ -337,9 +337,15 @@ pub struct PetitionListItem {
 #[derive(Serialize, ToSchema)]
 pub struct PetitionPage {
     pub items: Vec<PetitionListItem>,
+    /// Matching rows, counted exactly up to 10,000; beyond that `total` is
+    /// 10,000 and `total_capped` is true ("more than 10,000").
     pub total: i64,
+    pub total_capped: bool,
     pub page: i64,
     pub per_page: i64,
+    /// Pass as `cursor` for the next page (keyset pagination: constant cost
+    /// however deep); none on the last page.
+    pub next_cursor: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]

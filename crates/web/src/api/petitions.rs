@@ -73,6 +73,8 @@ pub struct ListQuery {
     pub sort: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
+    /// `next_cursor` of the previous page (keyset pagination; `page` is then ignored).
+    pub cursor: Option<String>,
     /// Petitioner's identity number (matched by keyed hash, never stored in plaintext).
     pub id_number: Option<String>,
     /// Petitioner's phone (matched by keyed hash).
@@ -135,7 +137,24 @@ fn filter_of(state: &AppState, q: &ListQuery) -> ApiResult<PetitionFilter> {
         sort_by_due,
         limit: 20,
         offset: 0,
+        after: q.cursor.as_deref().filter(|c| !c.is_empty()).map(decode_cursor).transpose()?,
     })
+}
+
+/// A cursor is the hex of "key|id": opaque to clients, safe in a URL.
+pub fn encode_cursor(c: &xinfang_store::Cursor) -> String {
+    hex::encode(format!("{}|{}", c.key, c.id))
+}
+
+fn decode_cursor(s: &str) -> ApiResult<xinfang_store::Cursor> {
+    let bad = || ApiError::bad_request("invalid_cursor", "分页游标（cursor）无效，请从第一页重新开始");
+    let text = hex::decode(s).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(bad)?;
+    let (key, id) = text.rsplit_once('|').ok_or_else(bad)?;
+    let id = id.parse::<i64>().map_err(|_| bad())?;
+    if key.len() > 40 || !key.chars().all(|c| c.is_ascii_alphanumeric() || "-:.+TZ".contains(c)) {
+        return Err(bad());
+    }
+    Ok(xinfang_store::Cursor { key: key.to_string(), id })
 }
 
 /// A search for a person by identity number or phone. It is a look at
@@ -168,12 +187,22 @@ async fn identity_search(state: &AppState, staff: &Staff, f: &PetitionFilter) ->
 const IDENTITY_SEARCH_ROWS: i64 = 500;
 
 /// One page of rows as the staff member may see them.
-async fn visible_rows(state: &AppState, staff: &Staff, filter: &PetitionFilter) -> ApiResult<(Vec<PetitionListItem>, i64)> {
+/// Also returns where the next page starts: the last row *read* (rows
+/// hidden from the caller are dropped after the read, and must not end a
+/// page early or be read twice).
+async fn visible_rows(
+    state: &AppState,
+    staff: &Staff,
+    filter: &PetitionFilter,
+) -> ApiResult<(Vec<PetitionListItem>, i64, Option<xinfang_store::Cursor>)> {
     if filter.petitioner_id_hash.is_some() || filter.petitioner_phone_hash.is_some() {
-        return person_rows(state, staff, filter).await;
+        let (items, total) = person_rows(state, staff, filter).await?;
+        return Ok((items, total, None));
     }
     let (rows, total) = state.store.list_petitions(filter, Some(&staff.visibility(&state.tree()))).await?;
-    Ok((list_items(state, staff, rows).await?, total))
+    let full_page = i64::try_from(rows.len()).unwrap_or(0) == filter.limit;
+    let next = rows.last().filter(|_| full_page).map(|r| r.cursor(filter.sort_by_due));
+    Ok((list_items(state, staff, rows).await?, total, next))
 }
 
 /// Rows as list items, with their (masked) first petitioner; hidden rows dropped.
@@ -218,8 +247,15 @@ pub async fn list(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQ
     let per_page = q.per_page.unwrap_or(20).clamp(1, 100);
     let filter = PetitionFilter { limit: per_page, offset: (page - 1).saturating_mul(per_page), ..filter_of(&state, &q)? };
     identity_search(&state, &staff, &filter).await?;
-    let (items, total) = visible_rows(&state, &staff, &filter).await?;
-    Ok(Json(PetitionPage { items, total, page, per_page }))
+    let (items, total, next) = visible_rows(&state, &staff, &filter).await?;
+    Ok(Json(PetitionPage {
+        items,
+        total: total.min(xinfang_store::TOTAL_CAP),
+        total_capped: total > xinfang_store::TOTAL_CAP,
+        page,
+        per_page,
+        next_cursor: next.as_ref().map(encode_cursor),
+    }))
 }
 
 /// Export rows: at most this many, streamed in pages.
@@ -239,22 +275,23 @@ pub async fn export(State(state): State<AppState>, staff: Staff, ApiQuery(q): Ap
     let base = filter_of(&state, &q)?;
     identity_search(&state, &staff, &base).await?;
     let header = "\u{feff}信访件编号,登记时间,渠道,分类,状态,标题,信访人,身份证号,联系电话,当前办理单位,最近期限,是否超期\n".to_string();
-    let stream = futures_util::stream::unfold(Some(0i64), move |offset| {
+    // Keyset pages: every matching row exactly once, whatever is filtered
+    // after the read, with a constant cost per page however deep.
+    let stream = futures_util::stream::unfold(Some((0i64, None::<xinfang_store::Cursor>)), move |cursor| {
         let (state, staff, base) = (state.clone(), staff.clone(), base.clone());
         async move {
-            let offset = offset?;
-            if offset >= EXPORT_MAX {
+            let (read, after) = cursor?;
+            if read >= EXPORT_MAX {
                 return None;
             }
-            let filter = PetitionFilter { limit: EXPORT_PAGE, offset, ..base };
-            let (items, _) = match visible_rows(&state, &staff, &filter).await {
+            let filter = PetitionFilter { limit: EXPORT_PAGE, offset: 0, after, ..base };
+            let (items, _, next_cursor) = match visible_rows(&state, &staff, &filter).await {
                 Ok(x) => x,
                 Err(e) => {
                     tracing::error!(code = %e.code, "export page failed");
                     return Some((Err(std::io::Error::other("export failed")), None));
                 }
             };
-            let fetched = i64::try_from(items.len()).unwrap_or(0);
             let mut chunk = String::new();
             for i in items {
                 let cols = [
@@ -274,8 +311,8 @@ pub async fn export(State(state): State<AppState>, staff: Staff, ApiQuery(q): Ap
                 chunk.push_str(&cols.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(","));
                 chunk.push('\n');
             }
-            // A short page is the last one (hidden rows only shorten it by design).
-            let next = (fetched == EXPORT_PAGE).then_some(offset + EXPORT_PAGE);
+            // The next page starts after the last row read; none after a short read.
+            let next = next_cursor.map(|c| (read + EXPORT_PAGE, Some(c)));
             if chunk.is_empty() && next.is_none() {
                 return None;
             }

@@ -1,0 +1,110 @@
+//! Who may see a petition through the unit tree, materialised as rows
+//! (`petition_viewers`), so that a list is an index range per viewing unit
+//! instead of `LIKE` chains over paths (issue 9). Rewritten with every write
+//! to the petition, in the same transaction:
+//!
+//! * every unit a petition touched (`petition_units`) and every unit above
+//!   it in its line (the ids of its materialised path);
+//! * the petition bureaus of the area it arose in (Art. 14, 40);
+//! * for an accusation, the discipline bodies of that area (Art. 22, 30);
+//! * never a unit on the accused unit's line above it (Art. 30) — the other
+//!   hierarchy and the finer rules stay with `access::view`, applied to every
+//!   row read.
+//!
+//! Each row carries the two sort keys the lists use (registration instant,
+//! earliest duty due date with `9999-12-31` for none), so that keyset
+//! pagination reads `(unit_id, key, petition_id)` index ranges.
+
+use crate::db::{Result, RowExt, Store, WriteTx};
+use sqlx::AssertSqlSafe;
+
+/// The due-date key of a petition with no open duty deadline: sorts last.
+pub const NO_DUE: &str = "9999-12-31";
+
+/// Ids on a materialised path "/1/7/42/".
+fn path_ids(path: &str) -> impl Iterator<Item = i64> + '_ {
+    path.split('/').filter_map(|s| s.parse::<i64>().ok())
+}
+
+impl Store {
+    /// Recompute the viewers of one petition (inside its write).
+    pub(crate) async fn refresh_viewers(&self, w: &mut WriteTx<'_>, petition_id: i64) -> Result<()> {
+        let row = sqlx::query("SELECT jurisdiction, category, accused_unit_path, registered_at, next_due_on FROM petitions WHERE id = $1")
+            .bind(petition_id)
+            .fetch_one(&mut *w.tx)
+            .await?;
+        let (jurisdiction, category) = (row.s("jurisdiction")?, row.s("category")?);
+        let accused_path = row.os("accused_unit_path")?;
+        let (registered_at, due) = (row.s("registered_at")?, row.os("next_due_on")?.unwrap_or_else(|| NO_DUE.to_string()));
+        let paths: Vec<String> = sqlx::query_scalar("SELECT unit_path FROM petition_units WHERE petition_id = $1")
+            .bind(petition_id)
+            .fetch_all(&mut *w.tx)
+            .await?;
+        let mut ids: Vec<i64> = paths.iter().flat_map(|p| path_ids(p).collect::<Vec<_>>()).collect();
+        // The bureaus (and for accusations the discipline bodies) of the area.
+        let kinds = if category == "accusation" { "('petition_bureau', 'discipline_body')" } else { "('petition_bureau')" };
+        let area: Vec<i64> = sqlx::query_scalar(AssertSqlSafe(format!(
+            "SELECT id FROM units WHERE kind IN {kinds} AND substr($1, 1, length(jurisdiction)) = jurisdiction"
+        )))
+        .bind(jurisdiction)
+        .fetch_all(&mut *w.tx)
+        .await?;
+        ids.extend(area);
+        // The accused unit and its line above it never see it.
+        if let Some(accused) = accused_path.as_deref() {
+            let chain: Vec<i64> = path_ids(accused).collect();
+            ids.retain(|id| !chain.contains(id));
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        sqlx::query("DELETE FROM petition_viewers WHERE petition_id = $1").bind(petition_id).execute(&mut *w.tx).await?;
+        for chunk in ids.chunks(200) {
+            let mut sql = String::from("INSERT INTO petition_viewers (unit_id, petition_id, registered_at, due_key) VALUES ");
+            for i in 0..chunk.len() {
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!("(${}, $1, $2, $3)", i + 4));
+            }
+            let mut q = sqlx::query(AssertSqlSafe(sql)).bind(petition_id).bind(registered_at.clone()).bind(due.clone());
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.execute(&mut *w.tx).await?;
+        }
+        Ok(())
+    }
+
+    /// Rebuild the viewers of every petition (after a unit import moved
+    /// units, or on a database written before the table existed), in
+    /// batches of one transaction each. Returns the petitions rewritten.
+    pub async fn rebuild_viewers(&self) -> Result<i64> {
+        let mut after = 0i64;
+        let mut done = 0i64;
+        loop {
+            let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM petitions WHERE id > $1 ORDER BY id LIMIT 500")
+                .bind(after)
+                .fetch_all(&self.pool)
+                .await?;
+            let Some(last) = ids.last().copied() else { break };
+            let mut w = self.begin_write().await?;
+            for id in &ids {
+                self.refresh_viewers(&mut w, *id).await?;
+            }
+            w.commit().await?;
+            done += i64::try_from(ids.len()).unwrap_or(0);
+            after = last;
+        }
+        Ok(done)
+    }
+
+    /// Whether the viewer table was never filled on a database that has
+    /// petitions (one written before it existed): `rebuild_viewers` once.
+    pub async fn viewers_missing(&self) -> Result<bool> {
+        let any_viewer: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM (SELECT 1 FROM petition_viewers LIMIT 1) t").fetch_one(&self.pool).await?;
+        let any_petition: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM (SELECT 1 FROM petitions LIMIT 1) t").fetch_one(&self.pool).await?;
+        Ok(any_viewer == 0 && any_petition > 0)
+    }
+}
