@@ -18,6 +18,13 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
     Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|_| ApiError::internal())
 }
 
+/// `hash_password` on a blocking thread: argon2 takes tens of milliseconds
+/// of CPU and must not stall the async workers serving other requests.
+pub async fn hash_password_off_thread(password: &str) -> Result<String, ApiError> {
+    let pw = password.to_string();
+    tokio::task::spawn_blocking(move || hash_password(&pw)).await.map_err(|_| ApiError::internal())?
+}
+
 pub fn verify_password(password: &str, phc: &str) -> bool {
     PasswordHash::new(phc).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }

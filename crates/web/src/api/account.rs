@@ -2,7 +2,7 @@
 //! everywhere, the current user, password change and TOTP enrolment; and
 //! the admin's user management.
 
-use crate::auth::{Staff, hash_password, random_secret, secret_hash, verify_password};
+use crate::auth::{Staff, hash_password_off_thread, random_secret, secret_hash, verify_password};
 use crate::dto::{LoginRequest, LoginResponse, MeResponse};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath};
@@ -184,7 +184,7 @@ pub async fn change_password(State(state): State<AppState>, staff: Staff, ApiJso
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "当前密码错误"));
     }
     check_password(&staff.user.username, &req.new_password)?;
-    state.store.set_password(staff.user.id, &hash_password(&req.new_password)?).await?;
+    state.store.set_password(staff.user.id, &hash_password_off_thread(&req.new_password).await?).await?;
     state.store.delete_user_tokens(staff.user.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -323,7 +323,7 @@ pub async fn create_user(State(state): State<AppState>, staff: Staff, ApiJson(re
     if !tree.administers(staff.unit.id, unit.id) {
         return Err(ApiError::forbidden("只能为本辖区内的单位创建账号"));
     }
-    match state.store.create_user(&req.username, name, &hash_password(&req.password)?, role, unit.id).await? {
+    match state.store.create_user(&req.username, name, &hash_password_off_thread(&req.password).await?, role, unit.id).await? {
         Some(_) => Ok(StatusCode::CREATED),
         None => Err(ApiError::new(StatusCode::CONFLICT, "username_taken", "用户名已存在")),
     }
