@@ -233,3 +233,57 @@ async fn a_leased_job_runs_once_per_interval_across_nodes() {
     assert!((3..=5).contains(&runs), "{runs} checkpoint runs in 4.5 s on two nodes ticking every second");
     s.finish().await;
 }
+
+/// The number behind keeping rate counters in the database (not a timed
+/// test: run with `--ignored --nocapture`, release build). Prints the cost
+/// of one counter upsert, and of a limited request (`GET /api/v1/track/…`)
+/// with the counters in the database and in memory.
+#[tokio::test]
+#[ignore]
+async fn measure_rate_counter_cost() {
+    const N: usize = 2_000;
+    let s = TestServer::start().await;
+    let started = std::time::Instant::now();
+    for i in 0..N {
+        s.store.count_request("track", &format!("10.0.{}.{}", i % 250, i % 7), 1).await.unwrap();
+    }
+    let upsert = started.elapsed().as_secs_f64() * 1e6 / N as f64;
+    s.finish().await;
+    let mut per_request = Vec::new();
+    for in_db in [true, false] {
+        let s = TestServer::start_configured(|c| {
+            c.settings.rate_limits_in_database = in_db;
+            c.settings.track_per_minute = 1_000_000;
+        })
+        .await;
+        let url = format!("{}/api/v1/track/XF0000000000?code=ABCDEFGH", s.base);
+        for _ in 0..50 {
+            s.client.get(&url).send().await.unwrap();
+        }
+        let started = std::time::Instant::now();
+        let tasks: Vec<_> = (0..4)
+            .map(|_| {
+                let (client, url) = (s.client.clone(), url.clone());
+                tokio::spawn(async move {
+                    for _ in 0..N / 4 {
+                        client.get(&url).send().await.unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let secs = started.elapsed().as_secs_f64();
+        per_request.push((in_db, secs * 1e6 / N as f64, N as f64 / secs));
+        s.finish().await;
+    }
+    let db = if std::env::var("XINFANG_TEST_DATABASE_URL").is_ok() { "PostgreSQL" } else { "SQLite" };
+    println!("{db}: one counter upsert (sequential) {upsert:.0} µs");
+    for (in_db, us, rps) in per_request {
+        println!(
+            "{db}: limited GET, 4 clients, counters in {}: {us:.0} µs/request, {rps:.0} requests/s",
+            if in_db { "database" } else { "memory" }
+        );
+    }
+}
