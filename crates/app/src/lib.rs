@@ -102,7 +102,11 @@ pub fn jobs(store: &Store, cfg: &config::Config) -> Vec<xinfang_web::jobs::Job> 
                 Ok(format!("checkpoint {} taken over {} petitions", cp.seq, cp.petitions))
             }
         });
-    let purge = xinfang_web::jobs::purge_job(store.clone(), std::time::Duration::from_secs(cfg.purge_interval_seconds));
+    let purge = xinfang_web::jobs::purge_job(
+        store.clone(),
+        std::time::Duration::from_secs(cfg.purge_interval_seconds),
+        cfg.settings.idle_timeout_minutes,
+    );
     vec![checkpoint, purge]
 }
 

@@ -234,6 +234,21 @@ async fn a_leased_job_runs_once_per_interval_across_nodes() {
     s.finish().await;
 }
 
+#[tokio::test]
+async fn the_purge_job_deletes_unusable_tokens_and_past_rate_counters() {
+    let s = TestServer::start().await;
+    let token = s.token("ft_clerk").await;
+    assert_eq!(s.get("/api/v1/petitions", Some(&token)).await.0, StatusCode::OK);
+    assert_eq!(s.store.count_request("track", "192.0.2.1", 1).await.unwrap(), 1);
+    assert_eq!(s.store.count_request("track", "192.0.2.1", 1).await.unwrap(), 2);
+    // An idle timeout of -1 minutes: every token counts as idle now.
+    let job = xinfang_web::jobs::purge_job(s.store.clone(), Duration::from_secs(600), -1);
+    assert!(xinfang_web::jobs::run_once(&s.store, "node-a", &job).await.unwrap());
+    assert_eq!(s.get("/api/v1/petitions", Some(&token)).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(s.store.count_request("track", "192.0.2.1", 1).await.unwrap(), 1, "the old minute's row was purged");
+    s.finish().await;
+}
+
 /// The number behind keeping rate counters in the database (not a timed
 /// test: run with `--ignored --nocapture`, release build). Prints the cost
 /// of one counter upsert, and of a limited request (`GET /api/v1/track/…`)

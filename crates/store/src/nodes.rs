@@ -87,11 +87,16 @@ impl Store {
         Ok(n)
     }
 
-    /// Delete expired bearer tokens and rate counters older than
+    /// Delete bearer tokens expired at `now` or idle since `idle_since`
+    /// (neither can be used again), and rate counters older than
     /// `before_minute`; returns (tokens, counters) deleted.
-    pub async fn purge_expired(&self, now: DateTime<Utc>, before_minute: i64) -> Result<(u64, u64)> {
+    pub async fn purge_expired(&self, now: DateTime<Utc>, idle_since: DateTime<Utc>, before_minute: i64) -> Result<(u64, u64)> {
         let mut w = self.begin_write().await?;
-        let tokens = sqlx::query("DELETE FROM auth_tokens WHERE expires_at <= $1").bind(fmt_instant(now)).execute(&mut *w.tx).await?;
+        let tokens = sqlx::query("DELETE FROM auth_tokens WHERE expires_at <= $1 OR last_seen_at <= $2")
+            .bind(fmt_instant(now))
+            .bind(fmt_instant(idle_since))
+            .execute(&mut *w.tx)
+            .await?;
         let counters = sqlx::query("DELETE FROM rate_counters WHERE minute < $1").bind(before_minute).execute(&mut *w.tx).await?;
         w.commit().await?;
         Ok((tokens.rows_affected(), counters.rows_affected()))

@@ -85,14 +85,16 @@ pub async fn run_once(store: &Store, holder: &str, job: &Job) -> Result<bool, xi
     Ok(true)
 }
 
-/// Delete expired bearer tokens and rate counters of past minutes.
-pub fn purge_job(store: Store, every: Duration) -> Job {
+/// Delete bearer tokens that expired or went idle for longer than
+/// `idle_timeout_minutes`, and rate counters of past minutes.
+pub fn purge_job(store: Store, every: Duration, idle_timeout_minutes: i64) -> Job {
     Job::new("purge_expired", every, move || {
         let store = store.clone();
         async move {
             let now = chrono::Utc::now();
             let minute = now.timestamp().div_euclid(60);
-            let (tokens, counters) = store.purge_expired(now, minute - 1).await.map_err(|e| e.to_string())?;
+            let idle_since = now - chrono::Duration::minutes(idle_timeout_minutes);
+            let (tokens, counters) = store.purge_expired(now, idle_since, minute - 1).await.map_err(|e| e.to_string())?;
             Ok(format!("purged {tokens} expired tokens, {counters} old rate counters"))
         }
     })

@@ -57,7 +57,12 @@ pub fn router_with(state: AppState, pages: Option<Router<AppState>>) -> Router {
         // Outermost last: the id is set (or kept) first, the span carries
         // it, and the response echoes it.
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(observe::request_span))
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .make_span_with(observe::request_span)
+                // One line per request at info (status, latency) inside its span.
+                .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
 }
