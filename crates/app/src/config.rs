@@ -31,6 +31,16 @@ pub struct Config {
     /// Seconds between checkpoints taken by the server (also taken on
     /// every clean `verify` and every `backup`); 0 turns the timer off.
     pub checkpoint_interval_seconds: u64,
+    /// Database connections per node (0: 8 on SQLite, 16 on PostgreSQL).
+    /// Nodes × this must stay below PostgreSQL's `max_connections`.
+    pub database_max_connections: u32,
+    /// Seconds a request waits for a free connection before it fails.
+    pub database_acquire_timeout_seconds: u64,
+    /// Seconds an idle connection is kept open.
+    pub database_idle_timeout_seconds: u64,
+    /// Seconds between purges of expired tokens and old rate counters
+    /// (run once across nodes); 0 turns the job off.
+    pub purge_interval_seconds: u64,
     /// Counting policies, session and lockout limits, rate limits.
     #[serde(flatten)]
     pub settings: Settings,
@@ -49,6 +59,10 @@ impl Default for Config {
             encryption_algorithm: "sm4-gcm".into(),
             checkpoint_file: None,
             checkpoint_interval_seconds: 3600,
+            database_max_connections: 0,
+            database_acquire_timeout_seconds: 30,
+            database_idle_timeout_seconds: 600,
+            purge_interval_seconds: 600,
             settings: Settings::default(),
             portal: PortalInfo::default(),
         }
@@ -56,6 +70,15 @@ impl Default for Config {
 }
 
 impl Config {
+    /// The pool settings for the store.
+    pub fn pool(&self) -> xinfang_store::PoolSettings {
+        xinfang_store::PoolSettings {
+            max_connections: self.database_max_connections,
+            acquire_timeout: Some(std::time::Duration::from_secs(self.database_acquire_timeout_seconds.max(1))),
+            idle_timeout: Some(std::time::Duration::from_secs(self.database_idle_timeout_seconds.max(1))),
+        }
+    }
+
     /// The checkpoint file: configured, or beside the database.
     pub fn checkpoint_path(&self) -> std::path::PathBuf {
         if let Some(f) = &self.checkpoint_file {

@@ -23,9 +23,19 @@ pub async fn open(cfg: &config::Config) -> Result<Store, AnyError> {
 
 /// `open` with the given key (or none: heads written unauthenticated).
 pub async fn open_with(cfg: &config::Config, keys: Option<Arc<Keyring>>) -> Result<Store, AnyError> {
-    let mut store = Store::connect(&cfg.database_url).await?;
-    store.migrate().await?;
-    seed::reference_data(&store).await?;
+    let mut store = Store::connect_with(&cfg.database_url, cfg.pool()).await?;
+    // Nodes starting together set the database up one after the other.
+    let file_lock = sqlite_setup_lock(cfg).await?;
+    let lock = store.setup_lock().await?;
+    let setup: Result<(), AnyError> = async {
+        store.migrate().await?;
+        seed::reference_data(&store).await?;
+        Ok(())
+    }
+    .await;
+    lock.release().await;
+    drop(file_lock);
+    setup?;
     // A database from before the viewer index gets it filled once.
     if store.viewers_missing().await? {
         let n = store.rebuild_viewers().await?;
@@ -38,6 +48,21 @@ pub async fn open_with(cfg: &config::Config, keys: Option<Arc<Keyring>>) -> Resu
         }
     }
     Ok(store)
+}
+
+/// SQLite's counterpart of the PostgreSQL setup lock: an exclusive lock on
+/// `<database>.setup.lock` (processes sharing the file take turns; the
+/// lock goes with the returned file).
+async fn sqlite_setup_lock(cfg: &config::Config) -> Result<Option<std::fs::File>, AnyError> {
+    let Some(rest) = cfg.database_url.strip_prefix("sqlite:") else { return Ok(None) };
+    let path = rest.trim_start_matches("//");
+    let path = format!("{}.setup.lock", path.split('?').next().unwrap_or(path));
+    if let Some(dir) = std::path::Path::new(&path).parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path)?;
+    let file = tokio::task::spawn_blocking(move || file.lock().map(|()| file)).await??;
+    Ok(Some(file))
 }
 
 /// The key file's keys, if the file exists (never creates one: a new key
@@ -64,24 +89,30 @@ pub async fn verify(cfg: &config::Config) -> Result<xinfang_store::Verification,
     Ok(result?)
 }
 
-/// Take a checkpoint every `checkpoint_interval_seconds` while the server runs.
-fn checkpoint_timer(store: Store, cfg: &config::Config) {
-    if cfg.checkpoint_interval_seconds == 0 {
-        return;
-    }
-    let period = std::time::Duration::from_secs(cfg.checkpoint_interval_seconds);
+/// The periodic work of a server, each job run once across nodes (see
+/// `xinfang_web::jobs`): the signed checkpoint every
+/// `checkpoint_interval_seconds`, the purge of expired tokens every
+/// `purge_interval_seconds`. (The calendar check is per node by nature and
+/// runs in `AppState`.)
+pub fn jobs(store: &Store, cfg: &config::Config) -> Vec<xinfang_web::jobs::Job> {
     let file = cfg.checkpoint_path();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
-        loop {
-            tick.tick().await;
-            match store.take_checkpoint(Some(&file)).await {
-                Ok(cp) => tracing::info!(seq = cp.seq, petitions = cp.petitions, "checkpoint taken"),
+    let cp_store = store.clone();
+    let checkpoint =
+        xinfang_web::jobs::Job::new("checkpoint", std::time::Duration::from_secs(cfg.checkpoint_interval_seconds), move || {
+            let store = cp_store.clone();
+            let file = file.clone();
+            async move {
                 // A refusal means the record does not verify: run `xinfang verify`.
-                Err(e) => tracing::error!(error = %e, "checkpoint not taken"),
+                let cp = store.take_checkpoint(Some(&file)).await.map_err(|e| format!("checkpoint not taken: {e}"))?;
+                Ok(format!("checkpoint {} taken over {} petitions", cp.seq, cp.petitions))
             }
-        }
-    });
+        });
+    let purge = xinfang_web::jobs::purge_job(
+        store.clone(),
+        std::time::Duration::from_secs(cfg.purge_interval_seconds),
+        cfg.settings.idle_timeout_minutes,
+    );
+    vec![checkpoint, purge]
 }
 
 /// Load the key file, or create it with fresh keys (readable by the owner
@@ -114,7 +145,7 @@ pub async fn build(cfg: &config::Config) -> Result<(Store, axum::Router), AnyErr
         demo::load(&store, |pw| xinfang_web::auth::hash_password(pw).unwrap_or_default()).await?;
     }
     let settings = cfg.settings.clone();
-    checkpoint_timer(store.clone(), cfg);
+    xinfang_web::jobs::spawn(store.clone(), jobs(&store, cfg));
     let state = AppState::new(store.clone(), settings, keyring(cfg)?).await?;
     if cfg.demo && cfg.demo_petitions {
         demo_petitions::load(&state).await?;

@@ -56,10 +56,30 @@ impl WriteTx<'_> {
     }
 }
 
+/// Pool sizes and timeouts (from the app's configuration); zero or `None`
+/// keeps the default.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PoolSettings {
+    /// Connections per node (default: 8 on SQLite, 16 on PostgreSQL).
+    /// Several nodes add up: keep nodes × this below PostgreSQL's
+    /// `max_connections`.
+    pub max_connections: u32,
+    /// How long a request waits for a free connection before failing
+    /// (default 30 s).
+    pub acquire_timeout: Option<std::time::Duration>,
+    /// Idle connections are closed after this long (default 10 min).
+    pub idle_timeout: Option<std::time::Duration>,
+}
+
 impl Store {
     /// Connect to `sqlite://…` or `postgres://…`, creating an SQLite file
     /// (and its directory) on first use.
     pub async fn connect(url: &str) -> Result<Store> {
+        Self::connect_with(url, PoolSettings::default()).await
+    }
+
+    /// `connect` with the pool sized and timed as configured.
+    pub async fn connect_with(url: &str, ps: PoolSettings) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let dialect = if url.starts_with("sqlite:") {
             Dialect::Sqlite
@@ -69,8 +89,11 @@ impl Store {
             return Err(StoreError::BadUrl(url.to_string()));
         };
         let url = if dialect == Dialect::Sqlite { prepare_sqlite_url(url)? } else { url.to_string() };
+        let default_max = if dialect == Dialect::Sqlite { 8 } else { 16 };
         let pool = AnyPoolOptions::new()
-            .max_connections(if dialect == Dialect::Sqlite { 8 } else { 16 })
+            .max_connections(if ps.max_connections > 0 { ps.max_connections } else { default_max })
+            .acquire_timeout(ps.acquire_timeout.unwrap_or(std::time::Duration::from_secs(30)))
+            .idle_timeout(ps.idle_timeout.or(Some(std::time::Duration::from_secs(600))))
             // A connection must come back outside any transaction. When a
             // write fails for lack of space (SQLITE_FULL, SQLITE_IOERR) or on
             // a read-only file, SQLite may roll the transaction back by
@@ -130,6 +153,26 @@ impl Store {
         };
         let tx = self.pool.begin().await?;
         Ok(WriteTx { tx, _gate: gate })
+    }
+
+    /// A write transaction that holds the database's write lock from its
+    /// first statement (SQLite: `BEGIN IMMEDIATE`, so other processes on the
+    /// same file wait for it; PostgreSQL: a plain transaction).
+    pub(crate) async fn begin_immediate(&self) -> Result<WriteTx<'_>> {
+        let gate = match &self.write_gate {
+            Some(g) => Some(g.lock().await),
+            None => None,
+        };
+        let tx = match self.dialect {
+            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Dialect::Postgres => self.pool.begin().await?,
+        };
+        Ok(WriteTx { tx, _gate: gate })
+    }
+
+    /// Connections in the pool now, and how many of them are idle.
+    pub fn pool_use(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
     }
 
     pub async fn ping(&self) -> Result<()> {

@@ -2,7 +2,7 @@
 //! differ between SQLite and PostgreSQL; everything else is common SQL.
 //! Migrations are append-only: add a new entry, never edit an applied one.
 
-use crate::db::{Dialect, Result, Store, fmt_instant};
+use crate::db::{Dialect, Result, Store, WriteTx, fmt_instant};
 use sqlx::AssertSqlSafe;
 
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -409,6 +409,49 @@ CREATE INDEX identity_searches_user_at ON identity_searches (user_id, at);
 "#,
     ),
     (
+        8,
+        r#"
+-- Several nodes on one database (issue 9). The unit tree's version is
+-- bumped in the same transaction as every unit write, like the
+-- calendar's, so each node reloads its copy after one cheap read.
+CREATE TABLE units_version (
+    id BIGINT PRIMARY KEY,
+    version BIGINT NOT NULL
+);
+INSERT INTO units_version (id, version) VALUES (1, 0);
+
+-- Per-minute rate-limit counters shared by all nodes: fixed one-minute
+-- windows, one upsert per counted request; old minutes are purged by a job.
+CREATE TABLE rate_counters (
+    bucket TEXT NOT NULL,
+    client TEXT NOT NULL,
+    minute BIGINT NOT NULL,
+    hits BIGINT NOT NULL,
+    PRIMARY KEY (bucket, client, minute)
+);
+CREATE INDEX rate_counters_minute ON rate_counters (minute);
+
+-- Periodic work runs once across nodes: a job runs on the node that holds
+-- its lease, taken with one conditional upsert.
+CREATE TABLE leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+
+-- Every run of a leased job (the test of "once per interval" counts them;
+-- operators see when each job last ran and where).
+CREATE TABLE job_runs (
+    id {id},
+    name TEXT NOT NULL,
+    holder TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    ok BIGINT NOT NULL
+);
+CREATE INDEX job_runs_name ON job_runs (name, started_at);
+"#,
+    ),
+    (
         10,
         r#"
 -- Who may see a petition through the unit tree, one row per viewing unit,
@@ -436,17 +479,33 @@ fn render(sql: &str, dialect: Dialect) -> String {
     sql.replace("{id}", id).replace("{blob}", blob)
 }
 
+/// How many migrations this binary knows: `/readyz` wants every one applied.
+/// (Versions are numbered by the branch that wrote them; the count, not the
+/// highest number, says whether a database is current.)
+pub const LATEST_MIGRATION: i64 = MIGRATIONS.len() as i64;
+
+/// The key of the PostgreSQL advisory lock taken around each migration step
+/// (any constant shared by every node; "xinfang" in ASCII).
+const MIGRATION_LOCK: i64 = 0x78_69_6e_66_61_6e_67;
+
 impl Store {
     /// Apply every migration not yet applied, each in its own transaction.
+    /// Nodes starting together on one database migrate once: each step
+    /// first takes the database-wide migration lock (PostgreSQL: a
+    /// transaction-scoped advisory lock; SQLite: the write lock, taken by
+    /// `BEGIN IMMEDIATE` before anything is read), then checks whether the step is
+    /// already done, so the losers of the race find it applied.
     pub async fn migrate(&self) -> Result<Vec<i64>> {
-        let mut w = self.begin_write().await?;
+        let mut w = self.begin_immediate().await?;
+        self.migration_lock(&mut w).await?;
         sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)")
             .execute(&mut *w.tx)
             .await?;
         w.commit().await?;
         let mut applied = Vec::new();
         for (version, sql) in MIGRATIONS {
-            let mut w = self.begin_write().await?;
+            let mut w = self.begin_immediate().await?;
+            self.migration_lock(&mut w).await?;
             let done: Option<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
                 .bind(*version)
                 .fetch_optional(&mut *w.tx)
@@ -469,5 +528,23 @@ impl Store {
             applied.push(*version);
         }
         Ok(applied)
+    }
+
+    /// Hold the migration lock until `w` ends.
+    async fn migration_lock(&self, w: &mut WriteTx<'_>) -> Result<()> {
+        match self.dialect {
+            Dialect::Postgres => {
+                sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(MIGRATION_LOCK).execute(&mut *w.tx).await?;
+            }
+            // The transaction began IMMEDIATE: it holds the write lock.
+            Dialect::Sqlite => {}
+        }
+        Ok(())
+    }
+
+    /// Whether every migration this binary knows has been applied.
+    pub async fn migrations_current(&self) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM schema_migrations").fetch_one(&self.pool).await?;
+        Ok(n >= LATEST_MIGRATION)
     }
 }

@@ -116,6 +116,7 @@ impl Store {
         .await?;
         let path = format!("{}{id}/", parent.as_ref().map(|p| p.1.as_str()).unwrap_or("/"));
         sqlx::query("UPDATE units SET path = $1 WHERE id = $2").bind(path.clone()).bind(id).execute(&mut *w.tx).await?;
+        crate::nodes::bump_units_version(w).await?;
         Ok(Unit {
             id,
             code: u.code.clone(),
@@ -133,6 +134,7 @@ impl Store {
     pub async fn set_unit_government(&self, w: &mut WriteTx<'_>, code: &str, gov_code: &str) -> Result<()> {
         let (gov_id, _) = Self::unit_id_path(w, gov_code, "government").await?;
         sqlx::query("UPDATE units SET gov_id = $1 WHERE code = $2").bind(gov_id).bind(code.to_string()).execute(&mut *w.tx).await?;
+        crate::nodes::bump_units_version(w).await?;
         Ok(())
     }
 
@@ -296,6 +298,7 @@ impl Store {
                 .execute(&mut *w.tx)
                 .await?;
         }
+        crate::nodes::bump_units_version(&mut w).await?;
         w.commit().await?;
         // Units that moved (or new bureaus of an area) change who sees what.
         if !moved.is_empty() || summary.inserted > 0 {

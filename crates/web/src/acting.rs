@@ -40,8 +40,10 @@ pub fn involved_units(case: &Case, tree: &UnitTree) -> Vec<(UnitId, String)> {
 
 pub async fn perform(state: &AppState, rec: PetitionRecord, cmd: Command, act: Act) -> ApiResult<ActionResponse> {
     let now = Utc::now();
+    // Count with the calendar and units as they stand, even if another
+    // node changed them.
+    state.refresh_units().await?;
     let tree = state.tree();
-    // Count with the calendar as it stands, even if another node changed it.
     state.refresh_calendar().await?;
     let calendar = state.calendar();
     let ctx = Ctx {
@@ -82,6 +84,7 @@ pub async fn perform(state: &AppState, rec: PetitionRecord, cmd: Command, act: A
         .store
         .apply_transition_with(rec.id, rec.version, &t.case, &event, t.notice.as_deref(), &involved, eval, accused_path.as_deref(), &rows)
         .await?;
+    crate::observe::act_done(t.action);
     Ok(ActionResponse {
         number: rec.number,
         action: t.action.into(),

@@ -133,6 +133,7 @@ fn invalid(code: &str, msg: impl Into<String>) -> ApiError {
 pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> ApiResult<Intake> {
     let now = Utc::now();
     let today = local_date(now);
+    state.refresh_units().await?;
     let tree = state.tree();
 
     // Channel: citizens file online or through a leader's mailbox; staff
@@ -397,6 +398,7 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
             registered_at: now,
         })
         .await?;
+    crate::observe::intake_done(channel.as_str());
     Ok(Intake { number, query_code, case, receiving_unit: receiving, repeat_of: disclosed_repeat, refused })
 }
 

@@ -9,6 +9,8 @@ pub mod dto;
 pub mod error;
 pub mod extract;
 pub mod intake;
+pub mod jobs;
+pub mod observe;
 pub mod open311;
 pub mod openapi;
 pub mod ratelimit;
@@ -38,6 +40,7 @@ pub fn router_with(state: AppState, pages: Option<Router<AppState>>) -> Router {
     let api = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(observe::metrics_endpoint))
         .route("/api/openapi.json", get(openapi_json))
         .merge(api::routes())
         // POST requests.json submits; its GET is a keyed read.
@@ -46,9 +49,21 @@ pub fn router_with(state: AppState, pages: Option<Router<AppState>>) -> Router {
         Some(p) => api.merge(p),
         None => api.fallback(not_found),
     };
+    use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
     all.layer(axum::middleware::from_fn_with_state(state.clone(), ratelimit::context))
         .layer(axum::middleware::from_fn_with_state(state.clone(), security_headers))
         .layer(DefaultBodyLimit::max(MAX_SMALL_BODY_BYTES))
+        .layer(axum::middleware::from_fn(observe::track_requests))
+        // Outermost last: the id is set (or kept) first, the span carries
+        // it, and the response echoes it.
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .make_span_with(observe::request_span)
+                // One line per request at info (status, latency) inside its span.
+                .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
 }
 
@@ -63,8 +78,18 @@ async fn healthz(State(state): State<AppState>) -> Response {
 }
 
 /// Readiness: the database takes a real write now (a full disk or a
-/// read-only file answers 503 while it lasts). `/healthz` stays liveness.
+/// read-only file answers 503 while it lasts) and has every migration this
+/// binary knows (a node started before the schema is current waits).
+/// `/healthz` stays liveness.
 async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.migrations_current().await {
+        Ok(true) => {}
+        Ok(false) => return (StatusCode::SERVICE_UNAVAILABLE, "database migrations not current").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "readiness: migrations not readable");
+            return (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response();
+        }
+    }
     match state.store.write_probe().await {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
         Err(e) => {

@@ -4,9 +4,11 @@
 //! the API and its page twins (`/submit`, `/mailbox`, `/track`,
 //! `/staff/login`) declare the same one, so they count together.
 //!
-//! * Per-minute counts are fixed one-minute windows kept in memory, on
-//!   each node (several nodes each bound abuse on their own; see
-//!   docs/security.md).
+//! * Per-minute counts are fixed one-minute windows, counted in the
+//!   database (`rate_counters`, one upsert per limited request) so that a
+//!   client is limited across all nodes; `rate_limits_in_database = false`
+//!   keeps them in each node's memory instead (one node, or to spare the
+//!   write: its cost is measured in docs/performance.md).
 //! * Anonymous submissions also have a daily budget per address, in count
 //!   and in bytes, kept in the database and shared by all nodes.
 //! * The client address is the peer's, or taken from `X-Forwarded-For`
@@ -32,6 +34,28 @@ pub enum Bucket {
     Submit,
     Track,
     Login,
+}
+
+impl Bucket {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Bucket::Submit => "submit",
+            Bucket::Track => "track",
+            Bucket::Login => "login",
+        }
+    }
+}
+
+/// Count one request of `client` in `bucket`, in the database (shared by
+/// every node) or in this node's memory, as configured; false when the
+/// client is over `limit` this minute.
+pub async fn allow(state: &AppState, bucket: Bucket, client: IpAddr, limit: u32) -> Result<bool, xinfang_store::StoreError> {
+    if !state.settings.rate_limits_in_database {
+        return Ok(state.limiter.allow(bucket, client, limit, Instant::now()));
+    }
+    let minute = chrono::Utc::now().timestamp().div_euclid(60);
+    let hits = state.store.count_request(bucket.as_str(), &limit_key(client).to_string(), minute).await?;
+    Ok(hits <= i64::from(limit))
 }
 
 const WINDOW: Duration = Duration::from_secs(60);
@@ -179,8 +203,10 @@ async fn guard(bucket: Bucket, req: Request, next: Next) -> Response {
         Bucket::Track => s.track_per_minute,
         Bucket::Login => s.login_per_minute,
     };
-    if !state.limiter.allow(bucket, client, per_minute, Instant::now()) {
-        return too_many(page, "请求过于频繁，请稍后再试", "60");
+    match allow(&state, bucket, client, per_minute).await {
+        Ok(true) => {}
+        Ok(false) => return too_many(page, "请求过于频繁，请稍后再试", "60"),
+        Err(e) => return ApiError::from(e).into_response(),
     }
     // Open311 requests carry a unit's API key: not anonymous, no daily budget.
     if bucket != Bucket::Submit || req.uri().path().starts_with("/open311/") {

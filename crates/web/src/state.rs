@@ -33,7 +33,8 @@ pub struct Settings {
     /// Consecutive wrong passwords (or TOTP codes) that lock an account.
     pub max_failed_logins: i64,
     pub lockout_minutes: i64,
-    /// Per address and minute (counted on each node, in memory).
+    /// Per address and minute; counted in the database across nodes
+    /// (`rate_limits_in_database`, the default) or on each node in memory.
     pub submit_per_minute: u32,
     pub track_per_minute: u32,
     pub login_per_minute: u32,
@@ -66,6 +67,12 @@ pub struct Settings {
     pub calendar_refresh_seconds: u64,
     /// Searches by identity number or phone one user may make per hour.
     pub identity_searches_per_hour: i64,
+    /// Count the per-minute limits in the database (shared by every node;
+    /// one upsert per limited request, see docs/performance.md) rather
+    /// than in each node's memory.
+    pub rate_limits_in_database: bool,
+    /// If set, `GET /metrics` answers only `Authorization: Bearer <this>`.
+    pub metrics_token: String,
 }
 
 impl Default for Settings {
@@ -91,6 +98,8 @@ impl Default for Settings {
             urgent_ack_hours: 2,
             calendar_refresh_seconds: 5,
             identity_searches_per_hour: 30,
+            rate_limits_in_database: true,
+            metrics_token: String::new(),
         }
     }
 }
@@ -115,6 +124,8 @@ pub struct AppState {
     pub keyring: Arc<Keyring>,
     pub limiter: Arc<crate::ratelimit::RateLimiter>,
     tree: Arc<RwLock<Arc<UnitTree>>>,
+    /// The `units_version` the tree was loaded at (see `refresh_units`).
+    units_version: Arc<AtomicI64>,
     calendar: Arc<CalendarCache>,
 }
 
@@ -147,6 +158,7 @@ impl CalendarCache {
 
 impl AppState {
     pub async fn new(store: Store, settings: Settings, keyring: Keyring) -> Result<Self, xinfang_store::StoreError> {
+        let units_version = store.units_version().await?;
         let tree = UnitTree::new(store.load_units().await?);
         let calendar = Arc::new(CalendarCache::default());
         calendar.refresh(&store, true).await?;
@@ -156,6 +168,7 @@ impl AppState {
             keyring: Arc::new(keyring),
             limiter: Arc::default(),
             tree: Arc::new(RwLock::new(Arc::new(tree))),
+            units_version: Arc::new(AtomicI64::new(units_version)),
             calendar,
         };
         state.watch_calendar();
@@ -204,9 +217,23 @@ impl AppState {
     }
 
     pub async fn reload_units(&self) -> Result<(), xinfang_store::StoreError> {
+        // The version is read before the units: a change in between makes
+        // the next check reload again, never keeps a stale tree.
+        let version = self.store.units_version().await?;
         let tree = UnitTree::new(self.store.load_units().await?);
         if let Ok(mut slot) = self.tree.write() {
             *slot = Arc::new(tree);
+        }
+        self.units_version.store(version, Ordering::Release);
+        Ok(())
+    }
+
+    /// Reload the unit tree if any node changed it since it was loaded:
+    /// one primary-key read, done before every staff request and act, so
+    /// a unit imported on one node is known to all at their next request.
+    pub async fn refresh_units(&self) -> Result<(), xinfang_store::StoreError> {
+        if self.store.units_version().await? != self.units_version.load(Ordering::Acquire) {
+            self.reload_units().await?;
         }
         Ok(())
     }

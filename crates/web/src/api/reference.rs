@@ -30,6 +30,10 @@ pub struct UnitView {
 
 #[utoipa::path(get, path = "/api/v1/units", tag = "reference", responses((status = 200, body = Vec<UnitView>)))]
 pub async fn units(State(state): State<AppState>) -> Json<Vec<UnitView>> {
+    // Another node may have imported units; a failed check serves the copy held.
+    if let Err(e) = state.refresh_units().await {
+        tracing::warn!(error = %e, "unit version check failed");
+    }
     let tree = state.tree();
     let mut out: Vec<UnitView> = tree
         .all()

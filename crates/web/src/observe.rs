@@ -1,0 +1,106 @@
+//! Observability: Prometheus metrics at `GET /metrics`, and a request id
+//! on every request (set or taken from `x-request-id`, echoed back, and
+//! carried by the request's log span, so every error logged while serving
+//! it names it).
+//!
+//! Metrics are process-wide (one recorder per process); each node is
+//! scraped on its own and Prometheus sums across nodes.
+
+use crate::state::AppState;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use std::sync::OnceLock;
+use std::time::Instant;
+
+/// Latency buckets, in seconds: from a cached read to a slow export.
+const BUCKETS: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// The process's Prometheus recorder, installed on first use (None if
+/// another recorder was installed first: then `/metrics` says so).
+pub fn handle() -> Option<&'static PrometheusHandle> {
+    HANDLE
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new().set_buckets(BUCKETS).ok()?;
+            match builder.install_recorder() {
+                Ok(h) => Some(h),
+                Err(e) => {
+                    tracing::error!(error = %e, "metrics recorder not installed");
+                    None
+                }
+            }
+        })
+        .as_ref()
+}
+
+/// Count an act that was carried out, by action name.
+pub fn act_done(action: &str) {
+    metrics::counter!("xinfang_acts_total", "action" => action.to_string()).increment(1);
+}
+
+/// Count a petition taken in, by channel.
+pub fn intake_done(channel: &str) {
+    metrics::counter!("xinfang_intake_total", "channel" => channel.to_string()).increment(1);
+}
+
+/// Count a run of a periodic job and whether it failed.
+pub fn job_ran(name: &str, ok: bool) {
+    metrics::counter!("xinfang_job_runs_total", "job" => name.to_string(), "outcome" => if ok { "ok" } else { "failed" }).increment(1);
+}
+
+/// Layer over every request: count it and time it by method, matched
+/// route (the pattern, e.g. `/api/v1/petitions/{number}`, never the raw
+/// URL: numbers and query codes stay out of the metrics) and status.
+pub async fn track_requests(req: Request, next: Next) -> Response {
+    handle();
+    let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
+    let method = req.method().as_str().to_string();
+    let started = Instant::now();
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16().to_string();
+    let secs = started.elapsed().as_secs_f64();
+    metrics::counter!("xinfang_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
+    metrics::histogram!("xinfang_http_request_duration_seconds", "method" => method, "route" => route).record(secs);
+    resp
+}
+
+/// `GET /metrics`: Prometheus text format. The gauges that describe the
+/// database (pool use, open timers) are read now. With `metrics_token`
+/// set, only a scraper presenting it as a bearer token is answered.
+pub async fn metrics_endpoint(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    let want = &state.settings.metrics_token;
+    if !want.is_empty() {
+        let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+        if given.map(str::trim) != Some(want.as_str()) {
+            return (StatusCode::UNAUTHORIZED, "metrics token required").into_response();
+        }
+    }
+    let Some(h) = handle() else {
+        return (StatusCode::SERVICE_UNAVAILABLE, "metrics recorder unavailable").into_response();
+    };
+    let (size, idle) = state.store.pool_use();
+    metrics::gauge!("xinfang_db_pool_connections", "state" => "open").set(f64::from(size));
+    metrics::gauge!("xinfang_db_pool_connections", "state" => "idle").set(idle as f64);
+    match state.store.open_timers(xinfang_domain::local_date(chrono::Utc::now())).await {
+        Ok(t) => {
+            metrics::gauge!("xinfang_open_timers", "state" => "running").set(t.running as f64);
+            metrics::gauge!("xinfang_open_timers", "state" => "overdue").set(t.overdue as f64);
+        }
+        Err(e) => tracing::warn!(error = %e, "open timers not counted"),
+    }
+    h.run_upkeep();
+    let mut resp = h.render().into_response();
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
+    resp
+}
+
+/// The log span of a request: method, path (never the query string: it
+/// may carry a query code) and the request id.
+pub fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+}
