@@ -12,6 +12,7 @@ mod audit;
 mod backup;
 mod db;
 mod limits;
+mod objects;
 mod petitions;
 mod private_file;
 mod reference;

@@ -408,6 +408,15 @@ CREATE TABLE identity_searches (
 CREATE INDEX identity_searches_user_at ON identity_searches (user_id, at);
 "#,
     ),
+    (
+        9,
+        r#"
+-- Attachment content in the object store under its SHA-256 (issue 9):
+-- rows written since keep an empty BLOB and in_objects = 1; older rows keep
+-- their BLOB until `xinfang migrate-attachments` moves it.
+ALTER TABLE attachments ADD COLUMN in_objects BIGINT NOT NULL DEFAULT 0;
+"#,
+    ),
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {
