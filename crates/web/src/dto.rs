@@ -121,6 +121,10 @@ pub struct PetitionInput {
     pub target_unit: Option<String>,
     #[serde(default)]
     pub attachments: Vec<AttachmentInput>,
+    /// Files of a multipart form (portal, workbench), already streamed into
+    /// the object store and checked; never read from JSON.
+    #[serde(skip)]
+    pub staged: Vec<xinfang_store::NewAttachment>,
     /// Staff only: the petitioner brings new facts and reasons, so a match
     /// with an earlier petition is not a repeat; the reason is recorded.
     #[serde(default)]
