@@ -70,14 +70,8 @@ async fn letter_number(s: &TestServer) -> String {
 async fn upload(s: &TestServer, number: &str, name: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
     let token = s.token("ft_clerk").await;
     let form = Form::new().part("file", Part::bytes(bytes).file_name(name.to_string()));
-    let r = s
-        .client
-        .post(format!("{}/api/v1/petitions/{number}/attachments", s.base))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let r =
+        s.client.post(format!("{}/api/v1/petitions/{number}/attachments", s.base)).bearer_auth(token).multipart(form).send().await.unwrap();
     let status = r.status();
     (status, r.json().await.unwrap_or(Value::Null))
 }
@@ -239,11 +233,7 @@ async fn verify_detects_a_changed_object_and_blobs_are_migrated() {
     changed[100] ^= 1;
     std::fs::write(&path, &changed).unwrap();
     let v = xinfang::verify(&cfg).await.unwrap();
-    assert!(
-        v.breaks.iter().any(|b| b.chain == "attachments" && b.petition.as_deref() == Some(number.as_str())),
-        "{:?}",
-        v.breaks
-    );
+    assert!(v.breaks.iter().any(|b| b.chain == "attachments" && b.petition.as_deref() == Some(number.as_str())), "{:?}", v.breaks);
     pool.close().await;
     s.finish().await;
 }

@@ -27,11 +27,12 @@ impl Store {
     /// One attachment's metadata and its content as a stream (never read
     /// whole into memory when it is in the object store).
     pub async fn attachment_stream(&self, petition_id: i64, id: i64) -> Result<Option<(AttachmentMeta, ContentStream)>> {
-        let Some(r) = sqlx::query("SELECT id, filename, content_type, size, sha256, in_objects FROM attachments WHERE petition_id = $1 AND id = $2")
-            .bind(petition_id)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
+        let Some(r) =
+            sqlx::query("SELECT id, filename, content_type, size, sha256, in_objects FROM attachments WHERE petition_id = $1 AND id = $2")
+                .bind(petition_id)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?
         else {
             return Ok(None);
         };

@@ -193,10 +193,9 @@ impl MarkupScan {
 fn refusal_error(name: &str, r: Refusal) -> ApiError {
     match r {
         Refusal::NotOoxml => ApiError::bad_request("attachment_not_ooxml", format!("附件“{name}”不是有效的Word/Excel文档")),
-        Refusal::ActiveContent => ApiError::bad_request(
-            "attachment_active_content",
-            format!("附件“{name}”含有宏或可执行文件，请另存为不含宏的文档后再上传"),
-        ),
+        Refusal::ActiveContent => {
+            ApiError::bad_request("attachment_active_content", format!("附件“{name}”含有宏或可执行文件，请另存为不含宏的文档后再上传"))
+        }
         Refusal::Markup => ApiError::bad_request("attachment_has_markup", format!("附件“{name}”含有网页或脚本内容，不予接收")),
     }
 }
@@ -296,7 +295,12 @@ where
 
 /// Base64 attachments of the JSON API (small files: the whole request is
 /// at most `MAX_BODY_BYTES`), stored through the same path as a stream.
-pub async fn decode(objects: &Objects, inputs: &[AttachmentInput], max_count: usize, max_bytes: usize) -> Result<Vec<NewAttachment>, ApiError> {
+pub async fn decode(
+    objects: &Objects,
+    inputs: &[AttachmentInput],
+    max_count: usize,
+    max_bytes: usize,
+) -> Result<Vec<NewAttachment>, ApiError> {
     if inputs.len() > max_count {
         return Err(ApiError::bad_request("too_many_attachments", format!("附件不能超过{max_count}个")));
     }

@@ -263,7 +263,9 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
         _ => receiving,
     };
     let mut attachments = match state.store.objects() {
-        Ok(objects) => attachments::decode(objects, &input.attachments, state.settings.max_attachments, state.settings.max_attachment_bytes).await?,
+        Ok(objects) => {
+            attachments::decode(objects, &input.attachments, state.settings.max_attachments, state.settings.max_attachment_bytes).await?
+        }
         Err(_) if input.attachments.is_empty() => Vec::new(),
         Err(e) => return Err(e.into()),
     };
