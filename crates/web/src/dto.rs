@@ -70,6 +70,14 @@ pub struct AccusedInput {
     pub unit_code: Option<String>,
 }
 
+/// A multipart upload: one or more parts named `file`, each with a file name.
+#[derive(ToSchema)]
+pub struct AttachmentUpload {
+    /// The file's bytes (the type is detected from the content).
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct AttachmentInput {
     pub filename: String,

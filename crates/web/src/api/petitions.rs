@@ -711,6 +711,7 @@ pub async fn attachment(State(state): State<AppState>, staff: Staff, ApiPath((nu
 #[utoipa::path(post, path = "/api/v1/petitions/{number}/attachments", tag = "petitions", security(("bearer" = [])),
     description = "Add files to a petition's file as `multipart/form-data` (one or more parts named `file`), each streamed into the object store while it is hashed, counted (`max_attachment_bytes`, default 10 MB) and checked by content. Staff of a unit that sees the petition in full. The JSON `content_base64` fields elsewhere are for small files only (the whole request is at most 24 MB).",
     params(("number" = String, Path)),
+    request_body(content = crate::dto::AttachmentUpload, content_type = "multipart/form-data"),
     responses((status = 201, body = [AttachmentView]), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn upload_attachments(
     State(state): State<AppState>,
