@@ -19,6 +19,20 @@ use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 use xinfang::config::Config;
 
+const GOOD: &[(&str, &str)] = &[
+    ("name", "赵一"),
+    ("id_number", "440304199001011233"),
+    ("phone", "13800138000"),
+    ("province", "44"),
+    ("city", "4403"),
+    ("county", "440304"),
+    ("township", "440304011"),
+    ("category", "claim"),
+    ("title", "公司拖欠工资"),
+    ("request", "请求督促公司支付工资"),
+    ("facts_and_reasons", "公司自7月起拖欠工资。"),
+];
+
 /// A PDF of `len` bytes without any `<` (no markup to refuse).
 fn pdf(len: usize, seed: u8) -> Vec<u8> {
     let mut v = b"%PDF-1.4\n".to_vec();
@@ -97,20 +111,18 @@ async fn portal_multipart_upload_is_stored_under_its_sha256_and_streams_back() {
     let token = cookie.trim_start_matches("xf_csrf=").to_string();
     let content = pdf(3 * 1024 * 1024 + 17, 1);
     let mut f = Form::new().text("csrf", token);
-    for (k, v) in [
-        ("name", "赵一"),
-        ("id_number", "440304199001011233"),
-        ("phone", "13800138000"),
-        ("province", "44"),
-        ("city", "4403"),
-        ("county", "440304"),
-        ("township", "440304011"),
-        ("category", "claim"),
-        ("title", "公司拖欠工资"),
-        ("request", "请求督促公司支付工资"),
-        ("facts_and_reasons", "公司自7月起拖欠工资。"),
-    ] {
-        f = f.text(k, v);
+    for (k, v) in GOOD {
+        f = f.text(*k, *v);
+    }
+    // Over the limit through the form: refused beside the form, no object.
+    let over = f.part("attachments", Part::bytes(pdf(10 * 1024 * 1024 + 5, 9)).file_name("大文件.pdf"));
+    let r = s.client.post(format!("{}/submit", s.base)).header("cookie", &cookie).multipart(over).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("超过10MB"));
+    assert!(stored_objects(&s).is_empty(), "{:?}", stored_objects(&s));
+    let mut f = Form::new().text("csrf", cookie.trim_start_matches("xf_csrf=").to_string());
+    for (k, v) in GOOD {
+        f = f.text(*k, *v);
     }
     let f = f.part("attachments", Part::bytes(content.clone()).file_name("证明.pdf"));
     let r = s.client.post(format!("{}/submit", s.base)).header("cookie", &cookie).multipart(f).send().await.unwrap();
