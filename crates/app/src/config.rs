@@ -41,6 +41,18 @@ pub struct Config {
     /// Seconds between purges of expired tokens and old rate counters
     /// (run once across nodes); 0 turns the job off.
     pub purge_interval_seconds: u64,
+    /// Where attachment content lives: `file:///path` (default:
+    /// `file://<data dir>/objects`, the data dir being the SQLite file's
+    /// directory, or the key file's for PostgreSQL) or `s3://bucket[/prefix]`.
+    pub object_store_url: Option<String>,
+    /// S3-compatible storage (with an `s3://` URL): endpoint such as
+    /// `http://127.0.0.1:9000` (empty for AWS), region, keys, and
+    /// path-style requests (most self-hosted servers need them).
+    pub s3_endpoint: Option<String>,
+    pub s3_region: Option<String>,
+    pub s3_access_key_id: Option<String>,
+    pub s3_secret_access_key: Option<String>,
+    pub s3_path_style: bool,
     /// Counting policies, session and lockout limits, rate limits.
     #[serde(flatten)]
     pub settings: Settings,
@@ -63,6 +75,12 @@ impl Default for Config {
             database_acquire_timeout_seconds: 30,
             database_idle_timeout_seconds: 600,
             purge_interval_seconds: 600,
+            object_store_url: None,
+            s3_endpoint: None,
+            s3_region: None,
+            s3_access_key_id: None,
+            s3_secret_access_key: None,
+            s3_path_style: true,
             settings: Settings::default(),
             portal: PortalInfo::default(),
         }
@@ -76,6 +94,33 @@ impl Config {
             max_connections: self.database_max_connections,
             acquire_timeout: Some(std::time::Duration::from_secs(self.database_acquire_timeout_seconds.max(1))),
             idle_timeout: Some(std::time::Duration::from_secs(self.database_idle_timeout_seconds.max(1))),
+        }
+    }
+
+    /// The object store URL: configured, or `objects` in the data directory.
+    pub fn object_store_url(&self) -> String {
+        if let Some(u) = &self.object_store_url {
+            return u.clone();
+        }
+        let data_dir = match self.database_url.strip_prefix("sqlite:") {
+            Some(rest) => {
+                let path = rest.trim_start_matches("//");
+                let path = path.split('?').next().unwrap_or(path);
+                std::path::Path::new(path).parent().map(std::path::Path::to_path_buf).unwrap_or_default()
+            }
+            None => std::path::Path::new(&self.key_file).parent().map(std::path::Path::to_path_buf).unwrap_or_default(),
+        };
+        let dir = if data_dir.as_os_str().is_empty() { std::path::PathBuf::from(".") } else { data_dir };
+        format!("file://{}", dir.join("objects").display())
+    }
+
+    pub fn s3(&self) -> xinfang_objects::S3Settings {
+        xinfang_objects::S3Settings {
+            endpoint: self.s3_endpoint.clone().filter(|s| !s.is_empty()),
+            region: self.s3_region.clone().filter(|s| !s.is_empty()),
+            access_key_id: self.s3_access_key_id.clone(),
+            secret_access_key: self.s3_secret_access_key.clone(),
+            path_style: self.s3_path_style,
         }
     }
 

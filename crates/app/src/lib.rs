@@ -23,7 +23,7 @@ pub async fn open(cfg: &config::Config) -> Result<Store, AnyError> {
 
 /// `open` with the given key (or none: heads written unauthenticated).
 pub async fn open_with(cfg: &config::Config, keys: Option<Arc<Keyring>>) -> Result<Store, AnyError> {
-    let mut store = Store::connect_with(&cfg.database_url, cfg.pool()).await?;
+    let mut store = Store::connect_with(&cfg.database_url, cfg.pool()).await?.with_objects(objects(cfg)?);
     // Nodes starting together set the database up one after the other.
     let file_lock = sqlite_setup_lock(cfg).await?;
     let lock = store.setup_lock().await?;
@@ -63,6 +63,39 @@ async fn sqlite_setup_lock(cfg: &config::Config) -> Result<Option<std::fs::File>
     let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path)?;
     let file = tokio::task::spawn_blocking(move || file.lock().map(|()| file)).await??;
     Ok(Some(file))
+}
+
+/// The object store attachments live in (`object_store_url`).
+pub fn objects(cfg: &config::Config) -> Result<xinfang_objects::Objects, AnyError> {
+    Ok(xinfang_objects::Objects::open(&cfg.object_store_url(), &cfg.s3())?)
+}
+
+/// Where a backup keeps a local object store's files: beside the snapshot.
+pub fn backup_objects_dir(file: &std::path::Path) -> std::path::PathBuf {
+    let mut name = file.as_os_str().to_os_string();
+    name.push(".objects");
+    name.into()
+}
+
+/// Copy a local object store beside the database snapshot (objects are
+/// immutable and content-addressed, so a copy taken after the snapshot
+/// holds every object the snapshot names). An S3 bucket is backed up by
+/// its own versioning: nothing is copied. Returns the files copied.
+pub fn backup_objects(cfg: &config::Config, file: &std::path::Path) -> Result<Option<u64>, AnyError> {
+    let objects = objects(cfg)?;
+    let Some(root) = objects.local_root() else { return Ok(None) };
+    Ok(Some(xinfang_objects::copy_tree(root, &backup_objects_dir(file))?))
+}
+
+/// Put a backup's objects back into the local object store (existing
+/// objects, being content-addressed, are kept).
+pub fn restore_objects(cfg: &config::Config, file: &std::path::Path) -> Result<Option<u64>, AnyError> {
+    let objects = objects(cfg)?;
+    let (Some(root), from) = (objects.local_root(), backup_objects_dir(file)) else { return Ok(None) };
+    if !from.is_dir() {
+        return Ok(None);
+    }
+    Ok(Some(xinfang_objects::copy_tree(&from, root)?))
 }
 
 /// The key file's keys, if the file exists (never creates one: a new key

@@ -52,11 +52,17 @@ enum Command {
     /// missing petition or access-log entry that changed. Takes a new
     /// checkpoint when all is intact.
     Verify,
+    /// Move attachment content still held in the database (BLOBs from
+    /// before issue 9) into the object store; safe to run again.
+    MigrateAttachments,
     /// Write a consistent snapshot of the database to FILE (the server may
-    /// keep running). The key file is not included: back it up separately.
+    /// keep running), and copy a local object store to FILE.objects (an S3
+    /// bucket is backed up by its own versioning). The key file is not
+    /// included: back it up separately.
     Backup { file: String },
     /// Replace the database with a snapshot made by `backup` (stop the
-    /// server first); then run `xinfang verify`.
+    /// server first) and put FILE.objects back into a local object store;
+    /// then run `xinfang verify`.
     Restore { file: String },
     /// Import whole holiday calendar years from a CSV file (date,kind,name)
     /// and count open timers touching them again.
@@ -122,6 +128,13 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
         Command::Migrate => {
             let store = open(&cfg).await?;
             eprintln!("database ready: {}", redact(&cfg.database_url));
+            store.close().await;
+            Ok(())
+        }
+        Command::MigrateAttachments => {
+            let store = open(&cfg).await?;
+            let moved = store.migrate_attachments().await?;
+            println!("{moved} attachment(s) moved into {}", cfg.object_store_url());
             store.close().await;
             Ok(())
         }
@@ -192,11 +205,18 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
             let store = xinfang_store::Store::connect(&cfg.database_url).await?;
             store.backup_to(&cfg.database_url, std::path::Path::new(&file)).await?;
             store.close().await;
+            match xinfang::backup_objects(&cfg, std::path::Path::new(&file))? {
+                Some(n) => println!("{n} object(s) copied to {}", xinfang::backup_objects_dir(std::path::Path::new(&file)).display()),
+                None => println!("objects in {} are not copied: back up the bucket with its own versioning", cfg.object_store_url()),
+            }
             println!("backup written to {file}");
             Ok(())
         }
         Command::Restore { file } => {
             xinfang_store::restore(&cfg.database_url, std::path::Path::new(&file)).await?;
+            if let Some(n) = xinfang::restore_objects(&cfg, std::path::Path::new(&file))? {
+                println!("{n} object(s) restored into {}", cfg.object_store_url());
+            }
             // The checkpoint file describes the record before the restore;
             // kept aside, the restored database's own checkpoints apply.
             let cp = cfg.checkpoint_path();

@@ -693,15 +693,29 @@ impl Store {
         Ok(())
     }
 
-    /// Each attachment's bytes against its recorded SHA-256 (streamed).
+    /// Each attachment's bytes against its recorded SHA-256, re-hashed
+    /// from the object store (streamed) or from a BLOB not yet migrated. A
+    /// row whose content is in the object store must have an empty BLOB:
+    /// bytes written there afterwards were written outside xinfang.
     async fn verify_attachment_contents(&self, heads: &HashMap<i64, Head>, breaks: &mut Vec<ChainBreak>) -> Result<()> {
-        let mut files = sqlx::query("SELECT id, petition_id, sha256, content FROM attachments ORDER BY id").fetch(&self.pool);
+        let mut files = sqlx::query("SELECT id, petition_id, sha256, in_objects, content FROM attachments ORDER BY id").fetch(&self.pool);
         while let Some(r) = files.try_next().await? {
+            let (id, sha256) = (r.i("id")?, r.s("sha256")?);
             let content: Vec<u8> = sqlx::Row::try_get(&r, "content")?;
-            if hex::encode(Sha256::digest(&content)) != r.s("sha256")? {
-                let id = r.i("id")?;
+            let blob_differs = hex::encode(Sha256::digest(&content)) != sha256;
+            let problem = if r.i("in_objects")? == 1 {
+                match self.objects()?.rehash(&sha256).await? {
+                    None => Some("content missing from the object store"),
+                    Some(h) if h != sha256 => Some("content does not match its SHA-256"),
+                    Some(_) if !content.is_empty() && blob_differs => Some("content does not match its SHA-256"),
+                    Some(_) => None,
+                }
+            } else {
+                blob_differs.then_some("content does not match its SHA-256")
+            };
+            if let Some(p) = problem {
                 let number = heads.get(&r.i("petition_id")?).map(|h| h.number.clone());
-                breaks.push(brk("attachments", number.as_deref(), id, format!("attachment {id}"), "content does not match its SHA-256"));
+                breaks.push(brk("attachments", number.as_deref(), id, format!("attachment {id}"), p));
             }
         }
         Ok(())

@@ -21,6 +21,9 @@ pub enum StoreError {
     /// Imported data refused as a whole (unknown link, cycle), by line.
     #[error("import rejected: {0}")]
     Rejected(xinfang_domain::import::ImportError),
+    /// Attachment content in the object store (issue 9).
+    #[error("{0}")]
+    Objects(#[from] xinfang_objects::ObjectError),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -41,6 +44,8 @@ pub struct Store {
     /// The key that MACs chain heads (HMAC-SM3, from the key file). Without
     /// it heads are written unauthenticated and `verify` says so.
     pub(crate) anchor: Option<Arc<Keyring>>,
+    /// Where attachment content lives (see `store::objects`).
+    pub(crate) objects: Option<xinfang_objects::Objects>,
 }
 
 /// A write transaction (holding the SQLite write gate while it lives).
@@ -126,7 +131,7 @@ impl Store {
         if dialect == Dialect::Sqlite {
             sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
         }
-        Ok(Store { pool, dialect, write_gate: (dialect == Dialect::Sqlite).then(|| Arc::new(Mutex::new(()))), anchor: None })
+        Ok(Store { pool, dialect, write_gate: (dialect == Dialect::Sqlite).then(|| Arc::new(Mutex::new(()))), anchor: None, objects: None })
     }
 
     /// The same store, with the key that authenticates chain heads and

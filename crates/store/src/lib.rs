@@ -13,6 +13,7 @@ mod backup;
 mod db;
 mod limits;
 mod nodes;
+mod objects;
 mod petitions;
 mod private_file;
 mod reference;

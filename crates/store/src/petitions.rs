@@ -37,8 +37,10 @@ pub struct EventDraft {
 pub struct NewAttachment {
     pub filename: String,
     pub content_type: String,
+    /// The content's SHA-256, which is also its key in the object store
+    /// (the content is stored there before the row is written).
     pub sha256: String,
-    pub content: Vec<u8>,
+    pub size: i64,
 }
 
 /// A petitioner as stored: personal data already encrypted by the caller,
@@ -377,16 +379,18 @@ impl Store {
         a: &NewAttachment,
         at: DateTime<Utc>,
     ) -> Result<i64> {
-        let size = i64::try_from(a.content.len()).unwrap_or(i64::MAX);
+        let size = a.size;
+        // The content is in the object store under its SHA-256; the BLOB
+        // column stays empty (it only holds content from before issue 9).
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO attachments (petition_id, filename, content_type, size, sha256, content, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            "INSERT INTO attachments (petition_id, filename, content_type, size, sha256, content, created_at, in_objects) VALUES ($1, $2, $3, $4, $5, $6, $7, 1) RETURNING id",
         )
         .bind(petition_id)
         .bind(a.filename.clone())
         .bind(a.content_type.clone())
         .bind(size)
         .bind(a.sha256.clone())
-        .bind(a.content.clone())
+        .bind(Vec::<u8>::new())
         .bind(fmt_instant(at))
         .fetch_one(&mut *w.tx)
         .await?;
@@ -750,29 +754,6 @@ impl Store {
                 })
             })
             .collect()
-    }
-
-    pub async fn attachment_content(&self, petition_id: i64, id: i64) -> Result<Option<(AttachmentMeta, Vec<u8>)>> {
-        let row =
-            sqlx::query("SELECT id, filename, content_type, size, sha256, content FROM attachments WHERE petition_id = $1 AND id = $2")
-                .bind(petition_id)
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?;
-        row.map(|r| {
-            let content: Vec<u8> = sqlx::Row::try_get(&r, "content")?;
-            Ok((
-                AttachmentMeta {
-                    id: r.i("id")?,
-                    filename: r.s("filename")?,
-                    content_type: r.s("content_type")?,
-                    size: r.i("size")?,
-                    sha256: r.s("sha256")?,
-                },
-                content,
-            ))
-        })
-        .transpose()
     }
 
     /// Earlier petitions of the same petitioner, recognised by any of its

@@ -452,6 +452,15 @@ CREATE INDEX job_runs_name ON job_runs (name, started_at);
 "#,
     ),
     (
+        9,
+        r#"
+-- Attachment content in the object store under its SHA-256 (issue 9):
+-- rows written since keep an empty BLOB and in_objects = 1; older rows keep
+-- their BLOB until `xinfang migrate-attachments` moves it.
+ALTER TABLE attachments ADD COLUMN in_objects BIGINT NOT NULL DEFAULT 0;
+"#,
+    ),
+    (
         10,
         r#"
 -- Who may see a petition through the unit tree, one row per viewing unit,

@@ -10,13 +10,13 @@ use axum::middleware::from_fn;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Extension, Form, Router};
-use base64::Engine;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::Arc;
+use xinfang_store::NewAttachment;
 use xinfang_web::AppState;
 use xinfang_web::api::track::{self as track_api, CodeQuery};
-use xinfang_web::dto::{AccusedInput, AttachmentInput, EvaluationInput, PetitionInput, PetitionerInput, ReviewRequestInput, TrackView};
+use xinfang_web::dto::{AccusedInput, EvaluationInput, PetitionInput, PetitionerInput, ReviewRequestInput, TrackView};
 use xinfang_web::error::ApiError;
 use xinfang_web::extract::{ApiJson, ApiPath, ApiQuery};
 use xinfang_web::intake::{Submitter, intake};
@@ -224,8 +224,15 @@ struct Receipt {
 }
 
 /// Read a multipart form: its text fields, its `attachments` files
-/// (base64-encoded for intake), and a Chinese message if it was cut short.
-pub(crate) async fn read_multipart(multipart: &mut Multipart) -> (HashMap<String, String>, Vec<AttachmentInput>, Option<String>) {
+/// (each streamed into the object store while hashed, counted and checked:
+/// no file is held whole in memory or re-encoded), and a Chinese message if
+/// it was cut short or a file was refused. Files are only stored once the
+/// form's CSRF field (which comes first) has been seen and is valid.
+pub(crate) async fn read_multipart(
+    state: &AppState,
+    headers: &HeaderMap,
+    multipart: &mut Multipart,
+) -> (HashMap<String, String>, Vec<NewAttachment>, Option<String>) {
     let mut f: HashMap<String, String> = HashMap::new();
     let mut files = Vec::new();
     let too_big = || Some("上传的内容过大或不完整，请减少附件后重试（总大小不超过15MB）".to_string());
@@ -233,18 +240,28 @@ pub(crate) async fn read_multipart(multipart: &mut Multipart) -> (HashMap<String
         match multipart.next_field().await {
             Ok(Some(field)) => {
                 let name = field.name().unwrap_or_default().to_string();
-                let file_name = field.file_name().map(String::from);
-                match field.bytes().await {
-                    Ok(bytes) if name == "attachments" => {
-                        if let Some(fname) = file_name.filter(|n| !n.is_empty())
-                            && !bytes.is_empty()
-                        {
-                            files.push(AttachmentInput {
-                                filename: fname,
-                                content_base64: base64::engine::general_purpose::STANDARD.encode(&bytes),
-                            });
-                        }
+                let file_name = field.file_name().map(String::from).filter(|n| !n.is_empty());
+                if name == "attachments" {
+                    let Some(fname) = file_name else { continue };
+                    if !csrf_ok(headers, f.get("csrf").map(String::as_str).unwrap_or_default()) {
+                        continue; // refused by the caller's CSRF check
                     }
+                    if files.len() >= state.settings.max_attachments {
+                        return (f, files, Some(format!("附件不能超过{}个", state.settings.max_attachments)));
+                    }
+                    let objects = match state.store.objects() {
+                        Ok(o) => o,
+                        Err(_) => return (f, files, Some("附件暂时无法保存，请稍后再试".into())),
+                    };
+                    match xinfang_web::attachments::receive(objects, &fname, field, state.settings.max_attachment_bytes).await {
+                        Ok(a) => files.push(a),
+                        // An empty file input still sends a part: not an error.
+                        Err(e) if e.code == "empty_attachment" => {}
+                        Err(e) => return (f, files, Some(e.message)),
+                    }
+                    continue;
+                }
+                match field.bytes().await {
                     Ok(bytes) => {
                         f.insert(name, String::from_utf8_lossy(&bytes).into_owned());
                     }
@@ -303,7 +320,7 @@ fn field_of(e: &ApiError) -> Option<&'static str> {
 }
 
 async fn receive(state: AppState, portal: Arc<PortalInfo>, headers: HeaderMap, mut multipart: Multipart, mailbox: bool) -> Response {
-    let (f, files, problem) = read_multipart(&mut multipart).await;
+    let (f, files, problem) = read_multipart(&state, &headers, &mut multipart).await;
     let get = |k: &str| f.get(k).map(|s| s.trim().to_string()).unwrap_or_default();
     if !csrf_ok(&headers, &get("csrf")) {
         return expired(&portal, &headers);
@@ -380,7 +397,8 @@ async fn receive(state: AppState, portal: Arc<PortalInfo>, headers: HeaderMap, m
         confidential: form.confidential,
         received_on: None,
         target_unit: if mailbox { opt(&form.target_unit) } else { None },
-        attachments: files,
+        attachments: Vec::new(),
+        staged: files,
         new_facts_reason: None,
     };
     match intake(&state, Submitter::Citizen, input).await {

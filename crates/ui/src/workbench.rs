@@ -764,7 +764,7 @@ async fn register(State(state): State<AppState>, headers: HeaderMap, mut multipa
         Ok(s) => s,
         Err(r) => return r,
     };
-    let (f, files, problem) = crate::portal::read_multipart(&mut multipart).await;
+    let (f, files, problem) = crate::portal::read_multipart(&state, &headers, &mut multipart).await;
     let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
     let mut v = RegisterValues {
         channel: get("channel"),
@@ -837,7 +837,8 @@ async fn register(State(state): State<AppState>, headers: HeaderMap, mut multipa
         confidential: false,
         received_on: opt(&v.received_on),
         target_unit: None,
-        attachments: files,
+        attachments: Vec::new(),
+        staged: files,
         new_facts_reason: None,
     };
     match intake(&state, Submitter::Staff(Box::new(s.clone())), input).await {

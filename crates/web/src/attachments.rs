@@ -7,8 +7,10 @@
 
 use crate::dto::AttachmentInput;
 use crate::error::ApiError;
+use axum::body::Bytes;
 use base64::Engine;
-use sha2::{Digest, Sha256};
+use futures_util::{Stream, StreamExt};
+use xinfang_objects::Objects;
 use xinfang_store::NewAttachment;
 
 const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
@@ -164,52 +166,152 @@ pub fn matching_name(filename: &str, kind: &str) -> String {
     }
 }
 
-pub fn decode(inputs: &[AttachmentInput], max_count: usize, max_bytes: usize) -> Result<Vec<NewAttachment>, ApiError> {
+/// A streaming scanner for HTML or script tags: each chunk is searched
+/// together with the tail of the one before, so a tag split between two
+/// chunks is found too.
+#[derive(Default)]
+pub struct MarkupScan {
+    carry: Vec<u8>,
+    pub found: bool,
+}
+
+impl MarkupScan {
+    /// The longest tag (`<!doctype html`) less one byte.
+    const OVERLAP: usize = 13;
+
+    pub fn feed(&mut self, chunk: &[u8]) {
+        if self.found {
+            return;
+        }
+        let mut window = std::mem::take(&mut self.carry);
+        window.extend_from_slice(chunk);
+        self.found = has_markup(&window);
+        self.carry = window.split_off(window.len().saturating_sub(Self::OVERLAP));
+    }
+}
+
+fn refusal_error(name: &str, r: Refusal) -> ApiError {
+    match r {
+        Refusal::NotOoxml => ApiError::bad_request("attachment_not_ooxml", format!("附件“{name}”不是有效的Word/Excel文档")),
+        Refusal::ActiveContent => {
+            ApiError::bad_request("attachment_active_content", format!("附件“{name}”含有宏或可执行文件，请另存为不含宏的文档后再上传"))
+        }
+        Refusal::Markup => ApiError::bad_request("attachment_has_markup", format!("附件“{name}”含有网页或脚本内容，不予接收")),
+    }
+}
+
+fn not_allowed(name: &str) -> ApiError {
+    ApiError::bad_request("attachment_type_not_allowed", format!("附件“{name}”的类型不受支持（支持PDF、图片、Word/Excel文档、文本、录音）"))
+}
+
+pub fn too_large(name: &str, max_bytes: usize) -> ApiError {
+    ApiError::bad_request("attachment_too_large", format!("附件“{name}”超过{}MB", max_bytes / (1024 * 1024)))
+}
+
+fn check_name(filename: &str) -> Result<&str, ApiError> {
+    let name = filename.trim();
+    if name.is_empty() || name.chars().count() > 200 || name.contains(['/', '\\', '\0']) {
+        return Err(ApiError::bad_request("invalid_filename", "附件文件名不正确"));
+    }
+    Ok(name)
+}
+
+fn object_error(e: xinfang_objects::ObjectError) -> ApiError {
+    tracing::error!(error = %e, "object store");
+    ApiError::internal()
+}
+
+/// Bytes kept from the start of a file for type detection.
+const HEAD: usize = 512;
+
+/// Receive one file as a stream of chunks: each chunk goes to the object
+/// store while it is hashed, counted (over `max_bytes` the upload is
+/// aborted and its partial object deleted) and scanned for markup; the
+/// type is detected from the first bytes; an office package or a text file
+/// is checked whole from the stored object before it is committed under
+/// its SHA-256. A refused file leaves no object.
+pub async fn receive<S, E>(objects: &Objects, filename: &str, mut chunks: S, max_bytes: usize) -> Result<NewAttachment, ApiError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+{
+    let name = check_name(filename)?;
+    let limit = max_bytes as u64;
+    let mut upload = objects.begin(limit).await.map_err(object_error)?;
+    let (mut head, mut scan) = (Vec::with_capacity(HEAD), MarkupScan::default());
+    while let Some(chunk) = chunks.next().await {
+        let Ok(chunk) = chunk else {
+            upload.abort().await;
+            return Err(ApiError::bad_request("attachment_incomplete", format!("附件“{name}”上传不完整，请重试")));
+        };
+        match upload.write(&chunk).await {
+            Ok(()) => {}
+            Err(xinfang_objects::ObjectError::TooLarge { .. }) => return Err(too_large(name, max_bytes)),
+            Err(e) => {
+                upload.abort().await;
+                return Err(object_error(e));
+            }
+        }
+        if head.len() < HEAD {
+            head.extend_from_slice(&chunk[..chunk.len().min(HEAD - head.len())]);
+        }
+        scan.feed(&chunk);
+    }
+    if upload.size() == 0 {
+        upload.abort().await;
+        return Err(ApiError::bad_request("empty_attachment", format!("附件“{name}”是空文件")));
+    }
+    let staged = upload.finish().await.map_err(object_error)?;
+    let checked = match sniff(&head, name) {
+        None if !name.to_lowercase().ends_with(".txt") => Err(not_allowed(name)),
+        // Office packages (zip directory at the end) and text (UTF-8 as a
+        // whole) are checked on the complete stored object.
+        Some(DOCX | XLSX) | None => match staged.read_all(limit).await {
+            Ok(content) => match inspect(&content, name) {
+                Ok(Some((kind, stored))) => Ok((kind, stored)),
+                Ok(None) => Err(not_allowed(name)),
+                Err(r) => Err(refusal_error(name, r)),
+            },
+            Err(e) => Err(object_error(e)),
+        },
+        Some(kind) if (kind.starts_with("image/") || kind.starts_with("audio/") || kind == "application/pdf") && scan.found => {
+            Err(refusal_error(name, Refusal::Markup))
+        }
+        Some(kind) if kind.starts_with("text/") => match staged.read_all(limit).await {
+            Ok(content) => inspect(&content, name).map_err(|r| refusal_error(name, r)).and_then(|f| f.ok_or_else(|| not_allowed(name))),
+            Err(e) => Err(object_error(e)),
+        },
+        Some(kind) => Ok((kind, matching_name(name, kind))),
+    };
+    let (content_type, stored_name) = match checked {
+        Ok(c) => c,
+        Err(e) => {
+            staged.discard().await;
+            return Err(e);
+        }
+    };
+    let stored = staged.commit().await.map_err(object_error)?;
+    Ok(NewAttachment { filename: stored_name, content_type: content_type.to_string(), sha256: stored.sha256, size: stored.size })
+}
+
+/// Base64 attachments of the JSON API (small files: the whole request is
+/// at most `MAX_BODY_BYTES`), stored through the same path as a stream.
+pub async fn decode(
+    objects: &Objects,
+    inputs: &[AttachmentInput],
+    max_count: usize,
+    max_bytes: usize,
+) -> Result<Vec<NewAttachment>, ApiError> {
     if inputs.len() > max_count {
         return Err(ApiError::bad_request("too_many_attachments", format!("附件不能超过{max_count}个")));
     }
     let mut out = Vec::with_capacity(inputs.len());
     for a in inputs {
-        let name = a.filename.trim();
-        if name.is_empty() || name.chars().count() > 200 || name.contains(['/', '\\', '\0']) {
-            return Err(ApiError::bad_request("invalid_filename", "附件文件名不正确"));
-        }
+        let name = check_name(&a.filename)?;
         let content = base64::engine::general_purpose::STANDARD
             .decode(a.content_base64.trim())
             .map_err(|_| ApiError::bad_request("invalid_attachment", format!("附件“{name}”的内容不是有效的base64编码")))?;
-        if content.is_empty() {
-            return Err(ApiError::bad_request("empty_attachment", format!("附件“{name}”是空文件")));
-        }
-        if content.len() > max_bytes {
-            return Err(ApiError::bad_request("attachment_too_large", format!("附件“{name}”超过{}MB", max_bytes / (1024 * 1024))));
-        }
-        let (content_type, stored_name) = match inspect(&content, name) {
-            Ok(Some(found)) => found,
-            Ok(None) => {
-                return Err(ApiError::bad_request(
-                    "attachment_type_not_allowed",
-                    format!("附件“{name}”的类型不受支持（支持PDF、图片、Word/Excel文档、文本、录音）"),
-                ));
-            }
-            Err(Refusal::NotOoxml) => {
-                return Err(ApiError::bad_request("attachment_not_ooxml", format!("附件“{name}”不是有效的Word/Excel文档")));
-            }
-            Err(Refusal::ActiveContent) => {
-                return Err(ApiError::bad_request(
-                    "attachment_active_content",
-                    format!("附件“{name}”含有宏或可执行文件，请另存为不含宏的文档后再上传"),
-                ));
-            }
-            Err(Refusal::Markup) => {
-                return Err(ApiError::bad_request("attachment_has_markup", format!("附件“{name}”含有网页或脚本内容，不予接收")));
-            }
-        };
-        out.push(NewAttachment {
-            filename: stored_name,
-            content_type: content_type.to_string(),
-            sha256: hex::encode(Sha256::digest(&content)),
-            content,
-        });
+        let one = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(Bytes::from(content))]);
+        out.push(receive(objects, name, one, max_bytes).await?);
     }
     Ok(out)
 }
@@ -309,6 +411,16 @@ mod tests {
         big.extend(vec![b'a'; 2_000_000]);
         big.extend(b"<script>");
         assert_eq!(inspect(&big, "a.pdf"), Err(Refusal::Markup));
+        // Found by the streaming scan too, when split between chunks.
+        let mut scan = MarkupScan::default();
+        for part in [&b"%PDF-1.4 aaaa<scr"[..], b"IPT>"] {
+            scan.feed(part);
+        }
+        assert!(scan.found);
+        let mut clean = MarkupScan::default();
+        clean.feed(b"%PDF-1.4\n<< /Type ");
+        clean.feed(b"/Catalog >>");
+        assert!(!clean.found);
         // Ordinary angle brackets are fine.
         assert!(inspect(b"%PDF-1.4\n<< /Type /Catalog >>\n%%EOF", "a.pdf").is_ok());
     }

@@ -70,6 +70,14 @@ pub struct AccusedInput {
     pub unit_code: Option<String>,
 }
 
+/// A multipart upload: one or more parts named `file`, each with a file name.
+#[derive(ToSchema)]
+pub struct AttachmentUpload {
+    /// The file's bytes (the type is detected from the content).
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct AttachmentInput {
     pub filename: String,
@@ -121,6 +129,10 @@ pub struct PetitionInput {
     pub target_unit: Option<String>,
     #[serde(default)]
     pub attachments: Vec<AttachmentInput>,
+    /// Files of a multipart form (portal, workbench), already streamed into
+    /// the object store and checked; never read from JSON.
+    #[serde(skip)]
+    pub staged: Vec<xinfang_store::NewAttachment>,
     /// Staff only: the petitioner brings new facts and reasons, so a match
     /// with an earlier petition is not a repeat; the reason is recorded.
     #[serde(default)]

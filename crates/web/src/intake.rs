@@ -263,7 +263,18 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
         (Category::Accusation, Some(accused)) => xinfang_domain::access::accusation_receiver(&tree, &receiving, accused.id).clone(),
         _ => receiving,
     };
-    let attachments = attachments::decode(&input.attachments, state.settings.max_attachments, state.settings.max_attachment_bytes)?;
+    let mut attachments = match state.store.objects() {
+        Ok(objects) => {
+            attachments::decode(objects, &input.attachments, state.settings.max_attachments, state.settings.max_attachment_bytes).await?
+        }
+        Err(_) if input.attachments.is_empty() => Vec::new(),
+        Err(e) => return Err(e.into()),
+    };
+    // Files of a multipart form, already streamed into the object store.
+    attachments.extend(input.staged.iter().cloned());
+    if attachments.len() > state.settings.max_attachments {
+        return Err(ApiError::bad_request("too_many_attachments", format!("附件不能超过{}个", state.settings.max_attachments)));
+    }
 
     // Same petitioner, same facts and reasons: refuse (Art. 36, Art. 19
     // para 3) or mark as a repeat petition.

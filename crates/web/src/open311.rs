@@ -168,6 +168,7 @@ async fn create_request(
         received_on: None,
         target_unit: None,
         attachments: Vec::<AttachmentInput>::new(),
+        staged: Vec::new(),
         new_facts_reason: None,
     };
     let out = intake(&state, Submitter::ApiKey(key), input).await?;

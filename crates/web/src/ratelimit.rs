@@ -212,15 +212,24 @@ async fn guard(bucket: Bucket, req: Request, next: Next) -> Response {
     if bucket != Bucket::Submit || req.uri().path().starts_with("/open311/") {
         return next.run(req).await;
     }
+    // With a Content-Length (HTTP framing makes it exact) the body is
+    // charged by it and passes on as a stream (attachments go to the object
+    // store without being held in memory); without one it is read first.
     let (parts, body) = req.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, crate::MAX_BODY_BYTES).await else {
-        return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "请求体过大").into_response();
+    let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<i64>().ok());
+    let (len, body) = match declared {
+        Some(n) => (n, body),
+        None => {
+            let Ok(bytes) = axum::body::to_bytes(body, crate::MAX_BODY_BYTES).await else {
+                return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "请求体过大").into_response();
+            };
+            (i64::try_from(bytes.len()).unwrap_or(i64::MAX), Body::from(bytes))
+        }
     };
     let day = xinfang_domain::local_date(chrono::Utc::now()).format("%Y-%m-%d").to_string();
     let budget = xinfang_store::DailyBudget { submissions: s.submit_per_day, bytes: s.submit_bytes_per_day };
-    let len = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
     match state.store.charge_submission(&day, &limit_key(client).to_string(), len, budget).await {
-        Ok(true) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        Ok(true) => next.run(Request::from_parts(parts, body)).await,
         Ok(false) => {
             too_many(page, "今日从本网络提交的信访事项数量或附件总量已达上限，请明日再提交，或通过来信、来访、电话等渠道反映", "3600")
         }

@@ -44,6 +44,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/approvals/{id}/approve", post(approvals::approve))
         .route("/api/v1/approvals/{id}/refuse", post(approvals::refuse))
         .route("/api/v1/petitions/{number}/attachments/{id}", get(petitions::attachment))
+        .route(
+            "/api/v1/petitions/{number}/attachments",
+            post(petitions::upload_attachments).layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES * 5)),
+        )
         .route("/api/v1/petitions/{number}/unmask", post(petitions::unmask))
         .route("/api/v1/access-log", get(reference::access_log))
         .route("/api/v1/track/{number}", get(track::view.layer(from_fn(ratelimit::track))))

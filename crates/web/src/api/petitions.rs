@@ -673,7 +673,8 @@ async fn store_evidence(state: &AppState, rec: &PetitionRecord, v: Value) -> Api
             .at("evidence"),
         )
     })?;
-    let mut files = crate::attachments::decode(std::slice::from_ref(&input), 1, state.settings.max_attachment_bytes)?;
+    let mut files =
+        crate::attachments::decode(state.store.objects()?, std::slice::from_ref(&input), 1, state.settings.max_attachment_bytes).await?;
     let file = files.pop().ok_or_else(ApiError::internal)?;
     Ok(state.store.add_attachment(rec.id, &file).await?)
 }
@@ -724,22 +725,60 @@ pub fn field_kind(k: actions::FieldKind) -> &'static str {
 }
 
 #[utoipa::path(get, path = "/api/v1/petitions/{number}/attachments/{id}", tag = "petitions", security(("bearer" = [])),
+    description = "The file, streamed from the object store (never read whole into memory).",
     params(("number" = String, Path), ("id" = i64, Path)),
     responses((status = 200, description = "The file", content_type = "application/octet-stream"), (status = 404, body = ErrorBody)))]
 pub async fn attachment(State(state): State<AppState>, staff: Staff, ApiPath((number, id)): ApiPath<(String, i64)>) -> ApiResult<Response> {
     let (rec, v) = load_visible(&state, &staff, &number).await?;
     require_full(v)?;
-    let (meta, content) = state.store.attachment_content(rec.id, id).await?.ok_or_else(|| ApiError::not_found("附件"))?;
+    let (meta, content) = state.store.attachment_stream(rec.id, id).await?.ok_or_else(|| ApiError::not_found("附件"))?;
     let disposition = format!("attachment; filename=\"attachment-{}\"; filename*=UTF-8''{}", meta.id, percent(&meta.filename));
     Ok((
         [
             (header::CONTENT_TYPE, meta.content_type),
             (header::CONTENT_DISPOSITION, disposition),
+            (header::CONTENT_LENGTH, meta.size.to_string()),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff".into()),
         ],
-        content,
+        axum::body::Body::from_stream(content),
     )
         .into_response())
+}
+
+#[utoipa::path(post, path = "/api/v1/petitions/{number}/attachments", tag = "petitions", security(("bearer" = [])),
+    description = "Add files to a petition's file as `multipart/form-data` (one or more parts named `file`), each streamed into the object store while it is hashed, counted (`max_attachment_bytes`, default 10 MB) and checked by content. Staff of a unit that sees the petition in full. The JSON `content_base64` fields elsewhere are for small files only (the whole request is at most 24 MB).",
+    params(("number" = String, Path)),
+    request_body(content = crate::dto::AttachmentUpload, content_type = "multipart/form-data"),
+    responses((status = 201, body = [AttachmentView]), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn upload_attachments(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(number): ApiPath<String>,
+    mut multipart: axum::extract::Multipart,
+) -> ApiResult<Response> {
+    let (rec, v) = load_visible(&state, &staff, &number).await?;
+    require_full(v)?;
+    let objects = state.store.objects()?;
+    let max = state.settings.max_attachment_bytes;
+    let mut added = Vec::new();
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(_) => return Err(ApiError::bad_request("attachment_incomplete", "上传的内容不完整，请重试")),
+        };
+        let Some(filename) = field.file_name().map(String::from).filter(|n| !n.is_empty()) else { continue };
+        if added.len() >= state.settings.max_attachments {
+            return Err(ApiError::bad_request("too_many_attachments", format!("附件不能超过{}个", state.settings.max_attachments)));
+        }
+        let file = crate::attachments::receive(objects, &filename, field, max).await?;
+        let id = state.store.add_attachment(rec.id, &file).await?;
+        added.push(AttachmentView { id, filename: file.filename, content_type: file.content_type, size: file.size, sha256: file.sha256 });
+    }
+    if added.is_empty() {
+        return Err(ApiError::bad_request("attachment_required", "请选择要上传的文件"));
+    }
+    Ok((StatusCode::CREATED, Json(added)).into_response())
 }
 
 fn percent(s: &str) -> String {
