@@ -34,19 +34,7 @@ fn form(token: &str, fields: &[(&str, &str)]) -> Form {
     f
 }
 
-const GOOD: &[(&str, &str)] = &[
-    ("name", "赵一"),
-    ("id_number", "440304199001011233"),
-    ("phone", "13800138000"),
-    ("province", "44"),
-    ("city", "4403"),
-    ("county", "440304"),
-    ("township", "440304011"),
-    ("category", "claim"),
-    ("title", "公司拖欠工资"),
-    ("request", "请求督促公司支付工资"),
-    ("facts_and_reasons", "公司自7月起拖欠工资。"),
-];
+const GOOD: &[(&str, &str)] = PORTAL_CLAIM_FORM;
 
 #[tokio::test]
 async fn portal_pages_render_in_chinese_with_the_deployment_footer() {

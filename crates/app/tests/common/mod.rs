@@ -217,3 +217,18 @@ pub fn with_evidence(mut body: Value) -> Value {
     });
     body
 }
+
+/// The portal's online submission form, filled in correctly (a wage claim in 福田区).
+pub const PORTAL_CLAIM_FORM: &[(&str, &str)] = &[
+    ("name", "赵一"),
+    ("id_number", "440304199001011233"),
+    ("phone", "13800138000"),
+    ("province", "44"),
+    ("city", "4403"),
+    ("county", "440304"),
+    ("township", "440304011"),
+    ("category", "claim"),
+    ("title", "公司拖欠工资"),
+    ("request", "请求督促公司支付工资"),
+    ("facts_and_reasons", "公司自7月起拖欠工资。"),
+];
