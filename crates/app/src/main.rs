@@ -43,7 +43,7 @@ enum Command {
     ImportDivisions { file: String },
     /// Import or update units from a CSV file
     /// (code,name,kind,level,parent_code,gov_code,jurisdiction), all or
-    /// nothing; a running server picks them up on restart.
+    /// nothing; running servers pick them up within a second.
     ImportUnits { file: String },
     /// Check the whole record: every hash chain (event histories, access
     /// log), the petition record each history rests on, attachment
