@@ -46,6 +46,12 @@ pub struct Store {
     pub(crate) anchor: Option<Arc<Keyring>>,
     /// Where attachment content lives (see `store::objects`).
     pub(crate) objects: Option<xinfang_objects::Objects>,
+    /// SQLite only: connections with `synchronous = NORMAL` for counters
+    /// (rate limits, budgets, search counts). In WAL mode such a commit is
+    /// atomic and consistent but skips its own fsync; the next FULL commit
+    /// of a petition makes it durable too. A counter lost to a power cut is
+    /// harmless; an fsync per anonymous request is not (issue 9).
+    light: Option<AnyPool>,
 }
 
 /// A write transaction (holding the SQLite write gate while it lives).
@@ -128,10 +134,38 @@ impl Store {
             })
             .connect(&url)
             .await?;
-        if dialect == Dialect::Sqlite {
+        let light = if dialect == Dialect::Sqlite {
             sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
-        }
-        Ok(Store { pool, dialect, write_gate: (dialect == Dialect::Sqlite).then(|| Arc::new(Mutex::new(()))), anchor: None, objects: None })
+            let light = AnyPoolOptions::new()
+                .max_connections(2)
+                .acquire_timeout(ps.acquire_timeout.unwrap_or(std::time::Duration::from_secs(30)))
+                .idle_timeout(Some(std::time::Duration::from_secs(600)))
+                .after_release(|conn, _meta| {
+                    Box::pin(async move {
+                        conn.ping().await?;
+                        Ok(!conn.is_in_transaction())
+                    })
+                })
+                .after_connect(|conn, _meta| {
+                    Box::pin(async move {
+                        conn.execute("PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;").await?;
+                        Ok(())
+                    })
+                })
+                .connect(&url)
+                .await?;
+            Some(light)
+        } else {
+            None
+        };
+        Ok(Store {
+            pool,
+            dialect,
+            write_gate: (dialect == Dialect::Sqlite).then(|| Arc::new(Mutex::new(()))),
+            anchor: None,
+            objects: None,
+            light,
+        })
     }
 
     /// The same store, with the key that authenticates chain heads and
@@ -157,6 +191,20 @@ impl Store {
             None => None,
         };
         let tx = self.pool.begin().await?;
+        Ok(WriteTx { tx, _gate: gate })
+    }
+
+    /// A write transaction for counters that need not be durable on their
+    /// own (see `light`); on PostgreSQL an ordinary transaction.
+    pub(crate) async fn begin_counter_write(&self) -> Result<WriteTx<'_>> {
+        let gate = match &self.write_gate {
+            Some(g) => Some(g.lock().await),
+            None => None,
+        };
+        let tx = match &self.light {
+            Some(light) => light.begin().await?,
+            None => self.pool.begin().await?,
+        };
         Ok(WriteTx { tx, _gate: gate })
     }
 
@@ -198,6 +246,9 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        if let Some(light) = &self.light {
+            light.close().await;
+        }
         self.pool.close().await;
     }
 }

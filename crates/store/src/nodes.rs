@@ -24,7 +24,7 @@ impl Store {
     /// included. One upsert, committed at once: every node adds to the
     /// same row.
     pub async fn count_request(&self, bucket: &str, client: &str, minute: i64) -> Result<i64> {
-        let mut w = self.begin_write().await?;
+        let mut w = self.begin_counter_write().await?;
         let hits: i64 = sqlx::query_scalar(
             "INSERT INTO rate_counters (bucket, client, minute, hits) VALUES ($1, $2, $3, 1) \
              ON CONFLICT (bucket, client, minute) DO UPDATE SET hits = rate_counters.hits + 1 RETURNING hits",

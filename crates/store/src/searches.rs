@@ -9,7 +9,7 @@ impl Store {
     /// Record a search and return how many this user made in the hour up
     /// to `at`, this one included.
     pub async fn record_identity_search(&self, user_id: i64, unit_id: i64, field: &str, at: DateTime<Utc>) -> Result<i64> {
-        let mut w = self.begin_write().await?;
+        let mut w = self.begin_counter_write().await?;
         sqlx::query("INSERT INTO identity_searches (user_id, unit_id, at, field, matched) VALUES ($1, $2, $3, $4, 0)")
             .bind(user_id)
             .bind(unit_id)
