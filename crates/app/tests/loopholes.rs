@@ -533,3 +533,40 @@ async fn art34_nobody_approves_their_own_request_and_an_office_head_sees_the_gov
     assert!(office_queue.as_array().unwrap().is_empty(), "not the government's: {office_queue}");
     s.finish().await;
 }
+
+#[tokio::test]
+async fn art34_a_double_click_files_one_request_and_two_heads_approve_once() {
+    let s = TestServer::start().await;
+    let number = forwarded_on_paper(&s, 2, "巳十六").await;
+    s.act("ft_rst_officer", &number, "accept", json!({"route": 6})).await;
+    let body = json!({"days": 10, "reason": "需补充调查"});
+    let ((s1, r1), (s2, r2)) =
+        tokio::join!(s.try_act("ft_rst_officer", &number, "extend", body.clone()), s.try_act("ft_rst_officer", &number, "extend", body));
+    assert_eq!((s1, s2), (StatusCode::ACCEPTED, StatusCode::ACCEPTED));
+    assert_eq!(r1["approval_id"], r2["approval_id"], "one request, not two");
+    let d = s.detail("ft_rst_head", &number).await;
+    assert_eq!(d["approvals"].as_array().unwrap().len(), 1);
+    // Two approvals at once: one carries the act out, the other finds it taken.
+    let path = format!("/api/v1/approvals/{}/approve", r1["approval_id"]);
+    let ((a1, _), (a2, _)) = tokio::join!(s.post_as("ft_rst_head", &path, json!({})), s.post_as("ft_rst_head", &path, json!({})));
+    let mut statuses = [a1, a2];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT]);
+    let d = s.detail("ft_rst_head", &number).await;
+    assert_eq!((d["extended"].as_bool(), d["approvals"][0]["status"].as_str()), (Some(true), Some("approved")));
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn art21_the_evidence_of_a_refused_late_entry_is_not_left_on_the_file() {
+    let s = TestServer::start().await;
+    let number = forwarded_on_paper(&s, 20, "午十七").await;
+    // The head enters an objection dated day 10: past the 5 working days even on paper.
+    let (status, err) = s
+        .try_act("ft_rst_head", &number, "object", with_evidence(json!({"reasons": "不属于本单位职责", "occurred_on": days_ago(10)})))
+        .await;
+    assert_eq!((status, code(&err).0), (StatusCode::CONFLICT, "objection_window_expired"), "{err}");
+    let d = s.detail("ft_rst_head", &number).await;
+    assert_eq!(d["attachments"].as_array().unwrap().len(), 1, "only the forward's own evidence: {}", d["attachments"]);
+    s.finish().await;
+}

@@ -69,9 +69,17 @@ fn approval_from_row(r: &sqlx::any::AnyRow) -> Result<Approval> {
 impl Store {
     /// File a request and its history event together; returns the request id.
     pub async fn request_approval(&self, a: &NewApproval, event: &EventDraft) -> Result<i64> {
+        Ok(self.request_approval_once(a, event).await?.0)
+    }
+
+    /// File a request unless the same act already waits on this petition
+    /// (a double click, a second node, a petitioner asking again): then the
+    /// waiting request is returned and `false` says nothing new was filed.
+    /// A partial unique index keeps it one even between nodes.
+    pub async fn request_approval_once(&self, a: &NewApproval, event: &EventDraft) -> Result<(i64, bool)> {
         let mut w = self.begin_write().await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO approvals (petition_id, action, body_json, occurred_on, evidence_attachment_id, requested_by, requested_by_petitioner, requested_unit_id, approver_unit_id, requested_at, due_on, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending') RETURNING id",
+        let id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO approvals (petition_id, action, body_json, occurred_on, evidence_attachment_id, requested_by, requested_by_petitioner, requested_unit_id, approver_unit_id, requested_at, due_on, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending') ON CONFLICT (petition_id, action) WHERE status = 'pending' DO NOTHING RETURNING id",
         )
         .bind(a.petition_id)
         .bind(a.action.clone())
@@ -84,11 +92,54 @@ impl Store {
         .bind(a.approver_unit_id)
         .bind(fmt_instant(Utc::now()))
         .bind(fmt_date(a.due_on))
-        .fetch_one(&mut *w.tx)
+        .fetch_optional(&mut *w.tx)
         .await?;
+        let Some(id) = id else {
+            let waiting: i64 = sqlx::query_scalar("SELECT id FROM approvals WHERE petition_id = $1 AND action = $2 AND status = 'pending'")
+                .bind(a.petition_id)
+                .bind(a.action.clone())
+                .fetch_one(&mut *w.tx)
+                .await?;
+            w.commit().await?;
+            return Ok((waiting, false));
+        };
         self.insert_event(&mut w, a.petition_id, event).await?;
         w.commit().await?;
-        Ok(id)
+        Ok((id, true))
+    }
+
+    /// Take a pending request for the head who approves it, so that a
+    /// second click (or a second head, or a refusal) finds it taken; false
+    /// when it was no longer pending.
+    pub async fn claim_approval(&self, id: i64, by: i64) -> Result<bool> {
+        let mut w = self.begin_write().await?;
+        let n = sqlx::query("UPDATE approvals SET status = 'approving', decided_by = $1 WHERE id = $2 AND status = 'pending'")
+            .bind(by)
+            .bind(id)
+            .execute(&mut *w.tx)
+            .await?
+            .rows_affected();
+        w.commit().await?;
+        Ok(n == 1)
+    }
+
+    /// Settle a claimed request: `approved`, `lapsed`, or back to `pending`
+    /// when the act failed for a reason that is not the request's (a
+    /// concurrent change, the database).
+    pub async fn settle_approval(&self, id: i64, status: &str, by: i64, note: &str) -> Result<()> {
+        let mut w = self.begin_write().await?;
+        let decided_at = (status != "pending").then(|| fmt_instant(Utc::now()));
+        sqlx::query(
+            "UPDATE approvals SET status = $1, decided_by = $2, decided_at = $3, decision_note = $4 WHERE id = $5 AND status = 'approving'",
+        )
+        .bind(status.to_string())
+        .bind((status != "pending").then_some(by))
+        .bind(decided_at)
+        .bind(note.to_string())
+        .bind(id)
+        .execute(&mut *w.tx)
+        .await?;
+        w.commit().await
     }
 
     /// Requests addressed to `unit`, pending first by due date.
@@ -142,6 +193,19 @@ impl Store {
         }
         w.commit().await?;
         Ok(n == 1)
+    }
+
+    /// Take off the file a document no event or request refers to (the
+    /// evidence of an act that was then refused). Its content stays in the
+    /// object store (content-addressed, maybe shared).
+    pub async fn remove_unused_attachment(&self, petition_id: i64, id: i64) -> Result<()> {
+        let mut w = self.begin_write().await?;
+        sqlx::query("DELETE FROM attachments WHERE id = $1 AND petition_id = $2 AND id NOT IN (SELECT evidence_attachment_id FROM approvals WHERE evidence_attachment_id IS NOT NULL)")
+            .bind(id)
+            .bind(petition_id)
+            .execute(&mut *w.tx)
+            .await?;
+        w.commit().await
     }
 
     /// Add a document to a petition's file (e.g. the scanned 收文 behind a late entry).

@@ -478,6 +478,14 @@ CREATE INDEX petition_viewers_due ON petition_viewers (unit_id, due_key, petitio
 CREATE INDEX petition_viewers_petition ON petition_viewers (petition_id);
 "#,
     ),
+    (
+        11,
+        r#"
+-- One waiting request per act and petition: a double click, a second node
+-- or a petitioner asking again finds the request already filed.
+CREATE UNIQUE INDEX approvals_one_pending ON approvals (petition_id, action) WHERE status = 'pending';
+"#,
+    ),
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

@@ -55,6 +55,7 @@ pub struct ApprovalRow {
 pub fn status_label(status: &str) -> &'static str {
     match status {
         "pending" => "待审批",
+        "approving" => "审批办理中",
         "approved" => "已批准",
         "refused" => "不予批准",
         "lapsed" => "已失效",

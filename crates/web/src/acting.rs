@@ -111,7 +111,6 @@ pub async fn perform_or_request(
     cmd: Command,
     act: Act,
     requester: Option<&crate::auth::Staff>,
-    late: Option<(NaiveDate, Option<i64>)>,
 ) -> ApiResult<Done> {
     let keep = (cmd.clone(), act.actor_ref.clone(), rec.clone());
     match perform(state, rec, cmd, act).await {
@@ -129,7 +128,7 @@ pub async fn perform_or_request(
                 due_on: due_on.to_string(),
                 message: e.message.clone(),
             };
-            let id = file_request(state, &rec, cmd.name(), body, unit, due_on, requester, actor_ref, late, &e.message).await?;
+            let (id, _) = file_request(state, &rec, cmd.name(), body, unit, due_on, requester, actor_ref, None, &e.message).await?;
             Ok(Done::Requested(crate::dto::ApprovalRequested { approval_id: id, ..file }))
         }
         other => other.map(Done::Acted),
@@ -157,7 +156,7 @@ pub async fn file_request(
     actor_ref: ActorRef,
     late: Option<(NaiveDate, Option<i64>)>,
     why: &str,
-) -> ApiResult<i64> {
+) -> ApiResult<(i64, bool)> {
     let now = Utc::now();
     let event = EventDraft {
         action: "approval_requested".into(),
@@ -179,5 +178,5 @@ pub async fn file_request(
         approver_unit_id: approver_unit,
         due_on,
     };
-    Ok(state.store.request_approval(&req, &event).await?)
+    Ok(state.store.request_approval_once(&req, &event).await?)
 }

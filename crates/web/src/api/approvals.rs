@@ -94,8 +94,25 @@ pub async fn approve(
     ApiJson(d): ApiJson<ApprovalDecision>,
 ) -> ApiResult<Json<ActionResponse>> {
     let a = for_head(&state, &staff, id).await?;
-    let rec = state.store.petition_by_number(&a.number).await?.ok_or_else(|| ApiError::not_found("信访事项"))?;
-    let cmd = Command::from_json(&a.action, a.body.clone())?;
+    // Taken first: a double click, a second head or a refusal meanwhile
+    // finds it taken, and cannot record "lapsed" for an act carried out.
+    if !state.store.claim_approval(a.id, staff.user.id).await? {
+        return Err(ApiError::new(StatusCode::CONFLICT, "already_decided", "该审批事项已处理"));
+    }
+    let rec = match state.store.petition_by_number(&a.number).await {
+        Ok(Some(r)) => r,
+        other => {
+            state.store.settle_approval(a.id, "pending", staff.user.id, "").await?;
+            return Err(other.map_err(ApiError::from).err().unwrap_or_else(|| ApiError::not_found("信访事项")));
+        }
+    };
+    let cmd = match Command::from_json(&a.action, a.body.clone()) {
+        Ok(c) => c,
+        Err(e) => {
+            state.store.settle_approval(a.id, "lapsed", staff.user.id, &e.message).await?;
+            return Err(e.into());
+        }
+    };
     let now = Utc::now();
     let mut extra = serde_json::Map::new();
     extra.insert("approval_id".into(), json!(a.id));
@@ -119,15 +136,23 @@ pub async fn approve(
     };
     match perform(&state, rec, cmd, act).await {
         Ok(r) => {
-            state.store.decide_approval(a.id, "approved", staff.user.id, d.note.trim(), None).await?;
+            state.store.settle_approval(a.id, "approved", staff.user.id, d.note.trim()).await?;
             Ok(Json(r))
+        }
+        // Someone changed the petition at the same moment: try again later.
+        Err(e) if e.code == "concurrent_update" => {
+            state.store.settle_approval(a.id, "pending", staff.user.id, "").await?;
+            Err(e)
         }
         Err(e) if e.status == StatusCode::CONFLICT || e.status == StatusCode::UNPROCESSABLE_ENTITY => {
             // The act is no longer lawful (e.g. T6 has run out): the request lapses.
-            state.store.decide_approval(a.id, "lapsed", staff.user.id, &e.message, None).await?;
+            state.store.settle_approval(a.id, "lapsed", staff.user.id, &e.message).await?;
             Err(e)
         }
-        Err(e) => Err(e),
+        Err(e) => {
+            state.store.settle_approval(a.id, "pending", staff.user.id, "").await?;
+            Err(e)
+        }
     }
 }
 

@@ -586,18 +586,22 @@ pub async fn act(
     // Art. 21: acts enter the system as they happen. A paper act entered
     // later counts from the day it is recorded, unless the unit head
     // approves the earlier date with the paper evidence on file (补录).
-    let (on, occurred_at, late) = if claimed < today {
-        let evidence_id = match evidence {
-            Some(v) => Some(store_evidence(&state, &rec, v).await?),
-            None => None,
-        };
-        match (head_here, evidence_id) {
-            (true, Some(id)) => {
+    // The scanned paper is filed only on a path that uses it, and taken off
+    // the file again if the act it was filed for does not go through.
+    let mut filed_evidence = None;
+    let (on, occurred_at) = if claimed < today {
+        // An extension counts from the head's real approval (Art. 34): an
+        // officer's paper date cannot carry it past T6, evidence or not.
+        let evidence = evidence.filter(|_| head_here || !matches!(cmd, Command::Extend { .. }));
+        match (head_here, evidence) {
+            (true, Some(v)) => {
+                let id = store_evidence(&state, &rec, v).await?;
+                filed_evidence = Some(id);
                 extra.insert(
                     "late_entry".into(),
                     json!({"occurred_on": claimed, "approved_by": staff.user.username, "evidence_attachment_id": id}),
                 );
-                (claimed, effective_instant(claimed, now), None)
+                (claimed, effective_instant(claimed, now))
             }
             (true, None) => {
                 return Err(ApiError::from(
@@ -609,33 +613,39 @@ pub async fn act(
                     .at("evidence"),
                 ));
             }
-            // An extension counts from the head's real approval (Art. 34):
-            // an officer's paper date cannot carry it past T6.
-            (false, Some(_)) if matches!(cmd, Command::Extend { .. }) => {
-                extra.insert("late_entry".into(), json!({"claimed_occurred_on": claimed, "approved": false}));
-                (today, now, None)
-            }
-            (false, Some(id)) => {
-                let (unit, _) = (staff.unit.id, ());
+            (false, Some(v)) => {
+                let id = store_evidence(&state, &rec, v).await?;
                 let due = today.checked_add_days(chrono::Days::new(15)).unwrap_or(today);
                 let mut req_body = serde_json::to_value(&cmd).unwrap_or(Value::Null);
                 if let Value::Object(m) = &mut req_body {
                     m.remove("action");
                 }
                 let msg = format!("补录须经{}负责人核准办理日期", staff.unit.name);
-                let approval_id = crate::acting::file_request(
+                let filed = crate::acting::file_request(
                     &state,
                     &rec,
                     cmd.name(),
                     req_body,
-                    unit,
+                    staff.unit.id,
                     due,
                     Some(&staff),
                     actor_ref,
                     Some((claimed, Some(id))),
                     &msg,
                 )
-                .await?;
+                .await;
+                let approval_id = match filed {
+                    Ok((a, true)) => a,
+                    // The same request already waits: this copy of the paper is not needed.
+                    Ok((a, false)) => {
+                        state.store.remove_unused_attachment(rec.id, id).await?;
+                        a
+                    }
+                    Err(e) => {
+                        state.store.remove_unused_attachment(rec.id, id).await?;
+                        return Err(e);
+                    }
+                };
                 let out = ApprovalRequested {
                     number: rec.number.clone(),
                     action: cmd.name().into(),
@@ -648,14 +658,22 @@ pub async fn act(
             }
             (false, None) => {
                 extra.insert("late_entry".into(), json!({"claimed_occurred_on": claimed, "approved": false}));
-                (today, now, None)
+                (today, now)
             }
         }
     } else {
-        (today, now, None)
+        (today, now)
     };
+    let number = rec.number.clone();
+    let petition_id = rec.id;
     let act = Act { actor: staff.actor(), actor_ref, on, occurred_at, extra };
-    match crate::acting::perform_or_request(&state, rec, cmd, act, Some(&staff), late).await? {
+    let done = crate::acting::perform_or_request(&state, rec, cmd, act, Some(&staff)).await;
+    if let (Err(_), Some(id)) = (&done, filed_evidence) {
+        // Nothing half-written: the refused act leaves no paper behind.
+        state.store.remove_unused_attachment(petition_id, id).await?;
+        tracing::info!(%number, attachment = id, "evidence of a refused late entry taken off the file");
+    }
+    match done? {
         crate::acting::Done::Acted(r) => Ok(Json(r).into_response()),
         crate::acting::Done::Requested(r) => Ok((StatusCode::ACCEPTED, Json(r)).into_response()),
     }

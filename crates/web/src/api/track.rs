@@ -145,7 +145,7 @@ pub async fn review_request(
         PState::Reviewed => Command::RequestFinalReview { unit, reason: input.reason, good_reason },
         _ => Command::RequestReview { unit, reason: input.reason, good_reason },
     };
-    match crate::acting::perform_or_request(&state, rec, cmd, petitioner_now(), None, None).await? {
+    match crate::acting::perform_or_request(&state, rec, cmd, petitioner_now(), None).await? {
         crate::acting::Done::Acted(r) => Ok(Json(r).into_response()),
         crate::acting::Done::Requested(r) => Ok((axum::http::StatusCode::ACCEPTED, Json(r)).into_response()),
     }
