@@ -23,9 +23,13 @@ pub async fn open(cfg: &config::Config) -> Result<Store, AnyError> {
 
 /// `open` with the given key (or none: heads written unauthenticated).
 pub async fn open_with(cfg: &config::Config, keys: Option<Arc<Keyring>>) -> Result<Store, AnyError> {
-    let mut store = Store::connect_with(&cfg.database_url, cfg.pool()).await?.with_objects(objects(cfg)?);
     // Nodes starting together set the database up one after the other.
+    // On SQLite the file lock is taken before connecting: the first
+    // connection switches a new file to WAL, which needs the file to
+    // itself and is refused at once (not after busy_timeout) when another
+    // process is switching it too.
     let file_lock = sqlite_setup_lock(cfg).await?;
+    let mut store = Store::connect_with(&cfg.database_url, cfg.pool()).await?.with_objects(objects(cfg)?);
     let lock = store.setup_lock().await?;
     let setup: Result<(), AnyError> = async {
         store.migrate().await?;
