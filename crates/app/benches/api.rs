@@ -149,6 +149,10 @@ fn read(
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
+    // XINFANG_LOG=sqlx::query=debug counts the statements a request costs.
+    if let Ok(filter) = std::env::var("XINFANG_LOG") {
+        tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::new(filter)).with_writer(std::io::stderr).init();
+    }
     let n: usize = std::env::var("BENCH_N").ok().and_then(|s| s.parse().ok()).unwrap_or(2000);
     let (url, _dir) = database_url().await;
     let engine = if url.starts_with("postgres") { "PostgreSQL" } else { "SQLite" };
@@ -174,8 +178,10 @@ async fn main() {
     let numbers = Arc::new(Mutex::new(vec![String::new(); n]));
     let mut rows = Vec::new();
 
+    // Four clients, as issue 9 measures intake (BENCH_CLIENTS overrides).
+    let clients: usize = std::env::var("BENCH_CLIENTS").ok().and_then(|s| s.parse().ok()).unwrap_or(4);
     let (c1, b1, nums) = (c.clone(), base.clone(), numbers.clone());
-    let (s, t) = run(n, 16, move |i| {
+    let (s, t) = run(n, clients, move |i| {
         let (req, nums) = (c1.post(format!("{b1}/api/v1/petitions")).json(&claim(i)), nums.clone());
         async move {
             let r = req.send().await.unwrap();
@@ -185,7 +191,13 @@ async fn main() {
         }
     })
     .await;
-    rows.push(("online submission (16 concurrent)", n, s, t));
+    let label = format!("online submission ({clients} concurrent)");
+    rows.push((&*label.leak(), n, s, t));
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("intake") {
+        let (_, _, s, t) = &rows[0];
+        println!("intake: {:.0}/s p50 {:.1} ms p99 {:.1} ms", n as f64 / t.as_secs_f64(), s.pct(0.5), s.pct(0.99));
+        return;
+    }
 
     let routed = n / 2;
     let (s, t) = run(routed, 8, action(&c, &base, &clerk, &numbers, "forward", json!({"unit": "440304-RST"}))).await;

@@ -52,6 +52,9 @@ pub struct Store {
     /// of a petition makes it durable too. A counter lost to a power cut is
     /// harmless; an fsync per anonymous request is not (issue 9).
     light: Option<AnyPool>,
+    /// SQLite only: new petitions queue here and share commits (see
+    /// `group_commit`).
+    pub(crate) intake_queue: Option<Arc<crate::group_commit::IntakeQueue>>,
 }
 
 /// A write transaction (holding the SQLite write gate while it lives).
@@ -102,6 +105,10 @@ impl Store {
         let url = if dialect == Dialect::Sqlite { prepare_sqlite_url(url)? } else { url.to_string() };
         let default_max = if dialect == Dialect::Sqlite { 8 } else { 16 };
         let pool = AnyPoolOptions::new()
+            // A SQLite connection is a file handle in this process: it does
+            // not go stale like a network connection, and a ping before
+            // every use costs two thread hops per query.
+            .test_before_acquire(dialect == Dialect::Postgres)
             .max_connections(if ps.max_connections > 0 { ps.max_connections } else { default_max })
             .acquire_timeout(ps.acquire_timeout.unwrap_or(std::time::Duration::from_secs(30)))
             .idle_timeout(ps.idle_timeout.or(Some(std::time::Duration::from_secs(600))))
@@ -116,12 +123,10 @@ impl Store {
             // restart. Flushing the queued rollback (ping) and closing any
             // connection still in a transaction breaks that chain: closing
             // releases SQLite's lock, and the pool opens a fresh connection.
-            .after_release(|conn, _meta| {
-                Box::pin(async move {
-                    conn.ping().await?;
-                    Ok(!conn.is_in_transaction())
-                })
-            })
+            // A connection released outside any transaction (the common
+            // case: SQLite's depth counter is exact, and a queued rollback
+            // keeps it above zero) goes back without a round trip.
+            .after_release(|conn, _meta| Box::pin(fit_for_reuse(conn)))
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if dialect == Dialect::Sqlite {
@@ -137,15 +142,11 @@ impl Store {
         let light = if dialect == Dialect::Sqlite {
             sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
             let light = AnyPoolOptions::new()
+                .test_before_acquire(false)
                 .max_connections(2)
                 .acquire_timeout(ps.acquire_timeout.unwrap_or(std::time::Duration::from_secs(30)))
                 .idle_timeout(Some(std::time::Duration::from_secs(600)))
-                .after_release(|conn, _meta| {
-                    Box::pin(async move {
-                        conn.ping().await?;
-                        Ok(!conn.is_in_transaction())
-                    })
-                })
+                .after_release(|conn, _meta| Box::pin(fit_for_reuse(conn)))
                 .after_connect(|conn, _meta| {
                     Box::pin(async move {
                         conn.execute("PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;").await?;
@@ -165,6 +166,7 @@ impl Store {
             anchor: None,
             objects: None,
             light,
+            intake_queue: (dialect == Dialect::Sqlite).then(|| Arc::new(crate::group_commit::IntakeQueue::default())),
         })
     }
 
@@ -172,7 +174,16 @@ impl Store {
     /// checkpoints (every writer of the record should carry it).
     pub fn with_anchor(mut self, keys: Arc<Keyring>) -> Store {
         self.anchor = Some(keys);
+        self.own_intake_queue();
         self
+    }
+
+    /// A store whose settings changed gets a petition writer of its own
+    /// (the writer task copies the store it starts from).
+    pub(crate) fn own_intake_queue(&mut self) {
+        if self.intake_queue.is_some() {
+            self.intake_queue = Some(Arc::new(crate::group_commit::IntakeQueue::default()));
+        }
     }
 
     /// Whether heads written by this store are authenticated.
@@ -277,6 +288,29 @@ fn prepare_sqlite_url(url: &str) -> Result<String> {
         format!("{query}&mode=rwc")
     };
     Ok(format!("sqlite://{path}?{query}"))
+}
+
+/// Whether a released connection may go back to the pool: not while it is
+/// (or may still be) in a transaction. Only then is the queued rollback
+/// flushed with a ping and the depth looked at again.
+async fn fit_for_reuse(conn: &mut sqlx::AnyConnection) -> std::result::Result<bool, sqlx::Error> {
+    if !conn.is_in_transaction() {
+        return Ok(true);
+    }
+    conn.ping().await?;
+    Ok(!conn.is_in_transaction())
+}
+
+/// Placeholders of a multi-row `VALUES` list: `rows` tuples of `cols`
+/// parameters, numbered from `$first` (one statement instead of one per row).
+pub(crate) fn values_marks(rows: usize, cols: usize, first: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let marks: Vec<String> = (0..cols).map(|c| format!("${}", first + r * cols + c)).collect();
+            format!("({})", marks.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Instants are stored as fixed-width RFC 3339 UTC text, so they sort.

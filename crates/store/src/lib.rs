@@ -11,6 +11,7 @@ mod approvals;
 mod audit;
 mod backup;
 mod db;
+mod group_commit;
 mod limits;
 mod nodes;
 mod objects;

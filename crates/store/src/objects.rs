@@ -17,6 +17,7 @@ impl Store {
     /// The same store, with the object store attachment content lives in.
     pub fn with_objects(mut self, objects: Objects) -> Store {
         self.objects = Some(objects);
+        self.own_intake_queue();
         self
     }
 

@@ -2,7 +2,7 @@
 //! attachments. A petition and everything an action changes are written in
 //! one transaction: a failure leaves nothing half-written.
 
-use crate::db::{Arg, Result, RowExt, Sql, Store, StoreError, WriteTx, fmt_date, fmt_instant, parse_date, parse_instant};
+use crate::db::{Arg, Result, RowExt, Sql, Store, StoreError, WriteTx, fmt_date, fmt_instant, parse_date, parse_instant, values_marks};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -57,8 +57,8 @@ pub struct StoredPetitioner {
     pub representative: bool,
 }
 
-pub struct NewPetition<'a> {
-    pub reg: &'a Registration,
+pub struct NewPetition {
+    pub reg: Registration,
     pub petitioners: Vec<StoredPetitioner>,
     pub number_prefix: String,
     /// Secret key of the prefix's public numbering (see `number::public_number`).
@@ -69,7 +69,7 @@ pub struct NewPetition<'a> {
     pub repeat_of: Option<String>,
     /// The API key it came in with (Open311), if any.
     pub source_key_id: Option<i64>,
-    pub case: &'a Case,
+    pub case: Case,
     pub event: EventDraft,
     pub notice: Option<String>,
     pub attachments: Vec<NewAttachment>,
@@ -289,12 +289,29 @@ impl Store {
     }
 
     /// Store a new petition with its petitioners, first event, timers,
-    /// notice and attachments; returns (id, number). Durable on return.
-    pub async fn insert_petition(&self, p: NewPetition<'_>) -> Result<(i64, String)> {
+    /// notice and attachments; returns (id, number). Durable on return. On
+    /// SQLite, petitions arriving together share one commit (see
+    /// `group_commit`).
+    pub async fn insert_petition(&self, p: NewPetition) -> Result<(i64, String)> {
+        match &self.intake_queue {
+            Some(queue) => queue.submit(self, p).await,
+            None => self.insert_petition_alone(&p).await,
+        }
+    }
+
+    /// `insert_petition` in a transaction of its own.
+    pub(crate) async fn insert_petition_alone(&self, p: &NewPetition) -> Result<(i64, String)> {
         let mut w = self.begin_write().await?;
-        let seq = self.next_seq(&mut w, &p.number_prefix).await?;
+        let done = self.insert_petition_in(&mut w, p).await?;
+        w.commit().await?;
+        Ok(done)
+    }
+
+    /// The rows of a new petition, inside the caller's write transaction.
+    pub(crate) async fn insert_petition_in(&self, w: &mut WriteTx<'_>, p: &NewPetition) -> Result<(i64, String)> {
+        let seq = self.next_seq(w, &p.number_prefix).await?;
         let number = xinfang_domain::number::public_number(&p.number_prefix, seq, &p.number_key);
-        let reg = p.reg;
+        let reg = &p.reg;
         let accused = reg.accused.clone().unwrap_or_default();
         let now = fmt_instant(p.registered_at);
         let id: i64 = sqlx::query_scalar(
@@ -328,45 +345,50 @@ impl Store {
         .bind(p.identity_keys.first().cloned())
         .bind(p.repeat_of.clone())
         .bind(p.source_key_id)
-        .bind(case_json_without_deadlines(p.case)?)
+        .bind(case_json_without_deadlines(&p.case)?)
         .bind(p.case.next_duty_due().map(fmt_date))
         .bind(CHAIN_GENESIS)
         .bind(p.accused_unit_path.clone())
         .bind(p.case.next_duty_deadline().map(|d| d.kind.as_str()))
         .fetch_one(&mut *w.tx)
         .await?;
-        for (i, pt) in p.petitioners.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO petitioners (petition_id, position, kind, name, id_number, phone, address, id_hash, phone_hash, representative) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(id)
-            .bind(i as i64)
-            .bind(pt.kind.as_str())
-            .bind(pt.name.clone())
-            .bind(pt.id_number.clone())
-            .bind(pt.phone.clone())
-            .bind(pt.address.clone())
-            .bind(pt.id_hash.clone())
-            .bind(pt.phone_hash.clone())
-            .bind(bool_i(pt.representative))
-            .execute(&mut *w.tx)
-            .await?;
+        // Petitioners and identity keys: one multi-row statement each.
+        for (n, chunk) in p.petitioners.chunks(50).enumerate() {
+            let sql = format!(
+                "INSERT INTO petitioners (petition_id, position, kind, name, id_number, phone, address, id_hash, phone_hash, representative) VALUES {}",
+                values_marks(chunk.len(), 10, 1)
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for (i, pt) in chunk.iter().enumerate() {
+                q = q
+                    .bind(id)
+                    .bind((n * 50 + i) as i64)
+                    .bind(pt.kind.as_str())
+                    .bind(pt.name.clone())
+                    .bind(pt.id_number.clone())
+                    .bind(pt.phone.clone())
+                    .bind(pt.address.clone())
+                    .bind(pt.id_hash.clone())
+                    .bind(pt.phone_hash.clone())
+                    .bind(bool_i(pt.representative));
+            }
+            q.execute(&mut *w.tx).await?;
         }
-        for k in &p.identity_keys {
-            sqlx::query("INSERT INTO petition_identities (petition_id, identity_key) VALUES ($1, $2)")
-                .bind(id)
-                .bind(k.clone())
-                .execute(&mut *w.tx)
-                .await?;
+        for chunk in p.identity_keys.chunks(200) {
+            let sql = format!("INSERT INTO petition_identities (petition_id, identity_key) VALUES {}", values_marks(chunk.len(), 2, 1));
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for k in chunk {
+                q = q.bind(id).bind(k.clone());
+            }
+            q.execute(&mut *w.tx).await?;
         }
         for a in &p.attachments {
-            self.insert_attachment(&mut w, id, &number, a, p.registered_at).await?;
+            self.insert_attachment(w, id, &number, a, p.registered_at).await?;
         }
-        let mut event = p.event;
+        let mut event = p.event.clone();
         event.from_state = None;
-        self.write_effects(&mut w, id, p.case, &event, p.notice.as_deref(), &p.involved).await?;
-        self.count_petition(&mut w, &number).await?;
-        w.commit().await?;
+        self.write_effects(w, id, &p.case, &event, p.notice.as_deref(), &p.involved, true).await?;
+        self.count_petition(w, &number).await?;
         Ok((id, number))
     }
 
@@ -454,7 +476,7 @@ impl Store {
         if n == 0 {
             return Err(StoreError::Conflict);
         }
-        let seq = self.write_effects(&mut w, petition_id, case, event, notice, involved).await?;
+        let seq = self.write_effects(&mut w, petition_id, case, event, notice, involved, false).await?;
         self.insert_urgent_reports(&mut w, petition_id, seq, &rows.urgent_reports).await?;
         if let Some((document, rating, reason)) = evaluation {
             sqlx::query("INSERT INTO evaluations (petition_id, document, rating, reason, created_at) VALUES ($1, $2, $3, $4, $5)")
@@ -539,6 +561,10 @@ impl Store {
         Ok(seq)
     }
 
+    /// Everything an act writes besides the petition row: its event,
+    /// timers, notice, units and viewers. `fresh`: the petition is being
+    /// inserted (nothing to replace).
+    #[allow(clippy::too_many_arguments)]
     async fn write_effects(
         &self,
         w: &mut WriteTx<'_>,
@@ -547,30 +573,38 @@ impl Store {
         event: &EventDraft,
         notice: Option<&str>,
         involved: &[(UnitId, String)],
+        fresh: bool,
     ) -> Result<i64> {
         let seq = self.insert_event(w, petition_id, event).await?;
         // Timers are rewritten as a set; a timer keeps the event that started it.
-        sqlx::query("DELETE FROM deadlines WHERE petition_id = $1").bind(petition_id).execute(&mut *w.tx).await?;
-        for (i, d) in case.deadlines.iter().enumerate() {
-            let start_seq = d.start_event.parse::<i64>().unwrap_or(seq);
-            sqlx::query(
-                "INSERT INTO deadlines (petition_id, seq, kind, start_event_seq, started_on, length, day_unit, pauses, extension_days, policy, due_on, provisional, met_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-            )
-            .bind(petition_id)
-            .bind(i as i64)
-            .bind(d.kind.as_str())
-            .bind(start_seq)
-            .bind(fmt_date(d.started_on))
-            .bind(i64::from(d.length))
-            .bind(d.day_unit.as_str())
-            .bind(serde_json::to_string(&d.pauses).map_err(|e| StoreError::Corrupt(e.to_string()))?)
-            .bind(i64::from(d.extension_days))
-            .bind(d.policy.as_str())
-            .bind(fmt_date(d.due_on))
-            .bind(bool_i(d.provisional))
-            .bind(d.met_at.map(fmt_instant))
-            .execute(&mut *w.tx)
-            .await?;
+        if !fresh {
+            sqlx::query("DELETE FROM deadlines WHERE petition_id = $1").bind(petition_id).execute(&mut *w.tx).await?;
+        }
+        let deadlines: Vec<(usize, &Deadline)> = case.deadlines.iter().enumerate().collect();
+        for chunk in deadlines.chunks(50) {
+            let sql = format!(
+                "INSERT INTO deadlines (petition_id, seq, kind, start_event_seq, started_on, length, day_unit, pauses, extension_days, policy, due_on, provisional, met_at) VALUES {}",
+                values_marks(chunk.len(), 13, 1)
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for (i, d) in chunk {
+                let start_seq = d.start_event.parse::<i64>().unwrap_or(seq);
+                q = q
+                    .bind(petition_id)
+                    .bind(*i as i64)
+                    .bind(d.kind.as_str())
+                    .bind(start_seq)
+                    .bind(fmt_date(d.started_on))
+                    .bind(i64::from(d.length))
+                    .bind(d.day_unit.as_str())
+                    .bind(serde_json::to_string(&d.pauses).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+                    .bind(i64::from(d.extension_days))
+                    .bind(d.policy.as_str())
+                    .bind(fmt_date(d.due_on))
+                    .bind(bool_i(d.provisional))
+                    .bind(d.met_at.map(fmt_instant));
+            }
+            q.execute(&mut *w.tx).await?;
         }
         if let Some(body) = notice {
             sqlx::query("INSERT INTO notices (petition_id, event_seq, created_at, body) VALUES ($1, $2, $3, $4)")
@@ -589,7 +623,7 @@ impl Store {
                 .execute(&mut *w.tx)
                 .await?;
         }
-        self.refresh_viewers(w, petition_id).await?;
+        self.refresh_viewers(w, petition_id, fresh).await?;
         Ok(seq)
     }
 

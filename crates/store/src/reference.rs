@@ -90,6 +90,19 @@ impl Store {
             .transpose()
     }
 
+    /// Whether `code` may be named as a petition's jurisdiction: it is a
+    /// known division, or no divisions are loaded at all (one query, on
+    /// every intake).
+    pub async fn jurisdiction_known(&self, code: &str) -> Result<bool> {
+        let known: i64 = sqlx::query_scalar(
+            "SELECT CASE WHEN EXISTS (SELECT 1 FROM divisions WHERE code = $1) OR NOT EXISTS (SELECT 1 FROM divisions) THEN 1 ELSE 0 END",
+        )
+        .bind(code.to_string())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(known == 1)
+    }
+
     pub async fn division_count(&self) -> Result<i64> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM divisions").fetch_one(&self.pool).await?)
     }
@@ -120,7 +133,11 @@ impl Store {
     }
 
     pub async fn topic(&self, code: &str) -> Result<Option<Topic>> {
-        Ok(self.topics().await?.into_iter().find(|t| t.code == code))
+        let row = sqlx::query("SELECT code, name, parent_code, sort FROM topics WHERE active = 1 AND code = $1")
+            .bind(code.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok(Topic { code: r.s("code")?, name: r.s("name")?, parent_code: r.os("parent_code")?, sort: r.i("sort")? })).transpose()
     }
 
     /// Replace the calendar data of `years` with `days` (one transaction).

@@ -27,8 +27,9 @@ fn path_ids(path: &str) -> impl Iterator<Item = i64> + '_ {
 }
 
 impl Store {
-    /// Recompute the viewers of one petition (inside its write).
-    pub(crate) async fn refresh_viewers(&self, w: &mut WriteTx<'_>, petition_id: i64) -> Result<()> {
+    /// Recompute the viewers of one petition (inside its write); `fresh`:
+    /// the petition is being inserted, so it has no rows to replace.
+    pub(crate) async fn refresh_viewers(&self, w: &mut WriteTx<'_>, petition_id: i64, fresh: bool) -> Result<()> {
         let row = sqlx::query("SELECT jurisdiction, category, accused_unit_path, registered_at, next_due_on FROM petitions WHERE id = $1")
             .bind(petition_id)
             .fetch_one(&mut *w.tx)
@@ -41,14 +42,21 @@ impl Store {
             .fetch_all(&mut *w.tx)
             .await?;
         let mut ids: Vec<i64> = paths.iter().flat_map(|p| path_ids(p).collect::<Vec<_>>()).collect();
-        // The bureaus (and for accusations the discipline bodies) of the area.
+        // The bureaus (and for accusations the discipline bodies) of the
+        // area: units whose jurisdiction is a prefix of the petition's
+        // (the empty one included, as a unit over the whole country).
         let kinds = if category == "accusation" { "('petition_bureau', 'discipline_body')" } else { "('petition_bureau')" };
-        let area: Vec<i64> = sqlx::query_scalar(AssertSqlSafe(format!(
-            "SELECT id FROM units WHERE kind IN {kinds} AND substr($1, 1, length(jurisdiction)) = jurisdiction"
-        )))
-        .bind(jurisdiction)
-        .fetch_all(&mut *w.tx)
-        .await?;
+        let prefixes: Vec<&str> =
+            std::iter::once("").chain(jurisdiction.char_indices().map(|(i, c)| &jurisdiction[..i + c.len_utf8()])).collect();
+        let marks: Vec<String> = (1..=prefixes.len()).map(|i| format!("${i}")).collect();
+        let mut q = sqlx::query_scalar(AssertSqlSafe(format!(
+            "SELECT id FROM units WHERE jurisdiction IN ({}) AND kind IN {kinds}",
+            marks.join(", ")
+        )));
+        for p in &prefixes {
+            q = q.bind(p.to_string());
+        }
+        let area: Vec<i64> = q.fetch_all(&mut *w.tx).await?;
         ids.extend(area);
         // The accused unit and its line above it never see it.
         if let Some(accused) = accused_path.as_deref() {
@@ -57,7 +65,9 @@ impl Store {
         }
         ids.sort_unstable();
         ids.dedup();
-        sqlx::query("DELETE FROM petition_viewers WHERE petition_id = $1").bind(petition_id).execute(&mut *w.tx).await?;
+        if !fresh {
+            sqlx::query("DELETE FROM petition_viewers WHERE petition_id = $1").bind(petition_id).execute(&mut *w.tx).await?;
+        }
         for chunk in ids.chunks(200) {
             let mut sql = String::from("INSERT INTO petition_viewers (unit_id, petition_id, registered_at, due_key) VALUES ");
             for i in 0..chunk.len() {
@@ -89,7 +99,7 @@ impl Store {
             let Some(last) = ids.last().copied() else { break };
             let mut w = self.begin_write().await?;
             for id in &ids {
-                self.refresh_viewers(&mut w, *id).await?;
+                self.refresh_viewers(&mut w, *id, false).await?;
             }
             w.commit().await?;
             done += i64::try_from(ids.len()).unwrap_or(0);

@@ -225,7 +225,7 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
         return Err(e);
     }
 
-    if state.store.division_count().await? > 0 && state.store.division(&reg.jurisdiction).await?.is_none() {
+    if !state.store.jurisdiction_known(&reg.jurisdiction).await? {
         return Err(invalid("unknown_jurisdiction", format!("行政区划代码“{}”不存在", reg.jurisdiction)));
     }
     if let Some(t) = &reg.topic
@@ -392,7 +392,7 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
     let (_, number) = state
         .store
         .insert_petition(NewPetition {
-            reg: &reg,
+            reg: reg.clone(),
             petitioners: reg.petitioners.iter().map(|p| seal_petitioner(keys, p)).collect(),
             number_prefix: number_prefix(&receiving.jurisdiction, received_on),
             number_key: keys.keyed_hash("number", &number_prefix(&receiving.jurisdiction, received_on)).into_bytes(),
@@ -400,7 +400,7 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
             identity_keys: identity,
             repeat_of: repeat_of.clone(),
             source_key_id,
-            case: &case,
+            case: case.clone(),
             event,
             notice: Some(notice),
             attachments,
