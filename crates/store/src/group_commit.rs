@@ -28,7 +28,7 @@ const MAX_BATCH: usize = 64;
 type Answer = Result<(i64, String)>;
 
 struct Job {
-    petition: NewPetition,
+    petition: Box<NewPetition>,
     done: oneshot::Sender<Answer>,
 }
 
@@ -43,7 +43,7 @@ impl IntakeQueue {
     /// Write `petition` in the next group commit; answered after it.
     pub(crate) async fn submit(&self, store: &Store, petition: NewPetition) -> Answer {
         let (done, answer) = oneshot::channel();
-        let job = Job { petition, done };
+        let job = Job { petition: Box::new(petition), done };
         let sent = {
             let mut sender = self.sender.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             if sender.as_ref().is_none_or(mpsc::UnboundedSender::is_closed) {
