@@ -52,6 +52,9 @@ pub struct Store {
     /// of a petition makes it durable too. A counter lost to a power cut is
     /// harmless; an fsync per anonymous request is not (issue 9).
     light: Option<AnyPool>,
+    /// A streaming replica for the reads made through `reader()`
+    /// (`store::replica`); None: every read on the primary.
+    pub(crate) replica: Option<Arc<crate::replica::Replica>>,
 }
 
 /// A write transaction (holding the SQLite write gate while it lives).
@@ -165,6 +168,7 @@ impl Store {
             anchor: None,
             objects: None,
             light,
+            replica: None,
         })
     }
 
@@ -246,6 +250,7 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        self.close_replica().await;
         if let Some(light) = &self.light {
             light.close().await;
         }
