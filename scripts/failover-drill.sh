@@ -26,7 +26,9 @@
 # client threads (4), DRILL_LAG seconds the primary's WAL sender is frozen
 # just before the primary is stopped (1.5; 0: none), DRILL_ASYNC=1 runs the same drill with asynchronous
 # replication (to see what synchronous replication buys), DRILL_KEEP=1
-# keeps the directory, DRILL_RELEASE=1 builds and runs the release binary.
+# keeps the directory, DRILL_RELEASE=1 builds and runs the release binary,
+# DRILL_BINARY=path runs that binary without building (CI: the one
+# `cargo test` has just built).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
@@ -62,13 +64,20 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
 fi
 BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 id postgres >/dev/null 2>&1 || useradd --system --home /var/lib/postgresql postgres
-command -v python3 >/dev/null || { echo "python3 is needed for the client" >&2; exit 2; }
+for tool in python3 curl; do
+  command -v "$tool" >/dev/null || { echo "$tool is needed" >&2; exit 2; }
+done
 
-say "building xinfang"
-if [ -n "${DRILL_RELEASE:-}" ]; then
+if [ -n "${DRILL_BINARY:-}" ]; then
+  XINFANG=$(realpath "$DRILL_BINARY")
+  [ -x "$XINFANG" ] || { echo "DRILL_BINARY $DRILL_BINARY is not an executable" >&2; exit 2; }
+  say "using $XINFANG"
+elif [ -n "${DRILL_RELEASE:-}" ]; then
+  say "building xinfang (release)"
   cargo build --release -q -p xinfang --bin xinfang
   XINFANG="${CARGO_TARGET_DIR:-$REPO/target}/release/xinfang"
 else
+  say "building xinfang"
   cargo build -q -p xinfang --bin xinfang
   XINFANG="${CARGO_TARGET_DIR:-$REPO/target}/debug/xinfang"
 fi
@@ -99,7 +108,7 @@ trap cleanup EXIT
 
 PRIMARY="postgres://postgres@127.0.0.1:$P_PORT/xinfang"
 STANDBY="postgres://postgres@127.0.0.1:$S_PORT/xinfang"
-psql_p() { psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$1" -U postgres -At "${@:2}"; }
+psql_p() { "$BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$1" -U postgres -At "${@:2}"; }
 
 say "primary cluster on :$P_PORT"
 mkdir "$DIR/primary" && chown postgres "$DIR/primary"
