@@ -213,7 +213,14 @@ async fn list_items(state: &AppState, staff: &Staff, rows: Vec<xinfang_store::Pe
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     // Replica: the petitioners of rows just read for a list (from the
     // replica too); a petitioner is written with the petition, never later.
-    let people = state.store.reader().petitioners_of(&ids).await?;
+    let mut people = state.store.reader().petitioners_of(&ids).await?;
+    // Rows read on the primary (the replica failed) and petitioners on the
+    // replica (it answered again) can differ by the newest petitions: those
+    // are read from the primary.
+    let missing: Vec<i64> = ids.iter().copied().filter(|id| !people.contains_key(id)).collect();
+    if !missing.is_empty() && state.store.has_replica() {
+        people.extend(state.store.petitioners_of(&missing).await?);
+    }
     let tree = state.tree();
     let today = local_date(Utc::now()).to_string();
     Ok(rows
