@@ -132,6 +132,22 @@ async fn lists_come_from_the_replica_and_acts_from_the_primary() {
     let (_, found) = s.get_as("ft_clerk", "/api/v1/petitions?phone=13900000002").await;
     assert!(numbers(&found).is_empty(), "{found}");
 
+    // The open-timer gauges of /metrics count the replica's timers.
+    let open_on = |url: String| async move {
+        let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deadlines WHERE met_at IS NULL").fetch_one(&mut c).await.unwrap();
+        c.close().await.ok();
+        n
+    };
+    let (on_replica, on_primary) = (open_on(replica.clone()).await, open_on(primary.clone()).await);
+    assert!(on_replica < on_primary, "B's timers are on the primary only: {on_replica} / {on_primary}");
+    let (_, metrics) = text(&s, "/metrics", None).await;
+    let gauge = |state: &str| -> i64 {
+        let line = metrics.lines().find(|l| l.starts_with(&format!("xinfang_open_timers{{state=\"{state}\"}}"))).unwrap();
+        line.rsplit(' ').next().unwrap().parse::<f64>().unwrap() as i64
+    };
+    assert_eq!(gauge("running") + gauge("overdue"), on_replica, "{metrics}");
+
     // Reads of one's own writes are on the primary: B's detail, its
     // tracking by the citizen who just filed it, an act on A and A's page.
     let detail = s.detail("ft_clerk", &b).await;

@@ -4,8 +4,8 @@
 //! Writes, and every read whose answer must include the caller's own
 //! latest write, stay on the primary. The choice is made in one place:
 //! a read goes to the replica only through `Store::reader()`, and a
-//! `Reader` offers nothing but the routed reads (lists and the
-//! petitioners shown on them), so a write or a read-your-write cannot take
+//! `Reader` offers nothing but the routed reads (lists, the petitioners
+//! shown on them, the open-timer counts), so a write or a read-your-write cannot take
 //! the replica by mistake. Each call of `reader()` says in a comment why
 //! that read tolerates lag.
 //!
@@ -190,8 +190,9 @@ impl Store {
 
     /// Reads that tolerate replica lag go through here: to the read
     /// replica when one is configured and answering, else to the primary.
-    /// Only lists are offered (the petition list and inbox pages, the
-    /// person search, the CSV export, Open311's date-window listing):
+    /// Only lists and counts are offered (the petition list and inbox
+    /// pages, the person search, the CSV export, Open311's date-window
+    /// listing, the open-timer gauges of `/metrics`):
     /// they are views of many petitions at a moment, cursor-paged by a
     /// stable key, and every act starts by loading its petition from the
     /// primary, so a stale row can be shown but never acted upon. With
@@ -292,6 +293,11 @@ impl Reader<'_> {
     /// `Store::list_petitions`, on the replica when there is one.
     pub async fn list_petitions(&self, f: &PetitionFilter, vis: Option<&Visibility>) -> Result<(Vec<PetitionSummary>, i64)> {
         self.run("list_petitions", |pool| async move { self.store.list_petitions_on(&pool, f, vis).await }).await
+    }
+
+    /// `Store::open_timers`, on the replica when there is one.
+    pub async fn open_timers(&self, today: chrono::NaiveDate) -> Result<crate::nodes::OpenTimers> {
+        self.run("open_timers", |pool| async move { self.store.open_timers_on(&pool, today).await }).await
     }
 
     /// `Store::petitioners_of`, on the replica when there is one.
