@@ -14,6 +14,13 @@ pub struct Config {
     pub listen: String,
     /// `sqlite://path` or `postgres://…`; default: SQLite under ./xinfang-data/.
     pub database_url: String,
+    /// Optional `postgres://…` of a streaming replica (hot standby) for
+    /// reads that tolerate lag: petition lists and inboxes, person
+    /// searches, CSV exports, Open311's date-window listing. Writes and
+    /// every read that must see its own write stay on `database_url`; a
+    /// replica that does not answer sends those reads back to the primary.
+    /// PostgreSQL only: refused beside an SQLite database.
+    pub read_database_url: Option<String>,
     /// Load the demo units, users and topics (idempotent).
     pub demo: bool,
     /// With `demo`, also create a handful of sample petitions (once).
@@ -65,6 +72,7 @@ impl Default for Config {
         Config {
             listen: "127.0.0.1:8080".into(),
             database_url: "sqlite://xinfang-data/xinfang.db".into(),
+            read_database_url: None,
             demo: false,
             demo_petitions: true,
             key_file: "xinfang-data/xinfang.key".into(),
@@ -95,6 +103,16 @@ impl Config {
             acquire_timeout: Some(std::time::Duration::from_secs(self.database_acquire_timeout_seconds.max(1))),
             idle_timeout: Some(std::time::Duration::from_secs(self.database_idle_timeout_seconds.max(1))),
         }
+    }
+
+    /// The read replica's URL, if one is configured (an empty value is
+    /// none); an error for SQLite, which has no streaming replicas.
+    pub fn read_database_url(&self) -> Result<Option<&str>, String> {
+        let Some(url) = self.read_database_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) else { return Ok(None) };
+        if self.database_url.starts_with("sqlite:") {
+            return Err("read_database_url needs PostgreSQL: an SQLite database has no streaming replica (remove read_database_url)".into());
+        }
+        Ok(Some(url))
     }
 
     /// The object store URL: configured, or `objects` in the data directory.
@@ -145,6 +163,8 @@ pub struct Overrides {
     pub listen: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_database_url: Option<String>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub demo: bool,
 }

@@ -177,7 +177,20 @@ pub fn keyring(cfg: &config::Config) -> Result<Keyring, AnyError> {
 /// Everything `serve` needs: the opened store (demo loaded if asked) and
 /// the router.
 pub async fn build(cfg: &config::Config) -> Result<(Store, axum::Router), AnyError> {
-    let store = open(cfg).await?;
+    // Refused before anything is opened: a misplaced read URL is a mistake.
+    let read_url = cfg.read_database_url()?;
+    let mut store = open(cfg).await?;
+    if let Some(url) = read_url {
+        store = store.with_read_replica(url, cfg.pool())?;
+        // Connected lazily; asked once now so that the log says where lists
+        // are read from (a replica down at startup only sends them to the
+        // primary until it answers).
+        match store.replica_status().await {
+            Some(s @ xinfang_store::ReplicaStatus::Up { .. }) => tracing::info!(replica = %s, "read replica"),
+            Some(s) => tracing::warn!(replica = %s, "read replica"),
+            None => {}
+        }
+    }
     if cfg.demo {
         demo::load(&store, |pw| xinfang_web::auth::hash_password(pw).unwrap_or_default()).await?;
     }

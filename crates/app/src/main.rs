@@ -27,6 +27,11 @@ enum Command {
         /// Load the demo data (idempotent).
         #[arg(long)]
         demo: bool,
+        /// A PostgreSQL streaming replica for lists, searches and exports
+        /// (postgres://…); writes and read-your-write reads stay on the
+        /// primary, and reads fall back to it when the replica is down.
+        #[arg(long)]
+        read_database_url: Option<String>,
     },
     /// Create or upgrade the database schema and load reference data.
     Migrate,
@@ -104,11 +109,14 @@ fn main() -> ExitCode {
 use xinfang::{AnyError, open};
 
 async fn run(cli: Cli) -> Result<(), AnyError> {
-    let (listen, demo_flag) = match &cli.command {
-        Command::Serve { listen, demo } => (listen.clone(), *demo),
-        _ => (None, false),
+    let (listen, demo_flag, read_database_url) = match &cli.command {
+        Command::Serve { listen, demo, read_database_url } => (listen.clone(), *demo, read_database_url.clone()),
+        _ => (None, false, None),
     };
-    let cfg = config::load(cli.config.as_deref(), config::Overrides { listen, database_url: cli.database_url.clone(), demo: demo_flag })?;
+    let cfg = config::load(
+        cli.config.as_deref(),
+        config::Overrides { listen, database_url: cli.database_url.clone(), read_database_url, demo: demo_flag },
+    )?;
     match cli.command {
         Command::ActionsTable => {
             print!("{}", xinfang_domain::procedure::actions::markdown_table());
@@ -262,7 +270,8 @@ fn redact(url: &str) -> String {
 async fn serve(cfg: config::Config) -> Result<(), AnyError> {
     let (store, router) = xinfang::build(&cfg).await?;
     let listener = tokio::net::TcpListener::bind(&cfg.listen).await?;
-    tracing::info!(listen = %listener.local_addr()?, database = %redact(&cfg.database_url), demo = cfg.demo, "xinfang serving");
+    let replica = cfg.read_database_url.as_deref().filter(|u| !u.trim().is_empty()).map(redact).unwrap_or_else(|| "none".into());
+    tracing::info!(listen = %listener.local_addr()?, database = %redact(&cfg.database_url), read_replica = %replica, demo = cfg.demo, "xinfang serving");
     axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown()).await?;
     store.close().await;
     Ok(())

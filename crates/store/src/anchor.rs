@@ -375,6 +375,14 @@ impl Store {
             return Err(StoreError::Corrupt(format!("checkpoint refused: {p}")));
         }
         let mut w = self.begin_write().await?;
+        if self.dialect == crate::db::Dialect::Postgres {
+            // One snapshot for the heads, the access-log head and the petition
+            // counter. Under READ COMMITTED each statement sees what committed
+            // before it, so a petition filed between two of these reads made
+            // them disagree and the checkpoint refused itself under load.
+            // (SQLite: the write gate and one transaction already give one.)
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut *w.tx).await?;
+        }
         let mut heads = BTreeMap::new();
         let rows = sqlx::query("SELECT number, event_seq, event_head_hash, event_head_mac FROM petitions").fetch_all(&mut *w.tx).await?;
         for r in &rows {

@@ -55,6 +55,9 @@ pub struct Store {
     /// SQLite only: new petitions queue here and share commits (see
     /// `group_commit`).
     pub(crate) intake_queue: Option<Arc<crate::group_commit::IntakeQueue>>,
+    /// A streaming replica for the reads made through `reader()`
+    /// (`store::replica`); None: every read on the primary.
+    pub(crate) replica: Option<Arc<crate::replica::Replica>>,
 }
 
 /// A write transaction (holding the SQLite write gate while it lives).
@@ -167,6 +170,7 @@ impl Store {
             objects: None,
             light,
             intake_queue: (dialect == Dialect::Sqlite).then(|| Arc::new(crate::group_commit::IntakeQueue::default())),
+            replica: None,
         })
     }
 
@@ -257,6 +261,7 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        self.close_replica().await;
         if let Some(light) = &self.light {
             light.close().await;
         }

@@ -105,12 +105,17 @@ impl Store {
     /// Open timers, running and overdue at `today` (served by the partial
     /// index on open deadlines).
     pub async fn open_timers(&self, today: NaiveDate) -> Result<OpenTimers> {
+        self.open_timers_on(&self.pool, today).await
+    }
+
+    /// `open_timers` on the given pool (the primary's or the replica's).
+    pub(crate) async fn open_timers_on(&self, pool: &sqlx::AnyPool, today: NaiveDate) -> Result<OpenTimers> {
         let row = sqlx::query(
             "SELECT COALESCE(SUM(CASE WHEN due_on < $1 THEN 0 ELSE 1 END), 0) AS running, \
              COALESCE(SUM(CASE WHEN due_on < $1 THEN 1 ELSE 0 END), 0) AS overdue FROM deadlines WHERE met_at IS NULL",
         )
         .bind(fmt_date(today))
-        .fetch_one(&self.pool)
+        .fetch_one(pool)
         .await?;
         Ok(OpenTimers { running: row.i("running")?, overdue: row.i("overdue")? })
     }

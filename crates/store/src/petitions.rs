@@ -672,6 +672,15 @@ impl Store {
 
     /// The petitioners of several petitions in one query (no N+1).
     pub async fn petitioners_of(&self, ids: &[i64]) -> Result<std::collections::HashMap<i64, Vec<StoredPetitioner>>> {
+        self.petitioners_of_on(&self.pool, ids).await
+    }
+
+    /// `petitioners_of` on the given pool (the primary's or the replica's).
+    pub(crate) async fn petitioners_of_on(
+        &self,
+        pool: &sqlx::AnyPool,
+        ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, Vec<StoredPetitioner>>> {
         let mut out: std::collections::HashMap<i64, Vec<StoredPetitioner>> = std::collections::HashMap::new();
         if ids.is_empty() {
             return Ok(out);
@@ -686,7 +695,7 @@ impl Store {
             sql.bind(Arg::I(*id));
         }
         sql.push(") ORDER BY petition_id, position");
-        for r in sql.query().fetch_all(&self.pool).await? {
+        for r in sql.query().fetch_all(pool).await? {
             out.entry(r.i("petition_id")?).or_default().push(stored_petitioner(&r)?);
         }
         Ok(out)
@@ -836,7 +845,19 @@ impl Store {
     /// One page of visible petitions and the total count (capped: see
     /// `TOTAL_CAP`). With a visibility, the page is read from the viewer
     /// index of the unit, in the list's order, from `after` on.
+    /// On the primary; `reader().list_petitions` for a list that may come
+    /// from the read replica.
     pub async fn list_petitions(&self, f: &PetitionFilter, vis: Option<&Visibility>) -> Result<(Vec<PetitionSummary>, i64)> {
+        self.list_petitions_on(&self.pool, f, vis).await
+    }
+
+    /// `list_petitions` on the given pool (the primary's or the replica's).
+    pub(crate) async fn list_petitions_on(
+        &self,
+        pool: &sqlx::AnyPool,
+        f: &PetitionFilter,
+        vis: Option<&Visibility>,
+    ) -> Result<(Vec<PetitionSummary>, i64)> {
         // One viewing unit: drive the query from its index range. A
         // government's office (two units) or no visibility: from petitions.
         let single = vis.and_then(|v| match v.unit_ids.as_slice() {
@@ -900,7 +921,7 @@ impl Store {
             }
         }
         let count_sql = format!("SELECT COUNT(*) FROM (SELECT 1 FROM {from}{} LIMIT {}) t", wh.text, TOTAL_CAP + 1);
-        let total: i64 = sqlx::query_scalar_with(AssertSqlSafe(count_sql.as_str()), args(&wh)).fetch_one(&self.pool).await?;
+        let total: i64 = sqlx::query_scalar_with(AssertSqlSafe(count_sql.as_str()), args(&wh)).fetch_one(pool).await?;
         let (order, key_col, cmp) =
             if f.sort_by_due { (format!("{due_col}, p.id"), due_col, ">") } else { (format!("{reg_col} DESC, p.id DESC"), reg_col, "<") };
         let mut sql = Sql { text: String::new(), args: wh.args.clone() };
@@ -917,7 +938,7 @@ impl Store {
         if f.after.is_none() {
             sql.push(" OFFSET ").bind(Arg::I(f.offset));
         }
-        let rows = sql.query().fetch_all(&self.pool).await?;
+        let rows = sql.query().fetch_all(pool).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             out.push(PetitionSummary {

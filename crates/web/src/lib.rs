@@ -80,7 +80,9 @@ async fn healthz(State(state): State<AppState>) -> Response {
 /// Readiness: the database takes a real write now (a full disk or a
 /// read-only file answers 503 while it lasts) and has every migration this
 /// binary knows (a node started before the schema is current waits).
-/// `/healthz` stays liveness.
+/// `/healthz` stays liveness. With a read replica, its state follows on a
+/// second line; a replica that is down leaves the node ready (its reads
+/// go to the primary).
 async fn readyz(State(state): State<AppState>) -> Response {
     match state.store.migrations_current().await {
         Ok(true) => {}
@@ -91,7 +93,10 @@ async fn readyz(State(state): State<AppState>) -> Response {
         }
     }
     match state.store.write_probe().await {
-        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Ok(()) => match state.store.replica_status().await {
+            None => (StatusCode::OK, "ready").into_response(),
+            Some(r) => (StatusCode::OK, format!("ready\nread replica: {r}\n")).into_response(),
+        },
         Err(e) => {
             tracing::error!(error = %e, "readiness: database not writable");
             (StatusCode::SERVICE_UNAVAILABLE, "database not writable").into_response()

@@ -85,7 +85,13 @@ pub async fn metrics_endpoint(State(state): State<AppState>, headers: axum::http
     let (size, idle) = state.store.pool_use();
     metrics::gauge!("xinfang_db_pool_connections", "state" => "open").set(f64::from(size));
     metrics::gauge!("xinfang_db_pool_connections", "state" => "idle").set(idle as f64);
-    match state.store.open_timers(xinfang_domain::local_date(chrono::Utc::now())).await {
+    if let Some(c) = state.store.replica_counts() {
+        metrics::counter!("xinfang_replica_reads_total", "served_by" => "replica").absolute(c.served);
+        metrics::counter!("xinfang_replica_reads_total", "served_by" => "primary_fallback").absolute(c.fell_back);
+    }
+    // Replica: a gauge sampled every scrape; a count a moment old is the
+    // same gauge a moment earlier.
+    match state.store.reader().open_timers(xinfang_domain::local_date(chrono::Utc::now())).await {
         Ok(t) => {
             metrics::gauge!("xinfang_open_timers", "state" => "running").set(t.running as f64);
             metrics::gauge!("xinfang_open_timers", "state" => "overdue").set(t.overdue as f64);

@@ -255,10 +255,18 @@ async fn list_requests(State(state): State<AppState>, Query(p): Query<HashMap<St
             let want_closed = statuses.first().is_some_and(|s| s == "closed");
             filter.states = PState::ALL.iter().filter(|s| s.is_terminal() == want_closed).map(|s| s.as_str().to_string()).collect();
         }
-    } else {
-        filter.numbers = ids;
     }
-    let (rows, _) = state.store.list_petitions(&filter, None).await.map_err(ApiError::from)?;
+    let by_id = !ids.is_empty();
+    filter.numbers = ids;
+    let (rows, _) = if by_id {
+        // Primary: a client asks for the requests it has just filed.
+        state.store.list_petitions(&filter, None).await
+    } else {
+        // Replica: a window of up to 90 days, read for a synchronisation
+        // that runs again; a request filed a moment ago comes next time.
+        state.store.reader().list_petitions(&filter, None).await
+    }
+    .map_err(ApiError::from)?;
     Ok(Json(Value::Array(render(&state, &key, rows).await?)))
 }
 

@@ -199,7 +199,10 @@ async fn visible_rows(
         let (items, total) = person_rows(state, staff, filter).await?;
         return Ok((items, total, None));
     }
-    let (rows, total) = state.store.list_petitions(filter, Some(&staff.visibility(&state.tree()))).await?;
+    // Replica: a list is a view of many petitions at a moment, paged by a
+    // stable key; a row a few moments old is acted on only after its
+    // petition is loaded again from the primary (`load_visible`).
+    let (rows, total) = state.store.reader().list_petitions(filter, Some(&staff.visibility(&state.tree()))).await?;
     let full_page = i64::try_from(rows.len()).unwrap_or(0) == filter.limit;
     let next = rows.last().filter(|_| full_page).map(|r| r.cursor(filter.sort_by_due));
     Ok((list_items(state, staff, rows).await?, total, next))
@@ -208,7 +211,16 @@ async fn visible_rows(
 /// Rows as list items, with their (masked) first petitioner; hidden rows dropped.
 async fn list_items(state: &AppState, staff: &Staff, rows: Vec<xinfang_store::PetitionSummary>) -> ApiResult<Vec<PetitionListItem>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let people = state.store.petitioners_of(&ids).await?;
+    // Replica: the petitioners of rows just read for a list (from the
+    // replica too); a petitioner is written with the petition, never later.
+    let mut people = state.store.reader().petitioners_of(&ids).await?;
+    // Rows read on the primary (the replica failed) and petitioners on the
+    // replica (it answered again) can differ by the newest petitions: those
+    // are read from the primary.
+    let missing: Vec<i64> = ids.iter().copied().filter(|id| !people.contains_key(id)).collect();
+    if !missing.is_empty() && state.store.has_replica() {
+        people.extend(state.store.petitioners_of(&missing).await?);
+    }
     let tree = state.tree();
     let today = local_date(Utc::now()).to_string();
     Ok(rows
@@ -226,7 +238,10 @@ async fn list_items(state: &AppState, staff: &Staff, rows: Vec<xinfang_store::Pe
 async fn person_rows(state: &AppState, staff: &Staff, filter: &PetitionFilter) -> ApiResult<(Vec<PetitionListItem>, i64)> {
     let tree = state.tree();
     let all = PetitionFilter { limit: IDENTITY_SEARCH_ROWS, offset: 0, ..filter.clone() };
-    let (rows, _) = state.store.list_petitions(&all, Some(&staff.visibility(&tree))).await?;
+    // Replica: a person search looks for earlier petitions of someone,
+    // not for the one just filed (the search count and the access log
+    // below are writes, on the primary).
+    let (rows, _) = state.store.reader().list_petitions(&all, Some(&staff.visibility(&tree))).await?;
     let full: Vec<_> =
         rows.into_iter().filter(|r| view(&r.case, r.confidential, staff.unit.id, staff.user.role, &tree) == View::Full).collect();
     let total = i64::try_from(full.len()).unwrap_or(i64::MAX);
