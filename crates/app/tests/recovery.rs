@@ -143,7 +143,10 @@ async fn sigkill_under_concurrent_submissions_loses_no_acknowledged_petition() {
     }
     let acked = acked.lock().unwrap().clone();
     eprintln!("acknowledged under kill: {} petitions in {CYCLES} cycles", acked.len());
-    assert!(acked.len() > CYCLES * 8, "load was applied: {}", acked.len());
+    // The test's own validity: kills fell on a server taking submissions.
+    // (How many get through before a kill depends on the machine's load;
+    // on PostgreSQL on a busy 2-core machine about 5 a cycle.)
+    assert!(acked.len() > CYCLES * 2, "load was applied: {}", acked.len());
     assert_eq!(kills_mid_flight, CYCLES);
     // Restart once more and read every acknowledged petition back.
     let port = free_port();
