@@ -18,7 +18,6 @@ impl Store {
     /// charged one after the other.
     pub async fn charge_submission(&self, day: &str, address: &str, bytes: i64, budget: DailyBudget) -> Result<bool> {
         let mut w = self.begin_counter_write().await?;
-        sqlx::query("DELETE FROM submission_budget WHERE day < $1").bind(day.to_string()).execute(&mut *w.tx).await?;
         let row = sqlx::query(
             "INSERT INTO submission_budget (day, address, submissions, bytes) VALUES ($1, $2, 1, $3) \
              ON CONFLICT (day, address) DO UPDATE SET submissions = submission_budget.submissions + 1, bytes = submission_budget.bytes + excluded.bytes \

@@ -88,9 +88,16 @@ impl Store {
     }
 
     /// Delete bearer tokens expired at `now` or idle since `idle_since`
-    /// (neither can be used again), and rate counters older than
-    /// `before_minute`; returns (tokens, counters) deleted.
-    pub async fn purge_expired(&self, now: DateTime<Utc>, idle_since: DateTime<Utc>, before_minute: i64) -> Result<(u64, u64)> {
+    /// (neither can be used again), rate counters older than
+    /// `before_minute` and daily submission budgets of days before
+    /// `before_day` (`YYYY-MM-DD`); returns (tokens, counters) deleted.
+    pub async fn purge_expired(
+        &self,
+        now: DateTime<Utc>,
+        idle_since: DateTime<Utc>,
+        before_minute: i64,
+        before_day: &str,
+    ) -> Result<(u64, u64)> {
         let mut w = self.begin_write().await?;
         let tokens = sqlx::query("DELETE FROM auth_tokens WHERE expires_at <= $1 OR last_seen_at <= $2")
             .bind(fmt_instant(now))
@@ -98,6 +105,9 @@ impl Store {
             .execute(&mut *w.tx)
             .await?;
         let counters = sqlx::query("DELETE FROM rate_counters WHERE minute < $1").bind(before_minute).execute(&mut *w.tx).await?;
+        // Past days' budgets are never charged again (the day is part of
+        // the key); they go here rather than on every submission.
+        sqlx::query("DELETE FROM submission_budget WHERE day < $1").bind(before_day.to_string()).execute(&mut *w.tx).await?;
         w.commit().await?;
         Ok((tokens.rows_affected(), counters.rows_affected()))
     }

@@ -315,7 +315,7 @@ impl Store {
         let accused = reg.accused.clone().unwrap_or_default();
         let now = fmt_instant(p.registered_at);
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO petitions (number, query_code_hash, channel, category, litigation_related, topic, jurisdiction, title, content, request, facts_and_reasons, collective, headcount, anonymous, confidential, accused_name, accused_unit, accused_position, state, registered_unit_id, current_unit_id, handling_unit_id, received_on, registered_at, updated_at, identity_key, repeat_of, source_key_id, case_json, next_due_on, event_head_hash, accused_unit_path, next_due_kind, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, 1) RETURNING id",
+            "INSERT INTO petitions (number, query_code_hash, channel, category, litigation_related, topic, jurisdiction, title, content, request, facts_and_reasons, collective, headcount, anonymous, confidential, accused_name, accused_unit, accused_position, state, registered_unit_id, current_unit_id, handling_unit_id, received_on, registered_at, updated_at, identity_key, repeat_of, source_key_id, case_json, next_due_on, event_head_hash, accused_unit_path, next_due_kind, version, event_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, 1, 1) RETURNING id",
         )
         .bind(number.clone())
         .bind(p.query_code_hash.clone())
@@ -387,7 +387,7 @@ impl Store {
         }
         let mut event = p.event.clone();
         event.from_state = None;
-        self.write_effects(w, id, &p.case, &event, p.notice.as_deref(), &p.involved, true).await?;
+        self.write_effects(w, id, &p.case, &event, p.notice.as_deref(), &p.involved, Some(&number)).await?;
         self.count_petition(w, &number).await?;
         Ok((id, number))
     }
@@ -476,7 +476,7 @@ impl Store {
         if n == 0 {
             return Err(StoreError::Conflict);
         }
-        let seq = self.write_effects(&mut w, petition_id, case, event, notice, involved, false).await?;
+        let seq = self.write_effects(&mut w, petition_id, case, event, notice, involved, None).await?;
         self.insert_urgent_reports(&mut w, petition_id, seq, &rows.urgent_reports).await?;
         if let Some((document, rating, reason)) = evaluation {
             sqlx::query("INSERT INTO evaluations (petition_id, document, rating, reason, created_at) VALUES ($1, $2, $3, $4, $5)")
@@ -504,11 +504,25 @@ impl Store {
     /// on the petition row first serialises appends to one petition on both
     /// engines (a row lock on PostgreSQL, the write gate on SQLite).
     pub(crate) async fn insert_event(&self, w: &mut WriteTx<'_>, petition_id: i64, e: &EventDraft) -> Result<i64> {
-        let head = sqlx::query("UPDATE petitions SET event_seq = event_seq + 1 WHERE id = $1 RETURNING number, event_seq, event_head_hash")
-            .bind(petition_id)
-            .fetch_one(&mut *w.tx)
-            .await?;
-        let (number, seq, prev) = (head.s("number")?, head.i("event_seq")?, head.s("event_head_hash")?);
+        self.insert_event_at(w, petition_id, e, None).await
+    }
+
+    /// `insert_event`; `first`: the number of a petition being inserted
+    /// (its row already says `event_seq = 1` and the chain starts at the
+    /// genesis hash, so the head need not be read).
+    async fn insert_event_at(&self, w: &mut WriteTx<'_>, petition_id: i64, e: &EventDraft, first: Option<&str>) -> Result<i64> {
+        let (number, seq, prev) = match first {
+            Some(number) => (number.to_string(), 1, CHAIN_GENESIS.to_string()),
+            None => {
+                let head = sqlx::query(
+                    "UPDATE petitions SET event_seq = event_seq + 1 WHERE id = $1 RETURNING number, event_seq, event_head_hash",
+                )
+                .bind(petition_id)
+                .fetch_one(&mut *w.tx)
+                .await?;
+                (head.s("number")?, head.i("event_seq")?, head.s("event_head_hash")?)
+            }
+        };
         let recorded_at = fmt_instant(Utc::now());
         let payload = e.payload.to_string();
         // Everything the act changed is already written in this
@@ -562,8 +576,8 @@ impl Store {
     }
 
     /// Everything an act writes besides the petition row: its event,
-    /// timers, notice, units and viewers. `fresh`: the petition is being
-    /// inserted (nothing to replace).
+    /// timers, notice, units and viewers. `fresh`: the number of a petition
+    /// being inserted (its first event; nothing to replace).
     #[allow(clippy::too_many_arguments)]
     async fn write_effects(
         &self,
@@ -573,11 +587,11 @@ impl Store {
         event: &EventDraft,
         notice: Option<&str>,
         involved: &[(UnitId, String)],
-        fresh: bool,
+        fresh: Option<&str>,
     ) -> Result<i64> {
-        let seq = self.insert_event(w, petition_id, event).await?;
+        let seq = self.insert_event_at(w, petition_id, event, fresh).await?;
         // Timers are rewritten as a set; a timer keeps the event that started it.
-        if !fresh {
+        if fresh.is_none() {
             sqlx::query("DELETE FROM deadlines WHERE petition_id = $1").bind(petition_id).execute(&mut *w.tx).await?;
         }
         let deadlines: Vec<(usize, &Deadline)> = case.deadlines.iter().enumerate().collect();
@@ -623,7 +637,7 @@ impl Store {
                 .execute(&mut *w.tx)
                 .await?;
         }
-        self.refresh_viewers(w, petition_id, fresh).await?;
+        self.refresh_viewers(w, petition_id, fresh.is_some()).await?;
         Ok(seq)
     }
 

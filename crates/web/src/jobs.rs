@@ -86,7 +86,8 @@ pub async fn run_once(store: &Store, holder: &str, job: &Job) -> Result<bool, xi
 }
 
 /// Delete bearer tokens that expired or went idle for longer than
-/// `idle_timeout_minutes`, and rate counters of past minutes.
+/// `idle_timeout_minutes`, rate counters of past minutes and submission
+/// budgets of past days.
 pub fn purge_job(store: Store, every: Duration, idle_timeout_minutes: i64) -> Job {
     Job::new("purge_expired", every, move || {
         let store = store.clone();
@@ -94,7 +95,8 @@ pub fn purge_job(store: Store, every: Duration, idle_timeout_minutes: i64) -> Jo
             let now = chrono::Utc::now();
             let minute = now.timestamp().div_euclid(60);
             let idle_since = now - chrono::Duration::minutes(idle_timeout_minutes);
-            let (tokens, counters) = store.purge_expired(now, idle_since, minute - 1).await.map_err(|e| e.to_string())?;
+            let today = xinfang_domain::local_date(now).format("%Y-%m-%d").to_string();
+            let (tokens, counters) = store.purge_expired(now, idle_since, minute - 1, &today).await.map_err(|e| e.to_string())?;
             Ok(format!("purged {tokens} expired tokens, {counters} old rate counters"))
         }
     })
