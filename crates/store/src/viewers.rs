@@ -30,17 +30,19 @@ impl Store {
     /// Recompute the viewers of one petition (inside its write); `fresh`:
     /// the petition is being inserted, so it has no rows to replace.
     pub(crate) async fn refresh_viewers(&self, w: &mut WriteTx<'_>, petition_id: i64, fresh: bool) -> Result<()> {
-        let row = sqlx::query("SELECT jurisdiction, category, accused_unit_path, registered_at, next_due_on FROM petitions WHERE id = $1")
-            .bind(petition_id)
-            .fetch_one(&mut *w.tx)
-            .await?;
+        // The petition's keys and every unit it touched, in one read.
+        let rows = sqlx::query(
+            "SELECT p.jurisdiction, p.category, p.accused_unit_path, p.registered_at, p.next_due_on, u.unit_path \
+             FROM petitions p LEFT JOIN petition_units u ON u.petition_id = p.id WHERE p.id = $1",
+        )
+        .bind(petition_id)
+        .fetch_all(&mut *w.tx)
+        .await?;
+        let Some(row) = rows.first() else { return Err(crate::db::StoreError::Corrupt(format!("petition {petition_id} vanished"))) };
         let (jurisdiction, category) = (row.s("jurisdiction")?, row.s("category")?);
         let accused_path = row.os("accused_unit_path")?;
         let (registered_at, due) = (row.s("registered_at")?, row.os("next_due_on")?.unwrap_or_else(|| NO_DUE.to_string()));
-        let paths: Vec<String> = sqlx::query_scalar("SELECT unit_path FROM petition_units WHERE petition_id = $1")
-            .bind(petition_id)
-            .fetch_all(&mut *w.tx)
-            .await?;
+        let paths: Vec<String> = rows.iter().map(|r| r.os("unit_path")).collect::<Result<Vec<_>>>()?.into_iter().flatten().collect();
         let mut ids: Vec<i64> = paths.iter().flat_map(|p| path_ids(p).collect::<Vec<_>>()).collect();
         // The bureaus (and for accusations the discipline bodies) of the
         // area: units whose jurisdiction is a prefix of the petition's
