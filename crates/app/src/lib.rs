@@ -4,6 +4,7 @@
 pub mod config;
 pub mod demo;
 pub mod demo_petitions;
+pub mod province;
 pub mod seed;
 
 use std::sync::Arc;

@@ -10,113 +10,12 @@ use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use xinfang_domain::import::{DivisionRow, parse_divisions};
+use xinfang::province::{shuffled, to_csv};
 
-/// Code of a generated unit: prefixed so it never meets the demo's codes.
-fn code(area: &str, suffix: &str) -> String {
-    format!("GD{area}-{suffix}")
-}
-
-fn level(area: &str) -> &'static str {
-    match area.len() {
-        2 => "province",
-        4 => "city",
-        6 => "county",
-        _ => "township",
-    }
-}
-
-/// (suffix, kind, name tail, linked to the area's government)
-const SYSTEMS: [(&str, &str, &str, bool); 21] = [
-    ("ZFB", "government_office", "人民政府办公室", true),
-    ("XFJ", "petition_bureau", "信访局", true),
-    ("GA", "police", "公安局", true),
-    ("JW", "discipline_body", "纪委监委", false),
-    ("FY", "court", "人民法院", false),
-    ("JCY", "procuratorate", "人民检察院", false),
-    ("LXH", "joint_conference", "信访工作联席会议", false),
-    ("DZ", "party_government", "党委", false),
-    ("FGW", "department", "发展和改革局", true),
-    ("JY", "department", "教育局", true),
-    ("MZ", "department", "民政局", true),
-    ("SF", "department", "司法局", true),
-    ("CZ", "department", "财政局", true),
-    ("RST", "department", "人力资源和社会保障局", true),
-    ("ZR", "department", "自然资源局", true),
-    ("ST", "department", "生态环境局", true),
-    ("ZJ", "department", "住房和建设局", true),
-    ("JT", "department", "交通运输局", true),
-    ("NY", "department", "农业农村局", true),
-    ("WJ", "department", "卫生健康局", true),
-    ("YJ", "department", "应急管理局", true),
-];
-
-/// The units of Guangdong from the official division data: at the province,
-/// each of the 21 cities and each county a government plus 21 units (its
-/// office, bureau, police, discipline, court, procuratorate, joint
-/// conference, party committee and 14 departments); at each of the ~1,750
-/// townships a government and a petition office. Rows are
-/// `code,name,kind,level,parent_code,gov_code,jurisdiction`.
+/// The units of Guangdong from the official division data (see
+/// `xinfang::province`).
 fn province_rows() -> Vec<[String; 7]> {
-    let divisions: Vec<DivisionRow> = parse_divisions(xinfang::seed::DIVISIONS_PCA_CSV)
-        .unwrap()
-        .into_iter()
-        .chain(parse_divisions(xinfang::seed::DIVISIONS_STREETS_CSV).unwrap())
-        .filter(|d| d.code.starts_with("44"))
-        .collect();
-    let mut rows = Vec::new();
-    let row = |c: String, name: String, kind: &str, area: &str, parent: Option<String>, gov: Option<String>| {
-        [c, name, kind.to_string(), level(area).to_string(), parent.unwrap_or_default(), gov.unwrap_or_default(), area.to_string()]
-    };
-    for d in &divisions {
-        let parent = d.parent_code.as_deref();
-        let zf = code(&d.code, "ZF");
-        rows.push(row(zf.clone(), format!("{}人民政府", d.name), "government", &d.code, parent.map(|p| code(p, "ZF")), None));
-        if d.code.len() == 9 {
-            let county = parent.unwrap();
-            rows.push(row(
-                code(&d.code, "XFB"),
-                format!("{}信访办", d.name),
-                "petition_bureau",
-                &d.code,
-                Some(code(county, "XFJ")),
-                Some(zf.clone()),
-            ));
-            continue;
-        }
-        for (suffix, kind, tail, gov) in SYSTEMS {
-            rows.push(row(
-                code(&d.code, suffix),
-                format!("{}{tail}", d.name),
-                kind,
-                &d.code,
-                parent.map(|p| code(p, suffix)),
-                gov.then(|| zf.clone()),
-            ));
-        }
-    }
-    rows
-}
-
-/// A fixed-seed shuffle (children before parents somewhere, surely).
-fn shuffled(mut rows: Vec<[String; 7]>, seed: u64) -> Vec<[String; 7]> {
-    let mut x = seed;
-    for i in (1..rows.len()).rev() {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        rows.swap(i, (x % (i as u64 + 1)) as usize);
-    }
-    rows
-}
-
-fn to_csv(rows: &[[String; 7]]) -> String {
-    let mut out = String::from("code,name,kind,level,parent_code,gov_code,jurisdiction\n");
-    for r in rows {
-        out.push_str(&r.join(","));
-        out.push('\n');
-    }
-    out
+    xinfang::province::rows("44").unwrap()
 }
 
 async fn import(s: &TestServer, user: &str, csv: &str) -> (StatusCode, Value) {

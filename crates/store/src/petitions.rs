@@ -271,7 +271,7 @@ fn bool_i(b: bool) -> i64 {
     i64::from(b)
 }
 
-fn case_json_without_deadlines(case: &Case) -> Result<String> {
+pub(crate) fn case_json_without_deadlines(case: &Case) -> Result<String> {
     let mut c = case.clone();
     c.deadlines.clear();
     serde_json::to_string(&c).map_err(|e| StoreError::Corrupt(e.to_string()))

@@ -22,7 +22,7 @@ use sqlx::AssertSqlSafe;
 pub const NO_DUE: &str = "9999-12-31";
 
 /// Ids on a materialised path "/1/7/42/".
-fn path_ids(path: &str) -> impl Iterator<Item = i64> + '_ {
+pub(crate) fn path_ids(path: &str) -> impl Iterator<Item = i64> + '_ {
     path.split('/').filter_map(|s| s.parse::<i64>().ok())
 }
 

@@ -92,7 +92,7 @@ fn name_key(name: &str) -> String {
 /// Every key the first petitioner can be recognised by: the identity number,
 /// and name with phone. A match on either is the same person, so leaving the
 /// ID number out on a second channel does not evade Art. 19 para 3 or 36.
-fn identity_keys(keys: &Keyring, p: &[Petitioner]) -> Vec<String> {
+pub fn identity_keys(keys: &Keyring, p: &[Petitioner]) -> Vec<String> {
     // Every petitioner is keyed: the same person listed second is still the same person.
     let mut bases = Vec::new();
     for person in p {
