@@ -133,7 +133,7 @@ async fn submit(a: &Store, w: &World, reg: Registration, receiving: &str, clerk:
     let involved = vec![(unit.id, unit.path.clone())];
     let (id, number) = a
         .insert_petition(NewPetition {
-            reg: &reg,
+            reg: reg.clone(),
             petitioners: petitioners.clone(),
             number_prefix: prefix.clone(),
             number_key: w.keys.keyed_hash("number", &prefix).into_bytes(),
@@ -141,7 +141,7 @@ async fn submit(a: &Store, w: &World, reg: Registration, receiving: &str, clerk:
             identity_keys: keys.clone(),
             repeat_of: None,
             source_key_id: None,
-            case: &case,
+            case: case.clone(),
             event: event.clone(),
             notice: Some(notice.clone()),
             attachments: Vec::new(),
