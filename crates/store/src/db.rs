@@ -200,13 +200,9 @@ impl Store {
         self.anchor.as_ref().map(|k| k.anchor_mac(what, text))
     }
 
+    /// A write transaction (see `begin_immediate`).
     pub async fn begin_write(&self) -> Result<WriteTx<'_>> {
-        let gate = match &self.write_gate {
-            Some(g) => Some(g.lock().await),
-            None => None,
-        };
-        let tx = self.pool.begin().await?;
-        Ok(WriteTx { tx, _gate: gate })
+        self.begin_immediate().await
     }
 
     /// A write transaction for counters that need not be durable on their
@@ -217,15 +213,18 @@ impl Store {
             None => None,
         };
         let tx = match &self.light {
-            Some(light) => light.begin().await?,
+            Some(light) => light.begin_with("BEGIN IMMEDIATE").await?,
             None => self.pool.begin().await?,
         };
         Ok(WriteTx { tx, _gate: gate })
     }
 
     /// A write transaction that holds the database's write lock from its
-    /// first statement (SQLite: `BEGIN IMMEDIATE`, so other processes on the
-    /// same file wait for it; PostgreSQL: a plain transaction).
+    /// first statement. SQLite: `BEGIN IMMEDIATE`, so that another process
+    /// on the same file (a second node, a CLI command) is waited for under
+    /// `busy_timeout`; a deferred transaction that read first and then
+    /// writes is refused at once ("database is locked", no waiting) when
+    /// another process wrote in between. PostgreSQL: a plain transaction.
     pub(crate) async fn begin_immediate(&self) -> Result<WriteTx<'_>> {
         let gate = match &self.write_gate {
             Some(g) => Some(g.lock().await),

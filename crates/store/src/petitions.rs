@@ -878,64 +878,20 @@ impl Store {
             [one] => Some(*one),
             _ => None,
         });
-        let (from, reg_col, due_col) = if single.is_some() {
-            ("petition_viewers v JOIN petitions p ON p.id = v.petition_id", "v.registered_at", "v.due_key")
-        } else {
-            ("petitions p", "p.registered_at", "COALESCE(p.next_due_on, '9999-12-31')")
+        let (from, wh, reg_col, due_col) = list_where(f, vis, single, Drive::from_viewers(single));
+        // The count drives from what is smallest: a unit's own inbox
+        // ("waiting on this unit") from the petitions now with it (index on
+        // current_unit_id; visibility a primary-key probe), since few of a
+        // high unit's visible petitions are with it; a filter on viewer keys
+        // alone from the viewer index without touching petitions.
+        let count_drive = match single {
+            Some(u) if f.current_unit == Some(u) => Drive::CurrentUnit(u),
+            _ => Drive::from_viewers(single),
         };
-        let mut wh = Sql::new(" WHERE 1 = 1");
-        match (single, vis) {
-            (Some(u), _) => {
-                wh.push(" AND v.unit_id = ").bind(Arg::I(u));
-            }
-            (None, Some(v)) => {
-                wh.push(" AND p.id IN (SELECT petition_id FROM petition_viewers WHERE ");
-                viewer_in(&mut wh, "unit_id", &v.unit_ids);
-                wh.push(")");
-            }
-            (None, None) => {}
-        }
-        in_list(&mut wh, "p.state", &f.states);
-        in_list(&mut wh, "p.topic", &f.topic);
-        in_list(&mut wh, "p.number", &f.numbers);
-        if let Some(u) = f.current_unit {
-            wh.push(" AND p.current_unit_id = ").bind(Arg::I(u));
-        }
-        if let Some(h) = &f.petitioner_id_hash {
-            wh.push(" AND EXISTS (SELECT 1 FROM petitioners pt WHERE pt.petition_id = p.id AND pt.id_hash = ")
-                .bind(Arg::S(h.clone()))
-                .push(")");
-        }
-        if let Some(h) = &f.petitioner_phone_hash {
-            wh.push(" AND EXISTS (SELECT 1 FROM petitioners pt WHERE pt.petition_id = p.id AND pt.phone_hash = ")
-                .bind(Arg::S(h.clone()))
-                .push(")");
-        }
-        if let Some(k) = f.source_key_id {
-            wh.push(" AND p.source_key_id = ").bind(Arg::I(k));
-        }
-        if let Some(c) = &f.category {
-            wh.push(" AND p.category = ").bind(Arg::S(c.clone()));
-        }
-        if let Some(c) = &f.channel {
-            wh.push(" AND p.channel = ").bind(Arg::S(c.clone()));
-        }
-        // Registration instants are UTC; the filter's dates are Beijing days.
-        if let Some(d) = f.from {
-            wh.push(&format!(" AND {reg_col} >= ")).bind(Arg::S(beijing_day_start(d)));
-        }
-        if let Some(d) = f.to.and_then(|d| d.succ_opt()) {
-            wh.push(&format!(" AND {reg_col} < ")).bind(Arg::S(beijing_day_start(d)));
-        }
-        if let (Some(overdue), Some(today)) = (f.overdue, f.today) {
-            if overdue {
-                wh.push(&format!(" AND {due_col} < ")).bind(Arg::S(fmt_date(today)));
-            } else {
-                wh.push(&format!(" AND {due_col} >= ")).bind(Arg::S(fmt_date(today)));
-            }
-        }
-        let count_sql = format!("SELECT COUNT(*) FROM (SELECT 1 FROM {from}{} LIMIT {}) t", wh.text, TOTAL_CAP + 1);
-        let total: i64 = sqlx::query_scalar_with(AssertSqlSafe(count_sql.as_str()), args(&wh)).fetch_one(pool).await?;
+        let (count_from, count_wh, _, _) = list_where(f, vis, single, count_drive);
+        let count_from = if count_drive == Drive::Viewers && !count_wh.text.contains("p.") { "petition_viewers v" } else { count_from };
+        let count_sql = format!("SELECT COUNT(*) FROM (SELECT 1 FROM {count_from}{} LIMIT {}) t", count_wh.text, TOTAL_CAP + 1);
+        let total: i64 = sqlx::query_scalar_with(AssertSqlSafe(count_sql.as_str()), args(&count_wh)).fetch_one(pool).await?;
         let (order, key_col, cmp) =
             if f.sort_by_due { (format!("{due_col}, p.id"), due_col, ">") } else { (format!("{reg_col} DESC, p.id DESC"), reg_col, "<") };
         let mut sql = Sql { text: String::new(), args: wh.args.clone() };
@@ -1007,6 +963,95 @@ fn stored_petitioner(r: &sqlx::any::AnyRow) -> Result<StoredPetitioner> {
 fn beijing_day_start(d: NaiveDate) -> String {
     let start = d.and_hms_opt(0, 0, 0).unwrap_or_default() - chrono::Duration::hours(8);
     fmt_instant(DateTime::from_naive_utc_and_offset(start, Utc))
+}
+
+/// Which table a list query is driven from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Drive {
+    /// One viewing unit's index range in `petition_viewers`.
+    Viewers,
+    /// `petitions`, visibility as a subquery (several viewing units, or none).
+    Petitions,
+    /// The petitions now with this unit (its inbox), visibility probed.
+    CurrentUnit(i64),
+}
+
+impl Drive {
+    fn from_viewers(single: Option<i64>) -> Drive {
+        if single.is_some() { Drive::Viewers } else { Drive::Petitions }
+    }
+}
+
+/// The FROM and WHERE of a petition list driven from `drive`, with the
+/// columns its registration and due-date keys are read from.
+fn list_where(
+    f: &PetitionFilter,
+    vis: Option<&Visibility>,
+    single: Option<i64>,
+    drive: Drive,
+) -> (&'static str, Sql, &'static str, &'static str) {
+    let (from, reg_col, due_col) = match drive {
+        Drive::Viewers => ("petition_viewers v JOIN petitions p ON p.id = v.petition_id", "v.registered_at", "v.due_key"),
+        Drive::Petitions | Drive::CurrentUnit(_) => ("petitions p", "p.registered_at", "COALESCE(p.next_due_on, '9999-12-31')"),
+    };
+    let mut wh = Sql::new(" WHERE 1 = 1");
+    match (drive, single, vis) {
+        (Drive::Viewers, Some(u), _) => {
+            wh.push(" AND v.unit_id = ").bind(Arg::I(u));
+        }
+        (Drive::CurrentUnit(u), _, _) => {
+            wh.push(" AND p.current_unit_id = ").bind(Arg::I(u));
+            wh.push(" AND EXISTS (SELECT 1 FROM petition_viewers w WHERE w.petition_id = p.id AND w.unit_id = ").bind(Arg::I(u)).push(")");
+        }
+        (_, _, Some(v)) => {
+            wh.push(" AND p.id IN (SELECT petition_id FROM petition_viewers WHERE ");
+            viewer_in(&mut wh, "unit_id", &v.unit_ids);
+            wh.push(")");
+        }
+        _ => {}
+    }
+    in_list(&mut wh, "p.state", &f.states);
+    in_list(&mut wh, "p.topic", &f.topic);
+    in_list(&mut wh, "p.number", &f.numbers);
+    if let Some(u) = f.current_unit
+        && !matches!(drive, Drive::CurrentUnit(_))
+    {
+        wh.push(" AND p.current_unit_id = ").bind(Arg::I(u));
+    }
+    if let Some(h) = &f.petitioner_id_hash {
+        wh.push(" AND EXISTS (SELECT 1 FROM petitioners pt WHERE pt.petition_id = p.id AND pt.id_hash = ")
+            .bind(Arg::S(h.clone()))
+            .push(")");
+    }
+    if let Some(h) = &f.petitioner_phone_hash {
+        wh.push(" AND EXISTS (SELECT 1 FROM petitioners pt WHERE pt.petition_id = p.id AND pt.phone_hash = ")
+            .bind(Arg::S(h.clone()))
+            .push(")");
+    }
+    if let Some(k) = f.source_key_id {
+        wh.push(" AND p.source_key_id = ").bind(Arg::I(k));
+    }
+    if let Some(c) = &f.category {
+        wh.push(" AND p.category = ").bind(Arg::S(c.clone()));
+    }
+    if let Some(c) = &f.channel {
+        wh.push(" AND p.channel = ").bind(Arg::S(c.clone()));
+    }
+    // Registration instants are UTC; the filter's dates are Beijing days.
+    if let Some(d) = f.from {
+        wh.push(&format!(" AND {reg_col} >= ")).bind(Arg::S(beijing_day_start(d)));
+    }
+    if let Some(d) = f.to.and_then(|d| d.succ_opt()) {
+        wh.push(&format!(" AND {reg_col} < ")).bind(Arg::S(beijing_day_start(d)));
+    }
+    if let (Some(overdue), Some(today)) = (f.overdue, f.today) {
+        if overdue {
+            wh.push(&format!(" AND {due_col} < ")).bind(Arg::S(fmt_date(today)));
+        } else {
+            wh.push(&format!(" AND {due_col} >= ")).bind(Arg::S(fmt_date(today)));
+        }
+    }
+    (from, wh, reg_col, due_col)
 }
 
 fn in_list(sql: &mut Sql, col: &str, values: &[String]) {
