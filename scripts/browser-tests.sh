@@ -21,4 +21,4 @@ SERVER=$!
 trap 'kill $SERVER 2>/dev/null; rm -rf "$WORK"' EXIT
 for _ in $(seq 1 100); do curl -sf "127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
 cd tests/browser
-XINFANG_BASE="http://127.0.0.1:$PORT" CHROMIUM=$(command -v chromium) node --test --test-concurrency=1 journeys.test.mjs
+XINFANG_BASE="http://127.0.0.1:$PORT" CHROMIUM=$(command -v chromium) node --test --test-concurrency=1 ./*.test.mjs

@@ -2,64 +2,14 @@
 // a citizen on a phone, a clerk and a handling officer at their desks, a
 // reviewer at the superior unit. Screenshots of each main page go to
 // artifacts/. The server is started by scripts/browser-tests.sh (XINFANG_BASE).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { chromium } from 'playwright-core';
-
-const BASE = process.env.XINFANG_BASE ?? 'http://127.0.0.1:18100';
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const PASSWORD = 'Xinfang@2026';
-const ART = new URL('./artifacts/', import.meta.url).pathname;
-mkdirSync(ART, { recursive: true });
-
-let browser;
-before(async () => {
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-});
-after(async () => { await browser?.close(); });
-
-async function api(path, { method = 'GET', token, body } = {}) {
-  const r = await fetch(BASE + path, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await r.text();
-  let json; try { json = JSON.parse(text); } catch { json = text; }
-  assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
-  return json;
-}
-
-async function token(username) {
-  return (await api('/api/v1/auth/login', { method: 'POST', body: { username, password: PASSWORD } })).token;
-}
-
-async function staffPage(username, width = 1440) {
-  const context = await browser.newContext({ viewport: { width, height: 1000 }, locale: 'zh-CN' });
-  const page = await context.newPage();
-  await page.goto(BASE + '/staff/login');
-  await page.getByLabel('用户名').fill(username);
-  await page.getByLabel('密码', { exact: true }).fill(PASSWORD);
-  await page.getByRole('button', { name: '登录' }).click();
-  await page.waitForURL(BASE + '/staff');
-  return { context, page };
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: `${ART}${name}.png`, fullPage: true });
-  // No page may overflow sideways.
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  assert.ok(overflow <= 1, `${name} overflows by ${overflow}px`);
-}
+import { b, BASE, api, token, staffPage, shot } from './lib.mjs';
 
 let number, code;
 
 test('a citizen submits on a phone with the region picker, then tracks, rates and asks for 复查', async () => {
-  const context = await browser.newContext({ viewport: { width: 375, height: 812 }, locale: 'zh-CN', isMobile: true, hasTouch: true });
+  const context = await b.browser.newContext({ viewport: { width: 375, height: 812 }, locale: 'zh-CN', isMobile: true, hasTouch: true });
   const page = await context.newPage();
   await page.goto(BASE + '/');
   await shot(page, 'portal-home-375');
@@ -220,7 +170,7 @@ test('the approvals page fits a 375 px phone', async () => {
   await api(`/api/v1/petitions/${p.number}/actions/accept`, { method: 'POST', token: officer, body: { route: 6 } });
   await api(`/api/v1/petitions/${p.number}/actions/extend`, { method: 'POST', token: officer, body: { days: 15, reason: '需调取医疗记录并征求鉴定意见' } });
   const head = await token('ft_rst_head');
-  const context = await browser.newContext({ viewport: { width: 375, height: 812 }, locale: 'zh-CN', isMobile: true, hasTouch: true });
+  const context = await b.browser.newContext({ viewport: { width: 375, height: 812 }, locale: 'zh-CN', isMobile: true, hasTouch: true });
   await context.addCookies([{ name: 'xf_session', value: head, url: BASE }]);
   const page = await context.newPage();
   await page.goto(BASE + '/staff/approvals');
@@ -253,7 +203,7 @@ test('every main page fits both a 375 px phone and a 1440 px desktop', async () 
   assert.ok(number, 'the earlier journeys ran first');
   const officerToken = await token('ft_rst_officer');
   for (const width of [375, 1440]) {
-    const context = await browser.newContext({ viewport: { width, height: 900 }, locale: 'zh-CN' });
+    const context = await b.browser.newContext({ viewport: { width, height: 900 }, locale: 'zh-CN' });
     const page = await context.newPage();
     for (const [name, path] of [['portal-home', '/'], ['portal-submit', '/submit'], ['portal-track', '/track'], ['portal-mailbox', '/mailbox']]) {
       await page.goto(BASE + path);
