@@ -131,7 +131,7 @@ const DEADLINE_COLUMNS: &str =
 const EVENT_COLUMNS: &str = "petition_id, seq, action, actor_kind, actor_user_id, actor_unit_id, occurred_at, recorded_at, from_state, to_state, payload, reason, prev_hash, hash, record_digest, mac";
 const NOTICE_COLUMNS: &str = "petition_id, event_seq, created_at, body";
 const EVALUATION_COLUMNS: &str = "petition_id, document, rating, reason, created_at";
-const VIEWER_COLUMNS: &str = "unit_id, petition_id, registered_at, due_key";
+const VIEWER_COLUMNS: &str = "unit_id, petition_id, registered_at, due_key, state, category, topic, is_current_unit";
 
 /// Units that see every petition of their area (`viewers.rs`): the petition
 /// bureaus, and for accusations the discipline bodies.
@@ -490,7 +490,16 @@ impl Store {
         let paths: Vec<&str> = touched.iter().map(|(_, p)| p.as_str()).collect();
         let due_key = next_due.unwrap_or_else(|| NO_DUE.to_string());
         for unit in units.viewers(&paths, &reg.jurisdiction, case.category.as_str(), accused_path.as_deref()) {
-            out.viewers.push(vec![Val::I(unit), Val::I(p.id), s(registered_at.clone()), s(due_key.clone())]);
+            out.viewers.push(vec![
+                Val::I(unit),
+                Val::I(p.id),
+                s(registered_at.clone()),
+                s(due_key.clone()),
+                s(case.state.as_str()),
+                s(case.category.as_str()),
+                Val::OS(reg.topic.clone()),
+                Val::I(i64::from(unit == case.current_unit)),
+            ]);
         }
         Ok(out)
     }
@@ -555,9 +564,9 @@ impl Store {
 
     /// End a load: the number counters (`sequences`: prefix → last), the
     /// MAC'd petition counter (`added` petitions, the last one `last_number`),
-    /// PostgreSQL's id sequences, and fresh planner statistics on
-    /// PostgreSQL (autovacuum would take them soon after such a load; SQLite
-    /// gets none, as a database grown through the application has none).
+    /// PostgreSQL's id sequences, and fresh planner statistics (autovacuum
+    /// would take them soon after such a load on PostgreSQL, the server's
+    /// start and its hourly job on SQLite).
     pub async fn bulk_finish(&self, sequences: &HashMap<String, i64>, added: i64, last_number: &str) -> Result<()> {
         let mut w = self.begin_write().await?;
         let list: Vec<(&String, &i64)> = sequences.iter().collect();
@@ -598,6 +607,7 @@ impl Store {
         if self.dialect == Dialect::Postgres {
             sqlx::query("ANALYZE").execute(&self.pool).await?;
         }
+        self.refresh_statistics().await?;
         Ok(())
     }
 

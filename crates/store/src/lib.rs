@@ -23,6 +23,7 @@ mod replica;
 mod schema;
 pub use schema::LATEST_MIGRATION;
 mod searches;
+mod statistics;
 mod timers;
 mod units;
 mod urgent;

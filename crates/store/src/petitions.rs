@@ -879,21 +879,20 @@ impl Store {
             _ => None,
         });
         let (from, wh, reg_col, due_col) = list_where(f, vis, single, Drive::from_viewers(single));
-        // The count drives from what is smallest: a unit's own inbox
-        // ("waiting on this unit") from the petitions now with it (index on
-        // current_unit_id; visibility a primary-key probe), since few of a
-        // high unit's visible petitions are with it; a filter on viewer keys
-        // alone from the viewer index without touching petitions.
-        let count_drive = match single {
-            Some(u) if f.current_unit == Some(u) => Drive::CurrentUnit(u),
-            _ => Drive::from_viewers(single),
+        // A filter on viewer keys alone (the unit's inbox, state, category,
+        // topic, dates, deadline) is counted from the viewer index without
+        // touching petitions.
+        let count_from = if vis.is_some() && single.is_some() && !wh.text.contains("p.") { "petition_viewers v" } else { from };
+        let count_sql = format!("SELECT COUNT(*) FROM (SELECT 1 FROM {count_from}{} LIMIT {}) t", wh.text, TOTAL_CAP + 1);
+        let total: i64 = sqlx::query_scalar_with(AssertSqlSafe(count_sql.as_str()), args(&wh)).fetch_one(pool).await?;
+        // Driven from the viewer rows, the tie-breaker is their own
+        // petition_id, so that the index delivers the order (no sort).
+        let id_col = if from.starts_with("petition_viewers") { "v.petition_id" } else { "p.id" };
+        let (order, key_col, cmp) = if f.sort_by_due {
+            (format!("{due_col}, {id_col}"), due_col, ">")
+        } else {
+            (format!("{reg_col} DESC, {id_col} DESC"), reg_col, "<")
         };
-        let (count_from, count_wh, _, _) = list_where(f, vis, single, count_drive);
-        let count_from = if count_drive == Drive::Viewers && !count_wh.text.contains("p.") { "petition_viewers v" } else { count_from };
-        let count_sql = format!("SELECT COUNT(*) FROM (SELECT 1 FROM {count_from}{} LIMIT {}) t", count_wh.text, TOTAL_CAP + 1);
-        let total: i64 = sqlx::query_scalar_with(AssertSqlSafe(count_sql.as_str()), args(&count_wh)).fetch_one(pool).await?;
-        let (order, key_col, cmp) =
-            if f.sort_by_due { (format!("{due_col}, p.id"), due_col, ">") } else { (format!("{reg_col} DESC, p.id DESC"), reg_col, "<") };
         let mut sql = Sql { text: String::new(), args: wh.args.clone() };
         sql.push(&format!(
             "SELECT p.id, p.confidential, p.case_json, p.number, p.title, p.state, p.category, p.channel, p.topic, p.jurisdiction, p.current_unit_id, p.registered_at, p.updated_at, p.received_on, p.next_due_on, p.next_due_kind FROM {from}{}",
@@ -902,7 +901,7 @@ impl Store {
         if let Some(c) = &f.after {
             sql.push(&format!(" AND ({key_col} {cmp} ")).bind(Arg::S(c.key.clone()));
             sql.push(&format!(" OR ({key_col} = ")).bind(Arg::S(c.key.clone()));
-            sql.push(&format!(" AND p.id {cmp} ")).bind(Arg::I(c.id)).push("))");
+            sql.push(&format!(" AND {id_col} {cmp} ")).bind(Arg::I(c.id)).push("))");
         }
         sql.push(&format!(" ORDER BY {order} LIMIT ")).bind(Arg::I(f.limit));
         if f.after.is_none() {
@@ -972,8 +971,6 @@ enum Drive {
     Viewers,
     /// `petitions`, visibility as a subquery (several viewing units, or none).
     Petitions,
-    /// The petitions now with this unit (its inbox), visibility probed.
-    CurrentUnit(i64),
 }
 
 impl Drive {
@@ -992,16 +989,22 @@ fn list_where(
 ) -> (&'static str, Sql, &'static str, &'static str) {
     let (from, reg_col, due_col) = match drive {
         Drive::Viewers => ("petition_viewers v JOIN petitions p ON p.id = v.petition_id", "v.registered_at", "v.due_key"),
-        Drive::Petitions | Drive::CurrentUnit(_) => ("petitions p", "p.registered_at", "COALESCE(p.next_due_on, '9999-12-31')"),
+        Drive::Petitions => ("petitions p", "p.registered_at", "COALESCE(p.next_due_on, '9999-12-31')"),
     };
+    // The filters the viewer rows carry (migration 16) are read from them
+    // when the query drives from them: index ranges, no join per row.
+    let t = if drive == Drive::Viewers { "v" } else { "p" };
     let mut wh = Sql::new(" WHERE 1 = 1");
+    // The viewing unit's own inbox ("now with this unit"): the viewer rows
+    // flagged as such, in their partial indexes (the literal `= 1` is what
+    // lets both engines use them).
+    let inbox = drive == Drive::Viewers && single.is_some() && f.current_unit == single;
     match (drive, single, vis) {
         (Drive::Viewers, Some(u), _) => {
             wh.push(" AND v.unit_id = ").bind(Arg::I(u));
-        }
-        (Drive::CurrentUnit(u), _, _) => {
-            wh.push(" AND p.current_unit_id = ").bind(Arg::I(u));
-            wh.push(" AND EXISTS (SELECT 1 FROM petition_viewers w WHERE w.petition_id = p.id AND w.unit_id = ").bind(Arg::I(u)).push(")");
+            if inbox {
+                wh.push(" AND v.is_current_unit = 1");
+            }
         }
         (_, _, Some(v)) => {
             wh.push(" AND p.id IN (SELECT petition_id FROM petition_viewers WHERE ");
@@ -1010,11 +1013,11 @@ fn list_where(
         }
         _ => {}
     }
-    in_list(&mut wh, "p.state", &f.states);
-    in_list(&mut wh, "p.topic", &f.topic);
+    in_list(&mut wh, &format!("{t}.state"), &f.states);
+    in_list(&mut wh, &format!("{t}.topic"), &f.topic);
     in_list(&mut wh, "p.number", &f.numbers);
     if let Some(u) = f.current_unit
-        && !matches!(drive, Drive::CurrentUnit(_))
+        && !inbox
     {
         wh.push(" AND p.current_unit_id = ").bind(Arg::I(u));
     }
@@ -1032,7 +1035,7 @@ fn list_where(
         wh.push(" AND p.source_key_id = ").bind(Arg::I(k));
     }
     if let Some(c) = &f.category {
-        wh.push(" AND p.category = ").bind(Arg::S(c.clone()));
+        wh.push(&format!(" AND {t}.category = ")).bind(Arg::S(c.clone()));
     }
     if let Some(c) = &f.channel {
         wh.push(" AND p.channel = ").bind(Arg::S(c.clone()));

@@ -13,7 +13,12 @@
 //!
 //! Each row carries the two sort keys the lists use (registration instant,
 //! earliest duty due date with `9999-12-31` for none), so that keyset
-//! pagination reads `(unit_id, key, petition_id)` index ranges.
+//! pagination reads `(unit_id, key, petition_id)` index ranges, and the
+//! three filters used most (state, category, topic), each indexed as
+//! `(unit_id, filter, registered_at, petition_id)`, so that a filtered page
+//! and its count never leave the index (migration 16); and whether the
+//! petition is now with the viewing unit (`is_current_unit`), the unit's
+//! inbox, in two partial indexes.
 
 use crate::db::{Result, RowExt, Store, WriteTx};
 use sqlx::AssertSqlSafe;
@@ -32,7 +37,7 @@ impl Store {
     pub(crate) async fn refresh_viewers(&self, w: &mut WriteTx<'_>, petition_id: i64, fresh: bool) -> Result<()> {
         // The petition's keys and every unit it touched, in one read.
         let rows = sqlx::query(
-            "SELECT p.jurisdiction, p.category, p.accused_unit_path, p.registered_at, p.next_due_on, u.unit_path \
+            "SELECT p.jurisdiction, p.category, p.state, p.topic, p.current_unit_id, p.accused_unit_path, p.registered_at, p.next_due_on, u.unit_path \
              FROM petitions p LEFT JOIN petition_units u ON u.petition_id = p.id WHERE p.id = $1",
         )
         .bind(petition_id)
@@ -42,6 +47,7 @@ impl Store {
         let (jurisdiction, category) = (row.s("jurisdiction")?, row.s("category")?);
         let accused_path = row.os("accused_unit_path")?;
         let (registered_at, due) = (row.s("registered_at")?, row.os("next_due_on")?.unwrap_or_else(|| NO_DUE.to_string()));
+        let (state, topic, current) = (row.s("state")?, row.os("topic")?, row.i("current_unit_id")?);
         let paths: Vec<String> = rows.iter().map(|r| r.os("unit_path")).collect::<Result<Vec<_>>>()?.into_iter().flatten().collect();
         let mut ids: Vec<i64> = paths.iter().flat_map(|p| path_ids(p).collect::<Vec<_>>()).collect();
         // The bureaus (and for accusations the discipline bodies) of the
@@ -71,16 +77,24 @@ impl Store {
             sqlx::query("DELETE FROM petition_viewers WHERE petition_id = $1").bind(petition_id).execute(&mut *w.tx).await?;
         }
         for chunk in ids.chunks(200) {
-            let mut sql = String::from("INSERT INTO petition_viewers (unit_id, petition_id, registered_at, due_key) VALUES ");
+            let mut sql = String::from(
+                "INSERT INTO petition_viewers (unit_id, petition_id, registered_at, due_key, state, category, topic, is_current_unit) VALUES ",
+            );
             for i in 0..chunk.len() {
                 if i > 0 {
                     sql.push(',');
                 }
-                sql.push_str(&format!("(${}, $1, $2, $3)", i + 4));
+                sql.push_str(&format!("(${}, $1, $2, $3, $4, $5, $6, ${})", 2 * i + 7, 2 * i + 8));
             }
-            let mut q = sqlx::query(AssertSqlSafe(sql)).bind(petition_id).bind(registered_at.clone()).bind(due.clone());
+            let mut q = sqlx::query(AssertSqlSafe(sql))
+                .bind(petition_id)
+                .bind(registered_at.clone())
+                .bind(due.clone())
+                .bind(state.clone())
+                .bind(category.clone())
+                .bind(topic.clone());
             for id in chunk {
-                q = q.bind(*id);
+                q = q.bind(*id).bind(i64::from(*id == current));
             }
             q.execute(&mut *w.tx).await?;
         }
