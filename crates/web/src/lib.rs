@@ -11,6 +11,7 @@ pub mod extract;
 pub mod intake;
 pub mod jobs;
 pub mod observe;
+pub mod once;
 pub mod open311;
 pub mod openapi;
 pub mod ratelimit;
@@ -54,6 +55,9 @@ pub fn router_with(state: AppState, pages: Option<Router<AppState>>) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), security_headers))
         .layer(DefaultBodyLimit::max(MAX_SMALL_BODY_BYTES))
         .layer(axum::middleware::from_fn(observe::track_requests))
+        // Pages, styles, scripts and JSON go out brotli- or gzip-compressed
+        // when the client accepts it (issue 10); images and tiny bodies as they are.
+        .layer(tower_http::compression::CompressionLayer::new().br(true).gzip(true))
         // Outermost last: the id is set (or kept) first, the span carries
         // it, and the response echoes it.
         .layer(PropagateRequestIdLayer::x_request_id())
