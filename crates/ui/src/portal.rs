@@ -334,10 +334,6 @@ fn seal_cookie(state: &AppState, name: &str, kind: &str, value: serde_json::Valu
     HeaderValue::from_str(&format!("{name}={sealed}; Path=/; Max-Age={}; HttpOnly; SameSite=Strict", SEALED_MINUTES * 60)).ok()
 }
 
-fn clear_cookie(name: &str) -> Option<HeaderValue> {
-    HeaderValue::from_str(&format!("{name}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict")).ok()
-}
-
 fn open_cookie(state: &AppState, headers: &HeaderMap, name: &str, kind: &str) -> Option<serde_json::Value> {
     let plain = state.keyring.decrypt(&cookie(headers, name)?).ok()?;
     let v: serde_json::Value = serde_json::from_str(&plain).ok()?;
@@ -567,7 +563,7 @@ async fn receive(state: AppState, portal: Arc<PortalInfo>, headers: HeaderMap, m
         // resend): the same receipt either way, shown by a GET.
         Ok(answer) => {
             let to = if mailbox { "/mailbox/receipt" } else { "/submit/receipt" };
-            see_other(to, [seal_cookie(&state, RECEIPT_COOKIE, "receipt", answer.body), clear_cookie(TRACK_COOKIE)])
+            see_other(to, [seal_cookie(&state, RECEIPT_COOKIE, "receipt", answer.body)])
         }
         Err(e) if e.code == "idempotency_key_reused" => {
             // The form was sent before and has been changed since (back
