@@ -221,17 +221,30 @@ async fn tracking_posts_then_redirects_and_shows_the_decision_in_citizen_words()
     assert!(html.contains("href=\"/track/forgot\""), "a way for a forgotten code");
     let csrf = hidden(&html, "csrf");
     // A wrong code: the plain message, the number kept.
-    let r = c.post(format!("{}/track", s.base)).form(&[("csrf", csrf.as_str()), ("number", &number), ("code", "AAAAAAAA")]).send().await.unwrap();
+    let r = c
+        .post(format!("{}/track", s.base))
+        .form(&[("csrf", csrf.as_str()), ("number", &number), ("code", "AAAAAAAA")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = r.text().await.unwrap();
     assert!(page.contains("编号或查询码不正确") && page.contains(&format!("value=\"{number}\"")));
     // The right code: 303 to a GET that carries only the number.
-    let r = c.post(format!("{}/track", s.base)).form(&[("csrf", csrf.as_str()), ("number", &number), ("code", &code)]).send().await.unwrap();
+    let r =
+        c.post(format!("{}/track", s.base)).form(&[("csrf", csrf.as_str()), ("number", &number), ("code", &code)]).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let location = r.headers()["location"].to_str().unwrap().to_string();
     assert_eq!(location, format!("/track?number={number}"));
     let page = c.get(format!("{}{location}", s.base)).send().await.unwrap().text().await.unwrap();
-    for part in ["信访处理意见书", "不予支持", "经查双方不存在劳动关系", "《中华人民共和国劳动合同法》第七条", "法律法规依据", "您申请复查的截止日期"] {
+    for part in [
+        "信访处理意见书",
+        "不予支持",
+        "经查双方不存在劳动关系",
+        "《中华人民共和国劳动合同法》第七条",
+        "法律法规依据",
+        "您申请复查的截止日期",
+    ] {
         assert!(page.contains(part), "the tracking page shows {part}");
     }
     assert!(!page.contains("信访部门转送交办期限"), "no internal timer names");

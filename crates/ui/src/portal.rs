@@ -301,7 +301,6 @@ pub(crate) async fn read_multipart(
     }
 }
 
-
 fn form_page(portal: &Arc<PortalInfo>, headers: &HeaderMap, mailbox: bool) -> Page {
     let mut page = Page::new(portal, headers, if mailbox { "mailbox" } else { "submit" });
     page.htmx = true; // the region picker
@@ -680,7 +679,8 @@ async fn division_options(
         html.push_str(&format!("<select id=\"{name}\" hx-swap-oob=\"innerHTML\"><option value=\"\">请选择</option></select>"));
     }
     // A place outside this deployment's area says at once where to go.
-    let hint = parent.and_then(|p| area_hint(&state, &portal, p)).map(|m| format!("<p class=\"alert\">{}</p>", esc(&m))).unwrap_or_default();
+    let hint =
+        parent.and_then(|p| area_hint(&state, &portal, p)).map(|m| format!("<p class=\"alert\">{}</p>", esc(&m))).unwrap_or_default();
     html.push_str(&format!("<div id=\"area-hint\" aria-live=\"polite\" hx-swap-oob=\"innerHTML\">{hint}</div>"));
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
 }
@@ -704,9 +704,12 @@ pub struct TrackData {
     /// The units a request may go to (code, name), default first.
     pub review_units: Vec<(String, String)>,
     pub submitted: xinfang_web::dto::SubmittedView,
-    /// (name, issued at, parts (label, text)).
-    pub documents: Vec<(String, String, Vec<(String, String)>)>,
+    pub documents: Vec<TrackDoc>,
 }
+
+/// A document as the petitioner reads it: name, when issued, its parts
+/// (label, text).
+pub type TrackDoc = (String, String, Vec<(String, String)>);
 
 /// The evaluation and 复查/复核 forms: what was chosen and typed, and the
 /// message of each field that was refused.
@@ -1025,10 +1028,10 @@ async fn review(
             see_other(&track_url(&number), [track_cookie(&state, &number, &code, Some(flash))])
         }
         Err(e) => {
-            let (errors, alert) =
-                place_errors(&e, &[("reason", "review_reason"), ("good_reason", "good_reason"), ("unit", "review_unit")]);
+            let (errors, alert) = place_errors(&e, &[("reason", "review_reason"), ("good_reason", "good_reason"), ("unit", "review_unit")]);
             let mut shown = Shown::new(number, code);
-            shown.review = ActForm { reason: f.reason, review_unit: f.review_unit, good_reason: f.good_reason, errors, alert, ..ActForm::default() };
+            shown.review =
+                ActForm { reason: f.reason, review_unit: f.review_unit, good_reason: f.good_reason, errors, alert, ..ActForm::default() };
             track_page(&state, &portal, &headers, shown, StatusCode::UNPROCESSABLE_ENTITY).await
         }
     }

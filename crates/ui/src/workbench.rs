@@ -711,8 +711,16 @@ async fn act(
         }
         Ok(_) => Redirect::to(&format!("/staff/p/{number}?done={action}")).into_response(),
         Err(e) if e.code == "idempotency_key_reused" => {
-            petition_page(state, &headers, s, number, None, Some("此页面的这项操作已经提交过，请查看下方的办理记录；如需再次办理，请先刷新页面".into()), None)
-                .await
+            petition_page(
+                state,
+                &headers,
+                s,
+                number,
+                None,
+                Some("此页面的这项操作已经提交过，请查看下方的办理记录；如需再次办理，请先刷新页面".into()),
+                None,
+            )
+            .await
         }
         Err(e) => petition_page(state, &headers, s, number, None, Some(e.message), None).await,
     }

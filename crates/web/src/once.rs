@@ -82,12 +82,8 @@ where
                 return Err(reused());
             }
             Claim::Done { status, response, .. } => {
-                let body = state
-                    .keyring
-                    .decrypt(&response)
-                    .ok()
-                    .and_then(|t| serde_json::from_str(&t).ok())
-                    .ok_or_else(ApiError::internal)?;
+                let body =
+                    state.keyring.decrypt(&response).ok().and_then(|t| serde_json::from_str(&t).ok()).ok_or_else(ApiError::internal)?;
                 let status = u16::try_from(status).ok().and_then(|s| StatusCode::from_u16(s).ok()).unwrap_or(StatusCode::OK);
                 return Ok(Answer { status, body, replayed: true });
             }

@@ -40,10 +40,7 @@ pub async fn create(
         Some(v) => match v.to_str().ok().map(str::trim).filter(|k| crate::once::valid_key(k)) {
             Some(k) => Some(k.to_string()),
             None => {
-                return Err(ApiError::bad_request(
-                    "invalid_idempotency_key",
-                    "Idempotency-Key 须为16至255个可见ASCII字符（例如UUID）",
-                ));
+                return Err(ApiError::bad_request("invalid_idempotency_key", "Idempotency-Key 须为16至255个可见ASCII字符（例如UUID）"));
             }
         },
     };

@@ -88,15 +88,18 @@ pub async fn view(
             })
             .collect(),
         notices: notices.into_iter().map(|n| NoticeView { created_at: n.created_at, body: n.body }).collect(),
-        deadlines: deadline_views(&c.deadlines.iter().filter(|d| d.is_open() && citizen_label(d.kind).is_some()).cloned().collect::<Vec<_>>(), today)
-            .into_iter()
-            .map(|mut d| {
-                if let Some(l) = TimerKind::parse(&d.kind).and_then(citizen_label) {
-                    d.label = l.into();
-                }
-                d
-            })
-            .collect(),
+        deadlines: deadline_views(
+            &c.deadlines.iter().filter(|d| d.is_open() && citizen_label(d.kind).is_some()).cloned().collect::<Vec<_>>(),
+            today,
+        )
+        .into_iter()
+        .map(|mut d| {
+            if let Some(l) = TimerKind::parse(&d.kind).and_then(citizen_label) {
+                d.label = l.into();
+            }
+            d
+        })
+        .collect(),
         can_evaluate: c.document.as_ref().is_some_and(|d| d.delivered_on.is_some() && !d.evaluated),
         review_window,
         submitted: SubmittedView {
