@@ -274,3 +274,34 @@ async fn tracking_posts_then_redirects_and_shows_the_decision_in_citizen_words()
     assert_eq!(d["history"].as_array().unwrap().iter().filter(|e| e["action"] == "evaluate").count(), 1);
     s.finish().await;
 }
+
+#[tokio::test]
+async fn tracking_a_suggestion_shows_the_reply_and_whether_it_was_adopted() {
+    let s = TestServer::start().await;
+    let mut body = online_claim("冯七", "440304199001011233");
+    body["category"] = json!("suggestion");
+    body["title"] = json!("建议增设公交站");
+    let (status, sub) = s.post("/api/v1/petitions", None, body).await;
+    assert_eq!(status, StatusCode::CREATED, "{sub}");
+    let (number, code) = (sub["number"].as_str().unwrap().to_string(), sub["query_code"].as_str().unwrap().to_string());
+    s.act("ft_clerk", &number, "forward", json!({"unit": "440304-RST"})).await;
+    s.act("ft_rst_officer", &number, "accept", json!({})).await;
+    s.act("ft_rst_officer", &number, "reply", json!({"text": "已将您的建议纳入明年线路调整方案", "adoption": "partly_adopted"})).await;
+    let (status, v) = s.get(&format!("/api/v1/track/{number}?code={code}"), None).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let reply = v["documents"].as_array().unwrap().iter().find(|d| d["action"] == "reply").unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(reply["name"], "答复意见书");
+    let items: Vec<(String, String)> = reply["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["label"].as_str().unwrap().to_string(), i["text"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(
+        items,
+        vec![("答复内容".to_string(), "已将您的建议纳入明年线路调整方案".to_string()), ("是否采纳".to_string(), "部分采纳".to_string())]
+    );
+    assert_eq!(v["submitted"]["category_label"], "建议意见类");
+    assert!(v["submitted"]["jurisdiction_name"].as_str().unwrap().ends_with("福田区"), "{}", v["submitted"]);
+    s.finish().await;
+}
