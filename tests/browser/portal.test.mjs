@@ -166,6 +166,7 @@ test('the tracking page shows the decision letter with its legal basis, the exte
   await page.getByRole('button', { name: '查询' }).click();
   assert.equal((await page.getByRole('alert').innerText()).trim(), '编号或查询码不正确');
   assert.equal(await page.getByLabel('信访件编号').inputValue(), p.number, 'the number is kept');
+  await axe(page, 'track-wrong-code');
   await page.getByLabel('查询码').fill(p.query_code);
   await page.getByRole('button', { name: '查询' }).click();
   await page.getByRole('heading', { name: '办理进度' }).waitFor();
@@ -191,6 +192,7 @@ test('the tracking page shows the decision letter with its legal basis, the exte
   await page.getByRole('button', { name: '提交评价' }).click();
   await page.locator('#rating-error').waitFor();
   assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('name')), 'rating');
+  await axe(page, 'track-evaluation-error');
   assert.doesNotMatch(await page.locator('main').innerText(), /（[a-z_.]+）/);
   await page.getByRole('radio', { name: '基本满意' }).check();
   await page.getByRole('button', { name: '提交评价' }).click();

@@ -305,3 +305,28 @@ async fn tracking_a_suggestion_shows_the_reply_and_whether_it_was_adopted() {
     assert!(v["submitted"]["jurisdiction_name"].as_str().unwrap().ends_with("福田区"), "{}", v["submitted"]);
     s.finish().await;
 }
+
+#[tokio::test]
+async fn leader_mailbox_posts_once_and_redirects_to_its_receipt() {
+    let s = TestServer::start().await;
+    let c = no_redirect();
+    let html = c.get(format!("{}/mailbox", s.base)).send().await.unwrap().text().await.unwrap();
+    let (csrf, token) = (hidden(&html, "csrf"), hidden(&html, "form_token"));
+    let leader = html
+        .split("<option value=\"\">请选择单位</option>")
+        .nth(1)
+        .and_then(|r| r.split("value=\"").nth(1))
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_string();
+    let form = || portal_form(&csrf, &token).text("target_unit", leader.clone());
+    for _ in 0..2 {
+        let r = c.post(format!("{}/mailbox", s.base)).multipart(form()).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(r.headers()["location"], "/mailbox/receipt");
+    }
+    let receipt = c.get(format!("{}/mailbox/receipt", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(receipt.contains("提交成功") && receipt.contains("aria-current=\"page\">领导信箱"), "the mailbox's receipt");
+    assert_eq!(petitions(&s).await, 1, "sent twice, filed once");
+    s.finish().await;
+}
