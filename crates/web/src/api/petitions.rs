@@ -28,7 +28,7 @@ use xinfang_store::{ActorRef, PetitionFilter, PetitionRecord, fmt_instant};
 #[utoipa::path(post, path = "/api/v1/petitions", tag = "petitions", request_body = PetitionInput,
     params(("Idempotency-Key" = Option<String>, Header, description = "16–255 visible ASCII characters (e.g. a UUID). The same key with the same body gives the same answer again (header `Idempotent-Replayed: true`) and creates nothing; with another body 422 `idempotency_key_reused`; while the first request is still working, a resend waits for its answer (409 `idempotency_key_in_progress` if it takes too long). Keys are kept 24 hours.")),
     description = "A citizen submits online without a token (channel online or mailbox); staff register letters, visits, calls… with their token.",
-    responses((status = 201, body = SubmitResponse), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody, description = "Refused: Art. 36 or Art. 19 para 3; or the same Idempotency-Key still in progress"), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = SubmitResponse), (status = 400, body = ErrorBody, description = "Malformed JSON or Idempotency-Key"), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody, description = "Refused: Art. 36 or Art. 19 para 3; or the same Idempotency-Key still in progress"), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     MaybeStaff(staff): MaybeStaff,
