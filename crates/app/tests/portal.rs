@@ -160,3 +160,20 @@ async fn online_submission_validates_next_to_the_field_then_gives_a_receipt_and_
     assert!(r.text().await.unwrap().contains("查询码不正确"));
     s.finish().await;
 }
+
+#[tokio::test]
+async fn elder_switch_without_javascript_goes_back_to_a_local_page_only() {
+    let s = TestServer::start().await;
+    let c = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    for (back, to) in [
+        ("%2Ftrack", "/track"),
+        ("%2F%2Fevil.example%2Fx", "/"),
+        ("https%3A%2F%2Fevil.example", "/"),
+        ("%2Fsubmit%0D%0ASet-Cookie%3A%20x%3D1", "/"),
+    ] {
+        let r = c.get(format!("{}/elder?on=1&back={back}", s.base)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{back}");
+        assert_eq!(r.headers()["location"], to, "{back}");
+    }
+    s.finish().await;
+}

@@ -96,7 +96,8 @@ struct ElderQuery {
 /// typed; this is the fallback, back to the page it came from.
 async fn elder(Query(q): Query<ElderQuery>, headers: HeaderMap) -> Response {
     let on = q.on.as_deref() == Some("1");
-    let local = |p: &str| p.starts_with('/') && !p.starts_with("//") && !p.contains('\\');
+    // A path of this site, and nothing a Location header cannot carry.
+    let local = |p: &str| p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') && p.bytes().all(|b| b.is_ascii_graphic());
     let back = q
         .back
         .filter(|p| local(p))
