@@ -113,7 +113,19 @@ async fn portal_multipart_upload_is_stored_under_its_sha256_and_streams_back() {
         f = f.text(*k, *v);
     }
     let f = f.part("attachments", Part::bytes(content.clone()).file_name("证明.pdf"));
-    let r = s.client.post(format!("{}/submit", s.base)).header("cookie", &cookie).multipart(f).send().await.unwrap();
+    let f = f.text("form_token", xinfang_web::auth::random_secret(16));
+    let c = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let r = c.post(format!("{}/submit", s.base)).header("cookie", &cookie).multipart(f).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let sealed = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("xf_receipt="))
+        .map(|c| c.split(';').next().unwrap().to_string())
+        .unwrap();
+    let r = c.get(format!("{}/submit/receipt", s.base)).header("cookie", format!("{cookie}; {sealed}")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let receipt = r.text().await.unwrap();
     let number = receipt.split("XF-").nth(1).map(|r| format!("XF-{}", &r[..22])).unwrap();

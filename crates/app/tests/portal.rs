@@ -27,7 +27,8 @@ fn token_of(cookie: &str) -> String {
 }
 
 fn form(token: &str, fields: &[(&str, &str)]) -> Form {
-    let mut f = Form::new().text("csrf", token.to_string());
+    // Each form as a page would give it: with its own one-time token.
+    let mut f = Form::new().text("csrf", token.to_string()).text("form_token", xinfang_web::auth::random_secret(16));
     for (k, v) in fields {
         f = f.text(k.to_string(), v.to_string());
     }
@@ -35,6 +36,25 @@ fn form(token: &str, fields: &[(&str, &str)]) -> Form {
 }
 
 const GOOD: &[(&str, &str)] = PORTAL_CLAIM_FORM;
+
+/// Submit a portal form: 303 to the receipt, which the sealed cookie set
+/// on the redirect opens.
+pub async fn receipt_after(s: &TestServer, cookie: &str, f: Form) -> String {
+    let c = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let r = c.post(format!("{}/submit", s.base)).header("cookie", cookie).multipart(f).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let sealed = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("xf_receipt="))
+        .map(|c| c.split(';').next().unwrap().to_string())
+        .unwrap();
+    let r = c.get(format!("{}/submit/receipt", s.base)).header("cookie", format!("{cookie}; {sealed}")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    r.text().await.unwrap()
+}
 
 #[tokio::test]
 async fn portal_pages_render_in_chinese_with_the_deployment_footer() {
@@ -97,9 +117,7 @@ async fn online_submission_validates_next_to_the_field_then_gives_a_receipt_and_
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // A good submission, with an attachment.
     let f = form(&token, GOOD).part("attachments", reqwest::multipart::Part::bytes(b"%PDF-1.4 test".to_vec()).file_name("证明.pdf"));
-    let r = s.client.post(format!("{}/submit", s.base)).header("cookie", &cookie).multipart(f).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    let receipt = r.text().await.unwrap();
+    let receipt = receipt_after(&s, &cookie, f).await;
     assert!(receipt.contains("提交成功") && receipt.contains("福田区信访局"));
     let number = receipt.split("XF-").nth(1).map(|r| format!("XF-{}", &r[..22])).unwrap();
     let code = receipt.split("<td class=\"code\">").nth(2).and_then(|r| r.split('<').next()).unwrap().to_string();
@@ -107,15 +125,28 @@ async fn online_submission_validates_next_to_the_field_then_gives_a_receipt_and_
     let d = s.detail("ft_clerk", &number).await;
     assert_eq!(d["jurisdiction"], "440304011");
     assert_eq!(d["attachments"].as_array().unwrap().len(), 1);
-    // Track it through the portal.
-    let r = s
-        .client
+    // Track it through the portal: 303 to the record, opened by the
+    // sealed cookie set on the redirect.
+    let c = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let r = c
         .post(format!("{}/track", s.base))
         .header("cookie", &cookie)
         .form(&[("csrf", token.as_str()), ("number", number.as_str()), ("code", code.as_str())])
         .send()
         .await
         .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let sealed = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("xf_track="))
+        .map(|c| c.split(';').next().unwrap().to_string())
+        .unwrap();
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(!location.contains(&code), "the code stays out of the URL");
+    let r = c.get(format!("{}{location}", s.base)).header("cookie", format!("{cookie}; {sealed}")).send().await.unwrap();
     let html = r.text().await.unwrap();
     assert!(html.contains("办理进度") && html.contains("网上提交"), "{html}");
     let r = s
@@ -127,5 +158,22 @@ async fn online_submission_validates_next_to_the_field_then_gives_a_receipt_and_
         .await
         .unwrap();
     assert!(r.text().await.unwrap().contains("查询码不正确"));
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn elder_switch_without_javascript_goes_back_to_a_local_page_only() {
+    let s = TestServer::start().await;
+    let c = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    for (back, to) in [
+        ("%2Ftrack", "/track"),
+        ("%2F%2Fevil.example%2Fx", "/"),
+        ("https%3A%2F%2Fevil.example", "/"),
+        ("%2Fsubmit%0D%0ASet-Cookie%3A%20x%3D1", "/"),
+    ] {
+        let r = c.get(format!("{}/elder?on=1&back={back}", s.base)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{back}");
+        assert_eq!(r.headers()["location"], to, "{back}");
+    }
     s.finish().await;
 }

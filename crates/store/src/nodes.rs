@@ -90,7 +90,8 @@ impl Store {
     /// Delete bearer tokens expired at `now` or idle since `idle_since`
     /// (neither can be used again), rate counters older than
     /// `before_minute` and daily submission budgets of days before
-    /// `before_day` (`YYYY-MM-DD`); returns (tokens, counters) deleted.
+    /// `before_day` (`YYYY-MM-DD`), and idempotency keys and form tokens
+    /// expired at `now`; returns (tokens, counters) deleted.
     pub async fn purge_expired(
         &self,
         now: DateTime<Utc>,
@@ -108,6 +109,8 @@ impl Store {
         // Past days' budgets are never charged again (the day is part of
         // the key); they go here rather than on every submission.
         sqlx::query("DELETE FROM submission_budget WHERE day < $1").bind(before_day.to_string()).execute(&mut *w.tx).await?;
+        // Idempotency keys and form tokens past their expiry (issue 10).
+        sqlx::query("DELETE FROM request_keys WHERE expires_at <= $1").bind(fmt_instant(now)).execute(&mut *w.tx).await?;
         w.commit().await?;
         Ok((tokens.rows_affected(), counters.rows_affected()))
     }

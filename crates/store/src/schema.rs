@@ -537,6 +537,28 @@ CREATE INDEX petition_viewers_inbox_due ON petition_viewers (unit_id, due_key, p
 CREATE INDEX petition_viewers_inbox_registered ON petition_viewers (unit_id, registered_at, petition_id) WHERE is_current_unit = 1;
 "#,
     ),
+    (
+        20,
+        r#"
+-- One answer per submission (issue 10): the API's Idempotency-Key and the
+-- portal's one-time form token. A request claims (scope, key) with the
+-- fingerprint of its body before it acts; the answer is stored encrypted
+-- (it holds the query code) when it is done, so a resend on any node gets
+-- the same answer and creates nothing. Keys are keyed hashes; rows expire
+-- and the purge job deletes them.
+CREATE TABLE request_keys (
+    scope TEXT NOT NULL,
+    key_hash TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    status BIGINT,
+    response TEXT,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    PRIMARY KEY (scope, key_hash)
+);
+CREATE INDEX request_keys_expires ON request_keys (expires_at);
+"#,
+    ),
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

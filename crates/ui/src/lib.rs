@@ -65,6 +65,8 @@ pub struct Page {
     pub portal: Arc<PortalInfo>,
     pub elder: bool,
     pub nav: &'static str,
+    /// Load htmx (only the pages that use it: the region picker).
+    pub htmx: bool,
 }
 
 pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -79,8 +81,18 @@ pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 impl Page {
+    /// This page's path, for the 长者模式 switch to come back to.
+    pub fn path(&self) -> &'static str {
+        match self.nav {
+            "submit" => "/submit",
+            "track" => "/track",
+            "mailbox" => "/mailbox",
+            _ => "/",
+        }
+    }
+
     pub fn new(portal: &Arc<PortalInfo>, headers: &HeaderMap, nav: &'static str) -> Page {
-        Page { portal: portal.clone(), elder: cookie(headers, "xf_elder").as_deref() == Some("1"), nav }
+        Page { portal: portal.clone(), elder: cookie(headers, "xf_elder").as_deref() == Some("1"), nav, htmx: false }
     }
 }
 
@@ -114,8 +126,45 @@ pub(crate) fn error_page(portal: &Arc<PortalInfo>, headers: &HeaderMap, status: 
 const APP_CSS: &str = include_str!("../static/app.css");
 const APP_JS: &str = include_str!("../static/app.js");
 const HTMX: &str = include_str!("../static/vendor/htmx-2.0.11.min.js");
+const FAVICON: &str = include_str!("../static/favicon.svg");
 
+/// Static assets under names that carry a hash of their content
+/// (`/static/app.3f9c…css`): a page names the current version, so the
+/// files can be cached for a year and a new release is fetched at once.
+pub mod assets {
+    use std::sync::LazyLock;
+
+    fn hashed(stem: &str, ext: &str, body: &str) -> String {
+        let h = xinfang_crypto::sm3_hex(body.as_bytes());
+        format!("/static/{stem}.{}.{ext}", &h[..12])
+    }
+
+    static CSS: LazyLock<String> = LazyLock::new(|| hashed("app", "css", super::APP_CSS));
+    static JS: LazyLock<String> = LazyLock::new(|| hashed("app", "js", super::APP_JS));
+    static HTMX: LazyLock<String> = LazyLock::new(|| hashed("htmx-2.0.11", "js", super::HTMX));
+    static ICON: LazyLock<String> = LazyLock::new(|| hashed("favicon", "svg", super::FAVICON));
+
+    pub fn css() -> &'static str {
+        &CSS
+    }
+    pub fn js() -> &'static str {
+        &JS
+    }
+    pub fn htmx() -> &'static str {
+        &HTMX
+    }
+    pub fn icon() -> &'static str {
+        &ICON
+    }
+}
+
+/// A hashed asset: cached for a year, never revalidated.
 fn asset(content_type: &'static str, body: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=31536000, immutable")], body).into_response()
+}
+
+/// An asset under its plain name (older pages, bookmarks): a day.
+fn plain_asset(content_type: &'static str, body: &'static str) -> Response {
     ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=86400")], body).into_response()
 }
 
@@ -124,9 +173,14 @@ pub fn pages(portal: PortalInfo) -> Router<AppState> {
     let portal = Arc::new(portal);
     let fallback_portal = portal.clone();
     Router::new()
-        .route("/static/app.css", get(|| async { asset("text/css; charset=utf-8", APP_CSS) }))
-        .route("/static/app.js", get(|| async { asset("text/javascript; charset=utf-8", APP_JS) }))
-        .route("/static/vendor/htmx-2.0.11.min.js", get(|| async { asset("text/javascript; charset=utf-8", HTMX) }))
+        .route(assets::css(), get(|| async { asset("text/css; charset=utf-8", APP_CSS) }))
+        .route(assets::js(), get(|| async { asset("text/javascript; charset=utf-8", APP_JS) }))
+        .route(assets::htmx(), get(|| async { asset("text/javascript; charset=utf-8", HTMX) }))
+        .route(assets::icon(), get(|| async { asset("image/svg+xml", FAVICON) }))
+        .route("/favicon.ico", get(|| async { plain_asset("image/svg+xml", FAVICON) }))
+        .route("/static/app.css", get(|| async { plain_asset("text/css; charset=utf-8", APP_CSS) }))
+        .route("/static/app.js", get(|| async { plain_asset("text/javascript; charset=utf-8", APP_JS) }))
+        .route("/static/vendor/htmx-2.0.11.min.js", get(|| async { plain_asset("text/javascript; charset=utf-8", HTMX) }))
         .merge(portal::routes(portal))
         .merge(workbench::routes())
         .merge(reports::routes())

@@ -30,9 +30,12 @@ pub fn routes(portal: Arc<PortalInfo>) -> Router<AppState> {
         .route("/", get(home))
         .route("/elder", get(elder))
         .route("/submit", get(submit_form).post(submit.layer(from_fn(ratelimit::submit))).layer(big))
+        .route("/submit/receipt", get(receipt))
         .route("/mailbox", get(mailbox_form).post(mailbox.layer(from_fn(ratelimit::submit))).layer(big))
+        .route("/mailbox/receipt", get(receipt))
         .route("/ui/divisions", get(division_options))
-        .route("/track", get(track_form).post(track.layer(from_fn(ratelimit::track))))
+        .route("/track", get(track_get).post(track.layer(from_fn(ratelimit::track))))
+        .route("/track/forgot", get(forgot))
         .route("/track/evaluate", axum::routing::post(evaluate.layer(from_fn(ratelimit::track))))
         .route("/track/review", axum::routing::post(review.layer(from_fn(ratelimit::track))))
         .layer(Extension(portal))
@@ -84,16 +87,27 @@ async fn home(Extension(portal): Extension<Arc<PortalInfo>>, headers: HeaderMap)
 #[derive(Deserialize)]
 struct ElderQuery {
     on: Option<String>,
+    /// The page to go back to (this site's path only).
+    back: Option<String>,
 }
 
-/// Switch the large-text, high-contrast mode (适老化) on or off.
+/// Switch the large-text, high-contrast mode (适老化) on or off. With
+/// JavaScript the switch happens in the page (app.js), keeping whatever was
+/// typed; this is the fallback, back to the page it came from.
 async fn elder(Query(q): Query<ElderQuery>, headers: HeaderMap) -> Response {
     let on = q.on.as_deref() == Some("1");
-    let back = headers
-        .get(header::REFERER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|r| r.find("://").and_then(|i| r[i + 3..].find('/').map(|j| r[i + 3 + j..].to_string())))
-        .filter(|p| p.starts_with('/') && !p.starts_with("//"))
+    // A path of this site, and nothing a Location header cannot carry.
+    let local = |p: &str| p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') && p.bytes().all(|b| b.is_ascii_graphic());
+    let back = q
+        .back
+        .filter(|p| local(p))
+        .or_else(|| {
+            headers
+                .get(header::REFERER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|r| r.find("://").and_then(|i| r[i + 3..].find('/').map(|j| r[i + 3 + j..].to_string())))
+                .filter(|p| local(p))
+        })
         .unwrap_or_else(|| "/".into());
     let mut r = Redirect::to(&back).into_response();
     let c = if on { "xf_elder=1; Path=/; Max-Age=31536000; SameSite=Lax" } else { "xf_elder=0; Path=/; Max-Age=0; SameSite=Lax" };
@@ -147,6 +161,8 @@ fn default_selection(portal: &PortalInfo) -> [String; 4] {
 pub struct SubmitForm {
     pub mailbox: bool,
     pub csrf: String,
+    /// One-time token: a resend of this form creates no second petition.
+    pub form_token: String,
     pub leaders: Vec<(String, String)>,
     pub target_unit: String,
     pub name: String,
@@ -167,6 +183,29 @@ pub struct SubmitForm {
 impl SubmitForm {
     pub fn err(&self, field: &str) -> Option<&String> {
         self.errors.get(field)
+    }
+
+    /// The fields with a message, in the order of the page (the summary
+    /// at the top links to each).
+    pub fn error_list(&self) -> Vec<(&'static str, &'static str, &String)> {
+        const ORDER: [(&str, &str); 11] = [
+            ("target_unit", "写信给"),
+            ("name", "姓名（名称）"),
+            ("id_number", "公民身份号码"),
+            ("phone", "联系电话"),
+            ("address", "通信地址"),
+            ("jurisdiction", "问题属地"),
+            ("category", "事项类别"),
+            ("accused", "被检举人或单位"),
+            ("title", "标题"),
+            ("request", "您的诉求"),
+            ("facts_and_reasons", "事实和理由"),
+        ];
+        let mut v: Vec<_> = ORDER.iter().filter_map(|(f, l)| self.errors.get(*f).map(|m| (*f, *l, m))).collect();
+        if let Some(m) = self.errors.get("attachments") {
+            v.push(("attachments", "附件", m));
+        }
+        v
     }
 }
 
@@ -190,6 +229,7 @@ async fn blank_form(state: &AppState, portal: &PortalInfo, mailbox: bool, csrf: 
     SubmitForm {
         mailbox,
         csrf,
+        form_token: xinfang_web::auth::random_secret(16),
         leaders: if mailbox { leaders(state) } else { Vec::new() },
         category: "claim".into(),
         levels: region_levels(state, default_selection(portal)).await,
@@ -200,7 +240,7 @@ async fn blank_form(state: &AppState, portal: &PortalInfo, mailbox: bool, csrf: 
 async fn show_form(state: AppState, portal: Arc<PortalInfo>, headers: HeaderMap, mailbox: bool) -> Response {
     let (token, set) = csrf(&headers);
     let form = blank_form(&state, &portal, mailbox, token).await;
-    with_cookie(render(&SubmitPage { page: Page::new(&portal, &headers, if mailbox { "mailbox" } else { "submit" }), form }), set)
+    with_cookie(render(&SubmitPage { page: form_page(&portal, &headers, mailbox), form }), set)
 }
 
 async fn submit_form(State(state): State<AppState>, Extension(portal): Extension<Arc<PortalInfo>>, headers: HeaderMap) -> Response {
@@ -209,18 +249,6 @@ async fn submit_form(State(state): State<AppState>, Extension(portal): Extension
 
 async fn mailbox_form(State(state): State<AppState>, Extension(portal): Extension<Arc<PortalInfo>>, headers: HeaderMap) -> Response {
     show_form(state, portal, headers, true).await
-}
-
-#[derive(Template)]
-#[template(path = "receipt.html")]
-struct Receipt {
-    page: Page,
-    number: String,
-    query_code: String,
-    unit: String,
-    received_on: String,
-    due_on: String,
-    repeat_of: Option<String>,
 }
 
 /// Read a multipart form: its text fields, its `attachments` files
@@ -274,6 +302,76 @@ pub(crate) async fn read_multipart(
     }
 }
 
+fn form_page(portal: &Arc<PortalInfo>, headers: &HeaderMap, mailbox: bool) -> Page {
+    let mut page = Page::new(portal, headers, if mailbox { "mailbox" } else { "submit" });
+    page.htmx = true; // the region picker
+    page
+}
+
+// ----- Sealed cookies: the receipt and the tracked petition ----------------
+//
+// After a submission the browser is sent (303) to a plain GET page, so a
+// reload shows the receipt again instead of posting again. The receipt
+// holds the query code, so it must not travel in the URL: a URL ends up in
+// the history, in proxy and server logs and in bookmarks, and can be
+// shared by accident. It goes in a cookie instead, sealed with the
+// deployment's data key (AES-GCM or SM4-GCM through the keyring, so it can
+// be neither read nor forged), HttpOnly (no script reads it), SameSite=
+// Strict (no other site makes the browser send it) and short-lived (30
+// minutes, also checked inside the sealed value). Every node holds the same
+// key file, so any node can open it: nothing per-node, and no extra row per
+// page view (the database row that keeps the answer for a resend is the
+// form token's, see `xinfang_web::once`). The tracking page works the same
+// way after the number and code were entered once.
+
+const RECEIPT_COOKIE: &str = "xf_receipt";
+const TRACK_COOKIE: &str = "xf_track";
+const SEALED_MINUTES: i64 = 30;
+
+fn seal_cookie(state: &AppState, name: &str, kind: &str, value: serde_json::Value) -> Option<HeaderValue> {
+    let exp = chrono::Utc::now().timestamp() + SEALED_MINUTES * 60;
+    let sealed = state.keyring.encrypt(&serde_json::json!({ "k": kind, "exp": exp, "v": value }).to_string());
+    HeaderValue::from_str(&format!("{name}={sealed}; Path=/; Max-Age={}; HttpOnly; SameSite=Strict", SEALED_MINUTES * 60)).ok()
+}
+
+fn open_cookie(state: &AppState, headers: &HeaderMap, name: &str, kind: &str) -> Option<serde_json::Value> {
+    let plain = state.keyring.decrypt(&cookie(headers, name)?).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&plain).ok()?;
+    let fresh = v.get("exp").and_then(serde_json::Value::as_i64).is_some_and(|e| e >= chrono::Utc::now().timestamp());
+    (v.get("k").and_then(serde_json::Value::as_str) == Some(kind) && fresh).then(|| v.get("v").cloned()).flatten()
+}
+
+fn see_other(to: &str, cookies: impl IntoIterator<Item = Option<HeaderValue>>) -> Response {
+    let mut r = Redirect::to(to).into_response();
+    for c in cookies.into_iter().flatten() {
+        r.headers_mut().append(header::SET_COOKIE, c);
+    }
+    r
+}
+
+/// A message for a citizen: the API's messages name the JSON field after
+/// the label for developers (`请填写标题（title）`); the page has the field
+/// beside the message, so the code name goes.
+pub(crate) fn citizen_message(m: &str) -> String {
+    let mut out = String::with_capacity(m.len());
+    let mut rest = m;
+    while let Some(i) = rest.find('（') {
+        let after = &rest[i + '（'.len_utf8()..];
+        match after.find('）') {
+            Some(j) if j > 0 && after[..j].bytes().all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'.' || b.is_ascii_digit()) => {
+                out.push_str(&rest[..i]);
+                rest = &after[j + '）'.len_utf8()..];
+            }
+            _ => {
+                out.push_str(&rest[..i + '（'.len_utf8()]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The portal form's field for an API field name.
 fn form_field(api_field: &str) -> Option<&'static str> {
     Some(match api_field {
@@ -285,7 +383,9 @@ fn form_field(api_field: &str) -> Option<&'static str> {
         "petitioners.phone" => "phone",
         "petitioners.address" => "address",
         "jurisdiction" => "jurisdiction",
-        "accused" => "accused",
+        "accused" | "accused.name" => "accused",
+        "category" => "category",
+        "target_unit" => "target_unit",
         _ => return None,
     })
 }
@@ -295,18 +395,10 @@ fn form_field(api_field: &str) -> Option<&'static str> {
 fn field_of(e: &ApiError) -> Option<&'static str> {
     let named = |m: &str| {
         let inner = m.split_once('（').and_then(|(_, r)| r.split_once('）')).map(|(f, _)| f)?;
-        Some(match inner {
-            "title" => "title",
-            "request" => "request",
-            "facts_and_reasons" => "facts_and_reasons",
-            "petitioners.name" => "name",
-            "petitioners.address" => "address",
-            "accused" => "accused",
-            _ => return None,
-        })
+        form_field(inner)
     };
     match e.code.as_str() {
-        "field_required" | "field_too_long" => named(&e.message),
+        "field_required" | "field_too_long" | "control_characters" => named(&e.message),
         "invalid_id_number" => Some("id_number"),
         "invalid_phone" => Some("phone"),
         "petitioner_required" => Some("name"),
@@ -319,6 +411,36 @@ fn field_of(e: &ApiError) -> Option<&'static str> {
     }
 }
 
+/// A place this deployment does not serve: say where to petition instead.
+fn outside_area(portal: &PortalInfo) -> String {
+    format!(
+        "您选择的地区不在本平台（{}）的受理范围内。请向问题发生地县级以上人民政府的信访部门反映：可以写信、走访，或使用当地的网上信访渠道；也可通过国家信访局网上信访平台提出。",
+        portal.organiser
+    )
+}
+
+/// Where to petition instead, when no petition bureau of this deployment
+/// serves `code` or any place inside it.
+fn area_hint(state: &AppState, portal: &PortalInfo, code: &str) -> Option<String> {
+    let tree = state.tree();
+    let served = tree.bureau_for(code).is_some()
+        || tree.all().any(|u| u.kind == xinfang_domain::unit::UnitKind::PetitionBureau && u.jurisdiction.starts_with(code));
+    (!served).then(|| outside_area(portal))
+}
+
+/// The receipt as kept for the GET page (and for a resend of the form).
+fn receipt_value(out: &xinfang_web::intake::Intake) -> serde_json::Value {
+    serde_json::json!({
+        "number": out.number,
+        "query_code": out.query_code,
+        "unit": out.receiving_unit.name,
+        "received_on": out.case.received_on.to_string(),
+        "due_on": out.case.deadlines.first().map(|d| d.due_on.to_string()).unwrap_or_default(),
+        "repeat_of": out.repeat_of,
+        "refused": out.refused.as_ref().map(|r| r.notice.clone()),
+    })
+}
+
 async fn receive(state: AppState, portal: Arc<PortalInfo>, headers: HeaderMap, mut multipart: Multipart, mailbox: bool) -> Response {
     let (f, files, problem) = read_multipart(&state, &headers, &mut multipart).await;
     let get = |k: &str| f.get(k).map(|s| s.trim().to_string()).unwrap_or_default();
@@ -326,9 +448,11 @@ async fn receive(state: AppState, portal: Arc<PortalInfo>, headers: HeaderMap, m
         return expired(&portal, &headers);
     }
     let selected = [get("province"), get("city"), get("county"), get("township")];
+    let token = get("form_token");
     let mut form = SubmitForm {
         mailbox,
         csrf: get("csrf"),
+        form_token: if xinfang_web::once::valid_key(&token) { token.clone() } else { xinfang_web::auth::random_secret(16) },
         leaders: if mailbox { leaders(&state) } else { Vec::new() },
         target_unit: get("target_unit"),
         name: get("name"),
@@ -345,28 +469,57 @@ async fn receive(state: AppState, portal: Arc<PortalInfo>, headers: HeaderMap, m
         ..SubmitForm::default()
     };
     let jurisdiction = selected.iter().rev().find(|s| !s.is_empty()).cloned().unwrap_or_default();
-    if form.name.is_empty() {
-        form.errors.insert("name".into(), "请填写信访人姓名（名称）".into());
-    }
-    if jurisdiction.is_empty() {
-        form.errors.insert("jurisdiction".into(), "请选择问题属地".into());
-    }
-    if form.category.is_empty() {
-        form.errors.insert("category".into(), "请选择事项类别".into());
+    // Every missing field at once, each beside its field.
+    let required = [
+        ("name", &form.name, "请填写信访人姓名（名称）"),
+        ("title", &form.title, "请填写标题"),
+        ("request", &form.request, "请填写您的诉求"),
+        ("facts_and_reasons", &form.facts_and_reasons, "请填写事实和理由"),
+        ("category", &form.category, "请选择事项类别"),
+        ("jurisdiction", &jurisdiction, "请选择问题属地"),
+    ];
+    let mut errors: HashMap<String, String> =
+        required.iter().filter(|(_, v, _)| v.is_empty()).map(|(k, _, m)| (k.to_string(), m.to_string())).collect();
+    if form.category == "accusation" && form.accused.is_empty() {
+        errors.insert("accused".into(), "检举控告类事项请填写被检举人或单位".into());
     }
     if mailbox && form.target_unit.is_empty() {
-        form.errors.insert("target_unit".into(), "请选择写信对象".into());
+        errors.insert("target_unit".into(), "请选择写信对象".into());
     }
+    if !form.id_number.is_empty() && !xinfang_domain::petition::valid_id_number(&form.id_number) {
+        errors.insert("id_number".into(), "公民身份号码格式或校验位不正确，请核对18位号码".into());
+    }
+    if !form.phone.is_empty() && !xinfang_domain::petition::valid_phone(&form.phone) {
+        errors.insert("phone".into(), "联系电话格式不正确，请填写手机号码或带区号的固定电话".into());
+    }
+    if let Some(hint) = (!jurisdiction.is_empty()).then(|| area_hint(&state, &portal, &jurisdiction)).flatten() {
+        errors.insert("jurisdiction".into(), hint);
+    }
+    form.errors = errors;
     form.general_error = problem;
     let page = |form: SubmitForm| {
-        let mut r = render(&SubmitPage { page: Page::new(&portal, &headers, if mailbox { "mailbox" } else { "submit" }), form });
+        let mut r = render(&SubmitPage { page: form_page(&portal, &headers, mailbox), form });
         *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         r
     };
     if !form.errors.is_empty() || form.general_error.is_some() {
         return page(form);
     }
+    if !xinfang_web::once::valid_key(&token) {
+        return expired(&portal, &headers);
+    }
     let opt = |s: &str| Some(s.to_string()).filter(|s| !s.is_empty());
+    // The form as sent, files by content: a resend is the same form.
+    let mut shown: Vec<(&String, &String)> = f.iter().filter(|(k, _)| *k != "csrf" && *k != "form_token").collect();
+    shown.sort();
+    let fingerprint = xinfang_web::once::fingerprint(
+        &state,
+        &serde_json::json!({
+            "mailbox": mailbox,
+            "fields": shown.iter().map(|(k, v)| serde_json::json!([k, v.trim()])).collect::<Vec<_>>(),
+            "files": files.iter().map(|a| a.sha256.clone()).collect::<Vec<_>>(),
+        }),
+    );
     let input = PetitionInput {
         channel: Some(if mailbox { "mailbox" } else { "online" }.into()),
         petitioners: vec![PetitionerInput {
@@ -401,34 +554,41 @@ async fn receive(state: AppState, portal: Arc<PortalInfo>, headers: HeaderMap, m
         staged: files,
         new_facts_reason: None,
     };
-    match intake(&state, Submitter::Citizen, input).await {
-        Ok(out) => {
-            let due = out.case.deadlines.first().map(|d| d.due_on.to_string()).unwrap_or_default();
-            render(&Receipt {
-                page: Page::new(&portal, &headers, if mailbox { "mailbox" } else { "submit" }),
-                number: out.number,
-                query_code: out.query_code,
-                unit: out.receiving_unit.name,
-                received_on: out.case.received_on.to_string(),
-                due_on: due,
-                repeat_of: out.repeat_of,
-            })
+    let act = || async {
+        let out = intake(&state, Submitter::Citizen, input).await?;
+        Ok((StatusCode::CREATED, receipt_value(&out)))
+    };
+    match xinfang_web::once::once(&state, "form:portal", &token, &fingerprint, act).await {
+        // Done now, or done already by this same form (a double click, a
+        // resend): the same receipt either way, shown by a GET.
+        Ok(answer) => {
+            let to = if mailbox { "/mailbox/receipt" } else { "/submit/receipt" };
+            see_other(to, [seal_cookie(&state, RECEIPT_COOKIE, "receipt", answer.body)])
+        }
+        Err(e) if e.code == "idempotency_key_reused" => {
+            // The form was sent before and has been changed since (back
+            // button): it is a new submission, which needs a new token.
+            form.form_token = xinfang_web::auth::random_secret(16);
+            form.general_error =
+                Some("这份表单已经提交过。如果您要反映另一件事项，请核对下面的内容后再次点击“提交”；如只是重复提交，无须再提交。".into());
+            page(form)
         }
         Err(e) => {
             // Every invalid field gets its message beside it.
             let mut placed = false;
-            for f in &e.fields {
-                if let Some(name) = form_field(&f.field) {
-                    form.errors.entry(name.into()).or_insert_with(|| f.message.clone());
+            for fe in &e.fields {
+                if let Some(name) = form_field(&fe.field) {
+                    form.errors.entry(name.into()).or_insert_with(|| citizen_message(&fe.message));
                     placed = true;
                 }
             }
             if !placed {
+                let msg = if e.code == "no_bureau_for_jurisdiction" { outside_area(&portal) } else { citizen_message(&e.message) };
                 match field_of(&e) {
                     Some(field) => {
-                        form.errors.insert(field.into(), e.message.clone());
+                        form.errors.insert(field.into(), msg);
                     }
-                    None => form.general_error = Some(e.message.clone()),
+                    None => form.general_error = Some(msg),
                 }
             }
             page(form)
@@ -454,9 +614,58 @@ async fn mailbox(
     receive(state, portal, headers, multipart, true).await
 }
 
+#[derive(Template)]
+#[template(path = "receipt.html")]
+struct Receipt {
+    page: Page,
+    number: String,
+    query_code: String,
+    unit: String,
+    received_on: String,
+    due_on: String,
+    repeat_of: Option<String>,
+    refused: Option<String>,
+}
+
+/// The receipt, shown by GET after the submission (a reload shows it again
+/// and submits nothing).
+async fn receipt(
+    State(state): State<AppState>,
+    Extension(portal): Extension<Arc<PortalInfo>>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> Response {
+    let nav = if uri.path().starts_with("/mailbox") { "mailbox" } else { "submit" };
+    let Some(v) = open_cookie(&state, &headers, RECEIPT_COOKIE, "receipt") else {
+        return error_page(
+            &portal,
+            &headers,
+            StatusCode::NOT_FOUND,
+            "回执已不在本页显示",
+            "为保护您的查询码，回执只在提交后的30分钟内、在提交所用的浏览器中显示。请凭信访件编号和查询码在“办理查询”中查看办理情况；忘记查询码的，请见“办理查询”页的说明。",
+        );
+    };
+    let text = |k: &str| v.get(k).and_then(serde_json::Value::as_str).unwrap_or_default().to_string();
+    let opt = |k: &str| v.get(k).and_then(serde_json::Value::as_str).map(String::from);
+    render(&Receipt {
+        page: Page::new(&portal, &headers, nav),
+        number: text("number"),
+        query_code: text("query_code"),
+        unit: text("unit"),
+        received_on: text("received_on"),
+        due_on: text("due_on"),
+        repeat_of: opt("repeat_of"),
+        refused: opt("refused"),
+    })
+}
+
 /// htmx: the options of the next level of the region picker; the levels
 /// below it are emptied out of band.
-async fn division_options(State(state): State<AppState>, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn division_options(
+    State(state): State<AppState>,
+    Extension(portal): Extension<Arc<PortalInfo>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let Some(target) = q.get("target").map(String::as_str) else { return StatusCode::BAD_REQUEST.into_response() };
     let Some(i) = LEVELS.iter().position(|l| l.0 == target).filter(|i| *i > 0) else { return StatusCode::BAD_REQUEST.into_response() };
     let parent_name = LEVELS.get(i - 1).map(|l| l.0).unwrap_or_default();
@@ -470,6 +679,10 @@ async fn division_options(State(state): State<AppState>, Query(q): Query<HashMap
     for (name, _) in LEVELS.iter().skip(i + 1) {
         html.push_str(&format!("<select id=\"{name}\" hx-swap-oob=\"innerHTML\"><option value=\"\">请选择</option></select>"));
     }
+    // A place outside this deployment's area says at once where to go.
+    let hint =
+        parent.and_then(|p| area_hint(&state, &portal, p)).map(|m| format!("<p class=\"alert\">{}</p>", esc(&m))).unwrap_or_default();
+    html.push_str(&format!("<div id=\"area-hint\" aria-live=\"polite\" hx-swap-oob=\"innerHTML\">{hint}</div>"));
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
 }
 
@@ -491,6 +704,31 @@ pub struct TrackData {
     pub review_window: Option<(String, String, i64)>,
     /// The units a request may go to (code, name), default first.
     pub review_units: Vec<(String, String)>,
+    pub submitted: xinfang_web::dto::SubmittedView,
+    pub documents: Vec<TrackDoc>,
+}
+
+/// A document as the petitioner reads it: name, when issued, its parts
+/// (label, text).
+pub type TrackDoc = (String, String, Vec<(String, String)>);
+
+/// The evaluation and 复查/复核 forms: what was chosen and typed, and the
+/// message of each field that was refused.
+#[derive(Default)]
+pub struct ActForm {
+    pub rating: String,
+    pub reason: String,
+    pub review_unit: String,
+    pub good_reason: String,
+    pub errors: HashMap<String, String>,
+    /// A refusal that belongs to no one field.
+    pub alert: Option<String>,
+}
+
+impl ActForm {
+    pub fn err(&self, field: &str) -> Option<&String> {
+        self.errors.get(field)
+    }
 }
 
 #[derive(Template)]
@@ -501,8 +739,12 @@ struct TrackPage {
     number: String,
     code: String,
     error: Option<String>,
+    number_error: Option<String>,
+    code_error: Option<String>,
     message: Option<String>,
     view: Option<TrackData>,
+    evaluation: ActForm,
+    review: ActForm,
 }
 
 pub(crate) fn local_time(rfc3339: &str) -> String {
@@ -517,7 +759,14 @@ fn track_data(v: TrackView) -> TrackData {
         title: v.title,
         state_label: v.state_label,
         handling_unit: v.handling_unit.or(v.current_unit).unwrap_or_default(),
-        deadlines: v.deadlines.into_iter().map(|d| (d.label, d.due_on, d.provisional)).collect(),
+        deadlines: v
+            .deadlines
+            .into_iter()
+            .map(|d| {
+                let extended = if d.extension_days > 0 { format!("（已延长{}日）", d.extension_days) } else { String::new() };
+                (d.label, format!("{}{extended}", d.due_on), d.provisional)
+            })
+            .collect(),
         progress: v.progress.into_iter().map(|p| (local_time(&p.occurred_at), format!("{}（{}）", p.label, p.state))).collect(),
         notices: v.notices.into_iter().map(|n| n.body).collect(),
         can_evaluate: v.can_evaluate,
@@ -527,32 +776,146 @@ fn track_data(v: TrackView) -> TrackData {
             .map(|w| w.units.iter().map(|u| (u.code.clone(), u.name.clone())).collect())
             .unwrap_or_default(),
         review_window: v.review_window.map(|w| (if w.kind == "review" { "复查" } else { "复核" }.to_string(), w.due_on, w.days_left)),
+        submitted: v.submitted,
+        documents: v
+            .documents
+            .into_iter()
+            .map(|d| (d.name, local_time(&d.issued_at), d.items.into_iter().map(|i| (i.label, i.text)).collect()))
+            .collect(),
     }
 }
 
-async fn track_page(
-    state: &AppState,
-    portal: &Arc<PortalInfo>,
-    headers: &HeaderMap,
+/// The plain answer to a wrong number or code (and to a number that does
+/// not exist: the two are never told apart).
+const WRONG: &str = "编号或查询码不正确";
+
+struct Shown {
     number: String,
     code: String,
     message: Option<String>,
     error: Option<String>,
-) -> Response {
-    let (token, set) = csrf(headers);
-    let (view, error) = if number.is_empty() {
-        (None, error)
-    } else {
-        match track_api::view(State(state.clone()), ApiPath(number.clone()), ApiQuery(CodeQuery { code: Some(code.clone()) })).await {
-            Ok(axum::Json(v)) => (Some(track_data(v)), error),
-            Err(e) => (None, Some(e.message)),
-        }
-    };
-    with_cookie(render(&TrackPage { page: Page::new(portal, headers, "track"), csrf: token, number, code, error, message, view }), set)
+    number_error: Option<String>,
+    code_error: Option<String>,
+    evaluation: ActForm,
+    review: ActForm,
 }
 
-async fn track_form(State(state): State<AppState>, Extension(portal): Extension<Arc<PortalInfo>>, headers: HeaderMap) -> Response {
-    track_page(&state, &portal, &headers, String::new(), String::new(), None, None).await
+impl Shown {
+    fn new(number: String, code: String) -> Shown {
+        Shown {
+            number,
+            code,
+            message: None,
+            error: None,
+            number_error: None,
+            code_error: None,
+            evaluation: ActForm::default(),
+            review: ActForm::default(),
+        }
+    }
+}
+
+/// The tracking page: the record when `code` is known (and right), else
+/// the form.
+async fn track_page(state: &AppState, portal: &Arc<PortalInfo>, headers: &HeaderMap, s: Shown, status: StatusCode) -> Response {
+    let (token, set) = csrf(headers);
+    let mut error = s.error;
+    let view = if s.number.is_empty() || s.code.is_empty() {
+        None
+    } else {
+        match track_api::view(State(state.clone()), ApiPath(s.number.clone()), ApiQuery(CodeQuery { code: Some(s.code.clone()) })).await {
+            Ok(axum::Json(v)) => Some(track_data(v)),
+            Err(e) if e.status == StatusCode::NOT_FOUND => {
+                error = Some(WRONG.into());
+                None
+            }
+            Err(e) => {
+                error = Some(citizen_message(&e.message));
+                None
+            }
+        }
+    };
+    let mut r = render(&TrackPage {
+        page: Page::new(portal, headers, "track"),
+        csrf: token,
+        number: s.number,
+        code: if view.is_some() { s.code } else { String::new() },
+        error,
+        number_error: s.number_error,
+        code_error: s.code_error,
+        message: s.message,
+        view,
+        evaluation: s.evaluation,
+        review: s.review,
+    });
+    *r.status_mut() = status;
+    with_cookie(r, set)
+}
+
+#[derive(Deserialize)]
+struct TrackQuery {
+    #[serde(default)]
+    number: String,
+}
+
+/// GET /track: the record of the petition this browser opened (the sealed
+/// tracking cookie, or the receipt just shown, holds its code), else the
+/// form, with the number filled in when the link gave one.
+async fn track_get(
+    State(state): State<AppState>,
+    Extension(portal): Extension<Arc<PortalInfo>>,
+    headers: HeaderMap,
+    Query(q): Query<TrackQuery>,
+) -> Response {
+    let number = q.number.trim().to_string();
+    let known = |v: Option<serde_json::Value>, code_key: &str| {
+        let v = v?;
+        let n = v.get("number").and_then(serde_json::Value::as_str)?;
+        let c = v.get(code_key).and_then(serde_json::Value::as_str)?;
+        let flash = v.get("flash").and_then(serde_json::Value::as_str).map(String::from);
+        (n == number).then(|| (c.to_string(), flash))
+    };
+    let found = if number.is_empty() {
+        None
+    } else {
+        known(open_cookie(&state, &headers, TRACK_COOKIE, "track"), "code")
+            .or_else(|| known(open_cookie(&state, &headers, RECEIPT_COOKIE, "receipt"), "query_code"))
+    };
+    let Some((code, flash)) = found else {
+        return track_page(&state, &portal, &headers, Shown::new(number, String::new()), StatusCode::OK).await;
+    };
+    let message = flash.as_deref().map(|f| match f {
+        "evaluated" => "感谢您的评价。".to_string(),
+        "review_pending" => "已超过申请期限：您说明的正当理由已提交复查（复核）机关负责人认定，认定后即予受理。".to_string(),
+        _ => "申请已提交，复查（复核）机关将自收到之日起30日内提出意见。".to_string(),
+    });
+    let mut shown = Shown::new(number.clone(), code.clone());
+    shown.message = message;
+    let r = track_page(&state, &portal, &headers, shown, StatusCode::OK).await;
+    // The message is shown once; the record stays open for a reload.
+    let again = flash.is_some().then(|| track_cookie(&state, &number, &code, None)).flatten();
+    with_cookie(r, again)
+}
+
+fn track_cookie(state: &AppState, number: &str, code: &str, flash: Option<&str>) -> Option<HeaderValue> {
+    seal_cookie(state, TRACK_COOKIE, "track", serde_json::json!({ "number": number, "code": code, "flash": flash }))
+}
+
+fn track_url(number: &str) -> String {
+    let safe: String = number.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
+    format!("/track?number={safe}")
+}
+
+#[derive(Template)]
+#[template(path = "forgot.html")]
+struct ForgotPage {
+    page: Page,
+}
+
+/// 忘记查询码: no SMS yet, so the way is in person, by phone or by letter
+/// with proof of identity.
+async fn forgot(Extension(portal): Extension<Arc<PortalInfo>>, headers: HeaderMap) -> Response {
+    render(&ForgotPage { page: Page::new(&portal, &headers, "track") })
 }
 
 #[derive(Deserialize)]
@@ -574,62 +937,47 @@ struct TrackForm {
     good_reason: String,
 }
 
-/// What a tracking form asks for.
-#[derive(Clone, Copy)]
-enum TrackOp {
-    Show,
-    Evaluate,
-    Review,
-}
-
-/// The three tracking forms share one path: check the CSRF token, do what
-/// was asked through the petitioner's API handlers, show the page again.
-async fn track_post(state: AppState, portal: Arc<PortalInfo>, headers: HeaderMap, f: TrackForm, op: TrackOp) -> Response {
-    if !csrf_ok(&headers, &f.csrf) {
-        return expired(&portal, &headers);
-    }
-    let (number, code) = (f.number.trim().to_string(), f.code.trim().to_uppercase());
-    let result = match op {
-        TrackOp::Show => Ok(None),
-        TrackOp::Evaluate => {
-            let input = EvaluationInput { code: Some(code.clone()), rating: f.rating, reason: f.reason };
-            track_api::evaluate(State(state.clone()), ApiPath(number.clone()), ApiQuery(CodeQuery { code: None }), ApiJson(input))
-                .await
-                .map(|_| Some("感谢您的评价。".to_string()))
-        }
-        TrackOp::Review => {
-            let opt = |s: String| Some(s.trim().to_string()).filter(|s| !s.is_empty());
-            let input = ReviewRequestInput {
-                code: Some(code.clone()),
-                reason: f.reason,
-                unit: opt(f.review_unit),
-                good_reason: opt(f.good_reason),
-            };
-            track_api::review_request(State(state.clone()), ApiPath(number.clone()), ApiQuery(CodeQuery { code: None }), ApiJson(input))
-                .await
-                .map(|r| {
-                    Some(if r.status() == axum::http::StatusCode::ACCEPTED {
-                        "已超过申请期限：您说明的正当理由已提交复查（复核）机关负责人认定，认定后即予受理。".to_string()
-                    } else {
-                        "申请已提交，复查（复核）机关将自收到之日起30日内提出意见。".to_string()
-                    })
-                })
-        }
-    };
-    let (message, error) = match result {
-        Ok(m) => (m, None),
-        Err(e) => (None, Some(e.message)),
-    };
-    track_page(&state, &portal, &headers, number, code, message, error).await
-}
-
+/// POST /track: look the petition up; right → 303 to the record (the code
+/// goes in the sealed cookie, never in the URL); wrong → the form again.
 async fn track(
     State(state): State<AppState>,
     Extension(portal): Extension<Arc<PortalInfo>>,
     headers: HeaderMap,
     Form(f): Form<TrackForm>,
 ) -> Response {
-    track_post(state, portal, headers, f, TrackOp::Show).await
+    if !csrf_ok(&headers, &f.csrf) {
+        return expired(&portal, &headers);
+    }
+    let (number, code) = (f.number.trim().to_uppercase(), f.code.trim().to_uppercase());
+    let mut shown = Shown::new(number.clone(), String::new());
+    if number.is_empty() {
+        shown.number_error = Some("请填写信访件编号".into());
+    }
+    if code.is_empty() {
+        shown.code_error = Some("请填写查询码".into());
+    }
+    if shown.number_error.is_some() || shown.code_error.is_some() {
+        return track_page(&state, &portal, &headers, shown, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    match track_api::load(&state, &number, Some(&code)).await {
+        Ok(_) => see_other(&track_url(&number), [track_cookie(&state, &number, &code, None)]),
+        Err(e) => {
+            shown.error = Some(if e.status == StatusCode::NOT_FOUND { WRONG.into() } else { citizen_message(&e.message) });
+            track_page(&state, &portal, &headers, shown, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
+}
+
+/// An act's refusal placed beside the fields it names, or above the form.
+fn place_errors(e: &ApiError, fields: &[(&str, &str)]) -> (HashMap<String, String>, Option<String>) {
+    let mut errors = HashMap::new();
+    for fe in &e.fields {
+        if let Some((_, form)) = fields.iter().find(|(api, _)| *api == fe.field) {
+            errors.entry(form.to_string()).or_insert_with(|| citizen_message(&fe.message));
+        }
+    }
+    let alert = errors.is_empty().then(|| if e.status == StatusCode::NOT_FOUND { WRONG.into() } else { citizen_message(&e.message) });
+    (errors, alert)
 }
 
 async fn evaluate(
@@ -638,7 +986,23 @@ async fn evaluate(
     headers: HeaderMap,
     Form(f): Form<TrackForm>,
 ) -> Response {
-    track_post(state, portal, headers, f, TrackOp::Evaluate).await
+    if !csrf_ok(&headers, &f.csrf) {
+        return expired(&portal, &headers);
+    }
+    let (number, code) = (f.number.trim().to_string(), f.code.trim().to_uppercase());
+    let input = EvaluationInput { code: Some(code.clone()), rating: f.rating.clone(), reason: f.reason.clone() };
+    match track_api::evaluate(State(state.clone()), ApiPath(number.clone()), ApiQuery(CodeQuery { code: None }), ApiJson(input)).await {
+        Ok(_) => see_other(&track_url(&number), [track_cookie(&state, &number, &code, Some("evaluated"))]),
+        Err(e) => {
+            let (mut errors, alert) = place_errors(&e, &[("rating", "rating"), ("reason", "eval_reason")]);
+            if let Some(m) = errors.get_mut("rating") {
+                *m = "请选择满意、基本满意或不满意".into();
+            }
+            let mut shown = Shown::new(number, code);
+            shown.evaluation = ActForm { rating: f.rating, reason: f.reason, errors, alert, ..ActForm::default() };
+            track_page(&state, &portal, &headers, shown, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
 }
 
 async fn review(
@@ -647,5 +1011,29 @@ async fn review(
     headers: HeaderMap,
     Form(f): Form<TrackForm>,
 ) -> Response {
-    track_post(state, portal, headers, f, TrackOp::Review).await
+    if !csrf_ok(&headers, &f.csrf) {
+        return expired(&portal, &headers);
+    }
+    let (number, code) = (f.number.trim().to_string(), f.code.trim().to_uppercase());
+    let opt = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+    let input = ReviewRequestInput {
+        code: Some(code.clone()),
+        reason: f.reason.clone(),
+        unit: opt(&f.review_unit),
+        good_reason: opt(&f.good_reason),
+    };
+    match track_api::review_request(State(state.clone()), ApiPath(number.clone()), ApiQuery(CodeQuery { code: None }), ApiJson(input)).await
+    {
+        Ok(r) => {
+            let flash = if r.status() == StatusCode::ACCEPTED { "review_pending" } else { "review" };
+            see_other(&track_url(&number), [track_cookie(&state, &number, &code, Some(flash))])
+        }
+        Err(e) => {
+            let (errors, alert) = place_errors(&e, &[("reason", "review_reason"), ("good_reason", "good_reason"), ("unit", "review_unit")]);
+            let mut shown = Shown::new(number, code);
+            shown.review =
+                ActForm { reason: f.reason, review_unit: f.review_unit, good_reason: f.good_reason, errors, alert, ..ActForm::default() };
+            track_page(&state, &portal, &headers, shown, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
 }

@@ -450,6 +450,8 @@ struct PetitionPage {
     me: Me,
     nav: &'static str,
     csrf: String,
+    /// One-time token of this page's action forms (`-{action}` appended).
+    form_token: String,
     flash: Option<String>,
     alert: Option<String>,
     d: PetitionDetail,
@@ -631,6 +633,7 @@ async fn petition_page(
         me: me(&s),
         nav: "",
         csrf,
+        form_token: xinfang_web::auth::random_secret(16),
         flash,
         alert,
         channel_label: Channel::parse(&d.channel).map(|c| c.label()).unwrap_or_default(),
@@ -678,18 +681,47 @@ async fn act(
     };
     let today = local_date(Utc::now()).to_string();
     let body = body_of(&action_form(name, &state.tree(), &today), &f);
-    match petitions::act(State(state.clone()), s.clone(), ApiPath((number.clone(), action.clone())), ApiJson(body)).await {
+    // The act, answered by its status and the approval it filed (if any).
+    let run = || async {
+        let r = petitions::act(State(state.clone()), s.clone(), ApiPath((number.clone(), action.clone())), ApiJson(body.clone())).await?;
+        let status = r.status();
+        let answer = axum::body::to_bytes(r.into_body(), 64 * 1024)
+            .await
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+            .unwrap_or(Value::Null);
+        Ok((status, answer))
+    };
+    // The page's one-time token: a double click or a resend of the same
+    // form acts once, and both end on the same page (POST → 303 → GET).
+    let token = f.get("form_token").map(|t| t.trim().to_string()).filter(|t| xinfang_web::once::valid_key(t));
+    let done = match token {
+        Some(t) => {
+            let fingerprint = xinfang_web::once::fingerprint(&state, &serde_json::json!([number, action, body]));
+            xinfang_web::once::once(&state, &format!("form:act:{}", s.user.id), &t, &fingerprint, run).await.map(|a| (a.status, a.body))
+        }
+        None => run().await,
+    };
+    match done {
         // 202: the act waits for the unit head (four eyes), it is not done yet.
-        Ok(r) if r.status() == StatusCode::ACCEPTED => {
-            let id = axum::body::to_bytes(r.into_body(), 64 * 1024)
-                .await
-                .ok()
-                .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-                .and_then(|v| v.get("approval_id").and_then(Value::as_i64));
+        Ok((status, answer)) if status == StatusCode::ACCEPTED => {
+            let id = answer.get("approval_id").and_then(Value::as_i64);
             let query = id.map(|id| format!("requested={id}")).unwrap_or_else(|| "requested=0".into());
             Redirect::to(&format!("/staff/p/{number}?{query}")).into_response()
         }
         Ok(_) => Redirect::to(&format!("/staff/p/{number}?done={action}")).into_response(),
+        Err(e) if e.code == "idempotency_key_reused" => {
+            petition_page(
+                state,
+                &headers,
+                s,
+                number,
+                None,
+                Some("此页面的这项操作已经提交过，请查看下方的办理记录；如需再次办理，请先刷新页面".into()),
+                None,
+            )
+            .await
+        }
         Err(e) => petition_page(state, &headers, s, number, None, Some(e.message), None).await,
     }
 }

@@ -6,4 +6,26 @@ document.addEventListener("click", function (event) {
   if (target && target.closest && target.closest("[data-print]")) {
     window.print();
   }
+  // 长者模式 switches in place, so nothing typed on the page is lost (the
+  // link itself still works without JavaScript, through a reload).
+  var elder = target && target.closest && target.closest("a[data-elder]");
+  if (elder) {
+    event.preventDefault();
+    var on = !document.body.classList.contains("elder");
+    document.body.classList.toggle("elder", on);
+    document.cookie = on ? "xf_elder=1; Path=/; Max-Age=31536000; SameSite=Lax" : "xf_elder=0; Path=/; Max-Age=0; SameSite=Lax";
+    elder.textContent = on ? "标准模式" : "长者模式";
+    elder.setAttribute("href", elder.getAttribute("href").replace(/on=[01]/, on ? "on=0" : "on=1"));
+  }
+});
+
+// A form that came back with errors: focus the first field in error (the
+// summary above lists them all, each linked to its field).
+document.addEventListener("DOMContentLoaded", function () {
+  var first = document.querySelector("main [aria-invalid=\"true\"]");
+  if (!first) return;
+  if (first.matches("fieldset, [role=radiogroup]")) {
+    first = first.querySelector("input, select, textarea") || first;
+  }
+  first.focus();
 });

@@ -387,6 +387,42 @@ pub struct TrackView {
     pub can_evaluate: bool,
     /// An open 复查 or 复核 window, if any.
     pub review_window: Option<ReviewWindow>,
+    /// What the petitioner submitted.
+    pub submitted: SubmittedView,
+    /// The written documents issued to the petitioner, with their content
+    /// (decision letter: request, facts and reasons, decision, legal basis,
+    /// outcome; a suggestion's reply and whether it was adopted; the
+    /// extension and its reason; review opinions), oldest first.
+    pub documents: Vec<TrackDocument>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SubmittedView {
+    pub category: String,
+    pub category_label: String,
+    pub channel_label: String,
+    pub jurisdiction: String,
+    /// The place in words, e.g. 广东省深圳市福田区华强北街道.
+    pub jurisdiction_name: String,
+    pub received_on: String,
+    pub request: String,
+    pub facts_and_reasons: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TrackDocument {
+    /// e.g. 信访处理意见书.
+    pub name: String,
+    pub action: String,
+    pub issued_at: String,
+    /// The document's parts in order: (label, text).
+    pub items: Vec<TrackItem>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TrackItem {
+    pub label: String,
+    pub text: String,
 }
 
 #[derive(Serialize, ToSchema)]

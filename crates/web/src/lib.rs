@@ -11,6 +11,7 @@ pub mod extract;
 pub mod intake;
 pub mod jobs;
 pub mod observe;
+pub mod once;
 pub mod open311;
 pub mod openapi;
 pub mod ratelimit;
@@ -54,6 +55,13 @@ pub fn router_with(state: AppState, pages: Option<Router<AppState>>) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), security_headers))
         .layer(DefaultBodyLimit::max(MAX_SMALL_BODY_BYTES))
         .layer(axum::middleware::from_fn(observe::track_requests))
+        // Pages, styles, scripts and JSON go out brotli- or gzip-compressed
+        // when the client accepts it (issue 10); downloads, images and tiny
+        // bodies as they are.
+        .layer(tower_http::compression::CompressionLayer::new().br(true).gzip(true).compress_when(tower_http::compression::Predicate::and(
+            tower_http::compression::predicate::DefaultPredicate::new(),
+            compressible as fn(StatusCode, axum::http::Version, &axum::http::HeaderMap, &axum::http::Extensions) -> bool,
+        )))
         // Outermost last: the id is set (or kept) first, the span carries
         // it, and the response echoes it.
         .layer(PropagateRequestIdLayer::x_request_id())
@@ -65,6 +73,20 @@ pub fn router_with(state: AppState, pages: Option<Router<AppState>>) -> Router {
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// Worth compressing: pages, styles, scripts, JSON, SVG and plain text.
+/// Downloads (attachments, the CSV export: `Content-Disposition`) go as
+/// they are: they are streamed from storage and mostly compressed already
+/// (and a streamed export must not be polled past its end by an encoder).
+fn compressible(_: StatusCode, _: axum::http::Version, headers: &axum::http::HeaderMap, _: &axum::http::Extensions) -> bool {
+    use axum::http::header;
+    if headers.contains_key(header::CONTENT_DISPOSITION) {
+        return false;
+    }
+    headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| {
+        ["text/html", "text/css", "text/javascript", "text/plain", "application/json", "image/svg+xml"].iter().any(|p| ct.starts_with(p))
+    })
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {

@@ -26,22 +26,40 @@ use xinfang_domain::role::Role;
 use xinfang_store::{ActorRef, PetitionFilter, PetitionRecord, fmt_instant};
 
 #[utoipa::path(post, path = "/api/v1/petitions", tag = "petitions", request_body = PetitionInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "16–255 visible ASCII characters (e.g. a UUID). The same key with the same body gives the same answer again (header `Idempotent-Replayed: true`) and creates nothing; with another body 422 `idempotency_key_reused`; while the first request is still working, a resend waits for its answer (409 `idempotency_key_in_progress` if it takes too long). Keys are kept 24 hours.")),
     description = "A citizen submits online without a token (channel online or mailbox); staff register letters, visits, calls… with their token.",
-    responses((status = 201, body = SubmitResponse), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody, description = "Refused: Art. 36 or Art. 19 para 3"), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = SubmitResponse), (status = 400, body = ErrorBody, description = "Malformed JSON or Idempotency-Key"), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody, description = "Refused: Art. 36 or Art. 19 para 3; or the same Idempotency-Key still in progress"), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     MaybeStaff(staff): MaybeStaff,
-    ApiJson(input): ApiJson<PetitionInput>,
-) -> ApiResult<(StatusCode, Json<SubmitResponse>)> {
-    let who = match staff {
-        Some(s) => Submitter::Staff(Box::new(s)),
-        None => Submitter::Citizen,
+    headers: axum::http::HeaderMap,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Response> {
+    let key = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => match v.to_str().ok().map(str::trim).filter(|k| crate::once::valid_key(k)) {
+            Some(k) => Some(k.to_string()),
+            None => {
+                return Err(ApiError::bad_request("invalid_idempotency_key", "Idempotency-Key 须为16至255个可见ASCII字符（例如UUID）"));
+            }
+        },
     };
-    let out = intake(&state, who, input).await?;
-    let today = local_date(Utc::now());
-    Ok((
-        StatusCode::CREATED,
-        Json(SubmitResponse {
+    // A key is the caller's own: a user's, an API key's, or the public's.
+    let scope = match &staff {
+        Some(s) => format!("api:user:{}", s.user.id),
+        None => "api:public".to_string(),
+    };
+    let fingerprint = crate::once::fingerprint(&state, &body);
+    let act = || async {
+        let input: PetitionInput = serde_json::from_value(body)
+            .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", format!("请求内容格式不正确：{e}")))?;
+        let who = match staff {
+            Some(s) => Submitter::Staff(Box::new(s)),
+            None => Submitter::Citizen,
+        };
+        let out = intake(&state, who, input).await?;
+        let today = local_date(Utc::now());
+        let answer = SubmitResponse {
             number: out.number,
             query_code: out.query_code,
             state: out.case.state.as_str().into(),
@@ -50,8 +68,21 @@ pub async fn create(
             repeat_of: out.repeat_of,
             refused: out.refused,
             deadlines: deadline_views(&out.case.deadlines, today),
-        }),
-    ))
+        };
+        Ok((StatusCode::CREATED, serde_json::to_value(answer).map_err(|_| ApiError::internal())?))
+    };
+    let answer = match key {
+        Some(k) => crate::once::once(&state, &scope, &k, &fingerprint, act).await?,
+        None => {
+            let (status, body) = act().await?;
+            crate::once::Answer { status, body, replayed: false }
+        }
+    };
+    let mut r = (answer.status, Json(answer.body)).into_response();
+    if answer.replayed {
+        r.headers_mut().insert("idempotent-replayed", axum::http::HeaderValue::from_static("true"));
+    }
+    Ok(r)
 }
 
 #[derive(Deserialize, IntoParams)]

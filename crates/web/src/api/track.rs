@@ -88,10 +88,115 @@ pub async fn view(
             })
             .collect(),
         notices: notices.into_iter().map(|n| NoticeView { created_at: n.created_at, body: n.body }).collect(),
-        deadlines: deadline_views(&c.deadlines.iter().filter(|d| d.is_open()).cloned().collect::<Vec<_>>(), today),
+        deadlines: deadline_views(
+            &c.deadlines.iter().filter(|d| d.is_open() && citizen_label(d.kind).is_some()).cloned().collect::<Vec<_>>(),
+            today,
+        )
+        .into_iter()
+        .map(|mut d| {
+            if let Some(l) = TimerKind::parse(&d.kind).and_then(citizen_label) {
+                d.label = l.into();
+            }
+            d
+        })
+        .collect(),
         can_evaluate: c.document.as_ref().is_some_and(|d| d.delivered_on.is_some() && !d.evaluated),
         review_window,
+        submitted: SubmittedView {
+            category: rec.category.as_str().into(),
+            category_label: rec.category.label().into(),
+            channel_label: rec.channel.label().into(),
+            jurisdiction: rec.jurisdiction.clone(),
+            jurisdiction_name: place_name(&state, &rec.jurisdiction).await,
+            received_on: c.received_on.to_string(),
+            request: rec.request.clone(),
+            facts_and_reasons: rec.facts_and_reasons.clone(),
+        },
+        documents: history.iter().filter_map(track_document).collect(),
     }))
+}
+
+/// A timer in words a petitioner understands; `None` for the units' own
+/// internal periods (the objection window between units).
+pub fn citizen_label(kind: TimerKind) -> Option<&'static str> {
+    Some(match kind {
+        TimerKind::T1 => "信访部门将您的事项转交有关单位的期限",
+        TimerKind::T2 | TimerKind::T3 | TimerKind::D2 => "书面告知您是否受理的期限",
+        TimerKind::T4 => return None,
+        TimerKind::T5 => "承办单位办结并报告结果的期限",
+        TimerKind::T6 | TimerKind::S1 => "出具处理意见的期限",
+        TimerKind::T7 => "您申请复查的截止日期",
+        TimerKind::T8 => "作出复查意见的期限",
+        TimerKind::T9 => "您申请复核的截止日期",
+        TimerKind::T10 => "作出复核意见的期限",
+        TimerKind::D1 => "纪检监察机关登记或转交的期限",
+        TimerKind::D3 => "告知处理结果的期限",
+    })
+}
+
+/// The place of a division code in words, from the province down.
+async fn place_name(state: &AppState, code: &str) -> String {
+    let mut name = String::new();
+    for len in [2, 4, 6, 9, 12] {
+        if code.len() < len {
+            break;
+        }
+        if let Ok(Some(d)) = state.store.division(&code[..len]).await {
+            name.push_str(&d.name);
+        }
+    }
+    if name.is_empty() { code.to_string() } else { name }
+}
+
+/// The label a petitioner reads for a part of a document, per act.
+fn item_label(action: &str, field: &str) -> Option<&'static str> {
+    Some(match (action, field) {
+        (_, "outcome") => "处理结论",
+        (_, "request") => "您的投诉请求",
+        (_, "facts_and_reasons") => "事实和理由",
+        (_, "decision") => "处理意见",
+        (_, "legal_basis") => "法律法规依据",
+        (_, "text") => "答复内容",
+        (_, "adoption") => "是否采纳",
+        ("extend", "days") => "延长期限",
+        ("extend", "reason") => "延期理由",
+        (_, "reason") => "理由",
+        (_, "ground") => "不予受理的情形",
+        (_, "opinion") => "意见内容",
+        (_, "procedure") => "法定途径",
+        (_, "guidance") => "告知内容",
+        (_, "agreement") => "协议类型",
+        (_, "summary") => "协议内容",
+        _ => return None,
+    })
+}
+
+/// A written document of the history as the petitioner reads it: the
+/// parts the petitioner is told, in the order of the action's fields,
+/// choices in words.
+fn track_document(e: &xinfang_store::EventRecord) -> Option<TrackDocument> {
+    use xinfang_domain::procedure::actions::{FieldKind, spec};
+    let s = spec(&e.action).filter(|s| s.petitioner_sees)?;
+    let name = s.document?;
+    let items: Vec<TrackItem> = s
+        .fields
+        .iter()
+        .filter_map(|f| {
+            let label = item_label(&e.action, f.name)?;
+            let v = e.payload.get(f.name)?;
+            let text = match (&f.kind, v) {
+                (FieldKind::Choice(c), serde_json::Value::String(code)) => {
+                    c.options().into_iter().find(|(k, _)| k == code).map(|(_, l)| l.to_string()).unwrap_or_else(|| code.clone())
+                }
+                (FieldKind::Days, serde_json::Value::Number(n)) => format!("{n}日"),
+                (_, serde_json::Value::String(t)) => t.clone(),
+                (_, serde_json::Value::Number(n)) => n.to_string(),
+                _ => return None,
+            };
+            (!text.trim().is_empty()).then(|| TrackItem { label: label.into(), text })
+        })
+        .collect();
+    (!items.is_empty()).then(|| TrackDocument { name: name.into(), action: e.action.clone(), issued_at: e.occurred_at.clone(), items })
 }
 
 fn petitioner_now() -> Act {
