@@ -495,6 +495,22 @@ CREATE UNIQUE INDEX approvals_one_pending ON approvals (petition_id, action) WHE
 CREATE INDEX units_jurisdiction_kind ON units (jurisdiction, kind);
 "#,
     ),
+    (
+        1010,
+        r#"
+-- Issue 10 (workbench): inbox views saved per account on the server, and
+-- the petitioner's name searchable from the inbox by an index.
+CREATE TABLE saved_views (
+    id {id},
+    user_id BIGINT NOT NULL REFERENCES users (id),
+    name TEXT NOT NULL,
+    query TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX saved_views_user ON saved_views (user_id);
+CREATE INDEX petitioners_name ON petitioners (name);
+"#,
+    ),
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {
