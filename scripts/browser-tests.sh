@@ -15,7 +15,7 @@ fi
 cargo build -q --bin xinfang
 WORK=$(mktemp -d)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-XINFANG_KEY_FILE=$WORK/key XINFANG_DEMO_PETITIONS=false target/debug/xinfang serve --demo \
+XINFANG_KEY_FILE=$WORK/key XINFANG_DEMO_PETITIONS=false "${CARGO_TARGET_DIR:-target}/debug/xinfang" serve --demo \
   --database-url "sqlite://$WORK/x.db" --listen "127.0.0.1:$PORT" 2>"$WORK/server.log" &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; rm -rf "$WORK"' EXIT

@@ -87,6 +87,8 @@ test('a clerk registers a collective visit (a 6th representative is refused) and
   await page.locator('summary', { hasText: /^转送$/ }).click();
   await page.locator('#forward-unit').selectOption('440304-RST');
   await page.locator('form[action$="/act/forward"] button').click();
+  // Forwarding cannot be undone: it is confirmed first (issue 10).
+  await page.getByRole('button', { name: '确认转送' }).click();
   await page.getByText('已办理：转送').waitFor();
   await shot(page, 'staff-petition-1440');
   await context.close();
@@ -152,6 +154,7 @@ test('the unit head approves the extension in 待我审批; the petition shows t
   await o.page.locator('#conclude-decision').fill('作出解释说明');
   await o.page.locator('#conclude-legal_basis').fill('《国有土地上房屋征收与补偿条例》');
   await o.page.locator('form[action$="/act/conclude"] button').click();
+  await o.page.getByRole('button', { name: '确认出具信访处理意见书' }).click();
   await o.page.getByText('已办理：出具信访处理意见书').waitFor();
   assert.match(await o.page.locator('#documents').innerText(), /信访处理意见书[\s\S]*作出解释说明/);
   await o.context.close();

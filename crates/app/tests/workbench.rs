@@ -63,7 +63,7 @@ async fn clerk_registers_a_collective_visit_and_forwards_it_through_the_forms() 
     let number = url.split("/staff/p/").nth(1).unwrap().split('?').next().unwrap().to_string();
     let r = c
         .post(format!("{}/staff/p/{number}/act/forward", s.base))
-        .form(&[("csrf", csrf.as_str()), ("unit", "440304-RST"), ("note", "")])
+        .form(&[("csrf", csrf.as_str()), ("unit", "440304-RST"), ("note", ""), ("confirmed", "1")])
         .send()
         .await
         .unwrap();

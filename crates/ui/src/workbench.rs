@@ -513,6 +513,18 @@ fn unit_groups(tree: &xinfang_domain::unit::UnitTree, pick: xinfang_domain::proc
     groups
 }
 
+/// Art. 31 routes as the accept form offers them (the empty one for
+/// suggestions and accusations).
+const ROUTES: [(&str, &str); 7] = [
+    ("6", "（六）调查核实并出具信访处理意见书"),
+    ("5", "（五）履行职责或答复"),
+    ("1", "（一）诉讼等法定程序"),
+    ("2", "（二）仲裁"),
+    ("3", "（三）党员申诉"),
+    ("4", "（四）行政程序"),
+    ("", "不适用（建议意见类、检举控告类）"),
+];
+
 /// The form of an action, derived from the action table: exactly the
 /// fields its rule requires, labelled as the table says.
 fn action_form(name: &'static str, tree: &xinfang_domain::unit::UnitTree, today: &str, place: &Place) -> ActionForm {
@@ -551,22 +563,7 @@ fn action_form(name: &'static str, tree: &xinfang_domain::unit::UnitTree, today:
                     o.insert(0, (String::new(), (if fd.required { "请选择" } else { "不适用" }).into()));
                     ("select", o, String::new())
                 }
-                FieldKind::Route => (
-                    "select",
-                    [
-                        ("6", "（六）调查核实并出具信访处理意见书"),
-                        ("5", "（五）履行职责或答复"),
-                        ("1", "（一）诉讼等法定程序"),
-                        ("2", "（二）仲裁"),
-                        ("3", "（三）党员申诉"),
-                        ("4", "（四）行政程序"),
-                        ("", "不适用（建议意见类、检举控告类）"),
-                    ]
-                    .iter()
-                    .map(|(a, b)| ((*a).to_string(), (*b).to_string()))
-                    .collect(),
-                    String::new(),
-                ),
+                FieldKind::Route => ("select", ROUTES.iter().map(|(a, b)| ((*a).to_string(), (*b).to_string())).collect(), String::new()),
             };
             FieldSpec {
                 name: fd.name,
@@ -642,8 +639,11 @@ fn body_of(form: &ActionForm, submitted: &HashMap<String, String>) -> Value {
         let v = match (spec.kind, spec.name) {
             ("checkbox", _) => Value::Bool(!raw.is_empty()),
             ("number", _) => raw.parse::<i64>().map(Value::from).unwrap_or(Value::String(raw)),
-            // An empty select (not chosen, 不适用) is left out of the body.
+            // An empty select (not chosen, 不适用) is left out of the body,
+            // and so is an empty required field: the rule then names it
+            // with the others still missing.
             ("select" | "unit", _) if raw.is_empty() => continue,
+            (_, _) if raw.is_empty() && spec.required => continue,
             (_, "route") => raw.parse::<i64>().map(Value::from).unwrap_or(Value::String(raw)),
             (_, "units") => {
                 Value::Array(raw.split([',', '，']).map(str::trim).filter(|s| !s.is_empty()).map(|s| Value::String(s.into())).collect())
@@ -767,6 +767,10 @@ fn event_details(action: &str, payload: &Value, tree: &xinfang_domain::unit::Uni
                 c.options().iter().find(|(k, _)| k == code).map(|(_, l)| (*l).to_string()).unwrap_or_else(|| code.clone())
             }
             (FieldKind::Bool, Value::Bool(b)) => if *b { "是" } else { "否" }.to_string(),
+            (FieldKind::Route, Value::Number(n)) => {
+                let code = n.to_string();
+                ROUTES.iter().find(|(c, _)| *c == code).map(|(_, l)| (*l).to_string()).unwrap_or(code)
+            }
             (_, Value::String(s)) => s.clone(),
             (_, Value::Number(n)) => n.to_string(),
             _ => continue,
@@ -1247,8 +1251,10 @@ async fn register(State(state): State<AppState>, headers: HeaderMap, mut multipa
     let (f, files, problem) = crate::portal::read_multipart(&state, &headers, &mut multipart).await;
     let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
     let selected = [get("province"), get("city"), get("county"), get("township")];
-    // The deepest level chosen is the place.
-    let jurisdiction = selected.iter().rev().find(|c| !c.is_empty()).cloned().unwrap_or_default();
+    // The deepest level chosen is the place (a client without the picker
+    // may send the code itself as `jurisdiction`).
+    let jurisdiction = selected.iter().rev().find(|c| !c.is_empty()).cloned().unwrap_or_else(|| get("jurisdiction"));
+    let selected = if selected.iter().all(String::is_empty) { split_division(&jurisdiction) } else { selected };
     let mut v = RegisterValues {
         channel: get("channel"),
         received_on: get("received_on"),
