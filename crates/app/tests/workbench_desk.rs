@@ -83,7 +83,9 @@ async fn the_search_box_finds_by_number_phone_name_and_title_words_among_visible
 }
 
 fn xinfang_ui_encode(q: &str) -> String {
-    q.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+    q.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
 }
 
 #[tokio::test]
@@ -114,7 +116,10 @@ async fn a_forward_without_a_unit_is_refused_and_a_chosen_one_waits_for_confirma
     assert_eq!(s.detail("ft_clerk", &n).await["state"], "registered");
     // 返回修改 brings the form back as typed.
     let html = post(vec![("unit", "440304-RST"), ("note", "请办理"), ("revise", "1")]).await.unwrap().text().await.unwrap();
-    assert!(html.contains("<option value=\"440304-RST\" data-k=") && html.contains("440304-RST\" data-k=\"福田区人力资源和社会保障局 ftqrlzyhshbzj 440304-rst\" selected>"));
+    assert!(
+        html.contains("<option value=\"440304-RST\" data-k=")
+            && html.contains("440304-RST\" data-k=\"福田区人力资源和社会保障局 ftqrlzyhshbzj 440304-rst\" selected>")
+    );
     let html = post(vec![("unit", "440304-RST"), ("note", "请办理"), ("confirmed", "1")]).await.unwrap().text().await.unwrap();
     assert!(html.contains("已办理：转送"));
     let d = s.detail("ft_clerk", &n).await;
@@ -122,7 +127,10 @@ async fn a_forward_without_a_unit_is_refused_and_a_chosen_one_waits_for_confirma
     // The history names people and units and shows the note.
     let page = c.get(format!("{}/staff/p/{n}", s.base)).send().await.unwrap().text().await.unwrap();
     let history = page.split("id=\"history\"").nth(1).unwrap().split("</ol>").next().unwrap();
-    assert!(history.contains("福田区信访局 福田区信访局登记员") && history.contains("请办理") && !history.contains("ft_clerk"), "{history}");
+    assert!(
+        history.contains("福田区信访局 福田区信访局登记员") && history.contains("请办理") && !history.contains("ft_clerk"),
+        "{history}"
+    );
     assert!(page.contains("广东省深圳市福田区华强北街道（440304011）"));
     s.finish().await;
 }
@@ -137,7 +145,14 @@ async fn a_failed_decision_keeps_its_text_and_names_every_missing_field() {
     let (c, csrf) = browser(&s, "ft_rst_officer").await;
     let r = c
         .post(format!("{}/staff/p/{n}/act/conclude", s.base))
-        .form(&[("csrf", csrf.as_str()), ("outcome", ""), ("request", "支付工资"), ("facts_and_reasons", ""), ("decision", "责令支付"), ("legal_basis", "")])
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("outcome", ""),
+            ("request", "支付工资"),
+            ("facts_and_reasons", ""),
+            ("decision", "责令支付"),
+            ("legal_basis", ""),
+        ])
         .send()
         .await
         .unwrap();
@@ -232,7 +247,11 @@ async fn the_admin_edits_disables_unlocks_and_resets_accounts_of_the_area() {
     assert_eq!(status, StatusCode::UNAUTHORIZED, "locked");
     let html = a.get(format!("{}/staff/admin/users/ft_jtt_officer", s.base)).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("已锁定"));
-    a.post(format!("{}/staff/admin/unlock", s.base)).form(&[("csrf", acsrf.as_str()), ("username", "ft_jtt_officer")]).send().await.unwrap();
+    a.post(format!("{}/staff/admin/unlock", s.base))
+        .form(&[("csrf", acsrf.as_str()), ("username", "ft_jtt_officer")])
+        .send()
+        .await
+        .unwrap();
     let (status, _) = s.post("/api/v1/auth/login", None, json!({"username": "ft_jtt_officer", "password": PASSWORD})).await;
     assert_eq!(status, StatusCode::OK, "unlocked");
     // Reset: the policy applies (the message beside the field); then the new password works, the old does not.
@@ -269,7 +288,12 @@ async fn the_admin_edits_disables_unlocks_and_resets_accounts_of_the_area() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     // A unit renamed; an API key revoked from its row.
-    let r = a.post(format!("{}/staff/admin/units/440304-JTT", s.base)).form(&[("csrf", acsrf.as_str()), ("name", "福田区交通运输局（更名）")]).send().await.unwrap();
+    let r = a
+        .post(format!("{}/staff/admin/units/440304-JTT", s.base))
+        .form(&[("csrf", acsrf.as_str()), ("name", "福田区交通运输局（更名）")])
+        .send()
+        .await
+        .unwrap();
     assert!(r.text().await.unwrap().contains("福田区交通运输局（更名）"));
     let html = a
         .post(format!("{}/staff/admin/keys", s.base))
@@ -282,7 +306,15 @@ async fn the_admin_edits_disables_unlocks_and_resets_accounts_of_the_area() {
         .unwrap();
     let key = html.split("<code>").nth(1).unwrap().split("</code>").next().unwrap().to_string();
     let id = html.split("name=\"id\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
-    let html = a.post(format!("{}/staff/admin/keys/revoke", s.base)).form(&[("csrf", acsrf.as_str()), ("id", id.as_str())]).send().await.unwrap().text().await.unwrap();
+    let html = a
+        .post(format!("{}/staff/admin/keys/revoke", s.base))
+        .form(&[("csrf", acsrf.as_str()), ("id", id.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("已吊销"));
     let r = s.client.get(format!("{}/open311/v2/requests.json?api_key={key}", s.base)).send().await.unwrap();
     assert_ne!(r.status(), StatusCode::OK, "a revoked key is refused");

@@ -380,7 +380,8 @@ impl Store {
 
     /// A staff member's saved inbox views (name, query string), in the order saved.
     pub async fn saved_views(&self, user_id: i64) -> Result<Vec<(String, String)>> {
-        let rows = sqlx::query("SELECT name, query FROM saved_views WHERE user_id = $1 ORDER BY id").bind(user_id).fetch_all(&self.pool).await?;
+        let rows =
+            sqlx::query("SELECT name, query FROM saved_views WHERE user_id = $1 ORDER BY id").bind(user_id).fetch_all(&self.pool).await?;
         rows.iter().map(|r| Ok((r.s("name")?, r.s("query")?))).collect()
     }
 
@@ -388,7 +389,11 @@ impl Store {
     /// `max` are kept, the oldest dropped.
     pub async fn save_view(&self, user_id: i64, name: &str, query: &str, max: i64) -> Result<()> {
         let mut w = self.begin_write().await?;
-        sqlx::query("DELETE FROM saved_views WHERE user_id = $1 AND name = $2").bind(user_id).bind(name.to_string()).execute(&mut *w.tx).await?;
+        sqlx::query("DELETE FROM saved_views WHERE user_id = $1 AND name = $2")
+            .bind(user_id)
+            .bind(name.to_string())
+            .execute(&mut *w.tx)
+            .await?;
         sqlx::query("INSERT INTO saved_views (user_id, name, query, created_at) VALUES ($1, $2, $3, $4)")
             .bind(user_id)
             .bind(name.to_string())

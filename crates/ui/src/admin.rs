@@ -181,7 +181,14 @@ async fn render_list(
         .filter(|k| tree.administers(s.unit.id, k.unit_id))
         .map(|k| {
             let channel = xinfang_domain::petition::Channel::parse(&k.channel).map(|c| c.label().to_string()).unwrap_or(k.channel);
-            (k.id, k.label, name_of(k.unit_id), channel, crate::portal::local_time(&k.created_at), k.revoked_at.map(|t| crate::portal::local_time(&t)))
+            (
+                k.id,
+                k.label,
+                name_of(k.unit_id),
+                channel,
+                crate::portal::local_time(&k.created_at),
+                k.revoked_at.map(|t| crate::portal::local_time(&t)),
+            )
         })
         .collect();
     let cal = state.calendar();
@@ -330,14 +337,31 @@ struct UserPage {
     errors: HashMap<String, String>,
 }
 
-async fn user_form(state: &AppState, headers: &HeaderMap, s: &Staff, username: &str, flash: Option<String>, alert: Option<String>, errors: HashMap<String, String>) -> Response {
+async fn user_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    s: &Staff,
+    username: &str,
+    flash: Option<String>,
+    alert: Option<String>,
+    errors: HashMap<String, String>,
+) -> Response {
     let user = match state.store.user_by_username(username).await {
         Ok(Some(u)) if state.tree().administers(s.unit.id, u.unit_id) => u,
-        _ => return crate::error_page(&std::sync::Arc::default(), headers, axum::http::StatusCode::NOT_FOUND, "用户不存在", "没有这个用户，或不在本辖区内。"),
+        _ => {
+            return crate::error_page(
+                &std::sync::Arc::default(),
+                headers,
+                axum::http::StatusCode::NOT_FOUND,
+                "用户不存在",
+                "没有这个用户，或不在本辖区内。",
+            );
+        }
     };
     let (csrf, set) = crate::portal::csrf(headers);
     let tree = state.tree();
-    let mut units: Vec<(String, String)> = tree.all().filter(|u| tree.administers(s.unit.id, u.id)).map(|u| (u.code.clone(), u.name.clone())).collect();
+    let mut units: Vec<(String, String)> =
+        tree.all().filter(|u| tree.administers(s.unit.id, u.id)).map(|u| (u.code.clone(), u.name.clone())).collect();
     units.sort();
     let now = chrono::Utc::now();
     let page = UserPage {
@@ -359,7 +383,12 @@ async fn user_form(state: &AppState, headers: &HeaderMap, s: &Staff, username: &
     crate::portal::with_cookie(render(&page), set)
 }
 
-async fn user_page(State(state): State<AppState>, headers: HeaderMap, axum::extract::Path(username): axum::extract::Path<String>, Query(q): Query<AdminQuery>) -> Response {
+async fn user_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Path(username): axum::extract::Path<String>,
+    Query(q): Query<AdminQuery>,
+) -> Response {
     let s = match admin(&state, &headers).await {
         Ok(s) => s,
         Err(r) => return r,
@@ -368,13 +397,28 @@ async fn user_page(State(state): State<AppState>, headers: HeaderMap, axum::extr
 }
 
 /// After an account change: back to the account with a message, or the form with the message beside its field.
-async fn user_outcome(state: &AppState, headers: &HeaderMap, s: &Staff, username: &str, r: Result<(), xinfang_web::error::ApiError>, what: &str, field: &str) -> Response {
+async fn user_outcome(
+    state: &AppState,
+    headers: &HeaderMap,
+    s: &Staff,
+    username: &str,
+    r: Result<(), xinfang_web::error::ApiError>,
+    what: &str,
+    field: &str,
+) -> Response {
     match r {
-        Ok(()) => Redirect::to(&format!("/staff/admin/users/{}?done={}", crate::workbench::url_encode(username), crate::workbench::url_encode(what))).into_response(),
+        Ok(()) => Redirect::to(&format!(
+            "/staff/admin/users/{}?done={}",
+            crate::workbench::url_encode(username),
+            crate::workbench::url_encode(what)
+        ))
+        .into_response(),
         Err(e) => {
             let msg = crate::workbench::chinese_only(&e.message);
             let mut errors = HashMap::new();
-            let alert = if field.is_empty() { Some(msg) } else {
+            let alert = if field.is_empty() {
+                Some(msg)
+            } else {
                 errors.insert(field.to_string(), msg);
                 Some("未保存：请按提示修改".to_string())
             };
@@ -385,7 +429,12 @@ async fn user_outcome(state: &AppState, headers: &HeaderMap, s: &Staff, username
     }
 }
 
-async fn update_user(State(state): State<AppState>, headers: HeaderMap, axum::extract::Path(username): axum::extract::Path<String>, Form(f): Form<HashMap<String, String>>) -> Response {
+async fn update_user(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Path(username): axum::extract::Path<String>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
     let s = match guarded(&state, &headers, &f).await {
         Ok(s) => s,
         Err(r) => return r,
@@ -401,7 +450,12 @@ async fn update_user(State(state): State<AppState>, headers: HeaderMap, axum::ex
     user_outcome(&state, &headers, &s, &username, r, "账号信息", at).await
 }
 
-async fn set_active(State(state): State<AppState>, headers: HeaderMap, axum::extract::Path(username): axum::extract::Path<String>, Form(f): Form<HashMap<String, String>>) -> Response {
+async fn set_active(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Path(username): axum::extract::Path<String>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
     let s = match guarded(&state, &headers, &f).await {
         Ok(s) => s,
         Err(r) => return r,
@@ -412,7 +466,12 @@ async fn set_active(State(state): State<AppState>, headers: HeaderMap, axum::ext
     user_outcome(&state, &headers, &s, &username, r, if active { "已启用账号" } else { "已停用账号，其登录已全部失效" }, "").await
 }
 
-async fn reset_password(State(state): State<AppState>, headers: HeaderMap, axum::extract::Path(username): axum::extract::Path<String>, Form(f): Form<HashMap<String, String>>) -> Response {
+async fn reset_password(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Path(username): axum::extract::Path<String>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
     let s = match guarded(&state, &headers, &f).await {
         Ok(s) => s,
         Err(r) => return r,
@@ -435,10 +494,23 @@ struct UnitPage {
     users: Vec<(String, String, String)>,
 }
 
-async fn unit_form(state: &AppState, headers: &HeaderMap, s: &Staff, code: &str, flash: Option<String>, name_error: Option<String>) -> Response {
+async fn unit_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    s: &Staff,
+    code: &str,
+    flash: Option<String>,
+    name_error: Option<String>,
+) -> Response {
     let tree = state.tree();
     let Some(u) = tree.by_code(code).filter(|u| tree.administers(s.unit.id, u.id)).cloned() else {
-        return crate::error_page(&std::sync::Arc::default(), headers, axum::http::StatusCode::NOT_FOUND, "单位不存在", "没有这个单位，或不在本辖区内。");
+        return crate::error_page(
+            &std::sync::Arc::default(),
+            headers,
+            axum::http::StatusCode::NOT_FOUND,
+            "单位不存在",
+            "没有这个单位，或不在本辖区内。",
+        );
     };
     let name_of = |id: i64| tree.get(id).map(|u| u.name.clone()).unwrap_or_default();
     let users = state
@@ -463,7 +535,12 @@ async fn unit_form(state: &AppState, headers: &HeaderMap, s: &Staff, code: &str,
     crate::portal::with_cookie(render(&UnitPage { me: me(s), nav: "admin", csrf, flash, alert, row, name_error, users }), set)
 }
 
-async fn unit_page(State(state): State<AppState>, headers: HeaderMap, axum::extract::Path(code): axum::extract::Path<String>, Query(q): Query<AdminQuery>) -> Response {
+async fn unit_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Path(code): axum::extract::Path<String>,
+    Query(q): Query<AdminQuery>,
+) -> Response {
     let s = match admin(&state, &headers).await {
         Ok(s) => s,
         Err(r) => return r,
@@ -471,14 +548,22 @@ async fn unit_page(State(state): State<AppState>, headers: HeaderMap, axum::extr
     unit_form(&state, &headers, &s, &code, q.done.map(|d| format!("已保存：{d}")), None).await
 }
 
-async fn rename_unit(State(state): State<AppState>, headers: HeaderMap, axum::extract::Path(code): axum::extract::Path<String>, Form(f): Form<HashMap<String, String>>) -> Response {
+async fn rename_unit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Path(code): axum::extract::Path<String>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
     let s = match guarded(&state, &headers, &f).await {
         Ok(s) => s,
         Err(r) => return r,
     };
     let req = xinfang_web::api::units::UnitRename { name: field(&f, "name") };
     match xinfang_web::api::units::rename(State(state.clone()), s.clone(), ApiPath(code.clone()), ApiJson(req)).await {
-        Ok(_) => Redirect::to(&format!("/staff/admin/units/{}?done=%E5%8D%95%E4%BD%8D%E5%90%8D%E7%A7%B0", crate::workbench::url_encode(&code))).into_response(),
+        Ok(_) => {
+            Redirect::to(&format!("/staff/admin/units/{}?done=%E5%8D%95%E4%BD%8D%E5%90%8D%E7%A7%B0", crate::workbench::url_encode(&code)))
+                .into_response()
+        }
         Err(e) => {
             let mut r = unit_form(&state, &headers, &s, &code, None, Some(crate::workbench::chinese_only(&e.message))).await;
             *r.status_mut() = e.status;

@@ -217,7 +217,9 @@ struct InboxQuery {
 
 /// Percent-encode a query value (UTF-8 bytes outside the unreserved set).
 pub(crate) fn url_encode(v: &str) -> String {
-    v.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+    v.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
 }
 
 impl InboxQuery {
@@ -295,10 +297,19 @@ async fn listing(state: AppState, headers: HeaderMap, q: InboxQuery, kind: Listi
         Ok(Json(p)) => (p, None),
         // A refused search (e.g. too many person searches this hour) is
         // said above the list, the filters kept.
-        Err(e) if e.status == StatusCode::TOO_MANY_REQUESTS || e.status == StatusCode::FORBIDDEN || e.status == StatusCode::BAD_REQUEST => (
-            xinfang_web::dto::PetitionPage { items: Vec::new(), total: 0, total_capped: false, page: 1, per_page: 100, next_cursor: None },
-            Some(chinese_only(&e.message)),
-        ),
+        Err(e) if e.status == StatusCode::TOO_MANY_REQUESTS || e.status == StatusCode::FORBIDDEN || e.status == StatusCode::BAD_REQUEST => {
+            (
+                xinfang_web::dto::PetitionPage {
+                    items: Vec::new(),
+                    total: 0,
+                    total_capped: false,
+                    page: 1,
+                    per_page: 100,
+                    next_cursor: None,
+                },
+                Some(chinese_only(&e.message)),
+            )
+        }
         Err(e) => return crate::error_page(&std::sync::Arc::default(), &headers, e.status, "筛选条件有误", &e.message),
     };
     let today = local_date(Utc::now());
@@ -456,6 +467,9 @@ pub fn initials(name: &str) -> String {
         .collect()
 }
 
+/// A picker group's order: nearest area depth, level, kind.
+type GroupKey = (u32, xinfang_domain::unit::Level, &'static str);
+
 /// The units a picker offers, grouped: up to six suggested (the
 /// petition's area and topic), then by level and kind, nearest first.
 fn unit_groups(tree: &xinfang_domain::unit::UnitTree, pick: xinfang_domain::procedure::actions::UnitPick, place: &Place) -> Vec<UnitGroup> {
@@ -487,9 +501,11 @@ fn unit_groups(tree: &xinfang_domain::unit::UnitTree, pick: xinfang_domain::proc
         units.iter().filter(|(f, _)| *f > 0 && (*f >= 100 || *f == top)).take(6).map(|(_, u)| *u).collect();
     let mut groups: Vec<UnitGroup> = Vec::new();
     if !suggested.is_empty() {
-        groups.push(UnitGroup { label: "建议：符合问题属地和内容分类".into(), units: suggested.iter().map(|u| option(u)).collect() });
+        groups.push(UnitGroup {
+            label: "建议：符合问题属地和内容分类".into(), units: suggested.iter().map(|u| option(u)).collect()
+        });
     }
-    let mut keyed: Vec<((u32, xinfang_domain::unit::Level, &'static str), Vec<UnitOption>)> = Vec::new();
+    let mut keyed: Vec<(GroupKey, Vec<UnitOption>)> = Vec::new();
     for (f, u) in &units {
         if suggested.iter().any(|s| s.id == u.id) {
             continue;
@@ -672,8 +688,7 @@ struct PetitionPage {
     topic_label: String,
     current_unit: String,
     view_label: &'static str,
-    /// (time, what was done, by whom, the notes and values entered)
-    history: Vec<(String, String, String, Vec<(String, String)>)>,
+    history: Vec<HistoryEntry>,
     timers: Vec<(String, String, String, &'static str)>,
     actions: Vec<ActionForm>,
     /// The latest decision letter, review or final review opinion, for
@@ -697,6 +712,16 @@ struct PetitionPage {
     /// The unmask reason typed and why it was refused.
     unmask_reason: String,
     unmask_error: Option<String>,
+}
+
+/// One line of a petition's history.
+struct HistoryEntry {
+    time: String,
+    what: String,
+    /// Unit and name of the person, never a login name.
+    who: String,
+    /// The notes and values entered: (label, value).
+    details: Vec<(String, String)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -840,7 +865,8 @@ async fn petition_page(state: AppState, headers: &HeaderMap, s: Staff, number: S
         })
         .collect();
     // People by name and unit, never by login name.
-    let usernames: Vec<String> = d.history.iter().filter_map(|e| e.actor_username.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    let usernames: Vec<String> =
+        d.history.iter().filter_map(|e| e.actor_username.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
     let names = state.store.display_names(&usernames).await.unwrap_or_default();
     let history = d
         .history
@@ -862,7 +888,7 @@ async fn petition_page(state: AppState, headers: &HeaderMap, s: Staff, number: S
             if let Some(r) = e.reason.as_deref().filter(|r| !r.is_empty() && !details.iter().any(|(_, v)| v == r)) {
                 details.push(("理由".into(), r.to_string()));
             }
-            (crate::portal::local_time(&e.occurred_at), action_label(&e.action).to_string(), who, details)
+            HistoryEntry { time: crate::portal::local_time(&e.occurred_at), what: action_label(&e.action).to_string(), who, details }
         })
         .collect();
     let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
@@ -1031,7 +1057,8 @@ async fn act(
     let Some(spec) = xinfang_domain::procedure::actions::spec(&action) else {
         return petition_page(state, &headers, s, number, alert("没有这项操作")).await;
     };
-    let values: HashMap<String, String> = f.iter().filter(|(k, _)| !FORM_CONTROL.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let values: HashMap<String, String> =
+        f.iter().filter(|(k, _)| !FORM_CONTROL.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
     let failed = |errors: HashMap<String, String>| Failed { action: spec.name.to_string(), values: values.clone(), errors };
     // 返回修改 on the confirmation step: the form again, as typed.
     if f.contains_key("revise") {
@@ -1076,25 +1103,36 @@ async fn act(
         }
         Ok(_) => Redirect::to(&format!("/staff/p/{number}?done={action}")).into_response(),
         Err(e) => {
-            let errors: HashMap<String, String> =
-                e.fields.iter().filter(|fe| spec.field(&fe.field).is_some()).map(|fe| (fe.field.clone(), chinese_only(&fe.message))).collect();
+            let errors: HashMap<String, String> = e
+                .fields
+                .iter()
+                .filter(|fe| spec.field(&fe.field).is_some())
+                .map(|fe| (fe.field.clone(), chinese_only(&fe.message)))
+                .collect();
             let message = chinese_only(&e.message);
             let alert = if errors.is_empty() { message } else { format!("“{}”未办理：{message}", spec.label) };
-            petition_page(state, &headers, s, number, Extras { alert: Some(alert), failed: Some(failed(errors)), ..Extras::default() }).await
+            petition_page(state, &headers, s, number, Extras { alert: Some(alert), failed: Some(failed(errors)), ..Extras::default() })
+                .await
         }
     }
 }
 
 /// Reveal the petitioners' full identity number, phone and address, with
 /// the reason stated: the API's logged unmask (one path, one access log).
-async fn unmask(State(state): State<AppState>, headers: HeaderMap, Path(number): Path<String>, Form(f): Form<HashMap<String, String>>) -> Response {
+async fn unmask(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(number): Path<String>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
     let s = match staff(&state, &headers).await {
         Ok(s) => s,
         Err(r) => return r,
     };
     let reason = f.get("reason").map(|r| r.trim().to_string()).unwrap_or_default();
     if !crate::portal::csrf_ok(&headers, f.get("csrf").map(String::as_str).unwrap_or_default()) {
-        return petition_page(state, &headers, s, number, Extras { alert: Some("页面已过期，请刷新后重试".into()), ..Extras::default() }).await;
+        return petition_page(state, &headers, s, number, Extras { alert: Some("页面已过期，请刷新后重试".into()), ..Extras::default() })
+            .await;
     }
     let input = xinfang_web::dto::UnmaskInput { reason: reason.clone() };
     match petitions::unmask(State(state.clone()), s.clone(), ApiPath(number.clone()), ApiJson(input)).await {
@@ -1183,7 +1221,13 @@ fn register_field(api_field: &str, code: &str) -> Option<&'static str> {
         "petitioners.id_number" => "id_number",
         "petitioners.phone" => "phone",
         "petitioners.address" => "address",
-        f => return REGISTER_FIELDS.iter().find(|x| **x == f).copied().or_else(|| code.contains("representative").then_some("representatives")),
+        f => {
+            return REGISTER_FIELDS
+                .iter()
+                .find(|x| **x == f)
+                .copied()
+                .or_else(|| code.contains("representative").then_some("representatives"));
+        }
     })
 }
 
@@ -1206,7 +1250,11 @@ async fn topic_groups(state: &AppState) -> Vec<(String, Vec<(String, String)>)> 
     all.iter()
         .filter(|t| t.parent_code.is_none())
         .map(|p| {
-            let children = all.iter().filter(|c| c.parent_code.as_deref() == Some(p.code.as_str())).map(|c| (c.code.clone(), c.name.clone())).collect();
+            let children = all
+                .iter()
+                .filter(|c| c.parent_code.as_deref() == Some(p.code.as_str()))
+                .map(|c| (c.code.clone(), c.name.clone()))
+                .collect();
             (p.name.clone(), children)
         })
         .collect()
@@ -1338,7 +1386,11 @@ async fn register(State(state): State<AppState>, headers: HeaderMap, mut multipa
         Err(e) => {
             // Every message beside its field at once; the rest above the form.
             let mut general = Vec::new();
-            let all = if e.fields.is_empty() { vec![xinfang_web::error::FieldError { field: String::new(), message: e.message.clone() }] } else { e.fields.clone() };
+            let all = if e.fields.is_empty() {
+                vec![xinfang_web::error::FieldError { field: String::new(), message: e.message.clone() }]
+            } else {
+                e.fields.clone()
+            };
             for fe in all {
                 match register_field(&fe.field, &e.code) {
                     Some(f) => {
@@ -1348,7 +1400,11 @@ async fn register(State(state): State<AppState>, headers: HeaderMap, mut multipa
                 }
             }
             v.first_error = REGISTER_FIELDS.iter().find(|f| v.errors.contains_key(**f)).map(|f| (*f).to_string());
-            let alert = if general.is_empty() { Some("未能登记：请按提示修改标出的内容".to_string()) } else { Some(general.join("；")) };
+            let alert = if general.is_empty() {
+                Some("未能登记：请按提示修改标出的内容".to_string())
+            } else {
+                Some(general.join("；"))
+            };
             let mut r = render(&RegisterPage { me: me(&s), nav: "register", csrf, flash: None, alert, channels: channels(), topics, v });
             *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             r
@@ -1420,10 +1476,8 @@ async fn save_view(State(state): State<AppState>, headers: HeaderMap, Form(f): F
     };
     let name: String = f.get("name").map(|n| n.trim().chars().take(20).collect()).unwrap_or_default();
     let query: String = f.get("query").map(|q| q.chars().filter(|c| c.is_ascii_graphic()).take(600).collect()).unwrap_or_default();
-    let path = match f.get("path").map(String::as_str) {
-        Some(p @ ("/staff/reviews" | "/staff/all")) => p,
-        _ => "/staff",
-    };
+    let sent = f.get("path").map(String::as_str);
+    let path = ["/staff/reviews", "/staff/all"].into_iter().find(|p| sent == Some(*p)).unwrap_or("/staff");
     if !crate::portal::csrf_ok(&headers, f.get("csrf").map(String::as_str).unwrap_or_default()) {
         return Redirect::to(path).into_response();
     }
@@ -1437,7 +1491,9 @@ async fn save_view(State(state): State<AppState>, headers: HeaderMap, Form(f): F
     let query = if path == "/staff" { query } else { format!("{query}&in={}", path.trim_start_matches("/staff/")) };
     match state.store.save_view(s.user.id, &name, &query, 10).await {
         Ok(()) => Redirect::to(&format!("{path}?{}&saved={}", view_query(&query), url_encode(&name))).into_response(),
-        Err(_) => crate::error_page(&std::sync::Arc::default(), &headers, StatusCode::INTERNAL_SERVER_ERROR, "未能保存视图", "请稍后重试。"),
+        Err(_) => {
+            crate::error_page(&std::sync::Arc::default(), &headers, StatusCode::INTERNAL_SERVER_ERROR, "未能保存视图", "请稍后重试。")
+        }
     }
 }
 

@@ -105,7 +105,10 @@ impl SearchText {
             return Some(SearchText::Number(upper));
         }
         let compact: String = q.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
-        if compact.len() == 18 && compact[..17].chars().all(|c| c.is_ascii_digit()) && compact[17..].chars().all(|c| c.is_ascii_digit() || c == 'x' || c == 'X') {
+        if compact.len() == 18
+            && compact[..17].chars().all(|c| c.is_ascii_digit())
+            && compact[17..].chars().all(|c| c.is_ascii_digit() || c == 'x' || c == 'X')
+        {
             return Some(SearchText::IdNumber(compact.to_ascii_uppercase()));
         }
         if (7..=15).contains(&compact.len()) && compact.chars().all(|c| c.is_ascii_digit()) {
