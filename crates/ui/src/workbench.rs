@@ -934,7 +934,9 @@ async fn petition_page(state: AppState, headers: &HeaderMap, s: Staff, number: S
             )
         })
         .collect();
-    let approvals = d.approvals.iter().cloned().map(|a| crate::approvals::approval_row(a, &tree)).collect();
+    let mut approvals: Vec<crate::approvals::ApprovalRow> =
+        d.approvals.iter().cloned().map(|a| crate::approvals::approval_row(a, &tree)).collect();
+    crate::approvals::with_names(&state, &mut approvals).await;
     let mut facts = Vec::new();
     if let Some(g) = d.decline_ground.as_deref() {
         let label = xinfang_domain::petition::DeclineGround::parse(g).map(|g| g.label()).unwrap_or(g);
