@@ -7,6 +7,23 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { b, BASE, PASSWORD, api, token, staffPage, shot, axe, transferred } from './lib.mjs';
 
+// Logins are rate-limited per address (30 a minute, shared with the other
+// files): one token per account, reused as the session cookie.
+const tokens = new Map();
+async function tok(user) {
+  if (!tokens.has(user)) tokens.set(user, await token(user));
+  return tokens.get(user);
+}
+
+/** A page of a logged-in staff member (the session cookie of `tok(user)`). */
+async function asStaff(user, width = 1440) {
+  const context = await b.browser.newContext({ viewport: { width, height: 1000 }, locale: 'zh-CN' });
+  await context.addCookies([{ name: 'xf_session', value: await tok(user), url: BASE }]);
+  const page = await context.newPage();
+  await page.goto(BASE + '/staff');
+  return { context, page };
+}
+
 // Unique data per run: the suite shares one server with the other files.
 const stamp = String(Date.now()).slice(-8);
 const phone = `139${stamp}`;
@@ -14,7 +31,7 @@ const person = `测试${['甲', '乙', '丙', '丁', '戊'][Number(stamp.slice(-
 let number;
 
 async function register(extra = {}) {
-  const clerk = await token('ft_clerk');
+  const clerk = await tok('ft_clerk');
   return api('/api/v1/petitions', { method: 'POST', token: clerk, body: {
     channel: 'letter', category: 'claim', jurisdiction: '440304011', topic: '0202',
     title: `欠薪${stamp}求助`, request: '请求督促支付工资', facts_and_reasons: '公司拖欠三个月工资。',
@@ -25,7 +42,7 @@ async function register(extra = {}) {
 
 test('the forward picker starts empty, suggests the fitting unit, searches by pinyin initials; a forward without a choice is refused; forwarding is confirmed first', async () => {
   number = (await register()).number;
-  const { context, page } = await staffPage('ft_clerk');
+  const { context, page } = await asStaff('ft_clerk');
   await page.goto(`${BASE}/staff/p/${number}`);
   await page.locator('summary', { hasText: /^转送$/ }).click();
   const select = page.locator('#forward-unit');
@@ -51,7 +68,7 @@ test('the forward picker starts empty, suggests the fitting unit, searches by pi
   assert.match(await page.locator('#forward-unit-error').innerText(), /转送须填写转送至/);
   assert.equal(await page.locator('#forward-note').inputValue(), '请依职责办理', 'the note is kept');
   assert.equal(await page.evaluate(() => document.activeElement?.id), 'forward-unit', 'focus on the first error');
-  const clerk = await token('ft_clerk');
+  const clerk = await tok('ft_clerk');
   assert.equal((await api(`/api/v1/petitions/${number}`, { token: clerk })).state, 'registered', 'nothing was forwarded');
   // Chosen: a confirmation says what will happen; 返回修改 keeps the choice.
   await select.selectOption('440304-RST');
@@ -71,9 +88,9 @@ test('the forward picker starts empty, suggests the fitting unit, searches by pi
 });
 
 test('a failed decision form keeps its text, shows every message beside its field in Chinese and focuses the first', async () => {
-  const officer = await token('ft_rst_officer');
+  const officer = await tok('ft_rst_officer');
   await api(`/api/v1/petitions/${number}/actions/accept`, { method: 'POST', token: officer, body: { route: 6 } });
-  const { context, page } = await staffPage('ft_rst_officer');
+  const { context, page } = await asStaff('ft_rst_officer');
   await page.goto(`${BASE}/staff/p/${number}`);
   await page.locator('summary', { hasText: /^调查核实$/ }).click();
   await page.locator('#investigate-note').fill(`约谈公司负责人${stamp}，承认拖欠`);
@@ -102,7 +119,7 @@ test('a failed decision form keeps its text, shows every message beside its fiel
 });
 
 test('officers see names, units, every note, the place name, and reveal the full phone with a stated reason', async () => {
-  const { context, page } = await staffPage('ft_rst_officer');
+  const { context, page } = await asStaff('ft_rst_officer');
   await page.goto(`${BASE}/staff/p/${number}`);
   const history = await page.locator('#history').innerText();
   assert.match(history, /登记（福田区信访局 福田区信访局登记员）/);
@@ -127,7 +144,7 @@ test('officers see names, units, every note, the place name, and reveal the full
 });
 
 test('a collective visit registered with the place cascade and the topic lists each person once; a failed registration keeps every value', async () => {
-  const { context, page } = await staffPage('ft_clerk');
+  const { context, page } = await asStaff('ft_clerk');
   await page.getByRole('link', { name: '登记' }).click();
   assert.equal(await page.getByLabel('区（县）').inputValue(), '440304', 'the clerk’s district is preselected');
   await page.waitForFunction(() => document.querySelectorAll('#township option').length > 5);
@@ -160,7 +177,7 @@ test('a collective visit registered with the place cascade and the topic lists e
 });
 
 test('the inbox finds a petition by phone, name, number and title words; shows the colour legend; saved views are confirmed and kept on the server', async () => {
-  const { context, page } = await staffPage('ft_rst_officer');
+  const { context, page } = await asStaff('ft_rst_officer');
   assert.match(await page.locator('.legend').innerText(), /绿色[\s\S]*黄色[\s\S]*红色[\s\S]*逾期/);
   for (const q of [phone, person, number, `欠薪${stamp}`]) {
     await page.getByLabel('查找', { exact: true }).fill(q);
@@ -185,7 +202,7 @@ test('the inbox finds a petition by phone, name, number and title words; shows t
   await shot(again.page, 'staff-inbox-search-1440');
   await again.context.close();
   // A phone shows cards, not a sideways-scrolling table.
-  const phoneView = await staffPage('ft_rst_officer', 375);
+  const phoneView = await asStaff('ft_rst_officer', 375);
   await phoneView.page.goto(`${BASE}/staff?q=${phone}`);
   assert.equal(await phoneView.page.locator('table.inbox thead').evaluate((t) => getComputedStyle(t).position), 'absolute');
   assert.equal(await phoneView.page.locator('table.inbox tbody tr').first().evaluate((r) => getComputedStyle(r).display), 'block');
@@ -194,7 +211,7 @@ test('the inbox finds a petition by phone, name, number and title words; shows t
 });
 
 test('the inbox header fits one line per row at 1440 px', async () => {
-  const { context, page } = await staffPage('ft_rst_officer');
+  const { context, page } = await asStaff('ft_rst_officer');
   const heights = await page.locator('table.inbox thead th').evaluateAll((ths) => ths.map((t) => t.getBoundingClientRect().height));
   assert.ok(Math.max(...heights) < 50, `header cells ${heights.join(',')}`);
   const numberCell = page.locator('table.inbox tbody td[data-label="编号"]').first();
@@ -207,11 +224,11 @@ test('the inbox header fits one line per row at 1440 px', async () => {
 });
 
 test('the administrator finds, disables and re-enables a department officer; the disabled officer cannot log in', async () => {
-  const admin = await token('admin');
+  const admin = await tok('admin');
   const username = `ft_zjt_o${stamp.slice(-5)}`;
   await api('/api/v1/users', { method: 'POST', token: admin, body: { username, display_name: '住建局临时承办人', password: PASSWORD, role: 'handling_officer', unit: '440304-ZJT' } });
   const officerToken = await token(username);
-  const { context, page } = await staffPage('admin');
+  const { context, page } = await asStaff('admin');
   await page.getByRole('link', { name: '系统管理' }).click();
   // Chinese kinds and roles; lists reachable by keyboard.
   assert.match(await page.locator('#units').innerText(), /职能部门[\s\S]*县级/);
@@ -261,7 +278,7 @@ test('every staff and admin page: no serious or critical axe findings; transferr
   ];
   const sizes = [];
   for (const [user, name, path] of pages) {
-    const t = await token(user);
+    const t = await tok(user);
     const context = await b.browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
     await context.addCookies([{ name: 'xf_session', value: t, url: BASE }]);
     const page = await context.newPage();
