@@ -333,11 +333,22 @@ async fn saved_views_are_kept_per_account_on_the_server() {
         .unwrap();
     assert!(r.text().await.unwrap().contains("已保存视图“来信”"));
     // A new session (another device) has the view; another account does not.
-    let (c2, _) = browser(&s, "ft_clerk").await;
+    let (c2, csrf2) = browser(&s, "ft_clerk").await;
     let html = c2.get(format!("{}/staff", s.base)).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("href=\"/staff/all?channel=letter\">来信</a>"), "kept for the account");
     let (o, _) = browser(&s, "ft_rst_officer").await;
     let html = o.get(format!("{}/staff", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(!html.contains(">来信</a>"));
+    // Deleted from its own button.
+    let html = c2
+        .post(format!("{}/staff/views", s.base))
+        .form(&[("csrf", csrf2.as_str()), ("name", "来信"), ("delete", "1")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(!html.contains(">来信</a>"));
     s.finish().await;
 }

@@ -1187,8 +1187,6 @@ pub struct RegisterValues {
     /// The place, picked as on the portal (省→市→区→街道).
     pub levels: Vec<crate::portal::RegionLevel>,
     pub errors: HashMap<String, String>,
-    /// The id of the first field in error (focused on load).
-    pub first_error: Option<String>,
 }
 
 impl RegisterValues {
@@ -1197,7 +1195,8 @@ impl RegisterValues {
     }
 }
 
-/// Registration fields in the order of the form (the first in error gets the focus).
+/// Registration fields that carry their own message (the first one marked
+/// invalid gets the focus, see app.js).
 const REGISTER_FIELDS: [&str; 15] = [
     "channel",
     "received_on",
@@ -1311,7 +1310,6 @@ async fn register(State(state): State<AppState>, headers: HeaderMap, mut multipa
         category: get("category"),
         topic: get("topic"),
         levels: crate::portal::region_levels(&state, selected.clone()).await,
-        first_error: None,
         jurisdiction,
         name: get("name"),
         id_number: get("id_number"),
@@ -1401,7 +1399,6 @@ async fn register(State(state): State<AppState>, headers: HeaderMap, mut multipa
                     None => general.push(chinese_only(&fe.message)),
                 }
             }
-            v.first_error = REGISTER_FIELDS.iter().find(|f| v.errors.contains_key(**f)).map(|f| (*f).to_string());
             let alert = if general.is_empty() {
                 Some("未能登记：请按提示修改标出的内容".to_string())
             } else {
