@@ -791,7 +791,9 @@ fn event_details(action: &str, payload: &Value, tree: &xinfang_domain::unit::Uni
             (FieldKind::Choice(c), Value::String(code)) => {
                 c.options().iter().find(|(k, _)| k == code).map(|(_, l)| (*l).to_string()).unwrap_or_else(|| code.clone())
             }
-            (FieldKind::Bool, Value::Bool(b)) => if *b { "是" } else { "否" }.to_string(),
+            // A box left unticked says nothing worth a line.
+            (FieldKind::Bool, Value::Bool(false)) => continue,
+            (FieldKind::Bool, Value::Bool(true)) => "是".to_string(),
             (FieldKind::Route, Value::Number(n)) => {
                 let code = n.to_string();
                 ROUTES.iter().find(|(c, _)| *c == code).map(|(_, l)| (*l).to_string()).unwrap_or(code)
