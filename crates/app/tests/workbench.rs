@@ -118,7 +118,9 @@ async fn admin_pages_warnings_and_saved_views() {
         .send()
         .await
         .unwrap();
-    assert!(r.text().await.unwrap().contains("密码长度"), "the password policy speaks on the page");
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"nu-password-error\">密码长度"), "the password policy speaks beside the field");
+    assert!(html.contains("value=\"ft_new\"") && html.contains("value=\"新同事\""), "the form is kept as typed");
     let r = a
         .post(format!("{}/staff/admin/users", s.base))
         .form(&[

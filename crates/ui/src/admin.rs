@@ -62,6 +62,15 @@ struct AdminPage {
     days: Vec<(String, String, String)>,
     topics: Vec<(String, String)>,
     new_key: Option<String>,
+    /// The new-user form as typed, when it was refused, and its messages.
+    nu: HashMap<String, String>,
+    nu_errors: HashMap<String, String>,
+}
+
+impl AdminPage {
+    fn nu(&self, k: &str) -> &str {
+        self.nu.get(k).map(String::as_str).unwrap_or_default()
+    }
 }
 
 /// A unit with both its superiors: the line one (条条) and its government (块块).
@@ -112,18 +121,25 @@ async fn render_page(
     alert: Option<String>,
     new_key: Option<String>,
 ) -> Response {
-    render_list(state, headers, s, &AdminQuery { year: Some(year), ..AdminQuery::default() }, flash, alert, new_key).await
+    let shown = Shown { flash, alert, new_key, failed_user: None };
+    render_list(state, headers, s, &AdminQuery { year: Some(year), ..AdminQuery::default() }, shown).await
 }
 
-async fn render_list(
-    state: &AppState,
-    headers: &HeaderMap,
-    s: &Staff,
-    q: &AdminQuery,
+/// What the admin page says besides its lists.
+#[derive(Default)]
+struct Shown {
     flash: Option<String>,
     alert: Option<String>,
+    /// A key just created (shown once).
     new_key: Option<String>,
-) -> Response {
+    failed_user: Option<FailedUser>,
+}
+
+/// The new-user form as typed and its messages by field.
+type FailedUser = (HashMap<String, String>, HashMap<String, String>);
+
+async fn render_list(state: &AppState, headers: &HeaderMap, s: &Staff, q: &AdminQuery, shown: Shown) -> Response {
+    let Shown { flash, alert, new_key, failed_user } = shown;
     let year = q.year.unwrap_or_else(|| xinfang_domain::local_date(chrono::Utc::now()).year());
     let user_q = q.uq.clone().unwrap_or_default();
     let unit_q = q.nq.clone().unwrap_or_default();
@@ -218,6 +234,8 @@ async fn render_list(
         days,
         topics,
         new_key,
+        nu: failed_user.as_ref().map(|f| f.0.clone()).unwrap_or_default(),
+        nu_errors: failed_user.map(|f| f.1).unwrap_or_default(),
     };
     crate::portal::with_cookie(render(&page), set)
 }
@@ -230,7 +248,7 @@ async fn page(State(state): State<AppState>, headers: HeaderMap, Query(q): Query
     let year = q.year.filter(|y| (2004..=2100).contains(y)).unwrap_or_else(|| xinfang_domain::local_date(chrono::Utc::now()).year());
     let flash = q.done.as_ref().map(|d| format!("已保存：{d}"));
     let q = AdminQuery { year: Some(year), ..q };
-    render_list(&state, &headers, &s, &q, flash, None, None).await
+    render_list(&state, &headers, &s, &q, Shown { flash, ..Shown::default() }).await
 }
 
 /// Check the form's CSRF token and the admin; then run `f`.
@@ -269,8 +287,29 @@ async fn create_user(State(state): State<AppState>, headers: HeaderMap, Form(f):
         role: field(&f, "role"),
         unit: field(&f, "unit"),
     };
-    let r = account::create_user(State(state.clone()), s.clone(), ApiJson(req)).await.map(|_| ());
-    outcome(&state, &headers, &s, r, "用户").await
+    match account::create_user(State(state.clone()), s.clone(), ApiJson(req)).await {
+        Ok(_) => Redirect::to("/staff/admin?done=%E7%94%A8%E6%88%B7").into_response(),
+        Err(e) => {
+            // The form comes back as typed (never the password), the message beside its field.
+            let at = match e.code.as_str() {
+                "invalid_username" | "username_taken" => "username",
+                "weak_password" => "password",
+                "invalid_name" => "display_name",
+                "invalid_role" => "role",
+                _ => "unit",
+            };
+            let values: HashMap<String, String> =
+                ["username", "display_name", "role", "unit"].iter().map(|k| ((*k).to_string(), field(&f, k))).collect();
+            let errors: HashMap<String, String> = [(at.to_string(), crate::workbench::chinese_only(&e.message))].into_iter().collect();
+            let q = AdminQuery::default();
+            let shown = Shown {
+                alert: Some("未能创建用户：请按提示修改".into()), failed_user: Some((values, errors)), ..Shown::default()
+            };
+            let mut r = render_list(&state, &headers, &s, &q, shown).await;
+            *r.status_mut() = e.status;
+            r
+        }
+    }
 }
 
 async fn unlock(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<HashMap<String, String>>) -> Response {
