@@ -352,3 +352,24 @@ async fn saved_views_are_kept_per_account_on_the_server() {
     assert!(!html.contains(">来信</a>"));
     s.finish().await;
 }
+
+#[tokio::test]
+async fn a_search_pages_by_cursor_with_its_words_kept() {
+    let s = TestServer::start().await;
+    for i in 0..101 {
+        register(&s, &format!("分页{i}"), &format!("1390000{i:04}"), &format!("分页测试第{i}件")).await;
+    }
+    register(&s, "别的人", "13911110000", "别的事").await;
+    let (c, _) = browser(&s, "ft_clerk").await;
+    let html = c.get(format!("{}/staff/all?q=%E5%88%86%E9%A1%B5%E6%B5%8B%E8%AF%95", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("（共101件）"), "counted with the search");
+    assert_eq!(html.matches("href=\"/staff/p/").count(), 100, "one page");
+    assert!(!html.contains("别的事"));
+    let next =
+        html.split("class=\"pager\"").nth(1).unwrap().split("href=\"").nth(1).unwrap().split('"').next().unwrap().replace("&#38;", "&");
+    assert!(next.starts_with("/staff/all?q=%E5%88%86%E9%A1%B5%E6%B5%8B%E8%AF%95&cursor="), "{next}");
+    let html = c.get(format!("{}{next}", s.base)).send().await.unwrap().text().await.unwrap();
+    assert_eq!(html.matches("href=\"/staff/p/").count(), 1, "the rest");
+    assert!(html.contains("分页测试第0件") && html.contains("← 第一页"));
+    s.finish().await;
+}
