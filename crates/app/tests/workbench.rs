@@ -53,6 +53,7 @@ async fn clerk_registers_a_collective_visit_and_forwards_it_through_the_forms() 
         html.contains("id=\"representatives-error\"") && html.contains("不得超过5人"),
         "the 6th representative is refused next to the field"
     );
+    assert!(html.contains("id=\"representatives\" name=\"representatives\" autofocus"), "the first error has the focus");
     let reps5: String = reps6.lines().take(5).collect::<Vec<_>>().join("\n");
     let r = c.post(format!("{}/staff/register", s.base)).multipart(form(&reps5)).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);

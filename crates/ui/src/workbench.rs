@@ -1195,10 +1195,15 @@ impl RegisterValues {
     pub fn err(&self, field: &str) -> Option<&String> {
         self.errors.get(field)
     }
+
+    /// Whether `field` is the first one in error, in the order of the form
+    /// (it gets the focus, with or without JavaScript).
+    pub fn focus(&self, field: &str) -> bool {
+        REGISTER_FIELDS.iter().find(|f| self.errors.contains_key(**f)) == Some(&field)
+    }
 }
 
-/// Registration fields that carry their own message (the first one marked
-/// invalid gets the focus, see app.js).
+/// Registration fields that carry their own message, in the order of the form.
 const REGISTER_FIELDS: [&str; 15] = [
     "channel",
     "received_on",
