@@ -87,6 +87,8 @@ test('a clerk registers a collective visit (a 6th representative is refused) and
   await page.locator('summary', { hasText: /^转送$/ }).click();
   await page.locator('#forward-unit').selectOption('440304-RST');
   await page.locator('form[action$="/act/forward"] button').click();
+  // Forwarding cannot be undone: it is confirmed first (issue 10).
+  await page.getByRole('button', { name: '确认转送' }).click();
   await page.getByText('已办理：转送').waitFor();
   await shot(page, 'staff-petition-1440');
   await context.close();
@@ -108,7 +110,7 @@ test('a clerk registers a collective visit (a 6th representative is refused) and
   await officer.page.locator('form[action$="/act/extend"] button').click();
   const flash = await officer.page.getByRole('status').innerText();
   assert.match(flash, /已提交单位负责人审批（审批期限：\d{4}-\d{2}-\d{2}）/);
-  assert.match(await officer.page.locator('#approvals').innerText(), /延期[\s\S]*待审批[\s\S]*ft_rst_officer[\s\S]*30日/);
+  assert.match(await officer.page.locator('#approvals').innerText(), /延期[\s\S]*待审批[\s\S]*福田区人社局承办人[\s\S]*30日/);
   await shot(officer.page, 'staff-petition-requested-1440');
   await officer.context.close();
 });
@@ -122,7 +124,7 @@ test('the unit head approves the extension in 待我审批; the petition shows t
   await page.getByRole('link', { name: '待我审批' }).click();
   await page.waitForURL(BASE + '/staff/approvals');
   const row = page.locator('li.approval', { hasText: visit });
-  assert.match(await row.innerText(), /延期[\s\S]*待审批[\s\S]*ft_rst_officer[\s\S]*延长天数[\s\S]*30日[\s\S]*涉及人数多，需逐户核实/);
+  assert.match(await row.innerText(), /延期[\s\S]*待审批[\s\S]*福田区人社局承办人[\s\S]*延长天数[\s\S]*30日[\s\S]*涉及人数多，需逐户核实/);
   await shot(page, 'staff-approvals-1440');
   // Refusing needs a reason: the browser does not send an empty one.
   await row.getByRole('button', { name: '不予批准' }).click();
@@ -133,7 +135,7 @@ test('the unit head approves the extension in 待我审批; the petition shows t
   assert.equal(await page.locator('li.approval', { hasText: visit }).count(), 0, 'the queue is empty of it');
   await page.getByLabel('含已处理的事项').check();
   await page.getByRole('button', { name: '筛选' }).click();
-  assert.match(await page.locator('li.approval', { hasText: visit }).innerText(), /已批准[\s\S]*ft_rst_head/);
+  assert.match(await page.locator('li.approval', { hasText: visit }).innerText(), /已批准[\s\S]*福田区人社局负责人/);
   await context.close();
 
   const after = t6(await api(`/api/v1/petitions/${visit}`, { token: officer }));
@@ -152,6 +154,7 @@ test('the unit head approves the extension in 待我审批; the petition shows t
   await o.page.locator('#conclude-decision').fill('作出解释说明');
   await o.page.locator('#conclude-legal_basis').fill('《国有土地上房屋征收与补偿条例》');
   await o.page.locator('form[action$="/act/conclude"] button').click();
+  await o.page.getByRole('button', { name: '确认出具信访处理意见书' }).click();
   await o.page.getByText('已办理：出具信访处理意见书').waitFor();
   assert.match(await o.page.locator('#documents').innerText(), /信访处理意见书[\s\S]*作出解释说明/);
   await o.context.close();

@@ -53,6 +53,7 @@ async fn clerk_registers_a_collective_visit_and_forwards_it_through_the_forms() 
         html.contains("id=\"representatives-error\"") && html.contains("不得超过5人"),
         "the 6th representative is refused next to the field"
     );
+    assert!(html.contains("id=\"representatives\" name=\"representatives\" autofocus"), "the first error has the focus");
     let reps5: String = reps6.lines().take(5).collect::<Vec<_>>().join("\n");
     let r = c.post(format!("{}/staff/register", s.base)).multipart(form(&reps5)).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
@@ -63,7 +64,7 @@ async fn clerk_registers_a_collective_visit_and_forwards_it_through_the_forms() 
     let number = url.split("/staff/p/").nth(1).unwrap().split('?').next().unwrap().to_string();
     let r = c
         .post(format!("{}/staff/p/{number}/act/forward", s.base))
-        .form(&[("csrf", csrf.as_str()), ("unit", "440304-RST"), ("note", "")])
+        .form(&[("csrf", csrf.as_str()), ("unit", "440304-RST"), ("note", ""), ("confirmed", "1")])
         .send()
         .await
         .unwrap();
@@ -118,7 +119,9 @@ async fn admin_pages_warnings_and_saved_views() {
         .send()
         .await
         .unwrap();
-    assert!(r.text().await.unwrap().contains("密码长度"), "the password policy speaks on the page");
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"nu-password-error\">密码长度"), "the password policy speaks beside the field");
+    assert!(html.contains("value=\"ft_new\"") && html.contains("value=\"新同事\""), "the form is kept as typed");
     let r = a
         .post(format!("{}/staff/admin/users", s.base))
         .form(&[

@@ -18,6 +18,7 @@ pub mod procedure;
 pub mod recompute;
 pub mod report;
 pub mod role;
+pub mod routing;
 pub mod similarity;
 pub mod unit;
 

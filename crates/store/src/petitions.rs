@@ -152,6 +152,12 @@ pub struct PetitionFilter {
     /// Keyed hashes of a petitioner's identity number or phone to search by.
     pub petitioner_id_hash: Option<String>,
     pub petitioner_phone_hash: Option<String>,
+    /// Words typed in the inbox search: a petition matches when a
+    /// petitioner has exactly this name (index `petitioners_name`) or its
+    /// title contains every word — among the viewer's `TEXT_SEARCH_ROWS`
+    /// most recently registered petitions (older ones are found by number,
+    /// phone or identity number, which are indexed).
+    pub text: Option<String>,
     /// Registration date range, local dates, inclusive.
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
@@ -177,6 +183,11 @@ pub struct Visibility {
 /// `TOTAL_CAP + 1`, meaning "more than TOTAL_CAP" (an exact `COUNT(*)` over a
 /// province bureau's million rows would cost more than the page).
 pub const TOTAL_CAP: i64 = 10_000;
+
+/// How many of a viewer's most recent petitions a text search (name or
+/// title words) reads: the bound that keeps it cheap however many
+/// petitions a unit sees.
+pub const TEXT_SEARCH_ROWS: i64 = 20_000;
 
 /// Where a keyset page starts: after the row with this sort key and id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1030,6 +1041,28 @@ fn list_where(
         wh.push(" AND EXISTS (SELECT 1 FROM petitioners pt WHERE pt.petition_id = p.id AND pt.phone_hash = ")
             .bind(Arg::S(h.clone()))
             .push(")");
+    }
+    if let Some(text) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let words: Vec<&str> = text.split_whitespace().take(5).collect();
+        // Bounded: only the viewer's most recent rows are read for a text
+        // search (a name is looked up by its index, a title word is not).
+        if let Some(u) = vis.and_then(|v| v.unit_ids.first()) {
+            wh.push(&format!(" AND {reg_col} >= COALESCE((SELECT w2.registered_at FROM petition_viewers w2 WHERE w2.unit_id = "))
+                .bind(Arg::I(*u))
+                .push(" ORDER BY w2.registered_at DESC LIMIT 1 OFFSET ")
+                .bind(Arg::I(TEXT_SEARCH_ROWS - 1))
+                .push("), '')");
+        }
+        wh.push(" AND (p.id IN (SELECT pn.petition_id FROM petitioners pn WHERE pn.name = ").bind(Arg::S(text.to_string())).push(")");
+        wh.push(" OR (");
+        for (i, w) in words.iter().enumerate() {
+            if i > 0 {
+                wh.push(" AND ");
+            }
+            let escaped = w.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            wh.push("p.title LIKE ").bind(Arg::S(format!("%{escaped}%"))).push(" ESCAPE '\\'");
+        }
+        wh.push("))");
     }
     if let Some(k) = f.source_key_id {
         wh.push(" AND p.source_key_id = ").bind(Arg::I(k));

@@ -559,6 +559,22 @@ CREATE TABLE request_keys (
 CREATE INDEX request_keys_expires ON request_keys (expires_at);
 "#,
     ),
+    (
+        1010,
+        r#"
+-- Issue 10 (workbench): inbox views saved per account on the server, and
+-- the petitioner's name searchable from the inbox by an index.
+CREATE TABLE saved_views (
+    id {id},
+    user_id BIGINT NOT NULL REFERENCES users (id),
+    name TEXT NOT NULL,
+    query TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX saved_views_user ON saved_views (user_id);
+CREATE INDEX petitioners_name ON petitioners (name);
+"#,
+    ),
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

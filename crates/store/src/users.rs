@@ -317,4 +317,129 @@ impl Store {
         w.commit().await?;
         Ok(n > 0)
     }
+
+    /// Change an account's name, role and unit (the admin's edit).
+    pub async fn update_user(&self, user_id: i64, display_name: &str, role: Role, unit_id: i64) -> Result<()> {
+        let mut w = self.begin_write().await?;
+        sqlx::query("UPDATE users SET display_name = $1, role = $2, unit_id = $3 WHERE id = $4")
+            .bind(display_name.to_string())
+            .bind(role.as_str().to_string())
+            .bind(unit_id)
+            .bind(user_id)
+            .execute(&mut *w.tx)
+            .await?;
+        w.commit().await
+    }
+
+    /// Disable or enable an account; a disabled account's sessions end at
+    /// once (login refuses it, tokens of inactive users are not honoured).
+    pub async fn set_user_active(&self, user_id: i64, active: bool) -> Result<()> {
+        let mut w = self.begin_write().await?;
+        sqlx::query("UPDATE users SET active = $1 WHERE id = $2").bind(i64::from(active)).bind(user_id).execute(&mut *w.tx).await?;
+        if !active {
+            sqlx::query("DELETE FROM auth_tokens WHERE user_id = $1").bind(user_id).execute(&mut *w.tx).await?;
+        }
+        w.commit().await
+    }
+
+    /// Display names of the given accounts (for the history of a petition).
+    pub async fn display_names(&self, usernames: &[String]) -> Result<std::collections::HashMap<String, String>> {
+        let mut out = std::collections::HashMap::new();
+        for chunk in usernames.chunks(100) {
+            let marks = (1..=chunk.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+            let sql = format!("SELECT username, display_name FROM users WHERE username IN ({marks})");
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for u in chunk {
+                q = q.bind(u.clone());
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                out.insert(r.s("username")?, r.s("display_name")?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every API key, newest first, revoked ones too (for the admin's list).
+    pub async fn api_keys(&self) -> Result<Vec<ApiKeyRow>> {
+        let rows = sqlx::query("SELECT id, label, unit_id, channel, created_at, revoked_at FROM api_keys ORDER BY id DESC")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ApiKeyRow {
+                    id: r.i("id")?,
+                    label: r.s("label")?,
+                    unit_id: r.i("unit_id")?,
+                    channel: r.s("channel")?,
+                    created_at: r.s("created_at")?,
+                    revoked_at: r.os("revoked_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// A staff member's saved inbox views (name, query string), in the order saved.
+    pub async fn saved_views(&self, user_id: i64) -> Result<Vec<(String, String)>> {
+        let rows =
+            sqlx::query("SELECT name, query FROM saved_views WHERE user_id = $1 ORDER BY id").bind(user_id).fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok((r.s("name")?, r.s("query")?))).collect()
+    }
+
+    /// Save a view under a name (replacing one of the same name); at most
+    /// `max` are kept, the oldest dropped.
+    pub async fn save_view(&self, user_id: i64, name: &str, query: &str, max: i64) -> Result<()> {
+        let mut w = self.begin_write().await?;
+        sqlx::query("DELETE FROM saved_views WHERE user_id = $1 AND name = $2")
+            .bind(user_id)
+            .bind(name.to_string())
+            .execute(&mut *w.tx)
+            .await?;
+        sqlx::query("INSERT INTO saved_views (user_id, name, query, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(user_id)
+            .bind(name.to_string())
+            .bind(query.to_string())
+            .bind(fmt_instant(Utc::now()))
+            .execute(&mut *w.tx)
+            .await?;
+        sqlx::query(
+            "DELETE FROM saved_views WHERE user_id = $1 AND id NOT IN (SELECT id FROM saved_views WHERE user_id = $2 ORDER BY id DESC LIMIT $3)",
+        )
+        .bind(user_id)
+        .bind(user_id)
+        .bind(max)
+        .execute(&mut *w.tx)
+        .await?;
+        w.commit().await
+    }
+
+    pub async fn delete_view(&self, user_id: i64, name: &str) -> Result<bool> {
+        let mut w = self.begin_write().await?;
+        let n = sqlx::query("DELETE FROM saved_views WHERE user_id = $1 AND name = $2")
+            .bind(user_id)
+            .bind(name.to_string())
+            .execute(&mut *w.tx)
+            .await?
+            .rows_affected();
+        w.commit().await?;
+        Ok(n > 0)
+    }
+
+    /// Rename a unit (the admin's edit); the tree is reloaded by the caller.
+    pub async fn rename_unit(&self, unit_id: i64, name: &str) -> Result<()> {
+        let mut w = self.begin_write().await?;
+        sqlx::query("UPDATE units SET name = $1 WHERE id = $2").bind(name.to_string()).bind(unit_id).execute(&mut *w.tx).await?;
+        crate::nodes::bump_units_version(&mut w).await?;
+        w.commit().await
+    }
+}
+
+/// An API key as the admin's list shows it (never the key itself).
+#[derive(Debug, Clone)]
+pub struct ApiKeyRow {
+    pub id: i64,
+    pub label: String,
+    pub unit_id: i64,
+    pub channel: String,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
 }

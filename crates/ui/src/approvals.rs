@@ -98,6 +98,19 @@ fn chinese_digit(n: u64) -> &'static str {
     ["〇", "一", "二", "三", "四", "五", "六", "七", "八", "九"].get(n as usize).copied().unwrap_or("?")
 }
 
+/// Show people by name, not login name: the requester and the head who decided.
+pub async fn with_names(state: &AppState, rows: &mut [ApprovalRow]) {
+    let logins: Vec<String> = rows.iter().flat_map(|r| [r.requester.clone(), r.decided_by.clone()]).filter(|u| !u.is_empty()).collect();
+    let names = state.store.display_names(&logins).await.unwrap_or_default();
+    for r in rows {
+        for who in [&mut r.requester, &mut r.decided_by] {
+            if let Some(n) = names.get(who.as_str()) {
+                *who = n.clone();
+            }
+        }
+    }
+}
+
 pub fn approval_row(v: ApprovalView, tree: &UnitTree) -> ApprovalRow {
     let fields = body_fields(&v.action, &v.body, tree);
     ApprovalRow {
@@ -151,13 +164,15 @@ struct PageQuery {
 async fn render_page(state: AppState, headers: &HeaderMap, s: Staff, q: PageQuery, alert: Option<String>) -> Response {
     let (csrf, set) = crate::portal::csrf(headers);
     let all = q.all.unwrap_or(false);
-    let rows = match approvals::list(State(state.clone()), s.clone(), ApiQuery(ApprovalQuery { pending: Some(!all) })).await {
-        Ok(Json(rows)) => {
-            let tree = state.tree();
-            rows.into_iter().map(|v| approval_row(v, &tree)).collect()
-        }
-        Err(e) => return crate::error_page(&std::sync::Arc::default(), headers, e.status, "无法显示待审批事项", &e.message),
-    };
+    let mut rows: Vec<ApprovalRow> =
+        match approvals::list(State(state.clone()), s.clone(), ApiQuery(ApprovalQuery { pending: Some(!all) })).await {
+            Ok(Json(rows)) => {
+                let tree = state.tree();
+                rows.into_iter().map(|v| approval_row(v, &tree)).collect()
+            }
+            Err(e) => return crate::error_page(&std::sync::Arc::default(), headers, e.status, "无法显示待审批事项", &e.message),
+        };
+    with_names(&state, &mut rows).await;
     let flash = match (q.approved, q.refused) {
         (Some(id), _) => Some(decided_flash(&state, &s, id, "已批准").await),
         (_, Some(id)) => Some(decided_flash(&state, &s, id, "已作出不予批准决定").await),

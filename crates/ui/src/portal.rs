@@ -128,7 +128,7 @@ pub struct RegionLevel {
 const LEVELS: [(&str, &str); 4] = [("province", "省"), ("city", "市"), ("county", "区（县）"), ("township", "街道（乡镇）")];
 
 /// The four selects of the region picker, each filled from its parent's choice.
-async fn region_levels(state: &AppState, selected: [String; 4]) -> Vec<RegionLevel> {
+pub(crate) async fn region_levels(state: &AppState, selected: [String; 4]) -> Vec<RegionLevel> {
     let mut out = Vec::new();
     let mut parent: Option<String> = None;
     for (i, (name, label)) in LEVELS.iter().enumerate() {

@@ -44,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/views", post(save_view))
         .route("/staff/p/{number}", get(petition))
         .route("/staff/p/{number}/act/{action}", post(act))
+        .route("/staff/p/{number}/unmask", post(unmask))
         .route("/staff/p/{number}/attachments/{id}", get(attachment))
 }
 
@@ -192,10 +193,15 @@ struct InboxPage {
     filter_from: String,
     filter_to: String,
     filter_overdue: bool,
+    filter_q: String,
+    /// Whether a cursor is in use (a link back to the first page).
+    paged: bool,
 }
 
 #[derive(Deserialize, Default)]
 struct InboxQuery {
+    /// The search box: number, name, phone, identity number or title words.
+    q: Option<String>,
     state: Option<String>,
     category: Option<String>,
     channel: Option<String>,
@@ -205,11 +211,21 @@ struct InboxQuery {
     overdue: Option<bool>,
     /// Keyset page: where the previous page ended.
     cursor: Option<String>,
+    /// Set after a view was saved (the confirmation).
+    saved: Option<String>,
+}
+
+/// Percent-encode a query value (UTF-8 bytes outside the unreserved set).
+pub(crate) fn url_encode(v: &str) -> String {
+    v.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
 }
 
 impl InboxQuery {
     fn query_string(&self) -> String {
         let pairs = [
+            ("q", &self.q),
             ("state", &self.state),
             ("category", &self.category),
             ("channel", &self.channel),
@@ -218,7 +234,7 @@ impl InboxQuery {
             ("to", &self.to),
         ];
         let mut parts: Vec<String> =
-            pairs.iter().filter_map(|(k, v)| v.as_deref().filter(|v| !v.is_empty()).map(|v| format!("{k}={v}"))).collect();
+            pairs.iter().filter_map(|(k, v)| v.as_deref().filter(|v| !v.is_empty()).map(|v| format!("{k}={}", url_encode(v)))).collect();
         if self.overdue == Some(true) {
             parts.push("overdue=true".into());
         }
@@ -262,11 +278,38 @@ async fn listing(state: AppState, headers: HeaderMap, q: InboxQuery, kind: Listi
         id_number: None,
         phone: None,
         cursor: q.cursor.clone().filter(|c| !c.is_empty()),
+        q: q.q.clone().filter(|v| !v.trim().is_empty()),
     };
     let topics =
         state.store.topics().await.unwrap_or_default().into_iter().filter(|t| t.parent_code.is_some()).map(|t| (t.code, t.name)).collect();
-    let page = match petitions::list(State(state), s.clone(), ApiQuery(query)).await {
-        Ok(Json(p)) => p,
+    let views: Vec<(String, String)> = state
+        .store
+        .saved_views(s.user.id)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(n, q)| {
+            let on = q.split('&').find_map(|p| p.strip_prefix("in=")).map(|l| format!("/staff/{l}")).unwrap_or_else(|| "/staff".into());
+            (n, format!("{on}?{}", view_query(&q)))
+        })
+        .collect();
+    let (page, alert) = match petitions::list(State(state), s.clone(), ApiQuery(query)).await {
+        Ok(Json(p)) => (p, None),
+        // A refused search (e.g. too many person searches this hour) is
+        // said above the list, the filters kept.
+        Err(e) if e.status == StatusCode::TOO_MANY_REQUESTS || e.status == StatusCode::FORBIDDEN || e.status == StatusCode::BAD_REQUEST => {
+            (
+                xinfang_web::dto::PetitionPage {
+                    items: Vec::new(),
+                    total: 0,
+                    total_capped: false,
+                    page: 1,
+                    per_page: 100,
+                    next_cursor: None,
+                },
+                Some(chinese_only(&e.message)),
+            )
+        }
         Err(e) => return crate::error_page(&std::sync::Arc::default(), &headers, e.status, "筛选条件有误", &e.message),
     };
     let today = local_date(Utc::now());
@@ -297,8 +340,8 @@ async fn listing(state: AppState, headers: HeaderMap, q: InboxQuery, kind: Listi
             Listing::All => "all",
         },
         csrf,
-        flash: None,
-        alert: None,
+        flash: q.saved.as_deref().map(|n| format!("已保存视图“{n}”，可在“我的视图”中使用")),
+        alert,
         heading: match kind {
             Listing::Inbox => format!("{}待办事项", s.unit.name),
             Listing::Reviews => format!("{}复查复核事项", s.unit.name),
@@ -313,7 +356,7 @@ async fn listing(state: AppState, headers: HeaderMap, q: InboxQuery, kind: Listi
         states: PState::ALL.iter().map(|s| (s.as_str().to_string(), s.label().to_string())).collect(),
         channels: Channel::ALL.iter().map(|c| (c.as_str().to_string(), c.label().to_string())).collect(),
         topics,
-        views: saved_views(&headers),
+        views,
         path: match kind {
             Listing::Inbox => "/staff",
             Listing::Reviews => "/staff/reviews",
@@ -327,6 +370,8 @@ async fn listing(state: AppState, headers: HeaderMap, q: InboxQuery, kind: Listi
         filter_from: q.from.unwrap_or_default(),
         filter_to: q.to.unwrap_or_default(),
         filter_overdue: q.overdue.unwrap_or(false),
+        filter_q: q.q.unwrap_or_default(),
+        paged: q.cursor.as_deref().is_some_and(|c| !c.is_empty()),
     });
     crate::portal::with_cookie(r, set)
 }
@@ -348,13 +393,42 @@ async fn all(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<
 pub struct FieldSpec {
     pub name: &'static str,
     pub label: &'static str,
-    /// text, textarea, date, number, select, checkbox
+    /// text, textarea, date, number, select, checkbox, unit
     pub kind: &'static str,
     pub options: Vec<(String, String)>,
+    /// A unit picker's units: the suggested ones first, then by level and kind.
+    pub groups: Vec<UnitGroup>,
     pub value: String,
     /// The rule needs it: the browser asks for it before sending (never
     /// on checkboxes, whose "required" means only "sent as true or false").
     pub required: bool,
+    /// Why the value sent was refused, shown beside the field.
+    pub error: Option<String>,
+}
+
+impl FieldSpec {
+    /// The label of the chosen option of a select or unit picker, or the value.
+    pub fn shown_value(&self) -> String {
+        if self.kind == "checkbox" {
+            return if self.value.is_empty() { "否" } else { "是" }.into();
+        }
+        let chosen = self.options.iter().find(|(c, _)| *c == self.value && !c.is_empty()).map(|(_, l)| l.clone());
+        let unit = self.groups.iter().flat_map(|g| &g.units).find(|u| u.code == self.value).map(|u| u.name.clone());
+        chosen.or(unit).unwrap_or_else(|| self.value.clone())
+    }
+}
+
+/// One `<optgroup>` of a unit picker.
+pub struct UnitGroup {
+    pub label: String,
+    pub units: Vec<UnitOption>,
+}
+
+pub struct UnitOption {
+    pub code: String,
+    pub name: String,
+    /// What the search box matches: name, pinyin initials and code.
+    pub keys: String,
 }
 
 pub struct ActionForm {
@@ -363,24 +437,130 @@ pub struct ActionForm {
     pub fields: Vec<FieldSpec>,
     /// Taken by this user, the act becomes a request for the unit head.
     pub needs_approval: bool,
+    /// Irreversible: a confirmation step says this before the act is done.
+    pub confirm: Option<&'static str>,
+    /// Shown open (the form just failed or is being revised).
+    pub open: bool,
+    /// The id of the first field in error (focused on load).
+    pub first_error: Option<String>,
 }
+
+/// Where a petition arises and what it is about: the unit pickers put the
+/// units fitting both first (`domain::routing`).
+#[derive(Default, Clone)]
+pub struct Place {
+    pub jurisdiction: String,
+    pub topic: Option<String>,
+    /// The caller's unit area: pickers offer its level and the one below,
+    /// besides the units above the place (bounded however big the tree).
+    pub area: String,
+}
+
+/// Pinyin initials of a unit name ("福田区教育局" → "ftqjyj"), for the search box.
+pub fn initials(name: &str) -> String {
+    use pinyin::ToPinyin;
+    name.chars()
+        .filter_map(|c| match c.to_pinyin() {
+            Some(p) => p.plain().chars().next(),
+            None => c.is_ascii_alphanumeric().then(|| c.to_ascii_lowercase()),
+        })
+        .collect()
+}
+
+/// A picker group's order: nearest area depth, level, kind.
+type GroupKey = (u32, xinfang_domain::unit::Level, &'static str);
+
+/// The units a picker offers, grouped: up to six suggested (the
+/// petition's area and topic), then by level and kind, nearest first.
+fn unit_groups(tree: &xinfang_domain::unit::UnitTree, pick: xinfang_domain::procedure::actions::UnitPick, place: &Place) -> Vec<UnitGroup> {
+    use xinfang_domain::routing::fit;
+    let next_len = match place.area.len() {
+        2 => 4,
+        4 => 6,
+        6 => 9,
+        n => n,
+    };
+    let offered = |u: &xinfang_domain::unit::Unit| {
+        pick.admits(u.kind)
+            && (place.jurisdiction.starts_with(&u.jurisdiction)
+                || (u.jurisdiction.starts_with(&place.area) && u.jurisdiction.len() <= next_len)
+                || place.area.is_empty())
+    };
+    let mut units: Vec<(u32, &xinfang_domain::unit::Unit)> =
+        tree.all().filter(|u| offered(u)).map(|u| (fit(u, &place.jurisdiction, place.topic.as_deref()), u)).collect();
+    units.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.code.cmp(&b.1.code)));
+    let option = |u: &xinfang_domain::unit::Unit| UnitOption {
+        code: u.code.clone(),
+        name: u.name.clone(),
+        keys: format!("{} {} {}", u.name, initials(&u.name), u.code.to_ascii_lowercase()),
+    };
+    let top = units.first().map(|x| x.0).unwrap_or(0);
+    // Suggested: the best fits, when there is a fit at all (a topic
+    // match, or the units of the place's own area).
+    let suggested: Vec<&xinfang_domain::unit::Unit> =
+        units.iter().filter(|(f, _)| *f > 0 && (*f >= 100 || *f == top)).take(6).map(|(_, u)| *u).collect();
+    let mut groups: Vec<UnitGroup> = Vec::new();
+    if !suggested.is_empty() {
+        groups.push(UnitGroup {
+            label: "建议：符合问题属地和内容分类".into(), units: suggested.iter().map(|u| option(u)).collect()
+        });
+    }
+    let mut keyed: Vec<(GroupKey, Vec<UnitOption>)> = Vec::new();
+    for (f, u) in &units {
+        if suggested.iter().any(|s| s.id == u.id) {
+            continue;
+        }
+        // Nearest area first: the area depth of the unit orders its group.
+        let depth = if *f > 0 { u32::try_from(u.jurisdiction.len()).unwrap_or(0) } else { 0 };
+        let key = (depth, u.level, u.kind.label());
+        match keyed.iter_mut().find(|(k, _)| k.1 == key.1 && k.2 == key.2) {
+            Some((k, v)) => {
+                k.0 = k.0.max(depth);
+                v.push(option(u));
+            }
+            None => keyed.push((key, vec![option(u)])),
+        }
+    }
+    keyed.sort_by(|a, b| b.0.0.cmp(&a.0.0).then_with(|| a.0.1.cmp(&b.0.1).reverse()).then_with(|| a.0.2.cmp(b.0.2)));
+    groups.extend(keyed.into_iter().map(|((_, level, kind), mut units)| {
+        units.sort_by(|a, b| a.code.cmp(&b.code));
+        UnitGroup { label: format!("{} · {kind}", level.label()), units }
+    }));
+    groups
+}
+
+/// Art. 31 routes as the accept form offers them (the empty one for
+/// suggestions and accusations).
+const ROUTES: [(&str, &str); 7] = [
+    ("6", "（六）调查核实并出具信访处理意见书"),
+    ("5", "（五）履行职责或答复"),
+    ("1", "（一）诉讼等法定程序"),
+    ("2", "（二）仲裁"),
+    ("3", "（三）党员申诉"),
+    ("4", "（四）行政程序"),
+    ("", "不适用（建议意见类、检举控告类）"),
+];
 
 /// The form of an action, derived from the action table: exactly the
 /// fields its rule requires, labelled as the table says.
-fn action_form(name: &'static str, tree: &xinfang_domain::unit::UnitTree, today: &str) -> ActionForm {
+fn action_form(name: &'static str, tree: &xinfang_domain::unit::UnitTree, today: &str, place: &Place) -> ActionForm {
     use xinfang_domain::procedure::actions::{self, FieldKind};
-    let units = |pick: actions::UnitPick| -> Vec<(String, String)> {
-        let mut v: Vec<(String, String)> = tree.all().filter(|u| pick.admits(u.kind)).map(|u| (u.code.clone(), u.name.clone())).collect();
-        v.sort();
-        v
-    };
     let Some(spec) = actions::spec(name) else {
-        return ActionForm { name, label: action_label(name), fields: Vec::new(), needs_approval: false };
+        return ActionForm {
+            name,
+            label: action_label(name),
+            fields: Vec::new(),
+            needs_approval: false,
+            confirm: None,
+            open: false,
+            first_error: None,
+        };
     };
     let fields = spec
         .fields
         .iter()
         .map(|fd| {
+            let mut groups = Vec::new();
             let (kind, options, value) = match fd.kind {
                 FieldKind::Text | FieldKind::Units => ("text", Vec::new(), String::new()),
                 FieldKind::LongText => ("textarea", Vec::new(), String::new()),
@@ -388,38 +568,83 @@ fn action_form(name: &'static str, tree: &xinfang_domain::unit::UnitTree, today:
                 FieldKind::Days => ("number", Vec::new(), if name == "extend" { "30".into() } else { String::new() }),
                 FieldKind::Bool => ("checkbox", Vec::new(), String::new()),
                 FieldKind::Unit(pick) => {
-                    let mut o = units(pick);
-                    o.insert(0, (String::new(), (if fd.required { "（请选择）" } else { "（不选）" }).into()));
-                    ("select", o, String::new())
+                    // Never preselected: the unit is chosen on purpose.
+                    groups = unit_groups(tree, pick, place);
+                    ("unit", Vec::new(), String::new())
                 }
                 FieldKind::Choice(c) => {
                     let mut o: Vec<(String, String)> = c.options().into_iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
                     // A required choice (e.g. the ground of 不予受理) is
                     // made on purpose, never by leaving the first option.
-                    o.insert(0, (String::new(), (if fd.required { "（请选择）" } else { "不适用" }).into()));
+                    o.insert(0, (String::new(), (if fd.required { "请选择" } else { "不适用" }).into()));
                     ("select", o, String::new())
                 }
-                FieldKind::Route => (
-                    "select",
-                    [
-                        ("6", "（六）调查核实并出具信访处理意见书"),
-                        ("5", "（五）履行职责或答复"),
-                        ("1", "（一）诉讼等法定程序"),
-                        ("2", "（二）仲裁"),
-                        ("3", "（三）党员申诉"),
-                        ("4", "（四）行政程序"),
-                        ("", "不适用（建议意见类、检举控告类）"),
-                    ]
-                    .iter()
-                    .map(|(a, b)| ((*a).to_string(), (*b).to_string()))
-                    .collect(),
-                    String::new(),
-                ),
+                FieldKind::Route => ("select", ROUTES.iter().map(|(a, b)| ((*a).to_string(), (*b).to_string())).collect(), String::new()),
             };
-            FieldSpec { name: fd.name, label: fd.label, kind, options, value, required: fd.required && kind != "checkbox" }
+            FieldSpec {
+                name: fd.name,
+                label: fd.label,
+                kind,
+                options,
+                groups,
+                value,
+                required: fd.required && kind != "checkbox",
+                error: None,
+            }
         })
         .collect();
-    ActionForm { name, label: spec.label, fields, needs_approval: false }
+    ActionForm { name, label: spec.label, fields, needs_approval: false, confirm: spec.confirm, open: false, first_error: None }
+}
+
+/// A failed or revised action form: what was typed and what was wrong.
+#[derive(Default)]
+pub struct Failed {
+    pub action: String,
+    pub values: HashMap<String, String>,
+    pub errors: HashMap<String, String>,
+}
+
+impl ActionForm {
+    /// Whether `field` is the first one in error (it gets the focus).
+    pub fn focus(&self, field: &str) -> bool {
+        self.first_error.as_deref().is_some_and(|id| id.strip_prefix(self.name).and_then(|r| r.strip_prefix('-')) == Some(field))
+    }
+
+    /// Put back what was typed and the messages beside their fields.
+    fn refill(&mut self, failed: &Failed) {
+        self.open = true;
+        for f in &mut self.fields {
+            f.value = match (f.kind, failed.values.get(f.name)) {
+                ("checkbox", v) => v.filter(|v| !v.is_empty()).map(|_| "true".to_string()).unwrap_or_default(),
+                (_, Some(v)) => v.clone(),
+                (_, None) => String::new(),
+            };
+            f.error = failed.errors.get(f.name).cloned();
+        }
+        self.first_error = self.fields.iter().find(|f| f.error.is_some()).map(|f| format!("{}-{}", self.name, f.name));
+    }
+}
+
+/// A message as people read it: code names in brackets (e.g. "（decision）")
+/// are left out; the field is named in Chinese already.
+pub fn chinese_only(message: &str) -> String {
+    let mut out = String::new();
+    let mut rest = message;
+    while let Some(i) = rest.find('（') {
+        let after = &rest[i + '（'.len_utf8()..];
+        match after.find('）') {
+            Some(j) if after[..j].chars().all(|c| c.is_ascii_alphanumeric() || "_.,".contains(c)) && j > 0 => {
+                out.push_str(&rest[..i]);
+                rest = &after[j + '）'.len_utf8()..];
+            }
+            _ => {
+                out.push_str(&rest[..i + '（'.len_utf8()]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The JSON body of an action from its form, typed by the field specs.
@@ -430,8 +655,11 @@ fn body_of(form: &ActionForm, submitted: &HashMap<String, String>) -> Value {
         let v = match (spec.kind, spec.name) {
             ("checkbox", _) => Value::Bool(!raw.is_empty()),
             ("number", _) => raw.parse::<i64>().map(Value::from).unwrap_or(Value::String(raw)),
-            // An empty select (not chosen, 不适用) is left out of the body.
-            ("select", _) if raw.is_empty() => continue,
+            // An empty select (not chosen, 不适用) is left out of the body,
+            // and so is an empty required field: the rule then names it
+            // with the others still missing.
+            ("select" | "unit", _) if raw.is_empty() => continue,
+            (_, _) if raw.is_empty() && spec.required => continue,
             (_, "route") => raw.parse::<i64>().map(Value::from).unwrap_or(Value::String(raw)),
             (_, "units") => {
                 Value::Array(raw.split([',', '，']).map(str::trim).filter(|s| !s.is_empty()).map(|s| Value::String(s.into())).collect())
@@ -457,9 +685,12 @@ struct PetitionPage {
     d: PetitionDetail,
     channel_label: &'static str,
     category_label: &'static str,
+    /// 问题属地 as a place name (with its code).
+    place: String,
+    topic_label: String,
     current_unit: String,
     view_label: &'static str,
-    history: Vec<(String, String)>,
+    history: Vec<HistoryEntry>,
     timers: Vec<(String, String, String, &'static str)>,
     actions: Vec<ActionForm>,
     /// The latest decision letter, review or final review opinion, for
@@ -474,6 +705,25 @@ struct PetitionPage {
     head: bool,
     /// Facts of the procedure shown where set: (label, value).
     facts: Vec<(&'static str, String)>,
+    /// Each person once: (name, representative, id number, phone, address).
+    people: Vec<(String, bool, String, String, String)>,
+    /// The full contact data was just revealed (and logged).
+    unmasked: bool,
+    /// May ask to reveal the full contact data (full view, not an admin).
+    may_unmask: bool,
+    /// The unmask reason typed and why it was refused.
+    unmask_reason: String,
+    unmask_error: Option<String>,
+}
+
+/// One line of a petition's history.
+struct HistoryEntry {
+    time: String,
+    what: String,
+    /// Unit and name of the person, never a login name.
+    who: String,
+    /// The notes and values entered: (label, value).
+    details: Vec<(String, String)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -481,6 +731,19 @@ struct PageQuery {
     done: Option<String>,
     /// Set after an act became a request for the unit head (202).
     requested: Option<i64>,
+}
+
+/// What a petition page shows besides the petition.
+#[derive(Default)]
+struct Extras {
+    flash: Option<String>,
+    alert: Option<String>,
+    requested: Option<i64>,
+    failed: Option<Failed>,
+    /// Petitioners unmasked by a logged request.
+    unmasked: Option<Vec<xinfang_web::dto::PetitionerView>>,
+    unmask_reason: String,
+    unmask_error: Option<String>,
 }
 
 /// The label of a document's outcome code (decision, review or reply).
@@ -493,32 +756,80 @@ fn outcome_label(code: &str) -> &'static str {
         .unwrap_or("")
 }
 
-async fn petition_page(
-    state: AppState,
-    headers: &HeaderMap,
-    s: Staff,
-    number: String,
-    flash: Option<String>,
-    alert: Option<String>,
-    requested: Option<i64>,
-) -> Response {
+/// A 行政区划 code as its place name, province down ("广东省深圳市福田区").
+pub(crate) async fn place_name(state: &AppState, code: &str) -> String {
+    let mut names = Vec::new();
+    for len in [2, 4, 6, 9, 12] {
+        if code.len() < len {
+            break;
+        }
+        if let Ok(Some(d)) = state.store.division(&code[..len]).await {
+            names.push(d.name);
+        }
+    }
+    if names.is_empty() { code.to_string() } else { format!("{}（{code}）", names.concat()) }
+}
+
+/// The notes and values an act recorded, labelled from the action table
+/// (documents shown in full elsewhere are left out here).
+fn event_details(action: &str, payload: &Value, tree: &xinfang_domain::unit::UnitTree) -> Vec<(String, String)> {
+    use xinfang_domain::procedure::actions::{self, FieldKind};
+    let Some(spec) = actions::spec(action) else { return Vec::new() };
+    if matches!(action, "conclude" | "decide_review" | "decide_final_review") {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for fd in spec.fields {
+        let Some(v) = payload.get(fd.name).filter(|v| !v.is_null()) else { continue };
+        let shown = match (fd.kind, v) {
+            (FieldKind::Unit(_), Value::String(code)) => tree.by_code(code).map(|u| u.name.clone()).unwrap_or_else(|| code.clone()),
+            (FieldKind::Unit(_), Value::Number(n)) => n.as_i64().and_then(|id| tree.get(id)).map(|u| u.name.clone()).unwrap_or_default(),
+            (FieldKind::Units, Value::Array(a)) => a
+                .iter()
+                .filter_map(Value::as_str)
+                .map(|c| tree.by_code(c).map(|u| u.name.clone()).unwrap_or_else(|| c.to_string()))
+                .collect::<Vec<_>>()
+                .join("、"),
+            (FieldKind::Choice(c), Value::String(code)) => {
+                c.options().iter().find(|(k, _)| k == code).map(|(_, l)| (*l).to_string()).unwrap_or_else(|| code.clone())
+            }
+            // A box left unticked says nothing worth a line.
+            (FieldKind::Bool, Value::Bool(false)) => continue,
+            (FieldKind::Bool, Value::Bool(true)) => "是".to_string(),
+            (FieldKind::Route, Value::Number(n)) => {
+                let code = n.to_string();
+                ROUTES.iter().find(|(c, _)| *c == code).map(|(_, l)| (*l).to_string()).unwrap_or(code)
+            }
+            (_, Value::String(s)) => s.clone(),
+            (_, Value::Number(n)) => n.to_string(),
+            _ => continue,
+        };
+        if !shown.trim().is_empty() {
+            out.push((fd.label.to_string(), shown));
+        }
+    }
+    out
+}
+
+async fn petition_page(state: AppState, headers: &HeaderMap, s: Staff, number: String, x: Extras) -> Response {
     let (csrf, set) = crate::portal::csrf(headers);
     let d = match petitions::detail(State(state.clone()), s.clone(), ApiPath(number.clone())).await {
         Ok(Json(d)) => d,
         Err(e) => return crate::error_page(&std::sync::Arc::new(crate::PortalInfo::default()), headers, e.status, "无法查看", &e.message),
     };
     // The act became a request for the unit head: say so, with its limit.
-    let flash = match requested {
+    let flash = match x.requested {
         Some(id) => Some(match d.approvals.iter().find(|a| a.id == id) {
             Some(a) => format!("已提交单位负责人审批（审批期限：{}）：{}，经负责人批准后生效", a.due_on, a.action_label),
             None => "已提交单位负责人审批，经负责人批准后生效".to_string(),
         }),
-        None => flash,
+        None => x.flash,
     };
     let today = local_date(Utc::now());
+    let tree = state.tree();
+    let place = Place { jurisdiction: d.jurisdiction.clone(), topic: d.topic.clone(), area: s.unit.jurisdiction.clone() };
     let actions = match petitions::load_visible(&state, &s, &number).await {
         Ok((rec, _)) => {
-            let tree = state.tree();
             let cal = state.calendar();
             let ctx = Ctx {
                 on: today,
@@ -532,8 +843,11 @@ async fn petition_page(
                 .into_iter()
                 .filter(|a| *a != "evaluate")
                 .map(|a| {
-                    let mut f = action_form(a, &state.tree(), &today.to_string());
+                    let mut f = action_form(a, &tree, &today.to_string(), &place);
                     f.needs_approval = d.available_actions.iter().any(|v| v.name == a && v.needs_approval);
+                    if let Some(failed) = x.failed.as_ref().filter(|x| x.action == a) {
+                        f.refill(failed);
+                    }
                     f
                 })
                 .collect()
@@ -554,18 +868,31 @@ async fn petition_page(
             )
         })
         .collect();
+    // People by name and unit, never by login name.
+    let usernames: Vec<String> =
+        d.history.iter().filter_map(|e| e.actor_username.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    let names = state.store.display_names(&usernames).await.unwrap_or_default();
     let history = d
         .history
         .iter()
         .map(|e| {
-            let who = e
-                .actor_username
-                .clone()
-                .unwrap_or_else(|| if e.actor_kind == "petitioner" { "信访人".into() } else { e.actor_kind.clone() });
-            (
-                crate::portal::local_time(&e.occurred_at),
-                format!("{}（{}）{}", action_label(&e.action), who, e.reason.as_deref().map(|r| format!("：{r}")).unwrap_or_default()),
-            )
+            let unit = e.actor_unit.as_deref().and_then(|c| tree.by_code(c)).map(|u| u.name.clone());
+            let who = match (&e.actor_username, e.actor_kind.as_str()) {
+                (Some(u), _) => {
+                    let name = names.get(u).cloned().unwrap_or_else(|| "工作人员".into());
+                    match unit {
+                        Some(unit) => format!("{unit} {name}"),
+                        None => name,
+                    }
+                }
+                (None, "petitioner") => "信访人".into(),
+                (None, _) => unit.unwrap_or_else(|| "系统".into()),
+            };
+            let mut details = event_details(&e.action, &e.payload, &tree);
+            if let Some(r) = e.reason.as_deref().filter(|r| !r.is_empty() && !details.iter().any(|(_, v)| v == r)) {
+                details.push(("理由".into(), r.to_string()));
+            }
+            HistoryEntry { time: crate::portal::local_time(&e.occurred_at), what: action_label(&e.action).to_string(), who, details }
         })
         .collect();
     let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
@@ -596,6 +923,7 @@ async fn petition_page(
     let view_label = match d.view.as_str() {
         "sealed" => "检举控告材料已封存，仅纪检监察机关及其指定单位可见",
         "identity_hidden" => "信访人要求身份保密",
+        _ if x.unmasked.is_some() => "完整（已按说明的事由显示完整个人信息，查看已记录）",
         _ => "完整（个人信息已脱敏）",
     };
     let current_unit = d.current_unit.as_ref().map(|u| u.name.clone()).unwrap_or_default();
@@ -610,10 +938,9 @@ async fn petition_page(
             )
         })
         .collect();
-    let approvals = {
-        let tree = state.tree();
-        d.approvals.iter().cloned().map(|a| crate::approvals::approval_row(a, &tree)).collect()
-    };
+    let mut approvals: Vec<crate::approvals::ApprovalRow> =
+        d.approvals.iter().cloned().map(|a| crate::approvals::approval_row(a, &tree)).collect();
+    crate::approvals::with_names(&state, &mut approvals).await;
     let mut facts = Vec::new();
     if let Some(g) = d.decline_ground.as_deref() {
         let label = xinfang_domain::petition::DeclineGround::parse(g).map(|g| g.label()).unwrap_or(g);
@@ -628,16 +955,50 @@ async fn petition_page(
     if let Some(o) = &d.outcome_label {
         facts.push(("处理结论", o.clone()));
     }
-    let status = if alert.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    // Each person once: a representative entered also as the petitioner
+    // is one person (same name and phone).
+    let unmasked = x.unmasked.is_some();
+    let source = x.unmasked.as_ref().unwrap_or(&d.petitioners);
+    let mut people: Vec<(String, bool, String, String, String)> = Vec::new();
+    for p in source {
+        let phone = p.phone.clone().unwrap_or_default();
+        match people.iter_mut().find(|q| q.0 == p.name && (q.3 == phone || q.3.is_empty() || phone.is_empty())) {
+            Some(q) => {
+                q.1 |= p.representative;
+                if q.3.is_empty() {
+                    q.3 = phone;
+                }
+            }
+            None => people.push((
+                p.name.clone(),
+                p.representative,
+                p.id_number.clone().unwrap_or_default(),
+                phone,
+                p.address.clone().unwrap_or_default(),
+            )),
+        }
+    }
+    let topic_label = match &d.topic {
+        Some(code) => state.store.topic(code).await.ok().flatten().map(|t| t.name).unwrap_or_else(|| code.clone()),
+        None => String::new(),
+    };
+    let status = if x.alert.is_some() || x.failed.as_ref().is_some_and(|f| !f.errors.is_empty()) || x.unmask_error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let may_unmask = d.view == "full" && s.user.role != xinfang_domain::role::Role::Admin && d.petitioners.iter().any(|p| p.masked);
     let mut r = render(&PetitionPage {
         me: me(&s),
         nav: "",
         csrf,
         form_token: xinfang_web::auth::random_secret(16),
         flash,
-        alert,
+        alert: x.alert,
         channel_label: Channel::parse(&d.channel).map(|c| c.label()).unwrap_or_default(),
         category_label: Category::parse(&d.category).map(|c| c.label()).unwrap_or_default(),
+        place: place_name(&state, &d.jurisdiction).await,
+        topic_label,
         d,
         current_unit,
         view_label,
@@ -649,6 +1010,11 @@ async fn petition_page(
         approvals,
         head: s.user.role == xinfang_domain::role::Role::UnitHead,
         facts,
+        people,
+        unmasked,
+        may_unmask,
+        unmask_reason: x.unmask_reason,
+        unmask_error: x.unmask_error,
     });
     *r.status_mut() = status;
     crate::portal::with_cookie(r, set)
@@ -660,8 +1026,26 @@ async fn petition(State(state): State<AppState>, headers: HeaderMap, Path(number
         Err(r) => return r,
     };
     let flash = q.done.as_deref().map(|a| format!("已办理：{}", if a == "register" { "登记" } else { action_label(a) }));
-    petition_page(state, &headers, s, number, flash, None, q.requested).await
+    petition_page(state, &headers, s, number, Extras { flash, requested: q.requested, ..Extras::default() }).await
 }
+
+#[derive(Template)]
+#[template(path = "staff_confirm.html")]
+struct ConfirmPage {
+    me: Me,
+    nav: &'static str,
+    csrf: String,
+    flash: Option<String>,
+    alert: Option<String>,
+    number: String,
+    title: String,
+    form: ActionForm,
+    /// What was typed, sent again with the confirmation: (name, value).
+    hidden: Vec<(String, String)>,
+}
+
+/// Form fields that are the page's, not the action's.
+const FORM_CONTROL: [&str; 3] = ["csrf", "confirmed", "revise"];
 
 async fn act(
     State(state): State<AppState>,
@@ -673,14 +1057,46 @@ async fn act(
         Ok(s) => s,
         Err(r) => return r,
     };
+    let alert = |m: &str| Extras { alert: Some(m.to_string()), ..Extras::default() };
     if !crate::portal::csrf_ok(&headers, f.get("csrf").map(String::as_str).unwrap_or_default()) {
-        return petition_page(state, &headers, s, number, None, Some("页面已过期，请刷新后重试".into()), None).await;
+        return petition_page(state, &headers, s, number, alert("页面已过期，请刷新后重试")).await;
     }
-    let Some(name) = xinfang_domain::procedure::actions::spec(&action).map(|a| a.name) else {
-        return petition_page(state, &headers, s, number, None, Some("没有这项操作".into()), None).await;
+    let Some(spec) = xinfang_domain::procedure::actions::spec(&action) else {
+        return petition_page(state, &headers, s, number, alert("没有这项操作")).await;
     };
+    let values: HashMap<String, String> =
+        f.iter().filter(|(k, _)| !FORM_CONTROL.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let failed = |errors: HashMap<String, String>| Failed { action: spec.name.to_string(), values: values.clone(), errors };
+    // 返回修改 on the confirmation step: the form again, as typed.
+    if f.contains_key("revise") {
+        return petition_page(state, &headers, s, number, Extras { failed: Some(failed(HashMap::new())), ..Extras::default() }).await;
+    }
     let today = local_date(Utc::now()).to_string();
-    let body = body_of(&action_form(name, &state.tree(), &today), &f);
+    let tree = state.tree();
+    let mut form = action_form(spec.name, &tree, &today, &Place::default());
+    let body = body_of(&form, &f);
+    // Every missing or malformed field at once, before anything is done.
+    if let Err(errs) = xinfang_domain::procedure::Command::from_json_all(spec.name, body.clone()) {
+        let errors: HashMap<String, String> =
+            errs.iter().filter_map(|e| e.field.map(|fd| (fd.to_string(), chinese_only(&e.message)))).collect();
+        let general = errs.iter().find(|e| e.field.is_none()).map(|e| chinese_only(&e.message));
+        let x = Extras {
+            alert: Some(general.unwrap_or_else(|| format!("“{}”未办理：请按提示修改标出的内容", spec.label))),
+            failed: Some(failed(errors)),
+            ..Extras::default()
+        };
+        return petition_page(state, &headers, s, number, x).await;
+    }
+    // Irreversible: say what will happen and ask once more.
+    if spec.confirm.is_some() && f.get("confirmed").map(String::as_str) != Some("1") {
+        let title = petitions::load_visible(&state, &s, &number).await.map(|(r, _)| r.title).unwrap_or_default();
+        form.refill(&failed(HashMap::new()));
+        let (csrf, set) = crate::portal::csrf(&headers);
+        let mut hidden: Vec<(String, String)> = values.clone().into_iter().collect();
+        hidden.sort();
+        let page = ConfirmPage { me: me(&s), nav: "", csrf, flash: None, alert: None, number, title, form, hidden };
+        return crate::portal::with_cookie(render(&page), set);
+    }
     // The act, answered by its status and the approval it filed (if any).
     let run = || async {
         let r = petitions::act(State(state.clone()), s.clone(), ApiPath((number.clone(), action.clone())), ApiJson(body.clone())).await?;
@@ -711,18 +1127,58 @@ async fn act(
         }
         Ok(_) => Redirect::to(&format!("/staff/p/{number}?done={action}")).into_response(),
         Err(e) if e.code == "idempotency_key_reused" => {
-            petition_page(
-                state,
-                &headers,
-                s,
-                number,
-                None,
-                Some("此页面的这项操作已经提交过，请查看下方的办理记录；如需再次办理，请先刷新页面".into()),
-                None,
-            )
-            .await
+            let alert = "此页面的这项操作已经提交过，请查看下方的办理记录；如需再次办理，请先刷新页面".to_string();
+            petition_page(state, &headers, s, number, Extras { alert: Some(alert), ..Extras::default() }).await
         }
-        Err(e) => petition_page(state, &headers, s, number, None, Some(e.message), None).await,
+        Err(e) => {
+            let errors: HashMap<String, String> = e
+                .fields
+                .iter()
+                .filter(|fe| spec.field(&fe.field).is_some())
+                .map(|fe| (fe.field.clone(), chinese_only(&fe.message)))
+                .collect();
+            let message = chinese_only(&e.message);
+            let alert = if errors.is_empty() { message } else { format!("“{}”未办理：{message}", spec.label) };
+            petition_page(state, &headers, s, number, Extras { alert: Some(alert), failed: Some(failed(errors)), ..Extras::default() })
+                .await
+        }
+    }
+}
+
+/// Reveal the petitioners' full identity number, phone and address, with
+/// the reason stated: the API's logged unmask (one path, one access log).
+async fn unmask(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(number): Path<String>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    let s = match staff(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let reason = f.get("reason").map(|r| r.trim().to_string()).unwrap_or_default();
+    if !crate::portal::csrf_ok(&headers, f.get("csrf").map(String::as_str).unwrap_or_default()) {
+        return petition_page(state, &headers, s, number, Extras { alert: Some("页面已过期，请刷新后重试".into()), ..Extras::default() })
+            .await;
+    }
+    let input = xinfang_web::dto::UnmaskInput { reason: reason.clone() };
+    match petitions::unmask(State(state.clone()), s.clone(), ApiPath(number.clone()), ApiJson(input)).await {
+        Ok(Json(r)) => {
+            let x = Extras {
+                flash: Some(format!("已显示完整个人信息，查看事由已记录（访问记录第{}号）", r.access_log_seq)),
+                unmasked: Some(r.petitioners),
+                ..Extras::default()
+            };
+            let mut resp = petition_page(state, &headers, s, number, x).await;
+            // Personal data: not kept in any cache.
+            resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            resp
+        }
+        Err(e) => {
+            let x = Extras { unmask_reason: reason, unmask_error: Some(chinese_only(&e.message)), ..Extras::default() };
+            petition_page(state, &headers, s, number, x).await
+        }
     }
 }
 
@@ -753,7 +1209,58 @@ pub struct RegisterValues {
     pub title: String,
     pub request: String,
     pub facts_and_reasons: String,
+    pub topic: String,
+    /// The place, picked as on the portal (省→市→区→街道).
+    pub levels: Vec<crate::portal::RegionLevel>,
     pub errors: HashMap<String, String>,
+}
+
+impl RegisterValues {
+    pub fn err(&self, field: &str) -> Option<&String> {
+        self.errors.get(field)
+    }
+
+    /// Whether `field` is the first one in error, in the order of the form
+    /// (it gets the focus, with or without JavaScript).
+    pub fn focus(&self, field: &str) -> bool {
+        REGISTER_FIELDS.iter().find(|f| self.errors.contains_key(**f)) == Some(&field)
+    }
+}
+
+/// Registration fields that carry their own message, in the order of the form.
+const REGISTER_FIELDS: [&str; 15] = [
+    "channel",
+    "received_on",
+    "category",
+    "topic",
+    "jurisdiction",
+    "name",
+    "id_number",
+    "phone",
+    "address",
+    "headcount",
+    "representatives",
+    "title",
+    "request",
+    "facts_and_reasons",
+    "attachments",
+];
+
+/// The registration form's field for an intake error's field.
+fn register_field(api_field: &str, code: &str) -> Option<&'static str> {
+    Some(match api_field {
+        "petitioners.name" | "petitioners" => "name",
+        "petitioners.id_number" => "id_number",
+        "petitioners.phone" => "phone",
+        "petitioners.address" => "address",
+        f => {
+            return REGISTER_FIELDS
+                .iter()
+                .find(|x| **x == f)
+                .copied()
+                .or_else(|| code.contains("representative").then_some("representatives"));
+        }
+    })
 }
 
 #[derive(Template)]
@@ -765,7 +1272,30 @@ struct RegisterPage {
     flash: Option<String>,
     alert: Option<String>,
     channels: Vec<(String, String)>,
+    /// Topics by first-level class: (class, [(code, name)]).
+    topics: Vec<(String, Vec<(String, String)>)>,
     v: RegisterValues,
+}
+
+async fn topic_groups(state: &AppState) -> Vec<(String, Vec<(String, String)>)> {
+    let all = state.store.topics().await.unwrap_or_default();
+    all.iter()
+        .filter(|t| t.parent_code.is_none())
+        .map(|p| {
+            let children = all
+                .iter()
+                .filter(|c| c.parent_code.as_deref() == Some(p.code.as_str()))
+                .map(|c| (c.code.clone(), c.name.clone()))
+                .collect();
+            (p.name.clone(), children)
+        })
+        .collect()
+}
+
+/// A division code split into the picker's four levels.
+fn split_division(d: &str) -> [String; 4] {
+    let cut = |n: usize| if d.len() >= n { d[..n].to_string() } else { String::new() };
+    [cut(2), cut(4), cut(6), cut(9)]
 }
 
 fn channels() -> Vec<(String, String)> {
@@ -783,10 +1313,12 @@ async fn register_form(State(state): State<AppState>, headers: HeaderMap) -> Res
         received_on: local_date(Utc::now()).to_string(),
         category: "claim".into(),
         jurisdiction: s.unit.jurisdiction.clone(),
+        levels: crate::portal::region_levels(&state, split_division(&s.unit.jurisdiction)).await,
         ..RegisterValues::default()
     };
+    let topics = topic_groups(&state).await;
     crate::portal::with_cookie(
-        render(&RegisterPage { me: me(&s), nav: "register", csrf, flash: None, alert: None, channels: channels(), v }),
+        render(&RegisterPage { me: me(&s), nav: "register", csrf, flash: None, alert: None, channels: channels(), topics, v }),
         set,
     )
 }
@@ -798,11 +1330,18 @@ async fn register(State(state): State<AppState>, headers: HeaderMap, mut multipa
     };
     let (f, files, problem) = crate::portal::read_multipart(&state, &headers, &mut multipart).await;
     let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+    let selected = [get("province"), get("city"), get("county"), get("township")];
+    // The deepest level chosen is the place (a client without the picker
+    // may send the code itself as `jurisdiction`).
+    let jurisdiction = selected.iter().rev().find(|c| !c.is_empty()).cloned().unwrap_or_else(|| get("jurisdiction"));
+    let selected = if selected.iter().all(String::is_empty) { split_division(&jurisdiction) } else { selected };
     let mut v = RegisterValues {
         channel: get("channel"),
         received_on: get("received_on"),
         category: get("category"),
-        jurisdiction: get("jurisdiction"),
+        topic: get("topic"),
+        levels: crate::portal::region_levels(&state, selected.clone()).await,
+        jurisdiction,
         name: get("name"),
         id_number: get("id_number"),
         phone: get("phone"),
@@ -816,16 +1355,13 @@ async fn register(State(state): State<AppState>, headers: HeaderMap, mut multipa
         errors: HashMap::new(),
     };
     let (csrf, _) = crate::portal::csrf(&headers);
+    let topics = topic_groups(&state).await;
     if !crate::portal::csrf_ok(&headers, &get("csrf")) || problem.is_some() {
-        return render(&RegisterPage {
-            me: me(&s),
-            nav: "register",
-            csrf,
-            flash: None,
-            alert: Some(problem.unwrap_or_else(|| "页面已过期，请刷新后重试".into())),
-            channels: channels(),
-            v,
-        });
+        let alert = Some(problem.unwrap_or_else(|| "页面已过期，请刷新后重试".into()));
+        return render(&RegisterPage { me: me(&s), nav: "register", csrf, flash: None, alert, channels: channels(), topics, v });
+    }
+    if v.jurisdiction.is_empty() {
+        v.errors.insert("jurisdiction".into(), "请选择问题属地".into());
     }
     let opt = |x: &str| Some(x.to_string()).filter(|x| !x.is_empty());
     let mut people = Vec::new();
@@ -842,14 +1378,17 @@ async fn register(State(state): State<AppState>, headers: HeaderMap, mut multipa
     for line in v.representatives.lines().map(str::trim).filter(|l| !l.is_empty()) {
         let mut parts = line.split_whitespace();
         let name = parts.next().unwrap_or_default().to_string();
-        people.push(PetitionerInput {
-            kind: None,
-            name,
-            id_number: None,
-            phone: parts.next().map(String::from),
-            address: None,
-            representative: true,
-        });
+        let phone = parts.next().map(String::from);
+        // The petitioner named above and chosen as a representative is one
+        // person: marked as representative, not listed twice.
+        if let Some(first) = people.first_mut().filter(|p| !p.representative && p.name == name) {
+            first.representative = true;
+            if first.phone.is_none() {
+                first.phone = phone;
+            }
+            continue;
+        }
+        people.push(PetitionerInput { kind: None, name, id_number: None, phone, address: None, representative: true });
     }
     let input = PetitionInput {
         channel: opt(&v.channel),
@@ -863,7 +1402,7 @@ async fn register(State(state): State<AppState>, headers: HeaderMap, mut multipa
         facts_and_reasons: v.facts_and_reasons.clone(),
         category: v.category.clone(),
         litigation_related: false,
-        topic: None,
+        topic: opt(&v.topic),
         accused: None,
         anonymous: false,
         confidential: false,
@@ -873,16 +1412,30 @@ async fn register(State(state): State<AppState>, headers: HeaderMap, mut multipa
         staged: files,
         new_facts_reason: None,
     };
-    match intake(&state, Submitter::Staff(Box::new(s.clone())), input).await {
-        Ok(out) => Redirect::to(&format!("/staff/p/{}?done=register", out.number)).into_response(),
+    match intake(&state, Submitter::Staff(Box::new(s.clone())), input).await.map(|o| o.number) {
+        Ok(number) => Redirect::to(&format!("/staff/p/{number}?done=register")).into_response(),
         Err(e) => {
-            let alert = if e.code.contains("representative") {
-                v.errors.insert("representatives".into(), e.message.clone());
-                None
+            // Every message beside its field at once; the rest above the form.
+            let mut general = Vec::new();
+            let all = if e.fields.is_empty() {
+                vec![xinfang_web::error::FieldError { field: String::new(), message: e.message.clone() }]
             } else {
-                Some(e.message.clone())
+                e.fields.clone()
             };
-            let mut r = render(&RegisterPage { me: me(&s), nav: "register", csrf, flash: None, alert, channels: channels(), v });
+            for fe in all {
+                match register_field(&fe.field, &e.code) {
+                    Some(f) => {
+                        v.errors.entry(f.to_string()).or_insert_with(|| chinese_only(&fe.message));
+                    }
+                    None => general.push(chinese_only(&fe.message)),
+                }
+            }
+            let alert = if general.is_empty() {
+                Some("未能登记：请按提示修改标出的内容".to_string())
+            } else {
+                Some(general.join("；"))
+            };
+            let mut r = render(&RegisterPage { me: me(&s), nav: "register", csrf, flash: None, alert, channels: channels(), topics, v });
             *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             r
         }
@@ -922,6 +1475,7 @@ async fn petitioner_check(State(state): State<AppState>, headers: HeaderMap, Que
             id_number: Some(id.to_string()).filter(|v| !v.is_empty()),
             phone: Some(phone.to_string()).filter(|v| !v.is_empty()),
             cursor: None,
+            q: None,
         };
         if let Ok(Json(p)) = petitions::list(State(state.clone()), s.clone(), ApiQuery(query)).await {
             found.extend(p.items.into_iter().map(|i| (i.number, i.title)));
@@ -943,42 +1497,50 @@ async fn petitioner_check(State(state): State<AppState>, headers: HeaderMap, Que
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
 }
 
-/// Saved views: a named filter of the inbox, kept in a cookie (at most 10).
-fn saved_views(headers: &HeaderMap) -> Vec<(String, String)> {
-    cookie(headers, "xf_views")
-        .and_then(|c| base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, c).ok())
-        .and_then(|b| serde_json::from_slice::<Vec<(String, String)>>(&b).ok())
-        .unwrap_or_default()
+/// Saved views: a named filter of the inbox, kept per account on the
+/// server (at most 10), confirmed after saving.
+async fn save_view(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<HashMap<String, String>>) -> Response {
+    let s = match staff(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let name: String = f.get("name").map(|n| n.trim().chars().take(20).collect()).unwrap_or_default();
+    let query: String = f.get("query").map(|q| q.chars().filter(|c| c.is_ascii_graphic()).take(600).collect()).unwrap_or_default();
+    let sent = f.get("path").map(String::as_str);
+    let path = ["/staff/reviews", "/staff/all"].into_iter().find(|p| sent == Some(*p)).unwrap_or("/staff");
+    if !crate::portal::csrf_ok(&headers, f.get("csrf").map(String::as_str).unwrap_or_default()) {
+        return Redirect::to(path).into_response();
+    }
+    if f.contains_key("delete") {
+        let _ = state.store.delete_view(s.user.id, &name).await;
+        return Redirect::to(path).into_response();
+    }
+    if name.is_empty() {
+        return Redirect::to(&format!("{path}?{query}")).into_response();
+    }
+    let query = if path == "/staff" { query } else { format!("{query}&in={}", path.trim_start_matches("/staff/")) };
+    match state.store.save_view(s.user.id, &name, &query, 10).await {
+        Ok(()) => Redirect::to(&format!("{path}?{}&saved={}", view_query(&query), url_encode(&name))).into_response(),
+        Err(_) => {
+            crate::error_page(&std::sync::Arc::default(), &headers, StatusCode::INTERNAL_SERVER_ERROR, "未能保存视图", "请稍后重试。")
+        }
+    }
 }
 
-async fn save_view(headers: HeaderMap, Form(f): Form<HashMap<String, String>>) -> Response {
-    let name: String = f.get("name").map(|n| n.trim().chars().take(20).collect()).unwrap_or_default();
-    let query: String = f.get("query").map(|q| q.chars().filter(|c| c.is_ascii_graphic()).take(300).collect()).unwrap_or_default();
-    if name.is_empty() || !crate::portal::csrf_ok(&headers, f.get("csrf").map(String::as_str).unwrap_or_default()) {
-        return Redirect::to("/staff").into_response();
-    }
-    let mut views = saved_views(&headers);
-    views.retain(|(n, _)| *n != name);
-    views.push((name, query));
-    let start = views.len().saturating_sub(10);
-    let views = views.split_off(start);
-    let value = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, serde_json::to_vec(&views).unwrap_or_default());
-    let mut r = Redirect::to("/staff").into_response();
-    if let Ok(c) = HeaderValue::from_str(&format!("xf_views={value}; Path=/staff; Max-Age=31536000; HttpOnly; SameSite=Strict")) {
-        r.headers_mut().append(header::SET_COOKIE, c);
-    }
-    r
+/// A saved query without the listing it was saved on.
+fn view_query(q: &str) -> String {
+    q.split('&').filter(|p| !p.starts_with("in=") && !p.is_empty()).collect::<Vec<_>>().join("&")
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{action_form, body_of};
+    use super::{Place, action_form, body_of, chinese_only, initials};
     use serde_json::json;
     use std::collections::HashMap;
     use xinfang_domain::unit::UnitTree;
 
     fn submit(action: &'static str, pairs: &[(&str, &str)]) -> serde_json::Value {
-        let form = action_form(action, &UnitTree::default(), "2026-03-02");
+        let form = action_form(action, &UnitTree::default(), "2026-03-02", &Place::default());
         let submitted: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect();
         body_of(&form, &submitted)
     }
@@ -986,10 +1548,10 @@ mod tests {
     #[test]
     fn required_choices_start_unchosen_and_checkboxes_are_booleans() {
         let tree = UnitTree::default();
-        let decline = action_form("decline", &tree, "2026-03-02");
+        let decline = action_form("decline", &tree, "2026-03-02", &Place::default());
         let ground = decline.fields.iter().find(|f| f.name == "ground").map(|f| (f.kind, f.required, f.options[0].0.clone()));
         assert_eq!(ground, Some(("select", true, String::new())), "the ground is chosen on purpose");
-        let accept = action_form("accept", &tree, "2026-03-02");
+        let accept = action_form("accept", &tree, "2026-03-02", &Place::default());
         let simplified = accept.fields.iter().find(|f| f.name == "simplified").map(|f| (f.kind, f.required));
         assert_eq!(simplified, Some(("checkbox", false)));
     }
@@ -1020,5 +1582,54 @@ mod tests {
         );
         assert_eq!(submit("reverse_decline", &[("reason", "不属于法定情形")]), json!({"reason": "不属于法定情形"}));
         assert_eq!(submit("extend", &[("days", "30"), ("reason", "复杂")]), json!({"days": 30, "reason": "复杂"}));
+    }
+
+    #[test]
+    fn unit_pickers_start_empty_and_put_the_fitting_units_first() {
+        use xinfang_domain::unit::{Level, Unit, UnitKind};
+        let u = |id: i64, code: &str, name: &str, kind: UnitKind, level: Level, j: &str| Unit {
+            id,
+            code: code.into(),
+            name: name.into(),
+            kind,
+            level,
+            parent_id: None,
+            gov_id: None,
+            jurisdiction: j.into(),
+            path: format!("/{id}/"),
+        };
+        let tree = UnitTree::new([
+            u(1, "440304-XFJ", "福田区信访局", UnitKind::PetitionBureau, Level::County, "440304"),
+            u(2, "440304-RST", "福田区人力资源和社会保障局", UnitKind::Department, Level::County, "440304"),
+            u(3, "440304-JYT", "福田区教育局", UnitKind::Department, Level::County, "440304"),
+            u(4, "4403-RST", "深圳市人力资源和社会保障局", UnitKind::Department, Level::City, "4403"),
+            u(5, "440305-RST", "南山区人力资源和社会保障局", UnitKind::Department, Level::County, "440305"),
+            u(6, "440304-LXH", "福田区信访工作联席会议", UnitKind::JointConference, Level::County, "440304"),
+        ]);
+        let place = Place { jurisdiction: "440304".into(), topic: Some("0202".into()), area: "440304".into() };
+        let forward = action_form("forward", &tree, "2026-03-02", &place);
+        let unit = forward.fields.iter().find(|f| f.name == "unit").expect("the forward form has a unit");
+        assert_eq!((unit.kind, unit.value.as_str(), unit.required), ("unit", "", true), "nothing preselected");
+        assert!(!unit.groups.is_empty());
+        assert!(unit.groups.iter().all(|g| !g.units.is_empty()));
+        let first = &unit.groups[0];
+        assert!(first.label.starts_with("建议"), "{}", first.label);
+        assert_eq!(first.units[0].code, "440304-RST", "the district's labour bureau fits place and topic best");
+        let all: Vec<&str> = unit.groups.iter().flat_map(|g| g.units.iter().map(|u| u.code.as_str())).collect();
+        assert!(!all.contains(&"440304-LXH"), "a joint conference does not handle petitions");
+        assert!(!all.contains(&"440305-RST"), "another district at the same level is not offered to a county");
+        assert_eq!(all.len(), all.iter().collect::<std::collections::BTreeSet<_>>().len(), "each unit once");
+        // Sent without a choice, the unit is left out: the rule names it.
+        let body = body_of(&forward, &[("unit".to_string(), String::new())].into_iter().collect());
+        assert_eq!(body, serde_json::json!({"note": ""}));
+        assert!(forward.confirm.is_some(), "forwarding is confirmed first");
+    }
+
+    #[test]
+    fn search_keys_and_messages() {
+        assert_eq!(initials("福田区教育局"), "ftqjyj");
+        assert_eq!(initials("XF局"), "xfj");
+        assert_eq!(chinese_only("出具信访处理意见书须填写处理意见（decision）"), "出具信访处理意见书须填写处理意见");
+        assert_eq!(chinese_only("标题（title）不能为空（依据第十九条）"), "标题不能为空（依据第十九条）");
     }
 }

@@ -29,3 +29,40 @@ document.addEventListener("DOMContentLoaded", function () {
   }
   first.focus();
 });
+
+// Unit pickers: the search box above a unit select narrows its options by
+// name, pinyin initials or code (data-k). Without JavaScript the box stays
+// hidden and the grouped select works alone.
+document.querySelectorAll("input.unit-search[data-filter]").forEach(function (box) {
+  var select = document.getElementById(box.getAttribute("data-filter"));
+  var count = document.getElementById(box.getAttribute("data-filter") + "-count");
+  if (!select) { return; }
+  box.hidden = false;
+  box.addEventListener("input", function () {
+    var words = box.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+    var shown = 0;
+    select.querySelectorAll("optgroup").forEach(function (group) {
+      var any = false;
+      group.querySelectorAll("option").forEach(function (o) {
+        var k = (o.getAttribute("data-k") || "").toLowerCase();
+        var hit = words.every(function (w) { return k.indexOf(w) >= 0; });
+        o.hidden = !hit;
+        o.disabled = !hit;
+        if (hit) { any = true; shown += 1; }
+      });
+      group.hidden = !any;
+    });
+    if (count) { count.textContent = words.length ? "找到" + shown + "个单位" : ""; }
+  });
+});
+
+// Focus the first field in error after a refused form (autofocus is not
+// honoured inside a closed <details> or after the page scrolled).
+(function () {
+  var first = document.querySelector("[aria-invalid=true]");
+  if (first) {
+    var d = first.closest("details");
+    if (d) { d.open = true; }
+    first.focus();
+  }
+})();

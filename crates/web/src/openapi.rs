@@ -92,7 +92,7 @@ impl Modify for ActionSchemas {
 #[openapi(
     info(title = "xinfang 信访信息系统 API", description = "Petition case management under the 2022 《信访工作条例》. Errors are `{\"error\":{\"code\",\"message\"}}` with a Chinese message."),
     paths(
-        account::login, account::logout, account::logout_all, account::me, account::change_password, account::totp_enrol, account::totp_confirm, account::totp_disable, account::create_user, account::unlock_user, reference::revoke_api_key,
+        account::login, account::logout, account::logout_all, account::me, account::change_password, account::totp_enrol, account::totp_confirm, account::totp_disable, account::create_user, account::unlock_user, account::update_user, account::reset_password, units::rename, reference::revoke_api_key,
         petitions::create, petitions::list, petitions::export, petitions::detail, petitions::act, petitions::attachment, petitions::upload_attachments, petitions::unmask, reference::access_log,
         track::view, track::evaluate, track::review_request,
         reference::units, reference::topics, reference::divisions, reference::calendar,
@@ -102,7 +102,7 @@ impl Modify for ActionSchemas {
     ),
     components(schemas(ErrorBody, ErrorDetail, crate::error::FieldError, LoginRequest, LoginResponse, MeResponse, UnitRef, PetitionInput, PetitionerInput, AccusedInput, AttachmentInput, crate::dto::AttachmentUpload,
         SubmitResponse, DeadlineView, PauseView, PetitionDetail, PetitionerView, EventView, NoticeView, AttachmentView, PetitionListItem, PetitionPage,
-        ActionResponse, TrackView, ProgressStep, ReviewWindow, SubmittedView, TrackDocument, TrackItem, EvaluationInput, ReviewRequestInput, ApiKeyInput, ApiKeyResponse, CalendarDayInput, CalendarView, CalendarDayView, UnmaskInput, UnmaskResponse, AccessLogEntry, DocumentView, ActionFieldView, ActionView, ApprovalView, ApprovalRequested, ApprovalDecision, crate::intake::Refusal, account::PasswordChange, account::TotpEnrolment, account::TotpCode, account::TotpReauth, account::NewUser, units::UnitImportSummary,
+        ActionResponse, TrackView, ProgressStep, ReviewWindow, SubmittedView, TrackDocument, TrackItem, EvaluationInput, ReviewRequestInput, ApiKeyInput, ApiKeyResponse, CalendarDayInput, CalendarView, CalendarDayView, UnmaskInput, UnmaskResponse, AccessLogEntry, DocumentView, ActionFieldView, ActionView, ApprovalView, ApprovalRequested, ApprovalDecision, crate::intake::Refusal, account::PasswordChange, account::TotpEnrolment, account::TotpCode, account::TotpReauth, account::NewUser, account::UserChange, account::PasswordReset, units::UnitRename, units::UnitImportSummary,
         reference::CalendarImportInput, reference::CalendarImportResponse, crate::calendar_sync::SyncOutcome, urgent::UrgentReportView)),
     modifiers(&Bearer, &ActionSchemas),
     tags((name = "petitions"), (name = "track", description = "The petitioner's view, by number and query code"), (name = "auth"), (name = "reference"), (name = "admin"), (name = "urgent", description = "Art. 25 reports and their acknowledgement"), (name = "approvals", description = "The unit head's approval queue (four eyes)"))

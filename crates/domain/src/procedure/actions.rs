@@ -100,6 +100,9 @@ pub struct ActionSpec {
     /// Roles that carry the act out alone; anyone else in `taker` files a
     /// request that such a person approves in their own session (four eyes).
     pub approver: Option<&'static [Role]>,
+    /// Irreversible acts: what will happen, shown on a confirmation step
+    /// before the act is carried out.
+    pub confirm: Option<&'static str>,
 }
 
 const fn f(name: &'static str, label: &'static str, kind: FieldKind, required: bool) -> Field {
@@ -176,6 +179,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         petitioner_sees: true,
         document: Some("转送告知"),
         approver: None,
+        confirm: Some("转送后，本件交由所选单位办理，本单位不再承办，并向信访人发出转送告知。此操作不能撤回。"),
     },
     ActionSpec {
         name: "assign",
@@ -190,6 +194,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         petitioner_sees: true,
         document: Some("交办告知"),
         approver: None,
+        confirm: Some("交办后，所选单位须在办结期限内办理并报送办结报告，同时告知信访人。此操作不能撤回。"),
     },
     ActionSpec {
         name: "refer_legal",
@@ -200,6 +205,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         petitioner_sees: true,
         document: Some("转交告知"),
         approver: None,
+        confirm: Some("转交后，本件交由所选政法部门依法处理，并告知信访人。此操作不能撤回。"),
     },
     ActionSpec {
         name: "refer_discipline",
@@ -210,6 +216,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         petitioner_sees: true,
         document: Some("转交告知"),
         approver: None,
+        confirm: Some("转交后，本件交由所选纪检监察机关处理，并告知信访人。此操作不能撤回。"),
     },
     ActionSpec {
         name: "start_negotiation",
@@ -220,6 +227,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         petitioner_sees: false,
         document: None,
         approver: None,
+        confirm: None,
     },
     ActionSpec {
         name: "settle_negotiation",
@@ -230,6 +238,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         petitioner_sees: false,
         document: None,
         approver: None,
+        confirm: None,
     },
     ActionSpec {
         name: "escalate_dispute",
@@ -240,6 +249,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         petitioner_sees: false,
         document: None,
         approver: None,
+        confirm: None,
     },
     ActionSpec {
         name: "decide_competence",
@@ -250,6 +260,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         petitioner_sees: true,
         document: None,
         approver: None,
+        confirm: None,
     },
     ActionSpec {
         name: "report_urgent",
@@ -260,6 +271,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         petitioner_sees: false,
         document: None,
         approver: None,
+        confirm: None,
     },
     ActionSpec {
         name: "classify",
@@ -275,6 +287,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         petitioner_sees: false,
         document: None,
         approver: None,
+        confirm: None,
     },
     ActionSpec {
         name: "designate_accused",
@@ -289,6 +302,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         petitioner_sees: false,
         document: None,
         approver: None,
+        confirm: None,
     },
     ActionSpec {
         name: "disclose",
@@ -299,6 +313,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         petitioner_sees: false,
         document: None,
         approver: None,
+        confirm: None,
     },
     ActionSpec {
         name: "accept",
@@ -313,6 +328,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         petitioner_sees: true,
         document: Some("受理告知书"),
         approver: None,
+        confirm: None,
     },
     ActionSpec {
         name: "decline",
@@ -327,6 +343,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         petitioner_sees: true,
         document: Some("不予受理告知书"),
         approver: None,
+        confirm: Some("不予受理后，将向信访人出具不予受理告知书，写明理由和应当提出的途径。此操作不能撤回。"),
     },
     ActionSpec {
         name: "reverse_decline",
@@ -337,6 +354,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         petitioner_sees: true,
         document: None,
         approver: None,
+        confirm: None,
     },
     ActionSpec {
         name: "object",
@@ -347,6 +365,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         petitioner_sees: false,
         document: None,
         approver: None,
+        confirm: None,
     },
     ActionSpec {
         name: "approve_objection",
@@ -357,6 +376,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         petitioner_sees: false,
         document: None,
         approver: None,
+        confirm: None,
     },
     ActionSpec {
         name: "reject_objection",
@@ -367,6 +387,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         petitioner_sees: false,
         document: None,
         approver: None,
+        confirm: None,
     },
     ActionSpec {
         name: "investigate",
@@ -377,6 +398,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         petitioner_sees: false,
         document: None,
         approver: None,
+        confirm: None,
     },
     ActionSpec {
         name: "hold_hearing",
@@ -391,6 +413,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         petitioner_sees: true,
         document: None,
         approver: None,
+        confirm: None,
     },
     ActionSpec {
         name: "mediate",
@@ -405,6 +428,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         petitioner_sees: true,
         document: Some("调解协议书 / 和解协议书"),
         approver: None,
+        confirm: None,
     },
     ActionSpec {
         name: "extend",
@@ -418,13 +442,14 @@ pub const ACTIONS: &[ActionSpec] = &[
         petitioner_sees: true,
         document: Some("延期告知书"),
         approver: Some(HEADS),
+        confirm: None,
     },
     ActionSpec {
         name: "conclude",
         label: "出具信访处理意见书",
         article: Rule::Art32,
         fields: &[
-            f("outcome", "处理意见", FieldKind::Choice(OUTCOMES), true),
+            f("outcome", "处理结论", FieldKind::Choice(OUTCOMES), true),
             f("request", "信访人的投诉请求", FieldKind::LongText, true),
             f("facts_and_reasons", "事实和理由", FieldKind::LongText, true),
             f("decision", "处理意见", FieldKind::LongText, true),
@@ -434,6 +459,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         petitioner_sees: true,
         document: Some("信访处理意见书"),
         approver: None,
+        confirm: Some("出具后，信访处理意见书即生效，内容不能再修改，并进入送达环节。"),
     },
     ActionSpec {
         name: "reply",
@@ -447,6 +473,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         petitioner_sees: true,
         document: Some("答复意见书"),
         approver: None,
+        confirm: None,
     },
     ActionSpec {
         name: "redirect",
@@ -457,6 +484,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         petitioner_sees: true,
         document: Some("导入法定程序告知书"),
         approver: None,
+        confirm: None,
     },
     ActionSpec {
         name: "deliver",
@@ -471,6 +499,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         petitioner_sees: true,
         document: None,
         approver: None,
+        confirm: None,
     },
     ActionSpec {
         name: "request_review",
@@ -485,6 +514,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         petitioner_sees: true,
         document: None,
         approver: None,
+        confirm: None,
     },
     ActionSpec {
         name: "decide_review",
@@ -500,6 +530,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         petitioner_sees: true,
         document: Some("复查意见书"),
         approver: None,
+        confirm: None,
     },
     ActionSpec {
         name: "request_final_review",
@@ -514,6 +545,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         petitioner_sees: true,
         document: None,
         approver: None,
+        confirm: None,
     },
     ActionSpec {
         name: "decide_final_review",
@@ -529,6 +561,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         petitioner_sees: true,
         document: Some("复核意见书"),
         approver: None,
+        confirm: None,
     },
     ActionSpec {
         name: "close",
@@ -539,6 +572,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         petitioner_sees: true,
         document: None,
         approver: None,
+        confirm: Some("办结归档后，本件办理程序结束，不能再进行其他办理操作。"),
     },
     ActionSpec {
         name: "reaccept",
@@ -549,6 +583,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         petitioner_sees: true,
         document: None,
         approver: Some(HEADS),
+        confirm: None,
     },
     ActionSpec {
         name: "dispose",
@@ -562,6 +597,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         petitioner_sees: false,
         document: None,
         approver: None,
+        confirm: None,
     },
     ActionSpec {
         name: "supervise",
@@ -572,6 +608,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         petitioner_sees: false,
         document: Some("督办函"),
         approver: None,
+        confirm: None,
     },
     ActionSpec {
         name: "evaluate",
@@ -582,6 +619,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         petitioner_sees: true,
         document: None,
         approver: None,
+        confirm: None,
     },
 ];
 
@@ -636,7 +674,7 @@ impl ActionSpec {
             let v = body.get(fd.name).filter(|v| !v.is_null());
             let Some(v) = v else {
                 if fd.required {
-                    errors.push(err(fd.name, format!("{}须填写{}（{}）", self.label, fd.label, fd.name)));
+                    errors.push(err(fd.name, format!("{}须填写{}", self.label, fd.label)));
                 }
                 continue;
             };
@@ -661,7 +699,7 @@ impl ActionSpec {
                     }
                     _ => "文本".to_string(),
                 };
-                errors.push(err(fd.name, format!("{}的{}（{}）应为{expected}", self.label, fd.label, fd.name)));
+                errors.push(err(fd.name, format!("{}的{}应为{expected}", self.label, fd.label)));
             }
         }
         if errors.is_empty() { Ok(()) } else { Err(errors) }
@@ -740,6 +778,9 @@ mod tests {
         for a in ACTIONS {
             assert!(seen.insert(a.name), "{} described twice", a.name);
             assert!(!a.label.is_empty() && !a.article.citation().is_empty(), "{}", a.name);
+            // Two fields of one form never share a label.
+            let labels: std::collections::BTreeSet<_> = a.fields.iter().map(|f| f.label).collect();
+            assert_eq!(labels.len(), a.fields.len(), "{}: two fields share a label", a.name);
             // The sample body parses into the command of that name, and every
             // field the command has is in the table (nothing typed twice).
             let cmd = Command::from_json(a.name, a.sample_body()).unwrap_or_else(|e| panic!("{}: {}", a.name, e.message));
@@ -759,6 +800,8 @@ mod tests {
                 let err = Command::from_json(a.name, body).err().unwrap_or_else(|| panic!("{} without {}", a.name, f.name));
                 assert_eq!((err.field, err.rule), (Some(f.name), a.article), "{}", a.name);
                 assert!(err.message.contains(f.label), "{}", err.message);
+                // Messages are Chinese only: no code name of a field.
+                assert!(!err.message.contains(&format!("（{}）", f.name)), "{}", err.message);
             }
         }
         // Every history entry has a label; internal ones stay internal.
@@ -771,6 +814,11 @@ mod tests {
             assert!(petitioner_sees(name), "{name} is shown to the petitioner");
         }
         assert_eq!(label("disclose"), "指定知悉范围");
+        // The irreversible acts ask for confirmation, saying what will happen.
+        for name in ["forward", "assign", "decline", "conclude", "close"] {
+            assert!(spec(name).and_then(|a| a.confirm).is_some_and(|c| !c.is_empty()), "{name} is confirmed first");
+        }
+        assert!(spec("investigate").and_then(|a| a.confirm).is_none());
         assert!(markdown_table().contains("`reverse_decline`"));
     }
 }

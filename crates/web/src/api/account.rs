@@ -340,3 +340,94 @@ pub async fn unlock_user(State(state): State<AppState>, staff: Staff, ApiPath(us
     state.store.unlock_user(user.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// The admin's change to an account: any of name, role, unit, active.
+#[derive(Deserialize, ToSchema, Default)]
+pub struct UserChange {
+    pub display_name: Option<String>,
+    /// clerk, handling_officer, unit_head, reviewer, supervisor, leader, admin
+    pub role: Option<String>,
+    /// Unit code.
+    pub unit: Option<String>,
+    /// false disables the account (its sessions end at once); true enables it again.
+    pub active: Option<bool>,
+}
+
+/// An account of the admin's area, or 404 (accounts outside it are not disclosed).
+async fn user_in_area(state: &AppState, staff: &Staff, username: &str) -> Result<User, ApiError> {
+    staff.require_role(&[Role::Admin])?;
+    let user = state.store.user_by_username(username).await?.ok_or_else(|| ApiError::not_found("用户"))?;
+    if !state.tree().administers(staff.unit.id, user.unit_id) {
+        return Err(ApiError::not_found("用户"));
+    }
+    Ok(user)
+}
+
+#[utoipa::path(patch, path = "/api/v1/users/{username}", tag = "admin", security(("bearer" = [])), params(("username" = String, Path)), request_body = UserChange,
+    description = "Edit an account of the admin's area: name, role, unit (within the area) or whether it is active. Disabling ends its sessions; an admin cannot disable or demote their own account.",
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_user(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(username): ApiPath<String>,
+    ApiJson(req): ApiJson<UserChange>,
+) -> ApiResult<StatusCode> {
+    let user = user_in_area(&state, &staff, &username).await?;
+    let own = user.id == staff.user.id;
+    let role = match req.role.as_deref() {
+        Some(r) => Role::parse(r).ok_or_else(|| unprocessable("invalid_role", format!("角色“{r}”不存在")))?,
+        None => user.role,
+    };
+    let name = req.display_name.as_deref().map(str::trim).unwrap_or(&user.display_name).to_string();
+    if name.is_empty() || name.chars().count() > 50 {
+        return Err(unprocessable("invalid_name", "请填写姓名（不超过50字）"));
+    }
+    let tree = state.tree();
+    let unit_id = match req.unit.as_deref() {
+        Some(code) => {
+            let unit = tree.by_code(code).ok_or_else(|| unprocessable("unknown_unit", format!("单位代码“{code}”不存在")))?;
+            if !tree.administers(staff.unit.id, unit.id) {
+                return Err(ApiError::forbidden("只能将账号调整到本辖区内的单位"));
+            }
+            unit.id
+        }
+        None => user.unit_id,
+    };
+    if own && (role != Role::Admin || req.active == Some(false)) {
+        return Err(unprocessable("own_account", "不能停用自己的账号或取消自己的管理员角色"));
+    }
+    state.store.update_user(user.id, &name, role, unit_id).await?;
+    if let Some(active) = req.active.filter(|a| *a != user.active) {
+        state.store.set_user_active(user.id, active).await?;
+        tracing::info!(username = %user.username, active, by = %staff.user.username, "account active flag changed");
+    }
+    if role != user.role || unit_id != user.unit_id {
+        // New powers or a new unit: old sessions carry the old ones.
+        state.store.delete_user_tokens(user.id).await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PasswordReset {
+    /// The new (temporary) password; the password policy applies.
+    pub password: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/users/{username}/password", tag = "admin", security(("bearer" = [])), params(("username" = String, Path)), request_body = PasswordReset,
+    description = "Reset the password of an account of the admin's area (the holder forgot it): the policy applies, the lockout is lifted and every session of the account ends.",
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn reset_password(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(username): ApiPath<String>,
+    ApiJson(req): ApiJson<PasswordReset>,
+) -> ApiResult<StatusCode> {
+    let user = user_in_area(&state, &staff, &username).await?;
+    check_password(&user.username, &req.password)?;
+    state.store.set_password(user.id, &hash_password_off_thread(&req.password).await?).await?;
+    state.store.unlock_user(user.id).await?;
+    state.store.delete_user_tokens(user.id).await?;
+    tracing::info!(username = %user.username, by = %staff.user.username, "password reset by the admin");
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -30,7 +30,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/me/totp/confirm", post(account::totp_confirm))
         .route("/api/v1/me/totp/disable", post(account::totp_disable))
         .route("/api/v1/users", post(account::create_user))
+        .route("/api/v1/users/{username}", axum::routing::patch(account::update_user))
         .route("/api/v1/users/{username}/unlock", post(account::unlock_user))
+        .route("/api/v1/users/{username}/password", post(account::reset_password))
+        .route("/api/v1/units/{code}", axum::routing::patch(units::rename))
         .route(
             "/api/v1/petitions",
             post(petitions::create.layer(from_fn(ratelimit::submit)))

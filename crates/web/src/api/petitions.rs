@@ -110,6 +110,43 @@ pub struct ListQuery {
     pub id_number: Option<String>,
     /// Petitioner's phone (matched by keyed hash).
     pub phone: Option<String>,
+    /// One search box: a petition number, a phone or identity number (as
+    /// `phone` / `id_number`), or else a petitioner's name or words of the title.
+    pub q: Option<String>,
+}
+
+/// What a search box's text is: a petition number, an identity number, a
+/// phone number, or words (a name or words of the title).
+#[derive(Debug, PartialEq, Eq)]
+pub enum SearchText {
+    Number(String),
+    IdNumber(String),
+    Phone(String),
+    Words(String),
+}
+
+impl SearchText {
+    pub fn parse(q: &str) -> Option<SearchText> {
+        let q = q.trim();
+        if q.is_empty() {
+            return None;
+        }
+        let upper = q.to_ascii_uppercase();
+        if looks_like_number(&upper) {
+            return Some(SearchText::Number(upper));
+        }
+        let compact: String = q.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+        if compact.len() == 18
+            && compact[..17].chars().all(|c| c.is_ascii_digit())
+            && compact[17..].chars().all(|c| c.is_ascii_digit() || c == 'x' || c == 'X')
+        {
+            return Some(SearchText::IdNumber(compact.to_ascii_uppercase()));
+        }
+        if (7..=15).contains(&compact.len()) && compact.chars().all(|c| c.is_ascii_digit()) {
+            return Some(SearchText::Phone(compact));
+        }
+        Some(SearchText::Words(q.chars().take(50).collect()))
+    }
 }
 
 fn parse_day(field: &str, s: &Option<String>) -> ApiResult<Option<NaiveDate>> {
@@ -127,6 +164,16 @@ fn split(s: &Option<String>) -> Vec<String> {
 }
 
 fn filter_of(state: &AppState, q: &ListQuery) -> ApiResult<PetitionFilter> {
+    let mut q_id = q.id_number.clone();
+    let mut q_phone = q.phone.clone();
+    let (mut numbers, mut text) = (Vec::new(), None);
+    match q.q.as_deref().and_then(SearchText::parse) {
+        Some(SearchText::Number(n)) => numbers.push(n),
+        Some(SearchText::IdNumber(v)) => q_id = Some(v),
+        Some(SearchText::Phone(v)) => q_phone = Some(v),
+        Some(SearchText::Words(w)) => text = Some(w),
+        None => {}
+    }
     let tree = state.tree();
     let states = split(&q.state);
     if let Some(bad) = states.iter().find(|s| PState::parse(s).is_none()) {
@@ -144,9 +191,8 @@ fn filter_of(state: &AppState, q: &ListQuery) -> ApiResult<PetitionFilter> {
         Some(other) => return Err(ApiError::bad_request("invalid_query", format!("排序方式“{other}”不支持（registered 或 due）"))),
     };
     let keys = &state.keyring;
-    let id_hash = q.id_number.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|v| keys.keyed_hash("id", &v.to_ascii_uppercase()));
-    let phone_hash = q
-        .phone
+    let id_hash = q_id.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|v| keys.keyed_hash("id", &v.to_ascii_uppercase()));
+    let phone_hash = q_phone
         .as_deref()
         .map(|v| v.chars().filter(char::is_ascii_digit).collect::<String>())
         .filter(|s| !s.is_empty())
@@ -157,10 +203,11 @@ fn filter_of(state: &AppState, q: &ListQuery) -> ApiResult<PetitionFilter> {
         category: q.category.clone().filter(|s| !s.is_empty()),
         channel: q.channel.clone().filter(|s| !s.is_empty()),
         topic: split(&q.topic),
-        numbers: Vec::new(),
+        numbers,
         source_key_id: None,
         petitioner_id_hash: id_hash,
         petitioner_phone_hash: phone_hash,
+        text,
         from: parse_day("from", &q.from)?,
         to: parse_day("to", &q.to)?,
         overdue: q.overdue,

@@ -71,3 +71,30 @@ pub async fn import(State(state): State<AppState>, staff: Staff, headers: Header
         total_units: state.tree().all().count(),
     }))
 }
+
+#[derive(serde::Deserialize, ToSchema)]
+pub struct UnitRename {
+    pub name: String,
+}
+
+#[utoipa::path(patch, path = "/api/v1/units/{code}", tag = "admin", security(("bearer" = [])), params(("code" = String, Path)), request_body = UnitRename,
+    description = "Rename a unit of the admin's area (admin); its place in both hierarchies changes only by import.",
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn rename(
+    State(state): State<AppState>,
+    staff: Staff,
+    crate::extract::ApiPath(code): crate::extract::ApiPath<String>,
+    crate::extract::ApiJson(req): crate::extract::ApiJson<UnitRename>,
+) -> ApiResult<StatusCode> {
+    staff.require_role(&[Role::Admin])?;
+    let tree = state.tree();
+    let unit = tree.by_code(&code).filter(|u| tree.administers(staff.unit.id, u.id)).ok_or_else(|| ApiError::not_found("单位"))?;
+    let name = req.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_name", "请填写单位名称（不超过100字）"));
+    }
+    state.store.rename_unit(unit.id, name).await?;
+    state.reload_units().await?;
+    tracing::info!(admin = %staff.user.username, unit = %code, "unit renamed");
+    Ok(StatusCode::NO_CONTENT)
+}
