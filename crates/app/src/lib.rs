@@ -35,7 +35,6 @@ pub async fn open_with(cfg: &config::Config, keys: Option<Arc<Keyring>>) -> Resu
     let setup: Result<(), AnyError> = async {
         store.migrate().await?;
         seed::reference_data(&store).await?;
-        store.refresh_statistics().await?;
         Ok(())
     }
     .await;
@@ -131,8 +130,7 @@ pub async fn verify(cfg: &config::Config) -> Result<xinfang_store::Verification,
 /// The periodic work of a server, each job run once across nodes (see
 /// `xinfang_web::jobs`): the signed checkpoint every
 /// `checkpoint_interval_seconds`, the purge of expired tokens every
-/// `purge_interval_seconds`, SQLite's planner statistics every hour
-/// (`Store::refresh_statistics`). (The calendar check is per node by nature and
+/// `purge_interval_seconds`. (The calendar check is per node by nature and
 /// runs in `AppState`.)
 pub fn jobs(store: &Store, cfg: &config::Config) -> Vec<xinfang_web::jobs::Job> {
     let file = cfg.checkpoint_path();
@@ -152,15 +150,7 @@ pub fn jobs(store: &Store, cfg: &config::Config) -> Vec<xinfang_web::jobs::Job> 
         std::time::Duration::from_secs(cfg.purge_interval_seconds),
         cfg.settings.idle_timeout_minutes,
     );
-    let stats_store = store.clone();
-    let statistics = xinfang_web::jobs::Job::new("planner_statistics", std::time::Duration::from_secs(3600), move || {
-        let store = stats_store.clone();
-        async move {
-            let ran = store.refresh_statistics().await.map_err(|e| e.to_string())?;
-            Ok(if ran { "planner statistics refreshed".into() } else { "planner statistics kept by the database".into() })
-        }
-    });
-    vec![checkpoint, purge, statistics]
+    vec![checkpoint, purge]
 }
 
 /// Load the key file, or create it with fresh keys (readable by the owner

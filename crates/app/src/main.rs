@@ -84,6 +84,14 @@ enum Command {
     },
 }
 
+/// mimalloc instead of glibc's malloc: glibc gives each allocating thread
+/// its own arena (up to eight per core) and keeps what one frees from the
+/// others, and SQLite runs one thread per connection: at a province's scale
+/// the server's peak RSS was 143 MiB with glibc for the same work
+/// (docs/performance.md, "Province scale").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("XINFANG_LOG").unwrap_or_else(|_| "info".into()))

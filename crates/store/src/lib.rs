@@ -24,7 +24,6 @@ mod request_keys;
 mod schema;
 pub use schema::LATEST_MIGRATION;
 mod searches;
-mod statistics;
 mod timers;
 mod units;
 mod urgent;

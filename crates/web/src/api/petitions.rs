@@ -100,7 +100,8 @@ pub struct ListQuery {
     pub to: Option<String>,
     /// Only petitions with an open duty deadline already past (or none).
     pub overdue: Option<bool>,
-    /// `registered` (newest first, default) or `due` (earliest deadline first).
+    /// `registered` (newest first, the default) or `due` (earliest deadline
+    /// first, the default with `overdue=true`).
     pub sort: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
@@ -186,7 +187,10 @@ fn filter_of(state: &AppState, q: &ListQuery) -> ApiResult<PetitionFilter> {
         None => None,
     };
     let sort_by_due = match q.sort.as_deref() {
-        None | Some("registered") => false,
+        // The overdue list is read most overdue first unless asked otherwise
+        // (and then its index range is also its order).
+        None => q.overdue == Some(true),
+        Some("registered") => false,
         Some("due") => true,
         Some(other) => return Err(ApiError::bad_request("invalid_query", format!("排序方式“{other}”不支持（registered 或 due）"))),
     };
