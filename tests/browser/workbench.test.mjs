@@ -296,4 +296,14 @@ test('every staff and admin page: no serious or critical axe findings; transferr
   await axe(lp, 'staff-login');
   await login.close();
   for (const [name, bytes] of sizes) console.log(`transferred ${name}: ${(bytes / 1024).toFixed(1)} KB`);
+  // Issue 10, point 9: no staff or admin page above 40 KB compressed (none has charts).
+  const heavy = sizes.filter(([, bytes]) => bytes > 40 * 1024).map(([name, bytes]) => `${name} ${(bytes / 1024).toFixed(1)} KB`);
+  assert.deepEqual(heavy, [], 'pages above 40 KB compressed');
+  // The pages themselves cross the wire compressed.
+  const t = await tok('ft_rst_officer');
+  for (const path of ['/staff', `/staff/p/${number}`]) {
+    const r = await fetch(BASE + path, { headers: { cookie: `xf_session=${t}`, 'accept-encoding': 'gzip, br' } });
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get('content-encoding') ?? '', /^(br|gzip)$/, `${path} is compressed`);
+  }
 });

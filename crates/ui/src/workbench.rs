@@ -1269,6 +1269,8 @@ struct RegisterPage {
     me: Me,
     nav: &'static str,
     csrf: String,
+    /// One-time token of the form: a double click or a resend registers once.
+    form_token: String,
     flash: Option<String>,
     alert: Option<String>,
     channels: Vec<(String, String)>,
@@ -1318,7 +1320,17 @@ async fn register_form(State(state): State<AppState>, headers: HeaderMap) -> Res
     };
     let topics = topic_groups(&state).await;
     crate::portal::with_cookie(
-        render(&RegisterPage { me: me(&s), nav: "register", csrf, flash: None, alert: None, channels: channels(), topics, v }),
+        render(&RegisterPage {
+            me: me(&s),
+            nav: "register",
+            csrf,
+            form_token: xinfang_web::auth::random_secret(16),
+            flash: None,
+            alert: None,
+            channels: channels(),
+            topics,
+            v,
+        }),
         set,
     )
 }
@@ -1356,9 +1368,30 @@ async fn register(State(state): State<AppState>, headers: HeaderMap, mut multipa
     };
     let (csrf, _) = crate::portal::csrf(&headers);
     let topics = topic_groups(&state).await;
-    if !crate::portal::csrf_ok(&headers, &get("csrf")) || problem.is_some() {
-        let alert = Some(problem.unwrap_or_else(|| "页面已过期，请刷新后重试".into()));
-        return render(&RegisterPage { me: me(&s), nav: "register", csrf, flash: None, alert, channels: channels(), topics, v });
+    // The form's one-time token is kept while the form comes back to be
+    // corrected (a refused attempt releases it), so the corrected form is
+    // still the one submission.
+    let token = get("form_token");
+    let token_ok = xinfang_web::once::valid_key(&token);
+    let form_token = if token_ok { token.clone() } else { xinfang_web::auth::random_secret(16) };
+    let page = |form_token: String, alert: Option<String>, v: RegisterValues, status: StatusCode| {
+        let mut r = render(&RegisterPage {
+            me: me(&s),
+            nav: "register",
+            csrf: csrf.clone(),
+            form_token,
+            flash: None,
+            alert,
+            channels: channels(),
+            topics: topics.clone(),
+            v,
+        });
+        *r.status_mut() = status;
+        r
+    };
+    if !crate::portal::csrf_ok(&headers, &get("csrf")) || problem.is_some() || !token_ok {
+        let alert = Some(problem.unwrap_or_else(|| "页面已过期，请核对下面的内容后再次点击“登记”".into()));
+        return page(form_token, alert, v, StatusCode::OK);
     }
     if v.jurisdiction.is_empty() {
         v.errors.insert("jurisdiction".into(), "请选择问题属地".into());
@@ -1412,8 +1445,33 @@ async fn register(State(state): State<AppState>, headers: HeaderMap, mut multipa
         staged: files,
         new_facts_reason: None,
     };
-    match intake(&state, Submitter::Staff(Box::new(s.clone())), input).await.map(|o| o.number) {
+    // The form as sent, files by content: a resend is the same form.
+    let mut sent: Vec<(&String, &String)> = f.iter().filter(|(k, _)| *k != "csrf" && *k != "form_token").collect();
+    sent.sort();
+    let fingerprint = xinfang_web::once::fingerprint(
+        &state,
+        &serde_json::json!({
+            "fields": sent.iter().map(|(k, v)| serde_json::json!([k, v.trim()])).collect::<Vec<_>>(),
+            "files": input.staged.iter().map(|a| a.sha256.clone()).collect::<Vec<_>>(),
+        }),
+    );
+    let act = || async {
+        let out = intake(&state, Submitter::Staff(Box::new(s.clone())), input).await?;
+        Ok((StatusCode::CREATED, serde_json::json!({ "number": out.number })))
+    };
+    let done = xinfang_web::once::once(&state, &format!("form:register:{}", s.user.id), &token, &fingerprint, act)
+        .await
+        .map(|a| a.body.get("number").and_then(Value::as_str).unwrap_or_default().to_string());
+    match done {
+        // Registered now, or already by this same form (a double click, a
+        // resend): the same petition page either way.
         Ok(number) => Redirect::to(&format!("/staff/p/{number}?done=register")).into_response(),
+        Err(e) if e.code == "idempotency_key_reused" => {
+            // Sent before and changed since (back button): a new
+            // registration, which needs a new token and a deliberate click.
+            let alert = Some("这份登记表已经提交过。如要登记另一件信访事项，请核对下面的内容后再次点击“登记”；如只是重复提交，无须再登记。".into());
+            page(xinfang_web::auth::random_secret(16), alert, v, StatusCode::UNPROCESSABLE_ENTITY)
+        }
         Err(e) => {
             // Every message beside its field at once; the rest above the form.
             let mut general = Vec::new();
@@ -1435,9 +1493,7 @@ async fn register(State(state): State<AppState>, headers: HeaderMap, mut multipa
             } else {
                 Some(general.join("；"))
             };
-            let mut r = render(&RegisterPage { me: me(&s), nav: "register", csrf, flash: None, alert, channels: channels(), topics, v });
-            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            r
+            page(form_token, alert, v, StatusCode::UNPROCESSABLE_ENTITY)
         }
     }
 }
