@@ -87,6 +87,33 @@ test('the forward picker starts empty, suggests the fitting unit, searches by pi
   await context.close();
 });
 
+test('协商受理 picks its units with the same grouped, searchable picker, several chosen', async () => {
+  const other = (await register({ title: `协商${stamp}`, petitioners: [{ name: `协商人${stamp.slice(-3)}`, phone: `138${stamp}` }] })).number;
+  const { context, page } = await asStaff('ft_clerk');
+  await page.goto(`${BASE}/staff/p/${other}`);
+  await page.locator('summary', { hasText: /^协商受理$/ }).click();
+  const select = page.locator('#start_negotiation-units');
+  assert.equal(await select.evaluate((s) => s.multiple), true);
+  assert.deepEqual(await select.evaluate((s) => [...s.selectedOptions].map((o) => o.value)), [], 'nothing preselected');
+  const groups = await select.locator('optgroup').evaluateAll((gs) => gs.map((g) => g.label));
+  assert.match(groups[0], /^建议/);
+  assert.match(await page.locator('label[for="start_negotiation-units"]').innerText(), /^协商单位/, 'labelled in words, not codes');
+  // Choose one, look for another by pinyin initials: the first stays chosen.
+  await select.selectOption(['440304-RST']);
+  await page.locator('#start_negotiation-units-find').fill('ftqzf');
+  const shown = await select.locator('option:not([hidden])').evaluateAll((os) => os.map((o) => o.value));
+  assert.deepEqual(shown.sort(), ['440304-RST', '440304-ZJT']);
+  await select.locator('option[value="440304-ZJT"]').evaluate((o) => { o.selected = true; });
+  await page.locator('form[action$="/act/start_negotiation"] button').click();
+  await page.getByText('已办理：协商受理').waitFor();
+  const clerk = await tok('ft_clerk');
+  const d = await api(`/api/v1/petitions/${other}`, { token: clerk });
+  assert.equal(d.state, 'negotiating');
+  assert.match(await page.locator('#history').innerText(), /协商单位[\s\S]*福田区人力资源和社会保障局、福田区住房和建设局/);
+  await axe(page, 'staff-negotiation');
+  await context.close();
+});
+
 test('a failed decision form keeps its text, shows every message beside its field in Chinese and focuses the first', async () => {
   const officer = await tok('ft_rst_officer');
   await api(`/api/v1/petitions/${number}/actions/accept`, { method: 'POST', token: officer, body: { route: 6 } });

@@ -393,7 +393,8 @@ async fn all(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<
 pub struct FieldSpec {
     pub name: &'static str,
     pub label: &'static str,
-    /// text, textarea, date, number, select, checkbox, unit
+    /// text, textarea, date, number, select, checkbox, unit, units
+    /// (several units; the value is their codes joined by commas)
     pub kind: &'static str,
     pub options: Vec<(String, String)>,
     /// A unit picker's units: the suggested ones first, then by level and kind.
@@ -412,9 +413,25 @@ impl FieldSpec {
         if self.kind == "checkbox" {
             return if self.value.is_empty() { "否" } else { "是" }.into();
         }
+        if self.kind == "units" {
+            let units: Vec<&UnitOption> = self.groups.iter().flat_map(|g| &g.units).collect();
+            return self
+                .value
+                .split(',')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(|c| units.iter().find(|u| u.code == c).map(|u| u.name.clone()).unwrap_or_else(|| c.to_string()))
+                .collect::<Vec<_>>()
+                .join("、");
+        }
         let chosen = self.options.iter().find(|(c, _)| *c == self.value && !c.is_empty()).map(|(_, l)| l.clone());
         let unit = self.groups.iter().flat_map(|g| &g.units).find(|u| u.code == self.value).map(|u| u.name.clone());
         chosen.or(unit).unwrap_or_else(|| self.value.clone())
+    }
+
+    /// Whether a unit is among those chosen (a several-units picker).
+    pub fn chosen(&self, code: &str) -> bool {
+        self.value.split(',').any(|c| c.trim() == code)
     }
 }
 
@@ -562,7 +579,7 @@ fn action_form(name: &'static str, tree: &xinfang_domain::unit::UnitTree, today:
         .map(|fd| {
             let mut groups = Vec::new();
             let (kind, options, value) = match fd.kind {
-                FieldKind::Text | FieldKind::Units => ("text", Vec::new(), String::new()),
+                FieldKind::Text => ("text", Vec::new(), String::new()),
                 FieldKind::LongText => ("textarea", Vec::new(), String::new()),
                 FieldKind::Date => ("date", Vec::new(), today.to_string()),
                 FieldKind::Days => ("number", Vec::new(), if name == "extend" { "30".into() } else { String::new() }),
@@ -571,6 +588,11 @@ fn action_form(name: &'static str, tree: &xinfang_domain::unit::UnitTree, today:
                     // Never preselected: the unit is chosen on purpose.
                     groups = unit_groups(tree, pick, place);
                     ("unit", Vec::new(), String::new())
+                }
+                FieldKind::Units(pick) => {
+                    // The same grouped, searchable picker, several chosen.
+                    groups = unit_groups(tree, pick, place);
+                    ("units", Vec::new(), String::new())
                 }
                 FieldKind::Choice(c) => {
                     let mut o: Vec<(String, String)> = c.options().into_iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
@@ -661,7 +683,7 @@ fn body_of(form: &ActionForm, submitted: &HashMap<String, String>) -> Value {
             ("select" | "unit", _) if raw.is_empty() => continue,
             (_, _) if raw.is_empty() && spec.required => continue,
             (_, "route") => raw.parse::<i64>().map(Value::from).unwrap_or(Value::String(raw)),
-            (_, "units") => {
+            ("units", _) => {
                 Value::Array(raw.split([',', '，']).map(str::trim).filter(|s| !s.is_empty()).map(|s| Value::String(s.into())).collect())
             }
             (_, "adoption" | "accused_unit" | "good_reason") if raw.is_empty() => continue,
@@ -784,7 +806,7 @@ fn event_details(action: &str, payload: &Value, tree: &xinfang_domain::unit::Uni
         let shown = match (fd.kind, v) {
             (FieldKind::Unit(_), Value::String(code)) => tree.by_code(code).map(|u| u.name.clone()).unwrap_or_else(|| code.clone()),
             (FieldKind::Unit(_), Value::Number(n)) => n.as_i64().and_then(|id| tree.get(id)).map(|u| u.name.clone()).unwrap_or_default(),
-            (FieldKind::Units, Value::Array(a)) => a
+            (FieldKind::Units(_), Value::Array(a)) => a
                 .iter()
                 .filter_map(Value::as_str)
                 .map(|c| tree.by_code(c).map(|u| u.name.clone()).unwrap_or_else(|| c.to_string()))
@@ -1051,12 +1073,29 @@ async fn act(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((number, action)): Path<(String, String)>,
-    Form(f): Form<HashMap<String, String>>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
     let s = match staff(&state, &headers).await {
         Ok(s) => s,
         Err(r) => return r,
     };
+    // A several-units picker sends its field once per unit chosen: the
+    // codes joined by commas, as the text the action's body is made of.
+    let mut f: HashMap<String, String> = HashMap::new();
+    for (k, v) in pairs {
+        match f.get_mut(&k) {
+            Some(seen) if !v.is_empty() => {
+                if !seen.is_empty() {
+                    seen.push(',');
+                }
+                seen.push_str(&v);
+            }
+            Some(_) => {}
+            None => {
+                f.insert(k, v);
+            }
+        }
+    }
     let alert = |m: &str| Extras { alert: Some(m.to_string()), ..Extras::default() };
     if !crate::portal::csrf_ok(&headers, f.get("csrf").map(String::as_str).unwrap_or_default()) {
         return petition_page(state, &headers, s, number, alert("页面已过期，请刷新后重试")).await;
@@ -1679,6 +1718,25 @@ mod tests {
         let body = body_of(&forward, &[("unit".to_string(), String::new())].into_iter().collect());
         assert_eq!(body, serde_json::json!({"note": ""}));
         assert!(forward.confirm.is_some(), "forwarding is confirmed first");
+        // 协商受理 offers the same grouped picker, several units chosen.
+        let negotiation = action_form("start_negotiation", &tree, "2026-03-02", &place);
+        let units = negotiation.fields.iter().find(|f| f.name == "units").expect("the negotiation form has units");
+        assert_eq!((units.kind, units.value.as_str(), units.required), ("units", "", true));
+        assert!(units.groups[0].label.starts_with("建议"), "{}", units.groups[0].label);
+        let offered: Vec<&str> = units.groups.iter().flat_map(|g| g.units.iter().map(|u| u.code.as_str())).collect();
+        assert_eq!(offered.len(), all.len(), "the same units as the forward picker");
+        assert!(!offered.contains(&"440304-LXH"));
+        let body = body_of(&negotiation, &[("units".to_string(), "440304-RST,440304-JYT".to_string())].into_iter().collect());
+        assert_eq!(body["units"], serde_json::json!(["440304-RST", "440304-JYT"]));
+        let mut chosen = action_form("start_negotiation", &tree, "2026-03-02", &place);
+        chosen.refill(&super::Failed {
+            action: "start_negotiation".into(),
+            values: [("units".to_string(), "440304-RST,440304-JYT".to_string())].into_iter().collect(),
+            errors: HashMap::new(),
+        });
+        let units = chosen.fields.iter().find(|f| f.name == "units").expect("units");
+        assert!(units.chosen("440304-RST") && units.chosen("440304-JYT") && !units.chosen("4403-RST"));
+        assert_eq!(units.shown_value(), "福田区人力资源和社会保障局、福田区教育局");
     }
 
     #[test]
