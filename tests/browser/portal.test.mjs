@@ -321,7 +321,7 @@ test('a staff action form sent twice acts once and both end on the same page (PO
   await page.goto(`${BASE}/staff/p/${p.number}`);
   await page.locator('summary', { hasText: /^转送$/ }).click();
   await page.locator('#forward-unit').selectOption('440304-RST');
-  const token = await page.locator('form[action$="/act/forward"] input[name="form_token"]').inputValue();
+  const formToken = await page.locator('form[action$="/act/forward"] input[name="form_token"]').inputValue();
   // Forwarding is irreversible: the form sent twice only asks twice for a
   // confirmation, and nothing is done yet.
   const asks = await page.evaluate(async () => {
@@ -339,7 +339,7 @@ test('a staff action form sent twice acts once and both end on the same page (PO
   await page.locator('form[action$="/act/forward"] button').click();
   await page.getByRole('heading', { name: /请确认：转送/ }).waitFor();
   // The page's one-time token rides through the confirmation step.
-  assert.equal(await page.locator('form.confirm-actions input[name="form_token"]').inputValue(), token);
+  assert.equal(await page.locator('form.confirm-actions input[name="form_token"]').inputValue(), formToken);
   // The confirmed form sent twice (a double click, a resend): one forward.
   const ends = await page.evaluate(async () => {
     const form = document.querySelector('form.confirm-actions');
