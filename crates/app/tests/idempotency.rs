@@ -407,3 +407,57 @@ async fn staff_registration_form_token_registers_once() {
     assert_eq!(petitions(&s).await, before + 2);
     s.finish().await;
 }
+
+#[tokio::test]
+async fn a_confirmed_staff_act_carries_the_form_token_through_the_confirmation_and_acts_once() {
+    let s = TestServer::start().await;
+    let (c, csrf) = staff_client(&s, "ft_clerk").await;
+    let html = c.get(format!("{}/staff/register", s.base)).send().await.unwrap().text().await.unwrap();
+    let r = c
+        .post(format!("{}/staff/register", s.base))
+        .multipart(register_form(&csrf, &hidden(&html, "form_token"), "欠薪求助"))
+        .send()
+        .await
+        .unwrap();
+    let number = r.headers()["location"].to_str().unwrap().split("/staff/p/").nth(1).unwrap().split('?').next().unwrap().to_string();
+    let page = c.get(format!("{}/staff/p/{number}", s.base)).send().await.unwrap().text().await.unwrap();
+    let token = hidden(&page, "form_token");
+    assert!(token.ends_with("-forward"), "{token}");
+    let forwards = |d: Value| d["history"].as_array().unwrap().iter().filter(|e| e["action"] == "forward").count();
+    // The form of an irreversible act, sent twice: two confirmation pages,
+    // nothing done, the token carried in each.
+    for _ in 0..2 {
+        let r = c
+            .post(format!("{}/staff/p/{number}/act/forward", s.base))
+            .form(&[("csrf", csrf.as_str()), ("form_token", token.as_str()), ("unit", "440304-RST"), ("note", "请办理")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let confirm = r.text().await.unwrap();
+        assert!(confirm.contains("请确认：转送"));
+        assert_eq!(hidden(&confirm, "form_token"), token, "the token rides through the confirmation");
+    }
+    assert_eq!(forwards(s.detail("ft_clerk", &number).await), 0);
+    // The confirmed form sent twice (a double click): one forward, both
+    // answered by the same redirect.
+    let confirmed = [
+        ("csrf", csrf.as_str()),
+        ("form_token", token.as_str()),
+        ("unit", "440304-RST"),
+        ("note", "请办理"),
+        ("confirmed", "1"),
+    ];
+    let send = || c.post(format!("{}/staff/p/{number}/act/forward", s.base)).form(&confirmed).send();
+    let (a, b) = tokio::join!(send(), send());
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!((a.status(), b.status()), (StatusCode::SEE_OTHER, StatusCode::SEE_OTHER));
+    assert_eq!(a.headers()["location"].to_str().unwrap(), format!("/staff/p/{number}?done=forward"));
+    assert_eq!(a.headers()["location"], b.headers()["location"]);
+    let r = send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "a later resend too");
+    let d = s.detail("ft_clerk", &number).await;
+    assert_eq!(forwards(d.clone()), 1, "forwarded once");
+    assert_eq!(d["state"], "forwarded");
+    s.finish().await;
+}
