@@ -281,6 +281,14 @@ test('the administrator finds, disables and re-enables a department officer; the
   // Units: search by pinyin initials, rename.
   await page.goto(BASE + '/staff/admin?nq=ftqzf');
   assert.match(await page.locator('#units tbody').innerText(), /福田区住房和建设局/);
+  // The unit selects offer the units found, not every unit of the area.
+  assert.deepEqual(await page.locator('#k-unit option').evaluateAll((os) => os.map((o) => o.value)), ['440304-ZJT']);
+  const userPage = await b.browser.newPage();
+  await userPage.context().addCookies([{ name: 'xf_session', value: admin, url: BASE }]);
+  await userPage.goto(`${BASE}/staff/admin/users/ft_rst_officer?nq=ftqzf`);
+  assert.deepEqual(await userPage.locator('#u-unit option').evaluateAll((os) => os.map((o) => o.value)), ['440304-RST', '440304-ZJT']);
+  assert.equal(await userPage.locator('#u-unit').inputValue(), '440304-RST', 'the current unit stays chosen');
+  await userPage.close();
   // API keys: revoked from their row.
   await page.getByLabel('密钥名称').fill(`测试密钥${stamp}`);
   await page.getByRole('button', { name: '创建密钥' }).click();
