@@ -441,13 +441,8 @@ async fn a_confirmed_staff_act_carries_the_form_token_through_the_confirmation_a
     assert_eq!(forwards(s.detail("ft_clerk", &number).await), 0);
     // The confirmed form sent twice (a double click): one forward, both
     // answered by the same redirect.
-    let confirmed = [
-        ("csrf", csrf.as_str()),
-        ("form_token", token.as_str()),
-        ("unit", "440304-RST"),
-        ("note", "请办理"),
-        ("confirmed", "1"),
-    ];
+    let confirmed =
+        [("csrf", csrf.as_str()), ("form_token", token.as_str()), ("unit", "440304-RST"), ("note", "请办理"), ("confirmed", "1")];
     let send = || c.post(format!("{}/staff/p/{number}/act/forward", s.base)).form(&confirmed).send();
     let (a, b) = tokio::join!(send(), send());
     let (a, b) = (a.unwrap(), b.unwrap());

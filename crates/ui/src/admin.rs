@@ -46,10 +46,11 @@ const UNIT_CHOICES: usize = 100;
 /// offered; and whether some found units were left out.
 fn unit_choices(tree: &xinfang_domain::unit::UnitTree, found: &[(String, String)], keep: &str) -> (Vec<(String, String)>, bool) {
     let mut units: Vec<(String, String)> = found.iter().take(UNIT_CHOICES).cloned().collect();
-    if !keep.is_empty() && !units.iter().any(|(c, _)| c == keep) {
-        if let Some(u) = tree.by_code(keep) {
-            units.insert(0, (u.code.clone(), u.name.clone()));
-        }
+    if !keep.is_empty()
+        && !units.iter().any(|(c, _)| c == keep)
+        && let Some(u) = tree.by_code(keep)
+    {
+        units.insert(0, (u.code.clone(), u.name.clone()));
     }
     (units, found.len() > UNIT_CHOICES)
 }
@@ -401,16 +402,19 @@ struct UserPage {
     errors: HashMap<String, String>,
 }
 
-async fn user_form(
-    state: &AppState,
-    headers: &HeaderMap,
-    s: &Staff,
-    username: &str,
+/// What an account's page says besides the account.
+#[derive(Default)]
+struct UserShown {
     flash: Option<String>,
     alert: Option<String>,
     errors: HashMap<String, String>,
-    unit_q: &str,
-) -> Response {
+    /// The unit search of the page.
+    unit_q: String,
+}
+
+async fn user_form(state: &AppState, headers: &HeaderMap, s: &Staff, username: &str, shown: UserShown) -> Response {
+    let UserShown { flash, alert, errors, unit_q } = shown;
+    let unit_q = unit_q.as_str();
     let user = match state.store.user_by_username(username).await {
         Ok(Some(u)) if state.tree().administers(s.unit.id, u.unit_id) => u,
         _ => {
@@ -475,8 +479,8 @@ async fn user_page(
         Ok(s) => s,
         Err(r) => return r,
     };
-    let unit_q = q.nq.unwrap_or_default();
-    user_form(&state, &headers, &s, &username, q.done.map(|d| format!("已保存：{d}")), None, HashMap::new(), &unit_q).await
+    let shown = UserShown { flash: q.done.map(|d| format!("已保存：{d}")), unit_q: q.nq.unwrap_or_default(), ..UserShown::default() };
+    user_form(&state, &headers, &s, &username, shown).await
 }
 
 /// After an account change: back to the account with a message, or the form with the message beside its field.
@@ -505,7 +509,7 @@ async fn user_outcome(
                 errors.insert(field.to_string(), msg);
                 Some("未保存：请按提示修改".to_string())
             };
-            let mut resp = user_form(state, headers, s, username, None, alert, errors, "").await;
+            let mut resp = user_form(state, headers, s, username, UserShown { alert, errors, ..UserShown::default() }).await;
             *resp.status_mut() = e.status;
             resp
         }

@@ -1508,7 +1508,8 @@ async fn register(State(state): State<AppState>, headers: HeaderMap, mut multipa
         Err(e) if e.code == "idempotency_key_reused" => {
             // Sent before and changed since (back button): a new
             // registration, which needs a new token and a deliberate click.
-            let alert = Some("这份登记表已经提交过。如要登记另一件信访事项，请核对下面的内容后再次点击“登记”；如只是重复提交，无须再登记。".into());
+            let alert =
+                Some("这份登记表已经提交过。如要登记另一件信访事项，请核对下面的内容后再次点击“登记”；如只是重复提交，无须再登记。".into());
             page(xinfang_web::auth::random_secret(16), alert, v, StatusCode::UNPROCESSABLE_ENTITY)
         }
         Err(e) => {
