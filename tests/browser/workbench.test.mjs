@@ -299,7 +299,10 @@ test('the administrator finds, disables and re-enables a department officer; the
 
 test('every staff and admin page: no serious or critical axe findings; transferred size printed', async () => {
   assert.ok(number, 'the earlier tests ran first');
+  // A registered petition as the clerk sees it: every routing form with its unit picker.
+  const fresh = (await register({ title: `路由${stamp}`, petitioners: [{ name: `路由人${stamp.slice(-3)}`, phone: `137${stamp}` }] })).number;
   const pages = [
+    ['ft_clerk', 'staff-petition-routing', `/staff/p/${fresh}`],
     ['ft_rst_officer', 'staff-inbox', '/staff'],
     ['ft_rst_officer', 'staff-reviews', '/staff/reviews'],
     ['ft_rst_officer', 'staff-all', '/staff/all'],
