@@ -321,9 +321,30 @@ test('a staff action form sent twice acts once and both end on the same page (PO
   await page.goto(`${BASE}/staff/p/${p.number}`);
   await page.locator('summary', { hasText: /^转送$/ }).click();
   await page.locator('#forward-unit').selectOption('440304-RST');
-  const ends = await page.evaluate(async () => {
+  const formToken = await page.locator('form[action$="/act/forward"] input[name="form_token"]').inputValue();
+  // Forwarding is irreversible: the form sent twice only asks twice for a
+  // confirmation, and nothing is done yet.
+  const asks = await page.evaluate(async () => {
     const form = document.querySelector('form[action$="/act/forward"]');
     const body = new URLSearchParams(new FormData(form));
+    const rs = await Promise.all([1, 2].map(() => fetch(form.action, { method: 'POST', body })));
+    return Promise.all(rs.map(async (r) => [r.status, r.redirected, await r.text()]));
+  });
+  for (const [status, redirected, html] of asks) {
+    assert.equal(status, 200);
+    assert.ok(!redirected);
+    assert.match(html, /请确认：转送/);
+  }
+  assert.equal((await api(`/api/v1/petitions/${p.number}`, { token: clerk })).state, 'registered', 'not forwarded before the confirmation');
+  await page.locator('form[action$="/act/forward"] button').click();
+  await page.getByRole('heading', { name: /请确认：转送/ }).waitFor();
+  // The page's one-time token rides through the confirmation step.
+  assert.equal(await page.locator('form.confirm-actions input[name="form_token"]').inputValue(), formToken);
+  // The confirmed form sent twice (a double click, a resend): one forward.
+  const ends = await page.evaluate(async () => {
+    const form = document.querySelector('form.confirm-actions');
+    const body = new URLSearchParams(new FormData(form));
+    body.set('confirmed', '1');
     const rs = await Promise.all([1, 2].map(() => fetch(form.action, { method: 'POST', body })));
     return rs.map((r) => [r.status, new URL(r.url).pathname + new URL(r.url).search, r.redirected]);
   });

@@ -87,6 +87,33 @@ test('the forward picker starts empty, suggests the fitting unit, searches by pi
   await context.close();
 });
 
+test('协商受理 picks its units with the same grouped, searchable picker, several chosen', async () => {
+  const other = (await register({ title: `协商${stamp}`, petitioners: [{ name: `协商人${stamp.slice(-3)}`, phone: `138${stamp}` }] })).number;
+  const { context, page } = await asStaff('ft_clerk');
+  await page.goto(`${BASE}/staff/p/${other}`);
+  await page.locator('summary', { hasText: /^协商受理$/ }).click();
+  const select = page.locator('#start_negotiation-units');
+  assert.equal(await select.evaluate((s) => s.multiple), true);
+  assert.deepEqual(await select.evaluate((s) => [...s.selectedOptions].map((o) => o.value)), [], 'nothing preselected');
+  const groups = await select.locator('optgroup').evaluateAll((gs) => gs.map((g) => g.label));
+  assert.match(groups[0], /^建议/);
+  assert.match(await page.locator('label[for="start_negotiation-units"]').innerText(), /^协商单位/, 'labelled in words, not codes');
+  // Choose one, look for another by pinyin initials: the first stays chosen.
+  await select.selectOption(['440304-RST']);
+  await page.locator('#start_negotiation-units-find').fill('ftqzf');
+  const shown = await select.locator('option:not([hidden])').evaluateAll((os) => os.map((o) => o.value));
+  assert.deepEqual(shown.sort(), ['440304-RST', '440304-ZJT']);
+  await select.locator('option[value="440304-ZJT"]').evaluate((o) => { o.selected = true; });
+  await page.locator('form[action$="/act/start_negotiation"] button').click();
+  await page.getByText('已办理：协商受理').waitFor();
+  const clerk = await tok('ft_clerk');
+  const d = await api(`/api/v1/petitions/${other}`, { token: clerk });
+  assert.equal(d.state, 'negotiating');
+  assert.match(await page.locator('#history').innerText(), /协商单位[\s\S]*福田区人力资源和社会保障局、福田区住房和建设局/);
+  await axe(page, 'staff-negotiation');
+  await context.close();
+});
+
 test('a failed decision form keeps its text, shows every message beside its field in Chinese and focuses the first', async () => {
   const officer = await tok('ft_rst_officer');
   await api(`/api/v1/petitions/${number}/actions/accept`, { method: 'POST', token: officer, body: { route: 6 } });
@@ -254,6 +281,14 @@ test('the administrator finds, disables and re-enables a department officer; the
   // Units: search by pinyin initials, rename.
   await page.goto(BASE + '/staff/admin?nq=ftqzf');
   assert.match(await page.locator('#units tbody').innerText(), /福田区住房和建设局/);
+  // The unit selects offer the units found, not every unit of the area.
+  assert.deepEqual(await page.locator('#k-unit option').evaluateAll((os) => os.map((o) => o.value)), ['440304-ZJT']);
+  const userPage = await b.browser.newPage();
+  await userPage.context().addCookies([{ name: 'xf_session', value: admin, url: BASE }]);
+  await userPage.goto(`${BASE}/staff/admin/users/ft_rst_officer?nq=ftqzf`);
+  assert.deepEqual(await userPage.locator('#u-unit option').evaluateAll((os) => os.map((o) => o.value)), ['440304-RST', '440304-ZJT']);
+  assert.equal(await userPage.locator('#u-unit').inputValue(), '440304-RST', 'the current unit stays chosen');
+  await userPage.close();
   // API keys: revoked from their row.
   await page.getByLabel('密钥名称').fill(`测试密钥${stamp}`);
   await page.getByRole('button', { name: '创建密钥' }).click();
@@ -264,7 +299,10 @@ test('the administrator finds, disables and re-enables a department officer; the
 
 test('every staff and admin page: no serious or critical axe findings; transferred size printed', async () => {
   assert.ok(number, 'the earlier tests ran first');
+  // A registered petition as the clerk sees it: every routing form with its unit picker.
+  const fresh = (await register({ title: `路由${stamp}`, petitioners: [{ name: `路由人${stamp.slice(-3)}`, phone: `137${stamp}` }] })).number;
   const pages = [
+    ['ft_clerk', 'staff-petition-routing', `/staff/p/${fresh}`],
     ['ft_rst_officer', 'staff-inbox', '/staff'],
     ['ft_rst_officer', 'staff-reviews', '/staff/reviews'],
     ['ft_rst_officer', 'staff-all', '/staff/all'],
@@ -296,4 +334,14 @@ test('every staff and admin page: no serious or critical axe findings; transferr
   await axe(lp, 'staff-login');
   await login.close();
   for (const [name, bytes] of sizes) console.log(`transferred ${name}: ${(bytes / 1024).toFixed(1)} KB`);
+  // Issue 10, point 9: no staff or admin page above 40 KB compressed (none has charts).
+  const heavy = sizes.filter(([, bytes]) => bytes > 40 * 1024).map(([name, bytes]) => `${name} ${(bytes / 1024).toFixed(1)} KB`);
+  assert.deepEqual(heavy, [], 'pages above 40 KB compressed');
+  // The pages themselves cross the wire compressed.
+  const t = await tok('ft_rst_officer');
+  for (const path of ['/staff', `/staff/p/${number}`]) {
+    const r = await fetch(BASE + path, { headers: { cookie: `xf_session=${t}`, 'accept-encoding': 'gzip, br' } });
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get('content-encoding') ?? '', /^(br|gzip)$/, `${path} is compressed`);
+  }
 });

@@ -330,3 +330,129 @@ async fn leader_mailbox_posts_once_and_redirects_to_its_receipt() {
     assert_eq!(petitions(&s).await, 1, "sent twice, filed once");
     s.finish().await;
 }
+
+/// A browser-like client (cookies kept, redirects not followed) logged in
+/// to the workbench as `user`; returns it with the session's CSRF token.
+async fn staff_client(s: &TestServer, user: &str) -> (reqwest::Client, String) {
+    let c = no_redirect();
+    let html = c.get(format!("{}/staff/login", s.base)).send().await.unwrap().text().await.unwrap();
+    let csrf = hidden(&html, "csrf");
+    let r = c
+        .post(format!("{}/staff/login", s.base))
+        .form(&[("csrf", csrf.as_str()), ("username", user), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_redirection(), "{}", r.status());
+    (c, csrf)
+}
+
+fn register_form(csrf: &str, token: &str, title: &str) -> Form {
+    [
+        ("csrf", csrf),
+        ("form_token", token),
+        ("channel", "letter"),
+        ("category", "claim"),
+        ("jurisdiction", "440304011"),
+        ("name", "周五"),
+        ("phone", "13900000077"),
+        ("title", title),
+        ("request", "请求支付拖欠工资"),
+        ("facts_and_reasons", "公司拖欠三个月工资。"),
+    ]
+    .into_iter()
+    .fold(Form::new(), |f, (k, v)| f.text(k, v.to_string()))
+}
+
+#[tokio::test]
+async fn staff_registration_form_token_registers_once() {
+    let s = TestServer::start().await;
+    let (c, csrf) = staff_client(&s, "ft_clerk").await;
+    let html = c.get(format!("{}/staff/register", s.base)).send().await.unwrap().text().await.unwrap();
+    let token = hidden(&html, "form_token");
+    assert_eq!(token.len(), 32);
+    let before = petitions(&s).await;
+    // The same registration sent twice with the page's one token (a double
+    // click, a resend over a bad connection): both end on the one petition.
+    let mut ends = Vec::new();
+    for _ in 0..2 {
+        let r = c.post(format!("{}/staff/register", s.base)).multipart(register_form(&csrf, &token, "欠薪求助")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "POST → 303");
+        ends.push(r.headers()["location"].to_str().unwrap().to_string());
+    }
+    assert!(ends[0].starts_with("/staff/p/XF-") && ends[0].ends_with("?done=register"), "{}", ends[0]);
+    assert_eq!(ends[0], ends[1], "the resend lands on the same petition");
+    assert_eq!(petitions(&s).await, before + 1, "one petition registered");
+    // Sent at the same moment: still one.
+    let html = c.get(format!("{}/staff/register", s.base)).send().await.unwrap().text().await.unwrap();
+    let second = hidden(&html, "form_token");
+    assert_ne!(second, token, "a new form, a new token");
+    let send = || c.post(format!("{}/staff/register", s.base)).multipart(register_form(&csrf, &second, "另一件欠薪")).send();
+    let (a, b) = tokio::join!(send(), send());
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!((a.status(), b.status()), (StatusCode::SEE_OTHER, StatusCode::SEE_OTHER));
+    assert_eq!(a.headers()["location"], b.headers()["location"]);
+    assert_eq!(petitions(&s).await, before + 2);
+    // A changed form with a used token is not taken for the first one: it
+    // comes back as typed with a new token, and nothing is registered.
+    let r = c.post(format!("{}/staff/register", s.base)).multipart(register_form(&csrf, &token, "改过的标题")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("这份登记表已经提交过") && page.contains("改过的标题"), "kept, with a message");
+    assert_ne!(hidden(&page, "form_token"), token);
+    // Without a token (a stale page): nothing registered, the values kept.
+    let r = c.post(format!("{}/staff/register", s.base)).multipart(register_form(&csrf, "", "无令牌")).send().await.unwrap();
+    assert!(!r.status().is_redirection());
+    assert!(r.text().await.unwrap().contains("无令牌"));
+    assert_eq!(petitions(&s).await, before + 2);
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn a_confirmed_staff_act_carries_the_form_token_through_the_confirmation_and_acts_once() {
+    let s = TestServer::start().await;
+    let (c, csrf) = staff_client(&s, "ft_clerk").await;
+    let html = c.get(format!("{}/staff/register", s.base)).send().await.unwrap().text().await.unwrap();
+    let r = c
+        .post(format!("{}/staff/register", s.base))
+        .multipart(register_form(&csrf, &hidden(&html, "form_token"), "欠薪求助"))
+        .send()
+        .await
+        .unwrap();
+    let number = r.headers()["location"].to_str().unwrap().split("/staff/p/").nth(1).unwrap().split('?').next().unwrap().to_string();
+    let page = c.get(format!("{}/staff/p/{number}", s.base)).send().await.unwrap().text().await.unwrap();
+    let token = hidden(&page, "form_token");
+    assert!(token.ends_with("-forward"), "{token}");
+    let forwards = |d: Value| d["history"].as_array().unwrap().iter().filter(|e| e["action"] == "forward").count();
+    // The form of an irreversible act, sent twice: two confirmation pages,
+    // nothing done, the token carried in each.
+    for _ in 0..2 {
+        let r = c
+            .post(format!("{}/staff/p/{number}/act/forward", s.base))
+            .form(&[("csrf", csrf.as_str()), ("form_token", token.as_str()), ("unit", "440304-RST"), ("note", "请办理")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let confirm = r.text().await.unwrap();
+        assert!(confirm.contains("请确认：转送"));
+        assert_eq!(hidden(&confirm, "form_token"), token, "the token rides through the confirmation");
+    }
+    assert_eq!(forwards(s.detail("ft_clerk", &number).await), 0);
+    // The confirmed form sent twice (a double click): one forward, both
+    // answered by the same redirect.
+    let confirmed =
+        [("csrf", csrf.as_str()), ("form_token", token.as_str()), ("unit", "440304-RST"), ("note", "请办理"), ("confirmed", "1")];
+    let send = || c.post(format!("{}/staff/p/{number}/act/forward", s.base)).form(&confirmed).send();
+    let (a, b) = tokio::join!(send(), send());
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!((a.status(), b.status()), (StatusCode::SEE_OTHER, StatusCode::SEE_OTHER));
+    assert_eq!(a.headers()["location"].to_str().unwrap(), format!("/staff/p/{number}?done=forward"));
+    assert_eq!(a.headers()["location"], b.headers()["location"]);
+    let r = send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "a later resend too");
+    let d = s.detail("ft_clerk", &number).await;
+    assert_eq!(forwards(d.clone()), 1, "forwarded once");
+    assert_eq!(d["state"], "forwarded");
+    s.finish().await;
+}

@@ -29,10 +29,13 @@ async fn browser(s: &TestServer, user: &str) -> (reqwest::Client, String) {
 async fn clerk_registers_a_collective_visit_and_forwards_it_through_the_forms() {
     let s = TestServer::start().await;
     let (c, csrf) = browser(&s, "ft_clerk").await;
+    let page = c.get(format!("{}/staff/register", s.base)).send().await.unwrap().text().await.unwrap();
+    let token = page.split("name=\"form_token\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
     let reps6 = "代表一 13900000001\n代表二 13900000002\n代表三 13900000003\n代表四 13900000004\n代表五 13900000005\n代表六 13900000006";
     let form = |reps: &str| {
         let fields: Vec<(&str, String)> = vec![
             ("csrf", csrf.clone()),
+            ("form_token", token.clone()),
             ("channel", "visit".into()),
             ("received_on", today().to_string()),
             ("category", "claim".into()),

@@ -37,6 +37,23 @@ pub fn routes() -> Router<AppState> {
 
 /// Most rows a list shows; a search narrows the rest.
 const LIST_ROWS: usize = 200;
+/// The most units a unit select offers: a province has thousands, so the
+/// selects offer the units found by the unit search, never all of them.
+const UNIT_CHOICES: usize = 100;
+
+/// The options of a unit select: `found` (already filtered and ordered)
+/// up to `UNIT_CHOICES`, with `keep` (the unit chosen so far) always
+/// offered; and whether some found units were left out.
+fn unit_choices(tree: &xinfang_domain::unit::UnitTree, found: &[(String, String)], keep: &str) -> (Vec<(String, String)>, bool) {
+    let mut units: Vec<(String, String)> = found.iter().take(UNIT_CHOICES).cloned().collect();
+    if !keep.is_empty()
+        && !units.iter().any(|(c, _)| c == keep)
+        && let Some(u) = tree.by_code(keep)
+    {
+        units.insert(0, (u.code.clone(), u.name.clone()));
+    }
+    (units, found.len() > UNIT_CHOICES)
+}
 
 #[derive(Template)]
 #[template(path = "staff_admin.html")]
@@ -55,7 +72,10 @@ struct AdminPage {
     /// (id, label, unit, channel, created, revoked)
     keys: Vec<(i64, String, String, String, String, Option<String>)>,
     roles: Vec<(String, String)>,
+    /// The units the selects offer (those found, at most `UNIT_CHOICES`).
     units: Vec<(String, String)>,
+    /// Some found units are not offered: the search narrows the choice.
+    units_more: bool,
     unit_rows: Vec<UnitRow>,
     year: i32,
     covered: bool,
@@ -171,8 +191,6 @@ async fn render_list(state: &AppState, headers: &HeaderMap, s: &Staff, q: &Admin
     let users: Vec<_> = users.into_iter().take(LIST_ROWS).collect();
     // The admin's area, in either hierarchy (the same rule the API applies).
     let mine: Vec<&xinfang_domain::unit::Unit> = tree.all().filter(|u| tree.administers(s.unit.id, u.id)).collect();
-    let mut units: Vec<(String, String)> = mine.iter().map(|u| (u.code.clone(), u.name.clone())).collect();
-    units.sort();
     let mut unit_rows: Vec<UnitRow> = mine
         .iter()
         .filter(|u| unit_q.trim().is_empty() || matches(&unit_q, &[&u.name, &u.code, &crate::workbench::initials(&u.name), u.kind.label()]))
@@ -187,6 +205,9 @@ async fn render_list(state: &AppState, headers: &HeaderMap, s: &Staff, q: &Admin
         .collect();
     unit_rows.sort_by(|a, b| a.code.cmp(&b.code));
     let units_total = unit_rows.len();
+    let found: Vec<(String, String)> = unit_rows.iter().map(|u| (u.code.clone(), u.name.clone())).collect();
+    let typed = failed_user.as_ref().and_then(|f| f.0.get("unit")).cloned().unwrap_or_default();
+    let (units, units_more) = unit_choices(&tree, &found, &typed);
     unit_rows.truncate(LIST_ROWS);
     let keys = state
         .store
@@ -228,6 +249,7 @@ async fn render_list(state: &AppState, headers: &HeaderMap, s: &Staff, q: &Admin
         keys,
         roles: Role::ALL.iter().map(|r| (r.as_str().to_string(), r.label().to_string())).collect(),
         units,
+        units_more,
         unit_rows,
         year,
         covered: cal.covered_years().any(|y| y == year),
@@ -371,20 +393,28 @@ struct UserPage {
     active: bool,
     locked: bool,
     roles: Vec<(String, String)>,
+    /// The units the select offers: the user's own area, or those found.
     units: Vec<(String, String)>,
+    units_more: bool,
+    /// The unit search of this page.
+    unit_q: String,
     /// Field messages: display_name, password.
     errors: HashMap<String, String>,
 }
 
-async fn user_form(
-    state: &AppState,
-    headers: &HeaderMap,
-    s: &Staff,
-    username: &str,
+/// What an account's page says besides the account.
+#[derive(Default)]
+struct UserShown {
     flash: Option<String>,
     alert: Option<String>,
     errors: HashMap<String, String>,
-) -> Response {
+    /// The unit search of the page.
+    unit_q: String,
+}
+
+async fn user_form(state: &AppState, headers: &HeaderMap, s: &Staff, username: &str, shown: UserShown) -> Response {
+    let UserShown { flash, alert, errors, unit_q } = shown;
+    let unit_q = unit_q.as_str();
     let user = match state.store.user_by_username(username).await {
         Ok(Some(u)) if state.tree().administers(s.unit.id, u.unit_id) => u,
         _ => {
@@ -399,9 +429,24 @@ async fn user_form(
     };
     let (csrf, set) = crate::portal::csrf(headers);
     let tree = state.tree();
-    let mut units: Vec<(String, String)> =
-        tree.all().filter(|u| tree.administers(s.unit.id, u.id)).map(|u| (u.code.clone(), u.name.clone())).collect();
-    units.sort();
+    // Without a search: the units of the user's own area (where a move
+    // usually goes); a search offers any unit of the admin's area found.
+    let current = tree.get(user.unit_id).cloned();
+    let area = current.as_ref().map(|u| u.jurisdiction.clone()).unwrap_or_default();
+    let mut found: Vec<(String, String)> = tree
+        .all()
+        .filter(|u| tree.administers(s.unit.id, u.id))
+        .filter(|u| {
+            if unit_q.trim().is_empty() {
+                u.jurisdiction == area
+            } else {
+                matches(unit_q, &[&u.name, &u.code, &crate::workbench::initials(&u.name), u.kind.label()])
+            }
+        })
+        .map(|u| (u.code.clone(), u.name.clone()))
+        .collect();
+    found.sort();
+    let (units, units_more) = unit_choices(&tree, &found, current.as_ref().map(|u| u.code.as_str()).unwrap_or_default());
     let now = chrono::Utc::now();
     let page = UserPage {
         me: me(s),
@@ -417,6 +462,8 @@ async fn user_form(
         active: user.active,
         roles: Role::ALL.iter().map(|r| (r.as_str().to_string(), r.label().to_string())).collect(),
         units,
+        units_more,
+        unit_q: unit_q.to_string(),
         errors,
     };
     crate::portal::with_cookie(render(&page), set)
@@ -432,7 +479,8 @@ async fn user_page(
         Ok(s) => s,
         Err(r) => return r,
     };
-    user_form(&state, &headers, &s, &username, q.done.map(|d| format!("已保存：{d}")), None, HashMap::new()).await
+    let shown = UserShown { flash: q.done.map(|d| format!("已保存：{d}")), unit_q: q.nq.unwrap_or_default(), ..UserShown::default() };
+    user_form(&state, &headers, &s, &username, shown).await
 }
 
 /// After an account change: back to the account with a message, or the form with the message beside its field.
@@ -461,7 +509,7 @@ async fn user_outcome(
                 errors.insert(field.to_string(), msg);
                 Some("未保存：请按提示修改".to_string())
             };
-            let mut resp = user_form(state, headers, s, username, None, alert, errors).await;
+            let mut resp = user_form(state, headers, s, username, UserShown { alert, errors, ..UserShown::default() }).await;
             *resp.status_mut() = e.status;
             resp
         }

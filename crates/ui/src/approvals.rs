@@ -80,7 +80,7 @@ pub fn body_fields(action: &str, body: &Value, tree: &UnitTree) -> Vec<(String, 
                     c.options().into_iter().find(|(code, _)| code == s).map(|(_, l)| l.to_string()).unwrap_or_else(|| s.clone())
                 }
                 (FieldKind::Unit(_), Value::String(s)) => tree.by_code(s).map(|u| u.name.clone()).unwrap_or_else(|| s.clone()),
-                (FieldKind::Units, Value::Array(a)) => a
+                (FieldKind::Units(_), Value::Array(a)) => a
                     .iter()
                     .filter_map(Value::as_str)
                     .map(|s| tree.by_code(s).map(|u| u.name.clone()).unwrap_or_else(|| s.to_string()))

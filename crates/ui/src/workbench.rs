@@ -393,7 +393,8 @@ async fn all(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<
 pub struct FieldSpec {
     pub name: &'static str,
     pub label: &'static str,
-    /// text, textarea, date, number, select, checkbox, unit
+    /// text, textarea, date, number, select, checkbox, unit, units
+    /// (several units; the value is their codes joined by commas)
     pub kind: &'static str,
     pub options: Vec<(String, String)>,
     /// A unit picker's units: the suggested ones first, then by level and kind.
@@ -412,9 +413,25 @@ impl FieldSpec {
         if self.kind == "checkbox" {
             return if self.value.is_empty() { "否" } else { "是" }.into();
         }
+        if self.kind == "units" {
+            let units: Vec<&UnitOption> = self.groups.iter().flat_map(|g| &g.units).collect();
+            return self
+                .value
+                .split(',')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(|c| units.iter().find(|u| u.code == c).map(|u| u.name.clone()).unwrap_or_else(|| c.to_string()))
+                .collect::<Vec<_>>()
+                .join("、");
+        }
         let chosen = self.options.iter().find(|(c, _)| *c == self.value && !c.is_empty()).map(|(_, l)| l.clone());
         let unit = self.groups.iter().flat_map(|g| &g.units).find(|u| u.code == self.value).map(|u| u.name.clone());
         chosen.or(unit).unwrap_or_else(|| self.value.clone())
+    }
+
+    /// Whether a unit is among those chosen (a several-units picker).
+    pub fn chosen(&self, code: &str) -> bool {
+        self.value.split(',').any(|c| c.trim() == code)
     }
 }
 
@@ -562,7 +579,7 @@ fn action_form(name: &'static str, tree: &xinfang_domain::unit::UnitTree, today:
         .map(|fd| {
             let mut groups = Vec::new();
             let (kind, options, value) = match fd.kind {
-                FieldKind::Text | FieldKind::Units => ("text", Vec::new(), String::new()),
+                FieldKind::Text => ("text", Vec::new(), String::new()),
                 FieldKind::LongText => ("textarea", Vec::new(), String::new()),
                 FieldKind::Date => ("date", Vec::new(), today.to_string()),
                 FieldKind::Days => ("number", Vec::new(), if name == "extend" { "30".into() } else { String::new() }),
@@ -571,6 +588,11 @@ fn action_form(name: &'static str, tree: &xinfang_domain::unit::UnitTree, today:
                     // Never preselected: the unit is chosen on purpose.
                     groups = unit_groups(tree, pick, place);
                     ("unit", Vec::new(), String::new())
+                }
+                FieldKind::Units(pick) => {
+                    // The same grouped, searchable picker, several chosen.
+                    groups = unit_groups(tree, pick, place);
+                    ("units", Vec::new(), String::new())
                 }
                 FieldKind::Choice(c) => {
                     let mut o: Vec<(String, String)> = c.options().into_iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
@@ -661,7 +683,7 @@ fn body_of(form: &ActionForm, submitted: &HashMap<String, String>) -> Value {
             ("select" | "unit", _) if raw.is_empty() => continue,
             (_, _) if raw.is_empty() && spec.required => continue,
             (_, "route") => raw.parse::<i64>().map(Value::from).unwrap_or(Value::String(raw)),
-            (_, "units") => {
+            ("units", _) => {
                 Value::Array(raw.split([',', '，']).map(str::trim).filter(|s| !s.is_empty()).map(|s| Value::String(s.into())).collect())
             }
             (_, "adoption" | "accused_unit" | "good_reason") if raw.is_empty() => continue,
@@ -784,7 +806,7 @@ fn event_details(action: &str, payload: &Value, tree: &xinfang_domain::unit::Uni
         let shown = match (fd.kind, v) {
             (FieldKind::Unit(_), Value::String(code)) => tree.by_code(code).map(|u| u.name.clone()).unwrap_or_else(|| code.clone()),
             (FieldKind::Unit(_), Value::Number(n)) => n.as_i64().and_then(|id| tree.get(id)).map(|u| u.name.clone()).unwrap_or_default(),
-            (FieldKind::Units, Value::Array(a)) => a
+            (FieldKind::Units(_), Value::Array(a)) => a
                 .iter()
                 .filter_map(Value::as_str)
                 .map(|c| tree.by_code(c).map(|u| u.name.clone()).unwrap_or_else(|| c.to_string()))
@@ -1051,12 +1073,29 @@ async fn act(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((number, action)): Path<(String, String)>,
-    Form(f): Form<HashMap<String, String>>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
     let s = match staff(&state, &headers).await {
         Ok(s) => s,
         Err(r) => return r,
     };
+    // A several-units picker sends its field once per unit chosen: the
+    // codes joined by commas, as the text the action's body is made of.
+    let mut f: HashMap<String, String> = HashMap::new();
+    for (k, v) in pairs {
+        match f.get_mut(&k) {
+            Some(seen) if !v.is_empty() => {
+                if !seen.is_empty() {
+                    seen.push(',');
+                }
+                seen.push_str(&v);
+            }
+            Some(_) => {}
+            None => {
+                f.insert(k, v);
+            }
+        }
+    }
     let alert = |m: &str| Extras { alert: Some(m.to_string()), ..Extras::default() };
     if !crate::portal::csrf_ok(&headers, f.get("csrf").map(String::as_str).unwrap_or_default()) {
         return petition_page(state, &headers, s, number, alert("页面已过期，请刷新后重试")).await;
@@ -1269,6 +1308,8 @@ struct RegisterPage {
     me: Me,
     nav: &'static str,
     csrf: String,
+    /// One-time token of the form: a double click or a resend registers once.
+    form_token: String,
     flash: Option<String>,
     alert: Option<String>,
     channels: Vec<(String, String)>,
@@ -1318,7 +1359,17 @@ async fn register_form(State(state): State<AppState>, headers: HeaderMap) -> Res
     };
     let topics = topic_groups(&state).await;
     crate::portal::with_cookie(
-        render(&RegisterPage { me: me(&s), nav: "register", csrf, flash: None, alert: None, channels: channels(), topics, v }),
+        render(&RegisterPage {
+            me: me(&s),
+            nav: "register",
+            csrf,
+            form_token: xinfang_web::auth::random_secret(16),
+            flash: None,
+            alert: None,
+            channels: channels(),
+            topics,
+            v,
+        }),
         set,
     )
 }
@@ -1356,9 +1407,30 @@ async fn register(State(state): State<AppState>, headers: HeaderMap, mut multipa
     };
     let (csrf, _) = crate::portal::csrf(&headers);
     let topics = topic_groups(&state).await;
-    if !crate::portal::csrf_ok(&headers, &get("csrf")) || problem.is_some() {
-        let alert = Some(problem.unwrap_or_else(|| "页面已过期，请刷新后重试".into()));
-        return render(&RegisterPage { me: me(&s), nav: "register", csrf, flash: None, alert, channels: channels(), topics, v });
+    // The form's one-time token is kept while the form comes back to be
+    // corrected (a refused attempt releases it), so the corrected form is
+    // still the one submission.
+    let token = get("form_token");
+    let token_ok = xinfang_web::once::valid_key(&token);
+    let form_token = if token_ok { token.clone() } else { xinfang_web::auth::random_secret(16) };
+    let page = |form_token: String, alert: Option<String>, v: RegisterValues, status: StatusCode| {
+        let mut r = render(&RegisterPage {
+            me: me(&s),
+            nav: "register",
+            csrf: csrf.clone(),
+            form_token,
+            flash: None,
+            alert,
+            channels: channels(),
+            topics: topics.clone(),
+            v,
+        });
+        *r.status_mut() = status;
+        r
+    };
+    if !crate::portal::csrf_ok(&headers, &get("csrf")) || problem.is_some() || !token_ok {
+        let alert = Some(problem.unwrap_or_else(|| "页面已过期，请核对下面的内容后再次点击“登记”".into()));
+        return page(form_token, alert, v, StatusCode::OK);
     }
     if v.jurisdiction.is_empty() {
         v.errors.insert("jurisdiction".into(), "请选择问题属地".into());
@@ -1412,8 +1484,34 @@ async fn register(State(state): State<AppState>, headers: HeaderMap, mut multipa
         staged: files,
         new_facts_reason: None,
     };
-    match intake(&state, Submitter::Staff(Box::new(s.clone())), input).await.map(|o| o.number) {
+    // The form as sent, files by content: a resend is the same form.
+    let mut sent: Vec<(&String, &String)> = f.iter().filter(|(k, _)| *k != "csrf" && *k != "form_token").collect();
+    sent.sort();
+    let fingerprint = xinfang_web::once::fingerprint(
+        &state,
+        &serde_json::json!({
+            "fields": sent.iter().map(|(k, v)| serde_json::json!([k, v.trim()])).collect::<Vec<_>>(),
+            "files": input.staged.iter().map(|a| a.sha256.clone()).collect::<Vec<_>>(),
+        }),
+    );
+    let act = || async {
+        let out = intake(&state, Submitter::Staff(Box::new(s.clone())), input).await?;
+        Ok((StatusCode::CREATED, serde_json::json!({ "number": out.number })))
+    };
+    let done = xinfang_web::once::once(&state, &format!("form:register:{}", s.user.id), &token, &fingerprint, act)
+        .await
+        .map(|a| a.body.get("number").and_then(Value::as_str).unwrap_or_default().to_string());
+    match done {
+        // Registered now, or already by this same form (a double click, a
+        // resend): the same petition page either way.
         Ok(number) => Redirect::to(&format!("/staff/p/{number}?done=register")).into_response(),
+        Err(e) if e.code == "idempotency_key_reused" => {
+            // Sent before and changed since (back button): a new
+            // registration, which needs a new token and a deliberate click.
+            let alert =
+                Some("这份登记表已经提交过。如要登记另一件信访事项，请核对下面的内容后再次点击“登记”；如只是重复提交，无须再登记。".into());
+            page(xinfang_web::auth::random_secret(16), alert, v, StatusCode::UNPROCESSABLE_ENTITY)
+        }
         Err(e) => {
             // Every message beside its field at once; the rest above the form.
             let mut general = Vec::new();
@@ -1435,9 +1533,7 @@ async fn register(State(state): State<AppState>, headers: HeaderMap, mut multipa
             } else {
                 Some(general.join("；"))
             };
-            let mut r = render(&RegisterPage { me: me(&s), nav: "register", csrf, flash: None, alert, channels: channels(), topics, v });
-            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            r
+            page(form_token, alert, v, StatusCode::UNPROCESSABLE_ENTITY)
         }
     }
 }
@@ -1623,6 +1719,25 @@ mod tests {
         let body = body_of(&forward, &[("unit".to_string(), String::new())].into_iter().collect());
         assert_eq!(body, serde_json::json!({"note": ""}));
         assert!(forward.confirm.is_some(), "forwarding is confirmed first");
+        // 协商受理 offers the same grouped picker, several units chosen.
+        let negotiation = action_form("start_negotiation", &tree, "2026-03-02", &place);
+        let units = negotiation.fields.iter().find(|f| f.name == "units").expect("the negotiation form has units");
+        assert_eq!((units.kind, units.value.as_str(), units.required), ("units", "", true));
+        assert!(units.groups[0].label.starts_with("建议"), "{}", units.groups[0].label);
+        let offered: Vec<&str> = units.groups.iter().flat_map(|g| g.units.iter().map(|u| u.code.as_str())).collect();
+        assert_eq!(offered.len(), all.len(), "the same units as the forward picker");
+        assert!(!offered.contains(&"440304-LXH"));
+        let body = body_of(&negotiation, &[("units".to_string(), "440304-RST,440304-JYT".to_string())].into_iter().collect());
+        assert_eq!(body["units"], serde_json::json!(["440304-RST", "440304-JYT"]));
+        let mut chosen = action_form("start_negotiation", &tree, "2026-03-02", &place);
+        chosen.refill(&super::Failed {
+            action: "start_negotiation".into(),
+            values: [("units".to_string(), "440304-RST,440304-JYT".to_string())].into_iter().collect(),
+            errors: HashMap::new(),
+        });
+        let units = chosen.fields.iter().find(|f| f.name == "units").expect("units");
+        assert!(units.chosen("440304-RST") && units.chosen("440304-JYT") && !units.chosen("4403-RST"));
+        assert_eq!(units.shown_value(), "福田区人力资源和社会保障局、福田区教育局");
     }
 
     #[test]

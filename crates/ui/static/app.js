@@ -46,9 +46,13 @@ document.querySelectorAll("input.unit-search[data-filter]").forEach(function (bo
       group.querySelectorAll("option").forEach(function (o) {
         var k = (o.getAttribute("data-k") || "").toLowerCase();
         var hit = words.every(function (w) { return k.indexOf(w) >= 0; });
+        if (hit) { shown += 1; }
+        // A unit already chosen in a several-units picker stays shown and
+        // sent while another is looked for.
+        if (select.multiple && o.selected) { hit = true; }
         o.hidden = !hit;
         o.disabled = !hit;
-        if (hit) { any = true; shown += 1; }
+        if (hit) { any = true; }
       });
       group.hidden = !any;
     });

@@ -35,7 +35,7 @@ impl Modify for ActionSchemas {
                 if f.kind == FieldKind::Date {
                     p["format"] = json!("date");
                 }
-                if f.kind == FieldKind::Units {
+                if matches!(f.kind, FieldKind::Units(_)) {
                     p["items"] = json!({"type": "string"});
                 }
                 props.insert(f.name.into(), p);

@@ -48,8 +48,8 @@ pub enum FieldKind {
     Bool,
     /// A unit code.
     Unit(UnitPick),
-    /// Several unit codes.
-    Units,
+    /// Several unit codes (offered like `Unit`, several chosen).
+    Units(UnitPick),
     /// One of fixed codes.
     Choice(Choices),
     /// Art. 31 route 1–6 (a number), or nothing for non-claims.
@@ -62,7 +62,7 @@ impl FieldKind {
         match self {
             FieldKind::Days | FieldKind::Route => "integer",
             FieldKind::Bool => "boolean",
-            FieldKind::Units => "array",
+            FieldKind::Units(_) => "array",
             _ => "string",
         }
     }
@@ -222,7 +222,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         name: "start_negotiation",
         label: "协商受理",
         article: Rule::Art24,
-        fields: &[f("units", "协商单位代码（逗号分隔）", FieldKind::Units, true), NOTE],
+        fields: &[f("units", "协商单位", FieldKind::Units(UnitPick::Handlers), true), NOTE],
         taker: Taker::Staff(ROUTERS),
         petitioner_sees: false,
         document: None,
@@ -684,7 +684,7 @@ impl ActionSpec {
                 FieldKind::Days => v.as_u64().is_some_and(|d| (1..=3650).contains(&d)),
                 FieldKind::Route => v.as_u64().is_some_and(|r| (1..=6).contains(&r)),
                 FieldKind::Bool => v.is_boolean(),
-                FieldKind::Units => v.as_array().is_some_and(|a| a.iter().all(Value::is_string)),
+                FieldKind::Units(_) => v.as_array().is_some_and(|a| a.iter().all(Value::is_string)),
                 FieldKind::Choice(c) => v.as_str().is_some_and(|s| c.options().iter().any(|(code, _)| *code == s)),
             };
             if !ok {
@@ -693,7 +693,7 @@ impl ActionSpec {
                     FieldKind::Days => "1至3650的整数".to_string(),
                     FieldKind::Route => "1至6的整数".to_string(),
                     FieldKind::Bool => "true或false".to_string(),
-                    FieldKind::Units => "单位代码数组".to_string(),
+                    FieldKind::Units(_) => "单位代码数组".to_string(),
                     FieldKind::Choice(c) => {
                         format!("以下之一：{}", c.options().iter().map(|(c, l)| format!("{c}（{l}）")).collect::<Vec<_>>().join("、"))
                     }
@@ -717,7 +717,7 @@ impl ActionSpec {
                 FieldKind::Route => continue,
                 FieldKind::Bool => Value::from(true),
                 FieldKind::Unit(_) => Value::from("?"),
-                FieldKind::Units => Value::from(vec!["?", "??"]),
+                FieldKind::Units(_) => Value::from(vec!["?", "??"]),
                 FieldKind::Choice(c) => Value::from(c.options().first().map(|o| o.0).unwrap_or_default()),
             };
             m.insert(fd.name.into(), v);

@@ -833,7 +833,7 @@ pub fn field_kind(k: actions::FieldKind) -> &'static str {
         K::Days => "days",
         K::Bool => "bool",
         K::Unit(_) => "unit",
-        K::Units => "units",
+        K::Units(_) => "units",
         K::Choice(_) => "choice",
         K::Route => "route",
     }
