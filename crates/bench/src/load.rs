@@ -50,10 +50,12 @@ pub async fn run(args: LoadArgs) -> Result<(), AnyError> {
         key_file: args.paths.key_file().display().to_string(),
         demo: false,
         demo_petitions: false,
-        // One connection: batches are written one after the other, and a
-        // single connection keeps its page cache (with WAL a connection
-        // drops its cache whenever another one has written).
-        database_max_connections: 1,
+        // SQLite, one connection: batches are written one after the other,
+        // and a single connection keeps its page cache (with WAL a
+        // connection drops its cache whenever another one has written).
+        // PostgreSQL needs more than one: setting up holds the session
+        // lock on one connection while the migrations run on another.
+        database_max_connections: if args.database_url.starts_with("sqlite:") { 1 } else { 4 },
         ..Config::default()
     };
     let store = xinfang::open(&cfg).await?;
