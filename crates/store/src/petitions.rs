@@ -657,8 +657,10 @@ impl Store {
         let Some(r) = row else { return Ok(None) };
         let id = r.i("id")?;
         let mut case: Case = serde_json::from_str(&r.s("case_json")?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        case.deadlines = self.deadlines(id).await?;
-        let petitioners = self.petitioners(id).await?;
+        // Two reads that depend only on the id, side by side: on
+        // PostgreSQL each is a round trip, and every detail page waits here.
+        let (deadlines, petitioners) = tokio::try_join!(self.deadlines(id), self.petitioners(id))?;
+        case.deadlines = deadlines;
         let parse = |col: &str, v: String| StoreError::Corrupt(format!("{col} {v}"));
         let channel = r.s("channel")?;
         let category = r.s("category")?;
