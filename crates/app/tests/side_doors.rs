@@ -83,6 +83,28 @@ async fn confidential_petitioner_is_not_found_by_units_that_see_the_identity_hid
 }
 
 #[tokio::test]
+async fn confidential_petitioner_is_not_found_by_name_by_units_that_see_the_identity_hidden() {
+    let s = TestServer::start().await;
+    let mut v = online_claim("申酉戌", "440304199001011233");
+    v["confidential"] = json!(true);
+    v["title"] = json!("某物业公司违规收费");
+    let (_, sub) = s.post("/api/v1/petitions", None, v).await;
+    let number = sub["number"].as_str().unwrap().to_string();
+    assert_eq!(s.detail("sz_clerk", &number).await["view"], "identity_hidden");
+    // The inbox search box with the person's name: neither a row nor the total tells.
+    let (status, page) = s.get_as("sz_clerk", "/api/v1/petitions?q=%E7%94%B3%E9%85%89%E6%88%8C").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(total(&page), 0, "{page}");
+    // Words of the title still find it (the title is no identity).
+    let (_, page) = s.get_as("sz_clerk", "/api/v1/petitions?q=%E7%89%A9%E4%B8%9A%E5%85%AC%E5%8F%B8").await;
+    assert_eq!(total(&page), 1, "{page}");
+    // The registering bureau, which sees the petitioner, finds it by name.
+    let (_, page) = s.get_as("ft_clerk", "/api/v1/petitions?q=%E7%94%B3%E9%85%89%E6%88%8C").await;
+    assert_eq!(total(&page), 1, "{page}");
+    s.finish().await;
+}
+
+#[tokio::test]
 async fn art19_repeat_match_is_not_disclosed_to_a_caller_who_cannot_see_the_earlier_petition() {
     let s = TestServer::start().await;
     // A petition in 南山区 by 辰巳.

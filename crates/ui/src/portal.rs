@@ -351,14 +351,16 @@ fn see_other(to: &str, cookies: impl IntoIterator<Item = Option<HeaderValue>>) -
 
 /// A message for a citizen: the API's messages name the JSON field after
 /// the label for developers (`请填写标题（title）`); the page has the field
-/// beside the message, so the code name goes.
+/// beside the message, so the code name goes. Staff pages use the same rule.
 pub(crate) fn citizen_message(m: &str) -> String {
     let mut out = String::with_capacity(m.len());
     let mut rest = m;
     while let Some(i) = rest.find('（') {
         let after = &rest[i + '（'.len_utf8()..];
         match after.find('）') {
-            Some(j) if j > 0 && after[..j].bytes().all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'.' || b.is_ascii_digit()) => {
+            // A field's code name (`title`, `petitioners.0.name`, a list
+            // `title,content`): lower-case ASCII only, never Chinese words.
+            Some(j) if j > 0 && after[..j].bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.,".contains(&b)) => {
                 out.push_str(&rest[..i]);
                 rest = &after[j + '）'.len_utf8()..];
             }

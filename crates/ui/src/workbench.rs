@@ -648,25 +648,10 @@ impl ActionForm {
 }
 
 /// A message as people read it: code names in brackets (e.g. "（decision）")
-/// are left out; the field is named in Chinese already.
+/// are left out; the field is named in Chinese already. The one rule for
+/// the portal and the workbench (`portal::citizen_message`).
 pub fn chinese_only(message: &str) -> String {
-    let mut out = String::new();
-    let mut rest = message;
-    while let Some(i) = rest.find('（') {
-        let after = &rest[i + '（'.len_utf8()..];
-        match after.find('）') {
-            Some(j) if after[..j].chars().all(|c| c.is_ascii_alphanumeric() || "_.,".contains(c)) && j > 0 => {
-                out.push_str(&rest[..i]);
-                rest = &after[j + '）'.len_utf8()..];
-            }
-            _ => {
-                out.push_str(&rest[..i + '（'.len_utf8()]);
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
+    crate::portal::citizen_message(message)
 }
 
 /// The JSON body of an action from its form, typed by the field specs.

@@ -281,13 +281,28 @@ async fn visible_rows(
         let (items, total) = person_rows(state, staff, filter).await?;
         return Ok((items, total, None));
     }
+    // Words match a petitioner's name or the title: a petition matched by
+    // the name of someone the caller may not see in full (a confidential
+    // petitioner, an accuser under Art. 30) is not shown, nor counted.
+    let text = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    let shown = |r: &xinfang_store::PetitionSummary, v: View| v == View::Full || text.is_none_or(|t| title_has_all(&r.title, t));
+    // The total of such a search is counted over what may be shown (up to
+    // IDENTITY_SEARCH_ROWS), not by the store's count of every match.
+    let search_total = match text {
+        Some(_) => Some(searched_rows(state, staff, filter, shown, None).await?.1),
+        None => None,
+    };
     // Replica: a list is a view of many petitions at a moment, paged by a
     // stable key; a row a few moments old is acted on only after its
     // petition is loaded again from the primary (`load_visible`).
-    let (rows, total) = state.store.reader().list_petitions(filter, Some(&staff.visibility(&state.tree()))).await?;
+    let tree = state.tree();
+    let (mut rows, total) = state.store.reader().list_petitions(filter, Some(&staff.visibility(&tree))).await?;
     let full_page = i64::try_from(rows.len()).unwrap_or(0) == filter.limit;
     let next = rows.last().filter(|_| full_page).map(|r| r.cursor(filter.sort_by_due));
-    Ok((list_items(state, staff, rows).await?, total, next))
+    if text.is_some() {
+        rows.retain(|r| shown(r, view(&r.case, r.confidential, staff.unit.id, staff.user.role, &tree)));
+    }
+    Ok((list_items(state, staff, rows).await?, search_total.unwrap_or(total), next))
 }
 
 /// Rows as list items, with their (masked) first petitioner; hidden rows dropped.
@@ -318,23 +333,44 @@ async fn list_items(state: &AppState, staff: &Staff, rows: Vec<xinfang_store::Pe
 /// after that filter (the total must not confirm a hidden match either),
 /// each match written to the access log.
 async fn person_rows(state: &AppState, staff: &Staff, filter: &PetitionFilter) -> ApiResult<(Vec<PetitionListItem>, i64)> {
+    let field = if filter.petitioner_id_hash.is_some() { "search:id_number" } else { "search:phone" };
+    searched_rows(state, staff, filter, |_, v| v == View::Full, Some(field)).await
+}
+
+/// Rows of a search that may name a person: read whole (bounded), kept
+/// only where `keep` allows for the caller's view of the row, counted and
+/// paged after that, so that neither a row nor the total tells the caller
+/// that someone it may not see in full filed a petition. With `log`, each
+/// row found is written to the access log under that field.
+async fn searched_rows(
+    state: &AppState,
+    staff: &Staff,
+    filter: &PetitionFilter,
+    keep: impl Fn(&xinfang_store::PetitionSummary, View) -> bool,
+    log: Option<&str>,
+) -> ApiResult<(Vec<PetitionListItem>, i64)> {
     let tree = state.tree();
-    let all = PetitionFilter { limit: IDENTITY_SEARCH_ROWS, offset: 0, ..filter.clone() };
+    let all = PetitionFilter { limit: IDENTITY_SEARCH_ROWS, offset: 0, after: None, ..filter.clone() };
     // Replica: a person search looks for earlier petitions of someone,
     // not for the one just filed (the search count and the access log
     // below are writes, on the primary).
     let (rows, _) = state.store.reader().list_petitions(&all, Some(&staff.visibility(&tree))).await?;
-    let full: Vec<_> =
-        rows.into_iter().filter(|r| view(&r.case, r.confidential, staff.unit.id, staff.user.role, &tree) == View::Full).collect();
-    let total = i64::try_from(full.len()).unwrap_or(i64::MAX);
-    let now = Utc::now();
-    let field = if filter.petitioner_id_hash.is_some() { "search:id_number" } else { "search:phone" };
-    for r in &full {
-        state.store.log_access(staff.user.id, staff.unit.id, r.id, field, "按身份证号或电话查找信访人", now).await?;
+    let kept: Vec<_> = rows.into_iter().filter(|r| keep(r, view(&r.case, r.confidential, staff.unit.id, staff.user.role, &tree))).collect();
+    let total = i64::try_from(kept.len()).unwrap_or(i64::MAX);
+    if let Some(field) = log {
+        let now = Utc::now();
+        for r in &kept {
+            state.store.log_access(staff.user.id, staff.unit.id, r.id, field, "按身份证号或电话查找信访人", now).await?;
+        }
     }
     let page: Vec<_> =
-        full.into_iter().skip(usize::try_from(filter.offset).unwrap_or(0)).take(usize::try_from(filter.limit).unwrap_or(0)).collect();
+        kept.into_iter().skip(usize::try_from(filter.offset).unwrap_or(0)).take(usize::try_from(filter.limit).unwrap_or(0)).collect();
     Ok((list_items(state, staff, page).await?, total))
+}
+
+/// Whether every word of a search box's text is in `title`.
+fn title_has_all(title: &str, text: &str) -> bool {
+    text.split_whitespace().take(5).all(|w| title.contains(w))
 }
 
 #[utoipa::path(get, path = "/api/v1/petitions", tag = "petitions", params(ListQuery), security(("bearer" = [])),
