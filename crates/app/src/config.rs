@@ -60,6 +60,32 @@ pub struct Config {
     pub s3_access_key_id: Option<String>,
     pub s3_secret_access_key: Option<String>,
     pub s3_path_style: bool,
+    /// Keep finished jobs (delivered messages, rendered letters, periodic
+    /// runs) this many days before the purge deletes them; failed ones
+    /// stay until an admin retries them.
+    pub keep_finished_jobs_days: i64,
+    /// First retry of a failed job after this many seconds, doubling each
+    /// time up to `job_retry_max_seconds`; after 12 attempts (about a
+    /// day with the defaults) the job is left failed for the admin.
+    pub job_retry_base_seconds: u64,
+    pub job_retry_max_seconds: u64,
+    /// How often an idle node looks for work queued by other nodes (ms).
+    pub job_poll_millis: u64,
+    /// Off: this node queues work but runs none (other nodes do).
+    pub run_jobs: bool,
+    /// When the staff reminder digest goes out (`daily HH:MM`, China
+    /// time, or `every 30m` …), and how many days before a due date a
+    /// timer is listed (besides the day itself and the day after breach).
+    pub digest_schedule: String,
+    pub digest_days_before: Vec<u32>,
+    /// Fonts for letters: every .ttf/.otf/.ttc under this directory
+    /// (default: Debian's Noto CJK; drop licensed 仿宋 / 小标宋 here).
+    pub fonts_dir: String,
+    /// Letter templates that override the built-in ones (same file names).
+    pub letter_templates_dir: Option<String>,
+    /// SMS gateway and SMTP server (`sms_*`, `smtp_*`).
+    #[serde(flatten)]
+    pub notify: xinfang_notify::NotifyConfig,
     /// Counting policies, session and lockout limits, rate limits.
     #[serde(flatten)]
     pub settings: Settings,
@@ -89,6 +115,16 @@ impl Default for Config {
             s3_access_key_id: None,
             s3_secret_access_key: None,
             s3_path_style: true,
+            keep_finished_jobs_days: 30,
+            job_retry_base_seconds: 30,
+            job_retry_max_seconds: 3600,
+            job_poll_millis: 1000,
+            run_jobs: true,
+            digest_schedule: "daily 08:30".into(),
+            digest_days_before: vec![3, 1],
+            fonts_dir: "/usr/share/fonts/opentype/noto".into(),
+            letter_templates_dir: None,
+            notify: xinfang_notify::NotifyConfig::default(),
             settings: Settings::default(),
             portal: PortalInfo::default(),
         }

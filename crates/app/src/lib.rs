@@ -127,30 +127,100 @@ pub async fn verify(cfg: &config::Config) -> Result<xinfang_store::Verification,
     Ok(result?)
 }
 
-/// The periodic work of a server, each job run once across nodes (see
-/// `xinfang_web::jobs`): the signed checkpoint every
-/// `checkpoint_interval_seconds`, the purge of expired tokens every
-/// `purge_interval_seconds`. (The calendar check is per node by nature and
-/// runs in `AppState`.)
-pub fn jobs(store: &Store, cfg: &config::Config) -> Vec<xinfang_web::jobs::Job> {
+/// The job runtime of a server (see `xinfang_web::jobs`): the handlers of
+/// every job kind and the periodic schedules — the signed checkpoint every
+/// `checkpoint_interval_seconds`, the purge every `purge_interval_seconds`,
+/// the staff digest on `digest_schedule`. Each firing runs once across
+/// nodes. (The calendar check is per node by nature and runs in `AppState`.)
+pub fn runtime(state: &AppState, cfg: &config::Config) -> Result<xinfang_web::jobs::Runtime, AnyError> {
+    use std::time::Duration;
+    use xinfang_web::jobs::{Period, Runtime, Schedule};
+    use xinfang_web::{documents, notices};
+    let mut rt = Runtime::new(state.store.clone(), state.services.wake.clone());
+    rt.retry_base = Duration::from_secs(cfg.job_retry_base_seconds.max(1));
+    rt.retry_max = Duration::from_secs(cfg.job_retry_max_seconds.max(cfg.job_retry_base_seconds).max(1));
+    rt.poll = Duration::from_millis(cfg.job_poll_millis.max(50));
+    let s = state.clone();
+    let rt = rt.handle(notices::SMS, Duration::from_secs(60), move |j| notices::deliver_sms(s.clone(), j));
+    let s = state.clone();
+    let rt = rt.handle(notices::EMAIL, Duration::from_secs(90), move |j| notices::deliver_email(s.clone(), j));
+    let s = state.clone();
+    let rt = rt.handle(xinfang_store::RENDER_DOCUMENT, Duration::from_secs(120), move |j| documents::render_job(s.clone(), j));
+    let s = state.clone();
+    let rt = rt.handle(notices::DIGEST, Duration::from_secs(300), move |_| {
+        let s = s.clone();
+        async move { notices::digest(&s, xinfang_domain::local_date(chrono::Utc::now())).await }
+    });
+    let store = state.store.clone();
+    let idle = cfg.settings.idle_timeout_minutes;
+    let keep = cfg.keep_finished_jobs_days.max(1);
+    let rt = rt.handle("purge", Duration::from_secs(300), move |_| {
+        let store = store.clone();
+        async move { xinfang_web::jobs::purge(&store, idle, keep).await }
+    });
+    let store = state.store.clone();
     let file = cfg.checkpoint_path();
-    let cp_store = store.clone();
-    let checkpoint =
-        xinfang_web::jobs::Job::new("checkpoint", std::time::Duration::from_secs(cfg.checkpoint_interval_seconds), move || {
-            let store = cp_store.clone();
-            let file = file.clone();
-            async move {
-                // A refusal means the record does not verify: run `xinfang verify`.
-                let cp = store.take_checkpoint(Some(&file)).await.map_err(|e| format!("checkpoint not taken: {e}"))?;
-                Ok(format!("checkpoint {} taken over {} petitions", cp.seq, cp.petitions))
+    let mut rt = rt.handle("checkpoint", Duration::from_secs(600), move |_| {
+        let store = store.clone();
+        let file = file.clone();
+        async move {
+            // A refusal means the record does not verify: run `xinfang verify`.
+            let cp = store
+                .take_checkpoint(Some(&file))
+                .await
+                .map_err(|e| xinfang_web::jobs::JobError::Retry(format!("checkpoint not taken: {e}")))?;
+            Ok(format!("checkpoint {} taken over {} petitions", cp.seq, cp.petitions))
+        }
+    });
+    if cfg.checkpoint_interval_seconds > 0 {
+        rt = rt.schedule(Schedule { name: "checkpoint", kind: "checkpoint", period: Period::Every(Duration::from_secs(cfg.checkpoint_interval_seconds)) });
+    }
+    if cfg.purge_interval_seconds > 0 {
+        rt = rt.schedule(Schedule { name: "purge", kind: "purge", period: Period::Every(Duration::from_secs(cfg.purge_interval_seconds)) });
+    }
+    if !cfg.digest_schedule.trim().is_empty() {
+        let period = Period::parse(&cfg.digest_schedule)
+            .ok_or_else(|| format!("digest_schedule must be `daily HH:MM` or `every N[s|m|h]`, not `{}`", cfg.digest_schedule))?;
+        rt = rt.schedule(Schedule { name: "deadline_digest", kind: notices::DIGEST, period });
+    }
+    Ok(rt)
+}
+
+/// The delivery channels and letter renderer of `cfg`. A channel whose
+/// URL is empty is off; letters without fonts are reported (and their jobs
+/// wait, visible to the admin) rather than stopping the server.
+pub fn services(cfg: &config::Config) -> Result<xinfang_web::notices::Services, AnyError> {
+    let sms = xinfang_notify::SmsGateway::from_config(&cfg.notify)?;
+    let mail = xinfang_notify::Mailer::from_config(&cfg.notify)?;
+    let letter_cfg = xinfang_letters::LetterConfig {
+        fonts_dir: cfg.fonts_dir.clone().into(),
+        templates_dir: cfg.letter_templates_dir.as_ref().filter(|d| !d.trim().is_empty()).map(Into::into),
+    };
+    let (letters, letters_unavailable): (Option<Arc<dyn xinfang_web::notices::LetterRenderer>>, _) =
+        match xinfang_letters::Renderer::new(&letter_cfg) {
+            Ok(r) => (Some(Arc::new(Letters(r))), None),
+            Err(e) => {
+                tracing::warn!(error = %e, "letters cannot be rendered on this node (run scripts/setup.sh for the fonts)");
+                (None, Some(format!("文书无法生成：{e}（请运行 scripts/setup.sh 安装字体，或设置 fonts_dir）")))
             }
-        });
-    let purge = xinfang_web::jobs::purge_job(
-        store.clone(),
-        std::time::Duration::from_secs(cfg.purge_interval_seconds),
-        cfg.settings.idle_timeout_minutes,
-    );
-    vec![checkpoint, purge]
+        };
+    Ok(xinfang_web::notices::Services {
+        sms,
+        mail,
+        letters,
+        letters_unavailable,
+        wake: Arc::default(),
+        digest_days: cfg.digest_days_before.clone(),
+    })
+}
+
+/// The typst renderer behind the web crate's trait.
+struct Letters(xinfang_letters::Renderer);
+
+impl xinfang_web::notices::LetterRenderer for Letters {
+    fn render(&self, kind: &str, data: &serde_json::Value) -> Result<Vec<u8>, String> {
+        self.0.render(kind, data).map_err(|e| e.to_string())
+    }
 }
 
 /// Load the key file, or create it with fresh keys (readable by the owner
@@ -196,8 +266,10 @@ pub async fn build(cfg: &config::Config) -> Result<(Store, axum::Router), AnyErr
         demo::load(&store, |pw| xinfang_web::auth::hash_password(pw).unwrap_or_default()).await?;
     }
     let settings = cfg.settings.clone();
-    xinfang_web::jobs::spawn(store.clone(), jobs(&store, cfg));
-    let state = AppState::new(store.clone(), settings, keyring(cfg)?).await?;
+    let state = AppState::new(store.clone(), settings, keyring(cfg)?).await?.with_services(services(cfg)?);
+    if cfg.run_jobs {
+        runtime(&state, cfg)?.spawn();
+    }
     if cfg.demo && cfg.demo_petitions {
         demo_petitions::load(&state).await?;
     }

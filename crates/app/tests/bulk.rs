@@ -148,6 +148,7 @@ async fn submit(a: &Store, w: &World, reg: Registration, receiving: &str, clerk:
             involved: involved.clone(),
             accused_unit_path: accused_path.clone(),
             registered_at: at,
+            rows: Default::default(),
         })
         .await
         .unwrap();

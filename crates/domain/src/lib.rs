@@ -11,6 +11,8 @@ pub mod calendar;
 pub mod deadline;
 pub mod error;
 pub mod import;
+pub mod letters;
+pub mod messages;
 pub mod number;
 pub mod open311;
 pub mod petition;

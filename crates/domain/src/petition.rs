@@ -116,6 +116,16 @@ str_enum!(
 );
 
 str_enum!(
+    /// Which of the three supervision letters a 督办 issues (三函: Yongzhou's
+    /// 督办函 / 交办函 / 提醒函, regulation.md §5; Art. 40).
+    SupervisionLetter {
+        Supervision = "supervision" / "督办函",
+        Assignment = "assignment" / "交办函",
+        Reminder = "reminder" / "提醒函",
+    }
+);
+
+str_enum!(
     /// Outcome of a 复查 or 复核 opinion (regulation.md §4).
     ReviewOutcome {
         Uphold = "uphold" / "维持",

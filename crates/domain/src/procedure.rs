@@ -7,6 +7,7 @@ use crate::deadline::{CountingPolicy, DayUnit, Deadline, Pause, PauseReason, Tim
 use crate::error::{DomainError, Rule};
 use crate::petition::{
     Adoption, Category, Channel, DeclineGround, DeliveryMethod, Disposition, Outcome, Rating, Registration, ReviewOutcome, State,
+    SupervisionLetter,
     check_text,
 };
 use crate::role::Role;
@@ -315,6 +316,9 @@ pub enum Command {
         reason: String,
         #[serde(default)]
         suggestions: String,
+        /// The letter it issues (督办函 unless said otherwise).
+        #[serde(default)]
+        letter: Option<SupervisionLetter>,
     },
     Evaluate {
         rating: Rating,
@@ -972,7 +976,7 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
             extra
                 .insert("recipients".into(), json!(recipients.iter().map(|u| json!({"code": u.code, "name": u.name})).collect::<Vec<_>>()));
         }
-        Command::Supervise { reason, suggestions } => {
+        Command::Supervise { reason, suggestions, letter } => {
             if case.state.is_terminal() {
                 return Err(DomainError::conflict(Rule::Art40, "terminal", "已办结的事项不能督办"));
             }
@@ -988,6 +992,7 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
             opt_text("suggestions", "改进建议", suggestions)?;
             next.supervised = true;
             extra.insert("supervised_unit".into(), json!(unit_name(tree, cur)));
+            extra.insert("letter".into(), json!(letter.unwrap_or(SupervisionLetter::Supervision).as_str()));
         }
         Command::Classify { category, litigation_related, reason, accused_unit } => {
             in_state(case, &[State::Registered, State::Forwarded, State::Negotiating], "调整分类", rule)?;

@@ -78,6 +78,8 @@ pub struct NewPetition {
     /// Tree path of the accused unit (accusations), hidden from its chain.
     pub accused_unit_path: Option<String>,
     pub registered_at: DateTime<Utc>,
+    /// Letters and jobs the registration owes (a refusal's notice).
+    pub rows: crate::urgent::ActRows,
 }
 
 #[derive(Debug, Clone)]
@@ -398,7 +400,8 @@ impl Store {
         }
         let mut event = p.event.clone();
         event.from_state = None;
-        self.write_effects(w, id, &p.case, &event, p.notice.as_deref(), &p.involved, Some(&number)).await?;
+        let seq = self.write_effects(w, id, &p.case, &event, p.notice.as_deref(), &p.involved, Some(&number)).await?;
+        self.write_act_rows(w, id, Some(&number), seq, &p.rows).await?;
         self.count_petition(w, &number).await?;
         Ok((id, number))
     }
@@ -489,6 +492,7 @@ impl Store {
         }
         let seq = self.write_effects(&mut w, petition_id, case, event, notice, involved, None).await?;
         self.insert_urgent_reports(&mut w, petition_id, seq, &rows.urgent_reports).await?;
+        self.write_act_rows(&mut w, petition_id, None, seq, rows).await?;
         if let Some((document, rating, reason)) = evaluation {
             sqlx::query("INSERT INTO evaluations (petition_id, document, rating, reason, created_at) VALUES ($1, $2, $3, $4, $5)")
                 .bind(petition_id)
@@ -501,6 +505,21 @@ impl Store {
         }
         w.commit().await?;
         Ok(seq)
+    }
+
+    /// The letters and jobs of an act, in its transaction.
+    async fn write_act_rows(&self, w: &mut WriteTx<'_>, petition_id: i64, number: Option<&str>, seq: i64, rows: &crate::urgent::ActRows) -> Result<()> {
+        if !rows.letters.is_empty() {
+            let number = match number {
+                Some(n) => n.to_string(),
+                None => sqlx::query_scalar("SELECT number FROM petitions WHERE id = $1").bind(petition_id).fetch_one(&mut *w.tx).await?,
+            };
+            crate::documents::issue_in(w, petition_id, &number, seq, &rows.letters).await?;
+        }
+        for job in &rows.jobs {
+            crate::queue::enqueue_in(w, job).await?;
+        }
+        Ok(())
     }
 
     /// Record an event that changes no state (e.g. a refused repeat).

@@ -575,6 +575,94 @@ CREATE INDEX saved_views_user ON saved_views (user_id);
 CREATE INDEX petitioners_name ON petitioners (name);
 "#,
     ),
+    (
+        1100,
+        r#"
+-- Issue 11: the job runtime, generated letters, message templates, and
+-- how staff are reached.
+--
+-- One row per unit of background work: a notice to deliver, a letter to
+-- render, one firing of a periodic job. Written in the same transaction as
+-- the change that owes it; `job_key` makes a second enqueue of the same
+-- work (a resent form, a second node firing the same period) a no-op.
+-- state: pending | running | done | failed. A running job whose lease
+-- (`locked_until`) has passed belongs to a holder that died and is claimed
+-- again.
+CREATE TABLE jobs (
+    id {id},
+    kind TEXT NOT NULL,
+    job_key TEXT NOT NULL UNIQUE,
+    payload TEXT NOT NULL,
+    petition_id BIGINT,
+    state TEXT NOT NULL,
+    attempts BIGINT NOT NULL DEFAULT 0,
+    max_attempts BIGINT NOT NULL,
+    run_at TEXT NOT NULL,
+    locked_by TEXT,
+    locked_until TEXT,
+    last_error TEXT,
+    result TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    finished_at TEXT
+);
+CREATE INDEX jobs_ready ON jobs (run_at, id) WHERE state IN ('pending', 'running');
+CREATE INDEX jobs_state ON jobs (state, kind, id);
+CREATE INDEX jobs_petition ON jobs (petition_id) WHERE petition_id IS NOT NULL;
+-- Every claim of a job, by whom, and how it ended.
+CREATE TABLE job_attempts (
+    job_id BIGINT NOT NULL REFERENCES jobs (id),
+    attempt BIGINT NOT NULL,
+    holder TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    ok BIGINT,
+    error TEXT,
+    PRIMARY KEY (job_id, attempt)
+);
+-- Letters issued on a petition (受理告知书, 信访处理意见书, …): the fields
+-- they were filled with at the act, fixed then; the PDF is rendered from
+-- them once, stored content-addressed in the object store, and never
+-- replaced (sha256 is set once).
+CREATE TABLE documents (
+    id {id},
+    petition_id BIGINT NOT NULL REFERENCES petitions (id),
+    event_seq BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    title TEXT NOT NULL,
+    doc_number TEXT NOT NULL,
+    issued_on TEXT NOT NULL,
+    to_petitioner BIGINT NOT NULL,
+    issuer_unit_id BIGINT NOT NULL,
+    data TEXT NOT NULL,
+    sha256 TEXT,
+    size BIGINT,
+    rendered_at TEXT,
+    created_at TEXT NOT NULL,
+    UNIQUE (petition_id, event_seq, kind)
+);
+-- 文号 sequences: one per issuing unit, letter kind and year.
+CREATE TABLE doc_numbers (
+    unit_id BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    year BIGINT NOT NULL,
+    last BIGINT NOT NULL,
+    PRIMARY KEY (unit_id, kind, year)
+);
+-- Message templates an admin edited (the built-in text otherwise).
+CREATE TABLE message_templates (
+    name TEXT PRIMARY KEY,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    updated_by BIGINT
+);
+-- Staff contact for reminders and arrival notices (encrypted like
+-- personal data).
+ALTER TABLE users ADD COLUMN email TEXT;
+ALTER TABLE users ADD COLUMN phone TEXT
+"#,
+    ),
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

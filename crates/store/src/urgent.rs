@@ -12,6 +12,10 @@ use xinfang_domain::unit::UnitId;
 #[derive(Debug, Clone, Default)]
 pub struct ActRows {
     pub urgent_reports: Vec<NewUrgentReport>,
+    /// Letters the act issues (numbered and queued for rendering).
+    pub letters: Vec<xinfang_domain::letters::LetterDraft>,
+    /// Other work the act owes (notices to deliver), queued with it.
+    pub jobs: Vec<crate::queue::NewJob>,
 }
 
 #[derive(Debug, Clone)]

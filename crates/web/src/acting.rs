@@ -62,8 +62,16 @@ pub async fn perform(state: &AppState, rec: PetitionRecord, cmd: Command, act: A
         }
         _ => None,
     };
+    let issued = cmd.clone();
     let t = transition(&rec.case, cmd, &act.actor, &ctx)?;
-    let rows = crate::api::urgent::report_rows(&t, &act.actor, &tree, now, state.settings.urgent_ack_hours);
+    let mut rows = crate::api::urgent::report_rows(&t, &act.actor, &tree, now, state.settings.urgent_ack_hours);
+    // Letters and notices are written with the act: committed together or
+    // not at all (issue 11).
+    if let Actor::Staff(s) = &act.actor {
+        rows.letters = crate::documents::act_letters(state, &rec, &issued, &t.case, s.unit_id, act.on);
+    }
+    rows.jobs = crate::notices::act_messages(state, &rec, t.action, t.notice.as_deref(), &t.case).await?;
+    let queued = !rows.letters.is_empty() || !rows.jobs.is_empty();
     let mut payload = t.payload;
     if let serde_json::Value::Object(m) = &mut payload {
         m.extend(act.extra);
@@ -85,6 +93,9 @@ pub async fn perform(state: &AppState, rec: PetitionRecord, cmd: Command, act: A
         .apply_transition_with(rec.id, rec.version, &t.case, &event, t.notice.as_deref(), &involved, eval, accused_path.as_deref(), &rows)
         .await?;
     crate::observe::act_done(t.action);
+    if queued {
+        state.services.wake.notify_one();
+    }
     Ok(ActionResponse {
         number: rec.number,
         action: t.action.into(),

@@ -80,6 +80,12 @@ impl ApiError {
         Some(api)
     }
 
+    /// The same error, said of input field `field` (forms show it there).
+    pub fn at(mut self, field: &str) -> Self {
+        self.fields.push(FieldError { field: field.into(), message: self.message.clone() });
+        self
+    }
+
     pub fn with_related(mut self, number: &str) -> Self {
         self.related = Some(number.to_string());
         self

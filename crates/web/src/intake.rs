@@ -385,6 +385,24 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
         Some(r) => r.notice.clone(),
         None => format!("{}已于{}收到您的信访事项，将自收到之日起15日内依法处理并书面告知。", receiving.name, received_on),
     };
+    // A refusal is a written notice (不予受理 / 不再受理告知书), issued with it.
+    let mut rows = xinfang_store::ActRows::default();
+    if let Some((ground, err, _)) = &refusal {
+        let facts = xinfang_domain::letters::PetitionFacts {
+            number: String::new(),
+            petitioner_names: if reg.anonymous { Vec::new() } else { reg.petitioners.iter().map(|p| p.name.clone()).collect() },
+            anonymous: reg.anonymous,
+            received_on: Some(received_on),
+            title: reg.title.clone(),
+            content: reg.content.clone(),
+            request: reg.request.clone(),
+            channel: channel.label().into(),
+            category: reg.category.label().into(),
+        };
+        let calendar = state.calendar();
+        let lc = xinfang_domain::letters::LetterCtx { tree: &tree, calendar: &calendar, actor_unit: receiving.id, on: received_on };
+        rows.letters.extend(xinfang_domain::letters::refusal_letter(*ground, &err.message, receiving.id, &facts, &lc));
+    }
     let source_key_id = match &who {
         Submitter::ApiKey(k) => Some(k.id),
         _ => None,
@@ -407,6 +425,7 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
             involved: vec![(receiving.id, receiving.path.clone())],
             accused_unit_path: case.accused_unit.and_then(|u| tree.get(u)).map(|u| u.path.clone()),
             registered_at: now,
+            rows,
         })
         .await?;
     crate::observe::intake_done(channel.as_str());

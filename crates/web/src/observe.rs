@@ -47,9 +47,9 @@ pub fn intake_done(channel: &str) {
     metrics::counter!("xinfang_intake_total", "channel" => channel.to_string()).increment(1);
 }
 
-/// Count a run of a periodic job and whether it failed.
-pub fn job_ran(name: &str, ok: bool) {
-    metrics::counter!("xinfang_job_runs_total", "job" => name.to_string(), "outcome" => if ok { "ok" } else { "failed" }).increment(1);
+/// Count an attempt at a job by kind and how it ended (done, retry, failed).
+pub fn job_ran(kind: &str, outcome: &'static str) {
+    metrics::counter!("xinfang_job_attempts_total", "kind" => kind.to_string(), "outcome" => outcome).increment(1);
 }
 
 /// Layer over every request: count it and time it by method, matched
@@ -97,6 +97,21 @@ pub async fn metrics_endpoint(State(state): State<AppState>, headers: axum::http
             metrics::gauge!("xinfang_open_timers", "state" => "overdue").set(t.overdue as f64);
         }
         Err(e) => tracing::warn!(error = %e, "open timers not counted"),
+    }
+    // The queue, cluster-wide: messages pending, sent and failed by channel
+    // (kind), and every other kind of job alike.
+    match state.store.job_counts().await {
+        Ok(counts) => {
+            for st in xinfang_store::JOB_STATES {
+                let mut kinds: Vec<&str> = counts.iter().map(|c| c.0.as_str()).collect();
+                kinds.dedup();
+                for k in kinds {
+                    let n = counts.iter().find(|c| c.0 == k && c.1 == st).map(|c| c.2).unwrap_or(0);
+                    metrics::gauge!("xinfang_jobs", "kind" => k.to_string(), "state" => st).set(n as f64);
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "jobs not counted"),
     }
     h.run_upkeep();
     let mut resp = h.render().into_response();

@@ -127,6 +127,8 @@ pub struct AppState {
     /// The `units_version` the tree was loaded at (see `refresh_units`).
     units_version: Arc<AtomicI64>,
     calendar: Arc<CalendarCache>,
+    /// Delivery channels, the letter renderer and the job runtime's bell.
+    pub services: Arc<crate::notices::Services>,
 }
 
 /// This node's copy of the calendar and the `calendar_version` it was
@@ -170,9 +172,16 @@ impl AppState {
             tree: Arc::new(RwLock::new(Arc::new(tree))),
             units_version: Arc::new(AtomicI64::new(units_version)),
             calendar,
+            services: Arc::default(),
         };
         state.watch_calendar();
         Ok(state)
+    }
+
+    /// The same state with these delivery channels and letter renderer.
+    pub fn with_services(mut self, services: crate::notices::Services) -> Self {
+        self.services = Arc::new(services);
+        self
     }
 
     /// Check the calendar version in the background; the task ends with

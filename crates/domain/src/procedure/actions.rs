@@ -6,7 +6,8 @@
 //! and its description drift apart.
 
 use crate::error::{DomainError, Rule};
-use crate::petition::{Adoption, Category, DeclineGround, DeliveryMethod, Disposition, Outcome, Rating, ReviewOutcome};
+use crate::letters::LetterKind;
+use crate::petition::{Adoption, Category, DeclineGround, DeliveryMethod, Disposition, Outcome, Rating, ReviewOutcome, SupervisionLetter};
 use crate::role::Role;
 use crate::unit::UnitKind;
 use serde_json::{Map, Value};
@@ -95,8 +96,11 @@ pub struct ActionSpec {
     pub taker: Taker,
     /// Shown on the petitioner's tracking page.
     pub petitioner_sees: bool,
-    /// The written document the act issues, if any.
+    /// The written notice the act owes, if any (its name in the history).
     pub document: Option<&'static str>,
+    /// The letters (PDF) the act issues: `letters::letters_for` issues
+    /// only these, which a test checks.
+    pub letters: &'static [LetterKind],
     /// Roles that carry the act out alone; anyone else in `taker` files a
     /// request that such a person approves in their own session (four eyes).
     pub approver: Option<&'static [Role]>,
@@ -138,6 +142,7 @@ pub enum Choices {
     Agreement,
     Ground,
     Disposition,
+    Letter,
 }
 
 impl Choices {
@@ -154,6 +159,7 @@ impl Choices {
             Choices::Category => all(Category::ALL, Category::as_str, Category::label),
             Choices::Ground => all(DeclineGround::ALL, DeclineGround::as_str, DeclineGround::label),
             Choices::Disposition => all(Disposition::ALL, Disposition::as_str, Disposition::label),
+            Choices::Letter => all(SupervisionLetter::ALL, SupervisionLetter::as_str, SupervisionLetter::label),
             Choices::Agreement => vec![("mediation", "调解协议书"), ("settlement", "和解协议书")],
         }
     }
@@ -178,6 +184,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         taker: Taker::Staff(ROUTERS),
         petitioner_sees: true,
         document: Some("转送告知"),
+        letters: &[LetterKind::ForwardForm],
         approver: None,
         confirm: Some("转送后，本件交由所选单位办理，本单位不再承办，并向信访人发出转送告知。此操作不能撤回。"),
     },
@@ -193,6 +200,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         taker: Taker::Staff(ROUTERS),
         petitioner_sees: true,
         document: Some("交办告知"),
+        letters: &[LetterKind::AssignForm],
         approver: None,
         confirm: Some("交办后，所选单位须在办结期限内办理并报送办结报告，同时告知信访人。此操作不能撤回。"),
     },
@@ -204,6 +212,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         taker: Taker::Staff(ROUTERS),
         petitioner_sees: true,
         document: Some("转交告知"),
+        letters: &[],
         approver: None,
         confirm: Some("转交后，本件交由所选政法部门依法处理，并告知信访人。此操作不能撤回。"),
     },
@@ -215,6 +224,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         taker: Taker::Staff(ROUTERS),
         petitioner_sees: true,
         document: Some("转交告知"),
+        letters: &[],
         approver: None,
         confirm: Some("转交后，本件交由所选纪检监察机关处理，并告知信访人。此操作不能撤回。"),
     },
@@ -226,6 +236,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         taker: Taker::Staff(ROUTERS),
         petitioner_sees: false,
         document: None,
+        letters: &[],
         approver: None,
         confirm: None,
     },
@@ -237,6 +248,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         taker: Taker::Staff(ROUTERS),
         petitioner_sees: false,
         document: None,
+        letters: &[],
         approver: None,
         confirm: None,
     },
@@ -248,6 +260,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         taker: Taker::Staff(ROUTERS),
         petitioner_sees: false,
         document: None,
+        letters: &[],
         approver: None,
         confirm: None,
     },
@@ -259,6 +272,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         taker: Taker::Staff(DECIDERS),
         petitioner_sees: true,
         document: None,
+        letters: &[],
         approver: None,
         confirm: None,
     },
@@ -270,6 +284,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         taker: Taker::Staff(REPORTERS),
         petitioner_sees: false,
         document: None,
+        letters: &[],
         approver: None,
         confirm: None,
     },
@@ -286,6 +301,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         taker: Taker::Staff(RECEIVERS),
         petitioner_sees: false,
         document: None,
+        letters: &[],
         approver: None,
         confirm: None,
     },
@@ -301,6 +317,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         taker: Taker::Staff(DESIGNATORS),
         petitioner_sees: false,
         document: None,
+        letters: &[],
         approver: None,
         confirm: None,
     },
@@ -312,6 +329,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         taker: Taker::Staff(HANDLERS),
         petitioner_sees: false,
         document: None,
+        letters: &[],
         approver: None,
         confirm: None,
     },
@@ -327,6 +345,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         taker: Taker::Staff(RECEIVERS),
         petitioner_sees: true,
         document: Some("受理告知书"),
+        letters: &[LetterKind::AcceptanceNotice],
         approver: None,
         confirm: None,
     },
@@ -342,6 +361,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         taker: Taker::Staff(RECEIVERS),
         petitioner_sees: true,
         document: Some("不予受理告知书"),
+        letters: &[LetterKind::DeclineNotice, LetterKind::NoLongerAcceptedNotice],
         approver: None,
         confirm: Some("不予受理后，将向信访人出具不予受理告知书，写明理由和应当提出的途径。此操作不能撤回。"),
     },
@@ -353,6 +373,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         taker: Taker::Staff(REVERSERS),
         petitioner_sees: true,
         document: None,
+        letters: &[],
         approver: None,
         confirm: None,
     },
@@ -364,6 +385,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         taker: Taker::Staff(RECEIVERS),
         petitioner_sees: false,
         document: None,
+        letters: &[],
         approver: None,
         confirm: None,
     },
@@ -375,6 +397,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         taker: Taker::Staff(ROUTERS),
         petitioner_sees: false,
         document: None,
+        letters: &[],
         approver: None,
         confirm: None,
     },
@@ -386,6 +409,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         taker: Taker::Staff(ROUTERS),
         petitioner_sees: false,
         document: None,
+        letters: &[],
         approver: None,
         confirm: None,
     },
@@ -397,6 +421,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         taker: Taker::Staff(HANDLERS),
         petitioner_sees: false,
         document: None,
+        letters: &[],
         approver: None,
         confirm: None,
     },
@@ -412,6 +437,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         taker: Taker::Staff(HEARING_ROLES),
         petitioner_sees: true,
         document: None,
+        letters: &[],
         approver: None,
         confirm: None,
     },
@@ -427,6 +453,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         taker: Taker::Staff(HANDLERS),
         petitioner_sees: true,
         document: Some("调解协议书 / 和解协议书"),
+        letters: &[LetterKind::MediationAgreement, LetterKind::SettlementAgreement],
         approver: None,
         confirm: None,
     },
@@ -441,6 +468,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         taker: Taker::Staff(HANDLERS),
         petitioner_sees: true,
         document: Some("延期告知书"),
+        letters: &[LetterKind::ExtensionNotice],
         approver: Some(HEADS),
         confirm: None,
     },
@@ -458,6 +486,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         taker: Taker::Staff(HANDLERS),
         petitioner_sees: true,
         document: Some("信访处理意见书"),
+        letters: &[LetterKind::DecisionLetter],
         approver: None,
         confirm: Some("出具后，信访处理意见书即生效，内容不能再修改，并进入送达环节。"),
     },
@@ -472,6 +501,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         taker: Taker::Staff(HANDLERS),
         petitioner_sees: true,
         document: Some("答复意见书"),
+        letters: &[],
         approver: None,
         confirm: None,
     },
@@ -483,6 +513,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         taker: Taker::Staff(HANDLERS),
         petitioner_sees: true,
         document: Some("导入法定程序告知书"),
+        letters: &[],
         approver: None,
         confirm: None,
     },
@@ -498,6 +529,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         taker: Taker::Staff(DELIVERERS),
         petitioner_sees: true,
         document: None,
+        letters: &[],
         approver: None,
         confirm: None,
     },
@@ -513,6 +545,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         taker: Taker::Petitioner,
         petitioner_sees: true,
         document: None,
+        letters: &[],
         approver: None,
         confirm: None,
     },
@@ -529,6 +562,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         taker: Taker::Staff(REVIEWERS),
         petitioner_sees: true,
         document: Some("复查意见书"),
+        letters: &[LetterKind::ReviewOpinion],
         approver: None,
         confirm: None,
     },
@@ -544,6 +578,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         taker: Taker::Petitioner,
         petitioner_sees: true,
         document: None,
+        letters: &[],
         approver: None,
         confirm: None,
     },
@@ -560,6 +595,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         taker: Taker::Staff(REVIEWERS),
         petitioner_sees: true,
         document: Some("复核意见书"),
+        letters: &[LetterKind::FinalReviewOpinion],
         approver: None,
         confirm: None,
     },
@@ -571,6 +607,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         taker: Taker::Staff(DELIVERERS),
         petitioner_sees: true,
         document: None,
+        letters: &[],
         approver: None,
         confirm: Some("办结归档后，本件办理程序结束，不能再进行其他办理操作。"),
     },
@@ -582,6 +619,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         taker: Taker::Staff(RECEIVERS),
         petitioner_sees: true,
         document: None,
+        letters: &[],
         approver: Some(HEADS),
         confirm: None,
     },
@@ -596,6 +634,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         taker: Taker::Staff(HANDLERS),
         petitioner_sees: false,
         document: None,
+        letters: &[],
         approver: None,
         confirm: None,
     },
@@ -603,10 +642,15 @@ pub const ACTIONS: &[ActionSpec] = &[
         name: "supervise",
         label: "督办",
         article: Rule::Art40,
-        fields: &[f("reason", "督办事由", FieldKind::LongText, true), f("suggestions", "改进建议", FieldKind::LongText, false)],
+        fields: &[
+            f("reason", "督办事由", FieldKind::LongText, true),
+            f("suggestions", "改进建议", FieldKind::LongText, false),
+            f("letter", "督办文书", FieldKind::Choice(Choices::Letter), false),
+        ],
         taker: Taker::Staff(SUPERVISORS),
         petitioner_sees: false,
         document: Some("督办函"),
+        letters: &[LetterKind::SupervisionLetter, LetterKind::AssignmentLetter, LetterKind::ReminderLetter],
         approver: None,
         confirm: None,
     },
@@ -618,6 +662,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         taker: Taker::Petitioner,
         petitioner_sees: true,
         document: None,
+        letters: &[],
         approver: None,
         confirm: None,
     },
@@ -730,7 +775,7 @@ impl ActionSpec {
 /// equal to this, so the documentation cannot drift from the code).
 pub fn markdown_table() -> String {
     let mut out = String::from(
-        "| action | 名称 | article | who | fields (`*` required) | petitioner sees | document |\n| --- | --- | --- | --- | --- | --- | --- |\n",
+        "| action | 名称 | article | who | fields (`*` required) | petitioner sees | document | letters (PDF) |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n",
     );
     for a in ACTIONS {
         let who = match a.taker {
@@ -755,13 +800,14 @@ pub fn markdown_table() -> String {
             .collect::<Vec<_>>()
             .join(", ");
         out.push_str(&format!(
-            "| `{}` | {} | {} | {who} | {} | {} | {} |\n",
+            "| `{}` | {} | {} | {who} | {} | {} | {} | {} |\n",
             a.name,
             a.label,
             a.article.citation(),
             if fields.is_empty() { "—".into() } else { fields },
             if a.petitioner_sees { "yes" } else { "no" },
             a.document.unwrap_or("—"),
+            if a.letters.is_empty() { "—".into() } else { a.letters.iter().map(|k| k.title()).collect::<Vec<_>>().join(" / ") },
         ));
     }
     out

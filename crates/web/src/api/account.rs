@@ -351,6 +351,10 @@ pub struct UserChange {
     pub unit: Option<String>,
     /// false disables the account (its sessions end at once); true enables it again.
     pub active: Option<bool>,
+    /// Where reminders and arrival notices go (empty string clears it).
+    pub email: Option<String>,
+    /// Mobile number for SMS (empty string clears it).
+    pub phone: Option<String>,
 }
 
 /// An account of the admin's area, or 404 (accounts outside it are not disclosed).
@@ -396,7 +400,11 @@ pub async fn update_user(
     if own && (role != Role::Admin || req.active == Some(false)) {
         return Err(unprocessable("own_account", "不能停用自己的账号或取消自己的管理员角色"));
     }
+    let contact = contact_change(&state, &user, req.email.as_deref(), req.phone.as_deref()).await?;
     state.store.update_user(user.id, &name, role, unit_id).await?;
+    if let Some((email, phone)) = contact {
+        state.store.set_user_contact(user.id, email.as_deref(), phone.as_deref()).await?;
+    }
     if let Some(active) = req.active.filter(|a| *a != user.active) {
         state.store.set_user_active(user.id, active).await?;
         tracing::info!(username = %user.username, active, by = %staff.user.username, "account active flag changed");
@@ -406,6 +414,36 @@ pub async fn update_user(
         state.store.delete_user_tokens(user.id).await?;
     }
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The new contact ciphertexts, if the change touches them (validated:
+/// an address with one `@`, a mobile number of 11 digits).
+async fn contact_change(state: &AppState, user: &User, email: Option<&str>, phone: Option<&str>) -> ApiResult<Option<(Option<String>, Option<String>)>> {
+    if email.is_none() && phone.is_none() {
+        return Ok(None);
+    }
+    let (old_email, old_phone) = state.store.user_contact(user.id).await?;
+    let email = match email.map(str::trim) {
+        None => old_email,
+        Some("") => None,
+        Some(e) => {
+            if !xinfang_notify::valid_email(e) {
+                return Err(unprocessable("invalid_email", "电子邮箱格式不正确").at("email"));
+            }
+            Some(state.keyring.encrypt(e))
+        }
+    };
+    let phone = match phone.map(str::trim) {
+        None => old_phone,
+        Some("") => None,
+        Some(p) => {
+            if !xinfang_domain::petition::valid_phone(p) {
+                return Err(unprocessable("invalid_phone", "手机号码格式不正确").at("phone"));
+            }
+            Some(state.keyring.encrypt(p))
+        }
+    };
+    Ok(Some((email, phone)))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod approvals;
+pub mod letters;
 pub mod petitions;
 pub mod reference;
 pub mod track;
@@ -47,6 +48,14 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/approvals/{id}/approve", post(approvals::approve))
         .route("/api/v1/approvals/{id}/refuse", post(approvals::refuse))
         .route("/api/v1/petitions/{number}/attachments/{id}", get(petitions::attachment))
+        .route("/api/v1/petitions/{number}/documents", get(letters::list))
+        .route("/api/v1/petitions/{number}/documents/{id}", get(letters::download))
+        .route("/api/v1/track/{number}/documents/{id}", get(letters::track_download.layer(from_fn(ratelimit::track))))
+        .route("/api/v1/admin/jobs", get(letters::jobs))
+        .route("/api/v1/admin/jobs/{id}", get(letters::job))
+        .route("/api/v1/admin/jobs/{id}/retry", post(letters::retry_job))
+        .route("/api/v1/admin/message-templates", get(letters::templates))
+        .route("/api/v1/admin/message-templates/{name}", put(letters::put_template).delete(letters::reset_template))
         .route(
             "/api/v1/petitions/{number}/attachments",
             post(petitions::upload_attachments).layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES * 5)),

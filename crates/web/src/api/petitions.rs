@@ -492,7 +492,7 @@ async fn sees_in_full(state: &AppState, staff: &Staff, number: &str) -> ApiResul
 }
 
 /// Personal data and case files need the full view.
-fn require_full(v: View) -> ApiResult<()> {
+pub fn require_full(v: View) -> ApiResult<()> {
     match v {
         View::Full => Ok(()),
         View::Sealed => {
@@ -932,7 +932,7 @@ pub async fn upload_attachments(
     Ok((StatusCode::CREATED, Json(added)).into_response())
 }
 
-fn percent(s: &str) -> String {
+pub fn percent(s: &str) -> String {
     s.bytes()
         .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
         .collect()

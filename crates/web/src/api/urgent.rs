@@ -46,7 +46,7 @@ pub fn report_rows(t: &Transition, actor: &Actor, tree: &UnitTree, now: DateTime
             ack_due_at,
         })
         .collect();
-    ActRows { urgent_reports }
+    ActRows { urgent_reports, ..ActRows::default() }
 }
 
 #[derive(Serialize, ToSchema)]
