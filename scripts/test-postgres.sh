@@ -2,6 +2,7 @@
 # Run the whole test suite against PostgreSQL (a fresh database per test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/setup.sh
 URL=$(scripts/postgres.sh)
 echo "PostgreSQL test server: $URL" >&2
 # Drop databases left by an earlier interrupted run.

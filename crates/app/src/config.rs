@@ -71,6 +71,9 @@ pub struct Config {
     pub job_retry_max_seconds: u64,
     /// How often an idle node looks for work queued by other nodes (ms).
     pub job_poll_millis: u64,
+    /// How long a node holds a message it is sending before another node
+    /// may take it over (a node that died mid-send is waited out this long).
+    pub job_lease_seconds: u64,
     /// Off: this node queues work but runs none (other nodes do).
     pub run_jobs: bool,
     /// When the staff reminder digest goes out (`daily HH:MM`, China
@@ -119,6 +122,7 @@ impl Default for Config {
             job_retry_base_seconds: 30,
             job_retry_max_seconds: 3600,
             job_poll_millis: 1000,
+            job_lease_seconds: 60,
             run_jobs: true,
             digest_schedule: "daily 08:30".into(),
             digest_days_before: vec![3, 1],

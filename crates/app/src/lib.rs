@@ -140,12 +140,13 @@ pub fn runtime(state: &AppState, cfg: &config::Config) -> Result<xinfang_web::jo
     rt.retry_base = Duration::from_secs(cfg.job_retry_base_seconds.max(1));
     rt.retry_max = Duration::from_secs(cfg.job_retry_max_seconds.max(cfg.job_retry_base_seconds).max(1));
     rt.poll = Duration::from_millis(cfg.job_poll_millis.max(50));
+    let lease = Duration::from_secs(cfg.job_lease_seconds.max(1));
     let s = state.clone();
-    let rt = rt.handle(notices::SMS, Duration::from_secs(60), move |j| notices::deliver_sms(s.clone(), j));
+    let rt = rt.handle(notices::SMS, lease, move |j| notices::deliver_sms(s.clone(), j));
     let s = state.clone();
-    let rt = rt.handle(notices::EMAIL, Duration::from_secs(90), move |j| notices::deliver_email(s.clone(), j));
+    let rt = rt.handle(notices::EMAIL, lease, move |j| notices::deliver_email(s.clone(), j));
     let s = state.clone();
-    let rt = rt.handle(xinfang_store::RENDER_DOCUMENT, Duration::from_secs(120), move |j| documents::render_job(s.clone(), j));
+    let rt = rt.handle(xinfang_store::RENDER_DOCUMENT, lease.max(Duration::from_secs(30)), move |j| documents::render_job(s.clone(), j));
     let s = state.clone();
     let rt = rt.handle(notices::DIGEST, Duration::from_secs(300), move |_| {
         let s = s.clone();

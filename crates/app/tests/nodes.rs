@@ -203,34 +203,28 @@ async fn a_client_over_its_login_limit_on_one_node_is_limited_on_another() {
 }
 
 #[tokio::test]
-async fn a_leased_job_runs_once_per_interval_across_nodes() {
-    // The lease itself: one holder at a time until it expires.
-    let s = TestServer::start().await;
-    let ran = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counter = std::sync::Arc::clone(&ran);
-    let job = xinfang_web::jobs::Job::new("test_job", Duration::from_secs(60), move || {
-        let c = std::sync::Arc::clone(&counter);
-        async move {
-            c.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            Ok("ran".to_string())
-        }
-    });
-    use xinfang_web::jobs::run_once;
-    assert!(run_once(&s.store, "node-a", &job).await.unwrap());
-    assert!(!run_once(&s.store, "node-b", &job).await.unwrap(), "held by node A");
-    assert!(run_once(&s.store, "node-a", &job).await.unwrap(), "the holder renews");
-    assert_eq!(ran.load(std::sync::atomic::Ordering::SeqCst), 2);
-    s.finish().await;
-
-    // Two nodes ticking the checkpoint every second: about one run per
-    // second between them, not two.
-    let every = |c: &mut Config| c.checkpoint_interval_seconds = 1;
+async fn a_schedule_fires_once_per_period_across_nodes() {
+    // Two nodes queue the checkpoint every second: one firing per second
+    // between them (the firing's key is unique), each run once.
+    let every = |c: &mut Config| {
+        c.checkpoint_interval_seconds = 1;
+        c.job_poll_millis = 50;
+    };
     let s = TestServer::start_configured(every).await;
     let (_b, _) = node_b(&s, every).await;
-    let t0 = chrono::Utc::now();
     tokio::time::sleep(Duration::from_millis(4_500)).await;
-    let runs = s.store.job_runs_since("checkpoint", t0).await.unwrap();
-    assert!((3..=5).contains(&runs), "{runs} checkpoint runs in 4.5 s on two nodes ticking every second");
+    let jobs = s
+        .store
+        .list_jobs(&xinfang_store::JobFilter { kinds: vec!["checkpoint".into()], limit: 100, ..Default::default() })
+        .await
+        .unwrap();
+    assert!((4..=7).contains(&jobs.len()), "{} checkpoint firings in 4.5 s on two nodes", jobs.len());
+    let keys: std::collections::HashSet<&str> = jobs.iter().map(|j| j.key.as_str()).collect();
+    assert_eq!(keys.len(), jobs.len());
+    for j in jobs.iter().filter(|j| j.state == "done") {
+        assert_eq!(s.store.job_attempts(j.id).await.unwrap().len(), 1, "{} ran once", j.key);
+    }
+    assert!(jobs.iter().filter(|j| j.state == "done").count() >= 3, "the firings ran");
     s.finish().await;
 }
 
@@ -242,8 +236,7 @@ async fn the_purge_job_deletes_unusable_tokens_and_past_rate_counters() {
     assert_eq!(s.store.count_request("track", "192.0.2.1", 1).await.unwrap(), 1);
     assert_eq!(s.store.count_request("track", "192.0.2.1", 1).await.unwrap(), 2);
     // An idle timeout of -1 minutes: every token counts as idle now.
-    let job = xinfang_web::jobs::purge_job(s.store.clone(), Duration::from_secs(600), -1);
-    assert!(xinfang_web::jobs::run_once(&s.store, "node-a", &job).await.unwrap());
+    xinfang_web::jobs::purge(&s.store, -1, 30).await.unwrap();
     assert_eq!(s.get("/api/v1/petitions", Some(&token)).await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(s.store.count_request("track", "192.0.2.1", 1).await.unwrap(), 1, "the old minute's row was purged");
     s.finish().await;

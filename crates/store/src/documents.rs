@@ -52,8 +52,8 @@ pub(crate) async fn issue_in(w: &mut WriteTx<'_>, petition_id: i64, number: &str
     for l in letters {
         let year = l.issued_on.year();
         let n: i64 = sqlx::query_scalar(
-            "INSERT INTO doc_numbers (unit_id, kind, year, last) VALUES ($1, $2, $3, 1) \
-             ON CONFLICT (unit_id, kind, year) DO UPDATE SET last = doc_numbers.last + 1 RETURNING last",
+            "INSERT INTO doc_numbers (unit_id, kind, year, last_no) VALUES ($1, $2, $3, 1) \
+             ON CONFLICT (unit_id, kind, year) DO UPDATE SET last_no = doc_numbers.last_no + 1 RETURNING last_no",
         )
         .bind(l.issuer)
         .bind(l.kind.as_str())

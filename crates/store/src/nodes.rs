@@ -1,6 +1,6 @@
 //! What several nodes on one database share beyond the record itself:
-//! cache versions, per-minute rate counters, leases for periodic work, and
-//! the cheap counts `/metrics` reports.
+//! cache versions, per-minute rate counters and the cheap counts
+//! `/metrics` reports. (Background work is in `queue`.)
 
 use crate::db::{Result, RowExt, Store, WriteTx, fmt_date, fmt_instant};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -36,55 +36,6 @@ impl Store {
         .await?;
         w.commit().await?;
         Ok(hits)
-    }
-
-    /// Take (or keep) the lease `name` for `holder` until `until`: true if
-    /// this holder has it now. Taken when free, expired, or already this
-    /// holder's; one statement, so two nodes racing cannot both win.
-    pub async fn acquire_lease(&self, name: &str, holder: &str, now: DateTime<Utc>, until: DateTime<Utc>) -> Result<bool> {
-        let mut w = self.begin_write().await?;
-        let won: Option<String> = sqlx::query_scalar(
-            "INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
-             WHERE leases.expires_at <= $4 OR leases.holder = excluded.holder RETURNING holder",
-        )
-        .bind(name.to_string())
-        .bind(holder.to_string())
-        .bind(fmt_instant(until))
-        .bind(fmt_instant(now))
-        .fetch_optional(&mut *w.tx)
-        .await?;
-        w.commit().await?;
-        Ok(won.as_deref() == Some(holder))
-    }
-
-    /// Record one run of a leased job.
-    pub async fn record_job_run(&self, name: &str, holder: &str, started_at: DateTime<Utc>, ok: bool) -> Result<()> {
-        let mut w = self.begin_write().await?;
-        sqlx::query("INSERT INTO job_runs (name, holder, started_at, ok) VALUES ($1, $2, $3, $4)")
-            .bind(name.to_string())
-            .bind(holder.to_string())
-            .bind(fmt_instant(started_at))
-            .bind(i64::from(ok))
-            .execute(&mut *w.tx)
-            .await?;
-        // The newest runs are enough to see what happened.
-        sqlx::query("DELETE FROM job_runs WHERE name = $1 AND started_at < $2")
-            .bind(name.to_string())
-            .bind(fmt_instant(started_at - chrono::Duration::days(7)))
-            .execute(&mut *w.tx)
-            .await?;
-        w.commit().await
-    }
-
-    /// How many times job `name` ran (on any node) since `since`.
-    pub async fn job_runs_since(&self, name: &str, since: DateTime<Utc>) -> Result<i64> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM job_runs WHERE name = $1 AND started_at >= $2")
-            .bind(name.to_string())
-            .bind(fmt_instant(since))
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(n)
     }
 
     /// Delete bearer tokens expired at `now` or idle since `idle_since`

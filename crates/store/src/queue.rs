@@ -158,6 +158,21 @@ impl Store {
         Ok(fresh)
     }
 
+    /// Whether any job of `kinds` is ready at `now` (a read; the claim is a
+    /// write, taken only when there is something to claim).
+    pub async fn jobs_ready(&self, kinds: &[&str], now: DateTime<Utc>) -> Result<bool> {
+        let marks: Vec<String> = (0..kinds.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT id FROM jobs WHERE state IN ('pending', 'running') AND run_at <= $1 AND (locked_until IS NULL OR locked_until <= $1) AND kind IN ({}) LIMIT 1",
+            marks.join(", ")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(fmt_instant(now));
+        for k in kinds {
+            q = q.bind(k.to_string());
+        }
+        Ok(q.fetch_optional(&self.pool).await?.is_some())
+    }
+
     /// Claim up to `limit` ready jobs of the given kinds (all kinds when
     /// empty) for `holder` until `now + lease`. Ready: pending and due, or
     /// running under a lease that has expired.

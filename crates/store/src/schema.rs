@@ -646,7 +646,7 @@ CREATE TABLE doc_numbers (
     unit_id BIGINT NOT NULL,
     kind TEXT NOT NULL,
     year BIGINT NOT NULL,
-    last BIGINT NOT NULL,
+    last_no BIGINT NOT NULL,
     PRIMARY KEY (unit_id, kind, year)
 );
 -- Message templates an admin edited (the built-in text otherwise).

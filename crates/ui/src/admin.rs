@@ -398,7 +398,10 @@ struct UserPage {
     units_more: bool,
     /// The unit search of this page.
     unit_q: String,
-    /// Field messages: display_name, password.
+    /// Where reminders go (decrypted for the admin who manages the account).
+    email: String,
+    phone: String,
+    /// Field messages: display_name, email, phone, password.
     errors: HashMap<String, String>,
 }
 
@@ -448,7 +451,11 @@ async fn user_form(state: &AppState, headers: &HeaderMap, s: &Staff, username: &
     found.sort();
     let (units, units_more) = unit_choices(&tree, &found, current.as_ref().map(|u| u.code.as_str()).unwrap_or_default());
     let now = chrono::Utc::now();
+    let (email, phone) = state.store.user_contact(user.id).await.unwrap_or_default();
+    let plain = |c: Option<String>| c.and_then(|c| state.keyring.decrypt(&c).ok()).unwrap_or_default();
     let page = UserPage {
+        email: plain(email),
+        phone: plain(phone),
         me: me(s),
         nav: "admin",
         csrf,
@@ -531,9 +538,16 @@ async fn update_user(
         role: Some(field(&f, "role")),
         unit: Some(field(&f, "unit")),
         active: None,
+        email: Some(field(&f, "email")),
+        phone: Some(field(&f, "phone")),
     };
     let r = account::update_user(State(state.clone()), s.clone(), ApiPath(username.clone()), ApiJson(change)).await.map(|_| ());
-    let at = if r.as_ref().err().is_some_and(|e| e.code == "invalid_name") { "display_name" } else { "" };
+    let at = match r.as_ref().err().map(|e| e.code.as_str()) {
+        Some("invalid_name") => "display_name",
+        Some("invalid_email") => "email",
+        Some("invalid_phone") => "phone",
+        _ => "",
+    };
     user_outcome(&state, &headers, &s, &username, r, "账号信息", at).await
 }
 

@@ -5,6 +5,7 @@
 
 mod admin;
 mod approvals;
+mod outbox;
 mod portal;
 mod reports;
 mod workbench;
@@ -186,6 +187,7 @@ pub fn pages(portal: PortalInfo) -> Router<AppState> {
         .merge(reports::routes())
         .merge(approvals::routes())
         .merge(admin::routes())
+        .merge(outbox::routes())
         .fallback(move |req: Request| {
             let portal = fallback_portal.clone();
             async move {

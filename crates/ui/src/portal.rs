@@ -36,6 +36,7 @@ pub fn routes(portal: Arc<PortalInfo>) -> Router<AppState> {
         .route("/ui/divisions", get(division_options))
         .route("/track", get(track_get).post(track.layer(from_fn(ratelimit::track))))
         .route("/track/forgot", get(forgot))
+        .route("/track/documents/{id}", get(track_letter.layer(from_fn(ratelimit::track))))
         .route("/track/evaluate", axum::routing::post(evaluate.layer(from_fn(ratelimit::track))))
         .route("/track/review", axum::routing::post(review.layer(from_fn(ratelimit::track))))
         .layer(Extension(portal))
@@ -708,6 +709,8 @@ pub struct TrackData {
     pub review_units: Vec<(String, String)>,
     pub submitted: xinfang_web::dto::SubmittedView,
     pub documents: Vec<TrackDoc>,
+    /// Letters addressed to the petitioner: (title, 文号, issued on, id).
+    pub letters: Vec<(String, String, String, i64)>,
 }
 
 /// A document as the petitioner reads it: name, when issued, its parts
@@ -784,6 +787,7 @@ fn track_data(v: TrackView) -> TrackData {
             .into_iter()
             .map(|d| (d.name, local_time(&d.issued_at), d.items.into_iter().map(|i| (i.label, i.text)).collect()))
             .collect(),
+        letters: v.letters.into_iter().map(|l| (l.title, l.doc_number, l.issued_on, l.id)).collect(),
     }
 }
 
@@ -870,20 +874,7 @@ async fn track_get(
     Query(q): Query<TrackQuery>,
 ) -> Response {
     let number = q.number.trim().to_string();
-    let known = |v: Option<serde_json::Value>, code_key: &str| {
-        let v = v?;
-        let n = v.get("number").and_then(serde_json::Value::as_str)?;
-        let c = v.get(code_key).and_then(serde_json::Value::as_str)?;
-        let flash = v.get("flash").and_then(serde_json::Value::as_str).map(String::from);
-        (n == number).then(|| (c.to_string(), flash))
-    };
-    let found = if number.is_empty() {
-        None
-    } else {
-        known(open_cookie(&state, &headers, TRACK_COOKIE, "track"), "code")
-            .or_else(|| known(open_cookie(&state, &headers, RECEIPT_COOKIE, "receipt"), "query_code"))
-    };
-    let Some((code, flash)) = found else {
+    let Some((code, flash)) = tracked_code(&state, &headers, &number) else {
         return track_page(&state, &portal, &headers, Shown::new(number, String::new()), StatusCode::OK).await;
     };
     let message = flash.as_deref().map(|f| match f {
@@ -897,6 +888,43 @@ async fn track_get(
     // The message is shown once; the record stays open for a reload.
     let again = flash.is_some().then(|| track_cookie(&state, &number, &code, None)).flatten();
     with_cookie(r, again)
+}
+
+/// The query code of petition `number` this browser opened (the sealed
+/// tracking cookie, or the receipt just shown), with the tracking page's
+/// one-time message.
+fn tracked_code(state: &AppState, headers: &HeaderMap, number: &str) -> Option<(String, Option<String>)> {
+    let known = |v: Option<serde_json::Value>, code_key: &str| {
+        let v = v?;
+        let n = v.get("number").and_then(serde_json::Value::as_str)?;
+        let c = v.get(code_key).and_then(serde_json::Value::as_str)?;
+        let flash = v.get("flash").and_then(serde_json::Value::as_str).map(String::from);
+        (n == number).then(|| (c.to_string(), flash))
+    };
+    if number.is_empty() {
+        return None;
+    }
+    known(open_cookie(state, headers, TRACK_COOKIE, "track"), "code")
+        .or_else(|| known(open_cookie(state, headers, RECEIPT_COOKIE, "receipt"), "query_code"))
+}
+
+/// GET /track/documents/{id}?number=…: a letter of the petition this
+/// browser opened, as PDF (the code stays in the sealed cookie).
+async fn track_letter(
+    State(state): State<AppState>,
+    Extension(portal): Extension<Arc<PortalInfo>>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    Query(q): Query<TrackQuery>,
+) -> Response {
+    let number = q.number.trim().to_string();
+    let (Some((code, _)), Ok(id)) = (tracked_code(&state, &headers, &number), id.parse::<i64>()) else {
+        return error_page(&portal, &headers, StatusCode::NOT_FOUND, "文书不存在", "请先输入编号和查询码打开办理查询页面，再下载文书。");
+    };
+    match xinfang_web::api::letters::track_download(State(state.clone()), ApiPath((number, id)), ApiQuery(CodeQuery { code: Some(code) })).await {
+        Ok(r) => r,
+        Err(e) => error_page(&portal, &headers, e.status, "文书暂时无法下载", &citizen_message(&e.message)),
+    }
 }
 
 fn track_cookie(state: &AppState, number: &str, code: &str, flash: Option<&str>) -> Option<HeaderValue> {

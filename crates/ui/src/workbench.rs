@@ -46,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/p/{number}/act/{action}", post(act))
         .route("/staff/p/{number}/unmask", post(unmask))
         .route("/staff/p/{number}/attachments/{id}", get(attachment))
+        .route("/staff/p/{number}/documents/{id}", get(letter))
 }
 
 /// The logged-in staff member, or a redirect to the login page.
@@ -706,6 +707,8 @@ struct PetitionPage {
     documents: Vec<(String, String, String, String, String)>,
     /// Every document issued so far: (name, issued, outcome).
     issued: Vec<(String, String, String)>,
+    /// Letters as PDF: (title, 文号, issued on, id, rendered).
+    letters: Vec<(String, String, String, i64, bool)>,
     /// Requests for the unit head on this petition, pending and decided.
     approvals: Vec<crate::approvals::ApprovalRow>,
     /// The caller heads a unit (links to 待我审批).
@@ -934,6 +937,7 @@ async fn petition_page(state: AppState, headers: &HeaderMap, s: Staff, number: S
         _ => "完整（个人信息已脱敏）",
     };
     let current_unit = d.current_unit.as_ref().map(|u| u.name.clone()).unwrap_or_default();
+    let letters = d.letters.iter().map(|l| (l.title.clone(), l.doc_number.clone(), l.issued_on.clone(), l.id, l.sha256.is_some())).collect();
     let issued = d
         .documents
         .iter()
@@ -1014,6 +1018,7 @@ async fn petition_page(state: AppState, headers: &HeaderMap, s: Staff, number: S
         actions,
         documents,
         issued,
+        letters,
         approvals,
         head: s.user.role == xinfang_domain::role::Role::UnitHead,
         facts,
@@ -1211,6 +1216,16 @@ async fn attachment(State(state): State<AppState>, headers: HeaderMap, Path((num
         Ok(s) => {
             petitions::attachment(State(state), s, ApiPath((number, id))).await.unwrap_or_else(|e| (e.status, e.message).into_response())
         }
+        Err(r) => r,
+    }
+}
+
+/// A letter of the petition as PDF.
+async fn letter(State(state): State<AppState>, headers: HeaderMap, Path((number, id)): Path<(String, i64)>) -> Response {
+    match staff(&state, &headers).await {
+        Ok(s) => xinfang_web::api::letters::download(State(state), s, ApiPath((number, id)))
+            .await
+            .unwrap_or_else(|e| (e.status, e.message).into_response()),
         Err(r) => r,
     }
 }

@@ -309,6 +309,8 @@ pub struct PetitionDetail {
     pub decline_ground: Option<String>,
     /// The written documents issued so far, from the history.
     pub documents: Vec<DocumentView>,
+    /// The letters issued as PDF (full view only).
+    pub letters: Vec<crate::api::letters::LetterView>,
     /// Requests waiting for (or decided by) the unit head.
     pub approvals: Vec<ApprovalView>,
     /// What the caller may do now, with each action's fields.
@@ -394,6 +396,9 @@ pub struct TrackView {
     /// outcome; a suggestion's reply and whether it was adopted; the
     /// extension and its reason; review opinions), oldest first.
     pub documents: Vec<TrackDocument>,
+    /// The letters addressed to the petitioner as PDF (受理告知书,
+    /// 信访处理意见书, …): `url` plus `?code=` downloads one.
+    pub letters: Vec<crate::api::letters::LetterView>,
 }
 
 #[derive(Serialize, ToSchema)]

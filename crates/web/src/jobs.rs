@@ -183,14 +183,26 @@ impl Runtime {
     }
 
     /// Claim a batch of ready jobs this node handles and run them side by
-    /// side; returns how many ran.
+    /// side; returns how many ran. Kinds are claimed in groups of equal
+    /// lease, so a quick message is never held as long as a long sweep.
     pub async fn run_ready(&self) -> Result<usize, xinfang_store::StoreError> {
         let kinds = self.kinds();
         if kinds.is_empty() {
             return Ok(0);
         }
-        let lease = self.handlers.values().map(|(_, l)| *l).max().unwrap_or(chrono::Duration::seconds(60));
-        let claimed = self.store.claim_jobs(&self.holder, &kinds, chrono::Utc::now(), lease, self.batch).await?;
+        let now = chrono::Utc::now();
+        // One cheap read (the partial index on ready jobs) before any write.
+        if !self.store.jobs_ready(&kinds, now).await? {
+            return Ok(0);
+        }
+        let mut groups: std::collections::BTreeMap<i64, Vec<&'static str>> = std::collections::BTreeMap::new();
+        for (kind, (_, lease)) in self.handlers.iter() {
+            groups.entry(lease.num_seconds()).or_default().push(kind);
+        }
+        let mut claimed = Vec::new();
+        for (secs, kinds) in groups {
+            claimed.extend(self.store.claim_jobs(&self.holder, &kinds, now, chrono::Duration::seconds(secs), self.batch).await?);
+        }
         let n = claimed.len();
         let runs = claimed.into_iter().map(|job| self.run_one(job));
         futures_util::future::join_all(runs).await;

@@ -508,11 +508,12 @@ pub fn require_full(v: View) -> ApiResult<()> {
 pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(number): ApiPath<String>) -> ApiResult<Json<PetitionDetail>> {
     let (rec, v) = load_visible(&state, &staff, &number).await?;
     let tree = state.tree();
-    let (history, notices, attachments, approvals) = tokio::try_join!(
+    let (history, notices, attachments, approvals, letters) = tokio::try_join!(
         state.store.history(rec.id),
         state.store.notices(rec.id),
         state.store.attachments(rec.id),
-        state.store.approvals_of_petition(rec.id)
+        state.store.approvals_of_petition(rec.id),
+        state.store.documents_of(rec.id)
     )?;
     let now = Utc::now();
     let today = local_date(now);
@@ -624,6 +625,14 @@ pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(number)
         adoption,
         decline_ground: c.decline_ground.map(|g| g.as_str().to_string()),
         documents: if sealed { Vec::new() } else { documents },
+        letters: if v == View::Full {
+            letters
+                .iter()
+                .map(|r| crate::api::letters::LetterView::from_row(r, format!("/api/v1/petitions/{}/documents/{}", rec.number, r.id)))
+                .collect()
+        } else {
+            Vec::new()
+        },
         approvals: approvals
             .iter()
             .map(|a| crate::api::approvals::approval_view(a, today))

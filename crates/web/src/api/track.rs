@@ -49,7 +49,8 @@ pub async fn view(
 ) -> ApiResult<Json<TrackView>> {
     let rec = load(&state, &number, q.code.as_deref()).await?;
     let tree = state.tree();
-    let (history, notices) = tokio::try_join!(state.store.history(rec.id), state.store.notices(rec.id))?;
+    let (history, notices, letters) =
+        tokio::try_join!(state.store.history(rec.id), state.store.notices(rec.id), state.store.documents_of(rec.id))?;
     let today = local_date(Utc::now());
     let c = &rec.case;
     let review_window = [(PState::Replied, TimerKind::T7, "review"), (PState::Reviewed, TimerKind::T9, "final_review")]
@@ -113,6 +114,11 @@ pub async fn view(
             facts_and_reasons: rec.facts_and_reasons.clone(),
         },
         documents: history.iter().filter_map(track_document).collect(),
+        letters: letters
+            .iter()
+            .filter(|d| d.to_petitioner)
+            .map(|d| crate::api::letters::LetterView::from_row(d, format!("/api/v1/track/{}/documents/{}", rec.number, d.id)))
+            .collect(),
     }))
 }
 

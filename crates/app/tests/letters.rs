@@ -1,0 +1,160 @@
+//! Letters as PDF (issue 11): a petition through acceptance, extension,
+//! conclusion and 复查 has each letter issued with its act, numbered,
+//! stored once (its SHA-256 never changes), downloadable by staff, and —
+//! for the letters addressed to the petitioner — by number and query code.
+//! `pdftotext` reads back the petitioner's name, the number, the dates and
+//! the legal basis from the record (poppler-utils: `scripts/setup.sh`).
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn pdf_text(pdf: &[u8]) -> String {
+    use std::io::Write;
+    let mut child = std::process::Command::new("pdftotext")
+        .args(["-layout", "-", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("pdftotext (poppler-utils) is installed by scripts/setup.sh");
+    child.stdin.take().unwrap().write_all(pdf).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "pdftotext failed");
+    // Line breaks and layout spaces out: the text as one string.
+    String::from_utf8_lossy(&out.stdout).chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+fn cn(d: chrono::NaiveDate) -> String {
+    xinfang_domain::letters::cn_date(d)
+}
+
+async fn download(s: &TestServer, user: &str, url: &str) -> (StatusCode, Vec<u8>, String) {
+    let r = s.client.get(format!("{}{url}", s.base)).bearer_auth(s.token(user).await).send().await.unwrap();
+    let status = r.status();
+    let ct = r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    (status, r.bytes().await.unwrap().to_vec(), ct)
+}
+
+fn letter<'a>(list: &'a Value, kind: &str) -> &'a Value {
+    list.as_array().unwrap().iter().find(|l| l["kind"] == kind).unwrap_or_else(|| panic!("no {kind} in {list}"))
+}
+
+#[tokio::test]
+async fn art32_art35_letters_of_a_petition_through_acceptance_extension_conclusion_and_review() {
+    let s = TestServer::start().await;
+    let (status, sub) = s.post("/api/v1/petitions", None, online_claim("周九", "440304198001010040")).await;
+    assert_eq!(status, StatusCode::CREATED, "{sub}");
+    let number = sub["number"].as_str().unwrap().to_string();
+    let code = sub["query_code"].as_str().unwrap().to_string();
+    s.act("ft_clerk", &number, "forward", json!({"unit": "440304-RST", "note": "请依法办理并书面告知"})).await;
+    s.act("ft_rst_officer", &number, "accept", json!({"route": 6})).await;
+    s.act("ft_rst_head", &number, "extend", json!({"days": 30, "reason": "需要调取银行流水核实"})).await;
+    let basis = "《中华人民共和国劳动合同法》第三十条";
+    s.act(
+        "ft_rst_officer",
+        &number,
+        "conclude",
+        json!({"outcome": "upheld", "request": "支付拖欠工资", "facts_and_reasons": "经核查，公司确有拖欠", "decision": "责令公司于十五日内支付", "legal_basis": basis}),
+    )
+    .await;
+    s.act("ft_rst_officer", &number, "deliver", json!({"method": "post", "delivered_on": today().to_string()})).await;
+    let (status, r) = s.post(&format!("/api/v1/track/{number}/review-request?code={code}"), None, json!({"reason": "公司未按期支付"})).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    s.act(
+        "sz_rst_reviewer",
+        &number,
+        "decide_review",
+        json!({"outcome": "uphold", "opinion": "维持原处理意见", "facts_and_reasons": "原处理认定事实清楚", "legal_basis": "《信访工作条例》第三十五条"}),
+    )
+    .await;
+
+    // Every letter, in the order issued, numbered by its issuing unit.
+    let (status, list) = s.get_as("ft_rst_officer", &format!("/api/v1/petitions/{number}/documents")).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let kinds: Vec<&str> = list.as_array().unwrap().iter().map(|l| l["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["forward_form", "acceptance_notice", "extension_notice", "decision_letter", "review_opinion"]);
+    for l in list.as_array().unwrap() {
+        assert!(l["doc_number"].as_str().unwrap().contains(&format!("〔{}〕", chrono::Datelike::year(&today()))), "{l}");
+    }
+
+    let today = today();
+    let checks: [(&str, &str, Vec<String>); 4] = [
+        ("acceptance_notice", "ft_rst_officer", vec!["受理告知书".into(), "第二十三条".into()]),
+        ("extension_notice", "ft_rst_officer", vec!["30".into(), "需要调取银行流水核实".into()]),
+        ("decision_letter", "ft_rst_officer", vec![basis.into(), "予以支持".into(), "支付拖欠工资".into(), "经核查，公司确有拖欠".into(), "复查".into()]),
+        ("review_opinion", "sz_rst_reviewer", vec!["维持".into(), "《信访工作条例》第三十五条".into(), "复核".into()]),
+    ];
+    for (kind, user, wants) in checks {
+        let l = letter(&list, kind);
+        let (status, pdf, ct) = download(&s, user, l["url"].as_str().unwrap()).await;
+        assert_eq!(status, StatusCode::OK, "{kind}");
+        assert_eq!(ct, "application/pdf");
+        assert!(pdf.starts_with(b"%PDF"), "{kind} is a PDF");
+        let text = pdf_text(&pdf);
+        for want in [&"周九".to_string(), &number, &cn(today)].into_iter().chain(wants.iter()) {
+            let want: String = want.chars().filter(|c| !c.is_whitespace()).collect();
+            assert!(text.contains(&want), "{kind}: {want} not in {text}");
+        }
+        // Stored once: the same bytes, under the SHA-256 the list gives.
+        let (_, again, _) = download(&s, user, l["url"].as_str().unwrap()).await;
+        assert_eq!(pdf, again);
+        use sha2::Digest;
+        assert_eq!(hex(&sha2::Sha256::digest(&pdf)), s.get_as(user, &format!("/api/v1/petitions/{number}/documents")).await.1
+            .as_array().unwrap().iter().find(|x| x["id"] == l["id"]).unwrap()["sha256"].as_str().unwrap());
+    }
+    // The acceptance notice names the handling unit and the 60-day due date.
+    let (_, pdf, _) = download(&s, "ft_rst_officer", letter(&list, "acceptance_notice")["url"].as_str().unwrap()).await;
+    assert!(pdf_text(&pdf).contains("福田区人力资源"), "the handling unit is named");
+
+    // The petitioner sees the letters addressed to them, not the internal form.
+    let (status, track) = s.get(&format!("/api/v1/track/{number}?code={code}"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let mine: Vec<&str> = track["letters"].as_array().unwrap().iter().map(|l| l["kind"].as_str().unwrap()).collect();
+    assert_eq!(mine, ["acceptance_notice", "extension_notice", "decision_letter", "review_opinion"]);
+    let decision = letter(&track["letters"], "decision_letter");
+    let url = format!("{}{}?code={code}", s.base, decision["url"].as_str().unwrap());
+    let r = s.client.get(&url).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(pdf_text(&r.bytes().await.unwrap()).contains(basis));
+    // A wrong code, or an internal letter, is not found.
+    let wrong = format!("{}{}?code=ZZZZ-ZZZZ-ZZZZ", s.base, decision["url"].as_str().unwrap());
+    assert_eq!(s.client.get(&wrong).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    let form = letter(&list, "forward_form")["id"].clone();
+    let internal = format!("{}/api/v1/track/{number}/documents/{form}?code={code}", s.base);
+    assert_eq!(s.client.get(&internal).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    // A unit that cannot see the petition cannot list or read its letters.
+    let (status, _) = s.get_as("ns_clerk", &format!("/api/v1/petitions/{number}/documents")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn art23_a_declined_petition_gets_a_decline_notice_with_ground_article_and_channel() {
+    let s = TestServer::start().await;
+    let (_, sub) = s.post("/api/v1/petitions", None, online_claim("吴十", "440304198001010059")).await;
+    let number = sub["number"].as_str().unwrap().to_string();
+    let r = s
+        .act(
+            "ft_clerk",
+            &number,
+            "decline",
+            json!({"ground": "statutory_procedure", "reason": "该劳动争议已由劳动人事争议仲裁委员会受理", "proper_channel": "通过劳动争议仲裁程序解决"}),
+        )
+        .await;
+    assert_eq!(r["state"], "declined", "{r}");
+    let (_, list) = s.get_as("ft_clerk", &format!("/api/v1/petitions/{number}/documents")).await;
+    let l = letter(&list, "decline_notice");
+    let (status, pdf, _) = download(&s, "ft_clerk", l["url"].as_str().unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    let text = pdf_text(&pdf);
+    for want in ["不予受理告知书", "该劳动争议已由劳动人事争议仲裁委员会受理", "通过劳动争议仲裁程序解决", "第二十九条至第三十一条", "吴十"] {
+        assert!(text.contains(want), "{want} not in {text}");
+    }
+    s.finish().await;
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}

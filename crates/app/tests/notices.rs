@@ -1,0 +1,274 @@
+//! Notices leave through the job queue (issue 11): SMS to a real HTTP
+//! gateway started here, e-mail to a real SMTP server started here,
+//! retried with backoff when the receiver fails, visible to the admin,
+//! never blocking the act that owed them.
+
+mod common;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode as AxStatus};
+use common::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+const GATEWAY_KEY: &str = "test-gateway-signing-key";
+
+/// One request the gateway received.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub key: String,
+    pub body: Value,
+    pub signed: bool,
+}
+
+/// A test SMS gateway: records every call; answers 200, 503 or 400 as set.
+#[derive(Clone, Default)]
+pub struct Gateway {
+    pub calls: Arc<Mutex<Vec<Received>>>,
+    /// 0: accept, 1: 503 (retry), 2: 400 (refuse).
+    pub mode: Arc<AtomicU8>,
+    pub delay_ms: Arc<AtomicU64>,
+    pub url: String,
+}
+
+impl Gateway {
+    pub async fn start() -> Gateway {
+        let mut g = Gateway::default();
+        let app = axum::Router::new().route("/sms", axum::routing::post(receive)).with_state(g.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        g.url = format!("http://{}/sms", listener.local_addr().expect("addr"));
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.ok();
+        });
+        g
+    }
+
+    pub fn calls(&self) -> Vec<Received> {
+        self.calls.lock().expect("lock").clone()
+    }
+}
+
+async fn receive(State(g): State<Gateway>, headers: HeaderMap, body: String) -> (AxStatus, &'static str) {
+    let delay = g.delay_ms.load(Ordering::SeqCst);
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
+    let h = |k: &str| headers.get(k).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let ts: i64 = h("x-xinfang-timestamp").parse().unwrap_or(0);
+    let signed = xinfang_notify::sign(GATEWAY_KEY.as_bytes(), ts, &body) == h("x-xinfang-signature");
+    let parsed = serde_json::from_str(&body).unwrap_or(Value::Null);
+    match g.mode.load(Ordering::SeqCst) {
+        1 => (AxStatus::SERVICE_UNAVAILABLE, "busy"),
+        2 => (AxStatus::BAD_REQUEST, "invalid mobile"),
+        _ => {
+            g.calls.lock().expect("lock").push(Received { key: h("idempotency-key"), body: parsed, signed });
+            (AxStatus::OK, "{\"code\":0}")
+        }
+    }
+}
+
+/// A minimal SMTP server: accepts every message and keeps its raw text.
+pub async fn smtp_server() -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let got: Arc<Mutex<Vec<String>>> = Arc::default();
+    let keep = Arc::clone(&got);
+    tokio::spawn(async move {
+        while let Ok((sock, _)) = listener.accept().await {
+            let keep = Arc::clone(&keep);
+            tokio::spawn(async move {
+                let (r, mut w) = sock.into_split();
+                let mut r = BufReader::new(r);
+                let _ = w.write_all(b"220 test ESMTP\r\n").await;
+                let mut line = String::new();
+                loop {
+                    line.clear();
+                    if r.read_line(&mut line).await.unwrap_or(0) == 0 {
+                        break;
+                    }
+                    let cmd = line.trim_end().to_ascii_uppercase();
+                    if cmd.starts_with("EHLO") || cmd.starts_with("HELO") {
+                        let _ = w.write_all(b"250-test\r\n250 8BITMIME\r\n").await;
+                    } else if cmd.starts_with("DATA") {
+                        let _ = w.write_all(b"354 go ahead\r\n").await;
+                        let mut data = String::new();
+                        loop {
+                            line.clear();
+                            if r.read_line(&mut line).await.unwrap_or(0) == 0 || line == ".\r\n" {
+                                break;
+                            }
+                            data.push_str(&line);
+                        }
+                        keep.lock().expect("lock").push(data);
+                        let _ = w.write_all(b"250 queued\r\n").await;
+                    } else if cmd.starts_with("QUIT") {
+                        let _ = w.write_all(b"221 bye\r\n").await;
+                        break;
+                    } else {
+                        let _ = w.write_all(b"250 ok\r\n").await;
+                    }
+                }
+            });
+        }
+    });
+    (format!("smtp://{addr}"), got)
+}
+
+pub fn with_channels(c: &mut xinfang::config::Config, gateway: &str, smtp: &str) {
+    c.notify.sms_gateway_url = gateway.into();
+    c.notify.sms_gateway_key = GATEWAY_KEY.into();
+    c.notify.smtp_url = smtp.into();
+    c.notify.smtp_from = "福田区信访局 <xfj@futian.example.gov.cn>".into();
+    c.job_poll_millis = 50;
+    c.job_retry_base_seconds = 1;
+    c.job_retry_max_seconds = 2;
+}
+
+async fn wait_for<T>(what: &str, secs: u64, mut f: impl AsyncFnMut() -> Option<T>) -> T {
+    let until = std::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(std::time::Instant::now() < until, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A subject as read by a mail client (RFC 2047 encoded words decoded).
+fn decoded_subject(raw: &str) -> String {
+    let msg = mail_parser::MessageParser::default().parse(raw.as_bytes()).expect("parse mail");
+    msg.subject().unwrap_or_default().to_string()
+}
+
+#[tokio::test]
+async fn art23_forward_texts_the_petitioner_and_emails_the_receiving_unit_with_a_chinese_subject() {
+    let gw = Gateway::start().await;
+    let (smtp, mails) = smtp_server().await;
+    let s = TestServer::start_configured(|c| with_channels(c, &gw.url, &smtp)).await;
+    // The handling officer of the human-resources bureau gets e-mail.
+    let status = s
+        .client
+        .patch(format!("{}/api/v1/users/ft_rst_officer", s.base))
+        .bearer_auth(s.token("admin").await)
+        .json(&json!({"email": "rst.officer@futian.example.gov.cn"}))
+        .send()
+        .await
+        .expect("patch")
+        .status();
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, sub) = s.post("/api/v1/petitions", None, online_claim("赵六", "440304198001010016")).await;
+    assert_eq!(status, StatusCode::CREATED, "{sub}");
+    let number = sub["number"].as_str().unwrap().to_string();
+    s.act("ft_clerk", &number, "forward", json!({"unit": "440304-RST"})).await;
+
+    // The petitioner's phone gets a short signed pointer to the tracking page.
+    let call = wait_for("the SMS", 20, async || gw.calls().into_iter().next()).await;
+    assert!(call.signed, "the gateway request carries a valid HMAC signature");
+    assert_eq!(call.body["mobile"], "13800138000");
+    let text = call.body["content"].as_str().unwrap();
+    assert!(text.contains(&number) && text.contains("转送"), "{text}");
+    assert!(text.chars().count() <= 70, "one SMS segment: {text}");
+    assert!(call.key.starts_with("notice:"), "{}", call.key);
+
+    // The receiving unit's officer gets an e-mail whose Chinese subject is
+    // encoded for transport and reads correctly when decoded.
+    let raw = wait_for("the e-mail", 20, async || mails.lock().unwrap().first().cloned()).await;
+    let subject_line = raw.lines().find(|l| l.to_ascii_lowercase().starts_with("subject:")).unwrap_or_default().to_string();
+    assert!(subject_line.contains("=?utf-8?"), "encoded word in the raw header: {subject_line}");
+    assert_eq!(decoded_subject(&raw), format!("【信访】转送：{number}"));
+    assert!(raw.contains("To: rst.officer@futian.example.gov.cn"), "{raw}");
+    assert!(raw.contains("Message-ID: <arrival."), "stable Message-ID from the idempotency key: {raw}");
+
+    // The outbox shows both delivered, recipients masked.
+    let (status, page) = s.get_as("admin", "/api/v1/admin/jobs?state=done").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let items = page["items"].as_array().unwrap();
+    let sms = items.iter().find(|j| j["kind"] == "sms").expect("sms job");
+    assert_eq!(sms["to"], "138****8000");
+    assert!(items.iter().any(|j| j["kind"] == "email" && j["to"] == "rs***@futian.example.gov.cn"), "{page}");
+    // Only the top-level admin sees the outbox.
+    let (status, _) = s.get_as("ft_clerk", "/api/v1/admin/jobs").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn a_failing_gateway_is_retried_with_backoff_visible_to_the_admin_and_never_blocks_the_act() {
+    let gw = Gateway::start().await;
+    gw.mode.store(1, Ordering::SeqCst);
+    let (smtp, _) = smtp_server().await;
+    let s = TestServer::start_configured(|c| with_channels(c, &gw.url, &smtp)).await;
+    let (_, sub) = s.post("/api/v1/petitions", None, online_claim("钱七", "440304198001010024")).await;
+    let number = sub["number"].as_str().unwrap().to_string();
+    // The act succeeds whatever the gateway does.
+    let r = s.act("ft_clerk", &number, "forward", json!({"unit": "440304-RST"})).await;
+    assert_eq!(r["state"], "forwarded");
+    // Attempts keep failing; the job waits between them, with the error.
+    let job = wait_for("two failed attempts", 20, async || {
+        let (_, page) = s.get_as("admin", "/api/v1/admin/jobs?kind=sms").await;
+        page["items"].as_array().and_then(|a| a.first()).filter(|j| j["attempts"].as_i64() >= Some(2)).cloned()
+    })
+    .await;
+    assert_eq!(job["state"], "pending", "{job}");
+    assert!(job["last_error"].as_str().unwrap().contains("503"), "{job}");
+    let (_, detail) = s.get_as("admin", &format!("/api/v1/admin/jobs/{}", job["id"])).await;
+    let attempts = detail["attempts"].as_array().unwrap();
+    assert!(attempts.len() >= 2 && attempts.iter().all(|a| a["ok"] == false), "{detail}");
+    // Backoff: the second attempt came at least the base interval after the first.
+    let t = |a: &Value| chrono::DateTime::parse_from_rfc3339(a["started_at"].as_str().unwrap()).unwrap();
+    assert!(t(&attempts[1]) - t(&attempts[0]) >= chrono::Duration::milliseconds(900), "{detail}");
+    // The gateway recovers: the same message goes out once.
+    gw.mode.store(0, Ordering::SeqCst);
+    wait_for("delivery after recovery", 20, async || (gw.calls().len() == 1).then_some(())).await;
+
+    // A refused number fails at once (no point retrying) and stays failed
+    // until the admin queues it again.
+    gw.mode.store(2, Ordering::SeqCst);
+    s.act("ft_rst_officer", &number, "accept", json!({"route": 6})).await;
+    let failed = wait_for("a failed message", 20, async || {
+        let (_, page) = s.get_as("admin", "/api/v1/admin/jobs?state=failed").await;
+        page["items"].as_array().and_then(|a| a.first()).cloned()
+    })
+    .await;
+    assert_eq!(failed["attempts"], 1);
+    assert!(failed["last_error"].as_str().unwrap().contains("400"), "{failed}");
+    let metrics = s.client.get(format!("{}/metrics", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("xinfang_jobs{kind=\"sms\",state=\"failed\"} 1"), "metrics count the failed message");
+    gw.mode.store(0, Ordering::SeqCst);
+    let (status, _) = s.post_as("admin", &format!("/api/v1/admin/jobs/{}/retry", failed["id"]), json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    wait_for("the retried message", 20, async || (gw.calls().len() == 2).then_some(())).await;
+    let (status, _) = s.post_as("admin", &format!("/api/v1/admin/jobs/{}/retry", failed["id"]), json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "only a failed job is queued again");
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn message_templates_are_edited_by_the_admin_within_one_sms_segment() {
+    let gw = Gateway::start().await;
+    let (smtp, _) = smtp_server().await;
+    let s = TestServer::start_configured(|c| with_channels(c, &gw.url, &smtp)).await;
+    let (status, err) = s
+        .put("/api/v1/admin/message-templates/petition_notice", Some(&s.token("admin").await), json!({"body": format!("{}{{number}}", "很".repeat(60))}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    assert_eq!(err["error"]["code"], "sms_too_long");
+    let (status, err) =
+        s.put("/api/v1/admin/message-templates/petition_notice", Some(&s.token("admin").await), json!({"body": "事项{numbr}有进展"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    let (status, _) = s
+        .put("/api/v1/admin/message-templates/petition_notice", Some(&s.token("admin").await), json!({"body": "【福田】您的事项{number}已{action}。"}))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, sub) = s.post("/api/v1/petitions", None, online_claim("孙八", "440304198001010032")).await;
+    let number = sub["number"].as_str().unwrap().to_string();
+    s.act("ft_clerk", &number, "forward", json!({"unit": "440304-RST"})).await;
+    let call = wait_for("the SMS", 20, async || gw.calls().into_iter().next()).await;
+    assert_eq!(call.body["content"], format!("【福田】您的事项{number}已转送。"));
+    s.finish().await;
+}
