@@ -222,9 +222,7 @@ impl Renderer {
 /// their spans' debug dump).
 fn describe(e: &typst_as_lib::TypstAsLibError) -> String {
     match e {
-        typst_as_lib::TypstAsLibError::TypstSource(diags) => {
-            diags.iter().map(|d| d.message.to_string()).collect::<Vec<_>>().join("; ")
-        }
+        typst_as_lib::TypstAsLibError::TypstSource(diags) => diags.iter().map(|d| d.message.to_string()).collect::<Vec<_>>().join("; "),
         other => other.to_string(),
     }
 }
@@ -241,9 +239,7 @@ fn to_value(v: &serde_json::Value) -> Value {
         },
         serde_json::Value::String(s) => Value::Str(Str::from(s.as_str())),
         serde_json::Value::Array(items) => Value::Array(items.iter().map(to_value).collect::<Array>()),
-        serde_json::Value::Object(map) => {
-            Value::Dict(map.iter().map(|(k, v)| (Str::from(k.as_str()), to_value(v))).collect::<Dict>())
-        }
+        serde_json::Value::Object(map) => Value::Dict(map.iter().map(|(k, v)| (Str::from(k.as_str()), to_value(v))).collect::<Dict>()),
     }
 }
 

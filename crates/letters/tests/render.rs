@@ -15,9 +15,7 @@ use xinfang_letters::{LetterConfig, LetterError, Renderer};
 
 fn renderer() -> &'static Renderer {
     static R: OnceLock<Renderer> = OnceLock::new();
-    R.get_or_init(|| {
-        Renderer::new(&LetterConfig::default()).expect("fonts-noto-cjk missing? run scripts/setup.sh")
-    })
+    R.get_or_init(|| Renderer::new(&LetterConfig::default()).expect("fonts-noto-cjk missing? run scripts/setup.sh"))
 }
 
 /// Writes the PDF into a fresh temporary directory and returns both.
@@ -100,7 +98,7 @@ fn letters_carry_their_fixed_wording() {
         ("assign_form", &["办结后向交办机关报告办理结果", "2027年1月4日前办结"]),
         ("acceptance_notice", &["60日内办结", "福州市鼓楼区住房和城乡建设局"]),
         ("extension_notice", &["延长30日"]),
-        ("mediation_agreement", &["当事人一：林秀英", "当事人二：", "签名（捺印）", "一式三份"]),
+        ("mediation_agreement", &["当事人一：林秀英", "当事人二：", "签名（捺印）", "一式三份", "日期"]),
         ("supervision_letter", &["督办事由", "2026年12月10日前"]),
     ];
     for (kind, needles) in cases {
