@@ -47,6 +47,14 @@ fn squeeze(s: &str) -> String {
     s.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
+/// With LETTERS_DUMP_DIR set, keeps a test's PDF there for a look.
+fn dump(name: &str, pdf: &[u8]) {
+    if let Ok(dir) = std::env::var("LETTERS_DUMP_DIR") {
+        std::fs::create_dir_all(&dir).expect("dump dir");
+        std::fs::write(Path::new(&dir).join(format!("{name}.pdf")), pdf).expect("dump");
+    }
+}
+
 fn pdf_info(pdf: &[u8]) -> String {
     let (_dir, path) = write_pdf(pdf);
     run("pdfinfo", &[path.to_str().expect("path")])
@@ -158,6 +166,7 @@ fn hostile_text_prints_literally() {
     data["petitioner_name"] = json!("王#五]");
     data["subject"] = json!("$x$ 与 *y*");
     let pdf = renderer().render("forward_form", &data).expect("render");
+    dump("hostile", &pdf);
     let info = pdf_info(&pdf);
     assert!(info.contains("(A4)"), "page size changed: {info}");
     let flat = squeeze(&pdf_text(&pdf));
@@ -181,6 +190,7 @@ fn long_content_runs_over_several_pages() {
     let mut data = samples::sample("forward_form");
     data["content"] = json!(content);
     let pdf = renderer().render("forward_form", &data).expect("render");
+    dump("long_content", &pdf);
     let pages = page_count(&pdf);
     assert!(pages >= 3, "only {pages} pages for 3,000 characters");
     let text = pdf_text(&pdf);
