@@ -37,11 +37,10 @@ pub fn article(kind: &str) -> &'static str {
         "acceptance_notice" | "decline_notice" => "《信访工作条例》第二十三条",
         "no_longer_accepted_notice" | "final_review_opinion" => "《信访工作条例》第三十六条",
         "forward_form" | "assign_form" => "《信访工作条例》第二十二条",
-        "extension_notice" => "《信访工作条例》第三十三条",
+        "extension_notice" => "《信访工作条例》第三十四条",
         "decision_letter" => "《信访工作条例》第三十二条",
         "review_opinion" => "《信访工作条例》第三十五条",
-        "mediation_agreement" => "《中华人民共和国人民调解法》第二十八条",
-        "settlement_agreement" => "《中华人民共和国民法典》第一百四十三条",
+        "mediation_agreement" | "settlement_agreement" => "《信访工作条例》第三十三条",
         _ => "《信访工作条例》第四十条",
     }
 }
