@@ -128,6 +128,18 @@ fn simplified_procedure_says_ten_working_days() {
 }
 
 #[test]
+fn optional_fields_may_be_left_out() {
+    let mut data = samples::sample("mediation_agreement");
+    let map = data.as_object_mut().expect("object");
+    for field in ["title", "addressee", "cc"] {
+        map.remove(field);
+    }
+    let flat = squeeze(&pdf_text(&renderer().render("mediation_agreement", &data).expect("render")));
+    assert!(flat.contains("调解协议书"), "default title missing: {flat}");
+    assert!(!flat.contains("抄送"), "{flat}");
+}
+
+#[test]
 fn page_is_a4() {
     let pdf = renderer().render("decision_letter", &samples::sample("decision_letter")).expect("render");
     let info = pdf_info(&pdf);
@@ -249,6 +261,10 @@ fn unknown_kind_and_missing_fields_are_refused() {
     data["legal_basis"] = json!("  ");
     let err = renderer().render("decision_letter", &data).expect_err("missing");
     assert!(matches!(&err, LetterError::MissingField { field, .. } if field == "legal_basis"), "{err:?}");
+    let mut data = samples::sample("decline_notice");
+    data["addressee"] = json!(null);
+    let err = renderer().render("decline_notice", &data).expect_err("no addressee");
+    assert!(matches!(&err, LetterError::MissingField { field, .. } if field == "addressee"), "{err:?}");
     let err = renderer().render("decision_letter", &json!("not an object")).expect_err("not object");
     assert!(matches!(err, LetterError::Data { .. }), "{err:?}");
 }
