@@ -105,9 +105,13 @@ const KINDS: &[&str] = &[
     "reminder_letter",
 ];
 
-/// Fields every kind needs (`cc` is optional and not listed).
+/// Fields every kind needs. Optional: `title` (the kind's default title
+/// when blank), `cc`, and `addressee` on the agreements (not printed there).
 const COMMON_FIELDS: &[&str] =
-    &["title", "doc_number", "addressee", "issuer", "issued_on", "petition_number", "petitioner_name", "received_on", "subject", "article"];
+    &["doc_number", "issuer", "issued_on", "petition_number", "petitioner_name", "received_on", "subject", "article"];
+
+/// Kinds that are not addressed to anyone.
+const UNADDRESSED: &[&str] = &["mediation_agreement", "settlement_agreement"];
 
 /// Fields each kind needs besides the common ones. Optional fields
 /// (`contact`, `note`, `cc`) are not listed.
@@ -190,7 +194,8 @@ impl Renderer {
         let serde_json::Value::Object(map) = data else {
             return Err(LetterError::Data { kind: kind.to_owned(), message: "data must be a JSON object".to_owned() });
         };
-        for field in COMMON_FIELDS.iter().chain(kind_fields(kind)) {
+        let addressee: &[&str] = if UNADDRESSED.contains(&kind) { &[] } else { &["addressee"] };
+        for field in COMMON_FIELDS.iter().chain(addressee).chain(kind_fields(kind)) {
             let present = match map.get(*field) {
                 None | Some(serde_json::Value::Null) => false,
                 Some(serde_json::Value::String(s)) => !s.trim().is_empty(),
@@ -222,9 +227,7 @@ impl Renderer {
 /// their spans' debug dump).
 fn describe(e: &typst_as_lib::TypstAsLibError) -> String {
     match e {
-        typst_as_lib::TypstAsLibError::TypstSource(diags) => {
-            diags.iter().map(|d| d.message.to_string()).collect::<Vec<_>>().join("; ")
-        }
+        typst_as_lib::TypstAsLibError::TypstSource(diags) => diags.iter().map(|d| d.message.to_string()).collect::<Vec<_>>().join("; "),
         other => other.to_string(),
     }
 }
@@ -241,9 +244,7 @@ fn to_value(v: &serde_json::Value) -> Value {
         },
         serde_json::Value::String(s) => Value::Str(Str::from(s.as_str())),
         serde_json::Value::Array(items) => Value::Array(items.iter().map(to_value).collect::<Array>()),
-        serde_json::Value::Object(map) => {
-            Value::Dict(map.iter().map(|(k, v)| (Str::from(k.as_str()), to_value(v))).collect::<Dict>())
-        }
+        serde_json::Value::Object(map) => Value::Dict(map.iter().map(|(k, v)| (Str::from(k.as_str()), to_value(v))).collect::<Dict>()),
     }
 }
 

@@ -15,9 +15,7 @@ use xinfang_letters::{LetterConfig, LetterError, Renderer};
 
 fn renderer() -> &'static Renderer {
     static R: OnceLock<Renderer> = OnceLock::new();
-    R.get_or_init(|| {
-        Renderer::new(&LetterConfig::default()).expect("fonts-noto-cjk missing? run scripts/setup.sh")
-    })
+    R.get_or_init(|| Renderer::new(&LetterConfig::default()).expect("fonts-noto-cjk missing? run scripts/setup.sh"))
 }
 
 /// Writes the PDF into a fresh temporary directory and returns both.
@@ -47,6 +45,14 @@ fn pdf_text(pdf: &[u8]) -> String {
 /// spaces and newlines inside words.
 fn squeeze(s: &str) -> String {
     s.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// With LETTERS_DUMP_DIR set, keeps a test's PDF there for a look.
+fn dump(name: &str, pdf: &[u8]) {
+    if let Ok(dir) = std::env::var("LETTERS_DUMP_DIR") {
+        std::fs::create_dir_all(&dir).expect("dump dir");
+        std::fs::write(Path::new(&dir).join(format!("{name}.pdf")), pdf).expect("dump");
+    }
 }
 
 fn pdf_info(pdf: &[u8]) -> String {
@@ -100,7 +106,7 @@ fn letters_carry_their_fixed_wording() {
         ("assign_form", &["办结后向交办机关报告办理结果", "2027年1月4日前办结"]),
         ("acceptance_notice", &["60日内办结", "福州市鼓楼区住房和城乡建设局"]),
         ("extension_notice", &["延长30日"]),
-        ("mediation_agreement", &["当事人一：林秀英", "当事人二：", "签名（捺印）", "一式三份"]),
+        ("mediation_agreement", &["当事人一：林秀英", "当事人二：", "签名（捺印）", "一式三份", "日期"]),
         ("supervision_letter", &["督办事由", "2026年12月10日前"]),
     ];
     for (kind, needles) in cases {
@@ -119,6 +125,18 @@ fn simplified_procedure_says_ten_working_days() {
     let flat = squeeze(&pdf_text(&renderer().render("acceptance_notice", &data).expect("render")));
     assert!(flat.contains("10个工作日内"), "{flat}");
     assert!(!flat.contains("60日内"), "{flat}");
+}
+
+#[test]
+fn optional_fields_may_be_left_out() {
+    let mut data = samples::sample("mediation_agreement");
+    let map = data.as_object_mut().expect("object");
+    for field in ["title", "addressee", "cc"] {
+        map.remove(field);
+    }
+    let flat = squeeze(&pdf_text(&renderer().render("mediation_agreement", &data).expect("render")));
+    assert!(flat.contains("调解协议书"), "default title missing: {flat}");
+    assert!(!flat.contains("抄送"), "{flat}");
 }
 
 #[test]
@@ -160,6 +178,7 @@ fn hostile_text_prints_literally() {
     data["petitioner_name"] = json!("王#五]");
     data["subject"] = json!("$x$ 与 *y*");
     let pdf = renderer().render("forward_form", &data).expect("render");
+    dump("hostile", &pdf);
     let info = pdf_info(&pdf);
     assert!(info.contains("(A4)"), "page size changed: {info}");
     let flat = squeeze(&pdf_text(&pdf));
@@ -183,6 +202,7 @@ fn long_content_runs_over_several_pages() {
     let mut data = samples::sample("forward_form");
     data["content"] = json!(content);
     let pdf = renderer().render("forward_form", &data).expect("render");
+    dump("long_content", &pdf);
     let pages = page_count(&pdf);
     assert!(pages >= 3, "only {pages} pages for 3,000 characters");
     let text = pdf_text(&pdf);
@@ -241,6 +261,10 @@ fn unknown_kind_and_missing_fields_are_refused() {
     data["legal_basis"] = json!("  ");
     let err = renderer().render("decision_letter", &data).expect_err("missing");
     assert!(matches!(&err, LetterError::MissingField { field, .. } if field == "legal_basis"), "{err:?}");
+    let mut data = samples::sample("decline_notice");
+    data["addressee"] = json!(null);
+    let err = renderer().render("decline_notice", &data).expect_err("no addressee");
+    assert!(matches!(&err, LetterError::MissingField { field, .. } if field == "addressee"), "{err:?}");
     let err = renderer().render("decision_letter", &json!("not an object")).expect_err("not object");
     assert!(matches!(err, LetterError::Data { .. }), "{err:?}");
 }

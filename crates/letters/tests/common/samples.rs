@@ -37,11 +37,10 @@ pub fn article(kind: &str) -> &'static str {
         "acceptance_notice" | "decline_notice" => "《信访工作条例》第二十三条",
         "no_longer_accepted_notice" | "final_review_opinion" => "《信访工作条例》第三十六条",
         "forward_form" | "assign_form" => "《信访工作条例》第二十二条",
-        "extension_notice" => "《信访工作条例》第三十三条",
+        "extension_notice" => "《信访工作条例》第三十四条",
         "decision_letter" => "《信访工作条例》第三十二条",
         "review_opinion" => "《信访工作条例》第三十五条",
-        "mediation_agreement" => "《中华人民共和国人民调解法》第二十八条",
-        "settlement_agreement" => "《中华人民共和国民法典》第一百四十三条",
+        "mediation_agreement" | "settlement_agreement" => "《信访工作条例》第三十三条",
         _ => "《信访工作条例》第四十条",
     }
 }
@@ -194,7 +193,7 @@ pub fn sample(kind: &str) -> Value {
                     "addressee": "福州市鼓楼区住房和城乡建设局",
                     "to_unit": "福州市鼓楼区住房和城乡建设局",
                     "reason": "该事项已超过受理后60日，尚未出具处理意见，信访人多次来电询问办理进度。",
-                    "suggestions": "一、查明施工单位夜间施工的具体情况。\n二、依法作出处理并书面答复信访人。",
+                    "suggestions": "（一）查明施工单位夜间施工的具体情况。\n（二）依法作出处理并书面答复信访人。",
                     "reply_due_on": "2026年12月10日",
                     "due_on": "2026年12月31日",
                 }),
