@@ -174,7 +174,11 @@ pub fn runtime(state: &AppState, cfg: &config::Config) -> Result<xinfang_web::jo
         }
     });
     if cfg.checkpoint_interval_seconds > 0 {
-        rt = rt.schedule(Schedule { name: "checkpoint", kind: "checkpoint", period: Period::Every(Duration::from_secs(cfg.checkpoint_interval_seconds)) });
+        rt = rt.schedule(Schedule {
+            name: "checkpoint",
+            kind: "checkpoint",
+            period: Period::Every(Duration::from_secs(cfg.checkpoint_interval_seconds)),
+        });
     }
     if cfg.purge_interval_seconds > 0 {
         rt = rt.schedule(Schedule { name: "purge", kind: "purge", period: Period::Every(Duration::from_secs(cfg.purge_interval_seconds)) });

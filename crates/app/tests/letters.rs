@@ -44,7 +44,7 @@ fn letter<'a>(list: &'a Value, kind: &str) -> &'a Value {
 #[tokio::test]
 async fn art32_art35_letters_of_a_petition_through_acceptance_extension_conclusion_and_review() {
     let s = TestServer::start().await;
-    let (status, sub) = s.post("/api/v1/petitions", None, online_claim("周九", "440304198001010040")).await;
+    let (status, sub) = s.post("/api/v1/petitions", None, online_claim("周九", "440304198001010041")).await;
     assert_eq!(status, StatusCode::CREATED, "{sub}");
     let number = sub["number"].as_str().unwrap().to_string();
     let code = sub["query_code"].as_str().unwrap().to_string();
@@ -60,7 +60,8 @@ async fn art32_art35_letters_of_a_petition_through_acceptance_extension_conclusi
     )
     .await;
     s.act("ft_rst_officer", &number, "deliver", json!({"method": "post", "delivered_on": today().to_string()})).await;
-    let (status, r) = s.post(&format!("/api/v1/track/{number}/review-request?code={code}"), None, json!({"reason": "公司未按期支付"})).await;
+    let (status, r) =
+        s.post(&format!("/api/v1/track/{number}/review-request?code={code}"), None, json!({"reason": "公司未按期支付"})).await;
     assert_eq!(status, StatusCode::OK, "{r}");
     s.act(
         "sz_rst_reviewer",
@@ -83,7 +84,11 @@ async fn art32_art35_letters_of_a_petition_through_acceptance_extension_conclusi
     let checks: [(&str, &str, Vec<String>); 4] = [
         ("acceptance_notice", "ft_rst_officer", vec!["受理告知书".into(), "第二十三条".into()]),
         ("extension_notice", "ft_rst_officer", vec!["30".into(), "需要调取银行流水核实".into()]),
-        ("decision_letter", "ft_rst_officer", vec![basis.into(), "予以支持".into(), "支付拖欠工资".into(), "经核查，公司确有拖欠".into(), "复查".into()]),
+        (
+            "decision_letter",
+            "ft_rst_officer",
+            vec![basis.into(), "予以支持".into(), "支付拖欠工资".into(), "经核查，公司确有拖欠".into(), "复查".into()],
+        ),
         ("review_opinion", "sz_rst_reviewer", vec!["维持".into(), "《信访工作条例》第三十五条".into(), "复核".into()]),
     ];
     for (kind, user, wants) in checks {
@@ -101,8 +106,19 @@ async fn art32_art35_letters_of_a_petition_through_acceptance_extension_conclusi
         let (_, again, _) = download(&s, user, l["url"].as_str().unwrap()).await;
         assert_eq!(pdf, again);
         use sha2::Digest;
-        assert_eq!(hex(&sha2::Sha256::digest(&pdf)), s.get_as(user, &format!("/api/v1/petitions/{number}/documents")).await.1
-            .as_array().unwrap().iter().find(|x| x["id"] == l["id"]).unwrap()["sha256"].as_str().unwrap());
+        assert_eq!(
+            hex(&sha2::Sha256::digest(&pdf)),
+            s.get_as(user, &format!("/api/v1/petitions/{number}/documents"))
+                .await
+                .1
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|x| x["id"] == l["id"])
+                .unwrap()["sha256"]
+                .as_str()
+                .unwrap()
+        );
     }
     // The acceptance notice names the handling unit and the 60-day due date.
     let (_, pdf, _) = download(&s, "ft_rst_officer", letter(&list, "acceptance_notice")["url"].as_str().unwrap()).await;
@@ -133,7 +149,7 @@ async fn art32_art35_letters_of_a_petition_through_acceptance_extension_conclusi
 #[tokio::test]
 async fn art23_a_declined_petition_gets_a_decline_notice_with_ground_article_and_channel() {
     let s = TestServer::start().await;
-    let (_, sub) = s.post("/api/v1/petitions", None, online_claim("吴十", "440304198001010059")).await;
+    let (_, sub) = s.post("/api/v1/petitions", None, online_claim("吴十", "44030419800101005X")).await;
     let number = sub["number"].as_str().unwrap().to_string();
     let r = s
         .act(
@@ -149,7 +165,8 @@ async fn art23_a_declined_petition_gets_a_decline_notice_with_ground_article_and
     let (status, pdf, _) = download(&s, "ft_clerk", l["url"].as_str().unwrap()).await;
     assert_eq!(status, StatusCode::OK);
     let text = pdf_text(&pdf);
-    for want in ["不予受理告知书", "该劳动争议已由劳动人事争议仲裁委员会受理", "通过劳动争议仲裁程序解决", "第二十九条至第三十一条", "吴十"] {
+    for want in ["不予受理告知书", "该劳动争议已由劳动人事争议仲裁委员会受理", "通过劳动争议仲裁程序解决", "第二十九条至第三十一条", "吴十"]
+    {
         assert!(text.contains(want), "{want} not in {text}");
     }
     s.finish().await;

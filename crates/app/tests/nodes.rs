@@ -213,11 +213,8 @@ async fn a_schedule_fires_once_per_period_across_nodes() {
     let s = TestServer::start_configured(every).await;
     let (_b, _) = node_b(&s, every).await;
     tokio::time::sleep(Duration::from_millis(4_500)).await;
-    let jobs = s
-        .store
-        .list_jobs(&xinfang_store::JobFilter { kinds: vec!["checkpoint".into()], limit: 100, ..Default::default() })
-        .await
-        .unwrap();
+    let jobs =
+        s.store.list_jobs(&xinfang_store::JobFilter { kinds: vec!["checkpoint".into()], limit: 100, ..Default::default() }).await.unwrap();
     assert!((4..=7).contains(&jobs.len()), "{} checkpoint firings in 4.5 s on two nodes", jobs.len());
     let keys: std::collections::HashSet<&str> = jobs.iter().map(|j| j.key.as_str()).collect();
     assert_eq!(keys.len(), jobs.len());

@@ -161,7 +161,7 @@ async fn art23_forward_texts_the_petitioner_and_emails_the_receiving_unit_with_a
         .expect("patch")
         .status();
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, sub) = s.post("/api/v1/petitions", None, online_claim("赵六", "440304198001010016")).await;
+    let (status, sub) = s.post("/api/v1/petitions", None, online_claim("赵六", "440304198001010017")).await;
     assert_eq!(status, StatusCode::CREATED, "{sub}");
     let number = sub["number"].as_str().unwrap().to_string();
     s.act("ft_clerk", &number, "forward", json!({"unit": "440304-RST"})).await;
@@ -203,7 +203,7 @@ async fn a_failing_gateway_is_retried_with_backoff_visible_to_the_admin_and_neve
     gw.mode.store(1, Ordering::SeqCst);
     let (smtp, _) = smtp_server().await;
     let s = TestServer::start_configured(|c| with_channels(c, &gw.url, &smtp)).await;
-    let (_, sub) = s.post("/api/v1/petitions", None, online_claim("钱七", "440304198001010024")).await;
+    let (_, sub) = s.post("/api/v1/petitions", None, online_claim("钱七", "440304198001010025")).await;
     let number = sub["number"].as_str().unwrap().to_string();
     // The act succeeds whatever the gateway does.
     let r = s.act("ft_clerk", &number, "forward", json!({"unit": "440304-RST"})).await;
@@ -254,7 +254,11 @@ async fn message_templates_are_edited_by_the_admin_within_one_sms_segment() {
     let (smtp, _) = smtp_server().await;
     let s = TestServer::start_configured(|c| with_channels(c, &gw.url, &smtp)).await;
     let (status, err) = s
-        .put("/api/v1/admin/message-templates/petition_notice", Some(&s.token("admin").await), json!({"body": format!("{}{{number}}", "很".repeat(60))}))
+        .put(
+            "/api/v1/admin/message-templates/petition_notice",
+            Some(&s.token("admin").await),
+            json!({"body": format!("{}{{number}}", "很".repeat(60))}),
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
     assert_eq!(err["error"]["code"], "sms_too_long");
@@ -262,10 +266,14 @@ async fn message_templates_are_edited_by_the_admin_within_one_sms_segment() {
         s.put("/api/v1/admin/message-templates/petition_notice", Some(&s.token("admin").await), json!({"body": "事项{numbr}有进展"})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
     let (status, _) = s
-        .put("/api/v1/admin/message-templates/petition_notice", Some(&s.token("admin").await), json!({"body": "【福田】您的事项{number}已{action}。"}))
+        .put(
+            "/api/v1/admin/message-templates/petition_notice",
+            Some(&s.token("admin").await),
+            json!({"body": "【福田】您的事项{number}已{action}。"}),
+        )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (_, sub) = s.post("/api/v1/petitions", None, online_claim("孙八", "440304198001010032")).await;
+    let (_, sub) = s.post("/api/v1/petitions", None, online_claim("孙八", "440304198001010033")).await;
     let number = sub["number"].as_str().unwrap().to_string();
     s.act("ft_clerk", &number, "forward", json!({"unit": "440304-RST"})).await;
     let call = wait_for("the SMS", 20, async || gw.calls().into_iter().next()).await;

@@ -307,7 +307,9 @@ impl World {
                                 return step(
                                     until(due + Duration::days(rng.range(1.0, 10.0) as i64), rng),
                                     self.staff(bureau.id, Role::Supervisor),
-                                    Command::Supervise { reason: "超期未办结".into(), suggestions: "请加快办理".into(), letter: None },
+                                    Command::Supervise {
+                                        reason: "超期未办结".into(), suggestions: "请加快办理".into(), letter: None
+                                    },
                                 );
                             }
                         }

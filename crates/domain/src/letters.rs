@@ -63,6 +63,7 @@ pub struct PetitionFacts {
     pub title: String,
     pub content: String,
     pub request: String,
+    pub facts_and_reasons: String,
     pub channel: String,
     pub category: String,
 }
@@ -127,7 +128,11 @@ pub fn letters_for(cmd: &Command, before: &Case, after: &Case, facts: &PetitionF
             d.extend(f);
         }
         // The action table names the letters an act issues (one fact).
-        debug_assert!(crate::procedure::actions::spec(cmd.name()).is_some_and(|a| a.letters.contains(&kind)), "{} issues {kind:?}", cmd.name());
+        debug_assert!(
+            crate::procedure::actions::spec(cmd.name()).is_some_and(|a| a.letters.contains(&kind)),
+            "{} issues {kind:?}",
+            cmd.name()
+        );
         out.push(LetterDraft { kind, issuer, issued_on: lc.on, data });
     };
     let petitioner = petitioner_addressee(facts);
@@ -135,6 +140,13 @@ pub fn letters_for(cmd: &Command, before: &Case, after: &Case, facts: &PetitionF
     match cmd {
         Command::Accept { simplified, .. } => {
             let handling = after.handling_unit.unwrap_or(cur);
+            let due_on = due(after, &[TimerKind::S1, TimerKind::T6, TimerKind::D3]);
+            // The letter states the time limit; an item taken into another
+            // statutory procedure (Art. 31 routes 1–5) has none of ours, and
+            // its notice is the act's written notice on the tracking page.
+            if due_on.is_empty() {
+                return out;
+            }
             issue(
                 LetterKind::AcceptanceNotice,
                 cur,
@@ -142,7 +154,7 @@ pub fn letters_for(cmd: &Command, before: &Case, after: &Case, facts: &PetitionF
                 json!({
                     "handling_unit": name(Some(handling)),
                     "accepted_on": cn_date(lc.on),
-                    "due_on": due(after, &[TimerKind::S1, TimerKind::T6, TimerKind::D3]),
+                    "due_on": due_on,
                     "simplified": *simplified,
                     "contact": "",
                 }),
@@ -161,8 +173,9 @@ pub fn letters_for(cmd: &Command, before: &Case, after: &Case, facts: &PetitionF
                 "article": ground_rule(*ground).citation(),
             });
             if kind == LetterKind::NoLongerAcceptedNotice {
-                fields["final_review_unit"] = json!(name(before.final_review_unit));
-                fields["final_review_on"] = json!("");
+                let unit = name(before.final_review_unit);
+                fields["final_review_unit"] = json!(if unit.is_empty() { "原复核机关".to_string() } else { unit });
+                fields["final_review_on"] = json!(FINAL_REVIEW_ON_UNKNOWN);
             }
             issue(kind, cur, petitioner, fields);
         }
@@ -174,7 +187,7 @@ pub fn letters_for(cmd: &Command, before: &Case, after: &Case, facts: &PetitionF
                 "from_unit": name(Some(lc.actor_unit)),
                 "channel": facts.channel,
                 "category": facts.category,
-                "content": facts.content,
+                "content": petition_text(facts),
                 "request": facts.request,
                 "note": note,
             });
@@ -274,9 +287,9 @@ pub fn letters_for(cmd: &Command, before: &Case, after: &Case, facts: &PetitionF
                 json!({
                     "to_unit": to,
                     "reason": reason,
-                    "suggestions": suggestions,
+                    "suggestions": if suggestions.trim().is_empty() { DEFAULT_SUGGESTIONS } else { suggestions.as_str() },
                     "reply_due_on": cn_date(reply_due),
-                    "due_on": before.next_duty_due().map(cn_date).unwrap_or_default(),
+                    "due_on": before.next_duty_due().map(cn_date).unwrap_or_else(|| "法定期限".into()),
                 }),
             );
         }
@@ -286,15 +299,21 @@ pub fn letters_for(cmd: &Command, before: &Case, after: &Case, facts: &PetitionF
 }
 
 /// The 不予受理 / 不再受理 letter of a submission refused at intake.
-pub fn refusal_letter(ground: DeclineGround, reason: &str, receiving: UnitId, facts: &PetitionFacts, lc: &LetterCtx) -> Option<LetterDraft> {
+/// `final_review`: the unit and day of the 复核 that closed the earlier
+/// petition, when the refusal is 不再受理 and the earlier one is known.
+pub fn refusal_letter(
+    ground: DeclineGround,
+    reason: &str,
+    receiving: UnitId,
+    facts: &PetitionFacts,
+    lc: &LetterCtx,
+    final_review: Option<(String, NaiveDate)>,
+) -> Option<LetterDraft> {
     if facts.anonymous {
         return None;
     }
-    let kind = if ground == DeclineGround::ConcludedAfterFinalReview {
-        LetterKind::NoLongerAcceptedNotice
-    } else {
-        LetterKind::DeclineNotice
-    };
+    let kind =
+        if ground == DeclineGround::ConcludedAfterFinalReview { LetterKind::NoLongerAcceptedNotice } else { LetterKind::DeclineNotice };
     let issuer_name = lc.tree.get(receiving).map(|u| u.name.clone()).unwrap_or_default();
     let mut data = common(kind, facts, lc.on, &issuer_name, &petitioner_addressee(facts));
     if let Value::Object(d) = &mut data {
@@ -302,8 +321,12 @@ pub fn refusal_letter(ground: DeclineGround, reason: &str, receiving: UnitId, fa
         d.insert("reason".into(), json!(reason));
         d.insert("proper_channel".into(), json!(proper_channel(ground)));
         d.insert("article".into(), json!(ground_rule(ground).citation()));
-        d.insert("final_review_unit".into(), json!(""));
-        d.insert("final_review_on".into(), json!(""));
+        let (unit, on) = match final_review {
+            Some((unit, on)) => (unit, cn_date(on)),
+            None => ("原复核机关".into(), FINAL_REVIEW_ON_UNKNOWN.into()),
+        };
+        d.insert("final_review_unit".into(), json!(unit));
+        d.insert("final_review_on".into(), json!(on));
     }
     Some(LetterDraft { kind, issuer: receiving, issued_on: lc.on, data })
 }
@@ -317,6 +340,22 @@ pub fn proper_channel(ground: DeclineGround) -> &'static str {
         DeclineGround::ReviewWindowLapsed => "如有正当理由，可以向复查（复核）机关说明并申请",
         DeclineGround::ConcludedAfterFinalReview => "如有新的事实和理由，可以另行提出",
     }
+}
+
+/// Said of a 复核 whose date the refusing unit does not have at hand.
+const FINAL_REVIEW_ON_UNKNOWN: &str = "此前";
+
+/// The supervision letter's request when the supervisor wrote none.
+const DEFAULT_SUGGESTIONS: &str = "请依法依规、按期办理，并将办理情况书面报告。";
+
+/// What the petition says, for a form: its content, or its facts and
+/// reasons, or its title.
+fn petition_text(facts: &PetitionFacts) -> String {
+    [&facts.content, &facts.facts_and_reasons, &facts.title]
+        .into_iter()
+        .find(|t| !t.trim().is_empty())
+        .cloned()
+        .unwrap_or_else(|| "—".into())
 }
 
 fn petitioner_addressee(facts: &PetitionFacts) -> String {
@@ -334,9 +373,9 @@ fn common(kind: LetterKind, facts: &PetitionFacts, on: NaiveDate, issuer: &str, 
         "issuer": issuer,
         "issued_on": cn_date(on),
         "petition_number": facts.number,
-        "petitioner_name": facts.petitioner_names.join("、"),
-        "received_on": facts.received_on.map(cn_date).unwrap_or_default(),
-        "subject": facts.title,
+        "petitioner_name": if facts.petitioner_names.is_empty() { "匿名信访人".to_string() } else { facts.petitioner_names.join("、") },
+        "received_on": facts.received_on.map(cn_date).unwrap_or_else(|| "—".into()),
+        "subject": if facts.title.trim().is_empty() { "信访事项".to_string() } else { facts.title.clone() },
         "article": kind.rule().citation(),
         "cc": "",
     })

@@ -7,8 +7,7 @@ use crate::deadline::{CountingPolicy, DayUnit, Deadline, Pause, PauseReason, Tim
 use crate::error::{DomainError, Rule};
 use crate::petition::{
     Adoption, Category, Channel, DeclineGround, DeliveryMethod, Disposition, Outcome, Rating, Registration, ReviewOutcome, State,
-    SupervisionLetter,
-    check_text,
+    SupervisionLetter, check_text,
 };
 use crate::role::Role;
 use crate::unit::{Unit, UnitId, UnitKind, UnitTree};

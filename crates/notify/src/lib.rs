@@ -48,8 +48,8 @@ impl Default for NotifyConfig {
         NotifyConfig {
             sms_gateway_url: String::new(),
             sms_gateway_key: String::new(),
-            sms_request_template: r#"{"mobile":"{{phone}}","content":"{{text}}","sign":"{{sign}}","request_id":"{{key}}","timestamp":"{{timestamp}}"}"#
-                .into(),
+            sms_request_template:
+                r#"{"mobile":"{{phone}}","content":"{{text}}","sign":"{{sign}}","request_id":"{{key}}","timestamp":"{{timestamp}}"}"#.into(),
             sms_content_type: "json".into(),
             sms_sign: "信访".into(),
             sms_timeout_seconds: 10,
@@ -285,10 +285,7 @@ mod tests {
     #[test]
     fn signature_is_hmac_sha256_of_timestamp_and_body() {
         // RFC 4231 test case 2.
-        assert_eq!(
-            hmac_hex(b"Jefe", b"what do ya want for nothing?"),
-            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-        );
+        assert_eq!(hmac_hex(b"Jefe", b"what do ya want for nothing?"), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
         let s = sign(b"Jefe", 0, "x");
         assert_eq!(s, hmac_hex(b"Jefe", b"0\nx"));
         assert_ne!(s, sign(b"Jefe", 1, "x"));

@@ -508,7 +508,14 @@ impl Store {
     }
 
     /// The letters and jobs of an act, in its transaction.
-    async fn write_act_rows(&self, w: &mut WriteTx<'_>, petition_id: i64, number: Option<&str>, seq: i64, rows: &crate::urgent::ActRows) -> Result<()> {
+    async fn write_act_rows(
+        &self,
+        w: &mut WriteTx<'_>,
+        petition_id: i64,
+        number: Option<&str>,
+        seq: i64,
+        rows: &crate::urgent::ActRows,
+    ) -> Result<()> {
         if !rows.letters.is_empty() {
             let number = match number {
                 Some(n) => n.to_string(),

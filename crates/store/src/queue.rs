@@ -64,7 +64,10 @@ pub struct ClaimedJob {
 pub enum JobOutcome {
     Done(String),
     /// Try again at the given time (the error is kept for the admin).
-    Retry { error: String, at: DateTime<Utc> },
+    Retry {
+        error: String,
+        at: DateTime<Utc>,
+    },
     /// Give up: failed for good until an admin retries it.
     Fail(String),
 }
@@ -332,12 +335,11 @@ impl Store {
 
     /// Every claim of job `id`, first first.
     pub async fn job_attempts(&self, id: i64) -> Result<Vec<AttemptRow>> {
-        let rows = sqlx::query(
-            "SELECT attempt, holder, started_at, finished_at, ok, error FROM job_attempts WHERE job_id = $1 ORDER BY attempt",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows =
+            sqlx::query("SELECT attempt, holder, started_at, finished_at, ok, error FROM job_attempts WHERE job_id = $1 ORDER BY attempt")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter()
             .map(|r| {
                 Ok(AttemptRow {

@@ -203,7 +203,14 @@ async fn retry(State(state): State<AppState>, headers: HeaderMap, Path(id): Path
     match letters::retry(&state, &s, id).await {
         Ok(()) => Redirect::to("/staff/admin/outbox?state=pending&done=重新排队").into_response(),
         Err(e) => {
-            let mut r = render_outbox(&state, &headers, &s, OutboxQuery { state: Some("failed".into()), ..OutboxQuery::default() }, Some(crate::workbench::chinese_only(&e.message))).await;
+            let mut r = render_outbox(
+                &state,
+                &headers,
+                &s,
+                OutboxQuery { state: Some("failed".into()), ..OutboxQuery::default() },
+                Some(crate::workbench::chinese_only(&e.message)),
+            )
+            .await;
             *r.status_mut() = e.status;
             r
         }
@@ -223,7 +230,13 @@ struct TemplatesPage {
     failed: Option<(String, String, String, String, String)>,
 }
 
-async fn render_templates(state: &AppState, headers: &HeaderMap, s: &Staff, flash: Option<String>, failed: Option<(String, String, String, String, String)>) -> Response {
+async fn render_templates(
+    state: &AppState,
+    headers: &HeaderMap,
+    s: &Staff,
+    flash: Option<String>,
+    failed: Option<(String, String, String, String, String)>,
+) -> Response {
     let mut templates = match letters::template_views(state).await {
         Ok(t) => t,
         Err(e) => return (e.status, crate::workbench::chinese_only(&e.message)).into_response(),
@@ -253,20 +266,35 @@ async fn templates_page(State(state): State<AppState>, headers: HeaderMap, Query
     }
 }
 
-async fn save_template(State(state): State<AppState>, headers: HeaderMap, Path(name): Path<String>, Form(f): Form<HashMap<String, String>>) -> Response {
+async fn save_template(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
     let s = match outbox_admin(&state, &headers).await {
         Ok(s) => s,
         Err(r) => return r,
     };
     let get = |k: &str| f.get(k).cloned().unwrap_or_default();
     if !crate::portal::csrf_ok(&headers, &get("csrf")) {
-        return render_templates(&state, &headers, &s, None, Some((name, get("subject"), get("body"), String::new(), "页面已过期，请刷新后重试".into()))).await;
+        return render_templates(
+            &state,
+            &headers,
+            &s,
+            None,
+            Some((name, get("subject"), get("body"), String::new(), "页面已过期，请刷新后重试".into())),
+        )
+        .await;
     }
     let input = TemplateInput { subject: get("subject"), body: get("body") };
     let reset = f.contains_key("reset");
     let r = letters::save_template(&state, &s, &name, if reset { None } else { Some(&input) }).await;
     match r {
-        Ok(()) => Redirect::to(&format!("/staff/admin/templates?done={}", crate::workbench::url_encode(if reset { "恢复默认" } else { "模板" }))).into_response(),
+        Ok(()) => {
+            Redirect::to(&format!("/staff/admin/templates?done={}", crate::workbench::url_encode(if reset { "恢复默认" } else { "模板" })))
+                .into_response()
+        }
         Err(e) => {
             let field = e.fields.first().map(|f| f.field.clone()).unwrap_or_else(|| "body".into());
             let msg = crate::workbench::chinese_only(&e.message);

@@ -921,7 +921,9 @@ async fn track_letter(
     let (Some((code, _)), Ok(id)) = (tracked_code(&state, &headers, &number), id.parse::<i64>()) else {
         return error_page(&portal, &headers, StatusCode::NOT_FOUND, "文书不存在", "请先输入编号和查询码打开办理查询页面，再下载文书。");
     };
-    match xinfang_web::api::letters::track_download(State(state.clone()), ApiPath((number, id)), ApiQuery(CodeQuery { code: Some(code) })).await {
+    match xinfang_web::api::letters::track_download(State(state.clone()), ApiPath((number, id)), ApiQuery(CodeQuery { code: Some(code) }))
+        .await
+    {
         Ok(r) => r,
         Err(e) => error_page(&portal, &headers, e.status, "文书暂时无法下载", &citizen_message(&e.message)),
     }

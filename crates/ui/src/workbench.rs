@@ -937,7 +937,8 @@ async fn petition_page(state: AppState, headers: &HeaderMap, s: Staff, number: S
         _ => "完整（个人信息已脱敏）",
     };
     let current_unit = d.current_unit.as_ref().map(|u| u.name.clone()).unwrap_or_default();
-    let letters = d.letters.iter().map(|l| (l.title.clone(), l.doc_number.clone(), l.issued_on.clone(), l.id, l.sha256.is_some())).collect();
+    let letters =
+        d.letters.iter().map(|l| (l.title.clone(), l.doc_number.clone(), l.issued_on.clone(), l.id, l.sha256.is_some())).collect();
     let issued = d
         .documents
         .iter()

@@ -22,13 +22,21 @@ pub fn facts(rec: &PetitionRecord) -> PetitionFacts {
         title: rec.title.clone(),
         content: rec.content.clone(),
         request: rec.request.clone(),
+        facts_and_reasons: rec.facts_and_reasons.clone(),
         channel: rec.channel.label().into(),
         category: rec.category.label().into(),
     }
 }
 
 /// The letters an act issues.
-pub fn act_letters(state: &AppState, rec: &PetitionRecord, cmd: &Command, after: &Case, actor_unit: UnitId, on: chrono::NaiveDate) -> Vec<LetterDraft> {
+pub fn act_letters(
+    state: &AppState,
+    rec: &PetitionRecord,
+    cmd: &Command,
+    after: &Case,
+    actor_unit: UnitId,
+    on: chrono::NaiveDate,
+) -> Vec<LetterDraft> {
     let tree = state.tree();
     let calendar = state.calendar();
     let lc = LetterCtx { tree: &tree, calendar: &calendar, actor_unit, on };
@@ -77,7 +85,8 @@ pub async fn pdf_response(state: &AppState, row: DocumentRow) -> ApiResult<Respo
     let sha = row.sha256.clone().unwrap_or_default();
     let content = state.store.objects()?.get(&sha).await.map_err(xinfang_store::StoreError::from)?;
     let filename = format!("{}-{}.pdf", row.title, row.doc_number);
-    let disposition = format!("inline; filename=\"document-{}.pdf\"; filename*=UTF-8''{}", row.id, crate::api::petitions::percent(&filename));
+    let disposition =
+        format!("inline; filename=\"document-{}.pdf\"; filename*=UTF-8''{}", row.id, crate::api::petitions::percent(&filename));
     Ok((
         [
             (header::CONTENT_TYPE, "application/pdf".to_string()),

@@ -304,6 +304,8 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
     // back-dated `received_on` must not manufacture (or dodge) a refusal.
     let conflict = matches.iter().find(|m| intake_conflict(&m.case, &m.number, receiving.id, &tree, today, false, m.next_due_on).is_some());
     let mut refusal: Option<(xinfang_domain::petition::DeclineGround, xinfang_domain::DomainError, Option<String>)> = None;
+    // The 复核 that closed the earlier matter, for a 不再受理告知书.
+    let mut closed_by: Option<(String, chrono::NaiveDate)> = None;
     if let Some(earlier) = conflict {
         let disclose = may_see_in_full(state, &who, earlier, &tree).await?;
         // Genuinely new facts make a new item, but only the unit head may
@@ -325,6 +327,14 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
                 reason: Some(err.message.clone()),
             };
             state.store.append_event(earlier.id, &record).await?;
+            closed_by = earlier.case.final_review_unit.and_then(|u| tree.get(u)).map(|u| u.name.clone()).zip(
+                earlier
+                    .case
+                    .document
+                    .as_ref()
+                    .filter(|d| d.kind == xinfang_domain::procedure::DocumentKind::FinalReviewOpinion)
+                    .map(|d| d.issued_on),
+            );
             refusal = Some((ground, err, disclose.then(|| earlier.number.clone())));
         }
     }
@@ -396,12 +406,13 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
             title: reg.title.clone(),
             content: reg.content.clone(),
             request: reg.request.clone(),
+            facts_and_reasons: reg.facts_and_reasons.clone(),
             channel: channel.label().into(),
             category: reg.category.label().into(),
         };
         let calendar = state.calendar();
         let lc = xinfang_domain::letters::LetterCtx { tree: &tree, calendar: &calendar, actor_unit: receiving.id, on: received_on };
-        rows.letters.extend(xinfang_domain::letters::refusal_letter(*ground, &err.message, receiving.id, &facts, &lc));
+        rows.letters.extend(xinfang_domain::letters::refusal_letter(*ground, &err.message, receiving.id, &facts, &lc, closed_by.clone()));
     }
     let source_key_id = match &who {
         Submitter::ApiKey(k) => Some(k.id),

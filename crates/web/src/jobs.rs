@@ -84,9 +84,8 @@ impl Period {
             Period::DailyAt { hour, minute } => {
                 let local = now + chrono::Duration::hours(8);
                 let today = local.date_naive();
-                let at = |d: chrono::NaiveDate| {
-                    d.and_hms_opt(hour, minute, 0).map(|t| t.and_utc() - chrono::Duration::hours(8)).unwrap_or(now)
-                };
+                let at =
+                    |d: chrono::NaiveDate| d.and_hms_opt(hour, minute, 0).map(|t| t.and_utc() - chrono::Duration::hours(8)).unwrap_or(now);
                 let t = at(today);
                 if t <= now { t } else { at(today.pred_opt().unwrap_or(today)) }
             }
@@ -176,7 +175,11 @@ impl Runtime {
             .iter()
             .map(|s| {
                 let slot = s.period.slot(now);
-                NewJob::now(s.kind, format!("{}@{}", s.name, slot.format("%Y-%m-%dT%H:%M:%SZ")), serde_json::json!({"schedule": s.name, "slot": slot}))
+                NewJob::now(
+                    s.kind,
+                    format!("{}@{}", s.name, slot.format("%Y-%m-%dT%H:%M:%SZ")),
+                    serde_json::json!({"schedule": s.name, "slot": slot}),
+                )
             })
             .collect();
         self.store.enqueue_all(&jobs).await
@@ -323,7 +326,10 @@ mod tests {
         assert_eq!(Period::parse("daily 25:00"), None);
         assert_eq!(Period::parse("weekly"), None);
         let at = chrono::Utc.with_ymd_and_hms(2026, 11, 30, 5, 7, 13).single().expect("instant");
-        assert_eq!(Period::Every(Duration::from_secs(600)).slot(at), chrono::Utc.with_ymd_and_hms(2026, 11, 30, 5, 0, 0).single().expect("t"));
+        assert_eq!(
+            Period::Every(Duration::from_secs(600)).slot(at),
+            chrono::Utc.with_ymd_and_hms(2026, 11, 30, 5, 0, 0).single().expect("t")
+        );
         // 13:07 in China: today's 08:30 firing (00:30 UTC) is current.
         let daily = Period::DailyAt { hour: 8, minute: 30 };
         assert_eq!(daily.slot(at), chrono::Utc.with_ymd_and_hms(2026, 11, 30, 0, 30, 0).single().expect("t"));

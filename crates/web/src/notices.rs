@@ -76,7 +76,8 @@ pub async fn act_messages(
         let reps: Vec<_> = rec.petitioners.iter().filter(|p| p.representative && p.phone.is_some()).collect();
         let to: Vec<_> = if reps.is_empty() { rec.petitioners.iter().filter(|p| p.phone.is_some()).take(1).collect() } else { reps };
         if !to.is_empty() {
-            let (_, body) = rendered(&state.store, "petition_notice", &[("number", rec.number.clone()), ("action", label.to_string())]).await?;
+            let (_, body) =
+                rendered(&state.store, "petition_notice", &[("number", rec.number.clone()), ("action", label.to_string())]).await?;
             for (i, p) in to.iter().enumerate() {
                 let Some(cipher) = &p.phone else { continue };
                 let masked = state.keyring.decrypt(cipher).map(|ph| xinfang_crypto::mask::phone(&ph)).unwrap_or_default();
@@ -161,7 +162,8 @@ pub async fn deliver_email(state: AppState, job: ClaimedJob) -> JobResult {
 /// address. Queued as e-mail jobs keyed by user and day, so a second
 /// firing the same day adds nothing.
 pub async fn digest(state: &AppState, today: NaiveDate) -> JobResult {
-    let mut days: Vec<NaiveDate> = state.services.digest_days.iter().filter_map(|d| today.checked_add_days(chrono::Days::new(u64::from(*d)))).collect();
+    let mut days: Vec<NaiveDate> =
+        state.services.digest_days.iter().filter_map(|d| today.checked_add_days(chrono::Days::new(u64::from(*d)))).collect();
     days.push(today);
     let yesterday = today.pred_opt().unwrap_or(today);
     days.push(yesterday);

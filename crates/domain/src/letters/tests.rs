@@ -2,7 +2,7 @@ use super::*;
 use crate::calendar::HolidayCalendar;
 use crate::deadline::CountingPolicy;
 use crate::petition::{Category, Channel, Petitioner, PetitionerKind, Registration};
-use crate::procedure::{Actor, Ctx, StaffActor, actions, register, transition};
+use crate::procedure::{Actor, Ctx, StaffActor, register, transition};
 use crate::role::Role;
 use crate::unit::tests::sample_tree;
 use chrono::Utc;
@@ -23,6 +23,7 @@ fn facts() -> PetitionFacts {
         title: "欠薪".into(),
         content: "公司拖欠三个月工资".into(),
         request: "支付工资".into(),
+        facts_and_reasons: "公司拖欠".into(),
         channel: "网上信访".into(),
         category: "申诉求决类".into(),
     }
@@ -123,7 +124,8 @@ fn art23_acceptance_notice_and_art32_decision_letter_carry_the_record() {
     );
     let letter = &letters[0];
     assert_eq!(letter.kind, LetterKind::DecisionLetter);
-    for (field, value) in [("request", "支付工资"), ("facts_and_reasons", "经查已结清"), ("legal_basis", "《劳动合同法》第三十条")] {
+    for (field, value) in [("request", "支付工资"), ("facts_and_reasons", "经查已结清"), ("legal_basis", "《劳动合同法》第三十条")]
+    {
         assert_eq!(letter.data[field], json!(value), "{field}");
     }
     assert_eq!(letter.data["outcome"], json!("不予支持"));
@@ -137,17 +139,26 @@ fn art36_refusal_after_final_review_is_a_no_longer_accepted_notice_citing_art36(
     let tree = sample_tree();
     let cal = HolidayCalendar::default();
     let lc = LetterCtx { tree: &tree, calendar: &cal, actor_unit: COUNTY_BUREAU, on: d("2026-11-03") };
-    let l = refusal_letter(DeclineGround::ConcludedAfterFinalReview, "同一事实和理由已复核终结", COUNTY_BUREAU, &facts(), &lc)
-        .expect("letter");
+    let l = refusal_letter(
+        DeclineGround::ConcludedAfterFinalReview,
+        "同一事实和理由已复核终结",
+        COUNTY_BUREAU,
+        &facts(),
+        &lc,
+        Some(("深圳市人民政府".into(), d("2026-06-01"))),
+    )
+    .expect("letter");
     assert_eq!(l.kind, LetterKind::NoLongerAcceptedNotice);
     assert_eq!(l.data["article"], json!("《信访工作条例》第三十六条"));
     assert_eq!(l.data["ground"], json!(DeclineGround::ConcludedAfterFinalReview.label()));
-    let other = refusal_letter(DeclineGround::SkippedLevels, "越级走访", COUNTY_BUREAU, &facts(), &lc).expect("letter");
+    assert_eq!(l.data["final_review_unit"], json!("深圳市人民政府"));
+    assert_eq!(l.data["final_review_on"], json!("2026年6月1日"));
+    let other = refusal_letter(DeclineGround::SkippedLevels, "越级走访", COUNTY_BUREAU, &facts(), &lc, None).expect("letter");
     assert_eq!(other.kind, LetterKind::DeclineNotice);
     assert_eq!(other.data["article"], json!("《信访工作条例》第二十条"));
     // No one to address: no letter to an anonymous petitioner.
     let anon = PetitionFacts { anonymous: true, petitioner_names: vec![], ..facts() };
-    assert!(refusal_letter(DeclineGround::SkippedLevels, "越级走访", COUNTY_BUREAU, &anon, &lc).is_none());
+    assert!(refusal_letter(DeclineGround::SkippedLevels, "越级走访", COUNTY_BUREAU, &anon, &lc, None).is_none());
 }
 
 #[test]

@@ -418,7 +418,12 @@ pub async fn update_user(
 
 /// The new contact ciphertexts, if the change touches them (validated:
 /// an address with one `@`, a mobile number of 11 digits).
-async fn contact_change(state: &AppState, user: &User, email: Option<&str>, phone: Option<&str>) -> ApiResult<Option<(Option<String>, Option<String>)>> {
+async fn contact_change(
+    state: &AppState,
+    user: &User,
+    email: Option<&str>,
+    phone: Option<&str>,
+) -> ApiResult<Option<(Option<String>, Option<String>)>> {
     if email.is_none() && phone.is_none() {
         return Ok(None);
     }

@@ -73,7 +73,8 @@ pub async fn list(State(state): State<AppState>, staff: Staff, ApiPath(number): 
 pub async fn download(State(state): State<AppState>, staff: Staff, ApiPath((number, id)): ApiPath<(String, i64)>) -> ApiResult<Response> {
     let (rec, v) = crate::api::petitions::load_visible(&state, &staff, &number).await?;
     crate::api::petitions::require_full(v)?;
-    let row = state.store.document(id).await?.map(|d| d.0).filter(|d| d.petition_id == rec.id).ok_or_else(|| ApiError::not_found("文书"))?;
+    let row =
+        state.store.document(id).await?.map(|d| d.0).filter(|d| d.petition_id == rec.id).ok_or_else(|| ApiError::not_found("文书"))?;
     crate::documents::pdf_response(&state, row).await
 }
 
@@ -203,7 +204,9 @@ pub async fn job_page(state: &AppState, q: &JobQuery) -> ApiResult<JobPage> {
     if let Some(s) = &q.state
         && !xinfang_store::JOB_STATES.contains(&s.as_str())
     {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_state", "状态应为 pending、running、done 或 failed").at("state"));
+        return Err(
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_state", "状态应为 pending、running、done 或 failed").at("state")
+        );
     }
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
     let filter = JobFilter {
