@@ -5,6 +5,8 @@
 //! `pdftotext` reads back the petitioner's name, the number, the dates and
 //! the legal basis from the record (poppler-utils: `scripts/setup.sh`).
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;

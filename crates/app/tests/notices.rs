@@ -3,6 +3,8 @@
 //! retried with backoff when the receiver fails, visible to the admin,
 //! never blocking the act that owed them.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use axum::extract::State;

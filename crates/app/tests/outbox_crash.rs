@@ -12,6 +12,8 @@
 //! Both run on SQLite, and on PostgreSQL when `XINFANG_TEST_DATABASE_URL`
 //! is set (`scripts/test-postgres.sh`).
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use axum::extract::State;

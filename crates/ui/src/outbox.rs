@@ -62,12 +62,14 @@ struct OutboxPage {
     state: String,
     kind: String,
     kinds: Vec<(String, String)>,
-    /// (id, kind label, to, number, text, state, state label, attempts, run at, error)
     rows: Vec<OutboxRow>,
     next_before: Option<i64>,
     /// The job opened with `?job=ID`: its attempts.
-    opened: Option<(i64, Vec<(i64, String, String, String, String)>)>,
+    opened: Option<(i64, Vec<AttemptRow>)>,
 }
+
+/// One attempt: (number, node, started, result, error).
+type AttemptRow = (i64, String, String, String, String);
 
 struct OutboxRow {
     id: i64,
