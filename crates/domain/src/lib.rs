@@ -13,6 +13,7 @@ pub mod error;
 pub mod import;
 pub mod letters;
 pub mod messages;
+pub mod metrics;
 pub mod number;
 pub mod open311;
 pub mod petition;

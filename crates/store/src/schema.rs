@@ -663,6 +663,17 @@ ALTER TABLE users ADD COLUMN email TEXT;
 ALTER TABLE users ADD COLUMN phone TEXT
 "#,
     ),
+    (
+        1200,
+        r#"
+-- Issue 12, statistics (docs/metrics.md): a unit's petitions are those it
+-- registered or handles, read by unit and date of receipt; a petition is
+-- "brought back" when a later one names it in repeat_of.
+CREATE INDEX petitions_registered_unit ON petitions (registered_unit_id, received_on);
+CREATE INDEX petitions_handling_unit ON petitions (handling_unit_id, received_on);
+CREATE INDEX petitions_repeat_of ON petitions (repeat_of)
+"#,
+    ),
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

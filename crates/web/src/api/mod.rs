@@ -5,6 +5,7 @@ pub mod approvals;
 pub mod letters;
 pub mod petitions;
 pub mod reference;
+pub mod statistics;
 pub mod track;
 pub mod units;
 pub mod urgent;
@@ -72,6 +73,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/calendar/{year}", get(reference::calendar))
         .route("/api/v1/calendar/days/{date}", put(reference::set_calendar_day).delete(reference::delete_calendar_day))
         .route("/api/v1/calendar/import", post(reference::import_calendar))
+        .route("/api/v1/statistics", get(statistics::show))
+        .route("/api/v1/statistics.csv", get(statistics::csv))
+        .route("/api/v1/statistics.xlsx", get(statistics::xlsx))
         .route("/api/v1/urgent-reports", get(urgent::list))
         .route("/api/v1/urgent-reports/{id}/acknowledge", post(urgent::acknowledge))
         .route("/api/v1/api-keys", post(reference::create_api_key))

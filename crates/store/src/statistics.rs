@@ -1,0 +1,142 @@
+//! The record as the statistics read it (docs/metrics.md): one row of
+//! facts per petition of a set of units, from the petition row, its timers,
+//! its events and its evaluations, in two queries whatever the number of
+//! petitions. What counts is decided in `xinfang_domain::metrics`.
+
+use crate::db::{Result, RowExt, Store, StoreError, parse_date, parse_instant};
+use chrono::NaiveDate;
+use sqlx::{AssertSqlSafe, Row};
+use std::collections::HashMap;
+use xinfang_domain::local_date;
+use xinfang_domain::metrics::{EvaluationFact, Facts};
+use xinfang_domain::petition::{Category, Rating};
+use xinfang_domain::unit::UnitId;
+
+/// Which petitions to read: those registered at, or handled by, one of
+/// `units`, received on or before `received_until`, optionally of one
+/// topic (a code and the codes under it) or one channel.
+#[derive(Debug, Clone, Default)]
+pub struct FactsFilter {
+    pub units: Vec<UnitId>,
+    pub received_until: Option<NaiveDate>,
+    pub topic: Option<String>,
+    pub channel: Option<String>,
+}
+
+/// One petition's facts with the keys a table may be grouped by.
+#[derive(Debug, Clone)]
+pub struct PetitionFacts {
+    pub id: i64,
+    pub topic: Option<String>,
+    pub channel: String,
+    pub facts: Facts,
+}
+
+fn local_day(instant: Option<String>) -> Result<Option<NaiveDate>> {
+    instant.map(|s| parse_instant(&s).map(local_date)).transpose()
+}
+
+impl Store {
+    /// The facts of every petition the filter selects. Two statements: the
+    /// petitions with their timers and events (correlated subqueries on the
+    /// `(petition_id, seq)` keys), then their evaluations.
+    pub async fn statistics_facts(&self, f: &FactsFilter) -> Result<Vec<PetitionFacts>> {
+        if f.units.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Unit ids are integers from the unit tree: written into the
+        // statement, so that one statement serves any number of units.
+        let ids = f.units.iter().map(|u| u.to_string()).collect::<Vec<_>>().join(", ");
+        let mut binds: Vec<String> = Vec::new();
+        let mut until = String::new();
+        if let Some(d) = f.received_until {
+            binds.push(d.format("%Y-%m-%d").to_string());
+            until = format!(" AND received_on <= ${}", binds.len());
+        }
+        let scope = format!(
+            "SELECT id FROM petitions WHERE registered_unit_id IN ({ids}){until} \
+             UNION SELECT id FROM petitions WHERE handling_unit_id IN ({ids}){until}"
+        );
+        let mut extra = String::new();
+        if let Some(t) = &f.topic {
+            binds.push(t.clone());
+            let n = binds.len();
+            binds.push(format!("{t}%"));
+            extra.push_str(&format!(" AND (p.topic = ${n} OR p.topic LIKE ${})", n + 1));
+        }
+        if let Some(c) = &f.channel {
+            binds.push(c.clone());
+            extra.push_str(&format!(" AND p.channel = ${}", binds.len()));
+        }
+        let sql = format!(
+            "SELECT p.id, p.number, p.registered_unit_id, p.handling_unit_id, p.received_on, p.channel, p.category, \
+                    p.litigation_related, p.topic, CASE WHEN p.repeat_of IS NULL THEN 0 ELSE 1 END AS is_repeat, \
+                    (SELECT e.to_state FROM events e WHERE e.petition_id = p.id ORDER BY e.seq LIMIT 1) AS first_state, \
+                    (SELECT d.due_on FROM deadlines d WHERE d.petition_id = p.id AND d.kind IN ('T1', 'T2') ORDER BY d.seq LIMIT 1) AS acceptance_due, \
+                    (SELECT MIN(e.occurred_at) FROM events e WHERE e.petition_id = p.id AND e.action IN ('accept', 'decline')) AS answered_at, \
+                    (SELECT d.due_on FROM deadlines d WHERE d.petition_id = p.id AND d.kind IN ('T6', 'S1') ORDER BY d.seq LIMIT 1) AS handling_due, \
+                    (SELECT d.met_at FROM deadlines d WHERE d.petition_id = p.id AND d.kind IN ('T6', 'S1') ORDER BY d.seq LIMIT 1) AS handling_met_at, \
+                    (SELECT MIN(e.occurred_at) FROM events e WHERE e.petition_id = p.id AND e.action = 'deliver') AS delivered_at, \
+                    (SELECT MIN(e.occurred_at) FROM events e WHERE e.petition_id = p.id AND e.to_state = 'closed') AS closed_at, \
+                    (SELECT COUNT(*) FROM events e WHERE e.petition_id = p.id AND e.action = 'request_review') AS reviews, \
+                    (SELECT COUNT(*) FROM petitions r WHERE r.repeat_of = p.number) AS brought_back \
+             FROM petitions p WHERE p.id IN ({scope}){extra} ORDER BY p.id"
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for b in &binds {
+            q = q.bind(b.clone());
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        let mut index: HashMap<i64, usize> = HashMap::with_capacity(rows.len());
+        for r in &rows {
+            let category = r.s("category")?;
+            let first_state = r.os("first_state")?;
+            let facts = Facts {
+                registered_unit: r.i("registered_unit_id")?,
+                handling_unit: r.oi("handling_unit_id")?,
+                received_on: parse_date(&r.s("received_on")?)?,
+                category: Category::parse(&category).ok_or_else(|| StoreError::Corrupt(format!("bad category {category}")))?,
+                litigation_related: r.i("litigation_related")? != 0,
+                repeat: r.i("is_repeat")? != 0,
+                refused_at_intake: matches!(first_state.as_deref(), Some("declined" | "not_reaccepted")),
+                acceptance_due: r.os("acceptance_due")?.map(|s| parse_date(&s)).transpose()?,
+                answered_on: local_day(r.os("answered_at")?)?,
+                handling_due: r.os("handling_due")?.map(|s| parse_date(&s)).transpose()?,
+                handling_met_on: local_day(r.os("handling_met_at")?)?,
+                delivered_on: local_day(r.os("delivered_at")?)?,
+                closed_on: local_day(r.os("closed_at")?)?,
+                review_requested: r.i("reviews")? > 0,
+                brought_back: r.i("brought_back")? > 0,
+                evaluations: Vec::new(),
+            };
+            let id = r.i("id")?;
+            index.insert(id, out.len());
+            out.push(PetitionFacts { id, topic: r.os("topic")?, channel: r.s("channel")?, facts });
+        }
+        drop(rows);
+
+        let sql = format!(
+            "SELECT v.petition_id, v.document, v.rating, v.created_at FROM evaluations v \
+             WHERE v.petition_id IN ({scope}) ORDER BY v.petition_id, v.created_at, v.id"
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        // The scope's own placeholders only (topic and channel were filtered above).
+        let scope_binds = usize::from(f.received_until.is_some());
+        for b in binds.iter().take(scope_binds) {
+            q = q.bind(b.clone());
+        }
+        for r in q.fetch_all(&self.pool).await? {
+            let Some(&i) = index.get(&r.try_get::<i64, _>(0)?) else { continue };
+            let rating: String = r.try_get(2)?;
+            let document: String = r.try_get(1)?;
+            let on = local_day(Some(r.try_get::<String, _>(3)?))?.unwrap_or_default();
+            out[i].facts.evaluations.push(EvaluationFact {
+                on,
+                rating: Rating::parse(&rating).ok_or_else(|| StoreError::Corrupt(format!("bad rating {rating}")))?,
+                first_instance: matches!(document.as_str(), "decision_letter" | "reply"),
+            });
+        }
+        Ok(out)
+    }
+}
