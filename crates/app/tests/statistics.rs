@@ -156,7 +156,8 @@ impl Gen<'_> {
             Category::Claim
         };
         let litigation_related = category == Category::Claim && rng.random_bool(0.05);
-        let staff_channel = |rng: &mut StdRng| [Channel::Letter, Channel::Visit, Channel::Phone, Channel::Email][weighted(rng, &[4.0, 4.0, 2.0, 0.5])];
+        let staff_channel =
+            |rng: &mut StdRng| [Channel::Letter, Channel::Visit, Channel::Phone, Channel::Email][weighted(rng, &[4.0, 4.0, 2.0, 0.5])];
         let dept = TOPICS[topic].1;
         let (receiving, online, jurisdiction) = match weighted(rng, &[0.2, 0.45, 0.1, 0.15, 0.03, 0.07]) {
             0 => match &street {
@@ -269,7 +270,8 @@ impl Gen<'_> {
                     return None;
                 }
                 let w = if slow { days(rng.random_range(5.0..25.0)) } else { days(rng.random_range(0.3..12.0)) };
-                if case.state == State::Forwarded && !f.objected && matches!(case.routing, Some(Routing::Forward)) && rng.random_bool(0.02) {
+                if case.state == State::Forwarded && !f.objected && matches!(case.routing, Some(Routing::Forward)) && rng.random_bool(0.02)
+                {
                     f.objected = true;
                     return step(
                         days(rng.random_range(0.2..3.0)),
@@ -321,7 +323,11 @@ impl Gen<'_> {
                             Command::Dispose { disposition: Disposition::TalkInquiry, summary: "依规依纪处置".into() },
                         );
                     }
-                    return step(days(rng.random_range(3.0..20.0)), officer, Command::Reply { text: "处理结果反馈".into(), adoption: None });
+                    return step(
+                        days(rng.random_range(3.0..20.0)),
+                        officer,
+                        Command::Reply { text: "处理结果反馈".into(), adoption: None },
+                    );
                 }
                 if case.simplified {
                     let adoption = (case.category == Category::Suggestion).then_some(Adoption::Adopted);
@@ -336,7 +342,11 @@ impl Gen<'_> {
                 match (case.category, case.claim_route) {
                     (Category::Suggestion, _) => {
                         let adoption = Adoption::ALL[rng.random_range(0..Adoption::ALL.len())];
-                        step(days(rng.random_range(5.0..30.0)), officer, Command::Reply { text: "答复如下。".into(), adoption: Some(adoption) })
+                        step(
+                            days(rng.random_range(5.0..30.0)),
+                            officer,
+                            Command::Reply { text: "答复如下。".into(), adoption: Some(adoption) },
+                        )
                     }
                     (_, Some(1..=4)) => step(
                         days(rng.random_range(1.0..10.0)),
@@ -371,7 +381,11 @@ impl Gen<'_> {
                 step(w, self.staff(cur.id, role), Command::Deliver { method, delivered_on: local_date(at + w), signed: true })
             }
             State::Replied | State::Reviewed => {
-                let kind = if case.state == State::Replied { xinfang_domain::deadline::TimerKind::T7 } else { xinfang_domain::deadline::TimerKind::T9 };
+                let kind = if case.state == State::Replied {
+                    xinfang_domain::deadline::TimerKind::T7
+                } else {
+                    xinfang_domain::deadline::TimerKind::T9
+                };
                 let window = case.timer(kind)?.due_on;
                 if case.state == State::Replied {
                     if *f.evaluate.get_or_insert_with(|| rng.random_bool(0.5)) && !f.evaluated {
@@ -382,7 +396,11 @@ impl Gen<'_> {
                         let latest = morning(window) - at - Duration::hours(30);
                         let w = days(rng.random_range(0.5..12.0)).min(latest);
                         if w > Duration::zero() {
-                            return Some((w, Actor::Petitioner, Command::RequestReview { unit: None, reason: "不服".into(), good_reason: None }));
+                            return Some((
+                                w,
+                                Actor::Petitioner,
+                                Command::RequestReview { unit: None, reason: "不服".into(), good_reason: None },
+                            ));
                         }
                     }
                 } else if !f.review_evaluated {
@@ -398,11 +416,17 @@ impl Gen<'_> {
                 )
             }
             State::UnderReview => {
-                let outcome = [ReviewOutcome::Uphold, ReviewOutcome::RevokeOrChange, ReviewOutcome::OrderRedo][weighted(rng, &[0.8, 0.12, 0.08])];
+                let outcome =
+                    [ReviewOutcome::Uphold, ReviewOutcome::RevokeOrChange, ReviewOutcome::OrderRedo][weighted(rng, &[0.8, 0.12, 0.08])];
                 step(
                     days(rng.random_range(8.0..27.0)),
                     self.staff(cur.id, Role::Reviewer),
-                    Command::DecideReview { outcome, opinion: "维持".into(), facts_and_reasons: "事实清楚".into(), legal_basis: "第三十五条".into() },
+                    Command::DecideReview {
+                        outcome,
+                        opinion: "维持".into(),
+                        facts_and_reasons: "事实清楚".into(),
+                        legal_basis: "第三十五条".into(),
+                    },
                 )
             }
             State::Closed if !f.late_evaluated && !f.evaluated => {
@@ -433,7 +457,10 @@ impl Gen<'_> {
         let (actor, action) = if p.online {
             (ActorRef { kind: "petitioner", user_id: None, unit_id: None }, "submit")
         } else {
-            (ActorRef { kind: "staff", user_id: self.users.get(&(receiving.id, Role::Clerk)).copied(), unit_id: Some(receiving.id) }, "register")
+            (
+                ActorRef { kind: "staff", user_id: self.users.get(&(receiving.id, Role::Clerk)).copied(), unit_id: Some(receiving.id) },
+                "register",
+            )
         };
         let mut acts = vec![BulkAct {
             event: EventDraft {
@@ -678,11 +705,17 @@ async fn raw_rows(url: &str) -> (Vec<Raw>, HashMap<String, (i64, String)>) {
     for (id, raw) in by_id.iter_mut() {
         raw.brought_back = back.contains(&numbers[id]);
     }
-    for r in sqlx::query("SELECT petition_id, action, to_state, occurred_at FROM events ORDER BY petition_id, seq").fetch_all(&pool).await.unwrap() {
+    for r in sqlx::query("SELECT petition_id, action, to_state, occurred_at FROM events ORDER BY petition_id, seq")
+        .fetch_all(&pool)
+        .await
+        .unwrap()
+    {
         let raw = by_id.get_mut(&r.get::<i64, _>(0)).unwrap();
         raw.events.push((r.get(1), r.get(2), day_of(&r.get::<String, _>(3))));
     }
-    for r in sqlx::query("SELECT petition_id, kind, due_on, met_at FROM deadlines ORDER BY petition_id, seq").fetch_all(&pool).await.unwrap() {
+    for r in
+        sqlx::query("SELECT petition_id, kind, due_on, met_at FROM deadlines ORDER BY petition_id, seq").fetch_all(&pool).await.unwrap()
+    {
         let raw = by_id.get_mut(&r.get::<i64, _>(0)).unwrap();
         raw.deadlines.push((r.get(1), r.get::<String, _>(2).parse().unwrap(), r.get::<Option<String>, _>(3).map(|s| day_of(&s))));
     }
@@ -863,7 +896,10 @@ async fn every_metric_equals_a_recount_from_the_raw_record() {
         }
         if *code == "440304-XFJ" && !*subtree {
             let c = recount(&raws, &scope, *from, *to, as_of, &|_| true);
-            assert!(c["on_time_acceptance_rate"].1 > 100 && c["repeat_petition_rate"].1 > 100, "a county bureau's month has figures: {c:?}");
+            assert!(
+                c["on_time_acceptance_rate"].1 > 100 && c["repeat_petition_rate"].1 > 100,
+                "a county bureau's month has figures: {c:?}"
+            );
             assert!(c["on_time_acceptance_rate"].0 < c["on_time_acceptance_rate"].1, "some acceptances are late");
         }
     }
@@ -882,7 +918,8 @@ async fn every_metric_equals_a_recount_from_the_raw_record() {
     let scope = scope_of(&units, "4403-XFJ", true);
     let as_of = ymd(body["as_of"].as_str().unwrap());
     assert_counts(&body["metrics"], &recount(&raws, &scope, from, to, as_of, &|r| r.topic.starts_with("02")), "topic 02");
-    let (_, body) = server.get(&format!("/api/v1/statistics?unit=4403-XFJ&subtree=true&from={from}&to={to}&channel=online"), Some(&token)).await;
+    let (_, body) =
+        server.get(&format!("/api/v1/statistics?unit=4403-XFJ&subtree=true&from={from}&to={to}&channel=online"), Some(&token)).await;
     assert_counts(&body["metrics"], &recount(&raws, &scope, from, to, as_of, &|r| r.channel == "online"), "channel online");
 
     // Groups partition the period: by channel, by topic, by month.
@@ -968,20 +1005,28 @@ async fn bad_parameters_and_other_units_figures_are_refused() {
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{q}: {body}");
         assert_eq!(body["error"]["code"], code, "{q}: {body}");
         assert!(!body["error"]["fields"].as_array().unwrap().is_empty(), "{q}: the field is named");
-        assert!(body["error"]["message"].as_str().unwrap().chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{q}: a Chinese message");
+        assert!(
+            body["error"]["message"].as_str().unwrap().chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            "{q}: a Chinese message"
+        );
     }
     let (status, body) = get("ft_clerk", "unit=999999-XFJ&from=2026-01-01&to=2026-01-31").await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
 
     // Another county's figures, or the bureau above: 403 with a Chinese message.
-    for (user, unit) in [("ns_clerk", "440304-XFJ"), ("ft_rst_officer", "4403-XFJ"), ("ft_rst_officer", "440304-ZJT"), ("ft_clerk", "4403-RST")] {
+    for (user, unit) in
+        [("ns_clerk", "440304-XFJ"), ("ft_rst_officer", "4403-XFJ"), ("ft_rst_officer", "440304-ZJT"), ("ft_clerk", "4403-RST")]
+    {
         let (status, body) = server.get_as(user, &format!("/api/v1/statistics?unit={unit}&from=2026-01-01&to=2026-01-31")).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{user} → {unit}: {body}");
         assert!(body["error"]["message"].as_str().unwrap().contains("无权查看"), "{body}");
     }
     // One's own unit, a unit below, and (a bureau) any unit of its area.
-    for (user, unit) in [("ft_rst_officer", "440304-RST"), ("sz_rst_officer", "440304-RST"), ("ft_clerk", "440304-RST"), ("sz_clerk", "440305-XFJ")] {
-        let (status, body) = server.get_as(user, &format!("/api/v1/statistics?unit={unit}&from=2026-01-01&to=2026-01-31&subtree=true")).await;
+    for (user, unit) in
+        [("ft_rst_officer", "440304-RST"), ("sz_rst_officer", "440304-RST"), ("ft_clerk", "440304-RST"), ("sz_clerk", "440305-XFJ")]
+    {
+        let (status, body) =
+            server.get_as(user, &format!("/api/v1/statistics?unit={unit}&from=2026-01-01&to=2026-01-31&subtree=true")).await;
         assert_eq!(status, StatusCode::OK, "{user} → {unit}: {body}");
         // Nothing registered: every denominator 0, every value null.
         for (name, m) in body["metrics"].as_object().unwrap() {

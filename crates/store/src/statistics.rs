@@ -68,19 +68,28 @@ impl Store {
             binds.push(c.clone());
             extra.push_str(&format!(" AND p.channel = ${}", binds.len()));
         }
+        // The events of the petitions in scope, read once and folded per
+        // petition; the first handling timer and the registration timer by
+        // their keys; "brought back" through `petitions_repeat_of`.
         let sql = format!(
             "SELECT p.id, p.number, p.registered_unit_id, p.handling_unit_id, p.received_on, p.channel, p.category, \
-                    p.litigation_related, p.topic, CASE WHEN p.repeat_of IS NULL THEN 0 ELSE 1 END AS is_repeat, \
-                    (SELECT e.to_state FROM events e WHERE e.petition_id = p.id ORDER BY e.seq LIMIT 1) AS first_state, \
-                    (SELECT d.due_on FROM deadlines d WHERE d.petition_id = p.id AND d.kind IN ('T1', 'T2') ORDER BY d.seq LIMIT 1) AS acceptance_due, \
-                    (SELECT MIN(e.occurred_at) FROM events e WHERE e.petition_id = p.id AND e.action IN ('accept', 'decline')) AS answered_at, \
-                    (SELECT d.due_on FROM deadlines d WHERE d.petition_id = p.id AND d.kind IN ('T6', 'S1') ORDER BY d.seq LIMIT 1) AS handling_due, \
-                    (SELECT d.met_at FROM deadlines d WHERE d.petition_id = p.id AND d.kind IN ('T6', 'S1') ORDER BY d.seq LIMIT 1) AS handling_met_at, \
-                    (SELECT MIN(e.occurred_at) FROM events e WHERE e.petition_id = p.id AND e.action = 'deliver') AS delivered_at, \
-                    (SELECT MIN(e.occurred_at) FROM events e WHERE e.petition_id = p.id AND e.to_state = 'closed') AS closed_at, \
-                    (SELECT COUNT(*) FROM events e WHERE e.petition_id = p.id AND e.action = 'request_review') AS reviews, \
+                    p.litigation_related, p.topic, CAST(CASE WHEN p.repeat_of IS NULL THEN 0 ELSE 1 END AS BIGINT) AS is_repeat, \
+                    ev.refused, ev.answered_at, ev.delivered_at, ev.closed_at, ev.reviews, \
+                    a.due_on AS acceptance_due, h.due_on AS handling_due, h.met_at AS handling_met_at, \
                     (SELECT COUNT(*) FROM petitions r WHERE r.repeat_of = p.number) AS brought_back \
-             FROM petitions p WHERE p.id IN ({scope}){extra} ORDER BY p.id"
+             FROM petitions p \
+             LEFT JOIN (SELECT e.petition_id, \
+                    CAST(MAX(CASE WHEN e.from_state IS NULL AND e.to_state IN ('declined', 'not_reaccepted') THEN 1 ELSE 0 END) AS BIGINT) AS refused, \
+                    MIN(CASE WHEN e.action IN ('accept', 'decline') THEN e.occurred_at END) AS answered_at, \
+                    MIN(CASE WHEN e.action = 'deliver' THEN e.occurred_at END) AS delivered_at, \
+                    MIN(CASE WHEN e.to_state = 'closed' THEN e.occurred_at END) AS closed_at, \
+                    CAST(SUM(CASE WHEN e.action = 'request_review' THEN 1 ELSE 0 END) AS BIGINT) AS reviews \
+                FROM events e WHERE e.petition_id IN ({scope}) GROUP BY e.petition_id) ev ON ev.petition_id = p.id \
+             LEFT JOIN deadlines a ON a.petition_id = p.id \
+                AND a.seq = (SELECT MIN(x.seq) FROM deadlines x WHERE x.petition_id = p.id AND x.kind IN ('T1', 'T2')) \
+             LEFT JOIN deadlines h ON h.petition_id = p.id \
+                AND h.seq = (SELECT MIN(x.seq) FROM deadlines x WHERE x.petition_id = p.id AND x.kind IN ('T6', 'S1')) \
+             WHERE p.id IN ({scope}){extra} ORDER BY p.id"
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for b in &binds {
@@ -91,7 +100,6 @@ impl Store {
         let mut index: HashMap<i64, usize> = HashMap::with_capacity(rows.len());
         for r in &rows {
             let category = r.s("category")?;
-            let first_state = r.os("first_state")?;
             let facts = Facts {
                 registered_unit: r.i("registered_unit_id")?,
                 handling_unit: r.oi("handling_unit_id")?,
@@ -99,14 +107,14 @@ impl Store {
                 category: Category::parse(&category).ok_or_else(|| StoreError::Corrupt(format!("bad category {category}")))?,
                 litigation_related: r.i("litigation_related")? != 0,
                 repeat: r.i("is_repeat")? != 0,
-                refused_at_intake: matches!(first_state.as_deref(), Some("declined" | "not_reaccepted")),
+                refused_at_intake: r.oi("refused")?.unwrap_or(0) != 0,
                 acceptance_due: r.os("acceptance_due")?.map(|s| parse_date(&s)).transpose()?,
                 answered_on: local_day(r.os("answered_at")?)?,
                 handling_due: r.os("handling_due")?.map(|s| parse_date(&s)).transpose()?,
                 handling_met_on: local_day(r.os("handling_met_at")?)?,
                 delivered_on: local_day(r.os("delivered_at")?)?,
                 closed_on: local_day(r.os("closed_at")?)?,
-                review_requested: r.i("reviews")? > 0,
+                review_requested: r.oi("reviews")?.unwrap_or(0) > 0,
                 brought_back: r.i("brought_back")? > 0,
                 evaluations: Vec::new(),
             };

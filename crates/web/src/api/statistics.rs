@@ -110,8 +110,13 @@ fn invalid(code: &str, field: &str, message: impl Into<String>) -> ApiError {
 }
 
 fn date_param(v: &Option<String>, field: &str, label: &str) -> Result<NaiveDate, ApiError> {
-    let s = v.as_deref().map(str::trim).filter(|s| !s.is_empty()).ok_or_else(|| invalid("missing_parameter", field, format!("请填写{label}（{field}，格式YYYY-MM-DD）")))?;
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| invalid("invalid_date", field, format!("{label}“{s}”不是有效日期（格式YYYY-MM-DD）")))
+    let s = v
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| invalid("missing_parameter", field, format!("请填写{label}（{field}，格式YYYY-MM-DD）")))?;
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| invalid("invalid_date", field, format!("{label}“{s}”不是有效日期（格式YYYY-MM-DD）")))
 }
 
 /// Whether staff of `staff_unit` may see the figures of `target`: their own
@@ -134,7 +139,12 @@ struct Request {
 }
 
 fn parse(q: &StatisticsQuery, tree: &UnitTree, staff: &Staff) -> Result<Request, ApiError> {
-    let code = q.unit.as_deref().map(str::trim).filter(|s| !s.is_empty()).ok_or_else(|| invalid("missing_parameter", "unit", "请填写单位代码（unit）"))?;
+    let code = q
+        .unit
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| invalid("missing_parameter", "unit", "请填写单位代码（unit）"))?;
     let from = date_param(&q.from, "from", "起始日期")?;
     let to = date_param(&q.to, "to", "截止日期")?;
     if from > to {
@@ -183,8 +193,11 @@ fn figures(facts: &[&PetitionFacts], period: &Period, today: NaiveDate, scope: &
 async fn compute(state: &AppState, staff: &Staff, q: &StatisticsQuery) -> ApiResult<StatisticsView> {
     let tree = state.tree();
     let r = parse(q, &tree, staff)?;
-    let scope: HashSet<i64> =
-        if r.subtree { tree.all().filter(|u| tree.is_self_or_ancestor(r.unit.id, u.id)).map(|u| u.id).collect() } else { [r.unit.id].into() };
+    let scope: HashSet<i64> = if r.subtree {
+        tree.all().filter(|u| tree.is_self_or_ancestor(r.unit.id, u.id)).map(|u| u.id).collect()
+    } else {
+        [r.unit.id].into()
+    };
     let mut units: Vec<i64> = scope.iter().copied().collect();
     units.sort_unstable();
     let filter = FactsFilter { units, received_until: Some(r.period.to), topic: r.topic.clone(), channel: r.channel.clone() };
@@ -230,8 +243,16 @@ async fn compute(state: &AppState, staff: &Staff, q: &StatisticsQuery) -> ApiRes
         topic: r.topic,
         channel: r.channel,
         metrics: figures(&all, &r.period, today, &scope),
-        previous: PeriodFigures { from: previous.from.to_string(), to: previous.to.to_string(), metrics: figures(&all, &previous, today, &scope) },
-        year_ago: PeriodFigures { from: year_ago.from.to_string(), to: year_ago.to.to_string(), metrics: figures(&all, &year_ago, today, &scope) },
+        previous: PeriodFigures {
+            from: previous.from.to_string(),
+            to: previous.to.to_string(),
+            metrics: figures(&all, &previous, today, &scope),
+        },
+        year_ago: PeriodFigures {
+            from: year_ago.from.to_string(),
+            to: year_ago.to.to_string(),
+            metrics: figures(&all, &year_ago, today, &scope),
+        },
         labels: Metric::ALL.iter().map(|m| (m.as_str().to_string(), m.label().to_string())).collect(),
         groups,
     })
@@ -289,11 +310,7 @@ enum Cell {
 
 fn metric_cells(v: Option<&MetricValue>) -> [Cell; 3] {
     match v {
-        Some(v) => [
-            Cell::Number(v.numerator as f64),
-            Cell::Number(v.denominator as f64),
-            v.value.map_or(Cell::Empty, Cell::Number),
-        ],
+        Some(v) => [Cell::Number(v.numerator as f64), Cell::Number(v.denominator as f64), v.value.map_or(Cell::Empty, Cell::Number)],
         None => [Cell::Empty, Cell::Empty, Cell::Empty],
     }
 }
