@@ -193,7 +193,7 @@ impl Gen<'_> {
     }
 
     fn registration(&self, p: &Plan, i: usize) -> Registration {
-        let petitioners = if p.category == Category::Accusation && p.person % 3 == 0 {
+        let petitioners = if p.category == Category::Accusation && p.person.is_multiple_of(3) {
             Vec::new()
         } else {
             vec![Petitioner {
@@ -769,27 +769,29 @@ fn recount(raws: &[Raw], scope: &HashSet<i64>, from: NaiveDate, to: NaiveDate, t
         let first_event = |actions: &[&str]| r.events.iter().find(|e| actions.contains(&e.0.as_str())).map(|e| e.2);
 
         // 及时受理率: the registration timer's due date in the period.
-        if (registering || handling) && !r.repeat && !refused {
-            if let Some((_, due, _)) = r.deadlines.iter().find(|d| d.0 == "T1" || d.0 == "T2") {
-                if inside(*due) {
-                    match first_event(&["accept", "decline"]) {
-                        Some(a) => add("on_time_acceptance_rate", a <= *due),
-                        None if *due < today => add("on_time_acceptance_rate", false),
-                        None => {}
-                    }
-                }
+        if (registering || handling)
+            && !r.repeat
+            && !refused
+            && let Some((_, due, _)) = r.deadlines.iter().find(|d| d.0 == "T1" || d.0 == "T2")
+            && inside(*due)
+        {
+            match first_event(&["accept", "decline"]) {
+                Some(a) => add("on_time_acceptance_rate", a <= *due),
+                None if *due < today => add("on_time_acceptance_rate", false),
+                None => {}
             }
         }
         // 按期办结率: the first T6 / S1 due in the period.
-        if handling && !r.litigation_related && !refused {
-            if let Some((_, due, met)) = r.deadlines.iter().find(|d| d.0 == "T6" || d.0 == "S1") {
-                if inside(*due) {
-                    match met {
-                        Some(m) => add("on_time_conclusion_rate", m <= due),
-                        None if *due < today => add("on_time_conclusion_rate", false),
-                        None => {}
-                    }
-                }
+        if handling
+            && !r.litigation_related
+            && !refused
+            && let Some((_, due, met)) = r.deadlines.iter().find(|d| d.0 == "T6" || d.0 == "S1")
+            && inside(*due)
+        {
+            match met {
+                Some(m) => add("on_time_conclusion_rate", m <= due),
+                None if *due < today => add("on_time_conclusion_rate", false),
+                None => {}
             }
         }
         // 重复信访率: received in the period, at the registering unit.
@@ -856,6 +858,13 @@ async fn every_metric_equals_a_recount_from_the_raw_record() {
     eprintln!("loaded {PETITIONS} petitions in {:.1}s", load.as_secs_f64());
     let (raws, units) = raw_rows(&server.database_url()).await;
     assert!(raws.len() >= PETITIONS);
+    eprintln!(
+        "record: {} petitions, {} events, {} timers, {} evaluations",
+        raws.len(),
+        raws.iter().map(|r| r.events.len()).sum::<usize>(),
+        raws.iter().map(|r| r.deadlines.len()).sum::<usize>(),
+        raws.iter().map(|r| r.evaluations.len()).sum::<usize>()
+    );
     let token = server.token("gd_supervisor").await;
 
     let today = local_date(Utc::now());
