@@ -665,7 +665,10 @@ fn day_of(s: &str) -> NaiveDate {
     local_date(DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc))
 }
 
-async fn raw_rows(url: &str) -> (Vec<Raw>, HashMap<String, (i64, String)>) {
+/// Units by code: (id, parent_id, gov_id).
+type Units = HashMap<String, (i64, Option<i64>, Option<i64>)>;
+
+async fn raw_rows(url: &str) -> (Vec<Raw>, Units) {
     sqlx::any::install_default_drivers();
     let pool = AnyPool::connect(url).await.unwrap();
     let mut by_id: BTreeMap<i64, Raw> = BTreeMap::new();
@@ -727,12 +730,12 @@ async fn raw_rows(url: &str) -> (Vec<Raw>, HashMap<String, (i64, String)>) {
         let raw = by_id.get_mut(&r.get::<i64, _>(0)).unwrap();
         raw.evaluations.push((r.get(1), r.get(2), day_of(&r.get::<String, _>(3))));
     }
-    let units = sqlx::query("SELECT code, id, path FROM units")
+    let units = sqlx::query("SELECT code, id, parent_id, gov_id FROM units")
         .fetch_all(&pool)
         .await
         .unwrap()
         .iter()
-        .map(|r| (r.get::<String, _>(0), (r.get::<i64, _>(1), r.get::<String, _>(2))))
+        .map(|r| (r.get::<String, _>(0), (r.get::<i64, _>(1), r.get::<Option<i64>, _>(2), r.get::<Option<i64>, _>(3))))
         .collect();
     pool.close().await;
     (by_id.into_values().collect(), units)
@@ -829,9 +832,25 @@ fn recount(raws: &[Raw], scope: &HashSet<i64>, from: NaiveDate, to: NaiveDate, t
     c
 }
 
-fn scope_of(units: &HashMap<String, (i64, String)>, code: &str, subtree: bool) -> HashSet<i64> {
-    let (id, path) = units[code].clone();
-    if subtree { units.values().filter(|(_, p)| p.starts_with(&path)).map(|(i, _)| *i).collect() } else { [id].into() }
+/// The unit, or the unit and everything linked below it: its line (the
+/// materialised path) and, through `gov_id`, what answers to a government.
+fn scope_of(units: &Units, code: &str, subtree: bool) -> HashSet<i64> {
+    let (id, _, _) = units[code].clone();
+    if !subtree {
+        return [id].into();
+    }
+    let mut scope: HashSet<i64> = [id].into();
+    loop {
+        let before = scope.len();
+        for (uid, parent, gov) in units.values() {
+            if parent.is_some_and(|p| scope.contains(&p)) || gov.is_some_and(|g| scope.contains(&g)) {
+                scope.insert(*uid);
+            }
+        }
+        if scope.len() == before {
+            return scope;
+        }
+    }
 }
 
 fn assert_counts(api: &Value, expected: &Counts, what: &str) {
@@ -882,6 +901,10 @@ async fn every_metric_equals_a_recount_from_the_raw_record() {
         ("440305-XFJ", true, today - Duration::days(45), today - Duration::days(15)),
         ("44-XFJ", true, today - Duration::days(365), today),
         ("440304-JW", false, today - Duration::days(180), today),
+        // A city's government with everything that answers to it (its
+        // departments and bureau, the districts' governments and theirs).
+        ("4403-ZF", true, last_month, this_month - Duration::days(1)),
+        ("440305-ZF", true, today - Duration::days(365), today),
     ];
     let mut checked = 0;
     for (code, subtree, from, to) in &cases {
@@ -902,6 +925,10 @@ async fn every_metric_equals_a_recount_from_the_raw_record() {
             let api = if key == "metrics" { &body["metrics"] } else { &body[key]["metrics"] };
             assert_counts(api, &expected, &format!("{code} subtree={subtree} {key} {f}..{t}"));
             checked += 1;
+        }
+        if *code == "4403-ZF" {
+            let c = recount(&raws, &scope, *from, *to, as_of, &|_| true);
+            assert!(c["on_time_conclusion_rate"].1 > 50 && c["on_time_acceptance_rate"].1 > 500, "a city as a whole: {c:?}");
         }
         if *code == "440304-XFJ" && !*subtree {
             let c = recount(&raws, &scope, *from, *to, as_of, &|_| true);
@@ -1031,9 +1058,14 @@ async fn bad_parameters_and_other_units_figures_are_refused() {
         assert!(body["error"]["message"].as_str().unwrap().contains("无权查看"), "{body}");
     }
     // One's own unit, a unit below, and (a bureau) any unit of its area.
-    for (user, unit) in
-        [("ft_rst_officer", "440304-RST"), ("sz_rst_officer", "440304-RST"), ("ft_clerk", "440304-RST"), ("sz_clerk", "440305-XFJ")]
-    {
+    for (user, unit) in [
+        ("ft_rst_officer", "440304-RST"),
+        ("sz_rst_officer", "440304-RST"),
+        ("ft_clerk", "440304-RST"),
+        ("sz_clerk", "440305-XFJ"),
+        ("sz_zfb_head", "4403-ZF"),
+        ("ft_zfb_head", "440304-RST"),
+    ] {
         let (status, body) =
             server.get_as(user, &format!("/api/v1/statistics?unit={unit}&from=2026-01-01&to=2026-01-31&subtree=true")).await;
         assert_eq!(status, StatusCode::OK, "{user} → {unit}: {body}");

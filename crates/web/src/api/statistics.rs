@@ -120,12 +120,24 @@ fn date_param(v: &Option<String>, field: &str, label: &str) -> Result<NaiveDate,
 }
 
 /// Whether staff of `staff_unit` may see the figures of `target`: their own
-/// unit, a unit below it (either hierarchy), or, for a petition bureau, any
-/// unit of its area (the bureau supervises them, Art. 40).
+/// unit (an office: its government's), a unit below it (either hierarchy),
+/// or, for a petition bureau, any unit of its area (the bureau supervises
+/// them, Art. 40).
 pub fn may_see(tree: &UnitTree, staff_unit: &Unit, target: &Unit) -> bool {
-    tree.is_self_or_ancestor(staff_unit.id, target.id)
-        || tree.is_above(staff_unit.id, target.id)
+    // A government's office sees what its government sees.
+    let me = tree.acting_as(staff_unit.id);
+    tree.is_self_or_above_any(me, target.id)
+        || tree.is_above(me, target.id)
         || (staff_unit.kind == UnitKind::PetitionBureau && target.jurisdiction.starts_with(&staff_unit.jurisdiction))
+}
+
+/// The units whose petitions count: the unit alone, or with every unit
+/// below it in either hierarchy — its line (`parent_id`) and, for a
+/// people's government, the units of its area that answer to it
+/// (`gov_id`: departments, police, the petition bureau, and the lower
+/// governments with theirs). For a bureau or a department that is its line.
+pub fn scope_of(tree: &UnitTree, unit: &Unit, subtree: bool) -> HashSet<i64> {
+    if subtree { tree.all().filter(|u| tree.is_self_or_above_any(unit.id, u.id)).map(|u| u.id).collect() } else { [unit.id].into() }
 }
 
 /// What a request asks for, checked.
@@ -193,11 +205,7 @@ fn figures(facts: &[&PetitionFacts], period: &Period, today: NaiveDate, scope: &
 async fn compute(state: &AppState, staff: &Staff, q: &StatisticsQuery) -> ApiResult<StatisticsView> {
     let tree = state.tree();
     let r = parse(q, &tree, staff)?;
-    let scope: HashSet<i64> = if r.subtree {
-        tree.all().filter(|u| tree.is_self_or_ancestor(r.unit.id, u.id)).map(|u| u.id).collect()
-    } else {
-        [r.unit.id].into()
-    };
+    let scope = scope_of(&tree, &r.unit, r.subtree);
     let mut units: Vec<i64> = scope.iter().copied().collect();
     units.sort_unstable();
     let filter = FactsFilter { units, received_until: Some(r.period.to), topic: r.topic.clone(), channel: r.channel.clone() };
