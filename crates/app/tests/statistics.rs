@@ -835,7 +835,7 @@ fn recount(raws: &[Raw], scope: &HashSet<i64>, from: NaiveDate, to: NaiveDate, t
 /// The unit, or the unit and everything linked below it: its line (the
 /// materialised path) and, through `gov_id`, what answers to a government.
 fn scope_of(units: &Units, code: &str, subtree: bool) -> HashSet<i64> {
-    let (id, _, _) = units[code].clone();
+    let (id, _, _) = units[code];
     if !subtree {
         return [id].into();
     }
