@@ -366,6 +366,20 @@ impl Store {
     /// does not match, the petition count is off, or anything went
     /// backwards since the previous checkpoint.
     pub async fn take_checkpoint(&self, file: Option<&Path>) -> Result<Checkpoint> {
+        // Two takers at once (the scheduled job on one node, `verify` or a
+        // job on another) both number theirs after the same previous one;
+        // the second insert then meets the first's number. It simply takes
+        // the next one.
+        let mut tries = 0;
+        loop {
+            match self.take_checkpoint_once(file).await {
+                Err(StoreError::Db(sqlx::Error::Database(e))) if e.is_unique_violation() && tries < 5 => tries += 1,
+                other => return other,
+            }
+        }
+    }
+
+    async fn take_checkpoint_once(&self, file: Option<&Path>) -> Result<Checkpoint> {
         if self.anchor.is_none() {
             return Err(StoreError::Corrupt("a checkpoint needs the key file".into()));
         }
