@@ -11,6 +11,7 @@ pub mod calendar;
 pub mod deadline;
 pub mod error;
 pub mod import;
+pub mod leadership;
 pub mod letters;
 pub mod messages;
 pub mod number;

@@ -663,6 +663,52 @@ ALTER TABLE users ADD COLUMN email TEXT;
 ALTER TABLE users ADD COLUMN phone TEXT
 "#,
     ),
+    (
+        1220,
+        r#"
+-- Issue 12, item 3: a leader owning a case (包案), its triage track
+-- (马上办 / 限时办 / 提级办), and escalation to the joint conference with
+-- its coordination record. None of them is a procedural step; each also
+-- leaves an event in the petition's history.
+CREATE TABLE petition_leads (
+    id {id},
+    petition_id BIGINT NOT NULL REFERENCES petitions (id),
+    leader_id BIGINT NOT NULL REFERENCES users (id),
+    assigned_by BIGINT NOT NULL REFERENCES users (id),
+    assigned_at TEXT NOT NULL,
+    note TEXT NOT NULL,
+    released_at TEXT
+);
+CREATE UNIQUE INDEX petition_leads_current ON petition_leads (petition_id) WHERE released_at IS NULL;
+CREATE INDEX petition_leads_leader ON petition_leads (leader_id, petition_id) WHERE released_at IS NULL;
+CREATE TABLE petition_tracks (
+    petition_id BIGINT PRIMARY KEY REFERENCES petitions (id),
+    track TEXT NOT NULL,
+    due_on TEXT,
+    set_by BIGINT NOT NULL REFERENCES users (id),
+    set_at TEXT NOT NULL,
+    note TEXT NOT NULL
+);
+CREATE TABLE escalations (
+    id {id},
+    petition_id BIGINT NOT NULL REFERENCES petitions (id),
+    to_unit_id BIGINT NOT NULL REFERENCES units (id),
+    reason TEXT NOT NULL,
+    escalated_by BIGINT NOT NULL REFERENCES users (id),
+    escalated_at TEXT NOT NULL
+);
+CREATE INDEX escalations_petition ON escalations (petition_id);
+CREATE INDEX escalations_unit ON escalations (to_unit_id);
+CREATE TABLE escalation_records (
+    id {id},
+    escalation_id BIGINT NOT NULL REFERENCES escalations (id),
+    recorded_by BIGINT NOT NULL REFERENCES users (id),
+    recorded_at TEXT NOT NULL,
+    text TEXT NOT NULL
+);
+CREATE INDEX escalation_records_escalation ON escalation_records (escalation_id)
+"#,
+    ),
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

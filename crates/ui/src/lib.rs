@@ -5,6 +5,7 @@
 
 mod admin;
 mod approvals;
+mod leadership;
 mod outbox;
 mod portal;
 mod reports;
@@ -188,6 +189,7 @@ pub fn pages(portal: PortalInfo) -> Router<AppState> {
         .merge(approvals::routes())
         .merge(admin::routes())
         .merge(outbox::routes())
+        .merge(leadership::routes())
         .fallback(move |req: Request| {
             let portal = fallback_portal.clone();
             async move {

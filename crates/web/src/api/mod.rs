@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod approvals;
+pub mod leadership;
 pub mod letters;
 pub mod petitions;
 pub mod reference;
@@ -49,6 +50,12 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/approvals/{id}/refuse", post(approvals::refuse))
         .route("/api/v1/petitions/{number}/attachments/{id}", get(petitions::attachment))
         .route("/api/v1/petitions/{number}/documents", get(letters::list))
+        .route("/api/v1/petitions/{number}/leadership", get(leadership::get))
+        .route("/api/v1/petitions/{number}/lead", put(leadership::put_lead))
+        .route("/api/v1/petitions/{number}/track", put(leadership::put_track))
+        .route("/api/v1/petitions/{number}/escalations", post(leadership::post_escalation))
+        .route("/api/v1/petitions/{number}/escalations/{id}/records", post(leadership::post_record))
+        .route("/api/v1/leader/cases", get(leadership::cases))
         .route("/api/v1/petitions/{number}/documents/{id}", get(letters::download))
         .route("/api/v1/track/{number}/documents/{id}", get(letters::track_download.layer(from_fn(ratelimit::track))))
         .route("/api/v1/admin/jobs", get(letters::jobs))
