@@ -23,6 +23,7 @@ pub mod report;
 pub mod role;
 pub mod routing;
 pub mod similarity;
+pub mod spotcheck;
 pub mod unit;
 
 pub use error::{DomainError, Rule};

@@ -709,6 +709,52 @@ CREATE TABLE escalation_records (
 CREATE INDEX escalation_records_escalation ON escalation_records (escalation_id)
 "#,
     ),
+    (
+        1230,
+        r#"
+-- Issue 12, item 6: spot checks of handled petitions (抽查) with their
+-- checklist, and accountability reviews (责任倒查).
+CREATE TABLE spot_checks (
+    id {id},
+    unit_id BIGINT NOT NULL REFERENCES units (id),
+    month TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    n BIGINT NOT NULL,
+    created_by BIGINT NOT NULL REFERENCES users (id),
+    created_at TEXT NOT NULL
+);
+CREATE INDEX spot_checks_unit ON spot_checks (unit_id, month);
+-- Scores: NULL until the checker decides, then 0 or 1; `suggested` is
+-- what the record said about each point when the petition was sampled.
+CREATE TABLE spot_check_items (
+    id {id},
+    check_id BIGINT NOT NULL REFERENCES spot_checks (id),
+    petition_id BIGINT NOT NULL REFERENCES petitions (id),
+    handling_unit_id BIGINT NOT NULL,
+    suggested TEXT NOT NULL,
+    procedure_ok BIGINT,
+    notice_on_time BIGINT,
+    letter_complete BIGINT,
+    evaluation_obtained BIGINT,
+    passed BIGINT,
+    note TEXT NOT NULL DEFAULT '',
+    scored_by BIGINT,
+    scored_at TEXT,
+    UNIQUE (check_id, petition_id)
+);
+CREATE TABLE accountability_reviews (
+    id {id},
+    petition_id BIGINT NOT NULL REFERENCES petitions (id),
+    unit_id BIGINT NOT NULL REFERENCES units (id),
+    opened_by BIGINT NOT NULL REFERENCES users (id),
+    opened_at TEXT NOT NULL,
+    findings TEXT NOT NULL,
+    referred_to BIGINT REFERENCES units (id),
+    referred_at TEXT
+);
+CREATE INDEX accountability_petition ON accountability_reviews (petition_id)
+"#,
+    ),
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

@@ -682,6 +682,8 @@ pub const OTHER_EVENTS: &[(&str, &str, bool)] = &[
     ("track_set", "确定处置方式", false),
     ("escalated", "提级办理", false),
     ("coordination_recorded", "联席会议协调记录", false),
+    ("accountability_opened", "责任倒查", false),
+    ("accountability_referred", "责任倒查移送纪检监察机关", false),
 ];
 
 pub fn spec(name: &str) -> Option<&'static ActionSpec> {

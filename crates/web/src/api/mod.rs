@@ -6,6 +6,7 @@ pub mod leadership;
 pub mod letters;
 pub mod petitions;
 pub mod reference;
+pub mod spotcheck;
 pub mod track;
 pub mod units;
 pub mod urgent;
@@ -56,6 +57,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/petitions/{number}/escalations", post(leadership::post_escalation))
         .route("/api/v1/petitions/{number}/escalations/{id}/records", post(leadership::post_record))
         .route("/api/v1/leader/cases", get(leadership::cases))
+        .route("/api/v1/spot-checks", get(spotcheck::list).post(spotcheck::create))
+        .route("/api/v1/spot-checks/{id}", get(spotcheck::detail))
+        .route("/api/v1/spot-checks/{id}/items/{item}", put(spotcheck::score))
+        .route("/api/v1/petitions/{number}/accountability", post(spotcheck::open_review))
+        .route("/api/v1/petitions/{number}/accountability/{id}/refer", post(spotcheck::refer))
         .route("/api/v1/petitions/{number}/documents/{id}", get(letters::download))
         .route("/api/v1/track/{number}/documents/{id}", get(letters::track_download.layer(from_fn(ratelimit::track))))
         .route("/api/v1/admin/jobs", get(letters::jobs))
