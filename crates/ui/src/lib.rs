@@ -9,6 +9,7 @@ mod leadership;
 mod outbox;
 mod portal;
 mod reports;
+mod spotcheck;
 mod workbench;
 
 pub use workbench::colour;
@@ -190,6 +191,7 @@ pub fn pages(portal: PortalInfo) -> Router<AppState> {
         .merge(admin::routes())
         .merge(outbox::routes())
         .merge(leadership::routes())
+        .merge(spotcheck::routes())
         .fallback(move |req: Request| {
             let portal = fallback_portal.clone();
             async move {

@@ -59,8 +59,8 @@ pub(crate) async fn staff(state: &AppState, headers: &HeaderMap) -> Result<Staff
 
 /// Who is logged in, for the header: unit, name, role, whether an
 /// administrator (系统管理), whether a unit head (待我审批) and whether
-/// one who may own cases (我的包案).
-pub(crate) type Me = Option<(String, String, String, bool, bool, bool)>;
+/// one who may own cases (我的包案) and whether one who spot-checks (网上抽查).
+pub(crate) type Me = Option<(String, String, String, bool, bool, bool, bool)>;
 
 pub(crate) fn me(s: &Staff) -> Me {
     Some((
@@ -70,6 +70,7 @@ pub(crate) fn me(s: &Staff) -> Me {
         s.user.role == xinfang_domain::role::Role::Admin,
         s.user.role == xinfang_domain::role::Role::UnitHead,
         xinfang_domain::leadership::OWNERS.contains(&s.user.role),
+        xinfang_domain::leadership::MANAGERS.contains(&s.user.role),
     ))
 }
 
