@@ -229,3 +229,39 @@ async fn art22_art33_art40_every_other_letter_renders_from_a_real_act() {
     assert!(mine.contains(&"mediation_agreement") && !mine.iter().any(|k| k.ends_with("_letter")), "{mine:?}");
     s.finish().await;
 }
+
+/// A letter is fixed when issued: changing its fields or swapping its PDF
+/// in the database afterwards is named by `verify`.
+#[tokio::test]
+async fn a_letter_changed_after_it_was_issued_is_named_by_verify() {
+    use sqlx::Connection;
+    let s = TestServer::start().await;
+    let (_, sub) = s.post("/api/v1/petitions", None, online_claim("褚三", "440304197503150015")).await;
+    let number = sub["number"].as_str().unwrap().to_string();
+    s.act("ft_clerk", &number, "forward", json!({"unit": "440304-RST"})).await;
+    s.act("ft_rst_officer", &number, "accept", json!({"route": 6})).await;
+    let (_, list) = s.get_as("ft_rst_officer", &format!("/api/v1/petitions/{number}/documents")).await;
+    for l in list.as_array().unwrap() {
+        assert_eq!(download(&s, "ft_rst_officer", l["url"].as_str().unwrap()).await.0, StatusCode::OK);
+    }
+    let v = s.store.verify_record(None).await.unwrap();
+    assert!(v.breaks.is_empty(), "{:?}", v.breaks);
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&s.database_url()).await.unwrap();
+    let acceptance = letter(&list, "acceptance_notice")["id"].as_i64().unwrap();
+    let form = letter(&list, "forward_form")["id"].as_i64().unwrap();
+    // The due date in the acceptance notice moved; the form's PDF swapped for another letter's.
+    sqlx::query("UPDATE documents SET data = REPLACE(data, '年', '年 ') WHERE id = $1").bind(acceptance).execute(&mut conn).await.unwrap();
+    sqlx::query("UPDATE documents SET sha256 = (SELECT sha256 FROM documents WHERE id = $1) WHERE id = $2")
+        .bind(acceptance)
+        .bind(form)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.ok();
+    let v = s.store.verify_record(None).await.unwrap();
+    let named: Vec<(String, String)> = v.breaks.iter().map(|b| (b.what.clone(), b.problem.clone())).collect();
+    assert!(named.iter().any(|(w, p)| *w == format!("document {acceptance}") && p.contains("changed after it was issued")), "{named:?}");
+    assert!(named.iter().any(|(w, p)| *w == format!("document {form}") && p.contains("PDF was replaced")), "{named:?}");
+    s.finish().await;
+}

@@ -639,6 +639,10 @@ CREATE TABLE documents (
     size BIGINT,
     rendered_at TEXT,
     created_at TEXT NOT NULL,
+    -- HMACs (the anchor key) over the letter's fields as issued, and over
+    -- its PDF's SHA-256 once rendered: `xinfang verify` checks both.
+    mac TEXT,
+    pdf_mac TEXT,
     UNIQUE (petition_id, event_seq, kind)
 );
 -- 文号 sequences: one per issuing unit, letter kind and year.
