@@ -22,6 +22,7 @@ pub mod report;
 pub mod role;
 pub mod routing;
 pub mod similarity;
+pub mod supervision;
 pub mod unit;
 
 pub use error::{DomainError, Rule};

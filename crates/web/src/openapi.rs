@@ -1,6 +1,6 @@
 //! The OpenAPI 3 document served at `/api/openapi.json`.
 
-use crate::api::{account, approvals, letters, petitions, reference, track, units, urgent};
+use crate::api::{account, approvals, letters, petitions, reference, supervision, track, units, urgent};
 use crate::dto::*;
 use crate::error::{ErrorBody, ErrorDetail};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -100,13 +100,15 @@ impl Modify for ActionSchemas {
         approvals::list, approvals::approve, approvals::refuse,
         reference::import_calendar, urgent::list, urgent::acknowledge,
         letters::list, letters::download, letters::track_download, letters::jobs, letters::job, letters::retry_job, letters::templates, letters::put_template, letters::reset_template,
+        supervision::list, supervision::detail, supervision::open, supervision::reply, supervision::close, supervision::watch, supervision::run_watch,
     ),
     components(schemas(ErrorBody, ErrorDetail, crate::error::FieldError, LoginRequest, LoginResponse, MeResponse, UnitRef, PetitionInput, PetitionerInput, AccusedInput, AttachmentInput, crate::dto::AttachmentUpload,
         SubmitResponse, DeadlineView, PauseView, PetitionDetail, PetitionerView, EventView, NoticeView, AttachmentView, PetitionListItem, PetitionPage,
         ActionResponse, TrackView, ProgressStep, ReviewWindow, SubmittedView, TrackDocument, TrackItem, EvaluationInput, ReviewRequestInput, ApiKeyInput, ApiKeyResponse, CalendarDayInput, CalendarView, CalendarDayView, UnmaskInput, UnmaskResponse, AccessLogEntry, DocumentView, ActionFieldView, ActionView, ApprovalView, ApprovalRequested, ApprovalDecision, crate::intake::Refusal, account::PasswordChange, account::TotpEnrolment, account::TotpCode, account::TotpReauth, account::NewUser, account::UserChange, account::PasswordReset, units::UnitRename, units::UnitImportSummary,
         reference::CalendarImportInput, reference::CalendarImportResponse, crate::calendar_sync::SyncOutcome, urgent::UrgentReportView,
-        letters::LetterView, letters::JobView, letters::AttemptView, letters::JobDetail, letters::JobCount, letters::JobPage, letters::TemplateView, letters::TemplateInput)),
+        letters::LetterView, letters::JobView, letters::AttemptView, letters::JobDetail, letters::JobCount, letters::JobPage, letters::TemplateView, letters::TemplateInput,
+        supervision::SupervisionCaseView, supervision::SupervisionHistoryView, supervision::SupervisionCaseDetail, supervision::OpenCase, supervision::ReplyCase, supervision::CloseCase, supervision::WatchClassCounts, supervision::WatchView, crate::supervision::SweepReport)),
     modifiers(&Bearer, &ActionSchemas),
-    tags((name = "petitions"), (name = "track", description = "The petitioner's view, by number and query code"), (name = "auth"), (name = "reference"), (name = "admin"), (name = "urgent", description = "Art. 25 reports and their acknowledgement"), (name = "approvals", description = "The unit head's approval queue (four eyes)"))
+    tags((name = "petitions"), (name = "track", description = "The petitioner's view, by number and query code"), (name = "auth"), (name = "reference"), (name = "admin"), (name = "urgent", description = "Art. 25 reports and their acknowledgement"), (name = "approvals", description = "The unit head's approval queue (four eyes)"), (name = "supervision", description = "督办 (Art. 40) and the instruments of Art. 39; the deadline watch"))
 )]
 pub struct ApiDoc;

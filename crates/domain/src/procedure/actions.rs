@@ -678,6 +678,8 @@ pub const OTHER_EVENTS: &[(&str, &str, bool)] = &[
     ("approval_refused", "负责人不予批准", false),
     ("recompute_deadlines", "按官方日历重算期限", false),
     ("acknowledge_report", "签收重大紧急信访信息报告", false),
+    ("supervision_reply", "书面回复督办事项", false),
+    ("supervision_close", "督办事项办结", false),
 ];
 
 pub fn spec(name: &str) -> Option<&'static ActionSpec> {
