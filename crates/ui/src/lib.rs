@@ -5,6 +5,7 @@
 
 mod admin;
 mod approvals;
+mod supervision;
 mod outbox;
 mod portal;
 mod reports;
@@ -186,6 +187,7 @@ pub fn pages(portal: PortalInfo) -> Router<AppState> {
         .merge(workbench::routes())
         .merge(reports::routes())
         .merge(approvals::routes())
+        .merge(supervision::routes())
         .merge(admin::routes())
         .merge(outbox::routes())
         .fallback(move |req: Request| {
