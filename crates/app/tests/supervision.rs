@@ -129,7 +129,8 @@ async fn art40_the_sweep_classifies_by_the_day_it_is_given() {
     let p = s.detail("ft_clerk", &number).await;
     let due: chrono::NaiveDate = deadline(&p["deadlines"], "T1")["due_on"].as_str().unwrap().parse().unwrap();
     let cfg = Config { key_file: s.dir.path().join("xinfang.key").display().to_string(), ..Config::default() };
-    let state = xinfang_web::AppState::new(s.store.clone(), xinfang_web::Settings::default(), xinfang::keyring(&cfg).unwrap()).await.unwrap();
+    let state =
+        xinfang_web::AppState::new(s.store.clone(), xinfang_web::Settings::default(), xinfang::keyring(&cfg).unwrap()).await.unwrap();
     let day = |n: i64| due + chrono::Duration::days(n);
     let r = xinfang_web::supervision::sweep(&state, day(-1)).await.unwrap();
     assert_eq!(r.due_soon, 1, "{r:?} {}", p["deadlines"]);
@@ -173,8 +174,9 @@ async fn art40_the_supervised_unit_replies_in_writing_and_the_supervisor_closes(
     let (status, body) = s.post_as("ft_head", &path("/reply"), json!({"reply": "  "})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["error"]["fields"][0]["field"], "reply");
-    let (status, body) =
-        s.post_as("ft_head", &path("/reply"), json!({"reply": "已于当日转送区人社局办理，逾期原因系登记积压，已采纳建议，建立每日清单。"})).await;
+    let (status, body) = s
+        .post_as("ft_head", &path("/reply"), json!({"reply": "已于当日转送区人社局办理，逾期原因系登记积压，已采纳建议，建立每日清单。"}))
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["status"], "replied");
     assert_eq!(body["replied_by"], "ft_head");
@@ -243,9 +245,8 @@ async fn art39_art40_manual_instruments_by_those_above() {
     let p = s.detail("ft_clerk", &number).await;
     assert_eq!(events(&p, "supervise").last().unwrap()["payload"]["supervision_kind"], "manual");
     // A unit may not supervise itself; a sibling county's bureau may not either.
-    let (status, body) = s
-        .post_as("ft_supervisor", "/api/v1/supervision/cases", json!({"kind": "manual", "petition": number, "reason": "自我督办"}))
-        .await;
+    let (status, body) =
+        s.post_as("ft_supervisor", "/api/v1/supervision/cases", json!({"kind": "manual", "petition": number, "reason": "自我督办"})).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert_eq!(body["error"]["rule"], "art40");
     // 督办 needs a petition; a bad kind is named.
@@ -296,9 +297,8 @@ async fn art39_art40_manual_instruments_by_those_above() {
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["kind_label"], "挂牌督办");
     // Another county's department head may not touch 福田's units.
-    let (status, _) = s
-        .post_as("ns_rst_head", "/api/v1/supervision/cases", json!({"kind": "circular", "unit": "440304-RST", "reason": "通报"}))
-        .await;
+    let (status, _) =
+        s.post_as("ns_rst_head", "/api/v1/supervision/cases", json!({"kind": "circular", "unit": "440304-RST", "reason": "通报"})).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     // The supervised department sees its three (interview, rectification; not the bureau's petition cases).
     let (_, mine) = s.get_as("ft_rst_head", "/api/v1/supervision/cases?role=supervised").await;

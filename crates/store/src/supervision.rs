@@ -340,14 +340,16 @@ impl Store {
         event: Option<&EventDraft>,
     ) -> Result<()> {
         let mut w = self.begin_write().await?;
-        let n = sqlx::query("UPDATE supervision_cases SET closed_at = $1, closed_by = $2, closing_note = $3 WHERE id = $4 AND closed_at IS NULL")
-            .bind(fmt_instant(at))
-            .bind(user_id)
-            .bind(note.to_string())
-            .bind(id)
-            .execute(&mut *w.tx)
-            .await?
-            .rows_affected();
+        let n = sqlx::query(
+            "UPDATE supervision_cases SET closed_at = $1, closed_by = $2, closing_note = $3 WHERE id = $4 AND closed_at IS NULL",
+        )
+        .bind(fmt_instant(at))
+        .bind(user_id)
+        .bind(note.to_string())
+        .bind(id)
+        .execute(&mut *w.tx)
+        .await?
+        .rows_affected();
         if n == 0 {
             return Err(StoreError::Conflict);
         }
@@ -457,9 +459,10 @@ impl Store {
 
     /// The last sweep's counts, with when it ran (None before the first).
     pub async fn watch_counts(&self) -> Result<(Vec<WatchCounts>, Option<(NaiveDate, String)>)> {
-        let rows = sqlx::query("SELECT unit_id, on_track, due_soon, due_today, overdue, swept_on, swept_at FROM watch_counts ORDER BY unit_id")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT unit_id, on_track, due_soon, due_today, overdue, swept_on, swept_at FROM watch_counts ORDER BY unit_id")
+                .fetch_all(&self.pool)
+                .await?;
         let mut when = None;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {

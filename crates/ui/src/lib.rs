@@ -5,10 +5,10 @@
 
 mod admin;
 mod approvals;
-mod supervision;
 mod outbox;
 mod portal;
 mod reports;
+mod supervision;
 mod workbench;
 
 pub use workbench::colour;

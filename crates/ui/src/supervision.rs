@@ -59,7 +59,9 @@ async fn render_page(state: AppState, headers: &HeaderMap, s: Staff, q: PageQuer
     let supervising = api::cases_for(&state, &s, &list("supervising")).await;
     let (supervised, supervising) = match (supervised, supervising) {
         (Ok(a), Ok(b)) => (a, b),
-        (Err(e), _) | (_, Err(e)) => return crate::error_page(&std::sync::Arc::default(), headers, e.status, "无法显示督办事项", &e.message),
+        (Err(e), _) | (_, Err(e)) => {
+            return crate::error_page(&std::sync::Arc::default(), headers, e.status, "无法显示督办事项", &e.message);
+        }
     };
     let watch = api::watch_for(&state, &s, None).await.ok();
     let flash = match q.done.as_deref() {

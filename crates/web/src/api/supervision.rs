@@ -27,7 +27,7 @@ use xinfang_domain::procedure::Command;
 use xinfang_domain::role::Role;
 use xinfang_domain::supervision::{SupervisionKind, check_close, check_open, check_reply, reply_due};
 use xinfang_domain::unit::{UnitId, UnitTree};
-use xinfang_store::{ActorRef, EventDraft, NewSupervisionCase, SupervisionCaseRow, SupervisionFilter, StoreError, WatchCounts};
+use xinfang_store::{ActorRef, EventDraft, NewSupervisionCase, StoreError, SupervisionCaseRow, SupervisionFilter, WatchCounts};
 
 /// History action of a reply on the petition's chain (internal).
 pub const REPLY_ACTION: &str = "supervision_reply";
@@ -253,7 +253,11 @@ pub async fn cases_for(state: &AppState, staff: &Staff, q: &CaseQuery) -> ApiRes
 #[utoipa::path(get, path = "/api/v1/supervision/cases", tag = "supervision", security(("bearer" = [])), params(CaseQuery),
     description = "Supervision cases of the caller's unit, as supervising unit (opened by it or by the deadline watch in its name) and as supervised unit (addressed to it), newest first.",
     responses((status = 200, body = Vec<SupervisionCaseView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
-pub async fn list(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQuery<CaseQuery>) -> ApiResult<Json<Vec<SupervisionCaseView>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiQuery(q): ApiQuery<CaseQuery>,
+) -> ApiResult<Json<Vec<SupervisionCaseView>>> {
     Ok(Json(cases_for(&state, &staff, &q).await?))
 }
 
@@ -309,8 +313,11 @@ pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(id): Ap
 /// about a unit's work as a record. Returns the new case's id.
 pub async fn open_case(state: &AppState, staff: &Staff, input: OpenCase) -> ApiResult<i64> {
     let kind = SupervisionKind::parse(input.kind.trim()).ok_or_else(|| {
-        ApiError::bad_request("invalid_kind", "督办类型只能是 manual（督办）、listed（挂牌督办）、interview（约谈）、circular（通报）或 rectification（限期整改）")
-            .at("kind")
+        ApiError::bad_request(
+            "invalid_kind",
+            "督办类型只能是 manual（督办）、listed（挂牌督办）、interview（约谈）、circular（通报）或 rectification（限期整改）",
+        )
+        .at("kind")
     })?;
     let reason = input.reason.trim().to_string();
     if reason.is_empty() {
@@ -337,7 +344,8 @@ pub async fn open_case(state: &AppState, staff: &Staff, input: OpenCase) -> ApiR
     let letter = match input.letter.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
         None => None,
         Some(l) => Some(SupervisionLetter::parse(l).ok_or_else(|| {
-            ApiError::bad_request("invalid_letter", "督办文书只能是 supervision（督办函）、assignment（交办函）或 reminder（提醒函）").at("letter")
+            ApiError::bad_request("invalid_letter", "督办文书只能是 supervision（督办函）、assignment（交办函）或 reminder（提醒函）")
+                .at("letter")
         })?),
     };
     state.refresh_units().await?;
