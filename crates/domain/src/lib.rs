@@ -24,6 +24,7 @@ pub mod role;
 pub mod routing;
 pub mod similarity;
 pub mod spotcheck;
+pub mod supervision;
 pub mod unit;
 
 pub use error::{DomainError, Rule};

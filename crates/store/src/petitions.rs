@@ -526,6 +526,9 @@ impl Store {
         for job in &rows.jobs {
             crate::queue::enqueue_in(w, job).await?;
         }
+        for case in &rows.supervision_cases {
+            crate::supervision::insert_case_in(w, case, Some(seq)).await?;
+        }
         Ok(())
     }
 

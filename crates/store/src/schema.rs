@@ -759,6 +759,66 @@ CREATE TABLE accountability_reviews (
 CREATE INDEX accountability_petition ON accountability_reviews (petition_id)
 "#,
     ),
+    (
+        1210,
+        r#"
+-- Issue 12: supervision cases (督办, Art. 40; 挂牌督办, 约谈, 通报 and
+-- 限期整改, Art. 39) and the deadline watch's counts.
+-- kind: auto_overdue | manual | listed | interview | circular | rectification.
+-- A case about a petition names it and the event that recorded it on the
+-- petition's chain (its letter is the document of that event); a case about
+-- a unit's work has no petition. The deadline watch opens one auto_overdue
+-- case per breached duty timer: (petition, timer kind, due date) is unique,
+-- so a second sweep, or a second node sweeping at the same moment, inserts
+-- nothing (manual cases leave timer_kind NULL, and NULLs never collide).
+CREATE TABLE supervision_cases (
+    id {id},
+    kind TEXT NOT NULL,
+    petition_id BIGINT REFERENCES petitions (id),
+    event_seq BIGINT,
+    timer_kind TEXT,
+    timer_due_on TEXT,
+    supervising_unit_id BIGINT NOT NULL REFERENCES units (id),
+    supervised_unit_id BIGINT NOT NULL REFERENCES units (id),
+    reason TEXT NOT NULL,
+    suggestions TEXT NOT NULL,
+    reply_due_on TEXT NOT NULL,
+    rectify_by TEXT,
+    opened_at TEXT NOT NULL,
+    opened_by BIGINT REFERENCES users (id),
+    reply TEXT,
+    replied_at TEXT,
+    replied_by BIGINT REFERENCES users (id),
+    closed_at TEXT,
+    closed_by BIGINT REFERENCES users (id),
+    closing_note TEXT,
+    UNIQUE (petition_id, timer_kind, timer_due_on)
+);
+CREATE INDEX supervision_cases_supervised ON supervision_cases (supervised_unit_id, id);
+CREATE INDEX supervision_cases_supervising ON supervision_cases (supervising_unit_id, id);
+-- What happened to a case: opened, replied, closed (who, when, what).
+CREATE TABLE supervision_case_history (
+    case_id BIGINT NOT NULL REFERENCES supervision_cases (id),
+    seq BIGINT NOT NULL,
+    action TEXT NOT NULL,
+    at TEXT NOT NULL,
+    user_id BIGINT REFERENCES users (id),
+    unit_id BIGINT REFERENCES units (id),
+    note TEXT NOT NULL,
+    PRIMARY KEY (case_id, seq)
+);
+-- The last sweep's count of open duty timers by the unit holding them.
+CREATE TABLE watch_counts (
+    unit_id BIGINT PRIMARY KEY REFERENCES units (id),
+    on_track BIGINT NOT NULL,
+    due_soon BIGINT NOT NULL,
+    due_today BIGINT NOT NULL,
+    overdue BIGINT NOT NULL,
+    swept_on TEXT NOT NULL,
+    swept_at TEXT NOT NULL
+)
+"#,
+    ),
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

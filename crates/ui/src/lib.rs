@@ -10,6 +10,7 @@ mod outbox;
 mod portal;
 mod reports;
 mod spotcheck;
+mod supervision;
 mod workbench;
 
 pub use workbench::colour;
@@ -188,6 +189,7 @@ pub fn pages(portal: PortalInfo) -> Router<AppState> {
         .merge(workbench::routes())
         .merge(reports::routes())
         .merge(approvals::routes())
+        .merge(supervision::routes())
         .merge(admin::routes())
         .merge(outbox::routes())
         .merge(leadership::routes())

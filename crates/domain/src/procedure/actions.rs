@@ -684,6 +684,8 @@ pub const OTHER_EVENTS: &[(&str, &str, bool)] = &[
     ("coordination_recorded", "联席会议协调记录", false),
     ("accountability_opened", "责任倒查", false),
     ("accountability_referred", "责任倒查移送纪检监察机关", false),
+    ("supervision_reply", "书面回复督办事项", false),
+    ("supervision_close", "督办事项办结", false),
 ];
 
 pub fn spec(name: &str) -> Option<&'static ActionSpec> {

@@ -7,6 +7,7 @@ pub mod letters;
 pub mod petitions;
 pub mod reference;
 pub mod spotcheck;
+pub mod supervision;
 pub mod track;
 pub mod units;
 pub mod urgent;
@@ -87,6 +88,12 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/calendar/import", post(reference::import_calendar))
         .route("/api/v1/urgent-reports", get(urgent::list))
         .route("/api/v1/urgent-reports/{id}/acknowledge", post(urgent::acknowledge))
+        .route("/api/v1/supervision/cases", get(supervision::list).post(supervision::open))
+        .route("/api/v1/supervision/cases/{id}", get(supervision::detail))
+        .route("/api/v1/supervision/cases/{id}/reply", post(supervision::reply))
+        .route("/api/v1/supervision/cases/{id}/close", post(supervision::close))
+        .route("/api/v1/supervision/watch", get(supervision::watch))
+        .route("/api/v1/supervision/watch/run", post(supervision::run_watch))
         .route("/api/v1/api-keys", post(reference::create_api_key))
         .route("/api/v1/api-keys/{id}", axum::routing::delete(reference::revoke_api_key))
 }
