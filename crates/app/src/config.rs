@@ -81,6 +81,10 @@ pub struct Config {
     /// timer is listed (besides the day itself and the day after breach).
     pub digest_schedule: String,
     pub digest_days_before: Vec<u32>,
+    /// When the deadline watch sweeps the open duty timers and opens a
+    /// supervision case at each breach (`every 5m`, `daily 01:00`…; empty
+    /// turns it off). See `watch_due_soon_days` and `watch_batch`.
+    pub watch_schedule: String,
     /// Fonts for letters: every .ttf/.otf/.ttc under this directory
     /// (default: Debian's Noto CJK; drop licensed 仿宋 / 小标宋 here).
     pub fonts_dir: String,
@@ -126,6 +130,7 @@ impl Default for Config {
             run_jobs: true,
             digest_schedule: "daily 08:30".into(),
             digest_days_before: vec![3, 1],
+            watch_schedule: "every 5m".into(),
             fonts_dir: "/usr/share/fonts/opentype/noto".into(),
             letter_templates_dir: None,
             notify: xinfang_notify::NotifyConfig::default(),

@@ -130,7 +130,8 @@ pub async fn verify(cfg: &config::Config) -> Result<xinfang_store::Verification,
 /// The job runtime of a server (see `xinfang_web::jobs`): the handlers of
 /// every job kind and the periodic schedules — the signed checkpoint every
 /// `checkpoint_interval_seconds`, the purge every `purge_interval_seconds`,
-/// the staff digest on `digest_schedule`. Each firing runs once across
+/// the staff digest on `digest_schedule`, the deadline watch on
+/// `watch_schedule`. Each firing runs once across
 /// nodes. (The calendar check is per node by nature and runs in `AppState`.)
 pub fn runtime(state: &AppState, cfg: &config::Config) -> Result<xinfang_web::jobs::Runtime, AnyError> {
     use std::time::Duration;
@@ -152,6 +153,8 @@ pub fn runtime(state: &AppState, cfg: &config::Config) -> Result<xinfang_web::jo
         let s = s.clone();
         async move { notices::digest(&s, xinfang_domain::local_date(chrono::Utc::now())).await }
     });
+    let s = state.clone();
+    let rt = rt.handle(xinfang_web::supervision::WATCH, Duration::from_secs(300), move |_| xinfang_web::supervision::watch_job(s.clone()));
     let store = state.store.clone();
     let idle = cfg.settings.idle_timeout_minutes;
     let keep = cfg.keep_finished_jobs_days.max(1);
@@ -187,6 +190,11 @@ pub fn runtime(state: &AppState, cfg: &config::Config) -> Result<xinfang_web::jo
         let period = Period::parse(&cfg.digest_schedule)
             .ok_or_else(|| format!("digest_schedule must be `daily HH:MM` or `every N[s|m|h]`, not `{}`", cfg.digest_schedule))?;
         rt = rt.schedule(Schedule { name: "deadline_digest", kind: notices::DIGEST, period });
+    }
+    if !cfg.watch_schedule.trim().is_empty() {
+        let period = Period::parse(&cfg.watch_schedule)
+            .ok_or_else(|| format!("watch_schedule must be `daily HH:MM` or `every N[s|m|h]`, not `{}`", cfg.watch_schedule))?;
+        rt = rt.schedule(Schedule { name: xinfang_web::supervision::WATCH, kind: xinfang_web::supervision::WATCH, period });
     }
     Ok(rt)
 }

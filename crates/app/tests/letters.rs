@@ -177,3 +177,91 @@ async fn art23_a_declined_petition_gets_a_decline_notice_with_ground_article_and
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
+
+/// The other kinds an act issues render from the record: 交办单 with its
+/// due date, 调解协议书, the three supervision letters (one without
+/// suggestions). (复核意见书: `art36_…` in procedure-level tests renders
+/// through the same path; its wording is checked in the letters crate.)
+#[tokio::test]
+async fn art22_art33_art40_every_other_letter_renders_from_a_real_act() {
+    let s = TestServer::start().await;
+    let (_, sub) = s.post("/api/v1/petitions", None, online_claim("郑一", "440304197503150015")).await;
+    let number = sub["number"].as_str().unwrap().to_string();
+    let code = sub["query_code"].as_str().unwrap().to_string();
+    let due = days_ahead(20);
+    s.act("ft_clerk", &number, "assign", json!({"unit": "440304-RST", "due_on": due, "instructions": "请于期限内办结并报告"})).await;
+    s.act("ft_rst_officer", &number, "accept", json!({"route": 6})).await;
+    s.act("ft_supervisor", &number, "supervise", json!({"reason": "办理进度缓慢", "suggestions": "请加快核查"})).await;
+    s.act("ft_supervisor", &number, "supervise", json!({"reason": "即将到期", "letter": "reminder"})).await;
+    s.act("ft_supervisor", &number, "supervise", json!({"reason": "转交办理", "suggestions": "请依法处理", "letter": "assignment"})).await;
+    s.act(
+        "ft_rst_officer",
+        &number,
+        "mediate",
+        json!({"agreement": "mediation", "summary": "公司于十日内支付工资一万五千元", "parties_consented": true}),
+    )
+    .await;
+    let (status, list) = s.get_as("ft_rst_officer", &format!("/api/v1/petitions/{number}/documents")).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let checks: [(&str, &str, Vec<String>); 5] = [
+        (
+            "assign_form",
+            "ft_clerk",
+            vec![xinfang_domain::letters::cn_date(chrono::NaiveDate::parse_from_str(&due, "%Y-%m-%d").unwrap()), "报告".into()],
+        ),
+        ("supervision_letter", "ft_supervisor", vec!["督办函".into(), "请加快核查".into()]),
+        ("reminder_letter", "ft_supervisor", vec!["提醒函".into(), "即将到期".into()]),
+        ("assignment_letter", "ft_supervisor", vec!["交办函".into()]),
+        ("mediation_agreement", "ft_rst_officer", vec!["调解协议书".into(), "公司于十日内支付工资一万五千元".into()]),
+    ];
+    for (kind, user, wants) in checks {
+        let l = letter(&list, kind);
+        let (status, pdf, _) = download(&s, user, l["url"].as_str().unwrap()).await;
+        assert_eq!(status, StatusCode::OK, "{kind}: {}", String::from_utf8_lossy(&pdf));
+        let text = pdf_text(&pdf);
+        for want in [&"郑一".to_string(), &number].into_iter().chain(wants.iter()) {
+            assert!(text.contains(want.as_str()), "{kind}: {want} not in {text}");
+        }
+    }
+    // The mediation agreement is the petitioner's; the supervision letters are not.
+    let (_, track) = s.get(&format!("/api/v1/track/{number}?code={code}"), None).await;
+    let mine: Vec<&str> = track["letters"].as_array().unwrap().iter().map(|l| l["kind"].as_str().unwrap()).collect();
+    assert!(mine.contains(&"mediation_agreement") && !mine.iter().any(|k| k.ends_with("_letter")), "{mine:?}");
+    s.finish().await;
+}
+
+/// A letter is fixed when issued: changing its fields or swapping its PDF
+/// in the database afterwards is named by `verify`.
+#[tokio::test]
+async fn a_letter_changed_after_it_was_issued_is_named_by_verify() {
+    use sqlx::Connection;
+    let s = TestServer::start().await;
+    let (_, sub) = s.post("/api/v1/petitions", None, online_claim("褚三", "440304197503150015")).await;
+    let number = sub["number"].as_str().unwrap().to_string();
+    s.act("ft_clerk", &number, "forward", json!({"unit": "440304-RST"})).await;
+    s.act("ft_rst_officer", &number, "accept", json!({"route": 6})).await;
+    let (_, list) = s.get_as("ft_rst_officer", &format!("/api/v1/petitions/{number}/documents")).await;
+    for l in list.as_array().unwrap() {
+        assert_eq!(download(&s, "ft_rst_officer", l["url"].as_str().unwrap()).await.0, StatusCode::OK);
+    }
+    let v = s.store.verify_record(None).await.unwrap();
+    assert!(v.breaks.is_empty(), "{:?}", v.breaks);
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&s.database_url()).await.unwrap();
+    let acceptance = letter(&list, "acceptance_notice")["id"].as_i64().unwrap();
+    let form = letter(&list, "forward_form")["id"].as_i64().unwrap();
+    // The due date in the acceptance notice moved; the form's PDF swapped for another letter's.
+    sqlx::query("UPDATE documents SET data = REPLACE(data, '年', '年 ') WHERE id = $1").bind(acceptance).execute(&mut conn).await.unwrap();
+    sqlx::query("UPDATE documents SET sha256 = (SELECT sha256 FROM documents WHERE id = $1) WHERE id = $2")
+        .bind(acceptance)
+        .bind(form)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.ok();
+    let v = s.store.verify_record(None).await.unwrap();
+    let named: Vec<(String, String)> = v.breaks.iter().map(|b| (b.what.clone(), b.problem.clone())).collect();
+    assert!(named.iter().any(|(w, p)| *w == format!("document {acceptance}") && p.contains("changed after it was issued")), "{named:?}");
+    assert!(named.iter().any(|(w, p)| *w == format!("document {form}") && p.contains("PDF was replaced")), "{named:?}");
+    s.finish().await;
+}

@@ -282,3 +282,42 @@ async fn message_templates_are_edited_by_the_admin_within_one_sms_segment() {
     assert_eq!(call.body["content"], format!("【福田】您的事项{number}已转送。"));
     s.finish().await;
 }
+
+#[tokio::test]
+async fn staff_get_a_daily_digest_of_timers_coming_due_once_a_day() {
+    let gw = Gateway::start().await;
+    let (smtp, mails) = smtp_server().await;
+    let s = TestServer::start_configured(|c| {
+        with_channels(c, &gw.url, &smtp);
+        // Fired every second here; still one digest per person and day.
+        c.digest_schedule = "every 1s".into();
+        c.digest_days_before = vec![1, 2, 3, 4, 5];
+    })
+    .await;
+    let status = s
+        .client
+        .patch(format!("{}/api/v1/users/ft_clerk", s.base))
+        .bearer_auth(s.token("admin").await)
+        .json(&json!({"email": "clerk@futian.example.gov.cn"}))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    // A letter received 13 days ago: the bureau's 15 days (T1) run out in
+    // 2 days (or a little later past a weekend).
+    let (status, sub) = s.post_as("ft_clerk", "/api/v1/petitions", letter(&days_ago(13))).await;
+    assert_eq!(status, StatusCode::CREATED, "{sub}");
+    let number = sub["number"].as_str().unwrap().to_string();
+    let raw = wait_for("the digest", 20, async || mails.lock().unwrap().iter().find(|m| m.contains("clerk@futian")).cloned()).await;
+    let subject = decoded_subject(&raw);
+    assert!(subject.starts_with("【信访】") && subject.contains("期限提醒"), "{subject}");
+    let msg = mail_parser::MessageParser::default().parse(raw.as_bytes()).unwrap();
+    let body = msg.body_text(0).unwrap_or_default().to_string();
+    assert!(body.contains(&number), "{body}");
+    // Several firings later, still one digest for the clerk today.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let digests = mails.lock().unwrap().iter().filter(|m| m.contains("clerk@futian")).count();
+    assert_eq!(digests, 1);
+    s.finish().await;
+}

@@ -31,21 +31,28 @@ const N: usize = 1_000;
 const KEY: &str = "crash-test-signing-key";
 
 /// Calls by idempotency key, and which node's request it was.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 struct Receiver {
     calls: Arc<Mutex<HashMap<String, usize>>>,
+    delay: Duration,
 }
 
 async fn receive(State(r): State<Receiver>, headers: HeaderMap) -> &'static str {
     // Each send takes a moment, so that kills land mid-delivery.
-    tokio::time::sleep(Duration::from_millis(2)).await;
+    if !r.delay.is_zero() {
+        tokio::time::sleep(r.delay).await;
+    }
     let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     *r.calls.lock().unwrap().entry(key).or_default() += 1;
     "{\"code\":0}"
 }
 
 async fn gateway() -> (String, Receiver) {
-    let r = Receiver::default();
+    gateway_with(Duration::from_millis(2)).await
+}
+
+async fn gateway_with(delay: Duration) -> (String, Receiver) {
+    let r = Receiver { calls: Arc::default(), delay };
     let app = axum::Router::new().route("/sms", axum::routing::post(receive)).with_state(r.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/sms", listener.local_addr().unwrap());
@@ -207,4 +214,30 @@ async fn two_nodes_never_claim_the_same_notice() {
     }
     assert_eq!(holders.len(), 2, "both nodes delivered: {holders:?}");
     s.finish().await;
+}
+
+/// How fast the outbox drains (not a timed test: run with
+/// `cargo test -p xinfang --test outbox_crash -- --ignored --nocapture`,
+/// and with `XINFANG_TEST_DATABASE_URL` for PostgreSQL). A gateway that
+/// answers at once; one node, then two.
+#[tokio::test]
+#[ignore]
+async fn measure_delivery_rate() {
+    for nodes in [1, 2] {
+        let s = setup().await;
+        let (url, rx) = gateway_with(Duration::ZERO).await;
+        let started = Instant::now();
+        let mut running: Vec<Child> = (0..nodes).map(|_| s.node(&url)).collect();
+        while s.outstanding().await > 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let secs = started.elapsed().as_secs_f64();
+        for n in running.iter_mut() {
+            n.kill().unwrap();
+            n.wait().unwrap();
+        }
+        assert_eq!(rx.calls.lock().unwrap().len(), N);
+        eprintln!("{nodes} node(s): {N} notices in {secs:.2} s (start-up included) = {:.0} notices/s", N as f64 / secs);
+        s.finish().await;
+    }
 }

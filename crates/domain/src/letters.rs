@@ -270,16 +270,7 @@ pub fn letters_for(cmd: &Command, before: &Case, after: &Case, facts: &PetitionF
                 SupervisionLetter::Reminder => LetterKind::ReminderLetter,
             };
             let to = name(Some(cur));
-            let reply_due = crate::deadline::compute_due(
-                lc.on,
-                SUPERVISION_REPLY_WORKING_DAYS,
-                crate::deadline::DayUnit::Working,
-                &[],
-                0,
-                crate::deadline::CountingPolicy::StartExcludedRollForward,
-                lc.calendar,
-            )
-            .due_on;
+            let reply_due = crate::supervision::reply_due(lc.on, lc.calendar);
             issue(
                 kind,
                 lc.actor_unit,

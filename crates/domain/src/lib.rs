@@ -11,6 +11,7 @@ pub mod calendar;
 pub mod deadline;
 pub mod error;
 pub mod import;
+pub mod leadership;
 pub mod letters;
 pub mod messages;
 pub mod metrics;
@@ -23,6 +24,8 @@ pub mod report;
 pub mod role;
 pub mod routing;
 pub mod similarity;
+pub mod spotcheck;
+pub mod supervision;
 pub mod unit;
 
 pub use error::{DomainError, Rule};

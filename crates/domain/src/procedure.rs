@@ -980,11 +980,9 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
                 return Err(DomainError::conflict(Rule::Art40, "terminal", "已办结的事项不能督办"));
             }
             let s = staff(actor)?;
-            let unit = tree.get(s.unit_id);
-            let above = s.unit_id != cur && tree.is_self_or_ancestor(s.unit_id, cur);
-            let bureau_over_area =
-                unit.is_some_and(|u| u.kind == UnitKind::PetitionBureau && u.id != cur && case.jurisdiction.starts_with(&u.jurisdiction));
-            if !SUPERVISORS.contains(&s.role) || !(above || bureau_over_area) {
+            // A unit above in its line, or the bureau (or, for 挂牌督办, the
+            // joint conference) of the matter's area (`supervision::may_supervise`).
+            if !SUPERVISORS.contains(&s.role) || !crate::supervision::may_supervise(tree, s.unit_id, cur, &case.jurisdiction) {
                 return Err(DomainError::forbidden(Rule::Art40, "not_permitted", "只有上级机关或信访部门的督办人员可以督办"));
             }
             text("reason", "督办事由", reason)?;

@@ -42,6 +42,17 @@ pub(crate) fn attachment_text(number: &str, id: i64, filename: &str, content_typ
     format!("{number}\u{1f}{id}\u{1f}{filename}\u{1f}{content_type}\u{1f}{size}\u{1f}{sha256}")
 }
 
+/// What a letter's MAC covers: where it belongs, what it is, and its fields
+/// as issued (their SHA-256).
+pub(crate) fn document_text(number: &str, id: i64, kind: &str, doc_number: &str, issued_on: &str, data: &str) -> String {
+    format!("{number}\u{1f}{id}\u{1f}{kind}\u{1f}{doc_number}\u{1f}{issued_on}\u{1f}{}", hex::encode(Sha256::digest(data.as_bytes())))
+}
+
+/// What a rendered letter's second MAC covers: the letter and its PDF.
+pub(crate) fn document_pdf_text(id: i64, sha256: &str) -> String {
+    format!("{id}\u{1f}{sha256}")
+}
+
 /// The record of one petition as stored now, field by field.
 pub(crate) struct RecordNow {
     /// Field name ("title", "petitioner 1", "attachment 7", …) → canonical JSON.
@@ -366,6 +377,20 @@ impl Store {
     /// does not match, the petition count is off, or anything went
     /// backwards since the previous checkpoint.
     pub async fn take_checkpoint(&self, file: Option<&Path>) -> Result<Checkpoint> {
+        // Two takers at once (the scheduled job on one node, `verify` or a
+        // job on another) both number theirs after the same previous one;
+        // the second insert then meets the first's number. It simply takes
+        // the next one.
+        let mut tries = 0;
+        loop {
+            match self.take_checkpoint_once(file).await {
+                Err(StoreError::Db(sqlx::Error::Database(e))) if e.is_unique_violation() && tries < 5 => tries += 1,
+                other => return other,
+            }
+        }
+    }
+
+    async fn take_checkpoint_once(&self, file: Option<&Path>) -> Result<Checkpoint> {
         if self.anchor.is_none() {
             return Err(StoreError::Corrupt("a checkpoint needs the key file".into()));
         }
@@ -602,6 +627,7 @@ impl Store {
         }
         self.verify_counter(heads.len() as i64, checkpoint.as_ref(), &mut breaks).await?;
         self.verify_attachment_contents(&heads, &mut breaks).await?;
+        self.verify_documents(&heads, &mut breaks).await?;
         self.verify_access_log(checkpoint.as_ref(), &mut breaks).await?;
         Ok(Verification { breaks, authenticated: self.anchor.is_some(), checkpoint: checkpoint.map(|c| c.seq) })
     }
@@ -724,6 +750,49 @@ impl Store {
             if let Some(p) = problem {
                 let number = heads.get(&r.i("petition_id")?).map(|h| h.number.clone());
                 breaks.push(brk("attachments", number.as_deref(), id, format!("attachment {id}"), p));
+            }
+        }
+        Ok(())
+    }
+
+    /// Each letter: its fields against the MAC taken when it was issued, its
+    /// PDF's SHA-256 against the MAC taken when it was rendered, and the PDF
+    /// in the object store against that SHA-256.
+    async fn verify_documents(&self, heads: &HashMap<i64, Head>, breaks: &mut Vec<ChainBreak>) -> Result<()> {
+        let mut docs =
+            sqlx::query("SELECT id, petition_id, kind, doc_number, issued_on, data, sha256, mac, pdf_mac FROM documents ORDER BY id")
+                .fetch(&self.pool);
+        while let Some(r) = docs.try_next().await? {
+            let (id, pid) = (r.i("id")?, r.i("petition_id")?);
+            let number = heads.get(&pid).map(|h| h.number.clone());
+            let text = document_text(
+                number.as_deref().unwrap_or_default(),
+                id,
+                &r.s("kind")?,
+                &r.s("doc_number")?,
+                &r.s("issued_on")?,
+                &r.s("data")?,
+            );
+            let what = format!("document {id}");
+            if let Some(expected) = self.mac("document", &text)
+                && Some(expected) != r.os("mac")?
+            {
+                breaks.push(brk("documents", number.as_deref(), id, what.clone(), "letter changed after it was issued (no valid HMAC)"));
+                continue;
+            }
+            let Some(sha256) = r.os("sha256")? else { continue };
+            if let Some(expected) = self.mac("document-pdf", &document_pdf_text(id, &sha256))
+                && Some(expected) != r.os("pdf_mac")?
+            {
+                breaks.push(brk("documents", number.as_deref(), id, what, "the letter's PDF was replaced (no valid HMAC)"));
+                continue;
+            }
+            match self.objects()?.rehash(&sha256).await? {
+                None => breaks.push(brk("documents", number.as_deref(), id, what, "the letter's PDF is missing from the object store")),
+                Some(h) if h != sha256 => {
+                    breaks.push(brk("documents", number.as_deref(), id, what, "the letter's PDF does not match its SHA-256"))
+                }
+                Some(_) => {}
             }
         }
         Ok(())

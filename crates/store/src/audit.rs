@@ -32,7 +32,7 @@ pub struct AccessFilter {
 /// of the record that changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChainBreak {
-    /// `events`, `record`, `attachments`, `petitions`, `access_log` or `checkpoints`.
+    /// `events`, `record`, `attachments`, `documents`, `petitions`, `access_log` or `checkpoints`.
     pub chain: String,
     /// The petition concerned, if any.
     pub petition: Option<String>,

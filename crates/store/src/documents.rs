@@ -47,7 +47,14 @@ pub fn doc_number(issuer: &str, kind: LetterKind, year: i32, n: i64) -> String {
 /// Write the letters of an act (event `seq` of `petition_id`, whose public
 /// number is `number`) inside its transaction: number each, fix its fields
 /// and queue its rendering.
-pub(crate) async fn issue_in(w: &mut WriteTx<'_>, petition_id: i64, number: &str, seq: i64, letters: &[LetterDraft]) -> Result<()> {
+pub(crate) async fn issue_in(
+    store: &Store,
+    w: &mut WriteTx<'_>,
+    petition_id: i64,
+    number: &str,
+    seq: i64,
+    letters: &[LetterDraft],
+) -> Result<()> {
     let now = fmt_instant(Utc::now());
     for l in letters {
         let year = l.issued_on.year();
@@ -67,6 +74,7 @@ pub(crate) async fn issue_in(w: &mut WriteTx<'_>, petition_id: i64, number: &str
             m.insert("doc_number".into(), json!(doc_no));
             m.insert("petition_number".into(), json!(number));
         }
+        let data = data.to_string();
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO documents (petition_id, event_seq, kind, title, doc_number, issued_on, to_petitioner, issuer_unit_id, data, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
@@ -75,14 +83,18 @@ pub(crate) async fn issue_in(w: &mut WriteTx<'_>, petition_id: i64, number: &str
         .bind(seq)
         .bind(l.kind.as_str())
         .bind(l.kind.title())
-        .bind(doc_no)
+        .bind(doc_no.clone())
         .bind(fmt_date(l.issued_on))
         .bind(i64::from(l.kind.to_petitioner()))
         .bind(l.issuer)
-        .bind(data.to_string())
+        .bind(data.clone())
         .bind(now.clone())
         .fetch_one(&mut *w.tx)
         .await?;
+        // Anchored like attachments: a letter's fields cannot be changed
+        // afterwards without the key (`xinfang verify`).
+        let text = crate::anchor::document_text(number, id, l.kind.as_str(), &doc_no, &fmt_date(l.issued_on), &data);
+        sqlx::query("UPDATE documents SET mac = $1 WHERE id = $2").bind(store.mac("document", &text)).bind(id).execute(&mut *w.tx).await?;
         enqueue_in(w, &NewJob::now(RENDER_DOCUMENT, format!("document:{id}"), json!({"document_id": id})).for_petition(petition_id))
             .await?;
     }
@@ -115,10 +127,11 @@ impl Store {
     /// caller then serves the recorded one).
     pub async fn set_document_pdf(&self, id: i64, sha256: &str, size: i64) -> Result<bool> {
         let mut w = self.begin_write().await?;
-        let n = sqlx::query("UPDATE documents SET sha256 = $1, size = $2, rendered_at = $3 WHERE id = $4 AND sha256 IS NULL")
+        let n = sqlx::query("UPDATE documents SET sha256 = $1, size = $2, rendered_at = $3, pdf_mac = $4 WHERE id = $5 AND sha256 IS NULL")
             .bind(sha256.to_string())
             .bind(size)
             .bind(fmt_instant(Utc::now()))
+            .bind(self.mac("document-pdf", &crate::anchor::document_pdf_text(id, sha256)))
             .bind(id)
             .execute(&mut *w.tx)
             .await?

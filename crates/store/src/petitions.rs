@@ -521,10 +521,13 @@ impl Store {
                 Some(n) => n.to_string(),
                 None => sqlx::query_scalar("SELECT number FROM petitions WHERE id = $1").bind(petition_id).fetch_one(&mut *w.tx).await?,
             };
-            crate::documents::issue_in(w, petition_id, &number, seq, &rows.letters).await?;
+            crate::documents::issue_in(self, w, petition_id, &number, seq, &rows.letters).await?;
         }
         for job in &rows.jobs {
             crate::queue::enqueue_in(w, job).await?;
+        }
+        for case in &rows.supervision_cases {
+            crate::supervision::insert_case_in(w, case, Some(seq)).await?;
         }
         Ok(())
     }

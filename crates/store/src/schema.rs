@@ -639,6 +639,10 @@ CREATE TABLE documents (
     size BIGINT,
     rendered_at TEXT,
     created_at TEXT NOT NULL,
+    -- HMACs (the anchor key) over the letter's fields as issued, and over
+    -- its PDF's SHA-256 once rendered: `xinfang verify` checks both.
+    mac TEXT,
+    pdf_mac TEXT,
     UNIQUE (petition_id, event_seq, kind)
 );
 -- 文号 sequences: one per issuing unit, letter kind and year.
@@ -661,6 +665,158 @@ CREATE TABLE message_templates (
 -- personal data).
 ALTER TABLE users ADD COLUMN email TEXT;
 ALTER TABLE users ADD COLUMN phone TEXT
+"#,
+    ),
+    (
+        1220,
+        r#"
+-- Issue 12, item 3: a leader owning a case (包案), its triage track
+-- (马上办 / 限时办 / 提级办), and escalation to the joint conference with
+-- its coordination record. None of them is a procedural step; each also
+-- leaves an event in the petition's history.
+CREATE TABLE petition_leads (
+    id {id},
+    petition_id BIGINT NOT NULL REFERENCES petitions (id),
+    leader_id BIGINT NOT NULL REFERENCES users (id),
+    assigned_by BIGINT NOT NULL REFERENCES users (id),
+    assigned_at TEXT NOT NULL,
+    note TEXT NOT NULL,
+    released_at TEXT
+);
+CREATE UNIQUE INDEX petition_leads_current ON petition_leads (petition_id) WHERE released_at IS NULL;
+CREATE INDEX petition_leads_leader ON petition_leads (leader_id, petition_id) WHERE released_at IS NULL;
+CREATE TABLE petition_tracks (
+    petition_id BIGINT PRIMARY KEY REFERENCES petitions (id),
+    track TEXT NOT NULL,
+    due_on TEXT,
+    set_by BIGINT NOT NULL REFERENCES users (id),
+    set_at TEXT NOT NULL,
+    note TEXT NOT NULL
+);
+CREATE TABLE escalations (
+    id {id},
+    petition_id BIGINT NOT NULL REFERENCES petitions (id),
+    to_unit_id BIGINT NOT NULL REFERENCES units (id),
+    reason TEXT NOT NULL,
+    escalated_by BIGINT NOT NULL REFERENCES users (id),
+    escalated_at TEXT NOT NULL
+);
+CREATE INDEX escalations_petition ON escalations (petition_id);
+CREATE INDEX escalations_unit ON escalations (to_unit_id);
+CREATE TABLE escalation_records (
+    id {id},
+    escalation_id BIGINT NOT NULL REFERENCES escalations (id),
+    recorded_by BIGINT NOT NULL REFERENCES users (id),
+    recorded_at TEXT NOT NULL,
+    text TEXT NOT NULL
+);
+CREATE INDEX escalation_records_escalation ON escalation_records (escalation_id)
+"#,
+    ),
+    (
+        1230,
+        r#"
+-- Issue 12, item 6: spot checks of handled petitions (抽查) with their
+-- checklist, and accountability reviews (责任倒查).
+CREATE TABLE spot_checks (
+    id {id},
+    unit_id BIGINT NOT NULL REFERENCES units (id),
+    month TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    n BIGINT NOT NULL,
+    created_by BIGINT NOT NULL REFERENCES users (id),
+    created_at TEXT NOT NULL
+);
+CREATE INDEX spot_checks_unit ON spot_checks (unit_id, month);
+-- Scores: NULL until the checker decides, then 0 or 1; `suggested` is
+-- what the record said about each point when the petition was sampled.
+CREATE TABLE spot_check_items (
+    id {id},
+    check_id BIGINT NOT NULL REFERENCES spot_checks (id),
+    petition_id BIGINT NOT NULL REFERENCES petitions (id),
+    handling_unit_id BIGINT NOT NULL,
+    suggested TEXT NOT NULL,
+    procedure_ok BIGINT,
+    notice_on_time BIGINT,
+    letter_complete BIGINT,
+    evaluation_obtained BIGINT,
+    passed BIGINT,
+    note TEXT NOT NULL DEFAULT '',
+    scored_by BIGINT,
+    scored_at TEXT,
+    UNIQUE (check_id, petition_id)
+);
+CREATE TABLE accountability_reviews (
+    id {id},
+    petition_id BIGINT NOT NULL REFERENCES petitions (id),
+    unit_id BIGINT NOT NULL REFERENCES units (id),
+    opened_by BIGINT NOT NULL REFERENCES users (id),
+    opened_at TEXT NOT NULL,
+    findings TEXT NOT NULL,
+    referred_to BIGINT REFERENCES units (id),
+    referred_at TEXT
+);
+CREATE INDEX accountability_petition ON accountability_reviews (petition_id)
+"#,
+    ),
+    (
+        1210,
+        r#"
+-- Issue 12: supervision cases (督办, Art. 40; 挂牌督办, 约谈, 通报 and
+-- 限期整改, Art. 39) and the deadline watch's counts.
+-- kind: auto_overdue | manual | listed | interview | circular | rectification.
+-- A case about a petition names it and the event that recorded it on the
+-- petition's chain (its letter is the document of that event); a case about
+-- a unit's work has no petition. The deadline watch opens one auto_overdue
+-- case per breached duty timer: (petition, timer kind, due date) is unique,
+-- so a second sweep, or a second node sweeping at the same moment, inserts
+-- nothing (manual cases leave timer_kind NULL, and NULLs never collide).
+CREATE TABLE supervision_cases (
+    id {id},
+    kind TEXT NOT NULL,
+    petition_id BIGINT REFERENCES petitions (id),
+    event_seq BIGINT,
+    timer_kind TEXT,
+    timer_due_on TEXT,
+    supervising_unit_id BIGINT NOT NULL REFERENCES units (id),
+    supervised_unit_id BIGINT NOT NULL REFERENCES units (id),
+    reason TEXT NOT NULL,
+    suggestions TEXT NOT NULL,
+    reply_due_on TEXT NOT NULL,
+    rectify_by TEXT,
+    opened_at TEXT NOT NULL,
+    opened_by BIGINT REFERENCES users (id),
+    reply TEXT,
+    replied_at TEXT,
+    replied_by BIGINT REFERENCES users (id),
+    closed_at TEXT,
+    closed_by BIGINT REFERENCES users (id),
+    closing_note TEXT,
+    UNIQUE (petition_id, timer_kind, timer_due_on)
+);
+CREATE INDEX supervision_cases_supervised ON supervision_cases (supervised_unit_id, id);
+CREATE INDEX supervision_cases_supervising ON supervision_cases (supervising_unit_id, id);
+-- What happened to a case: opened, replied, closed (who, when, what).
+CREATE TABLE supervision_case_history (
+    case_id BIGINT NOT NULL REFERENCES supervision_cases (id),
+    seq BIGINT NOT NULL,
+    action TEXT NOT NULL,
+    at TEXT NOT NULL,
+    user_id BIGINT REFERENCES users (id),
+    unit_id BIGINT REFERENCES units (id),
+    note TEXT NOT NULL,
+    PRIMARY KEY (case_id, seq)
+);
+-- The last sweep's count of open duty timers by the unit holding them.
+CREATE TABLE watch_counts (
+    unit_id BIGINT PRIMARY KEY REFERENCES units (id),
+    on_track BIGINT NOT NULL,
+    due_soon BIGINT NOT NULL,
+    due_today BIGINT NOT NULL,
+    overdue BIGINT NOT NULL,
+    swept_on TEXT NOT NULL,
+    swept_at TEXT NOT NULL
+)
 "#,
     ),
     (

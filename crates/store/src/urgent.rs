@@ -16,6 +16,10 @@ pub struct ActRows {
     pub letters: Vec<xinfang_domain::letters::LetterDraft>,
     /// Other work the act owes (notices to deliver), queued with it.
     pub jobs: Vec<crate::queue::NewJob>,
+    /// Supervision cases the act opens (issue 12), carrying its event's seq.
+    /// An automatic one whose timer already has a case fails the act
+    /// (`Conflict`): one case per breach, however many nodes sweep.
+    pub supervision_cases: Vec<crate::supervision::NewSupervisionCase>,
 }
 
 #[derive(Debug, Clone)]

@@ -5,9 +5,12 @@
 
 mod admin;
 mod approvals;
+mod leadership;
 mod outbox;
 mod portal;
 mod reports;
+mod spotcheck;
+mod supervision;
 mod workbench;
 
 pub use workbench::colour;
@@ -186,8 +189,11 @@ pub fn pages(portal: PortalInfo) -> Router<AppState> {
         .merge(workbench::routes())
         .merge(reports::routes())
         .merge(approvals::routes())
+        .merge(supervision::routes())
         .merge(admin::routes())
         .merge(outbox::routes())
+        .merge(leadership::routes())
+        .merge(spotcheck::routes())
         .fallback(move |req: Request| {
             let portal = fallback_portal.clone();
             async move {

@@ -58,8 +58,9 @@ pub(crate) async fn staff(state: &AppState, headers: &HeaderMap) -> Result<Staff
 }
 
 /// Who is logged in, for the header: unit, name, role, whether an
-/// administrator (系统管理) and whether a unit head (待我审批).
-pub(crate) type Me = Option<(String, String, String, bool, bool)>;
+/// administrator (系统管理), whether a unit head (待我审批) and whether
+/// one who may own cases (我的包案) and whether one who spot-checks (网上抽查).
+pub(crate) type Me = Option<(String, String, String, bool, bool, bool, bool)>;
 
 pub(crate) fn me(s: &Staff) -> Me {
     Some((
@@ -68,6 +69,8 @@ pub(crate) fn me(s: &Staff) -> Me {
         s.user.role.label().to_string(),
         s.user.role == xinfang_domain::role::Role::Admin,
         s.user.role == xinfang_domain::role::Role::UnitHead,
+        xinfang_domain::leadership::OWNERS.contains(&s.user.role),
+        xinfang_domain::leadership::MANAGERS.contains(&s.user.role),
     ))
 }
 
@@ -709,6 +712,8 @@ struct PetitionPage {
     issued: Vec<(String, String, String)>,
     /// Letters as PDF: (title, 文号, issued on, id, rendered).
     letters: Vec<(String, String, String, i64, bool)>,
+    /// Owner leader, track and escalations with their forms.
+    lead: Option<crate::leadership::LeadBlock>,
     /// Requests for the unit head on this petition, pending and decided.
     approvals: Vec<crate::approvals::ApprovalRow>,
     /// The caller heads a unit (links to 待我审批).
@@ -745,15 +750,15 @@ struct PageQuery {
 
 /// What a petition page shows besides the petition.
 #[derive(Default)]
-struct Extras {
-    flash: Option<String>,
-    alert: Option<String>,
-    requested: Option<i64>,
-    failed: Option<Failed>,
+pub(crate) struct Extras {
+    pub(crate) flash: Option<String>,
+    pub(crate) alert: Option<String>,
+    pub(crate) requested: Option<i64>,
+    pub(crate) failed: Option<Failed>,
     /// Petitioners unmasked by a logged request.
-    unmasked: Option<Vec<xinfang_web::dto::PetitionerView>>,
-    unmask_reason: String,
-    unmask_error: Option<String>,
+    pub(crate) unmasked: Option<Vec<xinfang_web::dto::PetitionerView>>,
+    pub(crate) unmask_reason: String,
+    pub(crate) unmask_error: Option<String>,
 }
 
 /// The label of a document's outcome code (decision, review or reply).
@@ -821,7 +826,7 @@ fn event_details(action: &str, payload: &Value, tree: &xinfang_domain::unit::Uni
     out
 }
 
-async fn petition_page(state: AppState, headers: &HeaderMap, s: Staff, number: String, x: Extras) -> Response {
+pub(crate) async fn petition_page(state: AppState, headers: &HeaderMap, s: Staff, number: String, x: Extras) -> Response {
     let (csrf, set) = crate::portal::csrf(headers);
     let d = match petitions::detail(State(state.clone()), s.clone(), ApiPath(number.clone())).await {
         Ok(Json(d)) => d,
@@ -939,6 +944,7 @@ async fn petition_page(state: AppState, headers: &HeaderMap, s: Staff, number: S
     let current_unit = d.current_unit.as_ref().map(|u| u.name.clone()).unwrap_or_default();
     let letters =
         d.letters.iter().map(|l| (l.title.clone(), l.doc_number.clone(), l.issued_on.clone(), l.id, l.sha256.is_some())).collect();
+    let lead = crate::leadership::block(&state, &s, &number).await;
     let issued = d
         .documents
         .iter()
@@ -1020,6 +1026,7 @@ async fn petition_page(state: AppState, headers: &HeaderMap, s: Staff, number: S
         documents,
         issued,
         letters,
+        lead,
         approvals,
         head: s.user.role == xinfang_domain::role::Role::UnitHead,
         facts,

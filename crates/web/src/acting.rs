@@ -39,6 +39,18 @@ pub fn involved_units(case: &Case, tree: &UnitTree) -> Vec<(UnitId, String)> {
 }
 
 pub async fn perform(state: &AppState, rec: PetitionRecord, cmd: Command, act: Act) -> ApiResult<ActionResponse> {
+    perform_with(state, rec, cmd, act, Vec::new()).await
+}
+
+/// `perform`, opening the given supervision cases in the act's transaction
+/// (a `supervise` act of the deadline watch or of the supervision API).
+pub async fn perform_with(
+    state: &AppState,
+    rec: PetitionRecord,
+    cmd: Command,
+    act: Act,
+    supervision_cases: Vec<xinfang_store::NewSupervisionCase>,
+) -> ApiResult<ActionResponse> {
     let now = Utc::now();
     // Count with the calendar and units as they stand, even if another
     // node changed them.
@@ -71,6 +83,7 @@ pub async fn perform(state: &AppState, rec: PetitionRecord, cmd: Command, act: A
         rows.letters = crate::documents::act_letters(state, &rec, &issued, &t.case, s.unit_id, act.on);
     }
     rows.jobs = crate::notices::act_messages(state, &rec, t.action, t.notice.as_deref(), &t.case).await?;
+    rows.supervision_cases = supervision_cases;
     let queued = !rows.letters.is_empty() || !rows.jobs.is_empty();
     let mut payload = t.payload;
     if let serde_json::Value::Object(m) = &mut payload {

@@ -18,6 +18,7 @@ pub mod open311;
 pub mod openapi;
 pub mod ratelimit;
 pub mod state;
+pub mod supervision;
 pub mod views;
 
 use axum::extract::{DefaultBodyLimit, State};

@@ -47,6 +47,11 @@ pub fn intake_done(channel: &str) {
     metrics::counter!("xinfang_intake_total", "channel" => channel.to_string()).increment(1);
 }
 
+/// Count a supervision case opened, by kind (`auto_overdue`, `manual`, …).
+pub fn supervision_opened(kind: &str) {
+    metrics::counter!("xinfang_supervision_cases_opened_total", "kind" => kind.to_string()).increment(1);
+}
+
 /// Count an attempt at a job by kind and how it ended (done, retry, failed).
 pub fn job_ran(kind: &str, outcome: &'static str) {
     metrics::counter!("xinfang_job_attempts_total", "kind" => kind.to_string(), "outcome" => outcome).increment(1);
@@ -97,6 +102,17 @@ pub async fn metrics_endpoint(State(state): State<AppState>, headers: axum::http
             metrics::gauge!("xinfang_open_timers", "state" => "overdue").set(t.overdue as f64);
         }
         Err(e) => tracing::warn!(error = %e, "open timers not counted"),
+    }
+    // The deadline watch's last sweep (cluster-wide: one sweep per period).
+    match state.store.watch_counts().await {
+        Ok((counts, _)) => {
+            let sum = |f: fn(&xinfang_store::WatchCounts) -> i64| counts.iter().map(f).sum::<i64>() as f64;
+            metrics::gauge!("xinfang_deadline_watch", "class" => "on_track").set(sum(|c| c.on_track));
+            metrics::gauge!("xinfang_deadline_watch", "class" => "due_soon").set(sum(|c| c.due_soon));
+            metrics::gauge!("xinfang_deadline_watch", "class" => "due_today").set(sum(|c| c.due_today));
+            metrics::gauge!("xinfang_deadline_watch", "class" => "overdue").set(sum(|c| c.overdue));
+        }
+        Err(e) => tracing::warn!(error = %e, "deadline watch not counted"),
     }
     // The queue, cluster-wide: messages pending, sent and failed by channel
     // (kind), and every other kind of job alike.

@@ -1,6 +1,6 @@
 //! The OpenAPI 3 document served at `/api/openapi.json`.
 
-use crate::api::{account, approvals, letters, petitions, reference, statistics, track, units, urgent};
+use crate::api::{account, approvals, leadership, letters, petitions, reference, spotcheck, statistics, supervision, track, units, urgent};
 use crate::dto::*;
 use crate::error::{ErrorBody, ErrorDetail};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -100,6 +100,9 @@ impl Modify for ActionSchemas {
         approvals::list, approvals::approve, approvals::refuse,
         reference::import_calendar, urgent::list, urgent::acknowledge,
         letters::list, letters::download, letters::track_download, letters::jobs, letters::job, letters::retry_job, letters::templates, letters::put_template, letters::reset_template,
+        leadership::get, leadership::put_lead, leadership::put_track, leadership::post_escalation, leadership::post_record, leadership::cases,
+        spotcheck::create, spotcheck::list, spotcheck::detail, spotcheck::score, spotcheck::open_review, spotcheck::refer,
+        supervision::list, supervision::detail, supervision::open, supervision::reply, supervision::close, supervision::watch, supervision::run_watch,
         statistics::show, statistics::csv, statistics::xlsx,
     ),
     components(schemas(ErrorBody, ErrorDetail, crate::error::FieldError, LoginRequest, LoginResponse, MeResponse, UnitRef, PetitionInput, PetitionerInput, AccusedInput, AttachmentInput, crate::dto::AttachmentUpload,
@@ -107,8 +110,11 @@ impl Modify for ActionSchemas {
         ActionResponse, TrackView, ProgressStep, ReviewWindow, SubmittedView, TrackDocument, TrackItem, EvaluationInput, ReviewRequestInput, ApiKeyInput, ApiKeyResponse, CalendarDayInput, CalendarView, CalendarDayView, UnmaskInput, UnmaskResponse, AccessLogEntry, DocumentView, ActionFieldView, ActionView, ApprovalView, ApprovalRequested, ApprovalDecision, crate::intake::Refusal, account::PasswordChange, account::TotpEnrolment, account::TotpCode, account::TotpReauth, account::NewUser, account::UserChange, account::PasswordReset, units::UnitRename, units::UnitImportSummary,
         reference::CalendarImportInput, reference::CalendarImportResponse, crate::calendar_sync::SyncOutcome, urgent::UrgentReportView,
         letters::LetterView, letters::JobView, letters::AttemptView, letters::JobDetail, letters::JobCount, letters::JobPage, letters::TemplateView, letters::TemplateInput,
+        leadership::LeadershipView, leadership::OwnerView, leadership::TrackView, leadership::EscalationView, leadership::RecordView, leadership::LeadInput, leadership::TrackInput, leadership::EscalationInput, leadership::RecordInput, leadership::Created, leadership::LedCaseView,
+        spotcheck::SpotCheckInput, spotcheck::SpotCheckView, spotcheck::SpotItemView, spotcheck::SpotCheckDetail, spotcheck::ScoreInput, spotcheck::AccountabilityInput, spotcheck::AccountabilityCreated,
+        supervision::SupervisionCaseView, supervision::SupervisionHistoryView, supervision::SupervisionCaseDetail, supervision::OpenCase, supervision::ReplyCase, supervision::CloseCase, supervision::WatchClassCounts, supervision::WatchView, crate::supervision::SweepReport,
         statistics::StatisticsView, statistics::PeriodFigures, statistics::GroupFigures, statistics::MetricValue)),
     modifiers(&Bearer, &ActionSchemas),
-    tags((name = "petitions"), (name = "track", description = "The petitioner's view, by number and query code"), (name = "auth"), (name = "reference"), (name = "admin"), (name = "urgent", description = "Art. 25 reports and their acknowledgement"), (name = "approvals", description = "The unit head's approval queue (four eyes)"), (name = "statistics", description = "Metrics per unit and period with their numerators and denominators (docs/metrics.md)"))
+    tags((name = "petitions"), (name = "track", description = "The petitioner's view, by number and query code"), (name = "auth"), (name = "reference"), (name = "admin"), (name = "urgent", description = "Art. 25 reports and their acknowledgement"), (name = "approvals", description = "The unit head's approval queue (four eyes)"), (name = "supervision", description = "督办 (Art. 40) and the instruments of Art. 39; the deadline watch; spot checks and accountability reviews"), (name = "statistics", description = "Metrics per unit and period with their numerators and denominators (docs/metrics.md)"))
 )]
 pub struct ApiDoc;

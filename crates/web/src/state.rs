@@ -73,6 +73,13 @@ pub struct Settings {
     pub rate_limits_in_database: bool,
     /// If set, `GET /metrics` answers only `Authorization: Bearer <this>`.
     pub metrics_token: String,
+    /// The deadline watch: a duty timer is "due soon" this many days
+    /// before its due date.
+    pub watch_due_soon_days: u32,
+    /// The deadline watch opens at most this many supervision cases per
+    /// run (the rest on the next run), so a backlog of breaches found at
+    /// once does not hold the job for long.
+    pub watch_batch: i64,
 }
 
 impl Default for Settings {
@@ -100,6 +107,8 @@ impl Default for Settings {
             identity_searches_per_hour: 30,
             rate_limits_in_database: true,
             metrics_token: String::new(),
+            watch_due_soon_days: 3,
+            watch_batch: 200,
         }
     }
 }

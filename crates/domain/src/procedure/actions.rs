@@ -678,6 +678,14 @@ pub const OTHER_EVENTS: &[(&str, &str, bool)] = &[
     ("approval_refused", "负责人不予批准", false),
     ("recompute_deadlines", "按官方日历重算期限", false),
     ("acknowledge_report", "签收重大紧急信访信息报告", false),
+    ("lead_assigned", "领导包案", false),
+    ("track_set", "确定处置方式", false),
+    ("escalated", "提级办理", false),
+    ("coordination_recorded", "联席会议协调记录", false),
+    ("accountability_opened", "责任倒查", false),
+    ("accountability_referred", "责任倒查移送纪检监察机关", false),
+    ("supervision_reply", "书面回复督办事项", false),
+    ("supervision_close", "督办事项办结", false),
 ];
 
 pub fn spec(name: &str) -> Option<&'static ActionSpec> {

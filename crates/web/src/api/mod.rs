@@ -2,10 +2,13 @@
 
 pub mod account;
 pub mod approvals;
+pub mod leadership;
 pub mod letters;
 pub mod petitions;
 pub mod reference;
+pub mod spotcheck;
 pub mod statistics;
+pub mod supervision;
 pub mod track;
 pub mod units;
 pub mod urgent;
@@ -50,6 +53,17 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/approvals/{id}/refuse", post(approvals::refuse))
         .route("/api/v1/petitions/{number}/attachments/{id}", get(petitions::attachment))
         .route("/api/v1/petitions/{number}/documents", get(letters::list))
+        .route("/api/v1/petitions/{number}/leadership", get(leadership::get))
+        .route("/api/v1/petitions/{number}/lead", put(leadership::put_lead))
+        .route("/api/v1/petitions/{number}/track", put(leadership::put_track))
+        .route("/api/v1/petitions/{number}/escalations", post(leadership::post_escalation))
+        .route("/api/v1/petitions/{number}/escalations/{id}/records", post(leadership::post_record))
+        .route("/api/v1/leader/cases", get(leadership::cases))
+        .route("/api/v1/spot-checks", get(spotcheck::list).post(spotcheck::create))
+        .route("/api/v1/spot-checks/{id}", get(spotcheck::detail))
+        .route("/api/v1/spot-checks/{id}/items/{item}", put(spotcheck::score))
+        .route("/api/v1/petitions/{number}/accountability", post(spotcheck::open_review))
+        .route("/api/v1/petitions/{number}/accountability/{id}/refer", post(spotcheck::refer))
         .route("/api/v1/petitions/{number}/documents/{id}", get(letters::download))
         .route("/api/v1/track/{number}/documents/{id}", get(letters::track_download.layer(from_fn(ratelimit::track))))
         .route("/api/v1/admin/jobs", get(letters::jobs))
@@ -78,6 +92,12 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/statistics.xlsx", get(statistics::xlsx))
         .route("/api/v1/urgent-reports", get(urgent::list))
         .route("/api/v1/urgent-reports/{id}/acknowledge", post(urgent::acknowledge))
+        .route("/api/v1/supervision/cases", get(supervision::list).post(supervision::open))
+        .route("/api/v1/supervision/cases/{id}", get(supervision::detail))
+        .route("/api/v1/supervision/cases/{id}/reply", post(supervision::reply))
+        .route("/api/v1/supervision/cases/{id}/close", post(supervision::close))
+        .route("/api/v1/supervision/watch", get(supervision::watch))
+        .route("/api/v1/supervision/watch/run", post(supervision::run_watch))
         .route("/api/v1/api-keys", post(reference::create_api_key))
         .route("/api/v1/api-keys/{id}", axum::routing::delete(reference::revoke_api_key))
 }
