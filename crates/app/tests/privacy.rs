@@ -94,13 +94,22 @@ async fn raw_execute(s: &TestServer, sql: &str, number: &str) {
     conn.close().await.unwrap();
 }
 
-fn verify(s: &TestServer) -> (bool, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_xinfang"))
-        .args(["verify", "--database-url", &s.database_url()])
-        .env("XINFANG_LOG", "warn")
-        .output()
-        .unwrap();
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).to_string())
+/// `xinfang verify` as a separate process. Waited for off the test's
+/// runtime: the server under test runs on the same (single) thread, and a
+/// background job of it may be inside a write transaction that the CLI
+/// must wait for.
+async fn verify(s: &TestServer) -> (bool, String) {
+    let url = s.database_url();
+    tokio::task::spawn_blocking(move || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_xinfang"))
+            .args(["verify", "--database-url", &url])
+            .env("XINFANG_LOG", "warn")
+            .output()
+            .unwrap();
+        (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+    })
+    .await
+    .unwrap()
 }
 
 #[tokio::test]
@@ -114,11 +123,11 @@ async fn flipping_one_byte_of_a_stored_event_fails_verify_and_names_the_petition
     s.act("ft_clerk", &number, "forward", json!({"unit": "440304-RST"})).await;
     s.act("ft_rst_officer", &number, "accept", json!({"route": 6})).await;
     s.post_as("ft_clerk", &format!("/api/v1/petitions/{other}/unmask"), json!({"reason": "核实身份"})).await;
-    let (ok, out) = verify(&s);
+    let (ok, out) = verify(&s).await;
     assert!(ok, "intact record verifies: {out}");
     assert!(out.contains("intact"));
     raw_execute(&s, "UPDATE events SET payload = REPLACE(payload, '440304-RST', '440304-RSU') WHERE seq = 2 AND petition_id = (SELECT id FROM petitions WHERE number = $1)", &number).await;
-    let (ok, out) = verify(&s);
+    let (ok, out) = verify(&s).await;
     assert!(!ok, "tampering detected");
     assert!(out.contains(&number) && out.contains("event 2"), "{out}");
     assert!(!out.contains(&other), "the untouched petition is intact: {out}");
@@ -132,9 +141,9 @@ async fn tampering_with_the_access_log_fails_verify() {
     for reason in ["第一次查看", "第二次查看"] {
         s.post_as("ft_clerk", &format!("/api/v1/petitions/{number}/unmask"), json!({"reason": reason})).await;
     }
-    assert!(verify(&s).0);
+    assert!(verify(&s).await.0);
     raw_execute(&s, "UPDATE access_log SET reason = '无' WHERE seq = 1 AND $1 <> ''", &number).await;
-    let (ok, out) = verify(&s);
+    let (ok, out) = verify(&s).await;
     assert!(!ok);
     assert!(out.contains("access_log at entry 1"), "{out}");
     s.finish().await;
