@@ -90,3 +90,14 @@ test('a spot check is drawn, scored and shows its pass rate', async () => {
   await shot(page, 'staff-spotchecks');
   await context.close();
 });
+
+test('the 督办 page lists the watch and the cases; axe finds nothing serious', async () => {
+  const { context, page } = await asStaff('ft_supervisor');
+  await page.goto(`${BASE}/staff`);
+  await page.locator('nav a', { hasText: '督办' }).first().click();
+  await page.locator('h1').waitFor();
+  assert.match(await page.locator('h1').innerText(), /督办/);
+  await axe(page, 'staff-supervision');
+  await shot(page, 'staff-supervision');
+  await context.close();
+});

@@ -100,10 +100,14 @@ async fn raw_execute(s: &TestServer, sql: &str, number: &str) {
 /// must wait for.
 async fn verify(s: &TestServer) -> (bool, String) {
     let url = s.database_url();
+    // The server's key file: with it the CLI checks the HMACs too, and on
+    // PostgreSQL finds the objects (letters, attachments) beside it.
+    let key = s.dir.path().join("xinfang.key").display().to_string();
     tokio::task::spawn_blocking(move || {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_xinfang"))
             .args(["verify", "--database-url", &url])
             .env("XINFANG_LOG", "warn")
+            .env("XINFANG_KEY_FILE", key)
             .output()
             .unwrap();
         (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
