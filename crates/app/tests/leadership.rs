@@ -17,7 +17,7 @@ async fn put(s: &TestServer, user: &str, path: &str, body: serde_json::Value) ->
 }
 
 #[tokio::test]
-async fn art7_a_leader_owns_the_case_and_the_three_roles_show_on_the_petition() {
+async fn art18_a_leader_owns_the_case_and_the_three_roles_show_on_the_petition() {
     let s = TestServer::start().await;
     let (_, sub) = s.post("/api/v1/petitions", None, online_claim("冯二", "440304197503150015")).await;
     let number = sub["number"].as_str().unwrap().to_string();

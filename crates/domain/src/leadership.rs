@@ -1,8 +1,8 @@
 //! Leaders owning hard cases, triage tracks and escalation (issue 12,
 //! item 3): the management around a petition that the Regulations ask for
-//! (Art. 7: leaders at every level take responsibility; Art. 14: the joint
-//! conference coordinates what one unit cannot solve) without being steps
-//! of its procedure. None of these changes the petition's state or timers;
+//! (Art. 18: leaders read letters, receive visitors and personally take
+//! charge of cases, 包案; Art. 11–13: the joint conference coordinates what
+//! one unit cannot solve) without being steps of its procedure. None of these changes the petition's state or timers;
 //! each is recorded in its history.
 //!
 //! * 领导包案: a leader owns the case. The three roles are then visible on
