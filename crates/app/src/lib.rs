@@ -209,13 +209,16 @@ pub fn services(cfg: &config::Config) -> Result<xinfang_web::notices::Services, 
         fonts_dir: cfg.fonts_dir.clone().into(),
         templates_dir: cfg.letter_templates_dir.as_ref().filter(|d| !d.trim().is_empty()).map(Into::into),
     };
+    // The fonts (about 90 MB with Debian's Noto CJK) are loaded on the
+    // first letter, not at start: a node that renders none never holds
+    // them. Whether there are any is checked now, cheaply.
     let (letters, letters_unavailable): (Option<Arc<dyn xinfang_web::notices::LetterRenderer>>, _) =
-        match xinfang_letters::Renderer::new(&letter_cfg) {
-            Ok(r) => (Some(Arc::new(Letters(r))), None),
-            Err(e) => {
-                tracing::warn!(error = %e, "letters cannot be rendered on this node (run scripts/setup.sh for the fonts)");
-                (None, Some(format!("文书无法生成：{e}（请运行 scripts/setup.sh 安装字体，或设置 fonts_dir）")))
-            }
+        if has_font_files(&letter_cfg.fonts_dir) {
+            (Some(Arc::new(Letters { cfg: letter_cfg, renderer: std::sync::OnceLock::new() })), None)
+        } else {
+            let dir = letter_cfg.fonts_dir.display();
+            tracing::warn!(fonts_dir = %dir, "letters cannot be rendered on this node: no fonts (run scripts/setup.sh)");
+            (None, Some(format!("文书无法生成：字体目录{dir}中没有字体（请运行 scripts/setup.sh 安装字体，或设置 fonts_dir）")))
         };
     Ok(xinfang_web::notices::Services {
         sms,
@@ -227,13 +230,29 @@ pub fn services(cfg: &config::Config) -> Result<xinfang_web::notices::Services, 
     })
 }
 
-/// The typst renderer behind the web crate's trait.
-struct Letters(xinfang_letters::Renderer);
+/// The typst renderer behind the web crate's trait, built on first use.
+struct Letters {
+    cfg: xinfang_letters::LetterConfig,
+    renderer: std::sync::OnceLock<Result<xinfang_letters::Renderer, String>>,
+}
 
 impl xinfang_web::notices::LetterRenderer for Letters {
     fn render(&self, kind: &str, data: &serde_json::Value) -> Result<Vec<u8>, String> {
-        self.0.render(kind, data).map_err(|e| e.to_string())
+        let r = self.renderer.get_or_init(|| xinfang_letters::Renderer::new(&self.cfg).map_err(|e| e.to_string()));
+        r.as_ref().map_err(Clone::clone)?.render(kind, data).map_err(|e| e.to_string())
     }
+}
+
+/// Whether `dir` (recursively) holds a font file the renderer can load.
+fn has_font_files(dir: &std::path::Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else { return false };
+    entries.flatten().any(|e| {
+        let p = e.path();
+        if p.is_dir() {
+            return has_font_files(&p);
+        }
+        p.extension().and_then(|x| x.to_str()).is_some_and(|x| matches!(x.to_ascii_lowercase().as_str(), "ttf" | "otf" | "ttc" | "otc"))
+    })
 }
 
 /// Load the key file, or create it with fresh keys (readable by the owner
