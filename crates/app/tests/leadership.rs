@@ -66,6 +66,11 @@ async fn art18_a_leader_owns_the_case_and_the_three_roles_show_on_the_petition()
         s.post_as("ft_head", &format!("/api/v1/petitions/{number}/escalations"), json!({"reason": "涉及多个部门，区级难以协调"})).await;
     assert_eq!(status, StatusCode::CREATED, "{esc}");
     let id = esc["id"].as_i64().unwrap();
+    // The same form sent again (a double click) does not escalate twice.
+    let (status, err) =
+        s.post_as("ft_head", &format!("/api/v1/petitions/{number}/escalations"), json!({"reason": "涉及多个部门，区级难以协调"})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{err}");
+    assert_eq!(err["error"]["code"], "already_escalated");
     let (status, err) = s
         .post_as(
             "ft_lxh_clerk",

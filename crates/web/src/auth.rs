@@ -77,6 +77,31 @@ impl Staff {
         Ok(())
     }
 
+    /// A history event by this member of staff that changes nothing of the
+    /// procedure (包案, escalation, accountability…): same state before and after.
+    pub fn record_event(
+        &self,
+        rec: &xinfang_store::PetitionRecord,
+        action: &str,
+        payload: serde_json::Value,
+        reason: Option<String>,
+    ) -> xinfang_store::EventDraft {
+        xinfang_store::EventDraft {
+            action: action.into(),
+            actor: self.actor_ref(),
+            occurred_at: chrono::Utc::now(),
+            from_state: Some(rec.case.state),
+            to_state: rec.case.state,
+            payload,
+            reason,
+        }
+    }
+
+    /// Who acts, as the record names it.
+    pub fn actor_ref(&self) -> xinfang_store::ActorRef {
+        xinfang_store::ActorRef { kind: "staff", user_id: Some(self.user.id), unit_id: Some(self.unit.id) }
+    }
+
     pub fn require_role(&self, roles: &[Role]) -> Result<(), ApiError> {
         if roles.contains(&self.user.role) {
             Ok(())

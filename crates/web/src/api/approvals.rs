@@ -19,7 +19,7 @@ use utoipa::IntoParams;
 use xinfang_domain::local_date;
 use xinfang_domain::procedure::{Command, actions};
 use xinfang_domain::role::Role;
-use xinfang_store::{ActorRef, Approval, EventDraft};
+use xinfang_store::{Approval, EventDraft};
 
 pub fn approval_view(a: &Approval, today: NaiveDate) -> ApprovalView {
     ApprovalView {
@@ -127,13 +127,7 @@ pub async fn approve(
         }
         None => (local_date(now), now),
     };
-    let act = Act {
-        actor: staff.actor(),
-        actor_ref: ActorRef { kind: "staff", user_id: Some(staff.user.id), unit_id: Some(staff.unit.id) },
-        on,
-        occurred_at,
-        extra,
-    };
+    let act = Act { actor: staff.actor(), actor_ref: staff.actor_ref(), on, occurred_at, extra };
     match perform(&state, rec, cmd, act).await {
         Ok(r) => {
             state.store.settle_approval(a.id, "approved", staff.user.id, d.note.trim()).await?;
@@ -173,7 +167,7 @@ pub async fn refuse(
     let rec = state.store.petition_by_number(&a.number).await?.ok_or_else(|| ApiError::not_found("信访事项"))?;
     let event = EventDraft {
         action: "approval_refused".into(),
-        actor: ActorRef { kind: "staff", user_id: Some(staff.user.id), unit_id: Some(staff.unit.id) },
+        actor: staff.actor_ref(),
         occurred_at: Utc::now(),
         from_state: Some(rec.case.state),
         to_state: rec.case.state,

@@ -15,7 +15,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 use xinfang_domain::leadership::{self, Track};
 use xinfang_domain::role::Role;
-use xinfang_store::{ActorRef, EventDraft, PetitionRecord, Visibility};
+use xinfang_store::{PetitionRecord, Visibility};
 
 /// The three roles on a petition, and what management it is under.
 #[derive(Serialize, ToSchema, Debug)]
@@ -114,18 +114,6 @@ pub struct LedCaseView {
     pub assigned_at: String,
 }
 
-fn event(staff: &Staff, rec: &PetitionRecord, action: &str, payload: serde_json::Value, reason: Option<String>) -> EventDraft {
-    EventDraft {
-        action: action.into(),
-        actor: ActorRef { kind: "staff", user_id: Some(staff.user.id), unit_id: Some(staff.unit.id) },
-        occurred_at: chrono::Utc::now(),
-        from_state: Some(rec.case.state),
-        to_state: rec.case.state,
-        payload,
-        reason,
-    }
-}
-
 /// The view of a petition's leadership (shared by the API and the page).
 pub async fn view_of(state: &AppState, rec: &PetitionRecord) -> ApiResult<LeadershipView> {
     let l = state.store.leadership(rec.id).await?;
@@ -189,7 +177,7 @@ pub async fn assign(state: &AppState, staff: &Staff, number: &str, input: &LeadI
             ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "leader_cannot_see", "该领导所在单位无权查看此信访事项，不能包案").at("leader")
         );
     }
-    let ev = event(staff, &rec, "lead_assigned", json!({"leader": leader.display_name, "note": input.note.trim()}), None);
+    let ev = staff.record_event(&rec, "lead_assigned", json!({"leader": leader.display_name, "note": input.note.trim()}), None);
     state.store.set_lead(rec.id, leader.id, staff.user.id, input.note.trim(), &ev).await?;
     Ok(())
 }
@@ -217,8 +205,7 @@ pub async fn set_track(state: &AppState, staff: &Staff, number: &str, input: &Tr
     let today = xinfang_domain::local_date(chrono::Utc::now());
     let due_on = if track == Track::TimeLimited { input.due_on } else { None };
     leadership::check_track(staff.user.role, track, due_on, today, &input.note)?;
-    let ev = event(
-        staff,
+    let ev = staff.record_event(
         &rec,
         "track_set",
         json!({"track": track.as_str(), "label": track.label(), "due_on": due_on, "note": input.note.trim()}),
@@ -256,8 +243,20 @@ pub async fn escalate(state: &AppState, staff: &Staff, number: &str, input: &Esc
         })?,
     }
     .clone();
-    let ev =
-        event(staff, &rec, "escalated", json!({"to_unit": unit.code, "to_unit_name": unit.name}), Some(input.reason.trim().to_string()));
+    // A resent form (a double click, a reload) must not escalate twice.
+    if state.store.leadership(rec.id).await?.escalations.iter().any(|e| e.to_unit_id == unit.id) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "already_escalated",
+            format!("该信访事项已提级至{}，请在原提级记录中继续协调", unit.name),
+        ));
+    }
+    let ev = staff.record_event(
+        &rec,
+        "escalated",
+        json!({"to_unit": unit.code, "to_unit_name": unit.name}),
+        Some(input.reason.trim().to_string()),
+    );
     Ok(state.store.escalate(rec.id, (unit.id, &unit.path), staff.user.id, input.reason.trim(), &ev).await?)
 }
 
@@ -293,7 +292,7 @@ pub async fn post_record(
     if !at_conference && !leadership::MANAGERS.contains(&staff.user.role) {
         return Err(ApiError::forbidden("协调记录由联席会议或提级的领导填写"));
     }
-    let ev = event(&staff, &rec, "coordination_recorded", json!({"escalation": id}), Some(input.text.trim().to_string()));
+    let ev = staff.record_event(&rec, "coordination_recorded", json!({"escalation": id}), Some(input.text.trim().to_string()));
     if !state.store.add_escalation_record(rec.id, id, staff.user.id, input.text.trim(), &ev).await? {
         return Err(ApiError::not_found("提级办理记录"));
     }

@@ -23,7 +23,7 @@ use xinfang_domain::number::looks_like_number;
 use xinfang_domain::petition::State as PState;
 use xinfang_domain::procedure::{Command, actions};
 use xinfang_domain::role::Role;
-use xinfang_store::{ActorRef, PetitionFilter, PetitionRecord, fmt_instant};
+use xinfang_store::{PetitionFilter, PetitionRecord, fmt_instant};
 
 #[utoipa::path(post, path = "/api/v1/petitions", tag = "petitions", request_body = PetitionInput,
     params(("Idempotency-Key" = Option<String>, Header, description = "16–255 visible ASCII characters (e.g. a UUID). The same key with the same body gives the same answer again (header `Idempotent-Replayed: true`) and creates nothing; with another body 422 `idempotency_key_reused`; while the first request is still working, a resend waits for its answer (409 `idempotency_key_in_progress` if it takes too long). Keys are kept 24 hours.")),
@@ -723,7 +723,7 @@ pub async fn act(
     let cmd = Command::from_json_all(&action, body).map_err(|errs| ApiError::from_all(errs).unwrap_or_else(ApiError::internal))?;
     let tree = state.tree();
     let head_here = staff.user.role == Role::UnitHead && tree.acts_for(staff.unit.id, rec.case.current_unit);
-    let actor_ref = ActorRef { kind: "staff", user_id: Some(staff.user.id), unit_id: Some(staff.unit.id) };
+    let actor_ref = staff.actor_ref();
     let mut extra = serde_json::Map::new();
     // Art. 21: acts enter the system as they happen. A paper act entered
     // later counts from the day it is recorded, unless the unit head

@@ -148,7 +148,7 @@ async fn after_calendar_change(
     cause: crate::calendar_sync::Cause,
 ) -> ApiResult<crate::calendar_sync::SyncOutcome> {
     state.reload_calendar().await?;
-    let actor = xinfang_store::ActorRef { kind: "staff", user_id: Some(staff.user.id), unit_id: Some(staff.unit.id) };
+    let actor = staff.actor_ref();
     Ok(crate::calendar_sync::resync(&state.store, &state.tree(), &state.calendar(), years, cause, actor).await?)
 }
 

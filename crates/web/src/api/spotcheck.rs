@@ -15,7 +15,6 @@ use utoipa::ToSchema;
 use xinfang_domain::leadership::MANAGERS;
 use xinfang_domain::spotcheck::{self, CHECKLIST, SampleRule};
 use xinfang_domain::unit::{UnitId, UnitKind};
-use xinfang_store::{ActorRef, EventDraft};
 
 #[derive(Deserialize, ToSchema)]
 pub struct SpotCheckInput {
@@ -233,24 +232,6 @@ pub async fn score(
     Ok(StatusCode::NO_CONTENT)
 }
 
-fn event(
-    staff: &Staff,
-    rec: &xinfang_store::PetitionRecord,
-    action: &str,
-    payload: serde_json::Value,
-    reason: Option<String>,
-) -> EventDraft {
-    EventDraft {
-        action: action.into(),
-        actor: ActorRef { kind: "staff", user_id: Some(staff.user.id), unit_id: Some(staff.unit.id) },
-        occurred_at: chrono::Utc::now(),
-        from_state: Some(rec.case.state),
-        to_state: rec.case.state,
-        payload,
-        reason,
-    }
-}
-
 #[utoipa::path(post, path = "/api/v1/petitions/{number}/accountability", tag = "supervision", security(("bearer" = [])),
     description = "Open an accountability review (责任倒查) of a unit on a petition, with its findings.",
     params(("number" = String, Path)), request_body = AccountabilityInput,
@@ -277,7 +258,8 @@ pub async fn open_review(
             ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_findings", "请填写倒查发现的问题（不超过5000字）").at("findings")
         );
     }
-    let ev = event(&staff, &rec, "accountability_opened", json!({"unit": unit.code, "unit_name": unit.name}), Some(findings.to_string()));
+    let ev =
+        staff.record_event(&rec, "accountability_opened", json!({"unit": unit.code, "unit_name": unit.name}), Some(findings.to_string()));
     let id = state.store.open_accountability(rec.id, unit.id, staff.user.id, findings, &ev).await?;
     Ok((StatusCode::CREATED, Json(AccountabilityCreated { id })))
 }
@@ -299,7 +281,8 @@ pub async fn refer(State(state): State<AppState>, staff: Staff, ApiPath((number,
         .max_by_key(|u| u.jurisdiction.len())
         .ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "no_discipline_body", "该地区没有纪检监察机关，无法移送"))?
         .clone();
-    let ev = event(&staff, &rec, "accountability_referred", json!({"review": id, "to_unit": body.code, "to_unit_name": body.name}), None);
+    let ev =
+        staff.record_event(&rec, "accountability_referred", json!({"review": id, "to_unit": body.code, "to_unit_name": body.name}), None);
     if !state.store.refer_accountability(rec.id, id, body.id, &ev).await? {
         return Err(ApiError::new(StatusCode::CONFLICT, "already_referred", "该责任倒查已移送纪检监察机关"));
     }

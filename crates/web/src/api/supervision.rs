@@ -27,7 +27,7 @@ use xinfang_domain::procedure::Command;
 use xinfang_domain::role::Role;
 use xinfang_domain::supervision::{SupervisionKind, check_close, check_open, check_reply, reply_due};
 use xinfang_domain::unit::{UnitId, UnitTree};
-use xinfang_store::{ActorRef, EventDraft, NewSupervisionCase, StoreError, SupervisionCaseRow, SupervisionFilter, WatchCounts};
+use xinfang_store::{EventDraft, NewSupervisionCase, StoreError, SupervisionCaseRow, SupervisionFilter, WatchCounts};
 
 /// History action of a reply on the petition's chain (internal).
 pub const REPLY_ACTION: &str = "supervision_reply";
@@ -386,13 +386,7 @@ pub async fn open_case(state: &AppState, staff: &Staff, input: OpenCase) -> ApiR
             if let Some(d) = rectify_by {
                 extra.insert("rectify_by".into(), d.to_string().into());
             }
-            let act = Act {
-                actor: staff.actor(),
-                actor_ref: ActorRef { kind: "staff", user_id: Some(staff.user.id), unit_id: Some(staff.unit.id) },
-                on: today,
-                occurred_at: now,
-                extra,
-            };
+            let act = Act { actor: staff.actor(), actor_ref: staff.actor_ref(), on: today, occurred_at: now, extra };
             let petition_id = rec.id;
             let cmd = Command::Supervise { reason, suggestions: input.suggestions.trim().to_string(), letter };
             let done = perform_with(state, rec, cmd, act, vec![case]).await?;
@@ -450,7 +444,7 @@ pub async fn open(
 fn case_event(action: &str, staff: &Staff, r: &SupervisionCaseRow, state_now: xinfang_domain::petition::State, text: &str) -> EventDraft {
     EventDraft {
         action: action.into(),
-        actor: ActorRef { kind: "staff", user_id: Some(staff.user.id), unit_id: Some(staff.unit.id) },
+        actor: staff.actor_ref(),
         occurred_at: Utc::now(),
         from_state: Some(state_now),
         to_state: state_now,

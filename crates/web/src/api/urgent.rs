@@ -18,7 +18,7 @@ use xinfang_domain::access::{View, view};
 use xinfang_domain::procedure::{Actor, Transition};
 use xinfang_domain::role::Role;
 use xinfang_domain::unit::UnitTree;
-use xinfang_store::{ActRows, ActorRef, EventDraft, NewUrgentReport, UrgentFilter, UrgentReportRow, parse_instant};
+use xinfang_store::{ActRows, EventDraft, NewUrgentReport, UrgentFilter, UrgentReportRow, parse_instant};
 
 /// The history action of an acknowledgement (internal: not for the tracking page).
 pub const ACKNOWLEDGE_ACTION: &str = "acknowledge_report";
@@ -140,7 +140,7 @@ pub async fn acknowledge(State(state): State<AppState>, staff: Staff, ApiPath(id
     let now = Utc::now();
     let event = EventDraft {
         action: ACKNOWLEDGE_ACTION.into(),
-        actor: ActorRef { kind: "staff", user_id: Some(staff.user.id), unit_id: Some(staff.unit.id) },
+        actor: staff.actor_ref(),
         occurred_at: now,
         from_state: Some(report.case.state),
         to_state: report.case.state,
