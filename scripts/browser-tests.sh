@@ -18,10 +18,10 @@ WORK=$(mktemp -d)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 # Every journey logs in from 127.0.0.1: on an idle machine the suite logs in
 # more than the default 30 times a minute, which the server rightly refuses.
-XINFANG_LOGIN_PER_MINUTE=1000 XINFANG_KEY_FILE=$WORK/key XINFANG_DEMO_PETITIONS=false "$BIN" serve --demo \
+XINFANG_LOGIN_PER_MINUTE=1000 XINFANG_KEY_FILE=$WORK/key XINFANG_DEMO_PETITIONS=false XINFANG_DEMO_HISTORY=800 "$BIN" serve --demo \
   --database-url "sqlite://$WORK/x.db" --listen "127.0.0.1:$PORT" 2>"$WORK/server.log" &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; rm -rf "$WORK"' EXIT
-for _ in $(seq 1 100); do curl -sf "127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+for _ in $(seq 1 600); do curl -sf "127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
 cd tests/browser
 XINFANG_BASE="http://127.0.0.1:$PORT" CHROMIUM=$(command -v chromium) node --test --test-concurrency=1 ./*.test.mjs

@@ -25,6 +25,10 @@ pub struct Config {
     pub demo: bool,
     /// With `demo`, also create a handful of sample petitions (once).
     pub demo_petitions: bool,
+    /// With `demo`, on a database without petitions, also generate this
+    /// many past petitions over the last 13 months (`demo_history`), so
+    /// that the dashboard, ranking and statistics have a history. 0: none.
+    pub demo_history: usize,
     /// Key file for personal data at rest and keyed hashes; created with
     /// fresh keys on first start if missing (back it up!).
     pub key_file: String,
@@ -85,6 +89,10 @@ pub struct Config {
     /// supervision case at each breach (`every 5m`, `daily 01:00`…; empty
     /// turns it off). See `watch_due_soon_days` and `watch_batch`.
     pub watch_schedule: String,
+    /// When the monthly ranking job looks for last month's rankings to
+    /// publish (`daily HH:MM`; empty turns it off). It publishes a bureau's
+    /// ranking once the month is over, once across nodes.
+    pub ranking_schedule: String,
     /// Fonts for letters: every .ttf/.otf/.ttc under this directory
     /// (default: Debian's Noto CJK; drop licensed 仿宋 / 小标宋 here).
     pub fonts_dir: String,
@@ -108,6 +116,7 @@ impl Default for Config {
             read_database_url: None,
             demo: false,
             demo_petitions: true,
+            demo_history: 2_400,
             key_file: "xinfang-data/xinfang.key".into(),
             encryption_algorithm: "sm4-gcm".into(),
             checkpoint_file: None,
@@ -131,6 +140,7 @@ impl Default for Config {
             digest_schedule: "daily 08:30".into(),
             digest_days_before: vec![3, 1],
             watch_schedule: "every 5m".into(),
+            ranking_schedule: "daily 09:00".into(),
             fonts_dir: "/usr/share/fonts/opentype/noto".into(),
             letter_templates_dir: None,
             notify: xinfang_notify::NotifyConfig::default(),

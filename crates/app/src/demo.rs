@@ -1,5 +1,5 @@
-//! Demo data: one real province (广东省) → one real city (深圳市) → two real
-//! districts (福田区, 南山区) → their streets, with the 四纵三横 units at each
+//! Demo data: one real province (广东省) → one real city (深圳市) → five
+//! real districts (罗湖区, 福田区, 南山区, 宝安区, 龙岗区) → their streets, with the 四纵三横 units at each
 //! level and a handful of staff accounts. Names and division codes come
 //! from the official division data; loading is idempotent.
 
@@ -21,9 +21,14 @@ struct Area {
 
 const PROVINCE: Area = Area { code: "44", name: "广东省", level: Level::Province, parent: None };
 const CITY: Area = Area { code: "4403", name: "深圳市", level: Level::City, parent: Some("44") };
-const COUNTIES: [Area; 2] = [
+/// Five of Shenzhen's districts: enough for a monthly ranking whose last
+/// three get a red, yellow and blue warning while the others stay clear.
+const COUNTIES: [Area; 5] = [
+    Area { code: "440303", name: "罗湖区", level: Level::County, parent: Some("4403") },
     Area { code: "440304", name: "福田区", level: Level::County, parent: Some("4403") },
     Area { code: "440305", name: "南山区", level: Level::County, parent: Some("4403") },
+    Area { code: "440306", name: "宝安区", level: Level::County, parent: Some("4403") },
+    Area { code: "440307", name: "龙岗区", level: Level::County, parent: Some("4403") },
 ];
 
 /// The fifteen functional departments kept at every level: (suffix,

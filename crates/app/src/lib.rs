@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod demo;
+pub mod demo_history;
 pub mod demo_petitions;
 pub mod province;
 pub mod seed;
@@ -154,6 +155,8 @@ pub fn runtime(state: &AppState, cfg: &config::Config) -> Result<xinfang_web::jo
         async move { notices::digest(&s, xinfang_domain::local_date(chrono::Utc::now())).await }
     });
     let s = state.clone();
+    let rt = rt.handle(xinfang_web::ranking::MONTHLY_RANKING, Duration::from_secs(600), move |_| xinfang_web::ranking::monthly_job(s.clone()));
+    let s = state.clone();
     let rt = rt.handle(xinfang_web::supervision::WATCH, Duration::from_secs(300), move |_| xinfang_web::supervision::watch_job(s.clone()));
     let store = state.store.clone();
     let idle = cfg.settings.idle_timeout_minutes;
@@ -195,6 +198,11 @@ pub fn runtime(state: &AppState, cfg: &config::Config) -> Result<xinfang_web::jo
         let period = Period::parse(&cfg.watch_schedule)
             .ok_or_else(|| format!("watch_schedule must be `daily HH:MM` or `every N[s|m|h]`, not `{}`", cfg.watch_schedule))?;
         rt = rt.schedule(Schedule { name: xinfang_web::supervision::WATCH, kind: xinfang_web::supervision::WATCH, period });
+    }
+    if !cfg.ranking_schedule.trim().is_empty() {
+        let period = Period::parse(&cfg.ranking_schedule)
+            .ok_or_else(|| format!("ranking_schedule must be `daily HH:MM` or `every N[s|m|h]`, not `{}`", cfg.ranking_schedule))?;
+        rt = rt.schedule(Schedule { name: xinfang_web::ranking::MONTHLY_RANKING, kind: xinfang_web::ranking::MONTHLY_RANKING, period });
     }
     Ok(rt)
 }
@@ -282,6 +290,7 @@ pub fn keyring(cfg: &config::Config) -> Result<Keyring, AnyError> {
 pub async fn build(cfg: &config::Config) -> Result<(Store, axum::Router), AnyError> {
     // Refused before anything is opened: a misplaced read URL is a mistake.
     let read_url = cfg.read_database_url()?;
+    xinfang_domain::ranking::Weights::parse(&cfg.settings.ranking_weights).map_err(|e| format!("ranking_weights: {e}"))?;
     let mut store = open(cfg).await?;
     if let Some(url) = read_url {
         store = store.with_read_replica(url, cfg.pool())?;
@@ -299,11 +308,22 @@ pub async fn build(cfg: &config::Config) -> Result<(Store, axum::Router), AnyErr
     }
     let settings = cfg.settings.clone();
     let state = AppState::new(store.clone(), settings, keyring(cfg)?).await?.with_services(services(cfg)?);
-    if cfg.run_jobs {
-        runtime(&state, cfg)?.spawn();
-    }
+    let runtime = if cfg.run_jobs { Some(runtime(&state, cfg)?) } else { None };
+    // The generated history goes only into a database without petitions
+    // (a fresh demo), with or without the sample petitions.
+    let fresh = cfg.demo && cfg.demo_history > 0 && state.store.bulk_begin().await?.petitions == 0;
     if cfg.demo && cfg.demo_petitions {
         demo_petitions::load(&state).await?;
+    }
+    if fresh {
+        let spec = demo_history::HistorySpec { petitions: cfg.demo_history, days: 395, seed: 2026 };
+        let loaded = demo_history::load(&state.store, &state.keyring, spec).await?;
+        tracing::info!(petitions = loaded.petitions, accounts = loaded.accounts_made, elapsed_ms = loaded.elapsed.as_millis() as u64, "demo history loaded");
+    }
+    // Started after the demo is in, so that the first firing of each
+    // schedule (the monthly ranking, the watch) sees it.
+    if let Some(rt) = runtime {
+        rt.spawn();
     }
     Ok((store, xinfang_web::router_with(state, Some(xinfang_ui::pages(cfg.portal.clone())))))
 }

@@ -19,6 +19,7 @@ pub mod number;
 pub mod open311;
 pub mod petition;
 pub mod procedure;
+pub mod ranking;
 pub mod recompute;
 pub mod report;
 pub mod role;

@@ -86,6 +86,8 @@ const BUILTIN: &[(&str, &str)] = &[
     ("supervision_letter.typ", include_str!("../templates/supervision_letter.typ")),
     ("assignment_letter.typ", include_str!("../templates/assignment_letter.typ")),
     ("reminder_letter.typ", include_str!("../templates/reminder_letter.typ")),
+    ("warning_letter.typ", include_str!("../templates/warning_letter.typ")),
+    ("annual_report.typ", include_str!("../templates/annual_report.typ")),
 ];
 
 const KINDS: &[&str] = &[
@@ -103,6 +105,8 @@ const KINDS: &[&str] = &[
     "supervision_letter",
     "assignment_letter",
     "reminder_letter",
+    "warning_letter",
+    "annual_report",
 ];
 
 /// Fields every kind needs. Optional: `title` (the kind's default title
@@ -110,8 +114,13 @@ const KINDS: &[&str] = &[
 const COMMON_FIELDS: &[&str] =
     &["doc_number", "issuer", "issued_on", "petition_number", "petitioner_name", "received_on", "subject", "article"];
 
+/// Kinds addressed to a unit about its work, not about a petition: their
+/// common fields are these instead.
+const UNIT_LEVEL: &[&str] = &["warning_letter", "annual_report"];
+const UNIT_COMMON_FIELDS: &[&str] = &["issuer", "issued_on", "article"];
+
 /// Kinds that are not addressed to anyone.
-const UNADDRESSED: &[&str] = &["mediation_agreement", "settlement_agreement"];
+const UNADDRESSED: &[&str] = &["mediation_agreement", "settlement_agreement", "annual_report"];
 
 /// Fields each kind needs besides the common ones. Optional fields
 /// (`contact`, `note`, `cc`) are not listed.
@@ -130,6 +139,10 @@ fn kind_fields(kind: &str) -> &'static [&'static str] {
         "final_review_opinion" => &["outcome", "opinion", "facts_and_reasons", "legal_basis", "original_unit"],
         "mediation_agreement" | "settlement_agreement" => &["parties", "summary", "mediator", "signed_on"],
         "supervision_letter" | "assignment_letter" | "reminder_letter" => &["to_unit", "reason", "suggestions", "reply_due_on", "due_on"],
+        "warning_letter" => {
+            &["doc_number", "title", "scope_name", "area_name", "month", "rank", "ranked", "score", "warning", "metrics", "suggestions", "reply_due_on", "rectify_by"]
+        }
+        "annual_report" => &["title", "year", "summary", "volume", "metrics", "topics", "areas", "units", "instruments", "suggestions"],
         _ => &[],
     }
 }
@@ -179,6 +192,12 @@ impl Renderer {
         self.font_count
     }
 
+    /// Whether `kind` is about a unit's work rather than a petition (no
+    /// petition number, petitioner or receipt date).
+    pub fn is_unit_level(kind: &str) -> bool {
+        UNIT_LEVEL.contains(&kind)
+    }
+
     /// The letter kinds this renderer knows, e.g. `decision_letter`.
     pub fn kinds() -> &'static [&'static str] {
         KINDS
@@ -195,7 +214,8 @@ impl Renderer {
             return Err(LetterError::Data { kind: kind.to_owned(), message: "data must be a JSON object".to_owned() });
         };
         let addressee: &[&str] = if UNADDRESSED.contains(&kind) { &[] } else { &["addressee"] };
-        for field in COMMON_FIELDS.iter().chain(addressee).chain(kind_fields(kind)) {
+        let common = if UNIT_LEVEL.contains(&kind) { UNIT_COMMON_FIELDS } else { COMMON_FIELDS };
+        for field in common.iter().chain(addressee).chain(kind_fields(kind)) {
             let present = match map.get(*field) {
                 None | Some(serde_json::Value::Null) => false,
                 Some(serde_json::Value::String(s)) => !s.trim().is_empty(),

@@ -44,6 +44,29 @@ pub fn doc_number(issuer: &str, kind: LetterKind, year: i32, n: i64) -> String {
     format!("{issuer}{}〔{year}〕{n}号", kind.abbr())
 }
 
+/// The next 文号 of `kind` from unit `issuer` (named `issuer_name`) in the
+/// year of `on`, taken inside the writing transaction: one sequence per
+/// unit, kind and year, whether the letter is about a petition or a unit.
+pub(crate) async fn next_doc_number_in(
+    w: &mut WriteTx<'_>,
+    issuer: UnitId,
+    issuer_name: &str,
+    kind: LetterKind,
+    on: NaiveDate,
+) -> Result<String> {
+    let year = on.year();
+    let n: i64 = sqlx::query_scalar(
+        "INSERT INTO doc_numbers (unit_id, kind, year, last_no) VALUES ($1, $2, $3, 1) \
+         ON CONFLICT (unit_id, kind, year) DO UPDATE SET last_no = doc_numbers.last_no + 1 RETURNING last_no",
+    )
+    .bind(issuer)
+    .bind(kind.as_str())
+    .bind(i64::from(year))
+    .fetch_one(&mut *w.tx)
+    .await?;
+    Ok(doc_number(issuer_name, kind, year, n))
+}
+
 /// Write the letters of an act (event `seq` of `petition_id`, whose public
 /// number is `number`) inside its transaction: number each, fix its fields
 /// and queue its rendering.
@@ -57,18 +80,8 @@ pub(crate) async fn issue_in(
 ) -> Result<()> {
     let now = fmt_instant(Utc::now());
     for l in letters {
-        let year = l.issued_on.year();
-        let n: i64 = sqlx::query_scalar(
-            "INSERT INTO doc_numbers (unit_id, kind, year, last_no) VALUES ($1, $2, $3, 1) \
-             ON CONFLICT (unit_id, kind, year) DO UPDATE SET last_no = doc_numbers.last_no + 1 RETURNING last_no",
-        )
-        .bind(l.issuer)
-        .bind(l.kind.as_str())
-        .bind(i64::from(year))
-        .fetch_one(&mut *w.tx)
-        .await?;
         let issuer = l.data.get("issuer").and_then(Value::as_str).unwrap_or_default();
-        let doc_no = doc_number(issuer, l.kind, year, n);
+        let doc_no = next_doc_number_in(w, l.issuer, issuer, l.kind, l.issued_on).await?;
         let mut data = l.data.clone();
         if let Value::Object(m) = &mut data {
             m.insert("doc_number".into(), json!(doc_no));

@@ -830,6 +830,58 @@ CREATE INDEX petitions_handling_unit ON petitions (handling_unit_id, received_on
 CREATE INDEX petitions_repeat_of ON petitions (repeat_of)
 "#,
     ),
+    (
+        1240,
+        r#"
+-- Issue 12, item 5: letters addressed to a unit (not about one petition),
+-- numbered in the same 文号 sequences as a petition's letters.
+CREATE TABLE unit_documents (
+    id {id},
+    kind TEXT NOT NULL,
+    template TEXT NOT NULL,
+    title TEXT NOT NULL,
+    doc_number TEXT NOT NULL,
+    issued_on TEXT NOT NULL,
+    issuer_unit_id BIGINT NOT NULL REFERENCES units (id),
+    addressee_unit_id BIGINT NOT NULL REFERENCES units (id),
+    source TEXT NOT NULL UNIQUE,
+    data TEXT NOT NULL,
+    sha256 TEXT,
+    size BIGINT,
+    rendered_at TEXT,
+    created_at TEXT NOT NULL,
+    mac TEXT
+);
+CREATE INDEX unit_documents_addressee ON unit_documents (addressee_unit_id, id);
+-- Monthly rankings of the areas under a bureau (三色预警): one per bureau
+-- and month, each area's row with its score, place, warning, letter and
+-- rectification case.
+CREATE TABLE rankings (
+    id {id},
+    unit_id BIGINT NOT NULL REFERENCES units (id),
+    month TEXT NOT NULL,
+    weights TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    created_by BIGINT REFERENCES users (id),
+    UNIQUE (unit_id, month)
+);
+CREATE TABLE ranking_entries (
+    ranking_id BIGINT NOT NULL REFERENCES rankings (id),
+    position BIGINT NOT NULL,
+    area TEXT NOT NULL,
+    area_name TEXT NOT NULL,
+    unit_id BIGINT NOT NULL REFERENCES units (id),
+    score TEXT,
+    rank_no BIGINT,
+    warning TEXT,
+    metrics TEXT NOT NULL,
+    letter_id BIGINT REFERENCES unit_documents (id),
+    case_id BIGINT REFERENCES supervision_cases (id),
+    PRIMARY KEY (ranking_id, position)
+);
+CREATE INDEX ranking_entries_unit ON ranking_entries (unit_id)
+"#,
+    ),
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

@@ -5,6 +5,8 @@
 
 mod admin;
 mod approvals;
+mod charts;
+mod dashboard;
 mod leadership;
 mod outbox;
 mod portal;
@@ -194,6 +196,7 @@ pub fn pages(portal: PortalInfo) -> Router<AppState> {
         .merge(outbox::routes())
         .merge(leadership::routes())
         .merge(spotcheck::routes())
+        .merge(dashboard::routes())
         .fallback(move |req: Request| {
             let portal = fallback_portal.clone();
             async move {

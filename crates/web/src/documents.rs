@@ -43,23 +43,73 @@ pub fn act_letters(
     letters_for(cmd, &rec.case, after, &facts(rec), &lc)
 }
 
+/// Render `template` with `data` on a blocking thread.
+pub async fn render_bytes(state: &AppState, template: &str, data: serde_json::Value) -> Result<Vec<u8>, JobError> {
+    let Some(renderer) = state.services.letters.clone() else {
+        let why = state.services.letters_unavailable.clone().unwrap_or_else(|| "本节点未配置文书生成".into());
+        return Err(JobError::Retry(why));
+    };
+    let kind = template.to_string();
+    tokio::task::spawn_blocking(move || renderer.render(&kind, &data))
+        .await
+        .map_err(|e| JobError::Retry(format!("文书生成中断：{e}")))?
+        .map_err(|e| JobError::Fail(format!("文书生成失败：{e}")))
+}
+
+/// Render `template` with `data` on a blocking thread and put the PDF in
+/// the object store: its SHA-256 and size.
+pub async fn render_and_store(state: &AppState, template: &str, data: serde_json::Value) -> Result<(String, i64), JobError> {
+    let pdf = render_bytes(state, template, data).await?;
+    let stored = state.store.objects()?.put_bytes(&pdf).await.map_err(|e| JobError::Retry(format!("文书保存失败：{e}")))?;
+    Ok((stored.sha256, pdf.len() as i64))
+}
+
+/// A stored PDF as a download named `filename`.
+pub async fn stored_pdf(state: &AppState, sha: &str, size: i64, filename: &str, fallback: &str) -> ApiResult<Response> {
+    let content = state.store.objects()?.get(sha).await.map_err(xinfang_store::StoreError::from)?;
+    let disposition = format!("inline; filename=\"{fallback}\"; filename*=UTF-8''{}", crate::api::petitions::percent(filename));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CONTENT_LENGTH, size.to_string()),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".into()),
+            (header::ETAG, format!("\"{sha}\"")),
+            (header::CACHE_CONTROL, "private, no-cache".into()),
+        ],
+        axum::body::Body::from_stream(content),
+    )
+        .into_response())
+}
+
+pub fn not_ready(e: JobError) -> ApiError {
+    match e {
+        JobError::Retry(m) | JobError::Fail(m) => {
+            ApiError::new(axum::http::StatusCode::SERVICE_UNAVAILABLE, "document_not_ready", format!("文书暂时无法生成：{m}"))
+        }
+    }
+}
+
+/// The PDF of unit letter `id` (rendered on its first download).
+pub async fn unit_pdf_response(state: &AppState, id: i64) -> ApiResult<Response> {
+    let (mut row, data) = state.store.unit_document(id).await?.ok_or_else(|| ApiError::not_found("文书"))?;
+    if row.sha256.is_none() {
+        let (sha256, size) = render_and_store(state, &row.template, data).await.map_err(not_ready)?;
+        state.store.set_unit_document_pdf(id, &sha256, size).await?;
+        row = state.store.unit_document(id).await?.ok_or_else(|| ApiError::not_found("文书"))?.0;
+    }
+    let sha = row.sha256.clone().unwrap_or_default();
+    stored_pdf(state, &sha, row.size.unwrap_or(0), &format!("{}-{}.pdf", row.title, row.doc_number), &format!("unit-document-{id}.pdf")).await
+}
+
 /// Render letter `id` if it has no PDF yet, and store the PDF once.
 pub async fn ensure_rendered(state: &AppState, id: i64) -> Result<DocumentRow, JobError> {
     let (row, data) = state.store.document(id).await?.ok_or_else(|| JobError::Fail(format!("文书 {id} 不存在")))?;
     if row.sha256.is_some() {
         return Ok(row);
     }
-    let Some(renderer) = state.services.letters.clone() else {
-        let why = state.services.letters_unavailable.clone().unwrap_or_else(|| "本节点未配置文书生成".into());
-        return Err(JobError::Retry(why));
-    };
-    let kind = row.kind.clone();
-    let pdf = tokio::task::spawn_blocking(move || renderer.render(&kind, &data))
-        .await
-        .map_err(|e| JobError::Retry(format!("文书生成中断：{e}")))?
-        .map_err(|e| JobError::Fail(format!("文书生成失败：{e}")))?;
-    let stored = state.store.objects()?.put_bytes(&pdf).await.map_err(|e| JobError::Retry(format!("文书保存失败：{e}")))?;
-    state.store.set_document_pdf(id, &stored.sha256, pdf.len() as i64).await?;
+    let (sha256, size) = render_and_store(state, &row.kind, data).await?;
+    state.store.set_document_pdf(id, &sha256, size).await?;
     // Whoever won the race, the recorded PDF is the letter.
     let (row, _) = state.store.document(id).await?.ok_or_else(|| JobError::Fail(format!("文书 {id} 不存在")))?;
     Ok(row)
@@ -76,27 +126,8 @@ pub async fn render_job(state: AppState, job: ClaimedJob) -> JobResult {
 pub async fn pdf_response(state: &AppState, row: DocumentRow) -> ApiResult<Response> {
     let row = match row.sha256 {
         Some(_) => row,
-        None => ensure_rendered(state, row.id).await.map_err(|e| match e {
-            JobError::Retry(m) | JobError::Fail(m) => {
-                ApiError::new(axum::http::StatusCode::SERVICE_UNAVAILABLE, "document_not_ready", format!("文书暂时无法生成：{m}"))
-            }
-        })?,
+        None => ensure_rendered(state, row.id).await.map_err(not_ready)?,
     };
     let sha = row.sha256.clone().unwrap_or_default();
-    let content = state.store.objects()?.get(&sha).await.map_err(xinfang_store::StoreError::from)?;
-    let filename = format!("{}-{}.pdf", row.title, row.doc_number);
-    let disposition =
-        format!("inline; filename=\"document-{}.pdf\"; filename*=UTF-8''{}", row.id, crate::api::petitions::percent(&filename));
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_string()),
-            (header::CONTENT_DISPOSITION, disposition),
-            (header::CONTENT_LENGTH, row.size.unwrap_or(0).to_string()),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".into()),
-            (header::ETAG, format!("\"{sha}\"")),
-            (header::CACHE_CONTROL, "private, no-cache".into()),
-        ],
-        axum::body::Body::from_stream(content),
-    )
-        .into_response())
+    stored_pdf(state, &sha, row.size.unwrap_or(0), &format!("{}-{}.pdf", row.title, row.doc_number), &format!("document-{}.pdf", row.id)).await
 }

@@ -16,9 +16,11 @@ pub mod observe;
 pub mod once;
 pub mod open311;
 pub mod openapi;
+pub mod ranking;
 pub mod ratelimit;
 pub mod state;
 pub mod supervision;
+pub mod tables;
 pub mod views;
 
 use axum::extract::{DefaultBodyLimit, State};

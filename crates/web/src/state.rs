@@ -80,6 +80,11 @@ pub struct Settings {
     /// run (the rest on the next run), so a backlog of breaches found at
     /// once does not hold the job for long.
     pub watch_batch: i64,
+    /// The weights of the monthly ranking's score, `metric=weight,…`
+    /// (`domain::ranking::DEFAULT_WEIGHTS` when unset).
+    pub ranking_weights: String,
+    /// Working days a warned area has to rectify.
+    pub ranking_rectify_days: u32,
 }
 
 impl Default for Settings {
@@ -109,6 +114,8 @@ impl Default for Settings {
             metrics_token: String::new(),
             watch_due_soon_days: 3,
             watch_batch: 200,
+            ranking_weights: xinfang_domain::ranking::DEFAULT_WEIGHTS.into(),
+            ranking_rectify_days: xinfang_domain::ranking::RECTIFY_WORKING_DAYS,
         }
     }
 }

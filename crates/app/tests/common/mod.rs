@@ -68,7 +68,7 @@ impl TestServer {
             _ => (format!("sqlite://{}/xinfang.db", dir.path().display()), None),
         };
         let key_file = dir.path().join("xinfang.key").display().to_string();
-        let mut cfg = Config { database_url, demo: true, demo_petitions: false, key_file, ..Config::default() };
+        let mut cfg = Config { database_url, demo: true, demo_petitions: false, demo_history: 0, key_file, ..Config::default() };
         adjust(&mut cfg);
         let (store, router) = xinfang::build(&cfg).await.expect("build app");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -232,3 +232,20 @@ pub const PORTAL_CLAIM_FORM: &[(&str, &str)] = &[
     ("request", "请求督促公司支付工资"),
     ("facts_and_reasons", "公司自7月起拖欠工资。"),
 ];
+
+/// The text of a PDF (`pdftotext`, from Debian's poppler-utils, installed
+/// by scripts/setup.sh), whitespace removed: line breaks and layout spaces
+/// fall where the typesetting put them.
+pub fn pdf_text(pdf: &[u8]) -> String {
+    use std::io::Write;
+    let mut child = std::process::Command::new("pdftotext")
+        .args(["-layout", "-", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("pdftotext (poppler-utils) is installed by scripts/setup.sh");
+    child.stdin.take().unwrap().write_all(pdf).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "pdftotext failed");
+    String::from_utf8_lossy(&out.stdout).chars().filter(|c| !c.is_whitespace()).collect()
+}

@@ -41,6 +41,8 @@ pub fn article(kind: &str) -> &'static str {
         "decision_letter" => "《信访工作条例》第三十二条",
         "review_opinion" => "《信访工作条例》第三十五条",
         "mediation_agreement" | "settlement_agreement" => "《信访工作条例》第三十三条",
+        "warning_letter" => "《信访工作条例》第三十九条、第四十条",
+        "annual_report" => "《信访工作条例》第四十一条",
         _ => "《信访工作条例》第四十条",
     }
 }
@@ -54,6 +56,7 @@ pub fn dates(kind: &str) -> Vec<&'static str> {
         "extension_notice" => vec!["2027年1月2日", "2027年2月1日"],
         "mediation_agreement" | "settlement_agreement" => vec!["2026年11月28日"],
         "supervision_letter" | "assignment_letter" | "reminder_letter" => vec!["2026年12月10日", "2026年12月31日"],
+        "warning_letter" => vec!["2026年12月7日", "2026年12月28日"],
         _ => vec![ISSUED_ON],
     }
 }
@@ -61,6 +64,41 @@ pub fn dates(kind: &str) -> Vec<&'static str> {
 pub fn sample(kind: &str) -> Value {
     let a = article(kind);
     match kind {
+        "warning_letter" => json!({
+            "title": "信访工作督办函",
+            "doc_number": "榕信督〔2026〕31号",
+            "issuer": "福州市人民政府信访局",
+            "issued_on": ISSUED_ON,
+            "addressee": "中共福州市长乐区委、福州市长乐区人民政府",
+            "article": a,
+            "scope_name": "福州市",
+            "area_name": "长乐区",
+            "month": "2026年10月",
+            "rank": "13",
+            "ranked": "13",
+            "score": "71.42",
+            "warning": "红色预警",
+            "metrics": [["及时受理率", "180", "196", "91.8%", "20"], ["按期办结率", "151", "190", "79.5%", "25"], ["满意率", "88", "120", "73.3%", "20"]],
+            "suggestions": "重点改进：满意率73.3%、按期办结率79.5%。请你地区主要负责同志专题研究，限期整改到位。",
+            "reply_due_on": "2026年12月7日",
+            "rectify_by": "2026年12月28日",
+            "cc": "福州市长乐区信访局",
+        }),
+        "annual_report" => json!({
+            "title": "福州市2026年度信访工作报告",
+            "issuer": "福州市人民政府信访局",
+            "issued_on": ISSUED_ON,
+            "article": a,
+            "year": "2026",
+            "summary": "全年共登记信访事项12,345件，同比下降3.2%。",
+            "volume": [["登记信访事项", "12345"], ["网上信访", "6100"]],
+            "metrics": [["及时受理率", "11800", "12000", "98.3%"]],
+            "topics": [["劳动和社会保障", "2100", "17.0%"]],
+            "areas": [["鼓楼区", "1800", "14.6%"]],
+            "units": [["福州市人力资源和社会保障局", "900", "12"]],
+            "instruments": [["转送", "8000"], ["交办", "600"], ["督办", "150"]],
+            "suggestions": [["提出意见建议", "12"], ["已采纳", "9"]],
+        }),
         "acceptance_notice" => merge(
             common("受理告知书", "鼓信受〔2026〕318号", a),
             json!({

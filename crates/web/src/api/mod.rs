@@ -1,11 +1,14 @@
 //! The JSON API under `/api/v1`.
 
 pub mod account;
+pub mod annual;
 pub mod approvals;
+pub mod dashboard;
 pub mod leadership;
 pub mod letters;
 pub mod petitions;
 pub mod reference;
+pub mod ranking;
 pub mod spotcheck;
 pub mod statistics;
 pub mod supervision;
@@ -87,6 +90,12 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/calendar/{year}", get(reference::calendar))
         .route("/api/v1/calendar/days/{date}", put(reference::set_calendar_day).delete(reference::delete_calendar_day))
         .route("/api/v1/calendar/import", post(reference::import_calendar))
+        .route("/api/v1/dashboard", get(dashboard::show))
+        .route("/api/v1/reports/annual", get(annual::show))
+        .route("/api/v1/rankings", get(ranking::list).post(ranking::publish))
+        .route("/api/v1/rankings/preview", get(ranking::preview))
+        .route("/api/v1/rankings/{id}", get(ranking::show))
+        .route("/api/v1/unit-documents/{id}", get(ranking::unit_document))
         .route("/api/v1/statistics", get(statistics::show))
         .route("/api/v1/statistics.csv", get(statistics::csv))
         .route("/api/v1/statistics.xlsx", get(statistics::xlsx))

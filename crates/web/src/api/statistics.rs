@@ -9,10 +9,11 @@ use crate::dto::UnitRef;
 use crate::error::{ApiError, ApiResult, ErrorBody, FieldError};
 use crate::extract::ApiQuery;
 use crate::state::AppState;
+use crate::tables::{self, Cell, Format, Table};
 use crate::views::unit_ref;
 use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -270,11 +271,9 @@ async fn compute(state: &AppState, staff: &Staff, q: &StatisticsQuery) -> ApiRes
     description = "The metrics of docs/metrics.md for a unit (alone, or with every unit below it: `subtree=true`) and a period, with the period before it (环比) and the same period a year earlier (同比): each metric by its glossary name with `numerator`, `denominator` and `value`. Staff see their own unit, the units below it, and (petition bureaus) every unit of their area. `format=csv|xlsx` gives the table as a file (also `/api/v1/statistics.csv` and `.xlsx`).",
     responses((status = 200, body = StatisticsView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn show(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQuery<StatisticsQuery>) -> ApiResult<Response> {
-    match q.format.as_deref().map(str::trim) {
-        None | Some("") | Some("json") => Ok(Json(compute(&state, &staff, &q).await?).into_response()),
-        Some("csv") => csv_response(&compute(&state, &staff, &q).await?),
-        Some("xlsx") => xlsx_response(&compute(&state, &staff, &q).await?),
-        Some(other) => Err(invalid("invalid_parameter", "format", format!("format只能是json、csv或xlsx，不能是“{other}”"))),
+    match Format::parse(q.format.as_deref())? {
+        None => Ok(Json(compute(&state, &staff, &q).await?).into_response()),
+        Some(f) => file(&compute(&state, &staff, &q).await?, f),
     }
 }
 
@@ -282,14 +281,14 @@ pub async fn show(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQ
     description = "The statistics table as CSV (UTF-8 with BOM): one row per metric (and per group with `group_by`), numerator, denominator and value for the period, the period before and a year earlier.",
     responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn csv(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQuery<StatisticsQuery>) -> ApiResult<Response> {
-    csv_response(&compute(&state, &staff, &q).await?)
+    file(&compute(&state, &staff, &q).await?, Format::Csv)
 }
 
 #[utoipa::path(get, path = "/api/v1/statistics.xlsx", tag = "statistics", security(("bearer" = [])), params(StatisticsQuery),
     description = "The statistics table as an XLSX workbook (the same rows as the CSV; numbers as numbers).",
     responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn xlsx(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQuery<StatisticsQuery>) -> ApiResult<Response> {
-    xlsx_response(&compute(&state, &staff, &q).await?)
+    file(&compute(&state, &staff, &q).await?, Format::Xlsx)
 }
 
 /// The header of the exported table.
@@ -309,16 +308,9 @@ pub const TABLE_HEADER: [&str; 13] = [
     "统计期间",
 ];
 
-/// A cell of the table.
-enum Cell {
-    Text(String),
-    Number(f64),
-    Empty,
-}
-
 fn metric_cells(v: Option<&MetricValue>) -> [Cell; 3] {
     match v {
-        Some(v) => [Cell::Number(v.numerator as f64), Cell::Number(v.denominator as f64), v.value.map_or(Cell::Empty, Cell::Number)],
+        Some(v) => [Cell::Number(v.numerator as f64), Cell::Number(v.denominator as f64), Cell::opt(v.value)],
         None => [Cell::Empty, Cell::Empty, Cell::Empty],
     }
 }
@@ -349,76 +341,11 @@ fn table(s: &StatisticsView) -> Vec<Vec<Cell>> {
     rows
 }
 
-fn file_name(s: &StatisticsView, ext: &str) -> String {
-    format!("statistics-{}-{}-{}.{ext}", s.unit.code, s.from, s.to)
+/// The statistics as an exportable table (sheet 「统计」).
+pub fn as_table(s: &StatisticsView) -> Table {
+    Table { title: "统计".into(), header: TABLE_HEADER.iter().map(|h| h.to_string()).collect(), rows: table(s) }
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
-}
-
-fn csv_response(s: &StatisticsView) -> ApiResult<Response> {
-    let mut out = String::from("\u{feff}");
-    out.push_str(&TABLE_HEADER.join(","));
-    out.push('\n');
-    for row in table(s) {
-        let cells: Vec<String> = row
-            .iter()
-            .map(|c| match c {
-                Cell::Text(t) => csv_field(t),
-                Cell::Number(n) if n.fract() == 0.0 => format!("{n:.0}"),
-                Cell::Number(n) => format!("{n}"),
-                Cell::Empty => String::new(),
-            })
-            .collect();
-        out.push_str(&cells.join(","));
-        out.push('\n');
-    }
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", file_name(s, "csv"))),
-        ],
-        out,
-    )
-        .into_response())
-}
-
-fn xlsx_response(s: &StatisticsView) -> ApiResult<Response> {
-    let bytes = xlsx_bytes(s).map_err(|e| {
-        tracing::error!(error = %e, "xlsx export failed");
-        ApiError::internal()
-    })?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", file_name(s, "xlsx"))),
-        ],
-        bytes,
-    )
-        .into_response())
-}
-
-fn xlsx_bytes(s: &StatisticsView) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book.add_worksheet();
-    sheet.set_name("统计")?;
-    for (c, h) in TABLE_HEADER.iter().enumerate() {
-        sheet.write_string(0, c as u16, *h)?;
-    }
-    for (r, row) in table(s).iter().enumerate() {
-        for (c, cell) in row.iter().enumerate() {
-            let (r, c) = (r as u32 + 1, c as u16);
-            match cell {
-                Cell::Text(t) => {
-                    sheet.write_string(r, c, t)?;
-                }
-                Cell::Number(n) => {
-                    sheet.write_number(r, c, *n)?;
-                }
-                Cell::Empty => {}
-            }
-        }
-    }
-    book.save_to_buffer()
+fn file(s: &StatisticsView, format: Format) -> ApiResult<Response> {
+    tables::file_response(&[as_table(s)], format, &format!("statistics-{}-{}-{}", s.unit.code, s.from, s.to))
 }

@@ -1,0 +1,244 @@
+//! The supervisor's dashboard and the Art. 41 annual report (issue 12 item
+//! 7). On a generated history, every figure the dashboard shows for a
+//! district bureau (its area), a department (itself) and the city equals a
+//! count made here from the raw rows with plain queries: volume by month,
+//! open petitions by state, topics, areas, the metrics (the shared
+//! recount), the late handling per unit; the XLSX of all tables reads back
+//! the same; the annual report's figures are the year's, its PDF says so;
+//! bad parameters are refused.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+#[path = "recount/mod.rs"]
+mod recount;
+
+use chrono::{Datelike, NaiveDate};
+use common::{TestServer, pdf_text};
+use recount::{assert_counts, raw_rows, recount};
+use reqwest::StatusCode;
+use serde_json::Value;
+use sqlx::{AnyPool, Row};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use xinfang::config::Config;
+use xinfang::demo_history::HistorySpec;
+use xinfang_domain::local_date;
+
+/// A petition as counted here.
+struct P {
+    registered: i64,
+    handling: Option<i64>,
+    received_on: NaiveDate,
+    state: String,
+    topic: String,
+    jurisdiction: String,
+}
+
+async fn petitions(url: &str) -> (Vec<P>, HashMap<String, (i64, String)>) {
+    sqlx::any::install_default_drivers();
+    let pool = AnyPool::connect(url).await.unwrap();
+    let ps = sqlx::query("SELECT registered_unit_id, handling_unit_id, received_on, state, topic, jurisdiction FROM petitions")
+        .fetch_all(&pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| P {
+            registered: r.get(0),
+            handling: r.get(1),
+            received_on: r.get::<String, _>(2).parse().unwrap(),
+            state: r.get(3),
+            topic: r.get::<Option<String>, _>(4).unwrap_or_default(),
+            jurisdiction: r.get(5),
+        })
+        .collect();
+    let units = sqlx::query("SELECT code, id, jurisdiction FROM units")
+        .fetch_all(&pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get::<String, _>(0), (r.get::<i64, _>(1), r.get::<String, _>(2))))
+        .collect();
+    pool.close().await;
+    (ps, units)
+}
+
+fn counts_of(v: &Value) -> BTreeMap<String, i64> {
+    v.as_array().unwrap().iter().map(|r| (r["key"].as_str().unwrap().to_string(), r["count"].as_i64().unwrap())).collect()
+}
+
+#[tokio::test]
+async fn the_dashboard_equals_a_recount_and_exports_the_same_numbers() {
+    let s = TestServer::start_configured(|c| c.ranking_schedule = String::new()).await;
+    let cfg = Config { key_file: s.dir.path().join("xinfang.key").display().to_string(), ..Config::default() };
+    let keys = xinfang::existing_keyring(&cfg).unwrap().unwrap();
+    xinfang::demo_history::load(&s.store, &keys, HistorySpec { petitions: 5_000, days: 420, seed: 5 }).await.unwrap();
+    let today = local_date(chrono::Utc::now());
+    let (ps, units) = petitions(&s.database_url()).await;
+    let (raws, _) = raw_rows(&s.database_url()).await;
+    let open_end = ["closed", "declined", "redirected", "not_reaccepted"];
+
+    for (user, code, area_wide) in [("ft_supervisor", "440304-XFJ", true), ("ft_rst_head", "440304-RST", false), ("sz_supervisor", "4403-XFJ", true)] {
+        let (status, d) = s.get_as(user, "/api/v1/dashboard").await;
+        assert_eq!(status, StatusCode::OK, "{d}");
+        assert_eq!(d["unit"]["code"], code);
+        let (id, jurisdiction) = units[code].clone();
+        let scope: HashSet<i64> = if area_wide {
+            units.values().filter(|(_, j)| j.starts_with(&jurisdiction)).map(|(i, _)| *i).collect()
+        } else {
+            [id].into()
+        };
+        let from: NaiveDate = d["from"].as_str().unwrap().parse().unwrap();
+        let to: NaiveDate = d["to"].as_str().unwrap().parse().unwrap();
+        assert_eq!(to, today);
+        assert_eq!(from, NaiveDate::from_ymd_opt(today.year() - 1, today.month(), 1).unwrap());
+        let mine = |p: &&P| scope.contains(&p.registered) || p.handling.is_some_and(|h| scope.contains(&h));
+        let in_period: Vec<&P> = ps.iter().filter(mine).filter(|p| from <= p.received_on && p.received_on <= to).collect();
+
+        let mut by_month: BTreeMap<String, i64> = BTreeMap::new();
+        for p in &in_period {
+            *by_month.entry(p.received_on.format("%Y-%m").to_string()).or_default() += 1;
+        }
+        let volume = counts_of(&d["volume"]);
+        assert_eq!(volume.len(), 13, "{code}: every month, zeros included");
+        assert_eq!(volume.into_iter().filter(|v| v.1 > 0).collect::<BTreeMap<_, _>>(), by_month, "{code}: volume");
+        assert_eq!(d["total"].as_i64().unwrap(), in_period.len() as i64);
+
+        let mut open: BTreeMap<String, i64> = BTreeMap::new();
+        for p in ps.iter().filter(mine).filter(|p| !open_end.contains(&p.state.as_str())) {
+            *open.entry(p.state.clone()).or_default() += 1;
+        }
+        assert_eq!(counts_of(&d["open_by_state"]), open, "{code}: open by state");
+
+        let mut topics: HashMap<String, i64> = HashMap::new();
+        let mut areas: HashMap<String, i64> = HashMap::new();
+        let digits = match jurisdiction.len() {
+            2 => 4,
+            4 => 6,
+            _ => 9,
+        };
+        for p in &in_period {
+            *topics.entry(p.topic.chars().take(2).collect()).or_default() += 1;
+            *areas.entry(p.jurisdiction.chars().take(digits).collect()).or_default() += 1;
+        }
+        for (name, counted) in [("topics", &topics), ("areas", &areas)] {
+            let shown = counts_of(&d[name]);
+            assert!(!shown.is_empty());
+            for (k, n) in &shown {
+                assert_eq!(counted.get(k), Some(n), "{code}: {name} {k}");
+            }
+            // The top ten: nothing left out counts more than the last shown.
+            let least = shown.values().min().unwrap();
+            let left_out = counted.iter().filter(|(k, _)| !shown.contains_key(*k)).map(|(_, n)| *n).max().unwrap_or(0);
+            assert!(left_out <= *least, "{code}: {name} top ten");
+        }
+
+        let expected = recount(&raws, &scope, from, to, today, &|_| true);
+        let current: Value = d["metrics"].as_array().unwrap().iter().map(|m| (m["metric"].as_str().unwrap().to_string(), m["current"].clone())).collect::<serde_json::Map<_, _>>().into();
+        assert_counts(&current, &expected, code);
+    }
+
+    // Every table in one workbook: the volume and metrics sheets read back.
+    let token = s.token("ft_supervisor").await;
+    let r = s.client.get(format!("{}/api/v1/dashboard?format=xlsx&table=all", s.base)).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let bytes = r.bytes().await.unwrap();
+    let (_, d) = s.get_as("ft_supervisor", "/api/v1/dashboard").await;
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let names = calamine::Reader::sheet_names(&book);
+    for sheet in ["信访量", "在办状态", "主要指标", "问题领域", "地区分布", "责任单位"] {
+        assert!(names.iter().any(|n| n == sheet), "{sheet} in {names:?}");
+    }
+    let range = calamine::Reader::worksheet_range(&mut book, "信访量").unwrap();
+    let rows: Vec<Vec<calamine::Data>> = range.rows().map(|r| r.to_vec()).collect();
+    for (row, v) in rows[1..].iter().zip(d["volume"].as_array().unwrap()) {
+        assert_eq!(row[0], calamine::Data::String(v["key"].as_str().unwrap().into()));
+        assert_eq!(row[2], calamine::Data::Float(v["count"].as_f64().unwrap()));
+    }
+    let range = calamine::Reader::worksheet_range(&mut book, "主要指标").unwrap();
+    let rows: Vec<Vec<calamine::Data>> = range.rows().map(|r| r.to_vec()).collect();
+    for (row, m) in rows[1..].iter().zip(d["metrics"].as_array().unwrap()) {
+        assert_eq!(row[1], calamine::Data::String(m["metric"].as_str().unwrap().into()));
+        assert_eq!(row[2], calamine::Data::Float(m["current"]["numerator"].as_f64().unwrap()));
+        assert_eq!(row[3], calamine::Data::Float(m["current"]["denominator"].as_f64().unwrap()));
+    }
+    let r = s.client.get(format!("{}/api/v1/dashboard?format=csv&table=volume", s.base)).bearer_auth(&token).send().await.unwrap();
+    let csv = r.text().await.unwrap();
+    assert_eq!(csv.lines().count(), 14, "header and 13 months");
+
+    // Bad parameters, and another district's figures.
+    for (q, status) in [
+        ("from=2026-02-30", StatusCode::UNPROCESSABLE_ENTITY),
+        ("from=2026-05-01&to=2026-04-01", StatusCode::UNPROCESSABLE_ENTITY),
+        ("from=2020-01-01&to=2026-01-01", StatusCode::UNPROCESSABLE_ENTITY),
+        ("format=pdf", StatusCode::UNPROCESSABLE_ENTITY),
+        ("format=xlsx&table=nope", StatusCode::UNPROCESSABLE_ENTITY),
+        ("unit=NOPE", StatusCode::NOT_FOUND),
+        ("unit=440305-XFJ", StatusCode::FORBIDDEN),
+    ] {
+        let (got, body) = s.get_as("ft_supervisor", &format!("/api/v1/dashboard?{q}")).await;
+        assert_eq!(got, status, "{q}: {body}");
+    }
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn art41_the_annual_report_counts_the_year() {
+    let s = TestServer::start_configured(|c| c.ranking_schedule = String::new()).await;
+    let cfg = Config { key_file: s.dir.path().join("xinfang.key").display().to_string(), ..Config::default() };
+    let keys = xinfang::existing_keyring(&cfg).unwrap().unwrap();
+    xinfang::demo_history::load(&s.store, &keys, HistorySpec { petitions: 3_000, days: 500, seed: 9 }).await.unwrap();
+    let today = local_date(chrono::Utc::now());
+    let year = today.year() - 1;
+    let (ps, units) = petitions(&s.database_url()).await;
+    let (_, jurisdiction) = units["4403-XFJ"].clone();
+    let scope: HashSet<i64> = units.values().filter(|(_, j)| j.starts_with(&jurisdiction)).map(|(i, _)| *i).collect();
+    let in_year = ps
+        .iter()
+        .filter(|p| scope.contains(&p.registered) || p.handling.is_some_and(|h| scope.contains(&h)))
+        .filter(|p| p.received_on.year() == year)
+        .count() as i64;
+
+    let (status, a) = s.get_as("sz_supervisor", &format!("/api/v1/reports/annual?year={year}&format=json")).await;
+    assert_eq!(status, StatusCode::OK, "{a}");
+    assert_eq!(a["total"].as_i64().unwrap(), in_year);
+    assert_eq!(a["volume"][0]["count"].as_i64().unwrap(), in_year);
+    // 转送 / 交办: the acts of the year (Beijing days) on the area's petitions.
+    sqlx::any::install_default_drivers();
+    let pool = AnyPool::connect(&s.database_url()).await.unwrap();
+    let mut acts: HashMap<String, i64> = HashMap::new();
+    for r in sqlx::query("SELECT e.action, e.occurred_at, p.registered_unit_id, p.handling_unit_id FROM events e JOIN petitions p ON p.id = e.petition_id")
+        .fetch_all(&pool)
+        .await
+        .unwrap()
+    {
+        let (reg, hand): (i64, Option<i64>) = (r.get(2), r.get(3));
+        if !(scope.contains(&reg) || hand.is_some_and(|h| scope.contains(&h))) {
+            continue;
+        }
+        if recount::day_of(&r.get::<String, _>(1)).year() == year {
+            *acts.entry(r.get(0)).or_default() += 1;
+        }
+    }
+    pool.close().await;
+    let line = |label: &str| a["instruments"].as_array().unwrap().iter().find(|l| l["label"] == label).unwrap()["count"].as_i64().unwrap();
+    assert_eq!(line("转送"), acts.get("forward").copied().unwrap_or(0));
+    assert_eq!(line("交办"), acts.get("assign").copied().unwrap_or(0));
+    assert!(line("转送") > 0);
+    let replies = a["suggestions"].as_array().unwrap()[1..].iter().map(|l| l["count"].as_i64().unwrap()).sum::<i64>();
+    assert!(replies <= acts.get("reply").copied().unwrap_or(0));
+
+    // The PDF says the same.
+    let token = s.token("sz_supervisor").await;
+    let r = s.client.get(format!("{}/api/v1/reports/annual?year={year}", s.base)).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let text = pdf_text(&r.bytes().await.unwrap());
+    for needle in [format!("{year}年度信访工作报告"), format!("共登记信访事项{in_year}件"), "第四十一条".to_string(), "被反映较多的单位".into()] {
+        assert!(text.contains(&needle), "{needle} missing from {text}");
+    }
+    for (q, status) in [("year=1999", StatusCode::UNPROCESSABLE_ENTITY), ("year=abc", StatusCode::UNPROCESSABLE_ENTITY), ("format=doc", StatusCode::UNPROCESSABLE_ENTITY)] {
+        let (got, body) = s.get_as("sz_supervisor", &format!("/api/v1/reports/annual?{q}")).await;
+        assert_eq!(got, status, "{q}: {body}");
+    }
+    s.finish().await;
+}

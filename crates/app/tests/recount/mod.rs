@@ -1,0 +1,241 @@
+//! The recount shared by the statistics and ranking tests: the raw rows
+//! (petitions, events, timers, evaluations) read with plain queries, and
+//! the definitions of docs/metrics.md written out again, independently of
+//! `xinfang_domain::metrics`.
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde_json::{Value, json};
+use sqlx::{AnyPool, Row};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use xinfang_domain::local_date;
+
+// ---------------------------------------------------------------------------
+// The recount: raw rows, plain queries, the definitions of docs/metrics.md
+// written out again here
+// ---------------------------------------------------------------------------
+
+pub struct Raw {
+    pub registered_unit: i64,
+    pub handling_unit: Option<i64>,
+    pub received_on: NaiveDate,
+    pub category: String,
+    pub litigation_related: bool,
+    pub repeat: bool,
+    pub channel: String,
+    pub topic: String,
+    pub brought_back: bool,
+    /// (action, to_state, local date), in order.
+    pub events: Vec<(String, String, NaiveDate)>,
+    /// (kind, due_on, met local date), in order.
+    pub deadlines: Vec<(String, NaiveDate, Option<NaiveDate>)>,
+    /// (document, rating, local date), in the order given.
+    pub evaluations: Vec<(String, String, NaiveDate)>,
+}
+
+pub fn day_of(s: &str) -> NaiveDate {
+    local_date(DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc))
+}
+
+/// Units by code: (id, parent_id, gov_id).
+pub type Units = HashMap<String, (i64, Option<i64>, Option<i64>)>;
+
+pub async fn raw_rows(url: &str) -> (Vec<Raw>, Units) {
+    sqlx::any::install_default_drivers();
+    let pool = AnyPool::connect(url).await.unwrap();
+    let mut by_id: BTreeMap<i64, Raw> = BTreeMap::new();
+    let mut numbers: HashMap<i64, String> = HashMap::new();
+    let mut back: HashSet<String> = HashSet::new();
+    for r in sqlx::query(
+        "SELECT id, number, registered_unit_id, handling_unit_id, received_on, category, litigation_related, repeat_of, channel, topic FROM petitions",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap()
+    {
+        let id: i64 = r.get(0);
+        numbers.insert(id, r.get(1));
+        let repeat_of: Option<String> = r.get(7);
+        if let Some(n) = &repeat_of {
+            back.insert(n.clone());
+        }
+        by_id.insert(
+            id,
+            Raw {
+                registered_unit: r.get(2),
+                handling_unit: r.get(3),
+                received_on: r.get::<String, _>(4).parse().unwrap(),
+                category: r.get(5),
+                litigation_related: r.get::<i64, _>(6) != 0,
+                repeat: repeat_of.is_some(),
+                channel: r.get(8),
+                topic: r.get::<Option<String>, _>(9).unwrap_or_default(),
+                brought_back: false,
+                events: Vec::new(),
+                deadlines: Vec::new(),
+                evaluations: Vec::new(),
+            },
+        );
+    }
+    for (id, raw) in by_id.iter_mut() {
+        raw.brought_back = back.contains(&numbers[id]);
+    }
+    for r in sqlx::query("SELECT petition_id, action, to_state, occurred_at FROM events ORDER BY petition_id, seq")
+        .fetch_all(&pool)
+        .await
+        .unwrap()
+    {
+        let raw = by_id.get_mut(&r.get::<i64, _>(0)).unwrap();
+        raw.events.push((r.get(1), r.get(2), day_of(&r.get::<String, _>(3))));
+    }
+    for r in
+        sqlx::query("SELECT petition_id, kind, due_on, met_at FROM deadlines ORDER BY petition_id, seq").fetch_all(&pool).await.unwrap()
+    {
+        let raw = by_id.get_mut(&r.get::<i64, _>(0)).unwrap();
+        raw.deadlines.push((r.get(1), r.get::<String, _>(2).parse().unwrap(), r.get::<Option<String>, _>(3).map(|s| day_of(&s))));
+    }
+    for r in sqlx::query("SELECT petition_id, document, rating, created_at FROM evaluations ORDER BY petition_id, created_at, id")
+        .fetch_all(&pool)
+        .await
+        .unwrap()
+    {
+        let raw = by_id.get_mut(&r.get::<i64, _>(0)).unwrap();
+        raw.evaluations.push((r.get(1), r.get(2), day_of(&r.get::<String, _>(3))));
+    }
+    let units = sqlx::query("SELECT code, id, parent_id, gov_id FROM units")
+        .fetch_all(&pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get::<String, _>(0), (r.get::<i64, _>(1), r.get::<Option<i64>, _>(2), r.get::<Option<i64>, _>(3))))
+        .collect();
+    pool.close().await;
+    (by_id.into_values().collect(), units)
+}
+
+pub type Counts = BTreeMap<&'static str, (u64, u64)>;
+
+/// Every metric for the petitions `keep` selects, counted for the units in
+/// `scope`, for the period `from..=to`, judged on `today`.
+pub fn recount(raws: &[Raw], scope: &HashSet<i64>, from: NaiveDate, to: NaiveDate, today: NaiveDate, keep: &dyn Fn(&Raw) -> bool) -> Counts {
+    let inside = |d: NaiveDate| from <= d && d <= to;
+    let mut c: Counts = BTreeMap::new();
+    for m in [
+        "on_time_acceptance_rate",
+        "on_time_conclusion_rate",
+        "repeat_petition_rate",
+        "evaluation_rate",
+        "satisfaction_rate",
+        "resolution_rate",
+        "first_time_resolution_rate",
+    ] {
+        c.insert(m, (0, 0));
+    }
+    let mut add = |name: &'static str, hit: bool| {
+        let e = c.entry(name).or_insert((0, 0));
+        e.0 += u64::from(hit);
+        e.1 += 1;
+    };
+    for r in raws.iter().filter(|r| keep(r)) {
+        let registering = scope.contains(&r.registered_unit);
+        let handling = r.handling_unit.is_some_and(|h| scope.contains(&h));
+        let refused = r.events.first().is_some_and(|e| e.1 == "declined" || e.1 == "not_reaccepted");
+        let public = !r.litigation_related && r.category != "accusation" && !refused;
+        let first_event = |actions: &[&str]| r.events.iter().find(|e| actions.contains(&e.0.as_str())).map(|e| e.2);
+
+        // 及时受理率: the registration timer's due date in the period.
+        if (registering || handling)
+            && !r.repeat
+            && !refused
+            && let Some((_, due, _)) = r.deadlines.iter().find(|d| d.0 == "T1" || d.0 == "T2")
+            && inside(*due)
+        {
+            match first_event(&["accept", "decline"]) {
+                Some(a) => add("on_time_acceptance_rate", a <= *due),
+                None if *due < today => add("on_time_acceptance_rate", false),
+                None => {}
+            }
+        }
+        // 按期办结率: the first T6 / S1 due in the period.
+        if handling
+            && !r.litigation_related
+            && !refused
+            && let Some((_, due, met)) = r.deadlines.iter().find(|d| d.0 == "T6" || d.0 == "S1")
+            && inside(*due)
+        {
+            match met {
+                Some(m) => add("on_time_conclusion_rate", m <= due),
+                None if *due < today => add("on_time_conclusion_rate", false),
+                None => {}
+            }
+        }
+        // 重复信访率: received in the period, at the registering unit.
+        if registering && !r.litigation_related && inside(r.received_on) {
+            add("repeat_petition_rate", r.repeat);
+        }
+        if !handling || !public {
+            continue;
+        }
+        let first_instance = |doc: &str| doc == "decision_letter" || doc == "reply";
+        // 参评率: the first delivery in the period.
+        if let Some(delivered) = first_event(&["deliver"]).filter(|d| inside(*d)) {
+            let evaluated = r.evaluations.iter().any(|e| first_instance(&e.0));
+            if evaluated {
+                add("evaluation_rate", true);
+            } else if delivered + Duration::days(30) < today {
+                add("evaluation_rate", false);
+            }
+        }
+        // 满意率: first-instance ratings given in the period.
+        for e in r.evaluations.iter().filter(|e| first_instance(&e.0) && inside(e.2)) {
+            add("satisfaction_rate", e.1 != "dissatisfied");
+        }
+        // 化解率 / 一次性化解率: closed in the period.
+        if r.events.iter().find(|e| e.1 == "closed").is_some_and(|e| inside(e.2)) {
+            let last_dissatisfied = r.evaluations.last().is_some_and(|e| e.1 == "dissatisfied");
+            add("resolution_rate", !r.brought_back && !last_dissatisfied);
+            if !r.repeat {
+                let reviewed = r.events.iter().any(|e| e.0 == "request_review");
+                let dissatisfied = r.evaluations.iter().any(|e| first_instance(&e.0) && e.1 == "dissatisfied");
+                add("first_time_resolution_rate", !r.brought_back && !reviewed && !dissatisfied);
+            }
+        }
+    }
+    c
+}
+
+/// The unit, or the unit and everything linked below it: its line (the
+/// materialised path) and, through `gov_id`, what answers to a government.
+pub fn scope_of(units: &Units, code: &str, subtree: bool) -> HashSet<i64> {
+    let (id, _, _) = units[code];
+    if !subtree {
+        return [id].into();
+    }
+    let mut scope: HashSet<i64> = [id].into();
+    loop {
+        let before = scope.len();
+        for (uid, parent, gov) in units.values() {
+            if parent.is_some_and(|p| scope.contains(&p)) || gov.is_some_and(|g| scope.contains(&g)) {
+                scope.insert(*uid);
+            }
+        }
+        if scope.len() == before {
+            return scope;
+        }
+    }
+}
+
+pub fn assert_counts(api: &Value, expected: &Counts, what: &str) {
+    for (name, (num, den)) in expected {
+        let m = &api[*name];
+        assert_eq!(m["numerator"], json!(num), "{what}: {name} numerator ({m})");
+        assert_eq!(m["denominator"], json!(den), "{what}: {name} denominator ({m})");
+        if *den == 0 {
+            assert!(m["value"].is_null(), "{what}: {name} value without a denominator");
+        } else {
+            assert!((m["value"].as_f64().unwrap() - *num as f64 / *den as f64).abs() < 1e-12, "{what}: {name} value");
+        }
+    }
+}
+

@@ -1,0 +1,167 @@
+//! The counts of the supervisor's dashboard and the annual report (issue
+//! 12 item 7): petitions of a set of units — registered at or handled by
+//! one of them, as in the statistics — counted by month of receipt, by
+//! state, by topic, by area, by handling unit, and the acts of routing and
+//! supervision in a period. Each is one grouped query.
+
+use crate::db::{Result, RowExt, Store};
+use chrono::NaiveDate;
+use sqlx::AssertSqlSafe;
+use xinfang_domain::unit::UnitId;
+
+/// Counts keyed by a text (a month, a state, a topic code, an area code…).
+pub type Counts = Vec<(String, i64)>;
+
+/// The petitions of `units` received in `[from, to]`, as a subquery of ids.
+/// Unit ids are integers from the unit tree, written into the statement.
+fn scope(units: &[UnitId], from: NaiveDate, to: NaiveDate) -> String {
+    let ids = units.iter().map(|u| u.to_string()).collect::<Vec<_>>().join(", ");
+    let (f, t) = (from.format("%Y-%m-%d"), to.format("%Y-%m-%d"));
+    format!(
+        "SELECT id FROM petitions WHERE registered_unit_id IN ({ids}) AND received_on BETWEEN '{f}' AND '{t}' \
+         UNION SELECT id FROM petitions WHERE handling_unit_id IN ({ids}) AND received_on BETWEEN '{f}' AND '{t}'"
+    )
+}
+
+/// A day far enough back to include every petition.
+fn epoch() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default()
+}
+
+impl Store {
+    async fn counts(&self, sql: String) -> Result<Counts> {
+        let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok((r.os("k")?.unwrap_or_default(), r.i("n")?))).collect()
+    }
+
+    /// Petitions received per month (`YYYY-MM`), in order.
+    pub async fn received_by_month(&self, units: &[UnitId], from: NaiveDate, to: NaiveDate) -> Result<Counts> {
+        if units.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.counts(format!(
+            "SELECT SUBSTR(received_on, 1, 7) AS k, COUNT(*) AS n FROM petitions WHERE id IN ({}) GROUP BY SUBSTR(received_on, 1, 7) ORDER BY k",
+            scope(units, from, to)
+        ))
+        .await
+    }
+
+    /// Petitions received by channel.
+    pub async fn received_by_channel(&self, units: &[UnitId], from: NaiveDate, to: NaiveDate) -> Result<Counts> {
+        if units.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.counts(format!(
+            "SELECT channel AS k, COUNT(*) AS n FROM petitions WHERE id IN ({}) GROUP BY channel ORDER BY n DESC, k",
+            scope(units, from, to)
+        ))
+        .await
+    }
+
+    /// Petitions received by category.
+    pub async fn received_by_category(&self, units: &[UnitId], from: NaiveDate, to: NaiveDate) -> Result<Counts> {
+        if units.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.counts(format!(
+            "SELECT category AS k, COUNT(*) AS n FROM petitions WHERE id IN ({}) GROUP BY category ORDER BY n DESC, k",
+            scope(units, from, to)
+        ))
+        .await
+    }
+
+    /// Petitions not yet at an end (`closed`, `declined`, `redirected`,
+    /// `not_reaccepted`), by state, whenever received.
+    pub async fn open_by_state(&self, units: &[UnitId]) -> Result<Counts> {
+        if units.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.counts(format!(
+            "SELECT state AS k, COUNT(*) AS n FROM petitions WHERE id IN ({}) \
+             AND state NOT IN ('closed', 'declined', 'redirected', 'not_reaccepted') GROUP BY state ORDER BY n DESC, k",
+            scope(units, epoch(), NaiveDate::MAX)
+        ))
+        .await
+    }
+
+    /// Petitions received by topic code (the first `digits` digits: 2 for
+    /// the top level), most first; no topic as "".
+    pub async fn received_by_topic(&self, units: &[UnitId], from: NaiveDate, to: NaiveDate, digits: usize) -> Result<Counts> {
+        if units.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.counts(format!(
+            "SELECT SUBSTR(topic, 1, {digits}) AS k, COUNT(*) AS n FROM petitions WHERE id IN ({}) \
+             GROUP BY SUBSTR(topic, 1, {digits}) ORDER BY n DESC, k",
+            scope(units, from, to)
+        ))
+        .await
+    }
+
+    /// Petitions received by the area the matter arose in (the first
+    /// `digits` digits of its 行政区划 code), most first.
+    pub async fn received_by_area(&self, units: &[UnitId], from: NaiveDate, to: NaiveDate, digits: usize) -> Result<Counts> {
+        if units.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.counts(format!(
+            "SELECT SUBSTR(jurisdiction, 1, {digits}) AS k, COUNT(*) AS n FROM petitions WHERE id IN ({}) \
+             GROUP BY SUBSTR(jurisdiction, 1, {digits}) ORDER BY n DESC, k",
+            scope(units, from, to)
+        ))
+        .await
+    }
+
+    /// Petitions received by handling unit, most first.
+    pub async fn received_by_handling_unit(&self, units: &[UnitId], from: NaiveDate, to: NaiveDate) -> Result<Vec<(UnitId, i64)>> {
+        if units.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = units.iter().map(|u| u.to_string()).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "SELECT handling_unit_id AS u, COUNT(*) AS n FROM petitions WHERE id IN ({}) AND handling_unit_id IN ({ids}) \
+             GROUP BY handling_unit_id ORDER BY n DESC, u",
+            scope(units, from, to),
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok((r.i("u")?, r.i("n")?))).collect()
+    }
+
+    /// Acts recorded on the petitions of `units` between two instants
+    /// (RFC 3339, UTC), by action (`forward`, `assign`, `supervise`,
+    /// `reply` …), with `reply` split by the adoption it stated
+    /// (`reply:adopted`, …).
+    pub async fn acts_by_action(&self, units: &[UnitId], from_utc: &str, to_utc: &str, actions: &[&str]) -> Result<Counts> {
+        if units.is_empty() || actions.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = actions.iter().map(|a| format!("'{}'", a.replace('\'', ""))).collect::<Vec<_>>().join(", ");
+        let adoption = "CASE WHEN e.action = 'reply' AND e.payload LIKE '%\"adoption\":\"adopted\"%' THEN 'reply:adopted' \
+             WHEN e.action = 'reply' AND e.payload LIKE '%\"adoption\":\"partly_adopted\"%' THEN 'reply:partly_adopted' \
+             WHEN e.action = 'reply' AND e.payload LIKE '%\"adoption\":\"not_adopted\"%' THEN 'reply:not_adopted' ELSE e.action END";
+        self.counts(format!(
+            "SELECT {adoption} AS k, COUNT(*) AS n FROM events e WHERE e.petition_id IN ({}) AND e.action IN ({list}) \
+             AND e.occurred_at >= '{from_utc}' AND e.occurred_at < '{to_utc}' GROUP BY {adoption} ORDER BY k",
+            scope(units, epoch(), NaiveDate::MAX),
+            from_utc = from_utc.replace('\'', ""),
+            to_utc = to_utc.replace('\'', ""),
+        ))
+        .await
+    }
+
+    /// Supervision cases opened by one of `units` (as supervising unit)
+    /// between two instants, by kind.
+    pub async fn supervision_opened_by_kind(&self, units: &[UnitId], from_utc: &str, to_utc: &str) -> Result<Counts> {
+        if units.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = units.iter().map(|u| u.to_string()).collect::<Vec<_>>().join(", ");
+        self.counts(format!(
+            "SELECT kind AS k, COUNT(*) AS n FROM supervision_cases WHERE supervising_unit_id IN ({ids}) \
+             AND opened_at >= '{}' AND opened_at < '{}' GROUP BY kind ORDER BY k",
+            from_utc.replace('\'', ""),
+            to_utc.replace('\'', ""),
+        ))
+        .await
+    }
+}

@@ -1,0 +1,313 @@
+//! The supervisor's dashboard and the monthly ranking on the workbench
+//! (issue 12 item 5 and 7): charts drawn on the server (`crate::charts`)
+//! beside the tables they draw, every table downloadable as XLSX or CSV,
+//! the Art. 41 annual report, and the ranking with its three-colour
+//! warnings, letters and rectification. Everything goes through the API
+//! handlers (`xinfang_web::api::{dashboard, ranking, annual}`).
+
+use crate::charts;
+use crate::render;
+use crate::workbench::{Me, chinese_only, me, staff};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Json, Router};
+use serde::Deserialize;
+use std::collections::HashMap;
+use xinfang_web::AppState;
+use xinfang_web::api::annual::{self, AnnualQuery};
+use xinfang_web::api::dashboard::{self, DashboardQuery, DashboardView};
+use xinfang_web::api::ranking::{self, RankingInput, RankingQuery, RankingSummary, RankingView};
+use xinfang_web::api::statistics::MetricValue;
+use xinfang_web::auth::Staff;
+use xinfang_web::error::ApiError;
+use xinfang_web::extract::{ApiJson, ApiPath, ApiQuery};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/staff/dashboard", get(page))
+        .route("/staff/dashboard/export", get(export))
+        .route("/staff/dashboard/annual-report", get(annual_report))
+        .route("/staff/rankings", get(rankings).post(publish))
+        .route("/staff/rankings/{id}", get(ranking_page))
+        .route("/staff/unit-documents/{id}", get(unit_document))
+}
+
+/// A rate as the tables print it.
+pub fn pct(v: &MetricValue) -> String {
+    v.value.map(|x| format!("{:.1}%", x * 100.0)).unwrap_or_else(|| "—".into())
+}
+
+/// The change from `before` to `now`, in percentage points.
+pub fn change(now: &MetricValue, before: &MetricValue) -> String {
+    match (now.value, before.value) {
+        (Some(a), Some(b)) => {
+            let d = (a - b) * 100.0;
+            if d.abs() < 0.05 { "持平".into() } else { format!("{}{:.1}个百分点", if d > 0.0 { "↑" } else { "↓" }, d.abs()) }
+        }
+        _ => "—".into(),
+    }
+}
+
+/// A score as printed.
+pub fn score(v: &Option<f64>) -> String {
+    v.map(|s| format!("{s:.2}")).unwrap_or_else(|| "—".into())
+}
+
+#[derive(Template)]
+#[template(path = "staff_dashboard.html")]
+struct DashboardPage {
+    me: Me,
+    nav: &'static str,
+    csrf: String,
+    flash: Option<String>,
+    alert: Option<String>,
+    d: DashboardView,
+    /// The query string that reproduces the page (for the export links).
+    query: String,
+    volume_chart: String,
+    states_chart: String,
+    overdue_chart: String,
+    topics_chart: String,
+    areas_chart: String,
+    last_year: i32,
+}
+
+#[derive(Deserialize, Default)]
+struct PageQuery {
+    unit: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+fn encode(q: &PageQuery) -> String {
+    let mut parts = Vec::new();
+    for (k, v) in [("unit", &q.unit), ("from", &q.from), ("to", &q.to)] {
+        if let Some(v) = v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+            parts.push(format!("{k}={}", xinfang_web::api::petitions::percent(v)));
+        }
+    }
+    parts.join("&")
+}
+
+fn failed(headers: &HeaderMap, e: ApiError) -> Response {
+    crate::error_page(&std::sync::Arc::default(), headers, e.status, "无法查看", &chinese_only(&e.message))
+}
+
+async fn page(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<PageQuery>) -> Response {
+    let s = match staff(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let today = xinfang_domain::local_date(chrono::Utc::now());
+    let r = match dashboard::parse(&state, &s, q.unit.as_deref(), q.from.as_deref(), q.to.as_deref(), today) {
+        Ok(r) => r,
+        Err(e) => return failed(&headers, e),
+    };
+    let d = match dashboard::build(&state, &r, today).await {
+        Ok(d) => d,
+        Err(e) => return failed(&headers, e),
+    };
+    let volume_chart = charts::columns(
+        "chart-volume",
+        &format!("信访量趋势（{}至{}，共{}件）", d.from, d.to, d.total),
+        &d.volume.iter().map(|v| (v.label.clone(), v.count as f64)).collect::<Vec<_>>(),
+    );
+    let states_chart =
+        charts::bars("chart-states", "在办事项状态分布", &d.open_by_state.iter().map(|v| (v.label.clone(), v.count as f64)).collect::<Vec<_>>(), None);
+    let overdue: Vec<(String, f64)> = d.overdue_by_unit.iter().map(|o| (o.unit.name.clone(), (o.overdue + o.due_today + o.due_soon) as f64)).collect();
+    let first: Vec<f64> = d.overdue_by_unit.iter().map(|o| o.overdue as f64).collect();
+    let overdue_chart = charts::bars("chart-overdue", "各单位超期和临期时限", &overdue, Some(("已超期", "今日及即将到期", &first)));
+    let topics_chart = charts::bars("chart-topics", "问题领域", &d.topics.iter().map(|v| (v.label.clone(), v.count as f64)).collect::<Vec<_>>(), None);
+    let areas_chart = charts::bars("chart-areas", "地区分布", &d.areas.iter().map(|v| (v.label.clone(), v.count as f64)).collect::<Vec<_>>(), None);
+    let (csrf, set) = crate::portal::csrf(&headers);
+    use chrono::Datelike;
+    let page = DashboardPage {
+        me: me(&s),
+        nav: "dashboard",
+        csrf,
+        flash: None,
+        alert: None,
+        query: encode(&q),
+        d,
+        volume_chart,
+        states_chart,
+        overdue_chart,
+        topics_chart,
+        areas_chart,
+        last_year: today.year() - 1,
+    };
+    crate::portal::with_cookie(render(&page), set)
+}
+
+#[derive(Deserialize, Default)]
+struct ExportQuery {
+    unit: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    table: Option<String>,
+    format: Option<String>,
+}
+
+async fn export(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<ExportQuery>) -> Response {
+    let s = match staff(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let q = DashboardQuery { unit: q.unit, from: q.from, to: q.to, table: q.table, format: Some(q.format.unwrap_or_else(|| "xlsx".into())) };
+    dashboard::show(State(state), s, ApiQuery(q)).await.unwrap_or_else(|e| failed(&headers, e))
+}
+
+#[derive(Deserialize, Default)]
+struct AnnualPageQuery {
+    unit: Option<String>,
+    year: Option<String>,
+    format: Option<String>,
+}
+
+async fn annual_report(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<AnnualPageQuery>) -> Response {
+    let s = match staff(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    annual::show(State(state), s, ApiQuery(AnnualQuery { unit: q.unit, year: q.year, format: q.format })).await.unwrap_or_else(|e| failed(&headers, e))
+}
+
+async fn unit_document(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
+    match staff(&state, &headers).await {
+        Ok(s) => ranking::unit_document(State(state), s, ApiPath(id)).await.unwrap_or_else(|e| failed(&headers, e)),
+        Err(r) => r,
+    }
+}
+
+// ----- Rankings --------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "staff_rankings.html")]
+struct RankingsPage {
+    me: Me,
+    nav: &'static str,
+    csrf: String,
+    flash: Option<String>,
+    alert: Option<String>,
+    list: Vec<RankingSummary>,
+    /// A preview (not saved) or the latest published ranking.
+    shown: Option<RankingView>,
+    month: String,
+    weights: String,
+    /// Whether the caller may publish (a manager of a petition bureau).
+    may_publish: bool,
+    score_chart: String,
+}
+
+#[derive(Template)]
+#[template(path = "staff_ranking.html")]
+struct RankingPage {
+    me: Me,
+    nav: &'static str,
+    csrf: String,
+    flash: Option<String>,
+    alert: Option<String>,
+    r: RankingView,
+    score_chart: String,
+}
+
+fn score_chart(r: &RankingView) -> String {
+    let rows: Vec<(String, f64)> = r.entries.iter().filter_map(|e| Some((e.area_name.clone(), e.score?))).collect();
+    charts::bars("chart-scores", &format!("{}综合得分", xinfang_domain::ranking::month_label(&r.month)), &rows, None)
+}
+
+#[derive(Deserialize, Default)]
+struct RankingsQuery {
+    month: Option<String>,
+    weights: Option<String>,
+    preview: Option<String>,
+}
+
+fn may_publish(s: &Staff) -> bool {
+    s.unit.kind == xinfang_domain::unit::UnitKind::PetitionBureau && xinfang_domain::leadership::MANAGERS.contains(&s.user.role)
+}
+
+async fn rankings_page(state: &AppState, headers: &HeaderMap, s: &Staff, q: RankingsQuery, alert: Option<String>) -> Response {
+    let list = match ranking::list(State(state.clone()), s.clone(), ApiQuery(RankingQuery::default())).await {
+        Ok(Json(l)) => l,
+        Err(e) if e.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY => Vec::new(),
+        Err(e) => return failed(headers, e),
+    };
+    let today = xinfang_domain::local_date(chrono::Utc::now());
+    let month = q.month.clone().filter(|m| !m.trim().is_empty()).unwrap_or_else(|| xinfang_web::ranking::last_month(today));
+    let weights = q.weights.clone().filter(|w| !w.trim().is_empty()).unwrap_or_else(|| state.settings.ranking_weights.clone());
+    let mut alert = alert;
+    let shown = if q.preview.is_some() {
+        let rq = RankingQuery { unit: None, month: Some(month.clone()), weights: Some(weights.clone()), format: None };
+        match ranking::preview_of(state, s, &rq).await {
+            Ok(v) => Some(v),
+            Err(e) => {
+                alert = Some(chinese_only(&e.message));
+                None
+            }
+        }
+    } else {
+        match ranking::latest_for(state, &s.unit).await {
+            Ok(r) => r,
+            Err(e) => return failed(headers, e),
+        }
+    };
+    let score_chart = shown.as_ref().map(score_chart).unwrap_or_default();
+    let (csrf, set) = crate::portal::csrf(headers);
+    let page = RankingsPage { me: me(s), nav: "rankings", csrf, flash: None, alert, list, shown, month, weights, may_publish: may_publish(s), score_chart };
+    crate::portal::with_cookie(render(&page), set)
+}
+
+async fn rankings(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<RankingsQuery>) -> Response {
+    match staff(&state, &headers).await {
+        Ok(s) => rankings_page(&state, &headers, &s, q, None).await,
+        Err(r) => r,
+    }
+}
+
+async fn publish(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<HashMap<String, String>>) -> Response {
+    let s = match staff(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+    let q = RankingsQuery { month: Some(get("month")), weights: Some(get("weights")), preview: None };
+    if !crate::portal::csrf_ok(&headers, &get("csrf")) {
+        return rankings_page(&state, &headers, &s, q, Some("页面已过期，请刷新后重试".into())).await;
+    }
+    let input = RankingInput { month: get("month"), weights: Some(get("weights")).filter(|w| !w.is_empty()) };
+    match ranking::publish(State(state.clone()), s.clone(), ApiJson(input)).await {
+        Ok((_, Json(r))) => Redirect::to(&format!("/staff/rankings/{}", r.id.unwrap_or_default())).into_response(),
+        Err(e) => {
+            let mut r = rankings_page(&state, &headers, &s, q, Some(chinese_only(&e.message))).await;
+            *r.status_mut() = e.status;
+            r
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct FormatQuery {
+    format: Option<String>,
+}
+
+async fn ranking_page(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>, Query(q): Query<FormatQuery>) -> Response {
+    let s = match staff(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if let Some(f) = q.format.filter(|f| !f.trim().is_empty()) {
+        let rq = RankingQuery { format: Some(f), ..RankingQuery::default() };
+        return ranking::show(State(state.clone()), s.clone(), ApiPath(id), ApiQuery(rq)).await.unwrap_or_else(|e| failed(&headers, e));
+    }
+    let r = match ranking::view_of(&state, &s, id).await {
+        Ok(r) => r,
+        Err(e) => return failed(&headers, e),
+    };
+    let (csrf, set) = crate::portal::csrf(&headers);
+    let score_chart = score_chart(&r);
+    crate::portal::with_cookie(render(&RankingPage { me: me(&s), nav: "rankings", csrf, flash: None, alert: None, r, score_chart }), set)
+}

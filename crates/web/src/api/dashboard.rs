@@ -1,0 +1,392 @@
+//! The supervisor's dashboard (issue 12 item 7): volume by month, open
+//! petitions by state, overdue duty timers by unit, the metrics with the
+//! period before, the latest ranking, the top topics, areas and handling
+//! units — every figure from the record, every table exportable as CSV or
+//! XLSX (`table=…&format=…`). The Art. 41 annual report is built from the
+//! same pieces (`crate::api::report`).
+//!
+//! Scope: a petition bureau, joint conference or party committee and
+//! government looks at its whole area (every unit whose area lies in
+//! its); any other unit at itself and the units below it.
+
+use crate::api::ranking::{RankingView, latest_for};
+use crate::api::statistics::{MetricValue, may_see, scope_of};
+use crate::auth::Staff;
+use crate::dto::UnitRef;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::ApiQuery;
+use crate::state::AppState;
+use crate::tables::{self, Cell, Format, Table};
+use crate::views::unit_ref;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{Datelike, Months, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+use utoipa::{IntoParams, ToSchema};
+use xinfang_domain::local_date;
+use xinfang_domain::metrics::{Period, tally_all};
+use xinfang_domain::petition::{Category, Channel, State as PetitionState};
+use xinfang_domain::unit::{Unit, UnitKind, UnitTree};
+use xinfang_store::{FactsFilter, PetitionFacts};
+
+/// How many rows the "top" tables show.
+pub const TOP: usize = 10;
+
+#[derive(Deserialize, IntoParams, Default)]
+pub struct DashboardQuery {
+    /// Unit code (default: the caller's unit).
+    pub unit: Option<String>,
+    /// First day, `YYYY-MM-DD` (default: the first day of the month 12 months back).
+    pub from: Option<String>,
+    /// Last day, inclusive (default: today).
+    pub to: Option<String>,
+    /// With `format`: which table — `volume`, `states`, `overdue`, `metrics`, `ranking`, `topics`, `areas`, `units`, or `all` (one sheet each).
+    pub table: Option<String>,
+    /// `json` (default), `csv` or `xlsx`.
+    pub format: Option<String>,
+}
+
+#[derive(Serialize, ToSchema, Debug, Clone)]
+pub struct CountRow {
+    pub key: String,
+    pub label: String,
+    pub count: i64,
+}
+
+#[derive(Serialize, ToSchema, Debug, Clone)]
+pub struct OverdueRow {
+    pub unit: UnitRef,
+    pub overdue: i64,
+    pub due_today: i64,
+    pub due_soon: i64,
+}
+
+#[derive(Serialize, ToSchema, Debug, Clone)]
+pub struct UnitLoad {
+    pub unit: UnitRef,
+    /// Petitions received in the period that it handles.
+    pub count: i64,
+    /// Of those, how many had their handling time limit (T6/S1) missed:
+    /// met after the due day, or past it unmet.
+    pub late: i64,
+}
+
+#[derive(Serialize, ToSchema, Debug, Clone)]
+pub struct MetricRow {
+    pub metric: String,
+    pub label: String,
+    pub current: MetricValue,
+    /// 环比: the period of equal length before.
+    pub previous: MetricValue,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DashboardView {
+    pub unit: UnitRef,
+    /// `area` (every unit of the unit's area) or `subtree` (the unit and those below it).
+    pub scope: String,
+    pub from: String,
+    pub to: String,
+    pub as_of: String,
+    /// Petitions received per month of the period (every month, zeros included).
+    pub volume: Vec<CountRow>,
+    pub total: i64,
+    pub channels: Vec<CountRow>,
+    pub categories: Vec<CountRow>,
+    /// Petitions not at an end, by state (whenever received).
+    pub open_by_state: Vec<CountRow>,
+    /// Open duty timers by unit as of the last deadline watch, most overdue first.
+    pub overdue_by_unit: Vec<OverdueRow>,
+    /// When the deadline watch last counted.
+    pub watched_at: Option<String>,
+    pub metrics: Vec<MetricRow>,
+    /// The latest ranking that lists this area, or that it published.
+    pub ranking: Option<RankingView>,
+    /// Top topics (first level), areas (next level down) and handling units.
+    pub topics: Vec<CountRow>,
+    pub areas: Vec<CountRow>,
+    pub units: Vec<UnitLoad>,
+}
+
+fn invalid(code: &str, field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message).at(field)
+}
+
+fn date(v: Option<&str>, field: &str) -> ApiResult<Option<NaiveDate>> {
+    match v.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| invalid("invalid_date", field, format!("“{s}”不是有效日期（格式YYYY-MM-DD）"))),
+    }
+}
+
+/// Whether a unit looks at its whole area.
+pub fn area_wide(u: &Unit) -> bool {
+    matches!(u.kind, UnitKind::PetitionBureau | UnitKind::JointConference | UnitKind::PartyGovernment)
+}
+
+/// The units whose petitions a unit's dashboard counts.
+pub fn scope_units(tree: &UnitTree, u: &Unit) -> HashSet<i64> {
+    if area_wide(u) { tree.all().filter(|x| x.jurisdiction.starts_with(&u.jurisdiction)).map(|x| x.id).collect() } else { scope_of(tree, u, true) }
+}
+
+/// The unit, period and scope a request asks for, checked.
+pub struct Request {
+    pub unit: Unit,
+    pub period: Period,
+    pub units: Vec<i64>,
+}
+
+pub fn parse(state: &AppState, staff: &Staff, unit: Option<&str>, from: Option<&str>, to: Option<&str>, today: NaiveDate) -> ApiResult<Request> {
+    let tree = state.tree();
+    let unit = match unit.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(c) => tree.by_code(c).cloned().ok_or_else(|| ApiError::not_found(&format!("单位“{c}”")))?,
+        None => staff.unit.clone(),
+    };
+    if !may_see(&tree, &staff.unit, &unit) {
+        return Err(ApiError::forbidden(format!("只能查看本单位及下级单位的统计数据，无权查看{}的统计", unit.name)));
+    }
+    let to = date(to, "to")?.unwrap_or(today);
+    let default_from = to.with_day(1).and_then(|d| d.checked_sub_months(Months::new(12))).unwrap_or(to);
+    let from = date(from, "from")?.unwrap_or(default_from);
+    if from > to {
+        return Err(invalid("invalid_range", "to", format!("截止日期{to}早于起始日期{from}")));
+    }
+    if from.checked_add_months(Months::new(crate::api::statistics::MAX_RANGE_MONTHS)).is_none_or(|l| to >= l) {
+        return Err(invalid("range_too_long", "to", "统计期间不能超过3年"));
+    }
+    let mut units: Vec<i64> = scope_units(&tree, &unit).into_iter().collect();
+    units.sort_unstable();
+    Ok(Request { unit, period: Period::new(from, to), units })
+}
+
+fn months_of(p: &Period) -> Vec<String> {
+    p.months().iter().map(|m| m.from.format("%Y-%m").to_string()).collect()
+}
+
+/// Names of division codes under `prefix` (and the prefix itself).
+async fn division_names(state: &AppState, codes: &[String]) -> ApiResult<HashMap<String, String>> {
+    let mut out = HashMap::new();
+    for c in codes {
+        if c.is_empty() || out.contains_key(c) {
+            continue;
+        }
+        if let Some(d) = state.store.division(c).await? {
+            out.insert(c.clone(), d.name);
+        }
+    }
+    Ok(out)
+}
+
+/// The level below a division code's (2 → 4 → 6 → 9 digits).
+pub fn next_level(code_len: usize) -> usize {
+    match code_len {
+        0 | 1 => 2,
+        2 | 3 => 4,
+        4 | 5 => 6,
+        _ => 9,
+    }
+}
+
+/// Rows of counts with labels.
+fn labelled(counts: Vec<(String, i64)>, names: &HashMap<String, String>, empty: &str) -> Vec<CountRow> {
+    counts
+        .into_iter()
+        .map(|(key, count)| {
+            let label = names.get(&key).cloned().unwrap_or_else(|| if key.is_empty() { empty.to_string() } else { key.clone() });
+            CountRow { key, label, count }
+        })
+        .collect()
+}
+
+fn late(f: &PetitionFacts, today: NaiveDate) -> bool {
+    match (f.facts.handling_due, f.facts.handling_met_on) {
+        (Some(due), Some(met)) => met > due,
+        (Some(due), None) => due < today,
+        _ => false,
+    }
+}
+
+/// Everything the dashboard shows.
+pub async fn build(state: &AppState, r: &Request, today: NaiveDate) -> ApiResult<DashboardView> {
+    let (from, to) = (r.period.from, r.period.to);
+    let tree = state.tree();
+    let units = &r.units;
+    let in_scope: HashSet<i64> = units.iter().copied().collect();
+
+    let by_month: HashMap<String, i64> = state.store.received_by_month(units, from, to).await?.into_iter().collect();
+    let volume: Vec<CountRow> = months_of(&r.period)
+        .into_iter()
+        .map(|m| CountRow { label: xinfang_domain::ranking::month_label(&m), count: by_month.get(&m).copied().unwrap_or(0), key: m })
+        .collect();
+    let total = volume.iter().map(|v| v.count).sum();
+    let channel_names: HashMap<String, String> = Channel::ALL.iter().map(|c| (c.as_str().to_string(), c.label().to_string())).collect();
+    let channels = labelled(state.store.received_by_channel(units, from, to).await?, &channel_names, "未知");
+    let category_names: HashMap<String, String> = Category::ALL.iter().map(|c| (c.as_str().to_string(), c.label().to_string())).collect();
+    let categories = labelled(state.store.received_by_category(units, from, to).await?, &category_names, "未知");
+    let state_names: HashMap<String, String> = PetitionState::ALL.iter().map(|s| (s.as_str().to_string(), s.label().to_string())).collect();
+    let open_by_state = labelled(state.store.open_by_state(units).await?, &state_names, "未知");
+
+    let (watch, when) = state.store.watch_counts().await?;
+    let mut overdue_by_unit: Vec<OverdueRow> = watch
+        .iter()
+        .filter(|w| in_scope.contains(&w.unit_id) && (w.overdue + w.due_today + w.due_soon) > 0)
+        .filter_map(|w| {
+            Some(OverdueRow { unit: unit_ref(tree.get(w.unit_id)?), overdue: w.overdue, due_today: w.due_today, due_soon: w.due_soon })
+        })
+        .collect();
+    overdue_by_unit.sort_by(|a, b| (b.overdue, b.due_today, b.due_soon).cmp(&(a.overdue, a.due_today, a.due_soon)).then(a.unit.code.cmp(&b.unit.code)));
+    overdue_by_unit.truncate(TOP);
+
+    let facts = state.store.statistics_facts(&FactsFilter { units: units.clone(), received_until: Some(to), topic: None, channel: None }).await?;
+    let previous = r.period.previous();
+    let cur = tally_all(facts.iter().map(|p| &p.facts), &r.period, today, |u| in_scope.contains(&u));
+    let prev = tally_all(facts.iter().map(|p| &p.facts), &previous, today, |u| in_scope.contains(&u));
+    let metrics = cur
+        .iter()
+        .zip(&prev)
+        .map(|((m, c), (_, p))| MetricRow { metric: m.as_str().into(), label: m.label().into(), current: (*c).into(), previous: (*p).into() })
+        .collect();
+
+    let topic_names: HashMap<String, String> = state.store.topics().await?.into_iter().map(|t| (t.code, t.name)).collect();
+    let mut topics = labelled(state.store.received_by_topic(units, from, to, 2).await?, &topic_names, "未分类");
+    topics.truncate(TOP);
+    let digits = next_level(r.unit.jurisdiction.len());
+    let mut area_counts = state.store.received_by_area(units, from, to, digits).await?;
+    area_counts.truncate(TOP);
+    let names = division_names(state, &area_counts.iter().map(|a| a.0.clone()).collect::<Vec<_>>()).await?;
+    let areas = labelled(area_counts, &names, "未知");
+
+    let mut late_by_unit: HashMap<i64, i64> = HashMap::new();
+    for f in facts.iter().filter(|f| r.period.contains(f.facts.received_on) && late(f, today)) {
+        if let Some(u) = f.facts.handling_unit {
+            *late_by_unit.entry(u).or_default() += 1;
+        }
+    }
+    let units_rows = state
+        .store
+        .received_by_handling_unit(units, from, to)
+        .await?
+        .into_iter()
+        .take(TOP)
+        .filter_map(|(u, count)| Some(UnitLoad { unit: unit_ref(tree.get(u)?), count, late: late_by_unit.get(&u).copied().unwrap_or(0) }))
+        .collect();
+    let ranking = latest_for(state, &r.unit).await?;
+    Ok(DashboardView {
+        unit: unit_ref(&r.unit),
+        scope: if area_wide(&r.unit) { "area" } else { "subtree" }.into(),
+        from: from.to_string(),
+        to: to.to_string(),
+        as_of: today.to_string(),
+        volume,
+        total,
+        channels,
+        categories,
+        open_by_state,
+        overdue_by_unit,
+        watched_at: when.map(|w| w.1),
+        metrics,
+        ranking,
+        topics,
+        areas,
+        units: units_rows,
+    })
+}
+
+fn pct(v: &MetricValue) -> Cell {
+    Cell::opt(v.value)
+}
+
+fn count_table(title: &str, key: &str, rows: &[CountRow]) -> Table {
+    Table {
+        title: title.into(),
+        header: vec![key.into(), "名称".into(), "件数".into()],
+        rows: rows.iter().map(|r| vec![Cell::text(r.key.clone()), Cell::text(r.label.clone()), Cell::count(r.count)]).collect(),
+    }
+}
+
+/// The dashboard's tables, by name (the order of `table=all`).
+pub fn tables_of(v: &DashboardView) -> Vec<(&'static str, Table)> {
+    let mut out = vec![
+        ("volume", count_table("信访量", "月份", &v.volume)),
+        ("states", count_table("在办状态", "状态", &v.open_by_state)),
+        (
+            "overdue",
+            Table {
+                title: "超期单位".into(),
+                header: vec!["单位代码".into(), "单位".into(), "已超期".into(), "今日到期".into(), "即将到期".into()],
+                rows: v
+                    .overdue_by_unit
+                    .iter()
+                    .map(|r| {
+                        vec![Cell::text(r.unit.code.clone()), Cell::text(r.unit.name.clone()), Cell::count(r.overdue), Cell::count(r.due_today), Cell::count(r.due_soon)]
+                    })
+                    .collect(),
+            },
+        ),
+        (
+            "metrics",
+            Table {
+                title: "主要指标".into(),
+                header: ["指标", "指标代码", "本期分子", "本期分母", "本期比率", "上期分子", "上期分母", "上期比率"].iter().map(|s| s.to_string()).collect(),
+                rows: v
+                    .metrics
+                    .iter()
+                    .map(|m| {
+                        vec![
+                            Cell::text(m.label.clone()),
+                            Cell::text(m.metric.clone()),
+                            Cell::Number(m.current.numerator as f64),
+                            Cell::Number(m.current.denominator as f64),
+                            pct(&m.current),
+                            Cell::Number(m.previous.numerator as f64),
+                            Cell::Number(m.previous.denominator as f64),
+                            pct(&m.previous),
+                        ]
+                    })
+                    .collect(),
+            },
+        ),
+    ];
+    if let Some(r) = &v.ranking {
+        out.push(("ranking", crate::api::ranking::as_table(r)));
+    }
+    out.push(("topics", count_table("问题领域", "分类代码", &v.topics)));
+    out.push(("areas", count_table("地区分布", "区划代码", &v.areas)));
+    out.push((
+        "units",
+        Table {
+            title: "责任单位".into(),
+            header: vec!["单位代码".into(), "单位".into(), "件数".into(), "超期办理".into()],
+            rows: v.units.iter().map(|u| vec![Cell::text(u.unit.code.clone()), Cell::text(u.unit.name.clone()), Cell::count(u.count), Cell::count(u.late)]).collect(),
+        },
+    ));
+    out
+}
+
+/// The names `table=` accepts.
+pub const TABLES: [&str; 8] = ["volume", "states", "overdue", "metrics", "ranking", "topics", "areas", "units"];
+
+#[utoipa::path(get, path = "/api/v1/dashboard", tag = "statistics", security(("bearer" = [])), params(DashboardQuery),
+    description = "The supervisor's dashboard for a unit (a petition bureau, joint conference or party committee: its whole area; other units: themselves and the units below) and a period (default: the last 13 months): volume by month, channel and category; open petitions by state; open duty timers by unit as the deadline watch last counted them; the metrics of docs/metrics.md with the period before (环比); the latest ranking; the top topics, areas and handling units. With `format=csv|xlsx` one table (`table=volume|states|overdue|metrics|ranking|topics|areas|units`) or all of them (`table=all`, XLSX: one sheet each).",
+    responses((status = 200, body = DashboardView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn show(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQuery<DashboardQuery>) -> ApiResult<Response> {
+    let format = Format::parse(q.format.as_deref())?;
+    let table = q.table.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or("all").to_string();
+    if table != "all" && !TABLES.contains(&table.as_str()) {
+        return Err(invalid("invalid_parameter", "table", format!("table只能是{}或all，不能是“{table}”", TABLES.join("、"))));
+    }
+    let today = local_date(Utc::now());
+    let r = parse(&state, &staff, q.unit.as_deref(), q.from.as_deref(), q.to.as_deref(), today)?;
+    let v = build(&state, &r, today).await?;
+    let Some(format) = format else { return Ok(Json(v).into_response()) };
+    let chosen: Vec<Table> = tables_of(&v).into_iter().filter(|(k, _)| table == "all" || *k == table).map(|(_, t)| t).collect();
+    if chosen.is_empty() {
+        return Err(ApiError::not_found("该表（本单位尚无排名）"));
+    }
+    tables::file_response(&chosen, format, &format!("dashboard-{}-{}-{}-{table}", v.unit.code, v.from, v.to))
+}
