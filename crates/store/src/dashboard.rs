@@ -23,9 +23,14 @@ fn scope(units: &[UnitId], from: NaiveDate, to: NaiveDate) -> String {
     )
 }
 
-/// A day far enough back to include every petition.
+/// Days far enough back and ahead to include every petition (written as
+/// plain `YYYY-MM-DD`, so that the text comparison holds).
 fn epoch() -> NaiveDate {
     NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default()
+}
+
+fn forever() -> NaiveDate {
+    NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default()
 }
 
 impl Store {
@@ -79,7 +84,7 @@ impl Store {
         self.counts(format!(
             "SELECT state AS k, COUNT(*) AS n FROM petitions WHERE id IN ({}) \
              AND state NOT IN ('closed', 'declined', 'redirected', 'not_reaccepted') GROUP BY state ORDER BY n DESC, k",
-            scope(units, epoch(), NaiveDate::MAX)
+            scope(units, epoch(), forever())
         ))
         .await
     }
@@ -142,7 +147,7 @@ impl Store {
         self.counts(format!(
             "SELECT {adoption} AS k, COUNT(*) AS n FROM events e WHERE e.petition_id IN ({}) AND e.action IN ({list}) \
              AND e.occurred_at >= '{from_utc}' AND e.occurred_at < '{to_utc}' GROUP BY {adoption} ORDER BY k",
-            scope(units, epoch(), NaiveDate::MAX),
+            scope(units, epoch(), forever()),
             from_utc = from_utc.replace('\'', ""),
             to_utc = to_utc.replace('\'', ""),
         ))
