@@ -695,4 +695,3 @@ fn evaluate(rng: &mut StdRng) -> Command {
     let reason = if rating == Rating::Dissatisfied { "问题没有解决".to_string() } else { String::new() };
     Command::Evaluate { rating, reason }
 }
-

@@ -155,7 +155,8 @@ pub fn runtime(state: &AppState, cfg: &config::Config) -> Result<xinfang_web::jo
         async move { notices::digest(&s, xinfang_domain::local_date(chrono::Utc::now())).await }
     });
     let s = state.clone();
-    let rt = rt.handle(xinfang_web::ranking::MONTHLY_RANKING, Duration::from_secs(600), move |_| xinfang_web::ranking::monthly_job(s.clone()));
+    let rt =
+        rt.handle(xinfang_web::ranking::MONTHLY_RANKING, Duration::from_secs(600), move |_| xinfang_web::ranking::monthly_job(s.clone()));
     let s = state.clone();
     let rt = rt.handle(xinfang_web::supervision::WATCH, Duration::from_secs(300), move |_| xinfang_web::supervision::watch_job(s.clone()));
     let store = state.store.clone();
@@ -318,7 +319,12 @@ pub async fn build(cfg: &config::Config) -> Result<(Store, axum::Router), AnyErr
     if fresh {
         let spec = demo_history::HistorySpec { petitions: cfg.demo_history, days: 395, seed: 2026 };
         let loaded = demo_history::load(&state.store, &state.keyring, spec).await?;
-        tracing::info!(petitions = loaded.petitions, accounts = loaded.accounts_made, elapsed_ms = loaded.elapsed.as_millis() as u64, "demo history loaded");
+        tracing::info!(
+            petitions = loaded.petitions,
+            accounts = loaded.accounts_made,
+            elapsed_ms = loaded.elapsed.as_millis() as u64,
+            "demo history loaded"
+        );
     }
     // Started after the demo is in, so that the first firing of each
     // schedule (the monthly ranking, the watch) sees it.

@@ -77,16 +77,15 @@ async fn the_dashboard_equals_a_recount_and_exports_the_same_numbers() {
     let (raws, _) = raw_rows(&s.database_url()).await;
     let open_end = ["closed", "declined", "redirected", "not_reaccepted"];
 
-    for (user, code, area_wide) in [("ft_supervisor", "440304-XFJ", true), ("ft_rst_head", "440304-RST", false), ("sz_supervisor", "4403-XFJ", true)] {
+    for (user, code, area_wide) in
+        [("ft_supervisor", "440304-XFJ", true), ("ft_rst_head", "440304-RST", false), ("sz_supervisor", "4403-XFJ", true)]
+    {
         let (status, d) = s.get_as(user, "/api/v1/dashboard").await;
         assert_eq!(status, StatusCode::OK, "{d}");
         assert_eq!(d["unit"]["code"], code);
         let (id, jurisdiction) = units[code].clone();
-        let scope: HashSet<i64> = if area_wide {
-            units.values().filter(|(_, j)| j.starts_with(&jurisdiction)).map(|(i, _)| *i).collect()
-        } else {
-            [id].into()
-        };
+        let scope: HashSet<i64> =
+            if area_wide { units.values().filter(|(_, j)| j.starts_with(&jurisdiction)).map(|(i, _)| *i).collect() } else { [id].into() };
         let from: NaiveDate = d["from"].as_str().unwrap().parse().unwrap();
         let to: NaiveDate = d["to"].as_str().unwrap().parse().unwrap();
         assert_eq!(to, today);
@@ -133,7 +132,13 @@ async fn the_dashboard_equals_a_recount_and_exports_the_same_numbers() {
         }
 
         let expected = recount(&raws, &scope, from, to, today, &|_| true);
-        let current: Value = d["metrics"].as_array().unwrap().iter().map(|m| (m["metric"].as_str().unwrap().to_string(), m["current"].clone())).collect::<serde_json::Map<_, _>>().into();
+        let current: Value = d["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| (m["metric"].as_str().unwrap().to_string(), m["current"].clone()))
+            .collect::<serde_json::Map<_, _>>()
+            .into();
         assert_counts(&current, &expected, code);
     }
 
@@ -206,10 +211,12 @@ async fn art41_the_annual_report_counts_the_year() {
     sqlx::any::install_default_drivers();
     let pool = AnyPool::connect(&s.database_url()).await.unwrap();
     let mut acts: HashMap<String, i64> = HashMap::new();
-    for r in sqlx::query("SELECT e.action, e.occurred_at, p.registered_unit_id, p.handling_unit_id FROM events e JOIN petitions p ON p.id = e.petition_id")
-        .fetch_all(&pool)
-        .await
-        .unwrap()
+    for r in sqlx::query(
+        "SELECT e.action, e.occurred_at, p.registered_unit_id, p.handling_unit_id FROM events e JOIN petitions p ON p.id = e.petition_id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap()
     {
         let (reg, hand): (i64, Option<i64>) = (r.get(2), r.get(3));
         if !(scope.contains(&reg) || hand.is_some_and(|h| scope.contains(&h))) {
@@ -233,10 +240,16 @@ async fn art41_the_annual_report_counts_the_year() {
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["content-type"], "application/pdf");
     let text = pdf_text(&r.bytes().await.unwrap());
-    for needle in [format!("{year}年度信访工作报告"), format!("共登记信访事项{in_year}件"), "第四十一条".to_string(), "被反映较多的单位".into()] {
+    for needle in
+        [format!("{year}年度信访工作报告"), format!("共登记信访事项{in_year}件"), "第四十一条".to_string(), "被反映较多的单位".into()]
+    {
         assert!(text.contains(&needle), "{needle} missing from {text}");
     }
-    for (q, status) in [("year=1999", StatusCode::UNPROCESSABLE_ENTITY), ("year=abc", StatusCode::UNPROCESSABLE_ENTITY), ("format=doc", StatusCode::UNPROCESSABLE_ENTITY)] {
+    for (q, status) in [
+        ("year=1999", StatusCode::UNPROCESSABLE_ENTITY),
+        ("year=abc", StatusCode::UNPROCESSABLE_ENTITY),
+        ("format=doc", StatusCode::UNPROCESSABLE_ENTITY),
+    ] {
         let (got, body) = s.get_as("sz_supervisor", &format!("/api/v1/reports/annual?{q}")).await;
         assert_eq!(got, status, "{q}: {body}");
     }

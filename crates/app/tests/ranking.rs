@@ -140,21 +140,27 @@ async fn art39_the_last_three_districts_get_red_yellow_and_blue_warnings_with_th
     let id = published["id"].as_i64().unwrap();
     let rows = published["entries"].as_array().unwrap();
     for (p, q) in rows.iter().zip(entries) {
-        assert_eq!((p["area"].clone(), p["rank"].clone(), p["warning"].clone()), (q["area"].clone(), q["rank"].clone(), q["warning"].clone()));
+        assert_eq!(
+            (p["area"].clone(), p["rank"].clone(), p["warning"].clone()),
+            (q["area"].clone(), q["rank"].clone(), q["warning"].clone())
+        );
         assert_eq!(p["metrics"], q["metrics"]);
     }
     let (status, again) = s.post_as("sz_supervisor", "/api/v1/rankings", json!({"month": month})).await;
     assert_eq!((status, again["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("already_published")));
 
     let mut numbers = HashSet::new();
-    for (e, (title, colour)) in rows[2..].iter().zip([("信访工作提醒函", "蓝色预警"), ("信访工作交办函", "黄色预警"), ("信访工作督办函", "红色预警")]) {
+    for (e, (title, colour)) in
+        rows[2..].iter().zip([("信访工作提醒函", "蓝色预警"), ("信访工作交办函", "黄色预警"), ("信访工作督办函", "红色预警")])
+    {
         assert!(rows[..2].iter().all(|r| r["letter"].is_null() && r["rectification"].is_null()));
         let letter = &e["letter"];
         assert!(numbers.insert(letter["doc_number"].as_str().unwrap().to_string()), "文号 are distinct");
         let (status, pdf) = download(&s, "sz_supervisor", letter["href"].as_str().unwrap()).await;
         assert_eq!(status, StatusCode::OK);
         let text = pdf_text(&pdf);
-        for needle in [title, colour, e["area_name"].as_str().unwrap(), "完成整改", &format!("在5个地区中排名第{}名", e["rank"])] {
+        for needle in [title, colour, e["area_name"].as_str().unwrap(), "完成整改", &format!("在5个地区中排名第{}名", e["rank"])]
+        {
             assert!(text.contains(needle), "{title}: {needle} missing from {text}");
         }
         assert!(text.contains(&format!("{:.2}", e["score"].as_f64().unwrap())), "the score is in the letter");

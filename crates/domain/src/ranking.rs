@@ -273,7 +273,15 @@ impl WarningLetter<'_> {
             .tallies
             .iter()
             .filter(|(m, _)| self.weights.get(*m) > 0.0)
-            .map(|(m, t)| serde_json::json!([m.label(), t.numerator.to_string(), t.denominator.to_string(), percent(t), format!("{}", self.weights.get(*m))]))
+            .map(|(m, t)| {
+                serde_json::json!([
+                    m.label(),
+                    t.numerator.to_string(),
+                    t.denominator.to_string(),
+                    percent(t),
+                    format!("{}", self.weights.get(*m))
+                ])
+            })
             .collect();
         serde_json::json!({
             "title": self.title(),
@@ -334,8 +342,14 @@ mod tests {
     #[test]
     fn the_last_three_get_red_yellow_blue_and_ties_keep_the_order() {
         let w = Weights::parse("on_time_conclusion_rate=1").unwrap();
-        let areas =
-            vec![area((9, 10), (0, 0)), area((5, 10), (0, 0)), area((0, 0), (0, 0)), area((7, 10), (0, 0)), area((5, 10), (0, 0)), area((8, 10), (0, 0))];
+        let areas = vec![
+            area((9, 10), (0, 0)),
+            area((5, 10), (0, 0)),
+            area((0, 0), (0, 0)),
+            area((7, 10), (0, 0)),
+            area((5, 10), (0, 0)),
+            area((8, 10), (0, 0)),
+        ];
         let r = rank(&areas, &w);
         let order: Vec<usize> = r.iter().map(|p| p.index).collect();
         assert_eq!(order, vec![0, 5, 3, 1, 4, 2]);

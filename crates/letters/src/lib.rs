@@ -139,9 +139,21 @@ fn kind_fields(kind: &str) -> &'static [&'static str] {
         "final_review_opinion" => &["outcome", "opinion", "facts_and_reasons", "legal_basis", "original_unit"],
         "mediation_agreement" | "settlement_agreement" => &["parties", "summary", "mediator", "signed_on"],
         "supervision_letter" | "assignment_letter" | "reminder_letter" => &["to_unit", "reason", "suggestions", "reply_due_on", "due_on"],
-        "warning_letter" => {
-            &["doc_number", "title", "scope_name", "area_name", "month", "rank", "ranked", "score", "warning", "metrics", "suggestions", "reply_due_on", "rectify_by"]
-        }
+        "warning_letter" => &[
+            "doc_number",
+            "title",
+            "scope_name",
+            "area_name",
+            "month",
+            "rank",
+            "ranked",
+            "score",
+            "warning",
+            "metrics",
+            "suggestions",
+            "reply_due_on",
+            "rectify_by",
+        ],
         "annual_report" => &["title", "year", "summary", "volume", "metrics", "topics", "areas", "units", "instruments", "suggestions"],
         _ => &[],
     }

@@ -137,7 +137,11 @@ async fn insert_unit_letter_in(store: &Store, w: &mut WriteTx<'_>, l: &NewUnitLe
     // Anchored like a petition's letters: its fields cannot be changed
     // afterwards without the key.
     let text = format!("unit-document\n{id}\n{}\n{doc_no}\n{}\n{data}", l.template, fmt_date(l.issued_on));
-    sqlx::query("UPDATE unit_documents SET mac = $1 WHERE id = $2").bind(store.mac("unit-document", &text)).bind(id).execute(&mut *w.tx).await?;
+    sqlx::query("UPDATE unit_documents SET mac = $1 WHERE id = $2")
+        .bind(store.mac("unit-document", &text))
+        .bind(id)
+        .execute(&mut *w.tx)
+        .await?;
     Ok((id, doc_no))
 }
 

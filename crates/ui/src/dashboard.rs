@@ -115,13 +115,20 @@ async fn page(State(state): State<AppState>, headers: HeaderMap, Query(q): Query
         &format!("信访量趋势（{}至{}，共{}件）", d.from, d.to, d.total),
         &d.volume.iter().map(|v| (v.label.clone(), v.count as f64)).collect::<Vec<_>>(),
     );
-    let states_chart =
-        charts::bars("chart-states", "在办事项状态分布", &d.open_by_state.iter().map(|v| (v.label.clone(), v.count as f64)).collect::<Vec<_>>(), None);
-    let overdue: Vec<(String, f64)> = d.overdue_by_unit.iter().map(|o| (o.unit.name.clone(), (o.overdue + o.due_today + o.due_soon) as f64)).collect();
+    let states_chart = charts::bars(
+        "chart-states",
+        "在办事项状态分布",
+        &d.open_by_state.iter().map(|v| (v.label.clone(), v.count as f64)).collect::<Vec<_>>(),
+        None,
+    );
+    let overdue: Vec<(String, f64)> =
+        d.overdue_by_unit.iter().map(|o| (o.unit.name.clone(), (o.overdue + o.due_today + o.due_soon) as f64)).collect();
     let first: Vec<f64> = d.overdue_by_unit.iter().map(|o| o.overdue as f64).collect();
     let overdue_chart = charts::bars("chart-overdue", "各单位超期和临期时限", &overdue, Some(("已超期", "今日及即将到期", &first)));
-    let topics_chart = charts::bars("chart-topics", "问题领域", &d.topics.iter().map(|v| (v.label.clone(), v.count as f64)).collect::<Vec<_>>(), None);
-    let areas_chart = charts::bars("chart-areas", "地区分布", &d.areas.iter().map(|v| (v.label.clone(), v.count as f64)).collect::<Vec<_>>(), None);
+    let topics_chart =
+        charts::bars("chart-topics", "问题领域", &d.topics.iter().map(|v| (v.label.clone(), v.count as f64)).collect::<Vec<_>>(), None);
+    let areas_chart =
+        charts::bars("chart-areas", "地区分布", &d.areas.iter().map(|v| (v.label.clone(), v.count as f64)).collect::<Vec<_>>(), None);
     let (csrf, set) = crate::portal::csrf(&headers);
     use chrono::Datelike;
     let page = DashboardPage {
@@ -156,7 +163,8 @@ async fn export(State(state): State<AppState>, headers: HeaderMap, Query(q): Que
         Ok(s) => s,
         Err(r) => return r,
     };
-    let q = DashboardQuery { unit: q.unit, from: q.from, to: q.to, table: q.table, format: Some(q.format.unwrap_or_else(|| "xlsx".into())) };
+    let q =
+        DashboardQuery { unit: q.unit, from: q.from, to: q.to, table: q.table, format: Some(q.format.unwrap_or_else(|| "xlsx".into())) };
     dashboard::show(State(state), s, ApiQuery(q)).await.unwrap_or_else(|e| failed(&headers, e))
 }
 
@@ -172,7 +180,9 @@ async fn annual_report(State(state): State<AppState>, headers: HeaderMap, Query(
         Ok(s) => s,
         Err(r) => return r,
     };
-    annual::show(State(state), s, ApiQuery(AnnualQuery { unit: q.unit, year: q.year, format: q.format })).await.unwrap_or_else(|e| failed(&headers, e))
+    annual::show(State(state), s, ApiQuery(AnnualQuery { unit: q.unit, year: q.year, format: q.format }))
+        .await
+        .unwrap_or_else(|e| failed(&headers, e))
 }
 
 async fn unit_document(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
@@ -257,7 +267,19 @@ async fn rankings_page(state: &AppState, headers: &HeaderMap, s: &Staff, q: Rank
     };
     let score_chart = shown.as_ref().map(score_chart).unwrap_or_default();
     let (csrf, set) = crate::portal::csrf(headers);
-    let page = RankingsPage { me: me(s), nav: "rankings", csrf, flash: None, alert, list, shown, month, weights, may_publish: may_publish(s), score_chart };
+    let page = RankingsPage {
+        me: me(s),
+        nav: "rankings",
+        csrf,
+        flash: None,
+        alert,
+        list,
+        shown,
+        month,
+        weights,
+        may_publish: may_publish(s),
+        score_chart,
+    };
     crate::portal::with_cookie(render(&page), set)
 }
 

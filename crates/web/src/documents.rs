@@ -99,7 +99,8 @@ pub async fn unit_pdf_response(state: &AppState, id: i64) -> ApiResult<Response>
         row = state.store.unit_document(id).await?.ok_or_else(|| ApiError::not_found("文书"))?.0;
     }
     let sha = row.sha256.clone().unwrap_or_default();
-    stored_pdf(state, &sha, row.size.unwrap_or(0), &format!("{}-{}.pdf", row.title, row.doc_number), &format!("unit-document-{id}.pdf")).await
+    stored_pdf(state, &sha, row.size.unwrap_or(0), &format!("{}-{}.pdf", row.title, row.doc_number), &format!("unit-document-{id}.pdf"))
+        .await
 }
 
 /// Render letter `id` if it has no PDF yet, and store the PDF once.
@@ -129,5 +130,6 @@ pub async fn pdf_response(state: &AppState, row: DocumentRow) -> ApiResult<Respo
         None => ensure_rendered(state, row.id).await.map_err(not_ready)?,
     };
     let sha = row.sha256.clone().unwrap_or_default();
-    stored_pdf(state, &sha, row.size.unwrap_or(0), &format!("{}-{}.pdf", row.title, row.doc_number), &format!("document-{}.pdf", row.id)).await
+    stored_pdf(state, &sha, row.size.unwrap_or(0), &format!("{}-{}.pdf", row.title, row.doc_number), &format!("document-{}.pdf", row.id))
+        .await
 }

@@ -1,6 +1,9 @@
 //! The OpenAPI 3 document served at `/api/openapi.json`.
 
-use crate::api::{account, annual, approvals, dashboard, leadership, letters, petitions, ranking, reference, spotcheck, statistics, supervision, track, units, urgent};
+use crate::api::{
+    account, annual, approvals, dashboard, leadership, letters, petitions, ranking, reference, spotcheck, statistics, supervision, track,
+    units, urgent,
+};
 use crate::dto::*;
 use crate::error::{ErrorBody, ErrorDetail};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};

@@ -106,8 +106,9 @@ pub async fn compute(state: &AppState, bureau: &Unit, month: &str, weights: Weig
         ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "invalid_month", "月份格式应为 年-月，如 2026-10").at("month")
     })?;
     if period.to >= today {
-        return Err(ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "month_not_over", format!("{month}尚未结束，不能排名"))
-            .at("month"));
+        return Err(
+            ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "month_not_over", format!("{month}尚未结束，不能排名")).at("month")
+        );
     }
     let tree = state.tree();
     let names: HashMap<String, String> =

@@ -118,7 +118,14 @@ pub type Counts = BTreeMap<&'static str, (u64, u64)>;
 
 /// Every metric for the petitions `keep` selects, counted for the units in
 /// `scope`, for the period `from..=to`, judged on `today`.
-pub fn recount(raws: &[Raw], scope: &HashSet<i64>, from: NaiveDate, to: NaiveDate, today: NaiveDate, keep: &dyn Fn(&Raw) -> bool) -> Counts {
+pub fn recount(
+    raws: &[Raw],
+    scope: &HashSet<i64>,
+    from: NaiveDate,
+    to: NaiveDate,
+    today: NaiveDate,
+    keep: &dyn Fn(&Raw) -> bool,
+) -> Counts {
     let inside = |d: NaiveDate| from <= d && d <= to;
     let mut c: Counts = BTreeMap::new();
     for m in [
@@ -238,4 +245,3 @@ pub fn assert_counts(api: &Value, expected: &Counts, what: &str) {
         }
     }
 }
-

@@ -79,11 +79,9 @@ pub async fn build(state: &AppState, staff: &Staff, q: &AnnualQuery) -> ApiResul
     let today = local_date(Utc::now());
     let year = match q.year.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => today.year() - 1,
-        Some(y) => y
-            .parse::<i32>()
-            .ok()
-            .filter(|y| (2000..=today.year()).contains(y))
-            .ok_or_else(|| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_parameter", format!("年份“{y}”不正确（2000年至今年）")).at("year"))?,
+        Some(y) => y.parse::<i32>().ok().filter(|y| (2000..=today.year()).contains(y)).ok_or_else(|| {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_parameter", format!("年份“{y}”不正确（2000年至今年）")).at("year")
+        })?,
     };
     let (from, to) = (
         NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(ApiError::internal)?,
@@ -119,7 +117,11 @@ pub async fn build(state: &AppState, staff: &Staff, q: &AnnualQuery) -> ApiResul
         Line { label: "交办".into(), count: acts.get("assign").copied().unwrap_or(0) },
         Line { label: "督办（事项）".into(), count: acts.get("supervise").copied().unwrap_or(0) },
     ];
-    instruments.extend(SupervisionKind::ALL.iter().map(|k| Line { label: format!("立案：{}", k.label()), count: cases.get(k.as_str()).copied().unwrap_or(0) }));
+    instruments.extend(
+        SupervisionKind::ALL
+            .iter()
+            .map(|k| Line { label: format!("立案：{}", k.label()), count: cases.get(k.as_str()).copied().unwrap_or(0) }),
+    );
     let received_suggestions = d.categories.iter().find(|c| c.key == Category::Suggestion.as_str()).map_or(0, |c| c.count);
     let suggestions = vec![
         Line { label: "收到建议意见类事项".into(), count: received_suggestions },
@@ -193,7 +195,10 @@ pub fn tables_of(a: &AnnualReport) -> Vec<Table> {
         lines("信访总体情况", &a.volume),
         Table {
             title: "主要工作指标".into(),
-            header: ["指标", "本年分子", "本年分母", "本年比率", "上年分子", "上年分母", "上年比率"].iter().map(|s| s.to_string()).collect(),
+            header: ["指标", "本年分子", "本年分母", "本年比率", "上年分子", "上年分母", "上年比率"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             rows: a
                 .metrics
                 .iter()
@@ -215,7 +220,11 @@ pub fn tables_of(a: &AnnualReport) -> Vec<Table> {
         Table {
             title: "被反映较多的单位".into(),
             header: vec!["单位代码".into(), "单位".into(), "件数".into(), "超期办理".into()],
-            rows: a.units.iter().map(|u| vec![Cell::text(u.unit.code.clone()), Cell::text(u.unit.name.clone()), Cell::count(u.count), Cell::count(u.late)]).collect(),
+            rows: a
+                .units
+                .iter()
+                .map(|u| vec![Cell::text(u.unit.code.clone()), Cell::text(u.unit.name.clone()), Cell::count(u.count), Cell::count(u.late)])
+                .collect(),
         },
         lines("转送交办督办", &a.instruments),
         lines("意见建议", &a.suggestions),

@@ -131,7 +131,11 @@ pub fn area_wide(u: &Unit) -> bool {
 
 /// The units whose petitions a unit's dashboard counts.
 pub fn scope_units(tree: &UnitTree, u: &Unit) -> HashSet<i64> {
-    if area_wide(u) { tree.all().filter(|x| x.jurisdiction.starts_with(&u.jurisdiction)).map(|x| x.id).collect() } else { scope_of(tree, u, true) }
+    if area_wide(u) {
+        tree.all().filter(|x| x.jurisdiction.starts_with(&u.jurisdiction)).map(|x| x.id).collect()
+    } else {
+        scope_of(tree, u, true)
+    }
 }
 
 /// The unit, period and scope a request asks for, checked.
@@ -141,7 +145,14 @@ pub struct Request {
     pub units: Vec<i64>,
 }
 
-pub fn parse(state: &AppState, staff: &Staff, unit: Option<&str>, from: Option<&str>, to: Option<&str>, today: NaiveDate) -> ApiResult<Request> {
+pub fn parse(
+    state: &AppState,
+    staff: &Staff,
+    unit: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+    today: NaiveDate,
+) -> ApiResult<Request> {
     let tree = state.tree();
     let unit = match unit.map(str::trim).filter(|s| !s.is_empty()) {
         Some(c) => tree.by_code(c).cloned().ok_or_else(|| ApiError::not_found(&format!("单位“{c}”")))?,
@@ -239,17 +250,25 @@ pub async fn build(state: &AppState, r: &Request, today: NaiveDate) -> ApiResult
             Some(OverdueRow { unit: unit_ref(tree.get(w.unit_id)?), overdue: w.overdue, due_today: w.due_today, due_soon: w.due_soon })
         })
         .collect();
-    overdue_by_unit.sort_by(|a, b| (b.overdue, b.due_today, b.due_soon).cmp(&(a.overdue, a.due_today, a.due_soon)).then(a.unit.code.cmp(&b.unit.code)));
+    overdue_by_unit.sort_by(|a, b| {
+        (b.overdue, b.due_today, b.due_soon).cmp(&(a.overdue, a.due_today, a.due_soon)).then(a.unit.code.cmp(&b.unit.code))
+    });
     overdue_by_unit.truncate(TOP);
 
-    let facts = state.store.statistics_facts(&FactsFilter { units: units.clone(), received_until: Some(to), topic: None, channel: None }).await?;
+    let facts =
+        state.store.statistics_facts(&FactsFilter { units: units.clone(), received_until: Some(to), topic: None, channel: None }).await?;
     let previous = r.period.previous();
     let cur = tally_all(facts.iter().map(|p| &p.facts), &r.period, today, |u| in_scope.contains(&u));
     let prev = tally_all(facts.iter().map(|p| &p.facts), &previous, today, |u| in_scope.contains(&u));
     let metrics = cur
         .iter()
         .zip(&prev)
-        .map(|((m, c), (_, p))| MetricRow { metric: m.as_str().into(), label: m.label().into(), current: (*c).into(), previous: (*p).into() })
+        .map(|((m, c), (_, p))| MetricRow {
+            metric: m.as_str().into(),
+            label: m.label().into(),
+            current: (*c).into(),
+            previous: (*p).into(),
+        })
         .collect();
 
     let topic_names: HashMap<String, String> = state.store.topics().await?.into_iter().map(|t| (t.code, t.name)).collect();
@@ -323,7 +342,13 @@ pub fn tables_of(v: &DashboardView) -> Vec<(&'static str, Table)> {
                     .overdue_by_unit
                     .iter()
                     .map(|r| {
-                        vec![Cell::text(r.unit.code.clone()), Cell::text(r.unit.name.clone()), Cell::count(r.overdue), Cell::count(r.due_today), Cell::count(r.due_soon)]
+                        vec![
+                            Cell::text(r.unit.code.clone()),
+                            Cell::text(r.unit.name.clone()),
+                            Cell::count(r.overdue),
+                            Cell::count(r.due_today),
+                            Cell::count(r.due_soon),
+                        ]
                     })
                     .collect(),
             },
@@ -332,7 +357,10 @@ pub fn tables_of(v: &DashboardView) -> Vec<(&'static str, Table)> {
             "metrics",
             Table {
                 title: "主要指标".into(),
-                header: ["指标", "指标代码", "本期分子", "本期分母", "本期比率", "上期分子", "上期分母", "上期比率"].iter().map(|s| s.to_string()).collect(),
+                header: ["指标", "指标代码", "本期分子", "本期分母", "本期比率", "上期分子", "上期分母", "上期比率"]
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect(),
                 rows: v
                     .metrics
                     .iter()
@@ -362,7 +390,11 @@ pub fn tables_of(v: &DashboardView) -> Vec<(&'static str, Table)> {
         Table {
             title: "责任单位".into(),
             header: vec!["单位代码".into(), "单位".into(), "件数".into(), "超期办理".into()],
-            rows: v.units.iter().map(|u| vec![Cell::text(u.unit.code.clone()), Cell::text(u.unit.name.clone()), Cell::count(u.count), Cell::count(u.late)]).collect(),
+            rows: v
+                .units
+                .iter()
+                .map(|u| vec![Cell::text(u.unit.code.clone()), Cell::text(u.unit.name.clone()), Cell::count(u.count), Cell::count(u.late)])
+                .collect(),
         },
     ));
     out

@@ -199,7 +199,12 @@ fn stored_entry(state: &AppState, e: &RankingEntryRow) -> RankingEntryView {
         position: e.position,
         area: e.area.clone(),
         area_name: e.area_name.clone(),
-        unit: tree.get(e.unit_id).map(unit_ref).unwrap_or(UnitRef { code: String::new(), name: String::new(), kind: String::new(), level: String::new() }),
+        unit: tree.get(e.unit_id).map(unit_ref).unwrap_or(UnitRef {
+            code: String::new(),
+            name: String::new(),
+            kind: String::new(),
+            level: String::new(),
+        }),
         score: e.score,
         rank: e.rank,
         warning: warning.map(|w| w.as_str().into()),
@@ -246,7 +251,8 @@ async fn stored_view(state: &AppState, r: &RankingRow) -> ApiResult<RankingView>
 /// The ranking as a table: one row per area with score, place, warning,
 /// letter, rectification and every metric's numerator, denominator, rate.
 pub fn as_table(v: &RankingView) -> Table {
-    let mut header: Vec<String> = ["名次", "地区", "区划代码", "得分", "预警", "函件文号", "整改状态"].iter().map(|s| s.to_string()).collect();
+    let mut header: Vec<String> =
+        ["名次", "地区", "区划代码", "得分", "预警", "函件文号", "整改状态"].iter().map(|s| s.to_string()).collect();
     for m in Metric::ALL {
         header.push(format!("{}分子", m.label()));
         header.push(format!("{}分母", m.label()));
@@ -288,7 +294,11 @@ fn answer(v: RankingView, format: Option<Format>) -> ApiResult<Response> {
 }
 
 fn require_manager(staff: &Staff) -> ApiResult<()> {
-    if MANAGERS.contains(&staff.user.role) { Ok(()) } else { Err(ApiError::forbidden("排名由领导、单位负责人或督办人员发布")) }
+    if MANAGERS.contains(&staff.user.role) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("排名由领导、单位负责人或督办人员发布"))
+    }
 }
 
 #[utoipa::path(get, path = "/api/v1/rankings/preview", tag = "statistics", security(("bearer" = [])), params(RankingQuery),
@@ -302,7 +312,12 @@ pub async fn preview(State(state): State<AppState>, staff: Staff, ApiQuery(q): A
 /// The preview a query asks for.
 pub async fn preview_of(state: &AppState, staff: &Staff, q: &RankingQuery) -> ApiResult<RankingView> {
     let bureau = bureau_of(state, staff, q.unit.as_deref())?;
-    let month = q.month.as_deref().map(str::trim).filter(|m| !m.is_empty()).ok_or_else(|| invalid("missing_parameter", "month", "请填写月份（month，格式YYYY-MM）"))?;
+    let month = q
+        .month
+        .as_deref()
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .ok_or_else(|| invalid("missing_parameter", "month", "请填写月份（month，格式YYYY-MM）"))?;
     let weights = weights_of(q.weights.as_deref(), state)?;
     let today = xinfang_domain::local_date(chrono::Utc::now());
     let c = ranking::compute(state, &bureau, month, weights, today).await?;
@@ -319,7 +334,11 @@ pub async fn view_of(state: &AppState, staff: &Staff, id: i64) -> ApiResult<Rank
     description = "Publish the caller's bureau's ranking of a month: the areas under it scored and ranked, the last three warned — each a 督办函 (red), 交办函 (yellow) or 提醒函 (blue) addressed to the area, and a 限期整改 supervision case on its petition bureau whose reply and closing track the rectification. One ranking per bureau and month (409 `already_published`); the monthly job publishes last month's on its own.",
     request_body = RankingInput,
     responses((status = 201, body = RankingView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn publish(State(state): State<AppState>, staff: Staff, ApiJson(input): ApiJson<RankingInput>) -> ApiResult<(StatusCode, Json<RankingView>)> {
+pub async fn publish(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiJson(input): ApiJson<RankingInput>,
+) -> ApiResult<(StatusCode, Json<RankingView>)> {
     require_manager(&staff)?;
     if staff.unit.kind != UnitKind::PetitionBureau {
         return Err(ApiError::forbidden("排名由信访部门发布"));
@@ -333,7 +352,9 @@ pub async fn publish(State(state): State<AppState>, staff: Staff, ApiJson(input)
     let c = ranking::compute(&state, &staff.unit, month, weights, today).await?;
     let id = match ranking::publish(&state, &staff.unit, &c, Some(staff.user.id)).await {
         Ok(id) => id,
-        Err(StoreError::Conflict) => return Err(ApiError::new(StatusCode::CONFLICT, "already_published", format!("{month}的排名已经发布"))),
+        Err(StoreError::Conflict) => {
+            return Err(ApiError::new(StatusCode::CONFLICT, "already_published", format!("{month}的排名已经发布")));
+        }
         Err(e) => return Err(e.into()),
     };
     let r = state.store.ranking(id).await?.ok_or_else(ApiError::internal)?;
@@ -343,7 +364,11 @@ pub async fn publish(State(state): State<AppState>, staff: Staff, ApiJson(input)
 #[utoipa::path(get, path = "/api/v1/rankings", tag = "statistics", security(("bearer" = [])), params(RankingQuery),
     description = "The rankings a bureau published (`unit`, default the caller's), newest month first, with the warned areas.",
     responses((status = 200, body = [RankingSummary]), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn list(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQuery<RankingQuery>) -> ApiResult<Json<Vec<RankingSummary>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiQuery(q): ApiQuery<RankingQuery>,
+) -> ApiResult<Json<Vec<RankingSummary>>> {
     let bureau = bureau_of(&state, &staff, q.unit.as_deref())?;
     let mut out = Vec::new();
     for r in state.store.rankings_of(bureau.id, 36).await? {
@@ -376,7 +401,12 @@ async fn visible_ranking(state: &AppState, staff: &Staff, id: i64) -> ApiResult<
     params(("id" = i64, Path), ("format" = Option<String>, Query, description = "`json` (default), `csv` or `xlsx`")),
     description = "A published ranking with each area's letter and the state of its rectification.",
     responses((status = 200, body = RankingView), (status = 404, body = ErrorBody)))]
-pub async fn show(State(state): State<AppState>, staff: Staff, ApiPath(id): ApiPath<i64>, ApiQuery(q): ApiQuery<RankingQuery>) -> ApiResult<Response> {
+pub async fn show(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<RankingQuery>,
+) -> ApiResult<Response> {
     let format = Format::parse(q.format.as_deref())?;
     answer(view_of(&state, &staff, id).await?, format)
 }
@@ -412,13 +442,10 @@ pub async fn latest_for(state: &AppState, unit: &Unit) -> ApiResult<Option<Ranki
     let above = {
         let tree = state.tree();
         let len = unit.jurisdiction.len();
-        [9usize, 6, 4, 2]
-            .into_iter()
-            .filter(|l| *l < len)
-            .find_map(|l| {
-                let code = unit.jurisdiction.get(..l)?;
-                tree.all().filter(|u| u.kind == UnitKind::PetitionBureau && u.jurisdiction == code).min_by_key(|u| u.id).cloned()
-            })
+        [9usize, 6, 4, 2].into_iter().filter(|l| *l < len).find_map(|l| {
+            let code = unit.jurisdiction.get(..l)?;
+            tree.all().filter(|u| u.kind == UnitKind::PetitionBureau && u.jurisdiction == code).min_by_key(|u| u.id).cloned()
+        })
     };
     let Some(bureau) = above else { return Ok(None) };
     match state.store.rankings_of(bureau.id, 1).await?.into_iter().next() {
