@@ -186,6 +186,22 @@ async fn art23_forward_texts_the_petitioner_and_emails_the_receiving_unit_with_a
     assert!(raw.contains("To: rst.officer@futian.example.gov.cn"), "{raw}");
     assert!(raw.contains("Message-ID: <arrival."), "stable Message-ID from the idempotency key: {raw}");
 
+    // A 督办 reaches the supervised unit at once (not at the next digest).
+    let (status, body) = s
+        .post_as(
+            "ft_supervisor",
+            "/api/v1/supervision/cases",
+            json!({"kind": "manual", "petition": number, "reason": "信访人反映办理缓慢"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let raw = wait_for("the supervision e-mail", 20, async || {
+        mails.lock().unwrap().iter().find(|m| m.contains("Message-ID: <supervision.")).cloned()
+    })
+    .await;
+    assert_eq!(decoded_subject(&raw), format!("【信访】督办：{number}"));
+    assert!(raw.contains("To: rst.officer@futian.example.gov.cn"), "{raw}");
+
     // The outbox shows both delivered, recipients masked.
     let (status, page) = s.get_as("admin", "/api/v1/admin/jobs?state=done").await;
     assert_eq!(status, StatusCode::OK, "{page}");

@@ -185,7 +185,7 @@ async fn staff_pages_need_a_session() {
 }
 
 #[test]
-fn inbox_colours_follow_the_time_left() {
+fn inbox_colours_follow_the_deadline_watch_classes() {
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
     let c = |d: &str| xinfang_ui_colour(Some(d), today);
     assert_eq!(c("2026-12-01").0, "green");
@@ -196,5 +196,5 @@ fn inbox_colours_follow_the_time_left() {
 }
 
 fn xinfang_ui_colour(d: Option<&str>, today: chrono::NaiveDate) -> (&'static str, String) {
-    xinfang_ui::colour(d, today)
+    xinfang_ui::colour(d, today, xinfang_domain::supervision::DEFAULT_DUE_SOON_DAYS)
 }

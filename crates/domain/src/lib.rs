@@ -8,6 +8,7 @@
 pub mod access;
 pub mod account;
 pub mod calendar;
+pub mod campaign;
 pub mod deadline;
 pub mod error;
 pub mod import;

@@ -64,6 +64,14 @@ pub const TEMPLATES: &[TemplateSpec] = &[
         ],
     },
     TemplateSpec {
+        name: "supervision_notice",
+        label: "督办提醒（被督办单位）",
+        channel: MessageChannel::Email,
+        subject: "【信访】督办：{number}",
+        body: "{unit}：\n\n{supervisor}已对信访事项 {number} 进行督办，督办函已发至本单位。\n请于 {reply_due_on} 前书面报告办理情况。\n请登录信访信息系统查看督办函并回复。\n\n（本邮件由系统发出，请勿回复。）",
+        placeholders: &[NUMBER, UNIT, ("supervisor", "督办单位", "深圳市福田区信访局"), ("reply_due_on", "回复期限", "2026年12月7日")],
+    },
+    TemplateSpec {
         name: "staff_digest",
         label: "期限提醒汇总（工作人员）",
         channel: MessageChannel::Email,

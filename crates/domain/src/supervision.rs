@@ -121,6 +121,24 @@ impl WatchClass {
     }
 }
 
+/// Days before its due date that a timer counts as due soon, unless a
+/// deployment sets `watch_due_soon_days`.
+pub const DEFAULT_DUE_SOON_DAYS: u32 = 3;
+
+/// The colour the inbox shows a timer in, from its watch class (one rule
+/// for the watch, the dashboard and the inbox): green on track, yellow due
+/// soon, red due today or tomorrow, `overdue` past due; with the words.
+pub fn colour(due_on: NaiveDate, today: NaiveDate, soon_days: u32) -> (&'static str, String) {
+    let left = (due_on - today).num_days();
+    match classify(due_on, today, soon_days) {
+        WatchClass::Overdue => ("overdue", format!("逾期{}天", -left)),
+        WatchClass::DueToday => ("red", "今天到期".into()),
+        WatchClass::DueSoon if left == 1 => ("red", "剩1天".into()),
+        WatchClass::DueSoon => ("yellow", format!("剩{left}天")),
+        WatchClass::OnTrack => ("green", format!("剩{left}天")),
+    }
+}
+
 /// The class of a timer due on `due_on`, seen on `today`: due soon when it
 /// falls due within `soon_days` days after today. The last day is still in
 /// time (`due_today`); the day after, it is overdue.

@@ -882,6 +882,31 @@ CREATE TABLE ranking_entries (
 CREATE INDEX ranking_entries_unit ON ranking_entries (unit_id)
 "#,
     ),
+    (
+        1250,
+        r#"
+-- Issue 12, item 3: backlog clearance campaigns (积案化解): the petitions a
+-- unit listed, with their state when the campaign started.
+CREATE TABLE campaigns (
+    id {id},
+    unit_id BIGINT NOT NULL REFERENCES units (id),
+    name TEXT NOT NULL,
+    older_than_days BIGINT NOT NULL,
+    target_percent BIGINT NOT NULL,
+    target_on TEXT NOT NULL,
+    started_on TEXT NOT NULL,
+    created_by BIGINT NOT NULL REFERENCES users (id),
+    created_at TEXT NOT NULL
+);
+CREATE INDEX campaigns_unit ON campaigns (unit_id, id);
+CREATE TABLE campaign_items (
+    campaign_id BIGINT NOT NULL REFERENCES campaigns (id),
+    petition_id BIGINT NOT NULL REFERENCES petitions (id),
+    state_at_start TEXT NOT NULL,
+    PRIMARY KEY (campaign_id, petition_id)
+)
+"#,
+    ),
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

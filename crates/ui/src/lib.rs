@@ -5,6 +5,7 @@
 
 mod admin;
 mod approvals;
+mod campaign;
 mod charts;
 mod dashboard;
 mod leadership;
@@ -197,6 +198,7 @@ pub fn pages(portal: PortalInfo) -> Router<AppState> {
         .merge(leadership::routes())
         .merge(spotcheck::routes())
         .merge(dashboard::routes())
+        .merge(campaign::routes())
         .fallback(move |req: Request| {
             let portal = fallback_portal.clone();
             async move {

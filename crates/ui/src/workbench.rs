@@ -155,19 +155,13 @@ pub struct Row {
     pub due_label: Option<String>,
 }
 
-/// Colour of the time left: green, yellow (3 days or less), red (due
-/// tomorrow or today), overdue.
-pub fn colour(due_on: Option<&str>, today: chrono::NaiveDate) -> (&'static str, String) {
-    let Some(due) = due_on.and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()) else {
-        return ("none", "—".into());
-    };
-    let left = (due - today).num_days();
-    match left {
-        n if n < 0 => ("overdue", format!("逾期{}天", -n)),
-        0 => ("red", "今天到期".into()),
-        1 => ("red", "剩1天".into()),
-        2 | 3 => ("yellow", format!("剩{left}天")),
-        _ => ("green", format!("剩{left}天")),
+/// Colour of the time left (`domain::supervision::colour`, the deadline
+/// watch's classes): green, yellow (due within `soon_days`, the
+/// deployment's `watch_due_soon_days`), red (due tomorrow or today), overdue.
+pub fn colour(due_on: Option<&str>, today: chrono::NaiveDate, soon_days: u32) -> (&'static str, String) {
+    match due_on.and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()) {
+        Some(due) => xinfang_domain::supervision::colour(due, today, soon_days),
+        None => ("none", "—".into()),
     }
 }
 
@@ -200,6 +194,8 @@ struct InboxPage {
     filter_q: String,
     /// Whether a cursor is in use (a link back to the first page).
     paged: bool,
+    /// The deadline watch's "due soon" days (the legend).
+    soon_days: u32,
 }
 
 #[derive(Deserialize, Default)]
@@ -297,6 +293,7 @@ async fn listing(state: AppState, headers: HeaderMap, q: InboxQuery, kind: Listi
             (n, format!("{on}?{}", view_query(&q)))
         })
         .collect();
+    let soon_days = state.settings.watch_due_soon_days;
     let (page, alert) = match petitions::list(State(state), s.clone(), ApiQuery(query)).await {
         Ok(Json(p)) => (p, None),
         // A refused search (e.g. too many person searches this hour) is
@@ -321,7 +318,7 @@ async fn listing(state: AppState, headers: HeaderMap, q: InboxQuery, kind: Listi
         .items
         .into_iter()
         .map(|i| {
-            let (colour, due_text) = colour(i.next_due_on.as_deref(), today);
+            let (colour, due_text) = colour(i.next_due_on.as_deref(), today, soon_days);
             Row {
                 number: i.number,
                 title: i.title,
@@ -376,6 +373,7 @@ async fn listing(state: AppState, headers: HeaderMap, q: InboxQuery, kind: Listi
         filter_overdue: q.overdue.unwrap_or(false),
         filter_q: q.q.unwrap_or_default(),
         paged: q.cursor.as_deref().is_some_and(|c| !c.is_empty()),
+        soon_days,
     });
     crate::portal::with_cookie(r, set)
 }
@@ -873,7 +871,11 @@ pub(crate) async fn petition_page(state: AppState, headers: &HeaderMap, s: Staff
         .deadlines
         .iter()
         .map(|t| {
-            let (colour, text) = if t.met_at.is_some() { ("none", "已完成".to_string()) } else { colour(Some(&t.due_on), today) };
+            let (colour, text) = if t.met_at.is_some() {
+                ("none", "已完成".to_string())
+            } else {
+                colour(Some(&t.due_on), today, state.settings.watch_due_soon_days)
+            };
             let extended = if t.extension_days > 0 { format!("（已延长{}日）", t.extension_days) } else { String::new() };
             (
                 format!("{}（{}）", t.label, t.kind),

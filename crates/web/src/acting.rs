@@ -82,7 +82,11 @@ pub async fn perform_with(
     if let Actor::Staff(s) = &act.actor {
         rows.letters = crate::documents::act_letters(state, &rec, &issued, &t.case, s.unit_id, act.on);
     }
-    rows.jobs = crate::notices::act_messages(state, &rec, t.action, t.notice.as_deref(), &t.case).await?;
+    let actor_unit = match &act.actor {
+        Actor::Staff(s) => Some(s.unit_id),
+        _ => None,
+    };
+    rows.jobs = crate::notices::act_messages(state, &rec, t.action, t.notice.as_deref(), &t.case, actor_unit, act.on).await?;
     rows.supervision_cases = supervision_cases;
     let queued = !rows.letters.is_empty() || !rows.jobs.is_empty();
     let mut payload = t.payload;

@@ -32,7 +32,7 @@ pub struct MeResponse {
     pub totp_enabled: bool,
 }
 
-#[derive(Serialize, Clone, Debug, ToSchema)]
+#[derive(Serialize, Clone, Debug, Default, ToSchema)]
 pub struct UnitRef {
     pub code: String,
     pub name: String,

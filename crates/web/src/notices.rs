@@ -59,13 +59,16 @@ async fn rendered(store: &Store, name: &str, vars: &[(&str, String)]) -> Result<
 }
 
 /// The messages an act on `rec` owes, as jobs for the act's transaction.
-/// `notice`: the act's notice to the petitioner, if any.
+/// `notice`: the act's notice to the petitioner, if any; `actor_unit` and
+/// `on`: the acting unit and the act's day.
 pub async fn act_messages(
     state: &AppState,
     rec: &PetitionRecord,
     action: &str,
     notice: Option<&str>,
     after: &Case,
+    actor_unit: Option<xinfang_domain::unit::UnitId>,
+    on: NaiveDate,
 ) -> Result<Vec<NewJob>, xinfang_store::StoreError> {
     let svc = &state.services;
     let mut jobs = Vec::new();
@@ -113,6 +116,37 @@ pub async fn act_messages(
                 NewJob::now(
                     EMAIL,
                     format!("arrival:{}:{}:{}", rec.id, rec.version, c.user_id),
+                    json!({"to": cipher, "to_masked": masked, "subject": subject, "body": body, "number": rec.number, "recipient": format!("user:{}", c.user_id)}),
+                )
+                .for_petition(rec.id),
+            );
+        }
+    }
+    // A 督办 (by a person or the deadline watch): the supervised unit's
+    // heads and receivers hear of it at once, not at the next digest.
+    if svc.mail.is_some() && action == "supervise" {
+        let tree = state.tree();
+        let unit = tree.get(after.current_unit).map(|u| u.name.clone()).unwrap_or_default();
+        let supervisor = actor_unit.and_then(|u| tree.get(u)).map(|u| u.name.clone()).unwrap_or_else(|| "上级机关".into());
+        let reply_due = xinfang_domain::supervision::reply_due(on, &state.calendar());
+        let contacts = state.store.unit_contacts(&[after.current_unit]).await?;
+        for c in contacts
+            .iter()
+            .filter(|c| c.email.is_some() && (c.role == "unit_head" || actions::RECEIVERS.iter().any(|r| r.as_str() == c.role)))
+        {
+            let Some(cipher) = &c.email else { continue };
+            let vars = [
+                ("number", rec.number.clone()),
+                ("unit", unit.clone()),
+                ("supervisor", supervisor.clone()),
+                ("reply_due_on", cn_date(reply_due)),
+            ];
+            let (subject, body) = rendered(&state.store, "supervision_notice", &vars).await?;
+            let masked = state.keyring.decrypt(cipher).map(|e| mask_email(&e)).unwrap_or_default();
+            jobs.push(
+                NewJob::now(
+                    EMAIL,
+                    format!("supervision:{}:{}:{}", rec.id, rec.version, c.user_id),
                     json!({"to": cipher, "to_masked": masked, "subject": subject, "body": body, "number": rec.number, "recipient": format!("user:{}", c.user_id)}),
                 )
                 .for_petition(rec.id),

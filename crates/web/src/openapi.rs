@@ -1,8 +1,8 @@
 //! The OpenAPI 3 document served at `/api/openapi.json`.
 
 use crate::api::{
-    account, annual, approvals, dashboard, leadership, letters, petitions, ranking, reference, spotcheck, statistics, supervision, track,
-    units, urgent,
+    account, annual, approvals, campaign, dashboard, leadership, letters, petitions, ranking, reference, spotcheck, statistics,
+    supervision, track, units, urgent,
 };
 use crate::dto::*;
 use crate::error::{ErrorBody, ErrorDetail};
@@ -107,7 +107,7 @@ impl Modify for ActionSchemas {
         spotcheck::create, spotcheck::list, spotcheck::detail, spotcheck::score, spotcheck::open_review, spotcheck::refer,
         supervision::list, supervision::detail, supervision::open, supervision::reply, supervision::close, supervision::watch, supervision::run_watch,
         statistics::show, statistics::csv, statistics::xlsx,
-        dashboard::show, annual::show,
+        dashboard::show, annual::show, campaign::create, campaign::list, campaign::detail, campaign::post_lead,
         ranking::preview, ranking::publish, ranking::list, ranking::show, ranking::unit_document,
     ),
     components(schemas(ErrorBody, ErrorDetail, crate::error::FieldError, LoginRequest, LoginResponse, MeResponse, UnitRef, PetitionInput, PetitionerInput, AccusedInput, AttachmentInput, crate::dto::AttachmentUpload,
@@ -120,7 +120,8 @@ impl Modify for ActionSchemas {
         supervision::SupervisionCaseView, supervision::SupervisionHistoryView, supervision::SupervisionCaseDetail, supervision::OpenCase, supervision::ReplyCase, supervision::CloseCase, supervision::WatchClassCounts, supervision::WatchView, crate::supervision::SweepReport,
         statistics::StatisticsView, statistics::PeriodFigures, statistics::GroupFigures, statistics::MetricValue,
         ranking::RankingInput, ranking::RankingView, ranking::RankingEntryView, ranking::RankingSummary, ranking::LetterRef, ranking::Rectification,
-        dashboard::DashboardView, dashboard::CountRow, dashboard::OverdueRow, dashboard::UnitLoad, dashboard::MetricRow, annual::AnnualReport)),
+        dashboard::DashboardView, dashboard::CountRow, dashboard::OverdueRow, dashboard::UnitLoad, dashboard::MetricRow, annual::AnnualReport,
+        campaign::CampaignInput, campaign::CampaignView, campaign::CampaignItemView, campaign::CampaignDetail, campaign::BulkLead)),
     modifiers(&Bearer, &ActionSchemas),
     tags((name = "petitions"), (name = "track", description = "The petitioner's view, by number and query code"), (name = "auth"), (name = "reference"), (name = "admin"), (name = "urgent", description = "Art. 25 reports and their acknowledgement"), (name = "approvals", description = "The unit head's approval queue (four eyes)"), (name = "supervision", description = "督办 (Art. 40) and the instruments of Art. 39; the deadline watch; spot checks and accountability reviews"), (name = "statistics", description = "Metrics per unit and period with their numerators and denominators (docs/metrics.md)"))
 )]

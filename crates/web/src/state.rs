@@ -112,7 +112,7 @@ impl Default for Settings {
             identity_searches_per_hour: 30,
             rate_limits_in_database: true,
             metrics_token: String::new(),
-            watch_due_soon_days: 3,
+            watch_due_soon_days: xinfang_domain::supervision::DEFAULT_DUE_SOON_DAYS,
             watch_batch: 200,
             ranking_weights: xinfang_domain::ranking::DEFAULT_WEIGHTS.into(),
             ranking_rectify_days: xinfang_domain::ranking::RECTIFY_WORKING_DAYS,

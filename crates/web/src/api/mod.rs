@@ -3,6 +3,7 @@
 pub mod account;
 pub mod annual;
 pub mod approvals;
+pub mod campaign;
 pub mod dashboard;
 pub mod leadership;
 pub mod letters;
@@ -90,6 +91,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/calendar/{year}", get(reference::calendar))
         .route("/api/v1/calendar/days/{date}", put(reference::set_calendar_day).delete(reference::delete_calendar_day))
         .route("/api/v1/calendar/import", post(reference::import_calendar))
+        .route("/api/v1/campaigns", get(campaign::list).post(campaign::create))
+        .route("/api/v1/campaigns/{id}", get(campaign::detail))
+        .route("/api/v1/campaigns/{id}/lead", post(campaign::post_lead))
         .route("/api/v1/dashboard", get(dashboard::show))
         .route("/api/v1/reports/annual", get(annual::show))
         .route("/api/v1/rankings", get(ranking::list).post(ranking::publish))
