@@ -30,7 +30,7 @@ pub fn check(name: &str, older_than_days: u32, target_percent: u32, target_on: N
     if name.trim().is_empty() || name.chars().count() > 100 {
         return Err(DomainError::invalid(Rule::Input, "invalid_name", "请填写专项行动名称（100字以内）"));
     }
-    if older_than_days < MIN_AGE_DAYS || older_than_days > 3_650 {
+    if !(MIN_AGE_DAYS..=3_650).contains(&older_than_days) {
         return Err(DomainError::invalid(Rule::Input, "invalid_age", format!("积案须为受理（登记）超过{MIN_AGE_DAYS}日仍未办结的事项")));
     }
     if !(1..=100).contains(&target_percent) {
