@@ -156,7 +156,7 @@ say "replication: $MODE, standby state '$state'"
 # from $DIR), limits raised for one client address submitting all day.
 export XINFANG_KEY_FILE="$DIR/node/xinfang.key"
 export XINFANG_LISTEN="127.0.0.1:$HTTP_PORT"
-export XINFANG_DEMO=true XINFANG_DEMO_PETITIONS=false
+export XINFANG_DEMO=true XINFANG_DEMO_PETITIONS=false XINFANG_DEMO_HISTORY=0
 export XINFANG_SUBMIT_PER_MINUTE=100000000 XINFANG_SUBMIT_PER_DAY=100000000 XINFANG_SUBMIT_BYTES_PER_DAY=1000000000000
 export XINFANG_LOGIN_PER_MINUTE=100000
 # A signed checkpoint of every chain head every 2 s, in the database and

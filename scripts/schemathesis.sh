@@ -16,7 +16,7 @@ WORK=$(mktemp -d)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 XINFANG_KEY_FILE=$WORK/key XINFANG_SUBMIT_PER_MINUTE=1000000 XINFANG_TRACK_PER_MINUTE=1000000 XINFANG_LOGIN_PER_MINUTE=1000000 \
   XINFANG_SUBMIT_PER_DAY=1000000000 XINFANG_SUBMIT_BYTES_PER_DAY=1000000000000 \
-  target/debug/xinfang serve --demo --database-url "sqlite://$WORK/x.db" --listen "127.0.0.1:$PORT" 2>"$WORK/server.log" &
+  XINFANG_DEMO_HISTORY=0 target/debug/xinfang serve --demo --database-url "sqlite://$WORK/x.db" --listen "127.0.0.1:$PORT" 2>"$WORK/server.log" &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; rm -rf "$WORK"' EXIT
 for _ in $(seq 1 100); do curl -sf "127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done

@@ -59,6 +59,7 @@ fn spawn(url: &str, key: &str, port: u16) -> Child {
         .args(["serve", "--demo", "--database-url", url, "--listen", &format!("127.0.0.1:{port}")])
         .env("XINFANG_KEY_FILE", key)
         .env("XINFANG_DEMO_PETITIONS", "false")
+        .env("XINFANG_DEMO_HISTORY", "0")
         .env("XINFANG_SUBMIT_PER_MINUTE", "1000000")
         .env("XINFANG_SUBMIT_PER_DAY", "1000000000")
         .env("XINFANG_SUBMIT_BYTES_PER_DAY", "1000000000000")

@@ -143,6 +143,14 @@ impl Client {
     }
 }
 
+/// First and last day of a `YYYY-MM` month.
+fn month_of(month: &str) -> (String, String) {
+    match xinfang_web::ranking::month_period(month) {
+        Some(p) => (p.from.to_string(), p.to.to_string()),
+        None => (String::new(), String::new()),
+    }
+}
+
 /// `n` requests of `f(i)` with `conc` in flight; latencies and wall time.
 async fn timed<F, Fut>(n: usize, conc: usize, f: F) -> Result<(Stats, Duration), AnyError>
 where
@@ -469,6 +477,53 @@ pub async fn run(args: MeasureArgs) -> Result<(), AnyError> {
             ),
             pid,
         );
+    }
+
+    // ---- Supervision figures (issue 12): statistics, the dashboard and the
+    // ranking preview at each level, and the deadline watch's two queries.
+    let month = xinfang_web::ranking::last_month(loaded);
+    let year_from = loaded - chrono::Duration::days(365);
+    let figures_n = args.samples.clamp(1, 20);
+    for (label, unit, token) in &tokens {
+        let mut paths: Vec<(String, String)> = vec![
+            (
+                format!("{label}: statistics of last month, with the units below"),
+                format!("/api/v1/statistics?unit={unit}&from={}&to={}&subtree=true", month_of(&month).0, month_of(&month).1),
+            ),
+            (
+                format!("{label}: statistics of the last 12 months"),
+                format!("/api/v1/statistics?unit={unit}&from={year_from}&to={loaded}&subtree=true"),
+            ),
+            (format!("{label}: dashboard (13 months)"), "/api/v1/dashboard".into()),
+        ];
+        if label.contains("bureau") {
+            paths.push((format!("{label}: ranking preview of {month}"), format!("/api/v1/rankings/preview?month={month}")));
+        }
+        for (what, path) in paths {
+            let (s, wall) = reads(&c, token, path, figures_n).await?;
+            push(&mut lines, Line::timed(what, s, wall, Some(200.0)), pid);
+        }
+    }
+    {
+        let cfg = xinfang::config::Config { database_url: args.database_url.clone(), ..xinfang::config::Config::default() };
+        let store = xinfang::open(&cfg).await?;
+        let today = xinfang_domain::local_date(chrono::Utc::now());
+        let t = Instant::now();
+        let counts = store.watch_counts_now(today, xinfang_domain::supervision::DEFAULT_DUE_SOON_DAYS).await?;
+        let breaches = store.breaches_without_case(today, 200).await?;
+        let secs = t.elapsed().as_secs_f64();
+        let open: i64 = counts.iter().map(|c| c.total()).sum();
+        push(
+            &mut lines,
+            Line::value(
+                "deadline watch: count every open duty timer by class and unit, find breaches without a case",
+                format!("{open} open timers, {} breaches found, in {:.0} ms", breaches.len(), secs * 1000.0),
+                "< 1 s",
+                Some(secs < 1.0),
+            ),
+            pid,
+        );
+        store.close().await;
     }
 
     // ---- Memory and size.
