@@ -53,6 +53,19 @@ pub struct HistoryLoaded {
     pub elapsed: std::time::Duration,
 }
 
+/// A role as it reads in a generated account's name (`gen.440304-RST.officer`).
+fn short_role(role: Role) -> &'static str {
+    match role {
+        Role::Clerk => "clerk",
+        Role::HandlingOfficer => "officer",
+        Role::UnitHead => "head",
+        Role::Reviewer => "reviewer",
+        Role::Supervisor => "supervisor",
+        Role::Leader => "leader",
+        Role::Admin => "admin",
+    }
+}
+
 /// Rows written per bulk statement batch.
 const BATCH: usize = 2_000;
 
@@ -147,7 +160,7 @@ pub async fn load(store: &Store, keys: &Keyring, spec: HistorySpec) -> Result<Hi
         .into_iter()
         .filter_map(|(unit, role)| {
             let u = tree.get(unit)?;
-            Some((format!("gen.{}.{}", u.code, role.as_str()), format!("{}{}", u.name, role.label()), role, unit))
+            Some((format!("gen.{}.{}", u.code, short_role(role)), format!("{}{}", u.name, role.label()), role, unit))
         })
         .collect();
     let ids = store.bulk_users(&wanted, "not-a-login").await?;

@@ -51,6 +51,20 @@ pub fn change(now: &MetricValue, before: &MetricValue) -> String {
     }
 }
 
+/// A month's bar label: `11月`, or `2026年1月` for January (the year turns).
+fn short_month(key: &str) -> String {
+    match key.split_once('-') {
+        Some((y, "01")) => format!("{y}年1月"),
+        Some((_, m)) => format!("{}月", m.trim_start_matches('0')),
+        None => key.to_string(),
+    }
+}
+
+/// An instant as staff read it (Beijing time, to the minute).
+pub fn when(s: &Option<String>) -> String {
+    s.as_deref().map(crate::portal::local_time).unwrap_or_default()
+}
+
 /// A score as printed.
 pub fn score(v: &Option<f64>) -> String {
     v.map(|s| format!("{s:.2}")).unwrap_or_else(|| "—".into())
@@ -113,7 +127,7 @@ async fn page(State(state): State<AppState>, headers: HeaderMap, Query(q): Query
     let volume_chart = charts::columns(
         "chart-volume",
         &format!("信访量趋势（{}至{}，共{}件）", d.from, d.to, d.total),
-        &d.volume.iter().map(|v| (v.label.clone(), v.count as f64)).collect::<Vec<_>>(),
+        &d.volume.iter().map(|v| (short_month(&v.key), v.count as f64)).collect::<Vec<_>>(),
     );
     let states_chart = charts::bars(
         "chart-states",
