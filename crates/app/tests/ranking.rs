@@ -135,8 +135,17 @@ async fn art39_the_last_three_districts_get_red_yellow_and_blue_warnings_with_th
     }
 
     // Publish: the same ranking, now with letters and rectification cases.
-    let (status, published) = s.post_as("sz_supervisor", "/api/v1/rankings", json!({"month": month})).await;
+    // Two publishers at once (a double click, or two supervisors): one
+    // ranking, the other told it is there.
+    let ((a_status, a), (b_status, b)) = tokio::join!(
+        s.post_as("sz_supervisor", "/api/v1/rankings", json!({"month": month})),
+        s.post_as("sz_head", "/api/v1/rankings", json!({"month": month}))
+    );
+    let mut answers = [(a_status, a), (b_status, b)];
+    answers.sort_by_key(|x| x.0);
+    let [(status, published), (other, err)] = answers;
     assert_eq!(status, StatusCode::CREATED, "{published}");
+    assert_eq!((other, err["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("already_published")));
     let id = published["id"].as_i64().unwrap();
     let rows = published["entries"].as_array().unwrap();
     for (p, q) in rows.iter().zip(entries) {
