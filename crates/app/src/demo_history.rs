@@ -53,8 +53,9 @@ pub struct HistoryLoaded {
     pub elapsed: std::time::Duration,
 }
 
-/// A role as it reads in a generated account's name (`gen.440304-RST.officer`).
-fn short_role(role: Role) -> &'static str {
+/// A role as it reads in a generated account's name (`gen.440304-RST.officer`;
+/// the province benchmark's accounts are named the same way).
+pub fn short_role(role: Role) -> &'static str {
     match role {
         Role::Clerk => "clerk",
         Role::HandlingOfficer => "officer",

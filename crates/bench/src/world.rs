@@ -22,16 +22,7 @@ pub const PASSWORD: &str = "Bench@Scale-2026";
 
 /// Username of a unit's staff member in a role: `GD440304-XFJ.clerk`.
 pub fn username(unit_code: &str, role: Role) -> String {
-    let r = match role {
-        Role::Clerk => "clerk",
-        Role::HandlingOfficer => "officer",
-        Role::UnitHead => "head",
-        Role::Reviewer => "reviewer",
-        Role::Supervisor => "supervisor",
-        Role::Leader => "leader",
-        Role::Admin => "admin",
-    };
-    format!("{unit_code}.{r}")
+    format!("{unit_code}.{}", xinfang::demo_history::short_role(role))
 }
 
 /// The roles created at each unit.

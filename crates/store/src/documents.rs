@@ -139,19 +139,27 @@ impl Store {
     /// under `sha256`). Written once: false if it had one already (the
     /// caller then serves the recorded one).
     pub async fn set_document_pdf(&self, id: i64, sha256: &str, size: i64) -> Result<bool> {
-        let mut w = self.begin_write().await?;
-        let n = sqlx::query("UPDATE documents SET sha256 = $1, size = $2, rendered_at = $3, pdf_mac = $4 WHERE id = $5 AND sha256 IS NULL")
-            .bind(sha256.to_string())
-            .bind(size)
-            .bind(fmt_instant(Utc::now()))
-            .bind(self.mac("document-pdf", &crate::anchor::document_pdf_text(id, sha256)))
-            .bind(id)
-            .execute(&mut *w.tx)
-            .await?
-            .rows_affected();
-        w.commit().await?;
-        Ok(n == 1)
+        let mac = self.mac("document-pdf", &crate::anchor::document_pdf_text(id, sha256));
+        record_pdf_once(self, "documents", id, sha256, size, mac).await
     }
+}
+
+/// Record the rendered PDF of row `id` of a letters table (`documents`,
+/// `unit_documents`) with its MAC, once: false if it had one already.
+pub(crate) async fn record_pdf_once(store: &Store, table: &str, id: i64, sha256: &str, size: i64, pdf_mac: Option<String>) -> Result<bool> {
+    let mut w = store.begin_write().await?;
+    let sql = format!("UPDATE {table} SET sha256 = $1, size = $2, rendered_at = $3, pdf_mac = $4 WHERE id = $5 AND sha256 IS NULL");
+    let n = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(sha256.to_string())
+        .bind(size)
+        .bind(fmt_instant(Utc::now()))
+        .bind(pdf_mac)
+        .bind(id)
+        .execute(&mut *w.tx)
+        .await?
+        .rows_affected();
+    w.commit().await?;
+    Ok(n == 1)
 }
 
 fn document_row(r: &sqlx::any::AnyRow) -> Result<DocumentRow> {

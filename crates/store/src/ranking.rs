@@ -10,7 +10,7 @@
 //! many nodes run the monthly job.
 
 use crate::db::{Result, RowExt, Store, StoreError, WriteTx, fmt_date, fmt_instant, parse_date, parse_instant};
-use crate::documents::next_doc_number_in;
+use crate::documents::{next_doc_number_in, record_pdf_once};
 use crate::supervision::{NewSupervisionCase, insert_case_in};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Value, json};
@@ -294,17 +294,8 @@ impl Store {
 
     /// Record the rendered PDF of unit letter `id` once (false if it had one).
     pub async fn set_unit_document_pdf(&self, id: i64, sha256: &str, size: i64) -> Result<bool> {
-        let mut w = self.begin_write().await?;
-        let n = sqlx::query("UPDATE unit_documents SET sha256 = $1, size = $2, rendered_at = $3 WHERE id = $4 AND sha256 IS NULL")
-            .bind(sha256.to_string())
-            .bind(size)
-            .bind(fmt_instant(Utc::now()))
-            .bind(id)
-            .execute(&mut *w.tx)
-            .await?
-            .rows_affected();
-        w.commit().await?;
-        Ok(n == 1)
+        let mac = self.mac("unit-document-pdf", &format!("unit-document-pdf\n{id}\n{sha256}"));
+        record_pdf_once(self, "unit_documents", id, sha256, size, mac).await
     }
 }
 

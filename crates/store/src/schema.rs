@@ -850,7 +850,8 @@ CREATE TABLE unit_documents (
     size BIGINT,
     rendered_at TEXT,
     created_at TEXT NOT NULL,
-    mac TEXT
+    mac TEXT,
+    pdf_mac TEXT
 );
 CREATE INDEX unit_documents_addressee ON unit_documents (addressee_unit_id, id);
 -- Monthly rankings of the areas under a bureau (三色预警): one per bureau

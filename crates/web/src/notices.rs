@@ -97,61 +97,63 @@ pub async fn act_messages(
     }
     // Staff of a unit the petition has just reached.
     if svc.mail.is_some() && after.current_unit != rec.case.current_unit {
-        let tree = state.tree();
-        let unit = tree.get(after.current_unit);
-        let duty = after.next_duty_deadline();
-        let contacts = state.store.unit_contacts(&[after.current_unit]).await?;
-        for c in contacts.iter().filter(|c| c.email.is_some() && actions::RECEIVERS.iter().any(|r| r.as_str() == c.role)) {
-            let Some(cipher) = &c.email else { continue };
-            let vars = [
-                ("number", rec.number.clone()),
-                ("action", label.to_string()),
-                ("unit", unit.map(|u| u.name.clone()).unwrap_or_default()),
-                ("duty", duty.map(|d| d.kind.label().to_string()).unwrap_or_else(|| "办理".into())),
-                ("due_on", duty.map(|d| cn_date(d.due_on)).unwrap_or_else(|| "—".into())),
-            ];
-            let (subject, body) = rendered(&state.store, "staff_arrival", &vars).await?;
-            let masked = state.keyring.decrypt(cipher).map(|e| mask_email(&e)).unwrap_or_default();
-            jobs.push(
-                NewJob::now(
-                    EMAIL,
-                    format!("arrival:{}:{}:{}", rec.id, rec.version, c.user_id),
-                    json!({"to": cipher, "to_masked": masked, "subject": subject, "body": body, "number": rec.number, "recipient": format!("user:{}", c.user_id)}),
-                )
-                .for_petition(rec.id),
-            );
-        }
+        let (unit, duty) = (unit_name(state, after.current_unit), after.next_duty_deadline());
+        let vars = [
+            ("number", rec.number.clone()),
+            ("action", label.to_string()),
+            ("unit", unit),
+            ("duty", duty.map(|d| d.kind.label().to_string()).unwrap_or_else(|| "办理".into())),
+            ("due_on", duty.map(|d| cn_date(d.due_on)).unwrap_or_else(|| "—".into())),
+        ];
+        let to: fn(&str) -> bool = |role| actions::RECEIVERS.iter().any(|r| r.as_str() == role);
+        jobs.extend(unit_emails(state, rec, after.current_unit, to, "staff_arrival", "arrival", &vars).await?);
     }
     // A 督办 (by a person or the deadline watch): the supervised unit's
     // heads and receivers hear of it at once, not at the next digest.
     if svc.mail.is_some() && action == "supervise" {
-        let tree = state.tree();
-        let unit = tree.get(after.current_unit).map(|u| u.name.clone()).unwrap_or_default();
-        let supervisor = actor_unit.and_then(|u| tree.get(u)).map(|u| u.name.clone()).unwrap_or_else(|| "上级机关".into());
+        let supervisor = actor_unit.map(|u| unit_name(state, u)).filter(|n| !n.is_empty()).unwrap_or_else(|| "上级机关".into());
         let reply_due = xinfang_domain::supervision::reply_due(on, &state.calendar());
-        let contacts = state.store.unit_contacts(&[after.current_unit]).await?;
-        for c in contacts
-            .iter()
-            .filter(|c| c.email.is_some() && (c.role == "unit_head" || actions::RECEIVERS.iter().any(|r| r.as_str() == c.role)))
-        {
-            let Some(cipher) = &c.email else { continue };
-            let vars = [
-                ("number", rec.number.clone()),
-                ("unit", unit.clone()),
-                ("supervisor", supervisor.clone()),
-                ("reply_due_on", cn_date(reply_due)),
-            ];
-            let (subject, body) = rendered(&state.store, "supervision_notice", &vars).await?;
-            let masked = state.keyring.decrypt(cipher).map(|e| mask_email(&e)).unwrap_or_default();
-            jobs.push(
-                NewJob::now(
-                    EMAIL,
-                    format!("supervision:{}:{}:{}", rec.id, rec.version, c.user_id),
-                    json!({"to": cipher, "to_masked": masked, "subject": subject, "body": body, "number": rec.number, "recipient": format!("user:{}", c.user_id)}),
-                )
-                .for_petition(rec.id),
-            );
-        }
+        let vars = [
+            ("number", rec.number.clone()),
+            ("unit", unit_name(state, after.current_unit)),
+            ("supervisor", supervisor),
+            ("reply_due_on", cn_date(reply_due)),
+        ];
+        let to: fn(&str) -> bool = |role| role == "unit_head" || actions::RECEIVERS.iter().any(|r| r.as_str() == role);
+        jobs.extend(unit_emails(state, rec, after.current_unit, to, "supervision_notice", "supervision", &vars).await?);
+    }
+    Ok(jobs)
+}
+
+fn unit_name(state: &AppState, unit: xinfang_domain::unit::UnitId) -> String {
+    state.tree().get(unit).map(|u| u.name.clone()).unwrap_or_default()
+}
+
+/// One e-mail from `template` filled with `vars` to each member of `unit`
+/// with an address whose role `to` accepts, keyed `key:petition:version:user`
+/// (so the act owes it once).
+async fn unit_emails(
+    state: &AppState,
+    rec: &PetitionRecord,
+    unit: xinfang_domain::unit::UnitId,
+    to: fn(&str) -> bool,
+    template: &str,
+    key: &str,
+    vars: &[(&str, String)],
+) -> Result<Vec<NewJob>, xinfang_store::StoreError> {
+    let mut jobs = Vec::new();
+    let (subject, body) = rendered(&state.store, template, vars).await?;
+    for c in state.store.unit_contacts(&[unit]).await?.iter().filter(|c| to(&c.role)) {
+        let Some(cipher) = &c.email else { continue };
+        let masked = state.keyring.decrypt(cipher).map(|e| mask_email(&e)).unwrap_or_default();
+        jobs.push(
+            NewJob::now(
+                EMAIL,
+                format!("{key}:{}:{}:{}", rec.id, rec.version, c.user_id),
+                json!({"to": cipher, "to_masked": masked, "subject": subject, "body": body, "number": rec.number, "recipient": format!("user:{}", c.user_id)}),
+            )
+            .for_petition(rec.id),
+        );
     }
     Ok(jobs)
 }
