@@ -44,7 +44,8 @@ test('the ranking shows red, yellow and blue with their letters', async () => {
   // The monthly job publishes last month's ranking at start; publish it
   // here if it has not run yet.
   if (await page.locator('#rankings').count() === 0) {
-    await page.locator('button', { hasText: '排名并发函' }).click();
+    await page.getByLabel('确认发布并向排名后三位的地区发出预警函').check();
+    await page.locator('button', { hasText: '发布本单位' }).click();
   } else {
     await page.locator('#rankings a').first().click();
   }

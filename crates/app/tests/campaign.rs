@@ -121,8 +121,19 @@ async fn art18_a_campaign_lists_the_backlog_and_owns_it_at_once() {
     let item = d["items"].as_array().unwrap().iter().find(|i| i["number"] == declined.as_str()).unwrap();
     assert_eq!((item["resolved"].as_bool(), item["state_at_start"].as_str()), (Some(true), Some("registered")));
 
-    // Another bureau cannot read it; the export reads back.
+    // The city follows the district's campaign but does not run it; a
+    // sibling district does not see it; the export reads back.
     let (status, _) = s.get_as("sz_supervisor", &format!("/api/v1/campaigns/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = s.post_as("sz_supervisor", &format!("/api/v1/campaigns/{id}/lead"), json!({"leader": "sz_head"})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let ns_head = {
+        let unit = s.store.load_units().await.unwrap().into_iter().find(|u| u.code == "440305-XFJ").unwrap();
+        let hash = xinfang_web::auth::hash_password(common::PASSWORD).unwrap();
+        s.store.upsert_user("test_ns_head", "南山区信访局负责人", &hash, xinfang_domain::role::Role::UnitHead, unit.id).await.unwrap();
+        "test_ns_head"
+    };
+    let (status, _) = s.get_as(ns_head, &format!("/api/v1/campaigns/{id}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let token = s.token("ft_supervisor").await;
     let r = s.client.get(format!("{}/api/v1/campaigns/{id}?format=csv", s.base)).bearer_auth(token).send().await.unwrap();

@@ -31,10 +31,14 @@ pub fn check(name: &str, older_than_days: u32, target_percent: u32, target_on: N
         return Err(DomainError::invalid(Rule::Input, "invalid_name", "请填写专项行动名称（100字以内）"));
     }
     if !(MIN_AGE_DAYS..=3_650).contains(&older_than_days) {
-        return Err(DomainError::invalid(Rule::Input, "invalid_age", format!("积案须为受理（登记）超过{MIN_AGE_DAYS}日仍未办结的事项")));
+        return Err(DomainError::invalid(
+            Rule::Input,
+            "invalid_age",
+            format!("积案认定天数须在{MIN_AGE_DAYS}至3650日之间（收到超过该天数仍未办结）"),
+        ));
     }
     if !(1..=100).contains(&target_percent) {
-        return Err(DomainError::invalid(Rule::Input, "invalid_target", "化解目标须在1%到100%之间"));
+        return Err(DomainError::invalid(Rule::Input, "invalid_target", "化解目标须为1到100之间的整数（%）"));
     }
     if target_on <= today {
         return Err(DomainError::invalid(Rule::Input, "invalid_target_date", "目标日期须晚于今天"));

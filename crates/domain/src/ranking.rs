@@ -149,35 +149,103 @@ pub struct Placed {
     /// Index into the input.
     pub index: usize,
     pub score: Option<f64>,
-    /// 1 for the best; None when not scored.
+    /// 1 for the best; equal scores share a place (1, 2, 2, 4 …); None
+    /// when not ranked (no figures, or fewer than the minimum of cases).
     pub rank: Option<usize>,
     pub warning: Option<Warning>,
+    /// Ranked, or why not.
+    pub unranked: Option<Unranked>,
+}
+
+/// Why an area is listed without a place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unranked {
+    /// No weighted metric has a case in the month.
+    NoFigures,
+    /// Fewer cases than the minimum (`ranking_min_cases`): a rate on a
+    /// handful of cases says little, and a warning must rest on the record.
+    TooFewCases,
+}
+
+impl Unranked {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unranked::NoFigures => "no_figures",
+            Unranked::TooFewCases => "too_few_cases",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Unranked> {
+        [Unranked::NoFigures, Unranked::TooFewCases].into_iter().find(|u| u.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Unranked::NoFigures => "本月无数据",
+            Unranked::TooFewCases => "案件过少，不排名",
+        }
+    }
+}
+
+/// The default least number of cases (the sum of the denominators of the
+/// weighted metrics) an area needs in the month to be ranked.
+pub const MIN_CASES: u64 = 10;
+
+/// How many cases an area's score rests on: the sum of the denominators
+/// of the weighted metrics.
+pub fn cases(tallies: &[(Metric, Tally)], weights: &Weights) -> u64 {
+    tallies.iter().filter(|(m, _)| weights.get(*m) > 0.0).map(|(_, t)| t.denominator).sum()
 }
 
 /// Ranks the areas (each given by its metrics' tallies, in a fixed order —
-/// by code — which breaks ties). The best first; areas without a score
-/// last, unranked. The last `WARNED` scored areas are warned, red for the
-/// last — but never every area: with n scored areas at most n − 1 are
-/// warned, so that a ranking of two warns one and a ranking of one none.
-pub fn rank(areas: &[Vec<(Metric, Tally)>], weights: &Weights) -> Vec<Placed> {
-    let mut placed: Vec<Placed> =
-        areas.iter().enumerate().map(|(index, t)| Placed { index, score: score(t, weights), rank: None, warning: None }).collect();
-    // Scores compared at 1e-9 so that equal figures reached by different
-    // sums tie (and fall back to the input order).
-    let key = |p: &Placed| p.score.map(|s| (s * 1e9).round() as i64);
+/// by code — which orders equal scores). The best first; unranked areas
+/// last. Places are shared by equal scores (to 1e-9). The warnings go to
+/// the last three places counted from the bottom — red for the last place,
+/// yellow for the one above, blue for the third — to every area holding
+/// such a place, with two limits: never to an area whose score equals the
+/// best one (nobody is warned for doing as well as the best), and never to
+/// all ranked areas (so a ranking of one warns nobody).
+pub fn rank(areas: &[Vec<(Metric, Tally)>], weights: &Weights, min_cases: u64) -> Vec<Placed> {
+    let mut placed: Vec<Placed> = areas
+        .iter()
+        .enumerate()
+        .map(|(index, t)| {
+            let score = score(t, weights);
+            let unranked = match score {
+                None => Some(Unranked::NoFigures),
+                Some(_) if cases(t, weights) < min_cases => Some(Unranked::TooFewCases),
+                Some(_) => None,
+            };
+            Placed { index, score, rank: None, warning: None, unranked }
+        })
+        .collect();
+    let key = |p: &Placed| if p.unranked.is_none() { p.score.map(|s| (s * 1e9).round() as i64) } else { None };
     placed.sort_by(|a, b| match (key(a), key(b)) {
         (Some(x), Some(y)) => y.cmp(&x).then(a.index.cmp(&b.index)),
         (Some(_), None) => std::cmp::Ordering::Less,
         (None, Some(_)) => std::cmp::Ordering::Greater,
         (None, None) => a.index.cmp(&b.index),
     });
-    let scored = placed.iter().filter(|p| p.score.is_some()).count();
-    let warned = WARNED.min(scored.saturating_sub(1));
-    for (i, p) in placed.iter_mut().enumerate().take(scored) {
-        p.rank = Some(i + 1);
-        let from_bottom = scored - i; // 1 for the last
-        if from_bottom <= warned {
-            p.warning = Some(Warning::ALL[from_bottom - 1]);
+    let ranked = placed.iter().filter(|p| key(p).is_some()).count();
+    let keys: Vec<Option<i64>> = placed.iter().map(key).collect();
+    let best = keys.first().copied().flatten();
+    // Shared places: the place of the first area with the same score.
+    for i in 0..ranked {
+        let first = (0..=i).find(|j| keys[*j] == keys[i]).unwrap_or(i);
+        placed[i].rank = Some(first + 1);
+    }
+    // The distinct places from the bottom: the last place is 1st from the bottom.
+    let mut bottom: Vec<usize> = placed.iter().take(ranked).filter_map(|p| p.rank).collect();
+    bottom.dedup();
+    bottom.reverse();
+    for i in 0..ranked {
+        let Some(place) = placed[i].rank else { continue };
+        if keys[i] == best || ranked < 2 {
+            continue;
+        }
+        if let Some(k) = bottom.iter().position(|p| *p == place).filter(|k| *k < WARNED) {
+            placed[i].warning = Some(Warning::ALL[k]);
         }
     }
     placed
@@ -205,6 +273,8 @@ pub fn weakest(tallies: &[(Metric, Tally)], weights: &Weights, n: usize) -> Vec<
         .iter()
         .filter(|(m, _)| weights.get(*m) > 0.0)
         .filter_map(|(m, t)| t.value().map(|x| (*m, if higher_is_better(*m) { x } else { 1.0 - x })))
+        // A metric already at its best is nothing to improve.
+        .filter(|(_, s)| *s < 1.0 - 1e-12)
         .collect();
     v.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
     v.into_iter().take(n).map(|(m, _)| m).collect()
@@ -340,35 +410,56 @@ mod tests {
     }
 
     #[test]
-    fn the_last_three_get_red_yellow_blue_and_ties_keep_the_order() {
+    fn the_last_three_get_red_yellow_blue_and_ties_share_a_place() {
         let w = Weights::parse("on_time_conclusion_rate=1").unwrap();
         let areas = vec![
-            area((9, 10), (0, 0)),
-            area((5, 10), (0, 0)),
+            area((90, 100), (0, 0)),
+            area((50, 100), (0, 0)),
             area((0, 0), (0, 0)),
-            area((7, 10), (0, 0)),
-            area((5, 10), (0, 0)),
-            area((8, 10), (0, 0)),
+            area((70, 100), (0, 0)),
+            area((50, 100), (0, 0)),
+            area((80, 100), (0, 0)),
+            area((3, 4), (0, 0)),
         ];
-        let r = rank(&areas, &w);
+        let r = rank(&areas, &w, MIN_CASES);
         let order: Vec<usize> = r.iter().map(|p| p.index).collect();
-        assert_eq!(order, vec![0, 5, 3, 1, 4, 2]);
+        assert_eq!(order, vec![0, 5, 3, 1, 4, 2, 6]);
+        let ranks: Vec<Option<usize>> = r.iter().map(|p| p.rank).collect();
+        assert_eq!(ranks, vec![Some(1), Some(2), Some(3), Some(4), Some(4), None, None], "equal scores share the 4th place");
         let warnings: Vec<Option<Warning>> = r.iter().map(|p| p.warning).collect();
-        assert_eq!(warnings, vec![None, None, Some(Warning::Blue), Some(Warning::Yellow), Some(Warning::Red), None]);
-        assert_eq!(r[5].rank, None, "no data: listed, not ranked");
-        assert_eq!(r[4].rank, Some(5));
+        assert_eq!(warnings, vec![None, Some(Warning::Blue), Some(Warning::Yellow), Some(Warning::Red), Some(Warning::Red), None, None]);
+        assert_eq!(r[5].unranked, Some(Unranked::NoFigures));
+        assert_eq!(r[6].unranked, Some(Unranked::TooFewCases), "4 cases are too few");
+    }
+
+    #[test]
+    fn nobody_is_warned_for_equalling_the_best() {
+        let w = Weights::parse("on_time_conclusion_rate=1").unwrap();
+        let perfect = vec![area((10, 10), (0, 0)); 6];
+        let r = rank(&perfect, &w, MIN_CASES);
+        assert!(r.iter().all(|p| p.rank == Some(1) && p.warning.is_none()), "{r:?}");
+        let mixed = vec![area((10, 10), (0, 0)), area((10, 10), (0, 0)), area((9, 10), (0, 0))];
+        let r = rank(&mixed, &w, MIN_CASES);
+        assert_eq!(r.iter().map(|p| p.warning).collect::<Vec<_>>(), vec![None, None, Some(Warning::Red)]);
     }
 
     #[test]
     fn small_rankings_never_warn_everyone() {
         let w = Weights::parse("on_time_conclusion_rate=1").unwrap();
-        let two = vec![area((9, 10), (0, 0)), area((5, 10), (0, 0))];
-        let r = rank(&two, &w);
+        let two = vec![area((90, 100), (0, 0)), area((50, 100), (0, 0))];
+        let r = rank(&two, &w, MIN_CASES);
         assert_eq!(r.iter().map(|p| p.warning).collect::<Vec<_>>(), vec![None, Some(Warning::Red)]);
-        let one = vec![area((5, 10), (0, 0))];
-        assert_eq!(rank(&one, &w)[0].warning, None);
-        let three = vec![area((9, 10), (0, 0)), area((5, 10), (0, 0)), area((1, 10), (0, 0))];
-        let r = rank(&three, &w);
+        let one = vec![area((50, 100), (0, 0))];
+        assert_eq!(rank(&one, &w, MIN_CASES)[0].warning, None);
+        let three = vec![area((90, 100), (0, 0)), area((50, 100), (0, 0)), area((10, 100), (0, 0))];
+        let r = rank(&three, &w, MIN_CASES);
         assert_eq!(r.iter().map(|p| p.warning).collect::<Vec<_>>(), vec![None, Some(Warning::Yellow), Some(Warning::Red)]);
+    }
+
+    #[test]
+    fn a_metric_at_its_best_is_not_named_to_improve() {
+        let w = Weights::parse("on_time_conclusion_rate=1,repeat_petition_rate=1").unwrap();
+        assert_eq!(weakest(&area((8, 10), (0, 5)), &w, 3), vec![Metric::OnTimeConclusionRate]);
+        assert!(weakest(&area((10, 10), (0, 5)), &w, 3).is_empty());
     }
 }

@@ -59,6 +59,8 @@ pub struct NewRankingEntry {
     pub score: Option<f64>,
     pub rank: Option<i64>,
     pub warning: Option<String>,
+    /// Why it has no place (`no_figures`, `too_few_cases`).
+    pub unranked: Option<String>,
     /// `{metric: [numerator, denominator]}`.
     pub metrics: Value,
     /// For a warned area: its letter and its rectification case.
@@ -73,6 +75,8 @@ pub struct NewRanking {
     /// `YYYY-MM`.
     pub month: String,
     pub weights: String,
+    /// The least number of cases an area needed to be ranked.
+    pub min_cases: i64,
     pub created_at: DateTime<Utc>,
     /// None when the monthly job published it.
     pub created_by: Option<i64>,
@@ -86,6 +90,7 @@ pub struct RankingRow {
     pub unit_id: UnitId,
     pub month: String,
     pub weights: String,
+    pub min_cases: i64,
     pub created_at: DateTime<Utc>,
     pub created_by: Option<String>,
 }
@@ -101,6 +106,7 @@ pub struct RankingEntryRow {
     pub score: Option<f64>,
     pub rank: Option<i64>,
     pub warning: Option<String>,
+    pub unranked: Option<String>,
     pub metrics: Value,
     pub letter_id: Option<i64>,
     pub letter_number: Option<String>,
@@ -172,12 +178,13 @@ impl Store {
     pub async fn publish_ranking(&self, r: &NewRanking) -> Result<i64> {
         let mut w = self.begin_write().await?;
         let id: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO rankings (unit_id, month, weights, created_at, created_by) VALUES ($1, $2, $3, $4, $5) \
+            "INSERT INTO rankings (unit_id, month, weights, min_cases, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (unit_id, month) DO NOTHING RETURNING id",
         )
         .bind(r.unit_id)
         .bind(r.month.clone())
         .bind(r.weights.clone())
+        .bind(r.min_cases)
         .bind(fmt_instant(r.created_at))
         .bind(r.created_by)
         .fetch_optional(&mut *w.tx)
@@ -193,8 +200,8 @@ impl Store {
                 None => None,
             };
             sqlx::query(
-                "INSERT INTO ranking_entries (ranking_id, position, area, area_name, unit_id, score, rank_no, warning, metrics, letter_id, case_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                "INSERT INTO ranking_entries (ranking_id, position, area, area_name, unit_id, score, rank_no, warning, unranked, metrics, letter_id, case_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             )
             .bind(id)
             .bind(i as i64 + 1)
@@ -204,6 +211,7 @@ impl Store {
             .bind(score_text(e.score))
             .bind(e.rank)
             .bind(e.warning.clone())
+            .bind(e.unranked.clone())
             .bind(e.metrics.to_string())
             .bind(letter.as_ref().map(|l| l.0))
             .bind(case_id)
@@ -217,7 +225,7 @@ impl Store {
     /// The rankings a bureau published, newest month first.
     pub async fn rankings_of(&self, unit_id: UnitId, limit: i64) -> Result<Vec<RankingRow>> {
         let rows = sqlx::query(
-            "SELECT r.id, r.unit_id, r.month, r.weights, r.created_at, u.display_name AS created_by FROM rankings r \
+            "SELECT r.id, r.unit_id, r.month, r.weights, r.min_cases, r.created_at, u.display_name AS created_by FROM rankings r \
              LEFT JOIN users u ON u.id = r.created_by WHERE r.unit_id = $1 ORDER BY r.month DESC LIMIT $2",
         )
         .bind(unit_id)
@@ -229,7 +237,7 @@ impl Store {
 
     pub async fn ranking(&self, id: i64) -> Result<Option<RankingRow>> {
         let row = sqlx::query(
-            "SELECT r.id, r.unit_id, r.month, r.weights, r.created_at, u.display_name AS created_by FROM rankings r \
+            "SELECT r.id, r.unit_id, r.month, r.weights, r.min_cases, r.created_at, u.display_name AS created_by FROM rankings r \
              LEFT JOIN users u ON u.id = r.created_by WHERE r.id = $1",
         )
         .bind(id)
@@ -250,7 +258,7 @@ impl Store {
     /// A ranking's rows in order, with letters and rectification state.
     pub async fn ranking_entries(&self, ranking_id: i64) -> Result<Vec<RankingEntryRow>> {
         let rows = sqlx::query(
-            "SELECT e.position, e.area, e.area_name, e.unit_id, e.score, e.rank_no, e.warning, e.metrics, e.letter_id, d.doc_number, \
+            "SELECT e.position, e.area, e.area_name, e.unit_id, e.score, e.rank_no, e.warning, e.unranked, e.metrics, e.letter_id, d.doc_number, \
                     e.case_id, c.rectify_by, c.replied_at, c.closed_at \
              FROM ranking_entries e LEFT JOIN unit_documents d ON d.id = e.letter_id LEFT JOIN supervision_cases c ON c.id = e.case_id \
              WHERE e.ranking_id = $1 ORDER BY e.position",
@@ -269,6 +277,7 @@ impl Store {
                     score: r.os("score")?.and_then(|s| s.parse().ok()),
                     rank: r.oi("rank_no")?,
                     warning: r.os("warning")?,
+                    unranked: r.os("unranked")?,
                     metrics,
                     letter_id: r.oi("letter_id")?,
                     letter_number: r.os("doc_number")?,
@@ -305,6 +314,7 @@ fn ranking_row(r: &sqlx::any::AnyRow) -> Result<RankingRow> {
         unit_id: r.i("unit_id")?,
         month: r.s("month")?,
         weights: r.s("weights")?,
+        min_cases: r.i("min_cases")?,
         created_at: parse_instant(&r.s("created_at")?)?,
         created_by: r.os("created_by")?,
     })

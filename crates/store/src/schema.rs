@@ -862,6 +862,7 @@ CREATE TABLE rankings (
     unit_id BIGINT NOT NULL REFERENCES units (id),
     month TEXT NOT NULL,
     weights TEXT NOT NULL,
+    min_cases BIGINT NOT NULL,
     created_at TEXT NOT NULL,
     created_by BIGINT REFERENCES users (id),
     UNIQUE (unit_id, month)
@@ -875,6 +876,7 @@ CREATE TABLE ranking_entries (
     score TEXT,
     rank_no BIGINT,
     warning TEXT,
+    unranked TEXT,
     metrics TEXT NOT NULL,
     letter_id BIGINT REFERENCES unit_documents (id),
     case_id BIGINT REFERENCES supervision_cases (id),

@@ -122,9 +122,9 @@ async fn detail_page(state: &AppState, headers: &HeaderMap, s: &Staff, id: i64, 
         Ok(d) => d,
         Err(e) => return failed(headers, e),
     };
-    let tree = state.tree();
-    let units: Vec<i64> = tree.all().filter(|u| tree.is_self_or_ancestor(u.id, s.unit.id) || u.id == s.unit.id).map(|u| u.id).collect();
-    drop(tree);
+    // Leaders of the campaign's own area (its bureau, departments, the
+    // government) — those who can meet the petitioners and the units.
+    let units: Vec<i64> = xinfang_web::api::dashboard::scope_units(&state.tree(), &s.unit).into_iter().collect();
     let leaders = match state.store.users_in_units(&units, &["leader", "unit_head"]).await {
         Ok(l) => l.into_iter().map(|(username, name, _)| (username, name)).collect(),
         Err(e) => return failed(headers, e.into()),

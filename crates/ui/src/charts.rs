@@ -29,7 +29,7 @@ fn nice_max(max: f64) -> f64 {
 }
 
 fn fmt(v: f64) -> String {
-    if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.1}") }
+    if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.2}") }
 }
 
 /// Shorten a label to `n` characters (with an ellipsis).
@@ -45,15 +45,16 @@ pub fn columns(id: &str, title: &str, points: &[(String, f64)]) -> String {
     let n = points.len().max(1) as f64;
     let slot = (w - left - 8.0) / n;
     let bar = (slot * 0.64).max(2.0);
-    let max = nice_max(points.iter().map(|p| p.1).fold(0.0, f64::max));
+    // Five steps of a round top at least 5: whole-number ticks for counts.
+    let max = nice_max(points.iter().map(|p| p.1).fold(0.0, f64::max)).max(5.0);
     let mut s = format!(
         "<svg id=\"{id}\" class=\"chart\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-labelledby=\"{id}-t\" xmlns=\"http://www.w3.org/2000/svg\">\
          <title id=\"{id}-t\">{}</title>",
         esc(title)
     );
-    for i in 0..=4 {
-        let v = max * f64::from(i) / 4.0;
-        let y = top + plot_h - plot_h * f64::from(i) / 4.0;
+    for i in 0..=5 {
+        let v = max * f64::from(i) / 5.0;
+        let y = top + plot_h - plot_h * f64::from(i) / 5.0;
         s.push_str(&format!(
             "<line x1=\"{left}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" class=\"grid\"/><text x=\"{}\" y=\"{:.1}\" class=\"axis\" text-anchor=\"end\">{}</text>",
             w - 8.0,

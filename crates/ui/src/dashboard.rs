@@ -51,10 +51,11 @@ pub fn change(now: &MetricValue, before: &MetricValue) -> String {
     }
 }
 
-/// A month's bar label: `11月`, or `2026年1月` for January (the year turns).
-fn short_month(key: &str) -> String {
+/// A month's bar label: `11月`, with the year (`26年1月`) on the first bar
+/// and where the year turns.
+fn short_month(key: &str, first: bool) -> String {
     match key.split_once('-') {
-        Some((y, "01")) => format!("{y}年1月"),
+        Some((y, m)) if first || m == "01" => format!("{}年{}月", y.get(2..).unwrap_or(y), m.trim_start_matches('0')),
         Some((_, m)) => format!("{}月", m.trim_start_matches('0')),
         None => key.to_string(),
     }
@@ -87,6 +88,8 @@ struct DashboardPage {
     topics_chart: String,
     areas_chart: String,
     last_year: i32,
+    /// Whether the unit writes the Art. 41 annual report (a bureau, …).
+    report: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -127,8 +130,9 @@ async fn page(State(state): State<AppState>, headers: HeaderMap, Query(q): Query
     let volume_chart = charts::columns(
         "chart-volume",
         &format!("信访量趋势（{}至{}，共{}件）", d.from, d.to, d.total),
-        &d.volume.iter().map(|v| (short_month(&v.key), v.count as f64)).collect::<Vec<_>>(),
+        &d.volume.iter().enumerate().map(|(i, v)| (short_month(&v.key, i == 0), v.count as f64)).collect::<Vec<_>>(),
     );
+    let top = dashboard::TOP;
     let states_chart = charts::bars(
         "chart-states",
         "在办事项状态分布",
@@ -136,13 +140,13 @@ async fn page(State(state): State<AppState>, headers: HeaderMap, Query(q): Query
         None,
     );
     let overdue: Vec<(String, f64)> =
-        d.overdue_by_unit.iter().map(|o| (o.unit.name.clone(), (o.overdue + o.due_today + o.due_soon) as f64)).collect();
-    let first: Vec<f64> = d.overdue_by_unit.iter().map(|o| o.overdue as f64).collect();
-    let overdue_chart = charts::bars("chart-overdue", "各单位超期和临期时限", &overdue, Some(("已超期", "今日及即将到期", &first)));
-    let topics_chart =
-        charts::bars("chart-topics", "问题领域", &d.topics.iter().map(|v| (v.label.clone(), v.count as f64)).collect::<Vec<_>>(), None);
-    let areas_chart =
-        charts::bars("chart-areas", "地区分布", &d.areas.iter().map(|v| (v.label.clone(), v.count as f64)).collect::<Vec<_>>(), None);
+        d.overdue_by_unit.iter().take(top).map(|o| (o.unit.name.clone(), (o.overdue + o.due_today + o.due_soon) as f64)).collect();
+    let first: Vec<f64> = d.overdue_by_unit.iter().take(top).map(|o| o.overdue as f64).collect();
+    let overdue_chart =
+        charts::bars("chart-overdue", "各单位超期和临期时限（前10位）", &overdue, Some(("已超期", "今日及即将到期", &first)));
+    let top_bars = |rows: &[dashboard::CountRow]| rows.iter().take(top).map(|v| (v.label.clone(), v.count as f64)).collect::<Vec<_>>();
+    let topics_chart = charts::bars("chart-topics", "问题领域（前10位）", &top_bars(&d.topics), None);
+    let areas_chart = charts::bars("chart-areas", "地区分布（前10位）", &top_bars(&d.areas), None);
     let (csrf, set) = crate::portal::csrf(&headers);
     use chrono::Datelike;
     let page = DashboardPage {
@@ -159,6 +163,7 @@ async fn page(State(state): State<AppState>, headers: HeaderMap, Query(q): Query
         topics_chart,
         areas_chart,
         last_year: today.year() - 1,
+        report: dashboard::area_wide(&r.unit),
     };
     crate::portal::with_cookie(render(&page), set)
 }
@@ -216,14 +221,21 @@ struct RankingsPage {
     csrf: String,
     flash: Option<String>,
     alert: Option<String>,
+    /// The rankings this unit published.
     list: Vec<RankingSummary>,
-    /// A preview (not saved) or the latest published ranking.
+    /// The latest ranking of this unit's area by the bureau above, if any.
+    above: Option<RankingView>,
+    above_chart: String,
+    /// A preview (not saved) or this unit's latest published ranking.
     shown: Option<RankingView>,
-    month: String,
-    weights: String,
-    /// Whether the caller may publish (a manager of a petition bureau).
-    may_publish: bool,
     score_chart: String,
+    month: String,
+    month_label: String,
+    /// (metric, label, weight) for the weight fields, in the metrics' order.
+    weights: Vec<(String, String, String)>,
+    /// Whether this unit ranks areas below it, and whether the caller may publish.
+    ranks: bool,
+    may_publish: bool,
 }
 
 #[derive(Template)]
@@ -240,32 +252,54 @@ struct RankingPage {
 
 fn score_chart(r: &RankingView) -> String {
     let rows: Vec<(String, f64)> = r.entries.iter().filter_map(|e| Some((e.area_name.clone(), e.score?))).collect();
-    charts::bars("chart-scores", &format!("{}综合得分", xinfang_domain::ranking::month_label(&r.month)), &rows, None)
+    charts::bars("chart-scores", &format!("{}综合得分", r.month_label), &rows, None)
 }
 
-#[derive(Deserialize, Default)]
-struct RankingsQuery {
-    month: Option<String>,
-    weights: Option<String>,
-    preview: Option<String>,
+/// The weights a form asks for (`w_<metric>` fields), as `metric=weight,…`.
+fn weights_from(f: &HashMap<String, String>) -> String {
+    xinfang_domain::metrics::Metric::ALL
+        .iter()
+        .filter_map(|m| {
+            f.get(&format!("w_{}", m.as_str())).map(|v| v.trim()).filter(|v| !v.is_empty()).map(|v| format!("{}={v}", m.as_str()))
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn may_publish(s: &Staff) -> bool {
     s.unit.kind == xinfang_domain::unit::UnitKind::PetitionBureau && xinfang_domain::leadership::MANAGERS.contains(&s.user.role)
 }
 
-async fn rankings_page(state: &AppState, headers: &HeaderMap, s: &Staff, q: RankingsQuery, alert: Option<String>) -> Response {
-    let list = match ranking::list(State(state.clone()), s.clone(), ApiQuery(RankingQuery::default())).await {
-        Ok(Json(l)) => l,
-        Err(e) if e.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY => Vec::new(),
-        Err(e) => return failed(headers, e),
+async fn rankings_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    s: &Staff,
+    month: Option<String>,
+    weights: Option<String>,
+    preview: bool,
+    alert: Option<String>,
+) -> Response {
+    let ranks = !xinfang_web::ranking::areas_under(&state.tree(), &s.unit, &HashMap::new()).is_empty();
+    let list = if ranks {
+        match ranking::list(State(state.clone()), s.clone(), ApiQuery(RankingQuery::default())).await {
+            Ok(Json(l)) => l,
+            Err(e) => return failed(headers, e),
+        }
+    } else {
+        Vec::new()
     };
     let today = xinfang_domain::local_date(chrono::Utc::now());
-    let month = q.month.clone().filter(|m| !m.trim().is_empty()).unwrap_or_else(|| xinfang_web::ranking::last_month(today));
-    let weights = q.weights.clone().filter(|w| !w.trim().is_empty()).unwrap_or_else(|| state.settings.ranking_weights.clone());
+    let month = month.filter(|m| !m.trim().is_empty()).unwrap_or_else(|| xinfang_web::ranking::last_month(today));
+    let weights_text = weights.filter(|w| !w.trim().is_empty()).unwrap_or_else(|| state.settings.ranking_weights.clone());
+    let parsed =
+        xinfang_domain::ranking::Weights::parse(&weights_text).unwrap_or_else(|_| xinfang_domain::ranking::Weights::default_weights());
+    let weights = xinfang_domain::metrics::Metric::ALL
+        .iter()
+        .map(|m| (m.as_str().to_string(), m.label().to_string(), format!("{}", parsed.get(*m))))
+        .collect();
     let mut alert = alert;
-    let shown = if q.preview.is_some() {
-        let rq = RankingQuery { unit: None, month: Some(month.clone()), weights: Some(weights.clone()), format: None };
+    let shown = if preview && ranks {
+        let rq = RankingQuery { unit: None, month: Some(month.clone()), weights: Some(weights_text.clone()), format: None };
         match ranking::preview_of(state, s, &rq).await {
             Ok(v) => Some(v),
             Err(e) => {
@@ -273,13 +307,17 @@ async fn rankings_page(state: &AppState, headers: &HeaderMap, s: &Staff, q: Rank
                 None
             }
         }
-    } else {
-        match ranking::latest_for(state, &s.unit).await {
-            Ok(r) => r,
-            Err(e) => return failed(headers, e),
+    } else if ranks {
+        match list.first() {
+            Some(r) => ranking::view_of(state, s, r.id).await.ok(),
+            None => None,
         }
+    } else {
+        None
     };
-    let score_chart = shown.as_ref().map(score_chart).unwrap_or_default();
+    let above = if ranks { None } else { ranking::latest_for(state, &s.unit).await.ok().flatten() };
+    let own_chart = shown.as_ref().map(score_chart).unwrap_or_default();
+    let above_chart = above.as_ref().map(score_chart).unwrap_or_default();
     let (csrf, set) = crate::portal::csrf(headers);
     let page = RankingsPage {
         me: me(s),
@@ -288,18 +326,36 @@ async fn rankings_page(state: &AppState, headers: &HeaderMap, s: &Staff, q: Rank
         flash: None,
         alert,
         list,
+        above,
+        above_chart,
         shown,
+        score_chart: own_chart,
+        month_label: xinfang_domain::ranking::month_label(&month),
         month,
         weights,
+        ranks,
         may_publish: may_publish(s),
-        score_chart,
     };
     crate::portal::with_cookie(render(&page), set)
 }
 
-async fn rankings(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<RankingsQuery>) -> Response {
+#[derive(Deserialize, Default)]
+struct RankingsQuery {
+    month: Option<String>,
+    preview: Option<String>,
+}
+
+async fn rankings(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<RankingsQuery>,
+    Query(f): Query<HashMap<String, String>>,
+) -> Response {
     match staff(&state, &headers).await {
-        Ok(s) => rankings_page(&state, &headers, &s, q, None).await,
+        Ok(s) => {
+            let w = weights_from(&f);
+            rankings_page(&state, &headers, &s, q.month, Some(w), q.preview.is_some(), None).await
+        }
         Err(r) => r,
     }
 }
@@ -310,15 +366,19 @@ async fn publish(State(state): State<AppState>, headers: HeaderMap, Form(f): For
         Err(r) => return r,
     };
     let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
-    let q = RankingsQuery { month: Some(get("month")), weights: Some(get("weights")), preview: None };
+    let weights = weights_from(&f);
+    let again = |alert: &str| rankings_page(&state, &headers, &s, Some(get("month")), Some(weights.clone()), true, Some(alert.to_string()));
     if !crate::portal::csrf_ok(&headers, &get("csrf")) {
-        return rankings_page(&state, &headers, &s, q, Some("页面已过期，请刷新后重试".into())).await;
+        return again("页面已过期，请刷新后重试").await;
     }
-    let input = RankingInput { month: get("month"), weights: Some(get("weights")).filter(|w| !w.is_empty()) };
+    if get("confirm") != "1" {
+        return again("发布后将向排名后三位的地区发出预警函，请勾选确认后再发布").await;
+    }
+    let input = RankingInput { month: get("month"), weights: Some(weights.clone()).filter(|w| !w.is_empty()) };
     match ranking::publish(State(state.clone()), s.clone(), ApiJson(input)).await {
         Ok((_, Json(r))) => Redirect::to(&format!("/staff/rankings/{}", r.id.unwrap_or_default())).into_response(),
         Err(e) => {
-            let mut r = rankings_page(&state, &headers, &s, q, Some(chinese_only(&e.message))).await;
+            let mut r = again(&chinese_only(&e.message)).await;
             *r.status_mut() = e.status;
             r
         }

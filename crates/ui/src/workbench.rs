@@ -260,10 +260,14 @@ async fn listing(state: AppState, headers: HeaderMap, q: InboxQuery, kind: Listi
     };
     let (csrf, set) = crate::portal::csrf(&headers);
     let query = petitions::ListQuery {
-        state: if kind == Listing::Reviews {
-            Some("under_review,under_final_review".into())
-        } else {
-            q.state.clone().filter(|v| !v.is_empty())
+        state: match (kind, q.state.clone().filter(|v| !v.is_empty())) {
+            (Listing::Reviews, _) => Some("under_review,under_final_review".into()),
+            (_, Some(chosen)) => Some(chosen),
+            // The inbox is what still waits on the unit: not what has ended.
+            (Listing::Inbox, None) => {
+                Some(PState::ALL.iter().filter(|s| !s.is_terminal()).map(|s| s.as_str()).collect::<Vec<_>>().join(","))
+            }
+            (Listing::All, None) => None,
         },
         unit: mine.then(|| s.unit.code.clone()),
         category: q.category.clone().filter(|v| !v.is_empty()),

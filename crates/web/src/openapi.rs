@@ -119,7 +119,7 @@ impl Modify for ActionSchemas {
         spotcheck::SpotCheckInput, spotcheck::SpotCheckView, spotcheck::SpotItemView, spotcheck::SpotCheckDetail, spotcheck::ScoreInput, spotcheck::AccountabilityInput, spotcheck::AccountabilityCreated,
         supervision::SupervisionCaseView, supervision::SupervisionHistoryView, supervision::SupervisionCaseDetail, supervision::OpenCase, supervision::ReplyCase, supervision::CloseCase, supervision::WatchClassCounts, supervision::WatchView, crate::supervision::SweepReport,
         statistics::StatisticsView, statistics::PeriodFigures, statistics::GroupFigures, statistics::MetricValue,
-        ranking::RankingInput, ranking::RankingView, ranking::RankingEntryView, ranking::RankingSummary, ranking::LetterRef, ranking::Rectification,
+        ranking::RankingInput, ranking::RankingView, ranking::RankingEntryView, ranking::RankingSummary, ranking::LetterRef, ranking::Rectification, ranking::WeightView,
         dashboard::DashboardView, dashboard::CountRow, dashboard::OverdueRow, dashboard::UnitLoad, dashboard::MetricRow, annual::AnnualReport,
         campaign::CampaignInput, campaign::CampaignView, campaign::CampaignItemView, campaign::CampaignDetail, campaign::BulkLead)),
     modifiers(&Bearer, &ActionSchemas),

@@ -93,6 +93,7 @@ pub struct Computed {
     pub month: String,
     pub period: Period,
     pub weights: Weights,
+    pub min_cases: u64,
     pub areas: Vec<Area>,
     pub tallies: Vec<Vec<(Metric, Tally)>>,
     /// Best first, then the unscored.
@@ -123,8 +124,9 @@ pub async fn compute(state: &AppState, bureau: &Unit, month: &str, weights: Weig
     let facts = state.store.statistics_facts(&FactsFilter { units, received_until: Some(period.to), topic: None, channel: None }).await?;
     let tallies: Vec<Vec<(Metric, Tally)>> =
         areas.iter().map(|a| tally_all(facts.iter().map(|p| &p.facts), &period, today, |u| a.units.contains(&u))).collect();
-    let placed = ranking::rank(&tallies, &weights);
-    Ok(Computed { month: month.to_string(), period, weights, areas, tallies, placed, as_of: today })
+    let min_cases = state.settings.ranking_min_cases;
+    let placed = ranking::rank(&tallies, &weights, min_cases);
+    Ok(Computed { month: month.to_string(), period, weights, min_cases, areas, tallies, placed, as_of: today })
 }
 
 fn metrics_json(t: &[(Metric, Tally)]) -> Value {
@@ -202,6 +204,7 @@ pub async fn publish(state: &AppState, bureau: &Unit, c: &Computed, by: Option<i
                 score: p.score,
                 rank: p.rank.map(|r| r as i64),
                 warning: p.warning.map(|w| w.as_str().to_string()),
+                unranked: p.unranked.map(|u| u.as_str().to_string()),
                 metrics: metrics_json(tallies),
                 letter,
                 case,
@@ -214,6 +217,7 @@ pub async fn publish(state: &AppState, bureau: &Unit, c: &Computed, by: Option<i
             unit_id: bureau.id,
             month: c.month.clone(),
             weights: c.weights.as_text(),
+            min_cases: c.min_cases as i64,
             created_at: now,
             created_by: by,
             entries,
@@ -255,7 +259,7 @@ pub async fn monthly_job(state: AppState) -> JobResult {
         let c = compute(&state, &bureau, &month, configured_weights(&state), today)
             .await
             .map_err(|e| JobError::Retry(format!("{}: {}", bureau.code, e.message)))?;
-        if c.placed.iter().all(|p| p.score.is_none()) {
+        if c.placed.iter().all(|p| p.rank.is_none()) {
             // Nothing happened in the month: nothing to rank (a new
             // deployment, or a bureau without petitions yet).
             continue;

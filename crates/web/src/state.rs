@@ -85,6 +85,9 @@ pub struct Settings {
     pub ranking_weights: String,
     /// Working days a warned area has to rectify.
     pub ranking_rectify_days: u32,
+    /// The least number of cases (the sum of the weighted metrics'
+    /// denominators) an area needs in the month to be ranked.
+    pub ranking_min_cases: u64,
 }
 
 impl Default for Settings {
@@ -116,6 +119,7 @@ impl Default for Settings {
             watch_batch: 200,
             ranking_weights: xinfang_domain::ranking::DEFAULT_WEIGHTS.into(),
             ranking_rectify_days: xinfang_domain::ranking::RECTIFY_WORKING_DAYS,
+            ranking_min_cases: xinfang_domain::ranking::MIN_CASES,
         }
     }
 }

@@ -62,7 +62,8 @@ pub struct AnnualReport {
     pub units: Vec<UnitLoad>,
     /// 转送, 交办, 督办 (acts on petitions) and the supervision cases opened, by kind.
     pub instruments: Vec<Line>,
-    /// Suggestions received and the answers' adoption.
+    /// Suggestion petitions received and the answers' adoption (the
+    /// bureau's own policy suggestions of Art. 41 are not recorded yet).
     pub suggestions: Vec<Line>,
 }
 
@@ -88,6 +89,11 @@ pub async fn build(state: &AppState, staff: &Staff, q: &AnnualQuery) -> ApiResul
         NaiveDate::from_ymd_opt(year, 12, 31).ok_or_else(ApiError::internal)?,
     );
     let r = dashboard::parse(state, staff, q.unit.as_deref(), Some(&from.to_string()), Some(&to.to_string()), today)?;
+    // Art. 41: the report is the petition work body's (a bureau, the joint
+    // conference, or the party committee and government), for its area.
+    if !dashboard::area_wide(&r.unit) {
+        return Err(ApiError::forbidden(format!("年度信访工作报告由信访部门编制；{}可查看统计分析", r.unit.name)));
+    }
     let d = dashboard::build(state, &r, today).await?;
     let units = &r.units;
     let before = (from.with_year(year - 1).unwrap_or(from), to.with_year(year - 1).unwrap_or(to));
@@ -104,7 +110,7 @@ pub async fn build(state: &AppState, staff: &Staff, q: &AnnualQuery) -> ApiResul
     let prev = xinfang_domain::metrics::tally_all(facts.iter().map(|p| &p.facts), &year_ago, today, |u| scope.contains(&u));
     let metrics = d.metrics.iter().zip(prev).map(|(m, (_, p))| MetricRow { previous: p.into(), ..m.clone() }).collect();
 
-    let mut volume = vec![Line { label: "登记信访事项".into(), count: d.total }];
+    let mut volume = vec![Line { label: "登记或承办的信访事项".into(), count: d.total }];
     volume.extend(d.channels.iter().map(|c| Line { label: format!("其中：{}", c.label), count: c.count }));
     volume.extend(d.categories.iter().map(|c| Line { label: format!("其中：{}", c.label), count: c.count }));
 
@@ -124,7 +130,7 @@ pub async fn build(state: &AppState, staff: &Staff, q: &AnnualQuery) -> ApiResul
     );
     let received_suggestions = d.categories.iter().find(|c| c.key == Category::Suggestion.as_str()).map_or(0, |c| c.count);
     let suggestions = vec![
-        Line { label: "收到建议意见类事项".into(), count: received_suggestions },
+        Line { label: "收到建议意见类信访事项".into(), count: received_suggestions },
         Line { label: "答复：采纳".into(), count: acts.get("reply:adopted").copied().unwrap_or(0) },
         Line { label: "答复：部分采纳".into(), count: acts.get("reply:partly_adopted").copied().unwrap_or(0) },
         Line { label: "答复：未采纳".into(), count: acts.get("reply:not_adopted").copied().unwrap_or(0) },
@@ -154,7 +160,8 @@ fn summary(a: &AnnualReport) -> String {
         format!("，较上年{}{:.1}%", if pct >= 0.0 { "上升" } else { "下降" }, pct.abs())
     };
     let partial = if a.as_of < format!("{}-12-31", a.year) { format!("（截至{}）", a.as_of) } else { String::new() };
-    format!("{}年{}，{}共登记信访事项{}件{change}。", a.year, partial, a.unit.name, a.total)
+    let scope = if a.scope == "area" { "本地区各单位" } else { "本单位及下级单位" };
+    format!("{}年{}，{}{scope}登记或承办的信访事项共{}件{change}。", a.year, partial, a.unit.name, a.total)
 }
 
 /// The report as the `annual_report` template's fields.
@@ -236,6 +243,14 @@ pub fn tables_of(a: &AnnualReport) -> Vec<Table> {
     responses((status = 200, body = AnnualReport), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn show(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQuery<AnnualQuery>) -> ApiResult<Response> {
     let format = q.format.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or("pdf").to_string();
+    if !matches!(format.as_str(), "pdf" | "json" | "csv" | "xlsx") {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_parameter",
+            format!("报告格式只能是pdf、json、csv或xlsx，不能是“{format}”"),
+        )
+        .at("format"));
+    }
     let file_format = if format == "pdf" { None } else { Format::parse(Some(&format))? };
     let a = build(&state, &staff, &q).await?;
     let stem = format!("annual-report-{}-{}", a.unit.code, a.year);

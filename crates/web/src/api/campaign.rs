@@ -195,14 +195,19 @@ pub async fn list(State(state): State<AppState>, staff: Staff) -> ApiResult<Json
     Ok(Json(state.store.campaigns_of(staff.unit.id).await?.iter().map(|c| view(&state, c, today)).collect()))
 }
 
-async fn own(state: &AppState, staff: &Staff, id: i64) -> ApiResult<CampaignRow> {
+/// A campaign of the caller's unit, or of a unit below it (a city follows
+/// its districts' campaigns); changes only by the unit's own managers.
+async fn visible(state: &AppState, staff: &Staff, id: i64) -> ApiResult<CampaignRow> {
     require_manager(staff)?;
-    state.store.campaign(id).await?.filter(|c| c.unit_id == staff.unit.id).ok_or_else(|| ApiError::not_found("专项行动"))
+    let c = state.store.campaign(id).await?.ok_or_else(|| ApiError::not_found("专项行动"))?;
+    let tree = state.tree();
+    let seen = c.unit_id == staff.unit.id || tree.get(c.unit_id).is_some_and(|u| crate::api::statistics::may_see(&tree, &staff.unit, u));
+    if seen { Ok(c) } else { Err(ApiError::not_found("专项行动")) }
 }
 
 /// A campaign and its items (shared by the API and the page).
 pub async fn detail_of(state: &AppState, staff: &Staff, id: i64) -> ApiResult<CampaignDetail> {
-    let c = own(state, staff, id).await?;
+    let c = visible(state, staff, id).await?;
     let today = local_date(Utc::now());
     let items = state.store.campaign_items(id).await?.iter().map(|i| item(state, i, today)).collect();
     Ok(CampaignDetail { campaign: view(state, &c, today), items })
@@ -210,7 +215,7 @@ pub async fn detail_of(state: &AppState, staff: &Staff, id: i64) -> ApiResult<Ca
 
 fn as_table(d: &CampaignDetail) -> Table {
     Table {
-        title: "积案清单".into(),
+        title: d.campaign.name.clone(),
         header: ["信访件编号", "标题", "收到日期", "已历时（日）", "开始时状态", "当前状态", "是否化解", "责任单位", "包案领导"]
             .iter()
             .map(|s| s.to_string())
@@ -256,6 +261,9 @@ pub async fn detail(
 /// Put `leader` on every open item of the campaign without an owner.
 pub async fn lead_all(state: &AppState, staff: &Staff, id: i64, input: &LeadInput) -> ApiResult<BulkLead> {
     let d = detail_of(state, staff, id).await?;
+    if d.campaign.unit.code != staff.unit.code {
+        return Err(ApiError::forbidden("只有开展专项的单位可以统一指定包案领导"));
+    }
     let (mut assigned, mut skipped) = (0, 0);
     for i in &d.items {
         if i.resolved || i.leader.is_some() {

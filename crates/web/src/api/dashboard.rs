@@ -32,7 +32,8 @@ use xinfang_domain::petition::{Category, Channel, State as PetitionState};
 use xinfang_domain::unit::{Unit, UnitKind, UnitTree};
 use xinfang_store::{FactsFilter, PetitionFacts};
 
-/// How many rows the "top" tables show.
+/// How many rows the page's charts and tables show (the API and the
+/// exports carry every row).
 pub const TOP: usize = 10;
 
 #[derive(Deserialize, IntoParams, Default)]
@@ -98,14 +99,14 @@ pub struct DashboardView {
     pub categories: Vec<CountRow>,
     /// Petitions not at an end, by state (whenever received).
     pub open_by_state: Vec<CountRow>,
-    /// Open duty timers by unit as of the last deadline watch, most overdue first.
+    /// Open duty timers by unit as of the last deadline watch, most overdue first (every unit with one due soon or late).
     pub overdue_by_unit: Vec<OverdueRow>,
     /// When the deadline watch last counted.
     pub watched_at: Option<String>,
     pub metrics: Vec<MetricRow>,
     /// The latest ranking that lists this area, or that it published.
     pub ranking: Option<RankingView>,
-    /// Top topics (first level), areas (next level down) and handling units.
+    /// Topics (first level), areas (next level down) and handling units, most first (all of them).
     pub topics: Vec<CountRow>,
     pub areas: Vec<CountRow>,
     pub units: Vec<UnitLoad>,
@@ -167,6 +168,9 @@ pub fn parse(
     if from > to {
         return Err(invalid("invalid_range", "to", format!("截止日期{to}早于起始日期{from}")));
     }
+    if from > today {
+        return Err(invalid("future_period", "from", format!("起始日期{from}晚于今天，尚无数据")));
+    }
     if from.checked_add_months(Months::new(crate::api::statistics::MAX_RANGE_MONTHS)).is_none_or(|l| to >= l) {
         return Err(invalid("range_too_long", "to", "统计期间不能超过3年"));
     }
@@ -179,16 +183,12 @@ fn months_of(p: &Period) -> Vec<String> {
     p.months().iter().map(|m| m.from.format("%Y-%m").to_string()).collect()
 }
 
-/// Names of division codes under `prefix` (and the prefix itself).
-async fn division_names(state: &AppState, codes: &[String]) -> ApiResult<HashMap<String, String>> {
-    let mut out = HashMap::new();
-    for c in codes {
-        if c.is_empty() || out.contains_key(c) {
-            continue;
-        }
-        if let Some(d) = state.store.division(c).await? {
-            out.insert(c.clone(), d.name);
-        }
+/// Names of the divisions directly under `code` and of `code` itself
+/// (two queries, whatever the number of areas).
+async fn division_names(state: &AppState, code: &str) -> ApiResult<HashMap<String, String>> {
+    let mut out: HashMap<String, String> = state.store.divisions(Some(code)).await?.into_iter().map(|d| (d.code, d.name)).collect();
+    if let Some(d) = state.store.division(code).await? {
+        out.insert(d.code, d.name);
     }
     Ok(out)
 }
@@ -253,7 +253,6 @@ pub async fn build(state: &AppState, r: &Request, today: NaiveDate) -> ApiResult
     overdue_by_unit.sort_by(|a, b| {
         (b.overdue, b.due_today, b.due_soon).cmp(&(a.overdue, a.due_today, a.due_soon)).then(a.unit.code.cmp(&b.unit.code))
     });
-    overdue_by_unit.truncate(TOP);
 
     let facts =
         state.store.statistics_facts(&FactsFilter { units: units.clone(), received_until: Some(to), topic: None, channel: None }).await?;
@@ -272,12 +271,10 @@ pub async fn build(state: &AppState, r: &Request, today: NaiveDate) -> ApiResult
         .collect();
 
     let topic_names: HashMap<String, String> = state.store.topics().await?.into_iter().map(|t| (t.code, t.name)).collect();
-    let mut topics = labelled(state.store.received_by_topic(units, from, to, 2).await?, &topic_names, "未分类");
-    topics.truncate(TOP);
+    let topics = labelled(state.store.received_by_topic(units, from, to, 2).await?, &topic_names, "未分类");
     let digits = next_level(r.unit.jurisdiction.len());
-    let mut area_counts = state.store.received_by_area(units, from, to, digits).await?;
-    area_counts.truncate(TOP);
-    let names = division_names(state, &area_counts.iter().map(|a| a.0.clone()).collect::<Vec<_>>()).await?;
+    let area_counts = state.store.received_by_area(units, from, to, digits).await?;
+    let names = division_names(state, &r.unit.jurisdiction).await?;
     let areas = labelled(area_counts, &names, "未知");
 
     let mut late_by_unit: HashMap<i64, i64> = HashMap::new();
@@ -291,7 +288,6 @@ pub async fn build(state: &AppState, r: &Request, today: NaiveDate) -> ApiResult
         .received_by_handling_unit(units, from, to)
         .await?
         .into_iter()
-        .take(TOP)
         .filter_map(|(u, count)| Some(UnitLoad { unit: unit_ref(tree.get(u)?), count, late: late_by_unit.get(&u).copied().unwrap_or(0) }))
         .collect();
     let ranking = latest_for(state, &r.unit).await?;

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
 use xinfang_domain::leadership::MANAGERS;
 use xinfang_domain::metrics::{Metric, Tally};
-use xinfang_domain::ranking::{Warning, Weights};
+use xinfang_domain::ranking::{Unranked, Warning, Weights};
 use xinfang_domain::unit::{Unit, UnitKind};
 use xinfang_store::{RankingEntryRow, RankingRow, StoreError};
 
@@ -76,10 +76,21 @@ pub struct RankingEntryView {
     /// `red`, `yellow`, `blue` or null.
     pub warning: Option<String>,
     pub warning_label: Option<String>,
+    /// Why it has no place: `no_figures`, `too_few_cases`.
+    pub unranked: Option<String>,
+    pub unranked_label: Option<String>,
     /// The letter: 督办函 (red), 交办函 (yellow), 提醒函 (blue).
     pub letter: Option<LetterRef>,
     pub rectification: Option<Rectification>,
     pub metrics: BTreeMap<String, MetricValue>,
+}
+
+/// A weighted metric, in the order of the metrics.
+#[derive(Serialize, ToSchema, Debug, Clone)]
+pub struct WeightView {
+    pub metric: String,
+    pub label: String,
+    pub weight: f64,
 }
 
 #[derive(Serialize, ToSchema, Debug, Clone)]
@@ -92,6 +103,12 @@ pub struct RankingView {
     pub to: String,
     /// Each weighted metric by its glossary name.
     pub weights: BTreeMap<String, f64>,
+    /// The same in the metrics' order, with their Chinese names.
+    pub weight_list: Vec<WeightView>,
+    /// The month as read: `2026年10月`.
+    pub month_label: String,
+    /// The least number of cases an area needed to be ranked.
+    pub min_cases: u64,
     pub published_at: Option<String>,
     pub published_by: Option<String>,
     pub entries: Vec<RankingEntryView>,
@@ -145,6 +162,14 @@ fn weights_map(w: &Weights) -> BTreeMap<String, f64> {
     w.0.iter().map(|(m, v)| (m.as_str().to_string(), *v)).collect()
 }
 
+fn weight_list(w: &Weights) -> Vec<WeightView> {
+    Metric::ALL
+        .iter()
+        .filter(|m| w.get(**m) > 0.0)
+        .map(|m| WeightView { metric: m.as_str().into(), label: m.label().into(), weight: w.get(*m) })
+        .collect()
+}
+
 fn metric_values(t: &[(Metric, Tally)]) -> BTreeMap<String, MetricValue> {
     t.iter().map(|(m, t)| (m.as_str().to_string(), MetricValue::from(*t))).collect()
 }
@@ -157,6 +182,9 @@ fn preview_view(bureau: &Unit, c: &Computed) -> RankingView {
         from: c.period.from.to_string(),
         to: c.period.to.to_string(),
         weights: weights_map(&c.weights),
+        weight_list: weight_list(&c.weights),
+        month_label: xinfang_domain::ranking::month_label(&c.month),
+        min_cases: c.min_cases,
         published_at: None,
         published_by: None,
         entries: c
@@ -174,6 +202,8 @@ fn preview_view(bureau: &Unit, c: &Computed) -> RankingView {
                     rank: p.rank.map(|r| r as i64),
                     warning: p.warning.map(|w| w.as_str().into()),
                     warning_label: p.warning.map(|w| w.label().into()),
+                    unranked: p.unranked.map(|u| u.as_str().into()),
+                    unranked_label: p.unranked.map(|u| u.label().into()),
                     letter: None,
                     rectification: None,
                     metrics: metric_values(&c.tallies[p.index]),
@@ -195,6 +225,7 @@ fn stored_entry(state: &AppState, e: &RankingEntryRow) -> RankingEntryView {
         })
         .collect();
     let warning = e.warning.as_deref().and_then(Warning::parse);
+    let unranked = e.unranked.as_deref().and_then(Unranked::parse);
     RankingEntryView {
         position: e.position,
         area: e.area.clone(),
@@ -209,6 +240,8 @@ fn stored_entry(state: &AppState, e: &RankingEntryRow) -> RankingEntryView {
         rank: e.rank,
         warning: warning.map(|w| w.as_str().into()),
         warning_label: warning.map(|w| w.label().into()),
+        unranked: unranked.map(|u| u.as_str().into()),
+        unranked_label: unranked.map(|u| u.label().into()),
         letter: e.letter_id.map(|id| LetterRef {
             id,
             doc_number: e.letter_number.clone().unwrap_or_default(),
@@ -241,6 +274,9 @@ async fn stored_view(state: &AppState, r: &RankingRow) -> ApiResult<RankingView>
         from: period.from.to_string(),
         to: period.to.to_string(),
         weights: weights_map(&weights),
+        weight_list: weight_list(&weights),
+        month_label: xinfang_domain::ranking::month_label(&r.month),
+        min_cases: r.min_cases.max(0) as u64,
         published_at: Some(xinfang_store::fmt_instant(r.created_at)),
         published_by: Some(r.created_by.clone().unwrap_or_else(|| "系统（月度排名任务）".into())),
         entries: entries.iter().map(|e| stored_entry(state, e)).collect(),
@@ -263,7 +299,7 @@ pub fn as_table(v: &RankingView) -> Table {
         .iter()
         .map(|e| {
             let mut row = vec![
-                e.rank.map_or(Cell::text("未排名"), Cell::count),
+                e.rank.map_or_else(|| Cell::text(e.unranked_label.clone().unwrap_or_else(|| "未排名".into())), Cell::count),
                 Cell::text(e.area_name.clone()),
                 Cell::text(e.area.clone()),
                 Cell::opt(e.score.map(|s| (s * 100.0).round() / 100.0)),
