@@ -30,6 +30,7 @@ use xinfang_domain::supervision::SupervisionKind;
 use xinfang_store::fmt_instant;
 
 #[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
 pub struct AnnualQuery {
     /// Unit code (default: the caller's unit).
     pub unit: Option<String>,

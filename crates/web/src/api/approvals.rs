@@ -43,6 +43,7 @@ pub fn approval_view(a: &Approval, today: NaiveDate) -> ApprovalView {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ApprovalQuery {
     /// Only those still waiting (default true).
     pub pending: Option<bool>,

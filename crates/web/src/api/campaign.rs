@@ -89,6 +89,7 @@ pub struct BulkLead {
 }
 
 #[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
 pub struct CampaignQuery {
     /// `json` (default), `csv` or `xlsx`.
     pub format: Option<String>,

@@ -37,6 +37,7 @@ use xinfang_store::{FactsFilter, PetitionFacts};
 pub const TOP: usize = 10;
 
 #[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
 pub struct DashboardQuery {
     /// Unit code (default: the caller's unit).
     pub unit: Option<String>,

@@ -103,6 +103,7 @@ pub async fn track_download(
 // ---------------------------------------------------------------------------
 
 #[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
 pub struct JobQuery {
     /// pending, running, done or failed.
     pub state: Option<String>,

@@ -86,6 +86,7 @@ pub async fn create(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// State code, e.g. `forwarded`; comma-separated for several.
     pub state: Option<String>,

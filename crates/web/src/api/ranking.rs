@@ -25,6 +25,7 @@ use xinfang_domain::unit::{Unit, UnitKind};
 use xinfang_store::{RankingEntryRow, RankingRow, StoreError};
 
 #[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
 pub struct RankingQuery {
     /// The ranking bureau's code (default: the caller's unit).
     pub unit: Option<String>,

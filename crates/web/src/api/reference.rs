@@ -62,6 +62,7 @@ pub async fn topics(State(state): State<AppState>) -> ApiResult<Json<Vec<TopicVi
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DivisionQuery {
     /// Parent code; omit for provinces.
     pub parent: Option<String>,
@@ -257,6 +258,7 @@ pub async fn create_api_key(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AccessLogQuery {
     /// Petition number.
     pub petition: Option<String>,

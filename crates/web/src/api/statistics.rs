@@ -29,6 +29,7 @@ use xinfang_store::{FactsFilter, PetitionFacts};
 pub const MAX_RANGE_MONTHS: u32 = 36;
 
 #[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
 pub struct StatisticsQuery {
     /// Unit code, e.g. `440304-XFJ`.
     pub unit: Option<String>,

@@ -95,6 +95,7 @@ pub struct SupervisionCaseDetail {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CaseQuery {
     /// `supervising` (cases my unit opened), `supervised` (cases addressed
     /// to my unit), or absent for both.
@@ -138,6 +139,7 @@ pub struct CloseCase {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WatchQuery {
     /// A unit code (default: the caller's unit): its own timers and those of
     /// the units below it or in its area.

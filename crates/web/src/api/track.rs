@@ -21,6 +21,7 @@ use xinfang_domain::procedure::{Actor, Command};
 use xinfang_store::{ActorRef, PetitionRecord};
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CodeQuery {
     /// The query code given at submission.
     pub code: Option<String>,

@@ -68,6 +68,7 @@ pub struct UrgentReportView {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UrgentQuery {
     /// Only reports not yet acknowledged.
     pub pending: Option<bool>,
