@@ -253,7 +253,8 @@ pub async fn run(args: MeasureArgs) -> Result<(), AnyError> {
         args.paths.config(),
         format!(
             "listen = \"127.0.0.1:{port}\"\ndatabase_url = \"{}\"\nkey_file = \"{}\"\ncheckpoint_file = \"{}\"\nobject_store_url = \"file://{}\"\ndemo = false\n\
-             # The measurement is one client address: the anonymous limits are lifted.\nsubmit_per_minute = 4000000000\nsubmit_per_day = 1000000000000\nsubmit_bytes_per_day = 1000000000000000\n",
+             # The measurement is one client address: the anonymous limits are lifted.\nsubmit_per_minute = 4000000000\nsubmit_per_day = 1000000000000\nsubmit_bytes_per_day = 1000000000000000\n\
+             # The monthly ranking job would run at start (its first firing) beside the first measurements.\nranking_schedule = \"\"\n",
             args.database_url,
             args.paths.key_file().canonicalize()?.display(),
             dir.join("checkpoint.json").display(),
