@@ -249,6 +249,10 @@ async fn art41_the_annual_report_counts_the_year() {
         let (got, body) = s.get_as("sz_supervisor", &format!("/api/v1/reports/annual?{q}")).await;
         assert_eq!(got, status, "{q}: {body}");
     }
+    // A year without any petition still makes a report (its tables say 无).
+    let r = s.client.get(format!("{}/api/v1/reports/annual?year=2000", s.base)).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(pdf_text(&r.bytes().await.unwrap()).contains("（无）"));
     // The report is the petition bureau's (Art. 41), not a department's.
     let (status, _) = s.get_as("ft_rst_head", &format!("/api/v1/reports/annual?year={year}&format=json")).await;
     assert_eq!(status, StatusCode::FORBIDDEN);

@@ -231,7 +231,8 @@ impl Renderer {
             let present = match map.get(*field) {
                 None | Some(serde_json::Value::Null) => false,
                 Some(serde_json::Value::String(s)) => !s.trim().is_empty(),
-                Some(serde_json::Value::Array(a)) => !a.is_empty(),
+                // A report's table may be empty (it prints "（无）").
+                Some(serde_json::Value::Array(a)) => !a.is_empty() || UNIT_LEVEL.contains(&kind),
                 Some(_) => true,
             };
             if !present {

@@ -122,6 +122,16 @@ fn letters_carry_their_fixed_wording() {
 }
 
 #[test]
+fn an_annual_report_of_an_empty_year_renders_its_empty_tables() {
+    let mut data = samples::sample("annual_report");
+    for table in ["volume", "metrics", "topics", "areas", "units", "instruments", "suggestions"] {
+        data[table] = json!([]);
+    }
+    let flat = squeeze(&pdf_text(&renderer().render("annual_report", &data).expect("render")));
+    assert!(flat.contains("（无）"), "{flat}");
+}
+
+#[test]
 fn simplified_procedure_says_ten_working_days() {
     let mut data = samples::sample("acceptance_notice");
     data["simplified"] = json!(true);

@@ -6,7 +6,7 @@
 use crate::render;
 use crate::workbench::{Me, chinese_only, me, staff};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -61,14 +61,14 @@ struct DetailPage {
     leaders: Vec<(String, String)>,
 }
 
-fn failed(headers: &HeaderMap, e: xinfang_web::error::ApiError) -> Response {
-    crate::error_page(&std::sync::Arc::default(), headers, e.status, "无法查看", &chinese_only(&e.message))
+fn failed(s: &Staff, headers: &HeaderMap, e: xinfang_web::error::ApiError) -> Response {
+    crate::staff_error_page(s, headers, e.status, "无法查看", &e.message)
 }
 
 async fn list_page(state: &AppState, headers: &HeaderMap, s: &Staff, alert: Option<String>) -> Response {
     let campaigns = match api::list(State(state.clone()), s.clone()).await {
         Ok(Json(c)) => c,
-        Err(e) => return failed(headers, e),
+        Err(e) => return failed(s, headers, e),
     };
     let default_target_on = (xinfang_domain::local_date(chrono::Utc::now()) + chrono::Duration::days(90)).to_string();
     let (csrf, set) = crate::portal::csrf(headers);
@@ -120,34 +120,44 @@ struct DetailQuery {
 async fn detail_page(state: &AppState, headers: &HeaderMap, s: &Staff, id: i64, flash: Option<String>, alert: Option<String>) -> Response {
     let d = match api::detail_of(state, s, id).await {
         Ok(d) => d,
-        Err(e) => return failed(headers, e),
+        Err(e) => return failed(s, headers, e),
     };
     // Leaders of the campaign's own area (its bureau, departments, the
     // government) — those who can meet the petitioners and the units.
     let units: Vec<i64> = xinfang_web::api::dashboard::scope_units(&state.tree(), &s.unit).into_iter().collect();
     let leaders = match state.store.users_in_units(&units, &["leader", "unit_head"]).await {
         Ok(l) => l.into_iter().map(|(username, name, _)| (username, name)).collect(),
-        Err(e) => return failed(headers, e.into()),
+        Err(e) => return failed(s, headers, e.into()),
     };
     let (csrf, set) = crate::portal::csrf(headers);
     crate::portal::with_cookie(render(&DetailPage { me: me(s), nav: "campaigns", csrf, flash, alert, d, leaders }), set)
 }
 
-async fn detail(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>, Query(q): Query<DetailQuery>) -> Response {
+async fn detail(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    crate::IdPath(id): crate::IdPath,
+    Query(q): Query<DetailQuery>,
+) -> Response {
     let s = match staff(&state, &headers).await {
         Ok(s) => s,
         Err(r) => return r,
     };
     if let Some(f) = q.format.filter(|f| !f.trim().is_empty()) {
-        return api::detail(State(state.clone()), s, ApiPath(id), ApiQuery(CampaignQuery { format: Some(f) }))
+        return api::detail(State(state.clone()), s.clone(), ApiPath(id), ApiQuery(CampaignQuery { format: Some(f) }))
             .await
-            .unwrap_or_else(|e| failed(&headers, e));
+            .unwrap_or_else(|e| failed(&s, &headers, e));
     }
     let flash = q.assigned.map(|n| format!("已为{n}件积案指定包案领导"));
     detail_page(&state, &headers, &s, id, flash, None).await
 }
 
-async fn lead(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>, Form(f): Form<HashMap<String, String>>) -> Response {
+async fn lead(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    crate::IdPath(id): crate::IdPath,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
     let s = match staff(&state, &headers).await {
         Ok(s) => s,
         Err(r) => return r,

@@ -9,7 +9,7 @@ use crate::charts;
 use crate::render;
 use crate::workbench::{Me, chinese_only, me, staff};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -109,8 +109,8 @@ fn encode(q: &PageQuery) -> String {
     parts.join("&")
 }
 
-fn failed(headers: &HeaderMap, e: ApiError) -> Response {
-    crate::error_page(&std::sync::Arc::default(), headers, e.status, "无法查看", &chinese_only(&e.message))
+fn failed(s: &Staff, headers: &HeaderMap, e: ApiError) -> Response {
+    crate::staff_error_page(s, headers, e.status, "无法查看", &e.message)
 }
 
 async fn page(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<PageQuery>) -> Response {
@@ -121,11 +121,11 @@ async fn page(State(state): State<AppState>, headers: HeaderMap, Query(q): Query
     let today = xinfang_domain::local_date(chrono::Utc::now());
     let r = match dashboard::parse(&state, &s, q.unit.as_deref(), q.from.as_deref(), q.to.as_deref(), today) {
         Ok(r) => r,
-        Err(e) => return failed(&headers, e),
+        Err(e) => return failed(&s, &headers, e),
     };
     let d = match dashboard::build(&state, &r, today).await {
         Ok(d) => d,
-        Err(e) => return failed(&headers, e),
+        Err(e) => return failed(&s, &headers, e),
     };
     let volume_chart = charts::columns(
         "chart-volume",
@@ -184,7 +184,7 @@ async fn export(State(state): State<AppState>, headers: HeaderMap, Query(q): Que
     };
     let q =
         DashboardQuery { unit: q.unit, from: q.from, to: q.to, table: q.table, format: Some(q.format.unwrap_or_else(|| "xlsx".into())) };
-    dashboard::show(State(state), s, ApiQuery(q)).await.unwrap_or_else(|e| failed(&headers, e))
+    dashboard::show(State(state), s.clone(), ApiQuery(q)).await.unwrap_or_else(|e| failed(&s, &headers, e))
 }
 
 #[derive(Deserialize, Default)]
@@ -199,14 +199,14 @@ async fn annual_report(State(state): State<AppState>, headers: HeaderMap, Query(
         Ok(s) => s,
         Err(r) => return r,
     };
-    annual::show(State(state), s, ApiQuery(AnnualQuery { unit: q.unit, year: q.year, format: q.format }))
+    annual::show(State(state), s.clone(), ApiQuery(AnnualQuery { unit: q.unit, year: q.year, format: q.format }))
         .await
-        .unwrap_or_else(|e| failed(&headers, e))
+        .unwrap_or_else(|e| failed(&s, &headers, e))
 }
 
-async fn unit_document(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
+async fn unit_document(State(state): State<AppState>, headers: HeaderMap, crate::IdPath(id): crate::IdPath) -> Response {
     match staff(&state, &headers).await {
-        Ok(s) => ranking::unit_document(State(state), s, ApiPath(id)).await.unwrap_or_else(|e| failed(&headers, e)),
+        Ok(s) => ranking::unit_document(State(state), s.clone(), ApiPath(id)).await.unwrap_or_else(|e| failed(&s, &headers, e)),
         Err(r) => r,
     }
 }
@@ -283,7 +283,7 @@ async fn rankings_page(
     let list = if ranks {
         match ranking::list(State(state.clone()), s.clone(), ApiQuery(RankingQuery::default())).await {
             Ok(Json(l)) => l,
-            Err(e) => return failed(headers, e),
+            Err(e) => return failed(s, headers, e),
         }
     } else {
         Vec::new()
@@ -390,18 +390,23 @@ struct FormatQuery {
     format: Option<String>,
 }
 
-async fn ranking_page(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>, Query(q): Query<FormatQuery>) -> Response {
+async fn ranking_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    crate::IdPath(id): crate::IdPath,
+    Query(q): Query<FormatQuery>,
+) -> Response {
     let s = match staff(&state, &headers).await {
         Ok(s) => s,
         Err(r) => return r,
     };
     if let Some(f) = q.format.filter(|f| !f.trim().is_empty()) {
         let rq = RankingQuery { format: Some(f), ..RankingQuery::default() };
-        return ranking::show(State(state.clone()), s.clone(), ApiPath(id), ApiQuery(rq)).await.unwrap_or_else(|e| failed(&headers, e));
+        return ranking::show(State(state.clone()), s.clone(), ApiPath(id), ApiQuery(rq)).await.unwrap_or_else(|e| failed(&s, &headers, e));
     }
     let r = match ranking::view_of(&state, &s, id).await {
         Ok(r) => r,
-        Err(e) => return failed(&headers, e),
+        Err(e) => return failed(&s, &headers, e),
     };
     let (csrf, set) = crate::portal::csrf(&headers);
     let score_chart = score_chart(&r);

@@ -130,6 +130,57 @@ pub(crate) fn error_page(portal: &Arc<PortalInfo>, headers: &HeaderMap, status: 
     r
 }
 
+#[derive(askama::Template)]
+#[template(path = "staff_error.html")]
+struct StaffErrorPage {
+    me: workbench::Me,
+    nav: &'static str,
+    csrf: String,
+    flash: Option<String>,
+    alert: Option<String>,
+    heading: String,
+    message: String,
+}
+
+/// An error on a staff page, inside the workbench (its menu kept), with
+/// the reason in Chinese.
+pub(crate) fn staff_error_page(
+    s: &xinfang_web::auth::Staff,
+    headers: &HeaderMap,
+    status: StatusCode,
+    heading: &str,
+    message: &str,
+) -> Response {
+    let (csrf, set) = portal::csrf(headers);
+    let page = StaffErrorPage {
+        me: workbench::me(s),
+        nav: "",
+        csrf,
+        flash: None,
+        alert: None,
+        heading: heading.into(),
+        message: workbench::chinese_only(message),
+    };
+    let mut r = portal::with_cookie(render(&page), set);
+    *r.status_mut() = status;
+    r
+}
+
+/// A numeric id in the path (`/staff/rankings/{id}`): anything else is a
+/// page that does not exist, said in Chinese (not axum's English text).
+pub(crate) struct IdPath(pub i64);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for IdPath {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let raw = axum::extract::Path::<String>::from_request_parts(parts, state).await.map(|p| p.0).unwrap_or_default();
+        raw.parse::<i64>().map(IdPath).map_err(|_| {
+            error_page(&Arc::default(), &parts.headers, StatusCode::NOT_FOUND, "页面不存在", "地址中的编号不正确，请从列表进入。")
+        })
+    }
+}
+
 const APP_CSS: &str = include_str!("../static/app.css");
 const APP_JS: &str = include_str!("../static/app.js");
 const HTMX: &str = include_str!("../static/vendor/htmx-2.0.11.min.js");
