@@ -33,88 +33,78 @@ fn forever() -> NaiveDate {
     NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default()
 }
 
+/// What petitions are counted by: a column or an expression over one.
+enum Key {
+    /// `YYYY-MM` of receipt, in month order.
+    Month,
+    Column(&'static str),
+    /// The first n characters of a code column (topic, area).
+    Prefix(&'static str, usize),
+}
+
+impl Key {
+    fn sql(&self) -> String {
+        match self {
+            Key::Month => "SUBSTR(received_on, 1, 7)".into(),
+            Key::Column(c) => (*c).into(),
+            Key::Prefix(c, n) => format!("SUBSTR({c}, 1, {n})"),
+        }
+    }
+}
+
 impl Store {
     async fn counts(&self, sql: String) -> Result<Counts> {
         let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
         rows.iter().map(|r| Ok((r.os("k")?.unwrap_or_default(), r.i("n")?))).collect()
     }
 
+    /// The petitions of `units` received in `[from, to]` (and, with
+    /// `open_only`, not at an end) counted by `key`: one grouped query.
+    async fn grouped(&self, units: &[UnitId], from: NaiveDate, to: NaiveDate, key: Key, open_only: bool) -> Result<Counts> {
+        if units.is_empty() {
+            return Ok(Vec::new());
+        }
+        let k = key.sql();
+        let open = if open_only { " AND state NOT IN ('closed', 'declined', 'redirected', 'not_reaccepted')" } else { "" };
+        let order = if matches!(key, Key::Month) { "k" } else { "n DESC, k" };
+        self.counts(format!(
+            "SELECT {k} AS k, COUNT(*) AS n FROM petitions WHERE id IN ({}){open} GROUP BY {k} ORDER BY {order}",
+            scope(units, from, to)
+        ))
+        .await
+    }
+
     /// Petitions received per month (`YYYY-MM`), in order.
     pub async fn received_by_month(&self, units: &[UnitId], from: NaiveDate, to: NaiveDate) -> Result<Counts> {
-        if units.is_empty() {
-            return Ok(Vec::new());
-        }
-        self.counts(format!(
-            "SELECT SUBSTR(received_on, 1, 7) AS k, COUNT(*) AS n FROM petitions WHERE id IN ({}) GROUP BY SUBSTR(received_on, 1, 7) ORDER BY k",
-            scope(units, from, to)
-        ))
-        .await
+        self.grouped(units, from, to, Key::Month, false).await
     }
 
-    /// Petitions received by channel.
+    /// Petitions received by channel, most first.
     pub async fn received_by_channel(&self, units: &[UnitId], from: NaiveDate, to: NaiveDate) -> Result<Counts> {
-        if units.is_empty() {
-            return Ok(Vec::new());
-        }
-        self.counts(format!(
-            "SELECT channel AS k, COUNT(*) AS n FROM petitions WHERE id IN ({}) GROUP BY channel ORDER BY n DESC, k",
-            scope(units, from, to)
-        ))
-        .await
+        self.grouped(units, from, to, Key::Column("channel"), false).await
     }
 
-    /// Petitions received by category.
+    /// Petitions received by category, most first.
     pub async fn received_by_category(&self, units: &[UnitId], from: NaiveDate, to: NaiveDate) -> Result<Counts> {
-        if units.is_empty() {
-            return Ok(Vec::new());
-        }
-        self.counts(format!(
-            "SELECT category AS k, COUNT(*) AS n FROM petitions WHERE id IN ({}) GROUP BY category ORDER BY n DESC, k",
-            scope(units, from, to)
-        ))
-        .await
+        self.grouped(units, from, to, Key::Column("category"), false).await
     }
 
     /// Petitions not yet at an end (`closed`, `declined`, `redirected`,
     /// `not_reaccepted`), by state, whenever received.
     pub async fn open_by_state(&self, units: &[UnitId]) -> Result<Counts> {
-        if units.is_empty() {
-            return Ok(Vec::new());
-        }
-        self.counts(format!(
-            "SELECT state AS k, COUNT(*) AS n FROM petitions WHERE id IN ({}) \
-             AND state NOT IN ('closed', 'declined', 'redirected', 'not_reaccepted') GROUP BY state ORDER BY n DESC, k",
-            scope(units, epoch(), forever())
-        ))
-        .await
+        self.grouped(units, epoch(), forever(), Key::Column("state"), true).await
     }
 
     /// Petitions received by topic code (the first `digits` digits: 2 for
     /// the top level), most first; no topic as "".
     pub async fn received_by_topic(&self, units: &[UnitId], from: NaiveDate, to: NaiveDate, digits: usize) -> Result<Counts> {
-        if units.is_empty() {
-            return Ok(Vec::new());
-        }
-        self.counts(format!(
-            "SELECT SUBSTR(topic, 1, {digits}) AS k, COUNT(*) AS n FROM petitions WHERE id IN ({}) \
-             GROUP BY SUBSTR(topic, 1, {digits}) ORDER BY n DESC, k",
-            scope(units, from, to)
-        ))
-        .await
+        self.grouped(units, from, to, Key::Prefix("topic", digits), false).await
     }
 
     /// Petitions received by the area the matter arose in (the first
     /// `digits` digits of its 行政区划 code), most first.
     pub async fn received_by_area(&self, units: &[UnitId], from: NaiveDate, to: NaiveDate, digits: usize) -> Result<Counts> {
-        if units.is_empty() {
-            return Ok(Vec::new());
-        }
-        self.counts(format!(
-            "SELECT SUBSTR(jurisdiction, 1, {digits}) AS k, COUNT(*) AS n FROM petitions WHERE id IN ({}) \
-             GROUP BY SUBSTR(jurisdiction, 1, {digits}) ORDER BY n DESC, k",
-            scope(units, from, to)
-        ))
-        .await
+        self.grouped(units, from, to, Key::Prefix("jurisdiction", digits), false).await
     }
 
     /// Petitions received by handling unit, most first.
