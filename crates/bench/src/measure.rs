@@ -506,7 +506,11 @@ pub async fn run(args: MeasureArgs) -> Result<(), AnyError> {
         }
     }
     {
-        let cfg = xinfang::config::Config { database_url: args.database_url.clone(), ..xinfang::config::Config::default() };
+        let cfg = xinfang::config::Config {
+            database_url: args.database_url.clone(),
+            key_file: args.paths.key_file().display().to_string(),
+            ..xinfang::config::Config::default()
+        };
         let store = xinfang::open(&cfg).await?;
         let today = xinfang_domain::local_date(chrono::Utc::now());
         let t = Instant::now();
