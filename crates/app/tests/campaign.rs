@@ -78,6 +78,30 @@ async fn art18_a_campaign_lists_the_backlog_and_owns_it_at_once() {
     let listed: HashSet<String> = d["items"].as_array().unwrap().iter().map(|i| i["number"].as_str().unwrap().to_string()).collect();
     assert_eq!(listed, expected);
 
+    // A resent form (reload, double click) does not start a second campaign.
+    let (status, again) = s
+        .post_as(
+            "ft_supervisor",
+            "/api/v1/campaigns",
+            json!({"name": "冬季积案化解", "older_than_days": 90, "target_percent": 80, "target_on": target_on}),
+        )
+        .await;
+    assert_eq!((status, again["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("already_exists")));
+    // A leader who does not exist, or of a sibling district who cannot see
+    // the items, is refused before any item is assigned.
+    let sibling = {
+        let unit = s.store.load_units().await.unwrap().into_iter().find(|u| u.code == "440305-XFJ").unwrap();
+        let hash = xinfang_web::auth::hash_password(common::PASSWORD).unwrap();
+        s.store.upsert_user("test_ns_leader", "南山区信访局领导", &hash, xinfang_domain::role::Role::Leader, unit.id).await.unwrap();
+        "test_ns_leader"
+    };
+    for (leader, code) in [("nobody", "unknown_leader"), (sibling, "leader_cannot_see")] {
+        let (status, err) = s.post_as("ft_supervisor", &format!("/api/v1/campaigns/{id}/lead"), json!({"leader": leader})).await;
+        assert_eq!((status, err["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(code)), "{err}");
+        let (_, d) = s.get_as("ft_supervisor", &format!("/api/v1/campaigns/{id}")).await;
+        assert_eq!(d["campaign"]["owned"], 0, "nothing half-assigned");
+    }
+
     // The head owns every open item at once; each petition records it.
     let (status, b) =
         s.post_as("ft_supervisor", &format!("/api/v1/campaigns/{id}/lead"), json!({"leader": "ft_head", "note": "月底前逐件见面"})).await;

@@ -2,7 +2,7 @@
 //! the petitions it listed when it started (with their state then), and
 //! their state and owner leader now. Rules in `domain::campaign`.
 
-use crate::db::{Result, RowExt, Store, fmt_date, fmt_instant, parse_date};
+use crate::db::{Result, RowExt, Store, StoreError, fmt_date, fmt_instant, parse_date};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::AssertSqlSafe;
 use xinfang_domain::unit::UnitId;
@@ -95,12 +95,13 @@ impl Store {
         rows.iter().map(|r| Ok((r.i("id")?, r.s("state")?))).collect()
     }
 
-    /// Start a campaign listing `items` (petition id, state now).
+    /// Start a campaign listing `items` (petition id, state now);
+    /// `Conflict` if the unit has one of that name already.
     pub async fn create_campaign(&self, c: &NewCampaign, items: &[(i64, String)]) -> Result<i64> {
         let mut w = self.begin_write().await?;
-        let id: i64 = sqlx::query_scalar(
+        let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO campaigns (unit_id, name, older_than_days, target_percent, target_on, started_on, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (unit_id, name) DO NOTHING RETURNING id",
         )
         .bind(c.unit_id)
         .bind(c.name.clone())
@@ -110,8 +111,9 @@ impl Store {
         .bind(fmt_date(c.started_on))
         .bind(c.created_by)
         .bind(fmt_instant(c.created_at))
-        .fetch_one(&mut *w.tx)
+        .fetch_optional(&mut *w.tx)
         .await?;
+        let Some(id) = id else { return Err(StoreError::Conflict) };
         for chunk in items.chunks(500) {
             let mut sql = String::from("INSERT INTO campaign_items (campaign_id, petition_id, state_at_start) VALUES ");
             for (i, _) in chunk.iter().enumerate() {

@@ -899,7 +899,9 @@ CREATE TABLE campaigns (
     target_on TEXT NOT NULL,
     started_on TEXT NOT NULL,
     created_by BIGINT NOT NULL REFERENCES users (id),
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    -- A resent form (reload, double click) does not start a second one.
+    UNIQUE (unit_id, name)
 );
 CREATE INDEX campaigns_unit ON campaigns (unit_id, id);
 CREATE TABLE campaign_items (

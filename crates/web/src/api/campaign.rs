@@ -4,7 +4,7 @@
 //! `domain::campaign`.
 
 use crate::api::dashboard::scope_units;
-use crate::api::leadership::{LeadInput, assign};
+use crate::api::leadership::{LeadInput, assign, check_leader_sees, leader_of};
 use crate::auth::Staff;
 use crate::dto::UnitRef;
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -61,6 +61,9 @@ pub struct CampaignView {
 
 #[derive(Serialize, ToSchema, Debug)]
 pub struct CampaignItemView {
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub petition_id: i64,
     pub number: String,
     pub title: String,
     pub received_on: String,
@@ -128,6 +131,7 @@ fn view(state: &AppState, c: &CampaignRow, today: NaiveDate) -> CampaignView {
 fn item(state: &AppState, i: &CampaignItemRow, today: NaiveDate) -> CampaignItemView {
     let st = PetitionState::parse(&i.state);
     CampaignItemView {
+        petition_id: i.petition_id,
         number: i.number.clone(),
         title: i.title.clone(),
         received_on: i.received_on.to_string(),
@@ -143,7 +147,7 @@ fn item(state: &AppState, i: &CampaignItemRow, today: NaiveDate) -> CampaignItem
 
 #[utoipa::path(post, path = "/api/v1/campaigns", tag = "supervision", security(("bearer" = [])), request_body = CampaignInput,
     description = "积案化解: start a backlog clearance campaign of the caller's unit — every open petition of its scope (a bureau: its area) received more than `older_than_days` (≥ 90) days ago is listed, with its state now — and a target (the share resolved by `target_on`). Leaders, unit heads and supervisors.",
-    responses((status = 201, body = CampaignView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = CampaignView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     staff: Staff,
@@ -167,7 +171,7 @@ pub async fn create(
     if items.len() > MAX_ITEMS {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "too_many", format!("积案超过{MAX_ITEMS}件，请提高天数或分单位开展")));
     }
-    let id = state
+    let created = state
         .store
         .create_campaign(
             &NewCampaign {
@@ -182,7 +186,14 @@ pub async fn create(
             },
             &items,
         )
-        .await?;
+        .await;
+    let id = match created {
+        Ok(id) => id,
+        Err(xinfang_store::StoreError::Conflict) => {
+            return Err(ApiError::new(StatusCode::CONFLICT, "already_exists", format!("本单位已有名为“{}”的专项行动", input.name.trim())));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let c = state.store.campaign(id).await?.ok_or_else(ApiError::internal)?;
     Ok((StatusCode::CREATED, Json(view(&state, &c, today))))
 }
@@ -265,16 +276,18 @@ pub async fn lead_all(state: &AppState, staff: &Staff, id: i64, input: &LeadInpu
     if d.campaign.unit.code != staff.unit.code {
         return Err(ApiError::forbidden("只有开展专项的单位可以统一指定包案领导"));
     }
-    let (mut assigned, mut skipped) = (0, 0);
-    for i in &d.items {
-        if i.resolved || i.leader.is_some() {
-            skipped += 1;
-            continue;
-        }
-        assign(state, staff, &i.number, input).await?;
-        assigned += 1;
+    // Everything checked before anything is assigned: a leader who does
+    // not exist, may not own cases or cannot see one of the items is
+    // refused with none of them assigned.
+    let (_, sight) = leader_of(state, staff, input).await?;
+    let todo: Vec<&CampaignItemView> = d.items.iter().filter(|i| !i.resolved && i.leader.is_none()).collect();
+    for i in &todo {
+        check_leader_sees(state, i.petition_id, &sight).await?;
     }
-    Ok(BulkLead { assigned, skipped })
+    for i in &todo {
+        assign(state, staff, &i.number, input).await?;
+    }
+    Ok(BulkLead { assigned: todo.len() as u64, skipped: (d.items.len() - todo.len()) as u64 })
 }
 
 #[utoipa::path(post, path = "/api/v1/campaigns/{id}/lead", tag = "supervision", security(("bearer" = [])),

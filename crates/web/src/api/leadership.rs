@@ -158,25 +158,37 @@ pub async fn get(State(state): State<AppState>, staff: Staff, ApiPath(number): A
     Ok(Json(view_of(&state, &rec).await?))
 }
 
-/// Assign the owner leader (shared by the API and the page).
-pub async fn assign(state: &AppState, staff: &Staff, number: &str, input: &LeadInput) -> ApiResult<()> {
-    let (rec, _) = load_visible(state, staff, number).await?;
+/// The leader an assignment names, checked: an active account in a role
+/// that may own cases, by someone who may assign; with the units whose
+/// sight the leader has (their unit, and the government it acts for).
+pub async fn leader_of(state: &AppState, staff: &Staff, input: &LeadInput) -> ApiResult<(xinfang_store::User, Visibility)> {
     let leader =
         state.store.user_by_username(input.leader.trim()).await?.filter(|u| u.active).ok_or_else(|| {
             ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_leader", "包案领导的账号不存在或已停用").at("leader")
         })?;
     leadership::check_lead(staff.user.role, leader.role, &input.note)?;
-    // The leader must be able to see the case they own.
     let tree = state.tree();
     let mut unit_ids = vec![leader.unit_id];
     if let Some(g) = tree.territorial_government(leader.unit_id).filter(|g| tree.acts_for(leader.unit_id, g.id)) {
         unit_ids.push(g.id);
     }
-    if !state.store.petition_visible(rec.id, &Visibility { unit_ids }).await? {
-        return Err(
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "leader_cannot_see", "该领导所在单位无权查看此信访事项，不能包案").at("leader")
-        );
+    Ok((leader, Visibility { unit_ids }))
+}
+
+/// The leader must be able to see the case they own.
+pub async fn check_leader_sees(state: &AppState, petition_id: i64, sight: &Visibility) -> ApiResult<()> {
+    if state.store.petition_visible(petition_id, sight).await? {
+        Ok(())
+    } else {
+        Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "leader_cannot_see", "该领导所在单位无权查看此信访事项，不能包案").at("leader"))
     }
+}
+
+/// Assign the owner leader (shared by the API and the page).
+pub async fn assign(state: &AppState, staff: &Staff, number: &str, input: &LeadInput) -> ApiResult<()> {
+    let (rec, _) = load_visible(state, staff, number).await?;
+    let (leader, sight) = leader_of(state, staff, input).await?;
+    check_leader_sees(state, rec.id, &sight).await?;
     let ev = staff.record_event(&rec, "lead_assigned", json!({"leader": leader.display_name, "note": input.note.trim()}), None);
     state.store.set_lead(rec.id, leader.id, staff.user.id, input.note.trim(), &ev).await?;
     Ok(())
