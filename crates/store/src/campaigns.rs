@@ -80,16 +80,19 @@ impl Store {
     /// The open petitions of `units` (registered at or handled by one of
     /// them) received before `before`, oldest first, at most `limit`:
     /// (id, state).
-    pub async fn backlog(&self, units: &[UnitId], before: NaiveDate, limit: usize) -> Result<Vec<(i64, String)>> {
+    /// Accusations (sealed, Art. 30) only with `accusations`: they are
+    /// listed only in a discipline body's own campaign.
+    pub async fn backlog(&self, units: &[UnitId], before: NaiveDate, limit: usize, accusations: bool) -> Result<Vec<(i64, String)>> {
         if units.is_empty() {
             return Ok(Vec::new());
         }
         let ids = units.iter().map(|u| u.to_string()).collect::<Vec<_>>().join(", ");
+        let sealed = if accusations { "" } else { " AND category <> 'accusation'" };
         let sql = format!(
             "SELECT id, state FROM petitions WHERE id IN (\
                SELECT id FROM petitions WHERE registered_unit_id IN ({ids}) AND received_on < $1 \
                UNION SELECT id FROM petitions WHERE handling_unit_id IN ({ids}) AND received_on < $1) \
-             AND state NOT IN {ENDED} ORDER BY received_on, id LIMIT {limit}"
+             AND state NOT IN {ENDED}{sealed} ORDER BY received_on, id LIMIT {limit}"
         );
         let rows = sqlx::query(AssertSqlSafe(sql)).bind(fmt_date(before)).fetch_all(&self.pool).await?;
         rows.iter().map(|r| Ok((r.i("id")?, r.s("state")?))).collect()

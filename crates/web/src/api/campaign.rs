@@ -160,7 +160,10 @@ pub async fn create(
     campaign::check(&input.name, input.older_than_days, input.target_percent, target_on, today)?;
     let units: Vec<i64> = scope_units(&state.tree(), &staff.unit).into_iter().collect();
     let before = today - Duration::days(i64::from(input.older_than_days));
-    let items = state.store.backlog(&units, before, MAX_ITEMS + 1).await?;
+    // Accusations are sealed (Art. 30): a campaign lists them only in the
+    // discipline body's own.
+    let accusations = staff.unit.kind == xinfang_domain::unit::UnitKind::DisciplineBody;
+    let items = state.store.backlog(&units, before, MAX_ITEMS + 1, accusations).await?;
     if items.is_empty() {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
