@@ -93,6 +93,11 @@ pub struct Config {
     /// publish (`daily HH:MM`; empty turns it off). It publishes a bureau's
     /// ranking once the month is over, once across nodes.
     pub ranking_schedule: String,
+    /// How often the precomputed statistics take in the petitions changed
+    /// since (`every 15s`; empty turns it off: reads then correct for every
+    /// change since the last refresh, and recount past
+    /// `statistics_max_corrections`). The first run builds them.
+    pub statistics_schedule: String,
     /// Fonts for letters: every .ttf/.otf/.ttc under this directory
     /// (default: Debian's Noto CJK; drop licensed 仿宋 / 小标宋 here).
     pub fonts_dir: String,
@@ -141,6 +146,7 @@ impl Default for Config {
             digest_days_before: vec![3, 1],
             watch_schedule: "every 5m".into(),
             ranking_schedule: "daily 09:00".into(),
+            statistics_schedule: "every 15s".into(),
             fonts_dir: "/usr/share/fonts/opentype/noto".into(),
             letter_templates_dir: None,
             notify: xinfang_notify::NotifyConfig::default(),

@@ -158,6 +158,9 @@ pub fn runtime(state: &AppState, cfg: &config::Config) -> Result<xinfang_web::jo
     let rt =
         rt.handle(xinfang_web::ranking::MONTHLY_RANKING, Duration::from_secs(600), move |_| xinfang_web::ranking::monthly_job(s.clone()));
     let s = state.clone();
+    let rt =
+        rt.handle(xinfang_web::precomputed::REFRESH, Duration::from_secs(3600), move |_| xinfang_web::precomputed::refresh_job(s.clone()));
+    let s = state.clone();
     let rt = rt.handle(xinfang_web::supervision::WATCH, Duration::from_secs(300), move |_| xinfang_web::supervision::watch_job(s.clone()));
     let store = state.store.clone();
     let idle = cfg.settings.idle_timeout_minutes;
@@ -204,6 +207,11 @@ pub fn runtime(state: &AppState, cfg: &config::Config) -> Result<xinfang_web::jo
         let period = Period::parse(&cfg.ranking_schedule)
             .ok_or_else(|| format!("ranking_schedule must be `daily HH:MM` or `every N[s|m|h]`, not `{}`", cfg.ranking_schedule))?;
         rt = rt.schedule(Schedule { name: xinfang_web::ranking::MONTHLY_RANKING, kind: xinfang_web::ranking::MONTHLY_RANKING, period });
+    }
+    if !cfg.statistics_schedule.trim().is_empty() {
+        let period = Period::parse(&cfg.statistics_schedule)
+            .ok_or_else(|| format!("statistics_schedule must be `daily HH:MM` or `every N[s|m|h]`, not `{}`", cfg.statistics_schedule))?;
+        rt = rt.schedule(Schedule { name: xinfang_web::precomputed::REFRESH, kind: xinfang_web::precomputed::REFRESH, period });
     }
     Ok(rt)
 }

@@ -57,6 +57,11 @@ enum Command {
     /// missing petition or access-log entry that changed. Takes a new
     /// checkpoint when all is intact.
     Verify,
+    /// Bring the precomputed statistics up to date — build them when there
+    /// are none or the unit tree changed — and print their state. The
+    /// server does the same every `statistics_schedule`; run this after a
+    /// bulk load so that the first requests need not recount.
+    Statistics,
     /// Move attachment content still held in the database (BLOBs from
     /// before issue 9) into the object store; safe to run again.
     MigrateAttachments,
@@ -144,6 +149,26 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
         Command::Migrate => {
             let store = open(&cfg).await?;
             eprintln!("database ready: {}", redact(&cfg.database_url));
+            store.close().await;
+            Ok(())
+        }
+        Command::Statistics => {
+            let store = open(&cfg).await?;
+            let tree = xinfang_domain::unit::UnitTree::new(store.load_units().await?);
+            let ix = xinfang_domain::aggregate::ScopeIndex::build(&tree, cfg.settings.statistics_min_scope_units);
+            let started = std::time::Instant::now();
+            let r = xinfang_web::precomputed::refresh_store(&store, &ix).await?;
+            let st = store.aggregate_status().await?;
+            println!(
+                "{} changed petition(s) applied{} in {:.1} s; {} kept scopes; {} petitions counted, {} metric rows, {} count rows",
+                r.applied,
+                if r.rebuilt { " (rebuilt)" } else { "" },
+                started.elapsed().as_secs_f64(),
+                ix.scopes().len(),
+                st.petitions,
+                st.tally_rows,
+                st.count_rows
+            );
             store.close().await;
             Ok(())
         }

@@ -86,7 +86,12 @@ async fn bureau_user(s: &TestServer, district: &str, role: xinfang_domain::role:
 
 #[tokio::test]
 async fn art39_the_last_three_districts_get_red_yellow_and_blue_warnings_with_their_letters() {
-    let s = TestServer::start_configured(|c| c.ranking_schedule = String::new()).await;
+    let s = TestServer::start_configured(|c| {
+        c.ranking_schedule = String::new();
+        c.statistics_schedule = String::new();
+        c.settings.statistics_min_scope_units = 1;
+    })
+    .await;
     load(&s, 6_000, 120).await;
     let today = local_date(chrono::Utc::now());
     let month = xinfang_web::ranking::last_month(today);
@@ -96,6 +101,7 @@ async fn art39_the_last_three_districts_get_red_yellow_and_blue_warnings_with_th
     let (status, preview) = s.get_as("sz_supervisor", &format!("/api/v1/rankings/preview?month={month}")).await;
     assert_eq!(status, StatusCode::OK, "{preview}");
     assert!(preview["id"].is_null());
+    assert_eq!(preview["computed_from"], "recount");
     let entries = preview["entries"].as_array().unwrap();
     assert_eq!(entries.iter().map(|e| e["area"].as_str().unwrap()).collect::<HashSet<_>>(), DISTRICTS.into_iter().collect());
     let (raws, _) = raw_rows(&s.database_url()).await;
@@ -117,6 +123,13 @@ async fn art39_the_last_three_districts_get_red_yellow_and_blue_warnings_with_th
     let warnings: Vec<Value> = entries.iter().map(|e| e["warning"].clone()).collect();
     assert_eq!(warnings, vec![Value::Null, Value::Null, json!("blue"), json!("yellow"), json!("red")]);
     assert_eq!(entries.iter().map(|e| e["rank"].as_i64().unwrap()).collect::<Vec<_>>(), vec![1, 2, 3, 4, 5]);
+    // The same ranking from the precomputed statistics.
+    let built = recount::refresh(&s.store, 1).await;
+    assert!(built.rebuilt && built.applied >= 6_000, "{built:?}");
+    let (status, again) = s.get_as("sz_supervisor", &format!("/api/v1/rankings/preview?month={month}")).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["computed_from"], "precomputed");
+    assert_eq!(again["entries"], preview["entries"], "precomputed and recounted rankings agree");
 
     // Only a manager of a petition bureau publishes; bad input is refused.
     let (status, _) = s.post_as("sz_clerk", "/api/v1/rankings", json!({"month": month})).await;

@@ -17,7 +17,7 @@ mod recount;
 
 use chrono::{Datelike, Duration, NaiveDate, Utc};
 use common::TestServer;
-use recount::{assert_counts, raw_rows, recount, scope_of};
+use recount::{assert_counts, raw_rows, recount, scope_of, shake};
 use reqwest::StatusCode;
 use serde_json::json;
 use xinfang::config::Config;
@@ -42,27 +42,65 @@ fn ymd(s: &str) -> NaiveDate {
     s.parse().unwrap()
 }
 
-#[tokio::test]
-async fn every_metric_equals_a_recount_from_the_raw_record() {
-    let server = TestServer::start().await;
-    let load = load_history(&server).await;
-    eprintln!("loaded {PETITIONS} petitions in {:.1}s", load.as_secs_f64());
+type Case<'a> = (&'a str, bool, NaiveDate, NaiveDate);
+
+/// Every case's figures, for the period, 环比 and 同比, equal the recount
+/// of the record as it is now; `source` is where the API says they came from.
+async fn check_cases(server: &TestServer, token: &str, cases: &[Case<'_>], source: &str) -> (Vec<recount::Raw>, recount::Units) {
     let (raws, units) = raw_rows(&server.database_url()).await;
     assert!(raws.len() >= PETITIONS);
-    eprintln!(
-        "record: {} petitions, {} events, {} timers, {} evaluations",
-        raws.len(),
-        raws.iter().map(|r| r.events.len()).sum::<usize>(),
-        raws.iter().map(|r| r.deadlines.len()).sum::<usize>(),
-        raws.iter().map(|r| r.evaluations.len()).sum::<usize>()
-    );
+    let mut checked = 0;
+    for (code, subtree, from, to) in cases {
+        let path = format!("/api/v1/statistics?unit={code}&from={from}&to={to}&subtree={subtree}");
+        let t = std::time::Instant::now();
+        let (status, body) = server.get(&path, Some(token)).await;
+        let ms = t.elapsed().as_millis();
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        assert_eq!(body["computed_from"], source, "{path}");
+        eprintln!("{path} ({source}): {ms} ms");
+        let as_of = ymd(body["as_of"].as_str().unwrap());
+        let scope = scope_of(&units, code, *subtree);
+        for (key, f, t) in [
+            ("metrics", body["from"].as_str().unwrap(), body["to"].as_str().unwrap()),
+            ("previous", body["previous"]["from"].as_str().unwrap(), body["previous"]["to"].as_str().unwrap()),
+            ("year_ago", body["year_ago"]["from"].as_str().unwrap(), body["year_ago"]["to"].as_str().unwrap()),
+        ] {
+            let expected = recount(&raws, &scope, ymd(f), ymd(t), as_of, &|_| true);
+            let api = if key == "metrics" { &body["metrics"] } else { &body[key]["metrics"] };
+            assert_counts(api, &expected, &format!("{code} subtree={subtree} {key} {f}..{t} ({source})"));
+            checked += 1;
+        }
+        // By month: each month of the period recounted on its own.
+        let (status, body) = server.get(&format!("{path}&group_by=month"), Some(token)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["computed_from"], source, "{path} by month");
+        for g in body["groups"].as_array().unwrap() {
+            let (f, t) = g["label"].as_str().unwrap().split_once('至').unwrap();
+            let expected = recount(&raws, &scope, ymd(f), ymd(t), as_of, &|_| true);
+            assert_counts(&g["metrics"], &expected, &format!("{code} subtree={subtree} month {f}..{t} ({source})"));
+        }
+    }
+    assert_eq!(checked, cases.len() * 3);
+    (raws, units)
+}
+
+#[tokio::test]
+async fn every_metric_equals_a_recount_from_the_raw_record() {
+    // Every scope kept precomputed (min 1 unit), the refresh job off.
+    let server = TestServer::start_configured(|c| {
+        c.settings.statistics_min_scope_units = 1;
+        c.statistics_schedule = String::new();
+    })
+    .await;
+    let load = load_history(&server).await;
+    eprintln!("loaded {PETITIONS} petitions in {:.1}s", load.as_secs_f64());
     let token = server.token("gd_supervisor").await;
 
     let today = local_date(Utc::now());
     let month_start = |d: NaiveDate| d.with_day0(0).unwrap();
     let this_month = month_start(today);
     let last_month = month_start(this_month - Duration::days(1));
-    let cases: Vec<(&str, bool, NaiveDate, NaiveDate)> = vec![
+    let cases: Vec<Case> = vec![
         ("440304-XFJ", false, last_month, this_month - Duration::days(1)),
         ("440304-XFJ", true, today - Duration::days(120), today - Duration::days(30)),
         ("440304-RST", false, last_month, this_month - Duration::days(1)),
@@ -78,26 +116,28 @@ async fn every_metric_equals_a_recount_from_the_raw_record() {
         ("4403-ZF", true, last_month, this_month - Duration::days(1)),
         ("440305-ZF", true, today - Duration::days(365), today),
     ];
-    let mut checked = 0;
+    // Nothing built yet: recounted from the record.
+    check_cases(&server, &token, &cases, "recount").await;
+    // Built: the same figures from the aggregates.
+    let built = recount::refresh(&server.store, 1).await;
+    assert!(built.rebuilt && built.applied >= PETITIONS, "{built:?}");
+    check_cases(&server, &token, &cases, "precomputed").await;
+    // Petitions changed behind the aggregates' back (plain SQL: handling
+    // units, timers, ratings, repeats, states): a read corrects for the
+    // changes not yet taken in, and after the refresh they are in.
+    let changed = shake(&server.database_url(), 1).await;
+    assert!(changed > 200, "{changed} rows changed");
+    let status = server.store.aggregate_status().await.unwrap();
+    assert!(status.dirty > 100, "the triggers marked the changed petitions: {status:?}");
+    check_cases(&server, &token, &cases, "precomputed").await;
+    let again = recount::refresh(&server.store, 1).await;
+    assert!(!again.rebuilt && again.applied as i64 == status.dirty, "{again:?} after {status:?}");
+    assert_eq!(server.store.aggregate_status().await.unwrap().dirty, 0);
+    let (raws, units) = check_cases(&server, &token, &cases, "precomputed").await;
+
     for (code, subtree, from, to) in &cases {
-        let path = format!("/api/v1/statistics?unit={code}&from={from}&to={to}&subtree={subtree}");
-        let t = std::time::Instant::now();
-        let (status, body) = server.get(&path, Some(&token)).await;
-        let ms = t.elapsed().as_millis();
-        assert_eq!(status, StatusCode::OK, "{path}: {body}");
-        eprintln!("{path}: {ms} ms");
-        let as_of = ymd(body["as_of"].as_str().unwrap());
         let scope = scope_of(&units, code, *subtree);
-        for (key, f, t) in [
-            ("metrics", body["from"].as_str().unwrap(), body["to"].as_str().unwrap()),
-            ("previous", body["previous"]["from"].as_str().unwrap(), body["previous"]["to"].as_str().unwrap()),
-            ("year_ago", body["year_ago"]["from"].as_str().unwrap(), body["year_ago"]["to"].as_str().unwrap()),
-        ] {
-            let expected = recount(&raws, &scope, ymd(f), ymd(t), as_of, &|_| true);
-            let api = if key == "metrics" { &body["metrics"] } else { &body[key]["metrics"] };
-            assert_counts(api, &expected, &format!("{code} subtree={subtree} {key} {f}..{t}"));
-            checked += 1;
-        }
+        let as_of = today;
         if *code == "4403-ZF" {
             let c = recount(&raws, &scope, *from, *to, as_of, &|_| true);
             assert!(c["on_time_conclusion_rate"].1 > 50 && c["on_time_acceptance_rate"].1 > 500, "a city as a whole: {c:?}");
@@ -111,7 +151,6 @@ async fn every_metric_equals_a_recount_from_the_raw_record() {
             assert!(c["on_time_acceptance_rate"].0 < c["on_time_acceptance_rate"].1, "some acceptances are late");
         }
     }
-    assert_eq!(checked, cases.len() * 3);
 
     // The metrics a department is answerable for have real figures.
     let scope = scope_of(&units, "4403-RST", true);

@@ -205,6 +205,14 @@ pub async fn run(args: LoadArgs) -> Result<(), AnyError> {
     let last = plans.last().map(|p| p.number.clone()).unwrap_or_default();
     let t_finish = Instant::now();
     store.bulk_finish(&sequences, plans.len() as i64, &last).await?;
+    let finish_secs = t_finish.elapsed().as_secs_f64();
+    // The precomputed statistics, as `xinfang statistics` builds them.
+    let t_stats = Instant::now();
+    let tree = xinfang_domain::unit::UnitTree::new(store.load_units().await?);
+    let ix = xinfang_domain::aggregate::ScopeIndex::build(&tree, cfg.settings.statistics_min_scope_units);
+    let built = xinfang_web::precomputed::refresh_store(&store, &ix).await?;
+    let aggregates = store.aggregate_status().await?;
+    let stats_secs = t_stats.elapsed().as_secs_f64();
     store.close().await;
     let total = t0.elapsed().as_secs_f64();
 
@@ -212,9 +220,15 @@ pub async fn run(args: LoadArgs) -> Result<(), AnyError> {
     std::fs::write(args.paths.manifest(), serde_json::to_string_pretty(&manifest.to_json())?)?;
     println!("\nLoaded {} petitions ({} events, {rows_written} rows) in {total:.0} s", plans.len(), stats.events);
     println!(
-        "  writing {:.0} s (of it {write_secs:.0} s in the database), finish {:.1} s",
-        t_write.elapsed().as_secs_f64(),
-        t_finish.elapsed().as_secs_f64()
+        "  writing {:.0} s (of it {write_secs:.0} s in the database), finish {finish_secs:.1} s",
+        t_write.elapsed().as_secs_f64() - stats_secs - finish_secs,
+    );
+    println!(
+        "  precomputed statistics: {} petitions counted into {} kept scopes in {stats_secs:.0} s ({} metric rows, {} count rows)",
+        built.applied,
+        ix.scopes().len(),
+        aggregates.tally_rows,
+        aggregates.count_rows
     );
     println!("  states:");
     let n = plans.len().max(1) as f64;

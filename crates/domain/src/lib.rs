@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod account;
+pub mod aggregate;
 pub mod calendar;
 pub mod campaign;
 pub mod deadline;

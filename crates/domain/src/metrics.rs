@@ -6,7 +6,7 @@
 use crate::petition::{Category, Rating};
 use crate::unit::UnitId;
 use chrono::{Days, NaiveDate};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How long after the answer is delivered the petitioner's evaluation is
 /// awaited before it counts as not given (参评率). The Regulations set no
@@ -87,6 +87,11 @@ impl Metric {
         Metric::ALL.iter().copied().find(|m| m.as_str() == s)
     }
 
+    /// Its place in `Metric::ALL`.
+    pub fn index(self) -> usize {
+        Metric::ALL.iter().position(|m| *m == self).unwrap_or(0)
+    }
+
     pub fn attribution(self) -> Attribution {
         match self {
             Metric::OnTimeAcceptanceRate => Attribution::RegisteringOrHandling,
@@ -149,7 +154,7 @@ impl Period {
 use chrono::Datelike;
 
 /// One evaluation as the statistics read it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EvaluationFact {
     /// The local date it was given.
     pub on: NaiveDate,
@@ -162,7 +167,7 @@ pub struct EvaluationFact {
 /// Everything the statistics need to know about one petition, read from
 /// the record: the petition row, its timers (`deadlines`), its events and
 /// its evaluations. Dates are local (Beijing) dates.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Facts {
     pub registered_unit: UnitId,
     /// `petitions.handling_unit_id`: the unit competent to handle it, once known.
@@ -220,6 +225,49 @@ fn one(hit: bool) -> Tally {
     Tally { numerator: u64::from(hit), denominator: 1 }
 }
 
+/// What one petition adds to one metric, on the day that puts it in a
+/// period (its cohort date): a judged tally, and items not yet judged
+/// (`pending`) that count against the unit — numerator 0, denominator 1 —
+/// once that day plus the metric's `pending_lag_days` is before the day
+/// the figures are asked for. Summing these over the days of a period is
+/// the metric; the precomputed aggregates (`aggregate`) store exactly these
+/// sums per scope and day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Contribution {
+    pub metric: Metric,
+    pub day: NaiveDate,
+    pub tally: Tally,
+    pub pending: u64,
+}
+
+impl Metric {
+    /// Days after its cohort date that an item without the act waits before
+    /// it counts against the unit: none for the limits (a limit passed is
+    /// missed), the evaluation window for 参评率.
+    pub fn pending_lag_days(self) -> u64 {
+        match self {
+            Metric::EvaluationRate => EVALUATION_WINDOW_DAYS,
+            _ => 0,
+        }
+    }
+
+    /// Whether a pending item of cohort `day` counts against the unit on `today`.
+    pub fn judged(self, day: NaiveDate, today: NaiveDate) -> bool {
+        day.checked_add_days(Days::new(self.pending_lag_days())).is_some_and(|d| d < today)
+    }
+}
+
+impl Contribution {
+    /// This contribution as counted on `today`.
+    pub fn as_of(&self, today: NaiveDate) -> Tally {
+        let mut t = self.tally;
+        if self.pending > 0 && self.metric.judged(self.day, today) {
+            t.denominator += self.pending;
+        }
+        t
+    }
+}
+
 impl Facts {
     /// Whether the petition counts for a unit for `metric`, given which
     /// units are in scope (the unit alone, or it and the units below it).
@@ -239,82 +287,69 @@ impl Facts {
         self.litigation_related || self.category == Category::Accusation || self.refused_at_intake
     }
 
+    /// Everything this petition adds to every metric, each on its cohort
+    /// date. Nothing for a metric whose cohort it is not in or that
+    /// excludes it.
+    pub fn contributions(&self) -> Vec<Contribution> {
+        let mut out = Vec::new();
+        let mut add = |metric: Metric, day: NaiveDate, hit: Option<bool>| {
+            let (tally, pending) = match hit {
+                Some(h) => (one(h), 0),
+                None => (Tally::default(), 1),
+            };
+            out.push(Contribution { metric, day, tally, pending });
+        };
+        // 及时受理率: by the registration timer's due date; the answer on or before it.
+        if let Some(due) = self.acceptance_due
+            && !self.repeat
+            && !self.refused_at_intake
+        {
+            add(Metric::OnTimeAcceptanceRate, due, self.answered_on.map(|a| a <= due));
+        }
+        // 按期办结率: by the first handling timer's due date; met on or before it.
+        if let Some(due) = self.handling_due
+            && !self.litigation_related
+            && !self.refused_at_intake
+        {
+            add(Metric::OnTimeConclusionRate, due, self.handling_met_on.map(|c| c <= due));
+        }
+        // 重复信访率: by the day received.
+        if !self.litigation_related {
+            add(Metric::RepeatPetitionRate, self.received_on, Some(self.repeat));
+        }
+        if !self.not_evaluated_publicly() {
+            // 参评率: by the day the answer was delivered; not evaluated is
+            // judged once the evaluation window has closed.
+            if let Some(delivered) = self.delivered_on {
+                let evaluated = self.evaluations.iter().any(|e| e.first_instance);
+                add(Metric::EvaluationRate, delivered, evaluated.then_some(true));
+            }
+            // 满意率: each rating of the first answer, by the day it was given.
+            for e in self.evaluations.iter().filter(|e| e.first_instance) {
+                add(Metric::SatisfactionRate, e.on, Some(e.rating != Rating::Dissatisfied));
+            }
+            // 化解率 and 一次性化解率: by the day closed.
+            if let Some(closed) = self.closed_on {
+                let last_dissatisfied = self.evaluations.last().is_some_and(|e| e.rating == Rating::Dissatisfied);
+                add(Metric::ResolutionRate, closed, Some(!self.brought_back && !last_dissatisfied));
+                if !self.repeat {
+                    let dissatisfied = self.evaluations.iter().any(|e| e.first_instance && e.rating == Rating::Dissatisfied);
+                    add(Metric::FirstTimeResolutionRate, closed, Some(!self.brought_back && !self.review_requested && !dissatisfied));
+                }
+            }
+        }
+        out
+    }
+
     /// What this petition adds to `metric` for `period`, judged on `today`
     /// (the day the figures are asked for). Zero when it is not in the
     /// cohort, is excluded, or cannot be judged yet.
     pub fn tally(&self, metric: Metric, period: &Period, today: NaiveDate) -> Tally {
-        match metric {
-            Metric::OnTimeAcceptanceRate => {
-                let Some(due) = self.acceptance_due else { return Tally::default() };
-                if self.repeat || self.refused_at_intake || !period.contains(due) {
-                    return Tally::default();
-                }
-                match self.answered_on {
-                    Some(a) => one(a <= due),
-                    // Not answered and overdue: counts against; still within the limit: not yet judged.
-                    None if due < today => one(false),
-                    None => Tally::default(),
-                }
-            }
-            Metric::OnTimeConclusionRate => {
-                let Some(due) = self.handling_due else { return Tally::default() };
-                if self.litigation_related || self.refused_at_intake || !period.contains(due) {
-                    return Tally::default();
-                }
-                match self.handling_met_on {
-                    Some(c) => one(c <= due),
-                    None if due < today => one(false),
-                    None => Tally::default(),
-                }
-            }
-            Metric::RepeatPetitionRate => {
-                if self.litigation_related || !period.contains(self.received_on) {
-                    return Tally::default();
-                }
-                one(self.repeat)
-            }
-            Metric::EvaluationRate => {
-                let Some(delivered) = self.delivered_on else { return Tally::default() };
-                if self.not_evaluated_publicly() || !period.contains(delivered) {
-                    return Tally::default();
-                }
-                let evaluated = self.evaluations.iter().any(|e| e.first_instance);
-                let window_end = delivered.checked_add_days(Days::new(EVALUATION_WINDOW_DAYS)).unwrap_or(delivered);
-                if evaluated {
-                    one(true)
-                } else if window_end < today {
-                    one(false)
-                } else {
-                    Tally::default()
-                }
-            }
-            Metric::SatisfactionRate => {
-                if self.not_evaluated_publicly() {
-                    return Tally::default();
-                }
-                let mut t = Tally::default();
-                for e in self.evaluations.iter().filter(|e| e.first_instance && period.contains(e.on)) {
-                    t.add(one(e.rating != Rating::Dissatisfied));
-                }
-                t
-            }
-            Metric::ResolutionRate => {
-                let Some(closed) = self.closed_on else { return Tally::default() };
-                if self.not_evaluated_publicly() || !period.contains(closed) {
-                    return Tally::default();
-                }
-                let last_dissatisfied = self.evaluations.last().is_some_and(|e| e.rating == Rating::Dissatisfied);
-                one(!self.brought_back && !last_dissatisfied)
-            }
-            Metric::FirstTimeResolutionRate => {
-                let Some(closed) = self.closed_on else { return Tally::default() };
-                if self.repeat || self.not_evaluated_publicly() || !period.contains(closed) {
-                    return Tally::default();
-                }
-                let dissatisfied = self.evaluations.iter().any(|e| e.first_instance && e.rating == Rating::Dissatisfied);
-                one(!self.brought_back && !self.review_requested && !dissatisfied)
-            }
+        let mut t = Tally::default();
+        for c in self.contributions().iter().filter(|c| c.metric == metric && period.contains(c.day)) {
+            t.add(c.as_of(today));
         }
+        t
     }
 }
 
@@ -328,9 +363,9 @@ pub fn tally_all<'a>(
 ) -> Vec<(Metric, Tally)> {
     let mut out: Vec<(Metric, Tally)> = Metric::ALL.iter().map(|m| (*m, Tally::default())).collect();
     for f in facts {
-        for (m, t) in out.iter_mut() {
-            if f.counts_for(*m, &in_scope) {
-                t.add(f.tally(*m, period, today));
+        for c in f.contributions().iter().filter(|c| period.contains(c.day)) {
+            if f.counts_for(c.metric, &in_scope) {
+                out[c.metric.index()].1.add(c.as_of(today));
             }
         }
     }

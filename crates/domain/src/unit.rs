@@ -288,6 +288,12 @@ impl UnitTree {
     }
 
     /// Every unit reachable upwards from `id` by parent and government
+    /// links, nearest first: the units `is_self_or_above_any` finds above it.
+    pub fn above_any(&self, id: UnitId) -> Vec<UnitId> {
+        self.above_by_distance(id).into_iter().map(|(_, u)| u).collect()
+    }
+
+    /// Every unit reachable upwards from `id` by parent and government
     /// links (both kinds mixed), nearest first, with its link distance.
     fn above_by_distance(&self, id: UnitId) -> Vec<(usize, UnitId)> {
         let mut seen = HashSet::from([id]);

@@ -6,6 +6,7 @@
 //! instants RFC 3339 UTC text, dates `YYYY-MM-DD` text: every value sorts
 //! and compares the same way on both engines.
 
+mod aggregates;
 mod anchor;
 mod approvals;
 mod audit;
@@ -40,6 +41,7 @@ mod urgent;
 mod users;
 mod viewers;
 
+pub use aggregates::{AggregateCount, AggregateQuery, AggregateRows, AggregateStatus};
 pub use anchor::{Checkpoint, Verification};
 pub use approvals::*;
 pub use audit::*;

@@ -912,7 +912,135 @@ CREATE TABLE campaign_items (
 )
 "#,
     ),
+    (
+        1260,
+        r#"
+-- Issue 12: precomputed statistics (store::aggregates). What every
+-- petition adds to the kept scopes, per metric and cohort day ...
+CREATE TABLE stat_tally (
+    scope TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    day TEXT NOT NULL,
+    numerator BIGINT NOT NULL,
+    denominator BIGINT NOT NULL,
+    pending BIGINT NOT NULL,
+    PRIMARY KEY (scope, metric, day)
+){without_rowid};
+-- ... and per dashboard dimension and month of receipt ...
+CREATE TABLE stat_count (
+    scope TEXT NOT NULL,
+    dim TEXT NOT NULL,
+    month TEXT NOT NULL,
+    k TEXT NOT NULL,
+    due TEXT NOT NULL,
+    n BIGINT NOT NULL,
+    PRIMARY KEY (scope, dim, month, k, due)
+){without_rowid};
+-- ... the facts each petition was last counted with ...
+CREATE TABLE stat_facts (
+    petition_id BIGINT PRIMARY KEY,
+    snapshot TEXT NOT NULL
+);
+-- ... the petitions changed since (filled by triggers, so that no write
+-- path can forget) ...
+CREATE TABLE stat_dirty (
+    petition_id BIGINT PRIMARY KEY
+);
+-- ... and what the aggregates were built for (the scope index's fingerprint).
+CREATE TABLE stat_meta (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+)
+"#,
+    ),
+    // The triggers that mark petitions changed: written per dialect
+    // (`dialect_statements`), whole statements.
+    (1261, ""),
 ];
+
+/// Migrations whose statements differ by dialect and contain semicolons
+/// (trigger bodies): given whole, not split.
+fn dialect_statements(version: i64, dialect: Dialect) -> Option<Vec<String>> {
+    if version != 1261 {
+        return None;
+    }
+    // Every table a petition's statistical facts are read from; a new
+    // repeat petition also changes the one it repeats ("brought back").
+    let children = ["events", "deadlines", "evaluations"];
+    let mut out = Vec::new();
+    match dialect {
+        Dialect::Sqlite => {
+            for t in children {
+                for (op, row) in [("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")] {
+                    out.push(format!(
+                        "CREATE TRIGGER stat_dirty_{t}_{op} AFTER {op} ON {t} BEGIN \
+                         INSERT OR IGNORE INTO stat_dirty (petition_id) VALUES ({row}.petition_id); END"
+                    ));
+                }
+            }
+            out.push(
+                "CREATE TRIGGER stat_dirty_petitions_INSERT AFTER INSERT ON petitions BEGIN \
+                 INSERT OR IGNORE INTO stat_dirty (petition_id) VALUES (NEW.id); \
+                 INSERT OR IGNORE INTO stat_dirty (petition_id) SELECT id FROM petitions WHERE number = NEW.repeat_of; END"
+                    .into(),
+            );
+            out.push(
+                "CREATE TRIGGER stat_dirty_petitions_UPDATE AFTER UPDATE ON petitions BEGIN \
+                 INSERT OR IGNORE INTO stat_dirty (petition_id) VALUES (NEW.id); \
+                 INSERT OR IGNORE INTO stat_dirty (petition_id) SELECT id FROM petitions \
+                 WHERE number = NEW.repeat_of OR number = OLD.repeat_of; END"
+                    .into(),
+            );
+            out.push(
+                "CREATE TRIGGER stat_dirty_petitions_DELETE AFTER DELETE ON petitions BEGIN \
+                 INSERT OR IGNORE INTO stat_dirty (petition_id) VALUES (OLD.id); \
+                 INSERT OR IGNORE INTO stat_dirty (petition_id) SELECT id FROM petitions WHERE number = OLD.repeat_of; END"
+                    .into(),
+            );
+        }
+        Dialect::Postgres => {
+            out.push(
+                "CREATE FUNCTION stat_dirty_child() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+                 IF TG_OP = 'DELETE' THEN \
+                   INSERT INTO stat_dirty (petition_id) VALUES (OLD.petition_id) ON CONFLICT DO NOTHING; \
+                 ELSE \
+                   INSERT INTO stat_dirty (petition_id) VALUES (NEW.petition_id) ON CONFLICT DO NOTHING; \
+                 END IF; \
+                 RETURN NULL; END $$"
+                    .into(),
+            );
+            out.push(
+                "CREATE FUNCTION stat_dirty_petition() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+                 IF TG_OP <> 'INSERT' THEN \
+                   INSERT INTO stat_dirty (petition_id) VALUES (OLD.id) ON CONFLICT DO NOTHING; \
+                   IF OLD.repeat_of IS NOT NULL THEN \
+                     INSERT INTO stat_dirty (petition_id) SELECT id FROM petitions WHERE number = OLD.repeat_of ON CONFLICT DO NOTHING; \
+                   END IF; \
+                 END IF; \
+                 IF TG_OP <> 'DELETE' THEN \
+                   INSERT INTO stat_dirty (petition_id) VALUES (NEW.id) ON CONFLICT DO NOTHING; \
+                   IF NEW.repeat_of IS NOT NULL THEN \
+                     INSERT INTO stat_dirty (petition_id) SELECT id FROM petitions WHERE number = NEW.repeat_of ON CONFLICT DO NOTHING; \
+                   END IF; \
+                 END IF; \
+                 RETURN NULL; END $$"
+                    .into(),
+            );
+            for t in children {
+                out.push(format!(
+                    "CREATE TRIGGER stat_dirty_{t} AFTER INSERT OR UPDATE OR DELETE ON {t} \
+                     FOR EACH ROW EXECUTE FUNCTION stat_dirty_child()"
+                ));
+            }
+            out.push(
+                "CREATE TRIGGER stat_dirty_petitions AFTER INSERT OR UPDATE OR DELETE ON petitions \
+                 FOR EACH ROW EXECUTE FUNCTION stat_dirty_petition()"
+                    .into(),
+            );
+        }
+    }
+    Some(out)
+}
 
 fn render(sql: &str, dialect: Dialect) -> String {
     let (id, blob, without_rowid) = match dialect {
@@ -959,7 +1087,9 @@ impl Store {
             // Comments go first: they may contain semicolons.
             let body: String =
                 render(sql, self.dialect).lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join("\n");
-            for stmt in body.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+            let statements: Vec<String> = dialect_statements(*version, self.dialect)
+                .unwrap_or_else(|| body.split(';').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect());
+            for stmt in statements {
                 sqlx::query(AssertSqlSafe(stmt)).execute(&mut *w.tx).await?;
             }
             sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")

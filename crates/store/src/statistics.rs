@@ -5,7 +5,7 @@
 
 use crate::db::{Result, RowExt, Store, StoreError, parse_date, parse_instant};
 use chrono::NaiveDate;
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::{AnyConnection, AssertSqlSafe, Row};
 use std::collections::HashMap;
 use xinfang_domain::local_date;
 use xinfang_domain::metrics::{EvaluationFact, Facts};
@@ -29,6 +29,9 @@ pub struct PetitionFacts {
     pub id: i64,
     pub topic: Option<String>,
     pub channel: String,
+    pub state: String,
+    /// The division the matter arose in.
+    pub jurisdiction: String,
     pub facts: Facts,
 }
 
@@ -57,6 +60,7 @@ impl Store {
             "SELECT id FROM petitions WHERE registered_unit_id IN ({ids}){until} \
              UNION SELECT id FROM petitions WHERE handling_unit_id IN ({ids}){until}"
         );
+        let scope_binds = binds.len();
         let mut extra = String::new();
         if let Some(t) = &f.topic {
             binds.push(t.clone());
@@ -68,11 +72,27 @@ impl Store {
             binds.push(c.clone());
             extra.push_str(&format!(" AND p.channel = ${}", binds.len()));
         }
-        // The events of the petitions in scope, read once and folded per
-        // petition; the first handling timer and the registration timer by
-        // their keys; "brought back" through `petitions_repeat_of`.
-        let sql = format!(
-            "SELECT p.id, p.number, p.registered_unit_id, p.handling_unit_id, p.received_on, p.channel, p.category, \
+        let mut conn = self.pool.acquire().await?;
+        facts_of(&mut conn, &scope, &binds, scope_binds, &extra).await
+    }
+}
+
+/// The facts of the petitions whose ids `scope` (a subquery) selects, on
+/// one connection (a transaction's, for a consistent read); `binds` are
+/// the scope's placeholders followed by those of `extra` (a condition on
+/// `p`), of which the first `scope_binds` belong to the scope.
+pub(crate) async fn facts_of(
+    conn: &mut AnyConnection,
+    scope: &str,
+    binds: &[String],
+    scope_binds: usize,
+    extra: &str,
+) -> Result<Vec<PetitionFacts>> {
+    // The events of the petitions in scope, read once and folded per
+    // petition; the first handling timer and the registration timer by
+    // their keys; "brought back" through `petitions_repeat_of`.
+    let sql = format!(
+        "SELECT p.id, p.number, p.state, p.jurisdiction, p.registered_unit_id, p.handling_unit_id, p.received_on, p.channel, p.category, \
                     p.litigation_related, p.topic, CAST(CASE WHEN p.repeat_of IS NULL THEN 0 ELSE 1 END AS BIGINT) AS is_repeat, \
                     ev.refused, ev.answered_at, ev.delivered_at, ev.closed_at, ev.reviews, \
                     a.due_on AS acceptance_due, h.due_on AS handling_due, h.met_at AS handling_met_at, \
@@ -90,61 +110,66 @@ impl Store {
              LEFT JOIN deadlines h ON h.petition_id = p.id \
                 AND h.seq = (SELECT MIN(x.seq) FROM deadlines x WHERE x.petition_id = p.id AND x.kind IN ('T6', 'S1')) \
              WHERE p.id IN ({scope}){extra} ORDER BY p.id"
-        );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for b in &binds {
-            q = q.bind(b.clone());
-        }
-        let rows = q.fetch_all(&self.pool).await?;
-        let mut out = Vec::with_capacity(rows.len());
-        let mut index: HashMap<i64, usize> = HashMap::with_capacity(rows.len());
-        for r in &rows {
-            let category = r.s("category")?;
-            let facts = Facts {
-                registered_unit: r.i("registered_unit_id")?,
-                handling_unit: r.oi("handling_unit_id")?,
-                received_on: parse_date(&r.s("received_on")?)?,
-                category: Category::parse(&category).ok_or_else(|| StoreError::Corrupt(format!("bad category {category}")))?,
-                litigation_related: r.i("litigation_related")? != 0,
-                repeat: r.i("is_repeat")? != 0,
-                refused_at_intake: r.oi("refused")?.unwrap_or(0) != 0,
-                acceptance_due: r.os("acceptance_due")?.map(|s| parse_date(&s)).transpose()?,
-                answered_on: local_day(r.os("answered_at")?)?,
-                handling_due: r.os("handling_due")?.map(|s| parse_date(&s)).transpose()?,
-                handling_met_on: local_day(r.os("handling_met_at")?)?,
-                delivered_on: local_day(r.os("delivered_at")?)?,
-                closed_on: local_day(r.os("closed_at")?)?,
-                review_requested: r.oi("reviews")?.unwrap_or(0) > 0,
-                brought_back: r.i("brought_back")? > 0,
-                evaluations: Vec::new(),
-            };
-            let id = r.i("id")?;
-            index.insert(id, out.len());
-            out.push(PetitionFacts { id, topic: r.os("topic")?, channel: r.s("channel")?, facts });
-        }
-        drop(rows);
-
-        let sql = format!(
-            "SELECT v.petition_id, v.document, v.rating, v.created_at FROM evaluations v \
-             WHERE v.petition_id IN ({scope}) ORDER BY v.petition_id, v.created_at, v.id"
-        );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        // The scope's own placeholders only (topic and channel were filtered above).
-        let scope_binds = usize::from(f.received_until.is_some());
-        for b in binds.iter().take(scope_binds) {
-            q = q.bind(b.clone());
-        }
-        for r in q.fetch_all(&self.pool).await? {
-            let Some(&i) = index.get(&r.try_get::<i64, _>(0)?) else { continue };
-            let rating: String = r.try_get(2)?;
-            let document: String = r.try_get(1)?;
-            let on = local_day(Some(r.try_get::<String, _>(3)?))?.unwrap_or_default();
-            out[i].facts.evaluations.push(EvaluationFact {
-                on,
-                rating: Rating::parse(&rating).ok_or_else(|| StoreError::Corrupt(format!("bad rating {rating}")))?,
-                first_instance: matches!(document.as_str(), "decision_letter" | "reply"),
-            });
-        }
-        Ok(out)
+    );
+    let mut q = sqlx::query(AssertSqlSafe(sql));
+    for b in binds {
+        q = q.bind(b.clone());
     }
+    let rows = q.fetch_all(&mut *conn).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    let mut index: HashMap<i64, usize> = HashMap::with_capacity(rows.len());
+    for r in &rows {
+        let category = r.s("category")?;
+        let facts = Facts {
+            registered_unit: r.i("registered_unit_id")?,
+            handling_unit: r.oi("handling_unit_id")?,
+            received_on: parse_date(&r.s("received_on")?)?,
+            category: Category::parse(&category).ok_or_else(|| StoreError::Corrupt(format!("bad category {category}")))?,
+            litigation_related: r.i("litigation_related")? != 0,
+            repeat: r.i("is_repeat")? != 0,
+            refused_at_intake: r.oi("refused")?.unwrap_or(0) != 0,
+            acceptance_due: r.os("acceptance_due")?.map(|s| parse_date(&s)).transpose()?,
+            answered_on: local_day(r.os("answered_at")?)?,
+            handling_due: r.os("handling_due")?.map(|s| parse_date(&s)).transpose()?,
+            handling_met_on: local_day(r.os("handling_met_at")?)?,
+            delivered_on: local_day(r.os("delivered_at")?)?,
+            closed_on: local_day(r.os("closed_at")?)?,
+            review_requested: r.oi("reviews")?.unwrap_or(0) > 0,
+            brought_back: r.i("brought_back")? > 0,
+            evaluations: Vec::new(),
+        };
+        let id = r.i("id")?;
+        index.insert(id, out.len());
+        out.push(PetitionFacts {
+            id,
+            topic: r.os("topic")?,
+            channel: r.s("channel")?,
+            state: r.s("state")?,
+            jurisdiction: r.s("jurisdiction")?,
+            facts,
+        });
+    }
+    drop(rows);
+
+    let sql = format!(
+        "SELECT v.petition_id, v.document, v.rating, v.created_at FROM evaluations v \
+             WHERE v.petition_id IN ({scope}) ORDER BY v.petition_id, v.created_at, v.id"
+    );
+    let mut q = sqlx::query(AssertSqlSafe(sql));
+    // The scope's own placeholders only (topic and channel were filtered above).
+    for b in binds.iter().take(scope_binds) {
+        q = q.bind(b.clone());
+    }
+    for r in q.fetch_all(&mut *conn).await? {
+        let Some(&i) = index.get(&r.try_get::<i64, _>(0)?) else { continue };
+        let rating: String = r.try_get(2)?;
+        let document: String = r.try_get(1)?;
+        let on = local_day(Some(r.try_get::<String, _>(3)?))?.unwrap_or_default();
+        out[i].facts.evaluations.push(EvaluationFact {
+            on,
+            rating: Rating::parse(&rating).ok_or_else(|| StoreError::Corrupt(format!("bad rating {rating}")))?,
+            first_instance: matches!(document.as_str(), "decision_letter" | "reply"),
+        });
+    }
+    Ok(out)
 }

@@ -16,6 +16,7 @@ pub mod observe;
 pub mod once;
 pub mod open311;
 pub mod openapi;
+pub mod precomputed;
 pub mod ranking;
 pub mod ratelimit;
 pub mod state;

@@ -16,6 +16,7 @@ use crate::state::AppState;
 use chrono::{Datelike, Months, NaiveDate, Utc};
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap, HashSet};
+use xinfang_domain::aggregate::Scope;
 use xinfang_domain::letters::LetterKind;
 use xinfang_domain::metrics::{Metric, Period, Tally, tally_all};
 use xinfang_domain::petition::SupervisionLetter;
@@ -28,7 +29,6 @@ use xinfang_store::{FactsFilter, NewRanking, NewRankingEntry, NewSupervisionCase
 pub const MONTHLY_RANKING: &str = "monthly_ranking";
 
 /// The lengths of division codes, level by level.
-const CODE_LENGTHS: [usize; 4] = [2, 4, 6, 9];
 
 /// One area under a ranking bureau.
 #[derive(Debug, Clone)]
@@ -48,7 +48,7 @@ pub struct Area {
 /// level that have a petition bureau.
 pub fn areas_under(tree: &UnitTree, bureau: &Unit, names: &HashMap<String, String>) -> Vec<Area> {
     let mine = bureau.jurisdiction.len();
-    let Some(next) = CODE_LENGTHS.iter().copied().find(|l| *l > mine) else { return Vec::new() };
+    let Some(next) = xinfang_domain::aggregate::CODE_LENGTHS.iter().copied().find(|l| *l > mine && *l < 12) else { return Vec::new() };
     let codes: BTreeSet<&str> = tree
         .all()
         .filter(|u| u.kind == UnitKind::PetitionBureau && u.jurisdiction.len() == next && u.jurisdiction.starts_with(&bureau.jurisdiction))
@@ -99,6 +99,8 @@ pub struct Computed {
     /// Best first, then the unscored.
     pub placed: Vec<Placed>,
     pub as_of: NaiveDate,
+    /// Where the figures came from (`precomputed::PRECOMPUTED` or `RECOUNT`).
+    pub source: &'static str,
 }
 
 /// Work out `bureau`'s ranking of `month` as judged on `today`.
@@ -118,15 +120,22 @@ pub async fn compute(state: &AppState, bureau: &Unit, month: &str, weights: Weig
     if areas.is_empty() {
         return Err(ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "no_areas", format!("{}下没有可排名的地区", bureau.name)));
     }
-    let mut units: Vec<i64> = areas.iter().flat_map(|a| a.units.iter().copied()).collect();
-    units.sort_unstable();
-    units.dedup();
-    let facts = state.store.statistics_facts(&FactsFilter { units, received_until: Some(period.to), topic: None, channel: None }).await?;
-    let tallies: Vec<Vec<(Metric, Tally)>> =
-        areas.iter().map(|a| tally_all(facts.iter().map(|p| &p.facts), &period, today, |u| a.units.contains(&u))).collect();
+    let scopes: Vec<Scope> = areas.iter().map(|a| Scope::Area(a.code.clone())).collect();
+    let (tallies, source): (Vec<Vec<(Metric, Tally)>>, _) = match crate::precomputed::read(state, &scopes, period, None, today).await? {
+        Some(p) => (scopes.iter().map(|s| p.metrics(s, &period)).collect(), crate::precomputed::PRECOMPUTED),
+        None => {
+            let mut units: Vec<i64> = areas.iter().flat_map(|a| a.units.iter().copied()).collect();
+            units.sort_unstable();
+            units.dedup();
+            let facts =
+                state.store.statistics_facts(&FactsFilter { units, received_until: Some(period.to), topic: None, channel: None }).await?;
+            let t = areas.iter().map(|a| tally_all(facts.iter().map(|p| &p.facts), &period, today, |u| a.units.contains(&u))).collect();
+            (t, crate::precomputed::RECOUNT)
+        }
+    };
     let min_cases = state.settings.ranking_min_cases;
     let placed = ranking::rank(&tallies, &weights, min_cases);
-    Ok(Computed { month: month.to_string(), period, weights, min_cases, areas, tallies, placed, as_of: today })
+    Ok(Computed { month: month.to_string(), period, weights, min_cases, areas, tallies, placed, as_of: today, source })
 }
 
 fn metrics_json(t: &[(Metric, Tally)]) -> Value {

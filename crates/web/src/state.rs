@@ -4,6 +4,7 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 use xinfang_crypto::Keyring;
+use xinfang_domain::aggregate::ScopeIndex;
 use xinfang_domain::calendar::HolidayCalendar;
 use xinfang_domain::deadline::CountingPolicy;
 use xinfang_domain::unit::UnitTree;
@@ -88,6 +89,13 @@ pub struct Settings {
     /// The least number of cases (the sum of the weighted metrics'
     /// denominators) an area needs in the month to be ranked.
     pub ranking_min_cases: u64,
+    /// Scopes (a unit with the units below it, an area) of at least this
+    /// many units have their statistics precomputed; smaller ones are
+    /// recounted on each request (docs/metrics.md "Precomputed").
+    pub statistics_min_scope_units: usize,
+    /// A read corrects the precomputed figures by at most this many
+    /// petitions changed since the last refresh; with more it recounts.
+    pub statistics_max_corrections: usize,
 }
 
 impl Default for Settings {
@@ -120,6 +128,8 @@ impl Default for Settings {
             ranking_weights: xinfang_domain::ranking::DEFAULT_WEIGHTS.into(),
             ranking_rectify_days: xinfang_domain::ranking::RECTIFY_WORKING_DAYS,
             ranking_min_cases: xinfang_domain::ranking::MIN_CASES,
+            statistics_min_scope_units: xinfang_domain::aggregate::DEFAULT_MIN_SCOPE_UNITS,
+            statistics_max_corrections: 2000,
         }
     }
 }
@@ -147,6 +157,9 @@ pub struct AppState {
     /// The `units_version` the tree was loaded at (see `refresh_units`).
     units_version: Arc<AtomicI64>,
     calendar: Arc<CalendarCache>,
+    /// The scope index of the precomputed statistics, for the tree it was
+    /// built from (compared by pointer: a reloaded tree is a new Arc).
+    scopes: Arc<RwLock<Option<(Arc<UnitTree>, Arc<ScopeIndex>)>>>,
     /// Delivery channels, the letter renderer and the job runtime's bell.
     pub services: Arc<crate::notices::Services>,
 }
@@ -192,6 +205,7 @@ impl AppState {
             tree: Arc::new(RwLock::new(Arc::new(tree))),
             units_version: Arc::new(AtomicI64::new(units_version)),
             calendar,
+            scopes: Arc::default(),
             services: Arc::default(),
         };
         state.watch_calendar();
@@ -225,6 +239,22 @@ impl AppState {
                 }
             }
         });
+    }
+
+    /// The scope index of the precomputed statistics for this node's tree.
+    pub fn scope_index(&self) -> Arc<ScopeIndex> {
+        let tree = self.tree();
+        if let Ok(slot) = self.scopes.read()
+            && let Some((t, ix)) = slot.as_ref()
+            && Arc::ptr_eq(t, &tree)
+        {
+            return Arc::clone(ix);
+        }
+        let ix = Arc::new(ScopeIndex::build(&tree, self.settings.statistics_min_scope_units));
+        if let Ok(mut slot) = self.scopes.write() {
+            *slot = Some((tree, Arc::clone(&ix)));
+        }
+        ix
     }
 
     pub fn tree(&self) -> Arc<UnitTree> {

@@ -245,3 +245,56 @@ pub fn assert_counts(api: &Value, expected: &Counts, what: &str) {
         }
     }
 }
+
+/// Change a sample of petitions with plain SQL, as any write path might,
+/// in every way the statistics see: handling units moved, timers met or
+/// reopened, ratings changed, a petition made a repeat of another (which
+/// brings the other back), states, topics and channels. Returns the rows
+/// changed. The precomputed statistics must follow each (the database's
+/// triggers mark the petitions changed).
+pub async fn shake(url: &str, seed: i64) -> u64 {
+    sqlx::any::install_default_drivers();
+    let pool = AnyPool::connect(url).await.unwrap();
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM petitions ORDER BY id").fetch_all(&pool).await.unwrap();
+    let units: Vec<i64> = sqlx::query_scalar("SELECT id FROM units ORDER BY id").fetch_all(&pool).await.unwrap();
+    let met: String = sqlx::query_scalar("SELECT met_at FROM deadlines WHERE met_at IS NOT NULL ORDER BY petition_id LIMIT 1")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let pick = |k: i64| ids[((seed * 7919 + k * 104_729).rem_euclid(ids.len() as i64)) as usize];
+    let list = |from: i64, n: i64| (from..from + n).map(|k| pick(k).to_string()).collect::<Vec<_>>().join(", ");
+    let mut changed = 0;
+    let run = |sql: String| {
+        let pool = pool.clone();
+        async move { sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&pool).await.unwrap().rows_affected() }
+    };
+    let unit = units[(seed.rem_euclid(units.len() as i64)) as usize];
+    changed += run(format!("UPDATE petitions SET handling_unit_id = {unit} WHERE id IN ({})", list(0, 40))).await;
+    changed += run(format!("UPDATE petitions SET handling_unit_id = NULL WHERE id IN ({})", list(40, 10))).await;
+    changed += run(format!("UPDATE deadlines SET met_at = NULL WHERE petition_id IN ({})", list(50, 40))).await;
+    changed += run(format!("UPDATE deadlines SET met_at = '{met}' WHERE met_at IS NULL AND petition_id IN ({})", list(90, 40))).await;
+    changed += run(format!("UPDATE evaluations SET rating = 'dissatisfied' WHERE petition_id IN ({})", list(130, 60))).await;
+    changed += run(format!("UPDATE evaluations SET rating = 'satisfied' WHERE petition_id IN ({})", list(190, 60))).await;
+    changed += run(format!("UPDATE petitions SET state = 'closed' WHERE id IN ({})", list(250, 30))).await;
+    changed += run(format!("UPDATE petitions SET topic = '0301', channel = 'letter' WHERE id IN ({})", list(280, 30))).await;
+    changed += run(format!("UPDATE petitions SET category = 'accusation' WHERE id IN ({})", list(310, 10))).await;
+    changed += run(format!("DELETE FROM evaluations WHERE petition_id IN ({})", list(320, 20))).await;
+    for k in 0..5 {
+        let (a, b) = (pick(400 + 2 * k), pick(401 + 2 * k));
+        changed +=
+            run(format!("UPDATE petitions SET repeat_of = (SELECT number FROM petitions WHERE id = {a}) WHERE id = {b} AND id <> {a}"))
+                .await;
+    }
+    changed += run(format!("UPDATE petitions SET repeat_of = NULL WHERE repeat_of IS NOT NULL AND id IN ({})", list(420, 200))).await;
+    pool.close().await;
+    changed
+}
+
+/// Bring a server's precomputed statistics up to date, as its
+/// `statistics_refresh` job does (tests turn the job off, so that each step
+/// knows what the aggregates hold), for scopes of at least `min_units` units.
+pub async fn refresh(store: &xinfang_store::Store, min_units: usize) -> xinfang_web::precomputed::RefreshReport {
+    let tree = xinfang_domain::unit::UnitTree::new(store.load_units().await.unwrap());
+    let ix = xinfang_domain::aggregate::ScopeIndex::build(&tree, min_units);
+    xinfang_web::precomputed::refresh_store(store, &ix).await.unwrap()
+}

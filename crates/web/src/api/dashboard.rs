@@ -15,6 +15,7 @@ use crate::auth::Staff;
 use crate::dto::UnitRef;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiQuery;
+use crate::precomputed::{self, most_first};
 use crate::state::AppState;
 use crate::tables::{self, Cell, Format, Table};
 use crate::views::unit_ref;
@@ -26,11 +27,12 @@ use chrono::{Datelike, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use utoipa::{IntoParams, ToSchema};
+use xinfang_domain::aggregate::{Dim, Scope};
 use xinfang_domain::local_date;
-use xinfang_domain::metrics::{Period, tally_all};
+use xinfang_domain::metrics::{Metric, Period, Tally, tally_all};
 use xinfang_domain::petition::{Category, Channel, State as PetitionState};
-use xinfang_domain::unit::{Unit, UnitKind, UnitTree};
-use xinfang_store::{FactsFilter, PetitionFacts};
+use xinfang_domain::unit::{Unit, UnitTree};
+use xinfang_store::{Counts, FactsFilter, PetitionFacts};
 
 /// How many rows the page's charts and tables show (the API and the
 /// exports carry every row).
@@ -111,6 +113,8 @@ pub struct DashboardView {
     pub topics: Vec<CountRow>,
     pub areas: Vec<CountRow>,
     pub units: Vec<UnitLoad>,
+    /// `precomputed` or `recount` (docs/metrics.md "Precomputed"); the figures are the same either way.
+    pub computed_from: String,
 }
 
 fn invalid(code: &str, field: &str, message: impl Into<String>) -> ApiError {
@@ -128,7 +132,7 @@ fn date(v: Option<&str>, field: &str) -> ApiResult<Option<NaiveDate>> {
 
 /// Whether a unit looks at its whole area.
 pub fn area_wide(u: &Unit) -> bool {
-    matches!(u.kind, UnitKind::PetitionBureau | UnitKind::JointConference | UnitKind::PartyGovernment)
+    xinfang_domain::aggregate::area_wide(u.kind)
 }
 
 /// The units whose petitions a unit's dashboard counts.
@@ -194,15 +198,7 @@ async fn division_names(state: &AppState, code: &str) -> ApiResult<HashMap<Strin
     Ok(out)
 }
 
-/// The level below a division code's (2 → 4 → 6 → 9 digits).
-pub fn next_level(code_len: usize) -> usize {
-    match code_len {
-        0 | 1 => 2,
-        2 | 3 => 4,
-        4 | 5 => 6,
-        _ => 9,
-    }
-}
+pub use xinfang_domain::aggregate::next_level;
 
 /// Rows of counts with labels.
 fn labelled(counts: Vec<(String, i64)>, names: &HashMap<String, String>, empty: &str) -> Vec<CountRow> {
@@ -223,25 +219,104 @@ fn late(f: &PetitionFacts, today: NaiveDate) -> bool {
     }
 }
 
+/// The dashboard's counts and metrics, from the aggregates or the record.
+struct Counted {
+    by_month: HashMap<String, i64>,
+    channels: Counts,
+    categories: Counts,
+    open_by_state: Counts,
+    topics: Counts,
+    areas: Counts,
+    handling: Vec<(i64, i64)>,
+    late: HashMap<i64, i64>,
+    current: Vec<(Metric, Tally)>,
+    previous: Vec<(Metric, Tally)>,
+    source: &'static str,
+}
+
+/// The scope a unit's dashboard counts (see `scope_units`), as the
+/// aggregates name it.
+pub fn dashboard_scope(u: &Unit) -> Scope {
+    if area_wide(u) { Scope::Area(u.jurisdiction.clone()) } else { Scope::Subtree(u.id) }
+}
+
+async fn from_aggregates(state: &AppState, r: &Request, today: NaiveDate) -> ApiResult<Option<Counted>> {
+    if !precomputed::months_cover(&r.period, today) {
+        return Ok(None);
+    }
+    let scope = dashboard_scope(&r.unit);
+    let previous = r.period.previous();
+    let span = Period::new(previous.from, r.period.to);
+    let Some(p) = precomputed::read(state, std::slice::from_ref(&scope), span, Some(r.period), today).await? else {
+        return Ok(None);
+    };
+    let units = |m: HashMap<String, i64>| -> HashMap<i64, i64> { m.into_iter().filter_map(|(k, n)| Some((k.parse().ok()?, n))).collect() };
+    let mut handling: Vec<(i64, i64)> = units(p.counts(&scope, Dim::Handling)).into_iter().filter(|(_, n)| *n > 0).collect();
+    handling.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    Ok(Some(Counted {
+        by_month: p.counts(&scope, Dim::All),
+        channels: most_first(p.counts(&scope, Dim::Channel)),
+        categories: most_first(p.counts(&scope, Dim::Category)),
+        open_by_state: most_first(p.counts(&scope, Dim::Open)),
+        topics: most_first(p.counts(&scope, Dim::Topic)),
+        areas: most_first(p.counts(&scope, Dim::Area)),
+        handling,
+        late: units(p.late(&scope)),
+        current: p.metrics(&scope, &r.period),
+        previous: p.metrics(&scope, &previous),
+        source: precomputed::PRECOMPUTED,
+    }))
+}
+
+async fn recount(state: &AppState, r: &Request, today: NaiveDate) -> ApiResult<Counted> {
+    let (from, to) = (r.period.from, r.period.to);
+    let units = &r.units;
+    let in_scope: HashSet<i64> = units.iter().copied().collect();
+    let facts =
+        state.store.statistics_facts(&FactsFilter { units: units.clone(), received_until: Some(to), topic: None, channel: None }).await?;
+    let mut late_by_unit: HashMap<i64, i64> = HashMap::new();
+    for f in facts.iter().filter(|f| r.period.contains(f.facts.received_on) && late(f, today)) {
+        if let Some(u) = f.facts.handling_unit {
+            *late_by_unit.entry(u).or_default() += 1;
+        }
+    }
+    let digits = next_level(r.unit.jurisdiction.len());
+    Ok(Counted {
+        by_month: state.store.received_by_month(units, from, to).await?.into_iter().collect(),
+        channels: state.store.received_by_channel(units, from, to).await?,
+        categories: state.store.received_by_category(units, from, to).await?,
+        open_by_state: state.store.open_by_state(units).await?,
+        topics: state.store.received_by_topic(units, from, to, 2).await?,
+        areas: state.store.received_by_area(units, from, to, digits).await?,
+        handling: state.store.received_by_handling_unit(units, from, to).await?,
+        late: late_by_unit,
+        current: tally_all(facts.iter().map(|p| &p.facts), &r.period, today, |u| in_scope.contains(&u)),
+        previous: tally_all(facts.iter().map(|p| &p.facts), &r.period.previous(), today, |u| in_scope.contains(&u)),
+        source: precomputed::RECOUNT,
+    })
+}
+
 /// Everything the dashboard shows.
 pub async fn build(state: &AppState, r: &Request, today: NaiveDate) -> ApiResult<DashboardView> {
     let (from, to) = (r.period.from, r.period.to);
     let tree = state.tree();
-    let units = &r.units;
-    let in_scope: HashSet<i64> = units.iter().copied().collect();
+    let in_scope: HashSet<i64> = r.units.iter().copied().collect();
+    let c = match from_aggregates(state, r, today).await? {
+        Some(c) => c,
+        None => recount(state, r, today).await?,
+    };
 
-    let by_month: HashMap<String, i64> = state.store.received_by_month(units, from, to).await?.into_iter().collect();
     let volume: Vec<CountRow> = months_of(&r.period)
         .into_iter()
-        .map(|m| CountRow { label: xinfang_domain::ranking::month_label(&m), count: by_month.get(&m).copied().unwrap_or(0), key: m })
+        .map(|m| CountRow { label: xinfang_domain::ranking::month_label(&m), count: c.by_month.get(&m).copied().unwrap_or(0), key: m })
         .collect();
     let total = volume.iter().map(|v| v.count).sum();
     let channel_names: HashMap<String, String> = Channel::ALL.iter().map(|c| (c.as_str().to_string(), c.label().to_string())).collect();
-    let channels = labelled(state.store.received_by_channel(units, from, to).await?, &channel_names, "未知");
+    let channels = labelled(c.channels, &channel_names, "未知");
     let category_names: HashMap<String, String> = Category::ALL.iter().map(|c| (c.as_str().to_string(), c.label().to_string())).collect();
-    let categories = labelled(state.store.received_by_category(units, from, to).await?, &category_names, "未知");
+    let categories = labelled(c.categories, &category_names, "未知");
     let state_names: HashMap<String, String> = PetitionState::ALL.iter().map(|s| (s.as_str().to_string(), s.label().to_string())).collect();
-    let open_by_state = labelled(state.store.open_by_state(units).await?, &state_names, "未知");
+    let open_by_state = labelled(c.open_by_state, &state_names, "未知");
 
     let (watch, when) = state.store.watch_counts().await?;
     let mut overdue_by_unit: Vec<OverdueRow> = watch
@@ -255,41 +330,26 @@ pub async fn build(state: &AppState, r: &Request, today: NaiveDate) -> ApiResult
         (b.overdue, b.due_today, b.due_soon).cmp(&(a.overdue, a.due_today, a.due_soon)).then(a.unit.code.cmp(&b.unit.code))
     });
 
-    let facts =
-        state.store.statistics_facts(&FactsFilter { units: units.clone(), received_until: Some(to), topic: None, channel: None }).await?;
-    let previous = r.period.previous();
-    let cur = tally_all(facts.iter().map(|p| &p.facts), &r.period, today, |u| in_scope.contains(&u));
-    let prev = tally_all(facts.iter().map(|p| &p.facts), &previous, today, |u| in_scope.contains(&u));
-    let metrics = cur
+    let metrics = c
+        .current
         .iter()
-        .zip(&prev)
-        .map(|((m, c), (_, p))| MetricRow {
+        .zip(&c.previous)
+        .map(|((m, cur), (_, prev))| MetricRow {
             metric: m.as_str().into(),
             label: m.label().into(),
-            current: (*c).into(),
-            previous: (*p).into(),
+            current: (*cur).into(),
+            previous: (*prev).into(),
         })
         .collect();
 
     let topic_names: HashMap<String, String> = state.store.topics().await?.into_iter().map(|t| (t.code, t.name)).collect();
-    let topics = labelled(state.store.received_by_topic(units, from, to, 2).await?, &topic_names, "未分类");
-    let digits = next_level(r.unit.jurisdiction.len());
-    let area_counts = state.store.received_by_area(units, from, to, digits).await?;
+    let topics = labelled(c.topics, &topic_names, "未分类");
     let names = division_names(state, &r.unit.jurisdiction).await?;
-    let areas = labelled(area_counts, &names, "未知");
-
-    let mut late_by_unit: HashMap<i64, i64> = HashMap::new();
-    for f in facts.iter().filter(|f| r.period.contains(f.facts.received_on) && late(f, today)) {
-        if let Some(u) = f.facts.handling_unit {
-            *late_by_unit.entry(u).or_default() += 1;
-        }
-    }
-    let units_rows = state
-        .store
-        .received_by_handling_unit(units, from, to)
-        .await?
+    let areas = labelled(c.areas, &names, "未知");
+    let units_rows = c
+        .handling
         .into_iter()
-        .filter_map(|(u, count)| Some(UnitLoad { unit: unit_ref(tree.get(u)?), count, late: late_by_unit.get(&u).copied().unwrap_or(0) }))
+        .filter_map(|(u, count)| Some(UnitLoad { unit: unit_ref(tree.get(u)?), count, late: c.late.get(&u).copied().unwrap_or(0) }))
         .collect();
     let ranking = latest_for(state, &r.unit).await?;
     Ok(DashboardView {
@@ -310,6 +370,7 @@ pub async fn build(state: &AppState, r: &Request, today: NaiveDate) -> ApiResult
         topics,
         areas,
         units: units_rows,
+        computed_from: c.source.into(),
     })
 }
 

@@ -114,6 +114,8 @@ pub struct RankingView {
     pub published_by: Option<String>,
     pub entries: Vec<RankingEntryView>,
     pub labels: BTreeMap<String, String>,
+    /// A preview: `precomputed` or `recount` (docs/metrics.md "Precomputed"); null when published.
+    pub computed_from: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -188,6 +190,7 @@ fn preview_view(bureau: &Unit, c: &Computed) -> RankingView {
         min_cases: c.min_cases,
         published_at: None,
         published_by: None,
+        computed_from: Some(c.source.to_string()),
         entries: c
             .placed
             .iter()
@@ -282,6 +285,7 @@ async fn stored_view(state: &AppState, r: &RankingRow) -> ApiResult<RankingView>
         published_by: Some(r.created_by.clone().unwrap_or_else(|| "系统（月度排名任务）".into())),
         entries: entries.iter().map(|e| stored_entry(state, e)).collect(),
         labels: labels(),
+        computed_from: None,
     })
 }
 

@@ -8,6 +8,7 @@ use crate::auth::Staff;
 use crate::dto::UnitRef;
 use crate::error::{ApiError, ApiResult, ErrorBody, FieldError};
 use crate::extract::ApiQuery;
+use crate::precomputed;
 use crate::state::AppState;
 use crate::tables::{self, Cell, Format, Table};
 use crate::views::unit_ref;
@@ -19,6 +20,7 @@ use chrono::{Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use utoipa::{IntoParams, ToSchema};
+use xinfang_domain::aggregate::Scope;
 use xinfang_domain::local_date;
 use xinfang_domain::metrics::{Metric, Period, Tally, tally_all};
 use xinfang_domain::petition::Channel;
@@ -102,6 +104,10 @@ pub struct StatisticsView {
     /// With `group_by`: the current period by topic, channel or month.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<GroupFigures>,
+    /// `precomputed` (the aggregates kept current as petitions change) or
+    /// `recount` (from the record, for a small scope or a filter the
+    /// aggregates do not carry); the figures are the same either way.
+    pub computed_from: String,
 }
 
 fn invalid(code: &str, field: &str, message: impl Into<String>) -> ApiError {
@@ -198,32 +204,63 @@ fn parse(q: &StatisticsQuery, tree: &UnitTree, staff: &Staff) -> Result<Request,
 }
 
 fn figures(facts: &[&PetitionFacts], period: &Period, today: NaiveDate, scope: &HashSet<i64>) -> BTreeMap<String, MetricValue> {
-    tally_all(facts.iter().map(|p| &p.facts), period, today, |u| scope.contains(&u))
-        .into_iter()
-        .map(|(m, t)| (m.as_str().to_string(), MetricValue::from(t)))
-        .collect()
+    by_name(tally_all(facts.iter().map(|p| &p.facts), period, today, |u| scope.contains(&u)))
 }
 
-async fn compute(state: &AppState, staff: &Staff, q: &StatisticsQuery) -> ApiResult<StatisticsView> {
-    let tree = state.tree();
-    let r = parse(q, &tree, staff)?;
-    let scope = scope_of(&tree, &r.unit, r.subtree);
+fn by_name(t: Vec<(Metric, Tally)>) -> BTreeMap<String, MetricValue> {
+    t.into_iter().map(|(m, t)| (m.as_str().to_string(), MetricValue::from(t))).collect()
+}
+
+fn month_group(m: &Period, metrics: BTreeMap<String, MetricValue>) -> GroupFigures {
+    GroupFigures { key: m.from.format("%Y-%m").to_string(), label: format!("{}至{}", m.from, m.to), metrics }
+}
+
+/// The figures of a request: the period, 环比, 同比 and the groups.
+struct Computed {
+    current: BTreeMap<String, MetricValue>,
+    previous: BTreeMap<String, MetricValue>,
+    year_ago: BTreeMap<String, MetricValue>,
+    groups: Vec<GroupFigures>,
+    source: &'static str,
+}
+
+/// From the precomputed aggregates, when they carry what is asked (no
+/// topic or channel filter, no grouping but by month) for a kept scope.
+async fn from_aggregates(state: &AppState, r: &Request, today: NaiveDate) -> ApiResult<Option<Computed>> {
+    if r.topic.is_some() || r.channel.is_some() || !matches!(r.group_by.as_deref(), None | Some("month")) {
+        return Ok(None);
+    }
+    let scope = if r.subtree { Scope::Subtree(r.unit.id) } else { Scope::Unit(r.unit.id) };
+    let (previous, year_ago) = (r.period.previous(), r.period.year_earlier());
+    let span = Period::new(year_ago.from.min(previous.from), r.period.to);
+    let Some(p) = precomputed::read(state, std::slice::from_ref(&scope), span, None, today).await? else { return Ok(None) };
+    let groups = if r.group_by.is_some() {
+        p.metrics_by_month(&scope, &r.period).into_iter().map(|(m, t)| month_group(&m, by_name(t))).collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Some(Computed {
+        current: by_name(p.metrics(&scope, &r.period)),
+        previous: by_name(p.metrics(&scope, &previous)),
+        year_ago: by_name(p.metrics(&scope, &year_ago)),
+        groups,
+        source: precomputed::PRECOMPUTED,
+    }))
+}
+
+/// Recounted from the record.
+async fn recount(state: &AppState, tree: &UnitTree, r: &Request, today: NaiveDate) -> ApiResult<Computed> {
+    let scope = scope_of(tree, &r.unit, r.subtree);
     let mut units: Vec<i64> = scope.iter().copied().collect();
     units.sort_unstable();
     let filter = FactsFilter { units, received_until: Some(r.period.to), topic: r.topic.clone(), channel: r.channel.clone() };
     let rows = state.store.statistics_facts(&filter).await?;
     let all: Vec<&PetitionFacts> = rows.iter().collect();
-    let today = local_date(Utc::now());
-    let (previous, year_ago) = (r.period.previous(), r.period.year_earlier());
     let mut groups = Vec::new();
     match r.group_by.as_deref() {
         Some("month") => {
             for m in r.period.months() {
-                groups.push(GroupFigures {
-                    key: m.from.format("%Y-%m").to_string(),
-                    label: format!("{}至{}", m.from, m.to),
-                    metrics: figures(&all, &m, today, &scope),
-                });
+                groups.push(month_group(&m, figures(&all, &m, today, &scope)));
             }
         }
         Some(g @ ("topic" | "channel")) => {
@@ -244,6 +281,24 @@ async fn compute(state: &AppState, staff: &Staff, q: &StatisticsQuery) -> ApiRes
         }
         _ => {}
     }
+    Ok(Computed {
+        current: figures(&all, &r.period, today, &scope),
+        previous: figures(&all, &r.period.previous(), today, &scope),
+        year_ago: figures(&all, &r.period.year_earlier(), today, &scope),
+        groups,
+        source: precomputed::RECOUNT,
+    })
+}
+
+async fn compute(state: &AppState, staff: &Staff, q: &StatisticsQuery) -> ApiResult<StatisticsView> {
+    let tree = state.tree();
+    let r = parse(q, &tree, staff)?;
+    let today = local_date(Utc::now());
+    let c = match from_aggregates(state, &r, today).await? {
+        Some(c) => c,
+        None => recount(state, &tree, &r, today).await?,
+    };
+    let (previous, year_ago) = (r.period.previous(), r.period.year_earlier());
     Ok(StatisticsView {
         unit: unit_ref(&r.unit),
         subtree: r.subtree,
@@ -252,19 +307,12 @@ async fn compute(state: &AppState, staff: &Staff, q: &StatisticsQuery) -> ApiRes
         as_of: today.to_string(),
         topic: r.topic,
         channel: r.channel,
-        metrics: figures(&all, &r.period, today, &scope),
-        previous: PeriodFigures {
-            from: previous.from.to_string(),
-            to: previous.to.to_string(),
-            metrics: figures(&all, &previous, today, &scope),
-        },
-        year_ago: PeriodFigures {
-            from: year_ago.from.to_string(),
-            to: year_ago.to.to_string(),
-            metrics: figures(&all, &year_ago, today, &scope),
-        },
+        metrics: c.current,
+        previous: PeriodFigures { from: previous.from.to_string(), to: previous.to.to_string(), metrics: c.previous },
+        year_ago: PeriodFigures { from: year_ago.from.to_string(), to: year_ago.to.to_string(), metrics: c.year_ago },
         labels: Metric::ALL.iter().map(|m| (m.as_str().to_string(), m.label().to_string())).collect(),
-        groups,
+        groups: c.groups,
+        computed_from: c.source.into(),
     })
 }
 

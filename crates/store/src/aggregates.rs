@@ -1,0 +1,383 @@
+//! The precomputed statistics (`xinfang_domain::aggregate`) in the
+//! database: `stat_tally` and `stat_count` hold what the petitions add to
+//! the kept scopes, `stat_facts` the snapshot each petition was counted
+//! with, `stat_dirty` the petitions changed since (triggers fill it, in
+//! the transaction of the change), `stat_meta` the fingerprint of the scope
+//! index the rows were built for.
+//!
+//! Writing is one operation, `drain_aggregates`: take a batch of changed
+//! petitions off `stat_dirty`, read their facts now, and add
+//! `cells(now) − cells(snapshot)`. A rebuild clears everything and marks
+//! every petition changed. Draining takes a lock (PostgreSQL: an advisory
+//! transaction lock; SQLite: the write lock), so nodes never apply a change
+//! twice.
+//!
+//! Reading (`read_aggregates`) is exact without waiting for a drain: in one
+//! consistent snapshot it reads the rows and corrects them by the changes
+//! of the petitions still marked changed.
+
+use crate::db::{Dialect, Result, RowExt, Store, StoreError, WriteTx, parse_date};
+use crate::statistics::{PetitionFacts, facts_of};
+use chrono::NaiveDate;
+use sqlx::{AnyConnection, AssertSqlSafe};
+use std::collections::HashMap;
+use xinfang_domain::aggregate::{Cells, CountKey, Dim, ScopeIndex, Snapshot, TallyCell, TallyKey};
+use xinfang_domain::metrics::Metric;
+
+/// The PostgreSQL advisory lock held while aggregates are written.
+const AGGREGATE_LOCK: i64 = 0x78_66_5f_61_67_67;
+
+/// Rows per multi-row statement (well under both engines' parameter limits).
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// What a read returns: per scope key, metric and cohort day the tally;
+/// per scope key and dimension the counts (`month` kept for `Dim::All`
+/// only, `past` for `Dim::LateOpen`: the due date is before `today`).
+#[derive(Debug, Default)]
+pub struct AggregateRows {
+    pub tallies: HashMap<(String, Metric, NaiveDate), TallyCell>,
+    pub counts: HashMap<AggregateCount, i64>,
+    /// Petitions changed since the last drain, corrected for in this read.
+    pub corrected: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AggregateCount {
+    pub scope: String,
+    pub dim: Dim,
+    pub month: String,
+    pub key: String,
+    pub past: bool,
+}
+
+/// What a read asks for.
+#[derive(Debug, Clone)]
+pub struct AggregateQuery {
+    pub scopes: Vec<String>,
+    /// Cohort days of the tallies, both ends included.
+    pub days: (NaiveDate, NaiveDate),
+    /// Months of receipt (`YYYY-MM`) of the counts; None: no counts.
+    pub months: Option<(String, String)>,
+    pub today: NaiveDate,
+    /// More changed petitions than this: answer None (recount instead).
+    pub max_corrections: usize,
+}
+
+/// The state of the aggregates, for operators and tests.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct AggregateStatus {
+    pub fingerprint: Option<String>,
+    pub dirty: i64,
+    pub petitions: i64,
+    pub tally_rows: i64,
+    pub count_rows: i64,
+}
+
+fn dim_of(s: &str) -> Option<Dim> {
+    Dim::ALL.iter().copied().find(|d| d.as_str() == s)
+}
+
+fn ymd(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+}
+
+fn snapshot_of(p: PetitionFacts) -> Snapshot {
+    Snapshot { facts: p.facts, topic: p.topic, channel: p.channel, state: p.state, jurisdiction: p.jurisdiction }
+}
+
+/// The snapshots kept for `ids` and their facts now, on one connection.
+async fn before_and_after(conn: &mut AnyConnection, ids: &[i64]) -> Result<(HashMap<i64, Snapshot>, HashMap<i64, Snapshot>)> {
+    let mut before = HashMap::new();
+    let mut after = HashMap::new();
+    for chunk in ids.chunks(ROWS_PER_STATEMENT * 4) {
+        let list = id_list(chunk);
+        let rows = sqlx::query(AssertSqlSafe(format!("SELECT petition_id, snapshot FROM stat_facts WHERE petition_id IN ({list})")))
+            .fetch_all(&mut *conn)
+            .await?;
+        for r in rows {
+            let s = Snapshot::decode(&r.s("snapshot")?).map_err(StoreError::Corrupt)?;
+            before.insert(r.i("petition_id")?, s);
+        }
+        let scope = format!("SELECT id FROM petitions WHERE id IN ({list})");
+        for p in facts_of(conn, &scope, &[], 0, "").await? {
+            after.insert(p.id, snapshot_of(p));
+        }
+    }
+    Ok((before, after))
+}
+
+/// What the changes of `ids` add: `cells(after) − cells(before)`.
+fn changes(ids: &[i64], before: &HashMap<i64, Snapshot>, after: &HashMap<i64, Snapshot>, ix: &ScopeIndex) -> Cells {
+    let mut total = Cells::default();
+    for id in ids {
+        let (b, a) = (before.get(id), after.get(id));
+        if b == a {
+            continue;
+        }
+        let c = Cells::change(b, a, ix);
+        for (k, v) in c.tallies {
+            let t = total.tallies.entry(k).or_default();
+            t.numerator += v.numerator;
+            t.denominator += v.denominator;
+            t.pending += v.pending;
+        }
+        for (k, v) in c.counts {
+            *total.counts.entry(k).or_default() += v;
+        }
+    }
+    total.prune();
+    total
+}
+
+impl Store {
+    /// Hold the aggregate lock until `w` ends.
+    async fn aggregate_lock(&self, w: &mut WriteTx<'_>) -> Result<()> {
+        if self.dialect == Dialect::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(AGGREGATE_LOCK).execute(&mut *w.tx).await?;
+        }
+        Ok(())
+    }
+
+    /// The fingerprint the aggregates were built for (None: never built).
+    pub async fn aggregate_fingerprint(&self) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT value FROM stat_meta WHERE name = 'fingerprint'").fetch_optional(&self.pool).await?)
+    }
+
+    pub async fn aggregate_status(&self) -> Result<AggregateStatus> {
+        let count = |sql: &'static str| async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&self.pool).await };
+        Ok(AggregateStatus {
+            fingerprint: self.aggregate_fingerprint().await?,
+            dirty: count("SELECT COUNT(*) FROM stat_dirty").await?,
+            petitions: count("SELECT COUNT(*) FROM stat_facts").await?,
+            tally_rows: count("SELECT COUNT(*) FROM stat_tally").await?,
+            count_rows: count("SELECT COUNT(*) FROM stat_count").await?,
+        })
+    }
+
+    /// Start over for `ix`: clear the aggregates and mark every petition
+    /// changed, so that draining builds them. Reads recount until then.
+    pub async fn reset_aggregates(&self, ix: &ScopeIndex) -> Result<()> {
+        let mut w = self.begin_write().await?;
+        self.aggregate_lock(&mut w).await?;
+        for t in ["stat_tally", "stat_count", "stat_facts", "stat_dirty", "stat_meta"] {
+            sqlx::query(AssertSqlSafe(format!("DELETE FROM {t}"))).execute(&mut *w.tx).await?;
+        }
+        sqlx::query("INSERT INTO stat_dirty (petition_id) SELECT id FROM petitions").execute(&mut *w.tx).await?;
+        sqlx::query("INSERT INTO stat_meta (name, value) VALUES ('fingerprint', $1)")
+            .bind(ix.fingerprint.clone())
+            .execute(&mut *w.tx)
+            .await?;
+        w.commit().await
+    }
+
+    /// Apply the changes of up to `batch` changed petitions. Returns how
+    /// many were taken, or None when the aggregates were built for another
+    /// scope index (the caller resets them).
+    pub async fn drain_aggregates(&self, ix: &ScopeIndex, batch: usize) -> Result<Option<usize>> {
+        let mut w = self.begin_write().await?;
+        self.aggregate_lock(&mut w).await?;
+        let built: Option<String> =
+            sqlx::query_scalar("SELECT value FROM stat_meta WHERE name = 'fingerprint'").fetch_optional(&mut *w.tx).await?;
+        if built.as_deref() != Some(ix.fingerprint.as_str()) {
+            return Ok(None);
+        }
+        // Taken off the list first: a change committed after this point
+        // marks the petition again and is applied by the next drain.
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "DELETE FROM stat_dirty WHERE petition_id IN \
+             (SELECT petition_id FROM stat_dirty ORDER BY petition_id LIMIT {}) RETURNING petition_id",
+            batch.max(1)
+        )))
+        .fetch_all(&mut *w.tx)
+        .await?;
+        let ids: Vec<i64> = rows.iter().map(|r| r.i("petition_id")).collect::<Result<_>>()?;
+        if ids.is_empty() {
+            w.commit().await?;
+            return Ok(Some(0));
+        }
+        let (before, after) = before_and_after(&mut w.tx, &ids).await?;
+        let cells = changes(&ids, &before, &after, ix);
+        self.apply_cells(&mut w, &cells, ix).await?;
+        // The snapshots now counted.
+        let gone: Vec<i64> = ids.iter().copied().filter(|i| !after.contains_key(i)).collect();
+        if !gone.is_empty() {
+            sqlx::query(AssertSqlSafe(format!("DELETE FROM stat_facts WHERE petition_id IN ({})", id_list(&gone))))
+                .execute(&mut *w.tx)
+                .await?;
+        }
+        let changed: Vec<(i64, String)> =
+            after.iter().filter(|(id, s)| before.get(id) != Some(s)).map(|(id, s)| (*id, s.encode())).collect();
+        for chunk in changed.chunks(ROWS_PER_STATEMENT) {
+            let values = (0..chunk.len()).map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2)).collect::<Vec<_>>().join(", ");
+            let mut q = sqlx::query(AssertSqlSafe(format!(
+                "INSERT INTO stat_facts (petition_id, snapshot) VALUES {values} \
+                 ON CONFLICT (petition_id) DO UPDATE SET snapshot = excluded.snapshot"
+            )));
+            for (id, s) in chunk {
+                q = q.bind(*id).bind(s.clone());
+            }
+            q.execute(&mut *w.tx).await?;
+        }
+        w.commit().await?;
+        Ok(Some(ids.len()))
+    }
+
+    async fn apply_cells(&self, w: &mut WriteTx<'_>, cells: &Cells, ix: &ScopeIndex) -> Result<()> {
+        let tallies: Vec<(&TallyKey, &TallyCell)> = cells.tallies.iter().collect();
+        for chunk in tallies.chunks(ROWS_PER_STATEMENT) {
+            let values = (0..chunk.len())
+                .map(|i| {
+                    let b = 6 * i;
+                    format!("(${}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6)
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut q = sqlx::query(AssertSqlSafe(format!(
+                "INSERT INTO stat_tally (scope, metric, day, numerator, denominator, pending) VALUES {values} \
+                 ON CONFLICT (scope, metric, day) DO UPDATE SET numerator = stat_tally.numerator + excluded.numerator, \
+                 denominator = stat_tally.denominator + excluded.denominator, pending = stat_tally.pending + excluded.pending"
+            )));
+            for (k, c) in chunk {
+                q = q
+                    .bind(ix.scope(k.scope).key())
+                    .bind(k.metric.as_str())
+                    .bind(ymd(k.day))
+                    .bind(c.numerator)
+                    .bind(c.denominator)
+                    .bind(c.pending);
+            }
+            q.execute(&mut *w.tx).await?;
+        }
+        let counts: Vec<(&CountKey, &i64)> = cells.counts.iter().collect();
+        for chunk in counts.chunks(ROWS_PER_STATEMENT) {
+            let values = (0..chunk.len())
+                .map(|i| {
+                    let b = 6 * i;
+                    format!("(${}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6)
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut q = sqlx::query(AssertSqlSafe(format!(
+                "INSERT INTO stat_count (scope, dim, month, k, due, n) VALUES {values} \
+                 ON CONFLICT (scope, dim, month, k, due) DO UPDATE SET n = stat_count.n + excluded.n"
+            )));
+            for (k, n) in chunk {
+                q = q
+                    .bind(ix.scope(k.scope).key())
+                    .bind(k.dim.as_str())
+                    .bind(k.month.clone())
+                    .bind(k.key.clone())
+                    .bind(k.due.map(ymd).unwrap_or_default())
+                    .bind(**n);
+            }
+            q.execute(&mut *w.tx).await?;
+        }
+        Ok(())
+    }
+
+    /// The aggregates `q` asks for, corrected by the petitions changed
+    /// since the last drain, read in one consistent snapshot. None when
+    /// they cannot answer exactly: built for another scope index, not
+    /// built, or more changes pending than `q.max_corrections`.
+    pub async fn read_aggregates(&self, ix: &ScopeIndex, q: &AggregateQuery) -> Result<Option<AggregateRows>> {
+        if q.scopes.is_empty() {
+            return Ok(Some(AggregateRows::default()));
+        }
+        let mut tx = self.pool.begin().await?;
+        if self.dialect == Dialect::Postgres {
+            // One snapshot for every statement below: the rows, the list of
+            // changed petitions and their facts agree with each other.
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
+        }
+        let built: Option<String> =
+            sqlx::query_scalar("SELECT value FROM stat_meta WHERE name = 'fingerprint'").fetch_optional(&mut *tx).await?;
+        if built.as_deref() != Some(ix.fingerprint.as_str()) {
+            return Ok(None);
+        }
+        let dirty: Vec<i64> = sqlx::query_scalar(AssertSqlSafe(format!(
+            "SELECT petition_id FROM stat_dirty ORDER BY petition_id LIMIT {}",
+            q.max_corrections + 1
+        )))
+        .fetch_all(&mut *tx)
+        .await?;
+        if dirty.len() > q.max_corrections {
+            return Ok(None);
+        }
+        let mut out = AggregateRows { corrected: dirty.len(), ..AggregateRows::default() };
+        // Scope keys are built by the domain ("s:12", "a:4403"): digits,
+        // letters and a colon, written into the statement.
+        let scopes = q.scopes.iter().map(|s| format!("'{}'", s.replace('\'', ""))).collect::<Vec<_>>().join(", ");
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT scope, metric, day, numerator, denominator, pending FROM stat_tally \
+             WHERE scope IN ({scopes}) AND day >= $1 AND day <= $2"
+        )))
+        .bind(ymd(q.days.0))
+        .bind(ymd(q.days.1))
+        .fetch_all(&mut *tx)
+        .await?;
+        for r in rows {
+            let metric = r.s("metric")?;
+            let Some(metric) = Metric::parse(&metric) else { return Err(StoreError::Corrupt(format!("bad metric {metric}"))) };
+            let cell = out.tallies.entry((r.s("scope")?, metric, parse_date(&r.s("day")?)?)).or_default();
+            cell.numerator += r.i("numerator")?;
+            cell.denominator += r.i("denominator")?;
+            cell.pending += r.i("pending")?;
+        }
+        if let Some((from, to)) = &q.months {
+            // Summed in the database (a province has thousands of handling
+            // units a month): by scope, dimension, key, the month only for
+            // the volume, and whether a late-open item's due date has passed.
+            let rows = sqlx::query(AssertSqlSafe(format!(
+                "SELECT scope, dim, CASE WHEN dim = 'all' THEN month ELSE '' END AS m, k, \
+                        CAST(CASE WHEN due <> '' AND due < $3 THEN 1 ELSE 0 END AS BIGINT) AS past, CAST(SUM(n) AS BIGINT) AS n \
+                 FROM stat_count WHERE scope IN ({scopes}) AND (dim = 'open' OR (month >= $1 AND month <= $2)) \
+                 GROUP BY scope, dim, CASE WHEN dim = 'all' THEN month ELSE '' END, k, \
+                        CAST(CASE WHEN due <> '' AND due < $3 THEN 1 ELSE 0 END AS BIGINT)"
+            )))
+            .bind(from.clone())
+            .bind(to.clone())
+            .bind(ymd(q.today))
+            .fetch_all(&mut *tx)
+            .await?;
+            for r in rows {
+                let dim = r.s("dim")?;
+                let Some(dim) = dim_of(&dim) else { return Err(StoreError::Corrupt(format!("bad dimension {dim}"))) };
+                let key = AggregateCount { scope: r.s("scope")?, dim, month: r.s("m")?, key: r.s("k")?, past: r.i("past")? != 0 };
+                *out.counts.entry(key).or_default() += r.i("n")?;
+            }
+        }
+        if !dirty.is_empty() {
+            let (before, after) = before_and_after(&mut tx, &dirty).await?;
+            let cells = changes(&dirty, &before, &after, ix);
+            let wanted: std::collections::HashSet<&str> = q.scopes.iter().map(String::as_str).collect();
+            for (k, v) in cells.tallies {
+                let scope = ix.scope(k.scope).key();
+                if !wanted.contains(scope.as_str()) || k.day < q.days.0 || k.day > q.days.1 {
+                    continue;
+                }
+                let cell = out.tallies.entry((scope, k.metric, k.day)).or_default();
+                cell.numerator += v.numerator;
+                cell.denominator += v.denominator;
+                cell.pending += v.pending;
+            }
+            if let Some((from, to)) = &q.months {
+                for (k, v) in cells.counts {
+                    let scope = ix.scope(k.scope).key();
+                    let in_months = k.dim == Dim::Open || (k.month >= *from && k.month <= *to);
+                    if !wanted.contains(scope.as_str()) || !in_months {
+                        continue;
+                    }
+                    let month = if k.dim == Dim::All { k.month } else { String::new() };
+                    let key = AggregateCount { scope, dim: k.dim, month, key: k.key, past: k.due.is_some_and(|d| d < q.today) };
+                    *out.counts.entry(key).or_default() += v;
+                }
+            }
+        }
+        tx.rollback().await?;
+        Ok(Some(out))
+    }
+}
