@@ -147,6 +147,11 @@ impl Store {
         Ok(sqlx::query_scalar("SELECT value FROM stat_meta WHERE name = 'fingerprint'").fetch_optional(&self.pool).await?)
     }
 
+    /// Petitions changed since the last refresh (cheap: the change list only).
+    pub async fn aggregate_pending(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM stat_dirty").fetch_one(&self.pool).await?)
+    }
+
     pub async fn aggregate_status(&self) -> Result<AggregateStatus> {
         let count = |sql: &'static str| async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&self.pool).await };
         Ok(AggregateStatus {

@@ -97,18 +97,24 @@ pub async fn build(state: &AppState, staff: &Staff, q: &AnnualQuery) -> ApiResul
     }
     let d = dashboard::build(state, &r, today).await?;
     let units = &r.units;
-    let before = (from.with_year(year - 1).unwrap_or(from), to.with_year(year - 1).unwrap_or(to));
-    let total_year_before: i64 = state.store.received_by_month(units, before.0, before.1).await?.iter().map(|c| c.1).sum();
-
-    // 同比 for the metrics: the year before, not the period before.
-    let facts = state
-        .store
-        .statistics_facts(&xinfang_store::FactsFilter { units: units.clone(), received_until: Some(to), topic: None, channel: None })
-        .await?;
-    let scope: std::collections::HashSet<i64> = units.iter().copied().collect();
+    // 同比: the year before — its volume and its metrics — from the
+    // precomputed statistics when they can answer, else recounted.
     let period = xinfang_domain::metrics::Period::new(from, to);
     let year_ago = period.year_earlier();
-    let prev = xinfang_domain::metrics::tally_all(facts.iter().map(|p| &p.facts), &year_ago, today, |u| scope.contains(&u));
+    let scope_key = dashboard::dashboard_scope(&r.unit);
+    let (total_year_before, prev) =
+        match crate::precomputed::read(state, std::slice::from_ref(&scope_key), year_ago, Some(year_ago), today).await? {
+            Some(p) => (p.counts(&scope_key, xinfang_domain::aggregate::Dim::All).values().sum::<i64>(), p.metrics(&scope_key, &year_ago)),
+            None => {
+                let total: i64 = state.store.received_by_month(units, year_ago.from, year_ago.to).await?.iter().map(|c| c.1).sum();
+                let facts = state
+                    .store
+                    .statistics_facts(&xinfang_store::FactsFilter { units: units.clone(), received_until: Some(to), topic: None, channel: None })
+                    .await?;
+                let scope: std::collections::HashSet<i64> = units.iter().copied().collect();
+                (total, xinfang_domain::metrics::tally_all(facts.iter().map(|p| &p.facts), &year_ago, today, |u| scope.contains(&u)))
+            }
+        };
     let metrics = d.metrics.iter().zip(prev).map(|(m, (_, p))| MetricRow { previous: p.into(), ..m.clone() }).collect();
 
     let mut volume = vec![Line { label: "登记或承办的信访事项".into(), count: d.total }];
