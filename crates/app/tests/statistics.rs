@@ -70,6 +70,13 @@ async fn check_cases(server: &TestServer, token: &str, cases: &[Case<'_>], sourc
             assert_counts(api, &expected, &format!("{code} subtree={subtree} {key} {f}..{t} ({source})"));
             checked += 1;
         }
+        // A topic filter is always recounted (once the aggregates are built,
+        // from their snapshots, corrected for the petitions changed since).
+        let (status, body) = server.get(&format!("{path}&topic=02"), Some(token)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["computed_from"], "recount", "{path} topic 02");
+        let expected = recount(&raws, &scope, *from, *to, as_of, &|r| r.topic.starts_with("02"));
+        assert_counts(&body["metrics"], &expected, &format!("{code} subtree={subtree} topic 02 ({source})"));
         // By month: each month of the period recounted on its own.
         let (status, body) = server.get(&format!("{path}&group_by=month"), Some(token)).await;
         assert_eq!(status, StatusCode::OK, "{body}");

@@ -284,6 +284,64 @@ impl Store {
         Ok(())
     }
 
+    /// The facts of the petitions `scope` (a subquery with `binds`) selects,
+    /// from the snapshots, in one consistent read: the snapshot of each
+    /// petition not changed since the last refresh, the record's facts of
+    /// those changed. None when the snapshots were not built for
+    /// `fingerprint` or more than `max_changed` petitions changed.
+    pub(crate) async fn facts_from_snapshots(
+        &self,
+        scope: &str,
+        binds: &[String],
+        fingerprint: &str,
+        max_changed: usize,
+    ) -> Result<Option<Vec<PetitionFacts>>> {
+        let mut tx = self.pool.begin().await?;
+        if self.dialect == Dialect::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
+        }
+        let built: Option<String> =
+            sqlx::query_scalar("SELECT value FROM stat_meta WHERE name = 'fingerprint'").fetch_optional(&mut *tx).await?;
+        if built.as_deref() != Some(fingerprint) {
+            return Ok(None);
+        }
+        let dirty: Vec<i64> =
+            sqlx::query_scalar(AssertSqlSafe(format!("SELECT petition_id FROM stat_dirty ORDER BY petition_id LIMIT {}", max_changed + 1)))
+                .fetch_all(&mut *tx)
+                .await?;
+        if dirty.len() > max_changed {
+            return Ok(None);
+        }
+        let mut q = sqlx::query(AssertSqlSafe(format!("SELECT petition_id, snapshot FROM stat_facts WHERE petition_id IN ({scope})")));
+        for b in binds {
+            q = q.bind(b.clone());
+        }
+        let changed: std::collections::HashSet<i64> = dirty.iter().copied().collect();
+        let mut out = Vec::new();
+        for r in q.fetch_all(&mut *tx).await? {
+            let id = r.i("petition_id")?;
+            if changed.contains(&id) {
+                continue;
+            }
+            let s = Snapshot::decode(&r.s("snapshot")?).map_err(StoreError::Corrupt)?;
+            out.push(PetitionFacts {
+                id,
+                topic: s.topic,
+                channel: s.channel,
+                state: s.state,
+                jurisdiction: s.jurisdiction,
+                facts: s.facts,
+            });
+        }
+        if !dirty.is_empty() {
+            let now = format!("SELECT id FROM petitions WHERE id IN ({}) AND id IN ({scope})", id_list(&dirty));
+            out.extend(facts_of(&mut tx, &now, binds, binds.len(), "").await?);
+        }
+        tx.rollback().await?;
+        out.sort_by_key(|p| p.id);
+        Ok(Some(out))
+    }
+
     /// The aggregates `q` asks for, corrected by the petitions changed
     /// since the last drain, read in one consistent snapshot. None when
     /// they cannot answer exactly: built for another scope index, not

@@ -21,6 +21,11 @@ pub struct FactsFilter {
     pub received_until: Option<NaiveDate>,
     pub topic: Option<String>,
     pub channel: Option<String>,
+    /// Read the facts from the precomputed statistics' snapshots when they
+    /// were built for this fingerprint and at most this many petitions
+    /// changed since (those are read from the record): the same facts,
+    /// without the per-petition subqueries (`store::aggregates`).
+    pub snapshots: Option<(String, usize)>,
 }
 
 /// One petition's facts with the keys a table may be grouped by.
@@ -61,6 +66,14 @@ impl Store {
              UNION SELECT id FROM petitions WHERE handling_unit_id IN ({ids}){until}"
         );
         let scope_binds = binds.len();
+        if let Some((fingerprint, max_changed)) = &f.snapshots
+            && let Some(out) = self.facts_from_snapshots(&scope, &binds, fingerprint, *max_changed).await?
+        {
+            let topic_ok =
+                |p: &PetitionFacts| f.topic.as_deref().is_none_or(|t| p.topic.as_deref().is_some_and(|pt| pt == t || pt.starts_with(t)));
+            let channel_ok = |p: &PetitionFacts| f.channel.as_deref().is_none_or(|c| p.channel == c);
+            return Ok(out.into_iter().filter(|p| topic_ok(p) && channel_ok(p)).collect());
+        }
         let mut extra = String::new();
         if let Some(t) = &f.topic {
             binds.push(t.clone());

@@ -75,6 +75,14 @@ pub async fn refresh_job(state: AppState) -> JobResult {
     Ok(format!("{} changed petitions applied{}", r.applied, if r.rebuilt { " after a rebuild" } else { "" }))
 }
 
+/// For a recount (`FactsFilter::snapshots`): read the petitions' facts
+/// from the aggregates' snapshots when they are current, which spares the
+/// per-petition subqueries of the record (a small scope with a long
+/// history).
+pub fn snapshots(state: &AppState) -> Option<(String, usize)> {
+    Some((state.scope_index().fingerprint.clone(), state.settings.statistics_max_corrections))
+}
+
 /// The precomputed rows of some scopes over a span of days (and months).
 pub struct Precomputed {
     rows: AggregateRows,

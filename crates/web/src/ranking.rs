@@ -127,8 +127,16 @@ pub async fn compute(state: &AppState, bureau: &Unit, month: &str, weights: Weig
             let mut units: Vec<i64> = areas.iter().flat_map(|a| a.units.iter().copied()).collect();
             units.sort_unstable();
             units.dedup();
-            let facts =
-                state.store.statistics_facts(&FactsFilter { units, received_until: Some(period.to), topic: None, channel: None }).await?;
+            let facts = state
+                .store
+                .statistics_facts(&FactsFilter {
+                    units,
+                    received_until: Some(period.to),
+                    topic: None,
+                    channel: None,
+                    snapshots: crate::precomputed::snapshots(state),
+                })
+                .await?;
             let t = areas.iter().map(|a| tally_all(facts.iter().map(|p| &p.facts), &period, today, |u| a.units.contains(&u))).collect();
             (t, crate::precomputed::RECOUNT)
         }

@@ -109,7 +109,13 @@ pub async fn build(state: &AppState, staff: &Staff, q: &AnnualQuery) -> ApiResul
                 let total: i64 = state.store.received_by_month(units, year_ago.from, year_ago.to).await?.iter().map(|c| c.1).sum();
                 let facts = state
                     .store
-                    .statistics_facts(&xinfang_store::FactsFilter { units: units.clone(), received_until: Some(to), topic: None, channel: None })
+                    .statistics_facts(&xinfang_store::FactsFilter {
+                        units: units.clone(),
+                        received_until: Some(to),
+                        topic: None,
+                        channel: None,
+                        snapshots: crate::precomputed::snapshots(state),
+                    })
                     .await?;
                 let scope: std::collections::HashSet<i64> = units.iter().copied().collect();
                 (total, xinfang_domain::metrics::tally_all(facts.iter().map(|p| &p.facts), &year_ago, today, |u| scope.contains(&u)))

@@ -272,8 +272,16 @@ async fn recount(state: &AppState, r: &Request, today: NaiveDate) -> ApiResult<C
     let (from, to) = (r.period.from, r.period.to);
     let units = &r.units;
     let in_scope: HashSet<i64> = units.iter().copied().collect();
-    let facts =
-        state.store.statistics_facts(&FactsFilter { units: units.clone(), received_until: Some(to), topic: None, channel: None }).await?;
+    let facts = state
+        .store
+        .statistics_facts(&FactsFilter {
+            units: units.clone(),
+            received_until: Some(to),
+            topic: None,
+            channel: None,
+            snapshots: precomputed::snapshots(state),
+        })
+        .await?;
     let mut late_by_unit: HashMap<i64, i64> = HashMap::new();
     for f in facts.iter().filter(|f| r.period.contains(f.facts.received_on) && late(f, today)) {
         if let Some(u) = f.facts.handling_unit {

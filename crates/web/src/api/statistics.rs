@@ -253,7 +253,13 @@ async fn recount(state: &AppState, tree: &UnitTree, r: &Request, today: NaiveDat
     let scope = scope_of(tree, &r.unit, r.subtree);
     let mut units: Vec<i64> = scope.iter().copied().collect();
     units.sort_unstable();
-    let filter = FactsFilter { units, received_until: Some(r.period.to), topic: r.topic.clone(), channel: r.channel.clone() };
+    let filter = FactsFilter {
+        units,
+        received_until: Some(r.period.to),
+        topic: r.topic.clone(),
+        channel: r.channel.clone(),
+        snapshots: precomputed::snapshots(state),
+    };
     let rows = state.store.statistics_facts(&filter).await?;
     let all: Vec<&PetitionFacts> = rows.iter().collect();
     let mut groups = Vec::new();
