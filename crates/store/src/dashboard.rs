@@ -1,8 +1,10 @@
 //! The counts of the supervisor's dashboard and the annual report (issue
-//! 12 item 7): petitions of a set of units — registered at or handled by
-//! one of them, as in the statistics — counted by month of receipt, by
-//! state, by topic, by area, by handling unit, and the acts of routing and
-//! supervision in a period. Each is one grouped query.
+//! 12 item 7) that the statistics' facts do not carry: petitions of a set
+//! of units — registered at or handled by one of them — by month of
+//! receipt and open by state, and the acts of routing and supervision in a
+//! period. Each is one grouped query. (The counts by channel, category,
+//! topic, area and handling unit come from the facts, or from the
+//! precomputed statistics: `web::api::dashboard`.)
 
 use crate::db::{Result, RowExt, Store};
 use chrono::NaiveDate;
@@ -38,8 +40,6 @@ enum Key {
     /// `YYYY-MM` of receipt, in month order.
     Month,
     Column(&'static str),
-    /// The first n characters of a code column (topic, area).
-    Prefix(&'static str, usize),
 }
 
 impl Key {
@@ -47,7 +47,6 @@ impl Key {
         match self {
             Key::Month => "SUBSTR(received_on, 1, 7)".into(),
             Key::Column(c) => (*c).into(),
-            Key::Prefix(c, n) => format!("SUBSTR({c}, 1, {n})"),
         }
     }
 }
@@ -79,47 +78,10 @@ impl Store {
         self.grouped(units, from, to, Key::Month, false).await
     }
 
-    /// Petitions received by channel, most first.
-    pub async fn received_by_channel(&self, units: &[UnitId], from: NaiveDate, to: NaiveDate) -> Result<Counts> {
-        self.grouped(units, from, to, Key::Column("channel"), false).await
-    }
-
-    /// Petitions received by category, most first.
-    pub async fn received_by_category(&self, units: &[UnitId], from: NaiveDate, to: NaiveDate) -> Result<Counts> {
-        self.grouped(units, from, to, Key::Column("category"), false).await
-    }
-
     /// Petitions not yet at an end (`closed`, `declined`, `redirected`,
     /// `not_reaccepted`), by state, whenever received.
     pub async fn open_by_state(&self, units: &[UnitId]) -> Result<Counts> {
         self.grouped(units, epoch(), forever(), Key::Column("state"), true).await
-    }
-
-    /// Petitions received by topic code (the first `digits` digits: 2 for
-    /// the top level), most first; no topic as "".
-    pub async fn received_by_topic(&self, units: &[UnitId], from: NaiveDate, to: NaiveDate, digits: usize) -> Result<Counts> {
-        self.grouped(units, from, to, Key::Prefix("topic", digits), false).await
-    }
-
-    /// Petitions received by the area the matter arose in (the first
-    /// `digits` digits of its 行政区划 code), most first.
-    pub async fn received_by_area(&self, units: &[UnitId], from: NaiveDate, to: NaiveDate, digits: usize) -> Result<Counts> {
-        self.grouped(units, from, to, Key::Prefix("jurisdiction", digits), false).await
-    }
-
-    /// Petitions received by handling unit, most first.
-    pub async fn received_by_handling_unit(&self, units: &[UnitId], from: NaiveDate, to: NaiveDate) -> Result<Vec<(UnitId, i64)>> {
-        if units.is_empty() {
-            return Ok(Vec::new());
-        }
-        let ids = units.iter().map(|u| u.to_string()).collect::<Vec<_>>().join(", ");
-        let sql = format!(
-            "SELECT handling_unit_id AS u, COUNT(*) AS n FROM petitions WHERE id IN ({}) AND handling_unit_id IN ({ids}) \
-             GROUP BY handling_unit_id ORDER BY n DESC, u",
-            scope(units, from, to),
-        );
-        let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
-        rows.iter().map(|r| Ok((r.i("u")?, r.i("n")?))).collect()
     }
 
     /// Acts recorded on the petitions of `units` between two instants

@@ -269,34 +269,52 @@ async fn from_aggregates(state: &AppState, r: &Request, today: NaiveDate) -> Api
 }
 
 async fn recount(state: &AppState, r: &Request, today: NaiveDate) -> ApiResult<Counted> {
-    let (from, to) = (r.period.from, r.period.to);
     let units = &r.units;
     let in_scope: HashSet<i64> = units.iter().copied().collect();
     let facts = state
         .store
         .statistics_facts(&FactsFilter {
             units: units.clone(),
-            received_until: Some(to),
+            received_until: Some(r.period.to),
             topic: None,
             channel: None,
             snapshots: precomputed::snapshots(state),
         })
         .await?;
+    // The petitions received in the period, counted from the same facts
+    // (one read) as the recount's metrics; open petitions by state whenever
+    // received (also after `to`) from the record.
+    let digits = next_level(r.unit.jurisdiction.len());
+    let mut by_month: HashMap<String, i64> = HashMap::new();
+    let (mut channels, mut categories, mut topics, mut areas) =
+        (HashMap::<String, i64>::new(), HashMap::<String, i64>::new(), HashMap::<String, i64>::new(), HashMap::<String, i64>::new());
+    let mut handling: HashMap<i64, i64> = HashMap::new();
     let mut late_by_unit: HashMap<i64, i64> = HashMap::new();
-    for f in facts.iter().filter(|f| r.period.contains(f.facts.received_on) && late(f, today)) {
-        if let Some(u) = f.facts.handling_unit {
-            *late_by_unit.entry(u).or_default() += 1;
+    for p in facts.iter().filter(|p| r.period.contains(p.facts.received_on)) {
+        *by_month.entry(p.facts.received_on.format("%Y-%m").to_string()).or_default() += 1;
+        *channels.entry(p.channel.clone()).or_default() += 1;
+        *categories.entry(p.facts.category.as_str().to_string()).or_default() += 1;
+        *topics.entry(p.topic.as_deref().unwrap_or("").chars().take(2).collect()).or_default() += 1;
+        *areas.entry(p.jurisdiction.chars().take(digits).collect()).or_default() += 1;
+        if let Some(u) = p.facts.handling_unit {
+            if in_scope.contains(&u) {
+                *handling.entry(u).or_default() += 1;
+            }
+            if late(p, today) {
+                *late_by_unit.entry(u).or_default() += 1;
+            }
         }
     }
-    let digits = next_level(r.unit.jurisdiction.len());
+    let mut handling: Vec<(i64, i64)> = handling.into_iter().collect();
+    handling.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     Ok(Counted {
-        by_month: state.store.received_by_month(units, from, to).await?.into_iter().collect(),
-        channels: state.store.received_by_channel(units, from, to).await?,
-        categories: state.store.received_by_category(units, from, to).await?,
+        by_month,
+        channels: most_first(channels),
+        categories: most_first(categories),
         open_by_state: state.store.open_by_state(units).await?,
-        topics: state.store.received_by_topic(units, from, to, 2).await?,
-        areas: state.store.received_by_area(units, from, to, digits).await?,
-        handling: state.store.received_by_handling_unit(units, from, to).await?,
+        topics: most_first(topics),
+        areas: most_first(areas),
+        handling,
         late: late_by_unit,
         current: tally_all(facts.iter().map(|p| &p.facts), &r.period, today, |u| in_scope.contains(&u)),
         previous: tally_all(facts.iter().map(|p| &p.facts), &r.period.previous(), today, |u| in_scope.contains(&u)),
