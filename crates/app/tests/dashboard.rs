@@ -144,7 +144,7 @@ async fn check_dashboards(s: &TestServer, source: &str) {
         for p in ps.iter().filter(mine).filter(|p| !open_end.contains(&p.state.as_str())) {
             *open.entry(p.state.clone()).or_default() += 1;
         }
-        assert_eq!(counts_of(&d["open_by_state"]), open, "{code}: open by state");
+        assert_eq!(counts_of(&d["open_by_state"]), open, "{code} ({source}): open by state");
 
         let mut topics: HashMap<String, i64> = HashMap::new();
         let mut areas: HashMap<String, i64> = HashMap::new();

@@ -32,7 +32,7 @@ const ROWS_PER_STATEMENT: usize = 500;
 
 /// What a read returns: per scope key, metric and cohort day the tally;
 /// per scope key and dimension the counts (`month` kept for `Dim::All`
-/// only, `past` for `Dim::LateOpen`: the due date is before `today`).
+/// only; `Dim::LateOpen` only for due dates before `today`, `past`).
 #[derive(Debug, Default)]
 pub struct AggregateRows {
     pub tallies: HashMap<(String, Metric, NaiveDate), TallyCell>,
@@ -71,10 +71,6 @@ pub struct AggregateStatus {
     pub petitions: i64,
     pub tally_rows: i64,
     pub count_rows: i64,
-}
-
-fn dim_of(s: &str) -> Option<Dim> {
-    Dim::ALL.iter().copied().find(|d| d.as_str() == s)
 }
 
 fn ymd(d: NaiveDate) -> String {
@@ -268,7 +264,7 @@ impl Store {
                 .join(", ");
             let mut q = sqlx::query(AssertSqlSafe(format!(
                 "INSERT INTO stat_count (scope, dim, month, k, due, n) VALUES {values} \
-                 ON CONFLICT (scope, dim, month, k, due) DO UPDATE SET n = stat_count.n + excluded.n"
+                 ON CONFLICT (scope, dim, k, month, due) DO UPDATE SET n = stat_count.n + excluded.n"
             )));
             for (k, n) in chunk {
                 q = q
@@ -391,26 +387,34 @@ impl Store {
             cell.pending += r.i("pending")?;
         }
         if let Some((from, to)) = &q.months {
-            // Summed in the database (a province has thousands of handling
-            // units a month): by scope, dimension, key, the month only for
-            // the volume, and whether a late-open item's due date has passed.
-            let rows = sqlx::query(AssertSqlSafe(format!(
-                "SELECT scope, dim, CASE WHEN dim = 'all' THEN month ELSE '' END AS m, k, \
-                        CAST(CASE WHEN due <> '' AND due < $3 THEN 1 ELSE 0 END AS BIGINT) AS past, CAST(SUM(n) AS BIGINT) AS n \
-                 FROM stat_count WHERE scope IN ({scopes}) AND (dim = 'open' OR (month >= $1 AND month <= $2)) \
-                 GROUP BY scope, dim, CASE WHEN dim = 'all' THEN month ELSE '' END, k, \
-                        CAST(CASE WHEN due <> '' AND due < $3 THEN 1 ELSE 0 END AS BIGINT)"
-            )))
-            .bind(from.clone())
-            .bind(to.clone())
-            .bind(ymd(q.today))
-            .fetch_all(&mut *tx)
-            .await?;
-            for r in rows {
-                let dim = r.s("dim")?;
-                let Some(dim) = dim_of(&dim) else { return Err(StoreError::Corrupt(format!("bad dimension {dim}"))) };
-                let key = AggregateCount { scope: r.s("scope")?, dim, month: r.s("m")?, key: r.s("k")?, past: r.i("past")? != 0 };
-                *out.counts.entry(key).or_default() += r.i("n")?;
+            // One statement per dimension, summed in the database over the
+            // months (a province has thousands of handling units a month),
+            // each an index range of the key `(scope, dim, k, month, due)`
+            // read in key order. A not-yet-handled item counts as late only
+            // once its due date has passed.
+            for dim in Dim::ALL {
+                let (key, month_cond, group) = match dim {
+                    Dim::All => ("month", "AND month >= $2 AND month <= $3", "month"),
+                    Dim::Open => ("k", "", "k"),
+                    Dim::LateOpen => ("k", "AND month >= $2 AND month <= $3 AND due <> '' AND due < $4", "k"),
+                    _ => ("k", "AND month >= $2 AND month <= $3", "k"),
+                };
+                let sql = format!(
+                    "SELECT scope, {key} AS k, CAST(SUM(n) AS BIGINT) AS n FROM stat_count \
+                     WHERE scope IN ({scopes}) AND dim = $1 {month_cond} GROUP BY scope, {group}"
+                );
+                let mut stmt = sqlx::query(AssertSqlSafe(sql)).bind(dim.as_str());
+                if dim != Dim::Open {
+                    stmt = stmt.bind(from.clone()).bind(to.clone());
+                }
+                if dim == Dim::LateOpen {
+                    stmt = stmt.bind(ymd(q.today));
+                }
+                for r in stmt.fetch_all(&mut *tx).await? {
+                    let (scope, k) = (r.s("scope")?, r.s("k")?);
+                    let (month, key) = if dim == Dim::All { (k, String::new()) } else { (String::new(), k) };
+                    *out.counts.entry(AggregateCount { scope, dim, month, key, past: dim == Dim::LateOpen }).or_default() += r.i("n")?;
+                }
             }
         }
         if !dirty.is_empty() {
@@ -431,7 +435,8 @@ impl Store {
                 for (k, v) in cells.counts {
                     let scope = ix.scope(k.scope).key();
                     let in_months = k.dim == Dim::Open || (k.month >= *from && k.month <= *to);
-                    if !wanted.contains(scope.as_str()) || !in_months {
+                    let counted = k.dim != Dim::LateOpen || k.due.is_some_and(|d| d < q.today);
+                    if !wanted.contains(scope.as_str()) || !in_months || !counted {
                         continue;
                     }
                     let month = if k.dim == Dim::All { k.month } else { String::new() };

@@ -379,8 +379,14 @@ impl Store {
              SUM(CASE WHEN d.due_on > $1 AND d.due_on <= $2 THEN 1 ELSE 0 END) AS due_soon, \
              SUM(CASE WHEN d.due_on = $1 THEN 1 ELSE 0 END) AS due_today, \
              SUM(CASE WHEN d.due_on < $1 THEN 1 ELSE 0 END) AS overdue \
-             FROM deadlines d JOIN petitions p ON p.id = d.petition_id \
+             FROM deadlines d{} JOIN petitions p{} ON p.id = d.petition_id \
              WHERE d.met_at IS NULL AND d.kind NOT IN ({}) GROUP BY p.current_unit_id ORDER BY p.current_unit_id",
+            // SQLite has no planner statistics here and would look each
+            // petition up by rowid (0.63 s at a million petitions); the two
+            // covering indexes of migration 1262 serve the scan (0.11 s).
+            // PostgreSQL's planner chooses with its statistics.
+            if self.dialect == crate::db::Dialect::Sqlite { " INDEXED BY deadlines_open_watch" } else { "" },
+            if self.dialect == crate::db::Dialect::Sqlite { " INDEXED BY petitions_current_unit_by_id" } else { "" },
             excluded_kinds()
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(fmt_date(today)).bind(fmt_date(soon)).fetch_all(&self.pool).await?;
