@@ -28,8 +28,6 @@ use xinfang_store::{FactsFilter, NewRanking, NewRankingEntry, NewSupervisionCase
 /// The job kind (and schedule name).
 pub const MONTHLY_RANKING: &str = "monthly_ranking";
 
-/// The lengths of division codes, level by level.
-
 /// One area under a ranking bureau.
 #[derive(Debug, Clone)]
 pub struct Area {

@@ -146,6 +146,9 @@ impl Settings {
     }
 }
 
+/// A scope index and the tree it was built from.
+type ScopesFor = (Arc<UnitTree>, Arc<ScopeIndex>);
+
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
@@ -159,7 +162,7 @@ pub struct AppState {
     calendar: Arc<CalendarCache>,
     /// The scope index of the precomputed statistics, for the tree it was
     /// built from (compared by pointer: a reloaded tree is a new Arc).
-    scopes: Arc<RwLock<Option<(Arc<UnitTree>, Arc<ScopeIndex>)>>>,
+    scopes: Arc<RwLock<Option<ScopesFor>>>,
     /// Delivery channels, the letter renderer and the job runtime's bell.
     pub services: Arc<crate::notices::Services>,
 }
