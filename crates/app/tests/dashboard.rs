@@ -84,7 +84,21 @@ async fn the_dashboard_equals_a_recount_and_exports_the_same_numbers() {
     check_dashboards(&s, "precomputed").await;
     assert!(shake(&s.database_url(), 3).await > 200);
     check_dashboards(&s, "precomputed").await;
-    recount::refresh(&s.store, 1).await;
+    // Two nodes refreshing at once (each its own store on the same
+    // database): every change is applied once — the lock serialises them.
+    let pending = s.store.aggregate_status().await.unwrap().dirty;
+    let other = xinfang::open(&Config {
+        database_url: s.database_url(),
+        key_file: s.dir.path().join("xinfang.key").display().to_string(),
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    let (a, b) = tokio::join!(recount::refresh(&s.store, 1), recount::refresh(&other, 1));
+    assert!(!a.rebuilt && !b.rebuilt);
+    assert_eq!((a.applied + b.applied) as i64, pending, "each change applied by one node: {a:?} {b:?}");
+    assert_eq!(s.store.aggregate_status().await.unwrap().dirty, 0);
+    other.close().await;
     check_dashboards(&s, "precomputed").await;
     // A period that splits a month is recounted; whole months agree.
     let (_, whole) = s.get_as("ft_supervisor", "/api/v1/dashboard").await;

@@ -321,6 +321,19 @@ impl Cells {
         }
     }
 
+    /// Add `other`'s cells to these.
+    pub fn merge(&mut self, other: Cells) {
+        for (k, v) in other.tallies {
+            let t = self.tallies.entry(k).or_default();
+            t.numerator += v.numerator;
+            t.denominator += v.denominator;
+            t.pending += v.pending;
+        }
+        for (k, v) in other.counts {
+            *self.counts.entry(k).or_default() += v;
+        }
+    }
+
     /// Drop the cells that came to nothing.
     pub fn prune(&mut self) {
         self.tallies.retain(|_, c| !c.is_zero());
@@ -479,31 +492,16 @@ mod tests {
         s.parse().unwrap_or_default()
     }
 
+    /// The metrics tests' petition, registered at `reg` and handled by
+    /// `handling`, not yet answered nor handled, rated dissatisfied.
     fn snapshot(reg: UnitId, handling: Option<UnitId>) -> Snapshot {
-        Snapshot {
-            facts: Facts {
-                registered_unit: reg,
-                handling_unit: handling,
-                received_on: d("2026-03-01"),
-                category: Category::Claim,
-                litigation_related: false,
-                repeat: false,
-                refused_at_intake: false,
-                acceptance_due: Some(d("2026-03-16")),
-                answered_on: None,
-                handling_due: Some(d("2026-05-09")),
-                handling_met_on: None,
-                delivered_on: Some(d("2026-05-12")),
-                closed_on: Some(d("2026-06-20")),
-                review_requested: false,
-                brought_back: false,
-                evaluations: vec![EvaluationFact { on: d("2026-05-14"), rating: Rating::Dissatisfied, first_instance: true }],
-            },
-            topic: Some("0203".into()),
-            channel: "visit".into(),
-            state: "handling".into(),
-            jurisdiction: "440304001".into(),
-        }
+        let mut facts = crate::metrics::tests::facts();
+        facts.registered_unit = reg;
+        facts.handling_unit = handling;
+        facts.answered_on = None;
+        facts.handling_met_on = None;
+        facts.evaluations = vec![EvaluationFact { on: d("2026-05-14"), rating: Rating::Dissatisfied, first_instance: true }];
+        Snapshot { facts, topic: Some("0203".into()), channel: "visit".into(), state: "handling".into(), jurisdiction: "440304001".into() }
     }
 
     #[test]
@@ -579,15 +577,7 @@ mod tests {
         total.add(&before, &ix, 1);
         let change = Cells::change(Some(&before), Some(&after), &ix);
         assert!(!change.is_empty());
-        for (k, v) in change.tallies {
-            let c = total.tallies.entry(k).or_default();
-            c.numerator += v.numerator;
-            c.denominator += v.denominator;
-            c.pending += v.pending;
-        }
-        for (k, v) in change.counts {
-            *total.counts.entry(k).or_default() += v;
-        }
+        total.merge(change);
         total.prune();
         let mut direct = Cells::default();
         direct.add(&after, &ix, 1);

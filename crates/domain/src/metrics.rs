@@ -373,14 +373,14 @@ pub fn tally_all<'a>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap_or_default()
     }
 
-    fn facts() -> Facts {
+    pub(crate) fn facts() -> Facts {
         Facts {
             registered_unit: 1,
             handling_unit: Some(2),

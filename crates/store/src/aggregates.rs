@@ -77,6 +77,14 @@ fn ymd(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
+/// `($1, $2, …), (…)`: placeholders for `rows` rows of `cols` values.
+fn values_placeholders(rows: usize, cols: usize) -> String {
+    (0..rows)
+        .map(|r| format!("({})", (1..=cols).map(|c| format!("${}", r * cols + c)).collect::<Vec<_>>().join(", ")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn id_list(ids: &[i64]) -> String {
     ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
 }
@@ -114,16 +122,7 @@ fn changes(ids: &[i64], before: &HashMap<i64, Snapshot>, after: &HashMap<i64, Sn
         if b == a {
             continue;
         }
-        let c = Cells::change(b, a, ix);
-        for (k, v) in c.tallies {
-            let t = total.tallies.entry(k).or_default();
-            t.numerator += v.numerator;
-            t.denominator += v.denominator;
-            t.pending += v.pending;
-        }
-        for (k, v) in c.counts {
-            *total.counts.entry(k).or_default() += v;
-        }
+        total.merge(Cells::change(b, a, ix));
     }
     total.prune();
     total
@@ -213,7 +212,7 @@ impl Store {
         let changed: Vec<(i64, String)> =
             after.iter().filter(|(id, s)| before.get(id) != Some(s)).map(|(id, s)| (*id, s.encode())).collect();
         for chunk in changed.chunks(ROWS_PER_STATEMENT) {
-            let values = (0..chunk.len()).map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2)).collect::<Vec<_>>().join(", ");
+            let values = values_placeholders(chunk.len(), 2);
             let mut q = sqlx::query(AssertSqlSafe(format!(
                 "INSERT INTO stat_facts (petition_id, snapshot) VALUES {values} \
                  ON CONFLICT (petition_id) DO UPDATE SET snapshot = excluded.snapshot"
@@ -230,13 +229,7 @@ impl Store {
     async fn apply_cells(&self, w: &mut WriteTx<'_>, cells: &Cells, ix: &ScopeIndex) -> Result<()> {
         let tallies: Vec<(&TallyKey, &TallyCell)> = cells.tallies.iter().collect();
         for chunk in tallies.chunks(ROWS_PER_STATEMENT) {
-            let values = (0..chunk.len())
-                .map(|i| {
-                    let b = 6 * i;
-                    format!("(${}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6)
-                })
-                .collect::<Vec<_>>()
-                .join(", ");
+            let values = values_placeholders(chunk.len(), 6);
             let mut q = sqlx::query(AssertSqlSafe(format!(
                 "INSERT INTO stat_tally (scope, metric, day, numerator, denominator, pending) VALUES {values} \
                  ON CONFLICT (scope, metric, day) DO UPDATE SET numerator = stat_tally.numerator + excluded.numerator, \
@@ -255,13 +248,7 @@ impl Store {
         }
         let counts: Vec<(&CountKey, &i64)> = cells.counts.iter().collect();
         for chunk in counts.chunks(ROWS_PER_STATEMENT) {
-            let values = (0..chunk.len())
-                .map(|i| {
-                    let b = 6 * i;
-                    format!("(${}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6)
-                })
-                .collect::<Vec<_>>()
-                .join(", ");
+            let values = values_placeholders(chunk.len(), 6);
             let mut q = sqlx::query(AssertSqlSafe(format!(
                 "INSERT INTO stat_count (scope, dim, month, k, due, n) VALUES {values} \
                  ON CONFLICT (scope, dim, k, month, due) DO UPDATE SET n = stat_count.n + excluded.n"
