@@ -1,0 +1,620 @@
+//! Risk signals in a petition's text: self-harm, violence, threats, road
+//! blocking, gathering, going to Beijing, extreme petitioning. Each signal
+//! names the words that raised it, so the duty officer woken by an urgent
+//! alert, and the clerk who dismisses a false one, can see why.
+//!
+//! A lexicon, not a model: a missed self-harm threat is the one error the
+//! project cannot accept (issue 13: "every urgent-risk petition is
+//! flagged"), and a phrase list is auditable, predictable and fixed in a
+//! minute when a new phrasing turns up. The price is false alarms, which
+//! are cheap: an alert can be dismissed with a reason.
+//!
+//! What the guard against false alarms does, and its limits:
+//!
+//! * **Negation.** A phrase directly preceded, within its clause, by a
+//!   negator (不, 没, 没有, 未, 绝不, 别, …), possibly with a helper word
+//!   in between (会, 要, 想, 去, 打算, …), does not make its signal urgent:
+//!   我不会跳楼, 我们没有堵路, 绝不会去北京. The signal is still reported,
+//!   not urgent, with the negated phrase as its words. Not understood:
+//!   double negation other than 不得不/不能不/不会不, a negation far from
+//!   the phrase (我从来都没有想过要去跳楼 is caught, 我没说过我会跳楼 is
+//!   read as a plain threat), rhetorical questions,
+//!   irony, and conditionals, which read as intent (不解决我就跳楼 is
+//!   urgent, as it should be). A negation after 劝 (劝他不要跳楼) is about
+//!   someone else's intent and stays urgent.
+//! * **Exclusions.** Fixed phrases that contain a risk word without the
+//!   risk — 跳楼价, 打击报复 (the petitioner fears reprisal, not threatens
+//!   it), 动手术, 北京路, 施工堵路, 拦车收费 — cancel an overlapping match.
+//! * **When.** Gathering and going to Beijing are urgent only with a time
+//!   in the same sentence (明天, 下周一, 15号, 两会期间, …), a plan rather
+//!   than a mention. A calendar date (5日, 3号) does not count when the
+//!   sentence also speaks of the past (去年, 上次, 曾经, 之前…), which also
+//!   means "上次去过北京，15号还要去" is not urgent: the sentence is
+//!   ambiguous to a word list.
+//! * Not understood at all: reported speech about third parties, past
+//!   events told as background (去年有个工友在这里跳楼了 raises
+//!   self_harm, urgent), variants the list lacks (跳过楼 is not 跳楼),
+//!   spelling variants and homophones used to dodge filters.
+
+use serde::{Deserialize, Serialize};
+
+use crate::segment::normalize;
+
+/// What a signal is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RiskKind {
+    SelfHarm,
+    Violence,
+    Threat,
+    RoadBlocking,
+    Gathering,
+    ToBeijing,
+    ExtremePetitioning,
+    /// Not from the text: a petitioner group whose repeat petitions rise
+    /// week on week (see [`group_repeats_rising`]); the caller builds it.
+    GroupRepeatsRising,
+}
+
+impl RiskKind {
+    /// The code name, as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RiskKind::SelfHarm => "self_harm",
+            RiskKind::Violence => "violence",
+            RiskKind::Threat => "threat",
+            RiskKind::RoadBlocking => "road_blocking",
+            RiskKind::Gathering => "gathering",
+            RiskKind::ToBeijing => "to_beijing",
+            RiskKind::ExtremePetitioning => "extreme_petitioning",
+            RiskKind::GroupRepeatsRising => "group_repeats_rising",
+        }
+    }
+
+    /// What the workbench shows.
+    pub fn label(self) -> &'static str {
+        match self {
+            RiskKind::SelfHarm => "扬言自伤自杀",
+            RiskKind::Violence => "涉及暴力",
+            RiskKind::Threat => "扬言报复",
+            RiskKind::RoadBlocking => "扬言堵路拦车",
+            RiskKind::Gathering => "可能集体上访",
+            RiskKind::ToBeijing => "扬言进京上访",
+            RiskKind::ExtremePetitioning => "过激上访倾向",
+            RiskKind::GroupRepeatsRising => "群体重复信访上升",
+        }
+    }
+}
+
+/// One kind of risk found, whether it calls for the duty officer now, and
+/// the words (as written, normalised) that raised it, in text order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signal {
+    pub kind: RiskKind,
+    pub urgent: bool,
+    pub words: Vec<String>,
+}
+
+/// The petition's overall risk, as the triage API reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RiskLevel {
+    None,
+    Elevated,
+    Urgent,
+}
+
+/// `urgent` if any signal is, `elevated` if there is any signal, else `none`.
+pub fn level(signals: &[Signal]) -> RiskLevel {
+    if signals.iter().any(|s| s.urgent) {
+        RiskLevel::Urgent
+    } else if signals.is_empty() {
+        RiskLevel::None
+    } else {
+        RiskLevel::Elevated
+    }
+}
+
+use RiskKind::*;
+
+/// The lexicon, a text file so that it can be reviewed and extended
+/// without reading Rust: `kind strength phrase…` per line.
+const LEXICON: &str = include_str!("../data/risk_lexicon.txt");
+
+/// How a lexicon phrase counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Strength {
+    Urgent,
+    Elevated,
+    Exclude,
+}
+
+/// The lexicon's entries `(kind, strength, phrase)`. Parsed on each
+/// [`scan`] — a few hundred short lines, microseconds — to keep the
+/// crate free of global state; lines that do not parse are skipped here
+/// and caught by a test.
+fn lexicon() -> impl Iterator<Item = (RiskKind, Strength, &'static str)> {
+    LEXICON
+        .lines()
+        .filter_map(parse_line)
+        .flat_map(|(kind, strength, phrases)| phrases.split_whitespace().map(move |p| (kind, strength, p)))
+}
+
+fn parse_line(line: &'static str) -> Option<(RiskKind, Strength, &'static str)> {
+    let line = line.trim();
+    if line.is_empty() || line.starts_with('#') {
+        return None;
+    }
+    let mut parts = line.splitn(3, char::is_whitespace);
+    let kind = match parts.next()? {
+        "self_harm" => SelfHarm,
+        "violence" => Violence,
+        "threat" => Threat,
+        "road_blocking" => RoadBlocking,
+        "gathering" => Gathering,
+        "to_beijing" => ToBeijing,
+        "extreme_petitioning" => ExtremePetitioning,
+        _ => return None,
+    };
+    let strength = match parts.next()? {
+        "urgent" => Strength::Urgent,
+        "elevated" => Strength::Elevated,
+        "exclude" => Strength::Exclude,
+        _ => return None,
+    };
+    Some((kind, strength, parts.next()?.trim()))
+}
+
+/// Kinds that become urgent with a time in the same sentence.
+fn urgent_with_time(kind: RiskKind) -> bool {
+    matches!(kind, Gathering | ToBeijing)
+}
+
+const NEGATORS: &[&str] = &["不", "没", "没有", "未", "并未", "从未", "从没", "绝不", "决不", "别", "无意"];
+/// Helper words allowed between a negator and the phrase (不会去跳楼).
+const HELPERS: &[&str] =
+    &["去", "再", "会", "要", "想", "打算", "准备", "敢", "搞", "进行", "采取", "做出", "作出", "出现", "发生", "过", "想过"];
+const DOUBLE_NEGATIONS: &[&str] = &["不得不", "不能不", "不会不"];
+const CLAUSE_BREAKS: &[char] = &[',', '.', '!', '?', ';', ':', '、', '，', '。', '！', '？', '；', '：', '\n', '\r'];
+const SENTENCE_BREAKS: &[char] = &['.', '!', '?', ';', '。', '！', '？', '；', '\n', '\r'];
+
+/// Relative times that point forward, and weekdays: a plan. (Not 今天:
+/// 到今天还没解决 is the commonest complaint of all.)
+const FUTURE_TIMES: &[&str] = &[
+    "明天",
+    "明日",
+    "后天",
+    "今晚",
+    "下周",
+    "下星期",
+    "下个星期",
+    "下礼拜",
+    "下个月",
+    "下月",
+    "月底",
+    "月初",
+    "这周",
+    "本周",
+    "周末",
+    "过几天",
+    "过两天",
+    "国庆",
+    "春节",
+    "元旦",
+    "五一",
+    "两会",
+    "开会期间",
+    "开会那天",
+    "周一",
+    "周二",
+    "周三",
+    "周四",
+    "周五",
+    "周六",
+    "周日",
+    "星期",
+    "礼拜",
+];
+const PAST_MARKERS: &[&str] = &["去年", "前年", "上次", "曾经", "曾", "之前", "此前", "以前", "当年", "上个月", "上周", "昨天", "前天"];
+const TIMES_OF_DAY: &[&str] = &["早上", "上午", "中午", "下午", "晚上", "凌晨"];
+const ORGANISERS: &[&str] = &["组织", "召集", "纠集", "发动", "带领", "串联", "叫上", "喊上"];
+
+/// Characters of a number written in digits or Chinese, including the
+/// rough counts of headcounts (上百, 几十, 数百).
+fn is_numeral(c: char) -> bool {
+    c.is_ascii_digit() || "一二三四五六七八九十百千万两几数上〇零".contains(c)
+}
+
+/// Every start of `needle` in `hay`, in characters.
+fn find_all(hay: &[char], needle: &str) -> Vec<usize> {
+    let n: Vec<char> = needle.chars().collect();
+    if n.is_empty() || n.len() > hay.len() {
+        return Vec::new();
+    }
+    (0..=hay.len() - n.len()).filter(|&i| hay[i..i + n.len()] == n[..]).collect()
+}
+
+fn text(chars: &[char]) -> String {
+    chars.iter().collect()
+}
+
+fn ends_with(chars: &[char], suffix: &str) -> bool {
+    let s: Vec<char> = suffix.chars().collect();
+    chars.len() >= s.len() && chars[chars.len() - s.len()..] == s[..]
+}
+
+/// Start of the clause or sentence holding position `i`.
+fn back_to(chars: &[char], i: usize, breaks: &[char]) -> usize {
+    chars[..i].iter().rposition(|c| breaks.contains(c)).map_or(0, |p| p + 1)
+}
+
+/// End of the clause or sentence holding position `i`.
+fn forward_to(chars: &[char], i: usize, breaks: &[char]) -> usize {
+    chars[i..].iter().position(|c| breaks.contains(c)).map_or(chars.len(), |p| i + p)
+}
+
+/// If the phrase starting at `start` is negated, where the negator starts.
+fn negation(chars: &[char], start: usize) -> Option<usize> {
+    let clause = back_to(chars, start, CLAUSE_BREAKS);
+    let prefix = &chars[clause..start];
+    if prefix.contains(&'劝') {
+        return None;
+    }
+    let mut end = prefix.len();
+    loop {
+        let p = &prefix[..end];
+        if DOUBLE_NEGATIONS.iter().any(|d| ends_with(p, d)) {
+            return None;
+        }
+        if let Some(neg) = NEGATORS.iter().filter(|n| ends_with(p, n)).map(|n| n.chars().count()).max() {
+            return Some(clause + end - neg);
+        }
+        match HELPERS.iter().filter(|h| ends_with(p, h)).map(|h| h.chars().count()).max() {
+            Some(len) => end -= len,
+            None => return None,
+        }
+    }
+}
+
+/// A time that makes a gathering a plan, in `sentence`: a forward-looking
+/// word, a weekday, or a calendar day or clock time unless the sentence
+/// speaks of the past.
+fn planned_time(sentence: &[char]) -> Option<String> {
+    // The earliest, and of those the longest, forward-looking word.
+    let found = FUTURE_TIMES
+        .iter()
+        .filter_map(|w| find_all(sentence, w).first().map(|&i| (i, w.chars().count(), *w)))
+        .min_by_key(|&(i, len, _)| (i, std::cmp::Reverse(len)));
+    if let Some((i, len, word)) = found {
+        // 下周/星期/礼拜 with the day after it: 下周一, 星期三.
+        let day = sentence.get(i + len).is_some_and(|c| "一二三四五六日天末".contains(*c));
+        let week = ["周", "星期", "礼拜"].iter().any(|w| word.ends_with(w));
+        let end = i + len + usize::from(day && week);
+        return Some(text(&sentence[i..end]));
+    }
+    let past = PAST_MARKERS.iter().any(|m| !find_all(sentence, m).is_empty());
+    if past {
+        return None;
+    }
+    for (i, &c) in sentence.iter().enumerate() {
+        if !matches!(c, '号' | '日' | '点') || i == 0 || !is_numeral(sentence[i - 1]) {
+            continue;
+        }
+        let start = sentence[..i].iter().rposition(|&d| !is_numeral(d)).map_or(0, |p| p + 1);
+        let number = &sentence[start..i];
+        let next = sentence.get(i + 1).copied();
+        let ok = match c {
+            // 3号楼, 5号线 are places, not days.
+            '号' => !next.is_some_and(|n| "楼院线房室门栋床码".contains(n)),
+            '日' => true,
+            // 一点 is "a little" unless digits or a time of day say otherwise.
+            _ => number.iter().all(char::is_ascii_digit) || TIMES_OF_DAY.iter().any(|t| ends_with(&sentence[..start], t)),
+        };
+        if ok {
+            return Some(text(&sentence[start..=i]));
+        }
+    }
+    None
+}
+
+/// "组织了两百多人", "召集村民三十多户": an organiser verb followed
+/// closely by a headcount. Returns the phrase's `(start, end)`.
+fn organised_headcounts(chars: &[char]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for verb in ORGANISERS {
+        for start in find_all(chars, verb) {
+            let from = start + verb.chars().count();
+            let to = (from + 8).min(chars.len());
+            let mut j = from;
+            while j < to {
+                // 上 counts only as in 上百 or 上千, not in 上访.
+                let rough_count = chars[j] != '上' || chars.get(j + 1).is_some_and(|&c| is_numeral(c));
+                if is_numeral(chars[j]) && rough_count {
+                    let mut k = j;
+                    while k < chars.len() && is_numeral(chars[k]) {
+                        k += 1;
+                    }
+                    while k < chars.len() && "多余来个号".contains(chars[k]) {
+                        k += 1;
+                    }
+                    if chars.get(k).is_some_and(|&c| "人名户位".contains(c)) {
+                        out.push((start, k + 1));
+                        break;
+                    }
+                    j = k.max(j + 1);
+                } else if CLAUSE_BREAKS.contains(&chars[j]) {
+                    break;
+                } else {
+                    j += 1;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// One phrase found.
+struct Hit {
+    kind: RiskKind,
+    start: usize,
+    end: usize,
+    urgent: bool,
+}
+
+/// Every risk signal in a petition's text, one per kind, in kind order.
+/// See the module documentation for what the guards do and miss.
+pub fn scan(input: &str) -> Vec<Signal> {
+    let chars: Vec<char> = normalize(input).chars().collect();
+    let mut hits: Vec<Hit> = Vec::new();
+    let mut exclusions: Vec<(RiskKind, &str)> = Vec::new();
+    for (kind, strength, phrase) in lexicon() {
+        if strength == Strength::Exclude {
+            exclusions.push((kind, phrase));
+            continue;
+        }
+        for start in find_all(&chars, phrase) {
+            let end = start + phrase.chars().count();
+            hits.push(Hit { kind, start, end, urgent: strength == Strength::Urgent });
+        }
+    }
+    for (start, end) in organised_headcounts(&chars) {
+        hits.push(Hit { kind: Gathering, start, end, urgent: false });
+    }
+    // Exclusions cancel overlapping matches of their kind.
+    for (kind, phrase) in exclusions {
+        let len = phrase.chars().count();
+        for x in find_all(&chars, phrase) {
+            hits.retain(|h| h.kind != kind || h.end <= x || h.start >= x + len);
+        }
+    }
+    // A phrase inside a longer one of the same kind (进京 in 进京上访) is
+    // the same evidence once.
+    let inner =
+        |h: &Hit| hits.iter().any(|o| o.kind == h.kind && o.start <= h.start && h.end <= o.end && (o.end - o.start) > (h.end - h.start));
+    let keep: Vec<bool> = hits.iter().map(|h| !inner(h)).collect();
+    let mut hits: Vec<Hit> = hits.into_iter().zip(keep).filter(|(_, k)| *k).map(|(h, _)| h).collect();
+    hits.sort_by_key(|h| (h.kind, h.start, h.end));
+
+    let mut signals: Vec<Signal> = Vec::new();
+    for h in hits {
+        let (from, urgent, when) = match negation(&chars, h.start) {
+            Some(neg) => (neg, false, None),
+            None if urgent_with_time(h.kind) => {
+                let s = back_to(&chars, h.start, SENTENCE_BREAKS);
+                let e = forward_to(&chars, h.end, SENTENCE_BREAKS);
+                let when = planned_time(&chars[s..e]);
+                (h.start, when.is_some(), when)
+            }
+            None => (h.start, h.urgent, None),
+        };
+        let words = std::iter::once(text(&chars[from..h.end])).chain(when);
+        if signals.last().is_none_or(|last| last.kind != h.kind) {
+            signals.push(Signal { kind: h.kind, urgent: false, words: Vec::new() });
+        }
+        if let Some(last) = signals.last_mut() {
+            last.urgent |= urgent;
+            for w in words {
+                if !last.words.contains(&w) {
+                    last.words.push(w);
+                }
+            }
+        }
+    }
+    signals
+}
+
+/// Weeks looked at by [`group_repeats_rising`].
+pub const RISING_WEEKS: usize = 3;
+/// The latest week's repeat count must reach this.
+pub const RISING_MIN_COUNT: u32 = 3;
+
+/// Whether a petitioner group's weekly repeat-petition counts (oldest
+/// first, the last entry the latest full week) are rising: over the last
+/// [`RISING_WEEKS`] weeks the count never falls, the latest week has at
+/// least [`RISING_MIN_COUNT`] repeats, and it is at least one and a half
+/// times the count of the first of those weeks. So 0, 1, 3 and 2, 3, 4
+/// rise; 10, 10, 11 is a steady group, 0, 0, 1 is noise, and 1, 5, 4 has
+/// turned. Fewer than three weeks of history is not enough to tell.
+pub fn group_repeats_rising(weekly_counts: &[u32]) -> bool {
+    let Some(window) = weekly_counts.len().checked_sub(RISING_WEEKS).map(|s| &weekly_counts[s..]) else {
+        return false;
+    };
+    let (Some(&first), Some(&last)) = (window.first(), window.last()) else {
+        return false;
+    };
+    window.windows(2).all(|w| w[0] <= w[1]) && last >= RISING_MIN_COUNT && 2 * u64::from(last) >= 3 * u64::from(first)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(text: &str) -> Vec<(RiskKind, bool)> {
+        scan(text).into_iter().map(|s| (s.kind, s.urgent)).collect()
+    }
+
+    fn signal(text: &str, kind: RiskKind) -> Option<Signal> {
+        scan(text).into_iter().find(|s| s.kind == kind)
+    }
+
+    #[test]
+    fn self_harm_is_urgent_and_named() {
+        for text in [
+            "再不给我解决，我就从县政府楼上跳下去，跳楼死给你们看！",
+            "我已经买好了农药，实在不行就喝农药了结自己",
+            "老人说不想活了，整天念叨要轻生",
+            "工资要不回来，我只有一死了之",
+        ] {
+            let s = signal(text, SelfHarm).unwrap_or_else(|| panic!("missed: {text}"));
+            assert!(s.urgent, "{text}: {s:?}");
+            assert!(!s.words.is_empty());
+        }
+        let s = signal("再不解决我就跳楼，死给你们看", SelfHarm).expect("signal");
+        assert_eq!(s.words, vec!["跳楼", "死给你们看"]);
+        assert_eq!(level(&scan("再不解决我就跳楼")), RiskLevel::Urgent);
+    }
+
+    #[test]
+    fn negated_phrases_do_not_raise_urgent_alerts() {
+        let s = signal("我们只是想要回工资，不会跳楼，也不会闹事", SelfHarm).expect("still reported");
+        assert!(!s.urgent, "{s:?}");
+        assert_eq!(s.words, vec!["不会跳楼"]);
+        let r = signal("我们没有堵路，只是在路边等领导", RoadBlocking).expect("still reported");
+        assert!(!r.urgent);
+        assert_eq!(r.words, vec!["没有堵路"]);
+        assert!(!signal("我绝不会去跳楼的，请放心", SelfHarm).expect("reported").urgent);
+        assert!(!signal("大家不要去北京，我们相信政府", ToBeijing).expect("reported").urgent);
+        assert_eq!(level(&scan("我们没有堵路")), RiskLevel::Elevated);
+        // Not negations: a condition, a plea to someone else, a double negative.
+        assert!(signal("如果不给钱，我就去跳楼", SelfHarm).expect("signal").urgent);
+        assert!(signal("不要逼我跳楼", SelfHarm).expect("signal").urgent);
+        assert!(signal("我们劝他不要跳楼，他不听", SelfHarm).expect("signal").urgent);
+        assert!(signal("被逼得不得不堵路", RoadBlocking).expect("signal").urgent);
+        // One negated and one plain mention: urgent.
+        assert!(signal("他说不会跳楼，可昨晚又说要跳楼", SelfHarm).expect("signal").urgent);
+    }
+
+    #[test]
+    fn violence_threats_and_road_blocking() {
+        assert_eq!(kinds("谁敢强拆我家，我就拿刀跟他们拼了"), vec![(Violence, true), (Threat, true)]);
+        assert_eq!(kinds("我哥被人殴打致伤，派出所不立案"), vec![(Violence, false)]);
+        let t = signal("开发商不给说法，我就跟他们同归于尽，让他们付出代价", Threat).expect("threat");
+        assert!(t.urgent);
+        assert_eq!(t.words, vec!["同归于尽", "让他们付出代价"]);
+        let r = signal("下周一全村人去堵国道，拦车讨说法", RoadBlocking).expect("road");
+        assert!(r.urgent);
+        assert_eq!(r.words, vec!["堵国道", "拦车"]);
+        assert!(signal("他们要是再来，我们就去堵路", RoadBlocking).expect("road").urgent);
+    }
+
+    #[test]
+    fn exclusions_keep_ordinary_phrases_quiet() {
+        for text in [
+            "商场打出跳楼价清仓，实际价格比平时还高",
+            "我举报村干部贪污后遭到打击报复，宅基地审批被卡",
+            "母亲要动手术，医院让先交五万押金",
+            "我每天开车到北京路上班，路口红绿灯时间太短",
+            "施工堵路半年了，出行很不方便",
+            "村口有人私设卡点拦车收费",
+            "公司拖欠工资三个月，我们只想要回血汗钱",
+        ] {
+            assert!(scan(text).is_empty(), "{text}: {:?}", scan(text));
+        }
+        // The exclusion cancels only its own overlap.
+        let t = signal("遭到打击报复后，我一定要报复他", Threat).expect("threat");
+        assert_eq!(t.words, vec!["报复"]);
+    }
+
+    #[test]
+    fn gathering_and_beijing_are_urgent_with_a_time() {
+        let g = signal("厂里两百多个工人商量好了，下周一集体上访", Gathering).expect("gathering");
+        assert!(g.urgent);
+        assert_eq!(g.words, vec!["集体上访", "下周一"]);
+        let g = signal("我们组织了三百多人，15号到市政府讨说法", Gathering).expect("headcount");
+        assert!(g.urgent);
+        assert_eq!(g.words, vec!["组织了三百多人", "15号"]);
+        let g = signal("村民打算集体上访。", Gathering).expect("gathering");
+        assert!(!g.urgent, "no time, a mention: {g:?}");
+        let g = signal("去年3月5日我们曾集体上访过一次", Gathering).expect("gathering");
+        assert!(!g.urgent, "a past date: {g:?}");
+        let g = signal("我们集体上访。住在3号楼", Gathering).expect("gathering");
+        assert!(!g.urgent, "time in another sentence, a building number: {g:?}");
+        let b = signal("问题再不解决，两会期间我们就进京上访", ToBeijing).expect("beijing");
+        assert!(b.urgent);
+        assert_eq!(b.words, vec!["进京", "两会"]);
+        let b = signal("我已经到北京国家信访局反映过", ToBeijing).expect("beijing");
+        assert!(!b.urgent);
+        assert_eq!(b.words, vec!["到北京", "国家信访局"]);
+        assert!(signal("他们组织业主开会讨论维修基金", Gathering).is_none());
+        let g = signal("我们打算集体上访，多给一点补偿就不去", Gathering).expect("gathering");
+        assert!(!g.urgent, "一点 is not a time: {g:?}");
+        assert!(signal("大家说好星期三早上8点一起去政府", Gathering).expect("gathering").urgent);
+        assert_eq!(signal("大家说好星期三一起去政府", Gathering).expect("gathering").words, vec!["一起去政府", "星期三"]);
+    }
+
+    #[test]
+    fn extreme_petitioning_and_clean_texts() {
+        let e = signal("不解决就天天到政府门口静坐，拉横幅", ExtremePetitioning).expect("extreme");
+        assert!(!e.urgent);
+        assert_eq!(e.words, vec!["静坐", "拉横幅"]);
+        assert!(signal("明天我们要冲击政府大院", ExtremePetitioning).expect("extreme").urgent);
+        for text in [
+            "小区物业服务差，电梯经常坏，请求有关部门督促整改。",
+            "建议在我们村口设置公交站点，方便老人出行。",
+            "请求落实我父亲的退休待遇，相关材料已经提交。",
+        ] {
+            assert!(scan(text).is_empty(), "{text}: {:?}", scan(text));
+            assert_eq!(level(&scan(text)), RiskLevel::None);
+        }
+        assert!(scan("").is_empty());
+    }
+
+    #[test]
+    fn signals_serialise_with_code_names() {
+        let json = serde_json::to_string(&scan("我不想活了")).expect("serialise");
+        assert_eq!(json, r#"[{"kind":"self_harm","urgent":true,"words":["不想活"]}]"#);
+        assert_eq!(serde_json::to_string(&RiskLevel::Elevated).expect("serialise"), r#""elevated""#);
+        assert_eq!(RiskKind::RoadBlocking.as_str(), "road_blocking");
+    }
+
+    #[test]
+    fn every_lexicon_line_parses() {
+        let lines = LEXICON.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#'));
+        for line in lines {
+            assert!(parse_line(line).is_some_and(|(_, _, p)| !p.is_empty()), "bad lexicon line: {line}");
+        }
+        let entries: Vec<_> = lexicon().collect();
+        assert!(entries.len() > 150, "{}", entries.len());
+        for kind in [SelfHarm, Violence, Threat, RoadBlocking, Gathering, ToBeijing, ExtremePetitioning] {
+            let n = entries.iter().filter(|(k, s, _)| *k == kind && *s != Strength::Exclude).count();
+            assert!(n >= 5, "{kind:?} has only {n} phrases");
+        }
+        // Each exclusion contains a phrase of its kind, or it could never apply.
+        for (kind, _, x) in entries.iter().filter(|(_, s, _)| *s == Strength::Exclude) {
+            assert!(
+                entries.iter().any(|(k, s, p)| k == kind && *s != Strength::Exclude && (x.contains(p) || overlaps(x, p))),
+                "{x} excludes nothing"
+            );
+        }
+    }
+
+    /// Whether two or more characters at the end of `a` begin `b`, or the
+    /// reverse (到北京 / 北京路).
+    fn overlaps(a: &str, b: &str) -> bool {
+        let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+        (2..a.len().min(b.len())).any(|n| a[a.len() - n..] == b[..n] || b[b.len() - n..] == a[..n])
+    }
+
+    #[test]
+    fn rising_group_repeats() {
+        assert!(group_repeats_rising(&[0, 0, 1, 3]));
+        assert!(group_repeats_rising(&[5, 2, 3, 4]));
+        assert!(group_repeats_rising(&[0, 3, 3]));
+        assert!(!group_repeats_rising(&[10, 10, 11]), "steady");
+        assert!(!group_repeats_rising(&[0, 0, 1]), "too few");
+        assert!(!group_repeats_rising(&[1, 5, 4]), "turned");
+        assert!(!group_repeats_rising(&[3, 3, 3]), "flat");
+        assert!(!group_repeats_rising(&[1, 9]), "too short");
+        assert!(!group_repeats_rising(&[]));
+    }
+}

@@ -1,0 +1,290 @@
+//! The admin-editable rule table that triage starts from before the
+//! deployment has a history to learn from: keywords → topic, kind of
+//! handling unit, legal class. Keywords are plain strings an admin can
+//! read and change; a suggestion names the keywords that fired, so the
+//! clerk sees why. The kind of unit is resolved to the concrete unit of the
+//! petition's jurisdiction by the caller (this crate knows no units).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::segment::normalize;
+
+/// One rule: if any keyword occurs, suggest this topic, unit kind and
+/// legal class.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rule {
+    pub keywords: Vec<String>,
+    /// Topic code (内容分类), e.g. `0202`.
+    pub topic: String,
+    /// Kind of handling unit in Chinese, e.g. 人力资源和社会保障局.
+    pub unit_kind: String,
+    /// Legal class: `suggestion`, `accusation`, `claim` or
+    /// `litigation_related`.
+    pub category: String,
+}
+
+/// Which of a rule's three answers to suggest or compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleField {
+    Topic,
+    UnitKind,
+    Category,
+}
+
+impl Rule {
+    /// The rule's answer for `field`.
+    pub fn value(&self, field: RuleField) -> &str {
+        match field {
+            RuleField::Topic => &self.topic,
+            RuleField::UnitKind => &self.unit_kind,
+            RuleField::Category => &self.category,
+        }
+    }
+}
+
+/// A rule that fired.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleSuggestion {
+    /// Position of the rule in the table.
+    pub rule: usize,
+    pub topic: String,
+    pub unit_kind: String,
+    pub category: String,
+    /// Sum of the matched keywords' lengths in characters: a long keyword
+    /// (拖欠农民工工资) is more specific evidence than a short one (工资).
+    pub score: f64,
+    /// `score / (scores of all fired rules + NO_RULE_MASS)`: shares of the
+    /// evidence, never 1 on a single weak match.
+    pub confidence: f64,
+    /// The keywords that occurred, in the rule's order.
+    pub keywords: Vec<String>,
+}
+
+/// One value of a field (a topic, a unit kind, a class) with the evidence
+/// of all fired rules that give it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldSuggestion {
+    pub value: String,
+    pub score: f64,
+    pub confidence: f64,
+    pub keywords: Vec<String>,
+}
+
+/// Pseudo-score of "no rule applies", the weight of one two-character
+/// keyword: keeps a lone weak match at confidence 0.5, not 1.
+pub const NO_RULE_MASS: f64 = 2.0;
+
+/// What the rules match against: the text itself, or a petition's terms.
+pub trait RuleInput {
+    /// The normalised string keywords are looked for in.
+    fn haystack(&self) -> String;
+}
+
+impl RuleInput for str {
+    fn haystack(&self) -> String {
+        normalize(self)
+    }
+}
+
+impl RuleInput for String {
+    fn haystack(&self) -> String {
+        normalize(self)
+    }
+}
+
+/// Terms are joined by spaces, so a keyword matches inside one term but
+/// not across two: prefer the text where it is at hand.
+impl RuleInput for [String] {
+    fn haystack(&self) -> String {
+        normalize(&self.join(" "))
+    }
+}
+
+impl RuleInput for Vec<String> {
+    fn haystack(&self) -> String {
+        self.as_slice().haystack()
+    }
+}
+
+/// The rule table, in the admin's order (earlier wins a tie).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleTable {
+    pub rules: Vec<Rule>,
+}
+
+impl RuleTable {
+    pub fn new(rules: Vec<Rule>) -> Self {
+        RuleTable { rules }
+    }
+
+    /// The `k` best-scoring fired rules, best first (table order on ties).
+    pub fn suggest<I: RuleInput + ?Sized>(&self, input: &I, k: usize) -> Vec<RuleSuggestion> {
+        let haystack = input.haystack();
+        let mut fired: Vec<RuleSuggestion> = self
+            .rules
+            .iter()
+            .enumerate()
+            .filter_map(|(i, rule)| {
+                let keywords: Vec<String> = rule
+                    .keywords
+                    .iter()
+                    .filter(|kw| {
+                        let kw = normalize(kw.trim());
+                        !kw.is_empty() && haystack.contains(&kw)
+                    })
+                    .cloned()
+                    .collect();
+                let score: f64 = keywords.iter().map(|kw| kw.trim().chars().count() as f64).sum();
+                (score > 0.0).then(|| RuleSuggestion {
+                    rule: i,
+                    topic: rule.topic.clone(),
+                    unit_kind: rule.unit_kind.clone(),
+                    category: rule.category.clone(),
+                    score,
+                    confidence: 0.0,
+                    keywords,
+                })
+            })
+            .collect();
+        let total: f64 = fired.iter().map(|s| s.score).sum::<f64>() + NO_RULE_MASS;
+        for s in &mut fired {
+            s.confidence = s.score / total;
+        }
+        fired.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.rule.cmp(&b.rule)));
+        fired.truncate(k);
+        fired
+    }
+
+    /// The `k` best values of one field, each with the summed evidence of
+    /// every fired rule that gives it (two wage rules firing make the wage
+    /// topic surer), best first, by value on ties.
+    pub fn suggest_field<I: RuleInput + ?Sized>(&self, field: RuleField, input: &I, k: usize) -> Vec<FieldSuggestion> {
+        let fired = self.suggest(input, usize::MAX);
+        let mut by_value: BTreeMap<String, FieldSuggestion> = BTreeMap::new();
+        for s in fired {
+            let Some(rule_value) = self.rules.get(s.rule).map(|r| r.value(field).to_owned()) else {
+                continue;
+            };
+            let entry = by_value.entry(rule_value.clone()).or_insert_with(|| FieldSuggestion {
+                value: rule_value,
+                score: 0.0,
+                confidence: 0.0,
+                keywords: Vec::new(),
+            });
+            entry.score += s.score;
+            entry.confidence += s.confidence;
+            for kw in s.keywords {
+                if !entry.keywords.contains(&kw) {
+                    entry.keywords.push(kw);
+                }
+            }
+        }
+        let mut out: Vec<FieldSuggestion> = by_value.into_values().collect();
+        out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.value.cmp(&b.value)));
+        out.truncate(k);
+        out
+    }
+
+    /// A table to start a deployment with, written for xinfang from the
+    /// topic list and the usual competent departments; admins edit it.
+    pub fn starter() -> Self {
+        let rule = |keywords: &[&str], topic: &str, unit_kind: &str, category: &str| Rule {
+            keywords: keywords.iter().map(|k| (*k).to_owned()).collect(),
+            topic: topic.to_owned(),
+            unit_kind: unit_kind.to_owned(),
+            category: category.to_owned(),
+        };
+        let rst = "人力资源和社会保障局";
+        let housing = "住房和城乡建设局";
+        let env = "生态环境局";
+        RuleTable::new(vec![
+            rule(&["拖欠工资", "欠薪", "讨薪", "工资", "包工头", "劳务费", "加班费", "克扣"], "0202", rst, "claim"),
+            rule(&["社保", "养老保险", "医疗保险", "失业保险", "工伤", "退休金", "养老金"], "0203", rst, "claim"),
+            rule(&["劳动合同", "辞退", "开除", "劳动仲裁", "试用期"], "0201", rst, "claim"),
+            rule(&["征地", "征收", "青苗补偿", "失地农民", "集体土地", "土地补偿"], "0301", "自然资源局", "claim"),
+            rule(&["拆迁", "房屋征收", "强拆", "安置房"], "0103", housing, "claim"),
+            rule(&["物业", "业主委员会", "业委会", "维修基金", "电梯"], "0102", housing, "claim"),
+            rule(&["违章建筑", "违建", "私搭乱建", "占道经营", "城管"], "0104", "城市管理和综合执法局", "claim"),
+            rule(&["噪音", "噪声", "扰民", "夜间施工", "广场舞"], "1003", env, "claim"),
+            rule(&["污水", "废水", "偷排", "排污", "黑臭"], "1002", env, "claim"),
+            rule(&["废气", "烟尘", "粉尘", "异味", "焚烧"], "1001", env, "claim"),
+            rule(&["医疗纠纷", "医疗事故", "误诊", "医院", "医生", "诊所"], "0701", "卫生健康委员会", "claim"),
+            rule(&["医保", "报销"], "0702", "医疗保障局", "claim"),
+            rule(&["低保", "救助", "特困", "残疾人补贴"], "0901", "民政局", "claim"),
+            rule(&["学校", "入学", "学位", "补课费", "择校费"], "0802", "教育局", "claim"),
+            rule(&["土地承包", "承包地", "宅基地", "土地流转", "确权"], "0401", "农业农村局", "claim"),
+            rule(&["村务公开", "村集体", "集体资产", "村委会"], "0402", "乡镇人民政府", "claim"),
+            rule(&["贪污", "受贿", "索贿", "挪用", "吃拿卡要", "优亲厚友", "滥用职权"], "0601", "纪委监委", "accusation"),
+            rule(&["判决", "法院", "立案", "裁定", "申请执行", "执行难"], "0502", "人民法院", "litigation_related"),
+            rule(&["派出所", "民警", "报警", "诈骗"], "0501", "公安局", "litigation_related"),
+            rule(&["食品安全", "假冒伪劣", "预付卡", "消费者"], "1201", "市场监督管理局", "claim"),
+            rule(&["建议", "提议", "意见建议"], "1601", "人民政府办公室", "suggestion"),
+        ])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Segmenter;
+
+    #[test]
+    fn fires_on_keywords_and_names_them() {
+        let table = RuleTable::starter();
+        let s = table.suggest("包工头拖欠工资三个月，我们去讨薪被赶了出来", 3);
+        assert_eq!(s[0].topic, "0202");
+        assert_eq!(s[0].unit_kind, "人力资源和社会保障局");
+        assert_eq!(s[0].keywords, vec!["拖欠工资", "讨薪", "工资", "包工头"]);
+        assert_eq!(s[0].score, 11.0);
+        assert!(s[0].confidence > 0.8 && s[0].confidence < 1.0, "{s:?}");
+        assert!(table.suggest("今天天气很好", 3).is_empty());
+    }
+
+    #[test]
+    fn ranks_by_evidence_and_explains_each_field() {
+        let table = RuleTable::starter();
+        let text = "村干部挪用征地补偿款，还优亲厚友";
+        let s = table.suggest(text, 3);
+        assert_eq!(s[0].category, "accusation", "{s:?}");
+        assert_eq!(s[0].unit_kind, "纪委监委");
+        assert_eq!(s[1].topic, "0301");
+        let sum: f64 = s.iter().map(|x| x.confidence).sum();
+        assert!(sum < 1.0);
+        let class = table.suggest_field(RuleField::Category, text, 3);
+        assert_eq!(class[0].value, "accusation");
+        assert_eq!(class[0].keywords, vec!["挪用", "优亲厚友"]);
+        assert_eq!(class[1].value, "claim");
+        // Two rules with the same unit kind add up.
+        let units = table.suggest_field(RuleField::UnitKind, "公司拖欠工资，也不交社保", 2);
+        assert_eq!(units.len(), 1);
+        assert_eq!(units[0].value, "人力资源和社会保障局");
+        assert_eq!(units[0].keywords, vec!["拖欠工资", "工资", "社保"]);
+    }
+
+    #[test]
+    fn matches_terms_text_width_and_case_alike() {
+        let table = RuleTable::new(vec![Rule {
+            keywords: vec!["ktv".into(), "噪音".into()],
+            topic: "1003".into(),
+            unit_kind: "生态环境局".into(),
+            category: "claim".into(),
+        }]);
+        assert_eq!(table.suggest("楼下ＫＴＶ太吵", 1)[0].keywords, vec!["ktv"]);
+        let seg = Segmenter::new();
+        let terms = seg.terms("楼下KTV噪音扰民");
+        assert_eq!(table.suggest(&terms, 1)[0].keywords, vec!["ktv", "噪音"]);
+        assert!(table.suggest("", 3).is_empty());
+        assert!(table.suggest("噪音", 0).is_empty());
+    }
+
+    #[test]
+    fn table_round_trips_as_json() {
+        let table = RuleTable::starter();
+        let json = serde_json::to_string(&table).expect("serialise");
+        assert_eq!(serde_json::from_str::<RuleTable>(&json).expect("deserialise"), table);
+        assert!(json.contains("\"unit_kind\":\"纪委监委\""));
+    }
+}

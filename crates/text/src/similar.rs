@@ -1,0 +1,342 @@
+//! Text similarity for repeat and duplicate detection (重复信访).
+//!
+//! Two tools, used in this order:
+//!
+//! * [`simhash`] — a 64-bit fingerprint per petition, stored beside it
+//!   (as `i64` where the database has no unsigned type, see [`to_i64`]).
+//!   Petitions whose fingerprints differ in few bits ([`hamming`]) are
+//!   near-copies: the same letter sent by post and online, a submission
+//!   pasted twice. Cheap enough to compare against every stored petition.
+//!   It does not catch re-worded repeats (a re-told complaint is as far
+//!   from the original in bits as an unrelated one): that is the cosine's
+//!   job, run on candidates found by petitioner, area or index search.
+//! * [`similarity`] — TF-IDF cosine over [`crate::Segmenter::terms`],
+//!   robust to re-wording (the same unpaid wages told twice in different
+//!   sentences share the rare words: the company, the site, the amount),
+//!   and explainable: it returns the shared terms that contributed most,
+//!   which the clerk sees as the reason for the match.
+//!
+//! Weights come from a [`DocFreq`] table of the deployment's own petitions,
+//! so words every petition uses (反映, 问题, 要求) count for little and a
+//! company's name for a lot.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// How many shared terms a [`Similarity`] names as its reason.
+pub const SHARED_TERMS: usize = 8;
+
+/// Fingerprints at most this many bits apart are near-copies worth a full
+/// [`similarity`] check. Chosen on the tests' near-copies (a few words
+/// changed in a paragraph) against unrelated petitions, which differ in
+/// about 32 bits like random numbers do.
+pub const NEAR_COPY_BITS: u32 = 12;
+
+/// Document frequencies: how many petitions were seen and, per term, how
+/// many of them contain it. Serialisable so it can be stored and updated
+/// as petitions arrive instead of recomputed from all of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocFreq {
+    docs: u64,
+    df: BTreeMap<String, u64>,
+}
+
+impl DocFreq {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Count one more petition with these terms (repeats count once).
+    pub fn add(&mut self, terms: &[String]) {
+        self.docs += 1;
+        let mut unique: Vec<&String> = terms.iter().collect();
+        unique.sort_unstable();
+        unique.dedup();
+        for t in unique {
+            *self.df.entry(t.clone()).or_insert(0) += 1;
+        }
+    }
+
+    /// Undo an [`DocFreq::add`] of the same terms (a petition edited or
+    /// deleted). Counts never go below zero; a term reaching zero is
+    /// forgotten.
+    pub fn remove(&mut self, terms: &[String]) {
+        self.docs = self.docs.saturating_sub(1);
+        let mut unique: Vec<&String> = terms.iter().collect();
+        unique.sort_unstable();
+        unique.dedup();
+        for t in unique {
+            if let Some(n) = self.df.get_mut(t.as_str()) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    self.df.remove(t.as_str());
+                }
+            }
+        }
+    }
+
+    /// Number of petitions counted.
+    pub fn docs(&self) -> u64 {
+        self.docs
+    }
+
+    /// Number of petitions containing `term`.
+    pub fn df(&self, term: &str) -> u64 {
+        self.df.get(term).copied().unwrap_or(0)
+    }
+
+    /// Smoothed inverse document frequency, `ln((1 + n) / (1 + df)) + 1`:
+    /// always positive (a term in every petition still counts a little),
+    /// largest for a term never seen, defined for an empty table.
+    pub fn idf(&self, term: &str) -> f64 {
+        let n = self.docs as f64;
+        let df = self.df(term).min(self.docs) as f64;
+        ((1.0 + n) / (1.0 + df)).ln() + 1.0
+    }
+}
+
+/// A petition's TF-IDF vector, computed once and compared with many:
+/// term frequency damped as `1 + ln(count)` (a word said five times is
+/// not five times the evidence) times [`DocFreq::idf`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TermVector {
+    /// Sorted by term, for a merge join.
+    weights: Vec<(String, f64)>,
+    norm: f64,
+}
+
+impl TermVector {
+    pub fn new(terms: &[String], df: &DocFreq) -> Self {
+        let mut counts: BTreeMap<&str, u32> = BTreeMap::new();
+        for t in terms {
+            *counts.entry(t.as_str()).or_insert(0) += 1;
+        }
+        let weights: Vec<(String, f64)> = counts.into_iter().map(|(t, c)| (t.to_owned(), (1.0 + f64::from(c).ln()) * df.idf(t))).collect();
+        let norm = weights.iter().map(|(_, w)| w * w).sum::<f64>().sqrt();
+        TermVector { weights, norm }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.weights.is_empty()
+    }
+
+    /// Cosine similarity, with each shared term's share of it.
+    pub fn cosine(&self, other: &TermVector) -> Similarity {
+        if self.norm == 0.0 || other.norm == 0.0 {
+            return Similarity { score: 0.0, shared: Vec::new() };
+        }
+        let denom = self.norm * other.norm;
+        let (mut i, mut j) = (0, 0);
+        let mut shared = Vec::new();
+        while let (Some((ta, wa)), Some((tb, wb))) = (self.weights.get(i), other.weights.get(j)) {
+            match ta.cmp(tb) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    shared.push((ta.clone(), wa * wb / denom));
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        let score = shared.iter().map(|(_, c)| c).sum::<f64>().clamp(0.0, 1.0);
+        shared.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        shared.truncate(SHARED_TERMS);
+        Similarity { score, shared }
+    }
+}
+
+/// How alike two petitions are, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Similarity {
+    /// Cosine in [0, 1]: 1 for the same words in the same proportions.
+    pub score: f64,
+    /// The shared terms that contributed most, each with its contribution
+    /// to `score` (all shared terms' contributions add up to `score`),
+    /// largest first, at most [`SHARED_TERMS`].
+    pub shared: Vec<(String, f64)>,
+}
+
+/// TF-IDF cosine of two term lists (from [`crate::Segmenter::terms`]).
+/// To compare one petition with many, build its [`TermVector`] once.
+pub fn similarity(a: &[String], b: &[String], df: &DocFreq) -> Similarity {
+    TermVector::new(a, df).cosine(&TermVector::new(b, df))
+}
+
+/// FNV-1a over the term's bytes, then the splitmix64 finaliser to spread
+/// the bits. Written out rather than `std::hash` because fingerprints are
+/// stored: they must not change with the Rust version or the process.
+fn stable_hash(term: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in term.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^ (h >> 31)
+}
+
+/// 64-bit SimHash of a term list: each term votes on every bit by its
+/// hash, weighted by how often it occurs; the fingerprint keeps the bits
+/// with a positive total. Similar term lists give fingerprints a few bits
+/// apart. Deliberately independent of [`DocFreq`], so a stored fingerprint
+/// stays valid as the corpus grows. An empty list gives 0.
+pub fn simhash(terms: &[String]) -> u64 {
+    let mut counts: BTreeMap<&str, u32> = BTreeMap::new();
+    for t in terms {
+        *counts.entry(t.as_str()).or_insert(0) += 1;
+    }
+    let mut votes = [0f64; 64];
+    for (term, count) in counts {
+        let h = stable_hash(term);
+        let w = 1.0 + f64::from(count).ln();
+        for (bit, v) in votes.iter_mut().enumerate() {
+            if h >> bit & 1 == 1 {
+                *v += w;
+            } else {
+                *v -= w;
+            }
+        }
+    }
+    votes.iter().enumerate().filter(|(_, v)| **v > 0.0).fold(0u64, |acc, (bit, _)| acc | 1 << bit)
+}
+
+/// Number of differing bits between two fingerprints (0–64).
+pub fn hamming(a: u64, b: u64) -> u32 {
+    (a ^ b).count_ones()
+}
+
+/// The fingerprint as a signed 64-bit integer, same bits, for databases
+/// without unsigned columns (PostgreSQL `bigint`, SQLite `INTEGER`).
+pub fn to_i64(fingerprint: u64) -> i64 {
+    fingerprint as i64
+}
+
+/// Inverse of [`to_i64`].
+pub fn from_i64(stored: i64) -> u64 {
+    stored as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Segmenter;
+
+    const WAGES: &str = "我是鑫达建筑公司在城东花园工地干活的木工，公司从2025年8月起拖欠我们十二名农民工工资共计十八万元，\
+        包工头张某一直推说开发商没给工程款，我们多次讨要无果，请求政府责令鑫达建筑公司尽快支付拖欠的工资。";
+    const WAGES_REWORDED: &str = "城东花园工地的鑫达建筑公司欠我们十二个工人的工钱，从去年八月到现在一分没发，加起来十八万元。\
+        包工头张某说开发商不给钱他也没办法。希望有关部门帮我们把工资要回来。";
+    const NOISE: &str = "我家楼下新开了一家烧烤店，每天晚上营业到凌晨两三点，噪音扰民非常严重，油烟也很大，\
+        全家老小都睡不着觉，向街道和城管反映过多次，没人管，请求有关部门依法处理。";
+
+    /// A small corpus so that IDF means something.
+    fn corpus(seg: &Segmenter) -> DocFreq {
+        let mut df = DocFreq::new();
+        for text in [
+            WAGES,
+            NOISE,
+            "小区物业公司服务差，电梯经常坏，物业费却年年涨，请求有关部门查处。",
+            "村里征地补偿款迟迟不发，村干部说钱被镇政府扣了，请求有关部门调查。",
+            "化工厂夜里偷排废水，河里的鱼都死了，请求环保部门查处。",
+            "公司拖欠我三个月工资，还不给缴社保，请求劳动监察部门处理。",
+            "学校乱收补课费，每个学生每学期两千元，请求教育局调查。",
+            "医院误诊导致我父亲病情加重，要求医院赔偿并追究责任。",
+        ] {
+            df.add(&seg.terms(text));
+        }
+        df
+    }
+
+    #[test]
+    fn reworded_repeat_scores_far_above_an_unrelated_petition() {
+        let mut seg = Segmenter::new();
+        // The deployment teaches the segmenter the names its petitions use.
+        seg.add_word("鑫达建筑公司", None);
+        let df = corpus(&seg);
+        let (a, b, c) = (seg.terms(WAGES), seg.terms(WAGES_REWORDED), seg.terms(NOISE));
+        let repeat = similarity(&a, &b, &df);
+        let unrelated = similarity(&a, &c, &df);
+        assert!(repeat.score > 0.25, "re-worded repeat {repeat:?}");
+        assert!(unrelated.score < 0.1, "unrelated {unrelated:?}");
+        assert!(repeat.score > 4.0 * unrelated.score, "{} vs {}", repeat.score, unrelated.score);
+        // The reason names the matter, not filler words.
+        let reasons: Vec<&str> = repeat.shared.iter().map(|(t, _)| t.as_str()).collect();
+        assert!(reasons.contains(&"鑫达建筑公司"), "{reasons:?}");
+        assert!(reasons.contains(&"包工头"), "{reasons:?}");
+        assert!(!reasons.iter().any(|r| ["请求", "我们", "有关部门"].contains(r)), "{reasons:?}");
+        assert!(repeat.shared.len() <= SHARED_TERMS);
+        assert!(repeat.shared.windows(2).all(|w| w[0].1 >= w[1].1), "largest first");
+    }
+
+    #[test]
+    fn identical_texts_score_one_and_empty_scores_zero() {
+        let seg = Segmenter::new();
+        let df = corpus(&seg);
+        let a = seg.terms(NOISE);
+        let same = similarity(&a, &a, &df);
+        assert!((same.score - 1.0).abs() < 1e-9, "{same:?}");
+        assert_eq!(similarity(&a, &[], &df).score, 0.0);
+        assert_eq!(similarity(&[], &[], &DocFreq::new()).score, 0.0);
+    }
+
+    #[test]
+    fn shared_contributions_add_up_to_the_score() {
+        let seg = Segmenter::new();
+        let df = corpus(&seg);
+        let a = seg.terms("公司拖欠工资");
+        let b = seg.terms("工资被公司拖欠了");
+        let s = similarity(&a, &b, &df);
+        let sum: f64 = s.shared.iter().map(|(_, c)| c).sum();
+        assert!((sum - s.score).abs() < 1e-9, "{s:?}");
+        // The same words in another order; only the compound 拖欠工资, which
+        // the first text has whole, is not shared.
+        assert!(s.score > 0.6, "{s:?}");
+        let names: Vec<&str> = s.shared.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(names, vec!["工资", "拖欠", "公司"]);
+    }
+
+    #[test]
+    fn doc_freq_counts_documents_not_occurrences_and_round_trips() {
+        let mut df = DocFreq::new();
+        let t = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        df.add(&t(&["工资", "工资", "拖欠"]));
+        df.add(&t(&["工资", "噪音"]));
+        assert_eq!((df.docs(), df.df("工资"), df.df("拖欠"), df.df("无")), (2, 2, 1, 0));
+        assert!(df.idf("无") > df.idf("拖欠") && df.idf("拖欠") > df.idf("工资"));
+        assert!(df.idf("工资") > 0.0);
+        let json = serde_json::to_string(&df).expect("serialise");
+        let back: DocFreq = serde_json::from_str(&json).expect("deserialise");
+        assert_eq!(back, df);
+        df.remove(&t(&["工资", "噪音"]));
+        assert_eq!((df.docs(), df.df("工资"), df.df("噪音")), (1, 1, 0));
+        assert!(!serde_json::to_string(&df).expect("serialise").contains("噪音"));
+    }
+
+    #[test]
+    fn simhash_is_close_for_near_copies_and_far_for_unrelated() {
+        let seg = Segmenter::new();
+        let a = simhash(&seg.terms(WAGES));
+        // The same letter re-typed: punctuation, one figure and a word changed.
+        let near = WAGES.replace("，", " ").replace("十八万元", "十八万多元").replace("尽快", "马上");
+        let b = simhash(&seg.terms(&near));
+        let c = simhash(&seg.terms(NOISE));
+        assert!(hamming(a, b) <= NEAR_COPY_BITS, "near copy {} bits apart", hamming(a, b));
+        assert!(hamming(a, c) > NEAR_COPY_BITS + 8, "unrelated only {} bits apart", hamming(a, c));
+        assert_eq!(simhash(&seg.terms(WAGES)), a, "deterministic");
+        assert_eq!(simhash(&[]), 0);
+    }
+
+    #[test]
+    fn fingerprints_are_stable_and_store_as_i64() {
+        // Pinned: a change here would silently invalidate stored fingerprints.
+        assert_eq!(stable_hash("欠薪"), 0xf702_3778_889b_8bd3);
+        let h = simhash(&["欠薪".to_owned()]);
+        assert_eq!(h, stable_hash("欠薪"), "one term: its own hash");
+        for v in [0u64, 1, h, u64::MAX, 1 << 63] {
+            assert_eq!(from_i64(to_i64(v)), v);
+        }
+        assert!(to_i64(u64::MAX) < 0);
+    }
+}
