@@ -606,6 +606,28 @@ mod tests {
     }
 
     #[test]
+    fn phrasings_added_after_the_labelled_set() {
+        // Found missing by examples/evaluate.rs; these sentences are not
+        // the labelled set's.
+        for text in [
+            "儿子的事再拖下去，我就买一瓶敌敌畏喝了",
+            "不给我恢复待遇，我就死在你们人社局门口",
+            "这房子我住了四十年，死也要死在这里",
+            "村里说桥再不修就把公路堵了",
+        ] {
+            assert_eq!(level(&scan(text)), RiskLevel::Urgent, "{text}: {:?}", scan(text));
+        }
+        assert_eq!(kinds("下周三我们三十户一起去县政府讨说法"), vec![(Gathering, true)]);
+        assert_eq!(kinds("大家说过要一起去县政府反映"), vec![(Gathering, false)]);
+        assert_eq!(kinds("两家为了地界差点打起来"), vec![(Violence, false)]);
+        assert_eq!(kinds("家属在医院门口摆灵堂"), vec![(ExtremePetitioning, false)]);
+        assert_eq!(kinds("要拆就先从我身上轧过去"), vec![(SelfHarm, false)]);
+        // Negation still applies to the new phrases, and 拼命 as "hard" is quiet.
+        assert!(!scan("我从没想过喝百草枯").iter().any(|s| s.urgent));
+        assert!(scan("药店拼命推销保健品，孩子拼命学习也没用").is_empty());
+    }
+
+    #[test]
     fn rising_group_repeats() {
         assert!(group_repeats_rising(&[0, 0, 1, 3]));
         assert!(group_repeats_rising(&[5, 2, 3, 4]));

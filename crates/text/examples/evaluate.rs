@@ -1,0 +1,303 @@
+//! What xinfang-text does on its own, measured on the project's labelled
+//! set (issue 13, item 7):
+//!
+//! ```text
+//! CARGO_TARGET_DIR=/work/target-text cargo run --release -p xinfang-text \
+//!     --example evaluate -- crates/text/data/eval/petitions.jsonl
+//! ```
+//!
+//! * Triage: topic, legal class and department of the naive Bayes model by
+//!   5-fold cross-validation, and of `RuleTable::starter()` (which learns
+//!   nothing, so it is simply run on every petition). Petitions of one
+//!   duplicate group always fall in the same fold: a re-worded copy in the
+//!   training folds would flatter the model.
+//! * Repeat detection: TF-IDF cosine of every pair, document frequencies
+//!   over the whole set; a pair is a true repeat when both petitions carry
+//!   the same `group`.
+//! * Risk: `risk::scan` against the labelled level.
+//!
+//! Prints Markdown tables, then the petitions behind the errors.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::error::Error;
+
+use serde::Deserialize;
+use xinfang_text::risk::{self, RiskLevel};
+use xinfang_text::rules::RuleField;
+use xinfang_text::{DocFreq, Model, RuleTable, Segmenter, TermVector};
+
+const FOLDS: usize = 5;
+const K: usize = 3;
+const THRESHOLDS: [f64; 11] = [0.10, 0.15, 0.20, 0.25, 0.30, 0.35, 0.40, 0.45, 0.50, 0.55, 0.60];
+
+#[derive(Debug, Deserialize)]
+struct Petition {
+    id: String,
+    title: String,
+    content: String,
+    category: String,
+    litigation_related: bool,
+    topic: String,
+    department: String,
+    group: Option<String>,
+    near_miss_of: Option<String>,
+    risk: String,
+}
+
+impl Petition {
+    /// What the triage API receives: title and content.
+    fn text(&self) -> String {
+        format!("{}。{}", self.title, self.content)
+    }
+
+    /// The legal class of the triage API: litigation-related petitions
+    /// leave the ordinary three classes (Art. 28).
+    fn class(&self) -> &str {
+        if self.litigation_related { "litigation_related" } else { &self.category }
+    }
+
+    fn level(&self) -> Result<RiskLevel, String> {
+        match self.risk.as_str() {
+            "none" => Ok(RiskLevel::None),
+            "elevated" => Ok(RiskLevel::Elevated),
+            "urgent" => Ok(RiskLevel::Urgent),
+            other => Err(format!("{}: unknown risk {other}", self.id)),
+        }
+    }
+}
+
+/// One triage target: its name, the label of a petition, the rules' field.
+struct Target {
+    name: &'static str,
+    label: fn(&Petition) -> String,
+    field: RuleField,
+}
+
+/// Right answers at rank 1 and within the top `K`, and the petitions
+/// whose label was not in the top `K`.
+#[derive(Default)]
+struct Score {
+    top1: usize,
+    top3: usize,
+    answered: usize,
+    misses: Vec<String>,
+}
+
+impl Score {
+    fn add(&mut self, id: &str, label: &str, ranked: &[String]) {
+        if !ranked.is_empty() {
+            self.answered += 1;
+        }
+        if ranked.first().is_some_and(|r| r == label) {
+            self.top1 += 1;
+        }
+        if ranked.iter().take(K).any(|r| r == label) {
+            self.top3 += 1;
+        } else {
+            self.misses.push(id.to_owned());
+        }
+    }
+}
+
+fn pct(n: usize, d: usize) -> String {
+    if d == 0 { "–".to_owned() } else { format!("{:.1}%", 100.0 * n as f64 / d as f64) }
+}
+
+fn ratio(n: usize, d: usize) -> String {
+    if d == 0 { "–".to_owned() } else { format!("{:.2}", n as f64 / d as f64) }
+}
+
+/// Fold of each petition: groups (or single petitions) in order of first
+/// appearance, dealt round-robin, so the split is deterministic and a
+/// group never straddles two folds.
+fn folds(set: &[Petition]) -> Vec<usize> {
+    let mut keys: BTreeMap<&str, usize> = BTreeMap::new();
+    set.iter()
+        .map(|p| {
+            let key = p.group.as_deref().unwrap_or(&p.id);
+            let next = keys.len();
+            *keys.entry(key).or_insert(next) % FOLDS
+        })
+        .collect()
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let path = std::env::args().nth(1).unwrap_or_else(|| "crates/text/data/eval/petitions.jsonl".to_owned());
+    let raw = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
+    let mut set: Vec<Petition> = Vec::new();
+    for (n, line) in raw.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        set.push(serde_json::from_str(line).map_err(|e| format!("{path}:{}: {e}", n + 1))?);
+    }
+    let ids: BTreeSet<&str> = set.iter().map(|p| p.id.as_str()).collect();
+    if ids.len() != set.len() {
+        return Err("duplicate ids".into());
+    }
+    for p in &set {
+        if let Some(of) = &p.near_miss_of
+            && !ids.contains(of.as_str())
+        {
+            return Err(format!("{}: near_miss_of {of} is not in the set", p.id).into());
+        }
+    }
+
+    let seg = Segmenter::new();
+    let texts: Vec<String> = set.iter().map(Petition::text).collect();
+    let terms: Vec<Vec<String>> = texts.iter().map(|t| seg.terms(t)).collect();
+    let rules = RuleTable::starter();
+    let fold = folds(&set);
+
+    println!("Labelled set: {path}, {} petitions, {FOLDS}-fold cross-validation (groups kept within one fold).\n", set.len());
+
+    // ---- Triage ----
+    let targets = [
+        Target { name: "Topic (two-level code)", label: |p| p.topic.clone(), field: RuleField::Topic },
+        Target { name: "Legal class (4)", label: |p| p.class().to_owned(), field: RuleField::Category },
+        Target { name: "Department", label: |p| p.department.clone(), field: RuleField::UnitKind },
+    ];
+    println!("### Triage\n");
+    println!("| Target | Labels | Model top-1 | Model top-3 | Rules top-1 | Rules top-3 | Rules fired | Rules, then model top-3 |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    let mut details = Vec::new();
+    for target in &targets {
+        let labels: Vec<String> = set.iter().map(target.label).collect();
+        let distinct: BTreeSet<&String> = labels.iter().collect();
+        let (mut model_score, mut rule_score, mut both_score) = (Score::default(), Score::default(), Score::default());
+        for f in 0..FOLDS {
+            let training: Vec<(String, Vec<String>)> =
+                (0..set.len()).filter(|&i| fold[i] != f).map(|i| (labels[i].clone(), terms[i].clone())).collect();
+            let model = Model::train(&training);
+            for i in (0..set.len()).filter(|&i| fold[i] == f) {
+                let predicted: Vec<String> = model.predict(&terms[i], K).into_iter().map(|p| p.label).collect();
+                let ruled: Vec<String> = rules.suggest_field(target.field, texts[i].as_str(), K).into_iter().map(|s| s.value).collect();
+                let mut both = ruled.clone();
+                for label in &predicted {
+                    if both.len() < K && !both.contains(label) {
+                        both.push(label.clone());
+                    }
+                }
+                model_score.add(&set[i].id, &labels[i], &predicted);
+                rule_score.add(&set[i].id, &labels[i], &ruled);
+                both_score.add(&set[i].id, &labels[i], &both);
+            }
+        }
+        let n = set.len();
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            target.name,
+            distinct.len(),
+            pct(model_score.top1, n),
+            pct(model_score.top3, n),
+            pct(rule_score.top1, n),
+            pct(rule_score.top3, n),
+            pct(rule_score.answered, n),
+            pct(both_score.top3, n),
+        );
+        model_score.misses.sort();
+        rule_score.misses.sort();
+        details.push(format!("{}: not in the model's top 3: {}", target.name, model_score.misses.join(" ")));
+        details.push(format!("{}: not in the rules' top 3: {}", target.name, rule_score.misses.join(" ")));
+    }
+
+    // ---- Repeat detection ----
+    let mut df = DocFreq::new();
+    for t in &terms {
+        df.add(t);
+    }
+    let vectors: Vec<TermVector> = terms.iter().map(|t| TermVector::new(t, &df)).collect();
+    let mut pairs: Vec<(f64, bool, usize, usize)> = Vec::new();
+    for i in 0..set.len() {
+        for j in i + 1..set.len() {
+            let same = set[i].group.is_some() && set[i].group == set[j].group;
+            pairs.push((vectors[i].cosine(&vectors[j]).score, same, i, j));
+        }
+    }
+    let positives = pairs.iter().filter(|p| p.1).count();
+    println!("\n### Repeat detection (TF-IDF cosine ≥ threshold; {positives} same-group pairs among {} pairs)\n", pairs.len());
+    println!("| Threshold | Precision | Recall | F1 | True pairs found | False pairs | Missed pairs |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    let mut best: Option<(f64, f64)> = None;
+    let mut rows = Vec::new();
+    for t in THRESHOLDS {
+        let tp = pairs.iter().filter(|p| p.1 && p.0 >= t).count();
+        let fp = pairs.iter().filter(|p| !p.1 && p.0 >= t).count();
+        let fn_ = positives - tp;
+        let precision = if tp + fp == 0 { 0.0 } else { tp as f64 / (tp + fp) as f64 };
+        let recall = if positives == 0 { 0.0 } else { tp as f64 / positives as f64 };
+        let f1 = if precision + recall == 0.0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
+        if best.is_none_or(|(_, b)| f1 > b) {
+            best = Some((t, f1));
+        }
+        rows.push((t, precision, recall, f1, tp, fp, fn_));
+    }
+    let best_t = best.map_or(THRESHOLDS[0], |(t, _)| t);
+    for (t, precision, recall, f1, tp, fp, fn_) in rows {
+        let mark = if t == best_t { " **best**" } else { "" };
+        println!("| {t:.2}{mark} | {precision:.2} | {recall:.2} | {f1:.2} | {tp} | {fp} | {fn_} |");
+    }
+    let near_pairs: Vec<&(f64, bool, usize, usize)> = pairs
+        .iter()
+        .filter(|(_, _, i, j)| {
+            set[*i].near_miss_of.as_deref() == Some(set[*j].id.as_str()) || set[*j].near_miss_of.as_deref() == Some(set[*i].id.as_str())
+        })
+        .collect();
+    let near_above = near_pairs.iter().filter(|p| p.0 >= best_t).count();
+    println!(
+        "\nNear-miss pairs (similar wording, different matter): {} of {} score ≥ {best_t:.2}; their highest score is {:.2}.",
+        near_above,
+        near_pairs.len(),
+        near_pairs.iter().map(|p| p.0).fold(0.0, f64::max)
+    );
+    let show = |p: &&(f64, bool, usize, usize)| format!("{}–{} ({:.2})", set[p.2].id, set[p.3].id, p.0);
+    let mut missed: Vec<&(f64, bool, usize, usize)> = pairs.iter().filter(|p| p.1 && p.0 < best_t).collect();
+    missed.sort_by(|a, b| a.0.total_cmp(&b.0));
+    details.push(format!("Repeats missed at {best_t:.2}: {}", missed.iter().map(show).collect::<Vec<_>>().join(", ")));
+    let mut false_pairs: Vec<&(f64, bool, usize, usize)> = pairs.iter().filter(|p| !p.1 && p.0 >= best_t).collect();
+    false_pairs.sort_by(|a, b| b.0.total_cmp(&a.0));
+    details.push(format!("False repeats at {best_t:.2}: {}", false_pairs.iter().map(show).collect::<Vec<_>>().join(", ")));
+
+    // ---- Risk ----
+    let mut labelled = Vec::new();
+    let mut flagged = Vec::new();
+    let mut why = Vec::new();
+    for (p, text) in set.iter().zip(&texts) {
+        let signals = risk::scan(text);
+        labelled.push(p.level()?);
+        flagged.push(risk::level(&signals));
+        why.push(
+            signals
+                .iter()
+                .map(|s| format!("{}{} {}", s.kind.as_str(), if s.urgent { "!" } else { "" }, s.words.join("/")))
+                .collect::<Vec<_>>()
+                .join("; "),
+        );
+    }
+    println!("\n### Risk signals (`risk::scan` on title and content)\n");
+    println!("| Level | Labelled | Flagged | Both | Precision | Recall |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for (name, hit) in
+        [("urgent", (|l: RiskLevel| l == RiskLevel::Urgent) as fn(RiskLevel) -> bool), ("any risk", |l| l != RiskLevel::None)]
+    {
+        let label_n = labelled.iter().filter(|l| hit(**l)).count();
+        let flag_n = flagged.iter().filter(|l| hit(**l)).count();
+        let both = labelled.iter().zip(&flagged).filter(|(l, f)| hit(**l) && hit(**f)).count();
+        println!("| {name} | {label_n} | {flag_n} | {both} | {} | {} |", ratio(both, flag_n), ratio(both, label_n));
+        let ids = |want_label: bool| {
+            set.iter()
+                .zip(labelled.iter().zip(&flagged))
+                .zip(&why)
+                .filter(|((_, (l, f)), _)| hit(**l) == want_label && hit(**f) != want_label)
+                .map(|((p, _), w)| if w.is_empty() { p.id.clone() } else { format!("{} ({w})", p.id) })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        details.push(format!("Risk {name}: missed {}", ids(true)));
+        details.push(format!("Risk {name}: false alarms {}", ids(false)));
+    }
+
+    println!("\n### Errors\n");
+    println!("Risk signals are shown as kind, `!` when urgent, and the words that raised them.\n");
+    for d in details {
+        println!("- {d}");
+    }
+    Ok(())
+}
