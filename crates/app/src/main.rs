@@ -155,16 +155,16 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
         Command::Statistics => {
             let store = open(&cfg).await?;
             let tree = xinfang_domain::unit::UnitTree::new(store.load_units().await?);
-            let ix = xinfang_domain::aggregate::ScopeIndex::build(&tree, cfg.settings.statistics_min_scope_units);
             let started = std::time::Instant::now();
-            let r = xinfang_web::precomputed::refresh_store(&store, &ix).await?;
+            let (r, ix) = xinfang_web::precomputed::refresh_store(&store, &tree, &cfg.settings).await?;
             let st = store.aggregate_status().await?;
             println!(
-                "{} changed petition(s) applied{} in {:.1} s; {} kept scopes; {} petitions counted, {} metric rows, {} count rows",
+                "{} changed petition(s) applied{} in {:.1} s; {} kept scopes ({} units kept for their history); {} petitions counted, {} metric rows, {} count rows",
                 r.applied,
                 if r.rebuilt { " (rebuilt)" } else { "" },
                 started.elapsed().as_secs_f64(),
                 ix.scopes().len(),
+                ix.busy().len(),
                 st.petitions,
                 st.tally_rows,
                 st.count_rows

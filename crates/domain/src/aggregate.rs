@@ -23,10 +23,16 @@ use crate::metrics::{Facts, Metric};
 use crate::petition::{Category, Rating, State};
 use crate::unit::{UnitId, UnitKind, UnitTree};
 use chrono::{Datelike, NaiveDate};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// Scopes with fewer units are recounted on each request.
 pub const DEFAULT_MIN_SCOPE_UNITS: usize = 20;
+
+/// A unit whose record holds at least this many petitions (registered or
+/// handled) has its scopes precomputed however few units it has below it:
+/// recounting 2,000 petitions takes ~30 ms, recounting five thousand
+/// ~90 ms (docs/performance.md).
+pub const DEFAULT_MIN_SCOPE_PETITIONS: i64 = 2_000;
 
 /// Bumped whenever what a petition adds changes (the metrics' definitions,
 /// the dimensions, the snapshot format): the aggregates of an older
@@ -81,12 +87,20 @@ pub struct ScopeIndex {
     area_digits: Vec<usize>,
     position: HashMap<Scope, usize>,
     of_unit: HashMap<UnitId, Vec<usize>>,
-    /// Changes when the tree, the threshold or the format changes.
+    /// Units kept for their history, whatever the size of their subtree.
+    busy: BTreeSet<UnitId>,
+    /// Changes when the tree, the threshold, the busy units or the format
+    /// changes.
     pub fingerprint: String,
 }
 
 impl ScopeIndex {
-    pub fn build(tree: &UnitTree, min_units: usize) -> ScopeIndex {
+    /// Keep the scopes of every unit whose subtree has at least
+    /// `min_units` units, of every unit in `busy` (a long history in a
+    /// small subtree: a county department handling thousands of petitions
+    /// would otherwise be recounted on every read), and of every area with
+    /// at least `min_units` units.
+    pub fn build(tree: &UnitTree, min_units: usize, busy: &BTreeSet<UnitId>) -> ScopeIndex {
         let mut units: Vec<_> = tree.all().collect();
         units.sort_by_key(|u| u.id);
         // Members of every unit's subtree: each unit joins itself and
@@ -112,7 +126,7 @@ impl ScopeIndex {
         }
         let mut ix = ScopeIndex::default();
         let jurisdiction_len = |id: UnitId| tree.get(id).map_or(0, |u| u.jurisdiction.len());
-        for (id, members) in subtree.iter().filter(|(_, m)| m.len() >= min_units.max(1)) {
+        for (id, members) in subtree.iter().filter(|(id, m)| m.len() >= min_units.max(1) || busy.contains(id)) {
             let digits = next_level(jurisdiction_len(*id));
             ix.keep(Scope::Subtree(*id), digits, members);
             ix.keep(Scope::Unit(*id), digits, &[*id]);
@@ -122,6 +136,12 @@ impl ScopeIndex {
         }
         let mut h = Fnv::default();
         h.write(format!("v{FORMAT_VERSION};min{min_units};").as_bytes());
+        // Only the busy units of this tree count: a unit since deleted
+        // changes nothing.
+        ix.busy = busy.iter().copied().filter(|u| subtree.contains_key(u)).collect();
+        for u in &ix.busy {
+            h.write(format!("busy{u};").as_bytes());
+        }
         for u in &units {
             h.write(format!("{}|{:?}|{:?}|{}|{};", u.id, u.parent_id, u.gov_id, u.jurisdiction, u.kind.as_str()).as_bytes());
         }
@@ -137,6 +157,11 @@ impl ScopeIndex {
         for m in members {
             self.of_unit.entry(*m).or_default().push(i);
         }
+    }
+
+    /// The units kept for their history (see `build`).
+    pub fn busy(&self) -> &BTreeSet<UnitId> {
+        &self.busy
     }
 
     pub fn is_kept(&self, scope: &Scope) -> bool {
@@ -522,7 +547,7 @@ mod tests {
     #[test]
     fn cells_sum_to_the_recount_in_every_scope() {
         let tree = crate::unit::tests::sample_tree();
-        let ix = ScopeIndex::build(&tree, 1);
+        let ix = ScopeIndex::build(&tree, 1, &BTreeSet::new());
         let ids: Vec<UnitId> = {
             let mut v: Vec<UnitId> = tree.all().map(|u| u.id).collect();
             v.sort_unstable();
@@ -567,7 +592,7 @@ mod tests {
     #[test]
     fn a_change_is_the_difference_and_nothing_is_left_over() {
         let tree = crate::unit::tests::sample_tree();
-        let ix = ScopeIndex::build(&tree, 1);
+        let ix = ScopeIndex::build(&tree, 1, &BTreeSet::new());
         let id = tree.all().map(|u| u.id).min().unwrap_or(1);
         let before = snapshot(id, None);
         let mut after = before.clone();
@@ -588,11 +613,26 @@ mod tests {
     #[test]
     fn small_scopes_are_not_kept_and_the_fingerprint_follows_the_tree() {
         let tree = crate::unit::tests::sample_tree();
-        let all = ScopeIndex::build(&tree, 1);
-        let big = ScopeIndex::build(&tree, 1000);
+        let all = ScopeIndex::build(&tree, 1, &BTreeSet::new());
+        let big = ScopeIndex::build(&tree, 1000, &BTreeSet::new());
         assert!(big.scopes().is_empty());
         assert!(!all.scopes().is_empty());
         assert_ne!(all.fingerprint, big.fingerprint);
-        assert_eq!(all.fingerprint, ScopeIndex::build(&tree, 1).fingerprint);
+        assert_eq!(all.fingerprint, ScopeIndex::build(&tree, 1, &BTreeSet::new()).fingerprint);
+    }
+
+    #[test]
+    fn a_busy_unit_is_kept_whatever_the_size_of_its_subtree() {
+        let tree = crate::unit::tests::sample_tree();
+        let leaf = tree.all().find(|u| tree.all().all(|c| c.parent_id != Some(u.id))).unwrap().id;
+        let none = ScopeIndex::build(&tree, 1000, &BTreeSet::new());
+        let busy = ScopeIndex::build(&tree, 1000, &BTreeSet::from([leaf, 999_999]));
+        assert!(!none.is_kept(&Scope::Subtree(leaf)));
+        assert!(busy.is_kept(&Scope::Subtree(leaf)) && busy.is_kept(&Scope::Unit(leaf)));
+        assert_eq!(busy.scopes().len(), 2, "only the busy unit's two scopes");
+        // A unit not in the tree is dropped and does not change the fingerprint.
+        assert_eq!(busy.busy(), &BTreeSet::from([leaf]));
+        assert_eq!(busy.fingerprint, ScopeIndex::build(&tree, 1000, &BTreeSet::from([leaf])).fingerprint);
+        assert_ne!(busy.fingerprint, none.fingerprint);
     }
 }

@@ -20,7 +20,7 @@ use crate::db::{Dialect, Result, RowExt, Store, StoreError, WriteTx, parse_date}
 use crate::statistics::{PetitionFacts, facts_of};
 use chrono::NaiveDate;
 use sqlx::{AnyConnection, AssertSqlSafe};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use xinfang_domain::aggregate::{Cells, CountKey, Dim, ScopeIndex, Snapshot, TallyCell, TallyKey};
 use xinfang_domain::metrics::Metric;
 
@@ -167,11 +167,41 @@ impl Store {
             sqlx::query(AssertSqlSafe(format!("DELETE FROM {t}"))).execute(&mut *w.tx).await?;
         }
         sqlx::query("INSERT INTO stat_dirty (petition_id) SELECT id FROM petitions").execute(&mut *w.tx).await?;
-        sqlx::query("INSERT INTO stat_meta (name, value) VALUES ('fingerprint', $1)")
+        sqlx::query("INSERT INTO stat_meta (name, value) VALUES ('fingerprint', $1), ('busy_units', $2)")
             .bind(ix.fingerprint.clone())
+            .bind(ix.busy().iter().map(i64::to_string).collect::<Vec<_>>().join(","))
             .execute(&mut *w.tx)
             .await?;
         w.commit().await
+    }
+
+    /// The units the aggregates were last built to keep for their history
+    /// (`ScopeIndex::busy`); empty when never built.
+    pub async fn stored_busy_units(&self) -> Result<BTreeSet<i64>> {
+        let v: Option<String> =
+            sqlx::query_scalar("SELECT value FROM stat_meta WHERE name = 'busy_units'").fetch_optional(&self.pool).await?;
+        v.unwrap_or_default()
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse().map_err(|_| StoreError::Corrupt(format!("bad busy unit {s}"))))
+            .collect()
+    }
+
+    /// The units whose record holds at least `min` petitions, registered
+    /// there or handled there (one pass over two indexes; taken when the
+    /// aggregates are rebuilt).
+    pub async fn busy_units(&self, min: i64) -> Result<BTreeSet<i64>> {
+        let rows = sqlx::query(
+            "SELECT u, CAST(SUM(n) AS BIGINT) AS n FROM ( \
+               SELECT registered_unit_id AS u, COUNT(*) AS n FROM petitions GROUP BY registered_unit_id \
+               UNION ALL SELECT handling_unit_id AS u, COUNT(*) AS n FROM petitions WHERE handling_unit_id IS NOT NULL \
+                 AND handling_unit_id <> registered_unit_id GROUP BY handling_unit_id) t \
+             GROUP BY u HAVING SUM(n) >= $1",
+        )
+        .bind(min.max(1))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| r.i("u")).collect()
     }
 
     /// Apply the changes of up to `batch` changed petitions. Returns how

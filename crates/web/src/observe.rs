@@ -117,13 +117,16 @@ pub async fn metrics_endpoint(State(state): State<AppState>, headers: axum::http
     // The precomputed statistics: whether they are built for this node's
     // unit tree, and the changes not yet taken in (reads correct for them;
     // past `statistics_max_corrections` they recount).
-    match (state.store.aggregate_fingerprint().await, state.store.aggregate_pending().await) {
-        (Ok(built), Ok(pending)) => {
+    // The busy units the aggregates were built with (another node may have
+    // rebuilt them) are taken first.
+    match (state.store.aggregate_fingerprint().await, state.store.aggregate_pending().await, state.store.stored_busy_units().await) {
+        (Ok(built), Ok(pending), Ok(busy)) => {
+            state.set_busy_units(busy);
             let current = built.as_deref() == Some(state.scope_index().fingerprint.as_str());
             metrics::gauge!("xinfang_statistics_built").set(if current { 1.0 } else { 0.0 });
             metrics::gauge!("xinfang_statistics_pending_changes").set(pending as f64);
         }
-        (Err(e), _) | (_, Err(e)) => tracing::warn!(error = %e, "precomputed statistics not checked"),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => tracing::warn!(error = %e, "precomputed statistics not checked"),
     }
     // The queue, cluster-wide: messages pending, sent and failed by channel
     // (kind), and every other kind of job alike.

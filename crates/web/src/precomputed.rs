@@ -14,11 +14,12 @@
 
 use crate::error::ApiResult;
 use crate::jobs::{JobError, JobResult};
-use crate::state::AppState;
+use crate::state::{AppState, Settings};
 use chrono::{Datelike, NaiveDate};
 use std::collections::HashMap;
 use xinfang_domain::aggregate::{Dim, Scope, ScopeIndex, TallyCell, sum_period};
 use xinfang_domain::metrics::{Metric, Period, Tally};
+use xinfang_domain::unit::UnitTree;
 use xinfang_store::{AggregateCount, AggregateQuery, AggregateRows};
 
 /// The job kind (and schedule name) of the refresh.
@@ -44,29 +45,41 @@ pub struct RefreshReport {
 /// were built for another scope index.
 pub async fn refresh(state: &AppState) -> Result<RefreshReport, xinfang_store::StoreError> {
     state.refresh_units().await?;
-    refresh_store(&state.store, &state.scope_index()).await
+    let (report, ix) = refresh_store(&state.store, &state.tree(), &state.settings).await?;
+    state.set_busy_units(ix.busy().clone());
+    Ok(report)
 }
 
-/// `refresh` on a store and a scope index (also the `xinfang statistics`
-/// command's).
-pub async fn refresh_store(store: &xinfang_store::Store, ix: &ScopeIndex) -> Result<RefreshReport, xinfang_store::StoreError> {
+/// `refresh` on a store and a unit tree (also the `xinfang statistics`
+/// command's and the benchmark's); returns the scope index the aggregates
+/// now hold. The busy units (`ScopeIndex::build`) are those stored with
+/// the aggregates, taken afresh from the record when they are rebuilt.
+pub async fn refresh_store(
+    store: &xinfang_store::Store,
+    tree: &UnitTree,
+    settings: &Settings,
+) -> Result<(RefreshReport, ScopeIndex), xinfang_store::StoreError> {
+    let min_units = settings.statistics_min_scope_units;
+    let mut ix = ScopeIndex::build(tree, min_units, &store.stored_busy_units().await?);
     let mut report = RefreshReport::default();
     loop {
-        match store.drain_aggregates(ix, BATCH).await? {
+        match store.drain_aggregates(&ix, BATCH).await? {
             None if report.rebuilt => {
                 // Another node rebuilt them for another tree meanwhile; the
                 // next run, with the tree reloaded, settles it.
                 break;
             }
             None => {
-                store.reset_aggregates(ix).await?;
+                let busy = store.busy_units(settings.statistics_min_scope_petitions).await?;
+                ix = ScopeIndex::build(tree, min_units, &busy);
+                store.reset_aggregates(&ix).await?;
                 report.rebuilt = true;
             }
             Some(0) => break,
             Some(n) => report.applied += n,
         }
     }
-    Ok(report)
+    Ok((report, ix))
 }
 
 /// The `statistics_refresh` job.
@@ -98,8 +111,7 @@ pub async fn read(
     months: Option<Period>,
     today: NaiveDate,
 ) -> ApiResult<Option<Precomputed>> {
-    let ix = state.scope_index();
-    if scopes.is_empty() || !scopes.iter().all(|s| ix.is_kept(s)) {
+    if scopes.is_empty() {
         return Ok(None);
     }
     let month = |d: NaiveDate| format!("{:04}-{:02}", d.year(), d.month());
@@ -110,7 +122,21 @@ pub async fn read(
         today,
         max_corrections: state.settings.statistics_max_corrections,
     };
-    Ok(state.store.read_aggregates(&ix, &q).await?.map(|rows| Precomputed { rows, today }))
+    for _ in 0..2 {
+        let ix = state.scope_index();
+        if scopes.iter().all(|s| ix.is_kept(s))
+            && let Some(rows) = state.store.read_aggregates(&ix, &q).await?
+        {
+            return Ok(Some(Precomputed { rows, today }));
+        }
+        // Another node may have rebuilt the aggregates with other busy
+        // units than this node knows (one short read; what follows is a
+        // recount anyway): try once more with those.
+        if !state.set_busy_units(state.store.stored_busy_units().await?) {
+            break;
+        }
+    }
+    Ok(None)
 }
 
 /// Whether the counts, kept by month of receipt, answer `p` exactly: it

@@ -1,6 +1,7 @@
 //! Shared application state: the store plus in-memory copies of the two
 //! things every action consults, the unit tree and the holiday calendar.
 
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 use xinfang_crypto::Keyring;
@@ -93,6 +94,10 @@ pub struct Settings {
     /// many units have their statistics precomputed; smaller ones are
     /// recounted on each request (docs/metrics.md "Precomputed").
     pub statistics_min_scope_units: usize,
+    /// A unit with at least this many petitions in its record (registered
+    /// or handled) has its scopes precomputed too, whatever the size of its
+    /// subtree; the set is taken when the aggregates are built.
+    pub statistics_min_scope_petitions: i64,
     /// A read corrects the precomputed figures by at most this many
     /// petitions changed since the last refresh; with more it recounts.
     pub statistics_max_corrections: usize,
@@ -129,6 +134,7 @@ impl Default for Settings {
             ranking_rectify_days: xinfang_domain::ranking::RECTIFY_WORKING_DAYS,
             ranking_min_cases: xinfang_domain::ranking::MIN_CASES,
             statistics_min_scope_units: xinfang_domain::aggregate::DEFAULT_MIN_SCOPE_UNITS,
+            statistics_min_scope_petitions: xinfang_domain::aggregate::DEFAULT_MIN_SCOPE_PETITIONS,
             statistics_max_corrections: 2000,
         }
     }
@@ -146,8 +152,8 @@ impl Settings {
     }
 }
 
-/// A scope index and the tree it was built from.
-type ScopesFor = (Arc<UnitTree>, Arc<ScopeIndex>);
+/// A scope index and the tree and busy units it was built from.
+type ScopesFor = (Arc<UnitTree>, Arc<BTreeSet<i64>>, Arc<ScopeIndex>);
 
 #[derive(Clone)]
 pub struct AppState {
@@ -163,6 +169,9 @@ pub struct AppState {
     /// The scope index of the precomputed statistics, for the tree it was
     /// built from (compared by pointer: a reloaded tree is a new Arc).
     scopes: Arc<RwLock<Option<ScopesFor>>>,
+    /// The busy units of the aggregates as last seen in the database
+    /// (`ScopeIndex::busy`; `precomputed` keeps it current).
+    busy: Arc<RwLock<Arc<BTreeSet<i64>>>>,
     /// Delivery channels, the letter renderer and the job runtime's bell.
     pub services: Arc<crate::notices::Services>,
 }
@@ -209,6 +218,7 @@ impl AppState {
             units_version: Arc::new(AtomicI64::new(units_version)),
             calendar,
             scopes: Arc::default(),
+            busy: Arc::default(),
             services: Arc::default(),
         };
         state.watch_calendar();
@@ -247,17 +257,30 @@ impl AppState {
     /// The scope index of the precomputed statistics for this node's tree.
     pub fn scope_index(&self) -> Arc<ScopeIndex> {
         let tree = self.tree();
+        let busy = self.busy.read().map(|b| Arc::clone(&b)).unwrap_or_default();
         if let Ok(slot) = self.scopes.read()
-            && let Some((t, ix)) = slot.as_ref()
+            && let Some((t, b, ix)) = slot.as_ref()
             && Arc::ptr_eq(t, &tree)
+            && Arc::ptr_eq(b, &busy)
         {
             return Arc::clone(ix);
         }
-        let ix = Arc::new(ScopeIndex::build(&tree, self.settings.statistics_min_scope_units));
+        let ix = Arc::new(ScopeIndex::build(&tree, self.settings.statistics_min_scope_units, &busy));
         if let Ok(mut slot) = self.scopes.write() {
-            *slot = Some((tree, Arc::clone(&ix)));
+            *slot = Some((tree, busy, Arc::clone(&ix)));
         }
         ix
+    }
+
+    /// Take the busy units the aggregates were built with; true when they
+    /// differ from those this node knew (its scope index changes).
+    pub fn set_busy_units(&self, units: BTreeSet<i64>) -> bool {
+        let Ok(mut slot) = self.busy.write() else { return false };
+        if **slot == units {
+            return false;
+        }
+        *slot = Arc::new(units);
+        true
     }
 
     pub fn tree(&self) -> Arc<UnitTree> {

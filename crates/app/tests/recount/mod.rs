@@ -294,7 +294,15 @@ pub async fn shake(url: &str, seed: i64) -> u64 {
 /// `statistics_refresh` job does (tests turn the job off, so that each step
 /// knows what the aggregates hold), for scopes of at least `min_units` units.
 pub async fn refresh(store: &xinfang_store::Store, min_units: usize) -> xinfang_web::precomputed::RefreshReport {
+    let settings = xinfang_web::state::Settings { statistics_min_scope_units: min_units, ..Default::default() };
+    refresh_with(store, &settings).await
+}
+
+/// `refresh` with the server's settings (the thresholds of what is kept).
+pub async fn refresh_with(
+    store: &xinfang_store::Store,
+    settings: &xinfang_web::state::Settings,
+) -> xinfang_web::precomputed::RefreshReport {
     let tree = xinfang_domain::unit::UnitTree::new(store.load_units().await.unwrap());
-    let ix = xinfang_domain::aggregate::ScopeIndex::build(&tree, min_units);
-    xinfang_web::precomputed::refresh_store(store, &ix).await.unwrap()
+    xinfang_web::precomputed::refresh_store(store, &tree, settings).await.unwrap().0
 }
