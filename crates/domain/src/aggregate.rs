@@ -624,7 +624,7 @@ mod tests {
     #[test]
     fn a_busy_unit_is_kept_whatever_the_size_of_its_subtree() {
         let tree = crate::unit::tests::sample_tree();
-        let leaf = tree.all().find(|u| tree.all().all(|c| c.parent_id != Some(u.id))).unwrap().id;
+        let leaf = tree.all().find(|u| tree.all().all(|c| c.parent_id != Some(u.id))).expect("the sample tree has a leaf").id;
         let none = ScopeIndex::build(&tree, 1000, &BTreeSet::new());
         let busy = ScopeIndex::build(&tree, 1000, &BTreeSet::from([leaf, 999_999]));
         assert!(!none.is_kept(&Scope::Subtree(leaf)));
