@@ -16,7 +16,7 @@
 //! consistent snapshot it reads the rows and corrects them by the changes
 //! of the petitions still marked changed.
 
-use crate::db::{Dialect, Result, RowExt, Store, StoreError, WriteTx, parse_date};
+use crate::db::{Dialect, Result, RowExt, Store, StoreError, WriteTx, pack, packed_int, parse_date, unpack};
 use crate::statistics::{PetitionFacts, facts_of};
 use chrono::NaiveDate;
 use sqlx::{AnyConnection, AssertSqlSafe};
@@ -387,21 +387,26 @@ impl Store {
         // Scope keys are built by the domain ("s:12", "a:4403"): digits,
         // letters and a colon, written into the statement.
         let scopes = q.scopes.iter().map(|s| format!("'{}'", s.replace('\'', ""))).collect::<Vec<_>>().join(", ");
+        // Packed: one row per scope (`packed`), not one per day and metric
+        // — on SQLite every row crosses from the driver's thread, which
+        // costs more than summing it.
         let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT scope, metric, day, numerator, denominator, pending FROM stat_tally \
-             WHERE scope IN ({scopes}) AND day >= $1 AND day <= $2"
+            "SELECT scope, {} AS packed FROM stat_tally WHERE scope IN ({scopes}) AND day >= $1 AND day <= $2 GROUP BY scope",
+            pack(self.dialect, &["metric", "day", "numerator", "denominator", "pending"])
         )))
         .bind(ymd(q.days.0))
         .bind(ymd(q.days.1))
         .fetch_all(&mut *tx)
         .await?;
         for r in rows {
-            let metric = r.s("metric")?;
-            let Some(metric) = Metric::parse(&metric) else { return Err(StoreError::Corrupt(format!("bad metric {metric}"))) };
-            let cell = out.tallies.entry((r.s("scope")?, metric, parse_date(&r.s("day")?)?)).or_default();
-            cell.numerator += r.i("numerator")?;
-            cell.denominator += r.i("denominator")?;
-            cell.pending += r.i("pending")?;
+            let scope = r.s("scope")?;
+            for f in unpack::<5>(&r.s("packed")?)? {
+                let Some(metric) = Metric::parse(f[0]) else { return Err(StoreError::Corrupt(format!("bad metric {}", f[0]))) };
+                let cell = out.tallies.entry((scope.clone(), metric, parse_date(f[1])?)).or_default();
+                cell.numerator += packed_int(f[2])?;
+                cell.denominator += packed_int(f[3])?;
+                cell.pending += packed_int(f[4])?;
+            }
         }
         if let Some((from, to)) = &q.months {
             // One statement per dimension, summed in the database over the
@@ -416,9 +421,12 @@ impl Store {
                     Dim::LateOpen => ("k", "AND month >= $2 AND month <= $3 AND due <> '' AND due < $4", "k"),
                     _ => ("k", "AND month >= $2 AND month <= $3", "k"),
                 };
+                // Summed per key, then packed into one row per scope (a
+                // province has thousands of handling units).
                 let sql = format!(
-                    "SELECT scope, {key} AS k, CAST(SUM(n) AS BIGINT) AS n FROM stat_count \
-                     WHERE scope IN ({scopes}) AND dim = $1 {month_cond} GROUP BY scope, {group}"
+                    "SELECT scope, {} AS packed FROM (SELECT scope, {key} AS k, CAST(SUM(n) AS BIGINT) AS n FROM stat_count \
+                     WHERE scope IN ({scopes}) AND dim = $1 {month_cond} GROUP BY scope, {group}) t GROUP BY scope",
+                    pack(self.dialect, &["k", "n"])
                 );
                 let mut stmt = sqlx::query(AssertSqlSafe(sql)).bind(dim.as_str());
                 if dim != Dim::Open {
@@ -428,9 +436,12 @@ impl Store {
                     stmt = stmt.bind(ymd(q.today));
                 }
                 for r in stmt.fetch_all(&mut *tx).await? {
-                    let (scope, k) = (r.s("scope")?, r.s("k")?);
-                    let (month, key) = if dim == Dim::All { (k, String::new()) } else { (String::new(), k) };
-                    *out.counts.entry(AggregateCount { scope, dim, month, key, past: dim == Dim::LateOpen }).or_default() += r.i("n")?;
+                    let scope = r.s("scope")?;
+                    for [k, n] in unpack::<2>(&r.s("packed")?)? {
+                        let (month, key) = if dim == Dim::All { (k.to_string(), String::new()) } else { (String::new(), k.to_string()) };
+                        let key = AggregateCount { scope: scope.clone(), dim, month, key, past: dim == Dim::LateOpen };
+                        *out.counts.entry(key).or_default() += packed_int(n)?;
+                    }
                 }
             }
         }

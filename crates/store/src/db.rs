@@ -400,3 +400,35 @@ impl Sql {
         q
     }
 }
+
+/// Field and record separators of `pack` (ASCII unit and record
+/// separators: never in a code, a date or a number).
+const FIELD: char = '\u{1f}';
+const RECORD: char = '\u{1e}';
+
+/// An aggregate expression that packs `columns` of every row of a group
+/// into one string (`unpack` reads it back).
+pub(crate) fn pack(dialect: Dialect, columns: &[&str]) -> String {
+    let (agg, chr) = match dialect {
+        Dialect::Sqlite => ("group_concat", "char"),
+        Dialect::Postgres => ("string_agg", "chr"),
+    };
+    let record = columns.iter().map(|c| format!("CAST({c} AS TEXT)")).collect::<Vec<_>>().join(&format!(" || {chr}(31) || "));
+    format!("{agg}({record}, {chr}(30))")
+}
+
+/// The records of a `pack`ed string, each with exactly `N` fields.
+pub(crate) fn unpack<const N: usize>(packed: &str) -> Result<Vec<[&str; N]>> {
+    packed
+        .split(RECORD)
+        .filter(|r| !r.is_empty())
+        .map(|r| {
+            let fields: Vec<&str> = r.split(FIELD).collect();
+            <[&str; N]>::try_from(fields).map_err(|f| StoreError::Corrupt(format!("packed row with {} fields, not {N}", f.len())))
+        })
+        .collect()
+}
+
+pub(crate) fn packed_int(s: &str) -> Result<i64> {
+    s.parse().map_err(|_| StoreError::Corrupt(format!("bad number {s} in packed row")))
+}

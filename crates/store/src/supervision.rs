@@ -10,9 +10,10 @@
 //! however many nodes sweep at once — and when it exists the whole act is
 //! rolled back (`StoreError::Conflict`).
 
-use crate::db::{Arg, Result, RowExt, Sql, Store, StoreError, WriteTx, fmt_date, fmt_instant, parse_date};
+use crate::db::{Arg, Result, RowExt, Sql, Store, StoreError, WriteTx, fmt_date, fmt_instant, pack, packed_int, parse_date, unpack};
 use crate::petitions::EventDraft;
 use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::AssertSqlSafe;
 use xinfang_domain::unit::UnitId;
 
 /// A case to open.
@@ -465,24 +466,27 @@ impl Store {
 
     /// The last sweep's counts, with when it ran (None before the first).
     pub async fn watch_counts(&self) -> Result<(Vec<WatchCounts>, Option<(NaiveDate, String)>)> {
-        let rows =
-            sqlx::query("SELECT unit_id, on_track, due_soon, due_today, overdue, swept_on, swept_at FROM watch_counts ORDER BY unit_id")
-                .fetch_all(&self.pool)
-                .await?;
-        let mut when = None;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            if when.is_none() {
-                when = Some((parse_date(&r.s("swept_on")?)?, r.s("swept_at")?));
-            }
+        // One packed row (`db::pack`) rather than a row per unit: a
+        // province has thousands, read by every dashboard.
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT MIN(swept_on) AS swept_on, MIN(swept_at) AS swept_at, {} AS packed FROM watch_counts",
+            pack(self.dialect, &["unit_id", "on_track", "due_soon", "due_today", "overdue"])
+        )))
+        .fetch_one(&self.pool)
+        .await?;
+        let Some(packed) = row.os("packed")? else { return Ok((Vec::new(), None)) };
+        let mut out = Vec::new();
+        for [unit, on_track, due_soon, due_today, overdue] in unpack::<5>(&packed)? {
             out.push(WatchCounts {
-                unit_id: r.i("unit_id")?,
-                on_track: r.i("on_track")?,
-                due_soon: r.i("due_soon")?,
-                due_today: r.i("due_today")?,
-                overdue: r.i("overdue")?,
+                unit_id: packed_int(unit)?,
+                on_track: packed_int(on_track)?,
+                due_soon: packed_int(due_soon)?,
+                due_today: packed_int(due_today)?,
+                overdue: packed_int(overdue)?,
             });
         }
+        out.sort_by_key(|w| w.unit_id);
+        let when = Some((parse_date(&row.s("swept_on")?)?, row.s("swept_at")?));
         Ok((out, when))
     }
 }
