@@ -2,7 +2,7 @@
 //! attachments. A petition and everything an action changes are written in
 //! one transaction: a failure leaves nothing half-written.
 
-use crate::db::{Arg, Result, RowExt, Sql, Store, StoreError, WriteTx, fmt_date, fmt_instant, parse_date, parse_instant, values_marks};
+use crate::db::{Arg, Dialect, Result, RowExt, Sql, Store, StoreError, WriteTx, fmt_date, fmt_instant, parse_date, parse_instant, values_marks};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -924,7 +924,16 @@ impl Store {
         // A filter on viewer keys alone (the unit's inbox, state, category,
         // topic, dates, deadline) is counted from the viewer index without
         // touching petitions.
-        let count_from = if vis.is_some() && single.is_some() && !wh.text.contains("p.") { "petition_viewers v" } else { from };
+        // The unit's own inbox is counted from its partial index: without
+        // statistics SQLite's planner takes the primary key's range of the
+        // unit (every petition it has ever seen: 1,000,000 rows for a
+        // province bureau) once a state filter is added.
+        let inbox = single.is_some() && f.current_unit == single;
+        let count_from = if vis.is_some() && single.is_some() && !wh.text.contains("p.") {
+            if inbox && self.dialect == Dialect::Sqlite { "petition_viewers v INDEXED BY petition_viewers_inbox_due" } else { "petition_viewers v" }
+        } else {
+            from
+        };
         let count_sql = format!("SELECT COUNT(*) FROM (SELECT 1 FROM {count_from}{} LIMIT {}) t", wh.text, TOTAL_CAP + 1);
         let total: i64 = sqlx::query_scalar_with(AssertSqlSafe(count_sql.as_str()), args(&wh)).fetch_one(pool).await?;
         // Driven from the viewer rows, the tie-breaker is their own
