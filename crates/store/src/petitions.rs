@@ -2,7 +2,9 @@
 //! attachments. A petition and everything an action changes are written in
 //! one transaction: a failure leaves nothing half-written.
 
-use crate::db::{Arg, Dialect, Result, RowExt, Sql, Store, StoreError, WriteTx, fmt_date, fmt_instant, parse_date, parse_instant, values_marks};
+use crate::db::{
+    Arg, Dialect, Result, RowExt, Sql, Store, StoreError, WriteTx, fmt_date, fmt_instant, parse_date, parse_instant, values_marks,
+};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -930,7 +932,11 @@ impl Store {
         // province bureau) once a state filter is added.
         let inbox = single.is_some() && f.current_unit == single;
         let count_from = if vis.is_some() && single.is_some() && !wh.text.contains("p.") {
-            if inbox && self.dialect == Dialect::Sqlite { "petition_viewers v INDEXED BY petition_viewers_inbox_due" } else { "petition_viewers v" }
+            if inbox && self.dialect == Dialect::Sqlite {
+                "petition_viewers v INDEXED BY petition_viewers_inbox_due"
+            } else {
+                "petition_viewers v"
+            }
         } else {
             from
         };
