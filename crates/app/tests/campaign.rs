@@ -14,16 +14,13 @@ use reqwest::StatusCode;
 use serde_json::json;
 use sqlx::{AnyPool, Row};
 use std::collections::HashSet;
-use xinfang::config::Config;
 use xinfang::demo_history::HistorySpec;
 use xinfang_domain::local_date;
 
 #[tokio::test]
 async fn art18_a_campaign_lists_the_backlog_and_owns_it_at_once() {
     let s = TestServer::start_configured(|c| c.ranking_schedule = String::new()).await;
-    let cfg = Config { key_file: s.dir.path().join("xinfang.key").display().to_string(), ..Config::default() };
-    let keys = xinfang::existing_keyring(&cfg).unwrap().unwrap();
-    xinfang::demo_history::load(&s.store, &keys, HistorySpec { petitions: 3_000, days: 400, seed: 3 }).await.unwrap();
+    s.load_history(HistorySpec { petitions: 3_000, days: 400, seed: 3 }).await;
     let today = local_date(chrono::Utc::now());
     let cutoff = (today - chrono::Duration::days(90)).to_string();
 

@@ -69,17 +69,11 @@ fn counts_of(v: &Value) -> BTreeMap<String, i64> {
 #[tokio::test]
 async fn the_dashboard_equals_a_recount_and_exports_the_same_numbers() {
     let s = TestServer::start_configured(|c| {
-        c.ranking_schedule = String::new();
-        c.statistics_schedule = String::new();
-        // The deadline watch runs on multiples of five minutes since the
-        // epoch; a run in the middle would change what is being counted.
-        c.watch_schedule = String::new();
+        TestServer::counting(c);
         c.settings.statistics_min_scope_units = 1;
     })
     .await;
-    let cfg = Config { key_file: s.dir.path().join("xinfang.key").display().to_string(), ..Config::default() };
-    let keys = xinfang::existing_keyring(&cfg).unwrap().unwrap();
-    xinfang::demo_history::load(&s.store, &keys, HistorySpec { petitions: 5_000, days: 420, seed: 5 }).await.unwrap();
+    s.load_history(HistorySpec { petitions: 5_000, days: 420, seed: 5 }).await;
     // Recounted, then from the aggregates, then with changes not yet
     // taken in (corrected on read), then after they are.
     check_dashboards(&s, "recount").await;
@@ -255,14 +249,8 @@ async fn export_checks(s: &TestServer) {
 
 #[tokio::test]
 async fn art41_the_annual_report_counts_the_year() {
-    let s = TestServer::start_configured(|c| {
-        c.ranking_schedule = String::new();
-        c.watch_schedule = String::new();
-    })
-    .await;
-    let cfg = Config { key_file: s.dir.path().join("xinfang.key").display().to_string(), ..Config::default() };
-    let keys = xinfang::existing_keyring(&cfg).unwrap().unwrap();
-    xinfang::demo_history::load(&s.store, &keys, HistorySpec { petitions: 3_000, days: 500, seed: 9 }).await.unwrap();
+    let s = TestServer::start_configured(TestServer::counting).await;
+    s.load_history(HistorySpec { petitions: 3_000, days: 500, seed: 9 }).await;
     let today = local_date(chrono::Utc::now());
     let year = today.year() - 1;
     let (ps, units) = petitions(&s.database_url()).await;
@@ -345,15 +333,8 @@ async fn art41_the_annual_report_counts_the_year() {
 #[tokio::test]
 async fn a_busy_unit_with_few_units_below_is_precomputed_with_the_recounts_figures() {
     use xinfang_domain::aggregate::{Scope, ScopeIndex};
-    let s = TestServer::start_configured(|c| {
-        c.ranking_schedule = String::new();
-        c.statistics_schedule = String::new();
-        c.watch_schedule = String::new();
-    })
-    .await;
-    let cfg = Config { key_file: s.dir.path().join("xinfang.key").display().to_string(), ..Config::default() };
-    let keys = xinfang::existing_keyring(&cfg).unwrap().unwrap();
-    xinfang::demo_history::load(&s.store, &keys, HistorySpec { petitions: 3_000, days: 200, seed: 11 }).await.unwrap();
+    let s = TestServer::start_configured(TestServer::counting).await;
+    s.load_history(HistorySpec { petitions: 3_000, days: 200, seed: 11 }).await;
     let settings = xinfang_web::state::Settings { statistics_min_scope_petitions: 150, ..Default::default() };
     let busy = s.store.busy_units(150).await.unwrap();
     let tree = xinfang_domain::unit::UnitTree::new(s.store.load_units().await.unwrap());

@@ -20,7 +20,6 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::{AnyPool, Row};
 use std::collections::{HashMap, HashSet};
-use xinfang::config::Config;
 use xinfang::demo_history::HistorySpec;
 use xinfang_domain::local_date;
 use xinfang_domain::metrics::Metric;
@@ -29,9 +28,7 @@ use xinfang_domain::ranking::{DEFAULT_WEIGHTS, Weights};
 const DISTRICTS: [&str; 5] = ["440303", "440304", "440305", "440306", "440307"];
 
 async fn load(server: &TestServer, petitions: usize, days: i64) {
-    let cfg = Config { key_file: server.dir.path().join("xinfang.key").display().to_string(), ..Config::default() };
-    let keys = xinfang::existing_keyring(&cfg).unwrap().unwrap();
-    let loaded = xinfang::demo_history::load(&server.store, &keys, HistorySpec { petitions, days, seed: 11 }).await.unwrap();
+    let loaded = server.load_history(HistorySpec { petitions, days, seed: 11 }).await;
     assert_eq!(loaded.petitions, petitions);
 }
 
@@ -87,11 +84,7 @@ async fn bureau_user(s: &TestServer, district: &str, role: xinfang_domain::role:
 #[tokio::test]
 async fn art39_the_last_three_districts_get_red_yellow_and_blue_warnings_with_their_letters() {
     let s = TestServer::start_configured(|c| {
-        c.ranking_schedule = String::new();
-        c.statistics_schedule = String::new();
-        // The deadline watch runs on multiples of five minutes since the
-        // epoch; a run in the middle would change what is being counted.
-        c.watch_schedule = String::new();
+        TestServer::counting(c);
         c.settings.statistics_min_scope_units = 1;
     })
     .await;
@@ -251,9 +244,7 @@ async fn art39_the_last_three_districts_get_red_yellow_and_blue_warnings_with_th
     let (_, list) = s.get_as("sz_supervisor", "/api/v1/rankings").await;
     assert_eq!(list[0]["month"], json!(month));
     assert_eq!(list[0]["warned"].as_array().unwrap().len(), 3);
-    let cfg = Config { key_file: s.dir.path().join("xinfang.key").display().to_string(), ..Config::default() };
-    let keys = xinfang::existing_keyring(&cfg).unwrap().unwrap();
-    let state = xinfang_web::AppState::new(s.store.clone(), xinfang_web::Settings::default(), keys).await.unwrap();
+    let state = xinfang_web::AppState::new(s.store.clone(), xinfang_web::Settings::default(), s.keyring()).await.unwrap();
     let out = xinfang_web::ranking::monthly_job(state.clone()).await.unwrap();
     assert!(out.contains("1 rankings published, 1 already there"), "{out}");
     let out = xinfang_web::ranking::monthly_job(state).await.unwrap();

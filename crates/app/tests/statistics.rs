@@ -20,7 +20,6 @@ use common::TestServer;
 use recount::{assert_counts, raw_rows, recount, scope_of, shake};
 use reqwest::StatusCode;
 use serde_json::json;
-use xinfang::config::Config;
 use xinfang::demo_history::HistorySpec;
 use xinfang_domain::local_date;
 
@@ -30,10 +29,7 @@ const HISTORY_DAYS: i64 = 395;
 /// Build and bulk-load the history (`xinfang::demo_history`) into the
 /// server's database; returns the load's wall time.
 async fn load_history(server: &TestServer) -> std::time::Duration {
-    let cfg = Config { key_file: server.dir.path().join("xinfang.key").display().to_string(), ..Config::default() };
-    let keys = xinfang::existing_keyring(&cfg).unwrap().expect("the server's key file");
-    let spec = HistorySpec { petitions: PETITIONS, days: HISTORY_DAYS, seed: 2026 };
-    let loaded = xinfang::demo_history::load(&server.store, &keys, spec).await.unwrap();
+    let loaded = server.load_history(HistorySpec { petitions: PETITIONS, days: HISTORY_DAYS, seed: 2026 }).await;
     assert_eq!(loaded.petitions, PETITIONS);
     loaded.elapsed
 }
@@ -95,11 +91,8 @@ async fn check_cases(server: &TestServer, token: &str, cases: &[Case<'_>], sourc
 async fn every_metric_equals_a_recount_from_the_raw_record() {
     // Every scope kept precomputed (min 1 unit), the refresh job off.
     let server = TestServer::start_configured(|c| {
+        TestServer::counting(c);
         c.settings.statistics_min_scope_units = 1;
-        c.statistics_schedule = String::new();
-        // The deadline watch runs on multiples of five minutes since the
-        // epoch; a run in the middle would change what is being counted.
-        c.watch_schedule = String::new();
     })
     .await;
     let load = load_history(&server).await;

@@ -189,12 +189,11 @@ pub fn evaluate_top_k(model: &Model, held_out: &[(String, Vec<String>)], k: usiz
 mod tests {
     use super::*;
     use crate::Segmenter;
-    use crate::fixtures::{HELD_OUT, TRAINING, examples};
+    use crate::fixtures::{HELD_OUT, TRAINING, examples, trained};
 
     #[test]
     fn held_out_petitions_get_the_right_topic_first() {
-        let seg = Segmenter::new();
-        let model = Model::train(&examples(&seg, TRAINING));
+        let (seg, model) = trained();
         let held = examples(&seg, HELD_OUT);
         for (label, terms) in &held {
             let top = model.predict(terms, 3);
@@ -206,8 +205,7 @@ mod tests {
 
     #[test]
     fn confidences_are_posteriors() {
-        let seg = Segmenter::new();
-        let model = Model::train(&examples(&seg, TRAINING));
+        let (seg, model) = trained();
         let terms = seg.terms("物业公司不给修电梯，还要涨物业费");
         let all = model.predict(&terms, usize::MAX);
         assert_eq!(all.len(), model.labels().count());
@@ -222,8 +220,7 @@ mod tests {
 
     #[test]
     fn explanations_name_relevant_words() {
-        let seg = Segmenter::new();
-        let model = Model::train(&examples(&seg, TRAINING));
+        let (seg, model) = trained();
         let cases = [
             ("老板拖欠我们半年工资，包工头也找不到人", "0202", &["工资", "拖欠", "包工头"][..]),
             ("化工厂晚上偷偷排放废水，河水发黑发臭", "1002", &["废水", "排放", "化工厂", "河水"][..]),

@@ -67,12 +67,11 @@ pub fn better_than_rules(
 mod tests {
     use super::*;
     use crate::Segmenter;
-    use crate::fixtures::{HELD_OUT, TRAINING, examples};
+    use crate::fixtures::{HELD_OUT, TRAINING, examples, trained};
 
     #[test]
     fn a_model_trained_on_history_beats_the_starter_rules_on_topics() {
-        let seg = Segmenter::new();
-        let model = Model::train(&examples(&seg, TRAINING));
+        let (seg, model) = trained();
         let held = examples(&seg, HELD_OUT);
         let rules = RuleTable::starter();
         let c = compare(&model, &rules, RuleField::Topic, &held);

@@ -5,6 +5,7 @@
 //! the training set.
 
 use crate::Segmenter;
+use crate::classify::Model;
 
 pub const TRAINING: &[(&str, &str)] = &[
     ("0202", "我在工地干了十个月，包工头拖欠工资三万多元，一直说等开发商结账，现在电话也不接。"),
@@ -76,4 +77,12 @@ pub const HELD_OUT: &[(&str, &str)] = &[
 /// `(label, terms)` pairs of a fixture set.
 pub fn examples(seg: &Segmenter, set: &[(&str, &str)]) -> Vec<(String, Vec<String>)> {
     set.iter().map(|(label, text)| ((*label).to_owned(), seg.terms(text))).collect()
+}
+
+/// A segmenter and the model trained on `TRAINING` with it (the tests'
+/// common start).
+pub fn trained() -> (Segmenter, Model) {
+    let seg = Segmenter::new();
+    let model = Model::train(&examples(&seg, TRAINING));
+    (seg, model)
 }

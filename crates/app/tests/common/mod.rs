@@ -39,6 +39,27 @@ impl TestServer {
 }
 
 impl TestServer {
+    /// The server's keyring (its key file).
+    pub fn keyring(&self) -> xinfang_crypto::Keyring {
+        let cfg = Config { key_file: self.dir.path().join("xinfang.key").display().to_string(), ..Config::default() };
+        xinfang::existing_keyring(&cfg).unwrap().expect("the server's key file")
+    }
+
+    /// Load a generated history (`demo_history`) into the server's database.
+    pub async fn load_history(&self, spec: xinfang::demo_history::HistorySpec) -> xinfang::demo_history::HistoryLoaded {
+        xinfang::demo_history::load(&self.store, &self.keyring(), spec).await.unwrap()
+    }
+
+    /// For tests that count what is in the database: no background job
+    /// changes it meanwhile — the monthly ranking, the statistics refresh,
+    /// and the deadline watch (which runs on multiples of five minutes
+    /// since the epoch, so a run could fall in the middle of any test).
+    pub fn counting(c: &mut Config) {
+        c.ranking_schedule = String::new();
+        c.statistics_schedule = String::new();
+        c.watch_schedule = String::new();
+    }
+
     pub async fn start() -> TestServer {
         Self::start_with(false).await
     }
