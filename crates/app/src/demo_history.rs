@@ -688,6 +688,7 @@ impl Gen<'_> {
             query_code_hash: query_code_hash(keys, &format!("Q{i:07}")),
             repeat_of: p.repeat_of.map(|j| numbers[j].clone()),
             registered_at: p.at,
+            search_tokens: xinfang_web::search::registration_tokens(&xinfang_web::search::segmenter(self.tree), keys, &reg),
             reg,
             acts,
         })

@@ -62,6 +62,10 @@ enum Command {
     /// server does the same every `statistics_schedule`; run this after a
     /// bulk load so that the first requests need not recount.
     Statistics,
+    /// Rebuild the full-text index of petitions from the record (words
+    /// cut afresh, with the current unit names in the dictionary); the
+    /// server may keep running.
+    SearchIndex,
     /// Move attachment content still held in the database (BLOBs from
     /// before issue 9) into the object store; safe to run again.
     MigrateAttachments,
@@ -169,6 +173,18 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                 st.tally_rows,
                 st.count_rows
             );
+            store.close().await;
+            Ok(())
+        }
+        Command::SearchIndex => {
+            // Names are indexed keyed: without the deployment's key they could not be found.
+            let keys = xinfang::existing_keyring(&cfg)?.ok_or_else(|| format!("key file {} not found", cfg.key_file))?;
+            let store = open(&cfg).await?;
+            let tree = xinfang_domain::unit::UnitTree::new(store.load_units().await?);
+            let started = std::time::Instant::now();
+            let n = xinfang_web::search::rebuild_index(&store, &tree, &keys).await?;
+            let (indexed, petitions) = store.index_coverage().await?;
+            println!("{n} petitions indexed in {:.1} s; the index holds {indexed} of {petitions}", started.elapsed().as_secs_f64());
             store.close().await;
             Ok(())
         }

@@ -369,3 +369,64 @@ async fn attachments_are_checked_by_content_to_the_end() {
     assert_eq!(files[0]["content_type"], "application/pdf");
     s.finish().await;
 }
+
+/// Checkpoints written before the compact heads (every head inside the
+/// signed JSON body, table and file alike) are still read: `verify`
+/// compares with them, and the next checkpoint is taken in the compact
+/// form after checking that nothing went back.
+#[tokio::test]
+async fn a_checkpoint_in_the_older_format_is_still_read_and_followed() {
+    let base = base().await;
+    let cfg = base.copy("oldformat").await;
+    let keys = base.s.keyring();
+    // Rewrite the newest checkpoint as the older format wrote it.
+    let mut conn = raw(&cfg).await;
+    let row = sqlx::query("SELECT seq, taken_at, body FROM checkpoints ORDER BY seq DESC LIMIT 1").fetch_one(&mut conn).await.unwrap();
+    let (seq, taken_at): (i64, String) = (row.get("seq"), row.get("taken_at"));
+    let body: serde_json::Value = serde_json::from_str(&row.get::<String, _>("body")).unwrap();
+    let mut heads = serde_json::Map::new();
+    for r in sqlx::query("SELECT number, event_seq, event_head_hash FROM petitions").fetch_all(&mut conn).await.unwrap() {
+        heads.insert(r.get("number"), json!([r.get::<i64, _>("event_seq"), r.get::<String, _>("event_head_hash")]));
+    }
+    let old = json!({"seq": seq, "taken_at": taken_at, "petitions": body["petitions"], "access_log": body["access_log"], "heads": heads})
+        .to_string();
+    let mac = keys.anchor_mac("checkpoint", &old);
+    sqlx::query("UPDATE checkpoints SET body = $1, mac = $2, heads = NULL WHERE seq = $3")
+        .bind(old.clone())
+        .bind(mac.clone())
+        .bind(seq)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.ok();
+    let file = cfg.checkpoint_file.clone().unwrap();
+    std::fs::write(&file, json!({"body": old, "mac": mac}).to_string()).unwrap();
+    let store = xinfang::open_with(&cfg, Some(std::sync::Arc::new(keys))).await.unwrap();
+    let v = store.verify_record(Some(std::path::Path::new(&file))).await.unwrap();
+    assert!(v.breaks.is_empty(), "{:?}", v.breaks);
+    assert_eq!(v.checkpoint, Some(seq));
+    let next = store.take_checkpoint(Some(std::path::Path::new(&file))).await.unwrap();
+    assert_eq!(next.seq, seq + 1);
+    assert_eq!(next.heads.len(), 2);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(text.lines().count(), 2, "signed body, then the compact heads");
+    store.close().await;
+    // A petition whose head is moved back afterwards: the next checkpoint
+    // is refused (nothing is blessed).
+    let mut conn = raw(&cfg).await;
+    exec(&mut conn, "UPDATE petitions SET event_seq = event_seq - 1 WHERE number = $1", &base.a).await;
+    conn.close().await.ok();
+    let store = xinfang::open_with(&cfg, Some(std::sync::Arc::new(base.s.keyring()))).await.unwrap();
+    let err = store.take_checkpoint(Some(std::path::Path::new(&file))).await.unwrap_err();
+    assert!(err.to_string().contains("checkpoint refused"), "{err}");
+    store.close().await;
+    // A changed heads line in the file no longer matches its signature.
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines[1] = lines[1].replacen('a', "b", 1).replacen('0', "1", 1);
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let store = xinfang::open_with(&cfg, Some(std::sync::Arc::new(base.s.keyring()))).await.unwrap();
+    let v = store.verify_record(Some(std::path::Path::new(&file))).await.unwrap();
+    assert!(v.breaks.iter().any(|b| b.chain == "checkpoints"), "{:?}", v.breaks);
+    store.close().await;
+    base.finish().await;
+}

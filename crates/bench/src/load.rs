@@ -378,6 +378,7 @@ fn bulk_petition(world: &World, plan: &Plan, life: Life, keys: &xinfang_crypto::
         query_code_hash: query_code_hash(keys, &query_code_from(&code)),
         repeat_of: life.repeat_of,
         registered_at: plan.at,
+        search_tokens: xinfang_web::search::registration_tokens(&xinfang_web::search::segmenter(tree), keys, &life.reg),
         reg: life.reg,
         acts,
     }

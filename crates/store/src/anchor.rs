@@ -17,6 +17,7 @@
 
 use crate::audit::{ACCESS_CHAIN, ChainBreak, access_canonical};
 use crate::db::{Result, RowExt, Store, StoreError, fmt_instant};
+use crate::heads::{HeadList, HeadListBuilder, hash_prefix};
 use crate::petitions::EventHashInput;
 use futures_util::TryStreamExt;
 use serde::{Deserialize, Serialize};
@@ -24,6 +25,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 use sqlx::AssertSqlSafe;
+use sqlx::Row;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use xinfang_crypto::{CHAIN_GENESIS, chain_hash, sm3_hex};
@@ -149,8 +151,11 @@ fn whole_digest(fields: &BTreeMap<String, String>) -> String {
     sm3_hex(json!(fields).to_string().as_bytes())
 }
 
-/// Signed summary of every chain head at one moment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Signed summary of every chain head at one moment. The signed body
+/// names the heads by their SHA-256; the heads themselves (`HeadList`,
+/// compact) are stored beside it, in the table's `heads` column and on
+/// the file's second line.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checkpoint {
     pub seq: i64,
     pub taken_at: String,
@@ -158,8 +163,39 @@ pub struct Checkpoint {
     pub petitions: i64,
     /// Access-log head: (seq, hash).
     pub access_log: (i64, String),
-    /// Petition number → (last event seq, its hash).
-    pub heads: BTreeMap<String, (i64, String)>,
+    /// Every petition's number, last event seq and hash prefix.
+    pub heads: HeadList,
+}
+
+/// What the MAC of a checkpoint covers. Checkpoints written before the
+/// compact heads carried the heads in the body (`heads_map`); they are
+/// still read.
+#[derive(Serialize, Deserialize)]
+struct CheckpointBody {
+    seq: i64,
+    taken_at: String,
+    petitions: i64,
+    access_log: (i64, String),
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    heads_sha256: Option<String>,
+    #[serde(default, rename = "heads", skip_serializing_if = "Option::is_none")]
+    heads_map: Option<BTreeMap<String, (i64, String)>>,
+}
+
+impl CheckpointBody {
+    /// The checkpoint, with its heads from the body (older format) or from
+    /// `heads` (checked against the signed SHA-256).
+    fn into_checkpoint(self, heads: Option<HeadList>) -> std::result::Result<Checkpoint, String> {
+        let heads = match (self.heads_map, &self.heads_sha256, heads) {
+            (Some(map), _, _) => {
+                HeadList::from_unsorted(map.into_iter().map(|(n, (s, h))| (n, s, h)).collect()).map_err(|e| e.to_string())?
+            }
+            (None, Some(sha), Some(list)) if list.sha256() == *sha => list,
+            (None, Some(_), Some(_)) => return Err("its heads do not match the signed checkpoint".into()),
+            (None, _, _) => return Err("its heads are missing".into()),
+        };
+        Ok(Checkpoint { seq: self.seq, taken_at: self.taken_at, petitions: self.petitions, access_log: self.access_log, heads })
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -307,16 +343,27 @@ impl Store {
     }
 
     /// The newest checkpoint of the table and of the file; signatures are
-    /// checked when the key is held. Disagreements become findings.
+    /// checked when the key is held. Disagreements become findings. The
+    /// file's heads are only hashed (streamed) unless the file is the one
+    /// used, so a scheduled checkpoint holds one list of heads in memory.
     async fn latest_checkpoint(&self, file: Option<&Path>, breaks: &mut Vec<ChainBreak>) -> Result<Option<Checkpoint>> {
-        let check = |signed: SignedCheckpoint, whence: &str, breaks: &mut Vec<ChainBreak>| -> Option<Checkpoint> {
+        let signed_body = |signed: &SignedCheckpoint, whence: &str, breaks: &mut Vec<ChainBreak>| -> Option<CheckpointBody> {
             if let Some(expected) = self.mac("checkpoint", &signed.body)
                 && expected != signed.mac
             {
                 breaks.push(brk("checkpoints", None, 0, whence, "checkpoint signature does not match (forged or altered)"));
                 return None;
             }
-            match serde_json::from_str::<Checkpoint>(&signed.body) {
+            match serde_json::from_str::<CheckpointBody>(&signed.body) {
+                Ok(b) => Some(b),
+                Err(e) => {
+                    breaks.push(brk("checkpoints", None, 0, whence, format!("checkpoint unreadable: {e}")));
+                    None
+                }
+            }
+        };
+        let into = |body: CheckpointBody, heads: Option<Vec<u8>>, whence: &str, breaks: &mut Vec<ChainBreak>| -> Option<Checkpoint> {
+            match heads.map(HeadList::from_bytes).transpose().map_err(|e| e.to_string()).and_then(|h| body.into_checkpoint(h)) {
                 Ok(c) => Some(c),
                 Err(e) => {
                     breaks.push(brk("checkpoints", None, 0, whence, format!("checkpoint unreadable: {e}")));
@@ -324,17 +371,24 @@ impl Store {
                 }
             }
         };
-        let row = sqlx::query("SELECT body, mac FROM checkpoints ORDER BY seq DESC LIMIT 1").fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT body, mac, heads FROM checkpoints ORDER BY seq DESC LIMIT 1").fetch_optional(&self.pool).await?;
         let table = match row {
-            Some(r) => check(SignedCheckpoint { body: r.s("body")?, mac: r.s("mac")? }, "table", breaks),
+            Some(r) => {
+                let signed = SignedCheckpoint { body: r.s("body")?, mac: r.s("mac")? };
+                let heads: Option<Vec<u8>> = r.try_get("heads")?;
+                signed_body(&signed, "table", breaks).map(|b| (signed, b, heads))
+            }
             None => None,
         };
         let from_file = match file {
-            Some(path) if path.exists() => match std::fs::read_to_string(path)
-                .map_err(|e| e.to_string())
-                .and_then(|t| serde_json::from_str::<SignedCheckpoint>(&t).map_err(|e| e.to_string()))
-            {
-                Ok(signed) => check(signed, "file", breaks),
+            Some(path) if path.exists() => match read_checkpoint_header(path) {
+                Ok((signed, heads_sha)) => signed_body(&signed, "file", breaks).and_then(|b| match (&b.heads_sha256, heads_sha) {
+                    (Some(want), Some(got)) if *want != got => {
+                        breaks.push(brk("checkpoints", None, b.seq, "file", "the heads in the checkpoint file do not match its signature"));
+                        None
+                    }
+                    _ => Some((signed, b, path)),
+                }),
                 Err(e) => {
                     breaks.push(brk("checkpoints", None, 0, "file", format!("{}: {e}", path.display())));
                     None
@@ -342,8 +396,15 @@ impl Store {
             },
             _ => None,
         };
+        let file_heads = |path: &Path, breaks: &mut Vec<ChainBreak>| match read_checkpoint_heads(path) {
+            Ok(h) => h,
+            Err(e) => {
+                breaks.push(brk("checkpoints", None, 0, "file", format!("{}: {e}", path.display())));
+                None
+            }
+        };
         Ok(match (table, from_file) {
-            (Some(t), Some(f)) if f.seq > t.seq => {
+            (Some((_, t, _)), Some((_, f, path))) if f.seq > t.seq => {
                 breaks.push(brk(
                     "checkpoints",
                     None,
@@ -351,14 +412,16 @@ impl Store {
                     "table",
                     format!("checkpoint {} in the file is missing from the database (newest there: {})", f.seq, t.seq),
                 ));
-                Some(f)
+                let heads = file_heads(path, breaks);
+                into(f, heads, "file", breaks)
             }
-            (Some(t), Some(f)) if f.seq == t.seq && f != t => {
+            (Some((ts, t, _)), Some((fs, f, path))) if f.seq == t.seq && (fs.body != ts.body || fs.mac != ts.mac) => {
                 breaks.push(brk("checkpoints", None, f.seq, "table", format!("checkpoint {} differs between file and database", f.seq)));
-                Some(f)
+                let heads = file_heads(path, breaks);
+                into(f, heads, "file", breaks)
             }
-            (Some(t), _) => Some(t),
-            (None, Some(f)) => {
+            (Some((_, t, heads)), _) => into(t, heads, "table", breaks),
+            (None, Some((_, f, path))) => {
                 breaks.push(brk(
                     "checkpoints",
                     None,
@@ -366,7 +429,8 @@ impl Store {
                     "table",
                     format!("checkpoint {} in the file is missing from the database (no checkpoint there)", f.seq),
                 ));
-                Some(f)
+                let heads = file_heads(path, breaks);
+                into(f, heads, "file", breaks)
             }
             (None, None) => None,
         })
@@ -399,26 +463,53 @@ impl Store {
         if let Some(p) = problems.first() {
             return Err(StoreError::Corrupt(format!("checkpoint refused: {p}")));
         }
-        let mut w = self.begin_write().await?;
+        // The heads, the access-log head and the petition counter from one
+        // snapshot of a read transaction — not under the write gate: at
+        // 1,000,000 petitions the read takes seconds, and every write
+        // (a login, a submission) would wait for it.
+        let mut tx = self.pool.begin().await?;
         if self.dialect == crate::db::Dialect::Postgres {
-            // One snapshot for the heads, the access-log head and the petition
-            // counter. Under READ COMMITTED each statement sees what committed
-            // before it, so a petition filed between two of these reads made
-            // them disagree and the checkpoint refused itself under load.
-            // (SQLite: the write gate and one transaction already give one.)
-            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut *w.tx).await?;
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
         }
-        let mut heads = BTreeMap::new();
-        let rows = sqlx::query("SELECT number, event_seq, event_head_hash, event_head_mac FROM petitions").fetch_all(&mut *w.tx).await?;
-        for r in &rows {
-            let (number, seq, hash) = (r.s("number")?, r.i("event_seq")?, r.s("event_head_hash")?);
-            if self.mac("head", &link_text(&number, seq, &hash)) != r.os("event_head_mac")? {
-                return Err(StoreError::Corrupt(format!("checkpoint refused: the head of petition {number} is not authenticated")));
+        // In number order (byte order on both engines), streamed, compared
+        // with the previous checkpoint's heads in the same pass.
+        let order = if self.dialect == crate::db::Dialect::Postgres { "number COLLATE \"C\"" } else { "number" };
+        let mut builder = HeadListBuilder::default();
+        let mut before = previous.as_ref().map(|p| p.heads.iter().peekable());
+        let went_back = |number: &str| {
+            StoreError::Corrupt(format!(
+                "checkpoint refused: petition {number} lost events or disappeared since checkpoint {}",
+                previous.as_ref().map_or(0, |p| p.seq)
+            ))
+        };
+        {
+            let mut rows = sqlx::query(AssertSqlSafe(format!(
+                "SELECT number, event_seq, event_head_hash, event_head_mac FROM petitions ORDER BY {order}"
+            )))
+            .fetch(&mut *tx);
+            while let Some(r) = rows.try_next().await? {
+                let (number, seq, hash) = (r.s("number")?, r.i("event_seq")?, r.s("event_head_hash")?);
+                if self.mac("head", &link_text(&number, seq, &hash)) != r.os("event_head_mac")? {
+                    return Err(StoreError::Corrupt(format!("checkpoint refused: the head of petition {number} is not authenticated")));
+                }
+                if let Some(prev) = before.as_mut() {
+                    while let Some(e) = prev.next_if(|e| e.as_ref().map_or(true, |e| e.number.as_bytes() <= number.as_bytes())) {
+                        let e = e?;
+                        if e.number != number || e.seq > seq {
+                            return Err(went_back(&e.number));
+                        }
+                    }
+                }
+                builder.push(&number, seq, &hash)?;
             }
-            heads.insert(number, (seq, hash));
         }
+        if let Some(e) = before.as_mut().and_then(Iterator::next) {
+            return Err(went_back(&e?.number));
+        }
+        drop(before);
+        let heads = builder.finish();
         let access =
-            sqlx::query("SELECT seq, hash, mac FROM chain_heads WHERE name = $1").bind(ACCESS_CHAIN).fetch_optional(&mut *w.tx).await?;
+            sqlx::query("SELECT seq, hash, mac FROM chain_heads WHERE name = $1").bind(ACCESS_CHAIN).fetch_optional(&mut *tx).await?;
         let access_log = match access {
             Some(r) => {
                 let (seq, hash) = (r.i("seq")?, r.s("hash")?);
@@ -430,46 +521,51 @@ impl Store {
             None => (0, CHAIN_GENESIS.to_string()),
         };
         let counter =
-            sqlx::query("SELECT seq, hash, mac FROM chain_heads WHERE name = $1").bind(PETITIONS_HEAD).fetch_optional(&mut *w.tx).await?;
+            sqlx::query("SELECT seq, hash, mac FROM chain_heads WHERE name = $1").bind(PETITIONS_HEAD).fetch_optional(&mut *tx).await?;
         let counted = match counter {
             Some(r) if self.mac("petitions", &link_text(PETITIONS_HEAD, r.i("seq")?, &r.s("hash")?)) == r.os("mac")? => r.i("seq")?,
             _ => return Err(StoreError::Corrupt("checkpoint refused: the petition counter is missing or not authenticated".into())),
         };
+        tx.commit().await?;
         let petitions = heads.len() as i64;
         if petitions != counted {
             return Err(StoreError::Corrupt(format!("checkpoint refused: {petitions} petitions stored, {counted} registered")));
         }
-        if let Some(p) = &previous {
-            let went_back = p.heads.iter().find(|(n, (seq, _))| heads.get(*n).is_none_or(|(now, _)| now < seq));
-            if let Some((number, _)) = went_back {
-                return Err(StoreError::Corrupt(format!(
-                    "checkpoint refused: petition {number} lost events or disappeared since checkpoint {}",
-                    p.seq
-                )));
-            }
-            if access_log.0 < p.access_log.0 || petitions < p.petitions {
-                return Err(StoreError::Corrupt(format!("checkpoint refused: the record went back since checkpoint {}", p.seq)));
-            }
+        if let Some(p) = &previous
+            && (access_log.0 < p.access_log.0 || petitions < p.petitions)
+        {
+            return Err(StoreError::Corrupt(format!("checkpoint refused: the record went back since checkpoint {}", p.seq)));
         }
+        drop(previous);
+        let mut w = self.begin_write().await?;
         let table_max: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM checkpoints").fetch_one(&mut *w.tx).await?;
-        let seq = table_max.unwrap_or(0).max(previous.as_ref().map_or(0, |p| p.seq)) + 1;
-        let cp = Checkpoint { seq, taken_at: fmt_instant(chrono::Utc::now()), petitions, access_log, heads };
-        let body = serde_json::to_string(&cp).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let seq = table_max.unwrap_or(0) + 1;
+        let taken_at = fmt_instant(chrono::Utc::now());
+        let body = serde_json::to_string(&CheckpointBody {
+            seq,
+            taken_at: taken_at.clone(),
+            petitions,
+            access_log: access_log.clone(),
+            heads_sha256: Some(heads.sha256()),
+            heads_map: None,
+        })
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let mac = self.mac("checkpoint", &body).unwrap_or_default();
-        sqlx::query("INSERT INTO checkpoints (seq, taken_at, body, mac) VALUES ($1, $2, $3, $4)")
+        sqlx::query("INSERT INTO checkpoints (seq, taken_at, body, mac, heads) VALUES ($1, $2, $3, $4, $5)")
             .bind(seq)
-            .bind(cp.taken_at.clone())
+            .bind(taken_at.clone())
             .bind(body.clone())
             .bind(mac.clone())
+            .bind(heads.as_bytes().to_vec())
             .execute(&mut *w.tx)
             .await?;
         sqlx::query("DELETE FROM checkpoints WHERE seq <= $1").bind(seq - KEEP_CHECKPOINTS).execute(&mut *w.tx).await?;
         w.commit().await?;
         if let Some(path) = file {
-            write_private(path, &serde_json::to_string(&SignedCheckpoint { body, mac }).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+            write_checkpoint_file(path, &SignedCheckpoint { body, mac }, &heads)
                 .map_err(|e| StoreError::Corrupt(format!("checkpoint file {}: {e}", path.display())))?;
         }
-        Ok(cp)
+        Ok(Checkpoint { seq, taken_at, petitions, access_log, heads })
     }
 
     /// Every hash chain (backward compatible name): `verify_record`
@@ -486,8 +582,10 @@ impl Store {
     pub async fn verify_record(&self, checkpoint_file: Option<&Path>) -> Result<Verification> {
         let mut breaks = Vec::new();
         let checkpoint = self.latest_checkpoint(checkpoint_file, &mut breaks).await?;
-        let cp_heads: HashMap<&str, &(i64, String)> =
-            checkpoint.as_ref().map(|c| c.heads.iter().map(|(k, v)| (k.as_str(), v)).collect()).unwrap_or_default();
+        let cp_heads: HashMap<String, (i64, [u8; crate::heads::HASH_BYTES])> = match &checkpoint {
+            Some(c) => c.heads.iter().map(|e| e.map(|e| (e.number, (e.seq, e.hash)))).collect::<Result<_>>()?,
+            None => HashMap::new(),
+        };
         let heads: HashMap<i64, Head> = sqlx::query("SELECT id, number, event_seq, event_head_hash, event_head_mac FROM petitions")
             .fetch_all(&self.pool)
             .await?
@@ -550,7 +648,7 @@ impl Store {
                 Some("event was rewritten and the chain recomputed: its HMAC anchor does not match".to_string())
             } else if let Some((cp_seq, cp_hash)) = cp_heads.get(number.as_str())
                 && *cp_seq == seq
-                && *cp_hash != hash
+                && *cp_hash != hash_prefix(&hash)
             {
                 Some(format!("event differs from checkpoint {}", checkpoint.as_ref().map_or(0, |c| c.seq)))
             } else {
@@ -622,7 +720,7 @@ impl Store {
         }
         // Petitions deleted with all their rows.
         let present: HashSet<&str> = heads.values().map(|h| h.number.as_str()).collect();
-        for number in cp_heads.keys().filter(|n| !present.contains(**n)) {
+        for number in cp_heads.keys().filter(|n| !present.contains(n.as_str())) {
             breaks.push(brk("petitions", Some(number), 0, "petition", format!("petition missing (checkpoint {cp_no} had it)")));
         }
         self.verify_counter(heads.len() as i64, checkpoint.as_ref(), &mut breaks).await?;
@@ -882,6 +980,60 @@ impl Store {
             ));
         }
         Ok(())
+    }
+}
+
+/// The checkpoint file: the signed body as JSON on the first line, the
+/// heads in hex on the second (a file written before the compact heads
+/// has the first line only, its heads inside the body).
+fn write_checkpoint_file(path: &Path, signed: &SignedCheckpoint, heads: &HeadList) -> std::io::Result<()> {
+    let first = serde_json::to_string(signed).map_err(std::io::Error::other)?;
+    let mut text = String::with_capacity(first.len() + 2 + heads.as_bytes().len() * 2);
+    text.push_str(&first);
+    text.push('\n');
+    text.push_str(&hex::encode(heads.as_bytes()));
+    text.push('\n');
+    write_private(path, &text)
+}
+
+/// The first line of a checkpoint file, and the SHA-256 of the heads on
+/// its second line (hex-decoded as it streams; None when there is none).
+fn read_checkpoint_header(path: &Path) -> std::result::Result<(SignedCheckpoint, Option<String>), String> {
+    use std::io::{BufRead, Read};
+    let mut r = std::io::BufReader::new(std::fs::File::open(path).map_err(|e| e.to_string())?);
+    let mut first = String::new();
+    r.read_line(&mut first).map_err(|e| e.to_string())?;
+    let signed: SignedCheckpoint = serde_json::from_str(first.trim_end()).map_err(|e| e.to_string())?;
+    let mut hasher = Sha256::new();
+    let (mut seen, mut carry) = (false, None::<u8>);
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = r.read(&mut buf).map_err(|e| e.to_string())?;
+        if n == 0 {
+            break;
+        }
+        let mut digits: Vec<u8> = carry.take().into_iter().collect();
+        digits.extend(buf[..n].iter().copied().filter(|b| !b.is_ascii_whitespace()));
+        if digits.len() % 2 == 1 {
+            carry = digits.pop();
+        }
+        seen |= !digits.is_empty();
+        hasher.update(hex::decode(&digits).map_err(|e| e.to_string())?);
+    }
+    if carry.is_some() {
+        return Err("the heads are cut short".into());
+    }
+    Ok((signed, seen.then(|| hex::encode(hasher.finalize()))))
+}
+
+/// The heads on the second line of a checkpoint file (None: older format).
+fn read_checkpoint_heads(path: &Path) -> std::result::Result<Option<Vec<u8>>, String> {
+    use std::io::BufRead;
+    let mut lines = std::io::BufReader::new(std::fs::File::open(path).map_err(|e| e.to_string())?).lines();
+    lines.next();
+    match lines.next() {
+        Some(line) => Ok(Some(hex::decode(line.map_err(|e| e.to_string())?.trim()).map_err(|e| e.to_string())?)),
+        None => Ok(None),
     }
 }
 

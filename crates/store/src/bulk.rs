@@ -65,6 +65,8 @@ pub struct BulkPetition {
     pub repeat_of: Option<String>,
     pub registered_at: DateTime<Utc>,
     pub acts: Vec<BulkAct>,
+    /// Its words for the full-text index (as `NewPetition::search_tokens`).
+    pub search_tokens: String,
 }
 
 /// A value of a row to insert (typed, so a NULL binds as the column's type
@@ -89,6 +91,8 @@ pub struct BulkRows {
     pub notices: Vec<Vec<Val>>,
     pub evaluations: Vec<Vec<Val>>,
     pub viewers: Vec<Vec<Val>>,
+    /// Full-text index entries: (petition id, words).
+    pub search: Vec<(i64, String)>,
 }
 
 impl BulkRows {
@@ -100,6 +104,7 @@ impl BulkRows {
         self.deadlines.append(&mut other.deadlines);
         self.events.append(&mut other.events);
         self.notices.append(&mut other.notices);
+        self.search.append(&mut other.search);
         self.evaluations.append(&mut other.evaluations);
         self.viewers.append(&mut other.viewers);
     }
@@ -188,7 +193,7 @@ pub struct BulkStart {
 /// The `n`-th placeholder (1-based): `$n` on PostgreSQL, `?` on SQLite,
 /// which takes `$n` as a named parameter and looks every name up in a list
 /// (quadratic in a statement of thousands of values).
-fn mark(dialect: Dialect, n: usize) -> String {
+pub(crate) fn mark(dialect: Dialect, n: usize) -> String {
     match dialect {
         Dialect::Sqlite => "?".into(),
         Dialect::Postgres => format!("${n}"),
@@ -299,6 +304,7 @@ impl Store {
     /// Every row the write path would write for `p` (CPU only).
     pub fn bulk_rows(&self, p: &BulkPetition, units: &BulkUnits) -> Result<BulkRows> {
         let mut out = BulkRows::default();
+        out.search.push((p.id, p.search_tokens.clone()));
         let reg = &p.reg;
         let first = p.acts.first().ok_or_else(|| corrupt(format!("{}: no intake act", p.number)))?;
         let mut case = first.case.clone().ok_or_else(|| corrupt(format!("{}: the intake has no case", p.number)))?;
@@ -559,6 +565,7 @@ impl Store {
                 q.execute(&mut *w.tx).await?;
             }
         }
+        crate::fulltext::insert_tokens_many(self.dialect, &mut w, &rows.search).await?;
         w.commit().await
     }
 

@@ -82,6 +82,9 @@ pub struct NewPetition {
     pub registered_at: DateTime<Utc>,
     /// Letters and jobs the registration owes (a refusal's notice).
     pub rows: crate::urgent::ActRows,
+    /// Its words for the full-text index (`store::fulltext`), written in
+    /// the same transaction.
+    pub search_tokens: String,
 }
 
 #[derive(Debug, Clone)]
@@ -162,6 +165,9 @@ pub struct PetitionFilter {
     /// most recently registered petitions (older ones are found by number,
     /// phone or identity number, which are indexed).
     pub text: Option<String>,
+    /// Full-text search (issue 13): only petitions whose indexed words
+    /// match (`store::fulltext`).
+    pub fulltext: Option<crate::fulltext::FullText>,
     /// Registration date range, local dates, inclusive.
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
@@ -400,6 +406,7 @@ impl Store {
         for a in &p.attachments {
             self.insert_attachment(w, id, &number, a, p.registered_at).await?;
         }
+        self.index_petition_text(w, id, &p.search_tokens).await?;
         let mut event = p.event.clone();
         event.from_state = None;
         let seq = self.write_effects(w, id, &p.case, &event, p.notice.as_deref(), &p.involved, Some(&number)).await?;
@@ -922,7 +929,11 @@ impl Store {
             [one] => Some(*one),
             _ => None,
         });
-        let (from, wh, reg_col, due_col) = list_where(f, vis, single, Drive::from_viewers(single));
+        let (from, mut wh, reg_col, due_col) = list_where(f, vis, single, Drive::from_viewers(single));
+        if let Some(ft) = &f.fulltext {
+            let id_col = if from.starts_with("petition_viewers") { "v.petition_id" } else { "p.id" };
+            ft.push_condition(&mut wh, self.dialect, id_col);
+        }
         // A filter on viewer keys alone (the unit's inbox, state, category,
         // topic, dates, deadline) is counted from the viewer index without
         // touching petitions.
@@ -1088,7 +1099,9 @@ fn list_where(
             .bind(Arg::S(h.clone()))
             .push(")");
     }
-    if let Some(text) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+    // Words are looked up in the full-text index when the caller built a
+    // query for it (`fulltext`); `text` alone is the older bounded scan.
+    if let Some(text) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty() && f.fulltext.is_none()) {
         let words: Vec<&str> = text.split_whitespace().take(5).collect();
         // Bounded: only the viewer's most recent rows are read for a text
         // search (a name is looked up by its index, a title word is not).

@@ -969,11 +969,25 @@ CREATE INDEX deadlines_open_watch ON deadlines (petition_id, kind, due_on) WHERE
 CREATE INDEX petitions_current_unit_by_id ON petitions (id, current_unit_id)
 "#,
     ),
+    // Issue 13: the full-text index of petitions (store::search), written
+    // per dialect (`dialect_statements`).
+    (1300, ""),
+    (
+        1301,
+        r#"
+-- The heads of a checkpoint in compact form (store::heads); the signed
+-- body names them by SHA-256. Older checkpoints keep them in the body.
+ALTER TABLE checkpoints ADD COLUMN heads {blob}
+"#,
+    ),
 ];
 
 /// Migrations whose statements differ by dialect and contain semicolons
 /// (trigger bodies): given whole, not split.
 fn dialect_statements(version: i64, dialect: Dialect) -> Option<Vec<String>> {
+    if version == 1300 {
+        return Some(crate::fulltext::schema(dialect));
+    }
     if version != 1261 {
         return None;
     }

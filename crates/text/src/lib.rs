@@ -14,6 +14,8 @@
 //! * [`risk`] — risk signals (self-harm, violence, threats, road blocking,
 //!   gathering, going to Beijing) from a lexicon, with the words that
 //!   raised them.
+//! * [`rank`] — ordering search results: rare words, title over body,
+//!   the whole phrase over scattered words.
 //! * [`spike`] — hot spots: a Poisson test of this week's count in a
 //!   topic × area cell against the cell's own history.
 //!
@@ -22,6 +24,7 @@
 
 pub mod classify;
 pub mod compare;
+pub mod rank;
 pub mod risk;
 pub mod rules;
 pub mod segment;

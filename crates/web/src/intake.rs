@@ -437,6 +437,7 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
             accused_unit_path: case.accused_unit.and_then(|u| tree.get(u)).map(|u| u.path.clone()),
             registered_at: now,
             rows,
+            search_tokens: crate::search::registration_tokens(&crate::search::segmenter(&tree), keys, &reg),
         })
         .await?;
     crate::observe::intake_done(channel.as_str());

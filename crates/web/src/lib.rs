@@ -19,6 +19,7 @@ pub mod openapi;
 pub mod precomputed;
 pub mod ranking;
 pub mod ratelimit;
+pub mod search;
 pub mod state;
 pub mod supervision;
 pub mod tables;

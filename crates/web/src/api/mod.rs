@@ -10,6 +10,7 @@ pub mod letters;
 pub mod petitions;
 pub mod ranking;
 pub mod reference;
+pub mod search;
 pub mod spotcheck;
 pub mod statistics;
 pub mod supervision;
@@ -50,6 +51,7 @@ pub fn routes() -> Router<AppState> {
                 .get(petitions::list),
         )
         .route("/api/v1/petitions/export.csv", get(petitions::export))
+        .route("/api/v1/search", get(search::search))
         .route("/api/v1/petitions/{number}", get(petitions::detail))
         .route("/api/v1/petitions/{number}/actions/{action}", post(petitions::act).layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES)))
         .route("/api/v1/approvals", get(approvals::list))

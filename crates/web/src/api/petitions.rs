@@ -85,7 +85,7 @@ pub async fn create(
     Ok(r)
 }
 
-#[derive(Deserialize, IntoParams)]
+#[derive(Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// State code, e.g. `forwarded`; comma-separated for several.
@@ -165,15 +165,18 @@ fn split(s: &Option<String>) -> Vec<String> {
     s.as_deref().map(|s| s.split(',').map(str::trim).filter(|v| !v.is_empty()).map(String::from).collect()).unwrap_or_default()
 }
 
-fn filter_of(state: &AppState, q: &ListQuery) -> ApiResult<PetitionFilter> {
+pub(crate) fn filter_of(state: &AppState, q: &ListQuery) -> ApiResult<PetitionFilter> {
     let mut q_id = q.id_number.clone();
     let mut q_phone = q.phone.clone();
-    let (mut numbers, mut text) = (Vec::new(), None);
+    let (mut numbers, mut text, mut fulltext) = (Vec::new(), None, None);
     match q.q.as_deref().and_then(SearchText::parse) {
         Some(SearchText::Number(n)) => numbers.push(n),
         Some(SearchText::IdNumber(v)) => q_id = Some(v),
         Some(SearchText::Phone(v)) => q_phone = Some(v),
-        Some(SearchText::Words(w)) => text = Some(w),
+        Some(SearchText::Words(w)) => {
+            fulltext = crate::search::query(&crate::search::segmenter(&state.tree()), &state.keyring, &w);
+            text = Some(w);
+        }
         None => {}
     }
     let tree = state.tree();
@@ -213,6 +216,8 @@ fn filter_of(state: &AppState, q: &ListQuery) -> ApiResult<PetitionFilter> {
         petitioner_id_hash: id_hash,
         petitioner_phone_hash: phone_hash,
         text,
+        // Words only the name alternative can match (punctuation) find nothing.
+        fulltext: fulltext.map(|(f, _)| f),
         from: parse_day("from", &q.from)?,
         to: parse_day("to", &q.to)?,
         overdue: q.overdue,
@@ -286,7 +291,13 @@ async fn visible_rows(
     // the name of someone the caller may not see in full (a confidential
     // petitioner, an accuser under Art. 30) is not shown, nor counted.
     let text = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty());
-    let shown = |r: &xinfang_store::PetitionSummary, v: View| v == View::Full || text.is_none_or(|t| title_has_all(&r.title, t));
+    let terms = filter.fulltext.as_ref().and_then(|f| f.alternatives.first().cloned()).unwrap_or_default();
+    let shown = |r: &xinfang_store::PetitionSummary, v: View| {
+        v == View::Full
+            || text.is_none_or(|t| {
+                if filter.fulltext.is_some() { crate::search::title_has_terms(&r.title, &terms) } else { title_has_all(&r.title, t) }
+            })
+    };
     // The total of such a search is counted over what may be shown (up to
     // IDENTITY_SEARCH_ROWS), not by the store's count of every match.
     let search_total = match text {
@@ -307,7 +318,11 @@ async fn visible_rows(
 }
 
 /// Rows as list items, with their (masked) first petitioner; hidden rows dropped.
-async fn list_items(state: &AppState, staff: &Staff, rows: Vec<xinfang_store::PetitionSummary>) -> ApiResult<Vec<PetitionListItem>> {
+pub(crate) async fn list_items(
+    state: &AppState,
+    staff: &Staff,
+    rows: Vec<xinfang_store::PetitionSummary>,
+) -> ApiResult<Vec<PetitionListItem>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     // Replica: the petitioners of rows just read for a list (from the
     // replica too); a petitioner is written with the petition, never later.

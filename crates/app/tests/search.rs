@@ -1,0 +1,181 @@
+//! Chinese full-text search (issue 13): `GET /api/v1/search` and the list's
+//! search box find petitions by words cut with jieba from the database's
+//! own index, ranked, with snippets, among what the caller may see.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn enc(q: &str) -> String {
+    q.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+/// A letter registered by the 福田区 bureau with its own petitioner.
+async fn register(s: &TestServer, name: &str, phone: &str, title: &str, facts: &str) -> String {
+    let mut body = letter(&today().to_string());
+    body["title"] = json!(title);
+    body["request"] = json!("请求依法处理");
+    body["facts_and_reasons"] = json!(facts);
+    body["jurisdiction"] = json!("440304011");
+    body["petitioners"] = json!([{ "name": name, "phone": phone, "address": "深圳市福田区华强北街道1号" }]);
+    let (status, v) = s.post_as("ft_clerk", "/api/v1/petitions", body).await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    v["number"].as_str().unwrap().to_string()
+}
+
+fn numbers(v: &Value) -> Vec<String> {
+    v["items"].as_array().unwrap().iter().map(|i| i["number"].as_str().unwrap().to_string()).collect()
+}
+
+async fn search(s: &TestServer, user: &str, query: &str) -> Value {
+    let (status, v) = s.get_as(user, &format!("/api/v1/search?{query}")).await;
+    assert_eq!(status, StatusCode::OK, "{query}: {v}");
+    v
+}
+
+#[tokio::test]
+async fn a_word_finds_its_petitions_best_first_with_snippets_and_never_the_others() {
+    let s = TestServer::start().await;
+    let in_title = register(&s, "甲一", "13900000001", "建筑公司欠薪三个月", "工地老板拖欠我们十二名工人的工资，多次讨要无果。").await;
+    let in_body = register(&s, "乙二", "13900000002", "小区道路破损", "小区主干道破损严重。另外，物业公司也欠薪保洁员，一并反映。").await;
+    let noise = register(&s, "丙三", "13900000003", "夜间施工噪音扰民", "附近工地夜间施工噪音很大，影响居民休息。").await;
+    let other = register(&s, "丁四", "13900000004", "噪音", "楼下商铺音响声音大。").await;
+
+    let v = search(&s, "ft_clerk", &format!("q={}", enc("欠薪"))).await;
+    assert_eq!(numbers(&v), vec![in_title.clone(), in_body.clone()], "{v}");
+    assert_eq!(v["terms"], json!(["欠薪"]));
+    assert!(v["items"][0]["score"].as_f64().unwrap() > v["items"][1]["score"].as_f64().unwrap());
+    // The snippet marks the word where it occurs in the body.
+    let spans = v["items"][1]["snippet"].as_array().unwrap();
+    assert!(spans.iter().any(|sp| sp["hit"] == true && sp["text"] == "欠薪"), "{v}");
+    // A word inside a longer one: 工资 in 工人的工资; 拖欠 in 拖欠我们.
+    let v = search(&s, "ft_clerk", &format!("q={}", enc("拖欠 工资"))).await;
+    assert_eq!(numbers(&v), vec![in_title.clone()]);
+    // A phrase: the petition that has it whole comes first; scattered words after.
+    let v = search(&s, "ft_clerk", &format!("q={}", enc("噪音"))).await;
+    assert_eq!(v["items"].as_array().unwrap().len(), 2, "{v}");
+    let v = search(&s, "ft_clerk", &format!("q={}", enc("夜间施工噪音"))).await;
+    assert_eq!(numbers(&v), vec![noise.clone()], "{v}");
+    // Nothing matches: an empty page, not an error.
+    let v = search(&s, "ft_clerk", &format!("q={}", enc("拆迁补偿"))).await;
+    assert_eq!(v["total"], 0);
+    // The list's search box uses the same index.
+    let (_, page) = s.get_as("ft_clerk", &format!("/api/v1/petitions?q={}", enc("欠薪"))).await;
+    let mut listed = numbers(&page);
+    listed.sort();
+    let mut want = vec![in_title.clone(), in_body.clone()];
+    want.sort();
+    assert_eq!(listed, want, "{page}");
+    // Another district's bureau sees none of them.
+    let v = search(&s, "ns_clerk", &format!("q={}", enc("欠薪"))).await;
+    assert_eq!(v["total"], 0, "{v}");
+    let _ = other;
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn search_combines_with_the_list_filters_and_pages_by_cursor() {
+    let s = TestServer::start().await;
+    let mut all = Vec::new();
+    for i in 0..5 {
+        all.push(register(&s, &format!("戊{i}"), &format!("1390000001{i}"), &format!("小区停车收费问题{i}"), "物业擅自提高停车费。").await);
+    }
+    // One of them moves on: forwarded to the district's labour bureau.
+    s.act("ft_clerk", &all[0], "forward", json!({"unit": "440304-RST"})).await;
+    let v = search(&s, "ft_clerk", &format!("q={}&state=forwarded", enc("停车"))).await;
+    assert_eq!(numbers(&v), vec![all[0].clone()], "{v}");
+    let v = search(&s, "ft_clerk", &format!("q={}&state=registered&category=suggestion", enc("停车"))).await;
+    assert_eq!(v["total"], 0, "{v}");
+    // Two per page: every match once, then no cursor.
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let v = search(&s, "ft_clerk", &format!("q={}&per_page=2{cursor}", enc("停车费"))).await;
+        seen.extend(numbers(&v));
+        match v["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => break,
+        }
+    }
+    seen.sort();
+    let mut want = all.clone();
+    want.sort();
+    assert_eq!(seen, want);
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn a_name_is_found_only_whole_and_only_by_who_sees_the_petitioner() {
+    let s = TestServer::start().await;
+    let mut v = online_claim("申酉戌", "440304199001011233");
+    v["confidential"] = json!(true);
+    v["title"] = json!("某物业公司违规收费");
+    let (_, sub) = s.post("/api/v1/petitions", None, v).await;
+    let number = sub["number"].as_str().unwrap().to_string();
+    // The registering bureau sees the petitioner: found by the whole name.
+    let v = search(&s, "ft_clerk", &format!("q={}", enc("申酉戌"))).await;
+    assert_eq!(numbers(&v), vec![number.clone()], "{v}");
+    let v = search(&s, "ft_clerk", &format!("q={}", enc("申酉"))).await;
+    assert_eq!(v["total"], 0, "part of a name finds nothing: {v}");
+    // The city bureau sees the identity hidden: not by name, but by the
+    // title, with a snippet cut from the title only.
+    let v = search(&s, "sz_clerk", &format!("q={}", enc("申酉戌"))).await;
+    assert_eq!(v["total"], 0, "{v}");
+    let v = search(&s, "sz_clerk", &format!("q={}", enc("物业"))).await;
+    assert_eq!(numbers(&v), vec![number.clone()], "{v}");
+    let text: String = v["items"][0]["snippet"].as_array().unwrap().iter().map(|sp| sp["text"].as_str().unwrap()).collect();
+    assert_eq!(text, "某物业公司违规收费");
+    // Words only in the body do not find it for the city bureau.
+    let v = search(&s, "sz_clerk", &format!("q={}", enc("人事部门"))).await;
+    assert_eq!(v["total"], 0, "{v}");
+    let v = search(&s, "ft_clerk", &format!("q={}", enc("人事部门"))).await;
+    assert_eq!(v["total"], 1, "{v}");
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn bad_searches_get_a_clear_error() {
+    let s = TestServer::start().await;
+    for (query, code) in [
+        ("", "invalid_query"),
+        ("q=%20%20", "invalid_query"),
+        (&format!("q={}", enc(&"长".repeat(51))) as &str, "invalid_query"),
+        (&format!("q={}", enc("，。！")), "invalid_query"),
+        (&format!("q={}&cursor=zz", enc("欠薪")), "invalid_cursor"),
+        (&format!("q={}&state=nonsense", enc("欠薪")), "invalid_query"),
+    ] {
+        let (status, v) = s.get_as("ft_clerk", &format!("/api/v1/search?{query}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {v}");
+        assert_eq!(v["error"]["code"], code, "{query}: {v}");
+        assert!(!v["error"]["message"].as_str().unwrap().is_empty());
+    }
+    let (status, _) = s.get("/api/v1/search?q=abc", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn the_index_is_rebuilt_from_the_record_by_the_command() {
+    let s = TestServer::start_with(true).await;
+    let mine = register(&s, "己五", "13900000021", "农民工工资被拖欠", "包工头拖欠农民工工资八万元。").await;
+    let before = search(&s, "ft_clerk", &format!("q={}", enc("农民工"))).await;
+    assert!(numbers(&before).contains(&mine), "{before}");
+    s.store.clear_index().await.unwrap();
+    assert_eq!(search(&s, "ft_clerk", &format!("q={}", enc("农民工"))).await["total"], 0);
+    let tree = xinfang_domain::unit::UnitTree::new(s.store.load_units().await.unwrap());
+    let n = xinfang_web::search::rebuild_index(&s.store, &tree, &s.keyring()).await.unwrap();
+    let (indexed, petitions) = s.store.index_coverage().await.unwrap();
+    assert_eq!((indexed, n as i64), (petitions, petitions));
+    let after = search(&s, "ft_clerk", &format!("q={}", enc("农民工"))).await;
+    assert_eq!(numbers(&after), numbers(&before), "the same results, in the same order");
+    // By name too (the names are keyed again with the deployment's key).
+    let v = search(&s, "ft_clerk", &format!("q={}", enc("己五"))).await;
+    assert_eq!(numbers(&v), vec![mine]);
+    s.finish().await;
+}

@@ -1,0 +1,271 @@
+//! The full-text index of petitions (issue 13; docs/search.md): the
+//! database's own index on both engines, fed with words the text crate cut
+//! (`xinfang_text::Segmenter::index_text`), so that neither engine has to
+//! know Chinese.
+//!
+//! * SQLite: an FTS5 table without content (`content=''`: the petition's
+//!   text stays in `petitions` only) and without positions (`detail=none`:
+//!   matching only; ranking is done on the few rows shown, in Rust, the
+//!   same on both engines), whose rowid is the petition's id.
+//! * PostgreSQL: a `tsvector` per petition built from the words as they are
+//!   (`array_to_tsvector`, no parser, no dictionary) under a GIN index.
+//!
+//! A query is a list of alternatives, each a list of words that must all
+//! occur (`(a AND b) OR c`): the words typed, or the keyed token of a
+//! petitioner's name. The words are data, never syntax: each is quoted for
+//! the engine's query language.
+
+use crate::db::{Arg, Dialect, Result, Sql, Store, WriteTx};
+
+/// The statements of migration 1300.
+pub(crate) fn schema(dialect: Dialect) -> Vec<String> {
+    match dialect {
+        Dialect::Sqlite => vec![
+            "CREATE VIRTUAL TABLE petition_fts USING fts5(tokens, content = '', contentless_delete = 1, detail = none, \
+             tokenize = 'unicode61 remove_diacritics 0')"
+                .into(),
+        ],
+        Dialect::Postgres => vec![
+            "CREATE TABLE petition_fts (petition_id BIGINT PRIMARY KEY, doc tsvector NOT NULL)".into(),
+            "CREATE INDEX petition_fts_doc ON petition_fts USING gin (doc)".into(),
+        ],
+    }
+}
+
+/// Longest word kept in the index (PostgreSQL refuses lexemes over 2 KB;
+/// nothing a clerk types is this long).
+const MAX_WORD_CHARS: usize = 60;
+
+/// Words as the index stores them: split on white space, each at most
+/// `MAX_WORD_CHARS`, none empty, joined by one space.
+pub fn clean_tokens(tokens: &str) -> String {
+    tokens.split_whitespace().filter(|w| w.chars().count() <= MAX_WORD_CHARS).collect::<Vec<_>>().join(" ")
+}
+
+/// A full-text query: any of `alternatives` matches, an alternative when
+/// all its words occur. Empty: matches nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FullText {
+    pub alternatives: Vec<Vec<String>>,
+}
+
+impl FullText {
+    pub fn is_empty(&self) -> bool {
+        self.alternatives.iter().all(Vec::is_empty)
+    }
+
+    fn alternatives(&self) -> impl Iterator<Item = &Vec<String>> {
+        self.alternatives.iter().filter(|a| !a.is_empty())
+    }
+
+    /// FTS5 query syntax: every word a double-quoted string.
+    fn fts5(&self) -> String {
+        let quote = |w: &String| format!("\"{}\"", w.replace('"', "\"\""));
+        self.alternatives().map(|a| format!("({})", a.iter().map(quote).collect::<Vec<_>>().join(" AND "))).collect::<Vec<_>>().join(" OR ")
+    }
+
+    /// `tsquery` input syntax: every word a single-quoted lexeme.
+    fn tsquery(&self) -> String {
+        let quote = |w: &String| format!("'{}'", w.replace('\\', "\\\\").replace('\'', "''"));
+        self.alternatives().map(|a| format!("({})", a.iter().map(quote).collect::<Vec<_>>().join(" & "))).collect::<Vec<_>>().join(" | ")
+    }
+
+    /// ` AND <id_col> IN (ids of the matching petitions)`.
+    pub(crate) fn push_condition(&self, sql: &mut Sql, dialect: Dialect, id_col: &str) {
+        if self.is_empty() {
+            sql.push(" AND 1 = 0");
+            return;
+        }
+        match dialect {
+            Dialect::Sqlite => {
+                sql.push(&format!(" AND {id_col} IN (SELECT rowid FROM petition_fts WHERE petition_fts MATCH "))
+                    .bind(Arg::S(self.fts5()))
+                    .push(")");
+            }
+            Dialect::Postgres => {
+                sql.push(&format!(" AND {id_col} IN (SELECT petition_id FROM petition_fts WHERE doc @@ CAST("))
+                    .bind(Arg::S(self.tsquery()))
+                    .push(" AS tsquery))");
+            }
+        }
+    }
+}
+
+impl Store {
+    /// Put a petition's words in the index, replacing what it held, inside
+    /// the caller's write (the index never disagrees with the petition).
+    pub async fn index_petition_text(&self, w: &mut WriteTx<'_>, petition_id: i64, tokens: &str) -> Result<()> {
+        write_tokens(self.dialect, w, petition_id, &clean_tokens(tokens)).await
+    }
+
+    /// Petitions in id order after `after_id`, up to `limit`, with what
+    /// their index entry is made of: `(id, text, petitioner names)` — for
+    /// the rebuild command.
+    pub async fn petitions_for_index(&self, after_id: i64, limit: i64) -> Result<Vec<IndexSource>> {
+        let list = sqlx::query(
+            "SELECT id, title, content, request, facts_and_reasons, accused_name, accused_unit, accused_position \
+             FROM petitions WHERE id > $1 ORDER BY id LIMIT $2",
+        )
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(list.len());
+        for r in &list {
+            use crate::db::RowExt;
+            out.push(IndexSource {
+                id: r.i("id")?,
+                text: IndexText {
+                    title: r.s("title")?,
+                    content: r.s("content")?,
+                    request: r.s("request")?,
+                    facts_and_reasons: r.s("facts_and_reasons")?,
+                    accused: [r.os("accused_name")?, r.os("accused_unit")?, r.os("accused_position")?]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                },
+                names: Vec::new(),
+            });
+        }
+        let ids: Vec<i64> = out.iter().map(|s| s.id).collect();
+        let people = self.petitioners_of(&ids).await?;
+        for s in &mut out {
+            s.names = people.get(&s.id).map(|ps| ps.iter().map(|p| p.name.clone()).collect()).unwrap_or_default();
+        }
+        Ok(out)
+    }
+
+    /// The body text of petitions (content, request, facts and reasons,
+    /// accused), for ranking and snippets of search results.
+    pub async fn petition_bodies(&self, ids: &[i64]) -> Result<std::collections::HashMap<i64, String>> {
+        let mut out = std::collections::HashMap::new();
+        for chunk in ids.chunks(500) {
+            let mut sql = Sql::new("SELECT id, content, request, facts_and_reasons FROM petitions WHERE id IN (");
+            for (i, id) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(Arg::I(*id));
+            }
+            sql.push(")");
+            for r in sql.query().fetch_all(&self.pool).await? {
+                use crate::db::RowExt;
+                out.insert(r.i("id")?, format!("{}\n{}\n{}", r.s("content")?, r.s("request")?, r.s("facts_and_reasons")?));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Write the index entries of a batch (the rebuild command), one transaction.
+    pub async fn write_index_batch(&self, entries: &[(i64, String)]) -> Result<()> {
+        let mut w = self.begin_write().await?;
+        for (id, tokens) in entries {
+            write_tokens(self.dialect, &mut w, *id, &clean_tokens(tokens)).await?;
+        }
+        w.commit().await
+    }
+
+    /// Empty the index (the rebuild command starts here).
+    pub async fn clear_index(&self) -> Result<()> {
+        let mut w = self.begin_write().await?;
+        sqlx::query("DELETE FROM petition_fts").execute(&mut *w.tx).await?;
+        w.commit().await
+    }
+
+    /// Petitions in the index and in the record (the rebuild's check).
+    pub async fn index_coverage(&self) -> Result<(i64, i64)> {
+        let indexed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM petition_fts").fetch_one(&self.pool).await?;
+        let petitions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM petitions").fetch_one(&self.pool).await?;
+        Ok((indexed, petitions))
+    }
+}
+
+async fn write_tokens(dialect: Dialect, w: &mut WriteTx<'_>, petition_id: i64, tokens: &str) -> Result<()> {
+    match dialect {
+        Dialect::Sqlite => {
+            sqlx::query("DELETE FROM petition_fts WHERE rowid = $1").bind(petition_id).execute(&mut *w.tx).await?;
+            sqlx::query("INSERT INTO petition_fts (rowid, tokens) VALUES ($1, $2)")
+                .bind(petition_id)
+                .bind(tokens.to_string())
+                .execute(&mut *w.tx)
+                .await?;
+        }
+        Dialect::Postgres => {
+            sqlx::query(
+                "INSERT INTO petition_fts (petition_id, doc) VALUES ($1, array_to_tsvector(string_to_array($2, ' '))) \
+                 ON CONFLICT (petition_id) DO UPDATE SET doc = excluded.doc",
+            )
+            .bind(petition_id)
+            .bind(tokens.to_string())
+            .execute(&mut *w.tx)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Index entries of petitions not yet indexed (the bulk load), in
+/// multi-row statements.
+pub(crate) async fn insert_tokens_many(dialect: Dialect, w: &mut WriteTx<'_>, entries: &[(i64, String)]) -> Result<()> {
+    for chunk in entries.chunks(500) {
+        let mut sql = String::from(match dialect {
+            Dialect::Sqlite => "INSERT INTO petition_fts (rowid, tokens) VALUES ",
+            Dialect::Postgres => "INSERT INTO petition_fts (petition_id, doc) VALUES ",
+        });
+        for i in 0..chunk.len() {
+            let (a, b) = (crate::bulk::mark(dialect, 2 * i + 1), crate::bulk::mark(dialect, 2 * i + 2));
+            sql.push_str(if i > 0 { "," } else { "" });
+            sql.push_str(&match dialect {
+                Dialect::Sqlite => format!("({a}, {b})"),
+                Dialect::Postgres => format!("({a}, array_to_tsvector(string_to_array({b}, ' ')))"),
+            });
+        }
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
+        for (id, tokens) in chunk {
+            q = q.bind(*id).bind(clean_tokens(tokens));
+        }
+        q.execute(&mut *w.tx).await?;
+    }
+    Ok(())
+}
+
+/// The searchable text of a petition, as registered.
+#[derive(Debug, Clone, Default)]
+pub struct IndexText {
+    pub title: String,
+    pub content: String,
+    pub request: String,
+    pub facts_and_reasons: String,
+    /// The accused person, unit and position, space-separated.
+    pub accused: String,
+}
+
+/// One petition for the rebuild: its text and its petitioners' names (the
+/// caller keys them; the index never holds a name in plain text).
+#[derive(Debug, Clone)]
+pub struct IndexSource {
+    pub id: i64,
+    pub text: IndexText,
+    pub names: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_are_quoted_for_each_engine() {
+        let q = FullText { alternatives: vec![vec!["欠薪".into(), "a\"b".into()], vec!["o'k\\".into()], vec![]] };
+        assert_eq!(q.fts5(), "(\"欠薪\" AND \"a\"\"b\") OR (\"o'k\\\")");
+        assert_eq!(q.tsquery(), "('欠薪' & 'a\"b') | ('o''k\\\\')");
+        assert!(FullText::default().is_empty());
+    }
+
+    #[test]
+    fn tokens_are_cleaned() {
+        let long = "长".repeat(MAX_WORD_CHARS + 1);
+        assert_eq!(clean_tokens(&format!("  欠薪   工资 {long}\t三个月 ")), "欠薪 工资 三个月");
+    }
+}

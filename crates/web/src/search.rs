@@ -1,0 +1,154 @@
+//! Full-text search at the edge (issue 13; docs/search.md): the words a
+//! petition is indexed under, the query a search box becomes, and the
+//! ranking of what the database found.
+//!
+//! The words come from one segmenter per process (`segmenter`): jieba's
+//! dictionary, the petition-work terms shipped in the text crate, and the
+//! names of the units of the tree it was first built with (so that
+//! 天河区人社局 stays whole and is found whole). A petitioner's name is
+//! never indexed in plain text: it becomes one keyed token (`name_token`),
+//! and a search for a name looks for that token.
+
+use std::sync::{Arc, OnceLock};
+use xinfang_crypto::Keyring;
+use xinfang_domain::unit::UnitTree;
+use xinfang_store::{FullText, IndexText};
+use xinfang_text::Segmenter;
+
+/// Most words of a query that are searched for (the rest are ignored).
+pub const MAX_QUERY_TERMS: usize = 8;
+
+static SEGMENTER: OnceLock<Arc<Segmenter>> = OnceLock::new();
+
+/// This process's segmenter, built on first use (about 0.2 s in a release
+/// build) with the names of `tree`'s units as words.
+pub fn segmenter(tree: &UnitTree) -> Arc<Segmenter> {
+    Arc::clone(SEGMENTER.get_or_init(|| {
+        let mut seg = Segmenter::new();
+        for u in tree.all() {
+            seg.add_word(&u.name, None);
+        }
+        Arc::new(seg)
+    }))
+}
+
+/// A name as matched: without white space ("辛 八" is "辛八").
+fn name_key(name: &str) -> String {
+    name.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// The index token of a petitioner's name: a keyed hash (96 bits, hex),
+/// so the index does not hold names and a name is found only whole.
+pub fn name_token(keys: &Keyring, name: &str) -> String {
+    let h = keys.keyed_hash("search-name", &name_key(name));
+    format!("nm{}", &h[..h.len().min(24)])
+}
+
+/// The words a petition is indexed under: its text cut into words, and
+/// its petitioners' names as keyed tokens.
+pub fn petition_tokens(seg: &Segmenter, keys: &Keyring, text: &IndexText, names: &[String]) -> String {
+    let body = [&text.title, &text.content, &text.request, &text.facts_and_reasons, &text.accused];
+    let mut out = seg.index_text(&body.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n"));
+    for n in names.iter().filter(|n| !name_key(n).is_empty()) {
+        out.push(' ');
+        out.push_str(&name_token(keys, n));
+    }
+    out
+}
+
+/// The searchable text of a registration (the same fields the rebuild
+/// reads back from the record: `Store::petitions_for_index`).
+pub fn registration_text(reg: &xinfang_domain::petition::Registration) -> IndexText {
+    let accused =
+        reg.accused.as_ref().map(|a| [&a.name, &a.unit, &a.position].into_iter().flatten().cloned().collect::<Vec<_>>().join(" "));
+    IndexText {
+        title: reg.title.clone(),
+        content: reg.content.clone(),
+        request: reg.request.clone(),
+        facts_and_reasons: reg.facts_and_reasons.clone(),
+        accused: accused.unwrap_or_default(),
+    }
+}
+
+/// The index words of a registration with its petitioners.
+pub fn registration_tokens(seg: &Segmenter, keys: &Keyring, reg: &xinfang_domain::petition::Registration) -> String {
+    let names: Vec<String> = reg.petitioners.iter().map(|p| p.name.clone()).collect();
+    petition_tokens(seg, keys, &registration_text(reg), &names)
+}
+
+/// Rebuild the whole index from the record (the `xinfang search-index`
+/// command): after a change of dictionary (a new unit's name) or a
+/// restore from elsewhere. Petitions registered meanwhile index
+/// themselves; a batch rewrites their entry with the same words. Returns
+/// how many petitions were indexed.
+pub async fn rebuild_index(store: &xinfang_store::Store, tree: &UnitTree, keys: &Keyring) -> Result<usize, xinfang_store::StoreError> {
+    const BATCH: i64 = 1000;
+    let seg = segmenter(tree);
+    store.clear_index().await?;
+    let (mut after, mut n) = (0, 0);
+    loop {
+        let batch = store.petitions_for_index(after, BATCH).await?;
+        let Some(last) = batch.last() else { break };
+        after = last.id;
+        let entries: Vec<(i64, String)> = batch.iter().map(|p| (p.id, petition_tokens(&seg, keys, &p.text, &p.names))).collect();
+        store.write_index_batch(&entries).await?;
+        n += entries.len();
+    }
+    Ok(n)
+}
+
+/// What a search box's words look for: every word of the text, or a
+/// petitioner with exactly this name. None when the text has no word.
+pub fn query(seg: &Segmenter, keys: &Keyring, q: &str) -> Option<(FullText, Vec<String>)> {
+    let mut terms = seg.query_terms(q);
+    terms.truncate(MAX_QUERY_TERMS);
+    let mut alternatives = Vec::new();
+    if !terms.is_empty() {
+        alternatives.push(terms.clone());
+    }
+    let name = name_key(q);
+    if !name.is_empty() && name.chars().count() <= 30 {
+        alternatives.push(vec![name_token(keys, &name)]);
+    }
+    (!alternatives.is_empty()).then_some((FullText { alternatives }, terms))
+}
+
+/// Whether `title` holds every query word (width and ASCII case ignored):
+/// a row the caller does not see in full is shown only when its title,
+/// which the caller does see, matches.
+pub fn title_has_terms(title: &str, terms: &[String]) -> bool {
+    let t = xinfang_text::segment::normalize(title);
+    !terms.is_empty() && terms.iter().all(|w| t.contains(&xinfang_text::segment::normalize(w)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> Keyring {
+        Keyring::generate(xinfang_crypto::Algorithm::Sm4Gcm).0
+    }
+
+    #[test]
+    fn a_name_is_indexed_keyed_and_found_whole() {
+        let (seg, k) = (Segmenter::new(), keys());
+        let text = IndexText { title: "反映欠薪问题".into(), content: "公司拖欠工资三个月".into(), ..Default::default() };
+        let tokens = petition_tokens(&seg, &k, &text, &["张 三丰".into()]);
+        assert!(!tokens.contains("张三丰") && !tokens.contains("三丰"), "{tokens}");
+        assert!(tokens.split(' ').any(|w| w == "欠薪"), "{tokens}");
+        let (q, _) = query(&seg, &k, "张三丰").expect("a query");
+        assert!(q.alternatives.iter().any(|a| a.len() == 1 && tokens.split(' ').any(|w| w == a[0])));
+        // Another key, another token: the index is useless without the key.
+        assert_ne!(name_token(&k, "张三丰"), name_token(&keys(), "张三丰"));
+    }
+
+    #[test]
+    fn punctuation_alone_is_no_query_and_titles_match_by_words() {
+        let (seg, k) = (Segmenter::new(), keys());
+        let (q, terms) = query(&seg, &k, "欠薪 工地").expect("a query");
+        assert_eq!(q.alternatives[0], terms);
+        assert!(title_has_terms("工地欠薪", &terms));
+        assert!(!title_has_terms("工地噪音", &terms));
+        assert!(query(&seg, &k, "").is_none());
+    }
+}
