@@ -179,3 +179,34 @@ async fn the_index_is_rebuilt_from_the_record_by_the_command() {
     assert_eq!(numbers(&v), vec![mine]);
     s.finish().await;
 }
+
+#[tokio::test]
+async fn similar_petitions_are_the_same_petitioner_or_the_same_matter_in_other_words() {
+    let s = TestServer::start().await;
+    let a =
+        register(&s, "庚六", "13900000031", "宏达建筑公司拖欠工资", "我在宏达建筑公司滨河工地干活，老板拖欠三个月工资八万六千元。").await;
+    // The same person again, about something else in other words.
+    let b = register(&s, "庚六", "13900000031", "小区电梯长期停运", "我住的小区电梯坏了半年没人修，老人上下楼困难。").await;
+    // Someone else, the same unpaid wages told differently.
+    let c =
+        register(&s, "辛七", "13900000032", "反映工资被拖欠", "宏达建筑公司在滨河工地欠我们工人三个月工资共八万六千元，一直不给。").await;
+    // Unrelated.
+    let d = register(&s, "壬八", "13900000033", "夜间噪音扰民", "楼下酒吧每晚音乐声很大，影响休息。").await;
+    let (status, v) = s.get_as("ft_clerk", &format!("/api/v1/petitions/{a}/similar")).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let list = v.as_array().unwrap();
+    let find = |n: &str| list.iter().find(|x| x["number"] == n);
+    let same = find(&b).unwrap_or_else(|| panic!("the same petitioner: {v}"));
+    assert_eq!(same["same_petitioner"], true);
+    assert!(same["reasons"][0].as_str().unwrap().contains("同一信访人"), "{v}");
+    let matter = find(&c).unwrap_or_else(|| panic!("the same matter: {v}"));
+    assert_eq!(matter["same_petitioner"], false);
+    assert!(matter["score"].as_f64().unwrap() >= 0.25, "{v}");
+    assert!(matter["reasons"].as_array().unwrap().iter().any(|r| r.as_str().unwrap().contains("宏达")), "{v}");
+    assert!(find(&d).is_none(), "{v}");
+    assert!(find(&a).is_none(), "not itself");
+    // Another district's bureau does not see it at all.
+    let (status, _) = s.get_as("ns_clerk", &format!("/api/v1/petitions/{a}/similar")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    s.finish().await;
+}

@@ -397,6 +397,11 @@ pub async fn run(args: MeasureArgs) -> Result<(), AnyError> {
                 format!("/api/v1/petitions?from={month_from}&to={month_to}&per_page=20"),
             ),
         ];
+        // Full-text search (issue 13): a word most petitions of a common
+        // topic carry, a rarer one, and a phrase.
+        for (what, q) in [("a common word", "拖欠工资"), ("a rarer word", "噪声"), ("a phrase", "医院手术并发症")] {
+            lists.push((format!("{label}: search {what} ({q})"), format!("/api/v1/search?q={}&per_page=20", url_encode(q))));
+        }
         if let Some(deep) = deep_page(&c, &token, &inbox_path(unit, 20), 25, &mut numbers).await? {
             lists.insert(1, (format!("{label}: inbox, page 25 (cursor)"), deep));
         }
@@ -624,4 +629,11 @@ pub async fn run(args: MeasureArgs) -> Result<(), AnyError> {
         std::fs::write(out, &report)?;
     }
     Ok(())
+}
+
+/// Percent-encoding of a query value (UTF-8 bytes).
+fn url_encode(q: &str) -> String {
+    q.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
 }

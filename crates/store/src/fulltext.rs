@@ -70,15 +70,20 @@ impl FullText {
         self.alternatives().map(|a| format!("({})", a.iter().map(quote).collect::<Vec<_>>().join(" & "))).collect::<Vec<_>>().join(" | ")
     }
 
-    /// ` AND <id_col> IN (ids of the matching petitions)`.
-    pub(crate) fn push_condition(&self, sql: &mut Sql, dialect: Dialect, id_col: &str) {
+    /// ` AND <id_col> IN (ids of the matching petitions)`. With `common`
+    /// (many matches) SQLite is kept from driving the query by the match
+    /// list (`+`: the column is then no index constraint): it walks the
+    /// list's own order and stops at the page, checking each row against
+    /// the matches; with few matches, probing each match is cheaper.
+    pub(crate) fn push_condition(&self, sql: &mut Sql, dialect: Dialect, id_col: &str, common: bool) {
         if self.is_empty() {
             sql.push(" AND 1 = 0");
             return;
         }
         match dialect {
             Dialect::Sqlite => {
-                sql.push(&format!(" AND {id_col} IN (SELECT rowid FROM petition_fts WHERE petition_fts MATCH "))
+                let plus = if common { "+" } else { "" };
+                sql.push(&format!(" AND {plus}{id_col} IN (SELECT rowid FROM petition_fts WHERE petition_fts MATCH "))
                     .bind(Arg::S(self.fts5()))
                     .push(")");
             }
@@ -91,7 +96,30 @@ impl FullText {
     }
 }
 
+/// Above this many matching petitions a word is "common" (`push_condition`).
+pub(crate) const COMMON_MATCHES: i64 = 2_000;
+
 impl Store {
+    /// Whether more than `COMMON_MATCHES` petitions match (one bounded
+    /// read of the index).
+    pub(crate) async fn is_common(&self, pool: &sqlx::AnyPool, q: &FullText) -> Result<bool> {
+        if q.is_empty() {
+            return Ok(false);
+        }
+        let mut sql = Sql::new("SELECT COUNT(*) FROM (SELECT 1 FROM ");
+        match self.dialect {
+            Dialect::Sqlite => {
+                sql.push("petition_fts WHERE petition_fts MATCH ").bind(Arg::S(q.fts5()));
+            }
+            Dialect::Postgres => {
+                sql.push("petition_fts WHERE doc @@ CAST(").bind(Arg::S(q.tsquery())).push(" AS tsquery)");
+            }
+        }
+        sql.push(&format!(" LIMIT {}) t", COMMON_MATCHES + 1));
+        let n: i64 = sqlx::query_scalar_with(sqlx::AssertSqlSafe(sql.text.as_str()), crate::petitions::args(&sql)).fetch_one(pool).await?;
+        Ok(n > COMMON_MATCHES)
+    }
+
     /// Put a petition's words in the index, replacing what it held, inside
     /// the caller's write (the index never disagrees with the petition).
     pub async fn index_petition_text(&self, w: &mut WriteTx<'_>, petition_id: i64, tokens: &str) -> Result<()> {
@@ -156,6 +184,14 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// The keys a petition's petitioners are recognised by (repeat matching).
+    pub async fn identity_keys_of(&self, petition_id: i64) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT identity_key FROM petition_identities WHERE petition_id = $1 ORDER BY identity_key")
+            .bind(petition_id)
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     /// Write the index entries of a batch (the rebuild command), one transaction.

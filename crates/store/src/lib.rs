@@ -38,6 +38,7 @@ mod spotcheck;
 mod statistics;
 mod supervision;
 mod timers;
+mod triage;
 mod units;
 mod urgent;
 mod users;

@@ -168,6 +168,9 @@ pub struct PetitionFilter {
     /// Full-text search (issue 13): only petitions whose indexed words
     /// match (`store::fulltext`).
     pub fulltext: Option<crate::fulltext::FullText>,
+    /// The caller does not need the total (it is then -1): a search ranks
+    /// a window and counts what it keeps.
+    pub skip_total: bool,
     /// Registration date range, local dates, inclusive.
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
@@ -932,7 +935,8 @@ impl Store {
         let (from, mut wh, reg_col, due_col) = list_where(f, vis, single, Drive::from_viewers(single));
         if let Some(ft) = &f.fulltext {
             let id_col = if from.starts_with("petition_viewers") { "v.petition_id" } else { "p.id" };
-            ft.push_condition(&mut wh, self.dialect, id_col);
+            let common = self.is_common(pool, ft).await?;
+            ft.push_condition(&mut wh, self.dialect, id_col, common);
         }
         // A filter on viewer keys alone (the unit's inbox, state, category,
         // topic, dates, deadline) is counted from the viewer index without
@@ -952,7 +956,8 @@ impl Store {
             from
         };
         let count_sql = format!("SELECT COUNT(*) FROM (SELECT 1 FROM {count_from}{} LIMIT {}) t", wh.text, TOTAL_CAP + 1);
-        let total: i64 = sqlx::query_scalar_with(AssertSqlSafe(count_sql.as_str()), args(&wh)).fetch_one(pool).await?;
+        let total: i64 =
+            if f.skip_total { -1 } else { sqlx::query_scalar_with(AssertSqlSafe(count_sql.as_str()), args(&wh)).fetch_one(pool).await? };
         // Driven from the viewer rows, the tie-breaker is their own
         // petition_id, so that the index delivers the order (no sort).
         let id_col = if from.starts_with("petition_viewers") { "v.petition_id" } else { "p.id" };
@@ -1178,7 +1183,7 @@ fn viewer_in(sql: &mut Sql, col: &str, ids: &[i64]) {
     sql.push(")");
 }
 
-fn args(sql: &Sql) -> sqlx::any::AnyArguments {
+pub(crate) fn args(sql: &Sql) -> sqlx::any::AnyArguments {
     use sqlx::Arguments;
     let mut a = sqlx::any::AnyArguments::default();
     for v in &sql.args {

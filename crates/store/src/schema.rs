@@ -980,6 +980,19 @@ CREATE INDEX petitions_current_unit_by_id ON petitions (id, current_unit_id)
 ALTER TABLE checkpoints ADD COLUMN heads {blob}
 "#,
     ),
+    (
+        1302,
+        r#"
+-- Issue 13: the admin-edited triage rule table (xinfang_text::rules, as
+-- JSON); none stored means the starter table.
+CREATE TABLE triage_rules (
+    id BIGINT PRIMARY KEY,
+    body TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    updated_by BIGINT
+)
+"#,
+    ),
 ];
 
 /// Migrations whose statements differ by dialect and contain semicolons

@@ -23,6 +23,7 @@ pub mod search;
 pub mod state;
 pub mod supervision;
 pub mod tables;
+pub mod triage;
 pub mod views;
 
 use axum::extract::{DefaultBodyLimit, State};

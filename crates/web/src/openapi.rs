@@ -1,8 +1,8 @@
 //! The OpenAPI 3 document served at `/api/openapi.json`.
 
 use crate::api::{
-    account, annual, approvals, campaign, dashboard, leadership, letters, petitions, ranking, reference, search, spotcheck, statistics,
-    supervision, track, units, urgent,
+    account, annual, approvals, campaign, dashboard, leadership, letters, petitions, ranking, reference, search, similar, spotcheck,
+    statistics, supervision, track, triage, units, urgent,
 };
 use crate::dto::*;
 use crate::error::{ErrorBody, ErrorDetail};
@@ -96,7 +96,7 @@ impl Modify for ActionSchemas {
     info(title = "xinfang 信访信息系统 API", description = "Petition case management under the 2022 《信访工作条例》. Errors are `{\"error\":{\"code\",\"message\"}}` with a Chinese message."),
     paths(
         account::login, account::logout, account::logout_all, account::me, account::change_password, account::totp_enrol, account::totp_confirm, account::totp_disable, account::create_user, account::unlock_user, account::update_user, account::reset_password, units::rename, reference::revoke_api_key,
-        petitions::create, petitions::list, petitions::export, search::search, petitions::detail, petitions::act, petitions::attachment, petitions::upload_attachments, petitions::unmask, reference::access_log,
+        petitions::create, petitions::list, petitions::export, search::search, similar::similar, triage::triage, triage::rules, triage::put_rules, petitions::detail, petitions::act, petitions::attachment, petitions::upload_attachments, petitions::unmask, reference::access_log,
         track::view, track::evaluate, track::review_request,
         reference::units, reference::topics, reference::divisions, reference::calendar,
         reference::set_calendar_day, reference::delete_calendar_day, reference::create_api_key, units::import,
@@ -123,6 +123,6 @@ impl Modify for ActionSchemas {
         dashboard::DashboardView, dashboard::CountRow, dashboard::OverdueRow, dashboard::UnitLoad, dashboard::MetricRow, annual::AnnualReport,
         campaign::CampaignInput, campaign::CampaignView, campaign::CampaignItemView, campaign::CampaignDetail, campaign::BulkLead)),
     modifiers(&Bearer, &ActionSchemas),
-    tags((name = "petitions"), (name = "track", description = "The petitioner's view, by number and query code"), (name = "auth"), (name = "reference"), (name = "admin"), (name = "urgent", description = "Art. 25 reports and their acknowledgement"), (name = "approvals", description = "The unit head's approval queue (four eyes)"), (name = "supervision", description = "督办 (Art. 40) and the instruments of Art. 39; the deadline watch; spot checks and accountability reviews"), (name = "statistics", description = "Metrics per unit and period with their numerators and denominators (docs/metrics.md)"))
+    tags((name = "petitions"), (name = "track", description = "The petitioner's view, by number and query code"), (name = "auth"), (name = "reference"), (name = "admin"), (name = "urgent", description = "Art. 25 reports and their acknowledgement"), (name = "approvals", description = "The unit head's approval queue (four eyes)"), (name = "supervision", description = "督办 (Art. 40) and the instruments of Art. 39; the deadline watch; spot checks and accountability reviews"), (name = "statistics", description = "Metrics per unit and period with their numerators and denominators (docs/metrics.md)"), (name = "intelligence", description = "Triage suggestions and risk signals (docs/intelligence.md)"))
 )]
 pub struct ApiDoc;

@@ -11,10 +11,12 @@ pub mod petitions;
 pub mod ranking;
 pub mod reference;
 pub mod search;
+pub mod similar;
 pub mod spotcheck;
 pub mod statistics;
 pub mod supervision;
 pub mod track;
+pub mod triage;
 pub mod units;
 pub mod urgent;
 
@@ -52,7 +54,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/petitions/export.csv", get(petitions::export))
         .route("/api/v1/search", get(search::search))
+        .route("/api/v1/triage", post(triage::triage))
+        .route("/api/v1/triage/rules", get(triage::rules).put(triage::put_rules))
         .route("/api/v1/petitions/{number}", get(petitions::detail))
+        .route("/api/v1/petitions/{number}/similar", get(similar::similar))
         .route("/api/v1/petitions/{number}/actions/{action}", post(petitions::act).layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES)))
         .route("/api/v1/approvals", get(approvals::list))
         .route("/api/v1/approvals/{id}/approve", post(approvals::approve))

@@ -218,6 +218,7 @@ pub(crate) fn filter_of(state: &AppState, q: &ListQuery) -> ApiResult<PetitionFi
         text,
         // Words only the name alternative can match (punctuation) find nothing.
         fulltext: fulltext.map(|(f, _)| f),
+        skip_total: false,
         from: parse_day("from", &q.from)?,
         to: parse_day("to", &q.to)?,
         overdue: q.overdue,

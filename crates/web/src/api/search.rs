@@ -98,8 +98,16 @@ pub async fn search(State(state): State<AppState>, staff: Staff, ApiQuery(q): Ap
         .filter(|(_, terms)| !terms.is_empty())
         .ok_or_else(|| bad_query("搜索词中没有可以查找的字词"))?;
     let base = filter_of(&state, &ListQuery { q: None, cursor: None, id_number: None, phone: None, ..q })?;
-    let filter =
-        PetitionFilter { fulltext: Some(fulltext), text: None, limit: SEARCH_WINDOW, offset: 0, after: None, sort_by_due: false, ..base };
+    let filter = PetitionFilter {
+        fulltext: Some(fulltext),
+        text: None,
+        skip_total: true,
+        limit: SEARCH_WINDOW,
+        offset: 0,
+        after: None,
+        sort_by_due: false,
+        ..base
+    };
     let (rows, _) = state.store.reader().list_petitions(&filter, Some(&staff.visibility(&tree))).await?;
     let capped = i64::try_from(rows.len()).unwrap_or(0) >= SEARCH_WINDOW;
     let seen: Vec<(xinfang_store::PetitionSummary, View)> = rows

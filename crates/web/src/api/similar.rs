@@ -1,0 +1,156 @@
+//! `GET /api/v1/petitions/{number}/similar` (issue 13, item 2): the
+//! petitions the caller sees in full that look like a repeat of this one —
+//! the same petitioner (a keyed identity number, or name with phone) or
+//! the same matter in other words — with a score and the reasons.
+//!
+//! Candidates come from two places: the petitioner's other petitions
+//! (`petition_identities`), and the full-text index, asked for petitions
+//! sharing at least two of this one's most telling words. Each is scored by
+//! TF-IDF cosine over the segmenter's words (`xinfang_text::similar`),
+//! with document frequencies from the candidates and the caller's newest
+//! petitions, so that words every petition uses count for little.
+
+use super::petitions::load_visible;
+use crate::auth::Staff;
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::ApiPath;
+use crate::search::segmenter;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use utoipa::ToSchema;
+use xinfang_domain::access::{View, view};
+use xinfang_store::{FullText, PetitionFilter};
+use xinfang_text::similar::{DocFreq, TermVector};
+
+/// At or above this cosine a petition is shown as the same matter (the
+/// best F1 on the labelled set, docs/intelligence.md).
+pub const SAME_MATTER_SCORE: f64 = 0.25;
+/// Candidates read from the index, and petitions read for word weights.
+const CANDIDATES: i64 = 200;
+const BACKGROUND: i64 = 300;
+/// Words of this petition asked for (any two of them together).
+const QUERY_WORDS: usize = 6;
+/// Most petitions answered.
+const MAX_SIMILAR: usize = 10;
+
+#[derive(Serialize, ToSchema)]
+pub struct SimilarPetition {
+    pub number: String,
+    pub title: String,
+    pub state: String,
+    pub registered_at: String,
+    /// TF-IDF cosine in [0, 1] of the two petitions' words.
+    pub score: f64,
+    /// Filed by the same person (identity number, or name with phone).
+    pub same_petitioner: bool,
+    /// Why it is listed, in Chinese: the same petitioner, the words shared.
+    pub reasons: Vec<String>,
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+#[utoipa::path(get, path = "/api/v1/petitions/{number}/similar", tag = "intelligence", security(("bearer" = [])),
+    params(("number" = String, Path, description = "Petition number")),
+    description = "Possible repeats of this petition among those the caller sees in full: the same petitioner, or the same matter by text similarity; best first.",
+    responses((status = 200, body = Vec<SimilarPetition>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn similar(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(number): ApiPath<String>,
+) -> ApiResult<Json<Vec<SimilarPetition>>> {
+    let (rec, v) = load_visible(&state, &staff, &number).await?;
+    super::petitions::require_full(v)?;
+    let tree = state.tree();
+    let seg = segmenter(&tree);
+    let own_text = [rec.title.as_str(), &rec.content, &rec.request, &rec.facts_and_reasons].join("\n");
+    let own_terms = seg.terms(&own_text);
+    // The same petitioner.
+    let keys = state.store.identity_keys_of(rec.id).await?;
+    let same: HashMap<i64, String> =
+        state.store.same_petitioner(&keys).await?.into_iter().filter(|c| c.id != rec.id).map(|c| (c.id, c.number)).collect();
+    // The same matter: petitions sharing two of the most telling words
+    // (the longest distinct ones: names, places, amounts).
+    let mut words: Vec<&String> = own_terms.iter().filter(|t| t.chars().count() >= 2).collect();
+    words.sort_by(|a, b| b.chars().count().cmp(&a.chars().count()).then_with(|| a.cmp(b)));
+    words.dedup();
+    words.truncate(QUERY_WORDS);
+    let mut alternatives = Vec::new();
+    for (i, a) in words.iter().enumerate() {
+        for b in &words[i + 1..] {
+            alternatives.push(vec![(*a).clone(), (*b).clone()]);
+        }
+    }
+    let vis = staff.visibility(&tree);
+    let reader = state.store.reader();
+    let mut rows = Vec::new();
+    if !alternatives.is_empty() {
+        let f = PetitionFilter { fulltext: Some(FullText { alternatives }), skip_total: true, limit: CANDIDATES, ..Default::default() };
+        rows = reader.list_petitions(&f, Some(&vis)).await?.0;
+    }
+    if !same.is_empty() {
+        let numbers: Vec<String> = same.values().take(CANDIDATES as usize).cloned().collect();
+        let f = PetitionFilter { numbers, skip_total: true, limit: CANDIDATES, ..Default::default() };
+        rows.extend(reader.list_petitions(&f, Some(&vis)).await?.0);
+    }
+    let mut seen = HashSet::from([rec.id]);
+    rows.retain(|r| seen.insert(r.id) && view(&r.case, r.confidential, staff.unit.id, staff.user.role, &tree) == View::Full);
+    // Word weights: the candidates and the caller's newest petitions.
+    let (background, _) =
+        reader.list_petitions(&PetitionFilter { limit: BACKGROUND, skip_total: true, ..Default::default() }, Some(&vis)).await?;
+    let mut ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    ids.extend(background.iter().map(|r| r.id).filter(|id| !seen.contains(id)));
+    let bodies = state.store.petition_bodies(&ids).await?;
+    let titles: HashMap<i64, &str> =
+        rows.iter().map(|r| (r.id, r.title.as_str())).chain(background.iter().map(|r| (r.id, r.title.as_str()))).collect();
+    let terms_of: BTreeMap<i64, Vec<String>> = ids
+        .iter()
+        .map(|id| (*id, seg.terms(&format!("{}\n{}", titles.get(id).copied().unwrap_or(""), bodies.get(id).map_or("", String::as_str)))))
+        .collect();
+    let mut df = DocFreq::new();
+    df.add(&own_terms);
+    for t in terms_of.values() {
+        df.add(t);
+    }
+    let own = TermVector::new(&own_terms, &df);
+    let mut out: Vec<SimilarPetition> = rows
+        .into_iter()
+        .filter_map(|r| {
+            let sim = own.cosine(&TermVector::new(terms_of.get(&r.id)?, &df));
+            let same_petitioner = same.contains_key(&r.id);
+            if !same_petitioner && sim.score < SAME_MATTER_SCORE {
+                return None;
+            }
+            let mut reasons = Vec::new();
+            if same_petitioner {
+                reasons.push("同一信访人（身份证号或姓名与电话相同）".to_string());
+            }
+            if !sim.shared.is_empty() {
+                let shared: Vec<&str> = sim.shared.iter().map(|(w, _)| w.as_str()).collect();
+                reasons.push(format!("相同词语：{}", shared.join("、")));
+            }
+            if sim.score >= SAME_MATTER_SCORE {
+                reasons.push(format!("内容相似度 {:.0}%", sim.score * 100.0));
+            }
+            Some(SimilarPetition {
+                number: r.number,
+                title: r.title,
+                state: r.state,
+                registered_at: r.registered_at,
+                score: round3(sim.score),
+                same_petitioner,
+                reasons,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        let key = |p: &SimilarPetition| p.score + if p.same_petitioner { 0.5 } else { 0.0 };
+        key(b).total_cmp(&key(a)).then_with(|| b.registered_at.cmp(&a.registered_at))
+    });
+    out.truncate(MAX_SIMILAR);
+    Ok(Json(out))
+}

@@ -1,0 +1,246 @@
+//! `POST /api/v1/triage` and the rule table behind it (issue 13, items 3
+//! and 4; docs/intelligence.md).
+
+use crate::auth::Staff;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::ApiJson;
+use crate::state::AppState;
+use crate::triage::{TOP, resolve_unit, rule_suggestions};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use utoipa::ToSchema;
+use xinfang_domain::petition::{Category, Channel};
+use xinfang_domain::role::Role;
+use xinfang_text::rules::{Rule, RuleField, RuleTable};
+
+/// Longest title and content accepted, in characters.
+pub const MAX_TITLE_CHARS: usize = 200;
+pub const MAX_CONTENT_CHARS: usize = 20_000;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TriageInput {
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub content: String,
+    /// Channel code (`online`, `letter`, `visit`, …), optional.
+    pub channel: Option<String>,
+    /// 行政区划 code of the petition's area (2, 4, 6, 9 or 12 digits):
+    /// the handling unit is then named.
+    pub region: Option<String>,
+}
+
+/// One suggestion: the value, its Chinese label, a confidence in [0, 1]
+/// and the words (rule keywords) that drove it.
+#[derive(Serialize, ToSchema)]
+pub struct Suggestion {
+    pub value: String,
+    pub label: String,
+    pub confidence: f64,
+    pub why: Vec<String>,
+    /// Departments with a region: the unit of that area (or the nearest
+    /// area above) of this kind.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit_name: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RiskSignal {
+    pub kind: String,
+    pub label: String,
+    pub urgent: bool,
+    pub words: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Risk {
+    /// `none`, `elevated` or `urgent`.
+    pub level: String,
+    pub signals: Vec<RiskSignal>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TriageOutput {
+    pub category: Vec<Suggestion>,
+    pub topic: Vec<Suggestion>,
+    pub department: Vec<Suggestion>,
+    pub risk: Risk,
+    /// What the suggestions came from: `rules` (the rule table).
+    pub source: String,
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", message).at(field)
+}
+
+/// The legal class's label; 涉法涉诉 is a class of the rule table (the
+/// record keeps it as a flag beside the three categories).
+fn category_label(v: &str) -> String {
+    Category::parse(v)
+        .map(|c| c.label().to_string())
+        .unwrap_or_else(|| if v == "litigation_related" { "涉法涉诉类".into() } else { v.into() })
+}
+
+/// The rule table in force: the admin's, or the starter table.
+pub async fn rule_table(state: &AppState) -> ApiResult<RuleTable> {
+    match state.store.triage_rules().await? {
+        Some(body) => serde_json::from_str(&body).map_err(|e| {
+            tracing::error!(error = %e, "stored triage rules unreadable");
+            ApiError::internal()
+        }),
+        None => Ok(RuleTable::starter()),
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/triage", tag = "intelligence", request_body = TriageInput, security(("bearer" = [])),
+    description = "Suggest the legal class, the topic and the handling unit (top 3 each, with confidence and the words behind it) and the risk signals of a petition's text.",
+    responses((status = 200, body = TriageOutput), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn triage(State(state): State<AppState>, _staff: Staff, ApiJson(input): ApiJson<TriageInput>) -> ApiResult<Json<TriageOutput>> {
+    let (title, content) = (input.title.trim(), input.content.trim());
+    if title.is_empty() && content.is_empty() {
+        return Err(invalid("content", "请填写标题或内容"));
+    }
+    if title.chars().count() > MAX_TITLE_CHARS {
+        return Err(invalid("title", format!("标题不能超过{MAX_TITLE_CHARS}个字")));
+    }
+    if content.chars().count() > MAX_CONTENT_CHARS {
+        return Err(invalid("content", format!("内容不能超过{MAX_CONTENT_CHARS}个字")));
+    }
+    if let Some(c) = input.channel.as_deref().filter(|c| Channel::parse(c).is_none()) {
+        return Err(invalid("channel", format!("渠道“{c}”不存在")));
+    }
+    let region = input.region.as_deref().map(str::trim).filter(|r| !r.is_empty());
+    if let Some(r) = region.filter(|r| !matches!(r.len(), 2 | 4 | 6 | 9 | 12) || !r.chars().all(|c| c.is_ascii_digit())) {
+        return Err(invalid("region", format!("“{r}”不是行政区划代码（2、4、6、9 或 12 位数字）")));
+    }
+    let text = format!("{title}\n{content}");
+    let table = rule_table(&state).await?;
+    let topics: HashMap<String, (String, Option<String>)> =
+        state.store.topics().await?.into_iter().map(|t| (t.code, (t.name, t.parent_code))).collect();
+    let topic_label = |code: &str| match topics.get(code) {
+        Some((name, Some(parent))) => match topics.get(parent) {
+            Some((p, _)) => format!("{p} › {name}"),
+            None => name.clone(),
+        },
+        Some((name, None)) => name.clone(),
+        None => code.to_string(),
+    };
+    let tree = state.tree();
+    let mut out = TriageOutput {
+        category: Vec::new(),
+        topic: Vec::new(),
+        department: Vec::new(),
+        risk: Risk { level: String::new(), signals: Vec::new() },
+        source: "rules".into(),
+    };
+    for (field, list) in rule_suggestions(&table, &text) {
+        for s in list.into_iter().take(TOP) {
+            let confidence = (s.confidence * 1000.0).round() / 1000.0;
+            let (label, unit) = match field {
+                RuleField::Category => (category_label(&s.value), None),
+                RuleField::Topic => (topic_label(&s.value), None),
+                RuleField::UnitKind => (s.value.clone(), region.and_then(|r| resolve_unit(&tree, &s.value, r))),
+            };
+            let item = Suggestion {
+                value: s.value,
+                label,
+                confidence,
+                why: s.keywords,
+                unit_code: unit.map(|u| u.code.clone()),
+                unit_name: unit.map(|u| u.name.clone()),
+            };
+            match field {
+                RuleField::Category => out.category.push(item),
+                RuleField::Topic => out.topic.push(item),
+                RuleField::UnitKind => out.department.push(item),
+            }
+        }
+    }
+    let signals = xinfang_text::risk::scan(&text);
+    out.risk.level = match xinfang_text::risk::level(&signals) {
+        xinfang_text::RiskLevel::None => "none",
+        xinfang_text::RiskLevel::Elevated => "elevated",
+        xinfang_text::RiskLevel::Urgent => "urgent",
+    }
+    .into();
+    out.risk.signals = signals
+        .into_iter()
+        .map(|s| RiskSignal { kind: s.kind.as_str().into(), label: s.kind.label().into(), urgent: s.urgent, words: s.words })
+        .collect();
+    Ok(Json(out))
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct RuleView {
+    pub keywords: Vec<String>,
+    pub topic: String,
+    /// Kind of handling unit in Chinese, e.g. 人力资源和社会保障局.
+    pub unit_kind: String,
+    /// `suggestion`, `accusation`, `claim` or `litigation_related`.
+    pub category: String,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct RulesBody {
+    pub rules: Vec<RuleView>,
+}
+
+#[utoipa::path(get, path = "/api/v1/triage/rules", tag = "intelligence", security(("bearer" = [])),
+    responses((status = 200, body = RulesBody), (status = 401, body = ErrorBody)))]
+pub async fn rules(State(state): State<AppState>, _staff: Staff) -> ApiResult<Json<RulesBody>> {
+    rules_view(rule_table(&state).await?)
+}
+
+/// Most rules, and keywords per rule, an admin may store.
+pub const MAX_RULES: usize = 500;
+pub const MAX_KEYWORDS: usize = 50;
+
+#[utoipa::path(put, path = "/api/v1/triage/rules", tag = "intelligence", request_body = RulesBody, security(("bearer" = [])),
+    description = "Replace the rule table (admin). Every rule needs keywords (1–20 characters each), a known topic, a unit kind (2–20 characters) and a class.",
+    responses((status = 200, body = RulesBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn put_rules(State(state): State<AppState>, staff: Staff, ApiJson(body): ApiJson<RulesBody>) -> ApiResult<Json<RulesBody>> {
+    staff.require_role(&[Role::Admin])?;
+    if body.rules.is_empty() || body.rules.len() > MAX_RULES {
+        return Err(invalid("rules", format!("规则须有 1 至 {MAX_RULES} 条")));
+    }
+    let topics: std::collections::HashSet<String> = state.store.topics().await?.into_iter().map(|t| t.code).collect();
+    let mut rules = Vec::with_capacity(body.rules.len());
+    for (i, r) in body.rules.into_iter().enumerate() {
+        let at = |f: &str| format!("rules[{i}].{f}");
+        let keywords: Vec<String> = r.keywords.iter().map(|k| k.trim().to_string()).collect();
+        if keywords.is_empty() || keywords.len() > MAX_KEYWORDS || keywords.iter().any(|k| k.is_empty() || k.chars().count() > 20) {
+            return Err(invalid(&at("keywords"), format!("第{}条规则：关键词须有 1 至 {MAX_KEYWORDS} 个，每个 1 至 20 个字", i + 1)));
+        }
+        if !topics.contains(&r.topic) {
+            return Err(invalid(&at("topic"), format!("第{}条规则：内容分类“{}”不存在", i + 1, r.topic)));
+        }
+        let kind = r.unit_kind.trim().to_string();
+        if !(2..=20).contains(&kind.chars().count()) {
+            return Err(invalid(&at("unit_kind"), format!("第{}条规则：单位类别须为 2 至 20 个字", i + 1)));
+        }
+        if Category::parse(&r.category).is_none() && r.category != "litigation_related" {
+            return Err(invalid(&at("category"), format!("第{}条规则：分类“{}”不存在", i + 1, r.category)));
+        }
+        rules.push(Rule { keywords, topic: r.topic, unit_kind: kind, category: r.category });
+    }
+    let table = RuleTable::new(rules);
+    let json = serde_json::to_string(&table).map_err(|_| ApiError::internal())?;
+    state.store.set_triage_rules(&json, staff.user.id).await?;
+    rules_view(table)
+}
+
+fn rules_view(t: RuleTable) -> ApiResult<Json<RulesBody>> {
+    Ok(Json(RulesBody {
+        rules: t
+            .rules
+            .into_iter()
+            .map(|r| RuleView { keywords: r.keywords, topic: r.topic, unit_kind: r.unit_kind, category: r.category })
+            .collect(),
+    }))
+}

@@ -1,0 +1,118 @@
+//! Triage suggestions (issue 13, item 3; docs/intelligence.md): for a new
+//! petition's text, the legal class, the topic and the handling unit, top
+//! three each with a confidence and the words that drove it, and the risk
+//! signals (item 4) — from the rule table (`xinfang_text::rules`).
+//!
+//! The rule table answers with a *kind* of unit in Chinese
+//! (人力资源和社会保障局); with a region (a division code) it is resolved
+//! here to the concrete unit serving that area or the nearest area above
+//! it whose name shares the most of that kind's name (阳春市人力资源和社会
+//! 保障局, 石望镇人民政府).
+
+use xinfang_domain::unit::{Unit, UnitKind, UnitTree};
+use xinfang_text::rules::{FieldSuggestion, RuleField, RuleTable};
+
+/// Suggestions per field.
+pub const TOP: usize = 3;
+
+/// The areas from `region` up: 441781106 → 441781 → 4417 → 44.
+pub fn region_chain(region: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut code = region.to_string();
+    loop {
+        out.push(code.clone());
+        let next = match code.len() {
+            12 => 9,
+            9 => 6,
+            6 => 4,
+            4 => 2,
+            _ => break,
+        };
+        code.truncate(next);
+    }
+    out
+}
+
+/// Characters of the longest common substring of `a` and `b`.
+fn common_run(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut best = 0;
+    let mut prev = vec![0usize; b.len() + 1];
+    for ca in &a {
+        let mut cur = vec![0usize; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            if ca == cb {
+                cur[j + 1] = prev[j] + 1;
+                best = best.max(cur[j + 1]);
+            }
+        }
+        prev = cur;
+    }
+    best
+}
+
+/// Fewest shared characters for a unit's name to stand for a kind.
+const MIN_SHARED: usize = 3;
+
+/// The unit of `kind` (a kind name from the rule table) serving `region`
+/// or the nearest area above it: the one whose name shares the longest
+/// run of characters with the kind's name, nearest area first. Petition
+/// bureaus and joint conferences are not handling units.
+pub fn resolve_unit<'a>(tree: &'a UnitTree, kind: &str, region: &str) -> Option<&'a Unit> {
+    for area in region_chain(region) {
+        let best = tree
+            .all()
+            .filter(|u| u.jurisdiction == area && !matches!(u.kind, UnitKind::PetitionBureau | UnitKind::JointConference))
+            .map(|u| (common_run(&u.name, kind), u))
+            .filter(|(n, _)| *n >= MIN_SHARED.min(kind.chars().count()))
+            .max_by(|(a, ua), (b, ub)| a.cmp(b).then_with(|| ub.code.cmp(&ua.code)));
+        if let Some((_, u)) = best {
+            return Some(u);
+        }
+    }
+    None
+}
+
+/// The three fields the rule table suggests for `text`.
+pub fn rule_suggestions(table: &RuleTable, text: &str) -> [(RuleField, Vec<FieldSuggestion>); 3] {
+    [RuleField::Category, RuleField::Topic, RuleField::UnitKind].map(|f| (f, table.suggest_field(f, text, TOP)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use xinfang_domain::unit::Level;
+
+    fn unit(id: i64, code: &str, name: &str, kind: UnitKind, jurisdiction: &str) -> Unit {
+        Unit {
+            id,
+            code: code.into(),
+            name: name.into(),
+            kind,
+            level: Level::County,
+            parent_id: None,
+            gov_id: None,
+            jurisdiction: jurisdiction.into(),
+            path: format!("/{id}/"),
+        }
+    }
+
+    #[test]
+    fn a_kind_resolves_to_the_unit_of_the_nearest_area() {
+        let tree = UnitTree::new([
+            unit(1, "GD441781-RST", "阳春市人力资源和社会保障局", UnitKind::Department, "441781"),
+            unit(2, "GD441781-ZJ", "阳春市住房和建设局", UnitKind::Department, "441781"),
+            unit(3, "GD441781103-ZF", "石望镇人民政府", UnitKind::Government, "441781103"),
+            unit(4, "GD441781103-XFB", "石望镇信访办", UnitKind::PetitionBureau, "441781103"),
+            unit(5, "GD4417-RST", "阳江市人力资源和社会保障局", UnitKind::Department, "4417"),
+            unit(6, "GD4417-FY", "阳江市中级人民法院", UnitKind::Court, "4417"),
+        ]);
+        let code = |k: &str, r: &str| resolve_unit(&tree, k, r).map(|u| u.code.clone());
+        assert_eq!(code("人力资源和社会保障局", "441781103").as_deref(), Some("GD441781-RST"));
+        assert_eq!(code("住房和城乡建设局", "441781").as_deref(), Some("GD441781-ZJ"));
+        assert_eq!(code("乡镇人民政府", "441781103").as_deref(), Some("GD441781103-ZF"));
+        assert_eq!(code("人民法院", "441781103").as_deref(), Some("GD4417-FY"), "none in the county: the city's");
+        assert_eq!(code("通信管理局", "441781103"), None);
+        assert_eq!(region_chain("441781106"), vec!["441781106", "441781", "4417", "44"]);
+    }
+}
