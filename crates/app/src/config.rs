@@ -101,6 +101,12 @@ pub struct Config {
     /// Fonts for letters: every .ttf/.otf/.ttc under this directory
     /// (default: Debian's Noto CJK; drop licensed 仿宋 / 小标宋 here).
     pub fonts_dir: String,
+    /// The program that renders letters in a child process
+    /// (`<program> render-letters`, app::letter_process), so that fonts
+    /// and typst's working memory stay out of the server: `self` (the
+    /// default) is the running `xinfang` executable; empty renders in the
+    /// server's own process.
+    pub letters_process: String,
     /// Letter templates that override the built-in ones (same file names).
     pub letter_templates_dir: Option<String>,
     /// SMS gateway and SMTP server (`sms_*`, `smtp_*`).
@@ -148,6 +154,7 @@ impl Default for Config {
             ranking_schedule: "daily 09:00".into(),
             statistics_schedule: "every 15s".into(),
             fonts_dir: "/usr/share/fonts/opentype/noto".into(),
+            letters_process: "self".into(),
             letter_templates_dir: None,
             notify: xinfang_notify::NotifyConfig::default(),
             settings: Settings::default(),

@@ -5,6 +5,7 @@ pub mod config;
 pub mod demo;
 pub mod demo_history;
 pub mod demo_petitions;
+pub mod letter_process;
 pub mod province;
 pub mod seed;
 
@@ -231,7 +232,12 @@ pub fn services(cfg: &config::Config) -> Result<xinfang_web::notices::Services, 
     // them. Whether there are any is checked now, cheaply.
     let (letters, letters_unavailable): (Option<Arc<dyn xinfang_web::notices::LetterRenderer>>, _) =
         if has_font_files(&letter_cfg.fonts_dir) {
-            (Some(Arc::new(Letters { cfg: letter_cfg, renderer: std::sync::OnceLock::new() })), None)
+            let r: Arc<dyn xinfang_web::notices::LetterRenderer> = match cfg.letters_process.trim() {
+                // Unresolved ("self" outside `xinfang serve`) or off: in this process.
+                "" | "self" => Arc::new(Letters { cfg: letter_cfg, renderer: std::sync::OnceLock::new() }),
+                program => Arc::new(letter_process::ChildLetters::new(program.into(), letter_cfg)),
+            };
+            (Some(r), None)
         } else {
             let dir = letter_cfg.fonts_dir.display();
             tracing::warn!(fonts_dir = %dir, "letters cannot be rendered on this node: no fonts (run scripts/setup.sh)");

@@ -66,6 +66,16 @@ enum Command {
     /// cut afresh, with the current unit names in the dictionary); the
     /// server may keep running.
     SearchIndex,
+    /// Render letters for a server (one JSON request per line on stdin,
+    /// one answer per line on stdout; app::letter_process). Started by
+    /// `serve` itself.
+    #[command(hide = true)]
+    RenderLetters {
+        #[arg(long)]
+        fonts_dir: String,
+        #[arg(long)]
+        templates_dir: Option<String>,
+    },
     /// Move attachment content still held in the database (BLOBs from
     /// before issue 9) into the object store; safe to run again.
     MigrateAttachments,
@@ -305,7 +315,18 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
             }
             Err(format!("{} finding(s): the record was changed outside the system", v.breaks.len()).into())
         }
-        Command::Serve { .. } => serve(cfg).await,
+        Command::Serve { .. } => {
+            let mut cfg = cfg;
+            // Letters render in a child of this very executable.
+            if cfg.letters_process.trim() == "self" {
+                cfg.letters_process = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default();
+            }
+            serve(cfg).await
+        }
+        Command::RenderLetters { fonts_dir, templates_dir } => {
+            let cfg = xinfang_letters::LetterConfig { fonts_dir: fonts_dir.into(), templates_dir: templates_dir.map(Into::into) };
+            Ok(xinfang::letter_process::serve_child(cfg, xinfang::letter_process::IDLE)?)
+        }
     }
 }
 

@@ -250,3 +250,33 @@ async fn a_letter_changed_after_it_was_issued_is_named_by_verify() {
     assert!(named.iter().any(|(w, p)| *w == format!("document {form}") && p.contains("PDF was replaced")), "{named:?}");
     s.finish().await;
 }
+
+/// Letters rendered in a child process (`xinfang render-letters`, what
+/// `xinfang serve` does by default): the same PDF content, the server's
+/// memory left alone, and a child that went away is started again.
+#[tokio::test]
+async fn letters_render_in_a_child_process_and_it_is_restarted_when_gone() {
+    let s = TestServer::start_configured(|c| c.letters_process = env!("CARGO_BIN_EXE_xinfang").into()).await;
+    for (name, id) in [("吴十一", "440304198001010068"), ("吴十二", "440304198001010076")] {
+        let (_, sub) = s.post("/api/v1/petitions", None, online_claim(name, id)).await;
+        let number = sub["number"].as_str().unwrap().to_string();
+        let r = s
+            .act(
+                "ft_clerk",
+                &number,
+                "decline",
+                json!({"ground": "statutory_procedure", "reason": "已由仲裁委员会受理", "proper_channel": "劳动争议仲裁"}),
+            )
+            .await;
+        assert_eq!(r["state"], "declined", "{r}");
+        let (_, list) = s.get_as("ft_clerk", &format!("/api/v1/petitions/{number}/documents")).await;
+        let (status, pdf, _) = download(&s, "ft_clerk", letter(&list, "decline_notice")["url"].as_str().unwrap()).await;
+        assert_eq!(status, StatusCode::OK);
+        let text = pdf_text(&pdf);
+        assert!(text.contains("不予受理告知书") && text.contains(name), "{text}");
+        // Kill every renderer child between the two letters: the next
+        // letter starts a new one.
+        let _ = std::process::Command::new("pkill").args(["-f", "render-letters --fonts-dir"]).status();
+    }
+    s.finish().await;
+}
