@@ -197,6 +197,7 @@ impl Iterator for HeadIter<'_> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
