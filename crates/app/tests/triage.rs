@@ -105,3 +105,50 @@ async fn the_admin_edits_the_rule_table_and_triage_follows_on_every_request() {
     assert_eq!(v["department"].as_array().unwrap().len(), 1, "the old rules are gone: {v}");
     s.finish().await;
 }
+
+#[tokio::test]
+async fn a_topic_rising_in_a_township_is_a_hot_spot_with_its_petitions_and_a_summary() {
+    let s = TestServer::start().await;
+    let mut wages = Vec::new();
+    for i in 0..6 {
+        let mut body = letter(&today().to_string());
+        body["jurisdiction"] = json!("440304011");
+        body["topic"] = json!("0202");
+        body["title"] = json!(format!("工地拖欠工资{i}"));
+        body["petitioners"] = json!([{ "name": format!("癸{i}"), "phone": format!("1390000010{i}") }]);
+        let (status, v) = s.post_as("ft_clerk", "/api/v1/petitions", body).await;
+        assert_eq!(status, StatusCode::CREATED, "{v}");
+        wages.push(v["number"].as_str().unwrap().to_string());
+    }
+    // Two of another topic elsewhere: under the minimum count.
+    for i in 0..2 {
+        let mut body = letter(&today().to_string());
+        body["jurisdiction"] = json!("440304006");
+        body["topic"] = json!("1003");
+        body["petitioners"] = json!([{ "name": format!("子{i}"), "phone": format!("1390000020{i}") }]);
+        let (status, v) = s.post_as("ft_clerk", "/api/v1/petitions", body).await;
+        assert_eq!(status, StatusCode::CREATED, "{v}");
+    }
+    let (status, v) = s.get_as("ft_supervisor", "/api/v1/hotspots?min_count=5").await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let spikes = v["spikes"].as_array().unwrap();
+    assert_eq!(spikes.len(), 1, "{v}");
+    assert_eq!(
+        (spikes[0]["topic"].as_str(), spikes[0]["area"].as_str(), spikes[0]["observed"].as_u64()),
+        (Some("0202"), Some("440304011"), Some(6))
+    );
+    let mut behind: Vec<String> = spikes[0]["petitions"].as_array().unwrap().iter().map(|n| n.as_str().unwrap().to_string()).collect();
+    behind.sort();
+    wages.sort();
+    assert_eq!(behind, wages);
+    assert!(v["summary"][0].as_str().unwrap().contains("近7天6件"), "{v}");
+    assert!(v["cells"].as_u64().unwrap() >= 2);
+    // Another district's bureau sees none of it.
+    let (_, v) = s.get_as("ns_clerk", "/api/v1/hotspots?min_count=5").await;
+    assert!(v["spikes"].as_array().unwrap().is_empty(), "{v}");
+    for q in ["weeks=2", "min_count=0", "alpha=0.5", "alpha=abc"] {
+        let (status, v) = s.get_as("ft_supervisor", &format!("/api/v1/hotspots?{q}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{q}: {v}");
+    }
+    s.finish().await;
+}

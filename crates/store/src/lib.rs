@@ -20,6 +20,7 @@ mod documents;
 mod fulltext;
 mod group_commit;
 mod heads;
+mod hotspots;
 mod leadership;
 mod limits;
 mod nodes;
@@ -57,6 +58,7 @@ pub use db::{Dialect, PoolSettings, Store, StoreError, WriteTx, fmt_instant, par
 pub use documents::{DocumentRow, RENDER_DOCUMENT, doc_number};
 pub use fulltext::{FullText, IndexSource, IndexText, clean_tokens};
 pub use heads::{HeadEntry, HeadList};
+pub use hotspots::DayCount;
 pub use leadership::{EscalationRow, LeadRow, Leadership, LedCase, TrackRow};
 pub use limits::DailyBudget;
 pub use nodes::{OpenTimers, SetupLock};

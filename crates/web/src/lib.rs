@@ -9,6 +9,7 @@ pub mod documents;
 pub mod dto;
 pub mod error;
 pub mod extract;
+pub mod hotspots;
 pub mod intake;
 pub mod jobs;
 pub mod notices;

@@ -5,6 +5,7 @@ pub mod annual;
 pub mod approvals;
 pub mod campaign;
 pub mod dashboard;
+pub mod hotspots;
 pub mod leadership;
 pub mod letters;
 pub mod petitions;
@@ -55,6 +56,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/petitions/export.csv", get(petitions::export))
         .route("/api/v1/search", get(search::search))
         .route("/api/v1/triage", post(triage::triage))
+        .route("/api/v1/hotspots", get(hotspots::hotspots))
         .route("/api/v1/triage/rules", get(triage::rules).put(triage::put_rules))
         .route("/api/v1/petitions/{number}", get(petitions::detail))
         .route("/api/v1/petitions/{number}/similar", get(similar::similar))

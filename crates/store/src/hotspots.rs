@@ -1,0 +1,72 @@
+//! Counts behind the hot spots (issue 13, item 5): petitions a unit sees,
+//! per topic, area (township, or the finest code given) and Beijing day,
+//! since an instant — one grouped read of the unit's viewer rows.
+
+use crate::db::{Arg, Dialect, Result, RowExt, Sql, Store};
+
+/// Digits of the area a petition is counted in: the township's code.
+pub const AREA_DIGITS: i64 = 9;
+
+/// One group of the read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayCount {
+    pub topic: String,
+    pub area: String,
+    /// Beijing date, `YYYY-MM-DD`.
+    pub day: String,
+    pub n: i64,
+}
+
+impl Store {
+    fn beijing_day(&self, col: &str) -> String {
+        match self.dialect {
+            Dialect::Sqlite => format!("date({col}, '+8 hours')"),
+            Dialect::Postgres => format!("to_char(CAST({col} AS timestamp) + interval '8 hours', 'YYYY-MM-DD')"),
+        }
+    }
+
+    fn viewers_of(sql: &mut Sql, unit_ids: &[i64]) {
+        sql.push(" v.unit_id IN (");
+        for (i, u) in unit_ids.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(Arg::I(*u));
+        }
+        sql.push(")");
+    }
+
+    /// Petitions with a topic that `unit_ids` see, registered at or after
+    /// `since` (an instant), per topic, area and Beijing day.
+    pub async fn topic_area_days(&self, unit_ids: &[i64], since: &str) -> Result<Vec<DayCount>> {
+        if unit_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let day = self.beijing_day("v.registered_at");
+        let mut sql = Sql::new(&format!(
+            "SELECT v.topic AS topic, substr(p.jurisdiction, 1, {AREA_DIGITS}) AS area, {day} AS day, COUNT(DISTINCT v.petition_id) AS n \
+             FROM petition_viewers v JOIN petitions p ON p.id = v.petition_id WHERE"
+        ));
+        Self::viewers_of(&mut sql, unit_ids);
+        sql.push(" AND v.registered_at >= ").bind(Arg::S(since.to_string()));
+        sql.push(" AND v.topic IS NOT NULL GROUP BY 1, 2, 3");
+        let rows = sql.query().fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok(DayCount { topic: r.s("topic")?, area: r.s("area")?, day: r.s("day")?, n: r.i("n")? })).collect()
+    }
+
+    /// The newest petitions (numbers) behind one cell since `since`.
+    pub async fn topic_area_numbers(&self, unit_ids: &[i64], since: &str, topic: &str, area: &str, limit: i64) -> Result<Vec<String>> {
+        if unit_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql =
+            Sql::new("SELECT DISTINCT p.number, v.registered_at FROM petition_viewers v JOIN petitions p ON p.id = v.petition_id WHERE");
+        Self::viewers_of(&mut sql, unit_ids);
+        sql.push(" AND v.registered_at >= ").bind(Arg::S(since.to_string()));
+        sql.push(" AND v.topic = ").bind(Arg::S(topic.to_string()));
+        sql.push(&format!(" AND substr(p.jurisdiction, 1, {AREA_DIGITS}) = ")).bind(Arg::S(area.to_string()));
+        sql.push(" ORDER BY v.registered_at DESC LIMIT ").bind(Arg::I(limit));
+        let rows = sql.query().fetch_all(&self.pool).await?;
+        rows.iter().map(|r| r.s("number")).collect()
+    }
+}

@@ -1,0 +1,118 @@
+//! `GET /api/v1/hotspots` (issue 13, item 5): topics rising in an area,
+//! among the petitions the caller's unit sees, with the petitions behind
+//! each and the weekly 苗头性问题 summary.
+
+use crate::auth::Staff;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::ApiQuery;
+use crate::hotspots::{cells, since, spikes};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use utoipa::{IntoParams, ToSchema};
+use xinfang_domain::local_date;
+
+/// Spikes answered at most, and petitions named per spike.
+const MAX_SPIKES: usize = 30;
+const PETITIONS_PER_SPIKE: i64 = 20;
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HotspotQuery {
+    /// Weeks of history each cell is compared with (4–26, default 8).
+    pub weeks: Option<usize>,
+    /// Fewest petitions in the last seven days for a spike (1–1000, default 5).
+    pub min_count: Option<u32>,
+    /// Largest p-value of a spike (0 < alpha ≤ 0.2, default 0.01).
+    pub alpha: Option<f64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HotSpot {
+    pub topic: String,
+    pub topic_label: String,
+    /// Division code of the township (or the finest code the petitions give).
+    pub area: String,
+    pub area_name: String,
+    /// Petitions in the last seven days.
+    pub observed: u32,
+    /// The cell's weekly mean over the history.
+    pub expected: f64,
+    pub p_value: f64,
+    pub z: f64,
+    /// The newest petitions of the last seven days in the cell.
+    pub petitions: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HotspotPage {
+    /// The last seven days: first and last Beijing date.
+    pub from: String,
+    pub to: String,
+    pub weeks: usize,
+    /// Topic × area cells with any petition in the period.
+    pub cells: usize,
+    pub spikes: Vec<HotSpot>,
+    /// One line per spike, in Chinese: the weekly 苗头性问题 summary.
+    pub summary: Vec<String>,
+}
+
+fn bad(message: &str) -> ApiError {
+    ApiError::bad_request("invalid_query", message.to_string())
+}
+
+#[utoipa::path(get, path = "/api/v1/hotspots", tag = "intelligence", params(HotspotQuery), security(("bearer" = [])),
+    description = "Topic × township cells whose last seven days are a spike against their own previous weeks (Poisson test with a minimum count), among the petitions the caller's unit sees.",
+    responses((status = 200, body = HotspotPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn hotspots(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQuery<HotspotQuery>) -> ApiResult<Json<HotspotPage>> {
+    let weeks = q.weeks.unwrap_or(8);
+    if !(4..=26).contains(&weeks) {
+        return Err(bad("weeks 须在 4 至 26 之间"));
+    }
+    let min_count = q.min_count.unwrap_or(5);
+    if !(1..=1000).contains(&min_count) {
+        return Err(bad("min_count 须在 1 至 1000 之间"));
+    }
+    let alpha = q.alpha.unwrap_or(0.01);
+    if !(alpha > 0.0 && alpha <= 0.2) {
+        return Err(bad("alpha 须大于 0 且不超过 0.2"));
+    }
+    let today = local_date(Utc::now());
+    let first = since(today, weeks);
+    let week_start = today - chrono::Duration::days(6);
+    // Beijing midnight of the first day, as a UTC instant.
+    let instant = |d: chrono::NaiveDate| {
+        xinfang_store::fmt_instant(d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() - chrono::Duration::hours(8))
+    };
+    let units = staff.visibility(&state.tree()).unit_ids;
+    let rows = state.store.topic_area_days(&units, &instant(first)).await?;
+    let all = cells(&rows, today, weeks);
+    let found = spikes(&all, min_count, alpha);
+    let topics: HashMap<String, String> = state.store.topics().await?.into_iter().map(|t| (t.code, t.name)).collect();
+    let mut out = Vec::new();
+    let mut summary = Vec::new();
+    for f in found.into_iter().take(MAX_SPIKES) {
+        let area_name = state.store.division(&f.area).await?.map(|d| d.name).unwrap_or_else(|| f.area.clone());
+        let topic_label = topics.get(&f.topic).cloned().unwrap_or_else(|| f.topic.clone());
+        let petitions = state.store.topic_area_numbers(&units, &instant(week_start), &f.topic, &f.area, PETITIONS_PER_SPIKE).await?;
+        summary.push(format!(
+            "{area_name}“{topic_label}”类信访近7天{}件，前{weeks}周平均每周{:.1}件，明显上升（p={:.4}），请关注。",
+            f.spike.observed, f.spike.expected, f.spike.p_value
+        ));
+        out.push(HotSpot {
+            topic: f.topic,
+            topic_label,
+            area: f.area,
+            area_name,
+            observed: f.spike.observed,
+            expected: (f.spike.expected * 100.0).round() / 100.0,
+            p_value: f.spike.p_value,
+            z: (f.spike.z * 100.0).round() / 100.0,
+            petitions,
+        });
+    }
+    Ok(Json(HotspotPage { from: week_start.to_string(), to: today.to_string(), weeks, cells: all.len(), spikes: out, summary }))
+}
