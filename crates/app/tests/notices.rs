@@ -338,3 +338,57 @@ async fn staff_get_a_daily_digest_of_timers_coming_due_once_a_day() {
     assert_eq!(digests, 1);
     s.finish().await;
 }
+
+/// Issue 13, item 4: a petition that threatens self-harm raises an urgent
+/// risk alert for the receiving bureau, e-mails its duty officers at once,
+/// shows on the petition, and is dismissed only with a reason.
+#[tokio::test]
+async fn an_urgent_risk_in_a_new_petition_alerts_the_duty_officers_and_is_dismissed_with_a_reason() {
+    let gw = Gateway::start().await;
+    let (smtp, mails) = smtp_server().await;
+    let s = TestServer::start_configured(|c| with_channels(c, &gw.url, &smtp)).await;
+    let admin = s.token("admin").await;
+    let status = s
+        .client
+        .patch(format!("{}/api/v1/users/ft_supervisor", s.base))
+        .bearer_auth(&admin)
+        .json(&json!({"email": "duty@futian.example.gov.cn"}))
+        .send()
+        .await
+        .expect("patch")
+        .status();
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let mut claim = online_claim("钱八", "440304198001010025");
+    claim["facts_and_reasons"] = json!("公司拖欠工资半年，再不解决我就从公司楼顶跳下去。");
+    let (status, sub) = s.post("/api/v1/petitions", None, claim).await;
+    assert_eq!(status, StatusCode::CREATED, "{sub}");
+    let number = sub["number"].as_str().unwrap().to_string();
+    let raw =
+        wait_for("the risk e-mail", 20, async || mails.lock().unwrap().iter().find(|m| m.contains("Message-ID: <risk.")).cloned()).await;
+    assert!(decoded_subject(&raw).starts_with("【风险提示】"), "{raw}");
+    assert!(raw.contains("To: duty@futian.example.gov.cn"), "{raw}");
+    // Listed for the bureau, and on the petition.
+    let (status, alerts) = s.get_as("ft_clerk", "/api/v1/risk-alerts").await;
+    assert_eq!(status, StatusCode::OK, "{alerts}");
+    let alert = alerts.as_array().unwrap().iter().find(|a| a["number"] == number.as_str()).unwrap_or_else(|| panic!("{alerts}"));
+    assert_eq!(alert["level"], "urgent");
+    assert!(alert["signals"][0]["words"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains("跳")), "{alert}");
+    let id = alert["id"].as_i64().unwrap();
+    assert_eq!(s.detail("ft_clerk", &number).await["risk_alerts"].as_array().unwrap().len(), 1);
+    // Another district cannot touch it; a reason is required.
+    let (status, _) = s.post_as("ns_clerk", &format!("/api/v1/risk-alerts/{id}/dismiss"), json!({"reason": "已电话回访，情绪稳定"})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body) = s.post_as("ft_supervisor", &format!("/api/v1/risk-alerts/{id}/dismiss"), json!({"reason": "好"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, body) =
+        s.post_as("ft_supervisor", &format!("/api/v1/risk-alerts/{id}/dismiss"), json!({"reason": "已电话回访，情绪稳定"})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (_, open) = s.get_as("ft_clerk", "/api/v1/risk-alerts").await;
+    assert!(open.as_array().unwrap().iter().all(|a| a["id"] != id), "{open}");
+    let (_, all) = s.get_as("ft_clerk", "/api/v1/risk-alerts?open=false").await;
+    let done = all.as_array().unwrap().iter().find(|a| a["id"] == id).unwrap();
+    assert_eq!(done["dismiss_reason"], "已电话回访，情绪稳定");
+    let (status, _) = s.post_as("ft_supervisor", &format!("/api/v1/risk-alerts/{id}/dismiss"), json!({"reason": "再次解除提示"})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "already dismissed");
+    s.finish().await;
+}

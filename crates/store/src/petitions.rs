@@ -85,6 +85,8 @@ pub struct NewPetition {
     /// Its words for the full-text index (`store::fulltext`), written in
     /// the same transaction.
     pub search_tokens: String,
+    /// A risk alert the text raises (issue 13, item 4), written with it.
+    pub risk_alert: Option<crate::risk::NewRiskAlert>,
 }
 
 #[derive(Debug, Clone)]
@@ -410,6 +412,9 @@ impl Store {
             self.insert_attachment(w, id, &number, a, p.registered_at).await?;
         }
         self.index_petition_text(w, id, &p.search_tokens).await?;
+        if let Some(a) = &p.risk_alert {
+            self.insert_risk_alert(w, id, a, p.registered_at).await?;
+        }
         let mut event = p.event.clone();
         event.from_state = None;
         let seq = self.write_effects(w, id, &p.case, &event, p.notice.as_deref(), &p.involved, Some(&number)).await?;

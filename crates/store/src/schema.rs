@@ -993,6 +993,27 @@ CREATE TABLE triage_rules (
 )
 "#,
     ),
+    (
+        1303,
+        r#"
+-- Issue 13, item 4: risk alerts raised at registration from the text
+-- (xinfang_text::risk), for the receiving unit, until dismissed with a
+-- reason.
+CREATE TABLE risk_alerts (
+    id {id},
+    petition_id BIGINT NOT NULL,
+    unit_id BIGINT NOT NULL,
+    level TEXT NOT NULL,
+    signals TEXT NOT NULL,
+    raised_at TEXT NOT NULL,
+    dismissed_at TEXT,
+    dismissed_by BIGINT,
+    dismiss_reason TEXT
+);
+CREATE INDEX risk_alerts_unit ON risk_alerts (unit_id, id);
+CREATE INDEX risk_alerts_petition ON risk_alerts (petition_id)
+"#,
+    ),
 ];
 
 /// Migrations whose statements differ by dialect and contain semicolons

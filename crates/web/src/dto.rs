@@ -296,6 +296,9 @@ pub struct PetitionDetail {
     /// Closed after 复核: the same facts and reasons are not accepted again.
     pub terminated: bool,
     pub repeat_of: Option<String>,
+    /// Risk alerts raised at registration (issue 13), dismissed ones with
+    /// their reason; shown only with the full view.
+    pub risk_alerts: Vec<crate::api::risk::RiskAlert>,
     /// 受理 date: T6 and the simplified procedure count from it.
     pub accepted_on: Option<String>,
     /// Handled under the simplified procedure (简易办理).

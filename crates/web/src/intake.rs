@@ -414,6 +414,17 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
         let lc = xinfang_domain::letters::LetterCtx { tree: &tree, calendar: &calendar, actor_unit: receiving.id, on: received_on };
         rows.letters.extend(xinfang_domain::letters::refusal_letter(*ground, &err.message, receiving.id, &facts, &lc, closed_by.clone()));
     }
+    // Risk signals in the text (issue 13, item 4): an alert for the
+    // receiving unit, and at once an e-mail to its duty officers when urgent.
+    let risk = crate::triage::risk(&[reg.title.as_str(), &reg.content, &reg.request, &reg.facts_and_reasons].join("\n"));
+    let risk_alert = (!risk.signals.is_empty()).then(|| xinfang_store::NewRiskAlert {
+        unit_id: receiving.id,
+        level: risk.level.clone(),
+        signals: serde_json::to_string(&risk.signals).unwrap_or_default(),
+    });
+    if risk.level == "urgent" {
+        rows.jobs.extend(crate::notices::risk_alert_mail(state, receiving.id, &reg.title, &risk, now).await?);
+    }
     let source_key_id = match &who {
         Submitter::ApiKey(k) => Some(k.id),
         _ => None,
@@ -438,6 +449,7 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
             registered_at: now,
             rows,
             search_tokens: crate::search::registration_tokens(&crate::search::segmenter(&tree), keys, &reg),
+            risk_alert,
         })
         .await?;
     crate::observe::intake_done(channel.as_str());

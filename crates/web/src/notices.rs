@@ -125,6 +125,48 @@ pub async fn act_messages(
     Ok(jobs)
 }
 
+/// The duty officers of a unit for a risk alert: its heads and
+/// supervisors (the people who answer for 应急 handling there).
+fn duty_officer(role: &str) -> bool {
+    role == "unit_head" || role == "supervisor"
+}
+
+/// E-mails to the receiving unit's duty officers about an urgent risk in a
+/// petition being registered, queued in the registration's transaction.
+/// No number yet (it is drawn in that transaction): the title and the
+/// signals; the alert itself is listed at `/api/v1/risk-alerts`.
+pub async fn risk_alert_mail(
+    state: &AppState,
+    unit: xinfang_domain::unit::UnitId,
+    title: &str,
+    risk: &crate::triage::Risk,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<NewJob>, xinfang_store::StoreError> {
+    if state.services.mail.is_none() {
+        return Ok(Vec::new());
+    }
+    let labels: Vec<&str> = risk.signals.iter().map(|s| s.label.as_str()).collect();
+    let words: Vec<String> = risk.signals.iter().flat_map(|s| s.words.iter().cloned()).collect();
+    let subject = format!("【风险提示】新登记信访事项：{}", labels.join("、"));
+    let body = format!(
+        "{}刚登记的信访事项“{title}”含有需要立即研判的风险信号：{}（原文：{}）。请登录工作台查看风险提示并及时处置。",
+        unit_name(state, unit),
+        labels.join("、"),
+        words.join("、")
+    );
+    let mut jobs = Vec::new();
+    for c in state.store.unit_contacts(&[unit]).await?.iter().filter(|c| duty_officer(&c.role)) {
+        let Some(cipher) = &c.email else { continue };
+        let masked = state.keyring.decrypt(cipher).map(|e| mask_email(&e)).unwrap_or_default();
+        jobs.push(NewJob::now(
+            EMAIL,
+            format!("risk:{unit}:{}:{}", at.timestamp_nanos_opt().unwrap_or_default(), c.user_id),
+            json!({"to": cipher, "to_masked": masked, "subject": subject, "body": body, "recipient": format!("user:{}", c.user_id)}),
+        ));
+    }
+    Ok(jobs)
+}
+
 fn unit_name(state: &AppState, unit: xinfang_domain::unit::UnitId) -> String {
     state.tree().get(unit).map(|u| u.name.clone()).unwrap_or_default()
 }

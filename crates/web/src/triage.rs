@@ -73,6 +73,41 @@ pub fn resolve_unit<'a>(tree: &'a UnitTree, kind: &str, region: &str) -> Option<
     None
 }
 
+/// One risk signal as the API shows it.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct RiskSignal {
+    pub kind: String,
+    pub label: String,
+    pub urgent: bool,
+    /// The words (as written) that raised it.
+    pub words: Vec<String>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Risk {
+    /// `none`, `elevated` or `urgent`.
+    pub level: String,
+    pub signals: Vec<RiskSignal>,
+}
+
+/// The risk signals of a text (`xinfang_text::risk::scan`), as the triage
+/// answer and the alerts raised at registration carry them.
+pub fn risk(text: &str) -> Risk {
+    let signals = xinfang_text::risk::scan(text);
+    let level = match xinfang_text::risk::level(&signals) {
+        xinfang_text::RiskLevel::None => "none",
+        xinfang_text::RiskLevel::Elevated => "elevated",
+        xinfang_text::RiskLevel::Urgent => "urgent",
+    };
+    Risk {
+        level: level.into(),
+        signals: signals
+            .into_iter()
+            .map(|s| RiskSignal { kind: s.kind.as_str().into(), label: s.kind.label().into(), urgent: s.urgent, words: s.words })
+            .collect(),
+    }
+}
+
 /// The three fields the rule table suggests for `text`.
 pub fn rule_suggestions(table: &RuleTable, text: &str) -> [(RuleField, Vec<FieldSuggestion>); 3] {
     [RuleField::Category, RuleField::Topic, RuleField::UnitKind].map(|f| (f, table.suggest_field(f, text, TOP)))

@@ -11,6 +11,7 @@ pub mod letters;
 pub mod petitions;
 pub mod ranking;
 pub mod reference;
+pub mod risk;
 pub mod search;
 pub mod similar;
 pub mod spotcheck;
@@ -57,6 +58,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/search", get(search::search))
         .route("/api/v1/triage", post(triage::triage))
         .route("/api/v1/hotspots", get(hotspots::hotspots))
+        .route("/api/v1/risk-alerts", get(risk::list))
+        .route("/api/v1/risk-alerts/{id}/dismiss", post(risk::dismiss))
         .route("/api/v1/triage/rules", get(triage::rules).put(triage::put_rules))
         .route("/api/v1/petitions/{number}", get(petitions::detail))
         .route("/api/v1/petitions/{number}/similar", get(similar::similar))

@@ -525,13 +525,15 @@ pub fn require_full(v: View) -> ApiResult<()> {
 pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(number): ApiPath<String>) -> ApiResult<Json<PetitionDetail>> {
     let (rec, v) = load_visible(&state, &staff, &number).await?;
     let tree = state.tree();
-    let (history, notices, attachments, approvals, letters) = tokio::try_join!(
+    let (history, notices, attachments, approvals, letters, alerts) = tokio::try_join!(
         state.store.history(rec.id),
         state.store.notices(rec.id),
         state.store.attachments(rec.id),
         state.store.approvals_of_petition(rec.id),
-        state.store.documents_of(rec.id)
+        state.store.documents_of(rec.id),
+        state.store.risk_alerts_of(rec.id)
     )?;
+    let risk_alerts = if v == View::Full { alerts.into_iter().map(super::risk::RiskAlert::from).collect() } else { Vec::new() };
     let now = Utc::now();
     let today = local_date(now);
     let c = &rec.case;
@@ -635,6 +637,7 @@ pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(number)
             Some(n) if sees_in_full(&state, &staff, n).await? => Some(n.clone()),
             _ => None,
         },
+        risk_alerts,
         accepted_on: c.accepted_on.map(|d| d.to_string()),
         simplified: c.simplified,
         outcome: doc_outcome,

@@ -5,7 +5,7 @@ use crate::auth::Staff;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiJson;
 use crate::state::AppState;
-use crate::triage::{TOP, resolve_unit, rule_suggestions};
+use crate::triage::{Risk, TOP, resolve_unit, risk, rule_suggestions};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -48,21 +48,6 @@ pub struct Suggestion {
     pub unit_code: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unit_name: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct RiskSignal {
-    pub kind: String,
-    pub label: String,
-    pub urgent: bool,
-    pub words: Vec<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Risk {
-    /// `none`, `elevated` or `urgent`.
-    pub level: String,
-    pub signals: Vec<RiskSignal>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -162,17 +147,7 @@ pub async fn triage(State(state): State<AppState>, _staff: Staff, ApiJson(input)
             }
         }
     }
-    let signals = xinfang_text::risk::scan(&text);
-    out.risk.level = match xinfang_text::risk::level(&signals) {
-        xinfang_text::RiskLevel::None => "none",
-        xinfang_text::RiskLevel::Elevated => "elevated",
-        xinfang_text::RiskLevel::Urgent => "urgent",
-    }
-    .into();
-    out.risk.signals = signals
-        .into_iter()
-        .map(|s| RiskSignal { kind: s.kind.as_str().into(), label: s.kind.label().into(), urgent: s.urgent, words: s.words })
-        .collect();
+    out.risk = risk(&text);
     Ok(Json(out))
 }
 
