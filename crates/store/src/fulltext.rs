@@ -22,7 +22,7 @@ pub(crate) fn schema(dialect: Dialect) -> Vec<String> {
     match dialect {
         Dialect::Sqlite => vec![
             "CREATE VIRTUAL TABLE petition_fts USING fts5(tokens, content = '', contentless_delete = 1, detail = none, \
-             tokenize = 'unicode61 remove_diacritics 0')"
+             tokenize = 'ascii')"
                 .into(),
         ],
         Dialect::Postgres => vec![
@@ -36,10 +36,19 @@ pub(crate) fn schema(dialect: Dialect) -> Vec<String> {
 /// nothing a clerk types is this long).
 const MAX_WORD_CHARS: usize = 60;
 
-/// Words as the index stores them: split on white space, each at most
-/// `MAX_WORD_CHARS`, none empty, joined by one space.
+/// The pieces a word is stored and looked up as: split at every ASCII
+/// character that is not a letter or digit (`3.5万` → `3`, `5万`). This is
+/// exactly where SQLite's `ascii` tokenizer splits, so a word of a query
+/// is always one token there (FTS5 without positions refuses a phrase),
+/// and PostgreSQL, given the same pieces, finds the same petitions.
+fn pieces(word: &str) -> impl Iterator<Item = &str> {
+    word.split(|c: char| c.is_ascii() && !c.is_ascii_alphanumeric()).filter(|p| !p.is_empty())
+}
+
+/// Words as the index stores them: split on white space and into
+/// `pieces`, each at most `MAX_WORD_CHARS`, joined by one space.
 pub fn clean_tokens(tokens: &str) -> String {
-    tokens.split_whitespace().filter(|w| w.chars().count() <= MAX_WORD_CHARS).collect::<Vec<_>>().join(" ")
+    tokens.split_whitespace().flat_map(pieces).filter(|w| w.chars().count() <= MAX_WORD_CHARS).collect::<Vec<_>>().join(" ")
 }
 
 /// A full-text query: any of `alternatives` matches, an alternative when
@@ -51,11 +60,17 @@ pub struct FullText {
 
 impl FullText {
     pub fn is_empty(&self) -> bool {
-        self.alternatives.iter().all(Vec::is_empty)
+        self.alternatives().next().is_none()
     }
 
-    fn alternatives(&self) -> impl Iterator<Item = &Vec<String>> {
-        self.alternatives.iter().filter(|a| !a.is_empty())
+    /// Each alternative as the pieces of its words (see `pieces`).
+    fn alternatives(&self) -> impl Iterator<Item = Vec<String>> + '_ {
+        self.alternatives
+            .iter()
+            .map(|a| {
+                a.iter().flat_map(|w| pieces(w)).filter(|w| w.chars().count() <= MAX_WORD_CHARS).map(str::to_string).collect::<Vec<_>>()
+            })
+            .filter(|a| !a.is_empty())
     }
 
     /// FTS5 query syntax: every word a double-quoted string.
@@ -293,15 +308,19 @@ mod tests {
 
     #[test]
     fn words_are_quoted_for_each_engine() {
-        let q = FullText { alternatives: vec![vec!["欠薪".into(), "a\"b".into()], vec!["o'k\\".into()], vec![]] };
-        assert_eq!(q.fts5(), "(\"欠薪\" AND \"a\"\"b\") OR (\"o'k\\\")");
-        assert_eq!(q.tsquery(), "('欠薪' & 'a\"b') | ('o''k\\\\')");
+        // ASCII punctuation splits a word into pieces, so no quote or
+        // backslash ever reaches the engine; other text is quoted as it is.
+        let q = FullText { alternatives: vec![vec!["欠薪".into(), "a\"b".into()], vec!["o'k\\".into()], vec![], vec!["!!".into()]] };
+        assert_eq!(q.fts5(), "(\"欠薪\" AND \"a\" AND \"b\") OR (\"o\" AND \"k\")");
+        assert_eq!(q.tsquery(), "('欠薪' & 'a' & 'b') | ('o' & 'k')");
         assert!(FullText::default().is_empty());
+        assert!(FullText { alternatives: vec![vec!["。".into(), "-".into()]] }.is_empty() == false);
+        assert!(FullText { alternatives: vec![vec!["-".into(), ".".into()]] }.is_empty());
     }
 
     #[test]
     fn tokens_are_cleaned() {
         let long = "长".repeat(MAX_WORD_CHARS + 1);
-        assert_eq!(clean_tokens(&format!("  欠薪   工资 {long}\t三个月 ")), "欠薪 工资 三个月");
+        assert_eq!(clean_tokens(&format!("  欠薪   工资 {long}\t三个月 3.5万 ")), "欠薪 工资 三个月 3 5万");
     }
 }

@@ -138,7 +138,9 @@ impl SearchText {
             return Some(SearchText::Number(upper));
         }
         let compact: String = q.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+        // ASCII first: a byte index into other text could split a character.
         if compact.len() == 18
+            && compact.is_ascii()
             && compact[..17].chars().all(|c| c.is_ascii_digit())
             && compact[17..].chars().all(|c| c.is_ascii_digit() || c == 'x' || c == 'X')
         {
@@ -991,4 +993,16 @@ pub async fn unmask(
         petitioners: rec.petitioners.iter().map(|p| petitioner_view(&state.keyring, p, true)).collect(),
         access_log_seq: seq,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SearchText;
+
+    #[test]
+    fn search_box_text_with_a_wide_character_across_the_18th_byte_is_words() {
+        // 15 digits and a Chinese character: 18 bytes, the 17th inside the character.
+        assert_eq!(SearchText::parse("123456789012345欠"), Some(SearchText::Words("123456789012345欠".into())));
+        assert_eq!(SearchText::parse("44030419900101123X"), Some(SearchText::IdNumber("44030419900101123X".into())));
+    }
 }
