@@ -376,3 +376,27 @@ async fn a_search_pages_by_cursor_with_its_words_kept() {
     assert!(html.contains("分页测试第0件") && html.contains("← 第一页"));
     s.finish().await;
 }
+
+/// Issue 13, item 4: the petition page shows an open risk alert as a
+/// banner with the words behind it; it is dismissed there with a reason.
+#[tokio::test]
+async fn a_risk_alert_is_a_banner_on_the_petition_page_dismissed_with_a_reason() {
+    let s = TestServer::start().await;
+    let mut body = letter(&today().to_string());
+    body["facts_and_reasons"] = json!("工资拖欠一年多，下周一我们全村人去堵国道讨说法。");
+    body["petitioners"] = json!([{ "name": "丑一", "phone": "13900000501" }]);
+    let (status, v) = s.post_as("ft_clerk", "/api/v1/petitions", body).await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    let n = v["number"].as_str().unwrap().to_string();
+    let (c, csrf) = browser(&s, "ft_clerk").await;
+    let html = c.get(format!("{}/staff/p/{n}", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("紧急风险提示") && html.contains("堵国道"), "{html}");
+    let id = s.detail("ft_clerk", &n).await["risk_alerts"][0]["id"].as_i64().unwrap();
+    let url = format!("{}/staff/p/{n}/risk/{id}/dismiss", s.base);
+    let html = c.post(&url).form(&[("csrf", csrf.as_str()), ("reason", "短")]).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("请写明解除风险提示的理由") && html.contains("紧急风险提示"), "{html}");
+    let html =
+        c.post(&url).form(&[("csrf", csrf.as_str()), ("reason", "已与村委会核实，系误传")]).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("已解除风险提示") && !html.contains("紧急风险提示"), "{html}");
+    s.finish().await;
+}

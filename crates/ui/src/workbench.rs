@@ -45,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/p/{number}", get(petition))
         .route("/staff/p/{number}/act/{action}", post(act))
         .route("/staff/p/{number}/unmask", post(unmask))
+        .route("/staff/p/{number}/risk/{id}/dismiss", post(dismiss_risk))
         .route("/staff/p/{number}/attachments/{id}", get(attachment))
         .route("/staff/p/{number}/documents/{id}", get(letter))
 }
@@ -1223,6 +1224,29 @@ async fn unmask(
             petition_page(state, &headers, s, number, x).await
         }
     }
+}
+
+/// Dismiss a risk alert of this petition with a reason (issue 13).
+async fn dismiss_risk(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((number, id)): Path<(String, i64)>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    let s = match staff(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if !crate::portal::csrf_ok(&headers, f.get("csrf").map(String::as_str).unwrap_or_default()) {
+        return petition_page(state, &headers, s, number, Extras { alert: Some("页面已过期，请刷新后重试".into()), ..Extras::default() })
+            .await;
+    }
+    let input = xinfang_web::api::risk::DismissInput { reason: f.get("reason").map(|r| r.trim().to_string()).unwrap_or_default() };
+    let x = match xinfang_web::api::risk::dismiss(State(state.clone()), s.clone(), ApiPath(id), ApiJson(input)).await {
+        Ok(_) => Extras { flash: Some("已解除风险提示，理由已记录".into()), ..Extras::default() },
+        Err(e) => Extras { alert: Some(chinese_only(&e.message)), ..Extras::default() },
+    };
+    petition_page(state, &headers, s, number, x).await
 }
 
 async fn attachment(State(state): State<AppState>, headers: HeaderMap, Path((number, id)): Path<(String, i64)>) -> Response {
