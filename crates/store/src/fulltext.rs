@@ -314,7 +314,7 @@ mod tests {
         assert_eq!(q.fts5(), "(\"欠薪\" AND \"a\" AND \"b\") OR (\"o\" AND \"k\")");
         assert_eq!(q.tsquery(), "('欠薪' & 'a' & 'b') | ('o' & 'k')");
         assert!(FullText::default().is_empty());
-        assert!(FullText { alternatives: vec![vec!["。".into(), "-".into()]] }.is_empty() == false);
+        assert!(!FullText { alternatives: vec![vec!["。".into(), "-".into()]] }.is_empty());
         assert!(FullText { alternatives: vec![vec!["-".into(), ".".into()]] }.is_empty());
     }
 
