@@ -210,3 +210,21 @@ async fn similar_petitions_are_the_same_petitioner_or_the_same_matter_in_other_w
     assert_eq!(status, StatusCode::NOT_FOUND);
     s.finish().await;
 }
+
+/// The read for a common word (more matches than `search_common_matches`:
+/// each row of the list looked up in the index) finds the same petitions
+/// in the same order as the read driven by the matches.
+#[tokio::test]
+async fn a_common_word_is_read_row_by_row_with_the_same_results() {
+    let s = TestServer::start_configured(|c| c.settings.search_common_matches = 1).await;
+    let a = register(&s, "寅一", "13900000041", "建筑公司欠薪三个月", "工地老板拖欠我们十二名工人的工资，多次讨要无果。").await;
+    let b = register(&s, "寅二", "13900000042", "小区道路破损", "小区主干道破损严重。另外，物业公司也欠薪保洁员，一并反映。").await;
+    register(&s, "寅三", "13900000043", "夜间施工噪音扰民", "附近工地夜间施工噪音很大。").await;
+    let v = search(&s, "ft_clerk", &format!("q={}", enc("欠薪"))).await;
+    assert_eq!(numbers(&v), vec![a.clone(), b.clone()], "{v}");
+    let v = search(&s, "ft_clerk", &format!("q={}&state=registered", enc("欠薪 工资"))).await;
+    assert_eq!(numbers(&v), vec![a.clone()], "{v}");
+    let (_, page) = s.get_as("ft_clerk", &format!("/api/v1/petitions?q={}", enc("欠薪"))).await;
+    assert_eq!(page["total"], 2, "{page}");
+    s.finish().await;
+}

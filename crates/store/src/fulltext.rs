@@ -85,11 +85,10 @@ impl FullText {
         self.alternatives().map(|a| format!("({})", a.iter().map(quote).collect::<Vec<_>>().join(" & "))).collect::<Vec<_>>().join(" | ")
     }
 
-    /// ` AND <id_col> IN (ids of the matching petitions)`. With `common`
-    /// (many matches) SQLite is kept from driving the query by the match
-    /// list (`+`: the column is then no index constraint): it walks the
-    /// list's own order and stops at the page, checking each row against
-    /// the matches; with few matches, probing each match is cheaper.
+    /// ` AND <id_col>` is a matching petition. With `common` (many
+    /// matches) SQLite walks the list's own order and checks each row in
+    /// the index, stopping at the page; with few matches, the list of
+    /// matches drives the query (each probed in the viewer index).
     pub(crate) fn push_condition(&self, sql: &mut Sql, dialect: Dialect, id_col: &str, common: bool) {
         if self.is_empty() {
             sql.push(" AND 1 = 0");
@@ -97,10 +96,18 @@ impl FullText {
         }
         match dialect {
             Dialect::Sqlite => {
-                let plus = if common { "+" } else { "" };
-                sql.push(&format!(" AND {plus}{id_col} IN (SELECT rowid FROM petition_fts WHERE petition_fts MATCH "))
-                    .bind(Arg::S(self.fts5()))
-                    .push(")");
+                if common {
+                    // Row by row in the list's order: one lookup of this
+                    // petition in the index each (FTS5 seeks the rowid in
+                    // each word's list), never the whole list of matches.
+                    sql.push(" AND EXISTS (SELECT 1 FROM petition_fts WHERE petition_fts MATCH ")
+                        .bind(Arg::S(self.fts5()))
+                        .push(&format!(" AND rowid = {id_col})"));
+                } else {
+                    sql.push(&format!(" AND {id_col} IN (SELECT rowid FROM petition_fts WHERE petition_fts MATCH "))
+                        .bind(Arg::S(self.fts5()))
+                        .push(")");
+                }
             }
             Dialect::Postgres => {
                 sql.push(&format!(" AND {id_col} IN (SELECT petition_id FROM petition_fts WHERE doc @@ CAST("))
@@ -112,12 +119,12 @@ impl FullText {
 }
 
 /// Above this many matching petitions a word is "common" (`push_condition`).
-pub(crate) const COMMON_MATCHES: i64 = 2_000;
+pub const COMMON_MATCHES: i64 = 2_000;
 
 impl Store {
     /// Whether more than `COMMON_MATCHES` petitions match (one bounded
     /// read of the index).
-    pub(crate) async fn is_common(&self, pool: &sqlx::AnyPool, q: &FullText) -> Result<bool> {
+    pub(crate) async fn is_common(&self, pool: &sqlx::AnyPool, q: &FullText, above: i64) -> Result<bool> {
         if q.is_empty() {
             return Ok(false);
         }
@@ -130,9 +137,9 @@ impl Store {
                 sql.push("petition_fts WHERE doc @@ CAST(").bind(Arg::S(q.tsquery())).push(" AS tsquery)");
             }
         }
-        sql.push(&format!(" LIMIT {}) t", COMMON_MATCHES + 1));
+        sql.push(&format!(" LIMIT {}) t", above.max(0) + 1));
         let n: i64 = sqlx::query_scalar_with(sqlx::AssertSqlSafe(sql.text.as_str()), crate::petitions::args(&sql)).fetch_one(pool).await?;
-        Ok(n > COMMON_MATCHES)
+        Ok(n > above)
     }
 
     /// Put a petition's words in the index, replacing what it held, inside

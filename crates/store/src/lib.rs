@@ -57,7 +57,7 @@ pub use contacts::{DueTimer, StaffContact};
 pub use dashboard::Counts;
 pub use db::{Dialect, PoolSettings, Store, StoreError, WriteTx, fmt_instant, parse_instant};
 pub use documents::{DocumentRow, RENDER_DOCUMENT, doc_number};
-pub use fulltext::{FullText, IndexSource, IndexText, clean_tokens};
+pub use fulltext::{COMMON_MATCHES, FullText, IndexSource, IndexText, clean_tokens};
 pub use heads::{HeadEntry, HeadList};
 pub use hotspots::DayCount;
 pub use leadership::{EscalationRow, LeadRow, Leadership, LedCase, TrackRow};

@@ -173,6 +173,9 @@ pub struct PetitionFilter {
     /// The caller does not need the total (it is then -1): a search ranks
     /// a window and counts what it keeps.
     pub skip_total: bool,
+    /// Above how many matches a full-text search is "common" (default
+    /// `fulltext::COMMON_MATCHES`; a setting).
+    pub common_matches: Option<i64>,
     /// Registration date range, local dates, inclusive.
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
@@ -940,7 +943,7 @@ impl Store {
         let (from, mut wh, reg_col, due_col) = list_where(f, vis, single, Drive::from_viewers(single));
         if let Some(ft) = &f.fulltext {
             let id_col = if from.starts_with("petition_viewers") { "v.petition_id" } else { "p.id" };
-            let common = self.is_common(pool, ft).await?;
+            let common = self.is_common(pool, ft, f.common_matches.unwrap_or(crate::fulltext::COMMON_MATCHES)).await?;
             ft.push_condition(&mut wh, self.dialect, id_col, common);
         }
         // A filter on viewer keys alone (the unit's inbox, state, category,

@@ -98,6 +98,10 @@ pub struct Settings {
     /// or handled) has its scopes precomputed too, whatever the size of its
     /// subtree; the set is taken when the aggregates are built.
     pub statistics_min_scope_petitions: i64,
+    /// A search matching more petitions than this is read in the list's
+    /// order, each row looked up in the index (`store::fulltext`); fewer,
+    /// and the matches drive the read.
+    pub search_common_matches: i64,
     /// A read corrects the precomputed figures by at most this many
     /// petitions changed since the last refresh; with more it recounts.
     pub statistics_max_corrections: usize,
@@ -135,6 +139,7 @@ impl Default for Settings {
             ranking_min_cases: xinfang_domain::ranking::MIN_CASES,
             statistics_min_scope_units: xinfang_domain::aggregate::DEFAULT_MIN_SCOPE_UNITS,
             statistics_min_scope_petitions: xinfang_domain::aggregate::DEFAULT_MIN_SCOPE_PETITIONS,
+            search_common_matches: xinfang_store::COMMON_MATCHES,
             statistics_max_corrections: 2000,
         }
     }

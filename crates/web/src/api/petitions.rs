@@ -221,6 +221,7 @@ pub(crate) fn filter_of(state: &AppState, q: &ListQuery) -> ApiResult<PetitionFi
         // Words only the name alternative can match (punctuation) find nothing.
         fulltext: fulltext.map(|(f, _)| f),
         skip_total: false,
+        common_matches: Some(state.settings.search_common_matches),
         from: parse_day("from", &q.from)?,
         to: parse_day("to", &q.to)?,
         overdue: q.overdue,

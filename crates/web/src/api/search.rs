@@ -102,6 +102,7 @@ pub async fn search(State(state): State<AppState>, staff: Staff, ApiQuery(q): Ap
         fulltext: Some(fulltext),
         text: None,
         skip_total: true,
+        common_matches: Some(state.settings.search_common_matches),
         limit: SEARCH_WINDOW,
         offset: 0,
         after: None,
