@@ -86,9 +86,9 @@ impl FullText {
     }
 
     /// ` AND <id_col>` is a matching petition. With `common` (many
-    /// matches) SQLite walks the list's own order and checks each row in
-    /// the index, stopping at the page; with few matches, the list of
-    /// matches drives the query (each probed in the viewer index).
+    /// matches) SQLite walks the list's own order and checks each row
+    /// against the matches, stopping at the page; with few matches, the
+    /// list of matches drives the query (each probed in the viewer index).
     pub(crate) fn push_condition(&self, sql: &mut Sql, dialect: Dialect, id_col: &str, common: bool) {
         if self.is_empty() {
             sql.push(" AND 1 = 0");
@@ -96,18 +96,16 @@ impl FullText {
         }
         match dialect {
             Dialect::Sqlite => {
-                if common {
-                    // Row by row in the list's order: one lookup of this
-                    // petition in the index each (FTS5 seeks the rowid in
-                    // each word's list), never the whole list of matches.
-                    sql.push(" AND EXISTS (SELECT 1 FROM petition_fts WHERE petition_fts MATCH ")
-                        .bind(Arg::S(self.fts5()))
-                        .push(&format!(" AND rowid = {id_col})"));
-                } else {
-                    sql.push(&format!(" AND {id_col} IN (SELECT rowid FROM petition_fts WHERE petition_fts MATCH "))
-                        .bind(Arg::S(self.fts5()))
-                        .push(")");
-                }
+                // A common word: `+` keeps the match list from driving the
+                // read (it is then no index constraint), so the list's own
+                // order is walked and the page stops it, each row checked
+                // against the matches. (Checking each row with a rowid
+                // lookup in the index instead was 3–30× slower at 200,000
+                // petitions: docs/performance.md.)
+                let plus = if common { "+" } else { "" };
+                sql.push(&format!(" AND {plus}{id_col} IN (SELECT rowid FROM petition_fts WHERE petition_fts MATCH "))
+                    .bind(Arg::S(self.fts5()))
+                    .push(")");
             }
             Dialect::Postgres => {
                 sql.push(&format!(" AND {id_col} IN (SELECT petition_id FROM petition_fts WHERE doc @@ CAST("))
