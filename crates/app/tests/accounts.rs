@@ -33,6 +33,7 @@ async fn ten_wrong_passwords_lock_the_account() {
 
 #[tokio::test]
 async fn public_submission_answers_429_beyond_its_rate() {
+    inside_one_minute().await;
     let s = TestServer::start_configured(|c| c.settings.submit_per_minute = 3).await;
     for i in 0..3 {
         let mut v = online_claim(&format!("限流{i}"), "440304199001011233");
@@ -55,6 +56,7 @@ async fn public_submission_answers_429_beyond_its_rate() {
 
 #[tokio::test]
 async fn tracking_and_login_are_rate_limited_too() {
+    inside_one_minute().await;
     let s = TestServer::start_configured(|c| {
         c.settings.track_per_minute = 2;
         c.settings.login_per_minute = 2;

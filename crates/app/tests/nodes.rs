@@ -174,6 +174,7 @@ async fn art34_calendar_edit_on_one_node_changes_a_due_date_computed_on_another_
 
 #[tokio::test]
 async fn a_client_over_its_login_limit_on_one_node_is_limited_on_another() {
+    inside_one_minute().await;
     let limit = |c: &mut Config| c.settings.login_per_minute = 3;
     let s = TestServer::start_configured(limit).await;
     let (b, _) = node_b(&s, limit).await;

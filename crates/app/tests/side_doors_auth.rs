@@ -191,6 +191,7 @@ fn anonymous_petition(i: usize, extra: usize) -> Value {
 
 #[tokio::test]
 async fn portal_submit_shares_the_api_bucket() {
+    inside_one_minute().await;
     let s = TestServer::start_configured(|c| {
         c.settings.submit_per_minute = 2;
         c.settings.track_per_minute = 2;

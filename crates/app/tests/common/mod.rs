@@ -270,3 +270,12 @@ pub fn pdf_text(pdf: &[u8]) -> String {
     assert!(out.status.success(), "pdftotext failed");
     String::from_utf8_lossy(&out.stdout).chars().filter(|c| !c.is_whitespace()).collect()
 }
+
+/// Rate limits count in fixed one-minute windows: a test that counts up to
+/// a limit starts well inside a minute, so that its requests share one.
+pub async fn inside_one_minute() {
+    use chrono::Timelike;
+    while chrono::Utc::now().second() >= 40 {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+}
