@@ -23,6 +23,7 @@ pub mod petition;
 pub mod procedure;
 pub mod ranking;
 pub mod recompute;
+pub mod repeats;
 pub mod report;
 pub mod role;
 pub mod routing;

@@ -107,6 +107,18 @@ str_enum!(
 );
 
 str_enum!(
+    /// A clerk's finding on whether a petition repeats an earlier one
+    /// (初件 / 重件, regulation.md, "初信初访 and 重复信访"): the metrics count repeats by the
+    /// link to the first petition that a 重件 carries.
+    RepeatVerdict {
+        /// 初件: a new matter, confirmed by staff.
+        First = "first" / "初件",
+        /// 重件: the same petitioner's same matter again, linked to its first petition.
+        Repeat = "repeat" / "重件",
+    }
+);
+
+str_enum!(
     /// Outcome of a decision letter (Art. 32).
     Outcome {
         Upheld = "upheld" / "予以支持",

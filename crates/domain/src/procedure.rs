@@ -99,6 +99,11 @@ pub struct Case {
     /// Not the first time this petitioner raised the same matter.
     #[serde(default)]
     pub repeat: bool,
+    /// Staff's finding on `repeat` (初件 / 重件), when one was recorded;
+    /// absent from the stored case until then, so older records keep
+    /// their digest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeat_verdict: Option<crate::petition::RepeatVerdict>,
     /// The accuser gave a real name (the discipline body owes notices, §3.3).
     #[serde(default)]
     pub real_name: bool,
@@ -496,6 +501,7 @@ pub fn register(reg: &Registration, unit: &Unit, ctx: &Ctx) -> Case {
         accused_unknown: false,
         channel: Some(reg.channel),
         repeat: false,
+        repeat_verdict: None,
         real_name: !reg.anonymous,
         accepted_on: None,
         decline_ground: None,
@@ -536,6 +542,7 @@ pub(crate) fn handling_case(unit: UnitId, received_on: NaiveDate, deadlines: Vec
         accused_unknown: false,
         channel: None,
         repeat: false,
+        repeat_verdict: None,
         real_name: true,
         accepted_on: None,
         decline_ground: None,

@@ -560,6 +560,38 @@ impl Store {
         Ok(seq)
     }
 
+    /// Staff's 初件 / 重件 finding: the case (its `repeat` and verdict), the
+    /// link to the first petition (`repeat_of`, which the metrics read) and
+    /// the event, in one transaction. `Conflict` if the petition changed
+    /// since it was read.
+    pub async fn record_repeat_finding(
+        &self,
+        petition_id: i64,
+        expected_version: i64,
+        case: &Case,
+        repeat_of: Option<&str>,
+        event: &EventDraft,
+    ) -> Result<i64> {
+        let mut w = self.begin_write().await?;
+        let n = sqlx::query(
+            "UPDATE petitions SET case_json = $1, repeat_of = $2, updated_at = $3, version = version + 1 WHERE id = $4 AND version = $5",
+        )
+        .bind(case_json_without_deadlines(case)?)
+        .bind(repeat_of.map(String::from))
+        .bind(fmt_instant(Utc::now()))
+        .bind(petition_id)
+        .bind(expected_version)
+        .execute(&mut *w.tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(StoreError::Conflict);
+        }
+        let seq = self.insert_event(&mut w, petition_id, event).await?;
+        w.commit().await?;
+        Ok(seq)
+    }
+
     /// Append an event to the petition's hash chain. Bumping the chain head
     /// on the petition row first serialises appends to one petition on both
     /// engines (a row lock on PostgreSQL, the write gate on SQLite).

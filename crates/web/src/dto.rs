@@ -296,6 +296,9 @@ pub struct PetitionDetail {
     /// Closed after 复核: the same facts and reasons are not accepted again.
     pub terminated: bool,
     pub repeat_of: Option<String>,
+    /// Staff's 初件 / 重件 finding (`first` or `repeat`), once recorded
+    /// (`PUT /api/v1/petitions/{number}/repeat`).
+    pub repeat_verdict: Option<String>,
     /// Risk alerts raised at registration (issue 13), dismissed ones with
     /// their reason; shown only with the full view.
     pub risk_alerts: Vec<crate::api::risk::RiskAlert>,

@@ -686,6 +686,9 @@ pub const OTHER_EVENTS: &[(&str, &str, bool)] = &[
     ("accountability_referred", "责任倒查移送纪检监察机关", false),
     ("supervision_reply", "书面回复督办事项", false),
     ("supervision_close", "督办事项办结", false),
+    // Staff's 初件 / 重件 finding (`repeats`).
+    ("repeat_linked", "认定为重件", false),
+    ("first_confirmed", "确认为初件", false),
 ];
 
 pub fn spec(name: &str) -> Option<&'static ActionSpec> {

@@ -11,6 +11,7 @@ pub mod letters;
 pub mod petitions;
 pub mod ranking;
 pub mod reference;
+pub mod repeats;
 pub mod risk;
 pub mod search;
 pub mod similar;
@@ -63,6 +64,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/triage/rules", get(triage::rules).put(triage::put_rules))
         .route("/api/v1/petitions/{number}", get(petitions::detail))
         .route("/api/v1/petitions/{number}/similar", get(similar::similar))
+        .route("/api/v1/petitions/{number}/repeat", put(repeats::put))
         .route("/api/v1/petitions/{number}/actions/{action}", post(petitions::act).layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES)))
         .route("/api/v1/approvals", get(approvals::list))
         .route("/api/v1/approvals/{id}/approve", post(approvals::approve))

@@ -640,6 +640,7 @@ pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(number)
             Some(n) if sees_in_full(&state, &staff, n).await? => Some(n.clone()),
             _ => None,
         },
+        repeat_verdict: c.repeat_verdict.map(|v| v.as_str().to_string()),
         risk_alerts,
         accepted_on: c.accepted_on.map(|d| d.to_string()),
         simplified: c.simplified,

@@ -46,6 +46,9 @@ pub struct SimilarPetition {
     pub score: f64,
     /// Filed by the same person (identity number, or name with phone).
     pub same_petitioner: bool,
+    /// This one was concluded after 复核: if the new petition repeats its
+    /// facts and reasons, it is not accepted again (Art. 36).
+    pub no_longer_accepted: bool,
     /// Why it is listed, in Chinese: the same petitioner, the words shared.
     pub reasons: Vec<String>,
 }
@@ -65,14 +68,31 @@ pub async fn similar(
 ) -> ApiResult<Json<Vec<SimilarPetition>>> {
     let (rec, v) = load_visible(&state, &staff, &number).await?;
     super::petitions::require_full(v)?;
+    let own_text = [rec.title.as_str(), &rec.content, &rec.request, &rec.facts_and_reasons].join("\n");
+    let keys = state.store.identity_keys_of(rec.id).await?;
+    Ok(Json(similar_to(&state, &staff, &own_text, &keys, Some(rec.id)).await?))
+}
+
+/// Petitions the caller sees in full that look like a repeat of `own_text`
+/// filed by the petitioner of `keys` (keyed identity hashes), best first;
+/// `exclude` is the petition itself, when it is stored. Used for a stored
+/// petition and for one being registered.
+pub async fn similar_to(
+    state: &AppState,
+    staff: &Staff,
+    own_text: &str,
+    keys: &[String],
+    exclude: Option<i64>,
+) -> ApiResult<Vec<SimilarPetition>> {
     let tree = state.tree();
     let seg = segmenter(&tree);
-    let own_text = [rec.title.as_str(), &rec.content, &rec.request, &rec.facts_and_reasons].join("\n");
-    let own_terms = seg.terms(&own_text);
+    let own_terms = seg.terms(own_text);
     // The same petitioner.
-    let keys = state.store.identity_keys_of(rec.id).await?;
-    let same: HashMap<i64, String> =
-        state.store.same_petitioner(&keys).await?.into_iter().filter(|c| c.id != rec.id).map(|c| (c.id, c.number)).collect();
+    let same: HashMap<i64, String> = if keys.is_empty() {
+        HashMap::new()
+    } else {
+        state.store.same_petitioner(keys).await?.into_iter().filter(|c| Some(c.id) != exclude).map(|c| (c.id, c.number)).collect()
+    };
     // The same matter: petitions sharing two of the most telling words
     // (the longest distinct ones: names, places, amounts).
     let mut words: Vec<&String> = own_terms.iter().filter(|t| t.chars().count() >= 2).collect();
@@ -97,7 +117,7 @@ pub async fn similar(
         let f = PetitionFilter { numbers, skip_total: true, limit: CANDIDATES, ..Default::default() };
         rows.extend(reader.list_petitions(&f, Some(&vis)).await?.0);
     }
-    let mut seen = HashSet::from([rec.id]);
+    let mut seen: HashSet<i64> = exclude.into_iter().collect();
     rows.retain(|r| seen.insert(r.id) && view(&r.case, r.confidential, staff.unit.id, staff.user.role, &tree) == View::Full);
     // Word weights: the candidates and the caller's newest petitions.
     let (background, _) =
@@ -136,6 +156,9 @@ pub async fn similar(
             if sim.score >= SAME_MATTER_SCORE {
                 reasons.push(format!("内容相似度 {:.0}%", sim.score * 100.0));
             }
+            if xinfang_domain::repeats::no_longer_accepted(&r.case) {
+                reasons.push("该件已经复核终结：同一事实和理由不再受理（第三十六条）".to_string());
+            }
             Some(SimilarPetition {
                 number: r.number,
                 title: r.title,
@@ -143,6 +166,7 @@ pub async fn similar(
                 registered_at: r.registered_at,
                 score: round3(sim.score),
                 same_petitioner,
+                no_longer_accepted: xinfang_domain::repeats::no_longer_accepted(&r.case),
                 reasons,
             })
         })
@@ -152,5 +176,5 @@ pub async fn similar(
         key(b).total_cmp(&key(a)).then_with(|| b.registered_at.cmp(&a.registered_at))
     });
     out.truncate(MAX_SIMILAR);
-    Ok(Json(out))
+    Ok(out)
 }

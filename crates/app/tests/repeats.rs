@@ -1,0 +1,155 @@
+//! 初件 / 重件 (issue 13, item 2): the clerk links a re-worded repeat found
+//! among the similar petitions to its first petition, or confirms a first
+//! one; after 复核 the link opens the Art. 36 refusal for the clerk to
+//! confirm.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// A citizen's claim taken through 复查 and 复核 to its end; its number.
+async fn concluded_after_final_review(s: &TestServer, name: &str, id_number: &str) -> String {
+    let (status, sub) = s.post("/api/v1/petitions", None, online_claim(name, id_number)).await;
+    assert_eq!(status, StatusCode::CREATED, "{sub}");
+    let number = sub["number"].as_str().unwrap().to_string();
+    let code = sub["query_code"].as_str().unwrap().to_string();
+    s.act("ft_clerk", &number, "forward", json!({"unit": "440304-RST"})).await;
+    s.act("ft_rst_officer", &number, "accept", json!({"route": 6})).await;
+    s.act(
+        "ft_rst_officer",
+        &number,
+        "conclude",
+        json!({"outcome": "rejected", "request": "支付工资", "facts_and_reasons": "经核查不存在劳动关系", "decision": "不予支持", "legal_basis": "《中华人民共和国劳动合同法》第七条"}),
+    )
+    .await;
+    let delivered = json!({"method": "in_person", "delivered_on": today().to_string()});
+    s.act("ft_rst_officer", &number, "deliver", delivered.clone()).await;
+    let (status, r) = s.post(&format!("/api/v1/track/{number}/review-request"), None, json!({"code": code, "reason": "不服"})).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    let uphold = json!({"outcome": "uphold", "opinion": "维持原处理意见", "facts_and_reasons": "原处理认定事实清楚", "legal_basis": "《信访工作条例》第三十五条"});
+    s.act("sz_rst_reviewer", &number, "decide_review", uphold.clone()).await;
+    s.act("sz_rst_reviewer", &number, "deliver", delivered.clone()).await;
+    let (status, r) = s.post(&format!("/api/v1/track/{number}/review-request"), None, json!({"code": code})).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    s.act("gd_rst_reviewer", &number, "decide_final_review", uphold).await;
+    let r = s.act("gd_rst_reviewer", &number, "deliver", delivered).await;
+    assert_eq!(r["state"], "closed");
+    number
+}
+
+/// A phone call noted by the 福田区 clerk: the same unpaid wages in other
+/// words, by name and phone only.
+async fn phone_note(s: &TestServer, name: &str, phone: &str) -> String {
+    let mut body = letter(&today().to_string());
+    body["channel"] = json!("phone");
+    body["title"] = json!("来电反映科技公司欠薪");
+    body["request"] = json!("来电人要求公司把欠的三个月工资一万五千元结清");
+    body["facts_and_reasons"] = json!("来电人称其在某科技公司上班，7月到9月工资一直没发，找人事也没用，之前已经反映过。");
+    body["petitioners"] = json!([{ "name": name, "phone": phone }]);
+    let (status, v) = s.post_as("ft_clerk", "/api/v1/petitions", body).await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    assert_eq!(v["state"], "registered", "not refused at the door: {v}");
+    v["number"].as_str().unwrap().to_string()
+}
+
+async fn find(s: &TestServer, number: &str, verdict: Value) -> (StatusCode, Value) {
+    s.put(&format!("/api/v1/petitions/{number}/repeat"), Some(&s.token("ft_clerk").await), verdict).await
+}
+
+#[tokio::test]
+async fn art36_a_linked_repeat_of_a_matter_closed_after_final_review_is_refused_on_the_clerks_confirmation() {
+    let s = TestServer::start().await;
+    let first = concluded_after_final_review(&s, "王五", "440304197503150015").await;
+    let again = phone_note(&s, "王五", "13800138000").await;
+    // The candidate is shown with the reason and the Art. 36 warning.
+    let (status, v) = s.get_as("ft_clerk", &format!("/api/v1/petitions/{again}/similar")).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let hit = v.as_array().unwrap().iter().find(|c| c["number"] == first.as_str()).unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(hit["no_longer_accepted"], true, "{v}");
+    assert!(hit["reasons"].as_array().unwrap().iter().any(|r| r.as_str().unwrap().contains("第三十六条")), "{v}");
+    // Before any link, the Art. 36 ground is refused: nothing says it repeats.
+    let decline = json!({"ground": "concluded_after_final_review", "reason": "与已复核终结的事项事实和理由相同", "proper_channel": "如有新的事实和理由，可以另行提出"});
+    let (status, _) = s.try_act("ft_clerk", &again, "decline", decline.clone()).await;
+    assert!(status.is_client_error());
+    // The clerk links it.
+    let (status, r) = find(&s, &again, json!({"verdict": "repeat", "first": first, "reason": "同一人同一欠薪事项"})).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(
+        (r["verdict"].as_str(), r["first"].as_str(), &r["no_longer_accepted"]),
+        (Some("repeat"), Some(first.as_str()), &json!(true))
+    );
+    assert!(r["message"].as_str().unwrap().contains("第三十六条"), "{r}");
+    let d = s.detail("ft_clerk", &again).await;
+    assert_eq!((d["repeat_of"].as_str(), d["repeat_verdict"].as_str()), (Some(first.as_str()), Some("repeat")), "{d}");
+    let last = d["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!((last["action"].as_str(), last["reason"].as_str()), (Some("repeat_linked"), Some("同一人同一欠薪事项")), "{last}");
+    // Now the clerk confirms the refusal: 不再受理.
+    let r = s.act("ft_clerk", &again, "decline", decline).await;
+    assert_eq!(r["state"], "not_reaccepted", "{r}");
+    // The record still verifies with the finding in it.
+    let breaks = s.store.verify_chains().await.unwrap();
+    assert!(breaks.is_empty(), "{breaks:?}");
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn a_first_petition_is_confirmed_and_a_repeat_links_to_the_first_of_its_chain() {
+    let s = TestServer::start().await;
+    let mut claim = letter(&days_ago(3));
+    claim["petitioners"] = json!([{ "name": "赵六", "phone": "13911110000" }]);
+    let (_, a) = s.post_as("ft_clerk", "/api/v1/petitions", claim).await;
+    let a = a["number"].as_str().unwrap().to_string();
+    let b = phone_note(&s, "赵六", "13911110000").await;
+    let c = phone_note(&s, "赵六", "13911110000").await;
+    let (status, r) = find(&s, &b, json!({"verdict": "repeat", "first": a})).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(r["no_longer_accepted"], false, "{r}");
+    // c repeats b, which repeats a: the link goes to a.
+    let (status, r) = find(&s, &c, json!({"verdict": "repeat", "first": b})).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(r["first"], a.as_str(), "{r}");
+    // The clerk changes their mind about c: a first petition after all.
+    let (status, r) = find(&s, &c, json!({"verdict": "first", "reason": "实为另一家公司"})).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    let d = s.detail("ft_clerk", &c).await;
+    assert_eq!((d["repeat_of"].clone(), d["repeat_verdict"].as_str()), (Value::Null, Some("first")), "{d}");
+    assert_eq!(d["history"].as_array().unwrap().last().unwrap()["action"], "first_confirmed");
+    // Not the other way round: a first petition cannot repeat a later one.
+    let (status, r) = find(&s, &a, json!({"verdict": "repeat", "first": c})).await;
+    assert_eq!((status, r["error"]["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("first")), "{r}");
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn a_bad_finding_gets_a_clear_error_and_changes_nothing() {
+    let s = TestServer::start().await;
+    let a = phone_note(&s, "钱七", "13922220000").await;
+    let b = phone_note(&s, "钱七", "13922220000").await;
+    for (body, field) in [
+        (json!({"verdict": "maybe"}), "verdict"),
+        (json!({"verdict": "repeat"}), "first"),
+        (json!({"verdict": "first", "first": a}), "first"),
+        (json!({"verdict": "repeat", "first": "XF-440304-20260101-99999"}), "first"),
+        (json!({"verdict": "repeat", "first": b}), "first"),
+        (json!({"verdict": "first", "reason": "长".repeat(501)}), "reason"),
+    ] {
+        let (status, v) = find(&s, &b, body.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {v}");
+        assert_eq!(v["error"]["fields"][0]["field"], field, "{body}: {v}");
+    }
+    let (status, _) = find(&s, &b, json!({"verdict": "first", "extra": 1})).await;
+    assert!(status.is_client_error());
+    // Another district's clerk does not see it; the admin and a unit that
+    // does not hold it may not decide.
+    for user in ["ns_clerk", "admin", "ft_rst_officer"] {
+        let (status, v) = s.put(&format!("/api/v1/petitions/{b}/repeat"), Some(&s.token(user).await), json!({"verdict": "first"})).await;
+        assert!(matches!(status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN), "{user}: {status} {v}");
+    }
+    let d = s.detail("ft_clerk", &b).await;
+    assert!(d["repeat_verdict"].is_null() && d["history"].as_array().unwrap().len() == 1, "{d}");
+    s.finish().await;
+}
