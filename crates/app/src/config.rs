@@ -98,6 +98,9 @@ pub struct Config {
     /// change since the last refresh, and recount past
     /// `statistics_max_corrections`). The first run builds them.
     pub statistics_schedule: String,
+    /// When the triage models are retrained from the confirmed routings
+    /// (`daily 02:30`; empty turns it off). See `triage_min_held_out`.
+    pub triage_training_schedule: String,
     /// Fonts for letters: every .ttf/.otf/.ttc under this directory
     /// (default: Debian's Noto CJK; drop licensed 仿宋 / 小标宋 here).
     pub fonts_dir: String,
@@ -153,6 +156,7 @@ impl Default for Config {
             watch_schedule: "every 5m".into(),
             ranking_schedule: "daily 09:00".into(),
             statistics_schedule: "every 15s".into(),
+            triage_training_schedule: "daily 02:30".into(),
             fonts_dir: "/usr/share/fonts/opentype/noto".into(),
             letters_process: "self".into(),
             letter_templates_dir: None,

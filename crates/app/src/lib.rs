@@ -133,7 +133,8 @@ pub async fn verify(cfg: &config::Config) -> Result<xinfang_store::Verification,
 /// every job kind and the periodic schedules — the signed checkpoint every
 /// `checkpoint_interval_seconds`, the purge every `purge_interval_seconds`,
 /// the staff digest on `digest_schedule`, the deadline watch on
-/// `watch_schedule`. Each firing runs once across
+/// `watch_schedule`, the triage models' training on
+/// `triage_training_schedule`. Each firing runs once across
 /// nodes. (The calendar check is per node by nature and runs in `AppState`.)
 pub fn runtime(state: &AppState, cfg: &config::Config) -> Result<xinfang_web::jobs::Runtime, AnyError> {
     use std::time::Duration;
@@ -161,6 +162,9 @@ pub fn runtime(state: &AppState, cfg: &config::Config) -> Result<xinfang_web::jo
     let s = state.clone();
     let rt =
         rt.handle(xinfang_web::precomputed::REFRESH, Duration::from_secs(3600), move |_| xinfang_web::precomputed::refresh_job(s.clone()));
+    let s = state.clone();
+    let rt =
+        rt.handle(xinfang_web::triage_model::TRAIN, Duration::from_secs(1800), move |_| xinfang_web::triage_model::train_job(s.clone()));
     let s = state.clone();
     let rt = rt.handle(xinfang_web::supervision::WATCH, Duration::from_secs(300), move |_| xinfang_web::supervision::watch_job(s.clone()));
     let store = state.store.clone();
@@ -194,25 +198,20 @@ pub fn runtime(state: &AppState, cfg: &config::Config) -> Result<xinfang_web::jo
     if cfg.purge_interval_seconds > 0 {
         rt = rt.schedule(Schedule { name: "purge", kind: "purge", period: Period::Every(Duration::from_secs(cfg.purge_interval_seconds)) });
     }
-    if !cfg.digest_schedule.trim().is_empty() {
-        let period = Period::parse(&cfg.digest_schedule)
-            .ok_or_else(|| format!("digest_schedule must be `daily HH:MM` or `every N[s|m|h]`, not `{}`", cfg.digest_schedule))?;
-        rt = rt.schedule(Schedule { name: "deadline_digest", kind: notices::DIGEST, period });
-    }
-    if !cfg.watch_schedule.trim().is_empty() {
-        let period = Period::parse(&cfg.watch_schedule)
-            .ok_or_else(|| format!("watch_schedule must be `daily HH:MM` or `every N[s|m|h]`, not `{}`", cfg.watch_schedule))?;
-        rt = rt.schedule(Schedule { name: xinfang_web::supervision::WATCH, kind: xinfang_web::supervision::WATCH, period });
-    }
-    if !cfg.ranking_schedule.trim().is_empty() {
-        let period = Period::parse(&cfg.ranking_schedule)
-            .ok_or_else(|| format!("ranking_schedule must be `daily HH:MM` or `every N[s|m|h]`, not `{}`", cfg.ranking_schedule))?;
-        rt = rt.schedule(Schedule { name: xinfang_web::ranking::MONTHLY_RANKING, kind: xinfang_web::ranking::MONTHLY_RANKING, period });
-    }
-    if !cfg.statistics_schedule.trim().is_empty() {
-        let period = Period::parse(&cfg.statistics_schedule)
-            .ok_or_else(|| format!("statistics_schedule must be `daily HH:MM` or `every N[s|m|h]`, not `{}`", cfg.statistics_schedule))?;
-        rt = rt.schedule(Schedule { name: xinfang_web::precomputed::REFRESH, kind: xinfang_web::precomputed::REFRESH, period });
+    // Each (setting, its text, job): off when the text is empty.
+    let named: [(&str, &str, &'static str, &'static str); 5] = [
+        ("digest_schedule", &cfg.digest_schedule, "deadline_digest", notices::DIGEST),
+        ("watch_schedule", &cfg.watch_schedule, xinfang_web::supervision::WATCH, xinfang_web::supervision::WATCH),
+        ("ranking_schedule", &cfg.ranking_schedule, xinfang_web::ranking::MONTHLY_RANKING, xinfang_web::ranking::MONTHLY_RANKING),
+        ("statistics_schedule", &cfg.statistics_schedule, xinfang_web::precomputed::REFRESH, xinfang_web::precomputed::REFRESH),
+        ("triage_training_schedule", &cfg.triage_training_schedule, xinfang_web::triage_model::TRAIN, xinfang_web::triage_model::TRAIN),
+    ];
+    for (setting, text, name, kind) in named {
+        if text.trim().is_empty() {
+            continue;
+        }
+        let period = Period::parse(text).ok_or_else(|| format!("{setting} must be `daily HH:MM` or `every N[s|m|h]`, not `{text}`"))?;
+        rt = rt.schedule(Schedule { name, kind, period });
     }
     Ok(rt)
 }

@@ -152,3 +152,94 @@ async fn a_topic_rising_in_a_township_is_a_hot_spot_with_its_petitions_and_a_sum
     }
     s.finish().await;
 }
+
+/// Ferry complaints: words the starter rules do not know.
+fn ferry(i: usize) -> (String, String) {
+    let piers = ["蛇口", "东角头", "前海", "福田口岸", "沙头角"];
+    let harms = ["轮渡停航不退票", "轮渡码头候船室漏雨", "轮渡班次临时取消", "轮渡船票超售", "轮渡码头无障碍通道关闭"];
+    (
+        format!("{}{}", piers[i % 5], harms[(i / 5) % 5]),
+        format!("第{i}次反映：{}轮渡码头{}，乘船旅客滞留，轮渡公司不予答复。", piers[i % 5], harms[(i / 5) % 5]),
+    )
+}
+
+#[tokio::test]
+async fn a_learnt_model_answers_a_field_only_after_beating_the_rules_and_learns_the_clerks_corrections() {
+    let s = TestServer::start_configured(|c| c.settings.triage_min_held_out = 3).await;
+    // Nothing trained yet: the rules answer.
+    let (status, models) = s.get_as("ft_clerk", "/api/v1/triage/models").await;
+    assert_eq!((status, models.as_array().unwrap().len()), (StatusCode::OK, 0), "{models}");
+    // Fifteen ferry complaints, registered (by mistake) as suggestions and
+    // routed to the district's transport bureau.
+    let mut numbers = Vec::new();
+    for i in 0..15 {
+        let (title, facts) = ferry(i);
+        let mut body = letter(&today().to_string());
+        body["title"] = json!(title);
+        body["facts_and_reasons"] = json!(facts);
+        body["request"] = json!("要求轮渡公司整改");
+        body["category"] = json!("suggestion");
+        body["topic"] = json!("1102");
+        body["petitioners"] = json!([{ "name": format!("旅客{i}"), "phone": format!("139000088{i:02}") }]);
+        let (status, v) = s.post_as("ft_clerk", "/api/v1/petitions", body).await;
+        assert_eq!(status, StatusCode::CREATED, "{v}");
+        let n = v["number"].as_str().unwrap().to_string();
+        s.act("ft_clerk", &n, "forward", json!({"unit": "440304-JTT"})).await;
+        numbers.push(n);
+    }
+    // Only the admin starts a run by hand.
+    let (status, _) = s.post_as("ft_clerk", "/api/v1/triage/models/train", json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, report) = s.post_as("admin", "/api/v1/triage/models/train", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let field = |r: &Value, f: &str| r.as_array().unwrap().iter().find(|x| x["field"] == f).cloned().unwrap();
+    for f in ["category", "topic", "unit_kind"] {
+        let x = field(&report, f);
+        assert_eq!((x["examples"].as_i64(), x["held_out"].as_i64()), (Some(15), Some(3)), "{report}");
+        assert_eq!(x["active"], true, "the rules know no ferry: {report}");
+        assert!(x["model_correct"].as_i64() > x["rules_correct"].as_i64(), "{report}");
+    }
+    let ask = json!({"title": "轮渡码头停航", "content": "蛇口轮渡停航三天，船票不退。", "region": "440304011"});
+    let v = triage(&s, ask.clone()).await;
+    assert_eq!(v["source"], "model", "{v}");
+    assert_eq!(v["topic"][0]["value"], "1102", "{v}");
+    assert!(v["topic"][0]["why"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains("轮渡")), "the words behind it: {v}");
+    assert_eq!(v["department"][0]["value"], "交通运输局", "{v}");
+    assert_eq!(v["department"][0]["unit_code"], "440304-JTT", "{v}");
+    assert_eq!(v["category"][0]["value"], "suggestion", "what the record said: {v}");
+    // The transport bureau corrects the class of each; the next run learns it.
+    for n in &numbers {
+        s.act("ft_jtt_officer", n, "classify", json!({"category": "claim", "litigation_related": false, "reason": "系投诉求决"})).await;
+    }
+    let (status, _) = s.post_as("admin", "/api/v1/triage/models/train", json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    let v = triage(&s, ask).await;
+    assert_eq!(v["category"][0]["value"], "claim", "the correction changed the model: {v}");
+    let (_, models) = s.get_as("ft_clerk", "/api/v1/triage/models").await;
+    assert_eq!(models.as_array().unwrap().len(), 3, "{models}");
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn a_model_that_does_not_beat_the_rules_stays_unused() {
+    let s = TestServer::start_configured(|c| c.settings.triage_min_held_out = 3).await;
+    // Wage claims the rules already get right, routed as the rules say.
+    for i in 0..20 {
+        let mut body = letter(&today().to_string());
+        body["title"] = json!(format!("工地拖欠工资第{i}批"));
+        body["facts_and_reasons"] = json!("包工头拖欠农民工工资，讨薪无果。");
+        body["petitioners"] = json!([{ "name": format!("工人{i}"), "phone": format!("139000077{i:02}") }]);
+        let (_, v) = s.post_as("ft_clerk", "/api/v1/petitions", body).await;
+        s.act("ft_clerk", v["number"].as_str().unwrap(), "forward", json!({"unit": "440304-RST"})).await;
+    }
+    let (status, report) = s.post_as("admin", "/api/v1/triage/models/train", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    for x in report.as_array().unwrap() {
+        assert_eq!(x["held_out"], 4, "{report}");
+        assert_eq!(x["model_correct"], x["rules_correct"], "{report}");
+        assert_eq!(x["active"], false, "a tie keeps the rules: {report}");
+    }
+    let v = triage(&s, json!({"title": "拖欠工资", "content": "包工头拖欠工资"})).await;
+    assert_eq!(v["source"], "rules", "{v}");
+    s.finish().await;
+}

@@ -73,6 +73,7 @@ pub use risk::{NewRiskAlert, RiskAlertRow};
 pub use spotcheck::{Handled, SpotCheckRow, SpotItemRow};
 pub use statistics::{FactsFilter, PetitionFacts};
 pub use supervision::*;
+pub use triage::{NewTriageModel, TrainingExample, TriageModelRow};
 pub use units::*;
 pub use urgent::*;
 pub use users::*;

@@ -1014,6 +1014,26 @@ CREATE INDEX risk_alerts_unit ON risk_alerts (unit_id, id);
 CREATE INDEX risk_alerts_petition ON risk_alerts (petition_id)
 "#,
     ),
+    (
+        1304,
+        r#"
+-- Issue 13, item 3: triage models learnt from confirmed routings, one row
+-- per field and training run, with the held-back comparison against the
+-- rules; the newest row of a field is used when `active`.
+CREATE TABLE triage_models (
+    id {id},
+    field TEXT NOT NULL,
+    trained_at TEXT NOT NULL,
+    examples BIGINT NOT NULL,
+    held_out BIGINT NOT NULL,
+    model_correct BIGINT NOT NULL,
+    rules_correct BIGINT NOT NULL,
+    active BIGINT NOT NULL,
+    model TEXT NOT NULL
+);
+CREATE INDEX triage_models_field ON triage_models (field, id)
+"#,
+    ),
 ];
 
 /// Migrations whose statements differ by dialect and contain semicolons

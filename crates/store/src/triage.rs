@@ -24,3 +24,131 @@ impl Store {
         w.commit().await
     }
 }
+
+/// A petition whose routing someone confirmed (it left `registered`): its
+/// text and the labels it carries now, after any correction.
+#[derive(Debug, Clone)]
+pub struct TrainingExample {
+    pub id: i64,
+    pub text: String,
+    pub category: String,
+    pub litigation_related: bool,
+    pub topic: Option<String>,
+    pub handling_unit_id: Option<i64>,
+}
+
+/// One stored triage model (without its body).
+#[derive(Debug, Clone)]
+pub struct TriageModelRow {
+    pub id: i64,
+    pub field: String,
+    pub trained_at: String,
+    pub examples: i64,
+    pub held_out: i64,
+    pub model_correct: i64,
+    pub rules_correct: i64,
+    pub active: bool,
+}
+
+/// A model to store.
+pub struct NewTriageModel {
+    pub field: String,
+    pub examples: i64,
+    pub held_out: i64,
+    pub model_correct: i64,
+    pub rules_correct: i64,
+    pub active: bool,
+    pub model: String,
+}
+
+/// Training runs kept per field (the newest is the one in force).
+const KEEP_MODELS: i64 = 10;
+
+impl Store {
+    /// The newest `limit` petitions past registration, newest first.
+    pub async fn training_examples(&self, limit: i64) -> Result<Vec<TrainingExample>> {
+        use crate::db::RowExt;
+        let rows = sqlx::query(
+            "SELECT id, title, content, request, facts_and_reasons, category, litigation_related, topic, handling_unit_id \
+             FROM petitions WHERE state <> 'registered' ORDER BY id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(TrainingExample {
+                    id: r.i("id")?,
+                    text: [r.s("title")?, r.s("content")?, r.s("request")?, r.s("facts_and_reasons")?].join("\n"),
+                    category: r.s("category")?,
+                    litigation_related: r.i("litigation_related")? != 0,
+                    topic: r.os("topic")?,
+                    handling_unit_id: r.oi("handling_unit_id")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Store one training run's models; older runs beyond the newest
+    /// `KEEP_MODELS` of each field are dropped.
+    pub async fn insert_triage_models(&self, models: &[NewTriageModel]) -> Result<()> {
+        let mut w = self.begin_write().await?;
+        let now = crate::db::fmt_instant(chrono::Utc::now());
+        for m in models {
+            sqlx::query(
+                "INSERT INTO triage_models (field, trained_at, examples, held_out, model_correct, rules_correct, active, model) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(m.field.clone())
+            .bind(now.clone())
+            .bind(m.examples)
+            .bind(m.held_out)
+            .bind(m.model_correct)
+            .bind(m.rules_correct)
+            .bind(i64::from(m.active))
+            .bind(m.model.clone())
+            .execute(&mut *w.tx)
+            .await?;
+            sqlx::query(
+                "DELETE FROM triage_models WHERE field = $1 AND id NOT IN \
+                 (SELECT id FROM (SELECT id FROM triage_models WHERE field = $2 ORDER BY id DESC LIMIT $3) AS keep)",
+            )
+            .bind(m.field.clone())
+            .bind(m.field.clone())
+            .bind(KEEP_MODELS)
+            .execute(&mut *w.tx)
+            .await?;
+        }
+        w.commit().await
+    }
+
+    /// The newest model of each field (the one in force when active).
+    pub async fn latest_triage_models(&self) -> Result<Vec<TriageModelRow>> {
+        use crate::db::RowExt;
+        let rows = sqlx::query(
+            "SELECT id, field, trained_at, examples, held_out, model_correct, rules_correct, active FROM triage_models \
+             WHERE id IN (SELECT MAX(id) FROM triage_models GROUP BY field) ORDER BY field",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(TriageModelRow {
+                    id: r.i("id")?,
+                    field: r.s("field")?,
+                    trained_at: r.s("trained_at")?,
+                    examples: r.i("examples")?,
+                    held_out: r.i("held_out")?,
+                    model_correct: r.i("model_correct")?,
+                    rules_correct: r.i("rules_correct")?,
+                    active: r.i("active")? != 0,
+                })
+            })
+            .collect()
+    }
+
+    /// A stored model's JSON.
+    pub async fn triage_model_body(&self, id: i64) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT model FROM triage_models WHERE id = $1").bind(id).fetch_optional(&self.pool).await?)
+    }
+}

@@ -26,7 +26,7 @@ pub struct Rule {
 }
 
 /// Which of a rule's three answers to suggest or compare.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RuleField {
     Topic,

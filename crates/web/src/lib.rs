@@ -25,6 +25,7 @@ pub mod state;
 pub mod supervision;
 pub mod tables;
 pub mod triage;
+pub mod triage_model;
 pub mod views;
 
 use axum::extract::{DefaultBodyLimit, State};

@@ -102,6 +102,12 @@ pub struct Settings {
     /// order, each row looked up in the index (`store::fulltext`); fewer,
     /// and the matches drive the read.
     pub search_common_matches: i64,
+    /// Triage training reads at most this many of the newest confirmed
+    /// routings (`triage_model`).
+    pub triage_training_examples: i64,
+    /// The model replaces the rules for a field only when it beats them on
+    /// at least this many held-back recent cases.
+    pub triage_min_held_out: usize,
     /// A read corrects the precomputed figures by at most this many
     /// petitions changed since the last refresh; with more it recounts.
     pub statistics_max_corrections: usize,
@@ -140,6 +146,8 @@ impl Default for Settings {
             statistics_min_scope_units: xinfang_domain::aggregate::DEFAULT_MIN_SCOPE_UNITS,
             statistics_min_scope_petitions: xinfang_domain::aggregate::DEFAULT_MIN_SCOPE_PETITIONS,
             search_common_matches: xinfang_store::COMMON_MATCHES,
+            triage_training_examples: 20_000,
+            triage_min_held_out: 30,
             statistics_max_corrections: 2000,
         }
     }

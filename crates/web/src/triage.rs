@@ -34,7 +34,7 @@ pub fn region_chain(region: &str) -> Vec<String> {
 }
 
 /// Characters of the longest common substring of `a` and `b`.
-fn common_run(a: &str, b: &str) -> usize {
+pub(crate) fn common_run(a: &str, b: &str) -> usize {
     let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
     let mut best = 0;
     let mut prev = vec![0usize; b.len() + 1];

@@ -89,7 +89,18 @@ impl TestServer {
             _ => (format!("sqlite://{}/xinfang.db", dir.path().display()), None),
         };
         let key_file = dir.path().join("xinfang.key").display().to_string();
-        let mut cfg = Config { database_url, demo: true, demo_petitions: false, demo_history: 0, key_file, ..Config::default() };
+        // No training run unless a test asks: a daily schedule fires at
+        // start-up once its time of day has passed, and a model in force
+        // would change what the triage tests see.
+        let mut cfg = Config {
+            database_url,
+            demo: true,
+            demo_petitions: false,
+            demo_history: 0,
+            key_file,
+            triage_training_schedule: String::new(),
+            ..Config::default()
+        };
         adjust(&mut cfg);
         let (store, router) = xinfang::build(&cfg).await.expect("build app");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

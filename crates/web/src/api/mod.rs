@@ -62,6 +62,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/risk-alerts", get(risk::list))
         .route("/api/v1/risk-alerts/{id}/dismiss", post(risk::dismiss))
         .route("/api/v1/triage/rules", get(triage::rules).put(triage::put_rules))
+        .route("/api/v1/triage/models", get(triage::models))
+        .route("/api/v1/triage/models/train", post(triage::train))
         .route("/api/v1/petitions/{number}", get(petitions::detail))
         .route("/api/v1/petitions/{number}/similar", get(similar::similar))
         .route("/api/v1/petitions/{number}/repeat", put(repeats::put))

@@ -56,8 +56,12 @@ pub struct TriageOutput {
     pub topic: Vec<Suggestion>,
     pub department: Vec<Suggestion>,
     pub risk: Risk,
-    /// What the suggestions came from: `rules` (the rule table).
+    /// What the suggestions came from: `rules` (the rule table), `model`
+    /// (the learnt models, each field's having beaten the rules on
+    /// held-back recent cases) or `mixed`.
     pub source: String,
+    /// Per field (`category`, `topic`, `department`): `rules` or `model`.
+    pub sources: std::collections::BTreeMap<String, String>,
 }
 
 fn invalid(field: &str, message: impl Into<String>) -> ApiError {
@@ -123,20 +127,33 @@ pub async fn triage(State(state): State<AppState>, _staff: Staff, ApiJson(input)
         department: Vec::new(),
         risk: Risk { level: String::new(), signals: Vec::new() },
         source: "rules".into(),
+        sources: Default::default(),
     };
-    for (field, list) in rule_suggestions(&table, &text) {
-        for s in list.into_iter().take(TOP) {
-            let confidence = (s.confidence * 1000.0).round() / 1000.0;
+    let models = crate::triage_model::active_models(&state).await?;
+    let terms = if models.is_empty() { Vec::new() } else { crate::search::segmenter(&tree).terms(&text) };
+    for (field, rule_list) in rule_suggestions(&table, &text) {
+        let (list, source): (Vec<(String, f64, Vec<String>)>, &str) = match models.get(&field) {
+            Some((_, model)) => (model.predict(&terms, TOP).into_iter().map(|p| (p.label, p.confidence, p.words)).collect(), "model"),
+            None => (rule_list.into_iter().map(|s| (s.value, s.confidence, s.keywords)).collect(), "rules"),
+        };
+        let name = match field {
+            RuleField::Category => "category",
+            RuleField::Topic => "topic",
+            RuleField::UnitKind => "department",
+        };
+        out.sources.insert(name.into(), source.into());
+        for (value, confidence, why) in list.into_iter().take(TOP) {
+            let confidence = (confidence * 1000.0).round() / 1000.0;
             let (label, unit) = match field {
-                RuleField::Category => (category_label(&s.value), None),
-                RuleField::Topic => (topic_label(&s.value), None),
-                RuleField::UnitKind => (s.value.clone(), region.and_then(|r| resolve_unit(&tree, &s.value, r))),
+                RuleField::Category => (category_label(&value), None),
+                RuleField::Topic => (topic_label(&value), None),
+                RuleField::UnitKind => (value.clone(), region.and_then(|r| resolve_unit(&tree, &value, r))),
             };
             let item = Suggestion {
-                value: s.value,
+                value,
                 label,
                 confidence,
-                why: s.keywords,
+                why,
                 unit_code: unit.map(|u| u.code.clone()),
                 unit_name: unit.map(|u| u.name.clone()),
             };
@@ -148,6 +165,8 @@ pub async fn triage(State(state): State<AppState>, _staff: Staff, ApiJson(input)
         }
     }
     out.risk = risk(&text);
+    let used: std::collections::BTreeSet<&str> = out.sources.values().map(String::as_str).collect();
+    out.source = if used.len() > 1 { "mixed".into() } else { used.into_iter().next().unwrap_or("rules").into() };
     Ok(Json(out))
 }
 
@@ -218,4 +237,47 @@ fn rules_view(t: RuleTable) -> ApiResult<Json<RulesBody>> {
             .map(|r| RuleView { keywords: r.keywords, topic: r.topic, unit_kind: r.unit_kind, category: r.category })
             .collect(),
     }))
+}
+
+/// The newest model of one field.
+#[derive(Serialize, ToSchema)]
+pub struct ModelStatus {
+    /// `category`, `topic` or `unit_kind`.
+    pub field: String,
+    pub trained_at: String,
+    pub examples: i64,
+    /// Newest examples held back to compare the model with the rules.
+    pub held_out: i64,
+    pub model_correct: i64,
+    pub rules_correct: i64,
+    /// The model answers for this field (it beat the rules).
+    pub active: bool,
+}
+
+#[utoipa::path(get, path = "/api/v1/triage/models", tag = "intelligence", security(("bearer" = [])),
+    description = "The newest learnt model of each field, with how it did against the rules on held-back recent cases.",
+    responses((status = 200, body = Vec<ModelStatus>), (status = 401, body = ErrorBody)))]
+pub async fn models(State(state): State<AppState>, _staff: Staff) -> ApiResult<Json<Vec<ModelStatus>>> {
+    let rows = state.store.latest_triage_models().await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| ModelStatus {
+                field: r.field,
+                trained_at: r.trained_at,
+                examples: r.examples,
+                held_out: r.held_out,
+                model_correct: r.model_correct,
+                rules_correct: r.rules_correct,
+                active: r.active,
+            })
+            .collect(),
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/triage/models/train", tag = "intelligence", security(("bearer" = [])),
+    description = "Train the models now from the confirmed routings (admin); the schedule does the same.",
+    responses((status = 200, body = Vec<crate::triage_model::FieldReport>), (status = 403, body = ErrorBody)))]
+pub async fn train(State(state): State<AppState>, staff: Staff) -> ApiResult<Json<Vec<crate::triage_model::FieldReport>>> {
+    staff.require_role(&[Role::Admin])?;
+    Ok(Json(crate::triage_model::train(&state).await?))
 }
