@@ -181,7 +181,8 @@ pub async fn train_job(state: AppState) -> crate::jobs::JobResult {
 
 /// Parsed models by field: (row id, model). Per node; the row id says
 /// whether it is still the newest.
-static CACHE: Mutex<Option<HashMap<String, (i64, Arc<Model>)>>> = Mutex::new(None);
+static CACHE: Mutex<Option<ModelCache>> = Mutex::new(None);
+type ModelCache = HashMap<String, (i64, Arc<Model>)>;
 
 /// The models in force: the newest row of each field that is active.
 pub async fn active_models(state: &AppState) -> Result<HashMap<RuleField, (TriageModelRow, Arc<Model>)>, crate::error::ApiError> {

@@ -97,7 +97,7 @@ pub async fn put(
         for _ in 0..MAX_CHAIN {
             let Some(up) = f.repeat_of.clone().filter(|u| !same_petition && *u != f.number && *u != rec.number) else { break };
             match load_visible(&state, &staff, &up).await {
-                Ok((g, gv)) if gv == xinfang_domain::access::View::Full => f = g,
+                Ok((g, xinfang_domain::access::View::Full)) => f = g,
                 _ => break,
             }
         }

@@ -50,6 +50,9 @@ pub struct Suggestion {
     pub unit_name: Option<String>,
 }
 
+/// One answer before it is labelled: value, confidence, why.
+type Answer = (String, f64, Vec<String>);
+
 #[derive(Serialize, ToSchema)]
 pub struct TriageOutput {
     pub category: Vec<Suggestion>,
@@ -132,7 +135,7 @@ pub async fn triage(State(state): State<AppState>, _staff: Staff, ApiJson(input)
     let models = crate::triage_model::active_models(&state).await?;
     let terms = if models.is_empty() { Vec::new() } else { crate::search::segmenter(&tree).terms(&text) };
     for (field, rule_list) in rule_suggestions(&table, &text) {
-        let (list, source): (Vec<(String, f64, Vec<String>)>, &str) = match models.get(&field) {
+        let (list, source): (Vec<Answer>, &str) = match models.get(&field) {
             Some((_, model)) => (model.predict(&terms, TOP).into_iter().map(|p| (p.label, p.confidence, p.words)).collect(), "model"),
             None => (rule_list.into_iter().map(|s| (s.value, s.confidence, s.keywords)).collect(), "rules"),
         };
