@@ -8,6 +8,7 @@ mod approvals;
 mod campaign;
 mod charts;
 mod dashboard;
+mod intelligence;
 mod leadership;
 mod outbox;
 mod portal;
@@ -241,6 +242,7 @@ pub fn pages(portal: PortalInfo) -> Router<AppState> {
         .route("/static/vendor/htmx-2.0.11.min.js", get(|| async { plain_asset("text/javascript; charset=utf-8", HTMX) }))
         .merge(portal::routes(portal))
         .merge(workbench::routes())
+        .merge(intelligence::routes())
         .merge(reports::routes())
         .merge(approvals::routes())
         .merge(supervision::routes())

@@ -729,6 +729,8 @@ struct PetitionPage {
     unmasked: bool,
     /// May ask to reveal the full contact data (full view, not an admin).
     may_unmask: bool,
+    /// Sees the petition in full (its possible repeats are listed).
+    full_view: bool,
     /// The unmask reason typed and why it was refused.
     unmask_reason: String,
     unmask_error: Option<String>,
@@ -942,6 +944,7 @@ pub(crate) async fn petition_page(state: AppState, headers: &HeaderMap, s: Staff
             ))
         })
         .collect();
+    let full_view = d.view == "full";
     let view_label = match d.view.as_str() {
         "sealed" => "检举控告材料已封存，仅纪检监察机关及其指定单位可见",
         "identity_hidden" => "信访人要求身份保密",
@@ -1040,6 +1043,7 @@ pub(crate) async fn petition_page(state: AppState, headers: &HeaderMap, s: Staff
         people,
         unmasked,
         may_unmask,
+        full_view,
         unmask_reason: x.unmask_reason,
         unmask_error: x.unmask_error,
     });

@@ -70,3 +70,15 @@ document.querySelectorAll("input.unit-search[data-filter]").forEach(function (bo
     first.focus();
   }
 })();
+
+// A triage suggestion on the registration form fills its field when
+// clicked (the clerk still decides; nothing is sent until 登记).
+document.addEventListener("click", function (event) {
+  var button = event.target && event.target.closest && event.target.closest("button[data-fill]");
+  if (!button) { return; }
+  var select = document.getElementById(button.getAttribute("data-fill"));
+  if (!select) { return; }
+  select.value = button.getAttribute("data-value");
+  select.dispatchEvent(new Event("change", { bubbles: true }));
+  select.focus();
+});
