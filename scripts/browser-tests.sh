@@ -3,6 +3,7 @@
 # playwright-core from npm (no browser download). Installs chromium and
 # CJK fonts with apt if missing, starts xinfang on a fresh SQLite database,
 # runs tests/browser, and leaves screenshots in tests/browser/artifacts/.
+# Arguments name test files to run alone (e.g. intelligence.test.mjs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
@@ -24,4 +25,5 @@ SERVER=$!
 trap 'kill $SERVER 2>/dev/null; rm -rf "$WORK"' EXIT
 for _ in $(seq 1 600); do curl -sf "127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
 cd tests/browser
-XINFANG_BASE="http://127.0.0.1:$PORT" CHROMIUM=$(command -v chromium) node --test --test-concurrency=1 ./*.test.mjs
+if [ "$#" -gt 0 ]; then FILES=("$@"); else FILES=(./*.test.mjs); fi
+XINFANG_BASE="http://127.0.0.1:$PORT" CHROMIUM=$(command -v chromium) node --test --test-concurrency=1 "${FILES[@]}"

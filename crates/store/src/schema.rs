@@ -1019,7 +1019,8 @@ CREATE INDEX risk_alerts_petition ON risk_alerts (petition_id)
         r#"
 -- Issue 13, item 3: triage models learnt from confirmed routings, one row
 -- per field and training run, with the held-back comparison against the
--- rules; the newest row of a field is used when `active`.
+-- rules and against always answering the commonest label; the newest row
+-- of a field is used when `active`.
 CREATE TABLE triage_models (
     id {id},
     field TEXT NOT NULL,
@@ -1028,6 +1029,7 @@ CREATE TABLE triage_models (
     held_out BIGINT NOT NULL,
     model_correct BIGINT NOT NULL,
     rules_correct BIGINT NOT NULL,
+    baseline_correct BIGINT NOT NULL,
     active BIGINT NOT NULL,
     model TEXT NOT NULL
 );

@@ -47,6 +47,7 @@ pub struct TriageModelRow {
     pub held_out: i64,
     pub model_correct: i64,
     pub rules_correct: i64,
+    pub baseline_correct: i64,
     pub active: bool,
 }
 
@@ -57,6 +58,7 @@ pub struct NewTriageModel {
     pub held_out: i64,
     pub model_correct: i64,
     pub rules_correct: i64,
+    pub baseline_correct: i64,
     pub active: bool,
     pub model: String,
 }
@@ -96,8 +98,8 @@ impl Store {
         let now = crate::db::fmt_instant(chrono::Utc::now());
         for m in models {
             sqlx::query(
-                "INSERT INTO triage_models (field, trained_at, examples, held_out, model_correct, rules_correct, active, model) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                "INSERT INTO triage_models (field, trained_at, examples, held_out, model_correct, rules_correct, baseline_correct, active, model) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
             .bind(m.field.clone())
             .bind(now.clone())
@@ -105,6 +107,7 @@ impl Store {
             .bind(m.held_out)
             .bind(m.model_correct)
             .bind(m.rules_correct)
+            .bind(m.baseline_correct)
             .bind(i64::from(m.active))
             .bind(m.model.clone())
             .execute(&mut *w.tx)
@@ -126,7 +129,7 @@ impl Store {
     pub async fn latest_triage_models(&self) -> Result<Vec<TriageModelRow>> {
         use crate::db::RowExt;
         let rows = sqlx::query(
-            "SELECT id, field, trained_at, examples, held_out, model_correct, rules_correct, active FROM triage_models \
+            "SELECT id, field, trained_at, examples, held_out, model_correct, rules_correct, baseline_correct, active FROM triage_models \
              WHERE id IN (SELECT MAX(id) FROM triage_models GROUP BY field) ORDER BY field",
         )
         .fetch_all(&self.pool)
@@ -141,6 +144,7 @@ impl Store {
                     held_out: r.i("held_out")?,
                     model_correct: r.i("model_correct")?,
                     rules_correct: r.i("rules_correct")?,
+                    baseline_correct: r.i("baseline_correct")?,
                     active: r.i("active")? != 0,
                 })
             })

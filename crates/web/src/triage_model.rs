@@ -9,8 +9,10 @@
 //! the next model. The newest fifth of the examples is held back; a model
 //! trained on the older ones must get strictly more of those right than
 //! the rule table, on at least `triage_min_held_out` of them
-//! (`compare::better_than_rules`), before the model trained on all of them
-//! answers for that field. Otherwise the rules, which people can read,
+//! (`compare::compare`), and more than always answering the commonest
+//! label (a model that learnt only the label counts beats rules that stay
+//! silent on text they do not know, and must not take over for that),
+//! before the model trained on all of them answers for that field. Otherwise the rules, which people can read,
 //! stay in charge.
 //!
 //! Models are rows of the database, so every node answers with the same
@@ -72,6 +74,9 @@ pub struct FieldReport {
     pub held_out: usize,
     pub model_correct: usize,
     pub rules_correct: usize,
+    /// Held-back examples that always answering the commonest label of the
+    /// training part gets right.
+    pub baseline_correct: usize,
     /// The model now answers for this field.
     pub active: bool,
 }
@@ -91,6 +96,15 @@ fn labelled(examples: &[TrainingExample], tree: &UnitTree, kinds: &[&str]) -> [V
         }
     }
     out
+}
+
+/// The most frequent label (ties: the first in label order).
+fn commonest(examples: &[(String, Vec<String>)]) -> Option<String> {
+    let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for (l, _) in examples {
+        *counts.entry(l.as_str()).or_insert(0) += 1;
+    }
+    counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(a.0))).map(|(l, _)| l.to_string())
 }
 
 /// Train and judge one run (CPU only: segmenting and counting).
@@ -116,13 +130,15 @@ pub fn train_fields(
             let (recent, older) = all.split_at(held);
             let trial = Model::train(older);
             let c = compare(&trial, rules, *field, recent);
-            let active = c.examples >= min_held_out.max(1) && c.model_correct > c.rules_correct;
+            let baseline = commonest(older).map_or(0, |top| recent.iter().filter(|(l, _)| *l == top).count());
+            let active = c.examples >= min_held_out.max(1) && c.model_correct > c.rules_correct && c.model_correct > baseline;
             let report = FieldReport {
                 field: field_name(*field).into(),
                 examples: all.len(),
                 held_out: c.examples,
                 model_correct: c.model_correct,
                 rules_correct: c.rules_correct,
+                baseline_correct: baseline,
                 active,
             };
             (report, Model::train(&all))
@@ -150,6 +166,7 @@ pub async fn train(state: &AppState) -> Result<Vec<FieldReport>, crate::error::A
             held_out: r.held_out as i64,
             model_correct: r.model_correct as i64,
             rules_correct: r.rules_correct as i64,
+            baseline_correct: r.baseline_correct as i64,
             active: r.active,
             model: body,
         });
@@ -165,12 +182,14 @@ pub async fn train_job(state: AppState) -> crate::jobs::JobResult {
         .iter()
         .map(|r| {
             format!(
-                "{}: {} examples, model {}/{} vs rules {}/{}{}",
+                "{}: {} examples, model {}/{} vs rules {}/{} and commonest label {}/{}{}",
                 r.field,
                 r.examples,
                 r.model_correct,
                 r.held_out,
                 r.rules_correct,
+                r.held_out,
+                r.baseline_correct,
                 r.held_out,
                 if r.active { " (model in use)" } else { "" }
             )

@@ -253,7 +253,10 @@ pub struct ModelStatus {
     pub held_out: i64,
     pub model_correct: i64,
     pub rules_correct: i64,
-    /// The model answers for this field (it beat the rules).
+    /// Held-back cases that always answering the commonest label gets right.
+    pub baseline_correct: i64,
+    /// The model answers for this field (it beat the rules and the
+    /// commonest label).
     pub active: bool,
 }
 
@@ -271,6 +274,7 @@ pub async fn models(State(state): State<AppState>, _staff: Staff) -> ApiResult<J
                 held_out: r.held_out,
                 model_correct: r.model_correct,
                 rules_correct: r.rules_correct,
+                baseline_correct: r.baseline_correct,
                 active: r.active,
             })
             .collect(),

@@ -1,0 +1,79 @@
+// Text intelligence at the desk (issue 13): while registering a call the
+// clerk sees the suggested class, topic and unit with the words behind
+// them, the risk, and the petitions it may repeat, and takes a suggestion
+// with one click; on the petition page the clerk links the repeat; the
+// search page highlights the words. axe checks each page.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { b, BASE, api, token, shot, axe } from './lib.mjs';
+
+const stamp = String(Date.now()).slice(-8);
+let clerkToken;
+
+async function asClerk(width = 1440) {
+  clerkToken ??= await token('ft_clerk');
+  const context = await b.browser.newContext({ viewport: { width, height: 1000 }, locale: 'zh-CN' });
+  await context.addCookies([{ name: 'xf_session', value: clerkToken, url: BASE }]);
+  const page = await context.newPage();
+  return { context, page };
+}
+
+test('registering a call shows suggestions with their words, the risk and a possible repeat; a click fills the topic', async () => {
+  clerkToken ??= await token('ft_clerk');
+  const earlier = await api('/api/v1/petitions', { method: 'POST', token: clerkToken, body: {
+    channel: 'letter', category: 'claim', jurisdiction: '440304011', topic: '0202',
+    title: `鑫源${stamp}工地拖欠工资`, request: '请求支付工资', facts_and_reasons: `鑫源${stamp}建筑公司拖欠我三个月工资六万元。`,
+    petitioners: [{ name: `冯${stamp.slice(-2)}`, phone: `137${stamp}` }],
+  } });
+  const { context, page } = await asClerk();
+  await page.goto(BASE + '/staff/register');
+  await page.getByLabel('渠道').selectOption('phone');
+  await page.getByLabel('姓名（名称）').fill(`冯${stamp.slice(-2)}`);
+  await page.getByLabel('联系电话').fill(`137${stamp}`);
+  await page.getByLabel('标题').fill('老板拖欠工资不给');
+  await page.getByLabel('诉求').fill('要求支付工资');
+  await page.getByLabel('事实和理由').fill(`鑫源${stamp}建筑公司欠我工资六万元，再不给我就去跳楼。`);
+  await page.getByLabel('事实和理由').blur();
+  const panel = page.locator('#triage-panel');
+  // The panel follows each change; wait for the answer to the whole text.
+  await panel.locator('#triage-risk').waitFor();
+  const text = await panel.innerText();
+  assert.match(text, /拖欠工资/, 'the words behind the suggestion');
+  assert.match(text, /紧急风险/);
+  assert.match(text, /跳楼/);
+  assert.ok(text.includes(earlier.number), `the possible repeat is listed: ${text}`);
+  await page.getByLabel('内容分类').selectOption('');
+  await panel.locator('button[data-fill="topic"]').first().click();
+  assert.equal(await page.getByLabel('内容分类').inputValue(), '0202');
+  await shot(page, 'register-triage');
+  await axe(page, 'register with suggestions');
+  await context.close();
+});
+
+test('the clerk links a repeat from the petition page; the search page highlights the words', async () => {
+  clerkToken ??= await token('ft_clerk');
+  const body = (name, title, facts) => ({
+    channel: 'letter', category: 'claim', jurisdiction: '440304011', topic: '0202', title, request: '请求依法处理', facts_and_reasons: facts,
+    petitioners: [{ name, phone: `136${stamp}` }],
+  });
+  const first = await api('/api/v1/petitions', { method: 'POST', token: clerkToken, body: body('褚一', `瑞丰${stamp}拖欠货款`, `瑞丰${stamp}贸易公司拖欠我货款十二万元。`) });
+  const again = await api('/api/v1/petitions', { method: 'POST', token: clerkToken, body: body('卫二', `反映瑞丰${stamp}欠款`, `瑞丰${stamp}贸易公司欠我们货款共十二万元，一直拖着不付。`) });
+  const { context, page } = await asClerk(375);
+  await page.goto(`${BASE}/staff/p/${again.number}`);
+  const row = page.locator(`#similar-table tr[data-number="${first.number}"]`);
+  await row.waitFor();
+  await shot(page, 'petition-similar-375');
+  await axe(page, 'petition with possible repeats');
+  await row.getByRole('button', { name: `认定为重件，初件 ${first.number}` }).click();
+  await page.locator('#repeat-status').waitFor();
+  assert.match(await page.locator('#repeat-status').innerText(), /已认定为重件/);
+  assert.match(await page.getByRole('status').innerText(), /已认定为重件/);
+  await page.goto(`${BASE}/staff/search?q=${encodeURIComponent(`瑞丰${stamp} 货款`)}`);
+  const results = page.locator('#search-results');
+  await results.waitFor();
+  assert.ok((await results.innerText()).includes(first.number));
+  assert.ok(await results.locator('mark').count() > 0, 'the words are highlighted');
+  await shot(page, 'search-375');
+  await axe(page, 'search');
+  await context.close();
+});
