@@ -297,6 +297,45 @@ test('the administrator finds, disables and re-enables a department officer; the
   await context.close();
 });
 
+test('风险提示: the clerk sees an urgent alert with the words behind it, a too-short reason is refused beside its field, a stated one dismisses it', async () => {
+  const clerk = await tok('ft_clerk');
+  const threat = (await register({
+    title: `讨薪${stamp}风险`, facts_and_reasons: '公司拖欠工资一年多，下周一我们全村人去堵国道讨说法。',
+    petitioners: [{ name: `风险人${stamp.slice(-3)}`, phone: `136${stamp}` }],
+  })).number;
+  // A second one stays open for the axe check of every staff page below.
+  await register({
+    title: `讨薪${stamp}关注`, facts_and_reasons: '我不会跳楼，只想要回被拖欠的工资。',
+    petitioners: [{ name: `关注人${stamp.slice(-3)}`, phone: `135${stamp}` }],
+  });
+  const alerts = await api('/api/v1/risk-alerts', { token: clerk });
+  const id = alerts.find((a) => a.number === threat)?.id;
+  assert.ok(id, `an alert for ${threat}`);
+  const { context, page } = await asStaff('ft_clerk');
+  await page.getByRole('link', { name: '风险提示' }).click();
+  await page.waitForURL(`${BASE}/staff/risk-alerts`);
+  const item = page.locator(`#alert-${id}`);
+  assert.equal(await item.locator('.risk-level').innerText(), '紧急');
+  assert.match(await item.innerText(), new RegExp(`${threat}[\\s\\S]*讨薪${stamp}风险[\\s\\S]*扬言堵路拦车[\\s\\S]*堵国道`));
+  await item.getByLabel('解除理由').fill('误传');
+  await item.getByRole('button', { name: '解除提示' }).click();
+  await page.locator(`#alert-reason-${id}-error`).waitFor();
+  assert.match(await page.locator(`#alert-reason-${id}-error`).innerText(), /请写明解除风险提示的理由/);
+  assert.equal(await page.locator(`#alert-reason-${id}`).inputValue(), '误传', 'the text is kept');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), `alert-reason-${id}`, 'focus on the field in error');
+  assert.ok((await api('/api/v1/risk-alerts', { token: clerk })).some((a) => a.id === id), 'nothing dismissed');
+  await page.locator(`#alert-reason-${id}`).fill('已电话联系信访人，系一时气话，情绪稳定');
+  await page.locator(`#alert-${id}`).getByRole('button', { name: '解除提示' }).click();
+  await page.getByRole('status').filter({ hasText: '已解除风险提示' }).waitFor();
+  assert.equal(await page.locator(`#alert-${id}`).count(), 0, 'gone from the open list');
+  assert.ok(!(await api('/api/v1/risk-alerts', { token: clerk })).some((a) => a.id === id));
+  await page.getByLabel('含已解除的提示').check();
+  await page.getByRole('button', { name: '筛选' }).click();
+  assert.match(await page.locator(`#alert-${id}`).innerText(), /已解除[\s\S]*系一时气话/);
+  await shot(page, 'staff-risk-alerts-all-1440');
+  await context.close();
+});
+
 test('every staff and admin page: no serious or critical axe findings; transferred size printed', async () => {
   assert.ok(number, 'the earlier tests ran first');
   // A registered petition as the clerk sees it: every routing form with its unit picker.
@@ -308,6 +347,7 @@ test('every staff and admin page: no serious or critical axe findings; transferr
     ['ft_rst_officer', 'staff-all', '/staff/all'],
     ['ft_rst_officer', 'staff-petition', `/staff/p/${number}`],
     ['ft_rst_officer', 'staff-reports', '/staff/reports'],
+    ['ft_clerk', 'staff-risk-alerts', '/staff/risk-alerts'],
     ['ft_clerk', 'staff-register', '/staff/register'],
     ['ft_rst_head', 'staff-approvals', '/staff/approvals'],
     ['admin', 'staff-admin', '/staff/admin'],

@@ -400,3 +400,133 @@ async fn a_risk_alert_is_a_banner_on_the_petition_page_dismissed_with_a_reason()
     assert!(html.contains("已解除风险提示") && !html.contains("紧急风险提示"), "{html}");
     s.finish().await;
 }
+
+/// The part of a page from the element with `id` to the end of its list
+/// item or section (`end`).
+fn part<'a>(html: &'a str, id: &str, end: &str) -> &'a str {
+    let from = html.split(&format!("id=\"{id}\"")).nth(1).unwrap_or_else(|| panic!("no #{id} in {html}"));
+    from.split(end).next().unwrap()
+}
+
+/// Issue 13, item 5: the supervisor's dashboard lists this week's hot spots
+/// (the hot spots API) with the petitions behind each and the 苗头性问题
+/// lines, or says plainly that there are none.
+#[tokio::test]
+async fn the_dashboard_lists_this_weeks_hot_spots_with_their_petitions_or_says_there_are_none() {
+    let s = TestServer::start().await;
+    let (c, _) = browser(&s, "ft_supervisor").await;
+    let dashboard = |path: &'static str| {
+        let c = c.clone();
+        let url = format!("{}{path}", s.base);
+        async move {
+            let r = c.get(url).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            r.text().await.unwrap()
+        }
+    };
+    let html = dashboard("/staff/dashboard").await;
+    let hot = part(&html, "hotspots", "</section>");
+    assert!(hot.contains("热点与苗头性问题") && hot.contains("本周未发现异常上升的问题"), "{hot}");
+    assert!(!hot.contains("id=\"hot-table\""));
+    // Six wage petitions in one township this week: a spike.
+    let mut wages = Vec::new();
+    for i in 0..6 {
+        wages.push(register(&s, &format!("癸{i}"), &format!("1390000010{i}"), &format!("工地拖欠工资{i}")).await);
+    }
+    let html = dashboard("/staff/dashboard").await;
+    let hot = part(&html, "hotspots", "</section>");
+    assert!(!hot.contains("本周未发现异常上升的问题"), "{hot}");
+    let table = part(hot, "hot-table", "</table>");
+    assert!(table.contains("工资福利") && table.contains("华强北街道") && table.contains("6件"), "{table}");
+    assert!(table.contains("前8周周均") && table.contains("p值"), "{table}");
+    for n in &wages {
+        assert!(table.contains(&format!("<a href=\"/staff/p/{n}\">{n}</a>")), "{n} is linked: {table}");
+    }
+    let summary = hot.split("class=\"hot-summary\"").nth(1).unwrap().split("</ul>").next().unwrap();
+    assert!(summary.contains("华强北街道“工资福利”类信访近7天6件") && summary.contains("请关注"), "{summary}");
+    // Another unit viewed: the page says whose view the spikes are counted in.
+    let html = dashboard("/staff/dashboard?unit=440304-RST").await;
+    let hot = part(&html, "hotspots", "</section>");
+    assert!(hot.contains("仅列福田区人力资源和社会保障局辖区内的热点") && hot.contains("华强北街道"), "{hot}");
+    // Another district's bureau: nothing rising there.
+    let (n, _) = browser(&s, "ns_clerk").await;
+    let html = n.get(format!("{}/staff/dashboard", s.base)).send().await.unwrap().text().await.unwrap();
+    let hot = part(&html, "hotspots", "</section>");
+    assert!(hot.contains("本周未发现异常上升的问题") && !hot.contains("华强北街道"), "{hot}");
+    s.finish().await;
+}
+
+/// Issue 13, item 4: 风险提示 lists the unit's open alerts, urgent first,
+/// each with the words that raised it; a dismissal needs a reason of 4 to
+/// 500 characters, refused in Chinese beside the field with the text kept.
+#[tokio::test]
+async fn the_risk_alert_list_shows_why_and_dismisses_only_with_a_reason() {
+    let s = TestServer::start().await;
+    let mut raise = Vec::new();
+    for (i, facts) in ["我不会跳楼，只想要回被拖欠的工资。", "工资拖欠一年多，下周一我们全村人去堵国道讨说法。"].into_iter().enumerate()
+    {
+        let mut body = letter(&today().to_string());
+        body["title"] = json!(format!("拖欠工资{i}"));
+        body["facts_and_reasons"] = json!(facts);
+        body["petitioners"] = json!([{ "name": format!("丑{i}"), "phone": format!("1390000060{i}") }]);
+        let (status, v) = s.post_as("ft_clerk", "/api/v1/petitions", body).await;
+        assert_eq!(status, StatusCode::CREATED, "{v}");
+        raise.push(v["number"].as_str().unwrap().to_string());
+    }
+    let (_, list) = s.get_as("ft_clerk", "/api/v1/risk-alerts").await;
+    let of = |n: &str| list.as_array().unwrap().iter().find(|a| a["number"] == n).unwrap().clone();
+    let (calm, urgent) = (of(&raise[0]), of(&raise[1]));
+    assert_eq!((calm["level"].as_str(), urgent["level"].as_str()), (Some("elevated"), Some("urgent")), "{list}");
+    let (calm_id, id) = (calm["id"].as_i64().unwrap(), urgent["id"].as_i64().unwrap());
+    let (c, csrf) = browser(&s, "ft_clerk").await;
+    let html = c.get(format!("{}/staff/risk-alerts", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("href=\"/staff/risk-alerts\" aria-current=\"page\">风险提示</a>"), "in the menu");
+    assert!(html.contains("未解除的提示2条") && html.contains("紧急1条"), "{html}");
+    let first = html.find(&format!("id=\"alert-{id}\"")).unwrap();
+    assert!(first < html.find(&format!("id=\"alert-{calm_id}\"")).unwrap(), "urgent first");
+    let item = part(&html, &format!("alert-{id}"), "</li>\n");
+    assert!(item.contains("<span class=\"risk-level urgent\">紧急</span>"), "{item}");
+    assert!(item.contains(&format!("<a href=\"/staff/p/{0}\">{0}</a>", raise[1])) && item.contains("拖欠工资1"), "{item}");
+    assert!(item.contains("扬言堵路拦车") && item.contains("堵国道"), "the words behind it: {item}");
+    let item = part(&html, &format!("alert-{calm_id}"), "</li>\n");
+    assert!(item.contains(">关注</span>") && item.contains("跳楼"), "{item}");
+    // Too short a reason: refused in Chinese beside the field, the text kept, nothing dismissed.
+    let url = format!("{}/staff/risk-alerts/{id}/dismiss", s.base);
+    let r = c.post(&url).form(&[("csrf", csrf.as_str()), ("reason", "误传")]).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    let item = part(&html, &format!("alert-{id}"), "</li>\n");
+    assert!(item.contains(&format!("id=\"alert-reason-{id}-error\">请写明解除风险提示的理由（4 至 500 字）")), "{item}");
+    assert!(item.contains("value=\"误传\"") && item.contains("aria-invalid=\"true\""), "{item}");
+    assert!(!part(&html, &format!("alert-{calm_id}"), "</li>\n").contains("aria-invalid"), "only beside its own field");
+    let (_, open) = s.get_as("ft_clerk", "/api/v1/risk-alerts").await;
+    assert_eq!(open.as_array().unwrap().len(), 2, "nothing dismissed: {open}");
+    // A good reason: back to the list (303), the alert gone from it.
+    let r = c.post(&url).form(&[("csrf", csrf.as_str()), ("reason", "已与村委会核实，系误传")]).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.url().path(), "/staff/risk-alerts");
+    let html = r.text().await.unwrap();
+    assert!(html.contains("已解除风险提示，理由已记录") && html.contains("未解除的提示1条"), "{html}");
+    assert!(!html.contains(&format!("id=\"alert-{id}\"")) && html.contains(&format!("id=\"alert-{calm_id}\"")));
+    let (_, open) = s.get_as("ft_clerk", "/api/v1/risk-alerts").await;
+    assert!(open.as_array().unwrap().iter().all(|a| a["id"] != id), "{open}");
+    // Shown again with the dismissed ones: when and why.
+    let html = c.get(format!("{}/staff/risk-alerts?all=true", s.base)).send().await.unwrap().text().await.unwrap();
+    let item = part(&html, &format!("alert-{id}"), "</li>\n");
+    assert!(item.contains("已解除") && item.contains("已与村委会核实，系误传") && !item.contains("<form"), "{item}");
+    // Another district's bureau sees none of it, and cannot dismiss it.
+    let (n, ncsrf) = browser(&s, "ns_clerk").await;
+    let html = n.get(format!("{}/staff/risk-alerts", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("目前没有未解除的风险提示") && !html.contains("跳楼"), "{html}");
+    let r = n
+        .post(format!("{}/staff/risk-alerts/{calm_id}/dismiss", s.base))
+        .form(&[("csrf", ncsrf.as_str()), ("reason", "不是我们的事项")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(r.text().await.unwrap().contains("未能解除"));
+    let (_, open) = s.get_as("ft_clerk", "/api/v1/risk-alerts").await;
+    assert_eq!(open.as_array().unwrap().len(), 1, "{open}");
+    s.finish().await;
+}

@@ -1,9 +1,10 @@
 //! The supervisor's dashboard and the monthly ranking on the workbench
 //! (issue 12 item 5 and 7): charts drawn on the server (`crate::charts`)
 //! beside the tables they draw, every table downloadable as XLSX or CSV,
-//! the Art. 41 annual report, and the ranking with its three-colour
-//! warnings, letters and rectification. Everything goes through the API
-//! handlers (`xinfang_web::api::{dashboard, ranking, annual}`).
+//! the Art. 41 annual report, the ranking with its three-colour warnings,
+//! letters and rectification, and the week's hot spots (热点与苗头性问题,
+//! issue 13). Everything goes through the API handlers
+//! (`xinfang_web::api::{dashboard, ranking, annual, hotspots}`).
 
 use crate::charts;
 use crate::render;
@@ -19,6 +20,7 @@ use std::collections::HashMap;
 use xinfang_web::AppState;
 use xinfang_web::api::annual::{self, AnnualQuery};
 use xinfang_web::api::dashboard::{self, DashboardQuery, DashboardView};
+use xinfang_web::api::hotspots::{self, HotspotPage, HotspotQuery};
 use xinfang_web::api::ranking::{self, RankingInput, RankingQuery, RankingSummary, RankingView};
 use xinfang_web::api::statistics::MetricValue;
 use xinfang_web::auth::Staff;
@@ -90,6 +92,87 @@ struct DashboardPage {
     last_year: i32,
     /// Whether the unit writes the Art. 41 annual report (a bureau, …).
     report: bool,
+    hot: HotSpots,
+}
+
+/// What the dashboard asks of the hot spots API: the fewest petitions in
+/// the last seven days and the largest p-value of a spike (the API's
+/// defaults, named here so that the page can say them).
+const HOT_MIN_COUNT: u32 = 5;
+const HOT_ALPHA: f64 = 0.01;
+
+/// One spike of the hot spots section, ready to print.
+pub struct SpikeRow {
+    pub topic_label: String,
+    pub area_name: String,
+    pub observed: u32,
+    /// The weekly mean of the history, one decimal.
+    pub expected: String,
+    /// `p<0.0001`, or the p-value to four decimals.
+    pub p_value: String,
+    pub z: String,
+    pub petitions: Vec<String>,
+    /// The 苗头性问题 line the API wrote for this spike.
+    pub summary: String,
+}
+
+/// The section 热点与苗头性问题: what `GET /api/v1/hotspots` answers.
+#[derive(Default)]
+pub struct HotSpots {
+    /// The last seven days, first and last Beijing date.
+    pub from: String,
+    pub to: String,
+    pub weeks: usize,
+    pub min_count: u32,
+    pub alpha: f64,
+    pub spikes: Vec<SpikeRow>,
+    /// Said when the viewed unit is not the caller's own (the API counts
+    /// what the caller's unit sees).
+    pub scope_note: Option<String>,
+    /// Why the section could not be produced, in Chinese.
+    pub failed: Option<String>,
+}
+
+/// A p-value as printed: tiny ones as `<0.0001`.
+fn p_text(p: f64) -> String {
+    if p < 0.0001 { "<0.0001".into() } else { format!("{p:.4}") }
+}
+
+/// The hot spots section from the API's answer. The API counts the
+/// petitions the caller's unit sees; when the dashboard shows another unit
+/// (one below, or in the area), only the spikes in that unit's
+/// jurisdiction are listed, and the page says so.
+fn hot_rows(page: HotspotPage, s: &Staff, viewed: &xinfang_domain::unit::Unit) -> HotSpots {
+    let other = viewed.id != s.unit.id;
+    let HotspotPage { from, to, weeks, spikes, summary, .. } = page;
+    let spikes = spikes
+        .into_iter()
+        .zip(summary.into_iter().map(Some).chain(std::iter::repeat(None)))
+        .filter(|(h, _)| !other || h.area.starts_with(&viewed.jurisdiction))
+        .map(|(h, line)| SpikeRow {
+            summary: line.unwrap_or_default(),
+            expected: format!("{:.1}", h.expected),
+            p_value: p_text(h.p_value),
+            z: format!("{:.2}", h.z),
+            topic_label: h.topic_label,
+            area_name: h.area_name,
+            observed: h.observed,
+            petitions: h.petitions,
+        })
+        .collect();
+    let scope_note = other.then(|| format!("按您所在单位（{}）可见的信访事项统计，仅列{}辖区内的热点。", s.unit.name, viewed.name));
+    HotSpots { from, to, weeks, min_count: HOT_MIN_COUNT, alpha: HOT_ALPHA, spikes, scope_note, failed: None }
+}
+
+async fn hot_spots(state: &AppState, s: &Staff, viewed: &xinfang_domain::unit::Unit) -> HotSpots {
+    let q = HotspotQuery { weeks: None, min_count: Some(HOT_MIN_COUNT), alpha: Some(HOT_ALPHA) };
+    match hotspots::hotspots(State(state.clone()), s.clone(), ApiQuery(q)).await {
+        Ok(Json(page)) => hot_rows(page, s, viewed),
+        Err(e) => {
+            tracing::warn!(error = %e.message, "hot spots for the dashboard failed");
+            HotSpots { failed: Some(format!("热点分析暂时无法显示：{}", chinese_only(&e.message))), ..HotSpots::default() }
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -147,6 +230,7 @@ async fn page(State(state): State<AppState>, headers: HeaderMap, Query(q): Query
     let top_bars = |rows: &[dashboard::CountRow]| rows.iter().take(top).map(|v| (v.label.clone(), v.count as f64)).collect::<Vec<_>>();
     let topics_chart = charts::bars("chart-topics", "问题领域（前10位）", &top_bars(&d.topics), None);
     let areas_chart = charts::bars("chart-areas", "地区分布（前10位）", &top_bars(&d.areas), None);
+    let hot = hot_spots(&state, &s, &r.unit).await;
     let (csrf, set) = crate::portal::csrf(&headers);
     use chrono::Datelike;
     let page = DashboardPage {
@@ -164,6 +248,7 @@ async fn page(State(state): State<AppState>, headers: HeaderMap, Query(q): Query
         areas_chart,
         last_year: today.year() - 1,
         report: dashboard::area_wide(&r.unit),
+        hot,
     };
     crate::portal::with_cookie(render(&page), set)
 }

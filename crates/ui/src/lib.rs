@@ -4,6 +4,7 @@
 //! without JavaScript too.
 
 mod admin;
+mod alerts;
 mod approvals;
 mod campaign;
 mod charts;
@@ -243,6 +244,7 @@ pub fn pages(portal: PortalInfo) -> Router<AppState> {
         .merge(portal::routes(portal))
         .merge(workbench::routes())
         .merge(intelligence::routes())
+        .merge(alerts::routes())
         .merge(reports::routes())
         .merge(approvals::routes())
         .merge(supervision::routes())

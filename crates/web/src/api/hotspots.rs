@@ -99,8 +99,10 @@ pub async fn hotspots(State(state): State<AppState>, staff: Staff, ApiQuery(q): 
         let topic_label = topics.get(&f.topic).cloned().unwrap_or_else(|| f.topic.clone());
         let petitions = state.store.topic_area_numbers(&units, &instant(week_start), &f.topic, &f.area, PETITIONS_PER_SPIKE).await?;
         summary.push(format!(
-            "{area_name}“{topic_label}”类信访近7天{}件，前{weeks}周平均每周{:.1}件，明显上升（p={:.4}），请关注。",
-            f.spike.observed, f.spike.expected, f.spike.p_value
+            "{area_name}“{topic_label}”类信访近7天{}件，前{weeks}周平均每周{:.1}件，明显上升（{}），请关注。",
+            f.spike.observed,
+            f.spike.expected,
+            if f.spike.p_value < 0.0001 { "p<0.0001".to_string() } else { format!("p={:.4}", f.spike.p_value) }
         ));
         out.push(HotSpot {
             topic: f.topic,

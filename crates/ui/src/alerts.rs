@@ -1,0 +1,208 @@
+//! The workbench page 「风险提示」 (issue 13, item 4): the risk alerts raised
+//! for the caller's unit when a petition whose text carries risk signals
+//! was registered, urgent ones first, each with the words that raised it,
+//! and dismissal with a stated reason. It calls the handlers of
+//! `GET /api/v1/risk-alerts` and `POST /api/v1/risk-alerts/{id}/dismiss`
+//! (`xinfang_web::api::risk`), so the page and the API apply one rule.
+
+use crate::render;
+use crate::workbench::{Me, chinese_only, me, staff};
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use serde::Deserialize;
+use xinfang_web::AppState;
+use xinfang_web::api::risk::{self, AlertQuery, DismissInput, RiskAlert};
+use xinfang_web::auth::Staff;
+use xinfang_web::extract::{ApiJson, ApiPath, ApiQuery};
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/staff/risk-alerts", get(page)).route("/staff/risk-alerts/{id}/dismiss", post(dismiss))
+}
+
+/// One signal of an alert: what it is and the words (as written) behind it.
+pub struct SignalRow {
+    pub label: String,
+    pub urgent: bool,
+    pub words: Vec<String>,
+}
+
+/// One alert, ready to show.
+pub struct AlertRow {
+    pub id: i64,
+    pub number: String,
+    pub title: String,
+    pub urgent: bool,
+    pub level_label: &'static str,
+    pub signals: Vec<SignalRow>,
+    pub raised: String,
+    /// When it was dismissed (Beijing time) and why; None while open.
+    pub dismissed: Option<String>,
+    pub reason: String,
+    /// The reason typed into a refused dismissal of this alert, kept.
+    pub typed: String,
+    /// Why that dismissal was refused, in Chinese, beside the field.
+    pub error: Option<String>,
+}
+
+/// The level as the page says it.
+pub fn level_label(level: &str) -> &'static str {
+    if level == "urgent" { "紧急" } else { "关注" }
+}
+
+fn row(a: RiskAlert) -> AlertRow {
+    AlertRow {
+        id: a.id,
+        urgent: a.level == "urgent",
+        level_label: level_label(&a.level),
+        signals: a.signals.into_iter().map(|g| SignalRow { label: g.label, urgent: g.urgent, words: g.words }).collect(),
+        raised: crate::portal::local_time(&a.raised_at),
+        dismissed: a.dismissed_at.as_deref().map(crate::portal::local_time),
+        reason: a.dismiss_reason.unwrap_or_default(),
+        number: a.number,
+        title: a.title,
+        typed: String::new(),
+        error: None,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "staff_risk_alerts.html")]
+struct AlertsPage {
+    me: Me,
+    nav: &'static str,
+    csrf: String,
+    flash: Option<String>,
+    alert: Option<String>,
+    unit: String,
+    rows: Vec<AlertRow>,
+    /// Dismissed alerts shown too.
+    all: bool,
+    open: usize,
+    open_urgent: usize,
+    /// Whether the caller may dismiss (not the system administrator).
+    may_dismiss: bool,
+}
+
+#[derive(Deserialize, Default)]
+struct PageQuery {
+    /// Show dismissed alerts too (`all=true`).
+    all: Option<String>,
+    /// Set after a dismissal (post/redirect/get).
+    dismissed: Option<String>,
+}
+
+fn yes(v: Option<&str>) -> bool {
+    matches!(v.map(str::trim), Some("true" | "1" | "on"))
+}
+
+/// A refused dismissal to show again: the alert, the typed reason, and
+/// the message beside its field (or above the list when `beside` is false).
+struct Refused {
+    id: i64,
+    typed: String,
+    message: String,
+    status: StatusCode,
+    beside: bool,
+}
+
+async fn render_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    s: &Staff,
+    all: bool,
+    flash: Option<String>,
+    refused: Option<Refused>,
+) -> Response {
+    let mut rows: Vec<AlertRow> = match risk::list(State(state.clone()), s.clone(), ApiQuery(AlertQuery { open: Some(!all) })).await {
+        Ok(Json(list)) => list.into_iter().map(row).collect(),
+        Err(e) => return crate::staff_error_page(s, headers, e.status, "无法显示风险提示", &e.message),
+    };
+    // Open before dismissed, urgent before elevated; newest first within.
+    rows.sort_by_key(|r| (r.dismissed.is_some(), !r.urgent));
+    let mut alert = None;
+    let mut status = StatusCode::OK;
+    if let Some(f) = refused {
+        status = f.status;
+        match rows.iter_mut().find(|r| r.id == f.id && r.dismissed.is_none()) {
+            Some(r) if f.beside => {
+                r.typed = f.typed;
+                r.error = Some(f.message);
+            }
+            Some(r) => {
+                r.typed = f.typed;
+                alert = Some(f.message);
+            }
+            None => alert = Some(f.message),
+        }
+    }
+    let open = rows.iter().filter(|r| r.dismissed.is_none()).count();
+    let open_urgent = rows.iter().filter(|r| r.dismissed.is_none() && r.urgent).count();
+    let may_dismiss = s.user.role != xinfang_domain::role::Role::Admin;
+    let (csrf, set) = crate::portal::csrf(headers);
+    let page =
+        AlertsPage { me: me(s), nav: "risk", csrf, flash, alert, unit: s.unit.name.clone(), rows, all, open, open_urgent, may_dismiss };
+    let mut r = render(&page);
+    if r.status() == StatusCode::OK {
+        *r.status_mut() = status;
+    }
+    crate::portal::with_cookie(r, set)
+}
+
+async fn page(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<PageQuery>) -> Response {
+    let s = match staff(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let flash = q.dismissed.is_some().then(|| "已解除风险提示，理由已记录。".to_string());
+    render_page(&state, &headers, &s, yes(q.all.as_deref()), flash, None).await
+}
+
+#[derive(Deserialize)]
+struct DismissForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    all: Option<String>,
+}
+
+/// Dismiss one alert with a reason; refused: the list again with the
+/// message beside the field and the reason as typed.
+async fn dismiss(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    crate::IdPath(id): crate::IdPath,
+    Form(f): Form<DismissForm>,
+) -> Response {
+    let s = match staff(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let all = yes(f.all.as_deref());
+    if !crate::portal::csrf_ok(&headers, &f.csrf) {
+        let refused =
+            Refused {
+                id, typed: f.reason, message: "页面已过期，请刷新后重试".into(), status: StatusCode::FORBIDDEN, beside: false
+            };
+        return render_page(&state, &headers, &s, all, None, Some(refused)).await;
+    }
+    let input = DismissInput { reason: f.reason.trim().to_string() };
+    match risk::dismiss(State(state.clone()), s.clone(), ApiPath(id), ApiJson(input)).await {
+        Ok(_) => Redirect::to(&format!("/staff/risk-alerts?dismissed={id}{}", if all { "&all=true" } else { "" })).into_response(),
+        Err(e) => {
+            let beside = e.status == StatusCode::UNPROCESSABLE_ENTITY;
+            let message = if e.status == StatusCode::NOT_FOUND {
+                "未能解除：该风险提示不存在、不属于本单位或已被解除，请刷新后查看。".to_string()
+            } else {
+                chinese_only(&e.message)
+            };
+            let refused = Refused { id, typed: f.reason, message, status: e.status, beside };
+            render_page(&state, &headers, &s, all, None, Some(refused)).await
+        }
+    }
+}
