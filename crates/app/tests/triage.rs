@@ -261,3 +261,50 @@ async fn a_model_that_does_not_beat_the_rules_stays_unused() {
     assert_eq!(v["source"], "rules", "{v}");
     s.finish().await;
 }
+
+#[tokio::test]
+async fn a_group_whose_repeat_petitions_rise_week_on_week_raises_an_alert_naming_the_counts() {
+    let s = TestServer::start().await;
+    let matters = [
+        "小区停车位被开发商出售",
+        "小区绿地被改建停车场",
+        "物业擅自提高停车费",
+        "地下车库长期漏水",
+        "消防通道被占用",
+        "电梯维修基金去向不明",
+    ];
+    let mut last = None;
+    // One petition two weeks ago, two last week, two this week and this one.
+    for (i, days) in [16, 10, 9, 3, 2, 0].into_iter().enumerate() {
+        let mut body = letter(&days_ago(days));
+        body["channel"] = json!("visit");
+        body["title"] = json!(matters[i]);
+        body["request"] = json!(format!("请求处理：{}", matters[i]));
+        body["facts_and_reasons"] = json!(format!("第{i}件：{}，业主多次反映无果。", matters[i]));
+        body["collective"] = json!(true);
+        body["headcount"] = json!(12);
+        body["petitioners"] = json!([
+            { "name": "业主代表甲", "phone": "13977770000", "representative": true },
+            { "name": "业主代表乙", "phone": "13977770001", "representative": true }
+        ]);
+        let (status, v) = s.post_as("ft_clerk", "/api/v1/petitions", body).await;
+        assert_eq!(status, StatusCode::CREATED, "{v}");
+        last = Some(v["number"].as_str().unwrap().to_string());
+        let d = s.detail("ft_clerk", last.as_deref().unwrap()).await;
+        let rising = d["risk_alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|a| a["signals"].as_array().unwrap().clone())
+            .find(|g| g["kind"] == "group_repeats_rising");
+        if days > 0 {
+            assert!(rising.is_none(), "not yet rising at {days} days ago: {d}");
+        } else {
+            let g = rising.unwrap_or_else(|| panic!("1, 2, 3 a week: {d}"));
+            assert_eq!(g["words"][0], "近3周每周1、2、3件", "{g}");
+            assert_eq!(d["risk_alerts"][0]["level"], "elevated", "{d}");
+        }
+    }
+    assert!(last.is_some());
+    s.finish().await;
+}

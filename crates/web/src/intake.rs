@@ -286,13 +286,12 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
         (_, None) => None,
     };
     let text = matter_text(&reg.request, &reg.facts_and_reasons);
-    let matches: Vec<xinfang_store::MatterCandidate> = state
-        .store
-        .same_petitioner(&identity)
-        .await?
-        .into_iter()
-        .filter(|e| same_matter(&text, &matter_text(&e.request, &e.facts_and_reasons)))
-        .collect();
+    let same_people = state.store.same_petitioner(&identity).await?;
+    // When a group's earlier petitions reached us (risk: repeats rising).
+    let group_dates: Vec<chrono::NaiveDate> =
+        if reg.collective || reg.petitioners.len() > 1 { same_people.iter().map(|e| e.case.received_on).collect() } else { Vec::new() };
+    let matches: Vec<xinfang_store::MatterCandidate> =
+        same_people.into_iter().filter(|e| same_matter(&text, &matter_text(&e.request, &e.facts_and_reasons))).collect();
     let repeat_of = matches.last().map(|m| m.number.clone());
     // The earlier number is told only to staff who may see that petition in
     // full; a citizen (or an API key) learns nothing about other petitions.
@@ -416,7 +415,13 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
     }
     // Risk signals in the text (issue 13, item 4): an alert for the
     // receiving unit, and at once an e-mail to its duty officers when urgent.
-    let risk = crate::triage::risk(&[reg.title.as_str(), &reg.content, &reg.request, &reg.facts_and_reasons].join("\n"));
+    let mut risk = crate::triage::risk(&[reg.title.as_str(), &reg.content, &reg.request, &reg.facts_and_reasons].join("\n"));
+    if let Some(signal) = (!group_dates.is_empty()).then(|| crate::triage::group_signal(&group_dates, received_on)).flatten() {
+        risk.signals.push(signal);
+        if risk.level == "none" {
+            risk.level = "elevated".into();
+        }
+    }
     let risk_alert = (!risk.signals.is_empty()).then(|| xinfang_store::NewRiskAlert {
         unit_id: receiving.id,
         level: risk.level.clone(),

@@ -108,6 +108,28 @@ pub fn risk(text: &str) -> Risk {
     }
 }
 
+/// A group's repeat petitions rising week on week (issue 13, item 4): the
+/// dates its earlier petitions were received, counted in the last
+/// `RISING_WEEKS` weeks up to `today` (this petition included), tested by
+/// `xinfang_text::risk::group_repeats_rising`. The signal names the counts.
+pub fn group_signal(earlier: &[chrono::NaiveDate], today: chrono::NaiveDate) -> Option<RiskSignal> {
+    use xinfang_text::risk::{RISING_WEEKS, RiskKind, group_repeats_rising};
+    let mut counts = vec![0u32; RISING_WEEKS];
+    for d in earlier.iter().chain(std::iter::once(&today)) {
+        let age = (today - *d).num_days();
+        if (0..(7 * RISING_WEEKS as i64)).contains(&age) {
+            // Oldest week first: age 0–6 is the last entry.
+            counts[RISING_WEEKS - 1 - (age / 7) as usize] += 1;
+        }
+    }
+    group_repeats_rising(&counts).then(|| RiskSignal {
+        kind: RiskKind::GroupRepeatsRising.as_str().into(),
+        label: RiskKind::GroupRepeatsRising.label().into(),
+        urgent: false,
+        words: vec![format!("近{RISING_WEEKS}周每周{}件", counts.iter().map(u32::to_string).collect::<Vec<_>>().join("、"))],
+    })
+}
+
 /// The three fields the rule table suggests for `text`.
 pub fn rule_suggestions(table: &RuleTable, text: &str) -> [(RuleField, Vec<FieldSuggestion>); 3] {
     [RuleField::Category, RuleField::Topic, RuleField::UnitKind].map(|f| (f, table.suggest_field(f, text, TOP)))
@@ -130,6 +152,21 @@ mod tests {
             jurisdiction: jurisdiction.into(),
             path: format!("/{id}/"),
         }
+    }
+
+    #[test]
+    fn a_groups_rising_repeats_raise_a_signal_that_names_the_counts() {
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap_or_default();
+        let ago = |n: i64| today - chrono::Duration::days(n);
+        // 1, 2, 3 (with today's): rising.
+        let s = group_signal(&[ago(15), ago(9), ago(8), ago(1), ago(2)], today).expect("rising");
+        assert_eq!((s.kind.as_str(), s.urgent), ("group_repeats_rising", false));
+        assert_eq!(s.words, ["近3周每周1、2、3件"]);
+        // A steady group, and one that has turned: nothing.
+        assert!(group_signal(&[ago(15), ago(16), ago(17), ago(8), ago(9), ago(10), ago(1), ago(2)], today).is_none());
+        assert!(group_signal(&[ago(9), ago(10), ago(11), ago(12), ago(1)], today).is_none());
+        // Older petitions do not count.
+        assert!(group_signal(&[ago(40), ago(41), ago(42)], today).is_none());
     }
 
     #[test]
