@@ -146,8 +146,9 @@ async fn sigkill_under_concurrent_submissions_loses_no_acknowledged_petition() {
     eprintln!("acknowledged under kill: {} petitions in {CYCLES} cycles", acked.len());
     // The test's own validity: kills fell on a server taking submissions.
     // (How many get through before a kill depends on the machine's load;
-    // on PostgreSQL on a busy 2-core machine about 5 a cycle.)
-    assert!(acked.len() > CYCLES * 2, "load was applied: {}", acked.len());
+    // on PostgreSQL on a busy 2-core machine about 5 a cycle, and as few
+    // as 1.4 a cycle while the rest of the suite runs beside it.)
+    assert!(acked.len() >= CYCLES, "load was applied: {}", acked.len());
     assert_eq!(kills_mid_flight, CYCLES);
     // Restart once more and read every acknowledged petition back.
     let port = free_port();
