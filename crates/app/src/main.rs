@@ -66,6 +66,10 @@ enum Command {
     /// cut afresh, with the current unit names in the dictionary); the
     /// server may keep running.
     SearchIndex,
+    /// Train the triage models now from the confirmed routings, as the
+    /// server does on `triage_training_schedule`, and print how each did
+    /// against the rules and the commonest label.
+    TrainTriage,
     /// Render letters for a server (one JSON request per line on stdin,
     /// one answer per line on stdout; app::letter_process). Started by
     /// `serve` itself.
@@ -195,6 +199,30 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
             let n = xinfang_web::search::rebuild_index(&store, &tree, &keys).await?;
             let (indexed, petitions) = store.index_coverage().await?;
             println!("{n} petitions indexed in {:.1} s; the index holds {indexed} of {petitions}", started.elapsed().as_secs_f64());
+            store.close().await;
+            Ok(())
+        }
+        Command::TrainTriage => {
+            let store = open(&cfg).await?;
+            let tree = std::sync::Arc::new(xinfang_domain::unit::UnitTree::new(store.load_units().await?));
+            let started = std::time::Instant::now();
+            let s = &cfg.settings;
+            let report = xinfang_web::triage_model::train_in(&store, tree, s.triage_training_examples, s.triage_min_held_out)
+                .await
+                .map_err(|e| e.message)?;
+            for r in &report {
+                println!(
+                    "{}: {} examples; held back {}: model {}, rules {}, commonest label {}{}",
+                    r.field,
+                    r.examples,
+                    r.held_out,
+                    r.model_correct,
+                    r.rules_correct,
+                    r.baseline_correct,
+                    if r.active { " — the model answers" } else { " — the rules answer" }
+                );
+            }
+            println!("trained in {:.1} s", started.elapsed().as_secs_f64());
             store.close().await;
             Ok(())
         }

@@ -254,7 +254,7 @@ pub async fn run(args: MeasureArgs) -> Result<(), AnyError> {
         format!(
             "listen = \"127.0.0.1:{port}\"\ndatabase_url = \"{}\"\nkey_file = \"{}\"\ncheckpoint_file = \"{}\"\nobject_store_url = \"file://{}\"\ndemo = false\n\
              # The measurement is one client address: the anonymous limits are lifted.\nsubmit_per_minute = 4000000000\nsubmit_per_day = 1000000000000\nsubmit_bytes_per_day = 1000000000000000\n\
-             # The monthly ranking job would run at start (its first firing) beside the first measurements.\nranking_schedule = \"\"\n\
+             # The monthly ranking job and the triage training would run at start (their first firing) beside the first measurements\n# (xinfang train-triage measures the training on its own).\nranking_schedule = \"\"\ntriage_training_schedule = \"\"\n\
              # The precomputed statistics take in changes every 2 s (the intake burst leaves thousands).\nstatistics_schedule = \"every 2s\"\n",
             args.database_url,
             args.paths.key_file().canonicalize()?.display(),

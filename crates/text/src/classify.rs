@@ -69,6 +69,13 @@ impl Model {
     /// are skipped; an example without terms still counts for its label's
     /// prior. No examples give an empty model that predicts nothing.
     pub fn train(examples: &[(String, Vec<String>)]) -> Model {
+        let refs: Vec<(&str, &[String])> = examples.iter().map(|(l, t)| (l.as_str(), t.as_slice())).collect();
+        Model::train_on(&refs)
+    }
+
+    /// `train` on borrowed examples: a caller training several fields on
+    /// the same segmented texts keeps one copy of the words.
+    pub fn train_on(examples: &[(&str, &[String])]) -> Model {
         let mut by_label: BTreeMap<&str, LabelStats> = BTreeMap::new();
         let mut vocabulary = std::collections::BTreeSet::new();
         let mut docs = 0;
@@ -77,14 +84,14 @@ impl Model {
                 continue;
             }
             docs += 1;
-            let stats = by_label.entry(label.as_str()).or_insert_with(|| LabelStats {
-                label: label.clone(),
+            let stats = by_label.entry(label).or_insert_with(|| LabelStats {
+                label: label.to_string(),
                 docs: 0,
                 terms: 0,
                 counts: BTreeMap::new(),
             });
             stats.docs += 1;
-            for t in terms {
+            for t in terms.iter() {
                 stats.terms += 1;
                 *stats.counts.entry(t.clone()).or_insert(0) += 1;
                 vocabulary.insert(t.as_str());

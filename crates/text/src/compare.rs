@@ -37,12 +37,18 @@ fn ratio(n: usize, d: usize) -> f64 {
 /// Score the model and the rules' `field` on `held_out` `(label, terms)`
 /// examples. The rules see the terms (see [`crate::rules::RuleInput`]).
 pub fn compare(model: &Model, rules: &RuleTable, field: RuleField, held_out: &[(String, Vec<String>)]) -> Comparison {
+    let refs: Vec<(&str, &[String])> = held_out.iter().map(|(l, t)| (l.as_str(), t.as_slice())).collect();
+    compare_on(model, rules, field, &refs)
+}
+
+/// `compare` on borrowed examples.
+pub fn compare_on(model: &Model, rules: &RuleTable, field: RuleField, held_out: &[(&str, &[String])]) -> Comparison {
     let mut c = Comparison { examples: held_out.len(), model_correct: 0, rules_correct: 0 };
     for (label, terms) in held_out {
-        if model.predict(terms, 1).first().is_some_and(|p| &p.label == label) {
+        if model.predict(terms, 1).first().is_some_and(|p| p.label == *label) {
             c.model_correct += 1;
         }
-        if rules.suggest_field(field, terms, 1).first().is_some_and(|s| &s.value == label) {
+        if rules.suggest_field(field, *terms, 1).first().is_some_and(|s| s.value == *label) {
             c.rules_correct += 1;
         }
     }

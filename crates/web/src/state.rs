@@ -103,7 +103,9 @@ pub struct Settings {
     /// and the matches drive the read.
     pub search_common_matches: i64,
     /// Triage training reads at most this many of the newest confirmed
-    /// routings (`triage_model`).
+    /// routings (`triage_model`). The training holds every example's words:
+    /// about 21 MiB per 1,000 examples of the scale benchmark's texts
+    /// (docs/performance.md, "Triage training").
     pub triage_training_examples: i64,
     /// The model replaces the rules for a field only when it beats them on
     /// at least this many held-back recent cases.
@@ -146,7 +148,7 @@ impl Default for Settings {
             statistics_min_scope_units: xinfang_domain::aggregate::DEFAULT_MIN_SCOPE_UNITS,
             statistics_min_scope_petitions: xinfang_domain::aggregate::DEFAULT_MIN_SCOPE_PETITIONS,
             search_common_matches: xinfang_store::COMMON_MATCHES,
-            triage_training_examples: 20_000,
+            triage_training_examples: 5_000,
             triage_min_held_out: 30,
             statistics_max_corrections: 2000,
         }

@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex};
 use xinfang_domain::unit::{Unit, UnitKind, UnitTree};
 use xinfang_store::{NewTriageModel, TrainingExample, TriageModelRow};
 use xinfang_text::classify::Model;
-use xinfang_text::compare::compare;
+use xinfang_text::compare::compare_on;
 use xinfang_text::rules::{RuleField, RuleTable};
 
 /// The job kind of a training run.
@@ -99,10 +99,10 @@ fn labelled(examples: &[TrainingExample], tree: &UnitTree, kinds: &[&str]) -> [V
 }
 
 /// The most frequent label (ties: the first in label order).
-fn commonest(examples: &[(String, Vec<String>)]) -> Option<String> {
+fn commonest(examples: &[(&str, &[String])]) -> Option<String> {
     let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
     for (l, _) in examples {
-        *counts.entry(l.as_str()).or_insert(0) += 1;
+        *counts.entry(l).or_insert(0) += 1;
     }
     counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(a.0))).map(|(l, _)| l.to_string())
 }
@@ -124,14 +124,16 @@ pub fn train_fields(
         .iter()
         .zip(by_field)
         .map(|(field, list)| {
-            let all: Vec<(String, Vec<String>)> = list.into_iter().map(|(i, label)| (label, terms[i].clone())).collect();
+            // One copy of the words, borrowed by every field's examples.
+            let all: Vec<(&str, &[String])> = list.iter().map(|(i, label)| (label.as_str(), terms[*i].as_slice())).collect();
             // Newest first: the newest fifth is held back.
             let held = all.len() / 5;
             let (recent, older) = all.split_at(held);
-            let trial = Model::train(older);
-            let c = compare(&trial, rules, *field, recent);
+            let trial = Model::train_on(older);
+            let c = compare_on(&trial, rules, *field, recent);
             let baseline = commonest(older).map_or(0, |top| recent.iter().filter(|(l, _)| *l == top).count());
             let active = c.examples >= min_held_out.max(1) && c.model_correct > c.rules_correct && c.model_correct > baseline;
+            drop(trial);
             let report = FieldReport {
                 field: field_name(*field).into(),
                 examples: all.len(),
@@ -141,7 +143,7 @@ pub fn train_fields(
                 baseline_correct: baseline,
                 active,
             };
-            (report, Model::train(&all))
+            (report, Model::train_on(&all))
         })
         .collect()
 }
@@ -149,11 +151,20 @@ pub fn train_fields(
 /// A training run over the newest confirmed routings; the models are
 /// stored (active or not) and the report returned.
 pub async fn train(state: &AppState) -> Result<Vec<FieldReport>, crate::error::ApiError> {
-    let examples = state.store.training_examples(state.settings.triage_training_examples.max(1)).await?;
-    let rules = crate::api::triage::rule_table(state).await?;
-    let tree = state.tree();
+    let s = &state.settings;
+    train_in(&state.store, state.tree(), s.triage_training_examples, s.triage_min_held_out).await
+}
+
+/// `train` on a store (the server's job, or `xinfang train-triage`).
+pub async fn train_in(
+    store: &xinfang_store::Store,
+    tree: Arc<UnitTree>,
+    limit: i64,
+    min: usize,
+) -> Result<Vec<FieldReport>, crate::error::ApiError> {
+    let examples = store.training_examples(limit.max(1)).await?;
+    let rules = crate::api::triage::rule_table_in(store).await?;
     let seg = crate::search::segmenter(&tree);
-    let min = state.settings.triage_min_held_out;
     let runs = tokio::task::spawn_blocking(move || train_fields(&examples, &tree, &rules, &seg, min))
         .await
         .map_err(|_| crate::error::ApiError::internal())?;
@@ -171,7 +182,7 @@ pub async fn train(state: &AppState) -> Result<Vec<FieldReport>, crate::error::A
             model: body,
         });
     }
-    state.store.insert_triage_models(&rows).await?;
+    store.insert_triage_models(&rows).await?;
     Ok(runs.into_iter().map(|(r, _)| r).collect())
 }
 

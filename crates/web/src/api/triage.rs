@@ -81,7 +81,12 @@ fn category_label(v: &str) -> String {
 
 /// The rule table in force: the admin's, or the starter table.
 pub async fn rule_table(state: &AppState) -> ApiResult<RuleTable> {
-    match state.store.triage_rules().await? {
+    rule_table_in(&state.store).await
+}
+
+/// `rule_table` from a store (the command line has no server state).
+pub async fn rule_table_in(store: &xinfang_store::Store) -> ApiResult<RuleTable> {
+    match store.triage_rules().await? {
         Some(body) => serde_json::from_str(&body).map_err(|e| {
             tracing::error!(error = %e, "stored triage rules unreadable");
             ApiError::internal()
