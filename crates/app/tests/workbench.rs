@@ -9,22 +9,6 @@ mod common;
 use common::*;
 use reqwest::StatusCode;
 
-/// A browser-like client with a cookie jar, logged in as `user`.
-async fn browser(s: &TestServer, user: &str) -> (reqwest::Client, String) {
-    let c = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::limited(5)).build().unwrap();
-    let html = c.get(format!("{}/staff/login", s.base)).send().await.unwrap().text().await.unwrap();
-    let csrf = html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
-    let r = c
-        .post(format!("{}/staff/login", s.base))
-        .form(&[("csrf", csrf.as_str()), ("username", user), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    assert!(r.text().await.unwrap().contains("待办事项"));
-    (c, csrf)
-}
-
 #[tokio::test]
 async fn clerk_registers_a_collective_visit_and_forwards_it_through_the_forms() {
     let s = TestServer::start().await;

@@ -11,21 +11,6 @@ use common::*;
 use reqwest::StatusCode;
 use serde_json::json;
 
-/// A browser-like client with a cookie jar, logged in as `user`.
-async fn browser(s: &TestServer, user: &str) -> (reqwest::Client, String) {
-    let c = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::limited(5)).build().unwrap();
-    let html = c.get(format!("{}/staff/login", s.base)).send().await.unwrap().text().await.unwrap();
-    let csrf = html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
-    let r = c
-        .post(format!("{}/staff/login", s.base))
-        .form(&[("csrf", csrf.as_str()), ("username", user), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    (c, csrf)
-}
-
 async fn register(s: &TestServer, name: &str, phone: &str, title: &str) -> String {
     let mut body = letter(&today().to_string());
     body["title"] = json!(title);

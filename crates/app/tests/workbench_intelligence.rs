@@ -11,21 +11,6 @@ use common::*;
 use reqwest::StatusCode;
 use serde_json::json;
 
-/// A browser-like client with a cookie jar, logged in as `user`; its csrf.
-async fn browser(s: &TestServer, user: &str) -> (reqwest::Client, String) {
-    let c = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::limited(5)).build().unwrap();
-    let html = c.get(format!("{}/staff/login", s.base)).send().await.unwrap().text().await.unwrap();
-    let csrf = html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
-    let r = c
-        .post(format!("{}/staff/login", s.base))
-        .form(&[("csrf", csrf.as_str()), ("username", user), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    (c, csrf)
-}
-
 async fn register(s: &TestServer, name: &str, phone: &str, title: &str, facts: &str) -> String {
     let mut body = letter(&today().to_string());
     body["title"] = json!(title);
@@ -124,5 +109,27 @@ async fn the_search_page_ranks_and_highlights_the_words_with_the_list_filters() 
     assert!(html.contains("class=\"alert\""), "a bad filter is said in Chinese: {html}");
     let html = get(String::new()).await;
     assert!(html.contains("全文检索") && !html.contains("search-results"), "{html}");
+    s.finish().await;
+}
+
+/// Matching the person while registering is a search by phone: logged and
+/// within the hourly budget, so the form cannot be used to probe numbers.
+#[tokio::test]
+async fn the_person_match_while_registering_counts_as_an_identity_search() {
+    let s = TestServer::start_configured(|c| c.settings.identity_searches_per_hour = 1).await;
+    let earlier = register(&s, "冯一", "13977771111", "宏达建筑拖欠工资", "宏达建筑公司拖欠我三个月工资。").await;
+    let (c, csrf) = browser(&s, "ft_clerk").await;
+    let hint = |phone: &'static str| {
+        let (c, csrf) = (c.clone(), csrf.clone());
+        let url = format!("{}/staff/triage", s.base);
+        async move {
+            let fields = [("csrf", csrf.as_str()), ("title", "小区噪音扰民"), ("name", "冯一"), ("phone", phone)];
+            c.post(url).form(&fields).send().await.unwrap().text().await.unwrap()
+        }
+    };
+    let first = hint("13977771111").await;
+    assert!(first.contains(&earlier) && first.contains("同一信访人"), "{first}");
+    let second = hint("13977771111").await;
+    assert!(second.contains("每小时不超过1次") && !second.contains(&earlier), "over the budget: the matter only: {second}");
     s.finish().await;
 }

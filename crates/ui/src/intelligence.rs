@@ -56,6 +56,8 @@ pub(crate) fn state_label(code: &str) -> &'static str {
 struct TriageHint {
     t: TriageOutput,
     similar: Vec<SimilarPetition>,
+    /// Why the person was not matched (the identity-search budget).
+    notice: Option<String>,
 }
 
 /// Characters of text before suggestions are worth asking for.
@@ -96,14 +98,29 @@ async fn triage_hint(State(state): State<AppState>, headers: HeaderMap, Form(f):
         address: None,
         representative: false,
     };
-    let keys = if person.name.is_empty() && person.id_number.is_none() {
-        Vec::new()
-    } else {
-        xinfang_web::intake::identity_keys(&state.keyring, &[person])
+    // Matching the person is a search by identity number or phone: logged
+    // and within the hourly budget like any other, so the form cannot be
+    // used to probe numbers. Over the budget, only the matter is compared.
+    let field_searched = match (&person.id_number, &person.phone) {
+        (Some(_), Some(_)) => Some("id_number,phone"),
+        (Some(_), None) => Some("id_number"),
+        (None, Some(_)) => Some("phone"),
+        (None, None) => None,
+    };
+    let mut notice = None;
+    let keys = match field_searched {
+        Some(field) => match xinfang_web::api::petitions::charge_identity_search(&state, &s, field).await {
+            Ok(()) => xinfang_web::intake::identity_keys(&state.keyring, &[person]),
+            Err(e) => {
+                notice = Some(chinese_only(&e.message));
+                Vec::new()
+            }
+        },
+        None => Vec::new(),
     };
     let text = format!("{title}\n{content}");
     let similar = xinfang_web::api::similar::similar_to(&state, &s, &text, &keys, None).await.unwrap_or_default();
-    match (TriageHint { t, similar }).render() {
+    match (TriageHint { t, similar, notice }).render() {
         Ok(html) => fragment(html),
         Err(_) => fragment(String::new()),
     }

@@ -290,3 +290,20 @@ pub async fn inside_one_minute() {
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
 }
+
+/// A browser-like client with a cookie jar, logged in as `user` through
+/// the login form (landing on the inbox); the page's csrf token.
+pub async fn browser(s: &TestServer, user: &str) -> (reqwest::Client, String) {
+    let c = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::limited(5)).build().unwrap();
+    let html = c.get(format!("{}/staff/login", s.base)).send().await.unwrap().text().await.unwrap();
+    let csrf = html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let r = c
+        .post(format!("{}/staff/login", s.base))
+        .form(&[("csrf", csrf.as_str()), ("username", user), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("待办事项"));
+    (c, csrf)
+}

@@ -261,6 +261,14 @@ async fn identity_search(state: &AppState, staff: &Staff, f: &PetitionFilter) ->
         (None, Some(_)) => "phone",
         (Some(_), Some(_)) => "id_number,phone",
     };
+    charge_identity_search(state, staff, field).await?;
+    Ok(true)
+}
+
+/// Log a search for a person by identity number or phone and count it
+/// against the caller's hourly budget (`identity_searches_per_hour`):
+/// every way of asking "has this person petitioned?" goes through here.
+pub async fn charge_identity_search(state: &AppState, staff: &Staff, field: &str) -> ApiResult<()> {
     if staff.user.role == Role::Admin {
         return Err(ApiError::forbidden("系统管理员不能按身份证号或电话查找信访人"));
     }
@@ -272,7 +280,7 @@ async fn identity_search(state: &AppState, staff: &Staff, f: &PetitionFilter) ->
             format!("按身份证号或电话查找信访人每小时不超过{}次，请稍后再试", state.settings.identity_searches_per_hour),
         ));
     }
-    Ok(true)
+    Ok(())
 }
 
 /// Most rows a person search looks at: one person's own petitions.
