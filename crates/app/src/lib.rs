@@ -48,6 +48,15 @@ pub async fn open_with(cfg: &config::Config, keys: Option<Arc<Keyring>>) -> Resu
         let n = store.rebuild_viewers().await?;
         tracing::info!(petitions = n, "viewer index built");
     }
+    // An index left empty by a migration (SQLite's, 1305) is refilled
+    // once; names are indexed keyed, so this needs the key file.
+    if let Some(k) = keys.as_deref()
+        && store.search_index_missing().await?
+    {
+        let tree = xinfang_domain::unit::UnitTree::new(store.load_units().await?);
+        let n = xinfang_web::search::rebuild_index(&store, &tree, k).await?;
+        tracing::info!(petitions = n, "search index built");
+    }
     if let Some(k) = keys {
         store = store.with_anchor(k);
         if store.adopt_unanchored().await? {

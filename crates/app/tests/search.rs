@@ -228,3 +228,49 @@ async fn a_common_word_is_read_row_by_row_with_the_same_results() {
     assert_eq!(page["total"], 2, "{page}");
     s.finish().await;
 }
+
+/// The index carries who sees each petition (migration 1305): a petition
+/// forwarded to a department is found by the department's search from
+/// then on; and a search whose filters drop the newest matches reads on,
+/// window after window of the index, until its page is full.
+#[tokio::test]
+async fn the_index_follows_who_sees_a_petition_and_reads_on_past_filtered_matches() {
+    let s = TestServer::start().await;
+    let first = register(&s, "卯一", "13900000051", "建筑公司欠薪", "老板拖欠工人工资三个月。").await;
+    assert_eq!(search(&s, "ft_rst_officer", &format!("q={}", enc("欠薪"))).await["total"], 0, "not yet with the department");
+    s.act("ft_clerk", &first, "forward", json!({"unit": "440304-RST"})).await;
+    let v = search(&s, "ft_rst_officer", &format!("q={}", enc("欠薪"))).await;
+    assert_eq!(numbers(&v), vec![first.clone()], "{v}");
+    // Five newer matches still registered; the forwarded one is the only
+    // one in its state, the oldest. A page of one reads windows of 2, 4.
+    for i in 0..5 {
+        register(&s, &format!("卯{}", i + 2), &format!("1390000006{i}"), "物业公司欠薪", "物业公司欠薪保洁员。").await;
+    }
+    let (_, detail) = s.get_as("ft_clerk", &format!("/api/v1/petitions/{first}")).await;
+    let units = s.store.load_units().await.unwrap();
+    let bureau = units.iter().find(|u| u.code == "440304-XFJ").unwrap().id;
+    let (ft, _) = xinfang_web::search::query(
+        &xinfang_web::search::segmenter(&xinfang_domain::unit::UnitTree::new(units.clone())),
+        &s.keyring(),
+        "欠薪",
+    )
+    .unwrap();
+    let f = xinfang_store::PetitionFilter {
+        fulltext: Some(ft.clone()),
+        states: vec![detail["state"].as_str().unwrap().to_string()],
+        limit: 1,
+        ..Default::default()
+    };
+    let vis = xinfang_store::Visibility { unit_ids: vec![bureau] };
+    let rows = s.store.reader().search_petitions(&f, Some(&vis)).await.unwrap();
+    assert_eq!(rows.iter().map(|r| r.number.clone()).collect::<Vec<_>>(), vec![first.clone()]);
+    // Without the state: the newest first, stopped at the page.
+    let f = xinfang_store::PetitionFilter { fulltext: Some(ft), limit: 3, ..Default::default() };
+    let rows = s.store.reader().search_petitions(&f, Some(&vis)).await.unwrap();
+    assert_eq!(rows.len(), 3);
+    assert!(rows.windows(2).all(|w| w[0].id > w[1].id) && !rows.iter().any(|r| r.number == first));
+    // An emptied index is noticed (start-up refills it).
+    s.store.clear_index().await.unwrap();
+    assert!(s.store.search_index_missing().await.unwrap());
+    s.finish().await;
+}

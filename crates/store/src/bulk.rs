@@ -91,8 +91,8 @@ pub struct BulkRows {
     pub notices: Vec<Vec<Val>>,
     pub evaluations: Vec<Vec<Val>>,
     pub viewers: Vec<Vec<Val>>,
-    /// Full-text index entries: (petition id, words).
-    pub search: Vec<(i64, String)>,
+    /// Full-text index entries: (petition id, words, viewing units).
+    pub search: Vec<(i64, String, Vec<i64>)>,
 }
 
 impl BulkRows {
@@ -304,7 +304,6 @@ impl Store {
     /// Every row the write path would write for `p` (CPU only).
     pub fn bulk_rows(&self, p: &BulkPetition, units: &BulkUnits) -> Result<BulkRows> {
         let mut out = BulkRows::default();
-        out.search.push((p.id, p.search_tokens.clone()));
         let reg = &p.reg;
         let first = p.acts.first().ok_or_else(|| corrupt(format!("{}: no intake act", p.number)))?;
         let mut case = first.case.clone().ok_or_else(|| corrupt(format!("{}: the intake has no case", p.number)))?;
@@ -495,7 +494,9 @@ impl Store {
         }
         let paths: Vec<&str> = touched.iter().map(|(_, p)| p.as_str()).collect();
         let due_key = next_due.unwrap_or_else(|| NO_DUE.to_string());
-        for unit in units.viewers(&paths, &reg.jurisdiction, case.category.as_str(), accused_path.as_deref()) {
+        let viewers = units.viewers(&paths, &reg.jurisdiction, case.category.as_str(), accused_path.as_deref());
+        out.search.push((p.id, p.search_tokens.clone(), viewers.clone()));
+        for unit in viewers {
             out.viewers.push(vec![
                 Val::I(unit),
                 Val::I(p.id),

@@ -3,10 +3,11 @@
 //! (`xinfang_text::Segmenter::index_text`), so that neither engine has to
 //! know Chinese.
 //!
-//! * SQLite: an FTS5 table without content (`content=''`: the petition's
-//!   text stays in `petitions` only) and without positions (`detail=none`:
-//!   matching only; ranking is done on the few rows shown, in Rust, the
-//!   same on both engines), whose rowid is the petition's id.
+//! * SQLite: an FTS5 table of the words (each once) without positions
+//!   (`detail=column`: matching only; ranking is done on the few rows
+//!   shown, in Rust, the same on both engines), whose rowid is the
+//!   petition's id. (Migration 1300 made it without content and with
+//!   `detail=none`; 1305 made it again as it is now, see below.)
 //! * PostgreSQL: a `tsvector` per petition built from the words as they are
 //!   (`array_to_tsvector`, no parser, no dictionary) under a GIN index.
 //!
@@ -14,6 +15,21 @@
 //! occur (`(a AND b) OR c`): the words typed, or the keyed token of a
 //! petitioner's name. The words are data, never syntax: each is quoted for
 //! the engine's query language.
+//!
+//! Each entry also carries the petition's viewing units (the ids of its
+//! `petition_viewers` rows, migration 1305), so that "the caller's
+//! matches" is one intersection inside the index, read newest first and
+//! stopped at the page, instead of every match of a common word joined
+//! with the caller's rows (which grows with the table: docs/performance.md,
+//! issue 13 at 1,000,000). The viewer rows stay the rule: every read joins
+//! them as before, the tokens only narrow what the index hands over.
+//! * SQLite: a second column, `viewers`, of tokens `v<id>`, queried with a
+//!   column filter (the words are queried in `tokens` only; a column filter
+//!   needs `detail=column`, which keeps per entry the columns a word is in,
+//!   still no positions). The table now keeps its content, because
+//!   changing the viewers rewrites the entry.
+//! * PostgreSQL: lexemes `#<id>` in the same `tsvector` (a typed word never
+//!   holds `#`: `pieces` splits there), replaced with `ts_delete`.
 
 use crate::db::{Arg, Dialect, Result, Sql, Store, WriteTx};
 
@@ -32,6 +48,37 @@ pub(crate) fn schema(dialect: Dialect) -> Vec<String> {
     }
 }
 
+/// The statements of migration 1305: viewers in the index. SQLite's
+/// table is made again, with content and a `viewers` column, and left
+/// empty: it is refilled at start-up (`search_index_missing`), because the
+/// words were never stored. PostgreSQL adds the viewer lexemes in place.
+pub(crate) fn viewers_schema(dialect: Dialect) -> Vec<String> {
+    match dialect {
+        Dialect::Sqlite => vec![
+            "DROP TABLE petition_fts".into(),
+            "CREATE VIRTUAL TABLE petition_fts USING fts5(tokens, viewers, detail = column, columnsize = 0, tokenize = 'ascii')".into(),
+        ],
+        Dialect::Postgres => vec![
+            "UPDATE petition_fts f SET doc = doc || array_to_tsvector(ARRAY(SELECT '#' || v.unit_id FROM petition_viewers v \
+             WHERE v.petition_id = f.petition_id))"
+                .into(),
+        ],
+    }
+}
+
+/// A viewing unit as the index holds it (see the module's comment).
+fn viewer_token(dialect: Dialect, unit_id: i64) -> String {
+    match dialect {
+        Dialect::Sqlite => format!("v{unit_id}"),
+        Dialect::Postgres => format!("#{unit_id}"),
+    }
+}
+
+/// The viewer tokens of an entry, space-separated.
+fn viewer_tokens(dialect: Dialect, unit_ids: &[i64]) -> String {
+    unit_ids.iter().map(|u| viewer_token(dialect, *u)).collect::<Vec<_>>().join(" ")
+}
+
 /// Longest word kept in the index (PostgreSQL refuses lexemes over 2 KB;
 /// nothing a clerk types is this long).
 const MAX_WORD_CHARS: usize = 60;
@@ -46,9 +93,17 @@ fn pieces(word: &str) -> impl Iterator<Item = &str> {
 }
 
 /// Words as the index stores them: split on white space and into
-/// `pieces`, each at most `MAX_WORD_CHARS`, joined by one space.
+/// `pieces`, each at most `MAX_WORD_CHARS`, each once (the index keeps
+/// neither counts nor positions, so a repeat would only take room), in
+/// their first order, joined by one space.
 pub fn clean_tokens(tokens: &str) -> String {
-    tokens.split_whitespace().flat_map(pieces).filter(|w| w.chars().count() <= MAX_WORD_CHARS).collect::<Vec<_>>().join(" ")
+    let mut seen = std::collections::HashSet::new();
+    tokens
+        .split_whitespace()
+        .flat_map(pieces)
+        .filter(|w| w.chars().count() <= MAX_WORD_CHARS && seen.insert(*w))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A full-text query: any of `alternatives` matches, an alternative when
@@ -73,23 +128,50 @@ impl FullText {
             .filter(|a| !a.is_empty())
     }
 
-    /// FTS5 query syntax: every word a double-quoted string.
-    fn fts5(&self) -> String {
+    /// FTS5 query syntax: every word a double-quoted string, looked up in
+    /// the words' column; with `viewers`, entries one of them sees.
+    fn fts5(&self, viewers: Option<&[i64]>) -> String {
         let quote = |w: &String| format!("\"{}\"", w.replace('"', "\"\""));
-        self.alternatives().map(|a| format!("({})", a.iter().map(quote).collect::<Vec<_>>().join(" AND "))).collect::<Vec<_>>().join(" OR ")
+        let words = self
+            .alternatives()
+            .map(|a| format!("({})", a.iter().map(quote).collect::<Vec<_>>().join(" AND ")))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        match viewers {
+            Some(units) => format!("tokens : ({words}) AND viewers : ({})", or_tokens(Dialect::Sqlite, units, " OR ")),
+            None => format!("tokens : ({words})"),
+        }
     }
 
-    /// `tsquery` input syntax: every word a single-quoted lexeme.
-    fn tsquery(&self) -> String {
+    /// `tsquery` input syntax: every word a single-quoted lexeme; with
+    /// `viewers`, entries one of them sees.
+    fn tsquery(&self, viewers: Option<&[i64]>) -> String {
         let quote = |w: &String| format!("'{}'", w.replace('\\', "\\\\").replace('\'', "''"));
-        self.alternatives().map(|a| format!("({})", a.iter().map(quote).collect::<Vec<_>>().join(" & "))).collect::<Vec<_>>().join(" | ")
+        let words = self
+            .alternatives()
+            .map(|a| format!("({})", a.iter().map(quote).collect::<Vec<_>>().join(" & ")))
+            .collect::<Vec<_>>()
+            .join(" | ");
+        match viewers {
+            Some(units) => format!("({words}) & ({})", or_tokens(Dialect::Postgres, units, " | ")),
+            None => words,
+        }
     }
 
-    /// ` AND <id_col>` is a matching petition. With `common` (many
-    /// matches) SQLite walks the list's own order and checks each row
-    /// against the matches, stopping at the page; with few matches, the
-    /// list of matches drives the query (each probed in the viewer index).
-    pub(crate) fn push_condition(&self, sql: &mut Sql, dialect: Dialect, id_col: &str, common: bool) {
+    /// The query in the engine's syntax.
+    fn expression(&self, dialect: Dialect, viewers: Option<&[i64]>) -> String {
+        match dialect {
+            Dialect::Sqlite => self.fts5(viewers),
+            Dialect::Postgres => self.tsquery(viewers),
+        }
+    }
+
+    /// ` AND <id_col>` is a matching petition (one `viewers` sees, when
+    /// given). With `common` (many matches) SQLite walks the list's own
+    /// order and checks each row against the matches, stopping at the
+    /// page; with few matches, the list of matches drives the query (each
+    /// probed in the viewer index).
+    pub(crate) fn push_condition(&self, sql: &mut Sql, dialect: Dialect, id_col: &str, common: bool, viewers: Option<&[i64]>) {
         if self.is_empty() {
             sql.push(" AND 1 = 0");
             return;
@@ -104,16 +186,32 @@ impl FullText {
                 // petitions: docs/performance.md.)
                 let plus = if common { "+" } else { "" };
                 sql.push(&format!(" AND {plus}{id_col} IN (SELECT rowid FROM petition_fts WHERE petition_fts MATCH "))
-                    .bind(Arg::S(self.fts5()))
+                    .bind(Arg::S(self.fts5(viewers)))
                     .push(")");
             }
             Dialect::Postgres => {
                 sql.push(&format!(" AND {id_col} IN (SELECT petition_id FROM petition_fts WHERE doc @@ CAST("))
-                    .bind(Arg::S(self.tsquery()))
+                    .bind(Arg::S(self.tsquery(viewers)))
                     .push(" AS tsquery))");
             }
         }
     }
+}
+
+/// Viewer tokens joined by the engine's OR, each quoted.
+fn or_tokens(dialect: Dialect, units: &[i64], or: &str) -> String {
+    if units.is_empty() {
+        // No unit: nothing is seen (a token no entry holds).
+        return match dialect {
+            Dialect::Sqlite => "\"v\"".into(),
+            Dialect::Postgres => "'#'".into(),
+        };
+    }
+    let quote = |t: String| match dialect {
+        Dialect::Sqlite => format!("\"{t}\""),
+        Dialect::Postgres => format!("'{t}'"),
+    };
+    units.iter().map(|u| quote(viewer_token(dialect, *u))).collect::<Vec<_>>().join(or)
 }
 
 /// Above this many matching petitions a word is "common" (`push_condition`).
@@ -122,17 +220,17 @@ pub const COMMON_MATCHES: i64 = 2_000;
 impl Store {
     /// Whether more than `COMMON_MATCHES` petitions match (one bounded
     /// read of the index).
-    pub(crate) async fn is_common(&self, pool: &sqlx::AnyPool, q: &FullText, above: i64) -> Result<bool> {
+    pub(crate) async fn is_common(&self, pool: &sqlx::AnyPool, q: &FullText, above: i64, viewers: Option<&[i64]>) -> Result<bool> {
         if q.is_empty() {
             return Ok(false);
         }
         let mut sql = Sql::new("SELECT COUNT(*) FROM (SELECT 1 FROM ");
         match self.dialect {
             Dialect::Sqlite => {
-                sql.push("petition_fts WHERE petition_fts MATCH ").bind(Arg::S(q.fts5()));
+                sql.push("petition_fts WHERE petition_fts MATCH ").bind(Arg::S(q.fts5(viewers)));
             }
             Dialect::Postgres => {
-                sql.push("petition_fts WHERE doc @@ CAST(").bind(Arg::S(q.tsquery())).push(" AS tsquery)");
+                sql.push("petition_fts WHERE doc @@ CAST(").bind(Arg::S(q.tsquery(viewers))).push(" AS tsquery)");
             }
         }
         sql.push(&format!(" LIMIT {}) t", above.max(0) + 1));
@@ -140,10 +238,60 @@ impl Store {
         Ok(n > above)
     }
 
-    /// Put a petition's words in the index, replacing what it held, inside
-    /// the caller's write (the index never disagrees with the petition).
+    /// The ids of the newest petitions matching `q` (that one of `viewers`
+    /// sees, when given), below `before`, newest first, at most `limit`:
+    /// read from the index in id order and stopped there, however many
+    /// petitions match.
+    pub(crate) async fn fulltext_candidates(
+        &self,
+        pool: &sqlx::AnyPool,
+        q: &FullText,
+        viewers: Option<&[i64]>,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<i64>> {
+        if q.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (id, cond) = match self.dialect {
+            Dialect::Sqlite => ("rowid", "petition_fts MATCH "),
+            Dialect::Postgres => ("petition_id", "doc @@ CAST("),
+        };
+        let mut sql = Sql::new(&format!("SELECT {id} FROM petition_fts WHERE {cond}"));
+        sql.bind(Arg::S(q.expression(self.dialect, viewers)));
+        if self.dialect == Dialect::Postgres {
+            sql.push(" AS tsquery)");
+        }
+        if let Some(b) = before {
+            sql.push(&format!(" AND {id} < ")).bind(Arg::I(b));
+        }
+        sql.push(&format!(" ORDER BY {id} DESC LIMIT ")).bind(Arg::I(limit));
+        Ok(sqlx::query_scalar_with(sqlx::AssertSqlSafe(sql.text.as_str()), crate::petitions::args(&sql)).fetch_all(pool).await?)
+    }
+
+    /// Put a petition's words in the index, replacing what it held, with
+    /// its viewers as its viewer rows now say, inside the caller's write
+    /// (the index never disagrees with the petition).
     pub async fn index_petition_text(&self, w: &mut WriteTx<'_>, petition_id: i64, tokens: &str) -> Result<()> {
-        write_tokens(self.dialect, w, petition_id, &clean_tokens(tokens)).await
+        let viewers: Vec<i64> = sqlx::query_scalar("SELECT unit_id FROM petition_viewers WHERE petition_id = $1 ORDER BY unit_id")
+            .bind(petition_id)
+            .fetch_all(&mut *w.tx)
+            .await?;
+        write_tokens(self.dialect, w, petition_id, &clean_tokens(tokens), &viewers).await
+    }
+
+    /// Replace the viewers of a petition's index entry (its viewer rows
+    /// changed), inside the caller's write. No entry: nothing to do.
+    pub(crate) async fn index_viewers(&self, w: &mut WriteTx<'_>, petition_id: i64, viewers: &[i64]) -> Result<()> {
+        let sql = match self.dialect {
+            Dialect::Sqlite => "UPDATE petition_fts SET viewers = $2 WHERE rowid = $1",
+            Dialect::Postgres => {
+                "UPDATE petition_fts SET doc = ts_delete(doc, ARRAY(SELECT t.lexeme FROM unnest(doc) t WHERE t.lexeme LIKE '#%')) \
+                 || array_to_tsvector(string_to_array($2, ' ')) WHERE petition_id = $1"
+            }
+        };
+        sqlx::query(sql).bind(petition_id).bind(viewer_tokens(self.dialect, viewers)).execute(&mut *w.tx).await?;
+        Ok(())
     }
 
     /// Petitions in id order after `after_id`, up to `limit`, with what
@@ -214,13 +362,35 @@ impl Store {
             .await?)
     }
 
-    /// Write the index entries of a batch (the rebuild command), one transaction.
+    /// Write the index entries of a batch (the rebuild command), one
+    /// transaction, each with its petition's viewers.
     pub async fn write_index_batch(&self, entries: &[(i64, String)]) -> Result<()> {
         let mut w = self.begin_write().await?;
+        let mut viewers: std::collections::HashMap<i64, Vec<i64>> = std::collections::HashMap::new();
+        for chunk in entries.chunks(500) {
+            let mut sql = Sql::new("SELECT petition_id, unit_id FROM petition_viewers WHERE petition_id IN (");
+            for (i, (id, _)) in chunk.iter().enumerate() {
+                sql.push(if i > 0 { ", " } else { "" }).bind(Arg::I(*id));
+            }
+            sql.push(") ORDER BY petition_id, unit_id");
+            for r in sqlx::query_with(sqlx::AssertSqlSafe(sql.text.as_str()), crate::petitions::args(&sql)).fetch_all(&mut *w.tx).await? {
+                use crate::db::RowExt;
+                viewers.entry(r.i("petition_id")?).or_default().push(r.i("unit_id")?);
+            }
+        }
         for (id, tokens) in entries {
-            write_tokens(self.dialect, &mut w, *id, &clean_tokens(tokens)).await?;
+            let units = viewers.get(id).map(Vec::as_slice).unwrap_or_default();
+            write_tokens(self.dialect, &mut w, *id, &clean_tokens(tokens), units).await?;
         }
         w.commit().await
+    }
+
+    /// Whether the index is empty while petitions exist (SQLite's index was
+    /// made again by migration 1305): the index is then rebuilt at start-up.
+    pub async fn search_index_missing(&self) -> Result<bool> {
+        let indexed: Option<i64> = sqlx::query_scalar("SELECT 1 FROM petition_fts LIMIT 1").fetch_optional(&self.pool).await?;
+        let any: Option<i64> = sqlx::query_scalar("SELECT 1 FROM petitions LIMIT 1").fetch_optional(&self.pool).await?;
+        Ok(indexed.is_none() && any.is_some())
     }
 
     /// Empty the index (the rebuild command starts here).
@@ -238,13 +408,15 @@ impl Store {
     }
 }
 
-async fn write_tokens(dialect: Dialect, w: &mut WriteTx<'_>, petition_id: i64, tokens: &str) -> Result<()> {
+async fn write_tokens(dialect: Dialect, w: &mut WriteTx<'_>, petition_id: i64, tokens: &str, viewers: &[i64]) -> Result<()> {
+    let units = viewer_tokens(dialect, viewers);
     match dialect {
         Dialect::Sqlite => {
             sqlx::query("DELETE FROM petition_fts WHERE rowid = $1").bind(petition_id).execute(&mut *w.tx).await?;
-            sqlx::query("INSERT INTO petition_fts (rowid, tokens) VALUES ($1, $2)")
+            sqlx::query("INSERT INTO petition_fts (rowid, tokens, viewers) VALUES ($1, $2, $3)")
                 .bind(petition_id)
                 .bind(tokens.to_string())
+                .bind(units)
                 .execute(&mut *w.tx)
                 .await?;
         }
@@ -254,7 +426,7 @@ async fn write_tokens(dialect: Dialect, w: &mut WriteTx<'_>, petition_id: i64, t
                  ON CONFLICT (petition_id) DO UPDATE SET doc = excluded.doc",
             )
             .bind(petition_id)
-            .bind(tokens.to_string())
+            .bind(joined(tokens, &units))
             .execute(&mut *w.tx)
             .await?;
         }
@@ -262,25 +434,35 @@ async fn write_tokens(dialect: Dialect, w: &mut WriteTx<'_>, petition_id: i64, t
     Ok(())
 }
 
-/// Index entries of petitions not yet indexed (the bulk load), in
-/// multi-row statements.
-pub(crate) async fn insert_tokens_many(dialect: Dialect, w: &mut WriteTx<'_>, entries: &[(i64, String)]) -> Result<()> {
+/// Words and viewer tokens in one space-separated list (PostgreSQL's entry).
+fn joined(tokens: &str, units: &str) -> String {
+    [tokens, units].into_iter().filter(|t| !t.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
+/// Index entries of petitions not yet indexed (the bulk load): id, words,
+/// viewing units; in multi-row statements.
+pub(crate) async fn insert_tokens_many(dialect: Dialect, w: &mut WriteTx<'_>, entries: &[(i64, String, Vec<i64>)]) -> Result<()> {
     for chunk in entries.chunks(500) {
         let mut sql = String::from(match dialect {
-            Dialect::Sqlite => "INSERT INTO petition_fts (rowid, tokens) VALUES ",
+            Dialect::Sqlite => "INSERT INTO petition_fts (rowid, tokens, viewers) VALUES ",
             Dialect::Postgres => "INSERT INTO petition_fts (petition_id, doc) VALUES ",
         });
         for i in 0..chunk.len() {
-            let (a, b) = (crate::bulk::mark(dialect, 2 * i + 1), crate::bulk::mark(dialect, 2 * i + 2));
             sql.push_str(if i > 0 { "," } else { "" });
             sql.push_str(&match dialect {
-                Dialect::Sqlite => format!("({a}, {b})"),
-                Dialect::Postgres => format!("({a}, array_to_tsvector(string_to_array({b}, ' ')))"),
+                Dialect::Sqlite => "(?, ?, ?)".to_string(),
+                Dialect::Postgres => {
+                    format!("(${}, array_to_tsvector(string_to_array(${}, ' ')))", 2 * i + 1, 2 * i + 2)
+                }
             });
         }
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
-        for (id, tokens) in chunk {
-            q = q.bind(*id).bind(clean_tokens(tokens));
+        for (id, tokens, viewers) in chunk {
+            let units = viewer_tokens(dialect, viewers);
+            q = match dialect {
+                Dialect::Sqlite => q.bind(*id).bind(clean_tokens(tokens)).bind(units),
+                Dialect::Postgres => q.bind(*id).bind(joined(&clean_tokens(tokens), &units)),
+            };
         }
         q.execute(&mut *w.tx).await?;
     }
@@ -316,8 +498,14 @@ mod tests {
         // ASCII punctuation splits a word into pieces, so no quote or
         // backslash ever reaches the engine; other text is quoted as it is.
         let q = FullText { alternatives: vec![vec!["欠薪".into(), "a\"b".into()], vec!["o'k\\".into()], vec![], vec!["!!".into()]] };
-        assert_eq!(q.fts5(), "(\"欠薪\" AND \"a\" AND \"b\") OR (\"o\" AND \"k\")");
-        assert_eq!(q.tsquery(), "('欠薪' & 'a' & 'b') | ('o' & 'k')");
+        assert_eq!(q.fts5(None), "tokens : ((\"欠薪\" AND \"a\" AND \"b\") OR (\"o\" AND \"k\"))");
+        assert_eq!(q.tsquery(None), "('欠薪' & 'a' & 'b') | ('o' & 'k')");
+        // The caller's units: entries one of them sees.
+        assert_eq!(
+            q.fts5(Some(&[7, 42])),
+            "tokens : ((\"欠薪\" AND \"a\" AND \"b\") OR (\"o\" AND \"k\")) AND viewers : (\"v7\" OR \"v42\")"
+        );
+        assert_eq!(q.tsquery(Some(&[7])), "(('欠薪' & 'a' & 'b') | ('o' & 'k')) & ('#7')");
         assert!(FullText::default().is_empty());
         assert!(!FullText { alternatives: vec![vec!["。".into(), "-".into()]] }.is_empty());
         assert!(FullText { alternatives: vec![vec!["-".into(), ".".into()]] }.is_empty());
@@ -326,6 +514,6 @@ mod tests {
     #[test]
     fn tokens_are_cleaned() {
         let long = "长".repeat(MAX_WORD_CHARS + 1);
-        assert_eq!(clean_tokens(&format!("  欠薪   工资 {long}\t三个月 3.5万 ")), "欠薪 工资 三个月 3 5万");
+        assert_eq!(clean_tokens(&format!("  欠薪   工资 {long}\t三个月 3.5万 欠薪 ")), "欠薪 工资 三个月 3 5万");
     }
 }

@@ -157,6 +157,8 @@ pub struct PetitionFilter {
     pub channel: Option<String>,
     pub topic: Vec<String>,
     pub numbers: Vec<String>,
+    /// Only these petitions (by id): a search's window of candidates.
+    pub ids: Vec<i64>,
     pub source_key_id: Option<i64>,
     /// Keyed hashes of a petitioner's identity number or phone to search by.
     pub petitioner_id_hash: Option<String>,
@@ -414,13 +416,14 @@ impl Store {
         for a in &p.attachments {
             self.insert_attachment(w, id, &number, a, p.registered_at).await?;
         }
-        self.index_petition_text(w, id, &p.search_tokens).await?;
         if let Some(a) = &p.risk_alert {
             self.insert_risk_alert(w, id, a, p.registered_at).await?;
         }
         let mut event = p.event.clone();
         event.from_state = None;
         let seq = self.write_effects(w, id, &p.case, &event, p.notice.as_deref(), &p.involved, Some(&number)).await?;
+        // After the viewer rows, which the index entry carries.
+        self.index_petition_text(w, id, &p.search_tokens).await?;
         self.write_act_rows(w, id, Some(&number), seq, &p.rows).await?;
         self.count_petition(w, &number).await?;
         Ok((id, number))
@@ -975,8 +978,9 @@ impl Store {
         let (from, mut wh, reg_col, due_col) = list_where(f, vis, single, Drive::from_viewers(single));
         if let Some(ft) = &f.fulltext {
             let id_col = if from.starts_with("petition_viewers") { "v.petition_id" } else { "p.id" };
-            let common = self.is_common(pool, ft, f.common_matches.unwrap_or(crate::fulltext::COMMON_MATCHES)).await?;
-            ft.push_condition(&mut wh, self.dialect, id_col, common);
+            let viewers = vis.map(|v| v.unit_ids.as_slice());
+            let common = self.is_common(pool, ft, f.common_matches.unwrap_or(crate::fulltext::COMMON_MATCHES), viewers).await?;
+            ft.push_condition(&mut wh, self.dialect, id_col, common, viewers);
         }
         // A filter on viewer keys alone (the unit's inbox, state, category,
         // topic, dates, deadline) is counted from the viewer index without
@@ -1043,6 +1047,63 @@ impl Store {
             })
         }
         Ok((out, total))
+    }
+}
+
+/// The first window of candidates a search reads from the index; each
+/// next one is twice as large, up to `SEARCH_WINDOW_MAX`.
+const SEARCH_WINDOW_FIRST: i64 = 400;
+const SEARCH_WINDOW_MAX: i64 = 6_400;
+
+/// The most candidates a search reads from the index before it answers
+/// with what it found (only a search whose other filters drop nearly
+/// every match of its words gets there).
+pub const SEARCH_SCAN_CAP: i64 = 50_000;
+
+impl Store {
+    /// A full-text search: the `f.limit` newest petitions (by id, which is
+    /// registration order) that match `f.fulltext`, that the caller sees
+    /// and that the other filters of `f` take, newest first.
+    ///
+    /// The index hands over the newest matches the caller's units see, in
+    /// windows, and each window goes through the list's own query (viewer
+    /// rows, filters); it stops once the page is full. So the cost follows
+    /// the page and the filters, not how many petitions hold a common word:
+    /// the province bureau's newest 200 of 150,000 matches are one window.
+    pub(crate) async fn search_petitions_on(
+        &self,
+        pool: &sqlx::AnyPool,
+        f: &PetitionFilter,
+        vis: Option<&Visibility>,
+    ) -> Result<Vec<PetitionSummary>> {
+        let Some(ft) = &f.fulltext else { return Ok(Vec::new()) };
+        let viewers = vis.map(|v| v.unit_ids.as_slice());
+        let (mut out, mut before, mut scanned, mut window) = (Vec::new(), None, 0i64, SEARCH_WINDOW_FIRST.max(f.limit));
+        while (out.len() as i64) < f.limit && scanned < SEARCH_SCAN_CAP {
+            let ids = self.fulltext_candidates(pool, ft, viewers, before, window).await?;
+            let Some(last) = ids.last().copied() else { break };
+            scanned += ids.len() as i64;
+            let full = ids.len() as i64 == window;
+            let page = PetitionFilter {
+                fulltext: None,
+                ids,
+                skip_total: true,
+                limit: f.limit - out.len() as i64,
+                offset: 0,
+                after: None,
+                sort_by_due: false,
+                ..f.clone()
+            };
+            let (mut rows, _) = self.list_petitions_on(pool, &page, vis).await?;
+            rows.sort_by_key(|r| std::cmp::Reverse(r.id));
+            out.append(&mut rows);
+            if !full {
+                break;
+            }
+            before = Some(last);
+            window = (window * 2).min(SEARCH_WINDOW_MAX);
+        }
+        Ok(out)
     }
 }
 
@@ -1129,6 +1190,14 @@ fn list_where(
     in_list(&mut wh, &format!("{t}.state"), &f.states);
     in_list(&mut wh, &format!("{t}.topic"), &f.topic);
     in_list(&mut wh, "p.number", &f.numbers);
+    if !f.ids.is_empty() {
+        let id_col = if drive == Drive::Viewers { "v.petition_id" } else { "p.id" };
+        wh.push(&format!(" AND {id_col} IN ("));
+        for (i, id) in f.ids.iter().enumerate() {
+            wh.push(if i > 0 { ", " } else { "" }).bind(Arg::I(*id));
+        }
+        wh.push(")");
+    }
     if let Some(u) = f.current_unit
         && !inbox
     {

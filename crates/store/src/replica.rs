@@ -295,6 +295,11 @@ impl Reader<'_> {
         self.run("list_petitions", |pool| async move { self.store.list_petitions_on(&pool, f, vis).await }).await
     }
 
+    /// `Store::search_petitions_on`, on the replica when there is one.
+    pub async fn search_petitions(&self, f: &PetitionFilter, vis: Option<&Visibility>) -> Result<Vec<PetitionSummary>> {
+        self.run("search_petitions", |pool| async move { self.store.search_petitions_on(&pool, f, vis).await }).await
+    }
+
     /// `Store::open_timers`, on the replica when there is one.
     pub async fn open_timers(&self, today: chrono::NaiveDate) -> Result<crate::nodes::OpenTimers> {
         self.run("open_timers", |pool| async move { self.store.open_timers_on(&pool, today).await }).await

@@ -1036,6 +1036,9 @@ CREATE TABLE triage_models (
 CREATE INDEX triage_models_field ON triage_models (field, id)
 "#,
     ),
+    // Issue 13: the viewing units in the full-text index (store::fulltext),
+    // written per dialect (`dialect_statements`).
+    (1305, ""),
 ];
 
 /// Migrations whose statements differ by dialect and contain semicolons
@@ -1043,6 +1046,9 @@ CREATE INDEX triage_models_field ON triage_models (field, id)
 fn dialect_statements(version: i64, dialect: Dialect) -> Option<Vec<String>> {
     if version == 1300 {
         return Some(crate::fulltext::schema(dialect));
+    }
+    if version == 1305 {
+        return Some(crate::fulltext::viewers_schema(dialect));
     }
     if version != 1261 {
         return None;

@@ -74,7 +74,16 @@ impl Store {
         ids.sort_unstable();
         ids.dedup();
         if !fresh {
-            sqlx::query("DELETE FROM petition_viewers WHERE petition_id = $1").bind(petition_id).execute(&mut *w.tx).await?;
+            let mut before: Vec<i64> = sqlx::query_scalar("DELETE FROM petition_viewers WHERE petition_id = $1 RETURNING unit_id")
+                .bind(petition_id)
+                .fetch_all(&mut *w.tx)
+                .await?;
+            before.sort_unstable();
+            // The search index holds the viewers too (store::fulltext); a
+            // new petition's entry is written after its viewer rows.
+            if before != ids {
+                self.index_viewers(w, petition_id, &ids).await?;
+            }
         }
         for chunk in ids.chunks(200) {
             let mut sql = String::from(

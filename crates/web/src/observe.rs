@@ -65,9 +65,14 @@ pub async fn track_requests(req: Request, next: Next) -> Response {
     let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
     let method = req.method().as_str().to_string();
     let started = Instant::now();
-    let resp = next.run(req).await;
+    let mut resp = next.run(req).await;
     let status = resp.status().as_u16().to_string();
     let secs = started.elapsed().as_secs_f64();
+    // The server's own time (W3C Server-Timing): what a client or a
+    // benchmark measures without the network and its own queueing.
+    if let Ok(v) = axum::http::HeaderValue::from_str(&format!("app;dur={:.2}", secs * 1000.0)) {
+        resp.headers_mut().insert("server-timing", v);
+    }
     metrics::counter!("xinfang_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
     metrics::histogram!("xinfang_http_request_duration_seconds", "method" => method, "route" => route).record(secs);
     resp

@@ -214,6 +214,7 @@ pub(crate) fn filter_of(state: &AppState, q: &ListQuery) -> ApiResult<PetitionFi
         channel: q.channel.clone().filter(|s| !s.is_empty()),
         topic: split(&q.topic),
         numbers,
+        ids: Vec::new(),
         source_key_id: None,
         petitioner_id_hash: id_hash,
         petitioner_phone_hash: phone_hash,

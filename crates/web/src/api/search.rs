@@ -109,7 +109,7 @@ pub async fn search(State(state): State<AppState>, staff: Staff, ApiQuery(q): Ap
         sort_by_due: false,
         ..base
     };
-    let (rows, _) = state.store.reader().list_petitions(&filter, Some(&staff.visibility(&tree))).await?;
+    let rows = state.store.reader().search_petitions(&filter, Some(&staff.visibility(&tree))).await?;
     let capped = i64::try_from(rows.len()).unwrap_or(0) >= SEARCH_WINDOW;
     let seen: Vec<(xinfang_store::PetitionSummary, View)> = rows
         .into_iter()
