@@ -274,3 +274,35 @@ async fn the_index_follows_who_sees_a_petition_and_reads_on_past_filtered_matche
     assert!(s.store.search_index_missing().await.unwrap());
     s.finish().await;
 }
+
+/// Art. 30: the accused unit and the units above it on its line never
+/// find an accusation against it by search, whatever words they guess
+/// (title, body, the petitioner's name); the index's viewers leave them
+/// out as the viewer rows do, on both engines. The discipline body it was
+/// referred to finds it.
+#[tokio::test]
+async fn art30_the_accused_line_never_finds_the_accusation_by_search() {
+    let s = TestServer::start().await;
+    let mut v = letter(&today().to_string());
+    v["category"] = json!("accusation");
+    v["title"] = json!("反映区人社局工作人员索要好处费");
+    v["facts_and_reasons"] = json!("办理工伤认定时，经办人员暗示需要打点，本人拒绝后材料被一再退回。");
+    v["accused"] = json!({"name": "某经办人员", "unit": "福田区人力资源和社会保障局", "unit_code": "440304-RST"});
+    v["petitioners"] = json!([{ "name": "辰检举", "phone": "13900000071", "address": "深圳市福田区华强北街道1号" }]);
+    let (status, sub) = s.post_as("ft_clerk", "/api/v1/petitions", v).await;
+    assert_eq!(status, StatusCode::CREATED, "{sub}");
+    let number = sub["number"].as_str().unwrap().to_string();
+    s.act("ft_clerk", &number, "refer_discipline", json!({"unit": "440304-JW"})).await;
+    let guesses = ["好处费", "索要 好处费", "工伤认定", "打点", "辰检举", "人社局"];
+    for user in ["ft_rst_officer", "ft_rst_head", "sz_rst_reviewer", "gd_rst_reviewer"] {
+        for q in guesses {
+            let v = search(&s, user, &format!("q={}", enc(q))).await;
+            assert!(!numbers(&v).contains(&number), "{user} found it by {q}: {v}");
+            let (_, page) = s.get_as(user, &format!("/api/v1/petitions?q={}", enc(q))).await;
+            assert!(!numbers(&page).contains(&number), "{user} listed it by {q}: {page}");
+        }
+    }
+    let v = search(&s, "ft_jw_officer", &format!("q={}", enc("打点"))).await;
+    assert_eq!(numbers(&v), vec![number.clone()], "{v}");
+    s.finish().await;
+}

@@ -128,30 +128,34 @@ impl FullText {
             .filter(|a| !a.is_empty())
     }
 
-    /// FTS5 query syntax: every word a double-quoted string, looked up in
-    /// the words' column; with `viewers`, entries one of them sees.
+    /// The words in the engine's syntax: every word quoted (FTS5 a
+    /// double-quoted string, `tsquery` a single-quoted lexeme), AND within
+    /// an alternative, OR between them.
+    fn words(&self, dialect: Dialect) -> String {
+        let (and, or) = match dialect {
+            Dialect::Sqlite => (" AND ", " OR "),
+            Dialect::Postgres => (" & ", " | "),
+        };
+        let quote = |w: &String| match dialect {
+            Dialect::Sqlite => format!("\"{}\"", w.replace('"', "\"\"")),
+            Dialect::Postgres => format!("'{}'", w.replace('\\', "\\\\").replace('\'', "''")),
+        };
+        self.alternatives().map(|a| format!("({})", a.iter().map(quote).collect::<Vec<_>>().join(and))).collect::<Vec<_>>().join(or)
+    }
+
+    /// FTS5 query syntax, the words looked up in the words' column; with
+    /// `viewers`, entries one of them sees.
     fn fts5(&self, viewers: Option<&[i64]>) -> String {
-        let quote = |w: &String| format!("\"{}\"", w.replace('"', "\"\""));
-        let words = self
-            .alternatives()
-            .map(|a| format!("({})", a.iter().map(quote).collect::<Vec<_>>().join(" AND ")))
-            .collect::<Vec<_>>()
-            .join(" OR ");
+        let words = self.words(Dialect::Sqlite);
         match viewers {
             Some(units) => format!("tokens : ({words}) AND viewers : ({})", or_tokens(Dialect::Sqlite, units, " OR ")),
             None => format!("tokens : ({words})"),
         }
     }
 
-    /// `tsquery` input syntax: every word a single-quoted lexeme; with
-    /// `viewers`, entries one of them sees.
+    /// `tsquery` input syntax; with `viewers`, entries one of them sees.
     fn tsquery(&self, viewers: Option<&[i64]>) -> String {
-        let quote = |w: &String| format!("'{}'", w.replace('\\', "\\\\").replace('\'', "''"));
-        let words = self
-            .alternatives()
-            .map(|a| format!("({})", a.iter().map(quote).collect::<Vec<_>>().join(" & ")))
-            .collect::<Vec<_>>()
-            .join(" | ");
+        let words = self.words(Dialect::Postgres);
         match viewers {
             Some(units) => format!("({words}) & ({})", or_tokens(Dialect::Postgres, units, " | ")),
             None => words,

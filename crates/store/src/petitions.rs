@@ -1050,9 +1050,9 @@ impl Store {
     }
 }
 
-/// The first window of candidates a search reads from the index; each
-/// next one is twice as large, up to `SEARCH_WINDOW_MAX`.
-const SEARCH_WINDOW_FIRST: i64 = 400;
+/// The first window of candidates a search reads from the index is twice
+/// its page (400 for the API's 200); each next one is twice as large, up
+/// to `SEARCH_WINDOW_MAX`.
 const SEARCH_WINDOW_MAX: i64 = 6_400;
 
 /// The most candidates a search reads from the index before it answers
@@ -1067,7 +1067,8 @@ impl Store {
     ///
     /// The index hands over the newest matches the caller's units see, in
     /// windows, and each window goes through the list's own query (viewer
-    /// rows, filters); it stops once the page is full. So the cost follows
+    /// rows, filters, `access` judged by the caller); it stops once the
+    /// page is full. So the cost follows
     /// the page and the filters, not how many petitions hold a common word:
     /// the province bureau's newest 200 of 150,000 matches are one window.
     pub(crate) async fn search_petitions_on(
@@ -1078,7 +1079,7 @@ impl Store {
     ) -> Result<Vec<PetitionSummary>> {
         let Some(ft) = &f.fulltext else { return Ok(Vec::new()) };
         let viewers = vis.map(|v| v.unit_ids.as_slice());
-        let (mut out, mut before, mut scanned, mut window) = (Vec::new(), None, 0i64, SEARCH_WINDOW_FIRST.max(f.limit));
+        let (mut out, mut before, mut scanned, mut window) = (Vec::new(), None, 0i64, (2 * f.limit).clamp(1, SEARCH_WINDOW_MAX));
         while (out.len() as i64) < f.limit && scanned < SEARCH_SCAN_CAP {
             let ids = self.fulltext_candidates(pool, ft, viewers, before, window).await?;
             let Some(last) = ids.last().copied() else { break };
