@@ -174,7 +174,8 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
             let store = open(&cfg).await?;
             let tree = xinfang_domain::unit::UnitTree::new(store.load_units().await?);
             let started = std::time::Instant::now();
-            let (r, ix) = xinfang_web::precomputed::refresh_store(&store, &tree, &cfg.settings).await?;
+            let (r, ix) =
+                xinfang_web::precomputed::refresh_store(&store, &tree, &cfg.settings, xinfang_web::precomputed::Pace::Bulk).await?;
             let st = store.aggregate_status().await?;
             println!(
                 "{} changed petition(s) applied{} in {:.1} s; {} kept scopes ({} units kept for their history); {} petitions counted, {} metric rows, {} count rows",

@@ -129,19 +129,39 @@ async fn a_topic_rising_in_a_township_is_a_hot_spot_with_its_petitions_and_a_sum
         let (status, v) = s.post_as("ft_clerk", "/api/v1/petitions", body).await;
         assert_eq!(status, StatusCode::CREATED, "{v}");
     }
+    // One person files the same wage matter six times in the next
+    // township: one first petition and five repeats — one matter.
+    let mut group = Vec::new();
+    for _ in 0..6 {
+        let mut body = letter(&today().to_string());
+        body["jurisdiction"] = json!("440304006");
+        body["topic"] = json!("0202");
+        body["title"] = json!("物业公司拖欠保安工资");
+        body["petitioners"] = json!([{ "name": "丑甲", "phone": "13900000300" }]);
+        let (status, v) = s.post_as("ft_clerk", "/api/v1/petitions", body).await;
+        assert_eq!(status, StatusCode::CREATED, "{v}");
+        group.push(v);
+    }
+    // Each names an earlier one of the six (a chain of repeats).
+    assert!(group.windows(2).all(|w| w[1]["repeat_of"] == w[0]["number"]), "{group:?}");
     let (status, v) = s.get_as("ft_supervisor", "/api/v1/hotspots?min_count=5").await;
     assert_eq!(status, StatusCode::OK, "{v}");
     let spikes = v["spikes"].as_array().unwrap();
-    assert_eq!(spikes.len(), 1, "{v}");
-    assert_eq!(
-        (spikes[0]["topic"].as_str(), spikes[0]["area"].as_str(), spikes[0]["observed"].as_u64()),
-        (Some("0202"), Some("440304011"), Some(6))
-    );
-    let mut behind: Vec<String> = spikes[0]["petitions"].as_array().unwrap().iter().map(|n| n.as_str().unwrap().to_string()).collect();
+    let spike = |area: &str| spikes.iter().find(|h| h["area"] == area).cloned();
+    let town = spike("440304011").unwrap_or_else(|| panic!("{v}"));
+    assert_eq!((town["topic"].as_str(), town["level"].as_str(), town["observed"].as_u64()), (Some("0202"), Some("township"), Some(6)));
+    let mut behind: Vec<String> = town["petitions"].as_array().unwrap().iter().map(|n| n.as_str().unwrap().to_string()).collect();
     behind.sort();
     wages.sort();
     assert_eq!(behind, wages);
-    assert!(v["summary"][0].as_str().unwrap().contains("近7天6件"), "{v}");
+    // The group's six petitions are one matter: no spike of their own …
+    assert!(spike("440304006").is_none(), "{v}");
+    // … and one more matter in the district, beside the six above.
+    let county = spike("440304").unwrap_or_else(|| panic!("{v}"));
+    assert_eq!((county["level"].as_str(), county["observed"].as_u64()), (Some("county"), Some(7)), "{v}");
+    assert_eq!(county["petitions"].as_array().unwrap().len(), 12, "every petition behind it is listed: {v}");
+    assert_eq!(spikes.len(), 2, "{v}");
+    assert!(v["summary"].as_array().unwrap().iter().any(|l| l.as_str().unwrap().contains("近7天6件")), "{v}");
     assert!(v["cells"].as_u64().unwrap() >= 2);
     // Another district's bureau sees none of it.
     let (_, v) = s.get_as("ns_clerk", "/api/v1/hotspots?min_count=5").await;

@@ -209,7 +209,7 @@ pub async fn run(args: LoadArgs) -> Result<(), AnyError> {
     // The precomputed statistics, as `xinfang statistics` builds them.
     let t_stats = Instant::now();
     let tree = xinfang_domain::unit::UnitTree::new(store.load_units().await?);
-    let (built, ix) = xinfang_web::precomputed::refresh_store(&store, &tree, &cfg.settings).await?;
+    let (built, ix) = xinfang_web::precomputed::refresh_store(&store, &tree, &cfg.settings, xinfang_web::precomputed::Pace::Bulk).await?;
     let aggregates = store.aggregate_status().await?;
     let stats_secs = t_stats.elapsed().as_secs_f64();
     store.close().await;

@@ -292,7 +292,9 @@ pub async fn run(args: MeasureArgs) -> Result<(), AnyError> {
         .arg("serve")
         .arg("--config")
         .arg(args.paths.config())
-        .env("XINFANG_LOG", "warn")
+        // XINFANG_BENCH_SERVER_LOG (e.g. `warn,sqlx::query=debug`) sees
+        // inside the measured server; its log is server.log.
+        .env("XINFANG_LOG", std::env::var("XINFANG_BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()))
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()

@@ -201,6 +201,12 @@ impl Store {
     }
 
     /// A write transaction (see `begin_immediate`).
+    /// Whether writers take turns through one gate (SQLite): then a long
+    /// background write makes every request that writes wait behind it.
+    pub fn single_writer(&self) -> bool {
+        self.write_gate.is_some()
+    }
+
     pub async fn begin_write(&self) -> Result<WriteTx<'_>> {
         self.begin_immediate().await
     }

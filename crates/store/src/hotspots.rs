@@ -1,6 +1,8 @@
 //! Counts behind the hot spots (issue 13, item 5): petitions a unit sees,
 //! per topic, area (township, or the finest code given) and Beijing day,
-//! since an instant — one grouped read of the unit's viewer rows.
+//! since an instant — one grouped read of the unit's viewer rows. Repeat
+//! petitions (重件) come one row per matter, so that a group filing the same
+//! matter again and again is counted once (`xinfang_web::hotspots::cells`).
 
 use crate::db::{Arg, Dialect, Result, RowExt, Sql, Store};
 
@@ -14,7 +16,15 @@ pub struct DayCount {
     pub area: String,
     /// Beijing date, `YYYY-MM-DD`.
     pub day: String,
+    /// Petitions of the group: first petitions (初件) when `matter` is
+    /// `None`, else repeats of that one matter.
     pub n: i64,
+    /// For repeats: the earlier petition they name in `repeat_of`.
+    pub matter: Option<String>,
+    /// For repeats whose named petition is of the same topic and registered
+    /// since the same instant: that petition's area and Beijing day (it is
+    /// then counted itself, and the matter must not be counted twice).
+    pub first: Option<(String, String)>,
 }
 
 impl Store {
@@ -43,18 +53,34 @@ impl Store {
             return Ok(Vec::new());
         }
         let day = self.beijing_day("v.registered_at");
+        let first_day = self.beijing_day("f.registered_at");
+        // Only repeats find a first petition; the join reads one row of the
+        // unique number index for each.
         let mut sql = Sql::new(&format!(
-            "SELECT v.topic AS topic, substr(p.jurisdiction, 1, {AREA_DIGITS}) AS area, {day} AS day, COUNT(DISTINCT v.petition_id) AS n \
-             FROM petition_viewers v JOIN petitions p ON p.id = v.petition_id WHERE"
+            "SELECT v.topic AS topic, substr(p.jurisdiction, 1, {AREA_DIGITS}) AS area, {day} AS day, p.repeat_of AS matter, \
+             substr(f.jurisdiction, 1, {AREA_DIGITS}) AS first_area, {first_day} AS first_day, COUNT(DISTINCT v.petition_id) AS n \
+             FROM petition_viewers v JOIN petitions p ON p.id = v.petition_id \
+             LEFT JOIN petitions f ON f.number = p.repeat_of AND f.topic = v.topic AND f.registered_at >= "
         ));
+        sql.bind(Arg::S(since.to_string()));
+        sql.push(" WHERE");
         Self::viewers_of(&mut sql, unit_ids);
         sql.push(" AND v.registered_at >= ").bind(Arg::S(since.to_string()));
-        sql.push(" AND v.topic IS NOT NULL GROUP BY 1, 2, 3");
+        sql.push(" AND v.topic IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6");
         let rows = sql.query().fetch_all(&self.pool).await?;
-        rows.iter().map(|r| Ok(DayCount { topic: r.s("topic")?, area: r.s("area")?, day: r.s("day")?, n: r.i("n")? })).collect()
+        rows.iter()
+            .map(|r| {
+                let first = match (r.os("first_area")?, r.os("first_day")?) {
+                    (Some(a), Some(d)) => Some((a, d)),
+                    _ => None,
+                };
+                Ok(DayCount { topic: r.s("topic")?, area: r.s("area")?, day: r.s("day")?, n: r.i("n")?, matter: r.os("matter")?, first })
+            })
+            .collect()
     }
 
-    /// The newest petitions (numbers) behind one cell since `since`.
+    /// The newest petitions (numbers) behind one cell since `since`; `area`
+    /// is a division code of any level (its petitions' codes begin with it).
     pub async fn topic_area_numbers(&self, unit_ids: &[i64], since: &str, topic: &str, area: &str, limit: i64) -> Result<Vec<String>> {
         if unit_ids.is_empty() {
             return Ok(Vec::new());
@@ -64,7 +90,7 @@ impl Store {
         Self::viewers_of(&mut sql, unit_ids);
         sql.push(" AND v.registered_at >= ").bind(Arg::S(since.to_string()));
         sql.push(" AND v.topic = ").bind(Arg::S(topic.to_string()));
-        sql.push(&format!(" AND substr(p.jurisdiction, 1, {AREA_DIGITS}) = ")).bind(Arg::S(area.to_string()));
+        sql.push(&format!(" AND substr(p.jurisdiction, 1, {}) = ", area.len())).bind(Arg::S(area.to_string()));
         sql.push(" ORDER BY v.registered_at DESC LIMIT ").bind(Arg::I(limit));
         let rows = sql.query().fetch_all(&self.pool).await?;
         rows.iter().map(|r| r.s("number")).collect()

@@ -94,6 +94,7 @@ pub async fn rebuild_index(store: &xinfang_store::Store, tree: &UnitTree, keys: 
         store.write_index_batch(&entries).await?;
         n += entries.len();
     }
+    store.compact_index().await?;
     Ok(n)
 }
 

@@ -304,5 +304,5 @@ pub async fn refresh_with(
     settings: &xinfang_web::state::Settings,
 ) -> xinfang_web::precomputed::RefreshReport {
     let tree = xinfang_domain::unit::UnitTree::new(store.load_units().await.unwrap());
-    xinfang_web::precomputed::refresh_store(store, &tree, settings).await.unwrap().0
+    xinfang_web::precomputed::refresh_store(store, &tree, settings, xinfang_web::precomputed::Pace::Bulk).await.unwrap().0
 }

@@ -5,7 +5,7 @@
 use crate::auth::Staff;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiQuery;
-use crate::hotspots::{cells, since, spikes};
+use crate::hotspots::{cells, level, since, spikes};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -34,10 +34,14 @@ pub struct HotspotQuery {
 pub struct HotSpot {
     pub topic: String,
     pub topic_label: String,
-    /// Division code of the township (or the finest code the petitions give).
+    /// Division code of the area: a township (or the finest code the
+    /// petitions give), or a county, city or province gathering several.
     pub area: String,
+    /// `township`, `county`, `city` or `province`.
+    pub level: String,
     pub area_name: String,
-    /// Petitions in the last seven days.
+    /// Matters in the last seven days: each first petition, and each matter
+    /// whose repeats came in, once.
     pub observed: u32,
     /// The cell's weekly mean over the history.
     pub expected: f64,
@@ -65,7 +69,7 @@ fn bad(message: &str) -> ApiError {
 }
 
 #[utoipa::path(get, path = "/api/v1/hotspots", tag = "intelligence", params(HotspotQuery), security(("bearer" = [])),
-    description = "Topic × township cells whose last seven days are a spike against their own previous weeks (Poisson test with a minimum count), among the petitions the caller's unit sees.",
+    description = "Topic × area cells (each township, and each county, city or province gathering several) whose last seven days are a spike against their own previous weeks (Poisson test with a minimum count), among the petitions the caller's unit sees. A matter counts once a week in a cell however many repeat petitions it brought.",
     responses((status = 200, body = HotspotPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn hotspots(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQuery<HotspotQuery>) -> ApiResult<Json<HotspotPage>> {
     let weeks = q.weeks.unwrap_or(8);
@@ -107,6 +111,7 @@ pub async fn hotspots(State(state): State<AppState>, staff: Staff, ApiQuery(q): 
         out.push(HotSpot {
             topic: f.topic,
             topic_label,
+            level: level(&f.area).into(),
             area: f.area,
             area_name,
             observed: f.spike.observed,
