@@ -11,6 +11,7 @@
 //! `gen.<unit>.<role>` that cannot log in, made for the units that act.
 
 use crate::AnyError;
+use crate::synthetic::text;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -31,6 +32,9 @@ use xinfang_domain::unit::{Unit, UnitId, UnitKind, UnitTree};
 use xinfang_store::{ActorRef, BulkAct, BulkPetition, BulkRows, BulkUnits, EventDraft, Store};
 use xinfang_web::acting::involved_units;
 use xinfang_web::intake::{identity_keys, query_code_hash, seal_petitioner};
+
+/// The seed of the words of the history (its plan has `HistorySpec::seed`).
+const SEED: u64 = 2026;
 
 /// The city and province of the demo tree.
 const CITY: &str = "4403";
@@ -349,16 +353,31 @@ impl Gen<'_> {
         })
     }
 
-    fn registration(&self, p: &Plan, i: usize) -> Registration {
+    /// The name of a petition's area as its text says it: the area's
+    /// government without 人民政府 (福田区, 华强北街道), else the nearest area above.
+    fn place(&self, jurisdiction: &str) -> String {
+        [jurisdiction.len(), 6, 4, 2]
+            .into_iter()
+            .filter_map(|n| jurisdiction.get(..n))
+            .find_map(|area| self.tree.by_code(&format!("{area}-ZF")))
+            .map(|u| u.name.trim_end_matches("人民政府").to_string())
+            .unwrap_or_else(|| "本地".into())
+    }
+
+    fn registration(&self, p: &Plan) -> Registration {
+        let place = self.place(&p.jurisdiction);
+        // A repeat is the same person with the same plan: the same words.
+        let person = text::person(SEED, p.person, &p.jurisdiction, &place);
+        let matter = text::matter(SEED, p.person, TOPICS[p.topic].0, &place, p.category == Category::Accusation);
         let petitioners = if p.category == Category::Accusation && p.person.is_multiple_of(3) {
             Vec::new()
         } else {
             vec![Petitioner {
                 kind: PetitionerKind::Person,
-                name: format!("信访人{}", p.person % 100_000),
-                id_number: None,
-                phone: Some(format!("138{:08}", p.person % 100_000_000)),
-                address: Some("深圳市".into()),
+                name: person.name,
+                id_number: person.id_number,
+                phone: Some(person.phone),
+                address: Some(person.address),
                 representative: false,
             }]
         };
@@ -369,10 +388,10 @@ impl Gen<'_> {
             petitioners,
             collective: false,
             jurisdiction: p.jurisdiction.clone(),
-            title: format!("事项{}", p.person % 10_000),
-            content: format!("第{i}件：具体情况如下。"),
-            request: "要求依法处理".into(),
-            facts_and_reasons: format!("事实和理由{}", p.person % 10_000),
+            title: matter.title,
+            content: matter.content,
+            request: matter.request,
+            facts_and_reasons: matter.facts_and_reasons,
             category: p.category,
             litigation_related: p.litigation_related,
             topic: Some(TOPICS[p.topic].0.into()),
@@ -600,7 +619,7 @@ impl Gen<'_> {
         let p = &plans[i];
         let mut rng = StdRng::seed_from_u64(seed.wrapping_mul(1_000_003).wrapping_add(i as u64));
         let receiving = self.tree.get(p.receiving)?;
-        let reg = self.registration(p, i);
+        let reg = self.registration(p);
         let mut case = register(&reg, receiving, &self.ctx(p.at));
         case.repeat = p.repeat_of.is_some();
         if p.refused_at_intake {

@@ -8,6 +8,7 @@ pub mod demo_petitions;
 pub mod letter_process;
 pub mod province;
 pub mod seed;
+pub mod synthetic;
 
 use std::sync::Arc;
 use xinfang_crypto::{Algorithm, Keyring};

@@ -16,9 +16,9 @@
 mod life;
 mod load;
 mod measure;
-mod rng;
-mod text;
 mod world;
+
+use xinfang::synthetic::{rng, text};
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;

@@ -2,7 +2,7 @@
 //! identity numbers (GB 11643 check digit), phones, addresses, and a title,
 //! content, request and facts and reasons by topic.
 
-use crate::rng::Rng;
+use super::rng::Rng;
 
 const SURNAMES: &[&str] = &[
     "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭", "何", "林", "罗", "高", "郑", "梁",
