@@ -106,18 +106,29 @@ async fn the_admin_edits_the_rule_table_and_triage_follows_on_every_request() {
     s.finish().await;
 }
 
+/// A wage letter (topic 0202) from `town` registered today by the 福田区
+/// clerk, with `extra` fields over it; the answer of the registration.
+async fn file_wage_letter(s: &TestServer, town: &str, title: &str, (name, phone): (&str, &str), extra: Value) -> Value {
+    let mut body = letter(&today().to_string());
+    body["jurisdiction"] = json!(town);
+    body["topic"] = json!("0202");
+    body["title"] = json!(title);
+    body["petitioners"] = json!([{ "name": name, "phone": phone }]);
+    for (k, v) in extra.as_object().into_iter().flatten() {
+        body[k] = v.clone();
+    }
+    let (status, v) = s.post_as("ft_clerk", "/api/v1/petitions", body).await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    v
+}
+
 #[tokio::test]
 async fn a_topic_rising_in_a_township_is_a_hot_spot_with_its_petitions_and_a_summary() {
     let s = TestServer::start().await;
     let mut wages = Vec::new();
     for i in 0..6 {
-        let mut body = letter(&today().to_string());
-        body["jurisdiction"] = json!("440304011");
-        body["topic"] = json!("0202");
-        body["title"] = json!(format!("工地拖欠工资{i}"));
-        body["petitioners"] = json!([{ "name": format!("癸{i}"), "phone": format!("1390000010{i}") }]);
-        let (status, v) = s.post_as("ft_clerk", "/api/v1/petitions", body).await;
-        assert_eq!(status, StatusCode::CREATED, "{v}");
+        let v =
+            file_wage_letter(&s, "440304011", &format!("工地拖欠工资{i}"), (&format!("癸{i}"), &format!("1390000010{i}")), json!({})).await;
         wages.push(v["number"].as_str().unwrap().to_string());
     }
     // Two of another topic elsewhere: under the minimum count.
@@ -133,14 +144,7 @@ async fn a_topic_rising_in_a_township_is_a_hot_spot_with_its_petitions_and_a_sum
     // township: one first petition and five repeats — one matter.
     let mut group = Vec::new();
     for _ in 0..6 {
-        let mut body = letter(&today().to_string());
-        body["jurisdiction"] = json!("440304006");
-        body["topic"] = json!("0202");
-        body["title"] = json!("物业公司拖欠保安工资");
-        body["petitioners"] = json!([{ "name": "丑甲", "phone": "13900000300" }]);
-        let (status, v) = s.post_as("ft_clerk", "/api/v1/petitions", body).await;
-        assert_eq!(status, StatusCode::CREATED, "{v}");
-        group.push(v);
+        group.push(file_wage_letter(&s, "440304006", "物业公司拖欠保安工资", ("丑甲", "13900000300"), json!({})).await);
     }
     // Each names an earlier one of the six (a chain of repeats).
     assert!(group.windows(2).all(|w| w[1]["repeat_of"] == w[0]["number"]), "{group:?}");
@@ -170,6 +174,59 @@ async fn a_topic_rising_in_a_township_is_a_hot_spot_with_its_petitions_and_a_sum
         let (status, v) = s.get_as("ft_supervisor", &format!("/api/v1/hotspots?{q}")).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{q}: {v}");
     }
+    s.finish().await;
+}
+
+/// Art. 30: the hot spots of a unit on the accused line never count an
+/// accusation against it, at the township or in the areas above, and never
+/// name one behind a spike; the bureau that holds them counts them.
+#[tokio::test]
+async fn art30_hot_spots_never_count_an_accusation_for_the_accused_line() {
+    let s = TestServer::start().await;
+    let mut claims = Vec::new();
+    for i in 0..6 {
+        let v =
+            file_wage_letter(&s, "440304011", &format!("餐馆拖欠帮工工资{i}"), (&format!("寅{i}"), &format!("1390000040{i}")), json!({}))
+                .await;
+        let n = v["number"].as_str().unwrap().to_string();
+        s.act("ft_clerk", &n, "forward", json!({"unit": "440304-RST"})).await;
+        claims.push(n);
+    }
+    let mut accusations = Vec::new();
+    for (i, town) in ["440304011", "440304011", "440304011", "440304006", "440304006", "440304006"].iter().enumerate() {
+        let accusation = json!({
+            "category": "accusation",
+            "accused": {"name": "某经办人员", "unit": "福田区人力资源和社会保障局", "unit_code": "440304-RST"}
+        });
+        let who = (format!("卯检{i}"), format!("1390000050{i}"));
+        let v = file_wage_letter(&s, town, &format!("人社局经办人员压案不办{i}"), (&who.0, &who.1), accusation).await;
+        accusations.push(v["number"].as_str().unwrap().to_string());
+    }
+    let numbers = |h: &Value| h["petitions"].as_array().unwrap().iter().map(|n| n.as_str().unwrap().to_string()).collect::<Vec<_>>();
+    for user in ["ft_rst_officer", "ft_rst_head", "sz_rst_reviewer", "gd_rst_reviewer"] {
+        let (status, v) = s.get_as(user, "/api/v1/hotspots?min_count=3").await;
+        assert_eq!(status, StatusCode::OK, "{user}: {v}");
+        for h in v["spikes"].as_array().unwrap() {
+            assert!(numbers(h).iter().all(|n| !accusations.contains(n)), "{user} is shown an accusation: {v}");
+            assert!(h["area"] != "440304006", "{user} counts the accusations of 440304006: {v}");
+            if h["area"] == "440304011" || h["area"] == "440304" {
+                assert_eq!(h["observed"], 6, "{user} counts only the claims: {v}");
+            }
+        }
+    }
+    // The bureau of the accused line does see its own claims rising.
+    let (_, v) = s.get_as("ft_rst_officer", "/api/v1/hotspots?min_count=3").await;
+    let town = v["spikes"].as_array().unwrap().iter().find(|h| h["area"] == "440304011").cloned().unwrap_or_else(|| panic!("{v}"));
+    let mut behind = numbers(&town);
+    behind.sort();
+    claims.sort();
+    assert_eq!(behind, claims, "{v}");
+    // The bureau holding both counts both.
+    let (_, v) = s.get_as("ft_supervisor", "/api/v1/hotspots?min_count=3").await;
+    let town = v["spikes"].as_array().unwrap().iter().find(|h| h["area"] == "440304011").cloned().unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(town["observed"], 9, "{v}");
+    let county = v["spikes"].as_array().unwrap().iter().find(|h| h["area"] == "440304").cloned().unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(county["observed"], 12, "{v}");
     s.finish().await;
 }
 

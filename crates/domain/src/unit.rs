@@ -123,6 +123,15 @@ pub enum Level {
 }
 
 impl Level {
+    /// Every level, the province first.
+    pub const ALL: [Level; 4] = [Level::Province, Level::City, Level::County, Level::Township];
+
+    /// The level of a 行政区划 code by its length; a village's 12 digits
+    /// count as its township's.
+    pub fn of_division(code: &str) -> Level {
+        Level::ALL.into_iter().rev().find(|l| code.len() >= l.division_len()).unwrap_or(Level::Province)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Level::Province => "province",
@@ -411,6 +420,15 @@ impl UnitTree {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn a_division_codes_length_names_its_level() {
+        let of = |c: &str| Level::of_division(c);
+        assert_eq!(
+            [of("44"), of("4403"), of("440304"), of("440304011"), of("440304011001")],
+            [Level::Province, Level::City, Level::County, Level::Township, Level::Township]
+        );
+    }
 
     #[test]
     fn only_bureaus_and_party_governments_publish_a_mailbox() {

@@ -200,13 +200,13 @@ impl Store {
         self.anchor.as_ref().map(|k| k.anchor_mac(what, text))
     }
 
-    /// A write transaction (see `begin_immediate`).
     /// Whether writers take turns through one gate (SQLite): then a long
     /// background write makes every request that writes wait behind it.
     pub fn single_writer(&self) -> bool {
         self.write_gate.is_some()
     }
 
+    /// A write transaction (see `begin_immediate`).
     pub async fn begin_write(&self) -> Result<WriteTx<'_>> {
         self.begin_immediate().await
     }

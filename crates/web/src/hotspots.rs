@@ -7,6 +7,7 @@
 
 use chrono::{Duration, NaiveDate};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use xinfang_domain::unit::Level;
 use xinfang_store::DayCount;
 use xinfang_text::Spike;
 
@@ -19,15 +20,11 @@ pub struct Cell {
     pub weekly: Vec<u32>,
 }
 
-/// Division-code lengths a township's petitions are also counted at:
-/// county, city, province.
-const LEVELS: [usize; 3] = [6, 4, 2];
-
-/// The areas a petition of `area` is counted in: its own code, then each
-/// enclosing level's.
+/// The areas a petition of `area` is counted in: its own code, then the
+/// code of each enclosing level (county, city, province).
 fn areas_of(area: &str) -> Vec<&str> {
     let mut out = vec![area];
-    for l in LEVELS {
+    for l in Level::ALL.iter().rev().map(|l| l.division_len()) {
         if area.len() > l && area.is_char_boundary(l) {
             out.push(&area[..l]);
         }
@@ -37,12 +34,7 @@ fn areas_of(area: &str) -> Vec<&str> {
 
 /// The level of an area by its code's length.
 pub fn level(area: &str) -> &'static str {
-    match area.len() {
-        0..=2 => "province",
-        3..=4 => "city",
-        5..=6 => "county",
-        _ => "township",
-    }
+    Level::of_division(area).as_str()
 }
 
 struct Tally<'a> {

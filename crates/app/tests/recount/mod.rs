@@ -291,11 +291,20 @@ pub async fn shake(url: &str, seed: i64) -> u64 {
 }
 
 /// Bring a server's precomputed statistics up to date, as its
-/// `statistics_refresh` job does (tests turn the job off, so that each step
-/// knows what the aggregates hold), for scopes of at least `min_units` units.
+/// `statistics_refresh` job does but in the large batches of the command
+/// (tests turn the job off, so that each step knows what the aggregates
+/// hold), for scopes of at least `min_units` units.
 pub async fn refresh(store: &xinfang_store::Store, min_units: usize) -> xinfang_web::precomputed::RefreshReport {
     let settings = xinfang_web::state::Settings { statistics_min_scope_units: min_units, ..Default::default() };
     refresh_with(store, &settings).await
+}
+
+/// `refresh` at the job's own pace (`Pace::Gentle`: on SQLite small
+/// transactions that hand the writer over between them).
+pub async fn refresh_as_job(store: &xinfang_store::Store, min_units: usize) -> xinfang_web::precomputed::RefreshReport {
+    let settings = xinfang_web::state::Settings { statistics_min_scope_units: min_units, ..Default::default() };
+    let tree = xinfang_domain::unit::UnitTree::new(store.load_units().await.unwrap());
+    xinfang_web::precomputed::refresh_store(store, &tree, &settings, xinfang_web::precomputed::Pace::Gentle).await.unwrap().0
 }
 
 /// `refresh` with the server's settings (the thresholds of what is kept).
