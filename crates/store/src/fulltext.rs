@@ -30,6 +30,17 @@
 //!   changing the viewers rewrites the entry.
 //! * PostgreSQL: lexemes `#<id>` in the same `tsvector` (a typed word never
 //!   holds `#`: `pieces` splits there), replaced with `ts_delete`.
+//!
+//! PostgreSQL's entries also carry the petition's *id bucket*, `@<id >>
+//! 13>` (migration 1306): 8,192 consecutive petitions share one. A GIN
+//! index hands over its matches as a bitmap that must be read from the
+//! table before they can be ordered; for a common word at 1,000,000
+//! petitions that was 53,811 rows over 43,018 blocks to show 200
+//! (docs/performance.md). `fulltext_candidates` asks for the newest
+//! bucket first, then for as many older ones as the density of matches so
+//! far says the page needs (`next_span`), so the rows read follow the
+//! page, not the word. SQLite's FTS5
+//! reads its matches in rowid order and stops by itself.
 
 use crate::db::{Arg, Dialect, Result, Sql, Store, WriteTx};
 
@@ -71,6 +82,45 @@ fn viewer_token(dialect: Dialect, unit_id: i64) -> String {
     match dialect {
         Dialect::Sqlite => format!("v{unit_id}"),
         Dialect::Postgres => format!("#{unit_id}"),
+    }
+}
+
+/// Petitions per id bucket, as a shift (PostgreSQL; see the module's
+/// comment).
+const BUCKET_SHIFT: u32 = 13;
+
+/// The id bucket lexeme of a petition (PostgreSQL). A typed word never
+/// holds `@` (`pieces` splits there).
+fn bucket_token(petition_id: i64) -> String {
+    bucket_lexeme(petition_id >> BUCKET_SHIFT)
+}
+
+/// The lexeme of bucket `b` (migration 1306 writes the same in SQL).
+fn bucket_lexeme(b: i64) -> String {
+    format!("@{b}")
+}
+
+/// How many more petition ids (newest first) the next query of a search
+/// covers, from the ids `read` so far and the matches `found` among them,
+/// to find `need` more: enough at the density seen so far, with half again
+/// to spare, so a search takes one query where its matches are dense and
+/// two or three where they are sparse. None found yet: all that is left
+/// (the matches are too sparse for buckets to save anything).
+fn next_span(read: i64, found: i64, need: i64) -> i64 {
+    if found <= 0 {
+        return i64::MAX;
+    }
+    (need.saturating_mul(read).saturating_mul(3) / found.saturating_mul(2)).max(1)
+}
+
+/// The statements of migration 1306: the id bucket in PostgreSQL's
+/// entries (nothing for SQLite).
+pub(crate) fn buckets_schema(dialect: Dialect) -> Vec<String> {
+    match dialect {
+        Dialect::Sqlite => Vec::new(),
+        Dialect::Postgres => {
+            vec![format!("UPDATE petition_fts SET doc = doc || array_to_tsvector(ARRAY['@' || (petition_id >> {BUCKET_SHIFT})::text])")]
+        }
     }
 }
 
@@ -162,14 +212,6 @@ impl FullText {
         }
     }
 
-    /// The query in the engine's syntax.
-    fn expression(&self, dialect: Dialect, viewers: Option<&[i64]>) -> String {
-        match dialect {
-            Dialect::Sqlite => self.fts5(viewers),
-            Dialect::Postgres => self.tsquery(viewers),
-        }
-    }
-
     /// ` AND <id_col>` is a matching petition (one `viewers` sees, when
     /// given). With `common` (many matches) SQLite walks the list's own
     /// order and checks each row against the matches, stopping at the
@@ -254,23 +296,75 @@ impl Store {
         before: Option<i64>,
         limit: i64,
     ) -> Result<Vec<i64>> {
-        if q.is_empty() {
+        if q.is_empty() || limit <= 0 {
             return Ok(Vec::new());
         }
-        let (id, cond) = match self.dialect {
-            Dialect::Sqlite => ("rowid", "petition_fts MATCH "),
-            Dialect::Postgres => ("petition_id", "doc @@ CAST("),
-        };
-        let mut sql = Sql::new(&format!("SELECT {id} FROM petition_fts WHERE {cond}"));
-        sql.bind(Arg::S(q.expression(self.dialect, viewers)));
         if self.dialect == Dialect::Postgres {
-            sql.push(" AS tsquery)");
+            return self.bucketed_candidates(pool, q, viewers, before, limit).await;
         }
+        let mut sql = Sql::new("SELECT rowid FROM petition_fts WHERE petition_fts MATCH ");
+        sql.bind(Arg::S(q.fts5(viewers)));
         if let Some(b) = before {
-            sql.push(&format!(" AND {id} < ")).bind(Arg::I(b));
+            sql.push(" AND rowid < ").bind(Arg::I(b));
         }
-        sql.push(&format!(" ORDER BY {id} DESC LIMIT ")).bind(Arg::I(limit));
+        sql.push(" ORDER BY rowid DESC LIMIT ").bind(Arg::I(limit));
         Ok(sqlx::query_scalar_with(sqlx::AssertSqlSafe(sql.text.as_str()), crate::petitions::args(&sql)).fetch_all(pool).await?)
+    }
+
+    /// PostgreSQL's `fulltext_candidates`: the newest id bucket first, then
+    /// as many older ones as the matches found so far say the page needs
+    /// (`next_span`), down to all that is left, so the rows read from the
+    /// table stay near the page's size whether the word is common or rare:
+    /// one query where matches are dense, two or three where they are
+    /// sparse. `+ 0` keeps
+    /// the planner from walking the primary key backwards and testing
+    /// every entry, which it chose on a misestimate and which then read
+    /// the whole table for a rare word (docs/performance.md).
+    async fn bucketed_candidates(
+        &self,
+        pool: &sqlx::AnyPool,
+        q: &FullText,
+        viewers: Option<&[i64]>,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<i64>> {
+        let top = match before {
+            Some(b) => b - 1,
+            None => sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(petition_id) FROM petition_fts").fetch_one(pool).await?.unwrap_or(0),
+        };
+        if top < 0 {
+            return Ok(Vec::new());
+        }
+        let matches = q.tsquery(viewers);
+        // The first query covers at least a bucket's worth of ids (the
+        // newest bucket may have only begun), the next ones what
+        // `next_span` says; each reads whole buckets below the last.
+        let (mut out, mut hi, mut span) = (Vec::new(), top >> BUCKET_SHIFT, 1i64 << BUCKET_SHIFT);
+        loop {
+            let first_id = (top - span + 1).max(0);
+            let lo = (first_id >> BUCKET_SHIFT).min(hi);
+            // Down to the first bucket: no bucket condition is needed.
+            let expression = if lo == 0 {
+                matches.clone()
+            } else {
+                let buckets = (lo..=hi).map(|b| format!("'{}'", bucket_lexeme(b))).collect::<Vec<_>>().join(" | ");
+                format!("({matches}) & ({buckets})")
+            };
+            let upper = top.min(((hi + 1) << BUCKET_SHIFT) - 1);
+            let mut sql = Sql::new("SELECT petition_id FROM petition_fts WHERE doc @@ CAST(");
+            sql.bind(Arg::S(expression)).push(" AS tsquery) AND petition_id <= ").bind(Arg::I(upper));
+            sql.push(" ORDER BY petition_id + 0 DESC LIMIT ").bind(Arg::I(limit - out.len() as i64));
+            let mut ids: Vec<i64> =
+                sqlx::query_scalar_with(sqlx::AssertSqlSafe(sql.text.as_str()), crate::petitions::args(&sql)).fetch_all(pool).await?;
+            out.append(&mut ids);
+            if out.len() as i64 >= limit || lo == 0 {
+                return Ok(out);
+            }
+            // Ids covered so far: from the top down to bucket `lo`.
+            let read = top - (lo << BUCKET_SHIFT) + 1;
+            span = read.saturating_add(next_span(read, out.len() as i64, limit - out.len() as i64));
+            hi = lo - 1;
+        }
     }
 
     /// Put a petition's words in the index, replacing what it held, with
@@ -446,7 +540,7 @@ async fn write_tokens(dialect: Dialect, w: &mut WriteTx<'_>, petition_id: i64, t
                  ON CONFLICT (petition_id) DO UPDATE SET doc = excluded.doc",
             )
             .bind(petition_id)
-            .bind(joined(tokens, &units))
+            .bind(joined(tokens, &units, petition_id))
             .execute(&mut *w.tx)
             .await?;
         }
@@ -454,9 +548,11 @@ async fn write_tokens(dialect: Dialect, w: &mut WriteTx<'_>, petition_id: i64, t
     Ok(())
 }
 
-/// Words and viewer tokens in one space-separated list (PostgreSQL's entry).
-fn joined(tokens: &str, units: &str) -> String {
-    [tokens, units].into_iter().filter(|t| !t.is_empty()).collect::<Vec<_>>().join(" ")
+/// Words, viewer tokens and the id bucket in one space-separated list
+/// (PostgreSQL's entry).
+fn joined(tokens: &str, units: &str, petition_id: i64) -> String {
+    let bucket = bucket_token(petition_id);
+    [tokens, units, &bucket].into_iter().filter(|t| !t.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
 /// Index entries of petitions not yet indexed (the bulk load): id, words,
@@ -481,7 +577,7 @@ pub(crate) async fn insert_tokens_many(dialect: Dialect, w: &mut WriteTx<'_>, en
             let units = viewer_tokens(dialect, viewers);
             q = match dialect {
                 Dialect::Sqlite => q.bind(*id).bind(clean_tokens(tokens)).bind(units),
-                Dialect::Postgres => q.bind(*id).bind(joined(&clean_tokens(tokens), &units)),
+                Dialect::Postgres => q.bind(*id).bind(joined(&clean_tokens(tokens), &units, *id)),
             };
         }
         q.execute(&mut *w.tx).await?;
@@ -512,6 +608,21 @@ pub struct IndexSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_next_query_covers_as_many_ids_as_the_density_so_far_needs() {
+        // 400 wanted, 100 found in the newest 1,000 ids: 300 more at one
+        // in ten is 3,000 ids, with half again to spare 4,500.
+        assert_eq!(next_span(1_000, 100, 300), 4_500);
+        // Dense enough: never less than one id.
+        assert_eq!(next_span(10, 9, 0), 1);
+        // None found: everything left, in one query.
+        assert_eq!(next_span(8_192, 0, 400), i64::MAX);
+        assert_eq!(8_192i64.saturating_add(i64::MAX), i64::MAX, "no overflow");
+        assert_eq!(bucket_token(8_191), "@0");
+        assert_eq!(bucket_token(8_192), "@1");
+        assert_eq!(joined("欠薪 工资", "#3 #9", 20_000), "欠薪 工资 #3 #9 @2");
+    }
 
     #[test]
     fn words_are_quoted_for_each_engine() {

@@ -1039,6 +1039,9 @@ CREATE INDEX triage_models_field ON triage_models (field, id)
     // Issue 13: the viewing units in the full-text index (store::fulltext),
     // written per dialect (`dialect_statements`).
     (1305, ""),
+    // Issue 13: the id bucket in PostgreSQL's full-text entries
+    // (store::fulltext), per dialect.
+    (1306, ""),
 ];
 
 /// Migrations whose statements differ by dialect and contain semicolons
@@ -1049,6 +1052,9 @@ fn dialect_statements(version: i64, dialect: Dialect) -> Option<Vec<String>> {
     }
     if version == 1305 {
         return Some(crate::fulltext::viewers_schema(dialect));
+    }
+    if version == 1306 {
+        return Some(crate::fulltext::buckets_schema(dialect));
     }
     if version != 1261 {
         return None;
