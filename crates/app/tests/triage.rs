@@ -61,6 +61,41 @@ async fn an_accusation_goes_to_the_discipline_body_and_threats_are_urgent() {
     s.finish().await;
 }
 
+/// Art. 28 and 31(1) sort petitions into suggestions, accusations, claims
+/// and the litigation-related: the class follows what the petitioner asks
+/// for (a proposal, an investigation, a court's or the police's work), not
+/// only what the matter is about; with no such words, an ordinary claim.
+#[tokio::test]
+async fn art28_the_legal_class_follows_what_the_petitioner_asks_for() {
+    let s = TestServer::start().await;
+    let cases = [
+        ("关于灵活就业人员缴纳养老保险的建议", "外卖骑手想在工作地交养老保险，建议取消户籍限制。", "suggestion", "建议"),
+        ("实名举报培训机构", "某职业培训学校让学员在签到表上代签，骗取政府培训补贴。", "accusation", "举报"),
+        (
+            "劳动仲裁赢了拿不到钱",
+            "仲裁裁决公司支付工资两万元，公司不履行，我向法院申请强制执行半年没有结果。",
+            "litigation_related",
+            "强制执行",
+        ),
+        ("孩子的课桌椅太旧", "学校教室的课桌椅坏了很多，孩子坐着不舒服。", "claim", ""),
+    ];
+    for (title, content, class, word) in cases {
+        let v = triage(&s, json!({"title": title, "content": content})).await;
+        assert_eq!(v["category"][0]["value"], class, "{title}: {v}");
+        let why = v["category"][0]["why"].as_array().unwrap();
+        assert!(!why.is_empty(), "every answer says why: {v}");
+        if !word.is_empty() {
+            assert!(why.iter().any(|w| w == word), "{title}: {v}");
+        }
+    }
+    // Nothing a rule knows: still a class, an ordinary claim, saying so.
+    let v = triage(&s, json!({"title": "请帮帮我", "content": "这件事拖了很久，希望有人管一管。"})).await;
+    assert_eq!(v["category"][0]["value"], "claim", "{v}");
+    assert!(v["category"][0]["why"][0].as_str().unwrap().contains("按申诉求决"), "{v}");
+    assert!(v["category"][0]["confidence"].as_f64().unwrap() < 0.5, "{v}");
+    s.finish().await;
+}
+
 #[tokio::test]
 async fn bad_triage_input_gets_a_clear_error() {
     let s = TestServer::start().await;
@@ -98,11 +133,22 @@ async fn the_admin_edits_the_rule_table_and_triage_follows_on_every_request() {
     let (status, v) = s.put("/api/v1/triage/rules", Some(&admin), bad).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(v["error"]["fields"][0]["field"], "rules[0].topic");
-    let (status, v) = s.put("/api/v1/triage/rules", Some(&admin), mine).await;
+    // A class cue names neither topic nor kind; half of the pair is refused.
+    let half = json!({"rules": [{"keywords": ["恳请"], "topic": "", "unit_kind": "文化局", "category": "suggestion"}]});
+    let (status, v) = s.put("/api/v1/triage/rules", Some(&admin), half).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["error"]["fields"][0]["field"], "rules[0].topic");
+    let mut with_cue = mine.clone();
+    with_cue["rules"].as_array_mut().unwrap().push(json!({"keywords": ["恳请"], "topic": "", "unit_kind": "", "category": "suggestion"}));
+    let (status, v) = s.put("/api/v1/triage/rules", Some(&admin), with_cue).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     let v = triage(&s, json!({"title": "小区广场舞噪音扰民", "content": ""})).await;
     assert_eq!(v["department"][0]["value"], "文化广电旅游体育局", "{v}");
-    assert_eq!(v["department"].as_array().unwrap().len(), 1, "the old rules are gone: {v}");
+    assert_eq!(v["department"].as_array().unwrap().len(), 1, "the old rules are gone, the cue names no unit: {v}");
+    assert_eq!(v["topic"].as_array().unwrap().len(), 1, "the cue names no topic: {v}");
+    let v = triage(&s, json!({"title": "恳请规范广场舞时间", "content": "广场舞音响太大，恳请规定晚上九点以后停止。"})).await;
+    assert_eq!(v["category"][0]["value"], "suggestion", "the admin's cue outweighs the topic rule's class: {v}");
+    assert!(v["category"][0]["why"].as_array().unwrap().iter().any(|w| w == "恳请"), "{v}");
     s.finish().await;
 }
 

@@ -158,6 +158,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("| Target | Labels | Model top-1 | Model top-3 | Rules top-1 | Rules top-3 | Rules fired | Rules, then model top-3 |");
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     let mut details = Vec::new();
+    let mut class_misses = Vec::new();
     for target in &targets {
         let labels: Vec<String> = set.iter().map(target.label).collect();
         let distinct: BTreeSet<&String> = labels.iter().collect();
@@ -174,6 +175,11 @@ fn main() -> Result<(), Box<dyn Error>> {
                     if both.len() < K && !both.contains(label) {
                         both.push(label.clone());
                     }
+                }
+                if target.field != RuleField::Topic && !ruled.contains(&labels[i]) {
+                    let first = rules.suggest_field(target.field, texts[i].as_str(), 1);
+                    let why = first.first().map(|s| s.keywords.join("/")).unwrap_or_default();
+                    class_misses.push(format!("{} {} ({}→{} {why})", target.name, set[i].id, labels[i], ruled.join("/")));
                 }
                 model_score.add(&set[i].id, &labels[i], &predicted);
                 rule_score.add(&set[i].id, &labels[i], &ruled);
@@ -197,6 +203,11 @@ fn main() -> Result<(), Box<dyn Error>> {
         details.push(format!("{}: not in the model's top 3: {}", target.name, model_score.misses.join(" ")));
         details.push(format!("{}: not in the rules' top 3: {}", target.name, rule_score.misses.join(" ")));
     }
+    class_misses.sort();
+    details.push(format!(
+        "Class and department not in the rules' top 3 (label→answers, the first answer's words): {}",
+        class_misses.join(", ")
+    ));
 
     // ---- Repeat detection ----
     let mut df = DocFreq::new();

@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 use crate::segment::normalize;
 
 /// One rule: if any keyword occurs, suggest this topic, unit kind and
-/// legal class.
+/// legal class. A rule with neither topic nor unit kind is a *class cue*
+/// (`is_class_cue`): words that say what the petitioner asks for (建议,
+/// 举报, 强制执行) rather than what it is about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rule {
     pub keywords: Vec<String>,
@@ -35,6 +37,12 @@ pub enum RuleField {
 }
 
 impl Rule {
+    /// Whether the rule speaks to the legal class only (no topic, no
+    /// unit kind).
+    pub fn is_class_cue(&self) -> bool {
+        self.topic.is_empty() && self.unit_kind.is_empty()
+    }
+
     /// The rule's answer for `field`.
     pub fn value(&self, field: RuleField) -> &str {
         match field {
@@ -76,6 +84,22 @@ pub struct FieldSuggestion {
 /// Pseudo-score of "no rule applies", the weight of one two-character
 /// keyword: keeps a lone weak match at confidence 0.5, not 1.
 pub const NO_RULE_MASS: f64 = 2.0;
+
+/// How much more a class cue's word counts for the legal class than a
+/// topic rule's: a topic rule gives the class its topic usually has (a
+/// pension rule says "claim"), a cue says what this petitioner asks for,
+/// so "建议…养老保险…" is a suggestion about pensions. Five makes one
+/// two-character cue (10) outweigh the topic words of a typical petition
+/// (two or three keywords, 4–8 characters).
+pub const CLASS_CUE_WEIGHT: f64 = 5.0;
+
+/// The class answered when no rule gives one: an ordinary claim
+/// (申诉求决), by far the commonest class, with this confidence.
+pub const DEFAULT_CLASS: &str = "claim";
+pub const DEFAULT_CLASS_CONFIDENCE: f64 = 0.4;
+
+/// Why the default class was answered (shown to the clerk).
+pub const DEFAULT_CLASS_WHY: &str = "未见建议、检举控告或涉法涉诉的用语，按申诉求决";
 
 /// What the rules match against: the text itself, or a petition's terms.
 pub trait RuleInput {
@@ -160,30 +184,44 @@ impl RuleTable {
 
     /// The `k` best values of one field, each with the summed evidence of
     /// every fired rule that gives it (two wage rules firing make the wage
-    /// topic surer), best first, by value on ties.
+    /// topic surer), best first, by value on ties. Class cues count only
+    /// for the class, `CLASS_CUE_WEIGHT` times. Confidence is a value's
+    /// share of the field's evidence plus `NO_RULE_MASS`. The class always
+    /// has an answer: `DEFAULT_CLASS` when no rule gives one.
     pub fn suggest_field<I: RuleInput + ?Sized>(&self, field: RuleField, input: &I, k: usize) -> Vec<FieldSuggestion> {
         let fired = self.suggest(input, usize::MAX);
         let mut by_value: BTreeMap<String, FieldSuggestion> = BTreeMap::new();
         for s in fired {
-            let Some(rule_value) = self.rules.get(s.rule).map(|r| r.value(field).to_owned()) else {
+            let Some(rule) = self.rules.get(s.rule) else { continue };
+            let rule_value = rule.value(field);
+            if rule_value.is_empty() {
                 continue;
-            };
-            let entry = by_value.entry(rule_value.clone()).or_insert_with(|| FieldSuggestion {
-                value: rule_value,
+            }
+            let weight = if rule.is_class_cue() { CLASS_CUE_WEIGHT } else { 1.0 };
+            let entry = by_value.entry(rule_value.to_owned()).or_insert_with(|| FieldSuggestion {
+                value: rule_value.to_owned(),
                 score: 0.0,
                 confidence: 0.0,
                 keywords: Vec::new(),
             });
-            entry.score += s.score;
-            entry.confidence += s.confidence;
+            entry.score += s.score * weight;
             for kw in s.keywords {
                 if !entry.keywords.contains(&kw) {
                     entry.keywords.push(kw);
                 }
             }
         }
-        let mut out: Vec<FieldSuggestion> = by_value.into_values().collect();
+        let total: f64 = by_value.values().map(|v| v.score).sum::<f64>() + NO_RULE_MASS;
+        let mut out: Vec<FieldSuggestion> = by_value.into_values().map(|v| FieldSuggestion { confidence: v.score / total, ..v }).collect();
         out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.value.cmp(&b.value)));
+        if out.is_empty() && field == RuleField::Category && k > 0 {
+            out.push(FieldSuggestion {
+                value: DEFAULT_CLASS.to_owned(),
+                score: 0.0,
+                confidence: DEFAULT_CLASS_CONFIDENCE,
+                keywords: vec![DEFAULT_CLASS_WHY.to_owned()],
+            });
+        }
         out.truncate(k);
         out
     }
@@ -202,7 +240,19 @@ impl RuleTable {
         let rst = "人力资源和社会保障局";
         let housing = "住房和城乡建设局";
         let env = "生态环境局";
+        let cue = |keywords: &[&str], category: &str| rule(keywords, "", "", category);
         RuleTable::new(vec![
+            // Class cues (`Rule::is_class_cue`): what the petitioner asks
+            // for. A proposal; an accusation of wrongdoing; a matter a
+            // court, procuratorate or the police handle under litigation
+            // procedure (Art. 28, 31(1)). 派出所 is not one: household
+            // registration is a police matter but an ordinary claim.
+            cue(&["建议", "提议", "倡议", "呼吁", "献计献策", "意见建议"], "suggestion"),
+            cue(&["举报", "检举", "控告", "揭发", "贪污", "受贿", "骗取", "骗补", "回扣", "造假", "贿选", "徇私"], "accusation"),
+            cue(
+                &["法院", "判决", "裁定书", "强制执行", "申请执行", "起诉", "再审", "检察院", "报案", "刑事", "不予立案"],
+                "litigation_related",
+            ),
             rule(&["拖欠工资", "欠薪", "讨薪", "工资", "包工头", "劳务费", "加班费", "克扣"], "0202", rst, "claim"),
             rule(&["社保", "养老保险", "医疗保险", "失业保险", "工伤", "退休金", "养老金"], "0203", rst, "claim"),
             rule(&["劳动合同", "辞退", "开除", "劳动仲裁", "试用期"], "0201", rst, "claim"),
@@ -284,6 +334,33 @@ mod tests {
     use crate::Segmenter;
 
     #[test]
+    fn a_class_cue_outweighs_the_class_a_topic_implies_and_names_no_topic() {
+        let t = RuleTable::starter();
+        let text = "希望延长社区养老服务中心的开放时间。我们建议周末也开门，老人养老保险的事也能就近咨询。";
+        let class = t.suggest_field(RuleField::Category, text, 3);
+        assert_eq!(class[0].value, "suggestion", "{class:?}");
+        assert!(class[0].keywords.contains(&"建议".to_owned()));
+        assert!(class.iter().any(|c| c.value == "claim"), "the topic's class stays a second answer: {class:?}");
+        let topics = t.suggest_field(RuleField::Topic, text, 3);
+        assert!(topics.iter().all(|s| !s.value.is_empty()), "{topics:?}");
+        let kinds = t.suggest_field(RuleField::UnitKind, text, 3);
+        assert!(kinds.iter().all(|s| !s.value.is_empty()), "{kinds:?}");
+        let sum: f64 = class.iter().map(|c| c.confidence).sum();
+        assert!(sum < 1.0 && class[0].confidence > 0.5, "{class:?}");
+    }
+
+    #[test]
+    fn the_class_defaults_to_an_ordinary_claim_and_says_so() {
+        let t = RuleTable::starter();
+        let class = t.suggest_field(RuleField::Category, "这件事拖了很久没人管。", 3);
+        assert_eq!(class.len(), 1);
+        assert_eq!(class[0].value, DEFAULT_CLASS);
+        assert_eq!(class[0].keywords, vec![DEFAULT_CLASS_WHY.to_owned()]);
+        assert!(t.suggest_field(RuleField::Topic, "这件事拖了很久没人管。", 3).is_empty(), "no default topic");
+        assert!(t.suggest_field(RuleField::Category, "这件事", 0).is_empty());
+    }
+
+    #[test]
     fn fires_on_keywords_and_names_them() {
         let table = RuleTable::starter();
         let s = table.suggest("包工头拖欠工资三个月，我们去讨薪被赶了出来", 3);
@@ -338,9 +415,13 @@ mod tests {
         // in the top 3 beside the environment bureau when the text is vague.
         let units: Vec<String> = table.suggest_field(RuleField::UnitKind, "晚上广场舞噪音扰民", 3).into_iter().map(|s| s.value).collect();
         assert!(units.contains(&"公安局".to_owned()) && units.contains(&"生态环境局".to_owned()), "{units:?}");
-        // Every rule is complete and its keywords are distinct within it.
+        // Every rule is complete (or a class cue) and its keywords are
+        // distinct within it.
         for rule in &table.rules {
-            assert!(!rule.keywords.is_empty() && rule.topic.len() == 4 && !rule.unit_kind.is_empty(), "{rule:?}");
+            assert!(
+                !rule.keywords.is_empty() && (rule.is_class_cue() || (rule.topic.len() == 4 && !rule.unit_kind.is_empty())),
+                "{rule:?}"
+            );
             assert!(["suggestion", "accusation", "claim", "litigation_related"].contains(&rule.category.as_str()), "{rule:?}");
             let mut kws = rule.keywords.clone();
             kws.sort();

@@ -115,7 +115,8 @@ pub fn train_fields(
     seg: &xinfang_text::Segmenter,
     min_held_out: usize,
 ) -> Vec<(FieldReport, Model)> {
-    let mut kinds: Vec<&str> = rules.rules.iter().map(|r| r.unit_kind.as_str()).collect();
+    // Class cues name no kind.
+    let mut kinds: Vec<&str> = rules.rules.iter().map(|r| r.unit_kind.as_str()).filter(|k| !k.is_empty()).collect();
     kinds.sort_unstable();
     kinds.dedup();
     let terms: Vec<Vec<String>> = examples.iter().map(|e| seg.terms(&e.text)).collect();

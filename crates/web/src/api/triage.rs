@@ -181,8 +181,10 @@ pub async fn triage(State(state): State<AppState>, _staff: Staff, ApiJson(input)
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct RuleView {
     pub keywords: Vec<String>,
+    /// Topic code; empty in a class cue.
     pub topic: String,
-    /// Kind of handling unit in Chinese, e.g. 人力资源和社会保障局.
+    /// Kind of handling unit in Chinese, e.g. 人力资源和社会保障局; empty
+    /// in a class cue.
     pub unit_kind: String,
     /// `suggestion`, `accusation`, `claim` or `litigation_related`.
     pub category: String,
@@ -204,7 +206,7 @@ pub const MAX_RULES: usize = 500;
 pub const MAX_KEYWORDS: usize = 50;
 
 #[utoipa::path(put, path = "/api/v1/triage/rules", tag = "intelligence", request_body = RulesBody, security(("bearer" = [])),
-    description = "Replace the rule table (admin). Every rule needs keywords (1–20 characters each), a known topic, a unit kind (2–20 characters) and a class.",
+    description = "Replace the rule table (admin). Every rule needs keywords (1–20 characters each) and a class, and either a known topic and a unit kind (2–20 characters) or neither: a class cue, whose words count five times for the class only (建议 → suggestion).",
     responses((status = 200, body = RulesBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn put_rules(State(state): State<AppState>, staff: Staff, ApiJson(body): ApiJson<RulesBody>) -> ApiResult<Json<RulesBody>> {
     staff.require_role(&[Role::Admin])?;
@@ -219,11 +221,16 @@ pub async fn put_rules(State(state): State<AppState>, staff: Staff, ApiJson(body
         if keywords.is_empty() || keywords.len() > MAX_KEYWORDS || keywords.iter().any(|k| k.is_empty() || k.chars().count() > 20) {
             return Err(invalid(&at("keywords"), format!("第{}条规则：关键词须有 1 至 {MAX_KEYWORDS} 个，每个 1 至 20 个字", i + 1)));
         }
-        if !topics.contains(&r.topic) {
-            return Err(invalid(&at("topic"), format!("第{}条规则：内容分类“{}”不存在", i + 1, r.topic)));
-        }
         let kind = r.unit_kind.trim().to_string();
-        if !(2..=20).contains(&kind.chars().count()) {
+        // A class cue has neither topic nor unit kind.
+        let cue = r.topic.is_empty() && kind.is_empty();
+        if !cue && !topics.contains(&r.topic) {
+            return Err(invalid(
+                &at("topic"),
+                format!("第{}条规则：内容分类“{}”不存在（仅判断分类的规则，内容分类与单位类别均留空）", i + 1, r.topic),
+            ));
+        }
+        if !cue && !(2..=20).contains(&kind.chars().count()) {
             return Err(invalid(&at("unit_kind"), format!("第{}条规则：单位类别须为 2 至 20 个字", i + 1)));
         }
         if Category::parse(&r.category).is_none() && r.category != "litigation_related" {
