@@ -18,7 +18,7 @@ async function asClerk(width = 1440) {
   return { context, page };
 }
 
-test('registering a call shows suggestions with their words, the risk and a possible repeat; a click fills the topic', async () => {
+test('registering a call shows suggestions with their words, the risk and a possible repeat; a click fills the topic; the clerk links the repeat before saving', async () => {
   clerkToken ??= await token('ft_clerk');
   const earlier = await api('/api/v1/petitions', { method: 'POST', token: clerkToken, body: {
     channel: 'letter', category: 'claim', jurisdiction: '440304011', topic: '0202',
@@ -47,6 +47,13 @@ test('registering a call shows suggestions with their words, the risk and a poss
   assert.equal(await page.getByLabel('内容分类').inputValue(), '0202');
   await shot(page, 'register-triage');
   await axe(page, 'register with suggestions');
+  // The clerk decides before saving: a repeat of the earlier letter.
+  await page.waitForFunction(() => document.querySelectorAll('#township option').length > 5);
+  await page.getByLabel('街道（乡镇）').selectOption('440304011');
+  await panel.getByRole('radio', { name: /重件，关联/ }).check();
+  await page.getByRole('button', { name: '登记' }).click();
+  await page.getByText('已办理：登记，并认定初件/重件').waitFor();
+  assert.match(await page.locator('#repeat-status').innerText(), new RegExp(`重件[\\s\\S]*${earlier.number}`));
   await context.close();
 });
 

@@ -153,3 +153,63 @@ async fn a_bad_finding_gets_a_clear_error_and_changes_nothing() {
     assert!(d["repeat_verdict"].is_null() && d["history"].as_array().unwrap().len() == 1, "{d}");
     s.finish().await;
 }
+
+async fn total(s: &TestServer) -> u64 {
+    s.get_as("ft_clerk", "/api/v1/petitions?per_page=1").await.1["total"].as_u64().unwrap()
+}
+
+/// The registration form's 初件 / 重件 choice, sent with the registration:
+/// recorded with it, following the chain as the later finding does; a bad
+/// one registers nothing; a citizen cannot send one.
+#[tokio::test]
+async fn the_clerk_decides_first_or_repeat_while_registering() {
+    let s = TestServer::start().await;
+    let a = phone_note(&s, "孙八", "13933330000").await;
+    let b = phone_note(&s, "孙八", "13933330000").await;
+    let (status, r) = find(&s, &b, json!({"verdict": "repeat", "first": a})).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    let before = total(&s).await;
+    // A bad finding: refused before anything is written.
+    for (finding, field) in [
+        (json!({"verdict": "repeat", "first": "XF-440304-20260101-99999"}), "repeat.first"),
+        (json!({"verdict": "repeat"}), "repeat.first"),
+        (json!({"verdict": "perhaps"}), "repeat.verdict"),
+    ] {
+        let mut body = letter(&today().to_string());
+        body["repeat"] = finding.clone();
+        let (status, v) = s.post_as("ft_clerk", "/api/v1/petitions", body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{finding}: {v}");
+        assert_eq!(v["error"]["fields"][0]["field"], field, "{finding}: {v}");
+    }
+    assert_eq!(total(&s).await, before, "nothing registered");
+    // A repeat of b: linked to the first of b's chain, a.
+    let mut body = letter(&today().to_string());
+    body["petitioners"] = json!([{ "name": "孙八", "phone": "13933330000" }]);
+    body["repeat"] = json!({"verdict": "repeat", "first": b, "reason": "同一人再次来信"});
+    let (status, v) = s.post_as("ft_clerk", "/api/v1/petitions", body).await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    assert_eq!((v["repeat_finding"]["verdict"].as_str(), v["repeat_finding"]["first"].as_str()), (Some("repeat"), Some(a.as_str())), "{v}");
+    let c = v["number"].as_str().unwrap().to_string();
+    let d = s.detail("ft_clerk", &c).await;
+    assert_eq!((d["repeat_of"].as_str(), d["repeat_verdict"].as_str()), (Some(a.as_str()), Some("repeat")), "{d}");
+    let last = d["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!((last["action"].as_str(), last["reason"].as_str()), (Some("repeat_linked"), Some("同一人再次来信")), "{last}");
+    // A first petition, confirmed at the door.
+    let mut body = letter(&today().to_string());
+    body["repeat"] = json!({"verdict": "first"});
+    let (status, v) = s.post_as("ft_clerk", "/api/v1/petitions", body).await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    assert_eq!(v["repeat_finding"]["verdict"], "first", "{v}");
+    let d = s.detail("ft_clerk", v["number"].as_str().unwrap()).await;
+    assert_eq!((d["repeat_of"].clone(), d["repeat_verdict"].as_str()), (Value::Null, Some("first")), "{d}");
+    // The public form has no such field.
+    let mut body = letter(&today().to_string());
+    body["channel"] = json!("online");
+    body["repeat"] = json!({"verdict": "first"});
+    let (status, v) = s.post("/api/v1/petitions", None, body).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["error"]["fields"][0]["field"], "repeat", "{v}");
+    let breaks = s.store.verify_chains().await.unwrap();
+    assert!(breaks.is_empty(), "{breaks:?}");
+    s.finish().await;
+}

@@ -58,6 +58,9 @@ struct TriageHint {
     similar: Vec<SimilarPetition>,
     /// Why the person was not matched (the identity-search budget).
     notice: Option<String>,
+    /// The clerk's 初件 / 重件 choice so far (`repeat_choice`), kept when
+    /// the panel is drawn again.
+    choice: String,
 }
 
 /// Characters of text before suggestions are worth asking for.
@@ -120,7 +123,8 @@ async fn triage_hint(State(state): State<AppState>, headers: HeaderMap, Form(f):
     };
     let text = format!("{title}\n{content}");
     let similar = xinfang_web::api::similar::similar_to(&state, &s, &text, &keys, None).await.unwrap_or_default();
-    match (TriageHint { t, similar, notice }).render() {
+    let choice = field(&f, "repeat_choice").to_string();
+    match (TriageHint { t, similar, notice, choice }).render() {
         Ok(html) => fragment(html),
         Err(_) => fragment(String::new()),
     }

@@ -556,6 +556,7 @@ async fn receive(state: AppState, portal: Arc<PortalInfo>, headers: HeaderMap, m
         attachments: Vec::new(),
         staged: files,
         new_facts_reason: None,
+        repeat: None,
     };
     let act = || async {
         let out = intake(&state, Submitter::Citizen, input).await?;

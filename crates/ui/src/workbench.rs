@@ -749,6 +749,8 @@ struct HistoryEntry {
 #[derive(Deserialize, Default)]
 struct PageQuery {
     done: Option<String>,
+    /// After a registration with a 初件 / 重件 choice: `kept` or `failed`.
+    repeat: Option<String>,
     /// Set after an act became a request for the unit head (202).
     requested: Option<i64>,
 }
@@ -1056,8 +1058,14 @@ async fn petition(State(state): State<AppState>, headers: HeaderMap, Path(number
         Ok(s) => s,
         Err(r) => return r,
     };
-    let flash = q.done.as_deref().map(|a| format!("已办理：{}", if a == "register" { "登记" } else { action_label(a) }));
-    petition_page(state, &headers, s, number, Extras { flash, requested: q.requested, ..Extras::default() }).await
+    let flash = q.done.as_deref().map(|a| {
+        let what = if a == "register" { "登记" } else { action_label(a) };
+        let finding = if q.repeat.as_deref() == Some("kept") { "，并认定初件/重件" } else { "" };
+        format!("已办理：{what}{finding}")
+    });
+    let alert =
+        (q.repeat.as_deref() == Some("failed")).then(|| "已登记，但初件/重件认定未能保存，请在下方“初件 / 重件”处重新认定。".to_string());
+    petition_page(state, &headers, s, number, Extras { flash, alert, requested: q.requested, ..Extras::default() }).await
 }
 
 #[derive(Template)]
@@ -1525,6 +1533,17 @@ async fn register(State(state): State<AppState>, headers: HeaderMap, mut multipa
         attachments: Vec::new(),
         staged: files,
         new_facts_reason: None,
+        repeat: None,
+    };
+    // The clerk's 初件 / 重件 choice among the candidates the triage panel
+    // showed (`repeat_choice`: `first`, `repeat:<number>`, or none yet).
+    let choice = get("repeat_choice");
+    let repeat = match choice.split_once(':') {
+        Some(("repeat", first)) => {
+            Some(xinfang_web::api::repeats::RepeatInput { verdict: "repeat".into(), first: Some(first.to_string()), reason: None })
+        }
+        _ if choice == "first" => Some(xinfang_web::api::repeats::RepeatInput { verdict: "first".into(), first: None, reason: None }),
+        _ => None,
     };
     // The form as sent, files by content: a resend is the same form.
     let mut sent: Vec<(&String, &String)> = f.iter().filter(|(k, _)| *k != "csrf" && *k != "form_token").collect();
@@ -1537,16 +1556,28 @@ async fn register(State(state): State<AppState>, headers: HeaderMap, mut multipa
         }),
     );
     let act = || async {
+        let asked = xinfang_web::api::repeats::at_registration(&state, Some(&s), repeat).await?;
         let out = intake(&state, Submitter::Staff(Box::new(s.clone())), input).await?;
-        Ok((StatusCode::CREATED, serde_json::json!({ "number": out.number })))
+        // The registration stands; a finding that could not be kept is
+        // said on the petition's page, where it can be made again.
+        let finding = match asked {
+            Some(asked) => match xinfang_web::api::repeats::record_registered(&state, &s, &out.number, asked).await {
+                (Some(_), _) => "kept",
+                (None, _) => "failed",
+            },
+            None => "",
+        };
+        Ok((StatusCode::CREATED, serde_json::json!({ "number": out.number, "repeat": finding })))
     };
-    let done = xinfang_web::once::once(&state, &format!("form:register:{}", s.user.id), &token, &fingerprint, act)
-        .await
-        .map(|a| a.body.get("number").and_then(Value::as_str).unwrap_or_default().to_string());
+    let done = xinfang_web::once::once(&state, &format!("form:register:{}", s.user.id), &token, &fingerprint, act).await.map(|a| {
+        let field = |k: &str| a.body.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+        (field("number"), field("repeat"))
+    });
     match done {
         // Registered now, or already by this same form (a double click, a
         // resend): the same petition page either way.
-        Ok(number) => Redirect::to(&format!("/staff/p/{number}?done=register")).into_response(),
+        Ok((number, repeat)) if repeat.is_empty() => Redirect::to(&format!("/staff/p/{number}?done=register")).into_response(),
+        Ok((number, repeat)) => Redirect::to(&format!("/staff/p/{number}?done=register&repeat={repeat}")).into_response(),
         Err(e) if e.code == "idempotency_key_reused" => {
             // Sent before and changed since (back button): a new
             // registration, which needs a new token and a deliberate click.

@@ -137,6 +137,11 @@ pub struct PetitionInput {
     /// with an earlier petition is not a repeat; the reason is recorded.
     #[serde(default)]
     pub new_facts_reason: Option<String>,
+    /// Staff only: the clerk's 初件 / 重件 finding, made while registering
+    /// (the same as `PUT /api/v1/petitions/{number}/repeat` afterwards). It
+    /// is checked before anything is written: a bad one registers nothing.
+    #[serde(default)]
+    pub repeat: Option<crate::api::repeats::RepeatInput>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -155,6 +160,14 @@ pub struct SubmitResponse {
     /// `not_reaccepted` and the written notice states the ground.
     pub refused: Option<crate::intake::Refusal>,
     pub deadlines: Vec<DeadlineView>,
+    /// The finding of `repeat`, recorded with the registration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repeat_finding: Option<crate::api::repeats::RepeatFinding>,
+    /// Registered, but the finding could not be recorded (the petition was
+    /// refused at intake and is closed, or it changed meanwhile): why, in
+    /// Chinese. The finding can be made on the petition afterwards.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repeat_error: Option<String>,
 }
 
 #[derive(Serialize, ToSchema, Clone)]

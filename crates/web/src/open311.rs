@@ -170,6 +170,7 @@ async fn create_request(
         attachments: Vec::<AttachmentInput>::new(),
         staged: Vec::new(),
         new_facts_reason: None,
+        repeat: None,
     };
     let out = intake(&state, Submitter::ApiKey(key), input).await?;
     Ok(Json(json!([{

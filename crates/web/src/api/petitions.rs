@@ -51,13 +51,18 @@ pub async fn create(
     };
     let fingerprint = crate::once::fingerprint(&state, &body);
     let act = || async {
-        let input: PetitionInput = serde_json::from_value(body)
+        let mut input: PetitionInput = serde_json::from_value(body)
             .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", format!("请求内容格式不正确：{e}")))?;
-        let who = match staff {
+        let finding = crate::api::repeats::at_registration(&state, staff.as_ref(), input.repeat.take()).await?;
+        let who = match staff.clone() {
             Some(s) => Submitter::Staff(Box::new(s)),
             None => Submitter::Citizen,
         };
         let out = intake(&state, who, input).await?;
+        let (repeat_finding, repeat_error) = match (finding, &staff) {
+            (Some(asked), Some(s)) => crate::api::repeats::record_registered(&state, s, &out.number, asked).await,
+            _ => (None, None),
+        };
         let today = local_date(Utc::now());
         let answer = SubmitResponse {
             number: out.number,
@@ -68,6 +73,8 @@ pub async fn create(
             repeat_of: out.repeat_of,
             refused: out.refused,
             deadlines: deadline_views(&out.case.deadlines, today),
+            repeat_finding,
+            repeat_error,
         };
         Ok((StatusCode::CREATED, serde_json::to_value(answer).map_err(|_| ApiError::internal())?))
     };
