@@ -213,3 +213,37 @@ async fn the_clerk_decides_first_or_repeat_while_registering() {
     assert!(breaks.is_empty(), "{breaks:?}");
     s.finish().await;
 }
+
+/// Art. 30: a petition linked as a repeat of an accusation does not
+/// disclose the accusation's number to the accused line through its
+/// history (the finding's `first`, the intake's link): those are blank for
+/// a viewer who does not see the accusation in full.
+#[tokio::test]
+async fn art30_a_repeat_link_to_a_sealed_accusation_is_blank_in_the_history_for_the_accused_line() {
+    let s = TestServer::start().await;
+    let mut v = letter(&today().to_string());
+    v["category"] = json!("accusation");
+    v["title"] = json!("反映区人社局工作人员索要好处费");
+    v["accused"] = json!({"name": "某经办人员", "unit": "福田区人力资源和社会保障局", "unit_code": "440304-RST"});
+    v["petitioners"] = json!([{ "name": "周检举", "phone": "13944440000" }]);
+    let (status, a) = s.post_as("ft_clerk", "/api/v1/petitions", v).await;
+    assert_eq!(status, StatusCode::CREATED, "{a}");
+    // Still with the bureau that registered it, which sees it in full.
+    let accusation = a["number"].as_str().unwrap().to_string();
+    // The same person's wage claim, linked by the clerk while registering.
+    let mut body = letter(&today().to_string());
+    body["petitioners"] = json!([{ "name": "周检举", "phone": "13944440000" }]);
+    body["repeat"] = json!({"verdict": "repeat", "first": accusation});
+    let (status, b) = s.post_as("ft_clerk", "/api/v1/petitions", body).await;
+    assert_eq!(status, StatusCode::CREATED, "{b}");
+    let claim = b["number"].as_str().unwrap().to_string();
+    assert_eq!(b["repeat_finding"]["first"], accusation.as_str(), "{b}");
+    s.act("ft_clerk", &claim, "forward", json!({"unit": "440304-RST"})).await;
+    // The clerk sees the link; the accused bureau's officer sees none.
+    let d = s.detail("ft_clerk", &claim).await;
+    assert!(d["history"].to_string().contains(&accusation), "{d}");
+    let (status, d) = s.get_as("ft_rst_officer", &format!("/api/v1/petitions/{claim}")).await;
+    assert_eq!(status, StatusCode::OK, "{d}");
+    assert!(!d.to_string().contains(&accusation), "the accusation's number leaks to the accused line: {d}");
+    s.finish().await;
+}

@@ -106,12 +106,19 @@ fn bucket_lexeme(b: i64) -> String {
 /// to spare, so a search takes one query where its matches are dense and
 /// two or three where they are sparse. None found yet: all that is left
 /// (the matches are too sparse for buckets to save anything).
+/// At least as many as were read (the span at least doubles), so a word
+/// whose matches all sit among the newest petitions is not read one bucket
+/// a query.
 fn next_span(read: i64, found: i64, need: i64) -> i64 {
     if found <= 0 {
         return i64::MAX;
     }
-    (need.saturating_mul(read).saturating_mul(3) / found.saturating_mul(2)).max(1)
+    (need.saturating_mul(read).saturating_mul(3) / found.saturating_mul(2)).max(read).max(1)
 }
+
+/// Most buckets one query names; a wider span reads everything left
+/// without a bucket condition (its matches are sparse by then).
+const MAX_QUERY_BUCKETS: i64 = 32;
 
 /// The statements of migration 1306: the id bucket in PostgreSQL's
 /// entries (nothing for SQLite).
@@ -343,6 +350,7 @@ impl Store {
         loop {
             let first_id = (top - span + 1).max(0);
             let lo = (first_id >> BUCKET_SHIFT).min(hi);
+            let lo = if hi - lo + 1 > MAX_QUERY_BUCKETS { 0 } else { lo };
             // Down to the first bucket: no bucket condition is needed.
             let expression = if lo == 0 {
                 matches.clone()
@@ -614,8 +622,8 @@ mod tests {
         // 400 wanted, 100 found in the newest 1,000 ids: 300 more at one
         // in ten is 3,000 ids, with half again to spare 4,500.
         assert_eq!(next_span(1_000, 100, 300), 4_500);
-        // Dense enough: never less than one id.
-        assert_eq!(next_span(10, 9, 0), 1);
+        // Never less than was read: the span at least doubles.
+        assert_eq!(next_span(10_000, 390, 10), 10_000);
         // None found: everything left, in one query.
         assert_eq!(next_span(8_192, 0, 400), i64::MAX);
         assert_eq!(8_192i64.saturating_add(i64::MAX), i64::MAX, "no overflow");

@@ -213,7 +213,16 @@ impl RuleTable {
         }
         let total: f64 = by_value.values().map(|v| v.score).sum::<f64>() + NO_RULE_MASS;
         let mut out: Vec<FieldSuggestion> = by_value.into_values().map(|v| FieldSuggestion { confidence: v.score / total, ..v }).collect();
-        out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.value.cmp(&b.value)));
+        // Ties: the ordinary claim first (it asks least of the clerk: an
+        // accusation seals the petition from the accused line, Art. 30),
+        // then by value.
+        let default_first = |v: &str| !(field == RuleField::Category && v == DEFAULT_CLASS);
+        out.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| default_first(&a.value).cmp(&default_first(&b.value)))
+                .then_with(|| a.value.cmp(&b.value))
+        });
         if out.is_empty() && field == RuleField::Category && k > 0 {
             out.push(FieldSuggestion {
                 value: DEFAULT_CLASS.to_owned(),
@@ -248,6 +257,10 @@ impl RuleTable {
             // procedure (Art. 28, 31(1)). 派出所 is not one: household
             // registration is a police matter but an ordinary claim.
             cue(&["建议", "提议", "倡议", "呼吁", "献计献策", "意见建议"], "suggestion"),
+            // 举报 is also said of a shop's fumes or a neighbour's
+            // extension; under the conventions (docs/intelligence.md) that
+            // is still an accusation, against a company, for the competent
+            // department. The clerk confirms every class.
             cue(&["举报", "检举", "控告", "揭发", "贪污", "受贿", "骗取", "骗补", "回扣", "造假", "贿选", "徇私"], "accusation"),
             cue(
                 &["法院", "判决", "裁定书", "强制执行", "申请执行", "起诉", "再审", "检察院", "报案", "刑事", "不予立案"],

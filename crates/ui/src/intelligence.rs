@@ -123,7 +123,9 @@ async fn triage_hint(State(state): State<AppState>, headers: HeaderMap, Form(f):
     };
     let text = format!("{title}\n{content}");
     let similar = xinfang_web::api::similar::similar_to(&state, &s, &text, &keys, None).await.unwrap_or_default();
-    let choice = field(&f, "repeat_choice").to_string();
+    // The clerk's choice on the panel, or, when a form sent back to be
+    // corrected draws the panel again, the choice it was sent with.
+    let choice = Some(field(&f, "repeat_choice")).filter(|c| !c.is_empty()).unwrap_or_else(|| field(&f, "repeat_choice_was")).to_string();
     match (TriageHint { t, similar, notice, choice }).render() {
         Ok(html) => fragment(html),
         Err(_) => fragment(String::new()),

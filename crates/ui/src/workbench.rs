@@ -749,7 +749,8 @@ struct HistoryEntry {
 #[derive(Deserialize, Default)]
 struct PageQuery {
     done: Option<String>,
-    /// After a registration with a 初件 / 重件 choice: `kept` or `failed`.
+    /// After a registration with a 初件 / 重件 choice: `kept`, `moved` or
+    /// `failed` (`api::repeats::NotKept`).
     repeat: Option<String>,
     /// Set after an act became a request for the unit head (202).
     requested: Option<i64>,
@@ -1063,8 +1064,11 @@ async fn petition(State(state): State<AppState>, headers: HeaderMap, Path(number
         let finding = if q.repeat.as_deref() == Some("kept") { "，并认定初件/重件" } else { "" };
         format!("已办理：{what}{finding}")
     });
-    let alert =
-        (q.repeat.as_deref() == Some("failed")).then(|| "已登记，但初件/重件认定未能保存，请在下方“初件 / 重件”处重新认定。".to_string());
+    let alert = match q.repeat.as_deref() {
+        Some("failed") => Some("已登记，但初件/重件认定未能保存；事项仍在本单位办理的，请在下方“初件 / 重件”处重新认定。".to_string()),
+        Some("moved") => Some("已登记并转至其他单位，初件/重件由当前办理单位认定。".to_string()),
+        _ => None,
+    };
     petition_page(state, &headers, s, number, Extras { flash, alert, requested: q.requested, ..Extras::default() }).await
 }
 
@@ -1282,6 +1286,13 @@ async fn letter(State(state): State<AppState>, headers: HeaderMap, Path((number,
 
 // ----- Registration --------------------------------------------------------
 
+/// A registration form's 初件 / 重件 choice as the triage panel writes it:
+/// `first` or `repeat:` and a petition number (the value goes back into
+/// the page, so nothing else is kept).
+fn valid_repeat_choice(c: &str) -> bool {
+    c == "first" || c.strip_prefix("repeat:").is_some_and(|n| !n.is_empty() && n.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-'))
+}
+
 #[derive(Default)]
 pub struct RegisterValues {
     pub channel: String,
@@ -1299,6 +1310,10 @@ pub struct RegisterValues {
     pub request: String,
     pub facts_and_reasons: String,
     pub topic: String,
+    /// The 初件 / 重件 choice of a form sent back to be corrected
+    /// (`first` or `repeat:<number>`, else empty): the triage panel, drawn
+    /// again on load, checks it again.
+    pub repeat_choice: String,
     /// The place, picked as on the portal (省→市→区→街道).
     pub levels: Vec<crate::portal::RegionLevel>,
     pub errors: HashMap<String, String>,
@@ -1453,6 +1468,7 @@ async fn register(State(state): State<AppState>, headers: HeaderMap, mut multipa
         title: get("title"),
         request: get("request"),
         facts_and_reasons: get("facts_and_reasons"),
+        repeat_choice: Some(get("repeat_choice")).filter(|c| valid_repeat_choice(c)).unwrap_or_default(),
         errors: HashMap::new(),
     };
     let (csrf, _) = crate::portal::csrf(&headers);
@@ -1562,8 +1578,8 @@ async fn register(State(state): State<AppState>, headers: HeaderMap, mut multipa
         // said on the petition's page, where it can be made again.
         let finding = match asked {
             Some(asked) => match xinfang_web::api::repeats::record_registered(&state, &s, &out.number, asked).await {
-                (Some(_), _) => "kept",
-                (None, _) => "failed",
+                Ok(_) => "kept",
+                Err((code, _)) => code,
             },
             None => "",
         };

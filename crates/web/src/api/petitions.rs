@@ -60,7 +60,10 @@ pub async fn create(
         };
         let out = intake(&state, who, input).await?;
         let (repeat_finding, repeat_error) = match (finding, &staff) {
-            (Some(asked), Some(s)) => crate::api::repeats::record_registered(&state, s, &out.number, asked).await,
+            (Some(asked), Some(s)) => match crate::api::repeats::record_registered(&state, s, &out.number, asked).await {
+                Ok(f) => (Some(f), None),
+                Err((_, message)) => (None, Some(message)),
+            },
             _ => (None, None),
         };
         let today = local_date(Utc::now());
@@ -519,6 +522,41 @@ pub async fn load_visible(state: &AppState, staff: &Staff, number: &str) -> ApiR
 
 /// Whether the caller may see petition `number` in full: a repeat match
 /// against anything less is not disclosed (no `repeat_of`).
+/// Keys of event payloads that name another petition (a repeat's link).
+const LINK_KEYS: [&str; 3] = ["repeat_of", "first", "previous_link"];
+
+/// The history with every link to another petition the caller does not
+/// see in full blanked (`null`): a sealed accusation (Art. 30) or another
+/// unit's confidential petition is not disclosed by the history of a
+/// petition that repeats it. Each linked petition is checked once.
+async fn redact_links(
+    state: &AppState,
+    staff: &Staff,
+    mut history: Vec<xinfang_store::EventRecord>,
+) -> ApiResult<Vec<xinfang_store::EventRecord>> {
+    let linked: std::collections::BTreeSet<String> = history
+        .iter()
+        .flat_map(|e| LINK_KEYS.iter().filter_map(|k| e.payload.get(*k).and_then(Value::as_str).map(String::from)).collect::<Vec<_>>())
+        .collect();
+    let mut hidden = std::collections::HashSet::new();
+    for n in linked {
+        if !sees_in_full(state, staff, &n).await? {
+            hidden.insert(n);
+        }
+    }
+    if hidden.is_empty() {
+        return Ok(history);
+    }
+    for e in &mut history {
+        for k in LINK_KEYS {
+            if e.payload.get(k).and_then(Value::as_str).is_some_and(|n| hidden.contains(n)) {
+                e.payload[k] = Value::Null;
+            }
+        }
+    }
+    Ok(history)
+}
+
 async fn sees_in_full(state: &AppState, staff: &Staff, number: &str) -> ApiResult<bool> {
     match load_visible(state, staff, number).await {
         Ok((_, v)) => Ok(v == View::Full),
@@ -686,7 +724,8 @@ pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(number)
             .collect(),
         available_actions: available,
         deadlines: deadline_views(&c.deadlines, today),
-        history: history
+        history: redact_links(&state, &staff, history)
+            .await?
             .into_iter()
             .map(|e| EventView {
                 seq: e.seq,

@@ -188,19 +188,21 @@ pub async fn at_registration(state: &AppState, staff: Option<&Staff>, input: Opt
     Ok(Some(check(state, staff, asked, None).await.map_err(at)?))
 }
 
+/// Why a registration's finding was not kept: `moved` (the petition went
+/// to another unit at intake, which decides) or `failed` (refused and
+/// closed at intake, or changed meanwhile), with the message in Chinese.
+pub type NotKept = (&'static str, String);
+
 /// Record a registration's checked finding on the petition just written.
 /// The registration stands whatever happens here: a failure is answered
 /// beside it, in Chinese, for the clerk to make the finding afterwards.
-pub async fn record_registered(state: &AppState, staff: &Staff, number: &str, asked: Asked) -> (Option<RepeatFinding>, Option<String>) {
+pub async fn record_registered(state: &AppState, staff: &Staff, number: &str, asked: Asked) -> Result<RepeatFinding, NotKept> {
     let rec = match state.store.petition_by_number(number).await {
         Ok(Some(rec)) => rec,
-        _ => return (None, Some("已登记，但初件/重件认定未能保存，请在事项页面重新认定".into())),
+        _ => return Err(("failed", "已登记，但初件/重件认定未能保存，请在事项页面重新认定".into())),
     };
     if rec.case.current_unit != staff.unit.id {
-        return (None, Some("已登记并转至其他单位，初件/重件由当前办理单位认定".into()));
+        return Err(("moved", "已登记并转至其他单位，初件/重件由当前办理单位认定".into()));
     }
-    match apply(state, staff, rec, asked).await {
-        Ok(f) => (Some(f), None),
-        Err(e) => (None, Some(format!("已登记，但初件/重件认定未保存：{}", e.message))),
-    }
+    apply(state, staff, rec, asked).await.map_err(|e| ("failed", format!("已登记，但初件/重件认定未保存：{}", e.message)))
 }
