@@ -213,9 +213,19 @@ async fn a_topic_rising_in_a_township_is_a_hot_spot_with_its_petitions_and_a_sum
     assert_eq!(spikes.len(), 2, "{v}");
     assert!(v["summary"].as_array().unwrap().iter().any(|l| l.as_str().unwrap().contains("近7天6件")), "{v}");
     assert!(v["cells"].as_u64().unwrap() >= 2);
-    // Another district's bureau sees none of it.
+    // Another district's bureau sees none of it, and may not ask for this
+    // district's; the city bureau may, and names only what it sees.
     let (_, v) = s.get_as("ns_clerk", "/api/v1/hotspots?min_count=5").await;
     assert!(v["spikes"].as_array().unwrap().is_empty(), "{v}");
+    let (status, v) = s.get_as("ns_clerk", "/api/v1/hotspots?min_count=5&unit=440304-XFJ").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{v}");
+    let (status, v) = s.get_as("ft_supervisor", "/api/v1/hotspots?unit=NOPE-XFJ").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{v}");
+    let (status, v) = s.get_as("sz_supervisor", "/api/v1/hotspots?min_count=5&unit=440304-XFJ").await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let town = v["spikes"].as_array().unwrap().iter().find(|h| h["area"] == "440304011").cloned().unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(town["observed"], 6, "{v}");
+    assert!(town["petitions"].as_array().unwrap().iter().all(|n| wages.iter().any(|w| w == n.as_str().unwrap())), "{v}");
     for q in ["weeks=2", "min_count=0", "alpha=0.5", "alpha=abc"] {
         let (status, v) = s.get_as("ft_supervisor", &format!("/api/v1/hotspots?{q}")).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{q}: {v}");

@@ -429,10 +429,12 @@ async fn the_dashboard_lists_this_weeks_hot_spots_with_their_petitions_or_says_t
     }
     let summary = hot.split("class=\"hot-summary\"").nth(1).unwrap().split("</ul>").next().unwrap();
     assert!(summary.contains("华强北街道“工资福利”类信访近7天6件") && summary.contains("请关注"), "{summary}");
-    // Another unit viewed: the page says whose view the spikes are counted in.
+    // Another unit viewed: counted as that unit's dashboard counts, and
+    // the page says so. The department was sent none of these petitions.
     let html = dashboard("/staff/dashboard?unit=440304-RST").await;
     let hot = part(&html, "hotspots", "</section>");
-    assert!(hot.contains("仅列福田区人力资源和社会保障局辖区内的热点") && hot.contains("华强北街道"), "{hot}");
+    assert!(hot.contains("按福田区人力资源和社会保障局的统计范围计算"), "{hot}");
+    assert!(hot.contains("本周未发现异常上升的问题") && !hot.contains("华强北街道"), "{hot}");
     // Another district's bureau: nothing rising there.
     let (n, _) = browser(&s, "ns_clerk").await;
     let html = n.get(format!("{}/staff/dashboard", s.base)).send().await.unwrap().text().await.unwrap();

@@ -126,8 +126,8 @@ pub struct HotSpots {
     pub min_count: u32,
     pub alpha: f64,
     pub spikes: Vec<SpikeRow>,
-    /// Said when the viewed unit is not the caller's own (the API counts
-    /// what the caller's unit sees).
+    /// Said when the viewed unit is not the caller's own (the petitions
+    /// named are those the caller sees).
     pub scope_note: Option<String>,
     /// Why the section could not be produced, in Chinese.
     pub failed: Option<String>,
@@ -138,17 +138,16 @@ fn p_text(p: f64) -> String {
     if p < 0.0001 { "<0.0001".into() } else { format!("{p:.4}") }
 }
 
-/// The hot spots section from the API's answer. The API counts the
-/// petitions the caller's unit sees; when the dashboard shows another unit
-/// (one below, or in the area), only the spikes in that unit's
-/// jurisdiction are listed, and the page says so.
+/// The hot spots section from the API's answer: the petitions the viewed
+/// unit's dashboard counts (the API's `unit`); the petitions named behind
+/// a spike are those the caller sees, and the page says so when the viewed
+/// unit is not the caller's own.
 fn hot_rows(page: HotspotPage, s: &Staff, viewed: &xinfang_domain::unit::Unit) -> HotSpots {
     let other = viewed.id != s.unit.id;
     let HotspotPage { from, to, weeks, spikes, summary, .. } = page;
     let spikes = spikes
         .into_iter()
         .zip(summary.into_iter().map(Some).chain(std::iter::repeat(None)))
-        .filter(|(h, _)| !other || h.area.starts_with(&viewed.jurisdiction))
         .map(|(h, line)| SpikeRow {
             summary: line.unwrap_or_default(),
             expected: format!("{:.1}", h.expected),
@@ -160,12 +159,14 @@ fn hot_rows(page: HotspotPage, s: &Staff, viewed: &xinfang_domain::unit::Unit) -
             petitions: h.petitions,
         })
         .collect();
-    let scope_note = other.then(|| format!("按您所在单位（{}）可见的信访事项统计，仅列{}辖区内的热点。", s.unit.name, viewed.name));
+    let scope_note =
+        other.then(|| format!("按{}的统计范围计算；每个热点下列出的信访事项限于您所在单位（{}）可以查看的。", viewed.name, s.unit.name));
     HotSpots { from, to, weeks, min_count: HOT_MIN_COUNT, alpha: HOT_ALPHA, spikes, scope_note, failed: None }
 }
 
 async fn hot_spots(state: &AppState, s: &Staff, viewed: &xinfang_domain::unit::Unit) -> HotSpots {
-    let q = HotspotQuery { weeks: None, min_count: Some(HOT_MIN_COUNT), alpha: Some(HOT_ALPHA) };
+    let unit = (viewed.id != s.unit.id).then(|| viewed.code.clone());
+    let q = HotspotQuery { weeks: None, min_count: Some(HOT_MIN_COUNT), alpha: Some(HOT_ALPHA), unit };
     match hotspots::hotspots(State(state.clone()), s.clone(), ApiQuery(q)).await {
         Ok(Json(page)) => hot_rows(page, s, viewed),
         Err(e) => {

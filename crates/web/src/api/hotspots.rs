@@ -28,6 +28,11 @@ pub struct HotspotQuery {
     pub min_count: Option<u32>,
     /// Largest p-value of a spike (0 < alpha ≤ 0.2, default 0.01).
     pub alpha: Option<f64>,
+    /// Unit code: count what that unit's dashboard counts (its area, or it
+    /// and the units below it) — the caller's own or one it may see the
+    /// figures of. The petitions named behind a spike are still only those
+    /// the caller sees. Default: the petitions the caller's unit sees.
+    pub unit: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -69,8 +74,8 @@ fn bad(message: &str) -> ApiError {
 }
 
 #[utoipa::path(get, path = "/api/v1/hotspots", tag = "intelligence", params(HotspotQuery), security(("bearer" = [])),
-    description = "Topic × area cells (each township, and each county, city or province gathering several) whose last seven days are a spike against their own previous weeks (Poisson test with a minimum count), among the petitions the caller's unit sees. A matter counts once a week in a cell however many repeat petitions it brought.",
-    responses((status = 200, body = HotspotPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    description = "Topic × area cells (each township, and each county, city or province gathering several) whose last seven days are a spike against their own previous weeks (Poisson test with a minimum count), among the petitions the caller's unit sees, or with `unit` those a unit's dashboard counts. A matter counts once a week in a cell however many repeat petitions it brought. The petitions named behind a spike are always ones the caller sees.",
+    responses((status = 200, body = HotspotPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn hotspots(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQuery<HotspotQuery>) -> ApiResult<Json<HotspotPage>> {
     let weeks = q.weeks.unwrap_or(8);
     if !(4..=26).contains(&weeks) {
@@ -91,8 +96,21 @@ pub async fn hotspots(State(state): State<AppState>, staff: Staff, ApiQuery(q): 
     let instant = |d: chrono::NaiveDate| {
         xinfang_store::fmt_instant(d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() - chrono::Duration::hours(8))
     };
-    let units = staff.visibility(&state.tree()).unit_ids;
-    let rows = state.store.topic_area_days(&units, &instant(first)).await?;
+    let tree = state.tree();
+    let units = staff.visibility(&tree).unit_ids;
+    let counted = match q.unit.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+        None => units.clone(),
+        Some(code) => {
+            let unit = tree.by_code(code).cloned().ok_or_else(|| ApiError::not_found(&format!("单位“{code}”")))?;
+            if !crate::api::statistics::may_see(&tree, &staff.unit, &unit) {
+                return Err(ApiError::forbidden(format!("只能查看本单位及下级单位的热点，无权查看{}的热点", unit.name)));
+            }
+            let mut scope: Vec<i64> = crate::api::dashboard::scope_units(&tree, &unit).into_iter().collect();
+            scope.sort_unstable();
+            scope
+        }
+    };
+    let rows = state.store.topic_area_days(&counted, &instant(first)).await?;
     let all = cells(&rows, today, weeks);
     let found = spikes(&all, min_count, alpha);
     let topics: HashMap<String, String> = state.store.topics().await?.into_iter().map(|t| (t.code, t.name)).collect();
