@@ -247,3 +247,66 @@ async fn art30_a_repeat_link_to_a_sealed_accusation_is_blank_in_the_history_for_
     assert!(!d.to_string().contains(&accusation), "the accusation's number leaks to the accused line: {d}");
     s.finish().await;
 }
+
+/// Art. 36: the same person brings the matter closed after 复核 again and
+/// the clerk, registering it, also links it as a repeat. Intake refuses it
+/// (不再受理, a closed petition); the registration and its refusal stand,
+/// and the answer says the finding was not kept instead of failing.
+#[tokio::test]
+async fn art36_a_repeat_refused_at_the_door_keeps_its_refusal_and_says_the_finding_was_not_kept() {
+    let s = TestServer::start().await;
+    let first = concluded_after_final_review(&s, "吴九", "440304197504160012").await;
+    let mut body = online_claim("吴九", "440304197504160012");
+    body["channel"] = json!("letter");
+    body["repeat"] = json!({"verdict": "repeat", "first": first});
+    let (status, v) = s.post_as("ft_clerk", "/api/v1/petitions", body).await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    assert_eq!(v["state"], "not_reaccepted", "{v}");
+    assert!(v["refused"].is_object(), "{v}");
+    assert!(v.get("repeat_finding").is_none(), "{v}");
+    assert!(v["repeat_error"].as_str().unwrap().contains("未保存"), "{v}");
+    s.finish().await;
+}
+
+/// Misuse while registering: a sibling district's clerk names a petition it
+/// cannot see (as if it did not exist: nothing registered); a double
+/// submission under one Idempotency-Key registers and links once.
+#[tokio::test]
+async fn a_finding_at_registration_neither_reaches_a_sibling_districts_petition_nor_runs_twice() {
+    let s = TestServer::start().await;
+    let a = phone_note(&s, "郑十", "13955550000").await;
+    let mut body = letter(&today().to_string());
+    body["jurisdiction"] = json!("440305");
+    body["repeat"] = json!({"verdict": "repeat", "first": a});
+    let (_, page) = s.get_as("ns_clerk", "/api/v1/petitions?per_page=1").await;
+    let before = page["total"].as_u64().unwrap();
+    let (status, v) = s.post_as("ns_clerk", "/api/v1/petitions", body).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["error"]["fields"][0]["field"], "repeat.first", "{v}");
+    let (_, page) = s.get_as("ns_clerk", "/api/v1/petitions?per_page=1").await;
+    assert_eq!(page["total"].as_u64().unwrap(), before, "nothing registered");
+    // The same registration sent twice with one key: one petition, one finding.
+    let mut body = letter(&today().to_string());
+    body["petitioners"] = json!([{ "name": "郑十", "phone": "13955550000" }]);
+    body["repeat"] = json!({"verdict": "repeat", "first": a});
+    let token = s.token("ft_clerk").await;
+    let send = || {
+        s.client
+            .post(format!("{}/api/v1/petitions", s.base))
+            .bearer_auth(&token)
+            .header("Idempotency-Key", "5f0c3b7e-2a51-4f7b-8c2e-repeat-once")
+            .json(&body)
+            .send()
+    };
+    let first = send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.unwrap();
+    let again = send().await.unwrap();
+    assert_eq!(again.headers().get("idempotent-replayed").and_then(|v| v.to_str().ok()), Some("true"));
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(first, again, "the same answer, finding included");
+    let d = s.detail("ft_clerk", first["number"].as_str().unwrap()).await;
+    let links = d["history"].as_array().unwrap().iter().filter(|e| e["action"] == "repeat_linked").count();
+    assert_eq!(links, 1, "{d}");
+    s.finish().await;
+}

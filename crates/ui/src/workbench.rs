@@ -1286,11 +1286,18 @@ async fn letter(State(state): State<AppState>, headers: HeaderMap, Path((number,
 
 // ----- Registration --------------------------------------------------------
 
-/// A registration form's 初件 / 重件 choice as the triage panel writes it:
-/// `first` or `repeat:` and a petition number (the value goes back into
-/// the page, so nothing else is kept).
-fn valid_repeat_choice(c: &str) -> bool {
-    c == "first" || c.strip_prefix("repeat:").is_some_and(|n| !n.is_empty() && n.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-'))
+/// A registration form's 初件 / 重件 choice as the triage panel writes it
+/// (`first`, or `repeat:` and a petition number), as the finding to
+/// record; anything else is no choice. The one reading of the field: the
+/// registration uses it, and a form sent back keeps only what it accepts
+/// (the value goes back into the page).
+fn repeat_choice(c: &str) -> Option<xinfang_web::api::repeats::RepeatInput> {
+    use xinfang_web::api::repeats::RepeatInput;
+    if c == "first" {
+        return Some(RepeatInput { verdict: "first".into(), first: None, reason: None });
+    }
+    let first = c.strip_prefix("repeat:").filter(|n| !n.is_empty() && n.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-'))?;
+    Some(RepeatInput { verdict: "repeat".into(), first: Some(first.to_string()), reason: None })
 }
 
 #[derive(Default)]
@@ -1468,7 +1475,7 @@ async fn register(State(state): State<AppState>, headers: HeaderMap, mut multipa
         title: get("title"),
         request: get("request"),
         facts_and_reasons: get("facts_and_reasons"),
-        repeat_choice: Some(get("repeat_choice")).filter(|c| valid_repeat_choice(c)).unwrap_or_default(),
+        repeat_choice: Some(get("repeat_choice")).filter(|c| repeat_choice(c).is_some()).unwrap_or_default(),
         errors: HashMap::new(),
     };
     let (csrf, _) = crate::portal::csrf(&headers);
@@ -1553,14 +1560,7 @@ async fn register(State(state): State<AppState>, headers: HeaderMap, mut multipa
     };
     // The clerk's 初件 / 重件 choice among the candidates the triage panel
     // showed (`repeat_choice`: `first`, `repeat:<number>`, or none yet).
-    let choice = get("repeat_choice");
-    let repeat = match choice.split_once(':') {
-        Some(("repeat", first)) => {
-            Some(xinfang_web::api::repeats::RepeatInput { verdict: "repeat".into(), first: Some(first.to_string()), reason: None })
-        }
-        _ if choice == "first" => Some(xinfang_web::api::repeats::RepeatInput { verdict: "first".into(), first: None, reason: None }),
-        _ => None,
-    };
+    let repeat = repeat_choice(&v.repeat_choice);
     // The form as sent, files by content: a resend is the same form.
     let mut sent: Vec<(&String, &String)> = f.iter().filter(|(k, _)| *k != "csrf" && *k != "form_token").collect();
     sent.sort();
