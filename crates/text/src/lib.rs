@@ -6,11 +6,13 @@
 //! * [`segment`] — Chinese words: terms for analysis, tokens for the
 //!   database's full-text index, query words, highlighted snippets.
 //! * [`similar`] — repeat detection: SimHash fingerprints to pre-filter
-//!   near-copies, TF-IDF cosine with the shared words as the reason.
+//!   near-copies, TF-IDF cosine over words and character pairs with the
+//!   shared words as the reason.
 //! * [`classify`] — naive Bayes triage learnt from confirmed routings,
 //!   with the words that drove each suggestion.
 //! * [`rules`] — the admin-editable keyword table triage starts from;
-//!   [`compare`] decides when the model has earned the right to replace it.
+//!   [`compare`] decides when the model has earned the right to replace it;
+//!   [`departments`] knows which names mean the same body.
 //! * [`risk`] — risk signals (self-harm, violence, threats, road blocking,
 //!   gathering, going to Beijing) from a lexicon, with the words that
 //!   raised them.
@@ -24,6 +26,7 @@
 
 pub mod classify;
 pub mod compare;
+pub mod departments;
 pub mod rank;
 pub mod risk;
 pub mod rules;

@@ -25,12 +25,22 @@
 //! * **Exclusions.** Fixed phrases that contain a risk word without the
 //!   risk — 跳楼价, 打击报复 (the petitioner fears reprisal, not threatens
 //!   it), 动手术, 北京路, 施工堵路, 拦车收费 — cancel an overlapping match.
-//! * **When.** Gathering and going to Beijing are urgent only with a time
+//! * **When.** Gathering, going to Beijing and the elevated forms of
+//!   extreme petitioning (a sit-in, a banner) are urgent only with a time
 //!   in the same sentence (明天, 下周一, 15号, 两会期间, …), a plan rather
 //!   than a mention. A calendar date (5日, 3号) does not count when the
 //!   sentence also speaks of the past (去年, 上次, 曾经, 之前…), which also
 //!   means "上次去过北京，15号还要去" is not urgent: the sentence is
 //!   ambiguous to a word list.
+//! * **Ultimatums.** A despairing or hostile phrase that is only
+//!   elevated on its own (活够了, 别想好过, 过不安生: the lexicon's
+//!   `ultimatum` lines) is urgent when its sentence sets a condition
+//!   before it — 再不, 还不, 要是不, 否则, 大不了 (这个月底再不给我划清楚，
+//!   我让他们全家都别想好过). Despair (活不下去) stays elevated after a
+//!   condition: 再不发工资我们就活不下去了 is not a threat. A gathering or
+//!   a trip to Beijing still needs a time. A deadline (十月一号之前,
+//!   月底以前) is a time: 之前 / 以前 right after a day, a month's end or
+//!   a festival look forward, not back.
 //! * Not understood at all: reported speech about third parties, past
 //!   events told as background (去年有个工友在这里跳楼了 raises
 //!   self_harm, urgent), variants the list lacks (跳过楼 is not 跳楼),
@@ -126,6 +136,8 @@ const LEXICON: &str = include_str!("../data/risk_lexicon.txt");
 enum Strength {
     Urgent,
     Elevated,
+    /// Elevated alone, urgent after an ultimatum in its sentence.
+    Ultimatum,
     Exclude,
 }
 
@@ -159,15 +171,27 @@ fn parse_line(line: &'static str) -> Option<(RiskKind, Strength, &'static str)> 
     let strength = match parts.next()? {
         "urgent" => Strength::Urgent,
         "elevated" => Strength::Elevated,
+        "ultimatum" => Strength::Ultimatum,
         "exclude" => Strength::Exclude,
         _ => return None,
     };
     Some((kind, strength, parts.next()?.trim()))
 }
 
-/// Kinds that become urgent with a time in the same sentence.
+/// Kinds that become urgent with a time in the same sentence: a planned
+/// gathering, trip to Beijing, sit-in or banner (明天上午去售楼部拉横幅).
 fn urgent_with_time(kind: RiskKind) -> bool {
-    matches!(kind, Gathering | ToBeijing)
+    matches!(kind, Gathering | ToBeijing | ExtremePetitioning)
+}
+
+/// A condition set before a threat: "if not … then". Not 不给 alone, which
+/// every complaint says (公司不给钱).
+const ULTIMATUMS: &[&str] =
+    &["再不", "还不", "要是不", "如果不", "若不", "若再", "如果再", "要是再", "否则", "不然", "大不了", "逼急了", "逼我"];
+
+/// The ultimatum in `before` (the sentence up to a phrase), if any.
+fn ultimatum(before: &[char]) -> Option<String> {
+    ULTIMATUMS.iter().find(|u| !find_all(before, u).is_empty()).map(|u| (*u).to_owned())
 }
 
 const NEGATORS: &[&str] = &["不", "没", "没有", "未", "并未", "从未", "从没", "绝不", "决不", "别", "无意"];
@@ -218,6 +242,19 @@ const FUTURE_TIMES: &[&str] = &[
     "周日",
     "星期",
     "礼拜",
+    "腊月",
+    "正月",
+    "八一那天",
+    "赶场天",
+    "赶集天",
+    "赶集那天",
+    "假后",
+    "一放假",
+    "中秋",
+    "端午",
+    "元宵",
+    "年底",
+    "过年前",
 ];
 const PAST_MARKERS: &[&str] = &["去年", "前年", "上次", "曾经", "曾", "之前", "此前", "以前", "当年", "上个月", "上周", "昨天", "前天"];
 const TIMES_OF_DAY: &[&str] = &["早上", "上午", "中午", "下午", "晚上", "凌晨"];
@@ -323,9 +360,11 @@ fn planned_time(sentence: &[char]) -> Option<String> {
         let day = sentence.get(i + len).is_some_and(|c| "一二三四五六日天末".contains(*c));
         let week = ["周", "星期", "礼拜"].iter().any(|w| word.ends_with(w));
         let end = i + len + usize::from(day && week);
-        return Some(text(&sentence[i..end]));
+        // "本周一起", "周一以来": since then, not a plan.
+        let since = sentence.get(end) == Some(&'起') || sentence[end..].starts_with(&['以', '来']);
+        return (!since).then(|| text(&sentence[i..end]));
     }
-    let past = PAST_MARKERS.iter().any(|m| !find_all(sentence, m).is_empty());
+    let past = PAST_MARKERS.iter().any(|m| find_all(sentence, m).into_iter().any(|i| !is_deadline(sentence, i, m)));
     if past {
         return None;
     }
@@ -348,6 +387,12 @@ fn planned_time(sentence: &[char]) -> Option<String> {
         }
     }
     None
+}
+
+/// 之前 / 以前 right after a day, a month's end or a festival (十月一号之前,
+/// 月底以前, 中秋节前): a deadline ahead, not the past.
+fn is_deadline(sentence: &[char], i: usize, marker: &str) -> bool {
+    matches!(marker, "之前" | "以前") && i > 0 && "号日底初节天".contains(sentence[i - 1])
 }
 
 /// "组织了两百多人", "召集村民三十多户": an organiser verb followed
@@ -386,12 +431,111 @@ fn organised_headcounts(chars: &[char]) -> Vec<(usize, usize)> {
     out
 }
 
+/// A whole group named as one (全村人, 全体业主, 全组人).
+const WHOLE_GROUPS: &[&str] = &["全村", "全组", "全体", "全厂", "全小区", "全楼", "所有业主", "所有工友", "所有村民"];
+/// Who a headcount counts, after the number (三十多个人, 一百多户, 几十名工人).
+const CROWD_NOUNS: &[&str] =
+    &["人", "户", "名", "位", "口", "业主", "工友", "村民", "职工", "工人", "家长", "老人", "家属", "员工", "群众", "老兵", "战友", "股民"];
+/// Going or staying somewhere, and where: a crowd that goes to the
+/// government's door or stays at the hospital is a gathering.
+const CROWD_MOVES: &[&str] = &["去", "到", "上", "守在", "坐在", "围在", "聚在", "堵在", "跪在", "进"];
+const CROWD_PLACES: &[&str] = &[
+    "政府",
+    "门口",
+    "大门",
+    "售楼部",
+    "局",
+    "厂",
+    "市里",
+    "县里",
+    "省里",
+    "省城",
+    "北京",
+    "路",
+    "广场",
+    "委",
+    "公司",
+    "工地",
+    "医院",
+    "大厅",
+    "信访",
+    "镇上",
+    "乡里",
+    "区里",
+    "机关",
+];
+/// Characters between a crowd and its move, and a move and its place.
+const CROWD_REACH: usize = 12;
+
+/// The end of a crowd starting at `i`: a headcount from ten to a few
+/// thousand (digits, or a numeral with 十, 百 or 千) followed by who, or
+/// a whole group.
+fn crowd_at(chars: &[char], i: usize) -> Option<usize> {
+    for w in WHOLE_GROUPS {
+        if chars[i..].starts_with(&w.chars().collect::<Vec<_>>()) {
+            return Some(i + w.chars().count());
+        }
+    }
+    if !is_numeral(chars[i]) || chars[i] == '上' && !chars.get(i + 1).is_some_and(|&c| is_numeral(c)) {
+        return None;
+    }
+    let mut k = i;
+    while k < chars.len() && is_numeral(chars[k]) {
+        k += 1;
+    }
+    let number = &chars[i..k];
+    let digits: String = number.iter().filter(|c| c.is_ascii_digit()).collect();
+    // Ten or more, but not a population (几万人, 两万多人 live somewhere).
+    let many = !number.contains(&'万')
+        && (number.iter().any(|c| "十百千".contains(*c))
+            || digits.len() == number.len() && digits.parse::<u32>().is_ok_and(|n| (10..10_000).contains(&n)));
+    if !many {
+        return None;
+    }
+    while k < chars.len() && "多余来个".contains(chars[k]) {
+        k += 1;
+    }
+    CROWD_NOUNS.iter().find(|n| chars[k..].starts_with(&n.chars().collect::<Vec<_>>())).map(|n| k + n.chars().count())
+}
+
+/// "一百多个业主…明天上午去售楼部", "全组人就去把省道口堵了", "家属几十人守在
+/// 医院": a crowd that goes or stays somewhere, within one sentence.
+/// Returns the crowd's `(start, end)`: the words shown are the crowd
+/// (一百多个业主), the place was only the test.
+fn crowd_movements(chars: &[char]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let Some(crowd_end) = crowd_at(chars, i) else {
+            i += 1;
+            continue;
+        };
+        let sentence_end = forward_to(chars, crowd_end, SENTENCE_BREAKS);
+        let reach = |from: usize| (from + CROWD_REACH).min(sentence_end);
+        let found = CROWD_MOVES.iter().find_map(|m| {
+            let window = &chars[crowd_end..reach(crowd_end)];
+            let at = find_all(window, m).into_iter().next()? + crowd_end + m.chars().count();
+            let rest = &chars[at..reach(at)];
+            CROWD_PLACES.iter().filter_map(|p| find_all(rest, p).into_iter().next().map(|j| at + j + p.chars().count())).min()
+        });
+        if let Some(end) = found {
+            out.push((i, crowd_end));
+            i = end;
+        } else {
+            i = crowd_end;
+        }
+    }
+    out
+}
+
 /// One phrase found.
 struct Hit {
     kind: RiskKind,
     start: usize,
     end: usize,
     urgent: bool,
+    /// Urgent after an ultimatum (`Strength::Ultimatum`).
+    ultimatum: bool,
 }
 
 /// Every risk signal in a petition's text, one per kind, in kind order.
@@ -406,11 +550,15 @@ pub fn scan(input: &str) -> Vec<Signal> {
             continue;
         }
         for (start, end) in find_spans(&chars, phrase) {
-            hits.push(Hit { kind, start, end, urgent: strength == Strength::Urgent });
+            hits.push(Hit { kind, start, end, urgent: strength == Strength::Urgent, ultimatum: strength == Strength::Ultimatum });
         }
     }
-    for (start, end) in organised_headcounts(&chars) {
-        hits.push(Hit { kind: Gathering, start, end, urgent: false });
+    let organised = organised_headcounts(&chars);
+    // A crowd already counted after its organiser (组织了三百多人) once.
+    let crowds: Vec<(usize, usize)> =
+        crowd_movements(&chars).into_iter().filter(|&(s, e)| !organised.iter().any(|&(os, oe)| s < oe && os < e)).collect();
+    for (start, end) in organised.into_iter().chain(crowds) {
+        hits.push(Hit { kind: Gathering, start, end, urgent: false, ultimatum: false });
     }
     // Exclusions cancel overlapping matches of their kind.
     for (kind, phrase) in exclusions {
@@ -430,10 +578,16 @@ pub fn scan(input: &str) -> Vec<Signal> {
     for h in hits {
         let (from, urgent, when) = match negation(&chars, h.start) {
             Some(neg) => (neg, false, None),
-            None if urgent_with_time(h.kind) => {
+            // A sit-in or banner already held (拉了横幅) is not a plan.
+            None if urgent_with_time(h.kind) && !(h.kind == ExtremePetitioning && chars[h.start..h.end].contains(&'了')) => {
                 let s = back_to(&chars, h.start, SENTENCE_BREAKS);
                 let e = forward_to(&chars, h.end, SENTENCE_BREAKS);
                 let when = planned_time(&chars[s..e]);
+                (h.start, h.urgent || when.is_some(), when)
+            }
+            None if h.ultimatum => {
+                let s = back_to(&chars, h.start, SENTENCE_BREAKS);
+                let when = ultimatum(&chars[s..h.start]);
                 (h.start, when.is_some(), when)
             }
             None => (h.start, h.urgent, None),
@@ -606,6 +760,43 @@ mod tests {
         assert_eq!(json, r#"[{"kind":"self_harm","urgent":true,"words":["不想活"]}]"#);
         assert_eq!(serde_json::to_string(&RiskLevel::Elevated).expect("serialise"), r#""elevated""#);
         assert_eq!(RiskKind::RoadBlocking.as_str(), "road_blocking");
+    }
+
+    #[test]
+    fn an_ultimatum_makes_a_veiled_threat_urgent_but_not_despair() {
+        // Elevated alone, urgent after a condition in the same sentence.
+        assert_eq!(kinds("那家人仗着有亲戚在镇上，谁也别想好过。"), vec![(Threat, false)]);
+        assert_eq!(kinds("下个月还不给我们修好围墙，那家人谁也别想好过。"), vec![(Threat, true)]);
+        assert_eq!(kinds("要是再拖下去，我就把药喝下去。"), vec![(SelfHarm, true)]);
+        assert!(signal("领导要是不管，我就去把他的店砸了。", Violence).is_some_and(|s| s.urgent));
+        // The condition must come before, in the same sentence.
+        assert_eq!(kinds("那家人谁也别想好过。再不修我们就再打电话。"), vec![(Threat, false)]);
+        // Despair after a condition is still despair.
+        assert_eq!(kinds("再不发工资我们一家就活不下去了。"), vec![(SelfHarm, false)]);
+        // Harm threatened in plain words needs no condition.
+        assert!(signal("老板躲着不见，我只好爬上塔吊等他。", SelfHarm).is_some_and(|s| s.urgent));
+        assert!(signal("大不了我去坐牢，也要讨个公道。", Threat).is_some_and(|s| s.urgent));
+        // Look-alikes: approvals "not coming down", a peaceful wait.
+        assert!(kinds("宅基地申请交上去两年批不下来，一直等通知。").is_empty());
+        assert!(kinds("休息被打扰了好几个月。").is_empty());
+    }
+
+    #[test]
+    fn a_crowd_going_somewhere_is_a_gathering_and_a_deadline_is_a_time() {
+        // A crowd with a place, within a sentence; urgent with a time.
+        assert_eq!(kinds("我们四十多户村民商量好了，下周三去县政府门口讨说法。"), vec![(Gathering, true)]);
+        assert_eq!(kinds("厂里八十多名职工都说要一起到市里去反映。"), vec![(Gathering, false)]);
+        assert_eq!(kinds("全组人就去乡里问个明白。"), vec![(Gathering, false)]);
+        // A deadline: 之前 after a day looks forward.
+        let s = signal("工友们说五月一号之前再不结账，二十多个人就到区政府去。", Gathering).expect("gathering");
+        assert!(s.urgent, "{s:?}");
+        assert!(s.words.iter().any(|w| w.contains("二十多个人")), "{s:?}");
+        // A past date is not a plan.
+        assert_eq!(kinds("去年三月五号之前就有三十多个人去过县政府。"), vec![(Gathering, false)]);
+        // A population, a small party, a crowd that goes nowhere.
+        assert!(kinds("新区住了好几万人，到医院要转两趟车。").is_empty());
+        assert!(kinds("我们两个人去县政府问过。").is_empty());
+        assert!(kinds("小区有三百多户业主，物业费一直没公示。").is_empty());
     }
 
     #[test]

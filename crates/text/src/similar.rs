@@ -27,6 +27,47 @@ use serde::{Deserialize, Serialize};
 /// How many shared terms a [`Similarity`] names as its reason.
 pub const SHARED_TERMS: usize = 8;
 
+/// At or above this cosine of [`features`] two petitions are taken for
+/// the same matter: the threshold with the best F1 over the project's
+/// labelled sets taken together (docs/intelligence.md).
+pub const SAME_MATTER_SCORE: f64 = 0.20;
+
+/// Marks a character pair among a petition's [`features`]; no word the
+/// segmenter gives starts with it.
+pub const PAIR_MARK: char = '#';
+
+/// What two petitions are compared on: the segmenter's `terms`, and every
+/// pair of adjacent characters of `text` within a run of letters and
+/// digits (marked [`PAIR_MARK`]).
+///
+/// Pairs make the comparison robust where the words are not: a name the
+/// dictionary does not know is cut differently in two re-tellings (宏达建工
+/// and 宏达建工集团), an amount is written 38.6万 once and 三十八万六 the
+/// next time. On the labelled sets, words and pairs together separate
+/// repeats from other petitions better than either alone
+/// (docs/intelligence.md, "Repeats: words and character pairs").
+pub fn features(terms: &[String], text: &str) -> Vec<String> {
+    let normal = crate::segment::normalize(text);
+    let mut out: Vec<String> = terms.to_vec();
+    let mut prev: Option<char> = None;
+    for c in normal.chars() {
+        if c.is_alphanumeric() {
+            if let Some(p) = prev {
+                out.push([PAIR_MARK, p, c].iter().collect());
+            }
+            prev = Some(c);
+        } else {
+            prev = None;
+        }
+    }
+    out
+}
+
+/// Whether a feature is a character pair rather than a word.
+pub fn is_pair(feature: &str) -> bool {
+    feature.starts_with(PAIR_MARK)
+}
+
 /// Fingerprints at most this many bits apart are near-copies worth a full
 /// [`similarity`] check. Chosen on the tests' near-copies (a few words
 /// changed in a paragraph) against unrelated petitions, which differ in
@@ -141,6 +182,8 @@ impl TermVector {
             }
         }
         let score = shared.iter().map(|(_, c)| c).sum::<f64>().clamp(0.0, 1.0);
+        // The reason a clerk reads names words, not character pairs.
+        shared.retain(|(t, _)| !is_pair(t));
         shared.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         shared.truncate(SHARED_TERMS);
         Similarity { score, shared }
@@ -152,9 +195,9 @@ impl TermVector {
 pub struct Similarity {
     /// Cosine in [0, 1]: 1 for the same words in the same proportions.
     pub score: f64,
-    /// The shared terms that contributed most, each with its contribution
-    /// to `score` (all shared terms' contributions add up to `score`),
-    /// largest first, at most [`SHARED_TERMS`].
+    /// The shared words (not character pairs, see [`features`]) that
+    /// contributed most, each with its contribution to `score`, largest
+    /// first, at most [`SHARED_TERMS`].
     pub shared: Vec<(String, f64)>,
 }
 
@@ -268,6 +311,30 @@ mod tests {
         assert!(!reasons.iter().any(|r| ["请求", "我们", "有关部门"].contains(r)), "{reasons:?}");
         assert!(repeat.shared.len() <= SHARED_TERMS);
         assert!(repeat.shared.windows(2).all(|w| w[0].1 >= w[1].1), "largest first");
+    }
+
+    #[test]
+    fn character_pairs_carry_a_name_the_words_cut_differently_but_never_become_the_reason() {
+        let seg = Segmenter::new();
+        let text = "宏达建工欠我们38.6万";
+        let f = features(&seg.terms(text), text);
+        assert!(f.contains(&"#宏达".to_owned()) && f.contains(&"#建工".to_owned()), "{f:?}");
+        assert!(f.contains(&"#38".to_owned()) && f.contains(&"#6万".to_owned()), "{f:?}");
+        assert!(!f.iter().any(|x| is_pair(x) && x.contains('.')), "a pair never spans punctuation: {f:?}");
+        // A letter and a short note: the company's name is cut into other
+        // words by the segmenter, the pairs still match it.
+        let long = "宏达建工集团在恒通物流园仓储项目拖欠我们班组人工费三十八万六千元，项目经理一直躲着不见。";
+        let short = "宏达建工的钱还是没给，恒通物流园没人管。";
+        let other = "城南菜市场门口的水果摊占道经营，晚上还放高音喇叭。";
+        let mut df = DocFreq::new();
+        let fs: Vec<Vec<String>> = [long, short, other].iter().map(|t| features(&seg.terms(t), t)).collect();
+        for f in &fs {
+            df.add(f);
+        }
+        let repeat = similarity(&fs[0], &fs[1], &df);
+        let unrelated = similarity(&fs[0], &fs[2], &df);
+        assert!(repeat.score > 2.0 * unrelated.score, "{repeat:?} vs {unrelated:?}");
+        assert!(repeat.shared.iter().all(|(t, _)| !is_pair(t)), "{repeat:?}");
     }
 
     #[test]

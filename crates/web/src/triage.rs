@@ -56,14 +56,18 @@ const MIN_SHARED: usize = 3;
 
 /// The unit of `kind` (a kind name from the rule table) serving `region`
 /// or the nearest area above it: the one whose name shares the longest
-/// run of characters with the kind's name, nearest area first. Petition
+/// run of characters with the kind's name or another name of the same body
+/// (`xinfang_text::departments`), nearest area first. Petition
 /// bureaus and joint conferences are not handling units.
 pub fn resolve_unit<'a>(tree: &'a UnitTree, kind: &str, region: &str) -> Option<&'a Unit> {
+    // The kind's other names count too: a county's 城市管理局 is the rule
+    // table's 城市管理局 even when the unit tree calls it 城市管理和综合执法局.
+    let names: Vec<&str> = std::iter::once(kind).chain(xinfang_text::departments::also_called(kind).iter().copied()).collect();
     for area in region_chain(region) {
         let best = tree
             .all()
             .filter(|u| u.jurisdiction == area && !matches!(u.kind, UnitKind::PetitionBureau | UnitKind::JointConference))
-            .map(|u| (common_run(&u.name, kind), u))
+            .map(|u| (names.iter().map(|n| common_run(&u.name, n)).max().unwrap_or(0), u))
             .filter(|(n, _)| *n >= MIN_SHARED.min(kind.chars().count()))
             .max_by(|(a, ua), (b, ub)| a.cmp(b).then_with(|| ub.code.cmp(&ua.code)));
         if let Some((_, u)) = best {

@@ -6,7 +6,8 @@
 //! Candidates come from two places: the petitioner's other petitions
 //! (`petition_identities`), and the full-text index, asked for petitions
 //! sharing at least two of this one's most telling words. Each is scored by
-//! TF-IDF cosine over the segmenter's words (`xinfang_text::similar`),
+//! TF-IDF cosine over the segmenter's words and the text's character pairs
+//! (`xinfang_text::similar::features`),
 //! with document frequencies from the candidates and the caller's newest
 //! petitions, so that words every petition uses count for little.
 
@@ -23,11 +24,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use utoipa::ToSchema;
 use xinfang_domain::access::{View, view};
 use xinfang_store::{FullText, PetitionFilter};
-use xinfang_text::similar::{DocFreq, TermVector};
+use xinfang_text::similar::{DocFreq, SAME_MATTER_SCORE, TermVector, features};
 
-/// At or above this cosine a petition is shown as the same matter (the
-/// best F1 on the labelled set, docs/intelligence.md).
-pub const SAME_MATTER_SCORE: f64 = 0.25;
 /// Candidates read from the index, and petitions read for word weights.
 const CANDIDATES: i64 = 200;
 const BACKGROUND: i64 = 300;
@@ -87,6 +85,7 @@ pub async fn similar_to(
     let tree = state.tree();
     let seg = segmenter(&tree);
     let own_terms = seg.terms(own_text);
+    let own_features = features(&own_terms, own_text);
     // The same petitioner.
     let same: HashMap<i64, String> = if keys.is_empty() {
         HashMap::new()
@@ -129,14 +128,17 @@ pub async fn similar_to(
         rows.iter().map(|r| (r.id, r.title.as_str())).chain(background.iter().map(|r| (r.id, r.title.as_str()))).collect();
     let terms_of: BTreeMap<i64, Vec<String>> = ids
         .iter()
-        .map(|id| (*id, seg.terms(&format!("{}\n{}", titles.get(id).copied().unwrap_or(""), bodies.get(id).map_or("", String::as_str)))))
+        .map(|id| {
+            let text = format!("{}\n{}", titles.get(id).copied().unwrap_or(""), bodies.get(id).map_or("", String::as_str));
+            (*id, features(&seg.terms(&text), &text))
+        })
         .collect();
     let mut df = DocFreq::new();
-    df.add(&own_terms);
+    df.add(&own_features);
     for t in terms_of.values() {
         df.add(t);
     }
-    let own = TermVector::new(&own_terms, &df);
+    let own = TermVector::new(&own_features, &df);
     let mut out: Vec<SimilarPetition> = rows
         .into_iter()
         .filter_map(|r| {

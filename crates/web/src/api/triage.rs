@@ -48,6 +48,10 @@ pub struct Suggestion {
     pub unit_code: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unit_name: Option<String>,
+    /// Departments: other names of the same body (城市管理局 is also
+    /// 城市管理和综合执法局, 城管局…), from `xinfang_text::departments`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub also_called: Vec<String>,
 }
 
 /// One answer before it is labelled: value, confidence, why.
@@ -158,12 +162,16 @@ pub async fn triage(State(state): State<AppState>, _staff: Staff, ApiJson(input)
                 RuleField::UnitKind => (value.clone(), region.and_then(|r| resolve_unit(&tree, &value, r))),
             };
             let item = Suggestion {
-                value,
                 label,
                 confidence,
                 why,
                 unit_code: unit.map(|u| u.code.clone()),
                 unit_name: unit.map(|u| u.name.clone()),
+                also_called: match field {
+                    RuleField::UnitKind => xinfang_text::departments::also_called(&value).iter().map(|n| (*n).to_owned()).collect(),
+                    _ => Vec::new(),
+                },
+                value,
             };
             match field {
                 RuleField::Category => out.category.push(item),
