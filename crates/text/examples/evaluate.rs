@@ -166,6 +166,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     let mut details = Vec::new();
     let mut class_misses = Vec::new();
+    let mut class_first = Vec::new();
     for target in &targets {
         let labels: Vec<String> = set.iter().map(target.label).collect();
         let distinct: BTreeSet<&String> = labels.iter().collect();
@@ -182,6 +183,11 @@ fn main() -> Result<(), Box<dyn Error>> {
                     if both.len() < K && !both.contains(label) {
                         both.push(label.clone());
                     }
+                }
+                if target.field == RuleField::Category && ruled.first().is_some_and(|r| !(target.same)(r, &labels[i])) {
+                    let first = rules.suggest_field(target.field, texts[i].as_str(), 1);
+                    let why = first.first().map(|s| s.keywords.join("/")).unwrap_or_default();
+                    class_first.push(format!("{} ({}→{} {why})", set[i].id, labels[i], ruled[0]));
                 }
                 if target.field != RuleField::Topic && !ruled.iter().any(|r| (target.same)(r, &labels[i])) {
                     let first = rules.suggest_field(target.field, texts[i].as_str(), 1);
@@ -210,6 +216,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         details.push(format!("{}: not in the model's top 3: {}", target.name, model_score.misses.join(" ")));
         details.push(format!("{}: not in the rules' top 3: {}", target.name, rule_score.misses.join(" ")));
     }
+    class_first.sort();
+    details.push(format!("Legal class, the rules' first answer wrong (label→answer, its words): {}", class_first.join(", ")));
     class_misses.sort();
     details.push(format!(
         "Class and department not in the rules' top 3 (label→answers, the first answer's words): {}",
