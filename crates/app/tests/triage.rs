@@ -30,6 +30,10 @@ async fn a_wage_claim_goes_to_the_areas_labour_bureau_with_the_words_behind_it()
     let dept = &v["department"][0];
     assert_eq!(dept["value"], "人力资源和社会保障局", "{v}");
     assert_eq!(dept["unit_code"], "440304-RST", "the district's bureau for a street of the district: {v}");
+    // The same body's other names come with it, for a reader who calls it
+    // something else (人社局, 劳动和社会保障局).
+    let also: Vec<&str> = dept["also_called"].as_array().unwrap().iter().filter_map(|n| n.as_str()).collect();
+    assert!(also.contains(&"人社局") && also.contains(&"社保局"), "{v}");
     let c = dept["confidence"].as_f64().unwrap();
     assert!(c > 0.0 && c < 1.0, "{v}");
     for field in ["category", "topic", "department"] {
@@ -89,7 +93,7 @@ async fn art28_the_legal_class_follows_what_the_petitioner_asks_for() {
         }
     }
     // Nothing a rule knows: still a class, an ordinary claim, saying so.
-    let v = triage(&s, json!({"title": "请帮帮我", "content": "这件事拖了很久，希望有人管一管。"})).await;
+    let v = triage(&s, json!({"title": "反映一件事", "content": "这件事拖了很久，希望有人管一管。"})).await;
     assert_eq!(v["category"][0]["value"], "claim", "{v}");
     assert!(v["category"][0]["why"][0].as_str().unwrap().contains("按申诉求决"), "{v}");
     assert!(v["category"][0]["confidence"].as_f64().unwrap() < 0.5, "{v}");
