@@ -41,6 +41,13 @@
 //!   a trip to Beijing still needs a time. A deadline (十月一号之前,
 //!   月底以前) is a time: 之前 / 以前 right after a day, a month's end or
 //!   a festival look forward, not back.
+//! * **Conditional harm.** Beyond the lexicon's phrases: a sentence that
+//!   sets a condition (再这样下去, 这周之内, 要是敢, 如果…), then says the
+//!   petitioner's own next step (我就, 我们就, 就把, 那我…) and, within
+//!   20 characters, harm (砸了, 烧了, 跳下, 喝药, 浇身上, 堵上, 算账…), is
+//!   urgent of the harm's kind: 这周之内他不退钱，我就去把他新店砸了. The
+//!   intent is what keeps it from firing on complaints of harm done by
+//!   others (施工队把路堵了).
 //! * Not understood at all: reported speech about third parties, past
 //!   events told as background (去年有个工友在这里跳楼了 raises
 //!   self_harm, urgent), variants the list lacks (跳过楼 is not 跳楼),
@@ -186,8 +193,24 @@ fn urgent_with_time(kind: RiskKind) -> bool {
 
 /// A condition set before a threat: "if not … then". Not 不给 alone, which
 /// every complaint says (公司不给钱).
-const ULTIMATUMS: &[&str] =
-    &["再不", "还不", "要是不", "如果不", "若不", "若再", "如果再", "要是再", "否则", "不然", "大不了", "逼急了", "逼我"];
+const ULTIMATUMS: &[&str] = &[
+    "再不",
+    "还不",
+    "要是不",
+    "如果不",
+    "若不",
+    "若再",
+    "如果再",
+    "要是再",
+    "否则",
+    "不然",
+    "大不了",
+    "逼急了",
+    "逼我",
+    "再这样",
+    "再这么",
+    "再没",
+];
 
 /// The ultimatum in `before` (the sentence up to a phrase), if any.
 fn ultimatum(before: &[char]) -> Option<String> {
@@ -243,6 +266,7 @@ const FUTURE_TIMES: &[&str] = &[
     "星期",
     "礼拜",
     "腊月",
+    "小年",
     "正月",
     "八一那天",
     "赶场天",
@@ -528,6 +552,171 @@ fn crowd_movements(chars: &[char]) -> Vec<(usize, usize)> {
     out
 }
 
+/// A condition set in words (再这样下去, 这周之内他不退钱, 要是敢来).
+const CONDITIONS: &[&str] = &[
+    "再不",
+    "还不",
+    "要是不",
+    "如果不",
+    "若不",
+    "若再",
+    "如果再",
+    "要是再",
+    "否则",
+    "不然",
+    "大不了",
+    "逼急了",
+    "逼我",
+    "再这样",
+    "再这么",
+    "再拖",
+    "之内",
+    "之前",
+    "以前",
+    "要是敢",
+    "谁敢",
+    "敢来",
+    "如果",
+    "要是",
+    "若是",
+    "只要",
+    "再没",
+    "还没",
+    "那我只能",
+    "那我就",
+];
+/// The petitioner's own next step (我就, 我们就, 就把, 那我).
+const INTENTS: &[&str] = &[
+    "我就",
+    "我们就",
+    "俺就",
+    "俺们就",
+    "咱就",
+    "咱们就",
+    "就去",
+    "就把",
+    "就拿",
+    "就到",
+    "就让",
+    "就跟",
+    "就和",
+    "那我",
+    "我只能",
+    "我只好",
+    "我便",
+    "就带",
+    "就一起",
+    "就用",
+    "就往",
+    "就从",
+    "就在",
+    "我让",
+    "自己去",
+];
+/// Harm done, in the words that follow an intent, and its kind.
+const HARMS: &[(RiskKind, &[&str])] = &[
+    (
+        SelfHarm,
+        &[
+            "跳楼",
+            "跳河",
+            "跳江",
+            "跳桥",
+            "跳崖",
+            "跳下",
+            "跳水库",
+            "跳井",
+            "喝药",
+            "喝农药",
+            "喝了它",
+            "喝下去",
+            "上吊",
+            "吊死",
+            "寻死",
+            "死在",
+            "死给",
+            "浇在身上",
+            "浇身上",
+            "身上浇",
+            "自焚",
+            "割腕",
+            "撞死",
+            "不活",
+        ],
+    ),
+    (
+        Violence,
+        &[
+            "砸了",
+            "砸烂",
+            "砸他",
+            "砸店",
+            "砸车",
+            "砸掉",
+            "烧了",
+            "烧掉",
+            "烧死",
+            "烧他",
+            "点火",
+            "放火",
+            "一把火",
+            "捅",
+            "砍",
+            "杀了",
+            "杀他",
+            "打断",
+            "宰了",
+            "炸了",
+            "炸掉",
+            "泼",
+            "断腿",
+            "弄死",
+            "剁",
+            "汽油",
+            "煤油",
+        ],
+    ),
+    (RoadBlocking, &["堵了", "堵上", "堵死", "堵住", "堵路", "堵门", "拦车", "拦住", "封路", "垒死"]),
+    (Threat, &["算账", "拼命", "拼了", "报复", "不客气", "好看", "好过", "出人命", "见血"]),
+];
+/// Characters after an intent in which its harm is looked for.
+const HARM_REACH: usize = 20;
+
+/// "再这样下去，我就把他那辆车砸了": a condition, then the petitioner's
+/// own next step, then harm, in one sentence. Each is urgent of the
+/// harm's kind unless the harm is negated (我就不会去跳楼). Returns
+/// `(kind, start, end)` from the intent to the harm.
+fn conditional_harms(chars: &[char]) -> Vec<(RiskKind, usize, usize)> {
+    let mut out = Vec::new();
+    let mut s = 0;
+    while s < chars.len() {
+        let e = forward_to(chars, s, SENTENCE_BREAKS);
+        let sentence = &chars[s..e];
+        let condition = CONDITIONS.iter().filter_map(|c| find_all(sentence, c).into_iter().next()).min();
+        if let Some(c) = condition {
+            for intent in INTENTS {
+                for i in find_all(sentence, intent).into_iter().filter(|&i| i > c) {
+                    let from = i + intent.chars().count();
+                    let window = &sentence[from..(from + HARM_REACH).min(sentence.len())];
+                    let harm = HARMS
+                        .iter()
+                        .flat_map(|(kind, words)| words.iter().map(move |w| (*kind, *w)))
+                        .filter_map(|(kind, w)| find_all(window, w).into_iter().next().map(|j| (j, kind, w)))
+                        .min_by_key(|&(j, _, _)| j);
+                    if let Some((j, kind, w)) = harm {
+                        let (start, end) = (s + i, s + from + j + w.chars().count());
+                        if negation(chars, s + from + j).is_none() && !out.iter().any(|&(k, a, b)| k == kind && a <= start && end <= b) {
+                            out.push((kind, start, end));
+                        }
+                    }
+                }
+            }
+        }
+        s = e + 1;
+    }
+    out
+}
+
 /// One phrase found.
 struct Hit {
     kind: RiskKind,
@@ -559,6 +748,17 @@ pub fn scan(input: &str) -> Vec<Signal> {
         crowd_movements(&chars).into_iter().filter(|&(s, e)| !organised.iter().any(|&(os, oe)| s < oe && os < e)).collect();
     for (start, end) in organised.into_iter().chain(crowds) {
         hits.push(Hit { kind: Gathering, start, end, urgent: false, ultimatum: false });
+    }
+    // A conditional harm the lexicon already found is that phrase, urgent;
+    // else a signal of its own, named by the words from intent to harm.
+    for (kind, start, end) in conditional_harms(&chars) {
+        match hits.iter_mut().find(|h| h.kind == kind && h.start < end && start < h.end) {
+            Some(h) => {
+                h.urgent = true;
+                h.ultimatum = false;
+            }
+            None => hits.push(Hit { kind, start, end, urgent: true, ultimatum: false }),
+        }
     }
     // Exclusions cancel overlapping matches of their kind.
     for (kind, phrase) in exclusions {
@@ -779,6 +979,24 @@ mod tests {
         // Look-alikes: approvals "not coming down", a peaceful wait.
         assert!(kinds("宅基地申请交上去两年批不下来，一直等通知。").is_empty());
         assert!(kinds("休息被打扰了好几个月。").is_empty());
+    }
+
+    #[test]
+    fn a_condition_then_our_own_harm_is_urgent_whatever_the_words() {
+        // Condition, intent, harm: none of these is a lexicon phrase.
+        assert!(signal("开学前学费还没着落，我就把他的铺子一把火烧掉。", Violence).is_some_and(|s| s.urgent));
+        assert!(signal("要是敢来强拆，我们就拿板车把村口堵死。", RoadBlocking).is_some_and(|s| s.urgent));
+        assert!(signal("这回再拖下去，那我只能找他算账。", Threat).is_some_and(|s| s.urgent));
+        let s = signal("只要他们还敢来，我就把他们的车砸烂。", Violence).expect("harm");
+        assert!(s.urgent && s.words.iter().any(|w| w.starts_with("我就")), "{s:?}");
+        // Harm by others, harm without our intent, our intent without harm.
+        assert!(kinds("要是再下大雨，这条路就会被塌方堵住。").iter().all(|(_, urgent)| !urgent));
+        assert!(kinds("如果下个月还不发工资，我就去劳动仲裁。").is_empty());
+        assert!(kinds("要是再不修，我就只能天天绕路走。").is_empty());
+        // Negated harm after the intent.
+        assert!(kinds("就算再拖下去，我就是不会去砸他的店。").iter().all(|(_, urgent)| !urgent));
+        // No condition at all: a plain account is not a plan.
+        assert!(kinds("我就住在那条堵了一年的路边上。").iter().all(|(_, urgent)| !urgent));
     }
 
     #[test]
