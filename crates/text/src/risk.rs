@@ -42,7 +42,8 @@
 //!   月底以前) is a time: 之前 / 以前 right after a day, a month's end or
 //!   a festival look forward, not back.
 //! * **Conditional harm.** Beyond the lexicon's phrases: a sentence that
-//!   sets a condition (再这样下去, 这周之内, 要是敢, 如果…), then says the
+//!   sets a condition (再这样下去, 这周之内, 要是敢, 如果…) or a planned
+//!   time (明天, 下周一…), then says the
 //!   petitioner's own next step (我就, 我们就, 就把, 那我…) and, within
 //!   20 characters, harm (砸了, 烧了, 跳下, 喝药, 浇身上, 堵上, 算账…), is
 //!   urgent of the harm's kind: 这周之内他不退钱，我就去把他新店砸了. The
@@ -186,9 +187,10 @@ fn parse_line(line: &'static str) -> Option<(RiskKind, Strength, &'static str)> 
 }
 
 /// Kinds that become urgent with a time in the same sentence: a planned
-/// gathering, trip to Beijing, sit-in or banner (明天上午去售楼部拉横幅).
+/// gathering, trip to Beijing, sit-in, banner or blocked road
+/// (明天上午去售楼部拉横幅, 九月二十号那天把那条土路堵死).
 fn urgent_with_time(kind: RiskKind) -> bool {
-    matches!(kind, Gathering | ToBeijing | ExtremePetitioning)
+    matches!(kind, Gathering | ToBeijing | ExtremePetitioning | RoadBlocking)
 }
 
 /// A condition set before a threat: "if not … then". Not 不给 alone, which
@@ -210,6 +212,9 @@ const ULTIMATUMS: &[&str] = &[
     "再这样",
     "再这么",
     "再没",
+    "到时候",
+    "敢再",
+    "谁来",
 ];
 
 /// The ultimatum in `before` (the sentence up to a phrase), if any.
@@ -384,8 +389,10 @@ fn planned_time(sentence: &[char]) -> Option<String> {
         let day = sentence.get(i + len).is_some_and(|c| "一二三四五六日天末".contains(*c));
         let week = ["周", "星期", "礼拜"].iter().any(|w| word.ends_with(w));
         let end = i + len + usize::from(day && week);
-        // "本周一起", "周一以来": since then, not a plan.
-        let since = sentence.get(end) == Some(&'起') || sentence[end..].starts_with(&['以', '来']);
+        // "自本周一起", "周一以来": since then, not a plan ("从这个礼拜六起"
+        // is from then on).
+        let since_start = sentence[..i].iter().rposition(|&c| c == '自' || c == '从').filter(|&k| sentence[k] == '自' && i - k <= 3);
+        let since = sentence.get(end) == Some(&'起') && since_start.is_some() || sentence[end..].starts_with(&['以', '来']);
         return (!since).then(|| text(&sentence[i..end]));
     }
     let past = PAST_MARKERS.iter().any(|m| find_all(sentence, m).into_iter().any(|i| !is_deadline(sentence, i, m)));
@@ -516,10 +523,16 @@ fn crowd_at(chars: &[char], i: usize) -> Option<usize> {
     if !many {
         return None;
     }
-    while k < chars.len() && "多余来个".contains(chars[k]) {
+    while k < chars.len() && "多余来个号".contains(chars[k]) {
         k += 1;
     }
-    CROWD_NOUNS.iter().find(|n| chars[k..].starts_with(&n.chars().collect::<Vec<_>>())).map(|n| k + n.chars().count())
+    // Who, right after the count or a word or two later (十几个退役老兵).
+    (k..(k + 4).min(chars.len())).find_map(|at| {
+        if at > k && CLAUSE_BREAKS.contains(&chars[at - 1]) {
+            return None;
+        }
+        CROWD_NOUNS.iter().find(|n| chars[at..].starts_with(&n.chars().collect::<Vec<_>>())).map(|n| at + n.chars().count())
+    })
 }
 
 /// "一百多个业主…明天上午去售楼部", "全组人就去把省道口堵了", "家属几十人守在
@@ -584,6 +597,14 @@ const CONDITIONS: &[&str] = &[
     "还没",
     "那我只能",
     "那我就",
+    "还是这样",
+    "要还是",
+    "到时候",
+    "下回",
+    "敢再",
+    "敢踏",
+    "谁来",
+    "真出了",
 ];
 /// The petitioner's own next step (我就, 我们就, 就把, 那我).
 const INTENTS: &[&str] = &[
@@ -612,6 +633,8 @@ const INTENTS: &[&str] = &[
     "就在",
     "我让",
     "自己去",
+    "我把",
+    "俺把",
 ];
 /// Harm done, in the words that follow an intent, and its kind.
 const HARMS: &[(RiskKind, &[&str])] = &[
@@ -641,6 +664,11 @@ const HARMS: &[(RiskKind, &[&str])] = &[
             "自焚",
             "割腕",
             "撞死",
+            "一块儿喝",
+            "一块喝",
+            "一起喝了",
+            "命交代",
+            "这条命",
             "不活",
         ],
     ),
@@ -672,6 +700,10 @@ const HARMS: &[(RiskKind, &[&str])] = &[
             "断腿",
             "弄死",
             "剁",
+            "煤气罐",
+            "煤气",
+            "跟这房子一起",
+            "跟房子一起",
             "汽油",
             "煤油",
         ],
@@ -692,7 +724,9 @@ fn conditional_harms(chars: &[char]) -> Vec<(RiskKind, usize, usize)> {
     while s < chars.len() {
         let e = forward_to(chars, s, SENTENCE_BREAKS);
         let sentence = &chars[s..e];
-        let condition = CONDITIONS.iter().filter_map(|c| find_all(sentence, c).into_iter().next()).min();
+        // A condition, or a planned time (明天我就到厂门口…): both make the
+        // next step a plan rather than a story.
+        let condition = CONDITIONS.iter().chain(FUTURE_TIMES).filter_map(|c| find_all(sentence, c).into_iter().next()).min();
         if let Some(c) = condition {
             for intent in INTENTS {
                 for i in find_all(sentence, intent).into_iter().filter(|&i| i > c) {
@@ -888,7 +922,7 @@ mod tests {
         assert_eq!(t.words, vec!["同归于尽", "让他们付出代价"]);
         let r = signal("下周一全村人去堵国道，拦车讨说法", RoadBlocking).expect("road");
         assert!(r.urgent);
-        assert_eq!(r.words, vec!["堵国道", "拦车"]);
+        assert_eq!(r.words, vec!["堵国道", "下周一", "拦车"], "the planned time is named too");
         assert!(signal("他们要是再来，我们就去堵路", RoadBlocking).expect("road").urgent);
     }
 
@@ -997,6 +1031,21 @@ mod tests {
         assert!(kinds("就算再拖下去，我就是不会去砸他的店。").iter().all(|(_, urgent)| !urgent));
         // No condition at all: a plain account is not a plan.
         assert!(kinds("我就住在那条堵了一年的路边上。").iter().all(|(_, urgent)| !urgent));
+    }
+
+    #[test]
+    fn a_plan_with_a_time_is_a_condition_and_from_then_on_is_not_since() {
+        // A planned time, our next step and harm: urgent.
+        assert!(signal("后天一早我就去他家把那辆车砸烂。", Violence).is_some_and(|s| s.urgent));
+        // A road blocked on a planned day; "from Saturday on" is a plan.
+        assert!(signal("村里定了，八号那天开拖拉机把厂里那条路堵住。", RoadBlocking).is_some_and(|s| s.urgent));
+        assert!(signal("从这个礼拜六起，每天派人把矿上那条道堵住。", RoadBlocking).is_some_and(|s| s.urgent));
+        // "Since Monday" is an account of what is going on.
+        assert!(signal("自本周一起，他们每天在乡政府门口静坐。", ExtremePetitioning).is_some_and(|s| !s.urgent));
+        // Others blocked the road last month: a complaint.
+        assert!(signal("上个月施工队把村口的路堵死了，没人管。", RoadBlocking).is_none_or(|s| !s.urgent));
+        // A crowd named a word or two after its count.
+        assert_eq!(kinds("二十几个退休老人商量好，周三一块去市政府门口。"), vec![(Gathering, true)]);
     }
 
     #[test]
