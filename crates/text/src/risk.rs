@@ -272,6 +272,9 @@ const FUTURE_TIMES: &[&str] = &[
     "礼拜",
     "腊月",
     "小年",
+    "开学",
+    "八一之前",
+    "八一前",
     "正月",
     "八一那天",
     "赶场天",
@@ -463,10 +466,13 @@ fn organised_headcounts(chars: &[char]) -> Vec<(usize, usize)> {
 }
 
 /// A whole group named as one (全村人, 全体业主, 全组人).
-const WHOLE_GROUPS: &[&str] = &["全村", "全组", "全体", "全厂", "全小区", "全楼", "所有业主", "所有工友", "所有村民"];
+const WHOLE_GROUPS: &[&str] =
+    &["全村", "全组", "全体", "全厂", "全小区", "全楼", "所有业主", "所有工友", "所有村民", "全镇", "全乡", "全县", "全体职工"];
 /// Who a headcount counts, after the number (三十多个人, 一百多户, 几十名工人).
-const CROWD_NOUNS: &[&str] =
-    &["人", "户", "名", "位", "口", "业主", "工友", "村民", "职工", "工人", "家长", "老人", "家属", "员工", "群众", "老兵", "战友", "股民"];
+const CROWD_NOUNS: &[&str] = &[
+    "人", "户", "名", "位", "口", "业主", "工友", "村民", "职工", "工人", "家长", "老人", "家属", "员工", "群众", "老兵", "战友", "股民",
+    "台车", "辆车", "老师", "司机", "骑手", "师傅", "商户",
+];
 /// Going or staying somewhere, and where: a crowd that goes to the
 /// government's door or stays at the hospital is a gathering.
 const CROWD_MOVES: &[&str] = &["去", "到", "上", "守在", "坐在", "围在", "聚在", "堵在", "跪在", "进"];
@@ -494,6 +500,10 @@ const CROWD_PLACES: &[&str] = &[
     "乡里",
     "区里",
     "机关",
+    "楼下",
+    "厅",
+    "办公室",
+    "学校",
 ];
 /// Characters between a crowd and its move, and a move and its place.
 const CROWD_REACH: usize = 12;
