@@ -42,17 +42,26 @@
 //!   月底以前) is a time: 之前 / 以前 right after a day, a month's end or
 //!   a festival look forward, not back.
 //! * **Conditional harm.** Beyond the lexicon's phrases: a sentence that
-//!   sets a condition (再这样下去, 这周之内, 要是敢, 如果…) or a planned
-//!   time (明天, 下周一…), then says the
-//!   petitioner's own next step (我就, 我们就, 就把, 那我…) and, within
-//!   20 characters, harm (砸了, 烧了, 跳下, 喝药, 浇身上, 堵上, 算账…), is
-//!   urgent of the harm's kind: 这周之内他不退钱，我就去把他新店砸了. The
-//!   intent is what keeps it from firing on complaints of harm done by
-//!   others (施工队把路堵了).
+//!   sets a condition (再不, 再这样下去, 这周之内, 要是敢, 如果…, or a
+//!   plain 不X / 没X just before) or a planned time (明天, 下周一…, not
+//!   上星期, 每个周末, 两个星期), then says the petitioner's own next step
+//!   (我就, 我们就, 俺就, 那我, 自己去…) and, within 20 characters, harm
+//!   (砸了, 烧掉, 跳下, 喝药, 浇身上, 堵住, 拼命…), is urgent of the harm's
+//!   kind: 这周之内他不退钱，我就去把他新店砸了. What it still reads wrongly:
+//!   someone else's threat quoted with 我就 in it, and a harm word used
+//!   figuratively after a real condition.
+//! * **Bounded work.** Each phrase is looked at in at most 8 places, at
+//!   most 32 crowds or conditional harms are taken, and what a sentence
+//!   says about time and conditions is worked out once, so a 20,000-
+//!   character text of one repeated phrase is scanned in tens of
+//!   milliseconds (`cargo run --release -p xinfang-text --example
+//!   risk_worst_case`).
 //! * Not understood at all: reported speech about third parties, past
 //!   events told as background (去年有个工友在这里跳楼了 raises
 //!   self_harm, urgent), variants the list lacks (跳过楼 is not 跳楼),
 //!   spelling variants and homophones used to dodge filters.
+
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -197,7 +206,15 @@ fn urgent_with_time(kind: RiskKind) -> bool {
 /// every complaint says (公司不给钱).
 const ULTIMATUMS: &[&str] = &[
     "再不",
-    "还不",
+    "还不给",
+    "还不还",
+    "还不退",
+    "还不解决",
+    "还不处理",
+    "还不拆",
+    "还不批",
+    "还不落实",
+    "还不赔",
     "要是不",
     "如果不",
     "若不",
@@ -215,11 +232,12 @@ const ULTIMATUMS: &[&str] = &[
     "到时候",
     "敢再",
     "谁来",
+    "再拖",
 ];
 
-/// The ultimatum in `before` (the sentence up to a phrase), if any.
-fn ultimatum(before: &[char]) -> Option<String> {
-    ULTIMATUMS.iter().find(|u| !find_all(before, u).is_empty()).map(|u| (*u).to_owned())
+/// The earliest ultimatum in `sentence`, with where it starts.
+fn first_ultimatum(sentence: &[char]) -> Option<(usize, &'static str)> {
+    ULTIMATUMS.iter().filter_map(|u| find_all(sentence, u).into_iter().next().map(|i| (i, *u))).min_by_key(|&(i, _)| i)
 }
 
 const NEGATORS: &[&str] = &["不", "没", "没有", "未", "并未", "从未", "从没", "绝不", "决不", "别", "无意"];
@@ -357,7 +375,8 @@ fn forward_to(chars: &[char], i: usize, breaks: &[char]) -> usize {
 
 /// If the phrase starting at `start` is negated, where the negator starts.
 fn negation(chars: &[char], start: usize) -> Option<usize> {
-    let clause = back_to(chars, start, CLAUSE_BREAKS);
+    let from = start.saturating_sub(NEGATION_REACH);
+    let clause = from + back_to(&chars[from..start], start - from, CLAUSE_BREAKS);
     let prefix = &chars[clause..start];
     if prefix.contains(&'劝') {
         return None;
@@ -382,12 +401,21 @@ fn negation(chars: &[char], start: usize) -> Option<usize> {
 /// word, a weekday, or a calendar day or clock time unless the sentence
 /// speaks of the past.
 fn planned_time(sentence: &[char]) -> Option<String> {
-    // The earliest, and of those the longest, forward-looking word.
-    let found = FUTURE_TIMES
+    planned_time_at(sentence).map(|(_, word)| word)
+}
+
+/// [`planned_time`] with where it starts in `sentence`.
+fn planned_time_at(sentence: &[char]) -> Option<(usize, String)> {
+    // Forward-looking words, earliest first (of those the longest), each
+    // taken only if it is not the past, a habit or a length of time
+    // (上星期, 去年春节, 每个周末, 两个星期, 一个礼拜前) and its clause does
+    // not speak of the past (上个月…周末去过).
+    let mut found: Vec<(usize, usize, &str)> = FUTURE_TIMES
         .iter()
-        .filter_map(|w| find_all(sentence, w).first().map(|&i| (i, w.chars().count(), *w)))
-        .min_by_key(|&(i, len, _)| (i, std::cmp::Reverse(len)));
-    if let Some((i, len, word)) = found {
+        .flat_map(|w| find_all(sentence, w).into_iter().take(MAX_PER_PHRASE).map(move |i| (i, w.chars().count(), *w)))
+        .collect();
+    found.sort_by_key(|&(i, len, _)| (i, std::cmp::Reverse(len)));
+    for (i, len, word) in found {
         // 下周/星期/礼拜 with the day after it: 下周一, 星期三.
         let day = sentence.get(i + len).is_some_and(|c| "一二三四五六日天末".contains(*c));
         let week = ["周", "星期", "礼拜"].iter().any(|w| word.ends_with(w));
@@ -396,7 +424,18 @@ fn planned_time(sentence: &[char]) -> Option<String> {
         // is from then on).
         let since_start = sentence[..i].iter().rposition(|&c| c == '自' || c == '从').filter(|&k| sentence[k] == '自' && i - k <= 3);
         let since = sentence.get(end) == Some(&'起') && since_start.is_some() || sentence[end..].starts_with(&['以', '来']);
-        return (!since).then(|| text(&sentence[i..end]));
+        let before = &sentence[i.saturating_sub(2)..i];
+        // 两个星期, 三礼拜 are lengths of time; 这个礼拜, 下个星期 are plans.
+        let length =
+            week && before.last().is_some_and(|&c| is_numeral(c) || c == '个' && !before.first().is_some_and(|f| "这下本".contains(*f)));
+        let back = before.iter().any(|c| "上去前每".contains(*c)) || length;
+        let ago = week && !day && sentence.get(end) == Some(&'前') && !word.starts_with(['下', '这', '本']);
+        // The past said before it in its clause (上个月的周末, 去年春节).
+        let lead = &sentence[back_to(sentence, i, CLAUSE_BREAKS)..i];
+        let past_clause = PAST_MARKERS.iter().any(|m| find_all(lead, m).into_iter().any(|k| !is_deadline(lead, k, m)));
+        if !(since || back || ago || past_clause) {
+            return Some((i, text(&sentence[i..end])));
+        }
     }
     let past = PAST_MARKERS.iter().any(|m| find_all(sentence, m).into_iter().any(|i| !is_deadline(sentence, i, m)));
     if past {
@@ -417,7 +456,7 @@ fn planned_time(sentence: &[char]) -> Option<String> {
             _ => number.iter().all(char::is_ascii_digit) || TIMES_OF_DAY.iter().any(|t| ends_with(&sentence[..start], t)),
         };
         if ok {
-            return Some(text(&sentence[start..=i]));
+            return Some((start, text(&sentence[start..=i])));
         }
     }
     None
@@ -426,7 +465,8 @@ fn planned_time(sentence: &[char]) -> Option<String> {
 /// 之前 / 以前 right after a day, a month's end or a festival (十月一号之前,
 /// 月底以前, 中秋节前): a deadline ahead, not the past.
 fn is_deadline(sentence: &[char], i: usize, marker: &str) -> bool {
-    matches!(marker, "之前" | "以前") && i > 0 && "号日底初节天".contains(sentence[i - 1])
+    let festival = ["小年", "过年", "新年", "春节", "国庆", "中秋", "八一", "端午"].iter().any(|f| ends_with(&sentence[..i], f));
+    matches!(marker, "之前" | "以前") && i > 0 && ("号日底初节天".contains(sentence[i - 1]) || is_numeral(sentence[i - 1]) || festival)
 }
 
 /// "组织了两百多人", "召集村民三十多户": an organiser verb followed
@@ -552,9 +592,11 @@ fn crowd_at(chars: &[char], i: usize) -> Option<usize> {
 fn crowd_movements(chars: &[char]) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut i = 0;
-    while i < chars.len() {
+    while i < chars.len() && out.len() < MAX_FOUND {
         let Some(crowd_end) = crowd_at(chars, i) else {
-            i += 1;
+            // A number that counts no crowd is passed over whole, not
+            // re-read from each of its digits.
+            i = if is_numeral(chars[i]) { (i..chars.len()).find(|&k| !is_numeral(chars[k])).unwrap_or(chars.len()) } else { i + 1 };
             continue;
         };
         let sentence_end = forward_to(chars, crowd_end, SENTENCE_BREAKS);
@@ -578,7 +620,15 @@ fn crowd_movements(chars: &[char]) -> Vec<(usize, usize)> {
 /// A condition set in words (再这样下去, 这周之内他不退钱, 要是敢来).
 const CONDITIONS: &[&str] = &[
     "再不",
-    "还不",
+    "还不给",
+    "还不还",
+    "还不退",
+    "还不解决",
+    "还不处理",
+    "还不拆",
+    "还不批",
+    "还不落实",
+    "还不赔",
     "要是不",
     "如果不",
     "若不",
@@ -594,19 +644,10 @@ const CONDITIONS: &[&str] = &[
     "再这么",
     "再拖",
     "之内",
-    "之前",
-    "以前",
     "要是敢",
     "谁敢",
     "敢来",
-    "如果",
-    "要是",
-    "若是",
-    "只要",
     "再没",
-    "还没",
-    "那我只能",
-    "那我就",
     "还是这样",
     "要还是",
     "到时候",
@@ -615,6 +656,10 @@ const CONDITIONS: &[&str] = &[
     "敢踏",
     "谁来",
     "真出了",
+    "那我只能",
+    "如果",
+    "要是",
+    "若是",
 ];
 /// The petitioner's own next step (我就, 我们就, 就把, 那我).
 const INTENTS: &[&str] = &[
@@ -625,26 +670,15 @@ const INTENTS: &[&str] = &[
     "咱就",
     "咱们就",
     "就去",
-    "就把",
-    "就拿",
-    "就到",
-    "就让",
-    "就跟",
-    "就和",
     "那我",
     "我只能",
     "我只好",
     "我便",
     "就带",
     "就一起",
-    "就用",
-    "就往",
-    "就从",
-    "就在",
+    "就到",
     "我让",
     "自己去",
-    "我把",
-    "俺把",
 ];
 /// Harm done, in the words that follow an intent, and its kind.
 const HARMS: &[(RiskKind, &[&str])] = &[
@@ -678,8 +712,18 @@ const HARMS: &[(RiskKind, &[&str])] = &[
             "一块喝",
             "一起喝了",
             "命交代",
-            "这条命",
             "不活",
+            "去死",
+            "一起死",
+            "吞药",
+            "楼上跳",
+            "去跳",
+            "把自己烧",
+            "自己烧了",
+            "门口吃药",
+            "当面吃药",
+            "死他家",
+            "一头撞",
         ],
     ),
     (
@@ -697,7 +741,12 @@ const HARMS: &[(RiskKind, &[&str])] = &[
             "烧他",
             "点火",
             "放火",
+            "放把火",
             "一把火",
+            "家点了",
+            "房子点了",
+            "屋点了",
+            "厂点了",
             "捅",
             "砍",
             "杀了",
@@ -710,17 +759,25 @@ const HARMS: &[(RiskKind, &[&str])] = &[
             "断腿",
             "弄死",
             "剁",
-            "煤气罐",
-            "煤气",
             "跟这房子一起",
             "跟房子一起",
             "汽油",
             "煤油",
+            "烧咯",
+            "弄他",
         ],
     ),
-    (RoadBlocking, &["堵了", "堵上", "堵死", "堵住", "堵路", "堵门", "拦车", "拦住", "封路", "垒死"]),
-    (Threat, &["算账", "拼命", "拼了", "报复", "不客气", "好看", "好过", "出人命", "见血"]),
+    (RoadBlocking, &["堵了", "堵上", "堵死", "堵住", "堵路", "堵门", "拦车", "拦了", "封路", "垒死"]),
+    (Threat, &["拼命", "拼了", "报复", "不客气", "好看", "出人命", "见血", "陪葬", "不得安宁"]),
 ];
+/// The most places one phrase (or time word) is looked at: evidence enough
+/// for a signal, and a bound on the work an adversarial text can cause.
+const MAX_PER_PHRASE: usize = 8;
+/// The most conditional harms or crowds taken from one text.
+const MAX_FOUND: usize = 32;
+/// How far back a negator is looked for (不会去跳楼).
+const NEGATION_REACH: usize = 30;
+
 /// Characters after an intent in which its harm is looked for.
 const HARM_REACH: usize = 20;
 
@@ -729,30 +786,37 @@ const HARM_REACH: usize = 20;
 /// harm's kind unless the harm is negated (我就不会去跳楼). Returns
 /// `(kind, start, end)` from the intent to the harm.
 fn conditional_harms(chars: &[char]) -> Vec<(RiskKind, usize, usize)> {
-    let mut out = Vec::new();
+    let mut out: Vec<(RiskKind, usize, usize)> = Vec::new();
     let mut s = 0;
-    while s < chars.len() {
+    while s < chars.len() && out.len() < MAX_FOUND {
         let e = forward_to(chars, s, SENTENCE_BREAKS);
         let sentence = &chars[s..e];
         // A condition, or a planned time (明天我就到厂门口…): both make the
         // next step a plan rather than a story.
-        let condition = CONDITIONS.iter().chain(FUTURE_TIMES).filter_map(|c| find_all(sentence, c).into_iter().next()).min();
-        if let Some(c) = condition {
-            for intent in INTENTS {
-                for i in find_all(sentence, intent).into_iter().filter(|&i| i > c) {
-                    let from = i + intent.chars().count();
-                    let window = &sentence[from..(from + HARM_REACH).min(sentence.len())];
-                    let harm = HARMS
-                        .iter()
-                        .flat_map(|(kind, words)| words.iter().map(move |w| (*kind, *w)))
-                        .filter_map(|(kind, w)| find_all(window, w).into_iter().next().map(|j| (j, kind, w)))
-                        .min_by_key(|&(j, _, _)| j);
-                    if let Some((j, kind, w)) = harm {
-                        let (start, end) = (s + i, s + from + j + w.chars().count());
-                        if negation(chars, s + from + j).is_none() && !out.iter().any(|&(k, a, b)| k == kind && a <= start && end <= b) {
-                            out.push((kind, start, end));
-                        }
-                    }
+        let condition = CONDITIONS
+            .iter()
+            .filter_map(|c| find_all(sentence, c).into_iter().next())
+            .chain(planned_time_at(sentence).map(|(i, _)| i))
+            .min();
+        let intents: Vec<(usize, usize)> =
+            INTENTS.iter().flat_map(|w| find_all(sentence, w).into_iter().take(MAX_PER_PHRASE).map(|i| (i, w.chars().count()))).collect();
+        for (i, len) in intents {
+            // Or a plain negated condition just before: 不退钱我就…, 拿不到钱，我就….
+            let negated_before = sentence[i.saturating_sub(12)..i].iter().any(|&c| c == '不' || c == '没');
+            if !(condition.is_some_and(|c| c < i) || negated_before) {
+                continue;
+            }
+            let from = i + len;
+            let window = &sentence[from..(from + HARM_REACH).min(sentence.len())];
+            let harm = HARMS
+                .iter()
+                .flat_map(|(kind, words)| words.iter().map(move |w| (*kind, *w)))
+                .filter_map(|(kind, w)| find_all(window, w).into_iter().next().map(|j| (j, kind, w)))
+                .min_by_key(|&(j, _, _)| j);
+            if let Some((j, kind, w)) = harm {
+                let (start, end) = (s + i, s + from + j + w.chars().count());
+                if negation(chars, s + from + j).is_none() && !out.iter().any(|&(k, a, b)| k == kind && a <= start && end <= b) {
+                    out.push((kind, start, end));
                 }
             }
         }
@@ -782,11 +846,12 @@ pub fn scan(input: &str) -> Vec<Signal> {
             exclusions.push((kind, phrase));
             continue;
         }
-        for (start, end) in find_spans(&chars, phrase) {
+        for (start, end) in find_spans(&chars, phrase).into_iter().take(MAX_PER_PHRASE) {
             hits.push(Hit { kind, start, end, urgent: strength == Strength::Urgent, ultimatum: strength == Strength::Ultimatum });
         }
     }
-    let organised = organised_headcounts(&chars);
+    let mut organised = organised_headcounts(&chars);
+    organised.truncate(MAX_FOUND);
     // A crowd already counted after its organiser (组织了三百多人) once.
     let crowds: Vec<(usize, usize)> =
         crowd_movements(&chars).into_iter().filter(|&(s, e)| !organised.iter().any(|&(os, oe)| s < oe && os < e)).collect();
@@ -811,30 +876,44 @@ pub fn scan(input: &str) -> Vec<Signal> {
         }
     }
     // A phrase inside a longer one of the same kind (进京 in 进京上访) is
-    // the same evidence once.
-    let inner =
-        |h: &Hit| hits.iter().any(|o| o.kind == h.kind && o.start <= h.start && h.end <= o.end && (o.end - o.start) > (h.end - h.start));
-    let keep: Vec<bool> = hits.iter().map(|h| !inner(h)).collect();
-    let mut hits: Vec<Hit> = hits.into_iter().zip(keep).filter(|(_, k)| *k).map(|(h, _)| h).collect();
+    // the same evidence once: in (kind, start, longest first) order, a hit
+    // ending within an earlier one of its kind is inside it.
+    hits.sort_by_key(|h| (h.kind, h.start, std::cmp::Reverse(h.end)));
+    let mut outer: Option<(RiskKind, usize, usize)> = None;
+    hits.retain(|h| {
+        let inside = outer.is_some_and(|(k, s, e)| k == h.kind && h.end <= e && (s, e) != (h.start, h.end));
+        if !inside && outer.is_none_or(|(k, _, e)| k != h.kind || h.end > e) {
+            outer = Some((h.kind, h.start, h.end));
+        }
+        !inside
+    });
     hits.sort_by_key(|h| (h.kind, h.start, h.end));
+    // What a sentence says once, however many phrases it holds.
+    let mut times: HashMap<usize, Option<String>> = HashMap::new();
+    let mut conditions: HashMap<usize, Option<(usize, &str)>> = HashMap::new();
 
     let mut signals: Vec<Signal> = Vec::new();
     for h in hits {
         let (from, urgent, when) = match negation(&chars, h.start) {
             Some(neg) => (neg, false, None),
-            // A sit-in or banner already held (拉了横幅) is not a plan.
-            None if urgent_with_time(h.kind) && !(h.kind == ExtremePetitioning && chars[h.start..h.end].contains(&'了')) => {
+            None => {
                 let s = back_to(&chars, h.start, SENTENCE_BREAKS);
                 let e = forward_to(&chars, h.end, SENTENCE_BREAKS);
-                let when = planned_time(&chars[s..e]);
+                let mut time = || times.entry(s).or_insert_with(|| planned_time(&chars[s..e])).clone();
+                // A sit-in or banner already held (拉了横幅) is not a plan.
+                let held = h.kind == ExtremePetitioning && chars[h.start..h.end].contains(&'了');
+                let when_time = if urgent_with_time(h.kind) && !held { time() } else { None };
+                // An ultimatum phrase: a condition before it, or a planned
+                // time in its sentence.
+                let when_condition = if h.ultimatum && when_time.is_none() {
+                    let first = *conditions.entry(s).or_insert_with(|| first_ultimatum(&chars[s..e]));
+                    first.filter(|&(at, _)| s + at < h.start).map(|(_, w)| w.to_owned()).or_else(time)
+                } else {
+                    None
+                };
+                let when = when_time.or(when_condition);
                 (h.start, h.urgent || when.is_some(), when)
             }
-            None if h.ultimatum => {
-                let s = back_to(&chars, h.start, SENTENCE_BREAKS);
-                let when = ultimatum(&chars[s..h.start]);
-                (h.start, when.is_some(), when)
-            }
-            None => (h.start, h.urgent, None),
         };
         let words = std::iter::once(text(&chars[from..h.end])).chain(when);
         if signals.last().is_none_or(|last| last.kind != h.kind) {
@@ -929,7 +1008,7 @@ mod tests {
         assert_eq!(kinds("我哥被人殴打致伤，派出所不立案"), vec![(Violence, false)]);
         let t = signal("开发商不给说法，我就跟他们同归于尽，让他们付出代价", Threat).expect("threat");
         assert!(t.urgent);
-        assert_eq!(t.words, vec!["同归于尽", "让他们付出代价"]);
+        assert_eq!(t.words, vec!["同归于尽", "付出代价"]);
         let r = signal("下周一全村人去堵国道，拦车讨说法", RoadBlocking).expect("road");
         assert!(r.urgent);
         assert_eq!(r.words, vec!["堵国道", "下周一", "拦车"], "the planned time is named too");
@@ -1041,6 +1120,65 @@ mod tests {
         assert!(kinds("就算再拖下去，我就是不会去砸他的店。").iter().all(|(_, urgent)| !urgent));
         // No condition at all: a plain account is not a plan.
         assert!(kinds("我就住在那条堵了一年的路边上。").iter().all(|(_, urgent)| !urgent));
+    }
+
+    #[test]
+    fn ordinary_complaints_with_threatening_words_are_not_urgent() {
+        // Harm done by others, in the past, a habit, a length of time, a
+        // wish, a sentence someone else said: none is the petitioner's plan.
+        for text in [
+            "上星期物业就把消防通道堵住了，到现在没人管。",
+            "之前施工队就把村口的路堵了，出行很不方便。",
+            "去年春节前，开发商就把小区大门堵了，我们进不去。",
+            "之前我把车停在路边，被楼上掉下来的花盆砸了。",
+            "上个礼拜村干部就把我家的树砍了，也不给补偿。",
+            "要是能把低保批下来，我们就好过一点了。",
+            "如果不给通天然气，我们就只能继续用煤气罐做饭。",
+            "如果对不上，我就去找村会计算账。",
+            "要是能给我安排个工作，我就拼命干活养家。",
+            "如果没有邻居帮忙，那我这条命早就没了。",
+            "我还不知道是谁把我家玻璃砸了，请派出所调查。",
+            "养殖场往水库里排放污水，鱼都死了。",
+            "楼顶漏水，我爬到楼顶去看，发现防水层坏了。",
+            "邻居的车天天横在我家门口，我们出不去。",
+            "大树倒了横在路上，一个星期没人清理。",
+            "施工方封了路，我们绕路要多走五公里。",
+            "杀人偿命，请求严惩杀害我儿子的凶手。",
+            "他打伤了我父亲，应该去坐大牢。",
+            "父亲的遗体停在医院三个星期了，医院不给说法。",
+            "每个周末，几十户村民都到广场上跳舞，噪音扰民。",
+            "下周一我就去法院起诉他们，让他们付出代价。",
+            "如果他们再来偷倒垃圾，我们就拦住他们拍照取证。",
+            "明天我就把材料送到信访局，请尽快处理。",
+            "今晚我就用煤气热一下饭菜，物业说煤气管要检修。",
+            "去年年底我们三十多户去县政府反映过，没有结果。",
+        ] {
+            assert!(kinds(text).iter().all(|(_, urgent)| !urgent), "{text}: {:?}", scan(text));
+        }
+    }
+
+    #[test]
+    fn threats_in_plain_words_after_a_condition_are_urgent() {
+        for text in [
+            "再不解决，我就从楼上跳。",
+            "再不给钱，我就和他一起死。",
+            "再不退钱，我就去他家放把火。",
+            "要是再不给说法，俺就去把他家点了。",
+            "这个月再不给钱，我就去死。",
+            "再不解决，我就吞药。",
+            "明天我们去把国道拦了。",
+            "再拖下去我就去弄他。",
+            "再不给说法，我就让他全家陪葬。",
+            "月底之前不给钱，我就去跳。",
+            "要是强拆，我就把自己烧了。",
+            "不退钱我就去把他店砸了。",
+            "不给钱，我就捅了他。",
+            "拿不到钱，我就跟老板拼命。",
+            "腊月二十八之前再不给钱，我就买票去北京。",
+            "他不还钱，我就天天去他家闹，让他不得安宁。",
+        ] {
+            assert!(kinds(text).iter().any(|(_, urgent)| *urgent), "{text}: {:?}", scan(text));
+        }
     }
 
     #[test]

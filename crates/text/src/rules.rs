@@ -280,7 +280,10 @@ impl RuleTable {
             // extension; under the conventions (docs/intelligence.md) that
             // is still an accusation, against a company, for the competent
             // department. The clerk confirms every class.
-            cue(&["举报", "检举", "控告", "揭发", "贪污", "受贿", "骗取", "骗补", "回扣", "造假", "贿选", "徇私"], "accusation"),
+            cue(
+                &["举报", "实名举报", "举报人", "检举", "控告", "揭发", "贪污", "受贿", "骗取", "骗补", "回扣", "造假", "贿选", "徇私"],
+                "accusation",
+            ),
             cue(
                 &["法院", "判决", "裁定书", "强制执行", "申请执行", "起诉", "再审", "检察院", "报案", "刑事", "不予立案"],
                 "litigation_related",
@@ -292,7 +295,6 @@ impl RuleTable {
                     "可否",
                     "能不能",
                     "希望能",
-                    "应当",
                     "增设",
                     "开设",
                     "建个",
@@ -330,7 +332,7 @@ impl RuleTable {
                 "suggestion",
             ),
             // Something asked for oneself: weighs against the proposal cues.
-            cue(&["我家", "俺家", "给我", "给俺", "补发", "要回", "欠我", "欠俺", "帮我", "退还"], "claim"),
+            cue(&["我家", "帮我", "管一管", "管管", "俺家", "补发", "要回", "欠我", "欠俺", "退还"], "claim"),
             // Misconduct named, or a punishment asked for.
             cue(
                 &[
@@ -363,7 +365,6 @@ impl RuleTable {
                     "渎职",
                     "玩忽职守",
                     "谎报",
-                    "处罚",
                     "吊销",
                     "取缔",
                     "关停",
@@ -521,28 +522,7 @@ impl RuleTable {
                 "纪委监委",
                 "accusation",
             ),
-            rule(
-                &[
-                    "村支书",
-                    "支书",
-                    "村主任",
-                    "村干部",
-                    "村会计",
-                    "所长",
-                    "股长",
-                    "局长",
-                    "副局长",
-                    "乡长",
-                    "镇长",
-                    "书记",
-                    "镇干部",
-                    "乡干部",
-                    "公职人员",
-                ],
-                "0602",
-                "纪委监委",
-                "accusation",
-            ),
+            rule(&["村支书", "支书", "村主任", "村干部", "村会计", "镇干部", "乡干部", "公职人员"], "0602", "纪委监委", "accusation"),
             // Telecoms: the province's communications administration, and at
             // county level the industry and information bureau.
             rule(telecom, "1501", "工业和信息化局", "claim"),
@@ -614,11 +594,11 @@ impl RuleTable {
             rule(&["围挡", "串标", "招标"], "0105", housing, "claim"),
             rule(&["占道", "铁皮棚", "盲道"], "0104", "城市管理局", "claim"),
             rule(&["林权", "橡胶林", "山林"], "0302", "林业和草原局", "claim"),
-            rule(&["技能培训", "押金", "扣押身份证", "扣着身份证"], "0201", rst, "claim"),
+            rule(&["技能培训", "扣押身份证", "扣着身份证"], "0201", rst, "claim"),
             rule(&["撂荒", "养殖", "生猪", "合作社", "种植", "化肥", "种子", "农资"], "0403", "农业农村局", "claim"),
             rule(&["培训机构", "课时费", "停课", "校外培训"], "0801", "教育局", "claim"),
             rule(&["护栏", "大坑", "路塌", "桥面", "坑"], "1101", "交通运输局", "claim"),
-            rule(&["存款", "保险", "储蓄", "兑付", "利息"], "1401", "地方金融监督管理局", "claim"),
+            rule(&["存款", "储蓄", "兑付", "利息"], "1401", "地方金融监督管理局", "claim"),
             rule(&["臭气", "气味", "刺鼻"], "1001", env, "claim"),
             rule(&["社区", "居委会", "网格员"], "1601", "街道办事处", "claim"),
             rule(&["成立业委会", "业主大会筹备"], "0102", "街道办事处", "claim"),
@@ -652,6 +632,15 @@ mod tests {
         assert!(kinds.iter().all(|s| !s.value.is_empty()), "{kinds:?}");
         let sum: f64 = class.iter().map(|c| c.confidence).sum();
         assert!(sum < 1.0 && class[0].confidence > 0.5, "{class:?}");
+    }
+
+    #[test]
+    fn asking_for_oneself_outweighs_a_proposal_cue() {
+        let t = RuleTable::starter();
+        let class = |text: &str| t.suggest_field(RuleField::Category, text, 1)[0].value.clone();
+        assert_eq!(class("网约车平台乱扣我的钱，能不能管一管"), "claim");
+        assert_eq!(class("城南到高铁站能不能开一条直达公交"), "suggestion");
+        assert_eq!(class("实名举报邻居违建，请帮我处理"), "accusation");
     }
 
     #[test]

@@ -415,7 +415,10 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
     }
     // Risk signals in the text (issue 13, item 4): an alert for the
     // receiving unit, and at once an e-mail to its duty officers when urgent.
-    let mut risk = crate::triage::risk(&[reg.title.as_str(), &reg.content, &reg.request, &reg.facts_and_reasons].join("\n"));
+    // The scan is CPU work (tens of milliseconds on the longest texts):
+    // off the async threads, as password hashing is.
+    let scanned = [reg.title.as_str(), &reg.content, &reg.request, &reg.facts_and_reasons].join("\n");
+    let mut risk = tokio::task::spawn_blocking(move || crate::triage::risk(&scanned)).await.map_err(|_| ApiError::internal())?;
     if let Some(signal) = (!group_dates.is_empty()).then(|| crate::triage::group_signal(&group_dates, received_on)).flatten() {
         risk.signals.push(signal);
         if risk.level == "none" {

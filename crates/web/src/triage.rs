@@ -54,21 +54,47 @@ pub(crate) fn common_run(a: &str, b: &str) -> usize {
 /// Fewest shared characters for a unit's name to stand for a kind.
 const MIN_SHARED: usize = 3;
 
+/// Endings every kind of body shares (市场监督管理局 and 国有资产监督管理
+/// 委员会 share 监督管理): not evidence that a unit is of a kind.
+const GENERIC_ENDINGS: &[&str] =
+    &["监督管理委员会", "监督管理局", "管理委员会", "委员会", "管理局", "办公室", "事务局", "分局", "局", "委"];
+
+/// `name` without its generic ending.
+fn core(name: &str) -> &str {
+    GENERIC_ENDINGS.iter().find_map(|e| name.strip_suffix(e)).unwrap_or(name)
+}
+
+/// How well a unit's name stands for `kind` (a kind name from the rule
+/// table): `usize::MAX` when it ends with the kind's name or another name
+/// of the same body, else the longest run of characters shared with one
+/// of them, generic endings left out; `None` below the minimum.
+pub fn kind_match(unit_name: &str, kind: &str) -> Option<usize> {
+    let names = std::iter::once(kind).chain(xinfang_text::departments::also_called(kind).iter().copied());
+    let names: Vec<&str> = names.collect();
+    if names.iter().any(|n| unit_name.ends_with(n)) {
+        return Some(usize::MAX);
+    }
+    names
+        .iter()
+        .map(|n| (common_run(core(unit_name), core(n)), core(n).chars().count()))
+        .filter(|&(shared, len)| shared >= MIN_SHARED.min(len).max(2))
+        .map(|(shared, _)| shared)
+        .max()
+}
+
 /// The unit of `kind` (a kind name from the rule table) serving `region`
-/// or the nearest area above it: the one whose name shares the longest
-/// run of characters with the kind's name or another name of the same body
-/// (`xinfang_text::departments`), nearest area first. Petition
-/// bureaus and joint conferences are not handling units.
+/// or the nearest area above it, nearest area first: a unit whose name
+/// ends with the kind's name or another name of the same body
+/// (`xinfang_text::departments`: 城市管理局 is also 城市管理和综合执法局),
+/// else the one sharing the longest run of characters with one of them,
+/// generic endings (管理局, 委员会…) left out. Petition bureaus and joint
+/// conferences are not handling units.
 pub fn resolve_unit<'a>(tree: &'a UnitTree, kind: &str, region: &str) -> Option<&'a Unit> {
-    // The kind's other names count too: a county's 城市管理局 is the rule
-    // table's 城市管理局 even when the unit tree calls it 城市管理和综合执法局.
-    let names: Vec<&str> = std::iter::once(kind).chain(xinfang_text::departments::also_called(kind).iter().copied()).collect();
     for area in region_chain(region) {
         let best = tree
             .all()
             .filter(|u| u.jurisdiction == area && !matches!(u.kind, UnitKind::PetitionBureau | UnitKind::JointConference))
-            .map(|u| (names.iter().map(|n| common_run(&u.name, n)).max().unwrap_or(0), u))
-            .filter(|(n, _)| *n >= MIN_SHARED.min(kind.chars().count()))
+            .filter_map(|u| kind_match(&u.name, kind).map(|score| (score, u)))
             .max_by(|(a, ua), (b, ub)| a.cmp(b).then_with(|| ub.code.cmp(&ua.code)));
         if let Some((_, u)) = best {
             return Some(u);
@@ -189,6 +215,19 @@ mod tests {
         assert_eq!(code("乡镇人民政府", "441781103").as_deref(), Some("GD441781103-ZF"));
         assert_eq!(code("人民法院", "441781103").as_deref(), Some("GD4417-FY"), "none in the county: the city's");
         assert_eq!(code("通信管理局", "441781103"), None);
+        // A shared generic ending (监督管理) is no evidence; another name of
+        // the same body is.
+        let tree = UnitTree::new([
+            unit(1, "GD440304-SJ", "福田区市场监督管理局", UnitKind::Department, "440304"),
+            unit(2, "GD440304-CG", "福田区城市管理和综合执法局", UnitKind::Department, "440304"),
+            unit(3, "GD440304-GA", "福田区公安分局", UnitKind::Police, "440304"),
+        ]);
+        let code = |k: &str| resolve_unit(&tree, k, "440304").map(|u| u.code.clone());
+        assert_eq!(code("国有资产监督管理委员会"), None);
+        assert_eq!(code("地方金融监督管理局"), None);
+        assert_eq!(code("城市管理局").as_deref(), Some("GD440304-CG"));
+        assert_eq!(code("公安局").as_deref(), Some("GD440304-GA"));
+        assert_eq!(code("市场监督管理局").as_deref(), Some("GD440304-SJ"));
         assert_eq!(region_chain("441781106"), vec!["441781106", "441781", "4417", "44"]);
     }
 }

@@ -20,7 +20,6 @@
 //! the row changes.
 
 use crate::state::AppState;
-use crate::triage::common_run;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use xinfang_domain::unit::{Unit, UnitKind, UnitTree};
@@ -43,18 +42,13 @@ pub fn field_name(f: RuleField) -> &'static str {
     }
 }
 
-/// Fewest shared characters for a unit's name to stand for a kind (as in
-/// `triage::resolve_unit`, so a learnt kind resolves back to the unit).
-const MIN_SHARED: usize = 3;
-
 /// The kind of unit a handling unit is, in the rule table's words: the
 /// table's kind its name shares most with (福田区人力资源和社会保障局 →
 /// 人力资源和社会保障局), or else its name after the last place suffix.
 pub fn unit_kind_label(unit: &Unit, kinds: &[&str]) -> String {
     let best = kinds
         .iter()
-        .map(|k| (common_run(&unit.name, k), *k))
-        .filter(|(n, k)| *n >= MIN_SHARED.min(k.chars().count()))
+        .filter_map(|k| crate::triage::kind_match(&unit.name, k).map(|score| (score, *k)))
         .max_by(|(a, ka), (b, kb)| a.cmp(b).then_with(|| kb.cmp(ka)));
     if let Some((_, k)) = best {
         return k.to_string();

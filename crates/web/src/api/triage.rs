@@ -180,7 +180,8 @@ pub async fn triage(State(state): State<AppState>, _staff: Staff, ApiJson(input)
             }
         }
     }
-    out.risk = risk(&text);
+    // CPU work on up to 20,000 characters: off the async threads.
+    out.risk = tokio::task::spawn_blocking(move || risk(&text)).await.map_err(|_| ApiError::internal())?;
     let used: std::collections::BTreeSet<&str> = out.sources.values().map(String::as_str).collect();
     out.source = if used.len() > 1 { "mixed".into() } else { used.into_iter().next().unwrap_or("rules").into() };
     Ok(Json(out))
