@@ -93,7 +93,7 @@ async fn art28_the_legal_class_follows_what_the_petitioner_asks_for() {
         }
     }
     // Nothing a rule knows: still a class, an ordinary claim, saying so.
-    let v = triage(&s, json!({"title": "反映一件事", "content": "这件事拖了很久，希望有人管一管。"})).await;
+    let v = triage(&s, json!({"title": "反映一件事", "content": "这件事拖了很久，一直没有结果。"})).await;
     assert_eq!(v["category"][0]["value"], "claim", "{v}");
     assert!(v["category"][0]["why"][0].as_str().unwrap().contains("按申诉求决"), "{v}");
     assert!(v["category"][0]["confidence"].as_f64().unwrap() < 0.5, "{v}");
