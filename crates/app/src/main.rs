@@ -66,6 +66,10 @@ enum Command {
     /// cut afresh, with the current unit names in the dictionary); the
     /// server may keep running.
     SearchIndex,
+    /// Derive every petition's identity keys (keyed ID number, name + phone,
+    /// name + address) again from its stored petitioners, for records kept
+    /// before a kind of key existed; the server may keep running.
+    IdentityKeys,
     /// Train the triage models now from the confirmed routings, as the
     /// server does on `triage_training_schedule`, and print how each did
     /// against the rules and the commonest label.
@@ -200,6 +204,15 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
             let n = xinfang_web::search::rebuild_index(&store, &tree, &keys).await?;
             let (indexed, petitions) = store.index_coverage().await?;
             println!("{n} petitions indexed in {:.1} s; the index holds {indexed} of {petitions}", started.elapsed().as_secs_f64());
+            store.close().await;
+            Ok(())
+        }
+        Command::IdentityKeys => {
+            let keys = xinfang::existing_keyring(&cfg)?.ok_or_else(|| format!("key file {} not found", cfg.key_file))?;
+            let store = open(&cfg).await?;
+            let started = std::time::Instant::now();
+            let n = xinfang_web::intake::rebuild_identity_keys(&store, &keys).await?;
+            println!("{n} petitions keyed again in {:.1} s", started.elapsed().as_secs_f64());
             store.close().await;
             Ok(())
         }

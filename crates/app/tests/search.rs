@@ -180,6 +180,55 @@ async fn the_index_is_rebuilt_from_the_record_by_the_command() {
     s.finish().await;
 }
 
+/// Issue 13 item 2: the same petitioner by keyed identity number, phone,
+/// or name + address. A person who gives only a name and an address the
+/// second time (another phone, no ID number) is still recognised; a bare
+/// city is no address; `rebuild_identity_keys` (`xinfang identity-keys`)
+/// derives the keys again for records kept before this key existed.
+#[tokio::test]
+async fn the_same_petitioner_is_recognised_by_name_and_address() {
+    let s = TestServer::start().await;
+    let with = |name: &str, phone: &str, address: &str, title: &str, facts: &str| {
+        let mut body = letter(&today().to_string());
+        body["title"] = json!(title);
+        body["request"] = json!("请求依法处理");
+        body["facts_and_reasons"] = json!(facts);
+        body["jurisdiction"] = json!("440304011");
+        body["petitioners"] = json!([{ "name": name, "phone": phone, "address": address }]);
+        body
+    };
+    let mut numbers = Vec::new();
+    for body in [
+        with("癸十", "13900000051", "深圳市福田区振华路12号3栋501", "小区电梯停运", "电梯坏了半年没人修。"),
+        // The same person: another phone, the address written with spaces
+        // and full-width digits, another matter.
+        with("癸十", "13900000052", "深圳市 福田区振华路１２号 3栋501", "楼下烧烤油烟", "楼下烧烤店油烟很大。"),
+        // The same name, a bare city: not enough to tell.
+        with("癸十", "13900000053", "深圳", "路灯不亮", "小区门口路灯坏了。"),
+    ] {
+        let (status, v) = s.post_as("ft_clerk", "/api/v1/petitions", body).await;
+        assert_eq!(status, StatusCode::CREATED, "{v}");
+        numbers.push(v["number"].as_str().unwrap().to_string());
+    }
+    let same_as = |v: &Value, n: &str| v.as_array().unwrap().iter().find(|x| x["number"] == n).map(|x| x["same_petitioner"] == true);
+    let (status, v) = s.get_as("ft_clerk", &format!("/api/v1/petitions/{}/similar", numbers[1])).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(same_as(&v, &numbers[0]), Some(true), "{v}");
+    assert!(v.as_array().unwrap().iter().any(|x| x["reasons"][0].as_str().unwrap().contains("姓名与地址")), "{v}");
+    let (_, v) = s.get_as("ft_clerk", &format!("/api/v1/petitions/{}/similar", numbers[2])).await;
+    assert_ne!(same_as(&v, &numbers[0]), Some(true), "a city is no address: {v}");
+    // Records kept without the key are keyed again by the command.
+    let first = s.store.petition_by_number(&numbers[0]).await.unwrap().unwrap().id;
+    s.store.replace_identity_keys(&[(first, Vec::new())]).await.unwrap();
+    let (_, v) = s.get_as("ft_clerk", &format!("/api/v1/petitions/{}/similar", numbers[1])).await;
+    assert_ne!(same_as(&v, &numbers[0]), Some(true), "no keys, no match: {v}");
+    let n = xinfang_web::intake::rebuild_identity_keys(&s.store, &s.keyring()).await.unwrap();
+    assert_eq!(n, 3);
+    let (_, v) = s.get_as("ft_clerk", &format!("/api/v1/petitions/{}/similar", numbers[1])).await;
+    assert_eq!(same_as(&v, &numbers[0]), Some(true), "{v}");
+    s.finish().await;
+}
+
 #[tokio::test]
 async fn similar_petitions_are_the_same_petitioner_or_the_same_matter_in_other_words() {
     let s = TestServer::start().await;

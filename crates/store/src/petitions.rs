@@ -802,6 +802,34 @@ impl Store {
     }
 
     /// The petitioners of several petitions in one query (no N+1).
+    /// Up to `limit` petition ids after `after_id`, in id order: for
+    /// commands that walk every petition in batches.
+    pub async fn petition_ids_after(&self, after_id: i64, limit: i64) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar("SELECT id FROM petitions WHERE id > $1 ORDER BY id LIMIT $2")
+            .bind(after_id)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// Replace the identity keys of these petitions (keyed hashes, see
+    /// `web::intake::identity_keys`) in one write.
+    pub async fn replace_identity_keys(&self, rows: &[(i64, Vec<String>)]) -> Result<()> {
+        let mut w = self.begin_write().await?;
+        for (id, keys) in rows {
+            sqlx::query("DELETE FROM petition_identities WHERE petition_id = $1").bind(*id).execute(&mut *w.tx).await?;
+            for chunk in keys.chunks(200) {
+                let sql = format!("INSERT INTO petition_identities (petition_id, identity_key) VALUES {}", values_marks(chunk.len(), 2, 1));
+                let mut q = sqlx::query(AssertSqlSafe(sql));
+                for k in chunk {
+                    q = q.bind(*id).bind(k.clone());
+                }
+                q.execute(&mut *w.tx).await?;
+            }
+        }
+        w.commit().await
+    }
+
     pub async fn petitioners_of(&self, ids: &[i64]) -> Result<std::collections::HashMap<i64, Vec<StoredPetitioner>>> {
         self.petitioners_of_on(&self.pool, ids).await
     }

@@ -83,15 +83,29 @@ fn phone_digits(phone: &str) -> String {
 }
 
 /// A name as matched: without any white space ("辛 八" is "辛八").
-fn name_key(name: &str) -> String {
+pub(crate) fn name_key(name: &str) -> String {
     name.chars().filter(|c| !c.is_whitespace()).collect()
 }
+
+/// An address as a key: letters and digits only, full-width folded and
+/// lower-cased (福田区华强北街道 3栋 and 福田区华强北街道3 栋 are one
+/// address). Too short to tell people apart ("深圳"), it is no key.
+fn address_key(address: &str) -> Option<String> {
+    let key: String = address.chars().map(xinfang_text::segment::normalize_char).filter(|c| c.is_alphanumeric()).collect();
+    (key.chars().count() >= MIN_ADDRESS_CHARS).then_some(key)
+}
+
+/// Fewest letters and digits in an address that identifies a person
+/// together with a name: a street and a number, not a city.
+const MIN_ADDRESS_CHARS: usize = 6;
 
 /// Who the petitioner is, for repeat matching: the identity number if
 /// given, else name and phone; a keyed hash, never the plaintext.
 /// Every key the first petitioner can be recognised by: the identity number,
-/// and name with phone. A match on either is the same person, so leaving the
-/// ID number out on a second channel does not evade Art. 19 para 3 or 36.
+/// name with phone, and name with address (issue 13: "keyed identity
+/// number, phone, name + address"). A match on any is the same person, so
+/// leaving the ID number or the phone out on a second channel does not
+/// evade Art. 19 para 3 or 36.
 pub fn identity_keys(keys: &Keyring, p: &[Petitioner]) -> Vec<String> {
     // Every petitioner is keyed: the same person listed second is still the same person.
     let mut bases = Vec::new();
@@ -102,10 +116,54 @@ pub fn identity_keys(keys: &Keyring, p: &[Petitioner]) -> Vec<String> {
         if let Some(phone) = &person.phone {
             bases.push(format!("np:{}|{}", name_key(&person.name), phone_digits(phone)));
         }
+        if let Some(address) = person.address.as_deref().and_then(address_key) {
+            bases.push(format!("na:{}|{address}", name_key(&person.name)));
+        }
     }
     bases.sort();
     bases.dedup();
     bases.iter().map(|b| keys.keyed_hash("identity", b)).collect()
+}
+
+/// Derive every petition's identity keys again from its stored
+/// petitioners (decrypted with `keys`), in batches: for records kept before
+/// a kind of key existed (name + address came later). Returns how many
+/// petitions were keyed. A petitioner whose fields cannot be decrypted
+/// keeps only the keys that can be derived.
+pub async fn rebuild_identity_keys(store: &xinfang_store::Store, keys: &Keyring) -> Result<usize, xinfang_store::StoreError> {
+    const BATCH: i64 = 500;
+    let (mut after, mut n) = (0, 0);
+    loop {
+        let ids = store.petition_ids_after(after, BATCH).await?;
+        let Some(&last) = ids.last() else { break };
+        after = last;
+        let stored = store.petitioners_of(&ids).await?;
+        let rows: Vec<(i64, Vec<String>)> = ids
+            .iter()
+            .map(|id| {
+                let people: Vec<Petitioner> =
+                    stored.get(id).map(Vec::as_slice).unwrap_or_default().iter().map(|p| open_petitioner(keys, p)).collect();
+                (*id, identity_keys(keys, &people))
+            })
+            .collect();
+        store.replace_identity_keys(&rows).await?;
+        n += rows.len();
+    }
+    Ok(n)
+}
+
+/// A stored petitioner with its personal data decrypted (a field that does
+/// not decrypt is left out).
+fn open_petitioner(keys: &Keyring, p: &StoredPetitioner) -> Petitioner {
+    let open = |f: &Option<String>| f.as_deref().and_then(|c| keys.decrypt(c).ok());
+    Petitioner {
+        kind: p.kind,
+        name: p.name.clone(),
+        id_number: open(&p.id_number),
+        phone: open(&p.phone),
+        address: open(&p.address),
+        representative: p.representative,
+    }
 }
 
 /// Encrypt a petitioner's personal data for storage, with search hashes.

@@ -9,6 +9,7 @@
 //! never indexed in plain text: it becomes one keyed token (`name_token`),
 //! and a search for a name looks for that token.
 
+use crate::intake::name_key;
 use std::sync::{Arc, OnceLock};
 use xinfang_crypto::Keyring;
 use xinfang_domain::unit::UnitTree;
@@ -30,11 +31,6 @@ pub fn segmenter(tree: &UnitTree) -> Arc<Segmenter> {
         }
         Arc::new(seg)
     }))
-}
-
-/// A name as matched: without white space ("辛 八" is "辛八").
-fn name_key(name: &str) -> String {
-    name.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
 /// The index token of a petitioner's name: a keyed hash (96 bits, hex),

@@ -50,7 +50,8 @@ pub struct SimilarPetition {
     pub registered_at: String,
     /// TF-IDF cosine in [0, 1] of the two petitions' words.
     pub score: f64,
-    /// Filed by the same person (identity number, or name with phone).
+    /// Filed by the same person (identity number, name with phone, or name
+    /// with address).
     pub same_petitioner: bool,
     /// This one was concluded after 复核: if the new petition repeats its
     /// facts and reasons, it is not accepted again (Art. 36).
@@ -159,7 +160,7 @@ pub async fn similar_to(
             }
             let mut reasons = Vec::new();
             if same_petitioner {
-                reasons.push("同一信访人（身份证号或姓名与电话相同）".to_string());
+                reasons.push("同一信访人（身份证号、姓名与电话或姓名与地址相同）".to_string());
             }
             if !sim.shared.is_empty() {
                 let shared: Vec<&str> = sim.shared.iter().map(|(w, _)| w.as_str()).collect();
