@@ -66,9 +66,10 @@ enum Command {
     /// cut afresh, with the current unit names in the dictionary); the
     /// server may keep running.
     SearchIndex,
-    /// Derive every petition's identity keys (keyed ID number, name + phone,
-    /// name + address) again from its stored petitioners, for records kept
-    /// before a kind of key existed; the server may keep running.
+    /// Add to every petition the identity keys its stored petitioners now
+    /// give (keyed ID number, name + phone, the name + address hint), never
+    /// removing one: for records kept before a kind of key existed. Run it
+    /// once every server runs the new binary.
     IdentityKeys,
     /// Train the triage models now from the confirmed routings, as the
     /// server does on `triage_training_schedule`, and print how each did
@@ -211,8 +212,14 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
             let keys = xinfang::existing_keyring(&cfg)?.ok_or_else(|| format!("key file {} not found", cfg.key_file))?;
             let store = open(&cfg).await?;
             let started = std::time::Instant::now();
-            let n = xinfang_web::intake::rebuild_identity_keys(&store, &keys).await?;
-            println!("{n} petitions keyed again in {:.1} s", started.elapsed().as_secs_f64());
+            let r = xinfang_web::intake::rebuild_identity_keys(&store, &keys).await?;
+            println!(
+                "{} petitions read, {} keys added in {:.1} s; {} petitions had fields the key file does not open (their keys were kept)",
+                r.petitions,
+                r.keys_added,
+                started.elapsed().as_secs_f64(),
+                r.undecryptable
+            );
             store.close().await;
             Ok(())
         }

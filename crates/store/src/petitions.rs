@@ -801,7 +801,6 @@ impl Store {
         }))
     }
 
-    /// The petitioners of several petitions in one query (no N+1).
     /// Up to `limit` petition ids after `after_id`, in id order: for
     /// commands that walk every petition in batches.
     pub async fn petition_ids_after(&self, after_id: i64, limit: i64) -> Result<Vec<i64>> {
@@ -812,24 +811,57 @@ impl Store {
             .await?)
     }
 
-    /// Replace the identity keys of these petitions (keyed hashes, see
-    /// `web::intake::identity_keys`) in one write.
-    pub async fn replace_identity_keys(&self, rows: &[(i64, Vec<String>)]) -> Result<()> {
-        let mut w = self.begin_write().await?;
-        for (id, keys) in rows {
-            sqlx::query("DELETE FROM petition_identities WHERE petition_id = $1").bind(*id).execute(&mut *w.tx).await?;
-            for chunk in keys.chunks(200) {
-                let sql = format!("INSERT INTO petition_identities (petition_id, identity_key) VALUES {}", values_marks(chunk.len(), 2, 1));
-                let mut q = sqlx::query(AssertSqlSafe(sql));
-                for k in chunk {
-                    q = q.bind(*id).bind(k.clone());
-                }
-                q.execute(&mut *w.tx).await?;
-            }
+    /// Add to these petitions the identity keys they do not hold yet (keyed
+    /// hashes, see `web::intake::identity_keys`), in one write; returns how
+    /// many were added. Nothing is removed.
+    pub async fn add_identity_keys(&self, rows: &[(i64, Vec<String>)]) -> Result<usize> {
+        if rows.is_empty() {
+            return Ok(0);
         }
+        let mut w = self.begin_write().await?;
+        let mut held: std::collections::HashSet<(i64, String)> = std::collections::HashSet::new();
+        let mut sql = Sql::new("SELECT petition_id, identity_key FROM petition_identities WHERE petition_id IN (");
+        for (i, (id, _)) in rows.iter().enumerate() {
+            sql.push(if i > 0 { ", " } else { "" }).bind(Arg::I(*id));
+        }
+        sql.push(")");
+        for r in sqlx::query_with(AssertSqlSafe(sql.text.as_str()), args(&sql)).fetch_all(&mut *w.tx).await? {
+            held.insert((r.i("petition_id")?, r.s("identity_key")?));
+        }
+        let missing: Vec<(i64, &String)> = rows
+            .iter()
+            .flat_map(|(id, keys)| keys.iter().map(move |k| (*id, k)))
+            .filter(|(id, k)| !held.contains(&(*id, (*k).clone())))
+            .collect();
+        for chunk in missing.chunks(200) {
+            let sql = format!("INSERT INTO petition_identities (petition_id, identity_key) VALUES {}", values_marks(chunk.len(), 2, 1));
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for (id, k) in chunk {
+                q = q.bind(*id).bind((*k).clone());
+            }
+            q.execute(&mut *w.tx).await?;
+        }
+        w.commit().await?;
+        Ok(missing.len())
+    }
+
+    /// Remove every identity key of these petitions (a record as kept
+    /// before keys existed: for tests and repairs), in one write.
+    pub async fn remove_identity_keys(&self, ids: &[i64]) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut w = self.begin_write().await?;
+        let mut sql = Sql::new("DELETE FROM petition_identities WHERE petition_id IN (");
+        for (i, id) in ids.iter().enumerate() {
+            sql.push(if i > 0 { ", " } else { "" }).bind(Arg::I(*id));
+        }
+        sql.push(")");
+        sqlx::query_with(AssertSqlSafe(sql.text.as_str()), args(&sql)).execute(&mut *w.tx).await?;
         w.commit().await
     }
 
+    /// The petitioners of several petitions in one query (no N+1).
     pub async fn petitioners_of(&self, ids: &[i64]) -> Result<std::collections::HashMap<i64, Vec<StoredPetitioner>>> {
         self.petitioners_of_on(&self.pool, ids).await
     }

@@ -1042,6 +1042,14 @@ CREATE INDEX triage_models_field ON triage_models (field, id)
     // Issue 13: the id bucket in PostgreSQL's full-text entries
     // (store::fulltext), per dialect.
     (1306, ""),
+    (
+        1307,
+        r#"
+-- Issue 13: a petition's identity keys read by petition (xinfang
+-- identity-keys adds the keys a petition lacks, batch by batch).
+CREATE INDEX petition_identities_petition ON petition_identities (petition_id, identity_key)
+"#,
+    ),
 ];
 
 /// Migrations whose statements differ by dialect and contain semicolons

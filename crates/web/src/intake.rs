@@ -88,25 +88,26 @@ pub(crate) fn name_key(name: &str) -> String {
 }
 
 /// An address as a key: letters and digits only, full-width folded and
-/// lower-cased (福田区华强北街道 3栋 and 福田区华强北街道3 栋 are one
-/// address). Too short to tell people apart ("深圳"), it is no key.
+/// lower-cased (振华路12号 3栋 and 振华路１２号3栋 are one address). Only
+/// an address that points at a home does: at least six letters and digits,
+/// a numeral, and a house, building, room or group word (号, 栋, 室, 组…);
+/// 深圳市福田区 or 某某村 alone is no key.
 fn address_key(address: &str) -> Option<String> {
     let key: String = address.chars().map(xinfang_text::segment::normalize_char).filter(|c| c.is_alphanumeric()).collect();
-    (key.chars().count() >= MIN_ADDRESS_CHARS).then_some(key)
+    let numeral = key.chars().any(|c| c.is_ascii_digit() || "一二三四五六七八九十百".contains(c));
+    let home = ["号", "栋", "幢", "室", "单元", "组", "楼"].iter().any(|m| key.contains(m));
+    (key.chars().count() >= MIN_ADDRESS_CHARS && numeral && home).then_some(key)
 }
 
 /// Fewest letters and digits in an address that identifies a person
-/// together with a name: a street and a number, not a city.
+/// together with a name.
 const MIN_ADDRESS_CHARS: usize = 6;
 
-/// Who the petitioner is, for repeat matching: the identity number if
-/// given, else name and phone; a keyed hash, never the plaintext.
-/// Every key the first petitioner can be recognised by: the identity number,
-/// name with phone, and name with address (issue 13: "keyed identity
-/// number, phone, name + address"). A match on any is the same person, so
-/// leaving the ID number or the phone out on a second channel does not
-/// evade Art. 19 para 3 or 36.
-pub fn identity_keys(keys: &Keyring, p: &[Petitioner]) -> Vec<String> {
+/// The keys that prove a person: the identity number and name with phone.
+/// A match on either is the same person, so leaving the ID number out on a
+/// second channel does not evade Art. 19 para 3 or 36; intake refuses and
+/// marks repeats on these alone.
+fn proof_bases(p: &[Petitioner]) -> Vec<String> {
     // Every petitioner is keyed: the same person listed second is still the same person.
     let mut bases = Vec::new();
     for person in p {
@@ -116,54 +117,112 @@ pub fn identity_keys(keys: &Keyring, p: &[Petitioner]) -> Vec<String> {
         if let Some(phone) = &person.phone {
             bases.push(format!("np:{}|{}", name_key(&person.name), phone_digits(phone)));
         }
-        if let Some(address) = person.address.as_deref().and_then(address_key) {
-            bases.push(format!("na:{}|{address}", name_key(&person.name)));
-        }
     }
     bases.sort();
     bases.dedup();
-    bases.iter().map(|b| keys.keyed_hash("identity", b)).collect()
+    bases
 }
 
-/// Derive every petition's identity keys again from its stored
-/// petitioners (decrypted with `keys`), in batches: for records kept before
-/// a kind of key existed (name + address came later). Returns how many
-/// petitions were keyed. A petitioner whose fields cannot be decrypted
-/// keeps only the keys that can be derived.
-pub async fn rebuild_identity_keys(store: &xinfang_store::Store, keys: &Keyring) -> Result<usize, xinfang_store::StoreError> {
+/// Name with address (issue 13: "keyed identity number, phone, name +
+/// address"): a hint, not proof. Two people of one common name can share
+/// an estate, and anyone who knows a neighbour's name and address could
+/// plant a match; so it lists a petition as the same petitioner in `GET
+/// …/similar` for the clerk to judge, but never refuses or marks a repeat.
+fn hint_bases(p: &[Petitioner]) -> Vec<String> {
+    let mut bases: Vec<String> = p
+        .iter()
+        .filter_map(|person| person.address.as_deref().and_then(address_key).map(|a| format!("na:{}|{a}", name_key(&person.name))))
+        .collect();
+    bases.sort();
+    bases.dedup();
+    bases
+}
+
+/// The keys intake matches a petitioner on ([`proof_bases`]), keyed
+/// hashes, never the plaintext.
+pub fn proof_keys(keys: &Keyring, p: &[Petitioner]) -> Vec<String> {
+    proof_bases(p).iter().map(|b| keys.keyed_hash("identity", b)).collect()
+}
+
+/// Every key a petition is stored with: the proof keys first, then the
+/// name-and-address hints ([`hint_bases`]). A hint's hash can only equal
+/// another hint's, so matching on [`proof_keys`] never reaches a hint.
+pub fn identity_keys(keys: &Keyring, p: &[Petitioner]) -> Vec<String> {
+    proof_bases(p).iter().chain(&hint_bases(p)).map(|b| keys.keyed_hash("identity", b)).collect()
+}
+
+/// Petitions whose petitioners gave no usable field, and petitions whose
+/// fields did not all decrypt, in [`rebuild_identity_keys`].
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Rekeyed {
+    pub petitions: usize,
+    pub keys_added: usize,
+    pub undecryptable: usize,
+}
+
+/// Add to every petition the identity keys its stored petitioners
+/// (decrypted with `keys`) now give, in batches: for records kept before a
+/// kind of key existed (name + address came later). Keys are only added,
+/// never removed, so a key file that does not open some fields (a retired
+/// key missing) loses nothing; such petitions are counted, and a run in
+/// which no field at all decrypts is refused as the wrong key file.
+pub async fn rebuild_identity_keys(store: &xinfang_store::Store, keys: &Keyring) -> Result<Rekeyed, xinfang_store::StoreError> {
     const BATCH: i64 = 500;
-    let (mut after, mut n) = (0, 0);
+    let (mut after, mut out, mut opened) = (0, Rekeyed::default(), 0usize);
     loop {
         let ids = store.petition_ids_after(after, BATCH).await?;
         let Some(&last) = ids.last() else { break };
         after = last;
         let stored = store.petitioners_of(&ids).await?;
-        let rows: Vec<(i64, Vec<String>)> = ids
-            .iter()
-            .map(|id| {
-                let people: Vec<Petitioner> =
-                    stored.get(id).map(Vec::as_slice).unwrap_or_default().iter().map(|p| open_petitioner(keys, p)).collect();
-                (*id, identity_keys(keys, &people))
-            })
-            .collect();
-        store.replace_identity_keys(&rows).await?;
-        n += rows.len();
+        let mut rows: Vec<(i64, Vec<String>)> = Vec::with_capacity(ids.len());
+        for id in &ids {
+            let mut failed = false;
+            let people: Vec<Petitioner> = stored
+                .get(id)
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+                .iter()
+                .map(|p| {
+                    let (person, ok, fields) = open_petitioner(keys, p);
+                    failed |= !ok;
+                    opened += fields;
+                    person
+                })
+                .collect();
+            out.undecryptable += usize::from(failed);
+            rows.push((*id, identity_keys(keys, &people)));
+        }
+        if opened == 0 && out.undecryptable > 0 {
+            return Err(xinfang_store::StoreError::Corrupt(
+                "the key file opens none of the petitioners' fields (the wrong key file?): nothing was changed".into(),
+            ));
+        }
+        out.keys_added += store.add_identity_keys(&rows).await?;
+        out.petitions += rows.len();
     }
-    Ok(n)
+    Ok(out)
 }
 
 /// A stored petitioner with its personal data decrypted (a field that does
-/// not decrypt is left out).
-fn open_petitioner(keys: &Keyring, p: &StoredPetitioner) -> Petitioner {
-    let open = |f: &Option<String>| f.as_deref().and_then(|c| keys.decrypt(c).ok());
-    Petitioner {
+/// not decrypt is left out), whether every field decrypted, and how many
+/// fields did.
+fn open_petitioner(keys: &Keyring, p: &StoredPetitioner) -> (Petitioner, bool, usize) {
+    let (mut ok, mut opened) = (true, 0);
+    let mut open = |f: &Option<String>| {
+        let v = f.as_deref().map(|c| keys.decrypt(c).ok());
+        ok &= !matches!(v, Some(None));
+        opened += usize::from(matches!(v, Some(Some(_))));
+        v.flatten()
+    };
+    let person = Petitioner {
         kind: p.kind,
         name: p.name.clone(),
         id_number: open(&p.id_number),
         phone: open(&p.phone),
         address: open(&p.address),
         representative: p.representative,
-    }
+    };
+    (person, ok, opened)
 }
 
 /// Encrypt a petitioner's personal data for storage, with search hashes.
@@ -344,7 +403,9 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
         (_, None) => None,
     };
     let text = matter_text(&reg.request, &reg.facts_and_reasons);
-    let same_people = state.store.same_petitioner(&identity).await?;
+    // Only proof matches a person here: a name-and-address hint never
+    // refuses or marks a repeat (see `hint_bases`).
+    let same_people = state.store.same_petitioner(&proof_keys(keys, &reg.petitioners)).await?;
     // When a group's earlier petitions reached us (risk: repeats rising).
     let group_dates: Vec<chrono::NaiveDate> =
         if reg.collective || reg.petitioners.len() > 1 { same_people.iter().map(|e| e.case.received_on).collect() } else { Vec::new() };
