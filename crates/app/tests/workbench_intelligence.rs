@@ -48,6 +48,26 @@ async fn registering_shows_the_suggestions_with_their_words_the_risk_and_the_pos
     assert!(html.contains("福田区人力资源和社会保障局"), "the unit of the area: {html}");
     assert!(html.contains("紧急风险") && html.contains("跳楼"), "the risk and its words: {html}");
     assert!(html.contains(&earlier) && html.contains("同一信访人"), "the possible repeat and why: {html}");
+    // Name and address only (another phone, no ID number): the earlier
+    // petition of that name at that home is shown as a hint.
+    let mut body = letter(&today().to_string());
+    body["title"] = json!("小区电梯停运半年");
+    body["facts_and_reasons"] = json!("我住的楼电梯坏了半年没人修。");
+    body["jurisdiction"] = json!("440304011");
+    body["petitioners"] = json!([{ "name": "吴十一", "phone": "13933331111", "address": "深圳市福田区振华路8号2栋301" }]);
+    let (status, v) = s.post_as("ft_clerk", "/api/v1/petitions", body).await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    let home = v["number"].as_str().unwrap().to_string();
+    let html = hint(vec![
+        ("csrf", csrf.clone()),
+        ("title", "楼下烧烤店油烟扰民".into()),
+        ("facts_and_reasons", "楼下烧烤店每晚油烟很大，窗户都不敢开。".into()),
+        ("name", "吴十一".into()),
+        ("address", "深圳市福田区振华路8号 2栋301".into()),
+        ("county", "440304".into()),
+    ])
+    .await;
+    assert!(html.contains(&home) && html.contains("同一信访人"), "the same name at the same home: {html}");
     // Too little text: nothing; a stale form: said so, nothing else.
     assert!(hint(vec![("csrf", csrf.clone()), ("title", "你好".into())]).await.trim().is_empty());
     assert!(hint(vec![("csrf", "stale".into()), ("title", "工地老板拖欠工资".into())]).await.contains("页面已过期"));

@@ -98,20 +98,21 @@ async fn triage_hint(State(state): State<AppState>, headers: HeaderMap, Form(f):
         name: field(&f, "name").to_string(),
         id_number: Some(field(&f, "id_number").to_ascii_uppercase()).filter(|v| !v.is_empty()),
         phone: Some(field(&f, "phone").to_string()).filter(|v| !v.is_empty()),
-        address: None,
+        address: Some(field(&f, "address").to_string()).filter(|v| !v.trim().is_empty()),
         representative: false,
     };
-    // Matching the person is a search by identity number or phone: logged
-    // and within the hourly budget like any other, so the form cannot be
-    // used to probe numbers. Over the budget, only the matter is compared.
-    let field_searched = match (&person.id_number, &person.phone) {
-        (Some(_), Some(_)) => Some("id_number,phone"),
-        (Some(_), None) => Some("id_number"),
-        (None, Some(_)) => Some("phone"),
-        (None, None) => None,
-    };
+    // Matching the person is a search by identity number, phone or name and
+    // address (the last a hint): logged and within the hourly budget like
+    // any other, so the form cannot be used to probe people. Over the
+    // budget, only the matter is compared.
+    let searched: Vec<&str> =
+        [("id_number", person.id_number.is_some()), ("phone", person.phone.is_some()), ("address", person.address.is_some())]
+            .into_iter()
+            .filter_map(|(f, given)| given.then_some(f))
+            .collect();
+    let field_searched = (!searched.is_empty()).then(|| searched.join(","));
     let mut notice = None;
-    let keys = match field_searched {
+    let keys = match field_searched.as_deref() {
         Some(field) => match xinfang_web::api::petitions::charge_identity_search(&state, &s, field).await {
             Ok(()) => xinfang_web::intake::identity_keys(&state.keyring, &[person]),
             Err(e) => {
