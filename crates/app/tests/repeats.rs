@@ -13,7 +13,12 @@ use serde_json::{Value, json};
 
 /// A citizen's claim taken through 复查 and 复核 to its end; its number.
 async fn concluded_after_final_review(s: &TestServer, name: &str, id_number: &str) -> String {
-    let (status, sub) = s.post("/api/v1/petitions", None, online_claim(name, id_number)).await;
+    concluded_after_final_review_of(s, online_claim(name, id_number)).await
+}
+
+/// The online claim `body`, taken through 复核 and closed.
+async fn concluded_after_final_review_of(s: &TestServer, body: serde_json::Value) -> String {
+    let (status, sub) = s.post("/api/v1/petitions", None, body).await;
     assert_eq!(status, StatusCode::CREATED, "{sub}");
     let number = sub["number"].as_str().unwrap().to_string();
     let code = sub["query_code"].as_str().unwrap().to_string();
@@ -265,6 +270,39 @@ async fn art36_a_repeat_refused_at_the_door_keeps_its_refusal_and_says_the_findi
     assert!(v["refused"].is_object(), "{v}");
     assert!(v.get("repeat_finding").is_none(), "{v}");
     assert!(v["repeat_error"].as_str().unwrap().contains("未保存"), "{v}");
+    s.finish().await;
+}
+
+/// Art. 36 refuses the same facts and reasons from the same person after
+/// 复核. The same name at the same home is only a hint (two people of one
+/// common name can share an estate; anyone knowing a neighbour's name and
+/// address could plant a match): with another ID number and phone it
+/// neither refuses nor marks a repeat, while the ID number still does.
+#[tokio::test]
+async fn art36_a_name_and_address_alone_never_refuses() {
+    let s = TestServer::start().await;
+    let home = "深圳市福田区振华路12号3栋501";
+    let mut body = online_claim("郑十一", "440304198801010015");
+    body["petitioners"][0]["address"] = json!(home);
+    let first = concluded_after_final_review_of(&s, body).await;
+    let mut other = online_claim("郑十一", "440304199202020021");
+    other["petitioners"][0]["phone"] = json!("13811112222");
+    other["petitioners"][0]["address"] = json!(home);
+    let (status, v) = s.post("/api/v1/petitions", None, other).await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    assert_ne!(v["state"], "not_reaccepted", "a hint refuses nothing: {v}");
+    assert!(v["refused"].is_null(), "{v}");
+    // The clerk still sees the earlier petition as a possible same person.
+    let number = v["number"].as_str().unwrap();
+    let (status, sim) = s.get_as("ft_clerk", &format!("/api/v1/petitions/{number}/similar")).await;
+    assert_eq!(status, StatusCode::OK, "{sim}");
+    assert!(sim.as_array().unwrap().iter().any(|x| x["number"] == first.as_str() && x["same_petitioner"] == true), "{sim}");
+    // The first person's ID number is proof: refused at the door.
+    let mut again = online_claim("郑十一", "440304198801010015");
+    again["petitioners"][0]["address"] = json!(home);
+    let (status, v) = s.post("/api/v1/petitions", None, again).await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    assert_eq!(v["state"], "not_reaccepted", "{v}");
     s.finish().await;
 }
 

@@ -617,50 +617,16 @@ fn crowd_movements(chars: &[char]) -> Vec<(usize, usize)> {
     out
 }
 
-/// A condition set in words (再这样下去, 这周之内他不退钱, 要是敢来).
-const CONDITIONS: &[&str] = &[
-    "再不",
-    "还不给",
-    "还不还",
-    "还不退",
-    "还不解决",
-    "还不处理",
-    "还不拆",
-    "还不批",
-    "还不落实",
-    "还不赔",
-    "要是不",
-    "如果不",
-    "若不",
-    "若再",
-    "如果再",
-    "要是再",
-    "否则",
-    "不然",
-    "大不了",
-    "逼急了",
-    "逼我",
-    "再这样",
-    "再这么",
-    "再拖",
-    "之内",
-    "要是敢",
-    "谁敢",
-    "敢来",
-    "再没",
-    "还是这样",
-    "要还是",
-    "到时候",
-    "下回",
-    "敢再",
-    "敢踏",
-    "谁来",
-    "真出了",
-    "那我只能",
-    "如果",
-    "要是",
-    "若是",
-];
+/// Conditions set in words beyond the ultimatums (这周之内他不退钱, 要是敢
+/// 来, 如果…): with the ultimatums, what makes a harm that follows
+/// conditional (`conditions`).
+const MORE_CONDITIONS: &[&str] =
+    &["之内", "要是敢", "谁敢", "敢来", "还是这样", "要还是", "下回", "敢踏", "真出了", "那我只能", "如果", "要是", "若是"];
+
+/// Every condition word: the ultimatums and [`MORE_CONDITIONS`].
+fn conditions() -> impl Iterator<Item = &'static &'static str> {
+    ULTIMATUMS.iter().chain(MORE_CONDITIONS)
+}
 /// The petitioner's own next step (我就, 我们就, 就把, 那我).
 const INTENTS: &[&str] = &[
     "我就",
@@ -793,11 +759,8 @@ fn conditional_harms(chars: &[char]) -> Vec<(RiskKind, usize, usize)> {
         let sentence = &chars[s..e];
         // A condition, or a planned time (明天我就到厂门口…): both make the
         // next step a plan rather than a story.
-        let condition = CONDITIONS
-            .iter()
-            .filter_map(|c| find_all(sentence, c).into_iter().next())
-            .chain(planned_time_at(sentence).map(|(i, _)| i))
-            .min();
+        let condition =
+            conditions().filter_map(|c| find_all(sentence, c).into_iter().next()).chain(planned_time_at(sentence).map(|(i, _)| i)).min();
         let intents: Vec<(usize, usize)> =
             INTENTS.iter().flat_map(|w| find_all(sentence, w).into_iter().take(MAX_PER_PHRASE).map(|i| (i, w.chars().count()))).collect();
         for (i, len) in intents {
