@@ -3,7 +3,7 @@
 //! level and a handful of staff accounts. Names and division codes come
 //! from the official division data; loading is idempotent.
 
-use crate::seed::{DIVISIONS_STREETS_CSV, SeedError, parse_divisions};
+use crate::seed::{DIVISIONS_STREETS_CSV, DIVISIONS_VILLAGES_CSV, SeedError, parse_divisions};
 use serde::Serialize;
 use xinfang_domain::role::Role;
 use xinfang_domain::unit::{Level, UnitKind};
@@ -147,6 +147,9 @@ const ACCOUNTS: &[(&str, &str, Role, &str)] = &[
     ("ft_jw_officer", "福田区纪委监委承办人", Role::HandlingOfficer, "440304-JW"),
     ("ft_fy_officer", "福田区人民法院承办人", Role::HandlingOfficer, "440304-FY"),
     ("ns_clerk", "南山区信访局登记员", Role::Clerk, "440305-XFJ"),
+    ("ft_ny_clerk", "南园街道信访办工作人员", Role::Clerk, "440304001-XFB"),
+    ("ft_spt_reporter", "沙埔头社区信访信息员", Role::GridReporter, "440304001019-JWH"),
+    ("ft_ny_reporter", "南园社区信访信息员", Role::GridReporter, "440304001020-JWH"),
     ("ns_rst_officer", "南山区人社局承办人", Role::HandlingOfficer, "440305-RST"),
     ("ns_rst_head", "南山区人社局负责人", Role::UnitHead, "440305-RST"),
     ("ft_zfb_head", "福田区政府办负责人", Role::UnitHead, "440304-ZFB"),
@@ -155,8 +158,43 @@ const ACCOUNTS: &[(&str, &str, Role, &str)] = &[
     ("sz_jw_officer", "深圳市纪委监委承办人", Role::HandlingOfficer, "4403-JW"),
 ];
 
+/// The units below the districts: a petition office (街道信访办) for each
+/// street of the demo's districts, under the district bureau, and a
+/// residents' committee (社区居委会, issue 14) for each community of
+/// Futian and Nanshan, under its street's office; with the streets'
+/// divisions.
+fn grassroots_units() -> Result<(Vec<xinfang_store::Division>, Vec<NewUnit>), SeedError> {
+    let streets = parse_divisions(DIVISIONS_STREETS_CSV, |c| COUNTIES.iter().any(|k| c.starts_with(k.code)))?;
+    let villages = parse_divisions(DIVISIONS_VILLAGES_CSV, |c| COUNTIES.iter().any(|k| c.starts_with(k.code)))?;
+    let mut out: Vec<NewUnit> = streets
+        .iter()
+        .map(|s| NewUnit {
+            code: unit_code(&s.code, "XFB"),
+            name: format!("{}信访办", s.name),
+            kind: UnitKind::PetitionBureau,
+            level: Level::Township,
+            parent_code: Some(unit_code(s.parent_code.as_deref().unwrap_or_default(), "XFJ")),
+            gov_code: None,
+            jurisdiction: s.code.clone(),
+        })
+        .collect();
+    out.extend(villages.iter().filter(|v| v.parent_code.as_deref().is_some_and(|p| streets.iter().any(|s| s.code == p))).map(|v| {
+        NewUnit {
+            code: unit_code(&v.code, "JWH"),
+            name: v.name.clone(),
+            kind: UnitKind::Community,
+            level: Level::Village,
+            parent_code: Some(unit_code(v.parent_code.as_deref().unwrap_or_default(), "XFB")),
+            gov_code: None,
+            jurisdiction: v.code.clone(),
+        }
+    }));
+    Ok((streets, out))
+}
+
 pub fn accounts() -> Vec<DemoAccount> {
-    let all = units();
+    let mut all = units();
+    all.extend(grassroots_units().map(|(_, g)| g).unwrap_or_default());
     ACCOUNTS
         .iter()
         .map(|(u, _, role, unit)| DemoAccount {
@@ -184,27 +222,13 @@ pub async fn load(store: &Store, password_hash: impl FnOnce(&str) -> String) -> 
             store.set_unit_government(&mut w, &u.code, gov).await?;
         }
     }
-    // Township petition offices (街道信访办), one per street, under the district bureau.
-    let streets = parse_divisions(DIVISIONS_STREETS_CSV, |c| COUNTIES.iter().any(|k| c.starts_with(k.code)))?;
-    for s in &streets {
-        let code = unit_code(&s.code, "XFB");
-        if existing.contains(&code) {
-            continue;
-        }
-        let county = s.parent_code.clone().unwrap_or_default();
-        let unit = NewUnit {
-            code,
-            name: format!("{}信访办", s.name),
-            kind: UnitKind::PetitionBureau,
-            level: Level::Township,
-            parent_code: Some(unit_code(&county, "XFJ")),
-            gov_code: None,
-            jurisdiction: s.code.clone(),
-        };
-        store.insert_unit(&mut w, &unit).await?;
+    let (streets, grassroots) = grassroots_units()?;
+    for unit in grassroots.iter().filter(|u| !existing.contains(&u.code)) {
+        store.insert_unit(&mut w, unit).await?;
     }
     w.commit().await?;
     store.import_divisions(&streets).await?;
+    store.import_divisions(&parse_divisions(DIVISIONS_VILLAGES_CSV, |c| COUNTIES.iter().any(|k| c.starts_with(k.code)))?).await?;
     let hash = password_hash(DEMO_PASSWORD);
     let units = store.load_units().await?;
     for (username, display, role, unit) in ACCOUNTS {

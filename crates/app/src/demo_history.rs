@@ -68,6 +68,7 @@ pub fn short_role(role: Role) -> &'static str {
         Role::Supervisor => "supervisor",
         Role::Leader => "leader",
         Role::Admin => "admin",
+        Role::GridReporter => "reporter",
     }
 }
 

@@ -8,6 +8,8 @@ pub const HOLIDAYS_CSV: &str = include_str!("../../../data/calendar/cn-holidays-
 pub const HOLIDAYS_SOURCE: &str = "国务院办公厅节假日安排通知 2004–2026, via PyPI chinesecalendar 1.11.0 (data/README.md)";
 pub const DIVISIONS_PCA_CSV: &str = include_str!("../../../data/divisions/divisions-pca.csv");
 pub const DIVISIONS_STREETS_CSV: &str = include_str!("../../../data/divisions/divisions-streets.csv");
+/// The communities of Futian and Nanshan (12-digit codes): the demo's villages (issue 14).
+pub const DIVISIONS_VILLAGES_CSV: &str = include_str!("../../../data/divisions/divisions-villages-440304-440305.csv");
 
 #[derive(Debug)]
 pub enum SeedError {

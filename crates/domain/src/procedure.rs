@@ -697,6 +697,13 @@ fn check_route_target(case: &Case, from: &Unit, target: &Unit, routing: Routing,
     if target.id == from.id {
         return Err(DomainError::invalid(Rule::Art22, "route_to_self", "不能转送或交办给本单位"));
     }
+    if target.kind == UnitKind::Community {
+        return Err(DomainError::invalid(
+            Rule::Art22,
+            "route_to_community",
+            "村（居）民委员会是基层群众性自治组织，不承办信访事项；请转送或交办乡镇（街道）或有关部门",
+        ));
+    }
     if matches!(target.kind, UnitKind::JointConference | UnitKind::PartyGovernment) {
         return Err(DomainError::invalid(
             Rule::Art22,

@@ -19,11 +19,23 @@ pub enum Role {
     Leader,
     /// 系统管理员: units, users, calendar; no procedural acts.
     Admin,
+    /// 信访信息员 / 网格员 (grid reporter, issue 14): bound to a village or
+    /// community; records and follows the disputes screened there, no
+    /// procedural acts on petitions.
+    GridReporter,
 }
 
 impl Role {
-    pub const ALL: [Role; 7] =
-        [Role::Clerk, Role::HandlingOfficer, Role::UnitHead, Role::Reviewer, Role::Supervisor, Role::Leader, Role::Admin];
+    pub const ALL: [Role; 8] = [
+        Role::Clerk,
+        Role::HandlingOfficer,
+        Role::UnitHead,
+        Role::Reviewer,
+        Role::Supervisor,
+        Role::Leader,
+        Role::Admin,
+        Role::GridReporter,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -34,6 +46,7 @@ impl Role {
             Role::Supervisor => "supervisor",
             Role::Leader => "leader",
             Role::Admin => "admin",
+            Role::GridReporter => "grid_reporter",
         }
     }
 
@@ -50,6 +63,36 @@ impl Role {
             Role::Supervisor => "督办人员",
             Role::Leader => "领导",
             Role::Admin => "系统管理员",
+            Role::GridReporter => "信访信息员",
         }
+    }
+}
+
+/// Whether a role may be held at a unit of `kind`: a grid reporter works
+/// for a village or community and nowhere else, and a village or community
+/// (a self-governing body, not an organ of the state) has no other staff
+/// in the system. The refusal, in Chinese.
+pub fn fits_unit(role: Role, kind: crate::unit::UnitKind) -> Result<(), &'static str> {
+    use crate::unit::UnitKind;
+    match (role, kind) {
+        (Role::GridReporter, UnitKind::Community) => Ok(()),
+        (Role::GridReporter, _) => Err("信访信息员只能设在村（社区）"),
+        (_, UnitKind::Community) => Err("村（社区）只能设信访信息员账号"),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::unit::UnitKind;
+
+    #[test]
+    fn grid_reporters_work_for_villages_and_villages_have_only_grid_reporters() {
+        assert!(fits_unit(Role::GridReporter, UnitKind::Community).is_ok());
+        assert!(fits_unit(Role::GridReporter, UnitKind::PetitionBureau).is_err());
+        assert!(fits_unit(Role::Clerk, UnitKind::Community).is_err());
+        assert!(fits_unit(Role::Clerk, UnitKind::PetitionBureau).is_ok());
+        assert_eq!(Role::parse("grid_reporter"), Some(Role::GridReporter));
     }
 }

@@ -41,10 +41,14 @@ pub enum UnitKind {
     Government,
     /// 人民政府办公室: its staff act for their government.
     GovernmentOffice,
+    /// 村（居）民委员会: a village or residential community, where grid
+    /// reporters record disputes (issue 14). A self-governing body, not an
+    /// organ of the state: it never handles a petition.
+    Community,
 }
 
 impl UnitKind {
-    pub const ALL: [UnitKind; 10] = [
+    pub const ALL: [UnitKind; 11] = [
         UnitKind::PetitionBureau,
         UnitKind::Department,
         UnitKind::DisciplineBody,
@@ -55,6 +59,7 @@ impl UnitKind {
         UnitKind::PartyGovernment,
         UnitKind::Government,
         UnitKind::GovernmentOffice,
+        UnitKind::Community,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -69,6 +74,7 @@ impl UnitKind {
             UnitKind::PartyGovernment => "party_government",
             UnitKind::Government => "government",
             UnitKind::GovernmentOffice => "government_office",
+            UnitKind::Community => "community",
         }
     }
 
@@ -85,6 +91,7 @@ impl UnitKind {
             UnitKind::PartyGovernment => "党委和政府",
             UnitKind::Government => "人民政府",
             UnitKind::GovernmentOffice => "人民政府办公室",
+            UnitKind::Community => "村（居）民委员会",
         }
     }
 
@@ -120,14 +127,15 @@ pub enum Level {
     City,
     County,
     Township,
+    /// 村、社区 (issue 14): below the township, where disputes are screened.
+    Village,
 }
 
 impl Level {
     /// Every level, the province first.
-    pub const ALL: [Level; 4] = [Level::Province, Level::City, Level::County, Level::Township];
+    pub const ALL: [Level; 5] = [Level::Province, Level::City, Level::County, Level::Township, Level::Village];
 
-    /// The level of a 行政区划 code by its length; a village's 12 digits
-    /// count as its township's.
+    /// The level of a 行政区划 code by its length.
     pub fn of_division(code: &str) -> Level {
         Level::ALL.into_iter().rev().find(|l| code.len() >= l.division_len()).unwrap_or(Level::Province)
     }
@@ -138,6 +146,7 @@ impl Level {
             Level::City => "city",
             Level::County => "county",
             Level::Township => "township",
+            Level::Village => "village",
         }
     }
     /// The level's name in Chinese.
@@ -147,6 +156,7 @@ impl Level {
             Level::City => "市级",
             Level::County => "县级",
             Level::Township => "乡级",
+            Level::Village => "村级",
         }
     }
     /// How many digits a 行政区划 code of this level has.
@@ -156,6 +166,7 @@ impl Level {
             Level::City => 4,
             Level::County => 6,
             Level::Township => 9,
+            Level::Village => 12,
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
@@ -164,6 +175,7 @@ impl Level {
             "city" => Some(Level::City),
             "county" => Some(Level::County),
             "township" => Some(Level::Township),
+            "village" => Some(Level::Village),
             _ => None,
         }
     }
@@ -181,7 +193,7 @@ pub struct Unit {
     /// The people's government at the unit's level (本级人民政府, 块块).
     #[serde(default)]
     pub gov_id: Option<UnitId>,
-    /// 行政区划 code of the area it serves (2, 4, 6 or 9 digits).
+    /// 行政区划 code of the area it serves (2, 4, 6, 9 or 12 digits).
     pub jurisdiction: String,
     /// Materialised path of ids, "/1/7/42/", for subtree queries.
     pub path: String,
@@ -193,7 +205,7 @@ impl Unit {
     /// township level (townships have no mailbox of their own on the
     /// portal). The portal lists exactly these; intake refuses the others.
     pub fn publishes_mailbox(&self) -> bool {
-        self.kind.publishes_mailbox() && self.level != Level::Township
+        self.kind.publishes_mailbox() && self.level < Level::Township
     }
 }
 
@@ -426,7 +438,7 @@ pub(crate) mod tests {
         let of = |c: &str| Level::of_division(c);
         assert_eq!(
             [of("44"), of("4403"), of("440304"), of("440304011"), of("440304011001")],
-            [Level::Province, Level::City, Level::County, Level::Township, Level::Township]
+            [Level::Province, Level::City, Level::County, Level::Township, Level::Village]
         );
     }
 

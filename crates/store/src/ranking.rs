@@ -116,7 +116,7 @@ pub struct RankingEntryRow {
     pub closed_at: Option<String>,
 }
 
-async fn insert_unit_letter_in(store: &Store, w: &mut WriteTx<'_>, l: &NewUnitLetter, source: &str) -> Result<(i64, String)> {
+pub(crate) async fn insert_unit_letter_in(store: &Store, w: &mut WriteTx<'_>, l: &NewUnitLetter, source: &str) -> Result<(i64, String)> {
     let issuer = l.data.get("issuer").and_then(Value::as_str).unwrap_or_default().to_string();
     let doc_no = next_doc_number_in(w, l.issuer_unit_id, &issuer, l.kind, l.issued_on).await?;
     let mut data = l.data.clone();

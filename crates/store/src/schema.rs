@@ -1050,6 +1050,85 @@ CREATE INDEX triage_models_field ON triage_models (field, id)
 CREATE INDEX petition_identities_petition ON petition_identities (petition_id, identity_key)
 "#,
     ),
+    (
+        1400,
+        r#"
+-- Issue 14, item 1: the dispute screening ledger (store::disputes, rules in
+-- domain::dispute). A dispute belongs to its village for good
+-- (village_code, the 12-digit division, read by area prefix) and is held
+-- by one unit at a time (handling_unit_id: the village, or the township or
+-- county it was escalated to). The parties are sealed like petitioners
+-- (JSON of encrypted fields and keyed hashes). version: optimistic
+-- concurrency, as for petitions.
+CREATE TABLE disputes (
+    id {id},
+    village_unit_id BIGINT NOT NULL,
+    village_code TEXT NOT NULL,
+    handling_unit_id BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    risk TEXT NOT NULL,
+    place TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    people BIGINT NOT NULL,
+    parties TEXT NOT NULL,
+    mediator_user_id BIGINT,
+    target_on TEXT NOT NULL,
+    state TEXT NOT NULL,
+    recorded_by BIGINT NOT NULL,
+    recorded_on TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    closed_at TEXT,
+    outcome TEXT,
+    agreement_document_id BIGINT,
+    petition_number TEXT,
+    version BIGINT NOT NULL
+);
+CREATE INDEX disputes_area ON disputes (village_code, id);
+CREATE INDEX disputes_open_area ON disputes (village_code, target_on) WHERE state = 'open';
+CREATE INDEX disputes_petition ON disputes (petition_number) WHERE petition_number IS NOT NULL;
+-- Everything done to a dispute, in order: recorded, mediator assigned,
+-- mediation sessions, escalations, the outcome (body: JSON).
+CREATE TABLE dispute_records (
+    id {id},
+    dispute_id BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    at TEXT NOT NULL,
+    user_id BIGINT NOT NULL,
+    unit_id BIGINT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX dispute_records_dispute ON dispute_records (dispute_id, id);
+-- A village's "nothing found" report for a screening round (排查无矛盾纠纷);
+-- a round's recorded disputes count as its report too.
+CREATE TABLE screening_reports (
+    village_unit_id BIGINT NOT NULL,
+    period TEXT NOT NULL,
+    reported_by BIGINT NOT NULL,
+    reported_at TEXT NOT NULL,
+    note TEXT NOT NULL,
+    PRIMARY KEY (village_unit_id, period)
+);
+-- Who read a dispute's parties unmasked, and why (the petitions' access
+-- log is keyed by petition).
+CREATE TABLE dispute_access_log (
+    id {id},
+    dispute_id BIGINT NOT NULL,
+    user_id BIGINT NOT NULL,
+    unit_id BIGINT NOT NULL,
+    at TEXT NOT NULL,
+    reason TEXT NOT NULL
+);
+CREATE INDEX dispute_access_log_dispute ON dispute_access_log (dispute_id, id);
+-- The grass roots' rules an admin sets (the screening period, the
+-- zero-petition rule), one JSON body; none stored means the defaults.
+CREATE TABLE grassroots_rules (
+    id BIGINT PRIMARY KEY,
+    body TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    updated_by BIGINT
+)
+"#,
+    ),
 ];
 
 /// Migrations whose statements differ by dialect and contain semicolons

@@ -9,6 +9,7 @@ mod approvals;
 mod campaign;
 mod charts;
 mod dashboard;
+mod disputes;
 mod intelligence;
 mod leadership;
 mod outbox;
@@ -252,6 +253,7 @@ pub fn pages(portal: PortalInfo) -> Router<AppState> {
         .merge(outbox::routes())
         .merge(leadership::routes())
         .merge(spotcheck::routes())
+        .merge(disputes::routes())
         .merge(dashboard::routes())
         .merge(campaign::routes())
         .fallback(move |req: Request| {

@@ -61,17 +61,28 @@ pub(crate) async fn staff(state: &AppState, headers: &HeaderMap) -> Result<Staff
 /// Who is logged in, for the header: unit, name, role, whether an
 /// administrator (系统管理), whether a unit head (待我审批) and whether
 /// one who may own cases (我的包案) and whether one who spot-checks (网上抽查).
-pub(crate) type Me = Option<(String, String, String, bool, bool, bool, bool)>;
+/// And the dispute ledger (issue 14): 0 none, 1 the area's ledger beside
+/// the petitions, 2 a grid reporter's (the ledger only).
+pub(crate) type Me = Option<(String, String, String, bool, bool, bool, bool, u8)>;
 
 pub(crate) fn me(s: &Staff) -> Me {
+    use xinfang_domain::role::Role;
+    use xinfang_domain::unit::UnitKind;
+    let ledger = match (s.user.role, s.unit.kind) {
+        (Role::GridReporter, _) => 2,
+        (Role::Admin, _) => 0,
+        (_, UnitKind::Government | UnitKind::GovernmentOffice | UnitKind::PetitionBureau | UnitKind::PartyGovernment) => 1,
+        _ => 0,
+    };
     Some((
         s.unit.name.clone(),
         s.user.display_name.clone(),
         s.user.role.label().to_string(),
-        s.user.role == xinfang_domain::role::Role::Admin,
-        s.user.role == xinfang_domain::role::Role::UnitHead,
+        s.user.role == Role::Admin,
+        s.user.role == Role::UnitHead,
         xinfang_domain::leadership::OWNERS.contains(&s.user.role),
         xinfang_domain::leadership::MANAGERS.contains(&s.user.role),
+        ledger,
     ))
 }
 
@@ -259,6 +270,10 @@ async fn listing(state: AppState, headers: HeaderMap, q: InboxQuery, kind: Listi
         Ok(s) => s,
         Err(r) => return r,
     };
+    // A grid reporter's desk is the village's ledger.
+    if s.user.role == xinfang_domain::role::Role::GridReporter {
+        return Redirect::to("/staff/disputes").into_response();
+    }
     let (csrf, set) = crate::portal::csrf(&headers);
     let query = petitions::ListQuery {
         state: match (kind, q.state.clone().filter(|v| !v.is_empty())) {

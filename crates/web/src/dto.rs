@@ -85,7 +85,7 @@ pub struct AttachmentInput {
     pub content_base64: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PetitionInput {
     /// online, letter, visit, phone, fax, email, hotline, mailbox. A citizen
@@ -315,6 +315,9 @@ pub struct PetitionDetail {
     /// Risk alerts raised at registration (issue 13), dismissed ones with
     /// their reason; shown only with the full view.
     pub risk_alerts: Vec<crate::api::risk::RiskAlert>,
+    /// The screened dispute (矛盾纠纷排查台账) this petition was turned
+    /// from, if any (issue 14).
+    pub dispute: Option<DisputeRef>,
     /// 受理 date: T6 and the simplified procedure count from it.
     pub accepted_on: Option<String>,
     /// Handled under the simplified procedure (简易办理).
@@ -338,6 +341,13 @@ pub struct PetitionDetail {
     pub history: Vec<EventView>,
     pub notices: Vec<NoticeView>,
     pub attachments: Vec<AttachmentView>,
+}
+
+/// A dispute of the screening ledger: `GET /api/v1/disputes/{id}`.
+#[derive(Serialize, ToSchema, Clone, Debug)]
+pub struct DisputeRef {
+    pub id: i64,
+    pub number: String,
 }
 
 #[derive(Serialize, ToSchema)]

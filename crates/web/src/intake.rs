@@ -71,7 +71,7 @@ pub fn query_code_hash(keys: &Keyring, code: &str) -> String {
 
 /// A phone number as matched: digits only, without the country code
 /// (+86 / 0086), so "+86 138 0013 8000" and "13800138000" are one number.
-fn phone_digits(phone: &str) -> String {
+pub fn phone_digits(phone: &str) -> String {
     let d: String = phone.chars().filter(char::is_ascii_digit).collect();
     if d.len() == 15 && d.starts_with("0086") {
         d[4..].to_string()

@@ -323,6 +323,7 @@ pub async fn create_user(State(state): State<AppState>, staff: Staff, ApiJson(re
     if !tree.administers(staff.unit.id, unit.id) {
         return Err(ApiError::forbidden("只能为本辖区内的单位创建账号"));
     }
+    xinfang_domain::role::fits_unit(role, unit.kind).map_err(|m| unprocessable("role_unit_mismatch", m))?;
     match state.store.create_user(&req.username, name, &hash_password_off_thread(&req.password).await?, role, unit.id).await? {
         Some(_) => Ok(StatusCode::CREATED),
         None => Err(ApiError::new(StatusCode::CONFLICT, "username_taken", "用户名已存在")),
@@ -397,6 +398,9 @@ pub async fn update_user(
         }
         None => user.unit_id,
     };
+    if let Some(u) = tree.get(unit_id) {
+        xinfang_domain::role::fits_unit(role, u.kind).map_err(|m| unprocessable("role_unit_mismatch", m))?;
+    }
     if own && (role != Role::Admin || req.active == Some(false)) {
         return Err(unprocessable("own_account", "不能停用自己的账号或取消自己的管理员角色"));
     }

@@ -5,6 +5,7 @@ pub mod annual;
 pub mod approvals;
 pub mod campaign;
 pub mod dashboard;
+pub mod disputes;
 pub mod hotspots;
 pub mod leadership;
 pub mod letters;
@@ -127,6 +128,18 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/supervision/cases/{id}/close", post(supervision::close))
         .route("/api/v1/supervision/watch", get(supervision::watch))
         .route("/api/v1/supervision/watch/run", post(supervision::run_watch))
+        .route("/api/v1/disputes", get(disputes::list).post(disputes::create))
+        .route("/api/v1/disputes/kinds", get(disputes::kinds))
+        .route("/api/v1/disputes/rounds", get(disputes::round))
+        .route("/api/v1/disputes/rounds/{period}/nothing-found", post(disputes::nothing_found))
+        .route("/api/v1/disputes/{id}", get(disputes::detail))
+        .route("/api/v1/disputes/{id}/mediator", post(disputes::assign))
+        .route("/api/v1/disputes/{id}/mediations", post(disputes::mediate))
+        .route("/api/v1/disputes/{id}/escalate", post(disputes::escalate))
+        .route("/api/v1/disputes/{id}/resolve", post(disputes::resolve))
+        .route("/api/v1/disputes/{id}/petition", post(disputes::to_petition))
+        .route("/api/v1/disputes/{id}/unmask", post(disputes::unmask))
+        .route("/api/v1/dispatch/rules", get(disputes::get_rules).put(disputes::put_rules))
         .route("/api/v1/api-keys", post(reference::create_api_key))
         .route("/api/v1/api-keys/{id}", axum::routing::delete(reference::revoke_api_key))
 }

@@ -582,13 +582,14 @@ pub fn require_full(v: View) -> ApiResult<()> {
 pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(number): ApiPath<String>) -> ApiResult<Json<PetitionDetail>> {
     let (rec, v) = load_visible(&state, &staff, &number).await?;
     let tree = state.tree();
-    let (history, notices, attachments, approvals, letters, alerts) = tokio::try_join!(
+    let (history, notices, attachments, approvals, letters, alerts, screened) = tokio::try_join!(
         state.store.history(rec.id),
         state.store.notices(rec.id),
         state.store.attachments(rec.id),
         state.store.approvals_of_petition(rec.id),
         state.store.documents_of(rec.id),
-        state.store.risk_alerts_of(rec.id)
+        state.store.risk_alerts_of(rec.id),
+        state.store.dispute_of_petition(&rec.number)
     )?;
     let risk_alerts = if v == View::Full { alerts.into_iter().map(super::risk::RiskAlert::from).collect() } else { Vec::new() };
     let now = Utc::now();
@@ -696,6 +697,7 @@ pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(number)
         },
         repeat_verdict: c.repeat_verdict.map(|v| v.as_str().to_string()),
         risk_alerts,
+        dispute: screened.map(|(id, recorded_on)| crate::dto::DisputeRef { id, number: crate::api::disputes::number_of(id, &recorded_on) }),
         accepted_on: c.accepted_on.map(|d| d.to_string()),
         simplified: c.simplified,
         outcome: doc_outcome,

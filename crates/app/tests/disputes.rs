@@ -1,0 +1,312 @@
+//! The dispute screening ledger (issue 14, item 1): a grid reporter
+//! records a dispute in their village, the township mediates and resolves
+//! it with an agreement; another is escalated to the county and turned
+//! into a petition that shows its origin; the screening round lists the
+//! villages that did not report. Each unit sees only its own village,
+//! township or county, and the parties are sealed like petitioners.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// 沙埔头社区 and 南园社区 of 南园街道, 福田区 (the demo's villages).
+const SPT: &str = "440304001019-JWH";
+const NANYUAN_STREET: &str = "440304001-XFB";
+
+fn neighbours() -> Value {
+    json!({
+        "kind": "neighbour",
+        "risk": "medium",
+        "summary": "楼上住户装修漏水，楼下住户要求赔偿，双方争吵",
+        "parties": [
+            {"name": "王秀兰", "phone": "13912345678", "id_number": "440304197503150015"},
+            {"name": "赵建国", "phone": "13800001111"}
+        ]
+    })
+}
+
+async fn record(s: &TestServer, user: &str, body: Value) -> i64 {
+    let (status, c) = s.post_as(user, "/api/v1/disputes", body).await;
+    assert_eq!(status, StatusCode::CREATED, "{c}");
+    assert!(c["number"].as_str().unwrap().starts_with("JF"), "{c}");
+    c["id"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn a_grid_reporter_records_a_dispute_and_the_township_resolves_it_with_an_agreement() {
+    let s = TestServer::start().await;
+    let id = record(&s, "ft_spt_reporter", neighbours()).await;
+
+    // Sealed at rest: neither the name nor the phone nor the ID number is in the row.
+    let row = s.store.dispute(id).await.unwrap().unwrap();
+    for plain in ["王秀兰", "13912345678", "440304197503150015", "赵建国"] {
+        assert!(!row.parties.contains(plain), "{plain} stored in the clear");
+    }
+    assert_eq!(row.target_on, days_ahead(7), "a medium risk gets 7 days");
+
+    // The reporter's list masks names and phones.
+    let (status, page) = s.get_as("ft_spt_reporter", "/api/v1/disputes").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let item = &page["items"][0];
+    assert_eq!(item["id"], json!(id));
+    assert_ne!(item["parties"][0]["name"], json!("王秀兰"));
+    assert!(!item["parties"][0]["phone"].as_str().unwrap().contains("12345678"), "{item}");
+
+    // Only its village, its township and its county see it.
+    for (user, seen) in [
+        ("ft_ny_reporter", false),
+        ("ft_rst_officer", false),
+        ("ns_clerk", false),
+        ("ft_ny_clerk", true),
+        ("ft_clerk", true),
+        ("sz_clerk", true),
+    ] {
+        let (status, _) = s.get_as(user, &format!("/api/v1/disputes/{id}")).await;
+        assert_eq!(status == StatusCode::OK, seen, "{user}: {status}");
+        let (_, page) = s.get_as(user, "/api/v1/disputes").await;
+        let listed = page["items"].as_array().map(|a| a.iter().any(|d| d["id"] == json!(id))).unwrap_or(false);
+        assert_eq!(listed, seen, "{user} list");
+    }
+    let (status, _) = s.get_as("admin", &format!("/api/v1/disputes/{id}")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // The detail shows names; numbers stay masked until unmasked with a reason.
+    let (_, d) = s.get_as("ft_ny_clerk", &format!("/api/v1/disputes/{id}")).await;
+    assert_eq!(d["dispute"]["parties"][0]["name"], json!("王秀兰"));
+    assert_ne!(d["dispute"]["parties"][0]["phone"], json!("13912345678"));
+    assert!(d["can_act"].as_bool().unwrap());
+    let (status, _) = s.post_as("ft_ny_clerk", &format!("/api/v1/disputes/{id}/unmask"), json!({"reason": ""})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, open) = s.post_as("ft_ny_clerk", &format!("/api/v1/disputes/{id}/unmask"), json!({"reason": "联系当事人调解"})).await;
+    assert_eq!(status, StatusCode::OK, "{open}");
+    assert_eq!(open[0]["phone"], json!("13912345678"));
+    let (_, d) = s.get_as("ft_clerk", &format!("/api/v1/disputes/{id}")).await;
+    assert_eq!(d["access_log"][0][2], json!("联系当事人调解"), "the reading is recorded");
+
+    // A mediator of another township is refused; the street's clerk is taken.
+    let (status, e) = s.post_as("ft_ny_clerk", &format!("/api/v1/disputes/{id}/mediator"), json!({"mediator": "ns_clerk"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    let (status, e) = s.post_as("ft_ny_clerk", &format!("/api/v1/disputes/{id}/mediator"), json!({"mediator": "ft_ny_clerk"})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{e}");
+    let (status, e) = s
+        .post_as(
+            "ft_spt_reporter",
+            &format!("/api/v1/disputes/{id}/mediations"),
+            json!({"method": "当面调解", "content": "组织双方到社区工作站面谈，查明漏水原因为楼上防水层老化", "participants": "双方当事人、社区网格员"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "the village mediates while it holds the dispute: {e}");
+    let (status, _) = s.post_as("ft_ny_clerk", &format!("/api/v1/disputes/{id}/mediations"), json!({"content": ""})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let (status, v) = s
+        .post_as(
+            "ft_ny_clerk",
+            &format!("/api/v1/disputes/{id}/resolve"),
+            json!({"outcome": "楼上住户负责重做防水层并赔偿楼下住户装修损失三千元，于十日内付清。", "agreement": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["state"], json!("resolved"));
+    assert!(v["agreement_document"].as_i64().is_some(), "{v}");
+    assert_eq!(v["mediator"], json!("南园街道信访办工作人员"));
+
+    // Closed: no more acts.
+    let (status, _) = s.post_as("ft_ny_clerk", &format!("/api/v1/disputes/{id}/mediations"), json!({"content": "再次回访"})).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (_, d) = s.get_as("ft_spt_reporter", &format!("/api/v1/disputes/{id}")).await;
+    let kinds: Vec<&str> = d["records"].as_array().unwrap().iter().map(|r| r["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["recorded", "mediator", "mediation", "resolved"]);
+    assert!(!d["can_act"].as_bool().unwrap());
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn art5_a_dispute_climbs_a_level_at_a_time_and_becomes_a_petition_that_shows_its_origin() {
+    let s = TestServer::start().await;
+    let mut body = neighbours();
+    body["kind"] = json!("wages");
+    body["risk"] = json!("high");
+    body["summary"] = json!("某装修队拖欠十二名工人工资共计八万六千元，工人多次讨要未果");
+    let id = record(&s, "ft_spt_reporter", body).await;
+
+    // A reporter records only in their own village.
+    let mut other = neighbours();
+    other["village"] = json!("440304001020-JWH");
+    let (status, _) = s.post_as("ft_spt_reporter", "/api/v1/disputes", other).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Never sideways or to a department: the village's township first.
+    for unit in ["440304002-XFB", "440304-RST", "440305-XFJ"] {
+        let (status, e) =
+            s.post_as("ft_spt_reporter", &format!("/api/v1/disputes/{id}/escalate"), json!({"unit": unit, "reason": "村里调不了"})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{unit}: {e}");
+    }
+    let (_, d) = s.get_as("ft_spt_reporter", &format!("/api/v1/disputes/{id}")).await;
+    let targets: Vec<&str> = d["escalation_targets"].as_array().unwrap().iter().map(|u| u["code"].as_str().unwrap()).collect();
+    assert!(targets.contains(&NANYUAN_STREET) && targets.contains(&"440304-XFJ"), "{targets:?}");
+    assert!(!targets.iter().any(|t| t.starts_with("440305") || *t == "440304-RST"), "{targets:?}");
+    let (status, e) = s
+        .post_as(
+            "ft_spt_reporter",
+            &format!("/api/v1/disputes/{id}/escalate"),
+            json!({"unit": NANYUAN_STREET, "reason": "涉及人数多，村里调解不成"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{e}");
+
+    // The village no longer acts; the street does, and sends it to the county.
+    let (status, _) = s.post_as("ft_spt_reporter", &format!("/api/v1/disputes/{id}/mediations"), json!({"content": "继续做工作"})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) =
+        s.post_as("ft_ny_clerk", &format!("/api/v1/disputes/{id}/escalate"), json!({"unit": NANYUAN_STREET, "reason": "x"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "not to itself");
+    let (status, e) = s
+        .post_as("ft_ny_clerk", &format!("/api/v1/disputes/{id}/escalate"), json!({"unit": "440304-XFJ", "reason": "需区人社局介入"}))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{e}");
+    let (status, _) = s.post_as("ft_ny_clerk", &format!("/api/v1/disputes/{id}/mediations"), json!({"content": "继续做工作"})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "the township cannot act on what the county holds");
+
+    // Only a unit that registers petitions turns it into one.
+    let (status, _) = s.post_as("ft_spt_reporter", &format!("/api/v1/disputes/{id}/petition"), json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, p) = s.post_as("ft_clerk", &format!("/api/v1/disputes/{id}/petition"), json!({"request": "请求责令支付拖欠工资"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+    let number = p["number"].as_str().unwrap().to_string();
+    // Sending again gives the same petition, never a second one.
+    let (status, again) = s.post_as("ft_clerk", &format!("/api/v1/disputes/{id}/petition"), json!({})).await;
+    assert_eq!((status, again["number"].as_str()), (StatusCode::CREATED, Some(number.as_str())));
+
+    // Linked both ways.
+    let (_, d) = s.get_as("ft_clerk", &format!("/api/v1/disputes/{id}")).await;
+    assert_eq!(d["dispute"]["state"], json!("petitioned"));
+    assert_eq!(d["dispute"]["petition_number"], json!(number));
+    let detail = s.detail("ft_clerk", &number).await;
+    assert_eq!(detail["dispute"]["id"], json!(id), "{}", detail["dispute"]);
+    assert_eq!(detail["dispute"]["number"], d["dispute"]["number"]);
+    assert_eq!(detail["channel"], json!("visit"));
+    assert_eq!(detail["jurisdiction"], json!("440304001019"));
+    assert_eq!(detail["petitioners"][0]["name"], json!("王秀兰"));
+    assert_eq!(detail["request"], json!("请求责令支付拖欠工资"));
+    assert!(detail["facts_and_reasons"].as_str().unwrap().contains("八万六千元"));
+    let kinds: Vec<&str> = d["records"].as_array().unwrap().iter().map(|r| r["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["recorded", "escalated", "escalated", "petitioned"]);
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn the_screening_round_lists_the_villages_that_did_not_report() {
+    let s = TestServer::start().await;
+    // Reference: 南园街道's villages, counted from the unit list.
+    let (_, units) = s.get_as("ft_ny_clerk", "/api/v1/units").await;
+    let villages: Vec<String> = units
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["kind"] == json!("community") && u["code"].as_str().unwrap().starts_with("440304001"))
+        .map(|u| u["code"].as_str().unwrap().to_string())
+        .collect();
+    assert!(villages.len() >= 3, "{villages:?}");
+
+    record(&s, "ft_spt_reporter", neighbours()).await;
+    let period = {
+        let (_, r) = s.get_as("ft_ny_clerk", "/api/v1/disputes/rounds").await;
+        r["period"].as_str().unwrap().to_string()
+    };
+    assert!(period.contains("-W"), "weekly by default: {period}");
+    let (status, e) =
+        s.post_as("ft_ny_reporter", &format!("/api/v1/disputes/rounds/{period}/nothing-found"), json!({"note": "已走访全部楼栋"})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{e}");
+    let (status, _) = s.post_as("ft_ny_reporter", &format!("/api/v1/disputes/rounds/{period}/nothing-found"), json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "once per round");
+    let (status, _) = s.post_as("ft_ny_clerk", &format!("/api/v1/disputes/rounds/{period}/nothing-found"), json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "only a village's grid reporter reports");
+    let (status, _) = s.post_as("ft_ny_reporter", "/api/v1/disputes/rounds/2020-W01/nothing-found", json!({})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "not an old round");
+
+    let (status, r) = s.get_as("ft_ny_clerk", &format!("/api/v1/disputes/rounds?period={period}")).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    let lines = r["villages"].as_array().unwrap();
+    assert_eq!(lines.len(), villages.len());
+    let missing: Vec<&str> = lines.iter().filter(|v| v["reported"] == json!(false)).map(|v| v["code"].as_str().unwrap()).collect();
+    let mut expected: Vec<&str> = villages.iter().map(String::as_str).filter(|c| *c != SPT && *c != "440304001020-JWH").collect();
+    let mut got = missing.clone();
+    expected.sort();
+    got.sort();
+    assert_eq!(got, expected);
+    assert_eq!(r["not_reported"], json!(expected.len()));
+    let spt = lines.iter().find(|v| v["code"] == json!(SPT)).unwrap();
+    assert_eq!((spt["recorded"].as_i64(), spt["nothing_found"].as_bool()), (Some(1), Some(false)));
+
+    // The county sees all of its villages; another street's clerk is refused the area.
+    let (_, county) = s.get_as("ft_clerk", "/api/v1/disputes/rounds").await;
+    assert!(county["villages"].as_array().unwrap().len() > villages.len());
+    let (status, _) = s.get_as("ft_ny_clerk", "/api/v1/disputes/rounds?area=440304002").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The admin makes the round monthly.
+    let (status, _) = s.put("/api/v1/dispatch/rules", Some(&s.token("ft_clerk").await), json!({"screening_period": "month"})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, e) = s.put("/api/v1/dispatch/rules", Some(&s.token("admin").await), json!({"screening_period": "fortnight"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    let (status, _) = s.put("/api/v1/dispatch/rules", Some(&s.token("admin").await), json!({"screening_period": "month"})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, r) = s.get_as("ft_ny_clerk", "/api/v1/disputes/rounds").await;
+    assert_eq!(r["period"], json!(today().format("%Y-%m").to_string()));
+    assert_eq!(r["screening_period"], json!("month"));
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn grid_reporters_belong_to_villages_and_bad_records_write_nothing() {
+    let s = TestServer::start().await;
+    let admin = s.token("admin").await;
+    let user = |unit: &str, name: &str| json!({"username": name, "display_name": "网格员", "password": "Grid@Reporter-2026", "role": "grid_reporter", "unit": unit});
+    let (status, e) = s.post("/api/v1/users", Some(&admin), user("440304-RST", "grid_dept")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    let (status, e) = s.post("/api/v1/users", Some(&admin), user(SPT, "grid_spt")).await;
+    assert_eq!(status, StatusCode::CREATED, "{e}");
+    let mut clerk = user(SPT, "clerk_spt");
+    clerk["role"] = json!("clerk");
+    let (status, _) = s.post("/api/v1/users", Some(&admin), clerk).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a village has no clerks");
+
+    for (field, value) in [
+        ("kind", json!("weather")),
+        ("risk", json!("extreme")),
+        ("summary", json!("")),
+        ("summary", json!("长".repeat(2001))),
+        ("parties", json!([])),
+        ("parties", json!([{"name": "甲", "id_number": "440304197503150016"}])),
+        ("parties", json!([{"name": "甲", "phone": "12"}])),
+        ("target_on", json!(days_ago(1))),
+        ("people", json!(0)),
+    ] {
+        let mut body = neighbours();
+        body[field] = value;
+        let (status, e) = s.post_as("ft_spt_reporter", "/api/v1/disputes", body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{field}: {e}");
+        assert!(e["error"]["message"].as_str().unwrap().chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{e}");
+    }
+    let (_, page) = s.get_as("ft_spt_reporter", "/api/v1/disputes").await;
+    assert_eq!(page["items"], json!([]), "nothing half-written");
+    // A township's staff name the village; a village outside their area is refused.
+    let mut body = neighbours();
+    let (status, _) = s.post_as("ft_ny_clerk", "/api/v1/disputes", body.clone()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "which village?");
+    body["village"] = json!("440304002001-JWH");
+    let (status, _) = s.post_as("ft_ny_clerk", "/api/v1/disputes", body.clone()).await;
+    assert!(status == StatusCode::FORBIDDEN || status == StatusCode::UNPROCESSABLE_ENTITY, "{status}");
+    body["village"] = json!(SPT);
+    let (status, _) = s.post_as("ft_ny_clerk", "/api/v1/disputes", body).await;
+    assert_eq!(status, StatusCode::CREATED);
+    // A grid reporter has no petitions to see and no acts to take.
+    let (status, page) = s.get_as("ft_spt_reporter", "/api/v1/petitions").await;
+    assert!(status == StatusCode::FORBIDDEN || page["items"] == json!([]), "{status} {page}");
+    s.finish().await;
+}
