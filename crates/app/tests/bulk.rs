@@ -150,6 +150,7 @@ async fn submit(a: &Store, w: &World, reg: Registration, receiving: &str, clerk:
             registered_at: at,
             rows: Default::default(),
             risk_alert: None,
+            green_channel: None,
             search_tokens: xinfang_web::search::registration_tokens(&xinfang_web::search::segmenter(&w.tree), &w.keys, &reg),
         })
         .await

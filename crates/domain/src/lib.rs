@@ -13,6 +13,7 @@ pub mod campaign;
 pub mod deadline;
 pub mod dispute;
 pub mod error;
+pub mod green_channel;
 pub mod import;
 pub mod leadership;
 pub mod letters;

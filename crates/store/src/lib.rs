@@ -19,6 +19,7 @@ mod db;
 mod disputes;
 mod documents;
 mod fulltext;
+mod green_channel;
 mod group_commit;
 mod heads;
 mod hotspots;
@@ -60,6 +61,7 @@ pub use db::{Dialect, PoolSettings, Store, StoreError, WriteTx, fmt_instant, par
 pub use disputes::{DisputeChange, DisputeFilter, DisputeRecordRow, DisputeRow, NewDispute};
 pub use documents::{DocumentRow, RENDER_DOCUMENT, doc_number};
 pub use fulltext::{COMMON_MATCHES, FullText, IndexSource, IndexText, clean_tokens};
+pub use green_channel::{GreenFilter, GreenRow, NewGreenChannel};
 pub use heads::{HeadEntry, HeadList};
 pub use hotspots::DayCount;
 pub use leadership::{EscalationRow, LeadRow, Leadership, LedCase, TrackRow};

@@ -87,6 +87,8 @@ pub struct NewPetition {
     pub search_tokens: String,
     /// A risk alert the text raises (issue 13, item 4), written with it.
     pub risk_alert: Option<crate::risk::NewRiskAlert>,
+    /// The wage-arrears green channel's flag (issue 14, item 5), written with it.
+    pub green_channel: Option<crate::green_channel::NewGreenChannel>,
 }
 
 #[derive(Debug, Clone)]
@@ -438,6 +440,9 @@ impl Store {
         }
         if let Some(a) = &p.risk_alert {
             self.insert_risk_alert(w, id, a, p.registered_at).await?;
+        }
+        if let Some(g) = &p.green_channel {
+            crate::green_channel::insert(w, id, g, p.registered_at).await?;
         }
         let mut event = p.event.clone();
         event.from_state = None;
@@ -1367,7 +1372,7 @@ fn in_list(sql: &mut Sql, col: &str, values: &[String]) {
 }
 
 /// `col IN (ids)` for the viewing units.
-fn viewer_in(sql: &mut Sql, col: &str, ids: &[i64]) {
+pub(crate) fn viewer_in(sql: &mut Sql, col: &str, ids: &[i64]) {
     sql.push(&format!("{col} IN ("));
     if ids.is_empty() {
         sql.push("NULL");

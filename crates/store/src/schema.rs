@@ -1129,6 +1129,34 @@ CREATE TABLE grassroots_rules (
 )
 "#,
     ),
+    (
+        1401,
+        r#"
+-- Issue 14, item 5: the wage-arrears green channel (store::green_channel,
+-- rules in domain::green_channel). One row per petition in the lane:
+-- flagged at registration by the rules or by a clerk, confirmed or taken
+-- out by a clerk; what was claimed and what was recovered (yuan, workers);
+-- the internal deadline for first contact with the employer.
+CREATE TABLE green_channel (
+    petition_id BIGINT PRIMARY KEY,
+    state TEXT NOT NULL,
+    words TEXT NOT NULL,
+    migrant BIGINT NOT NULL,
+    amount_claimed BIGINT,
+    workers BIGINT,
+    received_on TEXT NOT NULL,
+    contact_due TEXT NOT NULL,
+    contacted_at TEXT,
+    contact_note TEXT,
+    amount_recovered BIGINT,
+    workers_paid BIGINT,
+    flagged_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    updated_by BIGINT
+);
+CREATE INDEX green_channel_received ON green_channel (received_on, petition_id)
+"#,
+    ),
 ];
 
 /// Migrations whose statements differ by dialect and contain semicolons

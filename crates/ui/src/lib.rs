@@ -10,6 +10,7 @@ mod campaign;
 mod charts;
 mod dashboard;
 mod disputes;
+mod green;
 mod intelligence;
 mod leadership;
 mod outbox;
@@ -254,6 +255,7 @@ pub fn pages(portal: PortalInfo) -> Router<AppState> {
         .merge(leadership::routes())
         .merge(spotcheck::routes())
         .merge(disputes::routes())
+        .merge(green::routes())
         .merge(dashboard::routes())
         .merge(campaign::routes())
         .fallback(move |req: Request| {

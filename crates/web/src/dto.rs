@@ -318,6 +318,10 @@ pub struct PetitionDetail {
     /// The screened dispute (矛盾纠纷排查台账) this petition was turned
     /// from, if any (issue 14).
     pub dispute: Option<DisputeRef>,
+    /// In the wage-arrears green channel (issue 14): flagged or confirmed.
+    pub green_channel: bool,
+    /// The lane's record: claimed, first contact due, recovered.
+    pub green: Option<crate::api::green_channel::GreenView>,
     /// 受理 date: T6 and the simplified procedure count from it.
     pub accepted_on: Option<String>,
     /// Handled under the simplified procedure (简易办理).

@@ -380,6 +380,21 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
         (Category::Accusation, Some(accused)) => xinfang_domain::access::accusation_receiver(&tree, &receiving, accused.id).clone(),
         _ => receiving,
     };
+    // The wage-arrears green channel (issue 14, item 5): a claim about
+    // unpaid wages is flagged, and one filed online goes straight to the
+    // labour inspection of the place's county (Art. 19: to the organ
+    // competent to handle it), not through the bureau's 15 days.
+    let green = xinfang_domain::green_channel::recognise(
+        reg.category == Category::Claim,
+        reg.topic.as_deref(),
+        &[reg.title.as_str(), &reg.content, &reg.request, &reg.facts_and_reasons].join("\n"),
+    );
+    let receiving = match (&who, channel, &green) {
+        (Submitter::Citizen, Channel::Online, Some(_)) => {
+            xinfang_domain::green_channel::labour_inspection(&tree, &reg.jurisdiction).cloned().unwrap_or(receiving)
+        }
+        _ => receiving,
+    };
     let mut attachments = match state.store.objects() {
         Ok(objects) => {
             attachments::decode(objects, &input.attachments, state.settings.max_attachments, state.settings.max_attachment_bytes).await?
@@ -552,6 +567,20 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
     if risk.level == "urgent" {
         rows.jobs.extend(crate::notices::risk_alert_mail(state, receiving.id, &reg.title, &risk, now).await?);
     }
+    let green_channel = green.map(|g| xinfang_store::NewGreenChannel {
+        state: "flagged".into(),
+        words: serde_json::to_string(&g.words).unwrap_or_default(),
+        migrant: g.migrant,
+        amount_claimed: g.amount,
+        workers: g.workers,
+        received_on: received_on.to_string(),
+        contact_due: xinfang_domain::green_channel::after_working_days(
+            &state.calendar(),
+            received_on,
+            state.settings.green_channel_contact_days,
+        )
+        .to_string(),
+    });
     let source_key_id = match &who {
         Submitter::ApiKey(k) => Some(k.id),
         _ => None,
@@ -577,6 +606,7 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
             rows,
             search_tokens: crate::search::registration_tokens(&crate::search::segmenter(&tree), keys, &reg),
             risk_alert,
+            green_channel,
         })
         .await?;
     crate::observe::intake_done(channel.as_str());

@@ -113,6 +113,12 @@ pub struct Settings {
     /// A read corrects the precomputed figures by at most this many
     /// petitions changed since the last refresh; with more it recounts.
     pub statistics_max_corrections: usize,
+    /// The wage-arrears green channel (issue 14): working days from
+    /// receipt to the handling unit's first contact with the employer.
+    pub green_channel_contact_days: u32,
+    /// The green channel's pre-Spring-Festival list starts this many days
+    /// before the festival holiday.
+    pub green_channel_season_days: i64,
 }
 
 impl Default for Settings {
@@ -151,6 +157,8 @@ impl Default for Settings {
             triage_training_examples: 5_000,
             triage_min_held_out: 30,
             statistics_max_corrections: 2000,
+            green_channel_contact_days: 5,
+            green_channel_season_days: 75,
         }
     }
 }

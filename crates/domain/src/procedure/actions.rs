@@ -689,6 +689,8 @@ pub const OTHER_EVENTS: &[(&str, &str, bool)] = &[
     // Staff's 初件 / 重件 finding (`repeats`).
     ("repeat_linked", "认定为重件", false),
     ("first_confirmed", "确认为初件", false),
+    // The wage-arrears green channel (issue 14): a clerk's decision.
+    ("green_channel", "欠薪绿色通道认定", false),
 ];
 
 pub fn spec(name: &str) -> Option<&'static ActionSpec> {

@@ -6,6 +6,7 @@ pub mod approvals;
 pub mod campaign;
 pub mod dashboard;
 pub mod disputes;
+pub mod green_channel;
 pub mod hotspots;
 pub mod leadership;
 pub mod letters;
@@ -139,6 +140,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/disputes/{id}/resolve", post(disputes::resolve))
         .route("/api/v1/disputes/{id}/petition", post(disputes::to_petition))
         .route("/api/v1/disputes/{id}/unmask", post(disputes::unmask))
+        .route("/api/v1/green-channel", get(green_channel::list))
+        .route("/api/v1/petitions/{number}/green-channel", put(green_channel::decide))
+        .route("/api/v1/petitions/{number}/green-channel/contact", post(green_channel::contact))
+        .route("/api/v1/petitions/{number}/green-channel/recovered", post(green_channel::recovered))
         .route("/api/v1/dispatch/rules", get(disputes::get_rules).put(disputes::put_rules))
         .route("/api/v1/api-keys", post(reference::create_api_key))
         .route("/api/v1/api-keys/{id}", axum::routing::delete(reference::revoke_api_key))

@@ -582,14 +582,15 @@ pub fn require_full(v: View) -> ApiResult<()> {
 pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(number): ApiPath<String>) -> ApiResult<Json<PetitionDetail>> {
     let (rec, v) = load_visible(&state, &staff, &number).await?;
     let tree = state.tree();
-    let (history, notices, attachments, approvals, letters, alerts, screened) = tokio::try_join!(
+    let (history, notices, attachments, approvals, letters, alerts, screened, green) = tokio::try_join!(
         state.store.history(rec.id),
         state.store.notices(rec.id),
         state.store.attachments(rec.id),
         state.store.approvals_of_petition(rec.id),
         state.store.documents_of(rec.id),
         state.store.risk_alerts_of(rec.id),
-        state.store.dispute_of_petition(&rec.number)
+        state.store.dispute_of_petition(&rec.number),
+        state.store.green_channel_of(rec.id)
     )?;
     let risk_alerts = if v == View::Full { alerts.into_iter().map(super::risk::RiskAlert::from).collect() } else { Vec::new() };
     let now = Utc::now();
@@ -697,6 +698,8 @@ pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(number)
         },
         repeat_verdict: c.repeat_verdict.map(|v| v.as_str().to_string()),
         risk_alerts,
+        green_channel: green.as_ref().is_some_and(|g| g.state != "rejected"),
+        green: green.as_ref().map(|g| super::green_channel::view(&state, g)),
         dispute: screened.map(|(id, recorded_on)| crate::dto::DisputeRef { id, number: crate::api::disputes::number_of(id, &recorded_on) }),
         accepted_on: c.accepted_on.map(|d| d.to_string()),
         simplified: c.simplified,

@@ -1,0 +1,284 @@
+//! The wage-arrears green channel (农民工欠薪绿色通道, issue 14 item 5):
+//! the lane's list with its totals (claimed, recovered, workers), the
+//! pre-Spring-Festival season, the clerk's confirmation, the first contact
+//! with the employer and what was recovered. Rules in
+//! `domain::green_channel`; the flag is written at registration
+//! (`web::intake`).
+
+use crate::api::petitions::{load_visible, require_full};
+use crate::auth::Staff;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiPath};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use chrono::{NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+use xinfang_domain::green_channel;
+use xinfang_domain::local_date;
+use xinfang_domain::role::Role;
+use xinfang_store::{GreenFilter, GreenRow, NewGreenChannel};
+
+#[derive(Serialize, ToSchema, Debug, Clone)]
+pub struct GreenView {
+    pub number: String,
+    pub title: String,
+    /// The unit holding the petition now.
+    pub current_unit: String,
+    /// flagged (by the rules), confirmed or rejected (by a clerk).
+    pub state: String,
+    /// What recognised it.
+    pub words: Vec<String>,
+    pub migrant: bool,
+    /// Claimed, in yuan.
+    pub amount_claimed: Option<i64>,
+    pub workers: Option<i64>,
+    pub received_on: String,
+    /// First contact with the employer due by this day.
+    pub contact_due: String,
+    pub contacted_at: Option<String>,
+    pub contact_note: Option<String>,
+    /// First contact not made and its day passed.
+    pub contact_overdue: bool,
+    pub amount_recovered: Option<i64>,
+    pub workers_paid: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema, Debug, Default)]
+pub struct GreenTotals {
+    pub petitions: usize,
+    pub amount_claimed: i64,
+    pub workers: i64,
+    pub amount_recovered: i64,
+    pub workers_paid: i64,
+    pub contact_overdue: usize,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct GreenList {
+    /// The period listed (the pre-festival season when asked for).
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub items: Vec<GreenView>,
+    pub totals: GreenTotals,
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+pub struct GreenQuery {
+    /// `spring_festival`: the season before the next Spring Festival.
+    pub season: Option<String>,
+    /// Received on or after (YYYY-MM-DD).
+    pub from: Option<String>,
+    /// Received on or before (YYYY-MM-DD).
+    pub to: Option<String>,
+    /// Only those whose first contact is overdue.
+    pub overdue: Option<bool>,
+    pub limit: Option<i64>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct GreenDecision {
+    /// true: in the lane (confirmed); false: taken out.
+    pub in_lane: bool,
+    /// Corrections of what the rules read from the text.
+    #[serde(default)]
+    pub amount_claimed: Option<i64>,
+    #[serde(default)]
+    pub workers: Option<i64>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ContactInput {
+    /// How the employer was reached and what was said.
+    pub note: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RecoveryInput {
+    /// Recovered so far, in yuan.
+    pub amount: i64,
+    /// Workers paid so far.
+    pub workers: i64,
+}
+
+pub fn view(state: &AppState, g: &GreenRow) -> GreenView {
+    let today = local_date(Utc::now()).to_string();
+    GreenView {
+        number: g.number.clone(),
+        title: g.title.clone(),
+        current_unit: state.tree().get(g.current_unit_id).map(|u| u.name.clone()).unwrap_or_default(),
+        state: g.state.clone(),
+        words: serde_json::from_str(&g.words).unwrap_or_default(),
+        migrant: g.migrant,
+        amount_claimed: g.amount_claimed,
+        workers: g.workers,
+        received_on: g.received_on.clone(),
+        contact_due: g.contact_due.clone(),
+        contacted_at: g.contacted_at.clone(),
+        contact_note: g.contact_note.clone(),
+        contact_overdue: g.contacted_at.is_none() && g.contact_due < today && g.state != "rejected",
+        amount_recovered: g.amount_recovered,
+        workers_paid: g.workers_paid,
+    }
+}
+
+fn invalid(code: &str, msg: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, msg)
+}
+
+fn day(field: &str, s: &str) -> ApiResult<String> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map(|d| d.to_string())
+        .map_err(|_| invalid("invalid_date", "日期格式应为YYYY-MM-DD").at(field))
+}
+
+#[utoipa::path(get, path = "/api/v1/green-channel", tag = "grassroots", security(("bearer" = [])), params(GreenQuery),
+    description = "The wage-arrears green channel as the caller sees it: the petitions in the lane (newest first) with the amount and workers claimed and recovered and whether first contact with the employer is overdue, and their totals. `season=spring_festival` lists the season before the next Spring Festival.",
+    responses((status = 200, body = GreenList), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn list(State(state): State<AppState>, staff: Staff, Query(q): Query<GreenQuery>) -> ApiResult<Json<GreenList>> {
+    if staff.user.role == Role::Admin || staff.user.role == Role::GridReporter {
+        return Err(ApiError::forbidden("欠薪绿色通道由信访部门和承办单位查看"));
+    }
+    let today = local_date(Utc::now());
+    let (mut from, mut to) = (q.from.as_deref().map(|d| day("from", d)).transpose()?, q.to.as_deref().map(|d| day("to", d)).transpose()?);
+    match q.season.as_deref() {
+        None | Some("") => {}
+        Some("spring_festival") => {
+            let (a, b) = green_channel::festival_season(&state.calendar(), today, state.settings.green_channel_season_days)
+                .ok_or_else(|| invalid("no_festival", "节假日安排中没有下一个春节"))?;
+            from = Some(a.to_string());
+            to = Some(b.to_string());
+        }
+        Some(_) => return Err(invalid("invalid_season", "season 只能为 spring_festival（春节前）").at("season")),
+    }
+    let rows = state
+        .store
+        .green_channel_list(
+            &staff.visibility(&state.tree()).unit_ids,
+            &GreenFilter {
+                from: from.clone(),
+                to: to.clone(),
+                contact_overdue_on: q.overdue.unwrap_or(false).then(|| today.to_string()),
+                with_rejected: false,
+                limit: q.limit.unwrap_or(500).clamp(1, 5000),
+            },
+        )
+        .await?;
+    let items: Vec<GreenView> = rows.iter().map(|g| view(&state, g)).collect();
+    let totals = GreenTotals {
+        petitions: items.len(),
+        amount_claimed: items.iter().filter_map(|i| i.amount_claimed).sum(),
+        workers: items.iter().filter_map(|i| i.workers).sum(),
+        amount_recovered: items.iter().filter_map(|i| i.amount_recovered).sum(),
+        workers_paid: items.iter().filter_map(|i| i.workers_paid).sum(),
+        contact_overdue: items.iter().filter(|i| i.contact_overdue).count(),
+    };
+    Ok(Json(GreenList { from, to, items, totals }))
+}
+
+/// Staff who work the lane on a petition they see in full.
+async fn lane_petition(state: &AppState, staff: &Staff, number: &str) -> ApiResult<xinfang_store::PetitionRecord> {
+    staff.require_role(&[Role::Clerk, Role::HandlingOfficer, Role::UnitHead])?;
+    let (rec, v) = load_visible(state, staff, number).await?;
+    require_full(v)?;
+    Ok(rec)
+}
+
+#[utoipa::path(put, path = "/api/v1/petitions/{number}/green-channel", tag = "grassroots", security(("bearer" = [])),
+    params(("number" = String, Path)), request_body = GreenDecision,
+    description = "A clerk confirms a petition in the green channel (also one the rules missed: it enters with the short deadline from its receipt) or takes it out.",
+    responses((status = 200, body = GreenView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn decide(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(number): ApiPath<String>,
+    ApiJson(input): ApiJson<GreenDecision>,
+) -> ApiResult<Json<GreenView>> {
+    let rec = lane_petition(&state, &staff, &number).await?;
+    for (field, v, max) in [("amount_claimed", input.amount_claimed, 10_000_000_000i64), ("workers", input.workers, 1_000_000)] {
+        if v.is_some_and(|v| !(0..=max).contains(&v)) {
+            return Err(invalid("invalid_number", "金额或人数不正确").at(field));
+        }
+    }
+    let text = [rec.title.as_str(), &rec.content, &rec.request, &rec.facts_and_reasons].join("\n");
+    let read = green_channel::recognise(true, None, &text).unwrap_or_default();
+    let (amount, workers) = green_channel::claimed(&text);
+    let received = rec.case.received_on;
+    let new = NewGreenChannel {
+        state: String::new(),
+        words: serde_json::to_string(&if read.words.is_empty() { vec!["工作人员认定".to_string()] } else { read.words.clone() })
+            .unwrap_or_default(),
+        migrant: read.migrant,
+        amount_claimed: input.amount_claimed.or(amount),
+        workers: input.workers.or(workers),
+        received_on: received.to_string(),
+        contact_due: green_channel::after_working_days(&state.calendar(), received, state.settings.green_channel_contact_days).to_string(),
+    };
+    let lane = if input.in_lane { "confirmed" } else { "rejected" };
+    state.store.set_green_channel(rec.id, lane, Some(&new), staff.user.id, Utc::now()).await?;
+    if input.in_lane && (input.amount_claimed.is_some() || input.workers.is_some()) {
+        state.store.correct_green_claim(rec.id, input.amount_claimed, input.workers).await?;
+    }
+    let ev = staff.record_event(&rec, "green_channel", json!({"in_lane": input.in_lane}), None);
+    state.store.append_event(rec.id, &ev).await?;
+    let g = state.store.green_channel_of(rec.id).await?.ok_or_else(ApiError::internal)?;
+    Ok(Json(view(&state, &g)))
+}
+
+#[utoipa::path(post, path = "/api/v1/petitions/{number}/green-channel/contact", tag = "grassroots", security(("bearer" = [])),
+    params(("number" = String, Path)), request_body = ContactInput,
+    description = "Record the first contact with the employer (once), which the short internal deadline asks for.",
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn contact(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(number): ApiPath<String>,
+    ApiJson(input): ApiJson<ContactInput>,
+) -> ApiResult<StatusCode> {
+    let rec = lane_petition(&state, &staff, &number).await?;
+    let note = input.note.trim();
+    if note.is_empty() || note.chars().count() > 2000 {
+        return Err(invalid("invalid_note", "请填写与用人单位联系的情况（不超过2000字）").at("note"));
+    }
+    let g = state
+        .store
+        .green_channel_of(rec.id)
+        .await?
+        .filter(|g| g.state != "rejected")
+        .ok_or_else(|| ApiError::not_found("欠薪绿色通道事项"))?;
+    if !state.store.record_green_contact(g.petition_id, note, staff.user.id, Utc::now()).await? {
+        return Err(ApiError::new(StatusCode::CONFLICT, "already_contacted", "已记录首次联系用人单位"));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/petitions/{number}/green-channel/recovered", tag = "grassroots", security(("bearer" = [])),
+    params(("number" = String, Path)), request_body = RecoveryInput,
+    description = "Record what has been recovered so far for the workers (the running totals).",
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn recovered(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(number): ApiPath<String>,
+    ApiJson(input): ApiJson<RecoveryInput>,
+) -> ApiResult<StatusCode> {
+    let rec = lane_petition(&state, &staff, &number).await?;
+    if !(0..=10_000_000_000).contains(&input.amount) {
+        return Err(invalid("invalid_amount", "追回金额不正确").at("amount"));
+    }
+    if !(0..=1_000_000).contains(&input.workers) {
+        return Err(invalid("invalid_workers", "人数不正确").at("workers"));
+    }
+    let g = state
+        .store
+        .green_channel_of(rec.id)
+        .await?
+        .filter(|g| g.state != "rejected")
+        .ok_or_else(|| ApiError::not_found("欠薪绿色通道事项"))?;
+    state.store.record_green_recovery(g.petition_id, input.amount, input.workers, staff.user.id, Utc::now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
