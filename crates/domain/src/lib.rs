@@ -11,6 +11,7 @@ pub mod aggregate;
 pub mod calendar;
 pub mod campaign;
 pub mod deadline;
+pub mod dispatch;
 pub mod dispute;
 pub mod error;
 pub mod green_channel;

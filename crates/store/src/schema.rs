@@ -1157,6 +1157,36 @@ CREATE TABLE green_channel (
 CREATE INDEX green_channel_received ON green_channel (received_on, petition_id)
 "#,
     ),
+    (
+        1402,
+        r#"
+-- Issue 14, item 2: dispatch orders (调度令) from a county, city or township
+-- down to a township or village, with the receiver's feedback
+-- (store::dispatch, rules in domain::dispatch).
+CREATE TABLE dispatch_orders (
+    id {id},
+    from_unit_id BIGINT NOT NULL,
+    to_unit_id BIGINT NOT NULL,
+    subject TEXT NOT NULL,
+    content TEXT NOT NULL,
+    due_on TEXT NOT NULL,
+    dispute_id BIGINT,
+    petition_number TEXT,
+    state TEXT NOT NULL,
+    created_by BIGINT NOT NULL,
+    created_at TEXT NOT NULL,
+    feedback TEXT,
+    answered_at TEXT,
+    answered_by BIGINT,
+    closed_at TEXT
+);
+CREATE INDEX dispatch_orders_to ON dispatch_orders (to_unit_id, id);
+CREATE INDEX dispatch_orders_from ON dispatch_orders (from_unit_id, id);
+-- The board counts a county's petitions by place, state and receiving
+-- unit over the place's index range without reading the rows.
+CREATE INDEX petitions_place_board ON petitions (jurisdiction, state, next_due_on, received_on, registered_unit_id)
+"#,
+    ),
 ];
 
 /// Migrations whose statements differ by dialect and contain semicolons

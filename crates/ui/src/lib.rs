@@ -9,6 +9,7 @@ mod approvals;
 mod campaign;
 mod charts;
 mod dashboard;
+mod dispatch;
 mod disputes;
 mod green;
 mod intelligence;
@@ -255,6 +256,7 @@ pub fn pages(portal: PortalInfo) -> Router<AppState> {
         .merge(leadership::routes())
         .merge(spotcheck::routes())
         .merge(disputes::routes())
+        .merge(dispatch::routes())
         .merge(green::routes())
         .merge(dashboard::routes())
         .merge(campaign::routes())

@@ -1,8 +1,8 @@
 //! The OpenAPI 3 document served at `/api/openapi.json`.
 
 use crate::api::{
-    account, annual, approvals, campaign, dashboard, disputes, green_channel, hotspots, leadership, letters, petitions, ranking, reference,
-    repeats, risk, search, similar, spotcheck, statistics, supervision, track, triage, units, urgent,
+    account, annual, approvals, campaign, dashboard, dispatch, disputes, green_channel, hotspots, leadership, letters, petitions, ranking,
+    reference, repeats, risk, search, similar, spotcheck, statistics, supervision, track, triage, units, urgent,
 };
 use crate::dto::*;
 use crate::error::{ErrorBody, ErrorDetail};
@@ -110,6 +110,7 @@ impl Modify for ActionSchemas {
         dashboard::show, annual::show, campaign::create, campaign::list, campaign::detail, campaign::post_lead,
         ranking::preview, ranking::publish, ranking::list, ranking::show, ranking::unit_document,
         disputes::create, disputes::list, disputes::kinds, disputes::round, disputes::nothing_found, disputes::detail, disputes::assign, disputes::mediate, disputes::escalate, disputes::resolve, disputes::to_petition, disputes::unmask, disputes::get_rules, disputes::put_rules,
+        dispatch::board, dispatch::create, dispatch::list, dispatch::feedback, dispatch::close,
         green_channel::list, green_channel::decide, green_channel::contact, green_channel::recovered,
     ),
     components(schemas(ErrorBody, ErrorDetail, crate::error::FieldError, LoginRequest, LoginResponse, MeResponse, UnitRef, PetitionInput, PetitionerInput, AccusedInput, AttachmentInput, crate::dto::AttachmentUpload,
@@ -125,7 +126,8 @@ impl Modify for ActionSchemas {
         dashboard::DashboardView, dashboard::CountRow, dashboard::OverdueRow, dashboard::UnitLoad, dashboard::MetricRow, annual::AnnualReport,
         campaign::CampaignInput, campaign::CampaignView, campaign::CampaignItemView, campaign::CampaignDetail, campaign::BulkLead,
         crate::dto::DisputeRef, disputes::PartyInput, disputes::DisputeInput, disputes::PartyView, disputes::DisputeView, disputes::DisputeRecordView, disputes::DisputeDetail, disputes::DisputePage, disputes::MediatorInput, disputes::MediationInput, disputes::EscalateInput, disputes::ResolveInput, disputes::ToPetitionInput, disputes::ToPetitionAnswer, disputes::UnmaskPartiesInput, disputes::Created, disputes::RoundVillage, disputes::RoundView, disputes::NothingFoundInput, disputes::GrassrootsRules,
-        green_channel::GreenView, green_channel::GreenTotals, green_channel::GreenList, green_channel::GreenDecision, green_channel::ContactInput, green_channel::RecoveryInput)),
+        green_channel::GreenView, green_channel::GreenTotals, green_channel::GreenList, green_channel::GreenDecision, green_channel::ContactInput, green_channel::RecoveryInput,
+        dispatch::BoardRow, dispatch::BoardView, dispatch::OrderInput, dispatch::OrderView, dispatch::FeedbackInput, dispatch::OrderCreated)),
     modifiers(&Bearer, &ActionSchemas),
     tags((name = "petitions"), (name = "track", description = "The petitioner's view, by number and query code"), (name = "auth"), (name = "reference"), (name = "admin"), (name = "urgent", description = "Art. 25 reports and their acknowledgement"), (name = "approvals", description = "The unit head's approval queue (four eyes)"), (name = "supervision", description = "督办 (Art. 40) and the instruments of Art. 39; the deadline watch; spot checks and accountability reviews"), (name = "statistics", description = "Metrics per unit and period with their numerators and denominators (docs/metrics.md)"), (name = "intelligence", description = "Triage suggestions and risk signals (docs/intelligence.md)"), (name = "grassroots", description = "The grass roots (issue 14): the dispute screening ledger, screening rounds, the dispatch board's rules"))
 )]

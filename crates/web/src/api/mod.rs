@@ -5,6 +5,7 @@ pub mod annual;
 pub mod approvals;
 pub mod campaign;
 pub mod dashboard;
+pub mod dispatch;
 pub mod disputes;
 pub mod green_channel;
 pub mod hotspots;
@@ -144,6 +145,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/petitions/{number}/green-channel", put(green_channel::decide))
         .route("/api/v1/petitions/{number}/green-channel/contact", post(green_channel::contact))
         .route("/api/v1/petitions/{number}/green-channel/recovered", post(green_channel::recovered))
+        .route("/api/v1/dispatch/board", get(dispatch::board))
+        .route("/api/v1/dispatch/orders", get(dispatch::list).post(dispatch::create))
+        .route("/api/v1/dispatch/orders/{id}/feedback", post(dispatch::feedback))
+        .route("/api/v1/dispatch/orders/{id}/close", post(dispatch::close))
         .route("/api/v1/dispatch/rules", get(disputes::get_rules).put(disputes::put_rules))
         .route("/api/v1/api-keys", post(reference::create_api_key))
         .route("/api/v1/api-keys/{id}", axum::routing::delete(reference::revoke_api_key))

@@ -1,0 +1,374 @@
+//! The dispatch board (指调, issue 14 item 2): a county's or city's open
+//! disputes and petitions by township and village, red where something is
+//! overdue or high-risk, the zero-petition marks (零访 / 清零) by the
+//! admin's rule, and dispatch orders (调度令) down to a township or village
+//! with their feedback. Rules in `domain::dispatch`.
+
+use crate::api::disputes::rules_of;
+use crate::auth::Staff;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiPath};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use chrono::{NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::{IntoParams, ToSchema};
+use xinfang_domain::dispatch::{self, AreaFigures, OrderState};
+use xinfang_domain::local_date;
+use xinfang_domain::petition::State as PState;
+use xinfang_domain::role::Role;
+use xinfang_domain::unit::{Level, UnitKind};
+use xinfang_store::{NewOrder, OrderRow};
+
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+pub struct BoardQuery {
+    /// A division code inside the caller's area to drill into (a
+    /// township: its villages); default the caller's area.
+    pub area: Option<String>,
+}
+
+#[derive(Serialize, ToSchema, Debug, Clone)]
+pub struct BoardRow {
+    /// The area's division code (a township's 9 digits, a village's 12).
+    pub code: String,
+    pub name: String,
+    /// township or village.
+    pub level: String,
+    /// The unit a dispatch order to this area goes to, if any.
+    pub unit: Option<String>,
+    pub open_disputes: i64,
+    pub overdue_disputes: i64,
+    pub high_risk_disputes: i64,
+    pub open_petitions: i64,
+    pub overdue_petitions: i64,
+    /// Petitions from the area that went upward in the zero-petition period.
+    pub upward_petitions: i64,
+    pub red: bool,
+    /// 零访 / 清零.
+    pub zero_petition: bool,
+}
+
+#[derive(Serialize, ToSchema, Debug)]
+pub struct BoardView {
+    pub area: String,
+    pub area_name: String,
+    /// The whole area's figures (its own place included).
+    pub total: BoardRow,
+    pub rows: Vec<BoardRow>,
+    /// The zero-petition period, [from, to).
+    pub zero_from: String,
+    pub zero_to: String,
+    pub zero_upward_only: bool,
+    /// No map tiles: the board is a tree and a table (the system runs offline).
+    pub map: bool,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct OrderInput {
+    /// The township's or village's unit code.
+    pub to_unit: String,
+    pub subject: String,
+    pub content: String,
+    /// YYYY-MM-DD, today or later.
+    pub due_on: String,
+    #[serde(default)]
+    pub dispute: Option<i64>,
+    #[serde(default)]
+    pub petition: Option<String>,
+}
+
+#[derive(Serialize, ToSchema, Debug)]
+pub struct OrderView {
+    pub id: i64,
+    pub from_unit: String,
+    pub to_unit: String,
+    pub to_unit_code: String,
+    pub subject: String,
+    pub content: String,
+    pub due_on: String,
+    pub overdue: bool,
+    pub dispute: Option<i64>,
+    pub petition: Option<String>,
+    /// open, answered or closed.
+    pub state: String,
+    pub state_label: String,
+    pub created_by: String,
+    pub created_at: String,
+    pub feedback: Option<String>,
+    pub answered_at: Option<String>,
+    pub answered_by: Option<String>,
+    pub closed_at: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+pub struct OrdersQuery {
+    /// inbox (received, default) or sent.
+    #[serde(rename = "box")]
+    pub r#box: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct FeedbackInput {
+    pub feedback: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OrderCreated {
+    pub id: i64,
+}
+
+fn invalid(code: &str, msg: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, msg)
+}
+
+fn require_directs(staff: &Staff) -> ApiResult<()> {
+    if staff.user.role == Role::Admin || !dispatch::directs(&staff.unit) {
+        return Err(ApiError::forbidden("指挥调度由县（区）、市和乡镇（街道）的信访部门或政府使用"));
+    }
+    Ok(())
+}
+
+fn row(code: &str, name: String, level: &str, unit: Option<String>, f: &AreaFigures) -> BoardRow {
+    BoardRow {
+        code: code.to_string(),
+        name,
+        level: level.into(),
+        unit,
+        open_disputes: f.open_disputes,
+        overdue_disputes: f.overdue_disputes,
+        high_risk_disputes: f.high_risk_disputes,
+        open_petitions: f.open_petitions,
+        overdue_petitions: f.overdue_petitions,
+        upward_petitions: f.upward_petitions,
+        red: f.red(),
+        zero_petition: f.zero_petition(),
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/dispatch/board", tag = "grassroots", security(("bearer" = [])), params(BoardQuery),
+    description = "The dispatch board of the caller's area (or of a township inside it): for each area one level down, open disputes (overdue, high-risk) and open petitions (overdue) whose place lies in it, red when anything is overdue or high-risk, and 零访 / 清零 when no petition from it went upward in the admin's period. A plain table: no map tiles (the system runs offline).",
+    responses((status = 200, body = BoardView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn board(State(state): State<AppState>, staff: Staff, Query(q): Query<BoardQuery>) -> ApiResult<Json<BoardView>> {
+    require_directs(&staff)?;
+    let own = staff.unit.jurisdiction.clone();
+    let area = match q.area.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(a) if a.starts_with(own.as_str()) && a.chars().all(|c| c.is_ascii_digit()) && a.len() < 12 => a.to_string(),
+        Some(_) => return Err(invalid("invalid_area", "只能查看本辖区内的乡镇（街道）").at("area")),
+        None => own,
+    };
+    let rules = rules_of(&state).await?;
+    let today = local_date(Utc::now());
+    let (zero_from, zero_to) = dispatch::zero_period(today, rules.zero_petition_months);
+    let open_states: Vec<&str> = PState::ALL.iter().filter(|s| !s.is_terminal()).map(|s| s.as_str()).collect();
+    let (day, from, to) = (today.to_string(), zero_from.to_string(), zero_to.to_string());
+    let (disputes, petitions, received) = tokio::try_join!(
+        state.store.board_disputes(&area, &day),
+        state.store.board_petitions(&area, &open_states, &day),
+        state.store.board_received(&area, &from, &to),
+    )?;
+    // Figures by child area (and the area's own, for the total).
+    let mut by: BTreeMap<String, AreaFigures> = BTreeMap::new();
+    let mut total = AreaFigures::default();
+    let mut put = |code: &str, f: AreaFigures| {
+        total.add(&f);
+        if let Some(child) = dispatch::child_area(&area, code) {
+            by.entry(child.to_string()).or_default().add(&f);
+        }
+    };
+    for d in &disputes {
+        put(
+            &d.village_code,
+            AreaFigures { open_disputes: d.open, overdue_disputes: d.overdue, high_risk_disputes: d.high, ..AreaFigures::default() },
+        );
+    }
+    for p in &petitions {
+        put(&p.jurisdiction, AreaFigures { open_petitions: p.open, overdue_petitions: p.overdue, ..AreaFigures::default() });
+    }
+    for (code, level, n) in &received {
+        let level = Level::parse(level).unwrap_or(Level::County);
+        if dispatch::went_upward(level, rules.zero_petition_upward_only) {
+            put(code, AreaFigures { upward_petitions: *n, ..AreaFigures::default() });
+        }
+    }
+    // Every child area the tree knows (townships with an area-wide unit,
+    // villages), figures or not: an area with nothing is the news.
+    let tree = state.tree();
+    let child_len = Level::ALL.iter().map(|l| l.division_len()).find(|n| *n > area.len()).unwrap_or(12);
+    let mut children: BTreeMap<String, (String, Option<String>)> = BTreeMap::new();
+    for u in tree.all().filter(|u| u.jurisdiction.len() == child_len && u.jurisdiction.starts_with(area.as_str())) {
+        let fits = match u.level {
+            Level::Village => u.kind == UnitKind::Community,
+            _ => dispatch::directs(u),
+        };
+        if !fits {
+            continue;
+        }
+        let e = children.entry(u.jurisdiction.clone()).or_insert_with(|| (String::new(), None));
+        // The township's own name (its government's, or the office's less "信访办").
+        if e.0.is_empty() || u.kind == UnitKind::Government {
+            e.0 = u.name.trim_end_matches("信访办").trim_end_matches("人民政府").to_string();
+        }
+        if e.1.is_none() || u.kind == UnitKind::PetitionBureau {
+            e.1 = Some(u.code.clone());
+        }
+    }
+    for code in by.keys() {
+        children.entry(code.clone()).or_insert_with(|| (code.clone(), None));
+    }
+    let level = if child_len == 12 {
+        "village"
+    } else if child_len == 9 {
+        "township"
+    } else {
+        Level::of_division(&"0".repeat(child_len)).as_str()
+    };
+    let names = state.store.division_names(&children.keys().cloned().collect::<Vec<_>>()).await?;
+    let mut rows: Vec<BoardRow> = children
+        .iter()
+        .map(|(code, (name, unit))| {
+            let shown = names.get(code).cloned().unwrap_or_else(|| name.clone());
+            row(code, shown, level, unit.clone(), &by.get(code).cloned().unwrap_or_default())
+        })
+        .collect();
+    rows.sort_by(|a, b| b.red.cmp(&a.red).then(b.open_disputes.cmp(&a.open_disputes)).then(a.code.cmp(&b.code)));
+    let area_name = state.store.division_names(std::slice::from_ref(&area)).await?.remove(&area).unwrap_or_else(|| area.clone());
+    Ok(Json(BoardView {
+        total: row(&area, area_name.clone(), Level::of_division(&area).as_str(), None, &total),
+        area,
+        area_name,
+        rows,
+        zero_from: zero_from.to_string(),
+        zero_to: zero_to.to_string(),
+        zero_upward_only: rules.zero_petition_upward_only,
+        map: false,
+    }))
+}
+
+fn order_view(state: &AppState, o: &OrderRow) -> OrderView {
+    let tree = state.tree();
+    let name = |id| tree.get(id).map(|u| u.name.clone()).unwrap_or_default();
+    let st = OrderState::parse(&o.state).unwrap_or(OrderState::Open);
+    OrderView {
+        id: o.id,
+        from_unit: name(o.from_unit_id),
+        to_unit: name(o.to_unit_id),
+        to_unit_code: tree.get(o.to_unit_id).map(|u| u.code.clone()).unwrap_or_default(),
+        subject: o.subject.clone(),
+        content: o.content.clone(),
+        due_on: o.due_on.clone(),
+        overdue: st != OrderState::Closed && o.answered_at.is_none() && o.due_on < local_date(Utc::now()).to_string(),
+        dispute: o.dispute_id,
+        petition: o.petition_number.clone(),
+        state: o.state.clone(),
+        state_label: st.label().into(),
+        created_by: o.created_by_name.clone(),
+        created_at: o.created_at.clone(),
+        feedback: o.feedback.clone(),
+        answered_at: o.answered_at.clone(),
+        answered_by: o.answered_by_name.clone(),
+        closed_at: o.closed_at.clone(),
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/dispatch/orders", tag = "grassroots", security(("bearer" = [])), request_body = OrderInput,
+    description = "Dispatch an order (调度令) to a township or a village of the caller's area, with a deadline; optionally about a dispute or a petition.",
+    responses((status = 201, body = OrderCreated), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiJson(input): ApiJson<OrderInput>,
+) -> ApiResult<(StatusCode, Json<OrderCreated>)> {
+    require_directs(&staff)?;
+    let to = state.tree().by_code(input.to_unit.trim()).cloned().ok_or_else(|| invalid("unknown_unit", "接收单位不存在").at("to_unit"))?;
+    dispatch::check_order_target(&staff.unit, &to)?;
+    let subject = xinfang_domain::dispute::text("subject", "调度事项", &input.subject, true, 100)?;
+    let content = xinfang_domain::dispute::text("content", "调度要求", &input.content, true, 5000)?;
+    let due = NaiveDate::parse_from_str(input.due_on.trim(), "%Y-%m-%d")
+        .map_err(|_| invalid("invalid_date", "反馈期限格式应为YYYY-MM-DD").at("due_on"))?;
+    if due < local_date(Utc::now()) {
+        return Err(invalid("invalid_date", "反馈期限不能早于今天").at("due_on"));
+    }
+    if let Some(id) = input.dispute {
+        crate::api::disputes::load(&state, &staff, id).await.map_err(|_| invalid("unknown_dispute", "矛盾纠纷不存在").at("dispute"))?;
+    }
+    let petition = match input.petition.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(n) => {
+            crate::api::petitions::load_visible(&state, &staff, n)
+                .await
+                .map_err(|_| invalid("unknown_petition", "信访事项不存在").at("petition"))?;
+            Some(n.to_string())
+        }
+        None => None,
+    };
+    let id = state
+        .store
+        .insert_order(
+            &NewOrder {
+                from_unit_id: staff.unit.id,
+                to_unit_id: to.id,
+                subject,
+                content,
+                due_on: due.to_string(),
+                dispute_id: input.dispute,
+                petition_number: petition,
+                created_by: staff.user.id,
+            },
+            Utc::now(),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(OrderCreated { id })))
+}
+
+#[utoipa::path(get, path = "/api/v1/dispatch/orders", tag = "grassroots", security(("bearer" = [])), params(OrdersQuery),
+    description = "Dispatch orders received by the caller's unit (its inbox, default) or sent by it, newest first.",
+    responses((status = 200, body = [OrderView]), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn list(State(state): State<AppState>, staff: Staff, Query(q): Query<OrdersQuery>) -> ApiResult<Json<Vec<OrderView>>> {
+    if staff.user.role == Role::Admin {
+        return Err(ApiError::forbidden("系统管理员不办理调度令"));
+    }
+    let inbox = match q.r#box.as_deref() {
+        None | Some("") | Some("inbox") => true,
+        Some("sent") => false,
+        Some(_) => return Err(invalid("invalid_box", "box 应为 inbox 或 sent").at("box")),
+    };
+    let rows = state.store.orders(&[staff.unit.id], inbox, 500).await?;
+    Ok(Json(rows.iter().map(|o| order_view(&state, o)).collect()))
+}
+
+#[utoipa::path(post, path = "/api/v1/dispatch/orders/{id}/feedback", tag = "grassroots", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = FeedbackInput,
+    description = "The receiving unit's feedback on an order (反馈); a later answer replaces the earlier one until the sender closes it.",
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn feedback(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<FeedbackInput>,
+) -> ApiResult<StatusCode> {
+    let o = state.store.order(id).await?.filter(|o| o.to_unit_id == staff.unit.id).ok_or_else(|| ApiError::not_found("调度令"))?;
+    if staff.user.role == Role::Admin {
+        return Err(ApiError::forbidden("系统管理员不办理调度令"));
+    }
+    let text = xinfang_domain::dispute::text("feedback", "反馈情况", &input.feedback, true, 5000)?;
+    if !state.store.answer_order(o.id, &text, staff.user.id, Utc::now()).await? {
+        return Err(ApiError::new(StatusCode::CONFLICT, "order_closed", "该调度令已办结"));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/dispatch/orders/{id}/close", tag = "grassroots", security(("bearer" = [])),
+    params(("id" = i64, Path)), description = "The sending unit closes an answered order.",
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn close(State(state): State<AppState>, staff: Staff, ApiPath(id): ApiPath<i64>) -> ApiResult<StatusCode> {
+    require_directs(&staff)?;
+    let o = state.store.order(id).await?.filter(|o| o.from_unit_id == staff.unit.id).ok_or_else(|| ApiError::not_found("调度令"))?;
+    if !state.store.close_order(o.id, Utc::now()).await? {
+        return Err(ApiError::new(StatusCode::CONFLICT, "order_not_answered", "调度令尚未反馈或已办结"));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
