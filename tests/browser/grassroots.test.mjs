@@ -26,7 +26,7 @@ test('a grid reporter records a dispute on a phone in under a minute; the street
   assert.match(page.url(), /\/staff\/disputes$/, 'a grid reporter lands on the ledger');
   await page.getByRole('link', { name: '登记纠纷' }).click();
   await page.getByLabel('纠纷类型').selectOption('neighbour');
-  await page.getByLabel('较大').check();
+  await page.getByRole('radio', { name: '较大' }).check();
   await page.getByLabel('简要情况').fill(`楼上${stamp}号装修漏水，楼下住户要求赔偿，双方争吵`);
   await page.getByLabel('当事人一姓名').fill('王秀兰');
   await page.getByLabel('当事人一电话').fill('13912345678');

@@ -86,7 +86,9 @@ fn pseudo(n: usize) -> usize {
 
 #[tokio::test]
 async fn a_county_board_counts_by_township_dispatches_orders_and_marks_zero_petition_villages() {
-    let s = TestServer::start().await;
+    // Without the background jobs: the back-dated letters have overdue
+    // timers the deadline watch would act on mid-test.
+    let s = TestServer::start_configured(TestServer::counting).await;
     generated_county(&s).await;
     let units = s.store.load_units().await.unwrap();
     let id_of = |code: &str| units.iter().find(|u| u.code == code).unwrap().id;

@@ -194,6 +194,9 @@ async fn art5_a_dispute_climbs_a_level_at_a_time_and_becomes_a_petition_that_sho
     assert_eq!(detail["petitioners"][0]["name"], json!("王秀兰"));
     assert_eq!(detail["request"], json!("请求责令支付拖欠工资"));
     assert!(detail["facts_and_reasons"].as_str().unwrap().contains("八万六千元"));
+    // A wages dispute brings its petition into the green channel, with what it claims.
+    assert_eq!(detail["green_channel"], json!(true), "{}", detail["green"]);
+    assert_eq!((detail["green"]["amount_claimed"].as_i64(), detail["green"]["workers"].as_i64()), (Some(86_000), Some(12)));
     let kinds: Vec<&str> = d["records"].as_array().unwrap().iter().map(|r| r["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["recorded", "escalated", "escalated", "petitioned"]);
     s.finish().await;

@@ -4,6 +4,9 @@
 //! hierarchies, four eyes. Each test is named after its article.
 
 #![allow(clippy::unwrap_used)]
+// Every server here runs without the deadline watch: a back-dated letter
+// has overdue timers, and a watch run between two steps would record its
+// supervision "now", which a paper act may not predate (Art. 21).
 
 mod common;
 
@@ -30,7 +33,7 @@ fn code(v: &Value) -> (&str, &str) {
 
 #[tokio::test]
 async fn art23_a_routed_unit_declines_only_on_a_listed_ground_and_objects_otherwise() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_configured(TestServer::counting).await;
     let number = forwarded_on_paper(&s, 1, "甲一").await;
     // No ground: refused, naming the field and the article.
     let (status, err) =
@@ -82,7 +85,7 @@ async fn art23_a_routed_unit_declines_only_on_a_listed_ground_and_objects_otherw
 
 #[tokio::test]
 async fn art23_objection_on_working_day_6_cannot_be_back_dated_without_the_head_and_evidence() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_configured(TestServer::counting).await;
     // Forwarded 20 days ago: the 5 working days of Art. 23 are long gone.
     let number = forwarded_on_paper(&s, 20, "乙二").await;
     let day_after = days_ago(19);
@@ -121,7 +124,7 @@ async fn art23_objection_on_working_day_6_cannot_be_back_dated_without_the_head_
 
 #[tokio::test]
 async fn art34_officer_alone_cannot_extend_head_approves_in_own_session_not_after_t6() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_configured(TestServer::counting).await;
     let number = forwarded_on_paper(&s, 2, "丙三").await;
     s.act("ft_rst_officer", &number, "accept", json!({"route": 6})).await;
     let (status, req) = s.try_act("ft_rst_officer", &number, "extend", json!({"days": 20, "reason": "需调取银行流水"})).await;
@@ -190,7 +193,7 @@ fn accusation_against(unit_code: Option<&str>) -> Value {
 
 #[tokio::test]
 async fn art30_accusation_is_sealed_from_classification_and_never_routed_to_the_accused_chain() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_configured(TestServer::counting).await;
     // Classified as an accusation, accused unit not designated yet.
     let (_, sub) = s.post_as("ft_clerk", "/api/v1/petitions", accusation_against(None)).await;
     let number = sub["number"].as_str().unwrap().to_string();
@@ -242,7 +245,7 @@ async fn art30_accusation_is_sealed_from_classification_and_never_routed_to_the_
 
 #[tokio::test]
 async fn art24_two_county_departments_refusing_go_to_the_county_government() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_configured(TestServer::counting).await;
     let (_, sub) = s.post_as("ft_clerk", "/api/v1/petitions", letter(&today().to_string())).await;
     let number = sub["number"].as_str().unwrap().to_string();
     s.act("ft_clerk", &number, "start_negotiation", json!({"units": ["440304-RST", "440304-ZJT"], "note": "欠薪涉及在建工程"})).await;
@@ -283,7 +286,7 @@ async fn replied_today(s: &TestServer, name: &str) -> (String, String) {
 
 #[tokio::test]
 async fn art35_review_of_a_county_department_goes_to_the_county_government_or_the_city_department() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_configured(TestServer::counting).await;
     let (number, code) = replied_today(&s, "己六").await;
     let (_, view) = s.get(&format!("/api/v1/track/{number}?code={code}"), None).await;
     let units: Vec<&str> = view["review_window"]["units"].as_array().unwrap().iter().map(|u| u["code"].as_str().unwrap()).collect();
@@ -310,7 +313,7 @@ fn code_of(v: &Value) -> &str {
 
 #[tokio::test]
 async fn art19_para3_refused_at_the_city_bureau_while_the_county_department_is_in_time_accepted_once_it_is_overdue() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_configured(TestServer::counting).await;
     // In time: the district HR bureau accepted it yesterday.
     let in_time = forwarded_on_paper(&s, 1, "辛八").await;
     s.act("ft_rst_officer", &in_time, "accept", json!({"route": 6})).await;
@@ -341,7 +344,7 @@ async fn art19_para3_refused_at_the_city_bureau_while_the_county_department_is_i
 
 #[tokio::test]
 async fn art22_legal_referral_goes_to_the_same_level() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_configured(TestServer::counting).await;
     let mut v = letter(&today().to_string());
     v["litigation_related"] = json!(true);
     let (_, sub) = s.post_as("ft_clerk", "/api/v1/petitions", v).await;
@@ -355,7 +358,7 @@ async fn art22_legal_referral_goes_to_the_same_level() {
 
 #[tokio::test]
 async fn simplified_procedure_first_petition_opinion_within_10_working_days_review_still_open() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_configured(TestServer::counting).await;
     let number = forwarded_on_paper(&s, 1, "癸十").await;
     let r = s.act("ft_rst_officer", &number, "accept", json!({"route": 6, "simplified": true})).await;
     let s1 = deadline(&r["deadlines"], "S1");
@@ -392,7 +395,7 @@ async fn simplified_procedure_first_petition_opinion_within_10_working_days_revi
 
 #[tokio::test]
 async fn art36_override_needs_the_head_and_a_new_fact() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_configured(TestServer::counting).await;
     // Take a petition through 复核 quickly: replied, review, final review.
     let (number, code) = replied_today(&s, "子十一").await;
     s.post(&format!("/api/v1/track/{number}/review-request?code={code}"), None, json!({})).await;
@@ -421,7 +424,7 @@ async fn art36_override_needs_the_head_and_a_new_fact() {
 
 #[tokio::test]
 async fn art21_every_action_is_described_once_and_the_detail_lists_what_the_caller_may_do() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_configured(TestServer::counting).await;
     let (_, doc) = s.get("/api/openapi.json", None).await;
     for a in xinfang_domain::procedure::actions::ACTIONS {
         let schema = &doc["components"]["schemas"][format!("Action_{}", a.name)];
@@ -443,7 +446,7 @@ async fn art21_every_action_is_described_once_and_the_detail_lists_what_the_call
 
 #[tokio::test]
 async fn art30_no_back_door_to_the_accused_by_reclassifying_redesignating_or_an_office() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_configured(TestServer::counting).await;
     let (_, sub) = s.post_as("ft_clerk", "/api/v1/petitions", accusation_against(Some("440304-ZJT"))).await;
     let number = sub["number"].as_str().unwrap().to_string();
     // Turning the accusation into a claim, or naming another accused, is the discipline body's call.
@@ -475,7 +478,7 @@ async fn art30_no_back_door_to_the_accused_by_reclassifying_redesignating_or_an_
 
 #[tokio::test]
 async fn art35_a_back_dated_delivery_does_not_eat_the_review_window() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_configured(TestServer::counting).await;
     let number = forwarded_on_paper(&s, 45, "寅十三").await;
     s.act_on_paper("ft_rst_head", &number, "accept", json!({"route": 6, "occurred_on": days_ago(44)})).await;
     s.act_on_paper(
@@ -496,7 +499,7 @@ async fn art35_a_back_dated_delivery_does_not_eat_the_review_window() {
 
 #[tokio::test]
 async fn art19_para3_the_same_person_whatever_the_channel_writes_down() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_configured(TestServer::counting).await;
     let first = forwarded_on_paper(&s, 1, "辛八").await;
     s.act("ft_rst_officer", &first, "accept", json!({"route": 6})).await;
     let variants = [
@@ -516,7 +519,7 @@ async fn art19_para3_the_same_person_whatever_the_channel_writes_down() {
 
 #[tokio::test]
 async fn art34_nobody_approves_their_own_request_and_an_office_head_sees_the_governments_queue() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_configured(TestServer::counting).await;
     // A late 复查 request to the county government waits in its office head's queue.
     let (number, code_) = replied_today(&s, "卯十四").await;
     let rec = s.store.petition_by_number(&number).await.unwrap().unwrap();
@@ -536,7 +539,7 @@ async fn art34_nobody_approves_their_own_request_and_an_office_head_sees_the_gov
 
 #[tokio::test]
 async fn art34_a_double_click_files_one_request_and_two_heads_approve_once() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_configured(TestServer::counting).await;
     let number = forwarded_on_paper(&s, 2, "巳十六").await;
     s.act("ft_rst_officer", &number, "accept", json!({"route": 6})).await;
     let body = json!({"days": 10, "reason": "需补充调查"});
@@ -559,7 +562,7 @@ async fn art34_a_double_click_files_one_request_and_two_heads_approve_once() {
 
 #[tokio::test]
 async fn art21_the_evidence_of_a_refused_late_entry_is_not_left_on_the_file() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_configured(TestServer::counting).await;
     let number = forwarded_on_paper(&s, 20, "午十七").await;
     // The head enters an objection dated day 10: past the 5 working days even on paper.
     let (status, err) = s

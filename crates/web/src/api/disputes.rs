@@ -105,6 +105,9 @@ pub struct DisputeView {
     pub agreement_document: Option<i64>,
     /// The petition it was turned into.
     pub petition_number: Option<String>,
+    /// Migrant workers' unpaid wages (欠薪): the green channel's lane
+    /// (issue 14, item 5) once it becomes a petition.
+    pub green_channel: bool,
     pub version: i64,
 }
 
@@ -350,6 +353,8 @@ pub fn view(state: &AppState, row: &DisputeRow, names: bool) -> DisputeView {
         outcome: row.outcome.clone(),
         agreement_document: row.agreement_document_id,
         petition_number: row.petition_number.clone(),
+        green_channel: row.kind == "wages"
+            || xinfang_domain::green_channel::recognise(true, None, &format!("{}\n{}", row.place, row.summary)).is_some(),
         version: row.version,
     }
 }
@@ -817,6 +822,30 @@ pub async fn to_petition(
     })
     .await?;
     let number = answer.body["number"].as_str().ok_or_else(ApiError::internal)?.to_string();
+    // A wages dispute enters the green channel with its petition, whatever
+    // the words of its summary (the clerk may take it out).
+    if row.kind == "wages"
+        && let Some(rec) = state.store.petition_by_number(&number).await?
+        && state.store.green_channel_of(rec.id).await?.is_none()
+    {
+        let text = [rec.title.as_str(), &rec.content, &rec.request, &rec.facts_and_reasons].join("\n");
+        let (amount, workers) = xinfang_domain::green_channel::claimed(&text);
+        let new = xinfang_store::NewGreenChannel {
+            state: "flagged".into(),
+            words: json!(["矛盾纠纷类型：劳资纠纷（欠薪）"]).to_string(),
+            migrant: xinfang_domain::green_channel::recognise(true, None, &text).is_some(),
+            amount_claimed: amount,
+            workers,
+            received_on: rec.case.received_on.to_string(),
+            contact_due: xinfang_domain::green_channel::after_working_days(
+                &state.calendar(),
+                rec.case.received_on,
+                state.settings.green_channel_contact_days,
+            )
+            .to_string(),
+        };
+        state.store.set_green_channel(rec.id, "flagged", Some(&new), staff.user.id, Utc::now()).await?;
+    }
     // The link, after the petition: a failure here is retried by sending
     // again (the key above gives back the same petition).
     let row = state.store.dispute(id).await?.ok_or_else(ApiError::internal)?;
