@@ -7,6 +7,7 @@
 //! and compares the same way on both engines.
 
 mod aggregates;
+mod appointments;
 mod anchor;
 mod approvals;
 mod audit;
@@ -17,6 +18,7 @@ mod contacts;
 mod dashboard;
 mod db;
 mod documents;
+mod duty;
 mod fulltext;
 mod group_commit;
 mod heads;
@@ -48,6 +50,7 @@ mod viewers;
 
 pub use aggregates::{AggregateCount, AggregateQuery, AggregateRows, AggregateStatus};
 pub use anchor::{Checkpoint, Verification};
+pub use appointments::{AppointmentRow, CheckInRefused, NewAppointment, NewTicket, SlotRow, TicketRow, reminder_key};
 pub use approvals::*;
 pub use audit::*;
 pub use backup::restore;
@@ -56,6 +59,7 @@ pub use campaigns::{CampaignItemRow, CampaignRow, NewCampaign};
 pub use contacts::{DueTimer, StaffContact};
 pub use dashboard::Counts;
 pub use db::{Dialect, PoolSettings, Store, StoreError, WriteTx, fmt_instant, parse_instant};
+pub use duty::{DutyRow, LawyerRow, LawyerVisitRow, OutreachRow};
 pub use documents::{DocumentRow, RENDER_DOCUMENT, doc_number};
 pub use fulltext::{COMMON_MATCHES, FullText, IndexSource, IndexText, clean_tokens};
 pub use heads::{HeadEntry, HeadList};

@@ -15,6 +15,8 @@ mod outbox;
 mod portal;
 mod reports;
 mod spotcheck;
+mod hall;
+mod duty;
 mod supervision;
 mod workbench;
 
@@ -241,6 +243,7 @@ pub fn pages(portal: PortalInfo) -> Router<AppState> {
         .route("/static/app.css", get(|| async { plain_asset("text/css; charset=utf-8", APP_CSS) }))
         .route("/static/app.js", get(|| async { plain_asset("text/javascript; charset=utf-8", APP_JS) }))
         .route("/static/vendor/htmx-2.0.11.min.js", get(|| async { plain_asset("text/javascript; charset=utf-8", HTMX) }))
+        .merge(hall::routes(portal.clone()))
         .merge(portal::routes(portal))
         .merge(workbench::routes())
         .merge(intelligence::routes())
@@ -252,6 +255,7 @@ pub fn pages(portal: PortalInfo) -> Router<AppState> {
         .merge(outbox::routes())
         .merge(leadership::routes())
         .merge(spotcheck::routes())
+        .merge(duty::routes())
         .merge(dashboard::routes())
         .merge(campaign::routes())
         .fallback(move |req: Request| {

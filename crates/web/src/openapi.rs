@@ -1,7 +1,7 @@
 //! The OpenAPI 3 document served at `/api/openapi.json`.
 
 use crate::api::{
-    account, annual, approvals, campaign, dashboard, hotspots, leadership, letters, petitions, ranking, reference, repeats, risk, search,
+    account, annual, appointments, approvals, campaign, dashboard, duty, hotspots, leadership, letters, petitions, ranking, reference, repeats, risk, search,
     similar, spotcheck, statistics, supervision, track, triage, units, urgent,
 };
 use crate::dto::*;
@@ -109,6 +109,9 @@ impl Modify for ActionSchemas {
         statistics::show, statistics::csv, statistics::xlsx,
         dashboard::show, annual::show, campaign::create, campaign::list, campaign::detail, campaign::post_lead,
         ranking::preview, ranking::publish, ranking::list, ranking::show, ranking::unit_document,
+        appointments::units, appointments::calendar, appointments::put_calendar, appointments::book, appointments::show, appointments::cancel, appointments::list,
+        appointments::hall, appointments::check_in, appointments::call, appointments::ticket, appointments::register, appointments::screen,
+        duty::roster, duty::add_duty, duty::check, duty::missed, duty::reception_day, duty::add_lawyer, duty::lawyer, duty::record_visit, duty::add_outreach, duty::outreach_result,
     ),
     components(schemas(ErrorBody, ErrorDetail, crate::error::FieldError, LoginRequest, LoginResponse, MeResponse, UnitRef, PetitionInput, PetitionerInput, AccusedInput, AttachmentInput, crate::dto::AttachmentUpload,
         SubmitResponse, DeadlineView, PauseView, PetitionDetail, PetitionerView, EventView, NoticeView, AttachmentView, PetitionListItem, PetitionPage,
@@ -121,8 +124,13 @@ impl Modify for ActionSchemas {
         statistics::StatisticsView, statistics::PeriodFigures, statistics::GroupFigures, statistics::MetricValue,
         ranking::RankingInput, ranking::RankingView, ranking::RankingEntryView, ranking::RankingSummary, ranking::LetterRef, ranking::Rectification, ranking::WeightView,
         dashboard::DashboardView, dashboard::CountRow, dashboard::OverdueRow, dashboard::UnitLoad, dashboard::MetricRow, annual::AnnualReport,
-        campaign::CampaignInput, campaign::CampaignView, campaign::CampaignItemView, campaign::CampaignDetail, campaign::BulkLead)),
+        campaign::CampaignInput, campaign::CampaignView, campaign::CampaignItemView, campaign::CampaignDetail, campaign::BulkLead,
+        appointments::ReceptionSlotInput, appointments::ReceptionCalendarInput, appointments::ReceptionSlotView, appointments::ReceptionDayView, appointments::ReceptionCalendarView, appointments::ReceivingUnit,
+        appointments::BookingInput, appointments::Booked, appointments::CancelInput, appointments::BookingView, appointments::WalkInInput, appointments::CheckInInput,
+        appointments::TicketView, appointments::HallView, appointments::TicketDetail, appointments::ScreenView, appointments::RegisteredVisit, appointments::CallInput,
+        duty::SpotCheckOfDuty, duty::DutyView, duty::LawyerView, duty::LawyerVisitView, duty::LawyerDetail, duty::OutreachView, duty::RosterView, duty::ReceptionDayView,
+        duty::DutyInput, duty::DutyCreated, duty::LawyerInput, duty::LawyerVisitInput, duty::OutreachInput, duty::OutreachResult, duty::DutyCheckInput)),
     modifiers(&Bearer, &ActionSchemas),
-    tags((name = "petitions"), (name = "track", description = "The petitioner's view, by number and query code"), (name = "auth"), (name = "reference"), (name = "admin"), (name = "urgent", description = "Art. 25 reports and their acknowledgement"), (name = "approvals", description = "The unit head's approval queue (four eyes)"), (name = "supervision", description = "督办 (Art. 40) and the instruments of Art. 39; the deadline watch; spot checks and accountability reviews"), (name = "statistics", description = "Metrics per unit and period with their numerators and denominators (docs/metrics.md)"), (name = "intelligence", description = "Triage suggestions and risk signals (docs/intelligence.md)"))
+    tags((name = "petitions"), (name = "track", description = "The petitioner's view, by number and query code"), (name = "auth"), (name = "reference"), (name = "admin"), (name = "urgent", description = "Art. 25 reports and their acknowledgement"), (name = "approvals", description = "The unit head's approval queue (four eyes)"), (name = "supervision", description = "督办 (Art. 40) and the instruments of Art. 39; the deadline watch; spot checks and accountability reviews"), (name = "statistics", description = "Metrics per unit and period with their numerators and denominators (docs/metrics.md)"), (name = "intelligence", description = "Triage suggestions and risk signals (docs/intelligence.md)"), (name = "appointments", description = "Visits by appointment (网上预约接访) and the reception hall (issue 14)"), (name = "duty", description = "Leaders and lawyers on duty, 下访, spot checks of duty (issue 14)"))
 )]
 pub struct ApiDoc;

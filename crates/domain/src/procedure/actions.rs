@@ -689,6 +689,8 @@ pub const OTHER_EVENTS: &[(&str, &str, bool)] = &[
     // Staff's 初件 / 重件 finding (`repeats`).
     ("repeat_linked", "认定为重件", false),
     ("first_confirmed", "确认为初件", false),
+    // Issue 14: the lawyer on duty who took part in a visit, and the legal advice given.
+    ("duty_lawyer", "律师参与接访", false),
 ];
 
 pub fn spec(name: &str) -> Option<&'static ActionSpec> {
