@@ -158,7 +158,7 @@ async fn a_leaders_reception_day_lists_the_booked_visits_and_outreach_is_planned
     let clerk = s.token("ft_clerk").await;
     let (_, cal) =
         s.put(&format!("/api/v1/appointments/calendar/{BUREAU}"), Some(&clerk), json!({"slots": [{"starts": "09:00", "ends": "11:00", "capacity": 5}]})).await;
-    let day = cal["days"][0]["day"].as_str().unwrap().to_string();
+    let day = cal["days"].as_array().unwrap().iter().map(|d| d["day"].as_str().unwrap().to_string()).find(|d| *d > today().to_string()).unwrap();
     let (status, b) = s
         .post(
             "/api/v1/appointments",

@@ -85,8 +85,8 @@ pub struct ReceptionCalendarView {
     pub unit_name: String,
     /// The slots of every working day.
     pub slots: Vec<ReceptionSlotInput>,
-    /// The working days open for booking (tomorrow on, 14 days), with
-    /// the places left.
+    /// The working days open for booking (today on, 14 days; today's slots
+    /// until they end), with the places left.
     pub days: Vec<ReceptionDayView>,
 }
 
@@ -104,11 +104,18 @@ fn unit_by_code(state: &AppState, code: &str) -> ApiResult<Unit> {
     state.tree().by_code(code.trim()).cloned().ok_or_else(|| ApiError::not_found("单位"))
 }
 
-/// The working days open for booking: tomorrow on, within the horizon,
+/// The working days open for booking: today on, within the horizon,
 /// by the holiday calendar (调休 make-up days included, holidays out).
 pub fn booking_days(state: &AppState, today: NaiveDate) -> Vec<NaiveDate> {
     let cal = state.calendar();
-    (1..=BOOKING_HORIZON_DAYS).map(|n| today + Duration::days(n)).filter(|d| cal.day(*d).working).collect()
+    (0..=BOOKING_HORIZON_DAYS).map(|n| today + Duration::days(n)).filter(|d| cal.day(*d).working).collect()
+}
+
+/// Whether a slot of `day` can still be booked now: any slot of a later
+/// day, a slot of today that has not ended.
+fn slot_open(day: NaiveDate, ends: &str) -> bool {
+    let now = Utc::now().with_timezone(&xinfang_domain::china_offset());
+    day > now.date_naive() || (day == now.date_naive() && hhmm(ends).is_some_and(|e| e > now.time()))
 }
 
 pub async fn calendar_of(state: &AppState, unit: &Unit) -> ApiResult<ReceptionCalendarView> {
@@ -129,6 +136,7 @@ pub async fn calendar_of(state: &AppState, unit: &Unit) -> ApiResult<ReceptionCa
                 day: d.to_string(),
                 slots: slots
                     .iter()
+                    .filter(|s| slot_open(*d, &s.ends))
                     .map(|s| {
                         let booked = load.get(&(d.to_string(), s.starts.clone())).copied().unwrap_or(0);
                         ReceptionSlotView {
@@ -162,7 +170,7 @@ pub async fn receiving_units(state: &AppState) -> ApiResult<Vec<ReceivingUnit>> 
 }
 
 #[utoipa::path(get, path = "/api/v1/appointments/calendar/{unit}", tag = "appointments",
-    description = "A unit's reception calendar: its slots and, for each working day open for booking (tomorrow on, 14 days, by the holiday calendar), the places left. Public.",
+    description = "A unit's reception calendar: its slots and, for each working day open for booking (today's slots until they end, then 14 days, by the holiday calendar), the places left. Public.",
     params(("unit" = String, Path, description = "unit code")),
     responses((status = 200, body = ReceptionCalendarView), (status = 404, body = ErrorBody)))]
 pub async fn calendar(State(state): State<AppState>, ApiPath(unit): ApiPath<String>) -> ApiResult<Json<ReceptionCalendarView>> {
@@ -311,7 +319,8 @@ async fn check_person(
 /// The reminder SMS of a booking, the day before at 09:00 (at once when
 /// that has passed); only when an SMS gateway is configured.
 async fn reminder(state: &AppState, unit: &Unit, day: NaiveDate, starts: &str, phone_cipher: &str, phone: &str) -> ApiResult<Option<NewJob>> {
-    if state.services.sms.is_none() {
+    // Booked for today: nothing to remind of.
+    if state.services.sms.is_none() || day <= local_date(Utc::now()) {
         return Ok(None);
     }
     let spec = xinfang_domain::messages::template("appointment_reminder").ok_or_else(ApiError::internal)?;
@@ -353,8 +362,11 @@ pub async fn book_visit(state: &AppState, input: BookingInput) -> ApiResult<Book
     let day = NaiveDate::parse_from_str(input.day.trim(), "%Y-%m-%d")
         .ok()
         .filter(|d| booking_days(state, today).contains(d))
-        .ok_or_else(|| invalid("invalid_day", format!("请选择明天起{BOOKING_HORIZON_DAYS}天内的工作日（节假日不接访）"), "day"))?;
+        .ok_or_else(|| invalid("invalid_day", format!("请选择今天起{BOOKING_HORIZON_DAYS}天内的工作日（节假日不接访）"), "day"))?;
     let slot = slots.iter().find(|s| s.starts == input.starts.trim()).ok_or_else(|| invalid("invalid_slot", "请选择接访时段", "starts"))?;
+    if !slot_open(day, &slot.ends) {
+        return Err(invalid("slot_over", "该时段已经结束，请选择其他时段", "starts"));
+    }
     let name = input.name.trim();
     let id_number = input.id_number.trim().to_ascii_uppercase();
     let phone = input.phone.trim();
