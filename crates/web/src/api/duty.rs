@@ -251,7 +251,8 @@ pub struct DutyCreated {
 async fn duty_leader(state: &AppState, unit: &Unit, username: &str) -> ApiResult<xinfang_store::User> {
     let bad = || invalid("not_a_leader", "值班领导应为本单位或上级单位的领导、单位负责人", "leader");
     let user = state.store.user_by_username(username.trim()).await?.filter(|u| u.active).ok_or_else(bad)?;
-    if !matches!(user.role, Role::Leader | Role::UnitHead) || !state.tree().is_self_or_ancestor(user.unit_id, unit.id) {
+    let tree = state.tree();
+    if !matches!(user.role, Role::Leader | Role::UnitHead) || !(user.unit_id == unit.id || tree.is_above(user.unit_id, unit.id)) {
         return Err(bad());
     }
     Ok(user)
