@@ -31,11 +31,17 @@ async fn server() -> TestServer {
 
 /// Set `unit`'s slots as `user`; the calendar's open days.
 async fn open_slots(s: &TestServer, user: &str, unit: &str, slots: Value) -> Vec<String> {
-    let (status, cal) = s.put(&format!("/api/v1/appointments/calendar/{unit}"), Some(&s.token(user).await), json!({ "slots": slots })).await;
+    let (status, cal) =
+        s.put(&format!("/api/v1/appointments/calendar/{unit}"), Some(&s.token(user).await), json!({ "slots": slots })).await;
     assert_eq!(status, StatusCode::OK, "{cal}");
     // Days after today: today's slots close as they end.
-    let days: Vec<String> =
-        cal["days"].as_array().unwrap().iter().map(|d| d["day"].as_str().unwrap().to_string()).filter(|d| *d > today().to_string()).collect();
+    let days: Vec<String> = cal["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["day"].as_str().unwrap().to_string())
+        .filter(|d| *d > today().to_string())
+        .collect();
     assert!(!days.is_empty(), "working days open for booking: {cal}");
     days
 }
@@ -76,7 +82,13 @@ fn available(cal: &Value, day: &str, starts: &str) -> i64 {
 #[tokio::test]
 async fn a_booked_slot_is_full_for_the_next_person_and_a_cancellation_frees_it() {
     let s = server().await;
-    let days = open_slots(&s, "ft_clerk", BUREAU, json!([{"starts": "09:00", "ends": "10:00", "capacity": 1}, {"starts": "10:00", "ends": "11:00", "capacity": 2}])).await;
+    let days = open_slots(
+        &s,
+        "ft_clerk",
+        BUREAU,
+        json!([{"starts": "09:00", "ends": "10:00", "capacity": 1}, {"starts": "10:00", "ends": "11:00", "capacity": 2}]),
+    )
+    .await;
     let day = &days[0];
     let (status, first) = s.post("/api/v1/appointments", None, booking(BUREAU, day, "09:00", "陈一", 1)).await;
     assert_eq!(status, StatusCode::CREATED, "{first}");
@@ -129,7 +141,9 @@ async fn concurrent_bookings_never_overbook_a_slot() {
     for i in 0..12u32 {
         let s = s.clone();
         let day = day.clone();
-        tasks.push(tokio::spawn(async move { s.post("/api/v1/appointments", None, booking(BUREAU, &day, "14:00", "并发", 100 + i)).await.0 }));
+        tasks.push(tokio::spawn(
+            async move { s.post("/api/v1/appointments", None, booking(BUREAU, &day, "14:00", "并发", 100 + i)).await.0 },
+        ));
     }
     let mut created = 0;
     for t in tasks {
@@ -153,7 +167,11 @@ async fn booked_for_today(s: &TestServer, name: &str, seq: u32) -> Value {
     let days = open_slots(s, "ft_clerk", BUREAU, json!([{"starts": "09:00", "ends": "12:00", "capacity": 20}])).await;
     let (status, b) = s.post("/api/v1/appointments", None, booking(BUREAU, &days[0], "09:00", name, seq)).await;
     assert_eq!(status, StatusCode::CREATED, "{b}");
-    raw_execute(s, &format!("UPDATE appointments SET day = '{}' WHERE booking_number = '{}'", today(), b["booking_number"].as_str().unwrap())).await;
+    raw_execute(
+        s,
+        &format!("UPDATE appointments SET day = '{}' WHERE booking_number = '{}'", today(), b["booking_number"].as_str().unwrap()),
+    )
+    .await;
     b
 }
 
@@ -164,9 +182,8 @@ async fn check_in_by_code_gives_a_queue_number_and_the_visit_is_registered_with_
     let clerk = s.token("ft_clerk").await;
 
     // A walk-in first, then the appointment: numbers follow per unit and day.
-    let (status, walk) = s
-        .post("/api/v1/appointments/hall/check-in", Some(&clerk), json!({"walk_in": {"name": "王五", "summary": "咨询社保转移"}}))
-        .await;
+    let (status, walk) =
+        s.post("/api/v1/appointments/hall/check-in", Some(&clerk), json!({"walk_in": {"name": "王五", "summary": "咨询社保转移"}})).await;
     assert_eq!(status, StatusCode::CREATED, "{walk}");
     assert_eq!(walk["queue_number"], 1);
     let (status, t) = s.post("/api/v1/appointments/hall/check-in", Some(&clerk), json!({"booking_code": b["booking_code"]})).await;
@@ -282,7 +299,10 @@ async fn personal_data_is_encrypted_at_rest_and_masked_in_lists_and_other_units_
     let row = &rows[0];
     for col in ["id_number", "phone", "id_hash", "phone_hash", "code_hash"] {
         let v: String = row.try_get(col).unwrap();
-        assert!(!v.contains(&id_number(33)) && !v.contains("13900000033") && !v.contains(b["booking_code"].as_str().unwrap()), "{col}: {v}");
+        assert!(
+            !v.contains(&id_number(33)) && !v.contains("13900000033") && !v.contains(b["booking_code"].as_str().unwrap()),
+            "{col}: {v}"
+        );
     }
     let ks = s.keyring();
     assert_eq!(ks.decrypt(&row.try_get::<String, _>("id_number").unwrap()).unwrap(), id_number(33));
@@ -414,9 +434,19 @@ async fn the_booking_pages_work_without_javascript() {
     assert!(page.contains("已约满"));
     // Look up, cancel.
     let csrf = form[0].1.clone();
-    let r = c.post(format!("{}/appointment/lookup", s.base)).form(&[("csrf", &csrf), ("number", &number), ("code", &code)]).send().await.unwrap();
+    let r = c
+        .post(format!("{}/appointment/lookup", s.base))
+        .form(&[("csrf", &csrf), ("number", &number), ("code", &code)])
+        .send()
+        .await
+        .unwrap();
     assert!(r.text().await.unwrap().contains("已预约"));
-    let r = c.post(format!("{}/appointment/cancel", s.base)).form(&[("csrf", &csrf), ("number", &number), ("code", &code)]).send().await.unwrap();
+    let r = c
+        .post(format!("{}/appointment/cancel", s.base))
+        .form(&[("csrf", &csrf), ("number", &number), ("code", &code)])
+        .send()
+        .await
+        .unwrap();
     assert!(r.text().await.unwrap().contains("名额已释放"));
     let page = c.get(format!("{}/appointment?unit={BUREAU}", s.base)).send().await.unwrap().text().await.unwrap();
     assert!(!page.contains("已约满"));
@@ -438,7 +468,12 @@ async fn slots_are_validated_and_listed_in_the_openapi_document() {
         assert_eq!(e["error"]["fields"][0]["field"], "slots");
     }
     let (_, doc) = s.get("/api/openapi.json", None).await;
-    for p in ["/api/v1/appointments", "/api/v1/appointments/{number}/cancel", "/api/v1/appointments/hall/check-in", "/api/v1/appointments/hall/screen/{unit}"] {
+    for p in [
+        "/api/v1/appointments",
+        "/api/v1/appointments/{number}/cancel",
+        "/api/v1/appointments/hall/check-in",
+        "/api/v1/appointments/hall/screen/{unit}",
+    ] {
         assert!(doc["paths"].get(p).is_some(), "{p}");
     }
     s.finish().await;

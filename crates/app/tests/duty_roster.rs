@@ -50,7 +50,9 @@ async fn a_lawyer_on_the_duty_roster_is_recorded_on_the_visits_of_that_monday() 
 
     // Two visits that Monday, one the day before, one letter that Monday.
     let mut on_monday = Vec::new();
-    for (name, id, req) in [("甲一", "440304199001011233", "请求支付拖欠工资一万元"), ("乙二", "110101199003074514", "请求退还多收的物业费")] {
+    for (name, id, req) in
+        [("甲一", "440304199001011233", "请求支付拖欠工资一万元"), ("乙二", "110101199003074514", "请求退还多收的物业费")]
+    {
         let (status, r) = s.post("/api/v1/petitions", Some(&clerk), visit(name, id, &monday.to_string(), req)).await;
         assert_eq!(status, StatusCode::CREATED, "{r}");
         on_monday.push(r["number"].as_str().unwrap().to_string());
@@ -120,12 +122,17 @@ async fn a_leaders_duty_day_that_did_not_happen_shows_in_the_spot_check_list() {
 
     // The spot checks.
     let sup = s.token("ft_supervisor").await;
-    let (status, _) = s.post(&format!("/api/v1/duty-roster/days/{}/check", missed["id"]), Some(&clerk), json!({"held": false, "note": "x"})).await;
+    let (status, _) =
+        s.post(&format!("/api/v1/duty-roster/days/{}/check", missed["id"]), Some(&clerk), json!({"held": false, "note": "x"})).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "a clerk does not spot-check");
     let (status, e) = s.post(&format!("/api/v1/duty-roster/days/{}/check", missed["id"]), Some(&sup), json!({"held": false})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a missed duty needs a note: {e}");
     let (status, e) = s
-        .post(&format!("/api/v1/duty-roster/days/{}/check", missed["id"]), Some(&sup), json!({"held": false, "note": "视频抽查：值班领导未到岗"}))
+        .post(
+            &format!("/api/v1/duty-roster/days/{}/check", missed["id"]),
+            Some(&sup),
+            json!({"held": false, "note": "视频抽查：值班领导未到岗"}),
+        )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{e}");
     let (status, _) = s.post(&format!("/api/v1/duty-roster/days/{}/check", missed["id"]), Some(&sup), json!({"held": true})).await;
@@ -156,9 +163,15 @@ async fn a_leaders_duty_day_that_did_not_happen_shows_in_the_spot_check_list() {
 async fn a_leaders_reception_day_lists_the_booked_visits_and_outreach_is_planned_and_reported() {
     let s = TestServer::start().await;
     let clerk = s.token("ft_clerk").await;
-    let (_, cal) =
-        s.put(&format!("/api/v1/appointments/calendar/{BUREAU}"), Some(&clerk), json!({"slots": [{"starts": "09:00", "ends": "11:00", "capacity": 5}]})).await;
-    let day = cal["days"].as_array().unwrap().iter().map(|d| d["day"].as_str().unwrap().to_string()).find(|d| *d > today().to_string()).unwrap();
+    let (_, cal) = s
+        .put(
+            &format!("/api/v1/appointments/calendar/{BUREAU}"),
+            Some(&clerk),
+            json!({"slots": [{"starts": "09:00", "ends": "11:00", "capacity": 5}]}),
+        )
+        .await;
+    let day =
+        cal["days"].as_array().unwrap().iter().map(|d| d["day"].as_str().unwrap().to_string()).find(|d| *d > today().to_string()).unwrap();
     let (status, b) = s
         .post(
             "/api/v1/appointments",
@@ -167,7 +180,8 @@ async fn a_leaders_reception_day_lists_the_booked_visits_and_outreach_is_planned
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{b}");
-    let (status, _) = s.post("/api/v1/duty-roster/days", Some(&clerk), json!({"day": day, "leader": "sz_head", "note": "市领导下沉接访"})).await;
+    let (status, _) =
+        s.post("/api/v1/duty-roster/days", Some(&clerk), json!({"day": day, "leader": "sz_head", "note": "市领导下沉接访"})).await;
     assert_eq!(status, StatusCode::CREATED);
     // The city's leader on duty there sees the day's bookings, masked.
     let (status, rd) = s.get(&format!("/api/v1/duty-roster/reception-day?unit={BUREAU}&day={day}"), Some(&s.token("sz_head").await)).await;
@@ -176,17 +190,25 @@ async fn a_leaders_reception_day_lists_the_booked_visits_and_outreach_is_planned
     assert_eq!(rd["bookings"][0]["booking_number"], b["booking_number"]);
     assert_eq!(rd["bookings"][0]["name"], "钱**");
     assert!(!rd.to_string().contains("13800138000"));
-    let (status, _) = s.get(&format!("/api/v1/duty-roster/reception-day?unit={BUREAU}&day={day}"), Some(&s.token("ns_rst_head").await)).await;
+    let (status, _) =
+        s.get(&format!("/api/v1/duty-roster/reception-day?unit={BUREAU}&day={day}"), Some(&s.token("ns_rst_head").await)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // 下访: planned with place and purpose, then its result.
     let (status, o) = s
-        .post("/api/v1/duty-roster/outreach", Some(&clerk), json!({"leader": "ft_head", "day": day, "place": "华强北街道办事处", "purpose": "约访拖欠工资群体"}))
+        .post(
+            "/api/v1/duty-roster/outreach",
+            Some(&clerk),
+            json!({"leader": "ft_head", "day": day, "place": "华强北街道办事处", "purpose": "约访拖欠工资群体"}),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{o}");
-    let (status, _) = s.post(&format!("/api/v1/duty-roster/outreach/{}/result", o["id"]), Some(&clerk), json!({"result": "当场协调企业支付首期工资"})).await;
+    let (status, _) = s
+        .post(&format!("/api/v1/duty-roster/outreach/{}/result", o["id"]), Some(&clerk), json!({"result": "当场协调企业支付首期工资"}))
+        .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _) = s.post(&format!("/api/v1/duty-roster/outreach/{}/result", o["id"]), Some(&clerk), json!({"result": "再记一次"})).await;
+    let (status, _) =
+        s.post(&format!("/api/v1/duty-roster/outreach/{}/result", o["id"]), Some(&clerk), json!({"result": "再记一次"})).await;
     assert_eq!(status, StatusCode::CONFLICT);
     let (_, roster) = s.get(&format!("/api/v1/duty-roster?from={day}&to={day}"), Some(&clerk)).await;
     assert_eq!(roster["outreach"][0]["place"], "华强北街道办事处");

@@ -103,7 +103,8 @@ pub enum CheckInRefused {
     NotBooked,
 }
 
-const APPOINTMENT_COLUMNS: &str = "id, booking_number, unit_id, day, starts, ends, topic, summary, name, id_number, phone, possible_repeat, status, created_at";
+const APPOINTMENT_COLUMNS: &str =
+    "id, booking_number, unit_id, day, starts, ends, topic, summary, name, id_number, phone, possible_repeat, status, created_at";
 
 fn appointment_row(r: &sqlx::any::AnyRow) -> Result<AppointmentRow> {
     Ok(AppointmentRow {
@@ -209,16 +210,15 @@ impl Store {
             .bind(a.starts.clone())
             .execute(&mut *w.tx)
             .await?;
-        let taken = sqlx::query(
-            "UPDATE reception_load SET booked = booked + 1 WHERE unit_id = $1 AND day = $2 AND starts = $3 AND booked < $4",
-        )
-        .bind(a.unit_id)
-        .bind(a.day.clone())
-        .bind(a.starts.clone())
-        .bind(a.capacity)
-        .execute(&mut *w.tx)
-        .await?
-        .rows_affected();
+        let taken =
+            sqlx::query("UPDATE reception_load SET booked = booked + 1 WHERE unit_id = $1 AND day = $2 AND starts = $3 AND booked < $4")
+                .bind(a.unit_id)
+                .bind(a.day.clone())
+                .bind(a.starts.clone())
+                .bind(a.capacity)
+                .execute(&mut *w.tx)
+                .await?
+                .rows_affected();
         if taken == 0 {
             return Ok(None);
         }
@@ -339,13 +339,12 @@ impl Store {
             .bind(t.day.clone())
             .execute(&mut *w.tx)
             .await?;
-        let number: i64 = sqlx::query_scalar(
-            "UPDATE hall_queue SET last_number = last_number + 1 WHERE unit_id = $1 AND day = $2 RETURNING last_number",
-        )
-        .bind(t.unit_id)
-        .bind(t.day.clone())
-        .fetch_one(&mut *w.tx)
-        .await?;
+        let number: i64 =
+            sqlx::query_scalar("UPDATE hall_queue SET last_number = last_number + 1 WHERE unit_id = $1 AND day = $2 RETURNING last_number")
+                .bind(t.unit_id)
+                .bind(t.day.clone())
+                .fetch_one(&mut *w.tx)
+                .await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO hall_tickets (unit_id, day, queue_number, appointment_id, name, id_number, phone, topic, summary, status, checked_in_at, checked_in_by) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'waiting', $10, $11) RETURNING id",

@@ -125,12 +125,11 @@ impl Store {
     }
 
     pub async fn lawyers_of(&self, unit: UnitId) -> Result<Vec<LawyerRow>> {
-        let rows = sqlx::query(
-            "SELECT id, unit_id, name, firm, licence_number, phone, active FROM duty_lawyers WHERE unit_id = $1 ORDER BY id",
-        )
-        .bind(unit)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows =
+            sqlx::query("SELECT id, unit_id, name, firm, licence_number, phone, active FROM duty_lawyers WHERE unit_id = $1 ORDER BY id")
+                .bind(unit)
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter().map(lawyer_row).collect()
     }
 
@@ -167,7 +166,10 @@ impl Store {
         if units.is_empty() {
             return Ok(Vec::new());
         }
-        let sql = format!("{DUTY_SELECT} WHERE d.day >= $1 AND d.day <= $2 AND d.unit_id IN ({}) ORDER BY d.day, d.unit_id, d.kind, d.id", id_list(3, units.len()));
+        let sql = format!(
+            "{DUTY_SELECT} WHERE d.day >= $1 AND d.day <= $2 AND d.unit_id IN ({}) ORDER BY d.day, d.unit_id, d.kind, d.id",
+            id_list(3, units.len())
+        );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(from.to_string()).bind(to.to_string());
         for u in units {
             q = q.bind(*u);
@@ -254,14 +256,16 @@ impl Store {
         .rows_affected();
         if n == 0 {
             let Some(advice) = advice else { return Ok(false) };
-            sqlx::query("UPDATE lawyer_visits SET advice = $1, recorded_by = $2, recorded_at = $3 WHERE lawyer_id = $4 AND petition_id = $5")
-                .bind(advice.to_string())
-                .bind(by)
-                .bind(now)
-                .bind(lawyer)
-                .bind(petition_id)
-                .execute(&mut *w.tx)
-                .await?;
+            sqlx::query(
+                "UPDATE lawyer_visits SET advice = $1, recorded_by = $2, recorded_at = $3 WHERE lawyer_id = $4 AND petition_id = $5",
+            )
+            .bind(advice.to_string())
+            .bind(by)
+            .bind(now)
+            .bind(lawyer)
+            .bind(petition_id)
+            .execute(&mut *w.tx)
+            .await?;
         }
         self.insert_event(&mut w, petition_id, event).await?;
         w.commit().await?;

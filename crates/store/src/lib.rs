@@ -7,8 +7,8 @@
 //! and compares the same way on both engines.
 
 mod aggregates;
-mod appointments;
 mod anchor;
+mod appointments;
 mod approvals;
 mod audit;
 mod backup;
@@ -59,8 +59,8 @@ pub use campaigns::{CampaignItemRow, CampaignRow, NewCampaign};
 pub use contacts::{DueTimer, StaffContact};
 pub use dashboard::Counts;
 pub use db::{Dialect, PoolSettings, Store, StoreError, WriteTx, fmt_instant, parse_instant};
-pub use duty::{DutyRow, LawyerRow, LawyerVisitRow, OutreachRow};
 pub use documents::{DocumentRow, RENDER_DOCUMENT, doc_number};
+pub use duty::{DutyRow, LawyerRow, LawyerVisitRow, OutreachRow};
 pub use fulltext::{COMMON_MATCHES, FullText, IndexSource, IndexText, clean_tokens};
 pub use heads::{HeadEntry, HeadList};
 pub use hotspots::DayCount;

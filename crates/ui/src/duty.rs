@@ -14,7 +14,9 @@ use axum::{Form, Json, Router};
 use serde::Deserialize;
 use std::collections::HashMap;
 use xinfang_web::AppState;
-use xinfang_web::api::duty::{self as api, DutyCheckInput, DutyInput, DutyView, LawyerInput, OutreachInput, OutreachResult, RangeQuery, RosterView};
+use xinfang_web::api::duty::{
+    self as api, DutyCheckInput, DutyInput, DutyView, LawyerInput, OutreachInput, OutreachResult, RangeQuery, RosterView,
+};
 use xinfang_web::auth::Staff;
 use xinfang_web::extract::{ApiJson, ApiPath};
 
@@ -50,7 +52,10 @@ struct Done {
 
 async fn show(state: &AppState, headers: &HeaderMap, s: &Staff, flash: Option<String>, alert: Option<String>) -> Response {
     let today = xinfang_domain::local_date(chrono::Utc::now());
-    let q = RangeQuery { from: Some((today - chrono::Duration::days(14)).to_string()), to: Some((today + chrono::Duration::days(30)).to_string()) };
+    let q = RangeQuery {
+        from: Some((today - chrono::Duration::days(14)).to_string()),
+        to: Some((today + chrono::Duration::days(30)).to_string()),
+    };
     let r = match api::roster_of(state, s, &q).await {
         Ok(r) => r,
         Err(e) => return crate::staff_error_page(s, headers, e.status, "无法查看值班表", &chinese_only(&e.message)),
@@ -108,7 +113,12 @@ async fn add_duty(State(state): State<AppState>, headers: HeaderMap, Form(f): Fo
 
 async fn add_lawyer(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<HashMap<String, String>>) -> Response {
     change(state, headers, f, |state, s, f| async move {
-        let input = LawyerInput { name: field(&f, "name"), firm: field(&f, "firm"), licence_number: field(&f, "licence_number"), phone: field(&f, "phone") };
+        let input = LawyerInput {
+            name: field(&f, "name"),
+            firm: field(&f, "firm"),
+            licence_number: field(&f, "licence_number"),
+            phone: field(&f, "phone"),
+        };
         api::enrol_lawyer(&state, &s, input).await.map(|_| ())
     })
     .await
@@ -116,13 +126,19 @@ async fn add_lawyer(State(state): State<AppState>, headers: HeaderMap, Form(f): 
 
 async fn add_outreach(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<HashMap<String, String>>) -> Response {
     change(state, headers, f, |state, s, f| async move {
-        let input = OutreachInput { leader: field(&f, "leader"), day: field(&f, "day"), place: field(&f, "place"), purpose: field(&f, "purpose") };
+        let input =
+            OutreachInput { leader: field(&f, "leader"), day: field(&f, "day"), place: field(&f, "place"), purpose: field(&f, "purpose") };
         api::add_outreach(State(state), s, ApiJson(input)).await.map(|_| ())
     })
     .await
 }
 
-async fn outreach_result(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>, Form(f): Form<HashMap<String, String>>) -> Response {
+async fn outreach_result(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
     change(state, headers, f, move |state, s, f| async move {
         api::outreach_result(State(state), s, ApiPath(id), ApiJson(OutreachResult { result: field(&f, "result") })).await.map(|_| ())
     })

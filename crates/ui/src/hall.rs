@@ -361,7 +361,14 @@ struct HallQuery {
     called: Option<i64>,
 }
 
-async fn hall_page(state: &AppState, headers: &HeaderMap, s: &Staff, flash: Option<String>, alert: Option<String>, walk_in: WalkInInput) -> Response {
+async fn hall_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    s: &Staff,
+    flash: Option<String>,
+    alert: Option<String>,
+    walk_in: WalkInInput,
+) -> Response {
     let today = xinfang_domain::local_date(chrono::Utc::now());
     let h = match api::hall_of(state, s, today).await {
         Ok(h) => h,
@@ -395,7 +402,8 @@ async fn check_in(State(state): State<AppState>, headers: HeaderMap, Form(f): Fo
     };
     let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
     let opt = |k: &str| Some(get(k)).filter(|v| !v.is_empty());
-    let walk_in = WalkInInput { name: get("name"), id_number: opt("id_number"), phone: opt("phone"), topic: opt("topic"), summary: get("summary") };
+    let walk_in =
+        WalkInInput { name: get("name"), id_number: opt("id_number"), phone: opt("phone"), topic: opt("topic"), summary: get("summary") };
     if !csrf_ok(&headers, &get("csrf")) {
         return hall_page(&state, &headers, &s, None, Some("页面已过期，请刷新后重试".into()), walk_in).await;
     }
@@ -457,7 +465,8 @@ async fn ticket(State(state): State<AppState>, headers: HeaderMap, Path(id): Pat
         Err(e) => return crate::staff_error_page(&s, &headers, e.status, "无法查看", &chinese_only(&e.message)),
     };
     let t = api::ticket_detail(&state, &t).ticket;
-    let waiting_before = h.map(|h| h.tickets.iter().filter(|x| x.status == "waiting" && x.queue_number < t.queue_number).count()).unwrap_or(0);
+    let waiting_before =
+        h.map(|h| h.tickets.iter().filter(|x| x.status == "waiting" && x.queue_number < t.queue_number).count()).unwrap_or(0);
     let (csrf, set) = csrf(&headers);
     let page = TicketPage { me: me(&s), nav: "hall", csrf, flash: None, alert: None, unit_name: s.unit.name.clone(), t, waiting_before };
     with_cookie(render(&page), set)

@@ -9,14 +9,14 @@ mod approvals;
 mod campaign;
 mod charts;
 mod dashboard;
+mod duty;
+mod hall;
 mod intelligence;
 mod leadership;
 mod outbox;
 mod portal;
 mod reports;
 mod spotcheck;
-mod hall;
-mod duty;
 mod supervision;
 mod workbench;
 

@@ -1,8 +1,8 @@
 //! The OpenAPI 3 document served at `/api/openapi.json`.
 
 use crate::api::{
-    account, annual, appointments, approvals, campaign, dashboard, duty, hotspots, leadership, letters, petitions, ranking, reference, repeats, risk, search,
-    similar, spotcheck, statistics, supervision, track, triage, units, urgent,
+    account, annual, appointments, approvals, campaign, dashboard, duty, hotspots, leadership, letters, petitions, ranking, reference,
+    repeats, risk, search, similar, spotcheck, statistics, supervision, track, triage, units, urgent,
 };
 use crate::dto::*;
 use crate::error::{ErrorBody, ErrorDetail};

@@ -254,8 +254,7 @@ pub struct Booked {
 }
 
 /// The warning given with a booking that looks like a repeat petition.
-pub const REPEAT_WARNING: &str =
-    "系统发现您此前可能已就同一事项提出过信访。接访时请携带此前的信访件编号和查询码；同一事项正在办理或已经复核终结的，将依法告知处理情况。";
+pub const REPEAT_WARNING: &str = "系统发现您此前可能已就同一事项提出过信访。接访时请携带此前的信访件编号和查询码；同一事项正在办理或已经复核终结的，将依法告知处理情况。";
 
 fn booking_code_hash(state: &AppState, code: &str) -> String {
     state.keyring.keyed_hash("booking_code", &code.trim().to_ascii_uppercase())
@@ -318,7 +317,14 @@ async fn check_person(
 
 /// The reminder SMS of a booking, the day before at 09:00 (at once when
 /// that has passed); only when an SMS gateway is configured.
-async fn reminder(state: &AppState, unit: &Unit, day: NaiveDate, starts: &str, phone_cipher: &str, phone: &str) -> ApiResult<Option<NewJob>> {
+async fn reminder(
+    state: &AppState,
+    unit: &Unit,
+    day: NaiveDate,
+    starts: &str,
+    phone_cipher: &str,
+    phone: &str,
+) -> ApiResult<Option<NewJob>> {
     // Booked for today: nothing to remind of.
     if state.services.sms.is_none() || day <= local_date(Utc::now()) {
         return Ok(None);
@@ -349,11 +355,7 @@ pub async fn book(State(state): State<AppState>, ApiJson(input): ApiJson<Booking
 }
 
 pub async fn book_visit(state: &AppState, input: BookingInput) -> ApiResult<Booked> {
-    let unit = state
-        .tree()
-        .by_code(input.unit.trim())
-        .cloned()
-        .ok_or_else(|| invalid("unknown_unit", "请选择接访单位", "unit"))?;
+    let unit = state.tree().by_code(input.unit.trim()).cloned().ok_or_else(|| invalid("unknown_unit", "请选择接访单位", "unit"))?;
     let slots = state.store.reception_slots(unit.id).await?;
     if slots.is_empty() {
         return Err(invalid("no_reception", format!("{}未开通网上预约接访", unit.name), "unit"));
@@ -402,8 +404,12 @@ pub async fn book_visit(state: &AppState, input: BookingInput) -> ApiResult<Book
         reminder,
     };
     let (_, number) = state.store.book_appointment(&new).await?.ok_or_else(|| {
-        ApiError::new(StatusCode::CONFLICT, "slot_full", format!("{} {}–{} 的接访名额已约满，请选择其他时段或日期", day, slot.starts, slot.ends))
-            .at("starts")
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "slot_full",
+            format!("{} {}–{} 的接访名额已约满，请选择其他时段或日期", day, slot.starts, slot.ends),
+        )
+        .at("starts")
     })?;
     Ok(Booked {
         booking_number: number,
@@ -657,7 +663,8 @@ fn waited(t: &TicketRow) -> Option<i64> {
 }
 
 fn average_wait(tickets: &[TicketRow]) -> Option<f64> {
-    let w: Vec<f64> = tickets.iter().filter_map(|t| t.called_at.map(|c| (c - t.checked_in_at).num_seconds().max(0) as f64 / 60.0)).collect();
+    let w: Vec<f64> =
+        tickets.iter().filter_map(|t| t.called_at.map(|c| (c - t.checked_in_at).num_seconds().max(0) as f64 / 60.0)).collect();
     (!w.is_empty()).then(|| (w.iter().sum::<f64>() / w.len() as f64 * 10.0).round() / 10.0)
 }
 
@@ -722,7 +729,11 @@ pub async fn check_in_visitor(state: &AppState, staff: &Staff, input: CheckInInp
             if !looks_like_query_code(code) {
                 return Err(nf());
             }
-            let a = state.store.appointment_by_code(staff.unit.id, &today.to_string(), &booking_code_hash(state, code)).await?.ok_or_else(nf)?;
+            let a = state
+                .store
+                .appointment_by_code(staff.unit.id, &today.to_string(), &booking_code_hash(state, code))
+                .await?
+                .ok_or_else(nf)?;
             if a.status != "booked" {
                 return Err(ApiError::new(StatusCode::CONFLICT, "not_booked", format!("该预约{}，不能签到", status_label(&a.status))));
             }
@@ -813,7 +824,8 @@ pub async fn call_next(state: &AppState, staff: &Staff, ticket: Option<i64>) -> 
         own_ticket(state, staff, id).await?;
     }
     let today = local_date(Utc::now()).to_string();
-    let id = state.store.call_ticket(staff.unit.id, &today, ticket, staff.user.id).await?.ok_or_else(|| ApiError::not_found("等候中的号码"))?;
+    let id =
+        state.store.call_ticket(staff.unit.id, &today, ticket, staff.user.id).await?.ok_or_else(|| ApiError::not_found("等候中的号码"))?;
     let t = state.store.hall_ticket(id).await?.ok_or_else(ApiError::internal)?;
     Ok(ticket_view(&t))
 }

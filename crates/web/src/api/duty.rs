@@ -262,7 +262,11 @@ async fn duty_leader(state: &AppState, unit: &Unit, username: &str) -> ApiResult
     description = "Put a leader (值班接访) or a lawyer of the roster (律师参与接访) on duty at the caller's unit on a day. The unit's clerk, unit head or leader. 409 if already on duty that day.",
     request_body = DutyInput,
     responses((status = 201, body = DutyCreated), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn add_duty(State(state): State<AppState>, staff: Staff, ApiJson(input): ApiJson<DutyInput>) -> ApiResult<(StatusCode, Json<DutyCreated>)> {
+pub async fn add_duty(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiJson(input): ApiJson<DutyInput>,
+) -> ApiResult<(StatusCode, Json<DutyCreated>)> {
     Ok((StatusCode::CREATED, Json(DutyCreated { id: put_on_duty(&state, &staff, input).await? })))
 }
 
@@ -384,7 +388,8 @@ pub async fn on_visit_registered(state: &AppState, staff: &Staff, number: &str, 
     }
     let rec = state.store.petition_by_number(number).await?.ok_or_else(ApiError::internal)?;
     for l in lawyers {
-        let ev = staff.record_event(&rec, "duty_lawyer", json!({"lawyer_id": l.id, "lawyer": l.name, "firm": l.firm, "on_duty": day}), None);
+        let ev =
+            staff.record_event(&rec, "duty_lawyer", json!({"lawyer_id": l.id, "lawyer": l.name, "firm": l.firm, "on_duty": day}), None);
         state.store.record_lawyer_visit(l.id, rec.id, &day.to_string(), None, Some(staff.user.id), &ev).await?;
     }
     Ok(())

@@ -129,10 +129,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/supervision/cases/{id}/close", post(supervision::close))
         .route("/api/v1/supervision/watch", get(supervision::watch))
         .route("/api/v1/supervision/watch/run", post(supervision::run_watch))
-        .route(
-            "/api/v1/appointments",
-            post(appointments::book.layer(from_fn(ratelimit::submit))).get(appointments::list),
-        )
+        .route("/api/v1/appointments", post(appointments::book.layer(from_fn(ratelimit::submit))).get(appointments::list))
         .route("/api/v1/appointments/units", get(appointments::units))
         .route("/api/v1/appointments/calendar/{unit}", get(appointments::calendar).put(appointments::put_calendar))
         .route("/api/v1/appointments/hall", get(appointments::hall))
