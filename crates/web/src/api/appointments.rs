@@ -289,7 +289,7 @@ async fn check_person(
         return Err(invalid("unknown_topic", format!("内容分类“{t}”不存在"), "topic"));
     }
     let s = summary.chars().count();
-    if s < 5 || s > MAX_SUMMARY_CHARS {
+    if !(5..=MAX_SUMMARY_CHARS).contains(&s) {
         return Err(invalid("invalid_summary", format!("请简要说明反映的问题（5至{MAX_SUMMARY_CHARS}字）"), "summary"));
     }
     let person = Petitioner {
