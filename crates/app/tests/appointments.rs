@@ -159,6 +159,9 @@ async fn concurrent_bookings_never_overbook_a_slot() {
     assert_eq!(rows[0].try_get::<i64, _>("n").unwrap(), 3);
     let rows = raw_rows(&s, "SELECT booked FROM reception_load").await;
     assert_eq!(rows[0].try_get::<i64, _>("booked").unwrap(), 3);
+    if let Ok(s) = std::sync::Arc::try_unwrap(s) {
+        s.finish().await;
+    }
 }
 
 /// Book, then let the day come (the booking is moved to today in the
