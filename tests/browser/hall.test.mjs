@@ -33,7 +33,7 @@ test('a citizen books at 375 px, checks in with the code, gets a number, and the
   const context = await b.browser.newContext({ viewport: { width: 375, height: 812 }, locale: 'zh-CN', isMobile: true, hasTouch: true });
   const page = await context.newPage();
   await page.goto(`${BASE}/appointment`);
-  await page.getByLabel('接访单位').selectOption(UNIT);
+  await page.getByLabel('接访单位', { exact: true }).selectOption(UNIT);
   await page.getByRole('button', { name: '查看可预约时段' }).click();
   await page.locator(`input[name="slot"][value="${now}|00:00"]`).check();
   await page.getByLabel('姓名').fill('预约测试');
