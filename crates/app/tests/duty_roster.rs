@@ -156,6 +156,14 @@ async fn a_leaders_duty_day_that_did_not_happen_shows_in_the_spot_check_list() {
     }
     let (_, list) = s.get("/api/v1/duty-roster/missed", Some(&s.token("ns_rst_head").await)).await;
     assert_eq!(list, json!([]));
+    // Counted in the supervisor's dashboard, within its period.
+    for user in ["ft_supervisor", "sz_supervisor"] {
+        let (status, dash) = s.get("/api/v1/dashboard", Some(&s.token(user).await)).await;
+        assert_eq!(status, StatusCode::OK, "{dash}");
+        assert_eq!(dash["missed_duty_days"], 1, "{user}");
+    }
+    let (_, dash) = s.get(&format!("/api/v1/dashboard?from={d2}&to={d2}"), Some(&sup)).await;
+    assert_eq!(dash["missed_duty_days"], 0);
     s.finish().await;
 }
 

@@ -188,12 +188,20 @@ impl Store {
         if units.is_empty() {
             return Ok(Vec::new());
         }
-        let sql = format!("{DUTY_SELECT} WHERE c.held = 0 AND d.unit_id IN ({}) ORDER BY d.day DESC, d.id", id_list(1, units.len()));
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for u in units {
-            q = q.bind(*u);
+        // In chunks: a province's dashboard names thousands of units.
+        let mut out = Vec::new();
+        for chunk in units.chunks(500) {
+            let sql = format!("{DUTY_SELECT} WHERE c.held = 0 AND d.unit_id IN ({})", id_list(1, chunk.len()));
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for u in chunk {
+                q = q.bind(*u);
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                out.push(duty_row(&r)?);
+            }
         }
-        q.fetch_all(&self.pool).await?.iter().map(duty_row).collect()
+        out.sort_by(|a: &DutyRow, b: &DutyRow| b.day.cmp(&a.day).then(a.id.cmp(&b.id)));
+        Ok(out)
     }
 
     /// Record the spot check of a duty day (once); false if checked already.
