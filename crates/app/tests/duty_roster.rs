@@ -224,3 +224,57 @@ async fn a_leaders_reception_day_lists_the_booked_visits_and_outreach_is_planned
     assert_eq!(roster["duties"][0]["note"], "市领导下沉接访");
     s.finish().await;
 }
+
+#[tokio::test]
+async fn the_duty_roster_page_keeps_the_roster_and_records_the_spot_checks() {
+    let s = TestServer::start().await;
+    let (c, csrf) = browser(&s, "ft_clerk").await;
+    let post = |path: &str, form: Vec<(&str, String)>| {
+        let mut form = form;
+        form.push(("csrf", csrf.clone()));
+        c.post(format!("{}{path}", s.base)).form(&form).send()
+    };
+    let r = post(
+        "/staff/duty/lawyers",
+        vec![
+            ("name", "张律".into()),
+            ("firm", "福田公职律师事务所".into()),
+            ("licence_number", "14403201810123457".into()),
+            ("phone", "13611112222".into()),
+        ],
+    )
+    .await
+    .unwrap();
+    let page = r.text().await.unwrap();
+    assert!(page.contains("已保存") && page.contains("福田公职律师事务所") && page.contains("136****2222"), "{page}");
+    let day = days_ago(1);
+    let page = post("/staff/duty/days", vec![("day", day.clone()), ("leader", "ft_head".into()), ("note", "".into())])
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("福田区信访局负责人") && page.contains(&day));
+    // A wrong leader: the message on the page, nothing saved.
+    let r = post("/staff/duty/days", vec![("day", day.clone()), ("leader", "ft_rst_head".into())]).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("值班领导应为本单位或上级单位的领导"));
+    // The reception day.
+    let page = c.get(format!("{}/staff/duty/day?day={day}&unit={BUREAU}", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("值班领导：福田区信访局负责人"), "{page}");
+    // The supervisor records the spot check on the page; the missed list shows it.
+    let (sc, scsrf) = browser(&s, "ft_supervisor").await;
+    let (_, roster) = s.get(&format!("/api/v1/duty-roster?from={day}&to={day}"), Some(&s.token("ft_clerk").await)).await;
+    let id = roster["duties"][0]["id"].as_i64().unwrap();
+    let page = sc
+        .post(format!("{}/staff/duty/days/{id}/check", s.base))
+        .form(&[("csrf", scsrf.as_str()), ("held", "0"), ("note", "电话抽查无人接听")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("抽查发现未到岗的值班") && page.contains("电话抽查无人接听"), "{page}");
+    s.finish().await;
+}

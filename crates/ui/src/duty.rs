@@ -15,10 +15,11 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use xinfang_web::AppState;
 use xinfang_web::api::duty::{
-    self as api, DutyCheckInput, DutyInput, DutyView, LawyerInput, OutreachInput, OutreachResult, RangeQuery, RosterView,
+    self as api, DutyCheckInput, DutyInput, DutyView, LawyerInput, LawyerVisitInput, OutreachInput, OutreachResult, RangeQuery,
+    ReceptionDayQuery, ReceptionDayView, RosterView,
 };
 use xinfang_web::auth::Staff;
-use xinfang_web::extract::{ApiJson, ApiPath};
+use xinfang_web::extract::{ApiJson, ApiPath, ApiQuery};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -28,6 +29,8 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/duty/lawyers", post(add_lawyer))
         .route("/staff/duty/outreach", post(add_outreach))
         .route("/staff/duty/outreach/{id}/result", post(outreach_result))
+        .route("/staff/duty/lawyer-visits", post(lawyer_visit))
+        .route("/staff/duty/day", get(reception_day))
 }
 
 #[derive(Template)]
@@ -151,4 +154,46 @@ async fn check(State(state): State<AppState>, headers: HeaderMap, Path(id): Path
         api::check(State(state), s, ApiPath(id), ApiJson(input)).await.map(|_| ())
     })
     .await
+}
+
+async fn lawyer_visit(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<HashMap<String, String>>) -> Response {
+    change(state, headers, f, |state, s, f| async move {
+        let id = field(&f, "lawyer").parse().unwrap_or(0);
+        let input = LawyerVisitInput { number: field(&f, "number"), advice: field(&f, "advice") };
+        api::record_visit(State(state), s, ApiPath(id), ApiJson(input)).await.map(|_| ())
+    })
+    .await
+}
+
+#[derive(Template)]
+#[template(path = "staff_reception_day.html")]
+struct DayPage {
+    me: Me,
+    nav: &'static str,
+    csrf: String,
+    flash: Option<String>,
+    alert: Option<String>,
+    d: ReceptionDayView,
+}
+
+#[derive(Deserialize)]
+struct DayParams {
+    day: Option<String>,
+    unit: Option<String>,
+}
+
+/// A reception day: who is on duty and the visits booked (for a leader
+/// on duty, the unit's staff and supervising units).
+async fn reception_day(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<DayParams>) -> Response {
+    let s = match staff(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    match api::reception_day(State(state.clone()), s.clone(), ApiQuery(ReceptionDayQuery { day: q.day, unit: q.unit })).await {
+        Ok(Json(d)) => {
+            let (token, set) = csrf(&headers);
+            with_cookie(render(&DayPage { me: me(&s), nav: "duty", csrf: token, flash: None, alert: None, d }), set)
+        }
+        Err(e) => crate::staff_error_page(&s, &headers, e.status, "无法查看接访日", &chinese_only(&e.message)),
+    }
 }
