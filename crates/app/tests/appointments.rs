@@ -481,3 +481,62 @@ async fn slots_are_validated_and_listed_in_the_openapi_document() {
     }
     s.finish().await;
 }
+
+#[tokio::test]
+async fn concurrent_check_ins_draw_distinct_queue_numbers() {
+    let s = std::sync::Arc::new(server().await);
+    let clerk = s.token("ft_clerk").await;
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let (s, clerk) = (s.clone(), clerk.clone());
+        tasks.push(tokio::spawn(async move {
+            let body = json!({"walk_in": {"name": format!("来访{i}"), "summary": "咨询政策"}});
+            let (status, t) = s.post("/api/v1/appointments/hall/check-in", Some(&clerk), body).await;
+            assert_eq!(status, StatusCode::CREATED, "{t}");
+            t["queue_number"].as_i64().unwrap()
+        }));
+    }
+    let mut numbers = Vec::new();
+    for t in tasks {
+        numbers.push(t.await.unwrap());
+    }
+    numbers.sort();
+    assert_eq!(numbers, (1..=8).collect::<Vec<i64>>());
+    // Another unit counts from 1.
+    let (_, t) = s
+        .post(
+            "/api/v1/appointments/hall/check-in",
+            Some(&s.token("ns_clerk").await),
+            json!({"walk_in": {"name": "南山", "summary": "咨询"}}),
+        )
+        .await;
+    assert_eq!(t["queue_number"], 1);
+    if let Ok(s) = std::sync::Arc::try_unwrap(s) {
+        s.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn the_receptionist_sets_the_slots_on_the_hall_page() {
+    let s = server().await;
+    let (c, csrf) = browser(&s, "ft_clerk").await;
+    let r = c
+        .post(format!("{}/staff/hall/slots", s.base))
+        .form(&[("csrf", csrf.as_str()), ("slots", "09:00-10:30 8\n14:00～15:00 4")])
+        .send()
+        .await
+        .unwrap();
+    let page = r.text().await.unwrap();
+    assert!(page.contains("接访时段已保存") && page.contains("09:00-10:30 8\n14:00-15:00 4"), "{page}");
+    let (_, cal) = s.get(&format!("/api/v1/appointments/calendar/{BUREAU}"), None).await;
+    assert_eq!(
+        cal["slots"],
+        json!([{"starts": "09:00", "ends": "10:30", "capacity": 8}, {"starts": "14:00", "ends": "15:00", "capacity": 4}])
+    );
+    let r = c.post(format!("{}/staff/hall/slots", s.base)).form(&[("csrf", csrf.as_str()), ("slots", "上午 8")]).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("格式不正确"));
+    let (_, cal) = s.get(&format!("/api/v1/appointments/calendar/{BUREAU}"), None).await;
+    assert_eq!(cal["slots"].as_array().unwrap().len(), 2, "nothing changed");
+    s.finish().await;
+}

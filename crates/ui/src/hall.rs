@@ -21,10 +21,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use xinfang_web::AppState;
 use xinfang_web::api::appointments::{
-    self as api, BookingInput, BookingView, CheckInInput, HallView, ReceivingUnit, ReceptionCalendarView, ScreenView, TicketView,
-    WalkInInput,
+    self as api, BookingInput, BookingView, CheckInInput, HallView, ReceivingUnit, ReceptionCalendarInput, ReceptionCalendarView,
+    ReceptionSlotInput, ScreenView, TicketView, WalkInInput,
 };
 use xinfang_web::auth::Staff;
+use xinfang_web::extract::{ApiJson, ApiPath};
 use xinfang_web::ratelimit;
 
 pub fn routes(portal: Arc<PortalInfo>) -> Router<AppState> {
@@ -37,6 +38,7 @@ pub fn routes(portal: Arc<PortalInfo>) -> Router<AppState> {
         .route("/staff/hall", get(hall))
         .route("/staff/hall/check-in", post(check_in))
         .route("/staff/hall/call", post(call))
+        .route("/staff/hall/slots", post(set_slots))
         .route("/staff/hall/tickets/{id}", get(ticket))
         .layer(Extension(portal))
 }
@@ -348,6 +350,8 @@ struct HallPage {
     bookings: Vec<BookingView>,
     topics: Vec<(String, String)>,
     walk_in: WalkInInput,
+    /// The unit's reception slots, one a line: `09:00-10:00 10`.
+    slots: String,
 }
 
 impl HallPage {
@@ -359,6 +363,7 @@ impl HallPage {
 #[derive(Deserialize)]
 struct HallQuery {
     called: Option<i64>,
+    slots: Option<String>,
 }
 
 async fn hall_page(
@@ -375,8 +380,17 @@ async fn hall_page(
         Err(e) => return crate::staff_error_page(s, headers, e.status, "无法查看接访大厅", &chinese_only(&e.message)),
     };
     let bookings = api::bookings_of(state, s.unit.id, today).await.unwrap_or_default();
+    let slots = state
+        .store
+        .reception_slots(s.unit.id)
+        .await
+        .unwrap_or_default()
+        .iter()
+        .map(|x| format!("{}-{} {}", x.starts, x.ends, x.capacity))
+        .collect::<Vec<_>>()
+        .join("\n");
     let (csrf, set) = csrf(headers);
-    let page = HallPage { me: me(s), nav: "hall", csrf, flash, alert, h, bookings, topics: topics(state).await, walk_in };
+    let page = HallPage { me: me(s), nav: "hall", csrf, flash, alert, h, bookings, topics: topics(state).await, walk_in, slots };
     with_cookie(render(&page), set)
 }
 
@@ -390,7 +404,7 @@ async fn hall(State(state): State<AppState>, headers: HeaderMap, Query(q): Query
             Ok(t) => Some(format!("已叫号：{}", api::queue_label(t.queue_number))),
             Err(_) => None,
         },
-        None => None,
+        None => q.slots.map(|_| "接访时段已保存".to_string()),
     };
     hall_page(&state, &headers, &s, flash, None, WalkInInput::default()).await
 }
@@ -470,4 +484,52 @@ async fn ticket(State(state): State<AppState>, headers: HeaderMap, Path(id): Pat
     let (csrf, set) = csrf(&headers);
     let page = TicketPage { me: me(&s), nav: "hall", csrf, flash: None, alert: None, unit_name: s.unit.name.clone(), t, waiting_before };
     with_cookie(render(&page), set)
+}
+
+/// The slots typed one a line (`09:00-10:00 10`); a line that does not
+/// read is an error naming it.
+fn parse_slots(text: &str) -> Result<Vec<ReceptionSlotInput>, String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let bad = || format!("“{l}”格式不正确，应为 开始-结束 名额，如 09:00-10:00 10");
+            let norm = l.replace(['–', '—', '～', '~'], "-").replace('：', ":");
+            let (times, cap) = norm.rsplit_once(char::is_whitespace).ok_or_else(bad)?;
+            let (a, b) = times.trim().split_once('-').ok_or_else(bad)?;
+            Ok(ReceptionSlotInput {
+                starts: a.trim().to_string(),
+                ends: b.trim().to_string(),
+                capacity: cap.trim().parse().map_err(|_| bad())?,
+            })
+        })
+        .collect()
+}
+
+async fn set_slots(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<HashMap<String, String>>) -> Response {
+    let s = match staff(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+    if !csrf_ok(&headers, &get("csrf")) {
+        return hall_page(&state, &headers, &s, None, Some("页面已过期，请刷新后重试".into()), WalkInInput::default()).await;
+    }
+    let outcome = match parse_slots(&get("slots")) {
+        Ok(slots) => {
+            api::put_calendar(State(state.clone()), s.clone(), ApiPath(s.unit.code.clone()), ApiJson(ReceptionCalendarInput { slots }))
+                .await
+                .map(|_| ())
+                .map_err(|e| (e.status, chinese_only(&e.message)))
+        }
+        Err(m) => Err((StatusCode::UNPROCESSABLE_ENTITY, m)),
+    };
+    match outcome {
+        Ok(()) => Redirect::to("/staff/hall?slots=1").into_response(),
+        Err((status, m)) => {
+            let mut r = hall_page(&state, &headers, &s, None, Some(m), WalkInInput::default()).await;
+            *r.status_mut() = status;
+            r
+        }
+    }
 }
