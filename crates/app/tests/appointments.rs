@@ -118,6 +118,9 @@ async fn a_booked_slot_is_full_for_the_next_person_and_a_cancellation_frees_it()
     assert_eq!(available(&cal, day, "09:00"), 1);
     let (status, second) = s.post("/api/v1/appointments", None, booking(BUREAU, day, "09:00", "陈二", 2)).await;
     assert_eq!(status, StatusCode::CREATED, "{second}");
+    // One open booking per person and unit: no hoarding of places.
+    let (status, e) = s.post("/api/v1/appointments", None, booking(BUREAU, day, "10:00", "陈二", 2)).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("already_booked")), "{e}");
 
     // Days outside the calendar, a bad identity number, an unknown slot.
     let (status, e) = s.post("/api/v1/appointments", None, booking(BUREAU, &days_ago(1), "09:00", "陈三", 3)).await;

@@ -96,6 +96,17 @@ pub struct TicketRow {
     pub petition_number: Option<String>,
 }
 
+/// What became of a booking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Booking {
+    /// Booked: the row's id and the booking number.
+    Booked(i64, String),
+    /// The slot is full.
+    Full,
+    /// The person holds an open booking at the unit already (its day).
+    AlreadyBooked(String),
+}
+
 /// Why a check-in was not written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CheckInRefused {
@@ -201,9 +212,21 @@ impl Store {
     /// capacity (a guarded update in the booking's transaction: on
     /// PostgreSQL the row is locked and the guard checked again, on SQLite
     /// the transaction holds the write lock), then the booking and its
-    /// reminder are written. None when the slot is full.
-    pub async fn book_appointment(&self, a: &NewAppointment) -> Result<Option<(i64, String)>> {
+    /// reminder are written. A person (by the keyed hash of the identity
+    /// number) holds one open booking per unit at a time.
+    pub async fn book_appointment(&self, a: &NewAppointment, today: &str) -> Result<Booking> {
         let mut w = self.begin_write().await?;
+        let held: Option<String> = sqlx::query_scalar(
+            "SELECT day FROM appointments WHERE id_hash = $1 AND unit_id = $2 AND status = 'booked' AND day >= $3 ORDER BY day LIMIT 1",
+        )
+        .bind(a.id_hash.clone())
+        .bind(a.unit_id)
+        .bind(today.to_string())
+        .fetch_optional(&mut *w.tx)
+        .await?;
+        if let Some(day) = held {
+            return Ok(Booking::AlreadyBooked(day));
+        }
         sqlx::query("INSERT INTO reception_load (unit_id, day, starts, booked) VALUES ($1, $2, $3, 0) ON CONFLICT (unit_id, day, starts) DO NOTHING")
             .bind(a.unit_id)
             .bind(a.day.clone())
@@ -220,7 +243,7 @@ impl Store {
                 .await?
                 .rows_affected();
         if taken == 0 {
-            return Ok(None);
+            return Ok(Booking::Full);
         }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO appointments (code_hash, unit_id, day, starts, ends, topic, summary, name, id_number, phone, id_hash, phone_hash, possible_repeat, status, created_at) \
@@ -250,7 +273,7 @@ impl Store {
             enqueue_in(&mut w, &job).await?;
         }
         w.commit().await?;
-        Ok(Some((id, number)))
+        Ok(Booking::Booked(id, number))
     }
 
     pub async fn appointment_by_number(&self, number: &str) -> Result<Option<AppointmentRow>> {

@@ -50,7 +50,7 @@ mod viewers;
 
 pub use aggregates::{AggregateCount, AggregateQuery, AggregateRows, AggregateStatus};
 pub use anchor::{Checkpoint, Verification};
-pub use appointments::{AppointmentRow, CheckInRefused, NewAppointment, NewTicket, SlotRow, TicketRow, reminder_key};
+pub use appointments::{AppointmentRow, Booking, CheckInRefused, NewAppointment, NewTicket, SlotRow, TicketRow, reminder_key};
 pub use approvals::*;
 pub use audit::*;
 pub use backup::restore;

@@ -403,14 +403,25 @@ pub async fn book_visit(state: &AppState, input: BookingInput) -> ApiResult<Book
         number_prefix: format!("YY{}{}", unit.jurisdiction, day.format("%Y%m%d")),
         reminder,
     };
-    let (_, number) = state.store.book_appointment(&new).await?.ok_or_else(|| {
-        ApiError::new(
-            StatusCode::CONFLICT,
-            "slot_full",
-            format!("{} {}–{} 的接访名额已约满，请选择其他时段或日期", day, slot.starts, slot.ends),
-        )
-        .at("starts")
-    })?;
+    let number = match state.store.book_appointment(&new, &today.to_string()).await? {
+        xinfang_store::Booking::Booked(_, number) => number,
+        xinfang_store::Booking::Full => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "slot_full",
+                format!("{} {}–{} 的接访名额已约满，请选择其他时段或日期", day, slot.starts, slot.ends),
+            )
+            .at("starts"));
+        }
+        xinfang_store::Booking::AlreadyBooked(on) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "already_booked",
+                format!("您已预约{}{}的接访。如需改约，请先凭预约码取消原预约", on, unit.name),
+            )
+            .at("day"));
+        }
+    };
     Ok(Booked {
         booking_number: number,
         booking_code: code,
