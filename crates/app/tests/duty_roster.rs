@@ -201,6 +201,12 @@ async fn a_leaders_reception_day_lists_the_booked_visits_and_outreach_is_planned
     let (status, _) =
         s.get(&format!("/api/v1/duty-roster/reception-day?unit={BUREAU}&day={day}"), Some(&s.token("ns_rst_head").await)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // Without a unit: where the leader is on duty that day; listed as the leader's own days.
+    let (_, rd) = s.get(&format!("/api/v1/duty-roster/reception-day?day={day}"), Some(&s.token("sz_head").await)).await;
+    assert_eq!(rd["unit"], BUREAU);
+    assert_eq!(rd["bookings"].as_array().unwrap().len(), 1);
+    let (_, own) = s.get(&format!("/api/v1/duty-roster?from={day}&to={day}"), Some(&s.token("sz_head").await)).await;
+    assert_eq!(own["my_duties"][0]["unit"], BUREAU, "{own}");
 
     // 下访: planned with place and purpose, then its result.
     let (status, o) = s

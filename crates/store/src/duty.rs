@@ -177,6 +177,15 @@ impl Store {
         q.fetch_all(&self.pool).await?.iter().map(duty_row).collect()
     }
 
+    /// A leader's own duty days (at any unit) between two days (inclusive).
+    pub async fn duties_of_leader(&self, user: i64, from: &str, to: &str) -> Result<Vec<DutyRow>> {
+        let sql =
+            format!("{DUTY_SELECT} WHERE d.kind = 'leader' AND d.person_id = $1 AND d.day >= $2 AND d.day <= $3 ORDER BY d.day, d.id");
+        let rows =
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(user).bind(from.to_string()).bind(to.to_string()).fetch_all(&self.pool).await?;
+        rows.iter().map(duty_row).collect()
+    }
+
     pub async fn duty_day(&self, id: i64) -> Result<Option<DutyRow>> {
         let sql = format!("{DUTY_SELECT} WHERE d.id = $1");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?;

@@ -119,6 +119,8 @@ pub struct RosterView {
     pub from: String,
     pub to: String,
     pub duties: Vec<DutyView>,
+    /// The caller's own reception days in the range (at any unit).
+    pub my_duties: Vec<DutyView>,
     pub outreach: Vec<OutreachView>,
     pub lawyers: Vec<LawyerView>,
 }
@@ -206,7 +208,9 @@ pub async fn roster_of(state: &AppState, staff: &Staff, q: &RangeQuery) -> ApiRe
     let duties = state.store.duty_days(&[unit.id], &from.to_string(), &to.to_string()).await?;
     let outreach = state.store.outreach_of(unit.id, &from.to_string(), &to.to_string()).await?;
     let lawyers = state.store.lawyers_of(unit.id).await?;
+    let mine = state.store.duties_of_leader(staff.user.id, &from.to_string(), &to.to_string()).await?;
     Ok(RosterView {
+        my_duties: mine.iter().map(|d| duty_view(state, d)).collect(),
         unit: unit.code.clone(),
         unit_name: unit.name.clone(),
         from: from.to_string(),
@@ -472,7 +476,11 @@ pub async fn reception_day(
     let tree = state.tree();
     let unit = match q.unit.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(code) => tree.by_code(code).cloned().ok_or_else(|| ApiError::not_found("单位"))?,
-        None => staff.unit.clone(),
+        // Where the caller receives visitors that day, else the caller's unit.
+        None => {
+            let mine = state.store.duties_of_leader(staff.user.id, &on.to_string(), &on.to_string()).await?;
+            mine.first().and_then(|d| tree.get(d.unit_id)).cloned().unwrap_or_else(|| staff.unit.clone())
+        }
     };
     let duties = state.store.duty_days(&[unit.id], &on.to_string(), &on.to_string()).await?;
     let on_duty = duties.iter().any(|d| d.kind == "leader" && d.person_id == staff.user.id);
