@@ -284,6 +284,10 @@ async fn the_registration_page_links_the_petition_to_the_check_in() {
     let (_, hall) = s.get("/api/v1/appointments/hall", Some(&clerk)).await;
     let linked = hall["tickets"].as_array().unwrap().iter().find(|x| x["id"] == t["id"]).unwrap();
     assert!(url.contains(linked["petition_number"].as_str().unwrap()), "{hall}");
+    // Once only: the form is not offered again.
+    let r = c.get(format!("{}/staff/register?ticket={}", s.base, t["id"])).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(r.text().await.unwrap().contains("已转为来访登记"));
     s.finish().await;
 }
 

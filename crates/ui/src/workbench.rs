@@ -1441,7 +1441,7 @@ async fn register_form(State(state): State<AppState>, headers: HeaderMap, Query(
     // From the reception hall: a visit, with what the visitor gave at
     // booking or check-in already filled in.
     if let Some(id) = q.ticket {
-        match xinfang_web::api::appointments::own_ticket(&state, &s, id).await {
+        match xinfang_web::api::appointments::registrable_ticket(&state, &s, id).await {
             Ok(t) => {
                 let d = xinfang_web::api::appointments::ticket_detail(&state, &t);
                 v.channel = "visit".into();
@@ -1603,7 +1603,7 @@ async fn register(State(state): State<AppState>, headers: HeaderMap, mut multipa
     let act = || async {
         let asked = xinfang_web::api::repeats::at_registration(&state, Some(&s), repeat).await?;
         let ticket = match v.ticket.parse::<i64>().ok() {
-            Some(id) => Some(xinfang_web::api::appointments::own_ticket(&state, &s, id).await?.id),
+            Some(id) => Some(xinfang_web::api::appointments::registrable_ticket(&state, &s, id).await?.id),
             None => None,
         };
         let out = intake(&state, Submitter::Staff(Box::new(s.clone())), input).await?;

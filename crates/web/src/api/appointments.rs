@@ -862,6 +862,16 @@ pub async fn ticket(State(state): State<AppState>, staff: Staff, ApiPath(id): Ap
     Ok(Json(ticket_detail(&state, &t)))
 }
 
+/// A ticket of the caller's unit that may still become a visit
+/// registration (409 once it has).
+pub async fn registrable_ticket(state: &AppState, staff: &Staff, id: i64) -> ApiResult<TicketRow> {
+    let t = own_ticket(state, staff, id).await?;
+    if t.petition_number.is_some() {
+        return Err(ApiError::new(StatusCode::CONFLICT, "already_registered", "该签到记录已转为来访登记"));
+    }
+    Ok(t)
+}
+
 /// After a visit registration from a ticket: link them (once).
 pub async fn link_visit(state: &AppState, staff: &Staff, ticket: i64, number: &str) -> ApiResult<()> {
     own_ticket(state, staff, ticket).await?;
@@ -880,10 +890,7 @@ pub async fn register(
     ApiPath(id): ApiPath<i64>,
     ApiJson(mut input): ApiJson<PetitionInput>,
 ) -> ApiResult<(StatusCode, Json<RegisteredVisit>)> {
-    let t = own_ticket(&state, &staff, id).await?;
-    if t.petition_number.is_some() {
-        return Err(ApiError::new(StatusCode::CONFLICT, "already_registered", "该签到记录已转为来访登记"));
-    }
+    registrable_ticket(&state, &staff, id).await?;
     if input.channel.as_deref().is_some_and(|c| c != "visit") {
         return Err(invalid("channel_not_allowed", "大厅签到转登记的渠道为来访（visit）", "channel"));
     }
