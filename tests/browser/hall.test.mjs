@@ -50,6 +50,7 @@ test('a citizen books at 375 px, checks in with the code, gets a number, and the
   assert.match(number, /^YY440304/);
   assert.equal(code.length, 8);
   await shot(page, 'hall-receipt-375');
+  await axe(page, 'appointment-receipt');
   // The slot is now full for the next person.
   await page.goto(`${BASE}/appointment?unit=${UNIT}`);
   assert.ok(await page.locator(`input[name="slot"][value="${now}|00:00"]`).isDisabled());
@@ -65,10 +66,12 @@ test('a citizen books at 375 px, checks in with the code, gets a number, and the
   const queue = (await desk.locator('#queue-number').innerText()).trim();
   assert.match(queue, /^A\d{3}$/);
   await shot(desk, 'hall-ticket');
+  await axe(desk, 'hall-ticket');
 
   // The waiting screen: the number, no personal data.
   const screen = await b.browser.newPage();
   await screen.goto(`${BASE}/hall/${UNIT}`);
+  await axe(screen, 'waiting-screen');
   const shown = await screen.locator('main').innerText();
   assert.ok(shown.includes(queue), shown);
   assert.ok(!shown.includes('预约测试') && !shown.includes(phone) && !shown.includes(id), shown);
@@ -93,5 +96,10 @@ test('a citizen books at 375 px, checks in with the code, gets a number, and the
   await desk.goto(`${BASE}/staff/hall`);
   assert.ok((await desk.locator('#tickets tbody tr', { hasText: queue }).innerText()).includes(petition));
   await shot(desk, 'hall-desk');
+  await axe(desk, 'staff-hall');
+  // The duty roster page.
+  await desk.getByRole('link', { name: '值班接访' }).click();
+  await desk.getByRole('heading', { name: /值班接访/ }).waitFor();
+  await axe(desk, 'staff-duty');
   await staff.context.close();
 });
