@@ -547,3 +547,31 @@ async fn the_receptionist_sets_the_slots_on_the_hall_page() {
     assert_eq!(cal["slots"].as_array().unwrap().len(), 2, "nothing changed");
     s.finish().await;
 }
+
+#[tokio::test]
+async fn the_reception_calendar_follows_holidays_and_make_up_working_days() {
+    use chrono::Datelike;
+    let s = server().await;
+    // A weekday next week made a holiday, a weekend day a make-up working day.
+    let next =
+        |want: fn(chrono::Weekday) -> bool| (2..14).map(|n| today() + chrono::Duration::days(n)).find(|d| want(d.weekday())).unwrap();
+    let weekday = next(|w| !matches!(w, chrono::Weekday::Sat | chrono::Weekday::Sun));
+    let saturday = next(|w| w == chrono::Weekday::Sat);
+    let admin = s.token("admin").await;
+    let (status, e) =
+        s.put(&format!("/api/v1/calendar/days/{weekday}"), Some(&admin), json!({"kind": "holiday", "name": "临时休假"})).await;
+    assert!(status.is_success(), "{e}");
+    let (status, e) =
+        s.put(&format!("/api/v1/calendar/days/{saturday}"), Some(&admin), json!({"kind": "workday", "name": "调休上班"})).await;
+    assert!(status.is_success(), "{e}");
+    let days = open_slots(&s, "ft_clerk", BUREAU, json!([{"starts": "09:00", "ends": "10:00", "capacity": 3}])).await;
+    assert!(!days.contains(&weekday.to_string()), "a holiday is not offered: {days:?}");
+    assert!(days.contains(&saturday.to_string()), "a make-up working day is: {days:?}");
+    let sunday = saturday + chrono::Duration::days(1);
+    assert!(!days.contains(&sunday.to_string()));
+    let (status, e) = s.post("/api/v1/appointments", None, booking(BUREAU, &weekday.to_string(), "09:00", "节日", 88)).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_day")));
+    let (status, e) = s.post("/api/v1/appointments", None, booking(BUREAU, &saturday.to_string(), "09:00", "调休", 89)).await;
+    assert_eq!(status, StatusCode::CREATED, "{e}");
+    s.finish().await;
+}

@@ -149,6 +149,8 @@ pub async fn calendar_of(state: &AppState, unit: &Unit) -> ApiResult<ReceptionCa
                     })
                     .collect(),
             })
+            // Today once its slots have all ended.
+            .filter(|d| !d.slots.is_empty())
             .collect(),
     })
 }
