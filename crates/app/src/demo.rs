@@ -229,6 +229,20 @@ pub async fn load(store: &Store, password_hash: impl FnOnce(&str) -> String) -> 
     w.commit().await?;
     store.import_divisions(&streets).await?;
     store.import_divisions(&parse_divisions(DIVISIONS_VILLAGES_CSV, |c| COUNTIES.iter().any(|k| c.starts_with(k.code)))?).await?;
+    // Reception slots at the district bureaus, so that the portal offers
+    // visits by appointment from the start (issue 14); a clerk changes them.
+    for code in ["440304-XFJ", "440305-XFJ"] {
+        let Some(u) = store.load_units().await?.into_iter().find(|u| u.code == code) else { continue };
+        if store.reception_slots(u.id).await?.is_empty() {
+            let slot = |starts: &str, ends: &str| xinfang_store::SlotRow { starts: starts.into(), ends: ends.into(), capacity: 6 };
+            store
+                .set_reception_slots(
+                    u.id,
+                    &[slot("09:00", "10:30"), slot("10:30", "12:00"), slot("14:00", "15:30"), slot("15:30", "17:30")],
+                )
+                .await?;
+        }
+    }
     let hash = password_hash(DEMO_PASSWORD);
     let units = store.load_units().await?;
     for (username, display, role, unit) in ACCOUNTS {

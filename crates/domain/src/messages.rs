@@ -85,6 +85,14 @@ pub const TEMPLATES: &[TemplateSpec] = &[
             ("items", "事项清单（每行一件）", "XF4403042026112900001234 书面告知 2026年12月2日到期（还有1天）"),
         ],
     },
+    TemplateSpec {
+        name: "appointment_reminder",
+        label: "预约接访提醒（信访人，前一日）",
+        channel: MessageChannel::Sms,
+        subject: "",
+        body: "您已预约{unit}接访：{date} {time}，请凭预约码按时到达；如不能前往请提前取消。",
+        placeholders: &[UNIT, ("date", "接访日期", "2026年12月7日"), ("time", "时段开始时间", "09:00")],
+    },
 ];
 
 pub fn template(name: &str) -> Option<&'static TemplateSpec> {

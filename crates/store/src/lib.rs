@@ -8,6 +8,7 @@
 
 mod aggregates;
 mod anchor;
+mod appointments;
 mod approvals;
 mod audit;
 mod backup;
@@ -19,6 +20,7 @@ mod db;
 mod dispatch;
 mod disputes;
 mod documents;
+mod duty;
 mod fulltext;
 mod green_channel;
 mod group_commit;
@@ -51,6 +53,7 @@ mod viewers;
 
 pub use aggregates::{AggregateCount, AggregateQuery, AggregateRows, AggregateStatus};
 pub use anchor::{Checkpoint, Verification};
+pub use appointments::{AppointmentRow, Booking, CheckInRefused, NewAppointment, NewTicket, SlotRow, TicketRow, reminder_key};
 pub use approvals::*;
 pub use audit::*;
 pub use backup::restore;
@@ -62,6 +65,7 @@ pub use db::{Dialect, PoolSettings, Store, StoreError, WriteTx, fmt_instant, par
 pub use dispatch::{NewOrder, OrderRow, PlacePetitions, VillageDisputes};
 pub use disputes::{DisputeChange, DisputeFilter, DisputeRecordRow, DisputeRow, NewDispute};
 pub use documents::{DocumentRow, RENDER_DOCUMENT, doc_number};
+pub use duty::{DutyRow, LawyerRow, LawyerVisitRow, OutreachRow};
 pub use fulltext::{COMMON_MATCHES, FullText, IndexSource, IndexText, clean_tokens};
 pub use green_channel::{GreenFilter, GreenRow, NewGreenChannel};
 pub use heads::{HeadEntry, HeadList};

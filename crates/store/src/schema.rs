@@ -1187,6 +1187,153 @@ CREATE INDEX dispatch_orders_from ON dispatch_orders (from_unit_id, id);
 CREATE INDEX petitions_place_board ON petitions (jurisdiction, state, next_due_on, received_on, registered_unit_id)
 "#,
     ),
+    (
+        1450,
+        r#"
+-- Issue 14, item 3: visits by appointment (网上预约接访) and the
+-- reception hall. A receiving unit's reception slots apply to every
+-- working day of the holiday calendar; each slot has a capacity.
+CREATE TABLE reception_slots (
+    id {id},
+    unit_id BIGINT NOT NULL,
+    starts TEXT NOT NULL,
+    ends TEXT NOT NULL,
+    capacity BIGINT NOT NULL,
+    UNIQUE (unit_id, starts)
+);
+-- How many places of a slot on a day are taken: counted in the booking's
+-- transaction by a guarded update (booked < capacity), so no two nodes
+-- overbook.
+CREATE TABLE reception_load (
+    unit_id BIGINT NOT NULL,
+    day TEXT NOT NULL,
+    starts TEXT NOT NULL,
+    booked BIGINT NOT NULL,
+    PRIMARY KEY (unit_id, day, starts)
+);
+-- A booked visit; personal data encrypted and keyed-hashed like a
+-- petitioner's, the booking code kept as a keyed hash only.
+CREATE TABLE appointments (
+    id {id},
+    booking_number TEXT UNIQUE,
+    code_hash TEXT NOT NULL,
+    unit_id BIGINT NOT NULL,
+    day TEXT NOT NULL,
+    starts TEXT NOT NULL,
+    ends TEXT NOT NULL,
+    topic TEXT,
+    summary TEXT NOT NULL,
+    name TEXT NOT NULL,
+    id_number TEXT NOT NULL,
+    phone TEXT NOT NULL,
+    id_hash TEXT NOT NULL,
+    phone_hash TEXT NOT NULL,
+    possible_repeat BIGINT NOT NULL DEFAULT 0,
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    cancelled_at TEXT
+);
+CREATE INDEX appointments_unit_day ON appointments (unit_id, day, starts);
+CREATE INDEX appointments_code ON appointments (code_hash);
+-- The hall's queue numbers: per unit and day, drawn in the check-in's
+-- transaction.
+CREATE TABLE hall_queue (
+    unit_id BIGINT NOT NULL,
+    day TEXT NOT NULL,
+    last_number BIGINT NOT NULL,
+    PRIMARY KEY (unit_id, day)
+);
+-- A check-in at the hall (by appointment or walk-in), until it becomes a
+-- visit registration (petition_id).
+CREATE TABLE hall_tickets (
+    id {id},
+    unit_id BIGINT NOT NULL,
+    day TEXT NOT NULL,
+    queue_number BIGINT NOT NULL,
+    appointment_id BIGINT,
+    name TEXT NOT NULL,
+    id_number TEXT,
+    phone TEXT,
+    topic TEXT,
+    summary TEXT NOT NULL,
+    status TEXT NOT NULL,
+    checked_in_at TEXT NOT NULL,
+    checked_in_by BIGINT NOT NULL,
+    called_at TEXT,
+    called_by BIGINT,
+    petition_id BIGINT,
+    UNIQUE (unit_id, day, queue_number)
+);
+CREATE UNIQUE INDEX hall_tickets_appointment ON hall_tickets (appointment_id);
+CREATE UNIQUE INDEX hall_tickets_petition ON hall_tickets (petition_id)
+"#,
+    ),
+    (
+        1451,
+        r#"
+-- Issue 14, item 4: leaders and lawyers on duty. The lawyers of a unit's
+-- reception roster (律师参与接访); the phone encrypted like personal data.
+CREATE TABLE duty_lawyers (
+    id {id},
+    unit_id BIGINT NOT NULL,
+    name TEXT NOT NULL,
+    firm TEXT NOT NULL,
+    licence_number TEXT NOT NULL,
+    phone TEXT NOT NULL,
+    active BIGINT NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX duty_lawyers_unit ON duty_lawyers (unit_id, id);
+-- Who is on duty at a unit on a day: a leader (值班接访, person = user) or
+-- a lawyer (person = duty_lawyers row).
+CREATE TABLE duty_days (
+    id {id},
+    unit_id BIGINT NOT NULL,
+    day TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    person_id BIGINT NOT NULL,
+    note TEXT,
+    created_by BIGINT NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (unit_id, day, kind, person_id)
+);
+CREATE INDEX duty_days_day ON duty_days (day, unit_id);
+-- The spot check (抽查) of whether a duty day was held, once per duty.
+CREATE TABLE duty_checks (
+    duty_id BIGINT PRIMARY KEY,
+    held BIGINT NOT NULL,
+    note TEXT NOT NULL,
+    checked_by BIGINT NOT NULL,
+    checked_at TEXT NOT NULL
+);
+CREATE INDEX duty_checks_held ON duty_checks (held, duty_id);
+-- The visits a duty lawyer took part in, with the legal advice given.
+CREATE TABLE lawyer_visits (
+    lawyer_id BIGINT NOT NULL,
+    petition_id BIGINT NOT NULL,
+    day TEXT NOT NULL,
+    advice TEXT,
+    recorded_by BIGINT,
+    recorded_at TEXT NOT NULL,
+    PRIMARY KEY (lawyer_id, petition_id)
+);
+CREATE INDEX lawyer_visits_petition ON lawyer_visits (petition_id);
+-- A leader's planned 下访 trip: place, purpose, and its result.
+CREATE TABLE outreach_visits (
+    id {id},
+    unit_id BIGINT NOT NULL,
+    leader_id BIGINT NOT NULL,
+    day TEXT NOT NULL,
+    place TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    result TEXT,
+    result_at TEXT,
+    created_by BIGINT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX outreach_visits_unit ON outreach_visits (unit_id, day)
+"#,
+    ),
 ];
 
 /// Migrations whose statements differ by dialect and contain semicolons

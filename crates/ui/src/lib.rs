@@ -11,7 +11,9 @@ mod charts;
 mod dashboard;
 mod dispatch;
 mod disputes;
+mod duty;
 mod green;
+mod hall;
 mod intelligence;
 mod leadership;
 mod outbox;
@@ -244,6 +246,7 @@ pub fn pages(portal: PortalInfo) -> Router<AppState> {
         .route("/static/app.css", get(|| async { plain_asset("text/css; charset=utf-8", APP_CSS) }))
         .route("/static/app.js", get(|| async { plain_asset("text/javascript; charset=utf-8", APP_JS) }))
         .route("/static/vendor/htmx-2.0.11.min.js", get(|| async { plain_asset("text/javascript; charset=utf-8", HTMX) }))
+        .merge(hall::routes(portal.clone()))
         .merge(portal::routes(portal))
         .merge(workbench::routes())
         .merge(intelligence::routes())
@@ -258,6 +261,7 @@ pub fn pages(portal: PortalInfo) -> Router<AppState> {
         .merge(disputes::routes())
         .merge(dispatch::routes())
         .merge(green::routes())
+        .merge(duty::routes())
         .merge(dashboard::routes())
         .merge(campaign::routes())
         .fallback(move |req: Request| {

@@ -329,20 +329,20 @@ const RECEIPT_COOKIE: &str = "xf_receipt";
 const TRACK_COOKIE: &str = "xf_track";
 const SEALED_MINUTES: i64 = 30;
 
-fn seal_cookie(state: &AppState, name: &str, kind: &str, value: serde_json::Value) -> Option<HeaderValue> {
+pub(crate) fn seal_cookie(state: &AppState, name: &str, kind: &str, value: serde_json::Value) -> Option<HeaderValue> {
     let exp = chrono::Utc::now().timestamp() + SEALED_MINUTES * 60;
     let sealed = state.keyring.encrypt(&serde_json::json!({ "k": kind, "exp": exp, "v": value }).to_string());
     HeaderValue::from_str(&format!("{name}={sealed}; Path=/; Max-Age={}; HttpOnly; SameSite=Strict", SEALED_MINUTES * 60)).ok()
 }
 
-fn open_cookie(state: &AppState, headers: &HeaderMap, name: &str, kind: &str) -> Option<serde_json::Value> {
+pub(crate) fn open_cookie(state: &AppState, headers: &HeaderMap, name: &str, kind: &str) -> Option<serde_json::Value> {
     let plain = state.keyring.decrypt(&cookie(headers, name)?).ok()?;
     let v: serde_json::Value = serde_json::from_str(&plain).ok()?;
     let fresh = v.get("exp").and_then(serde_json::Value::as_i64).is_some_and(|e| e >= chrono::Utc::now().timestamp());
     (v.get("k").and_then(serde_json::Value::as_str) == Some(kind) && fresh).then(|| v.get("v").cloned()).flatten()
 }
 
-fn see_other(to: &str, cookies: impl IntoIterator<Item = Option<HeaderValue>>) -> Response {
+pub(crate) fn see_other(to: &str, cookies: impl IntoIterator<Item = Option<HeaderValue>>) -> Response {
     let mut r = Redirect::to(to).into_response();
     for c in cookies.into_iter().flatten() {
         r.headers_mut().append(header::SET_COOKIE, c);

@@ -1336,6 +1336,9 @@ pub struct RegisterValues {
     /// (`first` or `repeat:<number>`, else empty): the triage panel, drawn
     /// again on load, checks it again.
     pub repeat_choice: String,
+    /// The hall check-in this registration comes from (`/staff/register?ticket=`),
+    /// linked to the petition once registered.
+    pub ticket: String,
     /// The place, picked as on the portal (省→市→区→街道).
     pub levels: Vec<crate::portal::RegionLevel>,
     pub errors: HashMap<String, String>,
@@ -1430,13 +1433,19 @@ fn channels() -> Vec<(String, String)> {
     Channel::ALL.iter().filter(|c| **c != Channel::Online).map(|c| (c.as_str().to_string(), c.label().to_string())).collect()
 }
 
-async fn register_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
+#[derive(Deserialize)]
+struct RegisterQuery {
+    /// A hall check-in to register as a visit (issue 14).
+    ticket: Option<i64>,
+}
+
+async fn register_form(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<RegisterQuery>) -> Response {
     let s = match staff(&state, &headers).await {
         Ok(s) => s,
         Err(r) => return r,
     };
     let (csrf, set) = crate::portal::csrf(&headers);
-    let v = RegisterValues {
+    let mut v = RegisterValues {
         channel: "letter".into(),
         received_on: local_date(Utc::now()).to_string(),
         category: "claim".into(),
@@ -1444,6 +1453,25 @@ async fn register_form(State(state): State<AppState>, headers: HeaderMap) -> Res
         levels: crate::portal::region_levels(&state, split_division(&s.unit.jurisdiction)).await,
         ..RegisterValues::default()
     };
+    // From the reception hall: a visit, with what the visitor gave at
+    // booking or check-in already filled in.
+    if let Some(id) = q.ticket {
+        match xinfang_web::api::appointments::registrable_ticket(&state, &s, id).await {
+            Ok(t) => {
+                let d = xinfang_web::api::appointments::ticket_detail(&state, &t);
+                v.channel = "visit".into();
+                v.ticket = id.to_string();
+                v.name = d.name;
+                v.id_number = d.id_number.unwrap_or_default();
+                v.phone = d.phone.unwrap_or_default();
+                v.topic = d.topic.unwrap_or_default();
+                v.request = d.summary.clone();
+                v.facts_and_reasons = d.summary;
+                v.title = format!("来访：{}", v.request.chars().take(20).collect::<String>());
+            }
+            Err(e) => return crate::staff_error_page(&s, &headers, e.status, "无法转为来访登记", &chinese_only(&e.message)),
+        }
+    }
     let topics = topic_groups(&state).await;
     crate::portal::with_cookie(
         render(&RegisterPage {
@@ -1491,6 +1519,7 @@ async fn register(State(state): State<AppState>, headers: HeaderMap, mut multipa
         request: get("request"),
         facts_and_reasons: get("facts_and_reasons"),
         repeat_choice: Some(get("repeat_choice")).filter(|c| repeat_choice(c).is_some()).unwrap_or_default(),
+        ticket: get("ticket"),
         errors: HashMap::new(),
     };
     let (csrf, _) = crate::portal::csrf(&headers);
@@ -1588,7 +1617,14 @@ async fn register(State(state): State<AppState>, headers: HeaderMap, mut multipa
     );
     let act = || async {
         let asked = xinfang_web::api::repeats::at_registration(&state, Some(&s), repeat).await?;
+        let ticket = match v.ticket.parse::<i64>().ok() {
+            Some(id) => Some(xinfang_web::api::appointments::registrable_ticket(&state, &s, id).await?.id),
+            None => None,
+        };
         let out = intake(&state, Submitter::Staff(Box::new(s.clone())), input).await?;
+        if let Some(id) = ticket {
+            xinfang_web::api::appointments::link_visit(&state, &s, id, &out.number).await?;
+        }
         // The registration stands; a finding that could not be kept is
         // said on the petition's page, where it can be made again.
         let finding = match asked {

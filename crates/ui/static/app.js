@@ -82,3 +82,13 @@ document.addEventListener("click", function (event) {
   select.dispatchEvent(new Event("change", { bubbles: true }));
   select.focus();
 });
+
+// The hall's waiting screen (body data-refresh="N"): reloaded every N
+// seconds, so the numbers follow the calls. A script, not a meta refresh:
+// only the kiosk's page refreshes, never a page someone is reading.
+document.addEventListener("DOMContentLoaded", function () {
+  var every = parseInt(document.body.getAttribute("data-refresh") || "", 10);
+  if (every > 0) {
+    window.setTimeout(function () { window.location.reload(); }, every * 1000);
+  }
+});

@@ -610,6 +610,13 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
         })
         .await?;
     crate::observe::intake_done(channel.as_str());
+    // Issue 14: a visit registered while a lawyer is on duty at the unit
+    // records the lawyer on it (the registration stands either way).
+    if let (Channel::Visit, Submitter::Staff(s)) = (channel, &who)
+        && let Err(e) = crate::api::duty::on_visit_registered(state, s, &number, receiving.id, received_on).await
+    {
+        tracing::error!(error = %e.message, number = %number, "recording the duty lawyer on a visit failed");
+    }
     Ok(Intake { number, query_code, case, receiving_unit: receiving, repeat_of: disclosed_repeat, refused })
 }
 

@@ -1,8 +1,8 @@
 //! The OpenAPI 3 document served at `/api/openapi.json`.
 
 use crate::api::{
-    account, annual, approvals, campaign, dashboard, dispatch, disputes, green_channel, hotspots, leadership, letters, petitions, ranking,
-    reference, repeats, risk, search, similar, spotcheck, statistics, supervision, track, triage, units, urgent,
+    account, annual, appointments, approvals, campaign, dashboard, dispatch, disputes, duty, green_channel, hotspots, leadership, letters,
+    petitions, ranking, reference, repeats, risk, search, similar, spotcheck, statistics, supervision, track, triage, units, urgent,
 };
 use crate::dto::*;
 use crate::error::{ErrorBody, ErrorDetail};
@@ -112,6 +112,9 @@ impl Modify for ActionSchemas {
         disputes::create, disputes::list, disputes::kinds, disputes::round, disputes::nothing_found, disputes::detail, disputes::assign, disputes::mediate, disputes::escalate, disputes::resolve, disputes::to_petition, disputes::unmask, disputes::get_rules, disputes::put_rules,
         dispatch::board, dispatch::create, dispatch::list, dispatch::feedback, dispatch::close,
         green_channel::list, green_channel::decide, green_channel::contact, green_channel::recovered,
+        appointments::units, appointments::calendar, appointments::put_calendar, appointments::book, appointments::show, appointments::cancel, appointments::list,
+        appointments::hall, appointments::check_in, appointments::call, appointments::ticket, appointments::register, appointments::screen,
+        duty::roster, duty::add_duty, duty::check, duty::missed, duty::reception_day, duty::add_lawyer, duty::lawyer, duty::record_visit, duty::add_outreach, duty::outreach_result,
     ),
     components(schemas(ErrorBody, ErrorDetail, crate::error::FieldError, LoginRequest, LoginResponse, MeResponse, UnitRef, PetitionInput, PetitionerInput, AccusedInput, AttachmentInput, crate::dto::AttachmentUpload,
         SubmitResponse, DeadlineView, PauseView, PetitionDetail, PetitionerView, EventView, NoticeView, AttachmentView, PetitionListItem, PetitionPage,
@@ -127,8 +130,13 @@ impl Modify for ActionSchemas {
         campaign::CampaignInput, campaign::CampaignView, campaign::CampaignItemView, campaign::CampaignDetail, campaign::BulkLead,
         crate::dto::DisputeRef, disputes::PartyInput, disputes::DisputeInput, disputes::PartyView, disputes::DisputeView, disputes::DisputeRecordView, disputes::DisputeDetail, disputes::DisputePage, disputes::MediatorInput, disputes::MediationInput, disputes::EscalateInput, disputes::ResolveInput, disputes::ToPetitionInput, disputes::ToPetitionAnswer, disputes::UnmaskPartiesInput, disputes::Created, disputes::RoundVillage, disputes::RoundView, disputes::NothingFoundInput, disputes::GrassrootsRules,
         green_channel::GreenView, green_channel::GreenTotals, green_channel::GreenList, green_channel::GreenDecision, green_channel::ContactInput, green_channel::RecoveryInput,
-        dispatch::BoardRow, dispatch::BoardView, dispatch::OrderInput, dispatch::OrderView, dispatch::FeedbackInput, dispatch::OrderCreated)),
+        dispatch::BoardRow, dispatch::BoardView, dispatch::OrderInput, dispatch::OrderView, dispatch::FeedbackInput, dispatch::OrderCreated,
+        appointments::ReceptionSlotInput, appointments::ReceptionCalendarInput, appointments::ReceptionSlotView, appointments::ReceptionDayView, appointments::ReceptionCalendarView, appointments::ReceivingUnit,
+        appointments::BookingInput, appointments::Booked, appointments::CancelInput, appointments::BookingView, appointments::WalkInInput, appointments::CheckInInput,
+        appointments::TicketView, appointments::HallView, appointments::TicketDetail, appointments::ScreenView, appointments::RegisteredVisit, appointments::CallInput,
+        duty::SpotCheckOfDuty, duty::DutyView, duty::LawyerView, duty::LawyerVisitView, duty::LawyerDetail, duty::OutreachView, duty::RosterView, duty::ReceptionDayView,
+        duty::DutyInput, duty::DutyCreated, duty::LawyerInput, duty::LawyerVisitInput, duty::OutreachInput, duty::OutreachResult, duty::DutyCheckInput)),
     modifiers(&Bearer, &ActionSchemas),
-    tags((name = "petitions"), (name = "track", description = "The petitioner's view, by number and query code"), (name = "auth"), (name = "reference"), (name = "admin"), (name = "urgent", description = "Art. 25 reports and their acknowledgement"), (name = "approvals", description = "The unit head's approval queue (four eyes)"), (name = "supervision", description = "督办 (Art. 40) and the instruments of Art. 39; the deadline watch; spot checks and accountability reviews"), (name = "statistics", description = "Metrics per unit and period with their numerators and denominators (docs/metrics.md)"), (name = "intelligence", description = "Triage suggestions and risk signals (docs/intelligence.md)"), (name = "grassroots", description = "The grass roots (issue 14): the dispute screening ledger, screening rounds, the dispatch board's rules"))
+    tags((name = "petitions"), (name = "track", description = "The petitioner's view, by number and query code"), (name = "auth"), (name = "reference"), (name = "admin"), (name = "urgent", description = "Art. 25 reports and their acknowledgement"), (name = "approvals", description = "The unit head's approval queue (four eyes)"), (name = "supervision", description = "督办 (Art. 40) and the instruments of Art. 39; the deadline watch; spot checks and accountability reviews"), (name = "statistics", description = "Metrics per unit and period with their numerators and denominators (docs/metrics.md)"), (name = "intelligence", description = "Triage suggestions and risk signals (docs/intelligence.md)"), (name = "grassroots", description = "The grass roots (issue 14): the dispute screening ledger, screening rounds, the dispatch board's rules"), (name = "appointments", description = "Visits by appointment (网上预约接访) and the reception hall (issue 14)"), (name = "duty", description = "Leaders and lawyers on duty, 下访, spot checks of duty (issue 14)"))
 )]
 pub struct ApiDoc;

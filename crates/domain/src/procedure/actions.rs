@@ -691,6 +691,8 @@ pub const OTHER_EVENTS: &[(&str, &str, bool)] = &[
     ("first_confirmed", "确认为初件", false),
     // The wage-arrears green channel (issue 14): a clerk's decision.
     ("green_channel", "欠薪绿色通道认定", false),
+    // Issue 14: the lawyer on duty who took part in a visit, and the legal advice given.
+    ("duty_lawyer", "律师参与接访", false),
 ];
 
 pub fn spec(name: &str) -> Option<&'static ActionSpec> {

@@ -115,6 +115,10 @@ pub struct DashboardView {
     pub units: Vec<UnitLoad>,
     /// `precomputed` or `recount` (docs/metrics.md "Precomputed"); the figures are the same either way.
     pub computed_from: String,
+    /// Duty days (值班接访, 律师参与接访) of the scope's units within the
+    /// period that a spot check found not held (issue 14; listed at
+    /// `GET /api/v1/duty-roster/missed`).
+    pub missed_duty_days: i64,
 }
 
 fn invalid(code: &str, field: &str, message: impl Into<String>) -> ApiError {
@@ -332,6 +336,8 @@ pub async fn build(state: &AppState, r: &Request, today: NaiveDate) -> ApiResult
         None => recount(state, r, today).await?,
     };
 
+    let (first, last) = (from.to_string(), to.to_string());
+    let missed_duty_days = state.store.missed_duties(&r.units).await?.iter().filter(|d| d.day >= first && d.day <= last).count() as i64;
     let volume: Vec<CountRow> = months_of(&r.period)
         .into_iter()
         .map(|m| CountRow { label: xinfang_domain::ranking::month_label(&m), count: c.by_month.get(&m).copied().unwrap_or(0), key: m })
@@ -397,6 +403,7 @@ pub async fn build(state: &AppState, r: &Request, today: NaiveDate) -> ApiResult
         areas,
         units: units_rows,
         computed_from: c.source.into(),
+        missed_duty_days,
     })
 }
 

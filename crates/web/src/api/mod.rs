@@ -2,11 +2,13 @@
 
 pub mod account;
 pub mod annual;
+pub mod appointments;
 pub mod approvals;
 pub mod campaign;
 pub mod dashboard;
 pub mod dispatch;
 pub mod disputes;
+pub mod duty;
 pub mod green_channel;
 pub mod hotspots;
 pub mod leadership;
@@ -150,6 +152,27 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/dispatch/orders/{id}/feedback", post(dispatch::feedback))
         .route("/api/v1/dispatch/orders/{id}/close", post(dispatch::close))
         .route("/api/v1/dispatch/rules", get(disputes::get_rules).put(disputes::put_rules))
+        .route("/api/v1/appointments", post(appointments::book.layer(from_fn(ratelimit::submit))).get(appointments::list))
+        .route("/api/v1/appointments/units", get(appointments::units))
+        .route("/api/v1/appointments/calendar/{unit}", get(appointments::calendar).put(appointments::put_calendar))
+        .route("/api/v1/appointments/hall", get(appointments::hall))
+        .route("/api/v1/appointments/hall/check-in", post(appointments::check_in))
+        .route("/api/v1/appointments/hall/call", post(appointments::call))
+        .route("/api/v1/appointments/hall/tickets/{id}", get(appointments::ticket))
+        .route("/api/v1/appointments/hall/tickets/{id}/register", post(appointments::register))
+        .route("/api/v1/appointments/hall/screen/{unit}", get(appointments::screen))
+        .route("/api/v1/appointments/{number}", get(appointments::show.layer(from_fn(ratelimit::track))))
+        .route("/api/v1/appointments/{number}/cancel", post(appointments::cancel.layer(from_fn(ratelimit::track))))
+        .route("/api/v1/duty-roster", get(duty::roster))
+        .route("/api/v1/duty-roster/days", post(duty::add_duty))
+        .route("/api/v1/duty-roster/days/{id}/check", post(duty::check))
+        .route("/api/v1/duty-roster/missed", get(duty::missed))
+        .route("/api/v1/duty-roster/reception-day", get(duty::reception_day))
+        .route("/api/v1/duty-roster/lawyers", post(duty::add_lawyer))
+        .route("/api/v1/duty-roster/lawyers/{id}", get(duty::lawyer))
+        .route("/api/v1/duty-roster/lawyers/{id}/visits", post(duty::record_visit))
+        .route("/api/v1/duty-roster/outreach", post(duty::add_outreach))
+        .route("/api/v1/duty-roster/outreach/{id}/result", post(duty::outreach_result))
         .route("/api/v1/api-keys", post(reference::create_api_key))
         .route("/api/v1/api-keys/{id}", axum::routing::delete(reference::revoke_api_key))
 }

@@ -95,7 +95,7 @@ fn require_manager(staff: &Staff) -> ApiResult<()> {
 
 /// The units a checker's unit checks: its own subtree and, for a petition
 /// bureau, every unit of its area.
-fn checked_units(state: &AppState, staff: &Staff) -> Vec<UnitId> {
+pub fn checked_units(state: &AppState, staff: &Staff) -> Vec<UnitId> {
     let tree = state.tree();
     tree.all()
         .filter(|u| {
