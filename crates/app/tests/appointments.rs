@@ -121,6 +121,12 @@ async fn a_booked_slot_is_full_for_the_next_person_and_a_cancellation_frees_it()
     // One open booking per person and unit: no hoarding of places.
     let (status, e) = s.post("/api/v1/appointments", None, booking(BUREAU, day, "10:00", "陈二", 2)).await;
     assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("already_booked")), "{e}");
+    assert!(!e["error"]["message"].as_str().unwrap().contains(day), "the day is not told: {e}");
+    // Someone with 陈二's identity number and another phone cannot lock 陈二 out.
+    let mut squatter = booking(BUREAU, day, "10:00", "陈二", 2);
+    squatter["phone"] = json!("13700001111");
+    let (status, e) = s.post("/api/v1/appointments", None, squatter).await;
+    assert_eq!(status, StatusCode::CREATED, "{e}");
 
     // Days outside the calendar, a bad identity number, an unknown slot.
     let (status, e) = s.post("/api/v1/appointments", None, booking(BUREAU, &days_ago(1), "09:00", "陈三", 3)).await;

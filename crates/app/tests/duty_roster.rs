@@ -164,6 +164,21 @@ async fn a_leaders_duty_day_that_did_not_happen_shows_in_the_spot_check_list() {
     }
     let (_, dash) = s.get(&format!("/api/v1/dashboard?from={d2}&to={d2}"), Some(&sup)).await;
     assert_eq!(dash["missed_duty_days"], 0);
+
+    // A unit's own "held" does not shut out its superior: the city's check
+    // replaces it; the unit cannot undo the city's.
+    let (_, own) = s.post("/api/v1/duty-roster/days", Some(&clerk), json!({"day": days_ago(4), "leader": "ft_head"})).await;
+    let check = format!("/api/v1/duty-roster/days/{}/check", own["id"]);
+    assert_eq!(s.post(&check, Some(&sup), json!({"held": true})).await.0, StatusCode::NO_CONTENT);
+    let city = s.token("sz_supervisor").await;
+    let (status, e) = s.post(&check, Some(&city), json!({"held": false, "note": "市局视频抽查：未到岗"})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{e}");
+    assert_eq!(s.post(&check, Some(&sup), json!({"held": true})).await.0, StatusCode::CONFLICT);
+    assert_eq!(s.post(&check, Some(&city), json!({"held": true})).await.0, StatusCode::CONFLICT);
+    let (_, list) = s.get("/api/v1/duty-roster/missed", Some(&city)).await;
+    let row = list.as_array().unwrap().iter().find(|d| d["id"] == own["id"]).cloned().unwrap();
+    assert_eq!(row["check"]["held"], false);
+    assert_eq!(row["check"]["note"], "市局视频抽查：未到岗");
     s.finish().await;
 }
 

@@ -153,3 +153,21 @@ async fn a_clerk_puts_a_missed_wage_claim_in_the_lane_and_ordinary_matters_stay_
     assert_eq!(s.detail("ft_clerk", &number).await["green_channel"], json!(false));
     s.finish().await;
 }
+
+#[tokio::test]
+async fn art19_para3_the_green_channel_is_no_way_around_a_refusal() {
+    let s = TestServer::start_configured(TestServer::counting).await;
+    // The street's petition office is handling the workers' claim…
+    let mut letter = migrant_wages("440304001");
+    letter["channel"] = json!("letter");
+    let (status, first) = s.post_as("ft_ny_clerk", "/api/v1/petitions", letter).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    // …when the same workers file the same matter online with the district.
+    let (status, again) = s.post("/api/v1/petitions", None, migrant_wages("440304001")).await;
+    assert_eq!(status, StatusCode::CREATED, "{again}");
+    assert_eq!(again["refused"]["rule"], json!("art19_3"), "{again}");
+    assert_eq!(again["receiving_unit"]["code"], json!("440304-XFJ"), "refused at the bureau, not routed to the lane: {again}");
+    let number = again["number"].as_str().unwrap();
+    assert_eq!(s.detail("ft_clerk", number).await["green_channel"], json!(false), "a refused submission is not in the lane");
+    s.finish().await;
+}

@@ -101,11 +101,13 @@ pub fn zero_period(today: NaiveDate, months: u32) -> (NaiveDate, NaiveDate) {
     (from, this)
 }
 
-/// Whether a petition "went upward" from the grass roots: received by a
-/// unit at the county or higher (the township's own petitions stay
-/// "不上交"), or, when the rule counts every petition, any.
-pub fn went_upward(receiving_level: Level, upward_only: bool) -> bool {
-    !upward_only || receiving_level <= Level::County
+/// Whether a petition from an area at `area_level` "went upward": it was
+/// received above that area and above the township (a village's or a
+/// township's petitions handled by the township stay "不上交"; a county's
+/// go upward when the city or province received them), or, when the rule
+/// counts every petition, any.
+pub fn went_upward(receiving_level: Level, area_level: Level, upward_only: bool) -> bool {
+    !upward_only || receiving_level < area_level.min(Level::Township)
 }
 
 /// The area a division code belongs to one level below `area` (a county's
@@ -162,7 +164,12 @@ mod tests {
         assert_eq!(child_area("440304001", "440304001019"), Some("440304001019"));
         assert_eq!(child_area("440304", "440304"), None);
         assert_eq!(child_area("440304", "440305001"), None);
-        assert!(went_upward(Level::County, true) && !went_upward(Level::Township, true) && went_upward(Level::Township, false));
+        // A township's or a village's: upward when the county or higher received it.
+        assert!(went_upward(Level::County, Level::Township, true) && !went_upward(Level::Township, Level::Township, true));
+        assert!(went_upward(Level::County, Level::Village, true) && !went_upward(Level::Township, Level::Village, true));
+        // A county's (on a city's board): upward only when the city or province received it.
+        assert!(!went_upward(Level::County, Level::County, true) && went_upward(Level::City, Level::County, true));
+        assert!(went_upward(Level::Township, Level::Township, false));
         let f = AreaFigures { high_risk_disputes: 1, ..AreaFigures::default() };
         assert!(f.red() && f.zero_petition());
     }

@@ -196,6 +196,9 @@ impl Period {
     /// The first and last day of a round given by its key, or None if the
     /// key is not a round of this period.
     pub fn bounds(self, key: &str) -> Option<(NaiveDate, NaiveDate)> {
+        if !key.starts_with(|c: char| c.is_ascii_digit()) || !(2000..=2100).contains(&key.get(..4)?.parse::<i32>().ok()?) {
+            return None;
+        }
         match self {
             Period::Week => {
                 let (y, w) = key.split_once("-W")?;

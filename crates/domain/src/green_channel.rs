@@ -67,6 +67,10 @@ const MIGRANT: &[&str] = &[
     "搬运工",
 ];
 
+/// The largest sum of yuan and headcount of workers read from a text.
+pub const MAX_AMOUNT: i64 = 10_000_000_000;
+pub const MAX_WORKERS: i64 = 1_000_000;
+
 /// The second-level topic of wages (内容分类 工资福利).
 pub const WAGES_TOPIC: &str = "0202";
 
@@ -257,7 +261,8 @@ pub fn amounts(text: &str) -> Vec<i64> {
             if s.get(j) == Some(&'多') || s.get(j) == Some(&'余') {
                 j += 1;
             }
-            if matches!(s.get(j), Some('元') | Some('块')) && v > 0 {
+            // Above ten billion yuan is no wage claim: a slip or a prank.
+            if matches!(s.get(j), Some('元') | Some('块')) && v > 0 && v / 100 <= MAX_AMOUNT {
                 out.push(v / 100);
             }
             i = j.max(i + 1);
@@ -282,7 +287,7 @@ pub fn headcounts(text: &str) -> Vec<i64> {
             let counter = ["名", "个", "位"].iter().find(|c| rest.starts_with(*c)).map(|c| c.chars().count()).unwrap_or(0);
             let after: String = rest.chars().skip(counter).collect();
             let workers = ["农民工", "工人", "工友", "民工", "务工人员", "劳务人员"].iter().any(|w| after.starts_with(w));
-            if v > 0 && v % 100 == 0 && (workers || (counter == 0 && rest.starts_with('人'))) {
+            if v > 0 && v % 100 == 0 && v / 100 <= MAX_WORKERS && (workers || (counter == 0 && rest.starts_with('人'))) {
                 out.push(v / 100);
             }
             i += n.max(1);
@@ -299,17 +304,14 @@ fn is_labour(u: &Unit) -> bool {
 
 /// The labour inspection for a place: the human resources and social
 /// security department (a unit named 劳动保障监察… first) of the place's
-/// county, else of its city, else of its province.
+/// county (属地管理: the county level handles it). A place above the
+/// county, or a county without one, has none: the claim takes the
+/// ordinary way through the bureau.
 pub fn labour_inspection<'a>(tree: &'a UnitTree, place: &str) -> Option<&'a Unit> {
-    for level in [Level::County, Level::City, Level::Province] {
-        let Some(area) = place.get(..level.division_len()) else { continue };
-        let mut here: Vec<&Unit> = tree.all().filter(|u| u.jurisdiction == area && is_labour(u)).collect();
-        here.sort_by_key(|u| (!u.name.contains("劳动保障监察"), u.id));
-        if let Some(u) = here.first() {
-            return Some(u);
-        }
-    }
-    None
+    let area = place.get(..Level::County.division_len())?;
+    let mut here: Vec<&Unit> = tree.all().filter(|u| u.jurisdiction == area && is_labour(u)).collect();
+    here.sort_by_key(|u| (!u.name.contains("劳动保障监察"), u.id));
+    here.first().copied()
 }
 
 /// The day `n` working days after `from` (not counting `from`).

@@ -149,6 +149,11 @@ pub fn parse_units(text: &str) -> Result<Vec<UnitRow>, ImportError> {
         }
         let kind = UnitKind::parse(field(2)).ok_or_else(|| err(line, format!("单位类型“{}”不存在", field(2))))?;
         let level = Level::parse(field(3)).ok_or_else(|| err(line, format!("层级“{}”不存在", field(3))))?;
+        // A village or community is a residents' committee, and nothing
+        // else sits at the village level (it never handles a petition).
+        if (kind == UnitKind::Community) != (level == Level::Village) {
+            return Err(err(line, "村（居）民委员会（community）只能设在村级（village），村级只能是村（居）民委员会"));
+        }
         let (parent_code, gov_code) = (opt(4), opt(5));
         for link in [&parent_code, &gov_code].into_iter().flatten() {
             if !valid_unit_code(link) {
@@ -269,6 +274,13 @@ mod tests {
         assert_eq!(rows[2].kind, UnitKind::Government);
         // A byte-order mark from a spreadsheet is fine.
         assert!(parse_units(&format!("\u{feff}{H}A,甲,court,province,,,44\n")).is_ok());
+    }
+
+    #[test]
+    fn villages_are_communities_and_communities_are_villages() {
+        assert!(units("V1,沙埔头社区居委会,community,village,U11,,440304001019\n").is_ok());
+        assert!(units("V1,某社区,community,county,U11,,440304\n").is_err());
+        assert!(units("V1,某信访办,petition_bureau,village,U11,,440304001019\n").is_err());
     }
 
     #[test]

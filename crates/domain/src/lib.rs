@@ -43,6 +43,19 @@ pub fn china_offset() -> chrono::FixedOffset {
     chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
 }
 
+/// A day typed into a form or a query, `YYYY-MM-DD`, within the years a
+/// petition's business can concern (2000–2100): chrono alone takes signed
+/// years like `+262143-12-31`, on which date arithmetic panics and whose
+/// text sorts before every real day.
+pub fn plain_date(s: &str) -> Option<chrono::NaiveDate> {
+    use chrono::Datelike;
+    let s = s.trim();
+    if s.len() != 10 || !s.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().filter(|d| (2000..=2100).contains(&d.year()))
+}
+
 /// The local (Beijing) calendar date of an instant.
 pub fn local_date(at: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
     at.with_timezone(&china_offset()).date_naive()

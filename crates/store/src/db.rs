@@ -24,6 +24,9 @@ pub enum StoreError {
     /// Attachment content in the object store (issue 9).
     #[error("{0}")]
     Objects(#[from] xinfang_objects::ObjectError),
+    /// The file system holding the database is (nearly) full.
+    #[error("not enough space: {0}")]
+    NoSpace(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -58,6 +61,9 @@ pub struct Store {
     /// A streaming replica for the reads made through `reader()`
     /// (`store::replica`); None: every read on the primary.
     pub(crate) replica: Option<Arc<crate::replica::Replica>>,
+    /// SQLite only: the directory of the database file, whose free space
+    /// readiness checks (see `write_probe`).
+    sqlite_dir: Option<std::path::PathBuf>,
 }
 
 /// A write transaction (holding the SQLite write gate while it lives).
@@ -105,6 +111,7 @@ impl Store {
         } else {
             return Err(StoreError::BadUrl(url.to_string()));
         };
+        let sqlite_dir = (dialect == Dialect::Sqlite).then(|| sqlite_dir(url));
         let url = if dialect == Dialect::Sqlite { prepare_sqlite_url(url)? } else { url.to_string() };
         let default_max = if dialect == Dialect::Sqlite { 8 } else { 16 };
         let pool = AnyPoolOptions::new()
@@ -171,6 +178,7 @@ impl Store {
             light,
             intake_queue: (dialect == Dialect::Sqlite).then(|| Arc::new(crate::group_commit::IntakeQueue::default())),
             replica: None,
+            sqlite_dir,
         })
     }
 
@@ -256,7 +264,17 @@ impl Store {
     /// A real, small, committed write (the heartbeat row), for readiness:
     /// a full disk or a read-only database file fails here. A write that is
     /// rolled back would not do: SQLite only touches the file at commit.
+    /// On SQLite the file system must also have `MIN_FREE_BYTES` left: the
+    /// WAL keeps its size after a checkpoint, so on a full disk a heartbeat
+    /// can still land in space the WAL holds while a petition (a few pages
+    /// and an attachment) is refused.
     pub async fn write_probe(&self) -> Result<()> {
+        if let Some(dir) = &self.sqlite_dir
+            && let Some(free) = free_bytes(dir)
+            && free < MIN_FREE_BYTES
+        {
+            return Err(StoreError::NoSpace(format!("only {free} bytes free beside the database file")));
+        }
         let mut w = self.begin_write().await?;
         sqlx::query("UPDATE heartbeat SET beat = beat + 1, at = $1 WHERE id = 1")
             .bind(fmt_instant(chrono::Utc::now()))
@@ -274,9 +292,31 @@ impl Store {
     }
 }
 
+/// Below this much free space beside the SQLite file the node is not ready.
+pub const MIN_FREE_BYTES: u64 = 1 << 20;
+
+fn sqlite_path(url: &str) -> &str {
+    let rest = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    rest.split_once('?').map_or(rest, |(path, _)| path)
+}
+
+fn sqlite_dir(url: &str) -> std::path::PathBuf {
+    match std::path::Path::new(sqlite_path(url)).parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    }
+}
+
+/// Bytes an unprivileged writer may still use on the file system holding
+/// `dir`; None where that cannot be asked.
+fn free_bytes(dir: &std::path::Path) -> Option<u64> {
+    let st = rustix::fs::statvfs(dir).ok()?;
+    Some(st.f_bavail.saturating_mul(st.f_frsize))
+}
+
 fn prepare_sqlite_url(url: &str) -> Result<String> {
     let rest = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
-    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (path, query) = (sqlite_path(url), rest.split_once('?').map_or("", |(_, q)| q));
     if path.is_empty() || path == ":memory:" {
         // Each pooled connection would get its own empty in-memory database.
         return Err(StoreError::BadUrl("in-memory SQLite is not supported; use a file".into()));

@@ -82,8 +82,9 @@ pub struct DisputeChange {
 /// Filters of a ledger list.
 #[derive(Debug, Clone, Default)]
 pub struct DisputeFilter {
-    /// Division code prefix: a village's 12 digits, a township's 9, a county's 6.
-    pub area: String,
+    /// Division code prefix: a village's 12 digits, a township's 9, a
+    /// county's 6; None: no area (only what `or_held_by` holds).
+    pub area: Option<String>,
     pub state: Option<String>,
     /// Open past its target date on this day (YYYY-MM-DD).
     pub overdue_on: Option<String>,
@@ -126,10 +127,37 @@ fn row(r: &sqlx::any::AnyRow) -> Result<DisputeRow> {
     })
 }
 
-/// The first code after every code starting with `prefix` (digits only):
-/// `prefix <= code < next` is an index range, where LIKE is not on SQLite.
+/// The first code after every code starting with `prefix` (a division
+/// code, digits only): the prefix with its last digit raised, carrying —
+/// `prefix <= code < next` is an index range on both engines, where LIKE
+/// is not on SQLite. Only digits: PostgreSQL's locale collations ignore
+/// punctuation and control characters when sorting, digits never.
 pub(crate) fn prefix_end(prefix: &str) -> String {
-    format!("{prefix}\u{7f}")
+    let mut digits: Vec<u8> = prefix.bytes().collect();
+    while let Some(last) = digits.pop() {
+        if last.is_ascii_digit() && last < b'9' {
+            digits.push(last + 1);
+            return String::from_utf8(digits).unwrap_or_default();
+        }
+        if !last.is_ascii_digit() {
+            break;
+        }
+    }
+    // All nines (or not a code): nothing sorts after it among codes that
+    // start with a digit up to 9…, so the bound is the next first digit.
+    ":".into()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_end_of_a_prefix_is_the_next_code_of_its_length() {
+        assert_eq!(super::prefix_end("440304"), "440305");
+        assert_eq!(super::prefix_end("440309"), "44031");
+        assert_eq!(super::prefix_end("4403049"), "440305");
+        assert!("440304001019" < super::prefix_end("440304").as_str());
+        assert!("440305" >= super::prefix_end("440304").as_str());
+    }
 }
 
 impl Store {
@@ -208,11 +236,21 @@ impl Store {
 
     /// A page of the ledger, newest first.
     pub async fn disputes(&self, f: &DisputeFilter) -> Result<Vec<DisputeRow>> {
-        let mut sql =
-            Sql::new(&format!("SELECT {COLUMNS} FROM disputes d LEFT JOIN users m ON m.id = d.mediator_user_id WHERE (d.village_code >= "));
-        sql.bind(Arg::S(f.area.clone())).push(" AND d.village_code < ").bind(Arg::S(prefix_end(&f.area)));
-        if let Some(u) = f.or_held_by {
-            sql.push(" OR d.handling_unit_id = ").bind(Arg::I(u));
+        let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM disputes d LEFT JOIN users m ON m.id = d.mediator_user_id WHERE ("));
+        match (&f.area, f.or_held_by) {
+            (Some(area), held) => {
+                sql.push("(d.village_code >= ").bind(Arg::S(area.clone())).push(" AND d.village_code < ").bind(Arg::S(prefix_end(area)));
+                sql.push(")");
+                if let Some(u) = held {
+                    sql.push(" OR d.handling_unit_id = ").bind(Arg::I(u));
+                }
+            }
+            (None, Some(u)) => {
+                sql.push("d.handling_unit_id = ").bind(Arg::I(u));
+            }
+            (None, None) => {
+                sql.push("1 = 0");
+            }
         }
         sql.push(")");
         if let Some(s) = &f.state {
@@ -279,6 +317,27 @@ impl Store {
         insert_record(&mut w, id, &c.record.0, at, user_id, unit_id, &c.record.1).await?;
         w.commit().await?;
         Ok(agreement)
+    }
+
+    /// Link a dispute to the petition made from it, if it is still open and
+    /// unlinked (false otherwise), with its record.
+    pub async fn link_dispute_petition(&self, id: i64, number: &str, user_id: i64, unit_id: UnitId, at: DateTime<Utc>) -> Result<bool> {
+        let mut w = self.begin_write().await?;
+        let n = sqlx::query(
+            "UPDATE disputes SET petition_number = $1, state = 'petitioned', closed_at = $2, version = version + 1 \
+             WHERE id = $3 AND state = 'open' AND petition_number IS NULL",
+        )
+        .bind(number.to_string())
+        .bind(fmt_instant(at))
+        .bind(id)
+        .execute(&mut *w.tx)
+        .await?
+        .rows_affected();
+        if n == 1 {
+            insert_record(&mut w, id, "petitioned", at, user_id, unit_id, &serde_json::json!({"number": number}).to_string()).await?;
+        }
+        w.commit().await?;
+        Ok(n == 1)
     }
 
     /// Record that a user read a dispute's parties unmasked, with the reason.

@@ -213,20 +213,39 @@ impl Store {
         Ok(out)
     }
 
-    /// Record the spot check of a duty day (once); false if checked already.
-    pub async fn check_duty(&self, duty: i64, held: bool, note: &str, by: i64) -> Result<bool> {
+    /// Record the spot check of a duty day (once); false if checked
+    /// already. `over_own`: the checker's unit is above the duty's unit, so
+    /// its check replaces one the duty's own unit recorded (a unit marking
+    /// its own missed day "held" must not shut out its superior's check);
+    /// a superior's check is never replaced.
+    pub async fn check_duty(&self, duty: i64, held: bool, note: &str, by: i64, over_own: bool) -> Result<bool> {
+        let now = fmt_instant(Utc::now());
         let mut w = self.begin_write().await?;
-        let n = sqlx::query(
+        let mut n = sqlx::query(
             "INSERT INTO duty_checks (duty_id, held, note, checked_by, checked_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (duty_id) DO NOTHING",
         )
         .bind(duty)
         .bind(i64::from(held))
         .bind(note.to_string())
         .bind(by)
-        .bind(fmt_instant(Utc::now()))
+        .bind(now.clone())
         .execute(&mut *w.tx)
         .await?
         .rows_affected();
+        if n == 0 && over_own {
+            n = sqlx::query(
+                "UPDATE duty_checks SET held = $2, note = $3, checked_by = $4, checked_at = $5 WHERE duty_id = $1 \
+                 AND checked_by IN (SELECT u.id FROM users u JOIN duty_days d ON d.unit_id = u.unit_id WHERE d.id = $1)",
+            )
+            .bind(duty)
+            .bind(i64::from(held))
+            .bind(note.to_string())
+            .bind(by)
+            .bind(now)
+            .execute(&mut *w.tx)
+            .await?
+            .rows_affected();
+        }
         w.commit().await?;
         Ok(n == 1)
     }

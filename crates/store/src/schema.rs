@@ -1334,6 +1334,17 @@ CREATE TABLE outreach_visits (
 CREATE INDEX outreach_visits_unit ON outreach_visits (unit_id, day)
 "#,
     ),
+    (
+        1403,
+        r#"
+-- Issue 14, on review: the indexes the grass roots' reads filter on —
+-- disputes held by a unit (escalated to it), a round's "nothing found"
+-- reports by period, a leader's own duty days.
+CREATE INDEX disputes_handling ON disputes (handling_unit_id, id);
+CREATE INDEX screening_reports_period ON screening_reports (period, village_unit_id);
+CREATE INDEX duty_days_person ON duty_days (person_id, kind, day)
+"#,
+    ),
 ];
 
 /// Migrations whose statements differ by dialect and contain semicolons

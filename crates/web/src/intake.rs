@@ -381,20 +381,13 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
         _ => receiving,
     };
     // The wage-arrears green channel (issue 14, item 5): a claim about
-    // unpaid wages is flagged, and one filed online goes straight to the
-    // labour inspection of the place's county (Art. 19: to the organ
-    // competent to handle it), not through the bureau's 15 days.
+    // migrant workers' unpaid wages is flagged (routed below, once the
+    // refusal rules have been judged at the ordinary receiver).
     let green = xinfang_domain::green_channel::recognise(
         reg.category == Category::Claim,
         reg.topic.as_deref(),
         &[reg.title.as_str(), &reg.content, &reg.request, &reg.facts_and_reasons].join("\n"),
     );
-    let receiving = match (&who, channel, &green) {
-        (Submitter::Citizen, Channel::Online, Some(_)) => {
-            xinfang_domain::green_channel::labour_inspection(&tree, &reg.jurisdiction).cloned().unwrap_or(receiving)
-        }
-        _ => receiving,
-    };
     let mut attachments = match state.store.objects() {
         Ok(objects) => {
             attachments::decode(objects, &input.attachments, state.settings.max_attachments, state.settings.max_attachment_bytes).await?
@@ -472,6 +465,17 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
         }
     }
 
+    // Not refused, one filed online goes straight to the labour inspection
+    // of the place's county (Art. 19: to the organ competent to handle it),
+    // not through the bureau's 15 days. Art. 19 para 3 and Art. 36 were
+    // judged above at the bureau, so the lane is no way around them.
+    let receiving = match (&who, channel, &green, &refusal) {
+        (Submitter::Citizen, Channel::Online, Some(_), None) => {
+            xinfang_domain::green_channel::labour_inspection(&tree, &reg.jurisdiction).cloned().unwrap_or(receiving)
+        }
+        _ => receiving,
+    };
+    let green = green.filter(|_| refusal.is_none());
     let ctx = Ctx {
         on: received_on,
         now,

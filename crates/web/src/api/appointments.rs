@@ -363,8 +363,7 @@ pub async fn book_visit(state: &AppState, input: BookingInput) -> ApiResult<Book
         return Err(invalid("no_reception", format!("{}未开通网上预约接访", unit.name), "unit"));
     }
     let today = local_date(Utc::now());
-    let day = NaiveDate::parse_from_str(input.day.trim(), "%Y-%m-%d")
-        .ok()
+    let day = xinfang_domain::plain_date(&input.day)
         .filter(|d| booking_days(state, today).contains(d))
         .ok_or_else(|| invalid("invalid_day", format!("请选择今天起{BOOKING_HORIZON_DAYS}天内的工作日（节假日不接访）"), "day"))?;
     let slot = slots.iter().find(|s| s.starts == input.starts.trim()).ok_or_else(|| invalid("invalid_slot", "请选择接访时段", "starts"))?;
@@ -415,11 +414,12 @@ pub async fn book_visit(state: &AppState, input: BookingInput) -> ApiResult<Book
             )
             .at("starts"));
         }
-        xinfang_store::Booking::AlreadyBooked(on) => {
+        // The day is not told: whoever asks may not be the person.
+        xinfang_store::Booking::AlreadyBooked(_) => {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
                 "already_booked",
-                format!("您已预约{}{}的接访。如需改约，请先凭预约码取消原预约", on, unit.name),
+                format!("该身份证号码和电话已有一个未到期的{}接访预约。如需改约，请先凭预约码取消原预约", unit.name),
             )
             .at("day"));
         }
@@ -564,7 +564,7 @@ pub struct DayQuery {
 fn parse_day(day: Option<&str>) -> ApiResult<NaiveDate> {
     match day.map(str::trim).filter(|d| !d.is_empty()) {
         None => Ok(local_date(Utc::now())),
-        Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| invalid("invalid_day", "日期格式应为YYYY-MM-DD", "day")),
+        Some(d) => xinfang_domain::plain_date(d).ok_or_else(|| invalid("invalid_day", "日期格式应为YYYY-MM-DD（2000至2100年）", "day")),
     }
 }
 
@@ -573,6 +573,11 @@ fn parse_day(day: Option<&str>) -> ApiResult<NaiveDate> {
     params(DayQuery),
     responses((status = 200, body = [BookingView]), (status = 422, body = ErrorBody)))]
 pub async fn list(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQuery<DayQuery>) -> ApiResult<Json<Vec<BookingView>>> {
+    // Administrators run the system and grid reporters the villages'
+    // ledger: neither reads who booked a visit.
+    if matches!(staff.user.role, xinfang_domain::role::Role::Admin | xinfang_domain::role::Role::GridReporter) {
+        return Err(ApiError::forbidden("预约接访名单由接访单位的工作人员查看"));
+    }
     let day = parse_day(q.day.as_deref())?;
     Ok(Json(bookings_of(&state, staff.unit.id, day).await?))
 }
@@ -897,9 +902,22 @@ pub async fn register(
         return Err(invalid("channel_not_allowed", "大厅签到转登记的渠道为来访（visit）", "channel"));
     }
     input.channel = Some("visit".into());
-    let out = intake(&state, Submitter::Staff(Box::new(staff.clone())), input).await?;
-    link_visit(&state, &staff, id, &out.number).await?;
-    Ok((StatusCode::CREATED, Json(RegisteredVisit { number: out.number, ticket: id })))
+    // One petition per ticket, however many requests race for it: the
+    // ticket is the idempotency key (a second request waits for, and gets,
+    // the first one's petition).
+    let fingerprint = crate::once::fingerprint(&state, &serde_json::json!({"ticket": id}));
+    let (st, s2) = (state.clone(), staff.clone());
+    let answer =
+        crate::once::once(&state, &format!("hall-ticket:{id}"), &format!("hall-ticket-to-visit-{id:016}"), &fingerprint, || async move {
+            let out = intake(&st, Submitter::Staff(Box::new(s2)), input).await?;
+            Ok((StatusCode::CREATED, serde_json::json!({"number": out.number})))
+        })
+        .await?;
+    let number = answer.body["number"].as_str().ok_or_else(ApiError::internal)?.to_string();
+    if !answer.replayed {
+        link_visit(&state, &staff, id, &number).await?;
+    }
+    Ok((StatusCode::CREATED, Json(RegisteredVisit { number, ticket: id })))
 }
 
 #[utoipa::path(get, path = "/api/v1/appointments/hall/screen/{unit}", tag = "appointments",

@@ -12,7 +12,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
@@ -189,9 +189,10 @@ pub async fn board(State(state): State<AppState>, staff: Staff, Query(q): Query<
     for p in &petitions {
         put(&p.jurisdiction, AreaFigures { open_petitions: p.open, overdue_petitions: p.overdue, ..AreaFigures::default() });
     }
+    let child_level = Level::ALL.into_iter().find(|l| l.division_len() > area.len()).unwrap_or(Level::Village);
     for (code, level, n) in &received {
         let level = Level::parse(level).unwrap_or(Level::County);
-        if dispatch::went_upward(level, rules.zero_petition_upward_only) {
+        if dispatch::went_upward(level, child_level, rules.zero_petition_upward_only) {
             put(code, AreaFigures { upward_petitions: *n, ..AreaFigures::default() });
         }
     }
@@ -288,8 +289,8 @@ pub async fn create(
     dispatch::check_order_target(&staff.unit, &to)?;
     let subject = xinfang_domain::dispute::text("subject", "调度事项", &input.subject, true, 100)?;
     let content = xinfang_domain::dispute::text("content", "调度要求", &input.content, true, 5000)?;
-    let due = NaiveDate::parse_from_str(input.due_on.trim(), "%Y-%m-%d")
-        .map_err(|_| invalid("invalid_date", "反馈期限格式应为YYYY-MM-DD").at("due_on"))?;
+    let due = xinfang_domain::plain_date(&input.due_on)
+        .ok_or_else(|| invalid("invalid_date", "反馈期限格式应为YYYY-MM-DD（2000至2100年）").at("due_on"))?;
     if due < local_date(Utc::now()) {
         return Err(invalid("invalid_date", "反馈期限不能早于今天").at("due_on"));
     }

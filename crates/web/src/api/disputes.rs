@@ -249,7 +249,7 @@ fn forbid_admin(staff: &Staff) -> ApiResult<()> {
 }
 
 fn parse_day(field: &'static str, s: &str) -> ApiResult<NaiveDate> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| invalid("invalid_date", "日期格式应为YYYY-MM-DD").at(field))
+    xinfang_domain::plain_date(s).ok_or_else(|| invalid("invalid_date", "日期格式应为YYYY-MM-DD（2000至2100年）").at(field))
 }
 
 /// Seal the parties: every field encrypted, identity number and phone also
@@ -511,12 +511,13 @@ pub async fn list(State(state): State<AppState>, staff: Staff, Query(q): Query<D
     forbid_admin(&staff)?;
     let own = area_of(&staff.unit);
     let area = match (q.area.as_deref().map(str::trim).filter(|s| !s.is_empty()), &own) {
-        (Some(a), Some(own)) if a.starts_with(own.as_str()) && a.chars().all(|c| c.is_ascii_digit()) && a.len() <= 12 => a.to_string(),
+        (Some(a), Some(own)) if a.starts_with(own.as_str()) && a.chars().all(|c| c.is_ascii_digit()) && a.len() <= 12 => {
+            Some(a.to_string())
+        }
         (Some(_), _) => return Err(invalid("invalid_area", "只能查看本辖区的矛盾纠纷").at("area")),
-        // Units without an area see only what was escalated to them: an
-        // impossible prefix and the held-by clause.
-        (None, None) => "-".into(),
-        (None, Some(own)) => own.clone(),
+        // Units without an area see only what was escalated to them.
+        (None, None) => None,
+        (None, Some(own)) => Some(own.clone()),
     };
     if let Some(s) = &q.state
         && DisputeState::parse(s).is_none()
@@ -762,10 +763,16 @@ pub async fn to_petition(
     if staff.unit.kind == UnitKind::Community {
         return Err(ApiError::forbidden("村（社区）不登记信访事项；请上报乡镇（街道）"));
     }
+    // The township or the county registers it (属地管理): a city's or a
+    // province's staff would make it a petition skipping levels.
+    if !matches!(staff.unit.level, Level::Township | Level::County) {
+        return Err(ApiError::forbidden("矛盾纠纷由所在乡镇（街道）或县（区）登记为信访事项"));
+    }
     let parties = open_parties(&state.keyring, &row.parties);
     let which = input.petitioners.clone().unwrap_or_else(|| vec![0]);
-    if which.is_empty() || which.iter().any(|i| *i >= parties.len()) {
-        return Err(invalid("invalid_petitioners", "请从当事人中选择信访人").at("petitioners"));
+    let distinct: std::collections::BTreeSet<usize> = which.iter().copied().collect();
+    if which.is_empty() || distinct.len() != which.len() || which.iter().any(|i| *i >= parties.len()) {
+        return Err(invalid("invalid_petitioners", "请从当事人中选择信访人（每人一次）").at("petitioners"));
     }
     let kind = dispute::kind_label(&row.kind).unwrap_or("矛盾纠纷");
     let request = match input.request.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -826,6 +833,7 @@ pub async fn to_petition(
     // the words of its summary (the clerk may take it out).
     if row.kind == "wages"
         && let Some(rec) = state.store.petition_by_number(&number).await?
+        && rec.category == xinfang_domain::petition::Category::Claim
         && state.store.green_channel_of(rec.id).await?.is_none()
     {
         let text = [rec.title.as_str(), &rec.content, &rec.request, &rec.facts_and_reasons].join("\n");
@@ -848,16 +856,9 @@ pub async fn to_petition(
     }
     // The link, after the petition: a failure here is retried by sending
     // again (the key above gives back the same petition).
-    let row = state.store.dispute(id).await?.ok_or_else(ApiError::internal)?;
-    if row.petition_number.is_none() {
-        let change = DisputeChange {
-            state: Some(DisputeState::Petitioned.as_str().into()),
-            petition_number: Some(number.clone()),
-            record: ("petitioned".into(), json!({"number": number}).to_string()),
-            ..DisputeChange::default()
-        };
-        state.store.change_dispute(id, row.version, &change, staff.user.id, staff.unit.id, Utc::now()).await.map_err(dispute_conflict)?;
-    }
+    // Only an open dispute without a petition takes the link: one resolved
+    // or escalated meanwhile keeps its outcome (the petition stands).
+    state.store.link_dispute_petition(id, &number, staff.user.id, staff.unit.id, Utc::now()).await?;
     Ok((StatusCode::CREATED, Json(ToPetitionAnswer { number, dispute: id })))
 }
 
@@ -955,10 +956,12 @@ pub async fn round(State(state): State<AppState>, staff: Staff, Query(q): Query<
     };
     let rules = rules_of(&state).await?;
     let period = Period::parse(&rules.screening_period).unwrap_or(Period::Week);
-    let key = q.period.clone().unwrap_or_else(|| period.key(local_date(Utc::now())));
-    let (from, to) = period.bounds(&key).ok_or_else(|| {
+    let asked = q.period.clone().unwrap_or_else(|| period.key(local_date(Utc::now())));
+    let (from, to) = period.bounds(&asked).ok_or_else(|| {
         invalid("invalid_period", format!("排查周期为{}，应填写如 {}", period.label(), period.key(local_date(Utc::now())))).at("period")
     })?;
+    // The round's own spelling (2026-W5 → 2026-W05), as reports are kept.
+    let key = period.key(from);
     let (counts, nothing) = state.store.screening_round(&area, &key, &from.to_string(), &to.to_string()).await?;
     let counts: std::collections::HashMap<i64, i64> = counts.into_iter().collect();
     let nothing: std::collections::HashSet<i64> = nothing.into_iter().collect();
@@ -1010,6 +1013,7 @@ pub async fn nothing_found(
     let period = Period::parse(&rules.screening_period).unwrap_or(Period::Week);
     let today = local_date(Utc::now());
     let (from, _) = period.bounds(&key).ok_or_else(|| invalid("invalid_period", "排查周期不正确").at("period"))?;
+    let key = period.key(from);
     let current = period.key(today);
     let previous = period.key(period.bounds(&current).map(|(f, _)| f - chrono::Duration::days(1)).unwrap_or(today));
     if key != current && key != previous || from > today {

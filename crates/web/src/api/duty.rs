@@ -43,7 +43,7 @@ fn text(v: &str, field: &str, label: &str, max: usize, required: bool) -> ApiRes
 }
 
 fn day(v: &str, field: &str) -> ApiResult<NaiveDate> {
-    NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").map_err(|_| invalid("invalid_day", "日期格式应为YYYY-MM-DD", field))
+    xinfang_domain::plain_date(v).ok_or_else(|| invalid("invalid_day", "日期格式应为YYYY-MM-DD（2000至2100年）", field))
 }
 
 fn keeper(staff: &Staff) -> ApiResult<()> {
@@ -508,7 +508,7 @@ pub struct DutyCheckInput {
 }
 
 #[utoipa::path(post, path = "/api/v1/duty-roster/days/{id}/check", tag = "duty", security(("bearer" = [])),
-    description = "Spot-check a duty day (抽查, as Dalian does by video): held or not, with a note. A leader, unit head or supervisor of the unit or of a unit supervising it; once per duty day.",
+    description = "Spot-check a duty day (抽查, as Dalian does by video): held or not, with a note. A leader, unit head or supervisor of the unit or of a unit supervising it; once per duty day, except that a check by a unit above replaces one the duty's own unit recorded.",
     params(("id" = i64, Path)), request_body = DutyCheckInput,
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn check(
@@ -526,7 +526,9 @@ pub async fn check(
         return Err(invalid("not_yet", "值班日尚未到，不能抽查", "held"));
     }
     let note = text(&input.note, "note", "抽查情况", 1000, !input.held)?;
-    if !state.store.check_duty(id, input.held, &note, staff.user.id).await? {
+    // The unit's own check may be replaced by a superior's, never the reverse.
+    let over_own = d.unit_id != staff.unit.id;
+    if !state.store.check_duty(id, input.held, &note, staff.user.id, over_own).await? {
         return Err(ApiError::new(StatusCode::CONFLICT, "already_checked", "该值班日已抽查"));
     }
     Ok(StatusCode::NO_CONTENT)

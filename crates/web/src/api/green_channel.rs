@@ -13,7 +13,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -131,9 +131,9 @@ fn invalid(code: &str, msg: impl Into<String>) -> ApiError {
 }
 
 fn day(field: &str, s: &str) -> ApiResult<String> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+    xinfang_domain::plain_date(s)
         .map(|d| d.to_string())
-        .map_err(|_| invalid("invalid_date", "日期格式应为YYYY-MM-DD").at(field))
+        .ok_or_else(|| invalid("invalid_date", "日期格式应为YYYY-MM-DD（2000至2100年）").at(field))
 }
 
 #[utoipa::path(get, path = "/api/v1/green-channel", tag = "grassroots", security(("bearer" = [])), params(GreenQuery),
@@ -171,21 +171,31 @@ pub async fn list(State(state): State<AppState>, staff: Staff, Query(q): Query<G
     let items: Vec<GreenView> = rows.iter().map(|g| view(&state, g)).collect();
     let totals = GreenTotals {
         petitions: items.len(),
-        amount_claimed: items.iter().filter_map(|i| i.amount_claimed).sum(),
-        workers: items.iter().filter_map(|i| i.workers).sum(),
-        amount_recovered: items.iter().filter_map(|i| i.amount_recovered).sum(),
-        workers_paid: items.iter().filter_map(|i| i.workers_paid).sum(),
+        amount_claimed: items.iter().filter_map(|i| i.amount_claimed).fold(0i64, i64::saturating_add),
+        workers: items.iter().filter_map(|i| i.workers).fold(0i64, i64::saturating_add),
+        amount_recovered: items.iter().filter_map(|i| i.amount_recovered).fold(0i64, i64::saturating_add),
+        workers_paid: items.iter().filter_map(|i| i.workers_paid).fold(0i64, i64::saturating_add),
         contact_overdue: items.iter().filter(|i| i.contact_overdue).count(),
     };
     Ok(Json(GreenList { from, to, items, totals }))
 }
 
-/// Staff who work the lane on a petition they see in full.
+/// Staff who work the lane on a claim they see in full (the lane is for
+/// claims; an accusation is never in it).
 async fn lane_petition(state: &AppState, staff: &Staff, number: &str) -> ApiResult<xinfang_store::PetitionRecord> {
     staff.require_role(&[Role::Clerk, Role::HandlingOfficer, Role::UnitHead])?;
     let (rec, v) = load_visible(state, staff, number).await?;
     require_full(v)?;
+    if rec.category != xinfang_domain::petition::Category::Claim {
+        return Err(ApiError::new(StatusCode::CONFLICT, "not_a_claim", "欠薪绿色通道只收申诉求决类事项"));
+    }
     Ok(rec)
+}
+
+/// First contact and recovery are the holding unit's to record.
+fn require_holder(staff: &Staff, rec: &xinfang_store::PetitionRecord) -> ApiResult<()> {
+    let holds = rec.case.current_unit == staff.unit.id || rec.case.handling_unit == Some(staff.unit.id);
+    if holds { Ok(()) } else { Err(ApiError::forbidden("由正在办理该事项的单位记录")) }
 }
 
 #[utoipa::path(put, path = "/api/v1/petitions/{number}/green-channel", tag = "grassroots", security(("bearer" = [])),
@@ -240,6 +250,7 @@ pub async fn contact(
     ApiJson(input): ApiJson<ContactInput>,
 ) -> ApiResult<StatusCode> {
     let rec = lane_petition(&state, &staff, &number).await?;
+    require_holder(&staff, &rec)?;
     let note = input.note.trim();
     if note.is_empty() || note.chars().count() > 2000 {
         return Err(invalid("invalid_note", "请填写与用人单位联系的情况（不超过2000字）").at("note"));
@@ -267,7 +278,8 @@ pub async fn recovered(
     ApiJson(input): ApiJson<RecoveryInput>,
 ) -> ApiResult<StatusCode> {
     let rec = lane_petition(&state, &staff, &number).await?;
-    if !(0..=10_000_000_000).contains(&input.amount) {
+    require_holder(&staff, &rec)?;
+    if !(0..=green_channel::MAX_AMOUNT).contains(&input.amount) {
         return Err(invalid("invalid_amount", "追回金额不正确").at("amount"));
     }
     if !(0..=1_000_000).contains(&input.workers) {
