@@ -1345,6 +1345,79 @@ CREATE INDEX screening_reports_period ON screening_reports (period, village_unit
 CREATE INDEX duty_days_person ON duty_days (person_id, kind, day)
 "#,
     ),
+    (
+        1500,
+        r#"
+-- Issue 15: the official text of the Regulations as imported (one row per
+-- article, paragraphs joined by newlines; an import replaces it whole).
+CREATE TABLE regulation_text (
+    article BIGINT PRIMARY KEY,
+    chapter BIGINT NOT NULL,
+    body TEXT NOT NULL,
+    imported_at TEXT NOT NULL,
+    imported_by BIGINT NOT NULL,
+    source TEXT NOT NULL
+);
+-- Every answer given: a self-test (practice), an exam or a contest paper
+-- (attempt_id), marked in half points.
+CREATE TABLE learning_answers (
+    id {id},
+    user_id BIGINT NOT NULL,
+    question_id TEXT NOT NULL,
+    context TEXT NOT NULL,
+    attempt_id BIGINT,
+    answer TEXT NOT NULL,
+    halves BIGINT NOT NULL,
+    answered_at TEXT NOT NULL
+);
+CREATE INDEX learning_answers_time ON learning_answers (answered_at, user_id);
+CREATE INDEX learning_answers_user ON learning_answers (user_id, answered_at);
+CREATE UNIQUE INDEX learning_answers_attempt ON learning_answers (attempt_id, question_id);
+-- Spaced repetition: when each question comes back for each person.
+CREATE TABLE learning_reviews (
+    user_id BIGINT NOT NULL,
+    question_id TEXT NOT NULL,
+    box BIGINT NOT NULL,
+    due TEXT NOT NULL,
+    PRIMARY KEY (user_id, question_id)
+);
+-- Exams set by an admin: who must sit (units with their subtrees, roles),
+-- the question mix, time limit, pass mark, window of days, sittings allowed.
+CREATE TABLE exams (
+    id {id},
+    title TEXT NOT NULL,
+    units TEXT NOT NULL,
+    roles TEXT NOT NULL,
+    mix TEXT NOT NULL,
+    time_limit_minutes BIGINT NOT NULL,
+    pass_mark BIGINT NOT NULL,
+    opens_on TEXT NOT NULL,
+    closes_on TEXT NOT NULL,
+    attempts BIGINT NOT NULL,
+    created_by BIGINT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX exams_window ON exams (closes_on, opens_on);
+-- One sitting: a paper drawn for an exam, or a month's contest paper.
+CREATE TABLE exam_attempts (
+    id {id},
+    exam_id BIGINT,
+    contest_month TEXT,
+    user_id BIGINT NOT NULL,
+    attempt_no BIGINT NOT NULL,
+    questions TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    deadline_at TEXT NOT NULL,
+    submitted_at TEXT,
+    halves BIGINT,
+    percent BIGINT,
+    passed BIGINT
+);
+CREATE UNIQUE INDEX exam_attempts_no ON exam_attempts (exam_id, user_id, attempt_no);
+CREATE UNIQUE INDEX exam_attempts_contest ON exam_attempts (contest_month, user_id);
+CREATE INDEX exam_attempts_user ON exam_attempts (user_id, submitted_at)
+"#,
+    ),
 ];
 
 /// Migrations whose statements differ by dialect and contain semicolons

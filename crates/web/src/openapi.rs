@@ -1,8 +1,9 @@
 //! The OpenAPI 3 document served at `/api/openapi.json`.
 
 use crate::api::{
-    account, annual, appointments, approvals, campaign, dashboard, dispatch, disputes, duty, green_channel, hotspots, leadership, letters,
-    petitions, ranking, reference, repeats, risk, search, similar, spotcheck, statistics, supervision, track, triage, units, urgent,
+    account, annual, appointments, approvals, articles, campaign, dashboard, dispatch, disputes, duty, green_channel, hotspots, leadership,
+    learning, letters, petitions, ranking, reference, repeats, risk, search, similar, spotcheck, statistics, supervision, track, triage,
+    units, urgent,
 };
 use crate::dto::*;
 use crate::error::{ErrorBody, ErrorDetail};
@@ -112,6 +113,9 @@ impl Modify for ActionSchemas {
         disputes::create, disputes::list, disputes::kinds, disputes::round, disputes::nothing_found, disputes::detail, disputes::assign, disputes::mediate, disputes::escalate, disputes::resolve, disputes::to_petition, disputes::unmask, disputes::get_rules, disputes::put_rules,
         dispatch::board, dispatch::create, dispatch::list, dispatch::feedback, dispatch::close,
         green_channel::list, green_channel::decide, green_channel::contact, green_channel::recovered,
+        articles::list, articles::get, articles::import,
+        learning::self_test, learning::practice_answer, learning::exams, learning::create_exam, learning::start, learning::attempt,
+        learning::submit, learning::contest, learning::start_contest, learning::participation,
         appointments::units, appointments::calendar, appointments::put_calendar, appointments::book, appointments::show, appointments::cancel, appointments::list,
         appointments::hall, appointments::check_in, appointments::call, appointments::ticket, appointments::register, appointments::screen,
         duty::roster, duty::add_duty, duty::check, duty::missed, duty::reception_day, duty::add_lawyer, duty::lawyer, duty::record_visit, duty::add_outreach, duty::outreach_result,
@@ -129,6 +133,11 @@ impl Modify for ActionSchemas {
         dashboard::DashboardView, dashboard::CountRow, dashboard::OverdueRow, dashboard::UnitLoad, dashboard::MetricRow, annual::AnnualReport,
         campaign::CampaignInput, campaign::CampaignView, campaign::CampaignItemView, campaign::CampaignDetail, campaign::BulkLead,
         crate::dto::DisputeRef, disputes::PartyInput, disputes::DisputeInput, disputes::PartyView, disputes::DisputeView, disputes::DisputeRecordView, disputes::DisputeDetail, disputes::DisputePage, disputes::MediatorInput, disputes::MediationInput, disputes::EscalateInput, disputes::ResolveInput, disputes::ToPetitionInput, disputes::ToPetitionAnswer, disputes::UnmaskPartiesInput, disputes::Created, disputes::RoundVillage, disputes::RoundView, disputes::NothingFoundInput, disputes::GrassrootsRules,
+        articles::ChapterView, articles::QuoteView, articles::ArticleView, articles::RelatedRuleView, articles::ArticleList,
+        articles::OfficialImport, articles::ImportResult,
+        learning::QuestionView, learning::MarkedView, learning::SelfTest, learning::PracticeAnswer, learning::PracticeResult,
+        learning::MixInput, learning::ExamInput, learning::MyExamStatus, learning::ExamView, learning::PaperView, learning::SubmitInput,
+        learning::LeaderRow, learning::ContestView, learning::UnitFigures, learning::FiguresView, learning::WeakView, learning::Participation,
         green_channel::GreenView, green_channel::GreenTotals, green_channel::GreenList, green_channel::GreenDecision, green_channel::ContactInput, green_channel::RecoveryInput,
         dispatch::BoardRow, dispatch::BoardView, dispatch::OrderInput, dispatch::OrderView, dispatch::FeedbackInput, dispatch::OrderCreated,
         appointments::ReceptionSlotInput, appointments::ReceptionCalendarInput, appointments::ReceptionSlotView, appointments::ReceptionDayView, appointments::ReceptionCalendarView, appointments::ReceivingUnit,
@@ -137,6 +146,6 @@ impl Modify for ActionSchemas {
         duty::SpotCheckOfDuty, duty::DutyView, duty::LawyerView, duty::LawyerVisitView, duty::LawyerDetail, duty::OutreachView, duty::RosterView, duty::ReceptionDayView,
         duty::DutyInput, duty::DutyCreated, duty::LawyerInput, duty::LawyerVisitInput, duty::OutreachInput, duty::OutreachResult, duty::DutyCheckInput)),
     modifiers(&Bearer, &ActionSchemas),
-    tags((name = "petitions"), (name = "track", description = "The petitioner's view, by number and query code"), (name = "auth"), (name = "reference"), (name = "admin"), (name = "urgent", description = "Art. 25 reports and their acknowledgement"), (name = "approvals", description = "The unit head's approval queue (four eyes)"), (name = "supervision", description = "督办 (Art. 40) and the instruments of Art. 39; the deadline watch; spot checks and accountability reviews"), (name = "statistics", description = "Metrics per unit and period with their numerators and denominators (docs/metrics.md)"), (name = "intelligence", description = "Triage suggestions and risk signals (docs/intelligence.md)"), (name = "grassroots", description = "The grass roots (issue 14): the dispute screening ledger, screening rounds, the dispatch board's rules"), (name = "appointments", description = "Visits by appointment (网上预约接访) and the reception hall (issue 14)"), (name = "duty", description = "Leaders and lawyers on duty, 下访, spot checks of duty (issue 14)"))
+    tags((name = "petitions"), (name = "track", description = "The petitioner's view, by number and query code"), (name = "auth"), (name = "reference"), (name = "admin"), (name = "urgent", description = "Art. 25 reports and their acknowledgement"), (name = "approvals", description = "The unit head's approval queue (four eyes)"), (name = "supervision", description = "督办 (Art. 40) and the instruments of Art. 39; the deadline watch; spot checks and accountability reviews"), (name = "statistics", description = "Metrics per unit and period with their numerators and denominators (docs/metrics.md)"), (name = "intelligence", description = "Triage suggestions and risk signals (docs/intelligence.md)"), (name = "grassroots", description = "The grass roots (issue 14): the dispute screening ledger, screening rounds, the dispatch board's rules"), (name = "appointments", description = "Visits by appointment (网上预约接访) and the reception hall (issue 14)"), (name = "duty", description = "Leaders and lawyers on duty, 下访, spot checks of duty (issue 14)"), (name = "law", description = "The article library of the 2022 Regulations (issue 15)"), (name = "learning", description = "学法考法: self-tests, exams, the monthly contest, participation figures (issue 15)"))
 )]
 pub struct ApiDoc;

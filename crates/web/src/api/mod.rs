@@ -4,6 +4,7 @@ pub mod account;
 pub mod annual;
 pub mod appointments;
 pub mod approvals;
+pub mod articles;
 pub mod campaign;
 pub mod dashboard;
 pub mod dispatch;
@@ -12,6 +13,7 @@ pub mod duty;
 pub mod green_channel;
 pub mod hotspots;
 pub mod leadership;
+pub mod learning;
 pub mod letters;
 pub mod petitions;
 pub mod ranking;
@@ -143,6 +145,18 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/disputes/{id}/resolve", post(disputes::resolve))
         .route("/api/v1/disputes/{id}/petition", post(disputes::to_petition))
         .route("/api/v1/disputes/{id}/unmask", post(disputes::unmask))
+        .route("/api/v1/articles", get(articles::list))
+        .route("/api/v1/articles/official-text", put(articles::import))
+        .route("/api/v1/articles/{number}", get(articles::get))
+        .route("/api/v1/learning/self-test", get(learning::self_test))
+        .route("/api/v1/learning/self-test/answers", post(learning::practice_answer))
+        .route("/api/v1/learning/exams", get(learning::exams).post(learning::create_exam))
+        .route("/api/v1/learning/exams/{id}/attempts", post(learning::start))
+        .route("/api/v1/learning/attempts/{id}", get(learning::attempt))
+        .route("/api/v1/learning/attempts/{id}/submit", post(learning::submit))
+        .route("/api/v1/learning/contest", get(learning::contest))
+        .route("/api/v1/learning/contest/attempts", post(learning::start_contest))
+        .route("/api/v1/learning/participation", get(learning::participation))
         .route("/api/v1/green-channel", get(green_channel::list))
         .route("/api/v1/petitions/{number}/green-channel", put(green_channel::decide))
         .route("/api/v1/petitions/{number}/green-channel/contact", post(green_channel::contact))
