@@ -252,6 +252,26 @@ pub async fn load(store: &Store, password_hash: impl FnOnce(&str) -> String) -> 
     Ok(())
 }
 
+/// The official text of the Regulations (data/regulation, source noted in
+/// the file), imported into a demo that has none, so that the article
+/// pages show it beside the summaries; a deployment imports it itself
+/// (`PUT /api/v1/articles/official-text` or the admin page).
+pub async fn load_official_text(store: &Store) -> Result<(), SeedError> {
+    if !store.regulation_text().await?.is_empty() {
+        return Ok(());
+    }
+    let lib = xinfang_law::library();
+    let text =
+        xinfang_law::official::parse(crate::seed::REGULATION_TXT, lib).map_err(|e| SeedError::Csv(format!("regulation text: {e}")))?;
+    let rows: Vec<(i64, i64, String)> = text
+        .articles
+        .iter()
+        .map(|a| (i64::from(a.number), lib.chapter_of(a.number).map_or(0, |c| i64::from(c.number)), a.paragraphs.join("\n")))
+        .collect();
+    store.import_regulation_text(&rows, crate::seed::REGULATION_SOURCE, 0).await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,6 +9,10 @@ pub const HOLIDAYS_SOURCE: &str = "国务院办公厅节假日安排通知 2004�
 pub const DIVISIONS_PCA_CSV: &str = include_str!("../../../data/divisions/divisions-pca.csv");
 pub const DIVISIONS_STREETS_CSV: &str = include_str!("../../../data/divisions/divisions-streets.csv");
 /// The communities of Futian and Nanshan (12-digit codes): the demo's villages (issue 14).
+/// The 2022 《信访工作条例》 in the import format (data/README.md).
+pub const REGULATION_TXT: &str = include_str!("../../../data/regulation/xinfang-gongzuo-tiaoli-2022.txt");
+pub const REGULATION_SOURCE: &str =
+    "中共中央、国务院2022年2月25日发布；文本取自 LawRefBook/Laws 行政法规/信访工作条例.md（commit c6114ee7）";
 pub const DIVISIONS_VILLAGES_CSV: &str = include_str!("../../../data/divisions/divisions-villages-440304-440305.csv");
 
 #[derive(Debug)]

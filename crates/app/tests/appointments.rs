@@ -7,7 +7,6 @@ mod common;
 use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use sqlx::Connection;
 
 const BUREAU: &str = "440304-XFJ";
 
@@ -51,21 +50,6 @@ fn booking(unit: &str, day: &str, starts: &str, name: &str, seq: u32) -> Value {
         "unit": unit, "day": day, "starts": starts, "name": name, "id_number": id_number(seq),
         "phone": format!("139{:08}", seq), "topic": "0202", "summary": "公司拖欠三个月工资，多次讨要无果，请求协调解决"
     })
-}
-
-async fn raw_rows(s: &TestServer, sql: &str) -> Vec<sqlx::any::AnyRow> {
-    sqlx::any::install_default_drivers();
-    let mut conn = sqlx::AnyConnection::connect(&s.database_url()).await.unwrap();
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).fetch_all(&mut conn).await.unwrap();
-    conn.close().await.unwrap();
-    rows
-}
-
-async fn raw_execute(s: &TestServer, sql: &str) {
-    sqlx::any::install_default_drivers();
-    let mut conn = sqlx::AnyConnection::connect(&s.database_url()).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut conn).await.unwrap();
-    conn.close().await.unwrap();
 }
 
 fn available(cal: &Value, day: &str, starts: &str) -> i64 {

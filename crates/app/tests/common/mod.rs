@@ -307,3 +307,25 @@ pub async fn browser(s: &TestServer, user: &str) -> (reqwest::Client, String) {
     assert!(r.text().await.unwrap().contains("待办事项"));
     (c, csrf)
 }
+
+/// Rows read straight from the test's database (checks against what the
+/// API shows, recomputed independently).
+#[allow(dead_code)]
+pub async fn raw_rows(s: &TestServer, sql: &str) -> Vec<sqlx::any::AnyRow> {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&s.database_url()).await.unwrap();
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).fetch_all(&mut conn).await.unwrap();
+    conn.close().await.unwrap();
+    rows
+}
+
+/// A statement run straight on the test's database (to move time back).
+#[allow(dead_code)]
+pub async fn raw_execute(s: &TestServer, sql: &str) {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&s.database_url()).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut conn).await.unwrap();
+    conn.close().await.unwrap();
+}
