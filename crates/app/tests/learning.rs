@@ -332,3 +332,85 @@ async fn participation_figures_match_a_recount_from_raw_rows() {
     assert!(csv.contains("福田区信访局") && csv.contains("参学率"), "{csv}");
     s.finish().await;
 }
+
+/// Follow the guide's choices whose labels contain each word, from start.
+fn follow(words: &[&str]) -> String {
+    use xinfang_law::guide::{Node, guide};
+    let mut at = "start".to_string();
+    for w in words {
+        match guide().node(&at).unwrap() {
+            Node::Step(s) => at = s.choices.iter().find(|c| c.label.contains(w)).unwrap_or_else(|| panic!("no {w} at {at}")).goto.clone(),
+            Node::End(_) => panic!("ended before {w}"),
+        }
+    }
+    at
+}
+
+#[tokio::test]
+async fn the_citizen_guide_sends_a_judgment_to_the_courts_and_wages_to_the_form() {
+    let s = TestServer::start().await;
+    let page = |path: String| {
+        let c = s.client.clone();
+        let url = format!("{}{path}", s.base);
+        async move {
+            let r = c.get(url).send().await.unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    // Every choice from start is a link; follow the labels a citizen reads.
+    let (status, start) = page("/guide/way".into()).await;
+    assert_eq!(status, StatusCode::OK);
+    let first = xinfang_law::guide::guide().steps.iter().find(|s| s.id == "start").unwrap();
+    for c in &first.choices {
+        assert!(start.contains(&format!("/guide/way?at={}", c.goto)), "{}", c.label);
+    }
+    for end in ["court", "wages"] {
+        // The path to each end, found by walking the tree the page shows.
+        let path = path_to(end);
+        let at = follow(&path.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(at, end);
+        let (_, html) = page(format!("/guide/way?at={at}")).await;
+        if end == "court" {
+            assert!(html.contains("data-kind=\"outside\"") && !html.contains("id=\"way-form\""), "{html}");
+            assert!(html.contains("/law/28") || html.contains("/law/31"));
+        } else {
+            assert!(html.contains("href=\"/submit?category=claim&#38;topic=0202\""), "{html}");
+        }
+    }
+    // The form opens with the topic chosen.
+    let (_, form) = page("/submit?category=claim&topic=0202".into()).await;
+    assert!(form.contains("value=\"0202\" selected"), "the labour topic preselected");
+    // The article pages and the guidance pages.
+    let (status, art) = page("/law/36".into()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(art.contains("第三十六条") && art.contains("通俗摘要") && art.contains("不是条例原文"));
+    for p in &xinfang_law::guide::guide().pages {
+        let (status, html) = page(format!("/guide/{}", p.slug)).await;
+        assert_eq!(status, StatusCode::OK, "{}", p.slug);
+        assert!(html.contains(&p.title));
+    }
+    assert_eq!(page("/law/51".into()).await.0, StatusCode::NOT_FOUND);
+    s.finish().await;
+}
+
+/// The labels leading from start to an end (first found, depth first).
+fn path_to(end: &str) -> Vec<String> {
+    use xinfang_law::guide::{Node, guide};
+    fn walk(at: &str, end: &str, path: &mut Vec<String>) -> bool {
+        if at == end {
+            return true;
+        }
+        let Some(Node::Step(s)) = guide().node(at) else { return false };
+        for c in &s.choices {
+            path.push(c.label.clone());
+            if walk(&c.goto, end, path) {
+                return true;
+            }
+            path.pop();
+        }
+        false
+    }
+    let mut path = Vec::new();
+    assert!(walk("start", end, &mut path), "{end} unreachable");
+    path
+}

@@ -15,6 +15,7 @@ mod duty;
 mod green;
 mod hall;
 mod intelligence;
+mod law;
 mod leadership;
 mod outbox;
 mod portal;
@@ -247,6 +248,7 @@ pub fn pages(portal: PortalInfo) -> Router<AppState> {
         .route("/static/app.js", get(|| async { plain_asset("text/javascript; charset=utf-8", APP_JS) }))
         .route("/static/vendor/htmx-2.0.11.min.js", get(|| async { plain_asset("text/javascript; charset=utf-8", HTMX) }))
         .merge(hall::routes(portal.clone()))
+        .merge(law::public_routes(portal.clone()))
         .merge(portal::routes(portal))
         .merge(workbench::routes())
         .merge(intelligence::routes())
@@ -261,6 +263,7 @@ pub fn pages(portal: PortalInfo) -> Router<AppState> {
         .merge(disputes::routes())
         .merge(dispatch::routes())
         .merge(green::routes())
+        .merge(law::staff_routes())
         .merge(duty::routes())
         .merge(dashboard::routes())
         .merge(campaign::routes())

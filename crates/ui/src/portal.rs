@@ -172,6 +172,10 @@ pub struct SubmitForm {
     pub address: String,
     pub confidential: bool,
     pub category: String,
+    /// A second-level topic (内容分类), optional; preselected when the
+    /// citizens' guide sends someone here (`?topic=0202`).
+    pub topic: String,
+    pub topics: Vec<(String, String)>,
     pub accused: String,
     pub title: String,
     pub request: String,
@@ -233,23 +237,60 @@ async fn blank_form(state: &AppState, portal: &PortalInfo, mailbox: bool, csrf: 
         form_token: xinfang_web::auth::random_secret(16),
         leaders: if mailbox { leaders(state) } else { Vec::new() },
         category: "claim".into(),
+        topics: topic_options(state).await,
         levels: region_levels(state, default_selection(portal)).await,
         ..SubmitForm::default()
     }
 }
 
-async fn show_form(state: AppState, portal: Arc<PortalInfo>, headers: HeaderMap, mailbox: bool) -> Response {
+/// Second-level topics for the optional 内容分类 choice.
+async fn topic_options(state: &AppState) -> Vec<(String, String)> {
+    let all = state.store.topics().await.unwrap_or_default();
+    let names: HashMap<String, String> = all.iter().map(|t| (t.code.clone(), t.name.clone())).collect();
+    all.iter()
+        .filter_map(|t| {
+            t.parent_code.as_ref().map(|p| (t.code.clone(), format!("{}—{}", names.get(p).cloned().unwrap_or_default(), t.name)))
+        })
+        .collect()
+}
+
+/// What a link may preselect on the form (the citizens' guide).
+#[derive(Deserialize, Default)]
+struct Preset {
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    topic: String,
+}
+
+async fn show_form(state: AppState, portal: Arc<PortalInfo>, headers: HeaderMap, mailbox: bool, preset: Preset) -> Response {
     let (token, set) = csrf(&headers);
-    let form = blank_form(&state, &portal, mailbox, token).await;
+    let mut form = blank_form(&state, &portal, mailbox, token).await;
+    if ["claim", "suggestion", "accusation"].contains(&preset.category.as_str()) {
+        form.category = preset.category;
+    }
+    if form.topics.iter().any(|t| t.0 == preset.topic) {
+        form.topic = preset.topic;
+    }
     with_cookie(render(&SubmitPage { page: form_page(&portal, &headers, mailbox), form }), set)
 }
 
-async fn submit_form(State(state): State<AppState>, Extension(portal): Extension<Arc<PortalInfo>>, headers: HeaderMap) -> Response {
-    show_form(state, portal, headers, false).await
+async fn submit_form(
+    State(state): State<AppState>,
+    Extension(portal): Extension<Arc<PortalInfo>>,
+    headers: HeaderMap,
+    Query(p): Query<Preset>,
+) -> Response {
+    show_form(state, portal, headers, false, p).await
 }
 
-async fn mailbox_form(State(state): State<AppState>, Extension(portal): Extension<Arc<PortalInfo>>, headers: HeaderMap) -> Response {
-    show_form(state, portal, headers, true).await
+async fn mailbox_form(
+    State(state): State<AppState>,
+    Extension(portal): Extension<Arc<PortalInfo>>,
+    headers: HeaderMap,
+    Query(p): Query<Preset>,
+) -> Response {
+    show_form(state, portal, headers, true, p).await
 }
 
 /// Read a multipart form: its text fields, its `attachments` files
@@ -464,6 +505,8 @@ async fn receive(state: AppState, portal: Arc<PortalInfo>, headers: HeaderMap, m
         address: get("address"),
         confidential: f.contains_key("confidential"),
         category: get("category"),
+        topic: get("topic"),
+        topics: topic_options(&state).await,
         accused: get("accused"),
         title: get("title"),
         request: get("request"),
@@ -542,7 +585,7 @@ async fn receive(state: AppState, portal: Arc<PortalInfo>, headers: HeaderMap, m
         facts_and_reasons: form.facts_and_reasons.clone(),
         category: form.category.clone(),
         litigation_related: false,
-        topic: None,
+        topic: opt(&form.topic),
         accused: (form.category == "accusation").then(|| AccusedInput {
             name: opt(&form.accused),
             unit: None,

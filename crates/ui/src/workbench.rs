@@ -482,6 +482,8 @@ pub struct ActionForm {
     pub open: bool,
     /// The id of the first field in error (focused on load).
     pub first_error: Option<String>,
+    /// The article it carries out: (its page, its citation).
+    pub law: Option<(String, &'static str)>,
 }
 
 /// Where a petition arises and what it is about: the unit pickers put the
@@ -593,6 +595,7 @@ fn action_form(name: &'static str, tree: &xinfang_domain::unit::UnitTree, today:
             confirm: None,
             open: false,
             first_error: None,
+            law: None,
         };
     };
     let fields = spec
@@ -637,7 +640,8 @@ fn action_form(name: &'static str, tree: &xinfang_domain::unit::UnitTree, today:
             }
         })
         .collect();
-    ActionForm { name, label: spec.label, fields, needs_approval: false, confirm: spec.confirm, open: false, first_error: None }
+    let law = xinfang_web::api::articles::rule_link(spec.article).map(|l| (l, spec.article.citation()));
+    ActionForm { name, label: spec.label, fields, needs_approval: false, confirm: spec.confirm, open: false, first_error: None, law }
 }
 
 /// A failed or revised action form: what was typed and what was wrong.

@@ -574,6 +574,8 @@ pub struct ActionView {
     /// The article it carries out, e.g. `art34`, and its citation.
     pub rule: String,
     pub citation: String,
+    /// The article's page (`/law/34`), where the rule is law.
+    pub law_link: Option<String>,
     /// True when the caller's act becomes a request for the unit head.
     pub needs_approval: bool,
     pub fields: Vec<ActionFieldView>,

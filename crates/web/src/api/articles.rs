@@ -243,3 +243,35 @@ pub async fn import_text(state: &AppState, text: &str, source: &str, by: i64) ->
     state.store.import_regulation_text(&rows, source, by).await?;
     Ok((parsed.articles.len(), parsed.chapters.len()))
 }
+
+/// The page of the article (or related rule) a rule of the procedure
+/// carries out: `art19_3` → `/law/19`, the discipline bodies' rules →
+/// `/law/rules/discipline`; None for rules that are not law (access, input).
+pub fn rule_link(rule: xinfang_domain::error::Rule) -> Option<String> {
+    use xinfang_domain::error::Rule;
+    match rule {
+        Rule::DisciplineRules => Some("/law/rules/discipline".into()),
+        Rule::Simplified => Some("/law/rules/simplified".into()),
+        Rule::Access | Rule::Procedure | Rule::Input => None,
+        other => {
+            let code = other.code();
+            let digits: String = code.trim_start_matches("art").chars().take_while(char::is_ascii_digit).collect();
+            digits.parse::<u16>().ok().filter(|n| library().article(*n).is_some()).map(|n| format!("/law/{n}"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use xinfang_domain::error::Rule;
+
+    #[test]
+    fn every_article_rule_links_to_its_page() {
+        assert_eq!(rule_link(Rule::Art19Para3).as_deref(), Some("/law/19"));
+        assert_eq!(rule_link(Rule::Art36).as_deref(), Some("/law/36"));
+        assert_eq!(rule_link(Rule::DisciplineRules).as_deref(), Some("/law/rules/discipline"));
+        assert_eq!(rule_link(Rule::Input), None);
+        assert!(library().related("simplified").is_some() && library().related("discipline").is_some());
+    }
+}

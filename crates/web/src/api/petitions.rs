@@ -934,6 +934,7 @@ pub fn action_views(names: &[&'static str], case: &xinfang_domain::procedure::Ca
             label: a.label.into(),
             rule: a.article.code().into(),
             citation: a.article.citation().into(),
+            law_link: crate::api::articles::rule_link(a.article),
             needs_approval: a.approver.is_some_and(|r| !r.contains(&staff.user.role)) && !(tree_head && case.current_unit == staff.unit.id),
             fields: a
                 .fields
