@@ -76,7 +76,7 @@ pub fn draw(bank: &[Question], mix: &[MixRow], seed: u64) -> Result<Vec<String>,
 /// possible), rounded down: 59.9 does not pass a mark of 60.
 pub fn percent(halves: u32, questions: usize) -> u32 {
     let full = FULL * questions as u32;
-    if full == 0 { 0 } else { halves * 100 / full }
+    (halves * 100).checked_div(full).unwrap_or(0)
 }
 
 #[cfg(test)]

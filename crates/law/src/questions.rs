@@ -202,7 +202,7 @@ impl Question {
                     .enumerate()
                     .filter(|(i, accepted)| given.get(*i).is_some_and(|g| accepted.iter().any(|a| normalise(a) == normalise(g))))
                     .count() as u32;
-                if n == 0 { 0 } else { right * FULL / n }
+                (right * FULL).checked_div(n).unwrap_or(0)
             }
         }
     }
@@ -248,7 +248,8 @@ mod tests {
         assert!(bank.len() >= 150, "{} questions", bank.len());
         for q in bank {
             q.check().unwrap_or_else(|e| panic!("{}: {e}", q.id));
-            assert!(!q.articles.is_empty() && !(q.answer.is_empty() && q.blanks.is_empty()), "{}", q.id);
+            assert!(!q.articles.is_empty(), "{}", q.id);
+            assert!(!q.answer.is_empty() || !q.blanks.is_empty(), "{}", q.id);
         }
         // Every chapter and every kind is asked.
         for c in &crate::library().chapters {

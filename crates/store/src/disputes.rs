@@ -148,18 +148,6 @@ pub(crate) fn prefix_end(prefix: &str) -> String {
     ":".into()
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_end_of_a_prefix_is_the_next_code_of_its_length() {
-        assert_eq!(super::prefix_end("440304"), "440305");
-        assert_eq!(super::prefix_end("440309"), "44031");
-        assert_eq!(super::prefix_end("4403049"), "440305");
-        assert!("440304001019" < super::prefix_end("440304").as_str());
-        assert!("440305" >= super::prefix_end("440304").as_str());
-    }
-}
-
 impl Store {
     /// Record a dispute held by its village; its first record says who
     /// recorded it.
@@ -451,4 +439,16 @@ async fn insert_record(
         .execute(&mut *w.tx)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_end_of_a_prefix_is_the_next_code_of_its_length() {
+        assert_eq!(super::prefix_end("440304"), "440305");
+        assert_eq!(super::prefix_end("440309"), "44031");
+        assert_eq!(super::prefix_end("4403049"), "440305");
+        assert!("440304001019" < super::prefix_end("440304").as_str());
+        assert!("440305" >= super::prefix_end("440304").as_str());
+    }
 }
