@@ -54,6 +54,8 @@ test('a citizen submits on a phone with the region picker, then tracks, rates an
   await page.getByRole('heading', { name: '办理进度' }).waitFor();
   assert.match(await page.locator('ol.timeline').innerText(), /网上提交[\s\S]*转送[\s\S]*受理[\s\S]*送达/);
   assert.match(await page.locator('main').innerText(), /还剩\s*30\s*天/);
+  // Beside the days left, the article on 复查 (issue 15).
+  assert.equal(await page.locator('#review-law').getAttribute('href'), '/law/35');
   await shot(page, 'portal-track-375');
   await page.getByRole('radio', { name: '满意', exact: true }).check();
   await page.getByRole('button', { name: '提交评价' }).click();

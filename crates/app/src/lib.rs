@@ -338,6 +338,8 @@ pub async fn build(cfg: &config::Config) -> Result<(Store, axum::Router), AnyErr
     let fresh = cfg.demo && cfg.demo_history > 0 && state.store.bulk_begin().await?.petitions == 0;
     if cfg.demo && cfg.demo_petitions {
         demo_petitions::load(&state).await?;
+    }
+    if cfg.demo {
         demo::load_official_text(&state.store).await?;
     }
     if fresh {

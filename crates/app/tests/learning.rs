@@ -57,6 +57,10 @@ fn ids(paper: &Value) -> Vec<String> {
 #[tokio::test]
 async fn the_article_library_shows_summaries_and_the_imported_official_text() {
     let s = TestServer::start().await;
+    // The demo carries the official text; this test starts without it.
+    let (_, demo) = s.get("/api/v1/articles/50", None).await;
+    assert!(demo["text"][0].as_str().unwrap().contains("2022年5月1日"), "{demo}");
+    raw_execute(&s, "DELETE FROM regulation_text").await;
     let (status, list) = s.get("/api/v1/articles", None).await;
     assert_eq!(status, StatusCode::OK, "{list}");
     assert_eq!(list["articles"].as_array().unwrap().len(), 50);
@@ -120,6 +124,11 @@ async fn a_daily_self_test_marks_at_once_and_brings_wrong_answers_back() {
     assert_eq!(r["next_due"], (today() + chrono::Duration::days(3)).to_string());
     let (status, e) = s.post("/api/v1/learning/self-test/answers", Some(&clerk), json!({"question": "q999x", "answer": ["A"]})).await;
     assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_question")));
+    // Only today's questions are practice: no key for any other.
+    let other = xinfang_law::questions::bank().iter().find(|q| !asked.contains(&q.id)).unwrap();
+    let (status, e) = s.post("/api/v1/learning/self-test/answers", Some(&clerk), json!({"question": other.id, "answer": ["A"]})).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("not_today")), "{e}");
+    assert_eq!(ids(&s.get("/api/v1/learning/self-test", Some(&clerk)).await.1), asked, "the same five after answering");
     assert_eq!(
         s.post("/api/v1/learning/self-test/answers", None, json!({"question": asked[0], "answer": ["A"]})).await.0,
         StatusCode::UNAUTHORIZED
@@ -196,8 +205,11 @@ async fn an_exam_is_drawn_per_person_marked_by_the_rule_and_refused_outside_its_
     assert_eq!(status, StatusCode::OK, "{done}");
     assert_eq!(done["percent"], 85);
     assert_eq!(done["passed"], true);
-    let m = done["marked"].as_array().unwrap().iter().find(|x| x["id"] == multi.as_str()).unwrap();
-    assert_eq!(m["halves"], 1);
+    assert!(done["marked"].is_null() && done["keys_from"].is_string(), "no keys while others may still sit it: {done}");
+    // While a paper is open, practice gives no keys (the bank is shared).
+    let (_, st) = s.get("/api/v1/learning/self-test", Some(&head)).await;
+    let (status, e) = s.post("/api/v1/learning/self-test/answers", Some(&head), json!({"question": ids(&st)[0], "answer": ["A"]})).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("paper_open")), "{e}");
     assert_eq!(s.post(&submit, Some(&clerk), json!({"answers": answers})).await.0, StatusCode::CONFLICT, "once");
     let (_, mine) = s.get("/api/v1/learning/exams", Some(&clerk)).await;
     assert_eq!((mine[0]["mine"]["passed"].as_bool(), mine[0]["mine"]["can_start"].as_bool()), (Some(true), Some(false)));
@@ -208,6 +220,12 @@ async fn an_exam_is_drawn_per_person_marked_by_the_rule_and_refused_outside_its_
     let late = format!("/api/v1/learning/attempts/{}/submit", other["attempt"]);
     let (status, e) = s.post(&late, Some(&head), json!({"answers": {}})).await;
     assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("exam_closed")), "{e}");
+    // Once the exam is over, the clerk's paper shows each mark and key:
+    // the multiple-choice subset earned half.
+    let (_, after) = s.get(&format!("/api/v1/learning/attempts/{}", paper["attempt"]), Some(&clerk)).await;
+    let m = after["marked"].as_array().unwrap().iter().find(|x| x["id"] == multi.as_str()).unwrap();
+    assert_eq!(m["halves"], 1);
+    assert!(!m["key"].as_str().unwrap().is_empty());
     // An exam whose window has closed cannot be started.
     let (_, closed) = s.post("/api/v1/learning/exams", Some(&admin), exam_body("已结束", &days_ago(5), &days_ago(1))).await;
     let (status, e) = s.post(&format!("/api/v1/learning/exams/{}/attempts", closed["id"]), Some(&clerk), json!({})).await;

@@ -42,6 +42,21 @@ pub enum TimerKind {
 }
 
 impl TimerKind {
+    /// The provision that sets the timer (regulation.md §2.3), linked from
+    /// the petition page and cited when it runs out.
+    pub fn rule(self) -> crate::error::Rule {
+        use crate::error::Rule;
+        match self {
+            TimerKind::T1 | TimerKind::T5 => Rule::Art22,
+            TimerKind::T2 | TimerKind::T3 | TimerKind::T4 => Rule::Art23,
+            TimerKind::T6 => Rule::Art34,
+            TimerKind::T7 | TimerKind::T8 => Rule::Art35,
+            TimerKind::T9 | TimerKind::T10 => Rule::Art36,
+            TimerKind::S1 => Rule::Simplified,
+            TimerKind::D1 | TimerKind::D2 | TimerKind::D3 => Rule::DisciplineRules,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             TimerKind::T1 => "T1",

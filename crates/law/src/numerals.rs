@@ -5,6 +5,9 @@ const DIGITS: [char; 10] = ['零', '一', '二', '三', '四', '五', '六', '�
 
 /// 1–999 in Chinese numerals (十一, 二十, 一百零五).
 pub fn cn_number(n: u16) -> String {
+    if n > 999 {
+        return n.to_string();
+    }
     let (h, t, u) = (n / 100, (n / 10) % 10, n % 10);
     let mut s = String::new();
     if h > 0 {

@@ -74,17 +74,17 @@ pub struct Weak {
     pub miss_rate: f64,
 }
 
-/// From (question id, full marks?) answer rows: articles by share of
-/// answers not fully right, at least `min_answers` answers each, worst
-/// first, at most `top`.
-pub fn weakest(answers: &[(String, bool)], min_answers: u32, top: usize) -> Vec<Weak> {
+/// From (question id, answers, answers not fully right) tallies: articles
+/// by share of answers not fully right, at least `min_answers` answers
+/// each, worst first, at most `top`.
+pub fn weakest(tallies: &[(String, u32, u32)], min_answers: u32, top: usize) -> Vec<Weak> {
     let mut by: BTreeMap<u16, (u32, u32)> = BTreeMap::new();
-    for (id, right) in answers {
+    for (id, n, missed) in tallies {
         let Some(q) = crate::questions::question(id) else { continue };
         for a in &q.articles {
             let e = by.entry(*a).or_default();
-            e.0 += 1;
-            e.1 += u32::from(!right);
+            e.0 = e.0.saturating_add(*n);
+            e.1 = e.1.saturating_add(*missed);
         }
     }
     let mut out: Vec<Weak> = by

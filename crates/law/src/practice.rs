@@ -25,7 +25,7 @@ pub struct Review {
 
 /// The state after answering on `today`.
 pub fn after_answer(previous: Option<u8>, right: bool, today: NaiveDate) -> (u8, NaiveDate) {
-    let boxed = if right { previous.map_or(1, |b| (b + 1).min(TOP_BOX)) } else { 0 };
+    let boxed = if right { previous.map_or(1, |b| b.saturating_add(1).min(TOP_BOX)) } else { 0 };
     let days = if right { INTERVALS[usize::from(boxed)] } else { 1 };
     (boxed, today + Duration::days(days))
 }

@@ -177,15 +177,20 @@ impl Question {
     /// option letters for choice questions (any order), 对/错 for judge,
     /// one text per blank.
     pub fn mark(&self, given: &[String]) -> u32 {
+        // Letters as typed by hand: "a", "Ａ", " B " are A, A, B.
+        let folded = || {
+            let mut g: Vec<String> = given.iter().map(|s| normalise(s).to_uppercase()).filter(|s| !s.is_empty()).collect();
+            g.sort_unstable();
+            g.dedup();
+            g
+        };
         match self.kind {
             Kind::Single | Kind::Judge => {
-                let g: Vec<&str> = given.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).collect();
-                if g.len() == 1 && self.answer.iter().any(|a| a == g[0]) { FULL } else { 0 }
+                let g = folded();
+                if g.len() == 1 && self.answer.iter().any(|a| *a == g[0]) { FULL } else { 0 }
             }
             Kind::Multiple => {
-                let mut g: Vec<&str> = given.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).collect();
-                g.sort_unstable();
-                g.dedup();
+                let g = folded();
                 if g.is_empty() || g.iter().any(|x| !self.answer.iter().any(|a| a == x)) {
                     0
                 } else if g.len() == self.answer.len() {
@@ -301,8 +306,11 @@ mod tests {
             (&single, s(&["B"]), 0),
             (&single, s(&["C", "D"]), 0),
             (&single, s(&[]), 0),
+            (&single, s(&[" c "]), 2),
+            (&single, s(&["C", "C"]), 2),
             (&multiple, s(&["D", "A", "C"]), 2),
             (&multiple, s(&["A", "C"]), 1),
+            (&multiple, s(&["a", "Ｃ", "c"]), 1),
             (&multiple, s(&["A"]), 1),
             (&multiple, s(&["A", "B", "C"]), 0),
             (&multiple, s(&["A", "B", "C", "D"]), 0),

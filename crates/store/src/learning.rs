@@ -166,6 +166,75 @@ impl Store {
         rows.iter().map(|r| Ok((r.s("question_id")?, r.i("box")?, r.s("due")?))).collect()
     }
 
+    /// The day's self-test for a person: the one kept, or `proposed` kept
+    /// now (the first showing of the day fixes it; a race keeps one).
+    pub async fn daily_questions(&self, user: i64, day: &str, proposed: &str) -> Result<String> {
+        let mut w = self.begin_write().await?;
+        sqlx::query("INSERT INTO learning_daily (user_id, day, questions) VALUES ($1, $2, $3) ON CONFLICT (user_id, day) DO NOTHING")
+            .bind(user)
+            .bind(day.to_string())
+            .bind(proposed.to_string())
+            .execute(&mut *w.tx)
+            .await?;
+        let kept: String = sqlx::query_scalar("SELECT questions FROM learning_daily WHERE user_id = $1 AND day = $2")
+            .bind(user)
+            .bind(day.to_string())
+            .fetch_one(&mut *w.tx)
+            .await?;
+        w.commit().await?;
+        Ok(kept)
+    }
+
+    /// A person's papers not handed in whose deadline (plus `grace`) has
+    /// not passed: while one is open, practice gives no keys.
+    pub async fn open_attempts(&self, user: i64, now_minus_grace: &str) -> Result<i64> {
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM exam_attempts WHERE user_id = $1 AND submitted_at IS NULL AND deadline_at > $2")
+                .bind(user)
+                .bind(now_minus_grace.to_string())
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(n)
+    }
+
+    /// Practice answers a person gave between two instants.
+    pub async fn practice_count(&self, user: i64, from: &str, to: &str) -> Result<i64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM learning_answers WHERE user_id = $1 AND context = 'practice' AND answered_at >= $2 AND answered_at < $3",
+        )
+        .bind(user)
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n)
+    }
+
+    /// Who answered a practice or contest question between two instants.
+    pub async fn practised_between(&self, from: &str, to: &str) -> Result<Vec<i64>> {
+        let rows =
+            sqlx::query("SELECT DISTINCT user_id FROM learning_answers WHERE context <> 'exam' AND answered_at >= $1 AND answered_at < $2")
+                .bind(from.to_string())
+                .bind(to.to_string())
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(|r| r.i("user_id")).collect()
+    }
+
+    /// Answers between two instants, summed by person and question:
+    /// (user, question, answers, answers not fully right).
+    pub async fn answer_tallies(&self, from: &str, to: &str) -> Result<Vec<(i64, String, i64, i64)>> {
+        let rows = sqlx::query(
+            "SELECT user_id, question_id, COUNT(*) AS n, SUM(CASE WHEN halves >= 2 THEN 0 ELSE 1 END) AS missed \
+             FROM learning_answers WHERE answered_at >= $1 AND answered_at < $2 GROUP BY user_id, question_id",
+        )
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok((r.i("user_id")?, r.s("question_id")?, r.i("n")?, r.i("missed")?))).collect()
+    }
+
     /// Keep a self-test answer and the question's next review, together.
     pub async fn record_practice(&self, user: i64, a: &MarkedAnswer, boxed: i64, due: &str) -> Result<()> {
         let now = fmt_instant(Utc::now());
@@ -394,17 +463,5 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(|r| Ok((r.s("question_id")?, (r.s("answer")?, r.i("halves")?)))).collect()
-    }
-
-    /// Answers given between two instants (RFC 3339, inclusive start,
-    /// exclusive end): (user, question, context, halves).
-    pub async fn answers_between(&self, from: &str, to: &str) -> Result<Vec<(i64, String, String, i64)>> {
-        let rows =
-            sqlx::query("SELECT user_id, question_id, context, halves FROM learning_answers WHERE answered_at >= $1 AND answered_at < $2")
-                .bind(from.to_string())
-                .bind(to.to_string())
-                .fetch_all(&self.pool)
-                .await?;
-        rows.iter().map(|r| Ok((r.i("user_id")?, r.s("question_id")?, r.s("context")?, r.i("halves")?))).collect()
     }
 }

@@ -1415,7 +1415,15 @@ CREATE TABLE exam_attempts (
 );
 CREATE UNIQUE INDEX exam_attempts_no ON exam_attempts (exam_id, user_id, attempt_no);
 CREATE UNIQUE INDEX exam_attempts_contest ON exam_attempts (contest_month, user_id);
-CREATE INDEX exam_attempts_user ON exam_attempts (user_id, submitted_at)
+CREATE INDEX exam_attempts_user ON exam_attempts (user_id, submitted_at);
+-- The day's self-test, fixed at its first showing: the same questions all
+-- day, and only those are marked as practice (no key for anything else).
+CREATE TABLE learning_daily (
+    user_id BIGINT NOT NULL,
+    day TEXT NOT NULL,
+    questions TEXT NOT NULL,
+    PRIMARY KEY (user_id, day)
+)
 "#,
     ),
 ];

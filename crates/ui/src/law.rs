@@ -283,9 +283,32 @@ fn value(form: &[(String, String)], key: &str) -> String {
     values(form, key).into_iter().next().unwrap_or_default()
 }
 
-/// The answers of a form whose fields are named `a-{question}`.
-fn answers_of(form: &[(String, String)], ids: &[String]) -> HashMap<String, Vec<String>> {
-    ids.iter().map(|id| (id.clone(), values(form, &format!("a-{id}")))).filter(|(_, v)| v.iter().any(|x| !x.is_empty())).collect()
+/// The answers of a form whose fields are named `a-{question}`, for the
+/// questions named in its `q` fields (at most `cap`, each once), built in
+/// one pass over the form. Blanks keep their positions (an empty first
+/// blank does not move the second into its place); a question with nothing
+/// given is left out.
+fn answers_of(form: &[(String, String)], cap: usize) -> (Vec<String>, HashMap<String, Vec<String>>) {
+    let mut ids: Vec<String> = Vec::new();
+    let mut given: HashMap<String, Vec<String>> = HashMap::new();
+    for (k, v) in form {
+        if k == "q" {
+            if ids.len() < cap && !ids.contains(v) {
+                ids.push(v.clone());
+            }
+        } else if let Some(id) = k.strip_prefix("a-") {
+            // Only questions of this form, a handful of answers each.
+            if given.len() < cap || given.contains_key(id) {
+                let e = given.entry(id.to_string()).or_default();
+                if e.len() < 10 {
+                    e.push(v.trim().to_string());
+                }
+            }
+        }
+    }
+    let answers =
+        ids.iter().filter_map(|id| given.remove(id).filter(|v| v.iter().any(|x| !x.is_empty())).map(|v| (id.clone(), v))).collect();
+    (ids, answers)
 }
 
 async fn self_test_answer(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<Vec<(String, String)>>) -> Response {
@@ -296,11 +319,11 @@ async fn self_test_answer(State(state): State<AppState>, headers: HeaderMap, For
     if !csrf_ok(&headers, &value(&form, "csrf")) {
         return Redirect::to("/staff/learning").into_response();
     }
-    let ids = values(&form, "q");
+    let (ids, mut answers) = answers_of(&form, xinfang_law::practice::DAILY);
     let mut marked = Vec::new();
     let mut right = 0;
-    for id in ids.iter().take(xinfang_law::practice::DAILY) {
-        let given = values(&form, &format!("a-{id}")).into_iter().filter(|v| !v.is_empty()).collect::<Vec<_>>();
+    for id in &ids {
+        let given = answers.remove(id).unwrap_or_default();
         match api::answer_practice(&state, &s, &PracticeAnswer { question: id.clone(), answer: given }).await {
             Ok(r) => {
                 right += usize::from(r.marked.right);
@@ -391,6 +414,8 @@ struct PaperPage {
     p: PaperView,
     /// Question stems by id, for the marked view.
     stems: HashMap<String, String>,
+    /// The deadline in Beijing time.
+    deadline: String,
 }
 
 async fn paper_view(state: &AppState, headers: &HeaderMap, id: i64, alert: Option<String>) -> Response {
@@ -403,8 +428,9 @@ async fn paper_view(state: &AppState, headers: &HeaderMap, id: i64, alert: Optio
         Err(e) => return crate::error_page(&Arc::default(), headers, e.status, "无法查看", &chinese_only(&e.message)),
     };
     let stems = p.questions.iter().map(|q| (q.id.clone(), q.stem.clone())).collect();
+    let deadline = crate::portal::local_time(&p.deadline_at);
     let (token, set) = csrf(headers);
-    with_cookie(render(&PaperPage { me: me(&s), nav: "learning", csrf: token, flash: None, alert, p, stems }), set)
+    with_cookie(render(&PaperPage { me: me(&s), nav: "learning", csrf: token, flash: None, alert, p, stems, deadline }), set)
 }
 
 async fn paper_page(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
@@ -425,8 +451,8 @@ async fn submit_paper(
     if !csrf_ok(&headers, &value(&form, "csrf")) {
         return Redirect::to(&back).into_response();
     }
-    let ids = values(&form, "q");
-    match api::submit_paper(&state, &s, id, &answers_of(&form, &ids)).await {
+    let (_, answers) = answers_of(&form, xinfang_law::paper::MAX_QUESTIONS);
+    match api::submit_paper(&state, &s, id, &answers).await {
         Ok(_) => Redirect::to(&back).into_response(),
         Err(e) => paper_view(&state, &headers, id, Some(chinese_only(&e.message))).await,
     }
@@ -494,4 +520,26 @@ async fn import_text(State(state): State<AppState>, headers: HeaderMap, Form(for
 /// An option's letter in a template (askama hands loop values by reference).
 pub(crate) fn letter(i: &usize) -> String {
     xinfang_law::questions::letter(*i)
+}
+
+/// The article a message cites (“《信访工作条例》第三十六条”, or
+/// “第十九条第三款” after the title), so that a refusal shown on the
+/// workbench links to the article it rests on.
+pub(crate) fn cited_article(message: &str) -> Option<u16> {
+    let rest = &message[message.find("信访工作条例》")? + "信访工作条例》".len()..];
+    let rest = rest.strip_prefix('第')?;
+    let end = rest.find('条')?;
+    xinfang_law::library::article_number(&rest[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_refusal_names_its_article() {
+        assert_eq!(super::cited_article("不予受理（《信访工作条例》第十九条第三款）"), Some(19));
+        assert_eq!(super::cited_article("依据《信访工作条例》第三十六条，不再受理"), Some(36));
+        assert_eq!(super::cited_article("《信访工作条例》第二十九条至第三十一条"), Some(29));
+        assert_eq!(super::cited_article("请填写事由"), None);
+        assert_eq!(super::cited_article("《信访工作条例》第九十条"), None);
+    }
 }

@@ -42,6 +42,9 @@ struct SupervisionPage {
     /// May open cases (supervisors, leaders, unit heads).
     opens: bool,
     kinds: Vec<(&'static str, &'static str)>,
+    /// This month's 学法考法 participation in the caller's area, beside the
+    /// handling figures (managers only).
+    learning: Option<xinfang_web::api::learning::FiguresView>,
 }
 
 #[derive(Deserialize, Default)]
@@ -73,6 +76,15 @@ async fn render_page(state: AppState, headers: &HeaderMap, s: Staff, q: PageQuer
     let status = if alert.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let opens = xinfang_domain::supervision::SUPERVISORS.contains(&s.user.role);
     let kinds = SupervisionKind::MANUAL.iter().map(|k| (k.as_str(), k.label())).collect();
+    let learning = if xinfang_domain::leadership::MANAGERS.contains(&s.user.role) {
+        let q = xinfang_web::api::learning::ParticipationQuery::default();
+        match xinfang_web::api::learning::period(&q) {
+            Ok((from, to)) => xinfang_web::api::learning::participation_for(&state, &s, from, to).await.ok().map(|p| p.total),
+            Err(_) => None,
+        }
+    } else {
+        None
+    };
     let page = SupervisionPage {
         me: me(&s),
         nav: "supervision",
@@ -86,6 +98,7 @@ async fn render_page(state: AppState, headers: &HeaderMap, s: Staff, q: PageQuer
         all,
         opens,
         kinds,
+        learning,
     };
     let mut r = render(&page);
     *r.status_mut() = status;

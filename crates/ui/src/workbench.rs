@@ -724,7 +724,8 @@ struct PetitionPage {
     current_unit: String,
     view_label: &'static str,
     history: Vec<HistoryEntry>,
-    timers: Vec<(String, String, String, &'static str)>,
+    /// (label, due, state, colour, the article's page).
+    timers: Vec<(String, String, String, &'static str, Option<String>)>,
     actions: Vec<ActionForm>,
     /// The latest decision letter, review or final review opinion, for
     /// the reviewer to have at hand: (title, outcome, decision, facts and
@@ -733,7 +734,8 @@ struct PetitionPage {
     /// Every document issued so far: (name, issued, outcome).
     issued: Vec<(String, String, String)>,
     /// Letters as PDF: (title, 文号, issued on, id, rendered).
-    letters: Vec<(String, String, String, i64, bool)>,
+    /// (title, 文号, date, id, ready, the article it rests on).
+    letters: Vec<(String, String, String, i64, bool, Option<String>)>,
     /// Owner leader, track and escalations with their forms.
     lead: Option<crate::leadership::LeadBlock>,
     /// Requests for the unit head on this petition, pending and decided.
@@ -763,6 +765,8 @@ struct HistoryEntry {
     who: String,
     /// The notes and values entered: (label, value).
     details: Vec<(String, String)>,
+    /// The article the act carries out (a refusal: the one it rests on).
+    law: Option<(String, &'static str)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -911,6 +915,7 @@ pub(crate) async fn petition_page(state: AppState, headers: &HeaderMap, s: Staff
                 format!("{}{}{extended}", t.due_on, if t.provisional { "（预计）" } else { "" }),
                 text,
                 colour,
+                xinfang_domain::deadline::TimerKind::parse(&t.kind).and_then(|k| xinfang_web::api::articles::rule_link(k.rule())),
             )
         })
         .collect();
@@ -938,7 +943,9 @@ pub(crate) async fn petition_page(state: AppState, headers: &HeaderMap, s: Staff
             if let Some(r) = e.reason.as_deref().filter(|r| !r.is_empty() && !details.iter().any(|(_, v)| v == r)) {
                 details.push(("理由".into(), r.to_string()));
             }
-            HistoryEntry { time: crate::portal::local_time(&e.occurred_at), what: action_label(&e.action).to_string(), who, details }
+            let law = xinfang_domain::procedure::actions::spec(&e.action)
+                .and_then(|a| xinfang_web::api::articles::rule_link(a.article).map(|l| (l, a.article.citation())));
+            HistoryEntry { time: crate::portal::local_time(&e.occurred_at), what: action_label(&e.action).to_string(), who, details, law }
         })
         .collect();
     let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
@@ -974,8 +981,14 @@ pub(crate) async fn petition_page(state: AppState, headers: &HeaderMap, s: Staff
         _ => "完整（个人信息已脱敏）",
     };
     let current_unit = d.current_unit.as_ref().map(|u| u.name.clone()).unwrap_or_default();
-    let letters =
-        d.letters.iter().map(|l| (l.title.clone(), l.doc_number.clone(), l.issued_on.clone(), l.id, l.sha256.is_some())).collect();
+    let letters = d
+        .letters
+        .iter()
+        .map(|l| {
+            let law = xinfang_domain::letters::LetterKind::parse(&l.kind).and_then(|k| xinfang_web::api::articles::rule_link(k.rule()));
+            (l.title.clone(), l.doc_number.clone(), l.issued_on.clone(), l.id, l.sha256.is_some(), law)
+        })
+        .collect();
     let lead = crate::leadership::block(&state, &s, &number).await;
     let issued = d
         .documents

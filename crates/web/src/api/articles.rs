@@ -217,9 +217,6 @@ pub struct ImportResult {
 pub async fn import(State(state): State<AppState>, staff: Staff, ApiJson(input): ApiJson<OfficialImport>) -> ApiResult<Json<ImportResult>> {
     staff.require_role(&[Role::Admin])?;
     let source = input.source.trim();
-    if source.is_empty() || source.chars().count() > 300 {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", "请注明文本来源（不超过300字）").at("source"));
-    }
     let (n_articles, n_chapters) = import_text(&state, &input.text, source, staff.user.id).await?;
     Ok(Json(ImportResult { articles: n_articles, chapters: n_chapters }))
 }
@@ -227,6 +224,10 @@ pub async fn import(State(state): State<AppState>, staff: Staff, ApiJson(input):
 /// Parse, validate and store the official text (the API and the
 /// workbench's form both come here).
 pub async fn import_text(state: &AppState, text: &str, source: &str, by: i64) -> ApiResult<(usize, usize)> {
+    let source = source.trim();
+    if source.is_empty() || source.chars().count() > 300 {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", "请注明文本来源（不超过300字）").at("source"));
+    }
     let lib = library();
     let parsed = xinfang_law::official::parse(text, lib).map_err(|p| {
         let mut e = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_official_text", p.to_string()).at("text");

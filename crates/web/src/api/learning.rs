@@ -136,15 +136,22 @@ async fn reviews(state: &AppState, user: i64) -> ApiResult<Vec<Review>> {
         .collect())
 }
 
+/// The day's five, fixed at the first showing of the day.
+async fn daily(state: &AppState, staff: &Staff, day: NaiveDate, rs: &[Review]) -> ApiResult<Vec<String>> {
+    let ids: Vec<&str> = questions::bank().iter().map(|q| q.id.as_str()).collect();
+    let picked = practice::pick(&ids, rs, day, practice::DAILY, practice::seed(&format!("self-test {} {day}", staff.user.id)));
+    let proposed = serde_json::to_string(&picked).map_err(|_| ApiError::internal())?;
+    let kept = state.store.daily_questions(staff.user.id, &day.to_string(), &proposed).await?;
+    Ok(serde_json::from_str(&kept).unwrap_or(picked))
+}
+
 pub async fn self_test_for(state: &AppState, staff: &Staff) -> ApiResult<SelfTest> {
     let day = today();
     let rs = reviews(state, staff.user.id).await?;
-    let ids: Vec<&str> = questions::bank().iter().map(|q| q.id.as_str()).collect();
-    let picked = practice::pick(&ids, &rs, day, practice::DAILY, practice::seed(&format!("self-test {} {day}", staff.user.id)));
+    let picked = daily(state, staff, day, &rs).await?;
     let from = fmt_instant(day_start(day));
     let to = fmt_instant(day_start(day + Duration::days(1)));
-    let answered_today =
-        state.store.answers_between(&from, &to).await?.iter().filter(|a| a.0 == staff.user.id && a.2 == "practice").count();
+    let answered_today = state.store.practice_count(staff.user.id, &from, &to).await? as usize;
     Ok(SelfTest {
         day: day.to_string(),
         due_again: rs.iter().filter(|r| r.due <= day && r.boxed == 0).count(),
@@ -178,8 +185,18 @@ pub struct PracticeResult {
 pub async fn answer_practice(state: &AppState, staff: &Staff, input: &PracticeAnswer) -> ApiResult<PracticeResult> {
     let q = questions::question(input.question.trim()).ok_or_else(|| invalid("unknown_question", "没有这道题", "question"))?;
     check_given(&input.answer, "answer")?;
+    // Practice shows the key: never while a paper is open, and only for the
+    // day's own questions (papers draw from the same bank).
+    let grace = fmt_instant(Utc::now() - Duration::seconds(GRACE_SECONDS));
+    if state.store.open_attempts(staff.user.id, &grace).await? > 0 {
+        return Err(conflict("paper_open", "您有未交的试卷，交卷后才能继续自测"));
+    }
+    let rs = reviews(state, staff.user.id).await?;
+    if !daily(state, staff, today(), &rs).await?.contains(&q.id) {
+        return Err(invalid("not_today", "这道题不在今天的自测中", "question"));
+    }
     let m = marked(q, &input.answer);
-    let previous = reviews(state, staff.user.id).await?.into_iter().find(|r| r.question == q.id).map(|r| r.boxed);
+    let previous = rs.into_iter().find(|r| r.question == q.id).map(|r| r.boxed);
     let (boxed, due) = practice::after_answer(previous, m.right, today());
     let answer = serde_json::to_string(&input.answer).map_err(|_| ApiError::internal())?;
     state
@@ -471,8 +488,11 @@ pub struct PaperView {
     /// Hand in by this instant.
     pub deadline_at: String,
     pub questions: Vec<QuestionView>,
-    /// After handing in: each question marked.
+    /// After handing in, once the exam (contest) is over: each question
+    /// marked with the key.
     pub marked: Option<Vec<MarkedView>>,
+    /// Handed in, keys not yet shown: from when they will be.
+    pub keys_from: Option<String>,
     pub percent: Option<i64>,
     pub passed: Option<bool>,
     pub pass_mark: Option<i64>,
@@ -482,6 +502,18 @@ fn paper_ids(a: &AttemptRow) -> Vec<String> {
     serde_json::from_str(&a.questions).unwrap_or_default()
 }
 
+/// When the keys of a sitting may be shown: an exam's after its last day,
+/// a contest's after its month (others may still be sitting the same
+/// questions). Until then a handed-in paper shows its score only.
+fn keys_open(a: &AttemptRow, exam: Option<&ExamRow>) -> bool {
+    let t = today();
+    match (exam, &a.contest_month) {
+        (Some(e), _) => xinfang_domain::plain_date(&e.closes_on).is_some_and(|d| t > d),
+        (None, Some(m)) => month_of(t).as_str() > m.as_str(),
+        (None, None) => true,
+    }
+}
+
 pub async fn paper_view(state: &AppState, a: &AttemptRow) -> ApiResult<PaperView> {
     let exam = match a.exam_id {
         Some(id) => state.store.exam(id).await?,
@@ -489,19 +521,27 @@ pub async fn paper_view(state: &AppState, a: &AttemptRow) -> ApiResult<PaperView
     };
     let ids = paper_ids(a);
     let qs: Vec<&Question> = ids.iter().filter_map(|id| questions::question(id)).collect();
-    let marked_views = if a.submitted_at.is_some() {
+    let open_keys = keys_open(a, exam.as_ref());
+    let marked_views = if a.submitted_at.is_some() && open_keys {
         let kept = state.store.attempt_answers(a.id).await?;
         Some(
             qs.iter()
                 .map(|q| {
                     let given: Vec<String> = kept.get(&q.id).and_then(|(g, _)| serde_json::from_str(g).ok()).unwrap_or_default();
-                    marked(q, &given)
+                    let mut m = marked(q, &given);
+                    // The marks the paper was scored with, should the bank change.
+                    if let Some((_, h)) = kept.get(&q.id) {
+                        m.halves = u32::try_from(*h).unwrap_or(0);
+                        m.right = m.halves == questions::FULL;
+                    }
+                    m
                 })
                 .collect(),
         )
     } else {
         None
     };
+    let handed_in = a.submitted_at.is_some();
     Ok(PaperView {
         attempt: a.id,
         exam: a.exam_id,
@@ -509,8 +549,23 @@ pub async fn paper_view(state: &AppState, a: &AttemptRow) -> ApiResult<PaperView
         title: exam.as_ref().map_or_else(|| format!("{}月度学法竞赛", a.contest_month.clone().unwrap_or_default()), |e| e.title.clone()),
         started_at: a.started_at.clone(),
         deadline_at: a.deadline_at.clone(),
-        questions: qs.iter().map(|q| question_view(q)).collect(),
+        // The articles a question tests are a hint: shown after hand-in.
+        questions: qs
+            .iter()
+            .map(|q| {
+                let mut v = question_view(q);
+                if !handed_in {
+                    v.articles.clear();
+                }
+                v
+            })
+            .collect(),
         marked: marked_views,
+        keys_from: (handed_in && !open_keys).then(|| match (&exam, &a.contest_month) {
+            (Some(e), _) => format!("{}之后", e.closes_on),
+            (None, Some(m)) => format!("{m}月结束后"),
+            _ => String::new(),
+        }),
         percent: a.percent,
         passed: a.passed,
         pass_mark: exam.map(|e| e.pass_mark),
@@ -532,8 +587,18 @@ pub async fn start_exam(state: &AppState, staff: &Staff, id: i64) -> ApiResult<P
     }
     let attempt_no = state.store.attempts_of(e.id, staff.user.id).await?.len() as i64 + 1;
     let mix = parse_mix(&exam_mix(&e))?;
-    let ids = paper::draw(questions::bank(), &mix, practice::seed(&format!("exam {} user {} attempt {attempt_no}", e.id, staff.user.id)))
-        .map_err(|m| conflict("bank_too_small", m))?;
+    // Not predictable from the exam and the person: the paper is kept with the sitting.
+    let ids = paper::draw(
+        questions::bank(),
+        &mix,
+        practice::seed(&format!(
+            "exam {} user {} attempt {attempt_no} {}",
+            e.id,
+            staff.user.id,
+            Utc::now().timestamp_nanos_opt().unwrap_or(0)
+        )),
+    )
+    .map_err(|m| conflict("bank_too_small", m))?;
     let now = Utc::now();
     let end_of_window = xinfang_domain::plain_date(&e.closes_on).map_or(now, |d| day_start(d + Duration::days(1)));
     let deadline = (now + Duration::minutes(e.time_limit_minutes)).min(end_of_window);
@@ -599,7 +664,7 @@ pub async fn submit_paper(state: &AppState, staff: &Staff, id: i64, answers: &Ha
         return Err(conflict("exam_closed", "已超过交卷时间或考试已结束，答卷不再接收"));
     }
     let ids = paper_ids(&a);
-    if answers.len() > ids.len() || answers.keys().any(|k| !ids.contains(k)) {
+    if answers.len() > paper::MAX_QUESTIONS || answers.len() > ids.len() || answers.keys().any(|k| !ids.contains(k)) {
         return Err(invalid("unknown_question", "答卷中有不属于本试卷的题目", "answers"));
     }
     let mut halves = 0u32;
@@ -658,6 +723,8 @@ pub struct ContestView {
     pub time_limit_minutes: i64,
     /// The caller's paper this month (one per person).
     pub mine: Option<i64>,
+    /// It ran out of time without being handed in.
+    pub mine_expired: bool,
     pub my_percent: Option<i64>,
     /// Within the caller's area, best score first, then the faster.
     pub leaderboard: Vec<LeaderRow>,
@@ -696,6 +763,9 @@ pub async fn contest_for(state: &AppState, staff: &Staff) -> ApiResult<ContestVi
         questions: CONTEST_QUESTIONS,
         time_limit_minutes: CONTEST_MINUTES,
         my_percent: mine.as_ref().and_then(|a| a.percent),
+        mine_expired: mine.as_ref().is_some_and(|a| {
+            a.submitted_at.is_none() && parse_instant(&a.deadline_at).is_ok_and(|d| Utc::now() > d + Duration::seconds(GRACE_SECONDS))
+        }),
         mine: mine.map(|a| a.id),
         leaderboard: rows
             .into_iter()
@@ -707,7 +777,7 @@ pub async fn contest_for(state: &AppState, staff: &Staff) -> ApiResult<ContestVi
 }
 
 #[utoipa::path(get, path = "/api/v1/learning/contest", tag = "learning", security(("bearer" = [])),
-    description = "This month's 学法竞赛: one paper of 20 questions, the same for everyone, one sitting per person; the leaderboard of the caller's area (best score, then the faster).",
+    description = "This month's 学法竞赛: a paper of 20 questions drawn for each person, one sitting per person, keys shown after the month; the leaderboard of the caller's area (best score, then the faster).",
     responses((status = 200, body = ContestView), (status = 401, body = ErrorBody)))]
 pub async fn contest(State(state): State<AppState>, staff: Staff) -> ApiResult<Json<ContestView>> {
     Ok(Json(contest_for(&state, &staff).await?))
@@ -836,11 +906,16 @@ pub async fn participation_for(state: &AppState, staff: &Staff, from: NaiveDate,
     let people: Vec<xinfang_store::User> =
         state.store.users().await?.into_iter().filter(|u| u.active && counted(u.role) && scope.contains(&u.unit_id)).collect();
     let (start, end) = (fmt_instant(day_start(from)), fmt_instant(day_start(to + Duration::days(1))));
-    let answers = state.store.answers_between(&start, &end).await?;
     let ids: HashSet<i64> = people.iter().map(|u| u.id).collect();
-    let practised: HashSet<i64> = answers.iter().filter(|a| a.2 != "exam" && ids.contains(&a.0)).map(|a| a.0).collect();
+    let practised: HashSet<i64> = state.store.practised_between(&start, &end).await?.into_iter().filter(|u| ids.contains(u)).collect();
     let exams = state.store.exams_between(&from.to_string(), &to.to_string()).await?;
     let sittings = state.store.attempts_of_exams(&exams.iter().map(|e| e.id).collect::<Vec<_>>()).await?;
+    let mut by_person: HashMap<(i64, i64), Vec<&AttemptRow>> = HashMap::new();
+    for a in sittings.iter().filter(|a| a.submitted_at.is_some()) {
+        if let Some(e) = a.exam_id {
+            by_person.entry((e, a.user_id)).or_default().push(a);
+        }
+    }
     let mut facts: BTreeMap<i64, Person> = BTreeMap::new();
     for u in &people {
         let mut p = Person { practised: practised.contains(&u.id), ..Person::default() };
@@ -889,9 +964,15 @@ pub async fn participation_for(state: &AppState, staff: &Staff, from: NaiveDate,
             UnitFigures { code: level, name: label.clone(), level: label, figures: participation::figures(ps).into() }
         })
         .collect();
-    let rows: Vec<(String, bool)> =
-        answers.iter().filter(|a| ids.contains(&a.0)).map(|a| (a.1.clone(), a.3 == i64::from(questions::FULL))).collect();
-    let weakest = participation::weakest(&rows, 3, 10)
+    let tallies: Vec<(String, u32, u32)> = state
+        .store
+        .answer_tallies(&start, &end)
+        .await?
+        .into_iter()
+        .filter(|t| ids.contains(&t.0))
+        .map(|t| (t.1, u32::try_from(t.2).unwrap_or(0), u32::try_from(t.3).unwrap_or(0)))
+        .collect();
+    let weakest = participation::weakest(&tallies, 3, 10)
         .into_iter()
         .map(|w: Weak| WeakView {
             article: w.article,
