@@ -40,7 +40,12 @@ test('a citizen submits on a phone with the region picker, then tracks, rates an
 
   // Staff handle it (over the API, as their own tests do) and deliver a decision.
   const clerk = await token('ft_clerk');
-  await api(`/api/v1/petitions/${number}/actions/forward`, { method: 'POST', token: clerk, body: { unit: '440304-RST' } });
+  // Unpaid wages of a renovation crew take the green channel straight to
+  // the district's labour inspection (issue 14); the bureau forwards only
+  // what is still with it.
+  const held = await api(`/api/v1/petitions/${number}`, { token: clerk });
+  assert.equal(held.green_channel, true);
+  assert.equal(held.current_unit?.code, '440304-RST');
   const officer = await token('ft_rst_officer');
   await api(`/api/v1/petitions/${number}/actions/accept`, { method: 'POST', token: officer, body: { route: 6 } });
   await api(`/api/v1/petitions/${number}/actions/conclude`, { method: 'POST', token: officer, body: { outcome: 'rejected', request: '支付工资', facts_and_reasons: '经查不存在劳动关系', decision: '不予支持', legal_basis: '劳动合同法' } });
@@ -52,7 +57,8 @@ test('a citizen submits on a phone with the region picker, then tracks, rates an
   await page.getByLabel('查询码').fill(code);
   await page.getByRole('button', { name: '查询' }).click();
   await page.getByRole('heading', { name: '办理进度' }).waitFor();
-  assert.match(await page.locator('ol.timeline').innerText(), /网上提交[\s\S]*转送[\s\S]*受理[\s\S]*送达/);
+  // Routed at intake by the green channel: no separate 转送 step.
+  assert.match(await page.locator('ol.timeline').innerText(), /网上提交[\s\S]*受理[\s\S]*送达/);
   assert.match(await page.locator('main').innerText(), /还剩\s*30\s*天/);
   // Beside the days left, the article on 复查 (issue 15).
   assert.equal(await page.locator('#review-law').getAttribute('href'), '/law/35');

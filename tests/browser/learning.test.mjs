@@ -80,7 +80,9 @@ test('from an action on a petition, one click shows the article', async () => {
   } });
   const { context, page } = await staffPage('ft_clerk', 1280);
   await page.goto(`${BASE}/staff/p/${created.number}`);
-  const link = page.locator('.law-link a').first();
+  // The timers' and the history's links are on the page; an action's is
+  // inside its form.
+  const link = page.locator('a.law-link:visible').first();
   await link.waitFor();
   const [article] = await Promise.all([context.waitForEvent('page'), link.click()]);
   await article.waitForLoadState('load');
