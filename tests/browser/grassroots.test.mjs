@@ -74,7 +74,7 @@ test('a dispute escalated to the district becomes a petition that names it; the 
 
   const county = await login('ft_clerk', 1280);
   await county.page.goto(`${BASE}/staff/disputes/${d.id}`);
-  await county.page.getByText('转为信访事项').first().click();
+  await county.page.locator('summary', { hasText: '转为信访事项' }).click();
   await county.page.getByRole('button', { name: '转为信访事项' }).click();
   await county.page.locator('#dispute-origin').waitFor();
   assert.match(await county.page.locator('#dispute-origin').innerText(), new RegExp(d.number));
