@@ -168,6 +168,19 @@ async fn an_exam_is_drawn_per_person_marked_by_the_rule_and_refused_outside_its_
     let (status, e) = s.post("/api/v1/learning/exams", Some(&admin), exam_body("倒置", &t, &days_ago(1))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
 
+    // The bank with its keys is the admin's, with what a mix can draw on.
+    assert_eq!(s.get("/api/v1/learning/questions", Some(&clerk)).await.0, StatusCode::FORBIDDEN);
+    let (status, bank) = s.get("/api/v1/learning/questions?chapter=4&kind=multiple", Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK, "{bank}");
+    assert!(bank["total"].as_u64().unwrap() >= 150);
+    assert!(
+        bank["questions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|q| q["chapter"] == 4 && q["kind"] == "multiple" && !q["key"].as_str().unwrap().is_empty())
+    );
+
     let (status, exam) = s.post("/api/v1/learning/exams", Some(&admin), exam_body("2026年度学法考试", &t, &t)).await;
     assert_eq!(status, StatusCode::CREATED, "{exam}");
     assert_eq!(exam["questions"], 10);

@@ -41,7 +41,28 @@ pub fn check_mix(bank: &[Question], mix: &[MixRow]) -> Result<usize, String> {
             return Err(format!("没有第{c}章"));
         }
     }
-    draw(bank, mix, 0).map(|p| p.len())
+    // `draw` fills rows greedily; a narrow row can be starved by a broad
+    // one under some orders. A mix is accepted when every one of a range of
+    // seeds fills it (and `draw_any` retries the same range).
+    let mut n = 0;
+    for seed in 0..CHECK_SEEDS {
+        n = draw(bank, mix, seed)?.len();
+    }
+    Ok(n)
+}
+
+const CHECK_SEEDS: u64 = 32;
+
+/// `draw`, retried with neighbouring seeds should a greedy order starve a row.
+pub fn draw_any(bank: &[Question], mix: &[MixRow], seed: u64) -> Result<Vec<String>, String> {
+    let mut last = Err(String::new());
+    for i in 0..CHECK_SEEDS {
+        last = draw(bank, mix, seed.wrapping_add(i));
+        if last.is_ok() {
+            break;
+        }
+    }
+    last
 }
 
 /// The question ids of one paper.

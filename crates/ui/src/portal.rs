@@ -754,7 +754,8 @@ pub struct TrackData {
     pub submitted: xinfang_web::dto::SubmittedView,
     pub documents: Vec<TrackDoc>,
     /// Letters addressed to the petitioner: (title, 文号, issued on, id).
-    pub letters: Vec<(String, String, String, i64)>,
+    /// (title, 文号, date, id, the article it rests on when that concerns the petitioner).
+    pub letters: Vec<(String, String, String, i64, Option<String>)>,
 }
 
 /// A document as the petitioner reads it: name, when issued, its parts
@@ -831,7 +832,15 @@ fn track_data(v: TrackView) -> TrackData {
             .into_iter()
             .map(|d| (d.name, local_time(&d.issued_at), d.items.into_iter().map(|i| (i.label, i.text)).collect()))
             .collect(),
-        letters: v.letters.into_iter().map(|l| (l.title, l.doc_number, l.issued_on, l.id)).collect(),
+        letters: v
+            .letters
+            .into_iter()
+            .map(|l| {
+                let law =
+                    xinfang_domain::letters::LetterKind::parse(&l.kind).and_then(|k| xinfang_web::api::articles::petitioner_link(k.rule()));
+                (l.title, l.doc_number, l.issued_on, l.id, law)
+            })
+            .collect(),
     }
 }
 

@@ -262,6 +262,14 @@ pub fn rule_link(rule: xinfang_domain::error::Rule) -> Option<String> {
     }
 }
 
+/// `rule_link`, for the public pages: only articles that concern the
+/// petitioner (the library's `for_petitioner`) are linked there.
+pub fn petitioner_link(rule: xinfang_domain::error::Rule) -> Option<String> {
+    let link = rule_link(rule)?;
+    let n: u16 = link.strip_prefix("/law/")?.parse().ok()?;
+    library().article(n).filter(|a| a.for_petitioner).map(|_| link)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,6 +281,8 @@ mod tests {
         assert_eq!(rule_link(Rule::Art36).as_deref(), Some("/law/36"));
         assert_eq!(rule_link(Rule::DisciplineRules).as_deref(), Some("/law/rules/discipline"));
         assert_eq!(rule_link(Rule::Input), None);
+        assert_eq!(petitioner_link(Rule::Art35).as_deref(), Some("/law/35"));
+        assert_eq!(petitioner_link(Rule::DisciplineRules), None);
         assert!(library().related("simplified").is_some() && library().related("discipline").is_some());
     }
 }

@@ -223,6 +223,62 @@ pub async fn practice_answer(
     Ok(Json(answer_practice(&state, &staff, &input).await?))
 }
 
+// ---------------------------------------------------------- question bank
+
+#[derive(Serialize, ToSchema, Debug)]
+pub struct BankQuestion {
+    #[serde(flatten)]
+    pub question: QuestionView,
+    pub chapter: u16,
+    pub key: String,
+    pub explanation: String,
+}
+
+#[derive(Serialize, ToSchema, Debug)]
+pub struct BankView {
+    pub total: usize,
+    /// (chapter, kind, count): what an exam's mix can draw on.
+    pub counts: Vec<(u16, String, usize)>,
+    pub questions: Vec<BankQuestion>,
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+pub struct BankQuery {
+    pub chapter: Option<u16>,
+    /// single | multiple | judge | blank
+    pub kind: Option<String>,
+    /// Questions citing this article.
+    pub article: Option<u16>,
+}
+
+#[utoipa::path(get, path = "/api/v1/learning/questions", tag = "learning", security(("bearer" = [])),
+    description = "The question bank with keys and explanations, filtered by chapter, kind or article, and the counts an exam's mix draws on (admin: the keys are not shown to those who sit exams).",
+    params(BankQuery),
+    responses((status = 200, body = BankView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn bank(staff: Staff, ApiQuery(q): ApiQuery<BankQuery>) -> ApiResult<Json<BankView>> {
+    staff.require_role(&[Role::Admin])?;
+    let kind = match q.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+        Some(k) => Some(Kind::parse(k).ok_or_else(|| invalid("invalid_parameter", format!("题型“{k}”不存在"), "kind"))?),
+        None => None,
+    };
+    let all = questions::bank();
+    let mut counts: BTreeMap<(u16, Kind), usize> = BTreeMap::new();
+    for x in all {
+        *counts.entry((x.chapter(), x.kind)).or_default() += 1;
+    }
+    let questions: Vec<BankQuestion> = all
+        .iter()
+        .filter(|x| {
+            q.chapter.is_none_or(|c| x.chapter() == c)
+                && kind.is_none_or(|k| x.kind == k)
+                && q.article.is_none_or(|a| x.articles.contains(&a))
+        })
+        .map(|x| BankQuestion { question: question_view(x), chapter: x.chapter(), key: x.key_text(), explanation: x.explanation.clone() })
+        .collect();
+    Ok(Json(BankView { total: all.len(), counts: counts.into_iter().map(|((c, k), n)| (c, k.code().to_string(), n)).collect(), questions }))
+}
+
 // -------------------------------------------------------------------- exams
 
 #[derive(Deserialize, Serialize, ToSchema, Debug, Clone)]
@@ -264,7 +320,10 @@ fn one() -> i64 {
 #[derive(Serialize, ToSchema, Debug, Clone)]
 pub struct MyExamStatus {
     pub required: bool,
+    /// Papers handed in.
     pub sittings: usize,
+    /// Papers started, handed in or not (each uses a sitting).
+    pub started: usize,
     pub best_percent: Option<i64>,
     pub passed: bool,
     /// A paper started and not handed in (its id).
@@ -347,6 +406,7 @@ async fn status(state: &AppState, staff: &Staff, e: &ExamRow) -> ApiResult<MyExa
     Ok(MyExamStatus {
         required: is_required,
         sittings: done.len(),
+        started: sittings.len(),
         best_percent: done.iter().filter_map(|a| a.percent).max(),
         passed,
         open_attempt,
@@ -588,7 +648,7 @@ pub async fn start_exam(state: &AppState, staff: &Staff, id: i64) -> ApiResult<P
     let attempt_no = state.store.attempts_of(e.id, staff.user.id).await?.len() as i64 + 1;
     let mix = parse_mix(&exam_mix(&e))?;
     // Not predictable from the exam and the person: the paper is kept with the sitting.
-    let ids = paper::draw(
+    let ids = paper::draw_any(
         questions::bank(),
         &mix,
         practice::seed(&format!(
@@ -767,11 +827,15 @@ pub async fn contest_for(state: &AppState, staff: &Staff) -> ApiResult<ContestVi
             a.submitted_at.is_none() && parse_instant(&a.deadline_at).is_ok_and(|d| Utc::now() > d + Duration::seconds(GRACE_SECONDS))
         }),
         mine: mine.map(|a| a.id),
+        // Competition ranking: the same score and time share a place (1, 1, 3).
         leaderboard: rows
-            .into_iter()
-            .take(50)
+            .iter()
             .enumerate()
-            .map(|(i, (percent, seconds, name, unit))| LeaderRow { rank: i + 1, name, unit, percent, seconds })
+            .map(|(i, (percent, seconds, name, unit))| {
+                let rank = rows.iter().position(|r| r.0 == *percent && r.1 == *seconds).unwrap_or(i) + 1;
+                LeaderRow { rank, name: name.clone(), unit: unit.clone(), percent: *percent, seconds: *seconds }
+            })
+            .take(50)
             .collect(),
     })
 }
@@ -789,8 +853,9 @@ pub async fn start_contest_for(state: &AppState, staff: &Staff) -> ApiResult<Pap
         return paper_view(state, &a).await;
     }
     let mix = [MixRow { chapter: None, kind: None, count: CONTEST_QUESTIONS }];
-    let ids =
-        paper::draw(questions::bank(), &mix, practice::seed(&format!("contest {month}"))).map_err(|m| conflict("bank_too_small", m))?;
+    // Drawn for the person (keys of the month's papers open after the month).
+    let seed = practice::seed(&format!("contest {month} user {} {}", staff.user.id, Utc::now().timestamp_nanos_opt().unwrap_or(0)));
+    let ids = paper::draw_any(questions::bank(), &mix, seed).map_err(|m| conflict("bank_too_small", m))?;
     let now = Utc::now();
     let qjson = serde_json::to_string(&ids).map_err(|_| ApiError::internal())?;
     let deadline = now + Duration::minutes(CONTEST_MINUTES);

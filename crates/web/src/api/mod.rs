@@ -148,6 +148,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/articles", get(articles::list))
         .route("/api/v1/articles/official-text", put(articles::import))
         .route("/api/v1/articles/{number}", get(articles::get))
+        .route("/api/v1/learning/questions", get(learning::bank))
         .route("/api/v1/learning/self-test", get(learning::self_test))
         .route("/api/v1/learning/self-test/answers", post(learning::practice_answer))
         .route("/api/v1/learning/exams", get(learning::exams).post(learning::create_exam))
