@@ -274,6 +274,21 @@ async fn learning_page(State(state): State<AppState>, headers: HeaderMap) -> Res
     learning_view(&state, &headers, None, None, Vec::new()).await
 }
 
+/// The staff member behind a form post whose CSRF token holds; otherwise
+/// the response to give (the login page, or back to `back`).
+async fn form_staff(
+    state: &AppState,
+    headers: &HeaderMap,
+    form: &[(String, String)],
+    back: &str,
+) -> Result<xinfang_web::auth::Staff, Response> {
+    let s = staff(state, headers).await?;
+    if !csrf_ok(headers, &value(form, "csrf")) {
+        return Err(Redirect::to(back).into_response());
+    }
+    Ok(s)
+}
+
 /// Form values: a key may repeat (checkboxes).
 fn values(form: &[(String, String)], key: &str) -> Vec<String> {
     form.iter().filter(|(k, _)| k == key).map(|(_, v)| v.trim().to_string()).collect()
@@ -312,13 +327,10 @@ fn answers_of(form: &[(String, String)], cap: usize) -> (Vec<String>, HashMap<St
 }
 
 async fn self_test_answer(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<Vec<(String, String)>>) -> Response {
-    let s = match staff(&state, &headers).await {
+    let s = match form_staff(&state, &headers, &form, "/staff/learning").await {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if !csrf_ok(&headers, &value(&form, "csrf")) {
-        return Redirect::to("/staff/learning").into_response();
-    }
     let (ids, mut answers) = answers_of(&form, xinfang_law::practice::DAILY);
     let mut marked = Vec::new();
     let mut right = 0;
@@ -338,13 +350,10 @@ async fn self_test_answer(State(state): State<AppState>, headers: HeaderMap, For
 }
 
 async fn create_exam(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<Vec<(String, String)>>) -> Response {
-    let s = match staff(&state, &headers).await {
+    let s = match form_staff(&state, &headers, &form, "/staff/learning").await {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if !csrf_ok(&headers, &value(&form, "csrf")) {
-        return Redirect::to("/staff/learning").into_response();
-    }
     let num = |k: &str| value(&form, k).parse::<i64>().unwrap_or(0);
     let mut mix = Vec::new();
     for kind in ["single", "multiple", "judge", "blank"] {
@@ -376,13 +385,10 @@ async fn start_exam(
     Path(id): Path<i64>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let s = match staff(&state, &headers).await {
+    let s = match form_staff(&state, &headers, &form, "/staff/learning").await {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if !csrf_ok(&headers, &value(&form, "csrf")) {
-        return Redirect::to("/staff/learning").into_response();
-    }
     match api::start_exam(&state, &s, id).await {
         Ok(p) => Redirect::to(&format!("/staff/learning/papers/{}", p.attempt)).into_response(),
         Err(e) => learning_view(&state, &headers, None, Some(chinese_only(&e.message)), Vec::new()).await,
@@ -390,13 +396,10 @@ async fn start_exam(
 }
 
 async fn start_contest(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<Vec<(String, String)>>) -> Response {
-    let s = match staff(&state, &headers).await {
+    let s = match form_staff(&state, &headers, &form, "/staff/learning").await {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if !csrf_ok(&headers, &value(&form, "csrf")) {
-        return Redirect::to("/staff/learning").into_response();
-    }
     match api::start_contest_for(&state, &s).await {
         Ok(p) => Redirect::to(&format!("/staff/learning/papers/{}", p.attempt)).into_response(),
         Err(e) => learning_view(&state, &headers, None, Some(chinese_only(&e.message)), Vec::new()).await,
@@ -443,14 +446,11 @@ async fn submit_paper(
     Path(id): Path<i64>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let s = match staff(&state, &headers).await {
+    let back = format!("/staff/learning/papers/{id}");
+    let s = match form_staff(&state, &headers, &form, &back).await {
         Ok(s) => s,
         Err(r) => return r,
     };
-    let back = format!("/staff/learning/papers/{id}");
-    if !csrf_ok(&headers, &value(&form, "csrf")) {
-        return Redirect::to(&back).into_response();
-    }
     let (_, answers) = answers_of(&form, xinfang_law::paper::MAX_QUESTIONS);
     match api::submit_paper(&state, &s, id, &answers).await {
         Ok(_) => Redirect::to(&back).into_response(),
@@ -497,13 +497,10 @@ async fn participation_page(State(state): State<AppState>, headers: HeaderMap, Q
 }
 
 async fn import_text(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<Vec<(String, String)>>) -> Response {
-    let s = match staff(&state, &headers).await {
+    let s = match form_staff(&state, &headers, &form, "/staff/learning").await {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if !csrf_ok(&headers, &value(&form, "csrf")) {
-        return Redirect::to("/staff/learning").into_response();
-    }
     if let Err(e) = s.require_role(&[xinfang_domain::role::Role::Admin]) {
         return learning_view(&state, &headers, None, Some(chinese_only(&e.message)), Vec::new()).await;
     }
