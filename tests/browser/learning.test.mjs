@@ -59,6 +59,11 @@ test('a clerk takes the daily self-test and an exam on a phone; a closed exam of
   await shot(page, 'learning-paper-375');
   await axe(page, 'exam paper');
   await answerAll(page);
+  // Saved on the way: a reload (or a closed browser) keeps the answers.
+  await page.getByRole('button', { name: '保存答案' }).click();
+  await page.getByRole('status').filter({ hasText: /答案已保存/ }).waitFor();
+  await page.reload();
+  assert.ok(await page.locator('#paper fieldset.question input[type=radio]:checked').count() >= 3, 'saved answers filled back');
   await page.getByRole('button', { name: '交卷' }).click();
   await page.locator('#paper-result').waitFor();
   assert.match(await page.locator('#paper-result').innerText(), /得分：\d+（60分及格，(通过|未通过)）/);

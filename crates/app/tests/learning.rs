@@ -445,3 +445,34 @@ fn path_to(end: &str) -> Vec<String> {
     assert!(walk("start", end, &mut path), "{end} unreachable");
     path
 }
+
+#[tokio::test]
+async fn a_paper_whose_time_runs_out_is_handed_in_with_the_answers_saved() {
+    let s = TestServer::start().await;
+    let admin = s.token("admin").await;
+    let clerk = s.token("ft_clerk").await;
+    let t = today().to_string();
+    let (_, exam) = s.post("/api/v1/learning/exams", Some(&admin), exam_body("保存答案", &t, &t)).await;
+    let (_, paper) = s.post(&format!("/api/v1/learning/exams/{}/attempts", exam["id"]), Some(&clerk), json!({})).await;
+    let qs = ids(&paper);
+    let draft = format!("/api/v1/learning/attempts/{}/draft", paper["attempt"]);
+    // Saved: every answer right but the last question left open.
+    let answers: HashMap<String, Vec<String>> = qs.iter().take(qs.len() - 1).map(|id| (id.clone(), key(id))).collect();
+    let (status, e) = s.put(&draft, Some(&clerk), json!({"answers": answers})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{e}");
+    let (status, e) = s.put(&draft, Some(&clerk), json!({"answers": {"q999x": ["A"]}})).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_question")));
+    assert_eq!(s.put(&draft, Some(&s.token("ft_head").await), json!({"answers": {}})).await.0, StatusCode::NOT_FOUND);
+    let (_, again) = s.get(&format!("/api/v1/learning/attempts/{}", paper["attempt"]), Some(&clerk)).await;
+    assert_eq!(again["draft"].as_object().unwrap().len(), qs.len() - 1);
+
+    // The browser closes; the time runs out; the paper is handed in with
+    // what was saved when anyone next looks.
+    raw_execute(&s, &format!("UPDATE exam_attempts SET deadline_at = '2000-01-01T00:00:00.000000Z' WHERE id = {}", paper["attempt"])).await;
+    let (_, mine) = s.get("/api/v1/learning/exams", Some(&clerk)).await;
+    let m = &mine.as_array().unwrap().iter().find(|e| e["id"] == exam["id"]).unwrap()["mine"];
+    assert_eq!((m["sittings"].as_i64(), m["best_percent"].as_i64(), m["passed"].as_bool()), (Some(1), Some(90), Some(true)), "{m}");
+    let (status, e) = s.post(&format!("/api/v1/learning/attempts/{}/submit", paper["attempt"]), Some(&clerk), json!({"answers": {}})).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("already_submitted")), "{e}");
+    s.finish().await;
+}

@@ -67,6 +67,8 @@ pub struct AttemptRow {
     pub halves: Option<i64>,
     pub percent: Option<i64>,
     pub passed: Option<bool>,
+    /// Answers saved while answering (JSON: question id → answers).
+    pub draft: Option<String>,
 }
 
 /// A marked answer to keep.
@@ -80,7 +82,7 @@ pub struct MarkedAnswer {
 
 const EXAM_COLS: &str = "id, title, units, roles, mix, time_limit_minutes, pass_mark, opens_on, closes_on, attempts, created_at";
 const ATTEMPT_COLS: &str =
-    "id, exam_id, contest_month, user_id, attempt_no, questions, started_at, deadline_at, submitted_at, halves, percent, passed";
+    "id, exam_id, contest_month, user_id, attempt_no, questions, started_at, deadline_at, submitted_at, halves, percent, passed, draft";
 
 fn exam_row(r: &sqlx::any::AnyRow) -> Result<ExamRow> {
     Ok(ExamRow {
@@ -112,6 +114,7 @@ fn attempt_row(r: &sqlx::any::AnyRow) -> Result<AttemptRow> {
         halves: r.oi("halves")?,
         percent: r.oi("percent")?,
         passed: r.oi("passed")?.map(|p| p != 0),
+        draft: r.os("draft")?,
     })
 }
 
@@ -454,6 +457,36 @@ impl Store {
         }
         w.commit().await?;
         Ok(true)
+    }
+
+    /// Keep the answers given so far on a paper not handed in; false when it
+    /// was handed in (or is not this person's).
+    pub async fn save_draft(&self, id: i64, user: i64, draft: &str) -> Result<bool> {
+        let mut w = self.begin_write().await?;
+        let n = sqlx::query("UPDATE exam_attempts SET draft = $3 WHERE id = $1 AND user_id = $2 AND submitted_at IS NULL")
+            .bind(id)
+            .bind(user)
+            .bind(draft.to_string())
+            .execute(&mut *w.tx)
+            .await?
+            .rows_affected();
+        w.commit().await?;
+        Ok(n == 1)
+    }
+
+    /// Papers not handed in whose deadline is before `before` (RFC 3339):
+    /// to be closed with what was saved.
+    pub async fn expired_attempts(&self, user: Option<i64>, before: &str) -> Result<Vec<AttemptRow>> {
+        let sql = format!(
+            "SELECT {ATTEMPT_COLS} FROM exam_attempts WHERE submitted_at IS NULL AND deadline_at < $1{} ORDER BY id",
+            if user.is_some() { " AND user_id = $2" } else { "" }
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(before.to_string());
+        if let Some(u) = user {
+            q = q.bind(u);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter().map(attempt_row).collect()
     }
 
     /// The answers kept for a sitting, by question.

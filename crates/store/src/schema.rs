@@ -1411,7 +1411,8 @@ CREATE TABLE exam_attempts (
     submitted_at TEXT,
     halves BIGINT,
     percent BIGINT,
-    passed BIGINT
+    passed BIGINT,
+    draft TEXT
 );
 CREATE UNIQUE INDEX exam_attempts_no ON exam_attempts (exam_id, user_id, attempt_no);
 CREATE UNIQUE INDEX exam_attempts_contest ON exam_attempts (contest_month, user_id);

@@ -226,6 +226,8 @@ struct LearningPage {
     admin: bool,
     manager: bool,
     marked: Vec<(String, api::MarkedView)>,
+    /// No saved answers on the self-test (the question partial is shared).
+    draft: HashMap<String, Vec<String>>,
 }
 
 async fn learning_view(
@@ -265,6 +267,7 @@ async fn learning_view(
             admin: role == xinfang_domain::role::Role::Admin,
             manager: xinfang_domain::leadership::MANAGERS.contains(&role) || role == xinfang_domain::role::Role::Admin,
             marked,
+            draft: HashMap::new(),
         }),
         set,
     )
@@ -419,9 +422,11 @@ struct PaperPage {
     stems: HashMap<String, String>,
     /// The deadline in Beijing time.
     deadline: String,
+    /// The answers saved so far (filled back into the form).
+    draft: HashMap<String, Vec<String>>,
 }
 
-async fn paper_view(state: &AppState, headers: &HeaderMap, id: i64, alert: Option<String>) -> Response {
+async fn paper_view(state: &AppState, headers: &HeaderMap, id: i64, flash: Option<String>, alert: Option<String>) -> Response {
     let s = match staff(state, headers).await {
         Ok(s) => s,
         Err(r) => return r,
@@ -433,11 +438,12 @@ async fn paper_view(state: &AppState, headers: &HeaderMap, id: i64, alert: Optio
     let stems = p.questions.iter().map(|q| (q.id.clone(), q.stem.clone())).collect();
     let deadline = crate::portal::local_time(&p.deadline_at);
     let (token, set) = csrf(headers);
-    with_cookie(render(&PaperPage { me: me(&s), nav: "learning", csrf: token, flash: None, alert, p, stems, deadline }), set)
+    let draft = p.draft.clone();
+    with_cookie(render(&PaperPage { me: me(&s), nav: "learning", csrf: token, flash, alert, p, stems, deadline, draft }), set)
 }
 
 async fn paper_page(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    paper_view(&state, &headers, id, None).await
+    paper_view(&state, &headers, id, None, None).await
 }
 
 async fn submit_paper(
@@ -452,9 +458,24 @@ async fn submit_paper(
         Err(r) => return r,
     };
     let (_, answers) = answers_of(&form, xinfang_law::paper::MAX_QUESTIONS);
+    if !value(&form, "save").is_empty() {
+        return match api::save_paper(&state, &s, id, &answers).await {
+            Ok(()) => {
+                paper_view(
+                    &state,
+                    &headers,
+                    id,
+                    Some(format!("答案已保存（{}题）；到时未交卷的，按已保存的答案交卷。", answers.len())),
+                    None,
+                )
+                .await
+            }
+            Err(e) => paper_view(&state, &headers, id, None, Some(chinese_only(&e.message))).await,
+        };
+    }
     match api::submit_paper(&state, &s, id, &answers).await {
         Ok(_) => Redirect::to(&back).into_response(),
-        Err(e) => paper_view(&state, &headers, id, Some(chinese_only(&e.message))).await,
+        Err(e) => paper_view(&state, &headers, id, None, Some(chinese_only(&e.message))).await,
     }
 }
 
@@ -527,6 +548,17 @@ pub(crate) fn cited_article(message: &str) -> Option<u16> {
     let rest = rest.strip_prefix('第')?;
     let end = rest.find('条')?;
     xinfang_law::library::article_number(&rest[..end])
+}
+
+
+/// Whether `value` was saved as an answer to question `id`.
+pub(crate) fn chosen(draft: &HashMap<String, Vec<String>>, id: &str, value: impl AsRef<str>) -> bool {
+    draft.get(id).is_some_and(|v| v.iter().any(|x| x == value.as_ref()))
+}
+
+/// The text saved in blank `i` of question `id`.
+pub(crate) fn blank_text(draft: &HashMap<String, Vec<String>>, id: &str, i: &usize) -> String {
+    draft.get(id).and_then(|v| v.get(*i)).cloned().unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -115,7 +115,7 @@ impl Modify for ActionSchemas {
         green_channel::list, green_channel::decide, green_channel::contact, green_channel::recovered,
         articles::list, articles::get, articles::import,
         learning::bank, learning::self_test, learning::practice_answer, learning::exams, learning::create_exam, learning::start, learning::attempt,
-        learning::submit, learning::contest, learning::start_contest, learning::participation,
+        learning::submit, learning::draft, learning::contest, learning::start_contest, learning::participation,
         appointments::units, appointments::calendar, appointments::put_calendar, appointments::book, appointments::show, appointments::cancel, appointments::list,
         appointments::hall, appointments::check_in, appointments::call, appointments::ticket, appointments::register, appointments::screen,
         duty::roster, duty::add_duty, duty::check, duty::missed, duty::reception_day, duty::add_lawyer, duty::lawyer, duty::record_visit, duty::add_outreach, duty::outreach_result,

@@ -445,6 +445,7 @@ async fn exam_view(state: &AppState, staff: &Staff, e: &ExamRow) -> ApiResult<Ex
 
 /// The exams a person is to sit (an admin: all).
 pub async fn exams_for(state: &AppState, staff: &Staff) -> ApiResult<Vec<ExamView>> {
+    close_expired(state, Some(staff.user.id)).await?;
     let mut out = Vec::new();
     for e in state.store.exams().await? {
         if staff.user.role == Role::Admin || required(state, &e, staff.unit.id, staff.user.role) {
@@ -553,6 +554,8 @@ pub struct PaperView {
     pub marked: Option<Vec<MarkedView>>,
     /// Handed in, keys not yet shown: from when they will be.
     pub keys_from: Option<String>,
+    /// Not handed in: the answers saved so far.
+    pub draft: HashMap<String, Vec<String>>,
     pub percent: Option<i64>,
     pub passed: Option<bool>,
     pub pass_mark: Option<i64>,
@@ -621,6 +624,7 @@ pub async fn paper_view(state: &AppState, a: &AttemptRow) -> ApiResult<PaperView
             })
             .collect(),
         marked: marked_views,
+        draft: if handed_in { HashMap::new() } else { a.draft.as_deref().and_then(|d| serde_json::from_str(d).ok()).unwrap_or_default() },
         keys_from: (handed_in && !open_keys).then(|| match (&exam, &a.contest_month) {
             (Some(e), _) => format!("{}之后", e.closes_on),
             (None, Some(m)) => format!("{m}月结束后"),
@@ -633,6 +637,7 @@ pub async fn paper_view(state: &AppState, a: &AttemptRow) -> ApiResult<PaperView
 }
 
 pub async fn start_exam(state: &AppState, staff: &Staff, id: i64) -> ApiResult<PaperView> {
+    close_expired(state, Some(staff.user.id)).await?;
     let e = state.store.exam(id).await?.ok_or_else(|| ApiError::not_found("考试"))?;
     let st = status(state, staff, &e).await?;
     if let Some(open) = st.open_attempt {
@@ -685,6 +690,7 @@ pub async fn start(State(state): State<AppState>, staff: Staff, ApiPath(id): Api
 }
 
 async fn own_attempt(state: &AppState, staff: &Staff, id: i64) -> ApiResult<AttemptRow> {
+    close_expired(state, Some(staff.user.id)).await?;
     match state.store.attempt(id).await? {
         Some(a) if a.user_id == staff.user.id => Ok(a),
         _ => Err(ApiError::not_found("试卷")),
@@ -706,33 +712,47 @@ pub struct SubmitInput {
     pub answers: HashMap<String, Vec<String>>,
 }
 
-pub async fn submit_paper(state: &AppState, staff: &Staff, id: i64, answers: &HashMap<String, Vec<String>>) -> ApiResult<PaperView> {
-    let a = own_attempt(state, staff, id).await?;
-    if a.submitted_at.is_some() {
-        return Err(conflict("already_submitted", "试卷已交，不能重复提交"));
-    }
-    let exam = match a.exam_id {
-        Some(e) => Some(state.store.exam(e).await?.ok_or_else(ApiError::internal)?),
-        None => None,
-    };
-    let now = Utc::now();
-    let late = match &exam {
-        Some(e) => !still_open(&a, e, now),
+/// Whether a paper may no longer be answered (its deadline, with the grace,
+/// or its exam's last day has passed).
+fn is_late(a: &AttemptRow, exam: Option<&ExamRow>, now: DateTime<Utc>) -> bool {
+    match exam {
+        Some(e) => !still_open(a, e, now),
         None => parse_instant(&a.deadline_at).is_ok_and(|d| now > d + Duration::seconds(GRACE_SECONDS)),
-    };
-    if late {
-        return Err(conflict("exam_closed", "已超过交卷时间或考试已结束，答卷不再接收"));
     }
-    let ids = paper_ids(&a);
+}
+
+async fn exam_of(state: &AppState, a: &AttemptRow) -> ApiResult<Option<ExamRow>> {
+    match a.exam_id {
+        Some(e) => Ok(Some(state.store.exam(e).await?.ok_or_else(ApiError::internal)?)),
+        None => Ok(None),
+    }
+}
+
+/// Answers for a paper: only its own questions, a handful of answers each.
+fn check_answers(a: &AttemptRow, answers: &HashMap<String, Vec<String>>) -> ApiResult<Vec<String>> {
+    let ids = paper_ids(a);
     if answers.len() > paper::MAX_QUESTIONS || answers.len() > ids.len() || answers.keys().any(|k| !ids.contains(k)) {
         return Err(invalid("unknown_question", "答卷中有不属于本试卷的题目", "answers"));
     }
+    for given in answers.values() {
+        check_given(given, "answers")?;
+    }
+    Ok(ids)
+}
+
+/// Mark a paper and hand it in, once; false if it was handed in already.
+async fn mark_and_submit(
+    state: &AppState,
+    a: &AttemptRow,
+    exam: Option<&ExamRow>,
+    answers: &HashMap<String, Vec<String>>,
+) -> ApiResult<bool> {
+    let ids = paper_ids(a);
     let mut halves = 0u32;
     let mut kept = Vec::new();
     for qid in &ids {
         let Some(q) = questions::question(qid) else { continue };
         let given = answers.get(qid).cloned().unwrap_or_default();
-        check_given(&given, "answers")?;
         let h = q.mark(&given);
         halves += h;
         kept.push(MarkedAnswer {
@@ -742,12 +762,69 @@ pub async fn submit_paper(state: &AppState, staff: &Staff, id: i64, answers: &Ha
         });
     }
     let percent = paper::percent(halves, ids.len());
-    let passed = exam.as_ref().is_some_and(|e| i64::from(percent) >= e.pass_mark);
-    if !state.store.submit_attempt(a.id, staff.user.id, &kept, i64::from(halves), i64::from(percent), passed).await? {
+    let passed = exam.is_some_and(|e| i64::from(percent) >= e.pass_mark);
+    Ok(state.store.submit_attempt(a.id, a.user_id, &kept, i64::from(halves), i64::from(percent), passed).await?)
+}
+
+/// Papers whose time ran out without being handed in are handed in with
+/// the answers saved on them (a closed browser loses nothing saved, and
+/// the sitting counts as sat). Done when anyone next looks: one person's
+/// (`user`) or everyone's.
+pub async fn close_expired(state: &AppState, user: Option<i64>) -> ApiResult<()> {
+    let before = fmt_instant(Utc::now() - Duration::seconds(GRACE_SECONDS));
+    for a in state.store.expired_attempts(user, &before).await? {
+        let exam = exam_of(state, &a).await?;
+        let draft: HashMap<String, Vec<String>> = a.draft.as_deref().and_then(|d| serde_json::from_str(d).ok()).unwrap_or_default();
+        mark_and_submit(state, &a, exam.as_ref(), &draft).await?;
+    }
+    Ok(())
+}
+
+pub async fn submit_paper(state: &AppState, staff: &Staff, id: i64, answers: &HashMap<String, Vec<String>>) -> ApiResult<PaperView> {
+    let a = own_attempt(state, staff, id).await?;
+    if a.submitted_at.is_some() {
+        return Err(conflict("already_submitted", "试卷已交，不能重复提交"));
+    }
+    let exam = exam_of(state, &a).await?;
+    if is_late(&a, exam.as_ref(), Utc::now()) {
+        return Err(conflict("exam_closed", "已超过交卷时间或考试已结束，答卷不再接收；已保存的答案按时交卷"));
+    }
+    check_answers(&a, answers)?;
+    if !mark_and_submit(state, &a, exam.as_ref(), answers).await? {
         return Err(conflict("already_submitted", "试卷已交，不能重复提交"));
     }
     let a = state.store.attempt(id).await?.ok_or_else(ApiError::internal)?;
     paper_view(state, &a).await
+}
+
+pub async fn save_paper(state: &AppState, staff: &Staff, id: i64, answers: &HashMap<String, Vec<String>>) -> ApiResult<()> {
+    let a = own_attempt(state, staff, id).await?;
+    if a.submitted_at.is_some() {
+        return Err(conflict("already_submitted", "试卷已交"));
+    }
+    if is_late(&a, exam_of(state, &a).await?.as_ref(), Utc::now()) {
+        return Err(conflict("exam_closed", "已超过交卷时间，不能再保存"));
+    }
+    check_answers(&a, answers)?;
+    let draft = serde_json::to_string(answers).map_err(|_| ApiError::internal())?;
+    if !state.store.save_draft(a.id, staff.user.id, &draft).await? {
+        return Err(conflict("already_submitted", "试卷已交"));
+    }
+    Ok(())
+}
+
+#[utoipa::path(put, path = "/api/v1/learning/attempts/{id}/draft", tag = "learning", security(("bearer" = [])),
+    description = "Save the answers given so far on one's open paper (replacing the last save). A paper whose time runs out is handed in with what was saved.",
+    params(("id" = i64, Path)), request_body = SubmitInput,
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn draft(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<SubmitInput>,
+) -> ApiResult<StatusCode> {
+    save_paper(&state, &staff, id, &input.answers).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(post, path = "/api/v1/learning/attempts/{id}/submit", tag = "learning", security(("bearer" = [])),
@@ -795,6 +872,7 @@ fn month_of(d: NaiveDate) -> String {
 }
 
 pub async fn contest_for(state: &AppState, staff: &Staff) -> ApiResult<ContestView> {
+    close_expired(state, None).await?;
     let month = month_of(today());
     let mine = state.store.contest_attempt(&month, staff.user.id).await?;
     let scope: HashSet<UnitId> = scope_units(state, staff).into_iter().collect();
@@ -967,6 +1045,7 @@ fn counted(role: Role) -> bool {
 }
 
 pub async fn participation_for(state: &AppState, staff: &Staff, from: NaiveDate, to: NaiveDate) -> ApiResult<Participation> {
+    close_expired(state, None).await?;
     let scope: HashSet<UnitId> = scope_units(state, staff).into_iter().collect();
     let people: Vec<xinfang_store::User> =
         state.store.users().await?.into_iter().filter(|u| u.active && counted(u.role) && scope.contains(&u.unit_id)).collect();

@@ -155,6 +155,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/learning/exams/{id}/attempts", post(learning::start))
         .route("/api/v1/learning/attempts/{id}", get(learning::attempt))
         .route("/api/v1/learning/attempts/{id}/submit", post(learning::submit))
+        .route("/api/v1/learning/attempts/{id}/draft", put(learning::draft))
         .route("/api/v1/learning/contest", get(learning::contest))
         .route("/api/v1/learning/contest/attempts", post(learning::start_contest))
         .route("/api/v1/learning/participation", get(learning::participation))
