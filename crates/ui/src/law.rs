@@ -550,7 +550,6 @@ pub(crate) fn cited_article(message: &str) -> Option<u16> {
     xinfang_law::library::article_number(&rest[..end])
 }
 
-
 /// Whether `value` was saved as an answer to question `id`.
 pub(crate) fn chosen(draft: &HashMap<String, Vec<String>>, id: &str, value: impl AsRef<str>) -> bool {
     draft.get(id).is_some_and(|v| v.iter().any(|x| x == value.as_ref()))
