@@ -122,6 +122,13 @@ async fn a_daily_self_test_marks_at_once_and_brings_wrong_answers_back() {
     let (_, r) = s.post("/api/v1/learning/self-test/answers", Some(&clerk), json!({"question": asked[1], "answer": key(&asked[1])})).await;
     assert_eq!((r["right"].as_bool(), r["halves"].as_i64()), (Some(true), Some(2)), "{r}");
     assert_eq!(r["next_due"], (today() + chrono::Duration::days(3)).to_string());
+    // Sent again (a reload, a double click): marked, not counted twice, the schedule kept.
+    let (_, again) =
+        s.post("/api/v1/learning/self-test/answers", Some(&clerk), json!({"question": asked[0], "answer": key(&asked[0])})).await;
+    assert_eq!(
+        (again["right"].as_bool(), again["next_due"].as_str()),
+        (Some(true), Some((today() + chrono::Duration::days(1)).to_string().as_str()))
+    );
     let (status, e) = s.post("/api/v1/learning/self-test/answers", Some(&clerk), json!({"question": "q999x", "answer": ["A"]})).await;
     assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_question")));
     // Only today's questions are practice: no key for any other.

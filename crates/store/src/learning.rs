@@ -213,6 +213,21 @@ impl Store {
         Ok(n)
     }
 
+    /// Whether a person answered this practice question between two instants.
+    pub async fn practice_answered(&self, user: i64, question: &str, from: &str, to: &str) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM learning_answers WHERE user_id = $1 AND question_id = $2 AND context = 'practice' \
+             AND answered_at >= $3 AND answered_at < $4",
+        )
+        .bind(user)
+        .bind(question.to_string())
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n > 0)
+    }
+
     /// Who answered a practice or contest question between two instants.
     pub async fn practised_between(&self, from: &str, to: &str) -> Result<Vec<i64>> {
         let rows =

@@ -145,7 +145,7 @@ async fn book(
 ) -> Response {
     let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
     if !csrf_ok(&headers, &get("csrf")) {
-        return error_page(&portal, &headers, StatusCode::FORBIDDEN, "页面已过期", "为保护您的安全，请返回上一页刷新后重新提交。");
+        return crate::portal::expired(&portal, &headers);
     }
     let token = get("form_token");
     let mut form = BookingForm {
@@ -264,7 +264,7 @@ async fn lookup(
 ) -> Response {
     let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
     if !csrf_ok(&headers, &get("csrf")) {
-        return error_page(&portal, &headers, StatusCode::FORBIDDEN, "页面已过期", "为保护您的安全，请返回上一页刷新后重新提交。");
+        return crate::portal::expired(&portal, &headers);
     }
     let (number, code) = (get("number"), get("code"));
     let (booking, error, status) = match api::lookup_booking(&state, &number, &code).await {
@@ -292,7 +292,7 @@ async fn cancel(
 ) -> Response {
     let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
     if !csrf_ok(&headers, &get("csrf")) {
-        return error_page(&portal, &headers, StatusCode::FORBIDDEN, "页面已过期", "为保护您的安全，请返回上一页刷新后重新提交。");
+        return crate::portal::expired(&portal, &headers);
     }
     match api::cancel_booking(&state, &get("number"), &get("code")).await {
         Ok(_) => Redirect::to("/appointment/lookup?done=cancelled").into_response(),

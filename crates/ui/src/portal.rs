@@ -69,7 +69,7 @@ pub(crate) fn with_cookie(mut r: Response, set: Option<HeaderValue>) -> Response
     r
 }
 
-fn expired(portal: &Arc<PortalInfo>, headers: &HeaderMap) -> Response {
+pub(crate) fn expired(portal: &Arc<PortalInfo>, headers: &HeaderMap) -> Response {
     error_page(portal, headers, StatusCode::FORBIDDEN, "页面已过期", "为保护您的安全，请返回上一页刷新后重新提交。")
 }
 

@@ -196,8 +196,17 @@ pub async fn answer_practice(state: &AppState, staff: &Staff, input: &PracticeAn
         return Err(invalid("not_today", "这道题不在今天的自测中", "question"));
     }
     let m = marked(q, &input.answer);
-    let previous = rs.into_iter().find(|r| r.question == q.id).map(|r| r.boxed);
-    let (boxed, due) = practice::after_answer(previous, m.right, today());
+    // A reload or a second click answers again: marked, not counted twice,
+    // and the question's schedule is the one the first answer set.
+    let day = today();
+    let (from, to) = (fmt_instant(day_start(day)), fmt_instant(day_start(day + Duration::days(1))));
+    let previous = rs.iter().find(|r| r.question == q.id);
+    if state.store.practice_answered(staff.user.id, &q.id, &from, &to).await?
+        && let Some(r) = previous
+    {
+        return Ok(PracticeResult { marked: m, next_due: r.due.to_string() });
+    }
+    let (boxed, due) = practice::after_answer(previous.map(|r| r.boxed), m.right, day);
     let answer = serde_json::to_string(&input.answer).map_err(|_| ApiError::internal())?;
     state
         .store
