@@ -257,6 +257,9 @@ async fn similar_petitions_are_the_same_petitioner_or_the_same_matter_in_other_w
         register(&s, "辛七", "13900000032", "反映工资被拖欠", "宏达建筑公司在滨河工地欠我们工人三个月工资共八万六千元，一直不给。").await;
     // Unrelated.
     let d = register(&s, "壬八", "13900000033", "夜间噪音扰民", "楼下酒吧每晚音乐声很大，影响休息。").await;
+    // Someone else, the same words about another company's crew.
+    let e =
+        register(&s, "癸九", "13900000034", "反映工资被拖欠", "鼎盛装饰公司在滨河工地欠我们工人三个月工资共八万六千元，一直不给。").await;
     let (status, v) = s.get_as("ft_clerk", &format!("/api/v1/petitions/{a}/similar")).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     let list = v.as_array().unwrap();
@@ -270,6 +273,13 @@ async fn similar_petitions_are_the_same_petitioner_or_the_same_matter_in_other_w
     assert!(matter["reasons"].as_array().unwrap().iter().any(|r| r.as_str().unwrap().contains("宏达")), "{v}");
     assert!(find(&d).is_none(), "{v}");
     assert!(find(&a).is_none(), "not itself");
+    // Word for word alike but naming another company: the similarity is
+    // halved and the clerk is told why; the same company keeps its score.
+    let (_, v) = s.get_as("ft_clerk", &format!("/api/v1/petitions/{c}/similar")).await;
+    let list = v.as_array().unwrap();
+    let reasons = |n: &str| list.iter().find(|x| x["number"] == n).map(|x| x["reasons"].to_string()).unwrap_or_default();
+    assert!(reasons(&e).contains("所涉名称不同") && reasons(&e).contains("鼎盛"), "{v}");
+    assert!(!reasons(&a).contains("所涉名称不同") && reasons(&a).contains("内容相似度"), "{v}");
     // Another district's bureau does not see it at all.
     let (status, _) = s.get_as("ns_clerk", &format!("/api/v1/petitions/{a}/similar")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);

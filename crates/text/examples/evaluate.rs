@@ -26,9 +26,10 @@ use std::error::Error;
 
 use serde::Deserialize;
 use xinfang_text::departments::same_body;
+use xinfang_text::names::Names;
 use xinfang_text::risk::{self, RiskLevel};
 use xinfang_text::rules::RuleField;
-use xinfang_text::similar::{SAME_MATTER_SCORE, features};
+use xinfang_text::similar::{SAME_MATTER_SCORE, features, matter_score};
 use xinfang_text::{DocFreq, Model, RuleTable, Segmenter, TermVector};
 
 const FOLDS: usize = 5;
@@ -231,11 +232,25 @@ fn main() -> Result<(), Box<dyn Error>> {
         df.add(f);
     }
     let vectors: Vec<TermVector> = compared.iter().map(|f| TermVector::new(f, &df)).collect();
+    let names: Vec<Names> = texts.iter().map(|t| Names::of(t)).collect();
     let mut pairs: Vec<(f64, bool, usize, usize)> = Vec::new();
+    // Pairs of one group whose names were taken to differ (each a loss of
+    // recall the names cost), and pairs of different matters they lowered
+    // from at or above the threshold to below it.
+    let (mut lowered_true, mut lowered_false) = (Vec::new(), 0usize);
     for i in 0..set.len() {
         for j in i + 1..set.len() {
             let same = set[i].group.is_some() && set[i].group == set[j].group;
-            pairs.push((vectors[i].cosine(&vectors[j]).score, same, i, j));
+            let cosine = vectors[i].cosine(&vectors[j]).score;
+            let (score, differ) = matter_score(cosine, &names[i], &names[j]);
+            if let Some((a, b)) = differ {
+                if same {
+                    lowered_true.push(format!("{}–{} ({a}/{b}, {cosine:.2})", set[i].id, set[j].id));
+                } else if cosine >= SAME_MATTER_SCORE && score < SAME_MATTER_SCORE {
+                    lowered_false += 1;
+                }
+            }
+            pairs.push((score, same, i, j));
         }
     }
     let positives = pairs.iter().filter(|p| p.1).count();
@@ -290,6 +305,10 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut false_pairs: Vec<&(f64, bool, usize, usize)> = pairs.iter().filter(|p| !p.1 && p.0 >= best_t).collect();
     false_pairs.sort_by(|a, b| b.0.total_cmp(&a.0));
     details.push(format!("False repeats at {best_t:.2}: {}", false_pairs.iter().map(show).collect::<Vec<_>>().join(", ")));
+    details.push(format!(
+        "Names that differ: {lowered_false} pairs of different matters taken below {SAME_MATTER_SCORE:.2}; repeats lowered: {}",
+        lowered_true.join(", ")
+    ));
 
     // ---- Risk ----
     let mut labelled = Vec::new();

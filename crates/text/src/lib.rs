@@ -27,6 +27,7 @@
 pub mod classify;
 pub mod compare;
 pub mod departments;
+pub mod names;
 pub mod rank;
 pub mod risk;
 pub mod rules;

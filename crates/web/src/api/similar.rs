@@ -24,7 +24,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use utoipa::ToSchema;
 use xinfang_domain::access::{View, view};
 use xinfang_store::{FullText, PetitionFilter};
-use xinfang_text::similar::{DocFreq, SAME_MATTER_SCORE, TermVector, features};
+use xinfang_text::names::Names;
+use xinfang_text::similar::{DocFreq, SAME_MATTER_SCORE, TermVector, features, matter_score};
 
 /// Candidates read from the index, and petitions read for word weights.
 const CANDIDATES: i64 = 200;
@@ -136,14 +137,17 @@ pub async fn similar_to(
     let bodies = state.store.petition_bodies(&ids).await?;
     let titles: HashMap<i64, &str> =
         rows.iter().map(|r| (r.id, r.title.as_str())).chain(background.iter().map(|r| (r.id, r.title.as_str()))).collect();
+    let mut names_of: HashMap<i64, Names> = HashMap::new();
     let terms_of: BTreeMap<i64, Vec<String>> = ids
         .iter()
         .map(|id| {
             let text = format!("{}\n{}", titles.get(id).copied().unwrap_or(""), bodies.get(id).map_or("", String::as_str));
             let text = head(&text, COMPARED_CHARS);
+            names_of.insert(*id, Names::of(text));
             (*id, features(&seg.terms(text), text))
         })
         .collect();
+    let own_names = Names::of(own_text);
     let mut df = DocFreq::new();
     df.add(&own_features);
     for t in terms_of.values() {
@@ -153,7 +157,9 @@ pub async fn similar_to(
     let mut out: Vec<SimilarPetition> = rows
         .into_iter()
         .filter_map(|r| {
-            let sim = own.cosine(&TermVector::new(terms_of.get(&r.id)?, &df));
+            let mut sim = own.cosine(&TermVector::new(terms_of.get(&r.id)?, &df));
+            let (score, different_names) = matter_score(sim.score, &own_names, names_of.get(&r.id)?);
+            sim.score = score;
             let same_petitioner = same.contains_key(&r.id);
             if !same_petitioner && sim.score < SAME_MATTER_SCORE {
                 return None;
@@ -165,6 +171,9 @@ pub async fn similar_to(
             if !sim.shared.is_empty() {
                 let shared: Vec<&str> = sim.shared.iter().map(|(w, _)| w.as_str()).collect();
                 reasons.push(format!("相同词语：{}", shared.join("、")));
+            }
+            if let Some((a, b)) = &different_names {
+                reasons.push(format!("所涉名称不同：{a}／{b}（相似度减半）"));
             }
             if sim.score >= SAME_MATTER_SCORE {
                 reasons.push(format!("内容相似度 {:.0}%", sim.score * 100.0));
