@@ -301,9 +301,12 @@ async fn anonymous_upload_bytes_limited_per_day() {
     // The refused upload is not charged: a small petition still goes in.
     let (status, body) = s.post("/api/v1/petitions", None, anonymous_petition(2, 0)).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    // The budget is in the database, shared by every node.
+    // The budget is in the database (on SQLite its rate file beside it),
+    // shared by every node.
     sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&s.database_url()).await.unwrap();
+    let url = s.database_url();
+    let url = if url.starts_with("sqlite:") { xinfang_store::rate_file_url(&url) } else { url };
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
     let stored: i64 = sqlx::query_scalar("SELECT bytes FROM submission_budget").fetch_one(&pool).await.unwrap();
     pool.close().await;
     assert!(stored > 0 && stored <= 8_000, "{stored}");
@@ -393,6 +396,8 @@ async fn database_key_and_backup_files_are_private() {
     assert_eq!(mode(&s.dir.path().join("xinfang.key")), 0o600);
     if !s.is_postgres() {
         assert_eq!(mode(&s.dir.path().join("xinfang.db")), 0o600);
+        // The rate file beside it holds client addresses.
+        assert_eq!(mode(&s.dir.path().join("xinfang.db-rates")), 0o600);
     }
     let backup = s.dir.path().join("snapshot.db");
     s.store.backup_to(&s.database_url(), &backup).await.unwrap();

@@ -64,6 +64,9 @@ pub struct Store {
     /// SQLite only: the directory of the database file, whose free space
     /// readiness checks (see `write_probe`).
     sqlite_dir: Option<std::path::PathBuf>,
+    /// SQLite only: the rate counters and daily budgets, in a file of
+    /// their own beside the database (see `crate::rate_file`).
+    pub(crate) rate_file: Option<crate::rate_file::RateFile>,
 }
 
 /// A write transaction (holding the SQLite write gate while it lives).
@@ -179,6 +182,10 @@ impl Store {
             intake_queue: (dialect == Dialect::Sqlite).then(|| Arc::new(crate::group_commit::IntakeQueue::default())),
             replica: None,
             sqlite_dir,
+            rate_file: match dialect {
+                Dialect::Sqlite => crate::rate_file::RateFile::open(&url).await?,
+                Dialect::Postgres => None,
+            },
         })
     }
 
@@ -233,6 +240,20 @@ impl Store {
         Ok(WriteTx { tx, _gate: gate })
     }
 
+    /// A write transaction on the rate counters and daily budgets: on
+    /// SQLite in their own file (see `crate::rate_file`), else as
+    /// `begin_counter_write`.
+    pub(crate) async fn begin_rate_write(&self) -> Result<WriteTx<'_>> {
+        match &self.rate_file {
+            Some(r) => {
+                let gate = r.gate.lock().await;
+                let tx = r.pool.begin_with("BEGIN IMMEDIATE").await?;
+                Ok(WriteTx { tx, _gate: Some(gate) })
+            }
+            None => self.begin_counter_write().await,
+        }
+    }
+
     /// A write transaction that holds the database's write lock from its
     /// first statement. SQLite: `BEGIN IMMEDIATE`, so that another process
     /// on the same file (a second node, a CLI command) is waited for under
@@ -285,6 +306,9 @@ impl Store {
 
     pub async fn close(&self) {
         self.close_replica().await;
+        if let Some(r) = &self.rate_file {
+            r.close().await;
+        }
         if let Some(light) = &self.light {
             light.close().await;
         }
@@ -295,7 +319,7 @@ impl Store {
 /// Below this much free space beside the SQLite file the node is not ready.
 pub const MIN_FREE_BYTES: u64 = 1 << 20;
 
-fn sqlite_path(url: &str) -> &str {
+pub(crate) fn sqlite_path(url: &str) -> &str {
     let rest = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
     rest.split_once('?').map_or(rest, |(path, _)| path)
 }
@@ -314,7 +338,7 @@ fn free_bytes(dir: &std::path::Path) -> Option<u64> {
     Some(st.f_bavail.saturating_mul(st.f_frsize))
 }
 
-fn prepare_sqlite_url(url: &str) -> Result<String> {
+pub(crate) fn prepare_sqlite_url(url: &str) -> Result<String> {
     let rest = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
     let (path, query) = (sqlite_path(url), rest.split_once('?').map_or("", |(_, q)| q));
     if path.is_empty() || path == ":memory:" {
@@ -343,7 +367,7 @@ fn prepare_sqlite_url(url: &str) -> Result<String> {
 /// Whether a released connection may go back to the pool: not while it is
 /// (or may still be) in a transaction. Only then is the queued rollback
 /// flushed with a ping and the depth looked at again.
-async fn fit_for_reuse(conn: &mut sqlx::AnyConnection) -> std::result::Result<bool, sqlx::Error> {
+pub(crate) async fn fit_for_reuse(conn: &mut sqlx::AnyConnection) -> std::result::Result<bool, sqlx::Error> {
     if !conn.is_in_transaction() {
         return Ok(true);
     }

@@ -1,5 +1,6 @@
-//! Budgets that must hold across nodes, so they live in the database:
-//! anonymous submissions per client address and day (count and bytes).
+//! Budgets that must hold across nodes, so they live in the database (on
+//! SQLite in its rate file, `crate::rate_file`): anonymous submissions per
+//! client address and day (count and bytes).
 
 use crate::db::{Result, RowExt, Store};
 
@@ -17,7 +18,7 @@ impl Store {
     /// The upsert locks the row, so concurrent requests on any node are
     /// charged one after the other.
     pub async fn charge_submission(&self, day: &str, address: &str, bytes: i64, budget: DailyBudget) -> Result<bool> {
-        let mut w = self.begin_counter_write().await?;
+        let mut w = self.begin_rate_write().await?;
         let row = sqlx::query(
             "INSERT INTO submission_budget (day, address, submissions, bytes) VALUES ($1, $2, 1, $3) \
              ON CONFLICT (day, address) DO UPDATE SET submissions = submission_budget.submissions + 1, bytes = submission_budget.bytes + excluded.bytes \

@@ -24,7 +24,7 @@ impl Store {
     /// included. One upsert, committed at once: every node adds to the
     /// same row.
     pub async fn count_request(&self, bucket: &str, client: &str, minute: i64) -> Result<i64> {
-        let mut w = self.begin_counter_write().await?;
+        let mut w = self.begin_rate_write().await?;
         let hits: i64 = sqlx::query_scalar(
             "INSERT INTO rate_counters (bucket, client, minute, hits) VALUES ($1, $2, $3, 1) \
              ON CONFLICT (bucket, client, minute) DO UPDATE SET hits = rate_counters.hits + 1 RETURNING hits",
@@ -56,13 +56,15 @@ impl Store {
             .bind(fmt_instant(idle_since))
             .execute(&mut *w.tx)
             .await?;
-        let counters = sqlx::query("DELETE FROM rate_counters WHERE minute < $1").bind(before_minute).execute(&mut *w.tx).await?;
-        // Past days' budgets are never charged again (the day is part of
-        // the key); they go here rather than on every submission.
-        sqlx::query("DELETE FROM submission_budget WHERE day < $1").bind(before_day.to_string()).execute(&mut *w.tx).await?;
         // Idempotency keys and form tokens past their expiry (issue 10).
         sqlx::query("DELETE FROM request_keys WHERE expires_at <= $1").bind(fmt_instant(now)).execute(&mut *w.tx).await?;
         w.commit().await?;
+        let mut r = self.begin_rate_write().await?;
+        let counters = sqlx::query("DELETE FROM rate_counters WHERE minute < $1").bind(before_minute).execute(&mut *r.tx).await?;
+        // Past days' budgets are never charged again (the day is part of
+        // the key); they go here rather than on every submission.
+        sqlx::query("DELETE FROM submission_budget WHERE day < $1").bind(before_day.to_string()).execute(&mut *r.tx).await?;
+        r.commit().await?;
         Ok((tokens.rows_affected(), counters.rows_affected()))
     }
 

@@ -5,8 +5,9 @@
 //! `/staff/login`) declare the same one, so they count together.
 //!
 //! * Per-minute counts are fixed one-minute windows, counted in the
-//!   database (`rate_counters`, one upsert per limited request) so that a
-//!   client is limited across all nodes; `rate_limits_in_database = false`
+//!   database (`rate_counters`, one upsert per limited request; on SQLite
+//!   in the rate file beside the database, out of the petitions' writer's
+//!   way) so that a client is limited across all nodes; `rate_limits_in_database = false`
 //!   keeps them in each node's memory instead (one node, or to spare the
 //!   write: its cost is measured in docs/performance.md).
 //! * Anonymous submissions also have a daily budget per address, in count
