@@ -152,23 +152,13 @@ impl Store {
             })
             .connect(&url)
             .await?;
+        let acquire_timeout = ps.acquire_timeout.unwrap_or(std::time::Duration::from_secs(30));
         let light = if dialect == Dialect::Sqlite {
             sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
-            let light = AnyPoolOptions::new()
-                .test_before_acquire(false)
-                .max_connections(2)
-                .acquire_timeout(ps.acquire_timeout.unwrap_or(std::time::Duration::from_secs(30)))
-                .idle_timeout(Some(std::time::Duration::from_secs(600)))
-                .after_release(|conn, _meta| Box::pin(fit_for_reuse(conn)))
-                .after_connect(|conn, _meta| {
-                    Box::pin(async move {
-                        conn.execute("PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;").await?;
-                        Ok(())
-                    })
-                })
-                .connect(&url)
-                .await?;
-            Some(light)
+            Some(
+                side_pool(&url, "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;", acquire_timeout)
+                    .await?,
+            )
         } else {
             None
         };
@@ -183,7 +173,7 @@ impl Store {
             replica: None,
             sqlite_dir,
             rate_file: match dialect {
-                Dialect::Sqlite => crate::rate_file::RateFile::open(&url).await?,
+                Dialect::Sqlite => crate::rate_file::RateFile::open(&url, acquire_timeout).await?,
                 Dialect::Postgres => None,
             },
         })
@@ -364,10 +354,31 @@ pub(crate) fn prepare_sqlite_url(url: &str) -> Result<String> {
     Ok(format!("sqlite://{path}?{query}"))
 }
 
+/// A small SQLite pool beside the main one (the counters' connections,
+/// the rate file): two connections, `pragmas` run on each new one, and a
+/// connection left in a transaction closed on release (`fit_for_reuse`),
+/// so that it recovers with the disk as the main pool does.
+pub(crate) async fn side_pool(url: &str, pragmas: &'static str, acquire_timeout: std::time::Duration) -> Result<AnyPool> {
+    Ok(AnyPoolOptions::new()
+        .test_before_acquire(false)
+        .max_connections(2)
+        .acquire_timeout(acquire_timeout)
+        .idle_timeout(Some(std::time::Duration::from_secs(600)))
+        .after_release(|conn, _meta| Box::pin(fit_for_reuse(conn)))
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                conn.execute(pragmas).await?;
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await?)
+}
+
 /// Whether a released connection may go back to the pool: not while it is
 /// (or may still be) in a transaction. Only then is the queued rollback
 /// flushed with a ping and the depth looked at again.
-pub(crate) async fn fit_for_reuse(conn: &mut sqlx::AnyConnection) -> std::result::Result<bool, sqlx::Error> {
+async fn fit_for_reuse(conn: &mut sqlx::AnyConnection) -> std::result::Result<bool, sqlx::Error> {
     if !conn.is_in_transaction() {
         return Ok(true);
     }

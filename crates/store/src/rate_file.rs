@@ -16,10 +16,9 @@
 //! minute's and today's counts. It is not in backups; `synchronous =
 //! NORMAL` (no fsync of its own, atomic and consistent in WAL mode).
 
-use crate::db::{Result, StoreError, fit_for_reuse, prepare_sqlite_url, sqlite_path};
+use crate::db::{Result, StoreError, prepare_sqlite_url, side_pool, sqlite_path};
 use sqlx::AnyPool;
 use sqlx::Executor;
-use sqlx::any::AnyPoolOptions;
 use std::sync::Arc;
 use tokio::sync::Mutex;
 
@@ -47,27 +46,12 @@ pub fn rate_file_url(url: &str) -> String {
 impl RateFile {
     /// Open (creating) the rate file beside the database `url`; None for a
     /// database opened read-only (nothing is counted through it).
-    pub(crate) async fn open(url: &str) -> Result<Option<RateFile>> {
+    pub(crate) async fn open(url: &str, acquire_timeout: std::time::Duration) -> Result<Option<RateFile>> {
         if url.contains("mode=ro") {
             return Ok(None);
         }
         let rates = prepare_sqlite_url(&rate_file_url(url))?;
-        let pool = AnyPoolOptions::new()
-            .test_before_acquire(false)
-            .max_connections(2)
-            .idle_timeout(Some(std::time::Duration::from_secs(600)))
-            // As for the main pools: a connection SQLite left in a
-            // transaction (a full disk) is closed, not reused, so the
-            // counters recover with the disk (db.rs explains the chain).
-            .after_release(|conn, _meta| Box::pin(fit_for_reuse(conn)))
-            .after_connect(|conn, _meta| {
-                Box::pin(async move {
-                    conn.execute("PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;").await?;
-                    Ok(())
-                })
-            })
-            .connect(&rates)
-            .await?;
+        let pool = side_pool(&rates, "PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;", acquire_timeout).await?;
         sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
         pool.execute(TABLES).await.map_err(|e| StoreError::Corrupt(format!("the rate file {rates}: {e}")))?;
         Ok(Some(RateFile { pool, gate: Arc::new(Mutex::new(())) }))

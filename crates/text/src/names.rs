@@ -104,15 +104,14 @@ impl Names {
                 }
             }
         }
-        // 我叫赵淑琴, 本人王某: the petitioner's own name (two or three characters).
+        // 我叫赵淑琴, 我是王海，: the petitioner's own name.
         for intro in ["我叫", "本人叫", "本人是", "我是"] {
             let intro: Vec<char> = intro.chars().collect();
             for i in 0..chars.len().saturating_sub(intro.len()) {
-                if chars[i..i + intro.len()] == intro[..] {
-                    let rest: String = chars[i + intro.len()..].iter().take_while(|c| is_han(**c)).take(3).collect();
-                    if (2..=3).contains(&rest.chars().count()) && is_surname(rest.chars().next()) {
-                        by_kind.entry("person").or_default().push(rest);
-                    }
+                if chars[i..i + intro.len()] == intro[..]
+                    && let Some(name) = own_name(&chars[i + intro.len()..])
+                {
+                    by_kind.entry("person").or_default().push(name);
                 }
             }
         }
@@ -196,6 +195,22 @@ fn is_name_char(c: char) -> bool {
     is_han(c) || c.is_ascii_alphanumeric()
 }
 
+/// A name of two or three characters at the start of `rest`, starting with
+/// a common surname and ending where the clause does or where a
+/// self-introduction goes on (今年, 家住, 男, 身份证…): so not 高三学 in
+/// 我是高三学生家长, nor 王家 in 我是王家村的.
+fn own_name(rest: &[char]) -> Option<String> {
+    const GOES_ON: &str = "今家男女住身电联现年";
+    if !is_surname(rest.first().copied()) {
+        return None;
+    }
+    [3, 2].into_iter().find_map(|len| {
+        let name = rest.get(..len)?;
+        let ends = rest.get(len).is_none_or(|c| !is_han(*c) || GOES_ON.contains(*c));
+        (name.iter().all(|c| is_han(*c)) && ends).then(|| name.iter().collect())
+    })
+}
+
 /// The commonest surnames: enough to tell 我叫赵淑琴 (a name) from 我是
 /// 县化肥厂的职工 (not one).
 fn is_surname(c: Option<char>) -> bool {
@@ -251,8 +266,11 @@ mod tests {
         let n = Names::of("南山镇太平村的村民反映，这家公司不给钱。");
         assert_eq!(n.by_kind.get("village").unwrap(), &vec!["太平".to_string()]);
         assert!(!n.by_kind.contains_key("firm"));
-        // 我是县化肥厂的职工: no person.
-        assert!(!Names::of("我是县化肥厂的职工").by_kind.contains_key("person"));
+        // 我是县化肥厂的职工, 我是高三学生家长, 我是王家村的: no person.
+        for text in ["我是县化肥厂的职工", "我是高三学生家长", "我是王家村的村民"] {
+            assert!(!Names::of(text).by_kind.contains_key("person"), "{text}");
+        }
+        assert_eq!(Names::of("我是王海，今年五十岁").by_kind.get("person").unwrap(), &vec!["王海".to_string()]);
     }
 
     #[test]

@@ -208,9 +208,10 @@ pub fn similarity(a: &[String], b: &[String], df: &DocFreq) -> Similarity {
 }
 
 /// What a cosine counts for when the two petitions name different things
-/// of one kind (see [`crate::names`]): chosen on the labelled sets, where
-/// it keeps true repeats above [`SAME_MATTER_SCORE`] (their names agree)
-/// and takes look-alikes of one kind in one place below it.
+/// of one kind (see [`crate::names`]). Half: on the labelled sets it takes
+/// most look-alikes of one kind in one place below [`SAME_MATTER_SCORE`]
+/// while true repeats, whose names agree, are not touched (the only value
+/// tried; docs/intelligence.md).
 pub const DIFFERENT_NAMES_FACTOR: f64 = 0.5;
 
 /// The same-matter score of two petitions from their cosine and their
