@@ -280,6 +280,14 @@ async fn similar_petitions_are_the_same_petitioner_or_the_same_matter_in_other_w
     let reasons = |n: &str| list.iter().find(|x| x["number"] == n).map(|x| x["reasons"].to_string()).unwrap_or_default();
     assert!(reasons(&e).contains("所涉名称不同") && reasons(&e).contains("鼎盛"), "{v}");
     assert!(!reasons(&a).contains("所涉名称不同") && reasons(&a).contains("内容相似度"), "{v}");
+    // A short reminder in few shared words, from a number not seen before,
+    // stating the same sum: the score counts double, and the clerk is told.
+    let f = register(&s, "子十", "13900000035", "催办", "滨河工地那八万六到现在还没给，老板躲着不见人。").await;
+    let (_, v) = s.get_as("ft_clerk", &format!("/api/v1/petitions/{f}/similar")).await;
+    let list = v.as_array().unwrap();
+    let first = list.iter().find(|x| x["number"] == a.as_str()).unwrap_or_else(|| panic!("the letter the reminder follows: {v}"));
+    assert!(first["reasons"].to_string().contains("金额或人名相同：86000元"), "{v}");
+    assert!(first["score"].as_f64().unwrap() >= 0.20, "{v}");
     // Another district's bureau does not see it at all.
     let (status, _) = s.get_as("ns_clerk", &format!("/api/v1/petitions/{a}/similar")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);

@@ -26,7 +26,7 @@ use std::error::Error;
 
 use serde::Deserialize;
 use xinfang_text::departments::same_body;
-use xinfang_text::names::Names;
+use xinfang_text::particulars::Particulars;
 use xinfang_text::risk::{self, RiskLevel};
 use xinfang_text::rules::RuleField;
 use xinfang_text::similar::{SAME_MATTER_SCORE, features, matter_score};
@@ -232,18 +232,27 @@ fn main() -> Result<(), Box<dyn Error>> {
         df.add(f);
     }
     let vectors: Vec<TermVector> = compared.iter().map(|f| TermVector::new(f, &df)).collect();
-    let names: Vec<Names> = texts.iter().map(|t| Names::of(t)).collect();
+    let particulars: Vec<Particulars> = texts.iter().zip(&terms).map(|(t, terms)| Particulars::of(&seg, t, terms)).collect();
     let mut pairs: Vec<(f64, bool, usize, usize)> = Vec::new();
     // Pairs of one group whose names were taken to differ (each a loss of
     // recall the names cost), and pairs of different matters they lowered
     // from at or above the threshold to below it.
     let (mut lowered_true, mut lowered_false) = (Vec::new(), 0usize);
+    // Likewise the particulars that agree: pairs of one group they raised
+    // from below the threshold to at or above it, and pairs of different
+    // matters they raised so.
+    let (mut raised_true, mut raised_false) = (Vec::new(), Vec::new());
     for i in 0..set.len() {
         for j in i + 1..set.len() {
             let same = set[i].group.is_some() && set[i].group == set[j].group;
             let cosine = vectors[i].cosine(&vectors[j]).score;
-            let (score, differ) = matter_score(cosine, &names[i], &names[j]);
-            if let Some((a, b)) = differ {
+            let m = matter_score(cosine, &particulars[i], &particulars[j]);
+            let score = m.score;
+            if !m.agreeing.is_empty() && m.different_names.is_none() && cosine < SAME_MATTER_SCORE && score >= SAME_MATTER_SCORE {
+                let shown = format!("{}–{} ({}, {cosine:.2})", set[i].id, set[j].id, m.agreeing.join("/"));
+                if same { raised_true.push(shown) } else { raised_false.push(shown) }
+            }
+            if let Some((a, b)) = m.different_names {
                 if same {
                     lowered_true.push(format!("{}–{} ({a}/{b}, {cosine:.2})", set[i].id, set[j].id));
                 } else if cosine >= SAME_MATTER_SCORE && score < SAME_MATTER_SCORE {
@@ -308,6 +317,11 @@ fn main() -> Result<(), Box<dyn Error>> {
     details.push(format!(
         "Names that differ: {lowered_false} pairs of different matters taken below {SAME_MATTER_SCORE:.2}; repeats lowered: {}",
         lowered_true.join(", ")
+    ));
+    details.push(format!(
+        "Particulars that agree (a sum, a person) raised to {SAME_MATTER_SCORE:.2}: repeats {}; different matters {}",
+        raised_true.join(", "),
+        raised_false.join(", ")
     ));
 
     // ---- Risk ----

@@ -24,10 +24,12 @@
 //! Everything that needs words takes them from one [`Segmenter`], built
 //! once at start-up (about 0.2 s) and shared.
 
+pub mod amounts;
 pub mod classify;
 pub mod compare;
 pub mod departments;
 pub mod names;
+pub mod particulars;
 pub mod rank;
 pub mod risk;
 pub mod rules;

@@ -213,7 +213,7 @@ fn own_name(rest: &[char]) -> Option<String> {
 
 /// The commonest surnames: enough to tell 我叫赵淑琴 (a name) from 我是
 /// 县化肥厂的职工 (not one).
-fn is_surname(c: Option<char>) -> bool {
+pub(crate) fn is_surname(c: Option<char>) -> bool {
     const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤";
     c.is_some_and(|c| SURNAMES.contains(c))
 }

@@ -311,6 +311,13 @@ const FUTURE_TIMES: &[&str] = &[
     "元宵",
     "年底",
     "过年前",
+    // A holiday's day (八一建军节那天, 劳动节当天).
+    "节那天",
+    "节当天",
+    "建军节",
+    "劳动节",
+    "重阳",
+    "清明",
 ];
 const PAST_MARKERS: &[&str] = &["去年", "前年", "上次", "曾经", "曾", "之前", "此前", "以前", "当年", "上个月", "上周", "昨天", "前天"];
 const TIMES_OF_DAY: &[&str] = &["早上", "上午", "中午", "下午", "晚上", "凌晨"];
@@ -1189,8 +1196,12 @@ mod tests {
         let s = signal("工友们说五月一号之前再不结账，二十多个人就到区政府去。", Gathering).expect("gathering");
         assert!(s.urgent, "{s:?}");
         assert!(s.words.iter().any(|w| w.contains("二十多个人")), "{s:?}");
+        // A holiday's day is a time: 劳动节那天.
+        let s = signal("老矿工们约了四十多个人，劳动节那天一起去市国资委问个说法。", Gathering).expect("gathering");
+        assert!(s.urgent, "{s:?}");
         // A past date is not a plan.
         assert_eq!(kinds("去年三月五号之前就有三十多个人去过县政府。"), vec![(Gathering, false)]);
+        assert_eq!(kinds("去年劳动节那天有三十多个人去过县政府。"), vec![(Gathering, false)]);
         // A population, a small party, a crowd that goes nowhere.
         assert!(kinds("新区住了好几万人，到医院要转两趟车。").is_empty());
         assert!(kinds("我们两个人去县政府问过。").is_empty());
@@ -1219,6 +1230,8 @@ mod tests {
         assert!(signal("2015年后我们几十户一起去县政府反映过多次", Gathering).is_none_or(|g| !g.urgent), "a year in the past is no plan");
         assert!(signal("下周我和老伴两个人一起去医院复查", Gathering).is_none());
         assert!(signal("逼急了我就从七楼楼顶上跳下去", SelfHarm).expect("self harm").urgent);
+        // Going up to an office's roof with a child, after a condition.
+        assert!(signal("再不让孩子复学，我明天就抱着孩子去教育局楼顶，让大家都看看", SelfHarm).expect("self harm").urgent);
         assert!(signal("他再敢来闹，我就打断他的腿", Violence).expect("violence").urgent);
         let g = signal("下周二我们二十多口人到镇政府门口讨个说法", Gathering).expect("gathering");
         assert!(g.urgent, "a headcount going somewhere, with a day: {g:?}");

@@ -103,6 +103,18 @@ impl Segmenter {
         true
     }
 
+    /// Whether `word` (normalised) may be a person's or a place's name: the
+    /// dictionary does not hold it (jieba cut it whole by its character
+    /// model), or holds it as a person's name (tag `nr`: jieba's general
+    /// dictionary lists many common names, 周秀兰 among them).
+    pub fn may_be_name(&self, word: &str) -> bool {
+        let word = normalize(word);
+        if !self.jieba.has_word(&word) {
+            return true;
+        }
+        matches!(&self.jieba.tag(&word, false)[..], [t] if t.word == word && t.tag == "nr")
+    }
+
     /// Whether `word` (normalised) is dropped as a stop word.
     pub fn is_stop_word(&self, word: &str) -> bool {
         self.stop.contains(&normalize(word))

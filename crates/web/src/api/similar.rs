@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use utoipa::ToSchema;
 use xinfang_domain::access::{View, view};
 use xinfang_store::{FullText, PetitionFilter};
-use xinfang_text::names::Names;
+use xinfang_text::particulars::Particulars;
 use xinfang_text::similar::{DocFreq, SAME_MATTER_SCORE, TermVector, features, matter_score};
 
 /// Candidates read from the index, and petitions read for word weights.
@@ -49,7 +49,10 @@ pub struct SimilarPetition {
     pub title: String,
     pub state: String,
     pub registered_at: String,
-    /// TF-IDF cosine in [0, 1] of the two petitions' words.
+    /// Same-matter score in [0, 1]: the TF-IDF cosine of the two petitions'
+    /// words and character pairs, halved when they name different things of
+    /// one kind, doubled when they state the same sum or name the same
+    /// person (`xinfang_text::similar::matter_score`).
     pub score: f64,
     /// Filed by the same person (identity number, name with phone, or name
     /// with address).
@@ -57,7 +60,8 @@ pub struct SimilarPetition {
     /// This one was concluded after 复核: if the new petition repeats its
     /// facts and reasons, it is not accepted again (Art. 36).
     pub no_longer_accepted: bool,
-    /// Why it is listed, in Chinese: the same petitioner, the words shared.
+    /// Why it is listed, in Chinese: the same petitioner, the words shared,
+    /// names that differ, sums or people that agree.
     pub reasons: Vec<String>,
 }
 
@@ -97,6 +101,7 @@ pub async fn similar_to(
     let own_text = head(own_text, COMPARED_CHARS);
     let own_terms = seg.terms(own_text);
     let own_features = features(&own_terms, own_text);
+    let own_particulars = Particulars::of(&seg, own_text, &own_terms);
     // The same petitioner.
     let same: HashMap<i64, String> = if keys.is_empty() {
         HashMap::new()
@@ -137,17 +142,17 @@ pub async fn similar_to(
     let bodies = state.store.petition_bodies(&ids).await?;
     let titles: HashMap<i64, &str> =
         rows.iter().map(|r| (r.id, r.title.as_str())).chain(background.iter().map(|r| (r.id, r.title.as_str()))).collect();
-    let mut names_of: HashMap<i64, Names> = HashMap::new();
+    let mut particulars_of: HashMap<i64, Particulars> = HashMap::new();
     let terms_of: BTreeMap<i64, Vec<String>> = ids
         .iter()
         .map(|id| {
             let text = format!("{}\n{}", titles.get(id).copied().unwrap_or(""), bodies.get(id).map_or("", String::as_str));
             let text = head(&text, COMPARED_CHARS);
-            names_of.insert(*id, Names::of(text));
-            (*id, features(&seg.terms(text), text))
+            let terms = seg.terms(text);
+            particulars_of.insert(*id, Particulars::of(&seg, text, &terms));
+            (*id, features(&terms, text))
         })
         .collect();
-    let own_names = Names::of(own_text);
     let mut df = DocFreq::new();
     df.add(&own_features);
     for t in terms_of.values() {
@@ -158,8 +163,8 @@ pub async fn similar_to(
         .into_iter()
         .filter_map(|r| {
             let mut sim = own.cosine(&TermVector::new(terms_of.get(&r.id)?, &df));
-            let (score, different_names) = matter_score(sim.score, &own_names, names_of.get(&r.id)?);
-            sim.score = score;
+            let matter = matter_score(sim.score, &own_particulars, particulars_of.get(&r.id)?);
+            sim.score = matter.score;
             let same_petitioner = same.contains_key(&r.id);
             if !same_petitioner && sim.score < SAME_MATTER_SCORE {
                 return None;
@@ -172,8 +177,11 @@ pub async fn similar_to(
                 let shared: Vec<&str> = sim.shared.iter().map(|(w, _)| w.as_str()).collect();
                 reasons.push(format!("相同词语：{}", shared.join("、")));
             }
-            if let Some((a, b)) = &different_names {
+            if let Some((a, b)) = &matter.different_names {
                 reasons.push(format!("所涉名称不同：{a}／{b}（相似度减半）"));
+            }
+            if !matter.agreeing.is_empty() {
+                reasons.push(format!("金额或人名相同：{}（相似度加倍）", matter.agreeing.join("、")));
             }
             if sim.score >= SAME_MATTER_SCORE {
                 reasons.push(format!("内容相似度 {:.0}%", sim.score * 100.0));
