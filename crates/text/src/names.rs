@@ -25,7 +25,8 @@ use std::collections::BTreeMap;
 
 /// A kind of named thing, and the words that end its names. A word listed
 /// with characters after `|` does not end a name when one of them follows
-/// (村 in 村民, 村委, 村里 is not a village's name).
+/// (村 in 村民, 村委, 村里 is not a village's name), nor, after a second
+/// `|`, when one of those comes before it (区 in 学区, 厂区, 新区).
 const KINDS: &[(&str, &[&str])] = &[
     (
         "firm",
@@ -55,6 +56,7 @@ const KINDS: &[(&str, &[&str])] = &[
     ("village", &["村|民委干里组部务级长口头道庄子容貌规支集"]),
     ("school", &["小学", "中学", "幼儿园", "学校|里"]),
     ("hospital", &["医院|里方", "卫生院"]),
+    ("county", &["县|城里委政长级道域", "区|域别内里政委长划块间县|学厂片新园景城山矿库牧社校街业发港营军"]),
 ];
 
 /// Characters a name never runs back across: places above it, function
@@ -81,13 +83,15 @@ impl Names {
         let mut taken: Vec<(usize, usize)> = Vec::new();
         for (kind, words) in KINDS {
             for entry in *words {
-                let (word, not_before) = entry.split_once('|').unwrap_or((entry, ""));
+                let mut parts = entry.split('|');
+                let (word, not_before, not_after) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
                 let word: Vec<char> = word.chars().collect();
                 let mut i = 0;
                 while i + word.len() <= chars.len() {
                     let end = i + word.len();
                     if chars[i..end] != word[..]
                         || chars.get(end).is_some_and(|c| not_before.contains(*c))
+                        || (i > 0 && not_after.contains(chars[i - 1]))
                         || taken.iter().any(|&(a, b)| a <= i && end <= b)
                     {
                         i += 1;
@@ -129,6 +133,8 @@ impl Names {
 const DESCRIPTORS: &[&str] = &[
     "有限",
     "责任",
+    "国营",
+    "国有",
     "股份",
     "集团",
     "建筑",
@@ -247,6 +253,7 @@ fn label(kind: &str) -> &'static str {
         "village" => "（村）",
         "school" => "（学校）",
         "hospital" => "（医院）",
+        "county" => "（县区）",
         _ => "（信访人）",
     }
 }
@@ -282,5 +289,26 @@ mod tests {
         assert!(differ(&b, &c).is_none());
         // A text that names no firm never conflicts on firms.
         assert!(differ(&a, &Names::of("工地欠薪，老板跑了。")).is_none());
+    }
+
+    #[test]
+    fn two_counties_or_districts_differ_and_a_school_district_or_new_area_is_none() {
+        let a = Names::of("孩子在思明区一所小学参加托管，停课两周费用不退。");
+        let b = Names::of("孩子在蓬莱区一所民办初中，退学不退学费。");
+        assert_eq!(differ(&a, &b), Some(("思明（县区）".to_string(), "蓬莱（县区）".to_string())), "{a:?} {b:?}");
+        assert!(differ(&a, &Names::of("思明区那所小学托管费还是不退。")).is_none());
+        for text in
+            ["城东学区划片不合理。", "我们山区出行难。", "城南新区的安置房漏水。", "工业园区的厂区噪音大。", "县城到镇上没有早班车。"]
+        {
+            assert!(Names::of(text).by_kind.get("county").is_none(), "{text}: {:?}", Names::of(text));
+        }
+    }
+
+    #[test]
+    fn state_owned_is_a_descriptor_not_a_name() {
+        // Two former state firms of different trades in two cities.
+        let a = Names::of("我们是原国营电机厂的职工，改制时买断工龄。");
+        let b = Names::of("我们是原国营水产公司的职工，身份置换金没发完。");
+        assert!(differ(&a, &b).is_some(), "{a:?} {b:?}");
     }
 }
