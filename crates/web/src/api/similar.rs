@@ -143,13 +143,18 @@ pub async fn similar_to(
     let titles: HashMap<i64, &str> =
         rows.iter().map(|r| (r.id, r.title.as_str())).chain(background.iter().map(|r| (r.id, r.title.as_str()))).collect();
     let mut particulars_of: HashMap<i64, Particulars> = HashMap::new();
+    let candidates = rows.len();
     let terms_of: BTreeMap<i64, Vec<String>> = ids
         .iter()
-        .map(|id| {
+        .enumerate()
+        .map(|(i, id)| {
             let text = format!("{}\n{}", titles.get(id).copied().unwrap_or(""), bodies.get(id).map_or("", String::as_str));
             let text = head(&text, COMPARED_CHARS);
             let terms = seg.terms(text);
-            particulars_of.insert(*id, Particulars::of(&seg, text, &terms));
+            // Only the candidates are scored; the rest give word weights.
+            if i < candidates {
+                particulars_of.insert(*id, Particulars::of(&seg, text, &terms));
+            }
             (*id, features(&terms, text))
         })
         .collect();
