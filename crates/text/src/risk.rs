@@ -318,6 +318,19 @@ const FUTURE_TIMES: &[&str] = &[
     "劳动节",
     "重阳",
     "清明",
+    // Days of an expected event (开工那天, 秋收那天) and 明儿, 年前 (before
+    // the New Year, not 三年前: see `planned_time_at`).
+    "开工那天",
+    "动工那天",
+    "施工那天",
+    "来拆那天",
+    "强拆那天",
+    "秋收那天",
+    "开庭那天",
+    "明儿",
+    "明早",
+    "明晚",
+    "年前",
 ];
 const PAST_MARKERS: &[&str] = &["去年", "前年", "上次", "曾经", "曾", "之前", "此前", "以前", "当年", "上个月", "上周", "昨天", "前天"];
 const TIMES_OF_DAY: &[&str] = &["早上", "上午", "中午", "下午", "晚上", "凌晨"];
@@ -441,7 +454,9 @@ fn planned_time_at(sentence: &[char]) -> Option<(usize, String)> {
         // 两个星期, 三礼拜 are lengths of time; 这个礼拜, 下个星期 are plans.
         let length =
             week && before.last().is_some_and(|&c| is_numeral(c) || c == '个' && !before.first().is_some_and(|f| "这下本".contains(*f)));
-        let back = before.iter().any(|c| "上去前每".contains(*c)) || length;
+        // 三年前, 几年前, 多年前 are the past; 年前 alone is before the New Year.
+        let years_ago = word == "年前" && before.last().is_some_and(|&c| is_numeral(c) || "几多些半个".contains(c));
+        let back = before.iter().any(|c| "上去前每".contains(*c)) || length || years_ago;
         let ago = week && !day && sentence.get(end) == Some(&'前') && !word.starts_with(['下', '这', '本']);
         // The past said before it in its clause (上个月的周末, 去年春节).
         let lead = &sentence[back_to(sentence, i, CLAUSE_BREAKS)..i];
@@ -524,7 +539,8 @@ const WHOLE_GROUPS: &[&str] =
 /// Who a headcount counts, after the number (三十多个人, 一百多户, 几十名工人).
 const CROWD_NOUNS: &[&str] = &[
     "人", "户", "名", "位", "口", "业主", "工友", "村民", "职工", "工人", "家长", "老人", "家属", "员工", "群众", "老兵", "战友", "股民",
-    "台车", "辆车", "老师", "司机", "骑手", "师傅", "商户",
+    "台车", "辆车", "老师", "司机", "骑手", "师傅", "商户", "摊主", "摊贩", "店主", "农户", "居民", "住户", "车主", "病友", "患者", "学生",
+    "乡亲", "老乡", "同乡",
 ];
 /// Going or staying somewhere, and where: a crowd that goes to the
 /// government's door or stays at the hospital is a gathering.
@@ -559,7 +575,7 @@ const CROWD_PLACES: &[&str] = &[
     "学校",
 ];
 /// Characters between a crowd and its move, and a move and its place.
-const CROWD_REACH: usize = 12;
+const CROWD_REACH: usize = 16;
 
 /// The end of a crowd starting at `i`: a headcount from ten to a few
 /// thousand (digits, or a numeral with 十, 百 or 千) followed by who, or
@@ -634,7 +650,7 @@ fn crowd_movements(chars: &[char]) -> Vec<(usize, usize)> {
 /// 来, 如果…): with the ultimatums, what makes a harm that follows
 /// conditional (`conditions`).
 const MORE_CONDITIONS: &[&str] =
-    &["之内", "要是敢", "谁敢", "敢来", "还是这样", "要还是", "下回", "敢踏", "真出了", "那我只能", "如果", "要是", "若是"];
+    &["之内", "要是敢", "谁敢", "敢来", "还是这样", "要还是", "下回", "敢踏", "真出了", "那我只能", "如果", "要是", "若是", "再敢", "谁上"];
 
 /// Every condition word: the ultimatums and [`MORE_CONDITIONS`].
 fn conditions() -> impl Iterator<Item = &'static &'static str> {
@@ -658,6 +674,9 @@ const INTENTS: &[&str] = &[
     "就到",
     "我让",
     "自己去",
+    // A clerk's record of what the caller said he would do (称…他就…).
+    "他就",
+    "她就",
 ];
 /// Harm done, in the words that follow an intent, and its kind.
 const HARMS: &[(RiskKind, &[&str])] = &[
@@ -708,6 +727,20 @@ const HARMS: &[(RiskKind, &[&str])] = &[
             "楼顶上去",
             "上面下去",
             "下去算了",
+            // Heights, lying down before machines or at a door.
+            "塔吊",
+            "信号塔",
+            "广告牌",
+            "跳下来",
+            "吊车底下",
+            "铲车底下",
+            "挖机底下",
+            "车底下",
+            "身上压过去",
+            "身上轧过去",
+            "身上碾过去",
+            "门口躺",
+            "躺到",
         ],
     ),
     (
@@ -749,9 +782,32 @@ const HARMS: &[(RiskKind, &[&str])] = &[
             "煤油",
             "烧咯",
             "弄他",
+            "收拾",
+            "劈",
         ],
     ),
-    (RoadBlocking, &["堵了", "堵上", "堵死", "堵住", "堵着", "堵路", "堵门", "拦车", "拦了", "封路", "垒死"]),
+    (
+        RoadBlocking,
+        &[
+            "堵了",
+            "堵上",
+            "堵死",
+            "堵住",
+            "堵着",
+            "堵路",
+            "堵门",
+            "拦车",
+            "拦了",
+            "封路",
+            "垒死",
+            "收割机前",
+            "挖掘机前",
+            "挖机前",
+            "铲车前",
+            "横在路",
+        ],
+    ),
+    (ExtremePetitioning, &["铺盖", "家门口住", "门口住下"]),
     (Threat, &["拼命", "拼了", "报复", "不客气", "好看", "出人命", "见血", "陪葬", "不得安宁"]),
 ];
 /// The most places one phrase (or time word) is looked at: evidence enough
@@ -785,6 +841,13 @@ fn conditional_harms(chars: &[char]) -> Vec<(RiskKind, usize, usize)> {
             // Or a plain negated condition just before: 不退钱我就…, 拿不到钱，我就….
             let negated_before = sentence[i.saturating_sub(12)..i].iter().any(|&c| c == '不' || c == '没');
             if !(condition.is_some_and(|c| c < i) || negated_before) {
+                continue;
+            }
+            // 他就 / 她就 are the caller's own words only in a clerk's
+            // record of them (邓某致电称，…他就…); elsewhere they tell what
+            // someone else does (还不上钱的，他就叫人上门泼油漆).
+            let reported = ["称", "说", "扬言", "表示"].iter().any(|w| !find_all(&sentence[..i], w).is_empty());
+            if matches!(sentence[i], '他' | '她') && !reported {
                 continue;
             }
             let from = i + len;
@@ -1206,6 +1269,36 @@ mod tests {
         assert!(kinds("新区住了好几万人，到医院要转两趟车。").is_empty());
         assert!(kinds("我们两个人去县政府问过。").is_empty());
         assert!(kinds("小区有三百多户业主，物业费一直没公示。").is_empty());
+    }
+
+    #[test]
+    fn plans_in_a_risk_focused_set_s_forms_are_urgent_and_their_look_alikes_are_not() {
+        // Fresh sentences in the forms a risk-focused blind set used.
+        for (text, kind) in [
+            ("年底前再拿不到钱，我们就上塔吊。", SelfHarm),
+            ("农药我昨天买回来了，就放在灶台上。", SelfHarm),
+            ("遗书我写好了，压在枕头底下。", SelfHarm),
+            ("明儿一早我就爬到村口的信号塔上去，不给说法不下来。", SelfHarm),
+            ("开工那天谁来动工，我就躺在挖机底下。", SelfHarm),
+            ("来电人称，要是明天再来拆，他就爬到广告牌上跳下来。", SelfHarm),
+            ("那个包工头别让我碰见，刀我一直揣着。", Violence),
+            ("他家再敢往我这边挪一寸，我拿斧头劈了他。", Violence),
+            ("下礼拜一开始我把三轮车横在路中间，钱不到谁也别过。", RoadBlocking),
+            ("业主们约了周六上午十点到售楼处集合。", Gathering),
+            ("我们二十多个摊主商量好了，这周五下午一起去县纪委。", Gathering),
+            ("年前再不给说法，我就卷着铺盖去他家门口住。", ExtremePetitioning),
+        ] {
+            let s = signal(text, kind).unwrap_or_else(|| panic!("{text}: {:?}", scan(text)));
+            assert!(s.urgent, "{text}: {s:?}");
+        }
+        for text in [
+            "三年前我在工地上塔吊干活摔伤了腰，工伤一直没认定。",
+            "还不上钱的，他就叫人上门泼油漆，请纪委查一查。",
+            "孩子从滑梯上跳下来摔伤了胳膊，幼儿园不管。",
+            "几年前村里开工那天就占了我家的地。",
+        ] {
+            assert!(kinds(text).iter().all(|(_, urgent)| !urgent), "{text}: {:?}", scan(text));
+        }
     }
 
     #[test]
