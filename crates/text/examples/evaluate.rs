@@ -26,7 +26,7 @@ use std::error::Error;
 
 use serde::Deserialize;
 use xinfang_text::departments::same_body;
-use xinfang_text::particulars::Particulars;
+use xinfang_text::particulars::{Commonness, Particulars};
 use xinfang_text::risk::{self, RiskLevel};
 use xinfang_text::rules::RuleField;
 use xinfang_text::similar::{SAME_MATTER_SCORE, features, matter_score};
@@ -233,6 +233,10 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
     let vectors: Vec<TermVector> = compared.iter().map(|f| TermVector::new(f, &df)).collect();
     let particulars: Vec<Particulars> = texts.iter().zip(&terms).map(|(t, terms)| Particulars::of(&seg, t, terms)).collect();
+    let mut common = Commonness::new();
+    for p in &particulars {
+        common.add(p);
+    }
     let mut pairs: Vec<(f64, bool, usize, usize)> = Vec::new();
     // Pairs of one group whose names were taken to differ (each a loss of
     // recall the names cost), and pairs of different matters they lowered
@@ -246,7 +250,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         for j in i + 1..set.len() {
             let same = set[i].group.is_some() && set[i].group == set[j].group;
             let cosine = vectors[i].cosine(&vectors[j]).score;
-            let m = matter_score(cosine, &particulars[i], &particulars[j]);
+            let m = matter_score(cosine, &particulars[i], &particulars[j], &common);
             let score = m.score;
             if !m.agreeing.is_empty() && m.different_names.is_none() && cosine < SAME_MATTER_SCORE && score >= SAME_MATTER_SCORE {
                 let shown = format!("{}–{} ({}, {cosine:.2})", set[i].id, set[j].id, m.agreeing.join("/"));

@@ -9,18 +9,22 @@
 //! and its people. Look-alike matters of one kind (another crew's wages on
 //! the same project) share the words but rarely the sum or the person.
 //! So a sum or a person both petitions give counts for the same matter
-//! ([`agree`]), and different names of one kind count against it
-//! ([`crate::names::differ`]); `crate::similar::matter_score` weighs both.
+//! ([`agree`]) — when few of the petitions compared give it ([`Commonness`]:
+//! a round 2万元 or a common 王伟 tells nothing) — and different names of
+//! one kind count against it ([`crate::names::differ`]);
+//! `crate::similar::matter_score` weighs both.
 
 use crate::Segmenter;
+use crate::amounts::Sum;
 use crate::names::Names;
+use std::collections::HashMap;
 
 /// What a petition is compared by, besides its words.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Particulars {
     pub names: Names,
-    /// Sums in yuan ([`crate::amounts::sums`]).
-    pub sums: Vec<u64>,
+    /// Sums of money ([`crate::amounts::sums`]).
+    pub sums: Vec<Sum>,
     /// People named anywhere in the text (not only the petitioner).
     pub people: Vec<String>,
 }
@@ -30,12 +34,8 @@ impl Particulars {
     /// (from [`Segmenter::terms`], computed once by the caller).
     pub fn of(seg: &Segmenter, text: &str, terms: &[String]) -> Particulars {
         let mut people: Vec<String> = Vec::new();
-        for t in terms {
-            if is_person(seg, t) && !people.contains(t) {
-                people.push(t.clone());
-            }
-        }
-        for name in cued_people(text) {
+        let cued = cued_people(text).into_iter().filter(|n| seg.may_be_name(n));
+        for name in terms.iter().filter(|t| is_person(seg, t)).cloned().chain(cued) {
             if !people.contains(&name) {
                 people.push(name);
             }
@@ -44,23 +44,91 @@ impl Particulars {
     }
 }
 
-/// Characters that end a place's or a body's name, never a person's in
-/// practice (黄土岭, 钱家巷, 石门镇, 卫生院).
-const NOT_LAST_IN_A_PERSON: &str = "村镇县区乡组屯庄湾岭坡沟巷街路道桥市省站所场店园苑府楼院局室房城厂队号间处科部司委会社校";
+/// How many of the petitions compared give each sum and each person: a
+/// particular agrees only if it is rare among them ([`Commonness::rare`]).
+#[derive(Debug, Clone, Default)]
+pub struct Commonness {
+    docs: usize,
+    sums: Vec<Vec<Sum>>,
+    people: HashMap<String, usize>,
+}
+
+/// A particular given by at most this many petitions is rare whatever
+/// their number (a matter told four times gives its sum four times) …
+pub const RARE_FLOOR: usize = 4;
+/// … and by at most this share of them when they are many.
+pub const RARE_SHARE: f64 = 0.01;
+
+impl Commonness {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Count one more petition's particulars.
+    pub fn add(&mut self, p: &Particulars) {
+        self.docs += 1;
+        self.sums.push(p.sums.clone());
+        for name in &p.people {
+            *self.people.entry(name.clone()).or_insert(0) += 1;
+        }
+    }
+
+    fn rare(&self, count: usize) -> bool {
+        count <= RARE_FLOOR.max((self.docs as f64 * RARE_SHARE) as usize)
+    }
+
+    fn rare_sum(&self, s: &Sum) -> bool {
+        self.rare(self.sums.iter().filter(|sums| sums.iter().any(|t| t.agrees(s))).count())
+    }
+
+    fn rare_person(&self, name: &str) -> bool {
+        self.rare(self.people.get(name).copied().unwrap_or(0))
+    }
+}
+
+/// Characters that end a place's, a body's or a document's name, never a
+/// person's in practice (黄土岭, 钱家巷, 石门镇, 卫生院, 林权证).
+const NOT_LAST_IN_A_PERSON: &str = "村镇县区乡组屯庄湾岭坡沟巷街路道桥市省站所场店园苑府楼院局室房城厂队号间处科部司委会社校证口山庙河江湖";
+
+/// How a person is addressed or what he is, after the surname (王先生,
+/// 刘女士, 陈老板, 王镇长): a title, not a name, and shared by many.
+const TITLES: &[&str] = &[
+    "先生", "女士", "小姐", "老板", "师傅", "老师", "大爷", "大妈", "阿姨", "大姐", "大哥", "大叔", "大婶", "老汉", "老太", "某某", "经理",
+    "主任", "书记", "镇长", "乡长", "村长", "县长", "区长", "市长", "局长", "所长", "科长", "队长", "院长", "校长", "站长", "厂长", "组长",
+    "会计", "医生", "律师", "警官", "总",
+];
+
+/// Characters a given name does not hold in practice: the function words
+/// and times a cue is often followed by (本人于上月, 本人向单位, 钱太少).
+const NOT_IN_A_GIVEN_NAME: &str = "某于向在上下本该此这那月年日了的是和与及太很也都又再就还没不被把将对从给跟已曾";
 
 /// A person's name among the segmenter's terms: three Chinese characters,
 /// a common surname first, not a dictionary word other than a name
-/// ([`Segmenter::may_be_name`]: 房产证, 管理费 and 包工头 are words), and no
-/// place's or body's last character, nor a word the clause goes on with
-/// (王海称 is 王海 and 称).
+/// ([`Segmenter::may_be_name`]: 房产证, 管理费 and 包工头 are words), not a
+/// title (王先生), and no place's, body's or document's last character,
+/// nor a word the clause goes on with (王海称 is 王海 and 称).
 fn is_person(seg: &Segmenter, term: &str) -> bool {
     let chars: Vec<char> = term.chars().collect();
     chars.len() == 3
         && chars.iter().all(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
-        && crate::names::is_surname(chars.first().copied())
-        && !NOT_LAST_IN_A_PERSON.contains(chars[2])
-        && !AFTER_A_NAME.contains(chars[2])
+        && is_person_surname(chars[0])
+        && plausible_given_name(&chars[1..])
         && seg.may_be_name(term)
+}
+
+/// A common surname that starts people's names here: not 向 and 于, which
+/// are surnames but far more often prepositions (本人向单位反映).
+fn is_person_surname(c: char) -> bool {
+    crate::names::is_surname(Some(c)) && !"向于".contains(c)
+}
+
+/// Whether what follows a surname may be a given name: no title, no
+/// function word, and not ending as a place, body or document does.
+fn plausible_given_name(given: &[char]) -> bool {
+    let text: String = given.iter().collect();
+    !TITLES.iter().any(|t| text.starts_with(t))
+        && !given.iter().any(|c| NOT_IN_A_GIVEN_NAME.contains(*c) || AFTER_A_NAME.contains(*c))
+        && !given.last().is_some_and(|c| NOT_LAST_IN_A_PERSON.contains(*c))
 }
 
 /// Words after which a person's name follows (来电人钟小平催办, 其母周秀兰):
@@ -91,11 +159,18 @@ const CUES: &[&str] = &[
     "其夫",
     "我叫",
     "本人",
+    "村民",
+    "居民",
+    "村的",
+    "组的",
+    "屯的",
+    "社区的",
 ];
 
-/// Characters a clause goes on with right after a name (钟小平催办, 王海称):
-/// where one follows the second or third character, the name ends there.
-const AFTER_A_NAME: &str = "称说反诉等在的是和与及于今家男女住也又再来去到被把将要想催找给向跟对从已多干因同系现年岁";
+/// Characters a clause goes on with right after a name (钟小平催办, 王海称,
+/// 钟小平表示): where one follows the second or third character, the name
+/// ends there.
+const AFTER_A_NAME: &str = "称说反诉等在的是和与及于今家男女住也又再来去到被把将要想催找给向跟对从已多干因同系现年岁表投一";
 
 /// People named right after a [`CUES`] word: a common surname and one or
 /// two more characters, ending where the clause goes on.
@@ -107,14 +182,13 @@ fn cued_people(text: &str) -> Vec<String> {
         let cue: Vec<char> = cue.chars().collect();
         for i in 0..chars.len().saturating_sub(cue.len()) {
             let rest = &chars[i + cue.len()..];
-            if chars[i..i + cue.len()] != cue[..] || !crate::names::is_surname(rest.first().copied()) {
+            if chars[i..i + cue.len()] != cue[..] || !rest.first().is_some_and(|&c| is_person_surname(c)) {
                 continue;
             }
             let name = [3, 2].into_iter().find_map(|len| {
                 let name = rest.get(..len)?;
                 let ends = rest.get(len).is_none_or(|c| !han(c) || AFTER_A_NAME.contains(*c));
-                let whole = name.iter().all(han) && !name[1..].iter().any(|c| AFTER_A_NAME.contains(*c) || "某".contains(*c));
-                (ends && whole && !NOT_LAST_IN_A_PERSON.contains(name[len - 1])).then(|| name.iter().collect::<String>())
+                (ends && name.iter().all(han) && plausible_given_name(&name[1..])).then(|| name.iter().collect::<String>())
             });
             if let Some(name) = name
                 && !out.contains(&name)
@@ -126,15 +200,17 @@ fn cued_people(text: &str) -> Vec<String> {
     out
 }
 
-/// What both petitions give: each agreeing sum (as the first petition
-/// states it, in yuan) and each shared person, as the reason shown to the
-/// clerk. Empty when nothing agrees.
-pub fn agree(a: &Particulars, b: &Particulars) -> Vec<String> {
+/// What both petitions give that few of the petitions compared give:
+/// each agreeing sum written to two places or more ([`Sum::telling`]; in
+/// yuan, as the first petition states it) and each
+/// shared person, as the reason shown to the clerk. Empty when nothing
+/// rare agrees.
+pub fn agree(a: &Particulars, b: &Particulars, common: &Commonness) -> Vec<String> {
     let mut out = Vec::new();
-    if let Some((x, _)) = crate::amounts::agree(&a.sums, &b.sums) {
-        out.push(format!("{x}元"));
+    if let Some(x) = a.sums.iter().find(|x| x.telling() && common.rare_sum(x) && b.sums.iter().any(|y| x.agrees(y))) {
+        out.push(format!("{}元", x.stated));
     }
-    out.extend(a.people.iter().filter(|p| b.people.contains(p)).cloned());
+    out.extend(a.people.iter().filter(|p| b.people.contains(p) && common.rare_person(p)).cloned());
     out
 }
 
@@ -147,30 +223,59 @@ mod tests {
         Particulars::of(seg, text, &seg.terms(text))
     }
 
+    fn counted(all: &[&Particulars]) -> Commonness {
+        let mut c = Commonness::new();
+        for p in all {
+            c.add(p);
+        }
+        c
+    }
+
     #[test]
     fn a_short_reminder_agrees_with_its_letter_on_the_sum_and_the_person() {
         let seg = Segmenter::new();
         let letter = of(&seg, "我母亲龚素芬在县医院做了手术，术后第二天死亡，医院至今不给说法，要求赔偿并追责，已花去医药费五万三千元。");
         let reminder = of(&seg, "龚素芬的事一个多月了，医院一句话不给，花的五万三也没人管。");
         let other = of(&seg, "我父亲在县医院手术后去世，家属要求鉴定，花了八万多医药费。");
-        let why = agree(&letter, &reminder);
+        let common = counted(&[&letter, &reminder, &other]);
+        let why = agree(&letter, &reminder, &common);
         assert!(why.contains(&"53000元".to_string()), "{why:?}");
         assert!(why.contains(&"龚素芬".to_string()), "{why:?}");
-        assert!(agree(&letter, &other).is_empty(), "{:?}", agree(&letter, &other));
+        assert!(agree(&letter, &other, &common).is_empty(), "{:?}", agree(&letter, &other, &common));
+    }
+
+    #[test]
+    fn a_sum_or_a_name_that_many_petitions_give_does_not_agree() {
+        let seg = Segmenter::new();
+        let a = of(&seg, "来访人龚素芬反映，村里欠她征地补偿款两万元。");
+        let b = of(&seg, "来电人龚素芬反映，超市卖过期食品，索赔两万元。");
+        let many: Vec<Particulars> = (0..6).map(|i| of(&seg, &format!("第{i}户反映征地补偿款两万元没有发放，来访人龚素芬。"))).collect();
+        let mut all: Vec<&Particulars> = vec![&a, &b];
+        all.extend(many.iter());
+        assert!(agree(&a, &b, &counted(&all)).is_empty(), "{:?}", agree(&a, &b, &counted(&all)));
+        assert!(!agree(&a, &b, &counted(&[&a, &b])).is_empty(), "two petitions alone: both rare");
     }
 
     #[test]
     fn a_name_after_a_cue_is_read_where_the_segmenter_cuts_it_apart() {
         let seg = Segmenter::new();
         assert_eq!(of(&seg, "来电人钟小平催办：华盛鞋业未缴社保。").people, vec!["钟小平".to_string()]);
+        assert_eq!(of(&seg, "来电人钟小平表示厂里没人管。").people, vec!["钟小平".to_string()]);
         assert_eq!(of(&seg, "来访人王海称其工资被拖欠。").people, vec!["王海".to_string()]);
+        assert!(of(&seg, "我是青杠村的张光荣 我那4.3亩地的补偿款").people.contains(&"张光荣".to_string()));
         assert!(of(&seg, "来访人刘某，女，反映丈夫被欠薪。").people.is_empty());
     }
 
     #[test]
-    fn dictionary_words_places_and_bodies_are_not_people() {
+    fn words_places_titles_and_documents_are_not_people() {
         let seg = Segmenter::new();
-        let p = of(&seg, "房产证办不下来，管理费年年涨，包工头跑了，黄土岭村和石门镇卫生院都不管。");
-        assert!(p.people.is_empty(), "{:?}", p.people);
+        for text in [
+            "房产证办不下来，管理费年年涨，包工头跑了，黄土岭村和石门镇卫生院都不管。",
+            "来电人王先生反映，刘女士和陈老板都说王镇长不管。",
+            "林权证办不下来，母亲高血压，儿子高考，父亲曾经当过兵。",
+            "本人于上月申请，本人向单位反映过，钱太少。",
+        ] {
+            assert!(of(&seg, text).people.is_empty(), "{text}: {:?}", of(&seg, text).people);
+        }
     }
 }

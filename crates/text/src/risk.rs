@@ -741,6 +741,9 @@ const HARMS: &[(RiskKind, &[&str])] = &[
             "身上碾过去",
             "门口躺",
             "躺到",
+            // Leaving with one's children (带着两个娃儿一起走，不拖累哪个了).
+            "一起走",
+            "不拖累",
         ],
     ),
     (
@@ -805,6 +808,8 @@ const HARMS: &[(RiskKind, &[&str])] = &[
             "挖机前",
             "铲车前",
             "横在路",
+            "堵起",
+            "拦起",
         ],
     ),
     (ExtremePetitioning, &["铺盖", "家门口住", "门口住下"]),
@@ -1287,6 +1292,8 @@ mod tests {
             ("业主们约了周六上午十点到售楼处集合。", Gathering),
             ("我们二十多个摊主商量好了，这周五下午一起去县纪委。", Gathering),
             ("年前再不给说法，我就卷着铺盖去他家门口住。", ExtremePetitioning),
+            ("下个月还是这样，我就带着娃儿一起走，不拖累你们。", SelfHarm),
+            ("这个礼拜再不把钱打过来，我就开车把工地的便道堵起。", RoadBlocking),
         ] {
             let s = signal(text, kind).unwrap_or_else(|| panic!("{text}: {:?}", scan(text)));
             assert!(s.urgent, "{text}: {s:?}");

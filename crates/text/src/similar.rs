@@ -235,11 +235,19 @@ pub struct MatterScore {
 
 /// The same-matter score of two petitions from their cosine and their
 /// particulars: times [`DIFFERENT_NAMES_FACTOR`] when they name different
-/// things of one kind, times [`AGREEING_PARTICULARS_FACTOR`] when they
-/// state the same sum or name the same person.
-pub fn matter_score(cosine: f64, a: &crate::particulars::Particulars, b: &crate::particulars::Particulars) -> MatterScore {
+/// things of one kind, or else times [`AGREEING_PARTICULARS_FACTOR`] when
+/// they state the same sum or name the same person that few of the
+/// petitions compared (`common`) give.
+pub fn matter_score(
+    cosine: f64,
+    a: &crate::particulars::Particulars,
+    b: &crate::particulars::Particulars,
+    common: &crate::particulars::Commonness,
+) -> MatterScore {
     let different_names = crate::names::differ(&a.names, &b.names);
-    let agreeing = crate::particulars::agree(a, b);
+    // Names of one kind that differ outweigh a sum or a person that agrees
+    // (two crews on one site owed the same round sum).
+    let agreeing = if different_names.is_some() { Vec::new() } else { crate::particulars::agree(a, b, common) };
     let mut score = cosine;
     if different_names.is_some() {
         score *= DIFFERENT_NAMES_FACTOR;
@@ -342,9 +350,10 @@ mod tests {
         let seg = Segmenter::new();
         let of = |t: &str| Particulars::of(&seg, t, &seg.terms(t));
         let other = WAGES_REWORDED.replace("鑫达建筑公司", "恒通装饰公司").replace("十八万元", "九万元");
-        let same = matter_score(0.3, &of(WAGES), &of(WAGES_REWORDED));
+        let none = crate::particulars::Commonness::new();
+        let same = matter_score(0.3, &of(WAGES), &of(WAGES_REWORDED), &none);
         assert_eq!(same.different_names, None);
-        let half = matter_score(0.3, &of(WAGES), &of(&other));
+        let half = matter_score(0.3, &of(WAGES), &of(&other), &none);
         assert!((half.score - 0.15).abs() < 1e-9, "{half:?}");
         let (a, b) = half.different_names.unwrap();
         assert!(a.contains("鑫达") && b.contains("恒通"), "{a} {b}");
@@ -355,13 +364,14 @@ mod tests {
         use crate::particulars::Particulars;
         let seg = Segmenter::new();
         let of = |t: &str| Particulars::of(&seg, t, &seg.terms(t));
-        let same = matter_score(0.12, &of(WAGES), &of(WAGES_REWORDED));
+        let none = crate::particulars::Commonness::new();
+        let same = matter_score(0.12, &of(WAGES), &of(WAGES_REWORDED), &none);
         assert_eq!(same.agreeing, vec!["180000元".to_string()]);
         assert!((same.score - 0.24).abs() < 1e-9, "{same:?}");
         let other = WAGES_REWORDED.replace("十八万元", "九万元");
-        let plain = matter_score(0.12, &of(WAGES), &of(&other));
+        let plain = matter_score(0.12, &of(WAGES), &of(&other), &none);
         assert!(plain.agreeing.is_empty() && (plain.score - 0.12).abs() < 1e-9, "{plain:?}");
-        assert!(matter_score(0.7, &of(WAGES), &of(WAGES_REWORDED)).score <= 1.0);
+        assert!(matter_score(0.7, &of(WAGES), &of(WAGES_REWORDED), &none).score <= 1.0);
     }
 
     #[test]

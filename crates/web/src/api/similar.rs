@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use utoipa::ToSchema;
 use xinfang_domain::access::{View, view};
 use xinfang_store::{FullText, PetitionFilter};
-use xinfang_text::particulars::Particulars;
+use xinfang_text::particulars::{Commonness, Particulars};
 use xinfang_text::similar::{DocFreq, SAME_MATTER_SCORE, TermVector, features, matter_score};
 
 /// Candidates read from the index, and petitions read for word weights.
@@ -158,6 +158,13 @@ pub async fn similar_to(
             (*id, features(&terms, text))
         })
         .collect();
+    // How many of the compared petitions give each sum and person: one that
+    // many candidates give (a round 2万元, a common 王伟) agrees with nothing.
+    let mut common = Commonness::new();
+    common.add(&own_particulars);
+    for p in particulars_of.values() {
+        common.add(p);
+    }
     let mut df = DocFreq::new();
     df.add(&own_features);
     for t in terms_of.values() {
@@ -168,7 +175,7 @@ pub async fn similar_to(
         .into_iter()
         .filter_map(|r| {
             let mut sim = own.cosine(&TermVector::new(terms_of.get(&r.id)?, &df));
-            let matter = matter_score(sim.score, &own_particulars, particulars_of.get(&r.id)?);
+            let matter = matter_score(sim.score, &own_particulars, particulars_of.get(&r.id)?, &common);
             sim.score = matter.score;
             let same_petitioner = same.contains_key(&r.id);
             if !same_petitioner && sim.score < SAME_MATTER_SCORE {
