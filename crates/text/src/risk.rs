@@ -874,6 +874,56 @@ fn conditional_harms(chars: &[char]) -> Vec<(RiskKind, usize, usize)> {
     out
 }
 
+/// Means of harm, and the harm they are the means of.
+const MEANS: &[(RiskKind, &[&str])] = &[
+    (SelfHarm, &["农药", "安眠药", "老鼠药", "百草枯", "敌敌畏", "绳子", "遗书", "木炭"]),
+    (Violence, &["汽油", "煤油", "刀", "斧头", "炸药", "雷管", "硫酸", "铁锹"]),
+];
+/// Said of a means that is ready: bought, written, hoarded, carried.
+const READY: &[&str] =
+    &["买好", "买回来", "买来了", "备好", "准备好", "写好", "攒够", "攒好", "攒了", "揣着", "揣在", "灌好", "装好了", "磨好", "藏好"];
+/// Characters between a means and its readiness, either way round
+/// (农药我已经买回来了, 准备好了一桶汽油).
+const READY_REACH: usize = 8;
+
+/// "汽油我都准备好了", "遗书已经写好了", "刀我天天揣着": a means of harm said
+/// to be ready, in a sentence where the petitioner speaks of himself (我,
+/// 俺, 咱) — a plan already under way, urgent. Not negated (我没买农药),
+/// not told of the past (去年他揣着刀来过), and not a store of something
+/// (村里准备好农药统一打药 names no 我).
+fn prepared_means(chars: &[char]) -> Vec<(RiskKind, usize, usize)> {
+    let mut out = Vec::new();
+    for (kind, words) in MEANS {
+        for w in *words {
+            for i in find_all(chars, w).into_iter().take(MAX_PER_PHRASE) {
+                let end = i + w.chars().count();
+                let (s, e) = (back_to(chars, i, SENTENCE_BREAKS), forward_to(chars, end, SENTENCE_BREAKS));
+                let (clause_start, clause_end) = (back_to(chars, i, CLAUSE_BREAKS), forward_to(chars, end, CLAUSE_BREAKS));
+                let ready = READY.iter().find_map(|r| {
+                    let len = r.chars().count();
+                    let after_end = (end + READY_REACH + len).min(clause_end);
+                    let before_start = i.saturating_sub(READY_REACH + len).max(clause_start);
+                    let after = find_all(&chars[end..after_end.max(end)], r).first().map(|&j| (i, end + j + len));
+                    after.or_else(|| find_all(&chars[before_start..i], r).first().map(|&j| (before_start + j, end)))
+                });
+                let first_person = chars[s..e].iter().any(|c| "我俺咱".contains(*c));
+                // Told of the past (去年他揣着刀来我家闹过): harm suffered, not planned.
+                let past = PAST_MARKERS.iter().any(|m| !find_all(&chars[s..i], m).is_empty());
+                if let Some((a, b)) = ready
+                    && first_person
+                    && !past
+                    && negation(chars, a).is_none()
+                    && negation(chars, i).is_none()
+                    && out.len() < MAX_FOUND
+                {
+                    out.push((*kind, a, b));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// One phrase found.
 struct Hit {
     kind: RiskKind,
@@ -909,7 +959,7 @@ pub fn scan(input: &str) -> Vec<Signal> {
     }
     // A conditional harm the lexicon already found is that phrase, urgent;
     // else a signal of its own, named by the words from intent to harm.
-    for (kind, start, end) in conditional_harms(&chars) {
+    for (kind, start, end) in conditional_harms(&chars).into_iter().chain(prepared_means(&chars)) {
         match hits.iter_mut().find(|h| h.kind == kind && h.start < end && start < h.end) {
             Some(h) => {
                 h.urgent = true;
@@ -1294,6 +1344,8 @@ mod tests {
             ("年前再不给说法，我就卷着铺盖去他家门口住。", ExtremePetitioning),
             ("下个月还是这样，我就带着娃儿一起走，不拖累你们。", SelfHarm),
             ("这个礼拜再不把钱打过来，我就开车把工地的便道堵起。", RoadBlocking),
+            ("汽油我都准备好了，一桶就搁在车上。", Violence),
+            ("俺把绳子都准备好了，活着也是受罪。", SelfHarm),
         ] {
             let s = signal(text, kind).unwrap_or_else(|| panic!("{text}: {:?}", scan(text)));
             assert!(s.urgent, "{text}: {s:?}");
@@ -1303,6 +1355,9 @@ mod tests {
             "还不上钱的，他就叫人上门泼油漆，请纪委查一查。",
             "孩子从滑梯上跳下来摔伤了胳膊，幼儿园不管。",
             "几年前村里开工那天就占了我家的地。",
+            "村里准备好农药，统一给果园打药。",
+            "我没买农药，也不会做傻事，只想要个说法。",
+            "去年我买回来的两瓶农药被人偷了，派出所也不管。",
         ] {
             assert!(kinds(text).iter().all(|(_, urgent)| !urgent), "{text}: {:?}", scan(text));
         }
