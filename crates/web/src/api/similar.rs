@@ -13,7 +13,7 @@
 
 use super::petitions::load_visible;
 use crate::auth::Staff;
-use crate::error::{ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiPath;
 use crate::search::segmenter;
 use crate::state::AppState;
@@ -142,22 +142,30 @@ pub async fn similar_to(
     let bodies = state.store.petition_bodies(&ids).await?;
     let titles: HashMap<i64, &str> =
         rows.iter().map(|r| (r.id, r.title.as_str())).chain(background.iter().map(|r| (r.id, r.title.as_str()))).collect();
-    let mut particulars_of: HashMap<i64, Particulars> = HashMap::new();
-    let candidates = rows.len();
-    let terms_of: BTreeMap<i64, Vec<String>> = ids
+    let texts: Vec<(i64, String)> = ids
         .iter()
-        .enumerate()
-        .map(|(i, id)| {
+        .map(|id| {
             let text = format!("{}\n{}", titles.get(id).copied().unwrap_or(""), bodies.get(id).map_or("", String::as_str));
-            let text = head(&text, COMPARED_CHARS);
-            let terms = seg.terms(text);
-            // Only the candidates are scored; the rest give word weights.
-            if i < candidates {
-                particulars_of.insert(*id, Particulars::of(&seg, text, &terms));
-            }
-            (*id, features(&terms, text))
+            (*id, head(&text, COMPARED_CHARS).to_owned())
         })
         .collect();
+    // Cutting up to 500 texts is CPU work: off the async workers.
+    let (candidates, cutter) = (rows.len(), seg.clone());
+    let (terms_of, particulars_of) = tokio::task::spawn_blocking(move || {
+        let mut particulars_of: HashMap<i64, Particulars> = HashMap::new();
+        let mut terms_of: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+        for (i, (id, text)) in texts.iter().enumerate() {
+            let terms = cutter.terms(text);
+            // Only the candidates are scored; the rest give word weights.
+            if i < candidates {
+                particulars_of.insert(*id, Particulars::of(&cutter, text, &terms));
+            }
+            terms_of.insert(*id, features(&terms, text));
+        }
+        (terms_of, particulars_of)
+    })
+    .await
+    .map_err(|_| ApiError::internal())?;
     // How many of the compared petitions give each sum and person: one that
     // many candidates give (a round 2万元, a common 王伟) agrees with nothing.
     let mut common = Commonness::new();
