@@ -57,7 +57,7 @@ impl Sum {
 const DIGITS: &str = "0123456789.零〇一二两三四五六七八九十百千万";
 
 /// What a figure with 万 may count instead of money (一万多人, 十万亩 …).
-const NOT_MONEY_AFTER: &str = "人口亩平方斤公吨年遍次户头只株棵个名字里火步分米张件台辆套册条倍度岁天篇封条项处所座间";
+const NOT_MONEY_AFTER: &str = "人口亩平方斤公吨年遍次户头只株棵个名字里火步分米张件台辆套册条倍度岁天篇封项处所座间";
 /// What 块 may count instead of yuan (1500块砖).
 const NOT_YUAN_AFTER_KUAI: &str = "砖石地板瓦玻木布肉表骨头牌钢";
 

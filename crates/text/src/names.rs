@@ -201,7 +201,7 @@ fn name_before(chars: &[char], end: usize) -> Option<String> {
     (name.chars().count() >= 2).then_some(name)
 }
 
-fn is_han(c: char) -> bool {
+pub(crate) fn is_han(c: char) -> bool {
     ('\u{4e00}'..='\u{9fff}').contains(&c)
 }
 

@@ -110,7 +110,7 @@ const NOT_IN_A_GIVEN_NAME: &str = "某于向在上下本该此这那月年日了
 fn is_person(seg: &Segmenter, term: &str) -> bool {
     let chars: Vec<char> = term.chars().collect();
     chars.len() == 3
-        && chars.iter().all(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+        && chars.iter().all(|&c| crate::names::is_han(c))
         && is_person_surname(chars[0])
         && plausible_given_name(&chars[1..])
         && seg.may_be_name(term)
@@ -176,7 +176,7 @@ const AFTER_A_NAME: &str = "称说反诉等在的是和与及于今家男女住�
 /// two more characters, ending where the clause goes on.
 fn cued_people(text: &str) -> Vec<String> {
     let chars: Vec<char> = crate::segment::normalize(text).chars().collect();
-    let han = |c: &char| ('\u{4e00}'..='\u{9fff}').contains(c);
+    let han = |c: &char| crate::names::is_han(*c);
     let mut out = Vec::new();
     for cue in CUES {
         let cue: Vec<char> = cue.chars().collect();

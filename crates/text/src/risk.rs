@@ -430,6 +430,21 @@ fn planned_time(sentence: &[char]) -> Option<String> {
     planned_time_at(sentence).map(|(_, word)| word)
 }
 
+/// Whether the sentence after `from` tells a thing done, with the
+/// experiential 过 closing a verb (去县政府上访过，…; 要过一次钱): then its
+/// time (今年国庆, 开工那天, 3月5号) is when it happened, not a plan. Not 过年,
+/// 过几天, 过完, 不过, 谁也别过, 不在家过（了）, 过来 / 过去, whose 过 is a verb of
+/// its own.
+fn done_since(sentence: &[char], from: usize) -> bool {
+    let rest = &sentence[from.min(sentence.len())..];
+    rest.iter().enumerate().any(|(k, &c)| {
+        c == '过'
+            && k > 0
+            && !"不没别超经通路难家".contains(rest[k - 1])
+            && rest.get(k + 1).is_none_or(|n| CLAUSE_BREAKS.contains(n) || "一两几次回".contains(*n))
+    })
+}
+
 /// [`planned_time`] with where it starts in `sentence`.
 fn planned_time_at(sentence: &[char]) -> Option<(usize, String)> {
     // Forward-looking words, earliest first (of those the longest), each
@@ -461,7 +476,7 @@ fn planned_time_at(sentence: &[char]) -> Option<(usize, String)> {
         // The past said before it in its clause (上个月的周末, 去年春节).
         let lead = &sentence[back_to(sentence, i, CLAUSE_BREAKS)..i];
         let past_clause = PAST_MARKERS.iter().any(|m| find_all(lead, m).into_iter().any(|k| !is_deadline(lead, k, m)));
-        if !(since || back || ago || past_clause) {
+        if !(since || back || ago || past_clause || done_since(sentence, end)) {
             return Some((i, text(&sentence[i..end])));
         }
     }
@@ -483,7 +498,7 @@ fn planned_time_at(sentence: &[char]) -> Option<(usize, String)> {
             // 一点 is "a little" unless digits or a time of day say otherwise.
             _ => number.iter().all(char::is_ascii_digit) || TIMES_OF_DAY.iter().any(|t| ends_with(&sentence[..start], t)),
         };
-        if ok {
+        if ok && !done_since(sentence, i + 1) {
             return Some((start, text(&sentence[start..=i])));
         }
     }
@@ -1320,6 +1335,20 @@ mod tests {
         // A past date is not a plan.
         assert_eq!(kinds("去年三月五号之前就有三十多个人去过县政府。"), vec![(Gathering, false)]);
         assert_eq!(kinds("去年劳动节那天有三十多个人去过县政府。"), vec![(Gathering, false)]);
+        // A thing done on that day, told with 过: the day is past.
+        for text in [
+            "今年清明节那天我们三十多个人去县政府上访过，没有结果。",
+            "今年国庆我们三十多户去县政府反映过，没有结果。",
+            "开工那天我们二十多户去工地门口拦过，后来协商解决了。",
+            "年前我们三十多个工人去公司要过一次钱。",
+            "3月5号我们三十多个人去县政府反映过。",
+        ] {
+            assert!(kinds(text).iter().all(|(_, urgent)| !urgent), "{text}: {:?}", scan(text));
+        }
+        // …but not 过年 or 过几天 in a plan.
+        assert!(signal("腊月二十八我们三十多个人一起去县政府，在那过年。", Gathering).expect("gathering").urgent);
+        assert!(signal("八一那天不在家过了，我们四十多个战友一起去省退役军人事务厅。", Gathering).expect("gathering").urgent);
+        assert!(signal("春节不在家过，我们三十多个人一起去县政府要个说法。", Gathering).expect("gathering").urgent);
         // A population, a small party, a crowd that goes nowhere.
         assert!(kinds("新区住了好几万人，到医院要转两趟车。").is_empty());
         assert!(kinds("我们两个人去县政府问过。").is_empty());
