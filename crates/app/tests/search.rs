@@ -280,6 +280,13 @@ async fn similar_petitions_are_the_same_petitioner_or_the_same_matter_in_other_w
     let reasons = |n: &str| list.iter().find(|x| x["number"] == n).map(|x| x["reasons"].to_string()).unwrap_or_default();
     assert!(reasons(&e).contains("所涉名称不同") && reasons(&e).contains("鼎盛"), "{v}");
     assert!(!reasons(&a).contains("所涉名称不同") && reasons(&a).contains("内容相似度"), "{v}");
+    assert!(!reasons(&a).contains("所述金额不同"), "the same sum: {v}");
+    // The same words and company with another sum: lowered, and said so.
+    let g =
+        register(&s, "丑十一", "13900000036", "反映工资被拖欠", "宏达建筑公司在滨河工地欠我们工人三个月工资共两万三千元，一直不给。").await;
+    let (_, v) = s.get_as("ft_clerk", &format!("/api/v1/petitions/{c}/similar")).await;
+    let other_sum = v.as_array().unwrap().iter().find(|x| x["number"] == g.as_str()).unwrap_or_else(|| panic!("{v}"));
+    assert!(other_sum["reasons"].to_string().contains("所述金额不同：86000元／23000元"), "{v}");
     // A short reminder in few shared words, from a number not seen before,
     // stating the same sum: the score counts double, and the clerk is told.
     let f = register(&s, "子十", "13900000035", "催办", "滨河工地那八万六到现在还没给，老板躲着不见人。").await;

@@ -246,6 +246,10 @@ fn main() -> Result<(), Box<dyn Error>> {
     // from below the threshold to at or above it, and pairs of different
     // matters they raised so.
     let (mut raised_true, mut raised_false) = (Vec::new(), Vec::new());
+    let mut dump = std::env::var("XF_DUMP_PAIRS").ok().and_then(|f| std::fs::OpenOptions::new().create(true).append(true).open(f).ok());
+    let fired: Vec<Vec<xinfang_text::rules::FieldSuggestion>> = texts.iter().map(|t| rules.suggest_field(RuleField::Topic, t.as_str(), 3)).collect();
+    let topics: Vec<Vec<String>> = fired.iter().map(|f| f.iter().map(|s| s.value.clone()).collect()).collect();
+    let keywords: Vec<Vec<String>> = fired.iter().map(|f| f.iter().flat_map(|s| s.keywords.clone()).collect()).collect();
     for i in 0..set.len() {
         for j in i + 1..set.len() {
             let same = set[i].group.is_some() && set[i].group == set[j].group;
@@ -262,6 +266,22 @@ fn main() -> Result<(), Box<dyn Error>> {
                 } else if cosine >= SAME_MATTER_SCORE && score < SAME_MATTER_SCORE {
                     lowered_false += 1;
                 }
+            }
+            if let Some(out) = dump.as_mut()
+                && score >= 0.12
+            {
+                use std::io::Write;
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    serde_json::json!({"set": path, "a": set[i].id, "b": set[j].id, "same": same, "score": score, "cosine": cosine,
+                        "near": set[i].near_miss_of.as_deref() == Some(set[j].id.as_str()) || set[j].near_miss_of.as_deref() == Some(set[i].id.as_str()),
+                        "ta": topics[i], "tb": topics[j], "ka": keywords[i], "kb": keywords[j],
+                        "la": texts[i].chars().count(), "lb": texts[j].chars().count(),
+                        "sa": particulars[i].sums.iter().map(|x| (x.low, x.high, x.telling())).collect::<Vec<_>>(),
+                        "sb": particulars[j].sums.iter().map(|x| (x.low, x.high, x.telling())).collect::<Vec<_>>(),
+                        "pa": particulars[i].people, "pb": particulars[j].people})
+                );
             }
             pairs.push((score, same, i, j));
         }

@@ -203,6 +203,9 @@ pub async fn similar_to(
             if !matter.agreeing.is_empty() {
                 reasons.push(format!("金额或人名相同：{}（相似度加倍）", matter.agreeing.join("、")));
             }
+            if let Some((a, b)) = matter.different_sums {
+                reasons.push(format!("所述金额不同：{a}元／{b}元（相似度降低）"));
+            }
             if sim.score >= SAME_MATTER_SCORE {
                 reasons.push(format!("内容相似度 {:.0}%", sim.score * 100.0));
             }
