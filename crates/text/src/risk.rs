@@ -280,6 +280,9 @@ const FUTURE_TIMES: &[&str] = &[
     "五一",
     "十一过后",
     "十一以后",
+    "十一过完",
+    "过完十一",
+    "十一长假",
     "节后",
     "过完年",
     "两会",
@@ -665,7 +668,7 @@ fn crowd_movements(chars: &[char]) -> Vec<(usize, usize)> {
 /// 来, 如果…): with the ultimatums, what makes a harm that follows
 /// conditional (`conditions`).
 const MORE_CONDITIONS: &[&str] =
-    &["之内", "要是敢", "谁敢", "敢来", "还是这样", "要还是", "下回", "敢踏", "真出了", "那我只能", "如果", "要是", "若是", "再敢", "谁上"];
+    &["之内", "要是敢", "谁敢", "敢来", "还是这样", "要还是", "下回", "敢踏", "真出了", "那我只能", "如果", "要是", "若是", "再敢", "谁上", "谁再", "敢进"];
 
 /// Every condition word: the ultimatums and [`MORE_CONDITIONS`].
 fn conditions() -> impl Iterator<Item = &'static &'static str> {
@@ -679,6 +682,10 @@ const INTENTS: &[&str] = &[
     "俺们就",
     "咱就",
     "咱们就",
+    // Two of us (我跟我老公商量好了，…我俩就爬到…).
+    "我俩就",
+    "俺俩就",
+    "咱俩就",
     "就去",
     "那我",
     "我只能",
@@ -759,6 +766,10 @@ const HARMS: &[(RiskKind, &[&str])] = &[
             // Leaving with one's children (带着两个娃儿一起走，不拖累哪个了).
             "一起走",
             "不拖累",
+            // Outside a bridge's railing; driving into a machine.
+            "栏杆外",
+            "撞死",
+            "上撞",
         ],
     ),
     (
@@ -1387,6 +1398,40 @@ mod tests {
             "村里准备好农药，统一给果园打药。",
             "我没买农药，也不会做傻事，只想要个说法。",
             "去年我买回来的两瓶农药被人偷了，派出所也不管。",
+        ] {
+            assert!(kinds(text).iter().all(|(_, urgent)| !urgent), "{text}: {:?}", scan(text));
+        }
+    }
+
+    #[test]
+    fn a_second_risk_set_s_forms_are_urgent_and_their_look_alikes_are_not() {
+        // Fresh sentences in the forms the second risk-focused set used.
+        for (text, kind) in [
+            ("后天一早我就爬到项目部门口那台塔吊上去。", SelfHarm),
+            ("过了腊月还没个结果，我就把自己了结了。", SelfHarm),
+            ("要是开春还不给批，我就去找我妈去了，你们来收尸。", SelfHarm),
+            ("周一上午我俩就站到大桥栏杆外头去。", SelfHarm),
+            ("再拖下去，莫怪我下手不留情。", Threat),
+            ("来电人称地要不回来就跟他拼命。", Threat),
+            ("那个会计我见他一次打他一次。", Violence),
+            ("再不结账，我就把挖机开到路口横着停，谁都过不去。", RoadBlocking),
+            ("下礼拜三早上大伙把厂门口堵上，谁也别想进。", RoadBlocking),
+            ("村里租好了三辆大巴，十五号上午去市政府。", Gathering),
+            ("我们三十多户定了下周一上午到县政府集体请愿。", Gathering),
+            ("明天我们就把人抬到医院大厅，花圈都订了。", ExtremePetitioning),
+            ("十一过完我就去北京。", ToBeijing),
+            ("谁再来推我的房子，我就一起炸了。", Violence),
+        ] {
+            let s = signal(text, kind).unwrap_or_else(|| panic!("{text}: {:?}", scan(text)));
+            assert!(s.urgent, "{text}: {s:?}");
+        }
+        for text in [
+            "我们不是要跟谁拼命，就想请环保部门查一查。",
+            "我爹去年走了，骨灰还寄存在殡仪馆，墓地的事请民政局答复。",
+            "大桥的栏杆外头堆满了垃圾，请城管清理。",
+            "货车在路口横着停了一上午，交警也不管。",
+            "十一过完我去北京看病，请医保局说明异地报销。",
+            "我爸在敬老院去世，花圈是院里送的，我们很感谢。",
         ] {
             assert!(kinds(text).iter().all(|(_, urgent)| !urgent), "{text}: {:?}", scan(text));
         }
