@@ -1432,6 +1432,12 @@ mod tests {
             "货车在路口横着停了一上午，交警也不管。",
             "十一过完我去北京看病，请医保局说明异地报销。",
             "我爸在敬老院去世，花圈是院里送的，我们很感谢。",
+            // A condition and our own next step, but no harm: a single
+            // character (死, 堵, 吊) is no harm word (tried and dropped).
+            "再这样下去，我们就要被熏死了。",
+            "再不修，我们就只能天天堵在路上。",
+            "如果房子再漏水，我们就只能吊着盆接水。",
+            "如果明天还不来电，我们就要热死了。",
         ] {
             assert!(kinds(text).iter().all(|(_, urgent)| !urgent), "{text}: {:?}", scan(text));
         }
