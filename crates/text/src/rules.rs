@@ -598,6 +598,23 @@ impl RuleTable {
             rule(&["洗砂", "泥浆", "沉淀池", "环评"], "1002", env, "claim"),
             rule(&["年卡", "健身卡", "健身"], "1201", "市场监督管理局", "claim"),
             rule(&["老板欠", "包工头欠", "欠我工钱"], "0202", rst, "claim"),
+            // Day care for the old, chronic-illness cards, shanty-town
+            // renewal, restaurant fumes, an estate its manager left, grassland
+            // subsidies, old mine pits, wild boars, crop insurance, an injury
+            // at work the boss denies, cooked food sold in the open (a
+            // sixteenth blind set).
+            rule(&["日间照料", "照料中心", "幸福院"], "0903", "民政局", "claim"),
+            rule(&["慢病", "慢性病", "慢特病", "门诊特殊病"], "0702", "医疗保障局", "claim"),
+            rule(&["棚改", "棚户区"], "0103", housing, "claim"),
+            rule(&["餐饮油烟", "油烟净化", "净化器", "油烟直排"], "1001", env, "claim"),
+            rule(&["撤场", "突然撤走", "弃管", "找新物业", "没有物业"], "0102", "街道办事处", "claim"),
+            rule(&["草原补奖", "草原生态保护", "草原奖补", "禁牧补助", "草畜平衡"], "0403", "农业农村局", "claim"),
+            rule(&["矿坑", "废弃矿", "露天矿", "尾矿"], "0303", "自然资源局", "claim"),
+            rule(&["野猪", "野生动物", "致害"], "1701", "林业和草原局", "claim"),
+            rule(&["农业保险", "政策性保险", "定损", "倒伏"], "0403", "农业农村局", "claim"),
+            rule(&["手指", "断指", "临时帮忙"], "0201", rst, "claim"),
+            rule(&["熟食", "凉菜", "防蝇", "露天卖"], "1202", "市场监督管理局", "claim"),
+            rule(&["政务大厅", "来回跑"], "1601", "政务服务管理局", "claim"),
         ])
     }
 }
