@@ -167,6 +167,16 @@ const DESCRIPTORS: &[&str] = &[
     "管理",
     "劳务",
     "工程",
+    "环境",
+    "环保",
+    "保洁",
+    "物流",
+    "餐饮",
+    "家政",
+    "保安",
+    "运输",
+    "信息",
+    "技术",
     "东侧",
     "西侧",
     "南侧",
@@ -187,6 +197,17 @@ const NOT_IN_NAMES: &str = "次诉映去闭开关不又再也都就还没很所�
 
 /// The name ending just before `end`, if it is one.
 fn name_before(chars: &[char], end: usize) -> Option<String> {
+    // The trade words just before the kind's word are passed over first,
+    // so that the name is counted from where it ends: 洁美 in
+    // 洁美环境服务有限公司, not 环境 (four characters before 有限公司, less
+    // 服务), which would differ from 洁美公司 in a re-telling.
+    let mut end = end;
+    while let Some(d) = DESCRIPTORS.iter().find(|d| {
+        let d: Vec<char> = d.chars().collect();
+        end >= d.len() && chars[end - d.len()..end] == d[..]
+    }) {
+        end -= d.chars().count();
+    }
     let mut start = end;
     while start > 0 && end - start < MAX_NAME && is_name_char(chars[start - 1]) && !STOPS.contains(chars[start - 1]) {
         start -= 1;
@@ -297,6 +318,15 @@ mod tests {
         assert!(differ(&b, &c).is_none());
         // A text that names no firm never conflicts on firms.
         assert!(differ(&a, &Names::of("工地欠薪，老板跑了。")).is_none());
+    }
+
+    #[test]
+    fn a_long_trade_before_the_kind_is_passed_over_to_the_name() {
+        // Four characters before 有限公司 less its trade would be 环境.
+        let full = Names::of("我们归洁美环境服务有限公司管，四个月没发工资。");
+        let short = Names::of("洁美公司欠俺们四个月工资。");
+        assert!(differ(&full, &short).is_none(), "{full:?} {short:?}");
+        assert!(differ(&full, &Names::of("恒洁物业公司欠保洁员工资。")).is_some());
     }
 
     #[test]
