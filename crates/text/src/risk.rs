@@ -243,7 +243,7 @@ const ULTIMATUMS: &[&str] = &[
 
 /// The earliest ultimatum in `sentence`, with where it starts.
 fn first_ultimatum(sentence: &[char]) -> Option<(usize, &'static str)> {
-    ULTIMATUMS.iter().filter_map(|u| find_all(sentence, u).into_iter().next().map(|i| (i, *u))).min_by_key(|&(i, _)| i)
+    conditions().filter_map(|u| find_all(sentence, u).into_iter().next().map(|i| (i, *u))).min_by_key(|&(i, _)| i)
 }
 
 const NEGATORS: &[&str] = &["不", "没", "没有", "未", "并未", "从未", "从没", "绝不", "决不", "别", "无意"];
@@ -283,6 +283,16 @@ const FUTURE_TIMES: &[&str] = &[
     "十一过完",
     "过完十一",
     "十一长假",
+    "通车那天",
+    "剪彩那天",
+    "验收那天",
+    "开业那天",
+    "开盘那天",
+    "揭牌那天",
+    "秋收一完",
+    "秋收完",
+    "收完秋",
+    "麦收完",
     "节后",
     "过完年",
     "两会",
@@ -347,22 +357,37 @@ fn is_numeral(c: char) -> bool {
 
 /// Most characters a lexicon phrase's `~` stands for (see `find_spans`).
 const GAP_CHARS: usize = 10;
+/// Most characters a lexicon phrase's `^` stands for: a short gap, for a
+/// word and its object with a name between (跳^江 finds 跳闽江, 跳进江).
+const SHORT_GAP_CHARS: usize = 2;
 
 /// Where a lexicon phrase occurs, as `(start, end)` spans. A phrase may
 /// hold `~`: its parts in order, each gap at most `GAP_CHARS` characters
 /// within one clause (把~路堵 finds 把门口那条路堵了 and 把路堵上; not a 把 of
-/// one clause and a 路堵 of the next). The nearest next part is taken.
+/// one clause and a 路堵 of the next), or `^`, a gap of at most
+/// `SHORT_GAP_CHARS`. The nearest next part is taken.
 fn find_spans(hay: &[char], phrase: &str) -> Vec<(usize, usize)> {
-    let mut parts = phrase.split('~');
-    let Some(first) = parts.next() else { return Vec::new() };
-    let rest: Vec<Vec<char>> = parts.map(|p| p.chars().collect()).collect();
-    let first_len = first.chars().count();
-    find_all(hay, first)
+    // The parts, each with the gap allowed before it.
+    let mut parts: Vec<(usize, Vec<char>)> = vec![(0, Vec::new())];
+    for c in phrase.chars() {
+        match c {
+            '~' => parts.push((GAP_CHARS, Vec::new())),
+            '^' => parts.push((SHORT_GAP_CHARS, Vec::new())),
+            _ => {
+                if let Some(last) = parts.last_mut() {
+                    last.1.push(c);
+                }
+            }
+        }
+    }
+    let first: String = parts[0].1.iter().collect();
+    let first_len = parts[0].1.len();
+    find_all(hay, &first)
         .into_iter()
         .filter_map(|start| {
             let mut end = start + first_len;
-            for part in &rest {
-                let limit = (end + GAP_CHARS + part.len()).min(hay.len());
+            for (gap, part) in &parts[1..] {
+                let limit = (end + gap + part.len()).min(hay.len());
                 let at = (end..=limit.saturating_sub(part.len())).find(|&i| hay[i..i + part.len()] == part[..])?;
                 if hay[end..at].iter().any(|c| CLAUSE_BREAKS.contains(c)) {
                     return None;
@@ -668,7 +693,7 @@ fn crowd_movements(chars: &[char]) -> Vec<(usize, usize)> {
 /// 来, 如果…): with the ultimatums, what makes a harm that follows
 /// conditional (`conditions`).
 const MORE_CONDITIONS: &[&str] =
-    &["之内", "要是敢", "谁敢", "敢来", "还是这样", "要还是", "下回", "敢踏", "真出了", "那我只能", "如果", "要是", "若是", "再敢", "谁上", "谁再", "敢进"];
+    &["之内", "要是敢", "谁敢", "敢来", "还是这样", "要还是", "下回", "敢踏", "真出了", "那我只能", "如果", "要是", "若是", "再敢", "谁上", "谁再", "敢进", "只要"];
 
 /// Every condition word: the ultimatums and [`MORE_CONDITIONS`].
 fn conditions() -> impl Iterator<Item = &'static &'static str> {
@@ -770,6 +795,9 @@ const HARMS: &[(RiskKind, &[&str])] = &[
             "栏杆外",
             "撞死",
             "上撞",
+            "铁轨",
+            "轨道上",
+            "车前",
         ],
     ),
     (
@@ -809,6 +837,10 @@ const HARMS: &[(RiskKind, &[&str])] = &[
             "跟房子一起",
             "汽油",
             "煤油",
+            "菜刀",
+            "砍刀",
+            "杀猪刀",
+            "刀子",
             "烧咯",
             "弄他",
             "收拾",
@@ -1444,6 +1476,33 @@ mod tests {
     }
 
     #[test]
+    fn a_third_risk_set_s_forms_are_urgent_and_their_look_alikes_are_not() {
+        for (text, kind) in [
+            ("我婆婆说要去跳湘江，我们都拦不住。", SelfHarm),
+            ("等过完清明，我就去陪我儿子作伴去。", SelfHarm),
+            ("再没人给个说法，俺就往那铁轨上一躺。", SelfHarm),
+            ("只要推土机一进村，我们就全躺到路上。", SelfHarm),
+            ("剪彩那天我们全村都坐到新修的路上去。", RoadBlocking),
+            ("下周一上午所有业主都到售楼部门口。", Gathering),
+            ("法院要是再拖，我让他全家都别想好过。", Threat),
+            ("今晚他再吵，我就拎着菜刀下去找他。", Violence),
+            ("两个村的年轻人说好了下礼拜天上山见个高低。", Violence),
+        ] {
+            let s = signal(text, kind).unwrap_or_else(|| panic!("{text}: {:?}", scan(text)));
+            assert!(s.urgent, "{text}: {s:?}");
+        }
+        for text in [
+            "前年厂里有个老师傅想不开，跳了河，这种事不能再有了。",
+            "孩子们在江边跳绳，护栏坏了没人修。",
+            "所有材料都交了，请尽快审批。",
+            "他家的菜刀是在我们店买的，质量问题要求退换。",
+            "我家孩子跳远拿了第一，学校却不给加分。",
+        ] {
+            assert!(kinds(text).iter().all(|(_, urgent)| !urgent), "{text}: {:?}", scan(text));
+        }
+    }
+
+    #[test]
     fn a_gap_phrase_matches_within_a_clause_only() {
         // Fresh sentences, not the labelled sets'.
         assert!(signal("再不给说法，我们就开车过去把厂门口那条路堵死", RoadBlocking).expect("road").urgent);
@@ -1472,6 +1531,11 @@ mod tests {
         assert!(g.urgent, "a headcount going somewhere, with a day: {g:?}");
         assert_eq!(find_spans(&"把门口那条路堵了".chars().collect::<Vec<_>>(), "把~路堵"), vec![(0, 7)]);
         assert!(find_spans(&"把一二三四五六七八九十十一路堵".chars().collect::<Vec<_>>(), "把~路堵").is_empty(), "too far apart");
+        // A short gap: two characters at most.
+        let spans = |t: &str, p: &str| find_spans(&t.chars().collect::<Vec<_>>(), p);
+        assert_eq!(spans("要去跳闽江", "跳^江"), vec![(2, 5)]);
+        assert_eq!(spans("跳江", "跳^江"), vec![(0, 2)]);
+        assert!(spans("跳了一段舞在江边", "跳^江").is_empty());
     }
 
     #[test]
@@ -1481,7 +1545,7 @@ mod tests {
             assert!(parse_line(line).is_some_and(|(_, _, p)| !p.is_empty()), "bad lexicon line: {line}");
         }
         for (_, _, p) in lexicon() {
-            assert!(p.split('~').all(|part| !part.is_empty()), "a gap needs words on both sides: {p}");
+            assert!(p.split(['~', '^']).all(|part| !part.is_empty()), "a gap needs words on both sides: {p}");
         }
         let entries: Vec<_> = lexicon().collect();
         assert!(entries.len() > 150, "{}", entries.len());
@@ -1493,8 +1557,8 @@ mod tests {
         // holds a phrase's first part), or it could never apply.
         for (kind, _, x) in entries.iter().filter(|(_, s, _)| *s == Strength::Exclude) {
             let applies = |p: &str| {
-                let first = p.split('~').next().unwrap_or(p);
-                x.contains(p) || overlaps(x, p) || x.split('~').any(|part| part.contains(first))
+                let first = p.split(['~', '^']).next().unwrap_or(p);
+                x.contains(p) || overlaps(x, p) || x.split(['~', '^']).any(|part| part.contains(first))
             };
             assert!(entries.iter().any(|(k, s, p)| k == kind && *s != Strength::Exclude && applies(p)), "{x} excludes nothing");
         }
