@@ -27,6 +27,11 @@ pub struct Particulars {
     pub sums: Vec<Sum>,
     /// People named anywhere in the text (not only the petitioner).
     pub people: Vec<String>,
+    /// The text, normalised: where a full name read in another petition
+    /// is looked for word for word ([`agree`]), since the segmenter cuts a
+    /// name it does not know in one sentence and keeps it whole in
+    /// another, and a cue names it in one telling only.
+    pub text: String,
 }
 
 impl Particulars {
@@ -40,7 +45,7 @@ impl Particulars {
                 people.push(name);
             }
         }
-        Particulars { names: Names::of(text), sums: crate::amounts::sums(text), people }
+        Particulars { names: Names::of(text), sums: crate::amounts::sums(text), people, text: crate::segment::normalize(text) }
     }
 }
 
@@ -203,14 +208,24 @@ fn cued_people(text: &str) -> Vec<String> {
 /// What both petitions give that few of the petitions compared give:
 /// each agreeing sum written to two places or more ([`Sum::telling`]; in
 /// yuan, as the first petition states it) and each
-/// shared person, as the reason shown to the clerk. Empty when nothing
+/// shared person (read in both, or a full name read in one that the
+/// other's text holds word for word), as the reason shown to the clerk. Empty when nothing
 /// rare agrees.
 pub fn agree(a: &Particulars, b: &Particulars, common: &Commonness) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(x) = a.sums.iter().find(|x| x.telling() && common.rare_sum(x) && b.sums.iter().any(|y| x.agrees(y))) {
         out.push(format!("{}元", x.stated));
     }
-    out.extend(a.people.iter().filter(|p| b.people.contains(p) && common.rare_person(p)).cloned());
+    // A person either reads, or a full name one reads that the other's
+    // text holds word for word (黄建新 after 我父亲 in a letter; at the start
+    // of a reminder, where the segmenter cuts it apart).
+    let full_name_in = |p: &String, other: &Particulars| p.chars().count() == 3 && other.text.contains(p.as_str());
+    for (p, other) in a.people.iter().map(|p| (p, b)).chain(b.people.iter().map(|p| (p, a))) {
+        let shared = other.people.contains(p) || full_name_in(p, other);
+        if shared && common.rare_person(p) && !out.contains(p) {
+            out.push(p.clone());
+        }
+    }
     out
 }
 
@@ -242,6 +257,18 @@ mod tests {
         assert!(why.contains(&"53000元".to_string()), "{why:?}");
         assert!(why.contains(&"龚素芬".to_string()), "{why:?}");
         assert!(agree(&letter, &other, &common).is_empty(), "{:?}", agree(&letter, &other, &common));
+    }
+
+    #[test]
+    fn a_full_name_read_in_one_telling_is_found_word_for_word_in_the_other() {
+        let seg = Segmenter::new();
+        let letter = of(&seg, "我父亲黄建新在市人民医院做腹腔镜手术，术后第三天去世，请卫健局调查。");
+        let reminder = of(&seg, "黄建新在市人民医院术后死亡一事，鉴定什么时候能做？");
+        let other = of(&seg, "我母亲在市人民医院手术后去世，请卫健局调查。");
+        let common = counted(&[&letter, &reminder, &other]);
+        assert_eq!(agree(&letter, &reminder, &common), vec!["黄建新".to_string()]);
+        assert_eq!(agree(&reminder, &letter, &common), vec!["黄建新".to_string()]);
+        assert!(agree(&letter, &other, &common).is_empty());
     }
 
     #[test]
