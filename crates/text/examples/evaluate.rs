@@ -280,7 +280,8 @@ fn main() -> Result<(), Box<dyn Error>> {
                         "la": texts[i].chars().count(), "lb": texts[j].chars().count(),
                         "sa": particulars[i].sums.iter().map(|x| (x.low, x.high, x.telling())).collect::<Vec<_>>(),
                         "sb": particulars[j].sums.iter().map(|x| (x.low, x.high, x.telling())).collect::<Vec<_>>(),
-                        "pa": particulars[i].people, "pb": particulars[j].people})
+                        "pa": particulars[i].people, "pb": particulars[j].people,
+                        "shared": xinfang_text::names::shared(&particulars[i].names, &particulars[j].names)})
                 );
             }
             pairs.push((score, same, i, j));

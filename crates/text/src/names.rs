@@ -261,6 +261,18 @@ fn share_pair(a: &str, b: &str) -> bool {
     a.windows(2).any(|p| b.windows(2).any(|q| p == q))
 }
 
+/// The kinds of which both petitions name one thing (a name in common),
+/// with the name as the first petition gives it.
+pub fn shared(a: &Names, b: &Names) -> Vec<(&'static str, String)> {
+    a.by_kind
+        .iter()
+        .filter_map(|(kind, names_a)| {
+            let names_b = b.by_kind.get(kind)?;
+            names_a.iter().find(|x| names_b.iter().any(|y| share_pair(x, y))).map(|x| (*kind, x.clone()))
+        })
+        .collect()
+}
+
 /// A kind both petitions name with no name in common, and one name of
 /// each (the reason shown), or `None`.
 pub fn differ(a: &Names, b: &Names) -> Option<(String, String)> {
