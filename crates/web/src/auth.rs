@@ -18,11 +18,26 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
     Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|_| ApiError::internal())
 }
 
-/// `hash_password` on a blocking thread: argon2 takes tens of milliseconds
-/// of CPU and must not stall the async workers serving other requests.
+/// argon2 runs one at a time in this process. Each run fills its own
+/// 19 MiB block (m = 19456 KiB), so four logins at once raised the server's
+/// resident memory by about 80 MiB (docs/performance.md, issue 9's memory
+/// target); in turn, the block is reused and a login waits for the one
+/// before it (tens of milliseconds each in a release build). It also bounds
+/// the CPU a burst of password guesses can take from other requests.
+static ARGON2_TURN: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
+/// `work` (an argon2 hash or check) on a blocking thread, in its turn:
+/// argon2 takes tens of milliseconds of CPU and must not stall the async
+/// workers serving other requests. `None` if the work panicked.
+pub async fn argon2_in_turn<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    let _turn = ARGON2_TURN.acquire().await.ok()?;
+    tokio::task::spawn_blocking(work).await.ok()
+}
+
+/// `hash_password` off the async threads, in turn ([`argon2_in_turn`]).
 pub async fn hash_password_off_thread(password: &str) -> Result<String, ApiError> {
     let pw = password.to_string();
-    tokio::task::spawn_blocking(move || hash_password(&pw)).await.map_err(|_| ApiError::internal())?
+    argon2_in_turn(move || hash_password(&pw)).await.ok_or_else(ApiError::internal)?
 }
 
 pub fn verify_password(password: &str, phc: &str) -> bool {

@@ -37,13 +37,13 @@ fn unprocessable(code: &str, msg: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, msg)
 }
 
-/// argon2 is deliberately slow: run it off the async threads. Each run is
-/// timed, so that a refusal without a check can take as long (see
-/// `like_a_check`).
+/// argon2 is deliberately slow: run it off the async threads, in turn
+/// (`auth::argon2_in_turn`). Each run is timed with its wait for its turn,
+/// so that a refusal without a check can take as long (see `like_a_check`).
 async fn password_ok(password: &str, phc: &str) -> bool {
     let (password, phc) = (password.to_string(), phc.to_string());
     let started = std::time::Instant::now();
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &phc)).await.unwrap_or(false);
+    let ok = crate::auth::argon2_in_turn(move || verify_password(&password, &phc)).await.unwrap_or(false);
     CHECK_NANOS.store(u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX), Ordering::Relaxed);
     ok
 }
