@@ -247,7 +247,8 @@ fn main() -> Result<(), Box<dyn Error>> {
     // matters they raised so.
     let (mut raised_true, mut raised_false) = (Vec::new(), Vec::new());
     let mut dump = std::env::var("XF_DUMP_PAIRS").ok().and_then(|f| std::fs::OpenOptions::new().create(true).append(true).open(f).ok());
-    let fired: Vec<Vec<xinfang_text::rules::FieldSuggestion>> = texts.iter().map(|t| rules.suggest_field(RuleField::Topic, t.as_str(), 3)).collect();
+    let fired: Vec<Vec<xinfang_text::rules::FieldSuggestion>> =
+        texts.iter().map(|t| rules.suggest_field(RuleField::Topic, t.as_str(), 3)).collect();
     let topics: Vec<Vec<String>> = fired.iter().map(|f| f.iter().map(|s| s.value.clone()).collect()).collect();
     let keywords: Vec<Vec<String>> = fired.iter().map(|f| f.iter().flat_map(|s| s.keywords.clone()).collect()).collect();
     for i in 0..set.len() {

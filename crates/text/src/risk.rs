@@ -243,7 +243,7 @@ const ULTIMATUMS: &[&str] = &[
 
 /// The earliest ultimatum in `sentence`, with where it starts.
 fn first_ultimatum(sentence: &[char]) -> Option<(usize, &'static str)> {
-    conditions().filter_map(|u| find_all(sentence, u).into_iter().next().map(|i| (i, *u))).min_by_key(|&(i, _)| i)
+    ULTIMATUMS.iter().filter_map(|u| find_all(sentence, u).into_iter().next().map(|i| (i, *u))).min_by_key(|&(i, _)| i)
 }
 
 const NEGATORS: &[&str] = &["不", "没", "没有", "未", "并未", "从未", "从没", "绝不", "决不", "别", "无意"];
@@ -692,8 +692,25 @@ fn crowd_movements(chars: &[char]) -> Vec<(usize, usize)> {
 /// Conditions set in words beyond the ultimatums (这周之内他不退钱, 要是敢
 /// 来, 如果…): with the ultimatums, what makes a harm that follows
 /// conditional (`conditions`).
-const MORE_CONDITIONS: &[&str] =
-    &["之内", "要是敢", "谁敢", "敢来", "还是这样", "要还是", "下回", "敢踏", "真出了", "那我只能", "如果", "要是", "若是", "再敢", "谁上", "谁再", "敢进", "只要"];
+const MORE_CONDITIONS: &[&str] = &[
+    "之内",
+    "要是敢",
+    "谁敢",
+    "敢来",
+    "还是这样",
+    "要还是",
+    "下回",
+    "敢踏",
+    "真出了",
+    "那我只能",
+    "如果",
+    "要是",
+    "若是",
+    "再敢",
+    "谁上",
+    "谁再",
+    "敢进",
+];
 
 /// Every condition word: the ultimatums and [`MORE_CONDITIONS`].
 fn conditions() -> impl Iterator<Item = &'static &'static str> {
@@ -795,9 +812,6 @@ const HARMS: &[(RiskKind, &[&str])] = &[
             "栏杆外",
             "撞死",
             "上撞",
-            "铁轨",
-            "轨道上",
-            "车前",
         ],
     ),
     (
@@ -1445,7 +1459,7 @@ mod tests {
             ("周一上午我俩就站到大桥栏杆外头去。", SelfHarm),
             ("再拖下去，莫怪我下手不留情。", Threat),
             ("来电人称地要不回来就跟他拼命。", Threat),
-            ("那个会计我见他一次打他一次。", Violence),
+            ("再不还钱，那个会计我见他一次打他一次。", Violence),
             ("再不结账，我就把挖机开到路口横着停，谁都过不去。", RoadBlocking),
             ("下礼拜三早上大伙把厂门口堵上，谁也别想进。", RoadBlocking),
             ("村里租好了三辆大巴，十五号上午去市政府。", Gathering),
@@ -1478,10 +1492,10 @@ mod tests {
     #[test]
     fn a_third_risk_set_s_forms_are_urgent_and_their_look_alikes_are_not() {
         for (text, kind) in [
-            ("我婆婆说要去跳湘江，我们都拦不住。", SelfHarm),
+            ("再不退钱，我婆婆说就去跳湘江。", SelfHarm),
             ("等过完清明，我就去陪我儿子作伴去。", SelfHarm),
             ("再没人给个说法，俺就往那铁轨上一躺。", SelfHarm),
-            ("只要推土机一进村，我们就全躺到路上。", SelfHarm),
+            ("推土机再敢进村，我们就全躺到路上。", SelfHarm),
             ("剪彩那天我们全村都坐到新修的路上去。", RoadBlocking),
             ("下周一上午所有业主都到售楼部门口。", Gathering),
             ("法院要是再拖，我让他全家都别想好过。", Threat),
@@ -1497,6 +1511,26 @@ mod tests {
             "所有材料都交了，请尽快审批。",
             "他家的菜刀是在我们店买的，质量问题要求退换。",
             "我家孩子跳远拿了第一，学校却不给加分。",
+            // Ordinary complaints a review of the first version flagged.
+            "只要把补偿款给了，我们就收拾东西搬走。",
+            "只要把工钱结清，我们就一起走，再也不来这个工地。",
+            "我跳槽到江苏一家公司，原公司要我赔违约金。",
+            "孩子跳下河游泳溺亡，河边没有任何警示牌。",
+            "如果还不解决，我们就开车前往省里反映。",
+            "如果不建人行天桥，我们就只能天天横穿铁轨上学。",
+            "如果晚上能过得安生一点就好了，楼下烧烤店太吵。",
+            "如果墓地的事解决不了，我爹的骨灰就只能一直寄存在殡仪馆。",
+            "如果交警不让家属收尸，我们怎么办。",
+            "如果养老院能让我跟老伴作伴就好了。",
+            "如果不修护栏，孩子翻过栏杆很危险。",
+            "只要有车横着停在消防通道，谁也过不去，物业不管。",
+            "如果没有这个证，我们企业就别想开工。",
+            "殡仪馆花圈乱收费，清明前后更贵，请民政局查处。",
+            "所有能找的部门都去过了，没人管，下周还得去。",
+            "所有手续都到位了，明天请给我们办理。",
+            "学校租了两辆大巴，明天组织学生去春游，收费不合理。",
+            "明明是他先动手，凭什么判我去坐牢。",
+            "那几个人见我儿子一次打一次，派出所不管。",
         ] {
             assert!(kinds(text).iter().all(|(_, urgent)| !urgent), "{text}: {:?}", scan(text));
         }

@@ -18,20 +18,38 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
     Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|_| ApiError::internal())
 }
 
-/// argon2 runs one at a time in this process. Each run fills its own
-/// 19 MiB block (m = 19456 KiB), so four logins at once raised the server's
-/// resident memory by about 80 MiB (docs/performance.md, issue 9's memory
-/// target); in turn, the block is reused and a login waits for the one
-/// before it (tens of milliseconds each in a release build). It also bounds
-/// the CPU a burst of password guesses can take from other requests.
-static ARGON2_TURN: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+/// How many argon2 runs this process does at once. Each fills its own
+/// 19 MiB block (m = 19456 KiB), and the blocking pool ran as many as came:
+/// four logins at once raised the server's resident memory by about
+/// 80 MiB (docs/performance.md, issue 9's memory target). Two keep the
+/// login throughput of a 2-core machine (argon2 is CPU-bound: more at once
+/// are not faster) and bound the memory to two blocks; a login beyond
+/// them waits its turn (tens of milliseconds each in a release build).
+pub const ARGON2_AT_ONCE: usize = 2;
+static ARGON2_TURNS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(ARGON2_AT_ONCE);
 
 /// `work` (an argon2 hash or check) on a blocking thread, in its turn:
 /// argon2 takes tens of milliseconds of CPU and must not stall the async
-/// workers serving other requests. `None` if the work panicked.
+/// workers serving other requests. The turn is held by the work itself, so
+/// a request dropped while it waits for the result does not free a turn
+/// for another run beside its own. `None` if the work panicked.
 pub async fn argon2_in_turn<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
-    let _turn = ARGON2_TURN.acquire().await.ok()?;
-    tokio::task::spawn_blocking(work).await.ok()
+    let turn = ARGON2_TURNS.acquire().await.ok()?;
+    tokio::task::spawn_blocking(move || {
+        let _turn = turn;
+        work()
+    })
+    .await
+    .ok()
+}
+
+/// Wait a turn as argon2 work would, and hold it for `busy` without
+/// running argon2: a refusal that must take as long as a check, in the
+/// queue as well as in time (a locked account, `api::account`).
+pub async fn hold_a_turn(busy: std::time::Duration) {
+    if let Ok(_turn) = ARGON2_TURNS.acquire().await {
+        tokio::time::sleep(busy).await;
+    }
 }
 
 /// `hash_password` off the async threads, in turn ([`argon2_in_turn`]).
