@@ -1412,10 +1412,22 @@ mod tests {
         assert!(kinds("小区有三百多户业主，物业费一直没公示。").is_empty());
     }
 
+    /// Each of `urgent` raises an urgent signal of its kind; none of
+    /// `look_alikes` raises an urgent signal of any kind.
+    fn urgent_and_not(urgent: &[(&str, RiskKind)], look_alikes: &[&str]) {
+        for &(text, kind) in urgent {
+            let s = signal(text, kind).unwrap_or_else(|| panic!("{text}: {:?}", scan(text)));
+            assert!(s.urgent, "{text}: {s:?}");
+        }
+        for text in look_alikes {
+            assert!(kinds(text).iter().all(|(_, urgent)| !urgent), "{text}: {:?}", scan(text));
+        }
+    }
+
     #[test]
     fn plans_in_a_risk_focused_set_s_forms_are_urgent_and_their_look_alikes_are_not() {
         // Fresh sentences in the forms a risk-focused blind set used.
-        for (text, kind) in [
+        let urgent = [
             ("年底前再拿不到钱，我们就上塔吊。", SelfHarm),
             ("农药我昨天买回来了，就放在灶台上。", SelfHarm),
             ("遗书我写好了，压在枕头底下。", SelfHarm),
@@ -1432,11 +1444,8 @@ mod tests {
             ("这个礼拜再不把钱打过来，我就开车把工地的便道堵起。", RoadBlocking),
             ("汽油我都准备好了，一桶就搁在车上。", Violence),
             ("俺把绳子都准备好了，活着也是受罪。", SelfHarm),
-        ] {
-            let s = signal(text, kind).unwrap_or_else(|| panic!("{text}: {:?}", scan(text)));
-            assert!(s.urgent, "{text}: {s:?}");
-        }
-        for text in [
+        ];
+        let look_alikes = [
             "三年前我在工地上塔吊干活摔伤了腰，工伤一直没认定。",
             "还不上钱的，他就叫人上门泼油漆，请纪委查一查。",
             "孩子从滑梯上跳下来摔伤了胳膊，幼儿园不管。",
@@ -1444,15 +1453,14 @@ mod tests {
             "村里准备好农药，统一给果园打药。",
             "我没买农药，也不会做傻事，只想要个说法。",
             "去年我买回来的两瓶农药被人偷了，派出所也不管。",
-        ] {
-            assert!(kinds(text).iter().all(|(_, urgent)| !urgent), "{text}: {:?}", scan(text));
-        }
+        ];
+        urgent_and_not(&urgent, &look_alikes);
     }
 
     #[test]
     fn a_second_risk_set_s_forms_are_urgent_and_their_look_alikes_are_not() {
         // Fresh sentences in the forms the second risk-focused set used.
-        for (text, kind) in [
+        let urgent = [
             ("后天一早我就爬到项目部门口那台塔吊上去。", SelfHarm),
             ("过了腊月还没个结果，我就把自己了结了。", SelfHarm),
             ("要是开春还不给批，我就去找我妈去了，你们来收尸。", SelfHarm),
@@ -1467,11 +1475,8 @@ mod tests {
             ("明天我们就把人抬到医院大厅，花圈都订了。", ExtremePetitioning),
             ("十一过完我就去北京。", ToBeijing),
             ("谁再来推我的房子，我就一起炸了。", Violence),
-        ] {
-            let s = signal(text, kind).unwrap_or_else(|| panic!("{text}: {:?}", scan(text)));
-            assert!(s.urgent, "{text}: {s:?}");
-        }
-        for text in [
+        ];
+        let look_alikes = [
             "我们不是要跟谁拼命，就想请环保部门查一查。",
             "我爹去年走了，骨灰还寄存在殡仪馆，墓地的事请民政局答复。",
             "大桥的栏杆外头堆满了垃圾，请城管清理。",
@@ -1484,14 +1489,13 @@ mod tests {
             "再不修，我们就只能天天堵在路上。",
             "如果房子再漏水，我们就只能吊着盆接水。",
             "如果明天还不来电，我们就要热死了。",
-        ] {
-            assert!(kinds(text).iter().all(|(_, urgent)| !urgent), "{text}: {:?}", scan(text));
-        }
+        ];
+        urgent_and_not(&urgent, &look_alikes);
     }
 
     #[test]
     fn a_third_risk_set_s_forms_are_urgent_and_their_look_alikes_are_not() {
-        for (text, kind) in [
+        let urgent = [
             ("再不退钱，我婆婆说就去跳湘江。", SelfHarm),
             ("等过完清明，我就去陪我儿子作伴去。", SelfHarm),
             ("再没人给个说法，俺就往那铁轨上一躺。", SelfHarm),
@@ -1501,11 +1505,8 @@ mod tests {
             ("法院要是再拖，我让他全家都别想好过。", Threat),
             ("今晚他再吵，我就拎着菜刀下去找他。", Violence),
             ("两个村的年轻人说好了下礼拜天上山见个高低。", Violence),
-        ] {
-            let s = signal(text, kind).unwrap_or_else(|| panic!("{text}: {:?}", scan(text)));
-            assert!(s.urgent, "{text}: {s:?}");
-        }
-        for text in [
+        ];
+        let look_alikes = [
             "前年厂里有个老师傅想不开，跳了河，这种事不能再有了。",
             "孩子们在江边跳绳，护栏坏了没人修。",
             "所有材料都交了，请尽快审批。",
@@ -1531,9 +1532,8 @@ mod tests {
             "学校租了两辆大巴，明天组织学生去春游，收费不合理。",
             "明明是他先动手，凭什么判我去坐牢。",
             "那几个人见我儿子一次打一次，派出所不管。",
-        ] {
-            assert!(kinds(text).iter().all(|(_, urgent)| !urgent), "{text}: {:?}", scan(text));
-        }
+        ];
+        urgent_and_not(&urgent, &look_alikes);
     }
 
     #[test]
