@@ -239,6 +239,11 @@ const ULTIMATUMS: &[&str] = &[
     "若没",
     "要是还",
     "如果还",
+    // "If he keeps on …" said of the other side (他要再霸着我的地，我让他…).
+    "他要再",
+    "他们要再",
+    "你要再",
+    "你们要再",
 ];
 
 /// The earliest ultimatum in `sentence`, with where it starts.
@@ -508,10 +513,13 @@ fn planned_time_at(sentence: &[char]) -> Option<(usize, String)> {
             return Some((i, text(&sentence[i..end])));
         }
     }
-    let past = PAST_MARKERS.iter().any(|m| find_all(sentence, m).into_iter().any(|i| !is_deadline(sentence, i, m)));
-    if past {
-        return None;
-    }
+    // The past said up to the end of the day's clause (上个月15号去过, 去年
+    // 3月5号); a later clause's 之前 is a deadline for the bureau (十五号包车
+    // 去省政府，请县里在那之前给个说法).
+    let past_by = |end: usize| {
+        let upto = &sentence[..end];
+        PAST_MARKERS.iter().any(|m| find_all(upto, m).into_iter().any(|i| !is_deadline(upto, i, m)))
+    };
     for (i, &c) in sentence.iter().enumerate() {
         if !matches!(c, '号' | '日' | '点') || i == 0 || !is_numeral(sentence[i - 1]) {
             continue;
@@ -526,7 +534,7 @@ fn planned_time_at(sentence: &[char]) -> Option<(usize, String)> {
             // 一点 is "a little" unless digits or a time of day say otherwise.
             _ => number.iter().all(char::is_ascii_digit) || TIMES_OF_DAY.iter().any(|t| ends_with(&sentence[..start], t)),
         };
-        if ok && !done_since(sentence, i + 1) {
+        if ok && !done_since(sentence, i + 1) && !past_by(forward_to(sentence, i, CLAUSE_BREAKS)) {
             return Some((start, text(&sentence[start..=i])));
         }
     }
@@ -1532,6 +1540,24 @@ mod tests {
             "学校租了两辆大巴，明天组织学生去春游，收费不合理。",
             "明明是他先动手，凭什么判我去坐牢。",
             "那几个人见我儿子一次打一次，派出所不管。",
+        ];
+        urgent_and_not(&urgent, &look_alikes);
+    }
+
+    #[test]
+    fn buses_hired_for_a_day_and_the_other_side_s_if_are_urgent_and_their_look_alikes_are_not() {
+        // Fresh sentences in the forms of the eighteenth set's two misses.
+        let urgent = [
+            ("退休职工们商量好了，下月八号包三辆大巴去市政府，请领导在那之前答复。", Gathering),
+            ("村民已经包了两辆车去省里，定在二十号上午。", Gathering),
+            ("他们要再往我田里倒渣土，我让他们全家别想好过。", Threat),
+            ("你们要再拖着不判，我让那个老板别想好过。", Threat),
+        ];
+        let look_alikes = [
+            "厂里的车辆包括三辆大巴，下周送去年检。",
+            "上个月十五号我们包了两辆大巴去过省政府，至今没有答复。",
+            "我们要再去一次住建局，问问房产证的事。",
+            "他要再申请一次低保，村里说下月初报上去。",
         ];
         urgent_and_not(&urgent, &look_alikes);
     }
