@@ -239,16 +239,29 @@ const ULTIMATUMS: &[&str] = &[
     "若没",
     "要是还",
     "如果还",
-    // "If he keeps on …" said of the other side (他要再霸着我的地，我让他…).
-    "他要再",
-    "他们要再",
-    "你要再",
-    "你们要再",
 ];
 
-/// The earliest ultimatum in `sentence`, with where it starts.
-fn first_ultimatum(sentence: &[char]) -> Option<(usize, &'static str)> {
-    ULTIMATUMS.iter().filter_map(|u| find_all(sentence, u).into_iter().next().map(|i| (i, *u))).min_by_key(|&(i, _)| i)
+/// "If he keeps on …" said of the other side (他要再霸着我的地，我让他们全家都
+/// 别想好过): a condition for a threat's ultimatum phrase only — with the
+/// broad harm words of a conditional harm (收拾, 堵上) or a road's 把~堵
+/// they are everyday speech (请环保局把排污口堵上) — and
+/// not inside 其他要再 or after a reporting verb (医生说他要再住半个月院).
+const OTHER_SIDE_IFS: &[&str] = &["他要再", "他们要再", "你要再", "你们要再", "他要继续", "他们要继续"];
+
+/// Whether `sentence[i..]`, an [`OTHER_SIDE_IFS`] word, is a condition.
+fn other_side_if(sentence: &[char], i: usize) -> bool {
+    let clause = &sentence[back_to(sentence, i, CLAUSE_BREAKS)..i];
+    !clause.ends_with(&['其']) && !["说", "讲", "告诉", "通知"].iter().any(|w| !find_all(clause, w).is_empty())
+}
+
+/// The earliest ultimatum in `sentence`, with where it starts; with
+/// `other_side`, [`OTHER_SIDE_IFS`] count too (for a threat).
+fn first_ultimatum(sentence: &[char], other_side: bool) -> Option<(usize, &'static str)> {
+    let other_side = OTHER_SIDE_IFS
+        .iter()
+        .filter(|_| other_side)
+        .filter_map(|u| find_all(sentence, u).into_iter().find(|&i| other_side_if(sentence, i)).map(|i| (i, *u)));
+    ULTIMATUMS.iter().filter_map(|u| find_all(sentence, u).into_iter().next().map(|i| (i, *u))).chain(other_side).min_by_key(|&(i, _)| i)
 }
 
 const NEGATORS: &[&str] = &["不", "没", "没有", "未", "并未", "从未", "从没", "绝不", "决不", "别", "无意"];
@@ -513,13 +526,10 @@ fn planned_time_at(sentence: &[char]) -> Option<(usize, String)> {
             return Some((i, text(&sentence[i..end])));
         }
     }
-    // The past said up to the end of the day's clause (上个月15号去过, 去年
-    // 3月5号); a later clause's 之前 is a deadline for the bureau (十五号包车
-    // 去省政府，请县里在那之前给个说法).
-    let past_by = |end: usize| {
-        let upto = &sentence[..end];
-        PAST_MARKERS.iter().any(|m| find_all(upto, m).into_iter().any(|i| !is_deadline(upto, i, m)))
-    };
+    let past = PAST_MARKERS.iter().any(|m| find_all(sentence, m).into_iter().any(|i| !is_deadline(sentence, i, m)));
+    if past {
+        return None;
+    }
     for (i, &c) in sentence.iter().enumerate() {
         if !matches!(c, '号' | '日' | '点') || i == 0 || !is_numeral(sentence[i - 1]) {
             continue;
@@ -534,7 +544,7 @@ fn planned_time_at(sentence: &[char]) -> Option<(usize, String)> {
             // 一点 is "a little" unless digits or a time of day say otherwise.
             _ => number.iter().all(char::is_ascii_digit) || TIMES_OF_DAY.iter().any(|t| ends_with(&sentence[..start], t)),
         };
-        if ok && !done_since(sentence, i + 1) && !past_by(forward_to(sentence, i, CLAUSE_BREAKS)) {
+        if ok && !done_since(sentence, i + 1) {
             return Some((start, text(&sentence[start..=i])));
         }
     }
@@ -542,10 +552,17 @@ fn planned_time_at(sentence: &[char]) -> Option<(usize, String)> {
 }
 
 /// 之前 / 以前 right after a day, a month's end or a festival (十月一号之前,
-/// 月底以前, 中秋节前): a deadline ahead, not the past.
+/// 月底以前, 中秋节前): a deadline ahead, not the past. So is 在那之前 with
+/// an answer asked for after it (请县里在那之前给个说法), and not 在那之前我
+/// 找过.
 fn is_deadline(sentence: &[char], i: usize, marker: &str) -> bool {
     let festival = ["小年", "过年", "新年", "春节", "国庆", "中秋", "八一", "端午"].iter().any(|f| ends_with(&sentence[..i], f));
-    matches!(marker, "之前" | "以前") && i > 0 && ("号日底初节天".contains(sentence[i - 1]) || is_numeral(sentence[i - 1]) || festival)
+    let after = &sentence[i + marker.chars().count()..forward_to(sentence, i, CLAUSE_BREAKS)];
+    let answer_asked =
+        ends_with(&sentence[..i], "在那") && ["给", "答复", "回复", "解决", "处理", "落实"].iter().any(|w| !find_all(after, w).is_empty());
+    matches!(marker, "之前" | "以前")
+        && i > 0
+        && ("号日底初节天".contains(sentence[i - 1]) || is_numeral(sentence[i - 1]) || festival || answer_asked)
 }
 
 /// "组织了两百多人", "召集村民三十多户": an organiser verb followed
@@ -1069,7 +1086,7 @@ pub fn scan(input: &str) -> Vec<Signal> {
     hits.sort_by_key(|h| (h.kind, h.start, h.end));
     // What a sentence says once, however many phrases it holds.
     let mut times: HashMap<usize, Option<String>> = HashMap::new();
-    let mut conditions: HashMap<usize, Option<(usize, &str)>> = HashMap::new();
+    let mut conditions: HashMap<(usize, bool), Option<(usize, &str)>> = HashMap::new();
 
     let mut signals: Vec<Signal> = Vec::new();
     for h in hits {
@@ -1085,7 +1102,8 @@ pub fn scan(input: &str) -> Vec<Signal> {
                 // An ultimatum phrase: a condition before it, or a planned
                 // time in its sentence.
                 let when_condition = if h.ultimatum && when_time.is_none() {
-                    let first = *conditions.entry(s).or_insert_with(|| first_ultimatum(&chars[s..e]));
+                    let threat = h.kind == Threat;
+                    let first = *conditions.entry((s, threat)).or_insert_with(|| first_ultimatum(&chars[s..e], threat));
                     first.filter(|&(at, _)| s + at < h.start).map(|(_, w)| w.to_owned()).or_else(time)
                 } else {
                     None
@@ -1549,7 +1567,8 @@ mod tests {
         // Fresh sentences in the forms of the eighteenth set's two misses.
         let urgent = [
             ("退休职工们商量好了，下月八号包三辆大巴去市政府，请领导在那之前答复。", Gathering),
-            ("村民已经包了两辆车去省里，定在二十号上午。", Gathering),
+            ("村民已经包了两辆车去省政府，定在二十号上午。", Gathering),
+            ("工友们后天租三台大巴去市信访局。", Gathering),
             ("他们要再往我田里倒渣土，我让他们全家别想好过。", Threat),
             ("你们要再拖着不判，我让那个老板别想好过。", Threat),
         ];
@@ -1558,6 +1577,15 @@ mod tests {
             "上个月十五号我们包了两辆大巴去过省政府，至今没有答复。",
             "我们要再去一次住建局，问问房产证的事。",
             "他要再申请一次低保，村里说下月初报上去。",
+            // A review's look-alikes, in new words: hires for a school trip
+            // or a wedding, the past told in a later clause, reported
+            // speech, a condition before an ordinary request.
+            "学校包了两辆大巴下周二带学生去研学，司机没有资质。",
+            "婚庆公司包了三辆大巴，18号去接亲，合同多收了钱。",
+            "6号我们二十多户村民去镇政府反映，这事之前已经找了好几回。",
+            "护士说他要再住十天院，我们就得把家里收拾出来。",
+            "他要再往渠里排污水，我就拍照，请环保局把排污口堵上。",
+            "其他要再补的证明，我让女儿送来，请别怪我啰嗦。",
         ];
         urgent_and_not(&urgent, &look_alikes);
     }
