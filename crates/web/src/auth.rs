@@ -28,34 +28,58 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
 pub const ARGON2_AT_ONCE: usize = 2;
 static ARGON2_TURNS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(ARGON2_AT_ONCE);
 
+/// How long a request waits for an argon2 turn before it is answered
+/// [`ApiError::busy`] (503, nothing done, not counted as a failed login):
+/// a flood of guesses from many addresses would otherwise queue every
+/// login behind it without end. Ten seconds is some 200 checks of a
+/// release build's queue.
+pub const ARGON2_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// `work` (an argon2 hash or check) on a blocking thread, in its turn:
 /// argon2 takes tens of milliseconds of CPU and must not stall the async
 /// workers serving other requests. The turn is held by the work itself, so
 /// a request dropped while it waits for the result does not free a turn
-/// for another run beside its own. `None` if the work panicked.
-pub async fn argon2_in_turn<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
-    let turn = ARGON2_TURNS.acquire().await.ok()?;
+/// for another run beside its own. Busy if no turn came within
+/// [`ARGON2_WAIT`]; internal if the work panicked.
+pub async fn argon2_in_turn<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
+    argon2_in_turn_within(ARGON2_WAIT, work).await
+}
+
+async fn argon2_in_turn_within<T: Send + 'static>(
+    wait: std::time::Duration,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    let turn = a_turn_within(wait).await?;
     tokio::task::spawn_blocking(move || {
         let _turn = turn;
         work()
     })
     .await
-    .ok()
+    .map_err(|_| ApiError::internal())
+}
+
+async fn a_turn_within(wait: std::time::Duration) -> Result<tokio::sync::SemaphorePermit<'static>, ApiError> {
+    match tokio::time::timeout(wait, ARGON2_TURNS.acquire()).await {
+        Ok(Ok(turn)) => Ok(turn),
+        Ok(Err(_)) => Err(ApiError::internal()),
+        Err(_) => Err(ApiError::busy()),
+    }
 }
 
 /// Wait a turn as argon2 work would, and hold it for `busy` without
 /// running argon2: a refusal that must take as long as a check, in the
-/// queue as well as in time (a locked account, `api::account`).
-pub async fn hold_a_turn(busy: std::time::Duration) {
-    if let Ok(_turn) = ARGON2_TURNS.acquire().await {
-        tokio::time::sleep(busy).await;
-    }
+/// queue as well as in time (a locked account, `api::account`), and is
+/// busy when a check would be.
+pub async fn hold_a_turn(busy: std::time::Duration) -> Result<(), ApiError> {
+    let _turn = a_turn_within(ARGON2_WAIT).await?;
+    tokio::time::sleep(busy).await;
+    Ok(())
 }
 
 /// `hash_password` off the async threads, in turn ([`argon2_in_turn`]).
 pub async fn hash_password_off_thread(password: &str) -> Result<String, ApiError> {
     let pw = password.to_string();
-    argon2_in_turn(move || hash_password(&pw)).await.ok_or_else(ApiError::internal)?
+    argon2_in_turn(move || hash_password(&pw)).await?
 }
 
 pub fn verify_password(password: &str, phc: &str) -> bool {
@@ -189,5 +213,27 @@ impl FromRequestParts<AppState> for MaybeStaff {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         Ok(MaybeStaff(staff_from_parts(parts, state).await?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+
+    #[tokio::test]
+    async fn a_check_that_gets_no_turn_in_time_is_busy_and_runs_nothing() {
+        let every_turn = ARGON2_TURNS.acquire_many(ARGON2_AT_ONCE as u32).await.expect("the turns");
+        let ran = Arc::new(AtomicBool::new(false));
+        let r = ran.clone();
+        let refused = argon2_in_turn_within(std::time::Duration::from_millis(20), move || r.store(true, SeqCst)).await;
+        let e = refused.err().expect("no turn was free");
+        assert_eq!((e.status, e.code.as_str()), (axum::http::StatusCode::SERVICE_UNAVAILABLE, "busy"));
+        assert!(!ran.load(SeqCst), "the work waited for no turn and did not run");
+        let response = axum::response::IntoResponse::into_response(e);
+        assert_eq!(response.headers().get(axum::http::header::RETRY_AFTER).map(|v| v.as_bytes()), Some(&b"5"[..]));
+        drop(every_turn);
+        argon2_in_turn(|| ()).await.expect("a turn is free again");
     }
 }

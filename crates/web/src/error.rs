@@ -69,6 +69,11 @@ impl ApiError {
     pub fn internal() -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "系统内部错误，请稍后重试")
     }
+    /// 503 with `Retry-After`: the node is busy with work that waits its
+    /// turn (password checks, `auth::argon2_in_turn`); nothing was done.
+    pub fn busy() -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "同时登录的人较多，请几秒后再试")
+    }
     /// Several domain errors as one: the first names the error, all are
     /// listed by field.
     pub fn from_all(errors: Vec<DomainError>) -> Option<Self> {
@@ -139,8 +144,16 @@ impl IntoResponse for ApiError {
                 fields: self.fields,
             },
         };
-        (self.status, Json(body)).into_response()
+        let busy = self.status == StatusCode::SERVICE_UNAVAILABLE;
+        let mut response = (self.status, Json(body)).into_response();
+        if busy {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static(BUSY_RETRY_AFTER));
+        }
+        response
     }
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Seconds a client is asked to wait after [`ApiError::busy`].
+const BUSY_RETRY_AFTER: &str = "5";

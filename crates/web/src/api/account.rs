@@ -40,17 +40,17 @@ fn unprocessable(code: &str, msg: impl Into<String>) -> ApiError {
 /// argon2 is deliberately slow: run it off the async threads, in turn
 /// (`auth::argon2_in_turn`). Each run is timed (the work, not its wait for
 /// a turn), so that a refusal without a check can take as long, waiting
-/// its turn as a check does (see `like_a_check`).
-async fn password_ok(password: &str, phc: &str) -> bool {
+/// its turn as a check does (see `like_a_check`). Busy (503) when no turn
+/// came in time: the caller counts no failed attempt for it.
+async fn password_ok(password: &str, phc: &str) -> Result<bool, ApiError> {
     let (password, phc) = (password.to_string(), phc.to_string());
     let (ok, took) = crate::auth::argon2_in_turn(move || {
         let started = std::time::Instant::now();
         (verify_password(&password, &phc), started.elapsed())
     })
-    .await
-    .unwrap_or((false, std::time::Duration::ZERO));
+    .await?;
     CHECK_NANOS.store(u64::try_from(took.as_nanos()).unwrap_or(u64::MAX), Ordering::Relaxed);
-    ok
+    Ok(ok)
 }
 
 /// How long the last password check took (0: none yet on this node).
@@ -64,11 +64,9 @@ const DUMMY_PHC: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGh
 /// must not answer faster than a wrong password (no username discovery by
 /// timing), but must not cost argon2 either (40 concurrent guesses check
 /// at most `max_failed_logins` passwords).
-async fn like_a_check() {
+async fn like_a_check() -> Result<(), ApiError> {
     match CHECK_NANOS.load(Ordering::Relaxed) {
-        0 => {
-            let _ = password_ok("", DUMMY_PHC).await;
-        }
+        0 => password_ok("", DUMMY_PHC).await.map(|_| ()),
         n => crate::auth::hold_a_turn(std::time::Duration::from_nanos(n)).await,
     }
 }
@@ -83,7 +81,7 @@ pub fn password_checks(password_hash: &str) -> u64 {
     CHECKS.lock().map(|m| m.get(password_hash).copied().unwrap_or(0)).unwrap_or(0)
 }
 
-async fn user_password_ok(user: &User, password: &str) -> bool {
+async fn user_password_ok(user: &User, password: &str) -> Result<bool, ApiError> {
     if let Ok(mut m) = CHECKS.lock() {
         *m.entry(user.password_hash.clone()).or_insert(0) += 1;
     }
@@ -105,14 +103,14 @@ fn wrong_credentials() -> ApiError {
 
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     description = "Ten failed attempts (a wrong password, or a wrong or reused second factor; a missing code after the right password is not counted) lock the account for 30 minutes; a locked account answers exactly like a wrong password (401 `invalid_credentials`). Accounts with a second factor also send `totp`; each code is accepted once.",
-    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody, description = "Too many password checks waiting: retry after `Retry-After` seconds; not counted as a failed attempt")))]
 pub async fn login(State(state): State<AppState>, ApiJson(req): ApiJson<LoginRequest>) -> ApiResult<Json<LoginResponse>> {
     if req.username.is_empty() || req.username.len() > 64 || req.password.is_empty() || req.password.len() > 256 {
         return Err(unprocessable("invalid_credentials_format", "请输入用户名和密码"));
     }
     let Some(user) = state.store.user_by_username(&req.username).await? else {
         // Same work and answer as a wrong password: no username probing.
-        let _ = password_ok(&req.password, DUMMY_PHC).await;
+        password_ok(&req.password, DUMMY_PHC).await?;
         return Err(wrong_credentials());
     };
     let now = Utc::now();
@@ -121,7 +119,7 @@ pub async fn login(State(state): State<AppState>, ApiJson(req): ApiJson<LoginReq
     // The attempt is counted before the password is checked, atomically in
     // the database: concurrent guesses cannot all slip past the count.
     let Some(attempt) = state.store.begin_login_attempt(user.id, now, max, until).await? else {
-        like_a_check().await;
+        like_a_check().await?;
         return Err(wrong_credentials());
     };
     let locks = || {
@@ -129,7 +127,15 @@ pub async fn login(State(state): State<AppState>, ApiJson(req): ApiJson<LoginReq
             tracing::warn!(username = %user.username, "account locked after repeated login failures");
         }
     };
-    if !(user_password_ok(&user, &req.password).await && user.active) {
+    let password_right = match user_password_ok(&user, &req.password).await {
+        Ok(right) => right,
+        Err(busy) => {
+            // Nothing was checked: the attempt does not count.
+            state.store.undo_login_attempt(user.id, attempt, max).await?;
+            return Err(busy);
+        }
+    };
+    if !(password_right && user.active) {
         locks();
         return Err(wrong_credentials());
     }
@@ -185,7 +191,7 @@ pub struct PasswordChange {
     description = "Change the password; every session ends (log in again).",
     responses((status = 204), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn change_password(State(state): State<AppState>, staff: Staff, ApiJson(req): ApiJson<PasswordChange>) -> ApiResult<StatusCode> {
-    if req.current_password.len() > 256 || !password_ok(&req.current_password, &staff.user.password_hash).await {
+    if req.current_password.len() > 256 || !password_ok(&req.current_password, &staff.user.password_hash).await? {
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "当前密码错误"));
     }
     check_password(&staff.user.username, &req.new_password)?;
@@ -229,11 +235,18 @@ async fn reauthenticate(state: &AppState, staff: &Staff, req: &TotpReauth) -> Re
     let now = Utc::now();
     let max = state.settings.max_failed_logins;
     let until = now + Duration::minutes(state.settings.lockout_minutes);
-    if state.store.begin_login_attempt(user.id, now, max, until).await?.is_none() {
-        like_a_check().await;
+    let Some(attempt) = state.store.begin_login_attempt(user.id, now, max, until).await? else {
+        like_a_check().await?;
         return Err(refused());
-    }
-    if !user_password_ok(&user, &req.password).await {
+    };
+    let password_right = match user_password_ok(&user, &req.password).await {
+        Ok(right) => right,
+        Err(busy) => {
+            state.store.undo_login_attempt(user.id, attempt, max).await?;
+            return Err(busy);
+        }
+    };
+    if !password_right {
         return Err(refused());
     }
     if user.totp_enabled && !use_totp(state, &user, code.unwrap_or_default()).await? {
