@@ -228,7 +228,7 @@ mod tests {
         let ran = Arc::new(AtomicBool::new(false));
         let r = ran.clone();
         let refused = argon2_in_turn_within(std::time::Duration::from_millis(20), move || r.store(true, SeqCst)).await;
-        let e = refused.err().expect("no turn was free");
+        let e = refused.expect_err("no turn was free");
         assert_eq!((e.status, e.code.as_str()), (axum::http::StatusCode::SERVICE_UNAVAILABLE, "busy"));
         assert!(!ran.load(SeqCst), "the work waited for no turn and did not run");
         let response = axum::response::IntoResponse::into_response(e);
