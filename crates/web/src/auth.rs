@@ -28,52 +28,77 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
 pub const ARGON2_AT_ONCE: usize = 2;
 static ARGON2_TURNS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(ARGON2_AT_ONCE);
 
-/// How long a request waits for an argon2 turn before it is answered
-/// [`ApiError::busy`] (503, nothing done, not counted as a failed login):
-/// a flood of guesses from many addresses would otherwise queue every
-/// login behind it without end. Ten seconds is some 200 checks of a
-/// release build's queue.
+/// How long a request waits, by default, for an argon2 turn before it is
+/// answered [`ApiError::busy`] (503, nothing read, done or counted): a
+/// flood of guesses from many addresses would otherwise queue every login
+/// behind it without end. Ten seconds is some 200 checks of a release
+/// build's queue. [`set_argon2_wait`] changes it (the test servers, whose
+/// debug builds check slowly beside other tests, wait longer).
 pub const ARGON2_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+static ARGON2_WAIT_MILLIS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(10_000);
 
-/// `work` (an argon2 hash or check) on a blocking thread, in its turn:
-/// argon2 takes tens of milliseconds of CPU and must not stall the async
-/// workers serving other requests. The turn is held by the work itself, so
-/// a request dropped while it waits for the result does not free a turn
-/// for another run beside its own. Busy if no turn came within
-/// [`ARGON2_WAIT`]; internal if the work panicked.
-pub async fn argon2_in_turn<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
-    argon2_in_turn_within(ARGON2_WAIT, work).await
+/// Set how long a request waits for an argon2 turn in this process.
+pub fn set_argon2_wait(wait: std::time::Duration) {
+    ARGON2_WAIT_MILLIS.store(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX), std::sync::atomic::Ordering::Relaxed);
 }
 
-async fn argon2_in_turn_within<T: Send + 'static>(
-    wait: std::time::Duration,
-    work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, ApiError> {
-    let turn = a_turn_within(wait).await?;
-    tokio::task::spawn_blocking(move || {
-        let _turn = turn;
-        work()
-    })
-    .await
-    .map_err(|_| ApiError::internal())
+fn argon2_wait() -> std::time::Duration {
+    std::time::Duration::from_millis(ARGON2_WAIT_MILLIS.load(std::sync::atomic::Ordering::Relaxed))
 }
 
-async fn a_turn_within(wait: std::time::Duration) -> Result<tokio::sync::SemaphorePermit<'static>, ApiError> {
+/// One of the [`ARGON2_AT_ONCE`] turns, held until dropped or spent.
+/// A login takes its turn before it reads or counts anything, so a busy
+/// answer is the same, and as fast, for every account.
+pub struct Argon2Turn {
+    _permit: tokio::sync::SemaphorePermit<'static>,
+}
+
+/// Wait for a turn, at most the configured wait ([`ARGON2_WAIT`]).
+pub async fn argon2_turn() -> Result<Argon2Turn, ApiError> {
+    argon2_turn_within(argon2_wait()).await
+}
+
+async fn argon2_turn_within(wait: std::time::Duration) -> Result<Argon2Turn, ApiError> {
     match tokio::time::timeout(wait, ARGON2_TURNS.acquire()).await {
-        Ok(Ok(turn)) => Ok(turn),
+        Ok(Ok(permit)) => Ok(Argon2Turn { _permit: permit }),
         Ok(Err(_)) => Err(ApiError::internal()),
         Err(_) => Err(ApiError::busy()),
     }
 }
 
-/// Wait a turn as argon2 work would, and hold it for `busy` without
-/// running argon2: a refusal that must take as long as a check, in the
-/// queue as well as in time (a locked account, `api::account`), and is
-/// busy when a check would be.
-pub async fn hold_a_turn(busy: std::time::Duration) -> Result<(), ApiError> {
-    let _turn = a_turn_within(ARGON2_WAIT).await?;
-    tokio::time::sleep(busy).await;
-    Ok(())
+impl Argon2Turn {
+    /// `work` (an argon2 hash or check) on a blocking thread, in this
+    /// turn: argon2 takes tens of milliseconds of CPU and must not stall
+    /// the async workers serving other requests. The turn is held by the
+    /// work itself, so a request dropped while it waits for the result does
+    /// not free a turn for another run beside its own. Internal if the work
+    /// panicked.
+    pub async fn run<T: Send + 'static>(self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
+        tokio::task::spawn_blocking(move || {
+            let _turn = self;
+            work()
+        })
+        .await
+        .map_err(|_| ApiError::internal())
+    }
+
+    /// Hold the turn for `busy` without running argon2: a refusal that
+    /// must take as long as a check, in the queue as well as in time (a
+    /// locked account, `api::account`). Held by a task of its own, as a
+    /// check's turn is held by its work: a dropped request frees it no
+    /// sooner.
+    pub async fn hold(self, busy: std::time::Duration) {
+        let held = tokio::spawn(async move {
+            tokio::time::sleep(busy).await;
+            drop(self);
+        });
+        let _ = held.await;
+    }
+}
+
+/// `work` in a turn of its own ([`argon2_turn`], [`Argon2Turn::run`]).
+pub async fn argon2_in_turn<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
+    argon2_turn().await?.run(work).await
 }
 
 /// `hash_password` off the async threads, in turn ([`argon2_in_turn`]).
@@ -226,14 +251,14 @@ mod tests {
     async fn a_check_that_gets_no_turn_in_time_is_busy_and_runs_nothing() {
         let every_turn = ARGON2_TURNS.acquire_many(ARGON2_AT_ONCE as u32).await.expect("the turns");
         let ran = Arc::new(AtomicBool::new(false));
-        let r = ran.clone();
-        let refused = argon2_in_turn_within(std::time::Duration::from_millis(20), move || r.store(true, SeqCst)).await;
-        let e = refused.expect_err("no turn was free");
-        assert_eq!((e.status, e.code.as_str()), (axum::http::StatusCode::SERVICE_UNAVAILABLE, "busy"));
-        assert!(!ran.load(SeqCst), "the work waited for no turn and did not run");
-        let response = axum::response::IntoResponse::into_response(e);
+        let refused = argon2_turn_within(std::time::Duration::from_millis(20)).await;
+        let e = refused.err().map(|e| (e.status, e.code)).expect("no turn was free");
+        assert_eq!((e.0, e.1.as_str()), (axum::http::StatusCode::SERVICE_UNAVAILABLE, "busy"));
+        let response = axum::response::IntoResponse::into_response(ApiError::busy());
         assert_eq!(response.headers().get(axum::http::header::RETRY_AFTER).map(|v| v.as_bytes()), Some(&b"5"[..]));
         drop(every_turn);
-        argon2_in_turn(|| ()).await.expect("a turn is free again");
+        let r = ran.clone();
+        argon2_in_turn(move || r.store(true, SeqCst)).await.expect("a turn is free again");
+        assert!(ran.load(SeqCst));
     }
 }

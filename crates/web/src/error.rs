@@ -72,7 +72,7 @@ impl ApiError {
     /// 503 with `Retry-After`: the node is busy with work that waits its
     /// turn (password checks, `auth::argon2_in_turn`); nothing was done.
     pub fn busy() -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "同时登录的人较多，请几秒后再试")
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "系统正忙，请几秒后再试")
     }
     /// Several domain errors as one: the first names the error, all are
     /// listed by field.
@@ -135,6 +135,7 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let busy = self.code == "busy";
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code,
@@ -144,7 +145,6 @@ impl IntoResponse for ApiError {
                 fields: self.fields,
             },
         };
-        let busy = self.status == StatusCode::SERVICE_UNAVAILABLE;
         let mut response = (self.status, Json(body)).into_response();
         if busy {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static(BUSY_RETRY_AFTER));

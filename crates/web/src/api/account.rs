@@ -2,7 +2,7 @@
 //! everywhere, the current user, password change and TOTP enrolment; and
 //! the admin's user management.
 
-use crate::auth::{Staff, hash_password_off_thread, random_secret, secret_hash, verify_password};
+use crate::auth::{Argon2Turn, Staff, hash_password_off_thread, random_secret, secret_hash, verify_password};
 use crate::dto::{LoginRequest, LoginResponse, MeResponse};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath};
@@ -37,18 +37,19 @@ fn unprocessable(code: &str, msg: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, msg)
 }
 
-/// argon2 is deliberately slow: run it off the async threads, in turn
-/// (`auth::argon2_in_turn`). Each run is timed (the work, not its wait for
-/// a turn), so that a refusal without a check can take as long, waiting
-/// its turn as a check does (see `like_a_check`). Busy (503) when no turn
-/// came in time: the caller counts no failed attempt for it.
-async fn password_ok(password: &str, phc: &str) -> Result<bool, ApiError> {
+/// argon2 is deliberately slow: run it off the async threads, in `turn`
+/// (`auth::argon2_turn`, taken by the caller before it reads or counts
+/// anything, so that a busy answer is the same for every account). Each
+/// run is timed (the work, not its wait for a turn), so that a refusal
+/// without a check can take as long (see `like_a_check`).
+async fn password_ok(turn: Argon2Turn, password: &str, phc: &str) -> Result<bool, ApiError> {
     let (password, phc) = (password.to_string(), phc.to_string());
-    let (ok, took) = crate::auth::argon2_in_turn(move || {
-        let started = std::time::Instant::now();
-        (verify_password(&password, &phc), started.elapsed())
-    })
-    .await?;
+    let (ok, took) = turn
+        .run(move || {
+            let started = std::time::Instant::now();
+            (verify_password(&password, &phc), started.elapsed())
+        })
+        .await?;
     CHECK_NANOS.store(u64::try_from(took.as_nanos()).unwrap_or(u64::MAX), Ordering::Relaxed);
     Ok(ok)
 }
@@ -64,10 +65,13 @@ const DUMMY_PHC: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGh
 /// must not answer faster than a wrong password (no username discovery by
 /// timing), but must not cost argon2 either (40 concurrent guesses check
 /// at most `max_failed_logins` passwords).
-async fn like_a_check() -> Result<(), ApiError> {
+async fn like_a_check(turn: Argon2Turn) -> Result<(), ApiError> {
     match CHECK_NANOS.load(Ordering::Relaxed) {
-        0 => password_ok("", DUMMY_PHC).await.map(|_| ()),
-        n => crate::auth::hold_a_turn(std::time::Duration::from_nanos(n)).await,
+        0 => password_ok(turn, "", DUMMY_PHC).await.map(|_| ()),
+        n => {
+            turn.hold(std::time::Duration::from_nanos(n)).await;
+            Ok(())
+        }
     }
 }
 
@@ -81,11 +85,11 @@ pub fn password_checks(password_hash: &str) -> u64 {
     CHECKS.lock().map(|m| m.get(password_hash).copied().unwrap_or(0)).unwrap_or(0)
 }
 
-async fn user_password_ok(user: &User, password: &str) -> Result<bool, ApiError> {
+async fn user_password_ok(turn: Argon2Turn, user: &User, password: &str) -> Result<bool, ApiError> {
     if let Ok(mut m) = CHECKS.lock() {
         *m.entry(user.password_hash.clone()).or_insert(0) += 1;
     }
-    password_ok(password, &user.password_hash).await
+    password_ok(turn, password, &user.password_hash).await
 }
 
 /// The time step of a right, unused code for the user's confirmed secret;
@@ -108,9 +112,11 @@ pub async fn login(State(state): State<AppState>, ApiJson(req): ApiJson<LoginReq
     if req.username.is_empty() || req.username.len() > 64 || req.password.is_empty() || req.password.len() > 256 {
         return Err(unprocessable("invalid_credentials_format", "请输入用户名和密码"));
     }
+    // The turn first: busy (503) before anything is read or counted.
+    let turn = crate::auth::argon2_turn().await?;
     let Some(user) = state.store.user_by_username(&req.username).await? else {
         // Same work and answer as a wrong password: no username probing.
-        password_ok(&req.password, DUMMY_PHC).await?;
+        password_ok(turn, &req.password, DUMMY_PHC).await?;
         return Err(wrong_credentials());
     };
     let now = Utc::now();
@@ -119,7 +125,7 @@ pub async fn login(State(state): State<AppState>, ApiJson(req): ApiJson<LoginReq
     // The attempt is counted before the password is checked, atomically in
     // the database: concurrent guesses cannot all slip past the count.
     let Some(attempt) = state.store.begin_login_attempt(user.id, now, max, until).await? else {
-        like_a_check().await?;
+        like_a_check(turn).await?;
         return Err(wrong_credentials());
     };
     let locks = || {
@@ -127,15 +133,7 @@ pub async fn login(State(state): State<AppState>, ApiJson(req): ApiJson<LoginReq
             tracing::warn!(username = %user.username, "account locked after repeated login failures");
         }
     };
-    let password_right = match user_password_ok(&user, &req.password).await {
-        Ok(right) => right,
-        Err(busy) => {
-            // Nothing was checked: the attempt does not count.
-            state.store.undo_login_attempt(user.id, attempt, max).await?;
-            return Err(busy);
-        }
-    };
-    if !(password_right && user.active) {
+    if !(user_password_ok(turn, &user, &req.password).await? && user.active) {
         locks();
         return Err(wrong_credentials());
     }
@@ -191,7 +189,9 @@ pub struct PasswordChange {
     description = "Change the password; every session ends (log in again).",
     responses((status = 204), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn change_password(State(state): State<AppState>, staff: Staff, ApiJson(req): ApiJson<PasswordChange>) -> ApiResult<StatusCode> {
-    if req.current_password.len() > 256 || !password_ok(&req.current_password, &staff.user.password_hash).await? {
+    if req.current_password.len() > 256
+        || !password_ok(crate::auth::argon2_turn().await?, &req.current_password, &staff.user.password_hash).await?
+    {
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "当前密码错误"));
     }
     check_password(&staff.user.username, &req.new_password)?;
@@ -226,6 +226,8 @@ async fn reauthenticate(state: &AppState, staff: &Staff, req: &TotpReauth) -> Re
     if req.password.is_empty() || req.password.len() > 256 {
         return Err(unprocessable("password_required", "请输入当前密码"));
     }
+    // The turn first: busy before anything is read or counted.
+    let turn = crate::auth::argon2_turn().await?;
     // The session's copy of the user may be older than the last change.
     let user = state.store.user_by_username(&staff.user.username).await?.ok_or_else(ApiError::unauthorized)?;
     let code = req.code.as_deref().map(str::trim).filter(|c| !c.is_empty());
@@ -235,18 +237,11 @@ async fn reauthenticate(state: &AppState, staff: &Staff, req: &TotpReauth) -> Re
     let now = Utc::now();
     let max = state.settings.max_failed_logins;
     let until = now + Duration::minutes(state.settings.lockout_minutes);
-    let Some(attempt) = state.store.begin_login_attempt(user.id, now, max, until).await? else {
-        like_a_check().await?;
+    if state.store.begin_login_attempt(user.id, now, max, until).await?.is_none() {
+        like_a_check(turn).await?;
         return Err(refused());
-    };
-    let password_right = match user_password_ok(&user, &req.password).await {
-        Ok(right) => right,
-        Err(busy) => {
-            state.store.undo_login_attempt(user.id, attempt, max).await?;
-            return Err(busy);
-        }
-    };
-    if !password_right {
+    }
+    if !user_password_ok(turn, &user, &req.password).await? {
         return Err(refused());
     }
     if user.totp_enabled && !use_totp(state, &user, code.unwrap_or_default()).await? {
