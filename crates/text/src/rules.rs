@@ -668,6 +668,11 @@ mod tests {
     use super::*;
     use crate::Segmenter;
 
+    /// The starter rules' first legal class for `text`.
+    fn class(text: &str) -> String {
+        RuleTable::starter().suggest_field(RuleField::Category, text, 1)[0].value.clone()
+    }
+
     #[test]
     fn a_class_cue_outweighs_the_class_a_topic_implies_and_names_no_topic() {
         let t = RuleTable::starter();
@@ -687,8 +692,6 @@ mod tests {
     #[test]
     fn working_hours_are_misconduct_only_with_what_was_done_in_them() {
         // Fresh sentences, in the forms of the eighteenth set's misses.
-        let t = RuleTable::starter();
-        let class = |text: &str| t.suggest_field(RuleField::Category, text, 1)[0].value.clone();
         assert_eq!(class("我平时上班时间走不开，能不能周六上午也开两个窗口"), "suggestion");
         assert_eq!(class("所长上班时间钓鱼，开着公家的车去水库"), "accusation");
         assert_eq!(class("这家酒楼收钱全走私人收款码，明显是逃税"), "accusation");
@@ -704,8 +707,6 @@ mod tests {
 
     #[test]
     fn asking_for_oneself_outweighs_a_proposal_cue() {
-        let t = RuleTable::starter();
-        let class = |text: &str| t.suggest_field(RuleField::Category, text, 1)[0].value.clone();
         assert_eq!(class("网约车平台乱扣我的钱，能不能管一管"), "claim");
         assert_eq!(class("城南到高铁站能不能开一条直达公交"), "suggestion");
         assert_eq!(class("实名举报邻居违建，请帮我处理"), "accusation");

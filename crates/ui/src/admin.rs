@@ -322,11 +322,15 @@ async fn create_user(State(state): State<AppState>, headers: HeaderMap, Form(f):
             };
             let values: HashMap<String, String> =
                 ["username", "display_name", "role", "unit"].iter().map(|k| ((*k).to_string(), field(&f, k))).collect();
-            let errors: HashMap<String, String> = [(at.to_string(), crate::workbench::chinese_only(&e.message))].into_iter().collect();
-            let q = AdminQuery::default();
-            let shown = Shown {
-                alert: Some("未能创建用户：请按提示修改".into()), failed_user: Some((values, errors)), ..Shown::default()
+            let msg = crate::workbench::chinese_only(&e.message);
+            // A server that is busy or failed names no field: say so above the form.
+            let (alert, errors): (String, HashMap<String, String>) = if e.status.is_server_error() {
+                (format!("未能创建用户：{msg}"), HashMap::new())
+            } else {
+                ("未能创建用户：请按提示修改".into(), [(at.to_string(), msg)].into_iter().collect())
             };
+            let q = AdminQuery::default();
+            let shown = Shown { alert: Some(alert), failed_user: Some((values, errors)), ..Shown::default() };
             let mut r = render_list(&state, &headers, &s, &q, shown).await;
             *r.status_mut() = e.status;
             r
@@ -510,7 +514,7 @@ async fn user_outcome(
         Err(e) => {
             let msg = crate::workbench::chinese_only(&e.message);
             let mut errors = HashMap::new();
-            let alert = if field.is_empty() {
+            let alert = if field.is_empty() || e.status.is_server_error() {
                 Some(msg)
             } else {
                 errors.insert(field.to_string(), msg);

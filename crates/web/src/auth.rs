@@ -35,15 +35,19 @@ static ARGON2_TURNS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(
 /// build's queue. [`set_argon2_wait`] changes it (the test servers, whose
 /// debug builds check slowly beside other tests, wait longer).
 pub const ARGON2_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
-static ARGON2_WAIT_MILLIS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(10_000);
+/// The wait set by [`set_argon2_wait`] in milliseconds; 0: [`ARGON2_WAIT`].
+static ARGON2_WAIT_MILLIS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// Set how long a request waits for an argon2 turn in this process.
 pub fn set_argon2_wait(wait: std::time::Duration) {
-    ARGON2_WAIT_MILLIS.store(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX), std::sync::atomic::Ordering::Relaxed);
+    ARGON2_WAIT_MILLIS.store(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1), std::sync::atomic::Ordering::Relaxed);
 }
 
 fn argon2_wait() -> std::time::Duration {
-    std::time::Duration::from_millis(ARGON2_WAIT_MILLIS.load(std::sync::atomic::Ordering::Relaxed))
+    match ARGON2_WAIT_MILLIS.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => ARGON2_WAIT,
+        millis => std::time::Duration::from_millis(millis),
+    }
 }
 
 /// One of the [`ARGON2_AT_ONCE`] turns, held until dropped or spent.
