@@ -837,6 +837,7 @@ const HARMS: &[(RiskKind, &[&str])] = &[
             "栏杆外",
             "撞死",
             "上撞",
+            "绝食",
         ],
     ),
     (
@@ -1029,6 +1030,29 @@ struct Hit {
     urgent: bool,
     /// Urgent after an ultimatum (`Strength::Ultimatum`).
     ultimatum: bool,
+    /// Found as a plan (`conditional_harms`, `prepared_means`), not only
+    /// as the lexicon's phrase: never read as a thing told of the past.
+    planned: bool,
+}
+
+/// "五年前有个邻居被讨债的人拿刀吓唬过": violence the sentence tells as
+/// done long ago — a past marker (去年, 当年, 五年前 …) before the phrase
+/// at `at` and the experiential 过 after it. Background, not a danger
+/// now: elevated, not urgent.
+fn violence_told_as_past(sentence: &[char], at: usize) -> bool {
+    let lead = &sentence[..at];
+    let marker = PAST_MARKERS.iter().any(|m| find_all(lead, m).into_iter().any(|i| !is_deadline(lead, i, m)));
+    let years_ago = find_all(lead, "年前").into_iter().any(|i| i > 0 && (is_numeral(lead[i - 1]) || "几多些".contains(lead[i - 1])));
+    // Within the phrase's clause the experiential 过 may take an object
+    // (动刀伤过人); 过来, 过去, 过年, 过完, 过几天, 过日子, 过得 are verbs of their own.
+    let clause = &sentence[at..forward_to(sentence, at, CLAUSE_BREAKS)];
+    let experienced = clause.iter().enumerate().any(|(k, &c)| {
+        c == '过'
+            && k > 0
+            && !"不没别超经通路难家".contains(clause[k - 1])
+            && !clause.get(k + 1).is_some_and(|n| "来去年完几日得".contains(*n))
+    });
+    (marker || years_ago) && (experienced || done_since(sentence, at))
 }
 
 /// Every risk signal in a petition's text, one per kind, in kind order.
@@ -1043,7 +1067,14 @@ pub fn scan(input: &str) -> Vec<Signal> {
             continue;
         }
         for (start, end) in find_spans(&chars, phrase).into_iter().take(MAX_PER_PHRASE) {
-            hits.push(Hit { kind, start, end, urgent: strength == Strength::Urgent, ultimatum: strength == Strength::Ultimatum });
+            hits.push(Hit {
+                kind,
+                start,
+                end,
+                urgent: strength == Strength::Urgent,
+                ultimatum: strength == Strength::Ultimatum,
+                planned: false,
+            });
         }
     }
     let mut organised = organised_headcounts(&chars);
@@ -1052,7 +1083,7 @@ pub fn scan(input: &str) -> Vec<Signal> {
     let crowds: Vec<(usize, usize)> =
         crowd_movements(&chars).into_iter().filter(|&(s, e)| !organised.iter().any(|&(os, oe)| s < oe && os < e)).collect();
     for (start, end) in organised.into_iter().chain(crowds) {
-        hits.push(Hit { kind: Gathering, start, end, urgent: false, ultimatum: false });
+        hits.push(Hit { kind: Gathering, start, end, urgent: false, ultimatum: false, planned: false });
     }
     // A conditional harm the lexicon already found is that phrase, urgent;
     // else a signal of its own, named by the words from intent to harm.
@@ -1061,8 +1092,9 @@ pub fn scan(input: &str) -> Vec<Signal> {
             Some(h) => {
                 h.urgent = true;
                 h.ultimatum = false;
+                h.planned = true;
             }
-            None => hits.push(Hit { kind, start, end, urgent: true, ultimatum: false }),
+            None => hits.push(Hit { kind, start, end, urgent: true, ultimatum: false, planned: true }),
         }
     }
     // Exclusions cancel overlapping matches of their kind.
@@ -1109,7 +1141,8 @@ pub fn scan(input: &str) -> Vec<Signal> {
                     None
                 };
                 let when = when_time.or(when_condition);
-                (h.start, h.urgent || when.is_some(), when)
+                let past = h.kind == Violence && !h.planned && violence_told_as_past(&chars[s..e], h.start - s);
+                (h.start, h.urgent && !past || when.is_some(), when)
             }
         };
         let words = std::iter::once(text(&chars[from..h.end])).chain(when);
@@ -1588,6 +1621,37 @@ mod tests {
             "其他要再补的证明，我让女儿送来，请别怪我啰嗦。",
         ];
         urgent_and_not(&urgent, &look_alikes);
+    }
+
+    #[test]
+    fn a_hunger_strike_or_stopped_machines_planned_are_urgent_and_past_violence_told_as_background_is_not() {
+        // Fresh sentences in the forms of the nineteenth set's misses.
+        let urgent = [
+            ("要是他们下礼拜敢来推我家的房子，我就在院子里绝食。", SelfHarm),
+            ("下周三全组的人去采石场，把挖机拦住，不赔青苗费谁也别想开工。", RoadBlocking),
+            ("明天一早村民就去工地拦住施工的机器，不给说法不让干。", RoadBlocking),
+        ];
+        let look_alikes = [
+            "八年前我表哥被放高利贷的拿刀吓唬过，后来那伙人判了。",
+            "去年有人在菜市场动刀伤过人，现在那一片路灯还是不亮。",
+            "去年村民把施工的机器拦住过，后来镇里协调好了。",
+            "他在看守所里绝食了两天，家属想见一面。",
+        ];
+        urgent_and_not(&urgent, &look_alikes);
+        // Still signals, elevated: violence told of the past, a hunger
+        // strike alone, banners hung, a beating by someone's men.
+        for (text, kind) in [
+            ("八年前我表哥被放高利贷的拿刀吓唬过，后来那伙人判了。", Violence),
+            ("他在看守所里绝食了两天，家属想见一面。", SelfHarm),
+            ("业主们在售楼部门口拉了两回横幅，开发商还是不修。", ExtremePetitioning),
+            ("去讨薪的工友被老板的亲戚带人打了一顿。", Violence),
+        ] {
+            assert!(signal(text, kind).is_some_and(|s| !s.urgent), "{text}: {:?}", scan(text));
+        }
+        // A threat with a knife now stays urgent beside a past marker.
+        assert!(signal("去年他就扬言过，谁再来收地他就拿刀砍人。", Violence).expect("violence").urgent);
+        // Someone else's banners years ago are background, not a signal.
+        assert!(signal("前几年有工人在厂门口拉过横幅，和我这事无关。", ExtremePetitioning).is_none());
     }
 
     #[test]

@@ -378,6 +378,13 @@ impl RuleTable {
                     // not 想去学一学电焊).
                     "也学一学",
                     "学习借鉴",
+                    // Public provision asked for (希望政府多建几家养老院,
+                    // 学学外省, 希望乡里牵头搞).
+                    "多建几",
+                    "学学外省",
+                    "学学外地",
+                    "学学人家",
+                    "牵头搞",
                 ],
                 "suggestion",
             ),
@@ -427,6 +434,9 @@ impl RuleTable {
                         // (Not 查处: the labelled sets ask it of noise and
                         // fumes as claims; not 查账 or 偷税 alone: 我去银行
                         // 查账, 税务局说我偷税.)
+                        // The person judged unfit (这种人怎么能当干部).
+                        "怎么能当干部",
+                        "这种人得",
                         "组织查账",
                         "查一查账",
                         "是逃税",
@@ -659,6 +669,15 @@ impl RuleTable {
             rule(&["手指", "断指", "临时帮忙"], "0201", rst, "claim"),
             rule(&["熟食", "凉菜", "防蝇", "露天卖"], "1202", "市场监督管理局", "claim"),
             rule(&["政务大厅", "来回跑"], "1601", "政务服务管理局", "claim"),
+            // The nineteenth set: prices marked and charged, public toilets,
+            // disability cards, papers issued online, slaughter runoff,
+            // drinking water tested for health.
+            rule(&["标价", "退差价", "打折扣", "折扣", "明码标价", "价格欺诈"], "1201", "市场监督管理局", "claim"),
+            rule(&["公厕", "公共厕所"], "0104", "城市管理局", "claim"),
+            rule(&["办残疾证", "换残疾证", "残疾证到期", "残疾鉴定", "残疾等级评定"], "0901", "残疾人联合会", "claim"),
+            rule(&["网上办", "网上开", "手机上办", "掌上办", "一网通办", "开证明"], "1601", "政务服务管理局", "claim"),
+            rule(&["血水"], "1002", env, "claim"),
+            rule(&["水质", "饮用水"], "0703", "卫生健康局", "claim"),
         ])
     }
 }
@@ -703,6 +722,34 @@ mod tests {
         assert_eq!(class("我去银行查账，发现这个月的养老金少发了"), "claim");
         assert_eq!(class("税务局说我名下的公司偷税，要我补缴，可公司是别人冒用我身份开的"), "claim");
         assert_eq!(class("我家孩子初中毕业想去学一学电焊，技能培训补贴怎么申请"), "claim");
+    }
+
+    #[test]
+    fn prices_toilets_disability_cards_papers_online_runoff_and_drinking_water_find_their_units() {
+        // Fresh sentences, in the forms of the nineteenth set's misses.
+        let t = RuleTable::starter();
+        let units = |text: &str| -> Vec<String> { t.suggest_field(RuleField::UnitKind, text, 3).into_iter().map(|s| s.value).collect() };
+        for (text, unit) in [
+            ("超市货架上标价十九块九，结账收了二十九，要求退差价", "市场监督管理局"),
+            ("汽车站旁边的公共厕所一个月没人打扫", "城市管理局"),
+            ("我女儿的残疾证到期了，换残疾证还要重新鉴定吗", "残疾人联合会"),
+            ("村里开证明能不能网上办，每次都要请假回来", "政务服务管理局"),
+            ("养猪场的血水排到了村后的小河里", "生态环境局"),
+            ("我们小区的饮用水水质不达标，烧开有白沫", "卫生健康局"),
+        ] {
+            assert!(units(text).contains(&unit.to_owned()), "{text}: {:?}", units(text));
+        }
+        // Look-alikes: a bone broken (打折), the disability federation
+        // named beside a low-income application.
+        assert!(!units("他把我的肋骨打折了两根，我想离婚").contains(&"市场监督管理局".to_owned()));
+        let low_income = units("帮瘫痪的奶奶申请低保，要去残联和医院开各种材料");
+        assert!(low_income.contains(&"民政局".to_owned()) && !low_income.contains(&"残疾人联合会".to_owned()), "{low_income:?}");
+        // Class: public provision asked for; a person judged unfit.
+        assert_eq!(class("县城停车太难，希望多建几个公共停车场"), "suggestion");
+        assert_eq!(class("那么多地荒着，希望村里牵头搞个合作社统一种"), "suggestion");
+        assert_eq!(class("村主任把救济粮先分给自家亲戚，这种人怎么能当干部"), "accusation");
+        // Holding a hospital liable is a claim for oneself (not 追究责任 as a cue).
+        assert_eq!(class("我父亲手术后感染去世，要求医院赔偿并追究责任"), "claim");
     }
 
     #[test]
