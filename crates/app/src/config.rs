@@ -49,6 +49,10 @@ pub struct Config {
     pub database_acquire_timeout_seconds: u64,
     /// Seconds an idle connection is kept open.
     pub database_idle_timeout_seconds: u64,
+    /// Seconds a login, re-authentication or password change waits for a
+    /// password-check turn (two per process) before it is answered 503
+    /// `busy` with nothing done or counted; 0: the default, 10.
+    pub password_check_wait_seconds: u64,
     /// Seconds between purges of expired tokens and old rate counters
     /// (run once across nodes); 0 turns the job off.
     pub purge_interval_seconds: u64,
@@ -138,6 +142,7 @@ impl Default for Config {
             database_max_connections: 0,
             database_acquire_timeout_seconds: 30,
             database_idle_timeout_seconds: 600,
+            password_check_wait_seconds: 10,
             purge_interval_seconds: 600,
             object_store_url: None,
             s3_endpoint: None,
@@ -174,6 +179,14 @@ impl Config {
             max_connections: self.database_max_connections,
             acquire_timeout: Some(std::time::Duration::from_secs(self.database_acquire_timeout_seconds.max(1))),
             idle_timeout: Some(std::time::Duration::from_secs(self.database_idle_timeout_seconds.max(1))),
+        }
+    }
+
+    /// How long a password check waits for its turn (`auth::argon2_turn`).
+    pub fn password_check_wait(&self) -> std::time::Duration {
+        match self.password_check_wait_seconds {
+            0 => xinfang_web::auth::ARGON2_WAIT,
+            s => std::time::Duration::from_secs(s),
         }
     }
 
@@ -249,4 +262,22 @@ pub fn load(config_file: Option<&str>, overrides: Overrides) -> Result<Config, B
         .merge(Serialized::defaults(overrides))
         .extract()
         .map_err(Box::new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_password_check_wait_comes_from_the_file_and_zero_is_the_default() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("xinfang.toml");
+        std::fs::write(&file, "password_check_wait_seconds = 3\n").expect("write");
+        let cfg = load(file.to_str(), Overrides::default()).expect("load");
+        assert_eq!(cfg.password_check_wait(), std::time::Duration::from_secs(3));
+        std::fs::write(&file, "password_check_wait_seconds = 0\n").expect("write");
+        let cfg = load(file.to_str(), Overrides::default()).expect("load");
+        assert_eq!(cfg.password_check_wait(), xinfang_web::auth::ARGON2_WAIT);
+        assert_eq!(Config::default().password_check_wait(), xinfang_web::auth::ARGON2_WAIT);
+    }
 }

@@ -387,6 +387,8 @@ fn redact(url: &str) -> String {
 }
 
 async fn serve(cfg: config::Config) -> Result<(), AnyError> {
+    // Process-wide, like the two check turns it bounds (tests set their own).
+    xinfang_web::auth::set_argon2_wait(cfg.password_check_wait());
     let (store, router) = xinfang::build(&cfg).await?;
     let listener = tokio::net::TcpListener::bind(&cfg.listen).await?;
     let replica = cfg.read_database_url.as_deref().filter(|u| !u.trim().is_empty()).map(redact).unwrap_or_else(|| "none".into());

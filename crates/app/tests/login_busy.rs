@@ -29,6 +29,19 @@ async fn a_login_that_finds_no_check_turn_is_busy_and_counts_nothing() {
         let body: serde_json::Value = response.json().await.expect("json");
         assert_eq!(body["error"]["code"], "busy", "{body}");
     }
+    // The staff login page says the same, in Chinese, with the same header.
+    let page = reqwest::Client::builder().cookie_store(true).build().expect("client");
+    let html = page.get(format!("{}/staff/login", s.base)).send().await.expect("form").text().await.expect("html");
+    let csrf = html.split("name=\"csrf\" value=\"").nth(1).expect("csrf field").split('"').next().expect("csrf").to_string();
+    let response = page
+        .post(format!("{}/staff/login", s.base))
+        .form(&[("csrf", csrf.as_str()), ("username", "ft_clerk"), ("password", "wrong-password-1")])
+        .send()
+        .await
+        .expect("login form");
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(response.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("5"));
+    assert!(response.text().await.expect("html").contains("系统正忙，请几秒后再试"));
     drop(every_turn);
     xinfang_web::auth::set_argon2_wait(Duration::from_secs(600));
     // None of them was counted: the account is not locked.

@@ -19,6 +19,7 @@
 use crate::db::{Dialect, Result, RowExt, Store, StoreError, WriteTx, pack, packed_int, parse_date, unpack};
 use crate::statistics::{PetitionFacts, facts_of};
 use chrono::NaiveDate;
+use futures_util::TryStreamExt;
 use sqlx::{AnyConnection, AssertSqlSafe};
 use std::collections::{BTreeSet, HashMap};
 use xinfang_domain::aggregate::{Cells, CountKey, Dim, ScopeIndex, Snapshot, TallyCell, TallyKey};
@@ -331,7 +332,8 @@ impl Store {
         }
         let changed: std::collections::HashSet<i64> = dirty.iter().copied().collect();
         let mut out = Vec::new();
-        for r in q.fetch_all(&mut *tx).await? {
+        let mut rows = q.fetch(&mut *tx);
+        while let Some(r) = rows.try_next().await? {
             let id = r.i("petition_id")?;
             if changed.contains(&id) {
                 continue;
@@ -346,6 +348,7 @@ impl Store {
                 facts: s.facts,
             });
         }
+        drop(rows);
         if !dirty.is_empty() {
             let now = format!("SELECT id FROM petitions WHERE id IN ({}) AND id IN ({scope})", id_list(&dirty));
             out.extend(facts_of(&mut tx, &now, binds, binds.len(), "").await?);

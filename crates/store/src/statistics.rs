@@ -5,6 +5,7 @@
 
 use crate::db::{Result, RowExt, Store, StoreError, parse_date, parse_instant};
 use chrono::NaiveDate;
+use futures_util::TryStreamExt;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 use std::collections::HashMap;
 use xinfang_domain::local_date;
@@ -128,10 +129,13 @@ pub(crate) async fn facts_of(
     for b in binds {
         q = q.bind(b.clone());
     }
-    let rows = q.fetch_all(&mut *conn).await?;
-    let mut out = Vec::with_capacity(rows.len());
-    let mut index: HashMap<i64, usize> = HashMap::with_capacity(rows.len());
-    for r in &rows {
+    // Streamed: a county's thirteen months are tens of thousands of rows,
+    // and a buffered row (every column, by name) weighs several times the
+    // facts folded from it (issue 9's memory target).
+    let mut out = Vec::new();
+    let mut index: HashMap<i64, usize> = HashMap::new();
+    let mut rows = q.fetch(&mut *conn);
+    while let Some(r) = rows.try_next().await? {
         let category = r.s("category")?;
         let facts = Facts {
             registered_unit: r.i("registered_unit_id")?,
@@ -173,7 +177,8 @@ pub(crate) async fn facts_of(
     for b in binds.iter().take(scope_binds) {
         q = q.bind(b.clone());
     }
-    for r in q.fetch_all(&mut *conn).await? {
+    let mut rows = q.fetch(&mut *conn);
+    while let Some(r) = rows.try_next().await? {
         let Some(&i) = index.get(&r.try_get::<i64, _>(0)?) else { continue };
         let rating: String = r.try_get(2)?;
         let document: String = r.try_get(1)?;

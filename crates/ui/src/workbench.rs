@@ -130,8 +130,10 @@ async fn login(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<
             resp
         }
         Err(e) => {
+            let headers = e.headers();
             let mut r = render(&LoginPage { me: None, nav: "", csrf: token, flash: None, alert: Some(e.message) });
             *r.status_mut() = e.status;
+            r.headers_mut().extend(headers);
             r
         }
     }

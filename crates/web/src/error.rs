@@ -133,9 +133,21 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl ApiError {
+    /// The headers the answer carries besides its body, for the API's
+    /// JSON and the pages' HTML alike: `Retry-After` when busy.
+    pub fn headers(&self) -> axum::http::HeaderMap {
+        let mut headers = axum::http::HeaderMap::new();
+        if self.code == "busy" {
+            headers.insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static(BUSY_RETRY_AFTER));
+        }
+        headers
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let busy = self.code == "busy";
+        let headers = self.headers();
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code,
@@ -146,9 +158,7 @@ impl IntoResponse for ApiError {
             },
         };
         let mut response = (self.status, Json(body)).into_response();
-        if busy {
-            response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static(BUSY_RETRY_AFTER));
-        }
+        response.headers_mut().extend(headers);
         response
     }
 }
