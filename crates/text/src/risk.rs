@@ -766,6 +766,8 @@ const INTENTS: &[&str] = &[
     // A clerk's record of what the caller said he would do (称…他就…).
     "他就",
     "她就",
+    // An old couple's own step (我老两口就躺在屋里绝食).
+    "老两口就",
 ];
 /// Harm done, in the words that follow an intent, and its kind.
 const HARMS: &[(RiskKind, &[&str])] = &[
@@ -838,6 +840,7 @@ const HARMS: &[(RiskKind, &[&str])] = &[
             "撞死",
             "上撞",
             "绝食",
+            "饿死",
         ],
     ),
     (
@@ -1035,13 +1038,23 @@ struct Hit {
     planned: bool,
 }
 
+/// Words of a long past (not 昨天, 上个月, 之前 or 曾 — also a surname: a
+/// knife shown last week is a danger now).
+const LONG_AGO: &[&str] = &["去年", "前年", "当年", "那年", "早年", "小时候", "那时候"];
+/// Said after violence told of the past, they make it a danger again
+/// (这两天又扬言, 说下回还来).
+const RENEWED: &[&str] = &["又", "还要", "扬言", "放话", "下次", "下回", "没完", "再来"];
+
 /// "五年前有个邻居被讨债的人拿刀吓唬过": violence the sentence tells as
-/// done long ago — a past marker (去年, 当年, 五年前 …) before the phrase
-/// at `at` and the experiential 过 after it. Background, not a danger
-/// now: elevated, not urgent.
+/// done long ago — a long-past word (去年, 当年, 五年前 …) before the
+/// phrase at `at`, the experiential 过 after it, and nothing after it that
+/// renews the threat. Background, not a danger now: elevated, not urgent.
 fn violence_told_as_past(sentence: &[char], at: usize) -> bool {
     let lead = &sentence[..at];
-    let marker = PAST_MARKERS.iter().any(|m| find_all(lead, m).into_iter().any(|i| !is_deadline(lead, i, m)));
+    if RENEWED.iter().any(|w| !find_all(&sentence[at..], w).is_empty()) {
+        return false;
+    }
+    let marker = LONG_AGO.iter().any(|m| !find_all(lead, m).is_empty());
     let years_ago = find_all(lead, "年前").into_iter().any(|i| i > 0 && (is_numeral(lead[i - 1]) || "几多些".contains(lead[i - 1])));
     // Within the phrase's clause the experiential 过 may take an object
     // (动刀伤过人); 过来, 过去, 过年, 过完, 过几天, 过日子, 过得 are verbs of their own.
@@ -1645,11 +1658,34 @@ mod tests {
             ("他在看守所里绝食了两天，家属想见一面。", SelfHarm),
             ("业主们在售楼部门口拉了两回横幅，开发商还是不修。", ExtremePetitioning),
             ("去讨薪的工友被老板的亲戚带人打了一顿。", Violence),
+            ("上个月包工头找人打伤了我们两个工友。", Violence),
         ] {
             assert!(signal(text, kind).is_some_and(|s| !s.urgent), "{text}: {:?}", scan(text));
         }
-        // A threat with a knife now stays urgent beside a past marker.
-        assert!(signal("去年他就扬言过，谁再来收地他就拿刀砍人。", Violence).expect("violence").urgent);
+        // A knife now stays urgent beside a recent past, a surname 曾, or a
+        // renewed threat (a review's forms, in new words).
+        for text in [
+            "去年他就扬言过，谁再来收地他就拿刀砍人。",
+            "他前天夜里拿着刀在我家院墙外转过两圈，说钱不还就等着。",
+            "曾老四拿着刀在我家门口骂过好几回，我们晚上不敢开门。",
+            "三年前他拿刀捅过人，这几天又在村里放话要捅了会计。",
+        ] {
+            assert!(signal(text, Violence).expect("violence").urgent, "{text}: {:?}", scan(text));
+        }
+        // 打 is also to call, drill, spray, type: no beating there.
+        for text in [
+            "我老伴半夜发病，我叫人打了120，救护车来得太慢。",
+            "村里找人打了一口井，自来水通了又要填掉。",
+            "队长带人打了两天农药，药水飘到我家菜地。",
+        ] {
+            assert!(signal(text, Violence).is_none(), "{text}: {:?}", scan(text));
+        }
+        // Someone else's hunger strike with a day, a blockade done by the
+        // police, a shop's banner: not urgent, and the last two no signal.
+        assert!(signal("我母亲在敬老院里闹绝食，明天我想去把她接回家住。", SelfHarm).is_some_and(|s| !s.urgent));
+        assert!(signal("交警在路口拦住了一台无牌的挖机，明天起施工改道。", RoadBlocking).is_none());
+        assert!(signal("手机店门口拉了一条开业大酬宾的横幅，占了人行道。", ExtremePetitioning).is_none());
+        assert!(signal("要是敢来强拆，我老两口就躺在屋里绝食，饿死在自己家。", SelfHarm).expect("self harm").urgent);
         // Someone else's banners years ago are background, not a signal.
         assert!(signal("前几年有工人在厂门口拉过横幅，和我这事无关。", ExtremePetitioning).is_none());
     }

@@ -380,11 +380,15 @@ impl RuleTable {
                     "学习借鉴",
                     // Public provision asked for (希望政府多建几家养老院,
                     // 学学外省, 希望乡里牵头搞).
-                    "多建几",
-                    "学学外省",
-                    "学学外地",
-                    "学学人家",
-                    "牵头搞",
+                    "多建几个",
+                    "多建几所",
+                    "多建几家",
+                    "多建几处",
+                    "学学外省的",
+                    "学学外地的",
+                    "学学人家的",
+                    "牵头搞个",
+                    "牵头搞一",
                 ],
                 "suggestion",
             ),
@@ -435,8 +439,10 @@ impl RuleTable {
                         // fumes as claims; not 查账 or 偷税 alone: 我去银行
                         // 查账, 税务局说我偷税.)
                         // The person judged unfit (这种人怎么能当干部).
-                        "怎么能当干部",
-                        "这种人得",
+                        "人怎么能当干部",
+                        "这种人得查",
+                        "这种人得处理",
+                        "这种人得管管",
                         "组织查账",
                         "查一查账",
                         "是逃税",
@@ -672,12 +678,12 @@ impl RuleTable {
             // The nineteenth set: prices marked and charged, public toilets,
             // disability cards, papers issued online, slaughter runoff,
             // drinking water tested for health.
-            rule(&["标价", "退差价", "打折扣", "折扣", "明码标价", "价格欺诈"], "1201", "市场监督管理局", "claim"),
+            rule(&["标价", "标价签", "价签", "明码标价", "价格欺诈"], "1201", "市场监督管理局", "claim"),
             rule(&["公厕", "公共厕所"], "0104", "城市管理局", "claim"),
-            rule(&["办残疾证", "换残疾证", "残疾证到期", "残疾鉴定", "残疾等级评定"], "0901", "残疾人联合会", "claim"),
-            rule(&["网上办", "网上开", "手机上办", "掌上办", "一网通办", "开证明"], "1601", "政务服务管理局", "claim"),
+            rule(&["办残疾证", "换残疾证", "残疾证到期"], "0901", "残疾人联合会", "claim"),
+            rule(&["网上办", "手机上办", "掌上办", "一网通办"], "1601", "政务服务管理局", "claim"),
             rule(&["血水"], "1002", env, "claim"),
-            rule(&["水质", "饮用水"], "0703", "卫生健康局", "claim"),
+            rule(&["自来水水质", "饮用水水质", "饮用水卫生", "二次供水", "检测一下水质", "检测水质"], "0703", "卫生健康局", "claim"),
         ])
     }
 }
@@ -744,10 +750,17 @@ mod tests {
         assert!(!units("他把我的肋骨打折了两根，我想离婚").contains(&"市场监督管理局".to_owned()));
         let low_income = units("帮瘫痪的奶奶申请低保，要去残联和医院开各种材料");
         assert!(low_income.contains(&"民政局".to_owned()) && !low_income.contains(&"残疾人联合会".to_owned()), "{low_income:?}");
+        // Water of a river, papers at a police station, a subsidy cut short.
+        assert!(!units("清水河的水质这两年越来越差，鱼都死了").contains(&"卫生健康局".to_owned()));
+        assert!(!units("去派出所开证明跑了三趟还没开出来").contains(&"政务服务管理局".to_owned()));
+        assert!(!units("种粮补贴发到手里打了折扣，少了一百多").contains(&"市场监督管理局".to_owned()));
         // Class: public provision asked for; a person judged unfit.
         assert_eq!(class("县城停车太难，希望多建几个公共停车场"), "suggestion");
         assert_eq!(class("那么多地荒着，希望村里牵头搞个合作社统一种"), "suggestion");
         assert_eq!(class("村主任把救济粮先分给自家亲戚，这种人怎么能当干部"), "accusation");
+        // Look-alikes of those cues (a review's forms, in new words).
+        assert_eq!(class("像我这种人得了尿毒症，每个月透析报销太少"), "claim");
+        assert_ne!(class("开发商每栋楼多建几层，我们的采光全没了"), "suggestion");
         // Holding a hospital liable is a claim for oneself (not 追究责任 as a cue).
         assert_eq!(class("我父亲手术后感染去世，要求医院赔偿并追究责任"), "claim");
     }
