@@ -49,6 +49,9 @@ pub struct Config {
     pub database_acquire_timeout_seconds: u64,
     /// Seconds an idle connection is kept open.
     pub database_idle_timeout_seconds: u64,
+    /// SQLite: MiB of memory SQLite may hold in this process before its
+    /// connections' page caches give pages back (a soft limit; 0: none).
+    pub sqlite_memory_limit_mib: u64,
     /// Seconds a login, re-authentication or password change waits for a
     /// password-check turn (two per process) before it is answered 503
     /// `busy` with nothing done or counted; 0: the default, 10.
@@ -143,6 +146,7 @@ impl Default for Config {
             database_acquire_timeout_seconds: 30,
             database_idle_timeout_seconds: 600,
             password_check_wait_seconds: 10,
+            sqlite_memory_limit_mib: 0,
             purge_interval_seconds: 600,
             object_store_url: None,
             s3_endpoint: None,
@@ -179,6 +183,7 @@ impl Config {
             max_connections: self.database_max_connections,
             acquire_timeout: Some(std::time::Duration::from_secs(self.database_acquire_timeout_seconds.max(1))),
             idle_timeout: Some(std::time::Duration::from_secs(self.database_idle_timeout_seconds.max(1))),
+            sqlite_memory_limit: self.sqlite_memory_limit_mib.saturating_mul(1024 * 1024),
         }
     }
 

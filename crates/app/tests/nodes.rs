@@ -295,3 +295,17 @@ async fn measure_rate_counter_cost() {
         );
     }
 }
+
+/// `sqlite_memory_limit_mib` reaches SQLite as its process-wide soft heap
+/// limit (issue 9's memory target; docs/performance.md). PostgreSQL has
+/// no such limit: the setting is ignored there.
+#[tokio::test]
+async fn the_sqlite_memory_limit_is_sqlite_s_soft_heap_limit() {
+    let s = TestServer::start_configured(|c| c.sqlite_memory_limit_mib = 48).await;
+    if !s.is_postgres() {
+        let rows = raw_rows(&s, "PRAGMA soft_heap_limit").await;
+        let limit: i64 = sqlx::Row::get(&rows[0], 0);
+        assert_eq!(limit, 48 * 1024 * 1024);
+    }
+    s.finish().await;
+}

@@ -95,6 +95,10 @@ pub struct PoolSettings {
     pub acquire_timeout: Option<std::time::Duration>,
     /// Idle connections are closed after this long (default 10 min).
     pub idle_timeout: Option<std::time::Duration>,
+    /// SQLite: a soft limit in bytes on the memory SQLite itself holds in
+    /// this process (`PRAGMA soft_heap_limit`): past it, every connection's
+    /// page cache gives back pages before it takes new ones. 0: no limit.
+    pub sqlite_memory_limit: u64,
 }
 
 impl Store {
@@ -155,6 +159,10 @@ impl Store {
         let acquire_timeout = ps.acquire_timeout.unwrap_or(std::time::Duration::from_secs(30));
         let light = if dialect == Dialect::Sqlite {
             sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
+            if ps.sqlite_memory_limit > 0 {
+                // Process-wide: one statement sets it for every connection.
+                sqlx::query(AssertSqlSafe(format!("PRAGMA soft_heap_limit = {}", ps.sqlite_memory_limit))).execute(&pool).await?;
+            }
             Some(
                 side_pool(&url, "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;", acquire_timeout)
                     .await?,
