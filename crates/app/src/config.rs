@@ -183,7 +183,8 @@ impl Config {
             max_connections: self.database_max_connections,
             acquire_timeout: Some(std::time::Duration::from_secs(self.database_acquire_timeout_seconds.max(1))),
             idle_timeout: Some(std::time::Duration::from_secs(self.database_idle_timeout_seconds.max(1))),
-            sqlite_memory_limit: self.sqlite_memory_limit_mib.saturating_mul(1024 * 1024),
+            // SQLite reads the limit as a signed 64-bit count of bytes.
+            sqlite_memory_limit: self.sqlite_memory_limit_mib.saturating_mul(1024 * 1024).min(i64::MAX as u64),
         }
     }
 
@@ -284,5 +285,14 @@ mod tests {
         let cfg = load(file.to_str(), Overrides::default()).expect("load");
         assert_eq!(cfg.password_check_wait(), xinfang_web::auth::ARGON2_WAIT);
         assert_eq!(Config::default().password_check_wait(), xinfang_web::auth::ARGON2_WAIT);
+    }
+
+    #[test]
+    fn the_sqlite_memory_limit_is_bytes_and_never_past_what_sqlite_can_read() {
+        let cfg = Config { sqlite_memory_limit_mib: 8, ..Config::default() };
+        assert_eq!(cfg.pool().sqlite_memory_limit, 8 * 1024 * 1024);
+        let cfg = Config { sqlite_memory_limit_mib: u64::MAX, ..Config::default() };
+        assert_eq!(cfg.pool().sqlite_memory_limit, i64::MAX as u64);
+        assert_eq!(Config::default().pool().sqlite_memory_limit, 0);
     }
 }

@@ -476,6 +476,16 @@ fn planned_time(sentence: &[char]) -> Option<String> {
     planned_time_at(sentence).map(|(_, word)| word)
 }
 
+/// Characters before 过 that make it no experiential 过 (不过, 没过, 别过,
+/// 超过, 经过, 通过, 路过, 难过, 家过).
+const NOT_EXPERIENTIAL_BEFORE: &str = "不没别超经通路难家";
+
+/// Whether 年前 at `i` follows a count of years (三年前, 几年前, 半年前): the
+/// past, not 年前 alone, before the New Year.
+fn years_counted_before(chars: &[char], i: usize) -> bool {
+    i > 0 && (is_numeral(chars[i - 1]) || "几多些半个".contains(chars[i - 1]))
+}
+
 /// Whether the sentence after `from` tells a thing done, with the
 /// experiential 过 closing a verb (去县政府上访过，…; 要过一次钱): then its
 /// time (今年国庆, 开工那天, 3月5号) is when it happened, not a plan. Not 过年,
@@ -486,7 +496,7 @@ fn done_since(sentence: &[char], from: usize) -> bool {
     rest.iter().enumerate().any(|(k, &c)| {
         c == '过'
             && k > 0
-            && !"不没别超经通路难家".contains(rest[k - 1])
+            && !NOT_EXPERIENTIAL_BEFORE.contains(rest[k - 1])
             && rest.get(k + 1).is_none_or(|n| CLAUSE_BREAKS.contains(n) || "一两几次回".contains(*n))
     })
 }
@@ -516,7 +526,7 @@ fn planned_time_at(sentence: &[char]) -> Option<(usize, String)> {
         let length =
             week && before.last().is_some_and(|&c| is_numeral(c) || c == '个' && !before.first().is_some_and(|f| "这下本".contains(*f)));
         // 三年前, 几年前, 多年前 are the past; 年前 alone is before the New Year.
-        let years_ago = word == "年前" && before.last().is_some_and(|&c| is_numeral(c) || "几多些半个".contains(c));
+        let years_ago = word == "年前" && years_counted_before(sentence, i);
         let back = before.iter().any(|c| "上去前每".contains(*c)) || length || years_ago;
         let ago = week && !day && sentence.get(end) == Some(&'前') && !word.starts_with(['下', '这', '本']);
         // The past said before it in its clause (上个月的周末, 去年春节).
@@ -1055,14 +1065,14 @@ fn violence_told_as_past(sentence: &[char], at: usize) -> bool {
         return false;
     }
     let marker = LONG_AGO.iter().any(|m| !find_all(lead, m).is_empty());
-    let years_ago = find_all(lead, "年前").into_iter().any(|i| i > 0 && (is_numeral(lead[i - 1]) || "几多些".contains(lead[i - 1])));
+    let years_ago = find_all(lead, "年前").into_iter().any(|i| years_counted_before(lead, i));
     // Within the phrase's clause the experiential 过 may take an object
     // (动刀伤过人); 过来, 过去, 过年, 过完, 过几天, 过日子, 过得 are verbs of their own.
     let clause = &sentence[at..forward_to(sentence, at, CLAUSE_BREAKS)];
     let experienced = clause.iter().enumerate().any(|(k, &c)| {
         c == '过'
             && k > 0
-            && !"不没别超经通路难家".contains(clause[k - 1])
+            && !NOT_EXPERIENTIAL_BEFORE.contains(clause[k - 1])
             && !clause.get(k + 1).is_some_and(|n| "来去年完几日得".contains(*n))
     });
     (marker || years_ago) && (experienced || done_since(sentence, at))

@@ -698,6 +698,13 @@ mod tests {
         RuleTable::starter().suggest_field(RuleField::Category, text, 1)[0].value.clone()
     }
 
+    /// Each text's first legal class is the one given.
+    fn classes(cases: &[(&str, &str)]) {
+        for &(text, expected) in cases {
+            assert_eq!(class(text), expected, "{text}");
+        }
+    }
+
     #[test]
     fn a_class_cue_outweighs_the_class_a_topic_implies_and_names_no_topic() {
         let t = RuleTable::starter();
@@ -716,18 +723,20 @@ mod tests {
 
     #[test]
     fn working_hours_are_misconduct_only_with_what_was_done_in_them() {
-        // Fresh sentences, in the forms of the eighteenth set's misses.
-        assert_eq!(class("我平时上班时间走不开，能不能周六上午也开两个窗口"), "suggestion");
-        assert_eq!(class("所长上班时间钓鱼，开着公家的车去水库"), "accusation");
-        assert_eq!(class("这家酒楼收钱全走私人收款码，明显是逃税"), "accusation");
-        assert_eq!(class("村里三年没公开过账，请乡里组织查账"), "accusation");
-        assert_eq!(class("外地早就一窗受理了，希望我们县也学一学"), "suggestion");
-        // Claims a review of these cues wrote, in new words.
-        assert_eq!(class("我上班时间干活被机器轧伤了手，厂里不给报工伤"), "claim");
-        assert_eq!(class("我上班时间打扫楼道摔断了腿，物业公司不给赔"), "claim");
-        assert_eq!(class("我去银行查账，发现这个月的养老金少发了"), "claim");
-        assert_eq!(class("税务局说我名下的公司偷税，要我补缴，可公司是别人冒用我身份开的"), "claim");
-        assert_eq!(class("我家孩子初中毕业想去学一学电焊，技能培训补贴怎么申请"), "claim");
+        classes(&[
+            // Fresh sentences, in the forms of the eighteenth set's misses.
+            ("我平时上班时间走不开，能不能周六上午也开两个窗口", "suggestion"),
+            ("所长上班时间钓鱼，开着公家的车去水库", "accusation"),
+            ("这家酒楼收钱全走私人收款码，明显是逃税", "accusation"),
+            ("村里三年没公开过账，请乡里组织查账", "accusation"),
+            ("外地早就一窗受理了，希望我们县也学一学", "suggestion"),
+            // Claims a review of these cues wrote, in new words.
+            ("我上班时间干活被机器轧伤了手，厂里不给报工伤", "claim"),
+            ("我上班时间打扫楼道摔断了腿，物业公司不给赔", "claim"),
+            ("我去银行查账，发现这个月的养老金少发了", "claim"),
+            ("税务局说我名下的公司偷税，要我补缴，可公司是别人冒用我身份开的", "claim"),
+            ("我家孩子初中毕业想去学一学电焊，技能培训补贴怎么申请", "claim"),
+        ]);
     }
 
     #[test]
@@ -754,15 +763,18 @@ mod tests {
         assert!(!units("清水河的水质这两年越来越差，鱼都死了").contains(&"卫生健康局".to_owned()));
         assert!(!units("去派出所开证明跑了三趟还没开出来").contains(&"政务服务管理局".to_owned()));
         assert!(!units("种粮补贴发到手里打了折扣，少了一百多").contains(&"市场监督管理局".to_owned()));
-        // Class: public provision asked for; a person judged unfit.
-        assert_eq!(class("县城停车太难，希望多建几个公共停车场"), "suggestion");
-        assert_eq!(class("那么多地荒着，希望村里牵头搞个合作社统一种"), "suggestion");
-        assert_eq!(class("村主任把救济粮先分给自家亲戚，这种人怎么能当干部"), "accusation");
-        // Look-alikes of those cues (a review's forms, in new words).
-        assert_eq!(class("像我这种人得了尿毒症，每个月透析报销太少"), "claim");
+        classes(&[
+            // Class: public provision asked for; a person judged unfit.
+            ("县城停车太难，希望多建几个公共停车场", "suggestion"),
+            ("那么多地荒着，希望村里牵头搞个合作社统一种", "suggestion"),
+            ("村主任把救济粮先分给自家亲戚，这种人怎么能当干部", "accusation"),
+            // Look-alikes of those cues (a review's forms, in new words).
+            ("像我这种人得了尿毒症，每个月透析报销太少", "claim"),
+            // Holding a hospital liable is a claim for oneself (not 追究责任 as a cue).
+            ("我父亲手术后感染去世，要求医院赔偿并追究责任", "claim"),
+        ]);
+        // A developer's extra floors are no proposal (多建几层, not 多建几个).
         assert_ne!(class("开发商每栋楼多建几层，我们的采光全没了"), "suggestion");
-        // Holding a hospital liable is a claim for oneself (not 追究责任 as a cue).
-        assert_eq!(class("我父亲手术后感染去世，要求医院赔偿并追究责任"), "claim");
     }
 
     #[test]
