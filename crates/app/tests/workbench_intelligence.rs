@@ -68,6 +68,15 @@ async fn registering_shows_the_suggestions_with_their_words_the_risk_and_the_pos
     ])
     .await;
     assert!(html.contains(&home) && html.contains("同一信访人"), "the same name at the same home: {html}");
+    // Words no rule has: the places are the seed's, shown as such.
+    let html = hint(vec![
+        ("csrf", csrf.clone()),
+        ("title", "干部过节收礼".into()),
+        ("facts_and_reasons", "镇上的干部逢年过节收村里送的土特产和烟酒，这种风气谁来管一管".into()),
+        ("county", "440304".into()),
+    ])
+    .await;
+    assert!(html.contains("参考样本："), "a place the rules left, filled from the labelled petitions: {html}");
     // Too little text: nothing; a stale form: said so, nothing else.
     assert!(hint(vec![("csrf", csrf.clone()), ("title", "你好".into())]).await.trim().is_empty());
     assert!(hint(vec![("csrf", "stale".into()), ("title", "工地老板拖欠工资".into())]).await.contains("页面已过期"));

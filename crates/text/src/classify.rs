@@ -76,6 +76,12 @@ impl Model {
     /// `train` on borrowed examples: a caller training several fields on
     /// the same segmented texts keeps one copy of the words.
     pub fn train_on(examples: &[(&str, &[String])]) -> Model {
+        Model::train_from(examples.iter().map(|(label, terms)| (*label, terms.iter().map(String::as_str))))
+    }
+
+    /// `train` from any source of `(label, terms)`: a caller that holds
+    /// its words once (interned) need not copy them into a list per text.
+    pub fn train_from<'a, T: IntoIterator<Item = &'a str>>(examples: impl IntoIterator<Item = (&'a str, T)>) -> Model {
         let mut by_label: BTreeMap<&str, LabelStats> = BTreeMap::new();
         let mut vocabulary = std::collections::BTreeSet::new();
         let mut docs = 0;
@@ -91,10 +97,15 @@ impl Model {
                 counts: BTreeMap::new(),
             });
             stats.docs += 1;
-            for t in terms.iter() {
+            for t in terms {
                 stats.terms += 1;
-                *stats.counts.entry(t.clone()).or_insert(0) += 1;
-                vocabulary.insert(t.as_str());
+                match stats.counts.get_mut(t) {
+                    Some(n) => *n += 1,
+                    None => {
+                        stats.counts.insert(t.to_owned(), 1);
+                    }
+                }
+                vocabulary.insert(t);
             }
         }
         Model { alpha: ALPHA, docs, vocabulary: vocabulary.len() as u64, labels: by_label.into_values().collect() }

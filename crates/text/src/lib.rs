@@ -12,7 +12,8 @@
 //!   with the words that drove each suggestion.
 //! * [`rules`] — the admin-editable keyword table triage starts from;
 //!   [`compare`] decides when the model has earned the right to replace it;
-//!   [`departments`] knows which names mean the same body.
+//!   [`departments`] knows which names mean the same body; [`seed`] fills
+//!   the places the rules leave empty from the project's labelled sets.
 //! * [`risk`] — risk signals (self-harm, violence, threats, road blocking,
 //!   gathering, going to Beijing) from a lexicon, with the words that
 //!   raised them.
@@ -33,6 +34,7 @@ pub mod particulars;
 pub mod rank;
 pub mod risk;
 pub mod rules;
+pub mod seed;
 pub mod segment;
 pub mod similar;
 pub mod spike;

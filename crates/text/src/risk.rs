@@ -489,14 +489,16 @@ fn years_counted_before(chars: &[char], i: usize) -> bool {
 /// Whether the sentence after `from` tells a thing done, with the
 /// experiential 过 closing a verb (去县政府上访过，…; 要过一次钱): then its
 /// time (今年国庆, 开工那天, 3月5号) is when it happened, not a plan. Not 过年,
-/// 过几天, 过完, 不过, 谁也别过, 不在家过（了）, 过来 / 过去, whose 过 is a verb of
-/// its own.
+/// 过几天, 过完, 不过, 谁也别过, 谁也别想过, 不在家过（了）, 过来 / 过去, whose 过
+/// is a verb of its own.
 fn done_since(sentence: &[char], from: usize) -> bool {
     let rest = &sentence[from.min(sentence.len())..];
     rest.iter().enumerate().any(|(k, &c)| {
         c == '过'
             && k > 0
             && !NOT_EXPERIENTIAL_BEFORE.contains(rest[k - 1])
+            // 谁也别想过, 不让过, 莫想过: a road not to be passed.
+            && !rest[k.saturating_sub(3)..k].iter().any(|c| "别不莫休".contains(*c))
             && rest.get(k + 1).is_none_or(|n| CLAUSE_BREAKS.contains(n) || "一两几次回".contains(*n))
     })
 }
@@ -745,6 +747,9 @@ const MORE_CONDITIONS: &[&str] = &[
     "谁上",
     "谁再",
     "敢进",
+    // "As soon as the lorries come, we lie down on the road" (只要…大车一来，
+    // 我们就…); not 只要 alone, a promise as often (只要给了钱，我们就收拾东西搬走).
+    "一来",
 ];
 
 /// Every condition word: the ultimatums and [`MORE_CONDITIONS`].
@@ -821,6 +826,11 @@ const HARMS: &[(RiskKind, &[&str])] = &[
             "自己烧了",
             "门口吃药",
             "当面吃药",
+            // Poison drunk at a door or before them (我就在厂门口喝了).
+            "门口喝了",
+            "面前喝了",
+            "当场喝了",
+            "当面喝了",
             "死他家",
             "一头撞",
             // Going off a bridge or a roof said as "from up there" (到大桥上去，从上面下去).
@@ -924,7 +934,10 @@ const HARMS: &[(RiskKind, &[&str])] = &[
         ],
     ),
     (ExtremePetitioning, &["铺盖", "家门口住", "门口住下"]),
-    (Threat, &["拼命", "拼了", "报复", "不客气", "好看", "出人命", "见血", "陪葬", "不得安宁"]),
+    (
+        Threat,
+        &["拼命", "拼了", "报复", "不客气", "好看", "出人命", "见血", "陪葬", "不得安宁", "别想好过", "不让他好过", "别想安生", "过不安生"],
+    ),
 ];
 /// The most places one phrase (or time word) is looked at: evidence enough
 /// for a signal, and a bound on the work an adversarial text can cause.
@@ -1802,5 +1815,30 @@ mod tests {
         assert!(!group_repeats_rising(&[3, 3, 3]), "flat");
         assert!(!group_repeats_rising(&[1, 9]), "too short");
         assert!(!group_repeats_rising(&[]));
+    }
+    #[test]
+    fn a_relatives_fear_a_stated_plan_and_a_threat_after_any_if_are_urgent() {
+        // Fresh sentences in the forms the third risk set still missed, and
+        // farewells, gas and ruin said in words the lexicon lacked.
+        let urgent = [
+            ("孩子这几天不吃不喝，我真怕她想不开。", SelfHarm),
+            ("老伴说再要不回钱就去做傻事，我们一家都不敢离开他。", SelfHarm),
+            ("我爸昨天跟我说要去跳嘉陵江，求你们快点处理。", SelfHarm),
+            ("镇里要是再包庇他，我让他一家都别想好过。", Threat),
+            ("只要推土机一来，我们就全家躺到路上去。", SelfHarm),
+            ("后事都安排好了，这个月再不给说法我就不活了。", SelfHarm),
+            ("我妈早上打电话说“你们再也见不到我了”，我们到处找不到人。", SelfHarm),
+            ("他扛着液化气罐去了开发商的售楼部。", Violence),
+            ("逼急了大家玉石俱焚。", Threat),
+        ];
+        let look_alikes = [
+            "我不会做傻事，只想要回我的钱。",
+            "只要把补偿款给了，我们就收拾东西搬走。",
+            "只要通知一来，我们就配合搬迁。",
+            "前年有个老乡想不开跳了河，大家到现在还记得。",
+            "救生员跳进江里把落水的孩子救了上来。",
+        ];
+        urgent_and_not(&urgent, &look_alikes);
+        assert!(signal("他一时想不开，在家里喝闷酒。", SelfHarm).is_some_and(|s| !s.urgent), "despair alone is elevated");
     }
 }

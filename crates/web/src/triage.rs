@@ -7,10 +7,14 @@
 //! (人力资源和社会保障局); with a region (a division code) it is resolved
 //! here to the concrete unit serving that area or the nearest area above
 //! it whose name shares the most of that kind's name (阳春市人力资源和社会
-//! 保障局, 石望镇人民政府).
+//! 保障局, 石望镇人民政府). Places the rules leave empty in the topic and
+//! unit lists are filled from the seed model (`xinfang_text::seed`).
 
+use crate::error::ApiError;
+use std::sync::Arc;
 use xinfang_domain::unit::{Unit, UnitKind, UnitTree};
 use xinfang_text::rules::{FieldSuggestion, RuleField, RuleTable};
+use xinfang_text::seed::Seed;
 
 /// Suggestions per field.
 pub const TOP: usize = 3;
@@ -158,6 +162,20 @@ pub fn group_signal(earlier: &[chrono::NaiveDate], today: chrono::NaiveDate) -> 
         urgent: false,
         words: vec![format!("近{RISING_WEEKS}周每周{}件", counts.iter().map(u32::to_string).collect::<Vec<_>>().join("、"))],
     })
+}
+
+/// This process's seed models (`xinfang_text::seed`), trained on first use
+/// off the async threads (about a second in a release build) with the
+/// segmenter every suggestion uses; the same on every node, being built
+/// from data shipped in the binary.
+pub async fn seed(tree: &UnitTree) -> Result<Arc<Seed>, ApiError> {
+    static SEED: tokio::sync::OnceCell<Arc<Seed>> = tokio::sync::OnceCell::const_new();
+    let seg = crate::search::segmenter(tree);
+    SEED.get_or_try_init(|| async move {
+        tokio::task::spawn_blocking(move || Arc::new(Seed::train(&seg, None))).await.map_err(|_| ApiError::internal())
+    })
+    .await
+    .cloned()
 }
 
 /// The three fields the rule table suggests for `text`.

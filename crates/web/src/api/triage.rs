@@ -15,6 +15,7 @@ use utoipa::ToSchema;
 use xinfang_domain::petition::{Category, Channel};
 use xinfang_domain::role::Role;
 use xinfang_text::rules::{Rule, RuleField, RuleTable};
+use xinfang_text::seed::fill;
 
 /// Longest title and content accepted, in characters.
 pub const MAX_TITLE_CHARS: usize = 200;
@@ -52,10 +53,15 @@ pub struct Suggestion {
     /// 城市管理和综合执法局, 城管局…), from `xinfang_text::departments`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub also_called: Vec<String>,
+    /// What this answer came from: `rules` (the rule table), `model` (the
+    /// deployment's learnt model) or `seed` (a place the rules left empty,
+    /// filled by the model learnt from the project's labelled petitions,
+    /// `xinfang_text::seed`; topic and department only).
+    pub basis: String,
 }
 
-/// One answer before it is labelled: value, confidence, why.
-type Answer = (String, f64, Vec<String>);
+/// One answer before it is labelled: value, confidence, why, basis.
+type Answer = (String, f64, Vec<String>, &'static str);
 
 #[derive(Serialize, ToSchema)]
 pub struct TriageOutput {
@@ -142,11 +148,32 @@ pub async fn triage(State(state): State<AppState>, _staff: Staff, ApiJson(input)
         sources: Default::default(),
     };
     let models = crate::triage_model::active_models(&state).await?;
-    let terms = if models.is_empty() { Vec::new() } else { crate::search::segmenter(&tree).terms(&text) };
-    for (field, rule_list) in rule_suggestions(&table, &text) {
+    let suggested = rule_suggestions(&table, &text);
+    // Words are needed for a learnt model, or for the seed to fill a short list.
+    let short = |f: &RuleField| *f != RuleField::Category && !models.contains_key(f);
+    let needs_words = !models.is_empty() || suggested.iter().any(|(f, list)| short(f) && list.len() < TOP);
+    let terms = if needs_words { crate::search::segmenter(&tree).terms(&text) } else { Vec::new() };
+    let seed = if needs_words { Some(crate::triage::seed(&tree).await?) } else { None };
+    for (field, rule_list) in suggested {
         let (list, source): (Vec<Answer>, &str) = match models.get(&field) {
-            Some((_, model)) => (model.predict(&terms, TOP).into_iter().map(|p| (p.label, p.confidence, p.words)).collect(), "model"),
-            None => (rule_list.into_iter().map(|s| (s.value, s.confidence, s.keywords)).collect(), "rules"),
+            Some((_, model)) => {
+                (model.predict(&terms, TOP).into_iter().map(|p| (p.label, p.confidence, p.words, "model")).collect(), "model")
+            }
+            None => {
+                let mut list: Vec<Answer> = rule_list.into_iter().map(|s| (s.value, s.confidence, s.keywords, "rules")).collect();
+                if let Some(seed) = seed.as_deref().filter(|_| short(&field)) {
+                    let left = 1.0 - list.iter().map(|a| a.1).sum::<f64>();
+                    fill(
+                        &mut list,
+                        TOP,
+                        |a| a.0.as_str(),
+                        seed.predict(field, &terms, TOP),
+                        left,
+                        |p| (p.label, p.confidence, p.words, "seed"),
+                    );
+                }
+                (list, "rules")
+            }
         };
         let name = match field {
             RuleField::Category => "category",
@@ -154,7 +181,7 @@ pub async fn triage(State(state): State<AppState>, _staff: Staff, ApiJson(input)
             RuleField::UnitKind => "department",
         };
         out.sources.insert(name.into(), source.into());
-        for (value, confidence, why) in list.into_iter().take(TOP) {
+        for (value, confidence, why, basis) in list.into_iter().take(TOP) {
             let confidence = (confidence * 1000.0).round() / 1000.0;
             let (label, unit) = match field {
                 RuleField::Category => (category_label(&value), None),
@@ -172,6 +199,7 @@ pub async fn triage(State(state): State<AppState>, _staff: Staff, ApiJson(input)
                     _ => Vec::new(),
                 },
                 value,
+                basis: basis.into(),
             };
             match field {
                 RuleField::Category => out.category.push(item),
