@@ -83,8 +83,10 @@ impl std::fmt::Debug for Seed {
 
 impl Seed {
     /// Train on every set in [`SETS`] except the one named `except` (an
-    /// evaluation leaves out the set it measures). Segments some 3,500
-    /// texts: about a second in a release build; build it once.
+    /// evaluation leaves out the set it measures). Segments some 3,700
+    /// texts: under a second in a release build
+    /// (`cargo run --release -p xinfang-text --example seed_memory`); build
+    /// it once.
     pub fn train(seg: &Segmenter, except: Option<&str>) -> Seed {
         // Each word is held once (interned) and each text as word ids, so
         // training holds a few MB beside the models, not a copy of every

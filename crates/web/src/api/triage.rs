@@ -151,9 +151,10 @@ pub async fn triage(State(state): State<AppState>, _staff: Staff, ApiJson(input)
     let suggested = rule_suggestions(&table, &text);
     // Words are needed for a learnt model, or for the seed to fill a short list.
     let short = |f: &RuleField| *f != RuleField::Category && !models.contains_key(f);
-    let needs_words = !models.is_empty() || suggested.iter().any(|(f, list)| short(f) && list.len() < TOP);
-    let terms = if needs_words { crate::search::segmenter(&tree).terms(&text) } else { Vec::new() };
-    let seed = if needs_words { Some(crate::triage::seed(&tree).await?) } else { None };
+    let needs_seed = suggested.iter().any(|(f, list)| short(f) && list.len() < TOP);
+    let terms = if needs_seed || !models.is_empty() { crate::search::segmenter(&tree).terms(&text) } else { Vec::new() };
+    // Trained on the first request that has a place to fill, not before.
+    let seed = if needs_seed { Some(crate::triage::seed(&tree).await?) } else { None };
     for (field, rule_list) in suggested {
         let (list, source): (Vec<Answer>, &str) = match models.get(&field) {
             Some((_, model)) => {
