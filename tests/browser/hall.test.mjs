@@ -5,7 +5,7 @@
 // waiting screen shows numbers only.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { b, BASE, api, token, staffPage, shot, axe } from './lib.mjs';
+import { b, BASE, api, token, staffPage, shot, axe, submitRegistration } from './lib.mjs';
 
 /** A valid identity number (GB 11643 check digit) ending in `tail`. */
 function idNumber(tail) {
@@ -90,7 +90,7 @@ test('a citizen books at 375 px, checks in with the code, gets a number, and the
   assert.match(await desk.getByLabel('诉求').inputValue(), /拖欠两个月工资/);
   await desk.waitForFunction(() => document.querySelectorAll('#township option').length > 5);
   await desk.getByLabel('街道（乡镇）').selectOption({ label: '华强北街道' });
-  await desk.getByRole('button', { name: '登记' }).click();
+  await submitRegistration(desk);
   await desk.getByText('已办理：登记').waitFor();
   const petition = desk.url().split('/staff/p/')[1].split('?')[0];
   await desk.goto(`${BASE}/staff/hall`);

@@ -5,7 +5,7 @@
 // search page highlights the words. axe checks each page.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { b, BASE, api, token, shot, axe } from './lib.mjs';
+import { b, BASE, api, token, shot, axe, submitRegistration } from './lib.mjs';
 
 const stamp = String(Date.now()).slice(-8);
 let clerkToken;
@@ -51,7 +51,7 @@ test('registering a call shows suggestions with their words, the risk and a poss
   await page.waitForFunction(() => document.querySelectorAll('#township option').length > 5);
   await page.getByLabel('街道（乡镇）').selectOption('440304011');
   await panel.getByRole('radio', { name: /重件，关联/ }).check();
-  await page.getByRole('button', { name: '登记' }).click();
+  await submitRegistration(page);
   await page.getByText('已办理：登记，并认定初件/重件').waitFor();
   assert.match(await page.locator('#repeat-status').innerText(), new RegExp(`重件[\\s\\S]*${earlier.number}`));
   await context.close();

@@ -4,7 +4,7 @@
 // artifacts/. The server is started by scripts/browser-tests.sh (XINFANG_BASE).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { b, BASE, api, token, staffPage, shot } from './lib.mjs';
+import { b, BASE, api, token, staffPage, shot, submitRegistration } from './lib.mjs';
 
 let number, code;
 
@@ -85,11 +85,11 @@ test('a clerk registers a collective visit (a 6th representative is refused) and
   await page.getByLabel('标题').fill('旧改回迁安置延期');
   await page.getByLabel('诉求').fill('请求明确回迁时间');
   await page.getByLabel('事实和理由').fill('项目已延期两年，临时安置费停发。');
-  await page.getByRole('button', { name: '登记' }).click();
+  await submitRegistration(page);
   await page.locator('#representatives-error').waitFor();
   assert.match(await page.locator('#representatives-error').innerText(), /不得超过5人/);
   await page.getByLabel(/推选代表/).fill(six.slice(0, 5).join('\n'));
-  await page.getByRole('button', { name: '登记' }).click();
+  await submitRegistration(page);
   await page.getByText('已办理：登记').waitFor();
   visit = page.url().split('/staff/p/')[1].split('?')[0];
   await page.locator('summary', { hasText: /^转送$/ }).click();

@@ -61,6 +61,17 @@ export async function staffPage(username, width = 1440) {
   return { context, page };
 }
 
+/**
+ * Send the registration form once the suggestion panel has settled: the
+ * panel sits above the button and grows when its answer arrives, so a
+ * click aimed while a suggestion request is in flight can land on one of
+ * the panel's own buttons instead (seen once in CI).
+ */
+export async function submitRegistration(page) {
+  await page.waitForFunction(() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling'));
+  await page.getByRole('button', { name: '登记', exact: true }).click();
+}
+
 /** Overflow sideways in CSS pixels (0 when the page fits its viewport). */
 export async function overflow(page) {
   return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);

@@ -5,7 +5,7 @@
 // checked with axe-core and its transferred size printed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { b, BASE, PASSWORD, api, token, staffPage, shot, axe, transferred } from './lib.mjs';
+import { b, BASE, PASSWORD, api, token, staffPage, shot, axe, transferred, submitRegistration } from './lib.mjs';
 
 // Logins are rate-limited per address (30 a minute, shared with the other
 // files): one token per account, reused as the session cookie.
@@ -185,7 +185,7 @@ test('a collective visit registered with the place cascade and the topic lists e
   await page.getByLabel(/推选代表/).fill('代表甲 13900000011\n代表乙 13900000012');
   await page.getByLabel('诉求').fill('请求明确回迁时间');
   // Title and facts forgotten: both messages at once, the rest kept.
-  await page.getByRole('button', { name: '登记' }).click();
+  await submitRegistration(page);
   await page.locator('#title-error').waitFor();
   assert.match(await page.locator('#facts_and_reasons-error').innerText(), /事实和理由/);
   assert.doesNotMatch(await page.locator('main').innerText(), /（title）|（facts_and_reasons）|（request）/);
@@ -195,7 +195,7 @@ test('a collective visit registered with the place cascade and the topic lists e
   assert.equal(await page.evaluate(() => document.activeElement?.id), 'title');
   await page.getByLabel('标题').fill('旧改回迁安置延期');
   await page.getByLabel('事实和理由').fill('项目已延期两年。');
-  await page.getByRole('button', { name: '登记' }).click();
+  await submitRegistration(page);
   await page.getByText('已办理：登记').waitFor();
   const people = await page.locator('#petitioners th').allInnerTexts();
   assert.deepEqual(people, ['代表甲（代表）', '代表乙（代表）'], 'each person once');
