@@ -98,6 +98,15 @@ async fn art28_the_legal_class_follows_what_the_petitioner_asks_for() {
     assert_eq!(v["category"][0]["value"], "claim", "{v}");
     assert!(v["category"][0]["why"][0].as_str().unwrap().contains("按申诉求决"), "{v}");
     assert!(v["category"][0]["confidence"].as_f64().unwrap() < 0.5, "{v}");
+    assert_eq!(v["category"][0]["basis"], "rules_and_seed", "{v}");
+    // An accusation told without any word of a class cue: the rules' claim
+    // by default is outweighed by the seed, which has read such letters as
+    // accusations, and says so with its own words.
+    let v = triage(&s, json!({"title": "", "content": "镇上的干部逢年过节收村里送的土特产和烟酒，天天吃吃喝喝，群众看在眼里"})).await;
+    let class = &v["category"][0];
+    assert_eq!((class["value"].as_str(), class["basis"].as_str()), (Some("accusation"), Some("seed")), "{v}");
+    assert!(!class["why"].as_array().unwrap().is_empty(), "{v}");
+    assert_eq!(v["category"][1]["value"], "claim", "the rules' answer follows: {v}");
     s.finish().await;
 }
 

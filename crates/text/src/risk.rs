@@ -1063,7 +1063,7 @@ struct Hit {
 
 /// Words of a long past (not 昨天, 上个月, 之前 or 曾 — also a surname: a
 /// knife shown last week is a danger now).
-const LONG_AGO: &[&str] = &["去年", "前年", "当年", "那年", "早年", "小时候", "那时候"];
+const LONG_AGO: &[&str] = &["去年", "前年", "当年", "那年", "早年", "小时候", "那时候", "前几年", "前些年", "早些年", "前两年", "那几年"];
 /// Said after violence told of the past, they make it a danger again
 /// (这两天又扬言, 说下回还来).
 const RENEWED: &[&str] = &["又", "还要", "扬言", "放话", "下次", "下回", "没完", "再来"];
@@ -1840,5 +1840,19 @@ mod tests {
         ];
         urgent_and_not(&urgent, &look_alikes);
         assert!(signal("他一时想不开，在家里喝闷酒。", SelfHarm).is_some_and(|s| !s.urgent), "despair alone is elevated");
+    }
+
+    #[test]
+    fn what_happens_next_disowned_after_a_condition_is_urgent_and_a_knife_years_back_is_background() {
+        // The twenty-first set's missed warning, in fresh sentences.
+        let urgent = [("工钱月底前要是还不给，后面出什么事我可不管了。", Threat), ("再拖下去，出了事我概不负责。", Threat)];
+        let look_alikes = [
+            "物业说电梯出了什么事他们不管。",
+            "前几年有人在楼道里拿刀吓唬过住户，所以请把门禁修好。",
+            "前些年村里有人动刀伤过人，现在大家都不敢晚上出门。",
+        ];
+        urgent_and_not(&urgent, &look_alikes);
+        assert!(signal("后面发生什么我就不管了。", Threat).is_some_and(|s| !s.urgent), "no condition: elevated");
+        assert!(signal("我真怕哪天被他打死。", Violence).is_some_and(|s| !s.urgent));
     }
 }

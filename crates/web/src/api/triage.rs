@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use xinfang_domain::petition::{Category, Channel};
 use xinfang_domain::role::Role;
 use xinfang_text::rules::{Rule, RuleField, RuleTable};
-use xinfang_text::seed::fill;
+use xinfang_text::seed::{blend, fill};
 
 /// Longest title and content accepted, in characters.
 pub const MAX_TITLE_CHARS: usize = 200;
@@ -54,9 +54,11 @@ pub struct Suggestion {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub also_called: Vec<String>,
     /// What this answer came from: `rules` (the rule table), `model` (the
-    /// deployment's learnt model) or `seed` (a place the rules left empty,
-    /// filled by the model learnt from the project's labelled petitions,
-    /// `xinfang_text::seed`; topic and department only).
+    /// deployment's learnt model), `seed` (the model learnt from the
+    /// project's labelled petitions, `xinfang_text::seed`: a topic or
+    /// department place the rules left empty, or a class no rule gave) or
+    /// `rules_and_seed` (a legal class, its confidence the rules' and the
+    /// seed's weighed together, `xinfang_text::seed::blend`).
     pub basis: String,
 }
 
@@ -75,6 +77,27 @@ pub struct TriageOutput {
     pub source: String,
     /// Per field (`category`, `topic`, `department`): `rules` or `model`.
     pub sources: std::collections::BTreeMap<String, String>,
+}
+
+/// The legal classes the seed weighs: three ordinary and 涉法涉诉.
+const CLASSES: usize = 4;
+
+/// The rules' classes weighed with the seed's (`xinfang_text::seed::blend`):
+/// each keeps the rules' words when they gave it any, else the seed's.
+fn with_seed_class(rules: Vec<xinfang_text::rules::FieldSuggestion>, seed: Vec<xinfang_text::Prediction>) -> Vec<Answer> {
+    let scored: Vec<(&str, f64)> = rules.iter().map(|s| (s.value.as_str(), s.confidence)).collect();
+    blend(&scored, seed, TOP)
+        .into_iter()
+        .map(|b| {
+            let words = rules.iter().find(|s| s.value == b.value).map(|s| s.keywords.clone()).filter(|_| b.rules > 0.0);
+            let basis = match (b.rules > 0.0, b.seed > 0.0) {
+                (true, true) => "rules_and_seed",
+                (true, false) => "rules",
+                _ => "seed",
+            };
+            (b.value, b.confidence, words.unwrap_or(b.seed_words), basis)
+        })
+        .collect()
 }
 
 fn invalid(field: &str, message: impl Into<String>) -> ApiError {
@@ -149,20 +172,23 @@ pub async fn triage(State(state): State<AppState>, _staff: Staff, ApiJson(input)
     };
     let models = crate::triage_model::active_models(&state).await?;
     let suggested = rule_suggestions(&table, &text);
-    // Words are needed for a learnt model, or for the seed to fill a short list.
-    let short = |f: &RuleField| *f != RuleField::Category && !models.contains_key(f);
-    let needs_seed = suggested.iter().any(|(f, list)| short(f) && list.len() < TOP);
+    // The seed weighs in on the class, and fills a short topic or unit
+    // list, wherever the deployment has no learnt model of that field.
+    let needs_seed = suggested.iter().any(|(f, list)| !models.contains_key(f) && (*f == RuleField::Category || list.len() < TOP));
     let terms = if needs_seed || !models.is_empty() { crate::search::segmenter(&tree).terms(&text) } else { Vec::new() };
-    // Trained on the first request that has a place to fill, not before.
+    // Trained on the first request that needs it, not before.
     let seed = if needs_seed { Some(crate::triage::seed(&tree).await?) } else { None };
     for (field, rule_list) in suggested {
-        let (list, source): (Vec<Answer>, &str) = match models.get(&field) {
-            Some((_, model)) => {
+        let (list, source): (Vec<Answer>, &str) = match (models.get(&field), seed.as_deref()) {
+            (Some((_, model)), _) => {
                 (model.predict(&terms, TOP).into_iter().map(|p| (p.label, p.confidence, p.words, "model")).collect(), "model")
             }
-            None => {
+            (None, Some(seed)) if field == RuleField::Category => {
+                (with_seed_class(rule_list, seed.predict(field, &terms, CLASSES)), "rules")
+            }
+            (None, seed) => {
                 let mut list: Vec<Answer> = rule_list.into_iter().map(|s| (s.value, s.confidence, s.keywords, "rules")).collect();
-                if let Some(seed) = seed.as_deref().filter(|_| short(&field)) {
+                if let Some(seed) = seed {
                     let left = 1.0 - list.iter().map(|a| a.1).sum::<f64>();
                     fill(
                         &mut list,
