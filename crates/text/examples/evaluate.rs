@@ -29,14 +29,12 @@ use xinfang_text::departments::same_body;
 use xinfang_text::particulars::{Commonness, Particulars};
 use xinfang_text::risk::{self, RiskLevel};
 use xinfang_text::rules::RuleField;
-use xinfang_text::seed::{Seed, blend, fill};
+use xinfang_text::seed::{Seed, fill};
 use xinfang_text::similar::{SAME_MATTER_SCORE, features, matter_score};
 use xinfang_text::{DocFreq, Model, RuleTable, Segmenter, TermVector};
 
 const FOLDS: usize = 5;
 const K: usize = 3;
-/// The legal classes the seed weighs (three ordinary and 涉法涉诉).
-const CLASSES: usize = 4;
 const THRESHOLDS: [f64; 11] = [0.10, 0.14, 0.16, 0.18, SAME_MATTER_SCORE, 0.22, 0.24, 0.26, 0.30, 0.35, 0.40];
 
 #[derive(Debug, Deserialize)]
@@ -211,8 +209,7 @@ fn main() -> Result<(), Box<dyn Error>> {
                 // As the triage API does: the class blended, the others filled.
                 let seeded: Vec<String> = if target.field == RuleField::Category {
                     let scored = rules.suggest_field(target.field, texts[i].as_str(), K);
-                    let scored: Vec<(&str, f64)> = scored.iter().map(|s| (s.value.as_str(), s.confidence)).collect();
-                    blend(&scored, seed.predict(target.field, &terms[i], CLASSES), K).into_iter().map(|b| b.value).collect()
+                    seed.classes(&scored, &terms[i], K).into_iter().map(|b| b.value).collect()
                 } else {
                     let mut seeded = ruled.clone();
                     fill(&mut seeded, K, String::as_str, seed.predict(target.field, &terms[i], K), 1.0, |p| p.label);

@@ -1063,7 +1063,7 @@ struct Hit {
 
 /// Words of a long past (not 昨天, 上个月, 之前 or 曾 — also a surname: a
 /// knife shown last week is a danger now).
-const LONG_AGO: &[&str] = &["去年", "前年", "当年", "那年", "早年", "小时候", "那时候", "前几年", "前些年", "早些年", "前两年", "那几年"];
+const LONG_AGO: &[&str] = &["去年", "前年", "当年", "那年", "早年", "小时候", "那时候", "前几年", "前些年", "早些年", "那几年"];
 /// Said after violence told of the past, they make it a danger again
 /// (这两天又扬言, 说下回还来).
 const RENEWED: &[&str] = &["又", "还要", "扬言", "放话", "下次", "下回", "没完", "再来"];
@@ -1845,14 +1845,18 @@ mod tests {
     #[test]
     fn what_happens_next_disowned_after_a_condition_is_urgent_and_a_knife_years_back_is_background() {
         // The twenty-first set's missed warning, in fresh sentences.
-        let urgent = [("工钱月底前要是还不给，后面出什么事我可不管了。", Threat), ("再拖下去，出了事我概不负责。", Threat)];
+        let urgent = [("工钱月底前要是还不给，后面出什么事我可不管了。", Threat), ("再拖下去，到时候发生什么我就不管了。", Threat)];
         let look_alikes = [
             "物业说电梯出了什么事他们不管。",
+            "电线私拉乱接，再不整改，出了事我们业主可不负责。",
+            "学校说不签协议不然出了事我们不负责。",
             "前几年有人在楼道里拿刀吓唬过住户，所以请把门禁修好。",
             "前些年村里有人动刀伤过人，现在大家都不敢晚上出门。",
         ];
         urgent_and_not(&urgent, &look_alikes);
         assert!(signal("后面发生什么我就不管了。", Threat).is_some_and(|s| !s.urgent), "no condition: elevated");
         assert!(signal("我真怕哪天被他打死。", Violence).is_some_and(|s| !s.urgent));
+        assert!(signal("天天去医院门口举着牌子要说法。", ExtremePetitioning).is_some_and(|s| !s.urgent));
+        assert!(signal("中介举着牌子在路口招揽客人。", ExtremePetitioning).is_none());
     }
 }

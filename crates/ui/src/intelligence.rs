@@ -44,6 +44,12 @@ pub(crate) fn pct(score: &f64) -> String {
     format!("{:.0}%", score * 100.0)
 }
 
+/// Whether any suggestion drew on the seed model of the project's labelled
+/// petitions (`basis` `seed` or `rules_and_seed`), for the panel's heading.
+pub(crate) fn seeded(t: &TriageOutput) -> bool {
+    t.category.iter().chain(&t.topic).chain(&t.department).any(|s| s.basis.contains("seed"))
+}
+
 /// A state code's Chinese label.
 pub(crate) fn state_label(code: &str) -> &'static str {
     PState::parse(code).map_or("", |s| s.label())

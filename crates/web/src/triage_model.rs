@@ -67,6 +67,9 @@ pub struct FieldReport {
     /// Newest examples held back to compare the model with the rules.
     pub held_out: usize,
     pub model_correct: usize,
+    /// Held-back examples that what answers without the model gets right:
+    /// the rules, and for the class the rules weighed with the seed
+    /// (`xinfang_text::seed::Seed::classes`), as `POST /api/v1/triage` does.
     pub rules_correct: usize,
     /// Held-back examples that always answering the commonest label of the
     /// training part gets right.
@@ -106,6 +109,7 @@ pub fn train_fields(
     examples: &[TrainingExample],
     tree: &UnitTree,
     rules: &RuleTable,
+    seed: Option<&xinfang_text::seed::Seed>,
     seg: &xinfang_text::Segmenter,
     min_held_out: usize,
 ) -> Vec<(FieldReport, Model)> {
@@ -125,7 +129,18 @@ pub fn train_fields(
             let held = all.len() / 5;
             let (recent, older) = all.split_at(held);
             let trial = Model::train_on(older);
-            let c = compare_on(&trial, rules, *field, recent);
+            let mut c = compare_on(&trial, rules, *field, recent);
+            // The class is answered by the rules and the seed together: the
+            // model must beat what is in force, not the rules alone.
+            if let (RuleField::Category, Some(seed)) = (*field, seed) {
+                c.rules_correct = recent
+                    .iter()
+                    .filter(|(label, terms)| {
+                        let ruled = rules.suggest_field(RuleField::Category, *terms, crate::triage::TOP);
+                        seed.classes(&ruled, terms, 1).first().is_some_and(|b| b.value == *label)
+                    })
+                    .count();
+            }
             let baseline = commonest(older).map_or(0, |top| recent.iter().filter(|(l, _)| *l == top).count());
             let active = c.examples >= min_held_out.max(1) && c.model_correct > c.rules_correct && c.model_correct > baseline;
             drop(trial);
@@ -160,7 +175,8 @@ pub async fn train_in(
     let examples = store.training_examples(limit.max(1)).await?;
     let rules = crate::api::triage::rule_table_in(store).await?;
     let seg = crate::search::segmenter(&tree);
-    let runs = tokio::task::spawn_blocking(move || train_fields(&examples, &tree, &rules, &seg, min))
+    let seed = crate::triage::seed(&tree).await?;
+    let runs = tokio::task::spawn_blocking(move || train_fields(&examples, &tree, &rules, Some(&seed), &seg, min))
         .await
         .map_err(|_| crate::error::ApiError::internal())?;
     let mut rows = Vec::new();

@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use xinfang_domain::petition::{Category, Channel};
 use xinfang_domain::role::Role;
 use xinfang_text::rules::{Rule, RuleField, RuleTable};
-use xinfang_text::seed::{blend, fill};
+use xinfang_text::seed::{Seed, fill};
 
 /// Longest title and content accepted, in characters.
 pub const MAX_TITLE_CHARS: usize = 200;
@@ -36,7 +36,8 @@ pub struct TriageInput {
 }
 
 /// One suggestion: the value, its Chinese label, a confidence in [0, 1]
-/// and the words (rule keywords) that drove it.
+/// and the words that drove it (the rule keywords found; for a model's or
+/// the seed's answer, the words of the text that most raised its odds).
 #[derive(Serialize, ToSchema)]
 pub struct Suggestion {
     pub value: String,
@@ -79,15 +80,14 @@ pub struct TriageOutput {
     pub sources: std::collections::BTreeMap<String, String>,
 }
 
-/// The legal classes the seed weighs: three ordinary and 涉法涉诉.
-const CLASSES: usize = 4;
-
-/// The rules' classes weighed with the seed's (`xinfang_text::seed::blend`):
-/// each keeps the rules' words when they gave it any, else the seed's.
-fn with_seed_class(rules: Vec<xinfang_text::rules::FieldSuggestion>, seed: Vec<xinfang_text::Prediction>) -> Vec<Answer> {
-    let scored: Vec<(&str, f64)> = rules.iter().map(|s| (s.value.as_str(), s.confidence)).collect();
-    blend(&scored, seed, TOP)
+/// The rules' classes weighed with the seed's (`Seed::classes`): each
+/// keeps the rules' words when they gave it any, else the seed's. A class
+/// only the seed names, with no word of the text behind it (its prior
+/// alone), is left out: it would be a guess with nothing to show.
+fn with_seed_class(rules: Vec<xinfang_text::rules::FieldSuggestion>, seed: &Seed, terms: &[String]) -> Vec<Answer> {
+    seed.classes(&rules, terms, TOP)
         .into_iter()
+        .filter(|b| b.rules > 0.0 || !b.seed_words.is_empty())
         .map(|b| {
             let words = rules.iter().find(|s| s.value == b.value).map(|s| s.keywords.clone()).filter(|_| b.rules > 0.0);
             let basis = match (b.rules > 0.0, b.seed > 0.0) {
@@ -175,7 +175,13 @@ pub async fn triage(State(state): State<AppState>, _staff: Staff, ApiJson(input)
     // The seed weighs in on the class, and fills a short topic or unit
     // list, wherever the deployment has no learnt model of that field.
     let needs_seed = suggested.iter().any(|(f, list)| !models.contains_key(f) && (*f == RuleField::Category || list.len() < TOP));
-    let terms = if needs_seed || !models.is_empty() { crate::search::segmenter(&tree).terms(&text) } else { Vec::new() };
+    // Segmenting up to 20,000 characters is CPU work: off the async threads.
+    let terms = if needs_seed || !models.is_empty() {
+        let (seg, text) = (crate::search::segmenter(&tree), text.clone());
+        tokio::task::spawn_blocking(move || seg.terms(&text)).await.map_err(|_| ApiError::internal())?
+    } else {
+        Vec::new()
+    };
     // Trained on the first request that needs it, not before.
     let seed = if needs_seed { Some(crate::triage::seed(&tree).await?) } else { None };
     for (field, rule_list) in suggested {
@@ -183,9 +189,7 @@ pub async fn triage(State(state): State<AppState>, _staff: Staff, ApiJson(input)
             (Some((_, model)), _) => {
                 (model.predict(&terms, TOP).into_iter().map(|p| (p.label, p.confidence, p.words, "model")).collect(), "model")
             }
-            (None, Some(seed)) if field == RuleField::Category => {
-                (with_seed_class(rule_list, seed.predict(field, &terms, CLASSES)), "rules")
-            }
+            (None, Some(seed)) if field == RuleField::Category => (with_seed_class(rule_list, seed, &terms), "rules"),
             (None, seed) => {
                 let mut list: Vec<Answer> = rule_list.into_iter().map(|s| (s.value, s.confidence, s.keywords, "rules")).collect();
                 if let Some(seed) = seed {
