@@ -17,7 +17,8 @@
 //!   `group`.
 //! * Departments compare by body, not by spelling
 //!   (`departments::same_body`): 城市管理局 is 城市管理和综合执法局.
-//! * Risk: `risk::scan` against the labelled level.
+//! * Risk: `risk::scan` against the labelled level, then with the urgent
+//!   model (`urgent::with_model`) trained on the other sets.
 //!
 //! Prints Markdown tables, then the petitions behind the errors.
 
@@ -31,6 +32,7 @@ use xinfang_text::risk::{self, RiskLevel};
 use xinfang_text::rules::RuleField;
 use xinfang_text::seed::{Seed, fill};
 use xinfang_text::similar::{SAME_MATTER_SCORE, features, matter_score};
+use xinfang_text::urgent::{self, UrgentModel};
 use xinfang_text::{DocFreq, Model, RuleTable, Segmenter, TermVector};
 
 const FOLDS: usize = 5;
@@ -375,46 +377,59 @@ fn main() -> Result<(), Box<dyn Error>> {
     ));
 
     // ---- Risk ----
+    // The lexicon alone, then with the urgent model of the other sets as
+    // its second reader (`urgent::with_model`), as the application runs.
+    let started = std::time::Instant::now();
+    let urgent_model = UrgentModel::train(Some(&file));
+    eprintln!("urgent model: {} examples, trained in {:.2} s", urgent_model.examples(), started.elapsed().as_secs_f64());
     let mut labelled = Vec::new();
-    let mut flagged = Vec::new();
-    let mut why = Vec::new();
+    let mut flagged = [Vec::new(), Vec::new()];
+    let mut why = [Vec::new(), Vec::new()];
     for (p, text) in set.iter().zip(&texts) {
-        let signals = risk::scan(text);
+        let lexicon = risk::scan(text);
+        let both = urgent::with_model(lexicon.clone(), &urgent_model, text);
         labelled.push(p.level()?);
-        flagged.push(risk::level(&signals));
-        why.push(
-            signals
-                .iter()
-                .map(|s| format!("{}{} {}", s.kind.as_str(), if s.urgent { "!" } else { "" }, s.words.join("/")))
-                .collect::<Vec<_>>()
-                .join("; "),
-        );
+        for (i, signals) in [lexicon, both].iter().enumerate() {
+            flagged[i].push(risk::level(signals));
+            why[i].push(
+                signals
+                    .iter()
+                    .map(|s| {
+                        let mark = format!("{}{}", if s.urgent { "!" } else { "" }, if s.seed { "~" } else { "" });
+                        format!("{}{mark} {}", s.kind.as_str(), s.words.join("/"))
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            );
+        }
     }
-    println!("\n### Risk signals (`risk::scan` on title and content)\n");
+    println!("\n### Risk signals (`risk::scan` on title and content; then with the urgent model of the other sets)\n");
     println!("| Level | Labelled | Flagged | Both | Precision | Recall |");
     println!("|---|---:|---:|---:|---:|---:|");
-    for (name, hit) in
-        [("urgent", (|l: RiskLevel| l == RiskLevel::Urgent) as fn(RiskLevel) -> bool), ("any risk", |l| l != RiskLevel::None)]
-    {
-        let label_n = labelled.iter().filter(|l| hit(**l)).count();
-        let flag_n = flagged.iter().filter(|l| hit(**l)).count();
-        let both = labelled.iter().zip(&flagged).filter(|(l, f)| hit(**l) && hit(**f)).count();
-        println!("| {name} | {label_n} | {flag_n} | {both} | {} | {} |", ratio(both, flag_n), ratio(both, label_n));
-        let ids = |want_label: bool| {
-            set.iter()
-                .zip(labelled.iter().zip(&flagged))
-                .zip(&why)
-                .filter(|((_, (l, f)), _)| hit(**l) == want_label && hit(**f) != want_label)
-                .map(|((p, _), w)| if w.is_empty() { p.id.clone() } else { format!("{} ({w})", p.id) })
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        details.push(format!("Risk {name}: missed {}", ids(true)));
-        details.push(format!("Risk {name}: false alarms {}", ids(false)));
+    for (reader, (flagged, why)) in ["", ", with the model"].iter().zip(flagged.iter().zip(&why)) {
+        for (name, hit) in
+            [("urgent", (|l: RiskLevel| l == RiskLevel::Urgent) as fn(RiskLevel) -> bool), ("any risk", |l| l != RiskLevel::None)]
+        {
+            let label_n = labelled.iter().filter(|l| hit(**l)).count();
+            let flag_n = flagged.iter().filter(|l| hit(**l)).count();
+            let both = labelled.iter().zip(flagged).filter(|(l, f)| hit(**l) && hit(**f)).count();
+            println!("| {name}{reader} | {label_n} | {flag_n} | {both} | {} | {} |", ratio(both, flag_n), ratio(both, label_n));
+            let ids = |want_label: bool| {
+                set.iter()
+                    .zip(labelled.iter().zip(flagged))
+                    .zip(why)
+                    .filter(|((_, (l, f)), _)| hit(**l) == want_label && hit(**f) != want_label)
+                    .map(|((p, _), w)| if w.is_empty() { p.id.clone() } else { format!("{} ({w})", p.id) })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            details.push(format!("Risk {name}{reader}: missed {}", ids(true)));
+            details.push(format!("Risk {name}{reader}: false alarms {}", ids(false)));
+        }
     }
 
     println!("\n### Errors\n");
-    println!("Risk signals are shown as kind, `!` when urgent, and the words that raised them.\n");
+    println!("Risk signals are shown as kind, `!` when urgent, `~` when the model raised it, and the words that raised them.\n");
     for d in details {
         println!("- {d}");
     }

@@ -38,6 +38,7 @@ pub mod seed;
 pub mod segment;
 pub mod similar;
 pub mod spike;
+pub mod urgent;
 
 #[cfg(test)]
 mod fixtures;

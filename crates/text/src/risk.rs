@@ -120,6 +120,10 @@ pub struct Signal {
     pub kind: RiskKind,
     pub urgent: bool,
     pub words: Vec<String>,
+    /// Raised (or made urgent) by the model of the labelled examples
+    /// (`crate::urgent`), not by the lexicon alone.
+    #[serde(default)]
+    pub seed: bool,
 }
 
 /// The petition's overall risk, as the triage API reports it.
@@ -1183,7 +1187,7 @@ pub fn scan(input: &str) -> Vec<Signal> {
         };
         let words = std::iter::once(text(&chars[from..h.end])).chain(when);
         if signals.last().is_none_or(|last| last.kind != h.kind) {
-            signals.push(Signal { kind: h.kind, urgent: false, words: Vec::new() });
+            signals.push(Signal { kind: h.kind, urgent: false, words: Vec::new(), seed: false });
         }
         if let Some(last) = signals.last_mut() {
             last.urgent |= urgent;
