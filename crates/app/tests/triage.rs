@@ -66,6 +66,43 @@ async fn an_accusation_goes_to_the_discipline_body_and_threats_are_urgent() {
     s.finish().await;
 }
 
+/// Issue 13, item 4: a danger told in words the lexicon has no phrase for
+/// (a 12345 operator's note of a caller outside a bridge's railing) is
+/// raised as urgent by the urgent model of the labelled examples; the
+/// signal says so (basis `seed`) and names the passages that weighed, in
+/// the triage answer, in the alert stored at registration and on the
+/// alert page (参考样本).
+#[tokio::test]
+async fn an_urgent_danger_the_lexicon_has_no_words_for_is_raised_by_the_examples_and_says_so() {
+    let s = TestServer::start().await;
+    let content = "来电人情绪激动。来电人称现在就在大桥护栏外面，公司欠她工资半年，今天再不给个准话就下去，话务员已转110。";
+    let v = triage(&s, json!({"title": "来电人称在大桥上", "content": content})).await;
+    assert_eq!(v["risk"]["level"], "urgent", "{v}");
+    let signals = v["risk"]["signals"].as_array().unwrap();
+    let raised = signals.iter().find(|g| g["urgent"] == true).unwrap();
+    assert_eq!(raised["basis"], "seed", "{v}");
+    let words: Vec<&str> = raised["words"].as_array().unwrap().iter().filter_map(|w| w.as_str()).collect();
+    assert!(!words.is_empty() && words.iter().all(|w| content.contains(w) || "来电人称在大桥上".contains(w)), "{v}");
+    // An ordinary complaint is not raised by it.
+    let calm = triage(&s, json!({"title": "路灯不亮", "content": "小区路灯坏了三个月，晚上出门很不方便，希望尽快修好。"})).await;
+    assert_eq!(calm["risk"]["level"], "none", "{calm}");
+
+    let mut body = letter(&today().to_string());
+    body["title"] = json!("来电人称在大桥上");
+    body["content"] = json!(content);
+    body["petitioners"] = json!([{ "name": "桥甲", "phone": "13900000777" }]);
+    let (status, reg) = s.post_as("ft_clerk", "/api/v1/petitions", body).await;
+    assert_eq!(status, StatusCode::CREATED, "{reg}");
+    let (_, list) = s.get_as("ft_clerk", "/api/v1/risk-alerts").await;
+    let alert = list.as_array().unwrap().iter().find(|a| a["number"] == reg["number"]).unwrap_or_else(|| panic!("{list}"));
+    assert_eq!(alert["level"], "urgent", "{alert}");
+    assert!(alert["signals"].as_array().unwrap().iter().any(|g| g["basis"] == "seed" && g["urgent"] == true), "{alert}");
+    let (c, _) = browser(&s, "ft_clerk").await;
+    let html = c.get(format!("{}/staff/risk-alerts", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("参考样本："), "the page says which signal the examples raised");
+    s.finish().await;
+}
+
 /// Art. 28 and 31(1) sort petitions into suggestions, accusations, claims
 /// and the litigation-related: the class follows what the petitioner asks
 /// for (a proposal, an investigation, a court's or the police's work), not

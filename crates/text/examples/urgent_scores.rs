@@ -5,7 +5,10 @@
 //!
 //! ```text
 //! cargo run --release -p xinfang-text --example urgent_scores -- crates/text/data/eval/risk_set_3.jsonl
+//! echo '今天不给个准话就下去' | cargo run --release -p xinfang-text --example urgent_scores -- -
 //! ```
+//!
+//! With `-`, each line of standard input is read by the model of every set.
 
 use serde::Deserialize;
 use xinfang_text::risk::{level, scan};
@@ -20,7 +23,18 @@ struct Labelled {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let path = std::env::args().nth(1).ok_or("a labelled set's path")?;
+    let path = std::env::args().nth(1).ok_or("a labelled set's path, or - for lines of standard input")?;
+    if path == "-" {
+        let model = UrgentModel::train(None);
+        for text in std::io::stdin().lines().map_while(Result::ok) {
+            let signals = xinfang_text::urgent::with_model(scan(&text), &model, &text);
+            println!("{:?}\t{:.3}\t{text}", level(&signals), model.probability(&text));
+            for s in &signals {
+                println!("    {s:?}");
+            }
+        }
+        return Ok(());
+    }
     let file = std::path::Path::new(&path).file_name().and_then(|f| f.to_str()).unwrap_or_default().to_owned();
     let model = UrgentModel::train(Some(&file));
     for line in std::fs::read_to_string(&path)?.lines().filter(|l| !l.trim().is_empty()) {

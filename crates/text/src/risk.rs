@@ -1350,7 +1350,7 @@ mod tests {
     #[test]
     fn signals_serialise_with_code_names() {
         let json = serde_json::to_string(&scan("我不想活了")).expect("serialise");
-        assert_eq!(json, r#"[{"kind":"self_harm","urgent":true,"words":["不想活"]}]"#);
+        assert_eq!(json, r#"[{"kind":"self_harm","urgent":true,"words":["不想活"],"seed":false}]"#);
         assert_eq!(serde_json::to_string(&RiskLevel::Elevated).expect("serialise"), r#""elevated""#);
         assert_eq!(RiskKind::RoadBlocking.as_str(), "road_blocking");
     }

@@ -134,8 +134,7 @@ fn counts(chars: &[char]) -> Vec<(u64, u32)> {
 /// A text as (feature index or key, value) pairs: sublinear TF × IDF,
 /// scaled to unit length; n-grams outside `known` are dropped.
 fn vector<T: Copy>(counts: &[(u64, u32)], known: impl Fn(u64) -> Option<(T, f32)>) -> Vec<(T, f32)> {
-    let mut v: Vec<(T, f32)> =
-        counts.iter().filter_map(|&(k, n)| known(k).map(|(t, idf)| (t, (1.0 + (n as f32).ln()) * idf))).collect();
+    let mut v: Vec<(T, f32)> = counts.iter().filter_map(|&(k, n)| known(k).map(|(t, idf)| (t, (1.0 + (n as f32).ln()) * idf))).collect();
     let norm = v.iter().map(|(_, x)| x * x).sum::<f32>().sqrt();
     if norm > 0.0 {
         for (_, x) in &mut v {
@@ -308,12 +307,8 @@ impl UrgentModel {
         let urgent: Vec<bool> = texts.iter().map(|(_, u, _)| *u).collect();
         let positives = urgent.iter().filter(|u| **u).count().max(1) as f64;
         let negatives = (urgent.len() as f64 - positives).max(1.0);
-        let problem = Problem {
-            rows: &rows,
-            urgent: &urgent,
-            weights: (total / (2.0 * positives), total / (2.0 * negatives)),
-            dim: keys.len(),
-        };
+        let problem =
+            Problem { rows: &rows, urgent: &urgent, weights: (total / (2.0 * positives), total / (2.0 * negatives)), dim: keys.len() };
         let w = lbfgs(&problem);
         let features: HashMap<u64, Feature> =
             index.iter().map(|(k, &(i, idf))| (*k, Feature { idf, weight: w[i as usize] as f32 })).collect();

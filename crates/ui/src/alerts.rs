@@ -28,6 +28,9 @@ pub struct SignalRow {
     pub label: String,
     pub urgent: bool,
     pub words: Vec<String>,
+    /// Raised (or made urgent) by the urgent model of the labelled
+    /// examples: its words are the passages that weighed most.
+    pub seed: bool,
 }
 
 /// One alert, ready to show.
@@ -58,7 +61,11 @@ fn row(a: RiskAlert) -> AlertRow {
         id: a.id,
         urgent: a.level == "urgent",
         level_label: level_label(&a.level),
-        signals: a.signals.into_iter().map(|g| SignalRow { label: g.label, urgent: g.urgent, words: g.words }).collect(),
+        signals: a
+            .signals
+            .into_iter()
+            .map(|g| SignalRow { seed: g.basis == "seed", label: g.label, urgent: g.urgent, words: g.words })
+            .collect(),
         raised: crate::portal::local_time(&a.raised_at),
         dismissed: a.dismissed_at.as_deref().map(crate::portal::local_time),
         reason: a.dismiss_reason.unwrap_or_default(),

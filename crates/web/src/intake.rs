@@ -556,7 +556,7 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
     // The scan is CPU work (tens of milliseconds on the longest texts):
     // off the async threads, as password hashing is.
     let scanned = [reg.title.as_str(), &reg.content, &reg.request, &reg.facts_and_reasons].join("\n");
-    let mut risk = tokio::task::spawn_blocking(move || crate::triage::risk(&scanned)).await.map_err(|_| ApiError::internal())?;
+    let mut risk = crate::triage::risk_of(scanned).await?;
     if let Some(signal) = (!group_dates.is_empty()).then(|| crate::triage::group_signal(&group_dates, received_on)).flatten() {
         risk.signals.push(signal);
         if risk.level == "none" {

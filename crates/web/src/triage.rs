@@ -15,6 +15,7 @@ use std::sync::Arc;
 use xinfang_domain::unit::{Unit, UnitKind, UnitTree};
 use xinfang_text::rules::{FieldSuggestion, RuleField, RuleTable};
 use xinfang_text::seed::Seed;
+use xinfang_text::urgent::UrgentModel;
 
 /// Suggestions per field.
 pub const TOP: usize = 3;
@@ -115,6 +116,17 @@ pub struct RiskSignal {
     pub urgent: bool,
     /// The words (as written) that raised it.
     pub words: Vec<String>,
+    /// `lexicon` (the risk lexicon's phrases and constructions) or `seed`
+    /// (raised, or made urgent, by the urgent model of the project's
+    /// labelled examples, `xinfang_text::urgent`; its words are the
+    /// passages that weighed most), or `repeats` (a group's repeat
+    /// petitions rising). Alerts stored before the model read as `lexicon`.
+    #[serde(default = "lexicon")]
+    pub basis: String,
+}
+
+fn lexicon() -> String {
+    "lexicon".into()
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -124,10 +136,12 @@ pub struct Risk {
     pub signals: Vec<RiskSignal>,
 }
 
-/// The risk signals of a text (`xinfang_text::risk::scan`), as the triage
-/// answer and the alerts raised at registration carry them.
-pub fn risk(text: &str) -> Risk {
-    let signals = xinfang_text::risk::scan(text);
+/// The risk signals of a text: the lexicon's (`xinfang_text::risk::scan`)
+/// with the urgent model's second reading (`xinfang_text::urgent`), as
+/// the triage answer and the alerts raised at registration carry them.
+/// CPU work: call it off the async threads.
+pub fn risk(text: &str, model: &UrgentModel) -> Risk {
+    let signals = xinfang_text::urgent::with_model(xinfang_text::risk::scan(text), model, text);
     let level = match xinfang_text::risk::level(&signals) {
         xinfang_text::RiskLevel::None => "none",
         xinfang_text::RiskLevel::Elevated => "elevated",
@@ -137,9 +151,34 @@ pub fn risk(text: &str) -> Risk {
         level: level.into(),
         signals: signals
             .into_iter()
-            .map(|s| RiskSignal { kind: s.kind.as_str().into(), label: s.kind.label().into(), urgent: s.urgent, words: s.words })
+            .map(|s| RiskSignal {
+                kind: s.kind.as_str().into(),
+                label: s.kind.label().into(),
+                urgent: s.urgent,
+                words: s.words,
+                basis: if s.seed { "seed" } else { "lexicon" }.into(),
+            })
             .collect(),
     }
+}
+
+/// [`risk`] off the async threads, with this process's urgent model.
+pub async fn risk_of(text: String) -> Result<Risk, ApiError> {
+    let model = urgent_model().await?;
+    tokio::task::spawn_blocking(move || risk(&text, &model)).await.map_err(|_| ApiError::internal())
+}
+
+/// This process's urgent model (`xinfang_text::urgent`), trained on first
+/// use off the async threads (under a second in a release build); the same
+/// on every node, being built from data shipped in the binary.
+pub async fn urgent_model() -> Result<Arc<UrgentModel>, ApiError> {
+    static MODEL: tokio::sync::OnceCell<Arc<UrgentModel>> = tokio::sync::OnceCell::const_new();
+    MODEL
+        .get_or_try_init(|| async {
+            tokio::task::spawn_blocking(|| Arc::new(UrgentModel::train(None))).await.map_err(|_| ApiError::internal())
+        })
+        .await
+        .cloned()
 }
 
 /// A group's repeat petitions rising week on week (issue 13, item 4): the
@@ -160,6 +199,7 @@ pub fn group_signal(earlier: &[chrono::NaiveDate], today: chrono::NaiveDate) -> 
         kind: RiskKind::GroupRepeatsRising.as_str().into(),
         label: RiskKind::GroupRepeatsRising.label().into(),
         urgent: false,
+        basis: "repeats".into(),
         words: vec![format!("近{RISING_WEEKS}周每周{}件", counts.iter().map(u32::to_string).collect::<Vec<_>>().join("、"))],
     })
 }

@@ -5,7 +5,7 @@ use crate::auth::Staff;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiJson;
 use crate::state::AppState;
-use crate::triage::{Risk, TOP, resolve_unit, risk, rule_suggestions};
+use crate::triage::{Risk, TOP, resolve_unit, risk_of, rule_suggestions};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -240,7 +240,7 @@ pub async fn triage(State(state): State<AppState>, _staff: Staff, ApiJson(input)
         }
     }
     // CPU work on up to 20,000 characters: off the async threads.
-    out.risk = tokio::task::spawn_blocking(move || risk(&text)).await.map_err(|_| ApiError::internal())?;
+    out.risk = risk_of(text).await?;
     let used: std::collections::BTreeSet<&str> = out.sources.values().map(String::as_str).collect();
     out.source = if used.len() > 1 { "mixed".into() } else { used.into_iter().next().unwrap_or("rules").into() };
     Ok(Json(out))
