@@ -46,7 +46,7 @@ const C: f64 = 4.0;
 const MIN_DOCS: u32 = 2;
 
 /// L-BFGS: remembered steps, and the iterations allowed.
-const MEMORY: usize = 8;
+const MEMORY: usize = 5;
 const ITERATIONS: usize = 300;
 
 /// The kinds a model signal can have, in [`RiskKind`] order.
@@ -271,7 +271,7 @@ impl UrgentModel {
     /// Train on the labelled sets of [`crate::seed::SETS`] except the one
     /// named `except` (an evaluation leaves out the set it measures).
     pub fn train(except: Option<&str>) -> UrgentModel {
-        let mut texts: Vec<(Vec<(u64, u32)>, bool, Option<usize>)> = Vec::new();
+        let mut texts: Vec<(String, bool, Option<usize>)> = Vec::new();
         for (name, body) in crate::seed::SETS.iter().filter(|(name, _)| Some(*name) != except) {
             for line in body.lines().filter(|l| !l.trim().is_empty()) {
                 // The sets are parsed by the seed's tests.
@@ -281,29 +281,35 @@ impl UrgentModel {
                 };
                 let urgent = p.risk == "urgent";
                 let kind = p.risk_kinds.first().and_then(|k| KINDS.iter().position(|x| x.as_str() == k));
-                texts.push((counts(&chars(&format!("{}。{}", p.title, p.content))), urgent, kind));
+                texts.push((format!("{}。{}", p.title, p.content), urgent, kind));
             }
         }
         Self::fit(&texts)
     }
 
-    fn fit(texts: &[(Vec<(u64, u32)>, bool, Option<usize>)]) -> UrgentModel {
-        let mut docs: HashMap<u64, u32> = HashMap::new();
-        for (c, _, _) in texts {
-            for &(k, _) in c {
-                *docs.entry(k).or_insert(0) += 1;
+    /// Fit on `(text, urgent, first kind)`. Memory is kept low on purpose
+    /// (the server trains this once, beside everything else it holds):
+    /// each text's n-grams are counted again when needed instead of being
+    /// kept, document frequencies come from one sorted list, not a map, and
+    /// the vocabulary is a sorted list searched by halves.
+    fn fit(texts: &[(String, bool, Option<usize>)]) -> UrgentModel {
+        let total = texts.len() as f64;
+        let mut all: Vec<u64> = Vec::new();
+        for (t, _, _) in texts {
+            all.extend(counts(&chars(t)).into_iter().map(|(k, _)| k));
+        }
+        all.sort_unstable();
+        let mut keys: Vec<u64> = Vec::new();
+        let mut idfs: Vec<f32> = Vec::new();
+        for run in all.chunk_by(|a, b| a == b) {
+            if run.len() as u32 >= MIN_DOCS {
+                keys.push(run[0]);
+                idfs.push((((1.0 + total) / (1.0 + run.len() as f64)).ln() + 1.0) as f32);
             }
         }
-        let total = texts.len() as f64;
-        let mut index: HashMap<u64, (u32, f32)> = HashMap::new();
-        let mut keys: Vec<u64> = docs.iter().filter(|(_, n)| **n >= MIN_DOCS).map(|(k, _)| *k).collect();
-        keys.sort_unstable();
-        for (i, k) in keys.iter().enumerate() {
-            let df = f64::from(docs[k]);
-            index.insert(*k, (i as u32, (((1.0 + total) / (1.0 + df)).ln() + 1.0) as f32));
-        }
-        drop(docs);
-        let rows: Vec<Vec<(u32, f32)>> = texts.iter().map(|(c, _, _)| vector(c, |k| index.get(&k).copied())).collect();
+        drop(all);
+        let known = |k: u64| keys.binary_search(&k).ok().map(|i| (i as u32, idfs[i]));
+        let rows: Vec<Vec<(u32, f32)>> = texts.iter().map(|(t, _, _)| vector(&counts(&chars(t)), known)).collect();
         let urgent: Vec<bool> = texts.iter().map(|(_, u, _)| *u).collect();
         let positives = urgent.iter().filter(|u| **u).count().max(1) as f64;
         let negatives = (urgent.len() as f64 - positives).max(1.0);
@@ -311,7 +317,7 @@ impl UrgentModel {
             Problem { rows: &rows, urgent: &urgent, weights: (total / (2.0 * positives), total / (2.0 * negatives)), dim: keys.len() };
         let w = lbfgs(&problem);
         let features: HashMap<u64, Feature> =
-            index.iter().map(|(k, &(i, idf))| (*k, Feature { idf, weight: w[i as usize] as f32 })).collect();
+            keys.iter().zip(&idfs).enumerate().map(|(i, (k, &idf))| (*k, Feature { idf, weight: w[i] as f32 })).collect();
         // The kinds' centroids, over n-grams of at least two urgent texts.
         let mut in_urgent: HashMap<u32, u32> = HashMap::new();
         for (row, _) in rows.iter().zip(&urgent).filter(|(_, u)| **u) {
@@ -325,6 +331,19 @@ impl UrgentModel {
                 for &(j, x) in row.iter().filter(|(j, _)| in_urgent.get(j).is_some_and(|n| *n >= MIN_DOCS)) {
                     by_index.entry(j).or_insert([0.0; 7])[kind] += x;
                 }
+            }
+        }
+        // Each kind's centroid scaled to unit length, so that the kind with
+        // the most examples (self-harm) does not win by its size alone.
+        let mut norms = [0.0f32; 7];
+        for c in by_index.values() {
+            for (n, x) in norms.iter_mut().zip(c) {
+                *n += x * x;
+            }
+        }
+        for c in by_index.values_mut() {
+            for (x, n) in c.iter_mut().zip(&norms) {
+                *x = if *n > 0.0 { *x / n.sqrt() } else { 0.0 };
             }
         }
         let kinds = keys.iter().enumerate().filter_map(|(i, k)| by_index.get(&(i as u32)).map(|c| (*k, *c))).collect();
@@ -368,41 +387,28 @@ impl UrgentModel {
         Some(Signal { kind, urgent: true, words: self.passages(&chars, &v), seed: true })
     }
 
-    /// Up to three passages of `chars` covered by the n-grams that pushed
-    /// most towards urgent, strongest first.
+    /// The clauses of `chars` (cut at punctuation) that pushed most towards
+    /// urgent: the one with the largest sum of its n-grams' positive
+    /// contributions, and a second if it weighs at least half as much. A
+    /// clause reads better to the clerk than scattered n-grams do.
     fn passages(&self, chars: &[char], v: &[(u64, f32)]) -> Vec<String> {
         let weight: HashMap<u64, f32> =
             v.iter().filter_map(|(k, x)| self.features.get(k).map(|f| (*k, f.weight * x))).filter(|(_, c)| *c > 0.0).collect();
-        let mut strongest: Vec<(u64, f32)> = weight.iter().filter(|(k, _)| **k >= 1 << 21).map(|(k, c)| (*k, *c)).collect();
-        strongest.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        strongest.truncate(8);
-        let mut mark = vec![0.0f32; chars.len()];
-        for (k, i, n) in grams(chars) {
-            if let Some((_, c)) = strongest.iter().find(|(s, _)| *s == k) {
-                for m in &mut mark[i..i + n] {
-                    *m += c;
-                }
+        let cut = |c: char| "，。、；：！？,.;:!?\n“”\"（）()《》…".contains(c) || c.is_whitespace();
+        let mut clauses: Vec<(f32, String)> = Vec::new();
+        let mut start = 0;
+        for end in (0..=chars.len()).filter(|&i| i == chars.len() || cut(chars[i])) {
+            let clause = &chars[start..end];
+            let score: f32 = grams(clause).iter().filter_map(|(k, _, _)| weight.get(k)).sum();
+            let text: String = clause.iter().collect();
+            if score > 0.0 && clause.len() >= 2 && !clauses.iter().any(|(_, t)| *t == text) {
+                clauses.push((score, text));
             }
+            start = end + 1;
         }
-        let mut spans: Vec<(f32, String)> = Vec::new();
-        let mut i = 0;
-        while i < chars.len() {
-            if mark[i] > 0.0 {
-                let start = i;
-                while i < chars.len() && mark[i] > 0.0 {
-                    i += 1;
-                }
-                let text: String = chars[start..i].iter().collect();
-                let text = text.trim_matches(|c: char| c.is_ascii_punctuation() || "，。、；：！？“”‘’（）《》".contains(c));
-                if text.chars().count() >= 2 && !spans.iter().any(|(_, s)| s == text) {
-                    spans.push((mark[start..i].iter().sum(), text.to_owned()));
-                }
-            } else {
-                i += 1;
-            }
-        }
-        spans.sort_by(|a, b| b.0.total_cmp(&a.0));
-        spans.into_iter().take(3).map(|(_, s)| s).collect()
+        clauses.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let top = clauses.first().map_or(0.0, |c| c.0);
+        clauses.into_iter().take(2).filter(|(s, _)| *s >= top / 2.0).map(|(_, t)| t).collect()
     }
 }
 
@@ -451,11 +457,10 @@ mod tests {
 
     #[test]
     fn the_fit_separates_what_it_was_taught() {
-        let text = |s: &str| counts(&chars(s));
         let mut texts = Vec::new();
         for i in 0..20 {
-            texts.push((text(&format!("第{i}次反映，今天不给钱我就从塔吊上下去")), true, Some(0)));
-            texts.push((text(&format!("第{i}次反映，小区路灯坏了请修一下")), false, None));
+            texts.push((format!("第{i}次反映，今天不给钱我就从塔吊上下去"), true, Some(0)));
+            texts.push((format!("第{i}次反映，小区路灯坏了请修一下"), false, None));
         }
         let m = UrgentModel::fit(&texts);
         assert!(m.probability("不给钱就从塔吊上下去") > 0.9);
