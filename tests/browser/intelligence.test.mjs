@@ -57,6 +57,33 @@ test('registering a call shows suggestions with their words, the risk and a poss
   await context.close();
 });
 
+test('a danger told without the lexicon\'s words is flagged urgent by the examples, and the panel and the alert page say so (参考样本)', async () => {
+  clerkToken ??= await token('ft_clerk');
+  const facts = '来电人情绪激动。来电人称现在就在大桥护栏外面，公司欠她工资半年，今天再不给个准话就下去，话务员已转110。';
+  const { context, page } = await asClerk();
+  await page.goto(BASE + '/staff/register');
+  await page.getByLabel('标题').fill(`来电人称在大桥上${stamp}`);
+  await page.getByLabel('事实和理由').fill(facts);
+  await page.getByLabel('事实和理由').blur();
+  const risk = page.locator('#triage-panel #triage-risk');
+  await risk.waitFor();
+  const said = await risk.innerText();
+  assert.match(said, /紧急风险/);
+  assert.match(said, /参考样本：/, `the panel says the examples raised it: ${said}`);
+  await api('/api/v1/petitions', { method: 'POST', token: clerkToken, body: {
+    channel: 'phone', category: 'claim', jurisdiction: '440304011', topic: '0202',
+    title: `来电人称在大桥上${stamp}`, request: '请求支付工资', facts_and_reasons: facts,
+    petitioners: [{ name: `桥${stamp.slice(-2)}`, phone: `135${stamp}` }],
+  } });
+  await page.goto(BASE + '/staff/risk-alerts');
+  const item = page.locator('li, tr, article').filter({ hasText: `来电人称在大桥上${stamp}` }).first();
+  await item.waitFor();
+  await shot(page, 'risk-alert-seed');
+  const listed = await page.locator('main').innerText();
+  assert.match(listed, new RegExp(`来电人称在大桥上${stamp}[\\s\\S]*参考样本：`), 'the alert names the examples as its basis');
+  await context.close();
+});
+
 test('the clerk links a repeat from the petition page; the search page highlights the words', async () => {
   clerkToken ??= await token('ft_clerk');
   const body = (name, title, facts) => ({

@@ -480,6 +480,14 @@ fn planned_time(sentence: &[char]) -> Option<String> {
     planned_time_at(sentence).map(|(_, word)| word)
 }
 
+/// Whether any sentence of `input` names a time that makes a plan of it
+/// ([`planned_time`]): the urgent model's gatherings and trips to Beijing
+/// need one, as the lexicon's do.
+pub fn any_planned_time(input: &str) -> bool {
+    let chars: Vec<char> = normalize(input).chars().collect();
+    chars.split(|c| SENTENCE_BREAKS.contains(c)).any(|sentence| planned_time(sentence).is_some())
+}
+
 /// Characters before 过 that make it no experiential 过 (不过, 没过, 别过,
 /// 超过, 经过, 通过, 路过, 难过, 家过).
 const NOT_EXPERIENTIAL_BEFORE: &str = "不没别超经通路难家";

@@ -16,7 +16,10 @@
 //!
 //! It only ever raises: a petition the lexicon calls urgent stays urgent;
 //! one the model finds urgent gets an urgent signal of the kind its
-//! nearest labelled examples have, with the passages that weighed most as
+//! nearest labelled examples have (a gathering or a trip to Beijing only
+//! with a planned time, as the lexicon's: without one they are elevated
+//! by the labelling convention, and the model's look-alike alarms were
+//! mostly these), with the passages that weighed most as
 //! its words, marked as coming from the examples (`Signal::seed`), so the
 //! clerk who dismisses a false one can see why it was raised.
 //!
@@ -384,6 +387,12 @@ impl UrgentModel {
             .enumerate()
             .max_by(|a, b| a.1.total_cmp(b.1).then_with(|| b.0.cmp(&a.0)))
             .map_or(RiskKind::SelfHarm, |(i, _)| KINDS[i]);
+        // A gathering or a trip to Beijing is urgent with a time, a plan
+        // rather than a mention (the labelling convention, and the
+        // lexicon's rule): without one the model does not raise it.
+        if matches!(kind, RiskKind::Gathering | RiskKind::ToBeijing) && !crate::risk::any_planned_time(text) {
+            return None;
+        }
         Some(Signal { kind, urgent: true, words: self.passages(&chars, &v), seed: true })
     }
 
@@ -482,6 +491,15 @@ mod tests {
                 assert!(crate::segment::normalize(text).contains(w.as_str()), "{w} is not in the text");
             }
         }
+    }
+
+    #[test]
+    fn a_gathering_the_model_finds_is_urgent_only_with_a_time_as_the_lexicons_are() {
+        let undated = "欠薪半年，工友们商量好了，再不给钱我们就一起去市政府门口讨说法。";
+        assert!(model().probability(undated) >= URGENT_AT, "the model alone would raise it");
+        assert_eq!(level(&with_model(scan(undated), model(), undated)), RiskLevel::Elevated);
+        let dated = "欠薪半年，工友们商量好了，再不给钱，下周三上午我们就一起去市政府门口讨说法。";
+        assert_eq!(level(&with_model(scan(dated), model(), dated)), RiskLevel::Urgent);
     }
 
     #[test]
