@@ -422,6 +422,9 @@ async fn serve(cfg: config::Config) -> Result<(), AnyError> {
     xinfang_web::auth::set_argon2_wait(cfg.password_check_wait());
     let (store, router) = xinfang::build(&cfg).await?;
     let listener = tokio::net::TcpListener::bind(&cfg.listen).await?;
+    // Issue 13: the urgent model is trained once per process; begin now so
+    // that the first registration does not wait for it.
+    xinfang_web::triage::warm_urgent_model();
     let replica = cfg.read_database_url.as_deref().filter(|u| !u.trim().is_empty()).map(redact).unwrap_or_else(|| "none".into());
     tracing::info!(listen = %listener.local_addr()?, database = %redact(&cfg.database_url), read_replica = %replica, demo = cfg.demo, "xinfang serving");
     axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown()).await?;

@@ -395,8 +395,8 @@ fn main() -> Result<(), Box<dyn Error>> {
                 signals
                     .iter()
                     .map(|s| {
-                        let mark = format!("{}{}", if s.urgent { "!" } else { "" }, if s.seed { "~" } else { "" });
-                        format!("{}{mark} {}", s.kind.as_str(), s.words.join("/"))
+                        let mark = format!("{}{}", if s.urgent { "!" } else { "" }, if s.passages.is_empty() { "" } else { "~" });
+                        format!("{}{mark} {}", s.kind.as_str(), s.words.iter().chain(&s.passages).cloned().collect::<Vec<_>>().join("/"))
                     })
                     .collect::<Vec<_>>()
                     .join("; "),

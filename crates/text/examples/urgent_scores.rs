@@ -47,7 +47,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             p.risk,
             level(&scan(&text)),
             model.probability(&text),
-            signal.map(|s| format!("{} {}", s.kind.as_str(), s.words.join("/"))).unwrap_or_default()
+            signal.map(|s| format!("{} {}", s.kind.as_str(), s.passages.join("/"))).unwrap_or_default()
         );
     }
     Ok(())

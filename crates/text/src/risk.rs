@@ -120,10 +120,12 @@ pub struct Signal {
     pub kind: RiskKind,
     pub urgent: bool,
     pub words: Vec<String>,
-    /// Raised (or made urgent) by the model of the labelled examples
-    /// (`crate::urgent`), not by the lexicon alone.
-    #[serde(default)]
-    pub seed: bool,
+    /// The passages of the text for which the urgent model of the labelled
+    /// examples (`crate::urgent`) raised this signal, or made it urgent;
+    /// empty when the lexicon alone raised it. Kept apart from `words`,
+    /// which are the lexicon's phrases.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub passages: Vec<String>,
 }
 
 /// The petition's overall risk, as the triage API reports it.
@@ -480,12 +482,19 @@ fn planned_time(sentence: &[char]) -> Option<String> {
     planned_time_at(sentence).map(|(_, word)| word)
 }
 
-/// Whether any sentence of `input` names a time that makes a plan of it
-/// ([`planned_time`]): the urgent model's gatherings and trips to Beijing
-/// need one, as the lexicon's do.
-pub fn any_planned_time(input: &str) -> bool {
-    let chars: Vec<char> = normalize(input).chars().collect();
-    chars.split(|c| SENTENCE_BREAKS.contains(c)).any(|sentence| planned_time(sentence).is_some())
+/// The sentence of `chars` around position `at`, as the lexicon cuts
+/// sentences.
+pub fn sentence_around(chars: &[char], at: usize) -> &[char] {
+    let at = at.min(chars.len());
+    &chars[back_to(chars, at, SENTENCE_BREAKS)..forward_to(chars, at, SENTENCE_BREAKS)]
+}
+
+/// Whether `sentence` (normalised characters of one sentence) names a time
+/// that makes a plan of it ([`planned_time`]): the urgent model's
+/// gatherings and trips to Beijing need one in the sentence it read them
+/// in, as the lexicon's do.
+pub fn names_a_planned_time(sentence: &[char]) -> bool {
+    planned_time(sentence).is_some()
 }
 
 /// Characters before 过 that make it no experiential 过 (不过, 没过, 别过,
@@ -1195,7 +1204,7 @@ pub fn scan(input: &str) -> Vec<Signal> {
         };
         let words = std::iter::once(text(&chars[from..h.end])).chain(when);
         if signals.last().is_none_or(|last| last.kind != h.kind) {
-            signals.push(Signal { kind: h.kind, urgent: false, words: Vec::new(), seed: false });
+            signals.push(Signal { kind: h.kind, urgent: false, words: Vec::new(), passages: Vec::new() });
         }
         if let Some(last) = signals.last_mut() {
             last.urgent |= urgent;
@@ -1358,7 +1367,7 @@ mod tests {
     #[test]
     fn signals_serialise_with_code_names() {
         let json = serde_json::to_string(&scan("我不想活了")).expect("serialise");
-        assert_eq!(json, r#"[{"kind":"self_harm","urgent":true,"words":["不想活"],"seed":false}]"#);
+        assert_eq!(json, r#"[{"kind":"self_harm","urgent":true,"words":["不想活"]}]"#);
         assert_eq!(serde_json::to_string(&RiskLevel::Elevated).expect("serialise"), r#""elevated""#);
         assert_eq!(RiskKind::RoadBlocking.as_str(), "road_blocking");
     }

@@ -20,15 +20,15 @@
 //! with a planned time, as the lexicon's: without one they are elevated
 //! by the labelling convention, and the model's look-alike alarms were
 //! mostly these), with the passages that weighed most as
-//! its words, marked as coming from the examples (`Signal::seed`), so the
+//! its passages (`Signal::passages`, apart from the lexicon's words), so the
 //! clerk who dismisses a false one can see why it was raised.
 //!
 //! Features: character 1- to 3-grams of the normalised text (robust to the
 //! segmenter not knowing a dialect word), sublinear TF-IDF, each text
 //! scaled to unit length. Weights: L2-regularised logistic regression,
 //! urgent and not urgent weighed evenly (urgent is one text in ten),
-//! fitted by L-BFGS — deterministic, well under a second on the labelled
-//! sets.
+//! fitted by L-BFGS — deterministic, about a second on the labelled sets
+//! in a release build.
 
 use std::collections::HashMap;
 
@@ -44,6 +44,17 @@ pub const URGENT_AT: f64 = 0.5;
 /// Inverse regularisation strength (as in the usual `C`): chosen among
 /// 1, 4 and 16 on the older sets.
 const C: f64 = 4.0;
+
+/// A text with fewer letters and digits than this is not read by the model:
+/// scaled to unit length, a few characters (下去, 明天) weigh as much as a
+/// whole letter, and the registration panel asks for suggestions from
+/// the fourth character typed.
+const MIN_LETTERS: usize = 20;
+
+/// The longest passage given as a signal's words: a clause of an
+/// unpunctuated letter can be the whole letter, and the words go into the
+/// duty officer's e-mail.
+const MAX_PASSAGE: usize = 30;
 
 /// An n-gram seen in fewer texts than this is left out.
 const MIN_DOCS: u32 = 2;
@@ -100,10 +111,11 @@ fn chars(text: &str) -> Vec<char> {
     text.chars().map(normalize_char).collect()
 }
 
-/// A character n-gram (n ≤ 3) packed in 63 bits, 21 per character; no
-/// character is 0, so n-grams of different lengths never collide.
+/// A character n-gram (n ≤ 3) packed in 63 bits, 21 per character, each
+/// character counted from 1 (U+10FFFF + 1 still fits in 21 bits), so
+/// n-grams of different lengths never collide, NUL included.
 fn key(grams: &[char]) -> u64 {
-    grams.iter().fold(0u64, |k, &c| (k << 21) | u64::from(c))
+    grams.iter().fold(0u64, |k, &c| (k << 21) | (u64::from(c) + 1))
 }
 
 /// Every 1- to 3-gram of `chars` with its count, with the position each
@@ -245,10 +257,14 @@ fn lbfgs(problem: &Problem<'_>) -> Vec<f64> {
                 next[i] = w[i] + step * d[i];
             }
             next_f = problem.loss(&next, &mut next_g);
-            if next_f <= f + 1e-4 * step * slope || step < 1e-12 {
+            if next_f <= f + 1e-4 * step * slope {
                 break;
             }
             step *= 0.5;
+            if step < 1e-12 {
+                // No step along d lowers the loss: as good as it gets.
+                return w;
+            }
         }
         let s: Vec<f64> = next.iter().zip(&w).map(|(a, b)| a - b).collect();
         let y: Vec<f64> = next_g.iter().zip(&g).map(|(a, b)| a - b).collect();
@@ -328,7 +344,9 @@ impl UrgentModel {
                 *in_urgent.entry(j).or_insert(0) += 1;
             }
         }
-        let mut by_index: HashMap<u32, [f32; 7]> = HashMap::new();
+        // Ordered, so that the norms below are summed in the same order in
+        // every process (the same kinds on every node, to the last bit).
+        let mut by_index: std::collections::BTreeMap<u32, [f32; 7]> = std::collections::BTreeMap::new();
         for (row, (_, u, kind)) in rows.iter().zip(texts) {
             if let (true, Some(kind)) = (*u, *kind) {
                 for &(j, x) in row.iter().filter(|(j, _)| in_urgent.get(j).is_some_and(|n| *n >= MIN_DOCS)) {
@@ -360,20 +378,29 @@ impl UrgentModel {
 
     /// The probability that `text` is urgent.
     pub fn probability(&self, text: &str) -> f64 {
-        let v = vector(&counts(&chars(text)), |k| self.features.get(&k).map(|f| (f.weight, f.idf)));
-        sigmoid(self.bias + v.iter().map(|(w, x)| f64::from(*w) * f64::from(*x)).sum::<f64>())
+        self.score(&vector(&counts(&chars(text)), |k| self.features.get(&k).map(|f| (k, f.idf))))
+    }
+
+    fn score(&self, v: &[(u64, f32)]) -> f64 {
+        let z: f64 = v.iter().filter_map(|(k, x)| self.features.get(k).map(|f| f64::from(f.weight) * f64::from(*x))).sum();
+        sigmoid(self.bias + z)
     }
 
     /// The urgent signal the model raises for `text`, if it is urgent by
     /// the model: the kind of the urgent examples it is nearest to, and
-    /// as words the (at most three) passages whose n-grams weighed most.
+    /// as passages the (one or two) stretches of text that weighed most.
+    /// None for a text of fewer than [`MIN_LETTERS`] letters, for a
+    /// gathering or a trip to Beijing with no planned time in the sentence
+    /// that weighed most, and when no passage can be named.
     pub fn signal(&self, text: &str) -> Option<Signal> {
-        if self.probability(text) < URGENT_AT {
+        let chars = chars(text);
+        if chars.iter().filter(|c| c.is_alphanumeric()).count() < MIN_LETTERS {
             return None;
         }
-        let chars = chars(text);
-        let c = counts(&chars);
-        let v = vector(&c, |k| self.features.get(&k).map(|f| (k, f.idf)));
+        let v = vector(&counts(&chars), |k| self.features.get(&k).map(|f| (k, f.idf)));
+        if self.score(&v) < URGENT_AT {
+            return None;
+        }
         let mut kind_score = [0.0f32; 7];
         for (k, x) in &v {
             if let Some(c) = self.kinds.get(k) {
@@ -387,44 +414,70 @@ impl UrgentModel {
             .enumerate()
             .max_by(|a, b| a.1.total_cmp(b.1).then_with(|| b.0.cmp(&a.0)))
             .map_or(RiskKind::SelfHarm, |(i, _)| KINDS[i]);
+        let passages = self.passages(&chars, &v);
+        let (at, _) = passages.first()?;
         // A gathering or a trip to Beijing is urgent with a time, a plan
         // rather than a mention (the labelling convention, and the
-        // lexicon's rule): without one the model does not raise it.
-        if matches!(kind, RiskKind::Gathering | RiskKind::ToBeijing) && !crate::risk::any_planned_time(text) {
+        // lexicon's rule), in the sentence the model read it in: without
+        // one the model does not raise it.
+        if matches!(kind, RiskKind::Gathering | RiskKind::ToBeijing)
+            && !crate::risk::names_a_planned_time(crate::risk::sentence_around(&chars, *at))
+        {
             return None;
         }
-        Some(Signal { kind, urgent: true, words: self.passages(&chars, &v), seed: true })
+        Some(Signal { kind, urgent: true, words: Vec::new(), passages: passages.into_iter().map(|(_, p)| p).collect() })
     }
 
-    /// The clauses of `chars` (cut at punctuation) that pushed most towards
-    /// urgent: the one with the largest sum of its n-grams' positive
-    /// contributions, and a second if it weighs at least half as much. A
-    /// clause reads better to the clerk than scattered n-grams do.
-    fn passages(&self, chars: &[char], v: &[(u64, f32)]) -> Vec<String> {
+    /// The stretches of `chars` that pushed most towards urgent, with where
+    /// each starts: the clause (cut at punctuation) with the largest sum of
+    /// its n-grams' positive contributions, and a second if it weighs at
+    /// least half as much. A clause longer than [`MAX_PASSAGE`] gives its
+    /// heaviest window of that length. A clause reads better to the clerk
+    /// than scattered n-grams do.
+    fn passages(&self, chars: &[char], v: &[(u64, f32)]) -> Vec<(usize, String)> {
         let weight: HashMap<u64, f32> =
             v.iter().filter_map(|(k, x)| self.features.get(k).map(|f| (*k, f.weight * x))).filter(|(_, c)| *c > 0.0).collect();
         let cut = |c: char| "，。、；：！？,.;:!?\n“”\"（）()《》…".contains(c) || c.is_whitespace();
-        let mut clauses: Vec<(f32, String)> = Vec::new();
+        let mut found: Vec<(f32, usize, usize)> = Vec::new();
         let mut start = 0;
         for end in (0..=chars.len()).filter(|&i| i == chars.len() || cut(chars[i])) {
-            let clause = &chars[start..end];
-            let score: f32 = grams(clause).iter().filter_map(|(k, _, _)| weight.get(k)).sum();
-            let text: String = clause.iter().collect();
-            if score > 0.0 && clause.len() >= 2 && !clauses.iter().any(|(_, t)| *t == text) {
-                clauses.push((score, text));
+            if end >= start + 2 {
+                // What the n-grams starting at each place of the clause add.
+                let clause = &chars[start..end];
+                let by_start: Vec<f32> = (0..clause.len())
+                    .map(|i| (1..=3).filter(|n| i + n <= clause.len()).filter_map(|n| weight.get(&key(&clause[i..i + n]))).sum())
+                    .collect();
+                let width = clause.len().min(MAX_PASSAGE);
+                let (best, score) = (0..=clause.len() - width)
+                    .map(|w| (w, by_start[w..w + width].iter().sum::<f32>()))
+                    .fold((0, f32::MIN), |a, b| if b.1 > a.1 { b } else { a });
+                if score > 0.0 {
+                    found.push((score, start + best, start + best + width));
+                }
             }
             start = end + 1;
         }
-        clauses.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let top = clauses.first().map_or(0.0, |c| c.0);
-        clauses.into_iter().take(2).filter(|(s, _)| *s >= top / 2.0).map(|(_, t)| t).collect()
+        found.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        let top = found.first().map_or(0.0, |f| f.0);
+        let mut out: Vec<(usize, String)> = Vec::new();
+        for (score, s, e) in found {
+            if out.len() == 2 || score < top / 2.0 {
+                break;
+            }
+            let text: String = chars[s..e].iter().collect();
+            if !out.iter().any(|(_, t)| *t == text) {
+                out.push((s, text));
+            }
+        }
+        out
     }
 }
 
 /// The lexicon's signals with the model's second reading: unchanged when
 /// the lexicon already calls the text urgent or the model does not; else
 /// the model's urgent signal, merged into the lexicon's signal of the same
-/// kind when there is one (which then becomes urgent and keeps its words).
+/// kind when there is one (which then becomes urgent, keeps its words and
+/// gets the model's passages beside them).
 pub fn with_model(mut signals: Vec<Signal>, model: &UrgentModel, text: &str) -> Vec<Signal> {
     if signals.iter().any(|s| s.urgent) {
         return signals;
@@ -433,12 +486,7 @@ pub fn with_model(mut signals: Vec<Signal>, model: &UrgentModel, text: &str) -> 
     match signals.iter_mut().find(|s| s.kind == found.kind) {
         Some(s) => {
             s.urgent = true;
-            s.seed = true;
-            for w in found.words {
-                if !s.words.contains(&w) {
-                    s.words.push(w);
-                }
-            }
+            s.passages = found.passages;
         }
         None => signals.push(found),
     }
@@ -457,7 +505,7 @@ mod tests {
 
     #[test]
     fn ngrams_of_different_lengths_never_share_a_key() {
-        assert_ne!(key(&['北']), key(&['\u{1}', '北']));
+        assert_ne!(key(&['北']), key(&['\u{0}', '北']));
         assert_ne!(key(&['北', '京']), key(&['北', '京', '路']));
         let c = counts(&chars("跳跳跳"));
         assert_eq!(c.iter().find(|(k, _)| *k == key(&['跳'])).map(|(_, n)| *n), Some(3));
@@ -485,9 +533,9 @@ mod tests {
         let signals = with_model(lexicon.clone(), model(), text);
         assert_eq!(level(&signals), RiskLevel::Urgent, "{signals:?}");
         let raised: Vec<&Signal> = signals.iter().filter(|s| s.urgent).collect();
-        assert!(raised.iter().all(|s| s.seed && !s.words.is_empty()), "{raised:?}");
+        assert!(raised.iter().all(|s| !s.passages.is_empty() && s.passages.iter().all(|p| p.chars().count() <= MAX_PASSAGE)), "{raised:?}");
         for s in &raised {
-            for w in &s.words {
+            for w in &s.passages {
                 assert!(crate::segment::normalize(text).contains(w.as_str()), "{w} is not in the text");
             }
         }
@@ -500,6 +548,27 @@ mod tests {
         assert_eq!(level(&with_model(scan(undated), model(), undated)), RiskLevel::Elevated);
         let dated = "欠薪半年，工友们商量好了，再不给钱，下周三上午我们就一起去市政府门口讨说法。";
         assert_eq!(level(&with_model(scan(dated), model(), dated)), RiskLevel::Urgent);
+    }
+
+    #[test]
+    fn a_time_in_another_sentence_does_not_make_a_gathering_urgent() {
+        let undated = "欠薪半年，工友们商量好了，再不给钱我们就一起去市政府门口讨说法。请在下周一前答复。我明天上午还要去医院复查。";
+        assert!(model().probability(undated) >= URGENT_AT, "the model alone would raise it");
+        assert_eq!(level(&with_model(scan(undated), model(), undated)), RiskLevel::Elevated);
+    }
+
+    #[test]
+    fn a_short_text_is_not_read_by_the_model() {
+        for text in ["下去", "明天", "我", "我想下去看看", "来电人情绪激动，反映小区停水两天"] {
+            assert!(model().signal(text).is_none(), "{text}");
+        }
+    }
+
+    #[test]
+    fn an_unpunctuated_letter_gives_short_passages() {
+        let text = "来电人情绪激动来电人称现在就在大桥护栏外面公司欠她工资半年今天再不给个准话就下去话务员已转110".repeat(40);
+        let s = model().signal(&text).expect("urgent by the model");
+        assert!(!s.passages.is_empty() && s.passages.iter().all(|p| p.chars().count() <= MAX_PASSAGE), "{s:?}");
     }
 
     #[test]

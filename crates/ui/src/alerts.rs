@@ -28,9 +28,9 @@ pub struct SignalRow {
     pub label: String,
     pub urgent: bool,
     pub words: Vec<String>,
-    /// Raised (or made urgent) by the urgent model of the labelled
-    /// examples: its words are the passages that weighed most.
-    pub seed: bool,
+    /// The passages for which the urgent model of the labelled examples
+    /// raised it or made it urgent (shown after 参考样本).
+    pub passages: Vec<String>,
 }
 
 /// One alert, ready to show.
@@ -64,7 +64,7 @@ fn row(a: RiskAlert) -> AlertRow {
         signals: a
             .signals
             .into_iter()
-            .map(|g| SignalRow { seed: g.basis == "seed", label: g.label, urgent: g.urgent, words: g.words })
+            .map(|g| SignalRow { label: g.label, urgent: g.urgent, words: g.words, passages: g.passages })
             .collect(),
         raised: crate::portal::local_time(&a.raised_at),
         dismissed: a.dismissed_at.as_deref().map(crate::portal::local_time),

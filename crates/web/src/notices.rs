@@ -146,11 +146,12 @@ pub async fn risk_alert_mail(
         return Ok(Vec::new());
     }
     let labels: Vec<&str> = risk.signals.iter().map(|s| s.label.as_str()).collect();
-    let words: Vec<String> = risk.signals.iter().flat_map(|s| s.words.iter().cloned()).collect();
+    let words: Vec<String> = risk.signals.iter().flat_map(|s| s.words.iter().chain(&s.passages).cloned()).collect();
     let subject = format!("【风险提示】新登记信访事项：{}", labels.join("、"));
     // A signal the urgent model raised is said to be one: its words are
     // passages that weighed, not a phrase of the lexicon.
-    let seed = if risk.signals.iter().any(|s| s.basis == "seed") { "部分信号系参考样本模型判断，请核实。" } else { "" };
+    let seed =
+        if risk.signals.iter().any(|s| !s.passages.is_empty()) { "部分信号系参考样本模型判断，请核实。" } else { "" };
     let body = format!(
         "{}刚登记的信访事项“{title}”含有需要立即研判的风险信号：{}（原文：{}）。{seed}请登录工作台查看风险提示并及时处置。",
         unit_name(state, unit),

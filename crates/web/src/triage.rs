@@ -114,19 +114,46 @@ pub struct RiskSignal {
     pub kind: String,
     pub label: String,
     pub urgent: bool,
-    /// The words (as written) that raised it.
+    /// The lexicon's phrases (as written) that raised it, or for a group's
+    /// rising repeats the counts.
     pub words: Vec<String>,
-    /// `lexicon` (the risk lexicon's phrases and constructions) or `seed`
-    /// (raised, or made urgent, by the urgent model of the project's
-    /// labelled examples, `xinfang_text::urgent`; its words are the
-    /// passages that weighed most), or `repeats` (a group's repeat
-    /// petitions rising). Alerts stored before the model read as `lexicon`.
-    #[serde(default = "lexicon")]
-    pub basis: String,
+    /// The passages (up to two, each at most 30 characters) for which the
+    /// urgent model of the project's labelled examples raised it or made
+    /// it urgent (`xinfang_text::urgent`); empty otherwise.
+    #[serde(default)]
+    #[schema(required = true)]
+    pub passages: Vec<String>,
+    /// What raised it. Alerts stored before the model say nothing and
+    /// read as `lexicon` (or `repeats`, for a group's rising repeats).
+    #[serde(default)]
+    #[schema(required = true)]
+    pub basis: SignalBasis,
 }
 
-fn lexicon() -> String {
-    "lexicon".into()
+/// What raised a risk signal.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SignalBasis {
+    /// The risk lexicon's phrases and constructions (`xinfang_text::risk`).
+    #[default]
+    Lexicon,
+    /// The urgent model alone (`xinfang_text::urgent`): see `passages`.
+    Seed,
+    /// The lexicon found it, elevated; the urgent model made it urgent.
+    LexiconAndSeed,
+    /// A group's repeat petitions rising week on week.
+    Repeats,
+}
+
+impl RiskSignal {
+    /// A signal read back from a stored alert: the group signal of alerts
+    /// stored before `basis` existed is `repeats`, not `lexicon`.
+    pub fn stored(mut self) -> RiskSignal {
+        if self.kind == xinfang_text::risk::RiskKind::GroupRepeatsRising.as_str() {
+            self.basis = SignalBasis::Repeats;
+        }
+        self
+    }
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -137,11 +164,15 @@ pub struct Risk {
 }
 
 /// The risk signals of a text: the lexicon's (`xinfang_text::risk::scan`)
-/// with the urgent model's second reading (`xinfang_text::urgent`), as
-/// the triage answer and the alerts raised at registration carry them.
-/// CPU work: call it off the async threads.
-pub fn risk(text: &str, model: &UrgentModel) -> Risk {
-    let signals = xinfang_text::urgent::with_model(xinfang_text::risk::scan(text), model, text);
+/// with the urgent model's second reading (`xinfang_text::urgent`) when
+/// there is a model, as the triage answer and the alerts raised at
+/// registration carry them. CPU work: call it off the async threads.
+pub fn risk(text: &str, model: Option<&UrgentModel>) -> Risk {
+    let lexicon = xinfang_text::risk::scan(text);
+    let signals = match model {
+        Some(model) => xinfang_text::urgent::with_model(lexicon, model, text),
+        None => lexicon,
+    };
     let level = match xinfang_text::risk::level(&signals) {
         xinfang_text::RiskLevel::None => "none",
         xinfang_text::RiskLevel::Elevated => "elevated",
@@ -155,30 +186,47 @@ pub fn risk(text: &str, model: &UrgentModel) -> Risk {
                 kind: s.kind.as_str().into(),
                 label: s.kind.label().into(),
                 urgent: s.urgent,
+                basis: match (s.words.is_empty(), s.passages.is_empty()) {
+                    (_, true) => SignalBasis::Lexicon,
+                    (true, false) => SignalBasis::Seed,
+                    (false, false) => SignalBasis::LexiconAndSeed,
+                },
                 words: s.words,
-                basis: if s.seed { "seed" } else { "lexicon" }.into(),
+                passages: s.passages,
             })
             .collect(),
     }
 }
 
-/// [`risk`] off the async threads, with this process's urgent model.
+/// [`risk`] off the async threads, with this process's urgent model. If
+/// the model cannot be had (its training failed), the lexicon alone
+/// answers, and the failure is logged: a registration must not fail for
+/// want of a second reader.
 pub async fn risk_of(text: String) -> Result<Risk, ApiError> {
-    let model = urgent_model().await?;
-    tokio::task::spawn_blocking(move || risk(&text, &model)).await.map_err(|_| ApiError::internal())
+    let copy = text.clone();
+    match tokio::task::spawn_blocking(move || risk(&text, Some(urgent_model()))).await {
+        Ok(r) => Ok(r),
+        Err(e) => {
+            tracing::error!("the urgent model is unavailable, risk read by the lexicon alone: {e}");
+            tokio::task::spawn_blocking(move || risk(&copy, None)).await.map_err(|_| ApiError::internal())
+        }
+    }
 }
 
-/// This process's urgent model (`xinfang_text::urgent`), trained on first
-/// use off the async threads (under a second in a release build); the same
+/// This process's urgent model (`xinfang_text::urgent`), trained at first
+/// use — about a second in a release build; blocking, so call it off the
+/// async threads. Being in a `OnceLock` filled by the blocking task itself,
+/// a request that gives up waiting does not throw the work away. The same
 /// on every node, being built from data shipped in the binary.
-pub async fn urgent_model() -> Result<Arc<UrgentModel>, ApiError> {
-    static MODEL: tokio::sync::OnceCell<Arc<UrgentModel>> = tokio::sync::OnceCell::const_new();
-    MODEL
-        .get_or_try_init(|| async {
-            tokio::task::spawn_blocking(|| Arc::new(UrgentModel::train(None))).await.map_err(|_| ApiError::internal())
-        })
-        .await
-        .cloned()
+pub fn urgent_model() -> &'static UrgentModel {
+    static MODEL: std::sync::OnceLock<UrgentModel> = std::sync::OnceLock::new();
+    MODEL.get_or_init(|| UrgentModel::train(None))
+}
+
+/// Train the urgent model in the background at start-up, so that the
+/// first registration does not wait for it.
+pub fn warm_urgent_model() {
+    drop(tokio::task::spawn_blocking(urgent_model));
 }
 
 /// A group's repeat petitions rising week on week (issue 13, item 4): the
@@ -199,7 +247,8 @@ pub fn group_signal(earlier: &[chrono::NaiveDate], today: chrono::NaiveDate) -> 
         kind: RiskKind::GroupRepeatsRising.as_str().into(),
         label: RiskKind::GroupRepeatsRising.label().into(),
         urgent: false,
-        basis: "repeats".into(),
+        basis: SignalBasis::Repeats,
+        passages: Vec::new(),
         words: vec![format!("近{RISING_WEEKS}周每周{}件", counts.iter().map(u32::to_string).collect::<Vec<_>>().join("、"))],
     })
 }
@@ -240,6 +289,32 @@ mod tests {
             jurisdiction: jurisdiction.into(),
             path: format!("/{id}/"),
         }
+    }
+
+    #[test]
+    fn a_signal_stored_before_its_basis_was_kept_reads_as_what_raised_it() {
+        let old = r#"[{"kind":"group_repeats_rising","label":"群体重复信访上升","urgent":false,"words":["近3周每周1、2、3件"]},
+                      {"kind":"self_harm","label":"扬言自伤自杀","urgent":true,"words":["跳楼"]}]"#;
+        let read: Vec<RiskSignal> =
+            serde_json::from_str::<Vec<RiskSignal>>(old).unwrap_or_default().into_iter().map(RiskSignal::stored).collect();
+        assert_eq!(read.iter().map(|s| s.basis).collect::<Vec<_>>(), [SignalBasis::Repeats, SignalBasis::Lexicon]);
+        assert!(read.iter().all(|s| s.passages.is_empty()));
+    }
+
+    #[test]
+    fn the_basis_says_which_reader_raised_a_signal() {
+        let text = "欠薪半年没人管，我活不下去了。来电人称现在就在大桥护栏外面，今天再不给个准话就下去，话务员已转110。";
+        let lexicon = risk(text, None);
+        let both = risk(text, Some(urgent_model()));
+        assert_eq!((lexicon.level.as_str(), both.level.as_str()), ("elevated", "urgent"), "{both:?}");
+        let raised = both.signals.iter().find(|s| s.urgent).unwrap_or_else(|| panic!("{both:?}"));
+        assert!(matches!(raised.basis, SignalBasis::Seed | SignalBasis::LexiconAndSeed), "{raised:?}");
+        assert_eq!(raised.basis == SignalBasis::LexiconAndSeed, !raised.words.is_empty(), "{raised:?}");
+        // The model never lowers: what the lexicon calls urgent stays so,
+        // with the lexicon as its basis.
+        let plain = risk("再不发工资我就去跳楼。", Some(urgent_model()));
+        assert_eq!(plain.level, "urgent");
+        assert!(plain.signals.iter().all(|s| s.basis == SignalBasis::Lexicon && s.passages.is_empty()), "{plain:?}");
     }
 
     #[test]

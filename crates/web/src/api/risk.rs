@@ -38,7 +38,7 @@ impl From<RiskAlertRow> for RiskAlert {
             number: r.number,
             title: r.title,
             level: r.level,
-            signals: serde_json::from_str(&r.signals).unwrap_or_default(),
+            signals: serde_json::from_str::<Vec<RiskSignal>>(&r.signals).unwrap_or_default().into_iter().map(RiskSignal::stored).collect(),
             raised_at: r.raised_at,
             dismissed_at: r.dismissed_at,
             dismiss_reason: r.dismiss_reason,
