@@ -151,9 +151,9 @@ use xinfang::{AnyError, open};
 /// to eight per core, and keeps what is freed in each. The server's Rust
 /// side allocates through mimalloc, but SQLite (one worker thread per
 /// pooled connection) and some libraries use glibc's malloc: at 200,000
-/// petitions the peak resident memory was 263 MiB as shipped and 220 MiB
-/// with `MALLOC_ARENA_MAX=2` (docs/performance.md, "Memory at 200,000
-/// petitions: SQLite's share"). The variable is read only when a process
+/// petitions the peak resident memory was 8–18 MiB lower with
+/// `MALLOC_ARENA_MAX=2` than with glibc's default in alternating runs
+/// (docs/performance.md, "glibc's arenas capped by the server itself"). The variable is read only when a process
 /// starts, and the project forbids `unsafe` (no `mallopt`), so `serve`
 /// starts itself again once with it set, unless the environment already
 /// says how many arenas (`MALLOC_ARENA_MAX` or `GLIBC_TUNABLES`, which a
