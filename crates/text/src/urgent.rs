@@ -19,9 +19,10 @@
 //! nearest labelled examples have (a gathering or a trip to Beijing only
 //! with a planned time, as the lexicon's: without one they are elevated
 //! by the labelling convention, and the model's look-alike alarms were
-//! mostly these), with the passages that weighed most as
-//! its passages (`Signal::passages`, apart from the lexicon's words), so the
-//! clerk who dismisses a false one can see why it was raised.
+//! mostly these), and with the stretches of text that weighed most as
+//! its passages (`Signal::passages`, apart from the lexicon's words), so
+//! the clerk who dismisses a false one can see why it was raised. Texts of
+//! fewer than 20 letters are not read by it.
 //!
 //! Features: character 1- to 3-grams of the normalised text (robust to the
 //! segmenter not knowing a dialect word), sublinear TF-IDF, each text
