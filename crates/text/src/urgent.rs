@@ -57,6 +57,12 @@ const MIN_LETTERS: usize = 20;
 /// duty officer's e-mail.
 const MAX_PASSAGE: usize = 30;
 
+/// A text longer than this is also read in windows of this many
+/// characters, half overlapping: scaled to unit length, one dangerous
+/// sentence in the middle of a long letter about something else weighs
+/// too little in the whole (a review's example: 0.36 in 1,000 characters).
+const WINDOW: usize = 160;
+
 /// An n-gram seen in fewer texts than this is left out.
 const MIN_DOCS: u32 = 2;
 
@@ -399,7 +405,14 @@ impl UrgentModel {
             return None;
         }
         let v = vector(&counts(&chars), |k| self.features.get(&k).map(|f| (k, f.idf)));
-        if self.score(&v) < URGENT_AT {
+        // The whole text, or any window of a long one.
+        let windowed = || {
+            (0..chars.len().saturating_sub(WINDOW) / (WINDOW / 2) + 1).any(|i| {
+                let w = &chars[i * WINDOW / 2..(i * WINDOW / 2 + WINDOW).min(chars.len())];
+                self.score(&vector(&counts(w), |k| self.features.get(&k).map(|f| (k, f.idf)))) >= URGENT_AT
+            })
+        };
+        if self.score(&v) < URGENT_AT && !(chars.len() > WINDOW && windowed()) {
             return None;
         }
         let mut kind_score = [0.0f32; 7];
@@ -556,6 +569,17 @@ mod tests {
         let undated = "欠薪半年，工友们商量好了，再不给钱我们就一起去市政府门口讨说法。请在下周一前答复。我明天上午还要去医院复查。";
         assert!(model().probability(undated) >= URGENT_AT, "the model alone would raise it");
         assert_eq!(level(&with_model(scan(undated), model(), undated)), RiskLevel::Elevated);
+    }
+
+    #[test]
+    fn a_danger_in_the_middle_of_a_long_letter_is_read_in_its_window() {
+        let filler =
+            "我们小区物业服务很差，电梯经常停运，楼道灯坏了也不修，垃圾清运不及时，业主多次向物业公司反映都没有结果，物业费却年年催缴。";
+        let danger = "来电人情绪激动。来电人称现在就在大桥护栏外面，公司欠她工资半年，今天再不给个准话就下去，话务员已转110，请人社局速与来电人联系。";
+        let text = format!("{}{danger}{}", filler.repeat(5), filler.repeat(5));
+        assert!(model().probability(&text) < URGENT_AT, "diluted in the whole");
+        let s = model().signal(&text).expect("raised in its window");
+        assert!(s.passages.iter().any(|p| danger.contains(p.as_str())), "{s:?}");
     }
 
     #[test]
