@@ -84,6 +84,17 @@ pub enum RiskKind {
 }
 
 impl RiskKind {
+    /// The kinds a petition's text can raise (not a group's rising repeats,
+    /// which the caller counts), in declaration order: the lexicon's and
+    /// the urgent model's.
+    pub const FROM_TEXT: [RiskKind; 7] = [SelfHarm, Violence, Threat, RoadBlocking, Gathering, ToBeijing, ExtremePetitioning];
+
+    /// The text kind with this code name (`self_harm` …), as the lexicon
+    /// file and the labelled sets write it.
+    pub fn from_code(code: &str) -> Option<RiskKind> {
+        Self::FROM_TEXT.into_iter().find(|k| k.as_str() == code)
+    }
+
     /// The code name, as serialised.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -181,16 +192,7 @@ fn parse_line(line: &'static str) -> Option<(RiskKind, Strength, &'static str)> 
         return None;
     }
     let mut parts = line.splitn(3, char::is_whitespace);
-    let kind = match parts.next()? {
-        "self_harm" => SelfHarm,
-        "violence" => Violence,
-        "threat" => Threat,
-        "road_blocking" => RoadBlocking,
-        "gathering" => Gathering,
-        "to_beijing" => ToBeijing,
-        "extreme_petitioning" => ExtremePetitioning,
-        _ => return None,
-    };
+    let kind = RiskKind::from_code(parts.next()?)?;
     let strength = match parts.next()? {
         "urgent" => Strength::Urgent,
         "elevated" => Strength::Elevated,

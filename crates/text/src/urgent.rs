@@ -70,16 +70,8 @@ const MIN_DOCS: u32 = 2;
 const MEMORY: usize = 5;
 const ITERATIONS: usize = 300;
 
-/// The kinds a model signal can have, in [`RiskKind`] order.
-const KINDS: [RiskKind; 7] = [
-    RiskKind::SelfHarm,
-    RiskKind::Violence,
-    RiskKind::Threat,
-    RiskKind::RoadBlocking,
-    RiskKind::Gathering,
-    RiskKind::ToBeijing,
-    RiskKind::ExtremePetitioning,
-];
+/// The kinds a model signal can have.
+const KINDS: [RiskKind; 7] = RiskKind::FROM_TEXT;
 
 #[derive(Deserialize)]
 struct Labelled {
