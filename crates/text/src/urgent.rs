@@ -73,6 +73,35 @@ const ITERATIONS: usize = 300;
 /// The kinds a model signal can have.
 const KINDS: [RiskKind; 7] = RiskKind::FROM_TEXT;
 
+/// How many labelled examples one of the bureau's own corrections counts
+/// as. The labelled sets hold over four thousand texts: at the weight of
+/// one, a clerk's "false alarm" does not always move the model enough,
+/// and the same letter sent again would be raised again. Chosen with the
+/// `urgent_corrections` example (each set read by the model trained
+/// without it, half of its errors given back as corrections): at 2, 18 of
+/// 19 corrected petitions came out right; at 4, 8 and 12 all 19, also
+/// when the same matter came again in a second letter, and no decision
+/// that was right became wrong. 8 leaves room for a letter that says it
+/// in other words (docs/intelligence.md, "Corrections teach the urgent
+/// model").
+pub const CORRECTION_WEIGHT: f64 = 8.0;
+
+/// A bureau's own judgement of one petition's urgency, learnt by the next
+/// model: a clerk dismissing an alert as a false alarm (not urgent), or
+/// raising one that neither reader raised (urgent, of a kind).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Correction {
+    /// The petition's text as the readers scanned it.
+    pub text: String,
+    pub urgent: bool,
+    /// The kind of danger, for an urgent one.
+    pub kind: Option<RiskKind>,
+}
+
+/// One training text: the text, urgent or not, its first kind's index, and
+/// how many examples it counts as.
+type Example = (String, bool, Option<usize>, f64);
+
 #[derive(Deserialize)]
 struct Labelled {
     title: String,
@@ -97,11 +126,16 @@ pub struct UrgentModel {
     /// urgent texts hold of it (the kinds' centroids).
     kinds: HashMap<u64, [f32; 7]>,
     examples: usize,
+    corrections: usize,
 }
 
 impl std::fmt::Debug for UrgentModel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UrgentModel").field("features", &self.features.len()).field("examples", &self.examples).finish()
+        f.debug_struct("UrgentModel")
+            .field("features", &self.features.len())
+            .field("examples", &self.examples)
+            .field("corrections", &self.corrections)
+            .finish()
     }
 }
 
@@ -177,6 +211,8 @@ fn log_loss(m: f64) -> f64 {
 struct Problem<'a> {
     rows: &'a [Vec<(u32, f32)>],
     urgent: &'a [bool],
+    /// How many examples each row counts as.
+    counts_as: &'a [f64],
     /// The weight of an urgent and of another text (balanced classes).
     weights: (f64, f64),
     dim: usize,
@@ -190,9 +226,9 @@ impl Problem<'_> {
             *g = if i < self.dim { w[i] } else { 0.0 };
         }
         loss += 0.5 * w[..self.dim].iter().map(|x| x * x).sum::<f64>();
-        for (row, &urgent) in self.rows.iter().zip(self.urgent) {
+        for ((row, &urgent), &times) in self.rows.iter().zip(self.urgent).zip(self.counts_as) {
             let z = bias + row.iter().map(|&(j, x)| w[j as usize] * f64::from(x)).sum::<f64>();
-            let (y, weight) = if urgent { (1.0, self.weights.0) } else { (-1.0, self.weights.1) };
+            let (y, weight) = if urgent { (1.0, self.weights.0 * times) } else { (-1.0, self.weights.1 * times) };
             loss += C * weight * log_loss(y * z);
             // d/dz of weight·log(1 + e^(−yz)) = weight·(σ(z) − t).
             let d = C * weight * (sigmoid(z) - if urgent { 1.0 } else { 0.0 });
@@ -289,7 +325,21 @@ impl UrgentModel {
     /// Train on the labelled sets of [`crate::seed::SETS`] except the one
     /// named `except` (an evaluation leaves out the set it measures).
     pub fn train(except: Option<&str>) -> UrgentModel {
-        let mut texts: Vec<(String, bool, Option<usize>)> = Vec::new();
+        Self::train_with(except, &[])
+    }
+
+    /// [`UrgentModel::train`] with the bureau's own corrections beside the
+    /// labelled sets, each counting as [`CORRECTION_WEIGHT`] examples.
+    /// Deterministic: the same corrections in the same order give the same
+    /// model on every node.
+    pub fn train_with(except: Option<&str>, corrections: &[Correction]) -> UrgentModel {
+        Self::train_weighted(except, corrections, CORRECTION_WEIGHT)
+    }
+
+    /// [`UrgentModel::train_with`] at another weight of a correction (for
+    /// the `urgent_corrections` example that chose the weight).
+    pub fn train_weighted(except: Option<&str>, corrections: &[Correction], weight: f64) -> UrgentModel {
+        let mut texts: Vec<Example> = Vec::new();
         for (name, body) in crate::seed::SETS.iter().filter(|(name, _)| Some(*name) != except) {
             for line in body.lines().filter(|l| !l.trim().is_empty()) {
                 // The sets are parsed by the seed's tests.
@@ -299,10 +349,16 @@ impl UrgentModel {
                 };
                 let urgent = p.risk == "urgent";
                 let kind = p.risk_kinds.first().and_then(|k| KINDS.iter().position(|x| x.as_str() == k));
-                texts.push((format!("{}。{}", p.title, p.content), urgent, kind));
+                texts.push((format!("{}。{}", p.title, p.content), urgent, kind, 1.0));
             }
         }
-        Self::fit(&texts)
+        for c in corrections {
+            let kind = c.kind.filter(|_| c.urgent).and_then(|k| KINDS.iter().position(|x| *x == k));
+            texts.push((c.text.clone(), c.urgent, kind, weight));
+        }
+        let mut model = Self::fit(&texts);
+        model.corrections = corrections.len();
+        model
     }
 
     /// Fit on `(text, urgent, first kind)`. Memory is kept low on purpose
@@ -310,10 +366,10 @@ impl UrgentModel {
     /// each text's n-grams are counted again when needed instead of being
     /// kept, document frequencies come from one sorted list, not a map, and
     /// the vocabulary is a sorted list searched by halves.
-    fn fit(texts: &[(String, bool, Option<usize>)]) -> UrgentModel {
+    fn fit(texts: &[Example]) -> UrgentModel {
         let total = texts.len() as f64;
         let mut all: Vec<u64> = Vec::new();
-        for (t, _, _) in texts {
+        for (t, _, _, _) in texts {
             all.extend(counts(&chars(t)).into_iter().map(|(k, _)| k));
         }
         all.sort_unstable();
@@ -327,12 +383,18 @@ impl UrgentModel {
         }
         drop(all);
         let known = |k: u64| keys.binary_search(&k).ok().map(|i| (i as u32, idfs[i]));
-        let rows: Vec<Vec<(u32, f32)>> = texts.iter().map(|(t, _, _)| vector(&counts(&chars(t)), known)).collect();
-        let urgent: Vec<bool> = texts.iter().map(|(_, u, _)| *u).collect();
+        let rows: Vec<Vec<(u32, f32)>> = texts.iter().map(|(t, _, _, _)| vector(&counts(&chars(t)), known)).collect();
+        let urgent: Vec<bool> = texts.iter().map(|(_, u, _, _)| *u).collect();
+        let counts_as: Vec<f64> = texts.iter().map(|(_, _, _, times)| *times).collect();
         let positives = urgent.iter().filter(|u| **u).count().max(1) as f64;
         let negatives = (urgent.len() as f64 - positives).max(1.0);
-        let problem =
-            Problem { rows: &rows, urgent: &urgent, weights: (total / (2.0 * positives), total / (2.0 * negatives)), dim: keys.len() };
+        let problem = Problem {
+            rows: &rows,
+            urgent: &urgent,
+            counts_as: &counts_as,
+            weights: (total / (2.0 * positives), total / (2.0 * negatives)),
+            dim: keys.len(),
+        };
         let w = lbfgs(&problem);
         let features: HashMap<u64, Feature> =
             keys.iter().zip(&idfs).enumerate().map(|(i, (k, &idf))| (*k, Feature { idf, weight: w[i] as f32 })).collect();
@@ -346,7 +408,7 @@ impl UrgentModel {
         // Ordered, so that the norms below are summed in the same order in
         // every process (the same kinds on every node, to the last bit).
         let mut by_index: std::collections::BTreeMap<u32, [f32; 7]> = std::collections::BTreeMap::new();
-        for (row, (_, u, kind)) in rows.iter().zip(texts) {
+        for (row, (_, u, kind, _)) in rows.iter().zip(texts) {
             if let (true, Some(kind)) = (*u, *kind) {
                 for &(j, x) in row.iter().filter(|(j, _)| in_urgent.get(j).is_some_and(|n| *n >= MIN_DOCS)) {
                     by_index.entry(j).or_insert([0.0; 7])[kind] += x;
@@ -367,12 +429,17 @@ impl UrgentModel {
             }
         }
         let kinds = keys.iter().enumerate().filter_map(|(i, k)| by_index.get(&(i as u32)).map(|c| (*k, *c))).collect();
-        UrgentModel { features, bias: w[keys.len()], kinds, examples: texts.len() }
+        UrgentModel { features, bias: w[keys.len()], kinds, examples: texts.len(), corrections: 0 }
     }
 
-    /// How many labelled texts it learnt from.
+    /// How many labelled texts it learnt from (corrections included).
     pub fn examples(&self) -> usize {
         self.examples
+    }
+
+    /// How many of those were the bureau's own corrections.
+    pub fn corrections(&self) -> usize {
+        self.corrections
     }
 
     /// The probability that `text` is urgent.
@@ -522,8 +589,8 @@ mod tests {
     fn the_fit_separates_what_it_was_taught() {
         let mut texts = Vec::new();
         for i in 0..20 {
-            texts.push((format!("第{i}次反映，今天不给钱我就从塔吊上下去"), true, Some(0)));
-            texts.push((format!("第{i}次反映，小区路灯坏了请修一下"), false, None));
+            texts.push((format!("第{i}次反映，今天不给钱我就从塔吊上下去"), true, Some(0), 1.0));
+            texts.push((format!("第{i}次反映，小区路灯坏了请修一下"), false, None, 1.0));
         }
         let m = UrgentModel::fit(&texts);
         assert!(m.probability("不给钱就从塔吊上下去") > 0.9);
@@ -586,6 +653,57 @@ mod tests {
         let text = "来电人情绪激动来电人称现在就在大桥护栏外面公司欠她工资半年今天再不给个准话就下去话务员已转110".repeat(40);
         let s = model().signal(&text).expect("urgent by the model");
         assert!(!s.passages.is_empty() && s.passages.iter().all(|p| p.chars().count() <= MAX_PASSAGE), "{s:?}");
+    }
+
+    #[test]
+    fn a_false_alarm_a_clerk_dismissed_is_not_raised_by_the_next_model() {
+        // Old classmates going together on a date to ask the social
+        // security office about contributions: the model reads a dated
+        // gathering.
+        let text = "我们几个老同学商量好了，下周一一起去社保局咨询养老保险补缴的政策，请问需要带哪些材料。";
+        assert_eq!(level(&with_model(scan(text), model(), text)), RiskLevel::Urgent, "raised before the correction");
+        let corrected = UrgentModel::train_with(None, &[Correction { text: text.into(), urgent: false, kind: None }]);
+        assert_eq!(corrected.corrections(), 1);
+        assert!(corrected.probability(text) < URGENT_AT, "{}", corrected.probability(text));
+        assert_ne!(level(&with_model(scan(text), &corrected, text)), RiskLevel::Urgent);
+        // The same letter sent again.
+        let again = format!("再次来信反映：{text}");
+        assert_ne!(level(&with_model(scan(&again), &corrected, &again)), RiskLevel::Urgent, "{}", corrected.probability(&again));
+        // What was urgent stays urgent.
+        let danger = "来电人情绪激动。来电人称现在就在大桥护栏外面，公司欠她工资半年，今天再不给个准话就下去，话务员已转110。";
+        assert_eq!(level(&with_model(scan(danger), &corrected, danger)), RiskLevel::Urgent);
+    }
+
+    #[test]
+    fn a_danger_a_clerk_raised_by_hand_is_raised_by_the_next_model_with_its_kind() {
+        // Giving away what one owns, as a farewell: neither reader knows it.
+        let text = "老李把家里的存折和房本都交给了侄子，说以后用不着了，工伤认定拖了两年没有结果，他让我们别再找他。";
+        assert_ne!(level(&with_model(scan(text), model(), text)), RiskLevel::Urgent, "missed before the correction");
+        let corrected = UrgentModel::train_with(None, &[Correction { text: text.into(), urgent: true, kind: Some(RiskKind::SelfHarm) }]);
+        let signals = with_model(scan(text), &corrected, text);
+        assert_eq!(level(&signals), RiskLevel::Urgent, "{signals:?}");
+        assert!(signals.iter().any(|s| s.urgent && s.kind == RiskKind::SelfHarm && !s.passages.is_empty()), "{signals:?}");
+        // The corrections change nothing for an ordinary petition.
+        let plain = "小区路灯坏了三个月，晚上出门很不方便，希望尽快修好。";
+        assert_eq!(with_model(scan(plain), &corrected, plain), scan(plain));
+    }
+
+    #[test]
+    fn the_same_corrections_train_the_same_model() {
+        let c = [
+            Correction {
+                text: "我们几个老同学商量好了，下周一一起去社保局咨询养老保险补缴的政策。".into(), urgent: false, kind: None
+            },
+            Correction {
+                text: "老李把家里的存折和房本都交给了侄子，说以后用不着了，他让我们别再找他。".into(),
+                urgent: true,
+                kind: Some(RiskKind::SelfHarm),
+            },
+        ];
+        let (a, b) = (UrgentModel::train_with(None, &c), UrgentModel::train_with(None, &c));
+        for text in ["老李把家里的存折交给了侄子", "下周一一起去社保局咨询", "今天再不给个准话就下去"] {
+            assert_eq!(a.probability(text).to_bits(), b.probability(text).to_bits(), "{text}");
+        }
     }
 
     #[test]
