@@ -84,6 +84,43 @@ test('a danger told without the lexicon\'s words is flagged urgent by the exampl
   await context.close();
 });
 
+test('a clerk marks a danger the readers missed from the petition page, and dismisses an alert as a false alarm', async () => {
+  clerkToken ??= await token('ft_clerk');
+  const reg = await api('/api/v1/petitions', { method: 'POST', token: clerkToken, body: {
+    channel: 'letter', category: 'claim', jurisdiction: '440304011', topic: '0202',
+    title: `老李的工伤认定${stamp}`, request: '请尽快作出工伤认定',
+    facts_and_reasons: '老李把家里的存折和房本都交给了侄子，说以后用不着了，工伤认定拖了两年没有结果。',
+    petitioners: [{ name: `李${stamp.slice(-2)}`, phone: `137${stamp}` }],
+  } });
+  const { context, page } = await asClerk(375);
+  await page.goto(`${BASE}/staff/p/${reg.number}`);
+  await page.locator('#risk-mark summary').click();
+  await page.getByLabel('风险类别').selectOption('self_harm');
+  await page.getByLabel('理由', { exact: true }).fill('短');
+  await page.getByRole('button', { name: '标记风险' }).click();
+  const error = page.locator('#risk-mark-error');
+  await error.waitFor();
+  assert.match(await error.innerText(), /理由/);
+  assert.equal(await page.getByLabel('风险类别').inputValue(), 'self_harm', 'the kind chosen is kept');
+  await axe(page, 'petition with the risk form open');
+  await page.getByLabel('理由', { exact: true }).fill('把存折房本交给侄子，有交代后事迹象');
+  await page.getByRole('button', { name: '标记风险' }).click();
+  await page.getByRole('status').waitFor();
+  assert.match(await page.getByRole('status').innerText(), /已标记紧急风险/);
+  assert.match(await page.locator(`main`).innerText(), /工作人员标记：把存折房本交给侄子/);
+  await page.goto(BASE + '/staff/risk-alerts');
+  const item = page.locator('li.risk-alert').filter({ hasText: `老李的工伤认定${stamp}` }).first();
+  await item.waitFor();
+  assert.match(await item.innerText(), /标记理由[\s\S]*有交代后事迹象/);
+  await shot(page, 'risk-alert-by-hand-375');
+  await item.getByLabel('解除理由').fill('已联系家属核实，老李情绪平稳，系误会');
+  await item.getByLabel('误报，文中并无现实危险').check();
+  await item.getByRole('button', { name: '解除提示' }).click();
+  await page.getByRole('status').waitFor();
+  assert.match(await page.getByRole('status').innerText(), /已记为误报/);
+  await context.close();
+});
+
 test('the clerk links a repeat from the petition page; the search page highlights the words', async () => {
   clerkToken ??= await token('ft_clerk');
   const body = (name, title, facts) => ({

@@ -73,7 +73,9 @@ enum Command {
     IdentityKeys,
     /// Train the triage models now from the confirmed routings, as the
     /// server does on `triage_training_schedule`, and print how each did
-    /// against the rules and the commonest label.
+    /// against the rules and the commonest label; record a training of the
+    /// urgent model with the risk alerts' corrections (every server trains
+    /// it within seconds).
     TrainTriage,
     /// Render letters for a server (one JSON request per line on stdin,
     /// one answer per line on stdout; app::letter_process). Started by
@@ -275,6 +277,13 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                 );
             }
             println!("trained in {:.1} s", started.elapsed().as_secs_f64());
+            match store.record_urgent_training(None, chrono::Utc::now()).await? {
+                Some(t) => println!(
+                    "urgent model: training {} of {} petitions' corrections recorded; each server trains it within seconds",
+                    t.id, t.corrections
+                ),
+                None => println!("urgent model: no risk alert has been corrected yet"),
+            }
             store.close().await;
             Ok(())
         }

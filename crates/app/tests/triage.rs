@@ -113,6 +113,143 @@ async fn an_urgent_danger_the_lexicon_has_no_words_for_is_raised_by_the_examples
     s.finish().await;
 }
 
+/// A letter of the 福田区 clerk with these words, from a person of its own.
+fn worded(title: &str, content: &str, request: &str, facts: &str, who: &str, phone: &str) -> Value {
+    let mut body = letter(&today().to_string());
+    body["title"] = json!(title);
+    body["content"] = json!(content);
+    body["request"] = json!(request);
+    body["facts_and_reasons"] = json!(facts);
+    body["petitioners"] = json!([{ "name": who, "phone": phone }]);
+    body
+}
+
+/// The alerts of one petition in the clerk's list (dismissed ones too).
+async fn alerts_of(s: &TestServer, number: &Value) -> Vec<Value> {
+    let (_, list) = s.get_as("ft_clerk", "/api/v1/risk-alerts?open=false").await;
+    list.as_array().unwrap().iter().filter(|a| a["number"] == *number).cloned().collect()
+}
+
+/// Issue 13: "a clerk's correction is stored and changes the next model"
+/// — for risk alerts. A clerk dismisses the urgent model's alarm on an
+/// ordinary letter as a false alarm, and raises by hand an urgent danger
+/// neither reader saw (giving one's things away as a farewell). Both are
+/// stored as corrections; the next training learns them, and the same
+/// letters registered again are read the other way. Raising is checked
+/// for its kind, level, reason, the caller and the petition.
+#[tokio::test]
+async fn a_clerks_correction_of_a_risk_alert_changes_the_next_urgent_model() {
+    let s = TestServer::start().await;
+    let classmates = (
+        "老同学一起去社保局",
+        "我们几个老同学商量好了，下周一一起去社保局咨询养老保险补缴的政策，请问需要带哪些材料。",
+        "请告知补缴需要带哪些材料。",
+        "几个老同学约好下周一一起去社保局当面咨询。",
+    );
+    let farewell = (
+        "老李的工伤认定",
+        "老李把家里的存折和房本都交给了侄子，说以后用不着了，工伤认定拖了两年没有结果，他让我们别再找他。",
+        "请尽快对老李的工伤作出认定。",
+        "老李2024年在工地受伤，申请工伤认定至今没有结论。",
+    );
+    let register = |t: (&str, &str, &str, &str), who: &'static str, phone: &'static str| {
+        let body = worded(t.0, t.1, t.2, t.3, who, phone);
+        let s = &s;
+        async move {
+            let (status, reg) = s.post_as("ft_clerk", "/api/v1/petitions", body).await;
+            assert_eq!(status, StatusCode::CREATED, "{reg}");
+            reg["number"].clone()
+        }
+    };
+    // Before: the model raises the classmates' visit, nobody raises the farewell.
+    let a = register(classmates, "同学甲", "13900000811").await;
+    let alert = alerts_of(&s, &a).await.pop().unwrap_or_else(|| panic!("no alert on {a}"));
+    assert_eq!(alert["level"], "urgent", "{alert}");
+    assert!(alert["signals"].as_array().unwrap().iter().any(|g| g["basis"] == "seed"), "{alert}");
+    let b = register(farewell, "工友乙", "13900000812").await;
+    assert!(alerts_of(&s, &b).await.iter().all(|x| x["level"] != "urgent"));
+
+    // The clerk's corrections.
+    let (status, _) = s
+        .post_as(
+            "ft_clerk",
+            &format!("/api/v1/risk-alerts/{}/dismiss", alert["id"]),
+            json!({"reason": "已电话核实，系同学结伴咨询政策", "verdict": "false_alarm"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let raise = |body: Value| {
+        let s = &s;
+        let path = format!("/api/v1/petitions/{}/risk-alerts", b.as_str().unwrap());
+        async move { s.post_as("ft_clerk", &path, body).await }
+    };
+    for (bad, field) in [
+        (json!({"kind": "group_repeats_rising", "level": "urgent", "reason": "交代后事迹象明显"}), "kind"),
+        (json!({"kind": "self_harm", "level": "high", "reason": "交代后事迹象明显"}), "level"),
+        (json!({"kind": "self_harm", "level": "urgent", "reason": "后事"}), "reason"),
+    ] {
+        let (status, v) = raise(bad).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["error"]["fields"][0]["field"], field, "{v}");
+    }
+    let (status, _) = s
+        .post_as(
+            "admin",
+            &format!("/api/v1/petitions/{}/risk-alerts", b.as_str().unwrap()),
+            json!({"kind": "self_harm", "level": "urgent", "reason": "交代后事迹象明显"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = s
+        .post_as(
+            "ns_clerk",
+            &format!("/api/v1/petitions/{}/risk-alerts", b.as_str().unwrap()),
+            json!({"kind": "self_harm", "level": "urgent", "reason": "交代后事迹象明显"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "another district's clerk does not see it");
+    let (status, raised) = raise(json!({"kind": "self_harm", "level": "urgent", "reason": "把存折房本交给侄子，有交代后事迹象"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{raised}");
+    assert_eq!((raised["level"].as_str(), raised["raised_by_hand"].as_bool()), (Some("urgent"), Some(true)), "{raised}");
+    assert_eq!(raised["raise_reason"], "把存折房本交给侄子，有交代后事迹象");
+    assert_eq!(raised["signals"][0]["basis"], "staff", "{raised}");
+    assert_eq!(raised["signals"][0]["kind"], "self_harm", "{raised}");
+    let dismissed = alerts_of(&s, &a).await.pop().unwrap();
+    assert_eq!(dismissed["verdict"], "false_alarm", "{dismissed}");
+
+    // Stored, not yet learnt: registration still reads as before.
+    let (_, m) = s.get_as("ft_clerk", "/api/v1/risk-model").await;
+    assert_eq!((m["corrections_pending"].as_i64(), m["trained_at"].is_null()), (Some(2), true), "{m}");
+    let (status, _) = s.post_as("ft_clerk", "/api/v1/risk-model/train", json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "an admin trains");
+    let (status, m) = s.post_as("admin", "/api/v1/risk-model/train", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{m}");
+    assert_eq!(
+        (m["corrections"].as_i64(), m["corrections_pending"].as_i64(), m["in_force_here"].as_bool()),
+        (Some(2), Some(0), Some(true)),
+        "{m}"
+    );
+
+    // The same letters again, from other people: read the other way.
+    let a2 = register(classmates, "同学丙", "13900000813").await;
+    assert!(alerts_of(&s, &a2).await.iter().all(|x| x["level"] != "urgent"), "the false alarm is not raised again");
+    let b2 = register(farewell, "工友丁", "13900000814").await;
+    let learnt = alerts_of(&s, &b2).await.pop().unwrap_or_else(|| panic!("the farewell is raised now: {b2}"));
+    assert_eq!(learnt["level"], "urgent", "{learnt}");
+    assert!(learnt["signals"].as_array().unwrap().iter().any(|g| g["kind"] == "self_harm" && g["basis"] == "seed"), "{learnt}");
+
+    // The pages: the verdict beside a dismissal, the reason of a raised one.
+    let (c, _) = browser(&s, "ft_clerk").await;
+    let html = c.get(format!("{}/staff/risk-alerts?all=true", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("误报，文中并无现实危险") && html.contains("工作人员标记") && html.contains("有交代后事迹象"), "{html}");
+    let page = c.get(format!("{}/staff/p/{}", s.base, b.as_str().unwrap())).send().await.unwrap().text().await.unwrap();
+    assert!(
+        page.contains("id=\"risk-mark\"") && page.contains("工作人员标记"),
+        "the petition page offers 标记风险 and shows who raised it"
+    );
+    s.finish().await;
+}
+
 /// Art. 28 and 31(1) sort petitions into suggestions, accusations, claims
 /// and the litigation-related: the class follows what the petitioner asks
 /// for (a proposal, an investigation, a court's or the police's work), not

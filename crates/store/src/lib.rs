@@ -83,7 +83,7 @@ pub use ranking::*;
 pub use reference::*;
 pub use replica::{REPLICA_ACQUIRE_TIMEOUT, REPLICA_PROBE_INTERVAL, Reader, ReplicaCounts, ReplicaStatus};
 pub use request_keys::Claim;
-pub use risk::{NewRiskAlert, RiskAlertRow};
+pub use risk::{NewRiskAlert, RaisedAlert, RiskAlertRow, RiskCorrection, UrgentTraining};
 pub use spotcheck::{Handled, SpotCheckRow, SpotItemRow};
 pub use statistics::{FactsFilter, PetitionFacts};
 pub use supervision::*;

@@ -1,6 +1,9 @@
 //! Risk alerts (issue 13, item 4): raised with the petition, in its
-//! registration's transaction, for the unit that received it; listed until
-//! someone of that unit dismisses one with a reason.
+//! registration's transaction, for the unit that received it, or by hand
+//! by someone who reads a danger the readers missed; listed until someone
+//! of that unit dismisses one with a reason, as a false alarm or as
+//! handled. A false alarm and a danger raised by hand are corrections
+//! (`risk_corrections`) that the next urgent model learns (`urgent_trainings`).
 
 use crate::db::{Arg, Result, RowExt, Sql, Store, WriteTx, fmt_instant};
 use chrono::{DateTime, Utc};
@@ -28,10 +31,53 @@ pub struct RiskAlertRow {
     pub dismissed_at: Option<String>,
     pub dismissed_by: Option<i64>,
     pub dismiss_reason: Option<String>,
+    /// `false_alarm` or `handled`, once dismissed (None for alerts
+    /// dismissed before the verdict was asked).
+    pub verdict: Option<String>,
+    /// The staff member who raised it by hand, and why (None: raised by
+    /// the readers at registration).
+    pub raised_by: Option<i64>,
+    pub raise_reason: Option<String>,
 }
 
-const COLUMNS: &str =
-    "a.id, a.petition_id, p.number, p.title, a.unit_id, a.level, a.signals, a.raised_at, a.dismissed_at, a.dismissed_by, a.dismiss_reason";
+/// An alert raised by hand: its signals (JSON) and level as for one
+/// raised at registration, and what the next urgent model learns from it.
+#[derive(Debug, Clone)]
+pub struct RaisedAlert {
+    pub petition_id: i64,
+    pub alert: NewRiskAlert,
+    pub raised_by: i64,
+    pub reason: String,
+    /// The kind of danger (a `RiskKind` code), learnt when urgent.
+    pub kind: String,
+}
+
+/// One correction as the urgent model learns it: the petition's text
+/// fields, urgent or not, the kind of an urgent one.
+#[derive(Debug, Clone)]
+pub struct RiskCorrection {
+    pub petition_id: i64,
+    pub title: String,
+    pub content: String,
+    pub request: String,
+    pub facts_and_reasons: String,
+    pub urgent: bool,
+    pub kind: Option<String>,
+}
+
+/// A training of the urgent model: the corrections up to one id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UrgentTraining {
+    pub id: i64,
+    pub corrections_upto: i64,
+    /// Petitions whose newest correction is learnt.
+    pub corrections: i64,
+    pub trained_at: String,
+    pub trained_by: Option<i64>,
+}
+
+const COLUMNS: &str = "a.id, a.petition_id, p.number, p.title, a.unit_id, a.level, a.signals, a.raised_at, a.dismissed_at, a.dismissed_by, \
+                       a.dismiss_reason, a.verdict, a.raised_by, a.raise_reason";
 
 fn row(r: &sqlx::any::AnyRow) -> Result<RiskAlertRow> {
     Ok(RiskAlertRow {
@@ -46,8 +92,18 @@ fn row(r: &sqlx::any::AnyRow) -> Result<RiskAlertRow> {
         dismissed_at: r.os("dismissed_at")?,
         dismissed_by: r.oi("dismissed_by")?,
         dismiss_reason: r.os("dismiss_reason")?,
+        verdict: r.os("verdict")?,
+        raised_by: r.oi("raised_by")?,
+        raise_reason: r.os("raise_reason")?,
     })
 }
+
+/// The newest correction of each petition with an id up to `upto`: the
+/// one a model trained at `upto` learns.
+const NEWEST_CORRECTIONS: &str = "SELECT c.petition_id, c.urgent, c.kind, p.title, p.content, p.request, p.facts_and_reasons \
+     FROM risk_corrections c JOIN petitions p ON p.id = c.petition_id \
+     WHERE c.id = (SELECT MAX(c2.id) FROM risk_corrections c2 WHERE c2.petition_id = c.petition_id AND c2.id <= $1) \
+     ORDER BY c.petition_id";
 
 impl Store {
     pub(crate) async fn insert_risk_alert(&self, w: &mut WriteTx<'_>, petition_id: i64, a: &NewRiskAlert, at: DateTime<Utc>) -> Result<()> {
@@ -94,13 +150,25 @@ impl Store {
         rows.iter().map(row).collect()
     }
 
-    /// Dismiss an open alert of one of `unit_ids`; false when there is none
-    /// (another unit's, unknown, or already dismissed).
-    pub async fn dismiss_risk_alert(&self, id: i64, unit_ids: &[i64], user_id: i64, reason: &str, at: DateTime<Utc>) -> Result<bool> {
+    /// Dismiss an open alert of one of `unit_ids` with `verdict`
+    /// (`false_alarm` or `handled`); false when there is none (another
+    /// unit's, unknown, or already dismissed). A false alarm is a
+    /// correction: the petition is not urgent, in the same transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn dismiss_risk_alert(
+        &self,
+        id: i64,
+        unit_ids: &[i64],
+        user_id: i64,
+        reason: &str,
+        verdict: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool> {
         let mut w = self.begin_write().await?;
         let mut sql = Sql::new("UPDATE risk_alerts SET dismissed_at = ");
         sql.bind(Arg::S(fmt_instant(at))).push(", dismissed_by = ").bind(Arg::I(user_id));
         sql.push(", dismiss_reason = ").bind(Arg::S(reason.to_string()));
+        sql.push(", verdict = ").bind(Arg::S(verdict.to_string()));
         sql.push(" WHERE id = ").bind(Arg::I(id)).push(" AND dismissed_at IS NULL AND unit_id IN (");
         for (i, u) in unit_ids.iter().enumerate() {
             if i > 0 {
@@ -108,9 +176,146 @@ impl Store {
             }
             sql.bind(Arg::I(*u));
         }
-        sql.push(")");
-        let n = sql.query().execute(&mut *w.tx).await?.rows_affected();
+        sql.push(") RETURNING petition_id");
+        let Some(row) = sql.query().fetch_optional(&mut *w.tx).await? else {
+            return Ok(false);
+        };
+        if verdict == "false_alarm" {
+            let petition_id = row.i("petition_id")?;
+            insert_correction(&mut w, petition_id, id, false, None, user_id, at).await?;
+        }
         w.commit().await?;
-        Ok(n == 1)
+        Ok(true)
     }
+
+    /// Raise an alert by hand, with the jobs it sends (the duty officers'
+    /// e-mail of an urgent one), in one transaction; an urgent one is a
+    /// correction of its kind. Returns the alert's id.
+    pub async fn raise_risk_alert(&self, a: &RaisedAlert, jobs: &[crate::queue::NewJob], at: DateTime<Utc>) -> Result<i64> {
+        let mut w = self.begin_write().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO risk_alerts (petition_id, unit_id, level, signals, raised_at, raised_by, raise_reason) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(a.petition_id)
+        .bind(a.alert.unit_id)
+        .bind(a.alert.level.clone())
+        .bind(a.alert.signals.clone())
+        .bind(fmt_instant(at))
+        .bind(a.raised_by)
+        .bind(a.reason.clone())
+        .fetch_one(&mut *w.tx)
+        .await?;
+        if a.alert.level == "urgent" {
+            insert_correction(&mut w, a.petition_id, id, true, Some(&a.kind), a.raised_by, at).await?;
+        }
+        for job in jobs {
+            crate::queue::enqueue_in(&mut w, job).await?;
+        }
+        w.commit().await?;
+        Ok(id)
+    }
+
+    /// The corrections a model trained at `upto` learns: the newest of
+    /// each petition, by petition (the same rows, in the same order, on
+    /// every node).
+    pub async fn risk_corrections(&self, upto: i64) -> Result<Vec<RiskCorrection>> {
+        let rows = sqlx::query(NEWEST_CORRECTIONS).bind(upto).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(RiskCorrection {
+                    petition_id: r.i("petition_id")?,
+                    urgent: r.i("urgent")? != 0,
+                    kind: r.os("kind")?,
+                    title: r.s("title")?,
+                    content: r.s("content")?,
+                    request: r.s("request")?,
+                    facts_and_reasons: r.s("facts_and_reasons")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Record a training of the urgent model with every correction given
+    /// so far, unless the newest training already has them all; returns
+    /// the training in force (None while no correction was ever given: the
+    /// model of the labelled sets alone is in force).
+    pub async fn record_urgent_training(&self, by: Option<i64>, at: DateTime<Utc>) -> Result<Option<UrgentTraining>> {
+        let mut w = self.begin_write().await?;
+        let upto: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM risk_corrections").fetch_one(&mut *w.tx).await?;
+        let Some(upto) = upto else { return Ok(None) };
+        if let Some(latest) = latest_training(&mut w).await?
+            && latest.corrections_upto == upto
+        {
+            return Ok(Some(latest));
+        }
+        let corrections: i64 = sqlx::query_scalar("SELECT COUNT(DISTINCT petition_id) FROM risk_corrections WHERE id <= $1")
+            .bind(upto)
+            .fetch_one(&mut *w.tx)
+            .await?;
+        sqlx::query("INSERT INTO urgent_trainings (corrections_upto, corrections, trained_at, trained_by) VALUES ($1, $2, $3, $4)")
+            .bind(upto)
+            .bind(corrections)
+            .bind(fmt_instant(at))
+            .bind(by)
+            .execute(&mut *w.tx)
+            .await?;
+        let latest = latest_training(&mut w).await?;
+        w.commit().await?;
+        Ok(latest)
+    }
+
+    /// The newest training of the urgent model, if any.
+    pub async fn urgent_training(&self) -> Result<Option<UrgentTraining>> {
+        let row = sqlx::query(LATEST_TRAINING).fetch_optional(&self.pool).await?;
+        row.as_ref().map(training_row).transpose()
+    }
+
+    /// Corrections given since the newest training (not yet learnt).
+    pub async fn untrained_corrections(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM risk_corrections WHERE id > COALESCE((SELECT MAX(corrections_upto) FROM urgent_trainings), 0)",
+        )
+        .fetch_one(&self.pool)
+        .await?)
+    }
+}
+
+const LATEST_TRAINING: &str =
+    "SELECT id, corrections_upto, corrections, trained_at, trained_by FROM urgent_trainings ORDER BY id DESC LIMIT 1";
+
+fn training_row(r: &sqlx::any::AnyRow) -> Result<UrgentTraining> {
+    Ok(UrgentTraining {
+        id: r.i("id")?,
+        corrections_upto: r.i("corrections_upto")?,
+        corrections: r.i("corrections")?,
+        trained_at: r.s("trained_at")?,
+        trained_by: r.oi("trained_by")?,
+    })
+}
+
+async fn latest_training(w: &mut WriteTx<'_>) -> Result<Option<UrgentTraining>> {
+    let row = sqlx::query(LATEST_TRAINING).fetch_optional(&mut *w.tx).await?;
+    row.as_ref().map(training_row).transpose()
+}
+
+async fn insert_correction(
+    w: &mut WriteTx<'_>,
+    petition_id: i64,
+    alert_id: i64,
+    urgent: bool,
+    kind: Option<&str>,
+    user_id: i64,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query("INSERT INTO risk_corrections (petition_id, alert_id, urgent, kind, user_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(petition_id)
+        .bind(alert_id)
+        .bind(i64::from(urgent))
+        .bind(kind.map(String::from))
+        .bind(user_id)
+        .bind(fmt_instant(at))
+        .execute(&mut *w.tx)
+        .await?;
+    Ok(())
 }

@@ -1427,6 +1427,38 @@ CREATE TABLE learning_daily (
 )
 "#,
     ),
+    (
+        1308,
+        r#"
+-- Issue 13: what the bureau says of its risk alerts teaches the urgent
+-- model. An alert may be raised by hand (raised_by, raise_reason) and is
+-- dismissed as a false alarm or as handled (verdict).
+ALTER TABLE risk_alerts ADD COLUMN raised_by BIGINT;
+ALTER TABLE risk_alerts ADD COLUMN raise_reason TEXT;
+ALTER TABLE risk_alerts ADD COLUMN verdict TEXT;
+-- Every judgement of a petition's urgency, in the order given (urgent 1 or
+-- 0, the kind of an urgent one); the newest of a petition is the one learnt.
+CREATE TABLE risk_corrections (
+    id {id},
+    petition_id BIGINT NOT NULL,
+    alert_id BIGINT NOT NULL,
+    urgent BIGINT NOT NULL,
+    kind TEXT,
+    user_id BIGINT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX risk_corrections_petition ON risk_corrections (petition_id, id);
+-- Each training of the urgent model: the corrections up to one id. Every
+-- node trains the same model from the same rows when a newer one appears.
+CREATE TABLE urgent_trainings (
+    id {id},
+    corrections_upto BIGINT NOT NULL,
+    corrections BIGINT NOT NULL,
+    trained_at TEXT NOT NULL,
+    trained_by BIGINT
+)
+"#,
+    ),
 ];
 
 /// Migrations whose statements differ by dialect and contain semicolons

@@ -15,7 +15,7 @@ use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use serde::Deserialize;
 use xinfang_web::AppState;
-use xinfang_web::api::risk::{self, AlertQuery, DismissInput, RiskAlert};
+use xinfang_web::api::risk::{self, AlertQuery, DismissInput, RiskAlert, Verdict};
 use xinfang_web::auth::Staff;
 use xinfang_web::extract::{ApiJson, ApiPath, ApiQuery};
 
@@ -31,6 +31,20 @@ pub struct SignalRow {
     /// The passages for which the urgent model of the labelled examples
     /// raised it or made it urgent (shown after 参考样本).
     pub passages: Vec<String>,
+    /// Raised by hand by a member of staff.
+    pub hand: bool,
+}
+
+impl From<xinfang_web::triage::RiskSignal> for SignalRow {
+    fn from(g: xinfang_web::triage::RiskSignal) -> Self {
+        SignalRow {
+            hand: g.basis == xinfang_web::triage::SignalBasis::Staff,
+            label: g.label,
+            urgent: g.urgent,
+            words: g.words,
+            passages: g.passages,
+        }
+    }
 }
 
 /// One alert, ready to show.
@@ -42,11 +56,16 @@ pub struct AlertRow {
     pub level_label: &'static str,
     pub signals: Vec<SignalRow>,
     pub raised: String,
+    /// Why a member of staff raised it by hand (None: raised at registration).
+    pub hand: Option<String>,
     /// When it was dismissed (Beijing time) and why; None while open.
     pub dismissed: Option<String>,
     pub reason: String,
-    /// The reason typed into a refused dismissal of this alert, kept.
+    /// What the dismissal said of it (误报 / 已处置), when it said.
+    pub verdict: Option<&'static str>,
+    /// The reason and verdict typed into a refused dismissal of this alert, kept.
     pub typed: String,
+    pub typed_verdict: Verdict,
     /// Why that dismissal was refused, in Chinese, beside the field.
     pub error: Option<String>,
 }
@@ -61,17 +80,16 @@ fn row(a: RiskAlert) -> AlertRow {
         id: a.id,
         urgent: a.level == "urgent",
         level_label: level_label(&a.level),
-        signals: a
-            .signals
-            .into_iter()
-            .map(|g| SignalRow { label: g.label, urgent: g.urgent, words: g.words, passages: g.passages })
-            .collect(),
+        signals: a.signals.into_iter().map(SignalRow::from).collect(),
         raised: crate::portal::local_time(&a.raised_at),
+        hand: a.raise_reason.filter(|_| a.raised_by_hand),
         dismissed: a.dismissed_at.as_deref().map(crate::portal::local_time),
         reason: a.dismiss_reason.unwrap_or_default(),
+        verdict: a.verdict.map(Verdict::label),
         number: a.number,
         title: a.title,
         typed: String::new(),
+        typed_verdict: Verdict::default(),
         error: None,
     }
 }
@@ -92,6 +110,8 @@ struct AlertsPage {
     open_urgent: usize,
     /// Whether the caller may dismiss (not the system administrator).
     may_dismiss: bool,
+    /// The verdicts a dismissal chooses from.
+    verdicts: [Verdict; 2],
 }
 
 #[derive(Deserialize, Default)]
@@ -111,6 +131,7 @@ fn yes(v: Option<&str>) -> bool {
 struct Refused {
     id: i64,
     typed: String,
+    verdict: Verdict,
     message: String,
     status: StatusCode,
     beside: bool,
@@ -137,10 +158,12 @@ async fn render_page(
         match rows.iter_mut().find(|r| r.id == f.id && r.dismissed.is_none()) {
             Some(r) if f.beside => {
                 r.typed = f.typed;
+                r.typed_verdict = f.verdict;
                 r.error = Some(f.message);
             }
             Some(r) => {
                 r.typed = f.typed;
+                r.typed_verdict = f.verdict;
                 alert = Some(f.message);
             }
             None => alert = Some(f.message),
@@ -150,8 +173,20 @@ async fn render_page(
     let open_urgent = rows.iter().filter(|r| r.dismissed.is_none() && r.urgent).count();
     let may_dismiss = s.user.role != xinfang_domain::role::Role::Admin;
     let (csrf, set) = crate::portal::csrf(headers);
-    let page =
-        AlertsPage { me: me(s), nav: "risk", csrf, flash, alert, unit: s.unit.name.clone(), rows, all, open, open_urgent, may_dismiss };
+    let page = AlertsPage {
+        me: me(s),
+        nav: "risk",
+        csrf,
+        flash,
+        alert,
+        unit: s.unit.name.clone(),
+        rows,
+        all,
+        open,
+        open_urgent,
+        may_dismiss,
+        verdicts: Verdict::ALL,
+    };
     let mut r = render(&page);
     if r.status() == StatusCode::OK {
         *r.status_mut() = status;
@@ -164,7 +199,13 @@ async fn page(State(state): State<AppState>, headers: HeaderMap, Query(q): Query
         Ok(s) => s,
         Err(r) => return r,
     };
-    let flash = q.dismissed.is_some().then(|| "已解除风险提示，理由已记录。".to_string());
+    let flash = q.dismissed.as_deref().map(|v| {
+        if v == "false_alarm" {
+            "已解除风险提示，理由已记录；已记为误报，下次训练时风险模型将据此学习。".to_string()
+        } else {
+            "已解除风险提示，理由已记录。".to_string()
+        }
+    });
     render_page(&state, &headers, &s, yes(q.all.as_deref()), flash, None).await
 }
 
@@ -174,6 +215,9 @@ struct DismissForm {
     csrf: String,
     #[serde(default)]
     reason: String,
+    /// `handled` or `false_alarm`; anything else is handled.
+    #[serde(default)]
+    verdict: String,
     #[serde(default)]
     all: Option<String>,
 }
@@ -191,16 +235,22 @@ async fn dismiss(
         Err(r) => return r,
     };
     let all = yes(f.all.as_deref());
+    let verdict = Verdict::parse(&f.verdict).unwrap_or_default();
     if !crate::portal::csrf_ok(&headers, &f.csrf) {
-        let refused =
-            Refused {
-                id, typed: f.reason, message: "页面已过期，请刷新后重试".into(), status: StatusCode::FORBIDDEN, beside: false
-            };
+        let refused = Refused {
+            id,
+            typed: f.reason,
+            verdict,
+            message: "页面已过期，请刷新后重试".into(),
+            status: StatusCode::FORBIDDEN,
+            beside: false,
+        };
         return render_page(&state, &headers, &s, all, None, Some(refused)).await;
     }
-    let input = DismissInput { reason: f.reason.trim().to_string() };
+    let input = DismissInput { reason: f.reason.trim().to_string(), verdict };
     match risk::dismiss(State(state.clone()), s.clone(), ApiPath(id), ApiJson(input)).await {
-        Ok(_) => Redirect::to(&format!("/staff/risk-alerts?dismissed={id}{}", if all { "&all=true" } else { "" })).into_response(),
+        Ok(_) => Redirect::to(&format!("/staff/risk-alerts?dismissed={}{}", verdict.as_str(), if all { "&all=true" } else { "" }))
+            .into_response(),
         Err(e) => {
             let beside = e.status == StatusCode::UNPROCESSABLE_ENTITY;
             let message = if e.status == StatusCode::NOT_FOUND {
@@ -208,7 +258,7 @@ async fn dismiss(
             } else {
                 chinese_only(&e.message)
             };
-            let refused = Refused { id, typed: f.reason, message, status: e.status, beside };
+            let refused = Refused { id, typed: f.reason, verdict, message, status: e.status, beside };
             render_page(&state, &headers, &s, all, None, Some(refused)).await
         }
     }

@@ -46,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/p/{number}/act/{action}", post(act))
         .route("/staff/p/{number}/unmask", post(unmask))
         .route("/staff/p/{number}/risk/{id}/dismiss", post(dismiss_risk))
+        .route("/staff/p/{number}/risk", post(raise_risk))
         .route("/staff/p/{number}/attachments/{id}", get(attachment))
         .route("/staff/p/{number}/documents/{id}", get(letter))
 }
@@ -757,6 +758,19 @@ struct PetitionPage {
     /// The unmask reason typed and why it was refused.
     unmask_reason: String,
     unmask_error: Option<String>,
+    /// May raise a risk alert by hand (the same rule as unmasking: full
+    /// view, not an admin), with what was typed into a refused one.
+    may_mark_risk: bool,
+    risk_typed: RiskTyped,
+}
+
+/// A risk alert raised by hand as typed, and why it was refused.
+#[derive(Default)]
+pub(crate) struct RiskTyped {
+    pub(crate) kind: String,
+    pub(crate) level: String,
+    pub(crate) reason: String,
+    pub(crate) error: Option<String>,
 }
 
 /// One line of a petition's history.
@@ -792,6 +806,7 @@ pub(crate) struct Extras {
     pub(crate) unmasked: Option<Vec<xinfang_web::dto::PetitionerView>>,
     pub(crate) unmask_reason: String,
     pub(crate) unmask_error: Option<String>,
+    pub(crate) risk_typed: Option<RiskTyped>,
 }
 
 /// The label of a document's outcome code (decision, review or reply).
@@ -1083,6 +1098,8 @@ pub(crate) async fn petition_page(state: AppState, headers: &HeaderMap, s: Staff
         full_view,
         unmask_reason: x.unmask_reason,
         unmask_error: x.unmask_error,
+        may_mark_risk: may_unmask,
+        risk_typed: x.risk_typed.unwrap_or_default(),
     });
     *r.status_mut() = status;
     crate::portal::with_cookie(r, set)
@@ -1291,10 +1308,46 @@ async fn dismiss_risk(
         return petition_page(state, &headers, s, number, Extras { alert: Some("页面已过期，请刷新后重试".into()), ..Extras::default() })
             .await;
     }
-    let input = xinfang_web::api::risk::DismissInput { reason: f.get("reason").map(|r| r.trim().to_string()).unwrap_or_default() };
+    use xinfang_web::api::risk::{DismissInput, Verdict};
+    let verdict = f.get("verdict").and_then(|v| Verdict::parse(v)).unwrap_or_default();
+    let input = DismissInput { reason: f.get("reason").map(|r| r.trim().to_string()).unwrap_or_default(), verdict };
     let x = match xinfang_web::api::risk::dismiss(State(state.clone()), s.clone(), ApiPath(id), ApiJson(input)).await {
+        Ok(_) if verdict == Verdict::FalseAlarm => Extras {
+            flash: Some("已解除风险提示，理由已记录；已记为误报，下次训练时风险模型将据此学习".into()),
+            ..Extras::default()
+        },
         Ok(_) => Extras { flash: Some("已解除风险提示，理由已记录".into()), ..Extras::default() },
         Err(e) => Extras { alert: Some(chinese_only(&e.message)), ..Extras::default() },
+    };
+    petition_page(state, &headers, s, number, x).await
+}
+
+/// Raise a risk alert on this petition by hand (issue 13): refused, the
+/// page again with the message beside the form and what was typed.
+async fn raise_risk(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(number): Path<String>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    let s = match staff(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let field = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+    let typed = RiskTyped { kind: field("kind"), level: field("level"), reason: field("reason"), error: None };
+    if !crate::portal::csrf_ok(&headers, f.get("csrf").map(String::as_str).unwrap_or_default()) {
+        let typed = RiskTyped { error: Some("页面已过期，请刷新后重试".into()), ..typed };
+        return petition_page(state, &headers, s, number, Extras { risk_typed: Some(typed), ..Extras::default() }).await;
+    }
+    let input = xinfang_web::api::risk::RaiseInput { kind: typed.kind.clone(), level: typed.level.clone(), reason: typed.reason.clone() };
+    let x = match xinfang_web::api::risk::raise(State(state.clone()), s.clone(), ApiPath(number.clone()), ApiJson(input)).await {
+        Ok((_, Json(a))) if a.level == "urgent" => Extras {
+            flash: Some("已标记紧急风险，已通知本单位值班人员；下次训练时风险模型将据此学习".into()),
+            ..Extras::default()
+        },
+        Ok(_) => Extras { flash: Some("已标记风险，本单位风险提示中可见".into()), ..Extras::default() },
+        Err(e) => Extras { risk_typed: Some(RiskTyped { error: Some(chinese_only(&e.message)), ..typed }), ..Extras::default() },
     };
     petition_page(state, &headers, s, number, x).await
 }

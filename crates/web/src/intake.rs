@@ -555,8 +555,8 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
     // receiving unit, and at once an e-mail to its duty officers when urgent.
     // The scan is CPU work (tens of milliseconds on the longest texts):
     // off the async threads, as password hashing is.
-    let scanned = [reg.title.as_str(), &reg.content, &reg.request, &reg.facts_and_reasons].join("\n");
-    let mut risk = crate::triage::risk_of(scanned).await?;
+    let scanned = crate::triage::scanned_text(&reg.title, &reg.content, &reg.request, &reg.facts_and_reasons);
+    let mut risk = crate::triage::risk_of(scanned, state.urgent.model()).await?;
     if let Some(signal) = (!group_dates.is_empty()).then(|| crate::triage::group_signal(&group_dates, received_on)).flatten() {
         risk.signals.push(signal);
         if risk.level == "none" {
@@ -569,7 +569,7 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
         signals: serde_json::to_string(&risk.signals).unwrap_or_default(),
     });
     if risk.level == "urgent" {
-        rows.jobs.extend(crate::notices::risk_alert_mail(state, receiving.id, &reg.title, &risk, now).await?);
+        rows.jobs.extend(crate::notices::risk_alert_mail(state, receiving.id, &reg.title, &risk, None, now).await?);
     }
     let green_channel = green.map(|g| xinfang_store::NewGreenChannel {
         state: "flagged".into(),

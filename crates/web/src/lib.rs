@@ -26,6 +26,7 @@ pub mod supervision;
 pub mod tables;
 pub mod triage;
 pub mod triage_model;
+pub mod urgent_model;
 pub mod views;
 
 use axum::extract::{DefaultBodyLimit, State};

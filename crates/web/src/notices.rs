@@ -140,6 +140,7 @@ pub async fn risk_alert_mail(
     unit: xinfang_domain::unit::UnitId,
     title: &str,
     risk: &crate::triage::Risk,
+    raised_by_hand: Option<&str>,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<NewJob>, xinfang_store::StoreError> {
     if state.services.mail.is_none() {
@@ -147,17 +148,27 @@ pub async fn risk_alert_mail(
     }
     let labels: Vec<&str> = risk.signals.iter().map(|s| s.label.as_str()).collect();
     let words: Vec<String> = risk.signals.iter().flat_map(|s| s.words.iter().chain(&s.passages).cloned()).collect();
-    let subject = format!("【风险提示】新登记信访事项：{}", labels.join("、"));
+    let subject = match raised_by_hand {
+        Some(_) => format!("【风险提示】工作人员标记：{}", labels.join("、")),
+        None => format!("【风险提示】新登记信访事项：{}", labels.join("、")),
+    };
     // A signal the urgent model raised is said to be one: its words are
     // passages that weighed, not a phrase of the lexicon.
     let seed =
         if risk.signals.iter().any(|s| !s.passages.is_empty()) { "部分信号系参考样本模型判断，请核实。" } else { "" };
-    let body = format!(
-        "{}刚登记的信访事项“{title}”含有需要立即研判的风险信号：{}（原文：{}）。{seed}请登录工作台查看风险提示并及时处置。",
-        unit_name(state, unit),
-        labels.join("、"),
-        words.join("、")
-    );
+    let body = match raised_by_hand {
+        Some(reason) => format!(
+            "{}的工作人员将信访事项“{title}”标记为需要立即研判的风险：{}（理由：{reason}）。请登录工作台查看风险提示并及时处置。",
+            unit_name(state, unit),
+            labels.join("、"),
+        ),
+        None => format!(
+            "{}刚登记的信访事项“{title}”含有需要立即研判的风险信号：{}（原文：{}）。{seed}请登录工作台查看风险提示并及时处置。",
+            unit_name(state, unit),
+            labels.join("、"),
+            words.join("、")
+        ),
+    };
     let mut jobs = Vec::new();
     for c in state.store.unit_contacts(&[unit]).await?.iter().filter(|c| duty_officer(&c.role)) {
         let Some(cipher) = &c.email else { continue };

@@ -197,6 +197,9 @@ pub struct AppState {
     busy: Arc<RwLock<Arc<BTreeSet<i64>>>>,
     /// Delivery channels, the letter renderer and the job runtime's bell.
     pub services: Arc<crate::notices::Services>,
+    /// The urgent model trained with the bureau's corrections, once any
+    /// training has been recorded (`urgent_model`).
+    pub urgent: Arc<crate::urgent_model::UrgentSlot>,
 }
 
 /// This node's copy of the calendar and the `calendar_version` it was
@@ -243,8 +246,10 @@ impl AppState {
             scopes: Arc::default(),
             busy: Arc::default(),
             services: Arc::default(),
+            urgent: Arc::default(),
         };
         state.watch_calendar();
+        crate::urgent_model::watch(&state.urgent, &state.store, state.settings.calendar_refresh_seconds);
         Ok(state)
     }
 

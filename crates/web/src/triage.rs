@@ -143,6 +143,8 @@ pub enum SignalBasis {
     LexiconAndSeed,
     /// A group's repeat petitions rising week on week.
     Repeats,
+    /// Raised by hand by a member of staff (the alert's `raise_reason`).
+    Staff,
 }
 
 impl RiskSignal {
@@ -198,13 +200,24 @@ pub fn risk(text: &str, model: Option<&UrgentModel>) -> Risk {
     }
 }
 
-/// [`risk`] off the async threads, with this process's urgent model. If
-/// the model cannot be had (its training failed), the lexicon alone
-/// answers, and the failure is logged: a registration must not fail for
-/// want of a second reader.
-pub async fn risk_of(text: String) -> Result<Risk, ApiError> {
+/// A petition's text as the risk readers scan it (at registration, and
+/// when a correction of it is learnt).
+pub fn scanned_text(title: &str, content: &str, request: &str, facts_and_reasons: &str) -> String {
+    [title, content, request, facts_and_reasons].join("\n")
+}
+
+/// [`risk`] off the async threads, with `trained` (the model trained with
+/// the bureau's corrections, `AppState::urgent`) or else this process's
+/// model of the labelled sets. If that cannot be had (its training
+/// failed), the lexicon alone answers, and the failure is logged: a
+/// registration must not fail for want of a second reader.
+pub async fn risk_of(text: String, trained: Option<Arc<UrgentModel>>) -> Result<Risk, ApiError> {
     let copy = text.clone();
-    match tokio::task::spawn_blocking(move || risk(&text, Some(urgent_model()))).await {
+    let read = move || match trained {
+        Some(model) => risk(&text, Some(&model)),
+        None => risk(&text, Some(urgent_model())),
+    };
+    match tokio::task::spawn_blocking(read).await {
         Ok(r) => Ok(r),
         Err(e) => {
             tracing::error!("the urgent model is unavailable, risk read by the lexicon alone: {e}");

@@ -197,8 +197,10 @@ pub async fn train_in(
     Ok(runs.into_iter().map(|(r, _)| r).collect())
 }
 
-/// The scheduled run.
+/// The scheduled run, which also trains the urgent model with the risk
+/// alerts' corrections (`urgent_model`).
 pub async fn train_job(state: AppState) -> crate::jobs::JobResult {
+    let urgent = crate::urgent_model::train_job(&state).await.map_err(|e| crate::jobs::JobError::Retry(e.to_string()))?;
     let report = train(&state).await.map_err(|e| crate::jobs::JobError::Retry(e.message))?;
     let parts: Vec<String> = report
         .iter()
@@ -216,6 +218,7 @@ pub async fn train_job(state: AppState) -> crate::jobs::JobResult {
                 if r.active { " (model in use)" } else { "" }
             )
         })
+        .chain(std::iter::once(urgent))
         .collect();
     Ok(parts.join("; "))
 }

@@ -1,14 +1,21 @@
-//! Risk alerts (issue 13, item 4): `GET /api/v1/risk-alerts` and
-//! `POST /api/v1/risk-alerts/{id}/dismiss`. An alert is raised when a
-//! petition is registered whose text carries risk signals
-//! (`triage::risk`), for the unit that received it; urgent ones also
-//! e-mail that unit's duty officers at once (`notices::risk_alert_mail`).
+//! Risk alerts (issue 13, item 4): `GET /api/v1/risk-alerts`,
+//! `POST /api/v1/risk-alerts/{id}/dismiss`,
+//! `POST /api/v1/petitions/{number}/risk-alerts` (raise one by hand) and
+//! the urgent model's corrections, `GET /api/v1/risk-model` and
+//! `POST /api/v1/risk-model/train`. An alert is raised when a petition is
+//! registered whose text carries risk signals (`triage::risk`), for the
+//! unit that received it, or by a member of staff who reads a danger the
+//! readers missed, for their own unit; urgent ones also e-mail that
+//! unit's duty officers at once (`notices::risk_alert_mail`). A dismissal
+//! as a false alarm and an urgent alert raised by hand are corrections the
+//! next urgent model learns (`urgent_model`).
 
 use crate::auth::Staff;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
-use crate::triage::RiskSignal;
+use crate::triage::{Risk, RiskSignal, SignalBasis};
+use crate::urgent_model::UrgentModelStatus;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -17,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use xinfang_domain::role::Role;
 use xinfang_store::RiskAlertRow;
+use xinfang_text::risk::RiskKind;
 
 #[derive(Serialize, ToSchema)]
 pub struct RiskAlert {
@@ -27,8 +35,51 @@ pub struct RiskAlert {
     pub level: String,
     pub signals: Vec<RiskSignal>,
     pub raised_at: String,
+    /// Raised by hand by a member of staff (then `raise_reason` says why),
+    /// not by the readers at registration.
+    pub raised_by_hand: bool,
+    pub raise_reason: Option<String>,
     pub dismissed_at: Option<String>,
     pub dismiss_reason: Option<String>,
+    /// How it was dismissed: `false_alarm` (learnt by the next urgent
+    /// model) or `handled`; absent while open, and for alerts dismissed
+    /// before the question was asked.
+    pub verdict: Option<Verdict>,
+}
+
+/// What a dismissal says of the alert.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The danger was real and has been dealt with (the default).
+    #[default]
+    Handled,
+    /// The text holds no real danger: the next urgent model learns that it
+    /// is not urgent.
+    FalseAlarm,
+}
+
+impl Verdict {
+    pub const ALL: [Verdict; 2] = [Verdict::Handled, Verdict::FalseAlarm];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Handled => "handled",
+            Verdict::FalseAlarm => "false_alarm",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Verdict> {
+        Verdict::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    /// As the workbench says it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Handled => "风险属实，已处置",
+            Verdict::FalseAlarm => "误报，文中并无现实危险",
+        }
+    }
 }
 
 impl From<RiskAlertRow> for RiskAlert {
@@ -40,8 +91,11 @@ impl From<RiskAlertRow> for RiskAlert {
             level: r.level,
             signals: serde_json::from_str::<Vec<RiskSignal>>(&r.signals).unwrap_or_default().into_iter().map(RiskSignal::stored).collect(),
             raised_at: r.raised_at,
+            raised_by_hand: r.raised_by.is_some(),
+            raise_reason: r.raise_reason,
             dismissed_at: r.dismissed_at,
             dismiss_reason: r.dismiss_reason,
+            verdict: r.verdict.as_deref().and_then(Verdict::parse),
         }
     }
 }
@@ -67,6 +121,10 @@ pub async fn list(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQ
 pub struct DismissInput {
     /// Why the alert needs no (further) action: at least 4 characters.
     pub reason: String,
+    /// `handled` (default) or `false_alarm`, which the next urgent model
+    /// learns.
+    #[serde(default)]
+    pub verdict: Verdict,
 }
 
 #[utoipa::path(post, path = "/api/v1/risk-alerts/{id}/dismiss", tag = "intelligence", request_body = DismissInput, security(("bearer" = [])),
@@ -88,9 +146,107 @@ pub async fn dismiss(
         );
     }
     let units = staff.visibility(&state.tree()).unit_ids;
-    if state.store.dismiss_risk_alert(id, &units, staff.user.id, reason, Utc::now()).await? {
+    if state.store.dismiss_risk_alert(id, &units, staff.user.id, reason, input.verdict.as_str(), Utc::now()).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found("风险提示"))
     }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RaiseInput {
+    /// The kind of danger: `self_harm`, `violence`, `threat`,
+    /// `blocking_traffic`, `gathering`, `to_beijing` or `extreme_act`
+    /// (the kinds the text readers know).
+    pub kind: String,
+    /// `urgent` (the duty officers are e-mailed at once, and the next
+    /// urgent model learns the text) or `elevated`.
+    pub level: String,
+    /// What in the petition, or beyond it, shows the danger: 4 to 500
+    /// characters.
+    pub reason: String,
+}
+
+/// The kinds a member of staff may raise, with their labels (the text
+/// readers' kinds; a group's rising repeats is counted, not judged).
+pub fn raisable_kinds() -> impl Iterator<Item = RiskKind> {
+    RiskKind::FROM_TEXT.into_iter()
+}
+
+#[utoipa::path(post, path = "/api/v1/petitions/{number}/risk-alerts", tag = "intelligence", request_body = RaiseInput, security(("bearer" = [])),
+    params(("number" = String, Path, description = "Petition number")),
+    description = "Raise a risk alert by hand on a petition the caller sees in full, for the caller's unit: a danger the readers missed. An urgent one e-mails the unit's duty officers and is learnt by the next urgent model.",
+    responses((status = 201, body = RiskAlert), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn raise(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(number): ApiPath<String>,
+    ApiJson(input): ApiJson<RaiseInput>,
+) -> ApiResult<(StatusCode, Json<RiskAlert>)> {
+    if staff.user.role == Role::Admin {
+        return Err(ApiError::forbidden("系统管理员不处置风险提示"));
+    }
+    let invalid = |field: &str, message: &str| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", message).at(field);
+    let kind = RiskKind::from_code(input.kind.trim())
+        .filter(|k| raisable_kinds().any(|x| x == *k))
+        .ok_or_else(|| invalid("kind", "请选择风险类别"))?;
+    let urgent = match input.level.trim() {
+        "urgent" => true,
+        "elevated" => false,
+        _ => return Err(invalid("level", "风险等级须为紧急（urgent）或关注（elevated）")),
+    };
+    let reason = input.reason.trim();
+    if reason.chars().count() < 4 || reason.chars().count() > 500 {
+        return Err(invalid("reason", "请写明标记风险的理由（4 至 500 字）"));
+    }
+    let (rec, v) = super::petitions::load_visible(&state, &staff, &number).await?;
+    super::petitions::require_full(v)?;
+    let now = Utc::now();
+    let signal = RiskSignal {
+        kind: kind.as_str().into(),
+        label: kind.label().into(),
+        urgent,
+        words: Vec::new(),
+        passages: Vec::new(),
+        basis: SignalBasis::Staff,
+    };
+    let risk = Risk { level: if urgent { "urgent" } else { "elevated" }.into(), signals: vec![signal] };
+    let jobs = if urgent {
+        crate::notices::risk_alert_mail(&state, staff.unit.id, &rec.title, &risk, Some(reason), now).await?
+    } else {
+        Vec::new()
+    };
+    let raised = xinfang_store::RaisedAlert {
+        petition_id: rec.id,
+        alert: xinfang_store::NewRiskAlert {
+            unit_id: staff.unit.id,
+            level: risk.level.clone(),
+            signals: serde_json::to_string(&risk.signals).map_err(|_| ApiError::internal())?,
+        },
+        raised_by: staff.user.id,
+        reason: reason.to_string(),
+        kind: kind.as_str().into(),
+    };
+    let id = state.store.raise_risk_alert(&raised, &jobs, now).await?;
+    if !jobs.is_empty() {
+        state.services.wake.notify_one();
+    }
+    let row = state.store.risk_alerts_of(rec.id).await?.into_iter().find(|a| a.id == id).ok_or_else(ApiError::internal)?;
+    Ok((StatusCode::CREATED, Json(RiskAlert::from(row))))
+}
+
+#[utoipa::path(get, path = "/api/v1/risk-model", tag = "intelligence", security(("bearer" = [])),
+    description = "The urgent model's training with the bureau's corrections: when it was last trained, how many petitions' corrections it learnt, how many wait for the next training.",
+    responses((status = 200, body = UrgentModelStatus), (status = 401, body = ErrorBody)))]
+pub async fn model(State(state): State<AppState>, _staff: Staff) -> ApiResult<Json<UrgentModelStatus>> {
+    Ok(Json(crate::urgent_model::status(&state).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/risk-model/train", tag = "intelligence", security(("bearer" = [])),
+    description = "Train the urgent model now with every correction given (admin); the triage training's schedule does the same. Answered once this node uses it; the other nodes follow within seconds.",
+    responses((status = 200, body = UrgentModelStatus), (status = 403, body = ErrorBody)))]
+pub async fn train(State(state): State<AppState>, staff: Staff) -> ApiResult<Json<UrgentModelStatus>> {
+    staff.require_role(&[Role::Admin])?;
+    Ok(Json(crate::urgent_model::train(&state, Some(staff.user.id)).await?))
 }

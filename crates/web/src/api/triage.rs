@@ -240,7 +240,7 @@ pub async fn triage(State(state): State<AppState>, _staff: Staff, ApiJson(input)
         }
     }
     // CPU work on up to 20,000 characters: off the async threads.
-    out.risk = risk_of(text).await?;
+    out.risk = risk_of(text, state.urgent.model()).await?;
     let used: std::collections::BTreeSet<&str> = out.sources.values().map(String::as_str).collect();
     out.source = if used.len() > 1 { "mixed".into() } else { used.into_iter().next().unwrap_or("rules").into() };
     Ok(Json(out))
