@@ -247,6 +247,11 @@ const ULTIMATUMS: &[&str] = &[
     "若没",
     "要是还",
     "如果还",
+    // A deadline (三天之内不给个说法，那个医生别想安生): within it, or else.
+    "之内不",
+    "以内不",
+    "天内不",
+    "日内不",
 ];
 
 /// "If he keeps on …" said of the other side (他要再霸着我的地，我让他们全家都
@@ -1476,6 +1481,24 @@ mod tests {
             "后天我就提瓶农药去他办公室门口喝了。",
         ] {
             assert!(kinds(text).iter().any(|(_, urgent)| *urgent), "{text}: {:?}", scan(text));
+        }
+    }
+
+    /// Read from the twenty-third and fifth risk sets after their unseen
+    /// run: a deadline is a condition, a young person's farewell to the
+    /// world and knowing where someone lives are urgent, children jumping
+    /// into a river to swim are not.
+    #[test]
+    fn a_deadline_a_farewell_to_the_world_and_knowing_where_you_live_are_urgent() {
+        for text in [
+            "医院三天之内不给个说法，接生的那个医生以后别想安生走出医院大门。",
+            "这周日晚上我开最后一次直播，说完就下线，这个世界拜拜了。",
+            "他拦住我说：我知道你住哪个小区，出了院我就在你下班路上等你。",
+        ] {
+            assert!(kinds(text).iter().any(|(_, urgent)| *urgent), "{text}: {:?}", scan(text));
+        }
+        for text in ["每年夏天都有半大孩子去跳河游泳，底下是深潭。", "那个医生别想安生，天天被病人投诉。"] {
+            assert!(kinds(text).iter().all(|(_, urgent)| !*urgent), "{text}: {:?}", scan(text));
         }
     }
 
