@@ -214,6 +214,7 @@ async fn a_clerks_correction_of_a_risk_alert_changes_the_next_urgent_model() {
     assert_eq!(raised["raise_reason"], "把存折房本交给侄子，有交代后事迹象");
     assert_eq!(raised["signals"][0]["basis"], "staff", "{raised}");
     assert_eq!(raised["signals"][0]["kind"], "self_harm", "{raised}");
+    assert!(raised["duty_officers_notified"].is_u64(), "{raised}");
     let dismissed = alerts_of(&s, &a).await.pop().unwrap();
     assert_eq!(dismissed["verdict"], "false_alarm", "{dismissed}");
 
@@ -239,9 +240,22 @@ async fn a_clerks_correction_of_a_risk_alert_changes_the_next_urgent_model() {
     assert!(learnt["signals"].as_array().unwrap().iter().any(|g| g["kind"] == "self_harm" && g["basis"] == "seed"), "{learnt}");
 
     // The pages: the verdict beside a dismissal, the reason of a raised one.
-    let (c, _) = browser(&s, "ft_clerk").await;
+    let (c, csrf) = browser(&s, "ft_clerk").await;
+    // A refused dismissal on the petition page keeps what was typed and chosen.
+    let refused = c
+        .post(format!("{}/staff/p/{}/risk/{}/dismiss", s.base, b2.as_str().unwrap(), learnt["id"]))
+        .form(&[("csrf", csrf.as_str()), ("reason", "不急"), ("verdict", "false_alarm")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(refused.contains("value=\"不急\"") && refused.contains("value=\"false_alarm\" checked"), "{refused}");
     let html = c.get(format!("{}/staff/risk-alerts?all=true", s.base)).send().await.unwrap().text().await.unwrap();
-    assert!(html.contains("误报，文中并无现实危险") && html.contains("工作人员标记") && html.contains("有交代后事迹象"), "{html}");
+    let dismissed_item = html.split(&format!("id=\"alert-{}\"", alert["id"])).nth(1).unwrap().split("</table>").next().unwrap();
+    assert!(dismissed_item.contains("（误报，文中并无现实危险）"), "the dismissed alert says its verdict: {dismissed_item}");
+    assert!(html.contains("工作人员标记") && html.contains("有交代后事迹象"), "{html}");
     let page = c.get(format!("{}/staff/p/{}", s.base, b.as_str().unwrap())).send().await.unwrap().text().await.unwrap();
     assert!(
         page.contains("id=\"risk-mark\"") && page.contains("工作人员标记"),

@@ -152,8 +152,9 @@ impl Store {
 
     /// Dismiss an open alert of one of `unit_ids` with `verdict`
     /// (`false_alarm` or `handled`); false when there is none (another
-    /// unit's, unknown, or already dismissed). A false alarm is a
-    /// correction: the petition is not urgent, in the same transaction.
+    /// unit's, unknown, or already dismissed). An urgent alert dismissed as
+    /// a false alarm is a correction: the petition is not urgent, in the
+    /// same transaction.
     #[allow(clippy::too_many_arguments)]
     pub async fn dismiss_risk_alert(
         &self,
@@ -176,11 +177,14 @@ impl Store {
             }
             sql.bind(Arg::I(*u));
         }
-        sql.push(") RETURNING petition_id");
+        sql.push(") RETURNING petition_id, level");
         let Some(row) = sql.query().fetch_optional(&mut *w.tx).await? else {
             return Ok(false);
         };
-        if verdict == "false_alarm" {
+        // Only an urgent alarm corrects the urgent model: an elevated
+        // alert found false says nothing of urgency, and must not undo an
+        // urgent danger someone raised on the same petition.
+        if verdict == "false_alarm" && row.s("level")? == "urgent" {
             let petition_id = row.i("petition_id")?;
             insert_correction(&mut w, petition_id, id, false, None, user_id, at).await?;
         }
@@ -242,6 +246,13 @@ impl Store {
     /// model of the labelled sets alone is in force).
     pub async fn record_urgent_training(&self, by: Option<i64>, at: DateTime<Utc>) -> Result<Option<UrgentTraining>> {
         let mut w = self.begin_write().await?;
+        // PostgreSQL hands out ids before commits: wait for the corrections
+        // still being written, so that no id below the newest is learnt by
+        // one node and not by another, and record one training at a time.
+        // (SQLite's writes already take turns.)
+        if self.dialect == crate::db::Dialect::Postgres {
+            sqlx::query("LOCK TABLE risk_corrections IN SHARE ROW EXCLUSIVE MODE").execute(&mut *w.tx).await?;
+        }
         let upto: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM risk_corrections").fetch_one(&mut *w.tx).await?;
         let Some(upto) = upto else { return Ok(None) };
         if let Some(latest) = latest_training(&mut w).await?
@@ -271,10 +282,11 @@ impl Store {
         row.as_ref().map(training_row).transpose()
     }
 
-    /// Corrections given since the newest training (not yet learnt).
+    /// Petitions corrected since the newest training (not yet learnt).
     pub async fn untrained_corrections(&self) -> Result<i64> {
         Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM risk_corrections WHERE id > COALESCE((SELECT MAX(corrections_upto) FROM urgent_trainings), 0)",
+            "SELECT COUNT(DISTINCT petition_id) FROM risk_corrections \
+             WHERE id > COALESCE((SELECT MAX(corrections_upto) FROM urgent_trainings), 0)",
         )
         .fetch_one(&self.pool)
         .await?)

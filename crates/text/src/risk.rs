@@ -1497,7 +1497,8 @@ mod tests {
         ] {
             assert!(kinds(text).iter().any(|(_, urgent)| *urgent), "{text}: {:?}", scan(text));
         }
-        for text in ["每年夏天都有半大孩子去跳河游泳，底下是深潭。", "那个医生别想安生，天天被病人投诉。"] {
+        for text in ["每年夏天都有半大孩子去跳河游泳，底下是深潭。", "那个医生别想安生，天天被病人投诉。"]
+        {
             assert!(kinds(text).iter().all(|(_, urgent)| !*urgent), "{text}: {:?}", scan(text));
         }
     }

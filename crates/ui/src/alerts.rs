@@ -70,10 +70,8 @@ pub struct AlertRow {
     pub error: Option<String>,
 }
 
-/// The level as the page says it.
-pub fn level_label(level: &str) -> &'static str {
-    if level == "urgent" { "紧急" } else { "关注" }
-}
+/// The level as the page says it (the API's words: one source).
+pub use xinfang_web::api::risk::level_label;
 
 fn row(a: RiskAlert) -> AlertRow {
     AlertRow {
@@ -200,10 +198,10 @@ async fn page(State(state): State<AppState>, headers: HeaderMap, Query(q): Query
         Err(r) => return r,
     };
     let flash = q.dismissed.as_deref().map(|v| {
-        if v == "false_alarm" {
-            "已解除风险提示，理由已记录；已记为误报，下次训练时风险模型将据此学习。".to_string()
+        if v == Verdict::FalseAlarm.as_str() {
+            risk::FALSE_ALARM_NOTED.to_string()
         } else {
-            "已解除风险提示，理由已记录。".to_string()
+            "已解除风险提示，理由已记录".to_string()
         }
     });
     render_page(&state, &headers, &s, yes(q.all.as_deref()), flash, None).await

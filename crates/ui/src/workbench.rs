@@ -758,18 +758,31 @@ struct PetitionPage {
     /// The unmask reason typed and why it was refused.
     unmask_reason: String,
     unmask_error: Option<String>,
-    /// May raise a risk alert by hand (the same rule as unmasking: full
-    /// view, not an admin), with what was typed into a refused one.
+    /// May raise a risk alert by hand (the API's rule: sees it in full,
+    /// not an admin), with what was typed into a refused one.
     may_mark_risk: bool,
     risk_typed: RiskTyped,
+    /// What was typed into a refused dismissal of one of its alerts.
+    dismiss_typed: DismissTyped,
 }
 
-/// A risk alert raised by hand as typed, and why it was refused.
+/// A risk alert raised by hand as typed, why it was refused and the field
+/// at fault (`kind`, `level`, `reason`; None: the form as a whole).
 #[derive(Default)]
 pub(crate) struct RiskTyped {
     pub(crate) kind: String,
     pub(crate) level: String,
     pub(crate) reason: String,
+    pub(crate) error: Option<String>,
+    pub(crate) field: Option<String>,
+}
+
+/// A refused dismissal of alert `id` as typed, and why.
+#[derive(Default)]
+pub(crate) struct DismissTyped {
+    pub(crate) id: i64,
+    pub(crate) reason: String,
+    pub(crate) verdict: xinfang_web::api::risk::Verdict,
     pub(crate) error: Option<String>,
 }
 
@@ -793,6 +806,12 @@ struct PageQuery {
     repeat: Option<String>,
     /// Set after an act became a request for the unit head (202).
     requested: Option<i64>,
+    /// After a risk alert was raised by hand: its level, and how many duty
+    /// officers it was e-mailed to.
+    risk: Option<String>,
+    notified: Option<usize>,
+    /// After a risk alert was dismissed: the verdict.
+    dismissed: Option<String>,
 }
 
 /// What a petition page shows besides the petition.
@@ -807,6 +826,7 @@ pub(crate) struct Extras {
     pub(crate) unmask_reason: String,
     pub(crate) unmask_error: Option<String>,
     pub(crate) risk_typed: Option<RiskTyped>,
+    pub(crate) dismiss_typed: Option<DismissTyped>,
 }
 
 /// The label of a document's outcome code (decision, review or reply).
@@ -1098,8 +1118,9 @@ pub(crate) async fn petition_page(state: AppState, headers: &HeaderMap, s: Staff
         full_view,
         unmask_reason: x.unmask_reason,
         unmask_error: x.unmask_error,
-        may_mark_risk: may_unmask,
+        may_mark_risk: full_view && s.user.role != xinfang_domain::role::Role::Admin,
         risk_typed: x.risk_typed.unwrap_or_default(),
+        dismiss_typed: x.dismiss_typed.unwrap_or_default(),
     });
     *r.status_mut() = status;
     crate::portal::with_cookie(r, set)
@@ -1120,7 +1141,30 @@ async fn petition(State(state): State<AppState>, headers: HeaderMap, Path(number
         Some("moved") => Some("已登记并转至其他单位，初件/重件由当前办理单位认定。".to_string()),
         _ => None,
     };
+    let flash = flash.or_else(|| risk_flash(&q));
     petition_page(state, &headers, s, number, Extras { flash, alert, requested: q.requested, ..Extras::default() }).await
+}
+
+/// What the page says after a risk alert was raised by hand or dismissed
+/// (post/redirect/get: a reload sends nothing again).
+fn risk_flash(q: &PageQuery) -> Option<String> {
+    use xinfang_web::api::risk::{FALSE_ALARM_NOTED, Verdict, level_label};
+    if let Some(level) = q.risk.as_deref() {
+        let mailed = match q.notified.unwrap_or(0) {
+            0 if level == "urgent" => "；本单位没有可通知的值班人员邮箱，请电话告知值班人员".to_string(),
+            0 => String::new(),
+            n => format!("，已通知本单位{n}名值班人员"),
+        };
+        let learnt = if level == "urgent" { "；下次训练时风险模型将据此学习" } else { "" };
+        return Some(format!("已标记{}风险{mailed}{learnt}", level_label(level)));
+    }
+    q.dismissed.as_deref().map(|v| {
+        if v == Verdict::FalseAlarm.as_str() {
+            FALSE_ALARM_NOTED.to_string()
+        } else {
+            "已解除风险提示，理由已记录".to_string()
+        }
+    })
 }
 
 #[derive(Template)]
@@ -1310,16 +1354,15 @@ async fn dismiss_risk(
     }
     use xinfang_web::api::risk::{DismissInput, Verdict};
     let verdict = f.get("verdict").and_then(|v| Verdict::parse(v)).unwrap_or_default();
-    let input = DismissInput { reason: f.get("reason").map(|r| r.trim().to_string()).unwrap_or_default(), verdict };
-    let x = match xinfang_web::api::risk::dismiss(State(state.clone()), s.clone(), ApiPath(id), ApiJson(input)).await {
-        Ok(_) if verdict == Verdict::FalseAlarm => Extras {
-            flash: Some("已解除风险提示，理由已记录；已记为误报，下次训练时风险模型将据此学习".into()),
-            ..Extras::default()
-        },
-        Ok(_) => Extras { flash: Some("已解除风险提示，理由已记录".into()), ..Extras::default() },
-        Err(e) => Extras { alert: Some(chinese_only(&e.message)), ..Extras::default() },
-    };
-    petition_page(state, &headers, s, number, x).await
+    let reason = f.get("reason").map(|r| r.trim().to_string()).unwrap_or_default();
+    let input = DismissInput { reason: reason.clone(), verdict };
+    match xinfang_web::api::risk::dismiss(State(state.clone()), s.clone(), ApiPath(id), ApiJson(input)).await {
+        Ok(_) => Redirect::to(&format!("/staff/p/{number}?dismissed={}", verdict.as_str())).into_response(),
+        Err(e) => {
+            let typed = DismissTyped { id, reason, verdict, error: Some(chinese_only(&e.message)) };
+            petition_page(state, &headers, s, number, Extras { dismiss_typed: Some(typed), ..Extras::default() }).await
+        }
+    }
 }
 
 /// Raise a risk alert on this petition by hand (issue 13): refused, the
@@ -1335,21 +1378,23 @@ async fn raise_risk(
         Err(r) => return r,
     };
     let field = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
-    let typed = RiskTyped { kind: field("kind"), level: field("level"), reason: field("reason"), error: None };
+    let typed = RiskTyped { kind: field("kind"), level: field("level"), reason: field("reason"), error: None, field: None };
     if !crate::portal::csrf_ok(&headers, f.get("csrf").map(String::as_str).unwrap_or_default()) {
         let typed = RiskTyped { error: Some("页面已过期，请刷新后重试".into()), ..typed };
         return petition_page(state, &headers, s, number, Extras { risk_typed: Some(typed), ..Extras::default() }).await;
     }
     let input = xinfang_web::api::risk::RaiseInput { kind: typed.kind.clone(), level: typed.level.clone(), reason: typed.reason.clone() };
-    let x = match xinfang_web::api::risk::raise(State(state.clone()), s.clone(), ApiPath(number.clone()), ApiJson(input)).await {
-        Ok((_, Json(a))) if a.level == "urgent" => Extras {
-            flash: Some("已标记紧急风险，已通知本单位值班人员；下次训练时风险模型将据此学习".into()),
-            ..Extras::default()
-        },
-        Ok(_) => Extras { flash: Some("已标记风险，本单位风险提示中可见".into()), ..Extras::default() },
-        Err(e) => Extras { risk_typed: Some(RiskTyped { error: Some(chinese_only(&e.message)), ..typed }), ..Extras::default() },
-    };
-    petition_page(state, &headers, s, number, x).await
+    match xinfang_web::api::risk::raise(State(state.clone()), s.clone(), ApiPath(number.clone()), ApiJson(input)).await {
+        Ok((_, Json(raised))) => {
+            Redirect::to(&format!("/staff/p/{number}?risk={}&notified={}", raised.alert.level, raised.duty_officers_notified))
+                .into_response()
+        }
+        Err(e) => {
+            let field = e.fields.first().map(|f| f.field.clone());
+            let typed = RiskTyped { error: Some(chinese_only(&e.message)), field, ..typed };
+            petition_page(state, &headers, s, number, Extras { risk_typed: Some(typed), ..Extras::default() }).await
+        }
+    }
 }
 
 async fn attachment(State(state): State<AppState>, headers: HeaderMap, Path((number, id)): Path<(String, i64)>) -> Response {

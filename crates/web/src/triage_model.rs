@@ -200,8 +200,12 @@ pub async fn train_in(
 /// The scheduled run, which also trains the urgent model with the risk
 /// alerts' corrections (`urgent_model`).
 pub async fn train_job(state: AppState) -> crate::jobs::JobResult {
-    let urgent = crate::urgent_model::train_job(&state).await.map_err(|e| crate::jobs::JobError::Retry(e.to_string()))?;
-    let report = train(&state).await.map_err(|e| crate::jobs::JobError::Retry(e.message))?;
+    // Each on its own: a failing one must not keep the other from training.
+    let urgent = crate::urgent_model::train_job(&state).await.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "training the urgent model failed");
+        format!("urgent model: training failed ({e})")
+    });
+    let report = train(&state).await.map_err(|e| crate::jobs::JobError::Retry(format!("{}; {urgent}", e.message)))?;
     let parts: Vec<String> = report
         .iter()
         .map(|r| {

@@ -49,9 +49,14 @@ impl UrgentSlot {
         if self.training.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
-        let done = self.train(store, newest).await;
-        self.training.store(false, Ordering::Release);
-        done
+        // Cleared however this ends, a dropped request's future included:
+        // a flag left set would stop this node from ever training again.
+        let _turn = Turn(&self.training);
+        // Another task may have trained it while this one waited for the flag.
+        if self.training().is_some_and(|t| t.id >= newest.id) {
+            return Ok(());
+        }
+        self.train(store, newest).await
     }
 
     async fn train(&self, store: &Store, training: UrgentTraining) -> Result<(), StoreError> {
@@ -67,6 +72,15 @@ impl UrgentSlot {
             }
         }
         Ok(())
+    }
+}
+
+/// This node's turn to train, given back when dropped.
+struct Turn<'a>(&'a AtomicBool);
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
     }
 }
 
@@ -87,7 +101,7 @@ pub struct UrgentModelStatus {
     /// it learnt); absent before the first.
     pub trained_at: Option<String>,
     pub corrections: i64,
-    /// Corrections given since, which the next training will learn.
+    /// Petitions corrected since, which the next training will learn.
     pub corrections_pending: i64,
     /// Whether this node answers with that training's model yet (a node
     /// trains it within seconds of seeing it).
@@ -121,24 +135,29 @@ pub async fn status(state: &AppState) -> Result<UrgentModelStatus, StoreError> {
 }
 
 /// Record a training with every correction so far and train it on this
-/// node before answering (other nodes follow within seconds).
-pub async fn train(state: &AppState, by: Option<i64>) -> Result<UrgentModelStatus, StoreError> {
+/// node before answering (other nodes follow within seconds). `None` when
+/// this node had not trained it after 30 seconds (another task of this
+/// node was training an older one): it is recorded, and in force shortly.
+pub async fn train(state: &AppState, by: Option<i64>) -> Result<Option<UrgentModelStatus>, StoreError> {
     state.store.record_urgent_training(by, chrono::Utc::now()).await?;
     // Wait for a training another task of this node may have begun.
     for _ in 0..600 {
         state.urgent.refresh(&state.store).await?;
-        if status(state).await?.in_force_here {
-            break;
+        let now = status(state).await?;
+        if now.in_force_here {
+            return Ok(Some(now));
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    status(state).await
+    Ok(None)
 }
 
 /// The scheduled training, beside the triage models'.
 pub async fn train_job(state: &AppState) -> Result<String, StoreError> {
-    let s = train(state, None).await?;
-    Ok(format!("urgent model: {} petitions' corrections learnt", s.corrections))
+    Ok(match train(state, None).await? {
+        Some(s) => format!("urgent model: {} petitions' corrections learnt", s.corrections),
+        None => "urgent model: training recorded, still running on this node".into(),
+    })
 }
 
 /// Check for a newer training now and then every `secs` seconds (0: only

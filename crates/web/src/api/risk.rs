@@ -153,12 +153,23 @@ pub async fn dismiss(
     }
 }
 
+/// The level as people read it (the workbench, and this API's messages).
+pub fn level_label(level: &str) -> &'static str {
+    if level == "urgent" { "紧急" } else { "关注" }
+}
+
+/// How the workbench names an alert raised by hand.
+pub const BY_HAND: &str = "工作人员标记";
+
+/// What the workbench says after a dismissal as a false alarm.
+pub const FALSE_ALARM_NOTED: &str = "已解除风险提示，理由已记录；已记为误报，下次训练时风险模型将据此学习（风险词表命中的词句仍会提示）";
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RaiseInput {
     /// The kind of danger: `self_harm`, `violence`, `threat`,
-    /// `blocking_traffic`, `gathering`, `to_beijing` or `extreme_act`
-    /// (the kinds the text readers know).
+    /// `road_blocking`, `gathering`, `to_beijing` or
+    /// `extreme_petitioning` (the kinds the text readers know).
     pub kind: String,
     /// `urgent` (the duty officers are e-mailed at once, and the next
     /// urgent model learns the text) or `elevated`.
@@ -174,16 +185,26 @@ pub fn raisable_kinds() -> impl Iterator<Item = RiskKind> {
     RiskKind::FROM_TEXT.into_iter()
 }
 
+/// An alert raised by hand, and how many duty officers' e-mails it queued.
+#[derive(Serialize, ToSchema)]
+pub struct RaisedRiskAlert {
+    #[serde(flatten)]
+    pub alert: RiskAlert,
+    /// Duty officers of the unit with an e-mail address to whom the alert
+    /// was queued (0 for an elevated one, or where mail is not set up).
+    pub duty_officers_notified: usize,
+}
+
 #[utoipa::path(post, path = "/api/v1/petitions/{number}/risk-alerts", tag = "intelligence", request_body = RaiseInput, security(("bearer" = [])),
     params(("number" = String, Path, description = "Petition number")),
     description = "Raise a risk alert by hand on a petition the caller sees in full, for the caller's unit: a danger the readers missed. An urgent one e-mails the unit's duty officers and is learnt by the next urgent model.",
-    responses((status = 201, body = RiskAlert), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = RaisedRiskAlert), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn raise(
     State(state): State<AppState>,
     staff: Staff,
     ApiPath(number): ApiPath<String>,
     ApiJson(input): ApiJson<RaiseInput>,
-) -> ApiResult<(StatusCode, Json<RiskAlert>)> {
+) -> ApiResult<(StatusCode, Json<RaisedRiskAlert>)> {
     if staff.user.role == Role::Admin {
         return Err(ApiError::forbidden("系统管理员不处置风险提示"));
     }
@@ -194,7 +215,12 @@ pub async fn raise(
     let urgent = match input.level.trim() {
         "urgent" => true,
         "elevated" => false,
-        _ => return Err(invalid("level", "风险等级须为紧急（urgent）或关注（elevated）")),
+        _ => {
+            return Err(invalid(
+                "level",
+                &format!("风险等级须为{}（urgent）或{}（elevated）", level_label("urgent"), level_label("elevated")),
+            ));
+        }
     };
     let reason = input.reason.trim();
     if reason.chars().count() < 4 || reason.chars().count() > 500 {
@@ -233,7 +259,7 @@ pub async fn raise(
         state.services.wake.notify_one();
     }
     let row = state.store.risk_alerts_of(rec.id).await?.into_iter().find(|a| a.id == id).ok_or_else(ApiError::internal)?;
-    Ok((StatusCode::CREATED, Json(RiskAlert::from(row))))
+    Ok((StatusCode::CREATED, Json(RaisedRiskAlert { alert: RiskAlert::from(row), duty_officers_notified: jobs.len() })))
 }
 
 #[utoipa::path(get, path = "/api/v1/risk-model", tag = "intelligence", security(("bearer" = [])),
@@ -244,9 +270,12 @@ pub async fn model(State(state): State<AppState>, _staff: Staff) -> ApiResult<Js
 }
 
 #[utoipa::path(post, path = "/api/v1/risk-model/train", tag = "intelligence", security(("bearer" = [])),
-    description = "Train the urgent model now with every correction given (admin); the triage training's schedule does the same. Answered once this node uses it; the other nodes follow within seconds.",
-    responses((status = 200, body = UrgentModelStatus), (status = 403, body = ErrorBody)))]
+    description = "Train the urgent model now with every correction given (admin); the triage training's schedule does the same. Answered once this node uses it; the other nodes follow within seconds. 503 when this node was still busy training after 30 seconds: the training is recorded and comes into force shortly.",
+    responses((status = 200, body = UrgentModelStatus), (status = 403, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn train(State(state): State<AppState>, staff: Staff) -> ApiResult<Json<UrgentModelStatus>> {
     staff.require_role(&[Role::Admin])?;
-    Ok(Json(crate::urgent_model::train(&state, Some(staff.user.id)).await?))
+    match crate::urgent_model::train(&state, Some(staff.user.id)).await? {
+        Some(status) => Ok(Json(status)),
+        None => Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "风险模型仍在训练中，训练已记录，稍后生效")),
+    }
 }
