@@ -215,6 +215,9 @@ async fn a_clerks_correction_of_a_risk_alert_changes_the_next_urgent_model() {
     assert_eq!(raised["signals"][0]["basis"], "staff", "{raised}");
     assert_eq!(raised["signals"][0]["kind"], "self_harm", "{raised}");
     assert!(raised["duty_officers_notified"].is_u64(), "{raised}");
+    // A double click or a form sent again raises it once.
+    let (status, again) = raise(json!({"kind": "self_harm", "level": "urgent", "reason": "把存折房本交给侄子，有交代后事迹象"})).await;
+    assert_eq!((status, again["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("already_raised")), "{again}");
     let dismissed = alerts_of(&s, &a).await.pop().unwrap();
     assert_eq!(dismissed["verdict"], "false_alarm", "{dismissed}");
 
@@ -242,16 +245,14 @@ async fn a_clerks_correction_of_a_risk_alert_changes_the_next_urgent_model() {
     // The pages: the verdict beside a dismissal, the reason of a raised one.
     let (c, csrf) = browser(&s, "ft_clerk").await;
     // A refused dismissal on the petition page keeps what was typed and chosen.
-    let refused = c
-        .post(format!("{}/staff/p/{}/risk/{}/dismiss", s.base, b2.as_str().unwrap(), learnt["id"]))
-        .form(&[("csrf", csrf.as_str()), ("reason", "不急"), ("verdict", "false_alarm")])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let dismiss_url = format!("{}/staff/p/{}/risk/{}/dismiss", s.base, b2.as_str().unwrap(), learnt["id"]);
+    let refused = post_page(&c, &dismiss_url, &[("csrf", csrf.as_str()), ("reason", "不急"), ("verdict", "false_alarm")]).await;
     assert!(refused.contains("value=\"不急\"") && refused.contains("value=\"false_alarm\" checked"), "{refused}");
+    let unknown = post_page(&c, &dismiss_url, &[("csrf", csrf.as_str()), ("reason", "已联系家属核实情况"), ("verdict", "maybe")]).await;
+    assert!(
+        unknown.contains("请选择核实结论") && unknown.contains("value=\"已联系家属核实情况\""),
+        "an unknown verdict is refused, not taken as handled"
+    );
     let html = c.get(format!("{}/staff/risk-alerts?all=true", s.base)).send().await.unwrap().text().await.unwrap();
     let dismissed_item = html.split(&format!("id=\"alert-{}\"", alert["id"])).nth(1).unwrap().split("</table>").next().unwrap();
     assert!(dismissed_item.contains("（误报，文中并无现实危险）"), "the dismissed alert says its verdict: {dismissed_item}");

@@ -3,7 +3,7 @@
 //! exams and the papers drawn for them. Marking and scheduling are pure
 //! (`xinfang_law`); this module only keeps what happened.
 
-use crate::db::{Result, RowExt, Store, StoreError, fmt_instant};
+use crate::db::{Result, RowExt, Store, StoreError, fmt_instant, is_unique};
 use chrono::Utc;
 use std::collections::HashMap;
 
@@ -116,10 +116,6 @@ fn attempt_row(r: &sqlx::any::AnyRow) -> Result<AttemptRow> {
         passed: r.oi("passed")?.map(|p| p != 0),
         draft: r.os("draft")?,
     })
-}
-
-fn is_unique(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
 impl Store {

@@ -194,10 +194,12 @@ impl Store {
 
     /// Raise an alert by hand, with the jobs it sends (the duty officers'
     /// e-mail of an urgent one), in one transaction; an urgent one is a
-    /// correction of its kind. Returns the alert's id.
-    pub async fn raise_risk_alert(&self, a: &RaisedAlert, jobs: &[crate::queue::NewJob], at: DateTime<Utc>) -> Result<i64> {
+    /// correction of its kind. Returns the alert's id, or None when the
+    /// unit already has the same alert open on the petition (a double
+    /// click, a form sent again): nothing is written then.
+    pub async fn raise_risk_alert(&self, a: &RaisedAlert, jobs: &[crate::queue::NewJob], at: DateTime<Utc>) -> Result<Option<i64>> {
         let mut w = self.begin_write().await?;
-        let id: i64 = sqlx::query_scalar(
+        let inserted: std::result::Result<i64, sqlx::Error> = sqlx::query_scalar(
             "INSERT INTO risk_alerts (petition_id, unit_id, level, signals, raised_at, raised_by, raise_reason) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
@@ -209,7 +211,12 @@ impl Store {
         .bind(a.raised_by)
         .bind(a.reason.clone())
         .fetch_one(&mut *w.tx)
-        .await?;
+        .await;
+        let id = match inserted {
+            Ok(id) => id,
+            Err(e) if crate::db::is_unique(&e) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
         if a.alert.level == "urgent" {
             insert_correction(&mut w, a.petition_id, id, true, Some(&a.kind), a.raised_by, at).await?;
         }
@@ -217,7 +224,7 @@ impl Store {
             crate::queue::enqueue_in(&mut w, job).await?;
         }
         w.commit().await?;
-        Ok(id)
+        Ok(Some(id))
     }
 
     /// The corrections a model trained at `upto` learns: the newest of

@@ -1436,6 +1436,9 @@ CREATE TABLE learning_daily (
 ALTER TABLE risk_alerts ADD COLUMN raised_by BIGINT;
 ALTER TABLE risk_alerts ADD COLUMN raise_reason TEXT;
 ALTER TABLE risk_alerts ADD COLUMN verdict TEXT;
+-- One open alert by hand of a unit, kind and level on a petition: a double
+-- click or a form sent again raises (and e-mails) once.
+CREATE UNIQUE INDEX risk_alerts_by_hand ON risk_alerts (petition_id, unit_id, signals) WHERE raised_by IS NOT NULL AND dismissed_at IS NULL;
 -- Every judgement of a petition's urgency, in the order given (urgent 1 or
 -- 0, the kind of an urgent one); the newest of a petition is the one learnt.
 CREATE TABLE risk_corrections (

@@ -197,13 +197,7 @@ async fn page(State(state): State<AppState>, headers: HeaderMap, Query(q): Query
         Ok(s) => s,
         Err(r) => return r,
     };
-    let flash = q.dismissed.as_deref().map(|v| {
-        if v == Verdict::FalseAlarm.as_str() {
-            risk::FALSE_ALARM_NOTED.to_string()
-        } else {
-            "已解除风险提示，理由已记录".to_string()
-        }
-    });
+    let flash = q.dismissed.as_deref().and_then(Verdict::parse).map(|v| v.dismissed_message().to_string());
     render_page(&state, &headers, &s, yes(q.all.as_deref()), flash, None).await
 }
 
@@ -213,7 +207,7 @@ struct DismissForm {
     csrf: String,
     #[serde(default)]
     reason: String,
-    /// `handled` or `false_alarm`; anything else is handled.
+    /// `handled` (or empty) or `false_alarm`; anything else is refused.
     #[serde(default)]
     verdict: String,
     #[serde(default)]
@@ -233,7 +227,8 @@ async fn dismiss(
         Err(r) => return r,
     };
     let all = yes(f.all.as_deref());
-    let verdict = Verdict::parse(&f.verdict).unwrap_or_default();
+    let chosen = Verdict::from_form(Some(&f.verdict));
+    let verdict = chosen.as_ref().copied().unwrap_or_default();
     if !crate::portal::csrf_ok(&headers, &f.csrf) {
         let refused = Refused {
             id,
@@ -245,8 +240,14 @@ async fn dismiss(
         };
         return render_page(&state, &headers, &s, all, None, Some(refused)).await;
     }
-    let input = DismissInput { reason: f.reason.trim().to_string(), verdict };
-    match risk::dismiss(State(state.clone()), s.clone(), ApiPath(id), ApiJson(input)).await {
+    let done = match chosen {
+        Ok(verdict) => {
+            let input = DismissInput { reason: f.reason.trim().to_string(), verdict };
+            risk::dismiss(State(state.clone()), s.clone(), ApiPath(id), ApiJson(input)).await
+        }
+        Err(e) => Err(e),
+    };
+    match done {
         Ok(_) => Redirect::to(&format!("/staff/risk-alerts?dismissed={}{}", verdict.as_str(), if all { "&all=true" } else { "" }))
             .into_response(),
         Err(e) => {

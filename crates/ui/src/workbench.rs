@@ -1148,7 +1148,7 @@ async fn petition(State(state): State<AppState>, headers: HeaderMap, Path(number
 /// What the page says after a risk alert was raised by hand or dismissed
 /// (post/redirect/get: a reload sends nothing again).
 fn risk_flash(q: &PageQuery) -> Option<String> {
-    use xinfang_web::api::risk::{FALSE_ALARM_NOTED, Verdict, level_label};
+    use xinfang_web::api::risk::{Verdict, level_label};
     if let Some(level) = q.risk.as_deref() {
         let mailed = match q.notified.unwrap_or(0) {
             0 if level == "urgent" => "；本单位没有可通知的值班人员邮箱，请电话告知值班人员".to_string(),
@@ -1158,13 +1158,7 @@ fn risk_flash(q: &PageQuery) -> Option<String> {
         let learnt = if level == "urgent" { "；下次训练时风险模型将据此学习" } else { "" };
         return Some(format!("已标记{}风险{mailed}{learnt}", level_label(level)));
     }
-    q.dismissed.as_deref().map(|v| {
-        if v == Verdict::FalseAlarm.as_str() {
-            FALSE_ALARM_NOTED.to_string()
-        } else {
-            "已解除风险提示，理由已记录".to_string()
-        }
-    })
+    q.dismissed.as_deref().and_then(Verdict::parse).map(|v| v.dismissed_message().to_string())
 }
 
 #[derive(Template)]
@@ -1353,10 +1347,17 @@ async fn dismiss_risk(
             .await;
     }
     use xinfang_web::api::risk::{DismissInput, Verdict};
-    let verdict = f.get("verdict").and_then(|v| Verdict::parse(v)).unwrap_or_default();
+    let chosen = Verdict::from_form(f.get("verdict").map(String::as_str));
+    let verdict = chosen.as_ref().copied().unwrap_or_default();
     let reason = f.get("reason").map(|r| r.trim().to_string()).unwrap_or_default();
-    let input = DismissInput { reason: reason.clone(), verdict };
-    match xinfang_web::api::risk::dismiss(State(state.clone()), s.clone(), ApiPath(id), ApiJson(input)).await {
+    let done = match chosen {
+        Ok(verdict) => {
+            let input = DismissInput { reason: reason.clone(), verdict };
+            xinfang_web::api::risk::dismiss(State(state.clone()), s.clone(), ApiPath(id), ApiJson(input)).await
+        }
+        Err(e) => Err(e),
+    };
+    match done {
         Ok(_) => Redirect::to(&format!("/staff/p/{number}?dismissed={}", verdict.as_str())).into_response(),
         Err(e) => {
             let typed = DismissTyped { id, reason, verdict, error: Some(chinese_only(&e.message)) };

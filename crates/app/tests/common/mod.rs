@@ -313,6 +313,12 @@ pub async fn browser(s: &TestServer, user: &str) -> (reqwest::Client, String) {
     (c, csrf)
 }
 
+/// A form posted by a browser-like client (`browser`): the page it gets back.
+#[allow(dead_code)]
+pub async fn post_page(c: &reqwest::Client, url: &str, form: &[(&str, &str)]) -> String {
+    c.post(url).form(form).send().await.unwrap().text().await.unwrap()
+}
+
 /// Rows read straight from the test's database (checks against what the
 /// API shows, recomputed independently).
 #[allow(dead_code)]

@@ -73,6 +73,25 @@ impl Verdict {
         Verdict::ALL.into_iter().find(|v| v.as_str() == s)
     }
 
+    /// A form's choice: absent or empty is `handled` (the default, as in
+    /// the API); anything else must be one of the verdicts.
+    pub fn from_form(value: Option<&str>) -> Result<Verdict, ApiError> {
+        match value.map(str::trim).filter(|v| !v.is_empty()) {
+            None => Ok(Verdict::default()),
+            Some(v) => Verdict::parse(v).ok_or_else(|| {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", "请选择核实结论：风险属实已处置，或误报").at("verdict")
+            }),
+        }
+    }
+
+    /// What the workbench says once an alert was dismissed with it.
+    pub fn dismissed_message(self) -> &'static str {
+        match self {
+            Verdict::Handled => "已解除风险提示，理由已记录",
+            Verdict::FalseAlarm => FALSE_ALARM_NOTED,
+        }
+    }
+
     /// As the workbench says it.
     pub fn label(self) -> &'static str {
         match self {
@@ -162,7 +181,7 @@ pub fn level_label(level: &str) -> &'static str {
 pub const BY_HAND: &str = "工作人员标记";
 
 /// What the workbench says after a dismissal as a false alarm.
-pub const FALSE_ALARM_NOTED: &str = "已解除风险提示，理由已记录；已记为误报，下次训练时风险模型将据此学习（风险词表命中的词句仍会提示）";
+const FALSE_ALARM_NOTED: &str = "已解除风险提示，理由已记录；已记为误报，下次训练时风险模型将据此学习（风险词表命中的词句仍会提示）";
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -198,7 +217,7 @@ pub struct RaisedRiskAlert {
 #[utoipa::path(post, path = "/api/v1/petitions/{number}/risk-alerts", tag = "intelligence", request_body = RaiseInput, security(("bearer" = [])),
     params(("number" = String, Path, description = "Petition number")),
     description = "Raise a risk alert by hand on a petition the caller sees in full, for the caller's unit: a danger the readers missed. An urgent one e-mails the unit's duty officers and is learnt by the next urgent model.",
-    responses((status = 201, body = RaisedRiskAlert), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = RaisedRiskAlert), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn raise(
     State(state): State<AppState>,
     staff: Staff,
@@ -254,7 +273,13 @@ pub async fn raise(
         reason: reason.to_string(),
         kind: kind.as_str().into(),
     };
-    let id = state.store.raise_risk_alert(&raised, &jobs, now).await?;
+    let Some(id) = state.store.raise_risk_alert(&raised, &jobs, now).await? else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "already_raised",
+            format!("本单位已对该信访事项标记同类{}风险，尚未解除", level_label(&risk.level)),
+        ));
+    };
     if !jobs.is_empty() {
         state.services.wake.notify_one();
     }
