@@ -165,3 +165,102 @@ async fn oversized_bodies_are_refused_and_markup_is_kept_inert() {
     assert_eq!(d["title"], "<script>alert('xss')</script>拖欠工资", "stored as data, served as JSON, never as markup");
     s.finish().await;
 }
+
+/// The alert of `number` in `user`'s list of risk alerts, open or not.
+async fn risk_alert_of(s: &TestServer, user: &str, number: &str) -> Option<serde_json::Value> {
+    let (status, alerts) = s.get_as(user, "/api/v1/risk-alerts?open=false").await;
+    assert_eq!(status, StatusCode::OK, "{alerts}");
+    alerts.as_array().unwrap().iter().find(|a| a["number"] == number).cloned()
+}
+
+#[tokio::test]
+async fn art30_a_risk_alert_is_sealed_with_its_accusation_and_gone_once_its_unit_is_accused() {
+    let s = TestServer::start().await;
+    // A letter the bureau registers: a danger in it raises an alert for the bureau.
+    let mut v = letter(&today().to_string());
+    v["title"] = json!("反映区信访局工作人员推诿不登记");
+    v["facts_and_reasons"] = json!("区信访局窗口一名工作人员收了对方的好处，三次推诿不给登记。再不处理，我就从区政府楼顶跳下去。");
+    let (status, sub) = s.post_as("ft_clerk", "/api/v1/petitions", v).await;
+    assert_eq!(status, StatusCode::CREATED, "{sub}");
+    let number = sub["number"].as_str().unwrap().to_string();
+    let alert = risk_alert_of(&s, "ft_clerk", &number).await.expect("an alert for the registering bureau");
+    assert_eq!(alert["title"], "反映区信访局工作人员推诿不登记");
+    assert!(alert["signals"].to_string().contains("跳"), "{alert}");
+    let id = alert["id"].as_i64().unwrap();
+    // Found to be an accusation and referred: the bureau may know only that
+    // it exists, so its alert keeps the level and kinds, not the words.
+    s.act("ft_clerk", &number, "classify", json!({"category": "accusation", "litigation_related": false, "reason": "反映工作人员违纪"}))
+        .await;
+    s.act("ft_clerk", &number, "refer_discipline", json!({"unit": "440304-JW"})).await;
+    assert_eq!(s.detail("ft_clerk", &number).await["view"], "sealed");
+    let alert = risk_alert_of(&s, "ft_clerk", &number).await.expect("a sealed accusation's alert is still listed");
+    assert_eq!(alert["title"], "检举控告事项");
+    assert_eq!(alert["level"], "urgent");
+    let signals = alert["signals"].as_array().unwrap();
+    assert!(!signals.is_empty() && signals.iter().all(|g| g["kind"].is_string()), "{alert}");
+    assert!(signals.iter().all(|g| g["words"] == json!([]) && g["passages"] == json!([])), "{alert}");
+    for quoted in ["推诿", "好处", "跳", "楼顶"] {
+        assert!(!alert.to_string().contains(quoted), "{quoted} in {alert}");
+    }
+    // The discipline body names the bureau itself as accused: the alert is
+    // gone from it, and cannot be dismissed by it (404, as for the petition).
+    s.act("ft_jw_officer", &number, "designate_accused", json!({"unit": "440304-XFJ", "reason": "被检举人系区信访局工作人员"})).await;
+    let (status, _) = s.get_as("ft_clerk", &format!("/api/v1/petitions/{number}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(risk_alert_of(&s, "ft_clerk", &number).await.is_none(), "the accused unit lists the alert");
+    let (status, body) = s
+        .post_as(
+            "ft_supervisor",
+            &format!("/api/v1/risk-alerts/{id}/dismiss"),
+            json!({"reason": "已电话回访，情绪稳定", "verdict": "false_alarm"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let (c, _) = browser(&s, "ft_clerk").await;
+    let page = c.get(format!("{}/staff/risk-alerts?all=true", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("风险提示") && !page.contains(&number), "the workbench lists it: {page}");
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn art30_a_request_waiting_for_the_head_is_sealed_with_its_accusation_and_gone_once_its_unit_is_accused() {
+    let s = TestServer::start().await;
+    let mut v = letter(&days_ago(3));
+    v["title"] = json!("反映区信访局窗口人员索要好处");
+    let (status, sub) = s.post_as("ft_clerk", "/api/v1/petitions", v).await;
+    assert_eq!(status, StatusCode::CREATED, "{sub}");
+    let number = sub["number"].as_str().unwrap().to_string();
+    // A forwarding done on paper two days ago waits for the head.
+    let (status, req) = s
+        .try_act(
+            "ft_clerk",
+            &number,
+            "forward",
+            with_evidence(json!({"unit": "440304-RST", "occurred_on": days_ago(2), "note": "窗口人员索要好处一事"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{req}");
+    let id = req["approval_id"].as_i64().unwrap();
+    let queued = |queue: &serde_json::Value| queue.as_array().unwrap().iter().find(|a| a["id"] == id).cloned();
+    let (_, queue) = s.get_as("ft_head", "/api/v1/approvals").await;
+    assert_eq!(queued(&queue).expect("in the head's queue")["title"], "反映区信访局窗口人员索要好处");
+    // Found to be an accusation and referred: the head may know only that it exists.
+    s.act("ft_clerk", &number, "classify", json!({"category": "accusation", "litigation_related": false, "reason": "反映工作人员违纪"}))
+        .await;
+    s.act("ft_clerk", &number, "refer_discipline", json!({"unit": "440304-JW"})).await;
+    let (_, queue) = s.get_as("ft_head", "/api/v1/approvals?pending=false").await;
+    let item = queued(&queue).expect("a sealed accusation's request is still listed");
+    assert_eq!(item["title"], "检举控告事项");
+    assert_eq!(item["body"], json!({}), "{item}");
+    assert!(!queue.to_string().contains("好处"), "{queue}");
+    // The bureau is named the accused: the request is gone from its head,
+    // and cannot be decided there (404, as for the petition).
+    s.act("ft_jw_officer", &number, "designate_accused", json!({"unit": "440304-XFJ", "reason": "被检举人系区信访局工作人员"})).await;
+    let (_, queue) = s.get_as("ft_head", "/api/v1/approvals?pending=false").await;
+    assert!(queued(&queue).is_none(), "{queue}");
+    for decision in ["approve", "refuse"] {
+        let (status, body) = s.post_as("ft_head", &format!("/api/v1/approvals/{id}/{decision}"), json!({"note": "同意"})).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{decision}: {body}");
+    }
+    s.finish().await;
+}

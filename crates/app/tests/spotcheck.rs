@@ -106,3 +106,31 @@ async fn art40_spot_checks_sample_by_rule_prefill_from_the_record_and_count_the_
     assert_eq!(referred["payload"]["to_unit"], "440304-JW", "{referred}");
     s.finish().await;
 }
+
+#[tokio::test]
+async fn art30_a_bureaus_spot_check_never_samples_an_accusation() {
+    let s = TestServer::start().await;
+    let claim = handled(&s, "陈三", "440304197503150015", None).await;
+    // An accusation answered this month by the district's discipline body.
+    let mut v = letter(&today().to_string());
+    v["category"] = json!("accusation");
+    v["title"] = json!("反映区人社局工作人员索要好处费");
+    v["accused"] = json!({"name": "某经办人员", "unit": "福田区人力资源和社会保障局", "unit_code": "440304-RST"});
+    let (status, sub) = s.post_as("ft_clerk", "/api/v1/petitions", v).await;
+    assert_eq!(status, StatusCode::CREATED, "{sub}");
+    let accusation = sub["number"].as_str().unwrap().to_string();
+    s.act("ft_clerk", &accusation, "refer_discipline", json!({"unit": "440304-JW"})).await;
+    s.act("ft_jw_officer", &accusation, "accept", json!({})).await;
+    s.act("ft_jw_officer", &accusation, "dispose", json!({"disposition": "preliminary_verification", "summary": "予以初步核实"})).await;
+    s.act("ft_jw_officer", &accusation, "reply", json!({"text": "经初步核实，已按程序处理"})).await;
+    // The bureau checks its area, the discipline body among it: the
+    // accusation is not drawn (the bureau may know only that it exists).
+    let month = today().format("%Y-%m").to_string();
+    let (status, c) = s.post_as("ft_supervisor", "/api/v1/spot-checks", json!({"month": month, "rule": "random_per_unit", "n": 5})).await;
+    assert_eq!(status, StatusCode::CREATED, "{c}");
+    let (_, d) = s.get_as("ft_supervisor", &format!("/api/v1/spot-checks/{}", c["id"])).await;
+    let numbers: Vec<&str> = d["items"].as_array().unwrap().iter().map(|i| i["number"].as_str().unwrap()).collect();
+    assert_eq!(numbers, [claim.as_str()], "{d}");
+    assert!(!d.to_string().contains("好处费"), "{d}");
+    s.finish().await;
+}

@@ -2,9 +2,10 @@
 //! written with its history event in one transaction; the head's decision
 //! is recorded once (a second decision finds nothing pending).
 
-use crate::db::{Result, RowExt, Store, fmt_date, fmt_instant, parse_date};
+use crate::db::{Result, RowExt, Store, StoreError, fmt_date, fmt_instant, parse_date};
 use crate::petitions::{EventDraft, NewAttachment};
 use chrono::{NaiveDate, Utc};
+use xinfang_domain::procedure::Case;
 use xinfang_domain::unit::UnitId;
 
 #[derive(Debug, Clone)]
@@ -40,9 +41,14 @@ pub struct Approval {
     pub decided_by: Option<String>,
     pub decided_at: Option<String>,
     pub decision_note: Option<String>,
+    /// The petition as access rules read it: a request outlives the view
+    /// its unit had when it was filed (an accusation sealed once referred,
+    /// hidden from the unit it names).
+    pub case: Case,
+    pub confidential: bool,
 }
 
-const SELECT: &str = "SELECT a.id, a.petition_id, p.number, p.title, a.action, a.body_json, a.occurred_on, a.evidence_attachment_id, ru.username AS requested_by, a.requested_unit_id, a.approver_unit_id, a.requested_at, a.due_on, a.status, du.username AS decided_by, a.decided_at, a.decision_note FROM approvals a JOIN petitions p ON p.id = a.petition_id LEFT JOIN users ru ON ru.id = a.requested_by LEFT JOIN users du ON du.id = a.decided_by";
+const SELECT: &str = "SELECT a.id, a.petition_id, p.number, p.title, p.case_json, p.confidential, a.action, a.body_json, a.occurred_on, a.evidence_attachment_id, ru.username AS requested_by, a.requested_unit_id, a.approver_unit_id, a.requested_at, a.due_on, a.status, du.username AS decided_by, a.decided_at, a.decision_note FROM approvals a JOIN petitions p ON p.id = a.petition_id LEFT JOIN users ru ON ru.id = a.requested_by LEFT JOIN users du ON du.id = a.decided_by";
 
 fn approval_from_row(r: &sqlx::any::AnyRow) -> Result<Approval> {
     Ok(Approval {
@@ -63,6 +69,8 @@ fn approval_from_row(r: &sqlx::any::AnyRow) -> Result<Approval> {
         decided_by: r.os("decided_by")?,
         decided_at: r.os("decided_at")?,
         decision_note: r.os("decision_note")?,
+        case: serde_json::from_str(&r.s("case_json")?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        confidential: r.b("confidential")?,
     })
 }
 

@@ -46,6 +46,9 @@ pub struct CampaignItemRow {
     pub state: String,
     pub handling_unit_id: Option<UnitId>,
     pub leader: Option<String>,
+    pub confidential: bool,
+    /// The procedure state, for the viewer's access rules (sealed titles).
+    pub case: xinfang_domain::procedure::Case,
 }
 
 /// The states that end a procedure (`State::is_terminal`), for SQL.
@@ -149,7 +152,7 @@ impl Store {
     /// A campaign's petitions, oldest first, with their state and owner now.
     pub async fn campaign_items(&self, id: i64) -> Result<Vec<CampaignItemRow>> {
         let rows = sqlx::query(
-            "SELECT p.id, p.number, p.title, p.received_on, i.state_at_start, p.state, p.handling_unit_id, u.display_name AS leader \
+            "SELECT p.id, p.number, p.title, p.received_on, i.state_at_start, p.state, p.handling_unit_id, p.confidential, p.case_json, u.display_name AS leader \
              FROM campaign_items i JOIN petitions p ON p.id = i.petition_id \
              LEFT JOIN petition_leads l ON l.petition_id = p.id AND l.released_at IS NULL LEFT JOIN users u ON u.id = l.leader_id \
              WHERE i.campaign_id = $1 ORDER BY p.received_on, p.id",
@@ -168,6 +171,8 @@ impl Store {
                     state: r.s("state")?,
                     handling_unit_id: r.oi("handling_unit_id")?,
                     leader: r.os("leader")?,
+                    confidential: r.b("confidential")?,
+                    case: serde_json::from_str(&r.s("case_json")?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
                 })
             })
             .collect()

@@ -3,7 +3,7 @@
 //! roster and the visits each took part in, 下访 trips, and the spot
 //! checks (抽查) of whether a duty day was held.
 
-use crate::db::{Result, RowExt, Store, fmt_instant};
+use crate::db::{Result, RowExt, Store, StoreError, fmt_instant};
 use crate::petitions::EventDraft;
 use chrono::Utc;
 use xinfang_domain::unit::UnitId;
@@ -57,6 +57,9 @@ pub struct LawyerVisitRow {
     pub title: String,
     pub day: String,
     pub advice: Option<String>,
+    pub confidential: bool,
+    /// The procedure state, for the viewer's access rules (sealed titles).
+    pub case: xinfang_domain::procedure::Case,
 }
 
 const DUTY_SELECT: &str = "SELECT d.id, d.unit_id, d.day, d.kind, d.person_id, d.note, \
@@ -311,13 +314,22 @@ impl Store {
     /// The visits a lawyer took part in.
     pub async fn lawyer_visits(&self, lawyer: i64) -> Result<Vec<LawyerVisitRow>> {
         let rows = sqlx::query(
-            "SELECT p.number, p.title, v.day, v.advice FROM lawyer_visits v JOIN petitions p ON p.id = v.petition_id WHERE v.lawyer_id = $1 ORDER BY v.day, p.number",
+            "SELECT p.number, p.title, p.confidential, p.case_json, v.day, v.advice FROM lawyer_visits v JOIN petitions p ON p.id = v.petition_id WHERE v.lawyer_id = $1 ORDER BY v.day, p.number",
         )
         .bind(lawyer)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
-            .map(|r| Ok(LawyerVisitRow { number: r.s("number")?, title: r.s("title")?, day: r.s("day")?, advice: r.os("advice")? }))
+            .map(|r| {
+                Ok(LawyerVisitRow {
+                    number: r.s("number")?,
+                    title: r.s("title")?,
+                    day: r.s("day")?,
+                    advice: r.os("advice")?,
+                    confidential: r.b("confidential")?,
+                    case: serde_json::from_str(&r.s("case_json")?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                })
+            })
             .collect()
     }
 

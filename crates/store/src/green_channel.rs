@@ -3,7 +3,7 @@
 //! clerk's confirmation, the first contact with the employer, what was
 //! recovered, and the lane's list with its totals.
 
-use crate::db::{Arg, Result, RowExt, Sql, Store, WriteTx, fmt_instant};
+use crate::db::{Arg, Result, RowExt, Sql, Store, StoreError, WriteTx, fmt_instant};
 use chrono::{DateTime, Utc};
 
 /// A petition entering the lane.
@@ -38,6 +38,9 @@ pub struct GreenRow {
     pub contact_note: Option<String>,
     pub amount_recovered: Option<i64>,
     pub workers_paid: Option<i64>,
+    pub confidential: bool,
+    /// The procedure state, for the viewer's access rules (sealed titles).
+    pub case: xinfang_domain::procedure::Case,
 }
 
 /// The lane's list: which rows.
@@ -54,7 +57,7 @@ pub struct GreenFilter {
 }
 
 const COLUMNS: &str = "g.petition_id, p.number, p.title, p.current_unit_id, g.state, g.words, g.migrant, g.amount_claimed, g.workers, \
-     g.received_on, g.contact_due, g.contacted_at, g.contact_note, g.amount_recovered, g.workers_paid";
+     g.received_on, g.contact_due, g.contacted_at, g.contact_note, g.amount_recovered, g.workers_paid, p.confidential, p.case_json";
 
 fn row(r: &sqlx::any::AnyRow) -> Result<GreenRow> {
     Ok(GreenRow {
@@ -73,6 +76,8 @@ fn row(r: &sqlx::any::AnyRow) -> Result<GreenRow> {
         contact_note: r.os("contact_note")?,
         amount_recovered: r.oi("amount_recovered")?,
         workers_paid: r.oi("workers_paid")?,
+        confidential: r.b("confidential")?,
+        case: serde_json::from_str(&r.s("case_json")?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
     })
 }
 

@@ -4,7 +4,8 @@
 //! petitions (重件) come one row per matter, so that a group filing the same
 //! matter again and again is counted once (`xinfang_web::hotspots::cells`).
 
-use crate::db::{Arg, Dialect, Result, RowExt, Sql, Store};
+use crate::db::{Arg, Dialect, Result, RowExt, Sql, Store, StoreError};
+use xinfang_domain::procedure::Case;
 
 /// Digits of the area a petition is counted in: the township's code.
 pub const AREA_DIGITS: i64 = 9;
@@ -79,20 +80,35 @@ impl Store {
             .collect()
     }
 
-    /// The newest petitions (numbers) behind one cell since `since`; `area`
-    /// is a division code of any level (its petitions' codes begin with it).
-    pub async fn topic_area_numbers(&self, unit_ids: &[i64], since: &str, topic: &str, area: &str, limit: i64) -> Result<Vec<String>> {
+    /// The newest petitions behind one cell since `since`; `area` is a
+    /// division code of any level (its petitions' codes begin with it).
+    /// Each as (number, confidential, procedure state): the reader's access
+    /// rules decide which numbers may be named (Art. 30).
+    pub async fn topic_area_numbers(
+        &self,
+        unit_ids: &[i64],
+        since: &str,
+        topic: &str,
+        area: &str,
+        limit: i64,
+    ) -> Result<Vec<(String, bool, Case)>> {
         if unit_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut sql =
-            Sql::new("SELECT DISTINCT p.number, v.registered_at FROM petition_viewers v JOIN petitions p ON p.id = v.petition_id WHERE");
+        let mut sql = Sql::new(
+            "SELECT DISTINCT p.number, v.registered_at, p.confidential, p.case_json FROM petition_viewers v JOIN petitions p ON p.id = v.petition_id WHERE",
+        );
         Self::viewers_of(&mut sql, unit_ids);
         sql.push(" AND v.registered_at >= ").bind(Arg::S(since.to_string()));
         sql.push(" AND v.topic = ").bind(Arg::S(topic.to_string()));
         sql.push(&format!(" AND substr(p.jurisdiction, 1, {}) = ", area.len())).bind(Arg::S(area.to_string()));
         sql.push(" ORDER BY v.registered_at DESC LIMIT ").bind(Arg::I(limit));
         let rows = sql.query().fetch_all(&self.pool).await?;
-        rows.iter().map(|r| r.s("number")).collect()
+        rows.iter()
+            .map(|r| {
+                let case: Case = serde_json::from_str(&r.s("case_json")?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Ok((r.s("number")?, r.b("confidential")?, case))
+            })
+            .collect()
     }
 }

@@ -2,9 +2,10 @@
 //! rules in `domain::leadership`). Each write goes with its history event
 //! in one transaction.
 
-use crate::db::{Result, RowExt, Store, fmt_date, fmt_instant, parse_date, parse_instant};
+use crate::db::{Result, RowExt, Store, StoreError, fmt_date, fmt_instant, parse_date, parse_instant};
 use crate::petitions::EventDraft;
 use chrono::{DateTime, NaiveDate, Utc};
+use xinfang_domain::procedure::Case;
 use xinfang_domain::unit::UnitId;
 
 /// The owner leader of a petition now.
@@ -55,6 +56,9 @@ pub struct LedCase {
     pub track_due_on: Option<NaiveDate>,
     pub assigned_at: DateTime<Utc>,
     pub confidential: bool,
+    /// The procedure state now, for the leader's access rules (Art. 30:
+    /// a claim may since have become a sealed or hidden accusation).
+    pub case: Case,
 }
 
 impl Store {
@@ -255,7 +259,7 @@ impl Store {
     /// The cases `leader_id` owns now, the nearest due first.
     pub async fn led_by(&self, leader_id: i64) -> Result<Vec<LedCase>> {
         let rows = sqlx::query(
-            "SELECT p.number, p.title, p.state, p.next_due_on, p.confidential, t.track, t.due_on AS track_due_on, l.assigned_at \
+            "SELECT p.number, p.title, p.state, p.next_due_on, p.confidential, p.case_json, t.track, t.due_on AS track_due_on, l.assigned_at \
              FROM petition_leads l JOIN petitions p ON p.id = l.petition_id LEFT JOIN petition_tracks t ON t.petition_id = p.id \
              WHERE l.leader_id = $1 AND l.released_at IS NULL ORDER BY COALESCE(p.next_due_on, '9999-12-31'), p.number",
         )
@@ -273,8 +277,22 @@ impl Store {
                     track_due_on: r.os("track_due_on")?.as_deref().map(parse_date).transpose()?,
                     assigned_at: parse_instant(&r.s("assigned_at")?)?,
                     confidential: r.b("confidential")?,
+                    case: serde_json::from_str(&r.s("case_json")?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
                 })
             })
             .collect()
+    }
+
+    /// A petition's procedure state and confidentiality, for an access
+    /// check on someone other than the caller (a leader to own it);
+    /// None when there is no such petition.
+    pub async fn petition_access(&self, petition_id: i64) -> Result<Option<(Case, bool)>> {
+        let row =
+            sqlx::query("SELECT case_json, confidential FROM petitions WHERE id = $1").bind(petition_id).fetch_optional(&self.pool).await?;
+        row.map(|r| -> Result<(Case, bool)> {
+            let case: Case = serde_json::from_str(&r.s("case_json")?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            Ok((case, r.b("confidential")?))
+        })
+        .transpose()
     }
 }

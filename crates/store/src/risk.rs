@@ -5,8 +5,9 @@
 //! handled. A false alarm and a danger raised by hand are corrections
 //! (`risk_corrections`) that the next urgent model learns (`urgent_trainings`).
 
-use crate::db::{Arg, Result, RowExt, Sql, Store, WriteTx, fmt_instant};
+use crate::db::{Arg, Result, RowExt, Sql, Store, StoreError, WriteTx, fmt_instant};
 use chrono::{DateTime, Utc};
+use xinfang_domain::procedure::Case;
 
 /// An alert to raise with a new petition.
 #[derive(Debug, Clone)]
@@ -38,6 +39,11 @@ pub struct RiskAlertRow {
     /// the readers at registration).
     pub raised_by: Option<i64>,
     pub raise_reason: Option<String>,
+    /// The petition as access rules read it (`access::view`): an alert
+    /// outlives the view its unit had when it was raised (an accusation
+    /// sealed once forwarded, hidden once the accused is named).
+    pub case: Case,
+    pub confidential: bool,
 }
 
 /// An alert raised by hand: its signals (JSON) and level as for one
@@ -77,7 +83,7 @@ pub struct UrgentTraining {
 }
 
 const COLUMNS: &str = "a.id, a.petition_id, p.number, p.title, a.unit_id, a.level, a.signals, a.raised_at, a.dismissed_at, a.dismissed_by, \
-                       a.dismiss_reason, a.verdict, a.raised_by, a.raise_reason";
+                       a.dismiss_reason, a.verdict, a.raised_by, a.raise_reason, p.case_json, p.confidential";
 
 fn row(r: &sqlx::any::AnyRow) -> Result<RiskAlertRow> {
     Ok(RiskAlertRow {
@@ -95,6 +101,8 @@ fn row(r: &sqlx::any::AnyRow) -> Result<RiskAlertRow> {
         verdict: r.os("verdict")?,
         raised_by: r.oi("raised_by")?,
         raise_reason: r.os("raise_reason")?,
+        case: serde_json::from_str(&r.s("case_json")?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        confidential: r.b("confidential")?,
     })
 }
 
@@ -148,6 +156,17 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(row).collect()
+    }
+
+    /// One alert, dismissed or not.
+    pub async fn risk_alert(&self, id: i64) -> Result<Option<RiskAlertRow>> {
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM risk_alerts a JOIN petitions p ON p.id = a.petition_id WHERE a.id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        r.as_ref().map(row).transpose()
     }
 
     /// Dismiss an open alert of one of `unit_ids` with `verdict`

@@ -1,10 +1,11 @@
 //! Spot checks and accountability reviews (issue 12, item 6; rules in
 //! `domain::spotcheck`).
 
-use crate::db::{Result, RowExt, Store, fmt_instant, parse_instant};
+use crate::db::{Result, RowExt, Store, StoreError, fmt_instant, parse_instant};
 use crate::petitions::EventDraft;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
+use xinfang_domain::procedure::Case;
 use xinfang_domain::spotcheck::RecordFacts;
 use xinfang_domain::unit::UnitId;
 
@@ -39,6 +40,10 @@ pub struct SpotItemRow {
     pub scores: [Option<bool>; 4],
     pub passed: Option<bool>,
     pub note: String,
+    /// The petition as access rules read it: a sampled petition may since
+    /// have become an accusation sealed from, or naming, the checker.
+    pub case: Case,
+    pub confidential: bool,
 }
 
 fn ob(v: Option<i64>) -> Option<bool> {
@@ -48,7 +53,16 @@ fn ob(v: Option<i64>) -> Option<bool> {
 impl Store {
     /// Petitions whose handling unit is one of `units` and that were
     /// concluded, replied to or redirected within [`from`, `to`) (instants).
-    pub async fn handled_between(&self, units: &[UnitId], from: DateTime<Utc>, to: DateTime<Utc>, today: &str) -> Result<Vec<Handled>> {
+    /// Accusations (sealed, Art. 30) only with `accusations`: only a
+    /// discipline body checks how they were handled.
+    pub async fn handled_between(
+        &self,
+        units: &[UnitId],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        today: &str,
+        accusations: bool,
+    ) -> Result<Vec<Handled>> {
         if units.is_empty() {
             return Ok(Vec::new());
         }
@@ -58,8 +72,9 @@ impl Store {
              (SELECT COUNT(*) FROM deadlines d WHERE d.petition_id = p.id AND d.kind NOT IN ('T7', 'T9') \
                AND ((d.met_at IS NOT NULL AND substr(d.met_at, 1, 10) > d.due_on) OR (d.met_at IS NULL AND d.due_on < $3))) AS late \
              FROM petitions p WHERE p.handling_unit_id IN ({}) AND EXISTS (SELECT 1 FROM events e WHERE e.petition_id = p.id \
-               AND e.action IN ('conclude', 'reply', 'redirect') AND e.occurred_at >= $1 AND e.occurred_at < $2) ORDER BY p.id",
-            marks.join(", ")
+               AND e.action IN ('conclude', 'reply', 'redirect') AND e.occurred_at >= $1 AND e.occurred_at < $2){} ORDER BY p.id",
+            marks.join(", "),
+            if accusations { "" } else { " AND p.category <> 'accusation'" }
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(fmt_instant(from)).bind(fmt_instant(to)).bind(today.to_string());
         for u in units {
@@ -189,7 +204,7 @@ impl Store {
         .await?;
         let Some(head) = head else { return Ok(None) };
         let rows = sqlx::query(
-            "SELECT i.id, p.number, p.title, i.handling_unit_id, i.suggested, i.procedure_ok, i.notice_on_time, i.letter_complete, i.evaluation_obtained, i.passed, i.note \
+            "SELECT i.id, p.number, p.title, p.case_json, p.confidential, i.handling_unit_id, i.suggested, i.procedure_ok, i.notice_on_time, i.letter_complete, i.evaluation_obtained, i.passed, i.note \
              FROM spot_check_items i JOIN petitions p ON p.id = i.petition_id WHERE i.check_id = $1 ORDER BY i.handling_unit_id, p.number",
         )
         .bind(id)
@@ -213,6 +228,8 @@ impl Store {
                     ],
                     passed: ob(r.oi("passed")?),
                     note: r.s("note")?,
+                    case: serde_json::from_str(&r.s("case_json")?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    confidential: r.b("confidential")?,
                 })
             })
             .collect::<Result<Vec<_>>>()?;

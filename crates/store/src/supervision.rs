@@ -14,6 +14,7 @@ use crate::db::{Arg, Result, RowExt, Sql, Store, StoreError, WriteTx, fmt_date, 
 use crate::petitions::EventDraft;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::AssertSqlSafe;
+use xinfang_domain::procedure::Case;
 use xinfang_domain::unit::UnitId;
 
 /// A case to open.
@@ -40,6 +41,12 @@ pub struct SupervisionCaseRow {
     pub kind: String,
     pub petition_id: Option<i64>,
     pub number: Option<String>,
+    /// The petition's procedure state now, for the reader's access rules
+    /// (Art. 30: a case outlives the view its units had when it was
+    /// opened); None for a case about a unit's work.
+    pub case: Option<Case>,
+    /// The petitioner asked for confidentiality (false without a petition).
+    pub confidential: bool,
     pub event_seq: Option<i64>,
     pub timer_kind: Option<String>,
     pub timer_due_on: Option<NaiveDate>,
@@ -110,7 +117,7 @@ impl WatchCounts {
     }
 }
 
-const SELECT: &str = "SELECT c.id, c.kind, c.petition_id, p.number, c.event_seq, c.timer_kind, c.timer_due_on, c.supervising_unit_id, \
+const SELECT: &str = "SELECT c.id, c.kind, c.petition_id, p.number, p.confidential, p.case_json, c.event_seq, c.timer_kind, c.timer_due_on, c.supervising_unit_id, \
      c.supervised_unit_id, c.reason, c.suggestions, c.reply_due_on, c.rectify_by, c.opened_at, ou.username AS opened_by, c.reply, \
      c.replied_at, ru.username AS replied_by, c.closed_at, cu.username AS closed_by, c.closing_note \
      FROM supervision_cases c LEFT JOIN petitions p ON p.id = c.petition_id LEFT JOIN users ou ON ou.id = c.opened_by \
@@ -122,6 +129,8 @@ fn row(r: &sqlx::any::AnyRow) -> Result<SupervisionCaseRow> {
         kind: r.s("kind")?,
         petition_id: r.oi("petition_id")?,
         number: r.os("number")?,
+        case: r.os("case_json")?.map(|j| serde_json::from_str::<Case>(&j)).transpose().map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        confidential: r.oi("confidential")?.is_some_and(|c| c != 0),
         event_seq: r.oi("event_seq")?,
         timer_kind: r.os("timer_kind")?,
         timer_due_on: r.os("timer_due_on")?.as_deref().map(parse_date).transpose()?,

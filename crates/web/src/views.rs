@@ -73,6 +73,20 @@ pub fn petitioner_view(keys: &Keyring, p: &StoredPetitioner, unmasked: bool) -> 
     }
 }
 
+/// What a sealed accusation is called where a unit may know only that it
+/// exists (Art. 30): lists, reports, approvals, risk alerts.
+pub const SEALED_TITLE: &str = "检举控告事项";
+
+/// In place of a text withheld by the access rules (a sealed accusation's
+/// material, or free text that may quote it).
+pub const WITHHELD: &str = "[依规不予显示]";
+
+/// A free text a unit may not read: withheld, unless there is nothing to
+/// withhold (an empty field stays empty, so its absence is not hidden).
+pub fn withheld(text: String) -> String {
+    if text.is_empty() { text } else { WITHHELD.into() }
+}
+
 /// One row of a listing or export as `unit`/`role` may see it: sealed
 /// accusations get a neutral title, hidden identities `[保密]`, and every
 /// identity number and phone is masked. `None` for a row the viewer must
@@ -100,7 +114,7 @@ pub fn list_item(
     Some(PetitionListItem {
         overdue: r.next_due_on.as_deref().is_some_and(|d| d < today),
         number: r.number,
-        title: if v == View::Sealed { "检举控告事项".into() } else { r.title },
+        title: if v == View::Sealed { SEALED_TITLE.into() } else { r.title },
         state_label: st.map(|s| s.label()).unwrap_or_default().into(),
         state: r.state,
         category: r.category,

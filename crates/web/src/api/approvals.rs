@@ -16,9 +16,11 @@ use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::IntoParams;
+use xinfang_domain::access::{View, view};
 use xinfang_domain::local_date;
 use xinfang_domain::procedure::{Command, actions};
 use xinfang_domain::role::Role;
+use xinfang_domain::unit::UnitTree;
 use xinfang_store::{Approval, EventDraft};
 
 pub fn approval_view(a: &Approval, today: NaiveDate) -> ApprovalView {
@@ -39,6 +41,18 @@ pub fn approval_view(a: &Approval, today: NaiveDate) -> ApprovalView {
         decided_by: a.decided_by.clone(),
         decided_at: a.decided_at.clone(),
         decision_note: a.decision_note.clone(),
+    }
+}
+
+/// The request as `staff` may read it now: none for a petition hidden
+/// from the caller's unit (the accused's chain, Art. 30); for a sealed
+/// accusation the act and its dates under a neutral title, without the
+/// request's fields (its reasons quote the matter).
+fn approval_seen(a: &Approval, today: NaiveDate, staff: &Staff, tree: &UnitTree) -> Option<ApprovalView> {
+    match view(&a.case, a.confidential, staff.unit.id, staff.user.role, tree) {
+        View::Hidden => None,
+        View::Sealed => Some(ApprovalView { title: crate::views::SEALED_TITLE.into(), body: json!({}), ..approval_view(a, today) }),
+        View::IdentityHidden | View::Full => Some(approval_view(a, today)),
     }
 }
 
@@ -66,13 +80,17 @@ pub async fn list(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQ
         rows.extend(state.store.approvals_for_unit(u, q.pending.unwrap_or(true)).await?);
     }
     rows.sort_by_key(|a| (a.status != "pending", a.due_on, a.id));
-    Ok(Json(rows.iter().map(|a| approval_view(a, today)).collect()))
+    Ok(Json(rows.iter().filter_map(|a| approval_seen(a, today, &staff, &tree)).collect()))
 }
 
 /// The request, if the caller heads the unit it waits for.
 async fn for_head(state: &AppState, staff: &Staff, id: i64) -> ApiResult<Approval> {
     let a = state.store.approval(id).await?.ok_or_else(|| ApiError::not_found("审批事项"))?;
-    if staff.user.role != Role::UnitHead || !state.tree().acts_for(staff.unit.id, a.approver_unit_id) {
+    let tree = state.tree();
+    if staff.user.role != Role::UnitHead
+        || !tree.acts_for(staff.unit.id, a.approver_unit_id)
+        || view(&a.case, a.confidential, staff.unit.id, staff.user.role, &tree) == View::Hidden
+    {
         return Err(ApiError::not_found("审批事项"));
     }
     if a.requested_by.as_deref() == Some(staff.user.username.as_str()) {

@@ -19,10 +19,12 @@ use axum::response::{IntoResponse, Response};
 use chrono::{Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use xinfang_domain::access::{self, View};
 use xinfang_domain::campaign::{self, MAX_ITEMS, Progress};
 use xinfang_domain::leadership::MANAGERS;
 use xinfang_domain::local_date;
 use xinfang_domain::petition::State as PetitionState;
+use xinfang_domain::unit::UnitTree;
 use xinfang_store::{CampaignItemRow, CampaignRow, NewCampaign};
 
 #[derive(Deserialize, ToSchema)]
@@ -128,12 +130,19 @@ fn view(state: &AppState, c: &CampaignRow, today: NaiveDate) -> CampaignView {
     }
 }
 
-fn item(state: &AppState, i: &CampaignItemRow, today: NaiveDate) -> CampaignItemView {
+/// An item as `staff` may see it: `None` when the petition must look as if
+/// it did not exist to that unit (the accused's chain, Art. 30); a sealed
+/// accusation under a neutral title.
+fn item(state: &AppState, staff: &Staff, tree: &UnitTree, i: &CampaignItemRow, today: NaiveDate) -> Option<CampaignItemView> {
+    let v = access::view(&i.case, i.confidential, staff.unit.id, staff.user.role, tree);
+    if v == View::Hidden {
+        return None;
+    }
     let st = PetitionState::parse(&i.state);
-    CampaignItemView {
+    Some(CampaignItemView {
         petition_id: i.petition_id,
         number: i.number.clone(),
-        title: i.title.clone(),
+        title: if v == View::Sealed { crate::views::SEALED_TITLE.to_string() } else { i.title.clone() },
         received_on: i.received_on.to_string(),
         days_open: (today - i.received_on).num_days(),
         state_at_start: i.state_at_start.clone(),
@@ -142,7 +151,7 @@ fn item(state: &AppState, i: &CampaignItemRow, today: NaiveDate) -> CampaignItem
         resolved: st.is_some_and(campaign::resolved),
         handling_unit: i.handling_unit_id.and_then(|u| state.tree().get(u).map(unit_ref)),
         leader: i.leader.clone(),
-    }
+    })
 }
 
 #[utoipa::path(post, path = "/api/v1/campaigns", tag = "supervision", security(("bearer" = [])), request_body = CampaignInput,
@@ -224,7 +233,9 @@ async fn visible(state: &AppState, staff: &Staff, id: i64) -> ApiResult<Campaign
 pub async fn detail_of(state: &AppState, staff: &Staff, id: i64) -> ApiResult<CampaignDetail> {
     let c = visible(state, staff, id).await?;
     let today = local_date(Utc::now());
-    let items = state.store.campaign_items(id).await?.iter().map(|i| item(state, i, today)).collect();
+    let tree = state.tree();
+    // Per reader: an item's view changes after it was listed (Art. 30).
+    let items = state.store.campaign_items(id).await?.iter().filter_map(|i| item(state, staff, &tree, i, today)).collect();
     Ok(CampaignDetail { campaign: view(state, &c, today), items })
 }
 

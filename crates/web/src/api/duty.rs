@@ -13,6 +13,7 @@ use crate::auth::Staff;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
+use crate::views::WITHHELD;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -20,11 +21,12 @@ use chrono::{Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
+use xinfang_domain::access::{View, view};
 use xinfang_domain::leadership::MANAGERS;
 use xinfang_domain::local_date;
 use xinfang_domain::role::Role;
-use xinfang_domain::unit::{Unit, UnitId};
-use xinfang_store::{DutyRow, LawyerRow};
+use xinfang_domain::unit::{Unit, UnitId, UnitTree};
+use xinfang_store::{DutyRow, LawyerRow, LawyerVisitRow};
 
 /// Who keeps a unit's roster.
 pub const ROSTER_KEEPERS: &[Role] = &[Role::Clerk, Role::UnitHead, Role::Leader];
@@ -339,16 +341,33 @@ async fn visible_lawyer(state: &AppState, staff: &Staff, id: i64) -> ApiResult<L
 }
 
 #[utoipa::path(get, path = "/api/v1/duty-roster/lawyers/{id}", tag = "duty", security(("bearer" = [])),
-    description = "A duty lawyer and the visits they took part in, with the legal advice given.",
+    description = "A duty lawyer and the visits they took part in, with the legal advice given. A visit on a petition now hidden from the caller's unit (the accused's chain, Art. 30) is left out; one on a sealed accusation shows under a neutral title, without the advice.",
     params(("id" = i64, Path)),
     responses((status = 200, body = LawyerDetail), (status = 404, body = ErrorBody)))]
 pub async fn lawyer(State(state): State<AppState>, staff: Staff, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<LawyerDetail>> {
     let l = visible_lawyer(&state, &staff, id).await?;
     let visits = state.store.lawyer_visits(l.id).await?;
+    let tree = state.tree();
     Ok(Json(LawyerDetail {
         lawyer: lawyer_view(&state, &l),
-        visits: visits.into_iter().map(|v| LawyerVisitView { number: v.number, title: v.title, day: v.day, advice: v.advice }).collect(),
+        visits: visits.into_iter().filter_map(|v| visit_view(v, &staff, &tree)).collect(),
     }))
+}
+
+/// A visit as `staff` may see it: `None` when the petition must look as if
+/// it did not exist to that unit (the accused's chain); a sealed
+/// accusation under a neutral title, without the advice given on it.
+fn visit_view(v: LawyerVisitRow, staff: &Staff, tree: &UnitTree) -> Option<LawyerVisitView> {
+    match view(&v.case, v.confidential, staff.unit.id, staff.user.role, tree) {
+        View::Hidden => None,
+        View::Sealed => Some(LawyerVisitView {
+            number: v.number,
+            title: crate::views::SEALED_TITLE.into(),
+            day: v.day,
+            advice: v.advice.map(|_| WITHHELD.into()),
+        }),
+        View::IdentityHidden | View::Full => Some(LawyerVisitView { number: v.number, title: v.title, day: v.day, advice: v.advice }),
+    }
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -10,6 +10,7 @@ use crate::auth::Staff;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
+use crate::views::WITHHELD;
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -17,9 +18,11 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
+use xinfang_domain::access::{self, View};
 use xinfang_domain::green_channel;
 use xinfang_domain::local_date;
 use xinfang_domain::role::Role;
+use xinfang_domain::unit::UnitTree;
 use xinfang_store::{GreenFilter, GreenRow, NewGreenChannel};
 
 #[derive(Serialize, ToSchema, Debug, Clone)]
@@ -126,6 +129,25 @@ pub fn view(state: &AppState, g: &GreenRow) -> GreenView {
     }
 }
 
+/// A row of the lane as `staff` may see it: `None` when the petition must
+/// look as if it did not exist to that unit (the accused's chain, Art. 30);
+/// a sealed accusation (a claim reclassified after it entered the lane)
+/// under a neutral title, without the words matched in it or the note of
+/// the contact made about it.
+fn seen(state: &AppState, staff: &Staff, tree: &UnitTree, g: &GreenRow) -> Option<GreenView> {
+    match access::view(&g.case, g.confidential, staff.unit.id, staff.user.role, tree) {
+        View::Hidden => None,
+        View::Sealed => {
+            let mut v = view(state, g);
+            v.title = crate::views::SEALED_TITLE.into();
+            v.words.clear();
+            v.contact_note = v.contact_note.map(|_| WITHHELD.into());
+            Some(v)
+        }
+        View::IdentityHidden | View::Full => Some(view(state, g)),
+    }
+}
+
 fn invalid(code: &str, msg: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, msg)
 }
@@ -137,7 +159,7 @@ fn day(field: &str, s: &str) -> ApiResult<String> {
 }
 
 #[utoipa::path(get, path = "/api/v1/green-channel", tag = "grassroots", security(("bearer" = [])), params(GreenQuery),
-    description = "The wage-arrears green channel as the caller sees it: the petitions in the lane (newest first) with the amount and workers claimed and recovered and whether first contact with the employer is overdue, and their totals. `season=spring_festival` lists the season before the next Spring Festival.",
+    description = "The wage-arrears green channel as the caller sees it: the petitions in the lane (newest first) with the amount and workers claimed and recovered and whether first contact with the employer is overdue, and their totals. `season=spring_festival` lists the season before the next Spring Festival. A petition now hidden from the caller's unit (the accused's chain, Art. 30) is left out; a sealed accusation shows under a neutral title, without the words matched or the contact note.",
     responses((status = 200, body = GreenList), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list(State(state): State<AppState>, staff: Staff, Query(q): Query<GreenQuery>) -> ApiResult<Json<GreenList>> {
     if staff.user.role == Role::Admin || staff.user.role == Role::GridReporter {
@@ -155,10 +177,11 @@ pub async fn list(State(state): State<AppState>, staff: Staff, Query(q): Query<G
         }
         Some(_) => return Err(invalid("invalid_season", "season 只能为 spring_festival（春节前）").at("season")),
     }
+    let tree = state.tree();
     let rows = state
         .store
         .green_channel_list(
-            &staff.visibility(&state.tree()).unit_ids,
+            &staff.visibility(&tree).unit_ids,
             &GreenFilter {
                 from: from.clone(),
                 to: to.clone(),
@@ -168,7 +191,9 @@ pub async fn list(State(state): State<AppState>, staff: Staff, Query(q): Query<G
             },
         )
         .await?;
-    let items: Vec<GreenView> = rows.iter().map(|g| view(&state, g)).collect();
+    // Per row and per reader: a claim in the lane may since have become an
+    // accusation, sealed from or hidden to this unit (Art. 30).
+    let items: Vec<GreenView> = rows.iter().filter_map(|g| seen(&state, &staff, &tree, g)).collect();
     let totals = GreenTotals {
         petitions: items.len(),
         amount_claimed: items.iter().filter_map(|i| i.amount_claimed).fold(0i64, i64::saturating_add),

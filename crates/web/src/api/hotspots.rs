@@ -13,6 +13,7 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
+use xinfang_domain::access::{View, view};
 use xinfang_domain::local_date;
 
 /// Spikes answered at most, and petitions named per spike.
@@ -119,7 +120,16 @@ pub async fn hotspots(State(state): State<AppState>, staff: Staff, ApiQuery(q): 
     for f in found.into_iter().take(MAX_SPIKES) {
         let area_name = state.store.division(&f.area).await?.map(|d| d.name).unwrap_or_else(|| f.area.clone());
         let topic_label = topics.get(&f.topic).cloned().unwrap_or_else(|| f.topic.clone());
-        let petitions = state.store.topic_area_numbers(&units, &instant(week_start), &f.topic, &f.area, PETITIONS_PER_SPIKE).await?;
+        // Only numbers the caller may know of: none of a petition hidden
+        // from its unit (the accused's chain, Art. 30).
+        let petitions: Vec<String> = state
+            .store
+            .topic_area_numbers(&units, &instant(week_start), &f.topic, &f.area, PETITIONS_PER_SPIKE)
+            .await?
+            .into_iter()
+            .filter(|(_, confidential, case)| view(case, *confidential, staff.unit.id, staff.user.role, &tree) != View::Hidden)
+            .map(|(number, _, _)| number)
+            .collect();
         summary.push(format!(
             "{area_name}“{topic_label}”类信访近7天{}件，前{weeks}周平均每周{:.1}件，明显上升（{}），请关注。",
             f.spike.observed,

@@ -7,12 +7,14 @@ use crate::auth::Staff;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
+use crate::views::withheld;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
+use xinfang_domain::access::{View, view};
 use xinfang_domain::leadership::{self, Track};
 use xinfang_domain::role::Role;
 use xinfang_store::{PetitionRecord, Visibility};
@@ -114,7 +116,32 @@ pub struct LedCaseView {
     pub assigned_at: String,
 }
 
-/// The view of a petition's leadership (shared by the API and the page).
+impl LeadershipView {
+    /// The block as a unit with view `v` of the petition may read it: on a
+    /// sealed accusation the escalation reasons, coordination records and
+    /// the owner's and track's notes are withheld (they may quote it).
+    pub fn seen(mut self, v: View) -> LeadershipView {
+        if v != View::Sealed {
+            return self;
+        }
+        if let Some(o) = &mut self.owner_leader {
+            o.note = withheld(std::mem::take(&mut o.note));
+        }
+        if let Some(t) = &mut self.track {
+            t.note = withheld(std::mem::take(&mut t.note));
+        }
+        for e in &mut self.escalations {
+            e.reason = withheld(std::mem::take(&mut e.reason));
+            for r in &mut e.records {
+                r.text = withheld(std::mem::take(&mut r.text));
+            }
+        }
+        self
+    }
+}
+
+/// The view of a petition's leadership (shared by the API and the page),
+/// unredacted: apply `LeadershipView::seen` with the reader's view.
 pub async fn view_of(state: &AppState, rec: &PetitionRecord) -> ApiResult<LeadershipView> {
     let l = state.store.leadership(rec.id).await?;
     let tree = state.tree();
@@ -150,12 +177,12 @@ pub async fn view_of(state: &AppState, rec: &PetitionRecord) -> ApiResult<Leader
 }
 
 #[utoipa::path(get, path = "/api/v1/petitions/{number}/leadership", tag = "petitions", security(("bearer" = [])),
-    description = "The three roles on a petition (accepting unit, owner leader, handling unit), its triage track and its escalations.",
+    description = "The three roles on a petition (accepting unit, owner leader, handling unit), its triage track and its escalations. On a sealed accusation (Art. 30) the escalation reasons, coordination records and notes read \"[依规不予显示]\".",
     params(("number" = String, Path)),
     responses((status = 200, body = LeadershipView), (status = 404, body = ErrorBody)))]
 pub async fn get(State(state): State<AppState>, staff: Staff, ApiPath(number): ApiPath<String>) -> ApiResult<Json<LeadershipView>> {
-    let (rec, _) = load_visible(&state, &staff, &number).await?;
-    Ok(Json(view_of(&state, &rec).await?))
+    let (rec, v) = load_visible(&state, &staff, &number).await?;
+    Ok(Json(view_of(&state, &rec).await?.seen(v)))
 }
 
 /// The leader an assignment names, checked: an active account in a role
@@ -175,13 +202,23 @@ pub async fn leader_of(state: &AppState, staff: &Staff, input: &LeadInput) -> Ap
     Ok((leader, Visibility { unit_ids }))
 }
 
-/// The leader must be able to see the case they own.
+/// The leader must be able to see the case they own: their unit reaches
+/// it, and it is not hidden from their unit (the accused's chain, Art. 30).
+/// `sight` is `leader_of`'s, the leader's own unit first.
 pub async fn check_leader_sees(state: &AppState, petition_id: i64, sight: &Visibility) -> ApiResult<()> {
-    if state.store.petition_visible(petition_id, sight).await? {
-        Ok(())
-    } else {
-        Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "leader_cannot_see", "该领导所在单位无权查看此信访事项，不能包案").at("leader"))
+    let refused =
+        || ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "leader_cannot_see", "该领导所在单位无权查看此信访事项，不能包案").at("leader");
+    if !state.store.petition_visible(petition_id, sight).await? {
+        return Err(refused());
     }
+    let Some(leader_unit) = sight.unit_ids.first().copied() else { return Err(refused()) };
+    let Some((case, confidential)) = state.store.petition_access(petition_id).await? else { return Err(refused()) };
+    // Only whether it is hidden matters here, and that does not depend on
+    // the role (`access::view` decides it before looking at the role).
+    if view(&case, confidential, leader_unit, Role::Leader, &state.tree()) == View::Hidden {
+        return Err(refused());
+    }
+    Ok(())
 }
 
 /// Assign the owner leader (shared by the API and the page).
@@ -314,25 +351,37 @@ pub async fn post_record(
 /// The cases the caller owns (shared by the API and the page).
 pub async fn my_cases(state: &AppState, staff: &Staff) -> ApiResult<Vec<LedCaseView>> {
     let rows = state.store.led_by(staff.user.id).await?;
+    let tree = state.tree();
     Ok(rows
         .into_iter()
-        .map(|c| LedCaseView {
-            state_label: xinfang_domain::petition::State::parse(&c.state).map(|s| s.label()).unwrap_or_default().into(),
-            track_label: c.track.as_deref().and_then(Track::parse).map(|t| t.label().to_string()),
-            number: c.number,
-            // A confidential petition's title stays in its own page.
-            title: if c.confidential { "（保密事项）".into() } else { c.title },
-            state: c.state,
-            next_due_on: c.next_due_on.map(|d| d.to_string()),
-            track: c.track,
-            track_due_on: c.track_due_on.map(|d| d.to_string()),
-            assigned_at: xinfang_store::fmt_instant(c.assigned_at),
+        .filter_map(|c| {
+            // Read anew: a case owned as a claim may since have become an
+            // accusation sealed from, or hidden from, the leader's unit.
+            let v = view(&c.case, c.confidential, staff.unit.id, staff.user.role, &tree);
+            let title = match v {
+                View::Hidden => return None,
+                View::Sealed => crate::views::SEALED_TITLE.into(),
+                // A confidential petition's title stays in its own page.
+                _ if c.confidential => "（保密事项）".into(),
+                _ => c.title,
+            };
+            Some(LedCaseView {
+                state_label: xinfang_domain::petition::State::parse(&c.state).map(|s| s.label()).unwrap_or_default().into(),
+                track_label: c.track.as_deref().and_then(Track::parse).map(|t| t.label().to_string()),
+                number: c.number,
+                title,
+                state: c.state,
+                next_due_on: c.next_due_on.map(|d| d.to_string()),
+                track: c.track,
+                track_due_on: c.track_due_on.map(|d| d.to_string()),
+                assigned_at: xinfang_store::fmt_instant(c.assigned_at),
+            })
         })
         .collect())
 }
 
 #[utoipa::path(get, path = "/api/v1/leader/cases", tag = "petitions", security(("bearer" = [])),
-    description = "The cases the caller owns as 包案领导, nearest due first.",
+    description = "The cases the caller owns as 包案领导, nearest due first. A case now hidden from the caller's unit (the accused's chain, Art. 30) is left out; a sealed accusation shows 检举控告事项 as its title.",
     responses((status = 200, body = [LedCaseView]), (status = 401, body = ErrorBody)))]
 pub async fn cases(State(state): State<AppState>, staff: Staff) -> ApiResult<Json<Vec<LedCaseView>>> {
     if !leadership::OWNERS.contains(&staff.user.role) && staff.user.role != Role::Supervisor {

@@ -634,7 +634,7 @@ pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(number)
         .and_then(|d| d.outcome.clone())
         .filter(|o| xinfang_domain::petition::Adoption::parse(o).is_some());
     let sealed = v == View::Sealed;
-    let withheld = || "[依规不予显示]".to_string();
+    let withheld = || crate::views::WITHHELD.to_string();
     let petitioners = match v {
         View::Full => rec.petitioners.iter().map(|p| petitioner_view(&state.keyring, p, false)).collect(),
         _ => rec
@@ -666,7 +666,7 @@ pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(number)
         litigation_related: rec.litigation_related,
         topic: rec.topic.clone(),
         jurisdiction: rec.jurisdiction.clone(),
-        title: if sealed { "检举控告事项".into() } else { rec.title.clone() },
+        title: if sealed { crate::views::SEALED_TITLE.into() } else { rec.title.clone() },
         content: if sealed { withheld() } else { rec.content.clone() },
         request: if sealed { withheld() } else { rec.request.clone() },
         facts_and_reasons: if sealed { withheld() } else { rec.facts_and_reasons.clone() },
@@ -699,7 +699,9 @@ pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(number)
         repeat_verdict: c.repeat_verdict.map(|v| v.as_str().to_string()),
         risk_alerts,
         green_channel: green.as_ref().is_some_and(|g| g.state != "rejected"),
-        green: green.as_ref().map(|g| super::green_channel::view(&state, g)),
+        // The lane's record quotes the matched words and the contact note:
+        // only for a view in full (not a sealed accusation, Art. 30).
+        green: green.as_ref().filter(|_| v == View::Full).map(|g| super::green_channel::view(&state, g)),
         dispute: screened.map(|(id, recorded_on)| crate::dto::DisputeRef { id, number: crate::api::disputes::number_of(id, &recorded_on) }),
         accepted_on: c.accepted_on.map(|d| d.to_string()),
         simplified: c.simplified,
@@ -721,7 +723,7 @@ pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(number)
             .map(|a| crate::api::approvals::approval_view(a, today))
             .map(|mut a| {
                 if sealed {
-                    a.title = "检举控告事项".into();
+                    a.title = crate::views::SEALED_TITLE.into();
                     a.body = json!({});
                 }
                 a

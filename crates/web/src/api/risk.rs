@@ -16,12 +16,14 @@ use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
 use crate::triage::{Risk, RiskSignal, SignalBasis};
 use crate::urgent_model::UrgentModelStatus;
+use crate::views::WITHHELD;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use xinfang_domain::access::{View, view};
 use xinfang_domain::role::Role;
 use xinfang_store::RiskAlertRow;
 use xinfang_text::risk::RiskKind;
@@ -119,6 +121,31 @@ impl From<RiskAlertRow> for RiskAlert {
     }
 }
 
+impl RiskAlert {
+    /// The alert as a unit with view `v` of its petition may read it:
+    /// none for a petition that must look as if it did not exist to that
+    /// unit (the accused's chain, Art. 30); for a sealed accusation the
+    /// level and kinds only, under a neutral title, without the words,
+    /// passages and reason quoted from the accusation. An alert outlives
+    /// the view its unit had when it was raised, so this is read anew.
+    pub fn seen(r: RiskAlertRow, v: View) -> Option<RiskAlert> {
+        match v {
+            View::Hidden => None,
+            View::Sealed => {
+                let mut a = RiskAlert::from(r);
+                a.title = crate::views::SEALED_TITLE.into();
+                for s in &mut a.signals {
+                    s.words.clear();
+                    s.passages.clear();
+                }
+                a.raise_reason = a.raise_reason.map(|_| WITHHELD.into());
+                Some(a)
+            }
+            View::IdentityHidden | View::Full => Some(RiskAlert::from(r)),
+        }
+    }
+}
+
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AlertQuery {
@@ -127,12 +154,20 @@ pub struct AlertQuery {
 }
 
 #[utoipa::path(get, path = "/api/v1/risk-alerts", tag = "intelligence", params(AlertQuery), security(("bearer" = [])),
-    description = "Risk alerts raised for the caller's unit, newest first (at most 200).",
+    description = "Risk alerts raised for the caller's unit, newest first (at most 200). An alert on a petition now hidden from the unit (the accused's chain, Art. 30) is left out; one on a sealed accusation shows its level and kinds under a neutral title, without the words quoted from it.",
     responses((status = 200, body = Vec<RiskAlert>), (status = 401, body = ErrorBody)))]
 pub async fn list(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQuery<AlertQuery>) -> ApiResult<Json<Vec<RiskAlert>>> {
-    let units = staff.visibility(&state.tree()).unit_ids;
+    let tree = state.tree();
+    let units = staff.visibility(&tree).unit_ids;
     let rows = state.store.risk_alerts(&units, q.open.unwrap_or(true), 200).await?;
-    Ok(Json(rows.into_iter().map(RiskAlert::from).collect()))
+    Ok(Json(
+        rows.into_iter()
+            .filter_map(|r| {
+                let v = view(&r.case, r.confidential, staff.unit.id, staff.user.role, &tree);
+                RiskAlert::seen(r, v)
+            })
+            .collect(),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -164,8 +199,16 @@ pub async fn dismiss(
             ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", "请写明解除风险提示的理由（4 至 500 字）").at("reason")
         );
     }
-    let units = staff.visibility(&state.tree()).unit_ids;
-    if state.store.dismiss_risk_alert(id, &units, staff.user.id, reason, input.verdict.as_str(), Utc::now()).await? {
+    let tree = state.tree();
+    let units = staff.visibility(&tree).unit_ids;
+    // An alert on a petition hidden from the unit is not there for it
+    // (nor is its text for the model to learn as the unit's verdict).
+    let hidden = state
+        .store
+        .risk_alert(id)
+        .await?
+        .is_none_or(|r| view(&r.case, r.confidential, staff.unit.id, staff.user.role, &tree) == View::Hidden);
+    if !hidden && state.store.dismiss_risk_alert(id, &units, staff.user.id, reason, input.verdict.as_str(), Utc::now()).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found("风险提示"))

@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
+use xinfang_domain::access::{View, view as access_view};
 use xinfang_domain::leadership::MANAGERS;
 use xinfang_domain::spotcheck::{self, CHECKLIST, SampleRule};
 use xinfang_domain::unit::{UnitId, UnitKind};
@@ -144,7 +145,8 @@ pub async fn create(
     let (from, to) = month_bounds(month)
         .ok_or_else(|| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_month", "月份格式应为 年-月，如 2026-11").at("month"))?;
     let today = xinfang_domain::local_date(chrono::Utc::now()).to_string();
-    let handled = state.store.handled_between(&checked_units(&state, &staff), from, to, &today).await?;
+    let discipline = staff.unit.kind == UnitKind::DisciplineBody;
+    let handled = state.store.handled_between(&checked_units(&state, &staff), from, to, &today, discipline).await?;
     // The sample: reproducible from a seed of the unit and month.
     let seed = (staff.unit.id as u64) << 32 ^ u64::from(month.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b))));
     let chosen: Vec<(i64, UnitId)> = match rule {
@@ -180,9 +182,28 @@ pub async fn list(State(state): State<AppState>, staff: Staff) -> ApiResult<Json
     Ok(Json(state.store.spot_checks_of(staff.unit.id).await?.iter().map(view).collect()))
 }
 
-async fn own_check(state: &AppState, staff: &Staff, id: i64) -> ApiResult<(xinfang_store::SpotCheckRow, Vec<xinfang_store::SpotItemRow>)> {
+/// The caller's unit's check and the items it may still see, each with
+/// its view: a sampled petition that has since become an accusation
+/// naming the checker (or a unit below it) is gone from the check (Art.
+/// 30), one sealed from it keeps its scores under a neutral title.
+async fn own_check(
+    state: &AppState,
+    staff: &Staff,
+    id: i64,
+) -> ApiResult<(xinfang_store::SpotCheckRow, Vec<(xinfang_store::SpotItemRow, View)>)> {
     require_manager(staff)?;
-    state.store.spot_check(id).await?.filter(|(c, _)| c.unit_id == staff.unit.id).ok_or_else(|| ApiError::not_found("抽查"))
+    let (check, items) =
+        state.store.spot_check(id).await?.filter(|(c, _)| c.unit_id == staff.unit.id).ok_or_else(|| ApiError::not_found("抽查"))?;
+    let tree = state.tree();
+    let items = items
+        .into_iter()
+        .map(|i| {
+            let v = access_view(&i.case, i.confidential, staff.unit.id, staff.user.role, &tree);
+            (i, v)
+        })
+        .filter(|(_, v)| *v != View::Hidden)
+        .collect();
+    Ok((check, items))
 }
 
 #[utoipa::path(get, path = "/api/v1/spot-checks/{id}", tag = "supervision", security(("bearer" = [])),
@@ -196,10 +217,10 @@ pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(id): Ap
         checklist: CHECKLIST.iter().map(|(k, l)| (k.to_string(), l.to_string())).collect(),
         items: items
             .into_iter()
-            .map(|i| SpotItemView {
+            .map(|(i, v)| SpotItemView {
                 id: i.id,
                 number: i.number,
-                title: i.title,
+                title: if v == View::Sealed { crate::views::SEALED_TITLE.into() } else { i.title },
                 handling_unit: tree.get(i.handling_unit_id).map(|u| u.name.clone()).unwrap_or_default(),
                 suggested: i.suggested.to_vec(),
                 scores: i.scores.to_vec(),
@@ -220,7 +241,10 @@ pub async fn score(
     ApiPath((id, item)): ApiPath<(i64, i64)>,
     ApiJson(input): ApiJson<ScoreInput>,
 ) -> ApiResult<StatusCode> {
-    own_check(&state, &staff, id).await?;
+    let (_, items) = own_check(&state, &staff, id).await?;
+    if !items.iter().any(|(i, _)| i.id == item) {
+        return Err(ApiError::not_found("抽查事项"));
+    }
     if input.note.chars().count() > 2000 {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "too_long", "说明不超过2000字").at("note"));
     }

@@ -14,13 +14,14 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
 use crate::supervision::{SweepReport, case_conflict, sweep};
-use crate::views::unit_ref;
+use crate::views::{unit_ref, withheld};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use xinfang_domain::access::{View, view};
 use xinfang_domain::local_date;
 use xinfang_domain::petition::SupervisionLetter;
 use xinfang_domain::procedure::Command;
@@ -185,6 +186,18 @@ fn status(r: &SupervisionCaseRow) -> &'static str {
     }
 }
 
+/// The caller's view of the case's petition, read anew (a claim may have
+/// become an accusation since the case was opened, and its accused unit
+/// been designated): `Hidden` for the accused's chain, `Sealed` for an
+/// accusation the unit may only know exists. A case about a unit's work
+/// has no petition: `Full`.
+fn petition_view(staff: &Staff, tree: &UnitTree, r: &SupervisionCaseRow) -> View {
+    match &r.case {
+        Some(c) => view(c, r.confidential, staff.unit.id, staff.user.role, tree),
+        None => View::Full,
+    }
+}
+
 /// Whether the caller's unit is the case's supervising or supervised unit
 /// (a government's office for its government); None: a stranger to it.
 fn my_role(staff: &Staff, tree: &UnitTree, r: &SupervisionCaseRow) -> Option<&'static str> {
@@ -197,10 +210,14 @@ fn my_role(staff: &Staff, tree: &UnitTree, r: &SupervisionCaseRow) -> Option<&'s
     }
 }
 
-fn case_view(r: SupervisionCaseRow, tree: &UnitTree, today: NaiveDate, role: &str) -> SupervisionCaseView {
+/// The case as a unit with view `v` of its petition may read it: on a
+/// sealed accusation the reason, suggestions, reply and closing note are
+/// withheld (they may quote the accusation). `Hidden` is the caller's to
+/// drop before.
+fn case_view(r: SupervisionCaseRow, tree: &UnitTree, today: NaiveDate, role: &str, v: View) -> SupervisionCaseView {
     let kind = SupervisionKind::parse(&r.kind);
     let st = status(&r);
-    SupervisionCaseView {
+    let mut out = SupervisionCaseView {
         id: r.id,
         kind_label: kind.map(|k| k.label()).unwrap_or_default().into(),
         article: kind.map(|k| k.citation()).unwrap_or_default().into(),
@@ -225,7 +242,14 @@ fn case_view(r: SupervisionCaseRow, tree: &UnitTree, today: NaiveDate, role: &st
         closing_note: r.closing_note,
         status: st.into(),
         my_role: role.into(),
+    };
+    if v == View::Sealed {
+        out.reason = withheld(out.reason);
+        out.suggestions = withheld(out.suggestions);
+        out.reply = out.reply.map(withheld);
+        out.closing_note = out.closing_note.map(withheld);
     }
+    out
 }
 
 /// The cases of the caller's unit(s), newest first (for the pages too).
@@ -247,13 +271,19 @@ pub async fn cases_for(state: &AppState, staff: &Staff, q: &CaseQuery) -> ApiRes
         .into_iter()
         .filter_map(|r| {
             let role = my_role(staff, &tree, &r)?;
-            Some(case_view(r, &tree, today, role))
+            // A case on a petition now hidden from the unit (the accused's
+            // chain, Art. 30) must look as if it did not exist.
+            let v = petition_view(staff, &tree, &r);
+            if v == View::Hidden {
+                return None;
+            }
+            Some(case_view(r, &tree, today, role, v))
         })
         .collect())
 }
 
 #[utoipa::path(get, path = "/api/v1/supervision/cases", tag = "supervision", security(("bearer" = [])), params(CaseQuery),
-    description = "Supervision cases of the caller's unit, as supervising unit (opened by it or by the deadline watch in its name) and as supervised unit (addressed to it), newest first.",
+    description = "Supervision cases of the caller's unit, as supervising unit (opened by it or by the deadline watch in its name) and as supervised unit (addressed to it), newest first. A case on a petition now hidden from the caller's unit (the accused's chain, Art. 30) is left out; on a sealed accusation the reason, suggestions, reply and closing note read \"[依规不予显示]\".",
     responses((status = 200, body = Vec<SupervisionCaseView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -269,8 +299,15 @@ pub async fn case_detail(state: &AppState, staff: &Staff, id: i64) -> ApiResult<
     let r = state.store.supervision_case(id).await?.ok_or_else(nf)?;
     let tree = state.tree();
     let role = my_role(staff, &tree, &r).ok_or_else(nf)?;
+    let v = petition_view(staff, &tree, &r);
+    if v == View::Hidden {
+        return Err(nf());
+    }
+    let sealed = v == View::Sealed;
     let history = state.store.supervision_history(id).await?;
     let letters = match (r.petition_id, r.event_seq, r.number.as_deref()) {
+        // No material of a sealed accusation (Art. 30).
+        _ if sealed => Vec::new(),
         (Some(pid), Some(seq), Some(number)) => state
             .store
             .documents_of(pid)
@@ -288,7 +325,7 @@ pub async fn case_detail(state: &AppState, staff: &Staff, id: i64) -> ApiResult<
     };
     let today = local_date(Utc::now());
     Ok(SupervisionCaseDetail {
-        case: case_view(r, &tree, today, role),
+        case: case_view(r, &tree, today, role, v),
         history: history
             .into_iter()
             .map(|h| SupervisionHistoryView {
@@ -297,7 +334,7 @@ pub async fn case_detail(state: &AppState, staff: &Staff, id: i64) -> ApiResult<
                 at: h.at,
                 by: h.username,
                 unit: h.unit_id.and_then(|u| tree.get(u)).map(unit_ref),
-                note: h.note,
+                note: if sealed { withheld(h.note) } else { h.note },
             })
             .collect(),
         letters,
@@ -305,7 +342,7 @@ pub async fn case_detail(state: &AppState, staff: &Staff, id: i64) -> ApiResult<
 }
 
 #[utoipa::path(get, path = "/api/v1/supervision/cases/{id}", tag = "supervision", security(("bearer" = [])), params(("id" = i64, Path)),
-    description = "One supervision case with its history and letter. Only the supervising and the supervised unit see it (404 for anyone else).",
+    description = "One supervision case with its history and letter. Only the supervising and the supervised unit see it (404 for anyone else, and for a unit the petition is now hidden from, Art. 30); on a sealed accusation its free texts and history notes are withheld and no letter is listed.",
     responses((status = 200, body = SupervisionCaseDetail), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<SupervisionCaseDetail>> {
     Ok(Json(case_detail(&state, &staff, id).await?))
@@ -461,6 +498,9 @@ pub async fn reply_case(state: &AppState, staff: &Staff, id: i64, text: &str) ->
     let r = state.store.supervision_case(id).await?.ok_or_else(nf)?;
     let tree = state.tree();
     my_role(staff, &tree, &r).ok_or_else(nf)?;
+    if petition_view(staff, &tree, &r) == View::Hidden {
+        return Err(nf());
+    }
     check_reply(&tree, staff.unit.id, staff.user.role, r.supervised_unit_id)?;
     let text = text.trim();
     if text.is_empty() {
@@ -500,6 +540,9 @@ pub async fn close_case(state: &AppState, staff: &Staff, id: i64, note: &str) ->
     let r = state.store.supervision_case(id).await?.ok_or_else(nf)?;
     let tree = state.tree();
     my_role(staff, &tree, &r).ok_or_else(nf)?;
+    if petition_view(staff, &tree, &r) == View::Hidden {
+        return Err(nf());
+    }
     check_close(&tree, staff.unit.id, staff.user.role, r.supervising_unit_id)?;
     if r.closed_at.is_some() {
         return Err(case_conflict("该督办事项已办结"));

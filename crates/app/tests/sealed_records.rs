@@ -1,0 +1,250 @@
+//! Art. 30 on the records kept beside a petition: a duty lawyer's visits,
+//! a backlog campaign's items, the wage-arrears green channel and the
+//! petitions named behind a hot spot. Each follows the petition's view now,
+//! not when the record was made: a claim the district bureau registered is
+//! reclassified as an accusation and referred to the discipline body (the
+//! bureau now only knows it exists: a neutral title, nothing quoted), then
+//! the discipline body names the bureau itself as accused (the bureau must
+//! not learn it exists at all).
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// What a sealed accusation is listed as (`web::views::SEALED_TITLE`).
+const SEALED_TITLE: &str = "检举控告事项";
+/// In place of the text a sealed accusation's record quoted.
+use xinfang_web::views::WITHHELD;
+
+/// A letter received `received_on`, registered by the 福田区 bureau as a
+/// claim, titled `title`: its number.
+async fn claim_by_the_bureau(s: &TestServer, received_on: &str, title: &str) -> String {
+    let mut v = letter(received_on);
+    v["title"] = json!(title);
+    let (status, sub) = s.post_as("ft_clerk", "/api/v1/petitions", v).await;
+    assert_eq!(status, StatusCode::CREATED, "{sub}");
+    let number = sub["number"].as_str().unwrap().to_string();
+    assert_eq!(s.detail("ft_clerk", &number).await["view"], "full");
+    number
+}
+
+/// The claim turns out to be an accusation; the bureau refers it to the
+/// district discipline body and from then on sees it sealed.
+async fn seal(s: &TestServer, number: &str) {
+    s.act("ft_clerk", number, "classify", json!({"category": "accusation", "litigation_related": false, "reason": "反映工作人员违纪"}))
+        .await;
+    s.act("ft_clerk", number, "refer_discipline", json!({"unit": "440304-JW"})).await;
+    let d = s.detail("ft_clerk", number).await;
+    assert_eq!(d["view"], "sealed", "{d}");
+    assert_eq!(d["title"], SEALED_TITLE, "{d}");
+}
+
+/// The discipline body names the bureau itself as the accused unit: the
+/// bureau gets 404 for the petition from then on.
+async fn accuse_the_bureau(s: &TestServer, number: &str) {
+    s.act("ft_jw_officer", number, "designate_accused", json!({"unit": "440304-XFJ", "reason": "被检举人系区信访局工作人员"})).await;
+    for user in ["ft_clerk", "ft_supervisor"] {
+        let (status, body) = s.get_as(user, &format!("/api/v1/petitions/{number}")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{user}: {body}");
+    }
+}
+
+fn item_of<'a>(items: &'a Value, number: &str) -> Option<&'a Value> {
+    items.as_array().unwrap().iter().find(|i| i["number"] == number)
+}
+
+#[tokio::test]
+async fn art30_a_duty_lawyers_visit_follows_the_accusations_seal() {
+    let s = TestServer::start().await;
+    const TITLE: &str = "反映窗口人员推诿刁难";
+    const ADVICE: &str = "建议就窗口人员索要好处费一事向区纪委监委书面检举";
+    let number = claim_by_the_bureau(&s, &today().to_string(), TITLE).await;
+    let (status, lawyer) = s
+        .post_as(
+            "ft_clerk",
+            "/api/v1/duty-roster/lawyers",
+            json!({"name": "刘明", "firm": "广东福田公职律师事务所", "licence_number": "14403201810123456", "phone": "13612345678"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{lawyer}");
+    let url = format!("/api/v1/duty-roster/lawyers/{}", lawyer["id"]);
+    let (status, e) = s.post_as("ft_clerk", &format!("{url}/visits"), json!({"number": number, "advice": ADVICE})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{e}");
+
+    // Before: the visit with its title and the advice given.
+    let (status, rec) = s.get_as("ft_clerk", &url).await;
+    assert_eq!(status, StatusCode::OK, "{rec}");
+    let v = item_of(&rec["visits"], &number).unwrap_or_else(|| panic!("{rec}"));
+    assert_eq!((v["title"].as_str(), v["advice"].as_str()), (Some(TITLE), Some(ADVICE)), "{rec}");
+
+    // Sealed: that a visit took place, under the neutral title, without the advice.
+    seal(&s, &number).await;
+    let (status, rec) = s.get_as("ft_clerk", &url).await;
+    assert_eq!(status, StatusCode::OK, "{rec}");
+    let v = item_of(&rec["visits"], &number).unwrap_or_else(|| panic!("{rec}"));
+    assert_eq!(v["title"], SEALED_TITLE, "{rec}");
+    assert_eq!(v["advice"], WITHHELD, "{rec}");
+    let text = rec.to_string();
+    assert!(!text.contains(TITLE) && !text.contains(ADVICE), "{rec}");
+
+    // Accused: the visit is not on the lawyer's record at all.
+    accuse_the_bureau(&s, &number).await;
+    let (status, rec) = s.get_as("ft_clerk", &url).await;
+    assert_eq!(status, StatusCode::OK, "{rec}");
+    assert!(rec["visits"].as_array().unwrap().is_empty(), "{rec}");
+    assert!(!rec.to_string().contains(&number), "{rec}");
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn art30_a_campaign_item_follows_the_accusations_seal() {
+    let s = TestServer::start().await;
+    const TITLE: &str = "反映街道办长期不答复拆迁补偿";
+    // Received four months ago, still open: backlog for a 90-day campaign.
+    let number = claim_by_the_bureau(&s, &days_ago(120), TITLE).await;
+    let (status, c) = s
+        .post_as(
+            "ft_supervisor",
+            "/api/v1/campaigns",
+            json!({"name": "积案化解专项", "older_than_days": 90, "target_percent": 80, "target_on": days_ahead(60)}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{c}");
+    let url = format!("/api/v1/campaigns/{}", c["id"]);
+
+    // Before: listed with its title, in the list and in its file.
+    let (status, d) = s.get_as("ft_supervisor", &url).await;
+    assert_eq!(status, StatusCode::OK, "{d}");
+    assert_eq!(item_of(&d["items"], &number).unwrap_or_else(|| panic!("{d}"))["title"], TITLE, "{d}");
+    let (status, csv) = s.get_as("ft_supervisor", &format!("{url}?format=csv")).await;
+    assert_eq!(status, StatusCode::OK, "{csv}");
+    assert!(csv.as_str().unwrap().contains(TITLE), "{csv}");
+
+    // Sealed: still an item, under the neutral title only.
+    seal(&s, &number).await;
+    let (status, d) = s.get_as("ft_supervisor", &url).await;
+    assert_eq!(status, StatusCode::OK, "{d}");
+    assert_eq!(item_of(&d["items"], &number).unwrap_or_else(|| panic!("{d}"))["title"], SEALED_TITLE, "{d}");
+    assert!(!d.to_string().contains(TITLE), "{d}");
+    let (_, csv) = s.get_as("ft_supervisor", &format!("{url}?format=csv")).await;
+    let csv = csv.as_str().unwrap().to_string();
+    assert!(csv.contains(&number) && csv.contains(SEALED_TITLE) && !csv.contains(TITLE), "{csv}");
+
+    // Accused: not an item of the bureau's campaign, nor of its file.
+    accuse_the_bureau(&s, &number).await;
+    let (status, d) = s.get_as("ft_supervisor", &url).await;
+    assert_eq!(status, StatusCode::OK, "{d}");
+    assert!(item_of(&d["items"], &number).is_none(), "{d}");
+    assert!(!d.to_string().contains(&number), "{d}");
+    let (_, csv) = s.get_as("ft_supervisor", &format!("{url}?format=csv")).await;
+    assert!(!csv.as_str().unwrap().contains(&number), "{csv}");
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn art30_a_green_channel_row_follows_the_accusations_seal() {
+    let s = TestServer::start().await;
+    const TITLE: &str = "反映公司拖欠保洁员工资";
+    const NOTE: &str = "电话联系用人单位财务负责人王某，约定本周内到局说明";
+    let number = claim_by_the_bureau(&s, &today().to_string(), TITLE).await;
+    let lane = format!("/api/v1/petitions/{number}/green-channel");
+    let token = s.token("ft_clerk").await;
+    let (status, g) = s.put(&lane, Some(&token), json!({"in_lane": true})).await;
+    assert_eq!(status, StatusCode::OK, "{g}");
+    let (status, e) = s.post_as("ft_clerk", &format!("{lane}/contact"), json!({"note": NOTE})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{e}");
+
+    // Before: in the lane with its title, the words matched and the note.
+    let (status, l) = s.get_as("ft_clerk", "/api/v1/green-channel").await;
+    assert_eq!(status, StatusCode::OK, "{l}");
+    let row = item_of(&l["items"], &number).unwrap_or_else(|| panic!("{l}"));
+    assert_eq!((row["title"].as_str(), row["contact_note"].as_str()), (Some(TITLE), Some(NOTE)), "{l}");
+    assert!(!row["words"].as_array().unwrap().is_empty(), "{l}");
+    assert!(s.detail("ft_clerk", &number).await["green"].is_object());
+
+    // Sealed: a row under the neutral title, nothing quoted; no lane record on the detail.
+    seal(&s, &number).await;
+    let (status, l) = s.get_as("ft_clerk", "/api/v1/green-channel").await;
+    assert_eq!(status, StatusCode::OK, "{l}");
+    let row = item_of(&l["items"], &number).unwrap_or_else(|| panic!("{l}"));
+    assert_eq!(row["title"], SEALED_TITLE, "{l}");
+    assert_eq!(row["words"], json!([]), "{l}");
+    assert_eq!(row["contact_note"], WITHHELD, "{l}");
+    let text = l.to_string();
+    assert!(!text.contains(TITLE) && !text.contains(NOTE), "{l}");
+    let d = s.detail("ft_clerk", &number).await;
+    assert!(d["green"].is_null(), "{d}");
+    assert!(!d.to_string().contains(NOTE), "{d}");
+
+    // Accused: not in the bureau's lane at all.
+    accuse_the_bureau(&s, &number).await;
+    let (status, l) = s.get_as("ft_clerk", "/api/v1/green-channel").await;
+    assert_eq!(status, StatusCode::OK, "{l}");
+    assert!(item_of(&l["items"], &number).is_none(), "{l}");
+    assert!(!l.to_string().contains(&number), "{l}");
+    s.finish().await;
+}
+
+/// The spikes' petitions named for `user`, per area.
+async fn named_behind_spikes(s: &TestServer, user: &str) -> Vec<(String, Vec<String>)> {
+    let (status, v) = s.get_as(user, "/api/v1/hotspots?min_count=3").await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    v["spikes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            let numbers = h["petitions"].as_array().unwrap().iter().map(|n| n.as_str().unwrap().to_string()).collect();
+            (h["area"].as_str().unwrap().to_string(), numbers)
+        })
+        .collect()
+}
+
+/// The petitions named behind the township's spike.
+fn town(spikes: &[(String, Vec<String>)]) -> Vec<String> {
+    spikes.iter().find(|(area, _)| area == "440304011").map(|(_, n)| n.clone()).unwrap_or_else(|| panic!("{spikes:?}"))
+}
+
+#[tokio::test]
+async fn art30_a_hot_spot_never_names_a_petition_hidden_from_the_reader() {
+    let s = TestServer::start().await;
+    // Six wage letters (topic 0202) from one township this week, from six people.
+    let mut numbers = Vec::new();
+    for i in 0..6 {
+        let mut body = letter(&today().to_string());
+        body["jurisdiction"] = json!("440304011");
+        body["topic"] = json!("0202");
+        body["title"] = json!(format!("工地拖欠工资{i}"));
+        body["petitioners"] = json!([{ "name": format!("癸{i}"), "phone": format!("1390000010{i}") }]);
+        let (status, v) = s.post_as("ft_clerk", "/api/v1/petitions", body).await;
+        assert_eq!(status, StatusCode::CREATED, "{v}");
+        numbers.push(v["number"].as_str().unwrap().to_string());
+    }
+    let turned = numbers[0].clone();
+
+    // Before: the township's spike names all six.
+    let spikes = named_behind_spikes(&s, "ft_supervisor").await;
+    let mut behind = town(&spikes);
+    behind.sort();
+    numbers.sort();
+    assert_eq!(behind, numbers, "{spikes:?}");
+
+    // Sealed: the bureau may know the accusation exists; its number may stay named.
+    seal(&s, &turned).await;
+    let spikes = named_behind_spikes(&s, "ft_supervisor").await;
+    assert!(town(&spikes).contains(&turned), "{spikes:?}");
+
+    // Accused: named behind no spike of the bureau, at any level; the others still are.
+    accuse_the_bureau(&s, &turned).await;
+    let spikes = named_behind_spikes(&s, "ft_supervisor").await;
+    assert!(spikes.iter().all(|(_, n)| !n.contains(&turned)), "{spikes:?}");
+    let mut behind = town(&spikes);
+    behind.sort();
+    let others: Vec<String> = numbers.iter().filter(|n| **n != turned).cloned().collect();
+    assert_eq!(behind, others, "{spikes:?}");
+    s.finish().await;
+}
