@@ -165,9 +165,16 @@ async fn art30_a_green_channel_row_follows_the_accusations_seal() {
     assert_eq!((row["title"].as_str(), row["contact_note"].as_str()), (Some(TITLE), Some(NOTE)), "{l}");
     assert!(!row["words"].as_array().unwrap().is_empty(), "{l}");
     assert!(s.detail("ft_clerk", &number).await["green"].is_object());
+    let (_, l) = s.get_as("sz_clerk", "/api/v1/green-channel").await;
+    assert!(item_of(&l["items"], &number).is_some(), "the city bureau sees its area's lane: {l}");
 
     // Sealed: a row under the neutral title, nothing quoted; no lane record on the detail.
     seal(&s, &number).await;
+    // The city bureau reaches the petition (its area) but, no accused being
+    // named yet, may not learn the accusation exists: not in its lane.
+    let (status, l) = s.get_as("sz_clerk", "/api/v1/green-channel").await;
+    assert_eq!(status, StatusCode::OK, "{l}");
+    assert!(!l.to_string().contains(&number), "{l}");
     let (status, l) = s.get_as("ft_clerk", "/api/v1/green-channel").await;
     assert_eq!(status, StatusCode::OK, "{l}");
     let row = item_of(&l["items"], &number).unwrap_or_else(|| panic!("{l}"));
@@ -233,10 +240,16 @@ async fn art30_a_hot_spot_never_names_a_petition_hidden_from_the_reader() {
     numbers.sort();
     assert_eq!(behind, numbers, "{spikes:?}");
 
+    assert!(town(&named_behind_spikes(&s, "sz_supervisor").await).contains(&turned), "the city bureau sees its area's spike");
+
     // Sealed: the bureau may know the accusation exists; its number may stay named.
     seal(&s, &turned).await;
     let spikes = named_behind_spikes(&s, "ft_supervisor").await;
     assert!(town(&spikes).contains(&turned), "{spikes:?}");
+    // The city bureau reaches it (its area) but, no accused being named
+    // yet, may not learn the accusation exists: never named to it.
+    let spikes = named_behind_spikes(&s, "sz_supervisor").await;
+    assert!(spikes.iter().all(|(_, n)| !n.contains(&turned)), "{spikes:?}");
 
     // Accused: named behind no spike of the bureau, at any level; the others still are.
     accuse_the_bureau(&s, &turned).await;

@@ -184,13 +184,17 @@ async fn art30_a_leaders_own_case_and_its_leadership_records_follow_the_accusati
     let (status, l) = s.get_as("ft_jw_officer", &format!("/api/v1/petitions/{number}/leadership")).await;
     assert_eq!(status, StatusCode::OK, "{l}");
     assert_eq!(l["escalations"][0]["reason"], esc_reason, "{l}");
-    // A leader of a unit the accusation is hidden from (the city bureau: not
-    // the registering unit, no discipline body) may not be made its owner,
-    // though the city bureau is among the units the petition reaches.
+    // A unit that sees it sealed no longer directs it: no lead, track,
+    // escalation or record (which leaders it could name would hint at who
+    // is accused).
     let t = s.token("ft_supervisor").await;
     let (status, err) = s.put(&format!("/api/v1/petitions/{number}/lead"), Some(&t), json!({"leader": "sz_head"})).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
-    assert_eq!(err["error"]["code"], "leader_cannot_see", "{err}");
+    assert_eq!(status, StatusCode::FORBIDDEN, "{err}");
+    let t = s.token("ft_head").await;
+    let (status, err) = s.put(&format!("/api/v1/petitions/{number}/track"), Some(&t), json!({"track": "immediate", "note": "再核"})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{err}");
+    let (status, err) = s.post_as("ft_head", &format!("/api/v1/petitions/{number}/escalations"), json!({"reason": esc_reason})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{err}");
 
     // Accused: the case leaves the leader's list, the block is a 404.
     name_the_bureau(&s, &number).await;

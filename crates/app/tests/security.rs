@@ -166,11 +166,12 @@ async fn oversized_bodies_are_refused_and_markup_is_kept_inert() {
     s.finish().await;
 }
 
-/// The alert of `number` in `user`'s list of risk alerts, open or not.
+/// The alert raised with `number` at its registration, in `user`'s list
+/// of risk alerts, open or not.
 async fn risk_alert_of(s: &TestServer, user: &str, number: &str) -> Option<serde_json::Value> {
     let (status, alerts) = s.get_as(user, "/api/v1/risk-alerts?open=false").await;
     assert_eq!(status, StatusCode::OK, "{alerts}");
-    alerts.as_array().unwrap().iter().find(|a| a["number"] == number).cloned()
+    alerts.as_array().unwrap().iter().find(|a| a["number"] == number && a["raised_by_hand"] == false).cloned()
 }
 
 #[tokio::test]
@@ -187,8 +188,25 @@ async fn art30_a_risk_alert_is_sealed_with_its_accusation_and_gone_once_its_unit
     assert_eq!(alert["title"], "反映区信访局工作人员推诿不登记");
     assert!(alert["signals"].to_string().contains("跳"), "{alert}");
     let id = alert["id"].as_i64().unwrap();
+    // A second alert, raised by hand and dismissed: both reasons quote the matter.
+    let (status, raised) = s
+        .post_as(
+            "ft_clerk",
+            &format!("/api/v1/petitions/{number}/risk-alerts"),
+            json!({"kind": "gathering", "level": "elevated", "reason": "来电称窗口人员收好处后要带人来闹"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{raised}");
+    let (status, body) = s
+        .post_as(
+            "ft_clerk",
+            &format!("/api/v1/risk-alerts/{}/dismiss", raised["id"]),
+            json!({"reason": "已回访，窗口人员好处费一事另行核查"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     // Found to be an accusation and referred: the bureau may know only that
-    // it exists, so its alert keeps the level and kinds, not the words.
+    // it exists, so its alerts keep the level and kinds, not the words or reasons.
     s.act("ft_clerk", &number, "classify", json!({"category": "accusation", "litigation_related": false, "reason": "反映工作人员违纪"}))
         .await;
     s.act("ft_clerk", &number, "refer_discipline", json!({"unit": "440304-JW"})).await;
@@ -199,15 +217,19 @@ async fn art30_a_risk_alert_is_sealed_with_its_accusation_and_gone_once_its_unit
     let signals = alert["signals"].as_array().unwrap();
     assert!(!signals.is_empty() && signals.iter().all(|g| g["kind"].is_string()), "{alert}");
     assert!(signals.iter().all(|g| g["words"] == json!([]) && g["passages"] == json!([])), "{alert}");
-    for quoted in ["推诿", "好处", "跳", "楼顶"] {
-        assert!(!alert.to_string().contains(quoted), "{quoted} in {alert}");
+    let (_, all) = s.get_as("ft_clerk", "/api/v1/risk-alerts?open=false").await;
+    let by_hand = all.as_array().unwrap().iter().find(|a| a["id"] == raised["id"]).unwrap_or_else(|| panic!("{all}"));
+    assert_eq!((by_hand["raise_reason"].as_str(), by_hand["dismiss_reason"].as_str()), (Some("[依规不予显示]"), Some("[依规不予显示]")));
+    for quoted in ["推诿", "好处", "跳", "楼顶", "闹"] {
+        assert!(!all.to_string().contains(quoted), "{quoted} in {all}");
     }
     // The discipline body names the bureau itself as accused: the alert is
     // gone from it, and cannot be dismissed by it (404, as for the petition).
     s.act("ft_jw_officer", &number, "designate_accused", json!({"unit": "440304-XFJ", "reason": "被检举人系区信访局工作人员"})).await;
     let (status, _) = s.get_as("ft_clerk", &format!("/api/v1/petitions/{number}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert!(risk_alert_of(&s, "ft_clerk", &number).await.is_none(), "the accused unit lists the alert");
+    let (_, all) = s.get_as("ft_clerk", "/api/v1/risk-alerts?open=false").await;
+    assert!(!all.to_string().contains(&number), "the accused unit lists its alerts: {all}");
     let (status, body) = s
         .post_as(
             "ft_supervisor",

@@ -177,6 +177,12 @@ async fn art30_open311_reads_by_the_accused_units_key_do_not_show_the_accusation
     // body, which names the bureau itself as accused.
     s.act("ft_clerk", &id, "classify", json!({"category": "accusation", "litigation_related": false, "reason": "反映工作人员违纪"})).await;
     s.act("ft_clerk", &id, "refer_discipline", json!({"unit": "440304-JW"})).await;
+    // Sealed from the key's unit: the request is there, without the agency
+    // that holds it (a discipline body would say what it is).
+    let (status, sealed) = s.get(&format!("/open311/v2/requests/{id}.json?api_key={key}"), None).await;
+    assert_eq!(status, StatusCode::OK, "{sealed}");
+    assert!(sealed[0]["agency_responsible"].is_null(), "{sealed}");
+    assert!(!sealed.to_string().contains("纪委"), "{sealed}");
     s.act("ft_jw_officer", &id, "designate_accused", json!({"unit": "440304-XFJ", "reason": "被检举人系区信访局工作人员"})).await;
     let (status, _) = s.get(&format!("/open311/v2/requests/{id}.json?api_key={key}"), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);

@@ -201,15 +201,21 @@ async fn render(state: &AppState, key: &ApiKey, rows: Vec<PetitionSummary>) -> O
     let tree = state.tree();
     Ok(rows
         .into_iter()
-        .filter(|r| view(&r.case, r.confidential, key.unit_id, Role::Clerk, &tree) != View::Hidden)
-        .map(|r| {
+        .filter_map(|r| {
+            let v = view(&r.case, r.confidential, key.unit_id, Role::Clerk, &tree);
+            (v != View::Hidden).then_some((r, v))
+        })
+        .map(|(r, v)| {
+            // Which unit holds a sealed accusation (a discipline body) would
+            // say what it is.
+            let agency = if v == View::Sealed { None } else { tree.get(r.current_unit_id).map(|u| u.name.clone()) };
             json!({
                 "service_request_id": r.number,
                 "status": status_of(&r.state),
                 "status_notes": PState::parse(&r.state).map(|s| s.label()).unwrap_or_default(),
                 "service_name": r.topic.as_ref().and_then(|t| names.get(t)),
                 "service_code": r.topic,
-                "agency_responsible": tree.get(r.current_unit_id).map(|u| u.name.clone()),
+                "agency_responsible": agency,
                 "requested_datetime": to_rfc3339_cn(&r.registered_at),
                 "updated_datetime": to_rfc3339_cn(&r.updated_at),
                 "expected_datetime": r.next_due_on.map(|d| format!("{d}T23:59:59+08:00")),

@@ -20,7 +20,6 @@ use xinfang_domain::access::{View, view};
 use xinfang_domain::local_date;
 use xinfang_domain::procedure::{Command, actions};
 use xinfang_domain::role::Role;
-use xinfang_domain::unit::UnitTree;
 use xinfang_store::{Approval, EventDraft};
 
 pub fn approval_view(a: &Approval, today: NaiveDate) -> ApprovalView {
@@ -44,14 +43,22 @@ pub fn approval_view(a: &Approval, today: NaiveDate) -> ApprovalView {
     }
 }
 
-/// The request as `staff` may read it now: none for a petition hidden
-/// from the caller's unit (the accused's chain, Art. 30); for a sealed
+/// The request as a unit with view `v` of its petition may read it: none for a petition hidden
+/// from that unit (the accused's chain, Art. 30); for a sealed
 /// accusation the act and its dates under a neutral title, without the
-/// request's fields (its reasons quote the matter).
-fn approval_seen(a: &Approval, today: NaiveDate, staff: &Staff, tree: &UnitTree) -> Option<ApprovalView> {
-    match view(&a.case, a.confidential, staff.unit.id, staff.user.role, tree) {
+/// request's fields or the head's note (they may quote the matter).
+pub fn approval_seen(a: &Approval, today: NaiveDate, v: View) -> Option<ApprovalView> {
+    match v {
         View::Hidden => None,
-        View::Sealed => Some(ApprovalView { title: crate::views::SEALED_TITLE.into(), body: json!({}), ..approval_view(a, today) }),
+        View::Sealed => {
+            let v = approval_view(a, today);
+            Some(ApprovalView {
+                title: crate::views::SEALED_TITLE.into(),
+                body: json!({}),
+                decision_note: v.decision_note.map(crate::views::withheld),
+                ..v
+            })
+        }
         View::IdentityHidden | View::Full => Some(approval_view(a, today)),
     }
 }
@@ -80,7 +87,9 @@ pub async fn list(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQ
         rows.extend(state.store.approvals_for_unit(u, q.pending.unwrap_or(true)).await?);
     }
     rows.sort_by_key(|a| (a.status != "pending", a.due_on, a.id));
-    Ok(Json(rows.iter().filter_map(|a| approval_seen(a, today, &staff, &tree)).collect()))
+    Ok(Json(
+        rows.iter().filter_map(|a| approval_seen(a, today, view(&a.case, a.confidential, staff.unit.id, staff.user.role, &tree))).collect(),
+    ))
 }
 
 /// The request, if the caller heads the unit it waits for.

@@ -222,8 +222,22 @@ pub async fn check_leader_sees(state: &AppState, petition_id: i64, sight: &Visib
 }
 
 /// Assign the owner leader (shared by the API and the page).
+/// A unit that may only know a sealed accusation exists does not direct
+/// its handling (Art. 30): its leads, tracks, escalations and records
+/// would be written blind, and which leaders it may name would hint at
+/// who is accused.
+fn not_sealed(v: View) -> ApiResult<()> {
+    if v == View::Sealed {
+        return Err(ApiError::forbidden(
+            "检举控告事项由纪检监察机关办理，本单位不能安排包案、处置方式或提级协调（《信访工作条例》第三十条）",
+        ));
+    }
+    Ok(())
+}
+
 pub async fn assign(state: &AppState, staff: &Staff, number: &str, input: &LeadInput) -> ApiResult<()> {
-    let (rec, _) = load_visible(state, staff, number).await?;
+    let (rec, v) = load_visible(state, staff, number).await?;
+    not_sealed(v)?;
     let (leader, sight) = leader_of(state, staff, input).await?;
     check_leader_sees(state, rec.id, &sight).await?;
     let ev = staff.record_event(&rec, "lead_assigned", json!({"leader": leader.display_name, "note": input.note.trim()}), None);
@@ -247,7 +261,8 @@ pub async fn put_lead(
 
 /// Set the track (shared by the API and the page).
 pub async fn set_track(state: &AppState, staff: &Staff, number: &str, input: &TrackInput) -> ApiResult<()> {
-    let (rec, _) = load_visible(state, staff, number).await?;
+    let (rec, v) = load_visible(state, staff, number).await?;
+    not_sealed(v)?;
     let track = Track::parse(input.track.trim()).ok_or_else(|| {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_track", "处置方式应为马上办、限时办或提级办").at("track")
     })?;
@@ -280,7 +295,8 @@ pub async fn put_track(
 
 /// Escalate to the joint conference (shared by the API and the page).
 pub async fn escalate(state: &AppState, staff: &Staff, number: &str, input: &EscalationInput) -> ApiResult<i64> {
-    let (rec, _) = load_visible(state, staff, number).await?;
+    let (rec, v) = load_visible(state, staff, number).await?;
+    not_sealed(v)?;
     leadership::check_escalation(staff.user.role, &input.reason)?;
     let tree = state.tree();
     let unit = match input.unit.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
@@ -333,7 +349,8 @@ pub async fn post_record(
     ApiPath((number, id)): ApiPath<(String, i64)>,
     ApiJson(input): ApiJson<RecordInput>,
 ) -> ApiResult<StatusCode> {
-    let (rec, _) = load_visible(&state, &staff, &number).await?;
+    let (rec, v) = load_visible(&state, &staff, &number).await?;
+    not_sealed(v)?;
     leadership::check_record(&input.text)?;
     let l = state.store.leadership(rec.id).await?;
     let esc = l.escalations.iter().find(|e| e.id == id).ok_or_else(|| ApiError::not_found("提级办理记录"))?;

@@ -700,8 +700,8 @@ pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(number)
         risk_alerts,
         green_channel: green.as_ref().is_some_and(|g| g.state != "rejected"),
         // The lane's record quotes the matched words and the contact note:
-        // only for a view in full (not a sealed accusation, Art. 30).
-        green: green.as_ref().filter(|_| v == View::Full).map(|g| super::green_channel::view(&state, g)),
+        // not for a sealed accusation (Art. 30), as in the lane's list.
+        green: green.as_ref().filter(|_| v != View::Sealed).map(|g| super::green_channel::view(&state, g)),
         dispute: screened.map(|(id, recorded_on)| crate::dto::DisputeRef { id, number: crate::api::disputes::number_of(id, &recorded_on) }),
         accepted_on: c.accepted_on.map(|d| d.to_string()),
         simplified: c.simplified,
@@ -718,17 +718,7 @@ pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(number)
         } else {
             Vec::new()
         },
-        approvals: approvals
-            .iter()
-            .map(|a| crate::api::approvals::approval_view(a, today))
-            .map(|mut a| {
-                if sealed {
-                    a.title = crate::views::SEALED_TITLE.into();
-                    a.body = json!({});
-                }
-                a
-            })
-            .collect(),
+        approvals: approvals.iter().filter_map(|a| crate::api::approvals::approval_seen(a, today, v)).collect(),
         available_actions: available,
         deadlines: deadline_views(&c.deadlines, today),
         history: redact_links(&state, &staff, history)

@@ -126,7 +126,7 @@ impl RiskAlert {
     /// none for a petition that must look as if it did not exist to that
     /// unit (the accused's chain, Art. 30); for a sealed accusation the
     /// level and kinds only, under a neutral title, without the words,
-    /// passages and reason quoted from the accusation. An alert outlives
+    /// passages and reasons that may quote the accusation. An alert outlives
     /// the view its unit had when it was raised, so this is read anew.
     pub fn seen(r: RiskAlertRow, v: View) -> Option<RiskAlert> {
         match v {
@@ -139,6 +139,7 @@ impl RiskAlert {
                     s.passages.clear();
                 }
                 a.raise_reason = a.raise_reason.map(|_| WITHHELD.into());
+                a.dismiss_reason = a.dismiss_reason.map(|_| WITHHELD.into());
                 Some(a)
             }
             View::IdentityHidden | View::Full => Some(RiskAlert::from(r)),

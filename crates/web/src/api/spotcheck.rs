@@ -225,7 +225,7 @@ pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(id): Ap
                 suggested: i.suggested.to_vec(),
                 scores: i.scores.to_vec(),
                 passed: i.passed,
-                note: i.note,
+                note: if v == View::Sealed { crate::views::withheld(i.note) } else { i.note },
             })
             .collect(),
     }))
