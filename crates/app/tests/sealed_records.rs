@@ -130,6 +130,13 @@ async fn art30_a_campaign_item_follows_the_accusations_seal() {
     assert_eq!(status, StatusCode::OK, "{d}");
     assert_eq!(item_of(&d["items"], &number).unwrap_or_else(|| panic!("{d}"))["title"], SEALED_TITLE, "{d}");
     assert!(!d.to_string().contains(TITLE), "{d}");
+    // A leader for the whole campaign: the sealed item is skipped, not
+    // refused half-way (the bureau no longer directs it).
+    let (status, lead) = s.post_as("ft_supervisor", &format!("{url}/lead"), json!({"leader": "ft_head"})).await;
+    assert_eq!(status, StatusCode::OK, "{lead}");
+    assert_eq!(lead["assigned"], 0, "{lead}");
+    let (_, d) = s.get_as("ft_supervisor", &url).await;
+    assert!(item_of(&d["items"], &number).unwrap()["leader"].is_null(), "{d}");
     let (_, csv) = s.get_as("ft_supervisor", &format!("{url}?format=csv")).await;
     let csv = csv.as_str().unwrap().to_string();
     assert!(csv.contains(&number) && csv.contains(SEALED_TITLE) && !csv.contains(TITLE), "{csv}");

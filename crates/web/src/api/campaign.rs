@@ -294,7 +294,19 @@ pub async fn lead_all(state: &AppState, staff: &Staff, id: i64, input: &LeadInpu
     // not exist, may not own cases or cannot see one of the items is
     // refused with none of them assigned.
     let (_, sight) = leader_of(state, staff, input).await?;
-    let todo: Vec<&CampaignItemView> = d.items.iter().filter(|i| !i.resolved && i.leader.is_none()).collect();
+    // An item that has become an accusation sealed from this unit is
+    // skipped: the unit no longer directs it (Art. 30; `assign` refuses).
+    let tree = state.tree();
+    let sealed: std::collections::HashSet<i64> = state
+        .store
+        .campaign_items(id)
+        .await?
+        .iter()
+        .filter(|i| access::view(&i.case, i.confidential, staff.unit.id, staff.user.role, &tree) == View::Sealed)
+        .map(|i| i.petition_id)
+        .collect();
+    let todo: Vec<&CampaignItemView> =
+        d.items.iter().filter(|i| !i.resolved && i.leader.is_none() && !sealed.contains(&i.petition_id)).collect();
     for i in &todo {
         check_leader_sees(state, i.petition_id, &sight).await?;
     }
@@ -306,7 +318,7 @@ pub async fn lead_all(state: &AppState, staff: &Staff, id: i64, input: &LeadInpu
 
 #[utoipa::path(post, path = "/api/v1/campaigns/{id}/lead", tag = "supervision", security(("bearer" = [])),
     params(("id" = i64, Path)), request_body = LeadInput,
-    description = "领导包案 for a whole campaign: the leader owns every open listed petition that has no owner yet (each recorded on its petition as a single 包案 would be).",
+    description = "领导包案 for a whole campaign: the leader owns every open listed petition that has no owner yet (each recorded on its petition as a single 包案 would be); one that has become an accusation sealed from the campaign's unit is skipped (Art. 30).",
     responses((status = 200, body = BulkLead), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn post_lead(
     State(state): State<AppState>,
