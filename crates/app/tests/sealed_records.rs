@@ -15,43 +15,7 @@ use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-/// What a sealed accusation is listed as (`web::views::SEALED_TITLE`).
-const SEALED_TITLE: &str = "检举控告事项";
-/// In place of the text a sealed accusation's record quoted.
 use xinfang_web::views::WITHHELD;
-
-/// A letter received `received_on`, registered by the 福田区 bureau as a
-/// claim, titled `title`: its number.
-async fn claim_by_the_bureau(s: &TestServer, received_on: &str, title: &str) -> String {
-    let mut v = letter(received_on);
-    v["title"] = json!(title);
-    let (status, sub) = s.post_as("ft_clerk", "/api/v1/petitions", v).await;
-    assert_eq!(status, StatusCode::CREATED, "{sub}");
-    let number = sub["number"].as_str().unwrap().to_string();
-    assert_eq!(s.detail("ft_clerk", &number).await["view"], "full");
-    number
-}
-
-/// The claim turns out to be an accusation; the bureau refers it to the
-/// district discipline body and from then on sees it sealed.
-async fn seal(s: &TestServer, number: &str) {
-    s.act("ft_clerk", number, "classify", json!({"category": "accusation", "litigation_related": false, "reason": "反映工作人员违纪"}))
-        .await;
-    s.act("ft_clerk", number, "refer_discipline", json!({"unit": "440304-JW"})).await;
-    let d = s.detail("ft_clerk", number).await;
-    assert_eq!(d["view"], "sealed", "{d}");
-    assert_eq!(d["title"], SEALED_TITLE, "{d}");
-}
-
-/// The discipline body names the bureau itself as the accused unit: the
-/// bureau gets 404 for the petition from then on.
-async fn accuse_the_bureau(s: &TestServer, number: &str) {
-    s.act("ft_jw_officer", number, "designate_accused", json!({"unit": "440304-XFJ", "reason": "被检举人系区信访局工作人员"})).await;
-    for user in ["ft_clerk", "ft_supervisor"] {
-        let (status, body) = s.get_as(user, &format!("/api/v1/petitions/{number}")).await;
-        assert_eq!(status, StatusCode::NOT_FOUND, "{user}: {body}");
-    }
-}
 
 fn item_of<'a>(items: &'a Value, number: &str) -> Option<&'a Value> {
     items.as_array().unwrap().iter().find(|i| i["number"] == number)
@@ -82,7 +46,7 @@ async fn art30_a_duty_lawyers_visit_follows_the_accusations_seal() {
     assert_eq!((v["title"].as_str(), v["advice"].as_str()), (Some(TITLE), Some(ADVICE)), "{rec}");
 
     // Sealed: that a visit took place, under the neutral title, without the advice.
-    seal(&s, &number).await;
+    seal_as_accusation(&s, &number).await;
     let (status, rec) = s.get_as("ft_clerk", &url).await;
     assert_eq!(status, StatusCode::OK, "{rec}");
     let v = item_of(&rec["visits"], &number).unwrap_or_else(|| panic!("{rec}"));
@@ -92,7 +56,7 @@ async fn art30_a_duty_lawyers_visit_follows_the_accusations_seal() {
     assert!(!text.contains(TITLE) && !text.contains(ADVICE), "{rec}");
 
     // Accused: the visit is not on the lawyer's record at all.
-    accuse_the_bureau(&s, &number).await;
+    name_the_bureau_accused(&s, &number).await;
     let (status, rec) = s.get_as("ft_clerk", &url).await;
     assert_eq!(status, StatusCode::OK, "{rec}");
     assert!(rec["visits"].as_array().unwrap().is_empty(), "{rec}");
@@ -125,7 +89,7 @@ async fn art30_a_campaign_item_follows_the_accusations_seal() {
     assert!(csv.as_str().unwrap().contains(TITLE), "{csv}");
 
     // Sealed: still an item, under the neutral title only.
-    seal(&s, &number).await;
+    seal_as_accusation(&s, &number).await;
     let (status, d) = s.get_as("ft_supervisor", &url).await;
     assert_eq!(status, StatusCode::OK, "{d}");
     assert_eq!(item_of(&d["items"], &number).unwrap_or_else(|| panic!("{d}"))["title"], SEALED_TITLE, "{d}");
@@ -142,7 +106,7 @@ async fn art30_a_campaign_item_follows_the_accusations_seal() {
     assert!(csv.contains(&number) && csv.contains(SEALED_TITLE) && !csv.contains(TITLE), "{csv}");
 
     // Accused: not an item of the bureau's campaign, nor of its file.
-    accuse_the_bureau(&s, &number).await;
+    name_the_bureau_accused(&s, &number).await;
     let (status, d) = s.get_as("ft_supervisor", &url).await;
     assert_eq!(status, StatusCode::OK, "{d}");
     assert!(item_of(&d["items"], &number).is_none(), "{d}");
@@ -176,7 +140,7 @@ async fn art30_a_green_channel_row_follows_the_accusations_seal() {
     assert!(item_of(&l["items"], &number).is_some(), "the city bureau sees its area's lane: {l}");
 
     // Sealed: a row under the neutral title, nothing quoted; no lane record on the detail.
-    seal(&s, &number).await;
+    seal_as_accusation(&s, &number).await;
     // The city bureau reaches the petition (its area) but, no accused being
     // named yet, may not learn the accusation exists: not in its lane.
     let (status, l) = s.get_as("sz_clerk", "/api/v1/green-channel").await;
@@ -195,7 +159,7 @@ async fn art30_a_green_channel_row_follows_the_accusations_seal() {
     assert!(!d.to_string().contains(NOTE), "{d}");
 
     // Accused: not in the bureau's lane at all.
-    accuse_the_bureau(&s, &number).await;
+    name_the_bureau_accused(&s, &number).await;
     let (status, l) = s.get_as("ft_clerk", "/api/v1/green-channel").await;
     assert_eq!(status, StatusCode::OK, "{l}");
     assert!(item_of(&l["items"], &number).is_none(), "{l}");
@@ -250,7 +214,7 @@ async fn art30_a_hot_spot_never_names_a_petition_hidden_from_the_reader() {
     assert!(town(&named_behind_spikes(&s, "sz_supervisor").await).contains(&turned), "the city bureau sees its area's spike");
 
     // Sealed: the bureau may know the accusation exists; its number may stay named.
-    seal(&s, &turned).await;
+    seal_as_accusation(&s, &turned).await;
     let spikes = named_behind_spikes(&s, "ft_supervisor").await;
     assert!(town(&spikes).contains(&turned), "{spikes:?}");
     // The city bureau reaches it (its area) but, no accused being named
@@ -259,7 +223,7 @@ async fn art30_a_hot_spot_never_names_a_petition_hidden_from_the_reader() {
     assert!(spikes.iter().all(|(_, n)| !n.contains(&turned)), "{spikes:?}");
 
     // Accused: named behind no spike of the bureau, at any level; the others still are.
-    accuse_the_bureau(&s, &turned).await;
+    name_the_bureau_accused(&s, &turned).await;
     let spikes = named_behind_spikes(&s, "ft_supervisor").await;
     assert!(spikes.iter().all(|(_, n)| !n.contains(&turned)), "{spikes:?}");
     let mut behind = town(&spikes);

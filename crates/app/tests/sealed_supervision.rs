@@ -14,39 +14,9 @@ use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-const TITLE: &str = "反映区信访局窗口工作人员索要好处费";
 use xinfang_web::views::WITHHELD;
-const SEALED_TITLE: &str = "检举控告事项";
 
-/// A letter the 福田区 bureau registers as a claim (it is still at intake).
-async fn bureau_claim(s: &TestServer) -> String {
-    let mut v = letter(&today().to_string());
-    v["title"] = json!(TITLE);
-    let (status, sub) = s.post_as("ft_clerk", "/api/v1/petitions", v).await;
-    assert_eq!(status, StatusCode::CREATED, "{sub}");
-    let number = sub["number"].as_str().unwrap().to_string();
-    assert_eq!(s.detail("ft_clerk", &number).await["view"], "full");
-    number
-}
-
-/// Reclassified as an accusation and referred to the district discipline
-/// body: the registering bureau now sees it sealed.
-async fn accuse(s: &TestServer, number: &str) {
-    s.act("ft_clerk", number, "classify", json!({"category": "accusation", "litigation_related": false, "reason": "反映工作人员违纪"}))
-        .await;
-    s.act("ft_clerk", number, "refer_discipline", json!({"unit": "440304-JW"})).await;
-    assert_eq!(s.detail("ft_clerk", number).await["view"], "sealed");
-    assert_eq!(s.detail("ft_head", number).await["view"], "sealed");
-}
-
-/// The discipline body names the bureau itself: hidden from it and above.
-async fn name_the_bureau(s: &TestServer, number: &str) {
-    s.act("ft_jw_officer", number, "designate_accused", json!({"unit": "440304-XFJ", "reason": "被检举人系区信访局工作人员"})).await;
-    for user in ["ft_clerk", "ft_head"] {
-        let (status, body) = s.get_as(user, &format!("/api/v1/petitions/{number}")).await;
-        assert_eq!(status, StatusCode::NOT_FOUND, "{user}: {body}");
-    }
-}
+const TITLE: &str = "反映区信访局窗口工作人员索要好处费";
 
 fn find(list: &Value, id: &Value) -> Option<Value> {
     list.as_array().unwrap().iter().find(|c| c["id"] == *id).cloned()
@@ -55,7 +25,7 @@ fn find(list: &Value, id: &Value) -> Option<Value> {
 #[tokio::test]
 async fn art30_a_supervision_case_follows_the_accusations_seal() {
     let s = TestServer::start().await;
-    let number = bureau_claim(&s).await;
+    let number = claim_by_the_bureau(&s, &today().to_string(), TITLE).await;
     let reason = "群众反映区信访局窗口人员索要好处费后才予登记，请核查";
     let suggestions = "请调取窗口监控录像并约谈当事人";
     let reply = "已调取录像，当事窗口人员承认收受财物";
@@ -114,7 +84,7 @@ async fn art30_a_supervision_case_follows_the_accusations_seal() {
     }
 
     // Accused: as if the case never existed, to read or to act on.
-    name_the_bureau(&s, &number).await;
+    name_the_bureau_accused(&s, &number).await;
     for q in ["", "?role=supervised", "?open=true"] {
         let (status, list) = s.get_as("ft_clerk", &format!("/api/v1/supervision/cases{q}")).await;
         assert_eq!(status, StatusCode::OK, "{list}");
@@ -132,7 +102,7 @@ async fn art30_a_supervision_case_follows_the_accusations_seal() {
 #[tokio::test]
 async fn art30_a_leaders_own_case_and_its_leadership_records_follow_the_accusations_seal() {
     let s = TestServer::start().await;
-    let number = bureau_claim(&s).await;
+    let number = claim_by_the_bureau(&s, &today().to_string(), TITLE).await;
     let lead_note = "一周内约谈窗口全体人员";
     let track_note = "当天核实窗口收费情况";
     let esc_reason = "涉及区信访局自身人员，提请联席会议协调";
@@ -164,7 +134,8 @@ async fn art30_a_leaders_own_case_and_its_leadership_records_follow_the_accusati
     assert_eq!(l["escalations"][0]["records"][0]["text"], record);
 
     // Sealed: a neutral title, the texts withheld.
-    accuse(&s, &number).await;
+    seal_as_accusation(&s, &number).await;
+    assert_eq!(s.detail("ft_head", &number).await["view"], "sealed");
     let (_, mine) = s.get_as("ft_head", "/api/v1/leader/cases").await;
     let led = mine.as_array().unwrap().iter().find(|c| c["number"] == number.as_str()).unwrap_or_else(|| panic!("{mine}"));
     assert_eq!(led["title"], SEALED_TITLE, "{mine}");
@@ -197,7 +168,7 @@ async fn art30_a_leaders_own_case_and_its_leadership_records_follow_the_accusati
     assert_eq!(status, StatusCode::FORBIDDEN, "{err}");
 
     // Accused: the case leaves the leader's list, the block is a 404.
-    name_the_bureau(&s, &number).await;
+    name_the_bureau_accused(&s, &number).await;
     let (status, mine) = s.get_as("ft_head", "/api/v1/leader/cases").await;
     assert_eq!(status, StatusCode::OK, "{mine}");
     assert!(!mine.as_array().unwrap().iter().any(|c| c["number"] == number.as_str()), "the accused's leader lists it: {mine}");

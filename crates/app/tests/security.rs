@@ -207,10 +207,7 @@ async fn art30_a_risk_alert_is_sealed_with_its_accusation_and_gone_once_its_unit
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     // Found to be an accusation and referred: the bureau may know only that
     // it exists, so its alerts keep the level and kinds, not the words or reasons.
-    s.act("ft_clerk", &number, "classify", json!({"category": "accusation", "litigation_related": false, "reason": "反映工作人员违纪"}))
-        .await;
-    s.act("ft_clerk", &number, "refer_discipline", json!({"unit": "440304-JW"})).await;
-    assert_eq!(s.detail("ft_clerk", &number).await["view"], "sealed");
+    seal_as_accusation(&s, &number).await;
     let alert = risk_alert_of(&s, "ft_clerk", &number).await.expect("a sealed accusation's alert is still listed");
     assert_eq!(alert["title"], "检举控告事项");
     assert_eq!(alert["level"], "urgent");
@@ -225,9 +222,7 @@ async fn art30_a_risk_alert_is_sealed_with_its_accusation_and_gone_once_its_unit
     }
     // The discipline body names the bureau itself as accused: the alert is
     // gone from it, and cannot be dismissed by it (404, as for the petition).
-    s.act("ft_jw_officer", &number, "designate_accused", json!({"unit": "440304-XFJ", "reason": "被检举人系区信访局工作人员"})).await;
-    let (status, _) = s.get_as("ft_clerk", &format!("/api/v1/petitions/{number}")).await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    name_the_bureau_accused(&s, &number).await;
     let (_, all) = s.get_as("ft_clerk", "/api/v1/risk-alerts?open=false").await;
     assert!(!all.to_string().contains(&number), "the accused unit lists its alerts: {all}");
     let (status, body) = s
@@ -267,9 +262,7 @@ async fn art30_a_request_waiting_for_the_head_is_sealed_with_its_accusation_and_
     let (_, queue) = s.get_as("ft_head", "/api/v1/approvals").await;
     assert_eq!(queued(&queue).expect("in the head's queue")["title"], "反映区信访局窗口人员索要好处");
     // Found to be an accusation and referred: the head may know only that it exists.
-    s.act("ft_clerk", &number, "classify", json!({"category": "accusation", "litigation_related": false, "reason": "反映工作人员违纪"}))
-        .await;
-    s.act("ft_clerk", &number, "refer_discipline", json!({"unit": "440304-JW"})).await;
+    seal_as_accusation(&s, &number).await;
     let (_, queue) = s.get_as("ft_head", "/api/v1/approvals?pending=false").await;
     let item = queued(&queue).expect("a sealed accusation's request is still listed");
     assert_eq!(item["title"], "检举控告事项");
@@ -277,7 +270,7 @@ async fn art30_a_request_waiting_for_the_head_is_sealed_with_its_accusation_and_
     assert!(!queue.to_string().contains("好处"), "{queue}");
     // The bureau is named the accused: the request is gone from its head,
     // and cannot be decided there (404, as for the petition).
-    s.act("ft_jw_officer", &number, "designate_accused", json!({"unit": "440304-XFJ", "reason": "被检举人系区信访局工作人员"})).await;
+    name_the_bureau_accused(&s, &number).await;
     let (_, queue) = s.get_as("ft_head", "/api/v1/approvals?pending=false").await;
     assert!(queued(&queue).is_none(), "{queue}");
     for decision in ["approve", "refuse"] {

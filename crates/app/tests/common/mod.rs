@@ -340,3 +340,44 @@ pub async fn raw_execute(s: &TestServer, sql: &str) {
     sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut conn).await.unwrap();
     conn.close().await.unwrap();
 }
+
+/// What a sealed accusation is called to a unit that may only know it
+/// exists (Art. 30; `web::views::SEALED_TITLE`).
+#[allow(dead_code)]
+pub const SEALED_TITLE: &str = "检举控告事项";
+
+/// A letter received `received_on`, registered by the 福田区 bureau
+/// (`ft_clerk`) as a claim titled `title`, seen in full: its number.
+#[allow(dead_code)]
+pub async fn claim_by_the_bureau(s: &TestServer, received_on: &str, title: &str) -> String {
+    let mut v = letter(received_on);
+    v["title"] = json!(title);
+    let (status, sub) = s.post_as("ft_clerk", "/api/v1/petitions", v).await;
+    assert_eq!(status, StatusCode::CREATED, "{sub}");
+    let number = sub["number"].as_str().unwrap().to_string();
+    assert_eq!(s.detail("ft_clerk", &number).await["view"], "full");
+    number
+}
+
+/// The bureau's claim turns out to be an accusation and is referred to the
+/// district discipline body: the bureau sees it sealed from then on.
+#[allow(dead_code)]
+pub async fn seal_as_accusation(s: &TestServer, number: &str) {
+    s.act("ft_clerk", number, "classify", json!({"category": "accusation", "litigation_related": false, "reason": "反映工作人员违纪"}))
+        .await;
+    s.act("ft_clerk", number, "refer_discipline", json!({"unit": "440304-JW"})).await;
+    let d = s.detail("ft_clerk", number).await;
+    assert_eq!(d["view"], "sealed", "{d}");
+    assert_eq!(d["title"], SEALED_TITLE, "{d}");
+}
+
+/// The discipline body names the bureau itself as the accused unit: the
+/// bureau's staff get 404 for the petition from then on.
+#[allow(dead_code)]
+pub async fn name_the_bureau_accused(s: &TestServer, number: &str) {
+    s.act("ft_jw_officer", number, "designate_accused", json!({"unit": "440304-XFJ", "reason": "被检举人系区信访局工作人员"})).await;
+    for user in ["ft_clerk", "ft_head", "ft_supervisor"] {
+        let (status, body) = s.get_as(user, &format!("/api/v1/petitions/{number}")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{user}: {body}");
+    }
+}
