@@ -149,7 +149,7 @@ async fn submit(a: &Store, w: &World, reg: Registration, receiving: &str, clerk:
             accused_unit_path: accused_path.clone(),
             registered_at: at,
             rows: Default::default(),
-            risk_alert: None,
+            risk_alerts: Vec::new(),
             green_channel: None,
             search_tokens: xinfang_web::search::registration_tokens(&xinfang_web::search::segmenter(&w.tree), &w.keys, &reg),
         })

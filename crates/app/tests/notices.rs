@@ -392,3 +392,168 @@ async fn an_urgent_risk_in_a_new_petition_alerts_the_duty_officers_and_is_dismis
     assert_eq!(status, StatusCode::NOT_FOUND, "already dismissed");
     s.finish().await;
 }
+
+/// Issue 13, item 4: an urgent risk a township's petition office finds
+/// (registering a visit, or by hand) is raised for the county's petition
+/// bureau too, whose duty officers are e-mailed at once; each unit
+/// dismisses its own alert. An elevated one stays with the township.
+#[tokio::test]
+async fn an_urgent_risk_found_by_a_township_office_also_alerts_the_countys_bureau() {
+    let gw = Gateway::start().await;
+    let (smtp, mails) = smtp_server().await;
+    let s = TestServer::start_configured(|c| with_channels(c, &gw.url, &smtp)).await;
+    let admin = s.token("admin").await;
+    let status = s
+        .client
+        .patch(format!("{}/api/v1/users/ft_supervisor", s.base))
+        .bearer_auth(&admin)
+        .json(&json!({"email": "duty@futian.example.gov.cn"}))
+        .send()
+        .await
+        .expect("patch")
+        .status();
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let mut visit = online_claim("钱九", "440304198001010033");
+    visit["channel"] = json!("visit");
+    visit["jurisdiction"] = json!("440304001");
+    visit["received_on"] = json!(today().to_string());
+    visit["facts_and_reasons"] = json!("公司拖欠工资半年，再不解决我就从公司楼顶跳下去。");
+    let (status, sub) = s.post_as("ft_ny_clerk", "/api/v1/petitions", visit).await;
+    assert_eq!(status, StatusCode::CREATED, "{sub}");
+    let number = sub["number"].as_str().unwrap().to_string();
+    // The county bureau's duty officer hears of it at once, told who found it.
+    let raw =
+        wait_for("the risk e-mail", 20, async || mails.lock().unwrap().iter().find(|m| m.contains("Message-ID: <risk.")).cloned()).await;
+    assert!(raw.contains("To: duty@futian.example.gov.cn"), "{raw}");
+    let msg = mail_parser::MessageParser::default().parse(raw.as_bytes()).unwrap();
+    let body = msg.body_text(0).unwrap_or_default().to_string();
+    assert!(body.contains("南园街道信访办") && body.contains("跳"), "{body}");
+    // One alert for each unit, each listed for its own unit only.
+    let of =
+        |alerts: &Value| -> Vec<Value> { alerts.as_array().unwrap().iter().filter(|a| a["number"] == number.as_str()).cloned().collect() };
+    let (_, town) = s.get_as("ft_ny_clerk", "/api/v1/risk-alerts").await;
+    let (_, bureau) = s.get_as("ft_clerk", "/api/v1/risk-alerts").await;
+    let (town, bureau) = (of(&town), of(&bureau));
+    assert_eq!((town.len(), bureau.len()), (1, 1), "{town:?} {bureau:?}");
+    assert_eq!(town[0]["unit_code"], "440304001-XFB");
+    assert_eq!(bureau[0]["unit_code"], "440304-XFJ");
+    assert_eq!(bureau[0]["level"], "urgent");
+    assert!(bureau[0]["for_your_unit"].as_bool().unwrap());
+    let (town_id, bureau_id) = (town[0]["id"].as_i64().unwrap(), bureau[0]["id"].as_i64().unwrap());
+    // On the petition both show; the reader may dismiss only its own.
+    let d = s.detail("ft_ny_clerk", &number).await;
+    let mine: Vec<(i64, bool)> =
+        d["risk_alerts"].as_array().unwrap().iter().map(|a| (a["id"].as_i64().unwrap(), a["for_your_unit"].as_bool().unwrap())).collect();
+    assert_eq!(mine, vec![(town_id, true), (bureau_id, false)], "{d}");
+    // The page offers the township a dismissal of its own alert only.
+    let (c, _) = browser(&s, "ft_ny_clerk").await;
+    let html = c.get(format!("{}/staff/p/{number}", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(&format!("/risk/{town_id}/dismiss")), "{html}");
+    assert!(!html.contains(&format!("/risk/{bureau_id}/dismiss")), "{html}");
+    assert!(html.contains("福田区信访局的提示，由其核实解除"), "{html}");
+    let (status, _) =
+        s.post_as("ft_ny_clerk", &format!("/api/v1/risk-alerts/{bureau_id}/dismiss"), json!({"reason": "已电话回访，情绪稳定"})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "the bureau's alert is the bureau's to dismiss");
+    let (status, body) =
+        s.post_as("ft_supervisor", &format!("/api/v1/risk-alerts/{bureau_id}/dismiss"), json!({"reason": "已约谈，情绪稳定"})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (_, town_open) = s.get_as("ft_ny_clerk", "/api/v1/risk-alerts").await;
+    assert_eq!(of(&town_open).len(), 1, "the township's own alert stays open: {town_open}");
+
+    // Raised by hand by the township: the bureau gets it too, mailed.
+    let (status, raised) = s
+        .post_as(
+            "ft_ny_clerk",
+            &format!("/api/v1/petitions/{number}/risk-alerts"),
+            json!({"kind": "violence", "level": "urgent", "reason": "来访时扬言要带刀去公司找老板"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{raised}");
+    assert_eq!(raised["duty_officers_notified"], 1, "the county bureau's duty officer: {raised}");
+    let (_, bureau) = s.get_as("ft_clerk", "/api/v1/risk-alerts").await;
+    let by_hand: Vec<Value> = of(&bureau).into_iter().filter(|a| a["raised_by_hand"] == true).collect();
+    assert_eq!(by_hand.len(), 1, "{bureau}");
+    assert_eq!(by_hand[0]["raise_reason"], "来访时扬言要带刀去公司找老板");
+    // Raised again while open: refused for the township, nothing doubled.
+    let (status, _) = s
+        .post_as(
+            "ft_ny_clerk",
+            &format!("/api/v1/petitions/{number}/risk-alerts"),
+            json!({"kind": "violence", "level": "urgent", "reason": "来访时扬言要带刀去公司找老板"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    // An elevated one stays with the township.
+    let (status, raised) = s
+        .post_as(
+            "ft_ny_clerk",
+            &format!("/api/v1/petitions/{number}/risk-alerts"),
+            json!({"kind": "gathering", "level": "elevated", "reason": "说要叫工友一起来"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{raised}");
+    let (_, bureau) = s.get_as("ft_clerk", "/api/v1/risk-alerts").await;
+    assert!(of(&bureau).iter().all(|a| a["level"] == "urgent"), "{bureau}");
+    s.finish().await;
+}
+
+/// Art. 30 with issue 13, item 4: an urgent accusation a township office
+/// registers is told to the county bureau sealed (no title, no words
+/// quoted, in the list or the e-mail); one that names the county bureau
+/// itself as accused is not told to it at all.
+#[tokio::test]
+async fn art30_an_urgent_accusation_reaches_the_bureau_sealed_and_never_the_accused_bureau() {
+    let gw = Gateway::start().await;
+    let (smtp, mails) = smtp_server().await;
+    let s = TestServer::start_configured(|c| with_channels(c, &gw.url, &smtp)).await;
+    let admin = s.token("admin").await;
+    let status = s
+        .client
+        .patch(format!("{}/api/v1/users/ft_supervisor", s.base))
+        .bearer_auth(&admin)
+        .json(&json!({"email": "duty@futian.example.gov.cn"}))
+        .send()
+        .await
+        .expect("patch")
+        .status();
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let accusation = |unit: &str, code: &str| {
+        let mut v = online_claim("钱十", "440304198001010041");
+        v["channel"] = json!("visit");
+        v["jurisdiction"] = json!("440304001");
+        v["received_on"] = json!(today().to_string());
+        v["category"] = json!("accusation");
+        v["title"] = json!("反映经办人员索要好处费");
+        v["facts_and_reasons"] = json!("经办人员索要好处费，再不查处我就去他们单位门口喝农药。");
+        v["accused"] = json!({"name": "某经办人员", "unit": unit, "unit_code": code});
+        v
+    };
+    let (status, sub) = s.post_as("ft_ny_clerk", "/api/v1/petitions", accusation("福田区住房和建设局", "440304-ZJT")).await;
+    assert_eq!(status, StatusCode::CREATED, "{sub}");
+    let sealed = sub["number"].as_str().unwrap().to_string();
+    let raw =
+        wait_for("the risk e-mail", 20, async || mails.lock().unwrap().iter().find(|m| m.contains("Message-ID: <risk.")).cloned()).await;
+    let msg = mail_parser::MessageParser::default().parse(raw.as_bytes()).unwrap();
+    let body = msg.body_text(0).unwrap_or_default().to_string();
+    assert!(body.contains("检举控告事项") && !body.contains("好处费") && !body.contains("农药"), "{body}");
+    let (_, bureau) = s.get_as("ft_clerk", "/api/v1/risk-alerts").await;
+    let told: Vec<&Value> = bureau.as_array().unwrap().iter().filter(|a| a["number"] == sealed.as_str()).collect();
+    assert_eq!(told.len(), 1, "{bureau}");
+    assert_eq!(told[0]["title"], "检举控告事项");
+    assert!(told[0]["signals"].as_array().unwrap().iter().all(|g| g["words"].as_array().unwrap().is_empty()), "{bureau}");
+
+    let (status, sub) = s.post_as("ft_ny_clerk", "/api/v1/petitions", accusation("福田区信访局", "440304-XFJ")).await;
+    assert_eq!(status, StatusCode::CREATED, "{sub}");
+    let hidden = sub["number"].as_str().unwrap().to_string();
+    // The township office is in the county bureau's line, so the
+    // accusation is received by the district's discipline body (Art. 30),
+    // whose alert it is; the accused bureau and the city above it never
+    // learn of it.
+    let (_, jw) = s.get_as("ft_jw_officer", "/api/v1/risk-alerts").await;
+    let (_, bureau) = s.get_as("ft_clerk", "/api/v1/risk-alerts").await;
+    let (_, city) = s.get_as("sz_clerk", "/api/v1/risk-alerts").await;
+    let has = |alerts: &Value| alerts.as_array().unwrap().iter().any(|a| a["number"] == hidden.as_str());
+    assert!(has(&jw), "the discipline body that received it has its alert: {jw}");
+    assert!(!has(&bureau) && !has(&city), "the accused bureau and those above it never learn of it");
+    s.finish().await;
+}

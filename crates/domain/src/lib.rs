@@ -8,6 +8,7 @@
 pub mod access;
 pub mod account;
 pub mod aggregate;
+pub mod alerting;
 pub mod calendar;
 pub mod campaign;
 pub mod deadline;

@@ -85,8 +85,10 @@ pub struct NewPetition {
     /// Its words for the full-text index (`store::fulltext`), written in
     /// the same transaction.
     pub search_tokens: String,
-    /// A risk alert the text raises (issue 13, item 4), written with it.
-    pub risk_alert: Option<crate::risk::NewRiskAlert>,
+    /// The risk alerts the text raises (issue 13, item 4), written with it:
+    /// one for the receiving unit, and for an urgent one a second for the
+    /// area's petition bureau (`domain::alerting`).
+    pub risk_alerts: Vec<crate::risk::NewRiskAlert>,
     /// The wage-arrears green channel's flag (issue 14, item 5), written with it.
     pub green_channel: Option<crate::green_channel::NewGreenChannel>,
 }
@@ -438,7 +440,7 @@ impl Store {
         for a in &p.attachments {
             self.insert_attachment(w, id, &number, a, p.registered_at).await?;
         }
-        if let Some(a) = &p.risk_alert {
+        for a in &p.risk_alerts {
             self.insert_risk_alert(w, id, a, p.registered_at).await?;
         }
         if let Some(g) = &p.green_channel {

@@ -56,6 +56,10 @@ pub struct RaisedAlert {
     pub reason: String,
     /// The kind of danger (a `RiskKind` code), learnt when urgent.
     pub kind: String,
+    /// Other units the same alert is raised for (the area's petition
+    /// bureau, `domain::alerting`): one that already has the same open
+    /// alert by hand keeps it.
+    pub also_for: Vec<i64>,
 }
 
 /// One correction as the urgent model learns it: the petition's text
@@ -236,6 +240,21 @@ impl Store {
             Err(e) if crate::db::is_unique(&e) => return Ok(None),
             Err(e) => return Err(e.into()),
         };
+        for unit in &a.also_for {
+            sqlx::query(
+                "INSERT INTO risk_alerts (petition_id, unit_id, level, signals, raised_at, raised_by, raise_reason) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+            )
+            .bind(a.petition_id)
+            .bind(*unit)
+            .bind(a.alert.level.clone())
+            .bind(a.alert.signals.clone())
+            .bind(fmt_instant(at))
+            .bind(a.raised_by)
+            .bind(a.reason.clone())
+            .execute(&mut *w.tx)
+            .await?;
+        }
         if a.alert.level == "urgent" {
             insert_correction(&mut w, a.petition_id, id, true, Some(&a.kind), a.raised_by, at).await?;
         }

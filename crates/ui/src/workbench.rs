@@ -1151,9 +1151,9 @@ fn risk_flash(q: &PageQuery) -> Option<String> {
     use xinfang_web::api::risk::{Verdict, level_label};
     if let Some(level) = q.risk.as_deref() {
         let mailed = match q.notified.unwrap_or(0) {
-            0 if level == "urgent" => "；本单位没有可通知的值班人员邮箱，请电话告知值班人员".to_string(),
+            0 if level == "urgent" => "；没有可通知的值班人员邮箱，请电话告知值班人员".to_string(),
             0 => String::new(),
-            n => format!("，已通知本单位{n}名值班人员"),
+            n => format!("，已邮件通知{n}名值班人员"),
         };
         let learnt = if level == "urgent" { "；下次训练时风险模型将据此学习" } else { "" };
         return Some(format!("已标记{}风险{mailed}{learnt}", level_label(level)));

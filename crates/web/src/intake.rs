@@ -552,7 +552,8 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
         rows.letters.extend(xinfang_domain::letters::refusal_letter(*ground, &err.message, receiving.id, &facts, &lc, closed_by.clone()));
     }
     // Risk signals in the text (issue 13, item 4): an alert for the
-    // receiving unit, and at once an e-mail to its duty officers when urgent.
+    // receiving unit and, when urgent, for the area's petition bureau
+    // (`domain::alerting`), with an e-mail at once to their duty officers.
     // The scan is CPU work (tens of milliseconds on the longest texts):
     // off the async threads, as password hashing is.
     let scanned = crate::triage::scanned_text(&reg.title, &reg.content, &reg.request, &reg.facts_and_reasons);
@@ -563,13 +564,18 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
             risk.level = "elevated".into();
         }
     }
-    let risk_alert = (!risk.signals.is_empty()).then(|| xinfang_store::NewRiskAlert {
-        unit_id: receiving.id,
-        level: risk.level.clone(),
-        signals: serde_json::to_string(&risk.signals).unwrap_or_default(),
-    });
-    if risk.level == "urgent" {
-        rows.jobs.extend(crate::notices::risk_alert_mail(state, receiving.id, &reg.title, &risk, None, now).await?);
+    let mut risk_alerts = Vec::new();
+    if !risk.signals.is_empty() {
+        let urgent = risk.level == "urgent";
+        let recipients = crate::notices::alert_recipients(state, receiving.id, urgent, &case, reg.confidential);
+        let signals = serde_json::to_string(&risk.signals).unwrap_or_default();
+        risk_alerts = recipients
+            .iter()
+            .map(|r| xinfang_store::NewRiskAlert { unit_id: r.unit, level: risk.level.clone(), signals: signals.clone() })
+            .collect();
+        if urgent {
+            rows.jobs.extend(crate::notices::risk_alert_mail(state, &recipients, receiving.id, &reg.title, &risk, None, now).await?);
+        }
     }
     let green_channel = green.map(|g| xinfang_store::NewGreenChannel {
         state: "flagged".into(),
@@ -609,7 +615,7 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
             registered_at: now,
             rows,
             search_tokens: crate::search::registration_tokens(&crate::search::segmenter(&tree), keys, &reg),
-            risk_alert,
+            risk_alerts,
             green_channel,
         })
         .await?;

@@ -131,13 +131,46 @@ fn duty_officer(role: &str) -> bool {
     role == "unit_head" || role == "supervisor"
 }
 
-/// E-mails to the receiving unit's duty officers about an urgent risk in a
-/// petition being registered, queued in the registration's transaction.
-/// No number yet (it is drawn in that transaction): the title and the
+/// Where a risk alert's e-mails go: the duty officers of each unit the
+/// alert is raised for (`domain::alerting::alert_units`), each told as
+/// much as that unit may read of the petition.
+pub struct AlertRecipient {
+    pub unit: xinfang_domain::unit::UnitId,
+    /// The petition is a sealed accusation for this unit (Art. 30): its
+    /// title, the words quoted from it and a reason that may quote it are
+    /// withheld; the kinds of danger are still said.
+    pub sealed: bool,
+}
+
+/// The recipients of an alert on a petition with `case` found by `unit`:
+/// `unit` and, for an urgent one, the area's petition bureau.
+pub fn alert_recipients(
+    state: &AppState,
+    unit: xinfang_domain::unit::UnitId,
+    urgent: bool,
+    case: &xinfang_domain::procedure::Case,
+    confidential: bool,
+) -> Vec<AlertRecipient> {
+    use xinfang_domain::access::{View, view};
+    let tree = state.tree();
+    xinfang_domain::alerting::alert_units(&tree, unit, urgent, case, confidential)
+        .into_iter()
+        .map(|u| AlertRecipient {
+            unit: u,
+            sealed: view(case, confidential, u, xinfang_domain::role::Role::UnitHead, &tree) == View::Sealed,
+        })
+        .collect()
+}
+
+/// E-mails to the duty officers of `recipients` about an urgent risk that
+/// `found_by` found in a petition (at its registration, or by hand with a
+/// reason), queued in the same transaction as the alert. No number at
+/// registration (it is drawn in that transaction): the title and the
 /// signals; the alert itself is listed at `/api/v1/risk-alerts`.
 pub async fn risk_alert_mail(
     state: &AppState,
-    unit: xinfang_domain::unit::UnitId,
+    recipients: &[AlertRecipient],
+    found_by: xinfang_domain::unit::UnitId,
     title: &str,
     risk: &crate::triage::Risk,
     raised_by_hand: Option<&str>,
@@ -156,28 +189,33 @@ pub async fn risk_alert_mail(
     // passages that weighed, not a phrase of the lexicon.
     let seed =
         if risk.signals.iter().any(|s| !s.passages.is_empty()) { "部分信号系参考样本模型判断，请核实。" } else { "" };
-    let body = match raised_by_hand {
-        Some(reason) => format!(
-            "{}的工作人员将信访事项“{title}”标记为需要立即研判的风险：{}（理由：{reason}）。请登录工作台查看风险提示并及时处置。",
-            unit_name(state, unit),
-            labels.join("、"),
-        ),
-        None => format!(
-            "{}刚登记的信访事项“{title}”含有需要立即研判的风险信号：{}（原文：{}）。{seed}请登录工作台查看风险提示并及时处置。",
-            unit_name(state, unit),
-            labels.join("、"),
-            words.join("、")
-        ),
-    };
+    let found = unit_name(state, found_by);
     let mut jobs = Vec::new();
-    for c in state.store.unit_contacts(&[unit]).await?.iter().filter(|c| duty_officer(&c.role)) {
-        let Some(cipher) = &c.email else { continue };
-        let masked = state.keyring.decrypt(cipher).map(|e| mask_email(&e)).unwrap_or_default();
-        jobs.push(NewJob::now(
-            EMAIL,
-            format!("risk:{unit}:{}:{}", at.timestamp_nanos_opt().unwrap_or_default(), c.user_id),
-            json!({"to": cipher, "to_masked": masked, "subject": subject, "body": body, "recipient": format!("user:{}", c.user_id)}),
-        ));
+    for r in recipients {
+        let (title, quoted, reason) = if r.sealed {
+            (crate::views::SEALED_TITLE, String::new(), crate::views::WITHHELD.to_string())
+        } else {
+            (title, format!("（原文：{}）", words.join("、")), raised_by_hand.unwrap_or_default().to_string())
+        };
+        let body = match raised_by_hand {
+            Some(_) => format!(
+                "{found}的工作人员将信访事项“{title}”标记为需要立即研判的风险：{}（理由：{reason}）。请登录工作台查看风险提示并及时处置。",
+                labels.join("、"),
+            ),
+            None => format!(
+                "{found}刚登记的信访事项“{title}”含有需要立即研判的风险信号：{}{quoted}。{seed}请登录工作台查看风险提示并及时处置。",
+                labels.join("、"),
+            ),
+        };
+        for c in state.store.unit_contacts(&[r.unit]).await?.iter().filter(|c| duty_officer(&c.role)) {
+            let Some(cipher) = &c.email else { continue };
+            let masked = state.keyring.decrypt(cipher).map(|e| mask_email(&e)).unwrap_or_default();
+            jobs.push(NewJob::now(
+                EMAIL,
+                format!("risk:{}:{}:{}", r.unit, at.timestamp_nanos_opt().unwrap_or_default(), c.user_id),
+                json!({"to": cipher, "to_masked": masked, "subject": subject, "body": body, "recipient": format!("user:{}", c.user_id)}),
+            ));
+        }
     }
     Ok(jobs)
 }

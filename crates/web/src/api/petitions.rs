@@ -592,7 +592,9 @@ pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(number)
         state.store.dispute_of_petition(&rec.number),
         state.store.green_channel_of(rec.id)
     )?;
-    let risk_alerts = if v == View::Full { alerts.into_iter().map(super::risk::RiskAlert::from).collect() } else { Vec::new() };
+    let units = staff.visibility(&tree).unit_ids;
+    let risk_alerts =
+        if v == View::Full { alerts.into_iter().map(|a| super::risk::RiskAlert::new(a, &tree, &units)).collect() } else { Vec::new() };
     let now = Utc::now();
     let today = local_date(now);
     let c = &rec.case;

@@ -5,8 +5,10 @@
 //! `POST /api/v1/risk-model/train`. An alert is raised when a petition is
 //! registered whose text carries risk signals (`triage::risk`), for the
 //! unit that received it, or by a member of staff who reads a danger the
-//! readers missed, for their own unit; urgent ones also e-mail that
-//! unit's duty officers at once (`notices::risk_alert_mail`). A dismissal
+//! readers missed, for their own unit. An urgent one is also raised for the
+//! petition bureau of that unit's area unless the petition is hidden from
+//! it (`domain::alerting`), and e-mails the duty officers of both at once
+//! (`notices::risk_alert_mail`); each unit dismisses its own. A dismissal
 //! as a false alarm and an urgent alert raised by hand are corrections the
 //! next urgent model learns (`urgent_model`).
 
@@ -25,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use xinfang_domain::access::{View, view};
 use xinfang_domain::role::Role;
+use xinfang_domain::unit::{UnitId, UnitTree};
 use xinfang_store::RiskAlertRow;
 use xinfang_text::risk::RiskKind;
 
@@ -33,6 +36,13 @@ pub struct RiskAlert {
     pub id: i64,
     pub number: String,
     pub title: String,
+    /// The unit the alert is raised for, which dismisses it: the unit that
+    /// found the danger, or the petition bureau of its area told of an
+    /// urgent one (`domain::alerting`).
+    pub unit_code: String,
+    pub unit_name: String,
+    /// Raised for the reader's own unit (so the reader may dismiss it).
+    pub for_your_unit: bool,
     /// `elevated` or `urgent`.
     pub level: String,
     pub signals: Vec<RiskSignal>,
@@ -103,12 +113,18 @@ impl Verdict {
     }
 }
 
-impl From<RiskAlertRow> for RiskAlert {
-    fn from(r: RiskAlertRow) -> Self {
+impl RiskAlert {
+    /// The alert as stored, read by someone of `units` (the reader's
+    /// visibility) who sees its petition in full.
+    pub fn new(r: RiskAlertRow, tree: &UnitTree, units: &[UnitId]) -> Self {
+        let unit = tree.get(r.unit_id);
         RiskAlert {
             id: r.id,
             number: r.number,
             title: r.title,
+            unit_code: unit.map(|u| u.code.clone()).unwrap_or_default(),
+            unit_name: unit.map(|u| u.name.clone()).unwrap_or_default(),
+            for_your_unit: units.contains(&r.unit_id),
             level: r.level,
             signals: serde_json::from_str::<Vec<RiskSignal>>(&r.signals).unwrap_or_default().into_iter().map(RiskSignal::stored).collect(),
             raised_at: r.raised_at,
@@ -119,20 +135,18 @@ impl From<RiskAlertRow> for RiskAlert {
             verdict: r.verdict.as_deref().and_then(Verdict::parse),
         }
     }
-}
 
-impl RiskAlert {
     /// The alert as a unit with view `v` of its petition may read it:
     /// none for a petition that must look as if it did not exist to that
     /// unit (the accused's chain, Art. 30); for a sealed accusation the
     /// level and kinds only, under a neutral title, without the words,
     /// passages and reasons that may quote the accusation. An alert outlives
     /// the view its unit had when it was raised, so this is read anew.
-    pub fn seen(r: RiskAlertRow, v: View) -> Option<RiskAlert> {
+    pub fn seen(r: RiskAlertRow, v: View, tree: &UnitTree, units: &[UnitId]) -> Option<RiskAlert> {
         match v {
             View::Hidden => None,
             View::Sealed => {
-                let mut a = RiskAlert::from(r);
+                let mut a = RiskAlert::new(r, tree, units);
                 a.title = crate::views::SEALED_TITLE.into();
                 for s in &mut a.signals {
                     s.words.clear();
@@ -142,7 +156,7 @@ impl RiskAlert {
                 a.dismiss_reason = a.dismiss_reason.map(|_| WITHHELD.into());
                 Some(a)
             }
-            View::IdentityHidden | View::Full => Some(RiskAlert::from(r)),
+            View::IdentityHidden | View::Full => Some(RiskAlert::new(r, tree, units)),
         }
     }
 }
@@ -165,7 +179,7 @@ pub async fn list(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQ
         rows.into_iter()
             .filter_map(|r| {
                 let v = view(&r.case, r.confidential, staff.unit.id, staff.user.role, &tree);
-                RiskAlert::seen(r, v)
+                RiskAlert::seen(r, v, &tree, &units)
             })
             .collect(),
     ))
@@ -253,14 +267,15 @@ pub fn raisable_kinds() -> impl Iterator<Item = RiskKind> {
 pub struct RaisedRiskAlert {
     #[serde(flatten)]
     pub alert: RiskAlert,
-    /// Duty officers of the unit with an e-mail address to whom the alert
-    /// was queued (0 for an elevated one, or where mail is not set up).
+    /// Duty officers with an e-mail address to whom the alert was queued,
+    /// of the caller's unit and of the area's petition bureau (0 for an
+    /// elevated one, or where mail is not set up).
     pub duty_officers_notified: usize,
 }
 
 #[utoipa::path(post, path = "/api/v1/petitions/{number}/risk-alerts", tag = "intelligence", request_body = RaiseInput, security(("bearer" = [])),
     params(("number" = String, Path, description = "Petition number")),
-    description = "Raise a risk alert by hand on a petition the caller sees in full, for the caller's unit: a danger the readers missed. An urgent one e-mails the unit's duty officers and is learnt by the next urgent model.",
+    description = "Raise a risk alert by hand on a petition the caller sees in full, for the caller's unit: a danger the readers missed. An urgent one is also raised for the petition bureau of the caller's area (unless the petition is hidden from it, Art. 30), e-mails the duty officers of both and is learnt by the next urgent model.",
     responses((status = 201, body = RaisedRiskAlert), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn raise(
     State(state): State<AppState>,
@@ -301,8 +316,9 @@ pub async fn raise(
         basis: SignalBasis::Staff,
     };
     let risk = Risk { level: if urgent { "urgent" } else { "elevated" }.into(), signals: vec![signal] };
+    let recipients = crate::notices::alert_recipients(&state, staff.unit.id, urgent, &rec.case, rec.confidential);
     let jobs = if urgent {
-        crate::notices::risk_alert_mail(&state, staff.unit.id, &rec.title, &risk, Some(reason), now).await?
+        crate::notices::risk_alert_mail(&state, &recipients, staff.unit.id, &rec.title, &risk, Some(reason), now).await?
     } else {
         Vec::new()
     };
@@ -316,6 +332,7 @@ pub async fn raise(
         raised_by: staff.user.id,
         reason: reason.to_string(),
         kind: kind.as_str().into(),
+        also_for: recipients.iter().map(|r| r.unit).filter(|u| *u != staff.unit.id).collect(),
     };
     let Some(id) = state.store.raise_risk_alert(&raised, &jobs, now).await? else {
         return Err(ApiError::new(
@@ -328,7 +345,8 @@ pub async fn raise(
         state.services.wake.notify_one();
     }
     let row = state.store.risk_alerts_of(rec.id).await?.into_iter().find(|a| a.id == id).ok_or_else(ApiError::internal)?;
-    Ok((StatusCode::CREATED, Json(RaisedRiskAlert { alert: RiskAlert::from(row), duty_officers_notified: jobs.len() })))
+    let alert = RiskAlert::new(row, &state.tree(), &staff.visibility(&state.tree()).unit_ids);
+    Ok((StatusCode::CREATED, Json(RaisedRiskAlert { alert, duty_officers_notified: jobs.len() })))
 }
 
 #[utoipa::path(get, path = "/api/v1/risk-model", tag = "intelligence", security(("bearer" = [])),
