@@ -1,7 +1,8 @@
 //! Risk alerts (issue 13, item 4): raised with the petition, in its
 //! registration's transaction, for the unit that received it, or by hand
-//! by someone who reads a danger the readers missed; listed until someone
-//! of that unit dismisses one with a reason, as a false alarm or as
+//! by someone who reads a danger the readers missed (an urgent one for the
+//! area's petition bureau too, `domain::alerting`: one row per unit);
+//! listed until someone of that unit dismisses it with a reason, as a false alarm or as
 //! handled. A false alarm and a danger raised by hand are corrections
 //! (`risk_corrections`) that the next urgent model learns (`urgent_trainings`).
 
