@@ -19,6 +19,7 @@
 //!   raised them.
 //! * [`rank`] — ordering search results: rare words, title over body,
 //!   the whole phrase over scattered words.
+//! * [`synonyms`] — search words that mean the same (欠薪, 拖欠工资).
 //! * [`spike`] — hot spots: a Poisson test of this week's count in a
 //!   topic × area cell against the cell's own history.
 //!
@@ -38,6 +39,7 @@ pub mod seed;
 pub mod segment;
 pub mod similar;
 pub mod spike;
+pub mod synonyms;
 pub mod urgent;
 
 #[cfg(test)]

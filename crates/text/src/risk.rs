@@ -1906,4 +1906,26 @@ mod tests {
         assert!(signal("天天去医院门口举着牌子要说法。", ExtremePetitioning).is_some_and(|s| !s.urgent));
         assert!(signal("中介举着牌子在路口招揽客人。", ExtremePetitioning).is_none());
     }
+
+    #[test]
+    fn burning_oneself_killing_a_person_dying_together_and_blocking_a_named_road_are_urgent() {
+        // An outside tester's plain phrasings that raised nothing, and the
+        // same words where nobody is threatened.
+        let urgent = [
+            ("我要在市政府门口点火烧了自己。", SelfHarm),
+            ("再不给钱我就烧死自己。", SelfHarm),
+            ("他往自己身上浇了汽油。", SelfHarm),
+            ("我要杀了那个包工头。", Violence),
+            ("我要砍了他。", Violence),
+            ("大不了大家一起死。", Threat),
+            ("明天我们几十个工友去堵深南大道。", RoadBlocking),
+        ];
+        let look_alikes = [
+            "早上堵在深南大道上两个小时，请优化信号灯。",
+            "上次去堵过公司的路，后来协商解决了。",
+            "村里过年杀了那只猪。",
+            "他们把树砍了这个冬天就没法挡风了。",
+        ];
+        urgent_and_not(&urgent, &look_alikes);
+    }
 }
