@@ -35,15 +35,22 @@ pub async fn open_with(cfg: &config::Config, keys: Option<Arc<Keyring>>) -> Resu
     let file_lock = sqlite_setup_lock(cfg).await?;
     let mut store = Store::connect_with(&cfg.database_url, cfg.pool()).await?.with_objects(objects(cfg)?);
     let lock = store.setup_lock().await?;
-    let setup: Result<(), AnyError> = async {
-        store.migrate().await?;
+    let setup: Result<Vec<i64>, AnyError> = async {
+        let applied = store.migrate().await?;
         seed::reference_data(&store).await?;
-        Ok(())
+        Ok(applied)
     }
     .await;
     lock.release().await;
     drop(file_lock);
-    setup?;
+    let applied = setup?;
+    // Viewer rows written before migration 1309 still count an accusation
+    // whose accused is not named for units it is hidden from (Art. 30):
+    // refreshed once, by the node that applied the migration.
+    if applied.contains(&xinfang_store::UNNAMED_ACCUSATION_VIEWERS) {
+        let n = store.refresh_unnamed_accusations().await?;
+        tracing::info!(petitions = n, "viewers of unnamed accusations refreshed");
+    }
     // A database from before the viewer index gets it filled once.
     if store.viewers_missing().await? {
         let n = store.rebuild_viewers().await?;

@@ -279,3 +279,46 @@ async fn art30_a_request_waiting_for_the_head_is_sealed_with_its_accusation_and_
     }
     s.finish().await;
 }
+
+/// Art. 30: an accusation whose accused is not named (only in words) exists
+/// for the bureau that registered it and the discipline bodies; the other
+/// units of the area do not see it in a list, and no list's count reveals
+/// it (the township's, the city bureau's, filtered or not).
+#[tokio::test]
+async fn art30_a_list_count_never_reveals_an_accusation_whose_accused_is_not_named() {
+    let s = TestServer::start().await;
+    let count = async |user: &str, query: &str| -> (i64, usize) {
+        let (status, page) = s.get_as(user, &format!("/api/v1/petitions?per_page=100{query}")).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        (page["total"].as_i64().unwrap(), page["items"].as_array().unwrap().len())
+    };
+    let before_town = count("ft_ny_clerk", "&category=accusation").await;
+    let before_city = count("sz_clerk", "&category=accusation").await;
+    let before_town_all = count("ft_ny_clerk", "").await;
+    let mut v = letter(&today().to_string());
+    v["jurisdiction"] = json!("440304001");
+    v["category"] = json!("accusation");
+    v["title"] = json!("反映街道某干部索要好处费");
+    v["facts_and_reasons"] = json!("办理低保时，某干部暗示需要“意思意思”。");
+    v["accused"] = json!({"name": "某干部"});
+    let (status, sub) = s.post_as("ft_clerk", "/api/v1/petitions", v).await;
+    assert_eq!(status, StatusCode::CREATED, "{sub}");
+    let number = sub["number"].as_str().unwrap().to_string();
+    let d = s.detail("ft_clerk", &number).await;
+    assert_eq!(d["view"], "full", "the registering bureau sees it");
+    // The township office and the city bureau: neither listed nor counted.
+    assert_eq!(count("ft_ny_clerk", "&category=accusation").await, before_town);
+    assert_eq!(count("sz_clerk", "&category=accusation").await, before_city);
+    assert_eq!(count("ft_ny_clerk", "").await, before_town_all);
+    let (status, _) = s.get_as("ft_ny_clerk", &format!("/api/v1/petitions/{number}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Every count a unit gets is the rows it may see.
+    for user in ["ft_ny_clerk", "sz_clerk", "ft_clerk", "ft_jw_officer"] {
+        let (total, items) = count(user, "&category=accusation").await;
+        assert_eq!(total, i64::try_from(items).unwrap(), "{user}");
+    }
+    // The discipline body of the district sees it.
+    let (_, page) = s.get_as("ft_jw_officer", "/api/v1/petitions?category=accusation&per_page=100").await;
+    assert!(page["items"].as_array().unwrap().iter().any(|i| i["number"] == number.as_str()), "{page}");
+    s.finish().await;
+}

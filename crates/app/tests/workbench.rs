@@ -187,3 +187,51 @@ fn inbox_colours_follow_the_deadline_watch_classes() {
 fn xinfang_ui_colour(d: Option<&str>, today: chrono::NaiveDate) -> (&'static str, String) {
     xinfang_ui::colour(d, today, xinfang_domain::supervision::DEFAULT_DUE_SOON_DAYS)
 }
+
+/// Art. 30 from the workbench: the clerk registers an accusation letter,
+/// anonymous, naming the accused and a unit of the system by its full
+/// name; the accused unit's chain never sees it. A title too long is said
+/// beside the title, with the rest kept.
+#[tokio::test]
+async fn art30_the_clerk_registers_an_anonymous_accusation_naming_a_unit_through_the_form() {
+    let s = TestServer::start().await;
+    let (c, _) = browser(&s, "ft_clerk").await;
+    let send = async |title: &str| {
+        let page = c.get(format!("{}/staff/register", s.base)).send().await.unwrap().text().await.unwrap();
+        assert!(
+            page.contains("name=\"accused_name\"") && page.contains("name=\"anonymous\"") && page.contains("name=\"litigation_related\"")
+        );
+        let grab = |name: &str| page.split(&format!("name=\"{name}\" value=\"")).nth(1).unwrap().split('"').next().unwrap().to_string();
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", grab("csrf"))
+            .text("form_token", grab("form_token"))
+            .text("channel", "letter")
+            .text("received_on", today().to_string())
+            .text("category", "accusation")
+            .text("jurisdiction", "440304")
+            .text("anonymous", "1")
+            .text("accused_name", "某科长")
+            .text("accused_unit", "福田区住房和建设局")
+            .text("accused_position", "科长")
+            .text("title", title.to_string())
+            .text("request", "请求查处")
+            .text("facts_and_reasons", "办理房屋登记时索要好处费");
+        c.post(format!("{}/staff/register", s.base)).multipart(form).send().await.unwrap()
+    };
+    let r = send(&"长".repeat(101)).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"title-error\"") && html.contains("不能超过100个字"), "{html}");
+    assert!(html.contains("value=\"某科长\"") && html.contains("value=\"福田区住房和建设局\""), "what was typed is kept");
+    let r = send("反映住建局某科长索要好处费").await;
+    let url = r.url().to_string();
+    assert!(url.contains("/staff/p/"), "{url}: {}", r.text().await.unwrap());
+    let number = url.split("/staff/p/").nth(1).unwrap().split('?').next().unwrap().to_string();
+    let d = s.detail("ft_clerk", &number).await;
+    assert_eq!(d["category"], "accusation", "{d}");
+    assert_eq!(d["anonymous"], true, "{d}");
+    // Named by its full name, the unit is the accused unit: its chain never sees it.
+    let (status, _) = s.get_as("ft_zjt_officer", &format!("/api/v1/petitions/{number}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    s.finish().await;
+}

@@ -32,13 +32,7 @@ pub fn view(case: &Case, confidential: bool, unit: UnitId, role: Role, tree: &Un
         // discipline body) nobody but the receiving unit and the discipline
         // bodies may learn it exists, since any unit might be the accused.
         let at_discipline = tree.get(unit).is_some_and(|u| u.kind == UnitKind::DisciplineBody);
-        // (An Art. 25 report's recipients see that it exists, sealed.)
-        if case.accused_unit.is_none()
-            && !case.accused_unknown
-            && unit != case.registered_unit
-            && !at_discipline
-            && !case.reported_to.contains(&unit)
-        {
+        if hidden_until_accused_named(case, unit, at_discipline) {
             return View::Hidden;
         }
         let handled_by_discipline = [case.handling_unit, Some(case.current_unit)]
@@ -62,6 +56,21 @@ pub fn view(case: &Case, confidential: bool, unit: UnitId, role: Role, tree: &Un
         }
     }
     View::Full
+}
+
+/// An accusation whose accused unit is not named yet (nor found
+/// unknowable) exists only for the unit that received it, the discipline
+/// bodies (`at_discipline`: `unit` is one) and the units an Art. 25 report
+/// reached, which see it sealed: any other unit might be the accused
+/// (Art. 30). The store's viewer rows apply the same rule, so that a list's
+/// count does not reveal it either (`store::viewers`).
+pub fn hidden_until_accused_named(case: &Case, unit: UnitId, at_discipline: bool) -> bool {
+    case.category == Category::Accusation
+        && case.accused_unit.is_none()
+        && !case.accused_unknown
+        && unit != case.registered_unit
+        && !at_discipline
+        && !case.reported_to.contains(&unit)
 }
 
 /// The area one level up: a township's county, a county's city, a city's province.

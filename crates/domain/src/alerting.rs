@@ -1,5 +1,6 @@
 //! Who is told of an urgent risk (issue 13, item 4): the unit that found
-//! it, and the petition bureau of that unit's area. A township's office or
+//! it, the unit that holds the petition now (it is the one meeting the
+//! petitioner next), and the petition bureau of the finder's area. A township's office or
 //! a county department that registers a visit in which someone threatens
 //! to harm themselves is not alone with it: the bureau's duty officers
 //! must know at once (Art. 5, the bureau's duty to find and report
@@ -16,19 +17,22 @@ use crate::role::Role;
 use crate::unit::{UnitId, UnitTree};
 
 /// The units an alert found by `unit` is raised for: `unit` first, then,
-/// for an urgent one, the petition bureau of `unit`'s area when that is
-/// another unit and the petition is not hidden from it.
+/// for an urgent one, the unit holding the petition and the petition
+/// bureau of `unit`'s area, each when it is another unit and the petition
+/// is not hidden from it.
 pub fn alert_units(tree: &UnitTree, unit: UnitId, urgent: bool, case: &Case, confidential: bool) -> Vec<UnitId> {
     let mut units = vec![unit];
     if !urgent {
         return units;
     }
-    let bureau = tree.get(unit).and_then(|u| tree.bureau_for(&u.jurisdiction));
-    // The bureau's duty officers (unit heads, supervisors) read it; the
-    // role decides only what of the petitioner they see, not whether the
+    let bureau = tree.get(unit).and_then(|u| tree.bureau_for(&u.jurisdiction)).map(|b| b.id);
+    // Their duty officers (unit heads, supervisors) read it; the role
+    // decides only what of the petitioner they see, not whether the
     // petition exists for them.
-    if let Some(b) = bureau.filter(|b| b.id != unit && view(case, confidential, b.id, Role::UnitHead, tree) != View::Hidden) {
-        units.push(b.id);
+    for other in [Some(case.current_unit), bureau].into_iter().flatten() {
+        if !units.contains(&other) && view(case, confidential, other, Role::UnitHead, tree) != View::Hidden {
+            units.push(other);
+        }
     }
     units
 }
@@ -89,6 +93,18 @@ mod tests {
         // A city department: the city bureau.
         let case = case_at(&tree, 11, Category::Claim, None);
         assert_eq!(alert_units(&tree, 11, true, &case, false), vec![11, 2]);
+    }
+
+    #[test]
+    fn the_unit_holding_the_petition_is_told_before_the_bureau() {
+        let tree = sample_tree();
+        // Registered by township office 5, now with county department 12.
+        let mut case = case_at(&tree, 5, Category::Claim, None);
+        case.current_unit = 12;
+        assert_eq!(alert_units(&tree, 5, true, &case, false), vec![5, 12, 3]);
+        // Raised by the bureau while the department holds it.
+        assert_eq!(alert_units(&tree, 3, true, &case, false), vec![3, 12]);
+        assert_eq!(alert_units(&tree, 3, false, &case, false), vec![3]);
     }
 
     #[test]

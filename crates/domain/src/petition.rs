@@ -252,7 +252,7 @@ pub mod limits {
 
 fn too_long(field: &'static str, label: &str, max: usize, value: &str) -> Result<(), DomainError> {
     if value.chars().count() > max {
-        return Err(DomainError::invalid(Rule::Input, "field_too_long", format!("{label}（{field}）不能超过{max}个字")));
+        return Err(DomainError::invalid(Rule::Input, "field_too_long", format!("{label}（{field}）不能超过{max}个字")).at(field));
     }
     Ok(())
 }

@@ -161,8 +161,11 @@ impl BulkUnits {
 
     /// The same rule as `refresh_viewers`: the units of every path touched,
     /// the area's bureaus (and discipline bodies for an accusation), never
-    /// the accused unit's line.
-    fn viewers(&self, paths: &[&str], jurisdiction: &str, category: &str, accused_path: Option<&str>) -> Vec<i64> {
+    /// the accused unit's line, and before an accusation's accused is
+    /// named only the units it is not hidden from
+    /// (`access::hidden_until_accused_named`).
+    fn viewers(&self, paths: &[&str], case: &Case, accused_path: Option<&str>) -> Vec<i64> {
+        let (jurisdiction, category) = (case.jurisdiction.as_str(), case.category.as_str());
         let mut ids: Vec<i64> = paths.iter().flat_map(|p| path_ids(p).collect::<Vec<_>>()).collect();
         let area = |list: &Vec<(UnitId, String)>| -> Vec<i64> {
             list.iter().filter(|(_, j)| jurisdiction.starts_with(j.as_str())).map(|(id, _)| *id).collect()
@@ -177,6 +180,10 @@ impl BulkUnits {
         }
         ids.sort_unstable();
         ids.dedup();
+        if category == Category::Accusation.as_str() && accused_path.is_none() {
+            let discipline = |id: i64| self.discipline.iter().any(|(d, _)| *d == id);
+            ids.retain(|id| !xinfang_domain::access::hidden_until_accused_named(case, *id, discipline(*id)));
+        }
         ids
     }
 }
@@ -494,7 +501,7 @@ impl Store {
         }
         let paths: Vec<&str> = touched.iter().map(|(_, p)| p.as_str()).collect();
         let due_key = next_due.unwrap_or_else(|| NO_DUE.to_string());
-        let viewers = units.viewers(&paths, &reg.jurisdiction, case.category.as_str(), accused_path.as_deref());
+        let viewers = units.viewers(&paths, &case, accused_path.as_deref());
         out.search.push((p.id, p.search_tokens.clone(), viewers.clone()));
         for unit in viewers {
             out.viewers.push(vec![

@@ -42,7 +42,7 @@ mod request_keys;
 mod risk;
 mod schema;
 pub use rate_file::rate_file_url;
-pub use schema::LATEST_MIGRATION;
+pub use schema::{LATEST_MIGRATION, UNNAMED_ACCUSATION_VIEWERS};
 mod searches;
 mod spotcheck;
 mod statistics;

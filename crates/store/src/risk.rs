@@ -207,8 +207,11 @@ impl Store {
         };
         // Only an urgent alarm corrects the urgent model: an elevated
         // alert found false says nothing of urgency, and must not undo an
-        // urgent danger someone raised on the same petition.
-        if verdict == "false_alarm" && row.s("level")? == "urgent" {
+        // urgent danger someone raised on the same petition. Nor does the
+        // verdict on a copy told to another unit (the area's bureau,
+        // `domain::alerting`): the unit that met the petitioner and found
+        // the danger is the one whose judgement the model learns.
+        if verdict == "false_alarm" && row.s("level")? == "urgent" && !is_copy(&mut w, id).await? {
             let petition_id = row.i("petition_id")?;
             insert_correction(&mut w, petition_id, id, false, None, user_id, at).await?;
         }
@@ -355,6 +358,22 @@ fn training_row(r: &sqlx::any::AnyRow) -> Result<UrgentTraining> {
 async fn latest_training(w: &mut WriteTx<'_>) -> Result<Option<UrgentTraining>> {
     let row = sqlx::query(LATEST_TRAINING).fetch_optional(&mut *w.tx).await?;
     row.as_ref().map(training_row).transpose()
+}
+
+/// Whether alert `id` is a copy told to a unit other than the one that
+/// found the danger: the unit that registered the petition for an alert
+/// raised at registration, the raiser's unit for one raised by hand.
+async fn is_copy(w: &mut WriteTx<'_>, id: i64) -> Result<bool> {
+    let row = sqlx::query(
+        "SELECT a.unit_id, CASE WHEN a.raised_by IS NULL THEN p.registered_unit_id \
+         ELSE (SELECT u.unit_id FROM users u WHERE u.id = a.raised_by) END AS finder \
+         FROM risk_alerts a JOIN petitions p ON p.id = a.petition_id WHERE a.id = $1",
+    )
+    .bind(id)
+    .fetch_one(&mut *w.tx)
+    .await?;
+    let unit = row.i("unit_id")?;
+    Ok(row.oi("finder")?.is_some_and(|f| f != unit))
 }
 
 async fn insert_correction(

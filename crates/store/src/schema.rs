@@ -1462,7 +1462,21 @@ CREATE TABLE urgent_trainings (
 )
 "#,
     ),
+    (
+        1309,
+        r#"
+-- Art. 30: the viewer rows of an accusation whose accused is not named
+-- leave out the units it is hidden from (store::viewers), so a list's count
+-- does not reveal it. Nothing to change in the schema: the node that
+-- applies this refreshes those rows once (Store::refresh_unnamed_accusations,
+-- called from xinfang::open_store).
+"#,
+    ),
 ];
+
+/// The migration after which the viewers of accusations whose accused is
+/// not named are refreshed once (`Store::refresh_unnamed_accusations`).
+pub const UNNAMED_ACCUSATION_VIEWERS: i64 = 1309;
 
 /// Migrations whose statements differ by dialect and contain semicolons
 /// (trigger bodies): given whole, not split.

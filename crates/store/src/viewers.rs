@@ -7,9 +7,11 @@
 //!   it in its line (the ids of its materialised path);
 //! * the petition bureaus of the area it arose in (Art. 14, 40);
 //! * for an accusation, the discipline bodies of that area (Art. 22, 30);
-//! * never a unit on the accused unit's line above it (Art. 30) — the other
-//!   hierarchy and the finer rules stay with `access::view`, applied to every
-//!   row read.
+//! * never a unit on the accused unit's line above it (Art. 30), and, for
+//!   an accusation whose accused is not named yet, only the units
+//!   `access::hidden_until_accused_named` lets know it exists — so a list's
+//!   count does not reveal it; the other hierarchy and the finer rules stay
+//!   with `access::view`, applied to every row read.
 //!
 //! Each row carries the two sort keys the lists use (registration instant,
 //! earliest duty due date with `9999-12-31` for none), so that keyset
@@ -22,6 +24,8 @@
 
 use crate::db::{Result, RowExt, Store, WriteTx};
 use sqlx::AssertSqlSafe;
+use xinfang_domain::access::hidden_until_accused_named;
+use xinfang_domain::procedure::Case;
 
 /// The due-date key of a petition with no open duty deadline: sorts last.
 pub const NO_DUE: &str = "9999-12-31";
@@ -37,7 +41,8 @@ impl Store {
     pub(crate) async fn refresh_viewers(&self, w: &mut WriteTx<'_>, petition_id: i64, fresh: bool) -> Result<()> {
         // The petition's keys and every unit it touched, in one read.
         let rows = sqlx::query(
-            "SELECT p.jurisdiction, p.category, p.state, p.topic, p.current_unit_id, p.accused_unit_path, p.registered_at, p.next_due_on, u.unit_path \
+            "SELECT p.jurisdiction, p.category, p.state, p.topic, p.current_unit_id, p.accused_unit_path, p.registered_at, p.next_due_on, u.unit_path, \
+             CASE WHEN p.category = 'accusation' AND p.accused_unit_path IS NULL THEN p.case_json END AS unnamed_case \
              FROM petitions p LEFT JOIN petition_units u ON u.petition_id = p.id WHERE p.id = $1",
         )
         .bind(petition_id)
@@ -73,6 +78,11 @@ impl Store {
         }
         ids.sort_unstable();
         ids.dedup();
+        if let Some(json) = row.os("unnamed_case")? {
+            let case: Case = serde_json::from_str(&json).map_err(|e| crate::db::StoreError::Corrupt(e.to_string()))?;
+            let discipline = self.discipline_bodies_among(w, &ids).await?;
+            ids.retain(|id| !hidden_until_accused_named(&case, *id, discipline.contains(id)));
+        }
         if !fresh {
             let mut before: Vec<i64> = sqlx::query_scalar("DELETE FROM petition_viewers WHERE petition_id = $1 RETURNING unit_id")
                 .bind(petition_id)
@@ -108,6 +118,48 @@ impl Store {
             q.execute(&mut *w.tx).await?;
         }
         Ok(())
+    }
+
+    /// Which of `ids` are discipline bodies.
+    async fn discipline_bodies_among(&self, w: &mut WriteTx<'_>, ids: &[i64]) -> Result<Vec<i64>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let mut q = sqlx::query_scalar(AssertSqlSafe(format!(
+            "SELECT id FROM units WHERE kind = 'discipline_body' AND id IN ({})",
+            marks.join(", ")
+        )));
+        for id in ids {
+            q = q.bind(*id);
+        }
+        Ok(q.fetch_all(&mut *w.tx).await?)
+    }
+
+    /// Refresh the viewers of every accusation whose accused is not named
+    /// (`refresh_viewers` now leaves out the units it is hidden from), once,
+    /// on a database whose rows were written before: in batches of one
+    /// transaction each. Returns the petitions rewritten.
+    pub async fn refresh_unnamed_accusations(&self) -> Result<i64> {
+        let mut after = 0i64;
+        let mut done = 0i64;
+        loop {
+            let ids: Vec<i64> = sqlx::query_scalar(
+                "SELECT id FROM petitions WHERE category = 'accusation' AND accused_unit_path IS NULL AND id > $1 ORDER BY id LIMIT 500",
+            )
+            .bind(after)
+            .fetch_all(&self.pool)
+            .await?;
+            let Some(last) = ids.last().copied() else { break };
+            let mut w = self.begin_write().await?;
+            for id in &ids {
+                self.refresh_viewers(&mut w, *id, false).await?;
+            }
+            w.commit().await?;
+            done += i64::try_from(ids.len()).unwrap_or(0);
+            after = last;
+        }
+        Ok(done)
     }
 
     /// Rebuild the viewers of every petition (after a unit import moved

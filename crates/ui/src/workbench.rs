@@ -21,7 +21,7 @@ use xinfang_domain::procedure::{Ctx, available_actions};
 use xinfang_web::AppState;
 use xinfang_web::api::{account, petitions};
 use xinfang_web::auth::{Staff, staff_for_token};
-use xinfang_web::dto::{LoginRequest, PetitionDetail, PetitionInput, PetitionerInput};
+use xinfang_web::dto::{AccusedInput, LoginRequest, PetitionDetail, PetitionInput, PetitionerInput};
 use xinfang_web::extract::{ApiJson, ApiPath, ApiQuery};
 use xinfang_web::intake::{Submitter, intake};
 use xinfang_web::views::action_label;
@@ -1450,6 +1450,17 @@ pub struct RegisterValues {
     pub request: String,
     pub facts_and_reasons: String,
     pub topic: String,
+    /// 涉法涉诉 (Art. 28: to the channels of law).
+    pub litigation_related: bool,
+    /// No name given (an anonymous letter), and the petitioner's wish that
+    /// their identity be kept secret.
+    pub anonymous: bool,
+    pub confidential: bool,
+    /// The accused of an accusation: name, unit (a unit of the system by
+    /// its full name or code, then its chain never sees it), position.
+    pub accused_name: String,
+    pub accused_unit: String,
+    pub accused_position: String,
     /// The 初件 / 重件 choice of a form sent back to be corrected
     /// (`first` or `repeat:<number>`, else empty): the triage panel, drawn
     /// again on load, checks it again.
@@ -1475,7 +1486,7 @@ impl RegisterValues {
 }
 
 /// Registration fields that carry their own message, in the order of the form.
-const REGISTER_FIELDS: [&str; 15] = [
+const REGISTER_FIELDS: [&str; 16] = [
     "channel",
     "received_on",
     "category",
@@ -1487,6 +1498,7 @@ const REGISTER_FIELDS: [&str; 15] = [
     "address",
     "headcount",
     "representatives",
+    "accused",
     "title",
     "request",
     "facts_and_reasons",
@@ -1500,6 +1512,7 @@ fn register_field(api_field: &str, code: &str) -> Option<&'static str> {
         "petitioners.id_number" => "id_number",
         "petitioners.phone" => "phone",
         "petitioners.address" => "address",
+        "accused" | "accused.name" | "accused.unit" | "accused.position" | "accused.unit_code" => "accused",
         f => {
             return REGISTER_FIELDS
                 .iter()
@@ -1508,6 +1521,18 @@ fn register_field(api_field: &str, code: &str) -> Option<&'static str> {
                 .or_else(|| code.contains("representative").then_some("representatives"));
         }
     })
+}
+
+/// The accused as typed, when anything was: a unit of the system named
+/// by its full name or its code is named by code too, so that its chain
+/// never sees the accusation (Art. 30); any other unit stays words.
+fn accused_of(tree: &xinfang_domain::unit::UnitTree, v: &RegisterValues) -> Option<AccusedInput> {
+    let opt = |x: &str| Some(x.to_string()).filter(|x| !x.is_empty());
+    if v.accused_name.is_empty() && v.accused_unit.is_empty() && v.accused_position.is_empty() {
+        return None;
+    }
+    let unit_code = tree.by_code(&v.accused_unit).or_else(|| tree.all().find(|u| u.name == v.accused_unit)).map(|u| u.code.clone());
+    Some(AccusedInput { name: opt(&v.accused_name), unit: opt(&v.accused_unit), position: opt(&v.accused_position), unit_code })
 }
 
 #[derive(Template)]
@@ -1636,6 +1661,12 @@ async fn register(State(state): State<AppState>, headers: HeaderMap, mut multipa
         title: get("title"),
         request: get("request"),
         facts_and_reasons: get("facts_and_reasons"),
+        litigation_related: f.contains_key("litigation_related"),
+        anonymous: f.contains_key("anonymous"),
+        confidential: f.contains_key("confidential"),
+        accused_name: get("accused_name"),
+        accused_unit: get("accused_unit"),
+        accused_position: get("accused_position"),
         repeat_choice: Some(get("repeat_choice")).filter(|c| repeat_choice(c).is_some()).unwrap_or_default(),
         ticket: get("ticket"),
         errors: HashMap::new(),
@@ -1708,11 +1739,11 @@ async fn register(State(state): State<AppState>, headers: HeaderMap, mut multipa
         request: v.request.clone(),
         facts_and_reasons: v.facts_and_reasons.clone(),
         category: v.category.clone(),
-        litigation_related: false,
+        litigation_related: v.litigation_related,
         topic: opt(&v.topic),
-        accused: None,
-        anonymous: false,
-        confidential: false,
+        accused: accused_of(&state.tree(), &v),
+        anonymous: v.anonymous,
+        confidential: v.confidential,
         received_on: opt(&v.received_on),
         target_unit: None,
         attachments: Vec::new(),

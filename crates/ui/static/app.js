@@ -78,7 +78,8 @@ document.addEventListener("click", function (event) {
   if (!button) { return; }
   var select = document.getElementById(button.getAttribute("data-fill"));
   if (!select) { return; }
-  select.value = button.getAttribute("data-value");
+  // A checkbox (涉法涉诉) is ticked; a select takes the value.
+  if (select.type === "checkbox") { select.checked = true; } else { select.value = button.getAttribute("data-value"); }
   select.dispatchEvent(new Event("change", { bubbles: true }));
   select.focus();
 });

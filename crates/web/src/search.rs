@@ -94,20 +94,65 @@ pub async fn rebuild_index(store: &xinfang_store::Store, tree: &UnitTree, keys: 
     Ok(n)
 }
 
-/// What a search box's words look for: every word of the text, or a
-/// petitioner with exactly this name. None when the text has no word.
+/// What a search box's words look for: every word of the text (the first
+/// alternative, whose words are returned); the same with a word said
+/// another way (`synonyms`: 欠薪 also finds 拖欠工资); a petitioner with
+/// exactly this name; or, for several words, one of them as a
+/// petitioner's name and the others as words (郑文 工资). None when the
+/// text has no word.
 pub fn query(seg: &Segmenter, keys: &Keyring, q: &str) -> Option<(FullText, Vec<String>)> {
-    let mut terms = seg.query_terms(q);
-    terms.truncate(MAX_QUERY_TERMS);
+    let terms = words_of(seg, q);
     let mut alternatives = Vec::new();
     if !terms.is_empty() {
         alternatives.push(terms.clone());
+    }
+    for (_, also) in synonyms(seg, q) {
+        alternatives.push(also);
     }
     let name = name_key(q);
     if !name.is_empty() && name.chars().count() <= 30 {
         alternatives.push(vec![name_token(keys, &name)]);
     }
+    if terms.len() > 1 {
+        for (i, t) in terms.iter().enumerate().filter(|(_, t)| looks_like_a_name(t)).take(MAX_NAMES_IN_QUERY) {
+            let mut alt = vec![name_token(keys, t)];
+            alt.extend(terms.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, w)| w.clone()));
+            alternatives.push(alt);
+        }
+    }
     (!alternatives.is_empty()).then_some((FullText { alternatives }, terms))
+}
+
+/// Most words of a query tried as a petitioner's name beside the others.
+const MAX_NAMES_IN_QUERY: usize = 3;
+
+/// A query's words, at most `MAX_QUERY_TERMS`.
+fn words_of(seg: &Segmenter, q: &str) -> Vec<String> {
+    let mut terms = seg.query_terms(q);
+    terms.truncate(MAX_QUERY_TERMS);
+    terms
+}
+
+/// Two to four Chinese characters: could be a person's name.
+fn looks_like_a_name(word: &str) -> bool {
+    let n = word.chars().count();
+    (2..=4).contains(&n) && word.chars().all(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+}
+
+/// The query said other ways (`xinfang_text::synonyms`), each with its
+/// words, the query as typed left out: what a search also looks for, and
+/// what ranking and snippets read beside the typed words.
+pub fn synonyms(seg: &Segmenter, q: &str) -> Vec<(String, Vec<String>)> {
+    let typed = words_of(seg, q);
+    xinfang_text::synonyms::variants(q)
+        .into_iter()
+        .skip(1)
+        .map(|v| {
+            let w = words_of(seg, &v);
+            (v, w)
+        })
+        .filter(|(_, w)| !w.is_empty() && *w != typed)
+        .collect()
 }
 
 /// Whether `title` holds every query word (width and ASCII case ignored):
@@ -137,6 +182,21 @@ mod tests {
         assert!(q.alternatives.iter().any(|a| a.len() == 1 && tokens.split(' ').any(|w| w == a[0])));
         // Another key, another token: the index is useless without the key.
         assert_ne!(name_token(&k, "张三丰"), name_token(&keys(), "张三丰"));
+    }
+
+    #[test]
+    fn a_word_said_another_way_and_a_name_beside_a_word_are_looked_for_too() {
+        let (seg, k) = (Segmenter::new(), keys());
+        let (q, terms) = query(&seg, &k, "欠薪").expect("a query");
+        assert_eq!(terms, vec!["欠薪".to_string()]);
+        let said_otherwise = seg.query_terms("拖欠工资");
+        assert!(q.alternatives.contains(&said_otherwise), "{:?}", q.alternatives);
+        assert!(synonyms(&seg, "噪音").iter().any(|(v, _)| v == "噪声"));
+        assert!(synonyms(&seg, "工伤认定").is_empty());
+        let (q, terms) = query(&seg, &k, "郑文 工伤").expect("a query");
+        assert_eq!(terms.len(), 2, "{terms:?}");
+        let named = vec![name_token(&k, "郑文"), "工伤".to_string()];
+        assert!(q.alternatives.contains(&named), "{:?}", q.alternatives);
     }
 
     #[test]

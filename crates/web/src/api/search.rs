@@ -15,7 +15,7 @@ use crate::auth::Staff;
 use crate::dto::PetitionListItem;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiQuery;
-use crate::search::{query, segmenter, title_has_terms};
+use crate::search::{query, segmenter, synonyms, title_has_terms};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -58,6 +58,9 @@ pub struct SearchPage {
     pub items: Vec<SearchHit>,
     /// The words searched for, as the query was cut.
     pub terms: Vec<String>,
+    /// The query said other ways and searched for too (欠薪 → 拖欠工资;
+    /// `data/search_synonyms.txt`): each as its words.
+    pub also: Vec<Vec<String>>,
     /// Matching petitions ranked (at most `SEARCH_WINDOW`, the newest).
     pub total: i64,
     /// More petitions matched than were ranked: narrow the search (words,
@@ -91,12 +94,18 @@ pub async fn search(State(state): State<AppState>, staff: Staff, ApiQuery(q): Ap
     if text.chars().count() > MAX_QUERY_CHARS {
         return Err(bad_query(&format!("搜索词不能超过{MAX_QUERY_CHARS}个字")));
     }
+    // A petition number, an identity number or a phone: what the list's
+    // search box finds for it (the same rules, the same access log).
+    if !matches!(super::petitions::SearchText::parse(&text), Some(super::petitions::SearchText::Words(_))) {
+        return by_identifier(state, staff, q, text).await;
+    }
     let per_page = usize::try_from(q.per_page.unwrap_or(20).clamp(1, 100)).unwrap_or(20);
     let start = decode_position(q.cursor.as_deref())?;
     let tree = state.tree();
-    let (fulltext, terms) = query(&segmenter(&tree), &state.keyring, &text)
-        .filter(|(_, terms)| !terms.is_empty())
-        .ok_or_else(|| bad_query("搜索词中没有可以查找的字词"))?;
+    let seg = segmenter(&tree);
+    let (fulltext, terms) =
+        query(&seg, &state.keyring, &text).filter(|(_, terms)| !terms.is_empty()).ok_or_else(|| bad_query("搜索词中没有可以查找的字词"))?;
+    let also = synonyms(&seg, &text);
     let base = filter_of(&state, &ListQuery { q: None, cursor: None, id_number: None, phone: None, ..q })?;
     let filter = PetitionFilter {
         fulltext: Some(fulltext),
@@ -117,14 +126,25 @@ pub async fn search(State(state): State<AppState>, staff: Staff, ApiQuery(q): Ap
             let v = view(&r.case, r.confidential, staff.unit.id, staff.user.role, &tree);
             (r, v)
         })
-        .filter(|(r, v)| *v == View::Full || (*v != View::Hidden && title_has_terms(&r.title, &terms)))
+        .filter(|(r, v)| {
+            *v == View::Full
+                || (*v != View::Hidden && (title_has_terms(&r.title, &terms) || also.iter().any(|(_, w)| title_has_terms(&r.title, w))))
+        })
         .collect();
     let full: Vec<i64> = seen.iter().filter(|(_, v)| *v == View::Full).map(|(r, _)| r.id).collect();
     let bodies = state.store.petition_bodies(&full).await?;
     let empty = String::new();
     let body_of = |r: &xinfang_store::PetitionSummary, v: View| if v == View::Full { bodies.get(&r.id).unwrap_or(&empty) } else { &empty };
     let docs: Vec<Doc<'_>> = seen.iter().map(|(r, v)| Doc { title: &r.title, body: body_of(r, *v) }).collect();
-    let score = scores(&text, &terms, &docs);
+    // A petition found by a word said another way ranks as if that word
+    // had been typed.
+    let mut score = scores(&text, &terms, &docs);
+    for (v, words) in &also {
+        for (best, other) in score.iter_mut().zip(scores(v, words, &docs)) {
+            *best = best.max(other);
+        }
+    }
+    let marked: Vec<String> = terms.iter().chain(also.iter().flat_map(|(_, w)| w)).cloned().collect();
     let mut order: Vec<usize> = (0..seen.len()).collect();
     // Stable: equal scores keep the index's order, newest first.
     order.sort_by(|a, b| score[*b].total_cmp(&score[*a]));
@@ -135,7 +155,7 @@ pub async fn search(State(state): State<AppState>, staff: Staff, ApiQuery(q): Ap
         let (r, v) = &seen[*i];
         let source = if *v == View::Full && !body_of(r, *v).is_empty() { body_of(r, *v).as_str() } else { r.title.as_str() };
         let spans =
-            xinfang_text::snippet(source, &terms, SNIPPET_CHARS).into_iter().map(|s| SnippetSpan { text: s.text, hit: s.hit }).collect();
+            xinfang_text::snippet(source, &marked, SNIPPET_CHARS).into_iter().map(|s| SnippetSpan { text: s.text, hit: s.hit }).collect();
         snippets.insert(r.id, (score[*i], spans));
     }
     let ids: Vec<(i64, String)> = page.iter().map(|i| (seen[*i].0.id, seen[*i].0.number.clone())).collect();
@@ -153,9 +173,33 @@ pub async fn search(State(state): State<AppState>, staff: Staff, ApiQuery(q): Ap
     Ok(Json(SearchPage {
         items,
         terms,
+        also: also.into_iter().map(|(_, w)| w).collect(),
         total: i64::try_from(total).unwrap_or(0),
         total_capped: capped,
         next_cursor: (next < total).then(|| format!("r{next}")),
+    }))
+}
+
+/// A search for a petition number, an identity number or a phone: the
+/// list's answer as search hits (no ranking; the title as the snippet).
+async fn by_identifier(state: AppState, staff: Staff, q: ListQuery, text: String) -> ApiResult<Json<SearchPage>> {
+    let cursor = q.cursor.clone();
+    let page = super::petitions::list(State(state), staff, ApiQuery(ListQuery { q: Some(text), cursor, page: None, ..q })).await?.0;
+    let items = page
+        .items
+        .into_iter()
+        .map(|petition| {
+            let snippet = vec![SnippetSpan { text: petition.title.clone(), hit: false }];
+            SearchHit { petition, score: 0.0, snippet }
+        })
+        .collect();
+    Ok(Json(SearchPage {
+        items,
+        terms: Vec::new(),
+        also: Vec::new(),
+        total: page.total,
+        total_capped: page.total_capped,
+        next_cursor: page.next_cursor,
     }))
 }
 
