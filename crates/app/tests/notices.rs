@@ -339,11 +339,10 @@ async fn staff_get_a_daily_digest_of_timers_coming_due_once_a_day() {
     s.finish().await;
 }
 
-/// Issue 13, item 4: a petition that threatens self-harm raises an urgent
-/// risk alert for the receiving bureau, e-mails its duty officers at once,
-/// shows on the petition, and is dismissed only with a reason.
-#[tokio::test]
-async fn an_urgent_risk_in_a_new_petition_alerts_the_duty_officers_and_is_dismissed_with_a_reason() {
+/// A server with SMS and mail channels whose district bureau's supervisor
+/// (a duty officer) has an e-mail address; the gateway lives as long as
+/// the first value.
+async fn with_duty_officer() -> (Gateway, Arc<Mutex<Vec<String>>>, TestServer) {
     let gw = Gateway::start().await;
     let (smtp, mails) = smtp_server().await;
     let s = TestServer::start_configured(|c| with_channels(c, &gw.url, &smtp)).await;
@@ -358,6 +357,15 @@ async fn an_urgent_risk_in_a_new_petition_alerts_the_duty_officers_and_is_dismis
         .expect("patch")
         .status();
     assert_eq!(status, StatusCode::NO_CONTENT);
+    (gw, mails, s)
+}
+
+/// Issue 13, item 4: a petition that threatens self-harm raises an urgent
+/// risk alert for the receiving bureau, e-mails its duty officers at once,
+/// shows on the petition, and is dismissed only with a reason.
+#[tokio::test]
+async fn an_urgent_risk_in_a_new_petition_alerts_the_duty_officers_and_is_dismissed_with_a_reason() {
+    let (_gw, mails, s) = with_duty_officer().await;
     let mut claim = online_claim("钱八", "440304198001010025");
     claim["facts_and_reasons"] = json!("公司拖欠工资半年，再不解决我就从公司楼顶跳下去。");
     let (status, sub) = s.post("/api/v1/petitions", None, claim).await;
@@ -399,20 +407,7 @@ async fn an_urgent_risk_in_a_new_petition_alerts_the_duty_officers_and_is_dismis
 /// dismisses its own alert. An elevated one stays with the township.
 #[tokio::test]
 async fn an_urgent_risk_found_by_a_township_office_also_alerts_the_countys_bureau() {
-    let gw = Gateway::start().await;
-    let (smtp, mails) = smtp_server().await;
-    let s = TestServer::start_configured(|c| with_channels(c, &gw.url, &smtp)).await;
-    let admin = s.token("admin").await;
-    let status = s
-        .client
-        .patch(format!("{}/api/v1/users/ft_supervisor", s.base))
-        .bearer_auth(&admin)
-        .json(&json!({"email": "duty@futian.example.gov.cn"}))
-        .send()
-        .await
-        .expect("patch")
-        .status();
-    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_gw, mails, s) = with_duty_officer().await;
     let mut visit = online_claim("钱九", "440304198001010033");
     visit["channel"] = json!("visit");
     visit["jurisdiction"] = json!("440304001");
@@ -503,20 +498,7 @@ async fn an_urgent_risk_found_by_a_township_office_also_alerts_the_countys_burea
 /// itself as accused is not told to it at all.
 #[tokio::test]
 async fn art30_an_urgent_accusation_reaches_the_bureau_sealed_and_never_the_accused_bureau() {
-    let gw = Gateway::start().await;
-    let (smtp, mails) = smtp_server().await;
-    let s = TestServer::start_configured(|c| with_channels(c, &gw.url, &smtp)).await;
-    let admin = s.token("admin").await;
-    let status = s
-        .client
-        .patch(format!("{}/api/v1/users/ft_supervisor", s.base))
-        .bearer_auth(&admin)
-        .json(&json!({"email": "duty@futian.example.gov.cn"}))
-        .send()
-        .await
-        .expect("patch")
-        .status();
-    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_gw, mails, s) = with_duty_officer().await;
     let accusation = |unit: &str, code: &str| {
         let mut v = online_claim("钱十", "440304198001010041");
         v["channel"] = json!("visit");

@@ -226,38 +226,12 @@ impl Store {
     /// click, a form sent again): nothing is written then.
     pub async fn raise_risk_alert(&self, a: &RaisedAlert, jobs: &[crate::queue::NewJob], at: DateTime<Utc>) -> Result<Option<i64>> {
         let mut w = self.begin_write().await?;
-        let inserted: std::result::Result<i64, sqlx::Error> = sqlx::query_scalar(
-            "INSERT INTO risk_alerts (petition_id, unit_id, level, signals, raised_at, raised_by, raise_reason) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-        )
-        .bind(a.petition_id)
-        .bind(a.alert.unit_id)
-        .bind(a.alert.level.clone())
-        .bind(a.alert.signals.clone())
-        .bind(fmt_instant(at))
-        .bind(a.raised_by)
-        .bind(a.reason.clone())
-        .fetch_one(&mut *w.tx)
-        .await;
-        let id = match inserted {
-            Ok(id) => id,
-            Err(e) if crate::db::is_unique(&e) => return Ok(None),
-            Err(e) => return Err(e.into()),
-        };
+        // The same open alert by hand of the unit (the unique index): a
+        // double click or a form sent again, nothing written.
+        let Some(id) = insert_by_hand(&mut w, a, a.alert.unit_id, at).await? else { return Ok(None) };
+        // A unit told too that already has the same alert keeps it.
         for unit in &a.also_for {
-            sqlx::query(
-                "INSERT INTO risk_alerts (petition_id, unit_id, level, signals, raised_at, raised_by, raise_reason) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
-            )
-            .bind(a.petition_id)
-            .bind(*unit)
-            .bind(a.alert.level.clone())
-            .bind(a.alert.signals.clone())
-            .bind(fmt_instant(at))
-            .bind(a.raised_by)
-            .bind(a.reason.clone())
-            .execute(&mut *w.tx)
-            .await?;
+            insert_by_hand(&mut w, a, *unit, at).await?;
         }
         if a.alert.level == "urgent" {
             insert_correction(&mut w, a.petition_id, id, true, Some(&a.kind), a.raised_by, at).await?;
@@ -358,6 +332,24 @@ fn training_row(r: &sqlx::any::AnyRow) -> Result<UrgentTraining> {
 async fn latest_training(w: &mut WriteTx<'_>) -> Result<Option<UrgentTraining>> {
     let row = sqlx::query(LATEST_TRAINING).fetch_optional(&mut *w.tx).await?;
     row.as_ref().map(training_row).transpose()
+}
+
+/// Alert `a` raised by hand for `unit`; None when that unit already has the
+/// same one open (`risk_alerts_by_hand`).
+async fn insert_by_hand(w: &mut WriteTx<'_>, a: &RaisedAlert, unit: i64, at: DateTime<Utc>) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO risk_alerts (petition_id, unit_id, level, signals, raised_at, raised_by, raise_reason) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING id",
+    )
+    .bind(a.petition_id)
+    .bind(unit)
+    .bind(a.alert.level.clone())
+    .bind(a.alert.signals.clone())
+    .bind(fmt_instant(at))
+    .bind(a.raised_by)
+    .bind(a.reason.clone())
+    .fetch_optional(&mut *w.tx)
+    .await?)
 }
 
 /// Whether alert `id` is a copy told to a unit other than the one that

@@ -141,38 +141,28 @@ impl Store {
     /// on a database whose rows were written before: in batches of one
     /// transaction each. Returns the petitions rewritten.
     pub async fn refresh_unnamed_accusations(&self) -> Result<i64> {
-        let mut after = 0i64;
-        let mut done = 0i64;
-        loop {
-            let ids: Vec<i64> = sqlx::query_scalar(
-                "SELECT id FROM petitions WHERE category = 'accusation' AND accused_unit_path IS NULL AND id > $1 ORDER BY id LIMIT 500",
-            )
-            .bind(after)
-            .fetch_all(&self.pool)
-            .await?;
-            let Some(last) = ids.last().copied() else { break };
-            let mut w = self.begin_write().await?;
-            for id in &ids {
-                self.refresh_viewers(&mut w, *id, false).await?;
-            }
-            w.commit().await?;
-            done += i64::try_from(ids.len()).unwrap_or(0);
-            after = last;
-        }
-        Ok(done)
+        self.refresh_viewers_where("category = 'accusation' AND accused_unit_path IS NULL AND").await
     }
 
     /// Rebuild the viewers of every petition (after a unit import moved
     /// units, or on a database written before the table existed), in
     /// batches of one transaction each. Returns the petitions rewritten.
     pub async fn rebuild_viewers(&self) -> Result<i64> {
+        self.refresh_viewers_where("").await
+    }
+
+    /// `refresh_viewers` for every petition matching `condition` (SQL
+    /// ending in `AND`, or empty; a constant of this module, never input),
+    /// 500 a transaction, by id.
+    async fn refresh_viewers_where(&self, condition: &'static str) -> Result<i64> {
         let mut after = 0i64;
         let mut done = 0i64;
         loop {
-            let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM petitions WHERE id > $1 ORDER BY id LIMIT 500")
-                .bind(after)
-                .fetch_all(&self.pool)
-                .await?;
+            let ids: Vec<i64> =
+                sqlx::query_scalar(AssertSqlSafe(format!("SELECT id FROM petitions WHERE {condition} id > $1 ORDER BY id LIMIT 500")))
+                    .bind(after)
+                    .fetch_all(&self.pool)
+                    .await?;
             let Some(last) = ids.last().copied() else { break };
             let mut w = self.begin_write().await?;
             for id in &ids {
