@@ -396,8 +396,8 @@ async fn an_urgent_risk_in_a_new_petition_alerts_the_duty_officers_and_is_dismis
     let (_, all) = s.get_as("ft_clerk", "/api/v1/risk-alerts?open=false").await;
     let done = all.as_array().unwrap().iter().find(|a| a["id"] == id).unwrap();
     assert_eq!(done["dismiss_reason"], "已电话回访，情绪稳定");
-    let (status, _) = s.post_as("ft_supervisor", &format!("/api/v1/risk-alerts/{id}/dismiss"), json!({"reason": "再次解除提示"})).await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "already dismissed");
+    let (status, body) = s.post_as("ft_supervisor", &format!("/api/v1/risk-alerts/{id}/dismiss"), json!({"reason": "再次解除提示"})).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("already_dismissed")), "{body}");
     s.finish().await;
 }
 
@@ -446,9 +446,10 @@ async fn an_urgent_risk_found_by_a_township_office_also_alerts_the_countys_burea
     assert!(html.contains(&format!("/risk/{town_id}/dismiss")), "{html}");
     assert!(!html.contains(&format!("/risk/{bureau_id}/dismiss")), "{html}");
     assert!(html.contains("福田区信访局的提示，由其核实解除"), "{html}");
-    let (status, _) =
+    let (status, body) =
         s.post_as("ft_ny_clerk", &format!("/api/v1/risk-alerts/{bureau_id}/dismiss"), json!({"reason": "已电话回访，情绪稳定"})).await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "the bureau's alert is the bureau's to dismiss");
+    assert_eq!(status, StatusCode::FORBIDDEN, "the bureau's alert is the bureau's to dismiss: {body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("福田区信访局的风险提示"), "whose it is: {body}");
     let (status, body) =
         s.post_as("ft_supervisor", &format!("/api/v1/risk-alerts/{bureau_id}/dismiss"), json!({"reason": "已约谈，情绪稳定"})).await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");

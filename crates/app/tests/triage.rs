@@ -446,7 +446,8 @@ async fn a_topic_rising_in_a_township_is_a_hot_spot_with_its_petitions_and_a_sum
     assert_eq!((county["level"].as_str(), county["observed"].as_u64()), (Some("county"), Some(7)), "{v}");
     assert_eq!(county["petitions"].as_array().unwrap().len(), 12, "every petition behind it is listed: {v}");
     assert_eq!(spikes.len(), 2, "{v}");
-    assert!(v["summary"].as_array().unwrap().iter().any(|l| l.as_str().unwrap().contains("近7天6件")), "{v}");
+    // No history: the summary says so, not "平均每周0.0件".
+    assert!(v["summary"].as_array().unwrap().iter().any(|l| l.as_str().unwrap().contains("近7天6件，前8周没有此类信访")), "{v}");
     assert!(v["cells"].as_u64().unwrap() >= 2);
     // Another district's bureau sees none of it, and may not ask for this
     // district's; the city bureau may, and names only what it sees.
@@ -588,6 +589,16 @@ async fn a_learnt_model_answers_a_field_only_after_beating_the_rules_and_learns_
     assert_eq!(v["department"][0]["value"], "交通运输局", "{v}");
     assert_eq!(v["department"][0]["unit_code"], "440304-JTT", "{v}");
     assert_eq!(v["category"][0]["value"], "suggestion", "what the record said: {v}");
+    // A text the model never saw but a rule's keyword names: the model
+    // answers first, and the rule's unit keeps the last place, with its
+    // keyword as the reason.
+    let v = triage(&s, json!({"title": "工地欠薪", "content": "包工头拖欠农民工工资三个月。", "region": "440304011"})).await;
+    assert_eq!(v["sources"]["department"], "model", "{v}");
+    let units = v["department"].as_array().unwrap();
+    assert!(units.len() <= 3 && units[0]["basis"] == "model", "{v}");
+    let kept = units.last().unwrap();
+    assert_eq!((kept["value"].as_str(), kept["basis"].as_str()), (Some("人力资源和社会保障局"), Some("rules")), "{v}");
+    assert!(kept["why"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains("工资")), "{v}");
     // The transport bureau corrects the class of each; the next run learns it.
     for n in &ferries {
         s.act("ft_jtt_officer", n, "classify", json!({"category": "claim", "litigation_related": false, "reason": "系投诉求决"})).await;
@@ -603,6 +614,20 @@ async fn a_learnt_model_answers_a_field_only_after_beating_the_rules_and_learns_
     assert_eq!((v["sources"]["topic"].as_str(), v["source"].as_str()), (Some("model"), Some("mixed")), "{v}");
     let (_, models) = s.get_as("ft_clerk", "/api/v1/triage/models").await;
     assert_eq!(models.as_array().unwrap().len(), 3, "{models}");
+    // The workbench page says the same to a clerk, who may not train …
+    let (c, _) = browser(&s, "ft_clerk").await;
+    let html = c.get(format!("{}/staff/models", s.base)).send().await.unwrap().text().await.unwrap();
+    let table = html.split("id=\"models-table\"").nth(1).unwrap_or_else(|| panic!("{html}"));
+    assert!(table.contains("承办单位") && table.contains("<strong>模型</strong>") && table.contains("规则表"), "{table}");
+    assert!(table.contains("20件") && table.contains("4件"), "examples and held-out: {table}");
+    assert!(!html.contains("/staff/models/train") && html.contains("id=\"rules-table\""), "{html}");
+    // … and the admin trains from it.
+    let (a, acsrf) = browser(&s, "admin").await;
+    let r = a.post(format!("{}/staff/models/train", s.base)).form(&[("csrf", acsrf.as_str())]).send().await.unwrap();
+    assert!(r.url().as_str().ends_with("/staff/models?trained=1"), "{}", r.url());
+    assert!(r.text().await.unwrap().contains("已完成训练"));
+    let (_, models) = s.get_as("ft_clerk", "/api/v1/triage/models").await;
+    assert_eq!(models.as_array().unwrap().len(), 3, "the newest of each field: {models}");
     s.finish().await;
 }
 

@@ -220,6 +220,22 @@ pub fn fill<T>(
     }
 }
 
+/// `ranked` (a learnt model's answers, best first) cut to `k`, keeping a
+/// place for `rule`, the rule table's first answer, when its keywords
+/// fired and the model left it out: it takes the last place. A model that
+/// beat the rules on held-back cases answers first, but a keyword a person
+/// wrote into the table (噪声 → 噪声污染) is never pushed out of sight by
+/// a model that learnt its neighbours (装修 → 物业管理).
+pub fn keep_rules_first<T>(ranked: &mut Vec<T>, k: usize, value: impl Fn(&T) -> &str, rule: Option<T>) {
+    ranked.truncate(k);
+    let Some(rule) = rule else { return };
+    if k == 0 || ranked.iter().any(|r| canonical(value(r)) == canonical(value(&rule))) {
+        return;
+    }
+    ranked.truncate(k - 1);
+    ranked.push(rule);
+}
+
 /// The rules' share of a legal class's blended confidence; the seed's
 /// tempered probability has the rest.
 pub const CLASS_RULES_SHARE: f64 = 0.5;
@@ -374,5 +390,31 @@ mod tests {
         // Tempered as for a short text, the seed would have overruled it.
         let scored: Vec<(&str, f64)> = ruled.iter().map(|s| (s.value.as_str(), s.confidence)).collect();
         assert_ne!(first(blend(&scored, seed.predict(RuleField::Category, &terms, CLASSES), CLASS_SEED_TEMPER, 3)), "litigation_related");
+    }
+
+    #[test]
+    fn the_rules_first_answer_keeps_the_last_place_under_a_model() {
+        fn v<'x>(s: &'x &str) -> &'x str {
+            s
+        }
+        let mut ranked = vec!["物业管理", "房屋装修", "邻里纠纷", "其他"];
+        keep_rules_first(&mut ranked, 3, v, Some("噪声污染"));
+        assert_eq!(ranked, ["物业管理", "房屋装修", "噪声污染"]);
+        // Already among the model's: nothing moves.
+        let mut ranked = vec!["物业管理", "噪声污染", "邻里纠纷"];
+        keep_rules_first(&mut ranked, 3, v, Some("噪声污染"));
+        assert_eq!(ranked, ["物业管理", "噪声污染", "邻里纠纷"]);
+        // Under another of the body's names: the same unit, nothing moves.
+        let mut ranked = vec!["城市管理和综合执法局", "公安局", "生态环境局"];
+        keep_rules_first(&mut ranked, 3, v, Some("城市管理局"));
+        assert_eq!(ranked, ["城市管理和综合执法局", "公安局", "生态环境局"]);
+        // No rule fired: the model's list, cut to three.
+        let mut ranked = vec!["a", "b", "c", "d"];
+        keep_rules_first(&mut ranked, 3, v, None);
+        assert_eq!(ranked, ["a", "b", "c"]);
+        // A short model list gains the rule's answer at its end.
+        let mut ranked = vec!["a"];
+        keep_rules_first(&mut ranked, 3, v, Some("r"));
+        assert_eq!(ranked, ["a", "r"]);
     }
 }

@@ -253,7 +253,7 @@ async fn dismiss(
         Err(e) => {
             let beside = e.status == StatusCode::UNPROCESSABLE_ENTITY;
             let message = if e.status == StatusCode::NOT_FOUND {
-                "未能解除：该风险提示不存在、不属于本单位或已被解除，请刷新后查看。".to_string()
+                "未能解除：该风险提示不存在，请刷新后查看。".to_string()
             } else {
                 chinese_only(&e.message)
             };

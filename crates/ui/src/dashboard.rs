@@ -150,7 +150,12 @@ fn hot_rows(page: HotspotPage, s: &Staff, viewed: &xinfang_domain::unit::Unit) -
         .zip(summary.into_iter().map(Some).chain(std::iter::repeat(None)))
         .map(|(h, line)| SpikeRow {
             summary: line.unwrap_or_default(),
-            expected: format!("{:.1}", h.expected),
+            // An empty history's mean is a small floor, not "0.0 a week".
+            expected: if xinfang_web::api::hotspots::earlier_total(h.expected, weeks) == 0 {
+                "0".into()
+            } else {
+                format!("{:.1}", h.expected)
+            },
             p_value: p_text(h.p_value),
             z: format!("{:.2}", h.z),
             topic_label: h.topic_label,

@@ -39,9 +39,10 @@ fn field<'a>(f: &'a HashMap<String, String>, name: &str) -> &'a str {
     f.get(name).map(|v| v.trim()).unwrap_or_default()
 }
 
-/// A similarity as a percentage.
+/// A similarity or confidence as a percentage; one under half a percent
+/// reads "<1%", not "0%" beside the words that raised it.
 pub(crate) fn pct(score: &f64) -> String {
-    format!("{:.0}%", score * 100.0)
+    if *score > 0.0 && *score < 0.005 { "<1%".into() } else { format!("{:.0}%", score * 100.0) }
 }
 
 /// Whether any suggestion drew on the seed model of the project's labelled

@@ -17,6 +17,7 @@ mod hall;
 mod intelligence;
 mod law;
 mod leadership;
+mod models;
 mod outbox;
 mod portal;
 mod reports;
@@ -258,6 +259,7 @@ pub fn pages(portal: PortalInfo) -> Router<AppState> {
         .merge(supervision::routes())
         .merge(admin::routes())
         .merge(outbox::routes())
+        .merge(models::routes())
         .merge(leadership::routes())
         .merge(spotcheck::routes())
         .merge(disputes::routes())

@@ -74,6 +74,14 @@ fn bad(message: &str) -> ApiError {
     ApiError::bad_request("invalid_query", message.to_string())
 }
 
+/// How many petitions the `weeks` before the last seven days held, from
+/// a spike's weekly mean: 0 when the history was empty (its mean is then
+/// the small floor of `xinfang_text::spike`, which must not read as a
+/// rate of "0.0 a week").
+pub fn earlier_total(expected: f64, weeks: usize) -> u32 {
+    (expected * weeks as f64).round() as u32
+}
+
 #[utoipa::path(get, path = "/api/v1/hotspots", tag = "intelligence", params(HotspotQuery), security(("bearer" = [])),
     description = "Topic × area cells (each township, and each county, city or province gathering several) whose last seven days are a spike against their own previous weeks (Poisson test with a minimum count), among the petitions the caller's unit sees, or with `unit` those a unit's dashboard counts. A matter counts once a week in a cell however many repeat petitions it brought. The petitions named behind a spike are always ones the caller sees.",
     responses((status = 200, body = HotspotPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -130,10 +138,13 @@ pub async fn hotspots(State(state): State<AppState>, staff: Staff, ApiQuery(q): 
             .filter(|(_, confidential, case)| view(case, *confidential, staff.unit.id, staff.user.role, &tree) != View::Hidden)
             .map(|(number, _, _)| number)
             .collect();
+        let before = match earlier_total(f.spike.expected, weeks) {
+            0 => format!("前{weeks}周没有此类信访"),
+            n => format!("前{weeks}周共{n}件、平均每周{:.1}件", f.spike.expected),
+        };
         summary.push(format!(
-            "{area_name}“{topic_label}”类信访近7天{}件，前{weeks}周平均每周{:.1}件，明显上升（{}），请关注。",
+            "{area_name}“{topic_label}”类信访近7天{}件，{before}，明显上升（{}），请关注。",
             f.spike.observed,
-            f.spike.expected,
             if f.spike.p_value < 0.0001 { "p<0.0001".to_string() } else { format!("p={:.4}", f.spike.p_value) }
         ));
         out.push(HotSpot {

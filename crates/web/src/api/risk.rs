@@ -198,7 +198,7 @@ pub struct DismissInput {
 
 #[utoipa::path(post, path = "/api/v1/risk-alerts/{id}/dismiss", tag = "intelligence", request_body = DismissInput, security(("bearer" = [])),
     params(("id" = i64, Path, description = "Alert id")),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn dismiss(
     State(state): State<AppState>,
     staff: Staff,
@@ -215,18 +215,32 @@ pub async fn dismiss(
         );
     }
     let tree = state.tree();
-    let units = staff.visibility(&tree).unit_ids;
-    // An alert on a petition hidden from the unit is not there for it
-    // (nor is its text for the model to learn as the unit's verdict).
-    let hidden = state
-        .store
-        .risk_alert(id)
-        .await?
-        .is_none_or(|r| view(&r.case, r.confidential, staff.unit.id, staff.user.role, &tree) == View::Hidden);
-    if !hidden && state.store.dismiss_risk_alert(id, &units, staff.user.id, reason, input.verdict.as_str(), Utc::now()).await? {
+    let visibility = staff.visibility(&tree);
+    // An alert on a petition the unit does not see, or that is hidden from
+    // it (Art. 30), is not there for it (nor is its text for the model to
+    // learn as the unit's verdict).
+    let alert =
+        state.store.risk_alert(id).await?.filter(|r| view(&r.case, r.confidential, staff.unit.id, staff.user.role, &tree) != View::Hidden);
+    let alert = match alert {
+        Some(a) if state.store.petition_visible(a.petition_id, &visibility).await? => a,
+        _ => return Err(ApiError::not_found("风险提示")),
+    };
+    let units = visibility.unit_ids;
+    // The petition is in sight, and so is whose alert this is (the page
+    // names it): say so rather than "not found".
+    if !units.contains(&alert.unit_id) {
+        let whose = tree.get(alert.unit_id).map_or("其他单位", |u| u.name.as_str());
+        return Err(ApiError::forbidden(format!("这是{whose}的风险提示，由该单位核实后解除")));
+    }
+    let already = || ApiError::new(StatusCode::CONFLICT, "already_dismissed", "该风险提示已经解除");
+    if alert.dismissed_at.is_some() {
+        return Err(already());
+    }
+    if state.store.dismiss_risk_alert(id, &units, staff.user.id, reason, input.verdict.as_str(), Utc::now()).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(ApiError::not_found("风险提示"))
+        // Dismissed meanwhile by a colleague.
+        Err(already())
     }
 }
 

@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use xinfang_domain::petition::{Category, Channel};
 use xinfang_domain::role::Role;
 use xinfang_text::rules::{Rule, RuleField, RuleTable};
-use xinfang_text::seed::{Seed, fill};
+use xinfang_text::seed::{Seed, fill, keep_rules_first};
 
 /// Longest title and content accepted, in characters.
 pub const MAX_TITLE_CHARS: usize = 200;
@@ -54,7 +54,9 @@ pub struct Suggestion {
     /// 城市管理和综合执法局, 城管局…), from `xinfang_text::departments`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub also_called: Vec<String>,
-    /// What this answer came from: `rules` (the rule table), `model` (the
+    /// What this answer came from: `rules` (the rule table; under a learnt
+    /// model, its first answer when the model left it out, in the last
+    /// place: `xinfang_text::seed::keep_rules_first`), `model` (the
     /// deployment's learnt model), `seed` (the model learnt from the
     /// project's labelled petitions, `xinfang_text::seed`: a topic or
     /// department place the rules left empty, or a class no rule gave) or
@@ -106,7 +108,7 @@ fn invalid(field: &str, message: impl Into<String>) -> ApiError {
 
 /// The legal class's label; 涉法涉诉 is a class of the rule table (the
 /// record keeps it as a flag beside the three categories).
-fn category_label(v: &str) -> String {
+pub fn category_label(v: &str) -> String {
     Category::parse(v)
         .map(|c| c.label().to_string())
         .unwrap_or_else(|| if v == "litigation_related" { "涉法涉诉类".into() } else { v.into() })
@@ -187,7 +189,11 @@ pub async fn triage(State(state): State<AppState>, _staff: Staff, ApiJson(input)
     for (field, rule_list) in suggested {
         let (list, source): (Vec<Answer>, &str) = match (models.get(&field), seed.as_deref()) {
             (Some((_, model)), _) => {
-                (model.predict(&terms, TOP).into_iter().map(|p| (p.label, p.confidence, p.words, "model")).collect(), "model")
+                let mut list: Vec<Answer> =
+                    model.predict(&terms, TOP).into_iter().map(|p| (p.label, p.confidence, p.words, "model")).collect();
+                let rule = rule_list.into_iter().next().map(|s| (s.value, s.confidence, s.keywords, "rules"));
+                keep_rules_first(&mut list, TOP, |a| a.0.as_str(), rule);
+                (list, "model")
             }
             (None, Some(seed)) if field == RuleField::Category => (with_seed_class(rule_list, seed, &terms), "rules"),
             (None, seed) => {
