@@ -49,8 +49,17 @@ test('registering a call shows suggestions with their words, the risk and a poss
   await axe(page, 'register with suggestions');
   // The clerk decides before saving: a repeat of the earlier letter.
   await page.waitForFunction(() => document.querySelectorAll('#township option').length > 5);
+  // Choosing the place draws the panel again (the unit of that place);
+  // a choice made while it is on its way is kept.
+  await page.evaluate(() => {
+    window.panelSettled = new Promise((resolve) => document.body.addEventListener('htmx:afterSettle', (e) => {
+      if (e.target.id === 'triage-panel') { resolve(); }
+    }));
+  });
   await page.getByLabel('街道（乡镇）').selectOption('440304011');
   await panel.getByRole('radio', { name: /重件，关联/ }).check();
+  await page.evaluate(() => window.panelSettled);
+  assert.ok(await panel.getByRole('radio', { name: /重件，关联/ }).isChecked(), 'the 重件 choice survives the redraw');
   await submitRegistration(page);
   await page.getByText('已办理：登记，并认定初件/重件').waitFor();
   assert.match(await page.locator('#repeat-status').innerText(), new RegExp(`重件[\\s\\S]*${earlier.number}`));

@@ -84,6 +84,29 @@ document.addEventListener("click", function (event) {
   select.focus();
 });
 
+// The registration form's triage panel is drawn again whenever the text,
+// the petitioner, the channel or the place changes. A 初件 / 重件 choice
+// made while a redraw was on its way would be lost with the old panel:
+// the panel remembers the last choice and ticks it again in the new one
+// when that petition is still listed.
+document.addEventListener("change", function (event) {
+  var radio = event.target;
+  if (radio && radio.name === "repeat_choice") {
+    var panel = radio.closest("#triage-panel");
+    if (panel) { panel.setAttribute("data-choice", radio.value); }
+  }
+});
+document.addEventListener("htmx:afterSwap", function (event) {
+  var panel = event.target;
+  if (!panel || panel.id !== "triage-panel") { return; }
+  var choice = panel.getAttribute("data-choice");
+  if (!choice) { return; }
+  var radios = panel.querySelectorAll("input[name=repeat_choice]");
+  for (var i = 0; i < radios.length; i++) {
+    if (radios[i].value === choice) { radios[i].checked = true; }
+  }
+});
+
 // The hall's waiting screen (body data-refresh="N"): reloaded every N
 // seconds, so the numbers follow the calls. A script, not a meta refresh:
 // only the kiosk's page refreshes, never a page someone is reading.
