@@ -382,7 +382,10 @@ async fn a_matter_no_rule_knows_gets_the_seed_s_units_each_saying_so() {
     assert_eq!(list.len(), 3, "{v}");
     assert!(list.iter().all(|d| d["basis"] == "seed" && !d["why"].as_array().unwrap().is_empty()), "{v}");
     assert_eq!(list[0]["value"], "纪委监委", "{v}");
-    assert!(list.iter().map(|d| d["confidence"].as_f64().unwrap()).sum::<f64>() <= 1.0 + 1e-9, "{v}");
+    // At most 1 in all, up to the rounding to three decimals (a tiny
+    // confidence is kept as it is, not rounded to 0).
+    assert!(list.iter().map(|d| d["confidence"].as_f64().unwrap()).sum::<f64>() <= 1.0005, "{v}");
+    assert!(list.iter().all(|d| d["confidence"].as_f64().unwrap() > 0.0), "{v}");
     assert_eq!(v["sources"]["department"], "rules", "no learnt model of the deployment's own: {v}");
     s.finish().await;
 }
@@ -589,16 +592,17 @@ async fn a_learnt_model_answers_a_field_only_after_beating_the_rules_and_learns_
     assert_eq!(v["department"][0]["value"], "交通运输局", "{v}");
     assert_eq!(v["department"][0]["unit_code"], "440304-JTT", "{v}");
     assert_eq!(v["category"][0]["value"], "suggestion", "what the record said: {v}");
-    // A text the model never saw but a rule's keyword names: the model
-    // answers first, and the rule's unit keeps the last place, with its
-    // keyword as the reason.
+    // A text whose keywords a rule names, and the model (which learnt
+    // only ferries and drones) would send elsewhere: the rule's unit leads
+    // with its keyword as the reason, and the model's keeps a place.
     let v = triage(&s, json!({"title": "工地欠薪", "content": "包工头拖欠农民工工资三个月。", "region": "440304011"})).await;
     assert_eq!(v["sources"]["department"], "model", "{v}");
     let units = v["department"].as_array().unwrap();
-    assert!(units.len() <= 3 && units[0]["basis"] == "model", "{v}");
+    assert!(units.len() <= 3, "{v}");
+    assert_eq!((units[0]["value"].as_str(), units[0]["basis"].as_str()), (Some("人力资源和社会保障局"), Some("rules")), "{v}");
+    assert!(units[0]["why"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains("工资")), "{v}");
     let kept = units.last().unwrap();
-    assert_eq!((kept["value"].as_str(), kept["basis"].as_str()), (Some("人力资源和社会保障局"), Some("rules")), "{v}");
-    assert!(kept["why"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains("工资")), "{v}");
+    assert!(kept["basis"] == "model" && ["交通运输局", "公安局"].contains(&kept["value"].as_str().unwrap()), "{v}");
     // The transport bureau corrects the class of each; the next run learns it.
     for n in &ferries {
         s.act("ft_jtt_officer", n, "classify", json!({"category": "claim", "litigation_related": false, "reason": "系投诉求决"})).await;

@@ -30,7 +30,7 @@ use xinfang_text::departments::same_body;
 use xinfang_text::particulars::{Commonness, Particulars};
 use xinfang_text::risk::{self, RiskLevel};
 use xinfang_text::rules::RuleField;
-use xinfang_text::seed::{Seed, fill, keep_rules_first};
+use xinfang_text::seed::{Seed, fill, keep_last, under_model};
 use xinfang_text::similar::{SAME_MATTER_SCORE, features, matter_score};
 use xinfang_text::urgent::{self, UrgentModel};
 use xinfang_text::{DocFreq, Model, RuleTable, Segmenter, TermVector};
@@ -170,7 +170,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     ];
     println!("### Triage\n");
     println!(
-        "| Target | Labels | Model top-1 | Model top-3 | Rules top-1 | Rules top-3 | Rules fired | Rules, then model top-3 | Model, rules' first kept top-3 | With the seed: top-3 filled (class: blended, top-1) |"
+        "| Target | Labels | Model top-1 | Model top-3 | Rules top-1 | Rules top-3 | Rules fired | Rules, then model top-3 | Model in force, as served, top-3 | With the seed: top-3 filled (class: blended, top-1) |"
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut details = Vec::new();
@@ -208,9 +208,16 @@ fn main() -> Result<(), Box<dyn Error>> {
                 model_score.add(&set[i].id, &labels[i], &predicted, target.same);
                 rule_score.add(&set[i].id, &labels[i], &ruled, target.same);
                 both_score.add(&set[i].id, &labels[i], &both, target.same);
-                // As the triage API answers under a learnt model.
-                let mut kept = predicted.clone();
-                keep_rules_first(&mut kept, K, String::as_str, ruled.first().cloned());
+                // As the triage API answers under a learnt model: the class
+                // by the model with the rules' first kept, a topic or unit
+                // by the model and the rules together.
+                let kept = if target.field == RuleField::Category {
+                    let mut kept = predicted.clone();
+                    keep_last(&mut kept, K, &String::as_str, ruled.first().cloned());
+                    kept
+                } else {
+                    under_model(ruled.clone(), predicted.clone(), K, String::as_str).0
+                };
                 kept_score.add(&set[i].id, &labels[i], &kept, target.same);
                 // As the triage API does: the class blended, the others filled.
                 let seeded: Vec<String> = if target.field == RuleField::Category {

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::classify::Model;
 use crate::rules::{RuleField, RuleTable};
+use crate::seed::{Seed, under_model};
 
 /// The two scores on the same held-back examples.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,6 +51,42 @@ pub fn compare_on(model: &Model, rules: &RuleTable, field: RuleField, held_out: 
         }
         if rules.suggest_field(field, *terms, 1).first().is_some_and(|s| s.value == *label) {
             c.rules_correct += 1;
+        }
+    }
+    c
+}
+
+/// How many places a served list has (the triage API's top 3).
+const SERVED: usize = 3;
+
+/// `compare_on` for a topic or a unit as the triage API answers each way,
+/// first answer right: with the model in force, the rules' and the model's
+/// answers together ([`under_model`]: the model leads where the rules are
+/// silent or where it orders what they found); without it, the rules'
+/// first, or where they are silent the seed's first (the place
+/// [`crate::seed::fill`] gives it).
+pub fn compare_served(
+    model: &Model,
+    rules: &RuleTable,
+    field: RuleField,
+    held_out: &[(&str, &[String])],
+    seed: Option<&Seed>,
+) -> Comparison {
+    let mut c = Comparison { examples: held_out.len(), model_correct: 0, rules_correct: 0 };
+    for (label, terms) in held_out {
+        let ruled: Vec<String> = rules.suggest_field(field, *terms, SERVED).into_iter().map(|s| s.value).collect();
+        let without = match (ruled.first(), seed) {
+            (Some(first), _) => Some(first.clone()),
+            (None, Some(seed)) => seed.predict(field, terms, 1).into_iter().next().map(|p| p.label),
+            (None, None) => None,
+        };
+        if without.as_deref() == Some(*label) {
+            c.rules_correct += 1;
+        }
+        let predicted: Vec<String> = model.predict(terms, SERVED).into_iter().map(|p| p.label).collect();
+        let (served, _) = under_model(ruled, predicted, SERVED, String::as_str);
+        if served.first().is_some_and(|s| s == label) {
+            c.model_correct += 1;
         }
     }
     c

@@ -13,7 +13,7 @@ use crate::render;
 use crate::workbench::{Me, chinese_only, me, staff};
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -31,7 +31,7 @@ pub fn routes() -> Router<AppState> {
 /// A field's name as the page says it.
 fn field_label(field: &str) -> &'static str {
     match field {
-        "category" => "分类（建议、检举控告、申诉求决、涉法涉诉）",
+        "category" => "分类",
         "topic" => "内容分类",
         "unit_kind" => "承办单位",
         _ => "其他",
@@ -81,7 +81,15 @@ fn time(t: &str) -> String {
     crate::portal::local_time(t)
 }
 
-async fn render_page(state: &AppState, headers: &HeaderMap, s: &Staff, flash: Option<String>, alert: Option<String>) -> Response {
+async fn render_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    s: &Staff,
+    flash: Option<String>,
+    refused: Option<(StatusCode, String)>,
+) -> Response {
+    let status = refused.as_ref().map_or(StatusCode::OK, |r| r.0);
+    let alert = refused.map(|r| r.1);
     let mut problems = Vec::new();
     let models = match triage::models(axum::extract::State(state.clone()), s.clone()).await {
         Ok(axum::Json(list)) => list
@@ -129,7 +137,9 @@ async fn render_page(state: &AppState, headers: &HeaderMap, s: &Staff, flash: Op
     let alert = alert.or_else(|| (!problems.is_empty()).then(|| problems.join("；")));
     let (csrf, set) = crate::portal::csrf(headers);
     let p = ModelsPage { me: me(s), nav: "", csrf, flash, alert, admin: s.user.role == Role::Admin, models, urgent, rules };
-    crate::portal::with_cookie(render(&p), set)
+    let mut response = crate::portal::with_cookie(render(&p), set);
+    *response.status_mut() = status;
+    response
 }
 
 async fn page(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<PageQuery>) -> Response {
@@ -137,7 +147,7 @@ async fn page(State(state): State<AppState>, headers: HeaderMap, Query(q): Query
         Ok(s) => s,
         Err(r) => return r,
     };
-    let flash = q.trained.map(|_| "已完成训练，结果见下表".to_string());
+    let flash = q.trained.filter(|_| s.user.role == Role::Admin).map(|_| "已完成训练，结果见下表".to_string());
     render_page(&state, &headers, &s, flash, None).await
 }
 
@@ -149,13 +159,15 @@ async fn train(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<
         Err(r) => return r,
     };
     if !crate::portal::csrf_ok(&headers, f.get("csrf").map(String::as_str).unwrap_or_default()) {
-        return render_page(&state, &headers, &s, None, Some("页面已过期，请刷新后重试".into())).await;
+        return render_page(&state, &headers, &s, None, Some((StatusCode::FORBIDDEN, "页面已过期，请刷新后重试".into()))).await;
     }
     if let Err(e) = triage::train(State(state.clone()), s.clone()).await {
-        return render_page(&state, &headers, &s, None, Some(format!("分办模型训练未完成：{}", chinese_only(&e.message)))).await;
+        let message = format!("分办模型训练未完成：{}", chinese_only(&e.message));
+        return render_page(&state, &headers, &s, None, Some((e.status, message))).await;
     }
     if let Err(e) = risk::train(State(state.clone()), s.clone()).await {
-        return render_page(&state, &headers, &s, None, Some(format!("风险模型：{}", chinese_only(&e.message)))).await;
+        let message = format!("风险模型：{}", chinese_only(&e.message));
+        return render_page(&state, &headers, &s, None, Some((e.status, message))).await;
     }
     Redirect::to("/staff/models?trained=1").into_response()
 }

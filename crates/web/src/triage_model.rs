@@ -8,8 +8,11 @@
 //! action, a forward to another unit) changes the petition, so it changes
 //! the next model. The newest fifth of the examples is held back; a model
 //! trained on the older ones must get strictly more of those right than
-//! the rule table, on at least `triage_min_held_out` of them
-//! (`compare::compare`), and more than always answering the commonest
+//! what answers without it, on at least `triage_min_held_out` of them,
+//! each measured as the triage API serves it (the class by the model
+//! alone against the rules and the seed; a topic or unit by the model
+//! and the rules together, `xinfang_text::seed::under_model`, against
+//! the rules and the seed: `compare::compare_served`), and more than always answering the commonest
 //! label (a model that learnt only the label counts beats rules that stay
 //! silent on text they do not know, and must not take over for that),
 //! before the model trained on all of them answers for that field. Otherwise the rules, which people can read,
@@ -25,7 +28,7 @@ use std::sync::{Arc, Mutex};
 use xinfang_domain::unit::{Unit, UnitKind, UnitTree};
 use xinfang_store::{NewTriageModel, TrainingExample, TriageModelRow};
 use xinfang_text::classify::Model;
-use xinfang_text::compare::compare_on;
+use xinfang_text::compare::{compare_on, compare_served};
 use xinfang_text::rules::{RuleField, RuleTable};
 
 /// The job kind of a training run.
@@ -129,7 +132,13 @@ pub fn train_fields(
             let held = all.len() / 5;
             let (recent, older) = all.split_at(held);
             let trial = Model::train_on(older);
-            let mut c = compare_on(&trial, rules, *field, recent);
+            // Each field measured as the triage API serves it with the
+            // model and without: the class by the model alone, a topic or
+            // unit by the model and the rules together (`under_model`).
+            let mut c = match field {
+                RuleField::Category => compare_on(&trial, rules, *field, recent),
+                _ => compare_served(&trial, rules, *field, recent, seed),
+            };
             // The class is answered by the rules and the seed together: the
             // model must beat what is in force, not the rules alone.
             if let (RuleField::Category, Some(seed)) = (*field, seed) {

@@ -143,8 +143,11 @@ pub async fn hotspots(State(state): State<AppState>, staff: Staff, ApiQuery(q): 
             n => format!("前{weeks}周共{n}件、平均每周{:.1}件", f.spike.expected),
         };
         summary.push(format!(
-            "{area_name}“{topic_label}”类信访近7天{}件，{before}，明显上升（{}），请关注。",
+            "{area_name}“{topic_label}”类信访近7天{}件，{before}，{}（{}），请关注。",
             f.spike.observed,
+            // A caller's loose alpha lets in rises chance explains as often
+            // as not: only a small p-value is "明显".
+            if f.spike.p_value <= 0.01 { "明显上升" } else { "有所上升" },
             if f.spike.p_value < 0.0001 { "p<0.0001".to_string() } else { format!("p={:.4}", f.spike.p_value) }
         ));
         out.push(HotSpot {

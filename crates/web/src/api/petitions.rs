@@ -51,8 +51,7 @@ pub async fn create(
     };
     let fingerprint = crate::once::fingerprint(&state, &body);
     let act = || async {
-        let mut input: PetitionInput = serde_json::from_value(body)
-            .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", format!("请求内容格式不正确：{e}")))?;
+        let mut input: PetitionInput = serde_json::from_value(body).map_err(|e| crate::extract::invalid_body(&e.to_string()))?;
         let finding = crate::api::repeats::at_registration(&state, staff.as_ref(), input.repeat.take()).await?;
         let who = match staff.clone() {
             Some(s) => Submitter::Staff(Box::new(s)),

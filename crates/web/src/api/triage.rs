@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use xinfang_domain::petition::{Category, Channel};
 use xinfang_domain::role::Role;
 use xinfang_text::rules::{Rule, RuleField, RuleTable};
-use xinfang_text::seed::{Seed, fill, keep_rules_first};
+use xinfang_text::seed::{Seed, fill, keep_last, under_model};
 
 /// Longest title and content accepted, in characters.
 pub const MAX_TITLE_CHARS: usize = 200;
@@ -54,10 +54,9 @@ pub struct Suggestion {
     /// 城市管理和综合执法局, 城管局…), from `xinfang_text::departments`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub also_called: Vec<String>,
-    /// What this answer came from: `rules` (the rule table; under a learnt
-    /// model, its first answer when the model left it out, in the last
-    /// place: `xinfang_text::seed::keep_rules_first`), `model` (the
-    /// deployment's learnt model), `seed` (the model learnt from the
+    /// What this answer came from: `rules` (the rule table; where a learnt
+    /// model is in force, see `xinfang_text::seed::under_model`), `model`
+    /// (the deployment's learnt model), `seed` (the model learnt from the
     /// project's labelled petitions, `xinfang_text::seed`: a topic or
     /// department place the rules left empty, or a class no rule gave) or
     /// `rules_and_seed` (a legal class, its confidence the rules' and the
@@ -189,10 +188,18 @@ pub async fn triage(State(state): State<AppState>, _staff: Staff, ApiJson(input)
     for (field, rule_list) in suggested {
         let (list, source): (Vec<Answer>, &str) = match (models.get(&field), seed.as_deref()) {
             (Some((_, model)), _) => {
-                let mut list: Vec<Answer> =
+                let predicted: Vec<Answer> =
                     model.predict(&terms, TOP).into_iter().map(|p| (p.label, p.confidence, p.words, "model")).collect();
-                let rule = rule_list.into_iter().next().map(|s| (s.value, s.confidence, s.keywords, "rules"));
-                keep_rules_first(&mut list, TOP, |a| a.0.as_str(), rule);
+                let ruled: Vec<Answer> = rule_list.into_iter().map(|s| (s.value, s.confidence, s.keywords, "rules")).collect();
+                let list = if field == RuleField::Category {
+                    // The class model beat the rules and the seed together;
+                    // the rules' first class keeps a place.
+                    let mut list = predicted;
+                    keep_last(&mut list, TOP, &|a: &Answer| a.0.as_str(), ruled.into_iter().next());
+                    list
+                } else {
+                    under_model(ruled, predicted, TOP, |a| a.0.as_str()).0
+                };
                 (list, "model")
             }
             (None, Some(seed)) if field == RuleField::Category => (with_seed_class(rule_list, seed, &terms), "rules"),
@@ -219,7 +226,11 @@ pub async fn triage(State(state): State<AppState>, _staff: Staff, ApiJson(input)
         };
         out.sources.insert(name.into(), source.into());
         for (value, confidence, why, basis) in list.into_iter().take(TOP) {
-            let confidence = (confidence * 1000.0).round() / 1000.0;
+            // Three decimals, but a small confidence is not rounded to a
+            // flat 0 beside the words behind it: it stays as it is (the
+            // workbench reads it "<1%").
+            let rounded = (confidence * 1000.0).round() / 1000.0;
+            let confidence = if rounded == 0.0 { confidence.max(0.0) } else { rounded };
             let (label, unit) = match field {
                 RuleField::Category => (category_label(&value), None),
                 RuleField::Topic => (topic_label(&value), None),
