@@ -295,6 +295,29 @@ async fn similar_petitions_are_the_same_petitioner_or_the_same_matter_in_other_w
     let first = list.iter().find(|x| x["number"] == a.as_str()).unwrap_or_else(|| panic!("the letter the reminder follows: {v}"));
     assert!(first["reasons"].to_string().contains("金额或人名相同：86000元"), "{v}");
     assert!(first["score"].as_f64().unwrap() >= 0.20, "{v}");
+    // The same words filed under another class: lowered, and said so; the
+    // same words filed alike keep their score.
+    let words = "宏达建筑公司在滨河工地欠我们工人三个月工资共八万六千元，一直不给。";
+    let twin = register(&s, "寅十二", "13900000037", "反映工资被拖欠", words).await;
+    let mut body = letter(&today().to_string());
+    body["title"] = json!("反映工资被拖欠");
+    body["request"] = json!("请求依法处理");
+    body["facts_and_reasons"] = json!(words);
+    body["jurisdiction"] = json!("440304011");
+    body["category"] = json!("suggestion");
+    body["petitioners"] = json!([{ "name": "卯十三", "phone": "13900000038" }]);
+    let (status, v) = s.post_as("ft_clerk", "/api/v1/petitions", body).await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    let apart = v["number"].as_str().unwrap().to_string();
+    let (_, v) = s.get_as("ft_clerk", &format!("/api/v1/petitions/{c}/similar")).await;
+    let of = |n: &str| v.as_array().unwrap().iter().find(|x| x["number"] == n).cloned().unwrap_or_else(|| panic!("{n}: {v}"));
+    let (twin, apart) = (of(&twin), of(&apart));
+    assert!(
+        apart["reasons"].to_string().contains("分类或内容分类不同") && !twin["reasons"].to_string().contains("分类或内容分类不同"),
+        "{v}"
+    );
+    let ratio = apart["score"].as_f64().unwrap() / twin["score"].as_f64().unwrap();
+    assert!((ratio - 0.6).abs() < 0.05, "FILED_APART_FACTOR: {v}");
     // Another district's bureau does not see it at all.
     let (status, _) = s.get_as("ns_clerk", &format!("/api/v1/petitions/{a}/similar")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);

@@ -596,7 +596,7 @@ async fn a_learnt_model_answers_a_field_only_after_beating_the_rules_and_learns_
     // only ferries and drones) would send elsewhere: the rule's unit leads
     // with its keyword as the reason, and the model's keeps a place.
     let v = triage(&s, json!({"title": "工地欠薪", "content": "包工头拖欠农民工工资三个月。", "region": "440304011"})).await;
-    assert_eq!(v["sources"]["department"], "model", "{v}");
+    assert_eq!(v["sources"]["department"], "rules", "the rules lead: {v}");
     let units = v["department"].as_array().unwrap();
     assert!(units.len() <= 3, "{v}");
     assert_eq!((units[0]["value"].as_str(), units[0]["basis"].as_str()), (Some("人力资源和社会保障局"), Some("rules")), "{v}");

@@ -48,6 +48,17 @@ async fn registering_shows_the_suggestions_with_their_words_the_risk_and_the_pos
     assert!(html.contains("福田区人力资源和社会保障局"), "the unit of the area: {html}");
     assert!(html.contains("紧急风险") && html.contains("跳楼"), "the risk and its words: {html}");
     assert!(html.contains(&earlier) && html.contains("同一信访人"), "the possible repeat and why: {html}");
+    // The county changed a moment ago, the old township still in the form
+    // (its options not yet drawn again): the new county's unit is named.
+    let html = hint(vec![
+        ("csrf", csrf.clone()),
+        ("title", "工地老板拖欠工资".into()),
+        ("facts_and_reasons", "宏达建筑公司滨河工地欠我工资八万六千元。".into()),
+        ("county", "440304".into()),
+        ("township", "440305001".into()),
+    ])
+    .await;
+    assert!(html.contains("福田区人力资源和社会保障局"), "the unit of the county chosen, not of the old township: {html}");
     // Name and address only (another phone, no ID number): the earlier
     // petition of that name at that home is shown as a hint.
     let mut body = letter(&today().to_string());

@@ -31,7 +31,7 @@ use xinfang_text::particulars::{Commonness, Particulars};
 use xinfang_text::risk::{self, RiskLevel};
 use xinfang_text::rules::RuleField;
 use xinfang_text::seed::{Seed, fill, keep_last, under_model};
-use xinfang_text::similar::{SAME_MATTER_SCORE, features, matter_score};
+use xinfang_text::similar::{FILED_APART_FACTOR, Filed, SAME_MATTER_SCORE, features, filed_apart, matter_score};
 use xinfang_text::urgent::{self, UrgentModel};
 use xinfang_text::{DocFreq, Model, RuleTable, Segmenter, TermVector};
 
@@ -284,6 +284,13 @@ fn main() -> Result<(), Box<dyn Error>> {
     // from below the threshold to at or above it, and pairs of different
     // matters they raised so.
     let (mut raised_true, mut raised_false) = (Vec::new(), Vec::new());
+    // Pairs filed under different classes or topics that this took from at
+    // or above the threshold to below it: of one group (recall lost), and
+    // of different matters.
+    let (mut filed_apart_true, mut filed_apart_false) = (Vec::new(), 0usize);
+    fn filed(p: &Petition) -> Filed<'_> {
+        Filed::stored(&p.category, p.litigation_related, Some(&p.topic))
+    }
     let mut dump = std::env::var("XF_DUMP_PAIRS").ok().and_then(|f| std::fs::OpenOptions::new().create(true).append(true).open(f).ok());
     let fired: Vec<Vec<xinfang_text::rules::FieldSuggestion>> =
         texts.iter().map(|t| rules.suggest_field(RuleField::Topic, t.as_str(), 3)).collect();
@@ -294,7 +301,13 @@ fn main() -> Result<(), Box<dyn Error>> {
             let same = set[i].group.is_some() && set[i].group == set[j].group;
             let cosine = vectors[i].cosine(&vectors[j]).score;
             let m = matter_score(cosine, &particulars[i], &particulars[j], &common);
-            let score = m.score;
+            // Both petitions filed by a clerk, as the labels say; the
+            // application compares the stored class and topic the same way.
+            let apart = filed_apart(filed(&set[i]), filed(&set[j]));
+            let score = if apart { m.score * FILED_APART_FACTOR } else { m.score };
+            if apart && m.score >= SAME_MATTER_SCORE && score < SAME_MATTER_SCORE {
+                if same { filed_apart_true.push(format!("{}–{}", set[i].id, set[j].id)) } else { filed_apart_false += 1 }
+            }
             if !m.agreeing.is_empty() && m.different_names.is_none() && cosine < SAME_MATTER_SCORE && score >= SAME_MATTER_SCORE {
                 let shown = format!("{}–{} ({}, {cosine:.2})", set[i].id, set[j].id, m.agreeing.join("/"));
                 if same { raised_true.push(shown) } else { raised_false.push(shown) }
@@ -381,6 +394,10 @@ fn main() -> Result<(), Box<dyn Error>> {
     details.push(format!(
         "Names that differ: {lowered_false} pairs of different matters taken below {SAME_MATTER_SCORE:.2}; repeats lowered: {}",
         lowered_true.join(", ")
+    ));
+    details.push(format!(
+        "Filed apart (another class or topic): {filed_apart_false} pairs of different matters taken below {SAME_MATTER_SCORE:.2}; repeats lowered: {}",
+        filed_apart_true.join(", ")
     ));
     details.push(format!(
         "Particulars that agree (a sum, a person) raised to {SAME_MATTER_SCORE:.2}: repeats {}; different matters {}",

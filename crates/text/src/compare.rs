@@ -60,7 +60,8 @@ pub fn compare_on(model: &Model, rules: &RuleTable, field: RuleField, held_out: 
 const SERVED: usize = 3;
 
 /// `compare_on` for a topic or a unit as the triage API answers each way,
-/// first answer right: with the model in force, the rules' and the model's
+/// first answer right (the rules reading each example's text, `texts`, in
+/// the order of `held_out`, as the API has them do): with the model in force, the rules' and the model's
 /// answers together ([`under_model`]: the model leads where the rules are
 /// silent or where it orders what they found); without it, the rules'
 /// first, or where they are silent the seed's first (the place
@@ -70,11 +71,12 @@ pub fn compare_served(
     rules: &RuleTable,
     field: RuleField,
     held_out: &[(&str, &[String])],
+    texts: &[&str],
     seed: Option<&Seed>,
 ) -> Comparison {
     let mut c = Comparison { examples: held_out.len(), model_correct: 0, rules_correct: 0 };
-    for (label, terms) in held_out {
-        let ruled: Vec<String> = rules.suggest_field(field, *terms, SERVED).into_iter().map(|s| s.value).collect();
+    for ((label, terms), text) in held_out.iter().zip(texts) {
+        let ruled: Vec<String> = rules.suggest_field(field, *text, SERVED).into_iter().map(|s| s.value).collect();
         let without = match (ruled.first(), seed) {
             (Some(first), _) => Some(first.clone()),
             (None, Some(seed)) => seed.predict(field, terms, 1).into_iter().next().map(|p| p.label),

@@ -251,13 +251,15 @@ pub fn keep_last<T>(ranked: &mut Vec<T>, k: usize, value: &impl Fn(&T) -> &str, 
 /// cases before it comes into force (`web::triage_model`).
 pub fn under_model<T: Clone>(rules: Vec<T>, model: Vec<T>, k: usize, value: impl Fn(&T) -> &str) -> (Vec<T>, bool) {
     let same = |a: &T, b: &T| canonical(value(a)) == canonical(value(b));
+    // One place: whoever leads has it alone.
+    let keep = |list: &mut Vec<T>, must: T| if k >= 2 { keep_last(list, k, &value, Some(must)) } else { list.truncate(k) };
     match (rules.first(), model.first()) {
         (None, _) => (model.into_iter().take(k).collect(), true),
         (Some(_), None) => (rules.into_iter().take(k).collect(), false),
         (Some(r), Some(m)) if rules.iter().any(|x| same(x, m)) => {
             let r = r.clone();
             let mut list = model;
-            keep_last(&mut list, k, &value, Some(r));
+            keep(&mut list, r);
             (list, true)
         }
         (Some(_), Some(m)) => {
@@ -271,7 +273,7 @@ pub fn under_model<T: Clone>(rules: Vec<T>, model: Vec<T>, k: usize, value: impl
                     list.push(x.clone());
                 }
             }
-            keep_last(&mut list, k, &value, Some(m));
+            keep(&mut list, m);
             (list, false)
         }
     }
@@ -458,5 +460,8 @@ mod tests {
         // Rules silent: the model alone; model silent: the rules alone.
         assert_eq!(list(&[], &["a", "b", "c", "d"]), (vec!["a", "b", "c"], true));
         assert_eq!(list(&["a", "b", "c", "d"], &[]), (vec!["a", "b", "c"], false));
+        // One place: the one who leads keeps it.
+        assert_eq!(under_model(vec!["A"], vec!["X"], 1, v), (vec!["A"], false));
+        assert_eq!(under_model(vec!["A", "X"], vec!["X"], 1, v), (vec!["X"], true));
     }
 }

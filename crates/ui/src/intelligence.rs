@@ -90,11 +90,22 @@ async fn triage_hint(State(state): State<AppState>, headers: HeaderMap, Form(f):
     if title.chars().count() + content.trim().chars().count() < MIN_TEXT_CHARS {
         return fragment(String::new());
     }
-    let region = ["township", "county", "city", "province"]
-        .iter()
-        .map(|l| field(&f, l))
-        .find(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_digit()))
-        .map(String::from);
+    // The deepest level chosen that lies within the one above it: a
+    // higher level changed a moment ago leaves the old lower choice in the
+    // form until its options are drawn again, and it must not name the
+    // unit of the old place.
+    let mut region: Option<&str> = None;
+    for level in ["province", "city", "county", "township"] {
+        let code = field(&f, level);
+        if code.is_empty() {
+            continue;
+        }
+        if !code.chars().all(|c| c.is_ascii_digit()) || region.is_some_and(|r| !code.starts_with(r)) {
+            break;
+        }
+        region = Some(code);
+    }
+    let region = region.map(String::from);
     let input = TriageInput { title: title.clone(), content: content.clone(), channel: None, region };
     let t = match xinfang_web::api::triage::triage(State(state.clone()), s.clone(), ApiJson(input)).await {
         Ok(Json(t)) => t,
@@ -130,7 +141,10 @@ async fn triage_hint(State(state): State<AppState>, headers: HeaderMap, Form(f):
         None => Vec::new(),
     };
     let text = format!("{title}\n{content}");
-    let similar = xinfang_web::api::similar::similar_to(&state, &s, &text, &keys, None).await.unwrap_or_default();
+    // The class select always holds a value (申诉求决类 until changed), so
+    // only a topic the clerk chose says how the petition is filed.
+    let filed = xinfang_web::api::similar::Filed { class: None, topic: Some(field(&f, "topic")).filter(|t| !t.is_empty()) };
+    let similar = xinfang_web::api::similar::similar_to(&state, &s, &text, filed, &keys, None).await.unwrap_or_default();
     // The clerk's choice on the panel, or, when a form sent back to be
     // corrected draws the panel again, the choice it was sent with.
     let choice = Some(field(&f, "repeat_choice")).filter(|c| !c.is_empty()).unwrap_or_else(|| field(&f, "repeat_choice_was")).to_string();

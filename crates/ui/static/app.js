@@ -100,7 +100,7 @@ document.addEventListener("htmx:afterSwap", function (event) {
   var panel = event.target;
   if (!panel || panel.id !== "triage-panel") { return; }
   var choice = panel.getAttribute("data-choice");
-  if (!choice) { return; }
+  if (choice === null) { return; }
   var radios = panel.querySelectorAll("input[name=repeat_choice]");
   for (var i = 0; i < radios.length; i++) {
     if (radios[i].value === choice) { radios[i].checked = true; }

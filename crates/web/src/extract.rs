@@ -50,7 +50,7 @@ fn quoted(s: &str) -> Option<(&str, &str)> {
 pub fn shape_error(text: &str) -> String {
     let text = text.trim_start_matches("Failed to deserialize the JSON body into the target type: ");
     let text = text.trim_start_matches("Failed to deserialize query string: ");
-    let text = text.find(" at line ").map_or(text, |i| &text[..i]);
+    let text = text.rfind(" at line ").map_or(text, |i| &text[..i]);
     // "path: message", the path absent at the top level.
     let (path, message) = match text.split_once(": ") {
         Some((p, m)) if !p.contains(' ') => (Some(p), m),
@@ -76,12 +76,12 @@ pub fn shape_error(text: &str) -> String {
     if let Some(rest) = message.strip_prefix("invalid type: ") {
         let expected = rest.split_once(", expected ").map_or("", |(_, e)| e);
         let kind = match expected {
-            e if e.contains("string") || e.contains("str") => "文本",
+            e if e.contains("map") || e.contains("struct") => "对象",
+            e if e.contains("sequence") => "数组",
+            e if e.contains("string") => "文本",
             e if e.contains("i64") || e.contains("u32") || e.contains("u64") || e.contains("integer") || e.contains("usize") => "整数",
             e if e.contains("f64") || e.contains("number") => "数字",
             e if e.contains("bool") => "true 或 false",
-            e if e.contains("sequence") => "数组",
-            e if e.contains("map") || e.contains("struct") => "对象",
             _ => "",
         };
         return if kind.is_empty() { format!("{at}的类型不正确") } else { format!("{at}应为{kind}") };
@@ -137,6 +137,7 @@ mod tests {
             "字段“petitioners[0].name”应为文本"
         );
         assert_eq!(shape_error("limit: invalid type: string \"a\", expected i64"), "字段“limit”应为整数");
+        assert_eq!(shape_error("invalid type: sequence, expected struct DismissInput at line 1 column 0"), "应为对象");
         assert!(!shape_error("verdict: invalid value: integer `7`, expected something").contains("invalid"));
     }
 }

@@ -128,24 +128,29 @@ pub fn train_fields(
         .map(|(field, list)| {
             // One copy of the words, borrowed by every field's examples.
             let all: Vec<(&str, &[String])> = list.iter().map(|(i, label)| (label.as_str(), terms[*i].as_slice())).collect();
+            // The rules read the text itself, as the triage API has them
+            // do (a keyword may cross the segmenter's word boundaries).
+            let texts: Vec<&str> = list.iter().map(|(i, _)| examples[*i].text.as_str()).collect();
             // Newest first: the newest fifth is held back.
             let held = all.len() / 5;
             let (recent, older) = all.split_at(held);
+            let recent_texts = &texts[..held];
             let trial = Model::train_on(older);
             // Each field measured as the triage API serves it with the
             // model and without: the class by the model alone, a topic or
             // unit by the model and the rules together (`under_model`).
             let mut c = match field {
                 RuleField::Category => compare_on(&trial, rules, *field, recent),
-                _ => compare_served(&trial, rules, *field, recent, seed),
+                _ => compare_served(&trial, rules, *field, recent, recent_texts, seed),
             };
             // The class is answered by the rules and the seed together: the
             // model must beat what is in force, not the rules alone.
             if let (RuleField::Category, Some(seed)) = (*field, seed) {
                 c.rules_correct = recent
                     .iter()
-                    .filter(|(label, terms)| {
-                        let ruled = rules.suggest_field(RuleField::Category, *terms, crate::triage::TOP);
+                    .zip(recent_texts)
+                    .filter(|((label, terms), text)| {
+                        let ruled = rules.suggest_field(RuleField::Category, **text, crate::triage::TOP);
                         seed.classes(&ruled, terms, 1).first().is_some_and(|b| b.value == *label)
                     })
                     .count();

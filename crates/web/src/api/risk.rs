@@ -216,19 +216,30 @@ pub async fn dismiss(
     }
     let tree = state.tree();
     let visibility = staff.visibility(&tree);
-    // An alert on a petition the unit does not see, or that is hidden from
-    // it (Art. 30), is not there for it (nor is its text for the model to
-    // learn as the unit's verdict).
-    let alert =
-        state.store.risk_alert(id).await?.filter(|r| view(&r.case, r.confidential, staff.unit.id, staff.user.role, &tree) != View::Hidden);
-    let alert = match alert {
-        Some(a) if state.store.petition_visible(a.petition_id, &visibility).await? => a,
-        _ => return Err(ApiError::not_found("风险提示")),
+    let not_found = || ApiError::not_found("风险提示");
+    // An alert on a petition hidden from the unit (Art. 30) is not there
+    // for it (nor is its text for the model to learn as the unit's
+    // verdict).
+    let Some((alert, seen)) = state
+        .store
+        .risk_alert(id)
+        .await?
+        .map(|r| {
+            let v = view(&r.case, r.confidential, staff.unit.id, staff.user.role, &tree);
+            (r, v)
+        })
+        .filter(|(_, v)| *v != View::Hidden)
+    else {
+        return Err(not_found());
     };
-    let units = visibility.unit_ids;
-    // The petition is in sight, and so is whose alert this is (the page
-    // names it): say so rather than "not found".
+    let units = visibility.unit_ids.clone();
     if !units.contains(&alert.unit_id) {
+        // Another unit's alert: named only to a reader whose petition page
+        // lists it (the petition in sight and in full); to anyone else it
+        // is not there.
+        if seen != View::Full || !state.store.petition_visible(alert.petition_id, &visibility).await? {
+            return Err(not_found());
+        }
         let whose = tree.get(alert.unit_id).map_or("其他单位", |u| u.name.as_str());
         return Err(ApiError::forbidden(format!("这是{whose}的风险提示，由该单位核实后解除")));
     }

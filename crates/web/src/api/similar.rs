@@ -25,7 +25,8 @@ use utoipa::ToSchema;
 use xinfang_domain::access::{View, view};
 use xinfang_store::{FullText, PetitionFilter};
 use xinfang_text::particulars::{Commonness, Particulars};
-use xinfang_text::similar::{DocFreq, SAME_MATTER_SCORE, TermVector, features, matter_score};
+pub use xinfang_text::similar::Filed;
+use xinfang_text::similar::{DocFreq, FILED_APART_FACTOR, SAME_MATTER_SCORE, TermVector, features, filed_apart, matter_score};
 
 /// Candidates read from the index, and petitions read for word weights.
 const CANDIDATES: i64 = 200;
@@ -82,17 +83,21 @@ pub async fn similar(
     super::petitions::require_full(v)?;
     let own_text = [rec.title.as_str(), &rec.content, &rec.request, &rec.facts_and_reasons].join("\n");
     let keys = state.store.identity_keys_of(rec.id).await?;
-    Ok(Json(similar_to(&state, &staff, &own_text, &keys, Some(rec.id)).await?))
+    let filed = Filed::stored(rec.case.category.as_str(), rec.case.litigation_related, rec.topic.as_deref());
+    Ok(Json(similar_to(&state, &staff, &own_text, filed, &keys, Some(rec.id)).await?))
 }
 
 /// Petitions the caller sees in full that look like a repeat of `own_text`
 /// filed by the petitioner of `keys` (keyed identity hashes), best first;
-/// `exclude` is the petition itself, when it is stored. Used for a stored
-/// petition and for one being registered.
+/// `exclude` is the petition itself, when it is stored; `filed` its class
+/// and topic as far as known (a petition being registered: the topic the
+/// clerk chose, if any). Used for a stored petition and for one being
+/// registered.
 pub async fn similar_to(
     state: &AppState,
     staff: &Staff,
     own_text: &str,
+    filed: Filed<'_>,
     keys: &[String],
     exclude: Option<i64>,
 ) -> ApiResult<Vec<SimilarPetition>> {
@@ -185,6 +190,12 @@ pub async fn similar_to(
             let mut sim = own.cosine(&TermVector::new(terms_of.get(&r.id)?, &df));
             let matter = matter_score(sim.score, &own_particulars, particulars_of.get(&r.id)?, &common);
             sim.score = matter.score;
+            // Filed under another class or topic: less likely one matter.
+            let theirs = Filed::stored(r.case.category.as_str(), r.case.litigation_related, r.topic.as_deref());
+            let apart = filed_apart(filed, theirs);
+            if apart {
+                sim.score *= FILED_APART_FACTOR;
+            }
             let same_petitioner = same.contains_key(&r.id);
             if !same_petitioner && sim.score < SAME_MATTER_SCORE {
                 return None;
@@ -205,6 +216,9 @@ pub async fn similar_to(
             }
             if let Some((a, b)) = matter.different_sums {
                 reasons.push(format!("所述金额不同：{a}元／{b}元（相似度降低）"));
+            }
+            if apart {
+                reasons.push("分类或内容分类不同（相似度降低）".to_string());
             }
             if sim.score >= SAME_MATTER_SCORE {
                 reasons.push(format!("内容相似度 {:.0}%", sim.score * 100.0));

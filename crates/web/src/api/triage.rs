@@ -77,7 +77,9 @@ pub struct TriageOutput {
     /// (the learnt models, each field's having beaten the rules on
     /// held-back recent cases) or `mixed`.
     pub source: String,
-    /// Per field (`category`, `topic`, `department`): `rules` or `model`.
+    /// Per field (`category`, `topic`, `department`): `rules` or `model`,
+    /// whichever leads the field's list (under a model in force, the rules
+    /// lead a topic or unit when the model's first is not one of theirs).
     pub sources: std::collections::BTreeMap<String, String>,
 }
 
@@ -191,16 +193,17 @@ pub async fn triage(State(state): State<AppState>, _staff: Staff, ApiJson(input)
                 let predicted: Vec<Answer> =
                     model.predict(&terms, TOP).into_iter().map(|p| (p.label, p.confidence, p.words, "model")).collect();
                 let ruled: Vec<Answer> = rule_list.into_iter().map(|s| (s.value, s.confidence, s.keywords, "rules")).collect();
-                let list = if field == RuleField::Category {
+                if field == RuleField::Category {
                     // The class model beat the rules and the seed together;
                     // the rules' first class keeps a place.
                     let mut list = predicted;
                     keep_last(&mut list, TOP, &|a: &Answer| a.0.as_str(), ruled.into_iter().next());
-                    list
+                    (list, "model")
                 } else {
-                    under_model(ruled, predicted, TOP, |a| a.0.as_str()).0
-                };
-                (list, "model")
+                    // Whichever leads answers the field.
+                    let (list, model_leads) = under_model(ruled, predicted, TOP, |a| a.0.as_str());
+                    (list, if model_leads { "model" } else { "rules" })
+                }
             }
             (None, Some(seed)) if field == RuleField::Category => (with_seed_class(rule_list, seed, &terms), "rules"),
             (None, seed) => {
