@@ -56,7 +56,7 @@ pub async fn open_with(cfg: &config::Config, keys: Option<Arc<Keyring>>) -> Resu
         let n = store.rebuild_viewers().await?;
         tracing::info!(petitions = n, "viewer index built");
     }
-    // An index left empty by a migration (SQLite's, 1305) is refilled
+    // An index left empty by a migration (SQLite's, 1305; both, 1310) is refilled
     // once; names are indexed keyed, so this needs the key file.
     if let Some(k) = keys.as_deref()
         && store.search_index_missing().await?

@@ -79,6 +79,46 @@ async fn a_word_finds_its_petitions_best_first_with_snippets_and_never_the_other
     s.finish().await;
 }
 
+/// A word of a synonym group finds the petitions that say any word of it
+/// (one token of the index per group), ranks and marks the word each
+/// petition says, and never a word that merely shares characters.
+#[tokio::test]
+async fn a_word_finds_the_petitions_that_say_it_another_way() {
+    let s = TestServer::start().await;
+    let owed = register(&s, "辰一", "13900000071", "反映公司拖欠工资", "我在某电子厂上班，公司拖欠工资两个月。").await;
+    let short = register(&s, "辰二", "13900000072", "老板欠工资不给", "老板欠工资三个月不给，请帮忙。").await;
+    let wages = register(&s, "辰三", "13900000073", "讨薪无果", "包工头欠薪跑路，我们讨薪无果。").await;
+    let unrelated = register(&s, "辰四", "13900000074", "居民工作站搬迁", "社区居民工作站搬迁后办事不便。").await;
+    let noise = register(&s, "辰五", "13900000075", "夜间噪声", "工地夜间施工噪声很大。").await;
+    for q in ["欠薪", "拖欠工资", "欠工资", "工资拖欠"] {
+        let v = search(&s, "ft_clerk", &format!("q={}", enc(q))).await;
+        let mut found = numbers(&v);
+        found.sort();
+        let mut want = vec![owed.clone(), short.clone(), wages.clone()];
+        want.sort();
+        assert_eq!(found, want, "{q}: {v}");
+        assert!(v["also"].as_array().unwrap().len() >= 3, "{q}: {v}");
+    }
+    // Each petition's own word is marked in its snippet.
+    let v = search(&s, "ft_clerk", &format!("q={}", enc("欠薪"))).await;
+    for item in v["items"].as_array().unwrap() {
+        let marked: Vec<&str> =
+            item["snippet"].as_array().unwrap().iter().filter(|sp| sp["hit"] == true).map(|sp| sp["text"].as_str().unwrap()).collect();
+        assert!(!marked.is_empty(), "{item}");
+    }
+    // Beside another word, and in the list's search box.
+    let v = search(&s, "ft_clerk", &format!("q={}", enc("欠薪 老板"))).await;
+    assert_eq!(numbers(&v), vec![short.clone()], "{v}");
+    let (_, page) = s.get_as("ft_clerk", &format!("/api/v1/petitions?q={}", enc("拖欠工资"))).await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 3, "{page}");
+    // 民工 is a word of a group; 居民工作站 only shares its characters.
+    let v = search(&s, "ft_clerk", &format!("q={}", enc("农民工"))).await;
+    assert!(!numbers(&v).contains(&unrelated), "{v}");
+    let v = search(&s, "ft_clerk", &format!("q={}", enc("噪音"))).await;
+    assert_eq!(numbers(&v), vec![noise.clone()], "{v}");
+    s.finish().await;
+}
+
 #[tokio::test]
 async fn search_combines_with_the_list_filters_and_pages_by_cursor() {
     let s = TestServer::start().await;

@@ -1472,6 +1472,17 @@ CREATE TABLE urgent_trainings (
 -- called from xinfang::open_store).
 "#,
     ),
+    (
+        1310,
+        r#"
+-- Issue 13: a synonym group is one token of the full-text index
+-- (xinfang_text::synonyms::group_token). The entries are emptied here and
+-- every petition is indexed again, with the groups' tokens, when the
+-- server next starts (Store::search_index_missing; `xinfang search-index`
+-- does the same by hand).
+DELETE FROM petition_fts
+"#,
+    ),
 ];
 
 /// The migration after which the viewers of accusations whose accused is

@@ -85,6 +85,14 @@ impl Segmenter {
                 seg.add_word(word, freq);
             }
         }
+        // The search synonyms' words, so that a petition saying 欠工资
+        // holds the word its group is indexed under (`synonyms`); words
+        // the dictionaries hold already keep their frequency.
+        for word in crate::synonyms::member_words() {
+            if !seg.jieba.has_word(word) {
+                seg.add_word(word, None);
+            }
+        }
         seg
     }
 
@@ -144,12 +152,32 @@ impl Segmenter {
         self.cut(&normalized, true).into_iter().map(|t| t.word.trim()).filter(|w| self.keep(w)).map(str::to_owned).collect()
     }
 
-    /// Space-separated tokens for a database full-text index: the
-    /// search-mode cut of [`Segmenter::terms`], so 农民工工资 is found by
-    /// 工资, by 农民工 and by 农民工工资; digits and Latin words are kept
-    /// (lower-cased), punctuation and stop words dropped.
+    /// Space-separated tokens for a database full-text index, each once
+    /// ([`Segmenter::index_words`]): 农民工工资 is found by 工资, by 农民工
+    /// and by 农民工工资; digits and Latin words are kept (lower-cased),
+    /// punctuation and stop words dropped.
     pub fn index_text(&self, text: &str) -> String {
-        self.terms(text).join(" ")
+        self.index_words(text).join(" ")
+    }
+
+    /// The words a petition is indexed under, each once: the search-mode
+    /// cut of [`Segmenter::terms`] and the index token of every synonym
+    /// group one of them belongs to (`synonyms::group_token`), so that
+    /// 拖欠工资 is found by 工资, by 拖欠 and, with 欠薪, by the token of
+    /// their group.
+    pub fn index_words(&self, text: &str) -> Vec<String> {
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        for w in self.terms(text) {
+            let group = crate::synonyms::group_token(&w);
+            if seen.insert(w.clone()) {
+                out.push(w);
+            }
+            if let Some(t) = group.filter(|t| seen.insert((*t).to_string())) {
+                out.push(t.to_string());
+            }
+        }
+        out
     }
 
     /// The words of a search query, each once, in the order typed.
@@ -329,6 +357,28 @@ mod tests {
             for w in seg.query_terms(q) {
                 assert!(tokens.contains(&w.as_str()), "query {q} → {w} not in {idx}");
             }
+        }
+    }
+
+    #[test]
+    fn index_text_holds_each_word_once_and_the_token_of_its_synonym_group() {
+        let seg = Segmenter::new();
+        for (text, token) in
+            [("公司拖欠工资三个月", "sy欠薪"), ("老板欠工资不给", "sy欠薪"), ("包工头欠薪跑路", "sy欠薪"), ("工地夜间噪声很大", "sy噪音")]
+        {
+            let idx = seg.index_text(text);
+            let tokens: Vec<&str> = idx.split(' ').collect();
+            assert!(tokens.contains(&token), "{token} missing from {idx}");
+            let mut unique = tokens.clone();
+            unique.sort_unstable();
+            unique.dedup();
+            assert_eq!(unique.len(), tokens.len(), "{idx}");
+        }
+        // A word that only shares characters with a member is not the member.
+        assert!(!seg.index_text("居民工作站开会").contains("sy"), "{}", seg.index_text("居民工作站开会"));
+        // A query never produces a group's token, however it is typed.
+        for q in ["sy欠薪", "SY欠薪", "ｓｙ欠薪"] {
+            assert!(seg.query_terms(q).iter().all(|w| w.is_ascii() || !w.starts_with("sy")), "{q}: {:?}", seg.query_terms(q));
         }
     }
 

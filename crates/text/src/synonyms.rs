@@ -1,12 +1,22 @@
 //! Search synonyms (issue 13): a search for 欠薪 should find the petition
-//! that says 拖欠工资, one for 噪音 the one that says 噪声. A query is
-//! rewritten with each other member of every group it contains, as
-//! alternatives the database ORs (`FullText::alternatives`); the ranking
-//! and the highlighted snippet read every alternative's words.
+//! that says 拖欠工资, one for 噪音 the one that says 噪声.
+//!
+//! The index reads a group as one word: a petition whose words hold a
+//! member of a group is also indexed under the group's token
+//! ([`group_token`], `sy` and the group's first word), and a query word
+//! that is a member looks for that token alone. So a search for 拖欠工资
+//! reads one list of postings, not one per way of saying it (eight
+//! postings lists cost a county department 15–20 ms at 1,000,000
+//! petitions; docs/performance.md). The ranking and the highlighted
+//! snippet read the query rewritten with each other member
+//! ([`variants`]), so the words the petition does say are marked.
 //!
 //! The groups are data (`data/search_synonyms.txt`), short on purpose:
 //! only words that mean the same in a petition, so a search does not
 //! drift into related matters.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use crate::segment::normalize;
 
@@ -15,19 +25,57 @@ const GROUPS: &str = include_str!("../data/search_synonyms.txt");
 /// Most rewritten queries made from one query (the original included).
 pub const MAX_VARIANTS: usize = 12;
 
-/// The groups of interchangeable words, normalised, each longest first
-/// (so 拖欠工资 is found before 欠工资 inside it).
-fn groups() -> Vec<Vec<String>> {
+/// What the index tokens of groups start with. A query word never does:
+/// the segmenter cuts Latin letters apart from Chinese characters, and
+/// every group's first word is Chinese.
+pub const GROUP_TOKEN_PREFIX: &str = "sy";
+
+/// The groups of interchangeable words as written (the first word names
+/// the group), normalised.
+fn written_groups() -> impl Iterator<Item = Vec<String>> {
     GROUPS
         .lines()
         .map(|l| l.split('#').next().unwrap_or_default())
-        .map(|l| {
-            let mut g: Vec<String> = l.split_whitespace().map(normalize).filter(|w| !w.is_empty()).collect();
+        .map(|l| l.split_whitespace().map(normalize).filter(|w| !w.is_empty()).collect::<Vec<_>>())
+        .filter(|g| g.len() > 1)
+}
+
+/// The groups, each longest first (so 拖欠工资 is found before 欠工资
+/// inside it).
+fn groups() -> Vec<Vec<String>> {
+    written_groups()
+        .map(|mut g| {
             g.sort_by_key(|w| std::cmp::Reverse(w.chars().count()));
             g
         })
-        .filter(|g| g.len() > 1)
         .collect()
+}
+
+/// Each member word → its group's index token.
+fn tokens() -> &'static HashMap<String, String> {
+    static TOKENS: OnceLock<HashMap<String, String>> = OnceLock::new();
+    TOKENS.get_or_init(|| {
+        let mut out = HashMap::new();
+        for g in written_groups() {
+            let token = format!("{GROUP_TOKEN_PREFIX}{}", g[0]);
+            for w in g {
+                out.insert(w, token.clone());
+            }
+        }
+        out
+    })
+}
+
+/// The index token of the group `word` (normalised, one word as the
+/// segmenter cut it) belongs to, if any: 拖欠工资 → `sy欠薪`.
+pub fn group_token(word: &str) -> Option<&'static str> {
+    tokens().get(word).map(String::as_str)
+}
+
+/// Every member of every group: words the segmenter keeps whole, so that
+/// a petition saying 欠工资 holds the word and is indexed under its group.
+pub fn member_words() -> impl Iterator<Item = &'static str> {
+    tokens().keys().map(String::as_str)
 }
 
 /// The query as typed, then the same query with a word of a group
@@ -82,6 +130,16 @@ mod tests {
         let v = variants("拖欠工资");
         assert!(v.contains(&"欠薪".to_string()) && !v.iter().any(|x| x.contains("拖欠薪")), "{v:?}");
         assert_eq!(variants("噪音扰民"), vec!["噪音扰民".to_string(), "噪声扰民".to_string()]);
+    }
+
+    #[test]
+    fn every_member_names_its_group_by_the_first_word() {
+        assert_eq!(group_token("拖欠工资"), Some("sy欠薪"));
+        assert_eq!(group_token("欠薪"), Some("sy欠薪"));
+        assert_eq!(group_token("噪声"), Some("sy噪音"));
+        assert_eq!(group_token("工资"), None);
+        assert!(member_words().all(|w| group_token(w).is_some()));
+        assert!(member_words().count() >= 40);
     }
 
     #[test]

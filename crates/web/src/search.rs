@@ -95,32 +95,51 @@ pub async fn rebuild_index(store: &xinfang_store::Store, tree: &UnitTree, keys: 
 }
 
 /// What a search box's words look for: every word of the text (the first
-/// alternative, whose words are returned); the same with a word said
-/// another way (`synonyms`: 欠薪 also finds 拖欠工资); a petitioner with
+/// alternative; the words returned are the typed ones), a word of a
+/// synonym group as its group's index token (`xinfang_text::synonyms`: 欠薪
+/// also finds 拖欠工资, in one list of postings); the query said another
+/// way where the group's word sits inside a longer one; a petitioner with
 /// exactly this name; or, for several words, one of them as a
 /// petitioner's name and the others as words (郑文 工资). None when the
 /// text has no word.
 pub fn query(seg: &Segmenter, keys: &Keyring, q: &str) -> Option<(FullText, Vec<String>)> {
     let terms = words_of(seg, q);
-    let mut alternatives = Vec::new();
-    if !terms.is_empty() {
-        alternatives.push(terms.clone());
-    }
+    let mut alternatives: Vec<Vec<String>> = Vec::new();
+    let mut push = |alt: Vec<String>| {
+        if !alt.is_empty() && !alternatives.contains(&alt) {
+            alternatives.push(alt);
+        }
+    };
+    push(indexed(&terms));
     for (_, also) in synonyms(seg, q) {
-        alternatives.push(also);
+        push(indexed(&also));
     }
     let name = name_key(q);
     if !name.is_empty() && name.chars().count() <= 30 {
-        alternatives.push(vec![name_token(keys, &name)]);
+        push(vec![name_token(keys, &name)]);
     }
     if terms.len() > 1 {
         for (i, t) in terms.iter().enumerate().filter(|(_, t)| looks_like_a_name(t)).take(MAX_NAMES_IN_QUERY) {
+            let others: Vec<String> = terms.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, w)| w.clone()).collect();
             let mut alt = vec![name_token(keys, t)];
-            alt.extend(terms.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, w)| w.clone()));
-            alternatives.push(alt);
+            alt.extend(indexed(&others));
+            push(alt);
         }
     }
     (!alternatives.is_empty()).then_some((FullText { alternatives }, terms))
+}
+
+/// Query words as the index holds them: a word of a synonym group becomes
+/// its group's token (each once), the others stay as they are.
+fn indexed(words: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for w in words {
+        let t = xinfang_text::synonyms::group_token(w).map_or_else(|| w.clone(), str::to_string);
+        if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    out
 }
 
 /// Most words of a query tried as a petitioner's name beside the others.
@@ -153,6 +172,19 @@ pub fn synonyms(seg: &Segmenter, q: &str) -> Vec<(String, Vec<String>)> {
         })
         .filter(|(_, w)| !w.is_empty() && *w != typed)
         .collect()
+}
+
+/// The word sets of the query `q` a title may hold to match it: the typed
+/// words, then each way of saying them another way (`synonyms`).
+pub fn title_word_sets(seg: &Segmenter, q: &str) -> Vec<Vec<String>> {
+    std::iter::once(words_of(seg, q)).chain(synonyms(seg, q).into_iter().map(|(_, w)| w)).collect()
+}
+
+/// Whether `title` holds every word of one of `sets` (`title_word_sets`):
+/// the list's search box shows a row the caller does not see in full only
+/// then.
+pub fn title_has_any(title: &str, sets: &[Vec<String>]) -> bool {
+    sets.iter().any(|w| title_has_terms(title, w))
 }
 
 /// Whether `title` holds every query word (width and ASCII case ignored):
@@ -189,8 +221,14 @@ mod tests {
         let (seg, k) = (Segmenter::new(), keys());
         let (q, terms) = query(&seg, &k, "欠薪").expect("a query");
         assert_eq!(terms, vec!["欠薪".to_string()]);
-        let said_otherwise = seg.query_terms("拖欠工资");
-        assert!(q.alternatives.contains(&said_otherwise), "{:?}", q.alternatives);
+        // Every way of saying it is one token of the index: one alternative
+        // of words (and one of a name), not one per way.
+        assert_eq!(q.alternatives[0], vec!["sy欠薪".to_string()], "{:?}", q.alternatives);
+        assert_eq!(q.alternatives.iter().filter(|a| !a[0].starts_with("nm")).count(), 1, "{:?}", q.alternatives);
+        let indexed = petition_tokens(&seg, &k, &IndexText { content: "老板拖欠工资半年".into(), ..Default::default() }, &[]);
+        assert!(indexed.split(' ').any(|w| w == "sy欠薪"), "{indexed}");
+        let (q, _) = query(&seg, &k, "噪音 工地").expect("a query");
+        assert_eq!(q.alternatives[0], vec!["sy噪音".to_string(), "工地".to_string()]);
         assert!(synonyms(&seg, "噪音").iter().any(|(v, _)| v == "噪声"));
         assert!(synonyms(&seg, "工伤认定").is_empty());
         let (q, terms) = query(&seg, &k, "郑文 工伤").expect("a query");
@@ -202,8 +240,9 @@ mod tests {
     #[test]
     fn punctuation_alone_is_no_query_and_titles_match_by_words() {
         let (seg, k) = (Segmenter::new(), keys());
-        let (q, terms) = query(&seg, &k, "欠薪 工地").expect("a query");
+        let (q, terms) = query(&seg, &k, "工伤 工地").expect("a query");
         assert_eq!(q.alternatives[0], terms);
+        let (_, terms) = query(&seg, &k, "欠薪 工地").expect("a query");
         assert!(title_has_terms("工地欠薪", &terms));
         assert!(!title_has_terms("工地噪音", &terms));
         assert!(query(&seg, &k, "").is_none());

@@ -313,11 +313,15 @@ async fn visible_rows(
     // the name of someone the caller may not see in full (a confidential
     // petitioner, an accuser under Art. 30) is not shown, nor counted.
     let text = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty());
-    let terms = filter.fulltext.as_ref().and_then(|f| f.alternatives.first().cloned()).unwrap_or_default();
+    let word_sets = match (text, &filter.fulltext) {
+        (Some(t), Some(_)) => Some(crate::search::title_word_sets(&crate::search::segmenter(&state.tree()), t)),
+        _ => None,
+    };
     let shown = |r: &xinfang_store::PetitionSummary, v: View| {
         v == View::Full
-            || text.is_none_or(|t| {
-                if filter.fulltext.is_some() { crate::search::title_has_terms(&r.title, &terms) } else { title_has_all(&r.title, t) }
+            || text.is_none_or(|t| match &word_sets {
+                Some(sets) => crate::search::title_has_any(&r.title, sets),
+                None => title_has_all(&r.title, t),
             })
     };
     // The total of such a search is counted over what may be shown (up to
