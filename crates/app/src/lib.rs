@@ -56,14 +56,23 @@ pub async fn open_with(cfg: &config::Config, keys: Option<Arc<Keyring>>) -> Resu
         let n = store.rebuild_viewers().await?;
         tracing::info!(petitions = n, "viewer index built");
     }
-    // An index left empty by a migration (SQLite's, 1305; both, 1310) is refilled
-    // once; names are indexed keyed, so this needs the key file.
-    if let Some(k) = keys.as_deref()
-        && store.search_index_missing().await?
-    {
-        let tree = xinfang_domain::unit::UnitTree::new(store.load_units().await?);
-        let n = xinfang_web::search::rebuild_index(&store, &tree, k).await?;
-        tracing::info!(petitions = n, "search index built");
+    // An index left empty (SQLite's, by migration 1305) or marked stale (by
+    // 1310) is rebuilt once; names are indexed keyed, so this needs the key
+    // file. Under the setup lock: nodes starting together leave it to the
+    // first, and find it done.
+    if let Some(k) = keys.as_deref() {
+        let lock = store.setup_lock().await?;
+        let rebuilt: Result<(), AnyError> = async {
+            if store.search_index_missing().await? {
+                let tree = xinfang_domain::unit::UnitTree::new(store.load_units().await?);
+                let n = xinfang_web::search::rebuild_index(&store, &tree, k).await?;
+                tracing::info!(petitions = n, "search index built");
+            }
+            Ok(())
+        }
+        .await;
+        lock.release().await;
+        rebuilt?;
     }
     if let Some(k) = keys {
         store = store.with_anchor(k);

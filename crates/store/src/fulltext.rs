@@ -491,12 +491,42 @@ impl Store {
         w.commit().await
     }
 
-    /// Whether the index is empty while petitions exist (SQLite's index was
-    /// made again by migration 1305): the index is then rebuilt at start-up.
+    /// Whether the index must be rebuilt at start-up: it is empty while
+    /// petitions exist (SQLite's index was made again by migration 1305),
+    /// or a migration marked it stale (1310: its entries lack tokens the
+    /// searches now look for) and no rebuild has finished since.
     pub async fn search_index_missing(&self) -> Result<bool> {
+        let stale: Option<i64> = sqlx::query_scalar("SELECT id FROM search_index_stale LIMIT 1").fetch_optional(&self.pool).await?;
+        if stale.is_some() {
+            return Ok(true);
+        }
         let indexed: Option<i64> = sqlx::query_scalar("SELECT 1 FROM petition_fts LIMIT 1").fetch_optional(&self.pool).await?;
         let any: Option<i64> = sqlx::query_scalar("SELECT 1 FROM petitions LIMIT 1").fetch_optional(&self.pool).await?;
         Ok(indexed.is_none() && any.is_some())
+    }
+
+    /// A rebuild has rewritten every entry: the marks of the migrations it
+    /// answers (those standing when it began, up to `upto`) are cleared.
+    pub async fn search_index_rebuilt(&self, upto: Option<i64>) -> Result<()> {
+        if let Some(upto) = upto {
+            let mut w = self.begin_write().await?;
+            sqlx::query("DELETE FROM search_index_stale WHERE id <= $1").bind(upto).execute(&mut *w.tx).await?;
+            w.commit().await?;
+        }
+        Ok(())
+    }
+
+    /// Mark the index stale: the next start (or `xinfang search-index`)
+    /// rewrites every entry (what migration 1310 does).
+    pub async fn mark_search_index_stale(&self, reason: &str) -> Result<()> {
+        let mut w = self.begin_write().await?;
+        sqlx::query("INSERT INTO search_index_stale (reason) VALUES ($1)").bind(reason).execute(&mut *w.tx).await?;
+        w.commit().await
+    }
+
+    /// The newest stale mark standing now (see `search_index_rebuilt`).
+    pub async fn search_index_stale_mark(&self) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar("SELECT MAX(id) FROM search_index_stale").fetch_one(&self.pool).await?)
     }
 
     /// Merge the index into one segment after entries were written in
@@ -505,17 +535,26 @@ impl Store {
     /// at 100,000 petitions every 64th registration then spent 15–600 ms
     /// merging; after this (0.4 s at 100,000) none took over 8 ms
     /// (docs/performance.md, "Registration behind the statistics refresh").
-    /// PostgreSQL's GIN index needs nothing of the kind.
+    /// PostgreSQL's GIN index needs no merge, but a vacuum and fresh
+    /// statistics.
     pub async fn compact_index(&self) -> Result<()> {
-        if self.dialect == Dialect::Sqlite {
-            let mut w = self.begin_write().await?;
-            sqlx::query("INSERT INTO petition_fts (petition_fts) VALUES ('optimize')").execute(&mut *w.tx).await?;
-            w.commit().await?;
+        match self.dialect {
+            Dialect::Sqlite => {
+                let mut w = self.begin_write().await?;
+                sqlx::query("INSERT INTO petition_fts (petition_fts) VALUES ('optimize')").execute(&mut *w.tx).await?;
+                w.commit().await?;
+            }
+            // A rebuild in place leaves a dead version of every entry;
+            // the planner's statistics of the lexemes change with it.
+            Dialect::Postgres => {
+                sqlx::query("VACUUM ANALYZE petition_fts").execute(&self.pool).await?;
+            }
         }
         Ok(())
     }
 
-    /// Empty the index (the rebuild command starts here).
+    /// Empty the index (a rebuild does not: it rewrites every entry in
+    /// place, so searches keep answering meanwhile).
     pub async fn clear_index(&self) -> Result<()> {
         let mut w = self.begin_write().await?;
         sqlx::query("DELETE FROM petition_fts").execute(&mut *w.tx).await?;

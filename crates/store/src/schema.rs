@@ -1476,11 +1476,17 @@ CREATE TABLE urgent_trainings (
         1310,
         r#"
 -- Issue 13: a synonym group is one token of the full-text index
--- (xinfang_text::synonyms::group_token). The entries are emptied here and
--- every petition is indexed again, with the groups' tokens, when the
--- server next starts (Store::search_index_missing; `xinfang search-index`
--- does the same by hand).
-DELETE FROM petition_fts
+-- (xinfang_text::synonyms::group_token). The index is marked stale here;
+-- the first node to start re-indexes every petition in place, under the
+-- setup lock, and clears the mark with its last batch
+-- (Store::search_index_missing, web::search::rebuild_index). Until then the
+-- old entries keep answering; a rebuild cut short leaves the mark. A
+-- database without petitions has nothing to rebuild.
+CREATE TABLE search_index_stale (
+    id {id},
+    reason TEXT NOT NULL
+);
+INSERT INTO search_index_stale (reason) SELECT 'synonym groups as index tokens (migration 1310)' WHERE EXISTS (SELECT 1 FROM petitions)
 "#,
     ),
 ];

@@ -60,6 +60,12 @@ pub fn normalize(text: &str) -> String {
 pub struct Segmenter {
     jieba: Jieba,
     stop: HashSet<String>,
+    /// Synonym members the dictionaries did not hold, as the words they
+    /// were cut into before the segmenter learnt them (欠工资 → 欠, 工资),
+    /// with their group's token: a petition holding all those words is
+    /// indexed under the group too, so it is found as a search for the
+    /// member found it before groups were tokens (docs/search.md).
+    member_parts: Vec<(Vec<String>, &'static str)>,
 }
 
 impl Default for Segmenter {
@@ -77,7 +83,7 @@ impl std::fmt::Debug for Segmenter {
 impl Segmenter {
     /// jieba's general dictionary plus the shipped petition-work terms.
     pub fn new() -> Self {
-        let mut seg = Segmenter { jieba: Jieba::new(), stop: entries(STOP_WORDS).map(normalize).collect() };
+        let mut seg = Segmenter { jieba: Jieba::new(), stop: entries(STOP_WORDS).map(normalize).collect(), member_parts: Vec::new() };
         for line in entries(DOMAIN_DICT) {
             let mut parts = line.split_whitespace();
             if let Some(word) = parts.next() {
@@ -88,10 +94,15 @@ impl Segmenter {
         // The search synonyms' words, so that a petition saying 欠工资
         // holds the word its group is indexed under (`synonyms`); words
         // the dictionaries hold already keep their frequency.
-        for word in crate::synonyms::member_words() {
-            if !seg.jieba.has_word(word) {
-                seg.add_word(word, None);
+        for (word, token) in crate::synonyms::members() {
+            if seg.jieba.has_word(word) {
+                continue;
             }
+            let parts = seg.query_terms(word);
+            if parts.len() > 1 {
+                seg.member_parts.push((parts, token));
+            }
+            seg.add_word(word, None);
         }
         seg
     }
@@ -174,6 +185,18 @@ impl Segmenter {
                 out.push(w);
             }
             if let Some(t) = group.filter(|t| seen.insert((*t).to_string())) {
+                out.push(t.to_string());
+            }
+        }
+        // 老板欠我们工资: 欠 and 工资, the parts of 欠工资.
+        let parts_found: Vec<&str> = self
+            .member_parts
+            .iter()
+            .filter(|(parts, token)| !seen.contains(*token) && parts.iter().all(|p| seen.contains(p)))
+            .map(|(_, token)| *token)
+            .collect();
+        for t in parts_found {
+            if seen.insert(t.to_string()) {
                 out.push(t.to_string());
             }
         }
@@ -373,6 +396,12 @@ mod tests {
             unique.sort_unstable();
             unique.dedup();
             assert_eq!(unique.len(), tokens.len(), "{idx}");
+        }
+        // The words a member not in the dictionaries was cut into, anywhere
+        // in the text: found as before the groups were tokens.
+        for (text, token) in [("老板欠我们工资不给", "sy欠薪"), ("开发商交房一再逾期", "sy延期交房")] {
+            let idx = seg.index_text(text);
+            assert!(idx.split(' ').any(|w| w == token), "{token} missing from {idx}");
         }
         // A word that only shares characters with a member is not the member.
         assert!(!seg.index_text("居民工作站开会").contains("sy"), "{}", seg.index_text("居民工作站开会"));

@@ -72,10 +72,32 @@ pub fn group_token(word: &str) -> Option<&'static str> {
     tokens().get(word).map(String::as_str)
 }
 
-/// Every member of every group: words the segmenter keeps whole, so that
-/// a petition saying 欠工资 holds the word and is indexed under its group.
-pub fn member_words() -> impl Iterator<Item = &'static str> {
-    tokens().keys().map(String::as_str)
+/// The words that say what `word` (normalised) says: the members of its
+/// group, itself among them; or `word` alone.
+pub fn said_alike(word: &str) -> Vec<&str> {
+    match group_token(word) {
+        Some(token) => members().filter(|(_, t)| *t == token).map(|(w, _)| w).collect(),
+        None => vec![word],
+    }
+}
+
+/// Every member of every group with its group's token, in the order of
+/// the file (the segmenter learns them in this order, so every process
+/// cuts text alike): words the segmenter keeps whole, so that a petition
+/// saying 欠工资 holds the word and is indexed under its group.
+pub fn members() -> impl Iterator<Item = (&'static str, &'static str)> {
+    static MEMBERS: OnceLock<Vec<(String, String)>> = OnceLock::new();
+    MEMBERS
+        .get_or_init(|| {
+            written_groups()
+                .flat_map(|g| {
+                    let token = format!("{GROUP_TOKEN_PREFIX}{}", g[0]);
+                    g.into_iter().map(move |w| (w, token.clone()))
+                })
+                .collect()
+        })
+        .iter()
+        .map(|(w, t)| (w.as_str(), t.as_str()))
 }
 
 /// The query as typed, then the same query with a word of a group
@@ -138,8 +160,11 @@ mod tests {
         assert_eq!(group_token("欠薪"), Some("sy欠薪"));
         assert_eq!(group_token("噪声"), Some("sy噪音"));
         assert_eq!(group_token("工资"), None);
-        assert!(member_words().all(|w| group_token(w).is_some()));
-        assert!(member_words().count() >= 40);
+        assert!(members().all(|(w, t)| group_token(w) == Some(t)));
+        assert!(members().count() >= 40);
+        assert_eq!(members().next(), Some(("欠薪", "sy欠薪")), "the file's order");
+        assert_eq!(said_alike("噪声"), vec!["噪音", "噪声"]);
+        assert_eq!(said_alike("工资"), vec!["工资"]);
     }
 
     #[test]

@@ -73,14 +73,17 @@ pub fn registration_tokens(seg: &Segmenter, keys: &Keyring, reg: &xinfang_domain
 }
 
 /// Rebuild the whole index from the record (the `xinfang search-index`
-/// command): after a change of dictionary (a new unit's name) or a
-/// restore from elsewhere. Petitions registered meanwhile index
-/// themselves; a batch rewrites their entry with the same words. Returns
-/// how many petitions were indexed.
+/// command, and start-up after a migration marked the index stale): after
+/// a change of dictionary (a new unit's name) or a restore from
+/// elsewhere. Every entry is rewritten in place, oldest first, so searches
+/// keep answering meanwhile; the stale marks standing when it began are
+/// cleared only once every petition is done. Petitions registered
+/// meanwhile index themselves; a batch rewrites their entry with the same
+/// words. Returns how many petitions were indexed.
 pub async fn rebuild_index(store: &xinfang_store::Store, tree: &UnitTree, keys: &Keyring) -> Result<usize, xinfang_store::StoreError> {
     const BATCH: i64 = 1000;
     let seg = segmenter(tree);
-    store.clear_index().await?;
+    let stale = store.search_index_stale_mark().await?;
     let (mut after, mut n) = (0, 0);
     loop {
         let batch = store.petitions_for_index(after, BATCH).await?;
@@ -91,6 +94,7 @@ pub async fn rebuild_index(store: &xinfang_store::Store, tree: &UnitTree, keys: 
         n += entries.len();
     }
     store.compact_index().await?;
+    store.search_index_rebuilt(stale).await?;
     Ok(n)
 }
 
@@ -146,7 +150,7 @@ fn indexed(words: &[String]) -> Vec<String> {
 const MAX_NAMES_IN_QUERY: usize = 3;
 
 /// A query's words, at most `MAX_QUERY_TERMS`.
-fn words_of(seg: &Segmenter, q: &str) -> Vec<String> {
+pub fn words_of(seg: &Segmenter, q: &str) -> Vec<String> {
     let mut terms = seg.query_terms(q);
     terms.truncate(MAX_QUERY_TERMS);
     terms
@@ -174,25 +178,13 @@ pub fn synonyms(seg: &Segmenter, q: &str) -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
-/// The word sets of the query `q` a title may hold to match it: the typed
-/// words, then each way of saying them another way (`synonyms`).
-pub fn title_word_sets(seg: &Segmenter, q: &str) -> Vec<Vec<String>> {
-    std::iter::once(words_of(seg, q)).chain(synonyms(seg, q).into_iter().map(|(_, w)| w)).collect()
-}
-
-/// Whether `title` holds every word of one of `sets` (`title_word_sets`):
-/// the list's search box shows a row the caller does not see in full only
-/// then.
-pub fn title_has_any(title: &str, sets: &[Vec<String>]) -> bool {
-    sets.iter().any(|w| title_has_terms(title, w))
-}
-
-/// Whether `title` holds every query word (width and ASCII case ignored):
-/// a row the caller does not see in full is shown only when its title,
-/// which the caller does see, matches.
+/// Whether `title` holds every query word, or a word of its synonym group
+/// (width and ASCII case ignored): a row the caller does not see in full
+/// is shown only when its title, which the caller does see, matches.
 pub fn title_has_terms(title: &str, terms: &[String]) -> bool {
     let t = xinfang_text::segment::normalize(title);
-    !terms.is_empty() && terms.iter().all(|w| t.contains(&xinfang_text::segment::normalize(w)))
+    !terms.is_empty()
+        && terms.iter().all(|w| xinfang_text::synonyms::said_alike(&xinfang_text::segment::normalize(w)).iter().any(|m| t.contains(m)))
 }
 
 #[cfg(test)]
@@ -244,7 +236,9 @@ mod tests {
         assert_eq!(q.alternatives[0], terms);
         let (_, terms) = query(&seg, &k, "欠薪 工地").expect("a query");
         assert!(title_has_terms("工地欠薪", &terms));
+        assert!(title_has_terms("工地拖欠工资", &terms), "said another way");
         assert!(!title_has_terms("工地噪音", &terms));
+        assert!(title_has_terms("拖欠工资 违章建筑", &["欠薪".to_string(), "违建".to_string()]));
         assert!(query(&seg, &k, "").is_none());
     }
 }

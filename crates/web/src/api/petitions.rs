@@ -313,14 +313,14 @@ async fn visible_rows(
     // the name of someone the caller may not see in full (a confidential
     // petitioner, an accuser under Art. 30) is not shown, nor counted.
     let text = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty());
-    let word_sets = match (text, &filter.fulltext) {
-        (Some(t), Some(_)) => Some(crate::search::title_word_sets(&crate::search::segmenter(&state.tree()), t)),
+    let terms = match (text, &filter.fulltext) {
+        (Some(t), Some(_)) => Some(crate::search::words_of(&crate::search::segmenter(&state.tree()), t)),
         _ => None,
     };
     let shown = |r: &xinfang_store::PetitionSummary, v: View| {
         v == View::Full
-            || text.is_none_or(|t| match &word_sets {
-                Some(sets) => crate::search::title_has_any(&r.title, sets),
+            || text.is_none_or(|t| match &terms {
+                Some(terms) => crate::search::title_has_terms(&r.title, terms),
                 None => title_has_all(&r.title, t),
             })
     };

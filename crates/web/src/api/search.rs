@@ -126,10 +126,7 @@ pub async fn search(State(state): State<AppState>, staff: Staff, ApiQuery(q): Ap
             let v = view(&r.case, r.confidential, staff.unit.id, staff.user.role, &tree);
             (r, v)
         })
-        .filter(|(r, v)| {
-            *v == View::Full
-                || (*v != View::Hidden && (title_has_terms(&r.title, &terms) || also.iter().any(|(_, w)| title_has_terms(&r.title, w))))
-        })
+        .filter(|(r, v)| *v == View::Full || (*v != View::Hidden && title_has_terms(&r.title, &terms)))
         .collect();
     let full: Vec<i64> = seen.iter().filter(|(_, v)| *v == View::Full).map(|(r, _)| r.id).collect();
     let bodies = state.store.petition_bodies(&full).await?;
