@@ -56,31 +56,32 @@ pub async fn open_with(cfg: &config::Config, keys: Option<Arc<Keyring>>) -> Resu
         let n = store.rebuild_viewers().await?;
         tracing::info!(petitions = n, "viewer index built");
     }
-    // An index left empty (SQLite's, by migration 1305) or marked stale (by
-    // 1310) is rebuilt once; names are indexed keyed, so this needs the key
-    // file. Under the setup lock: nodes starting together leave it to the
-    // first, and find it done.
-    if let Some(k) = keys.as_deref() {
-        let lock = store.setup_lock().await?;
-        let rebuilt: Result<(), AnyError> = async {
-            if store.search_index_missing().await? {
-                let tree = xinfang_domain::unit::UnitTree::new(store.load_units().await?);
-                let n = xinfang_web::search::rebuild_index(&store, &tree, k).await?;
-                tracing::info!(petitions = n, "search index built");
+    // Work that checks, then writes, once per database: an index left
+    // empty (SQLite's, by migration 1305) or marked stale (by 1310) is
+    // rebuilt (names are indexed keyed, so this needs the key file), and
+    // chain heads written before the key existed are anchored. Under the
+    // setup lock: nodes starting together leave it to the first and find it
+    // done (two nodes anchoring at once both inserted the counter's head).
+    let lock = store.setup_lock().await?;
+    let once: Result<Store, AnyError> = async move {
+        if let Some(k) = keys.as_deref()
+            && store.search_index_missing().await?
+        {
+            let tree = xinfang_domain::unit::UnitTree::new(store.load_units().await?);
+            let n = xinfang_web::search::rebuild_index(&store, &tree, k).await?;
+            tracing::info!(petitions = n, "search index built");
+        }
+        if let Some(k) = keys {
+            store = store.with_anchor(k);
+            if store.adopt_unanchored().await? {
+                tracing::info!("chain heads anchored with the key file's HMAC key");
             }
-            Ok(())
         }
-        .await;
-        lock.release().await;
-        rebuilt?;
+        Ok(store)
     }
-    if let Some(k) = keys {
-        store = store.with_anchor(k);
-        if store.adopt_unanchored().await? {
-            tracing::info!("chain heads anchored with the key file's HMAC key");
-        }
-    }
-    Ok(store)
+    .await;
+    lock.release().await;
+    once
 }
 
 /// SQLite's counterpart of the PostgreSQL setup lock: an exclusive lock on
