@@ -1478,7 +1478,7 @@ CREATE TABLE urgent_trainings (
 -- Issue 13: a synonym group is one token of the full-text index
 -- (xinfang_text::synonyms::group_token). The index is marked stale here;
 -- the first node to start re-indexes every petition in place, under the
--- setup lock, and clears the mark with its last batch
+-- setup lock, and clears the mark once every entry is rewritten
 -- (Store::search_index_missing, web::search::rebuild_index). Until then the
 -- old entries keep answering; a rebuild cut short leaves the mark. A
 -- database without petitions has nothing to rebuild.

@@ -51,25 +51,16 @@ fn groups() -> Vec<Vec<String>> {
         .collect()
 }
 
-/// Each member word → its group's index token.
-fn tokens() -> &'static HashMap<String, String> {
-    static TOKENS: OnceLock<HashMap<String, String>> = OnceLock::new();
-    TOKENS.get_or_init(|| {
-        let mut out = HashMap::new();
-        for g in written_groups() {
-            let token = format!("{GROUP_TOKEN_PREFIX}{}", g[0]);
-            for w in g {
-                out.insert(w, token.clone());
-            }
-        }
-        out
-    })
+/// Each member word → its group's index token ([`members`], looked up).
+fn tokens() -> &'static HashMap<&'static str, &'static str> {
+    static TOKENS: OnceLock<HashMap<&'static str, &'static str>> = OnceLock::new();
+    TOKENS.get_or_init(|| members().collect())
 }
 
 /// The index token of the group `word` (normalised, one word as the
 /// segmenter cut it) belongs to, if any: 拖欠工资 → `sy欠薪`.
 pub fn group_token(word: &str) -> Option<&'static str> {
-    tokens().get(word).map(String::as_str)
+    tokens().get(word).copied()
 }
 
 /// The words that say what `word` (normalised) says: the members of its
