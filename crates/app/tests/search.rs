@@ -116,6 +116,26 @@ async fn a_word_finds_the_petitions_that_say_it_another_way() {
     assert!(!numbers(&v).contains(&unrelated), "{v}");
     let v = search(&s, "ft_clerk", &format!("q={}", enc("噪音"))).await;
     assert_eq!(numbers(&v), vec![noise.clone()], "{v}");
+    // Said any way, the same petitions rank alike: the group is one word.
+    let scores = |v: &Value| -> Vec<(String, f64)> {
+        let mut out: Vec<(String, f64)> = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| (i["number"].as_str().unwrap().to_string(), i["score"].as_f64().unwrap()))
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    };
+    let by_one = scores(&search(&s, "ft_clerk", &format!("q={}", enc("欠薪"))).await);
+    assert_eq!(by_one, scores(&search(&s, "ft_clerk", &format!("q={}", enc("拖欠工资"))).await));
+    // The answer names where the server spent its time (Server-Timing).
+    let t = s.token("ft_clerk").await;
+    let r = s.client.get(format!("{}/api/v1/search?q={}", s.base, enc("欠薪"))).bearer_auth(&t).send().await.unwrap();
+    let timing = r.headers().get("server-timing").unwrap().to_str().unwrap().to_string();
+    for phase in ["app;dur=", "find;dur=", "bodies;dur=", "rank;dur=", "items;dur="] {
+        assert!(timing.contains(phase), "{timing}");
+    }
     s.finish().await;
 }
 

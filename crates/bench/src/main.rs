@@ -85,6 +85,10 @@ enum Cmd {
         /// Also write the Markdown report here.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Measure only the lists and searches whose label holds this
+        /// text (e.g. `search`): no intake, detail, export or figures.
+        #[arg(long)]
+        only: Option<String>,
     },
     /// Print the generated province unit file (CSV for `xinfang import-units`).
     Units {
@@ -159,9 +163,9 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
             let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
             load::run(load::LoadArgs { paths, database_url, petitions, seed, days, batch, threads }).await
         }
-        Cmd::Measure { dir, database_url, server, intake, clients, samples, drop_caches, out } => {
-            measure::run(measure::MeasureArgs { paths: Paths { dir }, database_url, server, intake, clients, samples, drop_caches, out })
-                .await
+        Cmd::Measure { dir, database_url, server, intake, clients, samples, drop_caches, out, only } => {
+            let paths = Paths { dir };
+            measure::run(measure::MeasureArgs { paths, database_url, server, intake, clients, samples, drop_caches, out, only }).await
         }
     }
 }

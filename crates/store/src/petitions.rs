@@ -1064,6 +1064,7 @@ impl Store {
         });
         let (from, mut wh, reg_col, due_col) = list_where(f, vis, single, Drive::from_viewers(single));
         if let Some(ft) = &f.fulltext {
+            let ft = &self.pruned(pool, ft).await?;
             let id_col = if from.starts_with("petition_viewers") { "v.petition_id" } else { "p.id" };
             let viewers = vis.map(|v| v.unit_ids.as_slice());
             // Only SQLite's plan depends on it.
@@ -1168,6 +1169,7 @@ impl Store {
         vis: Option<&Visibility>,
     ) -> Result<Vec<PetitionSummary>> {
         let Some(ft) = &f.fulltext else { return Ok(Vec::new()) };
+        let ft = &self.pruned(pool, ft).await?;
         let viewers = vis.map(|v| v.unit_ids.as_slice());
         // Other filters drop candidates: start with twice the page. With
         // the words alone only what `access` refuses is dropped (rarely):

@@ -7,9 +7,11 @@
 //! (weighted three times: a title names the matter) and in the body; the
 //! whole query found verbatim adds a bonus (a phrase beats the same words
 //! scattered). Saturation (`tf / (tf + 1)`) keeps a text that repeats a
-//! word twenty times from outranking one that is about it.
+//! word twenty times from outranking one that is about it. A word counts
+//! wherever the text says it any of its ways (`synonyms`), as one word.
 
 use crate::segment::normalize;
+use crate::synonyms;
 
 /// Weight of a word in the title against one in the body.
 pub const TITLE_WEIGHT: f64 = 3.0;
@@ -17,9 +19,27 @@ pub const TITLE_WEIGHT: f64 = 3.0;
 pub const PHRASE_IN_TITLE: f64 = 2.0;
 pub const PHRASE_IN_BODY: f64 = 1.0;
 
-/// How often `needle` occurs in `hay` (both normalised), without overlaps.
-fn occurrences(hay: &str, needle: &str) -> usize {
-    if needle.is_empty() { 0 } else { hay.matches(needle).count() }
+/// How often any of `forms` (normalised, none empty) occurs in `hay`
+/// (normalised), without overlaps: where two forms overlap (拖欠工资 and
+/// 欠工资 inside it) the one that starts first, then the longer, counts.
+fn occurrences(hay: &str, forms: &[String]) -> usize {
+    match forms {
+        [] => 0,
+        [one] => hay.matches(one.as_str()).count(),
+        _ => {
+            let mut hits: Vec<(usize, usize)> =
+                forms.iter().flat_map(|f| hay.match_indices(f.as_str()).map(|(i, m)| (i, i + m.len()))).collect();
+            hits.sort_unstable_by_key(|&(start, end)| (start, std::cmp::Reverse(end)));
+            let (mut n, mut end) = (0, 0);
+            for (s, e) in hits {
+                if s >= end {
+                    n += 1;
+                    end = e;
+                }
+            }
+            n
+        }
+    }
 }
 
 fn saturate(tf: usize) -> f64 {
@@ -35,33 +55,47 @@ pub struct Doc<'a> {
 }
 
 /// Scores of `docs` for a query of `terms` (from `Segmenter::query_terms`)
-/// typed as `query`, in the order of `docs`.
+/// typed as `query`, in the order of `docs`. A term counts wherever the
+/// text says it any of its ways (`synonyms::variants`: 欠薪 where the text
+/// says 拖欠工资), as one term, so a petition found through a synonym
+/// ranks as if the word it says had been typed; the phrase bonus takes
+/// the query said any of its ways. Each text is normalised and read once
+/// per form of a term, however many ways the query can be said.
 pub fn scores(query: &str, terms: &[String], docs: &[Doc<'_>]) -> Vec<f64> {
     let norm: Vec<(String, String)> = docs.iter().map(|d| (normalize(d.title), normalize(d.body))).collect();
-    let terms: Vec<String> = terms.iter().map(|t| normalize(t)).filter(|t| !t.is_empty()).collect();
-    let n = docs.len().max(1) as f64;
-    let idf: Vec<f64> = terms
+    let forms: Vec<Vec<String>> = terms
         .iter()
-        .map(|t| {
-            let df = norm.iter().filter(|(title, body)| title.contains(t.as_str()) || body.contains(t.as_str())).count();
+        .map(|t| normalize(t))
+        .filter(|t| !t.is_empty())
+        .map(|t| synonyms::variants(&t).into_iter().filter(|f| !f.is_empty()).collect())
+        .collect();
+    // Occurrences of each term in each title and body.
+    let tf: Vec<Vec<(usize, usize)>> =
+        norm.iter().map(|(title, body)| forms.iter().map(|f| (occurrences(title, f), occurrences(body, f))).collect()).collect();
+    let n = docs.len().max(1) as f64;
+    let idf: Vec<f64> = (0..forms.len())
+        .map(|i| {
+            let df = tf.iter().filter(|d| d[i].0 + d[i].1 > 0).count();
             (1.0 + n / (df.max(1) as f64)).ln()
         })
         .collect();
-    let phrase: String = normalize(query).chars().filter(|c| !c.is_whitespace()).collect();
-    let phrase = if phrase.chars().count() >= 2 && terms.len() > 1 { Some(phrase) } else { None };
+    let phrases: Vec<String> = if forms.len() > 1 {
+        synonyms::variants(query)
+            .into_iter()
+            .map(|v| v.chars().filter(|c| !c.is_whitespace()).collect::<String>())
+            .filter(|p| p.chars().count() >= 2)
+            .collect()
+    } else {
+        Vec::new()
+    };
     norm.iter()
-        .map(|(title, body)| {
-            let mut s: f64 = terms
-                .iter()
-                .zip(&idf)
-                .map(|(t, w)| w * (TITLE_WEIGHT * saturate(occurrences(title, t)) + saturate(occurrences(body, t))))
-                .sum();
-            if let Some(p) = &phrase {
-                if title.contains(p.as_str()) {
-                    s += PHRASE_IN_TITLE;
-                } else if body.contains(p.as_str()) {
-                    s += PHRASE_IN_BODY;
-                }
+        .zip(&tf)
+        .map(|((title, body), tf)| {
+            let mut s: f64 = tf.iter().zip(&idf).map(|((t, b), w)| w * (TITLE_WEIGHT * saturate(*t) + saturate(*b))).sum();
+            if phrases.iter().any(|p| title.contains(p.as_str())) {
+                s += PHRASE_IN_TITLE;
+            } else if phrases.iter().any(|p| body.contains(p.as_str())) {
+                s += PHRASE_IN_BODY;
             }
             s
         })
@@ -103,5 +137,25 @@ mod tests {
         // Full-width and case do not matter.
         let s2 = scores("ＡＢＣ", &t(&["abc"]), &[Doc { title: "abc 小区", body: "" }]);
         assert!(s2[0] > 0.0);
+    }
+
+    #[test]
+    fn a_word_said_another_way_counts_as_the_word_once() {
+        let docs = [
+            Doc { title: "公司拖欠工资", body: "拖欠工资三个月" },
+            Doc { title: "公司欠薪", body: "欠薪三个月" },
+            Doc { title: "小区停车", body: "拖欠工资" },
+        ];
+        let s = scores("欠薪", &t(&["欠薪"]), &docs);
+        // The same words said two ways score the same; in the title beats
+        // only in the body.
+        assert!((s[0] - s[1]).abs() < 1e-9 && s[0] > s[2], "{s:?}");
+        // 拖欠工资 holds 欠工资: one occurrence, not two.
+        assert_eq!(occurrences("拖欠工资", &synonyms::variants("欠薪")), 1);
+        assert_eq!(occurrences("欠工资和拖欠工资", &synonyms::variants("欠薪")), 2);
+        // The phrase said another way earns the phrase bonus.
+        let docs = [Doc { title: "工地噪声扰民", body: "" }, Doc { title: "工地 扰民 噪声", body: "" }];
+        let s = scores("工地噪音扰民", &t(&["工地", "噪音", "扰民"]), &docs);
+        assert!(s[0] > s[1], "{s:?}");
     }
 }

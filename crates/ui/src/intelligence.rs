@@ -21,7 +21,7 @@ use xinfang_web::api::repeats::RepeatInput;
 use xinfang_web::api::search::SearchPage;
 use xinfang_web::api::similar::SimilarPetition;
 use xinfang_web::api::triage::{TriageInput, TriageOutput};
-use xinfang_web::extract::{ApiJson, ApiPath, ApiQuery};
+use xinfang_web::extract::{ApiJson, ApiPath};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -238,6 +238,7 @@ struct SearchView {
 /// Full-text search with the list's filters, ranked, with the words
 /// highlighted in a snippet (`GET /api/v1/search`).
 async fn search_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
+    let mut phases = xinfang_web::observe::Phases::start();
     let s = match staff(&state, &headers).await {
         Ok(s) => s,
         Err(r) => return r,
@@ -255,11 +256,14 @@ async fn search_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri
     let (page, alert) = match parsed {
         Err(_) => (None, Some("查询条件格式不正确，请检查日期等条件".to_string())),
         Ok(_) if q.trim().is_empty() => (None, None),
-        Ok(query) => match xinfang_web::api::search::search(State(state.clone()), s.clone(), ApiQuery(query.0)).await {
-            Ok(Json(p)) => (Some(p), None),
+        Ok(query) => match xinfang_web::api::search::search_page(state.clone(), s.clone(), query.0, &mut phases).await {
+            Ok(p) => (Some(p), None),
             Err(e) => (None, Some(chinese_only(&e.message))),
         },
     };
     let view = SearchView { me: me(&s), nav: "all", csrf, flash: None, alert, q, rest, page };
-    crate::portal::with_cookie(render(&view), set)
+    let mut resp = crate::portal::with_cookie(render(&view), set);
+    phases.lap("render");
+    resp.extensions_mut().insert(phases);
+    resp
 }

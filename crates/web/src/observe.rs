@@ -57,6 +57,30 @@ pub fn job_ran(kind: &str, outcome: &'static str) {
     metrics::counter!("xinfang_job_attempts_total", "kind" => kind.to_string(), "outcome" => outcome).increment(1);
 }
 
+/// The phases of a request a handler timed, in order, each in ms: put in
+/// the response's extensions, they are named in its `Server-Timing`
+/// header beside the whole (`app`), so a benchmark or a browser's
+/// developer tools say where a slow answer spent its time.
+#[derive(Clone, Debug)]
+pub struct Phases {
+    pub laps: Vec<(&'static str, f64)>,
+    since: Instant,
+}
+
+impl Phases {
+    /// Start timing now.
+    pub fn start() -> Phases {
+        Phases { laps: Vec::new(), since: Instant::now() }
+    }
+
+    /// The time since the last lap (or the start), as phase `name`.
+    pub fn lap(&mut self, name: &'static str) {
+        let now = Instant::now();
+        self.laps.push((name, (now - self.since).as_secs_f64() * 1000.0));
+        self.since = now;
+    }
+}
+
 /// Layer over every request: count it and time it by method, matched
 /// route (the pattern, e.g. `/api/v1/petitions/{number}`, never the raw
 /// URL: numbers and query codes stay out of the metrics) and status.
@@ -69,8 +93,15 @@ pub async fn track_requests(req: Request, next: Next) -> Response {
     let status = resp.status().as_u16().to_string();
     let secs = started.elapsed().as_secs_f64();
     // The server's own time (W3C Server-Timing): what a client or a
-    // benchmark measures without the network and its own queueing.
-    if let Ok(v) = axum::http::HeaderValue::from_str(&format!("app;dur={:.2}", secs * 1000.0)) {
+    // benchmark measures without the network and its own queueing, and
+    // the phases a handler timed (`Phases`).
+    let mut timing = format!("app;dur={:.2}", secs * 1000.0);
+    if let Some(phases) = resp.extensions_mut().remove::<Phases>() {
+        for (name, ms) in phases.laps {
+            timing.push_str(&format!(", {name};dur={ms:.2}"));
+        }
+    }
+    if let Ok(v) = axum::http::HeaderValue::from_str(&timing) {
         resp.headers_mut().insert("server-timing", v);
     }
     metrics::counter!("xinfang_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);

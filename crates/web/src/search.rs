@@ -33,11 +33,16 @@ pub fn segmenter(tree: &UnitTree) -> Arc<Segmenter> {
     }))
 }
 
+/// What the index token of a name starts with. (A typed word that starts
+/// so is probed too, harmlessly: a word no entry holds matches nothing
+/// whether its alternative is dropped or not.)
+const NAME_TOKEN_PREFIX: &str = "nm";
+
 /// The index token of a petitioner's name: a keyed hash (96 bits, hex),
 /// so the index does not hold names and a name is found only whole.
 pub fn name_token(keys: &Keyring, name: &str) -> String {
     let h = keys.keyed_hash("search-name", &name_key(name));
-    format!("nm{}", &h[..h.len().min(24)])
+    format!("{NAME_TOKEN_PREFIX}{}", &h[..h.len().min(24)])
 }
 
 /// The words a petition is indexed under: its text cut into words, and
@@ -130,7 +135,10 @@ pub fn query(seg: &Segmenter, keys: &Keyring, q: &str) -> Option<(FullText, Vec<
             push(alt);
         }
     }
-    (!alternatives.is_empty()).then_some((FullText { alternatives }, terms))
+    // The name tokens: most searches name nobody, and an alternative of a
+    // name no petition holds is dropped before the search (`probe`).
+    let probe = alternatives.iter().flatten().filter(|w| w.starts_with(NAME_TOKEN_PREFIX)).cloned().collect();
+    (!alternatives.is_empty()).then_some((FullText { alternatives, probe }, terms))
 }
 
 /// Query words as the index holds them: a word of a synonym group becomes

@@ -15,10 +15,11 @@ use crate::auth::Staff;
 use crate::dto::PetitionListItem;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiQuery;
+use crate::observe::Phases;
 use crate::search::{query, segmenter, synonyms, title_has_terms};
 use crate::state::AppState;
-use axum::Json;
 use axum::extract::State;
+use axum::{Extension, Json};
 use serde::Serialize;
 use std::collections::HashMap;
 use utoipa::ToSchema;
@@ -89,7 +90,19 @@ fn decode_position(cursor: Option<&str>) -> ApiResult<usize> {
     description = "Full-text search (`q`, required: words, or a petitioner's full name) with the list's filters. \
         Ranked by relevance among the newest 200 matches the caller may see; `cursor` pages through them.",
     responses((status = 200, body = SearchPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
-pub async fn search(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQuery<ListQuery>) -> ApiResult<Json<SearchPage>> {
+pub async fn search(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<(Extension<Phases>, Json<SearchPage>)> {
+    let mut phases = Phases::start();
+    let page = search_page(state, staff, q, &mut phases).await?;
+    Ok((Extension(phases), Json(page)))
+}
+
+/// A search's answer (the API's and the workbench's), each phase timed
+/// into `phases` (`Server-Timing`: query, find, bodies, rank, items).
+pub async fn search_page(state: AppState, staff: Staff, q: ListQuery, phases: &mut Phases) -> ApiResult<SearchPage> {
     let text = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()).ok_or_else(|| bad_query("请输入要搜索的词语（q）"))?.to_string();
     if text.chars().count() > MAX_QUERY_CHARS {
         return Err(bad_query(&format!("搜索词不能超过{MAX_QUERY_CHARS}个字")));
@@ -106,6 +119,7 @@ pub async fn search(State(state): State<AppState>, staff: Staff, ApiQuery(q): Ap
     let (fulltext, terms) =
         query(&seg, &state.keyring, &text).filter(|(_, terms)| !terms.is_empty()).ok_or_else(|| bad_query("搜索词中没有可以查找的字词"))?;
     let also = synonyms(&seg, &text);
+    phases.lap("query");
     let base = filter_of(&state, &ListQuery { q: None, cursor: None, id_number: None, phone: None, ..q })?;
     let filter = PetitionFilter {
         fulltext: Some(fulltext),
@@ -119,6 +133,7 @@ pub async fn search(State(state): State<AppState>, staff: Staff, ApiQuery(q): Ap
         ..base
     };
     let rows = state.store.reader().search_petitions(&filter, Some(&staff.visibility(&tree))).await?;
+    phases.lap("find");
     let capped = i64::try_from(rows.len()).unwrap_or(0) >= SEARCH_WINDOW;
     let seen: Vec<(xinfang_store::PetitionSummary, View)> = rows
         .into_iter()
@@ -130,18 +145,16 @@ pub async fn search(State(state): State<AppState>, staff: Staff, ApiQuery(q): Ap
         .collect();
     let full: Vec<i64> = seen.iter().filter(|(_, v)| *v == View::Full).map(|(r, _)| r.id).collect();
     let bodies = state.store.petition_bodies(&full).await?;
+    phases.lap("bodies");
     let empty = String::new();
     let body_of = |r: &xinfang_store::PetitionSummary, v: View| if v == View::Full { bodies.get(&r.id).unwrap_or(&empty) } else { &empty };
     let docs: Vec<Doc<'_>> = seen.iter().map(|(r, v)| Doc { title: &r.title, body: body_of(r, *v) }).collect();
     // A petition found by a word said another way ranks as if that word
-    // had been typed.
-    let mut score = scores(&text, &terms, &docs);
-    for (v, words) in &also {
-        for (best, other) in score.iter_mut().zip(scores(v, words, &docs)) {
-            *best = best.max(other);
-        }
-    }
-    let marked: Vec<String> = terms.iter().chain(also.iter().flat_map(|(_, w)| w)).cloned().collect();
+    // had been typed (`scores` reads each term's ways), and the snippet
+    // marks the way it says it.
+    let score = scores(&text, &terms, &docs);
+    let marked: Vec<String> =
+        terms.iter().flat_map(|t| xinfang_text::synonyms::variants(t)).chain(also.iter().flat_map(|(_, w)| w.iter().cloned())).collect();
     let mut order: Vec<usize> = (0..seen.len()).collect();
     // Stable: equal scores keep the index's order, newest first.
     order.sort_by(|a, b| score[*b].total_cmp(&score[*a]));
@@ -155,6 +168,7 @@ pub async fn search(State(state): State<AppState>, staff: Staff, ApiQuery(q): Ap
             xinfang_text::snippet(source, &marked, SNIPPET_CHARS).into_iter().map(|s| SnippetSpan { text: s.text, hit: s.hit }).collect();
         snippets.insert(r.id, (score[*i], spans));
     }
+    phases.lap("rank");
     let ids: Vec<(i64, String)> = page.iter().map(|i| (seen[*i].0.id, seen[*i].0.number.clone())).collect();
     let rows: Vec<xinfang_store::PetitionSummary> = page.iter().map(|i| seen[*i].0.clone()).collect();
     let items = list_items(&state, &staff, rows).await?;
@@ -166,20 +180,21 @@ pub async fn search(State(state): State<AppState>, staff: Staff, ApiQuery(q): Ap
             SearchHit { petition, score: (score * 1000.0).round() / 1000.0, snippet }
         })
         .collect();
+    phases.lap("items");
     let next = start + per_page;
-    Ok(Json(SearchPage {
+    Ok(SearchPage {
         items,
         terms,
         also: also.into_iter().map(|(_, w)| w).collect(),
         total: i64::try_from(total).unwrap_or(0),
         total_capped: capped,
         next_cursor: (next < total).then(|| format!("r{next}")),
-    }))
+    })
 }
 
 /// A search for a petition number, an identity number or a phone: the
 /// list's answer as search hits (no ranking; the title as the snippet).
-async fn by_identifier(state: AppState, staff: Staff, q: ListQuery, text: String) -> ApiResult<Json<SearchPage>> {
+async fn by_identifier(state: AppState, staff: Staff, q: ListQuery, text: String) -> ApiResult<SearchPage> {
     let cursor = q.cursor.clone();
     let page = super::petitions::list(State(state), staff, ApiQuery(ListQuery { q: Some(text), cursor, page: None, ..q })).await?.0;
     let items = page
@@ -190,14 +205,14 @@ async fn by_identifier(state: AppState, staff: Staff, q: ListQuery, text: String
             SearchHit { petition, score: 0.0, snippet }
         })
         .collect();
-    Ok(Json(SearchPage {
+    Ok(SearchPage {
         items,
         terms: Vec::new(),
         also: Vec::new(),
         total: page.total,
         total_capped: page.total_capped,
         next_cursor: page.next_cursor,
-    }))
+    })
 }
 
 #[cfg(test)]

@@ -129,7 +129,12 @@ pub async fn similar_to(
     let reader = state.store.reader();
     let mut rows = Vec::new();
     if !alternatives.is_empty() {
-        let f = PetitionFilter { fulltext: Some(FullText { alternatives }), skip_total: true, limit: CANDIDATES, ..Default::default() };
+        let f = PetitionFilter {
+            fulltext: Some(FullText { alternatives, ..Default::default() }),
+            skip_total: true,
+            limit: CANDIDATES,
+            ..Default::default()
+        };
         rows = reader.list_petitions(&f, Some(&vis)).await?.0;
     }
     if !same.is_empty() {
