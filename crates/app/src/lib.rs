@@ -25,6 +25,17 @@ pub async fn open(cfg: &config::Config) -> Result<Store, AnyError> {
     open_with(cfg, Some(Arc::new(keyring(cfg)?))).await
 }
 
+/// Petitions the search index was rebuilt with by an `open` of this
+/// process (-1: none was), so that `xinfang search-index` on a database
+/// marked stale does not rebuild it a second time right after.
+static REBUILT_AT_OPEN: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(-1);
+
+/// How many petitions an `open` of this process indexed while rebuilding
+/// a missing or stale search index, if one did.
+pub fn search_index_rebuilt_at_open() -> Option<usize> {
+    usize::try_from(REBUILT_AT_OPEN.load(std::sync::atomic::Ordering::Relaxed)).ok()
+}
+
 /// `open` with the given key (or none: heads written unauthenticated).
 pub async fn open_with(cfg: &config::Config, keys: Option<Arc<Keyring>>) -> Result<Store, AnyError> {
     // Nodes starting together set the database up one after the other.
@@ -69,6 +80,7 @@ pub async fn open_with(cfg: &config::Config, keys: Option<Arc<Keyring>>) -> Resu
         {
             let tree = xinfang_domain::unit::UnitTree::new(store.load_units().await?);
             let n = xinfang_web::search::rebuild_index(&store, &tree, k).await?;
+            REBUILT_AT_OPEN.store(i64::try_from(n).unwrap_or(i64::MAX), std::sync::atomic::Ordering::Relaxed);
             tracing::info!(petitions = n, "search index built");
         }
         if let Some(k) = keys {

@@ -232,10 +232,16 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
         Command::SearchIndex => {
             // Names are indexed keyed: without the deployment's key they could not be found.
             let keys = xinfang::existing_keyring(&cfg)?.ok_or_else(|| format!("key file {} not found", cfg.key_file))?;
-            let store = open(&cfg).await?;
-            let tree = xinfang_domain::unit::UnitTree::new(store.load_units().await?);
             let started = std::time::Instant::now();
-            let n = xinfang_web::search::rebuild_index(&store, &tree, &keys).await?;
+            let store = open(&cfg).await?;
+            // A database marked stale was rebuilt by `open` just now.
+            let n = match xinfang::search_index_rebuilt_at_open() {
+                Some(n) => n,
+                None => {
+                    let tree = xinfang_domain::unit::UnitTree::new(store.load_units().await?);
+                    xinfang_web::search::rebuild_index(&store, &tree, &keys).await?
+                }
+            };
             let (indexed, petitions) = store.index_coverage().await?;
             println!("{n} petitions indexed in {:.1} s; the index holds {indexed} of {petitions}", started.elapsed().as_secs_f64());
             store.close().await;

@@ -288,6 +288,8 @@ async fn a_stale_index_keeps_answering_and_is_rebuilt_in_place_by_the_next_start
     let (a, b) = tokio::join!(xinfang::open(&one), xinfang::open(&two));
     let (a, b) = (a.unwrap(), b.unwrap());
     assert!(!s.store.search_index_missing().await.unwrap());
+    // `xinfang search-index` reads this and does not rebuild a second time.
+    assert!(xinfang::search_index_rebuilt_at_open().is_some_and(|n| n >= 1));
     assert_eq!(numbers(&search(&s, "ft_clerk", &format!("q={}", enc("欠薪"))).await), vec![owed.clone()]);
     let (indexed, petitions) = s.store.index_coverage().await.unwrap();
     assert_eq!(indexed, petitions);
