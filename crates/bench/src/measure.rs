@@ -487,7 +487,8 @@ pub async fn run(args: MeasureArgs) -> Result<(), AnyError> {
             push(&mut lines, Line::timed(what, s, wall, Some(50.0)), pid);
         }
         // The workbench inbox page (HTML, 100 rows) as a browser asks for it.
-        if args.only.as_ref().is_some_and(|o| !"workbench inbox page".contains(o.as_str())) {
+        let what = format!("{label}: workbench inbox page (HTML, 100 rows)");
+        if args.only.as_ref().is_some_and(|o| !what.contains(o.as_str())) {
             continue;
         }
         let (c2, t2) = (c.clone(), token.clone());
@@ -504,7 +505,7 @@ pub async fn run(args: MeasureArgs) -> Result<(), AnyError> {
             }
         })
         .await?;
-        push(&mut lines, Line::timed(format!("{label}: workbench inbox page (HTML, 100 rows)"), s, wall, Some(50.0)), pid);
+        push(&mut lines, Line::timed(what, s, wall, Some(50.0)), pid);
     }
 
     if args.only.is_some() {

@@ -168,10 +168,10 @@ pub fn clean_tokens(tokens: &str) -> String {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FullText {
     pub alternatives: Vec<Vec<String>>,
-    /// Words that may well be held by no entry at all (the keyed token of
-    /// a petitioner's name tried for a search's words): each is looked up
-    /// once before the search, and an alternative holding one that no
-    /// entry holds is dropped (`Store::pruned`). The answer is the same;
+    /// Words that may well be held by none of the caller's entries (the
+    /// keyed token of a petitioner's name tried for a search's words):
+    /// each is looked up once before the search, and an alternative
+    /// holding one that none of them holds is dropped (`Store::pruned`). The answer is the same;
     /// the query the index runs is smaller: on PostgreSQL four such
     /// alternatives ORed beside a phrase's words doubled the index scan
     /// (6.6 → 16 ms at 1,000,000 petitions; docs/performance.md).
@@ -281,6 +281,29 @@ fn or_tokens(dialect: Dialect, units: &[i64], or: &str) -> String {
     units.iter().map(|u| quote(viewer_token(dialect, *u))).collect::<Vec<_>>().join(or)
 }
 
+/// The statement `pruned` runs: the positions in `words` of those that
+/// an entry (one of `viewers` sees) holds, one counted branch per word.
+/// A count, not EXISTS: PostgreSQL plans EXISTS (a LIMIT 1) as a walk
+/// of the table that expects to meet a row soon, and for a word no
+/// entry holds it read all of it (1.6 s at 1,000,000 petitions); a
+/// count reads the word's postings in the index.
+fn probe_sql(dialect: Dialect, words: &[&String], viewers: Option<&[i64]>) -> Sql {
+    let mut sql = Sql::new("");
+    for (i, w) in words.iter().enumerate() {
+        let one = FullText { alternatives: vec![vec![(*w).clone()]], probe: Vec::new() };
+        if i > 0 {
+            sql.push(" UNION ALL ");
+        }
+        sql.push(&format!("SELECT CAST({i} AS BIGINT) FROM (SELECT COUNT(*) AS n FROM petition_fts WHERE "));
+        match dialect {
+            Dialect::Sqlite => sql.push("petition_fts MATCH ").bind(Arg::S(one.fts5(viewers))),
+            Dialect::Postgres => sql.push("doc @@ CAST(").bind(Arg::S(one.tsquery(viewers))).push(" AS tsquery)"),
+        };
+        sql.push(&format!(") t{i} WHERE n > 0"));
+    }
+    sql
+}
+
 /// Most words of a query's `probe` looked up (the rest are kept as they are).
 const MAX_PROBES: usize = 8;
 
@@ -288,38 +311,27 @@ const MAX_PROBES: usize = 8;
 pub const COMMON_MATCHES: i64 = 2_000;
 
 impl Store {
-    /// `q` without the alternatives that hold a word of `q.probe` no entry
-    /// holds: one statement, an indexed lookup per word (at most a few: a
-    /// name per query word tried).
-    pub(crate) async fn pruned(&self, pool: &sqlx::AnyPool, q: &FullText) -> Result<FullText> {
-        let probe: Vec<&String> =
-            q.probe.iter().filter(|w| q.alternatives.iter().any(|a| a.contains(w))).take(MAX_PROBES).collect::<Vec<_>>();
+    /// `q` without the alternatives that hold a word of `q.probe` that no
+    /// entry holds (that one of `viewers` sees, when given): one query (on
+    /// PostgreSQL in a short transaction of its own), an indexed lookup per
+    /// word (at most a few: a name per query word tried). Only the caller's entries count, so whether an alternative
+    /// is kept, and the time the search then takes, depends on nothing the
+    /// caller's units do not see.
+    pub(crate) async fn pruned(&self, pool: &sqlx::AnyPool, q: &FullText, viewers: Option<&[i64]>) -> Result<FullText> {
+        // Each word once, only words of an alternative, and only words that
+        // are words of the index at all (a word made only of what `pieces`
+        // drops is ignored by the search, so it must not drop anything).
+        let mut probe: Vec<&String> = Vec::new();
+        for w in &q.probe {
+            let indexable = !FullText { alternatives: vec![vec![w.clone()]], probe: Vec::new() }.is_empty();
+            if indexable && !probe.contains(&w) && q.alternatives.iter().any(|a| a.contains(w)) && probe.len() < MAX_PROBES {
+                probe.push(w);
+            }
+        }
         if probe.is_empty() {
             return Ok(q.clone());
         }
-        let mut sql = Sql::new("");
-        for (i, w) in probe.iter().enumerate() {
-            let one = FullText { alternatives: vec![vec![(*w).clone()]], probe: Vec::new() };
-            if one.is_empty() {
-                continue;
-            }
-            if !sql.text.is_empty() {
-                sql.push(" UNION ALL ");
-            }
-            // A count, not EXISTS: PostgreSQL plans EXISTS (a LIMIT 1) as a
-            // walk of the table that expects to meet a row soon, and for a
-            // word no entry holds it read all of it (1.6 s at 1,000,000
-            // petitions); a count reads the word's postings in the index.
-            sql.push(&format!("SELECT CAST({i} AS BIGINT) FROM (SELECT COUNT(*) AS n FROM petition_fts WHERE "));
-            match self.dialect {
-                Dialect::Sqlite => sql.push("petition_fts MATCH ").bind(Arg::S(one.fts5(None))),
-                Dialect::Postgres => sql.push("doc @@ CAST(").bind(Arg::S(one.tsquery(None))).push(" AS tsquery)"),
-            };
-            sql.push(&format!(") t{i} WHERE n > 0"));
-        }
-        if sql.text.is_empty() {
-            return Ok(q.clone());
-        }
+        let sql = probe_sql(self.dialect, &probe, viewers);
         let query = sqlx::query_scalar_with(sqlx::AssertSqlSafe(sql.text.as_str()), crate::petitions::args(&sql));
         let held: Vec<i64> = match self.dialect {
             Dialect::Sqlite => query.fetch_all(pool).await?,
@@ -758,6 +770,13 @@ mod tests {
         assert!(FullText::default().is_empty());
         assert!(!FullText { alternatives: vec![vec!["。".into(), "-".into()]], ..Default::default() }.is_empty());
         assert!(FullText { alternatives: vec![vec!["-".into(), ".".into()]], ..Default::default() }.is_empty());
+        // A name is looked for among the caller's entries only.
+        let nm = "nm1".to_string();
+        let sql = probe_sql(Dialect::Postgres, &[&nm], Some(&[7]));
+        assert!(sql.text.contains("COUNT(*)") && !sql.text.contains("EXISTS"), "{}", sql.text);
+        assert!(matches!(&sql.args[..], [Arg::S(q)] if q == "(('nm1')) & ('#7')"), "{:?}", sql.args);
+        let sql = probe_sql(Dialect::Sqlite, &[&nm, &nm], Some(&[7]));
+        assert!(sql.text.contains(" UNION ALL ") && sql.args.len() == 2, "{}", sql.text);
         // An alternative holding a word no entry holds is dropped.
         let named = FullText { alternatives: vec![vec!["医院".into()], vec!["nm1".into(), "医院".into()]], probe: vec!["nm1".into()] };
         assert_eq!(named.without(&[&"nm1".to_string()]).alternatives, vec![vec!["医院".to_string()]]);

@@ -1064,9 +1064,9 @@ impl Store {
         });
         let (from, mut wh, reg_col, due_col) = list_where(f, vis, single, Drive::from_viewers(single));
         if let Some(ft) = &f.fulltext {
-            let ft = &self.pruned(pool, ft).await?;
             let id_col = if from.starts_with("petition_viewers") { "v.petition_id" } else { "p.id" };
             let viewers = vis.map(|v| v.unit_ids.as_slice());
+            let ft = &self.pruned(pool, ft, viewers).await?;
             // Only SQLite's plan depends on it.
             let common = self.dialect == Dialect::Sqlite
                 && self.is_common(pool, ft, f.common_matches.unwrap_or(crate::fulltext::COMMON_MATCHES), viewers).await?;
@@ -1169,8 +1169,8 @@ impl Store {
         vis: Option<&Visibility>,
     ) -> Result<Vec<PetitionSummary>> {
         let Some(ft) = &f.fulltext else { return Ok(Vec::new()) };
-        let ft = &self.pruned(pool, ft).await?;
         let viewers = vis.map(|v| v.unit_ids.as_slice());
+        let ft = &self.pruned(pool, ft, viewers).await?;
         // Other filters drop candidates: start with twice the page. With
         // the words alone only what `access` refuses is dropped (rarely):
         // an eighth more than the page, which halves the rows PostgreSQL

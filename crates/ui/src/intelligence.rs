@@ -238,11 +238,12 @@ struct SearchView {
 /// Full-text search with the list's filters, ranked, with the words
 /// highlighted in a snippet (`GET /api/v1/search`).
 async fn search_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
-    let mut phases = xinfang_web::observe::Phases::start();
     let s = match staff(&state, &headers).await {
         Ok(s) => s,
         Err(r) => return r,
     };
+    // Timed from here, as the API's handler is (after authentication).
+    let mut phases = xinfang_web::observe::Phases::start();
     let (csrf, set) = crate::portal::csrf(&headers);
     let parsed = axum::extract::Query::<ListQuery>::try_from_uri(&uri);
     let q = parsed.as_ref().ok().and_then(|p| p.q.clone()).unwrap_or_default();
