@@ -171,10 +171,11 @@ pub struct FullText {
     /// Words that may well be held by none of the caller's entries (the
     /// keyed token of a petitioner's name tried for a search's words):
     /// each is looked up once before the search, and an alternative
-    /// holding one that none of them holds is dropped (`Store::pruned`). The answer is the same;
-    /// the query the index runs is smaller: on PostgreSQL four such
-    /// alternatives ORed beside a phrase's words doubled the index scan
-    /// (6.6 → 16 ms at 1,000,000 petitions; docs/performance.md).
+    /// holding one that none of them holds is dropped (`Store::pruned`).
+    /// The answer is the same; the query the index runs is smaller: on
+    /// PostgreSQL four such alternatives ORed beside a phrase's words
+    /// doubled the index scan (6.6 → 16 ms at 1,000,000 petitions;
+    /// docs/performance.md).
     pub probe: Vec<String>,
 }
 
@@ -314,9 +315,10 @@ impl Store {
     /// `q` without the alternatives that hold a word of `q.probe` that no
     /// entry holds (that one of `viewers` sees, when given): one query (on
     /// PostgreSQL in a short transaction of its own), an indexed lookup per
-    /// word (at most a few: a name per query word tried). Only the caller's entries count, so whether an alternative
-    /// is kept, and the time the search then takes, depends on nothing the
-    /// caller's units do not see.
+    /// word (at most a few: a name per query word tried). Only the
+    /// caller's entries count, so whether an alternative is kept, and the
+    /// time the search then takes, depends on nothing the caller's units
+    /// do not see.
     pub(crate) async fn pruned(&self, pool: &sqlx::AnyPool, q: &FullText, viewers: Option<&[i64]>) -> Result<FullText> {
         // Each word once, only words of an alternative, and only words that
         // are words of the index at all (a word made only of what `pieces`
