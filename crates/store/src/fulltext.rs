@@ -305,6 +305,11 @@ fn probe_sql(dialect: Dialect, words: &[&String], viewers: Option<&[i64]>) -> Sq
     sql
 }
 
+/// A petition's body as search ranks it and cuts snippets from.
+pub(crate) fn body_text(content: &str, request: &str, facts_and_reasons: &str) -> String {
+    format!("{content}\n{request}\n{facts_and_reasons}")
+}
+
 /// Most words of a query's `probe` looked up (the rest are kept as they are).
 const MAX_PROBES: usize = 8;
 
@@ -314,12 +319,12 @@ pub const COMMON_MATCHES: i64 = 2_000;
 impl Store {
     /// `q` without the alternatives that hold a word of `q.probe` that no
     /// entry holds (that one of `viewers` sees, when given): one query (on
-    /// PostgreSQL in a short transaction of its own), an indexed lookup per
+    /// PostgreSQL inside a `ReadSession`), an indexed lookup per
     /// word (at most a few: a name per query word tried). Only the
     /// caller's entries count, so whether an alternative is kept, and the
     /// time the search then takes, depends on nothing the caller's units
     /// do not see.
-    pub(crate) async fn pruned(&self, pool: &sqlx::AnyPool, q: &FullText, viewers: Option<&[i64]>) -> Result<FullText> {
+    pub(crate) async fn pruned(&self, db: &mut sqlx::AnyConnection, q: &FullText, viewers: Option<&[i64]>) -> Result<FullText> {
         // Each word once, only words of an alternative, and only words that
         // are words of the index at all (a word made only of what `pieces`
         // drops is ignored by the search, so it must not drop anything).
@@ -334,28 +339,20 @@ impl Store {
             return Ok(q.clone());
         }
         let sql = probe_sql(self.dialect, &probe, viewers);
-        let query = sqlx::query_scalar_with(sqlx::AssertSqlSafe(sql.text.as_str()), crate::petitions::args(&sql));
-        let held: Vec<i64> = match self.dialect {
-            Dialect::Sqlite => query.fetch_all(pool).await?,
-            // Without parallel workers: a name's few postings are counted
-            // in a fraction of a millisecond, and PostgreSQL, estimating
-            // thousands of rows for a word it has no statistics on,
-            // started two workers for them (5 ms to set up).
-            Dialect::Postgres => {
-                let mut tx = pool.begin().await?;
-                sqlx::query("SET LOCAL max_parallel_workers_per_gather = 0").execute(&mut *tx).await?;
-                let held = query.fetch_all(&mut *tx).await?;
-                tx.commit().await?;
-                held
-            }
-        };
+        // On PostgreSQL without parallel workers (the caller's
+        // `ReadSession`): a name's few postings are counted in a fraction
+        // of a millisecond, and PostgreSQL, estimating thousands of rows
+        // for a word it has no statistics on, started two workers for
+        // them (5 ms to set up).
+        let held: Vec<i64> =
+            sqlx::query_scalar_with(sqlx::AssertSqlSafe(sql.text.as_str()), crate::petitions::args(&sql)).fetch_all(&mut *db).await?;
         let unheld: Vec<&String> = probe.iter().enumerate().filter(|(i, _)| !held.contains(&(*i as i64))).map(|(_, w)| *w).collect();
         Ok(q.without(&unheld))
     }
 
     /// Whether more than `COMMON_MATCHES` petitions match (one bounded
     /// read of the index).
-    pub(crate) async fn is_common(&self, pool: &sqlx::AnyPool, q: &FullText, above: i64, viewers: Option<&[i64]>) -> Result<bool> {
+    pub(crate) async fn is_common(&self, db: &mut sqlx::AnyConnection, q: &FullText, above: i64, viewers: Option<&[i64]>) -> Result<bool> {
         if q.is_empty() {
             return Ok(false);
         }
@@ -369,7 +366,8 @@ impl Store {
             }
         }
         sql.push(&format!(" LIMIT {}) t", above.max(0) + 1));
-        let n: i64 = sqlx::query_scalar_with(sqlx::AssertSqlSafe(sql.text.as_str()), crate::petitions::args(&sql)).fetch_one(pool).await?;
+        let n: i64 =
+            sqlx::query_scalar_with(sqlx::AssertSqlSafe(sql.text.as_str()), crate::petitions::args(&sql)).fetch_one(&mut *db).await?;
         Ok(n > above)
     }
 
@@ -379,7 +377,7 @@ impl Store {
     /// petitions match.
     pub(crate) async fn fulltext_candidates(
         &self,
-        pool: &sqlx::AnyPool,
+        db: &mut sqlx::AnyConnection,
         q: &FullText,
         viewers: Option<&[i64]>,
         before: Option<i64>,
@@ -389,7 +387,7 @@ impl Store {
             return Ok(Vec::new());
         }
         if self.dialect == Dialect::Postgres {
-            return self.bucketed_candidates(pool, q, viewers, before, limit).await;
+            return self.bucketed_candidates(db, q, viewers, before, limit).await;
         }
         let mut sql = Sql::new("SELECT rowid FROM petition_fts WHERE petition_fts MATCH ");
         sql.bind(Arg::S(q.fts5(viewers)));
@@ -397,7 +395,7 @@ impl Store {
             sql.push(" AND rowid < ").bind(Arg::I(b));
         }
         sql.push(" ORDER BY rowid DESC LIMIT ").bind(Arg::I(limit));
-        Ok(sqlx::query_scalar_with(sqlx::AssertSqlSafe(sql.text.as_str()), crate::petitions::args(&sql)).fetch_all(pool).await?)
+        Ok(sqlx::query_scalar_with(sqlx::AssertSqlSafe(sql.text.as_str()), crate::petitions::args(&sql)).fetch_all(&mut *db).await?)
     }
 
     /// PostgreSQL's `fulltext_candidates`: the newest id bucket first, then
@@ -411,7 +409,7 @@ impl Store {
     /// the whole table for a rare word (docs/performance.md).
     async fn bucketed_candidates(
         &self,
-        pool: &sqlx::AnyPool,
+        db: &mut sqlx::AnyConnection,
         q: &FullText,
         viewers: Option<&[i64]>,
         before: Option<i64>,
@@ -419,7 +417,9 @@ impl Store {
     ) -> Result<Vec<i64>> {
         let top = match before {
             Some(b) => b - 1,
-            None => sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(petition_id) FROM petition_fts").fetch_one(pool).await?.unwrap_or(0),
+            None => {
+                sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(petition_id) FROM petition_fts").fetch_one(&mut *db).await?.unwrap_or(0)
+            }
         };
         if top < 0 {
             return Ok(Vec::new());
@@ -445,7 +445,7 @@ impl Store {
             sql.bind(Arg::S(expression)).push(" AS tsquery) AND petition_id <= ").bind(Arg::I(upper));
             sql.push(" ORDER BY petition_id + 0 DESC LIMIT ").bind(Arg::I(limit - out.len() as i64));
             let mut ids: Vec<i64> =
-                sqlx::query_scalar_with(sqlx::AssertSqlSafe(sql.text.as_str()), crate::petitions::args(&sql)).fetch_all(pool).await?;
+                sqlx::query_scalar_with(sqlx::AssertSqlSafe(sql.text.as_str()), crate::petitions::args(&sql)).fetch_all(&mut *db).await?;
             out.append(&mut ids);
             if out.len() as i64 >= limit || lo == 0 {
                 return Ok(out);
@@ -536,7 +536,7 @@ impl Store {
             sql.push(")");
             for r in sql.query().fetch_all(&self.pool).await? {
                 use crate::db::RowExt;
-                out.insert(r.i("id")?, format!("{}\n{}\n{}", r.s("content")?, r.s("request")?, r.s("facts_and_reasons")?));
+                out.insert(r.i("id")?, body_text(&r.s("content")?, &r.s("request")?, &r.s("facts_and_reasons")?));
             }
         }
         Ok(out)

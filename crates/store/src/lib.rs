@@ -36,6 +36,7 @@ mod private_file;
 mod queue;
 mod ranking;
 mod rate_file;
+mod read_session;
 mod reference;
 mod replica;
 mod request_keys;

@@ -5,6 +5,7 @@
 use crate::db::{
     Arg, Dialect, Result, RowExt, Sql, Store, StoreError, WriteTx, fmt_date, fmt_instant, parse_date, parse_instant, values_marks,
 };
+use crate::read_session::ReadSession;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -192,6 +193,8 @@ pub struct PetitionFilter {
     pub offset: i64,
     /// Keyset pagination: rows after this one in the list's order.
     pub after: Option<Cursor>,
+    /// Read each row's body too (`PetitionSummary::body`).
+    pub with_body: bool,
 }
 
 impl PetitionFilter {
@@ -260,6 +263,9 @@ pub struct PetitionSummary {
     pub next_due_on: Option<String>,
     /// Which timer (T1…T10) sets `next_due_on`.
     pub next_due_kind: Option<String>,
+    /// Content, request and facts and reasons, read only when the filter
+    /// asks (`with_body`: a search ranks by them).
+    pub body: Option<String>,
 }
 
 /// A petition found by identity key, for repeat and Art. 19/36 checks.
@@ -1049,10 +1055,25 @@ impl Store {
         self.list_petitions_on(&self.pool, f, vis).await
     }
 
-    /// `list_petitions` on the given pool (the primary's or the replica's).
+    /// `list_petitions` on the given pool (the primary's or the replica's),
+    /// its statements on one connection (with words: in a `ReadSession`).
     pub(crate) async fn list_petitions_on(
         &self,
         pool: &sqlx::AnyPool,
+        f: &PetitionFilter,
+        vis: Option<&Visibility>,
+    ) -> Result<(Vec<PetitionSummary>, i64)> {
+        let mut session =
+            if f.fulltext.is_some() { ReadSession::begin(pool, self.dialect).await? } else { ReadSession::plain(pool).await? };
+        let out = self.list_in(session.conn(), f, vis).await?;
+        session.finish().await?;
+        Ok(out)
+    }
+
+    /// `list_petitions_on`'s statements, on `db`.
+    async fn list_in(
+        &self,
+        db: &mut sqlx::AnyConnection,
         f: &PetitionFilter,
         vis: Option<&Visibility>,
     ) -> Result<(Vec<PetitionSummary>, i64)> {
@@ -1062,14 +1083,14 @@ impl Store {
             [one] => Some(*one),
             _ => None,
         });
-        let (from, mut wh, reg_col, due_col) = list_where(f, vis, single, Drive::from_viewers(single));
+        let (from, mut wh, reg_col, due_col) = list_where(self.dialect, f, vis, single, Drive::from_viewers(single));
         if let Some(ft) = &f.fulltext {
             let id_col = if from.starts_with("petition_viewers") { "v.petition_id" } else { "p.id" };
             let viewers = vis.map(|v| v.unit_ids.as_slice());
-            let ft = &self.pruned(pool, ft, viewers).await?;
+            let ft = &self.pruned(db, ft, viewers).await?;
             // Only SQLite's plan depends on it.
             let common = self.dialect == Dialect::Sqlite
-                && self.is_common(pool, ft, f.common_matches.unwrap_or(crate::fulltext::COMMON_MATCHES), viewers).await?;
+                && self.is_common(db, ft, f.common_matches.unwrap_or(crate::fulltext::COMMON_MATCHES), viewers).await?;
             ft.push_condition(&mut wh, self.dialect, id_col, common, viewers);
         }
         // A filter on viewer keys alone (the unit's inbox, state, category,
@@ -1090,8 +1111,11 @@ impl Store {
             from
         };
         let count_sql = format!("SELECT COUNT(*) FROM (SELECT 1 FROM {count_from}{} LIMIT {}) t", wh.text, TOTAL_CAP + 1);
-        let total: i64 =
-            if f.skip_total { -1 } else { sqlx::query_scalar_with(AssertSqlSafe(count_sql.as_str()), args(&wh)).fetch_one(pool).await? };
+        let total: i64 = if f.skip_total {
+            -1
+        } else {
+            sqlx::query_scalar_with(AssertSqlSafe(count_sql.as_str()), args(&wh)).fetch_one(&mut *db).await?
+        };
         // Driven from the viewer rows, the tie-breaker is their own
         // petition_id, so that the index delivers the order (no sort).
         let id_col = if from.starts_with("petition_viewers") { "v.petition_id" } else { "p.id" };
@@ -1101,8 +1125,9 @@ impl Store {
             (format!("{reg_col} DESC, {id_col} DESC"), reg_col, "<")
         };
         let mut sql = Sql { text: String::new(), args: wh.args.clone() };
+        let body_cols = if f.with_body { ", p.content, p.request, p.facts_and_reasons" } else { "" };
         sql.push(&format!(
-            "SELECT p.id, p.confidential, p.case_json, p.number, p.title, p.state, p.category, p.channel, p.topic, p.jurisdiction, p.current_unit_id, p.registered_at, p.updated_at, p.received_on, p.next_due_on, p.next_due_kind FROM {from}{}",
+            "SELECT p.id, p.confidential, p.case_json, p.number, p.title, p.state, p.category, p.channel, p.topic, p.jurisdiction, p.current_unit_id, p.registered_at, p.updated_at, p.received_on, p.next_due_on, p.next_due_kind{body_cols} FROM {from}{}",
             wh.text
         ));
         if let Some(c) = &f.after {
@@ -1114,7 +1139,7 @@ impl Store {
         if f.after.is_none() {
             sql.push(" OFFSET ").bind(Arg::I(f.offset));
         }
-        let rows = sql.query().fetch_all(pool).await?;
+        let rows = sql.query().fetch_all(&mut *db).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             out.push(PetitionSummary {
@@ -1134,6 +1159,11 @@ impl Store {
                 received_on: r.s("received_on")?,
                 next_due_on: r.os("next_due_on")?,
                 next_due_kind: r.os("next_due_kind")?,
+                body: if f.with_body {
+                    Some(crate::fulltext::body_text(&r.s("content")?, &r.s("request")?, &r.s("facts_and_reasons")?))
+                } else {
+                    None
+                },
             })
         }
         Ok((out, total))
@@ -1170,7 +1200,9 @@ impl Store {
     ) -> Result<Vec<PetitionSummary>> {
         let Some(ft) = &f.fulltext else { return Ok(Vec::new()) };
         let viewers = vis.map(|v| v.unit_ids.as_slice());
-        let ft = &self.pruned(pool, ft, viewers).await?;
+        let mut session = ReadSession::begin(pool, self.dialect).await?;
+        let db = session.conn();
+        let ft = &self.pruned(db, ft, viewers).await?;
         // Other filters drop candidates: start with twice the page. With
         // the words alone only what `access` refuses is dropped (rarely):
         // an eighth more than the page, which halves the rows PostgreSQL
@@ -1178,7 +1210,7 @@ impl Store {
         let first = if f.narrows_search() { 2 * f.limit } else { f.limit + f.limit / 8 };
         let (mut out, mut before, mut scanned, mut window) = (Vec::new(), None, 0i64, first.clamp(1, SEARCH_WINDOW_MAX));
         while (out.len() as i64) < f.limit && scanned < SEARCH_SCAN_CAP {
-            let ids = self.fulltext_candidates(pool, ft, viewers, before, window).await?;
+            let ids = self.fulltext_candidates(db, ft, viewers, before, window).await?;
             let Some(last) = ids.last().copied() else { break };
             scanned += ids.len() as i64;
             let full = ids.len() as i64 == window;
@@ -1192,7 +1224,7 @@ impl Store {
                 sort_by_due: false,
                 ..f.clone()
             };
-            let (mut rows, _) = self.list_petitions_on(pool, &page, vis).await?;
+            let (mut rows, _) = self.list_in(db, &page, vis).await?;
             rows.sort_by_key(|r| std::cmp::Reverse(r.id));
             out.append(&mut rows);
             if !full {
@@ -1201,6 +1233,7 @@ impl Store {
             before = Some(last);
             window = (window * 2).min(SEARCH_WINDOW_MAX);
         }
+        session.finish().await?;
         Ok(out)
     }
 }
@@ -1254,6 +1287,7 @@ impl Drive {
 /// The FROM and WHERE of a petition list driven from `drive`, with the
 /// columns its registration and due-date keys are read from.
 fn list_where(
+    dialect: Dialect,
     f: &PetitionFilter,
     vis: Option<&Visibility>,
     single: Option<i64>,
@@ -1290,11 +1324,22 @@ fn list_where(
     in_list(&mut wh, "p.number", &f.numbers);
     if !f.ids.is_empty() {
         let id_col = if drive == Drive::Viewers { "v.petition_id" } else { "p.id" };
-        wh.push(&format!(" AND {id_col} IN ("));
-        for (i, id) in f.ids.iter().enumerate() {
-            wh.push(if i > 0 { ", " } else { "" }).bind(Arg::I(*id));
+        match dialect {
+            // One array parameter: the statement's text is the same for
+            // every window, so the connection's prepared statement serves
+            // the next search instead of a new one per count of ids.
+            Dialect::Postgres => {
+                let list = f.ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+                wh.push(&format!(" AND {id_col} = ANY(CAST(")).bind(Arg::S(format!("{{{list}}}"))).push(" AS BIGINT[]))");
+            }
+            Dialect::Sqlite => {
+                wh.push(&format!(" AND {id_col} IN ("));
+                for (i, id) in f.ids.iter().enumerate() {
+                    wh.push(if i > 0 { ", " } else { "" }).bind(Arg::I(*id));
+                }
+                wh.push(")");
+            }
         }
-        wh.push(")");
     }
     if let Some(u) = f.current_unit
         && !inbox

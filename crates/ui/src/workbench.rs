@@ -896,8 +896,8 @@ fn event_details(action: &str, payload: &Value, tree: &xinfang_domain::unit::Uni
 
 pub(crate) async fn petition_page(state: AppState, headers: &HeaderMap, s: Staff, number: String, x: Extras) -> Response {
     let (csrf, set) = crate::portal::csrf(headers);
-    let d = match petitions::detail(State(state.clone()), s.clone(), ApiPath(number.clone())).await {
-        Ok(Json(d)) => d,
+    let d = match petitions::detail_of(&state, &s, &number, &mut xinfang_web::observe::Phases::start()).await {
+        Ok(d) => d,
         Err(e) => return crate::error_page(&std::sync::Arc::new(crate::PortalInfo::default()), headers, e.status, "无法查看", &e.message),
     };
     // The act became a request for the unit head: say so, with its limit.

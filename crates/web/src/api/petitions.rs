@@ -6,12 +6,13 @@ use crate::dto::*;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::intake::{Submitter, effective_instant, intake};
+use crate::observe::Phases;
 use crate::state::AppState;
 use crate::views::{deadline_views, list_item, petitioner_view, unit_ref, unit_ref_id};
-use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::StreamExt;
 use serde::Deserialize;
@@ -240,6 +241,7 @@ pub(crate) fn filter_of(state: &AppState, q: &ListQuery) -> ApiResult<PetitionFi
         limit: 20,
         offset: 0,
         after: q.cursor.as_deref().filter(|c| !c.is_empty()).map(decode_cursor).transpose()?,
+        with_body: false,
     })
 }
 
@@ -582,8 +584,23 @@ pub fn require_full(v: View) -> ApiResult<()> {
 #[utoipa::path(get, path = "/api/v1/petitions/{number}", tag = "petitions", security(("bearer" = [])),
     params(("number" = String, Path, description = "Petition number")),
     responses((status = 200, body = PetitionDetail), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(number): ApiPath<String>) -> ApiResult<Json<PetitionDetail>> {
-    let (rec, v) = load_visible(&state, &staff, &number).await?;
+pub async fn detail(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(number): ApiPath<String>,
+) -> ApiResult<(Extension<Phases>, Json<PetitionDetail>)> {
+    let mut phases = Phases::start();
+    let d = detail_of(&state, &staff, &number, &mut phases).await?;
+    Ok((Extension(phases), Json(d)))
+}
+
+/// A petition's detail as `staff` may see it (the API's and the
+/// workbench's), each phase timed into `phases` (`Server-Timing`: load =
+/// the petition and its visibility, related = the records beside it,
+/// build = the answer with its history's links checked).
+pub async fn detail_of(state: &AppState, staff: &Staff, number: &str, phases: &mut Phases) -> ApiResult<PetitionDetail> {
+    let (rec, v) = load_visible(state, staff, number).await?;
+    phases.lap("load");
     let tree = state.tree();
     let (history, notices, attachments, approvals, letters, alerts, screened, green) = tokio::try_join!(
         state.store.history(rec.id),
@@ -595,6 +612,7 @@ pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(number)
         state.store.dispute_of_petition(&rec.number),
         state.store.green_channel_of(rec.id)
     )?;
+    phases.lap("related");
     let units = staff.visibility(&tree).unit_ids;
     let risk_alerts =
         if v == View::Full { alerts.into_iter().map(|a| super::risk::RiskAlert::new(a, &tree, &units)).collect() } else { Vec::new() };
@@ -610,7 +628,7 @@ pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(number)
         policy: state.settings.policy,
         window_policy: state.settings.window_policy,
     };
-    let available = action_views(&xinfang_domain::procedure::available_actions(c, &staff.actor(), &ctx), c, &staff);
+    let available = action_views(&xinfang_domain::procedure::available_actions(c, &staff.actor(), &ctx), c, staff);
     let documents: Vec<DocumentView> = history
         .iter()
         .filter_map(|e| {
@@ -656,7 +674,7 @@ pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(number)
             })
             .collect(),
     };
-    Ok(Json(PetitionDetail {
+    let detail = PetitionDetail {
         view: match v {
             View::Full => "full",
             View::Sealed => "sealed",
@@ -698,7 +716,7 @@ pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(number)
         urgent_reported: c.urgent_reported,
         terminated: c.terminated,
         repeat_of: match &rec.repeat_of {
-            Some(n) if sees_in_full(&state, &staff, n).await? => Some(n.clone()),
+            Some(n) if sees_in_full(state, staff, n).await? => Some(n.clone()),
             _ => None,
         },
         repeat_verdict: c.repeat_verdict.map(|v| v.as_str().to_string()),
@@ -706,7 +724,7 @@ pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(number)
         green_channel: green.as_ref().is_some_and(|g| g.state != "rejected"),
         // The lane's record quotes the matched words and the contact note:
         // not for a sealed accusation (Art. 30), as in the lane's list.
-        green: green.as_ref().filter(|_| v != View::Sealed).map(|g| super::green_channel::view(&state, g)),
+        green: green.as_ref().filter(|_| v != View::Sealed).map(|g| super::green_channel::view(state, g)),
         dispute: screened.map(|(id, recorded_on)| crate::dto::DisputeRef { id, number: crate::api::disputes::number_of(id, &recorded_on) }),
         accepted_on: c.accepted_on.map(|d| d.to_string()),
         simplified: c.simplified,
@@ -726,7 +744,7 @@ pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(number)
         approvals: approvals.iter().filter_map(|a| crate::api::approvals::approval_seen(a, today, v)).collect(),
         available_actions: available,
         deadlines: deadline_views(&c.deadlines, today),
-        history: redact_links(&state, &staff, history)
+        history: redact_links(state, staff, history)
             .await?
             .into_iter()
             .map(|e| EventView {
@@ -753,7 +771,9 @@ pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(number)
             .filter(|_| v == View::Full)
             .map(|a| AttachmentView { id: a.id, filename: a.filename, content_type: a.content_type, size: a.size, sha256: a.sha256 })
             .collect(),
-    }))
+    };
+    phases.lap("build");
+    Ok(detail)
 }
 
 /// The effective date of a staff act: today, or a back-dated day for acts

@@ -101,7 +101,7 @@ pub async fn search(
 }
 
 /// A search's answer (the API's and the workbench's), each phase timed
-/// into `phases` (`Server-Timing`: query, find, bodies, rank, items).
+/// into `phases` (`Server-Timing`: query, find, rank, items).
 pub async fn search_page(state: AppState, staff: Staff, q: ListQuery, phases: &mut Phases) -> ApiResult<SearchPage> {
     let text = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()).ok_or_else(|| bad_query("请输入要搜索的词语（q）"))?.to_string();
     if text.chars().count() > MAX_QUERY_CHARS {
@@ -130,6 +130,7 @@ pub async fn search_page(state: AppState, staff: Staff, q: ListQuery, phases: &m
         offset: 0,
         after: None,
         sort_by_due: false,
+        with_body: true,
         ..base
     };
     let rows = state.store.reader().search_petitions(&filter, Some(&staff.visibility(&tree))).await?;
@@ -143,11 +144,11 @@ pub async fn search_page(state: AppState, staff: Staff, q: ListQuery, phases: &m
         })
         .filter(|(r, v)| *v == View::Full || (*v != View::Hidden && title_has_terms(&r.title, &terms)))
         .collect();
-    let full: Vec<i64> = seen.iter().filter(|(_, v)| *v == View::Full).map(|(r, _)| r.id).collect();
-    let bodies = state.store.petition_bodies(&full).await?;
-    phases.lap("bodies");
-    let empty = String::new();
-    let body_of = |r: &xinfang_store::PetitionSummary, v: View| if v == View::Full { bodies.get(&r.id).unwrap_or(&empty) } else { &empty };
+    // Bodies came with the rows (`with_body`); only a petition seen in
+    // full is ranked and cut by its body.
+    fn body_of(r: &xinfang_store::PetitionSummary, v: View) -> &str {
+        if v == View::Full { r.body.as_deref().unwrap_or("") } else { "" }
+    }
     let docs: Vec<Doc<'_>> = seen.iter().map(|(r, v)| Doc { title: &r.title, body: body_of(r, *v) }).collect();
     // A petition found by a word said another way ranks as if that word
     // had been typed (`scores` reads each term's ways), and the snippet
@@ -163,7 +164,7 @@ pub async fn search_page(state: AppState, staff: Staff, q: ListQuery, phases: &m
     let mut snippets: HashMap<i64, (f64, Vec<SnippetSpan>)> = HashMap::new();
     for i in &page {
         let (r, v) = &seen[*i];
-        let source = if *v == View::Full && !body_of(r, *v).is_empty() { body_of(r, *v).as_str() } else { r.title.as_str() };
+        let source = if *v == View::Full && !body_of(r, *v).is_empty() { body_of(r, *v) } else { r.title.as_str() };
         let spans =
             xinfang_text::snippet(source, &marked, SNIPPET_CHARS).into_iter().map(|s| SnippetSpan { text: s.text, hit: s.hit }).collect();
         snippets.insert(r.id, (score[*i], spans));
