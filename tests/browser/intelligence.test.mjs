@@ -157,3 +157,41 @@ test('the clerk links a repeat from the petition page; the search page highlight
   await axe(page, 'search');
   await context.close();
 });
+
+test('the administrator adds a rule on 分办规则表, sees an invalid one refused beside its field, and restores the starter table', async () => {
+  const context = await b.browser.newContext({ viewport: { width: 1440, height: 1000 }, locale: 'zh-CN' });
+  await context.addCookies([{ name: 'xf_session', value: await token('admin'), url: BASE }]);
+  const page = await context.newPage();
+  await page.goto(`${BASE}/staff/admin`);
+  await page.locator('a', { hasText: '分办规则表' }).click();
+  await page.locator('#rules-table').waitFor();
+  assert.equal(await page.locator('#rules-origin').getAttribute('data-origin'), 'starter');
+  await axe(page, 'staff-admin-triage-rules');
+  const word = `无人机黑飞${stamp}`;
+  await page.locator('#new-rule summary').click();
+  await page.locator('#r-keywords').fill(word);
+  await page.locator('#r-topic').selectOption('1003');
+  await page.locator('#r-kind').fill('公安局');
+  await page.locator('#new-rule button[type=submit]').click();
+  await page.locator('[role=status]').waitFor();
+  assert.match(await page.locator('[role=status]').innerText(), /已新增第\d+条规则/);
+  assert.equal(await page.locator('#rules-origin').getAttribute('data-origin'), 'own');
+  assert.ok((await page.locator('#rules-table').innerText()).includes(word), 'the new rule is listed');
+  // A one-character unit kind: the message beside the field, what was typed kept.
+  await page.locator('#new-rule summary').click();
+  await page.locator('#r-keywords').fill('广场舞');
+  await page.locator('#r-topic').selectOption('1003');
+  await page.locator('#r-kind').fill('局');
+  await page.locator('#new-rule button[type=submit]').click();
+  await page.locator('#r-kind-error').waitFor();
+  assert.match(await page.locator('#r-kind-error').innerText(), /单位类别须为 2 至 20 个字/);
+  assert.equal(await page.locator('#r-keywords').inputValue(), '广场舞');
+  await shot(page, 'staff-admin-triage-rules-error');
+  await axe(page, 'staff-admin-triage-rules with an error');
+  // Back to the starter table for the journeys after this one.
+  await page.locator('#reset-rules input[name=confirm]').check();
+  await page.locator('#reset-rules button[type=submit]').click();
+  await page.locator('[role=status]').waitFor();
+  assert.equal(await page.locator('#rules-origin').getAttribute('data-origin'), 'starter');
+  await context.close();
+});

@@ -353,6 +353,7 @@ test('every staff and admin page: no serious or critical axe findings; transferr
     ['admin', 'staff-admin', '/staff/admin'],
     ['admin', 'staff-admin-user', '/staff/admin/users/ft_rst_officer'],
     ['admin', 'staff-admin-unit', '/staff/admin/units/440304-RST'],
+    ['admin', 'staff-admin-triage-rules', '/staff/admin/triage-rules'],
   ];
   const sizes = [];
   for (const [user, name, path] of pages) {

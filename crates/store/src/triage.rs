@@ -23,6 +23,13 @@ impl Store {
         .await?;
         w.commit().await
     }
+
+    /// Drop the admin's rule table: the starter table is in force again.
+    pub async fn clear_triage_rules(&self) -> Result<()> {
+        let mut w = self.begin_write().await?;
+        sqlx::query("DELETE FROM triage_rules WHERE id = 1").execute(&mut *w.tx).await?;
+        w.commit().await
+    }
 }
 
 /// A petition whose routing someone confirmed (it left `registered`): its

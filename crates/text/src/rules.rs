@@ -101,6 +101,17 @@ pub const DEFAULT_CLASS_CONFIDENCE: f64 = 0.4;
 /// Why the default class was answered (shown to the clerk).
 pub const DEFAULT_CLASS_WHY: &str = "未见建议、检举控告或涉法涉诉的用语，按申诉求决";
 
+/// The limits of a table an admin stores (`PUT /api/v1/triage/rules`
+/// checks them): at most this many rules, each with 1 to `MAX_KEYWORDS`
+/// keywords of 1 to `MAX_KEYWORD_CHARS` characters and a unit kind of
+/// `UNIT_KIND_CHARS` characters or none. The starter table
+/// keeps to them, so that it can be stored back as it is.
+pub const MAX_RULES: usize = 500;
+pub const MAX_KEYWORDS: usize = 50;
+pub const MAX_KEYWORD_CHARS: usize = 20;
+/// How long a rule's unit kind may be, in characters (a class cue has none).
+pub const UNIT_KIND_CHARS: std::ops::RangeInclusive<usize> = 2..=20;
+
 /// What the rules match against: the text itself, or a petition's terms.
 pub trait RuleInput {
     /// The normalised string keywords are looked for in.
@@ -315,7 +326,9 @@ impl RuleTable {
             "网络信号",
         ];
         let cue = |keywords: &[&str], category: &str| rule(keywords, "", "", category);
-        RuleTable::new(vec![
+        // Cues with many words are written as one rule here and stored as
+        // several (`within_limits`).
+        RuleTable::new(within_limits(vec![
             // Class cues (`Rule::is_class_cue`): what the petitioner asks
             // for. A proposal; an accusation of wrongdoing; a matter a
             // court, procuratorate or the police handle under litigation
@@ -702,8 +715,24 @@ impl RuleTable {
             rule(&["网上办", "手机上办", "掌上办", "一网通办"], "1601", "政务服务管理局", "claim"),
             rule(&["血水"], "1002", env, "claim"),
             rule(&["自来水水质", "饮用水水质", "饮用水卫生", "二次供水", "检测一下水质", "检测水质"], "0703", "卫生健康局", "claim"),
-        ])
+        ]))
     }
+}
+
+/// Each rule with more than `MAX_KEYWORDS` keywords split into rules of at
+/// most that many, one after another, each giving the same answers. What
+/// the table suggests does not change (`suggest_field` sums the evidence of
+/// every rule giving a value); the table keeps to what an admin may store.
+fn within_limits(rules: Vec<Rule>) -> Vec<Rule> {
+    rules
+        .into_iter()
+        .flat_map(|r| {
+            if r.keywords.len() <= MAX_KEYWORDS {
+                return vec![r];
+            }
+            r.keywords.chunks(MAX_KEYWORDS).map(|k| Rule { keywords: k.to_vec(), ..r.clone() }).collect()
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -811,6 +840,50 @@ mod tests {
         assert_eq!(class[0].keywords, vec![DEFAULT_CLASS_WHY.to_owned()]);
         assert!(t.suggest_field(RuleField::Topic, "这件事拖了很久没人管。", 3).is_empty(), "no default topic");
         assert!(t.suggest_field(RuleField::Category, "这件事", 0).is_empty());
+    }
+
+    #[test]
+    fn the_starter_table_keeps_to_the_limits_of_an_admins_table() {
+        let t = RuleTable::starter();
+        assert!(!t.rules.is_empty() && t.rules.len() <= MAX_RULES);
+        for r in &t.rules {
+            assert!((1..=MAX_KEYWORDS).contains(&r.keywords.len()), "{} keywords: {r:?}", r.keywords.len());
+            assert!(r.keywords.iter().all(|k| (1..=MAX_KEYWORD_CHARS).contains(&k.trim().chars().count())), "{r:?}");
+            assert!(r.is_class_cue() || (!r.topic.is_empty() && UNIT_KIND_CHARS.contains(&r.unit_kind.chars().count())), "{r:?}");
+        }
+    }
+
+    #[test]
+    fn a_long_rule_split_within_the_limits_suggests_the_same() {
+        let words: Vec<String> = (0..120).map(|i| format!("词{i:03}")).collect();
+        let long = vec![
+            Rule { keywords: words.clone(), topic: String::new(), unit_kind: String::new(), category: "suggestion".into() },
+            Rule {
+                keywords: vec!["工资".into()],
+                topic: "0202".into(),
+                unit_kind: "人力资源和社会保障局".into(),
+                category: "claim".into(),
+            },
+        ];
+        let split = RuleTable::new(within_limits(long.clone()));
+        assert_eq!(split.rules.iter().map(|r| r.keywords.len()).collect::<Vec<_>>(), [50, 50, 20, 1]);
+        assert!(split.rules[..3].iter().all(|r| r.category == "suggestion" && r.is_class_cue()));
+        let whole = RuleTable::new(long);
+        for text in ["词001词070词110拖欠工资", "词119", "工资", "别的"] {
+            for field in [RuleField::Category, RuleField::Topic, RuleField::UnitKind] {
+                let (a, b) = (whole.suggest_field(field, text, 3), split.suggest_field(field, text, 3));
+                assert_eq!(a.len(), b.len(), "{text}");
+                for (x, y) in a.iter().zip(&b) {
+                    assert_eq!((&x.value, x.score, x.confidence), (&y.value, y.score, y.confidence), "{text}");
+                    let sorted = |k: &[String]| {
+                        let mut k = k.to_vec();
+                        k.sort();
+                        k
+                    };
+                    assert_eq!(sorted(&x.keywords), sorted(&y.keywords), "the same words, in the order the parts fired: {text}");
+                }
+            }
+        }
     }
 
     #[test]

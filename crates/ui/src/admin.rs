@@ -113,12 +113,12 @@ struct AdminQuery {
     nq: Option<String>,
 }
 
-fn matches(q: &str, hay: &[&str]) -> bool {
+pub(crate) fn matches(q: &str, hay: &[&str]) -> bool {
     let q = q.trim().to_lowercase();
     q.is_empty() || q.split_whitespace().all(|w| hay.iter().any(|h| h.to_lowercase().contains(w)))
 }
 
-async fn admin(state: &AppState, headers: &HeaderMap) -> Result<Staff, Response> {
+pub(crate) async fn admin(state: &AppState, headers: &HeaderMap) -> Result<Staff, Response> {
     let s = staff(state, headers).await?;
     if s.user.role != Role::Admin {
         return Err(crate::error_page(

@@ -23,6 +23,7 @@ mod portal;
 mod reports;
 mod spotcheck;
 mod supervision;
+mod triage_rules;
 mod workbench;
 
 pub use workbench::colour;
@@ -260,6 +261,7 @@ pub fn pages(portal: PortalInfo) -> Router<AppState> {
         .merge(admin::routes())
         .merge(outbox::routes())
         .merge(models::routes())
+        .merge(triage_rules::routes())
         .merge(leadership::routes())
         .merge(spotcheck::routes())
         .merge(disputes::routes())

@@ -117,7 +117,7 @@ async fn render_page(
             None
         }
     };
-    let topics: HashMap<String, String> = state.store.topics().await.unwrap_or_default().into_iter().map(|t| (t.code, t.name)).collect();
+    let topics: HashMap<String, String> = triage::topic_labels(&state.store).await.unwrap_or_default().into_iter().collect();
     let rules = match triage::rules(axum::extract::State(state.clone()), s.clone()).await {
         Ok(axum::Json(body)) => body
             .rules

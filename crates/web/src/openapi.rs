@@ -97,7 +97,7 @@ impl Modify for ActionSchemas {
     info(title = "xinfang 信访信息系统 API", description = "Petition case management under the 2022 《信访工作条例》. Errors are `{\"error\":{\"code\",\"message\"}}` with a Chinese message."),
     paths(
         account::login, account::logout, account::logout_all, account::me, account::change_password, account::totp_enrol, account::totp_confirm, account::totp_disable, account::create_user, account::unlock_user, account::update_user, account::reset_password, units::rename, reference::revoke_api_key,
-        petitions::create, petitions::list, petitions::export, search::search, similar::similar, repeats::put, hotspots::hotspots, risk::list, risk::dismiss, risk::raise, risk::model, risk::train, triage::triage, triage::rules, triage::put_rules, triage::models, triage::train, petitions::detail, petitions::act, petitions::attachment, petitions::upload_attachments, petitions::unmask, reference::access_log,
+        petitions::create, petitions::list, petitions::export, search::search, similar::similar, repeats::put, hotspots::hotspots, risk::list, risk::dismiss, risk::raise, risk::model, risk::train, triage::triage, triage::rules, triage::put_rules, triage::delete_rules, triage::models, triage::train, petitions::detail, petitions::act, petitions::attachment, petitions::upload_attachments, petitions::unmask, reference::access_log,
         track::view, track::evaluate, track::review_request,
         reference::units, reference::topics, reference::divisions, reference::calendar,
         reference::set_calendar_day, reference::delete_calendar_day, reference::create_api_key, units::import,

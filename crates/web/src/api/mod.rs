@@ -71,7 +71,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/petitions/{number}/risk-alerts", post(risk::raise))
         .route("/api/v1/risk-model", get(risk::model))
         .route("/api/v1/risk-model/train", post(risk::train))
-        .route("/api/v1/triage/rules", get(triage::rules).put(triage::put_rules))
+        .route("/api/v1/triage/rules", get(triage::rules).put(triage::put_rules).delete(triage::delete_rules))
         .route("/api/v1/triage/models", get(triage::models))
         .route("/api/v1/triage/models/train", post(triage::train))
         .route("/api/v1/petitions/{number}", get(petitions::detail))

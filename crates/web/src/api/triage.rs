@@ -10,7 +10,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use utoipa::ToSchema;
 use xinfang_domain::petition::{Category, Channel};
 use xinfang_domain::role::Role;
@@ -115,6 +115,29 @@ pub fn category_label(v: &str) -> String {
         .unwrap_or_else(|| if v == "litigation_related" { "涉法涉诉类".into() } else { v.into() })
 }
 
+/// The classes a rule may give: the three legal categories and 涉法涉诉
+/// (`litigation_related`), in that order; `category_label` names each.
+pub fn rule_classes() -> impl Iterator<Item = &'static str> {
+    Category::ALL.iter().map(|c| c.as_str()).chain(std::iter::once("litigation_related"))
+}
+
+/// Each active topic's label as triage shows it (`父类 › 子类` for a
+/// subtopic), in the store's order: code and label.
+pub async fn topic_labels(store: &xinfang_store::Store) -> ApiResult<Vec<(String, String)>> {
+    let topics = store.topics().await?;
+    let names: HashMap<&str, &str> = topics.iter().map(|t| (t.code.as_str(), t.name.as_str())).collect();
+    Ok(topics
+        .iter()
+        .map(|t| {
+            let label = match t.parent_code.as_deref().and_then(|p| names.get(p)) {
+                Some(parent) => format!("{parent} › {}", t.name),
+                None => t.name.clone(),
+            };
+            (t.code.clone(), label)
+        })
+        .collect())
+}
+
 /// The rule table in force: the admin's, or the starter table.
 pub async fn rule_table(state: &AppState) -> ApiResult<RuleTable> {
     rule_table_in(&state.store).await
@@ -122,12 +145,18 @@ pub async fn rule_table(state: &AppState) -> ApiResult<RuleTable> {
 
 /// `rule_table` from a store (the command line has no server state).
 pub async fn rule_table_in(store: &xinfang_store::Store) -> ApiResult<RuleTable> {
+    Ok(stored_rule_table(store).await?.unwrap_or_else(RuleTable::starter))
+}
+
+/// The admin's rule table, if one is stored (none: the starter table is
+/// in force).
+pub async fn stored_rule_table(store: &xinfang_store::Store) -> ApiResult<Option<RuleTable>> {
     match store.triage_rules().await? {
-        Some(body) => serde_json::from_str(&body).map_err(|e| {
+        Some(body) => serde_json::from_str(&body).map(Some).map_err(|e| {
             tracing::error!(error = %e, "stored triage rules unreadable");
             ApiError::internal()
         }),
-        None => Ok(RuleTable::starter()),
+        None => Ok(None),
     }
 }
 
@@ -154,16 +183,8 @@ pub async fn triage(State(state): State<AppState>, _staff: Staff, ApiJson(input)
     }
     let text = format!("{title}\n{content}");
     let table = rule_table(&state).await?;
-    let topics: HashMap<String, (String, Option<String>)> =
-        state.store.topics().await?.into_iter().map(|t| (t.code, (t.name, t.parent_code))).collect();
-    let topic_label = |code: &str| match topics.get(code) {
-        Some((name, Some(parent))) => match topics.get(parent) {
-            Some((p, _)) => format!("{p} › {name}"),
-            None => name.clone(),
-        },
-        Some((name, None)) => name.clone(),
-        None => code.to_string(),
-    };
+    let topics: HashMap<String, String> = topic_labels(&state.store).await?.into_iter().collect();
+    let topic_label = |code: &str| topics.get(code).cloned().unwrap_or_else(|| code.to_string());
     let tree = state.tree();
     let mut out = TriageOutput {
         category: Vec::new(),
@@ -266,7 +287,7 @@ pub async fn triage(State(state): State<AppState>, _staff: Staff, ApiJson(input)
     Ok(Json(out))
 }
 
-#[derive(Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct RuleView {
     pub keywords: Vec<String>,
     /// Topic code; empty in a class cue.
@@ -278,7 +299,7 @@ pub struct RuleView {
     pub category: String,
 }
 
-#[derive(Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct RulesBody {
     pub rules: Vec<RuleView>,
 }
@@ -289,57 +310,94 @@ pub async fn rules(State(state): State<AppState>, _staff: Staff) -> ApiResult<Js
     rules_view(rule_table(&state).await?)
 }
 
-/// Most rules, and keywords per rule, an admin may store.
-pub const MAX_RULES: usize = 500;
-pub const MAX_KEYWORDS: usize = 50;
+/// Most rules, keywords per rule and characters per keyword an admin may
+/// store (the starter table keeps to them too).
+pub use xinfang_text::rules::{MAX_KEYWORD_CHARS, MAX_KEYWORDS, MAX_RULES, UNIT_KIND_CHARS};
 
 #[utoipa::path(put, path = "/api/v1/triage/rules", tag = "intelligence", request_body = RulesBody, security(("bearer" = [])),
     description = "Replace the rule table (admin). Every rule needs keywords (1–20 characters each) and a class, and either a known topic and a unit kind (2–20 characters) or neither: a class cue, whose words count five times for the class only (建议 → suggestion).",
     responses((status = 200, body = RulesBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn put_rules(State(state): State<AppState>, staff: Staff, ApiJson(body): ApiJson<RulesBody>) -> ApiResult<Json<RulesBody>> {
     staff.require_role(&[Role::Admin])?;
-    if body.rules.is_empty() || body.rules.len() > MAX_RULES {
-        return Err(invalid("rules", format!("规则须有 1 至 {MAX_RULES} 条")));
-    }
-    let topics: std::collections::HashSet<String> = state.store.topics().await?.into_iter().map(|t| t.code).collect();
-    let mut rules = Vec::with_capacity(body.rules.len());
-    for (i, r) in body.rules.into_iter().enumerate() {
-        let at = |f: &str| format!("rules[{i}].{f}");
-        let keywords: Vec<String> = r.keywords.iter().map(|k| k.trim().to_string()).collect();
-        if keywords.is_empty() || keywords.len() > MAX_KEYWORDS || keywords.iter().any(|k| k.is_empty() || k.chars().count() > 20) {
-            return Err(invalid(&at("keywords"), format!("第{}条规则：关键词须有 1 至 {MAX_KEYWORDS} 个，每个 1 至 20 个字", i + 1)));
-        }
-        let kind = r.unit_kind.trim().to_string();
-        // A class cue has neither topic nor unit kind.
-        let cue = r.topic.is_empty() && kind.is_empty();
-        if !cue && !topics.contains(&r.topic) {
-            return Err(invalid(
-                &at("topic"),
-                format!("第{}条规则：内容分类“{}”不存在（仅判断分类的规则，内容分类与单位类别均留空）", i + 1, r.topic),
-            ));
-        }
-        if !cue && !(2..=20).contains(&kind.chars().count()) {
-            return Err(invalid(&at("unit_kind"), format!("第{}条规则：单位类别须为 2 至 20 个字", i + 1)));
-        }
-        if Category::parse(&r.category).is_none() && r.category != "litigation_related" {
-            return Err(invalid(&at("category"), format!("第{}条规则：分类“{}”不存在", i + 1, r.category)));
-        }
-        rules.push(Rule { keywords, topic: r.topic, unit_kind: kind, category: r.category });
-    }
-    let table = RuleTable::new(rules);
+    let topics: HashSet<String> = state.store.topics().await?.into_iter().map(|t| t.code).collect();
+    let table = validated_rules(body.rules, &topics)?;
     let json = serde_json::to_string(&table).map_err(|_| ApiError::internal())?;
     state.store.set_triage_rules(&json, staff.user.id).await?;
     rules_view(table)
 }
 
+#[utoipa::path(delete, path = "/api/v1/triage/rules", tag = "intelligence", security(("bearer" = [])),
+    description = "Drop the admin's rule table (admin): the starter table of the running version is in force again.",
+    responses((status = 200, body = RulesBody), (status = 403, body = ErrorBody)))]
+pub async fn delete_rules(State(state): State<AppState>, staff: Staff) -> ApiResult<Json<RulesBody>> {
+    staff.require_role(&[Role::Admin])?;
+    state.store.clear_triage_rules().await?;
+    rules_view(RuleTable::starter())
+}
+
+/// What is wrong with one rule: the field (`keywords`, `topic`,
+/// `unit_kind` or `category`) and the message, which does not say which
+/// rule (`validated_rules` does).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleProblem {
+    pub field: &'static str,
+    pub message: String,
+}
+
+/// One rule checked and tidied (keywords and unit kind trimmed): 1 to
+/// `MAX_KEYWORDS` keywords of 1 to `MAX_KEYWORD_CHARS` characters, a class of
+/// `rule_classes`, and either a topic of `topics` and a unit kind of
+/// `UNIT_KIND_CHARS` characters or neither (a class cue). The one check of a rule, for
+/// `PUT /api/v1/triage/rules` (`validated_rules`) and the workbench's rule
+/// page alike.
+pub fn validated_rule(r: RuleView, topics: &HashSet<String>) -> Result<Rule, RuleProblem> {
+    let problem = |field: &'static str, message: String| Err(RuleProblem { field, message });
+    let keywords: Vec<String> = r.keywords.iter().map(|k| k.trim().to_string()).collect();
+    if keywords.is_empty()
+        || keywords.len() > MAX_KEYWORDS
+        || keywords.iter().any(|k| k.is_empty() || k.chars().count() > MAX_KEYWORD_CHARS)
+    {
+        return problem("keywords", format!("关键词须有 1 至 {MAX_KEYWORDS} 个，每个 1 至 {MAX_KEYWORD_CHARS} 个字"));
+    }
+    let kind = r.unit_kind.trim().to_string();
+    // A class cue has neither topic nor unit kind.
+    let cue = r.topic.is_empty() && kind.is_empty();
+    if !cue && !topics.contains(&r.topic) {
+        return problem("topic", format!("内容分类“{}”不存在（仅判断分类的规则，内容分类与单位类别均留空）", r.topic));
+    }
+    if !cue && !UNIT_KIND_CHARS.contains(&kind.chars().count()) {
+        return problem("unit_kind", format!("单位类别须为 {} 至 {} 个字", UNIT_KIND_CHARS.start(), UNIT_KIND_CHARS.end()));
+    }
+    if !rule_classes().any(|c| c == r.category) {
+        return problem("category", format!("分类“{}”不存在", r.category));
+    }
+    Ok(Rule { keywords, topic: r.topic, unit_kind: kind, category: r.category })
+}
+
+/// A whole table checked: 1 to `MAX_RULES` rules, each by
+/// `validated_rule`; an error names the field as `rules[i].field` and says
+/// which rule (第 i+1 条).
+pub fn validated_rules(rules: Vec<RuleView>, topics: &HashSet<String>) -> ApiResult<RuleTable> {
+    if rules.is_empty() || rules.len() > MAX_RULES {
+        return Err(invalid("rules", format!("规则须有 1 至 {MAX_RULES} 条")));
+    }
+    let mut checked = Vec::with_capacity(rules.len());
+    for (i, r) in rules.into_iter().enumerate() {
+        match validated_rule(r, topics) {
+            Ok(rule) => checked.push(rule),
+            Err(p) => return Err(invalid(&format!("rules[{i}].{}", p.field), format!("第{}条规则：{}", i + 1, p.message))),
+        }
+    }
+    Ok(RuleTable::new(checked))
+}
+
+/// A rule of the table as the API shows it.
+pub fn rule_view(r: Rule) -> RuleView {
+    RuleView { keywords: r.keywords, topic: r.topic, unit_kind: r.unit_kind, category: r.category }
+}
+
 fn rules_view(t: RuleTable) -> ApiResult<Json<RulesBody>> {
-    Ok(Json(RulesBody {
-        rules: t
-            .rules
-            .into_iter()
-            .map(|r| RuleView { keywords: r.keywords, topic: r.topic, unit_kind: r.unit_kind, category: r.category })
-            .collect(),
-    }))
+    Ok(Json(RulesBody { rules: t.rules.into_iter().map(rule_view).collect() }))
 }
 
 /// The newest model of one field.
