@@ -133,7 +133,14 @@ async fn a_word_finds_the_petitions_that_say_it_another_way() {
     let t = s.token("ft_clerk").await;
     let r = s.client.get(format!("{}/api/v1/search?q={}", s.base, enc("欠薪"))).bearer_auth(&t).send().await.unwrap();
     let timing = r.headers().get("server-timing").unwrap().to_str().unwrap().to_string();
-    for phase in ["app;dur=", "find;dur=", "bodies;dur=", "rank;dur=", "items;dur="] {
+    for phase in ["app;dur=", "query;dur=", "find;dur=", "rank;dur=", "items;dur="] {
+        assert!(timing.contains(phase), "{timing}");
+    }
+    // So does a petition's detail.
+    let r = s.client.get(format!("{}/api/v1/petitions/{}", s.base, by_one[0].0)).bearer_auth(&t).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let timing = r.headers().get("server-timing").unwrap().to_str().unwrap().to_string();
+    for phase in ["app;dur=", "load;dur=", "related;dur=", "build;dur="] {
         assert!(timing.contains(phase), "{timing}");
     }
     s.finish().await;
