@@ -315,7 +315,7 @@ pub async fn rules(State(state): State<AppState>, _staff: Staff) -> ApiResult<Js
 pub use xinfang_text::rules::{MAX_KEYWORD_CHARS, MAX_KEYWORDS, MAX_RULES, UNIT_KIND_CHARS};
 
 #[utoipa::path(put, path = "/api/v1/triage/rules", tag = "intelligence", request_body = RulesBody, security(("bearer" = [])),
-    description = "Replace the rule table (admin). Every rule needs keywords (1–20 characters each) and a class, and either a known topic and a unit kind (2–20 characters) or neither: a class cue, whose words count five times for the class only (建议 → suggestion).",
+    description = "Replace the rule table (admin). Every rule needs keywords and a class, and either a known topic and a unit kind or neither: a class cue, whose words count five times for the class only (建议 → suggestion). How many rules, keywords per rule and characters per keyword or unit kind are allowed is set in `xinfang_text::rules`; a table over a limit is refused with 422 naming the rule, its field and the limit.",
     responses((status = 200, body = RulesBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn put_rules(State(state): State<AppState>, staff: Staff, ApiJson(body): ApiJson<RulesBody>) -> ApiResult<Json<RulesBody>> {
     staff.require_role(&[Role::Admin])?;
