@@ -283,7 +283,8 @@ async fn guarded(state: &AppState, headers: &HeaderMap, form: &HashMap<String, S
     Ok(s)
 }
 
-fn field(f: &HashMap<String, String>, k: &str) -> String {
+/// A form field, trimmed (empty when absent).
+pub(crate) fn field(f: &HashMap<String, String>, k: &str) -> String {
     f.get(k).map(|v| v.trim().to_string()).unwrap_or_default()
 }
 

@@ -7,6 +7,7 @@
 //! (`api::triage::validated_rules`, whose `validated_rule` also names the
 //! field of the rule being typed here).
 
+use crate::admin::field;
 use crate::render;
 use crate::workbench::{Me, chinese_only, me, url_encode};
 use askama::Template;
@@ -67,8 +68,12 @@ struct RuleForm {
 
 impl RuleForm {
     fn typed(f: &HashMap<String, String>) -> RuleForm {
-        let v = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
-        RuleForm { keywords: v("keywords"), topic: v("topic"), unit_kind: v("unit_kind"), category: v("category") }
+        RuleForm {
+            keywords: field(f, "keywords"),
+            topic: field(f, "topic"),
+            unit_kind: field(f, "unit_kind"),
+            category: field(f, "category"),
+        }
     }
 
     fn of(r: &xinfang_text::rules::Rule) -> RuleForm {
@@ -276,10 +281,6 @@ async fn page(State(state): State<AppState>, headers: HeaderMap, Query(pq): Quer
         }
     }
     render_page(&state, &headers, &s, shown).await
-}
-
-fn field(f: &HashMap<String, String>, k: &str) -> String {
-    f.get(k).map(|v| v.trim().to_string()).unwrap_or_default()
 }
 
 /// The administrator, with the form's CSRF token checked.
