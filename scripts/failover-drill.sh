@@ -4,7 +4,7 @@
 # On this machine, with Debian's PostgreSQL (installed if missing; run as
 # root, the clusters run as the postgres user), under a private directory
 # in /tmp:
-#   1. a primary cluster on 127.0.0.1:56432 and a hot standby on :56433,
+#   1. a primary cluster on 127.0.0.1:24632 and a hot standby on :24633,
 #      made with `pg_basebackup -R`, in synchronous replication
 #      (synchronous_standby_names = the standby, synchronous_commit =
 #      remote_apply: a commit is acknowledged only once the standby has
@@ -33,9 +33,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
 
-P_PORT=56432
-S_PORT=56433
-HTTP_PORT=56480
+# Below the kernel's ephemeral range (ip_local_port_range, 32768–60999 on
+# Debian): a port inside it can be held by any outgoing connection's local
+# end — CI once lost the drill to the standby's own replication connection
+# sitting on the HTTP port (EADDRINUSE), which no listen check can foresee.
+P_PORT=24632
+S_PORT=24633
+HTTP_PORT=24680
 BEFORE=${DRILL_BEFORE:-10}
 AFTER=${DRILL_AFTER:-10}
 WORKERS=${DRILL_WORKERS:-4}

@@ -2,7 +2,7 @@
 # Print the URL of a PostgreSQL server the test suite may use, starting one
 # if none answers. Reuses a server on 127.0.0.1:5432 (trust auth, user
 # postgres) when there is one; otherwise installs Debian's postgresql and
-# starts a private cluster on 127.0.0.1:55432 under /tmp (nothing else on
+# starts a private cluster on 127.0.0.1:24532 under /tmp (nothing else on
 # the machine is touched). XINFANG_PG_PRIVATE=1 skips the reuse.
 # Messages go to stderr; the URL to stdout.
 set -euo pipefail
@@ -14,7 +14,8 @@ if [ -z "${XINFANG_PG_PRIVATE:-}" ] && answers 5432 && command -v psql >/dev/nul
   exit 0
 fi
 
-PORT=55432
+# Below the ephemeral range, so no outgoing connection can hold it.
+PORT=24532
 DATA=/tmp/xinfang-pg
 if ! answers "$PORT"; then
   if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
