@@ -77,7 +77,7 @@ async fn the_admin_adds_edits_and_deletes_a_rule_and_triage_follows_at_once() {
     assert!(html.contains("<option value=\"1003\">1003 生态环境 › 噪声污染</option>"), "{html}");
     assert!(html.contains("<option value=\"城市管理局\">"), "the usual names of bodies are offered");
     assert!(html.contains("1 至 50 个，每个 1 至 20 个字") && html.contains("按5倍计"), "the limits the check applies: {html}");
-    let version = hidden(&html, "version");
+    let version = hidden(&html, "revision");
 
     // Add: the new rule is the last, triage uses its keyword at once.
     let (status, url, html) = post(
@@ -86,7 +86,7 @@ async fn the_admin_adds_edits_and_deletes_a_rule_and_triage_follows_at_once() {
         "/staff/admin/triage-rules/add",
         &[
             ("csrf", &csrf),
-            ("version", &version),
+            ("revision", &version),
             ("keywords", "无人机黑飞、 无人机扰民"),
             ("category", "claim"),
             ("topic", "1003"),
@@ -98,6 +98,7 @@ async fn the_admin_adds_edits_and_deletes_a_rule_and_triage_follows_at_once() {
     let n = starter.len() + 1;
     assert!(url.ends_with(&format!("{PAGE}?done=added&n={n}")), "{url}");
     assert!(html.contains(&format!("已新增第{n}条规则")) && html.contains("data-origin=\"own\""), "{html}");
+    assert!(html.contains("最近一次由") && html.contains("保存（第1版）"), "who saved it, when, which revision: {html}");
     let now = rules(&s).await;
     assert_eq!(now.len(), n);
     assert_eq!(now[..n - 1], starter[..], "the rules before it are kept, in order");
@@ -119,7 +120,7 @@ async fn the_admin_adds_edits_and_deletes_a_rule_and_triage_follows_at_once() {
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains(&format!("修改第{n}条规则")) && html.contains("value=\"无人机黑飞、无人机扰民\""), "{html}");
     assert!(html.contains("<option value=\"1003\" selected>"), "{html}");
-    let version = hidden(&html, "version");
+    let version = hidden(&html, "revision");
     let n_text = n.to_string();
     let (status, url, html) = post(
         &a,
@@ -127,7 +128,7 @@ async fn the_admin_adds_edits_and_deletes_a_rule_and_triage_follows_at_once() {
         "/staff/admin/triage-rules/edit",
         &[
             ("csrf", &csrf),
-            ("version", &version),
+            ("revision", &version),
             ("n", &n_text),
             ("keywords", "无人机黑飞，航拍扰民"),
             ("category", "claim"),
@@ -147,9 +148,9 @@ async fn the_admin_adds_edits_and_deletes_a_rule_and_triage_follows_at_once() {
 
     // Delete: gone, and triage no longer knows the words.
     let html = get(&a, &s, &format!("{PAGE}?edit={n}")).await.1;
-    let version = hidden(&html, "version");
+    let version = hidden(&html, "revision");
     let (status, url, html) =
-        post(&a, &s, "/staff/admin/triage-rules/delete", &[("csrf", &csrf), ("version", &version), ("n", &n_text)]).await;
+        post(&a, &s, "/staff/admin/triage-rules/delete", &[("csrf", &csrf), ("revision", &version), ("n", &n_text)]).await;
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(url.contains("done=deleted") && html.contains(&format!("已删除原第{n}条规则")), "{url}");
     assert_eq!(rules(&s).await, starter);
@@ -157,14 +158,17 @@ async fn the_admin_adds_edits_and_deletes_a_rule_and_triage_follows_at_once() {
     // The deployment's own table, the same as the starter's; restoring
     // asks to be confirmed, then the starter table is in force again.
     assert!(html.contains("data-origin=\"own\"") && html.contains("内容与系统初始规则表相同"), "{html}");
-    let (status, _, html) = post(&a, &s, "/staff/admin/triage-rules/reset", &[("csrf", &csrf)]).await;
+    let revision = hidden(&html, "revision");
+    let (status, _, html) = post(&a, &s, "/staff/admin/triage-rules/reset", &[("csrf", &csrf), ("revision", &revision)]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("请先勾选确认"), "{html}");
     assert!(s.store.triage_rules().await.unwrap().is_some(), "not restored unconfirmed");
-    let (status, url, html) = post(&a, &s, "/staff/admin/triage-rules/reset", &[("csrf", &csrf), ("confirm", "1")]).await;
+    let (status, url, html) =
+        post(&a, &s, "/staff/admin/triage-rules/reset", &[("csrf", &csrf), ("revision", &revision), ("confirm", "1")]).await;
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(url.contains("done=reset") && html.contains("已恢复初始规则表") && html.contains("data-origin=\"starter\""), "{html}");
     assert!(!html.contains("id=\"reset-rules\""), "nothing to restore now");
+    assert!(html.contains("恢复为初始规则表（第4版）"), "who restored it is kept: {html}");
     assert_eq!(s.store.triage_rules().await.unwrap(), None);
     assert_eq!(rules(&s).await, starter);
     s.finish().await;
@@ -182,7 +186,7 @@ async fn an_invalid_rule_is_refused_in_chinese_beside_its_field_and_nothing_chan
     let starter = rules(&s).await;
     let (a, csrf) = browser(&s, "admin").await;
     let html = get(&a, &s, PAGE).await.1;
-    let version = hidden(&html, "version");
+    let version = hidden(&html, "revision");
     let long = "很".repeat(21);
     let cases: [(&str, &str, &str, &str, &str, &str); 6] = [
         ("、 ，", "1003", "公安局", "claim", "r-keywords-error", "关键词须有 1 至 50 个，每个 1 至 20 个字"),
@@ -196,7 +200,7 @@ async fn an_invalid_rule_is_refused_in_chinese_beside_its_field_and_nothing_chan
     for (keywords, topic, kind, class, at, message) in cases {
         let form = [
             ("csrf", csrf.as_str()),
-            ("version", version.as_str()),
+            ("revision", version.as_str()),
             ("keywords", keywords),
             ("topic", topic),
             ("unit_kind", kind),
@@ -223,7 +227,7 @@ async fn an_invalid_rule_is_refused_in_chinese_beside_its_field_and_nothing_chan
         "/staff/admin/triage-rules/add",
         &[
             ("csrf", &csrf),
-            ("version", &version),
+            ("revision", &version),
             ("keywords", "无人机黑飞"),
             ("topic", "1003"),
             ("unit_kind", "局"),
@@ -241,20 +245,20 @@ async fn an_invalid_rule_is_refused_in_chinese_beside_its_field_and_nothing_chan
     // A form drawn from a table changed since is refused, as is a stale
     // CSRF token or a rule that is not there.
     let good = |version: &'static str| {
-        [("version", version), ("keywords", "无人机黑飞"), ("topic", "1003"), ("unit_kind", "公安局"), ("category", "claim")]
+        [("revision", version), ("keywords", "无人机黑飞"), ("topic", "1003"), ("unit_kind", "公安局"), ("category", "claim")]
     };
     let mut stale = vec![("csrf", csrf.as_str())];
-    stale.extend(good("0000000000000000"));
+    stale.extend(good("99"));
     let (status, _, html) = post(&a, &s, "/staff/admin/triage-rules/add", &stale).await;
     assert_eq!(status, StatusCode::CONFLICT, "{html}");
     assert!(html.contains("规则表在您打开本页后已被修改"), "{html}");
-    let mut forged: Vec<(&str, &str)> = vec![("csrf", "0123456789abcdef0123456789abcdef"), ("version", &version)];
+    let mut forged: Vec<(&str, &str)> = vec![("csrf", "0123456789abcdef0123456789abcdef"), ("revision", &version)];
     forged.extend(good("").into_iter().skip(1));
     let (status, _, html) = post(&a, &s, "/staff/admin/triage-rules/add", &forged).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{html}");
     assert!(html.contains("页面已过期，请刷新后重试"), "{html}");
     let far = (starter.len() + 5).to_string();
-    let (status, _, html) = post(&a, &s, "/staff/admin/triage-rules/delete", &[("csrf", &csrf), ("version", &version), ("n", &far)]).await;
+    let (status, _, html) = post(&a, &s, "/staff/admin/triage-rules/delete", &[("csrf", &csrf), ("revision", &version), ("n", &far)]).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{html}");
     assert!(html.contains("未删除：没有这条规则"), "{html}");
     let (status, html) = get(&a, &s, &format!("{PAGE}?edit={far}")).await;
@@ -267,8 +271,8 @@ async fn an_invalid_rule_is_refused_in_chinese_beside_its_field_and_nothing_chan
     let (status, v) = s.put("/api/v1/triage/rules", Some(&s.token("admin").await), one).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     let html = get(&a, &s, PAGE).await.1;
-    let version = hidden(&html, "version");
-    let (status, _, html) = post(&a, &s, "/staff/admin/triage-rules/delete", &[("csrf", &csrf), ("version", &version), ("n", "1")]).await;
+    let version = hidden(&html, "revision");
+    let (status, _, html) = post(&a, &s, "/staff/admin/triage-rules/delete", &[("csrf", &csrf), ("revision", &version), ("n", "1")]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
     assert!(html.contains("未删除：规则须有 1 至 500 条"), "{html}");
     assert_eq!(rules(&s).await.len(), 1);
@@ -285,11 +289,11 @@ async fn only_the_administrator_sees_or_changes_the_rule_table() {
     assert!(!get(&c, &s, "/staff/models").await.1.contains("/staff/admin/triage-rules"), "no link for a clerk");
     let version = {
         let (a, _) = browser(&s, "admin").await;
-        hidden(&get(&a, &s, PAGE).await.1, "version")
+        hidden(&get(&a, &s, PAGE).await.1, "revision")
     };
     let rule = [("keywords", "无人机黑飞"), ("topic", "1003"), ("unit_kind", "公安局"), ("category", "claim")];
     for (path, extra) in [("add", vec![]), ("edit", vec![("n", "1")]), ("delete", vec![("n", "1")]), ("reset", vec![("confirm", "1")])] {
-        let mut form = vec![("csrf", csrf.as_str()), ("version", version.as_str())];
+        let mut form = vec![("csrf", csrf.as_str()), ("revision", version.as_str())];
         form.extend(rule);
         form.extend(extra);
         let (status, _, html) = post(&c, &s, &format!("/staff/admin/triage-rules/{path}"), &form).await;
@@ -382,5 +386,69 @@ async fn the_api_checks_a_table_as_before_naming_the_rule_and_its_field() {
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(v["rules"][0], good, "{v}");
     assert_eq!(rules(&s).await.len(), 4);
+    s.finish().await;
+}
+
+/// Two admins change the table from the same reading: the first save wins
+/// and the second is refused (409), on the API as on the page, also when
+/// they arrive at once; a restore is kept with who did it.
+#[tokio::test]
+async fn a_change_made_from_an_older_reading_of_the_rule_table_is_refused() {
+    let s = TestServer::start().await;
+    let admin = s.token("admin").await;
+    let (status, v) = s.get_as("admin", "/api/v1/triage/rules").await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!((v["revision"].as_i64(), v["starter"].as_bool()), (Some(0), Some(true)), "never saved: {v}");
+    assert!(v["updated_at"].is_null() && v["updated_by"].is_null(), "{v}");
+    let rule = |word: &str| json!({"keywords": [word], "topic": "1003", "unit_kind": "文化广电旅游体育局", "category": "claim"});
+
+    let (status, v) = s.put("/api/v1/triage/rules", Some(&admin), json!({"rules": [rule("广场舞")], "revision": 0})).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!((v["revision"].as_i64(), v["starter"].as_bool()), (Some(1), Some(false)), "{v}");
+    assert!(v["updated_at"].as_str().is_some_and(|t| t.ends_with('Z')) && v["updated_by"].as_str().is_some(), "{v}");
+    // A second change from the same reading: refused, nothing changes.
+    let (status, v) = s.put("/api/v1/triage/rules", Some(&admin), json!({"rules": [rule("噪音扰民")], "revision": 0})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["error"]["code"], "rules_changed", "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("本次修改未保存"), "{v}");
+    let r = s.client.delete(format!("{}/api/v1/triage/rules?revision=0", s.base)).bearer_auth(&admin).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT, "a restore from the old reading too");
+    assert_eq!(rules(&s).await, vec![rule("广场舞")]);
+    // The page drawn before the API's save is refused as well.
+    let (a, csrf) = browser(&s, "admin").await;
+    let html = get(&a, &s, PAGE).await.1;
+    let revision = hidden(&html, "revision");
+    assert_eq!(revision, "1");
+    let (status, v) = s.put("/api/v1/triage/rules", Some(&admin), json!({"rules": [rule("广场舞"), rule("跳舞音响")]})).await;
+    assert_eq!(status, StatusCode::OK, "without a revision the table is replaced: {v}");
+    assert_eq!(v["revision"], 2, "{v}");
+    let (status, _, html) = post(&a, &s, "/staff/admin/triage-rules/delete", &[("csrf", &csrf), ("revision", &revision), ("n", "1")]).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{html}");
+    assert_eq!(rules(&s).await.len(), 2);
+
+    // Eight saves from one reading at once: exactly one is stored.
+    let tries = (0..8).map(|i| {
+        let (s, admin) = (&s, admin.clone());
+        async move {
+            let body = json!({"rules": [rule(&format!("广场舞{i}"))], "revision": 2});
+            s.put("/api/v1/triage/rules", Some(&admin), body).await
+        }
+    });
+    let answers = futures_util::future::join_all(tries).await;
+    let won: Vec<&Value> = answers.iter().filter(|(st, _)| *st == StatusCode::OK).map(|(_, v)| v).collect();
+    assert_eq!(won.len(), 1, "{answers:?}");
+    assert!(answers.iter().all(|(st, _)| *st == StatusCode::OK || *st == StatusCode::CONFLICT), "{answers:?}");
+    assert_eq!(rules(&s).await, won[0]["rules"].as_array().unwrap().clone(), "the one answered 200 is the one stored");
+
+    // A restore keeps who did it, when, and the revision goes on.
+    let r = s.client.delete(format!("{}/api/v1/triage/rules?revision=3", s.base)).bearer_auth(&admin).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let (status, v) = s.get_as("ft_clerk", "/api/v1/triage/rules").await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!((v["revision"].as_i64(), v["starter"].as_bool()), (Some(4), Some(true)), "{v}");
+    assert!(v["updated_by"].as_str().is_some() && v["updated_at"].as_str().is_some(), "{v}");
+    assert_eq!(s.store.triage_rules().await.unwrap(), None, "the starter table is in force");
+    let html = get(&a, &s, PAGE).await.1;
+    assert!(html.contains("data-origin=\"starter\"") && html.contains("恢复为初始规则表（第4版）"), "{html}");
     s.finish().await;
 }

@@ -168,9 +168,7 @@ impl Store {
 
     /// Pending requests on one petition (shown on its page).
     pub async fn approvals_of_petition(&self, petition_id: i64) -> Result<Vec<Approval>> {
-        let sql = format!("{SELECT} WHERE a.petition_id = $1 ORDER BY a.id");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(petition_id).fetch_all(&self.pool).await?;
-        rows.iter().map(approval_from_row).collect()
+        approvals_of_petition_on(&mut *self.pool.acquire().await?, petition_id).await
     }
 
     /// Record the head's decision; false when it was no longer pending.
@@ -225,4 +223,11 @@ impl Store {
         w.commit().await?;
         Ok(id)
     }
+}
+
+/// `Store::approvals_of_petition` on a connection already held.
+pub(crate) async fn approvals_of_petition_on(c: &mut sqlx::AnyConnection, petition_id: i64) -> Result<Vec<Approval>> {
+    let sql = format!("{SELECT} WHERE a.petition_id = $1 ORDER BY a.id");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(petition_id).fetch_all(c).await?;
+    rows.iter().map(approval_from_row).collect()
 }

@@ -192,11 +192,7 @@ impl Store {
     /// The dispute a petition was turned from, if any: its id and the day
     /// it was recorded.
     pub async fn dispute_of_petition(&self, number: &str) -> Result<Option<(i64, String)>> {
-        let r = sqlx::query("SELECT id, recorded_on FROM disputes WHERE petition_number = $1")
-            .bind(number.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
-        r.map(|r| Ok((r.i("id")?, r.s("recorded_on")?))).transpose()
+        dispute_of_petition_on(&mut *self.pool.acquire().await?, number).await
     }
 
     pub async fn dispute_records(&self, id: i64) -> Result<Vec<DisputeRecordRow>> {
@@ -439,6 +435,13 @@ async fn insert_record(
         .execute(&mut *w.tx)
         .await?;
     Ok(())
+}
+
+/// `Store::dispute_of_petition` on a connection already held.
+pub(crate) async fn dispute_of_petition_on(c: &mut sqlx::AnyConnection, number: &str) -> Result<Option<(i64, String)>> {
+    let r =
+        sqlx::query("SELECT id, recorded_on FROM disputes WHERE petition_number = $1").bind(number.to_string()).fetch_optional(c).await?;
+    r.map(|r| Ok((r.i("id")?, r.s("recorded_on")?))).transpose()
 }
 
 #[cfg(test)]

@@ -117,11 +117,7 @@ pub(crate) async fn issue_in(
 impl Store {
     /// The letters of a petition, oldest first.
     pub async fn documents_of(&self, petition_id: i64) -> Result<Vec<DocumentRow>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM documents WHERE petition_id = $1 ORDER BY id")))
-            .bind(petition_id)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(document_row).collect()
+        documents_of_on(&mut *self.pool.acquire().await?, petition_id).await
     }
 
     /// One letter with the fields it was filled with.
@@ -178,4 +174,13 @@ fn document_row(r: &sqlx::any::AnyRow) -> Result<DocumentRow> {
         rendered_at: r.os("rendered_at")?.as_deref().map(parse_instant).transpose()?,
         created_at: parse_instant(&r.s("created_at")?)?,
     })
+}
+
+/// `Store::documents_of` on a connection already held.
+pub(crate) async fn documents_of_on(c: &mut sqlx::AnyConnection, petition_id: i64) -> Result<Vec<DocumentRow>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM documents WHERE petition_id = $1 ORDER BY id")))
+        .bind(petition_id)
+        .fetch_all(c)
+        .await?;
+    rows.iter().map(document_row).collect()
 }

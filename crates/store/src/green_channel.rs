@@ -102,13 +102,7 @@ pub(crate) async fn insert(w: &mut WriteTx<'_>, petition_id: i64, g: &NewGreenCh
 
 impl Store {
     pub async fn green_channel_of(&self, petition_id: i64) -> Result<Option<GreenRow>> {
-        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM green_channel g JOIN petitions p ON p.id = g.petition_id WHERE g.petition_id = $1"
-        )))
-        .bind(petition_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        r.as_ref().map(row).transpose()
+        green_channel_of_on(&mut *self.pool.acquire().await?, petition_id).await
     }
 
     /// A clerk puts a petition in the lane (`confirmed`) or takes it out
@@ -222,4 +216,15 @@ impl Store {
         sql.push(" ORDER BY g.received_on DESC, g.petition_id DESC LIMIT ").bind(Arg::I(f.limit));
         sql.query().fetch_all(&self.pool).await?.iter().map(row).collect()
     }
+}
+
+/// `Store::green_channel_of` on a connection already held.
+pub(crate) async fn green_channel_of_on(c: &mut sqlx::AnyConnection, petition_id: i64) -> Result<Option<GreenRow>> {
+    let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM green_channel g JOIN petitions p ON p.id = g.petition_id WHERE g.petition_id = $1"
+    )))
+    .bind(petition_id)
+    .fetch_optional(c)
+    .await?;
+    r.as_ref().map(row).transpose()
 }

@@ -9,7 +9,7 @@ use crate::read_session::ReadSession;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::Value;
-use sqlx::AssertSqlSafe;
+use sqlx::{AnyConnection, AssertSqlSafe};
 use xinfang_crypto::{CHAIN_GENESIS, chain_hash};
 use xinfang_domain::deadline::{CountingPolicy, DayUnit, Deadline, TimerKind};
 use xinfang_domain::petition::{Accused, Category, Channel, PetitionerKind, Registration, State};
@@ -770,48 +770,7 @@ impl Store {
     }
 
     pub async fn petition_by_number(&self, number: &str) -> Result<Option<PetitionRecord>> {
-        let row = sqlx::query("SELECT * FROM petitions WHERE number = $1").bind(number.to_string()).fetch_optional(&self.pool).await?;
-        let Some(r) = row else { return Ok(None) };
-        let id = r.i("id")?;
-        let mut case: Case = serde_json::from_str(&r.s("case_json")?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        // Two reads that depend only on the id, side by side: on
-        // PostgreSQL each is a round trip, and every detail page waits here.
-        let (deadlines, petitioners) = tokio::try_join!(self.deadlines(id), self.petitioners(id))?;
-        case.deadlines = deadlines;
-        let parse = |col: &str, v: String| StoreError::Corrupt(format!("{col} {v}"));
-        let channel = r.s("channel")?;
-        let category = r.s("category")?;
-        let state = r.s("state")?;
-        // The accused unit's code lives in the case (it may be designated later).
-        let accused =
-            Accused { name: r.os("accused_name")?, unit: r.os("accused_unit")?, position: r.os("accused_position")?, unit_code: None };
-        let has_accused = accused != Accused::default();
-        Ok(Some(PetitionRecord {
-            id,
-            number: r.s("number")?,
-            query_code_hash: r.s("query_code_hash")?,
-            channel: Channel::parse(&channel).ok_or_else(|| parse("channel", channel.clone()))?,
-            category: Category::parse(&category).ok_or_else(|| parse("category", category.clone()))?,
-            litigation_related: r.b("litigation_related")?,
-            topic: r.os("topic")?,
-            jurisdiction: r.s("jurisdiction")?,
-            title: r.s("title")?,
-            content: r.s("content")?,
-            request: r.s("request")?,
-            facts_and_reasons: r.s("facts_and_reasons")?,
-            collective: r.b("collective")?,
-            headcount: r.i("headcount")?,
-            anonymous: r.b("anonymous")?,
-            confidential: r.b("confidential")?,
-            accused: has_accused.then_some(accused),
-            state: State::parse(&state).ok_or_else(|| parse("state", state.clone()))?,
-            registered_at: parse_instant(&r.s("registered_at")?)?,
-            updated_at: parse_instant(&r.s("updated_at")?)?,
-            repeat_of: r.os("repeat_of")?,
-            version: r.i("version")?,
-            case,
-            petitioners,
-        }))
+        petition_by_number_on(&mut *self.pool.acquire().await?, number).await
     }
 
     /// Up to `limit` petition ids after `after_id`, in id order: for
@@ -905,42 +864,6 @@ impl Store {
         Ok(out)
     }
 
-    async fn petitioners(&self, petition_id: i64) -> Result<Vec<StoredPetitioner>> {
-        let rows = sqlx::query(
-            "SELECT kind, name, id_number, phone, address, id_hash, phone_hash, representative FROM petitioners WHERE petition_id = $1 ORDER BY position",
-        )
-        .bind(petition_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(stored_petitioner).collect()
-    }
-
-    async fn deadlines(&self, petition_id: i64) -> Result<Vec<Deadline>> {
-        let rows =
-            sqlx::query("SELECT * FROM deadlines WHERE petition_id = $1 ORDER BY seq").bind(petition_id).fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| {
-                let kind = r.s("kind")?;
-                let unit = r.s("day_unit")?;
-                let policy = r.s("policy")?;
-                let bad = |what: &str, v: &str| StoreError::Corrupt(format!("deadline {what} {v}"));
-                Ok(Deadline {
-                    kind: TimerKind::parse(&kind).ok_or_else(|| bad("kind", &kind))?,
-                    start_event: r.i("start_event_seq")?.to_string(),
-                    started_on: parse_date(&r.s("started_on")?)?,
-                    length: u32::try_from(r.i("length")?).map_err(|_| bad("length", ""))?,
-                    day_unit: DayUnit::parse(&unit).ok_or_else(|| bad("unit", &unit))?,
-                    pauses: serde_json::from_str(&r.s("pauses")?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                    extension_days: u32::try_from(r.i("extension_days")?).map_err(|_| bad("extension", ""))?,
-                    policy: CountingPolicy::parse(&policy).ok_or_else(|| bad("policy", &policy))?,
-                    due_on: parse_date(&r.s("due_on")?)?,
-                    provisional: r.b("provisional")?,
-                    met_at: r.os("met_at")?.map(|s| parse_instant(&s)).transpose()?,
-                })
-            })
-            .collect()
-    }
-
     /// When the latest event took effect (for back-dated entries).
     pub async fn last_event_at(&self, petition_id: i64) -> Result<Option<DateTime<Utc>>> {
         let s: Option<String> = sqlx::query_scalar("SELECT MAX(occurred_at) FROM events WHERE petition_id = $1")
@@ -951,56 +874,15 @@ impl Store {
     }
 
     pub async fn history(&self, petition_id: i64) -> Result<Vec<EventRecord>> {
-        let rows = sqlx::query(
-            "SELECT e.*, u.username AS actor_username FROM events e LEFT JOIN users u ON u.id = e.actor_user_id WHERE e.petition_id = $1 ORDER BY e.seq",
-        )
-            .bind(petition_id)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(EventRecord {
-                    seq: r.i("seq")?,
-                    action: r.s("action")?,
-                    actor_kind: r.s("actor_kind")?,
-                    actor_user_id: r.oi("actor_user_id")?,
-                    actor_username: r.os("actor_username")?,
-                    actor_unit_id: r.oi("actor_unit_id")?,
-                    occurred_at: r.s("occurred_at")?,
-                    recorded_at: r.s("recorded_at")?,
-                    from_state: r.os("from_state")?,
-                    to_state: r.s("to_state")?,
-                    payload: serde_json::from_str(&r.s("payload")?).unwrap_or(Value::Null),
-                    reason: r.os("reason")?,
-                })
-            })
-            .collect()
+        history_on(&mut *self.pool.acquire().await?, petition_id).await
     }
 
     pub async fn notices(&self, petition_id: i64) -> Result<Vec<NoticeRecord>> {
-        let rows = sqlx::query("SELECT event_seq, created_at, body FROM notices WHERE petition_id = $1 ORDER BY id")
-            .bind(petition_id)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(|r| Ok(NoticeRecord { event_seq: r.i("event_seq")?, created_at: r.s("created_at")?, body: r.s("body")? })).collect()
+        notices_on(&mut *self.pool.acquire().await?, petition_id).await
     }
 
     pub async fn attachments(&self, petition_id: i64) -> Result<Vec<AttachmentMeta>> {
-        let rows = sqlx::query("SELECT id, filename, content_type, size, sha256 FROM attachments WHERE petition_id = $1 ORDER BY id")
-            .bind(petition_id)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(AttachmentMeta {
-                    id: r.i("id")?,
-                    filename: r.s("filename")?,
-                    content_type: r.s("content_type")?,
-                    size: r.i("size")?,
-                    sha256: r.s("sha256")?,
-                })
-            })
-            .collect()
+        attachments_on(&mut *self.pool.acquire().await?, petition_id).await
     }
 
     /// Earlier petitions of the same petitioner, recognised by any of its
@@ -1038,12 +920,7 @@ impl Store {
 
     /// A unit may see a petition (the same rule as the listing).
     pub async fn petition_visible(&self, petition_id: i64, vis: &Visibility) -> Result<bool> {
-        let mut sql = Sql::new("SELECT COUNT(*) FROM petition_viewers v WHERE v.petition_id = ");
-        sql.bind(Arg::I(petition_id));
-        sql.push(" AND ");
-        viewer_in(&mut sql, "v.unit_id", &vis.unit_ids);
-        let n: i64 = sqlx::query_scalar_with(AssertSqlSafe(sql.text.as_str()), args(&sql)).fetch_one(&self.pool).await?;
-        Ok(n > 0)
+        petition_visible_on(&mut *self.pool.acquire().await?, petition_id, vis).await
     }
 
     /// One page of visible petitions and the total count (capped: see
@@ -1446,4 +1323,149 @@ pub(crate) fn args(sql: &Sql) -> sqlx::any::AnyArguments {
         };
     }
     a
+}
+
+/// `Store::petition_by_number` on a connection already held: the row, then
+/// its deadlines and petitioners, one statement after another (on one
+/// connection a statement is a round trip; three connections were three
+/// pings more).
+pub(crate) async fn petition_by_number_on(c: &mut AnyConnection, number: &str) -> Result<Option<PetitionRecord>> {
+    let row = sqlx::query("SELECT * FROM petitions WHERE number = $1").bind(number.to_string()).fetch_optional(&mut *c).await?;
+    let Some(r) = row else { return Ok(None) };
+    let id = r.i("id")?;
+    let mut case: Case = serde_json::from_str(&r.s("case_json")?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    case.deadlines = deadlines_on(&mut *c, id).await?;
+    let petitioners = petitioners_on(&mut *c, id).await?;
+    let parse = |col: &str, v: String| StoreError::Corrupt(format!("{col} {v}"));
+    let channel = r.s("channel")?;
+    let category = r.s("category")?;
+    let state = r.s("state")?;
+    // The accused unit's code lives in the case (it may be designated later).
+    let accused =
+        Accused { name: r.os("accused_name")?, unit: r.os("accused_unit")?, position: r.os("accused_position")?, unit_code: None };
+    let has_accused = accused != Accused::default();
+    Ok(Some(PetitionRecord {
+        id,
+        number: r.s("number")?,
+        query_code_hash: r.s("query_code_hash")?,
+        channel: Channel::parse(&channel).ok_or_else(|| parse("channel", channel.clone()))?,
+        category: Category::parse(&category).ok_or_else(|| parse("category", category.clone()))?,
+        litigation_related: r.b("litigation_related")?,
+        topic: r.os("topic")?,
+        jurisdiction: r.s("jurisdiction")?,
+        title: r.s("title")?,
+        content: r.s("content")?,
+        request: r.s("request")?,
+        facts_and_reasons: r.s("facts_and_reasons")?,
+        collective: r.b("collective")?,
+        headcount: r.i("headcount")?,
+        anonymous: r.b("anonymous")?,
+        confidential: r.b("confidential")?,
+        accused: has_accused.then_some(accused),
+        state: State::parse(&state).ok_or_else(|| parse("state", state.clone()))?,
+        registered_at: parse_instant(&r.s("registered_at")?)?,
+        updated_at: parse_instant(&r.s("updated_at")?)?,
+        repeat_of: r.os("repeat_of")?,
+        version: r.i("version")?,
+        case,
+        petitioners,
+    }))
+}
+
+async fn petitioners_on(c: &mut AnyConnection, petition_id: i64) -> Result<Vec<StoredPetitioner>> {
+    let rows = sqlx::query(
+        "SELECT kind, name, id_number, phone, address, id_hash, phone_hash, representative FROM petitioners WHERE petition_id = $1 ORDER BY position",
+    )
+    .bind(petition_id)
+    .fetch_all(c)
+    .await?;
+    rows.iter().map(stored_petitioner).collect()
+}
+
+async fn deadlines_on(c: &mut AnyConnection, petition_id: i64) -> Result<Vec<Deadline>> {
+    let rows = sqlx::query("SELECT * FROM deadlines WHERE petition_id = $1 ORDER BY seq").bind(petition_id).fetch_all(c).await?;
+    rows.iter()
+        .map(|r| {
+            let kind = r.s("kind")?;
+            let unit = r.s("day_unit")?;
+            let policy = r.s("policy")?;
+            let bad = |what: &str, v: &str| StoreError::Corrupt(format!("deadline {what} {v}"));
+            Ok(Deadline {
+                kind: TimerKind::parse(&kind).ok_or_else(|| bad("kind", &kind))?,
+                start_event: r.i("start_event_seq")?.to_string(),
+                started_on: parse_date(&r.s("started_on")?)?,
+                length: u32::try_from(r.i("length")?).map_err(|_| bad("length", ""))?,
+                day_unit: DayUnit::parse(&unit).ok_or_else(|| bad("unit", &unit))?,
+                pauses: serde_json::from_str(&r.s("pauses")?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                extension_days: u32::try_from(r.i("extension_days")?).map_err(|_| bad("extension", ""))?,
+                policy: CountingPolicy::parse(&policy).ok_or_else(|| bad("policy", &policy))?,
+                due_on: parse_date(&r.s("due_on")?)?,
+                provisional: r.b("provisional")?,
+                met_at: r.os("met_at")?.map(|s| parse_instant(&s)).transpose()?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn history_on(c: &mut AnyConnection, petition_id: i64) -> Result<Vec<EventRecord>> {
+    let rows = sqlx::query(
+        "SELECT e.*, u.username AS actor_username FROM events e LEFT JOIN users u ON u.id = e.actor_user_id WHERE e.petition_id = $1 ORDER BY e.seq",
+    )
+        .bind(petition_id)
+        .fetch_all(c)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(EventRecord {
+                seq: r.i("seq")?,
+                action: r.s("action")?,
+                actor_kind: r.s("actor_kind")?,
+                actor_user_id: r.oi("actor_user_id")?,
+                actor_username: r.os("actor_username")?,
+                actor_unit_id: r.oi("actor_unit_id")?,
+                occurred_at: r.s("occurred_at")?,
+                recorded_at: r.s("recorded_at")?,
+                from_state: r.os("from_state")?,
+                to_state: r.s("to_state")?,
+                payload: serde_json::from_str(&r.s("payload")?).unwrap_or(Value::Null),
+                reason: r.os("reason")?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn notices_on(c: &mut AnyConnection, petition_id: i64) -> Result<Vec<NoticeRecord>> {
+    let rows = sqlx::query("SELECT event_seq, created_at, body FROM notices WHERE petition_id = $1 ORDER BY id")
+        .bind(petition_id)
+        .fetch_all(c)
+        .await?;
+    rows.iter().map(|r| Ok(NoticeRecord { event_seq: r.i("event_seq")?, created_at: r.s("created_at")?, body: r.s("body")? })).collect()
+}
+
+pub(crate) async fn attachments_on(c: &mut AnyConnection, petition_id: i64) -> Result<Vec<AttachmentMeta>> {
+    let rows = sqlx::query("SELECT id, filename, content_type, size, sha256 FROM attachments WHERE petition_id = $1 ORDER BY id")
+        .bind(petition_id)
+        .fetch_all(c)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(AttachmentMeta {
+                id: r.i("id")?,
+                filename: r.s("filename")?,
+                content_type: r.s("content_type")?,
+                size: r.i("size")?,
+                sha256: r.s("sha256")?,
+            })
+        })
+        .collect()
+}
+
+/// `Store::petition_visible` on a connection already held.
+pub(crate) async fn petition_visible_on(c: &mut AnyConnection, petition_id: i64, vis: &Visibility) -> Result<bool> {
+    let mut sql = Sql::new("SELECT COUNT(*) FROM petition_viewers v WHERE v.petition_id = ");
+    sql.bind(Arg::I(petition_id));
+    sql.push(" AND ");
+    viewer_in(&mut sql, "v.unit_id", &vis.unit_ids);
+    let n: i64 = sqlx::query_scalar_with(AssertSqlSafe(sql.text.as_str()), args(&sql)).fetch_one(c).await?;
+    Ok(n > 0)
 }

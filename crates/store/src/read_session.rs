@@ -5,7 +5,9 @@
 //! every acquisition pings the connection first (`test_before_acquire`),
 //! a round trip each, and a search made four to six of them
 //! (docs/performance.md, session 41). On PostgreSQL the statements run in
-//! one read-only transaction — one snapshot — begun together with the
+//! one read-only transaction (at the default READ COMMITTED each statement
+//! still takes its own snapshot: this is about settings and round trips,
+//! not about one view of the data), begun together with the
 //! settings they want in a single round trip: no parallel workers (each
 //! statement reads a few hundred rows by index; PostgreSQL, misestimating
 //! a word it has no statistics on, started two workers for a name's count,

@@ -154,13 +154,7 @@ impl Store {
 
     /// The alerts of one petition, oldest first.
     pub async fn risk_alerts_of(&self, petition_id: i64) -> Result<Vec<RiskAlertRow>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM risk_alerts a JOIN petitions p ON p.id = a.petition_id WHERE a.petition_id = $1 ORDER BY a.id"
-        )))
-        .bind(petition_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(row).collect()
+        risk_alerts_of_on(&mut *self.pool.acquire().await?, petition_id).await
     }
 
     /// One alert, dismissed or not.
@@ -387,4 +381,15 @@ async fn insert_correction(
         .execute(&mut *w.tx)
         .await?;
     Ok(())
+}
+
+/// `Store::risk_alerts_of` on a connection already held.
+pub(crate) async fn risk_alerts_of_on(c: &mut sqlx::AnyConnection, petition_id: i64) -> Result<Vec<RiskAlertRow>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM risk_alerts a JOIN petitions p ON p.id = a.petition_id WHERE a.petition_id = $1 ORDER BY a.id"
+    )))
+    .bind(petition_id)
+    .fetch_all(c)
+    .await?;
+    rows.iter().map(row).collect()
 }

@@ -1489,6 +1489,18 @@ CREATE TABLE search_index_stale (
 INSERT INTO search_index_stale (reason) SELECT 'synonym groups as index tokens (migration 1310)' WHERE EXISTS (SELECT 1 FROM petitions)
 "#,
     ),
+    (
+        1311,
+        r#"
+-- Issue 13: the rule table's revision, raised by every save, so that a
+-- save made from an older reading (another admin's page, an older GET) is
+-- refused instead of overwriting a change it never saw (Store::save_triage_rules,
+-- compare and set). starter = 1: an admin restored the starter table - the
+-- row stays, so who did it and when stay known, and its body is unused.
+ALTER TABLE triage_rules ADD COLUMN revision BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE triage_rules ADD COLUMN starter BIGINT NOT NULL DEFAULT 0
+"#,
+    ),
 ];
 
 /// The migration after which the viewers of accusations whose accused is

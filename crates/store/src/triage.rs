@@ -1,34 +1,105 @@
 //! The triage rule table an admin edits (issue 13, item 3): one JSON
 //! document in the database, so that every node suggests the same.
 
-use crate::db::{Result, Store};
+use crate::db::{Result, RowExt, Store, fmt_instant};
+
+/// The rule table as stored: which revision, who saved it and when, and
+/// the admin's table itself.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RulesRecord {
+    /// 0 while no admin has saved anything; every save adds one.
+    pub revision: i64,
+    /// The admin's table as JSON; none: the starter table is in force
+    /// (never saved, or restored by `updated_by`).
+    pub body: Option<String>,
+    pub updated_at: Option<String>,
+    /// The display name of the admin who saved it last.
+    pub updated_by: Option<String>,
+}
 
 impl Store {
-    /// The triage rule table as JSON, if an admin stored one.
+    /// The triage rule table as JSON, if an admin stored one (and did not
+    /// restore the starter table since).
     pub async fn triage_rules(&self) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT body FROM triage_rules WHERE id = 1").fetch_optional(&self.pool).await?)
+        Ok(self.triage_rules_record().await?.body)
     }
 
-    /// Store the triage rule table (JSON, already validated).
-    pub async fn set_triage_rules(&self, body: &str, user_id: i64) -> Result<()> {
-        let mut w = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO triage_rules (id, body, updated_at, updated_by) VALUES (1, $1, $2, $3) \
-             ON CONFLICT (id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+    /// The rule table with its revision and its last save.
+    pub async fn triage_rules_record(&self) -> Result<RulesRecord> {
+        let row = sqlx::query(
+            "SELECT r.body, r.revision, r.starter, r.updated_at, u.display_name FROM triage_rules r \
+             LEFT JOIN users u ON u.id = r.updated_by WHERE r.id = 1",
         )
-        .bind(body.to_string())
-        .bind(crate::db::fmt_instant(chrono::Utc::now()))
-        .bind(user_id)
-        .execute(&mut *w.tx)
+        .fetch_optional(&self.pool)
         .await?;
-        w.commit().await
+        let Some(r) = row else { return Ok(RulesRecord::default()) };
+        Ok(RulesRecord {
+            revision: r.i("revision")?,
+            body: if r.i("starter")? == 0 { Some(r.s("body")?) } else { None },
+            updated_at: Some(r.s("updated_at")?),
+            updated_by: r.os("display_name")?,
+        })
     }
 
-    /// Drop the admin's rule table: the starter table is in force again.
-    pub async fn clear_triage_rules(&self) -> Result<()> {
+    /// Store the admin's rule table (JSON, already validated), or restore
+    /// the starter table (`None`). With `expected`, only if the stored
+    /// revision is still that one (compare and set, in one statement, so
+    /// two admins saving at once cannot both win). The new revision, or
+    /// `None` when `expected` was stale and nothing changed.
+    pub async fn save_triage_rules(
+        &self,
+        body: Option<&str>,
+        user_id: i64,
+        at: chrono::DateTime<chrono::Utc>,
+        expected: Option<i64>,
+    ) -> Result<Option<i64>> {
         let mut w = self.begin_write().await?;
-        sqlx::query("DELETE FROM triage_rules WHERE id = 1").execute(&mut *w.tx).await?;
-        w.commit().await
+        let (text, starter, at) = (body.unwrap_or_default().to_string(), i64::from(body.is_none()), fmt_instant(at));
+        let revision: Option<i64> =
+            match expected {
+                None => Some(
+                    sqlx::query_scalar(
+                        "INSERT INTO triage_rules (id, body, updated_at, updated_by, revision, starter) VALUES (1, $1, $2, $3, 1, $4) \
+                     ON CONFLICT (id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at, \
+                     updated_by = excluded.updated_by, revision = triage_rules.revision + 1, starter = excluded.starter RETURNING revision",
+                    )
+                    .bind(text)
+                    .bind(at)
+                    .bind(user_id)
+                    .bind(starter)
+                    .fetch_one(&mut *w.tx)
+                    .await?,
+                ),
+                Some(expected) => {
+                    let updated: Option<i64> = sqlx::query_scalar(
+                        "UPDATE triage_rules SET body = $1, updated_at = $2, updated_by = $3, revision = revision + 1, starter = $4 \
+                     WHERE id = 1 AND revision = $5 RETURNING revision",
+                    )
+                    .bind(text.clone())
+                    .bind(at.clone())
+                    .bind(user_id)
+                    .bind(starter)
+                    .bind(expected)
+                    .fetch_optional(&mut *w.tx)
+                    .await?;
+                    match updated {
+                        // Revision 0 with no row: nothing was ever saved.
+                        None if expected == 0 => sqlx::query_scalar(
+                            "INSERT INTO triage_rules (id, body, updated_at, updated_by, revision, starter) VALUES (1, $1, $2, $3, 1, $4) \
+                         ON CONFLICT (id) DO NOTHING RETURNING revision",
+                        )
+                        .bind(text)
+                        .bind(at)
+                        .bind(user_id)
+                        .bind(starter)
+                        .fetch_optional(&mut *w.tx)
+                        .await?,
+                        other => other,
+                    }
+                }
+            };
+        w.commit().await?;
+        Ok(revision)
     }
 }
 

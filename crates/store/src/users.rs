@@ -108,12 +108,15 @@ impl Store {
     }
 
     /// The active user behind a token that has neither expired nor been
-    /// idle since `idle_since`; refreshes the token's last use (at most
-    /// once a minute, to keep reads cheap).
-    pub async fn user_for_token(&self, token_hash: &str, now: DateTime<Utc>, idle_since: DateTime<Utc>) -> Result<Option<User>> {
+    /// idle since `idle_since`, and the `units_version` as it stands;
+    /// refreshes the token's last use (at most once a minute, to keep
+    /// reads cheap). The version rides in the same statement because
+    /// every staff request checks both: one round trip, not two.
+    pub async fn user_for_token(&self, token_hash: &str, now: DateTime<Utc>, idle_since: DateTime<Utc>) -> Result<Option<(User, i64)>> {
         let cols = USER_COLS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ");
         let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {cols}, t.last_seen_at FROM auth_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.expires_at > $2 AND t.last_seen_at > $3 AND u.active = 1"
+            "SELECT {cols}, t.last_seen_at, COALESCE((SELECT version FROM units_version WHERE id = 1), 0) AS units_version \
+             FROM auth_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.expires_at > $2 AND t.last_seen_at > $3 AND u.active = 1"
         )))
         .bind(token_hash.to_string())
         .bind(fmt_instant(now))
@@ -131,7 +134,7 @@ impl Store {
                 .await?;
             w.commit().await?;
         }
-        user_from_row(&row).map(Some)
+        Ok(Some((user_from_row(&row)?, row.i("units_version")?)))
     }
 
     /// End every session of a user ("log out everywhere").

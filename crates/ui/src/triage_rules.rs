@@ -23,7 +23,7 @@ use xinfang_web::AppState;
 use xinfang_web::api::triage::{self, RuleView, RulesBody};
 use xinfang_web::auth::Staff;
 use xinfang_web::error::ApiError;
-use xinfang_web::extract::ApiJson;
+use xinfang_web::extract::{ApiJson, ApiQuery};
 
 const PATH: &str = "/staff/admin/triage-rules";
 
@@ -102,8 +102,12 @@ struct RulesPage {
     starter: bool,
     /// The deployment's own table says what the starter table says.
     same_as_starter: bool,
-    /// The table's fingerprint: a change posted from an older page is refused.
-    version: String,
+    /// The stored revision the page shows: a change posted from an older
+    /// page is refused (409), in the store itself when two saves race.
+    revision: i64,
+    /// When ("2026-12-04 20:01", China time) and by whom the table was
+    /// last saved or restored.
+    last_change: Option<(String, String)>,
     total: usize,
     rows: Vec<RuleRow>,
     q: String,
@@ -159,23 +163,24 @@ impl Default for Shown {
     }
 }
 
-/// The table in force and whether it is the starter table.
-async fn in_force(state: &AppState) -> Result<(RuleTable, bool), ApiError> {
-    Ok(match triage::stored_rule_table(&state.store).await? {
-        Some(t) => (t, false),
-        None => (RuleTable::starter(), true),
+/// The table in force, whether it is the starter table, and its stored
+/// revision with the last save.
+struct InForce {
+    table: RuleTable,
+    starter: bool,
+    record: xinfang_store::RulesRecord,
+}
+
+async fn in_force(state: &AppState) -> Result<InForce, ApiError> {
+    let record = state.store.triage_rules_record().await?;
+    Ok(match triage::parsed_rules(record.body.as_deref())? {
+        Some(table) => InForce { table, starter: false, record },
+        None => InForce { table: RuleTable::starter(), starter: true, record },
     })
 }
 
-/// A fingerprint of the table: whoever changed it since the page was drawn
-/// changed this too.
-fn version(t: &RuleTable) -> String {
-    let json = serde_json::to_string(t).unwrap_or_default();
-    xinfang_crypto::sm3_hex(json.as_bytes())[..16].to_string()
-}
-
 async fn render_page(state: &AppState, headers: &HeaderMap, s: &Staff, shown: Shown) -> Response {
-    let (table, starter) = match in_force(state).await {
+    let InForce { table, starter, record } = match in_force(state).await {
         Ok(t) => t,
         Err(e) => return crate::staff_error_page(s, headers, e.status, "分办规则表", &e.message),
     };
@@ -218,7 +223,12 @@ async fn render_page(state: &AppState, headers: &HeaderMap, s: &Staff, shown: Sh
         alert: shown.alert,
         same_as_starter: !starter && table == starter_table,
         starter,
-        version: version(&table),
+        revision: record.revision,
+        // Who last saved or restored the table, and when (none: never touched).
+        last_change: record
+            .updated_at
+            .as_deref()
+            .map(|at| (crate::portal::local_time(at), record.updated_by.clone().unwrap_or_else(|| "（未记录）".into()))),
         total: table.rules.len(),
         rows,
         q_enc: url_encode(&q),
@@ -267,7 +277,7 @@ async fn page(State(state): State<AppState>, headers: HeaderMap, Query(pq): Quer
     let mut shown = Shown { flash, q: pq.q.unwrap_or_default(), form, ..Shown::default() };
     if let Some(n) = pq.edit {
         match in_force(&state).await {
-            Ok((t, _)) => match n.checked_sub(1).and_then(|i| t.rules.get(i)) {
+            Ok(InForce { table: t, .. }) => match n.checked_sub(1).and_then(|i| t.rules.get(i)) {
                 Some(r) => {
                     shown.form = RuleForm::of(r);
                     shown.editing = Some(n);
@@ -293,20 +303,21 @@ async fn guarded(state: &AppState, headers: &HeaderMap, f: &HashMap<String, Stri
     Ok(s)
 }
 
-/// The table in force, if the form was drawn from it; else the page again
-/// saying the table changed meanwhile (nothing is changed).
+/// The table in force and its revision, if the form was drawn from it;
+/// else the page again saying the table changed meanwhile (nothing is
+/// changed). The store checks the revision once more as it saves.
 async fn unchanged_table(
     state: &AppState,
     headers: &HeaderMap,
     s: &Staff,
     f: &HashMap<String, String>,
     shown: impl FnOnce() -> Shown,
-) -> Result<RuleTable, Response> {
-    let table = match in_force(state).await {
-        Ok((t, _)) => t,
+) -> Result<(RuleTable, i64), Response> {
+    let InForce { table, record, .. } = match in_force(state).await {
+        Ok(t) => t,
         Err(e) => return Err(crate::staff_error_page(s, headers, e.status, "分办规则表", &e.message)),
     };
-    if field(f, "version") != version(&table) {
+    if field(f, "revision") != record.revision.to_string() {
         let shown = Shown {
             status: StatusCode::CONFLICT,
             alert: Some("未保存：规则表在您打开本页后已被修改（可能是其他管理员），请核对下表后重新操作".into()),
@@ -314,7 +325,7 @@ async fn unchanged_table(
         };
         return Err(render_page(state, headers, s, shown).await);
     }
-    Ok(table)
+    Ok((table, record.revision))
 }
 
 /// Where to go after a change.
@@ -325,8 +336,15 @@ fn done(what: &str, n: usize, q: &str) -> Response {
 
 /// Replace the whole table through the API's handler (its role check and
 /// `validated_rules`); `Err` is the page saying why nothing changed.
-async fn replace(state: &AppState, headers: &HeaderMap, s: &Staff, rules: Vec<RuleView>, what: &str, shown: Shown) -> Result<(), Response> {
-    match triage::put_rules(State(state.clone()), s.clone(), ApiJson(RulesBody { rules })).await {
+async fn replace(
+    state: &AppState,
+    headers: &HeaderMap,
+    s: &Staff,
+    (rules, revision): (Vec<RuleView>, i64),
+    what: &str,
+    shown: Shown,
+) -> Result<(), Response> {
+    match triage::put_rules(State(state.clone()), s.clone(), ApiJson(RulesBody { rules, revision: Some(revision) })).await {
         Ok(_) => Ok(()),
         Err(e) => {
             let shown = Shown { status: e.status, alert: Some(format!("{what}：{}", chinese_only(&e.message))), ..shown };
@@ -344,7 +362,7 @@ async fn save(state: AppState, headers: HeaderMap, f: HashMap<String, String>, i
     let form = RuleForm::typed(&f);
     let q = field(&f, "q");
     let typed = || Shown { form: form.clone(), editing: index.map(|i| i.saturating_add(1)), q: q.clone(), ..Shown::default() };
-    let table = match unchanged_table(&state, &headers, &s, &f, typed).await {
+    let (table, revision) = match unchanged_table(&state, &headers, &s, &f, typed).await {
         Ok(t) => t,
         Err(r) => return r,
     };
@@ -378,7 +396,7 @@ async fn save(state: AppState, headers: HeaderMap, f: HashMap<String, String>, i
             ("added", rules.len())
         }
     };
-    match replace(&state, &headers, &s, rules, "未保存", typed()).await {
+    match replace(&state, &headers, &s, (rules, revision), "未保存", typed()).await {
         Ok(()) => done(what, n, &q),
         Err(r) => r,
     }
@@ -405,7 +423,7 @@ async fn delete(State(state): State<AppState>, headers: HeaderMap, Form(f): Form
     };
     let q = field(&f, "q");
     let shown = || Shown { q: q.clone(), ..Shown::default() };
-    let table = match unchanged_table(&state, &headers, &s, &f, shown).await {
+    let (table, revision) = match unchanged_table(&state, &headers, &s, &f, shown).await {
         Ok(t) => t,
         Err(r) => return r,
     };
@@ -416,7 +434,7 @@ async fn delete(State(state): State<AppState>, headers: HeaderMap, Form(f): Form
     }
     let mut rules: Vec<RuleView> = table.rules.into_iter().map(triage::rule_view).collect();
     rules.remove(i);
-    match replace(&state, &headers, &s, rules, "未删除", shown()).await {
+    match replace(&state, &headers, &s, (rules, revision), "未删除", shown()).await {
         Ok(()) => done("deleted", i + 1, &q),
         Err(r) => r,
     }
@@ -436,7 +454,12 @@ async fn reset(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<
         };
         return render_page(&state, &headers, &s, shown).await;
     }
-    match triage::delete_rules(State(state.clone()), s.clone()).await {
+    let (_, revision) = match unchanged_table(&state, &headers, &s, &f, Shown::default).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let q = triage::RevisionQuery { revision: Some(revision) };
+    match triage::delete_rules(State(state.clone()), s.clone(), ApiQuery(q)).await {
         Ok(_) => done("reset", 0, ""),
         Err(e) => {
             let shown = Shown { status: e.status, alert: Some(format!("未恢复：{}", chinese_only(&e.message))), ..Shown::default() };

@@ -221,9 +221,9 @@ pub async fn staff_for_token(state: &AppState, token: &str) -> Result<Staff, Api
     let token_hash = secret_hash(token);
     let now = chrono::Utc::now();
     let idle_since = now - chrono::Duration::minutes(state.settings.idle_timeout_minutes);
-    let user = state.store.user_for_token(&token_hash, now, idle_since).await?.ok_or_else(ApiError::unauthorized)?;
+    let (user, units_version) = state.store.user_for_token(&token_hash, now, idle_since).await?.ok_or_else(ApiError::unauthorized)?;
     // Another node may have changed the units since this one loaded them.
-    state.refresh_units().await?;
+    state.refresh_units_at(units_version).await?;
     let unit = state.tree().get(user.unit_id).cloned().ok_or_else(ApiError::unauthorized)?;
     Ok(Staff { user, unit, token_hash })
 }

@@ -345,7 +345,14 @@ impl AppState {
     /// one primary-key read, done before every staff request and act, so
     /// a unit imported on one node is known to all at their next request.
     pub async fn refresh_units(&self) -> Result<(), xinfang_store::StoreError> {
-        if self.store.units_version().await? != self.units_version.load(Ordering::Acquire) {
+        let version = self.store.units_version().await?;
+        self.refresh_units_at(version).await
+    }
+
+    /// `refresh_units` with the version already read (authentication
+    /// reads it with the token).
+    pub async fn refresh_units_at(&self, version: i64) -> Result<(), xinfang_store::StoreError> {
+        if version != self.units_version.load(Ordering::Acquire) {
             self.reload_units().await?;
         }
         Ok(())

@@ -511,12 +511,22 @@ pub async fn export(State(state): State<AppState>, staff: Staff, ApiQuery(q): Ap
 /// Anything not visible is a 404, so that a unit cannot even learn that a
 /// sibling's petition, or an accusation about itself, exists.
 pub async fn load_visible(state: &AppState, staff: &Staff, number: &str) -> ApiResult<(PetitionRecord, View)> {
+    load_visible_in(&mut state.store.petition_reads().await?, state, staff, number).await
+}
+
+/// `load_visible` on a connection the caller holds for more reads.
+async fn load_visible_in(
+    reads: &mut xinfang_store::PetitionReads,
+    state: &AppState,
+    staff: &Staff,
+    number: &str,
+) -> ApiResult<(PetitionRecord, View)> {
     let nf = || ApiError::not_found("信访事项");
     if !looks_like_number(number) {
         return Err(nf());
     }
-    let rec = state.store.petition_by_number(number).await?.ok_or_else(nf)?;
-    if !state.store.petition_visible(rec.id, &staff.visibility(&state.tree())).await? {
+    let rec = reads.petition_by_number(number).await?.ok_or_else(nf)?;
+    if !reads.visible(rec.id, &staff.visibility(&state.tree())).await? {
         return Err(nf());
     }
     match view(&rec.case, rec.confidential, staff.unit.id, staff.user.role, &state.tree()) {
@@ -599,19 +609,23 @@ pub async fn detail(
 /// the petition and its visibility, related = the records beside it,
 /// build = the answer with its history's links checked).
 pub async fn detail_of(state: &AppState, staff: &Staff, number: &str, phases: &mut Phases) -> ApiResult<PetitionDetail> {
-    let (rec, v) = load_visible(state, staff, number).await?;
+    // One connection for the page's reads (see `xinfang_store::PetitionReads`).
+    let mut reads = state.store.petition_reads().await?;
+    let (rec, v) = load_visible_in(&mut reads, state, staff, number).await?;
     phases.lap("load");
     let tree = state.tree();
-    let (history, notices, attachments, approvals, letters, alerts, screened, green) = tokio::try_join!(
-        state.store.history(rec.id),
-        state.store.notices(rec.id),
-        state.store.attachments(rec.id),
-        state.store.approvals_of_petition(rec.id),
-        state.store.documents_of(rec.id),
-        state.store.risk_alerts_of(rec.id),
-        state.store.dispute_of_petition(&rec.number),
-        state.store.green_channel_of(rec.id)
-    )?;
+    let xinfang_store::Related {
+        history,
+        notices,
+        attachments,
+        approvals,
+        documents: letters,
+        risk_alerts: alerts,
+        dispute: screened,
+        green_channel: green,
+    } = reads.related(&rec).await?;
+    // Back to the pool before the links are checked (each on its own).
+    drop(reads);
     phases.lap("related");
     let units = staff.visibility(&tree).unit_ids;
     let risk_alerts =

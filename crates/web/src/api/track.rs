@@ -50,8 +50,9 @@ pub async fn view(
 ) -> ApiResult<Json<TrackView>> {
     let rec = load(&state, &number, q.code.as_deref()).await?;
     let tree = state.tree();
-    let (history, notices, letters) =
-        tokio::try_join!(state.store.history(rec.id), state.store.notices(rec.id), state.store.documents_of(rec.id))?;
+    let mut reads = state.store.petition_reads().await?;
+    let (history, notices, letters) = (reads.history(rec.id).await?, reads.notices(rec.id).await?, reads.documents(rec.id).await?);
+    drop(reads);
     let today = local_date(Utc::now());
     let c = &rec.case;
     let review_window = [(PState::Replied, TimerKind::T7, "review"), (PState::Reviewed, TimerKind::T9, "final_review")]

@@ -3,7 +3,7 @@
 
 use crate::auth::Staff;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 use crate::triage::{Risk, TOP, resolve_unit, risk_of, rule_suggestions};
 use axum::Json;
@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use xinfang_domain::petition::{Category, Channel};
 use xinfang_domain::role::Role;
 use xinfang_text::rules::{Rule, RuleField, RuleTable};
@@ -151,13 +151,26 @@ pub async fn rule_table_in(store: &xinfang_store::Store) -> ApiResult<RuleTable>
 /// The admin's rule table, if one is stored (none: the starter table is
 /// in force).
 pub async fn stored_rule_table(store: &xinfang_store::Store) -> ApiResult<Option<RuleTable>> {
-    match store.triage_rules().await? {
-        Some(body) => serde_json::from_str(&body).map(Some).map_err(|e| {
+    parsed_rules(store.triage_rules().await?.as_deref())
+}
+
+/// A stored rule table read back (it was validated when saved).
+pub fn parsed_rules(body: Option<&str>) -> ApiResult<Option<RuleTable>> {
+    body.map(|b| {
+        serde_json::from_str(b).map_err(|e| {
             tracing::error!(error = %e, "stored triage rules unreadable");
             ApiError::internal()
-        }),
-        None => Ok(None),
-    }
+        })
+    })
+    .transpose()
+}
+
+/// The table in force with its revision and last save (`GET`, the
+/// workbench page).
+pub async fn rules_in_force(store: &xinfang_store::Store) -> ApiResult<RulesView> {
+    let record = store.triage_rules_record().await?;
+    let table = parsed_rules(record.body.as_deref())?;
+    Ok(RulesView::of(table, record))
 }
 
 #[utoipa::path(post, path = "/api/v1/triage", tag = "intelligence", request_body = TriageInput, security(("bearer" = [])),
@@ -299,15 +312,55 @@ pub struct RuleView {
     pub category: String,
 }
 
+/// A new rule table (`PUT`).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct RulesBody {
     pub rules: Vec<RuleView>,
+    /// The `revision` the change was made from. When given and another
+    /// save came in between, the table is not replaced (409). Without it
+    /// the table is replaced whatever happened meanwhile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<i64>,
+}
+
+/// The rule table in force.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RulesView {
+    pub rules: Vec<RuleView>,
+    /// 0 until an admin saves; every save and every restore adds one.
+    pub revision: i64,
+    /// The starter table of the running version is in force (no admin
+    /// saved one, or one restored it).
+    pub starter: bool,
+    /// When the table was last saved or restored (RFC 3339), and by whom
+    /// (display name); none for the starter table never touched.
+    pub updated_at: Option<String>,
+    pub updated_by: Option<String>,
+}
+
+impl RulesView {
+    fn of(table: Option<RuleTable>, record: xinfang_store::RulesRecord) -> RulesView {
+        let starter = table.is_none();
+        RulesView {
+            rules: table.unwrap_or_else(RuleTable::starter).rules.into_iter().map(rule_view).collect(),
+            revision: record.revision,
+            starter,
+            updated_at: record.updated_at,
+            updated_by: record.updated_by,
+        }
+    }
+}
+
+/// The revision a restore was decided on (`DELETE`), as for `RulesBody`.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct RevisionQuery {
+    pub revision: Option<i64>,
 }
 
 #[utoipa::path(get, path = "/api/v1/triage/rules", tag = "intelligence", security(("bearer" = [])),
-    responses((status = 200, body = RulesBody), (status = 401, body = ErrorBody)))]
-pub async fn rules(State(state): State<AppState>, _staff: Staff) -> ApiResult<Json<RulesBody>> {
-    rules_view(rule_table(&state).await?)
+    responses((status = 200, body = RulesView), (status = 401, body = ErrorBody)))]
+pub async fn rules(State(state): State<AppState>, _staff: Staff) -> ApiResult<Json<RulesView>> {
+    Ok(Json(rules_in_force(&state.store).await?))
 }
 
 /// Most rules, keywords per rule and characters per keyword an admin may
@@ -315,24 +368,48 @@ pub async fn rules(State(state): State<AppState>, _staff: Staff) -> ApiResult<Js
 pub use xinfang_text::rules::{MAX_KEYWORD_CHARS, MAX_KEYWORDS, MAX_RULES, UNIT_KIND_CHARS};
 
 #[utoipa::path(put, path = "/api/v1/triage/rules", tag = "intelligence", request_body = RulesBody, security(("bearer" = [])),
-    description = "Replace the rule table (admin). Every rule needs keywords and a class, and either a known topic and a unit kind or neither: a class cue, whose words count five times for the class only (建议 → suggestion). How many rules, keywords per rule and characters per keyword or unit kind are allowed is set in `xinfang_text::rules`; a table over a limit is refused with 422 naming the rule, its field and the limit.",
-    responses((status = 200, body = RulesBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn put_rules(State(state): State<AppState>, staff: Staff, ApiJson(body): ApiJson<RulesBody>) -> ApiResult<Json<RulesBody>> {
+    description = "Replace the rule table (admin). Every rule needs keywords and a class, and either a known topic and a unit kind or neither: a class cue, whose words count five times for the class only (建议 → suggestion). How many rules, keywords per rule and characters per keyword or unit kind are allowed is set in `xinfang_text::rules`; a table over a limit is refused with 422 naming the rule, its field and the limit. With `revision` (from the GET), a table changed meanwhile is refused with 409 and nothing changes.",
+    responses((status = 200, body = RulesView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn put_rules(State(state): State<AppState>, staff: Staff, ApiJson(body): ApiJson<RulesBody>) -> ApiResult<Json<RulesView>> {
     staff.require_role(&[Role::Admin])?;
     let topics: HashSet<String> = state.store.topics().await?.into_iter().map(|t| t.code).collect();
     let table = validated_rules(body.rules, &topics)?;
     let json = serde_json::to_string(&table).map_err(|_| ApiError::internal())?;
-    state.store.set_triage_rules(&json, staff.user.id).await?;
-    rules_view(table)
+    saved(&state, &staff, Some(table), Some(&json), body.revision).await
 }
 
-#[utoipa::path(delete, path = "/api/v1/triage/rules", tag = "intelligence", security(("bearer" = [])),
-    description = "Drop the admin's rule table (admin): the starter table of the running version is in force again.",
-    responses((status = 200, body = RulesBody), (status = 403, body = ErrorBody)))]
-pub async fn delete_rules(State(state): State<AppState>, staff: Staff) -> ApiResult<Json<RulesBody>> {
+#[utoipa::path(delete, path = "/api/v1/triage/rules", tag = "intelligence", security(("bearer" = [])), params(RevisionQuery),
+    description = "Restore the starter table of the running version (admin): the admin's table is no longer in force, and who restored it and when are kept. With `revision`, as for PUT.",
+    responses((status = 200, body = RulesView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn delete_rules(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQuery<RevisionQuery>) -> ApiResult<Json<RulesView>> {
     staff.require_role(&[Role::Admin])?;
-    state.store.clear_triage_rules().await?;
-    rules_view(RuleTable::starter())
+    saved(&state, &staff, None, None, q.revision).await
+}
+
+/// Store a table (`None`: the starter table) if `expected` is still the
+/// stored revision; 409 if another save came in between.
+async fn saved(
+    state: &AppState,
+    staff: &Staff,
+    table: Option<RuleTable>,
+    json: Option<&str>,
+    expected: Option<i64>,
+) -> ApiResult<Json<RulesView>> {
+    let at = chrono::Utc::now();
+    let Some(revision) = state.store.save_triage_rules(json, staff.user.id, at, expected).await? else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "rules_changed",
+            "规则表在您读取之后已被修改（可能是其他管理员），本次修改未保存，请重新读取后再改",
+        ));
+    };
+    let record = xinfang_store::RulesRecord {
+        revision,
+        body: None,
+        updated_at: Some(xinfang_store::fmt_instant(at)),
+        updated_by: Some(staff.user.display_name.clone()),
+    };
+    Ok(Json(RulesView::of(table, record)))
 }
 
 /// What is wrong with one rule: the field (`keywords`, `topic`,
@@ -394,10 +471,6 @@ pub fn validated_rules(rules: Vec<RuleView>, topics: &HashSet<String>) -> ApiRes
 /// A rule of the table as the API shows it.
 pub fn rule_view(r: Rule) -> RuleView {
     RuleView { keywords: r.keywords, topic: r.topic, unit_kind: r.unit_kind, category: r.category }
-}
-
-fn rules_view(t: RuleTable) -> ApiResult<Json<RulesBody>> {
-    Ok(Json(RulesBody { rules: t.rules.into_iter().map(rule_view).collect() }))
 }
 
 /// The newest model of one field.
