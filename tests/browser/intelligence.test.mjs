@@ -176,6 +176,7 @@ test('the administrator adds a rule on 分办规则表, sees an invalid one refu
   await page.locator('[role=status]').waitFor();
   assert.match(await page.locator('[role=status]').innerText(), /已新增第\d+条规则/);
   assert.equal(await page.locator('#rules-origin').getAttribute('data-origin'), 'own');
+  assert.match(await page.locator('#rules-origin').innerText(), /最近一次由.+于\d{4}-\d{2}-\d{2} \d{2}:\d{2}保存（第\d+版）/, 'who saved it and when');
   assert.ok((await page.locator('#rules-table').innerText()).includes(word), 'the new rule is listed');
   // A one-character unit kind: the message beside the field, what was typed kept.
   await page.locator('#new-rule summary').click();
@@ -193,5 +194,6 @@ test('the administrator adds a rule on 分办规则表, sees an invalid one refu
   await page.locator('#reset-rules button[type=submit]').click();
   await page.locator('[role=status]').waitFor();
   assert.equal(await page.locator('#rules-origin').getAttribute('data-origin'), 'starter');
+  assert.match(await page.locator('#rules-origin').innerText(), /恢复为初始规则表（第\d+版）/, 'who restored it is kept');
   await context.close();
 });
