@@ -16,7 +16,8 @@ fi
 
 # Below the ephemeral range, so no outgoing connection can hold it.
 PORT=24532
-DATA=/tmp/xinfang-pg
+# Its own directory: a cluster of the old port may still run from /tmp/xinfang-pg.
+DATA=/tmp/xinfang-pg-$PORT
 if ! answers "$PORT"; then
   if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     echo "installing PostgreSQL from Debian's packages…" >&2

@@ -1496,9 +1496,12 @@ INSERT INTO search_index_stale (reason) SELECT 'synonym groups as index tokens (
 -- save made from an older reading (another admin's page, an older GET) is
 -- refused instead of overwriting a change it never saw (Store::save_triage_rules,
 -- compare and set). starter = 1: an admin restored the starter table - the
--- row stays, so who did it and when stay known, and its body is unused.
+-- row stays, so who did it and when stay known, and its body holds the
+-- starter table as it was then (a node of an older version reads it as
+-- its own table). A table saved before this is revision 1.
 ALTER TABLE triage_rules ADD COLUMN revision BIGINT NOT NULL DEFAULT 0;
-ALTER TABLE triage_rules ADD COLUMN starter BIGINT NOT NULL DEFAULT 0
+ALTER TABLE triage_rules ADD COLUMN starter BIGINT NOT NULL DEFAULT 0;
+UPDATE triage_rules SET revision = 1
 "#,
     ),
 ];

@@ -9,8 +9,8 @@ use crate::db::{Result, RowExt, Store, fmt_instant};
 pub struct RulesRecord {
     /// 0 while no admin has saved anything; every save adds one.
     pub revision: i64,
-    /// The admin's table as JSON; none: the starter table is in force
-    /// (never saved, or restored by `updated_by`).
+    /// The admin's table as JSON; none: the starter table of the running
+    /// version is in force (never saved, or restored by `updated_by`).
     pub body: Option<String>,
     pub updated_at: Option<String>,
     /// The display name of the admin who saved it last.
@@ -41,20 +41,24 @@ impl Store {
         })
     }
 
-    /// Store the admin's rule table (JSON, already validated), or restore
-    /// the starter table (`None`). With `expected`, only if the stored
-    /// revision is still that one (compare and set, in one statement, so
-    /// two admins saving at once cannot both win). The new revision, or
-    /// `None` when `expected` was stale and nothing changed.
+    /// Store a rule table (JSON, already validated): the admin's, or with
+    /// `starter` the starter table restored (stored too, for nodes of an
+    /// older version, which read any row as the admin's table). With
+    /// `expected`, only if the stored revision is still that one: a
+    /// conditional UPDATE, or for the first save an INSERT that does
+    /// nothing if another came first, in one transaction, so two admins
+    /// saving at once cannot both win. The new revision, or `None` when
+    /// `expected` was stale and nothing changed.
     pub async fn save_triage_rules(
         &self,
-        body: Option<&str>,
+        body: &str,
+        starter: bool,
         user_id: i64,
         at: chrono::DateTime<chrono::Utc>,
         expected: Option<i64>,
     ) -> Result<Option<i64>> {
         let mut w = self.begin_write().await?;
-        let (text, starter, at) = (body.unwrap_or_default().to_string(), i64::from(body.is_none()), fmt_instant(at));
+        let (text, starter, at) = (body.to_string(), i64::from(starter), fmt_instant(at));
         let revision: Option<i64> =
             match expected {
                 None => Some(

@@ -511,10 +511,17 @@ pub async fn export(State(state): State<AppState>, staff: Staff, ApiQuery(q): Ap
 /// Anything not visible is a 404, so that a unit cannot even learn that a
 /// sibling's petition, or an accusation about itself, exists.
 pub async fn load_visible(state: &AppState, staff: &Staff, number: &str) -> ApiResult<(PetitionRecord, View)> {
+    well_formed(number)?;
     load_visible_in(&mut state.store.petition_reads().await?, state, staff, number).await
 }
 
-/// `load_visible` on a connection the caller holds for more reads.
+/// A number that cannot be one is a 404 before any connection is taken.
+fn well_formed(number: &str) -> ApiResult<()> {
+    if looks_like_number(number) { Ok(()) } else { Err(ApiError::not_found("信访事项")) }
+}
+
+/// `load_visible` (the number already checked by `well_formed`) on a
+/// connection the caller holds for more reads.
 async fn load_visible_in(
     reads: &mut xinfang_store::PetitionReads,
     state: &AppState,
@@ -522,9 +529,6 @@ async fn load_visible_in(
     number: &str,
 ) -> ApiResult<(PetitionRecord, View)> {
     let nf = || ApiError::not_found("信访事项");
-    if !looks_like_number(number) {
-        return Err(nf());
-    }
     let rec = reads.petition_by_number(number).await?.ok_or_else(nf)?;
     if !reads.visible(rec.id, &staff.visibility(&state.tree())).await? {
         return Err(nf());
@@ -609,6 +613,7 @@ pub async fn detail(
 /// the petition and its visibility, related = the records beside it,
 /// build = the answer with its history's links checked).
 pub async fn detail_of(state: &AppState, staff: &Staff, number: &str, phases: &mut Phases) -> ApiResult<PetitionDetail> {
+    well_formed(number)?;
     // One connection for the page's reads (see `xinfang_store::PetitionReads`).
     let mut reads = state.store.petition_reads().await?;
     let (rec, v) = load_visible_in(&mut reads, state, staff, number).await?;

@@ -353,6 +353,7 @@ impl RulesView {
 
 /// The revision a restore was decided on (`DELETE`), as for `RulesBody`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RevisionQuery {
     pub revision: Option<i64>,
 }
@@ -375,7 +376,7 @@ pub async fn put_rules(State(state): State<AppState>, staff: Staff, ApiJson(body
     let topics: HashSet<String> = state.store.topics().await?.into_iter().map(|t| t.code).collect();
     let table = validated_rules(body.rules, &topics)?;
     let json = serde_json::to_string(&table).map_err(|_| ApiError::internal())?;
-    saved(&state, &staff, Some(table), Some(&json), body.revision).await
+    saved(&state, &staff, Some(table), &json, body.revision).await
 }
 
 #[utoipa::path(delete, path = "/api/v1/triage/rules", tag = "intelligence", security(("bearer" = [])), params(RevisionQuery),
@@ -383,20 +384,15 @@ pub async fn put_rules(State(state): State<AppState>, staff: Staff, ApiJson(body
     responses((status = 200, body = RulesView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn delete_rules(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQuery<RevisionQuery>) -> ApiResult<Json<RulesView>> {
     staff.require_role(&[Role::Admin])?;
-    saved(&state, &staff, None, None, q.revision).await
+    let json = serde_json::to_string(&RuleTable::starter()).map_err(|_| ApiError::internal())?;
+    saved(&state, &staff, None, &json, q.revision).await
 }
 
 /// Store a table (`None`: the starter table) if `expected` is still the
 /// stored revision; 409 if another save came in between.
-async fn saved(
-    state: &AppState,
-    staff: &Staff,
-    table: Option<RuleTable>,
-    json: Option<&str>,
-    expected: Option<i64>,
-) -> ApiResult<Json<RulesView>> {
+async fn saved(state: &AppState, staff: &Staff, table: Option<RuleTable>, json: &str, expected: Option<i64>) -> ApiResult<Json<RulesView>> {
     let at = chrono::Utc::now();
-    let Some(revision) = state.store.save_triage_rules(json, staff.user.id, at, expected).await? else {
+    let Some(revision) = state.store.save_triage_rules(json, table.is_none(), staff.user.id, at, expected).await? else {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "rules_changed",
