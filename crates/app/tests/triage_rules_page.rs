@@ -452,3 +452,62 @@ async fn a_change_made_from_an_older_reading_of_the_rule_table_is_refused() {
     assert!(html.contains("data-origin=\"starter\"") && html.contains("恢复为初始规则表（第4版）"), "{html}");
     s.finish().await;
 }
+
+/// A double click or a reload of the POST: the same form sent twice is
+/// one change, and the second answer is the first's (not a 409 for the
+/// revision the first moved on). A refused form frees its token for the
+/// corrected one.
+#[tokio::test]
+async fn the_same_form_sent_twice_changes_the_rule_table_once() {
+    let s = TestServer::start().await;
+    let starter = rules(&s).await;
+    let (a, csrf) = browser(&s, "admin").await;
+    let html = get(&a, &s, PAGE).await.1;
+    let (revision, token) = (hidden(&html, "revision"), hidden(&html, "form_token"));
+    let form = |kind: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("revision", revision.clone()),
+            ("form_token", token.clone()),
+            ("keywords", "无人机黑飞".to_string()),
+            ("topic", "1003".to_string()),
+            ("unit_kind", kind.to_string()),
+            ("category", "claim".to_string()),
+        ]
+    };
+    let send = |f: Vec<(&'static str, String)>| {
+        let (a, s) = (a.clone(), &s);
+        async move {
+            let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            post(&a, s, "/staff/admin/triage-rules/add", &pairs).await
+        }
+    };
+    // Refused first (a one-character unit kind): nothing stored, the token is free again.
+    let (status, _, html) = send(form("局")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    assert_eq!(rules(&s).await, starter);
+    let n = starter.len() + 1;
+    let (first, second) = tokio::join!(send(form("公安局")), send(form("公安局")));
+    for (status, url, html) in [&first, &second] {
+        assert_eq!(*status, StatusCode::OK, "{html}");
+        assert!(url.ends_with(&format!("{PAGE}?done=added&n={n}")), "both answered as the one change: {url}");
+    }
+    assert_eq!(rules(&s).await.len(), n, "one rule added, not two");
+    // Sent again later with the same token: still the one change.
+    let (status, url, _) = send(form("公安局")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(url.contains("done=added"), "{url}");
+    assert_eq!(rules(&s).await.len(), n);
+
+    // Deleting: the second post of the form deletes nothing more.
+    let html = get(&a, &s, &format!("{PAGE}?edit={n}")).await.1;
+    let (revision, token, n_text) = (hidden(&html, "revision"), hidden(&html, "form_token"), n.to_string());
+    let delete = [("csrf", csrf.as_str()), ("revision", &revision), ("form_token", &token), ("n", &n_text)];
+    for _ in 0..2 {
+        let (status, url, html) = post(&a, &s, "/staff/admin/triage-rules/delete", &delete).await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        assert!(url.contains("done=deleted"), "{url}");
+    }
+    assert_eq!(rules(&s).await, starter, "only the added rule went");
+    s.finish().await;
+}

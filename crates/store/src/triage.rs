@@ -57,51 +57,26 @@ impl Store {
         at: chrono::DateTime<chrono::Utc>,
         expected: Option<i64>,
     ) -> Result<Option<i64>> {
-        let mut w = self.begin_write().await?;
+        // Each statement binds the new values as $1–$4 (the UPDATE adds
+        // the expected revision as $5).
+        const UPSERT: &str = "INSERT INTO triage_rules (id, body, updated_at, updated_by, revision, starter) VALUES (1, $1, $2, $3, 1, $4) \
+             ON CONFLICT (id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at, \
+             updated_by = excluded.updated_by, revision = triage_rules.revision + 1, starter = excluded.starter RETURNING revision";
+        const UPDATE_IF: &str = "UPDATE triage_rules SET body = $1, updated_at = $2, updated_by = $3, revision = revision + 1, starter = $4 \
+             WHERE id = 1 AND revision = $5 RETURNING revision";
+        const FIRST: &str = "INSERT INTO triage_rules (id, body, updated_at, updated_by, revision, starter) VALUES (1, $1, $2, $3, 1, $4) \
+             ON CONFLICT (id) DO NOTHING RETURNING revision";
         let (text, starter, at) = (body.to_string(), i64::from(starter), fmt_instant(at));
-        let revision: Option<i64> =
-            match expected {
-                None => Some(
-                    sqlx::query_scalar(
-                        "INSERT INTO triage_rules (id, body, updated_at, updated_by, revision, starter) VALUES (1, $1, $2, $3, 1, $4) \
-                     ON CONFLICT (id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at, \
-                     updated_by = excluded.updated_by, revision = triage_rules.revision + 1, starter = excluded.starter RETURNING revision",
-                    )
-                    .bind(text)
-                    .bind(at)
-                    .bind(user_id)
-                    .bind(starter)
-                    .fetch_one(&mut *w.tx)
-                    .await?,
-                ),
-                Some(expected) => {
-                    let updated: Option<i64> = sqlx::query_scalar(
-                        "UPDATE triage_rules SET body = $1, updated_at = $2, updated_by = $3, revision = revision + 1, starter = $4 \
-                     WHERE id = 1 AND revision = $5 RETURNING revision",
-                    )
-                    .bind(text.clone())
-                    .bind(at.clone())
-                    .bind(user_id)
-                    .bind(starter)
-                    .bind(expected)
-                    .fetch_optional(&mut *w.tx)
-                    .await?;
-                    match updated {
-                        // Revision 0 with no row: nothing was ever saved.
-                        None if expected == 0 => sqlx::query_scalar(
-                            "INSERT INTO triage_rules (id, body, updated_at, updated_by, revision, starter) VALUES (1, $1, $2, $3, 1, $4) \
-                         ON CONFLICT (id) DO NOTHING RETURNING revision",
-                        )
-                        .bind(text)
-                        .bind(at)
-                        .bind(user_id)
-                        .bind(starter)
-                        .fetch_optional(&mut *w.tx)
-                        .await?,
-                        other => other,
-                    }
-                }
-            };
+        let stmt = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql).bind(text.clone()).bind(at.clone()).bind(user_id).bind(starter);
+        let mut w = self.begin_write().await?;
+        let revision = match expected {
+            None => Some(stmt(UPSERT).fetch_one(&mut *w.tx).await?),
+            Some(expected) => match stmt(UPDATE_IF).bind(expected).fetch_optional(&mut *w.tx).await? {
+                // Revision 0 with no row: nothing was ever saved.
+                None if expected == 0 => stmt(FIRST).fetch_optional(&mut *w.tx).await?,
+                other => other,
+            },
+        };
         w.commit().await?;
         Ok(revision)
     }

@@ -96,6 +96,10 @@ struct RulesPage {
     me: Me,
     nav: &'static str,
     csrf: String,
+    /// One per drawing of the page: a change posted twice with it (a
+    /// double click, a reload of the POST) is made once, and the second
+    /// gets the first's answer.
+    form_token: String,
     flash: Option<String>,
     alert: Option<String>,
     /// No table of the deployment's own is stored: the starter table.
@@ -219,6 +223,7 @@ async fn render_page(state: &AppState, headers: &HeaderMap, s: &Staff, shown: Sh
         me: me(s),
         nav: "admin",
         csrf,
+        form_token: xinfang_web::auth::random_secret(16),
         flash: shown.flash,
         alert: shown.alert,
         same_as_starter: !starter && table == starter_table,
@@ -329,9 +334,60 @@ async fn unchanged_table(
 }
 
 /// Where to go after a change.
-fn done(what: &str, n: usize, q: &str) -> Response {
+fn done(what: &str, n: usize, q: &str) -> String {
     let q = if q.is_empty() { String::new() } else { format!("&q={}", url_encode(q)) };
-    Redirect::to(&format!("{PATH}?done={what}&n={n}{q}")).into_response()
+    format!("{PATH}?done={what}&n={n}{q}")
+}
+
+/// A change's outcome: the page to go to, or the page saying why nothing
+/// changed.
+type Done = Result<String, Response>;
+
+/// Make a change at most once per form token (see `RulesPage::form_token`,
+/// `xinfang_web::once`): the first post runs `change`; a second post of
+/// the same form gets the first one's redirect instead of a 409 for the
+/// revision the first one moved on. A refused change releases the token,
+/// so the corrected form may be posted again. A form without a token (not
+/// drawn by this page) is simply run.
+async fn at_most_once(
+    state: &AppState,
+    headers: &HeaderMap,
+    s: &Staff,
+    f: &HashMap<String, String>,
+    change: impl Future<Output = Done>,
+) -> Response {
+    let token = field(f, "form_token");
+    if !xinfang_web::once::valid_key(&token) {
+        return change.await.map_or_else(|page| page, |to| Redirect::to(&to).into_response());
+    }
+    let mut sent: Vec<(&String, &String)> = f.iter().filter(|(k, _)| *k != "csrf" && *k != "form_token").collect();
+    sent.sort();
+    let fingerprint = xinfang_web::once::fingerprint(state, &serde_json::json!(sent));
+    let mut refused: Option<Response> = None;
+    let slot = &mut refused;
+    let act = move || async move {
+        match change.await {
+            Ok(to) => Ok((StatusCode::SEE_OTHER, serde_json::json!({ "to": to }))),
+            Err(page) => {
+                let status = page.status();
+                *slot = Some(page);
+                Err(ApiError::new(status, "refused", "未保存"))
+            }
+        }
+    };
+    let answer = xinfang_web::once::once(state, &format!("form:triage-rules:{}", s.user.id), &token, &fingerprint, act).await;
+    match answer {
+        Ok(a) => Redirect::to(a.body.get("to").and_then(serde_json::Value::as_str).unwrap_or(PATH)).into_response(),
+        Err(e) => match refused {
+            Some(page) => page,
+            // The token was used for another change (a form sent back
+            // after it was changed), or the store failed.
+            None => {
+                let shown = Shown { status: e.status, alert: Some("页面已过期，请刷新后重试".into()), ..Shown::default() };
+                render_page(state, headers, s, shown).await
+            }
+        },
+    }
 }
 
 /// Replace the whole table through the API's handler (its role check and
@@ -359,20 +415,21 @@ async fn save(state: AppState, headers: HeaderMap, f: HashMap<String, String>, i
         Ok(s) => s,
         Err(r) => return r,
     };
-    let form = RuleForm::typed(&f);
-    let q = field(&f, "q");
+    at_most_once(&state, &headers, &s, &f, save_rule(&state, &headers, &s, &f, index)).await
+}
+
+async fn save_rule(state: &AppState, headers: &HeaderMap, s: &Staff, f: &HashMap<String, String>, index: Option<usize>) -> Done {
+    let form = RuleForm::typed(f);
+    let q = field(f, "q");
     let typed = || Shown { form: form.clone(), editing: index.map(|i| i.saturating_add(1)), q: q.clone(), ..Shown::default() };
-    let (table, revision) = match unchanged_table(&state, &headers, &s, &f, typed).await {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
+    let (table, revision) = unchanged_table(state, headers, s, f, typed).await?;
     if index.is_some_and(|i| i >= table.rules.len()) {
         let shown = Shown { status: StatusCode::NOT_FOUND, alert: Some("未保存：没有这条规则".into()), editing: None, ..typed() };
-        return render_page(&state, &headers, &s, shown).await;
+        return Err(render_page(state, headers, s, shown).await);
     }
     let topics: HashSet<String> = match triage::topic_labels(&state.store).await {
         Ok(t) => t.into_iter().map(|(code, _)| code).collect(),
-        Err(e) => return crate::staff_error_page(&s, &headers, e.status, "分办规则表", &e.message),
+        Err(e) => return Err(crate::staff_error_page(s, headers, e.status, "分办规则表", &e.message)),
     };
     // The rule typed, checked on its own so the message stands beside its
     // field; the whole table is checked again as it is stored.
@@ -382,7 +439,7 @@ async fn save(state: AppState, headers: HeaderMap, f: HashMap<String, String>, i
             let errors = [(p.field.to_string(), p.message)].into_iter().collect();
             let shown =
                 Shown { status: StatusCode::UNPROCESSABLE_ENTITY, alert: Some("未保存：请按提示修改".into()), errors, ..typed() };
-            return render_page(&state, &headers, &s, shown).await;
+            return Err(render_page(state, headers, s, shown).await);
         }
     };
     let mut rules: Vec<RuleView> = table.rules.into_iter().map(triage::rule_view).collect();
@@ -396,10 +453,8 @@ async fn save(state: AppState, headers: HeaderMap, f: HashMap<String, String>, i
             ("added", rules.len())
         }
     };
-    match replace(&state, &headers, &s, (rules, revision), "未保存", typed()).await {
-        Ok(()) => done(what, n, &q),
-        Err(r) => r,
-    }
+    replace(state, headers, s, (rules, revision), "未保存", typed()).await?;
+    Ok(done(what, n, &q))
 }
 
 async fn add(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<HashMap<String, String>>) -> Response {
@@ -421,23 +476,22 @@ async fn delete(State(state): State<AppState>, headers: HeaderMap, Form(f): Form
         Ok(s) => s,
         Err(r) => return r,
     };
-    let q = field(&f, "q");
+    at_most_once(&state, &headers, &s, &f, delete_rule(&state, &headers, &s, &f)).await
+}
+
+async fn delete_rule(state: &AppState, headers: &HeaderMap, s: &Staff, f: &HashMap<String, String>) -> Done {
+    let q = field(f, "q");
     let shown = || Shown { q: q.clone(), ..Shown::default() };
-    let (table, revision) = match unchanged_table(&state, &headers, &s, &f, shown).await {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
-    let i = index_of(&f);
+    let (table, revision) = unchanged_table(state, headers, s, f, shown).await?;
+    let i = index_of(f);
     if i >= table.rules.len() {
         let shown = Shown { status: StatusCode::NOT_FOUND, alert: Some("未删除：没有这条规则".into()), ..shown() };
-        return render_page(&state, &headers, &s, shown).await;
+        return Err(render_page(state, headers, s, shown).await);
     }
     let mut rules: Vec<RuleView> = table.rules.into_iter().map(triage::rule_view).collect();
     rules.remove(i);
-    match replace(&state, &headers, &s, (rules, revision), "未删除", shown()).await {
-        Ok(()) => done("deleted", i + 1, &q),
-        Err(r) => r,
-    }
+    replace(state, headers, s, (rules, revision), "未删除", shown()).await?;
+    Ok(done("deleted", i + 1, &q))
 }
 
 /// Back to the starter table (the handler of `DELETE /api/v1/triage/rules`).
@@ -446,24 +500,25 @@ async fn reset(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<
         Ok(s) => s,
         Err(r) => return r,
     };
-    if field(&f, "confirm") != "1" {
+    at_most_once(&state, &headers, &s, &f, restore_starter(&state, &headers, &s, &f)).await
+}
+
+async fn restore_starter(state: &AppState, headers: &HeaderMap, s: &Staff, f: &HashMap<String, String>) -> Done {
+    if field(f, "confirm") != "1" {
         let shown = Shown {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             alert: Some("未恢复：请先勾选确认放弃本系统对规则表的全部修改".into()),
             ..Shown::default()
         };
-        return render_page(&state, &headers, &s, shown).await;
+        return Err(render_page(state, headers, s, shown).await);
     }
-    let (_, revision) = match unchanged_table(&state, &headers, &s, &f, Shown::default).await {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
+    let (_, revision) = unchanged_table(state, headers, s, f, Shown::default).await?;
     let q = triage::RevisionQuery { revision: Some(revision) };
     match triage::delete_rules(State(state.clone()), s.clone(), ApiQuery(q)).await {
-        Ok(_) => done("reset", 0, ""),
+        Ok(_) => Ok(done("reset", 0, "")),
         Err(e) => {
             let shown = Shown { status: e.status, alert: Some(format!("未恢复：{}", chinese_only(&e.message))), ..Shown::default() };
-            render_page(&state, &headers, &s, shown).await
+            Err(render_page(state, headers, s, shown).await)
         }
     }
 }
