@@ -55,6 +55,7 @@ mod units;
 mod urgent;
 mod users;
 mod viewers;
+mod warm;
 
 pub use aggregates::{AggregateCount, AggregateQuery, AggregateRows, AggregateStatus};
 pub use anchor::{Checkpoint, Verification};
