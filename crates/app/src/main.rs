@@ -440,16 +440,6 @@ async fn serve(cfg: config::Config) -> Result<(), AnyError> {
     // Issue 13: the urgent model is trained once per process; begin now so
     // that the first registration does not wait for it.
     xinfang_web::triage::warm_urgent_model();
-    // Open the pool's connections now and run the commonest statements
-    // once on each, so that the first requests do not pay for it
-    // (`xinfang_store::Store::warm_pool`).
-    let warming = store.clone();
-    tokio::spawn(async move {
-        match warming.warm_pool().await {
-            Ok(n) => tracing::debug!(connections = n, "connection pool warmed"),
-            Err(e) => tracing::warn!(error = %e, "warming the connection pool failed"),
-        }
-    });
     let replica = cfg.read_database_url.as_deref().filter(|u| !u.trim().is_empty()).map(redact).unwrap_or_else(|| "none".into());
     tracing::info!(listen = %listener.local_addr()?, database = %redact(&cfg.database_url), read_replica = %replica, demo = cfg.demo, "xinfang serving");
     axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown()).await?;

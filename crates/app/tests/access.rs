@@ -119,27 +119,3 @@ async fn the_petitioner_view_needs_the_right_code_and_hides_internal_acts() {
     assert_eq!(status, StatusCode::CONFLICT, "{err}");
     s.finish().await;
 }
-
-/// `serve` warms the pool once the schema is migrated: every statement it
-/// runs must work on this engine (a failure here would only be logged by
-/// the server), and the pages read afterwards on the warmed connections
-/// answer as before — the same record, the same 404 for a sibling.
-#[tokio::test]
-async fn a_warmed_pool_runs_every_warming_statement_and_serves_the_same_pages() {
-    let s = TestServer::start().await;
-    let number = forwarded_to_futian_hr(&s).await;
-    let warmed = s.store.warm_pool().await.unwrap();
-    assert!(warmed >= 1, "warmed {warmed} connections");
-    // Twice: the second run finds every statement prepared.
-    s.store.warm_pool().await.unwrap();
-    let path = format!("/api/v1/petitions/{number}");
-    for _ in 0..3 {
-        let (status, body) = s.get_as("ft_rst_officer", &path).await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        let actions: Vec<&str> = body["history"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
-        assert_eq!(actions, ["submit", "forward"], "{body}");
-        let (status, _) = s.get_as("ns_rst_officer", &path).await;
-        assert_eq!(status, StatusCode::NOT_FOUND);
-    }
-    s.finish().await;
-}

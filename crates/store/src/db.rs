@@ -72,11 +72,6 @@ pub struct Store {
     /// SQLite only: the rate counters and daily budgets, in a file of
     /// their own beside the database (see `crate::rate_file`).
     pub(crate) rate_file: Option<crate::rate_file::RateFile>,
-    /// Set by `warm_pool` once the schema is migrated: from then on every
-    /// new connection runs a petition page's statements once before it
-    /// serves (see `crate::warm`). Shared by the store's clones, read by
-    /// the pool's connect hook.
-    pub(crate) warm: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// A write transaction (holding the SQLite write gate while it lives).
@@ -131,8 +126,6 @@ impl Store {
         let sqlite_dir = (dialect == Dialect::Sqlite).then(|| sqlite_dir(url));
         let url = if dialect == Dialect::Sqlite { prepare_sqlite_url(url)? } else { url.to_string() };
         let default_max = if dialect == Dialect::Sqlite { 8 } else { 16 };
-        let warm = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let warm_hook = warm.clone();
         let pool = AnyPoolOptions::new()
             // A SQLite connection is a file handle in this process: it does
             // not go stale like a network connection, and a ping before
@@ -157,15 +150,11 @@ impl Store {
             // keeps it above zero) goes back without a round trip.
             .after_release(|conn, _meta| Box::pin(fit_for_reuse(conn)))
             .after_connect(move |conn, _meta| {
-                let warm = warm_hook.load(std::sync::atomic::Ordering::Acquire);
                 Box::pin(async move {
                     if dialect == Dialect::Sqlite {
                         // FULL: an acknowledged petition survives power loss,
                         // not only a process crash.
                         conn.execute("PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;").await?;
-                    }
-                    if warm {
-                        crate::warm::warm_on(conn).await;
                     }
                     Ok(())
                 })
@@ -200,7 +189,6 @@ impl Store {
                 Dialect::Sqlite => crate::rate_file::RateFile::open(&url, acquire_timeout).await?,
                 Dialect::Postgres => None,
             },
-            warm,
         })
     }
 

@@ -55,7 +55,6 @@ mod units;
 mod urgent;
 mod users;
 mod viewers;
-mod warm;
 
 pub use aggregates::{AggregateCount, AggregateQuery, AggregateRows, AggregateStatus};
 pub use anchor::{Checkpoint, Verification};

@@ -1372,7 +1372,7 @@ pub(crate) async fn petition_by_number_on(c: &mut AnyConnection, number: &str) -
     }))
 }
 
-pub(crate) async fn petitioners_on(c: &mut AnyConnection, petition_id: i64) -> Result<Vec<StoredPetitioner>> {
+async fn petitioners_on(c: &mut AnyConnection, petition_id: i64) -> Result<Vec<StoredPetitioner>> {
     let rows = sqlx::query(
         "SELECT kind, name, id_number, phone, address, id_hash, phone_hash, representative FROM petitioners WHERE petition_id = $1 ORDER BY position",
     )
@@ -1382,7 +1382,7 @@ pub(crate) async fn petitioners_on(c: &mut AnyConnection, petition_id: i64) -> R
     rows.iter().map(stored_petitioner).collect()
 }
 
-pub(crate) async fn deadlines_on(c: &mut AnyConnection, petition_id: i64) -> Result<Vec<Deadline>> {
+async fn deadlines_on(c: &mut AnyConnection, petition_id: i64) -> Result<Vec<Deadline>> {
     let rows = sqlx::query("SELECT * FROM deadlines WHERE petition_id = $1 ORDER BY seq").bind(petition_id).fetch_all(c).await?;
     rows.iter()
         .map(|r| {

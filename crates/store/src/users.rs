@@ -34,26 +34,6 @@ pub struct ApiKey {
     pub channel: String,
 }
 
-/// The row of a live session's token: its user, when it was last seen and
-/// the units' version, in one statement (`Store::user_for_token`).
-pub(crate) async fn token_row_on(
-    c: &mut sqlx::AnyConnection,
-    token_hash: &str,
-    now: DateTime<Utc>,
-    idle_since: DateTime<Utc>,
-) -> Result<Option<sqlx::any::AnyRow>> {
-    let cols = USER_COLS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ");
-    Ok(sqlx::query(AssertSqlSafe(format!(
-        "SELECT {cols}, t.last_seen_at, COALESCE((SELECT version FROM units_version WHERE id = 1), 0) AS units_version \
-         FROM auth_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.expires_at > $2 AND t.last_seen_at > $3 AND u.active = 1"
-    )))
-    .bind(token_hash.to_string())
-    .bind(fmt_instant(now))
-    .bind(fmt_instant(idle_since))
-    .fetch_optional(c)
-    .await?)
-}
-
 fn user_from_row(r: &sqlx::any::AnyRow) -> Result<User> {
     let role = r.s("role")?;
     Ok(User {
@@ -133,10 +113,16 @@ impl Store {
     /// reads cheap). The version rides in the same statement because
     /// every staff request checks both: one round trip, not two.
     pub async fn user_for_token(&self, token_hash: &str, now: DateTime<Utc>, idle_since: DateTime<Utc>) -> Result<Option<(User, i64)>> {
-        let row = {
-            let mut c = self.pool.acquire().await?;
-            token_row_on(&mut c, token_hash, now, idle_since).await?
-        };
+        let cols = USER_COLS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ");
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {cols}, t.last_seen_at, COALESCE((SELECT version FROM units_version WHERE id = 1), 0) AS units_version \
+             FROM auth_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.expires_at > $2 AND t.last_seen_at > $3 AND u.active = 1"
+        )))
+        .bind(token_hash.to_string())
+        .bind(fmt_instant(now))
+        .bind(fmt_instant(idle_since))
+        .fetch_optional(&self.pool)
+        .await?;
         let Some(row) = row else { return Ok(None) };
         let last_seen = crate::db::parse_instant(&row.s("last_seen_at")?)?;
         if now - last_seen > chrono::Duration::seconds(60) {
