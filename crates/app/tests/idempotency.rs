@@ -64,8 +64,13 @@ async fn idempotency_key_gives_the_same_answer_once_and_refuses_another_body() {
     let (status, _, bad) = submit_with_key(&s, Some("abc"), &body.to_string()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(bad["error"]["code"], "invalid_idempotency_key");
-    // Without a key every request is a new submission (as before).
-    let (status, _, _) = submit_with_key(&s, None, &body.to_string()).await;
+    // Without a key the same body from the same people is still not a
+    // second petition (`already_submitted`, docs/api.md)…
+    let (status, _, resent) = submit_with_key(&s, None, &body.to_string()).await;
+    assert_eq!((status, resent["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("already_submitted")), "{resent}");
+    assert_eq!(petitions(&s).await, 1);
+    // …and any other body is a new submission.
+    let (status, _, _) = submit_with_key(&s, None, &other.to_string()).await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(petitions(&s).await, 2);
     s.finish().await;

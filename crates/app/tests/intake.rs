@@ -193,3 +193,43 @@ async fn concurrent_submissions_get_distinct_numbers() {
         s.finish().await;
     }
 }
+
+/// The same submission sent again — Back and 提交 once more, a reloaded
+/// form with a fresh token — is the petition already filed: refused with
+/// 409, nothing written, and the citizen is not told another petition's
+/// number. Once the first has been acted on, or re-worded, or filed by
+/// someone else, it is a new petition.
+#[tokio::test]
+async fn the_same_submission_sent_again_is_one_petition() {
+    let s = TestServer::start().await;
+    let (status, first) = s.post("/api/v1/petitions", None, online_claim("柏一", "440304199001011233")).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    let first_no = first["number"].as_str().unwrap().to_string();
+    let before = count(&s).await;
+    let (status, again) = s.post("/api/v1/petitions", None, online_claim("柏一", "440304199001011233")).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{again}");
+    assert_eq!(again["error"]["code"], "already_submitted");
+    let message = again["error"]["message"].as_str().unwrap();
+    assert!(message.contains("请勿重复提交") && !message.contains(&first_no), "{message}");
+    assert_eq!(count(&s).await, before, "nothing written");
+    // Another person with the same words: a petition of their own.
+    let (status, other) = s.post("/api/v1/petitions", None, online_claim("柏二", "440304197503150015")).await;
+    assert_eq!(status, StatusCode::CREATED, "{other}");
+    // Re-worded: a new petition (a repeat, for the repeat rules to judge).
+    let mut reworded = online_claim("柏一", "440304199001011233");
+    reworded["title"] = json!("公司至今未付工资");
+    let (status, _) = s.post("/api/v1/petitions", None, reworded).await;
+    assert_eq!(status, StatusCode::CREATED);
+    // Once the first is forwarded, the same words again are a new petition.
+    s.act("ft_clerk", &first_no, "forward", json!({"unit": "440304-RST"})).await;
+    let (status, later) = s.post("/api/v1/petitions", None, online_claim("柏一", "440304199001011233")).await;
+    assert_eq!(status, StatusCode::CREATED, "{later}");
+    // A clerk's registrations are not judged so: the same call noted twice
+    // is registered, and linked to the first as a repeat.
+    let body = letter(&today().to_string());
+    let (status, reg) = s.post_as("ft_clerk", "/api/v1/petitions", body.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{reg}");
+    let (status, twice) = s.post_as("ft_clerk", "/api/v1/petitions", body).await;
+    assert_eq!(status, StatusCode::CREATED, "{twice}");
+    s.finish().await;
+}

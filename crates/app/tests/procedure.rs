@@ -328,5 +328,22 @@ async fn art22_assignment_carries_a_due_date_and_art40_supervision() {
     s.act("sz_supervisor", &number, "supervise", json!({"reason": "请加快办理", "suggestions": "当面约谈信访人"})).await;
     let d = s.detail("ft_rst_officer", &number).await;
     assert_eq!(d["supervised"], true);
+    // The act posted on the petition opens a case the unit must answer in
+    // writing, as one opened at /supervision/cases does.
+    let (status, cases) = s.get_as("ft_rst_head", "/api/v1/supervision/cases?role=supervised").await;
+    assert_eq!(status, StatusCode::OK, "{cases}");
+    let case = cases.as_array().unwrap().iter().find(|c| c["number"] == number.as_str()).expect("a case for the 督办");
+    assert_eq!((case["kind"].as_str(), case["status"].as_str()), (Some("manual"), Some("open")), "{case}");
+    assert_eq!(case["supervising_unit"]["code"], "4403-XFJ", "{case}");
+    assert_eq!(case["reason"], "请加快办理");
+    assert!(case["reply_due_on"].as_str().unwrap() > chrono::Utc::now().format("%Y-%m-%d").to_string().as_str(), "{case}");
+    let (status, body) = s
+        .post_as(
+            "ft_rst_head",
+            &format!("/api/v1/supervision/cases/{}/reply", case["id"]),
+            json!({"reply": "已约谈信访人，正在核查工资发放记录。"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     s.finish().await;
 }

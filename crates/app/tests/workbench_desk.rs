@@ -380,9 +380,18 @@ async fn a_risk_alert_is_a_banner_on_the_petition_page_dismissed_with_a_reason()
     let url = format!("{}/staff/p/{n}/risk/{id}/dismiss", s.base);
     let html = c.post(&url).form(&[("csrf", csrf.as_str()), ("reason", "短")]).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("请写明解除风险提示的理由") && html.contains("紧急风险提示"), "{html}");
-    let html =
-        c.post(&url).form(&[("csrf", csrf.as_str()), ("reason", "已与村委会核实，系误传")]).send().await.unwrap().text().await.unwrap();
+    let html = c
+        .post(&url)
+        .form(&[("csrf", csrf.as_str()), ("reason", "已与村委会核实，系误传"), ("verdict", "false_alarm")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("已解除风险提示") && !html.contains("紧急风险提示"), "{html}");
+    // The finder's urgent alert found false is a correction the model learns, and the page says so.
+    assert!(html.contains("下次训练时风险模型将据此学习"), "{html}");
     s.finish().await;
 }
 
@@ -515,5 +524,17 @@ async fn the_risk_alert_list_shows_why_and_dismisses_only_with_a_reason() {
     assert!(r.text().await.unwrap().contains("未能解除"));
     let (_, open) = s.get_as("ft_clerk", "/api/v1/risk-alerts").await;
     assert_eq!(open.as_array().unwrap().len(), 1, "{open}");
+    // An elevated alert found false teaches the urgent model nothing, and
+    // the page does not say it will.
+    let r = c
+        .post(format!("{}/staff/risk-alerts/{calm_id}/dismiss", s.base))
+        .form(&[("csrf", csrf.as_str()), ("reason", "信访人明确表示不会轻生"), ("verdict", "false_alarm")])
+        .send()
+        .await
+        .unwrap();
+    let html = r.text().await.unwrap();
+    assert!(html.contains("已记为误报") && html.contains("不用于训练风险模型") && !html.contains("据此学习"), "{html}");
+    let (_, model) = s.get_as("admin", "/api/v1/risk-model").await;
+    assert_eq!(model["corrections_pending"], 0, "{model}");
     s.finish().await;
 }

@@ -315,8 +315,39 @@ pub fn valid_id_number(id: &str) -> bool {
 
 /// Phone: digits with optional +, - and spaces, 5 to 20 digits.
 pub fn valid_phone(phone: &str) -> bool {
-    let digits = phone.chars().filter(char::is_ascii_digit).count();
-    phone.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ')) && (5..=20).contains(&digits)
+    let phone = phone.trim();
+    if !phone.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '(' | ')')) {
+        return false;
+    }
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    match phone.strip_prefix('+') {
+        // A number abroad, in international form (E.164: at most 15 digits).
+        Some(_) if !digits.starts_with("86") => (8..=15).contains(&digits.len()) && !digits.starts_with('0'),
+        Some(_) => china_phone(&digits[2..], phone),
+        None => china_phone(digits.strip_prefix("86").filter(|d| d.len() == 11 && d.starts_with('1')).unwrap_or(&digits), phone),
+    }
+}
+
+/// A number in China, by its digits: a mobile (11 digits, 13x–19x), a
+/// landline with its area code (0 and two or three digits, then seven or
+/// eight; an extension may follow after a dash), a local landline number
+/// (seven or eight digits, never beginning with 0 or 1), or a company's
+/// 400 / 800 line. Fewer digits (1381234, 0755-8888) reach nobody.
+fn china_phone(d: &str, written: &str) -> bool {
+    let first = |from: char, to: char| d.chars().nth(1).is_some_and(|c| (from..=to).contains(&c));
+    let mobile = d.len() == 11 && d.starts_with('1') && first('3', '9');
+    // The area code's own length decides where the number starts: 010 and
+    // 02x are three digits, the others four.
+    let area = if d.starts_with("01") || d.starts_with("02") { 3 } else { 4 };
+    let local = |n: &str| (7..=8).contains(&n.len()) && n.chars().next().is_some_and(|c| ('2'..='9').contains(&c));
+    let with_area = d.starts_with('0') && d.len() > area && {
+        let rest = &d[area..];
+        // An extension is told apart only by a dash after the number.
+        let groups: Vec<&str> = written.split(['-', ' ']).filter(|g| !g.is_empty()).collect();
+        local(rest) || (groups.len() >= 3 && local(&groups[1..groups.len() - 1].concat()) && groups.last().is_some_and(|e| e.len() <= 6))
+    };
+    let hotline = d.len() == 10 && (d.starts_with("400") || d.starts_with("800"));
+    mobile || with_area || local(d) || hotline
 }
 
 /// 行政区划 code as used here: 2, 4, 6, 9 or 12 digits.
@@ -479,6 +510,29 @@ mod tests {
         let mut r = sample();
         r.request = " ".into();
         assert_eq!(r.validate().map_err(|e| e.code), Err("field_required"));
+    }
+
+    #[test]
+    fn a_phone_number_must_be_one_that_reaches_someone() {
+        for ok in [
+            "13800138000",
+            "138-0013-8000",
+            "+86 138 0013 8000",
+            "8613800138000",
+            "0755-88888888",
+            "(0755)83000000",
+            "010-62345678",
+            "0755-88888888-123",
+            "83000000",
+            "4008123123",
+            "+852 2123 4567",
+        ] {
+            assert!(valid_phone(ok), "{ok}");
+        }
+        for bad in ["1381234", "0755-8888", "12345", "12800138000", "138001380001", "010-12345678", "+0 1234 5678", "电话13800138000", ""]
+        {
+            assert!(!valid_phone(bad), "{bad}");
+        }
     }
 
     #[test]

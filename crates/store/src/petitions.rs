@@ -283,6 +283,12 @@ pub struct MatterCandidate {
     /// The petitioner asked for confidentiality (the match is then not shown
     /// to units that would see only the hidden identity).
     pub confidential: bool,
+    /// What a form sent again repeats word for word (see
+    /// `web::intake`: the same submission twice is one petition).
+    pub channel: String,
+    pub title: String,
+    pub content: String,
+    pub registered_at: DateTime<Utc>,
 }
 
 /// The fields of an event that its hash covers, exactly as stored.
@@ -894,7 +900,7 @@ impl Store {
         let marks: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
         let list = marks.join(", ");
         let sql = format!(
-            "SELECT id, number, case_json, request, facts_and_reasons, confidential, next_due_on FROM petitions WHERE id IN (SELECT petition_id FROM petition_identities WHERE identity_key IN ({list})) ORDER BY id"
+            "SELECT id, number, case_json, request, facts_and_reasons, confidential, next_due_on, channel, title, content, registered_at FROM petitions WHERE id IN (SELECT petition_id FROM petition_identities WHERE identity_key IN ({list})) ORDER BY id"
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for k in keys {
@@ -912,6 +918,10 @@ impl Store {
                     facts_and_reasons: r.s("facts_and_reasons")?,
                     confidential: r.i("confidential")? != 0,
                     next_due_on: r.os("next_due_on")?.map(|d| parse_date(&d)).transpose()?,
+                    channel: r.s("channel")?,
+                    title: r.s("title")?,
+                    content: r.s("content")?,
+                    registered_at: parse_instant(&r.s("registered_at")?)?,
                 })
             })
             .collect::<Result<_>>()?;

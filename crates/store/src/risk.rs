@@ -169,10 +169,11 @@ impl Store {
     }
 
     /// Dismiss an open alert of one of `unit_ids` with `verdict`
-    /// (`false_alarm` or `handled`); false when there is none (another
-    /// unit's, unknown, or already dismissed). An urgent alert dismissed as
-    /// a false alarm is a correction: the petition is not urgent, in the
-    /// same transaction.
+    /// (`false_alarm` or `handled`); None when there is none (another
+    /// unit's, unknown, or already dismissed), else whether the dismissal is
+    /// a correction the next urgent model learns: an urgent alert dismissed
+    /// as a false alarm by the unit that found it (the petition is not
+    /// urgent), written in the same transaction.
     #[allow(clippy::too_many_arguments)]
     pub async fn dismiss_risk_alert(
         &self,
@@ -182,7 +183,7 @@ impl Store {
         reason: &str,
         verdict: &str,
         at: DateTime<Utc>,
-    ) -> Result<bool> {
+    ) -> Result<Option<bool>> {
         let mut w = self.begin_write().await?;
         let mut sql = Sql::new("UPDATE risk_alerts SET dismissed_at = ");
         sql.bind(Arg::S(fmt_instant(at))).push(", dismissed_by = ").bind(Arg::I(user_id));
@@ -197,7 +198,7 @@ impl Store {
         }
         sql.push(") RETURNING petition_id, level");
         let Some(row) = sql.query().fetch_optional(&mut *w.tx).await? else {
-            return Ok(false);
+            return Ok(None);
         };
         // Only an urgent alarm corrects the urgent model: an elevated
         // alert found false says nothing of urgency, and must not undo an
@@ -205,12 +206,13 @@ impl Store {
         // verdict on a copy told to another unit (the area's bureau,
         // `domain::alerting`): the unit that met the petitioner and found
         // the danger is the one whose judgement the model learns.
-        if verdict == "false_alarm" && row.s("level")? == "urgent" && !is_copy(&mut w, id).await? {
+        let learnt = verdict == "false_alarm" && row.s("level")? == "urgent" && !is_copy(&mut w, id).await?;
+        if learnt {
             let petition_id = row.i("petition_id")?;
             insert_correction(&mut w, petition_id, id, false, None, user_id, at).await?;
         }
         w.commit().await?;
-        Ok(true)
+        Ok(Some(learnt))
     }
 
     /// Raise an alert by hand, with the jobs it sends (the duty officers'

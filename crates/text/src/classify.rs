@@ -64,6 +64,14 @@ pub struct Prediction {
     pub words: Vec<String>,
 }
 
+/// Whether a term may count for a label: numbers (a sum's digits, a
+/// count, a year) are a petition's particulars, not its matter. A model
+/// learnt from a few hundred petitions finds chance differences in them
+/// and then names 6 or 4 as the reason for a unit.
+fn says_something(term: &str) -> bool {
+    !term.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | ',' | '%'))
+}
+
 impl Model {
     /// Count the examples `(label, terms)`. Examples with an empty label
     /// are skipped; an example without terms still counts for its label's
@@ -97,7 +105,7 @@ impl Model {
                 counts: BTreeMap::new(),
             });
             stats.docs += 1;
-            for t in terms {
+            for t in terms.into_iter().filter(|t| says_something(t)) {
                 stats.terms += 1;
                 match stats.counts.get_mut(t) {
                     Some(n) => *n += 1,
@@ -131,7 +139,7 @@ impl Model {
         }
         let v = self.vocabulary.max(1) as f64;
         let mut counts: BTreeMap<&str, f64> = BTreeMap::new();
-        for t in terms {
+        for t in terms.iter().filter(|t| says_something(t)) {
             if self.labels.iter().any(|l| l.counts.contains_key(t)) {
                 *counts.entry(t.as_str()).or_insert(0.0) += 1.0;
             }
@@ -219,6 +227,22 @@ mod tests {
         }
         assert_eq!(evaluate(&model, &held), 1.0);
         assert_eq!(evaluate_top_k(&model, &held, 3), 1.0);
+    }
+
+    #[test]
+    fn numbers_count_for_no_label_and_are_never_a_reason() {
+        let ex = |label: &str, words: &[&str]| (label.to_string(), words.iter().map(|w| w.to_string()).collect::<Vec<_>>());
+        // Every wage petition here happens to say 6; no other one does.
+        let model = Model::train(&[
+            ex("wages", &["工资", "拖欠", "6"]),
+            ex("wages", &["工资", "老板", "6"]),
+            ex("noise", &["噪声", "夜间"]),
+            ex("noise", &["噪声", "施工"]),
+        ]);
+        let top = model.predict(&["6".to_string(), "4".to_string(), "施工".to_string()], 2);
+        assert_eq!(top[0].label, "noise", "{top:?}");
+        assert!(top.iter().all(|p| p.words.iter().all(|w| w != "6" && w != "4")), "{top:?}");
+        assert!(says_something("6号楼") && says_something("工资") && !says_something("2024") && !says_something("3.5"));
     }
 
     #[test]

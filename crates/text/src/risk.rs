@@ -1928,4 +1928,21 @@ mod tests {
         ];
         urgent_and_not(&urgent, &look_alikes);
     }
+
+    #[test]
+    fn going_away_together_a_walk_to_an_office_and_sitting_on_a_road_are_read() {
+        // A second outside tester's phrasings that raised nothing.
+        let urgent = [
+            ("我想过干脆带着老伴一起走了算了，活着也是拖累孩子们。", SelfHarm),
+            ("实在不行我们娘俩一起走了算了。", SelfHarm),
+            ("再不解决我们就一起去深南大道上坐着。", RoadBlocking),
+            ("业主们准备周六到售楼部门口散步表达诉求。", Gathering),
+        ];
+        let look_alikes = [
+            "他老婆去年带着孩子一起走了，房子一直空着。",
+            "小区里的老人晚饭后在广场散步，希望加装路灯。",
+            "公交站没有座椅，老人只能在马路边上站着等车。",
+        ];
+        urgent_and_not(&urgent, &look_alikes);
+    }
 }

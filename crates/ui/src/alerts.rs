@@ -17,7 +17,7 @@ use serde::Deserialize;
 use xinfang_web::AppState;
 use xinfang_web::api::risk::{self, AlertQuery, DismissInput, RiskAlert, Verdict};
 use xinfang_web::auth::Staff;
-use xinfang_web::extract::{ApiJson, ApiPath, ApiQuery};
+use xinfang_web::extract::ApiQuery;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/staff/risk-alerts", get(page)).route("/staff/risk-alerts/{id}/dismiss", post(dismiss))
@@ -116,8 +116,10 @@ struct AlertsPage {
 struct PageQuery {
     /// Show dismissed alerts too (`all=true`).
     all: Option<String>,
-    /// Set after a dismissal (post/redirect/get).
+    /// Set after a dismissal (post/redirect/get), with `learnt=1` when the
+    /// urgent model learns from it.
     dismissed: Option<String>,
+    learnt: Option<String>,
 }
 
 fn yes(v: Option<&str>) -> bool {
@@ -197,7 +199,7 @@ async fn page(State(state): State<AppState>, headers: HeaderMap, Query(q): Query
         Ok(s) => s,
         Err(r) => return r,
     };
-    let flash = q.dismissed.as_deref().and_then(Verdict::parse).map(|v| v.dismissed_message().to_string());
+    let flash = q.dismissed.as_deref().and_then(Verdict::parse).map(|v| v.dismissed_message(q.learnt.as_deref() == Some("1")).to_string());
     render_page(&state, &headers, &s, yes(q.all.as_deref()), flash, None).await
 }
 
@@ -243,13 +245,18 @@ async fn dismiss(
     let done = match chosen {
         Ok(verdict) => {
             let input = DismissInput { reason: f.reason.trim().to_string(), verdict };
-            risk::dismiss(State(state.clone()), s.clone(), ApiPath(id), ApiJson(input)).await
+            risk::dismiss_alert(&state, &s, id, input).await
         }
         Err(e) => Err(e),
     };
     match done {
-        Ok(_) => Redirect::to(&format!("/staff/risk-alerts?dismissed={}{}", verdict.as_str(), if all { "&all=true" } else { "" }))
-            .into_response(),
+        Ok(learnt) => Redirect::to(&format!(
+            "/staff/risk-alerts?dismissed={}{}{}",
+            verdict.as_str(),
+            crate::workbench::learnt_param(learnt),
+            if all { "&all=true" } else { "" }
+        ))
+        .into_response(),
         Err(e) => {
             let beside = e.status == StatusCode::UNPROCESSABLE_ENTITY;
             let message = if e.status == StatusCode::NOT_FOUND {

@@ -810,8 +810,10 @@ struct PageQuery {
     /// officers it was e-mailed to.
     risk: Option<String>,
     notified: Option<usize>,
-    /// After a risk alert was dismissed: the verdict.
+    /// After a risk alert was dismissed: the verdict, and whether the
+    /// urgent model learns from it (`learnt=1`).
     dismissed: Option<String>,
+    learnt: Option<String>,
 }
 
 /// What a petition page shows besides the petition.
@@ -1158,7 +1160,13 @@ fn risk_flash(q: &PageQuery) -> Option<String> {
         let learnt = if level == "urgent" { "；下次训练时风险模型将据此学习" } else { "" };
         return Some(format!("已标记{}风险{mailed}{learnt}", level_label(level)));
     }
-    q.dismissed.as_deref().and_then(Verdict::parse).map(|v| v.dismissed_message().to_string())
+    q.dismissed.as_deref().and_then(Verdict::parse).map(|v| v.dismissed_message(q.learnt.as_deref() == Some("1")).to_string())
+}
+
+/// The query parameter that tells the page after a dismissal that the
+/// urgent model learns from it (post/redirect/get keeps the answer).
+pub(crate) fn learnt_param(learnt: bool) -> &'static str {
+    if learnt { "&learnt=1" } else { "" }
 }
 
 #[derive(Template)]
@@ -1353,12 +1361,12 @@ async fn dismiss_risk(
     let done = match chosen {
         Ok(verdict) => {
             let input = DismissInput { reason: reason.clone(), verdict };
-            xinfang_web::api::risk::dismiss(State(state.clone()), s.clone(), ApiPath(id), ApiJson(input)).await
+            xinfang_web::api::risk::dismiss_alert(&state, &s, id, input).await
         }
         Err(e) => Err(e),
     };
     match done {
-        Ok(_) => Redirect::to(&format!("/staff/p/{number}?dismissed={}", verdict.as_str())).into_response(),
+        Ok(learnt) => Redirect::to(&format!("/staff/p/{number}?dismissed={}{}", verdict.as_str(), learnt_param(learnt))).into_response(),
         Err(e) => {
             let typed = DismissTyped { id, reason, verdict, error: Some(chinese_only(&e.message)) };
             petition_page(state, &headers, s, number, Extras { dismiss_typed: Some(typed), ..Extras::default() }).await

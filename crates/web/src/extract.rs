@@ -71,6 +71,13 @@ pub fn shape_error(text: &str) -> String {
     }
     if let Some(rest) = message.strip_prefix("unknown field ") {
         let (name, rest) = quoted(rest).unwrap_or((rest, ""));
+        // The path of an unknown field ends with that field: name where it
+        // sits (its parent), not the field twice.
+        let at = match path.and_then(|p| p.strip_suffix(name)).map(|p| p.trim_end_matches('.')) {
+            Some("") => String::new(),
+            Some(parent) => format!("字段“{parent}”中"),
+            None => at,
+        };
         return format!("{at}不认识的字段“{name}”{}", options(rest));
     }
     if let Some(rest) = message.strip_prefix("invalid type: ") {
@@ -131,6 +138,11 @@ mod tests {
                 "Failed to deserialize the JSON body into the target type: unknown field `x`, expected `reason` or `verdict` at line 1 column 4"
             ),
             "不认识的字段“x”，可选：reason、verdict"
+        );
+        assert_eq!(shape_error("foo: unknown field `foo`, expected `title` or `content`"), "不认识的字段“foo”，可选：title、content");
+        assert_eq!(
+            shape_error("petitioners[0].foo: unknown field `foo`, expected `name`"),
+            "字段“petitioners[0]”中不认识的字段“foo”，可选：name"
         );
         assert_eq!(
             shape_error("petitioners[0].name: invalid type: integer `3`, expected a string at line 1 column 9"),

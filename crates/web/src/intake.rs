@@ -18,7 +18,7 @@ use xinfang_domain::petition::{Accused, Category, Channel, Petitioner, Petitione
 use xinfang_domain::procedure::{Case, Ctx, intake_conflict, register};
 use xinfang_domain::role::Role;
 use xinfang_domain::similarity::{matter_text, same_matter};
-use xinfang_domain::unit::Unit;
+use xinfang_domain::unit::{Unit, UnitId};
 use xinfang_store::{ActorRef, ApiKey, EventDraft, NewPetition, StoredPetitioner};
 
 pub enum Submitter {
@@ -414,6 +414,29 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
     // Only proof matches a person here: a name-and-address hint never
     // refuses or marks a repeat (see `hint_bases`).
     let same_people = state.store.same_petitioner(&proof_keys(keys, &reg.petitioners)).await?;
+    // The same submission sent again — the Back button and 提交 once more,
+    // a reloaded form with a fresh form token, a client retrying without an
+    // idempotency key — is the petition already filed, not a second one:
+    // it would get a number, a deadline of its own and count as a repeat.
+    let resent: Vec<&xinfang_store::MatterCandidate> =
+        same_people.iter().rev().filter(|e| sent_again(e, &reg, &who, receiving.id, now)).collect();
+    let first = if resent.is_empty() {
+        None
+    } else {
+        // …by exactly the same people: names, identity numbers and phones.
+        let mark = |p: &StoredPetitioner| (p.name.clone(), p.id_hash.clone(), p.phone_hash.clone());
+        let mine: Vec<_> = reg.petitioners.iter().map(|p| mark(&seal_petitioner(keys, p))).collect();
+        let stored = state.store.petitioners_of(&resent.iter().map(|e| e.id).collect::<Vec<_>>()).await?;
+        resent.into_iter().find(|e| stored.get(&e.id).is_some_and(|theirs| theirs.iter().map(mark).eq(mine.iter().cloned())))
+    };
+    if let Some(first) = first {
+        let minutes = (now - first.registered_at).num_minutes().max(0);
+        let when = if minutes == 0 { "刚才".to_string() } else { format!("{minutes}分钟前") };
+        // Told to a citizen: no other petition's number (anyone who knows
+        // a phone number could otherwise ask).
+        let message = format!("您{when}已提交过内容完全相同的信访事项，请勿重复提交；请用首次提交后获得的编号和查询码查询办理进度");
+        return Err(ApiError::new(StatusCode::CONFLICT, "already_submitted", message));
+    }
     // When a group's earlier petitions reached us (risk: repeats rising).
     let group_dates: Vec<chrono::NaiveDate> =
         if reg.collective || reg.petitioners.len() > 1 { same_people.iter().map(|e| e.case.received_on).collect() } else { Vec::new() };
@@ -644,6 +667,39 @@ async fn may_see_in_full(
     }
     Ok(xinfang_domain::access::view(&earlier.case, earlier.confidential, s.unit.id, s.user.role, tree)
         == xinfang_domain::access::View::Full)
+}
+
+/// How many minutes after a submission the same words from the same
+/// people are taken for that submission sent again.
+pub const SENT_AGAIN_MINUTES: i64 = 30;
+
+/// Whether `earlier` (filed by the same people) is this citizen's
+/// submission sent again: the same channel, place and receiving unit, the
+/// same title, content, request, and facts and reasons word for word,
+/// within [`SENT_AGAIN_MINUTES`], while nobody has acted on the first yet.
+/// Re-worded, it is a matter for repeat detection.
+fn sent_again(
+    earlier: &xinfang_store::MatterCandidate,
+    reg: &Registration,
+    who: &Submitter,
+    receiving: UnitId,
+    now: DateTime<Utc>,
+) -> bool {
+    // Once anyone has acted on the first (forwarded, refused, concluded…),
+    // the same words again are a new submission, for the rules on repeats.
+    // A citizen's own form only: a clerk registering the same call twice
+    // is shown the first as a repeat candidate at registration, and may
+    // have reasons (two calls noted alike) this rule cannot see.
+    matches!(who, Submitter::Citizen)
+        && earlier.case.state == xinfang_domain::petition::State::Registered
+        && now - earlier.registered_at <= chrono::Duration::minutes(SENT_AGAIN_MINUTES)
+        && earlier.case.registered_unit == receiving
+        && earlier.case.jurisdiction == reg.jurisdiction
+        && earlier.channel == reg.channel.as_str()
+        && earlier.title == reg.title
+        && earlier.content == reg.content
+        && earlier.request == reg.request
+        && earlier.facts_and_reasons == reg.facts_and_reasons
 }
 
 pub fn actor_ref(who: &Submitter) -> ActorRef {

@@ -929,7 +929,12 @@ pub async fn act(
     let number = rec.number.clone();
     let petition_id = rec.id;
     let act = Act { actor: staff.actor(), actor_ref, on, occurred_at, extra };
-    let done = crate::acting::perform_or_request(&state, rec, cmd, act, Some(&staff)).await;
+    let done = match crate::api::supervision::act_case(&state, &staff, &rec, &cmd, on) {
+        // A 督办 opens its case with the act (Art. 40: the unit owes a written reply).
+        Ok(cases) if !cases.is_empty() => crate::acting::perform_with(&state, rec, cmd, act, cases).await.map(crate::acting::Done::Acted),
+        Ok(_) => crate::acting::perform_or_request(&state, rec, cmd, act, Some(&staff)).await,
+        Err(e) => Err(e),
+    };
     if let (Err(_), Some(id)) = (&done, filed_evidence) {
         // Nothing half-written: the refused act leaves no paper behind.
         state.store.remove_unused_attachment(petition_id, id).await?;

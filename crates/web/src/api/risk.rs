@@ -96,11 +96,13 @@ impl Verdict {
         }
     }
 
-    /// What the workbench says once an alert was dismissed with it.
-    pub fn dismissed_message(self) -> &'static str {
-        match self {
-            Verdict::Handled => "已解除风险提示，理由已记录",
-            Verdict::FalseAlarm => FALSE_ALARM_NOTED,
+    /// What the workbench says once an alert was dismissed with it;
+    /// `learnt`: the dismissal is a correction the urgent model learns.
+    pub fn dismissed_message(self, learnt: bool) -> &'static str {
+        match (self, learnt) {
+            (Verdict::Handled, _) => "已解除风险提示，理由已记录",
+            (Verdict::FalseAlarm, true) => FALSE_ALARM_NOTED,
+            (Verdict::FalseAlarm, false) => FALSE_ALARM_KEPT,
         }
     }
 
@@ -205,6 +207,14 @@ pub async fn dismiss(
     ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<DismissInput>,
 ) -> ApiResult<StatusCode> {
+    dismiss_alert(&state, &staff, id, input).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Dismiss the alert `id` of the caller's unit (the API's `dismiss`, and
+/// the workbench's forms); answers whether the dismissal is a correction
+/// the next urgent model learns.
+pub async fn dismiss_alert(state: &AppState, staff: &Staff, id: i64, input: DismissInput) -> ApiResult<bool> {
     if staff.user.role == Role::Admin {
         return Err(ApiError::forbidden("系统管理员不处置风险提示"));
     }
@@ -247,8 +257,8 @@ pub async fn dismiss(
     if alert.dismissed_at.is_some() {
         return Err(already());
     }
-    if state.store.dismiss_risk_alert(id, &units, staff.user.id, reason, input.verdict.as_str(), Utc::now()).await? {
-        Ok(StatusCode::NO_CONTENT)
+    if let Some(learnt) = state.store.dismiss_risk_alert(id, &units, staff.user.id, reason, input.verdict.as_str(), Utc::now()).await? {
+        Ok(learnt)
     } else {
         // Dismissed meanwhile by a colleague.
         Err(already())
@@ -265,6 +275,11 @@ pub const BY_HAND: &str = "工作人员标记";
 
 /// What the workbench says after a dismissal as a false alarm.
 const FALSE_ALARM_NOTED: &str = "已解除风险提示，理由已记录；已记为误报，下次训练时风险模型将据此学习（风险词表命中的词句仍会提示）";
+
+/// The same for a false alarm the model does not learn from: an elevated
+/// alert, or the copy of an urgent one told to another unit
+/// (`Store::dismiss_risk_alert` decides).
+const FALSE_ALARM_KEPT: &str = "已解除风险提示，理由已记录；已记为误报（关注级提示和转告本单位的提示不用于训练风险模型）";
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

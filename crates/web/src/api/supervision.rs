@@ -406,20 +406,7 @@ pub async fn open_case(state: &AppState, staff: &Staff, input: OpenCase) -> ApiR
                     .at("unit"),
                 ));
             }
-            check_open(&tree, staff.unit.id, staff.user.role, kind, supervised, &rec.case.jurisdiction)?;
-            let case = NewSupervisionCase {
-                kind: kind.as_str().into(),
-                petition_id: Some(rec.id),
-                timer: None,
-                supervising_unit_id: tree.acting_as(staff.unit.id),
-                supervised_unit_id: supervised,
-                reason: reason.clone(),
-                suggestions: input.suggestions.trim().to_string(),
-                reply_due_on,
-                rectify_by,
-                opened_at: now,
-                opened_by: Some(staff.user.id),
-            };
+            let case = petition_case(&tree, staff, &rec, kind, &reason, input.suggestions.trim(), reply_due_on, rectify_by, now)?;
             let mut extra = serde_json::Map::new();
             extra.insert("supervision_kind".into(), kind.as_str().into());
             if let Some(d) = rectify_by {
@@ -466,6 +453,64 @@ pub async fn open_case(state: &AppState, staff: &Staff, input: OpenCase) -> ApiR
             Ok(id)
         }
     }
+}
+
+/// The case a `supervise` act on `rec` opens (Art. 40): addressed to the
+/// unit now holding the petition, its written reply due on `reply_due_on`.
+/// Every way of taking the act opens it — this endpoint, and the act posted
+/// on the petition itself (`POST …/actions/supervise`, the workbench's 督办
+/// form) — so a 督办 is never a letter nobody is asked to answer.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn petition_case(
+    tree: &UnitTree,
+    staff: &Staff,
+    rec: &xinfang_store::PetitionRecord,
+    kind: SupervisionKind,
+    reason: &str,
+    suggestions: &str,
+    reply_due_on: NaiveDate,
+    rectify_by: Option<NaiveDate>,
+    now: chrono::DateTime<Utc>,
+) -> ApiResult<NewSupervisionCase> {
+    let supervised = rec.case.current_unit;
+    check_open(tree, staff.unit.id, staff.user.role, kind, supervised, &rec.case.jurisdiction)?;
+    Ok(NewSupervisionCase {
+        kind: kind.as_str().into(),
+        petition_id: Some(rec.id),
+        timer: None,
+        supervising_unit_id: tree.acting_as(staff.unit.id),
+        supervised_unit_id: supervised,
+        reason: reason.to_string(),
+        suggestions: suggestions.to_string(),
+        reply_due_on,
+        rectify_by,
+        opened_at: now,
+        opened_by: Some(staff.user.id),
+    })
+}
+
+/// The case of a `supervise` act posted on the petition (a 督办, reply due
+/// five working days after `on`).
+pub(crate) fn act_case(
+    state: &AppState,
+    staff: &Staff,
+    rec: &xinfang_store::PetitionRecord,
+    cmd: &Command,
+    on: NaiveDate,
+) -> ApiResult<Vec<NewSupervisionCase>> {
+    let Command::Supervise { reason, suggestions, .. } = cmd else { return Ok(Vec::new()) };
+    let case = petition_case(
+        &state.tree(),
+        staff,
+        rec,
+        SupervisionKind::Manual,
+        reason.trim(),
+        suggestions.trim(),
+        reply_due(on, &state.calendar()),
+        None,
+        Utc::now(),
+    )?;
+    Ok(vec![case])
 }
 
 #[utoipa::path(post, path = "/api/v1/supervision/cases", tag = "supervision", security(("bearer" = [])), request_body = OpenCase,
