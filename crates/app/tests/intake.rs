@@ -61,6 +61,18 @@ async fn bad_input_gets_a_clear_chinese_error() {
         let msg = err["error"]["message"].as_str().unwrap();
         assert!(msg.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "Chinese message: {msg}");
     }
+    // Several invalid fields at once: every one of them is named, the
+    // class among them.
+    let mut v = online_claim("吴十", "440304199001011233");
+    for (field, value) in [("title", json!("")), ("request", json!("")), ("category", json!("x")), ("jurisdiction", json!("zz"))] {
+        v[field] = value;
+    }
+    let (status, err) = s.post("/api/v1/petitions", None, v).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    let named: Vec<&str> = err["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    for field in ["category", "title", "request", "jurisdiction"] {
+        assert!(named.contains(&field), "{field} in {err}");
+    }
     let mut v = online_claim("吴十", "440304199001011234");
     v["petitioners"][0]["id_number"] = json!("440304199001011234");
     let (status, err) = s.post("/api/v1/petitions", None, v.clone()).await;

@@ -626,7 +626,7 @@ pub const MAX_HEARING_PAUSE_DAYS: u32 = 60;
 pub const NEEDS_APPROVAL: &str = "needs_approval";
 
 fn needs_head(rule: Rule, unit: UnitId, what: &str, tree: &UnitTree) -> DomainError {
-    DomainError::forbidden(rule, NEEDS_APPROVAL, format!("{what}须经{}负责人在本人账号中批准，已可提交审批", unit_name(tree, unit)))
+    DomainError::forbidden(rule, NEEDS_APPROVAL, format!("{what}须经{}负责人在本人账号中批准", unit_name(tree, unit)))
 }
 
 /// The unit head (or, for a government, its office's head) acting for `unit`.
@@ -691,6 +691,13 @@ fn route_to(case: &mut Case, from: UnitId, target: &Unit, routing: Routing, ctx:
         }
     }
 }
+
+/// The latest day an assignment may set for its report, in calendar days
+/// after the assignment: the unit's 15 days to tell the petitioner it
+/// accepts (Art. 23), 60 days to conclude (Art. 34) and at most 30 more
+/// with its head's approval. A 交办 sets the unit a tighter date, never a
+/// looser one: a date past these would read as leave to be late.
+pub const ASSIGN_LONGEST_DAYS: i64 = 15 + 60 + 30;
 
 /// Art. 22 and 23 limits on where a unit may send an item.
 fn check_route_target(case: &Case, from: &Unit, target: &Unit, routing: Routing, tree: &UnitTree) -> Result<(), DomainError> {
@@ -876,6 +883,14 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
             opt_text("instructions", "交办要求", instructions)?;
             if *due_on <= ctx.on {
                 return Err(DomainError::invalid(Rule::Art22, "assign_due_in_past", "交办须明确晚于交办之日的办结期限"));
+            }
+            let latest = ctx.on + chrono::Duration::days(ASSIGN_LONGEST_DAYS);
+            if *due_on > latest {
+                return Err(DomainError::invalid(
+                    Rule::Art34,
+                    "assign_due_beyond_limits",
+                    format!("交办的办结期限不能晚于{latest}：受理告知15日、办理60日、延期30日是法定期限的总和，交办不能延长"),
+                ));
             }
             let target = unit_by_code(tree, unit)?;
             let routing = Routing::Assign { due_on: *due_on };
@@ -1703,7 +1718,8 @@ pub fn available_actions(case: &Case, actor: &Actor, ctx: &Ctx) -> Vec<&'static 
                         m.remove("unknown");
                     }
                     "assign" => {
-                        m.insert("due_on".into(), json!("2999-12-31"));
+                        // The latest lawful date: any date between is as open.
+                        m.insert("due_on".into(), json!(ctx.on + chrono::Duration::days(ASSIGN_LONGEST_DAYS)));
                     }
                     "hold_hearing" => {
                         let day = json!(ctx.on);
@@ -1829,7 +1845,7 @@ fn window_check(
             Err(DomainError::forbidden(
                 rule,
                 NEEDS_APPROVAL,
-                format!("{late}；逾期请求的正当理由须经{}负责人认定，已可提交审批", unit_name(ctx.tree, reviewing_unit)),
+                format!("{late}；逾期请求的正当理由须经{}负责人认定", unit_name(ctx.tree, reviewing_unit)),
             ))
         }
         None => Err(DomainError::conflict(

@@ -154,7 +154,9 @@ pub async fn perform_or_request(
                 approval_id: 0,
                 approver_unit: crate::views::unit_ref_id(&tree, Some(unit)),
                 due_on: due_on.to_string(),
-                message: e.message.clone(),
+                // What happened, not only what the law asks: the request
+                // is filed and waits in the head's queue.
+                message: format!("{}；已提交审批，待负责人批准", e.message),
             };
             let (id, _) = file_request(state, &rec, cmd.name(), body, unit, due_on, requester, actor_ref, None, &e.message).await?;
             Ok(Done::Requested(crate::dto::ApprovalRequested { approval_id: id, ..file }))

@@ -290,8 +290,20 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
         (_, None) => today,
     };
 
-    let category = Category::parse(&input.category)
-        .ok_or_else(|| invalid("invalid_category", "分类（category）须为 suggestion、accusation 或 claim"))?;
+    // A bad class is said together with every other invalid field (the
+    // registration is validated as a whole below, as a claim meanwhile).
+    let mut unread = Vec::new();
+    let category = Category::parse(&input.category).unwrap_or_else(|| {
+        unread.push(
+            xinfang_domain::DomainError::invalid(
+                xinfang_domain::Rule::Input,
+                "invalid_category",
+                "分类（category）须为 suggestion、accusation 或 claim",
+            )
+            .at("category"),
+        );
+        Category::Claim
+    });
     let mut petitioners = Vec::with_capacity(input.petitioners.len());
     for p in &input.petitioners {
         let kind = match p.kind.as_deref() {
@@ -338,7 +350,8 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
         confidential: input.confidential,
         received_on,
     };
-    if let Some(e) = ApiError::from_all(reg.validate_all()) {
+    unread.extend(reg.validate_all());
+    if let Some(e) = ApiError::from_all(unread) {
         return Err(e);
     }
 

@@ -148,6 +148,18 @@ fn art22_assign_sets_due_date_t5() {
 }
 
 #[test]
+fn art34_an_assignment_cannot_give_more_time_than_the_statutory_limits() {
+    let w = World::new();
+    let c = registered(&w, "2026-11-02");
+    let assign = |due: &str| json!({"action":"assign","unit":"U12","due_on":due});
+    // 15 + 60 + 30 days after 2026-11-02 is 2027-02-15: that day, not the next.
+    run(&w, &c, "2026-11-02", staff(COUNTY_BUREAU, Role::Clerk), assign("2027-02-15")).expect("the latest lawful date");
+    let err = run(&w, &c, "2026-11-02", staff(COUNTY_BUREAU, Role::Clerk), assign("2027-02-16")).expect_err("too late");
+    assert_eq!((err.rule, err.code), (Rule::Art34, "assign_due_beyond_limits"));
+    assert!(err.message.contains("2027-02-15"), "{}", err.message);
+}
+
+#[test]
 fn art23_objection_within_five_working_days_then_returned_for_rerouting() {
     let w = World::new();
     let c = forwarded(&w, "2026-09-30");
