@@ -363,7 +363,9 @@ pub const ACTIONS: &[ActionSpec] = &[
         document: Some("不予受理告知书"),
         letters: &[LetterKind::DeclineNotice, LetterKind::NoLongerAcceptedNotice],
         approver: None,
-        confirm: Some("不予受理后，将向信访人出具不予受理告知书，写明理由和应当提出的途径。此操作不能撤回。"),
+        confirm: Some(
+            "确认后，将向信访人出具书面告知，写明理由和应当提出的途径：以“已经复核终结”为由的是不再受理告知书（第三十六条），其他情形是不予受理告知书。此操作不能撤回。",
+        ),
     },
     ActionSpec {
         name: "reverse_decline",
