@@ -62,6 +62,10 @@ async fn a_migrant_workers_wage_claim_filed_online_lands_at_the_county_labour_in
     assert_eq!(status, StatusCode::CREATED, "{sub}");
     let number = sub["number"].as_str().unwrap().to_string();
     assert_eq!(sub["receiving_unit"]["code"], json!("440304-RST"), "straight to the county's labour inspection: {sub}");
+    // Sent again from the Back button: the claim already filed, though it
+    // landed at the inspection rather than at the bureau.
+    let (status, again) = s.post("/api/v1/petitions", None, migrant_wages("440304001")).await;
+    assert_eq!((status, again["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("already_submitted")), "{again}");
 
     let d = s.detail("ft_rst_officer", &number).await;
     assert_eq!(d["green_channel"], json!(true), "{d}");

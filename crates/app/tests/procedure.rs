@@ -314,6 +314,10 @@ async fn art22_assignment_carries_a_due_date_and_art40_supervision() {
     let s = TestServer::start().await;
     let (_, sub) = s.post("/api/v1/petitions", None, online_claim("钱七", "11010519491231002X")).await;
     let number = sub["number"].as_str().unwrap().to_string();
+    // Art. 34: no more time than the statutory limits (15 + 60 + 30 days).
+    let (status, err) =
+        s.try_act("ft_head", &number, "assign", json!({"unit": "440304-RST", "due_on": days_ahead(106), "instructions": "请办理"})).await;
+    assert_eq!((status, err["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("assign_due_beyond_limits")), "{err}");
     let r = s
         .act(
             "ft_head",

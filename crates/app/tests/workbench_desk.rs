@@ -380,15 +380,7 @@ async fn a_risk_alert_is_a_banner_on_the_petition_page_dismissed_with_a_reason()
     let url = format!("{}/staff/p/{n}/risk/{id}/dismiss", s.base);
     let html = c.post(&url).form(&[("csrf", csrf.as_str()), ("reason", "短")]).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("请写明解除风险提示的理由") && html.contains("紧急风险提示"), "{html}");
-    let html = c
-        .post(&url)
-        .form(&[("csrf", csrf.as_str()), ("reason", "已与村委会核实，系误传"), ("verdict", "false_alarm")])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = post_page(&c, &url, &[("csrf", csrf.as_str()), ("reason", "已与村委会核实，系误传"), ("verdict", "false_alarm")]).await;
     assert!(html.contains("已解除风险提示") && !html.contains("紧急风险提示"), "{html}");
     // The finder's urgent alert found false is a correction the model learns, and the page says so.
     assert!(html.contains("下次训练时风险模型将据此学习"), "{html}");
@@ -526,13 +518,8 @@ async fn the_risk_alert_list_shows_why_and_dismisses_only_with_a_reason() {
     assert_eq!(open.as_array().unwrap().len(), 1, "{open}");
     // An elevated alert found false teaches the urgent model nothing, and
     // the page does not say it will.
-    let r = c
-        .post(format!("{}/staff/risk-alerts/{calm_id}/dismiss", s.base))
-        .form(&[("csrf", csrf.as_str()), ("reason", "信访人明确表示不会轻生"), ("verdict", "false_alarm")])
-        .send()
-        .await
-        .unwrap();
-    let html = r.text().await.unwrap();
+    let url = format!("{}/staff/risk-alerts/{calm_id}/dismiss", s.base);
+    let html = post_page(&c, &url, &[("csrf", csrf.as_str()), ("reason", "信访人明确表示不会轻生"), ("verdict", "false_alarm")]).await;
     assert!(html.contains("已记为误报") && html.contains("不用于训练风险模型") && !html.contains("据此学习"), "{html}");
     let (_, model) = s.get_as("admin", "/api/v1/risk-model").await;
     assert_eq!(model["corrections_pending"], 0, "{model}");

@@ -431,8 +431,13 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
     // a reloaded form with a fresh form token, a client retrying without an
     // idempotency key — is the petition already filed, not a second one:
     // it would get a number, a deadline of its own and count as a repeat.
+    // It may have landed at the receiving unit or, a migrant worker's wage
+    // claim filed online, at the labour inspection (decided further down).
+    let lands_at: Vec<UnitId> = std::iter::once(receiving.id)
+        .chain(green.as_ref().and_then(|_| xinfang_domain::green_channel::labour_inspection(&tree, &reg.jurisdiction)).map(|u| u.id))
+        .collect();
     let resent: Vec<&xinfang_store::MatterCandidate> =
-        same_people.iter().rev().filter(|e| sent_again(e, &reg, &who, receiving.id, now)).collect();
+        same_people.iter().rev().filter(|e| sent_again(e, &reg, &who, &lands_at, now)).collect();
     let first = if resent.is_empty() {
         None
     } else {
@@ -687,7 +692,8 @@ async fn may_see_in_full(
 pub const SENT_AGAIN_MINUTES: i64 = 30;
 
 /// Whether `earlier` (filed by the same people) is this citizen's
-/// submission sent again: the same channel, place and receiving unit, the
+/// submission sent again: the same channel, place and receiving unit (one
+/// of `lands_at`), the
 /// same title, content, request, and facts and reasons word for word,
 /// within [`SENT_AGAIN_MINUTES`], while nobody has acted on the first yet.
 /// Re-worded, it is a matter for repeat detection.
@@ -695,7 +701,7 @@ fn sent_again(
     earlier: &xinfang_store::MatterCandidate,
     reg: &Registration,
     who: &Submitter,
-    receiving: UnitId,
+    lands_at: &[UnitId],
     now: DateTime<Utc>,
 ) -> bool {
     // Once anyone has acted on the first (forwarded, refused, concluded…),
@@ -706,7 +712,7 @@ fn sent_again(
     matches!(who, Submitter::Citizen)
         && earlier.case.state == xinfang_domain::petition::State::Registered
         && now - earlier.registered_at <= chrono::Duration::minutes(SENT_AGAIN_MINUTES)
-        && earlier.case.registered_unit == receiving
+        && lands_at.contains(&earlier.case.registered_unit)
         && earlier.case.jurisdiction == reg.jurisdiction
         && earlier.channel == reg.channel.as_str()
         && earlier.title == reg.title
