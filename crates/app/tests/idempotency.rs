@@ -275,6 +275,8 @@ async fn tracking_posts_then_redirects_and_shows_the_decision_in_citizen_words()
     assert!(page.contains("感谢您的评价"));
     let reload = c.get(format!("{}/track?number={number}", s.base)).send().await.unwrap().text().await.unwrap();
     assert!(!reload.contains("感谢您的评价") && !reload.contains("提交评价"), "shown once; evaluated once");
+    // The petitioner reads back what was given (Art. 21).
+    assert!(reload.contains("您的评价") && reload.contains("对信访处理意见书：<strong>满意</strong>"), "{reload}");
     let d = s.detail("ft_clerk", &number).await;
     assert_eq!(d["history"].as_array().unwrap().iter().filter(|e| e["action"] == "evaluate").count(), 1);
     s.finish().await;

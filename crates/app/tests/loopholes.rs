@@ -291,6 +291,12 @@ async fn art35_review_of_a_county_department_goes_to_the_county_government_or_th
     let (_, view) = s.get(&format!("/api/v1/track/{number}?code={code}"), None).await;
     let units: Vec<&str> = view["review_window"]["units"].as_array().unwrap().iter().map(|u| u["code"].as_str().unwrap()).collect();
     assert_eq!(units, ["4403-RST", "440304-ZF"], "line superior (default) and the county government");
+    assert!(view["review_unit"].is_null(), "{view}");
+    // The petitioner's own dissatisfied evaluation is shown back (Art. 21).
+    let (status, r) = s
+        .post(&format!("/api/v1/track/{number}/evaluation?code={code}"), None, json!({"rating": "dissatisfied", "reason": "没有查清事实"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{r}");
     // A unit that is neither is refused, naming Art. 35.
     let (status, err) = s.post(&format!("/api/v1/track/{number}/review-request?code={code}"), None, json!({"unit": "44-RST"})).await;
     assert_eq!((status, code_of(&err)), (StatusCode::UNPROCESSABLE_ENTITY, "art35"), "{err}");
@@ -299,6 +305,19 @@ async fn art35_review_of_a_county_department_goes_to_the_county_government_or_th
     assert_eq!(status, StatusCode::OK, "{r}");
     let d = s.detail("ft_zfb_head", &number).await;
     assert_eq!(d["review_unit"]["code"], "440304-ZF");
+    // The petitioner reads who reviews now, beside the unit that decided.
+    let (_, view) = s.get(&format!("/api/v1/track/{number}?code={code}"), None).await;
+    assert_eq!(
+        (view["review_unit"].as_str(), view["handling_unit"].is_string()),
+        (Some(d["review_unit"]["name"].as_str().unwrap()), true),
+        "{view}"
+    );
+    let evaluations = view["evaluations"].as_array().unwrap();
+    assert_eq!(evaluations.len(), 1, "{view}");
+    assert_eq!(
+        (evaluations[0]["document"].as_str(), evaluations[0]["rating"].as_str(), evaluations[0]["reason"].as_str()),
+        (Some("decision_letter"), Some("dissatisfied"), Some("没有查清事实"))
+    );
     // The default goes to the line superior.
     let (n2, c2) = replied_today(&s, "庚七").await;
     let (status, _) = s.post(&format!("/api/v1/track/{n2}/review-request?code={c2}"), None, json!({})).await;

@@ -442,6 +442,13 @@ async fn a_topic_rising_in_a_township_is_a_hot_spot_with_its_petitions_and_a_sum
     behind.sort();
     wages.sort();
     assert_eq!(behind, wages);
+    // Each with its title, in the same order as the numbers.
+    let items = town["items"].as_array().unwrap();
+    assert_eq!(items.len(), 6, "{v}");
+    assert!(
+        items.iter().zip(town["petitions"].as_array().unwrap()).all(|(i, n)| i["number"] == *n && !i["title"].as_str().unwrap().is_empty()),
+        "{v}"
+    );
     // The group's six petitions are one matter: no spike of their own …
     assert!(spike("440304006").is_none(), "{v}");
     // … and one more matter in the district, beside the six above.

@@ -425,8 +425,8 @@ async fn the_dashboard_lists_this_weeks_hot_spots_with_their_petitions_or_says_t
     let table = part(hot, "hot-table", "</table>");
     assert!(table.contains("工资福利") && table.contains("华强北街道") && table.contains("6件"), "{table}");
     assert!(table.contains("前8周周均") && table.contains("p值"), "{table}");
-    for n in &wages {
-        assert!(table.contains(&format!("<a href=\"/staff/p/{n}\">{n}</a>")), "{n} is linked: {table}");
+    for (i, n) in wages.iter().enumerate() {
+        assert!(table.contains(&format!("<a href=\"/staff/p/{n}\">{n}</a> 工地拖欠工资{i}")), "{n} is linked, with its title: {table}");
     }
     let summary = hot.split("class=\"hot-summary\"").nth(1).unwrap().split("</ul>").next().unwrap();
     assert!(summary.contains("华强北街道“工资福利”类信访近7天6件") && summary.contains("请关注"), "{summary}");

@@ -46,6 +46,18 @@ pub enum DocumentKind {
     FinalReviewOpinion,
 }
 
+impl DocumentKind {
+    /// The document's name as the petitioner reads it.
+    pub fn label(self) -> &'static str {
+        match self {
+            DocumentKind::DecisionLetter => "信访处理意见书",
+            DocumentKind::Reply => "答复意见书",
+            DocumentKind::ReviewOpinion => "复查意见书",
+            DocumentKind::FinalReviewOpinion => "复核意见书",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Document {
     pub kind: DocumentKind,

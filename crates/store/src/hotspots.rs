@@ -91,12 +91,12 @@ impl Store {
         topic: &str,
         area: &str,
         limit: i64,
-    ) -> Result<Vec<(String, bool, Case)>> {
+    ) -> Result<Vec<(String, String, bool, Case)>> {
         if unit_ids.is_empty() {
             return Ok(Vec::new());
         }
         let mut sql = Sql::new(
-            "SELECT DISTINCT p.number, v.registered_at, p.confidential, p.case_json FROM petition_viewers v JOIN petitions p ON p.id = v.petition_id WHERE",
+            "SELECT DISTINCT p.number, p.title, v.registered_at, p.confidential, p.case_json FROM petition_viewers v JOIN petitions p ON p.id = v.petition_id WHERE",
         );
         Self::viewers_of(&mut sql, unit_ids);
         sql.push(" AND v.registered_at >= ").bind(Arg::S(since.to_string()));
@@ -107,7 +107,7 @@ impl Store {
         rows.iter()
             .map(|r| {
                 let case: Case = serde_json::from_str(&r.s("case_json")?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                Ok((r.s("number")?, r.b("confidential")?, case))
+                Ok((r.s("number")?, r.s("title")?, r.b("confidential")?, case))
             })
             .collect()
     }

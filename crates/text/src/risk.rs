@@ -1945,4 +1945,28 @@ mod tests {
         ];
         urgent_and_not(&urgent, &look_alikes);
     }
+
+    #[test]
+    fn farm_inputs_and_a_footbridges_steps_are_no_plan_and_blows_counted_are_violence() {
+        // The twenty-fifth set, unseen: two urgent false alarms and two
+        // beatings that raised nothing.
+        for text in [
+            "秋种马上就开始了，化肥、农药我都买好了，就等这笔钱周转。",
+            "种子农药都买好了，补贴还没发下来。",
+            "我邻居去年从桥上下去的时候还崴了脚，希望加装扶手。",
+        ] {
+            assert_eq!(level(&scan(text)), RiskLevel::None, "{text}: {:?}", scan(text));
+        }
+        for text in ["老板叫了两个人把我拖出来，打了我几拳，眼睛到现在还是肿的。", "母亲说是护工嫌她夜里按铃多，用拖鞋打她。"]
+        {
+            let signals = scan(text);
+            assert!(signals.iter().any(|s| s.kind == Violence && !s.urgent), "{text}: {signals:?}");
+        }
+        for text in ["我用手机打她电话一直没人接。", "打他手机也不接，去公司也找不到人。"] {
+            assert!(!scan(text).iter().any(|s| s.kind == Violence), "{text}: {:?}", scan(text));
+        }
+        // The plans themselves are still read.
+        assert_eq!(level(&scan("农药我都买好了，再不给钱我就喝了它。")), RiskLevel::Urgent);
+        assert_eq!(level(&scan("到时候我就从桥上下去。")), RiskLevel::Urgent);
+    }
 }

@@ -475,6 +475,17 @@ impl RuleTable {
                         "严查",
                         "请纪委",
                         "要求纪委",
+                        // The twenty-fifth set: the discipline body named
+                        // otherwise, results faked, public money pocketed,
+                        // collective property disposed of alone (not 私下卖:
+                        // a bank clerk selling a product on the side).
+                        "纪检部门",
+                        "请纪检",
+                        "要求纪检",
+                        "作假",
+                        "谁的口袋",
+                        "谁的腰包",
+                        "私自处置",
                         "撑腰",
                         "违法分包",
                         "谁批的",

@@ -111,7 +111,8 @@ pub struct SpikeRow {
     /// `p<0.0001`, or the p-value to four decimals.
     pub p_value: String,
     pub z: String,
-    pub petitions: Vec<String>,
+    /// (number, title) of the petitions behind the spike.
+    pub petitions: Vec<(String, String)>,
     /// The 苗头性问题 line the API wrote for this spike.
     pub summary: String,
 }
@@ -161,7 +162,7 @@ fn hot_rows(page: HotspotPage, s: &Staff, viewed: &xinfang_domain::unit::Unit) -
             topic_label: h.topic_label,
             area_name: h.area_name,
             observed: h.observed,
-            petitions: h.petitions,
+            petitions: h.items.into_iter().map(|i| (i.number, i.title)).collect(),
         })
         .collect();
     let scope_note =

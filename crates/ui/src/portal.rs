@@ -744,6 +744,10 @@ pub struct TrackData {
     pub title: String,
     pub state_label: String,
     pub handling_unit: String,
+    /// (复查机关 or 复核机关, the unit), once such a request was made.
+    pub reviewers: Vec<(&'static str, String)>,
+    /// The petitioner's evaluations: (when, the document, rating, reason).
+    pub evaluations: Vec<(String, String, String, String)>,
     pub deadlines: Vec<(String, String, bool)>,
     pub progress: Vec<(String, String)>,
     pub notices: Vec<String>,
@@ -809,6 +813,18 @@ fn track_data(v: TrackView) -> TrackData {
         title: v.title,
         state_label: v.state_label,
         handling_unit: v.handling_unit.or(v.current_unit).unwrap_or_default(),
+        reviewers: [("复查机关", v.review_unit), ("复核机关", v.final_review_unit)]
+            .into_iter()
+            .filter_map(|(label, u)| u.map(|u| (label, u)))
+            .collect(),
+        evaluations: v
+            .evaluations
+            .into_iter()
+            .map(|e| {
+                let doc = e.document_label.map(|d| format!("对{d}")).unwrap_or_default();
+                (local_time(&e.evaluated_at), doc, e.rating_label, e.reason.unwrap_or_default())
+            })
+            .collect(),
         deadlines: v
             .deadlines
             .into_iter()

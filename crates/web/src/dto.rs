@@ -415,7 +415,14 @@ pub struct TrackView {
     pub registered_at: String,
     pub current_unit: Option<String>,
     pub handling_unit: Option<String>,
+    /// The 复查 body, once a review was requested (Art. 35).
+    pub review_unit: Option<String>,
+    /// The 复核 body, once a final review was requested (Art. 35).
+    pub final_review_unit: Option<String>,
     pub progress: Vec<ProgressStep>,
+    /// The petitioner's own evaluations (Art. 21), oldest first: one per
+    /// document evaluated.
+    pub evaluations: Vec<EvaluationView>,
     pub notices: Vec<NoticeView>,
     pub deadlines: Vec<DeadlineView>,
     /// Whether the petitioner may evaluate now.
@@ -461,6 +468,20 @@ pub struct TrackDocument {
 pub struct TrackItem {
     pub label: String,
     pub text: String,
+}
+
+/// An evaluation the petitioner gave.
+#[derive(Serialize, ToSchema)]
+pub struct EvaluationView {
+    pub evaluated_at: String,
+    /// The document evaluated: `decision_letter`, `reply`, `review_opinion`
+    /// or `final_review_opinion`, with its name in Chinese.
+    pub document: Option<String>,
+    pub document_label: Option<String>,
+    /// `satisfied`, `basically_satisfied` or `dissatisfied`.
+    pub rating: String,
+    pub rating_label: String,
+    pub reason: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]

@@ -55,6 +55,15 @@ pub struct HotSpot {
     pub z: f64,
     /// The newest petitions of the last seven days in the cell.
     pub petitions: Vec<String>,
+    /// The same petitions with their titles (a sealed accusation's title
+    /// withheld, Art. 30), so that a spike reads as what it is about.
+    pub items: Vec<SpikePetition>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SpikePetition {
+    pub number: String,
+    pub title: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -130,14 +139,18 @@ pub async fn hotspots(State(state): State<AppState>, staff: Staff, ApiQuery(q): 
         let topic_label = topics.get(&f.topic).cloned().unwrap_or_else(|| f.topic.clone());
         // Only numbers the caller may know of: none of a petition hidden
         // from its unit (the accused's chain, Art. 30).
-        let petitions: Vec<String> = state
+        let items: Vec<SpikePetition> = state
             .store
             .topic_area_numbers(&units, &instant(week_start), &f.topic, &f.area, PETITIONS_PER_SPIKE)
             .await?
             .into_iter()
-            .filter(|(_, confidential, case)| view(case, *confidential, staff.unit.id, staff.user.role, &tree) != View::Hidden)
-            .map(|(number, _, _)| number)
+            .filter_map(|(number, title, confidential, case)| match view(&case, confidential, staff.unit.id, staff.user.role, &tree) {
+                View::Hidden => None,
+                View::Sealed => Some(SpikePetition { number, title: crate::views::SEALED_TITLE.into() }),
+                _ => Some(SpikePetition { number, title }),
+            })
             .collect();
+        let petitions = items.iter().map(|i| i.number.clone()).collect();
         let before = match earlier_total(f.spike.expected, weeks) {
             0 => format!("前{weeks}周没有此类信访"),
             n => format!("前{weeks}周共{n}件、平均每周{:.1}件", f.spike.expected),
@@ -161,6 +174,7 @@ pub async fn hotspots(State(state): State<AppState>, staff: Staff, ApiQuery(q): 
             p_value: f.spike.p_value,
             z: (f.spike.z * 100.0).round() / 100.0,
             petitions,
+            items,
         });
     }
     Ok(Json(HotspotPage { from: week_start.to_string(), to: today.to_string(), weeks, cells: all.len(), spikes: out, summary }))

@@ -79,6 +79,9 @@ pub async fn view(
         // An accuser is never shown a unit of the accused's chain (Art. 30).
         current_unit: shown_unit(c, c.current_unit, &tree),
         handling_unit: c.handling_unit.and_then(|id| shown_unit(c, id, &tree)),
+        review_unit: c.review_unit.and_then(|id| shown_unit(c, id, &tree)),
+        final_review_unit: c.final_review_unit.and_then(|id| shown_unit(c, id, &tree)),
+        evaluations: history.iter().filter_map(evaluation).collect(),
         progress: history
             .iter()
             // Internal acts stay internal: the action table says which.
@@ -122,6 +125,25 @@ pub async fn view(
             .map(|d| crate::api::letters::LetterView::from_row(d, format!("/api/v1/track/{}/documents/{}", rec.number, d.id)))
             .collect(),
     }))
+}
+
+/// An `evaluate` event as the petitioner's own evaluation.
+fn evaluation(e: &xinfang_store::EventRecord) -> Option<EvaluationView> {
+    use xinfang_domain::petition::Rating;
+    use xinfang_domain::procedure::DocumentKind;
+    if e.action != "evaluate" {
+        return None;
+    }
+    let rating = Rating::parse(e.payload.get("rating")?.as_str()?)?;
+    let document = e.payload.get("document").and_then(|d| serde_json::from_value::<DocumentKind>(d.clone()).ok());
+    Some(EvaluationView {
+        evaluated_at: e.occurred_at.clone(),
+        document: document.and_then(|d| serde_json::to_value(d).ok()).and_then(|v| v.as_str().map(String::from)),
+        document_label: document.map(|d| d.label().to_string()),
+        rating: rating.as_str().into(),
+        rating_label: rating.label().into(),
+        reason: e.payload.get("reason").and_then(|r| r.as_str()).map(str::trim).filter(|r| !r.is_empty()).map(String::from),
+    })
 }
 
 /// A timer in words a petitioner understands; `None` for the units' own
