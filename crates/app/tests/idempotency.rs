@@ -390,6 +390,16 @@ async fn staff_registration_form_token_registers_once() {
     assert!(ends[0].starts_with("/staff/p/XF-") && ends[0].ends_with("?done=register"), "{}", ends[0]);
     assert_eq!(ends[0], ends[1], "the resend lands on the same petition");
     assert_eq!(petitions(&s).await, before + 1, "one petition registered");
+    // The page says the query code the clerk tells the petitioner (Art. 21),
+    // once; it tracks the petition on the portal's side.
+    let page = c.get(format!("{}{}", s.base, ends[0])).send().await.unwrap().text().await.unwrap();
+    let code =
+        page.split("查询码：").nth(1).and_then(|r| r.split('（').next()).unwrap_or_else(|| panic!("no query code: {page}")).to_string();
+    let number = ends[0].trim_start_matches("/staff/p/").trim_end_matches("?done=register").to_string();
+    let (status, view) = s.get(&format!("/api/v1/track/{number}?code={code}"), None).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    let again = c.get(format!("{}{}", s.base, ends[0])).send().await.unwrap().text().await.unwrap();
+    assert!(!again.contains("查询码："), "shown once");
     // Sent at the same moment: still one.
     let html = c.get(format!("{}/staff/register", s.base)).send().await.unwrap().text().await.unwrap();
     let second = hidden(&html, "form_token");

@@ -191,6 +191,77 @@ fn accusation_against(unit_code: Option<&str>) -> Value {
     v
 }
 
+/// An online accusation naming its accused in the portal's one field.
+fn online_accusation(who: &str, accused: &str) -> Value {
+    let mut body = online_claim(who, "440304199001011233");
+    body["category"] = json!("accusation");
+    body["topic"] = json!("0601");
+    body["title"] = json!("工作人员收受好处费");
+    body["request"] = json!("请查处收受好处费的工作人员");
+    body["facts_and_reasons"] = json!("办理劳动监察投诉时，经办人员暗示要给好处费才给立案。");
+    body["accused"] = json!({"name": accused});
+    body
+}
+
+#[tokio::test]
+async fn art30_an_accused_unit_named_in_words_is_recognised_and_an_accusation_that_reached_it_is_taken_back() {
+    let s = TestServer::start_configured(TestServer::counting).await;
+    // The unit named in words, inside a longer description: recognised, so
+    // neither it nor its chain may be sent the accusation.
+    let (status, sub) =
+        s.post("/api/v1/petitions", None, online_accusation("检举人甲", "福田区人力资源和社会保障局劳动监察大队张某")).await;
+    assert_eq!(status, StatusCode::CREATED, "{sub}");
+    let number = sub["number"].as_str().unwrap().to_string();
+    for target in ["440304-RST", "4403-RST"] {
+        let (status, err) = s.try_act("ft_clerk", &number, "forward", json!({"unit": target})).await;
+        assert_eq!((status, code(&err)), (StatusCode::CONFLICT, ("route_to_accused", "art30")), "{target}: {err}");
+    }
+    let (status, _) = s.get_as("ft_rst_officer", &format!("/api/v1/petitions/{number}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // A person named without a unit reaches the unit before anyone knows.
+    let (_, sub) = s.post("/api/v1/petitions", None, online_accusation("检举人乙", "劳动监察大队的张某")).await;
+    let number = sub["number"].as_str().unwrap().to_string();
+    s.act("ft_clerk", &number, "forward", json!({"unit": "440304-RST"})).await;
+    // The discipline body names that unit: the case is taken back from it
+    // and handled by the discipline body, not left where nobody may move it.
+    let r = s
+        .act(
+            "ft_jw_officer",
+            &number,
+            "designate_accused",
+            json!({"unit": "440304-RST", "reason": "经初核，被检举人系区人社局劳动监察大队工作人员"}),
+        )
+        .await;
+    assert_eq!(r["state"], "forwarded", "{r}");
+    assert!(
+        r["deadlines"].as_array().unwrap().iter().filter(|d| d["met_at"].is_null()).all(|d| d["kind"].as_str().unwrap().starts_with('D')),
+        "{r}"
+    );
+    let d = s.detail("ft_jw_officer", &number).await;
+    assert_eq!(d["current_unit"]["code"], "440304-JW");
+    assert!(r["notice"].as_str().unwrap().contains(d["current_unit"]["name"].as_str().unwrap()), "{r}");
+    assert!(d["available_actions"].as_array().unwrap().iter().any(|a| a["name"] == "accept"), "{}", d["available_actions"]);
+    for user in ["ft_rst_officer", "ft_rst_head"] {
+        let (status, _) = s.get_as(user, &format!("/api/v1/petitions/{number}")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{user} no longer sees it");
+    }
+    // Accepted by the unit before it was found to be the accused one.
+    let (_, sub) = s.post("/api/v1/petitions", None, online_accusation("检举人丙", "劳动监察大队的李某")).await;
+    let number = sub["number"].as_str().unwrap().to_string();
+    s.act("ft_clerk", &number, "forward", json!({"unit": "440304-RST"})).await;
+    s.act("ft_jw_officer", &number, "designate_accused", json!({"unit": null, "unknown": true, "reason": "被检举人身份待核实"})).await;
+    let r = s.act("ft_rst_officer", &number, "accept", json!({})).await;
+    assert_eq!(r["state"], "handling", "{r}");
+    let r = s
+        .act("ft_jw_officer", &number, "designate_accused", json!({"unit": "440304-RST", "reason": "经核实，被检举人系区人社局工作人员"}))
+        .await;
+    assert_eq!(r["state"], "forwarded", "{r}");
+    assert_eq!(s.detail("ft_jw_officer", &number).await["current_unit"]["code"], "440304-JW");
+    let (status, _) = s.get_as("ft_rst_officer", &format!("/api/v1/petitions/{number}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    s.finish().await;
+}
+
 #[tokio::test]
 async fn art30_accusation_is_sealed_from_classification_and_never_routed_to_the_accused_chain() {
     let s = TestServer::start_configured(TestServer::counting).await;

@@ -48,6 +48,10 @@ async fn art40_spot_checks_sample_by_rule_prefill_from_the_record_and_count_the_
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, err) = s.post_as("ft_supervisor", "/api/v1/spot-checks", json!({"month": "2026-13", "rule": "all_overdue"})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    // A month still to come has nothing handled: no empty check of it.
+    let next_year = (today() + chrono::Duration::days(400)).format("%Y-%m").to_string();
+    let (status, err) = s.post_as("ft_supervisor", "/api/v1/spot-checks", json!({"month": next_year, "rule": "all_overdue"})).await;
+    assert_eq!((status, err["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("future_month")), "{err}");
 
     // Every petition handled late: exactly the late one.
     let (status, c) = s.post_as("ft_supervisor", "/api/v1/spot-checks", json!({"month": month, "rule": "all_overdue"})).await;

@@ -2,7 +2,7 @@
 //! and the validation every intake path shares.
 
 use crate::error::{DomainError, Rule};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 macro_rules! str_enum {
@@ -291,8 +291,15 @@ pub fn check_text(field: &'static str, label: &str, value: &str, is_required: bo
     if is_required { required(field, label, limits::NOTE, value) } else { too_long(field, label, limits::NOTE, value) }
 }
 
-/// GB 11643-1999 citizen identity number: 17 digits and a check character.
+/// GB 11643-1999 citizen identity number: 17 digits and a check character,
+/// the birth date inside a real day no later than today (China time).
 pub fn valid_id_number(id: &str) -> bool {
+    valid_id_number_on(id, crate::local_date(chrono::Utc::now()))
+}
+
+/// [`valid_id_number`] as of `today`: a birth date after it (a number typed
+/// with the wrong year) or before 1900 is refused like a wrong check digit.
+pub fn valid_id_number_on(id: &str, today: NaiveDate) -> bool {
     const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
     const CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
     let chars: Vec<char> = id.chars().collect();
@@ -308,9 +315,10 @@ pub fn valid_id_number(id: &str) -> bool {
     }
     let expected = CHECK.get((sum % 11) as usize).copied();
     let last = chars.get(17).map(|c| c.to_ascii_uppercase());
-    // The birth date inside must be a real date.
+    // The birth date inside must be a real date a living person has.
     let birth: String = chars.get(6..14).map(|s| s.iter().collect()).unwrap_or_default();
-    expected == last && NaiveDate::parse_from_str(&birth, "%Y%m%d").is_ok()
+    let born = NaiveDate::parse_from_str(&birth, "%Y%m%d").ok();
+    expected == last && born.is_some_and(|b| b.year() >= 1900 && b <= today)
 }
 
 /// Phone: digits with optional +, - and spaces, 5 to 20 digits.
@@ -403,7 +411,7 @@ impl Registration {
             check(required("petitioners.name", "信访人姓名（名称）", limits::NAME, &p.name));
             check(visible_only("petitioners.name", "信访人姓名（名称）", &p.name, true));
             if p.id_number.as_deref().is_some_and(|id| !valid_id_number(id)) {
-                check(fail(Rule::Input, "invalid_id_number", "公民身份号码格式或校验位不正确", "petitioners.id_number"));
+                check(fail(Rule::Input, "invalid_id_number", "公民身份号码格式、出生日期或校验位不正确", "petitioners.id_number"));
             }
             if p.phone.as_deref().is_some_and(|phone| !valid_phone(phone)) {
                 check(fail(Rule::Input, "invalid_phone", "联系电话格式不正确", "petitioners.phone"));
@@ -485,6 +493,10 @@ mod tests {
         assert!(valid_id_number("11010519491231002x"));
         assert!(!valid_id_number("110105194912310021"));
         assert!(!valid_id_number("11010519491331002X"));
+        // A right check digit on a birth date still to come: a mistyped year.
+        let today = NaiveDate::from_ymd_opt(2026, 12, 5).expect("a date");
+        assert!(!valid_id_number_on("440304203001011232", today));
+        assert!(valid_id_number_on("440304203001011232", NaiveDate::from_ymd_opt(2030, 1, 1).expect("a date")));
     }
 
     #[test]

@@ -712,6 +712,13 @@ fn route_to(case: &mut Case, from: UnitId, target: &Unit, routing: Routing, ctx:
 pub const ASSIGN_LONGEST_DAYS: i64 = 15 + 60 + 30;
 
 /// Art. 22 and 23 limits on where a unit may send an item.
+/// Typed text set inside a sentence of a notice: without the full stop
+/// (or other closing mark) the writer ended it with, so that "因案情复杂。，"
+/// and "理由：……。。" do not reach the petitioner.
+fn clause(typed: &str) -> &str {
+    typed.trim().trim_end_matches(['。', '.', '，', ',', '；', ';', '！', '!', '、', ' ', '\u{3000}']).trim_end()
+}
+
 fn check_route_target(case: &Case, from: &Unit, target: &Unit, routing: Routing, tree: &UnitTree) -> Result<(), DomainError> {
     if target.id == from.id {
         return Err(DomainError::invalid(Rule::Art22, "route_to_self", "不能转送或交办给本单位"));
@@ -1181,8 +1188,12 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
             text("reason", "不予受理理由", reason)?;
             text("proper_channel", "应当提出的途径", proper_channel)?;
             // The refusal is the written notice (T2/T3) and ends the objection
-            // window; the bureau's routing and an assignment's result stay owed.
-            for t in [TimerKind::T2, TimerKind::T3, TimerKind::T4, TimerKind::D1, TimerKind::D2] {
+            // window. It is also the unit's answer to an assignment (T5): it is
+            // reported to the bureau that assigned it, which may reverse it
+            // (Art. 40) — left open, the assignment's date would fall due on
+            // a unit that has nothing more it can do. A bureau's routing
+            // stays owed unless the bureau refuses itself.
+            for t in [TimerKind::T2, TimerKind::T3, TimerKind::T4, TimerKind::T5, TimerKind::D1, TimerKind::D2] {
                 next.meet(t, ctx.now);
             }
             if unit.kind == UnitKind::PetitionBureau {
@@ -1194,7 +1205,12 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
             extra.insert("ground_label".into(), json!(ground.label()));
             extra.insert("reported_to".into(), json!(case.routed_by.map(|u| unit_name(tree, u))));
             let head = if next.state == State::NotReaccepted { "不再受理" } else { "不予受理" };
-            notice = Some(format!("您的信访事项{head}。情形：{}。理由：{reason}。您可以{proper_channel}。", ground.label()));
+            notice = Some(format!(
+                "您的信访事项{head}。情形：{}。理由：{}。应当提出的途径：{}。",
+                ground.label(),
+                clause(reason),
+                clause(proper_channel)
+            ));
         }
         Command::ReverseDecline { reason } => {
             in_state(case, &[State::Declined], "纠正不予受理", rule)?;
@@ -1214,6 +1230,11 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
             text("reason", "纠正理由", reason)?;
             next.state = State::Forwarded;
             next.decline_ground = None;
+            // An assignment's result is owed again, by its own date: only
+            // the refusal met it (a declined petition was never concluded).
+            for d in next.deadlines.iter_mut().filter(|d| d.kind == TimerKind::T5) {
+                d.met_at = None;
+            }
             next.start(Deadline::start(TimerKind::T3, ctx.on, 15, DayUnit::Calendar, ctx.policy, ctx.calendar));
             next.start(Deadline::start(TimerKind::T4, ctx.on, 5, DayUnit::Working, ctx.policy, ctx.calendar));
             notice = Some(format!("经{}纠正，您的信访事项由{}依法受理办理。", unit_name(tree, s.unit_id), unit_name(tree, cur)));
@@ -1243,7 +1264,33 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
             match (unit.as_deref().map(str::trim).filter(|c| !c.is_empty()), unknown) {
                 (Some(code), false) => {
                     let target = unit_by_code(tree, code)?;
-                    check_accused_not_holding(case, target, tree)?;
+                    let discipline = tree.get(s.unit_id).filter(|_| at_discipline);
+                    match (check_accused_not_holding(case, target, tree), discipline) {
+                        (Ok(()), _) => {}
+                        // Art. 30: the accusation already reached the accused's
+                        // chain (its name was not recognised when it was sent).
+                        // The discipline body naming the accused takes it back
+                        // and handles it itself: otherwise nobody could move it.
+                        (Err(_), Some(body))
+                            if matches!(case.state, State::Forwarded | State::Objected | State::Handling)
+                                && !tree.in_accused_chain(body.id, target.id) =>
+                        {
+                            for t in [TimerKind::T2, TimerKind::T3, TimerKind::T4, TimerKind::T5, TimerKind::T6] {
+                                next.meet(t, ctx.now);
+                            }
+                            let router = case.routed_by.unwrap_or(case.registered_unit);
+                            route_to(&mut next, cur, body, Routing::ReferDiscipline, ctx);
+                            // The unit the case is taken from is no router of it.
+                            next.routed_by = Some(router);
+                            next.accepted_on = None;
+                            next.claim_route = None;
+                            next.extended = false;
+                            extra.insert("withdrawn_from".into(), json!(unit_name(tree, cur)));
+                            extra.insert("to_unit".into(), json!(body.code));
+                            notice = Some(format!("您反映的检举控告事项已转由{}依规依纪依法处理。", body.name));
+                        }
+                        (Err(e), _) => return Err(e),
+                    }
                     next.accused_unit = Some(target.id);
                     next.accused_unknown = false;
                     extra.insert("unit_name".into(), json!(target.name));
@@ -1461,7 +1508,7 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
             next.extended = true;
             extra.insert("approved_by_user".into(), json!(approver.user_id));
             extra.insert("new_due_on".into(), json!(new_due));
-            notice = Some(format!("因{reason}，经单位负责人批准，办理期限延长{days}日，至{new_due}。"));
+            notice = Some(format!("因{}，经单位负责人批准，办理期限延长{days}日，至{new_due}。", clause(reason)));
         }
         Command::Conclude { outcome, request, facts_and_reasons, decision, legal_basis } => {
             in_state(case, &[State::Handling], "出具信访处理意见书", rule)?;

@@ -414,6 +414,23 @@ impl RuleTable {
             ),
             // Something asked for oneself: weighs against the proposal cues.
             cue(&["我家", "帮我", "管一管", "管管", "俺家", "补发", "要回", "欠我", "欠俺", "退还"], "claim"),
+            // 能不能 asked for oneself (能不能给我安排一个, 能不能找他退钱,
+            // 能不能给个准话) rather than of a public arrangement; not
+            // 能不能追回: a fraud the police should pursue says it too.
+            cue(
+                &[
+                    "能不能给个准话",
+                    "能不能先给",
+                    "能不能给我安排",
+                    "能不能给我们安排",
+                    "能不能给俺",
+                    "能不能帮忙",
+                    "能不能找他",
+                    "能不能还我",
+                    "能不能给介绍",
+                ],
+                "claim",
+            ),
             // Misconduct named, or a punishment asked for.
             cue(
                 &[

@@ -533,7 +533,7 @@ async fn receive(state: AppState, portal: Arc<PortalInfo>, headers: HeaderMap, m
         errors.insert("target_unit".into(), "请选择写信对象".into());
     }
     if !form.id_number.is_empty() && !xinfang_domain::petition::valid_id_number(&form.id_number) {
-        errors.insert("id_number".into(), "公民身份号码格式或校验位不正确，请核对18位号码".into());
+        errors.insert("id_number".into(), "公民身份号码格式、出生日期或校验位不正确，请核对18位号码".into());
     }
     if !form.phone.is_empty() && !xinfang_domain::petition::valid_phone(&form.phone) {
         errors.insert("phone".into(), "联系电话格式不正确，请填写手机号码或带区号的固定电话".into());

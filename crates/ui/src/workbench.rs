@@ -1133,10 +1133,19 @@ async fn petition(State(state): State<AppState>, headers: HeaderMap, Path(number
         Ok(s) => s,
         Err(r) => return r,
     };
+    // The query code of a petition just registered, once: from the sealed
+    // cookie the registration set (the code is stored only as a hash).
+    let code = (q.done.as_deref() == Some("register"))
+        .then(|| crate::portal::open_cookie(&state, &headers, REGISTERED_COOKIE, "registered"))
+        .flatten()
+        .filter(|v| v["number"].as_str() == Some(number.as_str()))
+        .and_then(|v| v["query_code"].as_str().map(String::from))
+        .filter(|c| !c.is_empty());
     let flash = q.done.as_deref().map(|a| {
         let what = if a == "register" { "登记" } else { action_label(a) };
         let finding = if q.repeat.as_deref() == Some("kept") { "，并认定初件/重件" } else { "" };
-        format!("已办理：{what}{finding}")
+        let told = code.as_deref().map(|c| format!("。查询码：{c}（请告知信访人：凭信访件编号和查询码可查询办理进度、评价和申请复查；查询码只保存摘要，离开本页后不再显示）")).unwrap_or_default();
+        format!("已办理：{what}{finding}{told}")
     });
     let alert = match q.repeat.as_deref() {
         Some("failed") => Some("已登记，但初件/重件认定未能保存；事项仍在本单位办理的，请在下方“初件 / 重件”处重新认定。".to_string()),
@@ -1144,8 +1153,20 @@ async fn petition(State(state): State<AppState>, headers: HeaderMap, Path(number
         _ => None,
     };
     let flash = flash.or_else(|| risk_flash(&q));
-    petition_page(state, &headers, s, number, Extras { flash, alert, requested: q.requested, ..Extras::default() }).await
+    let shown = code.is_some();
+    let mut r = petition_page(state, &headers, s, number, Extras { flash, alert, requested: q.requested, ..Extras::default() }).await;
+    if shown {
+        // Shown once: a reload or a later visit does not show it again.
+        if let Ok(v) = HeaderValue::from_str(&format!("{REGISTERED_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict")) {
+            r.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    r
 }
+
+/// The sealed cookie carrying a new registration's query code to the
+/// petition page it redirects to.
+const REGISTERED_COOKIE: &str = "xf_registered";
 
 /// What the page says after a risk alert was raised by hand or dismissed
 /// (post/redirect/get: a reload sends nothing again).
@@ -1539,7 +1560,7 @@ fn accused_of(tree: &xinfang_domain::unit::UnitTree, v: &RegisterValues) -> Opti
     if v.accused_name.is_empty() && v.accused_unit.is_empty() && v.accused_position.is_empty() {
         return None;
     }
-    let unit_code = tree.by_code(&v.accused_unit).or_else(|| tree.all().find(|u| u.name == v.accused_unit)).map(|u| u.code.clone());
+    let unit_code = xinfang_web::intake::named_unit(tree, &v.accused_unit).map(|u| u.code.clone());
     Some(AccusedInput { name: opt(&v.accused_name), unit: opt(&v.accused_unit), position: opt(&v.accused_position), unit_code })
 }
 
@@ -1791,17 +1812,25 @@ async fn register(State(state): State<AppState>, headers: HeaderMap, mut multipa
             },
             None => "",
         };
-        Ok((StatusCode::CREATED, serde_json::json!({ "number": out.number, "repeat": finding })))
+        Ok((StatusCode::CREATED, serde_json::json!({ "number": out.number, "repeat": finding, "query_code": out.query_code })))
     };
     let done = xinfang_web::once::once(&state, &format!("form:register:{}", s.user.id), &token, &fingerprint, act).await.map(|a| {
         let field = |k: &str| a.body.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
-        (field("number"), field("repeat"))
+        (field("number"), field("repeat"), field("query_code"))
     });
     match done {
         // Registered now, or already by this same form (a double click, a
-        // resend): the same petition page either way.
-        Ok((number, repeat)) if repeat.is_empty() => Redirect::to(&format!("/staff/p/{number}?done=register")).into_response(),
-        Ok((number, repeat)) => Redirect::to(&format!("/staff/p/{number}?done=register&repeat={repeat}")).into_response(),
+        // resend): the same petition page either way, which shows the
+        // query code the clerk tells the petitioner (Art. 21).
+        Ok((number, repeat, code)) => {
+            let to = if repeat.is_empty() {
+                format!("/staff/p/{number}?done=register")
+            } else {
+                format!("/staff/p/{number}?done=register&repeat={repeat}")
+            };
+            let sealed = serde_json::json!({ "number": number, "query_code": code });
+            crate::portal::see_other(&to, [crate::portal::seal_cookie(&state, REGISTERED_COOKIE, "registered", sealed)])
+        }
         Err(e) if e.code == "idempotency_key_reused" => {
             // Sent before and changed since (back button): a new
             // registration, which needs a new token and a deliberate click.

@@ -320,11 +320,14 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
             representative: p.representative,
         });
     }
-    let accused = input.accused.as_ref().map(|a| Accused {
-        name: opt_trim(&a.name),
-        unit: opt_trim(&a.unit),
-        position: opt_trim(&a.position),
-        unit_code: opt_trim(&a.unit_code),
+    let accused = input.accused.as_ref().map(|a| {
+        let unit_code = opt_trim(&a.unit_code).or_else(|| {
+            // A unit of the system named in words is named by code too, so
+            // that its chain never receives the accusation (Art. 30): the
+            // portal has one field for a person or a unit.
+            [&a.unit, &a.name].into_iter().flatten().find_map(|t| named_unit(&tree, t)).map(|u| u.code.clone())
+        });
+        Accused { name: opt_trim(&a.name), unit: opt_trim(&a.unit), position: opt_trim(&a.position), unit_code }
     });
     if let Some(code) = accused.as_ref().and_then(|a| a.unit_code.as_deref())
         && tree.by_code(code).is_none()
@@ -727,4 +730,20 @@ pub fn actor_ref(who: &Submitter) -> ActorRef {
         Submitter::Staff(s) => ActorRef { kind: "staff", user_id: Some(s.user.id), unit_id: Some(s.unit.id) },
         Submitter::ApiKey(k) => ActorRef { kind: "api_key", user_id: None, unit_id: Some(k.unit_id) },
     }
+}
+
+/// The unit of the tree that words typed for an accused name: its code, its
+/// full name, or — in longer words (福田区人力资源和社会保障局张科长) — the
+/// longest full unit name they contain. Short or colloquial names
+/// (人社局) name no unit: the clerk or the discipline body designates it.
+pub fn named_unit<'t>(tree: &'t xinfang_domain::unit::UnitTree, typed: &str) -> Option<&'t xinfang_domain::unit::Unit> {
+    let typed = typed.trim();
+    if typed.is_empty() {
+        return None;
+    }
+    tree.by_code(typed).or_else(|| {
+        tree.all()
+            .filter(|u| u.name.chars().count() >= 4 && typed.contains(u.name.as_str()))
+            .max_by_key(|u| (u.name.chars().count(), std::cmp::Reverse(u.id)))
+    })
 }

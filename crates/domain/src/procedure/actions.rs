@@ -752,7 +752,9 @@ impl ActionSpec {
             if !ok {
                 let expected = match fd.kind {
                     FieldKind::Date => "YYYY-MM-DD格式的日期".to_string(),
-                    FieldKind::Days => "1至3650的整数".to_string(),
+                    // The statutory limit (30 days for an extension) is the
+                    // rule's to refuse, with its article; the label says it.
+                    FieldKind::Days => "正整数".to_string(),
                     FieldKind::Route => "1至6的整数".to_string(),
                     FieldKind::Bool => "true或false".to_string(),
                     FieldKind::Units(_) => "单位代码数组".to_string(),

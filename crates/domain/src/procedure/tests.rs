@@ -148,6 +148,43 @@ fn art22_assign_sets_due_date_t5() {
 }
 
 #[test]
+fn art22_a_declined_assignment_owes_no_result_until_the_bureau_reverses_it() {
+    let w = World::new();
+    let c = registered(&w, "2026-11-02");
+    let c = run(&w, &c, "2026-11-02", staff(COUNTY_BUREAU, Role::Clerk), json!({"action":"assign","unit":"U12","due_on":"2026-12-01"}))
+        .expect("assign");
+    let decline = json!({"action":"decline","ground":"statutory_procedure","reason":"属于劳动争议仲裁范围","proper_channel":"向劳动人事争议仲裁委员会申请仲裁"});
+    let c = run(&w, &c, "2026-11-03", staff(COUNTY_DEPT, Role::HandlingOfficer), decline).expect("decline");
+    // The refusal, reported to the bureau, answers the assignment: its date
+    // no longer falls due on a unit that can do nothing more.
+    assert!(c.timer(TimerKind::T5).expect("T5").met_at.is_some());
+    assert!(c.deadlines.iter().all(|d| !d.is_open()), "{:?}", c.deadlines);
+    // Reversed: the result is owed again, by the assignment's own date.
+    let c = run(
+        &w,
+        &c,
+        "2026-11-05",
+        staff(COUNTY_BUREAU, Role::Clerk),
+        json!({"action":"reverse_decline","reason":"属于本单位职责，应当受理"}),
+    )
+    .expect("reverse");
+    let t5 = c.timer(TimerKind::T5).expect("T5");
+    assert_eq!((t5.met_at, t5.due_on), (None, d("2026-12-01")));
+}
+
+#[test]
+fn art23_a_decline_notice_reads_as_one_sentence_whatever_the_writer_ended_with() {
+    let w = World::new();
+    let c = forwarded(&w, "2026-11-02");
+    let body = json!({"action":"decline","ground":"statutory_procedure","reason":"属于劳动争议仲裁范围。","proper_channel":"可依法申请劳动仲裁。"});
+    let cmd = Command::from_json("decline", body).expect("parse");
+    let t = transition(&c, cmd, &staff(COUNTY_DEPT, Role::HandlingOfficer), &w.ctx("2026-11-03")).expect("decline");
+    let notice = t.notice.expect("a notice");
+    assert!(notice.contains("理由：属于劳动争议仲裁范围。应当提出的途径：可依法申请劳动仲裁。"), "{notice}");
+    assert!(!notice.contains("。。") && !notice.contains("。，"), "{notice}");
+}
+
+#[test]
 fn art34_an_assignment_cannot_give_more_time_than_the_statutory_limits() {
     let w = World::new();
     let c = registered(&w, "2026-11-02");

@@ -670,6 +670,9 @@ pub struct ScreenView {
 pub struct RegisteredVisit {
     pub number: String,
     pub ticket: i64,
+    /// The petitioner's query code (Art. 21): tell it at the counter; with
+    /// the number it tracks, evaluates and asks for 复查 on the portal.
+    pub query_code: String,
 }
 
 pub fn queue_label(n: i64) -> String {
@@ -910,14 +913,15 @@ pub async fn register(
     let answer =
         crate::once::once(&state, &format!("hall-ticket:{id}"), &format!("hall-ticket-to-visit-{id:016}"), &fingerprint, || async move {
             let out = intake(&st, Submitter::Staff(Box::new(s2)), input).await?;
-            Ok((StatusCode::CREATED, serde_json::json!({"number": out.number})))
+            Ok((StatusCode::CREATED, serde_json::json!({"number": out.number, "query_code": out.query_code})))
         })
         .await?;
     let number = answer.body["number"].as_str().ok_or_else(ApiError::internal)?.to_string();
+    let query_code = answer.body["query_code"].as_str().unwrap_or_default().to_string();
     if !answer.replayed {
         link_visit(&state, &staff, id, &number).await?;
     }
-    Ok((StatusCode::CREATED, Json(RegisteredVisit { number, ticket: id })))
+    Ok((StatusCode::CREATED, Json(RegisteredVisit { number, ticket: id, query_code })))
 }
 
 #[utoipa::path(get, path = "/api/v1/appointments/hall/screen/{unit}", tag = "appointments",

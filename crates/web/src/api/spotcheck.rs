@@ -144,6 +144,13 @@ pub async fn create(
     let month = input.month.trim();
     let (from, to) = month_bounds(month)
         .ok_or_else(|| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_month", "月份格式应为 年-月，如 2026-11").at("month"))?;
+    // A month still to come has handled nothing: a check of it would be an
+    // empty record that looks like a clean one. The current month may be
+    // checked as far as it has gone.
+    if from > chrono::Utc::now() {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "future_month", format!("{month}尚未到来，只能抽查本月及以前的月份"))
+            .at("month"));
+    }
     let today = xinfang_domain::local_date(chrono::Utc::now()).to_string();
     let discipline = staff.unit.kind == UnitKind::DisciplineBody;
     let handled = state.store.handled_between(&checked_units(&state, &staff), from, to, &today, discipline).await?;

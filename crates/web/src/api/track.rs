@@ -29,7 +29,8 @@ pub struct CodeQuery {
 
 /// The number and code must match; any mismatch is the same 404.
 pub async fn load(state: &AppState, number: &str, code: Option<&str>) -> ApiResult<PetitionRecord> {
-    let nf = || ApiError::not_found("信访事项（或查询码不正确）");
+    // One answer for an unknown number and a wrong code: neither is told apart.
+    let nf = || ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", "信访事项编号或查询码不正确");
     let code = code.map(str::trim).filter(|c| looks_like_query_code(c)).ok_or_else(nf)?;
     if !looks_like_number(number) {
         return Err(nf());
