@@ -737,6 +737,17 @@ fn check_route_target(case: &Case, from: &Unit, target: &Unit, routing: Routing,
             "联席会议和本级党委政府不直接承办信访事项；争议请走协商或报告程序",
         ));
     }
+    // Until the accused unit is named (or found unknowable by the discipline
+    // body) an accusation exists for nobody but its receiver and the
+    // discipline bodies, since any unit might be the accused: sent to any
+    // other unit it would reach a holder that cannot see it — or the accused.
+    if crate::access::hidden_until_accused_named(case, target.id, target.kind == UnitKind::DisciplineBody) {
+        return Err(DomainError::conflict(
+            Rule::Art30,
+            "accused_not_designated",
+            "检举控告事项在确定被检举单位前只能转交纪检监察机关：请先确定被检举单位（或由纪检监察机关认定无法确定）",
+        ));
+    }
     if case.category == Category::Accusation
         && let Some(accused) = case.accused_unit
         && tree.in_accused_chain(target.id, accused)
