@@ -232,10 +232,18 @@ async fn art30_an_accused_unit_named_in_words_is_recognised_and_an_accusation_th
     let r = s.act("ft_rst_officer", &number, "accept", json!({})).await;
     assert_eq!(r["state"], "handling", "{r}");
     let r = s
-        .act("ft_jw_officer", &number, "designate_accused", json!({"unit": "440304-RST", "reason": "经核实，被检举人系区人社局劳动监察大队工作人员"}))
+        .act(
+            "ft_jw_officer",
+            &number,
+            "designate_accused",
+            json!({"unit": "440304-RST", "reason": "经核实，被检举人系区人社局劳动监察大队工作人员"}),
+        )
         .await;
     assert_eq!(r["state"], "forwarded", "{r}");
-    assert!(r["deadlines"].as_array().unwrap().iter().filter(|d| d["met_at"].is_null()).all(|d| d["kind"].as_str().unwrap().starts_with('D')), "{r}");
+    assert!(
+        r["deadlines"].as_array().unwrap().iter().filter(|d| d["met_at"].is_null()).all(|d| d["kind"].as_str().unwrap().starts_with('D')),
+        "{r}"
+    );
     let d = s.detail("ft_jw_officer", &number).await;
     assert_eq!(d["current_unit"]["code"], "440304-JW");
     assert!(r["notice"].as_str().unwrap().contains(d["current_unit"]["name"].as_str().unwrap()), "{r}");
