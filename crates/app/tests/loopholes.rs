@@ -206,10 +206,9 @@ fn online_accusation(who: &str, accused: &str) -> Value {
 #[tokio::test]
 async fn art30_an_accused_unit_named_in_words_is_recognised_and_an_accusation_that_reached_it_is_taken_back() {
     let s = TestServer::start_configured(TestServer::counting).await;
-    // The unit named in words, inside a longer description: recognised, so
-    // neither it nor its chain may be sent the accusation.
-    let (status, sub) =
-        s.post("/api/v1/petitions", None, online_accusation("检举人甲", "福田区人力资源和社会保障局劳动监察大队张某")).await;
+    // The unit named by its full name in the portal's one field: recognised,
+    // so neither it nor its chain may be sent the accusation.
+    let (status, sub) = s.post("/api/v1/petitions", None, online_accusation("检举人甲", "福田区人力资源和社会保障局")).await;
     assert_eq!(status, StatusCode::CREATED, "{sub}");
     let number = sub["number"].as_str().unwrap().to_string();
     for target in ["440304-RST", "4403-RST"] {
@@ -218,6 +217,20 @@ async fn art30_an_accused_unit_named_in_words_is_recognised_and_an_accusation_th
     }
     let (status, _) = s.get_as("ft_rst_officer", &format!("/api/v1/petitions/{number}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // Words that merely contain a unit's name designate nothing; the guard
+    // below keeps the accusation with the discipline bodies meanwhile.
+    let (_, sub) = s.post("/api/v1/petitions", None, online_accusation("检举人丁", "冒充福田区人力资源和社会保障局工作人员的人")).await;
+    let other = sub["number"].as_str().unwrap().to_string();
+    let (status, err) = s.try_act("ft_clerk", &other, "forward", json!({"unit": "440304-ZJT"})).await;
+    assert_eq!((status, code(&err)), (StatusCode::CONFLICT, ("accused_not_designated", "art30")), "{err}");
+    // A claim that names a unit keeps it as words: nobody's lists lose it.
+    let mut claim = online_claim("求决人戊", "440304199001011233");
+    claim["accused"] = json!({"name": "福田区人力资源和社会保障局"});
+    let (status, sub) = s.post("/api/v1/petitions", None, claim).await;
+    assert_eq!(status, StatusCode::CREATED, "{sub}");
+    let claim_number = sub["number"].as_str().unwrap().to_string();
+    s.act("ft_clerk", &claim_number, "forward", json!({"unit": "440304-RST"})).await;
+    assert_eq!(s.detail("ft_rst_officer", &claim_number).await["number"], claim_number.as_str());
     // A person named without a unit: any unit might be the accused, so it
     // goes nowhere but to the discipline body until the accused is named.
     let (_, sub) = s.post("/api/v1/petitions", None, online_accusation("检举人乙", "劳动监察大队的张某")).await;
@@ -559,6 +572,9 @@ async fn art30_no_back_door_to_the_accused_by_reclassifying_redesignating_or_an_
     assert_eq!((status, code(&err)), (StatusCode::CONFLICT, ("accused_not_designated", "art30")), "{err}");
     let (status, err) = s.try_act("sz_clerk", &n2, "assign", json!({"unit": "4403-ZJT", "due_on": days_ahead(20)})).await;
     assert_eq!((status, code(&err)), (StatusCode::CONFLICT, ("accused_not_designated", "art30")), "{err}");
+    // Nor by a negotiation among units (Art. 24), which would show it to each.
+    let (status, err) = s.try_act("sz_clerk", &n2, "start_negotiation", json!({"units": ["4403-ZJT", "4403-RST"]})).await;
+    assert_eq!((status, code(&err)), (StatusCode::CONFLICT, ("accusation_not_negotiated", "art30")), "{err}");
     s.finish().await;
 }
 

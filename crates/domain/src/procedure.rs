@@ -711,32 +711,16 @@ fn route_to(case: &mut Case, from: UnitId, target: &Unit, routing: Routing, ctx:
 /// looser one: a date past these would read as leave to be late.
 pub const ASSIGN_LONGEST_DAYS: i64 = 15 + 60 + 30;
 
-/// Art. 22 and 23 limits on where a unit may send an item.
 /// Typed text set inside a sentence of a notice: without the full stop
 /// (or other closing mark) the writer ended it with, so that "因案情复杂。，"
-/// and "理由：……。。" do not reach the petitioner.
+/// and "理由：……。。" do not reach the petitioner. (A required text is never
+/// only such marks: the form refuses an empty one.)
 fn clause(typed: &str) -> &str {
-    typed.trim().trim_end_matches(['。', '.', '，', ',', '；', ';', '！', '!', '、', ' ', '\u{3000}']).trim_end()
+    typed.trim().trim_end_matches(['。', '.', '，', ',', '；', ';', '！', '!', '？', '?', '、', ' ', '\u{3000}']).trim_end()
 }
 
-fn check_route_target(case: &Case, from: &Unit, target: &Unit, routing: Routing, tree: &UnitTree) -> Result<(), DomainError> {
-    if target.id == from.id {
-        return Err(DomainError::invalid(Rule::Art22, "route_to_self", "不能转送或交办给本单位"));
-    }
-    if target.kind == UnitKind::Community {
-        return Err(DomainError::invalid(
-            Rule::Art22,
-            "route_to_community",
-            "村（居）民委员会是基层群众性自治组织，不承办信访事项；请转送或交办乡镇（街道）或有关部门",
-        ));
-    }
-    if matches!(target.kind, UnitKind::JointConference | UnitKind::PartyGovernment) {
-        return Err(DomainError::invalid(
-            Rule::Art22,
-            "route_to_coordinator",
-            "联席会议和本级党委政府不直接承办信访事项；争议请走协商或报告程序",
-        ));
-    }
+/// Art. 30: where an accusation may not go, by whatever act it moves.
+fn check_accusation_target(case: &Case, target: &Unit, tree: &UnitTree) -> Result<(), DomainError> {
     // Until the accused unit is named (or found unknowable by the discipline
     // body) an accusation exists for nobody but its receiver and the
     // discipline bodies, since any unit might be the accused: sent to any
@@ -758,6 +742,29 @@ fn check_route_target(case: &Case, from: &Unit, target: &Unit, routing: Routing,
             format!("不得将检举控告材料转给被检举单位或其上下级（{}）", target.name),
         ));
     }
+    Ok(())
+}
+
+/// Art. 22 and 23 limits on where a unit may send an item.
+fn check_route_target(case: &Case, from: &Unit, target: &Unit, routing: Routing, tree: &UnitTree) -> Result<(), DomainError> {
+    if target.id == from.id {
+        return Err(DomainError::invalid(Rule::Art22, "route_to_self", "不能转送或交办给本单位"));
+    }
+    if target.kind == UnitKind::Community {
+        return Err(DomainError::invalid(
+            Rule::Art22,
+            "route_to_community",
+            "村（居）民委员会是基层群众性自治组织，不承办信访事项；请转送或交办乡镇（街道）或有关部门",
+        ));
+    }
+    if matches!(target.kind, UnitKind::JointConference | UnitKind::PartyGovernment) {
+        return Err(DomainError::invalid(
+            Rule::Art22,
+            "route_to_coordinator",
+            "联席会议和本级党委政府不直接承办信访事项；争议请走协商或报告程序",
+        ));
+    }
+    check_accusation_target(case, target, tree)?;
     if routing == Routing::ReferLegal && target.kind.is_legal() && !same_level_area(from, target) {
         return Err(DomainError::invalid(
             Rule::Art22,
@@ -936,6 +943,16 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
         Command::StartNegotiation { units, note } => {
             in_state(case, &[State::Registered], "启动协商受理", rule)?;
             require(actor, cur, ROUTERS, "启动协商受理", tree)?;
+            // Art. 24 settles which administrative body is competent; an
+            // accusation goes where Art. 30 sends it, and a negotiation would
+            // show it to every party, the accused perhaps among them.
+            if case.category == Category::Accusation {
+                return Err(DomainError::conflict(
+                    Rule::Art30,
+                    "accusation_not_negotiated",
+                    "检举控告事项不适用协商受理：请确定被检举单位后转送，或转交纪检监察机关",
+                ));
+            }
             opt_text("note", "备注", note)?;
             let mut ids = Vec::new();
             for code in units {
@@ -960,6 +977,7 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
             if !case.negotiation_units.contains(&target.id) {
                 return Err(DomainError::invalid(Rule::Art24, "not_a_party", "受理单位须为参与协商的单位之一"));
             }
+            check_accusation_target(case, target, tree)?;
             next.meet(TimerKind::T1, ctx.now);
             route_to(&mut next, cur, target, Routing::Forward, ctx);
             next.competence_decided = true;
@@ -993,6 +1011,7 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
             if !case.negotiation_units.contains(&target.id) {
                 return Err(DomainError::invalid(Rule::Art24, "not_a_party", "受理单位须为涉及的单位之一"));
             }
+            check_accusation_target(case, target, tree)?;
             next.meet(TimerKind::T1, ctx.now);
             let router = case.routed_by.unwrap_or(cur);
             route_to(&mut next, router, target, Routing::Forward, ctx);
@@ -1241,9 +1260,13 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
             text("reason", "纠正理由", reason)?;
             next.state = State::Forwarded;
             next.decline_ground = None;
-            // An assignment's result is owed again, by its own date: only
-            // the refusal met it (a declined petition was never concluded).
-            for d in next.deadlines.iter_mut().filter(|d| d.kind == TimerKind::T5) {
+            // An assignment's result is owed again, by its own date: the
+            // latest assignment's, which only the refusal met (a declined
+            // petition was never concluded). An earlier assignment's, met when
+            // it was moved on, stays met.
+            if matches!(case.routing, Some(Routing::Assign { .. }))
+                && let Some(d) = next.deadlines.iter_mut().rev().find(|d| d.kind == TimerKind::T5)
+            {
                 d.met_at = None;
             }
             next.start(Deadline::start(TimerKind::T3, ctx.on, 15, DayUnit::Calendar, ctx.policy, ctx.calendar));
@@ -1283,20 +1306,27 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
                         // The discipline body naming the accused takes it back
                         // and handles it itself: otherwise nobody could move it.
                         (Err(_), Some(body))
-                            if matches!(case.state, State::Forwarded | State::Objected | State::Handling)
+                            if matches!(case.state, State::Forwarded | State::Objected | State::Handling | State::Registered)
                                 && !tree.in_accused_chain(body.id, target.id) =>
                         {
                             for t in [TimerKind::T2, TimerKind::T3, TimerKind::T4, TimerKind::T5, TimerKind::T6] {
                                 next.meet(t, ctx.now);
                             }
-                            let router = case.routed_by.unwrap_or(case.registered_unit);
+                            // The unit the case is taken from is no router of it,
+                            // nor is a unit of the accused's chain that sent it
+                            // down: then the discipline body itself answers for it.
+                            let router = [case.routed_by, Some(case.registered_unit)]
+                                .into_iter()
+                                .flatten()
+                                .find(|u| !tree.in_accused_chain(*u, target.id))
+                                .unwrap_or(body.id);
+                            let holder = case.handling_unit.unwrap_or(cur);
                             route_to(&mut next, cur, body, Routing::ReferDiscipline, ctx);
-                            // The unit the case is taken from is no router of it.
                             next.routed_by = Some(router);
                             next.accepted_on = None;
                             next.claim_route = None;
                             next.extended = false;
-                            extra.insert("withdrawn_from".into(), json!(unit_name(tree, cur)));
+                            extra.insert("withdrawn_from".into(), json!(unit_name(tree, holder)));
                             extra.insert("to_unit".into(), json!(body.code));
                             notice = Some(format!("您反映的检举控告事项已转由{}依规依纪依法处理。", body.name));
                         }

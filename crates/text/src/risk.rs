@@ -1965,8 +1965,16 @@ mod tests {
         for text in ["我用手机打她电话一直没人接。", "打他手机也不接，去公司也找不到人。"] {
             assert!(!scan(text).iter().any(|s| s.kind == Violence), "{text}: {:?}", scan(text));
         }
-        // The plans themselves are still read.
-        assert_eq!(level(&scan("农药我都买好了，再不给钱我就喝了它。")), RiskLevel::Urgent);
-        assert_eq!(level(&scan("到时候我就从桥上下去。")), RiskLevel::Urgent);
+        // The plans themselves are still read, farm words or a bridge's
+        // steps beside them or not.
+        for text in [
+            "农药我都买好了，再不给钱我就喝了它。",
+            "到时候我就从桥上下去。",
+            "等我从桥上下去的时候你们就知道了。",
+            "化肥都买不起了，只能喝农药。",
+        ] {
+            assert_eq!(level(&scan(text)), RiskLevel::Urgent, "{text}: {:?}", scan(text));
+        }
+        assert!(!scan("用拖拉机打我家地里的麦子。").iter().any(|s| s.kind == Violence));
     }
 }

@@ -371,9 +371,14 @@ const TRACK_COOKIE: &str = "xf_track";
 const SEALED_MINUTES: i64 = 30;
 
 pub(crate) fn seal_cookie(state: &AppState, name: &str, kind: &str, value: serde_json::Value) -> Option<HeaderValue> {
+    seal_cookie_at(state, name, kind, value, "/")
+}
+
+/// [`seal_cookie`] sent back only to the pages under `path`.
+pub(crate) fn seal_cookie_at(state: &AppState, name: &str, kind: &str, value: serde_json::Value, path: &str) -> Option<HeaderValue> {
     let exp = chrono::Utc::now().timestamp() + SEALED_MINUTES * 60;
     let sealed = state.keyring.encrypt(&serde_json::json!({ "k": kind, "exp": exp, "v": value }).to_string());
-    HeaderValue::from_str(&format!("{name}={sealed}; Path=/; Max-Age={}; HttpOnly; SameSite=Strict", SEALED_MINUTES * 60)).ok()
+    HeaderValue::from_str(&format!("{name}={sealed}; Path={path}; Max-Age={}; HttpOnly; SameSite=Strict", SEALED_MINUTES * 60)).ok()
 }
 
 pub(crate) fn open_cookie(state: &AppState, headers: &HeaderMap, name: &str, kind: &str) -> Option<serde_json::Value> {

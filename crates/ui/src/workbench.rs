@@ -1138,7 +1138,7 @@ async fn petition(State(state): State<AppState>, headers: HeaderMap, Path(number
     let code = (q.done.as_deref() == Some("register"))
         .then(|| crate::portal::open_cookie(&state, &headers, REGISTERED_COOKIE, "registered"))
         .flatten()
-        .filter(|v| v["number"].as_str() == Some(number.as_str()))
+        .filter(|v| v["number"].as_str() == Some(number.as_str()) && v["user"].as_i64() == Some(s.user.id))
         .and_then(|v| v["query_code"].as_str().map(String::from))
         .filter(|c| !c.is_empty());
     let flash = q.done.as_deref().map(|a| {
@@ -1155,9 +1155,11 @@ async fn petition(State(state): State<AppState>, headers: HeaderMap, Path(number
     let flash = flash.or_else(|| risk_flash(&q));
     let shown = code.is_some();
     let mut r = petition_page(state, &headers, s, number, Extras { flash, alert, requested: q.requested, ..Extras::default() }).await;
-    if shown {
-        // Shown once: a reload or a later visit does not show it again.
-        if let Ok(v) = HeaderValue::from_str(&format!("{REGISTERED_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict")) {
+    if shown && r.status() == StatusCode::OK {
+        // Shown once: a reload or a later visit does not show it again. (A
+        // page that could not be shown keeps it for the next attempt, until
+        // the cookie expires.)
+        if let Ok(v) = HeaderValue::from_str(&format!("{REGISTERED_COOKIE}=; Path=/staff/p/; Max-Age=0; HttpOnly; SameSite=Strict")) {
             r.headers_mut().append(header::SET_COOKIE, v);
         }
     }
@@ -1828,8 +1830,9 @@ async fn register(State(state): State<AppState>, headers: HeaderMap, mut multipa
             } else {
                 format!("/staff/p/{number}?done=register&repeat={repeat}")
             };
-            let sealed = serde_json::json!({ "number": number, "query_code": code });
-            crate::portal::see_other(&to, [crate::portal::seal_cookie(&state, REGISTERED_COOKIE, "registered", sealed)])
+            // For this clerk only, and sent back only to petition pages.
+            let sealed = serde_json::json!({ "number": number, "query_code": code, "user": s.user.id });
+            crate::portal::see_other(&to, [crate::portal::seal_cookie_at(&state, REGISTERED_COOKIE, "registered", sealed, "/staff/p/")])
         }
         Err(e) if e.code == "idempotency_key_reused" => {
             // Sent before and changed since (back button): a new

@@ -322,10 +322,15 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
     }
     let accused = input.accused.as_ref().map(|a| {
         let unit_code = opt_trim(&a.unit_code).or_else(|| {
-            // A unit of the system named in words is named by code too, so
-            // that its chain never receives the accusation (Art. 30): the
-            // portal has one field for a person or a unit.
-            [&a.unit, &a.name].into_iter().flatten().find_map(|t| named_unit(&tree, t)).map(|u| u.code.clone())
+            // An accused unit of the system named by its code or full name is
+            // named by code too, so that its chain never receives the
+            // accusation (Art. 30): the portal has one field for a person or
+            // a unit. Only for accusations: the viewer rows keep any named
+            // accused's chain out, which a claim must not lose.
+            (category == Category::Accusation)
+                .then(|| [&a.unit, &a.name].into_iter().flatten().find_map(|t| named_unit(&tree, t)))
+                .flatten()
+                .map(|u| u.code.clone())
         });
         Accused { name: opt_trim(&a.name), unit: opt_trim(&a.unit), position: opt_trim(&a.position), unit_code }
     });
@@ -732,18 +737,25 @@ pub fn actor_ref(who: &Submitter) -> ActorRef {
     }
 }
 
-/// The unit of the tree that words typed for an accused name: its code, its
-/// full name, or — in longer words (福田区人力资源和社会保障局张科长) — the
-/// longest full unit name they contain. Short or colloquial names
-/// (人社局) name no unit: the clerk or the discipline body designates it.
+/// The unit of the tree that words typed for an accused name: its code or
+/// its full name, exactly. A longer text that merely contains a unit's name
+/// (冒充福田区人民法院工作人员的人) is not taken as naming it: a wrong
+/// designation would lift the guard that keeps an accusation with the
+/// discipline bodies until its accused is named (`accused_not_designated`),
+/// so such words are left for the clerk or the discipline body to designate.
 pub fn named_unit<'t>(tree: &'t xinfang_domain::unit::UnitTree, typed: &str) -> Option<&'t xinfang_domain::unit::Unit> {
     let typed = typed.trim();
-    if typed.is_empty() {
+    // Nothing longer than a unit's name can be one (and a long text is not
+    // compared with every name).
+    if typed.is_empty() || typed.chars().count() > 64 {
         return None;
     }
     tree.by_code(typed).or_else(|| {
-        tree.all()
-            .filter(|u| u.name.chars().count() >= 4 && typed.contains(u.name.as_str()))
-            .max_by_key(|u| (u.name.chars().count(), std::cmp::Reverse(u.id)))
+        let mut named = tree.all().filter(|u| u.name == typed);
+        // Two units of one name (城关镇 in two counties) name neither.
+        match (named.next(), named.next()) {
+            (Some(u), None) => Some(u),
+            _ => None,
+        }
     })
 }

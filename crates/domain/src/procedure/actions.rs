@@ -743,7 +743,10 @@ impl ActionSpec {
             let ok = match fd.kind {
                 FieldKind::Text | FieldKind::LongText | FieldKind::Unit(_) => v.is_string(),
                 FieldKind::Date => v.as_str().is_some_and(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()),
-                FieldKind::Days => v.as_u64().is_some_and(|d| (1..=3650).contains(&d)),
+                // Any whole number of days from 1: the statutory limit (30
+                // days for an extension) is the rule's to refuse, with its
+                // article.
+                FieldKind::Days => v.as_u64().is_some_and(|d| d >= 1 && u32::try_from(d).is_ok()),
                 FieldKind::Route => v.as_u64().is_some_and(|r| (1..=6).contains(&r)),
                 FieldKind::Bool => v.is_boolean(),
                 FieldKind::Units(_) => v.as_array().is_some_and(|a| a.iter().all(Value::is_string)),
@@ -752,8 +755,6 @@ impl ActionSpec {
             if !ok {
                 let expected = match fd.kind {
                     FieldKind::Date => "YYYY-MM-DD格式的日期".to_string(),
-                    // The statutory limit (30 days for an extension) is the
-                    // rule's to refuse, with its article; the label says it.
                     FieldKind::Days => "正整数".to_string(),
                     FieldKind::Route => "1至6的整数".to_string(),
                     FieldKind::Bool => "true或false".to_string(),

@@ -185,6 +185,23 @@ fn art23_a_decline_notice_reads_as_one_sentence_whatever_the_writer_ended_with()
 }
 
 #[test]
+fn art22_a_reversed_decline_owes_only_the_latest_assignments_result() {
+    let w = World::new();
+    let clerk = || staff(COUNTY_BUREAU, Role::Clerk);
+    let c = registered(&w, "2026-11-02");
+    let c = run(&w, &c, "2026-11-02", clerk(), json!({"action":"assign","unit":"U12","due_on":"2026-12-01"})).expect("assign");
+    let c = run(&w, &c, "2026-11-03", staff(COUNTY_DEPT, Role::HandlingOfficer), json!({"action":"object","reasons":"不属于本单位职责"}))
+        .expect("object");
+    let c = run(&w, &c, "2026-11-04", clerk(), json!({"action":"approve_objection"})).expect("approve");
+    let c = run(&w, &c, "2026-11-04", clerk(), json!({"action":"assign","unit":"U13","due_on":"2026-12-20"})).expect("assign again");
+    let decline = json!({"action":"decline","ground":"statutory_procedure","reason":"属于仲裁范围","proper_channel":"申请劳动仲裁"});
+    let c = run(&w, &c, "2026-11-05", staff(OTHER_COUNTY_DEPT, Role::HandlingOfficer), decline).expect("decline");
+    let c = run(&w, &c, "2026-11-06", clerk(), json!({"action":"reverse_decline","reason":"应当受理"})).expect("reverse");
+    let open: Vec<NaiveDate> = c.deadlines.iter().filter(|d| d.kind == TimerKind::T5 && d.is_open()).map(|d| d.due_on).collect();
+    assert_eq!(open, [d("2026-12-20")], "{:?}", c.deadlines);
+}
+
+#[test]
 fn art34_an_assignment_cannot_give_more_time_than_the_statutory_limits() {
     let w = World::new();
     let c = registered(&w, "2026-11-02");

@@ -672,7 +672,9 @@ pub struct RegisteredVisit {
     pub ticket: i64,
     /// The petitioner's query code (Art. 21): tell it at the counter; with
     /// the number it tracks, evaluates and asks for 复查 on the portal.
-    pub query_code: String,
+    /// Absent only on a resend answered from before it was kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query_code: Option<String>,
 }
 
 pub fn queue_label(n: i64) -> String {
@@ -917,7 +919,7 @@ pub async fn register(
         })
         .await?;
     let number = answer.body["number"].as_str().ok_or_else(ApiError::internal)?.to_string();
-    let query_code = answer.body["query_code"].as_str().unwrap_or_default().to_string();
+    let query_code = answer.body["query_code"].as_str().map(String::from);
     if !answer.replayed {
         link_visit(&state, &staff, id, &number).await?;
     }
