@@ -269,6 +269,35 @@ async fn art30_an_accused_unit_named_in_words_is_recognised_and_an_accusation_th
 }
 
 #[tokio::test]
+async fn art30_an_accusation_objected_to_by_its_accused_is_taken_back_not_returned_to_it() {
+    let s = TestServer::start().await;
+    let (_, sub) = s.post("/api/v1/petitions", None, online_accusation("检举人丙", "劳动监察大队的某人")).await;
+    let number = sub["number"].as_str().unwrap().to_string();
+    s.act("ft_jw_officer", &number, "designate_accused", json!({"unit": null, "unknown": true, "reason": "被检举人身份待核实"})).await;
+    s.act("ft_clerk", &number, "forward", json!({"unit": "440304-RST"})).await;
+    let r = s.act("ft_rst_officer", &number, "object", json!({"reasons": "本事项不属于本单位职责范围"})).await;
+    assert_eq!(r["state"], "objected", "{r}");
+    // While the bureau weighs the objection, the discipline body finds the
+    // objecting unit is the accused: the case is taken to it, so refusing
+    // the objection cannot send the accusation back to the accused.
+    let r = s
+        .act("ft_jw_officer", &number, "designate_accused", json!({"unit": "440304-RST", "reason": "经核实，被检举人系区人社局工作人员"}))
+        .await;
+    assert_eq!(r["state"], "forwarded", "{r}");
+    let d = s.detail("ft_jw_officer", &number).await;
+    assert_eq!(d["current_unit"]["code"], "440304-JW", "{d}");
+    let (status, err) = s.try_act("ft_clerk", &number, "reject_objection", json!({"reason": "属于你单位职责"})).await;
+    assert!(status == StatusCode::CONFLICT || status == StatusCode::NOT_FOUND || status == StatusCode::FORBIDDEN, "{status} {err}");
+    for user in ["ft_rst_officer", "ft_rst_head"] {
+        let (status, _) = s.get_as(user, &format!("/api/v1/petitions/{number}")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{user} no longer sees it");
+    }
+    let r = s.act("ft_jw_officer", &number, "accept", json!({})).await;
+    assert_eq!(r["state"], "handling", "{r}");
+    s.finish().await;
+}
+
+#[tokio::test]
 async fn art30_accusation_is_sealed_from_classification_and_never_routed_to_the_accused_chain() {
     let s = TestServer::start_configured(TestServer::counting).await;
     // Classified as an accusation, accused unit not designated yet.
@@ -529,7 +558,7 @@ async fn art21_every_action_is_described_once_and_the_detail_lists_what_the_call
     let number = forwarded_on_paper(&s, 0, "丑十二").await;
     let d = s.detail("ft_rst_officer", &number).await;
     let names: Vec<&str> = d["available_actions"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["classify", "accept", "decline", "object"]);
+    assert_eq!(names, ["classify", "accept", "decline", "object", "reissue_query_code"]);
     let decline = &d["available_actions"][2];
     assert_eq!(decline["rule"], "art23");
     assert!(decline["fields"].as_array().unwrap().iter().any(|f| f["name"] == "ground" && f["options"].as_array().unwrap().len() == 5));

@@ -351,3 +351,39 @@ async fn art22_assignment_carries_a_due_date_and_art40_supervision() {
     assert_eq!(status, StatusCode::OK, "{body}");
     s.finish().await;
 }
+
+#[tokio::test]
+async fn art21_a_lost_query_code_is_reissued_once_and_the_old_one_stops_working() {
+    let s = TestServer::start().await;
+    let (status, sub) = s.post("/api/v1/petitions", None, online_claim("遗失人", "440304199001011233")).await;
+    assert_eq!(status, StatusCode::CREATED, "{sub}");
+    let number = sub["number"].as_str().unwrap().to_string();
+    let old = sub["query_code"].as_str().unwrap().to_string();
+    // Not the petitioner's act, nor another unit's.
+    let (status, _) =
+        s.post(&format!("/api/v1/petitions/{number}/actions/reissue_query_code?code={old}"), None, json!({"reason": "x"})).await;
+    assert!(status.is_client_error(), "{status}");
+    let (status, err) = s.try_act("sz_clerk", &number, "reissue_query_code", json!({"reason": "信访人来电"})).await;
+    assert!(status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND, "{status} {err}");
+    // A reason (how the clerk checked who asks) is required.
+    let (status, err) = s.try_act("ft_clerk", &number, "reissue_query_code", json!({"reason": " "})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    let r = s.act("ft_clerk", &number, "reissue_query_code", json!({"reason": "信访人持身份证原件到接待窗口申请，已核对"})).await;
+    let new = r["query_code"].as_str().unwrap_or_else(|| panic!("{r}")).to_string();
+    assert_ne!(new, old);
+    assert_eq!(r["state"], sub["state"], "no step of the procedure: {r}");
+    assert!(r["notice"].as_str().unwrap().contains("原查询码不再有效"), "{r}");
+    let (status, _) = s.get(&format!("/api/v1/track/{number}?code={old}"), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "the old code no longer opens the matter");
+    let (status, view) = s.get(&format!("/api/v1/track/{number}?code={new}"), None).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert!(view.to_string().contains("补发查询码"), "the petitioner sees that a code was reissued: {view}");
+    // The code is never stored or shown again: not in the history, not in a later answer.
+    let d = s.detail("ft_clerk", &number).await;
+    assert!(!d.to_string().contains(&new), "{d}");
+    assert!(d["history"].to_string().contains("reissue_query_code"), "{}", d["history"]);
+    // The record still verifies: the event binds the new code's hash.
+    let v = s.store.verify_record(None).await.unwrap();
+    assert!(v.breaks.is_empty(), "{:?}", v.breaks);
+    s.finish().await;
+}

@@ -217,6 +217,14 @@ async fn art30_a_hot_spot_never_names_a_petition_hidden_from_the_reader() {
     seal_as_accusation(&s, &turned).await;
     let spikes = named_behind_spikes(&s, "ft_supervisor").await;
     assert!(town(&spikes).contains(&turned), "{spikes:?}");
+    // Named, but under the sealed title: what it accuses stays with the
+    // discipline body; the others keep their own titles.
+    let (_, v) = s.get_as("ft_supervisor", "/api/v1/hotspots?min_count=3").await;
+    let items: Vec<&serde_json::Value> = v["spikes"].as_array().unwrap().iter().flat_map(|h| h["items"].as_array().unwrap()).collect();
+    let sealed = items.iter().find(|i| i["number"] == turned.as_str()).unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(sealed["title"], SEALED_TITLE, "{v}");
+    assert!(!v.to_string().contains("工地拖欠工资0"), "{v}");
+    assert!(items.iter().any(|i| i["title"] == "工地拖欠工资1"), "{v}");
     // The city bureau reaches it (its area) but, no accused being named
     // yet, may not learn the accusation exists: never named to it.
     let spikes = named_behind_spikes(&s, "sz_supervisor").await;

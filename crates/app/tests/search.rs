@@ -40,6 +40,26 @@ async fn search(s: &TestServer, user: &str, query: &str) -> Value {
 }
 
 #[tokio::test]
+async fn a_part_of_a_long_name_finds_it() {
+    let s = TestServer::start().await;
+    // A unit's name is one word of the segmenter (the tree's names are
+    // taught to it); its two-character parts are indexed too.
+    let named =
+        register(&s, "戊五", "13900000005", "工伤认定迟迟不办", "去年在福田区人力资源和社会保障局申请工伤认定，至今没有结果。").await;
+    let other = register(&s, "己六", "13900000006", "工伤认定迟迟不办", "去年在南山区申请工伤认定，至今没有结果。").await;
+    for q in ["田区", "福田区人力", "保障局"] {
+        let v = search(&s, "ft_clerk", &format!("q={}", enc(q))).await;
+        assert_eq!(numbers(&v), vec![named.clone()], "{q}: {v}");
+        let spans = v["items"][0]["snippet"].as_array().unwrap();
+        assert!(spans.iter().any(|sp| sp["hit"] == true && sp["text"].as_str().unwrap().contains(q)), "{q}: {v}");
+    }
+    let v = search(&s, "ft_clerk", &format!("q={}", enc("工伤认定"))).await;
+    assert_eq!(v["total"], 2, "{v}");
+    let _ = other;
+    s.finish().await;
+}
+
+#[tokio::test]
 async fn a_word_finds_its_petitions_best_first_with_snippets_and_never_the_others() {
     let s = TestServer::start().await;
     let in_title = register(&s, "甲一", "13900000001", "建筑公司欠薪三个月", "工地老板拖欠我们十二名工人的工资，多次讨要无果。").await;

@@ -341,6 +341,13 @@ pub enum Command {
         #[serde(default)]
         reason: String,
     },
+    /// A new query code for a petitioner who lost theirs, after staff
+    /// checked who asks (Art. 21: the petitioner follows the matter
+    /// online). The code itself is made and stored at the edge; the old
+    /// one stops working.
+    ReissueQueryCode {
+        reason: String,
+    },
 }
 
 fn yes() -> bool {
@@ -394,6 +401,7 @@ impl Command {
             Command::Close { .. } => "close",
             Command::Supervise { .. } => "supervise",
             Command::Evaluate { .. } => "evaluate",
+            Command::ReissueQueryCode { .. } => "reissue_query_code",
         }
     }
 
@@ -414,6 +422,7 @@ impl Command {
             | Command::Supervise { reason, .. }
             | Command::Evaluate { reason, .. }
             | Command::ReverseDecline { reason }
+            | Command::ReissueQueryCode { reason }
             | Command::DesignateAccused { reason, .. } => reason,
             Command::Object { reasons } => reasons,
             Command::Reaccept { new_facts } => new_facts,
@@ -1777,6 +1786,28 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
             }
             doc.evaluated = true;
             extra.insert("document".into(), json!(doc.kind));
+        }
+        Command::ReissueQueryCode { reason } => {
+            // The unit the petitioner can turn to: the one that registered
+            // the matter or the one holding it; an accusation only the
+            // unit holding it (the registering bureau may see no more than
+            // that it exists, Art. 30). Any state: a closed matter is still
+            // followed, evaluated and taken to 复查.
+            let s = staff(actor)?;
+            let units = if case.category == Category::Accusation { vec![cur] } else { vec![case.registered_unit, cur] };
+            if !RECEIVERS.contains(&s.role) || !units.iter().any(|u| tree.acts_for(s.unit_id, *u)) {
+                return Err(DomainError::forbidden(
+                    Rule::Access,
+                    "not_permitted",
+                    format!("只有{}的{}可以补发查询码", unit_name(tree, units[units.len() - 1]), role_names(RECEIVERS)),
+                ));
+            }
+            text("reason", "补发理由（核实身份的方式）", reason)?;
+            notice = Some(format!(
+                "您的信访事项查询码已于{}由{}补发，原查询码不再有效。如非本人申请，请及时与该单位联系。",
+                ctx.on,
+                unit_name(tree, s.unit_id)
+            ));
         }
     }
 

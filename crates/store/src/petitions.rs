@@ -552,6 +552,13 @@ impl Store {
         if n == 0 {
             return Err(StoreError::Conflict);
         }
+        if let Some(hash) = &rows.query_code_hash {
+            sqlx::query("UPDATE petitions SET query_code_hash = $1 WHERE id = $2")
+                .bind(hash.clone())
+                .bind(petition_id)
+                .execute(&mut *w.tx)
+                .await?;
+        }
         let seq = self.write_effects(&mut w, petition_id, case, event, notice, involved, None).await?;
         self.insert_urgent_reports(&mut w, petition_id, seq, &rows.urgent_reports).await?;
         self.write_act_rows(&mut w, petition_id, None, seq, rows).await?;

@@ -1504,6 +1504,15 @@ ALTER TABLE triage_rules ADD COLUMN starter BIGINT NOT NULL DEFAULT 0;
 UPDATE triage_rules SET revision = 1
 "#,
     ),
+    (
+        1312,
+        r#"
+-- Issue 13: every long Chinese word is indexed also as its two-character
+-- pieces (xinfang_text::Segmenter::index_words), so that 沙村 finds
+-- 上沙村. Marked stale as in 1310; the first node re-indexes in place.
+INSERT INTO search_index_stale (reason) SELECT 'two-character pieces of long words (migration 1312)' WHERE EXISTS (SELECT 1 FROM petitions)
+"#,
+    ),
 ];
 
 /// The migration after which the viewers of accusations whose accused is

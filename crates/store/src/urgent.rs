@@ -20,6 +20,9 @@ pub struct ActRows {
     /// An automatic one whose timer already has a case fails the act
     /// (`Conflict`): one case per breach, however many nodes sweep.
     pub supervision_cases: Vec<crate::supervision::NewSupervisionCase>,
+    /// The keyed hash of a reissued query code (`reissue_query_code`),
+    /// stored before the event so that the event's record digest binds it.
+    pub query_code_hash: Option<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -200,6 +200,16 @@ impl Segmenter {
                 out.push(t.to_string());
             }
         }
+        // 上沙村 also as 上沙 and 沙村: a clerk who types part of a long
+        // name finds it (`pieces_query`).
+        let long: Vec<String> = out.iter().filter(|w| is_long_han(w)).cloned().collect();
+        for w in long {
+            for b in bigrams(&w) {
+                if seen.insert(b.clone()) {
+                    out.push(b);
+                }
+            }
+        }
         out
     }
 
@@ -218,6 +228,57 @@ impl Segmenter {
             .map(str::to_owned)
             .collect()
     }
+
+    /// The query as two-character pieces, for a part of a longer word: the
+    /// index holds every long Chinese word also as its two-character pieces
+    /// ([`Segmenter::index_words`]), so 沙村 finds 上沙村. Characters the
+    /// cut left single and side by side (沙 / 村) become their pieces
+    /// (沙村), and a long word the dictionaries do not hold (a place, a
+    /// name: 上沙村委) its pieces (上沙, 沙村, 村委); the other words stay.
+    /// None when that changes nothing.
+    pub fn pieces_query(&self, q: &str) -> Option<Vec<String>> {
+        let normalized = normalize(q);
+        let words: Vec<&str> = self.cut(&normalized, false).into_iter().map(|t| t.word.trim()).collect();
+        let mut out: Vec<String> = Vec::new();
+        let mut changed = false;
+        let push = |w: String, out: &mut Vec<String>| {
+            if !out.contains(&w) {
+                out.push(w);
+            }
+        };
+        let mut i = 0;
+        while i < words.len() {
+            let single = |w: &str| w.chars().count() == 1 && w.chars().all(crate::names::is_han) && self.keep(w);
+            let run = words[i..].iter().take_while(|w| single(w)).count();
+            if run >= 2 {
+                let joined: String = words[i..i + run].concat();
+                bigrams(&joined).for_each(|b| push(b, &mut out));
+                changed = true;
+                i += run;
+                continue;
+            }
+            let w = words[i];
+            if is_long_han(w) && !self.jieba.has_word(w) {
+                bigrams(w).for_each(|b| push(b, &mut out));
+                changed = true;
+            } else if self.keep(w) {
+                push(w.to_owned(), &mut out);
+            }
+            i += 1;
+        }
+        (changed && !out.is_empty()).then_some(out)
+    }
+}
+
+/// A word of three or more Chinese characters and nothing else.
+fn is_long_han(word: &str) -> bool {
+    word.chars().count() >= 3 && word.chars().all(crate::names::is_han)
+}
+
+/// Every two-character piece of `word`, in order: 上沙村 → 上沙, 沙村.
+fn bigrams(word: &str) -> impl Iterator<Item = String> + '_ {
+    let chars: Vec<char> = word.chars().collect();
+    (0..chars.len().saturating_sub(1)).map(move |i| chars[i..i + 2].iter().collect())
 }
 
 /// A piece of a snippet: plain text, and whether it is a hit to mark. The
@@ -418,6 +479,31 @@ mod tests {
         assert_eq!(seg.query_terms("  噪音 噪音 的 "), vec!["噪音"]);
         assert_eq!(seg.query_terms("ＸＦ物业"), vec!["xf", "物业"]);
         assert!(seg.query_terms("，。！").is_empty());
+    }
+
+    #[test]
+    fn a_part_of_a_long_word_is_found_by_its_pieces() {
+        let mut seg = Segmenter::new();
+        seg.add_word("上沙村", None);
+        let idx = seg.index_text("上沙村旧改回迁房延期交付");
+        let tokens: Vec<&str> = idx.split(' ').collect();
+        for piece in ["上沙村", "上沙", "沙村", "旧改"] {
+            assert!(tokens.contains(&piece), "{piece} missing from {idx}");
+        }
+        // However the query is cut, one way of it is all in the index.
+        for q in ["沙村", "沙村旧改", "上沙村"] {
+            let ways: Vec<Vec<String>> = [Some(seg.query_terms(q)), seg.pieces_query(q)].into_iter().flatten().collect();
+            assert!(ways.iter().any(|w| w.iter().all(|t| tokens.contains(&t.as_str()))), "{q}: {ways:?} against {idx}");
+        }
+        // Single characters side by side become their pieces; a known
+        // word stays whole; a query of known words has no pieces.
+        assert_eq!(seg.pieces_query("欠薪 工地"), None);
+        // Words of two characters and groups' tokens get no pieces.
+        assert!(
+            !seg.index_text("工地欠薪")
+                .split(' ')
+                .any(|w| w.chars().count() == 2 && !["工地", "欠薪"].contains(&w) && !w.starts_with("sy"))
+        );
     }
 
     #[test]

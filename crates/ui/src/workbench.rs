@@ -1133,9 +1133,10 @@ async fn petition(State(state): State<AppState>, headers: HeaderMap, Path(number
         Ok(s) => s,
         Err(r) => return r,
     };
-    // The query code of a petition just registered, once: from the sealed
-    // cookie the registration set (the code is stored only as a hash).
-    let code = (q.done.as_deref() == Some("register"))
+    // The query code of a petition just registered, or reissued, once:
+    // from the sealed cookie the act set (the code is stored only as a
+    // hash).
+    let code = matches!(q.done.as_deref(), Some("register" | "reissue_query_code"))
         .then(|| crate::portal::open_cookie(&state, &headers, REGISTERED_COOKIE, "registered"))
         .flatten()
         .filter(|v| v["number"].as_str() == Some(number.as_str()) && v["user"].as_i64() == Some(s.user.id))
@@ -1304,6 +1305,14 @@ async fn act(
             let id = answer.get("approval_id").and_then(Value::as_i64);
             let query = id.map(|id| format!("requested={id}")).unwrap_or_else(|| "requested=0".into());
             Redirect::to(&format!("/staff/p/{number}?{query}")).into_response()
+        }
+        // A reissued query code goes to the page like a registration's.
+        Ok((_, answer)) if answer.get("query_code").and_then(Value::as_str).is_some_and(|c| !c.is_empty()) => {
+            let sealed = serde_json::json!({ "number": number, "query_code": answer["query_code"], "user": s.user.id });
+            crate::portal::see_other(
+                &format!("/staff/p/{number}?done={action}"),
+                [crate::portal::seal_cookie_at(&state, REGISTERED_COOKIE, "registered", sealed, "/staff/p/")],
+            )
         }
         Ok(_) => Redirect::to(&format!("/staff/p/{number}?done={action}")).into_response(),
         Err(e) if e.code == "idempotency_key_reused" => {

@@ -88,6 +88,14 @@ pub async fn perform_with(
     };
     rows.jobs = crate::notices::act_messages(state, &rec, t.action, t.notice.as_deref(), &t.case, actor_unit, act.on).await?;
     rows.supervision_cases = supervision_cases;
+    // A reissued query code: made here (the domain is pure), stored as its
+    // keyed hash with the event, shown once in the answer.
+    let query_code = matches!(issued, Command::ReissueQueryCode { .. }).then(|| {
+        let mut random = [0u8; xinfang_domain::number::QUERY_CODE_LEN];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut random);
+        xinfang_domain::number::query_code_from(&random)
+    });
+    rows.query_code_hash = query_code.as_deref().map(|c| crate::intake::query_code_hash(&state.keyring, c));
     let queued = !rows.letters.is_empty() || !rows.jobs.is_empty();
     let mut payload = t.payload;
     if let serde_json::Value::Object(m) = &mut payload {
@@ -121,6 +129,7 @@ pub async fn perform_with(
         event_seq: seq,
         notice: t.notice,
         deadlines: deadline_views(&t.case.deadlines, local_date(now)),
+        query_code,
     })
 }
 

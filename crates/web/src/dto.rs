@@ -404,6 +404,10 @@ pub struct ActionResponse {
     pub event_seq: i64,
     pub notice: Option<String>,
     pub deadlines: Vec<DeadlineView>,
+    /// `reissue_query_code` only: the new query code, given this once
+    /// (only its keyed hash is stored); the old one no longer works.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query_code: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]

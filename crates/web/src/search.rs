@@ -120,6 +120,13 @@ pub fn query(seg: &Segmenter, keys: &Keyring, q: &str) -> Option<(FullText, Vec<
         }
     };
     push(indexed(&terms));
+    // A part of a longer word (沙村 in 上沙村), as the index's pieces; kept
+    // as typed, since a piece that is a synonym group's word was indexed
+    // as itself, not as the group's token.
+    if let Some(mut pieces) = seg.pieces_query(q) {
+        pieces.truncate(MAX_QUERY_TERMS);
+        push(pieces);
+    }
     for (_, also) in synonyms(seg, q) {
         push(indexed(&also));
     }

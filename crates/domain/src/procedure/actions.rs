@@ -668,6 +668,18 @@ pub const ACTIONS: &[ActionSpec] = &[
         approver: None,
         confirm: None,
     },
+    ActionSpec {
+        name: "reissue_query_code",
+        label: "补发查询码",
+        article: Rule::Art21,
+        fields: &[f("reason", "补发理由（核实身份的方式）", FieldKind::LongText, true)],
+        taker: Taker::Staff(RECEIVERS),
+        petitioner_sees: true,
+        document: None,
+        letters: &[],
+        approver: None,
+        confirm: Some("补发后，原查询码立即作废，新查询码只显示一次，请当面告知信访人。请先核实申请人确为信访人本人或其代表人。"),
+    },
 ];
 
 /// History entries that are not actions of the procedure, with their label

@@ -76,6 +76,8 @@ fn specs(w: &World) -> Vec<Spec> {
         bureau(json!({"action":"report_urgent","summary":"群体性"}), &[Role::Clerk, Role::UnitHead, Role::Supervisor, Role::Leader]),
         bureau(json!({"action":"classify","category":"suggestion","litigation_related":false,"reason":"实为建议"}), RECEIVING),
         bureau(json!({"action":"decline","ground":"statutory_procedure","reason":"属于诉讼事项","proper_channel":"向法院起诉"}), RECEIVING),
+        bureau(json!({"action":"reissue_query_code","reason":"信访人持身份证到窗口申请"}), RECEIVING),
+        at_dept(json!({"action":"reissue_query_code","reason":"信访人持身份证到窗口申请"}), &handling6, RECEIVING),
         Spec { case: negotiating.clone(), ..bureau(json!({"action":"settle_negotiation","unit":"U12"}), CLERKS) },
         Spec { case: negotiating, ..bureau(json!({"action":"escalate_dispute"}), CLERKS) },
         Spec {
