@@ -99,6 +99,15 @@ test('a clerk registers a collective visit (a 6th representative is refused) and
   await page.getByRole('button', { name: '确认转送' }).click();
   await page.getByText('已办理：转送').waitFor();
   await shot(page, 'staff-petition-1440');
+  // A petitioner who lost the query code: the registering bureau reissues
+  // it after checking who asks; it is shown once (Art. 21).
+  await page.locator('summary', { hasText: /^补发查询码$/ }).click();
+  await page.locator('#reissue_query_code-reason').fill('信访人持身份证原件到接待窗口申请，已核对');
+  await page.locator('form[action$="/act/reissue_query_code"] button').click();
+  await page.getByRole('button', { name: '确认补发查询码' }).click();
+  await page.getByText(/已办理：补发查询码。查询码：[0-9A-Z]{8}/).waitFor();
+  await page.reload();
+  assert.doesNotMatch(await page.locator('body').innerText(), /查询码：[0-9A-Z]{8}/, 'shown once');
   await context.close();
 
   const officer = await staffPage('ft_rst_officer');
