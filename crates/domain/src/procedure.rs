@@ -806,14 +806,54 @@ fn check_route_target(case: &Case, from: &Unit, target: &Unit, routing: Routing,
             "非信访部门只能转送本系统下级单位；不属于本系统的事项应告知信访人向有权处理的机关提出",
         ));
     }
+    if matches!(routing, Routing::Forward | Routing::Assign { .. }) {
+        check_route_place(case, from, target)?;
+    }
+    Ok(())
+}
+
+/// Art. 5(3), 22: 属地管理、分级负责. A forward or assignment goes to a
+/// unit whose area holds the matter's place (问题属地) or lies within it;
+/// a bureau sends it to a unit of its own area (a township office: its
+/// county's), or to the petition bureau of the matter's place when the
+/// matter belongs elsewhere (转送有关信访部门). A 政法 or discipline
+/// referral follows its own rule (same level; cadre management).
+fn check_route_place(case: &Case, from: &Unit, target: &Unit) -> Result<(), DomainError> {
+    let overlaps = |a: &str, b: &str| a.starts_with(b) || b.starts_with(a);
+    let place = case.jurisdiction.as_str();
+    if !place.is_empty() && !overlaps(place, &target.jurisdiction) {
+        return Err(DomainError::invalid(
+            Rule::Art22,
+            "route_outside_place",
+            format!("{}不管辖本事项的问题属地（{place}）：请按属地管理原则转送问题属地的有权处理单位或信访部门", target.name),
+        ));
+    }
+    if from.kind == UnitKind::PetitionBureau
+        && target.kind != UnitKind::PetitionBureau
+        && !target.jurisdiction.starts_with(routing_area(from))
+    {
+        return Err(DomainError::invalid(
+            Rule::Art22,
+            "route_outside_area",
+            format!(
+                "{}不在本级或本辖区下级：信访部门转送本级或下级有权处理的单位；属于其他地区或上级处理的，请转送有关信访部门",
+                target.name
+            ),
+        ));
+    }
     Ok(())
 }
 
 /// The 政法 department "of the same level" (Art. 22): the same area; a
 /// township office refers to its county's.
 fn same_level_area(from: &Unit, target: &Unit) -> bool {
-    let area = if from.jurisdiction.len() > 6 { &from.jurisdiction[..6] } else { from.jurisdiction.as_str() };
-    target.jurisdiction == area
+    target.jurisdiction == routing_area(from)
+}
+
+/// The area a unit routes in: its own; a township's, its county's (a
+/// township has no departments of its own).
+fn routing_area(unit: &Unit) -> &str {
+    if unit.jurisdiction.len() > 6 { &unit.jurisdiction[..6] } else { unit.jurisdiction.as_str() }
 }
 
 /// The accused unit must not be, be above, or be below a unit that holds

@@ -124,6 +124,43 @@ fn art22_bureau_routes_within_15_days_t1_met_on_forward() {
 }
 
 #[test]
+fn art22_a_matter_goes_to_a_unit_of_its_place_and_a_bureau_routes_within_its_area() {
+    let w = World::new();
+    let on = "2026-11-02";
+    let clerk = staff(COUNTY_BUREAU, Role::Clerk);
+    let code = |r: Result<Case, DomainError>| r.map(|_| "ok").unwrap_or_else(|e| e.code);
+    let reg = registered(&w, on); // place 440304
+    // The county's own department, a township's below it, the city's above:
+    // each holds or lies within the place.
+    assert_eq!(code(run(&w, &reg, on, clerk.clone(), json!({"action":"forward","unit":"U12"}))), "ok");
+    assert_eq!(code(run(&w, &reg, on, clerk.clone(), json!({"action":"forward","unit":"U16"}))), "ok");
+    // Another county's department: not the place (属地管理).
+    assert_eq!(code(run(&w, &reg, on, clerk.clone(), json!({"action":"forward","unit":"U13"}))), "route_outside_place");
+    assert_eq!(
+        code(run(&w, &reg, on, clerk.clone(), json!({"action":"assign","unit":"U13","due_on":"2026-12-01"}))),
+        "route_outside_place"
+    );
+    // A department above the bureau's own area: not the bureau's to send
+    // to; the city's petition bureau is (转送有关信访部门).
+    assert_eq!(code(run(&w, &reg, on, clerk.clone(), json!({"action":"forward","unit":"U11"}))), "route_outside_area");
+    assert_eq!(code(run(&w, &reg, on, clerk.clone(), json!({"action":"forward","unit":"U2"}))), "ok");
+    // A matter of another county registered here: only to that county's
+    // bureau or one above it.
+    let mut elsewhere = registration(on);
+    elsewhere.jurisdiction = "440305".into();
+    let there = register(&elsewhere, w.tree.get(COUNTY_BUREAU).expect("bureau"), &w.ctx(on));
+    assert_eq!(code(run(&w, &there, on, clerk.clone(), json!({"action":"forward","unit":"U12"}))), "route_outside_place");
+    assert_eq!(code(run(&w, &there, on, clerk.clone(), json!({"action":"forward","unit":"U4"}))), "ok");
+    assert_eq!(code(run(&w, &there, on, clerk, json!({"action":"forward","unit":"U2"}))), "ok");
+    // A township office routes within its county.
+    let mut township = registration(on);
+    township.jurisdiction = "440304001".into();
+    let local = register(&township, w.tree.get(5).expect("township bureau"), &w.ctx(on));
+    assert_eq!(code(run(&w, &local, on, staff(5, Role::Clerk), json!({"action":"forward","unit":"U12"}))), "ok");
+    assert_eq!(code(run(&w, &local, on, staff(5, Role::Clerk), json!({"action":"forward","unit":"U11"}))), "route_outside_area");
+}
+
+#[test]
 fn art22_litigation_related_goes_to_legal_unit_only() {
     let w = World::new();
     let mut c = registered(&w, "2026-11-02");
@@ -193,9 +230,9 @@ fn art22_a_reversed_decline_owes_only_the_latest_assignments_result() {
     let c = run(&w, &c, "2026-11-03", staff(COUNTY_DEPT, Role::HandlingOfficer), json!({"action":"object","reasons":"不属于本单位职责"}))
         .expect("object");
     let c = run(&w, &c, "2026-11-04", clerk(), json!({"action":"approve_objection"})).expect("approve");
-    let c = run(&w, &c, "2026-11-04", clerk(), json!({"action":"assign","unit":"U13","due_on":"2026-12-20"})).expect("assign again");
+    let c = run(&w, &c, "2026-11-04", clerk(), json!({"action":"assign","unit":"U16","due_on":"2026-12-20"})).expect("assign again");
     let decline = json!({"action":"decline","ground":"statutory_procedure","reason":"属于仲裁范围","proper_channel":"申请劳动仲裁"});
-    let c = run(&w, &c, "2026-11-05", staff(OTHER_COUNTY_DEPT, Role::HandlingOfficer), decline).expect("decline");
+    let c = run(&w, &c, "2026-11-05", staff(16, Role::HandlingOfficer), decline).expect("decline");
     let c = run(&w, &c, "2026-11-06", clerk(), json!({"action":"reverse_decline","reason":"应当受理"})).expect("reverse");
     let open: Vec<NaiveDate> = c.deadlines.iter().filter(|d| d.kind == TimerKind::T5 && d.is_open()).map(|d| d.due_on).collect();
     assert_eq!(open, [d("2026-12-20")], "{:?}", c.deadlines);
