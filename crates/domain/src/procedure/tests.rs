@@ -132,25 +132,22 @@ fn art22_a_matter_goes_to_a_unit_of_its_place_and_a_bureau_routes_within_its_are
     let reg = registered(&w, on); // place 440304
     // The county's own department, a township's below it, the city's above:
     // each holds or lies within the place.
-    assert_eq!(code(run(&w, &reg, on, clerk.clone(), json!({"action":"forward","unit":"U12"}))), "ok");
-    assert_eq!(code(run(&w, &reg, on, clerk.clone(), json!({"action":"forward","unit":"U16"}))), "ok");
+    assert_eq!(code(run(&w, &reg, on, clerk, json!({"action":"forward","unit":"U12"}))), "ok");
+    assert_eq!(code(run(&w, &reg, on, clerk, json!({"action":"forward","unit":"U16"}))), "ok");
     // Another county's department: not the place (属地管理).
-    assert_eq!(code(run(&w, &reg, on, clerk.clone(), json!({"action":"forward","unit":"U13"}))), "route_outside_place");
-    assert_eq!(
-        code(run(&w, &reg, on, clerk.clone(), json!({"action":"assign","unit":"U13","due_on":"2026-12-01"}))),
-        "route_outside_place"
-    );
+    assert_eq!(code(run(&w, &reg, on, clerk, json!({"action":"forward","unit":"U13"}))), "route_outside_place");
+    assert_eq!(code(run(&w, &reg, on, clerk, json!({"action":"assign","unit":"U13","due_on":"2026-12-01"}))), "route_outside_place");
     // A department above the bureau's own area: not the bureau's to send
     // to; the city's petition bureau is (转送有关信访部门).
-    assert_eq!(code(run(&w, &reg, on, clerk.clone(), json!({"action":"forward","unit":"U11"}))), "route_outside_area");
-    assert_eq!(code(run(&w, &reg, on, clerk.clone(), json!({"action":"forward","unit":"U2"}))), "ok");
+    assert_eq!(code(run(&w, &reg, on, clerk, json!({"action":"forward","unit":"U11"}))), "route_outside_area");
+    assert_eq!(code(run(&w, &reg, on, clerk, json!({"action":"forward","unit":"U2"}))), "ok");
     // A matter of another county registered here: only to that county's
     // bureau or one above it.
     let mut elsewhere = registration(on);
     elsewhere.jurisdiction = "440305".into();
     let there = register(&elsewhere, w.tree.get(COUNTY_BUREAU).expect("bureau"), &w.ctx(on));
-    assert_eq!(code(run(&w, &there, on, clerk.clone(), json!({"action":"forward","unit":"U12"}))), "route_outside_place");
-    assert_eq!(code(run(&w, &there, on, clerk.clone(), json!({"action":"forward","unit":"U4"}))), "ok");
+    assert_eq!(code(run(&w, &there, on, clerk, json!({"action":"forward","unit":"U12"}))), "route_outside_place");
+    assert_eq!(code(run(&w, &there, on, clerk, json!({"action":"forward","unit":"U4"}))), "ok");
     assert_eq!(code(run(&w, &there, on, clerk, json!({"action":"forward","unit":"U2"}))), "ok");
     // A township office routes within its county.
     let mut township = registration(on);
