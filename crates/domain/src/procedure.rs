@@ -807,7 +807,7 @@ fn check_route_target(case: &Case, from: &Unit, target: &Unit, routing: Routing,
         ));
     }
     if matches!(routing, Routing::Forward | Routing::Assign { .. }) {
-        check_route_place(case, from, target)?;
+        check_route_place(&case.jurisdiction, from, target)?;
     }
     Ok(())
 }
@@ -818,9 +818,8 @@ fn check_route_target(case: &Case, from: &Unit, target: &Unit, routing: Routing,
 /// county's), or to the petition bureau of the matter's place when the
 /// matter belongs elsewhere (转送有关信访部门). A 政法 or discipline
 /// referral follows its own rule (same level; cadre management).
-fn check_route_place(case: &Case, from: &Unit, target: &Unit) -> Result<(), DomainError> {
+fn check_route_place(place: &str, from: &Unit, target: &Unit) -> Result<(), DomainError> {
     let overlaps = |a: &str, b: &str| a.starts_with(b) || b.starts_with(a);
-    let place = case.jurisdiction.as_str();
     if !place.is_empty() && !overlaps(place, &target.jurisdiction) {
         return Err(DomainError::invalid(
             Rule::Art22,
@@ -842,6 +841,13 @@ fn check_route_place(case: &Case, from: &Unit, target: &Unit) -> Result<(), Doma
         ));
     }
     Ok(())
+}
+
+/// Whether `from` may forward or assign a matter of `place` to `target` as
+/// far as place and area go (`check_route_place`): what a unit picker
+/// offers for those acts.
+pub fn route_place_allowed(place: &str, from: &Unit, target: &Unit) -> bool {
+    check_route_place(place, from, target).is_ok()
 }
 
 /// The 政法 department "of the same level" (Art. 22): the same area; a

@@ -498,6 +498,10 @@ pub struct Place {
     /// The caller's unit area: pickers offer its level and the one below,
     /// besides the units above the place (bounded however big the tree).
     pub area: String,
+    /// The caller's unit: a forward's or an assignment's picker offers
+    /// only the units it may send this place's matter to
+    /// (`procedure::route_place_allowed`, Art. 5(3), 22).
+    pub from: Option<xinfang_domain::unit::UnitId>,
 }
 
 /// Pinyin initials of a unit name ("福田区教育局" → "ftqjyj"), for the search box.
@@ -615,6 +619,15 @@ fn action_form(name: &'static str, tree: &xinfang_domain::unit::UnitTree, today:
                 FieldKind::Unit(pick) => {
                     // Never preselected: the unit is chosen on purpose.
                     groups = unit_groups(tree, pick, place);
+                    if let Some(from) = place.from.and_then(|id| tree.get(id)).filter(|_| matches!(name, "forward" | "assign")) {
+                        let allowed = |code: &str| {
+                            tree.by_code(code).is_some_and(|t| xinfang_domain::procedure::route_place_allowed(&place.jurisdiction, from, t))
+                        };
+                        for g in &mut groups {
+                            g.units.retain(|u| allowed(&u.code));
+                        }
+                        groups.retain(|g| !g.units.is_empty());
+                    }
                     ("unit", Vec::new(), String::new())
                 }
                 FieldKind::Units(pick) => {
@@ -912,7 +925,8 @@ pub(crate) async fn petition_page(state: AppState, headers: &HeaderMap, s: Staff
     };
     let today = local_date(Utc::now());
     let tree = state.tree();
-    let place = Place { jurisdiction: d.jurisdiction.clone(), topic: d.topic.clone(), area: s.unit.jurisdiction.clone() };
+    let place =
+        Place { jurisdiction: d.jurisdiction.clone(), topic: d.topic.clone(), area: s.unit.jurisdiction.clone(), from: Some(s.unit.id) };
     let actions = match petitions::load_visible(&state, &s, &number).await {
         Ok((rec, _)) => {
             let cal = state.calendar();
@@ -2040,7 +2054,7 @@ mod tests {
             u(5, "440305-RST", "南山区人力资源和社会保障局", UnitKind::Department, Level::County, "440305"),
             u(6, "440304-LXH", "福田区信访工作联席会议", UnitKind::JointConference, Level::County, "440304"),
         ]);
-        let place = Place { jurisdiction: "440304".into(), topic: Some("0202".into()), area: "440304".into() };
+        let place = Place { jurisdiction: "440304".into(), topic: Some("0202".into()), area: "440304".into(), from: Some(1) };
         let forward = action_form("forward", &tree, "2026-03-02", &place);
         let unit = forward.fields.iter().find(|f| f.name == "unit").expect("the forward form has a unit");
         assert_eq!((unit.kind, unit.value.as_str(), unit.required), ("unit", "", true), "nothing preselected");
@@ -2052,6 +2066,7 @@ mod tests {
         let all: Vec<&str> = unit.groups.iter().flat_map(|g| g.units.iter().map(|u| u.code.as_str())).collect();
         assert!(!all.contains(&"440304-LXH"), "a joint conference does not handle petitions");
         assert!(!all.contains(&"440305-RST"), "another district at the same level is not offered to a county");
+        assert!(!all.contains(&"4403-RST"), "nor a department above the bureau's area (Art. 22)");
         assert_eq!(all.len(), all.iter().collect::<std::collections::BTreeSet<_>>().len(), "each unit once");
         // Sent without a choice, the unit is left out: the rule names it.
         let body = body_of(&forward, &[("unit".to_string(), String::new())].into_iter().collect());
@@ -2063,7 +2078,8 @@ mod tests {
         assert_eq!((units.kind, units.value.as_str(), units.required), ("units", "", true));
         assert!(units.groups[0].label.starts_with("建议"), "{}", units.groups[0].label);
         let offered: Vec<&str> = units.groups.iter().flat_map(|g| g.units.iter().map(|u| u.code.as_str())).collect();
-        assert_eq!(offered.len(), all.len(), "the same units as the forward picker");
+        assert!(all.iter().all(|c| offered.contains(c)), "the forward picker's units");
+        assert!(offered.contains(&"4403-RST"), "and a unit above: any unit concerned may negotiate (Art. 24)");
         assert!(!offered.contains(&"440304-LXH"));
         let body = body_of(&negotiation, &[("units".to_string(), "440304-RST,440304-JYT".to_string())].into_iter().collect());
         assert_eq!(body["units"], serde_json::json!(["440304-RST", "440304-JYT"]));
