@@ -435,6 +435,11 @@ impl Gen<'_> {
                         _ => self.unit(county, dept)?,
                     },
                 };
+                // A matter of another area goes to the petition bureau of its place (Art. 22).
+                if !xinfang_domain::procedure::route_place_allowed(&case.jurisdiction, cur, target) {
+                    let bureau = tree.bureau_for(&case.jurisdiction).filter(|b| b.id != cur.id)?;
+                    return step(w, clerk, Command::Forward { unit: bureau.code.clone(), note: "属于问题属地办理".into() });
+                }
                 if rng.random_bool(0.1) {
                     let due_on = local_date(at + w) + Duration::days(rng.random_range(30..60));
                     step(w, clerk, Command::Assign { unit: target.code.clone(), due_on, instructions: "请按期报送办结报告".into() })

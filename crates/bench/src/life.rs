@@ -191,6 +191,12 @@ impl World {
                     return step(w, clerk, Command::ReferLegal { unit: court.code.clone(), note: "涉法涉诉".into() });
                 }
                 let target = self.handler(cur, p, rng)?;
+                // A matter of another area (a repeat brought to another
+                // bureau) goes to the petition bureau of its place (Art. 22).
+                if !xinfang_domain::procedure::route_place_allowed(&case.jurisdiction, cur, target) {
+                    let bureau = self.tree.bureau_for(&case.jurisdiction).filter(|b| b.id != cur.id)?;
+                    return step(w, clerk, Command::Forward { unit: bureau.code.clone(), note: "属于问题属地办理".into() });
+                }
                 if rng.chance(0.1) {
                     let due_on = local_date(at + w) + Duration::days(rng.range(30.0, 60.0) as i64);
                     step(
