@@ -363,8 +363,10 @@ async fn art21_a_lost_query_code_is_reissued_once_and_the_old_one_stops_working(
     let (status, _) =
         s.post(&format!("/api/v1/petitions/{number}/actions/reissue_query_code?code={old}"), None, json!({"reason": "x"})).await;
     assert!(status.is_client_error(), "{status}");
-    let (status, err) = s.try_act("sz_clerk", &number, "reissue_query_code", json!({"reason": "信访人来电"})).await;
-    assert!(status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND, "{status} {err}");
+    for other in ["ns_clerk", "ft_rst_officer", "sz_supervisor"] {
+        let (status, err) = s.try_act(other, &number, "reissue_query_code", json!({"reason": "信访人来电"})).await;
+        assert!(status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND, "{other}: {status} {err}");
+    }
     // A reason (how the clerk checked who asks) is required.
     let (status, err) = s.try_act("ft_clerk", &number, "reissue_query_code", json!({"reason": " "})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
@@ -385,5 +387,14 @@ async fn art21_a_lost_query_code_is_reissued_once_and_the_old_one_stops_working(
     // The record still verifies: the event binds the new code's hash.
     let v = s.store.verify_record(None).await.unwrap();
     assert!(v.breaks.is_empty(), "{:?}", v.breaks);
+    // An anonymous petition: nobody to check the asker against.
+    let mut anonymous = online_claim("匿名", "440304199001011233");
+    anonymous["anonymous"] = json!(true);
+    anonymous["petitioners"] = json!([]);
+    let (status, sub) = s.post("/api/v1/petitions", None, anonymous).await;
+    assert_eq!(status, StatusCode::CREATED, "{sub}");
+    let (status, err) =
+        s.try_act("ft_clerk", sub["number"].as_str().unwrap(), "reissue_query_code", json!({"reason": "来电自称本人"})).await;
+    assert_eq!((status, err["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("anonymous_petition")), "{err}");
     s.finish().await;
 }

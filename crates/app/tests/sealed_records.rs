@@ -240,3 +240,42 @@ async fn art30_a_hot_spot_never_names_a_petition_hidden_from_the_reader() {
     assert_eq!(behind, others, "{spikes:?}");
     s.finish().await;
 }
+
+fn enc(q: &str) -> String {
+    q.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+#[tokio::test]
+async fn art30_no_word_of_a_sealed_title_finds_ranks_or_shows_it() {
+    let s = TestServer::start().await;
+    const TITLE: &str = "检举人社局某科长收受红包";
+    let number = claim_by_the_bureau(&s, &today().to_string(), TITLE).await;
+    // Before: found by a word of its title, as anyone's petition.
+    let (_, v) = s.get_as("ft_clerk", &format!("/api/v1/search?q={}", enc("红包"))).await;
+    assert!(v.to_string().contains(&number), "{v}");
+    seal_as_accusation(&s, &number).await;
+    for user in ["ft_clerk", "ft_supervisor", "sz_clerk"] {
+        // The words it hides find nothing: not the search, the list or its file.
+        for q in ["红包", "科长", "收受"] {
+            let (status, v) = s.get_as(user, &format!("/api/v1/search?q={}", enc(q))).await;
+            assert_eq!(status, StatusCode::OK, "{v}");
+            assert!(!v.to_string().contains(&number), "{user} {q}: {v}");
+            let (_, v) = s.get_as(user, &format!("/api/v1/petitions?q={}", enc(q))).await;
+            assert!(!v.to_string().contains(&number), "{user} {q}: {v}");
+            let (_, csv) = s.get_as(user, &format!("/api/v1/petitions/export.csv?q={}", enc(q))).await;
+            assert!(!csv.to_string().contains(&number), "{user} {q}: {csv}");
+        }
+        // The title it may read finds it, and shows nothing else.
+        let (_, v) = s.get_as(user, &format!("/api/v1/search?q={}", enc("检举"))).await;
+        if let Some(hit) = v["items"].as_array().unwrap().iter().find(|i| i["number"] == number.as_str()) {
+            assert_eq!(hit["title"], SEALED_TITLE, "{v}");
+        }
+        assert!(!v.to_string().contains("红包") && !v.to_string().contains("科长"), "{user}: {v}");
+    }
+    // The discipline body handling it finds it by its words.
+    let (_, v) = s.get_as("ft_jw_officer", &format!("/api/v1/search?q={}", enc("红包"))).await;
+    assert!(v.to_string().contains(&number), "{v}");
+    s.finish().await;
+}

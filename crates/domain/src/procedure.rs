@@ -778,7 +778,7 @@ fn check_route_target(case: &Case, from: &Unit, target: &Unit, routing: Routing,
         return Err(DomainError::invalid(
             Rule::Art22,
             "legal_same_level",
-            format!("涉法涉诉事项转交同级政法部门；{}与{}不在同一级", target.name, from.name),
+            format!("涉法涉诉事项转交本级（同一地区、同一级）政法部门；{}不是{}的同级政法部门", target.name, from.name),
         ));
     }
     match routing {
@@ -824,7 +824,7 @@ fn check_route_place(place: &str, from: &Unit, target: &Unit) -> Result<(), Doma
         return Err(DomainError::invalid(
             Rule::Art22,
             "route_outside_place",
-            format!("{}不管辖本事项的问题属地（{place}）：请按属地管理原则转送问题属地的有权处理单位或信访部门", target.name),
+            format!("{}不管辖本事项的问题属地（{place}）：请按属地管理原则，送交问题属地的有权处理单位或信访部门", target.name),
         ));
     }
     if from.kind == UnitKind::PetitionBureau
@@ -1009,12 +1009,16 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
                 ));
             }
             opt_text("note", "备注", note)?;
+            let from = tree.get(cur).ok_or_else(|| DomainError::not_found("unknown_unit", "单位不存在"))?;
             let mut ids = Vec::new();
             for code in units {
                 let u = unit_by_code(tree, code)?;
                 if u.id == cur || ids.contains(&u.id) {
                     return Err(DomainError::invalid(Rule::Art24, "bad_negotiation_units", "协商单位须为本单位以外的不同单位"));
                 }
+                // The unit it is settled on is forwarded the matter: the
+                // same place rule as a forward (Art. 5(3), 22).
+                check_route_place(&case.jurisdiction, from, u)?;
                 ids.push(u.id);
             }
             if ids.len() < 2 {
@@ -1033,6 +1037,9 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
                 return Err(DomainError::invalid(Rule::Art24, "not_a_party", "受理单位须为参与协商的单位之一"));
             }
             check_accusation_target(case, target, tree)?;
+            if let Some(from) = tree.get(cur) {
+                check_route_place(&case.jurisdiction, from, target)?;
+            }
             next.meet(TimerKind::T1, ctx.now);
             route_to(&mut next, cur, target, Routing::Forward, ctx);
             next.competence_decided = true;
@@ -1839,13 +1846,34 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
             // unit holding it (the registering bureau may see no more than
             // that it exists, Art. 30). Any state: a closed matter is still
             // followed, evaluated and taken to 复查.
+            // Or, for anything but an accusation, a petition bureau of the
+            // matter's place: where the portal sends a petitioner who lost it.
             let s = staff(actor)?;
-            let units = if case.category == Category::Accusation { vec![cur] } else { vec![case.registered_unit, cur] };
-            if !RECEIVERS.contains(&s.role) || !units.iter().any(|u| tree.acts_for(s.unit_id, *u)) {
+            let accusation = case.category == Category::Accusation;
+            let units = if accusation { vec![cur] } else { vec![case.registered_unit, cur] };
+            let area_bureau = !accusation
+                && tree
+                    .get(s.unit_id)
+                    .is_some_and(|u| u.kind == UnitKind::PetitionBureau && case.jurisdiction.starts_with(&u.jurisdiction));
+            if !RECEIVERS.contains(&s.role) || !(area_bureau || units.iter().any(|u| tree.acts_for(s.unit_id, *u))) {
+                let who = if accusation {
+                    unit_name(tree, cur)
+                } else {
+                    "登记或办理该事项的单位、问题属地的信访部门".to_string()
+                };
                 return Err(DomainError::forbidden(
                     Rule::Access,
                     "not_permitted",
-                    format!("只有{}的{}可以补发查询码", unit_name(tree, units[units.len() - 1]), role_names(RECEIVERS)),
+                    format!("只有{who}的{}可以补发查询码", role_names(RECEIVERS)),
+                ));
+            }
+            // Nobody to check the asker against: whoever called would take
+            // the anonymous petitioner's tracking, evaluation and 复查 over.
+            if !case.real_name {
+                return Err(DomainError::conflict(
+                    Rule::Art21,
+                    "anonymous_petition",
+                    "匿名信访事项无法核实申请人是否为信访人本人，不能补发查询码；请信访人凭原查询码查询",
                 ));
             }
             text("reason", "补发理由（核实身份的方式）", reason)?;

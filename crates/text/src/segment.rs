@@ -235,8 +235,12 @@ impl Segmenter {
     /// cut left single and side by side (沙 / 村) become their pieces
     /// (沙村), and a long word the dictionaries do not hold (a place, a
     /// name: 上沙村委) its pieces (上沙, 沙村, 村委); the other words stay.
-    /// None when that changes nothing.
-    pub fn pieces_query(&self, q: &str) -> Option<Vec<String>> {
+    /// With `every_long_word`, a long word the dictionaries do hold is cut
+    /// into its pieces too (人力资源 inside 福田区人力资源和社会保障局, which
+    /// the index holds as 人力, 力资, 资源 …, not as 人力资源): a wider
+    /// query, for when the words as typed found nothing. None when that
+    /// changes nothing.
+    pub fn pieces_query(&self, q: &str, every_long_word: bool) -> Option<Vec<String>> {
         let normalized = normalize(q);
         let words: Vec<&str> = self.cut(&normalized, false).into_iter().map(|t| t.word.trim()).collect();
         let mut out: Vec<String> = Vec::new();
@@ -258,7 +262,7 @@ impl Segmenter {
                 continue;
             }
             let w = words[i];
-            if is_long_han(w) && !self.jieba.has_word(w) {
+            if is_long_han(w) && (every_long_word || !self.jieba.has_word(w)) {
                 bigrams(w).for_each(|b| push(b, &mut out));
                 changed = true;
             } else if self.keep(w) {
@@ -492,12 +496,20 @@ mod tests {
         }
         // However the query is cut, one way of it is all in the index.
         for q in ["沙村", "沙村旧改", "上沙村"] {
-            let ways: Vec<Vec<String>> = [Some(seg.query_terms(q)), seg.pieces_query(q)].into_iter().flatten().collect();
+            let ways: Vec<Vec<String>> = [Some(seg.query_terms(q)), seg.pieces_query(q, false)].into_iter().flatten().collect();
             assert!(ways.iter().any(|w| w.iter().all(|t| tokens.contains(&t.as_str()))), "{q}: {ways:?} against {idx}");
         }
         // Single characters side by side become their pieces; a known
         // word stays whole; a query of known words has no pieces.
-        assert_eq!(seg.pieces_query("欠薪 工地"), None);
+        assert_eq!(seg.pieces_query("欠薪 工地", true), None);
+        // A known long word inside a longer indexed one: only the wider query finds it.
+        seg.add_word("福田区人力资源和社会保障局", None);
+        let idx = seg.index_text("福田区人力资源和社会保障局");
+        let tokens: Vec<&str> = idx.split(' ').collect();
+        assert!(!tokens.contains(&"人力资源"), "{idx}");
+        assert_eq!(seg.pieces_query("人力资源", false), None);
+        let wide = seg.pieces_query("人力资源", true).expect("pieces");
+        assert!(wide.iter().all(|p| tokens.contains(&p.as_str())), "{wide:?} against {idx}");
         // Words of two characters and groups' tokens get no pieces.
         assert!(
             !seg.index_text("工地欠薪")

@@ -591,6 +591,23 @@ const ROUTES: [(&str, &str); 7] = [
 
 /// The form of an action, derived from the action table: exactly the
 /// fields its rule requires, labelled as the table says.
+/// A forward's, an assignment's or a negotiation's picker: only the units
+/// the caller's unit may send this place's matter to, itself left out
+/// (`procedure::route_place_allowed`, the rule the act is judged by).
+fn routable(name: &str, tree: &xinfang_domain::unit::UnitTree, place: &Place, mut groups: Vec<UnitGroup>) -> Vec<UnitGroup> {
+    let Some(from) = place.from.and_then(|id| tree.get(id)).filter(|_| matches!(name, "forward" | "assign" | "start_negotiation")) else {
+        return groups;
+    };
+    let allowed = |code: &str| {
+        tree.by_code(code).is_some_and(|t| t.id != from.id && xinfang_domain::procedure::route_place_allowed(&place.jurisdiction, from, t))
+    };
+    for g in &mut groups {
+        g.units.retain(|u| allowed(&u.code));
+    }
+    groups.retain(|g| !g.units.is_empty());
+    groups
+}
+
 fn action_form(name: &'static str, tree: &xinfang_domain::unit::UnitTree, today: &str, place: &Place) -> ActionForm {
     use xinfang_domain::procedure::actions::{self, FieldKind};
     let Some(spec) = actions::spec(name) else {
@@ -618,21 +635,12 @@ fn action_form(name: &'static str, tree: &xinfang_domain::unit::UnitTree, today:
                 FieldKind::Bool => ("checkbox", Vec::new(), String::new()),
                 FieldKind::Unit(pick) => {
                     // Never preselected: the unit is chosen on purpose.
-                    groups = unit_groups(tree, pick, place);
-                    if let Some(from) = place.from.and_then(|id| tree.get(id)).filter(|_| matches!(name, "forward" | "assign")) {
-                        let allowed = |code: &str| {
-                            tree.by_code(code).is_some_and(|t| xinfang_domain::procedure::route_place_allowed(&place.jurisdiction, from, t))
-                        };
-                        for g in &mut groups {
-                            g.units.retain(|u| allowed(&u.code));
-                        }
-                        groups.retain(|g| !g.units.is_empty());
-                    }
+                    groups = routable(name, tree, place, unit_groups(tree, pick, place));
                     ("unit", Vec::new(), String::new())
                 }
                 FieldKind::Units(pick) => {
                     // The same grouped, searchable picker, several chosen.
-                    groups = unit_groups(tree, pick, place);
+                    groups = routable(name, tree, place, unit_groups(tree, pick, place));
                     ("units", Vec::new(), String::new())
                 }
                 FieldKind::Choice(c) => {
@@ -2078,8 +2086,8 @@ mod tests {
         assert_eq!((units.kind, units.value.as_str(), units.required), ("units", "", true));
         assert!(units.groups[0].label.starts_with("建议"), "{}", units.groups[0].label);
         let offered: Vec<&str> = units.groups.iter().flat_map(|g| g.units.iter().map(|u| u.code.as_str())).collect();
-        assert!(all.iter().all(|c| offered.contains(c)), "the forward picker's units");
-        assert!(offered.contains(&"4403-RST"), "and a unit above: any unit concerned may negotiate (Art. 24)");
+        assert_eq!(offered, all, "the same units as the forward picker: the one settled on is forwarded the matter");
+        assert!(!all.contains(&"440304-XFJ"), "not the bureau itself");
         assert!(!offered.contains(&"440304-LXH"));
         let body = body_of(&negotiation, &[("units".to_string(), "440304-RST,440304-JYT".to_string())].into_iter().collect());
         assert_eq!(body["units"], serde_json::json!(["440304-RST", "440304-JYT"]));

@@ -123,7 +123,7 @@ pub fn query(seg: &Segmenter, keys: &Keyring, q: &str) -> Option<(FullText, Vec<
     // A part of a longer word (沙村 in 上沙村), as the index's pieces; kept
     // as typed, since a piece that is a synonym group's word was indexed
     // as itself, not as the group's token.
-    if let Some(mut pieces) = seg.pieces_query(q) {
+    if let Some(mut pieces) = seg.pieces_query(q, false) {
         pieces.truncate(MAX_QUERY_TERMS);
         push(pieces);
     }
@@ -146,6 +146,16 @@ pub fn query(seg: &Segmenter, keys: &Keyring, q: &str) -> Option<(FullText, Vec<
     // name no petition holds is dropped before the search (`probe`).
     let probe = alternatives.iter().flatten().filter(|w| w.starts_with(NAME_TOKEN_PREFIX)).cloned().collect();
     (!alternatives.is_empty()).then_some((FullText { alternatives, probe }, terms))
+}
+
+/// The wider query for a search whose words found nothing: every long word
+/// as its two-character pieces (人力资源 inside a unit's name; see
+/// `Segmenter::pieces_query`). Not part of every query: on a common long
+/// word the pieces are common words, costly to AND at a province's size.
+pub fn wider_query(seg: &Segmenter, q: &str) -> Option<FullText> {
+    let mut pieces = seg.pieces_query(q, true)?;
+    pieces.truncate(MAX_QUERY_TERMS);
+    Some(FullText { alternatives: vec![pieces], probe: Vec::new() })
 }
 
 /// Query words as the index holds them: a word of a synonym group becomes

@@ -77,6 +77,13 @@ pub fn petitioner_view(keys: &Keyring, p: &StoredPetitioner, unmasked: bool) -> 
 /// exists (Art. 30): lists, reports, approvals, risk alerts.
 pub const SEALED_TITLE: &str = "检举控告事项";
 
+/// The title `v` may read: a sealed accusation's is `SEALED_TITLE`. Lists,
+/// searches and their matching all read this one, so that no word of a
+/// withheld title finds, ranks or marks anything.
+pub fn shown_title(title: &str, v: View) -> &str {
+    if v == View::Sealed { SEALED_TITLE } else { title }
+}
+
 /// In place of a text withheld by the access rules (a sealed accusation's
 /// material, or free text that may quote it).
 pub const WITHHELD: &str = "[依规不予显示]";
@@ -114,7 +121,7 @@ pub fn list_item(
     Some(PetitionListItem {
         overdue: r.next_due_on.as_deref().is_some_and(|d| d < today),
         number: r.number,
-        title: if v == View::Sealed { SEALED_TITLE.into() } else { r.title },
+        title: shown_title(&r.title, v).to_string(),
         state_label: st.map(|s| s.label()).unwrap_or_default().into(),
         state: r.state,
         category: r.category,

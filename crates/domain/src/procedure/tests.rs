@@ -286,9 +286,17 @@ fn art23_non_bureau_forwards_only_down_its_own_system() {
 fn art24_common_superior_decides_or_joint_conference() {
     let w = World::new();
     let c = registered(&w, "2026-11-02");
-    let c1 = run(&w, &c, "2026-11-02", staff(COUNTY_BUREAU, Role::Clerk), json!({"action":"start_negotiation","units":["U12","U13"]}))
+    // Departments of two counties: a matter of the city, negotiated by the
+    // city's bureau (a county bureau may not send it to another county).
+    let err = run(&w, &c, "2026-11-02", staff(COUNTY_BUREAU, Role::Clerk), json!({"action":"start_negotiation","units":["U12","U13"]}))
+        .expect_err("another county");
+    assert_eq!(err.code, "route_outside_place");
+    let mut city_matter = registration("2026-11-02");
+    city_matter.jurisdiction = "4403".into();
+    let city = register(&city_matter, w.tree.get(CITY_BUREAU).expect("city bureau"), &w.ctx("2026-11-02"));
+    let c1 = run(&w, &city, "2026-11-02", staff(CITY_BUREAU, Role::Clerk), json!({"action":"start_negotiation","units":["U12","U13"]}))
         .expect("negotiate");
-    let c1 = run(&w, &c1, "2026-11-03", staff(COUNTY_BUREAU, Role::Clerk), json!({"action":"escalate_dispute"})).expect("escalate");
+    let c1 = run(&w, &c1, "2026-11-03", staff(CITY_BUREAU, Role::Clerk), json!({"action":"escalate_dispute"})).expect("escalate");
     assert_eq!(c1.current_unit, CITY_DEPT);
     let c1 =
         run(&w, &c1, "2026-11-04", staff(CITY_DEPT, Role::UnitHead), json!({"action":"decide_competence","unit":"U13","reason":"属地"}))

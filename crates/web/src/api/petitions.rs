@@ -322,8 +322,8 @@ async fn visible_rows(
     let shown = |r: &xinfang_store::PetitionSummary, v: View| {
         v == View::Full
             || text.is_none_or(|t| match &terms {
-                Some(terms) => crate::search::title_has_terms(&r.title, terms),
-                None => title_has_all(&r.title, t),
+                Some(terms) => crate::search::title_has_terms(crate::views::shown_title(&r.title, v), terms),
+                None => title_has_all(crate::views::shown_title(&r.title, v), t),
             })
     };
     // The total of such a search is counted over what may be shown (up to

@@ -16,8 +16,9 @@ use crate::dto::PetitionListItem;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiQuery;
 use crate::observe::Phases;
-use crate::search::{query, segmenter, synonyms, title_has_terms};
+use crate::search::{query, segmenter, synonyms, title_has_terms, wider_query};
 use crate::state::AppState;
+use crate::views::shown_title;
 use axum::extract::State;
 use axum::{Extension, Json};
 use serde::Serialize;
@@ -133,7 +134,18 @@ pub async fn search_page(state: AppState, staff: Staff, q: ListQuery, phases: &m
         with_body: true,
         ..base
     };
-    let rows = state.store.reader().search_petitions(&filter, Some(&staff.visibility(&tree))).await?;
+    let mut rows = state.store.reader().search_petitions(&filter, Some(&staff.visibility(&tree))).await?;
+    // Nothing as typed: the long words as their pieces (人力资源 inside a
+    // unit's name), a second read only when the first found nothing.
+    if rows.is_empty()
+        && let Some(wider) = wider_query(&seg, &text)
+    {
+        rows = state
+            .store
+            .reader()
+            .search_petitions(&PetitionFilter { fulltext: Some(wider), ..filter }, Some(&staff.visibility(&tree)))
+            .await?;
+    }
     phases.lap("find");
     let capped = i64::try_from(rows.len()).unwrap_or(0) >= SEARCH_WINDOW;
     let seen: Vec<(xinfang_store::PetitionSummary, View)> = rows
@@ -142,14 +154,14 @@ pub async fn search_page(state: AppState, staff: Staff, q: ListQuery, phases: &m
             let v = view(&r.case, r.confidential, staff.unit.id, staff.user.role, &tree);
             (r, v)
         })
-        .filter(|(r, v)| *v == View::Full || (*v != View::Hidden && title_has_terms(&r.title, &terms)))
+        .filter(|(r, v)| *v == View::Full || (*v != View::Hidden && title_has_terms(shown_title(&r.title, *v), &terms)))
         .collect();
     // Bodies came with the rows (`with_body`); only a petition seen in
     // full is ranked and cut by its body.
     fn body_of(r: &xinfang_store::PetitionSummary, v: View) -> &str {
         if v == View::Full { r.body.as_deref().unwrap_or("") } else { "" }
     }
-    let docs: Vec<Doc<'_>> = seen.iter().map(|(r, v)| Doc { title: &r.title, body: body_of(r, *v) }).collect();
+    let docs: Vec<Doc<'_>> = seen.iter().map(|(r, v)| Doc { title: shown_title(&r.title, *v), body: body_of(r, *v) }).collect();
     // A petition found by a word said another way ranks as if that word
     // had been typed (`scores` reads each term's ways), and the snippet
     // marks the way it says it.
@@ -164,7 +176,7 @@ pub async fn search_page(state: AppState, staff: Staff, q: ListQuery, phases: &m
     let mut snippets: HashMap<i64, (f64, Vec<SnippetSpan>)> = HashMap::new();
     for i in &page {
         let (r, v) = &seen[*i];
-        let source = if *v == View::Full && !body_of(r, *v).is_empty() { body_of(r, *v) } else { r.title.as_str() };
+        let source = if *v == View::Full && !body_of(r, *v).is_empty() { body_of(r, *v) } else { shown_title(&r.title, *v) };
         let spans =
             xinfang_text::snippet(source, &marked, SNIPPET_CHARS).into_iter().map(|s| SnippetSpan { text: s.text, hit: s.hit }).collect();
         snippets.insert(r.id, (score[*i], spans));

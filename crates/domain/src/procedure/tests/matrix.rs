@@ -37,8 +37,12 @@ fn step(w: &World, c: &Case, on: &str, unit: UnitId, role: Role, body: Value) ->
 fn specs(w: &World) -> Vec<Spec> {
     let on = "2026-11-02";
     let reg = registered(w, on);
-    let negotiating = step(w, &reg, on, COUNTY_BUREAU, Role::Clerk, json!({"action":"start_negotiation","units":["U12","U13"]}));
-    let awaiting = step(w, &negotiating, on, COUNTY_BUREAU, Role::Clerk, json!({"action":"escalate_dispute"}));
+    // Departments of two counties negotiate a matter of the city.
+    let mut city_matter = registration(on);
+    city_matter.jurisdiction = "4403".into();
+    let city_reg = register(&city_matter, w.tree.get(CITY_BUREAU).expect("city bureau"), &w.ctx(on));
+    let negotiating = step(w, &city_reg, on, CITY_BUREAU, Role::Clerk, json!({"action":"start_negotiation","units":["U12","U13"]}));
+    let awaiting = step(w, &negotiating, on, CITY_BUREAU, Role::Clerk, json!({"action":"escalate_dispute"}));
     let fwd = forwarded(w, on);
     let objected = step(w, &fwd, on, COUNTY_DEPT, Role::Clerk, json!({"action":"object","reasons":"不属本单位"}));
     let handling6 = handling(w, on);
@@ -72,14 +76,26 @@ fn specs(w: &World) -> Vec<Spec> {
         bureau(json!({"action":"assign","unit":"U12","due_on":"2026-12-01"}), CLERKS),
         bureau(json!({"action":"refer_legal","unit":"U21"}), CLERKS),
         bureau(json!({"action":"refer_discipline","unit":"U20"}), CLERKS),
-        bureau(json!({"action":"start_negotiation","units":["U12","U13"]}), CLERKS),
+        bureau(json!({"action":"start_negotiation","units":["U12","U14"]}), CLERKS),
         bureau(json!({"action":"report_urgent","summary":"群体性"}), &[Role::Clerk, Role::UnitHead, Role::Supervisor, Role::Leader]),
         bureau(json!({"action":"classify","category":"suggestion","litigation_related":false,"reason":"实为建议"}), RECEIVING),
         bureau(json!({"action":"decline","ground":"statutory_procedure","reason":"属于诉讼事项","proper_channel":"向法院起诉"}), RECEIVING),
         bureau(json!({"action":"reissue_query_code","reason":"信访人持身份证到窗口申请"}), RECEIVING),
         at_dept(json!({"action":"reissue_query_code","reason":"信访人持身份证到窗口申请"}), &handling6, RECEIVING),
-        Spec { case: negotiating.clone(), ..bureau(json!({"action":"settle_negotiation","unit":"U12"}), CLERKS) },
-        Spec { case: negotiating, ..bureau(json!({"action":"escalate_dispute"}), CLERKS) },
+        Spec {
+            case: negotiating.clone(),
+            own: CITY_BUREAU,
+            child: COUNTY_BUREAU,
+            sibling: CITY_DEPT_SIBLING,
+            ..bureau(json!({"action":"settle_negotiation","unit":"U12"}), CLERKS)
+        },
+        Spec {
+            case: negotiating,
+            own: CITY_BUREAU,
+            child: COUNTY_BUREAU,
+            sibling: CITY_DEPT_SIBLING,
+            ..bureau(json!({"action":"escalate_dispute"}), CLERKS)
+        },
         Spec {
             body: json!({"action":"decide_competence","unit":"U13","reason":"属地"}),
             case: awaiting,
