@@ -704,3 +704,37 @@ async fn art21_the_evidence_of_a_refused_late_entry_is_not_left_on_the_file() {
     assert_eq!(d["attachments"].as_array().unwrap().len(), 1, "only the forward's own evidence: {}", d["attachments"]);
     s.finish().await;
 }
+
+#[tokio::test]
+async fn art22_a_wrongly_chosen_place_is_corrected_and_the_matter_reaches_its_own_district() {
+    let s = TestServer::start().await;
+    let mut body = online_claim("误选人", "440304199001011233");
+    body["facts_and_reasons"] = json!("我家住南山区，小区物业乱收费（提交时误选了福田区）。");
+    let (status, sub) = s.post("/api/v1/petitions", None, body).await;
+    assert_eq!(status, StatusCode::CREATED, "{sub}");
+    let number = sub["number"].as_str().unwrap().to_string();
+    // Another district's units are not this place's (属地管理).
+    for target in ["440305-XFJ", "440305-ZJT"] {
+        let (status, err) = s.try_act("ft_clerk", &number, "forward", json!({"unit": target})).await;
+        assert_eq!((status, code(&err).0), (StatusCode::UNPROCESSABLE_ENTITY, "route_outside_place"), "{target}: {err}");
+    }
+    // A code that is no division, or the same place: refused beside the field.
+    let (status, err) = s.try_act("ft_clerk", &number, "correct_place", json!({"jurisdiction": "449999", "reason": "误选"})).await;
+    assert_eq!((status, code(&err).0), (StatusCode::UNPROCESSABLE_ENTITY, "unknown_jurisdiction"), "{err}");
+    assert_eq!(err["error"]["fields"][0]["field"], "jurisdiction", "{err}");
+    let (status, err) = s.try_act("ft_rst_officer", &number, "correct_place", json!({"jurisdiction": "440305", "reason": "误选"})).await;
+    assert!(status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND, "{status} {err}");
+    s.act("ft_clerk", &number, "correct_place", json!({"jurisdiction": "440305", "reason": "信访人住南山区，提交时误选了福田区"})).await;
+    let d = s.detail("ft_clerk", &number).await;
+    assert_eq!(d["jurisdiction"], "440305", "{d}");
+    // Now the place's own bureau takes it, and routes it in its district.
+    let r = s.act("ft_clerk", &number, "forward", json!({"unit": "440305-XFJ"})).await;
+    assert_eq!(r["state"], "registered", "{r}");
+    let d = s.detail("ns_clerk", &number).await;
+    assert_eq!(d["current_unit"]["code"], "440305-XFJ", "{d}");
+    let r = s.act("ns_clerk", &number, "forward", json!({"unit": "440305-ZJT"})).await;
+    assert_eq!(r["state"], "forwarded", "{r}");
+    let v = s.store.verify_record(None).await.unwrap();
+    assert!(v.breaks.is_empty(), "{:?}", v.breaks);
+    s.finish().await;
+}

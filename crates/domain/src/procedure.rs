@@ -341,6 +341,13 @@ pub enum Command {
         #[serde(default)]
         reason: String,
     },
+    /// Correct the matter's place (问题属地) before it is routed: a place
+    /// chosen wrongly would otherwise keep it from the competent unit
+    /// (Art. 5(3), 22). The code's existence is checked at the edge.
+    CorrectPlace {
+        jurisdiction: String,
+        reason: String,
+    },
     /// A new query code for a petitioner who lost theirs, after staff
     /// checked who asks (Art. 21: the petitioner follows the matter
     /// online). The code itself is made and stored at the edge; the old
@@ -402,6 +409,7 @@ impl Command {
             Command::Supervise { .. } => "supervise",
             Command::Evaluate { .. } => "evaluate",
             Command::ReissueQueryCode { .. } => "reissue_query_code",
+            Command::CorrectPlace { .. } => "correct_place",
         }
     }
 
@@ -423,6 +431,7 @@ impl Command {
             | Command::Evaluate { reason, .. }
             | Command::ReverseDecline { reason }
             | Command::ReissueQueryCode { reason }
+            | Command::CorrectPlace { reason, .. }
             | Command::DesignateAccused { reason, .. } => reason,
             Command::Object { reasons } => reasons,
             Command::Reaccept { new_facts } => new_facts,
@@ -1839,6 +1848,25 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
             }
             doc.evaluated = true;
             extra.insert("document".into(), json!(doc.kind));
+        }
+        Command::CorrectPlace { jurisdiction, reason } => {
+            in_state(case, &[State::Registered], "更正问题属地", rule)?;
+            require(actor, cur, ROUTERS, "更正问题属地", tree)?;
+            let place = jurisdiction.trim();
+            if !crate::petition::valid_division_code(place) {
+                return Err(DomainError::invalid(
+                    Rule::Input,
+                    "invalid_jurisdiction",
+                    "问题属地须为有效的行政区划代码（2、4、6或9位数字）",
+                )
+                .at("jurisdiction"));
+            }
+            if place == case.jurisdiction {
+                return Err(DomainError::invalid(Rule::Art22, "same_place", "更正后的问题属地与原问题属地相同").at("jurisdiction"));
+            }
+            text("reason", "更正理由", reason)?;
+            extra.insert("from_jurisdiction".into(), json!(case.jurisdiction));
+            next.jurisdiction = place.to_string();
         }
         Command::ReissueQueryCode { reason } => {
             // The unit the petitioner can turn to: the one that registered

@@ -552,6 +552,13 @@ impl Store {
         if n == 0 {
             return Err(StoreError::Conflict);
         }
+        if let Some(place) = &rows.jurisdiction {
+            sqlx::query("UPDATE petitions SET jurisdiction = $1 WHERE id = $2")
+                .bind(place.clone())
+                .bind(petition_id)
+                .execute(&mut *w.tx)
+                .await?;
+        }
         if let Some(hash) = &rows.query_code_hash {
             sqlx::query("UPDATE petitions SET query_code_hash = $1 WHERE id = $2")
                 .bind(hash.clone())

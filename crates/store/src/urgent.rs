@@ -23,6 +23,9 @@ pub struct ActRows {
     /// The keyed hash of a reissued query code (`reissue_query_code`),
     /// stored before the event so that the event's record digest binds it.
     pub query_code_hash: Option<String>,
+    /// A corrected place (`correct_place`), written to the petition's
+    /// column (lists, areas' viewers, statistics read it) before the event.
+    pub jurisdiction: Option<String>,
 }
 
 #[derive(Debug, Clone)]

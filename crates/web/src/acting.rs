@@ -96,6 +96,18 @@ pub async fn perform_with(
         xinfang_domain::number::query_code_from(&random)
     });
     rows.query_code_hash = query_code.as_deref().map(|c| crate::intake::query_code_hash(&state.keyring, c));
+    // A corrected place must be a division the deployment knows.
+    if t.case.jurisdiction != rec.case.jurisdiction {
+        if !state.store.jurisdiction_known(&t.case.jurisdiction).await? {
+            return Err(crate::error::ApiError::new(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_jurisdiction",
+                format!("行政区划代码“{}”不存在", t.case.jurisdiction),
+            )
+            .at("jurisdiction"));
+        }
+        rows.jurisdiction = Some(t.case.jurisdiction.clone());
+    }
     let queued = !rows.letters.is_empty() || !rows.jobs.is_empty();
     let mut payload = t.payload;
     if let serde_json::Value::Object(m) = &mut payload {

@@ -669,6 +669,21 @@ pub const ACTIONS: &[ActionSpec] = &[
         confirm: None,
     },
     ActionSpec {
+        name: "correct_place",
+        label: "更正问题属地",
+        article: Rule::Art22,
+        fields: &[
+            f("jurisdiction", "更正后的问题属地（行政区划代码）", FieldKind::Text, true),
+            f("reason", "更正理由", FieldKind::LongText, true),
+        ],
+        taker: Taker::Staff(ROUTERS),
+        petitioner_sees: false,
+        document: None,
+        letters: &[],
+        approver: None,
+        confirm: None,
+    },
+    ActionSpec {
         name: "reissue_query_code",
         label: "补发查询码",
         article: Rule::Art21,

@@ -149,6 +149,20 @@ fn art22_a_matter_goes_to_a_unit_of_its_place_and_a_bureau_routes_within_its_are
     assert_eq!(code(run(&w, &there, on, clerk, json!({"action":"forward","unit":"U12"}))), "route_outside_place");
     assert_eq!(code(run(&w, &there, on, clerk, json!({"action":"forward","unit":"U4"}))), "ok");
     assert_eq!(code(run(&w, &there, on, clerk, json!({"action":"forward","unit":"U2"}))), "ok");
+    // A place chosen wrongly is corrected before routing, with a reason;
+    // then the matter goes where it belongs.
+    let wrong =
+        run(&w, &reg, on, clerk, json!({"action":"correct_place","jurisdiction":"440304001","reason":"信访人住某街道"})).expect("correct");
+    assert_eq!(wrong.jurisdiction, "440304001");
+    assert_eq!(code(run(&w, &wrong, on, clerk, json!({"action":"correct_place","jurisdiction":"440304001","reason":"x"}))), "same_place");
+    assert_eq!(
+        code(run(&w, &wrong, on, clerk, json!({"action":"correct_place","jurisdiction":"4403041","reason":"x"}))),
+        "invalid_jurisdiction"
+    );
+    let officer = staff(COUNTY_BUREAU, Role::HandlingOfficer);
+    assert_eq!(code(run(&w, &reg, on, officer, json!({"action":"correct_place","jurisdiction":"440305","reason":"x"}))), "not_permitted");
+    let fwd = run(&w, &reg, on, clerk, json!({"action":"forward","unit":"U12"})).expect("forward");
+    assert_eq!(code(run(&w, &fwd, on, clerk, json!({"action":"correct_place","jurisdiction":"440305","reason":"x"}))), "invalid_state");
     // A township office routes within its county.
     let mut township = registration(on);
     township.jurisdiction = "440304001".into();
