@@ -473,3 +473,40 @@ async fn a_confirmed_staff_act_carries_the_form_token_through_the_confirmation_a
     assert_eq!(d["state"], "forwarded");
     s.finish().await;
 }
+
+#[tokio::test]
+async fn art21_an_act_resent_with_its_idempotency_key_acts_once() {
+    let s = TestServer::start().await;
+    let (_, sub) = s.post("/api/v1/petitions", None, online_claim("重发人", "440304199001011233")).await;
+    let number = sub["number"].as_str().unwrap().to_string();
+    let token = s.token("ft_clerk").await;
+    let send = |key: &'static str, reason: &'static str| {
+        let req = s
+            .client
+            .post(format!("{}/api/v1/petitions/{number}/actions/reissue_query_code", s.base))
+            .bearer_auth(&token)
+            .header("Idempotency-Key", key)
+            .json(&json!({"reason": reason}));
+        async move {
+            let r = req.send().await.unwrap();
+            let replayed = r.headers().get("idempotent-replayed").is_some();
+            (r.status(), replayed, r.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, replayed, first) = send("act-resend-key-0000001", "信访人持身份证到窗口申请").await;
+    assert_eq!((status, replayed), (StatusCode::OK, false), "{first}");
+    let (status, replayed, again) = send("act-resend-key-0000001", "信访人持身份证到窗口申请").await;
+    assert_eq!((status, replayed), (StatusCode::OK, true), "{again}");
+    assert_eq!(again["query_code"], first["query_code"], "the code read out still works");
+    let code = first["query_code"].as_str().unwrap();
+    let (status, _) = s.get(&format!("/api/v1/track/{number}?code={code}"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let history = s.detail("ft_clerk", &number).await["history"].to_string();
+    assert_eq!(history.matches("reissue_query_code").count(), 1, "acted once: {history}");
+    // The key with another body is refused; a bad key is 400.
+    let (status, _, err) = send("act-resend-key-0000001", "另一个理由").await;
+    assert_eq!((status, err["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("idempotency_key_reused")), "{err}");
+    let (status, _, err) = send("short", "x").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
+    s.finish().await;
+}

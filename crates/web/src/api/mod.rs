@@ -77,7 +77,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/petitions/{number}", get(petitions::detail))
         .route("/api/v1/petitions/{number}/similar", get(similar::similar))
         .route("/api/v1/petitions/{number}/repeat", put(repeats::put))
-        .route("/api/v1/petitions/{number}/actions/{action}", post(petitions::act).layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES)))
+        .route(
+            "/api/v1/petitions/{number}/actions/{action}",
+            post(petitions::act_route).layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES)),
+        )
         .route("/api/v1/approvals", get(approvals::list))
         .route("/api/v1/approvals/{id}/approve", post(approvals::approve))
         .route("/api/v1/approvals/{id}/refuse", post(approvals::refuse))

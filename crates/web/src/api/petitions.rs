@@ -36,15 +36,7 @@ pub async fn create(
     headers: axum::http::HeaderMap,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Response> {
-    let key = match headers.get("idempotency-key") {
-        None => None,
-        Some(v) => match v.to_str().ok().map(str::trim).filter(|k| crate::once::valid_key(k)) {
-            Some(k) => Some(k.to_string()),
-            None => {
-                return Err(ApiError::bad_request("invalid_idempotency_key", "Idempotency-Key 须为16至255个可见ASCII字符（例如UUID）"));
-            }
-        },
-    };
+    let key = idempotency_key(&headers)?;
     // A key is the caller's own: a user's, an API key's, or the public's.
     let scope = match &staff {
         Some(s) => format!("api:user:{}", s.user.id),
@@ -88,11 +80,52 @@ pub async fn create(
             crate::once::Answer { status, body, replayed: false }
         }
     };
+    Ok(answered(answer))
+}
+
+/// The request's `Idempotency-Key`, if it sent one; 400 for a malformed one.
+fn idempotency_key(headers: &axum::http::HeaderMap) -> ApiResult<Option<String>> {
+    match headers.get("idempotency-key") {
+        None => Ok(None),
+        Some(v) => match v.to_str().ok().map(str::trim).filter(|k| crate::once::valid_key(k)) {
+            Some(k) => Ok(Some(k.to_string())),
+            None => Err(ApiError::bad_request("invalid_idempotency_key", "Idempotency-Key 须为16至255个可见ASCII字符（例如UUID）")),
+        },
+    }
+}
+
+/// An answer given once (or replayed, with `Idempotent-Replayed: true`).
+fn answered(answer: crate::once::Answer) -> Response {
     let mut r = (answer.status, Json(answer.body)).into_response();
     if answer.replayed {
         r.headers_mut().insert("idempotent-replayed", axum::http::HeaderValue::from_static("true"));
     }
-    Ok(r)
+    r
+}
+
+/// `act` behind an optional `Idempotency-Key`: a client that resends an
+/// act after a timeout gets the first answer again instead of acting twice
+/// (a second 补发查询码 would void the code just read out).
+pub async fn act_route(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: axum::http::HeaderMap,
+    ApiPath((number, action)): ApiPath<(String, String)>,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Response> {
+    let Some(key) = idempotency_key(&headers)? else {
+        return act(State(state), staff, ApiPath((number, action)), ApiJson(body)).await;
+    };
+    let scope = format!("api:act:{}", staff.user.id);
+    let fingerprint = crate::once::fingerprint(&state, &json!([number, action, body]));
+    let run = || async {
+        let r = act(State(state.clone()), staff.clone(), ApiPath((number.clone(), action.clone())), ApiJson(body.clone())).await?;
+        let status = r.status();
+        let bytes = axum::body::to_bytes(r.into_body(), 1024 * 1024).await.map_err(|_| ApiError::internal())?;
+        let answer = serde_json::from_slice::<Value>(&bytes).map_err(|_| ApiError::internal())?;
+        Ok((status, answer))
+    };
+    Ok(answered(crate::once::once(&state, &scope, &key, &fingerprint, run).await?))
 }
 
 #[derive(Clone, Default, Deserialize, IntoParams)]
@@ -826,7 +859,8 @@ async fn effective_date(
 
 #[utoipa::path(post, path = "/api/v1/petitions/{number}/actions/{action}", tag = "petitions", security(("bearer" = [])),
     description = "One action per transition of the procedure; the actions, their fields and articles are listed in the request body's schemas (one per action, from the action table) and, for a given petition, in `available_actions` of its detail. The body may carry `occurred_on` (YYYY-MM-DD) for an act done earlier on paper: it is judged at the date it is recorded unless the unit head approves the earlier date with the scanned 收文/发文 attached as `evidence` (`{filename, content_type, content_base64}`); such an act is marked 补录. An act that needs the unit head (an extension, a late 复查/复核 request's good reason, re-acceptance under Art. 36, a late entry) taken by anyone else answers 202 with the request filed in the head's approval queue.",
-    params(("number" = String, Path, description = "Petition number"), ("action" = String, Path, description = "Action name")),
+    params(("number" = String, Path, description = "Petition number"), ("action" = String, Path, description = "Action name"),
+        ("Idempotency-Key" = Option<String>, Header, description = "As for submissions: a resend with the same key and body gets the first answer again (header `Idempotent-Replayed: true`) and acts once; another body with the key is 422 `idempotency_key_reused`.")),
     request_body(content = Object, description = "The action's fields"),
     responses((status = 200, body = ActionResponse), (status = 202, body = ApprovalRequested), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn act(
