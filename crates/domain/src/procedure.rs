@@ -836,6 +836,19 @@ fn check_route_place(place: &str, from: &Unit, target: &Unit) -> Result<(), Doma
             format!("{}不管辖本事项的问题属地（{place}）：请按属地管理原则，送交问题属地的有权处理单位或信访部门", target.name),
         ));
     }
+    // Up the line of bureaus one level at a time (分级负责): a street's
+    // office to its district's, not past it to the city's or the province's.
+    if from.kind == UnitKind::PetitionBureau
+        && target.kind == UnitKind::PetitionBureau
+        && from.jurisdiction.starts_with(&target.jurisdiction)
+        && from.parent_id != Some(target.id)
+    {
+        return Err(DomainError::invalid(
+            Rule::Art22,
+            "route_skips_level",
+            format!("{}不是本单位的上一级信访部门：向上级信访部门报送须逐级进行", target.name),
+        ));
+    }
     if from.kind == UnitKind::PetitionBureau
         && target.kind != UnitKind::PetitionBureau
         && !target.jurisdiction.starts_with(routing_area(from))
@@ -844,7 +857,7 @@ fn check_route_place(place: &str, from: &Unit, target: &Unit) -> Result<(), Doma
             Rule::Art22,
             "route_outside_area",
             format!(
-                "{}不在本级或本辖区下级：信访部门转送本级或下级有权处理的单位；属于其他地区或上级处理的，请转送有关信访部门",
+                "{}不在本级或本辖区下级：信访部门转送、交办本级或下级有权处理的单位；属于其他地区或上级处理的，请转送有关信访部门",
                 target.name
             ),
         ));

@@ -141,6 +141,8 @@ fn art22_a_matter_goes_to_a_unit_of_its_place_and_a_bureau_routes_within_its_are
     // to; the city's petition bureau is (转送有关信访部门).
     assert_eq!(code(run(&w, &reg, on, clerk, json!({"action":"forward","unit":"U11"}))), "route_outside_area");
     assert_eq!(code(run(&w, &reg, on, clerk, json!({"action":"forward","unit":"U2"}))), "ok");
+    // Up the bureaus one level at a time: not past the city to the province.
+    assert_eq!(code(run(&w, &reg, on, clerk, json!({"action":"forward","unit":"U1"}))), "route_skips_level");
     // A matter of another county registered here: only to that county's
     // bureau or one above it.
     let mut elsewhere = registration(on);
