@@ -738,6 +738,9 @@ struct PetitionPage {
     /// One-time token of this page's action forms (`-{action}` appended).
     form_token: String,
     flash: Option<String>,
+    /// A query code just made, shown large this once for the clerk to read
+    /// out or copy onto the receipt.
+    query_code: Option<String>,
     alert: Option<String>,
     d: PetitionDetail,
     channel_label: &'static str,
@@ -841,6 +844,8 @@ struct PageQuery {
 #[derive(Default)]
 pub(crate) struct Extras {
     pub(crate) flash: Option<String>,
+    /// A query code just made (registration, 补发查询码), shown this once.
+    pub(crate) query_code: Option<String>,
     pub(crate) alert: Option<String>,
     pub(crate) requested: Option<i64>,
     pub(crate) failed: Option<Failed>,
@@ -1118,6 +1123,7 @@ pub(crate) async fn petition_page(state: AppState, headers: &HeaderMap, s: Staff
         csrf,
         form_token: xinfang_web::auth::random_secret(16),
         flash,
+        query_code: x.query_code,
         alert: x.alert,
         channel_label: Channel::parse(&d.channel).map(|c| c.label()).unwrap_or_default(),
         category_label: Category::parse(&d.category).map(|c| c.label()).unwrap_or_default(),
@@ -1177,7 +1183,14 @@ async fn petition(State(state): State<AppState>, headers: HeaderMap, Path(number
     };
     let flash = flash.or_else(|| risk_flash(&q));
     let shown = code.is_some();
-    let mut r = petition_page(state, &headers, s, number, Extras { flash, alert, requested: q.requested, ..Extras::default() }).await;
+    let mut r = petition_page(
+        state,
+        &headers,
+        s,
+        number,
+        Extras { flash, query_code: code.clone(), alert, requested: q.requested, ..Extras::default() },
+    )
+    .await;
     if shown && r.status() == StatusCode::OK {
         // Shown once: a reload or a later visit does not show it again. (A
         // page that could not be shown keeps it for the next attempt, until
