@@ -235,3 +235,12 @@ async fn art30_the_clerk_registers_an_anonymous_accusation_naming_a_unit_through
     assert_eq!(status, StatusCode::NOT_FOUND);
     s.finish().await;
 }
+
+#[tokio::test]
+async fn the_workbench_address_with_a_trailing_slash_leads_to_the_workbench() {
+    let s = TestServer::start().await;
+    let r = s.client.get(format!("{}/staff/", s.base)).send().await.unwrap();
+    assert_ne!(r.status(), StatusCode::NOT_FOUND);
+    assert!(r.status().is_redirection() || r.url().path() != "/staff/", "{} {}", r.status(), r.url());
+    s.finish().await;
+}

@@ -34,6 +34,8 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/login", get(login_form).post(login.layer(axum::middleware::from_fn(xinfang_web::ratelimit::login))))
         .route("/staff/logout", post(logout))
         .route("/staff", get(inbox))
+        // The address as people type it, with a trailing slash.
+        .route("/staff/", get(|| async { Redirect::permanent("/staff") }))
         .route("/staff/all", get(all))
         .route("/staff/reviews", get(reviews))
         .route(
