@@ -558,7 +558,7 @@ async fn art21_every_action_is_described_once_and_the_detail_lists_what_the_call
     let number = forwarded_on_paper(&s, 0, "丑十二").await;
     let d = s.detail("ft_rst_officer", &number).await;
     let names: Vec<&str> = d["available_actions"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["classify", "accept", "decline", "object", "reissue_query_code"]);
+    assert_eq!(names, ["classify", "accept", "decline", "object"]);
     let decline = &d["available_actions"][2];
     assert_eq!(decline["rule"], "art23");
     assert!(decline["fields"].as_array().unwrap().iter().any(|f| f["name"] == "ground" && f["options"].as_array().unwrap().len() == 5));

@@ -359,7 +359,7 @@ async fn art21_a_lost_query_code_is_reissued_once_and_the_old_one_stops_working(
     assert_eq!(status, StatusCode::CREATED, "{sub}");
     let number = sub["number"].as_str().unwrap().to_string();
     let old = sub["query_code"].as_str().unwrap().to_string();
-    // Not the petitioner's act, nor another unit's.
+    // Not an act without a staff login (the query code opens no staff act), nor another unit's.
     let (status, _) =
         s.post(&format!("/api/v1/petitions/{number}/actions/reissue_query_code?code={old}"), None, json!({"reason": "x"})).await;
     assert!(status.is_client_error(), "{status}");

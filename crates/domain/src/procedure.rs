@@ -787,7 +787,7 @@ fn check_route_target(case: &Case, from: &Unit, target: &Unit, routing: Routing,
         return Err(DomainError::invalid(
             Rule::Art22,
             "legal_same_level",
-            format!("涉法涉诉事项转交本级（同一地区、同一级）政法部门；{}不是{}的同级政法部门", target.name, from.name),
+            format!("涉法涉诉事项转交同级政法部门（街道、乡镇转交所在区县的）；{}不是{}的同级政法部门", target.name, from.name),
         ));
     }
     match routing {
@@ -838,16 +838,25 @@ fn check_route_place(place: &str, from: &Unit, target: &Unit) -> Result<(), Doma
     }
     // Up the line of bureaus one level at a time (分级负责): a street's
     // office to its district's, not past it to the city's or the province's.
-    if from.kind == UnitKind::PetitionBureau
-        && target.kind == UnitKind::PetitionBureau
-        && from.jurisdiction.starts_with(&target.jurisdiction)
-        && from.parent_id != Some(target.id)
-    {
-        return Err(DomainError::invalid(
-            Rule::Art22,
-            "route_skips_level",
-            format!("{}不是本单位的上一级信访部门：向上级信访部门报送须逐级进行", target.name),
-        ));
+    if from.kind == UnitKind::PetitionBureau && target.kind == UnitKind::PetitionBureau {
+        let next_up =
+            from.parent_id == Some(target.id) || crate::report::parent_area(&from.jurisdiction) == Some(target.jurisdiction.as_str());
+        if from.jurisdiction.starts_with(&target.jurisdiction) && !next_up {
+            return Err(DomainError::invalid(
+                Rule::Art22,
+                "route_skips_level",
+                format!("{}不是本单位的上一级信访部门：向上级信访部门报送须逐级进行", target.name),
+            ));
+        }
+        // Another area's bureau: the one whose area holds the place (or
+        // above it), not a street office of that area past its bureau.
+        if !target.jurisdiction.starts_with(routing_area(from)) && !place.is_empty() && !place.starts_with(&target.jurisdiction) {
+            return Err(DomainError::invalid(
+                Rule::Art22,
+                "route_outside_place",
+                format!("{}不管辖本事项的问题属地（{place}）：其他地区的事项转送问题属地的信访部门", target.name),
+            ));
+        }
     }
     if from.kind == UnitKind::PetitionBureau
         && target.kind != UnitKind::PetitionBureau
@@ -1865,14 +1874,18 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
         Command::CorrectPlace { jurisdiction, reason } => {
             in_state(case, &[State::Registered], "更正问题属地", rule)?;
             require(actor, cur, ROUTERS, "更正问题属地", tree)?;
+            // An accusation's place decides which discipline body and
+            // bureaus may see it (Art. 30): not moved by whoever holds it.
+            if case.category == Category::Accusation {
+                return Err(DomainError::conflict(
+                    Rule::Art30,
+                    "accusation_place",
+                    "检举控告事项的问题属地决定知悉范围，不能在登记后更正；请转交纪检监察机关处理",
+                ));
+            }
             let place = jurisdiction.trim();
             if !crate::petition::valid_division_code(place) {
-                return Err(DomainError::invalid(
-                    Rule::Input,
-                    "invalid_jurisdiction",
-                    "问题属地须为有效的行政区划代码（2、4、6或9位数字）",
-                )
-                .at("jurisdiction"));
+                return Err(DomainError::invalid(Rule::Input, "invalid_jurisdiction", "问题属地须为有效的行政区划代码").at("jurisdiction"));
             }
             if place == case.jurisdiction {
                 return Err(DomainError::invalid(Rule::Art22, "same_place", "更正后的问题属地与原问题属地相同").at("jurisdiction"));
@@ -1882,25 +1895,31 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
             next.jurisdiction = place.to_string();
         }
         Command::ReissueQueryCode { reason } => {
-            // The unit the petitioner can turn to: the one that registered
-            // the matter or the one holding it; an accusation only the
-            // unit holding it (the registering bureau may see no more than
-            // that it exists, Art. 30). Any state: a closed matter is still
-            // followed, evaluated and taken to 复查.
-            // Or, for anything but an accusation, a petition bureau of the
-            // matter's place: where the portal sends a petitioner who lost it.
+            // A petition bureau the petitioner can turn to: the one that
+            // registered the matter, or one of its place (where the portal
+            // sends a petitioner who lost the code); for an accusation, the
+            // bureau or discipline body holding it (others may know no
+            // more than that it exists, Art. 30). Never a unit whose own
+            // answer the petitioner rates: it could make itself a code and
+            // evaluate itself. Any state: a closed matter is still
+            // followed, evaluated and taken to 复查. (The web layer also
+            // requires the full view: who the petitioner is.)
             let s = staff(actor)?;
             let accusation = case.category == Category::Accusation;
-            let units = if accusation { vec![cur] } else { vec![case.registered_unit, cur] };
-            let area_bureau = !accusation
-                && tree
-                    .get(s.unit_id)
-                    .is_some_and(|u| u.kind == UnitKind::PetitionBureau && case.jurisdiction.starts_with(&u.jurisdiction));
-            if !RECEIVERS.contains(&s.role) || !(area_bureau || units.iter().any(|u| tree.acts_for(s.unit_id, *u))) {
+            let is = |id: UnitId, kinds: &[UnitKind]| tree.get(id).is_some_and(|u| kinds.contains(&u.kind));
+            let allowed = if accusation {
+                is(cur, &[UnitKind::PetitionBureau, UnitKind::DisciplineBody]) && tree.acts_for(s.unit_id, cur)
+            } else {
+                (is(case.registered_unit, &[UnitKind::PetitionBureau]) && tree.acts_for(s.unit_id, case.registered_unit))
+                    || tree
+                        .get(s.unit_id)
+                        .is_some_and(|u| u.kind == UnitKind::PetitionBureau && case.jurisdiction.starts_with(&u.jurisdiction))
+            };
+            if !RECEIVERS.contains(&s.role) || !allowed {
                 let who = if accusation {
-                    unit_name(tree, cur)
+                    "受理该检举控告的信访部门或纪检监察机关"
                 } else {
-                    "登记或办理该事项的单位、问题属地的信访部门".to_string()
+                    "登记该事项或问题属地的信访部门"
                 };
                 return Err(DomainError::forbidden(
                     Rule::Access,

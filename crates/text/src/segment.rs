@@ -499,8 +499,7 @@ mod tests {
             let ways: Vec<Vec<String>> = [Some(seg.query_terms(q)), seg.pieces_query(q, false)].into_iter().flatten().collect();
             assert!(ways.iter().any(|w| w.iter().all(|t| tokens.contains(&t.as_str()))), "{q}: {ways:?} against {idx}");
         }
-        // Single characters side by side become their pieces; a known
-        // word stays whole; a query of known words has no pieces.
+        // A query of known words has no pieces.
         assert_eq!(seg.pieces_query("欠薪 工地", true), None);
         // A known long word inside a longer indexed one: only the wider query finds it.
         seg.add_word("福田区人力资源和社会保障局", None);

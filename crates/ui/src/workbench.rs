@@ -943,7 +943,7 @@ pub(crate) async fn petition_page(state: AppState, headers: &HeaderMap, s: Staff
     let place =
         Place { jurisdiction: d.jurisdiction.clone(), topic: d.topic.clone(), area: s.unit.jurisdiction.clone(), from: Some(s.unit.id) };
     let actions = match petitions::load_visible(&state, &s, &number).await {
-        Ok((rec, _)) => {
+        Ok((rec, view)) => {
             let cal = state.calendar();
             let ctx = Ctx {
                 on: today,
@@ -955,7 +955,7 @@ pub(crate) async fn petition_page(state: AppState, headers: &HeaderMap, s: Staff
             };
             available_actions(&rec.case, &s.actor(), &ctx)
                 .into_iter()
-                .filter(|a| *a != "evaluate")
+                .filter(|a| *a != "evaluate" && petitions::view_allows(a, view))
                 .map(|a| {
                     let mut f = action_form(a, &tree, &today.to_string(), &place);
                     f.needs_approval = d.available_actions.iter().any(|v| v.name == a && v.needs_approval);

@@ -404,8 +404,9 @@ pub struct ActionResponse {
     pub event_seq: i64,
     pub notice: Option<String>,
     pub deadlines: Vec<DeadlineView>,
-    /// `reissue_query_code` only: the new query code, given this once
-    /// (only its keyed hash is stored); the old one no longer works.
+    /// `reissue_query_code` only: the new query code, given this once (the
+    /// record keeps its keyed hash; an `Idempotency-Key` resend's stored
+    /// answer holds it encrypted for 24 hours); the old one no longer works.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub query_code: Option<String>,
 }

@@ -672,10 +672,10 @@ fn available_actions_follow_the_procedure_and_the_role() {
     assert!(available_actions(&reg, &staff(COUNTY_DEPT, Role::HandlingOfficer), &w.ctx(on)).is_empty(), "not the unit's turn");
     let fwd = forwarded(&w, on);
     let officer = available_actions(&fwd, &staff(COUNTY_DEPT, Role::HandlingOfficer), &w.ctx(on));
-    assert_eq!(officer, ["classify", "accept", "decline", "object", "reissue_query_code"]);
+    assert_eq!(officer, ["classify", "accept", "decline", "object"], "the unit whose answer is rated makes no query codes");
     let h = handling(&w, on);
     let officer = available_actions(&h, &staff(COUNTY_DEPT, Role::HandlingOfficer), &w.ctx(on));
-    assert_eq!(officer, ["investigate", "hold_hearing", "mediate", "extend", "conclude", "reissue_query_code"]);
+    assert_eq!(officer, ["investigate", "hold_hearing", "mediate", "extend", "conclude"]);
     let reviewer = available_actions(&h, &staff(CITY_DEPT, Role::Reviewer), &w.ctx(on));
     assert!(reviewer.is_empty(), "{reviewer:?}");
 }

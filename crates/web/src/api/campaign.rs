@@ -142,7 +142,7 @@ fn item(state: &AppState, staff: &Staff, tree: &UnitTree, i: &CampaignItemRow, t
     Some(CampaignItemView {
         petition_id: i.petition_id,
         number: i.number.clone(),
-        title: if v == View::Sealed { crate::views::SEALED_TITLE.to_string() } else { i.title.clone() },
+        title: crate::views::shown_title(&i.title, v).to_string(),
         received_on: i.received_on.to_string(),
         days_open: (today - i.received_on).num_days(),
         state_at_start: i.state_at_start.clone(),

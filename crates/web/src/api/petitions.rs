@@ -116,6 +116,9 @@ pub async fn act_route(
     let Some(key) = idempotency_key(&headers)? else {
         return act(State(state), staff, ApiPath((number, action)), ApiJson(body)).await;
     };
+    // A replayed answer is the caller's own, and only while it may still
+    // see the petition (moved to another unit, or the petition sealed since).
+    load_visible(&state, &staff, &number).await?;
     let scope = format!("api:act:{}", staff.user.id);
     let fingerprint = crate::once::fingerprint(&state, &json!([number, action, body]));
     let run = || async {
@@ -680,7 +683,9 @@ pub async fn detail_of(state: &AppState, staff: &Staff, number: &str, phases: &m
         policy: state.settings.policy,
         window_policy: state.settings.window_policy,
     };
-    let available = action_views(&xinfang_domain::procedure::available_actions(c, &staff.actor(), &ctx), c, staff);
+    let names: Vec<&'static str> =
+        xinfang_domain::procedure::available_actions(c, &staff.actor(), &ctx).into_iter().filter(|a| view_allows(a, v)).collect();
+    let available = action_views(&names, c, staff);
     let documents: Vec<DocumentView> = history
         .iter()
         .filter_map(|e| {
@@ -741,7 +746,7 @@ pub async fn detail_of(state: &AppState, staff: &Staff, number: &str, phases: &m
         litigation_related: rec.litigation_related,
         topic: rec.topic.clone(),
         jurisdiction: rec.jurisdiction.clone(),
-        title: if sealed { crate::views::SEALED_TITLE.into() } else { rec.title.clone() },
+        title: crate::views::shown_title(&rec.title, v).to_string(),
         content: if sealed { withheld() } else { rec.content.clone() },
         request: if sealed { withheld() } else { rec.request.clone() },
         facts_and_reasons: if sealed { withheld() } else { rec.facts_and_reasons.clone() },
@@ -869,12 +874,27 @@ pub async fn act(
     ApiPath((number, action)): ApiPath<(String, String)>,
     ApiJson(mut body): ApiJson<Value>,
 ) -> ApiResult<Response> {
-    let (rec, _) = load_visible(&state, &staff, &number).await?;
+    let (rec, v) = load_visible(&state, &staff, &number).await?;
+    if !view_allows(&action, v) {
+        return Err(ApiError::forbidden(
+            "只有能查看信访人完整信息的工作人员可以补发查询码（信访人要求保密或检举控告事项，须由能核实其身份的单位办理）",
+        ));
+    }
     let now = Utc::now();
     let today = local_date(now);
     let (claimed, _) = effective_date(&state, &rec, &mut body, now).await?;
     let evidence = body.as_object_mut().and_then(|m| m.remove("evidence"));
     let cmd = Command::from_json_all(&action, body).map_err(|errs| ApiError::from_all(errs).unwrap_or_else(ApiError::internal))?;
+    // Nothing on paper to date back: a code made now for someone at the
+    // window, a place corrected now.
+    if claimed < today && matches!(cmd, Command::ReissueQueryCode { .. } | Command::CorrectPlace { .. }) {
+        return Err(ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "no_late_entry",
+            "这项操作只能按当天办理，不能补录为更早的日期",
+        )
+        .at("occurred_on"));
+    }
     let tree = state.tree();
     let head_here = staff.user.role == Role::UnitHead && tree.acts_for(staff.unit.id, rec.case.current_unit);
     let actor_ref = staff.actor_ref();
@@ -999,6 +1019,14 @@ async fn store_evidence(state: &AppState, rec: &PetitionRecord, v: Value) -> Api
 }
 
 /// The actions the caller may take now, with their fields (from the table).
+/// Whether an act may be taken by a caller with view `v` of the petition:
+/// a new query code only by one who sees who the petitioner is (a
+/// confidential petitioner, a sealed accuser: nobody else can check the
+/// asker against them).
+pub fn view_allows(action: &str, v: View) -> bool {
+    action != "reissue_query_code" || v == View::Full
+}
+
 pub fn action_views(names: &[&'static str], case: &xinfang_domain::procedure::Case, staff: &Staff) -> Vec<ActionView> {
     let tree_head = staff.user.role == Role::UnitHead;
     names

@@ -134,28 +134,32 @@ pub async fn search_page(state: AppState, staff: Staff, q: ListQuery, phases: &m
         with_body: true,
         ..base
     };
-    let mut rows = state.store.reader().search_petitions(&filter, Some(&staff.visibility(&tree))).await?;
-    // Nothing as typed: the long words as their pieces (人力资源 inside a
-    // unit's name), a second read only when the first found nothing.
-    if rows.is_empty()
+    let visibility = staff.visibility(&tree);
+    // What the caller may be shown of the rows found: a petition it does
+    // not see in full only by the words of the title it may read.
+    let shown = |rows: Vec<xinfang_store::PetitionSummary>| -> Vec<(xinfang_store::PetitionSummary, View)> {
+        rows.into_iter()
+            .map(|r| {
+                let v = view(&r.case, r.confidential, staff.unit.id, staff.user.role, &tree);
+                (r, v)
+            })
+            .filter(|(r, v)| *v == View::Full || (*v != View::Hidden && title_has_terms(shown_title(&r.title, *v), &terms)))
+            .collect()
+    };
+    let rows = state.store.reader().search_petitions(&filter, Some(&visibility)).await?;
+    let mut capped = i64::try_from(rows.len()).unwrap_or(0) >= SEARCH_WINDOW;
+    let mut seen = shown(rows);
+    // Nothing to show as typed: the long words as their pieces (人力资源
+    // inside a unit's name), a second read only then. Decided on what may
+    // be shown, so a hidden row's words change nothing.
+    if seen.is_empty()
         && let Some(wider) = wider_query(&seg, &text)
     {
-        rows = state
-            .store
-            .reader()
-            .search_petitions(&PetitionFilter { fulltext: Some(wider), ..filter }, Some(&staff.visibility(&tree)))
-            .await?;
+        let rows = state.store.reader().search_petitions(&PetitionFilter { fulltext: Some(wider), ..filter }, Some(&visibility)).await?;
+        capped = i64::try_from(rows.len()).unwrap_or(0) >= SEARCH_WINDOW;
+        seen = shown(rows);
     }
     phases.lap("find");
-    let capped = i64::try_from(rows.len()).unwrap_or(0) >= SEARCH_WINDOW;
-    let seen: Vec<(xinfang_store::PetitionSummary, View)> = rows
-        .into_iter()
-        .map(|r| {
-            let v = view(&r.case, r.confidential, staff.unit.id, staff.user.role, &tree);
-            (r, v)
-        })
-        .filter(|(r, v)| *v == View::Full || (*v != View::Hidden && title_has_terms(shown_title(&r.title, *v), &terms)))
-        .collect();
     // Bodies came with the rows (`with_body`); only a petition seen in
     // full is ranked and cut by its body.
     fn body_of(r: &xinfang_store::PetitionSummary, v: View) -> &str {

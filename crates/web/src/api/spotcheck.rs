@@ -227,7 +227,7 @@ pub async fn detail(State(state): State<AppState>, staff: Staff, ApiPath(id): Ap
             .map(|(i, v)| SpotItemView {
                 id: i.id,
                 number: i.number,
-                title: if v == View::Sealed { crate::views::SEALED_TITLE.into() } else { i.title },
+                title: crate::views::shown_title(&i.title, v).to_string(),
                 handling_unit: tree.get(i.handling_unit_id).map(|u| u.name.clone()).unwrap_or_default(),
                 suggested: i.suggested.to_vec(),
                 scores: i.scores.to_vec(),

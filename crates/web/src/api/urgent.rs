@@ -87,7 +87,7 @@ fn report_view(r: UrgentReportRow, staff: &Staff, tree: &UnitTree, now: DateTime
     Some(UrgentReportView {
         id: r.id,
         number: r.number,
-        title: if v == View::Sealed { crate::views::SEALED_TITLE.into() } else { r.title },
+        title: crate::views::shown_title(&r.title, v).to_string(),
         reporting_unit: tree.get(r.reporting_unit_id).map(unit_ref),
         // The report's text may carry the accusation itself (Art. 30).
         summary: if v == View::Sealed { "[依规不予显示：检举控告事项，请与报告单位联系]".into() } else { r.summary },
