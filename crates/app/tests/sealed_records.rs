@@ -282,3 +282,17 @@ async fn art30_no_word_of_a_sealed_title_finds_ranks_or_shows_it() {
     assert!(v.to_string().contains(&number), "{v}");
     s.finish().await;
 }
+
+#[tokio::test]
+async fn art30_a_sealed_accusations_page_offers_no_wage_lane() {
+    let s = TestServer::start().await;
+    let number = claim_by_the_bureau(&s, &today().to_string(), "小区道路破损无人维修").await;
+    let (c, _) = browser(&s, "ft_clerk").await;
+    let url = format!("{}/staff/p/{number}", s.base);
+    let page = c.get(&url).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("id=\"green-in\""), "a claim seen in full may enter the lane");
+    seal_as_accusation(&s, &number).await;
+    let page = c.get(&url).send().await.unwrap().text().await.unwrap();
+    assert!(!page.contains("id=\"green-in\""), "a sealed accusation offers no wage lane");
+    s.finish().await;
+}
