@@ -241,12 +241,6 @@ async fn art30_a_hot_spot_never_names_a_petition_hidden_from_the_reader() {
     s.finish().await;
 }
 
-fn enc(q: &str) -> String {
-    q.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
-        .collect()
-}
-
 #[tokio::test]
 async fn art30_no_word_of_a_sealed_title_finds_ranks_or_shows_it() {
     let s = TestServer::start().await;

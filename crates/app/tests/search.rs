@@ -10,12 +10,6 @@ use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-fn enc(q: &str) -> String {
-    q.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
-        .collect()
-}
-
 /// A letter registered by the 福田区 bureau with its own petitioner.
 async fn register(s: &TestServer, name: &str, phone: &str, title: &str, facts: &str) -> String {
     let mut body = letter(&today().to_string());

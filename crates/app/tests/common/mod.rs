@@ -381,3 +381,11 @@ pub async fn name_the_bureau_accused(s: &TestServer, number: &str) {
         assert_eq!(status, StatusCode::NOT_FOUND, "{user}: {body}");
     }
 }
+
+/// A query string's value, percent-encoded (Chinese search words in a URL).
+#[allow(dead_code)]
+pub fn enc(q: &str) -> String {
+    q.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
