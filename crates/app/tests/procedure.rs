@@ -387,6 +387,15 @@ async fn art21_a_lost_query_code_is_reissued_once_and_the_old_one_stops_working(
     // The record still verifies: the event binds the new code's hash.
     let v = s.store.verify_record(None).await.unwrap();
     assert!(v.breaks.is_empty(), "{:?}", v.breaks);
+    // Nothing on paper to date back: a reissue typed into the past is refused, nothing done.
+    let (_, earlier) = s.post_as("ft_clerk", "/api/v1/petitions", letter(&days_ago(5))).await;
+    let earlier_number = earlier["number"].as_str().unwrap().to_string();
+    let earlier_code = earlier["query_code"].as_str().unwrap().to_string();
+    let late = json!({"reason": "补录", "occurred_on": days_ago(2)});
+    let (status, err) = s.try_act("ft_clerk", &earlier_number, "reissue_query_code", late).await;
+    assert_eq!((status, err["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("no_late_entry")), "{err}");
+    let (status, _) = s.get(&format!("/api/v1/track/{earlier_number}?code={earlier_code}"), None).await;
+    assert_eq!(status, StatusCode::OK, "the code given out still works");
     // An anonymous petition: nobody to check the asker against.
     let mut anonymous = online_claim("匿名", "440304199001011233");
     anonymous["anonymous"] = json!(true);
