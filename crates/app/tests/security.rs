@@ -103,6 +103,39 @@ async fn confidential_petitioner_identity_only_for_registering_bureau_and_handli
     s.finish().await;
 }
 
+/// Art. 21 with confidentiality: a new query code goes to the one who asks
+/// only after a clerk checks the asker against the petitioner, so only a
+/// unit that sees who the petitioner is may reissue it. The city bureau,
+/// which may act on its district's matters but sees this one identity
+/// hidden, may not; the registering bureau may.
+#[tokio::test]
+async fn art21_a_confidential_petitioners_code_is_reissued_only_by_a_unit_that_sees_the_petitioner() {
+    let s = TestServer::start().await;
+    let mut v = online_claim("保密人", "440304199001011233");
+    v["confidential"] = json!(true);
+    let (_, sub) = s.post("/api/v1/petitions", None, v).await;
+    let number = sub["number"].as_str().unwrap().to_string();
+    let old = sub["query_code"].as_str().unwrap().to_string();
+    let d = s.detail("sz_clerk", &number).await;
+    assert_eq!(d["view"], "identity_hidden", "{d}");
+    assert!(
+        !d["available_actions"].as_array().unwrap().iter().any(|a| a["name"] == "reissue_query_code"),
+        "not offered to a unit that cannot check the asker: {}",
+        d["available_actions"]
+    );
+    let (status, err) = s.try_act("sz_clerk", &number, "reissue_query_code", json!({"reason": "来电自称本人"})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{err}");
+    let (status, _) = s.get(&format!("/api/v1/track/{number}?code={old}"), None).await;
+    assert_eq!(status, StatusCode::OK, "the refused reissue changed nothing");
+    let d = s.detail("ft_clerk", &number).await;
+    assert_eq!(d["view"], "full", "{d}");
+    let r = s.act("ft_clerk", &number, "reissue_query_code", json!({"reason": "信访人持身份证到窗口申请，已核对"})).await;
+    let new = r["query_code"].as_str().unwrap_or_else(|| panic!("{r}"));
+    let (status, _) = s.get(&format!("/api/v1/track/{number}?code={new}"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    s.finish().await;
+}
+
 #[tokio::test]
 async fn lists_and_exports_show_masked_personal_data_and_search_uses_keyed_hashes() {
     let s = TestServer::start().await;
