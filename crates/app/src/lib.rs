@@ -209,13 +209,13 @@ pub fn runtime(state: &AppState, cfg: &config::Config) -> Result<xinfang_web::jo
     let store = state.store.clone();
     let idle = cfg.settings.idle_timeout_minutes;
     let keep = cfg.keep_finished_jobs_days.max(1);
-    let rt = rt.handle("purge", Duration::from_secs(300), move |_| {
+    let rt = rt.handle(xinfang_web::jobs::PURGE, Duration::from_secs(300), move |_| {
         let store = store.clone();
         async move { xinfang_web::jobs::purge(&store, idle, keep).await }
     });
     let store = state.store.clone();
     let file = cfg.checkpoint_path();
-    let mut rt = rt.handle("checkpoint", Duration::from_secs(600), move |_| {
+    let mut rt = rt.handle(xinfang_web::jobs::CHECKPOINT, Duration::from_secs(600), move |_| {
         let store = store.clone();
         let file = file.clone();
         async move {
@@ -229,13 +229,17 @@ pub fn runtime(state: &AppState, cfg: &config::Config) -> Result<xinfang_web::jo
     });
     if cfg.checkpoint_interval_seconds > 0 {
         rt = rt.schedule(Schedule {
-            name: "checkpoint",
-            kind: "checkpoint",
+            name: xinfang_web::jobs::CHECKPOINT,
+            kind: xinfang_web::jobs::CHECKPOINT,
             period: Period::Every(Duration::from_secs(cfg.checkpoint_interval_seconds)),
         });
     }
     if cfg.purge_interval_seconds > 0 {
-        rt = rt.schedule(Schedule { name: "purge", kind: "purge", period: Period::Every(Duration::from_secs(cfg.purge_interval_seconds)) });
+        rt = rt.schedule(Schedule {
+            name: xinfang_web::jobs::PURGE,
+            kind: xinfang_web::jobs::PURGE,
+            period: Period::Every(Duration::from_secs(cfg.purge_interval_seconds)),
+        });
     }
     // Each (setting, its text, job): off when the text is empty.
     let named: [(&str, &str, &'static str, &'static str); 5] = [

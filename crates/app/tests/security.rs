@@ -167,6 +167,13 @@ async fn lists_and_exports_show_masked_personal_data_and_search_uses_keyed_hashe
     assert!(!csv.contains("440304197503150015") && !csv.contains("13800138000"));
     assert!(!csv.contains("好处费"), "sealed title not exported");
     assert_eq!(csv.lines().count(), 3, "header and two rows");
+    // Read by people: Chinese terms and Beijing time, as on the pages.
+    let row = csv.lines().find(|l| l.starts_with(number.as_str())).unwrap();
+    let cols: Vec<&str> = row.split(',').collect();
+    let (_, d) = s.get_as("ft_clerk", &format!("/api/v1/petitions/{number}")).await;
+    let registered = chrono::DateTime::parse_from_rfc3339(d["registered_at"].as_str().unwrap()).unwrap();
+    let local = registered.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap()).format("%Y-%m-%d %H:%M").to_string();
+    assert_eq!(&cols[1..4], [local.as_str(), "网上信访", "申诉求决类"], "{row}");
     // The accused unit's chain sees neither row nor export line of the accusation.
     let resp =
         s.client.get(format!("{}/api/v1/petitions/export.csv", s.base)).bearer_auth(s.token("sz_rst_reviewer").await).send().await.unwrap();

@@ -57,6 +57,12 @@ pub fn plain_date(s: &str) -> Option<chrono::NaiveDate> {
     chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().filter(|d| (2000..=2100).contains(&d.year()))
 }
 
+/// An RFC 3339 instant as people read it on a page or a sheet: Beijing
+/// time to the minute (`2026-12-05 17:30`); None if it is not one.
+pub fn local_minute(rfc3339: &str) -> Option<String> {
+    chrono::DateTime::parse_from_rfc3339(rfc3339).ok().map(|t| t.with_timezone(&china_offset()).format("%Y-%m-%d %H:%M").to_string())
+}
+
 /// The local (Beijing) calendar date of an instant.
 pub fn local_date(at: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
     at.with_timezone(&china_offset()).date_naive()

@@ -36,19 +36,6 @@ fn state_label(s: &str) -> &'static str {
     }
 }
 
-/// A job's kind in words.
-fn kind_label(k: &str) -> &'static str {
-    match k {
-        "sms" => "短信",
-        "email" => "电子邮件",
-        "render_document" => "生成文书",
-        "deadline_digest" => "期限提醒汇总",
-        "purge" => "清理过期数据",
-        "checkpoint" => "记录校验点",
-        _ => "其他任务",
-    }
-}
-
 #[derive(Template)]
 #[template(path = "staff_outbox.html")]
 struct OutboxPage {
@@ -127,14 +114,16 @@ async fn render_outbox(state: &AppState, headers: &HeaderMap, s: &Staff, q: Outb
     let count = |k: &str, st: &str| page.counts.iter().find(|c| c.kind == k && c.state == st).map(|c| c.count).unwrap_or(0);
     let counts = kinds
         .iter()
-        .map(|k| (kind_label(k).to_string(), count(k, "pending"), count(k, "running"), count(k, "done"), count(k, "failed")))
+        .map(|k| {
+            (xinfang_web::jobs::kind_label(k).to_string(), count(k, "pending"), count(k, "running"), count(k, "done"), count(k, "failed"))
+        })
         .collect();
     let rows = page
         .items
         .iter()
         .map(|j| OutboxRow {
             id: j.id,
-            kind: kind_label(&j.kind).into(),
+            kind: xinfang_web::jobs::kind_label(&j.kind).into(),
             to: j.to.clone().unwrap_or_default(),
             number: j.number.clone().unwrap_or_default(),
             text: j.subject.clone().filter(|s| !s.is_empty()).or_else(|| j.body.clone()).unwrap_or_else(|| j.key.clone()),
@@ -179,7 +168,7 @@ async fn render_outbox(state: &AppState, headers: &HeaderMap, s: &Staff, q: Outb
         counts,
         state: q.state.unwrap_or_default(),
         kind: q.kind.unwrap_or_default(),
-        kinds: kinds.iter().map(|k| (k.clone(), kind_label(k).to_string())).collect(),
+        kinds: kinds.iter().map(|k| (k.clone(), xinfang_web::jobs::kind_label(k).to_string())).collect(),
         rows,
         next_before: page.next_before,
         opened,

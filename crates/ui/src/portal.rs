@@ -807,9 +807,7 @@ struct TrackPage {
 }
 
 pub(crate) fn local_time(rfc3339: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(rfc3339)
-        .map(|t| t.with_timezone(&xinfang_domain::china_offset()).format("%Y-%m-%d %H:%M").to_string())
-        .unwrap_or_default()
+    xinfang_domain::local_minute(rfc3339).unwrap_or_default()
 }
 
 fn track_data(v: TrackView) -> TrackData {

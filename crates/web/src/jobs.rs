@@ -38,6 +38,31 @@ impl From<xinfang_store::StoreError> for JobError {
 }
 
 pub type JobResult = Result<String, JobError>;
+
+/// The sweep of expired sessions, tokens and finished jobs.
+pub const PURGE: &str = "purge";
+/// The signed checkpoint of the record.
+pub const CHECKPOINT: &str = "checkpoint";
+
+/// Every job kind in words, for the admin's outbox (one table beside the
+/// kinds' names, so a new kind is labelled where it is added).
+pub fn kind_label(kind: &str) -> &'static str {
+    match kind {
+        crate::notices::SMS => "短信",
+        crate::notices::EMAIL => "电子邮件",
+        xinfang_store::RENDER_DOCUMENT => "生成文书",
+        crate::notices::DIGEST => "期限提醒汇总",
+        crate::supervision::WATCH => "期限巡查（超期预警与督办）",
+        crate::ranking::MONTHLY_RANKING => "月度排名通报",
+        crate::precomputed::REFRESH => "统计数据更新",
+        crate::triage_model::TRAIN => "智能分办模型训练",
+        PURGE => "清理过期数据",
+        CHECKPOINT => "记录校验点",
+        _ => OTHER_KIND,
+    }
+}
+
+const OTHER_KIND: &str = "其他任务";
 pub type Handler = Arc<dyn Fn(ClaimedJob) -> BoxFuture<'static, JobResult> + Send + Sync>;
 
 /// When a schedule fires.
@@ -138,6 +163,8 @@ impl Runtime {
         F: Fn(ClaimedJob) -> Fut + Send + Sync + 'static,
         Fut: std::future::Future<Output = JobResult> + Send + 'static,
     {
+        // Every kind a node handles is named in words for the admin.
+        debug_assert!(kind_label(kind) != OTHER_KIND, "job kind `{kind}` has no label in jobs::kind_label");
         let h: Handler = Arc::new(move |j| Box::pin(f(j)));
         let lease = chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
         Arc::make_mut(&mut self.handlers).insert(kind, (h, lease));

@@ -509,9 +509,9 @@ pub async fn export(State(state): State<AppState>, staff: Staff, ApiQuery(q): Ap
             for i in items {
                 let cols = [
                     i.number,
-                    i.registered_at,
-                    i.channel,
-                    i.category,
+                    csv_local_time(&i.registered_at),
+                    label_of(&i.channel, xinfang_domain::petition::Channel::parse, xinfang_domain::petition::Channel::label),
+                    label_of(&i.category, xinfang_domain::petition::Category::parse, xinfang_domain::petition::Category::label),
                     i.state_label,
                     i.title,
                     i.petitioner_name.unwrap_or_default(),
@@ -546,6 +546,18 @@ pub async fn export(State(state): State<AppState>, staff: Staff, ApiQuery(q): Ap
 /// Load a petition the staff member may see, with the view they get.
 /// Anything not visible is a 404, so that a unit cannot even learn that a
 /// sibling's petition, or an accusation about itself, exists.
+/// A sheet is read by people in China time: the export's times are local
+/// (`2026-12-05 09:30`), like every page, not the API's UTC instants.
+fn csv_local_time(rfc3339: &str) -> String {
+    xinfang_domain::local_minute(rfc3339).unwrap_or_else(|| rfc3339.to_string())
+}
+
+/// The Chinese term of a stored code (`online` → 网上信访), as the pages
+/// show it; an unknown code as it is.
+fn label_of<T: Copy>(code: &str, parse: fn(&str) -> Option<T>, label: fn(T) -> &'static str) -> String {
+    parse(code).map_or_else(|| code.to_string(), |v| label(v).to_string())
+}
+
 pub async fn load_visible(state: &AppState, staff: &Staff, number: &str) -> ApiResult<(PetitionRecord, View)> {
     well_formed(number)?;
     load_visible_in(&mut state.store.petition_reads().await?, state, staff, number).await
