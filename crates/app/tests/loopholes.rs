@@ -738,3 +738,54 @@ async fn art22_a_wrongly_chosen_place_is_corrected_and_the_matter_reaches_its_ow
     assert!(v.breaks.is_empty(), "{:?}", v.breaks);
     s.finish().await;
 }
+
+/// Art. 30, 22 (an outside pass): a unit a claim was sent to cannot turn it
+/// into an accusation and keep it (sealed even from itself, then closed
+/// blind); a unit that sees an accusation sealed takes no act that decides
+/// on what it says; a competent unit it is sent to once the accused is
+/// named reads it; a referral goes only with what the matter is.
+#[tokio::test]
+async fn art30_an_accusation_is_neither_kept_by_the_unit_it_was_sent_to_nor_decided_blind() {
+    let s = TestServer::start_configured(TestServer::counting).await;
+    let (_, sub) = s.post_as("ft_clerk", "/api/v1/petitions", letter(&today().to_string())).await;
+    let number = sub["number"].as_str().unwrap().to_string();
+    s.act("ft_clerk", &number, "forward", json!({"unit": "440304-RST"})).await;
+    let reclass = json!({"category": "accusation", "litigation_related": false, "reason": "实为检举本局科长"});
+    let (status, err) = s.try_act("ft_rst_officer", &number, "classify", reclass.clone()).await;
+    assert_eq!((status, code(&err)), (StatusCode::CONFLICT, ("accusation_goes_back", "art30")), "{err}");
+    // It objects; the bureau takes it back, reclasses and refers it.
+    s.act("ft_rst_officer", &number, "object", json!({"reasons": "属于检举控告，不属本单位职权"})).await;
+    s.act("ft_head", &number, "approve_objection", json!({})).await;
+    s.act("ft_clerk", &number, "classify", reclass).await;
+    s.act("ft_clerk", &number, "refer_discipline", json!({"unit": "440304-JW"})).await;
+    // Sealed from the bureau now: nothing that decides on what it says.
+    let d = s.detail("ft_clerk", &number).await;
+    assert_eq!(d["view"], "sealed", "{d}");
+    let offered: Vec<&str> = d["available_actions"].as_array().unwrap().iter().filter_map(|a| a["name"].as_str()).collect();
+    assert!(offered.iter().all(|a| ["supervise", "approve_objection"].contains(a)), "{offered:?}");
+    let (status, err) = s.try_act("ft_clerk", &number, "designate_accused", json!({"unit": "440304-JYT", "reason": "x"})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "designating blind: {err}");
+    let (status, _) = s.get_as("ft_rst_officer", &format!("/api/v1/petitions/{number}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "not named yet: only the discipline bodies know it");
+
+    // A referral says what the matter is.
+    let (_, sub) = s.post_as("ft_clerk", "/api/v1/petitions", letter(&today().to_string())).await;
+    let claim = sub["number"].as_str().unwrap().to_string();
+    let (status, err) = s.try_act("ft_clerk", &claim, "refer_discipline", json!({"unit": "440304-JW"})).await;
+    assert_eq!((status, code(&err)), (StatusCode::UNPROCESSABLE_ENTITY, ("not_an_accusation", "art22")), "{err}");
+    let (status, err) = s.try_act("ft_clerk", &claim, "refer_legal", json!({"unit": "440304-GA"})).await;
+    assert_eq!((status, code(&err)), (StatusCode::UNPROCESSABLE_ENTITY, ("not_litigation_related", "art22")), "{err}");
+
+    // The accused named (the housing bureau): the labour bureau it is sent
+    // to as the competent unit reads it and can answer it.
+    let (_, sub) = s.post_as("ft_clerk", "/api/v1/petitions", accusation_against(Some("440304-ZJT"))).await;
+    let accusation = sub["number"].as_str().unwrap().to_string();
+    s.act("ft_clerk", &accusation, "forward", json!({"unit": "440304-RST"})).await;
+    let d = s.detail("ft_rst_officer", &accusation).await;
+    assert_eq!(d["view"], "full", "{d}");
+    assert!(d["facts_and_reasons"].as_str().unwrap().contains("好处费"), "{d}");
+    assert_eq!(s.detail("ft_clerk", &accusation).await["view"], "sealed", "the bureau that sent it on");
+    let (status, _) = s.get_as("ft_zjt_officer", &format!("/api/v1/petitions/{accusation}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "the accused");
+    s.finish().await;
+}

@@ -257,8 +257,25 @@ fn too_long(field: &'static str, label: &str, max: usize, value: &str) -> Result
     Ok(())
 }
 
+/// Characters that take no room on a page: zero-width spaces and joiners,
+/// the word joiner and invisible operators, the byte-order mark, the soft
+/// hyphen, and the Hangul and braille fillers that look like a blank.
+/// Inside text they are harmless (a joiner in an emoji); a text made of
+/// nothing else is empty.
+fn blank_filler(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}' | '\u{034F}' | '\u{115F}' | '\u{1160}' | '\u{180E}' | '\u{200B}'..='\u{200D}' | '\u{2060}'..='\u{2064}' | '\u{2800}' | '\u{3164}' | '\u{FEFF}' | '\u{FFA0}'
+    )
+}
+
+/// Whether `value` shows nothing: only white space and blank fillers.
+pub fn is_blank(value: &str) -> bool {
+    value.chars().all(|c| c.is_whitespace() || blank_filler(c))
+}
+
 fn required(field: &'static str, label: &str, max: usize, value: &str) -> Result<(), DomainError> {
-    if value.trim().is_empty() {
+    if is_blank(value) {
         return Err(DomainError::invalid(Rule::Input, "field_required", format!("请填写{label}（{field}）")).at(field));
     }
     too_long(field, label, max, value)
@@ -522,6 +539,27 @@ mod tests {
         let mut r = sample();
         r.request = " ".into();
         assert_eq!(r.validate().map_err(|e| e.code), Err("field_required"));
+    }
+
+    /// A text of zero-width characters or blank fillers shows nothing: an
+    /// invisible title, request or name is no title, request or name.
+    #[test]
+    fn art19_a_text_that_shows_nothing_is_missing() {
+        for blank in ["\u{200B}\u{200B}", "\u{FEFF}", "\u{2060} \u{200D}", "\u{3164}", "\u{00AD}\u{3000}"] {
+            let mut r = sample();
+            r.title = blank.into();
+            r.request = blank.into();
+            r.facts_and_reasons = blank.into();
+            r.petitioners[0].name = blank.into();
+            let errs = r.validate_all();
+            let fields: Vec<_> = errs.iter().map(|e| (e.field, e.code)).collect();
+            for f in ["title", "request", "facts_and_reasons", "petitioners.name"] {
+                assert!(fields.contains(&(Some(f), "field_required")), "{blank:?}: {fields:?}");
+            }
+        }
+        let mut r = sample();
+        r.facts_and_reasons = "家里老人👨\u{200D}👩摔伤，请求帮助".into();
+        assert!(r.validate().is_ok(), "a joiner inside real text stays");
     }
 
     #[test]

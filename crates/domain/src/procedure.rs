@@ -797,6 +797,24 @@ fn check_route_target(case: &Case, from: &Unit, target: &Unit, routing: Routing,
         Routing::ReferDiscipline if target.kind != UnitKind::DisciplineBody => {
             return Err(DomainError::invalid(Rule::Art22, "not_a_discipline_body", "检举控告事项只能转交纪检监察机关"));
         }
+        // A referral says what the matter is (the notice tells the
+        // petitioner so): only a 涉法涉诉 matter goes to 政法, only an
+        // accusation to the discipline body (Art. 22, 28, 30). A matter
+        // wrongly classed is reclassified first.
+        Routing::ReferLegal if !case.litigation_related => {
+            return Err(DomainError::invalid(
+                Rule::Art22,
+                "not_litigation_related",
+                "只有涉法涉诉事项转交政法部门：本事项未认定为涉法涉诉，如属涉法涉诉请先调整分类",
+            ));
+        }
+        Routing::ReferDiscipline if case.category != Category::Accusation => {
+            return Err(DomainError::invalid(
+                Rule::Art22,
+                "not_an_accusation",
+                "只有检举控告类事项转交纪检监察机关：本事项不是检举控告类，如属检举控告请先调整分类",
+            ));
+        }
         Routing::Forward | Routing::Assign { .. } if case.litigation_related && !target.kind.is_legal() => {
             return Err(DomainError::conflict(
                 Rule::Art22,
@@ -1170,6 +1188,18 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
             // discipline body's to change: otherwise reclassifying is a way
             // to hand it to the accused (Art. 30).
             let at_discipline = tree.get(cur).is_some_and(|u| u.kind == UnitKind::DisciplineBody);
+            // A unit a matter was sent to that finds it is an accusation
+            // does not keep it: the accused may be itself or its own staff,
+            // and it is not the body to handle accusations. It objects
+            // (Art. 23), and the bureau reclassifies and refers it (Art. 30).
+            let sent_here = case.state != State::Registered && tree.get(cur).is_some_and(|u| u.kind != UnitKind::PetitionBureau);
+            if *category == Category::Accusation && case.category != Category::Accusation && sent_here && !at_discipline {
+                return Err(DomainError::conflict(
+                    Rule::Art30,
+                    "accusation_goes_back",
+                    "转送、交办来的事项经审查属于检举控告的，请提出异议（不属于本单位职权范围）退回信访部门，由其调整分类并转交纪检监察机关，不由本单位改为检举控告类",
+                ));
+            }
             if case.category == Category::Accusation && (*category != Category::Accusation || accused_unit.is_some()) && !at_discipline {
                 return Err(DomainError::forbidden(
                     Rule::Art30,
@@ -1892,6 +1922,8 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
             }
             text("reason", "更正理由", reason)?;
             extra.insert("from_jurisdiction".into(), json!(case.jurisdiction));
+            // The event keeps the code as stored (trimmed), not as typed.
+            extra.insert("jurisdiction".into(), json!(place));
             next.jurisdiction = place.to_string();
         }
         Command::ReissueQueryCode { reason } => {

@@ -888,9 +888,11 @@ pub async fn act(
 ) -> ApiResult<Response> {
     let (rec, v) = load_visible(&state, &staff, &number).await?;
     if !view_allows(&action, v) {
-        return Err(ApiError::forbidden(
-            "只有能查看信访人完整信息的工作人员可以补发查询码（信访人要求保密或检举控告事项，须由能核实其身份的单位办理）",
-        ));
+        return Err(ApiError::forbidden(if v == View::Sealed && action != "reissue_query_code" {
+            "该检举控告事项依规对本单位不予显示，本单位不能对其作出这项办理（第三十条）"
+        } else {
+            "只有能查看信访人完整信息的工作人员可以补发查询码（信访人要求保密或检举控告事项，须由能核实其身份的单位办理）"
+        }));
     }
     let now = Utc::now();
     let today = local_date(now);
@@ -1030,15 +1032,26 @@ async fn store_evidence(state: &AppState, rec: &PetitionRecord, v: Value) -> Api
     Ok(state.store.add_attachment(rec.id, &file).await?)
 }
 
-/// The actions the caller may take now, with their fields (from the table).
 /// Whether an act may be taken by a caller with view `v` of the petition:
 /// a new query code only by one who sees who the petitioner is (a
 /// confidential petitioner, a sealed accuser: nobody else can check the
-/// asker against them).
+/// asker against them); on an accusation sealed from the caller (Art. 30)
+/// nothing that decides on what it says — only pressing the unit that
+/// holds it and taking back a matter that unit objected to, which the
+/// caller then holds and reads.
 pub fn view_allows(action: &str, v: View) -> bool {
-    action != "reissue_query_code" || v == View::Full
+    match v {
+        View::Full => true,
+        View::IdentityHidden => action != "reissue_query_code",
+        View::Sealed => SEALED_ACTS.contains(&action),
+        View::Hidden => false,
+    }
 }
 
+/// The acts open to a caller who sees an accusation sealed.
+const SEALED_ACTS: [&str; 2] = ["supervise", "approve_objection"];
+
+/// The actions the caller may take now, with their fields (from the table).
 pub fn action_views(names: &[&'static str], case: &xinfang_domain::procedure::Case, staff: &Staff) -> Vec<ActionView> {
     let tree_head = staff.user.role == Role::UnitHead;
     names

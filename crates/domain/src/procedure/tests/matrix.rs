@@ -61,6 +61,10 @@ fn specs(w: &World) -> Vec<Spec> {
     );
     let reviewed = step(w, &review_decided, on, CITY_DEPT, Role::Reviewer, json!({"action":"deliver","method":"post","delivered_on":on}));
     let under_final = run(w, &reviewed, on, Actor::Petitioner, json!({"action":"request_final_review"})).expect("final");
+    // A referral goes with what the matter is (Art. 22): 政法 a 涉法涉诉
+    // matter, the discipline body an accusation.
+    let litigation = Case { litigation_related: true, ..reg.clone() };
+    let accusation = Case { category: Category::Accusation, ..reg.clone() };
     let bureau = |body: Value, roles| Spec { body, case: reg.clone(), on, own: COUNTY_BUREAU, child: TOWNSHIP_BUREAU, sibling: 4, roles };
     let at_dept = |body: Value, case: &Case, roles| Spec {
         body,
@@ -74,8 +78,8 @@ fn specs(w: &World) -> Vec<Spec> {
     vec![
         bureau(json!({"action":"forward","unit":"U12"}), CLERKS),
         bureau(json!({"action":"assign","unit":"U12","due_on":"2026-12-01"}), CLERKS),
-        bureau(json!({"action":"refer_legal","unit":"U21"}), CLERKS),
-        bureau(json!({"action":"refer_discipline","unit":"U20"}), CLERKS),
+        Spec { case: litigation.clone(), ..bureau(json!({"action":"refer_legal","unit":"U21"}), CLERKS) },
+        Spec { case: accusation.clone(), ..bureau(json!({"action":"refer_discipline","unit":"U20"}), CLERKS) },
         bureau(json!({"action":"start_negotiation","units":["U12","U14"]}), CLERKS),
         bureau(json!({"action":"report_urgent","summary":"群体性"}), &[Role::Clerk, Role::UnitHead, Role::Supervisor, Role::Leader]),
         bureau(json!({"action":"classify","category":"suggestion","litigation_related":false,"reason":"实为建议"}), RECEIVING),
@@ -235,4 +239,45 @@ fn access_confidential_petitioner_identity_only_for_registering_bureau_and_handl
         assert_eq!(view(&c, true, COUNTY_DEPT, role, &w.tree), expected, "handling unit {role:?}");
         assert_eq!(view(&c, false, CITY_DEPT, role, &w.tree), View::Full, "not confidential");
     }
+}
+
+/// Art. 30 (found by an outside pass): a unit a claim was sent to that
+/// finds it is an accusation objects instead of reclassing it and keeping
+/// it, sealed even from itself, until it could close it blind; a competent
+/// unit an accusation is sent to once the accused is named reads it; and a
+/// referral goes only with what the matter is (Art. 22).
+#[test]
+fn art30_an_accusation_is_read_by_the_unit_holding_it_and_not_reclassed_by_a_unit_it_was_sent_to() {
+    let w = World::new();
+    let on = "2026-11-02";
+    let fwd = forwarded(&w, on);
+    let reclass = json!({"action":"classify","category":"accusation","litigation_related":false,"reason":"实为检举"});
+    let err = run(&w, &fwd, on, staff(COUNTY_DEPT, Role::Clerk), reclass.clone()).expect_err("sent here");
+    assert_eq!((err.code, err.rule), ("accusation_goes_back", Rule::Art30), "{err:?}");
+    // It objects; back at the bureau, the bureau reclasses and refers it.
+    let objected = step(&w, &fwd, on, COUNTY_DEPT, Role::Clerk, json!({"action":"object","reasons":"属于检举控告，不属本单位职权"}));
+    let back = step(&w, &objected, on, COUNTY_BUREAU, Role::UnitHead, json!({"action":"approve_objection"}));
+    let sealed = step(&w, &back, on, COUNTY_BUREAU, Role::Clerk, reclass);
+    assert_eq!(view(&sealed, false, COUNTY_BUREAU, Role::Clerk, &w.tree), View::Full, "the bureau holding it");
+    step(&w, &sealed, on, COUNTY_BUREAU, Role::Clerk, json!({"action":"refer_discipline","unit":"U20"}));
+
+    // A referral says what the matter is.
+    let reg = registered(&w, on);
+    let err = run(&w, &reg, on, staff(COUNTY_BUREAU, Role::Clerk), json!({"action":"refer_discipline","unit":"U20"})).expect_err("a claim");
+    assert_eq!(err.code, "not_an_accusation");
+    let err =
+        run(&w, &reg, on, staff(COUNTY_BUREAU, Role::Clerk), json!({"action":"refer_legal","unit":"U21"})).expect_err("not litigation");
+    assert_eq!(err.code, "not_litigation_related");
+
+    // Accused named (another department): a competent department it is
+    // sent to reads it; the bureaus that sent it or stand above do not.
+    let mut c = registered(&w, on);
+    c.category = Category::Accusation;
+    c.accused_unit = Some(OTHER_COUNTY_DEPT);
+    let sent = step(&w, &c, on, COUNTY_BUREAU, Role::Clerk, json!({"action":"forward","unit":"U12"}));
+    assert_eq!(view(&sent, false, COUNTY_DEPT, Role::HandlingOfficer, &w.tree), View::Full, "the holder");
+    assert_eq!(view(&sent, false, CITY_BUREAU, Role::Clerk, &w.tree), View::Sealed, "the bureau above");
+    assert_eq!(view(&sent, false, CITY_DEPT, Role::HandlingOfficer, &w.tree), View::Hidden, "above the accused too");
+    assert_eq!(view(&sent, false, COUNTY_BUREAU, Role::Clerk, &w.tree), View::Sealed, "the bureau, once it sent it on");
+    assert_eq!(view(&sent, false, OTHER_COUNTY_DEPT, Role::Clerk, &w.tree), View::Hidden, "the accused");
 }
