@@ -178,9 +178,14 @@ async fn art5_a_dispute_climbs_a_level_at_a_time_and_becomes_a_petition_that_sho
     let (status, p) = s.post_as("ft_clerk", &format!("/api/v1/disputes/{id}/petition"), json!({"request": "请求责令支付拖欠工资"})).await;
     assert_eq!(status, StatusCode::CREATED, "{p}");
     let number = p["number"].as_str().unwrap().to_string();
+    // Art. 21: the party gets a query code like any petitioner, shown once.
+    let code = p["query_code"].as_str().unwrap_or_else(|| panic!("a query code: {p}")).to_string();
+    let (status, track) = s.get(&format!("/api/v1/track/{number}?code={code}"), None).await;
+    assert_eq!(status, StatusCode::OK, "the party tracks it: {track}");
     // Sending again gives the same petition, never a second one.
     let (status, again) = s.post_as("ft_clerk", &format!("/api/v1/disputes/{id}/petition"), json!({})).await;
     assert_eq!((status, again["number"].as_str()), (StatusCode::CREATED, Some(number.as_str())));
+    assert!(again["query_code"].is_null(), "not shown again: {again}");
 
     // Linked both ways.
     let (_, d) = s.get_as("ft_clerk", &format!("/api/v1/disputes/{id}")).await;

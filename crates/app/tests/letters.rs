@@ -280,3 +280,53 @@ async fn letters_render_in_a_child_process_and_it_is_restarted_when_gone() {
     }
     s.finish().await;
 }
+
+/// From an outside pass: each letter says what the act decided. A 转送单
+/// puts the petitioner's request under 信访请求 and the bureau's own
+/// instruction under 转送意见; what a unit tells the petitioner on
+/// accepting (告知内容) reaches the petitioner in the notice and the
+/// letter; a 复查 that orders the matter redone promises no 复核 (nothing
+/// is decided yet that 复核 could hear: the new answer comes first).
+#[tokio::test]
+async fn art22_art23_art35_letters_say_what_the_act_decided() {
+    let s = TestServer::start().await;
+    let (_, sub) = s.post("/api/v1/petitions", None, online_claim("周十", "440304198001010041")).await;
+    let number = sub["number"].as_str().unwrap().to_string();
+    let code = sub["query_code"].as_str().unwrap().to_string();
+    s.act("ft_clerk", &number, "forward", json!({"unit": "440304-RST", "note": "请核查欠薪事实后依法处理"})).await;
+    let told = "请于12月10日携带劳动合同到区劳动监察大队面谈";
+    let r = s.act("ft_rst_officer", &number, "accept", json!({"route": 6, "note": told})).await;
+    assert!(r["notice"].as_str().unwrap().contains(told), "{r}");
+    s.act(
+        "ft_rst_officer",
+        &number,
+        "conclude",
+        json!({"outcome": "rejected", "request": "支付拖欠工资", "facts_and_reasons": "经核查，工资已付清", "decision": "不予支持", "legal_basis": "《劳动合同法》第三十条"}),
+    )
+    .await;
+    s.act("ft_rst_officer", &number, "deliver", json!({"method": "post", "delivered_on": today().to_string()})).await;
+    let (status, r) = s.post(&format!("/api/v1/track/{number}/review-request?code={code}"), None, json!({"reason": "不服"})).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    s.act(
+        "sz_rst_reviewer",
+        &number,
+        "decide_review",
+        json!({"outcome": "order_redo", "opinion": "事实不清，责令重新办理", "facts_and_reasons": "未调取工资流水", "legal_basis": "《信访工作条例》第三十五条"}),
+    )
+    .await;
+    let (_, list) = s.get_as("ft_rst_officer", &format!("/api/v1/petitions/{number}/documents")).await;
+    let text_of = async |kind: &str, user: &str| {
+        let (status, pdf, _) = download(&s, user, letter(&list, kind)["url"].as_str().unwrap()).await;
+        assert_eq!(status, StatusCode::OK, "{kind}: {}", String::from_utf8_lossy(&pdf));
+        pdf_text(&pdf).chars().filter(|c| !c.is_whitespace()).collect::<String>()
+    };
+    let form = text_of("forward_form", "ft_clerk").await;
+    assert!(form.contains("信访请求") && form.contains("要求某科技公司支付拖欠的"), "{form}");
+    assert!(form.contains("转送意见请核查欠薪事实后依法处理"), "{form}");
+    let notice = text_of("acceptance_notice", "ft_rst_officer").await;
+    assert!(notice.contains(told), "{notice}");
+    let review = text_of("review_opinion", "sz_rst_reviewer").await;
+    assert!(review.contains("责令重新办理") && review.contains("重新作出处理意见"), "{review}");
+    assert!(!review.contains("复核请求"), "no 复核 promised: {review}");
+    s.finish().await;
+}

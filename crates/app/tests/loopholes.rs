@@ -789,3 +789,37 @@ async fn art30_an_accusation_is_neither_kept_by_the_unit_it_was_sent_to_nor_deci
     assert_eq!(status, StatusCode::NOT_FOUND, "the accused");
     s.finish().await;
 }
+
+/// Art. 22 (an outside pass): 交办 orders a unit to report back by a date,
+/// so it goes down, never up — the district bureau does not 交办 to the
+/// city's, whose picker does not offer it either — and the date it sets
+/// holds a township office it goes down to (it was dropped for a bureau).
+#[tokio::test]
+async fn art22_an_assignment_goes_down_with_its_date() {
+    let s = TestServer::start_configured(TestServer::counting).await;
+    let (_, sub) = s.post_as("ft_clerk", "/api/v1/petitions", letter(&today().to_string())).await;
+    let number = sub["number"].as_str().unwrap().to_string();
+    let due = days_ahead(20);
+    let (status, err) = s.try_act("ft_clerk", &number, "assign", json!({"unit": "4403-XFJ", "due_on": due})).await;
+    assert_eq!((status, code(&err)), (StatusCode::UNPROCESSABLE_ENTITY, ("assign_upward", "art22")), "{err}");
+    let (c, _) = browser(&s, "ft_clerk").await;
+    let page = c.get(format!("{}/staff/p/{number}", s.base)).send().await.unwrap().text().await.unwrap();
+    let form = |action: &str| {
+        let start = page.find(&format!("/act/{action}\"")).unwrap_or_else(|| panic!("no {action} form"));
+        page[start..].split("</form>").next().unwrap_or_default().to_string()
+    };
+    assert!(form("forward").contains("4403-XFJ"), "forwarded up it may be");
+    assert!(!form("assign").contains("4403-XFJ"), "not offered for 交办");
+    // Forwarded up it may be (报送), one level.
+    let (status, _) = s.try_act("ft_clerk", &number, "forward", json!({"unit": "4403-XFJ"})).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let mut v = letter(&today().to_string());
+    v["jurisdiction"] = json!("440304001");
+    let (_, sub) = s.post_as("ft_clerk", "/api/v1/petitions", v).await;
+    let number = sub["number"].as_str().unwrap().to_string();
+    let r = s.act("ft_clerk", &number, "assign", json!({"unit": "440304001-XFB", "due_on": due})).await;
+    let t5 = deadline(&r["deadlines"], "T5");
+    assert_eq!(t5["due_on"], json!(due), "{r}");
+    s.finish().await;
+}

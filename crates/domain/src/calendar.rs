@@ -59,12 +59,31 @@ impl HolidayCalendar {
 
     pub fn day(&self, date: NaiveDate) -> DayAnswer {
         let weekend = matches!(date.weekday(), Weekday::Sat | Weekday::Sun);
+        let known = self.covers(date);
         let working = match self.special.get(&date).map(|d| d.kind) {
             Some(DayKind::Holiday) => false,
             Some(DayKind::Workday) => true,
+            // A year not yet announced still has its fixed-date holidays.
+            None if !known && fixed_holiday(date).is_some() => false,
             None => !weekend,
         };
-        DayAnswer { working, known: self.covers(date) }
+        DayAnswer { working, known }
+    }
+}
+
+/// The holidays that fall on the same Gregorian date every year under
+/// 《全国年节及纪念日放假办法》 (as revised in 2024): 元旦 1 January,
+/// 劳动节 1–2 May, 国庆节 1–3 October. The State Council's notice for a
+/// year adds the days around them and the make-up working days; until it
+/// is imported, these at least are never counted as working days. The
+/// lunar festivals (春节, 端午, 中秋) and 清明 move from year to year and
+/// come only with the notice.
+pub fn fixed_holiday(date: NaiveDate) -> Option<&'static str> {
+    match (date.month(), date.day()) {
+        (1, 1) => Some("元旦"),
+        (5, 1 | 2) => Some("劳动节"),
+        (10, 1..=3) => Some("国庆节"),
+        _ => None,
     }
 }
 
@@ -91,5 +110,22 @@ mod tests {
         assert!(cal.day(d("2026-10-12")).working);
         assert!(cal.day(d("2026-10-12")).known);
         assert!(!cal.day(d("2027-01-04")).known);
+    }
+
+    /// Art. 13 of the Regulations counts in working days; a year whose
+    /// notice is not imported yet still never works on 元旦, 劳动节 or
+    /// 国庆节's fixed days (the answer stays provisional).
+    #[test]
+    fn fixed_date_holidays_of_a_year_not_yet_announced_are_not_working_days() {
+        let cal = HolidayCalendar::new([2026], []);
+        for day in ["2027-01-01", "2027-05-03", "2027-10-01", "2027-10-03"] {
+            let want = day != "2027-05-03";
+            assert_eq!(cal.day(d(day)).working, !want, "{day}");
+            assert!(!cal.day(d(day)).known, "{day}");
+        }
+        assert!(cal.day(d("2027-10-04")).working, "a Monday after the fixed days");
+        // An imported year's notice decides, fixed days or not.
+        let cal = HolidayCalendar::new([2027], [SpecialDay { date: d("2027-01-01"), kind: DayKind::Workday, name: "test".into() }]);
+        assert!(cal.day(d("2027-01-01")).working);
     }
 }

@@ -8,7 +8,7 @@
 use crate::calendar::HolidayCalendar;
 use crate::deadline::TimerKind;
 use crate::error::Rule;
-use crate::petition::{DeclineGround, SupervisionLetter};
+use crate::petition::{DeclineGround, ReviewOutcome, SupervisionLetter};
 use crate::procedure::{AgreementKind, Case, Command};
 use crate::unit::{UnitId, UnitTree};
 use chrono::NaiveDate;
@@ -138,7 +138,7 @@ pub fn letters_for(cmd: &Command, before: &Case, after: &Case, facts: &PetitionF
     let petitioner = petitioner_addressee(facts);
     let cur = before.current_unit;
     match cmd {
-        Command::Accept { simplified, .. } => {
+        Command::Accept { simplified, note, .. } => {
             let handling = after.handling_unit.unwrap_or(cur);
             let due_on = due(after, &[TimerKind::S1, TimerKind::T6, TimerKind::D3]);
             // The letter states the time limit; an item taken into another
@@ -156,6 +156,7 @@ pub fn letters_for(cmd: &Command, before: &Case, after: &Case, facts: &PetitionF
                     "accepted_on": cn_date(lc.on),
                     "due_on": due_on,
                     "simplified": *simplified,
+                    "told": note.trim(),
                     "contact": "",
                 }),
             );
@@ -242,6 +243,10 @@ pub fn letters_for(cmd: &Command, before: &Case, after: &Case, facts: &PetitionF
                 fields["final_review_unit"] = json!(reviewer_of(cur));
                 fields["final_review_days"] = json!(30);
             }
+            // Nothing is decided yet that 复核 could hear: the original unit
+            // answers again, and that answer opens 复查 anew (the letter
+            // says so instead of the 复核 right).
+            fields["redo"] = json!(*outcome == ReviewOutcome::OrderRedo);
             issue(kind, cur, petitioner, fields);
         }
         Command::Mediate { agreement, summary, .. } => {

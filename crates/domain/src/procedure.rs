@@ -716,9 +716,11 @@ fn route_to(case: &mut Case, from: UnitId, target: &Unit, routing: Routing, ctx:
             case.start(Deadline::start(TimerKind::T3, ctx.on, 15, DayUnit::Calendar, ctx.policy, ctx.calendar));
             case.start(Deadline::start(TimerKind::T4, ctx.on, 5, DayUnit::Working, ctx.policy, ctx.calendar));
         }
-        if let Routing::Assign { due_on } = routing {
-            case.start(Deadline::fixed(TimerKind::T5, ctx.on, due_on, ctx.calendar));
-        }
+    }
+    // The date an assignment sets holds whoever receives it, a township's
+    // office too (it was dropped when the target was a bureau).
+    if let Routing::Assign { due_on } = routing {
+        case.start(Deadline::fixed(TimerKind::T5, ctx.on, due_on, ctx.calendar));
     }
 }
 
@@ -836,7 +838,22 @@ fn check_route_target(case: &Case, from: &Unit, target: &Unit, routing: Routing,
     if matches!(routing, Routing::Forward | Routing::Assign { .. }) {
         check_route_place(&case.jurisdiction, from, target)?;
     }
+    if matches!(routing, Routing::Assign { .. }) && !assign_allowed(from, target) {
+        return Err(DomainError::invalid(
+            Rule::Art22,
+            "assign_upward",
+            format!("交办是对本级或下级单位的交办，{}不在本单位所辖范围内：报送上级请用转送", target.name),
+        ));
+    }
     Ok(())
+}
+
+/// Art. 22: 交办 orders a unit to report back by a date, so it goes to a
+/// unit of the sender's own area or below — never up (a district bureau
+/// does not order the city's bureau to report to it; a street office does
+/// not order the district's departments). Upward, a matter is forwarded.
+pub fn assign_allowed(from: &Unit, target: &Unit) -> bool {
+    target.jurisdiction.starts_with(&from.jurisdiction)
 }
 
 /// Art. 5(3), 22: 属地管理、分级负责. A forward or assignment goes to a
@@ -1311,7 +1328,14 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
                 // Art. 34: 60 days from acceptance.
                 next.start(Deadline::start(TimerKind::T6, ctx.on, 60, DayUnit::Calendar, ctx.policy, ctx.calendar));
             }
-            notice = Some(format!("{}已受理您的信访事项，将依照规定的途径和程序办理。", from.name));
+            // 告知内容: what the unit tells the petitioner with its notice
+            // (an appointment, the papers to bring) reaches the petitioner.
+            let told = clause(note);
+            notice = Some(if told.is_empty() {
+                format!("{}已受理您的信访事项，将依照规定的途径和程序办理。", from.name)
+            } else {
+                format!("{}已受理您的信访事项，将依照规定的途径和程序办理。{told}。", from.name)
+            });
         }
         Command::Decline { ground, reason, proper_channel } => {
             in_state(case, &[State::Registered, State::Forwarded], "不予受理", rule)?;

@@ -297,3 +297,20 @@ fn one_renderer_serves_many_threads() {
         assert!(len > 1000);
     }
 }
+
+/// A 复查 or 复核 that orders the matter redone decides nothing the
+/// petitioner could take further yet: neither letter promises 复核 or says
+/// the matter is closed; both say the original unit answers again.
+#[test]
+fn an_order_to_redo_promises_no_further_review() {
+    for kind in ["review_opinion", "final_review_opinion"] {
+        let mut data = samples::sample(kind);
+        data["redo"] = json!(true);
+        data["outcome"] = json!("责令重新办理");
+        let flat = squeeze(&pdf_text(&renderer().render(kind, &data).unwrap_or_else(|e| panic!("{kind}: {e}"))));
+        assert!(flat.contains("将依法重新办理，重新作出处理意见并书面告知你"), "{kind}: {flat}");
+        for never in ["书面提出复核请求", "最终处理意见", "不再受理"] {
+            assert!(!flat.contains(never), "{kind}: {never} in {flat}");
+        }
+    }
+}

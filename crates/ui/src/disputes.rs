@@ -351,7 +351,7 @@ async fn act(State(state): State<AppState>, headers: HeaderMap, Path((id, act)):
         return detail_view(&state, &headers, &s, id, None, Some("页面已过期，请刷新后重试".into()), None).await;
     }
     let st = || State(state.clone());
-    let result: Result<Option<String>, ApiError> = match act.as_str() {
+    let result: Result<Option<Response>, ApiError> = match act.as_str() {
         "mediator" => {
             let input = MediatorInput {
                 mediator: get_field(&f, "mediator"),
@@ -384,7 +384,15 @@ async fn act(State(state): State<AppState>, headers: HeaderMap, Path((id, act)):
                 topic: None,
                 petitioners: None,
             };
-            api::to_petition(st(), s.clone(), ApiPath(id), ApiJson(input)).await.map(|(_, Json(a))| Some(a.number))
+            // The party's query code is shown once on the new petition's
+            // page, as for any registration (Art. 21).
+            api::to_petition(st(), s.clone(), ApiPath(id), ApiJson(input)).await.map(|(_, Json(a))| {
+                let to = format!("/staff/p/{}?done=register", a.number);
+                Some(match a.query_code {
+                    Some(code) => crate::workbench::show_new_code(&state, s.user.id, &a.number, &code, &to),
+                    None => Redirect::to(&to).into_response(),
+                })
+            })
         }
         "unmask" => {
             let input = UnmaskPartiesInput { reason: get_field(&f, "reason") };
@@ -396,7 +404,7 @@ async fn act(State(state): State<AppState>, headers: HeaderMap, Path((id, act)):
         _ => Err(ApiError::not_found("操作")),
     };
     match result {
-        Ok(Some(number)) => Redirect::to(&format!("/staff/p/{number}?done=register")).into_response(),
+        Ok(Some(to_petition)) => to_petition,
         Ok(None) => Redirect::to(&format!("/staff/disputes/{id}?done={act}")).into_response(),
         Err(e) => {
             let mut r = detail_view(&state, &headers, &s, id, None, Some(chinese_only(&e.message)), None).await;

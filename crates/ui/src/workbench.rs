@@ -601,7 +601,11 @@ fn routable(name: &str, tree: &xinfang_domain::unit::UnitTree, place: &Place, mu
         return groups;
     };
     let allowed = |code: &str| {
-        tree.by_code(code).is_some_and(|t| t.id != from.id && xinfang_domain::procedure::route_place_allowed(&place.jurisdiction, from, t))
+        tree.by_code(code).is_some_and(|t| {
+            t.id != from.id
+                && xinfang_domain::procedure::route_place_allowed(&place.jurisdiction, from, t)
+                && (name != "assign" || xinfang_domain::procedure::assign_allowed(from, t))
+        })
     };
     for g in &mut groups {
         g.units.retain(|u| allowed(&u.code));
@@ -1208,6 +1212,14 @@ async fn petition(State(state): State<AppState>, headers: HeaderMap, Path(number
 /// petition page it redirects to.
 const REGISTERED_COOKIE: &str = "xf_registered";
 
+/// Go to `to` (a petition page with `done=register`), which shows `code`,
+/// the query code of petition `number` just made, once, to this user only:
+/// sealed in a cookie sent back only to petition pages.
+pub(crate) fn show_new_code(state: &AppState, user: i64, number: &str, code: &str, to: &str) -> Response {
+    let sealed = serde_json::json!({ "number": number, "query_code": code, "user": user });
+    crate::portal::see_other(to, [crate::portal::seal_cookie_at(state, REGISTERED_COOKIE, "registered", sealed, "/staff/p/")])
+}
+
 /// What the page says after a risk alert was raised by hand or dismissed
 /// (post/redirect/get: a reload sends nothing again).
 fn risk_flash(q: &PageQuery) -> Option<String> {
@@ -1345,11 +1357,8 @@ async fn act(
         }
         // A reissued query code goes to the page like a registration's.
         Ok((_, answer)) if answer.get("query_code").and_then(Value::as_str).is_some_and(|c| !c.is_empty()) => {
-            let sealed = serde_json::json!({ "number": number, "query_code": answer["query_code"], "user": s.user.id });
-            crate::portal::see_other(
-                &format!("/staff/p/{number}?done={action}"),
-                [crate::portal::seal_cookie_at(&state, REGISTERED_COOKIE, "registered", sealed, "/staff/p/")],
-            )
+            let code = answer["query_code"].as_str().unwrap_or_default();
+            show_new_code(&state, s.user.id, &number, code, &format!("/staff/p/{number}?done={action}"))
         }
         Ok(_) => Redirect::to(&format!("/staff/p/{number}?done={action}")).into_response(),
         Err(e) if e.code == "idempotency_key_reused" => {
@@ -1876,9 +1885,7 @@ async fn register(State(state): State<AppState>, headers: HeaderMap, mut multipa
             } else {
                 format!("/staff/p/{number}?done=register&repeat={repeat}")
             };
-            // For this clerk only, and sent back only to petition pages.
-            let sealed = serde_json::json!({ "number": number, "query_code": code, "user": s.user.id });
-            crate::portal::see_other(&to, [crate::portal::seal_cookie_at(&state, REGISTERED_COOKIE, "registered", sealed, "/staff/p/")])
+            show_new_code(&state, s.user.id, &number, &code, &to)
         }
         Err(e) if e.code == "idempotency_key_reused" => {
             // Sent before and changed since (back button): a new

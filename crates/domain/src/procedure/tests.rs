@@ -408,9 +408,10 @@ fn art34_sixty_days_from_acceptance_one_extension_of_at_most_30_days_by_the_head
     let w = World::new();
     let c = handling(&w, "2026-11-02");
     let t6 = c.timer(TimerKind::T6).expect("T6");
-    // 2026-11-02 + 60 days = 2027-01-01, outside the calendar: provisional,
-    // rolled past the weekend rule only (Friday 01-01 is a weekday there).
-    assert_eq!(t6.due_on, d("2027-01-01"));
+    // 2026-11-02 + 60 days = 2027-01-01, outside the calendar: provisional;
+    // 元旦 is a holiday in every year (`calendar::fixed_holiday`), so it
+    // rolls past it and the weekend to Monday 01-04.
+    assert_eq!(t6.due_on, d("2027-01-04"));
     assert!(t6.provisional);
     let officer = staff(COUNTY_DEPT, Role::HandlingOfficer);
     let head = staff(COUNTY_DEPT, Role::UnitHead);
@@ -453,7 +454,8 @@ fn art35_review_within_30_days_by_the_superior_late_needs_approved_good_reason()
     assert_eq!(ok.state, State::UnderReview);
     assert_eq!(ok.review_unit, Some(CITY_DEPT));
     let in_time = run(&w, &c, "2026-12-02", Actor::Petitioner, json!({"action":"request_review"})).expect("day 30");
-    assert_eq!(in_time.timer(TimerKind::T8).expect("T8").due_on, d("2027-01-01"));
+    // 30 days end on 元旦 2027: rolled to Monday 01-04.
+    assert_eq!(in_time.timer(TimerKind::T8).expect("T8").due_on, d("2027-01-04"));
 }
 
 #[test]

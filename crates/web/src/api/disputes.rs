@@ -215,6 +215,11 @@ pub struct ToPetitionInput {
 pub struct ToPetitionAnswer {
     pub number: String,
     pub dispute: i64,
+    /// Shown once, to the staff who turned the dispute into a petition, to
+    /// pass to the party (Art. 21): with it the party tracks the petition,
+    /// rates the answer and asks for 复查. Absent when the dispute was
+    /// turned into a petition before (the code is kept only as a hash).
+    pub query_code: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -756,7 +761,7 @@ pub async fn to_petition(
 ) -> ApiResult<(StatusCode, Json<ToPetitionAnswer>)> {
     let row = load(&state, &staff, id).await?;
     if let Some(n) = &row.petition_number {
-        return Ok((StatusCode::CREATED, Json(ToPetitionAnswer { number: n.clone(), dispute: id })));
+        return Ok((StatusCode::CREATED, Json(ToPetitionAnswer { number: n.clone(), dispute: id, query_code: None })));
     }
     require_act(&state, &staff, &row)?;
     staff.require_role(&[Role::Clerk, Role::HandlingOfficer, Role::UnitHead])?;
@@ -825,10 +830,11 @@ pub async fn to_petition(
     let st2 = state.clone();
     let answer = crate::once::once(&state, &scope, &key, &fingerprint, || async move {
         let out = intake(&st2, Submitter::Staff(Box::new(s2)), petition).await?;
-        Ok((StatusCode::CREATED, json!({"number": out.number})))
+        Ok((StatusCode::CREATED, json!({"number": out.number, "query_code": out.query_code})))
     })
     .await?;
     let number = answer.body["number"].as_str().ok_or_else(ApiError::internal)?.to_string();
+    let query_code = answer.body["query_code"].as_str().map(String::from);
     // A wages dispute enters the green channel with its petition, whatever
     // the words of its summary (the clerk may take it out).
     if row.kind == "wages"
@@ -859,7 +865,7 @@ pub async fn to_petition(
     // Only an open dispute without a petition takes the link: one resolved
     // or escalated meanwhile keeps its outcome (the petition stands).
     state.store.link_dispute_petition(id, &number, staff.user.id, staff.unit.id, Utc::now()).await?;
-    Ok((StatusCode::CREATED, Json(ToPetitionAnswer { number, dispute: id })))
+    Ok((StatusCode::CREATED, Json(ToPetitionAnswer { number, dispute: id, query_code })))
 }
 
 #[utoipa::path(post, path = "/api/v1/disputes/{id}/unmask", tag = "grassroots", security(("bearer" = [])), params(("id" = i64, Path)),
