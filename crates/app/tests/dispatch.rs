@@ -169,9 +169,24 @@ async fn a_county_board_counts_by_township_dispatches_orders_and_marks_zero_peti
     let (status, p) = s.post("/api/v1/petitions", Some(&t2_clerk), body).await;
     assert_eq!(status, StatusCode::CREATED, "{p}");
 
+    // A matter placed at the county itself, no township named.
+    let mut body = letter(&last_month);
+    body["jurisdiction"] = json!(township(0)[..6].to_string());
+    body["petitioners"][0].as_object_mut().unwrap().remove("id_number");
+    body["petitioners"][0]["phone"] = json!("13900008888");
+    let (status, p) = s.post("/api/v1/petitions", Some(&t_clerk), body).await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+
     // The county's board: one row per township, the counts as inserted.
     let (status, b) = s.get("/api/v1/dispatch/board", Some(&t_clerk)).await;
     assert_eq!(status, StatusCode::OK, "{b}");
+    // The rows and the county's own line add up to the header's total.
+    for k in ["open_petitions", "overdue_petitions", "open_disputes"] {
+        let rows: i64 = b["rows"].as_array().unwrap().iter().map(|r| r[k].as_i64().unwrap()).sum();
+        let own = b["own"][k].as_i64().unwrap_or(0);
+        assert_eq!(rows + own, b["total"][k].as_i64().unwrap(), "{k}: {b}");
+    }
+    assert!(b["own"]["open_petitions"].as_i64().unwrap() >= 1, "{}", b["own"]);
     let rows = b["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 10, "{b}");
     let upward_townships: BTreeSet<String> = upward_villages.iter().map(|v| v[..9].to_string()).collect();

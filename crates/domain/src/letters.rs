@@ -85,6 +85,14 @@ pub fn cn_date(d: NaiveDate) -> String {
     format!("{}年{}月{}日", d.year(), d.month(), d.day())
 }
 
+/// A day with its weekday, as a notice to a person says it:
+/// 2026年12月7日（星期一）.
+pub fn cn_day_with_weekday(d: NaiveDate) -> String {
+    use chrono::Datelike;
+    const DAYS: [&str; 7] = ["一", "二", "三", "四", "五", "六", "日"];
+    format!("{}（星期{}）", cn_date(d), DAYS[d.weekday().num_days_from_monday() as usize])
+}
+
 /// The provision behind a decline ground (the letter cites it).
 pub fn ground_rule(ground: DeclineGround) -> Rule {
     match ground {
@@ -93,6 +101,16 @@ pub fn ground_rule(ground: DeclineGround) -> Rule {
         DeclineGround::AlreadyInProcess => Rule::Art19Para3,
         DeclineGround::ReviewWindowLapsed => Rule::Art35,
         DeclineGround::ConcludedAfterFinalReview => Rule::Art36,
+    }
+}
+
+/// The provision a decline notice cites for its ground: the paragraph
+/// itself where the rule's own citation spans several articles (Art. 31
+/// is cited as 第二十九条至第三十一条 for classification).
+pub fn decline_citation(ground: DeclineGround) -> String {
+    match ground {
+        DeclineGround::StatutoryProcedure => "《信访工作条例》第二十二条、第三十一条第一项".to_string(),
+        other => ground_rule(other).citation().to_string(),
     }
 }
 
@@ -171,7 +189,7 @@ pub fn letters_for(cmd: &Command, before: &Case, after: &Case, facts: &PetitionF
                 "ground": ground.label(),
                 "reason": reason,
                 "proper_channel": proper_channel,
-                "article": ground_rule(*ground).citation(),
+                "article": decline_citation(*ground),
             });
             if kind == LetterKind::NoLongerAcceptedNotice {
                 let unit = name(before.final_review_unit);

@@ -1221,7 +1221,7 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
                 return Err(DomainError::forbidden(
                     Rule::Art30,
                     "accusation_sealed",
-                    "检举控告类事项的分类和被检举单位只能由纪检监察机关调整",
+                    "检举控告类事项的分类和被检举单位只能由纪检监察机关调整：请先转交纪检监察机关，由其在办理中调整",
                 ));
             }
             if let Some(code) = accused_unit {
@@ -1696,7 +1696,7 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
             next.extended = true;
             extra.insert("approved_by_user".into(), json!(approver.user_id));
             extra.insert("new_due_on".into(), json!(new_due));
-            notice = Some(format!("因{}，经单位负责人批准，办理期限延长{days}日，至{new_due}。", clause(reason)));
+            notice = Some(format!("因{}，经单位负责人批准，办理期限延长{days}日，至{}。", clause(reason), crate::letters::cn_date(new_due)));
         }
         Command::Conclude { outcome, request, facts_and_reasons, decision, legal_basis } => {
             in_state(case, &[State::Handling], "出具信访处理意见书", rule)?;
@@ -1995,7 +1995,7 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
             text("reason", "补发理由（核实身份的方式）", reason)?;
             notice = Some(format!(
                 "您的信访事项查询码已于{}由{}补发，原查询码不再有效。如非本人申请，请及时与该单位联系。",
-                ctx.on,
+                crate::letters::cn_date(ctx.on),
                 unit_name(tree, s.unit_id)
             ));
         }

@@ -209,6 +209,17 @@ impl ReceiptPage {
     fn f(&self, k: &str) -> String {
         self.b.get(k).and_then(serde_json::Value::as_str).unwrap_or_default().to_string()
     }
+
+    /// Whether the booking will be reminded of by SMS.
+    fn reminded(&self) -> bool {
+        self.b.get("reminder").and_then(serde_json::Value::as_bool).unwrap_or(false)
+    }
+
+    /// The visit's day as people say it: 12月7日（星期一）.
+    fn day_words(&self) -> String {
+        let day = self.f("day");
+        chrono::NaiveDate::parse_from_str(&day, "%Y-%m-%d").map(|d| xinfang_domain::letters::cn_day_with_weekday(d)).unwrap_or(day)
+    }
 }
 
 async fn receipt(State(state): State<AppState>, Extension(portal): Extension<Arc<PortalInfo>>, headers: HeaderMap) -> Response {

@@ -636,7 +636,9 @@ fn action_form(name: &'static str, tree: &xinfang_domain::unit::UnitTree, today:
             let (kind, options, value) = match fd.kind {
                 FieldKind::Text => ("text", Vec::new(), String::new()),
                 FieldKind::LongText => ("textarea", Vec::new(), String::new()),
-                FieldKind::Date => ("date", Vec::new(), today.to_string()),
+                // The day something was done defaults to today; a date set
+                // ahead (an assignment's due date) is chosen on purpose.
+                FieldKind::Date => ("date", Vec::new(), if fd.name == "due_on" { String::new() } else { today.to_string() }),
                 FieldKind::Days => ("number", Vec::new(), if name == "extend" { "30".into() } else { String::new() }),
                 FieldKind::Bool => ("checkbox", Vec::new(), String::new()),
                 FieldKind::Unit(pick) => {

@@ -253,6 +253,9 @@ pub struct Booked {
     /// Set when the same person seems to have raised the same matter before
     /// (no other petition is named).
     pub warning: Option<String>,
+    /// Whether an SMS reminder goes out the day before (only where an SMS
+    /// gateway is configured and the visit is not today).
+    pub reminder: bool,
 }
 
 /// The warning given with a booking that looks like a repeat petition.
@@ -404,6 +407,7 @@ pub async fn book_visit(state: &AppState, input: BookingInput) -> ApiResult<Book
         number_prefix: format!("YY{}{}", unit.jurisdiction, day.format("%Y%m%d")),
         reminder,
     };
+    let reminded = new.reminder.is_some();
     let number = match state.store.book_appointment(&new, &today.to_string()).await? {
         xinfang_store::Booking::Booked(_, number) => number,
         xinfang_store::Booking::Full => {
@@ -433,6 +437,7 @@ pub async fn book_visit(state: &AppState, input: BookingInput) -> ApiResult<Book
         starts: slot.starts.clone(),
         ends: slot.ends.clone(),
         warning: possible_repeat.then(|| REPEAT_WARNING.to_string()),
+        reminder: reminded,
     })
 }
 

@@ -59,6 +59,10 @@ pub struct BoardView {
     /// The whole area's figures (its own place included).
     pub total: BoardRow,
     pub rows: Vec<BoardRow>,
+    /// What arose at the area itself and at no area one level down (a
+    /// matter placed at the district, no street named), so that `rows`
+    /// and `own` add up to `total`; None when there is nothing.
+    pub own: Option<BoardRow>,
     /// The zero-petition period, [from, to).
     pub zero_from: String,
     pub zero_to: String,
@@ -174,10 +178,12 @@ pub async fn board(State(state): State<AppState>, staff: Staff, Query(q): Query<
     // Figures by child area (and the area's own, for the total).
     let mut by: BTreeMap<String, AreaFigures> = BTreeMap::new();
     let mut total = AreaFigures::default();
+    let mut own_figures = AreaFigures::default();
     let mut put = |code: &str, f: AreaFigures| {
         total.add(&f);
-        if let Some(child) = dispatch::child_area(&area, code) {
-            by.entry(child.to_string()).or_default().add(&f);
+        match dispatch::child_area(&area, code) {
+            Some(child) => by.entry(child.to_string()).or_default().add(&f),
+            None => own_figures.add(&f),
         }
     };
     for d in &disputes {
@@ -238,7 +244,10 @@ pub async fn board(State(state): State<AppState>, staff: Staff, Query(q): Query<
         .collect();
     rows.sort_by(|a, b| b.red.cmp(&a.red).then(b.open_disputes.cmp(&a.open_disputes)).then(a.code.cmp(&b.code)));
     let area_name = state.store.division_names(std::slice::from_ref(&area)).await?.remove(&area).unwrap_or_else(|| area.clone());
+    let own_row = (own_figures != AreaFigures::default())
+        .then(|| row(&area, format!("{area_name}本级（未明确{}）", if child_len == 12 { "村（社区）" } else { "乡镇（街道）" }), "own", None, &own_figures));
     Ok(Json(BoardView {
+        own: own_row,
         total: row(&area, area_name.clone(), Level::of_division(&area).as_str(), None, &total),
         area,
         area_name,

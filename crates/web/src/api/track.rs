@@ -148,13 +148,14 @@ fn evaluation(e: &xinfang_store::EventRecord) -> Option<EvaluationView> {
 }
 
 /// A timer in words a petitioner understands; `None` for the units' own
-/// internal periods (the objection window between units).
+/// internal periods: the objection window between units, and the date an
+/// assignment sets the unit for its report to the bureau (the petitioner's
+/// date is the statutory one for the opinion, T6).
 pub fn citizen_label(kind: TimerKind) -> Option<&'static str> {
     Some(match kind {
         TimerKind::T1 => "信访部门将您的事项转交有关单位的期限",
         TimerKind::T2 | TimerKind::T3 | TimerKind::D2 => "书面告知您是否受理的期限",
-        TimerKind::T4 => return None,
-        TimerKind::T5 => "承办单位办结并报告结果的期限",
+        TimerKind::T4 | TimerKind::T5 => return None,
         TimerKind::T6 | TimerKind::S1 => "出具处理意见的期限",
         TimerKind::T7 => "您申请复查的截止日期",
         TimerKind::T8 => "作出复查意见的期限",
