@@ -62,6 +62,9 @@ pub struct AggregateQuery {
     pub today: NaiveDate,
     /// More changed petitions than this: answer None (recount instead).
     pub max_corrections: usize,
+    /// Petitions the reader may not count (Art. 30, `store::screen`): what
+    /// each adds now is taken out of the rows, in the same snapshot.
+    pub exclude: Vec<i64>,
 }
 
 /// The state of the aggregates, for operators and tests.
@@ -451,32 +454,56 @@ impl Store {
         if !dirty.is_empty() {
             let (before, after) = before_and_after(&mut tx, &dirty).await?;
             let cells = changes(&dirty, &before, &after, ix);
-            let wanted: std::collections::HashSet<&str> = q.scopes.iter().map(String::as_str).collect();
-            for (k, v) in cells.tallies {
-                let scope = ix.scope(k.scope).key();
-                if !wanted.contains(scope.as_str()) || k.day < q.days.0 || k.day > q.days.1 {
-                    continue;
-                }
-                let cell = out.tallies.entry((scope, k.metric, k.day)).or_default();
-                cell.numerator += v.numerator;
-                cell.denominator += v.denominator;
-                cell.pending += v.pending;
-            }
-            if let Some((from, to)) = &q.months {
-                for (k, v) in cells.counts {
-                    let scope = ix.scope(k.scope).key();
-                    let in_months = k.dim == Dim::Open || (k.month >= *from && k.month <= *to);
-                    let counted = k.dim != Dim::LateOpen || k.due.is_some_and(|d| d < q.today);
-                    if !wanted.contains(scope.as_str()) || !in_months || !counted {
-                        continue;
-                    }
-                    let month = if k.dim == Dim::All { k.month } else { String::new() };
-                    let key = AggregateCount { scope, dim: k.dim, month, key: k.key, past: k.due.is_some_and(|d| d < q.today) };
-                    *out.counts.entry(key).or_default() += v;
+            out.add_cells(cells, q, ix);
+        }
+        if !q.exclude.is_empty() {
+            // What each excluded petition adds to the rows as corrected
+            // above: its facts now when it is marked changed, else the
+            // snapshot it was counted with.
+            let (before, after) = before_and_after(&mut tx, &q.exclude).await?;
+            let changed: std::collections::HashSet<i64> = dirty.iter().copied().collect();
+            let mut cells = Cells::default();
+            for id in &q.exclude {
+                let counted = if changed.contains(id) { after.get(id) } else { before.get(id) };
+                if let Some(s) = counted {
+                    cells.add(s, ix, -1);
                 }
             }
+            cells.prune();
+            out.add_cells(cells, q, ix);
         }
         tx.rollback().await?;
         Ok(Some(out))
+    }
+}
+
+impl AggregateRows {
+    /// Add `cells` (signed: a correction, or what is taken out) to the
+    /// rows `q` asked for.
+    fn add_cells(&mut self, cells: Cells, q: &AggregateQuery, ix: &ScopeIndex) {
+        let wanted: std::collections::HashSet<&str> = q.scopes.iter().map(String::as_str).collect();
+        for (k, v) in cells.tallies {
+            let scope = ix.scope(k.scope).key();
+            if !wanted.contains(scope.as_str()) || k.day < q.days.0 || k.day > q.days.1 {
+                continue;
+            }
+            let cell = self.tallies.entry((scope, k.metric, k.day)).or_default();
+            cell.numerator += v.numerator;
+            cell.denominator += v.denominator;
+            cell.pending += v.pending;
+        }
+        if let Some((from, to)) = &q.months {
+            for (k, v) in cells.counts {
+                let scope = ix.scope(k.scope).key();
+                let in_months = k.dim == Dim::Open || (k.month >= *from && k.month <= *to);
+                let counted = k.dim != Dim::LateOpen || k.due.is_some_and(|d| d < q.today);
+                if !wanted.contains(scope.as_str()) || !in_months || !counted {
+                    continue;
+                }
+                let month = if k.dim == Dim::All { k.month } else { String::new() };
+                let key = AggregateCount { scope, dim: k.dim, month, key: k.key, past: k.due.is_some_and(|d| d < q.today) };
+                *self.counts.entry(key).or_default() += v;
+            }
+        }
     }
 }

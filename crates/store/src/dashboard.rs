@@ -16,12 +16,18 @@ pub type Counts = Vec<(String, i64)>;
 
 /// The petitions of `units` received in `[from, to]`, as a subquery of ids.
 /// Unit ids are integers from the unit tree, written into the statement.
-fn scope(units: &[UnitId], from: NaiveDate, to: NaiveDate) -> String {
+/// None of `exclude` (petitions the reader may not count, Art. 30).
+fn scope(units: &[UnitId], from: NaiveDate, to: NaiveDate, exclude: &[i64]) -> String {
     let ids = units.iter().map(|u| u.to_string()).collect::<Vec<_>>().join(", ");
     let (f, t) = (from.format("%Y-%m-%d"), to.format("%Y-%m-%d"));
+    let left_out = if exclude.is_empty() {
+        String::new()
+    } else {
+        format!(" AND id NOT IN ({})", exclude.iter().map(i64::to_string).collect::<Vec<_>>().join(", "))
+    };
     format!(
-        "SELECT id FROM petitions WHERE registered_unit_id IN ({ids}) AND received_on BETWEEN '{f}' AND '{t}' \
-         UNION SELECT id FROM petitions WHERE handling_unit_id IN ({ids}) AND received_on BETWEEN '{f}' AND '{t}'"
+        "SELECT id FROM petitions WHERE registered_unit_id IN ({ids}) AND received_on BETWEEN '{f}' AND '{t}'{left_out} \
+         UNION SELECT id FROM petitions WHERE handling_unit_id IN ({ids}) AND received_on BETWEEN '{f}' AND '{t}'{left_out}"
     )
 }
 
@@ -59,7 +65,16 @@ impl Store {
 
     /// The petitions of `units` received in `[from, to]` (and, with
     /// `open_only`, not at an end) counted by `key`: one grouped query.
-    async fn grouped(&self, units: &[UnitId], from: NaiveDate, to: NaiveDate, key: Key, open_only: bool) -> Result<Counts> {
+    /// `exclude`: petitions left out (the reader may not count them, Art. 30).
+    async fn grouped(
+        &self,
+        units: &[UnitId],
+        from: NaiveDate,
+        to: NaiveDate,
+        key: Key,
+        open_only: bool,
+        exclude: &[i64],
+    ) -> Result<Counts> {
         if units.is_empty() {
             return Ok(Vec::new());
         }
@@ -68,27 +83,35 @@ impl Store {
         let order = if matches!(key, Key::Month) { "k" } else { "n DESC, k" };
         self.counts(format!(
             "SELECT {k} AS k, COUNT(*) AS n FROM petitions WHERE id IN ({}){open} GROUP BY {k} ORDER BY {order}",
-            scope(units, from, to)
+            scope(units, from, to, exclude)
         ))
         .await
     }
 
-    /// Petitions received per month (`YYYY-MM`), in order.
-    pub async fn received_by_month(&self, units: &[UnitId], from: NaiveDate, to: NaiveDate) -> Result<Counts> {
-        self.grouped(units, from, to, Key::Month, false).await
+    /// Petitions received per month (`YYYY-MM`), in order; none of `exclude`.
+    pub async fn received_by_month(&self, units: &[UnitId], from: NaiveDate, to: NaiveDate, exclude: &[i64]) -> Result<Counts> {
+        self.grouped(units, from, to, Key::Month, false, exclude).await
     }
 
     /// Petitions not yet at an end (`closed`, `declined`, `redirected`,
-    /// `not_reaccepted`), by state, whenever received.
-    pub async fn open_by_state(&self, units: &[UnitId]) -> Result<Counts> {
-        self.grouped(units, epoch(), forever(), Key::Column("state"), true).await
+    /// `not_reaccepted`), by state, whenever received; none of `exclude`.
+    pub async fn open_by_state(&self, units: &[UnitId], exclude: &[i64]) -> Result<Counts> {
+        self.grouped(units, epoch(), forever(), Key::Column("state"), true, exclude).await
     }
 
     /// Acts recorded on the petitions of `units` between two instants
     /// (RFC 3339, UTC), by action (`forward`, `assign`, `supervise`,
     /// `reply` …), with `reply` split by the adoption it stated
     /// (`reply:adopted`, …).
-    pub async fn acts_by_action(&self, units: &[UnitId], from_utc: &str, to_utc: &str, actions: &[&str]) -> Result<Counts> {
+    /// None on the petitions of `exclude`.
+    pub async fn acts_by_action(
+        &self,
+        units: &[UnitId],
+        from_utc: &str,
+        to_utc: &str,
+        actions: &[&str],
+        exclude: &[i64],
+    ) -> Result<Counts> {
         if units.is_empty() || actions.is_empty() {
             return Ok(Vec::new());
         }
@@ -99,7 +122,7 @@ impl Store {
         self.counts(format!(
             "SELECT {adoption} AS k, COUNT(*) AS n FROM events e WHERE e.petition_id IN ({}) AND e.action IN ({list}) \
              AND e.occurred_at >= '{from_utc}' AND e.occurred_at < '{to_utc}' GROUP BY {adoption} ORDER BY k",
-            scope(units, epoch(), forever()),
+            scope(units, epoch(), forever(), exclude),
             from_utc = from_utc.replace('\'', ""),
             to_utc = to_utc.replace('\'', ""),
         ))

@@ -48,8 +48,9 @@ impl Store {
     }
 
     /// Petitions with a topic that `unit_ids` see, registered at or after
-    /// `since` (an instant), per topic, area and Beijing day.
-    pub async fn topic_area_days(&self, unit_ids: &[i64], since: &str) -> Result<Vec<DayCount>> {
+    /// `since` (an instant), per topic, area and Beijing day; none of
+    /// `exclude` (the reader may not count them, Art. 30).
+    pub async fn topic_area_days(&self, unit_ids: &[i64], since: &str, exclude: &[i64]) -> Result<Vec<DayCount>> {
         if unit_ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -64,10 +65,20 @@ impl Store {
              LEFT JOIN petitions f ON f.number = p.repeat_of AND f.topic = v.topic AND f.registered_at >= "
         ));
         sql.bind(Arg::S(since.to_string()));
+        // Ids are integers, written into the statement. A first petition
+        // left out does not stand for its repeats' matter either.
+        let left_out = exclude.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+        if !exclude.is_empty() {
+            sql.push(&format!(" AND f.id NOT IN ({left_out})"));
+        }
         sql.push(" WHERE");
         Self::viewers_of(&mut sql, unit_ids);
         sql.push(" AND v.registered_at >= ").bind(Arg::S(since.to_string()));
-        sql.push(" AND v.topic IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6");
+        sql.push(" AND v.topic IS NOT NULL");
+        if !exclude.is_empty() {
+            sql.push(&format!(" AND v.petition_id NOT IN ({left_out})"));
+        }
+        sql.push(" GROUP BY 1, 2, 3, 4, 5, 6");
         let rows = sql.query().fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {

@@ -1513,6 +1513,15 @@ UPDATE triage_rules SET revision = 1
 INSERT INTO search_index_stale (reason) SELECT 'two-character pieces of long words (migration 1312)' WHERE EXISTS (SELECT 1 FROM petitions)
 "#,
     ),
+    (
+        1340,
+        r#"
+-- Art. 30: the accusations a reader may not know of, taken out of every
+-- figure it reads (store::screen): accusations only, by the accused
+-- unit's path (NULL: not named yet).
+CREATE INDEX petitions_accusations_by_accused ON petitions (accused_unit_path, id) WHERE category = 'accusation'
+"#,
+    ),
 ];
 
 /// The migration after which the viewers of accusations whose accused is

@@ -27,6 +27,9 @@ pub struct FactsFilter {
     /// changed since (those are read from the record): the same facts,
     /// without the per-petition subqueries (`store::aggregates`).
     pub snapshots: Option<(String, usize)>,
+    /// Petitions left out: those the reader may not count (Art. 30,
+    /// `store::screen`).
+    pub exclude: Vec<i64>,
 }
 
 /// One petition's facts with the keys a table may be grouped by.
@@ -49,6 +52,7 @@ impl Store {
     /// The facts of every petition the filter selects. Two statements: the
     /// petitions with their timers and events (correlated subqueries on the
     /// `(petition_id, seq)` keys), then their evaluations.
+    /// `f.exclude` must be sorted.
     pub async fn statistics_facts(&self, f: &FactsFilter) -> Result<Vec<PetitionFacts>> {
         if f.units.is_empty() {
             return Ok(Vec::new());
@@ -73,7 +77,8 @@ impl Store {
             let topic_ok =
                 |p: &PetitionFacts| f.topic.as_deref().is_none_or(|t| p.topic.as_deref().is_some_and(|pt| pt == t || pt.starts_with(t)));
             let channel_ok = |p: &PetitionFacts| f.channel.as_deref().is_none_or(|c| p.channel == c);
-            return Ok(out.into_iter().filter(|p| topic_ok(p) && channel_ok(p)).collect());
+            let excluded = |p: &PetitionFacts| f.exclude.binary_search(&p.id).is_ok();
+            return Ok(out.into_iter().filter(|p| topic_ok(p) && channel_ok(p) && !excluded(p)).collect());
         }
         let mut extra = String::new();
         if let Some(t) = &f.topic {
@@ -87,7 +92,9 @@ impl Store {
             extra.push_str(&format!(" AND p.channel = ${}", binds.len()));
         }
         let mut conn = self.pool.acquire().await?;
-        facts_of(&mut conn, &scope, &binds, scope_binds, &extra).await
+        let mut out = facts_of(&mut conn, &scope, &binds, scope_binds, &extra).await?;
+        out.retain(|p| f.exclude.binary_search(&p.id).is_err());
+        Ok(out)
     }
 }
 

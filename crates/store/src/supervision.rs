@@ -413,6 +413,27 @@ impl Store {
             .collect()
     }
 
+    /// The open duty timers of some petitions (the watch's kinds), each as
+    /// the unit now holding its petition and its due date: what those
+    /// petitions add to `watch_counts_now` (taken out for a reader who may
+    /// not count them, Art. 30).
+    pub async fn open_duty_timers(&self, petition_ids: &[i64]) -> Result<Vec<(i64, NaiveDate)>> {
+        let mut out = Vec::new();
+        for chunk in petition_ids.chunks(500) {
+            // Ids are integers, written into the statement.
+            let ids = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+            let sql = format!(
+                "SELECT p.current_unit_id, d.due_on FROM deadlines d JOIN petitions p ON p.id = d.petition_id \
+                 WHERE d.petition_id IN ({ids}) AND d.met_at IS NULL AND d.kind NOT IN ({})",
+                excluded_kinds()
+            );
+            for r in sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {
+                out.push((r.i("current_unit_id")?, parse_date(&r.s("due_on")?)?));
+            }
+        }
+        Ok(out)
+    }
+
     /// The deadline watch, query two: open duty timers past due on `today`
     /// that have no case yet, earliest due first, at most `limit`.
     pub async fn breaches_without_case(&self, today: NaiveDate, limit: i64) -> Result<Vec<Breach>> {

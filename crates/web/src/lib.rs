@@ -20,6 +20,7 @@ pub mod openapi;
 pub mod precomputed;
 pub mod ranking;
 pub mod ratelimit;
+pub mod screen;
 pub mod search;
 pub mod state;
 pub mod supervision;

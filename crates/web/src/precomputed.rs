@@ -145,13 +145,15 @@ pub struct Precomputed {
 }
 
 /// Read the rows of `scopes` if every one is kept and the aggregates can
-/// answer exactly; None: recount.
+/// answer exactly; None: recount. `exclude`: petitions taken out of the
+/// rows (those the reader may not count, Art. 30: `crate::screen`).
 pub async fn read(
     state: &AppState,
     scopes: &[Scope],
     days: Period,
     months: Option<Period>,
     today: NaiveDate,
+    exclude: &[i64],
 ) -> ApiResult<Option<Precomputed>> {
     if scopes.is_empty() {
         return Ok(None);
@@ -163,6 +165,7 @@ pub async fn read(
         months: months.map(|m| (month(m.from), month(m.to))),
         today,
         max_corrections: state.settings.statistics_max_corrections,
+        exclude: exclude.to_vec(),
     };
     for _ in 0..2 {
         let ix = state.scope_index();

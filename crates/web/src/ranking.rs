@@ -119,7 +119,8 @@ pub async fn compute(state: &AppState, bureau: &Unit, month: &str, weights: Weig
         return Err(ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "no_areas", format!("{}下没有可排名的地区", bureau.name)));
     }
     let scopes: Vec<Scope> = areas.iter().map(|a| Scope::Area(a.code.clone())).collect();
-    let (tallies, source): (Vec<Vec<(Metric, Tally)>>, _) = match crate::precomputed::read(state, &scopes, period, None, today).await? {
+    let (tallies, source): (Vec<Vec<(Metric, Tally)>>, _) = match crate::precomputed::read(state, &scopes, period, None, today, &[]).await?
+    {
         Some(p) => (scopes.iter().map(|s| p.metrics(s, &period)).collect(), crate::precomputed::PRECOMPUTED),
         None => {
             let mut units: Vec<i64> = areas.iter().flat_map(|a| a.units.iter().copied()).collect();
@@ -133,6 +134,9 @@ pub async fn compute(state: &AppState, bureau: &Unit, month: &str, weights: Weig
                     topic: None,
                     channel: None,
                     snapshots: crate::precomputed::snapshots(state),
+                    // A published ranking is one record for every reader;
+                    // it gives rates by area, never counts by category.
+                    exclude: Vec::new(),
                 })
                 .await?;
             let t = areas.iter().map(|a| tally_all(facts.iter().map(|p| &p.facts), &period, today, |u| a.units.contains(&u))).collect();

@@ -42,6 +42,14 @@ pub fn day_of(s: &str) -> NaiveDate {
 pub type Units = HashMap<String, (i64, Option<i64>, Option<i64>)>;
 
 pub async fn raw_rows(url: &str) -> (Vec<Raw>, Units) {
+    raw_rows_read_by(url, None).await
+}
+
+/// The raw rows a reader's figures count: without the accusations the
+/// reader's unit (by code) may not know of (Art. 30: the accused's line,
+/// or the accused not named yet and the reader neither the receiving unit
+/// nor a discipline body nor reported to).
+pub async fn raw_rows_read_by(url: &str, reader: Option<&str>) -> (Vec<Raw>, Units) {
     sqlx::any::install_default_drivers();
     let pool = AnyPool::connect(url).await.unwrap();
     let mut by_id: BTreeMap<i64, Raw> = BTreeMap::new();
@@ -111,6 +119,11 @@ pub async fn raw_rows(url: &str) -> (Vec<Raw>, Units) {
         .map(|r| (r.get::<String, _>(0), (r.get::<i64, _>(1), r.get::<Option<i64>, _>(2), r.get::<Option<i64>, _>(3))))
         .collect();
     pool.close().await;
+    if let Some(code) = reader {
+        for id in screened_ids(url, code).await {
+            by_id.remove(&id);
+        }
+    }
     (by_id.into_values().collect(), units)
 }
 
@@ -314,4 +327,27 @@ pub async fn refresh_with(
 ) -> xinfang_web::precomputed::RefreshReport {
     let tree = xinfang_domain::unit::UnitTree::new(store.load_units().await.unwrap());
     xinfang_web::precomputed::refresh_store(store, &tree, settings, xinfang_web::precomputed::Pace::Bulk).await.unwrap().0
+}
+
+/// The accusations a reader's unit (by code) may not know of (Art. 30):
+/// its figures count none of them.
+#[allow(dead_code)]
+pub async fn screened_ids(url: &str, code: &str) -> HashSet<i64> {
+    sqlx::any::install_default_drivers();
+    let pool = AnyPool::connect(url).await.unwrap();
+    let r = sqlx::query("SELECT id, kind FROM units WHERE code = $1").bind(code).fetch_one(&pool).await.unwrap();
+    let (reader, kind): (i64, String) = (r.get(0), r.get(1));
+    let mut out = HashSet::new();
+    for r in
+        sqlx::query("SELECT id, accused_unit_path, case_json FROM petitions WHERE category = 'accusation'").fetch_all(&pool).await.unwrap()
+    {
+        let (id, path, json): (i64, Option<String>, String) = (r.get(0), r.get(1), r.get(2));
+        let case: xinfang_domain::procedure::Case = serde_json::from_str(&json).unwrap();
+        let on_line = path.is_some_and(|p| p.split('/').any(|x| x == reader.to_string()));
+        if on_line || xinfang_domain::access::hidden_until_accused_named(&case, reader, kind == "discipline_body") {
+            out.insert(id);
+        }
+    }
+    pool.close().await;
+    out
 }

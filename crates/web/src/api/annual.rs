@@ -102,11 +102,15 @@ pub async fn build(state: &AppState, staff: &Staff, q: &AnnualQuery) -> ApiResul
     let period = xinfang_domain::metrics::Period::new(from, to);
     let year_ago = period.year_earlier();
     let scope_key = dashboard::dashboard_scope(&r.unit);
+    // Art. 30: the year before counts nothing the reader may not know of either.
+    let in_scope: std::collections::HashSet<i64> = units.iter().copied().collect();
+    let exclude = crate::screen::ids_in(&crate::screen::screened(state, &r.reader).await?, &in_scope);
     let (total_year_before, prev) =
-        match crate::precomputed::read(state, std::slice::from_ref(&scope_key), year_ago, Some(year_ago), today).await? {
+        match crate::precomputed::read(state, std::slice::from_ref(&scope_key), year_ago, Some(year_ago), today, &exclude).await? {
             Some(p) => (p.counts(&scope_key, xinfang_domain::aggregate::Dim::All).values().sum::<i64>(), p.metrics(&scope_key, &year_ago)),
             None => {
-                let total: i64 = state.store.received_by_month(units, year_ago.from, year_ago.to).await?.iter().map(|c| c.1).sum();
+                let total: i64 =
+                    state.store.received_by_month(units, year_ago.from, year_ago.to, &exclude).await?.iter().map(|c| c.1).sum();
                 let facts = state
                     .store
                     .statistics_facts(&xinfang_store::FactsFilter {
@@ -115,6 +119,7 @@ pub async fn build(state: &AppState, staff: &Staff, q: &AnnualQuery) -> ApiResul
                         topic: None,
                         channel: None,
                         snapshots: crate::precomputed::snapshots(state),
+                        exclude: exclude.clone(),
                     })
                     .await?;
                 let scope: std::collections::HashSet<i64> = units.iter().copied().collect();
@@ -128,8 +133,12 @@ pub async fn build(state: &AppState, staff: &Staff, q: &AnnualQuery) -> ApiResul
     volume.extend(d.categories.iter().map(|c| Line { label: format!("其中：{}", c.label), count: c.count }));
 
     let (start, end) = (beijing_midnight(from), beijing_midnight(to.succ_opt().unwrap_or(to)));
-    let acts: HashMap<String, i64> =
-        state.store.acts_by_action(units, &start, &end, &["forward", "assign", "supervise", "reply"]).await?.into_iter().collect();
+    let acts: HashMap<String, i64> = state
+        .store
+        .acts_by_action(units, &start, &end, &["forward", "assign", "supervise", "reply"], &exclude)
+        .await?
+        .into_iter()
+        .collect();
     let cases: HashMap<String, i64> = state.store.supervision_opened_by_kind(units, &start, &end).await?.into_iter().collect();
     let mut instruments = vec![
         Line { label: "转送".into(), count: acts.get("forward").copied().unwrap_or(0) },

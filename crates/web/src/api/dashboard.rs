@@ -153,6 +153,9 @@ pub struct Request {
     pub unit: Unit,
     pub period: Period,
     pub units: Vec<i64>,
+    /// The reading staff member's unit: the figures count nothing it may
+    /// not know of (Art. 30, `crate::screen`), whatever `unit` is.
+    pub reader: Unit,
 }
 
 pub fn parse(
@@ -185,7 +188,7 @@ pub fn parse(
     }
     let mut units: Vec<i64> = scope_units(&tree, &unit).into_iter().collect();
     units.sort_unstable();
-    Ok(Request { unit, period: Period::new(from, to), units })
+    Ok(Request { unit, period: Period::new(from, to), units, reader: staff.unit.clone() })
 }
 
 fn months_of(p: &Period) -> Vec<String> {
@@ -244,14 +247,14 @@ pub fn dashboard_scope(u: &Unit) -> Scope {
     if area_wide(u) { Scope::Area(u.jurisdiction.clone()) } else { Scope::Subtree(u.id) }
 }
 
-async fn from_aggregates(state: &AppState, r: &Request, today: NaiveDate) -> ApiResult<Option<Counted>> {
+async fn from_aggregates(state: &AppState, r: &Request, today: NaiveDate, exclude: &[i64]) -> ApiResult<Option<Counted>> {
     if !precomputed::months_cover(&r.period, today) {
         return Ok(None);
     }
     let scope = dashboard_scope(&r.unit);
     let previous = r.period.previous();
     let span = Period::new(previous.from, r.period.to);
-    let Some(p) = precomputed::read(state, std::slice::from_ref(&scope), span, Some(r.period), today).await? else {
+    let Some(p) = precomputed::read(state, std::slice::from_ref(&scope), span, Some(r.period), today, exclude).await? else {
         return Ok(None);
     };
     let units = |m: HashMap<String, i64>| -> HashMap<i64, i64> { m.into_iter().filter_map(|(k, n)| Some((k.parse().ok()?, n))).collect() };
@@ -272,7 +275,7 @@ async fn from_aggregates(state: &AppState, r: &Request, today: NaiveDate) -> Api
     }))
 }
 
-async fn recount(state: &AppState, r: &Request, today: NaiveDate) -> ApiResult<Counted> {
+async fn recount(state: &AppState, r: &Request, today: NaiveDate, exclude: &[i64]) -> ApiResult<Counted> {
     let units = &r.units;
     let in_scope: HashSet<i64> = units.iter().copied().collect();
     let facts = state
@@ -283,6 +286,7 @@ async fn recount(state: &AppState, r: &Request, today: NaiveDate) -> ApiResult<C
             topic: None,
             channel: None,
             snapshots: precomputed::snapshots(state),
+            exclude: exclude.to_vec(),
         })
         .await?;
     // The petitions received in the period, counted from the same facts
@@ -315,7 +319,7 @@ async fn recount(state: &AppState, r: &Request, today: NaiveDate) -> ApiResult<C
         by_month,
         channels: most_first(channels),
         categories: most_first(categories),
-        open_by_state: state.store.open_by_state(units).await?,
+        open_by_state: state.store.open_by_state(units, exclude).await?,
         topics: most_first(topics),
         areas: most_first(areas),
         handling,
@@ -331,9 +335,12 @@ pub async fn build(state: &AppState, r: &Request, today: NaiveDate) -> ApiResult
     let (from, to) = (r.period.from, r.period.to);
     let tree = state.tree();
     let in_scope: HashSet<i64> = r.units.iter().copied().collect();
-    let c = match from_aggregates(state, r, today).await? {
+    // Art. 30: nothing the reader may not know of counts, in any table.
+    let screened = crate::screen::screened(state, &r.reader).await?;
+    let exclude = crate::screen::ids_in(&screened, &in_scope);
+    let c = match from_aggregates(state, r, today, &exclude).await? {
         Some(c) => c,
-        None => recount(state, r, today).await?,
+        None => recount(state, r, today, &exclude).await?,
     };
 
     let (first, last) = (from.to_string(), to.to_string());
@@ -350,7 +357,7 @@ pub async fn build(state: &AppState, r: &Request, today: NaiveDate) -> ApiResult
     let state_names: HashMap<String, String> = PetitionState::ALL.iter().map(|s| (s.as_str().to_string(), s.label().to_string())).collect();
     let open_by_state = labelled(c.open_by_state, &state_names, "未知");
 
-    let (watch, when) = state.store.watch_counts().await?;
+    let (watch, when) = crate::screen::watch_counts_for(state, &screened).await?;
     let mut overdue_by_unit: Vec<OverdueRow> = watch
         .iter()
         .filter(|w| in_scope.contains(&w.unit_id) && (w.overdue + w.due_today + w.due_soon) > 0)

@@ -128,7 +128,17 @@ pub async fn hotspots(State(state): State<AppState>, staff: Staff, ApiQuery(q): 
             scope
         }
     };
-    let rows = state.store.topic_area_days(&counted, &instant(first)).await?;
+    // Art. 30: whatever is counted, nothing the caller may not know of
+    // (`crate::screen`; the viewer rows already leave out the accused's
+    // line for the caller's own).
+    let since_instant = instant(first);
+    let exclude: Vec<i64> = crate::screen::screened(&state, &staff.unit)
+        .await?
+        .into_iter()
+        .filter(|s| s.topic.is_some() && s.registered_at >= since_instant)
+        .map(|s| s.id)
+        .collect();
+    let rows = state.store.topic_area_days(&counted, &since_instant, &exclude).await?;
     let all = cells(&rows, today, weeks);
     let found = spikes(&all, min_count, alpha);
     let topics: HashMap<String, String> = state.store.topics().await?.into_iter().map(|t| (t.code, t.name)).collect();

@@ -226,14 +226,14 @@ struct Computed {
 
 /// From the precomputed aggregates, when they carry what is asked (no
 /// topic or channel filter, no grouping but by month) for a kept scope.
-async fn from_aggregates(state: &AppState, r: &Request, today: NaiveDate) -> ApiResult<Option<Computed>> {
+async fn from_aggregates(state: &AppState, r: &Request, today: NaiveDate, exclude: &[i64]) -> ApiResult<Option<Computed>> {
     if r.topic.is_some() || r.channel.is_some() || !matches!(r.group_by.as_deref(), None | Some("month")) {
         return Ok(None);
     }
     let scope = if r.subtree { Scope::Subtree(r.unit.id) } else { Scope::Unit(r.unit.id) };
     let (previous, year_ago) = (r.period.previous(), r.period.year_earlier());
     let span = Period::new(year_ago.from.min(previous.from), r.period.to);
-    let Some(p) = precomputed::read(state, std::slice::from_ref(&scope), span, None, today).await? else { return Ok(None) };
+    let Some(p) = precomputed::read(state, std::slice::from_ref(&scope), span, None, today, exclude).await? else { return Ok(None) };
     let groups = if r.group_by.is_some() {
         p.metrics_by_month(&scope, &r.period).into_iter().map(|(m, t)| month_group(&m, by_name(t))).collect()
     } else {
@@ -249,7 +249,7 @@ async fn from_aggregates(state: &AppState, r: &Request, today: NaiveDate) -> Api
 }
 
 /// Recounted from the record.
-async fn recount(state: &AppState, tree: &UnitTree, r: &Request, today: NaiveDate) -> ApiResult<Computed> {
+async fn recount(state: &AppState, tree: &UnitTree, r: &Request, today: NaiveDate, exclude: &[i64]) -> ApiResult<Computed> {
     let scope = scope_of(tree, &r.unit, r.subtree);
     let mut units: Vec<i64> = scope.iter().copied().collect();
     units.sort_unstable();
@@ -259,6 +259,7 @@ async fn recount(state: &AppState, tree: &UnitTree, r: &Request, today: NaiveDat
         topic: r.topic.clone(),
         channel: r.channel.clone(),
         snapshots: precomputed::snapshots(state),
+        exclude: exclude.to_vec(),
     };
     let rows = state.store.statistics_facts(&filter).await?;
     let all: Vec<&PetitionFacts> = rows.iter().collect();
@@ -300,9 +301,12 @@ async fn compute(state: &AppState, staff: &Staff, q: &StatisticsQuery) -> ApiRes
     let tree = state.tree();
     let r = parse(q, &tree, staff)?;
     let today = local_date(Utc::now());
-    let c = match from_aggregates(state, &r, today).await? {
+    // Art. 30: nothing the reader may not know of counts (`crate::screen`).
+    let in_scope = scope_of(&tree, &r.unit, r.subtree);
+    let exclude = crate::screen::ids_in(&crate::screen::screened(state, &staff.unit).await?, &in_scope);
+    let c = match from_aggregates(state, &r, today, &exclude).await? {
         Some(c) => c,
-        None => recount(state, &tree, &r, today).await?,
+        None => recount(state, &tree, &r, today, &exclude).await?,
     };
     let (previous, year_ago) = (r.period.previous(), r.period.year_earlier());
     Ok(StatisticsView {

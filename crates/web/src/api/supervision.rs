@@ -640,7 +640,9 @@ pub async fn watch_for(state: &AppState, staff: &Staff, code: Option<&str>) -> A
     if !watches(&tree, own_unit, unit.id) && !watches(&tree, staff.unit.id, unit.id) {
         return Err(ApiError::forbidden("只能查看本单位及下级、本地区单位的期限监控").at("unit"));
     }
-    let (counts, when) = state.store.watch_counts().await?;
+    // Art. 30: no open timer of an accusation the caller may not know of.
+    let screened = crate::screen::screened(state, &staff.unit).await?;
+    let (counts, when) = crate::screen::watch_counts_for(state, &screened).await?;
     let add = |a: WatchCounts, c: &WatchCounts| WatchCounts {
         unit_id: a.unit_id,
         on_track: a.on_track + c.on_track,

@@ -1,0 +1,108 @@
+//! The accusations a reader may not know of (Art. 30), found for the
+//! figures: every aggregate a unit reads — the dashboard, the statistics,
+//! the hot spots, the deadline watch — counts no accusation whose accused
+//! unit's line holds the reader's unit (`access::view` → `Hidden`), nor one
+//! whose accused is not named yet that the reader may not know exists
+//! (`access::hidden_until_accused_named`), whatever scope is asked.
+//!
+//! The aggregates themselves (`store::aggregates`, the recount, the watch
+//! counts) count every petition of a scope, once for every reader; each
+//! read then takes out the few accusations the reader is screened from.
+//! They are found through one partial index (`petitions_accusations_by_accused`,
+//! accusations only, by the accused unit's path): the accusations naming
+//! one of the units the reader is on the line of (the caller passes their
+//! paths, from the unit tree), and those naming nobody yet, judged by the
+//! domain's rule.
+
+use crate::db::{Result, RowExt, Store, StoreError};
+use sqlx::AssertSqlSafe;
+use xinfang_domain::access::hidden_until_accused_named;
+use xinfang_domain::procedure::Case;
+
+/// Paths per statement.
+const PATHS_PER_STATEMENT: usize = 400;
+
+/// Who reads, as the screen needs it.
+#[derive(Debug, Clone, Default)]
+pub struct Screen {
+    /// The reading unit (the staff member's own).
+    pub reader: i64,
+    /// The reader is a discipline body (it may know of every accusation).
+    pub reader_discipline: bool,
+    /// The materialised paths of every unit the reader is on the accused
+    /// line of (`UnitTree::is_accused_or_above(reader, unit)`).
+    pub accused_paths: Vec<String>,
+}
+
+/// One accusation screened from the reader.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Screened {
+    pub id: i64,
+    pub registered_unit_id: i64,
+    pub handling_unit_id: Option<i64>,
+    pub current_unit_id: i64,
+    /// Registration instant (RFC 3339 UTC).
+    pub registered_at: String,
+    pub topic: Option<String>,
+}
+
+impl Screened {
+    /// Whether a scope of `units` (registered at or handled by one) counts it.
+    pub fn in_units(&self, units: &std::collections::HashSet<i64>) -> bool {
+        units.contains(&self.registered_unit_id) || self.handling_unit_id.is_some_and(|h| units.contains(&h))
+    }
+}
+
+const COLUMNS: &str = "id, registered_unit_id, handling_unit_id, current_unit_id, registered_at, topic";
+
+fn screened(r: &sqlx::any::AnyRow) -> Result<Screened> {
+    Ok(Screened {
+        id: r.i("id")?,
+        registered_unit_id: r.i("registered_unit_id")?,
+        handling_unit_id: r.oi("handling_unit_id")?,
+        current_unit_id: r.i("current_unit_id")?,
+        registered_at: r.s("registered_at")?,
+        topic: r.os("topic")?,
+    })
+}
+
+impl Store {
+    /// Every accusation `s.reader` may not know of, by id.
+    pub async fn screened_accusations(&self, s: &Screen) -> Result<Vec<Screened>> {
+        let mut out = Vec::new();
+        // Named: the accused unit is one the reader is on the line of.
+        for chunk in s.accused_paths.chunks(PATHS_PER_STATEMENT) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let mut q = sqlx::query(AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM petitions WHERE category = 'accusation' AND accused_unit_path IN ({})",
+                marks.join(", ")
+            )));
+            for p in chunk {
+                q = q.bind(p.clone());
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                out.push(screened(&r)?);
+            }
+        }
+        // Not named yet: known only to the receiving unit, the discipline
+        // bodies and the units an Art. 25 report reached.
+        if !s.reader_discipline {
+            let rows = sqlx::query(AssertSqlSafe(format!(
+                "SELECT {COLUMNS}, case_json FROM petitions WHERE category = 'accusation' AND accused_unit_path IS NULL \
+                 AND registered_unit_id <> $1"
+            )))
+            .bind(s.reader)
+            .fetch_all(&self.pool)
+            .await?;
+            for r in rows {
+                let case: Case = serde_json::from_str(&r.s("case_json")?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                if hidden_until_accused_named(&case, s.reader, false) {
+                    out.push(screened(&r)?);
+                }
+            }
+        }
+        out.sort_by_key(|p| p.id);
+        out.dedup_by_key(|p| p.id);
+        Ok(out)
+    }
+}
