@@ -152,8 +152,14 @@ async fn art23_a_declined_petition_gets_a_decline_notice_with_ground_article_and
     let (status, pdf, _) = download(&s, "ft_clerk", l["url"].as_str().unwrap()).await;
     assert_eq!(status, StatusCode::OK);
     let text = pdf_text(&pdf);
-    for want in ["不予受理告知书", "该劳动争议已由劳动人事争议仲裁委员会受理", "通过劳动争议仲裁程序解决", "第二十九条至第三十一条", "吴十"]
-    {
+    for want in [
+        "不予受理告知书",
+        "该劳动争议已由劳动人事争议仲裁委员会受理",
+        "通过劳动争议仲裁程序解决",
+        "第三十一条第一项",
+        "不予受理的情形为：属于法院",
+        "吴十",
+    ] {
         assert!(text.contains(want), "{want} not in {text}");
     }
     s.finish().await;

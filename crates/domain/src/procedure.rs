@@ -1696,7 +1696,8 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
             next.extended = true;
             extra.insert("approved_by_user".into(), json!(approver.user_id));
             extra.insert("new_due_on".into(), json!(new_due));
-            notice = Some(format!("因{}，经单位负责人批准，办理期限延长{days}日，至{}。", clause(reason), crate::letters::cn_date(new_due)));
+            notice =
+                Some(format!("因{}，经单位负责人批准，办理期限延长{days}日，至{}。", clause(reason), crate::letters::cn_date(new_due)));
         }
         Command::Conclude { outcome, request, facts_and_reasons, decision, legal_basis } => {
             in_state(case, &[State::Handling], "出具信访处理意见书", rule)?;

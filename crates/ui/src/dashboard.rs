@@ -408,7 +408,8 @@ async fn rankings_page(
         None
     };
     let above = if ranks { None } else { ranking::latest_for(state, &s.unit).await.ok().flatten() };
-    let published: Vec<String> = list.iter().map(|r| r.month.clone()).collect();
+    // A month is published once: no button for one already out.
+    let may_publish = may_publish(s) && !list.iter().any(|r| r.month == month);
     let own_chart = shown.as_ref().map(score_chart).unwrap_or_default();
     let above_chart = above.as_ref().map(score_chart).unwrap_or_default();
     let (csrf, set) = crate::portal::csrf(headers);
@@ -427,8 +428,7 @@ async fn rankings_page(
         month,
         weights,
         ranks,
-        // A month is published once: no button for one already out.
-        may_publish: may_publish(s) && !published.contains(&month),
+        may_publish,
     };
     crate::portal::with_cookie(render(&page), set)
 }

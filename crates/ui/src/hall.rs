@@ -218,7 +218,7 @@ impl ReceiptPage {
     /// The visit's day as people say it: 12月7日（星期一）.
     fn day_words(&self) -> String {
         let day = self.f("day");
-        chrono::NaiveDate::parse_from_str(&day, "%Y-%m-%d").map(|d| xinfang_domain::letters::cn_day_with_weekday(d)).unwrap_or(day)
+        chrono::NaiveDate::parse_from_str(&day, "%Y-%m-%d").map(xinfang_domain::letters::cn_day_with_weekday).unwrap_or(day)
     }
 }
 

@@ -553,7 +553,12 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
             rule: err.rule.code().into(),
             message: err.message.clone(),
             earlier: earlier.clone(),
-            notice: format!("{}于{}收到您的信访事项。经查，{}。特此书面告知：{head}。", receiving.name, xinfang_domain::letters::cn_date(received_on), err.message),
+            notice: format!(
+                "{}于{}收到您的信访事项。经查，{}。特此书面告知：{head}。",
+                receiving.name,
+                xinfang_domain::letters::cn_date(received_on),
+                err.message
+            ),
         }
     });
     let mut random = [0u8; QUERY_CODE_LEN];
@@ -579,7 +584,11 @@ pub async fn intake(state: &AppState, who: Submitter, input: PetitionInput) -> A
     };
     let notice = match &refused {
         Some(r) => r.notice.clone(),
-        None => format!("{}已于{}收到您的信访事项，将自收到之日起15日内依法处理并书面告知。", receiving.name, xinfang_domain::letters::cn_date(received_on)),
+        None => format!(
+            "{}已于{}收到您的信访事项，将自收到之日起15日内依法处理并书面告知。",
+            receiving.name,
+            xinfang_domain::letters::cn_date(received_on)
+        ),
     };
     // A refusal is a written notice (不予受理 / 不再受理告知书), issued with it.
     let mut rows = xinfang_store::ActRows::default();

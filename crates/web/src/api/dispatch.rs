@@ -244,8 +244,15 @@ pub async fn board(State(state): State<AppState>, staff: Staff, Query(q): Query<
         .collect();
     rows.sort_by(|a, b| b.red.cmp(&a.red).then(b.open_disputes.cmp(&a.open_disputes)).then(a.code.cmp(&b.code)));
     let area_name = state.store.division_names(std::slice::from_ref(&area)).await?.remove(&area).unwrap_or_else(|| area.clone());
-    let own_row = (own_figures != AreaFigures::default())
-        .then(|| row(&area, format!("{area_name}本级（未明确{}）", if child_len == 12 { "村（社区）" } else { "乡镇（街道）" }), "own", None, &own_figures));
+    let own_row = (own_figures != AreaFigures::default()).then(|| {
+        row(
+            &area,
+            format!("{area_name}本级（未明确{}）", if child_len == 12 { "村（社区）" } else { "乡镇（街道）" }),
+            "own",
+            None,
+            &own_figures,
+        )
+    });
     Ok(Json(BoardView {
         own: own_row,
         total: row(&area, area_name.clone(), Level::of_division(&area).as_str(), None, &total),
