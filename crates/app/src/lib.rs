@@ -55,10 +55,10 @@ pub async fn open_with(cfg: &config::Config, keys: Option<Arc<Keyring>>) -> Resu
     lock.release().await;
     drop(file_lock);
     let applied = setup?;
-    // Viewer rows written before migration 1309 still count an accusation
-    // whose accused is not named for units it is hidden from (Art. 30):
-    // refreshed once, by the node that applied the migration.
-    if applied.contains(&xinfang_store::UNNAMED_ACCUSATION_VIEWERS) {
+    // Viewer rows written before migrations 1309 and 1341 count an
+    // accusation whose accused is not named under an older rule of who may
+    // know of it (Art. 30): refreshed once, by the node that applied one.
+    if applied.iter().any(|m| xinfang_store::UNNAMED_ACCUSATION_VIEWERS.contains(m)) {
         let n = store.refresh_unnamed_accusations().await?;
         tracing::info!(petitions = n, "viewers of unnamed accusations refreshed");
     }

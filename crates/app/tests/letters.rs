@@ -156,7 +156,7 @@ async fn art23_a_declined_petition_gets_a_decline_notice_with_ground_article_and
         "不予受理告知书",
         "该劳动争议已由劳动人事争议仲裁委员会受理",
         "通过劳动争议仲裁程序解决",
-        "第三十一条第一项",
+        "《信访工作条例》第三十一条",
         "不予受理的情形为：属于法院",
         "吴十",
     ] {

@@ -751,9 +751,18 @@ async fn art30_an_accusation_is_neither_kept_by_the_unit_it_was_sent_to_nor_deci
     let number = sub["number"].as_str().unwrap().to_string();
     s.act("ft_clerk", &number, "forward", json!({"unit": "440304-RST"})).await;
     let reclass = json!({"category": "accusation", "litigation_related": false, "reason": "实为检举本局科长"});
-    let (status, err) = s.try_act("ft_rst_officer", &number, "classify", reclass.clone()).await;
-    assert_eq!((status, code(&err)), (StatusCode::CONFLICT, ("accusation_goes_back", "art30")), "{err}");
-    // It objects; the bureau takes it back, reclasses and refers it.
+    // Found by the unit it was sent to: on to the district's discipline body.
+    let (_, sub) = s.post_as("ft_clerk", "/api/v1/petitions", letter(&today().to_string())).await;
+    let found = sub["number"].as_str().unwrap().to_string();
+    s.act("ft_clerk", &found, "forward", json!({"unit": "440304-RST"})).await;
+    let r = s.act("ft_rst_officer", &found, "classify", reclass.clone()).await;
+    assert_eq!(r["state"], "forwarded", "{r}");
+    assert!(r["notice"].as_str().unwrap().contains("纪委监委"), "{r}");
+    let (status, _) = s.get_as("ft_rst_officer", &format!("/api/v1/petitions/{found}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "it no longer holds what it may not read");
+    let d = s.detail("ft_jw_officer", &found).await;
+    assert_eq!((d["view"].as_str(), d["current_unit"]["code"].as_str()), (Some("full"), Some("440304-JW")), "{d}");
+    // Or it objects; the bureau takes it back, reclasses and refers it.
     s.act("ft_rst_officer", &number, "object", json!({"reasons": "属于检举控告，不属本单位职权"})).await;
     s.act("ft_head", &number, "approve_objection", json!({})).await;
     s.act("ft_clerk", &number, "classify", reclass).await;
@@ -762,7 +771,8 @@ async fn art30_an_accusation_is_neither_kept_by_the_unit_it_was_sent_to_nor_deci
     let d = s.detail("ft_clerk", &number).await;
     assert_eq!(d["view"], "sealed", "{d}");
     let offered: Vec<&str> = d["available_actions"].as_array().unwrap().iter().filter_map(|a| a["name"].as_str()).collect();
-    assert!(offered.iter().all(|a| ["supervise", "approve_objection"].contains(a)), "{offered:?}");
+    let over_the_holder = ["supervise", "approve_objection", "reject_objection", "reverse_decline", "report_urgent"];
+    assert!(offered.iter().all(|a| over_the_holder.contains(a)), "{offered:?}");
     let (status, err) = s.try_act("ft_clerk", &number, "designate_accused", json!({"unit": "440304-JYT", "reason": "x"})).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "designating blind: {err}");
     let (status, _) = s.get_as("ft_rst_officer", &format!("/api/v1/petitions/{number}")).await;
@@ -800,8 +810,10 @@ async fn art22_an_assignment_goes_down_with_its_date() {
     let (_, sub) = s.post_as("ft_clerk", "/api/v1/petitions", letter(&today().to_string())).await;
     let number = sub["number"].as_str().unwrap().to_string();
     let due = days_ahead(20);
-    let (status, err) = s.try_act("ft_clerk", &number, "assign", json!({"unit": "4403-XFJ", "due_on": due})).await;
-    assert_eq!((status, code(&err)), (StatusCode::UNPROCESSABLE_ENTITY, ("assign_upward", "art22")), "{err}");
+    for up in ["4403-XFJ", "440304-ZF"] {
+        let (status, err) = s.try_act("ft_clerk", &number, "assign", json!({"unit": up, "due_on": due})).await;
+        assert_eq!((status, code(&err)), (StatusCode::UNPROCESSABLE_ENTITY, ("assign_upward", "art22")), "{up}: {err}");
+    }
     let (c, _) = browser(&s, "ft_clerk").await;
     let page = c.get(format!("{}/staff/p/{number}", s.base)).send().await.unwrap().text().await.unwrap();
     let form = |action: &str| {

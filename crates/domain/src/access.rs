@@ -47,7 +47,7 @@ pub fn view(case: &Case, confidential: bool, unit: UnitId, role: Role, tree: &Un
         // The unit holding or handling it (a competent unit it was sent to
         // once the accused was named, never one of the accused's line,
         // which is Hidden above) reads what it must act on.
-        let holder = unit == case.current_unit || case.handling_unit == Some(unit);
+        let holder = tree.acts_for(unit, case.current_unit) || case.handling_unit.is_some_and(|h| tree.acts_for(unit, h));
         if !(handled_by_discipline || area_discipline || case.disclosed_to.contains(&unit) || at_intake || holder) {
             return View::Sealed;
         }
@@ -63,8 +63,9 @@ pub fn view(case: &Case, confidential: bool, unit: UnitId, role: Role, tree: &Un
 }
 
 /// An accusation whose accused unit is not named yet (nor found
-/// unknowable) exists only for the unit that received it, the unit holding
-/// it (a bureau it was routed to, which read it before it was classed so),
+/// unknowable) exists only for the unit that received it, a bureau holding
+/// it as registered (one it was routed to, or taken back by, which read it
+/// before it was classed so),
 /// the discipline bodies (`at_discipline`: `unit` is one) and the units an Art. 25 report
 /// reached, which see it sealed: any other unit might be the accused
 /// (Art. 30). The store's viewer rows apply the same rule, so that a list's
@@ -74,7 +75,7 @@ pub fn hidden_until_accused_named(case: &Case, unit: UnitId, at_discipline: bool
         && case.accused_unit.is_none()
         && !case.accused_unknown
         && unit != case.registered_unit
-        && unit != case.current_unit
+        && !(unit == case.current_unit && case.state == State::Registered)
         && !at_discipline
         && !case.reported_to.contains(&unit)
 }

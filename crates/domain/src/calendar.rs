@@ -81,7 +81,9 @@ impl HolidayCalendar {
 pub fn fixed_holiday(date: NaiveDate) -> Option<&'static str> {
     match (date.month(), date.day()) {
         (1, 1) => Some("元旦"),
-        (5, 1 | 2) => Some("劳动节"),
+        (5, 1) => Some("劳动节"),
+        // The second day since the 2024 revision (from 2025).
+        (5, 2) if date.year() >= 2025 => Some("劳动节"),
         (10, 1..=3) => Some("国庆节"),
         _ => None,
     }

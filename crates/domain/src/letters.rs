@@ -104,12 +104,14 @@ pub fn ground_rule(ground: DeclineGround) -> Rule {
     }
 }
 
-/// The provision a decline notice cites for its ground: the paragraph
-/// itself where the rule's own citation spans several articles (Art. 31
-/// is cited as 第二十九条至第三十一条 for classification).
+/// The provision a decline notice cites for its ground: the article itself
+/// where the rule's own citation spans several (Art. 31 is cited as
+/// 第二十九条至第三十一条 for classification).
 pub fn decline_citation(ground: DeclineGround) -> String {
     match ground {
-        DeclineGround::StatutoryProcedure => "《信访工作条例》第二十二条、第三十一条第一项".to_string(),
+        // Which of Art. 31's routes (litigation, arbitration, a Party
+        // member's appeal, reconsideration…) is said in the reason.
+        DeclineGround::StatutoryProcedure => "《信访工作条例》第三十一条".to_string(),
         other => ground_rule(other).citation().to_string(),
     }
 }
@@ -392,6 +394,8 @@ fn common(kind: LetterKind, facts: &PetitionFacts, on: NaiveDate, issuer: &str, 
         "subject": if facts.title.trim().is_empty() { "信访事项".to_string() } else { facts.title.clone() },
         "article": kind.rule().citation(),
         "cc": "",
+        // 你 to one petitioner, 你们 to several (a letter to 张三等3人).
+        "petitioners": facts.petitioner_names.len(),
     })
 }
 

@@ -718,9 +718,13 @@ fn route_to(case: &mut Case, from: UnitId, target: &Unit, routing: Routing, ctx:
         }
     }
     // The date an assignment sets holds whoever receives it, a township's
-    // office too (it was dropped when the target was a bureau).
-    if let Routing::Assign { due_on } = routing {
-        case.start(Deadline::fixed(TimerKind::T5, ctx.on, due_on, ctx.calendar));
+    // office too (it was dropped when the target was a bureau). A matter
+    // referred out of the petition procedure (政法, discipline) owes no
+    // completion report under it: the referral answers the assignment.
+    match routing {
+        Routing::Assign { due_on } => case.start(Deadline::fixed(TimerKind::T5, ctx.on, due_on, ctx.calendar)),
+        Routing::ReferLegal | Routing::ReferDiscipline => case.meet(TimerKind::T5, ctx.now),
+        _ => {}
     }
 }
 
@@ -838,7 +842,7 @@ fn check_route_target(case: &Case, from: &Unit, target: &Unit, routing: Routing,
     if matches!(routing, Routing::Forward | Routing::Assign { .. }) {
         check_route_place(&case.jurisdiction, from, target)?;
     }
-    if matches!(routing, Routing::Assign { .. }) && !assign_allowed(from, target) {
+    if matches!(routing, Routing::Assign { .. }) && !assign_allowed(tree, from, target) {
         return Err(DomainError::invalid(
             Rule::Art22,
             "assign_upward",
@@ -852,8 +856,40 @@ fn check_route_target(case: &Case, from: &Unit, target: &Unit, routing: Routing,
 /// unit of the sender's own area or below — never up (a district bureau
 /// does not order the city's bureau to report to it; a street office does
 /// not order the district's departments). Upward, a matter is forwarded.
-pub fn assign_allowed(from: &Unit, target: &Unit) -> bool {
+pub fn assign_allowed(tree: &UnitTree, from: &Unit, target: &Unit) -> bool {
+    // Nor to the government the sender answers to, of its own level (its
+    // area's code is the sender's own), or its office standing for it.
+    let own_government =
+        matches!(target.kind, UnitKind::Government | UnitKind::GovernmentOffice) && target.jurisdiction == from.jurisdiction;
     target.jurisdiction.starts_with(&from.jurisdiction)
+        && !own_government
+        && from.parent_id != Some(target.id)
+        && !tree.is_above(target.id, from.id)
+}
+
+/// Art. 24 is for administrative competence; an accusation is never
+/// negotiated, settled or escalated to a decider (Art. 30).
+fn refuse_negotiated_accusation(case: &Case) -> Result<(), DomainError> {
+    if case.category == Category::Accusation {
+        return Err(DomainError::conflict(
+            Rule::Art30,
+            "accusation_not_negotiated",
+            "检举控告事项不适用协商受理：请确定被检举单位后转送，或转交纪检监察机关",
+        ));
+    }
+    Ok(())
+}
+
+/// The discipline body an accusation found at `unit` goes to: the one of
+/// its routing area (a township's: its county's), else the nearest above.
+fn area_discipline_body<'a>(tree: &'a UnitTree, unit: &Unit) -> Option<&'a Unit> {
+    let mut area = routing_area(unit).to_string();
+    loop {
+        if let Some(body) = tree.all().find(|u| u.kind == UnitKind::DisciplineBody && u.jurisdiction == area) {
+            return Some(body);
+        }
+        area = crate::report::parent_area(&area)?.to_string();
+    }
 }
 
 /// Art. 5(3), 22: 属地管理、分级负责. A forward or assignment goes to a
@@ -1096,6 +1132,7 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
         }
         Command::SettleNegotiation { unit, note } => {
             in_state(case, &[State::Negotiating], "确定协商结果", rule)?;
+            refuse_negotiated_accusation(case)?;
             require(actor, cur, ROUTERS, "确定协商结果", tree)?;
             opt_text("note", "备注", note)?;
             let target = unit_by_code(tree, unit)?;
@@ -1114,6 +1151,7 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
         }
         Command::EscalateDispute { note } => {
             in_state(case, &[State::Negotiating], "提请决定受理机关", rule)?;
+            refuse_negotiated_accusation(case)?;
             require(actor, cur, ROUTERS, "提请决定受理机关", tree)?;
             opt_text("note", "备注", note)?;
             // The common superior decides; without one, the joint conference.
@@ -1205,18 +1243,38 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
             // discipline body's to change: otherwise reclassifying is a way
             // to hand it to the accused (Art. 30).
             let at_discipline = tree.get(cur).is_some_and(|u| u.kind == UnitKind::DisciplineBody);
-            // A unit a matter was sent to that finds it is an accusation
-            // does not keep it: the accused may be itself or its own staff,
-            // and it is not the body to handle accusations. It objects
-            // (Art. 23), and the bureau reclassifies and refers it (Art. 30).
-            let sent_here = case.state != State::Registered && tree.get(cur).is_some_and(|u| u.kind != UnitKind::PetitionBureau);
-            if *category == Category::Accusation && case.category != Category::Accusation && sent_here && !at_discipline {
+            let becomes_accusation = *category == Category::Accusation && case.category != Category::Accusation;
+            // Art. 24 settles which administrative body is competent; an
+            // accusation goes where Art. 30 sends it (as StartNegotiation
+            // refuses one): the negotiation would show it to every party and
+            // its decider, the accused perhaps among them.
+            if becomes_accusation && case.state == State::Negotiating {
                 return Err(DomainError::conflict(
                     Rule::Art30,
-                    "accusation_goes_back",
-                    "转送、交办来的事项经审查属于检举控告的，请提出异议（不属于本单位职权范围）退回信访部门，由其调整分类并转交纪检监察机关，不由本单位改为检举控告类",
+                    "accusation_not_negotiated",
+                    "协商受理中的事项不能改为检举控告类：检举控告事项不适用协商受理，请确定协商结果后由受理单位依规移送纪检监察机关",
                 ));
             }
+            // A unit a matter was sent to that finds it is an accusation
+            // does not keep it — the accused may be itself or its own staff,
+            // and it is not the body to handle accusations — nor is it left
+            // holding what it may no longer read: it goes on to the
+            // discipline body of the unit's area (Art. 30; Art. 22 sends
+            // accusations there whatever the date, so also after the
+            // objection window, and from a 政法 unit that has none).
+            let sent_here = case.state != State::Registered && tree.get(cur).is_some_and(|u| u.kind != UnitKind::PetitionBureau);
+            let hand_on = if becomes_accusation && sent_here && !at_discipline {
+                let from = tree.get(cur).ok_or_else(|| DomainError::not_found("unknown_unit", "单位不存在"))?;
+                Some(area_discipline_body(tree, from).ok_or_else(|| {
+                    DomainError::conflict(
+                        Rule::Art30,
+                        "accusation_goes_back",
+                        "本地区没有可移送的纪检监察机关：转送、交办来的事项经审查属于检举控告的，请提出异议退回信访部门，由其转交纪检监察机关",
+                    )
+                })?)
+            } else {
+                None
+            };
             if case.category == Category::Accusation && (*category != Category::Accusation || accused_unit.is_some()) && !at_discipline {
                 return Err(DomainError::forbidden(
                     Rule::Art30,
@@ -1234,6 +1292,17 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
             next.litigation_related = *litigation_related;
             if let Some(code) = accused_unit {
                 next.accused_unit = Some(unit_by_code(tree, code)?.id);
+            }
+            if let Some(body) = hand_on {
+                check_accusation_target(&next, body, tree)?;
+                for t in [TimerKind::T2, TimerKind::T3, TimerKind::T4, TimerKind::T5, TimerKind::T6] {
+                    next.meet(t, ctx.now);
+                }
+                route_to(&mut next, cur, body, Routing::ReferDiscipline, ctx);
+                next.accepted_on = None;
+                next.claim_route = None;
+                extra.insert("referred_to".into(), json!(body.code));
+                notice = Some(format!("您反映的事项经审查属于检举控告类，已转交{}依规依纪依法处理。", body.name));
             }
         }
         Command::Disclose { unit, reason } => {

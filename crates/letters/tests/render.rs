@@ -314,3 +314,29 @@ fn an_order_to_redo_promises_no_further_review() {
         }
     }
 }
+
+/// A letter to several petitioners (张三等3人) says 你们, never 你.
+#[test]
+fn a_letter_to_several_petitioners_says_you_in_the_plural() {
+    for kind in [
+        "acceptance_notice",
+        "decision_letter",
+        "decline_notice",
+        "extension_notice",
+        "final_review_opinion",
+        "no_longer_accepted_notice",
+        "review_opinion",
+    ] {
+        let mut data = samples::sample(kind);
+        data["petitioners"] = json!(3);
+        let flat = squeeze(&pdf_text(&renderer().render(kind, &data).unwrap_or_else(|e| panic!("{kind}: {e}"))));
+        assert!(flat.contains("你们"), "{kind}: {flat}");
+        // (Staff-typed text may say 你 in its own words; the template's never.)
+        for singular in ["你于", "你不服", "你如对", "你可以", "你的", "你所", "你此次", "如你的", "告知你。"] {
+            assert!(!flat.contains(singular), "{kind}: {singular} in {flat}");
+        }
+        data["petitioners"] = json!(1);
+        let flat = squeeze(&pdf_text(&renderer().render(kind, &data).unwrap_or_else(|e| panic!("{kind}: {e}"))));
+        assert!(flat.contains('你') && !flat.contains("你们"), "{kind}: {flat}");
+    }
+}

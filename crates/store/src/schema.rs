@@ -1522,11 +1522,21 @@ INSERT INTO search_index_stale (reason) SELECT 'two-character pieces of long wor
 CREATE INDEX petitions_accusations_by_accused ON petitions (accused_unit_path, id) WHERE category = 'accusation'
 "#,
     ),
+    (
+        1341,
+        r#"
+-- Art. 30: a bureau holding an accusation as registered (one it was routed
+-- to, which classed it so) now knows it exists before the accused is named
+-- (access::hidden_until_accused_named). No schema change: the node that
+-- applies this refreshes those viewer rows once, as after 1309.
+"#,
+    ),
 ];
 
-/// The migration after which the viewers of accusations whose accused is
-/// not named are refreshed once (`Store::refresh_unnamed_accusations`).
-pub const UNNAMED_ACCUSATION_VIEWERS: i64 = 1309;
+/// The migrations after which the viewers of accusations whose accused is
+/// not named are refreshed once (`Store::refresh_unnamed_accusations`): the
+/// rule of who may know of one changed with each.
+pub const UNNAMED_ACCUSATION_VIEWERS: [i64; 2] = [1309, 1341];
 
 /// Migrations whose statements differ by dialect and contain semicolons
 /// (trigger bodies): given whole, not split.

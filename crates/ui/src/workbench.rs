@@ -604,7 +604,7 @@ fn routable(name: &str, tree: &xinfang_domain::unit::UnitTree, place: &Place, mu
         tree.by_code(code).is_some_and(|t| {
             t.id != from.id
                 && xinfang_domain::procedure::route_place_allowed(&place.jurisdiction, from, t)
-                && (name != "assign" || xinfang_domain::procedure::assign_allowed(from, t))
+                && (name != "assign" || xinfang_domain::procedure::assign_allowed(tree, from, t))
         })
     };
     for g in &mut groups {

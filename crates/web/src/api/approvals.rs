@@ -122,6 +122,13 @@ pub async fn approve(
     ApiJson(d): ApiJson<ApprovalDecision>,
 ) -> ApiResult<Json<ActionResponse>> {
     let a = for_head(&state, &staff, id).await?;
+    // What the head's unit may do with the view it has now (a request
+    // filed while it saw the matter in full, approved after it went on
+    // sealed, does not act blind: Art. 21, 30).
+    let tree = state.tree();
+    if !super::petitions::view_allows(&a.action, view(&a.case, a.confidential, staff.unit.id, staff.user.role, &tree)) {
+        return Err(ApiError::forbidden("该信访事项依规对本单位不予显示完整内容，不能批准这项办理（第三十条）"));
+    }
     // Taken first: a double click, a second head or a refusal meanwhile
     // finds it taken, and cannot record "lapsed" for an act carried out.
     if !state.store.claim_approval(a.id, staff.user.id).await? {

@@ -834,7 +834,8 @@ pub async fn to_petition(
     })
     .await?;
     let number = answer.body["number"].as_str().ok_or_else(ApiError::internal)?.to_string();
-    let query_code = answer.body["query_code"].as_str().map(String::from);
+    // Shown to the one who made the petition, once: never in a replay.
+    let query_code = (!answer.replayed).then(|| answer.body["query_code"].as_str().map(String::from)).flatten();
     // A wages dispute enters the green channel with its petition, whatever
     // the words of its summary (the clerk may take it out).
     if row.kind == "wages"

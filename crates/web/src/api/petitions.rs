@@ -1036,9 +1036,9 @@ async fn store_evidence(state: &AppState, rec: &PetitionRecord, v: Value) -> Api
 /// a new query code only by one who sees who the petitioner is (a
 /// confidential petitioner, a sealed accuser: nobody else can check the
 /// asker against them); on an accusation sealed from the caller (Art. 30)
-/// nothing that decides on what it says — only pressing the unit that
-/// holds it and taking back a matter that unit objected to, which the
-/// caller then holds and reads.
+/// nothing that decides on what it says — only acts over the unit that
+/// holds it: pressing it (督办), answering its objection, correcting its
+/// refusal to accept (Art. 40), and reporting an urgent matter (Art. 25).
 pub fn view_allows(action: &str, v: View) -> bool {
     match v {
         View::Full => true,
@@ -1049,7 +1049,7 @@ pub fn view_allows(action: &str, v: View) -> bool {
 }
 
 /// The acts open to a caller who sees an accusation sealed.
-const SEALED_ACTS: [&str; 2] = ["supervise", "approve_objection"];
+const SEALED_ACTS: [&str; 5] = ["supervise", "approve_objection", "reject_objection", "reverse_decline", "report_urgent"];
 
 /// The actions the caller may take now, with their fields (from the table).
 pub fn action_views(names: &[&'static str], case: &xinfang_domain::procedure::Case, staff: &Staff) -> Vec<ActionView> {

@@ -252,9 +252,16 @@ fn art30_an_accusation_is_read_by_the_unit_holding_it_and_not_reclassed_by_a_uni
     let on = "2026-11-02";
     let fwd = forwarded(&w, on);
     let reclass = json!({"action":"classify","category":"accusation","litigation_related":false,"reason":"实为检举"});
-    let err = run(&w, &fwd, on, staff(COUNTY_DEPT, Role::Clerk), reclass.clone()).expect_err("sent here");
-    assert_eq!((err.code, err.rule), ("accusation_goes_back", Rule::Art30), "{err:?}");
-    // It objects; back at the bureau, the bureau reclasses and refers it.
+    // Found by the unit it was sent to, even after its objection window:
+    // it goes on to the area's discipline body, the unit's duties met.
+    for day in [on, "2026-11-20"] {
+        let gone = step(&w, &fwd, day, COUNTY_DEPT, Role::Clerk, reclass.clone());
+        assert_eq!((gone.current_unit, gone.category, gone.state), (20, Category::Accusation, State::Forwarded), "{day}");
+        assert!(gone.deadlines.iter().filter(|d| d.met_at.is_none()).all(|d| d.kind.as_str().starts_with('D')), "{day}");
+        assert_eq!(view(&gone, false, COUNTY_DEPT, Role::Clerk, &w.tree), View::Hidden, "nobody else knows it yet");
+        assert_eq!(view(&gone, false, 20, Role::HandlingOfficer, &w.tree), View::Full);
+    }
+    // Or it objects; back at the bureau, the bureau reclasses and refers it.
     let objected = step(&w, &fwd, on, COUNTY_DEPT, Role::Clerk, json!({"action":"object","reasons":"属于检举控告，不属本单位职权"}));
     let back = step(&w, &objected, on, COUNTY_BUREAU, Role::UnitHead, json!({"action":"approve_objection"}));
     let sealed = step(&w, &back, on, COUNTY_BUREAU, Role::Clerk, reclass);
@@ -280,4 +287,43 @@ fn art30_an_accusation_is_read_by_the_unit_holding_it_and_not_reclassed_by_a_uni
     assert_eq!(view(&sent, false, CITY_DEPT, Role::HandlingOfficer, &w.tree), View::Hidden, "above the accused too");
     assert_eq!(view(&sent, false, COUNTY_BUREAU, Role::Clerk, &w.tree), View::Sealed, "the bureau, once it sent it on");
     assert_eq!(view(&sent, false, OTHER_COUNTY_DEPT, Role::Clerk, &w.tree), View::Hidden, "the accused");
+}
+
+/// Art. 24, 30 (a review): a matter in negotiation does not become an
+/// accusation — a negotiation and its decider would learn of it, the
+/// accused perhaps among them — and an accusation is never settled or
+/// escalated there.
+#[test]
+fn art30_a_negotiated_matter_is_not_turned_into_an_accusation() {
+    let w = World::new();
+    let on = "2026-11-02";
+    let mut city_matter = registration(on);
+    city_matter.jurisdiction = "4403".into();
+    let reg = register(&city_matter, w.tree.get(CITY_BUREAU).expect("city bureau"), &w.ctx(on));
+    let negotiating = step(&w, &reg, on, CITY_BUREAU, Role::Clerk, json!({"action":"start_negotiation","units":["U12","U13"]}));
+    let reclass = json!({"action":"classify","category":"accusation","litigation_related":false,"reason":"实为检举"});
+    let err = run(&w, &negotiating, on, staff(CITY_BUREAU, Role::Clerk), reclass).expect_err("negotiating");
+    assert_eq!(err.code, "accusation_not_negotiated");
+    let mut sealed = negotiating.clone();
+    sealed.category = Category::Accusation;
+    for body in [json!({"action":"escalate_dispute"}), json!({"action":"settle_negotiation","unit":"U12"})] {
+        let err = run(&w, &sealed, on, staff(CITY_BUREAU, Role::Clerk), body).expect_err("an accusation");
+        assert_eq!(err.code, "accusation_not_negotiated");
+    }
+}
+
+/// Art. 22 (a review): an assignment's date holds a township office it is
+/// assigned to, and is answered when that office refers the matter out of
+/// the petition procedure (here to the discipline body).
+#[test]
+fn art22_an_assignments_date_is_answered_by_a_referral_out() {
+    let w = World::new();
+    let on = "2026-11-02";
+    let mut c = registered(&w, on);
+    c.category = Category::Accusation;
+    c.accused_unit = Some(OTHER_COUNTY_DEPT);
+    let assigned = step(&w, &c, on, COUNTY_BUREAU, Role::Clerk, json!({"action":"assign","unit":"U5","due_on":"2026-11-30"}));
+    assert!(assigned.timer(TimerKind::T5).is_some_and(|t| t.is_open()), "the township office owes the report");
+    let referred = step(&w, &assigned, on, TOWNSHIP_BUREAU, Role::Clerk, json!({"action":"refer_discipline","unit":"U20"}));
+    assert!(referred.deadlines.iter().filter(|d| d.kind == TimerKind::T5).all(|d| !d.is_open()), "{:?}", referred.deadlines);
 }
