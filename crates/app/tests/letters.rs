@@ -313,6 +313,10 @@ async fn art22_art23_art35_letters_say_what_the_act_decided() {
     s.act("ft_rst_officer", &number, "deliver", json!({"method": "post", "delivered_on": today().to_string()})).await;
     let (status, r) = s.post(&format!("/api/v1/track/{number}/review-request?code={code}"), None, json!({"reason": "不服"})).await;
     assert_eq!(status, StatusCode::OK, "{r}");
+    // The petitioner's answer holds only the petitioner's dates, not the
+    // units' objection window (T4) from the forward.
+    let kinds: Vec<&str> = r["deadlines"].as_array().unwrap().iter().filter_map(|d| d["kind"].as_str()).collect();
+    assert!(kinds.contains(&"T8") && !kinds.contains(&"T4"), "{kinds:?}");
     s.act(
         "sz_rst_reviewer",
         &number,

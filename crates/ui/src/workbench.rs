@@ -934,7 +934,19 @@ pub(crate) async fn petition_page(state: AppState, headers: &HeaderMap, s: Staff
     let (csrf, set) = crate::portal::csrf(headers);
     let d = match petitions::detail_of(&state, &s, &number, &mut xinfang_web::observe::Phases::start()).await {
         Ok(d) => d,
-        Err(e) => return crate::error_page(&std::sync::Arc::new(crate::PortalInfo::default()), headers, e.status, "无法查看", &e.message),
+        // An act that took the matter out of this unit's sight (an
+        // accusation sent on to the discipline body) says it was done.
+        Err(e) if e.status == StatusCode::NOT_FOUND && x.flash.is_some() => {
+            let done = x.flash.unwrap_or_default();
+            return crate::staff_error_page(
+                &s,
+                headers,
+                StatusCode::OK,
+                "已办理",
+                &format!("{done}。该事项已转交其他机关办理，依规不再向本单位显示。"),
+            );
+        }
+        Err(e) => return crate::staff_error_page(&s, headers, e.status, "无法查看", &e.message),
     };
     // The act became a request for the unit head: say so, with its limit.
     let flash = match x.requested {

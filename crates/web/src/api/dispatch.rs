@@ -247,7 +247,7 @@ pub async fn board(State(state): State<AppState>, staff: Staff, Query(q): Query<
     let own_row = (own_figures != AreaFigures::default()).then(|| {
         row(
             &area,
-            format!("{area_name}本级（未明确{}）", if child_len == 12 { "村（社区）" } else { "乡镇（街道）" }),
+            format!("{area_name}本级（未明确{}）", if child_len == 12 { "村、社区" } else { "乡镇、街道" }),
             "own",
             None,
             &own_figures,

@@ -243,7 +243,16 @@ fn petitioner_now() -> Act {
 }
 
 async fn petitioner_act(state: &AppState, rec: PetitionRecord, cmd: Command) -> ApiResult<Json<ActionResponse>> {
-    Ok(Json(perform(state, rec, cmd, petitioner_now()).await?))
+    Ok(Json(for_petitioner(perform(state, rec, cmd, petitioner_now()).await?)))
+}
+
+/// An act's answer as the petitioner may read it: only the dates that are
+/// theirs or owed to them (`citizen_label`), as on the tracking page — not
+/// the units' internal periods (the objection window, an assignment's
+/// report date).
+fn for_petitioner(mut r: ActionResponse) -> ActionResponse {
+    r.deadlines.retain(|d| TimerKind::parse(&d.kind).and_then(citizen_label).is_some());
+    r
 }
 
 #[utoipa::path(post, path = "/api/v1/track/{number}/evaluation", tag = "track", params(("number" = String, Path), CodeQuery), request_body = EvaluationInput,
@@ -283,7 +292,7 @@ pub async fn review_request(
         _ => Command::RequestReview { unit, reason: input.reason, good_reason },
     };
     match crate::acting::perform_or_request(&state, rec, cmd, petitioner_now(), None).await? {
-        crate::acting::Done::Acted(r) => Ok(Json(r).into_response()),
+        crate::acting::Done::Acted(r) => Ok(Json(for_petitioner(r)).into_response()),
         crate::acting::Done::Requested(r) => Ok((axum::http::StatusCode::ACCEPTED, Json(r)).into_response()),
     }
 }
