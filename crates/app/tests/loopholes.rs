@@ -762,6 +762,9 @@ async fn art30_an_accusation_is_neither_kept_by_the_unit_it_was_sent_to_nor_deci
     assert_eq!(status, StatusCode::NOT_FOUND, "it no longer holds what it may not read");
     let d = s.detail("ft_jw_officer", &found).await;
     assert_eq!((d["view"].as_str(), d["current_unit"]["code"].as_str()), (Some("full"), Some("440304-JW")), "{d}");
+    let (jw, _) = browser(&s, "ft_jw_officer").await;
+    let page = jw.get(format!("{}/staff/p/{found}", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("已移送") && page.contains("福田区纪委监委"), "the history says where it went");
     // Or it objects; the bureau takes it back, reclasses and refers it.
     s.act("ft_rst_officer", &number, "object", json!({"reasons": "属于检举控告，不属本单位职权"})).await;
     s.act("ft_head", &number, "approve_objection", json!({})).await;
@@ -822,6 +825,8 @@ async fn art22_an_assignment_goes_down_with_its_date() {
     };
     assert!(form("forward").contains("4403-XFJ"), "forwarded up it may be");
     assert!(!form("assign").contains("4403-XFJ"), "not offered for 交办");
+    let latest = (today() + chrono::Duration::days(xinfang_domain::procedure::ASSIGN_LONGEST_DAYS)).to_string();
+    assert!(form("assign").contains(&format!("max=\"{latest}\"")), "the date picker keeps to the rule");
     // Forwarded up it may be (报送), one level.
     let (status, _) = s.try_act("ft_clerk", &number, "forward", json!({"unit": "4403-XFJ"})).await;
     assert_eq!(status, StatusCode::OK);

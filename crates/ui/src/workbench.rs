@@ -432,6 +432,9 @@ pub struct FieldSpec {
     pub required: bool,
     /// Why the value sent was refused, shown beside the field.
     pub error: Option<String>,
+    /// A date's first and last allowed day (the browser's picker keeps to
+    /// them; the server checks the same rule).
+    pub bounds: Option<(String, String)>,
 }
 
 impl FieldSpec {
@@ -669,11 +672,22 @@ fn action_form(name: &'static str, tree: &xinfang_domain::unit::UnitTree, today:
                 value,
                 required: fd.required && kind != "checkbox",
                 error: None,
+                bounds: date_bounds(fd.name, today),
             }
         })
         .collect();
     let law = xinfang_web::api::articles::rule_link(spec.article).map(|l| (l, spec.article.citation()));
     ActionForm { name, label: spec.label, fields, needs_approval: false, confirm: spec.confirm, open: false, first_error: None, law }
+}
+
+/// The days a date field may hold: an assignment's due date after today
+/// and at most `ASSIGN_LONGEST_DAYS` on (the rule `assign` is judged by).
+fn date_bounds(field: &str, today: &str) -> Option<(String, String)> {
+    let today = xinfang_domain::plain_date(today)?;
+    (field == "due_on").then(|| {
+        let last = today + chrono::Duration::days(xinfang_domain::procedure::ASSIGN_LONGEST_DAYS);
+        ((today + chrono::Duration::days(1)).to_string(), last.to_string())
+    })
 }
 
 /// A failed or revised action form: what was typed and what was wrong.
@@ -926,6 +940,10 @@ fn event_details(action: &str, payload: &Value, tree: &xinfang_domain::unit::Uni
         if !shown.trim().is_empty() {
             out.push((fd.label.to_string(), shown));
         }
+    }
+    // An accusation found by the unit it was sent to goes on with the act.
+    if let Some(code) = payload.get("referred_to").and_then(Value::as_str) {
+        out.push(("已移送".to_string(), tree.by_code(code).map(|u| u.name.clone()).unwrap_or_else(|| code.to_string())));
     }
     out
 }
