@@ -27,7 +27,7 @@ fn shipped_calendar() -> xinfang_domain::calendar::HolidayCalendar {
 /// facts and reasons refused under Art. 36.
 #[tokio::test]
 async fn art36_online_petition_through_review_and_final_review_then_not_reaccepted() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_configured(TestServer::counting).await;
     let (status, sub) = s.post("/api/v1/petitions", None, online_claim("王五", "440304197503150015")).await;
     assert_eq!(status, StatusCode::CREATED, "{sub}");
     let number = sub["number"].as_str().unwrap().to_string();
@@ -185,7 +185,7 @@ async fn replied_petition(s: &TestServer, delivered_days_ago: i64) -> (String, S
 
 #[tokio::test]
 async fn art35_review_request_on_day_31_refused_unless_good_reason_approved() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_configured(TestServer::counting).await;
     let (number, code) = replied_petition(&s, 31).await;
     let (status, err) = s.post(&format!("/api/v1/track/{number}/review-request?code={code}"), None, json!({})).await;
     assert_eq!(status, StatusCode::CONFLICT, "{err}");
@@ -214,7 +214,7 @@ async fn art35_review_request_on_day_31_refused_unless_good_reason_approved() {
 
 #[tokio::test]
 async fn art35_review_request_on_day_30_goes_through() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_configured(TestServer::counting).await;
     let (number, code) = replied_petition(&s, 30).await;
     let (_, view) = s.get(&format!("/api/v1/track/{number}?code={code}"), None).await;
     assert_eq!(view["review_window"]["days_left"], 0);
@@ -225,7 +225,7 @@ async fn art35_review_request_on_day_30_goes_through() {
 
 #[tokio::test]
 async fn art23_objection_deadline_skips_national_day_and_counts_make_up_saturday() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_configured(TestServer::counting).await;
     let (status, sub) = s.post_as("ft_clerk", "/api/v1/petitions", letter("2026-09-30")).await;
     assert_eq!(status, StatusCode::CREATED, "{sub}");
     let number = sub["number"].as_str().unwrap().to_string();
@@ -253,7 +253,7 @@ async fn art23_objection_deadline_skips_national_day_and_counts_make_up_saturday
 
 #[tokio::test]
 async fn art34_sixty_day_deadline_into_2027_is_provisional() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_configured(TestServer::counting).await;
     let (_, sub) = s.post_as("ft_clerk", "/api/v1/petitions", letter("2026-11-18")).await;
     let number = sub["number"].as_str().unwrap().to_string();
     s.act_on_paper("ft_head", &number, "forward", json!({"unit": "440304-RST", "occurred_on": "2026-11-19"})).await;
@@ -269,7 +269,7 @@ async fn art34_sixty_day_deadline_into_2027_is_provisional() {
 
 #[tokio::test]
 async fn art22_litigation_related_matter_goes_to_the_legal_department() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_configured(TestServer::counting).await;
     let mut v = online_claim("赵六", "440305198505056787");
     v["litigation_related"] = json!(true);
     let (_, sub) = s.post("/api/v1/petitions", None, v).await;
@@ -288,7 +288,7 @@ async fn art22_litigation_related_matter_goes_to_the_legal_department() {
 
 #[tokio::test]
 async fn art24_disputed_competence_decided_by_the_common_superior() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_configured(TestServer::counting).await;
     let (_, sub) = s
         .post_as("sz_clerk", "/api/v1/petitions", {
             let mut v = letter(&days_ago(1));
@@ -311,7 +311,7 @@ async fn art24_disputed_competence_decided_by_the_common_superior() {
 
 #[tokio::test]
 async fn art22_assignment_carries_a_due_date_and_art40_supervision() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_configured(TestServer::counting).await;
     let (_, sub) = s.post("/api/v1/petitions", None, online_claim("钱七", "11010519491231002X")).await;
     let number = sub["number"].as_str().unwrap().to_string();
     // Art. 34: no more time than the statutory limits (15 + 60 + 30 days).
@@ -354,7 +354,7 @@ async fn art22_assignment_carries_a_due_date_and_art40_supervision() {
 
 #[tokio::test]
 async fn art21_a_lost_query_code_is_reissued_once_and_the_old_one_stops_working() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_configured(TestServer::counting).await;
     let (status, sub) = s.post("/api/v1/petitions", None, online_claim("遗失人", "440304199001011233")).await;
     assert_eq!(status, StatusCode::CREATED, "{sub}");
     let number = sub["number"].as_str().unwrap().to_string();
