@@ -17,13 +17,8 @@ use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-/// An 18-digit identity number with its GB 11643 check digit.
-fn id_number(serial: u32) -> String {
-    let body = format!("44030419850101{:03}", serial % 1000);
-    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = body.chars().zip(W).map(|(c, w)| c.to_digit(10).unwrap() * w).sum();
-    let check = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'][(sum % 11) as usize];
-    format!("{body}{check}")
+fn id_number(seq: u32) -> String {
+    id_number_born("19850101", seq)
 }
 
 const ACCUSERS: [&str; 6] = ["冯举报", "陈明理", "林正清", "黄守法", "吴秉公", "何直言"];
