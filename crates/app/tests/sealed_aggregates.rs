@@ -5,7 +5,7 @@
 //! them move any aggregate it reads — its dashboard, the discipline body's
 //! dashboard it may drill into (JSON and every exported table), the
 //! statistics, the hot spots with their 苗头性问题 summary, the deadline
-//! watch — precomputed or recounted, while the discipline body's own
+//! watch, the dispatch board — precomputed or recounted, while the discipline body's own
 //! figures count them. An accusation whose accused is not named yet moves
 //! nothing for a unit that may not know it exists.
 
@@ -74,6 +74,9 @@ async fn read_all(s: &TestServer, user: &str, today: &str) -> Vec<(String, Strin
         "/api/v1/hotspots?min_count=5".to_string(),
         "/api/v1/hotspots?min_count=5&unit=440304-JW".to_string(),
         "/api/v1/supervision/watch?unit=440304-JW".to_string(),
+        "/api/v1/dispatch/board".to_string(),
+        "/api/v1/dispatch/board?area=440304".to_string(),
+        format!("/api/v1/reports/annual?year={}", &today[..4]),
     ];
     if user == "sz_supervisor" {
         paths.push(format!("/api/v1/dashboard?unit=440304-XFJ&from={month_start}&to={today}"));

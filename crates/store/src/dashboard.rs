@@ -130,15 +130,24 @@ impl Store {
     }
 
     /// Supervision cases opened by one of `units` (as supervising unit)
-    /// between two instants, by kind.
-    pub async fn supervision_opened_by_kind(&self, units: &[UnitId], from_utc: &str, to_utc: &str) -> Result<Counts> {
+    /// between two instants, by kind, leaving out the cases on the
+    /// petitions of `exclude` (the accusations the reader may not count).
+    pub async fn supervision_opened_by_kind(&self, units: &[UnitId], from_utc: &str, to_utc: &str, exclude: &[i64]) -> Result<Counts> {
         if units.is_empty() {
             return Ok(Vec::new());
         }
         let ids = units.iter().map(|u| u.to_string()).collect::<Vec<_>>().join(", ");
+        let left_out = if exclude.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " AND (petition_id IS NULL OR petition_id NOT IN ({}))",
+                exclude.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+            )
+        };
         self.counts(format!(
             "SELECT kind AS k, COUNT(*) AS n FROM supervision_cases WHERE supervising_unit_id IN ({ids}) \
-             AND opened_at >= '{}' AND opened_at < '{}' GROUP BY kind ORDER BY k",
+             AND opened_at >= '{}' AND opened_at < '{}'{left_out} GROUP BY kind ORDER BY k",
             from_utc.replace('\'', ""),
             to_utc.replace('\'', ""),
         ))

@@ -1,9 +1,10 @@
 //! The accusations a reader may not know of (Art. 30), found for the
 //! figures: every aggregate a unit reads — the dashboard, the statistics,
-//! the hot spots, the deadline watch — counts no accusation whose accused
-//! unit's line holds the reader's unit (`access::view` → `Hidden`), nor one
-//! whose accused is not named yet that the reader may not know exists
-//! (`access::hidden_until_accused_named`), whatever scope is asked.
+//! the hot spots, the deadline watch, the dispatch board — counts no
+//! accusation whose accused unit's line holds the reader's unit
+//! (`access::view` → `Hidden`), nor one whose accused is not named yet that
+//! the reader may not know exists (`access::hidden_until_accused_named`),
+//! whatever scope is asked.
 //!
 //! The aggregates themselves (`store::aggregates`, the recount, the watch
 //! counts) count every petition of a scope, once for every reader; each
@@ -44,6 +45,12 @@ pub struct Screened {
     /// Registration instant (RFC 3339 UTC).
     pub registered_at: String,
     pub topic: Option<String>,
+    /// The place of the matter (division code), the state, the next duty
+    /// date and the day received: what the dispatch board counts by.
+    pub jurisdiction: String,
+    pub state: String,
+    pub next_due_on: Option<String>,
+    pub received_on: String,
 }
 
 impl Screened {
@@ -53,7 +60,8 @@ impl Screened {
     }
 }
 
-const COLUMNS: &str = "id, registered_unit_id, handling_unit_id, current_unit_id, registered_at, topic";
+const COLUMNS: &str =
+    "id, registered_unit_id, handling_unit_id, current_unit_id, registered_at, topic, jurisdiction, state, next_due_on, received_on";
 
 fn screened(r: &sqlx::any::AnyRow) -> Result<Screened> {
     Ok(Screened {
@@ -63,6 +71,10 @@ fn screened(r: &sqlx::any::AnyRow) -> Result<Screened> {
         current_unit_id: r.i("current_unit_id")?,
         registered_at: r.s("registered_at")?,
         topic: r.os("topic")?,
+        jurisdiction: r.s("jurisdiction")?,
+        state: r.s("state")?,
+        next_due_on: r.os("next_due_on")?,
+        received_on: r.s("received_on")?,
     })
 }
 

@@ -64,6 +64,8 @@ struct OutboxRow {
     to: String,
     number: String,
     text: String,
+    /// The idempotency key, shown on hover.
+    key: String,
     state: String,
     state_label: &'static str,
     attempts: String,
@@ -98,6 +100,24 @@ fn time(t: &str) -> String {
     crate::portal::local_time(t)
 }
 
+/// What a job is about, in words: a message's subject or text; for a job
+/// with neither (a periodic run, a letter to render), what its key says —
+/// the key itself (`statistics_refresh@2026-12-05T13:25:30Z`,
+/// `document:113`) is an idempotency key, not something to read.
+fn described(subject: Option<&str>, body: Option<&str>, key: &str) -> String {
+    if let Some(text) = subject.filter(|s| !s.is_empty()).or(body.filter(|b| !b.is_empty())) {
+        return text.to_string();
+    }
+    if let Some((_, at)) = key.rsplit_once('@') {
+        let when = time(at);
+        return if when.is_empty() { "定期执行".to_string() } else { format!("定期执行，计划于{when}") };
+    }
+    if let Some(id) = key.strip_prefix("document:") {
+        return format!("生成文书（文书记录第{id}号）");
+    }
+    "—".to_string()
+}
+
 async fn render_outbox(state: &AppState, headers: &HeaderMap, s: &Staff, q: OutboxQuery, alert: Option<String>) -> Response {
     let jq = JobQuery {
         state: q.state.clone().filter(|v| !v.is_empty()),
@@ -126,7 +146,8 @@ async fn render_outbox(state: &AppState, headers: &HeaderMap, s: &Staff, q: Outb
             kind: xinfang_web::jobs::kind_label(&j.kind).into(),
             to: j.to.clone().unwrap_or_default(),
             number: j.number.clone().unwrap_or_default(),
-            text: j.subject.clone().filter(|s| !s.is_empty()).or_else(|| j.body.clone()).unwrap_or_else(|| j.key.clone()),
+            text: described(j.subject.as_deref(), j.body.as_deref(), &j.key),
+            key: j.key.clone(),
             state: j.state.clone(),
             state_label: state_label(&j.state),
             attempts: format!("{}/{}", j.attempts, j.max_attempts),
@@ -293,5 +314,20 @@ async fn save_template(
             *r.status_mut() = e.status;
             r
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::described;
+
+    #[test]
+    fn a_job_without_text_is_described_by_its_key_in_words() {
+        assert_eq!(described(Some("受理告知"), None, "sms:1"), "受理告知");
+        assert_eq!(described(Some(""), Some("您的信访事项已受理"), "sms:1"), "您的信访事项已受理");
+        assert_eq!(described(None, None, "document:113"), "生成文书（文书记录第113号）");
+        let periodic = described(None, None, "statistics_refresh@2026-12-05T13:25:30Z");
+        assert!(periodic.starts_with("定期执行，计划于") && !periodic.contains("statistics_refresh"), "{periodic}");
+        assert_eq!(described(None, None, "opaque"), "—");
     }
 }

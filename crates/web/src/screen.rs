@@ -1,14 +1,13 @@
 //! Art. 30 in the figures: every aggregate a unit reads — the dashboard
 //! (each table, and its files), the statistics, the annual report, the hot
-//! spots with their 苗头性问题 summary, the deadline watch — counts no
-//! accusation the reading unit may not know of, whatever scope (`unit=`)
-//! is asked: none whose accused unit's line (the accused and every unit
-//! above it, either hierarchy, an office as its government:
+//! spots with their 苗头性问题 summary, the deadline watch, the dispatch board —
+//! counts no accusation the reading unit may not know of, whatever scope
+//! (`unit=`) is asked: none whose accused unit's line (the accused and
+//! every unit above it, either hierarchy, an office as its government:
 //! `UnitTree::is_accused_or_above`) holds the reader, and none whose
 //! accused is not named yet unless the reader may know it exists
-//! (`access::hidden_until_accused_named`). The same rules as
-//! `access::view` → `Hidden`, so a count never reveals what a list and a
-//! detail hide.
+//! (`access::hidden_until_accused_named`). The same rules as `access::view`
+//! → `Hidden`, so a count never reveals what a list and a detail hide.
 //!
 //! The precomputed statistics, the recount and the watch count every
 //! petition of a scope, the same for every reader; each read takes out the

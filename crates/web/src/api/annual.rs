@@ -104,7 +104,8 @@ pub async fn build(state: &AppState, staff: &Staff, q: &AnnualQuery) -> ApiResul
     let scope_key = dashboard::dashboard_scope(&r.unit);
     // Art. 30: the year before counts nothing the reader may not know of either.
     let in_scope: std::collections::HashSet<i64> = units.iter().copied().collect();
-    let exclude = crate::screen::ids_in(&crate::screen::screened(state, &r.reader).await?, &in_scope);
+    let screened = crate::screen::screened(state, &r.reader).await?;
+    let exclude = crate::screen::ids_in(&screened, &in_scope);
     let (total_year_before, prev) =
         match crate::precomputed::read(state, std::slice::from_ref(&scope_key), year_ago, Some(year_ago), today, &exclude).await? {
             Some(p) => (p.counts(&scope_key, xinfang_domain::aggregate::Dim::All).values().sum::<i64>(), p.metrics(&scope_key, &year_ago)),
@@ -139,7 +140,11 @@ pub async fn build(state: &AppState, staff: &Staff, q: &AnnualQuery) -> ApiResul
         .await?
         .into_iter()
         .collect();
-    let cases: HashMap<String, i64> = state.store.supervision_opened_by_kind(units, &start, &end).await?.into_iter().collect();
+    // A case opened on a screened accusation is left out wherever that
+    // accusation is registered or handled.
+    let every_screened: Vec<i64> = screened.iter().map(|s| s.id).collect();
+    let cases: HashMap<String, i64> =
+        state.store.supervision_opened_by_kind(units, &start, &end, &every_screened).await?.into_iter().collect();
     let mut instruments = vec![
         Line { label: "转送".into(), count: acts.get("forward").copied().unwrap_or(0) },
         Line { label: "交办".into(), count: acts.get("assign").copied().unwrap_or(0) },

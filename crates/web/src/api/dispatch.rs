@@ -170,11 +170,14 @@ pub async fn board(State(state): State<AppState>, staff: Staff, Query(q): Query<
     let (zero_from, zero_to) = dispatch::zero_period(today, rules.zero_petition_months);
     let open_states: Vec<&str> = PState::ALL.iter().filter(|s| !s.is_terminal()).map(|s| s.as_str()).collect();
     let (day, from, to) = (today.to_string(), zero_from.to_string(), zero_to.to_string());
-    let (disputes, petitions, received) = tokio::try_join!(
+    let screen = crate::screen::screen_of(&state.tree(), &staff.unit);
+    let (disputes, petitions, received, screened) = tokio::try_join!(
         state.store.board_disputes(&area, &day),
         state.store.board_petitions(&area, &open_states, &day),
         state.store.board_received(&area, &from, &to),
+        state.store.screened_accusations(&screen),
     )?;
+    let tree = state.tree();
     // Figures by child area (and the area's own, for the total).
     let mut by: BTreeMap<String, AreaFigures> = BTreeMap::new();
     let mut total = AreaFigures::default();
@@ -202,9 +205,28 @@ pub async fn board(State(state): State<AppState>, staff: Staff, Query(q): Query<
             put(code, AreaFigures { upward_petitions: *n, ..AreaFigures::default() });
         }
     }
+    // Art. 30: the accusations the reader may not know of leave every
+    // figure, as they leave the dashboard's (crate::screen): a township's
+    // board would otherwise count one against its own government.
+    for s in screened.iter().filter(|s| s.jurisdiction.starts_with(area.as_str())) {
+        let mut minus = AreaFigures::default();
+        if open_states.contains(&s.state.as_str()) {
+            minus.open_petitions = -1;
+            minus.overdue_petitions = -i64::from(s.next_due_on.as_deref().is_some_and(|due| due < day.as_str()));
+        }
+        let registered_level = tree.get(s.registered_unit_id).map_or(Level::County, |u| u.level);
+        if s.received_on.as_str() >= from.as_str()
+            && s.received_on.as_str() < to.as_str()
+            && dispatch::went_upward(registered_level, child_level, rules.zero_petition_upward_only)
+        {
+            minus.upward_petitions = -1;
+        }
+        if minus != AreaFigures::default() {
+            put(&s.jurisdiction, minus);
+        }
+    }
     // Every child area the tree knows (townships with an area-wide unit,
     // villages), figures or not: an area with nothing is the news.
-    let tree = state.tree();
     let child_len = Level::ALL.iter().map(|l| l.division_len()).find(|n| *n > area.len()).unwrap_or(12);
     let mut children: BTreeMap<String, (String, Option<String>)> = BTreeMap::new();
     for u in tree.all().filter(|u| u.jurisdiction.len() == child_len && u.jurisdiction.starts_with(area.as_str())) {
