@@ -24,6 +24,8 @@ test('a grid reporter records a dispute on a phone in under a minute; the street
   const started = Date.now();
   const { context, page } = await login('ft_spt_reporter', 375);
   assert.match(page.url(), /\/staff\/disputes$/, 'a grid reporter lands on the ledger');
+  // Grid reporters sit the exams too (they are counted in the participation).
+  assert.equal(await page.getByRole('link', { name: '学法考法' }).count(), 1, 'the exams are in the reporter\'s menu');
   await page.getByRole('link', { name: '登记纠纷' }).click();
   await page.getByLabel('纠纷类型').selectOption('neighbour');
   await page.getByRole('radio', { name: '较大' }).check();

@@ -45,6 +45,9 @@ test('a clerk takes the daily self-test and an exam on a phone; a closed exam of
   await page.getByRole('button', { name: '提交自测' }).click();
   await page.locator('#self-test-result').waitFor();
   assert.match(await page.getByRole('status').first().innerText(), /本次自测5题/);
+  // The day's set is done: no second form to send again.
+  assert.match(await page.locator('#self-test-done').innerText(), /今日自测已完成/);
+  assert.equal(await page.getByRole('button', { name: '提交自测' }).count(), 0);
   // Each answer is marked with the key, the explanation and its article.
   assert.equal(await page.locator('#self-test-result .marked').count(), 5);
   assert.ok(await page.locator('#self-test-result a[href^="/law/"]').count() >= 5);

@@ -114,6 +114,27 @@ async fn a_grid_reporter_records_a_dispute_and_the_township_resolves_it_with_an_
     assert_eq!(v["state"], json!("resolved"));
     assert!(v["agreement_document"].as_i64().is_some(), "{v}");
     assert_eq!(v["mediator"], json!("南园街道信访办工作人员"));
+    // The agreement is a people's mediation of a dispute, not a 信访事项:
+    // its parties are 当事人, it is kept under the ledger number and sealed
+    // by the mediating unit.
+    let doc = format!("{}/api/v1/unit-documents/{}", s.base, v["agreement_document"]);
+    let token = s.token("ft_ny_clerk").await;
+    let mut text = String::new();
+    for _ in 0..100 {
+        let r = s.client.get(&doc).bearer_auth(&token).send().await.unwrap();
+        if r.status() == StatusCode::OK {
+            text = pdf_text(&r.bytes().await.unwrap()).split_whitespace().collect();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(
+        text.contains("之间的")
+            && text.contains("人民调解法")
+            && text.contains(&format!("矛盾纠纷台账编号：{}", v["number"].as_str().unwrap())),
+        "{text}"
+    );
+    assert!(!text.contains("信访人") && !text.contains("信访事项") && !text.contains("信访件编号"), "{text}");
 
     // Closed: no more acts.
     let (status, _) = s.post_as("ft_ny_clerk", &format!("/api/v1/disputes/{id}/mediations"), json!({"content": "再次回访"})).await;

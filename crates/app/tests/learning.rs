@@ -135,7 +135,14 @@ async fn a_daily_self_test_marks_at_once_and_brings_wrong_answers_back() {
     let other = xinfang_law::questions::bank().iter().find(|q| !asked.contains(&q.id)).unwrap();
     let (status, e) = s.post("/api/v1/learning/self-test/answers", Some(&clerk), json!({"question": other.id, "answer": ["A"]})).await;
     assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("not_today")), "{e}");
-    assert_eq!(ids(&s.get("/api/v1/learning/self-test", Some(&clerk)).await.1), asked, "the same five after answering");
+    let (_, t) = s.get("/api/v1/learning/self-test", Some(&clerk)).await;
+    assert_eq!(ids(&t), asked, "the same five after answering");
+    assert_eq!(t["done"], false, "two of five answered: {t}");
+    // All five answered: the day's set is done (the page offers no form).
+    for q in &asked[2..] {
+        s.post("/api/v1/learning/self-test/answers", Some(&clerk), json!({"question": q, "answer": key(q)})).await;
+    }
+    assert_eq!(s.get("/api/v1/learning/self-test", Some(&clerk)).await.1["done"], true);
     assert_eq!(
         s.post("/api/v1/learning/self-test/answers", None, json!({"question": asked[0], "answer": ["A"]})).await.0,
         StatusCode::UNAUTHORIZED
@@ -146,7 +153,7 @@ async fn a_daily_self_test_marks_at_once_and_brings_wrong_answers_back() {
     let (_, t) = s.get("/api/v1/learning/self-test", Some(&clerk)).await;
     assert_eq!(ids(&t)[0], asked[0]);
     assert_eq!(t["due_again"], 1);
-    assert_eq!(t["answered_today"], 2);
+    assert_eq!(t["answered_today"], 5);
     s.finish().await;
 }
 
@@ -191,6 +198,9 @@ async fn an_exam_is_drawn_per_person_marked_by_the_rule_and_refused_outside_its_
     let (status, exam) = s.post("/api/v1/learning/exams", Some(&admin), exam_body("2026年度学法考试", &t, &t)).await;
     assert_eq!(status, StatusCode::CREATED, "{exam}");
     assert_eq!(exam["questions"], 10);
+    // Named: the district bureau; covered: it and the units below it (its
+    // street offices), said so that the admin sees who must sit it.
+    assert!(exam["units_covered"].as_u64().unwrap() > 1, "{exam}");
     let start = format!("/api/v1/learning/exams/{}/attempts", exam["id"]);
 
     // Someone not required cannot sit it; the required see it.
@@ -225,7 +235,11 @@ async fn an_exam_is_drawn_per_person_marked_by_the_rule_and_refused_outside_its_
     assert_eq!(status, StatusCode::OK, "{done}");
     assert_eq!(done["percent"], 85);
     assert_eq!(done["passed"], true);
-    assert!(done["marked"].is_null() && done["keys_from"].is_string(), "no keys while others may still sit it: {done}");
+    assert!(done["marked"].is_null(), "no keys while others may still sit it: {done}");
+    // The keys are shown from the day after the exam closes: a date, the
+    // wording is the page's.
+    let closes = chrono::NaiveDate::parse_from_str(&t, "%Y-%m-%d").unwrap();
+    assert_eq!(done["keys_from"], closes.succ_opt().unwrap().to_string(), "{done}");
     // While a paper is open, practice gives no keys (the bank is shared).
     let (_, st) = s.get("/api/v1/learning/self-test", Some(&head)).await;
     let (status, e) = s.post("/api/v1/learning/self-test/answers", Some(&head), json!({"question": ids(&st)[0], "answer": ["A"]})).await;
@@ -323,6 +337,10 @@ async fn participation_figures_match_a_recount_from_raw_rows() {
 
     let (status, p) = s.get("/api/v1/learning/participation", Some(&sup)).await;
     assert_eq!(status, StatusCode::OK, "{p}");
+    // Levels from the top down (province, city, county …), not by code.
+    let order = ["province", "city", "county", "township", "village"];
+    let levels: Vec<usize> = p["levels"].as_array().unwrap().iter().map(|l| order.iter().position(|o| *o == l["code"]).unwrap()).collect();
+    assert!(levels.windows(2).all(|w| w[0] < w[1]), "{}", p["levels"]);
     assert_eq!(s.get("/api/v1/learning/participation", Some(&s.token("ft_clerk").await)).await.0, StatusCode::FORBIDDEN);
 
     // The recount: the bureau's active staff, who answered a practice or

@@ -424,6 +424,8 @@ struct PaperPage {
     deadline: String,
     /// The answers saved so far (filled back into the form).
     draft: HashMap<String, Vec<String>>,
+    /// Handed in, keys not shown yet: the day they will be, in words.
+    keys_from: Option<String>,
 }
 
 async fn paper_view(state: &AppState, headers: &HeaderMap, id: i64, flash: Option<String>, alert: Option<String>) -> Response {
@@ -439,7 +441,9 @@ async fn paper_view(state: &AppState, headers: &HeaderMap, id: i64, flash: Optio
     let deadline = crate::portal::local_time(&p.deadline_at);
     let (token, set) = csrf(headers);
     let draft = p.draft.clone();
-    with_cookie(render(&PaperPage { me: me(&s), nav: "learning", csrf: token, flash, alert, p, stems, deadline, draft }), set)
+    let keys_from =
+        p.keys_from.as_deref().map(|d| xinfang_domain::plain_date(d).map_or_else(|| d.to_string(), xinfang_domain::letters::cn_date));
+    with_cookie(render(&PaperPage { me: me(&s), nav: "learning", csrf: token, flash, alert, p, stems, deadline, draft, keys_from }), set)
 }
 
 async fn paper_page(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {

@@ -726,8 +726,13 @@ pub async fn resolve(
                 "petition_number": number(&row),
                 "petitioner_name": names.join("、"),
                 "received_on": NaiveDate::parse_from_str(&row.recorded_on, "%Y-%m-%d").map(cn_date).unwrap_or_default(),
+                // Told as a dispute, not a 信访事项 (the template's
+                // `dispute_number` branch): its kind, its facts, its number
+                // in the ledger, sealed and kept by the holding unit.
+                "dispute_number": number(&row),
                 "subject": dispute::kind_label(&row.kind).unwrap_or("矛盾纠纷"),
-                "article": "《人民调解法》第二十八条、第二十九条",
+                "facts": row.summary,
+                "article": "《中华人民共和国人民调解法》第二十八条、第二十九条",
                 "cc": "",
                 "parties": names,
                 "summary": outcome,

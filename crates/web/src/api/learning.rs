@@ -124,6 +124,9 @@ pub struct SelfTest {
     pub due_again: usize,
     /// Practice answers given today.
     pub answered_today: usize,
+    /// Every question of today's set answered: the set comes back only
+    /// as tomorrow's (answering again would not count).
+    pub done: bool,
 }
 
 async fn reviews(state: &AppState, user: i64) -> ApiResult<Vec<Review>> {
@@ -152,10 +155,12 @@ pub async fn self_test_for(state: &AppState, staff: &Staff) -> ApiResult<SelfTes
     let from = fmt_instant(day_start(day));
     let to = fmt_instant(day_start(day + Duration::days(1)));
     let answered_today = state.store.practice_count(staff.user.id, &from, &to).await? as usize;
+    let questions: Vec<QuestionView> = picked.iter().filter_map(|id| questions::question(id)).map(question_view).collect();
     Ok(SelfTest {
         day: day.to_string(),
         due_again: rs.iter().filter(|r| r.due <= day && r.boxed == 0).count(),
-        questions: picked.iter().filter_map(|id| questions::question(id)).map(question_view).collect(),
+        done: !questions.is_empty() && answered_today >= questions.len(),
+        questions,
         answered_today,
     })
 }
@@ -347,6 +352,10 @@ pub struct ExamView {
     pub id: i64,
     pub title: String,
     pub units: Vec<String>,
+    /// How many units must sit it: those named and every unit below them
+    /// (a district bureau's exam reaches its street offices and their
+    /// communities' grid reporters).
+    pub units_covered: usize,
     pub roles: Vec<String>,
     pub mix: Vec<MixInput>,
     pub questions: usize,
@@ -440,6 +449,10 @@ async fn exam_view(state: &AppState, staff: &Staff, e: &ExamRow) -> ApiResult<Ex
         id: e.id,
         title: e.title.clone(),
         units: exam_units(e).iter().filter_map(|u| tree.get(*u)).map(|u| u.name.clone()).collect(),
+        units_covered: {
+            let named = exam_units(e);
+            tree.all().filter(|u| named.iter().any(|n| tree.is_self_or_ancestor(*n, u.id))).count()
+        },
         roles: exam_roles(e).iter().filter_map(|r| Role::parse(r)).map(|r| r.label().to_string()).collect(),
         questions: mix.iter().map(|m| usize::from(m.count)).sum(),
         mix,
@@ -561,7 +574,7 @@ pub struct PaperView {
     /// After handing in, once the exam (contest) is over: each question
     /// marked with the key.
     pub marked: Option<Vec<MarkedView>>,
-    /// Handed in, keys not yet shown: from when they will be.
+    /// Handed in, keys not yet shown: the day they will be (YYYY-MM-DD).
     pub keys_from: Option<String>,
     /// Not handed in: the answers saved so far.
     pub draft: HashMap<String, Vec<String>>,
@@ -577,13 +590,21 @@ fn paper_ids(a: &AttemptRow) -> Vec<String> {
 /// When the keys of a sitting may be shown: an exam's after its last day,
 /// a contest's after its month (others may still be sitting the same
 /// questions). Until then a handed-in paper shows its score only.
-fn keys_open(a: &AttemptRow, exam: Option<&ExamRow>) -> bool {
-    let t = today();
+/// The first day the keys of a handed-in paper are shown: the day after
+/// its exam closes, or the first day after its contest month; `None` for
+/// a self-test (shown at once). Every sitter must have handed in first.
+fn keys_shown_from(a: &AttemptRow, exam: Option<&ExamRow>) -> Option<NaiveDate> {
     match (exam, &a.contest_month) {
-        (Some(e), _) => xinfang_domain::plain_date(&e.closes_on).is_some_and(|d| t > d),
-        (None, Some(m)) => month_of(t).as_str() > m.as_str(),
-        (None, None) => true,
+        (Some(e), _) => xinfang_domain::plain_date(&e.closes_on).and_then(|d| d.succ_opt()),
+        (None, Some(m)) => {
+            NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").ok().and_then(|d| d.checked_add_months(chrono::Months::new(1)))
+        }
+        (None, None) => None,
     }
+}
+
+fn keys_open(a: &AttemptRow, exam: Option<&ExamRow>) -> bool {
+    keys_shown_from(a, exam).is_none_or(|from| today() >= from)
 }
 
 pub async fn paper_view(state: &AppState, a: &AttemptRow) -> ApiResult<PaperView> {
@@ -634,11 +655,7 @@ pub async fn paper_view(state: &AppState, a: &AttemptRow) -> ApiResult<PaperView
             .collect(),
         marked: marked_views,
         draft: if handed_in { HashMap::new() } else { a.draft.as_deref().and_then(|d| serde_json::from_str(d).ok()).unwrap_or_default() },
-        keys_from: (handed_in && !open_keys).then(|| match (&exam, &a.contest_month) {
-            (Some(e), _) => format!("{}之后", e.closes_on),
-            (None, Some(m)) => format!("{m}月结束后"),
-            _ => String::new(),
-        }),
+        keys_from: if handed_in && !open_keys { keys_shown_from(a, exam.as_ref()).map(|d| d.to_string()) } else { None },
         percent: a.percent,
         passed: a.passed,
         pass_mark: exam.map(|e| e.pass_mark),
@@ -1090,12 +1107,13 @@ pub async fn participation_for(state: &AppState, staff: &Staff, from: NaiveDate,
     }
     let tree = state.tree();
     let mut by_unit: BTreeMap<UnitId, Vec<&Person>> = BTreeMap::new();
-    let mut by_level: BTreeMap<String, Vec<&Person>> = BTreeMap::new();
+    // By the level itself, so the province comes first, not by its code.
+    let mut by_level: BTreeMap<xinfang_domain::unit::Level, Vec<&Person>> = BTreeMap::new();
     for u in &people {
         let Some(p) = facts.get(&u.id) else { continue };
         by_unit.entry(u.unit_id).or_default().push(p);
         if let Some(unit) = tree.get(u.unit_id) {
-            by_level.entry(unit.level.as_str().to_string()).or_default().push(p);
+            by_level.entry(unit.level).or_default().push(p);
         }
     }
     let units = by_unit
@@ -1113,8 +1131,8 @@ pub async fn participation_for(state: &AppState, staff: &Staff, from: NaiveDate,
     let levels = by_level
         .into_iter()
         .map(|(level, ps)| {
-            let label = xinfang_domain::unit::Level::parse(&level).map_or(level.clone(), |l| l.label().to_string());
-            UnitFigures { code: level, name: label.clone(), level: label, figures: participation::figures(ps).into() }
+            let label = level.label().to_string();
+            UnitFigures { code: level.as_str().to_string(), name: label.clone(), level: label, figures: participation::figures(ps).into() }
         })
         .collect();
     let tallies: Vec<(String, u32, u32)> = state
