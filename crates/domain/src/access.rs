@@ -96,11 +96,23 @@ fn parent_area(area: &str) -> Option<&str> {
 /// or petition bureau of an area above that is clear of the chain. Nobody
 /// can then hold an accusation against itself, and it is never sealed from
 /// every account.
+///
+/// The search starts no lower than the accused's own area (Art. 22: an
+/// accusation goes to the discipline body under cadre-management
+/// jurisdiction): a district bureau that receives one against the city's
+/// bureau sends it to the city's discipline body, not the district's, which
+/// has no say over city cadres.
 pub fn accusation_receiver<'a>(tree: &'a UnitTree, receiving: &'a crate::unit::Unit, accused: UnitId) -> &'a crate::unit::Unit {
     if !tree.in_accused_chain(receiving.id, accused) {
         return receiving;
     }
-    let mut area = Some(receiving.jurisdiction.as_str());
+    let start = match tree.get(accused).map(|a| a.jurisdiction.as_str()) {
+        Some(higher) if !higher.is_empty() && higher.len() < receiving.jurisdiction.len() && receiving.jurisdiction.starts_with(higher) => {
+            higher
+        }
+        _ => receiving.jurisdiction.as_str(),
+    };
+    let mut area = Some(start);
     while let Some(a) = area {
         for kind in [UnitKind::DisciplineBody, UnitKind::PetitionBureau] {
             let found =
@@ -123,13 +135,9 @@ mod accusation_tests {
     use crate::procedure::{Actor, Ctx, StaffActor, available_actions, register};
     use crate::unit::tests::sample_tree;
 
-    /// For every unit that may receive an accusation and every unit it may
-    /// name, the accusation lands where someone outside the accused's chain
-    /// sees it and can act on it, with a running timer on that unit.
-    #[test]
-    fn art30_no_accusation_is_sealed_from_everyone() {
-        // The sample tree plus a discipline body at every level, as every
-        // real tree has.
+    /// The sample tree plus a discipline body at every level, as every
+    /// real tree has.
+    fn with_discipline_bodies() -> UnitTree {
         let base = sample_tree();
         let extra =
             [(22, crate::unit::Level::County, "440305"), (23, crate::unit::Level::City, "4403"), (24, crate::unit::Level::Province, "44")]
@@ -144,7 +152,45 @@ mod accusation_tests {
                     jurisdiction: juris.into(),
                     path: format!("/{id}/"),
                 });
-        let tree = UnitTree::new(base.all().cloned().chain(extra));
+        UnitTree::new(base.all().cloned().chain(extra))
+    }
+
+    /// Art. 22: an accusation sent on from a unit in the accused's chain
+    /// reaches a discipline body of the accused's level or above (cadre
+    /// management), never one below it.
+    #[test]
+    fn art22_an_accusation_sent_on_reaches_a_discipline_body_at_the_accused_level_or_above() {
+        let tree = with_discipline_bodies();
+        let mut moved = 0;
+        for r in tree.all() {
+            for accused in tree.all().filter(|a| !a.jurisdiction.is_empty()) {
+                let at = accusation_receiver(&tree, r, accused.id);
+                if at.id != r.id && at.kind == UnitKind::DisciplineBody {
+                    assert!(
+                        accused.jurisdiction.starts_with(&at.jurisdiction),
+                        "{} received at {} ({}) an accusation against {} ({})",
+                        r.name,
+                        at.name,
+                        at.jurisdiction,
+                        accused.name,
+                        accused.jurisdiction
+                    );
+                    moved += 1;
+                }
+            }
+        }
+        assert!(moved > 10);
+        // The district bureau (3) on the city bureau (2): the city's body (23).
+        let district = tree.get(3).unwrap_or_else(|| unreachable!());
+        assert_eq!(accusation_receiver(&tree, district, 2).id, 23);
+    }
+
+    /// For every unit that may receive an accusation and every unit it may
+    /// name, the accusation lands where someone outside the accused's chain
+    /// sees it and can act on it, with a running timer on that unit.
+    #[test]
+    fn art30_no_accusation_is_sealed_from_everyone() {
+        let tree = with_discipline_bodies();
         let cal = HolidayCalendar::default();
         let on = chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap_or_default();
         let ctx = Ctx {
