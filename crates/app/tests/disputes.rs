@@ -153,6 +153,7 @@ async fn art5_a_dispute_climbs_a_level_at_a_time_and_becomes_a_petition_that_sho
     body["kind"] = json!("wages");
     body["risk"] = json!("high");
     body["summary"] = json!("某装修队拖欠十二名工人工资共计八万六千元，工人多次讨要未果");
+    body["people"] = json!(12);
     let id = record(&s, "ft_spt_reporter", body).await;
 
     // A reporter records only in their own village.
@@ -218,6 +219,10 @@ async fn art5_a_dispute_climbs_a_level_at_a_time_and_becomes_a_petition_that_sho
     assert_eq!(detail["channel"], json!("visit"));
     assert_eq!(detail["jurisdiction"], json!("440304001019"));
     assert_eq!(detail["petitioners"][0]["name"], json!("王秀兰"));
+    // Twelve workers, one of them sent: a collective petition of twelve,
+    // its petitioner their representative (Art. 18, 20).
+    assert_eq!((detail["collective"].as_bool(), detail["headcount"].as_i64()), (Some(true), Some(12)), "{detail}");
+    assert_eq!(detail["petitioners"][0]["representative"], json!(true));
     assert_eq!(detail["request"], json!("请求责令支付拖欠工资"));
     assert!(detail["facts_and_reasons"].as_str().unwrap().contains("八万六千元"));
     // A wages dispute brings its petition into the green channel, with what it claims.

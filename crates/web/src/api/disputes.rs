@@ -801,6 +801,11 @@ pub async fn to_petition(
         facts.push_str("\n\n排查调解经过：\n");
         facts.push_str(&mediations.join("\n"));
     }
+    // Who the matter concerns, not only who files it: twelve unpaid
+    // workers who send one or two of them are a collective petition
+    // (集体访), and those sent are its representatives (Art. 18, 20).
+    let involved = usize::try_from(row.people).unwrap_or(0).max(which.len());
+    let collective = involved >= xinfang_domain::petition::limits::COLLECTIVE_FROM;
     let petition = PetitionInput {
         channel: Some(input.channel.clone().unwrap_or_else(|| "visit".into())),
         petitioners: which
@@ -813,12 +818,12 @@ pub async fn to_petition(
                     id_number: p.id_number.clone(),
                     phone: p.phone.clone(),
                     address: p.address.clone(),
-                    representative: false,
+                    representative: collective,
                 }
             })
             .collect(),
-        collective: which.len() >= 5,
-        headcount: (which.len() >= 5).then_some(which.len() as u32),
+        collective,
+        headcount: collective.then(|| u32::try_from(involved).unwrap_or(u32::MAX)),
         jurisdiction: row.village_code.clone(),
         title: format!("{kind}（{}）", row.place.chars().take(30).collect::<String>()),
         content: row.summary.clone(),
