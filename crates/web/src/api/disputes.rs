@@ -810,7 +810,8 @@ pub async fn to_petition(
         channel: Some(input.channel.clone().unwrap_or_else(|| "visit".into())),
         petitioners: which
             .iter()
-            .map(|i| {
+            .enumerate()
+            .map(|(n, i)| {
                 let p = &parties[*i];
                 PetitionerInput {
                     kind: None,
@@ -818,7 +819,9 @@ pub async fn to_petition(
                     id_number: p.id_number.clone(),
                     phone: p.phone.clone(),
                     address: p.address.clone(),
-                    representative: collective,
+                    // At most five represent a collective visit (Art. 20):
+                    // the first five chosen.
+                    representative: collective && n < xinfang_domain::petition::limits::REPRESENTATIVES,
                 }
             })
             .collect(),
