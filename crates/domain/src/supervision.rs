@@ -168,6 +168,23 @@ pub fn reply_due(on: NaiveDate, cal: &crate::calendar::HolidayCalendar) -> Naive
     .due_on
 }
 
+/// How far ahead a 限期整改 may set its date: a rectification is a matter of
+/// months, and a date years on would leave a case that is never overdue.
+pub const MAX_RECTIFY_MONTHS: u32 = 12;
+
+/// The date a 限期整改 (Art. 39) sets, checked on `today`: after today, and
+/// at most `MAX_RECTIFY_MONTHS` on.
+pub fn check_rectify_by(by: NaiveDate, today: NaiveDate) -> Result<NaiveDate, DomainError> {
+    if by <= today {
+        return Err(DomainError::invalid(Rule::Art40, "rectify_by_past", "整改期限须晚于今天").at("rectify_by"));
+    }
+    let last = today.checked_add_months(chrono::Months::new(MAX_RECTIFY_MONTHS)).unwrap_or(today);
+    if by > last {
+        return Err(DomainError::invalid(Rule::Art40, "rectify_by_too_far", format!("整改期限最迟为一年内（{last}之前）")).at("rectify_by"));
+    }
+    Ok(by)
+}
+
 /// Roles that supervise: the bureau's supervisors, leaders and unit heads.
 pub const SUPERVISORS: &[Role] = crate::procedure::actions::SUPERVISORS;
 
@@ -398,6 +415,16 @@ mod tests {
         // The watch: a late court or discipline body is nobody's to supervise automatically.
         assert_eq!(supervising_bureau(&t, 21, "440304"), None);
         assert_eq!(supervising_bureau(&t, 20, "440304"), None);
+    }
+
+    #[test]
+    fn art39_rectification_by_a_date_within_a_year() {
+        let today = d("2026-12-05");
+        assert!(check_rectify_by(today, today).is_err(), "not today");
+        assert!(check_rectify_by(d("2026-12-06"), today).is_ok());
+        assert!(check_rectify_by(d("2027-12-05"), today).is_ok());
+        assert!(check_rectify_by(d("2027-12-06"), today).is_err(), "more than a year on");
+        assert!(check_rectify_by(d("9999-12-31"), today).is_err());
     }
 
     #[test]
