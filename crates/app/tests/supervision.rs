@@ -363,7 +363,8 @@ async fn art40_the_watch_follows_the_statistics_scope() {
     let admin = s.token("admin").await;
     run_watch(&s.base, &s.client, &admin).await;
     // A department reads neither the bureau nor the discipline bodies of its area.
-    for (user, unit) in [("ft_rst_head", "440304-XFJ"), ("ft_rst_head", "440304-JW"), ("sz_rst_reviewer", "4403-JW"), ("sz_rst_reviewer", "440305-JW")]
+    for (user, unit) in
+        [("ft_rst_head", "440304-XFJ"), ("ft_rst_head", "440304-JW"), ("sz_rst_reviewer", "4403-JW"), ("sz_rst_reviewer", "440305-JW")]
     {
         let (status, body) = s.get_as(user, &format!("/api/v1/supervision/watch?unit={unit}")).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{user} reads {unit}: {body}");
@@ -471,15 +472,14 @@ async fn art39_art40_case_inputs_are_bounded() {
     let srv = &s;
     let post = |body: Value| async move { srv.post_as("ft_supervisor", "/api/v1/supervision/cases", body).await };
     // 限期整改 by a date after today and at most a year on.
-    for (by, code) in [("9999-12-31", "rectify_by_too_far"), (&*(today() + chrono::Duration::days(400)).to_string(), "rectify_by_too_far")] {
-        let (status, e) =
-            post(json!({"kind": "rectification", "unit": "440304-RST", "reason": "积案过多", "rectify_by": by})).await;
+    for (by, code) in [("9999-12-31", "rectify_by_too_far"), (&*(today() + chrono::Duration::days(400)).to_string(), "rectify_by_too_far")]
+    {
+        let (status, e) = post(json!({"kind": "rectification", "unit": "440304-RST", "reason": "积案过多", "rectify_by": by})).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{by}: {e}");
         assert_eq!(e["error"]["code"], code, "{e}");
         assert_eq!(e["error"]["fields"][0]["field"], "rectify_by", "{e}");
     }
-    let (status, e) =
-        post(json!({"kind": "listed", "unit": "440304-RST", "reason": "挂牌", "rectify_by": "9999-12-31"})).await;
+    let (status, e) = post(json!({"kind": "listed", "unit": "440304-RST", "reason": "挂牌", "rectify_by": "9999-12-31"})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a listed case's date too: {e}");
     // Unknown fields are refused, as for a petition.
     let (status, e) = post(json!({"kind": "listed", "unit": "440304-RST", "reason": "挂牌", "extra": 1})).await;
@@ -491,8 +491,7 @@ async fn art39_art40_case_inputs_are_bounded() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     assert_eq!(e["error"]["fields"][0]["field"], "reason", "{e}");
     let by = (today() + chrono::Duration::days(30)).to_string();
-    let (status, case) =
-        post(json!({"kind": "rectification", "unit": "440304-RST", "reason": "积案过多", "rectify_by": by})).await;
+    let (status, case) = post(json!({"kind": "rectification", "unit": "440304-RST", "reason": "积案过多", "rectify_by": by})).await;
     assert_eq!(status, StatusCode::CREATED, "{case}");
     let reply = format!("/api/v1/supervision/cases/{}/reply", case["id"]);
     let (status, e) = s.post_as("ft_rst_head", &reply, json!({"reply": long})).await;

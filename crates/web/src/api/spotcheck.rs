@@ -147,8 +147,12 @@ pub async fn create(
     // One spelling per month: the sample is seeded by it, so `+2026-11`
     // must not draw another sample of 2026-11.
     let (from, to) = month_bounds(month).ok_or_else(|| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_month", format!("月份格式应为 年-月（{}年1月以后），如 2026-11", xinfang_domain::FIRST_YEAR))
-            .at("month")
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_month",
+            format!("月份格式应为 年-月（{}年1月以后），如 2026-11", xinfang_domain::FIRST_YEAR),
+        )
+        .at("month")
     })?;
     // A month still to come has handled nothing: a check of it would be an
     // empty record that looks like a clean one. The current month may be
