@@ -396,3 +396,20 @@ async fn a_busy_unit_with_few_units_below_is_precomputed_with_the_recounts_figur
     assert_eq!(v["computed_from"], "recount");
     s.finish().await;
 }
+
+#[tokio::test]
+async fn the_dashboards_period_starts_no_earlier_than_the_annual_reports() {
+    let s = TestServer::start().await;
+    for q in ["to=1900-01-01", "from=1999-12-31&to=2000-06-30", "from=0001-01-01&to=0001-12-31", "to=%2B2026-01-01"] {
+        let (status, err) = s.get_as("ft_supervisor", &format!("/api/v1/dashboard?{q}")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{q}: {err}");
+        assert_eq!(err["error"]["code"], "invalid_date", "{q}: {err}");
+    }
+    // The first year the annual report takes, and a default period clamped to it.
+    for q in ["from=2000-01-01&to=2000-12-31", "to=2000-03-31"] {
+        let (status, d) = s.get_as("ft_supervisor", &format!("/api/v1/dashboard?{q}")).await;
+        assert_eq!(status, StatusCode::OK, "{q}: {d}");
+        assert_eq!(d["from"], "2000-01-01", "{q}");
+    }
+    s.finish().await;
+}

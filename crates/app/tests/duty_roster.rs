@@ -299,3 +299,20 @@ async fn the_duty_roster_page_keeps_the_roster_and_records_the_spot_checks() {
     assert!(page.contains("抽查发现未到岗的值班") && page.contains("电话抽查无人接听"), "{page}");
     s.finish().await;
 }
+
+#[tokio::test]
+async fn the_leader_on_duty_does_not_spot_check_his_own_day() {
+    let s = TestServer::start().await;
+    let clerk = s.token("ft_clerk").await;
+    let (status, duty) = s.post("/api/v1/duty-roster/days", Some(&clerk), json!({"day": days_ago(2), "leader": "ft_head"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{duty}");
+    let check = format!("/api/v1/duty-roster/days/{}/check", duty["id"]);
+    let (status, e) = s.post(&check, Some(&s.token("ft_head").await), json!({"held": true, "note": "本人已到岗"})).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("own_duty")), "{e}");
+    // Nothing recorded: another manager of the unit still checks it.
+    let (_, roster) = s.get(&format!("/api/v1/duty-roster?from={0}&to={0}", days_ago(2)), Some(&clerk)).await;
+    assert!(roster["duties"][0]["check"].is_null(), "{roster}");
+    let (status, e) = s.post(&check, Some(&s.token("ft_supervisor").await), json!({"held": true})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{e}");
+    s.finish().await;
+}

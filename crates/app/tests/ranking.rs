@@ -255,3 +255,20 @@ async fn art39_the_last_three_districts_get_red_yellow_and_blue_warnings_with_th
     assert!(one["entries"][0]["warning"].is_null(), "a ranking of one warns nobody");
     s.finish().await;
 }
+
+#[tokio::test]
+async fn art39_no_ranking_of_a_month_before_the_system_or_spelt_otherwise() {
+    let s = TestServer::start().await;
+    for month in ["0001-01", "1999-10", "0000-01", "+2026-10", "2026-1", "-0001-01"] {
+        let (status, err) = s.post_as("sz_supervisor", "/api/v1/rankings", json!({"month": month})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{month}: {err}");
+        assert_eq!(err["error"]["code"], "invalid_month", "{month}: {err}");
+        let (status, err) = s.get_as("sz_supervisor", &format!("/api/v1/rankings/preview?month={}", common::enc(month))).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "preview {month}: {err}");
+        assert_eq!(err["error"]["code"], "invalid_month", "preview {month}: {err}");
+    }
+    let (status, list) = s.get_as("sz_supervisor", "/api/v1/rankings").await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert_eq!(list.as_array().map(Vec::len), Some(0), "nothing published: {list}");
+    s.finish().await;
+}

@@ -138,3 +138,24 @@ async fn art30_a_bureaus_spot_check_never_samples_an_accusation() {
     assert!(!d.to_string().contains("好处费"), "{d}");
     s.finish().await;
 }
+
+#[tokio::test]
+async fn art40_a_spot_checks_month_has_one_spelling_within_the_systems_years() {
+    let s = TestServer::start().await;
+    // Each of these once drew a sample of its own: `+2026-11` is 2026-11
+    // seeded differently, the others months before any record or no month.
+    for month in ["+2026-11", "2026-1", "1999-11", "-0001-01", "0001-01", "2026-11-01", " 2026 -11"] {
+        let (status, err) =
+            s.post_as("ft_supervisor", "/api/v1/spot-checks", json!({"month": month, "rule": "random_per_unit", "n": 1})).await;
+        assert_eq!((status, err["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_month")), "{month}: {err}");
+        assert_eq!(err["error"]["fields"][0]["field"], "month", "{err}");
+    }
+    let (_, list) = s.get_as("ft_supervisor", "/api/v1/spot-checks").await;
+    assert_eq!(list.as_array().map(Vec::len), Some(0), "{list}");
+    // The plain spelling is taken, stored as written.
+    let month = today().format("%Y-%m").to_string();
+    let (status, c) = s.post_as("ft_supervisor", "/api/v1/spot-checks", json!({"month": month, "rule": "all_overdue"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{c}");
+    assert_eq!(c["month"], month.as_str());
+    s.finish().await;
+}

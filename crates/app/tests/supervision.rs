@@ -354,3 +354,152 @@ async fn art40_two_nodes_sweeping_at_once_open_one_case_per_breach() {
     }
     s.finish().await;
 }
+
+#[tokio::test]
+async fn art40_the_watch_follows_the_statistics_scope() {
+    let s = server().await;
+    // A letter overdue at the county bureau (T1): a timer of the bureau's, none of the department's.
+    register(&s, 25, 5).await;
+    let admin = s.token("admin").await;
+    run_watch(&s.base, &s.client, &admin).await;
+    // A department reads neither the bureau nor the discipline bodies of its area.
+    for (user, unit) in
+        [("ft_rst_head", "440304-XFJ"), ("ft_rst_head", "440304-JW"), ("sz_rst_reviewer", "4403-JW"), ("sz_rst_reviewer", "440305-JW")]
+    {
+        let (status, body) = s.get_as(user, &format!("/api/v1/supervision/watch?unit={unit}")).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{user} reads {unit}: {body}");
+        assert_eq!(body["error"]["fields"][0]["field"], "unit", "{body}");
+        // The same answer as the statistics give for that unit.
+        let (status, _) = s.get_as(user, &format!("/api/v1/dashboard?unit={unit}")).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{user} {unit}");
+    }
+    // A department's subtree is its own line, not the whole district.
+    let (status, w) = s.get_as("ft_rst_head", "/api/v1/supervision/watch").await;
+    assert_eq!(status, StatusCode::OK, "{w}");
+    assert_eq!(w["subtree"]["overdue"], 0, "the bureau's overdue timer is not the department's: {w}");
+    // The bureau reads its area, the department included, and counts the bureau's timer.
+    let (status, w) = s.get_as("ft_supervisor", "/api/v1/supervision/watch?unit=440304-RST").await;
+    assert_eq!(status, StatusCode::OK, "{w}");
+    let (_, w) = s.get_as("ft_supervisor", "/api/v1/supervision/watch").await;
+    assert!(w["subtree"]["overdue"].as_i64().unwrap() >= 1, "{w}");
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn art39_art40_a_district_bureau_supervises_the_units_under_its_government_only() {
+    let s = server().await;
+    let open = |unit: &str| json!({"kind": "interview", "unit": unit, "reason": "本季度按期办结率末位，约谈主要负责人"});
+    // Not its own government, the party committee and government, the
+    // government office, the joint conference, the court or the discipline body.
+    for unit in ["440304-ZF", "440304-DZ", "440304-ZFB", "440304-LXH", "440304-FY", "440304-JW"] {
+        for kind in ["interview", "circular", "rectification", "listed"] {
+            let mut body = open(unit);
+            body["kind"] = json!(kind);
+            body["rectify_by"] = json!((today() + chrono::Duration::days(30)).to_string());
+            let (status, e) = s.post_as("ft_supervisor", "/api/v1/supervision/cases", body).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{kind} of {unit}: {e}");
+            assert_eq!(e["error"]["rule"], "art40", "{e}");
+        }
+    }
+    // A department of its government: yes.
+    let (status, e) = s.post_as("ft_supervisor", "/api/v1/supervision/cases", open("440304-RST")).await;
+    assert_eq!(status, StatusCode::CREATED, "{e}");
+    // The city bureau over the district's government and party committee: yes; over its court or discipline body: no.
+    for unit in ["440304-ZF", "440304-DZ"] {
+        let (status, e) = s.post_as("sz_supervisor", "/api/v1/supervision/cases", open(unit)).await;
+        assert_eq!(status, StatusCode::CREATED, "{unit}: {e}");
+    }
+    for unit in ["440304-FY", "440304-JW"] {
+        let (status, e) = s.post_as("sz_supervisor", "/api/v1/supervision/cases", open(unit)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{unit}: {e}");
+    }
+    // The page's supervised-unit field offers the same units.
+    let (c, _) = browser(&s, "ft_supervisor").await;
+    let html = c.get(format!("{}/staff/supervision", s.base)).send().await.unwrap().text().await.unwrap();
+    let list = html.split("<datalist id=\"supervisable\">").nth(1).unwrap().split("</datalist>").next().unwrap();
+    assert!(list.contains("value=\"440304-RST\""), "{list}");
+    for unit in ["440304-ZF", "440304-DZ", "440304-ZFB", "440304-LXH", "440304-FY", "440304-JW", "440304-XFJ"] {
+        assert!(!list.contains(&format!("value=\"{unit}\"")), "{unit} offered: {list}");
+    }
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn art40_a_resent_case_with_its_idempotency_key_opens_one_case_one_letter_one_event() {
+    let s = server().await;
+    let number = register(&s, 1, 0).await;
+    let token = s.token("sz_supervisor").await;
+    let send = |key: &'static str, reason: &'static str| {
+        let (c, base, token, number) = (s.client.clone(), s.base.clone(), token.clone(), number.clone());
+        async move {
+            let r = c
+                .post(format!("{base}/api/v1/supervision/cases"))
+                .bearer_auth(token)
+                .header("Idempotency-Key", key)
+                .json(&json!({"kind": "manual", "petition": number, "reason": reason}))
+                .send()
+                .await
+                .unwrap();
+            let replayed = r.headers().get("idempotent-replayed").is_some();
+            (r.status(), replayed, r.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, replayed, first) = send("0123456789abcdef-sup-1", "同一表单重发").await;
+    assert_eq!((status, replayed), (StatusCode::CREATED, false), "{first}");
+    let (status, replayed, again) = send("0123456789abcdef-sup-1", "同一表单重发").await;
+    assert_eq!((status, replayed), (StatusCode::CREATED, true), "{again}");
+    assert_eq!(again["id"], first["id"], "the same case");
+    assert_eq!(again["letters"], first["letters"]);
+    // Another body under the key is refused; nothing is opened.
+    let (status, _, e) = send("0123456789abcdef-sup-1", "另一事由").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["error"]["code"], "idempotency_key_reused");
+    let p = s.detail("sz_supervisor", &number).await;
+    assert_eq!(events(&p, "supervise").len(), 1, "{}", p["history"]);
+    let pid = s.store.petition_by_number(&number).await.unwrap().unwrap().id;
+    assert_eq!(s.store.supervision_cases_of(pid).await.unwrap().len(), 1);
+    assert_eq!(s.store.documents_of(pid).await.unwrap().iter().filter(|d| d.kind == "supervision_letter").count(), 1);
+    // A new key is a new case.
+    let (status, _, other) = send("0123456789abcdef-sup-2", "同一表单重发").await;
+    assert_eq!(status, StatusCode::CREATED, "{other}");
+    assert_ne!(other["id"], first["id"]);
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn art39_art40_case_inputs_are_bounded() {
+    let s = server().await;
+    let srv = &s;
+    let post = |body: Value| async move { srv.post_as("ft_supervisor", "/api/v1/supervision/cases", body).await };
+    // 限期整改 by a date after today and at most a year on.
+    for (by, code) in [("9999-12-31", "rectify_by_too_far"), (&*(today() + chrono::Duration::days(400)).to_string(), "rectify_by_too_far")]
+    {
+        let (status, e) = post(json!({"kind": "rectification", "unit": "440304-RST", "reason": "积案过多", "rectify_by": by})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{by}: {e}");
+        assert_eq!(e["error"]["code"], code, "{e}");
+        assert_eq!(e["error"]["fields"][0]["field"], "rectify_by", "{e}");
+    }
+    let (status, e) = post(json!({"kind": "listed", "unit": "440304-RST", "reason": "挂牌", "rectify_by": "9999-12-31"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a listed case's date too: {e}");
+    // Unknown fields are refused, as for a petition.
+    let (status, e) = post(json!({"kind": "listed", "unit": "440304-RST", "reason": "挂牌", "extra": 1})).await;
+    assert!(status.is_client_error(), "{e}");
+    assert!(e["error"]["code"].is_string(), "{e}");
+    // Texts keep the acts' limit.
+    let long = "长".repeat(4001);
+    let (status, e) = post(json!({"kind": "circular", "unit": "440304-RST", "reason": long})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["error"]["fields"][0]["field"], "reason", "{e}");
+    let by = (today() + chrono::Duration::days(30)).to_string();
+    let (status, case) = post(json!({"kind": "rectification", "unit": "440304-RST", "reason": "积案过多", "rectify_by": by})).await;
+    assert_eq!(status, StatusCode::CREATED, "{case}");
+    let reply = format!("/api/v1/supervision/cases/{}/reply", case["id"]);
+    let (status, e) = s.post_as("ft_rst_head", &reply, json!({"reply": long})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["error"]["fields"][0]["field"], "reply", "{e}");
+    let (status, e) = s.post_as("ft_rst_head", &reply, json!({"reply": "已整改", "extra": 1})).await;
+    assert!(status.is_client_error(), "{e}");
+    let (status, e) = s.post_as("ft_rst_head", &reply, json!({"reply": "长".repeat(4000)})).await;
+    assert_eq!(status, StatusCode::OK, "{e}");
+    s.finish().await;
+}

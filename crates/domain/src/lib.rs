@@ -44,17 +44,35 @@ pub fn china_offset() -> chrono::FixedOffset {
     chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
 }
 
+/// The first and last years a petition's business can concern: no record
+/// of the system is older, and no date typed in may lie beyond.
+pub const FIRST_YEAR: i32 = 2000;
+pub const LAST_YEAR: i32 = 2100;
+
 /// A day typed into a form or a query, `YYYY-MM-DD`, within the years a
-/// petition's business can concern (2000–2100): chrono alone takes signed
-/// years like `+262143-12-31`, on which date arithmetic panics and whose
-/// text sorts before every real day.
+/// petition's business can concern (`FIRST_YEAR`–`LAST_YEAR`): chrono alone
+/// takes signed years like `+262143-12-31`, on which date arithmetic panics
+/// and whose text sorts before every real day.
 pub fn plain_date(s: &str) -> Option<chrono::NaiveDate> {
     use chrono::Datelike;
     let s = s.trim();
     if s.len() != 10 || !s.starts_with(|c: char| c.is_ascii_digit()) {
         return None;
     }
-    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().filter(|d| (2000..=2100).contains(&d.year()))
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().filter(|d| (FIRST_YEAR..=LAST_YEAR).contains(&d.year()))
+}
+
+/// A month typed into a form or a query, exactly `YYYY-MM` (four and two
+/// digits) within `FIRST_YEAR`–`LAST_YEAR`, as its first day: one spelling
+/// per month, so that what is keyed or seeded by the month (a spot check's
+/// sample, a ranking) cannot be had again by writing `+2026-11` or `2026-1`.
+pub fn plain_month(s: &str) -> Option<chrono::NaiveDate> {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    if b.len() != 7 || b[4] != b'-' || !digits(0..4) || !digits(5..7) {
+        return None;
+    }
+    plain_date(&format!("{s}-01"))
 }
 
 /// An RFC 3339 instant as people read it on a page or a sheet: Beijing
@@ -66,4 +84,18 @@ pub fn local_minute(rfc3339: &str) -> Option<String> {
 /// The local (Beijing) calendar date of an instant.
 pub fn local_date(at: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
     at.with_timezone(&china_offset()).date_naive()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_month_has_one_spelling_within_the_systems_years() {
+        let first = |s| super::plain_month(s).map(|d| d.to_string());
+        assert_eq!(first("2026-11").as_deref(), Some("2026-11-01"));
+        assert_eq!(first("2000-01").as_deref(), Some("2000-01-01"));
+        for bad in ["+2026-11", "2026-1", "1999-11", "-0001-01", "0001-01", "2026-13", " 2026-11", "2026/11", "2101-01", "２０２６-11"]
+        {
+            assert_eq!(first(bad), None, "{bad}");
+        }
+    }
 }

@@ -168,23 +168,64 @@ pub fn reply_due(on: NaiveDate, cal: &crate::calendar::HolidayCalendar) -> Naive
     .due_on
 }
 
+/// How far ahead a 限期整改 may set its date: a rectification is a matter of
+/// months, and a date years on would leave a case that is never overdue.
+pub const MAX_RECTIFY_MONTHS: u32 = 12;
+
+/// The date a 限期整改 (Art. 39) sets, checked on `today`: after today, and
+/// at most `MAX_RECTIFY_MONTHS` on.
+pub fn check_rectify_by(by: NaiveDate, today: NaiveDate) -> Result<NaiveDate, DomainError> {
+    if by <= today {
+        return Err(DomainError::invalid(Rule::Art40, "rectify_by_past", "整改期限须晚于今天").at("rectify_by"));
+    }
+    let last = today.checked_add_months(chrono::Months::new(MAX_RECTIFY_MONTHS)).unwrap_or(today);
+    if by > last {
+        return Err(DomainError::invalid(Rule::Art40, "rectify_by_too_far", format!("整改期限最迟为一年内（{last}之前）")).at("rectify_by"));
+    }
+    Ok(by)
+}
+
 /// Roles that supervise: the bureau's supervisors, leaders and unit heads.
 pub const SUPERVISORS: &[Role] = crate::procedure::actions::SUPERVISORS;
 
 /// Whether `unit` may supervise `supervised` about a matter of the area
 /// `jurisdiction` (the petition's, or the supervised unit's own when the
 /// case is about a unit's work): a unit above it in its line, or a petition
-/// bureau or joint conference whose area contains the matter's — never the
-/// unit itself.
+/// bureau or joint conference over the handling units of its area
+/// (Art. 39, 40) — never the unit itself.
+///
+/// Over its area a bureau (or joint conference) presses the units that
+/// handle petitions under its government: the departments of its own
+/// level and every unit of the levels below, their governments included.
+/// It never presses a body it answers to — its own government, that
+/// government's office, the party committee and government, the joint
+/// conference of its level, anything above it — nor the bodies outside the
+/// administrative petition procedure (`outside_supervision`).
 pub fn may_supervise(tree: &UnitTree, unit: UnitId, supervised: UnitId, jurisdiction: &str) -> bool {
     if unit == supervised || tree.acts_for(unit, supervised) {
         return false;
     }
     let above = tree.is_self_or_ancestor(unit, supervised);
-    let over_area = tree.get(unit).is_some_and(|u| {
-        matches!(u.kind, UnitKind::PetitionBureau | UnitKind::JointConference) && jurisdiction.starts_with(&u.jurisdiction)
-    });
+    let over_area = match (tree.get(unit), tree.get(supervised)) {
+        (Some(u), Some(s)) => {
+            matches!(u.kind, UnitKind::PetitionBureau | UnitKind::JointConference)
+                && jurisdiction.starts_with(&u.jurisdiction)
+                && s.jurisdiction.starts_with(&u.jurisdiction)
+                && !outside_supervision(s.kind)
+                && (s.level > u.level || matches!(s.kind, UnitKind::Department | UnitKind::Police))
+                && !tree.is_self_or_above_any(tree.acting_as(supervised), unit)
+        }
+        _ => false,
+    };
     above || over_area
+}
+
+/// Kinds no petition bureau or joint conference supervises over its area:
+/// the courts and procuratorates (their matters go by litigation, Art. 22,
+/// 28), the discipline bodies (accusations follow their own rules), and the
+/// village and residential committees, which never handle a petition.
+pub fn outside_supervision(kind: UnitKind) -> bool {
+    matches!(kind, UnitKind::Court | UnitKind::Procuratorate | UnitKind::DisciplineBody | UnitKind::Community)
 }
 
 /// The unit that supervises a late unit automatically: the petition bureau
@@ -311,6 +352,79 @@ mod tests {
         assert!(check_close(&t, 2, Role::Supervisor, 2).is_ok());
         assert!(check_close(&t, 2, Role::Clerk, 2).is_err());
         assert!(check_close(&t, 12, Role::UnitHead, 2).is_err());
+    }
+
+    /// The sample tree with a county party committee and government (44),
+    /// a county procuratorate (45) and a county police bureau (46).
+    fn tree_with_county_bodies() -> UnitTree {
+        use crate::unit::{Level, Unit};
+        let mut units: Vec<Unit> = sample_tree().all().cloned().collect();
+        let county = |id, kind, gov: Option<UnitId>| Unit {
+            id,
+            code: format!("U{id}"),
+            name: format!("单位{id}"),
+            kind,
+            level: Level::County,
+            parent_id: None,
+            gov_id: gov,
+            jurisdiction: "440304".into(),
+            path: format!("/{id}/"),
+        };
+        units.push(county(44, UnitKind::PartyGovernment, None));
+        units.push(county(45, UnitKind::Procuratorate, None));
+        units.push(county(46, UnitKind::Police, Some(40)));
+        UnitTree::new(units)
+    }
+
+    #[test]
+    fn art39_art40_a_bureau_supervises_the_handling_units_under_its_government() {
+        let t = tree_with_county_bodies();
+        let county = |s: UnitId| may_supervise(&t, 3, s, "440304");
+        // The departments of its own government and the units below.
+        assert!(county(12) && county(14) && county(46), "county departments and police");
+        assert!(county(16), "a township department");
+        assert!(county(5), "a township office");
+        // Not its own government, its office, the party committee and
+        // government, or the joint conference it is the office of.
+        for s in [40, 41, 44, 30] {
+            assert!(!county(s), "the county bureau supervised {s}");
+        }
+        // Not the court, the procuratorate or the discipline body.
+        for s in [20, 21, 45] {
+            assert!(!county(s), "the county bureau supervised {s}");
+        }
+        // Nor a unit above it, or of another level that is not in its area.
+        assert!(!county(2) && !county(42) && !county(11), "units above or outside its area");
+        // The joint conference keeps to the same: its level's departments, not its government.
+        assert!(may_supervise(&t, 30, 12, "440304"));
+        assert!(!may_supervise(&t, 30, 40, "440304"));
+        // A higher bureau over a lower area's government, committee, conference and bureau.
+        for s in [40, 41, 44, 30, 3] {
+            assert!(may_supervise(&t, 2, s, "440304"), "the city bureau over {s}");
+        }
+        // Never over courts or discipline bodies, at whatever level.
+        for s in [20, 21, 45] {
+            assert!(!may_supervise(&t, 2, s, "440304"), "the city bureau over {s}");
+            assert!(!may_supervise(&t, 1, s, "440304"), "the province bureau over {s}");
+        }
+        // The line superior keeps its own line.
+        assert!(may_supervise(&t, 11, 12, "440304"));
+        // The instruments follow: a 约谈 of the county government by its own bureau is refused.
+        assert!(check_open(&t, 3, Role::Supervisor, SupervisionKind::Interview, 40, "440304").is_err());
+        assert!(check_open(&t, 2, Role::Supervisor, SupervisionKind::Interview, 40, "440304").is_ok());
+        // The watch: a late court or discipline body is nobody's to supervise automatically.
+        assert_eq!(supervising_bureau(&t, 21, "440304"), None);
+        assert_eq!(supervising_bureau(&t, 20, "440304"), None);
+    }
+
+    #[test]
+    fn art39_rectification_by_a_date_within_a_year() {
+        let today = d("2026-12-05");
+        assert!(check_rectify_by(today, today).is_err(), "not today");
+        assert!(check_rectify_by(d("2026-12-06"), today).is_ok());
+        assert!(check_rectify_by(d("2027-12-05"), today).is_ok());
+        assert!(check_rectify_by(d("2027-12-06"), today).is_err(), "more than a year on");
+        assert!(check_rectify_by(d("9999-12-31"), today).is_err());
     }
 
     #[test]

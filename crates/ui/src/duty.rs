@@ -45,6 +45,8 @@ struct DutyPage {
     missed: Vec<DutyView>,
     /// Whether the viewer spot-checks (leader, unit head, supervisor).
     checker: bool,
+    /// The viewer's user id: his own duty days are checked by others.
+    user_id: i64,
     today: String,
 }
 
@@ -66,7 +68,8 @@ async fn show(state: &AppState, headers: &HeaderMap, s: &Staff, flash: Option<St
     let checker = xinfang_domain::leadership::MANAGERS.contains(&s.user.role);
     let missed = if checker { api::missed(State(state.clone()), s.clone()).await.map(|Json(m)| m).unwrap_or_default() } else { Vec::new() };
     let (token, set) = csrf(headers);
-    let page = DutyPage { me: me(s), nav: "duty", csrf: token, flash, alert, r, missed, checker, today: today.to_string() };
+    let page =
+        DutyPage { me: me(s), nav: "duty", csrf: token, flash, alert, r, missed, checker, user_id: s.user.id, today: today.to_string() };
     with_cookie(render(&page), set)
 }
 

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
-use xinfang_domain::supervision::SupervisionKind;
+use xinfang_domain::supervision::{SupervisionKind, may_supervise};
 use xinfang_web::AppState;
 use xinfang_web::api::supervision::{self as api, CaseQuery, OpenCase, SupervisionCaseView, WatchView};
 use xinfang_web::auth::Staff;
@@ -42,6 +42,9 @@ struct SupervisionPage {
     /// May open cases (supervisors, leaders, unit heads).
     opens: bool,
     kinds: Vec<(&'static str, &'static str)>,
+    /// The units the caller's unit may open a case about (code, name): the
+    /// supervised-unit field offers these (`supervision::may_supervise`).
+    supervisable: Vec<(String, String)>,
     /// This month's 学法考法 participation in the caller's area, beside the
     /// handling figures (managers only).
     learning: Option<xinfang_web::api::learning::FiguresView>,
@@ -76,6 +79,7 @@ async fn render_page(state: AppState, headers: &HeaderMap, s: Staff, q: PageQuer
     let status = if alert.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let opens = xinfang_domain::supervision::SUPERVISORS.contains(&s.user.role);
     let kinds = SupervisionKind::MANUAL.iter().map(|k| (k.as_str(), k.label())).collect();
+    let supervisable = if opens { supervisable(&state.tree(), &s) } else { Vec::new() };
     let learning = if xinfang_domain::leadership::MANAGERS.contains(&s.user.role) {
         let q = xinfang_web::api::learning::ParticipationQuery::default();
         match xinfang_web::api::learning::period(&q) {
@@ -98,11 +102,27 @@ async fn render_page(state: AppState, headers: &HeaderMap, s: Staff, q: PageQuer
         all,
         opens,
         kinds,
+        supervisable,
         learning,
     };
     let mut r = render(&page);
     *r.status_mut() = status;
     crate::portal::with_cookie(r, set)
+}
+
+/// The units the staff member's unit may open a case about its work
+/// against, by the rule the case is judged by, of its own level and the
+/// one below (bounded however big the tree), in code order.
+fn supervisable(tree: &xinfang_domain::unit::UnitTree, s: &Staff) -> Vec<(String, String)> {
+    let (me, level) = (s.unit.id, s.unit.level);
+    let mut units: Vec<(String, String)> = tree
+        .all()
+        .filter(|u| u.level <= xinfang_domain::unit::Level::ALL.into_iter().find(|l| *l > level).unwrap_or(level))
+        .filter(|u| may_supervise(tree, me, u.id, &u.jurisdiction))
+        .map(|u| (u.code.clone(), u.name.clone()))
+        .collect();
+    units.sort();
+    units
 }
 
 async fn page(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<PageQuery>) -> Response {

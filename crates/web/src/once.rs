@@ -64,6 +64,27 @@ pub fn fingerprint(state: &AppState, body: &Value) -> String {
     state.keyring.keyed_hash("request_body", &canonical(body))
 }
 
+/// The request's `Idempotency-Key`, if it sent one; 400 for a malformed one.
+pub fn idempotency_key(headers: &axum::http::HeaderMap) -> ApiResult<Option<String>> {
+    match headers.get("idempotency-key") {
+        None => Ok(None),
+        Some(v) => match v.to_str().ok().map(str::trim).filter(|k| valid_key(k)) {
+            Some(k) => Ok(Some(k.to_string())),
+            None => Err(ApiError::bad_request("invalid_idempotency_key", "Idempotency-Key 须为16至255个可见ASCII字符（例如UUID）")),
+        },
+    }
+}
+
+/// An answer given once (or replayed, with `Idempotent-Replayed: true`).
+pub fn answered(answer: Answer) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut r = (answer.status, axum::Json(answer.body)).into_response();
+    if answer.replayed {
+        r.headers_mut().insert("idempotent-replayed", axum::http::HeaderValue::from_static("true"));
+    }
+    r
+}
+
 /// Run `act` once for `key` in `scope` (who may use the key: a user, the
 /// anonymous public, a form). `act` returns the answer to store; an error
 /// releases the key, so a corrected body may be sent with it again.

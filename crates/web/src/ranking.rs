@@ -103,8 +103,16 @@ pub struct Computed {
 
 /// Work out `bureau`'s ranking of `month` as judged on `today`.
 pub async fn compute(state: &AppState, bureau: &Unit, month: &str, weights: Weights, today: NaiveDate) -> ApiResult<Computed> {
-    let period = month_period(month).ok_or_else(|| {
-        ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "invalid_month", "月份格式应为 年-月，如 2026-10").at("month")
+    // A month written exactly `YYYY-MM`, from `FIRST_YEAR` on: a ranking
+    // is a permanent record with letters and rectification cases, and none
+    // of a time before the system's figures may be published.
+    let period = xinfang_domain::plain_month(month).and_then(|_| month_period(month)).ok_or_else(|| {
+        ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_month",
+            format!("月份格式应为 年-月（{}年1月以后），如 2026-10", xinfang_domain::FIRST_YEAR),
+        )
+        .at("month")
     })?;
     if period.to >= today {
         return Err(

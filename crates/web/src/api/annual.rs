@@ -81,8 +81,13 @@ pub async fn build(state: &AppState, staff: &Staff, q: &AnnualQuery) -> ApiResul
     let today = local_date(Utc::now());
     let year = match q.year.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => today.year() - 1,
-        Some(y) => y.parse::<i32>().ok().filter(|y| (2000..=today.year()).contains(y)).ok_or_else(|| {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_parameter", format!("年份“{y}”不正确（2000年至今年）")).at("year")
+        Some(y) => y.parse::<i32>().ok().filter(|y| (xinfang_domain::FIRST_YEAR..=today.year()).contains(y)).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_parameter",
+                format!("年份“{y}”不正确（{}年至今年）", xinfang_domain::FIRST_YEAR),
+            )
+            .at("year")
         })?,
     };
     let (from, to) = (

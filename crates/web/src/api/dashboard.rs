@@ -128,9 +128,14 @@ fn invalid(code: &str, field: &str, message: impl Into<String>) -> ApiError {
 fn date(v: Option<&str>, field: &str) -> ApiResult<Option<NaiveDate>> {
     match v.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .map(Some)
-            .map_err(|_| invalid("invalid_date", field, format!("“{s}”不是有效日期（格式YYYY-MM-DD）"))),
+        // From `FIRST_YEAR` on, as the annual report: no period before the system's figures.
+        Some(s) => xinfang_domain::plain_date(s).map(Some).ok_or_else(|| {
+            invalid(
+                "invalid_date",
+                field,
+                format!("“{s}”不是有效日期（格式YYYY-MM-DD，{}至{}年）", xinfang_domain::FIRST_YEAR, xinfang_domain::LAST_YEAR),
+            )
+        }),
     }
 }
 
@@ -175,7 +180,8 @@ pub fn parse(
         return Err(ApiError::forbidden(format!("只能查看本单位及下级单位的统计数据，无权查看{}的统计", unit.name)));
     }
     let to = date(to, "to")?.unwrap_or(today);
-    let default_from = to.with_day(1).and_then(|d| d.checked_sub_months(Months::new(12))).unwrap_or(to);
+    let first_day = NaiveDate::from_ymd_opt(xinfang_domain::FIRST_YEAR, 1, 1).ok_or_else(ApiError::internal)?;
+    let default_from = to.with_day(1).and_then(|d| d.checked_sub_months(Months::new(12))).unwrap_or(to).max(first_day);
     let from = date(from, "from")?.unwrap_or(default_from);
     if from > to {
         return Err(invalid("invalid_range", "to", format!("截止日期{to}早于起始日期{from}")));

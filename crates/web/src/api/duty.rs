@@ -527,7 +527,7 @@ pub struct DutyCheckInput {
 }
 
 #[utoipa::path(post, path = "/api/v1/duty-roster/days/{id}/check", tag = "duty", security(("bearer" = [])),
-    description = "Spot-check a duty day (抽查, as Dalian does by video): held or not, with a note. A leader, unit head or supervisor of the unit or of a unit supervising it; once per duty day, except that a check by a unit above replaces one the duty's own unit recorded.",
+    description = "Spot-check a duty day (抽查, as Dalian does by video): held or not, with a note. A leader, unit head or supervisor of the unit or of a unit supervising it, never the leader on duty himself (403 `own_duty`); once per duty day, except that a check by a unit above replaces one the duty's own unit recorded.",
     params(("id" = i64, Path)), request_body = DutyCheckInput,
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn check(
@@ -540,6 +540,11 @@ pub async fn check(
     let d = state.store.duty_day(id).await?.ok_or_else(|| ApiError::not_found("值班记录"))?;
     if !checked_units(&state, &staff).contains(&d.unit_id) {
         return Err(ApiError::not_found("值班记录"));
+    }
+    // A spot check is made by someone other than the one checked: the
+    // leader on duty cannot find his own day held.
+    if d.kind == "leader" && d.person_id == staff.user.id {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "own_duty", "不能抽查本人的值班，请由本单位其他负责人或上级单位抽查"));
     }
     if d.day > local_date(Utc::now()).to_string() {
         return Err(invalid("not_yet", "值班日尚未到，不能抽查", "held"));

@@ -36,7 +36,7 @@ pub async fn create(
     headers: axum::http::HeaderMap,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Response> {
-    let key = idempotency_key(&headers)?;
+    let key = crate::once::idempotency_key(&headers)?;
     // A key is the caller's own: a user's, an API key's, or the public's.
     let scope = match &staff {
         Some(s) => format!("api:user:{}", s.user.id),
@@ -80,27 +80,7 @@ pub async fn create(
             crate::once::Answer { status, body, replayed: false }
         }
     };
-    Ok(answered(answer))
-}
-
-/// The request's `Idempotency-Key`, if it sent one; 400 for a malformed one.
-fn idempotency_key(headers: &axum::http::HeaderMap) -> ApiResult<Option<String>> {
-    match headers.get("idempotency-key") {
-        None => Ok(None),
-        Some(v) => match v.to_str().ok().map(str::trim).filter(|k| crate::once::valid_key(k)) {
-            Some(k) => Ok(Some(k.to_string())),
-            None => Err(ApiError::bad_request("invalid_idempotency_key", "Idempotency-Key 须为16至255个可见ASCII字符（例如UUID）")),
-        },
-    }
-}
-
-/// An answer given once (or replayed, with `Idempotent-Replayed: true`).
-fn answered(answer: crate::once::Answer) -> Response {
-    let mut r = (answer.status, Json(answer.body)).into_response();
-    if answer.replayed {
-        r.headers_mut().insert("idempotent-replayed", axum::http::HeaderValue::from_static("true"));
-    }
-    r
+    Ok(crate::once::answered(answer))
 }
 
 /// `act` behind an optional `Idempotency-Key`: a client that resends an
@@ -113,7 +93,7 @@ pub async fn act_route(
     ApiPath((number, action)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Response> {
-    let Some(key) = idempotency_key(&headers)? else {
+    let Some(key) = crate::once::idempotency_key(&headers)? else {
         return act(State(state), staff, ApiPath((number, action)), ApiJson(body)).await;
     };
     // A replayed answer is the caller's own, and only while it may still
@@ -128,7 +108,7 @@ pub async fn act_route(
         let answer = serde_json::from_slice::<Value>(&bytes).map_err(|_| ApiError::internal())?;
         Ok((status, answer))
     };
-    Ok(answered(crate::once::once(&state, &scope, &key, &fingerprint, run).await?))
+    Ok(crate::once::answered(crate::once::once(&state, &scope, &key, &fingerprint, run).await?))
 }
 
 #[derive(Clone, Default, Deserialize, IntoParams)]

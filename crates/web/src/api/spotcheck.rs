@@ -107,8 +107,10 @@ pub fn checked_units(state: &AppState, staff: &Staff) -> Vec<UnitId> {
         .collect()
 }
 
+/// The month's first and next instants (China time), for a month written
+/// exactly `YYYY-MM` from `FIRST_YEAR` on (`plain_month`).
 fn month_bounds(month: &str) -> Option<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)> {
-    let first = chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").ok()?;
+    let first = xinfang_domain::plain_month(month)?;
     let next = first.checked_add_months(chrono::Months::new(1))?;
     // Months in China time.
     let at = |d: chrono::NaiveDate| d.and_hms_opt(0, 0, 0).map(|t| t.and_utc() - chrono::Duration::hours(8));
@@ -142,8 +144,16 @@ pub async fn create(
     require_manager(&staff)?;
     let rule = SampleRule::parse(input.rule.trim(), input.n)?;
     let month = input.month.trim();
-    let (from, to) = month_bounds(month)
-        .ok_or_else(|| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_month", "月份格式应为 年-月，如 2026-11").at("month"))?;
+    // One spelling per month: the sample is seeded by it, so `+2026-11`
+    // must not draw another sample of 2026-11.
+    let (from, to) = month_bounds(month).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_month",
+            format!("月份格式应为 年-月（{}年1月以后），如 2026-11", xinfang_domain::FIRST_YEAR),
+        )
+        .at("month")
+    })?;
     // A month still to come has handled nothing: a check of it would be an
     // empty record that looks like a clean one. The current month may be
     // checked as far as it has gone.

@@ -18,16 +18,17 @@ use crate::views::{unit_ref, withheld};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::Response;
 use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use xinfang_domain::access::{View, view};
 use xinfang_domain::local_date;
-use xinfang_domain::petition::SupervisionLetter;
+use xinfang_domain::petition::{SupervisionLetter, check_text};
 use xinfang_domain::procedure::Command;
 use xinfang_domain::role::Role;
 use xinfang_domain::supervision::{SupervisionKind, check_close, check_open, check_reply, reply_due};
-use xinfang_domain::unit::{UnitId, UnitTree};
+use xinfang_domain::unit::UnitTree;
 use xinfang_store::{EventDraft, NewSupervisionCase, StoreError, SupervisionCaseRow, SupervisionFilter, WatchCounts};
 
 /// History action of a reply on the petition's chain (internal).
@@ -108,7 +109,8 @@ pub struct CaseQuery {
     pub limit: Option<i64>,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct OpenCase {
     /// manual (督办), listed (挂牌督办), interview (约谈), circular (通报), rectification (限期整改)
     pub kind: String,
@@ -128,12 +130,14 @@ pub struct OpenCase {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ReplyCase {
     /// The written reply: what was done, and whether the suggestions were adopted.
     pub reply: String,
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CloseCase {
     #[serde(default)]
     pub note: String,
@@ -143,7 +147,8 @@ pub struct CloseCase {
 #[into_params(parameter_in = Query)]
 pub struct WatchQuery {
     /// A unit code (default: the caller's unit): its own timers and those of
-    /// the units below it or in its area.
+    /// the units its figures cover. Only a unit whose statistics the caller
+    /// may read (its own, one below it, a bureau's area; 403 otherwise).
     pub unit: Option<String>,
 }
 
@@ -172,7 +177,9 @@ pub struct WatchView {
     pub due_soon_days: u32,
     /// Open duty timers of petitions the unit holds now.
     pub own: WatchClassCounts,
-    /// The same over the unit and every unit below it or in its area.
+    /// The same over the units the unit's figures cover (as on the
+    /// dashboard): a petition bureau's, joint conference's or party
+    /// committee's whole area; any other unit's own and those below it.
     pub subtree: WatchClassCounts,
 }
 
@@ -364,6 +371,10 @@ pub async fn open_case(state: &AppState, staff: &Staff, input: OpenCase) -> ApiR
             xinfang_domain::DomainError::invalid(xinfang_domain::Rule::Art40, "missing_reason", "请填写督办事由").at("reason"),
         ));
     }
+    // The limits the `supervise` act keeps (a case about a unit's work has
+    // no act to keep them).
+    check_text("reason", "督办事由", &reason, true)?;
+    check_text("suggestions", "改进建议", input.suggestions.trim(), false)?;
     let now = Utc::now();
     let today = local_date(now);
     let rectify_by = match (kind, input.rectify_by) {
@@ -373,12 +384,10 @@ pub async fn open_case(state: &AppState, staff: &Staff, input: OpenCase) -> ApiR
                     .at("rectify_by"),
             ));
         }
-        (SupervisionKind::Rectification, Some(d)) if d <= today => {
-            return Err(ApiError::from(
-                xinfang_domain::DomainError::invalid(xinfang_domain::Rule::Art40, "rectify_by_past", "整改期限须晚于今天").at("rectify_by"),
-            ));
-        }
-        (_, d) => d,
+        // Any kind that sets a date (挂牌督办 may too) keeps to the same bounds:
+        // the reply falls due on it.
+        (_, Some(d)) => Some(xinfang_domain::supervision::check_rectify_by(d, today)?),
+        (_, None) => None,
     };
     let letter = match input.letter.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
         None => None,
@@ -514,15 +523,36 @@ pub(crate) fn act_case(
 }
 
 #[utoipa::path(post, path = "/api/v1/supervision/cases", tag = "supervision", security(("bearer" = [])), request_body = OpenCase,
-    description = "Open a supervision case (supervisors, leaders and unit heads of a unit above the supervised unit, or of the petition bureau of the area; 挂牌督办 by the joint conference or the bureau as its office). On a petition it is the `supervise` act (Art. 40): an event on the petition's history and its letter (督办函 / 交办函 / 提醒函), addressed to the unit now holding the petition; the reply is due 5 working days on, or by `rectify_by` for 限期整改. A 约谈 / 通报 / 挂牌督办 / 限期整改 about a unit's work names the unit instead and has no letter.",
+    params(("Idempotency-Key" = Option<String>, Header, description = "As for acts: a resend with the same key and body opens nothing more and answers the case it opened (header `Idempotent-Replayed: true`); another body with the key is 422 `idempotency_key_reused`.")),
+    description = "Open a supervision case (supervisors, leaders and unit heads of a unit above the supervised unit in its line, or of the petition bureau or joint conference of the area over the handling units under its government: its level's departments and the units of the levels below — never its own government, the party committee and government, its joint conference, nor courts, procuratorates, discipline bodies or village committees; 挂牌督办 by the joint conference or the bureau as its office). On a petition it is the `supervise` act (Art. 40): an event on the petition's history and its letter (督办函 / 交办函 / 提醒函), addressed to the unit now holding the petition; the reply is due 5 working days on, or by `rectify_by` (after today, at most a year on) for 限期整改. Texts as for acts (at most 4000 characters); unknown fields are refused. A 约谈 / 通报 / 挂牌督办 / 限期整改 about a unit's work names the unit instead and has no letter.",
     responses((status = 201, body = SupervisionCaseDetail), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn open(
     State(state): State<AppState>,
     staff: Staff,
+    headers: axum::http::HeaderMap,
     ApiJson(input): ApiJson<OpenCase>,
-) -> ApiResult<(StatusCode, Json<SupervisionCaseDetail>)> {
-    let id = open_case(&state, &staff, input).await?;
-    Ok((StatusCode::CREATED, Json(case_detail(&state, &staff, id).await?)))
+) -> ApiResult<Response> {
+    // The act's way of submitting once (`crate::once`): a resend with the
+    // key opens nothing more — no second case, letter or event.
+    let answer = match crate::once::idempotency_key(&headers)? {
+        None => crate::once::Answer { status: StatusCode::CREATED, body: opened(open_case(&state, &staff, input).await?), replayed: false },
+        Some(key) => {
+            let scope = format!("api:supervision:{}", staff.user.id);
+            let fingerprint = crate::once::fingerprint(&state, &serde_json::json!(["supervision_case", &input]));
+            let run = || async { Ok((StatusCode::CREATED, opened(open_case(&state, &staff, input).await?))) };
+            crate::once::once(&state, &scope, &key, &fingerprint, run).await?
+        }
+    };
+    let id = answer.body["id"].as_i64().ok_or_else(ApiError::internal)?;
+    // The case as the caller may read it now: a replay after the petition
+    // was sealed or hidden (Art. 30) shows no more than a fresh read would.
+    let detail = serde_json::to_value(case_detail(&state, &staff, id).await?).map_err(|_| ApiError::internal())?;
+    Ok(crate::once::answered(crate::once::Answer { body: detail, ..answer }))
+}
+
+/// What is kept of a case's opening for a resend: its id.
+fn opened(id: i64) -> serde_json::Value {
+    serde_json::json!({ "id": id })
 }
 
 fn case_event(action: &str, staff: &Staff, r: &SupervisionCaseRow, state_now: xinfang_domain::petition::State, text: &str) -> EventDraft {
@@ -553,6 +583,7 @@ pub async fn reply_case(state: &AppState, staff: &Staff, id: i64, text: &str) ->
             xinfang_domain::DomainError::invalid(xinfang_domain::Rule::Art40, "missing_reply", "请填写书面回复内容").at("reply"),
         ));
     }
+    check_text("reply", "书面回复", text, true)?;
     if r.closed_at.is_some() || r.replied_at.is_some() {
         return Err(case_conflict("该督办事项已回复或已办结"));
     }
@@ -600,6 +631,7 @@ pub async fn close_case(state: &AppState, staff: &Staff, id: i64, note: &str) ->
         )));
     }
     let note = note.trim();
+    check_text("note", "办结意见", note, false)?;
     let event = match &r.number {
         Some(n) => state.store.petition_by_number(n).await?.map(|p| case_event(CLOSE_ACTION, staff, &r, p.state, note)),
         None => None,
@@ -623,12 +655,6 @@ pub async fn close(
     Ok(Json(case_detail(&state, &staff, id).await?))
 }
 
-/// Whether `unit` is within what `own` watches: itself, below it in either
-/// hierarchy, or in its area.
-fn watches(tree: &UnitTree, own: UnitId, unit: UnitId) -> bool {
-    own == unit || tree.is_above(own, unit) || tree.administers(own, unit)
-}
-
 /// The deadline watch's counts for `unit` (default: the caller's).
 pub async fn watch_for(state: &AppState, staff: &Staff, code: Option<&str>) -> ApiResult<WatchView> {
     let tree = state.tree();
@@ -636,10 +662,13 @@ pub async fn watch_for(state: &AppState, staff: &Staff, code: Option<&str>) -> A
         Some(c) => tree.by_code(c).ok_or_else(|| ApiError::not_found("该单位").at("unit"))?,
         None => tree.get(staff.unit.id).ok_or_else(ApiError::internal)?,
     };
-    let own_unit = tree.acting_as(staff.unit.id);
-    if !watches(&tree, own_unit, unit.id) && !watches(&tree, staff.unit.id, unit.id) {
-        return Err(ApiError::forbidden("只能查看本单位及下级、本地区单位的期限监控").at("unit"));
+    // Whose timers a reader may count, and what a unit's subtree is: the
+    // one rule of the statistics and the dashboard (a bureau its area, any
+    // other unit itself and the units below it).
+    if !crate::api::statistics::may_see(&tree, &staff.unit, unit) {
+        return Err(ApiError::forbidden(format!("只能查看本单位及下级单位的期限监控，无权查看{}的期限监控", unit.name)).at("unit"));
     }
+    let scope = crate::api::dashboard::scope_units(&tree, unit);
     // Art. 30: no open timer of an accusation the caller may not know of.
     let screened = crate::screen::screened(state, &staff.unit).await?;
     let (counts, when) = crate::screen::watch_counts_for(state, &screened).await?;
@@ -651,7 +680,7 @@ pub async fn watch_for(state: &AppState, staff: &Staff, code: Option<&str>) -> A
         overdue: a.overdue + c.overdue,
     };
     let own = counts.iter().filter(|c| c.unit_id == unit.id).fold(WatchCounts::default(), add);
-    let subtree = counts.iter().filter(|c| watches(&tree, unit.id, c.unit_id)).fold(WatchCounts::default(), add);
+    let subtree = counts.iter().filter(|c| scope.contains(&c.unit_id)).fold(WatchCounts::default(), add);
     Ok(WatchView {
         unit: unit_ref(unit),
         swept_on: when.as_ref().map(|w| w.0.to_string()),
