@@ -581,7 +581,8 @@ async fn public_booking_words_read_naturally() {
     let (status, e) = s.get("/api/v1/articles/51", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(e["error"]["message"], "没有这一条（本条例共50条）", "{e}");
-    let (status, e) = s.post("/api/v1/appointments/hall/check-in", Some(&s.token("ft_clerk").await), json!({"booking_code": "ABCDEFGH"})).await;
+    let (status, e) =
+        s.post("/api/v1/appointments/hall/check-in", Some(&s.token("ft_clerk").await), json!({"booking_code": "ABCDEFGH"})).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(!e["error"]["message"].as_str().unwrap().contains("无权查看"), "{e}");
 

@@ -314,8 +314,7 @@ async fn orders_link_only_what_both_ends_may_open() {
         assert_eq!((e["error"]["code"].as_str(), e["error"]["fields"][0]["field"].as_str()), (Some(code), Some("dispute")), "{named}: {e}");
     }
     // A dispute of 南园 sent to another street: refused, not made openable.
-    let (status, e) =
-        s.post_as("ft_clerk", "/api/v1/dispatch/orders", order(json!({"to_unit": "440304004-XFB", "dispute": number}))).await;
+    let (status, e) = s.post_as("ft_clerk", "/api/v1/dispatch/orders", order(json!({"to_unit": "440304004-XFB", "dispute": number}))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     assert_eq!(e["error"]["code"], json!("dispute_not_visible_to_receiver"), "{e}");
     let (_, sent) = s.get_as("ft_clerk", "/api/v1/dispatch/orders?box=sent").await;
@@ -327,8 +326,13 @@ async fn orders_link_only_what_both_ends_may_open() {
     assert_eq!(status, StatusCode::CREATED, "{e}");
     // An accusation the bureau reads at intake, whose accused is not named: sealed from the street.
     let accusation = claim_by_the_bureau(&s, &today().to_string(), "反映某工作人员索要好处费").await;
-    s.act("ft_clerk", &accusation, "classify", json!({"category": "accusation", "litigation_related": false, "reason": "反映工作人员违纪"}))
-        .await;
+    s.act(
+        "ft_clerk",
+        &accusation,
+        "classify",
+        json!({"category": "accusation", "litigation_related": false, "reason": "反映工作人员违纪"}),
+    )
+    .await;
     let (status, e) = s.post_as("ft_clerk", "/api/v1/dispatch/orders", order(json!({"petition": accusation}))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     assert_eq!(e["error"]["code"], json!("petition_not_visible_to_receiver"), "{e}");
@@ -340,7 +344,8 @@ async fn orders_link_only_what_both_ends_may_open() {
     // The claim named earlier turns out to be an accusation: the street's inbox no longer names it.
     let (_, inbox) = s.get_as("ft_ny_clerk", "/api/v1/dispatch/orders").await;
     assert!(inbox.as_array().unwrap().iter().any(|o| o["petition"] == json!(claim)), "{inbox}");
-    s.act("ft_clerk", &claim, "classify", json!({"category": "accusation", "litigation_related": false, "reason": "反映工作人员违纪"})).await;
+    s.act("ft_clerk", &claim, "classify", json!({"category": "accusation", "litigation_related": false, "reason": "反映工作人员违纪"}))
+        .await;
     let (_, inbox) = s.get_as("ft_ny_clerk", "/api/v1/dispatch/orders").await;
     assert!(inbox.as_array().unwrap().iter().all(|o| o["petition"] != json!(claim)), "{inbox}");
     assert!(!inbox.to_string().contains(&claim), "{inbox}");
@@ -372,7 +377,14 @@ async fn the_order_form_offers_a_week_and_keeps_what_was_typed() {
     let page = post_page(
         &c,
         &format!("{}/staff/dispatch/orders", s.base),
-        &[("csrf", &csrf), ("to_unit", "440304001-XFB"), ("subject", "核查围墙纠纷"), ("content", "请核查"), ("due_on", &days_ahead(3)), ("dispute", "第三号")],
+        &[
+            ("csrf", &csrf),
+            ("to_unit", "440304001-XFB"),
+            ("subject", "核查围墙纠纷"),
+            ("content", "请核查"),
+            ("due_on", &days_ahead(3)),
+            ("dispute", "第三号"),
+        ],
     )
     .await;
     assert!(page.contains("JF2026-000003"), "the error says what a number looks like: {page}");

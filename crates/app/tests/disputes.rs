@@ -351,7 +351,11 @@ async fn nothing_found_never_stands_beside_a_recorded_dispute() {
     record(&s, "ft_ny_reporter", neighbours()).await;
     let (_, r) = s.get_as("ft_ny_clerk", &format!("/api/v1/disputes/rounds?period={period}")).await;
     let ny = line(&r, "440304001020-JWH");
-    assert_eq!((ny["recorded"].as_i64(), ny["nothing_found"].as_bool(), ny["reported"].as_bool()), (Some(1), Some(false), Some(true)), "{ny}");
+    assert_eq!(
+        (ny["recorded"].as_i64(), ny["nothing_found"].as_bool(), ny["reported"].as_bool()),
+        (Some(1), Some(false), Some(true)),
+        "{ny}"
+    );
     s.finish().await;
 }
 
@@ -372,20 +376,30 @@ async fn target_dates_people_and_states_are_bounded_and_said_in_chinese() {
             assert_eq!(status, StatusCode::CREATED, "{target}: {e}");
         } else {
             assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{target}: {e}");
-            assert_eq!((e["error"]["code"].as_str(), e["error"]["fields"][0]["field"].as_str()), (Some("target_too_far"), Some("target_on")), "{e}");
+            assert_eq!(
+                (e["error"]["code"].as_str(), e["error"]["fields"][0]["field"].as_str()),
+                (Some("target_too_far"), Some("target_on")),
+                "{e}"
+            );
             assert!(e["error"]["message"].as_str().unwrap().contains("重大"), "{e}");
         }
     }
     // The township steps in with a longer target: up to 90 days, not beyond.
     let id = record(&s, "ft_spt_reporter", grave.clone()).await;
     for (target, status) in [(days_ahead(91), StatusCode::UNPROCESSABLE_ENTITY), (days_ahead(60), StatusCode::NO_CONTENT)] {
-        let (got, e) =
-            s.post_as("ft_ny_clerk", &format!("/api/v1/disputes/{id}/mediator"), json!({"mediator": "ft_ny_clerk", "target_on": target})).await;
+        let (got, e) = s
+            .post_as("ft_ny_clerk", &format!("/api/v1/disputes/{id}/mediator"), json!({"mediator": "ft_ny_clerk", "target_on": target}))
+            .await;
         assert_eq!(got, status, "{target}: {e}");
     }
     // The village cannot push it out the same way.
-    let (status, e) =
-        s.post_as("ft_spt_reporter", &format!("/api/v1/disputes/{id}/mediator"), json!({"mediator": "ft_spt_reporter", "target_on": days_ahead(30)})).await;
+    let (status, e) = s
+        .post_as(
+            "ft_spt_reporter",
+            &format!("/api/v1/disputes/{id}/mediator"),
+            json!({"mediator": "ft_spt_reporter", "target_on": days_ahead(30)}),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
 
     let mut body = neighbours();

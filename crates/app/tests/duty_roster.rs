@@ -103,7 +103,11 @@ async fn a_lawyer_on_the_duty_roster_is_recorded_on_the_visits_of_that_monday() 
     assert_eq!(lawyer_events(&d).last().unwrap()["reason"], "建议先向劳动监察大队投诉，必要时申请劳动仲裁");
     // pass1 #8: not on the visit of a day the lawyer was not on duty.
     let (status, e) = s
-        .post(&format!("/api/v1/duty-roster/lawyers/{}/visits", lawyer["id"]), Some(&clerk), json!({"number": other_day["number"], "advice": "x"}))
+        .post(
+            &format!("/api/v1/duty-roster/lawyers/{}/visits", lawyer["id"]),
+            Some(&clerk),
+            json!({"number": other_day["number"], "advice": "x"}),
+        )
         .await;
     assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("lawyer_not_on_duty")), "{e}");
     assert!(lawyer_events(&s.detail("ft_clerk", other_day["number"].as_str().unwrap()).await).is_empty());
@@ -146,9 +150,8 @@ async fn a_leaders_duty_day_that_did_not_happen_shows_in_the_spot_check_list() {
     }
     // A future day entered by mistake comes off; a day gone by, or another unit's, does not.
     let (_, slip) = s.post("/api/v1/duty-roster/days", Some(&clerk), json!({"day": days_ahead(5), "leader": "ft_head"})).await;
-    let remove = |id: &Value, token: &str| {
-        s.client.delete(format!("{}/api/v1/duty-roster/days/{id}", s.base)).bearer_auth(token.to_string()).send()
-    };
+    let remove =
+        |id: &Value, token: &str| s.client.delete(format!("{}/api/v1/duty-roster/days/{id}", s.base)).bearer_auth(token.to_string()).send();
     assert_eq!(remove(&slip["id"], &s.token("ns_clerk").await).await.unwrap().status(), StatusCode::NOT_FOUND);
     assert_eq!(remove(&slip["id"], &clerk).await.unwrap().status(), StatusCode::NO_CONTENT);
     assert_eq!(remove(&slip["id"], &clerk).await.unwrap().status(), StatusCode::NOT_FOUND);

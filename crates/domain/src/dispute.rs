@@ -99,7 +99,10 @@ pub fn check_target(target: NaiveDate, today: NaiveDate, risk: &str, by_village:
     if target > latest {
         let msg = if by_village {
             let days = (latest - today).num_days();
-            format!("{}矛盾纠纷的化解期限最长{days}天（至{latest}），需要更长时间的请由乡镇（街道）或县（区）调整", risk_label(risk).unwrap_or(""))
+            format!(
+                "{}矛盾纠纷的化解期限最长{days}天（至{latest}），需要更长时间的请由乡镇（街道）或县（区）调整",
+                risk_label(risk).unwrap_or("")
+            )
         } else {
             format!("化解期限最长{MAX_TARGET_DAYS}天（至{latest}）")
         };
@@ -115,7 +118,9 @@ pub fn check_people(people: i64, parties: usize) -> Result<(), DomainError> {
         return Err(DomainError::invalid(Rule::Input, "invalid_people", "涉及人数应为1至100000").at("people"));
     }
     if people < parties as i64 {
-        return Err(DomainError::invalid(Rule::Input, "invalid_people", format!("涉及人数不能少于列出的当事人数（{parties}人）")).at("people"));
+        return Err(
+            DomainError::invalid(Rule::Input, "invalid_people", format!("涉及人数不能少于列出的当事人数（{parties}人）")).at("people")
+        );
     }
     Ok(())
 }
@@ -440,12 +445,12 @@ mod tests {
 
     #[test]
     fn target_dates_keep_to_the_grade_at_the_village_and_to_a_quarter_above() {
-        let d = NaiveDate::from_ymd_opt(2026, 12, 5).unwrap();
+        let d = NaiveDate::from_ymd_opt(2026, 12, 5).expect("a date");
         assert!(check_target(d, d, "high", true).is_ok());
         assert!(check_target(d + Duration::days(3), d, "high", true).is_ok());
-        let e = check_target(d + Duration::days(4), d, "high", true).unwrap_err();
+        let e = check_target(d + Duration::days(4), d, "high", true).expect_err("beyond the grade");
         assert!(e.message.contains("重大") && e.message.contains("3天"), "{e:?}");
-        assert!(check_target(NaiveDate::from_ymd_opt(2099, 12, 4).unwrap(), d, "high", true).is_err());
+        assert!(check_target(NaiveDate::from_ymd_opt(2099, 12, 4).expect("a date"), d, "high", true).is_err());
         assert!(check_target(d - Duration::days(1), d, "low", true).is_err());
         assert!(check_target(d + Duration::days(15), d, "low", true).is_ok());
         assert!(check_target(d + Duration::days(90), d, "high", false).is_ok());

@@ -377,14 +377,13 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<NothingFound> {
         let mut w = self.begin_write().await?;
-        let recorded: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM disputes WHERE village_unit_id = $1 AND recorded_on >= $2 AND recorded_on <= $3",
-        )
-        .bind(village)
-        .bind(from.to_string())
-        .bind(to.to_string())
-        .fetch_one(&mut *w.tx)
-        .await?;
+        let recorded: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM disputes WHERE village_unit_id = $1 AND recorded_on >= $2 AND recorded_on <= $3")
+                .bind(village)
+                .bind(from.to_string())
+                .bind(to.to_string())
+                .fetch_one(&mut *w.tx)
+                .await?;
         if recorded > 0 {
             return Ok(NothingFound::DisputesRecorded(recorded));
         }

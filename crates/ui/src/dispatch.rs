@@ -75,8 +75,12 @@ async fn board_view(
     };
     let (csrf, set) = crate::portal::csrf(headers);
     let today = xinfang_domain::local_date(chrono::Utc::now());
-    let form = form.unwrap_or_else(|| OrderForm { due_on: xinfang_domain::dispatch::default_due_on(today).to_string(), ..OrderForm::default() });
-    crate::portal::with_cookie(render(&BoardPage { me: me(s), nav: "dispatch", csrf, flash, alert, b, today: today.to_string(), form }), set)
+    let form =
+        form.unwrap_or_else(|| OrderForm { due_on: xinfang_domain::dispatch::default_due_on(today).to_string(), ..OrderForm::default() });
+    crate::portal::with_cookie(
+        render(&BoardPage { me: me(s), nav: "dispatch", csrf, flash, alert, b, today: today.to_string(), form }),
+        set,
+    )
 }
 
 async fn board_page(State(state): State<AppState>, headers: HeaderMap, Query(p): Query<BoardParams>) -> Response {

@@ -160,7 +160,12 @@ async fn check(State(state): State<AppState>, headers: HeaderMap, Path(id): Path
     .await
 }
 
-async fn remove(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>, Form(f): Form<HashMap<String, String>>) -> Response {
+async fn remove(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
     change(state, headers, f, move |state, s, _| async move { api::take_off_duty(&state, &s, id).await }).await
 }
 

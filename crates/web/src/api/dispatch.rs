@@ -394,8 +394,11 @@ async fn order_dispute(state: &AppState, staff: &Staff, to: &Unit, named: &Dispu
         return Err(unknown());
     }
     if !xinfang_domain::dispute::sees(to, &row.village_code, row.handling_unit_id) {
-        return Err(invalid("dispute_not_visible_to_receiver", "接收单位看不到该矛盾纠纷（不在其辖区），请向纠纷所在的乡镇（街道）或村（社区）下达")
-            .at("dispute"));
+        return Err(invalid(
+            "dispute_not_visible_to_receiver",
+            "接收单位看不到该矛盾纠纷（不在其辖区），请向纠纷所在的乡镇（街道）或村（社区）下达",
+        )
+        .at("dispute"));
     }
     Ok(row.id)
 }

@@ -1025,11 +1025,9 @@ pub async fn nothing_found(
     match state.store.report_nothing_found(staff.unit.id, &key, (&span.0, &span.1), staff.user.id, &note, Utc::now()).await? {
         NothingFound::Reported => Ok(StatusCode::NO_CONTENT),
         NothingFound::AlreadyReported => Err(ApiError::new(StatusCode::CONFLICT, "already_reported", "本期已报告排查无矛盾纠纷")),
-        NothingFound::DisputesRecorded(n) => Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "disputes_recorded",
-            format!("本期已登记{n}件矛盾纠纷，不能报告排查无矛盾纠纷"),
-        )),
+        NothingFound::DisputesRecorded(n) => {
+            Err(ApiError::new(StatusCode::CONFLICT, "disputes_recorded", format!("本期已登记{n}件矛盾纠纷，不能报告排查无矛盾纠纷")))
+        }
     }
 }
 
