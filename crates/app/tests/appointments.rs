@@ -101,11 +101,13 @@ async fn a_booked_slot_is_full_for_the_next_person_and_a_cancellation_frees_it()
     let (status, e) = s.post("/api/v1/appointments", None, booking(BUREAU, day, "10:00", "陈二", 2)).await;
     assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("already_booked")), "{e}");
     assert!(!e["error"]["message"].as_str().unwrap().contains(day), "the day is not told: {e}");
-    // Someone with 陈二's identity number and another phone cannot lock 陈二 out.
-    let mut squatter = booking(BUREAU, day, "10:00", "陈二", 2);
-    squatter["phone"] = json!("13700001111");
-    let (status, e) = s.post("/api/v1/appointments", None, squatter).await;
-    assert_eq!(status, StatusCode::CREATED, "{e}");
+    // Nor by changing the phone (pass2 #6): the identity number alone counts.
+    for phone in ["13700001111", "13900000000"] {
+        let mut again = booking(BUREAU, day, "10:00", "陈二", 2);
+        again["phone"] = json!(phone);
+        let (status, e) = s.post("/api/v1/appointments", None, again).await;
+        assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("already_booked")), "{phone}: {e}");
+    }
 
     // Days outside the calendar, a bad identity number, an unknown slot.
     let (status, e) = s.post("/api/v1/appointments", None, booking(BUREAU, &days_ago(1), "09:00", "陈三", 3)).await;
@@ -207,6 +209,9 @@ async fn check_in_by_code_gives_a_queue_number_and_the_visit_is_registered_with_
     assert_eq!(status, StatusCode::OK, "{called}");
     assert_eq!(called["status"], "called");
     assert!(called["waited_minutes"].as_i64().unwrap() >= 0);
+    // pass2 #10: calling it again is a conflict, not a missing number.
+    let (status, e) = s.post("/api/v1/appointments/hall/call", Some(&clerk), json!({"ticket": t["id"]})).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("ticket_not_waiting")), "{e}");
     let (_, hall) = s.get("/api/v1/appointments/hall", Some(&clerk)).await;
     assert_eq!(hall["waiting"], 1);
     assert!(hall["average_wait_minutes"].as_f64().is_some(), "{hall}");
@@ -457,6 +462,9 @@ async fn slots_are_validated_and_listed_in_the_openapi_document() {
         json!([{"starts": "10:00", "ends": "09:00", "capacity": 1}]),
         json!([{"starts": "09:00", "ends": "10:00", "capacity": 0}]),
         json!([{"starts": "09:00", "ends": "10:30", "capacity": 1}, {"starts": "10:00", "ends": "11:00", "capacity": 1}]),
+        // pass1 #12: office hours only.
+        json!([{"starts": "02:00", "ends": "03:00", "capacity": 1}]),
+        json!([{"starts": "20:00", "ends": "22:00", "capacity": 1}]),
     ] {
         let (status, e) = s.put(&format!("/api/v1/appointments/calendar/{BUREAU}"), Some(&clerk), json!({ "slots": slots })).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
@@ -558,5 +566,34 @@ async fn the_reception_calendar_follows_holidays_and_make_up_working_days() {
     assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_day")));
     let (status, e) = s.post("/api/v1/appointments", None, booking(BUREAU, &saturday.to_string(), "09:00", "调休", 89)).await;
     assert_eq!(status, StatusCode::CREATED, "{e}");
+    s.finish().await;
+}
+
+/// pass1 #16, #22: public answers read naturally; the booking page gives
+/// each day its weekday, and a form with no slot chosen asks for one.
+#[tokio::test]
+async fn public_booking_words_read_naturally() {
+    let s = server().await;
+    let days = open_slots(&s, "ft_clerk", BUREAU, json!([{"starts": "09:00", "ends": "10:00", "capacity": 5}])).await;
+    let (status, e) = s.get("/api/v1/appointments/YY44030420261207000001?code=ABCDEFGH", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(e["error"]["message"], "预约号或预约码不正确", "{e}");
+    let (status, e) = s.get("/api/v1/articles/51", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(e["error"]["message"], "没有这一条（本条例共50条）", "{e}");
+    let (status, e) =
+        s.post("/api/v1/appointments/hall/check-in", Some(&s.token("ft_clerk").await), json!({"booking_code": "ABCDEFGH"})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(!e["error"]["message"].as_str().unwrap().contains("无权查看"), "{e}");
+
+    let mut none = booking(BUREAU, "", "", "陈一", 61);
+    none["day"] = json!("");
+    let (status, e) = s.post("/api/v1/appointments", None, none).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(e["error"]["message"], "请选择接访日期和时段", "{e}");
+
+    let html = s.client.get(format!("{}/appointment?unit={BUREAU}", s.base)).send().await.unwrap().text().await.unwrap();
+    let day = chrono::NaiveDate::parse_from_str(&days[0], "%Y-%m-%d").unwrap();
+    assert!(html.contains(&xinfang_domain::letters::cn_day_with_weekday(day)), "{html}");
     s.finish().await;
 }

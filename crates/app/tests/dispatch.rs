@@ -264,3 +264,130 @@ async fn a_county_board_counts_by_township_dispatches_orders_and_marks_zero_peti
     assert_eq!(status, StatusCode::CONFLICT);
     s.finish().await;
 }
+
+/// pass1 #3, #19 and pass2 #8, #9: an order names its dispute as every page
+/// shows it (JF2026-000003) or by id, an unreadable or unknown one is a
+/// field error (never dropped), a dispute the receiving township cannot
+/// open is refused; a petition is linked only when the sender sees it in
+/// full and it is not sealed from the receiver, and an inbox no longer
+/// names one that became an accusation since; bad queries are JSON errors.
+#[tokio::test]
+async fn orders_link_only_what_both_ends_may_open() {
+    let s = TestServer::start().await;
+    let order = |extra: Value| {
+        let mut o = json!({"to_unit": "440304001-XFB", "subject": "核查", "content": "请核查并反馈", "due_on": days_ahead(7)});
+        for (k, v) in extra.as_object().unwrap() {
+            o[k] = v.clone();
+        }
+        o
+    };
+    let (status, c) = s
+        .post_as(
+            "ft_spt_reporter",
+            "/api/v1/disputes",
+            json!({"kind": "neighbour", "risk": "low", "summary": "围墙纠纷", "parties": [{"name": "张三"}, {"name": "李四"}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{c}");
+    let (id, number) = (c["id"].as_i64().unwrap(), c["number"].as_str().unwrap().to_string());
+
+    // The displayed number, lower-cased and spaced as typed, and the bare id.
+    for named in [json!(number), json!(format!(" {} ", number.to_lowercase())), json!(id)] {
+        let (status, e) = s.post_as("ft_clerk", "/api/v1/dispatch/orders", order(json!({"dispute": named}))).await;
+        assert_eq!(status, StatusCode::CREATED, "{named}: {e}");
+    }
+    let (_, sent) = s.get_as("ft_clerk", "/api/v1/dispatch/orders?box=sent").await;
+    for o in sent.as_array().unwrap() {
+        assert_eq!((o["dispute"].as_i64(), o["dispute_number"].as_str()), (Some(id), Some(number.as_str())), "{o}");
+    }
+    // Unreadable, unknown, or of another year: a field error, nothing sent.
+    let other_year = format!("JF1999-{:06}", id);
+    for (named, code) in [
+        (json!("第三号"), "invalid_dispute"),
+        (json!("XF-440304-20261205-000001"), "invalid_dispute"),
+        (json!(0), "invalid_dispute"),
+        (json!("JF2026-999999"), "unknown_dispute"),
+        (json!(other_year), "unknown_dispute"),
+    ] {
+        let (status, e) = s.post_as("ft_clerk", "/api/v1/dispatch/orders", order(json!({"dispute": named}))).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{named}: {e}");
+        assert_eq!((e["error"]["code"].as_str(), e["error"]["fields"][0]["field"].as_str()), (Some(code), Some("dispute")), "{named}: {e}");
+    }
+    // A dispute of 南园 sent to another street: refused, not made openable.
+    let (status, e) = s.post_as("ft_clerk", "/api/v1/dispatch/orders", order(json!({"to_unit": "440304004-XFB", "dispute": number}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["error"]["code"], json!("dispute_not_visible_to_receiver"), "{e}");
+    let (_, sent) = s.get_as("ft_clerk", "/api/v1/dispatch/orders?box=sent").await;
+    assert_eq!(sent.as_array().unwrap().len(), 3, "nothing written by a refusal");
+
+    // A claim the bureau holds may be named to the street of its place.
+    let claim = claim_by_the_bureau(&s, &today().to_string(), "小区物业乱收费").await;
+    let (status, e) = s.post_as("ft_clerk", "/api/v1/dispatch/orders", order(json!({"petition": claim}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{e}");
+    // An accusation the bureau reads at intake, whose accused is not named: sealed from the street.
+    let accusation = claim_by_the_bureau(&s, &today().to_string(), "反映某工作人员索要好处费").await;
+    s.act(
+        "ft_clerk",
+        &accusation,
+        "classify",
+        json!({"category": "accusation", "litigation_related": false, "reason": "反映工作人员违纪"}),
+    )
+    .await;
+    let (status, e) = s.post_as("ft_clerk", "/api/v1/dispatch/orders", order(json!({"petition": accusation}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["error"]["code"], json!("petition_not_visible_to_receiver"), "{e}");
+    // Once referred, the bureau sees it sealed: not its number to pass on.
+    s.act("ft_clerk", &accusation, "refer_discipline", json!({"unit": "440304-JW"})).await;
+    let (status, e) = s.post_as("ft_clerk", "/api/v1/dispatch/orders", order(json!({"petition": accusation}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["error"]["code"], json!("petition_not_in_full"), "{e}");
+    // The claim named earlier turns out to be an accusation: the street's inbox no longer names it.
+    let (_, inbox) = s.get_as("ft_ny_clerk", "/api/v1/dispatch/orders").await;
+    assert!(inbox.as_array().unwrap().iter().any(|o| o["petition"] == json!(claim)), "{inbox}");
+    s.act("ft_clerk", &claim, "classify", json!({"category": "accusation", "litigation_related": false, "reason": "反映工作人员违纪"}))
+        .await;
+    let (_, inbox) = s.get_as("ft_ny_clerk", "/api/v1/dispatch/orders").await;
+    assert!(inbox.as_array().unwrap().iter().all(|o| o["petition"] != json!(claim)), "{inbox}");
+    assert!(!inbox.to_string().contains(&claim), "{inbox}");
+
+    // Bad or repeated query parameters: structured JSON errors.
+    for path in [
+        "/api/v1/dispatch/board?area=440304001&area=440305",
+        "/api/v1/dispatch/orders?box=sent&box=inbox",
+        "/api/v1/disputes?before=abc",
+        "/api/v1/disputes/rounds?period=2026-W01&period=2026-W02",
+        "/api/v1/green-channel?overdue=maybe",
+    ] {
+        let r = s.client.get(format!("{}{path}", s.base)).bearer_auth(s.token("ft_clerk").await).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{path}");
+        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("application/json"), "{path}");
+        let e: Value = r.json().await.unwrap();
+        assert_eq!(e["error"]["code"], json!("invalid_query"), "{path}: {e}");
+    }
+    s.finish().await;
+}
+
+/// pass1 #19: the order form offers a week for the answer, not today.
+#[tokio::test]
+async fn the_order_form_offers_a_week_and_keeps_what_was_typed() {
+    let s = TestServer::start().await;
+    let (c, csrf) = browser(&s, "ft_clerk").await;
+    let page = c.get(format!("{}/staff/dispatch", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(&format!("name=\"due_on\" value=\"{}\"", days_ahead(7))), "{page}");
+    let page = post_page(
+        &c,
+        &format!("{}/staff/dispatch/orders", s.base),
+        &[
+            ("csrf", &csrf),
+            ("to_unit", "440304001-XFB"),
+            ("subject", "核查围墙纠纷"),
+            ("content", "请核查"),
+            ("due_on", &days_ahead(3)),
+            ("dispute", "第三号"),
+        ],
+    )
+    .await;
+    assert!(page.contains("JF2026-000003"), "the error says what a number looks like: {page}");
+    assert!(page.contains("value=\"核查围墙纠纷\"") && page.contains("value=\"第三号\""), "nothing typed is lost: {page}");
+    s.finish().await;
+}

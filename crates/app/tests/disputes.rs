@@ -344,3 +344,102 @@ async fn grid_reporters_belong_to_villages_and_bad_records_write_nothing() {
     assert!(status == StatusCode::FORBIDDEN || page["items"] == json!([]), "{status} {page}");
     s.finish().await;
 }
+
+/// pass1 #1: a round never shows disputes and "nothing found" together. A
+/// village with disputes in the round cannot report nothing found (409);
+/// a dispute recorded after such a report is a later discovery, and the
+/// report no longer stands.
+#[tokio::test]
+async fn nothing_found_never_stands_beside_a_recorded_dispute() {
+    let s = TestServer::start().await;
+    let period = {
+        let (_, r) = s.get_as("ft_ny_clerk", "/api/v1/disputes/rounds").await;
+        r["period"].as_str().unwrap().to_string()
+    };
+    let line = |r: &Value, code: &str| r["villages"].as_array().unwrap().iter().find(|v| v["code"] == json!(code)).unwrap().clone();
+
+    // Disputes first: the report is refused, and nothing is written.
+    record(&s, "ft_spt_reporter", neighbours()).await;
+    record(&s, "ft_spt_reporter", neighbours()).await;
+    let (status, e) = s.post_as("ft_spt_reporter", &format!("/api/v1/disputes/rounds/{period}/nothing-found"), json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{e}");
+    assert_eq!(e["error"]["code"], json!("disputes_recorded"), "{e}");
+    assert!(e["error"]["message"].as_str().unwrap().contains("已登记2件"), "{e}");
+    let (_, r) = s.get_as("ft_ny_clerk", &format!("/api/v1/disputes/rounds?period={period}")).await;
+    let spt = line(&r, SPT);
+    assert_eq!((spt["recorded"].as_i64(), spt["nothing_found"].as_bool()), (Some(2), Some(false)), "{spt}");
+
+    // The report first, then a dispute: a later discovery, the report no longer stands.
+    let (status, e) = s.post_as("ft_ny_reporter", &format!("/api/v1/disputes/rounds/{period}/nothing-found"), json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{e}");
+    let (_, r) = s.get_as("ft_ny_clerk", &format!("/api/v1/disputes/rounds?period={period}")).await;
+    assert_eq!(line(&r, "440304001020-JWH")["nothing_found"], json!(true));
+    record(&s, "ft_ny_reporter", neighbours()).await;
+    let (_, r) = s.get_as("ft_ny_clerk", &format!("/api/v1/disputes/rounds?period={period}")).await;
+    let ny = line(&r, "440304001020-JWH");
+    assert_eq!(
+        (ny["recorded"].as_i64(), ny["nothing_found"].as_bool(), ny["reported"].as_bool()),
+        (Some(1), Some(false), Some(true)),
+        "{ny}"
+    );
+    s.finish().await;
+}
+
+/// pass1 #9, #10, #15: a village keeps to its grade's target (a grave
+/// dispute cannot be given 2099), the township may give up to 90 days;
+/// the people involved are at least the parties named; a bad state filter
+/// is refused in Chinese labels.
+#[tokio::test]
+async fn target_dates_people_and_states_are_bounded_and_said_in_chinese() {
+    let s = TestServer::start().await;
+    let mut grave = neighbours();
+    grave["risk"] = json!("high");
+    for (target, ok) in [("2099-12-04".to_string(), false), (days_ahead(4), false), (days_ahead(3), true)] {
+        let mut body = grave.clone();
+        body["target_on"] = json!(target);
+        let (status, e) = s.post_as("ft_spt_reporter", "/api/v1/disputes", body).await;
+        if ok {
+            assert_eq!(status, StatusCode::CREATED, "{target}: {e}");
+        } else {
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{target}: {e}");
+            assert_eq!(
+                (e["error"]["code"].as_str(), e["error"]["fields"][0]["field"].as_str()),
+                (Some("target_too_far"), Some("target_on")),
+                "{e}"
+            );
+            assert!(e["error"]["message"].as_str().unwrap().contains("重大"), "{e}");
+        }
+    }
+    // The township steps in with a longer target: up to 90 days, not beyond.
+    let id = record(&s, "ft_spt_reporter", grave.clone()).await;
+    for (target, status) in [(days_ahead(91), StatusCode::UNPROCESSABLE_ENTITY), (days_ahead(60), StatusCode::NO_CONTENT)] {
+        let (got, e) = s
+            .post_as("ft_ny_clerk", &format!("/api/v1/disputes/{id}/mediator"), json!({"mediator": "ft_ny_clerk", "target_on": target}))
+            .await;
+        assert_eq!(got, status, "{target}: {e}");
+    }
+    // The village cannot push it out the same way.
+    let (status, e) = s
+        .post_as(
+            "ft_spt_reporter",
+            &format!("/api/v1/disputes/{id}/mediator"),
+            json!({"mediator": "ft_spt_reporter", "target_on": days_ahead(30)}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+
+    let mut body = neighbours();
+    body["people"] = json!(1);
+    let (status, e) = s.post_as("ft_spt_reporter", "/api/v1/disputes", body).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert!(e["error"]["message"].as_str().unwrap().contains("2人"), "{e}");
+    let mut body = neighbours();
+    body["people"] = json!(12);
+    record(&s, "ft_spt_reporter", body).await;
+
+    let (status, e) = s.get_as("ft_spt_reporter", "/api/v1/disputes?state=escalated").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    let m = e["error"]["message"].as_str().unwrap();
+    assert!(m.contains("化解中") && m.contains("已化解") && m.contains("已转信访事项"), "{m}");
+    s.finish().await;
+}

@@ -25,6 +25,19 @@ fn visit(name: &str, id_number: &str, on: &str, request: &str) -> Value {
     v
 }
 
+/// A duty day gone by, written as the roster had it (the API plans only
+/// from today on): `{"id"}` as the API answers.
+async fn past_duty(s: &TestServer, day: &str, kind: &str, person: i64) -> Value {
+    let units = s.store.load_units().await.unwrap();
+    let unit = units.iter().find(|u| u.code == BUREAU).unwrap().id;
+    let id = s.store.add_duty(unit, day, kind, person, "", user_id(s, "ft_clerk").await).await.unwrap().unwrap();
+    json!({"id": id})
+}
+
+async fn user_id(s: &TestServer, username: &str) -> i64 {
+    s.store.user_by_username(username).await.unwrap().unwrap().id
+}
+
 fn lawyer_events(detail: &Value) -> Vec<Value> {
     detail["history"].as_array().unwrap().iter().filter(|e| e["action"] == "duty_lawyer").cloned().collect()
 }
@@ -43,9 +56,12 @@ async fn a_lawyer_on_the_duty_roster_is_recorded_on_the_visits_of_that_monday() 
     assert_eq!(status, StatusCode::CREATED, "{lawyer}");
     assert_eq!(lawyer["phone"], "136****5678");
     let monday = last_monday();
-    let (status, duty) = s.post("/api/v1/duty-roster/days", Some(&clerk), json!({"day": monday.to_string(), "lawyer": lawyer["id"]})).await;
+    past_duty(&s, &monday.to_string(), "lawyer", lawyer["id"].as_i64().unwrap()).await;
+    // Planning ahead: the same lawyer twice on a day is refused.
+    let ahead = days_ahead(2);
+    let (status, duty) = s.post("/api/v1/duty-roster/days", Some(&clerk), json!({"day": ahead, "lawyer": lawyer["id"]})).await;
     assert_eq!(status, StatusCode::CREATED, "{duty}");
-    let (status, _) = s.post("/api/v1/duty-roster/days", Some(&clerk), json!({"day": monday.to_string(), "lawyer": lawyer["id"]})).await;
+    let (status, _) = s.post("/api/v1/duty-roster/days", Some(&clerk), json!({"day": ahead, "lawyer": lawyer["id"]})).await;
     assert_eq!(status, StatusCode::CONFLICT);
 
     // Two visits that Monday, one the day before, one letter that Monday.
@@ -85,6 +101,16 @@ async fn a_lawyer_on_the_duty_roster_is_recorded_on_the_visits_of_that_monday() 
     assert_eq!(status, StatusCode::NO_CONTENT, "{e}");
     let d = s.detail("ft_clerk", &on_monday[0]).await;
     assert_eq!(lawyer_events(&d).last().unwrap()["reason"], "建议先向劳动监察大队投诉，必要时申请劳动仲裁");
+    // pass1 #8: not on the visit of a day the lawyer was not on duty.
+    let (status, e) = s
+        .post(
+            &format!("/api/v1/duty-roster/lawyers/{}/visits", lawyer["id"]),
+            Some(&clerk),
+            json!({"number": other_day["number"], "advice": "x"}),
+        )
+        .await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("lawyer_not_on_duty")), "{e}");
+    assert!(lawyer_events(&s.detail("ft_clerk", other_day["number"].as_str().unwrap()).await).is_empty());
     let (_, rec) = s.get(&format!("/api/v1/duty-roster/lawyers/{}", lawyer["id"]), Some(&clerk)).await;
     let numbers: Vec<&str> = rec["visits"].as_array().unwrap().iter().map(|v| v["number"].as_str().unwrap()).collect();
     let mut expected: Vec<&str> = on_monday.iter().map(String::as_str).collect();
@@ -109,16 +135,29 @@ async fn a_leaders_duty_day_that_did_not_happen_shows_in_the_spot_check_list() {
     let clerk = s.token("ft_clerk").await;
     let (d1, d2) = (days_ago(2), days_ago(1));
     // A leader of the unit or of a unit above it; not of a department beside it.
-    let (status, missed) = s.post("/api/v1/duty-roster/days", Some(&clerk), json!({"day": d1, "leader": "ft_head"})).await;
-    assert_eq!(status, StatusCode::CREATED, "{missed}");
-    let (status, held) = s.post("/api/v1/duty-roster/days", Some(&clerk), json!({"day": d2, "leader": "sz_head"})).await;
-    assert_eq!(status, StatusCode::CREATED, "{held}");
-    let (status, e) = s.post("/api/v1/duty-roster/days", Some(&clerk), json!({"day": d2, "leader": "ft_rst_head"})).await;
+    let missed = past_duty(&s, &d1, "leader", user_id(&s, "ft_head").await).await;
+    let held = past_duty(&s, &d2, "leader", user_id(&s, "sz_head").await).await;
+    let (status, e) = s.post("/api/v1/duty-roster/days", Some(&clerk), json!({"day": days_ahead(1), "leader": "ft_rst_head"})).await;
     assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("not_a_leader")));
-    let (status, _) = s.post("/api/v1/duty-roster/days", Some(&clerk), json!({"day": d2, "leader": "ft_clerk"})).await;
+    let (status, _) = s.post("/api/v1/duty-roster/days", Some(&clerk), json!({"day": days_ahead(1), "leader": "ft_clerk"})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let (status, future) = s.post("/api/v1/duty-roster/days", Some(&clerk), json!({"day": days_ahead(3), "leader": "ft_head"})).await;
     assert_eq!(status, StatusCode::CREATED);
+    // pass1 #12: a roster plans from today to a year on.
+    for day in [days_ago(1), "2030-12-07".to_string(), days_ahead(366)] {
+        let (status, e) = s.post("/api/v1/duty-roster/days", Some(&clerk), json!({"day": day, "leader": "ft_head"})).await;
+        assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_day")), "{day}: {e}");
+    }
+    // A future day entered by mistake comes off; a day gone by, or another unit's, does not.
+    let (_, slip) = s.post("/api/v1/duty-roster/days", Some(&clerk), json!({"day": days_ahead(5), "leader": "ft_head"})).await;
+    let remove =
+        |id: &Value, token: &str| s.client.delete(format!("{}/api/v1/duty-roster/days/{id}", s.base)).bearer_auth(token.to_string()).send();
+    assert_eq!(remove(&slip["id"], &s.token("ns_clerk").await).await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(remove(&slip["id"], &clerk).await.unwrap().status(), StatusCode::NO_CONTENT);
+    assert_eq!(remove(&slip["id"], &clerk).await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(remove(&missed["id"], &clerk).await.unwrap().status(), StatusCode::CONFLICT);
+    let (_, roster) = s.get(&format!("/api/v1/duty-roster?from={}&to={}", days_ahead(5), days_ahead(5)), Some(&clerk)).await;
+    assert_eq!(roster["duties"], json!([]), "{roster}");
 
     // The spot checks.
     let sup = s.token("ft_supervisor").await;
@@ -167,7 +206,7 @@ async fn a_leaders_duty_day_that_did_not_happen_shows_in_the_spot_check_list() {
 
     // A unit's own "held" does not shut out its superior: the city's check
     // replaces it; the unit cannot undo the city's.
-    let (_, own) = s.post("/api/v1/duty-roster/days", Some(&clerk), json!({"day": days_ago(4), "leader": "ft_head"})).await;
+    let own = past_duty(&s, &days_ago(4), "leader", user_id(&s, "ft_head").await).await;
     let check = format!("/api/v1/duty-roster/days/{}/check", own["id"]);
     assert_eq!(s.post(&check, Some(&sup), json!({"held": true})).await.0, StatusCode::NO_CONTENT);
     let city = s.token("sz_supervisor").await;
@@ -268,18 +307,29 @@ async fn the_duty_roster_page_keeps_the_roster_and_records_the_spot_checks() {
     .unwrap();
     let page = r.text().await.unwrap();
     assert!(page.contains("已保存") && page.contains("福田公职律师事务所") && page.contains("136****2222"), "{page}");
-    let day = days_ago(1);
-    let page = post("/staff/duty/days", vec![("day", day.clone()), ("leader", "ft_head".into()), ("note", "".into())])
+    let ahead = days_ahead(1);
+    let page = post("/staff/duty/days", vec![("day", ahead.clone()), ("leader", "ft_head".into()), ("note", "".into())])
         .await
         .unwrap()
         .text()
         .await
         .unwrap();
-    assert!(page.contains("福田区信访局负责人") && page.contains(&day));
+    assert!(page.contains("福田区信访局负责人") && page.contains(&ahead));
     // A wrong leader: the message on the page, nothing saved.
-    let r = post("/staff/duty/days", vec![("day", day.clone()), ("leader", "ft_rst_head".into())]).await.unwrap();
+    let r = post("/staff/duty/days", vec![("day", ahead.clone()), ("leader", "ft_rst_head".into())]).await.unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("值班领导应为本单位或上级单位的领导"));
+    // The future day comes off the roster from its row.
+    let (_, roster) = s.get(&format!("/api/v1/duty-roster?from={ahead}&to={ahead}"), Some(&s.token("ft_clerk").await)).await;
+    let id = roster["duties"][0]["id"].as_i64().unwrap();
+    assert!(page.contains(&format!("/staff/duty/days/{id}/remove")), "{page}");
+    let r = post(&format!("/staff/duty/days/{id}/remove"), vec![]).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let (_, roster) = s.get(&format!("/api/v1/duty-roster?from={ahead}&to={ahead}"), Some(&s.token("ft_clerk").await)).await;
+    assert_eq!(roster["duties"], json!([]));
+    // A day gone by, as the roster had it.
+    let day = days_ago(1);
+    past_duty(&s, &day, "leader", user_id(&s, "ft_head").await).await;
     // The reception day.
     let page = c.get(format!("{}/staff/duty/day?day={day}&unit={BUREAU}", s.base)).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("值班领导：福田区信访局负责人"), "{page}");

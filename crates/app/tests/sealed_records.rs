@@ -35,6 +35,9 @@ async fn art30_a_duty_lawyers_visit_follows_the_accusations_seal() {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{lawyer}");
+    // On duty the day the matter was received: advice is recorded only then.
+    let (status, e) = s.post_as("ft_clerk", "/api/v1/duty-roster/days", json!({"day": today().to_string(), "lawyer": lawyer["id"]})).await;
+    assert_eq!(status, StatusCode::CREATED, "{e}");
     let url = format!("/api/v1/duty-roster/lawyers/{}", lawyer["id"]);
     let (status, e) = s.post_as("ft_clerk", &format!("{url}/visits"), json!({"number": number, "advice": ADVICE})).await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{e}");

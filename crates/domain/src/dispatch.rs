@@ -30,6 +30,16 @@ pub fn check_order_target(from: &Unit, to: &Unit) -> Result<(), DomainError> {
     }
 }
 
+/// Days (a week) an order's form offers for the answer unless the sender
+/// picks another date: a township needs time to go to the village, look
+/// and write back; today, the old default, left it overdue by nightfall.
+pub const DEFAULT_ORDER_DAYS: i64 = 7;
+
+/// The deadline an order's form offers when sent on `today`.
+pub fn default_due_on(today: NaiveDate) -> NaiveDate {
+    today + chrono::Duration::days(DEFAULT_ORDER_DAYS)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OrderState {
     /// 待反馈.

@@ -40,11 +40,89 @@ pub fn risk_label(code: &str) -> Option<&'static str> {
     RISKS.iter().find(|(c, _, _)| *c == code).map(|(_, l, _)| *l)
 }
 
+/// A dispute's ledger number as every page shows it: `JF`, the year it was
+/// recorded, and its id on six digits (`JF2026-000012`).
+pub fn number(id: i64, recorded_on: &str) -> String {
+    format!("JF{}-{:06}", recorded_on.get(..4).unwrap_or("0000"), id)
+}
+
+/// A dispute named by a person: its ledger number as shown (`JF2026-000012`,
+/// any case, spaces around it) gives the year and the id; a bare id (`12`),
+/// which forms and older clients send, gives the id alone. Anything else is
+/// not a dispute number. The caller checks the year against the dispute's.
+pub fn parse_number(s: &str) -> Option<(Option<i32>, i64)> {
+    let s = s.trim();
+    let id = |d: &str| -> Option<i64> {
+        if d.is_empty() || d.len() > 12 || !d.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        d.parse().ok().filter(|n| *n > 0)
+    };
+    if let Some(rest) = s.get(..2).filter(|p| p.eq_ignore_ascii_case("JF")).and_then(|_| s.get(2..)) {
+        let (year, n) = rest.split_once('-')?;
+        if year.len() != 4 || !year.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        return Some((Some(year.parse().ok()?), id(n)?));
+    }
+    id(s).map(|n| (None, n))
+}
+
 /// The target date a dispute recorded on `on` with `risk` gets unless one
 /// is given: 15, 7 or 3 days.
 pub fn default_target(on: NaiveDate, risk: &str) -> NaiveDate {
     let days = RISKS.iter().find(|(c, _, _)| *c == risk).map(|(_, _, d)| *d).unwrap_or(15);
     on + Duration::days(days)
+}
+
+/// The furthest a township or county may set a dispute's target date,
+/// in days from the day it is set: a quarter, long enough for a mediation
+/// over several sessions, short enough that the board still turns it red.
+pub const MAX_TARGET_DAYS: i64 = 90;
+
+/// The latest target date (化解期限) that may be set on `on` for a dispute
+/// of `risk`. A village keeps to its grade's period (15, 7 or 3 days): a
+/// grid reporter may promise sooner, never later, or a grave dispute could
+/// be kept off the overdue board with a far date. The township or county
+/// holding it, or stepping in, may give it up to `MAX_TARGET_DAYS`.
+pub fn latest_target(on: NaiveDate, risk: &str, by_village: bool) -> NaiveDate {
+    if by_village { default_target(on, risk) } else { on + Duration::days(MAX_TARGET_DAYS) }
+}
+
+/// Check a target date set on `today`: not in the past, not beyond
+/// `latest_target`. The message says the bound.
+pub fn check_target(target: NaiveDate, today: NaiveDate, risk: &str, by_village: bool) -> Result<(), DomainError> {
+    if target < today {
+        return Err(DomainError::invalid(Rule::Input, "invalid_date", "化解期限不能早于今天").at("target_on"));
+    }
+    let latest = latest_target(today, risk, by_village);
+    if target > latest {
+        let msg = if by_village {
+            let days = (latest - today).num_days();
+            format!(
+                "{}矛盾纠纷的化解期限最长{days}天（至{latest}），需要更长时间的请由乡镇（街道）或县（区）调整",
+                risk_label(risk).unwrap_or("")
+            )
+        } else {
+            format!("化解期限最长{MAX_TARGET_DAYS}天（至{latest}）")
+        };
+        return Err(DomainError::invalid(Rule::Input, "target_too_far", msg).at("target_on"));
+    }
+    Ok(())
+}
+
+/// The number of people involved (涉及人数): at least one, at least the
+/// parties named, at most 100,000.
+pub fn check_people(people: i64, parties: usize) -> Result<(), DomainError> {
+    if !(1..=100_000).contains(&people) {
+        return Err(DomainError::invalid(Rule::Input, "invalid_people", "涉及人数应为1至100000").at("people"));
+    }
+    if people < parties as i64 {
+        return Err(
+            DomainError::invalid(Rule::Input, "invalid_people", format!("涉及人数不能少于列出的当事人数（{parties}人）")).at("people")
+        );
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,8 +152,19 @@ impl DisputeState {
         }
     }
 
+    pub const ALL: [DisputeState; 3] = [DisputeState::Open, DisputeState::Resolved, DisputeState::Petitioned];
+
     pub fn parse(s: &str) -> Option<Self> {
-        [DisputeState::Open, DisputeState::Resolved, DisputeState::Petitioned].into_iter().find(|x| x.as_str() == s)
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// The states for a message: 化解中（open）、已化解（resolved）或…
+    pub fn choices() -> String {
+        let all: Vec<String> = Self::ALL.iter().map(|s| format!("{}（{}）", s.label(), s.as_str())).collect();
+        match all.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{}或{last}", rest.join("、")),
+            _ => all.concat(),
+        }
     }
 }
 
@@ -234,6 +323,14 @@ impl RoundLine {
     pub fn reported(&self) -> bool {
         self.recorded > 0 || self.nothing_found
     }
+
+    /// Whether the round still says "nothing found". A dispute recorded
+    /// after the report is a legitimate later discovery: the report stays
+    /// on file (who said what, when) but no longer stands, so the round
+    /// never shows disputes and "nothing found" together.
+    pub fn nothing_found_stands(&self) -> bool {
+        self.nothing_found && self.recorded == 0
+    }
 }
 
 /// Validate a free-text field: trimmed, non-empty when required, at most
@@ -340,5 +437,49 @@ mod tests {
         let round = RoundLine { village: 1, recorded: 0, nothing_found: false };
         assert!(!round.reported());
         assert!(RoundLine { nothing_found: true, ..round.clone() }.reported());
+        assert!(RoundLine { nothing_found: true, ..round.clone() }.nothing_found_stands());
+        let later = RoundLine { nothing_found: true, recorded: 1, ..round.clone() };
+        assert!(later.reported() && !later.nothing_found_stands(), "a later dispute outweighs the report");
+        assert!(!RoundLine { recorded: 2, ..round }.nothing_found_stands());
+    }
+
+    #[test]
+    fn target_dates_keep_to_the_grade_at_the_village_and_to_a_quarter_above() {
+        let d = NaiveDate::from_ymd_opt(2026, 12, 5).expect("a date");
+        assert!(check_target(d, d, "high", true).is_ok());
+        assert!(check_target(d + Duration::days(3), d, "high", true).is_ok());
+        let e = check_target(d + Duration::days(4), d, "high", true).expect_err("beyond the grade");
+        assert!(e.message.contains("重大") && e.message.contains("3天"), "{e:?}");
+        assert!(check_target(NaiveDate::from_ymd_opt(2099, 12, 4).expect("a date"), d, "high", true).is_err());
+        assert!(check_target(d - Duration::days(1), d, "low", true).is_err());
+        assert!(check_target(d + Duration::days(15), d, "low", true).is_ok());
+        assert!(check_target(d + Duration::days(90), d, "high", false).is_ok());
+        assert!(check_target(d + Duration::days(91), d, "low", false).is_err());
+    }
+
+    #[test]
+    fn the_people_involved_are_at_least_the_parties_named() {
+        assert!(check_people(2, 2).is_ok());
+        assert!(check_people(12, 2).is_ok());
+        assert!(check_people(1, 2).is_err());
+        assert!(check_people(0, 0).is_err());
+        assert!(check_people(100_001, 1).is_err());
+    }
+
+    #[test]
+    fn states_are_offered_by_their_chinese_labels() {
+        assert_eq!(DisputeState::choices(), "化解中（open）、已化解（resolved）或已转信访事项（petitioned）");
+    }
+
+    #[test]
+    fn a_dispute_is_named_by_its_ledger_number_or_its_id() {
+        assert_eq!(number(3, "2026-12-05"), "JF2026-000003");
+        assert_eq!(parse_number(&number(3, "2026-12-05")), Some((Some(2026), 3)));
+        assert_eq!(parse_number(" jf2026-000003 "), Some((Some(2026), 3)));
+        assert_eq!(parse_number("JF2026-1234567"), Some((Some(2026), 1_234_567)));
+        assert_eq!(parse_number("3"), Some((None, 3)));
+        for bad in ["", "JF2026", "JF26-000003", "JF2026-", "JF2026-00x3", "XF-440304-20261205-000001", "0", "-3", "3.0", "JF2026-000000"] {
+            assert_eq!(parse_number(bad), None, "{bad}");
+        }
     }
 }

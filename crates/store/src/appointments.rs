@@ -212,19 +212,20 @@ impl Store {
     /// capacity (a guarded update in the booking's transaction: on
     /// PostgreSQL the row is locked and the guard checked again, on SQLite
     /// the transaction holds the write lock), then the booking and its
-    /// reminder are written. A person (by the keyed hashes of the identity
-    /// number and the phone together) holds one open booking per unit at a
-    /// time: someone who knows only another's identity number cannot lock
-    /// that person out by booking in their name with another phone.
+    /// reminder are written. A person, by the keyed hash of the identity
+    /// number alone, holds one open booking per unit at a time: keyed on
+    /// the phone too, one person took several of a unit's scarce places by
+    /// changing the phone. The cost: someone who knows a person's identity
+    /// number can hold that person's one booking (docs/grassroots.md "Left
+    /// for later"); the person is still received without one at the hall.
     pub async fn book_appointment(&self, a: &NewAppointment, today: &str) -> Result<Booking> {
         let mut w = self.begin_write().await?;
         let held: Option<String> = sqlx::query_scalar(
-            "SELECT day FROM appointments WHERE id_hash = $1 AND phone_hash = $4 AND unit_id = $2 AND status = 'booked' AND day >= $3 ORDER BY day LIMIT 1",
+            "SELECT day FROM appointments WHERE id_hash = $1 AND unit_id = $2 AND status = 'booked' AND day >= $3 ORDER BY day LIMIT 1",
         )
         .bind(a.id_hash.clone())
         .bind(a.unit_id)
         .bind(today.to_string())
-        .bind(a.phone_hash.clone())
         .fetch_optional(&mut *w.tx)
         .await?;
         if let Some(day) = held {

@@ -45,6 +45,8 @@ pub struct OrderRow {
     pub content: String,
     pub due_on: String,
     pub dispute_id: Option<i64>,
+    /// The day the dispute was recorded (its ledger number's year).
+    pub dispute_recorded_on: Option<String>,
     pub petition_number: Option<String>,
     pub state: String,
     pub created_by_name: String,
@@ -55,7 +57,7 @@ pub struct OrderRow {
     pub closed_at: Option<String>,
 }
 
-const ORDER_COLUMNS: &str = "o.id, o.from_unit_id, o.to_unit_id, o.subject, o.content, o.due_on, o.dispute_id, o.petition_number, o.state, \
+const ORDER_COLUMNS: &str = "o.id, o.from_unit_id, o.to_unit_id, o.subject, o.content, o.due_on, o.dispute_id, d.recorded_on AS dispute_recorded_on, o.petition_number, o.state, \
      COALESCE(c.display_name, '') AS created_by_name, o.created_at, o.feedback, o.answered_at, a.display_name AS answered_by_name, o.closed_at";
 
 fn order(r: &sqlx::any::AnyRow) -> Result<OrderRow> {
@@ -67,6 +69,7 @@ fn order(r: &sqlx::any::AnyRow) -> Result<OrderRow> {
         content: r.s("content")?,
         due_on: r.s("due_on")?,
         dispute_id: r.oi("dispute_id")?,
+        dispute_recorded_on: r.os("dispute_recorded_on")?,
         petition_number: r.os("petition_number")?,
         state: r.s("state")?,
         created_by_name: r.s("created_by_name")?,
@@ -178,7 +181,7 @@ impl Store {
 
     pub async fn order(&self, id: i64) -> Result<Option<OrderRow>> {
         let r = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {ORDER_COLUMNS} FROM dispatch_orders o LEFT JOIN users c ON c.id = o.created_by LEFT JOIN users a ON a.id = o.answered_by WHERE o.id = $1"
+            "SELECT {ORDER_COLUMNS} FROM dispatch_orders o LEFT JOIN users c ON c.id = o.created_by LEFT JOIN users a ON a.id = o.answered_by LEFT JOIN disputes d ON d.id = o.dispute_id WHERE o.id = $1"
         )))
         .bind(id)
         .fetch_optional(&self.pool)
@@ -190,7 +193,7 @@ impl Store {
     pub async fn orders(&self, units: &[UnitId], inbox: bool, limit: i64) -> Result<Vec<OrderRow>> {
         let col = if inbox { "o.to_unit_id" } else { "o.from_unit_id" };
         let mut sql = Sql::new(&format!(
-            "SELECT {ORDER_COLUMNS} FROM dispatch_orders o LEFT JOIN users c ON c.id = o.created_by LEFT JOIN users a ON a.id = o.answered_by WHERE "
+            "SELECT {ORDER_COLUMNS} FROM dispatch_orders o LEFT JOIN users c ON c.id = o.created_by LEFT JOIN users a ON a.id = o.answered_by LEFT JOIN disputes d ON d.id = o.dispute_id WHERE "
         ));
         crate::petitions::viewer_in(&mut sql, col, units);
         sql.push(" ORDER BY o.id DESC LIMIT ").bind(Arg::I(limit));

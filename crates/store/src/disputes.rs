@@ -8,6 +8,16 @@ use crate::db::{Arg, Result, RowExt, Sql, Store, StoreError, fmt_instant};
 use chrono::{DateTime, Utc};
 use xinfang_domain::unit::UnitId;
 
+/// What became of a "nothing found" report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NothingFound {
+    Reported,
+    /// The round already has the village's report.
+    AlreadyReported,
+    /// The village recorded this many disputes in the round.
+    DisputesRecorded(i64),
+}
+
 /// A dispute to record.
 #[derive(Debug, Clone)]
 pub struct NewDispute {
@@ -353,8 +363,30 @@ impl Store {
 
     /// A village's "nothing found" report for a round; false when the
     /// village already reported the round.
-    pub async fn report_nothing_found(&self, village: UnitId, period: &str, user_id: i64, note: &str, at: DateTime<Utc>) -> Result<bool> {
+    /// Record a "nothing found" report for the village's round (the days
+    /// `from`..=`to`, inclusive). Refused, writing nothing, when the village
+    /// has recorded a dispute in the round: the report would contradict the
+    /// ledger. The count is read in the report's own write transaction.
+    pub async fn report_nothing_found(
+        &self,
+        village: UnitId,
+        period: &str,
+        (from, to): (&str, &str),
+        user_id: i64,
+        note: &str,
+        at: DateTime<Utc>,
+    ) -> Result<NothingFound> {
         let mut w = self.begin_write().await?;
+        let recorded: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM disputes WHERE village_unit_id = $1 AND recorded_on >= $2 AND recorded_on <= $3")
+                .bind(village)
+                .bind(from.to_string())
+                .bind(to.to_string())
+                .fetch_one(&mut *w.tx)
+                .await?;
+        if recorded > 0 {
+            return Ok(NothingFound::DisputesRecorded(recorded));
+        }
         let n = sqlx::query(
             "INSERT INTO screening_reports (village_unit_id, period, reported_by, reported_at, note) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (village_unit_id, period) DO NOTHING",
@@ -368,7 +400,7 @@ impl Store {
         .await?
         .rows_affected();
         w.commit().await?;
-        Ok(n == 1)
+        Ok(if n == 1 { NothingFound::Reported } else { NothingFound::AlreadyReported })
     }
 
     /// For a round: the disputes each village of `area` recorded between

@@ -164,6 +164,24 @@ impl Store {
         Ok(id)
     }
 
+    /// Take a duty day of `unit` off the roster: only one after `today`
+    /// and not spot-checked (a day that has come is kept, held or missed).
+    /// False when there is no such entry.
+    pub async fn remove_duty(&self, id: i64, unit: UnitId, today: &str) -> Result<bool> {
+        let mut w = self.begin_write().await?;
+        let n = sqlx::query(
+            "DELETE FROM duty_days WHERE id = $1 AND unit_id = $2 AND day > $3 AND NOT EXISTS (SELECT 1 FROM duty_checks c WHERE c.duty_id = $1)",
+        )
+        .bind(id)
+        .bind(unit)
+        .bind(today.to_string())
+        .execute(&mut *w.tx)
+        .await?
+        .rows_affected();
+        w.commit().await?;
+        Ok(n == 1)
+    }
+
     /// The duty days of `units` between two days (inclusive).
     pub async fn duty_days(&self, units: &[UnitId], from: &str, to: &str) -> Result<Vec<DutyRow>> {
         if units.is_empty() {

@@ -69,7 +69,7 @@ pub use contacts::{DueTimer, StaffContact};
 pub use dashboard::Counts;
 pub use db::{Dialect, PoolSettings, Store, StoreError, WriteTx, fmt_instant, parse_instant};
 pub use dispatch::{NewOrder, OrderRow, PlacePetitions, VillageDisputes};
-pub use disputes::{DisputeChange, DisputeFilter, DisputeRecordRow, DisputeRow, NewDispute};
+pub use disputes::{DisputeChange, DisputeFilter, DisputeRecordRow, DisputeRow, NewDispute, NothingFound};
 pub use documents::{DocumentRow, RENDER_DOCUMENT, doc_number};
 pub use duty::{DutyRow, LawyerRow, LawyerVisitRow, OutreachRow};
 pub use fulltext::{COMMON_MATCHES, FullText, IndexSource, IndexText, clean_tokens};

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use xinfang_web::AppState;
 use xinfang_web::api::dispatch::{self as api, BoardQuery, BoardView, FeedbackInput, OrderInput, OrderView, OrdersQuery};
 use xinfang_web::auth::Staff;
-use xinfang_web::extract::{ApiJson, ApiPath};
+use xinfang_web::extract::{ApiJson, ApiPath, ApiQuery};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -35,6 +35,19 @@ struct BoardPage {
     alert: Option<String>,
     b: Option<BoardView>,
     today: String,
+    /// The order form as typed (kept when it is refused) or as offered.
+    form: OrderForm,
+}
+
+/// The order form's fields, as text.
+#[derive(Default, Clone)]
+struct OrderForm {
+    to_unit: String,
+    subject: String,
+    content: String,
+    due_on: String,
+    dispute: String,
+    petition: String,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -50,9 +63,10 @@ async fn board_view(
     area: String,
     flash: Option<String>,
     alert: Option<String>,
+    form: Option<OrderForm>,
 ) -> Response {
     let q = BoardQuery { area: Some(area).filter(|a| !a.is_empty()) };
-    let (b, alert) = match api::board(State(state.clone()), s.clone(), Query(q)).await {
+    let (b, alert) = match api::board(State(state.clone()), s.clone(), ApiQuery(q)).await {
         Ok(Json(b)) => (Some(b), alert),
         Err(e) if e.status == axum::http::StatusCode::FORBIDDEN => {
             return crate::error_page(&std::sync::Arc::default(), headers, e.status, "无法查看", &chinese_only(&e.message));
@@ -60,13 +74,18 @@ async fn board_view(
         Err(e) => (None, Some(chinese_only(&e.message))),
     };
     let (csrf, set) = crate::portal::csrf(headers);
-    let today = xinfang_domain::local_date(chrono::Utc::now()).to_string();
-    crate::portal::with_cookie(render(&BoardPage { me: me(s), nav: "dispatch", csrf, flash, alert, b, today }), set)
+    let today = xinfang_domain::local_date(chrono::Utc::now());
+    let form =
+        form.unwrap_or_else(|| OrderForm { due_on: xinfang_domain::dispatch::default_due_on(today).to_string(), ..OrderForm::default() });
+    crate::portal::with_cookie(
+        render(&BoardPage { me: me(s), nav: "dispatch", csrf, flash, alert, b, today: today.to_string(), form }),
+        set,
+    )
 }
 
 async fn board_page(State(state): State<AppState>, headers: HeaderMap, Query(p): Query<BoardParams>) -> Response {
     match staff(&state, &headers).await {
-        Ok(s) => board_view(&state, &headers, &s, p.area, None, None).await,
+        Ok(s) => board_view(&state, &headers, &s, p.area, None, None, None).await,
         Err(r) => r,
     }
 }
@@ -90,7 +109,7 @@ struct OrdersParams {
 }
 
 async fn orders_view(state: &AppState, headers: &HeaderMap, s: &Staff, flash: Option<String>, alert: Option<String>) -> Response {
-    let list = |b: &str| api::list(State(state.clone()), s.clone(), Query(OrdersQuery { r#box: Some(b.into()) }));
+    let list = |b: &str| api::list(State(state.clone()), s.clone(), ApiQuery(OrdersQuery { r#box: Some(b.into()) }));
     let (inbox, sent) = match (list("inbox").await, list("sent").await) {
         (Ok(Json(i)), Ok(Json(o))) => (i, o),
         (Err(e), _) | (_, Err(e)) => {
@@ -120,21 +139,31 @@ async fn create(State(state): State<AppState>, headers: HeaderMap, Form(f): Form
         Err(r) => return r,
     };
     let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
-    if !crate::portal::csrf_ok(&headers, &get("csrf")) {
-        return board_view(&state, &headers, &s, get("area"), None, Some("页面已过期，请刷新后重试".into())).await;
-    }
-    let input = OrderInput {
+    let form = OrderForm {
         to_unit: get("to_unit"),
         subject: get("subject"),
         content: get("content"),
         due_on: get("due_on"),
-        dispute: get("dispute").parse().ok(),
-        petition: Some(get("petition")).filter(|p| !p.is_empty()),
+        dispute: get("dispute"),
+        petition: get("petition"),
+    };
+    if !crate::portal::csrf_ok(&headers, &get("csrf")) {
+        return board_view(&state, &headers, &s, get("area"), None, Some("页面已过期，请刷新后重试".into()), Some(form)).await;
+    }
+    let input = OrderInput {
+        to_unit: form.to_unit.clone(),
+        subject: form.subject.clone(),
+        content: form.content.clone(),
+        due_on: form.due_on.clone(),
+        // As typed: the API reads the ledger number (or an id) and refuses
+        // what it cannot, rather than the link being dropped here.
+        dispute: Some(form.dispute.clone()).filter(|d| !d.is_empty()).map(api::DisputeRefInput::Number),
+        petition: Some(form.petition.clone()).filter(|p| !p.is_empty()),
     };
     match api::create(State(state.clone()), s.clone(), ApiJson(input)).await {
         Ok(_) => Redirect::to("/staff/dispatch/orders?done=created").into_response(),
         Err(e) => {
-            let mut r = board_view(&state, &headers, &s, get("area"), None, Some(chinese_only(&e.message))).await;
+            let mut r = board_view(&state, &headers, &s, get("area"), None, Some(chinese_only(&e.message)), Some(form)).await;
             *r.status_mut() = e.status;
             r
         }

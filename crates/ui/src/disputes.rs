@@ -89,7 +89,7 @@ async fn list_page(State(state): State<AppState>, headers: HeaderMap, Query(p): 
         before: p.before,
         limit: Some(50),
     };
-    let page = match api::list(State(state.clone()), s.clone(), Query(q)).await {
+    let page = match api::list(State(state.clone()), s.clone(), xinfang_web::extract::ApiQuery(q)).await {
         Ok(Json(page)) => page,
         Err(e) => return fail(&headers, &e),
     };
@@ -444,7 +444,7 @@ struct RoundParams {
 
 async fn round_view(state: &AppState, headers: &HeaderMap, s: &Staff, p: RoundParams, alert: Option<String>) -> Response {
     let q = RoundQuery { period: Some(p.period.clone()).filter(|v| !v.is_empty()), area: Some(p.area.clone()).filter(|v| !v.is_empty()) };
-    let r = match api::round(State(state.clone()), s.clone(), Query(q)).await {
+    let r = match api::round(State(state.clone()), s.clone(), xinfang_web::extract::ApiQuery(q)).await {
         Ok(Json(r)) => r,
         Err(e) => return fail(headers, &e),
     };

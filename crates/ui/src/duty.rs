@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/duty", get(page))
         .route("/staff/duty/days", post(add_duty))
         .route("/staff/duty/days/{id}/check", post(check))
+        .route("/staff/duty/days/{id}/remove", post(remove))
         .route("/staff/duty/lawyers", post(add_lawyer))
         .route("/staff/duty/outreach", post(add_outreach))
         .route("/staff/duty/outreach/{id}/result", post(outreach_result))
@@ -47,6 +48,8 @@ struct DutyPage {
     checker: bool,
     /// The viewer's user id: his own duty days are checked by others.
     user_id: i64,
+    /// Whether the viewer keeps the roster (and may take a future day off it).
+    keeper: bool,
     today: String,
 }
 
@@ -68,8 +71,20 @@ async fn show(state: &AppState, headers: &HeaderMap, s: &Staff, flash: Option<St
     let checker = xinfang_domain::leadership::MANAGERS.contains(&s.user.role);
     let missed = if checker { api::missed(State(state.clone()), s.clone()).await.map(|Json(m)| m).unwrap_or_default() } else { Vec::new() };
     let (token, set) = csrf(headers);
-    let page =
-        DutyPage { me: me(s), nav: "duty", csrf: token, flash, alert, r, missed, checker, user_id: s.user.id, today: today.to_string() };
+    let keeper = api::ROSTER_KEEPERS.contains(&s.user.role);
+    let page = DutyPage {
+        me: me(s),
+        nav: "duty",
+        csrf: token,
+        flash,
+        alert,
+        r,
+        missed,
+        checker,
+        user_id: s.user.id,
+        keeper,
+        today: today.to_string(),
+    };
     with_cookie(render(&page), set)
 }
 
@@ -157,6 +172,15 @@ async fn check(State(state): State<AppState>, headers: HeaderMap, Path(id): Path
         api::check(State(state), s, ApiPath(id), ApiJson(input)).await.map(|_| ())
     })
     .await
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    change(state, headers, f, move |state, s, _| async move { api::take_off_duty(&state, &s, id).await }).await
 }
 
 async fn lawyer_visit(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<HashMap<String, String>>) -> Response {

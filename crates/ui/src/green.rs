@@ -47,7 +47,7 @@ async fn list_page(State(state): State<AppState>, headers: HeaderMap, Query(p): 
     };
     let q =
         GreenQuery { season: Some(p.season.clone()).filter(|v| !v.is_empty()), overdue: Some(p.overdue == "1"), ..GreenQuery::default() };
-    let l = match api::list(State(state.clone()), s.clone(), Query(q)).await {
+    let l = match api::list(State(state.clone()), s.clone(), xinfang_web::extract::ApiQuery(q)).await {
         Ok(Json(l)) => l,
         Err(e) => return crate::error_page(&std::sync::Arc::default(), &headers, e.status, "无法查看", &chinese_only(&e.message)),
     };

@@ -79,6 +79,16 @@ struct BookingPage {
     form: BookingForm,
 }
 
+impl BookingPage {
+    /// A bookable day as people say it, weekday and all (2026年12月7日（星期一）),
+    /// as the receipt says it.
+    fn day_label(&self, day: &str) -> String {
+        chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
+            .map(xinfang_domain::letters::cn_day_with_weekday)
+            .unwrap_or_else(|_| day.to_string())
+    }
+}
+
 #[derive(Deserialize)]
 struct UnitQuery {
     unit: Option<String>,

@@ -118,7 +118,7 @@ impl Modify for ActionSchemas {
         learning::submit, learning::draft, learning::contest, learning::start_contest, learning::participation,
         appointments::units, appointments::calendar, appointments::put_calendar, appointments::book, appointments::show, appointments::cancel, appointments::list,
         appointments::hall, appointments::check_in, appointments::call, appointments::ticket, appointments::register, appointments::screen,
-        duty::roster, duty::add_duty, duty::check, duty::missed, duty::reception_day, duty::add_lawyer, duty::lawyer, duty::record_visit, duty::add_outreach, duty::outreach_result,
+        duty::roster, duty::add_duty, duty::remove_duty, duty::check, duty::missed, duty::reception_day, duty::add_lawyer, duty::lawyer, duty::record_visit, duty::add_outreach, duty::outreach_result,
     ),
     components(schemas(ErrorBody, ErrorDetail, crate::error::FieldError, LoginRequest, LoginResponse, MeResponse, UnitRef, PetitionInput, PetitionerInput, AccusedInput, AttachmentInput, crate::dto::AttachmentUpload,
         SubmitResponse, DeadlineView, PauseView, PetitionDetail, PetitionerView, EventView, NoticeView, AttachmentView, PetitionListItem, PetitionPage,

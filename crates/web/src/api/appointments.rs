@@ -180,6 +180,10 @@ pub async fn calendar(State(state): State<AppState>, ApiPath(unit): ApiPath<Stri
     Ok(Json(calendar_of(&state, &unit).await?))
 }
 
+/// The earliest start and latest end of a reception slot.
+const OFFICE_OPENS: NaiveTime = NaiveTime::from_hms_opt(7, 0, 0).expect("07:00");
+const OFFICE_CLOSES: NaiveTime = NaiveTime::from_hms_opt(21, 0, 0).expect("21:00");
+
 #[utoipa::path(put, path = "/api/v1/appointments/calendar/{unit}", tag = "appointments", security(("bearer" = [])),
     description = "Set a unit's reception slots (the same on every working day). The unit's clerk or unit head.",
     params(("unit" = String, Path, description = "unit code")), request_body = ReceptionCalendarInput,
@@ -205,6 +209,16 @@ pub async fn put_calendar(
         };
         if a >= b {
             return Err(invalid("invalid_time", format!("时段 {}–{} 的结束时间应晚于开始时间", s.starts, s.ends), "slots"));
+        }
+        // Office hours, generously: a hall receives by day (early and late
+        // sittings included), and a 02:00 slot offered to the public every
+        // working day is a typing slip.
+        if a < OFFICE_OPENS || b > OFFICE_CLOSES {
+            return Err(invalid(
+                "outside_office_hours",
+                format!("接访时段应在{}至{}之间", OFFICE_OPENS.format("%H:%M"), OFFICE_CLOSES.format("%H:%M")),
+                "slots",
+            ));
         }
         if !(1..=MAX_CAPACITY).contains(&s.capacity) {
             return Err(invalid("invalid_capacity", format!("每个时段可预约人数应为1至{MAX_CAPACITY}"), "slots"));
@@ -365,6 +379,9 @@ pub async fn book_visit(state: &AppState, input: BookingInput) -> ApiResult<Book
     if slots.is_empty() {
         return Err(invalid("no_reception", format!("{}未开通网上预约接访", unit.name), "unit"));
     }
+    if input.day.trim().is_empty() || input.starts.trim().is_empty() {
+        return Err(invalid("field_required", "请选择接访日期和时段", "day"));
+    }
     let today = local_date(Utc::now());
     let day = xinfang_domain::plain_date(&input.day)
         .filter(|d| booking_days(state, today).contains(d))
@@ -423,7 +440,7 @@ pub async fn book_visit(state: &AppState, input: BookingInput) -> ApiResult<Book
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
                 "already_booked",
-                format!("该身份证号码和电话已有一个未到期的{}接访预约。如需改约，请先凭预约码取消原预约", unit.name),
+                format!("该身份证号码已有一个未到期的{}接访预约。如需改约，请先凭预约码取消原预约", unit.name),
             )
             .at("day"));
         }
@@ -507,7 +524,8 @@ fn booking_view(state: &AppState, a: &AppointmentRow) -> BookingView {
 
 /// The booking with this number and code; any mismatch is the same 404.
 async fn load_booking(state: &AppState, number: &str, code: Option<&str>) -> ApiResult<AppointmentRow> {
-    let nf = || ApiError::not_found("预约（或预约码不正确）");
+    // One answer for every mismatch, worded for a citizen who mistyped.
+    let nf = || ApiError::new(StatusCode::NOT_FOUND, "not_found", "预约号或预约码不正确");
     let code = code.map(str::trim).filter(|c| looks_like_query_code(c)).ok_or_else(nf)?;
     let number = number.trim();
     if number.len() > 40 || !number.chars().all(|c| c.is_ascii_alphanumeric()) {
@@ -753,7 +771,7 @@ pub async fn check_in_visitor(state: &AppState, staff: &Staff, input: CheckInInp
     let today = local_date(Utc::now());
     let ticket = match (input.booking_code.as_deref().map(str::trim).filter(|c| !c.is_empty()), input.walk_in) {
         (Some(code), None) => {
-            let nf = || ApiError::not_found("本单位今天的预约（或预约码不正确）").at("booking_code");
+            let nf = || ApiError::new(StatusCode::NOT_FOUND, "not_found", "预约码不正确，或不是本单位今天的预约").at("booking_code");
             if !looks_like_query_code(code) {
                 return Err(nf());
             }
@@ -841,7 +859,7 @@ pub struct CallInput {
 #[utoipa::path(post, path = "/api/v1/appointments/hall/call", tag = "appointments", security(("bearer" = [])),
     description = "Call the next waiting number of the caller's unit today (or a given ticket): the waiting time ends now.",
     request_body = CallInput,
-    responses((status = 200, body = TicketView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = TicketView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn call(State(state): State<AppState>, staff: Staff, ApiJson(input): ApiJson<CallInput>) -> ApiResult<Json<TicketView>> {
     Ok(Json(call_next(&state, &staff, input.ticket).await?))
 }
@@ -852,8 +870,15 @@ pub async fn call_next(state: &AppState, staff: &Staff, ticket: Option<i64>) -> 
         own_ticket(state, staff, id).await?;
     }
     let today = local_date(Utc::now()).to_string();
-    let id =
-        state.store.call_ticket(staff.unit.id, &today, ticket, staff.user.id).await?.ok_or_else(|| ApiError::not_found("等候中的号码"))?;
+    let id = match state.store.call_ticket(staff.unit.id, &today, ticket, staff.user.id).await? {
+        Some(id) => id,
+        // The ticket is the caller's own (checked above): it was called
+        // already, or has become a registration — a state, not a miss.
+        None if ticket.is_some() => {
+            return Err(ApiError::new(StatusCode::CONFLICT, "ticket_not_waiting", "该号码已经叫过或已登记，不在等候中"));
+        }
+        None => return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "目前没有等候中的号码")),
+    };
     let t = state.store.hall_ticket(id).await?.ok_or_else(ApiError::internal)?;
     Ok(ticket_view(&t))
 }

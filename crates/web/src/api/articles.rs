@@ -190,9 +190,11 @@ pub async fn list(State(state): State<AppState>, ApiQuery(q): ApiQuery<ArticleQu
     params(("number" = u16, Path, description = "1–50")),
     responses((status = 200, body = ArticleView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn get(State(state): State<AppState>, ApiPath(number): ApiPath<String>) -> ApiResult<Json<ArticleView>> {
-    let n = xinfang_law::library::article_number(&number).ok_or_else(|| ApiError::not_found("条文"))?;
+    // A public page: "无权查看" would make no sense, the count helps.
+    let nf = || ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("没有这一条（本条例共{}条）", xinfang_law::library::ARTICLES));
+    let n = xinfang_law::library::article_number(&number).ok_or_else(nf)?;
     let off = official(&state).await?;
-    let a = library().article(n).ok_or_else(|| ApiError::not_found("条文"))?;
+    let a = library().article(n).ok_or_else(nf)?;
     Ok(Json(article_view(a, &off)))
 }
 

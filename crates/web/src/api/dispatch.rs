@@ -7,10 +7,10 @@
 use crate::api::disputes::rules_of;
 use crate::auth::Staff;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiPath};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
@@ -20,7 +20,7 @@ use xinfang_domain::dispatch::{self, AreaFigures, OrderState};
 use xinfang_domain::local_date;
 use xinfang_domain::petition::State as PState;
 use xinfang_domain::role::Role;
-use xinfang_domain::unit::{Level, UnitKind};
+use xinfang_domain::unit::{Level, Unit, UnitKind};
 use xinfang_store::{NewOrder, OrderRow};
 
 #[derive(Deserialize, IntoParams, Default)]
@@ -79,10 +79,21 @@ pub struct OrderInput {
     pub content: String,
     /// YYYY-MM-DD, today or later.
     pub due_on: String,
+    /// The dispute, by its ledger number as shown (`"JF2026-000003"`) or
+    /// its id (`3`); one the receiving unit cannot open is refused.
     #[serde(default)]
-    pub dispute: Option<i64>,
+    pub dispute: Option<DisputeRefInput>,
+    /// A petition the sender sees in full and the receiving unit may know of.
     #[serde(default)]
     pub petition: Option<String>,
+}
+
+/// A dispute named in an order: its ledger number or its id.
+#[derive(Deserialize, ToSchema, Debug, Clone)]
+#[serde(untagged)]
+pub enum DisputeRefInput {
+    Id(i64),
+    Number(String),
 }
 
 #[derive(Serialize, ToSchema, Debug)]
@@ -96,6 +107,10 @@ pub struct OrderView {
     pub due_on: String,
     pub overdue: bool,
     pub dispute: Option<i64>,
+    /// The dispute's ledger number (`JF2026-000003`).
+    pub dispute_number: Option<String>,
+    /// Blank (null) when the caller may not know the petition now (Art. 30:
+    /// an accusation sealed from it, or naming it, since the order was sent).
     pub petition: Option<String>,
     /// open, answered or closed.
     pub state: String,
@@ -157,7 +172,7 @@ fn row(code: &str, name: String, level: &str, unit: Option<String>, f: &AreaFigu
 #[utoipa::path(get, path = "/api/v1/dispatch/board", tag = "grassroots", security(("bearer" = [])), params(BoardQuery),
     description = "The dispatch board of the caller's area (or of a township inside it): for each area one level down, open disputes (overdue, high-risk) and open petitions (overdue) whose place lies in it, red when anything is overdue or high-risk, and 零访 / 清零 when no petition from it went upward in the admin's period. A plain table: no map tiles (the system runs offline).",
     responses((status = 200, body = BoardView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn board(State(state): State<AppState>, staff: Staff, Query(q): Query<BoardQuery>) -> ApiResult<Json<BoardView>> {
+pub async fn board(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQuery<BoardQuery>) -> ApiResult<Json<BoardView>> {
     require_directs(&staff)?;
     let own = staff.unit.jurisdiction.clone();
     let area = match q.area.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -302,6 +317,7 @@ fn order_view(state: &AppState, o: &OrderRow) -> OrderView {
         due_on: o.due_on.clone(),
         overdue: st != OrderState::Closed && o.answered_at.is_none() && o.due_on < local_date(Utc::now()).to_string(),
         dispute: o.dispute_id,
+        dispute_number: o.dispute_id.zip(o.dispute_recorded_on.as_deref()).map(|(id, on)| xinfang_domain::dispute::number(id, on)),
         petition: o.petition_number.clone(),
         state: o.state.clone(),
         state_label: st.label().into(),
@@ -332,16 +348,12 @@ pub async fn create(
     if due < local_date(Utc::now()) {
         return Err(invalid("invalid_date", "反馈期限不能早于今天").at("due_on"));
     }
-    if let Some(id) = input.dispute {
-        crate::api::disputes::load(&state, &staff, id).await.map_err(|_| invalid("unknown_dispute", "矛盾纠纷不存在").at("dispute"))?;
-    }
+    let dispute = match &input.dispute {
+        Some(d) => Some(order_dispute(&state, &staff, &to, d).await?),
+        None => None,
+    };
     let petition = match input.petition.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(n) => {
-            crate::api::petitions::load_visible(&state, &staff, n)
-                .await
-                .map_err(|_| invalid("unknown_petition", "信访事项不存在").at("petition"))?;
-            Some(n.to_string())
-        }
+        Some(n) => Some(order_petition(&state, &staff, &to, n).await?),
         None => None,
     };
     let id = state
@@ -353,7 +365,7 @@ pub async fn create(
                 subject,
                 content,
                 due_on: due.to_string(),
-                dispute_id: input.dispute,
+                dispute_id: dispute,
                 petition_number: petition,
                 created_by: staff.user.id,
             },
@@ -363,10 +375,56 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(OrderCreated { id })))
 }
 
+/// The dispute an order is about: named by its ledger number or id, seen
+/// by the sender, and one the receiver can open. A dispute of another
+/// township's village is refused rather than opened to the receiver: the
+/// ledger's parties are sealed to the village's own chain (docs/grassroots.md
+/// "Who sees what"), and an order about it belongs with the township where
+/// it lies — a bureau that meant that township sends the order there.
+async fn order_dispute(state: &AppState, staff: &Staff, to: &Unit, named: &DisputeRefInput) -> ApiResult<i64> {
+    let unreadable = || invalid("invalid_dispute", "矛盾纠纷编号应为台账上的编号，如 JF2026-000003").at("dispute");
+    let unknown = || invalid("unknown_dispute", "矛盾纠纷不存在或不在本辖区").at("dispute");
+    let (year, id) = match named {
+        DisputeRefInput::Id(id) if *id > 0 => (None, *id),
+        DisputeRefInput::Id(_) => return Err(unreadable()),
+        DisputeRefInput::Number(s) => xinfang_domain::dispute::parse_number(s).ok_or_else(unreadable)?,
+    };
+    let row = crate::api::disputes::load(state, staff, id).await.map_err(|_| unknown())?;
+    if year.is_some_and(|y| row.recorded_on.get(..4) != Some(y.to_string().as_str())) {
+        return Err(unknown());
+    }
+    if !xinfang_domain::dispute::sees(to, &row.village_code, row.handling_unit_id) {
+        return Err(invalid(
+            "dispute_not_visible_to_receiver",
+            "接收单位看不到该矛盾纠纷（不在其辖区），请向纠纷所在的乡镇（街道）或村（社区）下达",
+        )
+        .at("dispute"));
+    }
+    Ok(row.id)
+}
+
+/// The petition an order is about. The sender must see it in full — a
+/// sealed accusation's number is not the sender's to pass on (Art. 30) —
+/// and the receiver must be a unit an accusation is not sealed from, else
+/// the order itself would tell it of one (the accused, or any unit before
+/// the accused is named).
+async fn order_petition(state: &AppState, staff: &Staff, to: &Unit, number: &str) -> ApiResult<String> {
+    let (rec, view) = crate::api::petitions::load_visible(state, staff, number)
+        .await
+        .map_err(|_| invalid("unknown_petition", "信访事项不存在").at("petition"))?;
+    if view != xinfang_domain::access::View::Full {
+        return Err(invalid("petition_not_in_full", "只能关联本单位可以完整查看的信访事项").at("petition"));
+    }
+    if !crate::api::petitions::unit_may_be_told(state, to, Role::Clerk, &rec.number).await? {
+        return Err(invalid("petition_not_visible_to_receiver", "接收单位无权知悉该信访事项，不能在调度令中关联").at("petition"));
+    }
+    Ok(rec.number)
+}
+
 #[utoipa::path(get, path = "/api/v1/dispatch/orders", tag = "grassroots", security(("bearer" = [])), params(OrdersQuery),
     description = "Dispatch orders received by the caller's unit (its inbox, default) or sent by it, newest first.",
     responses((status = 200, body = [OrderView]), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn list(State(state): State<AppState>, staff: Staff, Query(q): Query<OrdersQuery>) -> ApiResult<Json<Vec<OrderView>>> {
+pub async fn list(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQuery<OrdersQuery>) -> ApiResult<Json<Vec<OrderView>>> {
     if staff.user.role == Role::Admin {
         return Err(ApiError::forbidden("系统管理员不办理调度令"));
     }
@@ -376,7 +434,19 @@ pub async fn list(State(state): State<AppState>, staff: Staff, Query(q): Query<O
         Some(_) => return Err(invalid("invalid_box", "box 应为 inbox 或 sent").at("box")),
     };
     let rows = state.store.orders(&[staff.unit.id], inbox, 500).await?;
-    Ok(Json(rows.iter().map(|o| order_view(&state, o)).collect()))
+    let mut views = Vec::with_capacity(rows.len());
+    for o in &rows {
+        let mut v = order_view(&state, o);
+        // Checked on every read, not only when sent: an accusation may be
+        // classified, or may name the caller, after the order went out.
+        if let Some(n) = &v.petition
+            && !crate::api::petitions::unit_may_be_told(&state, &staff.unit, staff.user.role, n).await?
+        {
+            v.petition = None;
+        }
+        views.push(v);
+    }
+    Ok(Json(views))
 }
 
 #[utoipa::path(post, path = "/api/v1/dispatch/orders/{id}/feedback", tag = "grassroots", security(("bearer" = [])),

@@ -8,12 +8,12 @@
 use crate::auth::Staff;
 use crate::dto::{PetitionInput, PetitionerInput, UnitRef};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiPath};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::intake::{Submitter, intake};
 use crate::state::AppState;
 use crate::views::unit_ref;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -26,7 +26,7 @@ use xinfang_domain::local_date;
 use xinfang_domain::petition::{valid_id_number, valid_phone};
 use xinfang_domain::role::Role;
 use xinfang_domain::unit::{Level, Unit, UnitKind};
-use xinfang_store::{DisputeChange, DisputeFilter, DisputeRow, NewDispute};
+use xinfang_store::{DisputeChange, DisputeFilter, DisputeRow, NewDispute, NothingFound};
 
 /// At most this many parties to one dispute.
 pub const MAX_PARTIES: usize = 10;
@@ -239,7 +239,7 @@ pub fn number(row: &DisputeRow) -> String {
 }
 
 pub fn number_of(id: i64, recorded_on: &str) -> String {
-    format!("JF{}-{:06}", recorded_on.get(..4).unwrap_or("0000"), id)
+    dispute::number(id, recorded_on)
 }
 
 fn invalid(code: &str, msg: impl Into<String>) -> ApiError {
@@ -473,16 +473,12 @@ pub async fn create(
     };
     let parties = seal_parties(&state.keyring, &input.parties)?;
     let people = input.people.unwrap_or(input.parties.len() as i64);
-    if !(1..=100_000).contains(&people) {
-        return Err(invalid("invalid_people", "涉及人数应为1至100000").at("people"));
-    }
+    dispute::check_people(people, input.parties.len())?;
     let today = local_date(Utc::now());
     let target = match input.target_on.as_deref().filter(|s| !s.trim().is_empty()) {
         Some(s) => {
             let d = parse_day("target_on", s)?;
-            if d < today {
-                return Err(invalid("invalid_date", "化解期限不能早于今天").at("target_on"));
-            }
+            dispute::check_target(d, today, input.risk.trim(), staff.unit.kind == UnitKind::Community)?;
             d
         }
         None => dispute::default_target(today, input.risk.trim()),
@@ -512,7 +508,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/disputes", tag = "grassroots", security(("bearer" = [])), params(DisputeQuery),
     description = "The ledger the caller sees, newest first: a village its own, a township or county its area (and what was escalated to the caller's unit). Party names are masked in lists.",
     responses((status = 200, body = DisputePage), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn list(State(state): State<AppState>, staff: Staff, Query(q): Query<DisputeQuery>) -> ApiResult<Json<DisputePage>> {
+pub async fn list(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQuery<DisputeQuery>) -> ApiResult<Json<DisputePage>> {
     forbid_admin(&staff)?;
     let own = area_of(&staff.unit);
     let area = match (q.area.as_deref().map(str::trim).filter(|s| !s.is_empty()), &own) {
@@ -527,7 +523,7 @@ pub async fn list(State(state): State<AppState>, staff: Staff, Query(q): Query<D
     if let Some(s) = &q.state
         && DisputeState::parse(s).is_none()
     {
-        return Err(invalid("invalid_state", "状态应为 open、resolved 或 petitioned").at("state"));
+        return Err(invalid("invalid_state", format!("状态应为{}", DisputeState::choices())).at("state"));
     }
     if let Some(k) = &q.kind
         && dispute::kind_label(k).is_none()
@@ -606,9 +602,7 @@ pub async fn assign(
     let target = match input.target_on.as_deref().filter(|s| !s.trim().is_empty()) {
         Some(s) => {
             let d = parse_day("target_on", s)?;
-            if d < local_date(Utc::now()) {
-                return Err(invalid("invalid_date", "化解期限不能早于今天").at("target_on"));
-            }
+            dispute::check_target(d, local_date(Utc::now()), &row.risk, staff.unit.kind == UnitKind::Community)?;
             Some(d.to_string())
         }
         None => None,
@@ -966,7 +960,7 @@ pub async fn rules_of(state: &AppState) -> ApiResult<GrassrootsRules> {
 #[utoipa::path(get, path = "/api/v1/disputes/rounds", tag = "grassroots", security(("bearer" = [])), params(RoundQuery),
     description = "A screening round (排查): each village of the area with the disputes it recorded in the round and whether it reported \"nothing found\"; those that did neither have not reported.",
     responses((status = 200, body = RoundView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn round(State(state): State<AppState>, staff: Staff, Query(q): Query<RoundQuery>) -> ApiResult<Json<RoundView>> {
+pub async fn round(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQuery<RoundQuery>) -> ApiResult<Json<RoundView>> {
     forbid_admin(&staff)?;
     let own = area_of(&staff.unit).ok_or_else(|| ApiError::forbidden("本单位没有矛盾纠纷排查辖区"))?;
     let area = match q.area.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -997,7 +991,7 @@ pub async fn round(State(state): State<AppState>, staff: Staff, Query(q): Query<
                 name: u.name.clone(),
                 township: u.parent_id.and_then(|p| tree.get(p)).map(|p| p.name.clone()).unwrap_or_default(),
                 recorded,
-                nothing_found: line.nothing_found,
+                nothing_found: line.nothing_found_stands(),
                 reported: line.reported(),
             }
         })
@@ -1018,7 +1012,7 @@ pub async fn round(State(state): State<AppState>, staff: Staff, Query(q): Query<
 
 #[utoipa::path(post, path = "/api/v1/disputes/rounds/{period}/nothing-found", tag = "grassroots", security(("bearer" = [])),
     params(("period" = String, Path)), request_body = NothingFoundInput,
-    description = "A grid reporter reports that the village found no dispute in the round (排查无矛盾纠纷), once per round; only the current or the previous round.",
+    description = "A grid reporter reports that the village found no dispute in the round (排查无矛盾纠纷), once per round; only the current or the previous round, and not once the village has recorded a dispute in it (409 `disputes_recorded`).",
     responses((status = 204), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn nothing_found(
     State(state): State<AppState>,
@@ -1032,7 +1026,7 @@ pub async fn nothing_found(
     let rules = rules_of(&state).await?;
     let period = Period::parse(&rules.screening_period).unwrap_or(Period::Week);
     let today = local_date(Utc::now());
-    let (from, _) = period.bounds(&key).ok_or_else(|| invalid("invalid_period", "排查周期不正确").at("period"))?;
+    let (from, to) = period.bounds(&key).ok_or_else(|| invalid("invalid_period", "排查周期不正确").at("period"))?;
     let key = period.key(from);
     let current = period.key(today);
     let previous = period.key(period.bounds(&current).map(|(f, _)| f - chrono::Duration::days(1)).unwrap_or(today));
@@ -1040,10 +1034,14 @@ pub async fn nothing_found(
         return Err(invalid("invalid_period", "只能报告本期或上一期的排查情况").at("period"));
     }
     let note = dispute::text("note", "说明", &input.note, false, 500)?;
-    if !state.store.report_nothing_found(staff.unit.id, &key, staff.user.id, &note, Utc::now()).await? {
-        return Err(ApiError::new(StatusCode::CONFLICT, "already_reported", "本期已报告排查无矛盾纠纷"));
+    let span = (from.to_string(), to.to_string());
+    match state.store.report_nothing_found(staff.unit.id, &key, (&span.0, &span.1), staff.user.id, &note, Utc::now()).await? {
+        NothingFound::Reported => Ok(StatusCode::NO_CONTENT),
+        NothingFound::AlreadyReported => Err(ApiError::new(StatusCode::CONFLICT, "already_reported", "本期已报告排查无矛盾纠纷")),
+        NothingFound::DisputesRecorded(n) => {
+            Err(ApiError::new(StatusCode::CONFLICT, "disputes_recorded", format!("本期已登记{n}件矛盾纠纷，不能报告排查无矛盾纠纷")))
+        }
     }
-    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(get, path = "/api/v1/dispatch/rules", tag = "grassroots", security(("bearer" = [])),

@@ -31,6 +31,9 @@ use xinfang_store::{DutyRow, LawyerRow, LawyerVisitRow};
 /// Who keeps a unit's roster.
 pub const ROSTER_KEEPERS: &[Role] = &[Role::Clerk, Role::UnitHead, Role::Leader];
 
+/// How far ahead a duty day may be put on the roster.
+pub const ROSTER_HORIZON_DAYS: i64 = 365;
+
 fn invalid(code: &str, msg: impl Into<String>, field: &str) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, msg).at(field)
 }
@@ -279,6 +282,12 @@ pub async fn add_duty(
 pub async fn put_on_duty(state: &AppState, staff: &Staff, input: DutyInput) -> ApiResult<i64> {
     keeper(staff)?;
     let on = day(&input.day, "day")?;
+    // A roster plans: not a day gone (a spot check would find it missed
+    // the moment it was written), not beyond a year (a typed 2030).
+    let today = local_date(Utc::now());
+    if on < today || on > today + chrono::Duration::days(ROSTER_HORIZON_DAYS) {
+        return Err(invalid("invalid_day", format!("值班日期应为今天起{ROSTER_HORIZON_DAYS}天内"), "day"));
+    }
     let note = text(&input.note, "note", "备注", 500, false)?;
     let (kind, person) = match (input.leader.as_deref().map(str::trim).filter(|s| !s.is_empty()), input.lawyer) {
         (Some(u), None) => ("leader", duty_leader(state, &staff.unit, u).await?.id),
@@ -293,6 +302,24 @@ pub async fn put_on_duty(state: &AppState, staff: &Staff, input: DutyInput) -> A
         .add_duty(staff.unit.id, &on.to_string(), kind, person, &note, staff.user.id)
         .await?
         .ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "already_on_duty", "该人员当天已在值班表中"))
+}
+
+#[utoipa::path(delete, path = "/api/v1/duty-roster/days/{id}", tag = "duty", security(("bearer" = [])),
+    description = "Take a duty day entered by mistake off the caller's unit's roster: only a day after today, not spot-checked. The unit's clerk, unit head or leader. 409 for a day that has come or was checked.",
+    params(("id" = i64, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn remove_duty(State(state): State<AppState>, staff: Staff, ApiPath(id): ApiPath<i64>) -> ApiResult<StatusCode> {
+    take_off_duty(&state, &staff, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn take_off_duty(state: &AppState, staff: &Staff, id: i64) -> ApiResult<()> {
+    keeper(staff)?;
+    state.store.duty_day(id).await?.filter(|d| d.unit_id == staff.unit.id).ok_or_else(|| ApiError::not_found("值班安排"))?;
+    if !state.store.remove_duty(id, staff.unit.id, &local_date(Utc::now()).to_string()).await? {
+        return Err(ApiError::new(StatusCode::CONFLICT, "duty_not_removable", "只能删除明天及以后、尚未抽查的值班安排"));
+    }
+    Ok(())
 }
 
 #[derive(Deserialize, ToSchema, Default)]
@@ -392,6 +419,12 @@ pub async fn record_visit(
     let l = state.store.lawyer(id).await?.filter(|l| l.unit_id == staff.unit.id).ok_or_else(|| ApiError::not_found("律师"))?;
     let advice = text(&input.advice, "advice", "法律意见", 2000, true)?;
     let (rec, _) = load_visible(&state, &staff, input.number.trim()).await?;
+    // 律师参与接访 is the lawyer on duty that day at this hall: a lawyer not
+    // on the roster for the visit's day took no part in it.
+    let visit_day = rec.case.received_on.to_string();
+    if !state.store.lawyers_on_duty(staff.unit.id, &visit_day).await?.iter().any(|d| d.id == l.id) {
+        return Err(invalid("lawyer_not_on_duty", format!("{}律师{visit_day}不在本单位值班，不能记录其参与该次接访", l.name), "number"));
+    }
     let ev = staff.record_event(
         &rec,
         "duty_lawyer",

@@ -8,11 +8,11 @@
 use crate::api::petitions::{load_visible, require_full};
 use crate::auth::Staff;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiPath};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
 use crate::views::WITHHELD;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
@@ -161,7 +161,7 @@ fn day(field: &str, s: &str) -> ApiResult<String> {
 #[utoipa::path(get, path = "/api/v1/green-channel", tag = "grassroots", security(("bearer" = [])), params(GreenQuery),
     description = "The wage-arrears green channel as the caller sees it: the petitions in the lane (newest first) with the amount and workers claimed and recovered and whether first contact with the employer is overdue, and their totals. `season=spring_festival` lists the season before the next Spring Festival. A petition now hidden from the caller's unit (the accused's chain, Art. 30) is left out; a sealed accusation shows under a neutral title, without the words matched or the contact note.",
     responses((status = 200, body = GreenList), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn list(State(state): State<AppState>, staff: Staff, Query(q): Query<GreenQuery>) -> ApiResult<Json<GreenList>> {
+pub async fn list(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQuery<GreenQuery>) -> ApiResult<Json<GreenList>> {
     if staff.user.role == Role::Admin || staff.user.role == Role::GridReporter {
         return Err(ApiError::forbidden("欠薪绿色通道由信访部门和承办单位查看"));
     }

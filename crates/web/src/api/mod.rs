@@ -36,7 +36,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
 use axum::middleware::from_fn;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 
 /// The operations open to anyone (submitting, tracking by query code,
 /// logging in) carry their rate-limit layer here; their page twins in the
@@ -187,6 +187,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/appointments/{number}/cancel", post(appointments::cancel.layer(from_fn(ratelimit::track))))
         .route("/api/v1/duty-roster", get(duty::roster))
         .route("/api/v1/duty-roster/days", post(duty::add_duty))
+        .route("/api/v1/duty-roster/days/{id}", delete(duty::remove_duty))
         .route("/api/v1/duty-roster/days/{id}/check", post(duty::check))
         .route("/api/v1/duty-roster/missed", get(duty::missed))
         .route("/api/v1/duty-roster/reception-day", get(duty::reception_day))

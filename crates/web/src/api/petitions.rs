@@ -612,6 +612,21 @@ async fn sees_in_full(state: &AppState, staff: &Staff, number: &str) -> ApiResul
     }
 }
 
+/// Whether `unit` (its people in `role`) may be told petition `number`:
+/// nothing of it is withheld from the unit but, at most, the petitioner's
+/// identity (a confidential petition). A sealed or hidden accusation
+/// (Art. 30) is not to be named to it. The viewer index is not asked: a
+/// petition held above may be named to the township of its place (the
+/// usual 指调, to help with a petitioner of the area) though the township
+/// cannot open it. An unknown number is false.
+pub async fn unit_may_be_told(state: &AppState, unit: &xinfang_domain::unit::Unit, role: Role, number: &str) -> ApiResult<bool> {
+    if !looks_like_number(number) {
+        return Ok(false);
+    }
+    let Some(rec) = state.store.petition_reads().await?.petition_by_number(number).await? else { return Ok(false) };
+    Ok(matches!(view(&rec.case, rec.confidential, unit.id, role, &state.tree()), View::Full | View::IdentityHidden))
+}
+
 /// Personal data and case files need the full view.
 pub fn require_full(v: View) -> ApiResult<()> {
     match v {
