@@ -354,8 +354,7 @@ async fn the_duty_roster_page_keeps_the_roster_and_records_the_spot_checks() {
 async fn the_leader_on_duty_does_not_spot_check_his_own_day() {
     let s = TestServer::start().await;
     let clerk = s.token("ft_clerk").await;
-    let (status, duty) = s.post("/api/v1/duty-roster/days", Some(&clerk), json!({"day": days_ago(2), "leader": "ft_head"})).await;
-    assert_eq!(status, StatusCode::CREATED, "{duty}");
+    let duty = past_duty(&s, &days_ago(2), "leader", user_id(&s, "ft_head").await).await;
     let check = format!("/api/v1/duty-roster/days/{}/check", duty["id"]);
     let (status, e) = s.post(&check, Some(&s.token("ft_head").await), json!({"held": true, "note": "本人已到岗"})).await;
     assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("own_duty")), "{e}");

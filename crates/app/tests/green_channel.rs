@@ -103,6 +103,21 @@ async fn a_migrant_workers_wage_claim_filed_online_lands_at_the_county_labour_in
     let (_, l) = s.get_as("ft_rst_officer", "/api/v1/green-channel").await;
     assert_eq!((l["totals"]["amount_recovered"].as_i64(), l["totals"]["workers_paid"].as_i64()), (Some(60_000), Some(9)));
     assert!(l["items"][0]["contacted_at"].is_string());
+    // Totals reported up are not changed on their own word: more workers
+    // than owed, more than claimed, or less than before needs a note.
+    for (amount, workers, why) in [(999_999, 9, "超过反映的欠薪金额"), (60_000, 50, "多于反映的欠薪人数"), (30_000, 9, "比上次记录的少")]
+    {
+        let (status, e) = s.post_as("ft_rst_officer", &format!("{url}/recovered"), json!({"amount": amount, "workers": workers})).await;
+        assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("note_required")), "{e}");
+        assert!(e["error"]["message"].as_str().unwrap().contains(why), "{e}");
+    }
+    let (_, l) = s.get_as("ft_rst_officer", "/api/v1/green-channel").await;
+    assert_eq!(l["totals"]["amount_recovered"].as_i64(), Some(60_000), "nothing kept from the refused totals");
+    let note = "经核实欠薪总额为九万六千元，含两名未列入的工人";
+    let (status, e) =
+        s.post_as("ft_rst_officer", &format!("{url}/recovered"), json!({"amount": 96_000, "workers": 14, "note": note})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{e}");
+    assert_eq!(s.detail("ft_rst_officer", &number).await["green"]["recovery_note"], json!(note));
 
     // The season before the Spring Festival is a list of its own.
     let (status, season) = s.get_as("ft_rst_officer", "/api/v1/green-channel?season=spring_festival").await;

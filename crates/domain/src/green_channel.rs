@@ -358,6 +358,56 @@ pub fn festival_season(calendar: &HolidayCalendar, today: NaiveDate, days: i64) 
         .map(|f| (f - Duration::days(days), f - Duration::days(1)))
 }
 
+/// What a labour inspector must explain before a running total of a
+/// recovery is kept: the totals are reported up before the Spring Festival,
+/// so one that passes what was claimed, or goes down, is not taken on its
+/// own word. The claim is read from the petition's text and may be wrong
+/// (the inspection finds more workers owed): then the note says so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecoveryNeedsNote {
+    /// More workers paid than the petition said were owed.
+    MoreWorkersThanClaimed { paid: i64, claimed: i64 },
+    /// More recovered than the petition claimed.
+    AboveClaim { recovered: i64, claimed: i64 },
+    /// A running total lower than the one recorded before (a correction).
+    Lowered,
+}
+
+impl RecoveryNeedsNote {
+    /// Why, in Chinese, for the clerk.
+    pub fn message(&self) -> String {
+        match self {
+            Self::MoreWorkersThanClaimed { paid, claimed } => {
+                format!("已支付人数（{paid}人）多于反映的欠薪人数（{claimed}人），请在“说明”中写明核实情况")
+            }
+            Self::AboveClaim { recovered, claimed } => {
+                format!("已追回金额（{recovered}元）超过反映的欠薪金额（{claimed}元），请在“说明”中写明原因（如核实后欠薪总额更高）")
+            }
+            Self::Lowered => "追回情况是累计数，比上次记录的少：如是更正，请在“说明”中写明原因".to_string(),
+        }
+    }
+}
+
+/// Whether the new running totals (`amount` recovered, `workers` paid)
+/// need a note, given what was claimed and what was recorded before.
+pub fn recovery_needs_note(
+    claimed: (Option<i64>, Option<i64>),
+    before: (Option<i64>, Option<i64>),
+    amount: i64,
+    workers: i64,
+) -> Option<RecoveryNeedsNote> {
+    if let Some(claimed) = claimed.1.filter(|c| workers > *c) {
+        return Some(RecoveryNeedsNote::MoreWorkersThanClaimed { paid: workers, claimed });
+    }
+    if let Some(claimed) = claimed.0.filter(|c| amount > *c) {
+        return Some(RecoveryNeedsNote::AboveClaim { recovered: amount, claimed });
+    }
+    if before.0.is_some_and(|b| amount < b) || before.1.is_some_and(|b| workers < b) {
+        return Some(RecoveryNeedsNote::Lowered);
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -404,5 +454,25 @@ mod tests {
         assert_eq!(festival_season(&cal, d("2026-12-01"), 75), Some((d("2026-11-23"), d("2027-02-05"))));
         // Beyond the calendar: the day before 正月初一.
         assert_eq!(spring_festival(&cal, 2028), Some(d("2028-01-25")));
+    }
+
+    #[test]
+    fn a_recovery_above_the_claim_or_below_the_last_total_needs_a_note() {
+        let claimed = (Some(123_500), Some(23));
+        assert_eq!(recovery_needs_note(claimed, (None, None), 50_000, 10), None);
+        assert_eq!(recovery_needs_note(claimed, (Some(50_000), Some(10)), 123_500, 23), None, "all paid");
+        assert_eq!(
+            recovery_needs_note(claimed, (None, None), 999_999, 50),
+            Some(RecoveryNeedsNote::MoreWorkersThanClaimed { paid: 50, claimed: 23 })
+        );
+        assert_eq!(
+            recovery_needs_note(claimed, (None, None), 999_999, 20),
+            Some(RecoveryNeedsNote::AboveClaim { recovered: 999_999, claimed: 123_500 })
+        );
+        assert_eq!(recovery_needs_note(claimed, (Some(50_000), Some(10)), 30_000, 10), Some(RecoveryNeedsNote::Lowered));
+        assert_eq!(recovery_needs_note(claimed, (Some(50_000), Some(10)), 50_000, 5), Some(RecoveryNeedsNote::Lowered));
+        // Nothing claimed in figures: only a lowered total needs a word.
+        assert_eq!(recovery_needs_note((None, None), (None, None), 999_999, 50), None);
+        assert!(RecoveryNeedsNote::Lowered.message().contains("说明"));
     }
 }

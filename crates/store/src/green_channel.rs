@@ -38,6 +38,8 @@ pub struct GreenRow {
     pub contact_note: Option<String>,
     pub amount_recovered: Option<i64>,
     pub workers_paid: Option<i64>,
+    /// Why the totals pass the claim or went down, when they did.
+    pub recovery_note: Option<String>,
     pub confidential: bool,
     /// The procedure state, for the viewer's access rules (sealed titles).
     pub case: xinfang_domain::procedure::Case,
@@ -57,7 +59,7 @@ pub struct GreenFilter {
 }
 
 const COLUMNS: &str = "g.petition_id, p.number, p.title, p.current_unit_id, g.state, g.words, g.migrant, g.amount_claimed, g.workers, \
-     g.received_on, g.contact_due, g.contacted_at, g.contact_note, g.amount_recovered, g.workers_paid, p.confidential, p.case_json";
+     g.received_on, g.contact_due, g.contacted_at, g.contact_note, g.amount_recovered, g.workers_paid, g.recovery_note, p.confidential, p.case_json";
 
 fn row(r: &sqlx::any::AnyRow) -> Result<GreenRow> {
     Ok(GreenRow {
@@ -76,6 +78,7 @@ fn row(r: &sqlx::any::AnyRow) -> Result<GreenRow> {
         contact_note: r.os("contact_note")?,
         amount_recovered: r.oi("amount_recovered")?,
         workers_paid: r.oi("workers_paid")?,
+        recovery_note: r.os("recovery_note")?,
         confidential: r.b("confidential")?,
         case: serde_json::from_str(&r.s("case_json")?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
     })
@@ -177,13 +180,25 @@ impl Store {
     }
 
     /// What has been recovered so far (the running totals, replaced).
-    pub async fn record_green_recovery(&self, petition_id: i64, amount: i64, workers: i64, user_id: i64, at: DateTime<Utc>) -> Result<()> {
+    /// Keep the running totals of a recovery, with the note that explains
+    /// them when they needed one (kept until the next note replaces it).
+    pub async fn record_green_recovery(
+        &self,
+        petition_id: i64,
+        amount: i64,
+        workers: i64,
+        note: Option<&str>,
+        user_id: i64,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
         let mut w = self.begin_write().await?;
         sqlx::query(
-            "UPDATE green_channel SET amount_recovered = $1, workers_paid = $2, updated_at = $3, updated_by = $4 WHERE petition_id = $5",
+            "UPDATE green_channel SET amount_recovered = $1, workers_paid = $2, recovery_note = COALESCE($3, recovery_note), \
+             updated_at = $4, updated_by = $5 WHERE petition_id = $6",
         )
         .bind(amount)
         .bind(workers)
+        .bind(note.map(str::to_string))
         .bind(fmt_instant(at))
         .bind(user_id)
         .bind(petition_id)

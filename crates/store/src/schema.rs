@@ -1531,6 +1531,15 @@ CREATE INDEX petitions_accusations_by_accused ON petitions (accused_unit_path, i
 -- applies this refreshes those viewer rows once, as after 1309.
 "#,
     ),
+    (
+        1342,
+        r#"
+-- Issue 14, item 5: a recovery's running totals that pass the claim or go
+-- down are kept only with the inspector's note of why
+-- (domain::green_channel::recovery_needs_note).
+ALTER TABLE green_channel ADD COLUMN recovery_note TEXT
+"#,
+    ),
 ];
 
 /// The migrations after which the viewers of accusations whose accused is

@@ -85,7 +85,8 @@ async fn act(
         "recovered" => {
             let amount = get("amount").parse().unwrap_or(-1);
             let workers = get("workers").parse().unwrap_or(0);
-            api::recovered(st(), s.clone(), n(), ApiJson(RecoveryInput { amount, workers })).await.map(|_| ())
+            let note = Some(get("recovery_note")).filter(|n| !n.is_empty());
+            api::recovered(st(), s.clone(), n(), ApiJson(RecoveryInput { amount, workers, note })).await.map(|_| ())
         }
         _ => Err(xinfang_web::error::ApiError::not_found("操作")),
     };

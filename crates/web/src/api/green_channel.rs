@@ -48,6 +48,8 @@ pub struct GreenView {
     pub contact_overdue: bool,
     pub amount_recovered: Option<i64>,
     pub workers_paid: Option<i64>,
+    /// Why the totals pass the claim or went down, when they did.
+    pub recovery_note: Option<String>,
 }
 
 #[derive(Serialize, ToSchema, Debug, Default)]
@@ -106,6 +108,10 @@ pub struct RecoveryInput {
     pub amount: i64,
     /// Workers paid so far.
     pub workers: i64,
+    /// Why, when the totals pass what was claimed or go down (required
+    /// then: 422 `note_required`); at most 2,000 characters.
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 pub fn view(state: &AppState, g: &GreenRow) -> GreenView {
@@ -125,6 +131,7 @@ pub fn view(state: &AppState, g: &GreenRow) -> GreenView {
         contact_note: g.contact_note.clone(),
         contact_overdue: g.contacted_at.is_none() && g.contact_due < today && g.state != "rejected",
         amount_recovered: g.amount_recovered,
+        recovery_note: g.recovery_note.clone(),
         workers_paid: g.workers_paid,
     }
 }
@@ -310,12 +317,26 @@ pub async fn recovered(
     if !(0..=1_000_000).contains(&input.workers) {
         return Err(invalid("invalid_workers", "人数不正确").at("workers"));
     }
+    let note = input.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    if note.is_some_and(|n| n.chars().count() > 2000) {
+        return Err(invalid("invalid_note", "说明不超过2000字").at("note"));
+    }
     let g = state
         .store
         .green_channel_of(rec.id)
         .await?
         .filter(|g| g.state != "rejected")
         .ok_or_else(|| ApiError::not_found("欠薪绿色通道事项"))?;
-    state.store.record_green_recovery(g.petition_id, input.amount, input.workers, staff.user.id, Utc::now()).await?;
+    if note.is_none()
+        && let Some(why) = green_channel::recovery_needs_note(
+            (g.amount_claimed, g.workers),
+            (g.amount_recovered, g.workers_paid),
+            input.amount,
+            input.workers,
+        )
+    {
+        return Err(invalid("note_required", why.message()).at("note"));
+    }
+    state.store.record_green_recovery(g.petition_id, input.amount, input.workers, note, staff.user.id, Utc::now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
