@@ -250,6 +250,9 @@ async fn the_screening_round_lists_the_villages_that_did_not_report() {
     record(&s, "ft_spt_reporter", neighbours()).await;
     let period = {
         let (_, r) = s.get_as("ft_ny_clerk", "/api/v1/disputes/rounds").await;
+        // Each village's township by its own name, not its office's.
+        let townships: Vec<&str> = r["villages"].as_array().unwrap().iter().map(|v| v["township"].as_str().unwrap()).collect();
+        assert!(!townships.is_empty() && townships.iter().all(|t| !t.is_empty() && !t.ends_with("信访办")), "{townships:?}");
         r["period"].as_str().unwrap().to_string()
     };
     assert!(period.contains("-W"), "weekly by default: {period}");
@@ -354,6 +357,9 @@ async fn nothing_found_never_stands_beside_a_recorded_dispute() {
     let s = TestServer::start().await;
     let period = {
         let (_, r) = s.get_as("ft_ny_clerk", "/api/v1/disputes/rounds").await;
+        // Each village's township by its own name, not its office's.
+        let townships: Vec<&str> = r["villages"].as_array().unwrap().iter().map(|v| v["township"].as_str().unwrap()).collect();
+        assert!(!townships.is_empty() && townships.iter().all(|t| !t.is_empty() && !t.ends_with("信访办")), "{townships:?}");
         r["period"].as_str().unwrap().to_string()
     };
     let line = |r: &Value, code: &str| r["villages"].as_array().unwrap().iter().find(|v| v["code"] == json!(code)).unwrap().clone();

@@ -95,3 +95,28 @@ async fn act(
         Err(e) => crate::staff_error_page(&s, &headers, e.status, "未能办理", &e.message),
     }
 }
+
+/// An amount of yuan as people read it: thousands set apart (151,500).
+pub(crate) fn yuan(amount: &i64) -> String {
+    let digits = amount.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if *amount < 0 { format!("-{out}") } else { out }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn yuan_sets_thousands_apart() {
+        assert_eq!(super::yuan(&151_500), "151,500");
+        assert_eq!(super::yuan(&86_000), "86,000");
+        assert_eq!(super::yuan(&999), "999");
+        assert_eq!(super::yuan(&1_000_000), "1,000,000");
+        assert_eq!(super::yuan(&0), "0");
+    }
+}

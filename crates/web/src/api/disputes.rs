@@ -980,6 +980,27 @@ pub async fn round(State(state): State<AppState>, staff: Staff, ApiQuery(q): Api
     let counts: std::collections::HashMap<i64, i64> = counts.into_iter().collect();
     let nothing: std::collections::HashSet<i64> = nothing.into_iter().collect();
     let tree = state.tree();
+    // The township by its own name (南园街道), from the division table, not
+    // by its petition office's (南园街道信访办).
+    let township_codes: Vec<String> = {
+        let mut codes: Vec<String> = tree
+            .all()
+            .filter(|u| u.kind == UnitKind::Community && u.jurisdiction.starts_with(area.as_str()))
+            .filter_map(|u| u.jurisdiction.get(..9).map(str::to_string))
+            .collect();
+        codes.sort_unstable();
+        codes.dedup();
+        codes
+    };
+    let township_names = state.store.division_names(&township_codes).await?;
+    let township_of = |u: &xinfang_domain::unit::Unit| {
+        u.jurisdiction.get(..9).and_then(|c| township_names.get(c)).cloned().unwrap_or_else(|| {
+            u.parent_id
+                .and_then(|p| tree.get(p))
+                .map(|p| p.name.trim_end_matches("信访办").trim_end_matches("人民政府").to_string())
+                .unwrap_or_default()
+        })
+    };
     let mut villages: Vec<RoundVillage> = tree
         .all()
         .filter(|u| u.kind == UnitKind::Community && u.jurisdiction.starts_with(area.as_str()))
@@ -989,7 +1010,7 @@ pub async fn round(State(state): State<AppState>, staff: Staff, ApiQuery(q): Api
             RoundVillage {
                 code: u.code.clone(),
                 name: u.name.clone(),
-                township: u.parent_id.and_then(|p| tree.get(p)).map(|p| p.name.clone()).unwrap_or_default(),
+                township: township_of(u),
                 recorded,
                 nothing_found: line.nothing_found_stands(),
                 reported: line.reported(),
