@@ -315,6 +315,10 @@ async fn the_duty_roster_page_keeps_the_roster_and_records_the_spot_checks() {
         .await
         .unwrap();
     assert!(page.contains("福田区信访局负责人") && page.contains(&ahead));
+    // The leader is picked from the unit's and its superiors' leaders, not
+    // typed as a login name; a department's head is not offered.
+    assert!(page.contains(r#"<option value="ft_head">"#) && !page.contains(r#"<option value="ft_rst_head">"#), "{page}");
+    assert!(!page.contains("（用户名）"), "{page}");
     // A wrong leader: the message on the page, nothing saved.
     let r = post("/staff/duty/days", vec![("day", ahead.clone()), ("leader", "ft_rst_head".into())]).await.unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);

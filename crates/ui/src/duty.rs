@@ -50,6 +50,8 @@ struct DutyPage {
     user_id: i64,
     /// Whether the viewer keeps the roster (and may take a future day off it).
     keeper: bool,
+    /// The leaders who may be put on duty here: (username, name and unit).
+    leaders: Vec<(String, String)>,
     today: String,
 }
 
@@ -72,6 +74,7 @@ async fn show(state: &AppState, headers: &HeaderMap, s: &Staff, flash: Option<St
     let missed = if checker { api::missed(State(state.clone()), s.clone()).await.map(|Json(m)| m).unwrap_or_default() } else { Vec::new() };
     let (token, set) = csrf(headers);
     let keeper = api::ROSTER_KEEPERS.contains(&s.user.role);
+    let leaders = api::duty_leaders(state, &s.unit).await.unwrap_or_default();
     let page = DutyPage {
         me: me(s),
         nav: "duty",
@@ -83,6 +86,7 @@ async fn show(state: &AppState, headers: &HeaderMap, s: &Staff, flash: Option<St
         checker,
         user_id: s.user.id,
         keeper,
+        leaders,
         today: today.to_string(),
     };
     with_cookie(render(&page), set)

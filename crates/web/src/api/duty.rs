@@ -20,6 +20,7 @@ use axum::http::StatusCode;
 use chrono::{Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
 use xinfang_domain::access::{View, view};
 use xinfang_domain::leadership::MANAGERS;
@@ -255,16 +256,50 @@ pub struct DutyCreated {
     pub id: i64,
 }
 
+/// The roles that receive visitors on duty and go down on 下访.
+const DUTY_LEADER_ROLES: [Role; 2] = [Role::Leader, Role::UnitHead];
+
+/// Whether a user of `user_unit` may be on duty at `unit`: of the unit
+/// itself or of a unit above it.
+fn leads_for(tree: &xinfang_domain::unit::UnitTree, user_unit: i64, unit: &Unit) -> bool {
+    user_unit == unit.id || tree.is_above(user_unit, unit.id)
+}
+
 /// A leader who may receive visitors at `unit`: a leader or unit head of
 /// the unit or of a unit above it.
 async fn duty_leader(state: &AppState, unit: &Unit, username: &str) -> ApiResult<xinfang_store::User> {
     let bad = || invalid("not_a_leader", "值班领导应为本单位或上级单位的领导、单位负责人", "leader");
     let user = state.store.user_by_username(username.trim()).await?.filter(|u| u.active).ok_or_else(bad)?;
     let tree = state.tree();
-    if !matches!(user.role, Role::Leader | Role::UnitHead) || !(user.unit_id == unit.id || tree.is_above(user.unit_id, unit.id)) {
+    if !DUTY_LEADER_ROLES.contains(&user.role) || !leads_for(&tree, user.unit_id, unit) {
         return Err(bad());
     }
     Ok(user)
+}
+
+/// The leaders who may be put on duty at `unit` (the same rule as
+/// `duty_leader`), for the roster's picker: (username, name and unit).
+pub async fn duty_leaders(state: &AppState, unit: &Unit) -> ApiResult<Vec<(String, String)>> {
+    let (units, names): (Vec<i64>, HashMap<i64, String>) = {
+        let tree = state.tree();
+        let units: Vec<i64> = tree.all().filter(|u| leads_for(&tree, u.id, unit)).map(|u| u.id).collect();
+        let names = units.iter().filter_map(|id| tree.get(*id).map(|u| (*id, u.name.clone()))).collect();
+        (units, names)
+    };
+    let roles: Vec<&str> = DUTY_LEADER_ROLES.iter().map(|r| r.as_str()).collect();
+    Ok(state
+        .store
+        .users_in_units(&units, &roles)
+        .await?
+        .into_iter()
+        .map(|(username, name, unit_id)| {
+            let label = match names.get(&unit_id) {
+                Some(u) => format!("{name}（{u}）"),
+                None => name,
+            };
+            (username, label)
+        })
+        .collect())
 }
 
 #[utoipa::path(post, path = "/api/v1/duty-roster/days", tag = "duty", security(("bearer" = [])),
