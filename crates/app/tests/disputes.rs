@@ -449,3 +449,41 @@ async fn target_dates_people_and_states_are_bounded_and_said_in_chinese() {
     assert!(m.contains("化解中") && m.contains("已化解") && m.contains("已转信访事项"), "{m}");
     s.finish().await;
 }
+
+/// A dispute becomes a petition at the township that holds it.
+async fn petition_from_township(s: &TestServer, body: Value, petitioners: Value) -> Value {
+    let id = record(s, "ft_spt_reporter", body).await;
+    let (status, e) = s
+        .post_as("ft_spt_reporter", &format!("/api/v1/disputes/{id}/escalate"), json!({"unit": NANYUAN_STREET, "reason": "村里调解不成"}))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{e}");
+    let (status, p) = s.post_as("ft_ny_clerk", &format!("/api/v1/disputes/{id}/petition"), json!({"petitioners": petitioners})).await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+    s.detail("ft_ny_clerk", p["number"].as_str().unwrap()).await
+}
+
+#[tokio::test]
+async fn art20_a_dispute_of_five_or_more_people_is_a_collective_petition_with_at_most_five_representatives() {
+    let s = TestServer::start().await;
+    // Six parties, all sent: a collective petition of six, not refused for
+    // its sixth person; the first five represent it (Art. 18, 20).
+    let mut six = neighbours();
+    six["kind"] = json!("wages");
+    six["summary"] = json!("某物业公司拖欠六名保洁员三个月工资，多次协商未果");
+    six["parties"] = json!((0..6).map(|i| json!({"name": format!("保洁员{i}"), "phone": format!("1391234560{i}")})).collect::<Vec<_>>());
+    let detail = petition_from_township(&s, six, json!([0, 1, 2, 3, 4, 5])).await;
+    assert_eq!((detail["collective"].as_bool(), detail["headcount"].as_i64()), (Some(true), Some(6)), "{detail}");
+    let people = detail["petitioners"].as_array().unwrap();
+    assert_eq!(people.len(), 6, "{detail}");
+    let representatives = people.iter().filter(|p| p["representative"] == json!(true)).count();
+    assert_eq!(representatives, 5, "at most five represent a collective visit: {people:?}");
+    assert_eq!(people[5]["representative"], json!(false), "{people:?}");
+
+    // Four people, two of them sent: an ordinary petition, nobody a representative.
+    let mut four = neighbours();
+    four["people"] = json!(4);
+    let detail = petition_from_township(&s, four, json!([0, 1])).await;
+    assert_eq!(detail["collective"].as_bool(), Some(false), "{detail}");
+    assert!(detail["petitioners"].as_array().unwrap().iter().all(|p| p["representative"] != json!(true)), "{detail}");
+    s.finish().await;
+}

@@ -840,3 +840,22 @@ async fn art22_an_assignment_goes_down_with_its_date() {
     assert_eq!(t5["due_on"], json!(due), "{r}");
     s.finish().await;
 }
+
+/// Cadre management: an accusation a district bureau receives against the
+/// city's bureau (a unit above it in its own chain) goes on to the
+/// discipline body of the accused's level, the city's, not the district's,
+/// which may not call the city to account.
+#[tokio::test]
+async fn art22_an_accusation_against_a_superior_unit_reaches_the_discipline_body_of_its_level() {
+    let s = TestServer::start().await;
+    let (status, sub) = s.post_as("ft_clerk", "/api/v1/petitions", accusation_against(Some("4403-XFJ"))).await;
+    assert_eq!(status, StatusCode::CREATED, "{sub}");
+    assert_eq!(sub["receiving_unit"]["code"], json!("4403-JW"), "the city's discipline body: {sub}");
+    let number = sub["number"].as_str().unwrap();
+    let (status, _) = s.get_as("sz_jw_officer", &format!("/api/v1/petitions/{number}")).await;
+    assert_eq!(status, StatusCode::OK, "the city's discipline body holds it");
+    // The accused bureau does not read it.
+    let (status, _) = s.get_as("sz_clerk", &format!("/api/v1/petitions/{number}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    s.finish().await;
+}
