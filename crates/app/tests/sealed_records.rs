@@ -131,12 +131,17 @@ async fn art30_a_green_channel_row_follows_the_accusations_seal() {
     assert_eq!(status, StatusCode::OK, "{g}");
     let (status, e) = s.post_as("ft_clerk", &format!("{lane}/contact"), json!({"note": NOTE})).await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{e}");
+    const RECOVERY_NOTE: &str = "用人单位先行支付三名保洁员工资，其余待核实";
+    let (status, e) =
+        s.post_as("ft_clerk", &format!("{lane}/recovered"), json!({"amount": 9000, "workers": 3, "note": RECOVERY_NOTE})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{e}");
 
     // Before: in the lane with its title, the words matched and the note.
     let (status, l) = s.get_as("ft_clerk", "/api/v1/green-channel").await;
     assert_eq!(status, StatusCode::OK, "{l}");
     let row = item_of(&l["items"], &number).unwrap_or_else(|| panic!("{l}"));
     assert_eq!((row["title"].as_str(), row["contact_note"].as_str()), (Some(TITLE), Some(NOTE)), "{l}");
+    assert_eq!(row["recovery_note"].as_str(), Some(RECOVERY_NOTE), "{l}");
     assert!(!row["words"].as_array().unwrap().is_empty(), "{l}");
     assert!(s.detail("ft_clerk", &number).await["green"].is_object());
     let (_, l) = s.get_as("sz_clerk", "/api/v1/green-channel").await;
@@ -155,8 +160,9 @@ async fn art30_a_green_channel_row_follows_the_accusations_seal() {
     assert_eq!(row["title"], SEALED_TITLE, "{l}");
     assert_eq!(row["words"], json!([]), "{l}");
     assert_eq!(row["contact_note"], WITHHELD, "{l}");
+    assert_eq!(row["recovery_note"], WITHHELD, "{l}");
     let text = l.to_string();
-    assert!(!text.contains(TITLE) && !text.contains(NOTE), "{l}");
+    assert!(!text.contains(TITLE) && !text.contains(NOTE) && !text.contains(RECOVERY_NOTE), "{l}");
     let d = s.detail("ft_clerk", &number).await;
     assert!(d["green"].is_null(), "{d}");
     assert!(!d.to_string().contains(NOTE), "{d}");

@@ -139,8 +139,8 @@ pub fn view(state: &AppState, g: &GreenRow) -> GreenView {
 /// A row of the lane as `staff` may see it: `None` when the petition must
 /// look as if it did not exist to that unit (the accused's chain, Art. 30);
 /// a sealed accusation (a claim reclassified after it entered the lane)
-/// under a neutral title, without the words matched in it or the note of
-/// the contact made about it.
+/// under a neutral title, without the words matched in it or the notes of
+/// the contact made and of what was recovered.
 fn seen(state: &AppState, staff: &Staff, tree: &UnitTree, g: &GreenRow) -> Option<GreenView> {
     match access::view(&g.case, g.confidential, staff.unit.id, staff.user.role, tree) {
         View::Hidden => None,
@@ -149,6 +149,7 @@ fn seen(state: &AppState, staff: &Staff, tree: &UnitTree, g: &GreenRow) -> Optio
             v.title = crate::views::SEALED_TITLE.into();
             v.words.clear();
             v.contact_note = v.contact_note.map(|_| WITHHELD.into());
+            v.recovery_note = v.recovery_note.map(|_| WITHHELD.into());
             Some(v)
         }
         View::IdentityHidden | View::Full => Some(view(state, g)),
@@ -166,7 +167,7 @@ fn day(field: &str, s: &str) -> ApiResult<String> {
 }
 
 #[utoipa::path(get, path = "/api/v1/green-channel", tag = "grassroots", security(("bearer" = [])), params(GreenQuery),
-    description = "The wage-arrears green channel as the caller sees it: the petitions in the lane (newest first) with the amount and workers claimed and recovered and whether first contact with the employer is overdue, and their totals. `season=spring_festival` lists the season before the next Spring Festival. A petition now hidden from the caller's unit (the accused's chain, Art. 30) is left out; a sealed accusation shows under a neutral title, without the words matched or the contact note.",
+    description = "The wage-arrears green channel as the caller sees it: the petitions in the lane (newest first) with the amount and workers claimed and recovered and whether first contact with the employer is overdue, and their totals. `season=spring_festival` lists the season before the next Spring Festival. A petition now hidden from the caller's unit (the accused's chain, Art. 30) is left out; a sealed accusation shows under a neutral title, without the words matched or the contact and recovery notes.",
     responses((status = 200, body = GreenList), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQuery<GreenQuery>) -> ApiResult<Json<GreenList>> {
     if staff.user.role == Role::Admin || staff.user.role == Role::GridReporter {
