@@ -306,7 +306,7 @@ pub async fn run(args: MeasureArgs) -> Result<(), AnyError> {
         format!(
             "listen = \"127.0.0.1:{port}\"\ndatabase_url = \"{}\"\nkey_file = \"{}\"\ncheckpoint_file = \"{}\"\nobject_store_url = \"file://{}\"\ndemo = false\n\
              # The measurement is one client address: the anonymous limits are lifted.\nsubmit_per_minute = 4000000000\nsubmit_per_day = 1000000000000\nsubmit_bytes_per_day = 1000000000000000\n\
-             # The monthly ranking job and the triage training would run at start (their first firing) beside the first measurements\n# (xinfang train-triage measures the training on its own).\nranking_schedule = \"\"\ntriage_training_schedule = \"\"\n\
+             # The monthly ranking job and the triage training would run at start (their first firing) beside the first measurements\n# (the training is measured near the end, asked for by an admin).\nranking_schedule = \"\"\ntriage_training_schedule = \"\"\n\
              # The precomputed statistics take in changes every 2 s (the intake burst leaves thousands).\nstatistics_schedule = \"every 2s\"\n",
             args.database_url,
             args.paths.key_file().canonicalize()?.display(),
@@ -661,6 +661,50 @@ pub async fn run(args: MeasureArgs) -> Result<(), AnyError> {
             pid,
         );
         store.close().await;
+    }
+
+    // ---- The daily triage training (docs/intelligence.md), run now by an
+    // admin of the province bureau, created here if the load made none: a
+    // server trains once a day, so its memory belongs in the peak below.
+    {
+        let cfg = xinfang::config::Config {
+            database_url: args.database_url.clone(),
+            key_file: args.paths.key_file().display().to_string(),
+            ..xinfang::config::Config::default()
+        };
+        let store = xinfang::open(&cfg).await?;
+        let bureau = store.load_units().await?.into_iter().find(|u| u.code == m.province_bureau).ok_or("no province bureau")?;
+        let hash = xinfang_web::auth::hash_password(PASSWORD).map_err(|e| e.message)?;
+        let admin = username(&m.province_bureau, Role::Admin);
+        store.bulk_users(&[(admin.clone(), format!("{}{}", bureau.name, Role::Admin.label()), Role::Admin, bureau.id)], &hash).await?;
+        store.close().await;
+        let token = c.login(&admin).await?;
+        let before = proc_status(pid, "VmRSS:").unwrap_or(0.0);
+        let t = Instant::now();
+        let r = c.http.post(format!("{base}/api/v1/triage/models/train")).bearer_auth(&token).json(&json!({})).send().await?;
+        let status = r.status();
+        let report: Value = r.json().await?;
+        let secs = t.elapsed().as_secs_f64();
+        if !status.is_success() {
+            return Err(format!("training: {status} {report}").into());
+        }
+        let examples = report.as_array().and_then(|a| a.first()).and_then(|f| f["examples"].as_i64()).unwrap_or(0);
+        let used: Vec<&str> =
+            report.as_array().into_iter().flatten().filter(|f| f["active"] == true).filter_map(|f| f["field"].as_str()).collect();
+        push(
+            &mut lines,
+            Line::value(
+                "triage training (POST /api/v1/triage/models/train): the newest confirmed routings, segmented and counted",
+                format!(
+                    "{examples} examples in {secs:.1} s; server RSS {before:.0} MiB before, peak so far {:.0} MiB; model in use for: {}",
+                    proc_status(pid, "VmHWM:").unwrap_or(0.0),
+                    if used.is_empty() { "none".to_string() } else { used.join(", ") }
+                ),
+                "—",
+                None,
+            ),
+            pid,
+        );
     }
 
     // ---- Memory and size.

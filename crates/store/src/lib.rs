@@ -92,7 +92,7 @@ pub use screen::{Screen, Screened};
 pub use spotcheck::{Handled, SpotCheckRow, SpotItemRow};
 pub use statistics::{FactsFilter, PetitionFacts};
 pub use supervision::*;
-pub use triage::{NewTriageModel, RulesRecord, TrainingExample, TriageModelRow};
+pub use triage::{NewTriageModel, RulesRecord, TrainingExample, TrainingLabels, TriageModelRow};
 pub use units::*;
 pub use urgent::*;
 pub use users::*;

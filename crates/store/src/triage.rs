@@ -86,8 +86,14 @@ impl Store {
 /// text and the labels it carries now, after any correction.
 #[derive(Debug, Clone)]
 pub struct TrainingExample {
-    pub id: i64,
+    pub labels: TrainingLabels,
     pub text: String,
+}
+
+/// What a training example is labelled with, without its text.
+#[derive(Debug, Clone)]
+pub struct TrainingLabels {
+    pub id: i64,
     pub category: String,
     pub litigation_related: bool,
     pub topic: Option<String>,
@@ -124,25 +130,37 @@ pub struct NewTriageModel {
 const KEEP_MODELS: i64 = 10;
 
 impl Store {
-    /// The newest `limit` petitions past registration, newest first.
-    pub async fn training_examples(&self, limit: i64) -> Result<Vec<TrainingExample>> {
+    /// The labels of the newest `limit` training examples, newest first:
+    /// every petition someone moved past registration.
+    pub async fn training_labels(&self, limit: i64) -> Result<Vec<TrainingLabels>> {
+        let rows = sqlx::query(
+            "SELECT id, category, litigation_related, topic, handling_unit_id \
+             FROM petitions WHERE state <> 'registered' ORDER BY id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(training_labels_of).collect()
+    }
+
+    /// Training examples with ids in `(after, upto]`, oldest first, at most
+    /// `limit`: a training run reads its texts a page at a time.
+    pub async fn training_page(&self, after: i64, upto: i64, limit: i64) -> Result<Vec<TrainingExample>> {
         use crate::db::RowExt;
         let rows = sqlx::query(
             "SELECT id, title, content, request, facts_and_reasons, category, litigation_related, topic, handling_unit_id \
-             FROM petitions WHERE state <> 'registered' ORDER BY id DESC LIMIT $1",
+             FROM petitions WHERE state <> 'registered' AND id > $1 AND id <= $2 ORDER BY id LIMIT $3",
         )
+        .bind(after)
+        .bind(upto)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
             .map(|r| {
                 Ok(TrainingExample {
-                    id: r.i("id")?,
+                    labels: training_labels_of(r)?,
                     text: [r.s("title")?, r.s("content")?, r.s("request")?, r.s("facts_and_reasons")?].join("\n"),
-                    category: r.s("category")?,
-                    litigation_related: r.i("litigation_related")? != 0,
-                    topic: r.os("topic")?,
-                    handling_unit_id: r.oi("handling_unit_id")?,
                 })
             })
             .collect()
@@ -212,4 +230,15 @@ impl Store {
     pub async fn triage_model_body(&self, id: i64) -> Result<Option<String>> {
         Ok(sqlx::query_scalar("SELECT model FROM triage_models WHERE id = $1").bind(id).fetch_optional(&self.pool).await?)
     }
+}
+
+fn training_labels_of(r: &sqlx::any::AnyRow) -> Result<TrainingLabels> {
+    use crate::db::RowExt;
+    Ok(TrainingLabels {
+        id: r.i("id")?,
+        category: r.s("category")?,
+        litigation_related: r.i("litigation_related")? != 0,
+        topic: r.os("topic")?,
+        handling_unit_id: r.oi("handling_unit_id")?,
+    })
 }

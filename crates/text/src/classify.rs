@@ -90,33 +90,17 @@ impl Model {
     /// `train` from any source of `(label, terms)`: a caller that holds
     /// its words once (interned) need not copy them into a list per text.
     pub fn train_from<'a, T: IntoIterator<Item = &'a str>>(examples: impl IntoIterator<Item = (&'a str, T)>) -> Model {
-        let mut by_label: BTreeMap<&str, LabelStats> = BTreeMap::new();
-        let mut vocabulary = std::collections::BTreeSet::new();
-        let mut docs = 0;
+        let mut b = ModelBuilder::default();
         for (label, terms) in examples {
-            if label.trim().is_empty() {
-                continue;
-            }
-            docs += 1;
-            let stats = by_label.entry(label).or_insert_with(|| LabelStats {
-                label: label.to_string(),
-                docs: 0,
-                terms: 0,
-                counts: BTreeMap::new(),
-            });
-            stats.docs += 1;
-            for t in terms.into_iter().filter(|t| says_something(t)) {
-                stats.terms += 1;
-                match stats.counts.get_mut(t) {
-                    Some(n) => *n += 1,
-                    None => {
-                        stats.counts.insert(t.to_owned(), 1);
-                    }
-                }
-                vocabulary.insert(t);
-            }
+            b.add(label, terms);
         }
-        Model { alpha: ALPHA, docs, vocabulary: vocabulary.len() as u64, labels: by_label.into_values().collect() }
+        b.finish()
+    }
+
+    /// The label of most training examples (ties: the first in label
+    /// order): what always answering the commonest label would say.
+    pub fn commonest(&self) -> Option<&str> {
+        self.labels.iter().rev().max_by_key(|l| l.docs).filter(|l| l.docs > 0).map(|l| l.label.as_str())
     }
 
     /// The labels the model knows, sorted.
@@ -192,6 +176,54 @@ impl Model {
             .collect();
         lift.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
         lift.into_iter().take(EXPLAIN_WORDS).map(|(t, _)| t.to_owned()).collect()
+    }
+}
+
+/// A model counted one example at a time, so that a caller streaming its
+/// examples (the deployment's training run reads them page by page) holds
+/// the counts and never the examples' words.
+#[derive(Debug, Clone, Default)]
+pub struct ModelBuilder {
+    docs: u64,
+    by_label: BTreeMap<String, LabelStats>,
+}
+
+impl ModelBuilder {
+    /// Count one example. An empty label is skipped; an example without
+    /// terms still counts for its label's prior.
+    pub fn add<'a>(&mut self, label: &str, terms: impl IntoIterator<Item = &'a str>) {
+        if label.trim().is_empty() {
+            return;
+        }
+        self.docs += 1;
+        if !self.by_label.contains_key(label) {
+            let stats = LabelStats { label: label.to_string(), docs: 0, terms: 0, counts: BTreeMap::new() };
+            self.by_label.insert(label.to_string(), stats);
+        }
+        let Some(stats) = self.by_label.get_mut(label) else { return };
+        stats.docs += 1;
+        for t in terms.into_iter().filter(|t| says_something(t)) {
+            stats.terms += 1;
+            match stats.counts.get_mut(t) {
+                Some(n) => *n += 1,
+                None => {
+                    stats.counts.insert(t.to_owned(), 1);
+                }
+            }
+        }
+    }
+
+    /// The model of the examples counted so far (labels in order, as
+    /// `train` gives them).
+    pub fn finish(self) -> Model {
+        let vocabulary = {
+            let mut all = std::collections::BTreeSet::new();
+            for l in self.by_label.values() {
+                all.extend(l.counts.keys().map(String::as_str));
+            }
+            all.len() as u64
+        };
+        Model { alpha: ALPHA, docs: self.docs, vocabulary, labels: self.by_label.into_values().collect() }
     }
 }
 

@@ -11,7 +11,7 @@ use crate::rules::{RuleField, RuleTable};
 use crate::seed::{Seed, under_model};
 
 /// The two scores on the same held-back examples.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Comparison {
     pub examples: usize,
     /// Examples whose label is the model's first suggestion.
@@ -44,14 +44,9 @@ pub fn compare(model: &Model, rules: &RuleTable, field: RuleField, held_out: &[(
 
 /// `compare` on borrowed examples.
 pub fn compare_on(model: &Model, rules: &RuleTable, field: RuleField, held_out: &[(&str, &[String])]) -> Comparison {
-    let mut c = Comparison { examples: held_out.len(), model_correct: 0, rules_correct: 0 };
+    let mut c = Comparison::default();
     for (label, terms) in held_out {
-        if model.predict(terms, 1).first().is_some_and(|p| p.label == *label) {
-            c.model_correct += 1;
-        }
-        if rules.suggest_field(field, *terms, 1).first().is_some_and(|s| s.value == *label) {
-            c.rules_correct += 1;
-        }
+        c.score(model, rules, field, label, terms);
     }
     c
 }
@@ -74,24 +69,54 @@ pub fn compare_served(
     texts: &[&str],
     seed: Option<&Seed>,
 ) -> Comparison {
-    let mut c = Comparison { examples: held_out.len(), model_correct: 0, rules_correct: 0 };
+    let mut c = Comparison::default();
     for ((label, terms), text) in held_out.iter().zip(texts) {
-        let ruled: Vec<String> = rules.suggest_field(field, *text, SERVED).into_iter().map(|s| s.value).collect();
+        c.score_served(model, rules, field, label, terms, text, seed);
+    }
+    c
+}
+
+impl Comparison {
+    /// Count one held-back example as [`compare_on`] does (a caller that
+    /// streams its examples scores each as it reads it).
+    pub fn score(&mut self, model: &Model, rules: &RuleTable, field: RuleField, label: &str, terms: &[String]) {
+        self.examples += 1;
+        if model.predict(terms, 1).first().is_some_and(|p| p.label == label) {
+            self.model_correct += 1;
+        }
+        if rules.suggest_field(field, terms, 1).first().is_some_and(|s| s.value == label) {
+            self.rules_correct += 1;
+        }
+    }
+
+    /// Count one held-back example as [`compare_served`] does.
+    #[allow(clippy::too_many_arguments)]
+    pub fn score_served(
+        &mut self,
+        model: &Model,
+        rules: &RuleTable,
+        field: RuleField,
+        label: &str,
+        terms: &[String],
+        text: &str,
+        seed: Option<&Seed>,
+    ) {
+        self.examples += 1;
+        let ruled: Vec<String> = rules.suggest_field(field, text, SERVED).into_iter().map(|s| s.value).collect();
         let without = match (ruled.first(), seed) {
             (Some(first), _) => Some(first.clone()),
             (None, Some(seed)) => seed.predict(field, terms, 1).into_iter().next().map(|p| p.label),
             (None, None) => None,
         };
-        if without.as_deref() == Some(*label) {
-            c.rules_correct += 1;
+        if without.as_deref() == Some(label) {
+            self.rules_correct += 1;
         }
         let predicted: Vec<String> = model.predict(terms, SERVED).into_iter().map(|p| p.label).collect();
         let (served, _) = under_model(ruled, predicted, SERVED, String::as_str);
         if served.first().is_some_and(|s| s == label) {
-            c.model_correct += 1;
+            self.model_correct += 1;
         }
     }
-    c
 }
 
 /// Use the model instead of the rules? Only with at least `min_examples`

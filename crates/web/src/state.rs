@@ -103,9 +103,9 @@ pub struct Settings {
     /// and the matches drive the read.
     pub search_common_matches: i64,
     /// Triage training reads at most this many of the newest confirmed
-    /// routings (`triage_model`). The training holds every example's words:
-    /// about 21 MiB per 1,000 examples of the scale benchmark's texts
-    /// (docs/performance.md, "Triage training").
+    /// routings (`triage_model`). The run reads them a page at a time and
+    /// holds the models' counts, not the examples: its time grows with
+    /// this, its memory barely (docs/performance.md, "Triage training").
     pub triage_training_examples: i64,
     /// The model replaces the rules for a field only when it beats them on
     /// at least this many held-back recent cases.

@@ -26,10 +26,12 @@ use crate::state::AppState;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use xinfang_domain::unit::{Unit, UnitKind, UnitTree};
-use xinfang_store::{NewTriageModel, TrainingExample, TriageModelRow};
-use xinfang_text::classify::Model;
-use xinfang_text::compare::{compare_on, compare_served};
+use xinfang_store::{NewTriageModel, TrainingExample, TrainingLabels, TriageModelRow};
+use xinfang_text::Segmenter;
+use xinfang_text::classify::{Model, ModelBuilder};
+use xinfang_text::compare::Comparison;
 use xinfang_text::rules::{RuleField, RuleTable};
+use xinfang_text::seed::Seed;
 
 /// The job kind of a training run.
 pub const TRAIN: &str = "triage_training";
@@ -81,95 +83,174 @@ pub struct FieldReport {
     pub active: bool,
 }
 
-/// The labelled examples of each field, newest first.
-fn labelled(examples: &[TrainingExample], tree: &UnitTree, kinds: &[&str]) -> [Vec<(usize, String)>; 3] {
-    let mut out: [Vec<(usize, String)>; 3] = Default::default();
-    for (i, e) in examples.iter().enumerate() {
-        let category = if e.litigation_related { "litigation_related".to_string() } else { e.category.clone() };
-        out[0].push((i, category));
-        if let Some(t) = e.topic.as_ref().filter(|t| !t.is_empty()) {
-            out[1].push((i, t.clone()));
-        }
-        let unit = e.handling_unit_id.and_then(|id| tree.get(id));
-        if let Some(u) = unit.filter(|u| !matches!(u.kind, UnitKind::PetitionBureau | UnitKind::JointConference)) {
-            out[2].push((i, unit_kind_label(u, kinds)));
-        }
-    }
-    out
+/// An example's label for each field, if it has one: the class (the
+/// litigation-related flag counts as a class of its own), the topic, and
+/// the kind of its handling unit (a petition bureau or joint conference
+/// is where a petition waits, not who handles it).
+fn labels_of(e: &TrainingLabels, tree: &UnitTree, kinds: &[&str]) -> [Option<String>; 3] {
+    let category = if e.litigation_related { "litigation_related".to_string() } else { e.category.clone() };
+    let topic = e.topic.clone().filter(|t| !t.is_empty());
+    let unit = e.handling_unit_id.and_then(|id| tree.get(id));
+    let kind = unit.filter(|u| !matches!(u.kind, UnitKind::PetitionBureau | UnitKind::JointConference)).map(|u| unit_kind_label(u, kinds));
+    [Some(category), topic, kind]
 }
 
-/// The most frequent label (ties: the first in label order).
-fn commonest(examples: &[(&str, &[String])]) -> Option<String> {
-    let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
-    for (l, _) in examples {
-        *counts.entry(l).or_insert(0) += 1;
-    }
-    counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(a.0))).map(|(l, _)| l.to_string())
-}
-
-/// Train and judge one run (CPU only: segmenting and counting).
-pub fn train_fields(
-    examples: &[TrainingExample],
-    tree: &UnitTree,
-    rules: &RuleTable,
-    seed: Option<&xinfang_text::seed::Seed>,
-    seg: &xinfang_text::Segmenter,
-    min_held_out: usize,
-) -> Vec<(FieldReport, Model)> {
-    // Class cues name no kind.
+/// The rule table's unit kinds, sorted (class cues name no kind).
+fn rule_kinds(rules: &RuleTable) -> Vec<&str> {
     let mut kinds: Vec<&str> = rules.rules.iter().map(|r| r.unit_kind.as_str()).filter(|k| !k.is_empty()).collect();
     kinds.sort_unstable();
     kinds.dedup();
-    let terms: Vec<Vec<String>> = examples.iter().map(|e| seg.terms(&e.text)).collect();
-    let by_field = labelled(examples, tree, &kinds);
-    FIELDS
-        .iter()
-        .zip(by_field)
-        .map(|(field, list)| {
-            // One copy of the words, borrowed by every field's examples.
-            let all: Vec<(&str, &[String])> = list.iter().map(|(i, label)| (label.as_str(), terms[*i].as_slice())).collect();
-            // The rules read the text itself, as the triage API has them
-            // do (a keyword may cross the segmenter's word boundaries).
-            let texts: Vec<&str> = list.iter().map(|(i, _)| examples[*i].text.as_str()).collect();
-            // Newest first: the newest fifth is held back.
-            let held = all.len() / 5;
-            let (recent, older) = all.split_at(held);
-            let recent_texts = &texts[..held];
-            let trial = Model::train_on(older);
-            // Each field measured as the triage API serves it with the
-            // model and without: the class by the model alone, a topic or
-            // unit by the model and the rules together (`under_model`).
-            let mut c = match field {
-                RuleField::Category => compare_on(&trial, rules, *field, recent),
-                _ => compare_served(&trial, rules, *field, recent, recent_texts, seed),
-            };
-            // The class is answered by the rules and the seed together: the
-            // model must beat what is in force, not the rules alone.
-            if let (RuleField::Category, Some(seed)) = (*field, seed) {
-                c.rules_correct = recent
-                    .iter()
-                    .zip(recent_texts)
-                    .filter(|((label, terms), text)| {
-                        let ruled = rules.suggest_field(RuleField::Category, **text, crate::triage::TOP);
-                        seed.classes(&ruled, terms, 1).first().is_some_and(|b| b.value == *label)
-                    })
-                    .count();
+    kinds
+}
+
+/// Where each field's held-back part begins: the id of the oldest of the
+/// newest fifth of the examples that carry the field's label (`None`: too
+/// few to hold any back). `newest_first` are a run's examples by id,
+/// descending.
+pub fn held_back_from(newest_first: &[TrainingLabels], tree: &UnitTree, rules: &RuleTable) -> [Option<i64>; 3] {
+    let kinds = rule_kinds(rules);
+    let mut ids: [Vec<i64>; 3] = Default::default();
+    for e in newest_first {
+        for (f, label) in labels_of(e, tree, &kinds).iter().enumerate() {
+            if label.is_some() {
+                ids[f].push(e.id);
             }
-            let baseline = commonest(older).map_or(0, |top| recent.iter().filter(|(l, _)| *l == top).count());
-            let active = c.examples >= min_held_out.max(1) && c.model_correct > c.rules_correct && c.model_correct > baseline;
-            drop(trial);
-            let report = FieldReport {
-                field: field_name(*field).into(),
-                examples: all.len(),
-                held_out: c.examples,
-                model_correct: c.model_correct,
-                rules_correct: c.rules_correct,
-                baseline_correct: baseline,
-                active,
-            };
-            (report, Model::train_on(&all))
-        })
-        .collect()
+        }
+    }
+    ids.map(|list| {
+        let held = list.len() / 5;
+        (held > 0).then(|| list[held - 1])
+    })
+}
+
+/// One field's part of a run.
+#[derive(Default)]
+struct FieldRun {
+    /// Every example's counts; what the stored model is made of.
+    all: ModelBuilder,
+    examples: usize,
+    /// The model of the older examples, taken when the first held-back one
+    /// arrives, with its commonest label.
+    trial: Option<(Model, Option<String>)>,
+    comparison: Comparison,
+    baseline_correct: usize,
+}
+
+/// A training run fed one example at a time, oldest first, so that it
+/// holds the models' counts and never the examples or their words (a run
+/// over thousands of petitions once held every one's words at once:
+/// about 21 MiB per thousand). Each field's newest fifth, from
+/// [`held_back_from`], is scored as it arrives by the model of the older
+/// examples, as the triage API would serve it (the class by the model
+/// alone against the rules and the seed; a topic or unit by the model and
+/// the rules together, `xinfang_text::seed::under_model`, against the
+/// rules and the seed: `compare::Comparison::score_served`), and then
+/// counted into the model of all of them.
+pub struct Trainer {
+    tree: Arc<UnitTree>,
+    rules: RuleTable,
+    seed: Option<Arc<Seed>>,
+    seg: Arc<Segmenter>,
+    held_from: [Option<i64>; 3],
+    fields: [FieldRun; 3],
+}
+
+impl Trainer {
+    pub fn new(
+        tree: Arc<UnitTree>,
+        rules: RuleTable,
+        seed: Option<Arc<Seed>>,
+        seg: Arc<Segmenter>,
+        held_from: [Option<i64>; 3],
+    ) -> Trainer {
+        Trainer { tree, rules, seed, seg, held_from, fields: Default::default() }
+    }
+
+    /// Count one example; examples come in ascending id.
+    pub fn add(&mut self, e: &TrainingExample) {
+        let kinds = rule_kinds(&self.rules);
+        let labels = labels_of(&e.labels, &self.tree, &kinds);
+        if labels.iter().all(Option::is_none) {
+            return;
+        }
+        let terms = self.seg.terms(&e.text);
+        for (f, (field, label)) in FIELDS.iter().zip(labels).enumerate() {
+            let Some(label) = label else { continue };
+            let run = &mut self.fields[f];
+            if self.held_from[f].is_some_and(|from| e.labels.id >= from) {
+                let (trial, commonest) = run.trial.get_or_insert_with(|| {
+                    let model = run.all.clone().finish();
+                    let commonest = model.commonest().map(str::to_owned);
+                    (model, commonest)
+                });
+                match (field, self.seed.as_deref()) {
+                    // The class is answered by the rules and the seed
+                    // together: the model must beat what is in force.
+                    (RuleField::Category, Some(seed)) => {
+                        let c = &mut run.comparison;
+                        c.examples += 1;
+                        if trial.predict(&terms, 1).first().is_some_and(|p| p.label == label) {
+                            c.model_correct += 1;
+                        }
+                        let ruled = self.rules.suggest_field(RuleField::Category, e.text.as_str(), crate::triage::TOP);
+                        if seed.classes(&ruled, &terms, 1).first().is_some_and(|b| b.value == label) {
+                            c.rules_correct += 1;
+                        }
+                    }
+                    (RuleField::Category, None) => run.comparison.score(trial, &self.rules, *field, &label, &terms),
+                    // The rules read the text itself, as the triage API has
+                    // them do (a keyword may cross the segmenter's words).
+                    _ => run.comparison.score_served(trial, &self.rules, *field, &label, &terms, &e.text, self.seed.as_deref()),
+                }
+                if commonest.as_deref() == Some(label.as_str()) {
+                    run.baseline_correct += 1;
+                }
+            }
+            run.all.add(&label, terms.iter().map(String::as_str));
+            run.examples += 1;
+        }
+    }
+
+    /// Each field's report and model of all its examples.
+    pub fn finish(self, min_held_out: usize) -> Vec<(FieldReport, Model)> {
+        FIELDS
+            .iter()
+            .zip(self.fields)
+            .map(|(field, run)| {
+                let c = run.comparison;
+                let active =
+                    c.examples >= min_held_out.max(1) && c.model_correct > c.rules_correct && c.model_correct > run.baseline_correct;
+                let report = FieldReport {
+                    field: field_name(*field).into(),
+                    examples: run.examples,
+                    held_out: c.examples,
+                    model_correct: c.model_correct,
+                    rules_correct: c.rules_correct,
+                    baseline_correct: run.baseline_correct,
+                    active,
+                };
+                (report, run.all.finish())
+            })
+            .collect()
+    }
+}
+
+/// Train and judge one run on examples held in memory, newest first.
+pub fn train_fields(
+    examples: &[TrainingExample],
+    tree: Arc<UnitTree>,
+    rules: RuleTable,
+    seed: Option<Arc<Seed>>,
+    seg: Arc<Segmenter>,
+    min_held_out: usize,
+) -> Vec<(FieldReport, Model)> {
+    let labels: Vec<TrainingLabels> = examples.iter().map(|e| e.labels.clone()).collect();
+    let held_from = held_back_from(&labels, &tree, &rules);
+    let mut trainer = Trainer::new(tree, rules, seed, seg, held_from);
+    for e in examples.iter().rev() {
+        trainer.add(e);
+    }
+    trainer.finish(min_held_out)
 }
 
 /// A training run over the newest confirmed routings; the models are
@@ -179,20 +260,45 @@ pub async fn train(state: &AppState) -> Result<Vec<FieldReport>, crate::error::A
     train_in(&state.store, state.tree(), s.triage_training_examples, s.triage_min_held_out).await
 }
 
-/// `train` on a store (the server's job, or `xinfang train-triage`).
+/// How many examples' texts a run reads at once.
+const TRAINING_PAGE: i64 = 200;
+
+/// `train` on a store (the server's job, or `xinfang train-triage`): the
+/// labels of the newest `limit` examples first (to know each field's
+/// held-back part), then their texts page by page, oldest first, each
+/// page segmented and counted off the async threads.
 pub async fn train_in(
     store: &xinfang_store::Store,
     tree: Arc<UnitTree>,
     limit: i64,
     min: usize,
 ) -> Result<Vec<FieldReport>, crate::error::ApiError> {
-    let examples = store.training_examples(limit.max(1)).await?;
+    let newest_first = store.training_labels(limit.max(1)).await?;
     let rules = crate::api::triage::rule_table_in(store).await?;
     let seg = crate::search::segmenter(&tree);
     let seed = crate::triage::seed(&tree).await?;
-    let runs = tokio::task::spawn_blocking(move || train_fields(&examples, &tree, &rules, Some(&seed), &seg, min))
+    let held_from = held_back_from(&newest_first, &tree, &rules);
+    let (first, last) = match (newest_first.last(), newest_first.first()) {
+        (Some(oldest), Some(newest)) => (oldest.id, newest.id),
+        _ => (0, -1),
+    };
+    drop(newest_first);
+    let mut trainer = Trainer::new(tree, rules, Some(seed), seg, held_from);
+    let mut after = first - 1;
+    while after < last {
+        let page = store.training_page(after, last, TRAINING_PAGE).await?;
+        let Some(next) = page.last().map(|e| e.labels.id) else { break };
+        after = next;
+        trainer = tokio::task::spawn_blocking(move || {
+            for e in &page {
+                trainer.add(e);
+            }
+            trainer
+        })
         .await
         .map_err(|_| crate::error::ApiError::internal())?;
+    }
+    let runs = tokio::task::spawn_blocking(move || trainer.finish(min)).await.map_err(|_| crate::error::ApiError::internal())?;
     let mut rows = Vec::new();
     for (r, model) in &runs {
         let body = serde_json::to_string(model).map_err(|_| crate::error::ApiError::internal())?;
@@ -302,18 +408,21 @@ mod tests {
             .iter()
             .enumerate()
             .map(|(i, t)| TrainingExample {
-                id: i as i64,
+                labels: TrainingLabels {
+                    id: 10 - i as i64,
+                    category: "accusation".into(),
+                    litigation_related: false,
+                    topic: None,
+                    handling_unit_id: None,
+                },
                 text: (*t).to_owned(),
-                category: "accusation".into(),
-                litigation_related: false,
-                topic: None,
-                handling_unit_id: None,
             })
             .collect();
-        let (tree, rules, seg) = (UnitTree::new([unit("福田区纪委监委")]), RuleTable::starter(), xinfang_text::Segmenter::new());
-        let seed = xinfang_text::seed::Seed::train(&seg, None);
-        let class = |seed| train_fields(&examples, &tree, &rules, seed, &seg, 1).remove(0).0;
-        let (alone, together) = (class(None), class(Some(&seed)));
+        let (tree, rules, seg) =
+            (Arc::new(UnitTree::new([unit("福田区纪委监委")])), RuleTable::starter(), Arc::new(xinfang_text::Segmenter::new()));
+        let seed = Arc::new(xinfang_text::seed::Seed::train(&seg, None));
+        let class = |seed| train_fields(&examples, tree.clone(), rules.clone(), seed, seg.clone(), 1).remove(0).0;
+        let (alone, together) = (class(None), class(Some(seed)));
         assert_eq!((alone.field.as_str(), alone.held_out), ("category", 2));
         assert_eq!(alone.rules_correct, 0, "{alone:?}");
         assert_eq!(together.rules_correct, 2, "{together:?}");
