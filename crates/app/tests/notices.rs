@@ -396,6 +396,13 @@ async fn an_urgent_risk_in_a_new_petition_alerts_the_duty_officers_and_is_dismis
     let (_, all) = s.get_as("ft_clerk", "/api/v1/risk-alerts?open=false").await;
     let done = all.as_array().unwrap().iter().find(|a| a["id"] == id).unwrap();
     assert_eq!(done["dismiss_reason"], "已电话回访，情绪稳定");
+    // Who dismissed it is said, and the petition's page keeps it.
+    let supervisor = done["dismissed_by"].as_str().unwrap_or_else(|| panic!("{done}")).to_string();
+    assert!(!supervisor.is_empty() && done["raised_by"].is_null(), "{done}");
+    let (c, _) = browser(&s, "ft_clerk").await;
+    let page = c.get(format!("{}/staff/p/{number}", s.base)).send().await.unwrap().text().await.unwrap();
+    let kept = page.split("id=\"risk-dismissed\"").nth(1).unwrap_or_else(|| panic!("no dismissed alerts on the page: {page}"));
+    assert!(kept.contains(&format!("由{supervisor}解除")) && kept.contains("已电话回访，情绪稳定"), "{kept}");
     let (status, body) = s.post_as("ft_supervisor", &format!("/api/v1/risk-alerts/{id}/dismiss"), json!({"reason": "再次解除提示"})).await;
     assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("already_dismissed")), "{body}");
     s.finish().await;

@@ -289,11 +289,21 @@ async fn art30_no_word_of_a_sealed_title_finds_ranks_or_shows_it() {
 #[tokio::test]
 async fn art30_a_sealed_accusations_page_offers_no_wage_lane() {
     let s = TestServer::start().await;
-    let number = claim_by_the_bureau(&s, &today().to_string(), "小区道路破损无人维修").await;
+    let mut v = letter(&today().to_string());
+    v["title"] = json!("小区道路破损无人维修");
+    v["request"] = json!("要求尽快修复小区道路");
+    v["facts_and_reasons"] = json!("小区主干道破损半年，雨天积水，多次向物业反映无果。");
+    v["topic"] = json!("1101");
+    let (status, sub) = s.post_as("ft_clerk", "/api/v1/petitions", v).await;
+    assert_eq!(status, StatusCode::CREATED, "{sub}");
+    let road = sub["number"].as_str().unwrap().to_string();
+    let number = claim_by_the_bureau(&s, &today().to_string(), "公司拖欠我三个月工资").await;
     let (c, _) = browser(&s, "ft_clerk").await;
+    let page = c.get(format!("{}/staff/p/{road}", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(!page.contains("id=\"green-in\""), "a claim that says nothing of wages is offered no wage lane");
     let url = format!("{}/staff/p/{number}", s.base);
     let page = c.get(&url).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains("id=\"green-in\""), "a claim seen in full may enter the lane");
+    assert!(page.contains("id=\"green-in\""), "a wage claim seen in full may enter the lane");
     seal_as_accusation(&s, &number).await;
     let page = c.get(&url).send().await.unwrap().text().await.unwrap();
     assert!(!page.contains("id=\"green-in\""), "a sealed accusation offers no wage lane");

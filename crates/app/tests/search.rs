@@ -244,11 +244,18 @@ async fn bad_searches_get_a_clear_error() {
         (&format!("q={}", enc("，。！")), "invalid_query"),
         (&format!("q={}&cursor=zz", enc("欠薪")), "invalid_cursor"),
         (&format!("q={}&state=nonsense", enc("欠薪")), "invalid_query"),
+        (&format!("q={}&per_page=0", enc("欠薪")), "invalid_per_page"),
+        (&format!("q={}&per_page=500", enc("欠薪")), "invalid_per_page"),
     ] {
         let (status, v) = s.get_as("ft_clerk", &format!("/api/v1/search?{query}")).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {v}");
         assert_eq!(v["error"]["code"], code, "{query}: {v}");
         assert!(!v["error"]["message"].as_str().unwrap().is_empty());
+    }
+    // The list refuses a page size out of range the same way.
+    for size in ["0", "101", "-5"] {
+        let (status, v) = s.get_as("ft_clerk", &format!("/api/v1/petitions?per_page={size}")).await;
+        assert_eq!((status, v["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_per_page")), "{size}: {v}");
     }
     let (status, _) = s.get("/api/v1/search?q=abc", None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);

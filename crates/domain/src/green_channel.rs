@@ -110,6 +110,14 @@ pub fn recognise(claim: bool, topic: Option<&str>, text: &str) -> Option<Recogni
     Some(Recognised { words, migrant: true, amount: amounts(text).into_iter().max(), workers: headcounts(text).into_iter().max() })
 }
 
+/// Whether a petition speaks of wages at all (the wages topic, or a word
+/// for pay): where the workbench offers to put a claim in the lane by hand,
+/// for the wage claims `recognise` did not read as such. A noise complaint
+/// or a court matter is never offered the lane.
+pub fn about_wages(topic: Option<&str>, text: &str) -> bool {
+    topic == Some(WAGES_TOPIC) || ["工资", "工钱", "薪", "劳务费", "血汗钱", "报酬"].iter().any(|w| text.contains(w))
+}
+
 /// 拖欠 (or 欠) and, within twelve characters after it, wages: 拖欠十二名
 /// 工人工资, 欠我们三个月的工钱.
 fn owing_then_wages(text: &str) -> Option<String> {
@@ -474,5 +482,14 @@ mod tests {
         // Nothing claimed in figures: only a lowered total needs a word.
         assert_eq!(recovery_needs_note((None, None), (None, None), 999_999, 50), None);
         assert!(RecoveryNeedsNote::Lowered.message().contains("说明"));
+    }
+
+    #[test]
+    fn the_lane_is_offered_only_to_petitions_that_speak_of_wages() {
+        assert!(about_wages(None, "老板欠我们三个月工钱"));
+        assert!(about_wages(Some(WAGES_TOPIC), "包工头跑了"));
+        assert!(about_wages(None, "讨薪无果"));
+        assert!(!about_wages(None, "楼上装修噪音扰民，夜间施工"));
+        assert!(!about_wages(Some("1102"), "法院判决后对方拒不执行"));
     }
 }

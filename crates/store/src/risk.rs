@@ -32,6 +32,9 @@ pub struct RiskAlertRow {
     pub raised_at: String,
     pub dismissed_at: Option<String>,
     pub dismissed_by: Option<i64>,
+    /// Who dismissed it and who raised it by hand, by their names.
+    pub dismissed_by_name: Option<String>,
+    pub raised_by_name: Option<String>,
     pub dismiss_reason: Option<String>,
     /// `false_alarm` or `handled`, once dismissed (None for alerts
     /// dismissed before the verdict was asked).
@@ -88,7 +91,9 @@ pub struct UrgentTraining {
 }
 
 const COLUMNS: &str = "a.id, a.petition_id, p.number, p.title, a.unit_id, a.level, a.signals, a.raised_at, a.dismissed_at, a.dismissed_by, \
-                       a.dismiss_reason, a.verdict, a.raised_by, a.raise_reason, p.case_json, p.confidential";
+                       a.dismiss_reason, a.verdict, a.raised_by, a.raise_reason, p.case_json, p.confidential, \
+                       (SELECT u.display_name FROM users u WHERE u.id = a.dismissed_by) AS dismissed_by_name, \
+                       (SELECT u.display_name FROM users u WHERE u.id = a.raised_by) AS raised_by_name";
 
 fn row(r: &sqlx::any::AnyRow) -> Result<RiskAlertRow> {
     Ok(RiskAlertRow {
@@ -102,6 +107,8 @@ fn row(r: &sqlx::any::AnyRow) -> Result<RiskAlertRow> {
         raised_at: r.s("raised_at")?,
         dismissed_at: r.os("dismissed_at")?,
         dismissed_by: r.oi("dismissed_by")?,
+        dismissed_by_name: r.os("dismissed_by_name")?,
+        raised_by_name: r.os("raised_by_name")?,
         dismiss_reason: r.os("dismiss_reason")?,
         verdict: r.os("verdict")?,
         raised_by: r.oi("raised_by")?,

@@ -1540,6 +1540,16 @@ CREATE INDEX petitions_accusations_by_accused ON petitions (accused_unit_path, i
 ALTER TABLE green_channel ADD COLUMN recovery_note TEXT
 "#,
     ),
+    (
+        1343,
+        r#"
+-- Issue 13: a person search counts once per person asked about in the
+-- hour (a registration form asks again with every change of the form):
+-- the keyed hashes searched. NULL for searches logged before, each of
+-- which counts on its own.
+ALTER TABLE identity_searches ADD COLUMN subject TEXT
+"#,
+    ),
 ];
 
 /// The migrations after which the viewers of accusations whose accused is

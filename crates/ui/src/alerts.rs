@@ -60,6 +60,9 @@ pub struct AlertRow {
     pub hand: Option<String>,
     /// When it was dismissed (Beijing time) and why; None while open.
     pub dismissed: Option<String>,
+    /// Who raised it by hand and who dismissed it.
+    pub raised_by: Option<String>,
+    pub dismissed_by: Option<String>,
     pub reason: String,
     /// What the dismissal said of it (误报 / 已处置), when it said.
     pub verdict: Option<&'static str>,
@@ -82,6 +85,8 @@ fn row(a: RiskAlert) -> AlertRow {
         raised: crate::portal::local_time(&a.raised_at),
         hand: a.raise_reason.filter(|_| a.raised_by_hand),
         dismissed: a.dismissed_at.as_deref().map(crate::portal::local_time),
+        raised_by: a.raised_by,
+        dismissed_by: a.dismissed_by,
         reason: a.dismiss_reason.unwrap_or_default(),
         verdict: a.verdict.map(Verdict::label),
         number: a.number,

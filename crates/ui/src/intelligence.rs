@@ -130,9 +130,10 @@ async fn triage_hint(State(state): State<AppState>, headers: HeaderMap, Form(f):
             .collect();
     let field_searched = (!searched.is_empty()).then(|| searched.join(","));
     let mut notice = None;
+    let keys = xinfang_web::intake::identity_keys(&state.keyring, &[person]);
     let keys = match field_searched.as_deref() {
-        Some(field) => match xinfang_web::api::petitions::charge_identity_search(&state, &s, field).await {
-            Ok(()) => xinfang_web::intake::identity_keys(&state.keyring, &[person]),
+        Some(field) => match xinfang_web::api::petitions::charge_identity_search(&state, &s, field, &keys.join("|")).await {
+            Ok(()) => keys,
             Err(e) => {
                 notice = Some(chinese_only(&e.message));
                 Vec::new()

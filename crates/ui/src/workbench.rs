@@ -801,6 +801,11 @@ struct PetitionPage {
     may_unmask: bool,
     /// Sees the petition in full (its possible repeats are listed).
     full_view: bool,
+    /// A claim that speaks of wages, which a clerk may put in the
+    /// wage-arrears green channel by hand (`green_channel::about_wages`).
+    may_green_in: bool,
+    /// Risk alerts of the petition already dismissed (listed with who and why).
+    dismissed_alerts: usize,
     /// The unmask reason typed and why it was refused.
     unmask_reason: String,
     unmask_error: Option<String>,
@@ -1078,6 +1083,13 @@ pub(crate) async fn petition_page(state: AppState, headers: &HeaderMap, s: Staff
         })
         .collect();
     let full_view = d.view == "full";
+    let may_green_in = full_view
+        && d.category == "claim"
+        && xinfang_domain::green_channel::about_wages(
+            d.topic.as_deref(),
+            &[d.title.as_str(), &d.content, &d.request, &d.facts_and_reasons].concat(),
+        );
+    let dismissed_alerts = d.risk_alerts.iter().filter(|a| a.dismissed_at.is_some()).count();
     let view_label = match d.view.as_str() {
         "sealed" => "检举控告材料已封存，仅纪检监察机关及其指定单位可见",
         "identity_hidden" => "信访人要求身份保密",
@@ -1184,6 +1196,8 @@ pub(crate) async fn petition_page(state: AppState, headers: &HeaderMap, s: Staff
         unmasked,
         may_unmask,
         full_view,
+        may_green_in,
+        dismissed_alerts,
         unmask_reason: x.unmask_reason,
         unmask_error: x.unmask_error,
         may_mark_risk: full_view && s.user.role != xinfang_domain::role::Role::Admin,

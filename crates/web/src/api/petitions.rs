@@ -289,18 +289,23 @@ async fn identity_search(state: &AppState, staff: &Staff, f: &PetitionFilter) ->
         (None, Some(_)) => "phone",
         (Some(_), Some(_)) => "id_number,phone",
     };
-    charge_identity_search(state, staff, field).await?;
+    let subject = [f.petitioner_id_hash.as_deref(), f.petitioner_phone_hash.as_deref()].map(Option::unwrap_or_default).join("|");
+    charge_identity_search(state, staff, field, &subject).await?;
     Ok(true)
 }
 
 /// Log a search for a person by identity number or phone and count it
 /// against the caller's hourly budget (`identity_searches_per_hour`):
 /// every way of asking "has this person petitioned?" goes through here.
-pub async fn charge_identity_search(state: &AppState, staff: &Staff, field: &str) -> ApiResult<()> {
+/// `subject` names the person asked about (the keyed hashes searched): the
+/// budget counts people, so a registration form that asks again about the
+/// same caller with every change of the form spends one search, while
+/// trying many numbers still spends one each.
+pub async fn charge_identity_search(state: &AppState, staff: &Staff, field: &str, subject: &str) -> ApiResult<()> {
     if staff.user.role == Role::Admin {
         return Err(ApiError::forbidden("系统管理员不能按身份证号或电话查找信访人"));
     }
-    let n = state.store.record_identity_search(staff.user.id, staff.unit.id, field, Utc::now()).await?;
+    let n = state.store.record_identity_search(staff.user.id, staff.unit.id, field, subject, Utc::now()).await?;
     if n > state.settings.identity_searches_per_hour {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -433,11 +438,21 @@ fn title_has_all(title: &str, text: &str) -> bool {
     text.split_whitespace().take(5).all(|w| title.contains(w))
 }
 
+/// Rows per page of a list or a search: 1 to 100, 20 if not given. A size
+/// out of range is refused rather than quietly changed, so a client asking
+/// for 500 learns it gets at most 100.
+pub fn per_page(asked: Option<i64>) -> ApiResult<i64> {
+    match asked.unwrap_or(20) {
+        n @ 1..=100 => Ok(n),
+        _ => Err(ApiError::bad_request("invalid_per_page", "每页条数（per_page）须为1至100之间的整数").at("per_page")),
+    }
+}
+
 #[utoipa::path(get, path = "/api/v1/petitions", tag = "petitions", params(ListQuery), security(("bearer" = [])),
     responses((status = 200, body = PetitionPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn list(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQuery<ListQuery>) -> ApiResult<Json<PetitionPage>> {
     let page = q.page.unwrap_or(1).clamp(1, 1_000_000);
-    let per_page = q.per_page.unwrap_or(20).clamp(1, 100);
+    let per_page = per_page(q.per_page)?;
     let filter = PetitionFilter { limit: per_page, offset: (page - 1).saturating_mul(per_page), ..filter_of(&state, &q)? };
     identity_search(&state, &staff, &filter).await?;
     let (items, total, next) = visible_rows(&state, &staff, &filter).await?;

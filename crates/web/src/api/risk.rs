@@ -51,7 +51,11 @@ pub struct RiskAlert {
     /// not by the readers at registration.
     pub raised_by_hand: bool,
     pub raise_reason: Option<String>,
+    /// The name of the member of staff who raised it by hand.
+    pub raised_by: Option<String>,
     pub dismissed_at: Option<String>,
+    /// The name of the member of staff who dismissed it.
+    pub dismissed_by: Option<String>,
     pub dismiss_reason: Option<String>,
     /// How it was dismissed: `false_alarm` (learnt by the next urgent
     /// model) or `handled`; absent while open, and for alerts dismissed
@@ -132,7 +136,9 @@ impl RiskAlert {
             raised_at: r.raised_at,
             raised_by_hand: r.raised_by.is_some(),
             raise_reason: r.raise_reason,
+            raised_by: r.raised_by_name,
             dismissed_at: r.dismissed_at,
+            dismissed_by: r.dismissed_by_name,
             dismiss_reason: r.dismiss_reason,
             verdict: r.verdict.as_deref().and_then(Verdict::parse),
         }

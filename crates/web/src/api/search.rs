@@ -113,7 +113,7 @@ pub async fn search_page(state: AppState, staff: Staff, q: ListQuery, phases: &m
     if !matches!(super::petitions::SearchText::parse(&text), Some(super::petitions::SearchText::Words(_))) {
         return by_identifier(state, staff, q, text).await;
     }
-    let per_page = usize::try_from(q.per_page.unwrap_or(20).clamp(1, 100)).unwrap_or(20);
+    let per_page = usize::try_from(super::petitions::per_page(q.per_page)?).unwrap_or(20);
     let start = decode_position(q.cursor.as_deref())?;
     let tree = state.tree();
     let seg = segmenter(&tree);

@@ -225,8 +225,11 @@ pub async fn similar_to(
             if apart {
                 reasons.push("分类或内容分类不同（相似度降低）".to_string());
             }
+            // Said from the score as given, so the reason and the score
+            // the page shows beside it read the same percentage.
+            let score = round3(sim.score);
             if sim.score >= SAME_MATTER_SCORE {
-                reasons.push(format!("内容相似度 {:.0}%", sim.score * 100.0));
+                reasons.push(format!("内容相似度 {:.0}%", score * 100.0));
             }
             if xinfang_domain::repeats::no_longer_accepted(&r.case) {
                 reasons.push("该件已经复核终结：同一事实和理由不再受理（第三十六条）".to_string());
@@ -236,7 +239,7 @@ pub async fn similar_to(
                 title: r.title,
                 state: r.state,
                 registered_at: r.registered_at,
-                score: round3(sim.score),
+                score,
                 same_petitioner,
                 no_longer_accepted: xinfang_domain::repeats::no_longer_accepted(&r.case),
                 reasons,
