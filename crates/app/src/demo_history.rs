@@ -369,7 +369,7 @@ impl Gen<'_> {
         let place = self.place(&p.jurisdiction);
         // A repeat is the same person with the same plan: the same words.
         let person = text::person(SEED, p.person, &p.jurisdiction, &place);
-        let matter = text::matter(SEED, p.person, TOPICS[p.topic].0, &place, p.category == Category::Accusation);
+        let matter = text::matter(SEED, p.person, TOPICS[p.topic].0, &place, text::told(p.category, p.litigation_related));
         let petitioners = if p.category == Category::Accusation && p.person.is_multiple_of(3) {
             Vec::new()
         } else {

@@ -65,7 +65,7 @@ fn morning(day: NaiveDate) -> DateTime<Utc> {
 pub fn registration(world: &World, p: &Plan) -> Registration {
     let area = if p.jurisdiction.len() >= 6 { &p.jurisdiction[..6] } else { &p.jurisdiction };
     let place = world.place(area).to_string();
-    let m = text::matter(world.seed, p.matter, &p.topic, &place, p.category == Category::Accusation);
+    let m = text::matter(world.seed, p.matter, &p.topic, &place, text::told(p.category, p.litigation_related));
     let accused = (p.category == Category::Accusation).then(|| Accused {
         name: m.accused_name.clone(),
         unit: m.accused_unit.clone(),

@@ -187,6 +187,9 @@ pub struct PetitionFilter {
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
     pub overdue: Option<bool>,
+    /// Only 重件 (`true`: linked to a first petition, `repeat_of`, as the
+    /// metrics count them) or only 初件 (`false`).
+    pub repeat: Option<bool>,
     pub today: Option<NaiveDate>,
     pub sort_by_due: bool,
     pub limit: i64,
@@ -214,6 +217,7 @@ impl PetitionFilter {
             || self.from.is_some()
             || self.to.is_some()
             || self.overdue.is_some()
+            || self.repeat.is_some()
     }
 }
 
@@ -263,6 +267,8 @@ pub struct PetitionSummary {
     pub next_due_on: Option<String>,
     /// Which timer (T1…T10) sets `next_due_on`.
     pub next_due_kind: Option<String>,
+    /// The first petition's number, for a 重件.
+    pub repeat_of: Option<String>,
     /// Content, request and facts and reasons, read only when the filter
     /// asks (`with_body`: a search ranks by them).
     pub body: Option<String>,
@@ -1028,7 +1034,7 @@ impl Store {
         let mut sql = Sql { text: String::new(), args: wh.args.clone() };
         let body_cols = if f.with_body { ", p.content, p.request, p.facts_and_reasons" } else { "" };
         sql.push(&format!(
-            "SELECT p.id, p.confidential, p.case_json, p.number, p.title, p.state, p.category, p.channel, p.topic, p.jurisdiction, p.current_unit_id, p.registered_at, p.updated_at, p.received_on, p.next_due_on, p.next_due_kind{body_cols} FROM {from}{}",
+            "SELECT p.id, p.confidential, p.case_json, p.number, p.title, p.state, p.category, p.channel, p.topic, p.jurisdiction, p.current_unit_id, p.registered_at, p.updated_at, p.received_on, p.next_due_on, p.next_due_kind, p.repeat_of{body_cols} FROM {from}{}",
             wh.text
         ));
         if let Some(c) = &f.after {
@@ -1060,6 +1066,7 @@ impl Store {
                 received_on: r.s("received_on")?,
                 next_due_on: r.os("next_due_on")?,
                 next_due_kind: r.os("next_due_kind")?,
+                repeat_of: r.os("repeat_of")?,
                 body: if f.with_body {
                     Some(crate::fulltext::body_text(&r.s("content")?, &r.s("request")?, &r.s("facts_and_reasons")?))
                 } else {
@@ -1289,6 +1296,15 @@ fn list_where(
     }
     if let Some(c) = &f.channel {
         wh.push(" AND p.channel = ").bind(Arg::S(c.clone()));
+    }
+    match f.repeat {
+        Some(true) => {
+            wh.push(" AND p.repeat_of IS NOT NULL");
+        }
+        Some(false) => {
+            wh.push(" AND p.repeat_of IS NULL");
+        }
+        None => {}
     }
     // Registration instants are UTC; the filter's dates are Beijing days.
     if let Some(d) = f.from {

@@ -357,6 +357,9 @@ pub struct DisputeRef {
 #[derive(Serialize, ToSchema)]
 pub struct PetitionListItem {
     pub number: String,
+    /// A 重件: the number of the first petition it is linked to (for a
+    /// reader who sees the petition's matter; absent under a sealed view).
+    pub repeat_of: Option<String>,
     pub title: String,
     pub state: String,
     pub state_label: String,

@@ -78,7 +78,30 @@ pub struct Matter {
     pub accused_unit: Option<String>,
 }
 
-pub fn matter(seed: u64, matter: u64, topic: &str, place: &str, accusation: bool) -> Matter {
+/// How a matter is told beyond its topic: an accusation names a cadre's
+/// misconduct, a litigation-related claim the court case behind it. (Told
+/// like any other claim, they taught a deployment's learnt unit model that
+/// the discipline body and the court take every kind of text, and it sent
+/// unfamiliar petitions there.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Told {
+    #[default]
+    Plain,
+    Accusation,
+    Litigation,
+}
+
+/// How a petition of `category` is told.
+pub fn told(category: xinfang_domain::petition::Category, litigation_related: bool) -> Told {
+    match category {
+        xinfang_domain::petition::Category::Accusation => Told::Accusation,
+        _ if litigation_related => Told::Litigation,
+        _ => Told::Plain,
+    }
+}
+
+pub fn matter(seed: u64, matter: u64, topic: &str, place: &str, told: Told) -> Matter {
+    let accusation = told == Told::Accusation;
     let mut rng = Rng::for_item(seed, 11, matter);
     let company = format!("{place}{}{}", rng.pick(SURNAMES).copied().unwrap_or("华"), rng.pick(COMPANIES).copied().unwrap_or("有限公司"));
     let amount = 3_000 + rng.below(200) * 500;
@@ -156,13 +179,25 @@ pub fn matter(seed: u64, matter: u64, topic: &str, place: &str, accusation: bool
             format!("{year}年以来，{company}与周边群众因道路占用和噪声问题多次发生矛盾，涉及群众{}户，协商多次未果。", 10 + rng.below(90)),
         ),
     };
+    let accused = rng.pick(SURNAMES).copied().unwrap_or("王");
+    let (request, facts) = match told {
+        // Topics 06 and 16 are told as misconduct already.
+        Told::Accusation if !matches!(topic.get(..2), Some("06" | "16")) => (
+            format!("{request}，并要求纪检监察机关查处{accused}某的违纪违法问题"),
+            format!(
+                "{facts}经了解，{place}有关部门工作人员{accused}某收受{company}的好处，在处理此事中徇私偏袒、推诿拖延，请求纪检监察机关调查。"
+            ),
+        ),
+        Told::Litigation => (
+            format!("{request}，请求法院依法强制执行生效判决"),
+            format!("{facts}本人已就此向人民法院提起诉讼，判决生效后对方至今拒不履行，申请强制执行一年多仍未执行到位。"),
+        ),
+        _ => (request, facts),
+    };
     let content = format!(
         "尊敬的领导：{facts}为此，{request}。以上情况属实，恳请领导重视，依法处理并给予书面答复。联系人已在表中填写，如需核实可随时联系。"
     );
-    let (accused_name, accused_unit) = if accusation {
-        (Some(format!("{}某", rng.pick(SURNAMES).copied().unwrap_or("王"))), Some(format!("{place}有关部门")))
-    } else {
-        (None, None)
-    };
+    let (accused_name, accused_unit) =
+        if accusation { (Some(format!("{accused}某")), Some(format!("{place}有关部门"))) } else { (None, None) };
     Matter { title, content, request, facts_and_reasons: facts, accused_name, accused_unit }
 }

@@ -127,6 +127,8 @@ pub struct ListQuery {
     pub to: Option<String>,
     /// Only petitions with an open duty deadline already past (or none).
     pub overdue: Option<bool>,
+    /// `true`: only 重件 (linked to a first petition); `false`: only 初件.
+    pub repeat: Option<bool>,
     /// `registered` (newest first, the default) or `due` (earliest deadline
     /// first, the default with `overdue=true`).
     pub sort: Option<String>,
@@ -252,6 +254,7 @@ pub(crate) fn filter_of(state: &AppState, q: &ListQuery) -> ApiResult<PetitionFi
         from: parse_day("from", &q.from)?,
         to: parse_day("to", &q.to)?,
         overdue: q.overdue,
+        repeat: q.repeat,
         today: Some(local_date(Utc::now())),
         sort_by_due,
         limit: 20,
