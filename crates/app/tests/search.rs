@@ -67,8 +67,11 @@ async fn a_word_finds_its_petitions_best_first_with_snippets_and_never_the_other
     assert_eq!(numbers(&v), vec![in_title.clone(), in_body.clone()], "{v}");
     assert_eq!(v["terms"], json!(["欠薪"]));
     assert!(v["items"][0]["score"].as_f64().unwrap() > v["items"][1]["score"].as_f64().unwrap());
-    // The snippet marks the word where it occurs in the body.
+    // The snippet marks the word where it occurs in the body; where only
+    // the title says it, the snippet is the title, marked.
     let spans = v["items"][1]["snippet"].as_array().unwrap();
+    assert!(spans.iter().any(|sp| sp["hit"] == true && sp["text"] == "欠薪"), "{v}");
+    let spans = v["items"][0]["snippet"].as_array().unwrap();
     assert!(spans.iter().any(|sp| sp["hit"] == true && sp["text"] == "欠薪"), "{v}");
     // A word inside a longer one: 工资 in 工人的工资; 拖欠 in 拖欠我们.
     let v = search(&s, "ft_clerk", &format!("q={}", enc("拖欠 工资"))).await;

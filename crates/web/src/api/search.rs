@@ -180,7 +180,15 @@ pub async fn search_page(state: AppState, staff: Staff, q: ListQuery, phases: &m
     let mut snippets: HashMap<i64, (f64, Vec<SnippetSpan>)> = HashMap::new();
     for i in &page {
         let (r, v) = &seen[*i];
-        let source = if *v == View::Full && !body_of(r, *v).is_empty() { body_of(r, *v) } else { shown_title(&r.title, *v) };
+        // The body, unless only the title says a word looked for (the
+        // snippet then shows where the match is, not unmarked text).
+        let body = body_of(r, *v);
+        let says = |text: &str| {
+            let text = xinfang_text::segment::normalize(text);
+            marked.iter().any(|w| !w.is_empty() && text.contains(&xinfang_text::segment::normalize(w)))
+        };
+        let title = shown_title(&r.title, *v);
+        let source = if !body.is_empty() && (says(body) || !says(title)) { body } else { title };
         let spans =
             xinfang_text::snippet(source, &marked, SNIPPET_CHARS).into_iter().map(|s| SnippetSpan { text: s.text, hit: s.hit }).collect();
         snippets.insert(r.id, (score[*i], spans));
