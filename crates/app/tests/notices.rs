@@ -383,6 +383,10 @@ async fn an_urgent_risk_in_a_new_petition_alerts_the_duty_officers_and_is_dismis
     assert!(alert["signals"][0]["words"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains("跳")), "{alert}");
     let id = alert["id"].as_i64().unwrap();
     assert_eq!(s.detail("ft_clerk", &number).await["risk_alerts"].as_array().unwrap().len(), 1);
+    // The unit's workbench says so at the top, for whoever opens it.
+    let (c, _) = browser(&s, "ft_clerk").await;
+    let inbox = c.get(format!("{}/staff", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(inbox.contains("id=\"urgent-banner\"") && inbox.contains("本单位有1条紧急风险提示"), "{inbox}");
     // Another district cannot touch it; a reason is required.
     let (status, _) = s.post_as("ns_clerk", &format!("/api/v1/risk-alerts/{id}/dismiss"), json!({"reason": "已电话回访，情绪稳定"})).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -399,7 +403,8 @@ async fn an_urgent_risk_in_a_new_petition_alerts_the_duty_officers_and_is_dismis
     // Who dismissed it is said, and the petition's page keeps it.
     let supervisor = done["dismissed_by"].as_str().unwrap_or_else(|| panic!("{done}")).to_string();
     assert!(!supervisor.is_empty() && done["raised_by"].is_null(), "{done}");
-    let (c, _) = browser(&s, "ft_clerk").await;
+    let inbox = c.get(format!("{}/staff", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(!inbox.contains("id=\"urgent-banner\""), "dismissed: no banner");
     let page = c.get(format!("{}/staff/p/{number}", s.base)).send().await.unwrap().text().await.unwrap();
     let kept = page.split("id=\"risk-dismissed\"").nth(1).unwrap_or_else(|| panic!("no dismissed alerts on the page: {page}"));
     assert!(kept.contains(&format!("由{supervisor}解除")) && kept.contains("已电话回访，情绪稳定"), "{kept}");

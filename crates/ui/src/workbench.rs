@@ -217,6 +217,8 @@ struct InboxPage {
     paged: bool,
     /// The deadline watch's "due soon" days (the legend).
     soon_days: u32,
+    /// Urgent risk alerts of the unit not dismissed yet (a banner).
+    urgent_alerts: usize,
 }
 
 #[derive(Deserialize, Default)]
@@ -331,6 +333,7 @@ async fn listing(state: AppState, headers: HeaderMap, q: InboxQuery, kind: Listi
         })
         .collect();
     let soon_days = state.settings.watch_due_soon_days;
+    let urgent_alerts = xinfang_web::api::risk::open_urgent(&state, &s).await.unwrap_or(0);
     let (page, alert) = match petitions::list(State(state), s.clone(), ApiQuery(query)).await {
         Ok(Json(p)) => (p, None),
         // A refused search (e.g. too many person searches this hour) is
@@ -413,6 +416,7 @@ async fn listing(state: AppState, headers: HeaderMap, q: InboxQuery, kind: Listi
         filter_q: q.q.unwrap_or_default(),
         paged: q.cursor.as_deref().is_some_and(|c| !c.is_empty()),
         soon_days,
+        urgent_alerts,
     });
     crate::portal::with_cookie(r, set)
 }

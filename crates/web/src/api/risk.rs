@@ -193,6 +193,23 @@ pub async fn list(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQ
     ))
 }
 
+/// How many urgent alerts of the caller's unit wait to be dismissed, as
+/// `list` would show them (for the workbench's banner: the in-app side of
+/// the duty officers' e-mail, which reaches no one where no address or no
+/// mail server is set). Counted up to 99.
+pub async fn open_urgent(state: &AppState, staff: &Staff) -> ApiResult<usize> {
+    let tree = state.tree();
+    let units = staff.visibility(&tree).unit_ids;
+    let rows = state.store.open_urgent_risk_alerts(&units, 99).await?;
+    Ok(rows
+        .into_iter()
+        .filter(|r| {
+            let v = view(&r.case, r.confidential, staff.unit.id, staff.user.role, &tree);
+            v != View::Hidden
+        })
+        .count())
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DismissInput {
