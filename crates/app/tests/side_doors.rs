@@ -65,6 +65,9 @@ async fn art30_person_search_is_no_oracle_on_an_accuser_and_is_logged_and_limite
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{err}");
     let (status, _) = s.get_as("ft_clerk", "/api/v1/petitions/export.csv?phone=13700000002").await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    // Someone already asked about this hour may be asked about again.
+    let (status, _) = s.get_as("ft_clerk", "/api/v1/petitions?phone=13700000001").await;
+    assert_eq!(status, StatusCode::OK);
     s.finish().await;
 }
 
@@ -126,8 +129,17 @@ async fn art19_repeat_match_is_not_disclosed_to_a_caller_who_cannot_see_the_earl
     let d = s.detail("ft_clerk", &n2).await;
     assert!(d["repeat_of"].is_null());
     assert!(!d.to_string().contains(&first_no), "no trace of the other petition");
-    // The city bureau, which sees both, has the link.
+    // Nor in the lists, the workbench's included.
+    let (_, page) = s.get_as("ft_clerk", "/api/v1/petitions?per_page=100").await;
+    assert!(page.to_string().contains(&n2) && !page.to_string().contains(&first_no), "{page}");
+    let (c, _) = browser(&s, "ft_clerk").await;
+    let all = c.get(format!("{}/staff/all", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(all.contains(&n2) && !all.contains(&first_no), "{all}");
+    // The city bureau, which sees both, has the link, in its list too.
     assert_eq!(s.detail("sz_clerk", &n2).await["repeat_of"], first_no.as_str());
+    let (_, page) = s.get_as("sz_clerk", "/api/v1/petitions?per_page=100").await;
+    let row = page["items"].as_array().unwrap().iter().find(|i| i["number"] == n2.as_str()).cloned().unwrap_or_else(|| panic!("{page}"));
+    assert_eq!(row["repeat_of"], first_no.as_str(), "{row}");
     // An anonymous submitter learns nothing either.
     let (_, again) = s.post("/api/v1/petitions", None, v).await;
     assert!(again["repeat_of"].is_null() && !again.to_string().contains(&first_no), "{again}");

@@ -177,7 +177,13 @@ async fn the_person_match_while_registering_counts_as_an_identity_search() {
     }
     let other = hint("13977772222").await;
     assert!(other.contains("每小时不超过1次") && !other.contains("同一信访人"), "another number is over the budget: {other}");
-    let logged = raw_rows(&s, "SELECT id FROM identity_searches").await;
-    assert_eq!(logged.len(), 5, "every ask is logged");
+    // The refused ask spent nothing: the caller already asked about is
+    // still matched.
+    let back = hint("13977771111").await;
+    assert!(back.contains(&earlier) && back.contains("同一信访人"), "{back}");
+    let logged = raw_rows(&s, "SELECT refused FROM identity_searches ORDER BY id").await;
+    assert_eq!(logged.len(), 6, "every ask is logged");
+    let refused: Vec<i64> = logged.iter().map(|r| sqlx::Row::get::<i64, _>(r, "refused")).collect();
+    assert_eq!(refused, vec![0, 0, 0, 0, 1, 0], "only the new number over the budget was refused");
     s.finish().await;
 }

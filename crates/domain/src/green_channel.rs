@@ -115,7 +115,7 @@ pub fn recognise(claim: bool, topic: Option<&str>, text: &str) -> Option<Recogni
 /// for the wage claims `recognise` did not read as such. A noise complaint
 /// or a court matter is never offered the lane.
 pub fn about_wages(topic: Option<&str>, text: &str) -> bool {
-    topic == Some(WAGES_TOPIC) || ["工资", "工钱", "薪", "劳务费", "血汗钱", "报酬"].iter().any(|w| text.contains(w))
+    topic == Some(WAGES_TOPIC) || ["工资", "工钱", "薪", "劳务费", "工程款", "血汗钱", "报酬"].iter().any(|w| text.contains(w))
 }
 
 /// 拖欠 (or 欠) and, within twelve characters after it, wages: 拖欠十二名

@@ -187,9 +187,6 @@ pub struct PetitionFilter {
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
     pub overdue: Option<bool>,
-    /// Only 重件 (`true`: linked to a first petition, `repeat_of`, as the
-    /// metrics count them) or only 初件 (`false`).
-    pub repeat: Option<bool>,
     pub today: Option<NaiveDate>,
     pub sort_by_due: bool,
     pub limit: i64,
@@ -217,7 +214,6 @@ impl PetitionFilter {
             || self.from.is_some()
             || self.to.is_some()
             || self.overdue.is_some()
-            || self.repeat.is_some()
     }
 }
 
@@ -1297,15 +1293,7 @@ fn list_where(
     if let Some(c) = &f.channel {
         wh.push(" AND p.channel = ").bind(Arg::S(c.clone()));
     }
-    match f.repeat {
-        Some(true) => {
-            wh.push(" AND p.repeat_of IS NOT NULL");
-        }
-        Some(false) => {
-            wh.push(" AND p.repeat_of IS NULL");
-        }
-        None => {}
-    }
+
     // Registration instants are UTC; the filter's dates are Beijing days.
     if let Some(d) = f.from {
         wh.push(&format!(" AND {reg_col} >= ")).bind(Arg::S(beijing_day_start(d)));

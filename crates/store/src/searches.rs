@@ -6,28 +6,56 @@ use crate::db::{Result, Store, fmt_instant};
 use chrono::{DateTime, Duration, Utc};
 
 impl Store {
-    /// Record a search for `subject` (the keyed hashes searched) and
-    /// return how many people this user asked about in the hour up to
-    /// `at`, this one included: asking again about the same person (a form
-    /// redrawn, a page reloaded) is logged and does not count twice.
-    pub async fn record_identity_search(&self, user_id: i64, unit_id: i64, field: &str, subject: &str, at: DateTime<Utc>) -> Result<i64> {
+    /// Record a search for `subject` (the keyed hash of the person asked
+    /// about) and say whether it is within `limit` people in the hour up to
+    /// `at`: asking again about someone already asked about this hour (a
+    /// form redrawn, a page reloaded) is allowed and spends nothing; a new
+    /// person past the limit is refused. Every ask is logged, a refused
+    /// one marked so, and a refused one spends nothing either.
+    pub async fn record_identity_search(
+        &self,
+        user_id: i64,
+        unit_id: i64,
+        field: &str,
+        subject: &str,
+        limit: i64,
+        at: DateTime<Utc>,
+    ) -> Result<bool> {
         let mut w = self.begin_counter_write().await?;
-        sqlx::query("INSERT INTO identity_searches (user_id, unit_id, at, field, matched, subject) VALUES ($1, $2, $3, $4, 0, $5)")
-            .bind(user_id)
-            .bind(unit_id)
-            .bind(fmt_instant(at))
-            .bind(field.to_string())
-            .bind(subject.to_string())
-            .execute(&mut *w.tx)
-            .await?;
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(DISTINCT COALESCE(subject, 'row:' || CAST(id AS TEXT))) FROM identity_searches WHERE user_id = $1 AND at > $2",
+        let since = fmt_instant(at - Duration::hours(1));
+        let again: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM identity_searches WHERE user_id = $1 AND at > $2 AND subject = $3 AND refused = 0 LIMIT 1")
+                .bind(user_id)
+                .bind(since.clone())
+                .bind(subject.to_string())
+                .fetch_optional(&mut *w.tx)
+                .await?;
+        let allowed = match again {
+            Some(_) => true,
+            None => {
+                let people: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(DISTINCT COALESCE(subject, 'row:' || CAST(id AS TEXT))) FROM identity_searches \
+                     WHERE user_id = $1 AND at > $2 AND refused = 0",
+                )
+                .bind(user_id)
+                .bind(since)
+                .fetch_one(&mut *w.tx)
+                .await?;
+                people < limit
+            }
+        };
+        sqlx::query(
+            "INSERT INTO identity_searches (user_id, unit_id, at, field, matched, subject, refused) VALUES ($1, $2, $3, $4, 0, $5, $6)",
         )
         .bind(user_id)
-        .bind(fmt_instant(at - Duration::hours(1)))
-        .fetch_one(&mut *w.tx)
+        .bind(unit_id)
+        .bind(fmt_instant(at))
+        .bind(field.to_string())
+        .bind(subject.to_string())
+        .bind(i64::from(!allowed))
+        .execute(&mut *w.tx)
         .await?;
         w.commit().await?;
-        Ok(n)
+        Ok(allowed)
     }
 }

@@ -113,9 +113,6 @@ pub struct SpikeRow {
     pub z: String,
     /// (number, title) of the petitions behind the spike.
     pub petitions: Vec<(String, String)>,
-    /// Petitions counted but not listed (the list stops at 20, and holds
-    /// only those the caller may see): said, so the list is not read as all.
-    pub more: u32,
     /// The 苗头性问题 line the API wrote for this spike.
     pub summary: String,
 }
@@ -165,7 +162,6 @@ fn hot_rows(page: HotspotPage, s: &Staff, viewed: &xinfang_domain::unit::Unit) -
             topic_label: h.topic_label,
             area_name: h.area_name,
             observed: h.observed,
-            more: h.observed.saturating_sub(u32::try_from(h.items.len()).unwrap_or(u32::MAX)),
             petitions: h.items.into_iter().map(|i| (i.number, i.title)).collect(),
         })
         .collect();

@@ -210,8 +210,6 @@ struct InboxPage {
     filter_from: String,
     filter_to: String,
     filter_overdue: bool,
-    /// `true` (重件 only), `false` (初件 only) or empty.
-    filter_repeat: String,
     filter_q: String,
     /// Whether a cursor is in use (a link back to the first page).
     paged: bool,
@@ -232,8 +230,6 @@ struct InboxQuery {
     from: Option<String>,
     to: Option<String>,
     overdue: Option<bool>,
-    /// `true`: only 重件; `false`: only 初件.
-    repeat: Option<String>,
     /// Keyset page: where the previous page ended.
     cursor: Option<String>,
     /// Set after a view was saved (the confirmation).
@@ -257,7 +253,6 @@ impl InboxQuery {
             ("topic", &self.topic),
             ("from", &self.from),
             ("to", &self.to),
-            ("repeat", &self.repeat),
         ];
         let mut parts: Vec<String> =
             pairs.iter().filter_map(|(k, v)| v.as_deref().filter(|v| !v.is_empty()).map(|v| format!("{k}={}", url_encode(v)))).collect();
@@ -306,11 +301,6 @@ async fn listing(state: AppState, headers: HeaderMap, q: InboxQuery, kind: Listi
         from: q.from.clone().filter(|v| !v.is_empty()),
         to: q.to.clone().filter(|v| !v.is_empty()),
         overdue: q.overdue.filter(|o| *o),
-        repeat: match q.repeat.as_deref() {
-            Some("true") => Some(true),
-            Some("false") => Some(false),
-            _ => None,
-        },
         sort: Some(if mine { "due" } else { "registered" }.into()),
         page: Some(1),
         per_page: Some(100),
@@ -412,7 +402,6 @@ async fn listing(state: AppState, headers: HeaderMap, q: InboxQuery, kind: Listi
         filter_from: q.from.unwrap_or_default(),
         filter_to: q.to.unwrap_or_default(),
         filter_overdue: q.overdue.unwrap_or(false),
-        filter_repeat: q.repeat.clone().filter(|r| r == "true" || r == "false").unwrap_or_default(),
         filter_q: q.q.unwrap_or_default(),
         paged: q.cursor.as_deref().is_some_and(|c| !c.is_empty()),
         soon_days,
@@ -2011,7 +2000,6 @@ async fn petitioner_check(State(state): State<AppState>, headers: HeaderMap, Que
             from: None,
             to: None,
             overdue: None,
-            repeat: None,
             sort: None,
             page: Some(1),
             per_page: Some(20),

@@ -357,8 +357,8 @@ pub struct DisputeRef {
 #[derive(Serialize, ToSchema)]
 pub struct PetitionListItem {
     pub number: String,
-    /// A 重件: the number of the first petition it is linked to (for a
-    /// reader who sees the petition's matter; absent under a sealed view).
+    /// A 重件: the number of the first petition it is linked to, for a
+    /// reader who sees both in full (as `repeat_of` on the petition's page).
     pub repeat_of: Option<String>,
     pub title: String,
     pub state: String,

@@ -152,6 +152,8 @@ pub struct Trainer {
     seed: Option<Arc<Seed>>,
     seg: Arc<Segmenter>,
     held_from: [Option<i64>; 3],
+    /// The rule table's unit kinds (`rule_kinds`), read once.
+    kinds: Vec<String>,
     fields: [FieldRun; 3],
 }
 
@@ -163,12 +165,13 @@ impl Trainer {
         seg: Arc<Segmenter>,
         held_from: [Option<i64>; 3],
     ) -> Trainer {
-        Trainer { tree, rules, seed, seg, held_from, fields: Default::default() }
+        let kinds = rule_kinds(&rules).into_iter().map(String::from).collect();
+        Trainer { tree, rules, seed, seg, held_from, kinds, fields: Default::default() }
     }
 
     /// Count one example; examples come in ascending id.
     pub fn add(&mut self, e: &TrainingExample) {
-        let kinds = rule_kinds(&self.rules);
+        let kinds: Vec<&str> = self.kinds.iter().map(String::as_str).collect();
         let labels = labels_of(&e.labels, &self.tree, &kinds);
         if labels.iter().all(Option::is_none) {
             return;

@@ -119,6 +119,7 @@ pub fn list_item(
     };
     let st = PState::parse(&r.state);
     Some(PetitionListItem {
+        // Kept only where the first is seen in full too (`list_items`).
         repeat_of: r.repeat_of.filter(|_| matches!(v, View::Full | View::IdentityHidden)),
         overdue: r.next_due_on.as_deref().is_some_and(|d| d < today),
         number: r.number,

@@ -127,8 +127,6 @@ pub struct ListQuery {
     pub to: Option<String>,
     /// Only petitions with an open duty deadline already past (or none).
     pub overdue: Option<bool>,
-    /// `true`: only 重件 (linked to a first petition); `false`: only 初件.
-    pub repeat: Option<bool>,
     /// `registered` (newest first, the default) or `due` (earliest deadline
     /// first, the default with `overdue=true`).
     pub sort: Option<String>,
@@ -254,7 +252,6 @@ pub(crate) fn filter_of(state: &AppState, q: &ListQuery) -> ApiResult<PetitionFi
         from: parse_day("from", &q.from)?,
         to: parse_day("to", &q.to)?,
         overdue: q.overdue,
-        repeat: q.repeat,
         today: Some(local_date(Utc::now())),
         sort_by_due,
         limit: 20,
@@ -292,9 +289,21 @@ async fn identity_search(state: &AppState, staff: &Staff, f: &PetitionFilter) ->
         (None, Some(_)) => "phone",
         (Some(_), Some(_)) => "id_number,phone",
     };
-    let subject = [f.petitioner_id_hash.as_deref(), f.petitioner_phone_hash.as_deref()].map(Option::unwrap_or_default).join("|");
+    let subject = person_subject(f.petitioner_id_hash.as_deref(), f.petitioner_phone_hash.as_deref());
     charge_identity_search(state, staff, field, &subject).await?;
     Ok(true)
+}
+
+/// Who a person search asks about, for the hourly budget: the keyed hash
+/// of the identity number when one is given, else of the phone (the same
+/// hashes the list's search and the registration form use, so asking about
+/// one person both ways, or again, spends one search).
+pub fn person_subject(id_hash: Option<&str>, phone_hash: Option<&str>) -> String {
+    match (id_hash, phone_hash) {
+        (Some(id), _) => format!("id:{id}"),
+        (None, Some(phone)) => format!("phone:{phone}"),
+        (None, None) => String::new(),
+    }
 }
 
 /// Log a search for a person by identity number or phone and count it
@@ -308,8 +317,8 @@ pub async fn charge_identity_search(state: &AppState, staff: &Staff, field: &str
     if staff.user.role == Role::Admin {
         return Err(ApiError::forbidden("系统管理员不能按身份证号或电话查找信访人"));
     }
-    let n = state.store.record_identity_search(staff.user.id, staff.unit.id, field, subject, Utc::now()).await?;
-    if n > state.settings.identity_searches_per_hour {
+    let limit = state.settings.identity_searches_per_hour;
+    if !state.store.record_identity_search(staff.user.id, staff.unit.id, field, subject, limit, Utc::now()).await? {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_identity_searches",
@@ -388,12 +397,38 @@ pub(crate) async fn list_items(
     }
     let tree = state.tree();
     let today = local_date(Utc::now()).to_string();
+    // A 重件's first petition is named only to a reader who sees that one
+    // in full (as on the petition's page): intake links the same person's
+    // petitions wherever they are, and the first may be another district's
+    // or an accusation the reader may not know of (Art. 19, 30).
+    let firsts: std::collections::BTreeSet<String> = rows.iter().filter_map(|r| r.repeat_of.clone()).collect();
+    let named = firsts_seen_in_full(state, staff, firsts.into_iter().collect()).await?;
     Ok(rows
         .into_iter()
         .filter_map(|r| {
             let p = people.get(&r.id);
             list_item(&state.keyring, &tree, staff.unit.id, staff.user.role, &today, r, p)
         })
+        .map(|mut item| {
+            item.repeat_of = item.repeat_of.filter(|n| named.contains(n));
+            item
+        })
+        .collect())
+}
+
+/// Which of the petitions `numbers` the caller sees in full (one read).
+async fn firsts_seen_in_full(state: &AppState, staff: &Staff, numbers: Vec<String>) -> ApiResult<std::collections::HashSet<String>> {
+    if numbers.is_empty() {
+        return Ok(Default::default());
+    }
+    let tree = state.tree();
+    let filter =
+        PetitionFilter { limit: i64::try_from(numbers.len()).unwrap_or(i64::MAX), numbers, skip_total: true, ..Default::default() };
+    let (rows, _) = state.store.reader().list_petitions(&filter, Some(&staff.visibility(&tree))).await?;
+    Ok(rows
+        .into_iter()
+        .filter(|r| view(&r.case, r.confidential, staff.unit.id, staff.user.role, &tree) == View::Full)
+        .map(|r| r.number)
         .collect())
 }
 

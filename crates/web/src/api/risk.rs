@@ -196,11 +196,12 @@ pub async fn list(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQ
 /// How many urgent alerts of the caller's unit wait to be dismissed, as
 /// `list` would show them (for the workbench's banner: the in-app side of
 /// the duty officers' e-mail, which reaches no one where no address or no
-/// mail server is set). Counted up to 99.
+/// mail server is set). The newest 500 are read and those the unit may not
+/// know of dropped before counting, so the number says nothing of them.
 pub async fn open_urgent(state: &AppState, staff: &Staff) -> ApiResult<usize> {
     let tree = state.tree();
     let units = staff.visibility(&tree).unit_ids;
-    let rows = state.store.open_urgent_risk_alerts(&units, 99).await?;
+    let rows = state.store.open_urgent_risk_alerts(&units, 500).await?;
     Ok(rows
         .into_iter()
         .filter(|r| {
