@@ -140,16 +140,16 @@ impl Store {
 
     /// Alerts of `unit_ids`, newest first; with `open`, only those not dismissed.
     pub async fn risk_alerts(&self, unit_ids: &[i64], open: bool, limit: i64) -> Result<Vec<RiskAlertRow>> {
-        self.risk_alerts_of(unit_ids, open, false, limit).await
+        self.risk_alerts_where(unit_ids, open, false, limit).await
     }
 
     /// Urgent alerts of `unit_ids` not dismissed, newest first (the
     /// workbench's banner).
     pub async fn open_urgent_risk_alerts(&self, unit_ids: &[i64], limit: i64) -> Result<Vec<RiskAlertRow>> {
-        self.risk_alerts_of(unit_ids, true, true, limit).await
+        self.risk_alerts_where(unit_ids, true, true, limit).await
     }
 
-    async fn risk_alerts_of(&self, unit_ids: &[i64], open: bool, urgent: bool, limit: i64) -> Result<Vec<RiskAlertRow>> {
+    async fn risk_alerts_where(&self, unit_ids: &[i64], open: bool, urgent: bool, limit: i64) -> Result<Vec<RiskAlertRow>> {
         if unit_ids.is_empty() {
             return Ok(Vec::new());
         }
