@@ -71,6 +71,24 @@ async fn art30_person_search_is_no_oracle_on_an_accuser_and_is_logged_and_limite
     s.finish().await;
 }
 
+/// The budget counts questions, not identity numbers: a number held fixed
+/// beside a changing phone (both must match) asks a new question each
+/// time, so it cannot be used to try phones for free; the same question
+/// again, a reload, spends nothing.
+#[tokio::test]
+async fn art30_a_fixed_identity_number_beside_changing_phones_spends_a_search_each() {
+    let s = TestServer::start_configured(|c| c.settings.identity_searches_per_hour = 2).await;
+    let ask = |phone: &'static str| {
+        let s = &s;
+        async move { s.get_as("ft_clerk", &format!("/api/v1/petitions?id_number=440304199001011233&phone={phone}")).await.0 }
+    };
+    assert_eq!(ask("13700000011").await, StatusCode::OK);
+    assert_eq!(ask("13700000011").await, StatusCode::OK, "a reload asks nothing new");
+    assert_eq!(ask("13700000012").await, StatusCode::OK);
+    assert_eq!(ask("13700000013").await, StatusCode::TOO_MANY_REQUESTS, "a third phone beside the same number");
+    s.finish().await;
+}
+
 #[tokio::test]
 async fn confidential_petitioner_is_not_found_by_units_that_see_the_identity_hidden() {
     let s = TestServer::start().await;

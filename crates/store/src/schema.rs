@@ -1545,7 +1545,7 @@ ALTER TABLE green_channel ADD COLUMN recovery_note TEXT
         r#"
 -- Issue 13: a person search counts once per person asked about in the
 -- hour (a registration form asks again with every change of the form):
--- the keyed hash of the person searched (`subject`; NULL for searches
+-- the keyed hashes the search is matched on (`subject`; NULL for searches
 -- logged before, each of which counts on its own). A search refused over
 -- the budget is logged too (`refused` = 1) and spends nothing.
 ALTER TABLE identity_searches ADD COLUMN subject TEXT;

@@ -1,16 +1,16 @@
 //! Searches for people (by identity number or phone): recorded one by one,
-//! counted per user and person asked about over the last hour (in the database, so the limit holds
-//! across nodes).
+//! counted per user and distinct question over the last hour (in the
+//! database, so the limit holds across nodes).
 
 use crate::db::{Result, Store, fmt_instant};
 use chrono::{DateTime, Duration, Utc};
 
 impl Store {
-    /// Record a search for `subject` (the keyed hash of the person asked
-    /// about) and say whether it is within `limit` people in the hour up to
-    /// `at`: asking again about someone already asked about this hour (a
-    /// form redrawn, a page reloaded) is allowed and spends nothing; a new
-    /// person past the limit is refused. Every ask is logged, a refused
+    /// Record a search for `subject` (the keyed hashes it is matched on)
+    /// and say whether it is within `limit` distinct questions in the hour
+    /// up to `at`: asking a question already asked this hour (a form
+    /// redrawn, a page reloaded) is allowed and spends nothing; a new one
+    /// past the limit is refused. Every ask is logged, a refused
     /// one marked so, and a refused one spends nothing either.
     pub async fn record_identity_search(
         &self,
@@ -33,7 +33,7 @@ impl Store {
         let allowed = match again {
             Some(_) => true,
             None => {
-                let people: i64 = sqlx::query_scalar(
+                let asked: i64 = sqlx::query_scalar(
                     "SELECT COUNT(DISTINCT COALESCE(subject, 'row:' || CAST(id AS TEXT))) FROM identity_searches \
                      WHERE user_id = $1 AND at > $2 AND refused = 0",
                 )
@@ -41,7 +41,7 @@ impl Store {
                 .bind(since)
                 .fetch_one(&mut *w.tx)
                 .await?;
-                people < limit
+                asked < limit
             }
         };
         sqlx::query(

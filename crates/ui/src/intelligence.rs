@@ -130,20 +130,11 @@ async fn triage_hint(State(state): State<AppState>, headers: HeaderMap, Form(f):
             .collect();
     let field_searched = (!searched.is_empty()).then(|| searched.join(","));
     let mut notice = None;
-    // The person asked about, hashed as the list's search hashes them, so
-    // the form and the list spend one search on one person.
-    let id_hash = person.id_number.as_deref().map(|v| state.keyring.keyed_hash("id", v.trim()));
-    let phone_hash = person
-        .phone
-        .as_deref()
-        .map(|v| v.chars().filter(char::is_ascii_digit).collect::<String>())
-        .filter(|v| !v.is_empty())
-        .map(|v| state.keyring.keyed_hash("phone", &v));
+    // What the panel asks is every identity key of the person as typed
+    // (number, name and phone, name and address): the same form drawn
+    // again asks nothing new; any field changed asks a new question.
     let keys = xinfang_web::intake::identity_keys(&state.keyring, &[person]);
-    let subject = match xinfang_web::api::petitions::person_subject(id_hash.as_deref(), phone_hash.as_deref()) {
-        s if s.is_empty() => format!("hint:{}", keys.join("|")),
-        s => s,
-    };
+    let subject = format!("keys:{}", keys.join("|"));
     let keys = match field_searched.as_deref() {
         Some(field) => match xinfang_web::api::petitions::charge_identity_search(&state, &s, field, &subject).await {
             Ok(()) => keys,

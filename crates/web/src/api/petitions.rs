@@ -294,25 +294,21 @@ async fn identity_search(state: &AppState, staff: &Staff, f: &PetitionFilter) ->
     Ok(true)
 }
 
-/// Who a person search asks about, for the hourly budget: the keyed hash
-/// of the identity number when one is given, else of the phone (the same
-/// hashes the list's search and the registration form use, so asking about
-/// one person both ways, or again, spends one search).
+/// What a person search asks, for the hourly budget: every keyed hash it
+/// is matched on, together (identity number and phone given at once match
+/// both, so a fixed number beside a changing phone asks a new question
+/// each time and spends each time; the same question again spends nothing).
 pub fn person_subject(id_hash: Option<&str>, phone_hash: Option<&str>) -> String {
-    match (id_hash, phone_hash) {
-        (Some(id), _) => format!("id:{id}"),
-        (None, Some(phone)) => format!("phone:{phone}"),
-        (None, None) => String::new(),
-    }
+    [id_hash.map(|h| format!("id:{h}")), phone_hash.map(|h| format!("phone:{h}"))].into_iter().flatten().collect::<Vec<_>>().join("|")
 }
 
 /// Log a search for a person by identity number or phone and count it
 /// against the caller's hourly budget (`identity_searches_per_hour`):
 /// every way of asking "has this person petitioned?" goes through here.
-/// `subject` names the person asked about (the keyed hashes searched): the
-/// budget counts people, so a registration form that asks again about the
-/// same caller with every change of the form spends one search, while
-/// trying many numbers still spends one each.
+/// `subject` is the question (the keyed hashes searched, together): the
+/// budget counts distinct questions, so a registration form drawn again
+/// with the same fields spends nothing more, while every new number, or a
+/// number beside a new phone, spends one.
 pub async fn charge_identity_search(state: &AppState, staff: &Staff, field: &str, subject: &str) -> ApiResult<()> {
     if staff.user.role == Role::Admin {
         return Err(ApiError::forbidden("系统管理员不能按身份证号或电话查找信访人"));
