@@ -1,8 +1,9 @@
-//! `xinfang serve` caps glibc's malloc arenas by starting itself again
-//! once with `MALLOC_ARENA_MAX=2` (issue 9, memory; `main.rs`,
-//! `cap_malloc_arenas`), keeping its process id, and leaves an arena
-//! setting the environment already gives alone. Not a database test: the
-//! server runs on a throw-away SQLite file on either suite.
+//! `xinfang serve` sets its allocators by starting itself again once with
+//! `MALLOC_ARENA_MAX=2`, `MIMALLOC_ALLOW_THP=0` and `MIMALLOC_PURGE_DELAY=0`
+//! (issue 9, memory; `main.rs`, `tune_allocators`), keeping its process
+//! id, and leaves a setting the environment already gives alone. Not a
+//! database test: the server runs on a throw-away SQLite file on either
+//! suite.
 
 #![cfg(all(target_os = "linux", target_env = "gnu"))]
 #![allow(clippy::unwrap_used)]
@@ -22,6 +23,9 @@ async fn serve(dir: &tempfile::TempDir, env: &[(&str, &str)]) -> Child {
         .env("XINFANG_LOG", "error")
         .env_remove("MALLOC_ARENA_MAX")
         .env_remove("GLIBC_TUNABLES")
+        .env_remove("MIMALLOC_ALLOW_THP")
+        .env_remove("MIMALLOC_PURGE_DELAY")
+        .env_remove("MIMALLOC_RESET_DELAY")
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     for (k, v) in env {
@@ -48,25 +52,39 @@ fn environ(pid: u32) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn serve_starts_itself_again_with_two_arenas_under_the_same_process_id() {
+async fn serve_starts_itself_again_with_its_allocator_settings_under_the_same_process_id() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = serve(&dir, &[]).await;
-    // The process spawned without the variable now runs with it: the same
-    // id, a new program image.
+    // The process spawned without the variables now runs with them: the
+    // same id, a new program image.
     let env = environ(child.id());
-    assert!(env.iter().any(|v| v == "MALLOC_ARENA_MAX=2"), "{env:?}");
+    for set in ["MALLOC_ARENA_MAX=2", "MIMALLOC_ALLOW_THP=0", "MIMALLOC_PURGE_DELAY=0"] {
+        assert!(env.iter().any(|v| v == set), "{set}: {env:?}");
+    }
+    // mimalloc switched transparent huge pages off for the whole process
+    // (a kernel that reports it says so in the process's status).
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    if let Some(line) = status.lines().find(|l| l.starts_with("THP_enabled:")) {
+        assert_eq!(line.split_whitespace().nth(1), Some("0"), "{line}");
+    }
     child.kill().unwrap();
     child.wait().unwrap();
 }
 
 #[tokio::test]
-async fn an_arena_setting_in_the_environment_is_left_as_it_is() {
-    for given in [("MALLOC_ARENA_MAX", "8"), ("GLIBC_TUNABLES", "glibc.malloc.arena_max=4")] {
+async fn an_allocator_setting_in_the_environment_is_left_as_it_is() {
+    for (given, ours) in [
+        (("MALLOC_ARENA_MAX", "8"), "MALLOC_ARENA_MAX=2"),
+        (("GLIBC_TUNABLES", "glibc.malloc.arena_max=4"), "MALLOC_ARENA_MAX=2"),
+        (("MIMALLOC_ALLOW_THP", "1"), "MIMALLOC_ALLOW_THP=0"),
+        (("MIMALLOC_PURGE_DELAY", "10"), "MIMALLOC_PURGE_DELAY=0"),
+        (("MIMALLOC_RESET_DELAY", "10"), "MIMALLOC_PURGE_DELAY=0"),
+    ] {
         let dir = tempfile::tempdir().unwrap();
         let mut child = serve(&dir, &[given]).await;
         let env = environ(child.id());
         assert!(env.iter().any(|v| *v == format!("{}={}", given.0, given.1)), "{env:?}");
-        assert!(!env.iter().any(|v| v == "MALLOC_ARENA_MAX=2"), "{given:?}: {env:?}");
+        assert!(!env.iter().any(|v| v == ours), "{given:?}: {env:?}");
         child.kill().unwrap();
         child.wait().unwrap();
     }
