@@ -111,6 +111,17 @@ async fn a_lawyer_on_the_duty_roster_is_recorded_on_the_visits_of_that_monday() 
         .await;
     assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("lawyer_not_on_duty")), "{e}");
     assert!(lawyer_events(&s.detail("ft_clerk", other_day["number"].as_str().unwrap()).await).is_empty());
+    // Nor on a letter received the day the lawyer was on duty: no visit,
+    // no lawyer at it.
+    let (status, e) = s
+        .post(
+            &format!("/api/v1/duty-roster/lawyers/{}/visits", lawyer["id"]),
+            Some(&clerk),
+            json!({"number": by_letter["number"], "advice": "x"}),
+        )
+        .await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("not_a_visit_here")), "{e}");
+    assert!(lawyer_events(&s.detail("ft_clerk", by_letter["number"].as_str().unwrap()).await).is_empty());
     let (_, rec) = s.get(&format!("/api/v1/duty-roster/lawyers/{}", lawyer["id"]), Some(&clerk)).await;
     let numbers: Vec<&str> = rec["visits"].as_array().unwrap().iter().map(|v| v["number"].as_str().unwrap()).collect();
     let mut expected: Vec<&str> = on_monday.iter().map(String::as_str).collect();
@@ -158,6 +169,21 @@ async fn a_leaders_duty_day_that_did_not_happen_shows_in_the_spot_check_list() {
     assert_eq!(remove(&missed["id"], &clerk).await.unwrap().status(), StatusCode::CONFLICT);
     let (_, roster) = s.get(&format!("/api/v1/duty-roster?from={}&to={}", days_ahead(5), days_ahead(5)), Some(&clerk)).await;
     assert_eq!(roster["duties"], json!([]), "{roster}");
+    // What was planned is kept, with who took it off; another unit's
+    // roster does not show it.
+    let removed = roster["removed"].as_array().unwrap();
+    assert_eq!(removed.len(), 1, "{roster}");
+    assert_eq!(
+        (removed[0]["day"].as_str(), removed[0]["kind"].as_str(), removed[0]["name"].as_str()),
+        (Some(days_ahead(5).as_str()), Some("leader"), Some("福田区信访局负责人"))
+    );
+    assert!(
+        !removed[0]["removed_by"].as_str().unwrap().is_empty() && removed[0]["removed_at"].as_str().unwrap().ends_with('Z'),
+        "{roster}"
+    );
+    let (_, other) =
+        s.get(&format!("/api/v1/duty-roster?from={}&to={}", days_ahead(5), days_ahead(5)), Some(&s.token("ns_clerk").await)).await;
+    assert_eq!(other["removed"], json!([]), "{other}");
 
     // The spot checks.
     let sup = s.token("ft_supervisor").await;
@@ -331,6 +357,8 @@ async fn the_duty_roster_page_keeps_the_roster_and_records_the_spot_checks() {
     assert_eq!(r.status(), StatusCode::OK);
     let (_, roster) = s.get(&format!("/api/v1/duty-roster?from={ahead}&to={ahead}"), Some(&s.token("ft_clerk").await)).await;
     assert_eq!(roster["duties"], json!([]));
+    let page = c.get(format!("{}/staff/duty", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("已删除的值班安排（1）") && page.contains(&ahead.to_string()), "{page}");
     // A day gone by, as the roster had it.
     let day = days_ago(1);
     past_duty(&s, &day, "leader", user_id(&s, "ft_head").await).await;

@@ -26,7 +26,13 @@ async fn art30_a_duty_lawyers_visit_follows_the_accusations_seal() {
     let s = TestServer::start().await;
     const TITLE: &str = "反映窗口人员推诿刁难";
     const ADVICE: &str = "建议就窗口人员索要好处费一事向区纪委监委书面检举";
-    let number = claim_by_the_bureau(&s, &today().to_string(), TITLE).await;
+    // A visit received at the bureau (a lawyer takes part only in visits).
+    let mut visit = letter(&today().to_string());
+    visit["channel"] = json!("visit");
+    visit["title"] = json!(TITLE);
+    let (status, sub) = s.post_as("ft_clerk", "/api/v1/petitions", visit).await;
+    assert_eq!(status, StatusCode::CREATED, "{sub}");
+    let number = sub["number"].as_str().unwrap().to_string();
     let (status, lawyer) = s
         .post_as(
             "ft_clerk",

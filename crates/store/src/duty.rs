@@ -5,7 +5,7 @@
 
 use crate::db::{Result, RowExt, Store, StoreError, fmt_instant};
 use crate::petitions::EventDraft;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use xinfang_domain::unit::UnitId;
 
 #[derive(Debug, Clone)]
@@ -37,6 +37,18 @@ pub struct DutyRow {
     pub note: String,
     /// (held, note, checked by, checked at).
     pub check: Option<(bool, String, String, String)>,
+}
+
+/// A duty day taken off the roster: what was planned, who took it off, when.
+#[derive(Debug, Clone)]
+pub struct DutyRemovalRow {
+    pub day: String,
+    pub kind: String,
+    pub person_name: String,
+    pub note: String,
+    pub removed_by: String,
+    /// RFC 3339, UTC.
+    pub removed_at: String,
 }
 
 #[derive(Debug, Clone)]
@@ -167,19 +179,58 @@ impl Store {
     /// Take a duty day of `unit` off the roster: only one after `today`
     /// and not spot-checked (a day that has come is kept, held or missed).
     /// False when there is no such entry.
-    pub async fn remove_duty(&self, id: i64, unit: UnitId, today: &str) -> Result<bool> {
+    pub async fn remove_duty(&self, id: i64, unit: UnitId, today: &str, by: i64, at: DateTime<Utc>) -> Result<bool> {
         let mut w = self.begin_write().await?;
-        let n = sqlx::query(
-            "DELETE FROM duty_days WHERE id = $1 AND unit_id = $2 AND day > $3 AND NOT EXISTS (SELECT 1 FROM duty_checks c WHERE c.duty_id = $1)",
+        // What was planned is kept, with who took it off (the same
+        // conditions as the delete, in the same transaction).
+        let kept = sqlx::query(
+            "INSERT INTO duty_removals (duty_id, unit_id, day, kind, person_id, person_name, note, created_by, created_at, removed_by, removed_at) \
+             SELECT d.id, d.unit_id, d.day, d.kind, d.person_id, COALESCE(u.display_name, l.name, ''), d.note, d.created_by, d.created_at, $4, $5 \
+             FROM duty_days d LEFT JOIN users u ON d.kind = 'leader' AND u.id = d.person_id \
+             LEFT JOIN duty_lawyers l ON d.kind = 'lawyer' AND l.id = d.person_id \
+             WHERE d.id = $1 AND d.unit_id = $2 AND d.day > $3 AND NOT EXISTS (SELECT 1 FROM duty_checks c WHERE c.duty_id = $1)",
         )
         .bind(id)
         .bind(unit)
         .bind(today.to_string())
+        .bind(by)
+        .bind(fmt_instant(at))
         .execute(&mut *w.tx)
         .await?
         .rows_affected();
+        if kept != 1 {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM duty_days WHERE id = $1").bind(id).execute(&mut *w.tx).await?;
         w.commit().await?;
-        Ok(n == 1)
+        Ok(true)
+    }
+
+    /// The duty days of `unit` between two days (inclusive) that were taken
+    /// off the roster, newest removal first.
+    pub async fn duty_removals(&self, unit: UnitId, from: &str, to: &str) -> Result<Vec<DutyRemovalRow>> {
+        let rows = sqlx::query(
+            "SELECT r.day, r.kind, r.person_name, r.note, r.removed_at, COALESCE(u.display_name, '') AS removed_by \
+             FROM duty_removals r LEFT JOIN users u ON u.id = r.removed_by \
+             WHERE r.unit_id = $1 AND r.day >= $2 AND r.day <= $3 ORDER BY r.removed_at DESC, r.duty_id DESC",
+        )
+        .bind(unit)
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(DutyRemovalRow {
+                    day: r.s("day")?,
+                    kind: r.s("kind")?,
+                    person_name: r.s("person_name")?,
+                    note: r.os("note")?.unwrap_or_default(),
+                    removed_by: r.s("removed_by")?,
+                    removed_at: r.s("removed_at")?,
+                })
+            })
+            .collect()
     }
 
     /// The duty days of `units` between two days (inclusive).

@@ -1552,6 +1552,28 @@ ALTER TABLE identity_searches ADD COLUMN subject TEXT;
 ALTER TABLE identity_searches ADD COLUMN refused BIGINT NOT NULL DEFAULT 0
 "#,
     ),
+    (
+        1344,
+        r#"
+-- Issue 14: a duty day taken off the roster (planned by mistake) leaves a
+-- record of what was planned, by whom, and who took it off when: a spot
+-- check cannot miss a day that was quietly deleted.
+CREATE TABLE duty_removals (
+    duty_id BIGINT PRIMARY KEY,
+    unit_id BIGINT NOT NULL,
+    day TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    person_id BIGINT NOT NULL,
+    person_name TEXT NOT NULL,
+    note TEXT,
+    created_by BIGINT NOT NULL,
+    created_at TEXT NOT NULL,
+    removed_by BIGINT NOT NULL,
+    removed_at TEXT NOT NULL
+);
+CREATE INDEX duty_removals_unit_day ON duty_removals (unit_id, day)
+"#,
+    ),
 ];
 
 /// The migrations after which the viewers of accusations whose accused is

@@ -53,6 +53,8 @@ struct DutyPage {
     /// The leaders who may be put on duty here: (username, name and unit).
     leaders: Vec<(String, String)>,
     today: String,
+    /// The duty days taken off the roster, with when in Beijing time.
+    removed: Vec<(api::RemovedDutyView, String)>,
 }
 
 #[derive(Deserialize)]
@@ -75,6 +77,7 @@ async fn show(state: &AppState, headers: &HeaderMap, s: &Staff, flash: Option<St
     let (token, set) = csrf(headers);
     let keeper = api::ROSTER_KEEPERS.contains(&s.user.role);
     let leaders = api::duty_leaders(state, &s.unit).await.unwrap_or_default();
+    let removed = r.removed.iter().map(|d| (d.clone(), crate::portal::local_time(&d.removed_at))).collect();
     let page = DutyPage {
         me: me(s),
         nav: "duty",
@@ -88,6 +91,7 @@ async fn show(state: &AppState, headers: &HeaderMap, s: &Staff, flash: Option<St
         keeper,
         leaders,
         today: today.to_string(),
+        removed,
     };
     with_cookie(render(&page), set)
 }

@@ -25,6 +25,7 @@ use utoipa::{IntoParams, ToSchema};
 use xinfang_domain::access::{View, view};
 use xinfang_domain::leadership::MANAGERS;
 use xinfang_domain::local_date;
+use xinfang_domain::petition::Channel;
 use xinfang_domain::role::Role;
 use xinfang_domain::unit::{Unit, UnitId, UnitTree};
 use xinfang_store::{DutyRow, LawyerRow, LawyerVisitRow};
@@ -129,6 +130,22 @@ pub struct RosterView {
     pub my_duties: Vec<DutyView>,
     pub outreach: Vec<OutreachView>,
     pub lawyers: Vec<LawyerView>,
+    /// Duty days of the range taken off the roster, newest removal first.
+    pub removed: Vec<RemovedDutyView>,
+}
+
+/// A duty day taken off the roster before it came: what was planned and
+/// who took it off when.
+#[derive(Serialize, ToSchema, Clone, Debug)]
+pub struct RemovedDutyView {
+    pub day: String,
+    /// `leader` or `lawyer`.
+    pub kind: String,
+    pub name: String,
+    pub note: String,
+    pub removed_by: String,
+    /// RFC 3339, UTC.
+    pub removed_at: String,
 }
 
 #[derive(Serialize, ToSchema, Clone, Debug)]
@@ -215,6 +232,7 @@ pub async fn roster_of(state: &AppState, staff: &Staff, q: &RangeQuery) -> ApiRe
     let outreach = state.store.outreach_of(unit.id, &from.to_string(), &to.to_string()).await?;
     let lawyers = state.store.lawyers_of(unit.id).await?;
     let mine = state.store.duties_of_leader(staff.user.id, &from.to_string(), &to.to_string()).await?;
+    let removed = state.store.duty_removals(unit.id, &from.to_string(), &to.to_string()).await?;
     Ok(RosterView {
         my_duties: mine.iter().map(|d| duty_view(state, d)).collect(),
         unit: unit.code.clone(),
@@ -234,6 +252,17 @@ pub async fn roster_of(state: &AppState, staff: &Staff, q: &RangeQuery) -> ApiRe
             })
             .collect(),
         lawyers: lawyers.iter().map(|l| lawyer_view(state, l)).collect(),
+        removed: removed
+            .into_iter()
+            .map(|r| RemovedDutyView {
+                day: r.day,
+                kind: r.kind,
+                name: r.person_name,
+                note: r.note,
+                removed_by: r.removed_by,
+                removed_at: r.removed_at,
+            })
+            .collect(),
     })
 }
 
@@ -340,7 +369,7 @@ pub async fn put_on_duty(state: &AppState, staff: &Staff, input: DutyInput) -> A
 }
 
 #[utoipa::path(delete, path = "/api/v1/duty-roster/days/{id}", tag = "duty", security(("bearer" = [])),
-    description = "Take a duty day entered by mistake off the caller's unit's roster: only a day after today, not spot-checked. The unit's clerk, unit head or leader. 409 for a day that has come or was checked.",
+    description = "Take a duty day entered by mistake off the caller's unit's roster: only a day after today, not spot-checked. The unit's clerk, unit head or leader. What was planned is kept with who took it off and when (the roster's `removed`). 409 for a day that has come or was checked.",
     params(("id" = i64, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn remove_duty(State(state): State<AppState>, staff: Staff, ApiPath(id): ApiPath<i64>) -> ApiResult<StatusCode> {
@@ -351,7 +380,8 @@ pub async fn remove_duty(State(state): State<AppState>, staff: Staff, ApiPath(id
 pub async fn take_off_duty(state: &AppState, staff: &Staff, id: i64) -> ApiResult<()> {
     keeper(staff)?;
     state.store.duty_day(id).await?.filter(|d| d.unit_id == staff.unit.id).ok_or_else(|| ApiError::not_found("值班安排"))?;
-    if !state.store.remove_duty(id, staff.unit.id, &local_date(Utc::now()).to_string()).await? {
+    let now = Utc::now();
+    if !state.store.remove_duty(id, staff.unit.id, &local_date(now).to_string(), staff.user.id, now).await? {
         return Err(ApiError::new(StatusCode::CONFLICT, "duty_not_removable", "只能删除明天及以后、尚未抽查的值班安排"));
     }
     Ok(())
@@ -454,8 +484,12 @@ pub async fn record_visit(
     let l = state.store.lawyer(id).await?.filter(|l| l.unit_id == staff.unit.id).ok_or_else(|| ApiError::not_found("律师"))?;
     let advice = text(&input.advice, "advice", "法律意见", 2000, true)?;
     let (rec, _) = load_visible(&state, &staff, input.number.trim()).await?;
-    // 律师参与接访 is the lawyer on duty that day at this hall: a lawyer not
-    // on the roster for the visit's day took no part in it.
+    // 律师参与接访 is the lawyer on duty that day at this hall: only a visit
+    // (not a letter, call or online submission), received here, and a
+    // lawyer not on the roster for the visit's day took no part in it.
+    if rec.channel != Channel::Visit || rec.case.registered_unit != staff.unit.id {
+        return Err(invalid("not_a_visit_here", "律师参与接访只能记录在本单位接待的来访事项上", "number"));
+    }
     let visit_day = rec.case.received_on.to_string();
     if !state.store.lawyers_on_duty(staff.unit.id, &visit_day).await?.iter().any(|d| d.id == l.id) {
         return Err(invalid("lawyer_not_on_duty", format!("{}律师{visit_day}不在本单位值班，不能记录其参与该次接访", l.name), "number"));
