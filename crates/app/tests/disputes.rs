@@ -180,6 +180,18 @@ async fn art5_a_dispute_climbs_a_level_at_a_time_and_becomes_a_petition_that_sho
         )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{e}");
+    // The ledger tells those escalated (已上报) from those the village holds.
+    let kept = record(&s, "ft_spt_reporter", neighbours()).await;
+    let ids = async |q: &str| -> Vec<i64> {
+        let (status, page) = s.get_as("ft_spt_reporter", &format!("/api/v1/disputes?{q}")).await;
+        assert_eq!(status, StatusCode::OK, "{q}: {page}");
+        page["items"].as_array().unwrap().iter().map(|d| d["id"].as_i64().unwrap()).collect()
+    };
+    let (up, held) = (ids("escalated=true").await, ids("escalated=false").await);
+    assert!(up.contains(&id) && !up.contains(&kept), "{up:?}");
+    assert!(held.contains(&kept) && !held.contains(&id), "{held:?}");
+    let (status, e) = s.get_as("ft_spt_reporter", "/api/v1/disputes?escalated=maybe").await;
+    assert!(status.is_client_error() && e["error"]["code"].is_string(), "{status} {e}");
 
     // The village no longer acts; the street does, and sends it to the county.
     let (status, _) = s.post_as("ft_spt_reporter", &format!("/api/v1/disputes/{id}/mediations"), json!({"content": "继续做工作"})).await;

@@ -360,6 +360,38 @@ async fn with_duty_officer() -> (Gateway, Arc<Mutex<Vec<String>>>, TestServer) {
     (gw, mails, s)
 }
 
+/// Art. 30: the workbench's banner counts the urgent alerts the unit may
+/// know of, as the alert list shows them. An alert on an accusation sealed
+/// from the bureau still counts (the bureau knows a matter is there); once
+/// the discipline body names the bureau itself as the accused, the
+/// petition is hidden from it, and so are its alert and the banner.
+#[tokio::test]
+async fn art30_the_urgent_banner_leaves_out_an_alert_on_a_petition_hidden_from_the_unit() {
+    let s = TestServer::start().await;
+    let mut claim = online_claim("孙九", "440304198001010033");
+    claim["facts_and_reasons"] = json!("区信访局窗口工作人员收了我两千元好处费还不办事，再不解决我就从信访局楼顶跳下去。");
+    let (status, sub) = s.post("/api/v1/petitions", None, claim).await;
+    assert_eq!(status, StatusCode::CREATED, "{sub}");
+    let number = sub["number"].as_str().unwrap().to_string();
+    let (c, _) = browser(&s, "ft_clerk").await;
+    let inbox = async || c.get(format!("{}/staff", s.base)).send().await.unwrap().text().await.unwrap();
+    let listed = async || {
+        let (status, alerts) = s.get_as("ft_clerk", "/api/v1/risk-alerts").await;
+        assert_eq!(status, StatusCode::OK, "{alerts}");
+        alerts.as_array().unwrap().iter().filter(|a| a["number"] == number.as_str() && a["level"] == "urgent").count()
+    };
+    assert_eq!(listed().await, 1);
+    assert!(inbox().await.contains("本单位有1条紧急风险提示"));
+    seal_as_accusation(&s, &number).await;
+    assert_eq!(listed().await, 1, "sealed, not hidden: the alert is listed under a neutral title");
+    assert!(inbox().await.contains("本单位有1条紧急风险提示"));
+    name_the_bureau_accused(&s, &number).await;
+    assert_eq!(listed().await, 0, "hidden from the accused bureau");
+    let page = inbox().await;
+    assert!(!page.contains("id=\"urgent-banner\""), "{page}");
+    s.finish().await;
+}
+
 /// Issue 13, item 4: a petition that threatens self-harm raises an urgent
 /// risk alert for the receiving bureau, e-mails its duty officers at once,
 /// shows on the petition, and is dismissed only with a reason.

@@ -99,6 +99,9 @@ pub struct DisputeFilter {
     /// Open past its target date on this day (YYYY-MM-DD).
     pub overdue_on: Option<String>,
     pub kind: Option<String>,
+    /// Some(true): only those escalated (上报) from their village to a
+    /// township or county unit; Some(false): only those still held by it.
+    pub escalated: Option<bool>,
     /// Also disputes held by this unit whatever their area (escalated to it).
     pub or_held_by: Option<UnitId>,
     /// Keyset: ids below this one.
@@ -255,6 +258,9 @@ impl Store {
         }
         if let Some(k) = &f.kind {
             sql.push(" AND d.kind = ").bind(Arg::S(k.clone()));
+        }
+        if let Some(up) = f.escalated {
+            sql.push(if up { " AND d.handling_unit_id <> d.village_unit_id" } else { " AND d.handling_unit_id = d.village_unit_id" });
         }
         if let Some(b) = f.before_id {
             sql.push(" AND d.id < ").bind(Arg::I(b));

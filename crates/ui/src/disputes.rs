@@ -58,6 +58,7 @@ struct ListPage {
     state: String,
     overdue: bool,
     kind: String,
+    escalated: String,
     kinds: Vec<(&'static str, &'static str)>,
     reporter: bool,
 }
@@ -70,6 +71,9 @@ struct ListParams {
     overdue: String,
     #[serde(default)]
     kind: String,
+    /// `1` escalated (已上报), `0` still at the village, empty: all.
+    #[serde(default)]
+    escalated: String,
     #[serde(default)]
     before: Option<i64>,
     #[serde(default)]
@@ -85,6 +89,11 @@ async fn list_page(State(state): State<AppState>, headers: HeaderMap, Query(p): 
         state: Some(p.state.clone()).filter(|v| !v.is_empty()),
         overdue: Some(p.overdue == "1"),
         kind: Some(p.kind.clone()).filter(|v| !v.is_empty()),
+        escalated: match p.escalated.as_str() {
+            "1" => Some(true),
+            "0" => Some(false),
+            _ => None,
+        },
         area: None,
         before: p.before,
         limit: Some(50),
@@ -93,7 +102,7 @@ async fn list_page(State(state): State<AppState>, headers: HeaderMap, Query(p): 
         Ok(Json(page)) => page,
         Err(e) => return fail(&headers, &e),
     };
-    let next = page.next_before.map(|b| format!("/staff/disputes?state={}&overdue={}&kind={}&before={b}", p.state, p.overdue, p.kind));
+    let next = page.next_before.map(|b| format!("/staff/disputes?state={}&overdue={}&kind={}&escalated={}&before={b}", p.state, p.overdue, p.kind, p.escalated));
     let flash = match p.done.as_str() {
         "created" => Some("已登记矛盾纠纷".to_string()),
         _ => None,
@@ -111,6 +120,7 @@ async fn list_page(State(state): State<AppState>, headers: HeaderMap, Query(p): 
             state: p.state,
             overdue: p.overdue == "1",
             kind: p.kind,
+            escalated: p.escalated,
             kinds: KINDS.to_vec(),
             reporter: s.user.role == Role::GridReporter,
         }),

@@ -151,6 +151,9 @@ pub struct DisputeQuery {
     /// Only those open past their target date.
     pub overdue: Option<bool>,
     pub kind: Option<String>,
+    /// true: only those escalated (已上报) from their village to a township
+    /// or county unit; false: only those the village still holds.
+    pub escalated: Option<bool>,
     /// A division code inside the caller's area (a township, a village).
     pub area: Option<String>,
     pub before: Option<i64>,
@@ -538,6 +541,7 @@ pub async fn list(State(state): State<AppState>, staff: Staff, ApiQuery(q): ApiQ
             state: q.state.clone(),
             overdue_on: q.overdue.unwrap_or(false).then(|| local_date(Utc::now()).to_string()),
             kind: q.kind.clone(),
+            escalated: q.escalated,
             or_held_by: Some(staff.unit.id),
             before_id: q.before,
             limit: limit + 1,
