@@ -364,6 +364,46 @@ async fn grid_reporters_belong_to_villages_and_bad_records_write_nothing() {
 /// village with disputes in the round cannot report nothing found (409);
 /// a dispute recorded after such a report is a later discovery, and the
 /// report no longer stands.
+/// A party's bad phone or identity number is said beside that party's box
+/// on the form (the API names `parties[i].field`), not under the first
+/// name; one in the folded 更多 part opens it; nothing is recorded.
+#[tokio::test]
+async fn the_dispute_form_shows_a_partys_error_beside_that_party() {
+    let s = TestServer::start().await;
+    let (status, e) = s
+        .post_as("ft_spt_reporter", "/api/v1/disputes", {
+            let mut b = neighbours();
+            b["parties"][1]["phone"] = json!("12");
+            b
+        })
+        .await;
+    assert_eq!((status, e["error"]["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("parties[1].phone")), "{e}");
+    let (c, _) = browser(&s, "ft_spt_reporter").await;
+    let post = async |fields: &[(&str, &str)]| {
+        let page = c.get(format!("{}/staff/disputes/new", s.base)).send().await.unwrap().text().await.unwrap();
+        let hidden = |name: &str| page.split(&format!("name=\"{name}\" value=\"")).nth(1).unwrap().split('"').next().unwrap().to_string();
+        let mut form: Vec<(String, String)> = vec![("csrf".into(), hidden("csrf")), ("form_token".into(), hidden("form_token"))];
+        for (k, v) in [("kind", "neighbour"), ("risk", "medium"), ("summary", "楼上住户装修漏水，楼下住户要求赔偿")].iter().chain(fields) {
+            form.push((k.to_string(), v.to_string()));
+        }
+        let r = c.post(format!("{}/staff/disputes/new", s.base)).form(&form).send().await.unwrap();
+        (r.status(), r.text().await.unwrap())
+    };
+    let (status, body) =
+        post(&[("party1_name", "王秀兰"), ("party1_phone", "13912345678"), ("party2_name", "赵建国"), ("party2_phone", "12")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("id=\"party2_phone-error\"") && !body.contains("id=\"party1_name-error\""), "{body}");
+    // Only the second party named: its error is still beside the second.
+    let (_, body) = post(&[("party2_name", "赵建国"), ("party2_phone", "12")]).await;
+    assert!(body.contains("id=\"party2_phone-error\""), "{body}");
+    // An identity number, folded under 更多: the part opens.
+    let (_, body) = post(&[("party1_name", "王秀兰"), ("party1_id_number", "440304197503150016")]).await;
+    assert!(body.contains("id=\"party1_id_number-error\"") && body.contains("<details open>"), "{body}");
+    let (_, page) = s.get_as("ft_spt_reporter", "/api/v1/disputes").await;
+    assert_eq!(page["items"], json!([]), "nothing recorded");
+    s.finish().await;
+}
+
 #[tokio::test]
 async fn nothing_found_never_stands_beside_a_recorded_dispute() {
     let s = TestServer::start().await;

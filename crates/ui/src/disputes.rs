@@ -154,6 +154,11 @@ impl NewPage {
     fn err(&self, k: &str) -> Option<String> {
         self.errors.get(k).cloned()
     }
+    /// Whether the folded 更多 part holds a field with an error: it opens,
+    /// so that the message is seen.
+    fn more_has_error(&self) -> bool {
+        ["place", "people", "target_on", "party1_id_number", "party2_id_number"].iter().any(|k| self.errors.contains_key(*k))
+    }
 }
 
 fn villages_of(state: &AppState, s: &Staff) -> Vec<(String, String)> {
@@ -211,11 +216,20 @@ async fn new_page(State(state): State<AppState>, headers: HeaderMap) -> Response
     }
 }
 
-/// Which form field an API error belongs beside.
-fn field_of(api_field: &str) -> &str {
-    match api_field {
-        "parties" => "party1_name",
-        f => f,
+/// Which form field an API error belongs beside: a party's field
+/// (`parties[0].phone`) beside the boxes of the form's party it came from
+/// (`slots[0]`: `2` when only the second party was filled in, so
+/// `party2_phone`), the list as a whole beside the first name.
+fn field_of(api_field: &str, slots: &[&str]) -> String {
+    let party = api_field
+        .strip_prefix("parties[")
+        .and_then(|rest| rest.split_once("]."))
+        .and_then(|(i, key)| Some((slots.get(i.parse::<usize>().ok()?)?, key)))
+        .filter(|(_, key)| ["name", "id_number", "phone"].contains(key));
+    match party {
+        Some((slot, key)) => format!("party{slot}_{key}"),
+        None if api_field.starts_with("parties") => "party1_name".into(),
+        None => api_field.into(),
     }
 }
 
@@ -236,7 +250,8 @@ async fn create(State(state): State<AppState>, headers: HeaderMap, Form(f): Form
             address: None,
         })
     };
-    let parties: Vec<PartyInput> = ["1", "2"].into_iter().filter_map(party).collect();
+    // The form's parties given a name, and which of its slots each came from.
+    let (slots, parties): (Vec<&str>, Vec<PartyInput>) = ["1", "2"].into_iter().filter_map(|n| Some((n, party(n)?))).unzip();
     let mut errors = HashMap::new();
     if parties.is_empty() {
         errors.insert("party1_name".to_string(), "请填写至少一位当事人的姓名".to_string());
@@ -280,7 +295,7 @@ async fn create(State(state): State<AppState>, headers: HeaderMap, Form(f): Form
                 if fe.field.is_empty() {
                     general.push(chinese_only(&fe.message));
                 } else {
-                    errors.entry(field_of(&fe.field).to_string()).or_insert_with(|| chinese_only(&fe.message));
+                    errors.entry(field_of(&fe.field, &slots)).or_insert_with(|| chinese_only(&fe.message));
                 }
             }
             let alert =

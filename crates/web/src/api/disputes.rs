@@ -260,6 +260,12 @@ fn parse_day(field: &'static str, s: &str) -> ApiResult<NaiveDate> {
     xinfang_domain::plain_date(s).ok_or_else(|| invalid("invalid_date", "日期格式应为YYYY-MM-DD（2000至2100年）").at(field))
 }
 
+/// `e` as the error of party `i`'s (from 0) field `key`: `parties[i].key`.
+fn party_field(mut e: ApiError, i: usize, key: &str) -> ApiError {
+    e.fields = vec![FieldError { field: format!("parties[{i}].{key}"), message: e.message.clone() }];
+    e
+}
+
 /// Seal the parties: every field encrypted, identity number and phone also
 /// keyed-hashed (the same keys as petitioners', so a party can be found
 /// among petitioners).
@@ -268,21 +274,25 @@ fn seal_parties(keys: &Keyring, parties: &[PartyInput]) -> ApiResult<String> {
         return Err(invalid("invalid_parties", format!("请填写当事人（1至{MAX_PARTIES}人）")).at("parties"));
     }
     let mut out = Vec::new();
-    for p in parties {
-        let name = dispute::text("parties", "当事人姓名", &p.name, true, 50)?;
+    for (i, p) in parties.iter().enumerate() {
+        // Each error names the party and its field (`parties[1].phone`),
+        // so that a form can show it beside what was typed wrong.
+        let at = |e: ApiError, key: &str| party_field(e, i, key);
+        let name = dispute::text("parties", "当事人姓名", &p.name, true, 50).map_err(|e| at(e.into(), "name"))?;
         let id = p.id_number.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_ascii_uppercase);
         if let Some(id) = &id
             && !valid_id_number(id)
         {
-            return Err(invalid("invalid_id_number", format!("当事人“{name}”的身份证号码不正确")).at("parties"));
+            return Err(at(invalid("invalid_id_number", format!("当事人“{name}”的身份证号码不正确")), "id_number"));
         }
         let phone = p.phone.as_deref().map(str::trim).filter(|s| !s.is_empty());
         if let Some(ph) = phone
             && !valid_phone(ph)
         {
-            return Err(invalid("invalid_phone", format!("当事人“{name}”的电话号码不正确")).at("parties"));
+            return Err(at(invalid("invalid_phone", format!("当事人“{name}”的电话号码不正确")), "phone"));
         }
-        let address = dispute::text("parties", "当事人住址", p.address.as_deref().unwrap_or_default(), false, 200)?;
+        let address = dispute::text("parties", "当事人住址", p.address.as_deref().unwrap_or_default(), false, 200)
+            .map_err(|e| at(e.into(), "address"))?;
         out.push(json!({
             "name": keys.encrypt(&name),
             "id_number": id.as_deref().map(|v| keys.encrypt(v)),
