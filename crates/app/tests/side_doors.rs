@@ -89,6 +89,31 @@ async fn art30_a_fixed_identity_number_beside_changing_phones_spends_a_search_ea
     s.finish().await;
 }
 
+/// Two nodes (two stores on one database) asking new questions for the
+/// same user at the same instant, one place left in the budget: exactly
+/// one of them gets it (on PostgreSQL the count is taken one at a time per
+/// user; on SQLite the writer is one at a time already).
+#[tokio::test]
+async fn art30_the_last_person_search_of_the_hour_goes_to_one_of_two_nodes_asking_at_once() {
+    let s = TestServer::start().await;
+    let user = s.store.user_by_username("ft_clerk").await.unwrap().unwrap();
+    let (uid, unit) = (user.id, user.unit_id);
+    let other = xinfang_store::Store::connect(&s.database_url()).await.unwrap();
+    let now = chrono::Utc::now();
+    const LIMIT: i64 = 3;
+    for i in 0..LIMIT - 1 {
+        assert!(s.store.record_identity_search(user.id, user.unit_id, "phone", &format!("before:{i}"), LIMIT, now).await.unwrap());
+    }
+    let asks = (0..8).map(|i| {
+        let node = if i % 2 == 0 { s.store.clone() } else { other.clone() };
+        async move { node.record_identity_search(uid, unit, "phone", &format!("new:{i}"), LIMIT, now).await.unwrap() }
+    });
+    let granted = futures_util::future::join_all(asks).await.into_iter().filter(|g| *g).count();
+    assert_eq!(granted, 1, "the last place went to {granted} of the questions asked at once");
+    other.close().await;
+    s.finish().await;
+}
+
 #[tokio::test]
 async fn confidential_petitioner_is_not_found_by_units_that_see_the_identity_hidden() {
     let s = TestServer::start().await;
