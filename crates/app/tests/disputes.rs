@@ -378,12 +378,14 @@ async fn the_dispute_form_shows_a_partys_error_beside_that_party() {
         })
         .await;
     assert_eq!((status, e["error"]["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("parties[1].phone")), "{e}");
-    let (c, _) = browser(&s, "ft_spt_reporter").await;
+    // A township's clerk names the village on the form.
+    let (c, _) = browser(&s, "ft_ny_clerk").await;
     let post = async |fields: &[(&str, &str)]| {
         let page = c.get(format!("{}/staff/disputes/new", s.base)).send().await.unwrap().text().await.unwrap();
         let hidden = |name: &str| page.split(&format!("name=\"{name}\" value=\"")).nth(1).unwrap().split('"').next().unwrap().to_string();
         let mut form: Vec<(String, String)> = vec![("csrf".into(), hidden("csrf")), ("form_token".into(), hidden("form_token"))];
-        for (k, v) in [("kind", "neighbour"), ("risk", "medium"), ("summary", "楼上住户装修漏水，楼下住户要求赔偿")].iter().chain(fields) {
+        let given = [("village", SPT), ("kind", "neighbour"), ("risk", "medium"), ("summary", "楼上住户装修漏水，楼下住户要求赔偿")];
+        for (k, v) in given.iter().chain(fields) {
             form.push((k.to_string(), v.to_string()));
         }
         let r = c.post(format!("{}/staff/disputes/new", s.base)).form(&form).send().await.unwrap();

@@ -102,7 +102,9 @@ async fn list_page(State(state): State<AppState>, headers: HeaderMap, Query(p): 
         Ok(Json(page)) => page,
         Err(e) => return fail(&headers, &e),
     };
-    let next = page.next_before.map(|b| format!("/staff/disputes?state={}&overdue={}&kind={}&escalated={}&before={b}", p.state, p.overdue, p.kind, p.escalated));
+    let next = page
+        .next_before
+        .map(|b| format!("/staff/disputes?state={}&overdue={}&kind={}&escalated={}&before={b}", p.state, p.overdue, p.kind, p.escalated));
     let flash = match p.done.as_str() {
         "created" => Some("已登记矛盾纠纷".to_string()),
         _ => None,

@@ -7,7 +7,7 @@
 
 use crate::auth::Staff;
 use crate::dto::{PetitionInput, PetitionerInput, UnitRef};
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorBody, FieldError};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::intake::{Submitter, intake};
 use crate::state::AppState;
