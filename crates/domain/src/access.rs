@@ -80,6 +80,24 @@ pub fn hidden_until_accused_named(case: &Case, unit: UnitId, at_discipline: bool
         && !case.reported_to.contains(&unit)
 }
 
+/// What a stored case's text (`serde_json`, compact, as the store writes
+/// `case_json`) holds when [`hidden_until_accused_named`] hides it from
+/// every unit but those its columns name (the receiving unit, the current
+/// one while registered): an accusation by the case itself (a petitions
+/// row's own `category` column has been seen to disagree with its case in
+/// the demo history's data), no accused named, not found unknowable, no
+/// Art. 25 report. A store reading tens of thousands of unnamed
+/// accusations decides those from these markers without moving or parsing
+/// the text (`store::screen`), and parses the rest; if the written form
+/// ever changed, no row would carry all three and every one would be
+/// parsed — slower, never wrong.
+pub const UNNAMED_SEALED_MARKERS: [&str; 4] =
+    ["\"category\":\"accusation\"", "\"accused_unit\":null", "\"accused_unknown\":false", "\"reported_to\":[]"];
+
+/// What a stored case's text holds once its accused was found unknowable:
+/// then it is hidden from no one for want of a name.
+pub const UNKNOWABLE_MARKER: &str = "\"accused_unknown\":true";
+
 /// The area one level up: a township's county, a county's city, a city's province.
 fn parent_area(area: &str) -> Option<&str> {
     match area.len() {

@@ -17,7 +17,7 @@
 
 use crate::db::{Result, RowExt, Store, StoreError};
 use sqlx::AssertSqlSafe;
-use xinfang_domain::access::hidden_until_accused_named;
+use xinfang_domain::access::{UNKNOWABLE_MARKER, UNNAMED_SEALED_MARKERS, hidden_until_accused_named};
 use xinfang_domain::procedure::Case;
 
 /// Paths per statement.
@@ -97,18 +97,38 @@ impl Store {
             }
         }
         // Not named yet: known only to the receiving unit, the discipline
-        // bodies and the units an Art. 25 report reached.
+        // bodies and the units an Art. 25 report reached. Those whose text
+        // says no accused, not unknowable and no report are hidden from
+        // this reader by the columns alone (the domain's markers, checked
+        // against `serde_json` there): their text is neither moved nor
+        // parsed (33,000 such rows took 300 ms at 1,000,000 petitions);
+        // the rest are judged by the rule itself. Those found unknowable
+        // are hidden from no one for want of a name.
         if !s.reader_discipline {
+            // `_` and `%` taken literally (the markers have underscores).
+            let like = |m: &str| {
+                let m = m.replace('\\', "\\\\").replace('_', "\\_").replace('%', "\\%").replace('\'', "''");
+                format!("case_json LIKE '%{m}%' ESCAPE '\\'")
+            };
+            let sealed = UNNAMED_SEALED_MARKERS.iter().map(|m| like(m)).collect::<Vec<_>>().join(" AND ");
             let rows = sqlx::query(AssertSqlSafe(format!(
-                "SELECT {COLUMNS}, case_json FROM petitions WHERE category = 'accusation' AND accused_unit_path IS NULL \
-                 AND registered_unit_id <> $1"
+                "SELECT {COLUMNS}, CASE WHEN {sealed} THEN NULL ELSE case_json END AS undecided FROM petitions \
+                 WHERE category = 'accusation' AND accused_unit_path IS NULL AND registered_unit_id <> $1 \
+                 AND NOT (current_unit_id = $1 AND state = 'registered') AND NOT {}",
+                like(UNKNOWABLE_MARKER)
             )))
             .bind(s.reader)
             .fetch_all(&self.pool)
             .await?;
             for r in rows {
-                let case: Case = serde_json::from_str(&r.s("case_json")?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                if hidden_until_accused_named(&case, s.reader, false) {
+                let hidden = match r.os("undecided")? {
+                    None => true,
+                    Some(text) => {
+                        let case: Case = serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                        hidden_until_accused_named(&case, s.reader, false)
+                    }
+                };
+                if hidden {
                     out.push(screened(&r)?);
                 }
             }

@@ -681,3 +681,33 @@ fn available_actions_follow_the_procedure_and_the_role() {
     let reviewer = available_actions(&h, &staff(CITY_DEPT, Role::Reviewer), &w.ctx(on));
     assert!(reviewer.is_empty(), "{reviewer:?}");
 }
+
+/// The text markers a store decides unnamed accusations by
+/// (`access::UNNAMED_SEALED_MARKERS`) are what `serde_json` writes.
+#[test]
+fn art30_an_unnamed_accusations_stored_text_carries_the_markers_its_screen_reads() {
+    use crate::access::{UNKNOWABLE_MARKER, UNNAMED_SEALED_MARKERS};
+    let w = World::new();
+    let mut c = registered(&w, "2026-11-02");
+    c.category = Category::Accusation;
+    c.accused_unit = None;
+    c.accused_unknown = false;
+    c.reported_to.clear();
+    let text = serde_json::to_string(&c).expect("json");
+    for m in UNNAMED_SEALED_MARKERS {
+        assert!(text.contains(m), "{m} not in {text}");
+    }
+    assert!(!text.contains(UNKNOWABLE_MARKER));
+    c.accused_unknown = true;
+    let text = serde_json::to_string(&c).expect("json");
+    assert!(text.contains(UNKNOWABLE_MARKER) && !text.contains(UNNAMED_SEALED_MARKERS[2]), "{text}");
+    c.accused_unknown = false;
+    c.reported_to.push(COUNTY_DEPT);
+    assert!(!serde_json::to_string(&c).expect("json").contains(UNNAMED_SEALED_MARKERS[3]));
+    c.reported_to.clear();
+    c.accused_unit = Some(COUNTY_DEPT);
+    assert!(!serde_json::to_string(&c).expect("json").contains(UNNAMED_SEALED_MARKERS[1]));
+    c.accused_unit = None;
+    c.category = Category::Claim;
+    assert!(!serde_json::to_string(&c).expect("json").contains(UNNAMED_SEALED_MARKERS[0]));
+}
