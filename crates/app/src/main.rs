@@ -185,6 +185,23 @@ const ALLOCATOR_SETTINGS: &[(&str, &str, &[&str])] = &[
     ("MIMALLOC_PURGE_DELAY", "0", &["MIMALLOC_PURGE_DELAY", "MIMALLOC_RESET_DELAY"]),
 ];
 
+/// Set on the one start again: never a second (glibc drops
+/// `MALLOC_ARENA_MAX` from the environment of a binary with file
+/// capabilities, which would otherwise start itself again for ever).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const ALLOCATORS_SET: &str = "XINFANG_ALLOCATORS_SET";
+
+/// Whether the environment sets `name`: mimalloc reads its variables in
+/// any case (`mimalloc_purge_delay` too), glibc in upper case only.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn env_sets(name: &str) -> bool {
+    if name.starts_with("MIMALLOC_") {
+        std::env::vars_os().any(|(k, _)| k.to_str().is_some_and(|k| k.eq_ignore_ascii_case(name)))
+    } else {
+        std::env::var_os(name).is_some()
+    }
+}
+
 /// The project forbids `unsafe` (no `mallopt`, no `mi_option_set`), so
 /// `serve` starts itself again once with every setting of
 /// [`ALLOCATOR_SETTINGS`] the environment does not give. The process keeps
@@ -192,16 +209,16 @@ const ALLOCATOR_SETTINGS: &[(&str, &str, &[&str])] = &[
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn tune_allocators() {
     use std::os::unix::process::CommandExt;
-    let missing: Vec<(&str, &str)> = ALLOCATOR_SETTINGS
-        .iter()
-        .filter(|(_, _, given)| given.iter().all(|v| std::env::var_os(v).is_none()))
-        .map(|(k, v, _)| (*k, *v))
-        .collect();
+    if std::env::var_os(ALLOCATORS_SET).is_some() {
+        return;
+    }
+    let missing: Vec<(&str, &str)> =
+        ALLOCATOR_SETTINGS.iter().filter(|(_, _, given)| !given.iter().any(|v| env_sets(v))).map(|(k, v, _)| (*k, *v)).collect();
     if missing.is_empty() {
         return;
     }
     let Ok(exe) = std::env::current_exe() else { return };
-    let err = std::process::Command::new(exe).args(std::env::args_os().skip(1)).envs(missing).exec();
+    let err = std::process::Command::new(exe).args(std::env::args_os().skip(1)).envs(missing).env(ALLOCATORS_SET, "1").exec();
     // Only reached when the exec failed (the binary replaced on disk, say):
     // go on with the allocators' defaults.
     tracing::warn!("could not start again with the allocator settings: {err}");

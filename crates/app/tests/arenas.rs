@@ -26,6 +26,7 @@ async fn serve(dir: &tempfile::TempDir, env: &[(&str, &str)]) -> Child {
         .env_remove("MIMALLOC_ALLOW_THP")
         .env_remove("MIMALLOC_PURGE_DELAY")
         .env_remove("MIMALLOC_RESET_DELAY")
+        .env_remove("XINFANG_ALLOCATORS_SET")
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     for (k, v) in env {
@@ -79,6 +80,7 @@ async fn an_allocator_setting_in_the_environment_is_left_as_it_is() {
         (("MIMALLOC_ALLOW_THP", "1"), "MIMALLOC_ALLOW_THP=0"),
         (("MIMALLOC_PURGE_DELAY", "10"), "MIMALLOC_PURGE_DELAY=0"),
         (("MIMALLOC_RESET_DELAY", "10"), "MIMALLOC_PURGE_DELAY=0"),
+        (("mimalloc_purge_delay", "100"), "MIMALLOC_PURGE_DELAY=0"),
     ] {
         let dir = tempfile::tempdir().unwrap();
         let mut child = serve(&dir, &[given]).await;

@@ -188,7 +188,8 @@ impl Store {
              SELECT d.id, d.unit_id, d.day, d.kind, d.person_id, COALESCE(u.display_name, l.name, ''), d.note, d.created_by, d.created_at, $4, $5 \
              FROM duty_days d LEFT JOIN users u ON d.kind = 'leader' AND u.id = d.person_id \
              LEFT JOIN duty_lawyers l ON d.kind = 'lawyer' AND l.id = d.person_id \
-             WHERE d.id = $1 AND d.unit_id = $2 AND d.day > $3 AND NOT EXISTS (SELECT 1 FROM duty_checks c WHERE c.duty_id = $1)",
+             WHERE d.id = $1 AND d.unit_id = $2 AND d.day > $3 AND NOT EXISTS (SELECT 1 FROM duty_checks c WHERE c.duty_id = $1) \
+             ON CONFLICT (duty_id) DO NOTHING",
         )
         .bind(id)
         .bind(unit)
@@ -198,10 +199,21 @@ impl Store {
         .execute(&mut *w.tx)
         .await?
         .rows_affected();
-        if kept != 1 {
+        // The delete repeats the conditions: a check recorded, or another
+        // removal, between the two statements (PostgreSQL) leaves it alone,
+        // and the transaction is dropped (rolled back) unless both hold.
+        let removed = sqlx::query(
+            "DELETE FROM duty_days WHERE id = $1 AND unit_id = $2 AND day > $3 AND NOT EXISTS (SELECT 1 FROM duty_checks c WHERE c.duty_id = $1)",
+        )
+        .bind(id)
+        .bind(unit)
+        .bind(today.to_string())
+        .execute(&mut *w.tx)
+        .await?
+        .rows_affected();
+        if kept != 1 || removed != 1 {
             return Ok(false);
         }
-        sqlx::query("DELETE FROM duty_days WHERE id = $1").bind(id).execute(&mut *w.tx).await?;
         w.commit().await?;
         Ok(true)
     }
