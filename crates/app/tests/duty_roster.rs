@@ -91,35 +91,21 @@ async fn a_lawyer_on_the_duty_roster_is_recorded_on_the_visits_of_that_monday() 
         assert!(lawyer_events(&d).is_empty(), "{n}");
     }
     // The advice given, recorded on the petition and the lawyer's record.
-    let (status, e) = s
-        .post(
-            &format!("/api/v1/duty-roster/lawyers/{}/visits", lawyer["id"]),
-            Some(&clerk),
-            json!({"number": on_monday[0], "advice": "建议先向劳动监察大队投诉，必要时申请劳动仲裁"}),
-        )
-        .await;
+    let advise = async |number: &Value, advice: &str| {
+        s.post(&format!("/api/v1/duty-roster/lawyers/{}/visits", lawyer["id"]), Some(&clerk), json!({"number": number, "advice": advice}))
+            .await
+    };
+    let (status, e) = advise(&json!(on_monday[0]), "建议先向劳动监察大队投诉，必要时申请劳动仲裁").await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{e}");
     let d = s.detail("ft_clerk", &on_monday[0]).await;
     assert_eq!(lawyer_events(&d).last().unwrap()["reason"], "建议先向劳动监察大队投诉，必要时申请劳动仲裁");
     // pass1 #8: not on the visit of a day the lawyer was not on duty.
-    let (status, e) = s
-        .post(
-            &format!("/api/v1/duty-roster/lawyers/{}/visits", lawyer["id"]),
-            Some(&clerk),
-            json!({"number": other_day["number"], "advice": "x"}),
-        )
-        .await;
+    let (status, e) = advise(&other_day["number"], "x").await;
     assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("lawyer_not_on_duty")), "{e}");
     assert!(lawyer_events(&s.detail("ft_clerk", other_day["number"].as_str().unwrap()).await).is_empty());
     // Nor on a letter received the day the lawyer was on duty: no visit,
     // no lawyer at it.
-    let (status, e) = s
-        .post(
-            &format!("/api/v1/duty-roster/lawyers/{}/visits", lawyer["id"]),
-            Some(&clerk),
-            json!({"number": by_letter["number"], "advice": "x"}),
-        )
-        .await;
+    let (status, e) = advise(&by_letter["number"], "x").await;
     assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("not_a_visit_here")), "{e}");
     assert!(lawyer_events(&s.detail("ft_clerk", by_letter["number"].as_str().unwrap()).await).is_empty());
     let (_, rec) = s.get(&format!("/api/v1/duty-roster/lawyers/{}", lawyer["id"]), Some(&clerk)).await;

@@ -6,6 +6,7 @@
 use crate::db::{Result, RowExt, Store, StoreError, fmt_instant};
 use crate::petitions::EventDraft;
 use chrono::{DateTime, Utc};
+use sqlx::AssertSqlSafe;
 use xinfang_domain::unit::UnitId;
 
 #[derive(Debug, Clone)]
@@ -73,6 +74,11 @@ pub struct LawyerVisitRow {
     /// The procedure state, for the viewer's access rules (sealed titles).
     pub case: xinfang_domain::procedure::Case,
 }
+
+/// A duty day `$1` of unit `$2` that may still come off the roster: after
+/// today (`$3`) and not spot-checked (the removal's record and its delete
+/// both say so, in one transaction).
+const REMOVABLE: &str = "d.id = $1 AND d.unit_id = $2 AND d.day > $3 AND NOT EXISTS (SELECT 1 FROM duty_checks c WHERE c.duty_id = $1)";
 
 const DUTY_SELECT: &str = "SELECT d.id, d.unit_id, d.day, d.kind, d.person_id, d.note, \
      COALESCE(u.display_name, l.name, '') AS person_name, COALESCE(l.firm, '') AS firm, \
@@ -183,14 +189,13 @@ impl Store {
         let mut w = self.begin_write().await?;
         // What was planned is kept, with who took it off (the same
         // conditions as the delete, in the same transaction).
-        let kept = sqlx::query(
+        let kept = sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO duty_removals (duty_id, unit_id, day, kind, person_id, person_name, note, created_by, created_at, removed_by, removed_at) \
              SELECT d.id, d.unit_id, d.day, d.kind, d.person_id, COALESCE(u.display_name, l.name, ''), d.note, d.created_by, d.created_at, $4, $5 \
              FROM duty_days d LEFT JOIN users u ON d.kind = 'leader' AND u.id = d.person_id \
              LEFT JOIN duty_lawyers l ON d.kind = 'lawyer' AND l.id = d.person_id \
-             WHERE d.id = $1 AND d.unit_id = $2 AND d.day > $3 AND NOT EXISTS (SELECT 1 FROM duty_checks c WHERE c.duty_id = $1) \
-             ON CONFLICT (duty_id) DO NOTHING",
-        )
+             WHERE {REMOVABLE} ON CONFLICT (duty_id) DO NOTHING"
+        )))
         .bind(id)
         .bind(unit)
         .bind(today.to_string())
@@ -202,15 +207,13 @@ impl Store {
         // The delete repeats the conditions: a check recorded, or another
         // removal, between the two statements (PostgreSQL) leaves it alone,
         // and the transaction is dropped (rolled back) unless both hold.
-        let removed = sqlx::query(
-            "DELETE FROM duty_days WHERE id = $1 AND unit_id = $2 AND day > $3 AND NOT EXISTS (SELECT 1 FROM duty_checks c WHERE c.duty_id = $1)",
-        )
-        .bind(id)
-        .bind(unit)
-        .bind(today.to_string())
-        .execute(&mut *w.tx)
-        .await?
-        .rows_affected();
+        let removed = sqlx::query(AssertSqlSafe(format!("DELETE FROM duty_days AS d WHERE {REMOVABLE}")))
+            .bind(id)
+            .bind(unit)
+            .bind(today.to_string())
+            .execute(&mut *w.tx)
+            .await?
+            .rows_affected();
         if kept != 1 || removed != 1 {
             return Ok(false);
         }
@@ -221,16 +224,16 @@ impl Store {
     /// The duty days of `unit` between two days (inclusive) that were taken
     /// off the roster, newest removal first.
     pub async fn duty_removals(&self, unit: UnitId, from: &str, to: &str) -> Result<Vec<DutyRemovalRow>> {
-        let rows = sqlx::query(
-            "SELECT r.day, r.kind, r.person_name, r.note, r.removed_at, COALESCE(u.display_name, '') AS removed_by \
-             FROM duty_removals r LEFT JOIN users u ON u.id = r.removed_by \
-             WHERE r.unit_id = $1 AND r.day >= $2 AND r.day <= $3 ORDER BY r.removed_at DESC, r.duty_id DESC",
-        )
-        .bind(unit)
-        .bind(from.to_string())
-        .bind(to.to_string())
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = self
+            .unit_days(
+                "SELECT r.day, r.kind, r.person_name, r.note, r.removed_at, COALESCE(u.display_name, '') AS removed_by \
+                 FROM duty_removals r LEFT JOIN users u ON u.id = r.removed_by \
+                 WHERE r.unit_id = $1 AND r.day >= $2 AND r.day <= $3 ORDER BY r.removed_at DESC, r.duty_id DESC",
+                unit,
+                from,
+                to,
+            )
+            .await?;
         rows.iter()
             .map(|r| {
                 Ok(DutyRemovalRow {
@@ -447,16 +450,22 @@ impl Store {
         Ok(n == 1)
     }
 
+    /// The rows of `sql`, a statement over one unit's (`$1`) days from `$2`
+    /// to `$3` inclusive.
+    async fn unit_days(&self, sql: &'static str, unit: UnitId, from: &str, to: &str) -> Result<Vec<sqlx::any::AnyRow>> {
+        Ok(sqlx::query(sql).bind(unit).bind(from.to_string()).bind(to.to_string()).fetch_all(&self.pool).await?)
+    }
+
     pub async fn outreach_of(&self, unit: UnitId, from: &str, to: &str) -> Result<Vec<OutreachRow>> {
-        let rows = sqlx::query(
-            "SELECT o.id, o.unit_id, o.leader_id, u.display_name, o.day, o.place, o.purpose, o.result FROM outreach_visits o JOIN users u ON u.id = o.leader_id \
-             WHERE o.unit_id = $1 AND o.day >= $2 AND o.day <= $3 ORDER BY o.day, o.id",
-        )
-        .bind(unit)
-        .bind(from.to_string())
-        .bind(to.to_string())
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = self
+            .unit_days(
+                "SELECT o.id, o.unit_id, o.leader_id, u.display_name, o.day, o.place, o.purpose, o.result FROM outreach_visits o JOIN users u ON u.id = o.leader_id \
+                 WHERE o.unit_id = $1 AND o.day >= $2 AND o.day <= $3 ORDER BY o.day, o.id",
+                unit,
+                from,
+                to,
+            )
+            .await?;
         rows.iter()
             .map(|r| {
                 Ok(OutreachRow {
