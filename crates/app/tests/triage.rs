@@ -712,3 +712,81 @@ async fn a_group_whose_repeat_petitions_rise_week_on_week_raises_an_alert_naming
     assert!(last.is_some());
     s.finish().await;
 }
+
+/// Issue 13: "a clerk's correction is stored and changes the next model" —
+/// the topic too (Art. 22: the registration record carries it). Ferry
+/// complaints filed under a wrong topic are corrected by the unit holding
+/// them; lists, the record's chain and the next training read the new one.
+#[tokio::test]
+async fn art22_a_topic_corrected_by_the_unit_holding_the_matter_is_what_lists_and_the_next_model_read() {
+    let s = TestServer::start_configured(|c| c.settings.triage_min_held_out = 3).await;
+    let mut ferries = Vec::new();
+    for i in 0..20 {
+        // Ferries filed (wrongly) under air pollution, drones under police.
+        let ((title, facts), topic, unit) = if i % 2 == 0 { (ferry(i), "1001", "440304-JTT") } else { (drone(i), "0501", "440304-GA") };
+        let mut body = letter(&today().to_string());
+        body["title"] = json!(title);
+        body["facts_and_reasons"] = json!(facts);
+        body["request"] = json!("要求依法处理");
+        body["topic"] = json!(topic);
+        body["petitioners"] = json!([{ "name": format!("乘客{i}"), "phone": format!("139000066{i:02}") }]);
+        let (status, v) = s.post_as("ft_clerk", "/api/v1/petitions", body).await;
+        assert_eq!(status, StatusCode::CREATED, "{v}");
+        let n = v["number"].as_str().unwrap().to_string();
+        s.act("ft_clerk", &n, "forward", json!({"unit": unit})).await;
+        if i % 2 == 0 {
+            ferries.push(n);
+        }
+    }
+    let (status, _) = s.post_as("admin", "/api/v1/triage/models/train", json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    let ask = json!({"title": "轮渡码头停航", "content": "蛇口轮渡停航三天，船票不退。", "region": "440304011"});
+    let v = triage(&s, ask.clone()).await;
+    assert_eq!((v["sources"]["topic"].as_str(), v["topic"][0]["value"].as_str()), (Some("model"), Some("1001")), "as filed: {v}");
+    let first = &ferries[0];
+    // Refused beside the field: a topic the list lacks, or no change.
+    for (topic, why) in [("9999", "unknown_topic"), ("1001", "same_topic")] {
+        let (status, err) = s.try_act("ft_jtt_officer", first, "correct_topic", json!({"topic": topic, "reason": "x"})).await;
+        assert_eq!((status, err["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(why)), "{err}");
+        assert_eq!(err["error"]["fields"][0]["field"], "topic", "{err}");
+    }
+    // Once forwarded, the bureau no longer holds it.
+    let (status, err) = s.try_act("ft_clerk", first, "correct_topic", json!({"topic": "1102", "reason": "x"})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{err}");
+    // The transport bureau corrects one through its workbench page …
+    let (c, csrf) = browser(&s, "ft_jtt_officer").await;
+    let page = c.get(format!("{}/staff/p/{first}", s.base)).send().await.unwrap().text().await.unwrap();
+    let form = page.split("<summary>更正内容分类").nth(1).unwrap_or_else(|| panic!("the form is offered: {page}"));
+    assert!(form.contains("<option value=\"1102\"") && form.contains("交通运输 · 公共交通"), "{form}");
+    let r = c
+        .post(format!("{}/staff/p/{first}/act/correct_topic", s.base))
+        .form(&[("csrf", csrf.as_str()), ("topic", "1102"), ("reason", "实为轮渡停航，属公共交通")])
+        .send()
+        .await
+        .unwrap();
+    let page = r.text().await.unwrap();
+    assert!(page.contains("已办理：更正内容分类"), "{page}");
+    assert!(page.contains("原内容分类") && page.contains("生态环境 · 大气污染（1001）"), "the history says what it was: {page}");
+    // … and the rest through the API.
+    for n in &ferries[1..] {
+        s.act("ft_jtt_officer", n, "correct_topic", json!({"topic": "1102", "reason": "实为轮渡停航"})).await;
+    }
+    let d = s.detail("ft_jtt_officer", first).await;
+    assert_eq!(d["topic"], "1102", "{d}");
+    let event = d["history"].as_array().unwrap().iter().find(|e| e["action"] == "correct_topic").cloned().unwrap_or_else(|| panic!("{d}"));
+    assert_eq!((event["payload"]["topic"].as_str(), event["payload"]["from_topic"].as_str()), (Some("1102"), Some("1001")), "{event}");
+    // Lists filter by the topic it has now.
+    let (_, list) = s.get_as("ft_jtt_officer", "/api/v1/petitions?topic=1102").await;
+    let listed: Vec<&str> = list["items"].as_array().unwrap().iter().map(|p| p["number"].as_str().unwrap()).collect();
+    assert!(ferries.iter().all(|n| listed.contains(&n.as_str())), "{list}");
+    let (_, list) = s.get_as("ft_jtt_officer", "/api/v1/petitions?topic=1001").await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 0, "{list}");
+    // The next training learns the corrected topic.
+    let (status, _) = s.post_as("admin", "/api/v1/triage/models/train", json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    let v = triage(&s, ask).await;
+    assert_eq!(v["topic"][0]["value"], "1102", "the correction changed the model: {v}");
+    let v = s.store.verify_record(None).await.unwrap();
+    assert!(v.breaks.is_empty(), "{:?}", v.breaks);
+    s.finish().await;
+}

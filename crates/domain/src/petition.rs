@@ -248,6 +248,8 @@ pub mod limits {
     pub const HEADCOUNT: u32 = 100_000;
     pub const REPRESENTATIVES: usize = 5;
     pub const NOTE: usize = 4_000;
+    /// A topic code (内容分类): the seeded ones have two or four digits.
+    pub const TOPIC_CODE: usize = 32;
     /// People from which a shared matter counts as collective (集体访): the
     /// smallest of the visit-size bands of the statistics (5–10 …).
     pub const COLLECTIVE_FROM: usize = 5;

@@ -348,6 +348,15 @@ pub enum Command {
         jurisdiction: String,
         reason: String,
     },
+    /// Correct the matter's topic (内容分类) while it is still being
+    /// routed or handled: statistics, hot spots and the triage model learn
+    /// from it (issue 13), so a wrong one is put right rather than kept.
+    /// The code's existence, and that it changes, are checked at the edge
+    /// (the topic list lives in the database, the topic on the record).
+    CorrectTopic {
+        topic: String,
+        reason: String,
+    },
     /// A new query code for a petitioner who lost theirs, after staff
     /// checked who asks (Art. 21: the petitioner follows the matter
     /// online). The code itself is made and stored at the edge; the old
@@ -410,6 +419,7 @@ impl Command {
             Command::Evaluate { .. } => "evaluate",
             Command::ReissueQueryCode { .. } => "reissue_query_code",
             Command::CorrectPlace { .. } => "correct_place",
+            Command::CorrectTopic { .. } => "correct_topic",
         }
     }
 
@@ -432,6 +442,7 @@ impl Command {
             | Command::ReverseDecline { reason }
             | Command::ReissueQueryCode { reason }
             | Command::CorrectPlace { reason, .. }
+            | Command::CorrectTopic { reason, .. }
             | Command::DesignateAccused { reason, .. } => reason,
             Command::Object { reasons } => reasons,
             Command::Reaccept { new_facts } => new_facts,
@@ -650,6 +661,10 @@ fn require(actor: &Actor, unit: UnitId, roles: &[Role], what: &str, tree: &UnitT
 /// two hearings of the 30 days one may last (a project decision, see
 /// docs/architecture.md).
 pub const MAX_HEARING_PAUSE_DAYS: u32 = 60;
+
+/// Where a topic (内容分类) may still be corrected: while the matter is
+/// being routed or handled, before an answer is written under it.
+pub const TOPIC_CORRECTABLE: &[State] = &[State::Registered, State::Negotiating, State::Forwarded, State::Handling];
 
 /// A refusal that the web layer turns into a request for the unit head's
 /// approval (four eyes): the act is otherwise lawful now.
@@ -2019,6 +2034,19 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
             // The event keeps the code as stored (trimmed), not as typed.
             extra.insert("jurisdiction".into(), json!(place));
             next.jurisdiction = place.to_string();
+        }
+        Command::CorrectTopic { topic, reason } => {
+            // Until an answer is written: the record then carries the topic
+            // it was answered and counted under.
+            in_state(case, TOPIC_CORRECTABLE, "更正内容分类", rule)?;
+            require(actor, cur, RECEIVERS, "更正内容分类", tree)?;
+            let code = topic.trim();
+            if code.is_empty() || code.chars().count() > crate::petition::limits::TOPIC_CODE {
+                return Err(DomainError::invalid(Rule::Input, "invalid_topic", "内容分类须为内容分类表中的代码").at("topic"));
+            }
+            text("reason", "更正理由", reason)?;
+            // The event keeps the code as stored (trimmed), not as typed.
+            extra.insert("topic".into(), json!(code));
         }
         Command::ReissueQueryCode { reason } => {
             // A petition bureau the petitioner can turn to: the one that

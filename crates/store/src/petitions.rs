@@ -561,6 +561,9 @@ impl Store {
                 .execute(&mut *w.tx)
                 .await?;
         }
+        if let Some(topic) = &rows.topic {
+            sqlx::query("UPDATE petitions SET topic = $1 WHERE id = $2").bind(topic.clone()).bind(petition_id).execute(&mut *w.tx).await?;
+        }
         if let Some(hash) = &rows.query_code_hash {
             sqlx::query("UPDATE petitions SET query_code_hash = $1 WHERE id = $2")
                 .bind(hash.clone())

@@ -26,6 +26,10 @@ pub struct ActRows {
     /// A corrected place (`correct_place`), written to the petition's
     /// column (lists, areas' viewers, statistics read it) before the event.
     pub jurisdiction: Option<String>,
+    /// A corrected topic (`correct_topic`), written to the petition's
+    /// column (lists, hot spots, statistics and training read it) before
+    /// the event, so that the event's record digest binds it.
+    pub topic: Option<String>,
 }
 
 #[derive(Debug, Clone)]

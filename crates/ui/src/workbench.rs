@@ -514,6 +514,9 @@ pub struct Place {
     /// only the units it may send this place's matter to
     /// (`procedure::route_place_allowed`, Art. 5(3), 22).
     pub from: Option<xinfang_domain::unit::UnitId>,
+    /// What a topic field offers: the second-level topics (code, label
+    /// with its first level), as registration offers them.
+    pub topics: Vec<(String, String)>,
 }
 
 /// Pinyin initials of a unit name ("福田区教育局" → "ftqjyj"), for the search box.
@@ -669,6 +672,12 @@ fn action_form(name: &'static str, tree: &xinfang_domain::unit::UnitTree, today:
                     ("select", o, String::new())
                 }
                 FieldKind::Route => ("select", ROUTES.iter().map(|(a, b)| ((*a).to_string(), (*b).to_string())).collect(), String::new()),
+                // Chosen on purpose, like a required choice.
+                FieldKind::Topic => (
+                    "select",
+                    std::iter::once((String::new(), "请选择".to_string())).chain(place.topics.iter().cloned()).collect(),
+                    String::new(),
+                ),
             };
             FieldSpec {
                 name: fd.name,
@@ -917,7 +926,18 @@ pub(crate) async fn place_name(state: &AppState, code: &str) -> String {
 
 /// The notes and values an act recorded, labelled from the action table
 /// (documents shown in full elsewhere are left out here).
-fn event_details(action: &str, payload: &Value, tree: &xinfang_domain::unit::UnitTree) -> Vec<(String, String)> {
+/// A topic's label from the list, with its code; the code alone when the
+/// list no longer has it.
+fn topic_named(topics: &[(String, String)], code: &str) -> String {
+    topics.iter().find(|(c, _)| c == code).map(|(_, l)| format!("{l}（{code}）")).unwrap_or_else(|| code.to_string())
+}
+
+fn event_details(
+    action: &str,
+    payload: &Value,
+    tree: &xinfang_domain::unit::UnitTree,
+    topics: &[(String, String)],
+) -> Vec<(String, String)> {
     use xinfang_domain::procedure::actions::{self, FieldKind};
     let Some(spec) = actions::spec(action) else { return Vec::new() };
     if matches!(action, "conclude" | "decide_review" | "decide_final_review") {
@@ -945,6 +965,7 @@ fn event_details(action: &str, payload: &Value, tree: &xinfang_domain::unit::Uni
                 let code = n.to_string();
                 ROUTES.iter().find(|(c, _)| *c == code).map(|(_, l)| (*l).to_string()).unwrap_or(code)
             }
+            (FieldKind::Topic, Value::String(code)) => topic_named(topics, code),
             (_, Value::String(s)) => s.clone(),
             (_, Value::Number(n)) => n.to_string(),
             _ => continue,
@@ -952,6 +973,10 @@ fn event_details(action: &str, payload: &Value, tree: &xinfang_domain::unit::Uni
         if !shown.trim().is_empty() {
             out.push((fd.label.to_string(), shown));
         }
+    }
+    // A corrected topic says what it was.
+    if let Some(from) = payload.get("from_topic").filter(|_| action == "correct_topic") {
+        out.insert(0, ("原内容分类".to_string(), from.as_str().map(|c| topic_named(topics, c)).unwrap_or_else(|| "未分类".into())));
     }
     // An accusation found by the unit it was sent to goes on with the act.
     if let Some(code) = payload.get("referred_to").and_then(Value::as_str) {
@@ -988,8 +1013,13 @@ pub(crate) async fn petition_page(state: AppState, headers: &HeaderMap, s: Staff
     };
     let today = local_date(Utc::now());
     let tree = state.tree();
-    let place =
-        Place { jurisdiction: d.jurisdiction.clone(), topic: d.topic.clone(), area: s.unit.jurisdiction.clone(), from: Some(s.unit.id) };
+    let place = Place {
+        jurisdiction: d.jurisdiction.clone(),
+        topic: d.topic.clone(),
+        area: s.unit.jurisdiction.clone(),
+        from: Some(s.unit.id),
+        topics: topic_choices(&state).await,
+    };
     let actions = match petitions::load_visible(&state, &s, &number).await {
         Ok((rec, view)) => {
             let cal = state.calendar();
@@ -1055,7 +1085,7 @@ pub(crate) async fn petition_page(state: AppState, headers: &HeaderMap, s: Staff
                 (None, "petitioner") => "信访人".into(),
                 (None, _) => unit.unwrap_or_else(|| "系统".into()),
             };
-            let mut details = event_details(&e.action, &e.payload, &tree);
+            let mut details = event_details(&e.action, &e.payload, &tree, &place.topics);
             if let Some(r) = e.reason.as_deref().filter(|r| !r.is_empty() && !details.iter().any(|(_, v)| v == r)) {
                 details.push(("理由".into(), r.to_string()));
             }
@@ -1690,6 +1720,16 @@ struct RegisterPage {
     v: RegisterValues,
 }
 
+/// The topic list as one flat choice ("劳动和社会保障 · 工资福利"), for a
+/// topic field of an action form and for naming a topic on the history.
+async fn topic_choices(state: &AppState) -> Vec<(String, String)> {
+    topic_groups(state)
+        .await
+        .into_iter()
+        .flat_map(|(group, children)| children.into_iter().map(move |(code, name)| (code, format!("{group} · {name}"))))
+        .collect()
+}
+
 async fn topic_groups(state: &AppState) -> Vec<(String, Vec<(String, String)>)> {
     let all = state.store.topics().await.unwrap_or_default();
     all.iter()
@@ -2137,7 +2177,8 @@ mod tests {
             u(5, "440305-RST", "南山区人力资源和社会保障局", UnitKind::Department, Level::County, "440305"),
             u(6, "440304-LXH", "福田区信访工作联席会议", UnitKind::JointConference, Level::County, "440304"),
         ]);
-        let place = Place { jurisdiction: "440304".into(), topic: Some("0202".into()), area: "440304".into(), from: Some(1) };
+        let place =
+            Place { jurisdiction: "440304".into(), topic: Some("0202".into()), area: "440304".into(), from: Some(1), topics: Vec::new() };
         let forward = action_form("forward", &tree, "2026-03-02", &place);
         let unit = forward.fields.iter().find(|f| f.name == "unit").expect("the forward form has a unit");
         assert_eq!((unit.kind, unit.value.as_str(), unit.required), ("unit", "", true), "nothing preselected");

@@ -108,10 +108,30 @@ pub async fn perform_with(
         }
         rows.jurisdiction = Some(t.case.jurisdiction.clone());
     }
+    // A corrected topic must be one the deployment lists, and another
+    // than the one on the record; the event says what it was.
+    let mut from_topic = None;
+    if matches!(issued, Command::CorrectTopic { .. }) {
+        let code = t.payload.get("topic").and_then(serde_json::Value::as_str).unwrap_or_default().to_string();
+        let refuse = |code: &'static str, message: String| {
+            crate::error::ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, code, message).at("topic")
+        };
+        if state.store.topic(&code).await?.is_none() {
+            return Err(refuse("unknown_topic", format!("内容分类“{code}”不存在")));
+        }
+        if rec.topic.as_deref() == Some(code.as_str()) {
+            return Err(refuse("same_topic", "更正后的内容分类与原内容分类相同".into()));
+        }
+        from_topic = Some(serde_json::json!(rec.topic));
+        rows.topic = Some(code);
+    }
     let queued = !rows.letters.is_empty() || !rows.jobs.is_empty();
     let mut payload = t.payload;
     if let serde_json::Value::Object(m) = &mut payload {
         m.extend(act.extra);
+        if let Some(from) = from_topic {
+            m.insert("from_topic".into(), from);
+        }
     }
     let event = EventDraft {
         action: t.action.into(),

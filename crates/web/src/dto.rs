@@ -589,7 +589,7 @@ pub struct DocumentView {
 pub struct ActionFieldView {
     pub name: String,
     pub label: String,
-    /// text, long_text, date, days, bool, unit, units, choice, route.
+    /// text, long_text, date, days, bool, unit, units, choice, route, topic (a code from `GET /api/v1/topics`).
     pub kind: String,
     pub required: bool,
     /// For choices: the codes and labels.

@@ -55,6 +55,9 @@ pub enum FieldKind {
     Choice(Choices),
     /// Art. 31 route 1–6 (a number), or nothing for non-claims.
     Route,
+    /// A topic code (内容分类) from the deployment's topic list, which the
+    /// edge checks (the list lives in the database).
+    Topic,
 }
 
 impl FieldKind {
@@ -684,6 +687,18 @@ pub const ACTIONS: &[ActionSpec] = &[
         confirm: None,
     },
     ActionSpec {
+        name: "correct_topic",
+        label: "更正内容分类",
+        article: Rule::Art22,
+        fields: &[f("topic", "更正后的内容分类", FieldKind::Topic, true), f("reason", "更正理由", FieldKind::LongText, true)],
+        taker: Taker::Staff(RECEIVERS),
+        petitioner_sees: false,
+        document: None,
+        letters: &[],
+        approver: None,
+        confirm: None,
+    },
+    ActionSpec {
         name: "reissue_query_code",
         label: "补发查询码",
         article: Rule::Art21,
@@ -768,7 +783,7 @@ impl ActionSpec {
                 continue;
             };
             let ok = match fd.kind {
-                FieldKind::Text | FieldKind::LongText | FieldKind::Unit(_) => v.is_string(),
+                FieldKind::Text | FieldKind::LongText | FieldKind::Unit(_) | FieldKind::Topic => v.is_string(),
                 FieldKind::Date => v.as_str().is_some_and(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()),
                 // Any whole number of days from 1: the statutory limit (30
                 // days for an extension) is the rule's to refuse, with its
@@ -808,7 +823,7 @@ impl ActionSpec {
                 FieldKind::Days => Value::from(1),
                 FieldKind::Route => continue,
                 FieldKind::Bool => Value::from(true),
-                FieldKind::Unit(_) => Value::from("?"),
+                FieldKind::Unit(_) | FieldKind::Topic => Value::from("?"),
                 FieldKind::Units(_) => Value::from(vec!["?", "??"]),
                 FieldKind::Choice(c) => Value::from(c.options().first().map(|o| o.0).unwrap_or_default()),
             };

@@ -174,6 +174,31 @@ fn art22_a_matter_goes_to_a_unit_of_its_place_and_a_bureau_routes_within_its_are
 }
 
 #[test]
+fn art22_the_unit_holding_a_matter_corrects_its_topic_until_it_is_answered() {
+    let w = World::new();
+    let on = "2026-11-02";
+    let code = |r: Result<Case, DomainError>| r.map(|_| "ok").unwrap_or_else(|e| e.code);
+    let body = |topic: &str| json!({"action":"correct_topic","topic":topic,"reason":"实为工资拖欠"});
+    let clerk = staff(COUNTY_BUREAU, Role::Clerk);
+    let reg = registered(&w, on);
+    assert_eq!(code(run(&w, &reg, on, clerk, body("0202"))), "ok");
+    // The event keeps the code as stored, trimmed; its existence is the
+    // edge's to check.
+    let cmd = Command::from_json("correct_topic", body(" 0202 ")).expect("parsed");
+    let t = transition(&reg, cmd, &clerk, &w.ctx(on)).expect("corrected");
+    assert_eq!(t.payload["topic"], "0202", "{}", t.payload);
+    assert_eq!(code(run(&w, &reg, on, clerk, body("  "))), "invalid_topic");
+    assert_eq!(code(run(&w, &reg, on, clerk, json!({"action":"correct_topic","topic":"0202","reason":" "}))), "field_required");
+    // Once forwarded, the unit that holds it corrects it, not the bureau.
+    let fwd = forwarded(&w, on);
+    assert_eq!(code(run(&w, &fwd, on, clerk, body("0202"))), "not_permitted");
+    assert_eq!(code(run(&w, &fwd, on, staff(COUNTY_DEPT, Role::HandlingOfficer), body("0202"))), "ok");
+    assert_eq!(code(run(&w, &handling(&w, on), on, staff(COUNTY_DEPT, Role::Clerk), body("0202"))), "ok");
+    // Answered under a topic, it stays counted under it.
+    assert_eq!(code(run(&w, &replied(&w, on), on, staff(COUNTY_DEPT, Role::Clerk), body("0202"))), "invalid_state");
+}
+
+#[test]
 fn art22_litigation_related_goes_to_legal_unit_only() {
     let w = World::new();
     let mut c = registered(&w, "2026-11-02");
@@ -674,10 +699,14 @@ fn available_actions_follow_the_procedure_and_the_role() {
     assert!(available_actions(&reg, &staff(COUNTY_DEPT, Role::HandlingOfficer), &w.ctx(on)).is_empty(), "not the unit's turn");
     let fwd = forwarded(&w, on);
     let officer = available_actions(&fwd, &staff(COUNTY_DEPT, Role::HandlingOfficer), &w.ctx(on));
-    assert_eq!(officer, ["classify", "accept", "decline", "object"], "the unit whose answer is rated makes no query codes");
+    assert_eq!(
+        officer,
+        ["classify", "accept", "decline", "object", "correct_topic"],
+        "the unit whose answer is rated makes no query codes"
+    );
     let h = handling(&w, on);
     let officer = available_actions(&h, &staff(COUNTY_DEPT, Role::HandlingOfficer), &w.ctx(on));
-    assert_eq!(officer, ["investigate", "hold_hearing", "mediate", "extend", "conclude"]);
+    assert_eq!(officer, ["investigate", "hold_hearing", "mediate", "extend", "conclude", "correct_topic"]);
     let reviewer = available_actions(&h, &staff(CITY_DEPT, Role::Reviewer), &w.ctx(on));
     assert!(reviewer.is_empty(), "{reviewer:?}");
 }

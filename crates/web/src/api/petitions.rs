@@ -1138,6 +1138,8 @@ pub fn field_kind(k: actions::FieldKind) -> &'static str {
         K::Units(_) => "units",
         K::Choice(_) => "choice",
         K::Route => "route",
+        // A code from GET /api/v1/topics.
+        K::Topic => "topic",
     }
 }
 

@@ -86,6 +86,8 @@ fn specs(w: &World) -> Vec<Spec> {
         bureau(json!({"action":"decline","ground":"statutory_procedure","reason":"属于诉讼事项","proper_channel":"向法院起诉"}), RECEIVING),
         bureau(json!({"action":"reissue_query_code","reason":"信访人持身份证到窗口申请"}), RECEIVING),
         bureau(json!({"action":"correct_place","jurisdiction":"440305","reason":"信访人住南山区，提交时误选"}), CLERKS),
+        bureau(json!({"action":"correct_topic","topic":"0202","reason":"实为工资拖欠"}), RECEIVING),
+        at_dept(json!({"action":"correct_topic","topic":"0202","reason":"实为工资拖欠"}), &handling6, RECEIVING),
         Spec {
             case: negotiating.clone(),
             own: CITY_BUREAU,
