@@ -558,7 +558,9 @@ async fn art21_every_action_is_described_once_and_the_detail_lists_what_the_call
     let number = forwarded_on_paper(&s, 0, "丑十二").await;
     let d = s.detail("ft_rst_officer", &number).await;
     let names: Vec<&str> = d["available_actions"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["classify", "accept", "decline", "object"]);
+    assert_eq!(names, ["classify", "accept", "decline", "object", "correct_topic"]);
+    let topic = &d["available_actions"][4]["fields"][0];
+    assert_eq!((topic["name"].as_str(), topic["kind"].as_str()), (Some("topic"), Some("topic")), "a code from /api/v1/topics: {topic}");
     let decline = &d["available_actions"][2];
     assert_eq!(decline["rule"], "art23");
     assert!(decline["fields"].as_array().unwrap().iter().any(|f| f["name"] == "ground" && f["options"].as_array().unwrap().len() == 5));
