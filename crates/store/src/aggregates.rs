@@ -98,21 +98,30 @@ fn snapshot_of(p: PetitionFacts) -> Snapshot {
 }
 
 /// The snapshots kept for `ids` and their facts now, on one connection.
-async fn before_and_after(conn: &mut AnyConnection, ids: &[i64]) -> Result<(HashMap<i64, Snapshot>, HashMap<i64, Snapshot>)> {
-    Ok((counted_snapshots(conn, ids).await?, facts_now(conn, ids).await?))
+async fn before_and_after(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    ids: &[i64],
+) -> Result<(HashMap<i64, Snapshot>, HashMap<i64, Snapshot>)> {
+    Ok((counted_snapshots(conn, dialect, ids).await?, facts_now(conn, ids).await?))
 }
 
 /// The snapshots `ids` were counted with (those counted at all).
-async fn counted_snapshots(conn: &mut AnyConnection, ids: &[i64]) -> Result<HashMap<i64, Snapshot>> {
+async fn counted_snapshots(conn: &mut AnyConnection, dialect: Dialect, ids: &[i64]) -> Result<HashMap<i64, Snapshot>> {
     let mut before = HashMap::new();
     for chunk in ids.chunks(ROWS_PER_STATEMENT * 4) {
-        let rows =
-            sqlx::query(AssertSqlSafe(format!("SELECT petition_id, snapshot FROM stat_facts WHERE petition_id IN ({})", id_list(chunk))))
-                .fetch_all(&mut *conn)
-                .await?;
-        for r in rows {
-            let s = Snapshot::decode(&r.s("snapshot")?).map_err(StoreError::Corrupt)?;
-            before.insert(r.i("petition_id")?, s);
+        // Packed into one row: on SQLite each row crosses from the
+        // driver's thread, and a reader screened from 20,000 accusations
+        // reads 20,000 snapshots (docs/performance.md).
+        let packed: Option<String> = sqlx::query_scalar(AssertSqlSafe(format!(
+            "SELECT {} FROM stat_facts WHERE petition_id IN ({})",
+            pack(dialect, &["petition_id", "snapshot"]),
+            id_list(chunk)
+        )))
+        .fetch_one(&mut *conn)
+        .await?;
+        for [id, snapshot] in unpack::<2>(packed.as_deref().unwrap_or_default())? {
+            before.insert(packed_int(id)?, Snapshot::decode(snapshot).map_err(StoreError::Corrupt)?);
         }
     }
     Ok(before)
@@ -246,7 +255,7 @@ impl Store {
             w.commit().await?;
             return Ok(Some(0));
         }
-        let (before, after) = before_and_after(&mut w.tx, &ids).await?;
+        let (before, after) = before_and_after(&mut w.tx, self.dialect, &ids).await?;
         let cells = changes(&ids, &before, &after, ix);
         self.apply_cells(&mut w, &cells, ix).await?;
         // The snapshots now counted.
@@ -465,7 +474,7 @@ impl Store {
             }
         }
         if !dirty.is_empty() {
-            let (before, after) = before_and_after(&mut tx, &dirty).await?;
+            let (before, after) = before_and_after(&mut tx, self.dialect, &dirty).await?;
             let cells = changes(&dirty, &before, &after, ix);
             out.add_cells(cells, q, ix);
         }
@@ -478,7 +487,7 @@ impl Store {
             // facts cost ten times their snapshots (1 s at 1,000,000
             // petitions, docs/performance.md).
             let changed: std::collections::HashSet<i64> = dirty.iter().copied().collect();
-            let before = counted_snapshots(&mut tx, &q.exclude).await?;
+            let before = counted_snapshots(&mut tx, self.dialect, &q.exclude).await?;
             let changed_excluded: Vec<i64> = q.exclude.iter().copied().filter(|id| changed.contains(id)).collect();
             let after = facts_now(&mut tx, &changed_excluded).await?;
             let mut cells = Cells::default();

@@ -15,7 +15,7 @@
 //! paths, from the unit tree), and those naming nobody yet, judged by the
 //! domain's rule.
 
-use crate::db::{Result, RowExt, Store, StoreError};
+use crate::db::{Result, Store, StoreError, pack, packed_int, unpack};
 use sqlx::AssertSqlSafe;
 use xinfang_domain::access::{UNKNOWABLE_MARKER, UNNAMED_SEALED_MARKERS, hidden_until_accused_named};
 use xinfang_domain::procedure::Case;
@@ -60,21 +60,39 @@ impl Screened {
     }
 }
 
-const COLUMNS: &str =
-    "id, registered_unit_id, handling_unit_id, current_unit_id, registered_at, topic, jurisdiction, state, next_due_on, received_on";
+/// The columns of a screened row, in the order `screened` reads them back
+/// from a `pack`ed row: a column that may be NULL is written as '' for
+/// NULL and 'v' before its value otherwise.
+const COLUMNS: [&str; 10] = [
+    "id",
+    "registered_unit_id",
+    "CASE WHEN handling_unit_id IS NULL THEN '' ELSE 'v' || CAST(handling_unit_id AS TEXT) END",
+    "current_unit_id",
+    "registered_at",
+    "CASE WHEN topic IS NULL THEN '' ELSE 'v' || topic END",
+    "jurisdiction",
+    "state",
+    "CASE WHEN next_due_on IS NULL THEN '' ELSE 'v' || next_due_on END",
+    "received_on",
+];
 
-fn screened(r: &sqlx::any::AnyRow) -> Result<Screened> {
+/// A field written as '' for NULL and 'v' before its value.
+fn nullable(f: &str) -> Option<String> {
+    f.strip_prefix('v').map(String::from)
+}
+
+fn screened(f: &[&str]) -> Result<Screened> {
     Ok(Screened {
-        id: r.i("id")?,
-        registered_unit_id: r.i("registered_unit_id")?,
-        handling_unit_id: r.oi("handling_unit_id")?,
-        current_unit_id: r.i("current_unit_id")?,
-        registered_at: r.s("registered_at")?,
-        topic: r.os("topic")?,
-        jurisdiction: r.s("jurisdiction")?,
-        state: r.s("state")?,
-        next_due_on: r.os("next_due_on")?,
-        received_on: r.s("received_on")?,
+        id: packed_int(f[0])?,
+        registered_unit_id: packed_int(f[1])?,
+        handling_unit_id: nullable(f[2]).map(|h| packed_int(&h)).transpose()?,
+        current_unit_id: packed_int(f[3])?,
+        registered_at: f[4].to_string(),
+        topic: nullable(f[5]),
+        jurisdiction: f[6].to_string(),
+        state: f[7].to_string(),
+        next_due_on: nullable(f[8]),
+        received_on: f[9].to_string(),
     })
 }
 
@@ -85,15 +103,19 @@ impl Store {
         // Named: the accused unit is one the reader is on the line of.
         for chunk in s.accused_paths.chunks(PATHS_PER_STATEMENT) {
             let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let mut q = sqlx::query(AssertSqlSafe(format!(
-                "SELECT {COLUMNS} FROM petitions WHERE category = 'accusation' AND accused_unit_path IN ({})",
+            // Packed into one row (on SQLite each row crosses from the
+            // driver's thread; a province reader may be screened from tens
+            // of thousands).
+            let mut q = sqlx::query_scalar::<_, Option<String>>(AssertSqlSafe(format!(
+                "SELECT {} FROM petitions WHERE category = 'accusation' AND accused_unit_path IN ({})",
+                pack(self.dialect, &COLUMNS),
                 marks.join(", ")
             )));
             for p in chunk {
                 q = q.bind(p.clone());
             }
-            for r in q.fetch_all(&self.pool).await? {
-                out.push(screened(&r)?);
+            for f in unpack::<10>(q.fetch_one(&self.pool).await?.as_deref().unwrap_or_default())? {
+                out.push(screened(&f)?);
             }
         }
         // Not named yet: known only to the receiving unit, the discipline
@@ -111,17 +133,21 @@ impl Store {
                 format!("case_json LIKE '%{m}%' ESCAPE '\\'")
             };
             let sealed = UNNAMED_SEALED_MARKERS.iter().map(|m| like(m)).collect::<Vec<_>>().join(" AND ");
-            let rows = sqlx::query(AssertSqlSafe(format!(
-                "SELECT {COLUMNS}, CASE WHEN {sealed} THEN NULL ELSE case_json END AS undecided FROM petitions \
+            let mut columns = COLUMNS.to_vec();
+            let undecided = format!("CASE WHEN {sealed} THEN '' ELSE 'v' || case_json END");
+            columns.push(undecided.as_str());
+            let packed: Option<String> = sqlx::query_scalar(AssertSqlSafe(format!(
+                "SELECT {} FROM petitions \
                  WHERE category = 'accusation' AND accused_unit_path IS NULL AND registered_unit_id <> $1 \
                  AND NOT (current_unit_id = $1 AND state = 'registered') AND NOT {}",
+                pack(self.dialect, &columns),
                 like(UNKNOWABLE_MARKER)
             )))
             .bind(s.reader)
-            .fetch_all(&self.pool)
+            .fetch_one(&self.pool)
             .await?;
-            for r in rows {
-                let hidden = match r.os("undecided")? {
+            for f in unpack::<11>(packed.as_deref().unwrap_or_default())? {
+                let hidden = match nullable(f[10]) {
                     None => true,
                     Some(text) => {
                         let case: Case = serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -129,7 +155,7 @@ impl Store {
                     }
                 };
                 if hidden {
-                    out.push(screened(&r)?);
+                    out.push(screened(&f)?);
                 }
             }
         }
