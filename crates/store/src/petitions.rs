@@ -1201,6 +1201,14 @@ fn list_where(
     drive: Drive,
 ) -> (&'static str, Sql, &'static str, &'static str) {
     let (from, reg_col, due_col) = match drive {
+        // A few petitions asked for by number (a list's 重件 links): from
+        // their numbers, each checked against the unit's viewer row.
+        // SQLite otherwise walks the unit's whole range in list order
+        // (17 ms for a county department's 57,000 rows at 1,000,000
+        // petitions); its CROSS JOIN keeps the order of the tables.
+        Drive::Viewers if !f.numbers.is_empty() && dialect == Dialect::Sqlite => {
+            ("petitions p CROSS JOIN petition_viewers v ON v.petition_id = p.id", "v.registered_at", "v.due_key")
+        }
         Drive::Viewers => ("petition_viewers v JOIN petitions p ON p.id = v.petition_id", "v.registered_at", "v.due_key"),
         Drive::Petitions => ("petitions p", "p.registered_at", "COALESCE(p.next_due_on, '9999-12-31')"),
     };
