@@ -1574,6 +1574,11 @@ CREATE TABLE duty_removals (
 CREATE INDEX duty_removals_unit_day ON duty_removals (unit_id, day)
 "#,
     ),
+    // Issue 9: the Art. 30 screen's verdict on an accusation whose accused
+    // is not named, kept with the petition by a trigger, under a covering
+    // index of those accusations (store::screen::screen_schema), per
+    // dialect.
+    (1345, ""),
 ];
 
 /// The migrations after which the viewers of accusations whose accused is
@@ -1592,6 +1597,9 @@ fn dialect_statements(version: i64, dialect: Dialect) -> Option<Vec<String>> {
     }
     if version == 1306 {
         return Some(crate::fulltext::buckets_schema(dialect));
+    }
+    if version == 1345 {
+        return Some(crate::screen::screen_schema(dialect));
     }
     if version != 1261 {
         return None;
