@@ -2040,6 +2040,11 @@ fn transition_inner(case: &Case, cmd: Command, actor: &Actor, ctx: &Ctx) -> Resu
             // it was answered and counted under.
             in_state(case, TOPIC_CORRECTABLE, "更正内容分类", rule)?;
             require(actor, cur, RECEIVERS, "更正内容分类", tree)?;
+            // Back in handling after a 复查 ordered it redone: it was
+            // answered (and counted) under its topic already.
+            if case.review_unit.is_some() || case.final_review_unit.is_some() {
+                return Err(DomainError::conflict(rule, "topic_answered", "该事项已出具处理意见并经复查，内容分类按原分类统计，不能更正"));
+            }
             let code = topic.trim();
             if code.is_empty() || code.chars().count() > crate::petition::limits::TOPIC_CODE {
                 return Err(DomainError::invalid(Rule::Input, "invalid_topic", "内容分类须为内容分类表中的代码").at("topic"));

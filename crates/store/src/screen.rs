@@ -15,7 +15,7 @@
 //! paths, from the unit tree), and those naming nobody yet, judged by the
 //! domain's rule.
 
-use crate::db::{Result, Store, StoreError, pack, packed_int, unpack};
+use crate::db::{Result, RowExt, Store, StoreError, pack, packed_int, unpack};
 use sqlx::AssertSqlSafe;
 use xinfang_domain::access::{UNKNOWABLE_MARKER, UNNAMED_SEALED_MARKERS, hidden_until_accused_named};
 use xinfang_domain::procedure::Case;
@@ -73,6 +73,20 @@ const COLUMNS: [&str; 10] = [
     "jurisdiction",
     "state",
     "CASE WHEN next_due_on IS NULL THEN '' ELSE 'v' || next_due_on END",
+    "received_on",
+];
+
+/// The same columns as they are, for a statement that reads rows.
+const PLAIN_COLUMNS: [&str; 10] = [
+    "id",
+    "registered_unit_id",
+    "handling_unit_id",
+    "current_unit_id",
+    "registered_at",
+    "topic",
+    "jurisdiction",
+    "state",
+    "next_due_on",
     "received_on",
 ];
 
@@ -218,20 +232,30 @@ impl Store {
                 out.push(screened(&f)?);
             }
             // The rest but the unknowable (a verdict missing counts as
-            // undecided): judged by the rule on the stored case.
-            let mut columns = COLUMNS.to_vec();
-            columns.push("case_json");
-            let packed: Option<String> = sqlx::query_scalar(AssertSqlSafe(format!(
-                "SELECT {} FROM {from} WHERE {unnamed} AND (screen IS NULL OR screen = 'undecided')",
-                pack(self.dialect, &columns)
+            // undecided): judged by the rule on the stored case. Few, and
+            // each with its whole case: read row by row, not packed.
+            let rows = sqlx::query(AssertSqlSafe(format!(
+                "SELECT {}, case_json FROM {from} WHERE {unnamed} AND (screen IS NULL OR screen = 'undecided')",
+                PLAIN_COLUMNS.join(", ")
             )))
             .bind(s.reader)
-            .fetch_one(&self.pool)
+            .fetch_all(&self.pool)
             .await?;
-            for f in unpack::<11>(packed.as_deref().unwrap_or_default())? {
-                let case: Case = serde_json::from_str(f[10]).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            for r in rows {
+                let case: Case = serde_json::from_str(&r.s("case_json")?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 if hidden_until_accused_named(&case, s.reader, false) {
-                    out.push(screened(&f)?);
+                    out.push(Screened {
+                        id: r.i("id")?,
+                        registered_unit_id: r.i("registered_unit_id")?,
+                        handling_unit_id: r.oi("handling_unit_id")?,
+                        current_unit_id: r.i("current_unit_id")?,
+                        registered_at: r.s("registered_at")?,
+                        topic: r.os("topic")?,
+                        jurisdiction: r.s("jurisdiction")?,
+                        state: r.s("state")?,
+                        next_due_on: r.os("next_due_on")?,
+                        received_on: r.s("received_on")?,
+                    });
                 }
             }
         }

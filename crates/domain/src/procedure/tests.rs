@@ -194,8 +194,16 @@ fn art22_the_unit_holding_a_matter_corrects_its_topic_until_it_is_answered() {
     assert_eq!(code(run(&w, &fwd, on, clerk, body("0202"))), "not_permitted");
     assert_eq!(code(run(&w, &fwd, on, staff(COUNTY_DEPT, Role::HandlingOfficer), body("0202"))), "ok");
     assert_eq!(code(run(&w, &handling(&w, on), on, staff(COUNTY_DEPT, Role::Clerk), body("0202"))), "ok");
-    // Answered under a topic, it stays counted under it.
-    assert_eq!(code(run(&w, &replied(&w, on), on, staff(COUNTY_DEPT, Role::Clerk), body("0202"))), "invalid_state");
+    // Answered under a topic, it stays counted under it, also when a
+    // 复查 sends it back to be handled again.
+    let answered = replied(&w, on);
+    assert_eq!(code(run(&w, &answered, on, staff(COUNTY_DEPT, Role::Clerk), body("0202"))), "invalid_state");
+    let review = run(&w, &answered, on, Actor::Petitioner, json!({"action":"request_review"})).expect("review");
+    let redo =
+        json!({"action":"decide_review","outcome":"order_redo","opinion":"重办","facts_and_reasons":"事实不清","legal_basis":"条例"});
+    let again = run(&w, &review, on, staff(CITY_DEPT, Role::Reviewer), redo).expect("redo");
+    assert_eq!(again.state, State::Handling);
+    assert_eq!(code(run(&w, &again, on, staff(COUNTY_DEPT, Role::Clerk), body("0202"))), "topic_answered");
 }
 
 #[test]

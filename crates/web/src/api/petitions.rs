@@ -944,8 +944,8 @@ pub async fn act(
     let evidence = body.as_object_mut().and_then(|m| m.remove("evidence"));
     let cmd = Command::from_json_all(&action, body).map_err(|errs| ApiError::from_all(errs).unwrap_or_else(ApiError::internal))?;
     // Nothing on paper to date back: a code made now for someone at the
-    // window, a place corrected now.
-    if claimed < today && matches!(cmd, Command::ReissueQueryCode { .. } | Command::CorrectPlace { .. }) {
+    // window, a place or a topic corrected now.
+    if claimed < today && matches!(cmd, Command::ReissueQueryCode { .. } | Command::CorrectPlace { .. } | Command::CorrectTopic { .. }) {
         return Err(ApiError::new(
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,
             "no_late_entry",
