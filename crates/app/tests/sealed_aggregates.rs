@@ -212,5 +212,17 @@ async fn art30_no_aggregate_counts_an_accusation_against_the_reader() {
     let own_before: Value = serde_json::from_str(&before[0][0].1).unwrap();
     let counted = count_of(&own["categories"], "accusation") - count_of(&own_before["categories"], "accusation");
     assert_eq!(counted, i64::from(status == StatusCode::OK), "{status}: {own}");
+    // Reported under Art. 25 to the city bureau, it is known there: the
+    // screen's stored verdict (migration 1345, kept by a trigger) follows
+    // the record, and the city's figures now count it, as its detail
+    // answers.
+    let (_, city_before) = s.get_as("sz_supervisor", "/api/v1/dashboard").await;
+    s.act("ft_clerk", &number, "report_urgent", json!({"summary": "检举人称将到市里反映"})).await;
+    refresh().await;
+    let (status, _) = s.get_as("sz_supervisor", &format!("/api/v1/petitions/{number}")).await;
+    assert_eq!(status, StatusCode::OK, "a report's recipient may know of it");
+    let (_, city_after) = s.get_as("sz_supervisor", "/api/v1/dashboard").await;
+    let counted = count_of(&city_after["categories"], "accusation") - count_of(&city_before["categories"], "accusation");
+    assert_eq!(counted, 1, "{city_after}");
     s.finish().await;
 }
