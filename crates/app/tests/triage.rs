@@ -550,26 +550,23 @@ fn drone(i: usize) -> (String, String) {
     )
 }
 
-#[tokio::test]
-async fn a_learnt_model_answers_a_field_only_after_beating_the_rules_and_learns_the_clerks_corrections() {
-    let s = TestServer::start_configured(|c| c.settings.triage_min_held_out = 3).await;
-    // Nothing trained yet: the rules answer.
-    let (status, models) = s.get_as("ft_clerk", "/api/v1/triage/models").await;
-    assert_eq!((status, models.as_array().unwrap().len()), (StatusCode::OK, 0), "{models}");
-    // Ferry complaints, registered (by mistake) as suggestions and routed
-    // to the district's transport bureau; drone complaints, claims routed
-    // to the police. Alternating, so the newest fifth holds both.
+/// Twenty letters filed by the district bureau, alternating (so that the
+/// newest fifth holds both): ferry complaints forwarded to its transport
+/// bureau and drone complaints to its police, each kind filed under the
+/// (class, topic) given, its petitioners named and numbered from `who`.
+/// The ferries' numbers.
+async fn file_ferries_and_drones(s: &TestServer, ferry_as: (&str, &str), drone_as: (&str, &str), who: (&str, &str)) -> Vec<String> {
     let mut ferries = Vec::new();
     for i in 0..20 {
-        let ((title, facts), category, topic, unit) =
-            if i % 2 == 0 { (ferry(i), "suggestion", "1102", "440304-JTT") } else { (drone(i), "claim", "0501", "440304-GA") };
+        let ((title, facts), (category, topic), unit) =
+            if i % 2 == 0 { (ferry(i), ferry_as, "440304-JTT") } else { (drone(i), drone_as, "440304-GA") };
         let mut body = letter(&today().to_string());
         body["title"] = json!(title);
         body["facts_and_reasons"] = json!(facts);
         body["request"] = json!("要求依法处理");
         body["category"] = json!(category);
         body["topic"] = json!(topic);
-        body["petitioners"] = json!([{ "name": format!("旅客{i}"), "phone": format!("139000088{i:02}") }]);
+        body["petitioners"] = json!([{ "name": format!("{}{i}", who.0), "phone": format!("{}{i:02}", who.1) }]);
         let (status, v) = s.post_as("ft_clerk", "/api/v1/petitions", body).await;
         assert_eq!(status, StatusCode::CREATED, "{v}");
         let n = v["number"].as_str().unwrap().to_string();
@@ -578,6 +575,19 @@ async fn a_learnt_model_answers_a_field_only_after_beating_the_rules_and_learns_
             ferries.push(n);
         }
     }
+    ferries
+}
+
+#[tokio::test]
+async fn a_learnt_model_answers_a_field_only_after_beating_the_rules_and_learns_the_clerks_corrections() {
+    let s = TestServer::start_configured(|c| c.settings.triage_min_held_out = 3).await;
+    // Nothing trained yet: the rules answer.
+    let (status, models) = s.get_as("ft_clerk", "/api/v1/triage/models").await;
+    assert_eq!((status, models.as_array().unwrap().len()), (StatusCode::OK, 0), "{models}");
+    // Ferry complaints, registered (by mistake) as suggestions and routed
+    // to the district's transport bureau; drone complaints, claims routed
+    // to the police.
+    let ferries = file_ferries_and_drones(&s, ("suggestion", "1102"), ("claim", "0501"), ("旅客", "139000088")).await;
     // Only the admin starts a run by hand.
     let (status, _) = s.post_as("ft_clerk", "/api/v1/triage/models/train", json!({})).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
@@ -720,24 +730,8 @@ async fn a_group_whose_repeat_petitions_rise_week_on_week_raises_an_alert_naming
 #[tokio::test]
 async fn art22_a_topic_corrected_by_the_unit_holding_the_matter_is_what_lists_and_the_next_model_read() {
     let s = TestServer::start_configured(|c| c.settings.triage_min_held_out = 3).await;
-    let mut ferries = Vec::new();
-    for i in 0..20 {
-        // Ferries filed (wrongly) under air pollution, drones under police.
-        let ((title, facts), topic, unit) = if i % 2 == 0 { (ferry(i), "1001", "440304-JTT") } else { (drone(i), "0501", "440304-GA") };
-        let mut body = letter(&today().to_string());
-        body["title"] = json!(title);
-        body["facts_and_reasons"] = json!(facts);
-        body["request"] = json!("要求依法处理");
-        body["topic"] = json!(topic);
-        body["petitioners"] = json!([{ "name": format!("乘客{i}"), "phone": format!("139000066{i:02}") }]);
-        let (status, v) = s.post_as("ft_clerk", "/api/v1/petitions", body).await;
-        assert_eq!(status, StatusCode::CREATED, "{v}");
-        let n = v["number"].as_str().unwrap().to_string();
-        s.act("ft_clerk", &n, "forward", json!({"unit": unit})).await;
-        if i % 2 == 0 {
-            ferries.push(n);
-        }
-    }
+    // Ferries filed (wrongly) under air pollution, drones under police.
+    let ferries = file_ferries_and_drones(&s, ("claim", "1001"), ("claim", "0501"), ("乘客", "139000066")).await;
     let (status, _) = s.post_as("admin", "/api/v1/triage/models/train", json!({})).await;
     assert_eq!(status, StatusCode::OK);
     let ask = json!({"title": "轮渡码头停航", "content": "蛇口轮渡停航三天，船票不退。", "region": "440304011"});
