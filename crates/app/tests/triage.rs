@@ -747,6 +747,16 @@ async fn art22_a_topic_corrected_by_the_unit_holding_the_matter_is_what_lists_an
     // Once forwarded, the bureau no longer holds it.
     let (status, err) = s.try_act("ft_clerk", first, "correct_topic", json!({"topic": "1102", "reason": "x"})).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{err}");
+    // Nothing on paper to date back: a correction typed into the past is
+    // refused, the topic kept.
+    let mut earlier = letter(&days_ago(5));
+    earlier["topic"] = json!("1001");
+    let (_, sub) = s.post_as("ft_clerk", "/api/v1/petitions", earlier).await;
+    let earlier = sub["number"].as_str().unwrap().to_string();
+    let late = json!({"topic": "1102", "reason": "补录", "occurred_on": days_ago(2)});
+    let (status, err) = s.try_act("ft_clerk", &earlier, "correct_topic", late).await;
+    assert_eq!((status, err["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("no_late_entry")), "{err}");
+    assert_eq!(s.detail("ft_clerk", &earlier).await["topic"], "1001");
     // The transport bureau corrects one through its workbench page …
     let (c, csrf) = browser(&s, "ft_jtt_officer").await;
     let page = c.get(format!("{}/staff/p/{first}", s.base)).send().await.unwrap().text().await.unwrap();
