@@ -176,6 +176,11 @@ impl ScopeIndex {
         &self.scopes[i]
     }
 
+    /// Where a kept scope sits in the index (what `Cells` are keyed by).
+    pub fn position(&self, scope: &Scope) -> Option<usize> {
+        self.position.get(scope).copied()
+    }
+
     /// The kept scopes holding `unit`.
     fn holding(&self, unit: Option<UnitId>) -> &[usize] {
         unit.and_then(|u| self.of_unit.get(&u)).map_or(&[], Vec::as_slice)
@@ -299,9 +304,21 @@ impl Cells {
 
     /// Add `sign` × what `s` adds to the kept scopes.
     pub fn add(&mut self, s: &Snapshot, ix: &ScopeIndex, sign: i64) {
+        self.add_within(s, ix, sign, None);
+    }
+
+    /// Add `sign` × what `s` adds to the kept scopes, or only to those of
+    /// `within` (positions in `ix`, sorted): a read of one scope corrects
+    /// that scope, not the petition's every unit above and area.
+    pub fn add_within(&mut self, s: &Snapshot, ix: &ScopeIndex, sign: i64, within: Option<&[usize]>) {
         let f = &s.facts;
-        let registering = ix.holding(Some(f.registered_unit));
-        let handling = ix.holding(f.handling_unit);
+        let only =
+            |held: &[usize]| -> Vec<usize> { held.iter().copied().filter(|i| within.is_none_or(|w| w.binary_search(i).is_ok())).collect() };
+        let (registering, handling) = (only(ix.holding(Some(f.registered_unit))), only(ix.holding(f.handling_unit)));
+        if registering.is_empty() && handling.is_empty() {
+            return;
+        }
+        let (registering, handling) = (registering.as_slice(), handling.as_slice());
         let mut either: Vec<usize> = registering.iter().chain(handling).copied().collect();
         either.sort_unstable();
         either.dedup();

@@ -337,6 +337,32 @@ impl UnitTree {
         upper == lower || self.above_by_distance(lower).iter().any(|&(_, id)| id == upper)
     }
 
+    /// Every unit `lower` with `is_self_or_above_any(upper, lower)`: `upper`
+    /// and every unit whose chain of links reaches it. One pass over the
+    /// tree and a walk down from `upper`, rather than a walk up from each
+    /// unit (a province's 6,800 units, on every figure a unit reads).
+    pub fn self_and_below_any(&self, upper: UnitId) -> Vec<UnitId> {
+        if !self.units.contains_key(&upper) {
+            return vec![upper];
+        }
+        let mut below: HashMap<UnitId, Vec<UnitId>> = HashMap::new();
+        for &id in self.units.keys() {
+            for up in self.links(id) {
+                below.entry(up).or_default().push(id);
+            }
+        }
+        let mut seen = HashSet::from([upper]);
+        let mut stack = vec![upper];
+        while let Some(cur) = stack.pop() {
+            for &next in below.get(&cur).map(Vec::as_slice).unwrap_or_default() {
+                if seen.insert(next) {
+                    stack.push(next);
+                }
+            }
+        }
+        seen.into_iter().collect()
+    }
+
     /// Strictly above (Art. 19 para 3): reachable by links, or a territorial
     /// body (bureau, government, its office, party committee) of a higher
     /// level whose area contains `lower`'s area — the city petition bureau
@@ -507,6 +533,26 @@ pub(crate) mod tests {
             u(41, GovernmentOffice, County, None, Some(40), "440304", "/41/"),
             u(43, Government, County, Some(42), None, "440305", "/42/43/"),
         ])
+    }
+
+    #[test]
+    fn the_units_below_a_unit_in_either_hierarchy_are_those_it_is_above() {
+        let t = sample_tree();
+        for upper in t.all().map(|u| u.id).chain([999]) {
+            let mut walked = t.self_and_below_any(upper);
+            walked.sort_unstable();
+            let mut each: Vec<UnitId> = t.all().map(|u| u.id).filter(|&l| t.is_self_or_above_any(upper, l)).collect();
+            if !t.units.contains_key(&upper) {
+                each.push(upper);
+            }
+            each.sort_unstable();
+            assert_eq!(walked, each, "below {upper}");
+        }
+        // The city government: its counties, their units and offices, the
+        // city's own departments and every unit below those.
+        let mut city_gov = t.self_and_below_any(42);
+        city_gov.sort_unstable();
+        assert_eq!(city_gov, vec![2, 3, 4, 5, 11, 12, 13, 14, 15, 16, 40, 41, 42, 43]);
     }
 
     fn ids(us: Vec<&Unit>) -> Vec<UnitId> {

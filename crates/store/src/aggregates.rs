@@ -490,11 +490,15 @@ impl Store {
             let before = counted_snapshots(&mut tx, self.dialect, &q.exclude).await?;
             let changed_excluded: Vec<i64> = q.exclude.iter().copied().filter(|id| changed.contains(id)).collect();
             let after = facts_now(&mut tx, &changed_excluded).await?;
+            // Only the scopes asked for: each excluded petition would
+            // otherwise be taken out of every scope above its units too.
+            let wanted: std::collections::HashSet<&str> = q.scopes.iter().map(String::as_str).collect();
+            let within: Vec<usize> = (0..ix.scopes().len()).filter(|&i| wanted.contains(ix.scope(i).key().as_str())).collect();
             let mut cells = Cells::default();
             for id in &q.exclude {
                 let counted = if changed.contains(id) { after.get(id) } else { before.get(id) };
                 if let Some(s) = counted {
-                    cells.add(s, ix, -1);
+                    cells.add_within(s, ix, -1, Some(&within));
                 }
             }
             cells.prune();

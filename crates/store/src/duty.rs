@@ -284,16 +284,18 @@ impl Store {
         if units.is_empty() {
             return Ok(Vec::new());
         }
-        // In chunks: a province's dashboard names thousands of units.
+        // The days found not held are few in any deployment, and a
+        // province's dashboard names thousands of units: read them all
+        // (the index of checks by `held`) and keep the units' here, rather
+        // than bind the units into the statement (SQLite looks each bound
+        // parameter's name up in a list: quadratic in their number).
+        let wanted: std::collections::HashSet<UnitId> = units.iter().copied().collect();
+        let sql = format!("{DUTY_SELECT} WHERE c.held = 0");
         let mut out = Vec::new();
-        for chunk in units.chunks(500) {
-            let sql = format!("{DUTY_SELECT} WHERE c.held = 0 AND d.unit_id IN ({})", id_list(1, chunk.len()));
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for u in chunk {
-                q = q.bind(*u);
-            }
-            for r in q.fetch_all(&self.pool).await? {
-                out.push(duty_row(&r)?);
+        for r in sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {
+            let row = duty_row(&r)?;
+            if wanted.contains(&row.unit_id) {
+                out.push(row);
             }
         }
         out.sort_by(|a: &DutyRow, b: &DutyRow| b.day.cmp(&a.day).then(a.id.cmp(&b.id)));

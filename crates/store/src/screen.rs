@@ -194,7 +194,22 @@ impl Store {
         let mut out = Vec::new();
         // Named: the accused unit is one the reader is on the line of.
         for chunk in s.accused_paths.chunks(PATHS_PER_STATEMENT) {
-            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            // A unit path is digits between slashes ("/1/2/"), written into
+            // the statement: SQLite looks each bound parameter's name up in
+            // a list, quadratic in their number, and a province bureau's
+            // line has thousands of units. Anything else is bound.
+            let mut bound: Vec<&String> = Vec::new();
+            let marks: Vec<String> = chunk
+                .iter()
+                .map(|p| {
+                    if p.bytes().all(|b| b.is_ascii_digit() || b == b'/') {
+                        format!("'{p}'")
+                    } else {
+                        bound.push(p);
+                        format!("${}", bound.len())
+                    }
+                })
+                .collect();
             // Packed into one row (on SQLite each row crosses from the
             // driver's thread; a province reader may be screened from tens
             // of thousands).
@@ -203,7 +218,7 @@ impl Store {
                 pack(self.dialect, &COLUMNS),
                 marks.join(", ")
             )));
-            for p in chunk {
+            for p in bound {
                 q = q.bind(p.clone());
             }
             for f in unpack::<10>(q.fetch_one(&self.pool).await?.as_deref().unwrap_or_default())? {

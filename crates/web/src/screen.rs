@@ -26,7 +26,10 @@ use xinfang_store::{Screen, Screened, WatchCounts};
 /// Who reads, for the store: the reader and the paths of every unit it is
 /// on the accused line of.
 pub fn screen_of(tree: &UnitTree, reader: &Unit) -> Screen {
-    let mut accused_paths: Vec<String> = tree.all().filter(|a| tree.is_accused_or_above(reader.id, a.id)).map(|a| a.path.clone()).collect();
+    // `is_accused_or_above(reader, a)` for every unit `a`, walked down
+    // from the reader once.
+    let mut accused_paths: Vec<String> =
+        tree.self_and_below_any(tree.acting_as(reader.id)).into_iter().filter_map(|a| Some(tree.get(a)?.path.clone())).collect();
     accused_paths.sort_unstable();
     Screen { reader: reader.id, reader_discipline: reader.kind == UnitKind::DisciplineBody, accused_paths }
 }
@@ -49,8 +52,10 @@ pub fn ids_in(screened: &[Screened], units: &HashSet<i64>) -> Vec<i64> {
 /// holding each and its due date) out of the watch's counts, classed as
 /// the sweep of `swept_on` classed them.
 pub fn unwatch(counts: &mut [WatchCounts], timers: &[(i64, chrono::NaiveDate)], swept_on: chrono::NaiveDate, soon_days: u32) {
+    // By unit, not a search per timer: a province has thousands of units.
+    let at: std::collections::HashMap<i64, usize> = counts.iter().enumerate().map(|(i, c)| (c.unit_id, i)).collect();
     for (unit, due) in timers {
-        let Some(c) = counts.iter_mut().find(|c| c.unit_id == *unit) else { continue };
+        let Some(c) = at.get(unit).map(|&i| &mut counts[i]) else { continue };
         let n = match classify(*due, swept_on, soon_days) {
             WatchClass::OnTrack => &mut c.on_track,
             WatchClass::DueSoon => &mut c.due_soon,
@@ -72,7 +77,14 @@ pub async fn watch_counts_for(
         && !screened.is_empty()
     {
         let ids: Vec<i64> = screened.iter().map(|s| s.id).collect();
-        let timers = state.store.open_duty_timers(&ids).await?;
+        let holding: std::collections::HashMap<i64, i64> = screened.iter().map(|s| (s.id, s.current_unit_id)).collect();
+        let timers: Vec<(i64, chrono::NaiveDate)> = state
+            .store
+            .open_duty_timers(&ids)
+            .await?
+            .into_iter()
+            .filter_map(|(petition, due)| Some((*holding.get(&petition)?, due)))
+            .collect();
         unwatch(&mut counts, &timers, *swept_on, state.settings.watch_due_soon_days);
     }
     Ok((counts, when))

@@ -145,7 +145,7 @@ pub fn may_see(tree: &UnitTree, staff_unit: &Unit, target: &Unit) -> bool {
 /// (`gov_id`: departments, police, the petition bureau, and the lower
 /// governments with theirs). For a bureau or a department that is its line.
 pub fn scope_of(tree: &UnitTree, unit: &Unit, subtree: bool) -> HashSet<i64> {
-    if subtree { tree.all().filter(|u| tree.is_self_or_above_any(unit.id, u.id)).map(|u| u.id).collect() } else { [unit.id].into() }
+    if subtree { tree.self_and_below_any(unit.id).into_iter().collect() } else { [unit.id].into() }
 }
 
 /// What a request asks for, checked.
