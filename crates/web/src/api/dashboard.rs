@@ -363,7 +363,7 @@ pub async fn build(state: &AppState, r: &Request, today: NaiveDate) -> ApiResult
     let state_names: HashMap<String, String> = PetitionState::ALL.iter().map(|s| (s.as_str().to_string(), s.label().to_string())).collect();
     let open_by_state = labelled(c.open_by_state, &state_names, "未知");
 
-    let (watch, when) = crate::screen::watch_counts_for(state, &screened).await?;
+    let (watch, when) = crate::screen::watch_counts_for(state, &screened, &in_scope).await?;
     let mut overdue_by_unit: Vec<OverdueRow> = watch
         .iter()
         .filter(|w| in_scope.contains(&w.unit_id) && (w.overdue + w.due_today + w.due_soon) > 0)

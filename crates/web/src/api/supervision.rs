@@ -671,7 +671,7 @@ pub async fn watch_for(state: &AppState, staff: &Staff, code: Option<&str>) -> A
     let scope = crate::api::dashboard::scope_units(&tree, unit);
     // Art. 30: no open timer of an accusation the caller may not know of.
     let screened = crate::screen::screened(state, &staff.unit).await?;
-    let (counts, when) = crate::screen::watch_counts_for(state, &screened).await?;
+    let (counts, when) = crate::screen::watch_counts_for(state, &screened, &scope).await?;
     let add = |a: WatchCounts, c: &WatchCounts| WatchCounts {
         unit_id: a.unit_id,
         on_track: a.on_track + c.on_track,
