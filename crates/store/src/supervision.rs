@@ -422,12 +422,15 @@ impl Store {
         for chunk in petition_ids.chunks(500) {
             // Ids are integers, written into the statement.
             let ids = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
-            // From the open timers' covering index alone (migration 1262):
-            // the caller knows each petition's unit, and at a million
-            // petitions each row of the petitions table is a read of its own.
+            // From the open timers' index (migration 1262), without the
+            // petitions table: the caller knows each petition's unit, and
+            // at a million petitions each row of that table is a read of
+            // its own. SQLite, without planner statistics, would take the
+            // primary key and read every timer the petition ever had.
             let sql = format!(
-                "SELECT d.petition_id, d.due_on FROM deadlines d \
+                "SELECT d.petition_id, d.due_on FROM deadlines d{} \
                  WHERE d.petition_id IN ({ids}) AND d.met_at IS NULL AND d.kind NOT IN ({})",
+                if self.dialect == crate::db::Dialect::Sqlite { " INDEXED BY deadlines_open_watch" } else { "" },
                 excluded_kinds()
             );
             for r in sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {
