@@ -176,11 +176,6 @@ impl ScopeIndex {
         &self.scopes[i]
     }
 
-    /// Where a kept scope sits in the index (what `Cells` are keyed by).
-    pub fn position(&self, scope: &Scope) -> Option<usize> {
-        self.position.get(scope).copied()
-    }
-
     /// The kept scopes holding `unit`.
     fn holding(&self, unit: Option<UnitId>) -> &[usize] {
         unit.and_then(|u| self.of_unit.get(&u)).map_or(&[], Vec::as_slice)
