@@ -89,10 +89,6 @@ fn values_placeholders(rows: usize, cols: usize) -> String {
         .join(", ")
 }
 
-fn id_list(ids: &[i64]) -> String {
-    ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
-}
-
 fn snapshot_of(p: PetitionFacts) -> Snapshot {
     Snapshot { facts: p.facts, topic: p.topic, channel: p.channel, state: p.state, jurisdiction: p.jurisdiction }
 }
@@ -116,7 +112,7 @@ async fn counted_snapshots(conn: &mut AnyConnection, dialect: Dialect, ids: &[i6
         let packed: Option<String> = sqlx::query_scalar(AssertSqlSafe(format!(
             "SELECT {} FROM stat_facts WHERE petition_id IN ({})",
             pack(dialect, &["petition_id", "snapshot"]),
-            id_list(chunk)
+            crate::db::int_list(chunk)
         )))
         .fetch_one(&mut *conn)
         .await?;
@@ -132,7 +128,7 @@ async fn counted_snapshots(conn: &mut AnyConnection, dialect: Dialect, ids: &[i6
 async fn facts_now(conn: &mut AnyConnection, ids: &[i64]) -> Result<HashMap<i64, Snapshot>> {
     let mut after = HashMap::new();
     for chunk in ids.chunks(ROWS_PER_STATEMENT * 4) {
-        let scope = format!("SELECT id FROM petitions WHERE id IN ({})", id_list(chunk));
+        let scope = format!("SELECT id FROM petitions WHERE id IN ({})", crate::db::int_list(chunk));
         for p in facts_of(conn, &scope, &[], 0, "").await? {
             after.insert(p.id, snapshot_of(p));
         }
@@ -261,7 +257,7 @@ impl Store {
         // The snapshots now counted.
         let gone: Vec<i64> = ids.iter().copied().filter(|i| !after.contains_key(i)).collect();
         if !gone.is_empty() {
-            sqlx::query(AssertSqlSafe(format!("DELETE FROM stat_facts WHERE petition_id IN ({})", id_list(&gone))))
+            sqlx::query(AssertSqlSafe(format!("DELETE FROM stat_facts WHERE petition_id IN ({})", crate::db::int_list(&gone))))
                 .execute(&mut *w.tx)
                 .await?;
         }
@@ -375,7 +371,7 @@ impl Store {
         }
         drop(rows);
         if !dirty.is_empty() {
-            let now = format!("SELECT id FROM petitions WHERE id IN ({}) AND id IN ({scope})", id_list(&dirty));
+            let now = format!("SELECT id FROM petitions WHERE id IN ({}) AND id IN ({scope})", crate::db::int_list(&dirty));
             out.extend(facts_of(&mut tx, &now, binds, binds.len(), "").await?);
         }
         tx.rollback().await?;

@@ -89,7 +89,7 @@ impl Store {
         if units.is_empty() {
             return Ok(Vec::new());
         }
-        let ids = units.iter().map(|u| u.to_string()).collect::<Vec<_>>().join(", ");
+        let ids = crate::db::int_list(units);
         let sealed = if accusations { "" } else { " AND category <> 'accusation'" };
         let sql = format!(
             "SELECT id, state FROM petitions WHERE id IN (\

@@ -18,13 +18,9 @@ pub type Counts = Vec<(String, i64)>;
 /// Unit ids are integers from the unit tree, written into the statement.
 /// None of `exclude` (petitions the reader may not count, Art. 30).
 fn scope(units: &[UnitId], from: NaiveDate, to: NaiveDate, exclude: &[i64]) -> String {
-    let ids = units.iter().map(|u| u.to_string()).collect::<Vec<_>>().join(", ");
+    let ids = crate::db::int_list(units);
     let (f, t) = (from.format("%Y-%m-%d"), to.format("%Y-%m-%d"));
-    let left_out = if exclude.is_empty() {
-        String::new()
-    } else {
-        format!(" AND id NOT IN ({})", exclude.iter().map(i64::to_string).collect::<Vec<_>>().join(", "))
-    };
+    let left_out = if exclude.is_empty() { String::new() } else { format!(" AND id NOT IN ({})", crate::db::int_list(exclude)) };
     format!(
         "SELECT id FROM petitions WHERE registered_unit_id IN ({ids}) AND received_on BETWEEN '{f}' AND '{t}'{left_out} \
          UNION SELECT id FROM petitions WHERE handling_unit_id IN ({ids}) AND received_on BETWEEN '{f}' AND '{t}'{left_out}"
@@ -136,14 +132,11 @@ impl Store {
         if units.is_empty() {
             return Ok(Vec::new());
         }
-        let ids = units.iter().map(|u| u.to_string()).collect::<Vec<_>>().join(", ");
+        let ids = crate::db::int_list(units);
         let left_out = if exclude.is_empty() {
             String::new()
         } else {
-            format!(
-                " AND (petition_id IS NULL OR petition_id NOT IN ({}))",
-                exclude.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
-            )
+            format!(" AND (petition_id IS NULL OR petition_id NOT IN ({}))", crate::db::int_list(exclude))
         };
         self.counts(format!(
             "SELECT kind AS k, COUNT(*) AS n FROM supervision_cases WHERE supervising_unit_id IN ({ids}) \

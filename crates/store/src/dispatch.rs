@@ -144,13 +144,7 @@ impl Store {
         let mut out = std::collections::HashMap::new();
         for chunk in codes.chunks(500) {
             let mut sql = Sql::new("SELECT code, name FROM divisions WHERE code IN (");
-            for (i, c) in chunk.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.bind(Arg::S(c.clone()));
-            }
-            sql.push(")");
+            sql.texts(chunk).push(")");
             for r in sql.query().fetch_all(&self.pool).await? {
                 out.insert(r.s("code")?, r.s("name")?);
             }

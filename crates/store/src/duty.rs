@@ -122,10 +122,6 @@ fn lawyer_row(r: &sqlx::any::AnyRow) -> Result<LawyerRow> {
     })
 }
 
-fn id_list(start: usize, n: usize) -> String {
-    (start..start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-}
-
 impl Store {
     /// Add a lawyer to a unit's roster (phone already encrypted).
     pub async fn add_lawyer(&self, unit: UnitId, name: &str, firm: &str, licence: &str, phone: &str) -> Result<i64> {
@@ -255,12 +251,9 @@ impl Store {
         }
         let sql = format!(
             "{DUTY_SELECT} WHERE d.day >= $1 AND d.day <= $2 AND d.unit_id IN ({}) ORDER BY d.day, d.unit_id, d.kind, d.id",
-            id_list(3, units.len())
+            crate::db::int_list(units)
         );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(from.to_string()).bind(to.to_string());
-        for u in units {
-            q = q.bind(*u);
-        }
+        let q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(from.to_string()).bind(to.to_string());
         q.fetch_all(&self.pool).await?.iter().map(duty_row).collect()
     }
 

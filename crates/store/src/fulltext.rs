@@ -527,12 +527,7 @@ impl Store {
         let mut out = std::collections::HashMap::new();
         for chunk in ids.chunks(500) {
             let mut sql = Sql::new("SELECT id, content, request, facts_and_reasons FROM petitions WHERE id IN (");
-            for (i, id) in chunk.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.bind(Arg::I(*id));
-            }
+            sql.ints(chunk);
             sql.push(")");
             for r in sql.query().fetch_all(&self.pool).await? {
                 use crate::db::RowExt;
@@ -557,10 +552,7 @@ impl Store {
         let mut viewers: std::collections::HashMap<i64, Vec<i64>> = std::collections::HashMap::new();
         for chunk in entries.chunks(500) {
             let mut sql = Sql::new("SELECT petition_id, unit_id FROM petition_viewers WHERE petition_id IN (");
-            for (i, (id, _)) in chunk.iter().enumerate() {
-                sql.push(if i > 0 { ", " } else { "" }).bind(Arg::I(*id));
-            }
-            sql.push(") ORDER BY petition_id, unit_id");
+            sql.ints(&chunk.iter().map(|(id, _)| *id).collect::<Vec<_>>()).push(") ORDER BY petition_id, unit_id");
             for r in sqlx::query_with(sqlx::AssertSqlSafe(sql.text.as_str()), crate::petitions::args(&sql)).fetch_all(&mut *w.tx).await? {
                 use crate::db::RowExt;
                 viewers.entry(r.i("petition_id")?).or_default().push(r.i("unit_id")?);

@@ -38,12 +38,7 @@ impl Store {
 
     fn viewers_of(sql: &mut Sql, unit_ids: &[i64]) {
         sql.push(" v.unit_id IN (");
-        for (i, u) in unit_ids.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.bind(Arg::I(*u));
-        }
+        sql.ints(unit_ids);
         sql.push(")");
     }
 
@@ -67,7 +62,7 @@ impl Store {
         sql.bind(Arg::S(since.to_string()));
         // Ids are integers, written into the statement. A first petition
         // left out does not stand for its repeats' matter either.
-        let left_out = exclude.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+        let left_out = crate::db::int_list(exclude);
         if !exclude.is_empty() {
             sql.push(&format!(" AND f.id NOT IN ({left_out})"));
         }

@@ -818,10 +818,7 @@ impl Store {
         let mut w = self.begin_write().await?;
         let mut held: std::collections::HashSet<(i64, String)> = std::collections::HashSet::new();
         let mut sql = Sql::new("SELECT petition_id, identity_key FROM petition_identities WHERE petition_id IN (");
-        for (i, (id, _)) in rows.iter().enumerate() {
-            sql.push(if i > 0 { ", " } else { "" }).bind(Arg::I(*id));
-        }
-        sql.push(")");
+        sql.ints(&rows.iter().map(|(id, _)| *id).collect::<Vec<_>>()).push(")");
         for r in sqlx::query_with(AssertSqlSafe(sql.text.as_str()), args(&sql)).fetch_all(&mut *w.tx).await? {
             held.insert((r.i("petition_id")?, r.s("identity_key")?));
         }
@@ -850,9 +847,7 @@ impl Store {
         }
         let mut w = self.begin_write().await?;
         let mut sql = Sql::new("DELETE FROM petition_identities WHERE petition_id IN (");
-        for (i, id) in ids.iter().enumerate() {
-            sql.push(if i > 0 { ", " } else { "" }).bind(Arg::I(*id));
-        }
+        sql.ints(ids);
         sql.push(")");
         sqlx::query_with(AssertSqlSafe(sql.text.as_str()), args(&sql)).execute(&mut *w.tx).await?;
         w.commit().await
@@ -876,12 +871,7 @@ impl Store {
         let mut sql = Sql::new(
             "SELECT petition_id, kind, name, id_number, phone, address, id_hash, phone_hash, representative FROM petitioners WHERE petition_id IN (",
         );
-        for (i, id) in ids.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.bind(Arg::I(*id));
-        }
+        sql.ints(ids);
         sql.push(") ORDER BY petition_id, position");
         for r in sql.query().fetch_all(pool).await? {
             out.entry(r.i("petition_id")?).or_default().push(stored_petitioner(&r)?);
@@ -1249,9 +1239,7 @@ fn list_where(
             }
             Dialect::Sqlite => {
                 wh.push(&format!(" AND {id_col} IN ("));
-                for (i, id) in f.ids.iter().enumerate() {
-                    wh.push(if i > 0 { ", " } else { "" }).bind(Arg::I(*id));
-                }
+                wh.ints(&f.ids);
                 wh.push(")");
             }
         }
@@ -1326,28 +1314,13 @@ fn in_list(sql: &mut Sql, col: &str, values: &[String]) {
     if values.is_empty() {
         return;
     }
-    sql.push(&format!(" AND {col} IN ("));
-    for (i, v) in values.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.bind(Arg::S(v.clone()));
-    }
-    sql.push(")");
+    sql.push(&format!(" AND {col} IN (")).texts(values).push(")");
 }
 
 /// `col IN (ids)` for the viewing units.
 pub(crate) fn viewer_in(sql: &mut Sql, col: &str, ids: &[i64]) {
     sql.push(&format!("{col} IN ("));
-    if ids.is_empty() {
-        sql.push("NULL");
-    }
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.bind(Arg::I(*id));
-    }
+    sql.ints(ids);
     sql.push(")");
 }
 

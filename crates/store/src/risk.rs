@@ -155,12 +155,7 @@ impl Store {
         }
         let mut sql =
             Sql::new(&format!("SELECT {COLUMNS} FROM risk_alerts a JOIN petitions p ON p.id = a.petition_id WHERE a.unit_id IN ("));
-        for (i, u) in unit_ids.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.bind(Arg::I(*u));
-        }
+        sql.ints(unit_ids);
         sql.push(")");
         if open {
             sql.push(" AND a.dismissed_at IS NULL");
@@ -210,12 +205,7 @@ impl Store {
         sql.push(", dismiss_reason = ").bind(Arg::S(reason.to_string()));
         sql.push(", verdict = ").bind(Arg::S(verdict.to_string()));
         sql.push(" WHERE id = ").bind(Arg::I(id)).push(" AND dismissed_at IS NULL AND unit_id IN (");
-        for (i, u) in unit_ids.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.bind(Arg::I(*u));
-        }
+        sql.ints(unit_ids);
         sql.push(") RETURNING petition_id, level");
         let Some(row) = sql.query().fetch_optional(&mut *w.tx).await? else {
             return Ok(None);

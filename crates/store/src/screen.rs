@@ -15,7 +15,7 @@
 //! paths, from the unit tree), and those naming nobody yet, judged by the
 //! domain's rule.
 
-use crate::db::{Result, RowExt, Store, StoreError, pack, packed_int, unpack};
+use crate::db::{Result, RowExt, Sql, Store, StoreError, pack, packed_int, unpack};
 use sqlx::AssertSqlSafe;
 use xinfang_domain::access::{UNKNOWABLE_MARKER, UNNAMED_SEALED_MARKERS, hidden_until_accused_named};
 use xinfang_domain::procedure::Case;
@@ -194,33 +194,17 @@ impl Store {
         let mut out = Vec::new();
         // Named: the accused unit is one the reader is on the line of.
         for chunk in s.accused_paths.chunks(PATHS_PER_STATEMENT) {
-            // A unit path is digits between slashes ("/1/2/"), written into
-            // the statement: SQLite looks each bound parameter's name up in
-            // a list, quadratic in their number, and a province bureau's
-            // line has thousands of units. Anything else is bound.
-            let mut bound: Vec<&String> = Vec::new();
-            let marks: Vec<String> = chunk
-                .iter()
-                .map(|p| {
-                    if p.bytes().all(|b| b.is_ascii_digit() || b == b'/') {
-                        format!("'{p}'")
-                    } else {
-                        bound.push(p);
-                        format!("${}", bound.len())
-                    }
-                })
-                .collect();
+            // Unit paths ("/1/2/") are written into the statement
+            // (`Sql::texts`): a province bureau's line has thousands.
             // Packed into one row (on SQLite each row crosses from the
             // driver's thread; a province reader may be screened from tens
             // of thousands).
-            let mut q = sqlx::query_scalar::<_, Option<String>>(AssertSqlSafe(format!(
-                "SELECT {} FROM petitions WHERE category = 'accusation' AND accused_unit_path IN ({})",
-                pack(self.dialect, &COLUMNS),
-                marks.join(", ")
-            )));
-            for p in bound {
-                q = q.bind(p.clone());
-            }
+            let mut sql = Sql::new(&format!(
+                "SELECT {} FROM petitions WHERE category = 'accusation' AND accused_unit_path IN (",
+                pack(self.dialect, &COLUMNS)
+            ));
+            sql.texts(chunk).push(")");
+            let q = sqlx::query_scalar_with::<_, Option<String>, _>(AssertSqlSafe(sql.text.as_str()), crate::petitions::args(&sql));
             for f in unpack::<10>(q.fetch_one(&self.pool).await?.as_deref().unwrap_or_default())? {
                 out.push(screened(&f)?);
             }

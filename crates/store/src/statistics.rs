@@ -59,7 +59,7 @@ impl Store {
         }
         // Unit ids are integers from the unit tree: written into the
         // statement, so that one statement serves any number of units.
-        let ids = f.units.iter().map(|u| u.to_string()).collect::<Vec<_>>().join(", ");
+        let ids = crate::db::int_list(&f.units);
         let mut binds: Vec<String> = Vec::new();
         let mut until = String::new();
         if let Some(d) = f.received_until {

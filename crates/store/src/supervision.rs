@@ -250,12 +250,7 @@ impl Store {
         let mut sql = Sql::new(SELECT);
         let list = |sql: &mut Sql, col: &str| {
             sql.push(col).push(" IN (");
-            for (i, u) in f.units.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.bind(Arg::I(*u));
-            }
+            sql.ints(&f.units);
             sql.push(")");
         };
         sql.push(" WHERE (");
@@ -421,7 +416,7 @@ impl Store {
         let mut out = Vec::new();
         for chunk in petition_ids.chunks(500) {
             // Ids are integers, written into the statement.
-            let ids = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+            let ids = crate::db::int_list(chunk);
             // From the open timers' index (migration 1262), without the
             // petitions table: the caller knows each petition's unit, and
             // at a million petitions each row of that table is a read of
