@@ -309,12 +309,18 @@ async fn listing(state: AppState, headers: HeaderMap, q: InboxQuery, kind: Listi
         cursor: q.cursor.clone().filter(|c| !c.is_empty()),
         q: q.q.clone().filter(|v| !v.trim().is_empty()),
     };
-    let topics =
-        state.store.topics().await.unwrap_or_default().into_iter().filter(|t| t.parent_code.is_some()).map(|t| (t.code, t.name)).collect();
-    let views: Vec<(String, String)> = state
-        .store
-        .saved_views(s.user.id)
-        .await
+    let soon_days = state.settings.watch_due_soon_days;
+    // The page's side reads and the list are independent: asked together
+    // (the pool has a connection for each), the page waits for the
+    // slowest of them, not for their sum.
+    let (topics, views, urgent_alerts, listed) = tokio::join!(
+        state.store.topics(),
+        state.store.saved_views(s.user.id),
+        xinfang_web::api::risk::open_urgent(&state, &s),
+        petitions::list(State(state.clone()), s.clone(), ApiQuery(query)),
+    );
+    let topics = topics.unwrap_or_default().into_iter().filter(|t| t.parent_code.is_some()).map(|t| (t.code, t.name)).collect();
+    let views: Vec<(String, String)> = views
         .unwrap_or_default()
         .into_iter()
         .map(|(n, q)| {
@@ -322,9 +328,8 @@ async fn listing(state: AppState, headers: HeaderMap, q: InboxQuery, kind: Listi
             (n, format!("{on}?{}", view_query(&q)))
         })
         .collect();
-    let soon_days = state.settings.watch_due_soon_days;
-    let urgent_alerts = xinfang_web::api::risk::open_urgent(&state, &s).await.unwrap_or(0);
-    let (page, alert) = match petitions::list(State(state), s.clone(), ApiQuery(query)).await {
+    let urgent_alerts = urgent_alerts.unwrap_or(0);
+    let (page, alert) = match listed {
         Ok(Json(p)) => (p, None),
         // A refused search (e.g. too many person searches this hour) is
         // said above the list, the filters kept.
