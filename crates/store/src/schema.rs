@@ -1579,6 +1579,21 @@ CREATE INDEX duty_removals_unit_day ON duty_removals (unit_id, day)
     // index of those accusations (store::screen::screen_schema), per
     // dialect.
     (1345, ""),
+    (
+        1346,
+        r#"
+-- Issue 9: the inbox indexes carry the columns the inbox filters on. SQLite
+-- does not count the column of a partial index's own condition as held by
+-- the index, so counting an inbox read the table's row for every entry
+-- (5 ms for a province bureau's 2,000 items at 1,000,000 petitions; 0.2 ms
+-- from the index alone). With the state, the inbox's state filter is
+-- answered from the index too.
+DROP INDEX petition_viewers_inbox_due;
+DROP INDEX petition_viewers_inbox_registered;
+CREATE INDEX petition_viewers_inbox_due ON petition_viewers (unit_id, due_key, petition_id, state, is_current_unit) WHERE is_current_unit = 1;
+CREATE INDEX petition_viewers_inbox_registered ON petition_viewers (unit_id, registered_at, petition_id, state, is_current_unit) WHERE is_current_unit = 1
+"#,
+    ),
 ];
 
 /// The migrations after which the viewers of accusations whose accused is
