@@ -36,12 +36,6 @@ impl Store {
         }
     }
 
-    fn viewers_of(sql: &mut Sql, unit_ids: &[i64]) {
-        sql.push(" v.unit_id IN (");
-        sql.ints(unit_ids);
-        sql.push(")");
-    }
-
     /// Petitions with a topic that `unit_ids` see, registered at or after
     /// `since` (an instant), per topic, area and Beijing day; none of
     /// `exclude` (the reader may not count them, Art. 30).
@@ -66,8 +60,8 @@ impl Store {
         if !exclude.is_empty() {
             sql.push(&format!(" AND f.id NOT IN ({left_out})"));
         }
-        sql.push(" WHERE");
-        Self::viewers_of(&mut sql, unit_ids);
+        sql.push(" WHERE ");
+        crate::petitions::viewer_in(&mut sql, "v.unit_id", unit_ids);
         sql.push(" AND v.registered_at >= ").bind(Arg::S(since.to_string()));
         sql.push(" AND v.topic IS NOT NULL");
         if !exclude.is_empty() {
@@ -102,9 +96,9 @@ impl Store {
             return Ok(Vec::new());
         }
         let mut sql = Sql::new(
-            "SELECT DISTINCT p.number, p.title, v.registered_at, p.confidential, p.case_json FROM petition_viewers v JOIN petitions p ON p.id = v.petition_id WHERE",
+            "SELECT DISTINCT p.number, p.title, v.registered_at, p.confidential, p.case_json FROM petition_viewers v JOIN petitions p ON p.id = v.petition_id WHERE ",
         );
-        Self::viewers_of(&mut sql, unit_ids);
+        crate::petitions::viewer_in(&mut sql, "v.unit_id", unit_ids);
         sql.push(" AND v.registered_at >= ").bind(Arg::S(since.to_string()));
         sql.push(" AND v.topic = ").bind(Arg::S(topic.to_string()));
         sql.push(&format!(" AND substr(p.jurisdiction, 1, {}) = ", area.len())).bind(Arg::S(area.to_string()));

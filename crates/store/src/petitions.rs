@@ -1317,7 +1317,8 @@ fn in_list(sql: &mut Sql, col: &str, values: &[String]) {
     sql.push(&format!(" AND {col} IN (")).texts(values).push(")");
 }
 
-/// `col IN (ids)` for the viewing units.
+/// `col IN (ids)` for the viewing units (written into the statement:
+/// `Sql::ints`).
 pub(crate) fn viewer_in(sql: &mut Sql, col: &str, ids: &[i64]) {
     sql.push(&format!("{col} IN ("));
     sql.ints(ids);

@@ -153,10 +153,8 @@ impl Store {
         if unit_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut sql =
-            Sql::new(&format!("SELECT {COLUMNS} FROM risk_alerts a JOIN petitions p ON p.id = a.petition_id WHERE a.unit_id IN ("));
-        sql.ints(unit_ids);
-        sql.push(")");
+        let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM risk_alerts a JOIN petitions p ON p.id = a.petition_id WHERE "));
+        crate::petitions::viewer_in(&mut sql, "a.unit_id", unit_ids);
         if open {
             sql.push(" AND a.dismissed_at IS NULL");
         }
@@ -204,9 +202,9 @@ impl Store {
         sql.bind(Arg::S(fmt_instant(at))).push(", dismissed_by = ").bind(Arg::I(user_id));
         sql.push(", dismiss_reason = ").bind(Arg::S(reason.to_string()));
         sql.push(", verdict = ").bind(Arg::S(verdict.to_string()));
-        sql.push(" WHERE id = ").bind(Arg::I(id)).push(" AND dismissed_at IS NULL AND unit_id IN (");
-        sql.ints(unit_ids);
-        sql.push(") RETURNING petition_id, level");
+        sql.push(" WHERE id = ").bind(Arg::I(id)).push(" AND dismissed_at IS NULL AND ");
+        crate::petitions::viewer_in(&mut sql, "unit_id", unit_ids);
+        sql.push(" RETURNING petition_id, level");
         let Some(row) = sql.query().fetch_optional(&mut *w.tx).await? else {
             return Ok(None);
         };
